@@ -2,12 +2,12 @@
 
 use crate::error::{CatalogError, Result};
 use crate::gpu::Gpu;
+use crate::hf_config;
 use crate::instance::{Instance, DEFAULT_REGION};
 use crate::model::ModelSpec;
 use crate::names;
 use crate::prices::{self, PriceRow};
 use crate::table::Table;
-use crate::hf_config;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,7 +23,13 @@ const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
 pub const CATALOG_DIR_ENV: &str = "INFERPLAN_CATALOG_DIR";
 
 /// File names a catalog directory may hold (besides `*.json` model configs).
-pub const OVERRIDE_FILES: [&str; 5] = ["gpus.csv", "instances.csv", "models.csv", "prices.csv", "vms.csv"];
+pub const OVERRIDE_FILES: [&str; 5] = [
+    "gpus.csv",
+    "instances.csv",
+    "models.csv",
+    "prices.csv",
+    "vms.csv",
+];
 
 /// GPUs, instances and models, with aliases.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +48,10 @@ impl Catalog {
         let mut c = Catalog::default();
         for r in Table::parse(ALIASES_CSV, "data/catalog/aliases.csv")?.rows() {
             let kind = r.req("kind")?.to_owned();
-            c.aliases.insert((kind, names::key(r.req("alias")?)), r.req("name")?.to_owned());
+            c.aliases.insert(
+                (kind, names::key(r.req("alias")?)),
+                r.req("name")?.to_owned(),
+            );
         }
         let gpus = Table::parse(GPUS_CSV, "data/catalog/gpus.csv")?;
         for r in gpus.rows() {
@@ -52,7 +61,10 @@ impl Catalog {
         for r in inst.rows() {
             c.upsert_instance(Instance::from_row(&r)?);
         }
-        let snapshot = Table::parse(REGION_PRICES_CSV, "data/catalog/aws_gpu_prices_by_region.csv")?;
+        let snapshot = Table::parse(
+            REGION_PRICES_CSV,
+            "data/catalog/aws_gpu_prices_by_region.csv",
+        )?;
         let rows = prices::read_region_prices(&snapshot)?;
         c.merge_snapshot_prices(rows);
         let models = Table::parse(MODELS_CSV, "data/catalog/models.csv")?;
@@ -84,7 +96,9 @@ impl Catalog {
             let Some(inst) = self.instances.iter().find(|i| i.name == row.instance_type) else {
                 continue;
             };
-            if let (Some(newer), Some(old)) = (inst.on_demand(DEFAULT_REGION), row.price.on_demand_usd_hr) {
+            if let (Some(newer), Some(old)) =
+                (inst.on_demand(DEFAULT_REGION), row.price.on_demand_usd_hr)
+            {
                 if (newer - old).abs() > 0.005 * newer {
                     stale.insert(row.instance_type.clone(), (newer, old));
                 }
@@ -105,7 +119,8 @@ impl Catalog {
                 row.price.note = format!(
                     "on-demand price of the undated snapshot is stale (predates the {DEFAULT_REGION} price {newer}); not used"
                 );
-            } else if row.price.region == DEFAULT_REGION && inst.on_demand(DEFAULT_REGION).is_some() {
+            } else if row.price.region == DEFAULT_REGION && inst.on_demand(DEFAULT_REGION).is_some()
+            {
                 row.price.on_demand_usd_hr = None;
             }
             inst.merge_price(row.price);
@@ -130,7 +145,12 @@ impl Catalog {
                         }
                         m.aliases = r
                             .get("aliases")
-                            .map(|a| a.split(';').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                            .map(|a| {
+                                a.split(';')
+                                    .map(|s| s.trim().to_owned())
+                                    .filter(|s| !s.is_empty())
+                                    .collect()
+                            })
                             .unwrap_or_default();
                         m.source = r.get("source").unwrap_or(&origin).to_owned();
                         m.notes = r.get("notes").unwrap_or_default().to_owned();
@@ -220,7 +240,9 @@ impl Catalog {
             }
         }
         if unknown > 0 {
-            self.notes.push(format!("{unknown} price rows name instance types that are not in the catalog; skipped"));
+            self.notes.push(format!(
+                "{unknown} price rows name instance types that are not in the catalog; skipped"
+            ));
         }
     }
 
@@ -237,7 +259,9 @@ impl Catalog {
             .filter(|s| *s != "config")
             .map(|s| s.replace("--", "/"));
         let probe = hf_config::parse(&text, &origin, "model")?;
-        let name = stem.or(probe.hf_id.clone()).unwrap_or_else(|| origin.clone());
+        let name = stem
+            .or(probe.hf_id.clone())
+            .unwrap_or_else(|| origin.clone());
         let mut m = probe;
         m.name = name;
         let idx = self.upsert_model(m);
@@ -267,7 +291,11 @@ impl Catalog {
     }
 
     fn upsert_model(&mut self, m: ModelSpec) -> usize {
-        match self.models.iter().position(|x| names::key(&x.name) == names::key(&m.name)) {
+        match self
+            .models
+            .iter()
+            .position(|x| names::key(&x.name) == names::key(&m.name))
+        {
             Some(i) => {
                 self.models[i] = m;
                 i
@@ -318,7 +346,9 @@ impl Catalog {
 
     fn instance_index(&self, name: &str) -> Option<usize> {
         let n = name.trim().to_ascii_lowercase();
-        self.instances.iter().position(|i| i.name.to_ascii_lowercase() == n)
+        self.instances
+            .iter()
+            .position(|i| i.name.to_ascii_lowercase() == n)
     }
 
     fn find_model(&self, name: &str) -> Option<usize> {
@@ -348,8 +378,11 @@ impl Catalog {
     /// Looks up a GPU by name or alias.
     pub fn gpu(&self, name: &str) -> Result<&Gpu> {
         self.find_gpu(name).map(|i| &self.gpus[i]).ok_or_else(|| {
-            let mut cands: BTreeMap<String, String> =
-                self.gpus.iter().map(|g| (names::key(&g.name), g.name.clone())).collect();
+            let mut cands: BTreeMap<String, String> = self
+                .gpus
+                .iter()
+                .map(|g| (names::key(&g.name), g.name.clone()))
+                .collect();
             for ((kind, k), v) in &self.aliases {
                 if kind == "gpu" {
                     cands.insert(k.clone(), v.clone());
@@ -361,31 +394,42 @@ impl Catalog {
 
     /// Looks up an instance type (case-insensitive).
     pub fn instance(&self, name: &str) -> Result<&Instance> {
-        self.instance_index(name).map(|i| &self.instances[i]).ok_or_else(|| {
-            let cands = self.instances.iter().map(|i| (names::key(&i.name), i.name.clone())).collect();
-            unknown("instance", name, &cands)
-        })
+        self.instance_index(name)
+            .map(|i| &self.instances[i])
+            .ok_or_else(|| {
+                let cands = self
+                    .instances
+                    .iter()
+                    .map(|i| (names::key(&i.name), i.name.clone()))
+                    .collect();
+                unknown("instance", name, &cands)
+            })
     }
 
     /// Looks up a model by name, Hugging Face id or alias.
     pub fn model(&self, name: &str) -> Result<&ModelSpec> {
-        self.find_model(name).map(|i| &self.models[i]).ok_or_else(|| {
-            let mut cands = BTreeMap::new();
-            for m in &self.models {
-                for k in names::model_keys(&m.name) {
-                    cands.insert(k, m.name.clone());
+        self.find_model(name)
+            .map(|i| &self.models[i])
+            .ok_or_else(|| {
+                let mut cands = BTreeMap::new();
+                for m in &self.models {
+                    for k in names::model_keys(&m.name) {
+                        cands.insert(k, m.name.clone());
+                    }
+                    if let Some(id) = &m.hf_id {
+                        cands.insert(names::key(id), m.name.clone());
+                    }
                 }
-                if let Some(id) = &m.hf_id {
-                    cands.insert(names::key(id), m.name.clone());
-                }
-            }
-            unknown("model", name, &cands)
-        })
+                unknown("model", name, &cands)
+            })
     }
 
     /// The catalog GPU of an instance, when it has one.
     pub fn instance_gpu(&self, inst: &Instance) -> Option<&Gpu> {
-        inst.gpu.as_deref().and_then(|g| self.find_gpu(g)).map(|i| &self.gpus[i])
+        inst.gpu
+            .as_deref()
+            .and_then(|g| self.find_gpu(g))
+            .map(|i| &self.gpus[i])
     }
 }
 

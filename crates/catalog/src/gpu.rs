@@ -1,8 +1,8 @@
 //! Accelerators: memory, bandwidth, tensor throughput per format, interconnect.
 
 use crate::dtype::Dtype;
-use crate::table::Row;
 use crate::error::Result;
+use crate::table::Row;
 use serde::Serialize;
 
 /// GPU generation, which decides what formats run natively.
@@ -184,7 +184,10 @@ impl Gpu {
     /// weight-only everywhere. BF16 needs Ampere or newer; Volta and Turing fall back to FP16.
     pub fn support(&self, dtype: Dtype) -> Support {
         use Arch::*;
-        let modern = matches!(self.arch, Ampere | Ada | Hopper | Blackwell | Cdna3 | Neuron | Other);
+        let modern = matches!(
+            self.arch,
+            Ampere | Ada | Hopper | Blackwell | Cdna3 | Neuron | Other
+        );
         match dtype {
             Dtype::Fp32 | Dtype::Fp16 => Support::Native,
             Dtype::Bf16 => {

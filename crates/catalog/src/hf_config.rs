@@ -21,7 +21,12 @@ pub fn parse(text: &str, origin: &str, name: &str) -> Result<ModelSpec> {
         )
     })?;
     if !root.is_object() {
-        return Err(CatalogError::invalid(origin, None, None, "expected a JSON object"));
+        return Err(CatalogError::invalid(
+            origin,
+            None,
+            None,
+            "expected a JSON object",
+        ));
     }
     let hf_id = root
         .get("_name_or_path")
@@ -46,7 +51,12 @@ impl<'a> Config<'a> {
                 .any(|k| v.get(k).is_some())
         };
         if !has_layers(root) {
-            for k in ["text_config", "llm_config", "language_config", "thinker_config"] {
+            for k in [
+                "text_config",
+                "llm_config",
+                "language_config",
+                "thinker_config",
+            ] {
                 if let Some(t) = root.get(k).filter(|t| has_layers(t)) {
                     return Config { v: t, origin };
                 }
@@ -67,8 +77,14 @@ impl<'a> Config<'a> {
                 Some(v) => {
                     let n = v
                         .as_u64()
-                        .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
-                        .ok_or_else(|| self.err(k, format!("expected a whole number, found {v}")))?;
+                        .or_else(|| {
+                            v.as_f64()
+                                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                                .map(|f| f as u64)
+                        })
+                        .ok_or_else(|| {
+                            self.err(k, format!("expected a whole number, found {v}"))
+                        })?;
                     return Ok(Some(n));
                 }
             }
@@ -97,7 +113,10 @@ impl<'a> Config<'a> {
         let family = self.string("model_type").unwrap_or("unknown").to_owned();
         if let Some(kinds) = self.v.get("layer_types").and_then(Value::as_array) {
             if let Some(other) = kinds.iter().filter_map(Value::as_str).find(|k| {
-                !matches!(*k, "full_attention" | "sliding_attention" | "chunked_attention")
+                !matches!(
+                    *k,
+                    "full_attention" | "sliding_attention" | "chunked_attention"
+                )
             }) {
                 return Err(self.err(
                     "layer_types",
@@ -122,7 +141,12 @@ impl<'a> Config<'a> {
         let heads = self.req(&["num_attention_heads", "n_head", "num_heads"])?;
         let multi_query = self.flag("multi_query")?.unwrap_or(false)
             && !self.flag("new_decoder_architecture")?.unwrap_or(false);
-        let kv_heads = match self.uint(&["num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query_group_num"])? {
+        let kv_heads = match self.uint(&[
+            "num_key_value_heads",
+            "num_kv_heads",
+            "n_head_kv",
+            "multi_query_group_num",
+        ])? {
             Some(k) => k,
             None if multi_query => 1,
             None => heads,
@@ -132,15 +156,30 @@ impl<'a> Config<'a> {
             None if heads > 0 => hidden / heads,
             None => 0,
         };
-        let plain_mlp = matches!(family.as_str(), "gptj" | "falcon" | "gpt_neox" | "gpt2" | "bloom" | "opt");
-        let intermediate = match self.uint(&["intermediate_size_mlp", "intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim"])? {
+        let plain_mlp = matches!(
+            family.as_str(),
+            "gptj" | "falcon" | "gpt_neox" | "gpt2" | "bloom" | "opt"
+        );
+        let intermediate = match self.uint(&[
+            "intermediate_size_mlp",
+            "intermediate_size",
+            "n_inner",
+            "ffn_hidden_size",
+            "ffn_dim",
+        ])? {
             Some(i) => i,
             None if plain_mlp => 4 * hidden,
             None => return Err(self.err("intermediate_size", "required field is missing")),
         };
         let vocab = self.req(&["vocab_size", "padded_vocab_size"])?;
         let max_context = self
-            .uint(&["max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "model_max_length"])?
+            .uint(&[
+                "max_position_embeddings",
+                "n_positions",
+                "max_sequence_length",
+                "seq_length",
+                "model_max_length",
+            ])?
             .unwrap_or(2048);
         let gemma = family.starts_with("gemma");
         let tie = self
@@ -160,17 +199,20 @@ impl<'a> Config<'a> {
             Some(m) => (m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim),
             None => (head_dim, head_dim),
         };
-        let moe = self.moe(layers, intermediate, &family)?;
+        let expert_default = self.uint(&["intermediate_size"])?.unwrap_or(intermediate);
+        let moe = self.moe(layers, expert_default, &family)?;
         let intermediate = if family == "llama4_text" || family == "llama4" {
-            self.uint(&["intermediate_size_mlp"])?.unwrap_or(intermediate)
+            self.uint(&["intermediate_size_mlp"])?
+                .unwrap_or(intermediate)
         } else {
             intermediate
         };
         let window = self.window(layers, &family)?;
         let attention_bias = self.flag("attention_bias")?;
-        let qkv_bias = attention_bias
-            .unwrap_or(matches!(family.as_str(), "qwen2" | "qwen2_moe" | "qwen2_vl" | "internlm"))
-            || self.flag("qkv_bias")?.unwrap_or(false)
+        let qkv_bias = attention_bias.unwrap_or(matches!(
+            family.as_str(),
+            "qwen2" | "qwen2_moe" | "qwen2_vl" | "internlm"
+        )) || self.flag("qkv_bias")?.unwrap_or(false)
             || self.flag("bias")?.unwrap_or(false);
         let spec = ModelSpec {
             name: name.to_owned(),
@@ -188,12 +230,19 @@ impl<'a> Config<'a> {
             tie_embeddings: tie,
             gated_mlp: !plain_mlp,
             qkv_bias,
-            proj_bias: family == "gpt_oss" || family == "gptj" || self.flag("mlp_bias")?.unwrap_or(false),
-            norms_per_layer: if family.starts_with("gemma2") || family.starts_with("gemma3") { 4 } else { 2 },
+            proj_bias: family == "gpt_oss"
+                || family == "gptj"
+                || self.flag("mlp_bias")?.unwrap_or(false),
+            norms_per_layer: if family.starts_with("gemma2") || family.starts_with("gemma3") {
+                4
+            } else {
+                2
+            },
             qk_norm: family.starts_with("qwen3") || family.starts_with("gemma3"),
             mla,
             moe,
             window,
+            native_weights: self.native_weights(),
             source: self.origin.to_owned(),
             notes: String::new(),
             family,
@@ -202,28 +251,73 @@ impl<'a> Config<'a> {
         Ok(spec)
     }
 
+    /// The weight format named by `quantization_config`, when the checkpoint is quantized.
+    fn native_weights(&self) -> Option<crate::Dtype> {
+        use crate::Dtype;
+        let q = self.v.get("quantization_config")?;
+        let method = q
+            .get("quant_method")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let text = q.to_string().to_ascii_lowercase();
+        match method.as_str() {
+            "mxfp4" => Some(Dtype::Mxfp4),
+            "fp8" => Some(Dtype::Fp8),
+            "gptq" | "awq" => Some(Dtype::Int4),
+            _ if text.contains("nvfp4") || text.contains("fp4") => Some(Dtype::Fp4),
+            _ if text.contains("\"num_bits\":4") || text.contains("int4") => Some(Dtype::Int4),
+            _ if text.contains("fp8") || text.contains("float8") => Some(Dtype::Fp8),
+            _ if text.contains("\"num_bits\":8") => Some(Dtype::Int8),
+            _ => None,
+        }
+    }
+
     fn moe(&self, layers: u64, intermediate: u64, family: &str) -> Result<Option<Moe>> {
-        let Some(experts) = self.uint(&["num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts"])? else {
+        let Some(experts) = self.uint(&[
+            "num_local_experts",
+            "n_routed_experts",
+            "num_experts",
+            "moe_num_experts",
+        ])?
+        else {
             return Ok(None);
         };
         if experts == 0 {
             return Ok(None);
         }
-        let top_k = self.req(&["num_experts_per_tok", "moe_top_k", "top_k", "experts_per_token"])?;
+        let top_k = self.req(&[
+            "num_experts_per_tok",
+            "moe_top_k",
+            "top_k",
+            "experts_per_token",
+        ])?;
         let expert_intermediate = self
             .uint(&["moe_intermediate_size", "expert_intermediate_size"])?
             .unwrap_or(intermediate);
         let llama4 = family.starts_with("llama4");
-        let (shared_experts, shared_intermediate) = match self.uint(&["shared_expert_intermediate_size"])? {
-            Some(s) if s > 0 => (1, s),
-            _ => {
-                let n = self.uint(&["n_shared_experts", "num_shared_experts", "moe_shared_expert_count"])?;
-                (n.unwrap_or(u64::from(llama4)), expert_intermediate)
-            }
-        };
-        let first_dense = self.uint(&["first_k_dense_replace"])?.unwrap_or(0).min(layers);
+        let (shared_experts, shared_intermediate) =
+            match self.uint(&["shared_expert_intermediate_size"])? {
+                Some(s) if s > 0 => (1, s),
+                _ => {
+                    let n = self.uint(&[
+                        "n_shared_experts",
+                        "num_shared_experts",
+                        "moe_shared_expert_count",
+                    ])?;
+                    (n.unwrap_or(u64::from(llama4)), expert_intermediate)
+                }
+            };
+        let first_dense = self
+            .uint(&["first_k_dense_replace"])?
+            .unwrap_or(0)
+            .min(layers);
         let step = self
-            .uint(&["interleave_moe_layer_step", "decoder_sparse_step", "moe_layer_freq"])?
+            .uint(&[
+                "interleave_moe_layer_step",
+                "decoder_sparse_step",
+                "moe_layer_freq",
+            ])?
             .unwrap_or(1)
             .max(1);
         let mlp_only = self
@@ -231,7 +325,8 @@ impl<'a> Config<'a> {
             .get("mlp_only_layers")
             .and_then(Value::as_array)
             .map_or(0, Vec::len) as u64;
-        let moe_layers = (layers - first_dense) / step - mlp_only.min((layers - first_dense) / step);
+        let moe_layers =
+            (layers - first_dense) / step - mlp_only.min((layers - first_dense) / step);
         Ok(Some(Moe {
             experts,
             top_k,

@@ -96,6 +96,9 @@ pub struct ModelSpec {
     pub moe: Option<Moe>,
     /// Windowed attention layers.
     pub window: Option<Window>,
+    /// Format the published checkpoint stores its weights in, when not 16-bit (DeepSeek
+    /// FP8, gpt-oss MXFP4 experts).
+    pub native_weights: Option<crate::Dtype>,
     /// Where the architecture comes from.
     pub source: String,
     /// Caveats.
@@ -159,19 +162,15 @@ impl ModelSpec {
         let h = self.hidden as f64;
         let i = inter as f64;
         let mats = if self.gated_mlp { 3.0 } else { 2.0 };
-        let b = if bias {
-            i * (mats - 1.0) + h
-        } else {
-            0.0
-        };
+        let b = if bias { i * (mats - 1.0) + h } else { 0.0 };
         mats * h * i + b
     }
 
     /// Weights of one routed expert.
     pub fn expert_params(&self) -> f64 {
-        self.moe
-            .as_ref()
-            .map_or(0.0, |m| self.ffn_params(m.expert_intermediate, m.expert_bias))
+        self.moe.as_ref().map_or(0.0, |m| {
+            self.ffn_params(m.expert_intermediate, m.expert_bias)
+        })
     }
 
     /// Parameter counts derived from the architecture.
@@ -246,7 +245,12 @@ impl ModelSpec {
     /// Checks that the fields describe a model that can exist.
     pub fn validate(&self, origin: &str) -> Result<()> {
         let bad = |field: &str, msg: &str| {
-            Err(CatalogError::invalid(origin, None, Some(field), msg.to_owned()))
+            Err(CatalogError::invalid(
+                origin,
+                None,
+                Some(field),
+                msg.to_owned(),
+            ))
         };
         for (field, v) in [
             ("num_layers", self.layers),
@@ -272,7 +276,10 @@ impl ModelSpec {
         }
         if let Some(m) = &self.moe {
             if m.experts == 0 || m.top_k == 0 || m.top_k > m.experts {
-                return bad("moe_top_k", "experts per token must be between 1 and the expert count");
+                return bad(
+                    "moe_top_k",
+                    "experts per token must be between 1 and the expert count",
+                );
             }
             if m.moe_layers > self.layers {
                 return bad("first_k_dense_layers", "more MoE layers than layers");
@@ -301,7 +308,10 @@ impl ModelSpec {
             None if heads > 0 => hidden / heads,
             None => 0,
         };
-        let attention_type = r.get("attention_type").unwrap_or("GQA").to_ascii_uppercase();
+        let attention_type = r
+            .get("attention_type")
+            .unwrap_or("GQA")
+            .to_ascii_uppercase();
         let mla = if attention_type.contains("MLA") {
             Some(Mla {
                 kv_lora_rank: req("kv_lora_rank")?,
@@ -322,9 +332,9 @@ impl ModelSpec {
                     .unwrap_or(req("intermediate_size")?);
                 Some(Moe {
                     experts,
-                    top_k: r
-                        .u64("moe_top_k")?
-                        .ok_or_else(|| r.error("moe_top_k", "MoE model without experts per token"))?,
+                    top_k: r.u64("moe_top_k")?.ok_or_else(|| {
+                        r.error("moe_top_k", "MoE model without experts per token")
+                    })?,
                     expert_intermediate,
                     shared_experts: r.u64("moe_shared_experts")?.unwrap_or(0),
                     shared_intermediate: expert_intermediate,
@@ -368,6 +378,11 @@ impl ModelSpec {
             mla,
             moe,
             window,
+            native_weights: match family.as_str() {
+                "gpt_oss" => Some(crate::Dtype::Mxfp4),
+                "deepseek_v3" => Some(crate::Dtype::Fp8),
+                _ => None,
+            },
             source: r.get("source").unwrap_or_default().to_owned(),
             notes: r.get("notes").unwrap_or_default().to_owned(),
             family,

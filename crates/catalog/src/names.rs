@@ -105,6 +105,35 @@ pub fn closest(query: &str, candidates: &BTreeMap<String, String>) -> Vec<String
     out
 }
 
+/// Splits a checkpoint name into the base model name and the weight format its suffix names:
+/// `RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic` → (`RedHatAI/Llama-3.3-70B-Instruct`, FP8),
+/// `TheBloke/Llama-2-13B-GPTQ` → (`TheBloke/Llama-2-13B`, INT4).
+pub fn split_quantized(name: &str) -> (String, Option<crate::Dtype>) {
+    use crate::Dtype;
+    const SUFFIXES: [(&str, Dtype); 13] = [
+        ("-quantized.w4a16", Dtype::Int4),
+        ("-quantized.w8a8", Dtype::Int8),
+        ("-quantized.w8a16", Dtype::Int8),
+        ("-fp8-dynamic", Dtype::Fp8),
+        ("-fp8-kv", Dtype::Fp8),
+        ("-fp8", Dtype::Fp8),
+        ("-nvfp4", Dtype::Fp4),
+        ("-fp4", Dtype::Fp4),
+        ("-mxfp4", Dtype::Mxfp4),
+        ("-gptq", Dtype::Int4),
+        ("-awq", Dtype::Int4),
+        ("-w4a16", Dtype::Int4),
+        ("-w8a8", Dtype::Int8),
+    ];
+    let lower = name.to_ascii_lowercase();
+    for (s, d) in SUFFIXES {
+        if lower.ends_with(s) {
+            return (name[..name.len() - s.len()].to_owned(), Some(d));
+        }
+    }
+    (name.to_owned(), None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +152,30 @@ mod tests {
         assert!(k.contains(&"llama318b".to_owned()), "{k:?}");
         let k = model_keys("google/gemma-2-9b-it");
         assert!(k.contains(&"gemma29b".to_owned()), "{k:?}");
+    }
+
+    #[test]
+    fn quantized_suffixes_map_to_formats() {
+        use crate::Dtype;
+        assert_eq!(
+            split_quantized("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic"),
+            (
+                "RedHatAI/Llama-3.3-70B-Instruct".to_owned(),
+                Some(Dtype::Fp8)
+            )
+        );
+        assert_eq!(
+            split_quantized("TheBloke/Llama-2-13B-GPTQ").1,
+            Some(Dtype::Int4)
+        );
+        assert_eq!(
+            split_quantized("nvidia/Llama-3.1-405B-Instruct-FP4").1,
+            Some(Dtype::Fp4)
+        );
+        assert_eq!(
+            split_quantized("Qwen/Qwen3-8B"),
+            ("Qwen/Qwen3-8B".to_owned(), None)
+        );
     }
 
     #[test]

@@ -19,7 +19,10 @@ pub struct PriceRow {
 /// short user form `instance_type,region,on_demand_usd_hr[,spot_usd_hr][,source]`.
 pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
     table.require(&["instance_type", "region"])?;
-    if !table.has("on_demand_usd_hr") && !table.has("spot_usd_hr") && !table.has("spot_usd_hr_median") {
+    if !table.has("on_demand_usd_hr")
+        && !table.has("spot_usd_hr")
+        && !table.has("spot_usd_hr_median")
+    {
         return Err(CatalogError::invalid(
             table.origin(),
             Some(1),
@@ -63,7 +66,10 @@ pub fn read_vms_csv(table: &Table) -> Result<Vec<PriceRow>> {
     }
     let mut acc: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for r in table.rows() {
-        let key = (r.req("InstanceType")?.to_owned(), r.req("Region")?.to_owned());
+        let key = (
+            r.req("InstanceType")?.to_owned(),
+            r.req("Region")?.to_owned(),
+        );
         let a = acc.entry(key).or_default();
         if let Some(p) = r.f64("Price")? {
             a.on_demand = Some(a.on_demand.map_or(p, |x: f64| x.max(p)));

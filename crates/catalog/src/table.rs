@@ -35,7 +35,12 @@ impl Table {
             .map(|h| h.trim_start_matches('\u{feff}').to_owned())
             .collect();
         if header.iter().all(String::is_empty) {
-            return Err(CatalogError::invalid(origin, Some(1), None, "empty file or header"));
+            return Err(CatalogError::invalid(
+                origin,
+                Some(1),
+                None,
+                "empty file or header",
+            ));
         }
         let columns = header
             .iter()
@@ -156,6 +161,20 @@ impl<'a> Row<'a> {
             Some(s) => parse_number(s)
                 .map(Some)
                 .ok_or_else(|| self.error(column, format!("`{s}` is not a non-negative number"))),
+        }
+    }
+
+    /// A finite number that may be negative (measured differences), or `None` when empty.
+    pub fn f64_signed(&self, column: &str) -> Result<Option<f64>> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Some)
+                .ok_or_else(|| self.error(column, format!("`{s}` is not a number"))),
         }
     }
 

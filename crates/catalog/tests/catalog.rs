@@ -24,9 +24,20 @@ fn derived_params_and_kv_match_catalog_rows() {
         let kv = r.req_f64("kv_cache_bytes_per_token_16bit").unwrap();
         let e_total = (p.total - want_total) / want_total;
         let e_active = (p.active - want_active) / want_active;
-        report.push(format!("{name}: total {:.3}B ({:+.2}%), active {:.3}B ({:+.2}%), kv {} vs {kv}", p.total / 1e9, e_total * 100.0, p.active / 1e9, e_active * 100.0, m.kv_bytes_per_token_full(2.0)));
+        report.push(format!(
+            "{name}: total {:.3}B ({:+.2}%), active {:.3}B ({:+.2}%), kv {} vs {kv}",
+            p.total / 1e9,
+            e_total * 100.0,
+            p.active / 1e9,
+            e_active * 100.0,
+            m.kv_bytes_per_token_full(2.0)
+        ));
         eprintln!("{}", report.last().unwrap());
-        assert!(e_total.abs() < 0.005 && e_active.abs() < 0.005, "{}", report.join("\n"));
+        assert!(
+            e_total.abs() < 0.005 && e_active.abs() < 0.005,
+            "{}",
+            report.join("\n")
+        );
         assert_eq!(m.kv_bytes_per_token_full(2.0), kv, "{name}");
     }
 }

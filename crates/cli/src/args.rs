@@ -1,0 +1,199 @@
+//! Command-line arguments (clap types stay here; commands turn them into library inputs).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Plan, simulate and audit GPU inference deployments.
+///
+/// inferplan answers capacity questions with numbers from an embedded, sourced catalog of GPUs,
+/// cloud instances (with prices) and open models. Start with `inferplan fit`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "inferplan",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Directory of catalog overrides: gpus.csv, instances.csv, models.csv, prices.csv, a
+    /// SkyPilot vms.csv and *.json Hugging Face model configs (see docs/catalog.md).
+    #[arg(long, global = true, env = "INFERPLAN_CATALOG_DIR", value_name = "DIR")]
+    pub catalog_dir: Option<PathBuf>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Does a model fit on a GPU or instance, and with how much room?
+    ///
+    /// Budgets GPU memory per GPU (weights, KV cache, activations, runtime overhead) two ways:
+    /// the safety-margin rule (weights + KV + activations) × 1.2, and what vLLM would reserve
+    /// for KV cache at --gpu-memory-utilization. Exit code 0 when it fits, 1 when it does not.
+    ///
+    /// Examples:
+    ///   inferplan fit --model llama-3.3-70b --precision fp8 --instance g6e.12xlarge --context 8192 --concurrency 16
+    ///   inferplan fit --model meta-llama/Llama-3.1-8B-Instruct --gpu A10G --context 4096
+    ///   inferplan fit --model-config ./config.json --gpu H100 --gpus 2 --format json
+    #[command(verbatim_doc_comment)]
+    Fit(Box<FitArgs>),
+
+    /// List or show catalog entries (GPUs, instance types with prices, models).
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+
+    /// Score predictions against measured rows (currently: vLLM memory startups in the
+    /// schema of vllm_memory.csv).
+    ///
+    /// Example:
+    ///   inferplan validate ../shared/data/measured/vllm_memory.csv --format md
+    #[command(verbatim_doc_comment)]
+    Validate(ValidateArgs),
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Table,
+    /// JSON (a stable contract: snake_case fields with units in their names).
+    Json,
+    /// Markdown tables.
+    Md,
+}
+
+/// Arguments of `fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Model name, Hugging Face id or alias (e.g. `llama-3.3-70b`).
+    #[arg(
+        long,
+        required_unless_present = "model_config",
+        conflicts_with = "model_config"
+    )]
+    pub model: Option<String>,
+
+    /// A Hugging Face config.json to use instead of a catalog model.
+    #[arg(long, value_name = "PATH")]
+    pub model_config: Option<PathBuf>,
+
+    /// Weight precision: bf16, fp16, fp8, int8, int4 (GPTQ/AWQ), fp4 (NVFP4), mxfp4.
+    #[arg(long, default_value = "bf16")]
+    pub precision: String,
+
+    /// KV-cache precision: bf16, fp16 or fp8. Default: fp8 when the weights are 8-bit or
+    /// smaller and the GPU has native FP8, else bf16.
+    #[arg(long)]
+    pub kv_dtype: Option<String>,
+
+    /// Cloud instance type (e.g. g6e.12xlarge).
+    #[arg(long, required_unless_present = "gpu", conflicts_with = "gpu")]
+    pub instance: Option<String>,
+
+    /// GPU name instead of an instance (e.g. H100, L40S, A10G).
+    #[arg(long)]
+    pub gpu: Option<String>,
+
+    /// Number of GPUs with --gpu.
+    #[arg(long, default_value_t = 1, requires = "gpu")]
+    pub gpus: u32,
+
+    /// Tensor-parallel degree. Default: all GPUs of the instance (or --gpus).
+    #[arg(long)]
+    pub tp: Option<u32>,
+
+    /// Pipeline-parallel degree.
+    #[arg(long, default_value_t = 1)]
+    pub pp: u32,
+
+    /// Tokens per sequence (prompt + output). Default: 8192, or the model's maximum if lower.
+    #[arg(long)]
+    pub context: Option<u64>,
+
+    /// Sequences in flight.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: u64,
+
+    /// vLLM's --gpu-memory-utilization for the engine view.
+    #[arg(long, default_value_t = 0.9)]
+    pub gpu_memory_utilization: f64,
+
+    /// Multiplier on (weights + KV cache + activations).
+    #[arg(long, default_value_t = 1.2)]
+    pub safety_margin: f64,
+
+    /// Engine's max_num_seqs. Default: vLLM's (1024 on GPUs of 70 GiB or more, else 256).
+    #[arg(long)]
+    pub max_num_seqs: Option<u64>,
+
+    /// Engine's max_num_batched_tokens. Default: vLLM's (8192 on GPUs of 70 GiB or more, else 2048).
+    #[arg(long)]
+    pub max_num_batched_tokens: Option<u64>,
+
+    /// Tokens per KV-cache block.
+    #[arg(long, default_value_t = 16)]
+    pub block_size: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `catalog` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// GPUs with memory, bandwidth and tensor throughput.
+    Gpus(ListArgs),
+    /// Instance types with GPUs and prices.
+    Instances(InstanceListArgs),
+    /// Models with parameters and KV-cache size.
+    Models(ListArgs),
+    /// Everything about one GPU, instance type or model, with sources.
+    Show(ShowArgs),
+}
+
+/// Arguments of the catalog listings.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `catalog instances`.
+#[derive(Debug, Args)]
+pub struct InstanceListArgs {
+    /// Region whose prices to show.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `catalog show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A GPU, instance type or model name.
+    pub name: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Measured-data CSV files (schema detected from the header).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}

@@ -1,0 +1,263 @@
+//! `inferplan catalog`: list and show GPUs, instance types and models.
+
+use crate::args::{CatalogCommand, Format};
+use crate::output::{emit, emit_json, num, table};
+use inferplan_catalog::{Catalog, CatalogError, Gpu, Instance, ModelSpec};
+use serde::Serialize;
+use std::process::ExitCode;
+
+/// Runs a `catalog` subcommand.
+pub fn run(c: &Catalog, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CatalogCommand::Gpus(a) => gpus(c, a.format)?,
+        CatalogCommand::Instances(a) => instances(c, &a.region, a.format)?,
+        CatalogCommand::Models(a) => models(c, a.format)?,
+        CatalogCommand::Show(a) => show(c, &a.name, a.format)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gpus(c: &Catalog, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return emit_json(&c.gpus());
+    }
+    let rows: Vec<Vec<String>> = c
+        .gpus()
+        .iter()
+        .map(|g| {
+            vec![
+                g.name.clone(),
+                format!("{:?}", g.arch).to_lowercase(),
+                num(g.memory_gib(), 1),
+                num(g.mem_bandwidth_gbs, 0),
+                num(g.bf16_tflops.or(g.fp16_tflops), 0),
+                num(g.fp8_tflops, 0),
+                num(g.fp4_tflops, 0),
+                if g.nvlink {
+                    num(g.nvlink_gbs, 0)
+                } else {
+                    "-".into()
+                },
+                g.mig_max_instances.map_or("-".into(), |n| n.to_string()),
+            ]
+        })
+        .collect();
+    emit(&table(
+        &[
+            "gpu",
+            "arch",
+            "mem GiB",
+            "GB/s",
+            "bf16 TF",
+            "fp8 TF",
+            "fp4 TF",
+            "nvlink GB/s",
+            "mig",
+        ],
+        &rows,
+        f == Format::Md,
+    ))
+}
+
+fn instances(c: &Catalog, region: &str, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return emit_json(&c.instances());
+    }
+    let rows: Vec<Vec<String>> = c
+        .instances()
+        .iter()
+        .map(|i| {
+            let p = i.price(region);
+            vec![
+                i.name.clone(),
+                i.gpu
+                    .clone()
+                    .unwrap_or_else(|| format!("({})", i.gpu_label)),
+                format!("{}", i.gpu_count),
+                num(i.gpu_mem_gib(), 1),
+                format!("{:?}", i.interconnect).to_lowercase(),
+                num(i.vcpus, 0),
+                num(p.and_then(|p| p.on_demand_usd_hr), 3),
+                num(p.and_then(|p| p.spot_usd_hr), 3),
+                i.prices.len().to_string(),
+            ]
+        })
+        .collect();
+    let od = format!("on-demand $/h {region}");
+    let spot = format!("spot $/h {region}");
+    let mut text = table(
+        &[
+            "instance",
+            "gpu",
+            "gpus",
+            "GiB/gpu",
+            "link",
+            "vcpus",
+            &od,
+            &spot,
+            "regions priced",
+        ],
+        &rows,
+        f == Format::Md,
+    );
+    text +=
+        "\n'-' = no price in the catalog for that region (see `inferplan catalog show TYPE`).\n";
+    for n in c.notes() {
+        text += &format!("note: {n}\n");
+    }
+    emit(&text)
+}
+
+fn models(c: &Catalog, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        let rows: Vec<ModelJson<'_>> = c.models().iter().map(ModelJson::from).collect();
+        return emit_json(&rows);
+    }
+    let rows: Vec<Vec<String>> = c
+        .models()
+        .iter()
+        .map(|m| {
+            let p = m.params();
+            vec![
+                m.name.clone(),
+                m.hf_id.clone().unwrap_or_default(),
+                format!("{:.2}", p.total / 1e9),
+                format!("{:.2}", p.active / 1e9),
+                attention_kind(m),
+                format!("{:.0}", m.kv_bytes_per_token_full(2.0) / 1024.0),
+                m.max_context.to_string(),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "model",
+            "hf id",
+            "params B",
+            "active B",
+            "attention",
+            "KV KiB/token (16-bit)",
+            "max context",
+        ],
+        &rows,
+        f == Format::Md,
+    );
+    for n in c.notes().iter().filter(|n| n.starts_with("model")) {
+        text += &format!("note: {n}\n");
+    }
+    emit(&text)
+}
+
+fn attention_kind(m: &ModelSpec) -> String {
+    let mut s = if m.mla.is_some() {
+        "MLA".to_owned()
+    } else if m.kv_heads == m.heads {
+        "MHA".to_owned()
+    } else {
+        format!("GQA {}/{}", m.heads, m.kv_heads)
+    };
+    if let Some(w) = &m.window {
+        s += &format!(" + window {} on {}/{} layers", w.tokens, w.layers, m.layers);
+    }
+    if let Some(moe) = &m.moe {
+        s += &format!(", MoE {}×top{}", moe.experts, moe.top_k);
+        if moe.shared_experts > 0 {
+            s += &format!("+{} shared", moe.shared_experts);
+        }
+    }
+    s
+}
+
+/// A model with its derived numbers, for JSON output.
+#[derive(Serialize)]
+struct ModelJson<'a> {
+    #[serde(flatten)]
+    spec: &'a ModelSpec,
+    params_b: f64,
+    active_params_b: f64,
+    kv_cache_bytes_per_token_16bit: f64,
+}
+
+impl<'a> From<&'a ModelSpec> for ModelJson<'a> {
+    fn from(m: &'a ModelSpec) -> Self {
+        let p = m.params();
+        ModelJson {
+            spec: m,
+            params_b: p.total / 1e9,
+            active_params_b: p.active / 1e9,
+            kv_cache_bytes_per_token_16bit: m.kv_bytes_per_token_full(2.0),
+        }
+    }
+}
+
+/// One entry found by `show`.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Entry<'a> {
+    Gpu(&'a Gpu),
+    Instance(&'a Instance),
+    Model(ModelJson<'a>),
+}
+
+fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
+    let entry = if let Ok(i) = c.instance(name) {
+        Entry::Instance(i)
+    } else if let Ok(g) = c.gpu(name) {
+        Entry::Gpu(g)
+    } else {
+        match c.model(name) {
+            Ok(m) => Entry::Model(ModelJson::from(m)),
+            Err(CatalogError::Unknown {
+                mut suggestions, ..
+            }) => {
+                for k in [c.gpu(name).err(), c.instance(name).err()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let CatalogError::Unknown { suggestions: s, .. } = k {
+                        suggestions.extend(s);
+                    }
+                }
+                suggestions.truncate(5);
+                return Err(CatalogError::Unknown {
+                    kind: "gpu, instance or model",
+                    name: name.to_owned(),
+                    suggestions,
+                }
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if f == Format::Json {
+        return emit_json(&entry);
+    }
+    // Text: the JSON fields as `key: value` lines, which keeps every field and its source.
+    let value = serde_json::to_value(&entry)?;
+    let mut text = String::new();
+    flatten("", &value, &mut text);
+    emit(&text)
+}
+
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&p, x, out);
+            }
+        }
+        serde_json::Value::Array(items) if items.iter().any(|x| x.is_object()) => {
+            for (i, x) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), x, out);
+            }
+        }
+        serde_json::Value::Null => out.push_str(&format!("{prefix}: -\n")),
+        serde_json::Value::String(s) => out.push_str(&format!("{prefix}: {s}\n")),
+        other => out.push_str(&format!("{prefix}: {other}\n")),
+    }
+}

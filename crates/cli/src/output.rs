@@ -1,0 +1,102 @@
+//! Writing answers: aligned text tables, Markdown tables and JSON.
+
+use std::io::Write;
+
+/// Right-aligns cells that look numeric, left-aligns the rest.
+fn numeric(s: &str) -> bool {
+    let t = s
+        .trim_start_matches(['-', '+', '$'])
+        .trim_end_matches(['%', 'x', '×']);
+    !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+}
+
+/// Renders rows under a header as aligned text (`md` = false) or a Markdown table.
+pub fn table(header: &[&str], rows: &[Vec<String>], md: bool) -> String {
+    let cols = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(cols) {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let right: Vec<bool> = (0..cols)
+        .map(|i| {
+            rows.iter().any(|r| r.get(i).is_some_and(|c| numeric(c)))
+                && rows.iter().all(|r| {
+                    r.get(i)
+                        .is_none_or(|c| numeric(c) || c == "-" || c.is_empty())
+                })
+        })
+        .collect();
+    let line = |cells: Vec<String>| -> String {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = width[i].saturating_sub(c.chars().count());
+                if right[i] {
+                    format!("{}{c}", " ".repeat(pad))
+                } else {
+                    format!("{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        if md {
+            format!("| {} |", parts.join(" | "))
+        } else {
+            parts.join("  ").trim_end().to_owned()
+        }
+    };
+    let mut out = vec![line(header.iter().map(|s| (*s).to_owned()).collect())];
+    if md {
+        out.push(format!(
+            "|{}|",
+            (0..cols)
+                .map(|i| {
+                    let dashes = "-".repeat(width[i]);
+                    if right[i] {
+                        format!("{dashes}-:")
+                    } else {
+                        format!("-{dashes}-")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        ));
+    } else {
+        out.push(
+            width
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  "),
+        );
+    }
+    for r in rows {
+        let mut cells = r.clone();
+        cells.resize(cols, String::new());
+        out.push(line(cells));
+    }
+    out.join("\n") + "\n"
+}
+
+/// Writes text to standard output (a closed pipe is not an error).
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Writes a value as pretty JSON followed by a newline.
+pub fn emit_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    emit(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// A number with `d` decimals, or `-` when missing.
+pub fn num(v: Option<f64>, d: usize) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.d$}"))
+}

@@ -1,0 +1,481 @@
+//! GPU memory budget of one model replica: weights, KV cache, activations and runtime
+//! overhead per GPU, seen two ways.
+//!
+//! * **Safety-margin view** (the practitioners' rule): `(weights + KV cache + activations) ×
+//!   safety_margin + runtime overhead` must fit in the GPU's memory.
+//! * **Engine view** (what vLLM does at startup): `memory × gpu_memory_utilization − weights −
+//!   activation peak − non-torch memory` is reserved for the KV cache, and the concurrency it
+//!   allows is that KV cache divided by one full-length sequence.
+
+use crate::error::PerfError;
+use crate::params::MemoryParams;
+use inferplan_catalog::{Arch, Dtype, Gpu, Interconnect, ModelSpec, Support};
+use serde::Serialize;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Engine settings that shape memory use.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EngineLimits {
+    /// Most tokens in one engine step (chunked prefill budget).
+    pub max_num_batched_tokens: u64,
+    /// Most sequences in one engine step.
+    pub max_num_seqs: u64,
+    /// Tokens per KV-cache block (paged attention).
+    pub block_size: u64,
+}
+
+impl EngineLimits {
+    /// vLLM's defaults for its OpenAI-compatible server: 8192 batched tokens and 1024
+    /// sequences on GPUs with at least 70 GiB (except A100), else 2048 and 256; blocks of 16.
+    pub fn vllm_default(gpu_mem_gib: f64, arch: Arch) -> EngineLimits {
+        let big = gpu_mem_gib >= 70.0 && arch != Arch::Ampere;
+        EngineLimits {
+            max_num_batched_tokens: if big { 8192 } else { 2048 },
+            max_num_seqs: if big { 1024 } else { 256 },
+            block_size: 16,
+        }
+    }
+}
+
+/// What to fit where.
+#[derive(Debug, Clone)]
+pub struct FitInput<'a> {
+    /// The model.
+    pub model: &'a ModelSpec,
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// Memory per GPU in GiB (from the instance when there is one).
+    pub gpu_mem_gib: f64,
+    /// GPUs available on the machine.
+    pub gpus: u32,
+    /// Link between the GPUs.
+    pub interconnect: Interconnect,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Weight format.
+    pub weights: Dtype,
+    /// KV-cache format.
+    pub kv: Dtype,
+    /// Tokens per sequence (prompt + output).
+    pub context: u64,
+    /// Sequences in flight.
+    pub concurrency: u64,
+    /// vLLM's `--gpu-memory-utilization`.
+    pub gpu_memory_utilization: f64,
+    /// Multiplier of the safety-margin view.
+    pub safety_margin: f64,
+    /// Engine limits.
+    pub engine: EngineLimits,
+}
+
+/// The answer of `fit`. Memory figures are GiB per GPU unless the name says otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitReport {
+    /// True when the safety-margin view fits.
+    pub fits: bool,
+    /// Weights of the whole model, GiB.
+    pub weights_gib: f64,
+    /// Weights held by one GPU.
+    pub weights_gib_per_gpu: f64,
+    /// KV cache of `concurrency` sequences of `context` tokens on one GPU.
+    pub kv_cache_gib_per_gpu: f64,
+    /// Activation and workspace peak of one engine step.
+    pub activations_gib_per_gpu: f64,
+    /// CUDA context, communication buffers and CUDA graphs.
+    pub runtime_overhead_gib_per_gpu: f64,
+    /// `(weights + kv + activations) × safety_margin + runtime overhead`.
+    pub required_gib_per_gpu: f64,
+    /// Memory of one GPU.
+    pub available_gib_per_gpu: f64,
+    /// `available − required` (negative when it does not fit).
+    pub headroom_gib_per_gpu: f64,
+    /// Most sequences of `context` tokens that fit under the safety margin.
+    pub max_concurrency: u64,
+    /// Longest context for `concurrency` sequences under the safety margin (capped at the
+    /// model's maximum).
+    pub max_context: u64,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// GPUs used (`tp × pp`).
+    pub gpus: u32,
+    /// Weight format.
+    pub weights_dtype: Dtype,
+    /// KV-cache format.
+    pub kv_dtype: Dtype,
+    /// Tokens per sequence asked for.
+    pub context: u64,
+    /// Sequences asked for.
+    pub concurrency: u64,
+    /// Safety margin used.
+    pub safety_margin: f64,
+    /// vLLM's `--gpu-memory-utilization` used by the engine view.
+    pub gpu_memory_utilization: f64,
+    /// KV-cache bytes one token adds on one GPU (full-attention layers).
+    pub kv_bytes_per_token_per_gpu: f64,
+    /// Engine view: KV cache vLLM would allocate per GPU.
+    pub engine_kv_cache_gib_per_gpu: f64,
+    /// Engine view: KV-cache blocks.
+    pub engine_kv_blocks: u64,
+    /// Engine view: how many `context`-token sequences that KV cache holds (as vLLM reports
+    /// it: every layer at full length).
+    pub engine_max_concurrency: f64,
+    /// Engine view: vLLM would start (at least one full-length sequence fits).
+    pub engine_fits: bool,
+    /// Engine limits assumed.
+    pub engine_limits: EngineLimits,
+    /// Things to know about this answer.
+    pub warnings: Vec<String>,
+}
+
+/// Bytes of weights: (whole model, one GPU).
+pub fn weight_bytes(m: &ModelSpec, weights: Dtype, tp: u32, pp: u32) -> (f64, f64) {
+    let p = m.params();
+    let hi = if weights == Dtype::Fp32 { 4.0 } else { 2.0 };
+    let q = weights.bytes();
+    let experts_only = weights == Dtype::Mxfp4 && m.moe.is_some();
+    let dense_b = if experts_only { hi } else { q };
+    // vLLM's MXFP4 MoE kernels pad the hidden dimension of expert weights to a multiple of 256.
+    let expert_pad = if weights == Dtype::Mxfp4 {
+        m.hidden.div_ceil(256) as f64 * 256.0 / m.hidden as f64
+    } else {
+        1.0
+    };
+    let q_experts = q * expert_pad;
+    let total = p.attention * dense_b
+        + p.dense_ffn * dense_b
+        + p.experts * q_experts
+        + (p.embedding + p.lm_head + p.norms) * hi;
+    let tp = f64::from(tp.max(1));
+    let stage = (m.layers as f64 / f64::from(pp.max(1))).ceil() / m.layers as f64;
+    // Attention: K/V projections are replicated when there are fewer KV heads than ranks;
+    // MLA's down-projections are replicated on every rank.
+    let layers = m.layers as f64;
+    let h = m.hidden as f64;
+    let replicated_attn = match &m.mla {
+        Some(mla) => {
+            h * (mla.q_lora_rank.unwrap_or(0) + mla.kv_lora_rank + mla.qk_rope_head_dim) as f64
+                * layers
+        }
+        None => 0.0,
+    };
+    let kv_proj = if m.mla.is_none() {
+        h * (m.kv_heads * (m.head_dim + m.v_head_dim)) as f64 * layers
+    } else {
+        0.0
+    };
+    let kv_share = (1.0 / tp).max(1.0 / m.kv_heads as f64);
+    let attn_gpu =
+        (p.attention - replicated_attn - kv_proj) / tp + replicated_attn + kv_proj * kv_share;
+    let embed_gpu = if pp > 1 {
+        p.embedding.max(p.lm_head) / tp
+    } else {
+        (p.embedding + p.lm_head) / tp
+    };
+    let per_gpu = stage
+        * (attn_gpu * dense_b
+            + p.dense_ffn / tp * dense_b
+            + p.experts / tp * q_experts
+            + p.norms * hi)
+        + embed_gpu * hi;
+    (total, per_gpu)
+}
+
+/// KV-cache bytes one token adds on one GPU in each full-attention layer it holds, summed over
+/// those layers (layers of its pipeline stage; KV heads split over TP, or replicated when there
+/// are fewer KV heads than ranks; MLA latents replicated on every rank).
+pub fn kv_bytes_per_token_per_gpu(m: &ModelSpec, kv: Dtype, tp: u32, pp: u32) -> f64 {
+    per_layer_kv_bytes(m, kv, tp) * stage_layers(m.layers, pp) as f64
+}
+
+fn per_layer_kv_bytes(m: &ModelSpec, kv: Dtype, tp: u32) -> f64 {
+    let elements = match &m.mla {
+        Some(mla) => (mla.kv_lora_rank + mla.qk_rope_head_dim) as f64,
+        None => {
+            let heads = (m.kv_heads as f64 / f64::from(tp.max(1))).max(1.0);
+            heads * (m.head_dim + m.v_head_dim) as f64
+        }
+    };
+    elements * kv.bytes()
+}
+
+fn stage_layers(layers: u64, pp: u32) -> u64 {
+    layers.div_ceil(u64::from(pp.max(1)))
+}
+
+/// KV-cache bytes of one sequence of `context` tokens on one GPU: full-attention layers hold
+/// the whole context rounded up to whole blocks, windowed layers at most their window.
+pub fn kv_bytes_per_sequence_per_gpu(
+    m: &ModelSpec,
+    kv: Dtype,
+    tp: u32,
+    pp: u32,
+    context: u64,
+    block: u64,
+) -> f64 {
+    let per_layer = per_layer_kv_bytes(m, kv, tp);
+    let frac = stage_layers(m.layers, pp) as f64 / m.layers as f64;
+    let block = block.max(1);
+    let padded = context.div_ceil(block) * block;
+    let (full, windowed) = match &m.window {
+        Some(w) => (
+            m.full_attention_layers() as f64 * padded as f64,
+            w.layers as f64 * (context.min(w.tokens).div_ceil(block) * block) as f64,
+        ),
+        None => (m.layers as f64 * padded as f64, 0.0),
+    };
+    per_layer * frac * (full + windowed)
+}
+
+/// Activation and workspace peak of one engine step on one GPU, in bytes: the FP32 logits of
+/// `max_num_seqs` sequences (vocabulary gathered on every rank) and the MLP buffers of
+/// `max_num_batched_tokens` tokens, scaled by fitted copy counts.
+pub fn activation_bytes(
+    m: &ModelSpec,
+    tp: u32,
+    limits: &EngineLimits,
+    params: &MemoryParams,
+) -> f64 {
+    let inter = match &m.moe {
+        Some(moe) => {
+            moe.top_k * moe.expert_intermediate + moe.shared_experts * moe.shared_intermediate
+        }
+        None => m.intermediate,
+    } as f64;
+    let logits = limits.max_num_seqs as f64 * m.vocab as f64 * 4.0;
+    let mlp = limits.max_num_batched_tokens as f64 * 2.0 * inter / f64::from(tp.max(1)) * 2.0;
+    params.logits_copies * logits + params.mlp_copies * mlp
+}
+
+/// Checks what cannot run at all.
+fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
+    let m = input.model;
+    let mut warnings = Vec::new();
+    if input.tp == 0 || input.pp == 0 {
+        return Err(PerfError::refused(
+            "tp",
+            "tensor- and pipeline-parallel degrees must be at least 1",
+        ));
+    }
+    let used = input.tp * input.pp;
+    if used > input.gpus {
+        return Err(PerfError::refused(
+            "tp",
+            format!(
+                "TP {} × PP {} needs {used} GPUs but the machine has {}",
+                input.tp, input.pp, input.gpus
+            ),
+        ));
+    }
+    if m.heads % u64::from(input.tp) != 0 {
+        return Err(PerfError::refused(
+            "tp",
+            format!(
+                "TP {} does not divide the {} attention heads of {}",
+                input.tp, m.heads, m.name
+            ),
+        ));
+    }
+    if m.mla.is_none() {
+        let (kv, tp) = (m.kv_heads, u64::from(input.tp));
+        if kv % tp != 0 && tp % kv != 0 {
+            return Err(PerfError::refused(
+                "tp",
+                format!(
+                    "TP {tp} and the {kv} KV heads of {} must divide one another",
+                    m.name
+                ),
+            ));
+        }
+        if tp > kv {
+            warnings.push(format!(
+                "TP {tp} exceeds the {kv} KV heads: each KV head is replicated on {} GPUs",
+                tp / kv
+            ));
+        }
+    }
+    if u64::from(input.pp) > m.layers {
+        return Err(PerfError::refused(
+            "pp",
+            format!("PP {} exceeds the {} layers", input.pp, m.layers),
+        ));
+    }
+    if input.context == 0 || input.concurrency == 0 {
+        return Err(PerfError::refused(
+            "context",
+            "context and concurrency must be at least 1",
+        ));
+    }
+    if input.context > m.max_context {
+        return Err(PerfError::refused(
+            "context",
+            format!(
+                "{} tokens exceeds the model's maximum of {} (max_position_embeddings)",
+                input.context, m.max_context
+            ),
+        ));
+    }
+    if !(input.gpu_memory_utilization > 0.0 && input.gpu_memory_utilization <= 1.0) {
+        return Err(PerfError::refused(
+            "gpu_memory_utilization",
+            "must be in (0, 1]",
+        ));
+    }
+    if !(input.safety_margin >= 1.0 && input.safety_margin <= 10.0) {
+        return Err(PerfError::refused(
+            "safety_margin",
+            "must be between 1 and 10",
+        ));
+    }
+    for (field, d) in [("precision", input.weights), ("kv_dtype", input.kv)] {
+        match input.gpu.support(d) {
+            Support::Native => {}
+            Support::WeightOnly if field == "precision" => warnings.push(format!(
+                "{} has no {d} tensor cores: {d} weights run as weight-only kernels (memory saved, no compute speedup)",
+                input.gpu.name
+            )),
+            Support::Emulated => warnings.push(format!("{} emulates {d}: expect it to be slow", input.gpu.name)),
+            Support::WeightOnly if d == Dtype::Fp8 => warnings.push(format!(
+                "{} has no native FP8: the FP8 KV cache is emulated (dequantized in attention)",
+                input.gpu.name
+            )),
+            _ => {
+                return Err(PerfError::refused(
+                    if field == "precision" { "precision" } else { "kv_dtype" },
+                    format!("{} cannot run {d} {}", input.gpu.name, if field == "precision" { "weights" } else { "KV cache" }),
+                ))
+            }
+        }
+    }
+    if matches!(
+        input.kv,
+        Dtype::Int4 | Dtype::Int8 | Dtype::Fp4 | Dtype::Mxfp4
+    ) {
+        return Err(PerfError::refused(
+            "kv_dtype",
+            format!(
+                "{} KV cache is not supported by the engines modelled; use fp8 or bf16",
+                input.kv
+            ),
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Computes the memory budget.
+pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, PerfError> {
+    let mut warnings = refuse(input)?;
+    let m = input.model;
+    let (tp, pp) = (input.tp, input.pp);
+    let (w_total, w_gpu) = weight_bytes(m, input.weights, tp, pp);
+    let act = activation_bytes(m, tp, &input.engine, params);
+    let non_torch = params.non_torch_gib(tp, input.interconnect) * GIB;
+    let runtime = non_torch + params.cuda_graph_gib * GIB;
+    let seq =
+        |ctx: u64| kv_bytes_per_sequence_per_gpu(m, input.kv, tp, pp, ctx, input.engine.block_size);
+    let kv = seq(input.context) * input.concurrency as f64;
+    let available = input.gpu_mem_gib * GIB;
+    let margin = input.safety_margin;
+    let required = (w_gpu + kv + act) * margin + runtime;
+    let budget = (available - runtime) / margin - w_gpu - act;
+    let max_concurrency = if budget > 0.0 {
+        (budget / seq(input.context)).floor() as u64
+    } else {
+        0
+    };
+    let max_context = largest(m.max_context, |c| {
+        seq(c) * input.concurrency as f64 <= budget
+    });
+
+    let per_token = kv_bytes_per_token_per_gpu(m, input.kv, tp, pp);
+    let engine_kv =
+        input.gpu_mem_gib * input.gpu_memory_utilization * GIB - w_gpu - act - non_torch;
+    let block_bytes = per_token * input.engine.block_size as f64;
+    let engine_kv_blocks = if engine_kv > 0.0 {
+        (engine_kv / block_bytes).floor() as u64
+    } else {
+        0
+    };
+    let engine_tokens = (engine_kv_blocks * input.engine.block_size) as f64;
+    let engine_max_concurrency = engine_tokens / input.context as f64;
+    let engine_fits = engine_tokens >= input.context as f64;
+    let fits = required <= available;
+
+    if input.gpu.memory_is_nominal() {
+        warnings.push(format!(
+            "{}: usable memory not published; the nominal size is used",
+            input.gpu.name
+        ));
+    }
+    if input.concurrency > input.engine.max_num_seqs {
+        warnings.push(format!(
+            "concurrency {} exceeds max_num_seqs {}: the rest queue",
+            input.concurrency, input.engine.max_num_seqs
+        ));
+    }
+    if let Some(w) = &m.window {
+        if input.context > w.tokens {
+            warnings.push(format!(
+                "{} of {} layers attend to a {}-token window: the safety view counts them at the window, vLLM's reported concurrency at full length",
+                w.layers, m.layers, w.tokens
+            ));
+        }
+    }
+    if fits && !engine_fits {
+        warnings.push("fits under the safety margin, but vLLM at this gpu_memory_utilization leaves too little KV cache for one full-length sequence".to_owned());
+    } else if !fits && engine_fits && engine_max_concurrency >= input.concurrency as f64 {
+        warnings.push(format!(
+            "vLLM would start and hold {engine_max_concurrency:.1} sequences, but without the {margin}× safety margin"
+        ));
+    }
+    Ok(FitReport {
+        fits,
+        weights_gib: w_total / GIB,
+        weights_gib_per_gpu: w_gpu / GIB,
+        kv_cache_gib_per_gpu: kv / GIB,
+        activations_gib_per_gpu: act / GIB,
+        runtime_overhead_gib_per_gpu: runtime / GIB,
+        required_gib_per_gpu: required / GIB,
+        available_gib_per_gpu: input.gpu_mem_gib,
+        headroom_gib_per_gpu: (available - required) / GIB,
+        max_concurrency,
+        max_context,
+        tp,
+        pp,
+        gpus: tp * pp,
+        weights_dtype: input.weights,
+        kv_dtype: input.kv,
+        context: input.context,
+        concurrency: input.concurrency,
+        safety_margin: margin,
+        gpu_memory_utilization: input.gpu_memory_utilization,
+        kv_bytes_per_token_per_gpu: per_token,
+        engine_kv_cache_gib_per_gpu: engine_kv / GIB,
+        engine_kv_blocks,
+        engine_max_concurrency,
+        engine_fits,
+        engine_limits: input.engine,
+        warnings,
+    })
+}
+
+/// Largest `x` in `0..=hi` with `ok(x)`, for a predicate that is true up to some point.
+fn largest(hi: u64, ok: impl Fn(u64) -> bool) -> u64 {
+    if !ok(1) {
+        return 0;
+    }
+    let (mut lo, mut hi) = (1u64, hi);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if ok(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
