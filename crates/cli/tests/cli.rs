@@ -1,0 +1,334 @@
+//! End-to-end tests of the `inferplan` binary: outputs, JSON contract, exit codes and errors.
+
+use std::process::{Command, Output};
+
+fn inferplan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_inferplan"))
+        .args(args)
+        .env_remove("INFERPLAN_CATALOG_DIR")
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let o = inferplan(args);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
+    (o.status.code().unwrap(), v)
+}
+
+#[test]
+fn readme_first_command_prints_a_fit_table() {
+    let o = inferplan(&[
+        "fit",
+        "--model",
+        "llama-3.3-70b",
+        "--precision",
+        "fp8",
+        "--instance",
+        "g6e.12xlarge",
+        "--context",
+        "8192",
+        "--concurrency",
+        "16",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "Llama 3.3 70B",
+        "weights",
+        "KV cache",
+        "required",
+        "available",
+        "FITS on 4 GPUs",
+        "vLLM view",
+    ] {
+        assert!(out.contains(want), "missing {want}: {out}");
+    }
+}
+
+#[test]
+fn fit_json_contract_and_exit_codes() {
+    let (code, v) = json(&[
+        "fit",
+        "--model",
+        "llama-3.3-70b",
+        "--precision",
+        "fp8",
+        "--instance",
+        "g6e.xlarge",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["fits"], false);
+    for f in [
+        "fits",
+        "weights_gib",
+        "required_gib_per_gpu",
+        "available_gib_per_gpu",
+        "max_concurrency",
+        "max_context",
+        "tp",
+        "gpus",
+        "warnings",
+        "engine_kv_cache_gib_per_gpu",
+        "engine_max_concurrency",
+    ] {
+        assert!(v.get(f).is_some(), "missing {f}");
+    }
+    let (code, v) = json(&[
+        "fit",
+        "--model",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "--instance",
+        "g5.xlarge",
+        "--context",
+        "4096",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["fits"], true);
+    assert_eq!(v["tp"], 1);
+    assert_eq!(v["kv_dtype"], "bf16");
+    let (_, v) = json(&[
+        "fit",
+        "--model",
+        "llama-3.3-70b",
+        "--precision",
+        "fp8",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        v["kv_dtype"], "fp8",
+        "fp8 weights on a native-FP8 GPU default to an fp8 KV cache"
+    );
+    assert_eq!(v["gpus"], 2);
+}
+
+#[test]
+fn fit_refusals_and_bad_input_exit_2_with_one_line() {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["fit", "--model", "llama-3.3-7b", "--gpu", "h100"],
+            "did you mean",
+        ),
+        (
+            &[
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "h100",
+                "--gpus",
+                "2",
+                "--tp",
+                "4",
+            ],
+            "--tp",
+        ),
+        (
+            &[
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "h100",
+                "--context",
+                "9999999",
+            ],
+            "--context",
+        ),
+        (
+            &[
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "T4",
+                "--precision",
+                "fp8",
+            ],
+            "--precision",
+        ),
+        (
+            &[
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "h100",
+                "--precision",
+                "fp5",
+            ],
+            "unknown precision",
+        ),
+        (
+            &[
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "h100",
+                "--gpus",
+                "0",
+            ],
+            "--gpus",
+        ),
+        (
+            &[
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--instance",
+                "nosuch.xlarge",
+            ],
+            "unknown instance",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = inferplan(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    // clap usage errors also exit 2.
+    assert_eq!(inferplan(&["fit", "--gpu", "h100"]).status.code(), Some(2));
+}
+
+#[test]
+fn garbage_config_and_catalog_files_exit_2() {
+    let dir = std::env::temp_dir().join(format!("inferplan-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("config.json");
+    for garbage in [
+        "",
+        "{",
+        "\u{0}\u{1}binary",
+        r#"{"num_hidden_layers": -3}"#,
+        r#"{"hidden_size": 1e400}"#,
+    ] {
+        std::fs::write(&cfg, garbage).unwrap();
+        let o = inferplan(&[
+            "fit",
+            "--model-config",
+            cfg.to_str().unwrap(),
+            "--gpu",
+            "h100",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{garbage:?}");
+        assert!(
+            stderr(&o).contains("config.json"),
+            "{garbage:?}: {}",
+            stderr(&o)
+        );
+    }
+    let cat = dir.join("cat");
+    std::fs::create_dir_all(&cat).unwrap();
+    std::fs::write(cat.join("gpus.csv"), "name,mem_bandwidth_gbs\nX,-5\n").unwrap();
+    let o = inferplan(&["--catalog-dir", cat.to_str().unwrap(), "catalog", "gpus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("gpus.csv:2: field `mem_bandwidth_gbs`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = inferplan(&["validate", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn model_config_fits_like_the_catalog_row() {
+    let dir = std::env::temp_dir().join(format!("inferplan-cli-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("config.json");
+    std::fs::write(
+        &cfg,
+        r#"{"_name_or_path":"meta-llama/Llama-3.1-8B","model_type":"llama","num_hidden_layers":32,"hidden_size":4096,
+            "intermediate_size":14336,"num_attention_heads":32,"num_key_value_heads":8,"vocab_size":128256,
+            "max_position_embeddings":131072,"tie_word_embeddings":false}"#,
+    )
+    .unwrap();
+    let (_, a) = json(&[
+        "fit",
+        "--model-config",
+        cfg.to_str().unwrap(),
+        "--gpu",
+        "L40S",
+        "--format",
+        "json",
+    ]);
+    let (_, b) = json(&[
+        "fit",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "L40S",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(a["weights_gib"], b["weights_gib"]);
+    assert_eq!(a["max_concurrency"], b["max_concurrency"]);
+}
+
+#[test]
+fn catalog_listings_and_show() {
+    for (args, want) in [
+        (&["catalog", "gpus"][..], "L40S"),
+        (&["catalog", "instances"][..], "g6e.12xlarge"),
+        (
+            &["catalog", "instances", "--region", "eu-west-1"][..],
+            "eu-west-1",
+        ),
+        (&["catalog", "models"][..], "DeepSeek-V3"),
+        (&["catalog", "show", "p5.48xlarge"][..], "55.04"),
+        (
+            &["catalog", "show", "llama-3.3-70b"][..],
+            "meta-llama/Llama-3.3-70B-Instruct",
+        ),
+        (&["catalog", "show", "a10g"][..], "baseten"),
+    ] {
+        let o = inferplan(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains(want), "{args:?}");
+    }
+    let (_, v) = json(&["catalog", "models", "--format", "json"]);
+    let first = &v[0];
+    assert!(first["params_b"].as_f64().unwrap() > 1.0 && first.get("source").is_some());
+    let o = inferplan(&["catalog", "show", "l40"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("L40S"), "{}", stderr(&o));
+}
+
+#[test]
+fn validate_reads_the_measured_memory_rows() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/measured/vllm_memory.csv"
+    );
+    let (code, v) = json(&["validate", path, "--format", "json"]);
+    assert_eq!(code, 0);
+    let m = &v[0]["memory"];
+    assert!(m["rows_evaluated"].as_u64().unwrap() >= 45);
+    assert!(
+        m["by_component"]["weights_gib"]["median_ape"]
+            .as_f64()
+            .unwrap()
+            < 2.0
+    );
+}
