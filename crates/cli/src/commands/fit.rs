@@ -179,7 +179,7 @@ fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
         r.weights_dtype,
         r.kv_dtype,
         r.concurrency,
-        if r.concurrency == 1 { "" } else { "s" },
+        plural(r.concurrency),
         r.context
     );
     let kib = r.kv_bytes_per_token_per_gpu / 1024.0;
@@ -224,26 +224,15 @@ fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
         s += "\n";
     }
     s += "\n";
-    if r.fits {
-        s += &format!(
-            "FITS on {} GPU{}",
-            r.gpus,
-            if r.gpus == 1 { "" } else { "s" }
-        );
-    } else {
-        s += &format!(
-            "DOES NOT FIT on {} GPU{}",
-            r.gpus,
-            if r.gpus == 1 { "" } else { "s" }
-        );
-    }
+    let verdict = if r.fits { "FITS" } else { "DOES NOT FIT" };
+    s += &format!("{verdict} on {} GPU{}", r.gpus, plural(u64::from(r.gpus)));
     s += &format!(
         ": up to {} sequences of {} tokens; up to {} tokens for {} sequence{}.\n",
         r.max_concurrency,
         r.context,
         r.max_context,
         r.concurrency,
-        if r.concurrency == 1 { "" } else { "s" }
+        plural(r.concurrency)
     );
     s += &format!(
         "vLLM view (gpu_memory_utilization {}): KV cache {:.2} GiB per GPU = {} blocks of {} tokens, {:.1}× concurrency at {} tokens{}.\n",
@@ -262,4 +251,12 @@ fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
         }
     }
     s
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
