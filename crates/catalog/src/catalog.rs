@@ -114,14 +114,14 @@ impl Catalog {
                 continue;
             };
             let inst = &mut self.instances[idx];
-            if let Some((newer, _)) = stale.get(&row.instance_type) {
+            if row.price.region == DEFAULT_REGION && inst.on_demand(DEFAULT_REGION).is_some() {
+                // The dated default-region price wins; the snapshot adds its spot prices.
+                row.price.on_demand_usd_hr = None;
+            } else if let Some((newer, _)) = stale.get(&row.instance_type) {
                 row.price.on_demand_usd_hr = None;
                 row.price.note = format!(
                     "on-demand price of the undated snapshot is stale (predates the {DEFAULT_REGION} price {newer}); not used"
                 );
-            } else if row.price.region == DEFAULT_REGION && inst.on_demand(DEFAULT_REGION).is_some()
-            {
-                row.price.on_demand_usd_hr = None;
             }
             inst.merge_price(row.price);
         }

@@ -221,6 +221,11 @@ fn prices_follow_the_newer_dated_source() {
     let c = catalog();
     let p5 = c.instance("p5.48xlarge").unwrap();
     assert_eq!(p5.on_demand(DEFAULT_REGION), Some(55.04));
+    let east = p5.price(DEFAULT_REGION).unwrap();
+    assert!(
+        east.note.is_empty() && east.on_demand_source.contains("2026-07-20"),
+        "{east:?}"
+    );
     // The snapshot's other-region on-demand prices for P5 predate the price cut: dropped.
     let west = p5.price("us-west-2").expect("snapshot row");
     assert_eq!(west.on_demand_usd_hr, None);

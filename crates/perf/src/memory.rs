@@ -405,6 +405,12 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     let engine_fits = engine_tokens >= input.context as f64;
     let fits = required <= available;
 
+    if matches!(input.gpu.arch, Arch::Neuron | Arch::Cdna3 | Arch::Other) {
+        warnings.push(format!(
+            "{} is not an NVIDIA GPU: the activation and runtime figures are vLLM-on-CUDA measurements",
+            input.gpu.name
+        ));
+    }
     if input.gpu.memory_is_nominal() {
         warnings.push(format!(
             "{}: usable memory not published; the nominal size is used",

@@ -232,10 +232,43 @@ fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
     if f == Format::Json {
         return emit_json(&entry);
     }
-    // Text: the JSON fields as `key: value` lines, which keeps every field and its source.
-    let value = serde_json::to_value(&entry)?;
+    // Text: the JSON fields as `key: value` lines, which keeps every field and its source;
+    // an instance's prices as a table.
+    let mut value = serde_json::to_value(&entry)?;
+    let prices = value.as_object_mut().and_then(|o| o.remove("prices"));
     let mut text = String::new();
     flatten("", &value, &mut text);
+    if let (Entry::Instance(i), Some(_)) = (&entry, prices) {
+        let rows: Vec<Vec<String>> = i
+            .prices
+            .iter()
+            .map(|p| {
+                vec![
+                    p.region.clone(),
+                    num(p.on_demand_usd_hr, 4),
+                    num(p.spot_usd_hr, 4),
+                    num(p.spot_min_usd_hr, 4),
+                    if p.note.is_empty() {
+                        p.on_demand_source.clone()
+                    } else {
+                        p.note.clone()
+                    },
+                ]
+            })
+            .collect();
+        text += "\nprices (USD per hour; '-' = not in the catalog)\n";
+        text += &table(
+            &[
+                "region",
+                "on-demand",
+                "spot median",
+                "spot min",
+                "on-demand source / note",
+            ],
+            &rows,
+            f == Format::Md,
+        );
+    }
     emit(&text)
 }
 
