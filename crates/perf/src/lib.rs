@@ -5,6 +5,7 @@ pub mod error;
 pub mod memory;
 pub mod memory_validation;
 pub mod params;
+pub mod step;
 
 pub use error::PerfError;
 pub use memory::{fit, EngineLimits, FitInput, FitReport};

@@ -1,0 +1,312 @@
+//! Time of one engine step (the roofline core of the performance model).
+//!
+//! `time = max(bytes / effective bandwidth, FLOPs / effective compute) + TP communication +
+//! fixed overhead`, per GPU of one replica. Efficiencies (achieved fractions of the datasheet
+//! peaks) are inputs here; fitting them to measured data is the job of calibration.
+
+use crate::memory::{kv_bytes_per_token_per_gpu, weight_bytes};
+use inferplan_catalog::{Dtype, ModelSpec};
+use serde::Serialize;
+
+/// What bounds a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// Reading weights and KV cache from memory.
+    MemoryBandwidth,
+    /// Tensor-core math.
+    Compute,
+    /// Tensor-parallel all-reduces.
+    Communication,
+}
+
+/// Peak rates of one GPU and its link, in SI units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Memory bandwidth, bytes/s.
+    pub mem_bytes_s: f64,
+    /// Dense tensor throughput for the math format, FLOP/s.
+    pub flops_s: f64,
+    /// GPU-to-GPU bandwidth per direction, bytes/s (ignored when TP = 1).
+    pub link_bytes_s: f64,
+    /// Latency of one collective step, seconds.
+    pub link_latency_s: f64,
+}
+
+/// Achieved fractions of the peaks, and the fixed cost of a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Efficiency {
+    /// Fraction of peak memory bandwidth achieved.
+    pub bandwidth: f64,
+    /// Fraction of peak tensor throughput achieved.
+    pub compute: f64,
+    /// Fraction of link bandwidth achieved by all-reduces.
+    pub comm: f64,
+    /// Scheduler, launch and sampling time per step, seconds.
+    pub step_overhead_s: f64,
+}
+
+/// One step's work for one replica.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Batch {
+    /// Prompt tokens processed in this step (possibly one chunk of a longer prompt).
+    pub prefill_tokens: u64,
+    /// Tokens of the same prompts already in the KV cache before this chunk.
+    pub prefill_past: u64,
+    /// Sequences generating one token each.
+    pub decode_seqs: u64,
+    /// Sum over decoding sequences of their context length.
+    pub decode_context: u64,
+}
+
+/// Layout and formats of the replica.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Weight format.
+    pub weights: Dtype,
+    /// KV-cache format.
+    pub kv: Dtype,
+}
+
+/// The time of one step and its parts, seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StepTime {
+    /// Whole step.
+    pub total_s: f64,
+    /// Memory traffic at effective bandwidth.
+    pub memory_s: f64,
+    /// Math at effective throughput.
+    pub compute_s: f64,
+    /// TP communication.
+    pub comm_s: f64,
+    /// Fixed overhead.
+    pub overhead_s: f64,
+    /// The largest part.
+    pub bound: Bound,
+}
+
+/// Expected number of distinct routed experts that `tokens` tokens touch in one MoE layer,
+/// each picking `top_k` of `experts` uniformly: `E × (1 − (1 − k/E)^tokens)`.
+pub fn experts_touched(experts: u64, top_k: u64, tokens: u64) -> f64 {
+    if experts == 0 || tokens == 0 {
+        return 0.0;
+    }
+    let e = experts as f64;
+    let miss = (1.0 - top_k as f64 / e).max(0.0);
+    e * (1.0 - miss.powf(tokens as f64))
+}
+
+/// Bytes one GPU reads in a step: its weights (only the routed experts the batch touches) and
+/// the KV cache attention reads.
+pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
+    let tokens = b.prefill_tokens + b.decode_seqs;
+    let (_, mut weights) = weight_bytes(m, l.weights, l.tp, l.pp);
+    if let Some(moe) = &m.moe {
+        let p = m.params();
+        let per_expert_gpu =
+            p.experts / (moe.moe_layers * moe.experts).max(1) as f64 / f64::from(l.tp.max(1))
+                * l.weights.bytes();
+        let stage = (moe.moe_layers as f64 / f64::from(l.pp.max(1))).ceil();
+        let untouched = moe.experts as f64 - experts_touched(moe.experts, moe.top_k, tokens);
+        weights -= stage * untouched * per_expert_gpu;
+    }
+    // Only the looked-up rows of the input embedding are read.
+    let embed = m.params().embedding * 2.0 / f64::from(l.tp.max(1));
+    if !m.tie_embeddings && l.pp <= 1 {
+        weights -= embed;
+    }
+    let kv_token = kv_bytes_per_token_per_gpu(m, l.kv, l.tp, l.pp);
+    let kv_read = kv_token * (b.decode_context + b.prefill_past) as f64;
+    let kv_write = kv_token * tokens as f64;
+    weights.max(0.0) + kv_read + kv_write
+}
+
+/// FLOPs one GPU does in a step: `2 × active parameters` per token (without the embedding
+/// lookup), plus attention scores and values (`4 × layers × heads × head_dim` per query-key
+/// pair), causal within a prefill chunk.
+pub fn step_flops(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
+    let tokens = (b.prefill_tokens + b.decode_seqs) as f64;
+    let p = m.params();
+    let linear = 2.0 * (p.active - p.embedding) * tokens;
+    let per_pair = 4.0 * m.layers as f64 * (m.heads * m.head_dim.max(m.v_head_dim)) as f64;
+    let n = b.prefill_tokens as f64;
+    let prefill_pairs = n * b.prefill_past as f64 + n * (n + 1.0) / 2.0;
+    let attention = per_pair * (prefill_pairs + b.decode_context as f64);
+    (linear + attention) / f64::from(l.tp.max(1) * l.pp.max(1))
+}
+
+/// Seconds of TP communication: two all-reduces of the activations per layer (ring: each rank
+/// sends `2 (tp − 1) / tp` of the buffer, in `2 (tp − 1)` latency-bound steps).
+pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency) -> f64 {
+    let tp = f64::from(l.tp.max(1));
+    if l.tp <= 1 {
+        return 0.0;
+    }
+    let tokens = (b.prefill_tokens + b.decode_seqs) as f64;
+    let buffer = tokens * m.hidden as f64 * 2.0;
+    let per_allreduce = 2.0 * (tp - 1.0) / tp * buffer / (r.link_bytes_s * e.comm)
+        + 2.0 * (tp - 1.0) * r.link_latency_s;
+    let layers = (m.layers as f64 / f64::from(l.pp.max(1))).ceil();
+    2.0 * layers * per_allreduce
+}
+
+/// Time of one step.
+pub fn step_time(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency) -> StepTime {
+    let memory_s = step_bytes(m, l, b) / (r.mem_bytes_s * e.bandwidth);
+    let compute_s = step_flops(m, l, b) / (r.flops_s * e.compute);
+    let comm_s = step_comm(m, l, b, r, e);
+    let bound = if comm_s > memory_s.max(compute_s) {
+        Bound::Communication
+    } else if compute_s > memory_s {
+        Bound::Compute
+    } else {
+        Bound::MemoryBandwidth
+    };
+    StepTime {
+        total_s: memory_s.max(compute_s) + comm_s + e.step_overhead_s,
+        memory_s,
+        compute_s,
+        comm_s,
+        overhead_s: e.step_overhead_s,
+        bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inferplan_catalog::hf_config;
+
+    fn tiny() -> ModelSpec {
+        hf_config::parse(
+            r#"{"model_type":"llama","num_hidden_layers":2,"hidden_size":1024,"intermediate_size":4096,
+                "num_attention_heads":8,"num_key_value_heads":2,"vocab_size":32000,"tie_word_embeddings":false}"#,
+            "tiny.json",
+            "tiny",
+        )
+        .unwrap()
+    }
+
+    const R: Rates = Rates {
+        mem_bytes_s: 1e12,
+        flops_s: 1e15,
+        link_bytes_s: 1e11,
+        link_latency_s: 0.0,
+    };
+    const E: Efficiency = Efficiency {
+        bandwidth: 1.0,
+        compute: 1.0,
+        comm: 1.0,
+        step_overhead_s: 0.0,
+    };
+    const L: Layout = Layout {
+        tp: 1,
+        pp: 1,
+        weights: Dtype::Bf16,
+        kv: Dtype::Bf16,
+    };
+
+    #[test]
+    fn pure_memory_bound_decode_step() {
+        let m = tiny();
+        // One sequence, empty context: reads every weight but the input embedding, writes one
+        // token of KV (2 layers × 2 heads × 256 values × 2 bytes).
+        let b = Batch {
+            decode_seqs: 1,
+            ..Batch::default()
+        };
+        let p = m.params();
+        let bytes = (p.total - p.embedding) * 2.0 + 2048.0;
+        let t = step_time(&m, &L, &b, &R, &E);
+        assert!(
+            (t.memory_s - bytes / 1e12).abs() < 1e-15,
+            "{} vs {}",
+            t.memory_s,
+            bytes / 1e12
+        );
+        assert_eq!(t.bound, Bound::MemoryBandwidth);
+        assert!(t.compute_s < t.memory_s / 100.0);
+    }
+
+    #[test]
+    fn pure_compute_bound_prefill_step() {
+        let m = tiny();
+        let b = Batch {
+            prefill_tokens: 4096,
+            ..Batch::default()
+        };
+        let p = m.params();
+        let pairs = 4096.0 * 4097.0 / 2.0;
+        let flops = 2.0 * (p.total - p.embedding) * 4096.0 + 4.0 * 2.0 * 1024.0 * pairs;
+        let t = step_time(&m, &L, &b, &R, &E);
+        assert!((t.compute_s - flops / 1e15).abs() < 1e-12);
+        assert_eq!(t.bound, Bound::Compute);
+    }
+
+    #[test]
+    fn experts_touched_saturates() {
+        assert_eq!(experts_touched(8, 2, 0), 0.0);
+        assert!((experts_touched(8, 2, 1) - 2.0).abs() < 1e-12);
+        assert!(experts_touched(128, 8, 10_000) > 127.99);
+        assert!(experts_touched(128, 8, 4) < 32.0);
+    }
+
+    #[test]
+    fn more_bandwidth_never_slows_a_step() {
+        let m = tiny();
+        for seqs in [1u64, 8, 64, 512] {
+            let b = Batch {
+                decode_seqs: seqs,
+                decode_context: seqs * 1000,
+                prefill_tokens: 128,
+                ..Batch::default()
+            };
+            let slow = step_time(&m, &L, &b, &R, &E).total_s;
+            let fast = step_time(
+                &m,
+                &L,
+                &b,
+                &Rates {
+                    mem_bytes_s: 2e12,
+                    ..R
+                },
+                &E,
+            )
+            .total_s;
+            assert!(fast <= slow);
+        }
+    }
+
+    #[test]
+    fn larger_batches_never_lower_throughput() {
+        let m = tiny();
+        let mut last = 0.0;
+        for seqs in [1u64, 2, 4, 8, 16, 64, 256, 1024] {
+            let b = Batch {
+                decode_seqs: seqs,
+                decode_context: seqs * 2048,
+                ..Batch::default()
+            };
+            let tps = seqs as f64 / step_time(&m, &L, &b, &R, &E).total_s;
+            assert!(tps >= last, "{seqs}: {tps} < {last}");
+            last = tps;
+        }
+    }
+
+    #[test]
+    fn tp_adds_communication() {
+        let m = tiny();
+        let b = Batch {
+            decode_seqs: 32,
+            decode_context: 32 * 512,
+            ..Batch::default()
+        };
+        let t = step_time(&m, &Layout { tp: 2, ..L }, &b, &R, &E);
+        // 2 layers × 2 all-reduces × (2·1/2 · 32·1024·2 bytes / 1e11).
+        assert!((t.comm_s - 4.0 * 65536.0 / 1e11).abs() < 1e-15);
+    }
+}
