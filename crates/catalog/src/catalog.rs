@@ -167,9 +167,9 @@ impl Catalog {
 
     /// Applies the override files of `dir` (see [`OVERRIDE_FILES`] and `*.json` model configs).
     pub fn overlay_dir(&mut self, dir: &Path) -> Result<()> {
-        let entries = std::fs::read_dir(dir).map_err(|source| CatalogError::Io {
+        let entries = std::fs::read_dir(dir).map_err(|error| CatalogError::Io {
             path: dir.to_owned(),
-            source,
+            error,
         })?;
         let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
@@ -184,9 +184,9 @@ impl Catalog {
             if !name.ends_with(".csv") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
+            let text = std::fs::read_to_string(&path).map_err(|error| CatalogError::Io {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let origin = path.display().to_string();
             let table = Table::parse(&text, &origin)?;
@@ -248,9 +248,9 @@ impl Catalog {
 
     /// Reads a Hugging Face `config.json` and adds (or replaces) the model it describes.
     pub fn add_model_config(&mut self, path: &Path) -> Result<&ModelSpec> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| CatalogError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let origin = path.display().to_string();
         let stem = path
@@ -268,9 +268,13 @@ impl Catalog {
         Ok(&self.models[idx])
     }
 
-    fn upsert_gpu(&mut self, g: Gpu) {
+    fn upsert_gpu(&mut self, mut g: Gpu) {
         match self.find_gpu(&g.name) {
-            Some(i) => self.gpus[i] = g,
+            Some(i) => {
+                // Replacing through an alias keeps the catalog name that instances refer to.
+                g.name = std::mem::take(&mut self.gpus[i].name);
+                self.gpus[i] = g;
+            }
             None => self.gpus.push(g),
         }
     }

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (kept out of the error chain so that it prints once).
+        error: std::io::Error,
     },
     /// A value in a file is malformed or impossible.
     #[error("{origin}{}: {message}", location(*line, field.as_deref()))]

@@ -284,6 +284,13 @@ fn override_directory_adds_and_replaces() {
     assert_eq!(c.instance_gpu(x).unwrap().name, "Acme X1");
     assert_eq!(c.gpu("acme x1").unwrap().memory_gib(), Some(120.0));
     assert_eq!(c.model("my-org/tiny").unwrap().layers, 2);
+
+    // Overriding through an alias keeps the name instances refer to.
+    let d = tmpdir("alias-override");
+    std::fs::write(d.join("gpus.csv"), "name,memory_gib_reported\nH100,79.19\n").unwrap();
+    let c = Catalog::load(Some(&d)).unwrap();
+    let p5 = c.instance("p5.48xlarge").unwrap();
+    assert_eq!(c.instance_gpu(p5).unwrap().memory_gib(), Some(79.19));
 }
 
 #[test]

@@ -413,7 +413,7 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     }
     if input.gpu.memory_is_nominal() {
         warnings.push(format!(
-            "{}: usable memory not published; the nominal size is used",
+            "{}: usable memory not published; the nominal size is used as GiB (GDDR parts report up to 7% less)",
             input.gpu.name
         ));
     }
@@ -438,6 +438,8 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
             "vLLM would start and hold {engine_max_concurrency:.1} sequences, but without the {margin}× safety margin"
         ));
     }
+    let mut seen = std::collections::BTreeSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
     Ok(FitReport {
         fits,
         weights_gib: w_total / GIB,
