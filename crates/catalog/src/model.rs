@@ -194,8 +194,7 @@ impl ModelSpec {
             experts = moe_layers * m.experts as f64 * self.expert_params();
             active_experts = moe_layers * m.top_k as f64 * self.expert_params();
         }
-        let mla_norms = 0.0;
-        let norms = layers * self.norms_per_layer as f64 * h + h + mla_norms;
+        let norms = layers * self.norms_per_layer as f64 * h + h;
         let total = embedding + lm_head + attention + dense_ffn + experts + norms;
         let active = total - experts + active_experts;
         ParamCounts {
