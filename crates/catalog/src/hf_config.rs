@@ -201,12 +201,6 @@ impl<'a> Config<'a> {
         };
         let expert_default = self.uint(&["intermediate_size"])?.unwrap_or(intermediate);
         let moe = self.moe(layers, expert_default, &family)?;
-        let intermediate = if family == "llama4_text" || family == "llama4" {
-            self.uint(&["intermediate_size_mlp"])?
-                .unwrap_or(intermediate)
-        } else {
-            intermediate
-        };
         let window = self.window(layers, &family)?;
         let attention_bias = self.flag("attention_bias")?;
         let qkv_bias = attention_bias.unwrap_or(matches!(

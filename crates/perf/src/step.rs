@@ -105,8 +105,8 @@ pub fn experts_touched(experts: u64, top_k: u64, tokens: u64) -> f64 {
 pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
     let tokens = b.prefill_tokens + b.decode_seqs;
     let (_, mut weights) = weight_bytes(m, l.weights, l.tp, l.pp);
+    let p = m.params();
     if let Some(moe) = &m.moe {
-        let p = m.params();
         let per_expert_gpu =
             p.experts / (moe.moe_layers * moe.experts).max(1) as f64 / f64::from(l.tp.max(1))
                 * l.weights.bytes();
@@ -115,7 +115,7 @@ pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
         weights -= stage * untouched * per_expert_gpu;
     }
     // Only the looked-up rows of the input embedding are read.
-    let embed = m.params().embedding * 2.0 / f64::from(l.tp.max(1));
+    let embed = p.embedding * 2.0 / f64::from(l.tp.max(1));
     if !m.tie_embeddings && l.pp <= 1 {
         weights -= embed;
     }
