@@ -374,8 +374,12 @@ impl Catalog {
             .position(|m| names::key(&m.name) == exact)
             .or_else(|| self.models.iter().position(matches))
             .or_else(|| {
-                let target = self.alias("model", name)?;
-                self.models.iter().position(|m| m.name == target)
+                // A model alias matches any key of the name (so `meta-llama/Meta-Llama-3-70B`
+                // finds the alias `Llama-3-70B`).
+                let target = names::model_keys(name)
+                    .into_iter()
+                    .find_map(|k| self.aliases.get(&("model".to_owned(), k)))?;
+                self.models.iter().position(|m| &m.name == target)
             })
     }
 

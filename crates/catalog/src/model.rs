@@ -49,6 +49,48 @@ pub struct Window {
     pub layers: u64,
 }
 
+/// Token-mixing layers that keep a fixed-size state per sequence instead of a KV cache that
+/// grows with the context: linear attention (Gated DeltaNet in Qwen3-Next and Qwen3.5) and
+/// Mamba-2 (Nemotron-H).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recurrent {
+    /// `gated_deltanet` or `mamba2`.
+    pub kind: String,
+    /// Layers of this kind.
+    pub layers: u64,
+    /// Weights of one such layer: projections, convolution, gates, norm.
+    pub params_per_layer: u64,
+    /// Convolution state of one sequence in one layer, in values (all heads).
+    pub conv_state: u64,
+    /// Recurrent (SSM) state of one sequence in one layer, in values (all heads).
+    pub ssm_state: u64,
+    /// Bytes per value of the convolution state (the model's 16-bit activations).
+    pub conv_state_bytes: u64,
+    /// Bytes per value of the recurrent state (4 when the config asks for float32).
+    pub ssm_state_bytes: u64,
+    /// Heads the state splits over under tensor parallelism (the smallest such head count).
+    pub heads: u64,
+}
+
+impl Recurrent {
+    /// State bytes of one sequence in one layer on one GPU of a `tp`-way tensor-parallel group.
+    pub fn state_bytes_per_layer(&self, tp: u32) -> f64 {
+        let split = u64::from(tp.max(1)).min(self.heads.max(1)) as f64;
+        (self.conv_state as f64 * self.conv_state_bytes as f64
+            + self.ssm_state as f64 * self.ssm_state_bytes as f64)
+            / split
+    }
+}
+
+/// A group of layers whose dense feed-forward block has the same width (NAS-pruned models).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DenseFfn {
+    /// Feed-forward hidden size.
+    pub width: u64,
+    /// Layers with this width.
+    pub layers: u64,
+}
+
 /// One open model's architecture, as far as serving cost is concerned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSpec {
@@ -60,8 +102,12 @@ pub struct ModelSpec {
     pub aliases: Vec<String>,
     /// `model_type` / family, e.g. `llama`.
     pub family: String,
-    /// Transformer layers.
+    /// Decoder layers (blocks), whatever their kind.
     pub layers: u64,
+    /// Layers with softmax attention (full or windowed): the only ones whose KV cache grows
+    /// with the context. Equals `layers` except in hybrid (linear attention, Mamba) and
+    /// NAS-pruned models.
+    pub attention_layers: u64,
     /// Hidden (model) size.
     pub hidden: u64,
     /// Feed-forward size of dense layers.
@@ -90,12 +136,22 @@ pub struct ModelSpec {
     pub norms_per_layer: u64,
     /// Per-head query/key norms (Qwen3).
     pub qk_norm: bool,
+    /// The query projection also produces a sigmoid output gate per head (Qwen3-Next,
+    /// Qwen3.5), doubling its size.
+    pub attn_output_gate: bool,
     /// Multi-head latent attention.
     pub mla: Option<Mla>,
     /// Mixture of experts.
     pub moe: Option<Moe>,
     /// Windowed attention layers.
     pub window: Option<Window>,
+    /// Linear-attention or state-space layers (fixed state per sequence, no KV cache).
+    pub recurrent: Option<Recurrent>,
+    /// Dense feed-forward blocks when they differ by layer (NAS) or only some layers have one
+    /// (Nemotron-H). `None`: every non-MoE layer has one of `intermediate`.
+    pub dense_ffn: Option<Vec<DenseFfn>>,
+    /// Attention or feed-forward blocks replaced by one hidden × hidden linear layer (NAS).
+    pub linear_blocks: u64,
     /// Format the published checkpoint stores its weights in, when not 16-bit (DeepSeek
     /// FP8, gpt-oss MXFP4 experts).
     pub native_weights: Option<crate::Dtype>,
@@ -116,7 +172,8 @@ pub struct ParamCounts {
     pub embedding: f64,
     /// Output head (0 when tied to the embedding).
     pub lm_head: f64,
-    /// Attention weights of all layers.
+    /// Token-mixing weights of all layers: attention, plus linear-attention / Mamba layers and
+    /// NAS linear replacements.
     pub attention: f64,
     /// Dense feed-forward weights of all layers (including shared experts and routers).
     pub dense_ffn: f64,
@@ -145,6 +202,9 @@ impl ModelSpec {
         }
         let kv = self.kv_heads as f64;
         let mut p = h * heads * hd + 2.0 * h * kv * hd + heads * self.v_head_dim as f64 * h;
+        if self.attn_output_gate {
+            p += h * heads * hd;
+        }
         if self.qkv_bias {
             p += (heads + 2.0 * kv) * hd;
         }
@@ -179,12 +239,24 @@ impl ModelSpec {
         let layers = self.layers as f64;
         let embedding = self.vocab as f64 * h;
         let lm_head = if self.tie_embeddings { 0.0 } else { embedding };
-        let attention = self.attention_params_per_layer() * layers;
+        let recurrent = self
+            .recurrent
+            .as_ref()
+            .map_or(0.0, |r| r.layers as f64 * r.params_per_layer as f64);
+        let attention = self.attention_params_per_layer() * self.attention_layers as f64
+            + recurrent
+            + self.linear_blocks as f64 * h * h;
         let (moe_layers, dense_layers) = match &self.moe {
             Some(m) => (m.moe_layers as f64, layers - m.moe_layers as f64),
             None => (0.0, layers),
         };
-        let mut dense_ffn = dense_layers * self.ffn_params(self.intermediate, self.proj_bias);
+        let mut dense_ffn = match &self.dense_ffn {
+            Some(groups) => groups
+                .iter()
+                .map(|g| g.layers as f64 * self.ffn_params(g.width, self.proj_bias))
+                .sum(),
+            None => dense_layers * self.ffn_params(self.intermediate, self.proj_bias),
+        };
         let mut experts = 0.0;
         let mut active_experts = 0.0;
         if let Some(m) = &self.moe {
@@ -209,9 +281,19 @@ impl ModelSpec {
         }
     }
 
-    /// Layers that attend to the full context.
+    /// Layers that attend to the full context: their KV cache grows with it. Windowed,
+    /// linear-attention, Mamba and attention-free layers are not counted.
     pub fn full_attention_layers(&self) -> u64 {
-        self.layers - self.window.as_ref().map_or(0, |w| w.layers)
+        self.attention_layers
+            .saturating_sub(self.window.as_ref().map_or(0, |w| w.layers))
+    }
+
+    /// Fixed state bytes one sequence holds in the linear-attention / Mamba layers, on one GPU
+    /// of a `tp`-way tensor-parallel group (all such layers; 0 for pure transformers).
+    pub fn recurrent_state_bytes(&self, tp: u32) -> f64 {
+        self.recurrent
+            .as_ref()
+            .map_or(0.0, |r| r.layers as f64 * r.state_bytes_per_layer(tp))
     }
 
     /// KV-cache elements (not bytes) one token adds in one layer, for the whole model
@@ -223,14 +305,16 @@ impl ModelSpec {
         }
     }
 
-    /// KV-cache bytes one token adds when every layer attends to the full context (the
-    /// catalog's `kv_cache_bytes_per_token_16bit` at `bytes_per_value` = 2).
+    /// KV-cache bytes one token adds when every attention layer attends to the full context
+    /// (the catalog's `kv_cache_bytes_per_token_16bit` at `bytes_per_value` = 2). Layers
+    /// without softmax attention add nothing.
     pub fn kv_bytes_per_token_full(&self, bytes_per_value: f64) -> f64 {
-        (self.kv_elements_per_token_layer() * self.layers) as f64 * bytes_per_value
+        (self.kv_elements_per_token_layer() * self.attention_layers) as f64 * bytes_per_value
     }
 
-    /// KV-cache bytes one sequence of `context` tokens holds, with windowed layers capped at
-    /// their window.
+    /// Cache bytes one sequence of `context` tokens holds: the KV cache, with windowed layers
+    /// capped at their window, plus the fixed state of linear-attention / Mamba layers (at its
+    /// own precision, not `bytes_per_value`).
     pub fn kv_bytes_per_sequence(&self, context: u64, bytes_per_value: f64) -> f64 {
         let per_layer = self.kv_elements_per_token_layer() as f64 * bytes_per_value;
         let full = self.full_attention_layers() as f64 * context as f64;
@@ -238,7 +322,7 @@ impl ModelSpec {
             .window
             .as_ref()
             .map_or(0.0, |w| w.layers as f64 * context.min(w.tokens) as f64);
-        per_layer * (full + windowed)
+        per_layer * (full + windowed) + self.recurrent_state_bytes(1)
     }
 
     /// Checks that the fields describe a model that can exist.
@@ -285,8 +369,29 @@ impl ModelSpec {
             }
         }
         if let Some(w) = &self.window {
-            if w.layers > self.layers || w.tokens == 0 {
+            if w.layers > self.attention_layers || w.tokens == 0 {
                 return bad("sliding_window", "window layers or size out of range");
+            }
+        }
+        let recurrent = self.recurrent.as_ref().map_or(0, |r| r.layers);
+        if self.attention_layers == 0
+            || self.attention_layers.saturating_add(recurrent) > self.layers
+        {
+            return bad(
+                "layer_types",
+                "attention and linear-attention layers must number between 1 and the layers",
+            );
+        }
+        if let Some(groups) = &self.dense_ffn {
+            let ffn_layers = groups.iter().fold(0u64, |n, g| n.saturating_add(g.layers));
+            let moe_layers = self.moe.as_ref().map_or(0, |m| m.moe_layers);
+            if ffn_layers.saturating_add(moe_layers) > self.layers
+                || groups.iter().any(|g| g.width == 0)
+            {
+                return bad(
+                    "intermediate_size",
+                    "more feed-forward blocks than layers, or an empty one",
+                );
             }
         }
         Ok(())
@@ -361,6 +466,7 @@ impl ModelSpec {
             aliases: Vec::new(),
             kv_heads: r.u64("num_kv_heads")?.unwrap_or(heads),
             layers,
+            attention_layers: layers,
             hidden,
             intermediate: req("intermediate_size")?,
             heads,
@@ -369,14 +475,18 @@ impl ModelSpec {
             vocab: req("vocab_size")?,
             max_context: req("max_position_embeddings")?,
             tie_embeddings: r.bool("tie_word_embeddings")?.unwrap_or(false),
-            gated_mlp: true,
+            gated_mlp: !plain_mlp_family(&family),
             qkv_bias: family == "qwen2" || family == "gpt_oss",
-            proj_bias: family == "gpt_oss",
+            proj_bias: family == "gpt_oss" || family == "gptj",
             norms_per_layer: if gemma { 4 } else { 2 },
             qk_norm: family.starts_with("qwen3") || family.starts_with("gemma3"),
+            attn_output_gate: false,
             mla,
             moe,
             window,
+            recurrent: None,
+            dense_ffn: None,
+            linear_blocks: 0,
             native_weights: match family.as_str() {
                 "gpt_oss" => Some(crate::Dtype::Mxfp4),
                 "deepseek_v3" => Some(crate::Dtype::Fp8),
@@ -390,6 +500,15 @@ impl ModelSpec {
             .map_err(|e| relocate(e, r.line()))?;
         Ok(spec)
     }
+}
+
+/// Families whose feed-forward block has two matrices (up, down) with a plain activation
+/// (GELU, ReLU²) instead of a gated unit.
+pub(crate) fn plain_mlp_family(family: &str) -> bool {
+    matches!(
+        family,
+        "gptj" | "falcon" | "gpt_neox" | "gpt2" | "bloom" | "opt" | "nemotron_h"
+    )
 }
 
 /// Adds a line number to an error raised without one.

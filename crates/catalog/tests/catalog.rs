@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 const MODELS_CSV: &str = include_str!("../../../data/catalog/models.csv");
 const HF_SOURCES: &str = include_str!("../../../data/models/hf/SOURCES.csv");
+const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
 
 fn catalog() -> Catalog {
     Catalog::embedded().expect("embedded catalog loads")
@@ -155,15 +156,314 @@ fn embedded_configs_match_published_totals() {
 }
 
 #[test]
-fn unsupported_architectures_are_noted_not_fatal() {
+fn every_embedded_config_imports() {
     let c = catalog();
+    let failed: Vec<_> = c
+        .notes()
+        .iter()
+        .filter(|n| n.starts_with("model config not imported"))
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
+/// Strips a trailing ` (...)` checkpoint note: `Llama-2-70B (TheBloke/Llama-2-70B-GPTQ)`.
+fn strip_note(name: &str) -> &str {
+    match name.trim().strip_suffix(')').and_then(|s| s.rfind(" (")) {
+        Some(i) => name[..i].trim(),
+        None => name.trim(),
+    }
+}
+
+/// Every model the measured data names resolves, after the checkpoint note is stripped and
+/// a quantization suffix split off (as `validate` does).
+#[test]
+fn measured_model_names_resolve() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/measured");
+    let mut names = std::collections::BTreeSet::new();
+    for (file, column) in [
+        ("llm_throughput.csv", "model"),
+        ("aic_silicon_sample.csv", "model_path"),
+    ] {
+        let path = dir.join(file);
+        // The measured data sits beside the repository; without it there is nothing to check.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let t = Table::parse(&text, file).unwrap();
+        for r in t.rows() {
+            if let Some(m) = r.get(column) {
+                names.insert(m.to_owned());
+            }
+        }
+    }
+    let c = catalog();
+    let failed: Vec<String> = names
+        .iter()
+        .filter_map(|raw| {
+            let (base, _) = inferplan_catalog::names::split_quantized(strip_note(raw));
+            c.model(&base)
+                .err()
+                .map(|e| format!("{raw} -> {base}: {e}"))
+        })
+        .collect();
+    assert!(failed.is_empty(), "unresolved:\n{}", failed.join("\n"));
+}
+
+#[test]
+fn measured_names_pick_the_right_model() {
+    let c = catalog();
+    for (q, want) in [
+        ("GPT-J-6B", "GPT-J 6B"),
+        ("Llama-3-70B", "Llama 3.1 70B"),
+        ("meta-llama/Meta-Llama-3-70B-Instruct", "Llama 3.1 70B"),
+        ("Meta-Llama-3-8B", "Llama 3.1 8B"),
+        ("Llama-2-70B-chat", "Llama 2 70B"),
+        ("zhipuai/GLM-5", "GLM-5"),
+        ("Qwen/Qwen3-235B-A22B", "Qwen3 235B-A22B"),
+        ("nvidia/DeepSeek-R1", "DeepSeek-R1"),
+        ("Llama-3.1-8B-Instruct", "Llama 3.1 8B"),
+        ("NVIDIA Nemotron Nano 30B", "Nemotron Nano 30B"),
+        ("NVIDIA Nemotron Super 49B", "Nemotron Super 49B"),
+        ("Qwen/Qwen3.5-397B-A17B", "Qwen3.5 397B-A17B"),
+    ] {
+        assert_eq!(c.model(q).unwrap().name, want, "{q}");
+    }
+}
+
+#[test]
+fn gpt_j_matches_its_model_card() {
+    let m = catalog().model("EleutherAI/gpt-j-6b").unwrap().clone();
+    assert!(!m.gated_mlp && m.proj_bias && !m.tie_embeddings);
+    let total = m.params().total;
+    // Model card: n_parameters 6053381344.
     assert!(
-        c.notes()
-            .iter()
-            .any(|n| n.contains("Qwen3.5") && n.contains("linear")),
-        "{:?}",
-        c.notes()
+        (total - 6_053_381_344.0).abs() / 6_053_381_344.0 < 0.01,
+        "{total}"
     );
+    // MHA: 28 layers × 16 heads × (256 + 256) values × 2 bytes.
+    assert_eq!(m.kv_bytes_per_token_full(2.0), 458_752.0);
+}
+
+#[test]
+fn qwen3_5_counts_linear_attention_layers() {
+    let m = catalog().model("Qwen/Qwen3.5-397B-A17B").unwrap().clone();
+    let p = m.params();
+    // The name: 397B total, 17B active (MTP layer and vision tower not counted here).
+    assert!((p.total / 1e9 - 397.0).abs() / 397.0 < 0.01, "{}", p.total);
+    assert!((p.active / 1e9 - 17.0).abs() / 17.0 < 0.05, "{}", p.active);
+    assert_eq!((m.layers, m.attention_layers), (60, 15));
+    assert_eq!(m.full_attention_layers(), 15);
+    assert!(m.attn_output_gate && m.qk_norm);
+    let r = m.recurrent.as_ref().unwrap();
+    assert_eq!((r.kind.as_str(), r.layers), ("gated_deltanet", 45));
+    // Per layer: in_proj 4096 × (2·2048 + 8192 + 8192 + 2·64), conv 12288 × 4,
+    // dt_bias + A_log 2·64, norm 128, out_proj 8192 × 4096.
+    let gdn = 4096 * (4096 + 8192 + 8192 + 128) + 12288 * 4 + 128 + 128 + 8192 * 4096;
+    assert_eq!(r.params_per_layer, gdn);
+    // Only the 15 attention layers grow: 15 × 2 KV heads × (256 + 256) × 2 bytes.
+    assert_eq!(m.kv_bytes_per_token_full(2.0), 30_720.0);
+    // Fixed state: conv 12288 × 3 values at 2 bytes + 64 heads × 128 × 128 at float32.
+    let state = 45.0 * (12288.0 * 3.0 * 2.0 + 64.0 * 128.0 * 128.0 * 4.0);
+    assert_eq!(m.recurrent_state_bytes(1), state);
+    assert_eq!(m.recurrent_state_bytes(8), state / 8.0);
+    assert_eq!(
+        m.kv_bytes_per_sequence(1000, 2.0),
+        30_720.0 * 1000.0 + state
+    );
+}
+
+#[test]
+fn nemotron_h_counts_mamba_and_moe_layers() {
+    let m = catalog()
+        .model("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16")
+        .unwrap()
+        .clone();
+    let p = m.params();
+    // Model card: 31.6B total (hub metadata; the text rounds to 30B), 3.5B active (3.2B
+    // without embeddings).
+    assert!((p.total / 1e9 - 31.6).abs() / 31.6 < 0.01, "{}", p.total);
+    assert!((p.active / 1e9 - 3.5).abs() / 3.5 < 0.05, "{}", p.active);
+    assert_eq!(
+        (m.layers, m.attention_layers, m.norms_per_layer),
+        (52, 6, 1)
+    );
+    assert!(!m.gated_mlp);
+    assert_eq!(m.moe.as_ref().unwrap().moe_layers, 23);
+    assert_eq!(m.dense_ffn, Some(Vec::new()));
+    let r = m.recurrent.as_ref().unwrap();
+    assert_eq!((r.kind.as_str(), r.layers), ("mamba2", 23));
+    // inner 64 × 64 = 4096, conv_dim 4096 + 2 · 8 · 128 = 6144.
+    let mamba = 2688 * (4096 + 6144 + 64) + 6144 * 4 + 6144 + 3 * 64 + 4096 + 4096 * 2688;
+    assert_eq!(r.params_per_layer, mamba);
+    assert_eq!(m.kv_bytes_per_token_full(2.0), 6.0 * 2.0 * 256.0 * 2.0);
+    // SSM state in float32 (mamba_ssm_cache_dtype), conv state 16-bit.
+    assert_eq!(
+        m.recurrent_state_bytes(1),
+        23.0 * (6144.0 * 3.0 * 2.0 + 64.0 * 64.0 * 128.0 * 4.0)
+    );
+}
+
+#[test]
+fn nas_config_sums_per_layer_blocks() {
+    let m = catalog()
+        .model("nvidia/Llama-3_3-Nemotron-Super-49B-v1")
+        .unwrap()
+        .clone();
+    let p = m.params();
+    assert!(p.total / 1e9 > 49.0 && p.total / 1e9 < 50.5, "{}", p.total);
+    assert_eq!(p.total, p.active);
+    assert_eq!((m.layers, m.attention_layers, m.kv_heads), (80, 49, 8));
+    assert_eq!(m.intermediate, 28672);
+    let groups = m.dense_ffn.as_ref().unwrap();
+    assert_eq!(groups.iter().map(|g| g.layers).sum::<u64>(), 80);
+    // ffn_mult 1.0 → 2/3 · 8192 = 5461 → next multiple of 256.
+    assert!(groups.iter().any(|g| g.width == 5632 && g.layers == 8));
+    assert_eq!(m.kv_bytes_per_token_full(2.0), 49.0 * 8.0 * 256.0 * 2.0);
+    assert_eq!(m.recurrent_state_bytes(1), 0.0);
+}
+
+/// Small hand-computed fixtures of the three layer mixes.
+#[test]
+fn hybrid_fixtures_count_by_hand() {
+    // 4 layers, every 2nd full attention; GDN: 2 key heads × 8, 4 value heads × 8, kernel 4.
+    let gdn = r#"{"model_type":"qwen3_next","num_hidden_layers":4,"hidden_size":64,"intermediate_size":128,
+        "num_attention_heads":4,"num_key_value_heads":2,"head_dim":16,"vocab_size":100,
+        "full_attention_interval":2,"linear_num_key_heads":2,"linear_key_head_dim":8,
+        "linear_num_value_heads":4,"linear_value_head_dim":8,"linear_conv_kernel_dim":4,
+        "tie_word_embeddings":true}"#;
+    let m = hf_config::parse(gdn, "g.json", "g").unwrap();
+    assert_eq!(
+        (m.attention_layers, m.recurrent.as_ref().unwrap().layers),
+        (2, 2)
+    );
+    // key 16, value 32, conv_dim 64.
+    let linear = 64 * (64 + 32 + 8) + 64 * 4 + 8 + 8 + 32 * 64;
+    // q doubled by the output gate: 64·4·16·2, k/v 2·64·2·16, o 4·16·64, q/k norms 2·16.
+    let attn = 64 * 64 * 2 + 2 * 64 * 32 + 64 * 64 + 32;
+    let mlp = 3 * 64 * 128;
+    let p = m.params();
+    assert_eq!(
+        p.total,
+        (100 * 64 + 2 * (attn + linear) + 4 * mlp + 4 * 2 * 64 + 64) as f64
+    );
+    // State: conv 64 × 3 at 2 bytes, 4 heads × 8 × 8 at 2 bytes (no dtype given).
+    assert_eq!(m.recurrent_state_bytes(1), 2.0 * (64.0 * 3.0 + 256.0) * 2.0);
+
+    // M * E -: one of each.
+    let mamba = r#"{"model_type":"nemotron_h","num_hidden_layers":4,"hidden_size":32,"intermediate_size":48,
+        "num_attention_heads":4,"num_key_value_heads":1,"head_dim":8,"vocab_size":100,
+        "hybrid_override_pattern":"M*E-","mamba_num_heads":4,"mamba_head_dim":8,"n_groups":1,
+        "ssm_state_size":16,"conv_kernel":4,"n_routed_experts":4,"num_experts_per_tok":2,
+        "moe_intermediate_size":16,"moe_shared_expert_intermediate_size":24,"n_shared_experts":1,
+        "mlp_hidden_act":"relu2","tie_word_embeddings":false}"#;
+    let m = hf_config::parse(mamba, "m.json", "m").unwrap();
+    // inner 32, conv_dim 32 + 32 = 64, in_proj 32 + 64 + 4 = 100.
+    let mixer = 32 * 100 + 64 * 4 + 64 + 12 + 32 + 32 * 32;
+    assert_eq!(m.recurrent.as_ref().unwrap().params_per_layer, mixer);
+    let attn = 32 * 32 + 2 * 32 * 8 + 32 * 32;
+    let router = 32 * 4;
+    let experts = 4 * 2 * 32 * 16;
+    let shared = 2 * 32 * 24;
+    let mlp = 2 * 32 * 48;
+    let p = m.params();
+    assert_eq!(p.experts, experts as f64);
+    assert_eq!(
+        p.total,
+        (2 * 100 * 32 + mixer + attn + router + shared + experts + mlp + 4 * 32 + 32) as f64
+    );
+    assert_eq!(p.active, p.total - (2 * 2 * 32 * 16) as f64);
+    assert_eq!(m.kv_bytes_per_token_full(2.0), 1.0 * 16.0 * 2.0);
+
+    // NAS: a full layer, an attention-free layer, a linear-replaced attention, a no-op FFN.
+    let nas = r#"{"model_type":"nemotron-nas","num_hidden_layers":3,"hidden_size":96,"intermediate_size":null,
+        "num_attention_heads":4,"num_key_value_heads":null,"vocab_size":100,"tie_word_embeddings":false,
+        "block_configs":[
+          {"attention":{"n_heads_in_group":2,"no_op":false,"replace_with_linear":false},"ffn":{"ffn_mult":2.0,"no_op":false}},
+          {"attention":{"n_heads_in_group":null,"no_op":true},"ffn":{"ffn_mult":1.0}},
+          {"attention":{"replace_with_linear":true},"ffn":{"no_op":true}}]}"#;
+    let m = hf_config::parse(nas, "n.json", "n").unwrap();
+    assert_eq!((m.attention_layers, m.kv_heads, m.linear_blocks), (1, 2, 1));
+    // ffn_mult 2 → 128 → 256; 1 → 64 → 256.
+    assert_eq!(m.dense_ffn.as_ref().unwrap()[0].layers, 2);
+    let attn = 96 * 96 + 2 * 96 * 48 + 96 * 96;
+    let p = m.params();
+    assert_eq!(
+        p.total,
+        (2 * 100 * 96 + attn + 96 * 96 + 2 * 3 * 96 * 256 + 3 * 2 * 96 + 96) as f64
+    );
+}
+
+#[test]
+fn bad_layer_mixes_are_errors() {
+    let base = r#""num_hidden_layers":2,"hidden_size":64,"intermediate_size":128,"num_attention_heads":4,"vocab_size":10"#;
+    let cases = [
+        (
+            format!(r#"{{{base},"layer_types":["full_attention"]}}"#),
+            "1 entries for 2 layers",
+        ),
+        (
+            format!(r#"{{{base},"layer_types":["full_attention","mamba"]}}"#),
+            "`mamba` is not supported",
+        ),
+        (
+            format!(r#"{{{base},"layer_types":["full_attention","linear_attention"]}}"#),
+            "linear_num_key_heads",
+        ),
+        (
+            format!(r#"{{{base},"hybrid_override_pattern":"M*X"}}"#),
+            "3 characters for 2 layers",
+        ),
+        (
+            format!(r#"{{{base},"hybrid_override_pattern":"MX"}}"#),
+            "unknown layer kind `X`",
+        ),
+        (
+            format!(
+                r#"{{{base},"hybrid_override_pattern":"MM","mamba_num_heads":2,"mamba_head_dim":4,"ssm_state_size":4}}"#
+            ),
+            "between 1 and the layers",
+        ),
+        (
+            format!(
+                r#"{{{base},"block_configs":[{{"attention":{{"n_heads_in_group":3}},"ffn":{{"ffn_mult":1}}}},{{"attention":{{"no_op":true}},"ffn":{{"no_op":true}}}}]}}"#
+            ),
+            "block_configs[0].attention.n_heads_in_group",
+        ),
+        (
+            format!(
+                r#"{{{base},"block_configs":[{{"attention":{{"n_heads_in_group":1}},"ffn":{{"ffn_mult":"x"}}}},{{"attention":{{"n_heads_in_group":2}},"ffn":{{"no_op":true}}}}]}}"#
+            ),
+            "block_configs[0].ffn.ffn_mult",
+        ),
+        (
+            format!(
+                r#"{{{base},"block_configs":[{{"attention":{{"n_heads_in_group":1}},"ffn":{{"ffn_mult":1}}}},{{"attention":{{"n_heads_in_group":2}},"ffn":{{"no_op":true}}}}]}}"#
+            ),
+            "different KV head counts",
+        ),
+        (
+            format!(r#"{{{base},"model_type":"mamba"}}"#),
+            "without attention layers",
+        ),
+    ];
+    for (json, want) in cases {
+        let e = hf_config::parse(&json, "c.json", "m")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("c.json") && e.contains(want), "{json}: {e}");
+    }
+}
+
+#[test]
+fn model_aliases_name_catalog_models() {
+    let c = catalog();
+    let t = Table::parse(ALIASES_CSV, "aliases.csv").unwrap();
+    for r in t.rows() {
+        if r.get("kind") == Some("model") {
+            let (alias, name) = (r.req("alias").unwrap(), r.req("name").unwrap());
+            assert_eq!(c.model(alias).unwrap().name, name, "{alias}");
+        }
+    }
 }
 
 #[test]
@@ -405,6 +705,41 @@ proptest! {
                     let p = m.params();
                     prop_assert!(p.total.is_finite() && p.active <= p.total);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn hybrid_config_parser_never_panics(
+        pattern in "[ME*\\-X]{0,12}", layers in 0u64..14, dims in proptest::collection::vec(0u64..300_000, 8),
+        kinds in proptest::collection::vec(0usize..4, 0..14), mult in -2.0f64..2000.0,
+    ) {
+        let names = ["full_attention", "linear_attention", "sliding_attention", "mamba"];
+        let kinds: Vec<&str> = kinds.iter().map(|k| names[*k]).collect();
+        let common = format!(
+            r#""num_hidden_layers":{layers},"hidden_size":{},"num_attention_heads":4,"intermediate_size":{},"vocab_size":100"#,
+            dims[0], dims[1]
+        );
+        let texts = [
+            format!(
+                r#"{{{common},"hybrid_override_pattern":"{pattern}","mamba_num_heads":{},"mamba_head_dim":{},"ssm_state_size":{},"n_groups":{},"n_routed_experts":4,"num_experts_per_tok":2}}"#,
+                dims[2], dims[3], dims[4], dims[5]
+            ),
+            format!(
+                r#"{{{common},"layer_types":{},"linear_num_key_heads":{},"linear_num_value_heads":{},"linear_key_head_dim":{},"linear_value_head_dim":{},"linear_conv_kernel_dim":{}}}"#,
+                serde_json::to_string(&kinds).unwrap(), dims[2], dims[3], dims[4], dims[5], dims[6]
+            ),
+            format!(
+                r#"{{{common},"block_configs":[{{"attention":{{"n_heads_in_group":{}}},"ffn":{{"ffn_mult":{mult}}}}}]}}"#,
+                dims[7] % 6
+            ),
+        ];
+        for text in texts {
+            if let Ok(m) = hf_config::parse(&text, "h.json", "h") {
+                let p = m.params();
+                prop_assert!(p.total.is_finite() && p.active <= p.total + 1e-6);
+                prop_assert!(m.kv_bytes_per_sequence(4096, 2.0) >= 0.0);
+                prop_assert!(m.attention_layers <= m.layers);
             }
         }
     }

@@ -41,14 +41,45 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Fit(Box<FitArgs>),
 
+    /// How fast does a deployment serve a workload, and at what cost per token?
+    ///
+    /// Predicts TTFT, TPOT, end-to-end latency, throughput (whole deployment and per GPU),
+    /// requests/s and $ per million output tokens from the roofline step-time model with
+    /// efficiencies fitted to published measurements (see VALIDATION.md). The batch is capped
+    /// by the engine's limits and by the KV cache the `fit` memory budget leaves; requests
+    /// beyond it queue.
+    ///
+    /// Examples:
+    ///   inferplan estimate --model llama-3.1-8b --gpu H100 --input-tokens 1000 --output-tokens 200 --concurrency 32
+    ///   inferplan estimate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 8 --saturate
+    ///   inferplan estimate --model qwen3-32b --instance g6e.12xlarge --engine sglang --rate-rps 2 --format json
+    #[command(verbatim_doc_comment)]
+    Estimate(Box<EstimateArgs>),
+
+    /// Fit the efficiency parameters of the performance model to measured rows.
+    ///
+    /// Fits per engine, GPU architecture and precision (where enough rows exist) and reports
+    /// the in-sample error next to leave-one-source-out cross-validation. Writes the parameter
+    /// file with --output (the embedded one is data/perf/efficiency.csv).
+    ///
+    /// Example:
+    ///   inferplan calibrate ../shared/data/measured/llm_throughput.csv ../shared/data/measured/aic_silicon_sample.csv --output data/perf/efficiency.csv
+    #[command(verbatim_doc_comment)]
+    Calibrate(CalibrateArgs),
+
     /// List or show catalog entries (GPUs, instance types with prices, models).
     #[command(subcommand)]
     Catalog(CatalogCommand),
 
-    /// Score predictions against measured rows (currently: vLLM memory startups in the
-    /// schema of vllm_memory.csv).
+    /// Score predictions against measured rows.
     ///
-    /// Example:
+    /// Reads measured performance rows (the schemas of llm_throughput.csv and
+    /// aic_silicon_sample.csv) and vLLM memory startups (vllm_memory.csv), predicts each row it
+    /// can map, and reports absolute percentage errors by metric, GPU, engine and source, with
+    /// every row it cannot map counted under a reason.
+    ///
+    /// Examples:
+    ///   inferplan validate ../shared/data/measured/llm_throughput.csv ../shared/data/measured/aic_silicon_sample.csv
     ///   inferplan validate ../shared/data/measured/vllm_memory.csv --format md
     #[command(verbatim_doc_comment)]
     Validate(ValidateArgs),
@@ -65,9 +96,9 @@ pub enum Format {
     Md,
 }
 
-/// Arguments of `fit`.
+/// What runs where: shared by `fit` and `estimate`.
 #[derive(Debug, Args)]
-pub struct FitArgs {
+pub struct DeploymentArgs {
     /// Model name, Hugging Face id or alias (e.g. `llama-3.3-70b`).
     #[arg(
         long,
@@ -108,6 +139,14 @@ pub struct FitArgs {
     /// Pipeline-parallel degree.
     #[arg(long, default_value_t = 1)]
     pub pp: u32,
+}
+
+/// Arguments of `fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Model, hardware and layout.
+    #[command(flatten)]
+    pub dep: DeploymentArgs,
 
     /// Tokens per sequence (prompt + output). Default: 8192, or the model's maximum if lower.
     #[arg(long)]
@@ -136,6 +175,86 @@ pub struct FitArgs {
     /// Tokens per KV-cache block.
     #[arg(long, default_value_t = 16)]
     pub block_size: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `estimate`.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Model, hardware and layout.
+    #[command(flatten)]
+    pub dep: DeploymentArgs,
+
+    /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
+    #[arg(long, default_value = "vllm")]
+    pub engine: String,
+
+    /// Prompt tokens per request.
+    #[arg(long, default_value_t = 1000)]
+    pub input_tokens: u64,
+
+    /// Generated tokens per request.
+    #[arg(long, default_value_t = 200)]
+    pub output_tokens: u64,
+
+    /// Closed loop: this many requests in flight at all times.
+    #[arg(long, conflicts_with_all = ["saturate", "rate_rps"])]
+    pub concurrency: Option<u64>,
+
+    /// Every request queued at once (offline throughput benchmarks): the largest batch that fits.
+    #[arg(long, conflicts_with = "rate_rps")]
+    pub saturate: bool,
+
+    /// Open loop: Poisson arrivals at this many requests/s.
+    #[arg(long)]
+    pub rate_rps: Option<f64>,
+
+    /// Engine's max_num_seqs (default: the engine's own).
+    #[arg(long)]
+    pub max_num_seqs: Option<u64>,
+
+    /// Engine's token budget per step (default: the engine's own).
+    #[arg(long)]
+    pub max_num_batched_tokens: Option<u64>,
+
+    /// Fraction of GPU memory the engine budgets (default: the engine's own, 0.9 for vLLM).
+    #[arg(long)]
+    pub gpu_memory_utilization: Option<f64>,
+
+    /// Region for the on-demand price.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+
+    /// Efficiency parameter file to use instead of the embedded one.
+    #[arg(long, value_name = "CSV")]
+    pub params: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Measured performance CSV files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Write the fitted parameter file here.
+    #[arg(long, value_name = "CSV")]
+    pub output: Option<PathBuf>,
+
+    /// Fewest rows for a group (engine, architecture, precision) to get its own parameters.
+    #[arg(long, default_value_t = 30)]
+    pub min_rows: usize,
+
+    /// Skip the cross-validation (faster).
+    #[arg(long)]
+    pub no_cv: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -192,6 +311,14 @@ pub struct ValidateArgs {
     /// Measured-data CSV files (schema detected from the header).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+
+    /// Efficiency parameter file to use instead of the embedded one.
+    #[arg(long, value_name = "CSV")]
+    pub params: Option<PathBuf>,
+
+    /// How many of the worst-predicted rows to list.
+    #[arg(long, default_value_t = 15)]
+    pub worst: usize,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]

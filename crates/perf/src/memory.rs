@@ -185,11 +185,12 @@ pub fn weight_bytes(m: &ModelSpec, weights: Dtype, tp: u32, pp: u32) -> (f64, f6
     (total, per_gpu)
 }
 
-/// KV-cache bytes one token adds on one GPU in each full-attention layer it holds, summed over
-/// those layers (layers of its pipeline stage; KV heads split over TP, or replicated when there
-/// are fewer KV heads than ranks; MLA latents replicated on every rank).
+/// KV-cache bytes one token adds on one GPU in each attention layer it holds, summed over
+/// those layers (attention layers of its pipeline stage; KV heads split over TP, or replicated
+/// when there are fewer KV heads than ranks; MLA latents replicated on every rank).
+/// Linear-attention and Mamba layers hold no KV cache and add nothing.
 pub fn kv_bytes_per_token_per_gpu(m: &ModelSpec, kv: Dtype, tp: u32, pp: u32) -> f64 {
-    per_layer_kv_bytes(m, kv, tp) * stage_layers(m.layers, pp) as f64
+    per_layer_kv_bytes(m, kv, tp) * stage_layers(m.attention_layers, pp) as f64
 }
 
 fn per_layer_kv_bytes(m: &ModelSpec, kv: Dtype, tp: u32) -> f64 {
@@ -207,8 +208,10 @@ fn stage_layers(layers: u64, pp: u32) -> u64 {
     layers.div_ceil(u64::from(pp.max(1)))
 }
 
-/// KV-cache bytes of one sequence of `context` tokens on one GPU: full-attention layers hold
-/// the whole context rounded up to whole blocks, windowed layers at most their window.
+/// Cache bytes of one sequence of `context` tokens on one GPU: full-attention layers hold the
+/// whole context rounded up to whole blocks, windowed layers at most their window, and
+/// linear-attention / Mamba layers a fixed state at its own precision (not `kv`), split over
+/// TP like their heads.
 pub fn kv_bytes_per_sequence_per_gpu(
     m: &ModelSpec,
     kv: Dtype,
@@ -221,14 +224,11 @@ pub fn kv_bytes_per_sequence_per_gpu(
     let frac = stage_layers(m.layers, pp) as f64 / m.layers as f64;
     let block = block.max(1);
     let padded = context.div_ceil(block) * block;
-    let (full, windowed) = match &m.window {
-        Some(w) => (
-            m.full_attention_layers() as f64 * padded as f64,
-            w.layers as f64 * (context.min(w.tokens).div_ceil(block) * block) as f64,
-        ),
-        None => (m.layers as f64 * padded as f64, 0.0),
-    };
-    per_layer * frac * (full + windowed)
+    let full = m.full_attention_layers() as f64 * padded as f64;
+    let windowed = m.window.as_ref().map_or(0.0, |w| {
+        w.layers as f64 * (context.min(w.tokens).div_ceil(block) * block) as f64
+    });
+    frac * (per_layer * (full + windowed) + m.recurrent_state_bytes(tp))
 }
 
 /// Activation and workspace peak of one engine step on one GPU, in bytes: the FP32 logits of

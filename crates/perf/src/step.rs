@@ -46,17 +46,68 @@ pub struct Efficiency {
     pub step_overhead_s: f64,
 }
 
-/// One step's work for one replica.
+/// One step's work for one replica. Counts are `f64` so that an analytic model can use
+/// averages (a fraction of a prompt per step); the simulator passes whole numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Batch {
-    /// Prompt tokens processed in this step (possibly one chunk of a longer prompt).
-    pub prefill_tokens: u64,
-    /// Tokens of the same prompts already in the KV cache before this chunk.
-    pub prefill_past: u64,
+    /// Prompt tokens processed in this step (possibly chunks of longer prompts).
+    pub prefill_tokens: f64,
+    /// KV-cache tokens of earlier chunks of those prompts, read by this step's attention.
+    pub prefill_past: f64,
+    /// Causal query-key pairs of the prefill tokens (over the past and within the chunk).
+    pub prefill_pairs: f64,
     /// Sequences generating one token each.
-    pub decode_seqs: u64,
+    pub decode_seqs: f64,
     /// Sum over decoding sequences of their context length.
-    pub decode_context: u64,
+    pub decode_context: f64,
+}
+
+impl Batch {
+    /// One chunk of `tokens` prompt tokens whose first `past` tokens are already cached.
+    pub fn prefill(tokens: f64, past: f64) -> Batch {
+        Batch {
+            prefill_tokens: tokens,
+            prefill_past: past,
+            prefill_pairs: tokens * past + tokens * (tokens + 1.0) / 2.0,
+            ..Batch::default()
+        }
+    }
+
+    /// `seqs` sequences decoding one token each with `context` tokens already cached.
+    pub fn decode(seqs: f64, context: f64) -> Batch {
+        Batch {
+            decode_seqs: seqs,
+            decode_context: seqs * context,
+            ..Batch::default()
+        }
+    }
+
+    /// Both batches in one step.
+    pub fn plus(self, o: Batch) -> Batch {
+        Batch {
+            prefill_tokens: self.prefill_tokens + o.prefill_tokens,
+            prefill_past: self.prefill_past + o.prefill_past,
+            prefill_pairs: self.prefill_pairs + o.prefill_pairs,
+            decode_seqs: self.decode_seqs + o.decode_seqs,
+            decode_context: self.decode_context + o.decode_context,
+        }
+    }
+
+    /// Every token this step computes (prompt tokens plus one per decoding sequence).
+    pub fn tokens(&self) -> f64 {
+        self.prefill_tokens + self.decode_seqs
+    }
+
+    /// `factor` times the work (a pipeline micro-batch, or several copies).
+    pub fn scaled(self, factor: f64) -> Batch {
+        Batch {
+            prefill_tokens: self.prefill_tokens * factor,
+            prefill_past: self.prefill_past * factor,
+            prefill_pairs: self.prefill_pairs * factor,
+            decode_seqs: self.decode_seqs * factor,
+            decode_context: self.decode_context * factor,
+        }
+    }
 }
 
 /// Layout and formats of the replica.
@@ -91,19 +142,19 @@ pub struct StepTime {
 
 /// Expected number of distinct routed experts that `tokens` tokens touch in one MoE layer,
 /// each picking `top_k` of `experts` uniformly: `E × (1 − (1 − k/E)^tokens)`.
-pub fn experts_touched(experts: u64, top_k: u64, tokens: u64) -> f64 {
-    if experts == 0 || tokens == 0 {
+pub fn experts_touched(experts: u64, top_k: u64, tokens: f64) -> f64 {
+    if experts == 0 || tokens <= 0.0 {
         return 0.0;
     }
     let e = experts as f64;
     let miss = (1.0 - top_k as f64 / e).max(0.0);
-    e * (1.0 - miss.powf(tokens as f64))
+    e * (1.0 - miss.powf(tokens))
 }
 
 /// Bytes one GPU reads in a step: its weights (only the routed experts the batch touches) and
-/// the KV cache attention reads.
+/// the KV cache attention reads (windowed layers at most their window) and writes.
 pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
-    let tokens = b.prefill_tokens + b.decode_seqs;
+    let tokens = b.tokens();
     let (_, mut weights) = weight_bytes(m, l.weights, l.tp, l.pp);
     let p = m.params();
     if let Some(moe) = &m.moe {
@@ -120,23 +171,50 @@ pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
         weights -= embed;
     }
     let kv_token = kv_bytes_per_token_per_gpu(m, l.kv, l.tp, l.pp);
-    let kv_read = kv_token * (b.decode_context + b.prefill_past) as f64;
-    let kv_write = kv_token * tokens as f64;
+    let kv_read = kv_token
+        * (b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs))
+            + b.prefill_past * window_share(m, b.prefill_past));
+    let kv_write = kv_token * tokens;
     weights.max(0.0) + kv_read + kv_write
+}
+
+fn per_seq(total: f64, seqs: f64) -> f64 {
+    if seqs > 0.0 {
+        total / seqs
+    } else {
+        0.0
+    }
+}
+
+/// Context one query attends to, averaged over layers: full layers see `context`, windowed
+/// layers at most their window.
+fn attended(m: &ModelSpec, context: f64) -> f64 {
+    context * window_share(m, context)
+}
+
+/// Fraction of the full-context attention work left when windowed layers stop at their window.
+fn window_share(m: &ModelSpec, context: f64) -> f64 {
+    match &m.window {
+        Some(w) if context > 0.0 => {
+            let full = m.full_attention_layers() as f64;
+            let windowed = w.layers as f64 * (w.tokens as f64).min(context) / context;
+            (full + windowed) / m.layers as f64
+        }
+        _ => 1.0,
+    }
 }
 
 /// FLOPs one GPU does in a step: `2 × active parameters` per token (without the embedding
 /// lookup), plus attention scores and values (`4 × layers × heads × head_dim` per query-key
-/// pair), causal within a prefill chunk.
+/// pair; windowed layers stop at their window).
 pub fn step_flops(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
-    let tokens = (b.prefill_tokens + b.decode_seqs) as f64;
     let p = m.params();
-    let linear = 2.0 * (p.active - p.embedding) * tokens;
+    let linear = 2.0 * (p.active - p.embedding) * b.tokens();
     let per_pair = 4.0 * m.layers as f64 * (m.heads * m.head_dim.max(m.v_head_dim)) as f64;
-    let n = b.prefill_tokens as f64;
-    let prefill_pairs = n * b.prefill_past as f64 + n * (n + 1.0) / 2.0;
-    let attention = per_pair * (prefill_pairs + b.decode_context as f64);
-    (linear + attention) / f64::from(l.tp.max(1) * l.pp.max(1))
+    let prefill_context = per_seq(b.prefill_pairs, b.prefill_tokens);
+    let pairs = b.prefill_pairs * window_share(m, prefill_context)
+        + b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs));
+    (linear + per_pair * pairs) / f64::from(l.tp.max(1) * l.pp.max(1))
 }
 
 /// Seconds of TP communication: two all-reduces of the activations per layer (ring: each rank
@@ -146,8 +224,7 @@ pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency
     if l.tp <= 1 {
         return 0.0;
     }
-    let tokens = (b.prefill_tokens + b.decode_seqs) as f64;
-    let buffer = tokens * m.hidden as f64 * 2.0;
+    let buffer = b.tokens() * m.hidden as f64 * 2.0;
     let per_allreduce = 2.0 * (tp - 1.0) / tp * buffer / (r.link_bytes_s * e.comm)
         + 2.0 * (tp - 1.0) * r.link_latency_s;
     let layers = (m.layers as f64 / f64::from(l.pp.max(1))).ceil();
@@ -215,10 +292,7 @@ mod tests {
         let m = tiny();
         // One sequence, empty context: reads every weight but the input embedding, writes one
         // token of KV (2 layers × 2 heads × 256 values × 2 bytes).
-        let b = Batch {
-            decode_seqs: 1,
-            ..Batch::default()
-        };
+        let b = Batch::decode(1.0, 0.0);
         let p = m.params();
         let bytes = (p.total - p.embedding) * 2.0 + 2048.0;
         let t = step_time(&m, &L, &b, &R, &E);
@@ -235,10 +309,7 @@ mod tests {
     #[test]
     fn pure_compute_bound_prefill_step() {
         let m = tiny();
-        let b = Batch {
-            prefill_tokens: 4096,
-            ..Batch::default()
-        };
+        let b = Batch::prefill(4096.0, 0.0);
         let p = m.params();
         let pairs = 4096.0 * 4097.0 / 2.0;
         let flops = 2.0 * (p.total - p.embedding) * 4096.0 + 4.0 * 2.0 * 1024.0 * pairs;
@@ -249,22 +320,17 @@ mod tests {
 
     #[test]
     fn experts_touched_saturates() {
-        assert_eq!(experts_touched(8, 2, 0), 0.0);
-        assert!((experts_touched(8, 2, 1) - 2.0).abs() < 1e-12);
-        assert!(experts_touched(128, 8, 10_000) > 127.99);
-        assert!(experts_touched(128, 8, 4) < 32.0);
+        assert_eq!(experts_touched(8, 2, 0.0), 0.0);
+        assert!((experts_touched(8, 2, 1.0) - 2.0).abs() < 1e-12);
+        assert!(experts_touched(128, 8, 10_000.0) > 127.99);
+        assert!(experts_touched(128, 8, 4.0) < 32.0);
     }
 
     #[test]
     fn more_bandwidth_never_slows_a_step() {
         let m = tiny();
-        for seqs in [1u64, 8, 64, 512] {
-            let b = Batch {
-                decode_seqs: seqs,
-                decode_context: seqs * 1000,
-                prefill_tokens: 128,
-                ..Batch::default()
-            };
+        for seqs in [1.0, 8.0, 64.0, 512.0] {
+            let b = Batch::decode(seqs, 1000.0).plus(Batch::prefill(128.0, 0.0));
             let slow = step_time(&m, &L, &b, &R, &E).total_s;
             let fast = step_time(
                 &m,
@@ -285,13 +351,9 @@ mod tests {
     fn larger_batches_never_lower_throughput() {
         let m = tiny();
         let mut last = 0.0;
-        for seqs in [1u64, 2, 4, 8, 16, 64, 256, 1024] {
-            let b = Batch {
-                decode_seqs: seqs,
-                decode_context: seqs * 2048,
-                ..Batch::default()
-            };
-            let tps = seqs as f64 / step_time(&m, &L, &b, &R, &E).total_s;
+        for seqs in [1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0, 1024.0] {
+            let b = Batch::decode(seqs, 2048.0);
+            let tps = seqs / step_time(&m, &L, &b, &R, &E).total_s;
             assert!(tps >= last, "{seqs}: {tps} < {last}");
             last = tps;
         }
@@ -300,11 +362,7 @@ mod tests {
     #[test]
     fn tp_adds_communication() {
         let m = tiny();
-        let b = Batch {
-            decode_seqs: 32,
-            decode_context: 32 * 512,
-            ..Batch::default()
-        };
+        let b = Batch::decode(32.0, 512.0);
         let t = step_time(&m, &Layout { tp: 2, ..L }, &b, &R, &E);
         // 2 layers × 2 all-reduces × (2·1/2 · 32·1024·2 bytes / 1e11).
         assert!((t.comm_s - 4.0 * 65536.0 / 1e11).abs() < 1e-15);

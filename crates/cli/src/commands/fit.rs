@@ -1,88 +1,13 @@
 //! `inferplan fit`: the memory budget of one replica.
 
 use crate::args::{FitArgs, Format};
+use crate::commands::deployment;
 use crate::output::{emit, emit_json, num};
-use anyhow::{anyhow, bail};
-use inferplan_catalog::{Catalog, Dtype, Gpu, Interconnect, ModelSpec, Support};
-use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams, PerfError};
+use anyhow::bail;
+use inferplan_catalog::{Catalog, ModelSpec};
+use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams};
 use serde::Serialize;
 use std::process::ExitCode;
-
-/// Where the model runs.
-struct Target<'a> {
-    label: String,
-    gpu: &'a Gpu,
-    mem_gib: f64,
-    gpus: u32,
-    link: Interconnect,
-}
-
-fn target<'a>(catalog: &'a Catalog, a: &FitArgs) -> anyhow::Result<Target<'a>> {
-    if let Some(name) = &a.instance {
-        let inst = catalog.instance(name)?;
-        let gpu = catalog.instance_gpu(inst).ok_or_else(|| {
-            anyhow!(
-                "--instance: {} has {} accelerators, which are not in the GPU catalog",
-                inst.name,
-                inst.gpu_label
-            )
-        })?;
-        let mem_gib = inst
-            .gpu_mem_gib()
-            .or_else(|| gpu.memory_gib())
-            .ok_or_else(|| anyhow!("--instance: GPU memory of {} is not known", inst.name))?;
-        let label = if inst.gpu_count < 1.0 {
-            format!(
-                "{} ({} of one {}, {mem_gib:.1} GiB)",
-                inst.name, inst.gpu_count, gpu.name
-            )
-        } else {
-            format!(
-                "{} ({}× {}, {mem_gib:.1} GiB each)",
-                inst.name, inst.gpu_count, gpu.name
-            )
-        };
-        return Ok(Target {
-            label,
-            gpu,
-            mem_gib,
-            gpus: inst.whole_gpus(),
-            link: inst.interconnect,
-        });
-    }
-    let name = a
-        .gpu
-        .as_deref()
-        .ok_or_else(|| anyhow!("give --instance or --gpu"))?;
-    let gpu = catalog.gpu(name)?;
-    let mem_gib = gpu.memory_gib().ok_or_else(|| {
-        anyhow!(
-            "--gpu: memory of {} is not in the catalog; add it with --catalog-dir",
-            gpu.name
-        )
-    })?;
-    if a.gpus == 0 {
-        bail!("--gpus: must be at least 1");
-    }
-    let link = if a.gpus == 1 {
-        Interconnect::Single
-    } else if gpu.nvlink {
-        Interconnect::NvLink
-    } else {
-        Interconnect::Pcie
-    };
-    Ok(Target {
-        label: format!("{}× {} ({mem_gib:.1} GiB each)", a.gpus, gpu.name),
-        gpu,
-        mem_gib,
-        gpus: a.gpus,
-        link,
-    })
-}
-
-fn parse_dtype(flag: &str, s: &str) -> anyhow::Result<Dtype> {
-    s.parse::<Dtype>().map_err(|e| anyhow!("{flag}: {e}"))
-}
 
 /// The JSON answer: the report plus what it is about.
 #[derive(Serialize)]
@@ -96,22 +21,9 @@ struct FitJson<'a> {
 
 /// Runs `fit`.
 pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
-    let model: ModelSpec = match (&a.model, &a.model_config) {
-        (_, Some(path)) => catalog.add_model_config(path)?.clone(),
-        (Some(name), None) => catalog.model(name)?.clone(),
-        (None, None) => bail!("give --model or --model-config"),
-    };
-    let t = target(&catalog, a)?;
-    let weights = parse_dtype("--precision", &a.precision)?;
-    let kv = match &a.kv_dtype {
-        Some(s) => parse_dtype("--kv-dtype", s)?,
-        None if weights.bytes() <= 1.0 && t.gpu.support(Dtype::Fp8) == Support::Native => {
-            Dtype::Fp8
-        }
-        None if matches!(weights, Dtype::Fp32 | Dtype::Fp16) => weights,
-        None => Dtype::Bf16,
-    };
-    let tp = a.tp.unwrap_or(t.gpus / a.pp.max(1)).max(1);
+    let model = deployment::model(&mut catalog, &a.dep)?;
+    let d = deployment::resolve(&catalog, model, &a.dep)?;
+    let (model, t) = (&d.model, &d.target);
     let context = a.context.unwrap_or(8192.min(model.max_context));
     let defaults = EngineLimits::vllm_default(t.mem_gib, t.gpu.arch);
     let engine = EngineLimits {
@@ -125,31 +37,22 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
         bail!("--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1");
     }
     let input = FitInput {
-        model: &model,
+        model,
         gpu: t.gpu,
         gpu_mem_gib: t.mem_gib,
         gpus: t.gpus,
-        interconnect: if tp * a.pp > 1 {
-            t.link
-        } else {
-            Interconnect::Single
-        },
-        tp,
-        pp: a.pp,
-        weights,
-        kv,
+        interconnect: d.link,
+        tp: d.tp,
+        pp: d.pp,
+        weights: d.weights,
+        kv: d.kv,
         context,
         concurrency: a.concurrency,
         gpu_memory_utilization: a.gpu_memory_utilization,
         safety_margin: a.safety_margin,
         engine,
     };
-    let report = fit(&input, &MemoryParams::embedded()?).map_err(|e| match e {
-        PerfError::Refused { field, message } => {
-            anyhow!("--{}: {message}", field.replace('_', "-"))
-        }
-        other => anyhow!(other),
-    })?;
+    let report = fit(&input, &MemoryParams::embedded()?).map_err(deployment::flag_error)?;
     match a.format {
         Format::Json => emit_json(&FitJson {
             model: &model.name,
@@ -157,7 +60,7 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
             gpu: &t.gpu.name,
             report: &report,
         })?,
-        Format::Table | Format::Md => emit(&render(&model, &t.label, &report))?,
+        Format::Table | Format::Md => emit(&render(model, &t.label, &report))?,
     }
     Ok(if report.fits {
         ExitCode::SUCCESS

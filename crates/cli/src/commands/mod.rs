@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+mod calibrate;
 mod catalog;
+mod deployment;
+mod estimate;
 mod fit;
 mod validate;
 
@@ -14,6 +17,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fit(a) => fit::run(catalog, &a),
         Command::Catalog(c) => catalog::run(&catalog, &c),
+        Command::Estimate(a) => estimate::run(catalog, &a),
+        Command::Calibrate(a) => calibrate::run(&catalog, &a),
         Command::Validate(a) => validate::run(&catalog, &a),
     }
 }

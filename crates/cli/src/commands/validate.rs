@@ -1,47 +1,189 @@
 //! `inferplan validate`: score predictions against measured rows.
 
 use crate::args::{Format, ValidateArgs};
+use crate::commands::estimate::params;
 use crate::output::{emit, emit_json, table};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
+use inferplan_perf::measured::{read_measured, Measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
-use inferplan_perf::MemoryParams;
+use inferplan_perf::validation::{
+    predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
+};
+use inferplan_perf::{Load, MemoryParams};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Measured files read: performance cases (all files together) and memory reports.
+pub struct Loaded {
+    /// Performance rows ready to predict.
+    pub cases: Vec<Case>,
+    /// Performance rows that cannot be predicted.
+    pub skipped: Vec<Skipped>,
+    /// Memory reports, per file.
+    pub memory: Vec<(String, MemoryValidation)>,
+}
+
+/// Reads measured files of any supported schema.
+pub fn load(c: &Catalog, files: &[PathBuf]) -> anyhow::Result<Loaded> {
+    let params = MemoryParams::embedded()?;
+    let mut measured = Measured::default();
+    let mut memory = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
+        let t = Table::parse(&text, &name)?;
+        if MEMORY_COLUMNS.iter().all(|col| t.has(col)) {
+            memory.push((name, validate_memory(&t, c, &params)?));
+        } else {
+            let m = read_measured(&text, &name)?;
+            measured.observations.extend(m.observations);
+            measured.skipped.extend(m.skipped);
+        }
+    }
+    let (cases, skipped) = prepare(measured, c, &params);
+    Ok(Loaded {
+        cases,
+        skipped,
+        memory,
+    })
+}
+
+/// JSON answer: the performance report's fields at the top level, memory reports beside.
+#[derive(Serialize)]
+struct ValidateJson<'a> {
+    #[serde(flatten)]
+    performance: Option<&'a PerfReport>,
+    memory: Vec<serde_json::Value>,
+}
 
 /// Runs `validate`.
 pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let params = MemoryParams::embedded()?;
-    let mut reports = Vec::new();
-    for path in &a.files {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-        let t = Table::parse(&text, &path.display().to_string())?;
-        if MEMORY_COLUMNS.iter().all(|col| t.has(col)) {
-            reports.push((path.display().to_string(), validate_memory(&t, c, &params)?));
-        } else if t.has("silicon_ttft_ms") || (t.has("metric") && t.has("value")) {
-            bail!("{}: throughput and latency rows are not validated yet (the performance model is the next piece of work)", path.display());
-        } else {
-            bail!(
-                "{}: unknown schema; expected the columns of vllm_memory.csv ({})",
-                path.display(),
-                MEMORY_COLUMNS.join(", ")
-            );
-        }
-    }
+    let loaded = load(c, &a.files)?;
+    let perf = if loaded.cases.is_empty() && loaded.skipped.is_empty() {
+        None
+    } else {
+        let table = params(a.params.as_deref())?;
+        let predicted = predict_all(&loaded.cases, &table);
+        let scored = score(&loaded.cases, &predicted);
+        Some(report(&scored, &loaded.skipped, a.worst))
+    };
     match a.format {
-        Format::Json => emit_json(
-            &reports
+        Format::Json => emit_json(&ValidateJson {
+            performance: perf.as_ref(),
+            memory: loaded
+                .memory
                 .iter()
                 .map(|(f, r)| serde_json::json!({"file": f, "memory": r}))
-                .collect::<Vec<_>>(),
-        )?,
+                .collect(),
+        })?,
         f => {
-            for (file, r) in &reports {
+            if let Some(p) = &perf {
+                emit(&render_perf(p, f == Format::Md))?;
+            }
+            for (file, r) in &loaded.memory {
                 emit(&render(file, r, f == Format::Md))?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Error table rows of a group map.
+pub fn stats_rows(m: &BTreeMap<String, ErrorStats>) -> Vec<Vec<String>> {
+    m.iter()
+        .map(|(k, e)| {
+            vec![
+                k.clone(),
+                e.n.to_string(),
+                format!("{:.1}%", e.median_ape),
+                format!("{:.1}%", e.p90_ape),
+                format!("{:.2}", e.median_ratio),
+            ]
+        })
+        .collect()
+}
+
+/// Header of [`stats_rows`] tables.
+pub const STATS_HEADER: [&str; 5] = ["", "n", "median APE", "p90 APE", "median pred/meas"];
+
+fn render_perf(r: &PerfReport, md: bool) -> String {
+    let mut s = format!(
+        "performance: {} measured values, {} evaluated ({:.1}% of those whose GPU and model are in the catalog)\n",
+        r.rows_total, r.rows_evaluated, r.coverage_pct
+    );
+    let skipped: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    if !skipped.is_empty() {
+        s += &format!("skipped: {}\n", skipped.join(", "));
+    }
+    let mut overall = BTreeMap::new();
+    overall.insert("all".to_owned(), r.overall.clone());
+    for (title, m) in [
+        ("overall", &overall),
+        ("by metric family", &r.by_metric),
+        ("by GPU", &r.by_gpu),
+        ("by engine", &r.by_engine),
+        ("by source", &r.by_source),
+    ] {
+        let mut header = STATS_HEADER;
+        header[0] = title;
+        s += "\n";
+        s += &table(&header, &stats_rows(m), md);
+    }
+    if !r.worst.is_empty() {
+        s += "\nworst-predicted values\n\n";
+        let rows: Vec<Vec<String>> = r
+            .worst
+            .iter()
+            .map(|w| {
+                vec![
+                    w.id.clone(),
+                    w.model.clone(),
+                    w.gpu.clone(),
+                    w.engine.to_string(),
+                    w.setup.clone(),
+                    format!("{}/{}", w.lengths.0, w.lengths.1),
+                    load_text(&w.load),
+                    format!("{:?} {}", w.metric, w.stat),
+                    format!("{:.4}", w.measured),
+                    format!("{:.4}", w.predicted),
+                    format!("{:.0}%", w.ape),
+                ]
+            })
+            .collect();
+        s += &table(
+            &[
+                "id",
+                "model",
+                "gpu",
+                "engine",
+                "setup",
+                "in/out",
+                "load",
+                "metric",
+                "measured",
+                "predicted",
+                "APE",
+            ],
+            &rows,
+            md,
+        );
+    }
+    s
+}
+
+/// Short text of a load.
+pub fn load_text(l: &Load) -> String {
+    match l {
+        Load::Closed { concurrency } => format!("closed {concurrency}"),
+        Load::Saturated => "saturated".to_owned(),
+        Load::Burst { requests } => format!("burst {requests}"),
+        Load::Static { batch } => format!("static {batch}"),
+        Load::Poisson { rate_rps } => format!("poisson {rate_rps}/s"),
+    }
 }
 
 fn render(file: &str, r: &MemoryValidation, md: bool) -> String {

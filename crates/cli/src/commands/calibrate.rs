@@ -1,0 +1,133 @@
+//! `inferplan calibrate`: fit the efficiency table to measured rows and cross-validate it.
+
+use crate::args::{CalibrateArgs, Format};
+use crate::commands::validate::{load, stats_rows, STATS_HEADER};
+use crate::output::{emit, emit_json, table};
+use anyhow::{bail, Context};
+use inferplan_catalog::Catalog;
+use inferplan_perf::calibrate::{cross_validate, fit, Options};
+use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
+use inferplan_perf::EfficiencyTable;
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct CalibrateJson {
+    rows_evaluated: usize,
+    in_sample: PerfReport,
+    cross_validated: Option<PerfReport>,
+    parameters: String,
+}
+
+/// Runs `calibrate`.
+pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load(c, &a.files)?;
+    if loaded.cases.is_empty() {
+        bail!(
+            "no measured performance rows could be mapped to a prediction in {} file(s)",
+            a.files.len()
+        );
+    }
+    let opts = Options {
+        min_rows: a.min_rows.max(1),
+        ..Options::default()
+    };
+    let start = EfficiencyTable::embedded()?.lookup_any().eff;
+    let names: Vec<String> = a
+        .files
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let provenance = format!(
+        "inferplan calibrate {} (min_rows {})",
+        names.join(" "),
+        opts.min_rows
+    );
+    let all: Vec<usize> = (0..loaded.cases.len()).collect();
+    let fitted_table = fit(&loaded.cases, &all, &start, &opts, &provenance);
+    let fitted: Vec<f64> = loaded
+        .cases
+        .iter()
+        .map(|k| k.predict(&efficiency_for(&fitted_table, k)))
+        .collect();
+    let in_sample = report(&score(&loaded.cases, &fitted), &loaded.skipped, 10);
+    let cv = (!a.no_cv).then(|| {
+        let predicted = cross_validate(&loaded.cases, &start, &opts);
+        report(&score(&loaded.cases, &predicted), &loaded.skipped, 10)
+    });
+    let csv = fitted_table.to_csv();
+    if let Some(path) = &a.output {
+        std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
+    }
+    match a.format {
+        Format::Json => emit_json(&CalibrateJson {
+            rows_evaluated: loaded.cases.len(),
+            in_sample,
+            cross_validated: cv,
+            parameters: csv,
+        })?,
+        f => {
+            let md = f == Format::Md;
+            let mut s = format!(
+                "{} measured values fitted; {} parameter rows\n\n",
+                loaded.cases.len(),
+                fitted_table.entries.len()
+            );
+            let mut header = STATS_HEADER;
+            header[0] = "in-sample, by metric";
+            s += &table_of(&header, &in_sample, md);
+            if let Some(cv) = &cv {
+                header[0] = "cross-validated by source, by metric";
+                s += "\n";
+                s += &table_of(&header, cv, md);
+                header[0] = "cross-validated, by source";
+                s += "\n";
+                s += &crate::output::table(&header, &stats_rows(&cv.by_source), md);
+            }
+            s += "\nparameters\n\n";
+            let rows: Vec<Vec<String>> = fitted_table
+                .entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.key.columns().replace(',', " / "),
+                        format!("{:.3}", e.eff.bandwidth),
+                        format!("{:.3}", e.eff.compute),
+                        format!("{:.3}", e.eff.comm),
+                        format!("{:.3}", e.eff.step_overhead_s * 1e3),
+                        e.rows.to_string(),
+                    ]
+                })
+                .collect();
+            s += &crate::output::table(
+                &[
+                    "arch / engine / precision",
+                    "bandwidth",
+                    "compute",
+                    "comm",
+                    "overhead ms",
+                    "rows",
+                ],
+                &rows,
+                md,
+            );
+            match &a.output {
+                Some(p) => s += &format!("\nwrote {}\n", p.display()),
+                None => s += "\n(give --output FILE to write the parameter file)\n",
+            }
+            emit(&s)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table_of(header: &[&str; 5], r: &PerfReport, md: bool) -> String {
+    let mut m = r.by_metric.clone();
+    m.insert("all".to_owned(), r.overall.clone());
+    table(header, &stats_rows(&m), md)
+}

@@ -1,0 +1,162 @@
+//! Resolving `--model`, `--precision`, `--instance`/`--gpu` and the layout, shared by the
+//! commands that take a deployment.
+
+use crate::args::DeploymentArgs;
+use anyhow::{anyhow, bail};
+use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
+use inferplan_perf::PerfError;
+
+/// A deployment named on the command line, resolved against the catalog.
+pub struct Resolved<'a> {
+    /// The model.
+    pub model: ModelSpec,
+    /// Where it runs.
+    pub target: Target<'a>,
+    /// Weight format.
+    pub weights: Dtype,
+    /// KV-cache format.
+    pub kv: Dtype,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Link used between the replica's GPUs (`Single` for one GPU).
+    pub link: Interconnect,
+}
+
+/// Loads the model (adding `--model-config` to `catalog` first) and resolves the rest.
+pub fn model(catalog: &mut Catalog, a: &DeploymentArgs) -> anyhow::Result<ModelSpec> {
+    Ok(match (&a.model, &a.model_config) {
+        (_, Some(path)) => catalog.add_model_config(path)?.clone(),
+        (Some(name), None) => catalog.model(name)?.clone(),
+        (None, None) => bail!("give --model or --model-config"),
+    })
+}
+
+/// Resolves hardware, formats and layout for `model`.
+pub fn resolve<'a>(
+    catalog: &'a Catalog,
+    model: ModelSpec,
+    a: &DeploymentArgs,
+) -> anyhow::Result<Resolved<'a>> {
+    let target = target(catalog, a)?;
+    let weights = parse_dtype("--precision", &a.precision)?;
+    let kv = match &a.kv_dtype {
+        Some(s) => parse_dtype("--kv-dtype", s)?,
+        None if weights.bytes() <= 1.0 && target.gpu.support(Dtype::Fp8) == Support::Native => {
+            Dtype::Fp8
+        }
+        None if matches!(weights, Dtype::Fp32 | Dtype::Fp16) => weights,
+        None => Dtype::Bf16,
+    };
+    let tp = a.tp.unwrap_or(target.gpus / a.pp.max(1)).max(1);
+    let link = if tp * a.pp > 1 {
+        target.link
+    } else {
+        Interconnect::Single
+    };
+    Ok(Resolved {
+        model,
+        target,
+        weights,
+        kv,
+        tp,
+        pp: a.pp,
+        link,
+    })
+}
+
+/// Turns a refusal of the performance model into an error naming the flag.
+pub fn flag_error(e: PerfError) -> anyhow::Error {
+    match e {
+        PerfError::Refused { field, message } => {
+            anyhow!("--{}: {message}", field.replace('_', "-"))
+        }
+        other => anyhow!(other),
+    }
+}
+
+/// Where the model runs.
+pub struct Target<'a> {
+    /// Human-readable description.
+    pub label: String,
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// Memory per GPU, GiB.
+    pub mem_gib: f64,
+    /// GPUs available.
+    pub gpus: u32,
+    /// Link between them.
+    pub link: Interconnect,
+    /// The instance, when one was named.
+    pub instance: Option<&'a Instance>,
+}
+
+fn target<'a>(catalog: &'a Catalog, a: &DeploymentArgs) -> anyhow::Result<Target<'a>> {
+    if let Some(name) = &a.instance {
+        let inst = catalog.instance(name)?;
+        let gpu = catalog.instance_gpu(inst).ok_or_else(|| {
+            anyhow!(
+                "--instance: {} has {} accelerators, which are not in the GPU catalog",
+                inst.name,
+                inst.gpu_label
+            )
+        })?;
+        let mem_gib = inst
+            .gpu_mem_gib()
+            .or_else(|| gpu.memory_gib())
+            .ok_or_else(|| anyhow!("--instance: GPU memory of {} is not known", inst.name))?;
+        let label = if inst.gpu_count < 1.0 {
+            format!(
+                "{} ({} of one {}, {mem_gib:.1} GiB)",
+                inst.name, inst.gpu_count, gpu.name
+            )
+        } else {
+            format!(
+                "{} ({}× {}, {mem_gib:.1} GiB each)",
+                inst.name, inst.gpu_count, gpu.name
+            )
+        };
+        return Ok(Target {
+            label,
+            gpu,
+            mem_gib,
+            gpus: inst.whole_gpus(),
+            link: inst.interconnect,
+            instance: Some(inst),
+        });
+    }
+    let name = a
+        .gpu
+        .as_deref()
+        .ok_or_else(|| anyhow!("give --instance or --gpu"))?;
+    let gpu = catalog.gpu(name)?;
+    let mem_gib = gpu.memory_gib().ok_or_else(|| {
+        anyhow!(
+            "--gpu: memory of {} is not in the catalog; add it with --catalog-dir",
+            gpu.name
+        )
+    })?;
+    if a.gpus == 0 {
+        bail!("--gpus: must be at least 1");
+    }
+    let link = if a.gpus == 1 {
+        Interconnect::Single
+    } else if gpu.nvlink {
+        Interconnect::NvLink
+    } else {
+        Interconnect::Pcie
+    };
+    Ok(Target {
+        label: format!("{}× {} ({mem_gib:.1} GiB each)", a.gpus, gpu.name),
+        gpu,
+        mem_gib,
+        gpus: a.gpus,
+        link,
+        instance: None,
+    })
+}
+
+fn parse_dtype(flag: &str, s: &str) -> anyhow::Result<Dtype> {
+    s.parse::<Dtype>().map_err(|e| anyhow!("{flag}: {e}"))
+}

@@ -1,0 +1,213 @@
+//! `inferplan estimate`: latency, throughput and cost of one deployment under a load.
+
+use crate::args::{EstimateArgs, Format};
+use crate::commands::deployment::{self, flag_error};
+use crate::output::{emit, emit_json, num};
+use anyhow::{bail, Context};
+use inferplan_catalog::Catalog;
+use inferplan_perf::{
+    Deployment, EfficiencyTable, Engine, Estimate, Load, MemoryParams, Replica, Workload,
+};
+use serde::Serialize;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The JSON answer.
+#[derive(Serialize)]
+struct EstimateJson<'a> {
+    model: &'a str,
+    target: &'a str,
+    gpu: &'a str,
+    engine: Engine,
+    weights_dtype: String,
+    kv_dtype: String,
+    tp: u32,
+    pp: u32,
+    input_tokens: u64,
+    output_tokens: u64,
+    load: Load,
+    #[serde(flatten)]
+    estimate: &'a Estimate,
+    usd_per_hour: Option<f64>,
+    usd_per_million_output_tokens: Option<f64>,
+    efficiency_key: String,
+}
+
+/// Reads an efficiency table from a file, or the embedded one.
+pub fn params(path: Option<&Path>) -> anyhow::Result<EfficiencyTable> {
+    Ok(match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            EfficiencyTable::parse(&text, &p.display().to_string())?
+        }
+        None => EfficiencyTable::embedded()?,
+    })
+}
+
+/// Runs `estimate`.
+pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
+    let model = deployment::model(&mut catalog, &a.dep)?;
+    let d = deployment::resolve(&catalog, model, &a.dep)?;
+    let engine: Engine = a.engine.parse().map_err(flag_error)?;
+    let t = &d.target;
+    let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
+    let mut limits = defaults.limits;
+    if let Some(n) = a.max_num_seqs {
+        limits.max_num_seqs = n;
+    }
+    if let Some(n) = a.max_num_batched_tokens {
+        limits.max_num_batched_tokens = n;
+    }
+    if limits.max_num_seqs == 0 || limits.max_num_batched_tokens == 0 {
+        bail!("--max-num-seqs and --max-num-batched-tokens must be at least 1");
+    }
+    if a.input_tokens == 0 || a.output_tokens == 0 {
+        bail!("--input-tokens and --output-tokens must be at least 1");
+    }
+    let load = match (a.concurrency, a.saturate, a.rate_rps) {
+        (Some(0), _, _) => bail!("--concurrency: must be at least 1"),
+        (Some(c), _, _) => Load::Closed { concurrency: c },
+        (None, true, _) => Load::Saturated,
+        (None, false, Some(r)) if r > 0.0 && r.is_finite() => Load::Poisson { rate_rps: r },
+        (None, false, Some(r)) => bail!("--rate-rps: {r} is not a positive rate"),
+        (None, false, None) => Load::Closed { concurrency: 1 },
+    };
+    let table = params(a.params.as_deref())?;
+    let entry = table.lookup(t.gpu.arch, engine, d.weights);
+    let dep = Deployment {
+        model: &d.model,
+        gpu: t.gpu,
+        gpu_mem_gib: t.mem_gib,
+        gpus: t.gpus,
+        interconnect: d.link,
+        tp: d.tp,
+        pp: d.pp,
+        weights: d.weights,
+        kv: d.kv,
+        engine,
+        limits,
+        kv_memory_fraction: a
+            .gpu_memory_utilization
+            .unwrap_or(defaults.kv_memory_fraction),
+    };
+    if !(dep.kv_memory_fraction > 0.0 && dep.kv_memory_fraction <= 1.0) {
+        bail!("--gpu-memory-utilization: must be in (0, 1]");
+    }
+    let context = a.input_tokens + a.output_tokens;
+    let replica = Replica::new(&dep, context, &MemoryParams::embedded()?).map_err(flag_error)?;
+    let w = Workload {
+        input_tokens: a.input_tokens,
+        output_tokens: a.output_tokens,
+        load,
+    };
+    let est = replica.run(&w, &entry.eff);
+    // The replica's share of the instance price.
+    let usd_per_hour = t.instance.and_then(|i| {
+        let price = i.on_demand(&a.region)?;
+        Some(price * f64::from(est.gpus) / f64::from(i.whole_gpus().max(1)))
+    });
+    let usd_per_m = usd_per_hour.and_then(|p| est.usd_per_million_output_tokens(p));
+    let json = EstimateJson {
+        model: &d.model.name,
+        target: &t.label,
+        gpu: &t.gpu.name,
+        engine,
+        weights_dtype: d.weights.to_string(),
+        kv_dtype: d.kv.to_string(),
+        tp: d.tp,
+        pp: d.pp,
+        input_tokens: a.input_tokens,
+        output_tokens: a.output_tokens,
+        load,
+        estimate: &est,
+        usd_per_hour,
+        usd_per_million_output_tokens: usd_per_m,
+        efficiency_key: entry.key.columns(),
+    };
+    match a.format {
+        Format::Json => emit_json(&json)?,
+        Format::Table | Format::Md => emit(&render(&json, t.instance.is_some(), &a.region))?,
+    }
+    Ok(if est.overloaded {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn render(j: &EstimateJson<'_>, on_instance: bool, region: &str) -> String {
+    let e = j.estimate;
+    let load = match j.load {
+        Load::Closed { concurrency } => format!("{concurrency} request(s) in flight"),
+        Load::Saturated => "saturated (all requests queued)".to_owned(),
+        Load::Poisson { rate_rps } => format!("Poisson arrivals at {rate_rps} req/s"),
+        Load::Burst { requests } => format!("burst of {requests}"),
+        Load::Static { batch } => format!("static batch of {batch}"),
+    };
+    let layout = if j.pp > 1 {
+        format!("TP {} × PP {}", j.tp, j.pp)
+    } else {
+        format!("TP {}", j.tp)
+    };
+    let mut s = format!(
+        "{} · {} weights, {} KV · {} · {layout} · {}\n{} prompt + {} output tokens · {load}\n\n",
+        j.model, j.weights_dtype, j.kv_dtype, j.target, j.engine, j.input_tokens, j.output_tokens
+    );
+    let bound = |b: inferplan_perf::step::Bound| format!("{b:?}").to_ascii_lowercase();
+    let lines: Vec<(&str, String)> = vec![
+        ("TTFT", format!("{} ms", num(Some(e.ttft_ms), 1))),
+        ("TPOT", format!("{} ms", num(Some(e.tpot_ms), 2))),
+        ("end-to-end", format!("{} ms", num(Some(e.e2e_ms), 0))),
+        ("queue wait", format!("{} ms", num(Some(e.queue_ms), 1))),
+        (
+            "output tokens/s",
+            format!(
+                "{} ({} per GPU)",
+                num(Some(e.output_tok_s), 0),
+                num(Some(e.output_tok_s_per_gpu), 0)
+            ),
+        ),
+        (
+            "total tokens/s",
+            format!(
+                "{} ({} per GPU)",
+                num(Some(e.total_tok_s), 0),
+                num(Some(e.total_tok_s_per_gpu), 0)
+            ),
+        ),
+        ("requests/s", num(Some(e.requests_s), 2)),
+        (
+            "batch",
+            format!(
+                "{} running of {} max (KV cache {:.0} tokens)",
+                num(Some(e.batch), 1),
+                num(Some(e.max_batch), 0),
+                e.kv_cache_tokens
+            ),
+        ),
+        ("decode bound", bound(e.decode_bound)),
+        ("prefill bound", bound(e.prefill_bound)),
+        (
+            "$ / 1M output tokens",
+            match (j.usd_per_million_output_tokens, on_instance) {
+                (Some(v), _) => format!(
+                    "{v:.3} (on-demand {region}, ${:.2}/h for this replica)",
+                    j.usd_per_hour.unwrap_or(0.0)
+                ),
+                (None, true) => format!("- (no on-demand price in {region})"),
+                (None, false) => "- (give --instance for a price)".to_owned(),
+            },
+        ),
+    ];
+    for (k, v) in lines {
+        s += &format!("  {k:<22}{v}\n");
+    }
+    if e.overloaded {
+        s += "\nOVERLOADED: the arrival rate exceeds what this replica serves; figures are those of a saturated replica and queues grow without bound.\n";
+    }
+    s += &format!(
+        "\nefficiencies from data/perf/efficiency.csv row `{}`\n",
+        j.efficiency_key
+    );
+    s
+}

@@ -1,0 +1,203 @@
+//! Fits the efficiency table to measured rows, and cross-validates the fit by source.
+//!
+//! Parameters are fitted level by level, each level starting from and pulled towards its
+//! parent: one set for everything, then per engine, per GPU architecture and engine, and per
+//! architecture, engine and precision, wherever a group has enough rows. The loss is the mean
+//! absolute log error `|ln(predicted / measured)|` (capped, so a few unmappable rows cannot
+//! dominate), minimised by a pattern search in log space.
+
+use crate::efficiency::{EfficiencyTable, Entry, Key};
+use crate::step::Efficiency;
+use crate::validation::Case;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Calibration settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Fewest rows for a group to get its own parameters.
+    pub min_rows: usize,
+    /// Weight of the pull towards the parent group (per squared log of the ratio).
+    pub shrink: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            min_rows: 30,
+            shrink: 0.02,
+        }
+    }
+}
+
+/// Largest per-row loss: a row off by more than 4× counts as 4×.
+const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
+const LO: [f64; 4] = [0.02, 0.02, 0.02, 0.001];
+const HI: [f64; 4] = [1.2, 1.2, 1.2, 100.0];
+
+fn to_vec(e: &Efficiency) -> [f64; 4] {
+    [
+        e.bandwidth.ln(),
+        e.compute.ln(),
+        e.comm.ln(),
+        (e.step_overhead_s * 1e3).max(LO[3]).ln(),
+    ]
+}
+
+fn from_vec(v: &[f64; 4]) -> Efficiency {
+    let x = |i: usize| v[i].exp().clamp(LO[i], HI[i]);
+    Efficiency {
+        bandwidth: x(0),
+        compute: x(1),
+        comm: x(2),
+        step_overhead_s: x(3) / 1e3,
+    }
+}
+
+/// Mean capped absolute log error of `rows` with efficiencies `e`.
+pub fn loss(cases: &[Case], rows: &[usize], e: &Efficiency) -> f64 {
+    if rows.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = rows
+        .iter()
+        .map(|&i| {
+            let c = &cases[i];
+            let p = c.predict(e);
+            if p.is_finite() && p > 0.0 {
+                (p / c.obs.value).ln().abs().min(LOSS_CAP)
+            } else {
+                LOSS_CAP
+            }
+        })
+        .sum();
+    sum / rows.len() as f64
+}
+
+fn fit_group(cases: &[Case], rows: &[usize], start: &Efficiency, shrink: f64) -> Efficiency {
+    let anchor = to_vec(start);
+    let objective = |v: &[f64; 4]| {
+        let pull: f64 = v.iter().zip(&anchor).map(|(a, b)| (a - b).powi(2)).sum();
+        loss(cases, rows, &from_vec(v)) + shrink * pull
+    };
+    let mut x = anchor;
+    let mut best = objective(&x);
+    let mut step = 0.7;
+    while step > 0.01 {
+        let mut improved = false;
+        for d in 0..4 {
+            for dir in [1.0, -1.0] {
+                let mut y = x;
+                y[d] = (y[d] + dir * step).clamp(LO[d].ln(), HI[d].ln());
+                let f = objective(&y);
+                if f < best - 1e-9 {
+                    best = f;
+                    x = y;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            step /= 2.0;
+        }
+    }
+    from_vec(&x)
+}
+
+/// Fits a table on the rows `train` of `cases`, starting from `start` (its `*,*,*` row).
+pub fn fit(
+    cases: &[Case],
+    train: &[usize],
+    start: &Efficiency,
+    opts: &Options,
+    fitted_on: &str,
+) -> EfficiencyTable {
+    let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    for &i in train {
+        for k in cases[i].keys() {
+            groups.entry(k).or_default().push(i);
+        }
+    }
+    let mut fitted: BTreeMap<Key, Efficiency> = BTreeMap::new();
+    let mut entries = Vec::new();
+    // Parents come before children: the order of `keys()` reversed is general to specific.
+    let mut order: Vec<(usize, Key)> = groups
+        .keys()
+        .map(|k| {
+            (
+                k.arch.is_some() as usize
+                    + k.engine.is_some() as usize
+                    + k.precision.is_some() as usize,
+                *k,
+            )
+        })
+        .collect();
+    order.sort();
+    for (_, key) in order {
+        let rows = &groups[&key];
+        if key != Key::ANY && rows.len() < opts.min_rows {
+            continue;
+        }
+        let parent = cases[rows[0]]
+            .keys()
+            .into_iter()
+            .skip_while(|k| *k != key)
+            .skip(1)
+            .find_map(|k| fitted.get(&k).copied())
+            .unwrap_or(*start);
+        let shrink = if key == Key::ANY { 0.0 } else { opts.shrink };
+        let eff = fit_group(cases, rows, &parent, shrink);
+        fitted.insert(key, eff);
+        let sources: BTreeSet<&str> = rows.iter().map(|&i| cases[i].obs.source.as_str()).collect();
+        entries.push(Entry {
+            key,
+            eff,
+            rows: rows.len(),
+            sources: sources.into_iter().collect::<Vec<_>>().join(";"),
+            fitted_on: fitted_on.to_owned(),
+        });
+    }
+    EfficiencyTable { entries }
+}
+
+/// Out-of-fold predictions: for every source, the table fitted without that source's rows
+/// predicts them.
+pub fn cross_validate(cases: &[Case], start: &Efficiency, opts: &Options) -> Vec<f64> {
+    let sources: BTreeSet<&str> = cases.iter().map(|c| c.obs.source.as_str()).collect();
+    let folds: Vec<&str> = sources.into_iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(1);
+    let mut predicted = vec![f64::NAN; cases.len()];
+    let results: Vec<Vec<(usize, f64)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let folds = &folds;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for fold in folds.iter().skip(t).step_by(threads) {
+                        let train: Vec<usize> = (0..cases.len())
+                            .filter(|&i| cases[i].obs.source != *fold)
+                            .collect();
+                        let table = fit(cases, &train, start, opts, "");
+                        for (i, c) in cases
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| c.obs.source == *fold)
+                        {
+                            out.push((i, c.predict(&crate::validation::efficiency_for(&table, c))));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, p) in results.into_iter().flatten() {
+        predicted[i] = p;
+    }
+    predicted
+}

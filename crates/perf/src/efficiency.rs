@@ -1,0 +1,250 @@
+//! Fitted efficiencies (achieved fractions of datasheet peaks) per GPU architecture, engine and
+//! weight precision, stored as data with their provenance (`data/perf/efficiency.csv`) and
+//! refitted by `inferplan calibrate`.
+
+use crate::engine::Engine;
+use crate::error::PerfError;
+use crate::step::Efficiency;
+use inferplan_catalog::table::Table;
+use inferplan_catalog::{Arch, Dtype};
+use std::fmt::Write as _;
+
+const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
+
+/// Header of the parameter file.
+pub const EFFICIENCY_COLUMNS: &str =
+    "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,rows,sources,fitted_on";
+
+/// What a parameter row applies to; `None` matches anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    /// GPU generation.
+    pub arch: Option<Arch>,
+    /// Engine.
+    pub engine: Option<Engine>,
+    /// Weight-precision class (see [`precision_class`]).
+    pub precision: Option<&'static str>,
+}
+
+impl Key {
+    /// Matches everything.
+    pub const ANY: Key = Key {
+        arch: None,
+        engine: None,
+        precision: None,
+    };
+
+    /// The keys to try for a deployment, most specific first: architecture, engine and
+    /// precision; architecture and engine; engine; anything.
+    pub fn fallbacks(arch: Arch, engine: Engine, weights: Dtype) -> [Key; 4] {
+        let p = Some(precision_class(weights));
+        let (a, e) = (Some(arch), Some(engine));
+        [
+            Key {
+                arch: a,
+                engine: e,
+                precision: p,
+            },
+            Key {
+                arch: a,
+                engine: e,
+                precision: None,
+            },
+            Key {
+                arch: None,
+                engine: e,
+                precision: None,
+            },
+            Key::ANY,
+        ]
+    }
+
+    fn field<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+        v.map_or_else(|| "*".to_owned(), f)
+    }
+
+    /// `arch,engine,precision` as written in the file.
+    pub fn columns(&self) -> String {
+        format!(
+            "{},{},{}",
+            Key::field(self.arch, arch_name),
+            Key::field(self.engine, |e| e.as_str().to_owned()),
+            Key::field(self.precision, str::to_owned)
+        )
+    }
+}
+
+/// Precision classes that share kernels: `16bit`, `fp8`, `int8`, `int4`, `fp4`.
+pub fn precision_class(d: Dtype) -> &'static str {
+    match d {
+        Dtype::Fp32 | Dtype::Bf16 | Dtype::Fp16 => "16bit",
+        Dtype::Fp8 => "fp8",
+        Dtype::Int8 => "int8",
+        Dtype::Int4 => "int4",
+        Dtype::Fp4 | Dtype::Mxfp4 => "fp4",
+    }
+}
+
+const PRECISION_CLASSES: [&str; 5] = ["16bit", "fp8", "int8", "int4", "fp4"];
+
+/// The file name of an architecture (`hopper`, `cdna3`, ...).
+pub fn arch_name(a: Arch) -> String {
+    format!("{a:?}").to_ascii_lowercase()
+}
+
+const ARCHES: [Arch; 9] = [
+    Arch::Volta,
+    Arch::Turing,
+    Arch::Ampere,
+    Arch::Ada,
+    Arch::Hopper,
+    Arch::Blackwell,
+    Arch::Cdna3,
+    Arch::Neuron,
+    Arch::Other,
+];
+
+/// One parameter row with its provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// What it applies to.
+    pub key: Key,
+    /// The efficiencies.
+    pub eff: Efficiency,
+    /// Measured rows it was fitted on.
+    pub rows: usize,
+    /// Sources (id prefixes) of those rows, `;`-separated.
+    pub sources: String,
+    /// What data and command produced it.
+    pub fitted_on: String,
+}
+
+/// The parameter table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EfficiencyTable {
+    /// Rows, in file order.
+    pub entries: Vec<Entry>,
+}
+
+impl EfficiencyTable {
+    /// The embedded table.
+    pub fn embedded() -> Result<EfficiencyTable, PerfError> {
+        Self::parse(EFFICIENCY_CSV, "data/perf/efficiency.csv")
+    }
+
+    /// Parses a parameter file. It must have a `*,*,*` row.
+    pub fn parse(text: &str, origin: &str) -> Result<EfficiencyTable, PerfError> {
+        let err = |message: String| PerfError::Params {
+            origin: origin.to_owned(),
+            message,
+        };
+        let table = Table::parse(text, origin).map_err(|e| err(e.to_string()))?;
+        let mut entries = Vec::new();
+        for r in table.rows() {
+            let fail = |e: inferplan_catalog::CatalogError| err(e.to_string());
+            let key = Key {
+                arch: wildcard(r.req("arch").map_err(fail)?, |s| {
+                    ARCHES.into_iter().find(|a| arch_name(*a) == s)
+                })
+                .map_err(|v| err(format!("line {}: unknown arch `{v}`", r.line())))?,
+                engine: wildcard(r.req("engine").map_err(fail)?, |s| s.parse::<Engine>().ok())
+                    .map_err(|v| err(format!("line {}: unknown engine `{v}`", r.line())))?,
+                precision: wildcard(r.req("precision").map_err(fail)?, |s| {
+                    PRECISION_CLASSES.into_iter().find(|p| *p == s)
+                })
+                .map_err(|v| err(format!("line {}: unknown precision class `{v}`", r.line())))?,
+            };
+            let frac = |name: &str| -> Result<f64, PerfError> {
+                let v = r.req_f64(name).map_err(fail)?;
+                if v > 0.0 && v <= 1.5 {
+                    Ok(v)
+                } else {
+                    Err(err(format!(
+                        "line {}: field `{name}`: {v} is not an efficiency in (0, 1.5]",
+                        r.line()
+                    )))
+                }
+            };
+            let overhead = r.req_f64("step_overhead_ms").map_err(fail)?;
+            if !(0.0..1000.0).contains(&overhead) {
+                return Err(err(format!(
+                    "line {}: field `step_overhead_ms`: {overhead} is out of range",
+                    r.line()
+                )));
+            }
+            entries.push(Entry {
+                key,
+                eff: Efficiency {
+                    bandwidth: frac("bandwidth")?,
+                    compute: frac("compute")?,
+                    comm: frac("comm")?,
+                    step_overhead_s: overhead / 1e3,
+                },
+                rows: r.u64("rows").map_err(fail)?.unwrap_or(0) as usize,
+                sources: r.get("sources").unwrap_or_default().to_owned(),
+                fitted_on: r.get("fitted_on").unwrap_or_default().to_owned(),
+            });
+        }
+        if !entries.iter().any(|e| e.key == Key::ANY) {
+            return Err(err(
+                "no `*,*,*` row (the fallback for every deployment)".to_owned()
+            ));
+        }
+        Ok(EfficiencyTable { entries })
+    }
+
+    /// The most specific entry for a deployment.
+    pub fn lookup(&self, arch: Arch, engine: Engine, weights: Dtype) -> &Entry {
+        Key::fallbacks(arch, engine, weights)
+            .iter()
+            .find_map(|k| self.entries.iter().find(|e| e.key == *k))
+            .unwrap_or(&self.entries[0])
+    }
+
+    /// The `*,*,*` entry.
+    pub fn lookup_any(&self) -> &Entry {
+        self.entries
+            .iter()
+            .find(|e| e.key == Key::ANY)
+            .unwrap_or(&self.entries[0])
+    }
+
+    /// The file text.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from(EFFICIENCY_COLUMNS);
+        s.push('\n');
+        for e in &self.entries {
+            let _ = writeln!(
+                s,
+                "{},{:.4},{:.4},{:.4},{:.4},{},{},{}",
+                e.key.columns(),
+                e.eff.bandwidth,
+                e.eff.compute,
+                e.eff.comm,
+                e.eff.step_overhead_s * 1e3,
+                e.rows,
+                quote(&e.sources),
+                quote(&e.fitted_on)
+            );
+        }
+        s
+    }
+}
+
+fn wildcard<T>(s: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, String> {
+    let s = s.trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    parse(&s.to_ascii_lowercase())
+        .map(Some)
+        .ok_or_else(|| s.to_owned())
+}
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

@@ -1,0 +1,136 @@
+//! Serving engines and the scheduler limits that shape their batches.
+
+use crate::error::PerfError;
+use crate::memory::EngineLimits;
+use inferplan_catalog::table::Table;
+use inferplan_catalog::Arch;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+const ENGINES_CSV: &str = include_str!("../../../data/perf/engines.csv");
+
+/// An LLM serving engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// vLLM (continuous batching, paged KV, chunked prefill).
+    Vllm,
+    /// SGLang.
+    Sglang,
+    /// NVIDIA TensorRT-LLM (in-flight batching; its older benchmarks use static batches).
+    Trtllm,
+    /// Hugging Face Text Generation Inference.
+    Tgi,
+    /// LMDeploy (TurboMind).
+    Lmdeploy,
+}
+
+impl Engine {
+    /// Every engine, in a stable order.
+    pub const ALL: [Engine; 5] = [
+        Engine::Vllm,
+        Engine::Sglang,
+        Engine::Trtllm,
+        Engine::Tgi,
+        Engine::Lmdeploy,
+    ];
+
+    /// Short lowercase name (`vllm`, `trtllm`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Vllm => "vllm",
+            Engine::Sglang => "sglang",
+            Engine::Trtllm => "trtllm",
+            Engine::Tgi => "tgi",
+            Engine::Lmdeploy => "lmdeploy",
+        }
+    }
+
+    /// Recognises an engine in free text such as `TensorRT-LLM (PyTorch backend)` or
+    /// `HF TGI (SageMaker LLM DLC)`.
+    pub fn from_text(s: &str) -> Option<Engine> {
+        let l = s.to_ascii_lowercase();
+        if l.contains("tensorrt") || l.contains("trtllm") || l.contains("trt-llm") {
+            Some(Engine::Trtllm)
+        } else if l.contains("sglang") {
+            Some(Engine::Sglang)
+        } else if l.contains("vllm") {
+            Some(Engine::Vllm)
+        } else if l.contains("tgi") || l.contains("text-generation-inference") {
+            Some(Engine::Tgi)
+        } else if l.contains("lmdeploy") || l.contains("turbomind") {
+            Some(Engine::Lmdeploy)
+        } else {
+            None
+        }
+    }
+
+    /// The engine's default scheduler limits and KV-cache memory fraction on a GPU.
+    ///
+    /// vLLM's limits depend on the GPU (see [`EngineLimits::vllm_default`]); the other engines'
+    /// documented defaults come from `data/perf/engines.csv`, falling back to vLLM's where a
+    /// value is not published.
+    pub fn defaults(self, gpu_mem_gib: f64, arch: Arch) -> EngineDefaults {
+        let vllm = EngineLimits::vllm_default(gpu_mem_gib, arch);
+        let table = Table::parse(ENGINES_CSV, "data/perf/engines.csv").ok();
+        let value = |param: &str| -> Option<f64> {
+            let table = table.as_ref()?;
+            let row = table.rows().find(|r| {
+                r.get("engine") == Some(self.as_str())
+                    && r.get("param") == Some(param)
+                    && r.get("value").is_some_and(|v| !v.is_empty())
+            })?;
+            row.get("value")?.parse().ok()
+        };
+        let (seqs, tokens) = if self == Engine::Vllm {
+            (vllm.max_num_seqs, vllm.max_num_batched_tokens)
+        } else {
+            (
+                value("max_num_seqs").map_or(vllm.max_num_seqs, |v| v as u64),
+                value("max_num_batched_tokens").map_or(vllm.max_num_batched_tokens, |v| v as u64),
+            )
+        };
+        EngineDefaults {
+            limits: EngineLimits {
+                max_num_seqs: seqs.max(1),
+                max_num_batched_tokens: tokens.max(1),
+                block_size: vllm.block_size,
+            },
+            kv_memory_fraction: value("kv_memory_fraction")
+                .filter(|f| *f > 0.0 && *f <= 1.0)
+                .unwrap_or(0.9),
+        }
+    }
+}
+
+/// Defaults of an engine on one GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EngineDefaults {
+    /// Batch limits.
+    pub limits: EngineLimits,
+    /// Fraction of GPU memory the engine budgets for weights, activations and KV cache
+    /// (vLLM's `--gpu-memory-utilization`).
+    pub kv_memory_fraction: f64,
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Engine {
+    type Err = PerfError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Engine::from_text(s).ok_or_else(|| {
+            PerfError::refused(
+                "engine",
+                format!(
+                    "unknown engine `{s}`; expected one of vllm, sglang, trtllm, tgi, lmdeploy"
+                ),
+            )
+        })
+    }
+}

@@ -1,0 +1,444 @@
+//! Latency and throughput of one replica serving a workload, from the step-time model.
+//!
+//! A [`Replica`] is prepared once per deployment (layout, peak rates, engine limits and the KV
+//! cache the memory budget leaves); [`Replica::run`] then answers for a workload and a set of
+//! efficiencies in microseconds, which is what lets calibration evaluate thousands of rows
+//! many times.
+//!
+//! Serving is modelled in steady state, not simulated:
+//! * **Continuous batching** (`Closed`, `Saturated`, `Poisson`): `b` sequences run at once
+//!   (at most the engine's `max_num_seqs` and what the KV cache holds at the mean context).
+//!   Each engine iteration decodes one token for every running sequence past its prompt and
+//!   carries a share of the other requests' prompt tokens, within the step token budget. A
+//!   request's TTFT is its own prompt, chunked to the budget left by the decodes; TPOT is one
+//!   mixed iteration; throughput follows from Little's law, `b / (TTFT + (O − 1) TPOT)`.
+//! * **Bursts** (`Burst`: `n` requests sent at once): all prompts are prefilled in budget-sized
+//!   chunks, then the batch decodes together; more requests than fit run in waves.
+//! * **Static batches** (`Static`: the batch is prefilled in one step, then decoded to the end,
+//!   as TensorRT-LLM's and LMDeploy's static benchmarks do).
+
+use crate::engine::Engine;
+use crate::error::PerfError;
+use crate::memory::{fit, EngineLimits, FitInput};
+use crate::params::MemoryParams;
+use crate::step::{step_time, Batch, Bound, Efficiency, Layout, Rates, StepTime};
+use inferplan_catalog::{Dtype, Gpu, Interconnect, ModelSpec, Support};
+use serde::Serialize;
+
+/// Latency of one step of an all-reduce over NVLink/NVSwitch or Infinity Fabric, seconds.
+const LINK_LATENCY_S: f64 = 5e-6;
+/// Latency of one step of an all-reduce over PCIe through the host, seconds.
+const PCIE_LATENCY_S: f64 = 15e-6;
+
+/// What runs where.
+#[derive(Debug, Clone)]
+pub struct Deployment<'a> {
+    /// The model.
+    pub model: &'a ModelSpec,
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// Memory per GPU in GiB.
+    pub gpu_mem_gib: f64,
+    /// GPUs on the machine.
+    pub gpus: u32,
+    /// Link between them.
+    pub interconnect: Interconnect,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Weight format.
+    pub weights: Dtype,
+    /// KV-cache format.
+    pub kv: Dtype,
+    /// Serving engine.
+    pub engine: Engine,
+    /// Scheduler limits.
+    pub limits: EngineLimits,
+    /// Fraction of GPU memory the engine budgets (vLLM's `--gpu-memory-utilization`).
+    pub kv_memory_fraction: f64,
+}
+
+/// How requests arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Load {
+    /// Closed loop: `concurrency` requests always in flight (a new one as one finishes).
+    Closed {
+        /// Requests in flight.
+        concurrency: u64,
+    },
+    /// Every request queued at once, many more than fit (offline throughput benchmarks).
+    Saturated,
+    /// `requests` sent at once to a continuous-batching engine, measured until all finish.
+    Burst {
+        /// Requests in the burst.
+        requests: u64,
+    },
+    /// A static batch: prefilled in one step, decoded together to the end.
+    Static {
+        /// Batch size.
+        batch: u64,
+    },
+    /// Open loop: Poisson arrivals.
+    Poisson {
+        /// Mean arrival rate, requests/s.
+        rate_rps: f64,
+    },
+}
+
+/// Request shape and arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Workload {
+    /// Prompt tokens per request.
+    pub input_tokens: u64,
+    /// Generated tokens per request.
+    pub output_tokens: u64,
+    /// Arrivals.
+    pub load: Load,
+}
+
+/// The answer for one replica.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Time to first token (mean), ms, including queueing.
+    pub ttft_ms: f64,
+    /// Time per output token after the first (mean), ms.
+    pub tpot_ms: f64,
+    /// End-to-end latency of a request (mean), ms.
+    pub e2e_ms: f64,
+    /// Time spent waiting for a batch slot (mean), ms.
+    pub queue_ms: f64,
+    /// Generated tokens/s of the replica.
+    pub output_tok_s: f64,
+    /// Prompt plus generated tokens/s of the replica.
+    pub total_tok_s: f64,
+    /// `output_tok_s` per GPU.
+    pub output_tok_s_per_gpu: f64,
+    /// `total_tok_s` per GPU.
+    pub total_tok_s_per_gpu: f64,
+    /// Completed requests/s.
+    pub requests_s: f64,
+    /// Sequences running in one batch (mean).
+    pub batch: f64,
+    /// Most sequences that can run at once (engine limit and KV cache at the mean context).
+    pub max_batch: f64,
+    /// KV-cache capacity of the replica, tokens.
+    pub kv_cache_tokens: f64,
+    /// The arrival rate exceeds what the replica serves: latencies grow without bound and the
+    /// figures are those of a saturated replica.
+    pub overloaded: bool,
+    /// What bounds a decode iteration.
+    pub decode_bound: Bound,
+    /// What bounds a prefill step.
+    pub prefill_bound: Bound,
+    /// GPUs of the replica.
+    pub gpus: u32,
+}
+
+impl Estimate {
+    /// Cost of a million generated tokens at `usd_per_hour` for the replica's machine share.
+    pub fn usd_per_million_output_tokens(&self, usd_per_hour: f64) -> Option<f64> {
+        (self.output_tok_s > 0.0).then(|| usd_per_hour / (self.output_tok_s * 3600.0) * 1e6)
+    }
+}
+
+/// A deployment prepared for fast estimates.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    model: ModelSpec,
+    layout: Layout,
+    rates: Rates,
+    limits: EngineLimits,
+    kv_tokens: f64,
+    gpus: u32,
+}
+
+impl Replica {
+    /// Prepares a deployment for sequences of up to `context` tokens: peak rates for the math
+    /// format, and the KV cache the engine's memory budget leaves (the `fit` engine view).
+    pub fn new(
+        d: &Deployment<'_>,
+        context: u64,
+        params: &MemoryParams,
+    ) -> Result<Replica, PerfError> {
+        let report = fit(
+            &FitInput {
+                model: d.model,
+                gpu: d.gpu,
+                gpu_mem_gib: d.gpu_mem_gib,
+                gpus: d.gpus,
+                interconnect: d.interconnect,
+                tp: d.tp,
+                pp: d.pp,
+                weights: d.weights,
+                kv: d.kv,
+                context: context.max(1),
+                concurrency: 1,
+                gpu_memory_utilization: d.kv_memory_fraction,
+                safety_margin: 1.0,
+                engine: d.limits,
+            },
+            params,
+        )?;
+        if !report.engine_fits {
+            return Err(PerfError::refused(
+                "memory",
+                format!(
+                    "{} on {}× {} ({:.1} GiB weights per GPU) leaves no KV cache for one {context}-token sequence",
+                    d.model.name, d.tp * d.pp, d.gpu.name, report.weights_gib_per_gpu
+                ),
+            ));
+        }
+        let rates = rates(d)?;
+        Ok(Replica {
+            model: d.model.clone(),
+            layout: Layout {
+                tp: d.tp,
+                pp: d.pp,
+                weights: d.weights,
+                kv: d.kv,
+            },
+            rates,
+            limits: d.limits,
+            kv_tokens: (report.engine_kv_blocks * d.limits.block_size) as f64,
+            gpus: d.tp * d.pp,
+        })
+    }
+
+    /// Time of one pipeline stage for `b`.
+    pub fn stage(&self, b: &Batch, e: &Efficiency) -> StepTime {
+        step_time(&self.model, &self.layout, b, &self.rates, e)
+    }
+
+    /// Seconds for every sequence of `b` to advance one step: with PP the batch is split into
+    /// one micro-batch per stage, and each micro-batch passes every stage.
+    pub fn iteration(&self, b: &Batch, e: &Efficiency) -> (f64, Bound) {
+        let pp = f64::from(self.layout.pp.max(1));
+        let t = self.stage(&b.scaled(1.0 / pp), e);
+        (t.total_s * pp, t.bound)
+    }
+
+    /// Most sequences that run at once with `input` + `output` tokens each: the engine's
+    /// `max_num_seqs`, and what the KV cache holds at the mean context `input + output / 2`.
+    pub fn max_batch(&self, input: u64, output: u64) -> f64 {
+        let mean_context = input as f64 + output as f64 / 2.0;
+        (self.kv_tokens / mean_context)
+            .floor()
+            .clamp(1.0, self.limits.max_num_seqs as f64)
+    }
+
+    /// The estimate for a workload.
+    pub fn run(&self, w: &Workload, e: &Efficiency) -> Estimate {
+        let (i, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
+        let max_batch = self.max_batch(w.input_tokens, w.output_tokens);
+        let budget = self.limits.max_num_batched_tokens as f64;
+        let (_, prefill_bound) = self.iteration(&chunk(budget.min(i), i), e);
+        let mut out = match w.load {
+            Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
+            Load::Burst { requests } => self.waves(requests as f64, i, o, budget, e),
+            Load::Closed { concurrency } => {
+                let c = concurrency.max(1) as f64;
+                let mut s = self.steady(c.min(max_batch), i, o, e);
+                if c > max_batch {
+                    s.queue_s = (c - max_batch) / s.requests_s;
+                }
+                s
+            }
+            Load::Saturated => self.steady(max_batch, i, o, e),
+            Load::Poisson { rate_rps } => {
+                let full = self.steady(max_batch, i, o, e);
+                if rate_rps >= full.requests_s {
+                    Phase {
+                        overloaded: true,
+                        ..full
+                    }
+                } else {
+                    // Little's law: running = rate × lifetime, iterated to a fixed point.
+                    let mut b = 1.0;
+                    let mut s = self.steady(b, i, o, e);
+                    for _ in 0..20 {
+                        let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
+                        let next = (rate_rps * lifetime).clamp(1.0, max_batch);
+                        if (next - b).abs() < 1e-3 {
+                            break;
+                        }
+                        b = next;
+                        s = self.steady(b, i, o, e);
+                    }
+                    Phase {
+                        requests_s: rate_rps,
+                        ..s
+                    }
+                }
+            }
+        };
+        out.ttft_s += out.queue_s;
+        let gpus = f64::from(self.gpus.max(1));
+        let output_tok_s = out.requests_s * o;
+        let total_tok_s = out.requests_s * (i + o);
+        Estimate {
+            ttft_ms: out.ttft_s * 1e3,
+            tpot_ms: out.tpot_s * 1e3,
+            e2e_ms: (out.ttft_s + (o - 1.0) * out.tpot_s) * 1e3,
+            queue_ms: out.queue_s * 1e3,
+            output_tok_s,
+            total_tok_s,
+            output_tok_s_per_gpu: output_tok_s / gpus,
+            total_tok_s_per_gpu: total_tok_s / gpus,
+            requests_s: out.requests_s,
+            batch: out.batch,
+            max_batch,
+            kv_cache_tokens: self.kv_tokens,
+            overloaded: out.overloaded,
+            decode_bound: out.decode_bound,
+            prefill_bound,
+            gpus: self.gpus,
+        }
+    }
+
+    /// Continuous batching with `b` sequences running.
+    fn steady(&self, b: f64, i: f64, o: f64, e: &Efficiency) -> Phase {
+        let budget = self.limits.max_num_batched_tokens as f64;
+        let decode_steps = o - 1.0;
+        // Iterations a request spends in prefill: one, unless the prompts of all running
+        // requests do not fit in the token budget next to the decodes.
+        let prefill_steps = (b * (i + decode_steps) / budget - decode_steps).max(1.0);
+        let lifetime_steps = prefill_steps + decode_steps;
+        let decoding = b * decode_steps / lifetime_steps;
+        // Prompt tokens of the other requests carried by each iteration.
+        let others = (b - 1.0).max(0.0) * i / lifetime_steps;
+        let context = i + o / 2.0;
+        let (tpot_s, decode_bound) = if decode_steps > 0.0 {
+            let mixed = Batch::decode(decoding, context).plus(chunk(others, i));
+            let (t, _) = self.iteration(&mixed, e);
+            let (_, bound) = self.iteration(&Batch::decode(decoding, context), e);
+            (t, bound)
+        } else {
+            (0.0, Bound::Compute)
+        };
+        // The request's own prompt, in chunks of what the decodes leave of the budget.
+        let room = (budget - decoding).max(budget / 2.0);
+        let chunks = (i / room).ceil().max(1.0);
+        let piece = i / chunks;
+        let step = Batch::decode(decoding, context)
+            .plus(chunk(piece, i))
+            .plus(chunk(others.min(room - piece).max(0.0), i));
+        let (t, _) = self.iteration(&step, e);
+        let ttft_s = chunks.max(prefill_steps) * t;
+        let lifetime = ttft_s + decode_steps * tpot_s;
+        Phase {
+            ttft_s,
+            tpot_s,
+            queue_s: 0.0,
+            requests_s: b / lifetime,
+            batch: b,
+            overloaded: false,
+            decode_bound,
+        }
+    }
+
+    /// `n` requests at once, in waves of what fits; prompts prefilled in chunks of `budget`
+    /// tokens (all at once for a static batch), then decoded together.
+    fn waves(&self, n: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
+        let n = n.max(1.0);
+        let fits = if budget.is_finite() {
+            self.max_batch(i as u64, o as u64)
+        } else {
+            (self.kv_tokens / (i + o)).floor().clamp(1.0, f64::MAX)
+        };
+        let wave = n.min(fits);
+        let waves = (n / wave).ceil();
+        let tokens = wave * i;
+        let step_tokens = tokens.min(budget);
+        let prefill_steps = tokens / step_tokens;
+        let (t_prefill, _) = self.iteration(&chunk(step_tokens, i), e);
+        // Request k of the wave has its first token after ceil((k + 1) i / budget) steps.
+        let first_token_steps = if prefill_steps <= 1.0 {
+            1.0
+        } else {
+            (prefill_steps + 1.0) / 2.0
+        };
+        let (tpot_s, decode_bound) = if o > 1.0 {
+            self.iteration(&Batch::decode(wave, i + o / 2.0), e)
+        } else {
+            (0.0, Bound::MemoryBandwidth)
+        };
+        let wave_s = prefill_steps.ceil() * t_prefill + (o - 1.0) * tpot_s;
+        Phase {
+            ttft_s: first_token_steps * t_prefill,
+            tpot_s,
+            queue_s: (waves - 1.0) / 2.0 * wave_s,
+            requests_s: n / (waves * wave_s),
+            batch: wave,
+            overloaded: false,
+            decode_bound,
+        }
+    }
+}
+
+/// A share of the model's work for one load: times in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Phase {
+    ttft_s: f64,
+    tpot_s: f64,
+    queue_s: f64,
+    requests_s: f64,
+    batch: f64,
+    overloaded: bool,
+    decode_bound: Bound,
+}
+
+/// `tokens` prompt tokens taken evenly from prompts of `prompt` tokens: each token attends to
+/// `(prompt + 1) / 2` earlier tokens on average; chunks smaller than a prompt also read the
+/// cached part of it.
+fn chunk(tokens: f64, prompt: f64) -> Batch {
+    if tokens <= 0.0 {
+        return Batch::default();
+    }
+    Batch {
+        prefill_tokens: tokens,
+        prefill_past: ((prompt - tokens) / 2.0).max(0.0),
+        prefill_pairs: tokens * (prompt + 1.0) / 2.0,
+        ..Batch::default()
+    }
+}
+
+/// Peak rates of the deployment's GPU for its math format and link.
+fn rates(d: &Deployment<'_>) -> Result<Rates, PerfError> {
+    let g = d.gpu;
+    let missing = |what: &str| {
+        PerfError::refused(
+            "gpu",
+            format!("{}: {what} is not published, so speed cannot be estimated (add it with --catalog-dir)", g.name),
+        )
+    };
+    let mem = g
+        .mem_bandwidth_gbs
+        .ok_or_else(|| missing("memory bandwidth"))?;
+    // Weight-only formats (and FP8/FP4 without tensor-core support) compute in 16 bit.
+    let math = match g.support(d.weights) {
+        Support::Native if d.weights.bytes() < 2.0 => d.weights,
+        _ if g.bf16_tflops.is_some() => Dtype::Bf16,
+        _ => Dtype::Fp16,
+    };
+    let tflops = g
+        .tflops(math)
+        .or_else(|| g.tflops(Dtype::Fp16))
+        .ok_or_else(|| missing("tensor throughput"))?;
+    let pcie = g
+        .pcie_gen
+        .map_or(32e9, |gen| 2f64.powi(gen as i32 + 1) * 1e9);
+    let (link_bytes_s, link_latency_s) = match (d.interconnect, g.nvlink_gbs) {
+        (Interconnect::NvLink | Interconnect::NvSwitch, Some(bw)) => {
+            (bw / 2.0 * 1e9, LINK_LATENCY_S)
+        }
+        _ => (pcie, PCIE_LATENCY_S),
+    };
+    Ok(Rates {
+        mem_bytes_s: mem * 1e9,
+        flops_s: tflops * 1e12,
+        link_bytes_s,
+        link_latency_s,
+    })
+}

@@ -1,0 +1,541 @@
+//! Measured performance rows, read from the two schemas of `shared/data/measured`
+//! (`llm_throughput.csv`: one metric per row; `aic_silicon_sample.csv`: TTFT and TPOT per row)
+//! into one normalised form: whole-system throughput, latencies in ms, a load description.
+//! Rows that cannot be turned into a prediction are kept with a named reason.
+
+use crate::engine::Engine;
+use crate::estimate::Load;
+use inferplan_catalog::table::{Row, Table};
+use inferplan_catalog::CatalogError;
+use serde::Serialize;
+
+/// Columns that identify `llm_throughput.csv`.
+pub const THROUGHPUT_COLUMNS: [&str; 6] = ["model", "gpu", "input_len", "metric", "value", "unit"];
+/// Columns that identify `aic_silicon_sample.csv`.
+pub const AIC_COLUMNS: [&str; 5] = [
+    "model_path",
+    "system",
+    "isl",
+    "silicon_ttft_ms",
+    "silicon_tpot_ms",
+];
+
+/// Metric families scored separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Output, total or request throughput of the whole system.
+    Throughput,
+    /// Time to first token.
+    Ttft,
+    /// Time per output token or inter-token latency.
+    Tpot,
+    /// End-to-end request latency.
+    E2e,
+}
+
+impl Family {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Throughput => "throughput",
+            Family::Ttft => "ttft",
+            Family::Tpot => "tpot",
+            Family::E2e => "e2e",
+        }
+    }
+}
+
+/// What exactly was measured, in normalised units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Generated tokens/s, whole system.
+    OutputTokS,
+    /// Prompt plus generated tokens/s, whole system.
+    TotalTokS,
+    /// Completed requests/s.
+    RequestsS,
+    /// Time to first token, ms.
+    TtftMs,
+    /// Time per output token (or inter-token latency), ms.
+    TpotMs,
+    /// End-to-end latency, ms.
+    E2eMs,
+}
+
+impl Metric {
+    /// The family it is scored in.
+    pub fn family(self) -> Family {
+        match self {
+            Metric::OutputTokS | Metric::TotalTokS | Metric::RequestsS => Family::Throughput,
+            Metric::TtftMs => Family::Ttft,
+            Metric::TpotMs => Family::Tpot,
+            Metric::E2eMs => Family::E2e,
+        }
+    }
+}
+
+/// Request lengths of a row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Lengths {
+    /// Fixed (or nearly fixed) token counts.
+    Fixed {
+        /// Prompt tokens.
+        input: u64,
+        /// Generated tokens.
+        output: u64,
+    },
+    /// A dataset whose mean lengths are looked up (`data/perf/dataset_lengths.csv`); a fixed
+    /// side, when the benchmark fixed it, overrides the dataset's.
+    Dataset {
+        /// Dataset key.
+        name: String,
+        /// Fixed prompt length, if any.
+        input: Option<u64>,
+        /// Fixed output length, if any.
+        output: Option<u64>,
+    },
+}
+
+/// One measured value, normalised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// Row id (`_ttft`/`_tpot` appended for the AIConfigurator rows).
+    pub id: String,
+    /// Source the row comes from (id prefix), the unit of cross-validation.
+    pub source: String,
+    /// Line in the file.
+    pub line: u64,
+    /// Engine.
+    pub engine: Engine,
+    /// Model as written (a quantized checkpoint in parentheses is kept).
+    pub model: String,
+    /// Precision as written.
+    pub precision: String,
+    /// GPU as written.
+    pub gpu: String,
+    /// GPUs of the measured system.
+    pub gpus: u32,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Request lengths.
+    pub lengths: Lengths,
+    /// Load.
+    pub load: Load,
+    /// `max_num_seqs` when the row states it.
+    pub max_num_seqs: Option<u64>,
+    /// Metric.
+    pub metric: Metric,
+    /// Statistic as written (`mean`, `p50`, `p99`, `unstated`).
+    pub stat: &'static str,
+    /// Value in the metric's unit.
+    pub value: f64,
+}
+
+/// Why a row is not scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The GPU is not in the catalog.
+    UnknownGpu,
+    /// The model is not in the catalog.
+    UnknownModel,
+    /// The engine is not one we model.
+    UnknownEngine,
+    /// Lengths vary and no mean is known for the dataset.
+    VariableLengths,
+    /// Prefill and decode run on separate workers.
+    DisaggregatedServing,
+    /// The source does not say which tokens it counts.
+    AmbiguousUnit,
+    /// TP/PP or instances per system are not stated.
+    LayoutNotStated,
+    /// The load (rate, concurrency) is not stated precisely enough.
+    LoadNotStated,
+    /// A metric we do not predict.
+    UnknownMetric,
+    /// The precision cannot be mapped to a format.
+    UnknownPrecision,
+    /// The performance model refuses the configuration (does not fit, heads not divisible,
+    /// GPU figures missing).
+    Refused,
+}
+
+impl SkipReason {
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::UnknownGpu => "unknown_gpu",
+            SkipReason::UnknownModel => "unknown_model",
+            SkipReason::UnknownEngine => "unknown_engine",
+            SkipReason::VariableLengths => "variable_lengths",
+            SkipReason::DisaggregatedServing => "disaggregated_serving",
+            SkipReason::AmbiguousUnit => "ambiguous_unit",
+            SkipReason::LayoutNotStated => "layout_not_stated",
+            SkipReason::LoadNotStated => "load_not_stated",
+            SkipReason::UnknownMetric => "unknown_metric",
+            SkipReason::UnknownPrecision => "unknown_precision",
+            SkipReason::Refused => "refused_by_model",
+        }
+    }
+}
+
+/// A row that is not scored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    /// Row id.
+    pub id: String,
+    /// Source.
+    pub source: String,
+    /// GPU as written.
+    pub gpu: String,
+    /// Why.
+    pub reason: SkipReason,
+    /// Details.
+    pub detail: String,
+}
+
+/// What reading a file gives.
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    /// Rows to score.
+    pub observations: Vec<Observation>,
+    /// Rows that cannot be scored.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Reads a measured file in either schema (detected by its header).
+pub fn read_measured(text: &str, origin: &str) -> Result<Measured, CatalogError> {
+    let table = Table::parse(text, origin)?;
+    let mut out = Measured::default();
+    if THROUGHPUT_COLUMNS.iter().all(|c| table.has(c)) {
+        table.require(&[
+            "id",
+            "engine",
+            "gpu_count",
+            "tp",
+            "pp",
+            "output_len",
+            "concurrency_or_batch",
+            "request_rate",
+        ])?;
+        for r in table.rows() {
+            match throughput_row(&r)? {
+                Ok(o) => out.observations.push(o),
+                Err(s) => out.skipped.push(s),
+            }
+        }
+    } else if AIC_COLUMNS.iter().all(|c| table.has(c)) {
+        table.require(&[
+            "id",
+            "backend",
+            "mode",
+            "osl",
+            "batch_size",
+            "tp_size",
+            "pp_size",
+        ])?;
+        for r in table.rows() {
+            aic_row(&r, &mut out)?;
+        }
+    } else {
+        return Err(CatalogError::Invalid {
+            origin: origin.to_owned(),
+            line: Some(1),
+            field: Some("header".to_owned()),
+            message: format!(
+                "not a measured-performance file: expected the columns of llm_throughput.csv ({}) or aic_silicon_sample.csv ({})",
+                THROUGHPUT_COLUMNS.join(","),
+                AIC_COLUMNS.join(",")
+            ),
+        });
+    }
+    Ok(out)
+}
+
+fn skip(
+    id: &str,
+    source: &str,
+    gpu: &str,
+    reason: SkipReason,
+    detail: impl Into<String>,
+) -> Skipped {
+    Skipped {
+        id: id.to_owned(),
+        source: source.to_owned(),
+        gpu: gpu.to_owned(),
+        reason,
+        detail: detail.into(),
+    }
+}
+
+/// Leading integer of texts like `80 (sonnet, prefix 50)` or `~20000 (+-15%)`.
+fn leading_int(s: &str) -> Option<u64> {
+    let t = s.trim().trim_start_matches('~');
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The number after `key` in `text` (`generated tokens 472` → 472).
+fn number_after(text: &str, key: &str) -> Option<f64> {
+    let at = text.find(key)? + key.len();
+    let rest = text[at..].trim_start_matches([' ', '=', ':']);
+    let num: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    num.parse().ok()
+}
+
+fn dataset_key(text: &str, engine: Engine) -> Option<&'static str> {
+    let l = text.to_ascii_lowercase();
+    if l.contains("sharegpt") {
+        Some(match engine {
+            Engine::Lmdeploy => "sharegpt-lmdeploy",
+            Engine::Tgi => "sharegpt-prompt-tgi",
+            _ => "sharegpt-vllm-bench",
+        })
+    } else if l.contains("openorca") {
+        Some("openorca-mlperf-llama2-70b")
+    } else if l.contains("cnn") {
+        Some("cnndm-mlperf-gptj")
+    } else {
+        None
+    }
+}
+
+fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogError> {
+    let id = r.req("id")?;
+    let source = id.rsplit_once('-').map_or(id, |(p, _)| p);
+    let gpu = r.req("gpu")?;
+    let s = |reason, detail: String| Ok(Err(skip(id, source, gpu, reason, detail)));
+    let engine_text = r.get("engine").unwrap_or_default();
+    let Some(engine) = Engine::from_text(engine_text) else {
+        return s(SkipReason::UnknownEngine, format!("engine `{engine_text}`"));
+    };
+    let unit = r.get("unit").unwrap_or_default();
+    let metric_text = r.req("metric")?;
+    let value = r.req_f64("value")?;
+    let gpus = r.u64("gpu_count")?.unwrap_or(1).max(1) as u32;
+    let (metric, stat, value) = match metric_text {
+        "output_tok_s" => (Metric::OutputTokS, "mean", value),
+        "total_tok_s" => (Metric::TotalTokS, "mean", value),
+        "tok_s_per_gpu" => (Metric::OutputTokS, "mean", value * f64::from(gpus)),
+        "requests_s" => (Metric::RequestsS, "mean", value),
+        "tok_s_unspecified" => {
+            return s(
+                SkipReason::AmbiguousUnit,
+                format!("`{metric_text}` ({unit})"),
+            );
+        }
+        m => {
+            let family = if m.starts_with("ttft") {
+                Metric::TtftMs
+            } else if m.starts_with("tpot") || m.starts_with("itl") {
+                Metric::TpotMs
+            } else if m.starts_with("e2e") {
+                Metric::E2eMs
+            } else {
+                return s(SkipReason::UnknownMetric, format!("metric `{m}`"));
+            };
+            let scale = if m.contains("_s_") || unit == "s" {
+                1e3
+            } else {
+                1.0
+            };
+            let stat = ["mean", "p50", "p90", "p99"]
+                .into_iter()
+                .find(|st| m.ends_with(st))
+                .unwrap_or("unstated");
+            (family, stat, value * scale)
+        }
+    };
+    let (tp, pp) = match (r.u64("tp")?, r.u64("pp")?) {
+        (Some(tp), pp) => (tp.max(1) as u32, pp.unwrap_or(1).max(1) as u32),
+        (None, _) => {
+            return s(
+                SkipReason::LayoutNotStated,
+                "TP/PP not stated (MLPerf system result)".to_owned(),
+            );
+        }
+    };
+    let notes = r.get("notes").unwrap_or_default();
+    let input_text = r.get("input_len").unwrap_or_default();
+    let output_text = r.get("output_len").unwrap_or_default();
+    let batch_text = r.get("concurrency_or_batch").unwrap_or_default();
+    let concurrency = leading_int(batch_text);
+    let (input, mut output) = (leading_int(input_text), leading_int(output_text));
+    // dstack bursts: the mean generated length is in the notes' file totals.
+    if output.is_none() && output_text.contains("sonnet") {
+        if let (Some(total), Some(n)) = (
+            number_after(notes, "generated tokens"),
+            number_after(notes, "num_prompts"),
+        ) {
+            output = Some((total / n.max(1.0)).round().max(1.0) as u64);
+        }
+    }
+    let lengths = match (input, output) {
+        (Some(i), Some(o)) => Lengths::Fixed {
+            input: i,
+            output: o,
+        },
+        _ => match dataset_key(&format!("{input_text} {output_text}"), engine) {
+            Some(name) => Lengths::Dataset {
+                name: name.to_owned(),
+                input,
+                output,
+            },
+            None => {
+                return s(
+                    SkipReason::VariableLengths,
+                    format!("input `{input_text}`, output `{output_text}`"),
+                );
+            }
+        },
+    };
+    let rate = r.get("request_rate").unwrap_or_default();
+    let rate_l = rate.to_ascii_lowercase();
+    let static_engine = matches!(engine, Engine::Trtllm | Engine::Lmdeploy);
+    let mut max_num_seqs = None;
+    let load = if rate_l.starts_with("inf") {
+        if batch_text.starts_with("max_num_seqs") {
+            max_num_seqs = number_after(batch_text, "max_num_seqs").map(|v| v as u64);
+            Load::Saturated
+        } else if let Some(n) = concurrency {
+            Load::Burst { requests: n }
+        } else {
+            Load::Saturated
+        }
+    } else if rate_l.contains("static") || rate_l.contains("single request") {
+        let batch = concurrency.unwrap_or(1);
+        if static_engine {
+            Load::Static { batch }
+        } else {
+            Load::Burst { requests: batch }
+        }
+    } else if rate_l.starts_with("closed-loop") {
+        match concurrency {
+            Some(c) => Load::Closed { concurrency: c },
+            None => {
+                return s(
+                    SkipReason::LoadNotStated,
+                    format!("`{rate}` without concurrency"),
+                )
+            }
+        }
+    } else if let Some(rps) = rate
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.parse::<f64>().ok())
+    {
+        Load::Poisson { rate_rps: rps }
+    } else {
+        return s(SkipReason::LoadNotStated, format!("request rate `{rate}`"));
+    };
+    // Latency under saturation is queueing, not service time.
+    if matches!(load, Load::Saturated) && metric.family() != Family::Throughput {
+        return s(
+            SkipReason::LoadNotStated,
+            format!("{metric_text} of a saturated run is queueing"),
+        );
+    }
+    Ok(Ok(Observation {
+        id: id.to_owned(),
+        source: source.to_owned(),
+        line: r.line(),
+        engine,
+        model: r.req("model")?.to_owned(),
+        precision: r.get("precision").unwrap_or_default().to_owned(),
+        gpu: gpu.to_owned(),
+        gpus,
+        tp,
+        pp,
+        lengths,
+        load,
+        max_num_seqs,
+        metric,
+        stat,
+        value,
+    }))
+}
+
+fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
+    let id = r.req("id")?;
+    let backend = r.req("backend")?;
+    let source = format!("aic-{backend}");
+    let gpu = r.req("system")?;
+    let skipped = |reason, detail: String| {
+        [
+            skip(&format!("{id}_ttft"), &source, gpu, reason, detail.clone()),
+            skip(&format!("{id}_tpot"), &source, gpu, reason, detail),
+        ]
+    };
+    let Some(engine) = Engine::from_text(backend) else {
+        out.skipped.extend(skipped(
+            SkipReason::UnknownEngine,
+            format!("backend `{backend}`"),
+        ));
+        return Ok(());
+    };
+    if r.get("mode") != Some("agg") {
+        out.skipped.extend(skipped(
+            SkipReason::DisaggregatedServing,
+            format!("mode `{}`", r.get("mode").unwrap_or_default()),
+        ));
+        return Ok(());
+    }
+    let (Some(isl), Some(osl), Some(batch)) = (r.u64("isl")?, r.u64("osl")?, r.u64("batch_size")?)
+    else {
+        out.skipped.extend(skipped(
+            SkipReason::LoadNotStated,
+            "isl, osl or batch_size missing".to_owned(),
+        ));
+        return Ok(());
+    };
+    let tp = r.u64("tp_size")?.unwrap_or(1).max(1);
+    let pp = r.u64("pp_size")?.unwrap_or(1).max(1);
+    let dp = r.u64("attention_dp_size")?.unwrap_or(1).max(1);
+    // With attention data parallelism the dense layers and experts spread over tp × dp GPUs;
+    // it is modelled as tensor parallelism over all of them.
+    let tp = (tp * dp) as u32;
+    let precision = [r.get("precision"), r.get("gemm_quant_mode")]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+        .to_owned();
+    for (suffix, metric, column) in [
+        ("ttft", Metric::TtftMs, "silicon_ttft_ms"),
+        ("tpot", Metric::TpotMs, "silicon_tpot_ms"),
+    ] {
+        let Some(value) = r.f64(column)? else {
+            continue;
+        };
+        out.observations.push(Observation {
+            id: format!("{id}_{suffix}"),
+            source: source.clone(),
+            line: r.line(),
+            engine,
+            model: r.req("model_path")?.to_owned(),
+            precision: precision.clone(),
+            gpu: gpu.to_owned(),
+            gpus: tp * pp as u32,
+            tp,
+            pp: pp as u32,
+            lengths: Lengths::Fixed {
+                input: isl,
+                output: osl,
+            },
+            load: Load::Closed { concurrency: batch },
+            max_num_seqs: None,
+            metric,
+            stat: "mean",
+            value,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,466 @@
+//! Scores `estimate` against measured performance rows: maps each row to a deployment and a
+//! workload, predicts its metric, and reports absolute percentage errors by metric family,
+//! GPU, engine and source, with every row it cannot map counted under a reason.
+
+use crate::efficiency::{precision_class, EfficiencyTable, Key};
+use crate::engine::Engine;
+use crate::estimate::{Deployment, Load, Replica, Workload};
+use crate::measured::{Family, Lengths, Measured, Metric, Observation, SkipReason, Skipped};
+use crate::params::MemoryParams;
+use crate::step::Efficiency;
+use inferplan_catalog::names::split_quantized;
+use inferplan_catalog::table::Table;
+use inferplan_catalog::{Arch, Catalog, Dtype, Interconnect, ModelSpec, Support};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const DATASET_LENGTHS_CSV: &str = include_str!("../../../data/perf/dataset_lengths.csv");
+
+/// A measured row ready to predict.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The row.
+    pub obs: Observation,
+    /// Catalog model.
+    pub model: String,
+    /// Catalog GPU.
+    pub gpu: String,
+    /// GPU generation.
+    pub arch: Arch,
+    /// Weight format assumed.
+    pub weights: Dtype,
+    /// KV format assumed.
+    pub kv: Dtype,
+    /// Replicas in the measured system (GPUs / (TP × PP)).
+    pub replicas: f64,
+    /// The workload of one replica.
+    pub workload: Workload,
+    replica: Replica,
+}
+
+impl Case {
+    /// The parameter keys for this row, most specific first.
+    pub fn keys(&self) -> [Key; 4] {
+        Key::fallbacks(self.arch, self.obs.engine, self.weights)
+    }
+
+    /// Predicted value of the row's metric with efficiencies `e`.
+    pub fn predict(&self, e: &Efficiency) -> f64 {
+        let est = self.replica.run(&self.workload, e);
+        match self.obs.metric {
+            Metric::OutputTokS => est.output_tok_s * self.replicas,
+            Metric::TotalTokS => est.total_tok_s * self.replicas,
+            Metric::RequestsS => est.requests_s * self.replicas,
+            Metric::TtftMs => est.ttft_ms,
+            Metric::TpotMs => est.tpot_ms,
+            Metric::E2eMs => est.e2e_ms,
+        }
+    }
+}
+
+/// Mean request lengths of benchmark datasets (`data/perf/dataset_lengths.csv`).
+fn dataset_lengths() -> BTreeMap<String, (Option<f64>, Option<f64>)> {
+    let mut out = BTreeMap::new();
+    if let Ok(t) = Table::parse(DATASET_LENGTHS_CSV, "data/perf/dataset_lengths.csv") {
+        for r in t.rows() {
+            if let Some(name) = r.get("dataset") {
+                let i = r.f64("mean_input_tokens").ok().flatten();
+                let o = r.f64("mean_output_tokens").ok().flatten();
+                out.insert(name.to_owned(), (i, o));
+            }
+        }
+    }
+    out
+}
+
+/// Splits `Llama-2-70B (TheBloke/Llama-2-70B-GPTQ)` into the model and the checkpoint.
+fn model_and_checkpoint(s: &str) -> (&str, Option<&str>) {
+    match s.split_once(" (") {
+        Some((base, rest)) => (base.trim(), Some(rest.trim_end_matches(')').trim())),
+        None => (s.trim(), None),
+    }
+}
+
+fn resolve_model<'c>(catalog: &'c Catalog, text: &str) -> Option<(&'c ModelSpec, Option<Dtype>)> {
+    let (base, checkpoint) = model_and_checkpoint(text);
+    let from_checkpoint = checkpoint.and_then(|c| {
+        let (_, q) = split_quantized(c);
+        let lower = c.to_ascii_lowercase();
+        q.or(lower.contains("fp8").then_some(Dtype::Fp8))
+    });
+    let (stripped, q) = split_quantized(base);
+    let model = catalog
+        .model(&stripped)
+        .or_else(|_| catalog.model(base))
+        .ok()?;
+    Some((model, q.or(from_checkpoint)))
+}
+
+/// Weight and KV formats a row ran in.
+fn formats(
+    obs: &Observation,
+    m: &ModelSpec,
+    quant: Option<Dtype>,
+    gpu_fp8: bool,
+) -> Option<(Dtype, Dtype)> {
+    let p = obs.precision.to_ascii_lowercase();
+    let stated = if p.starts_with("bf16 weights") {
+        Some(Dtype::Bf16)
+    } else if p.contains("gptq") || p.starts_with("int4") {
+        Some(Dtype::Int4)
+    } else if p.contains("fp4") {
+        Some(Dtype::Fp4)
+    } else if p.contains("fp8") {
+        Some(Dtype::Fp8)
+    } else if p.starts_with("fp16") {
+        Some(Dtype::Fp16)
+    } else if p.starts_with("bf16") {
+        Some(Dtype::Bf16)
+    } else if p.is_empty() || p.starts_with("not stated") {
+        None
+    } else {
+        return None;
+    };
+    let weights = stated.or(quant).or(m.native_weights).unwrap_or(Dtype::Bf16);
+    let small = weights.bytes() <= 1.0;
+    let kv = if p.contains("kv cache fp8")
+        || p.contains("weights+kv")
+        || obs.model.to_ascii_lowercase().contains("fp8-kv")
+        || (small && gpu_fp8 && matches!(obs.engine, Engine::Trtllm | Engine::Sglang))
+    {
+        Dtype::Fp8
+    } else if weights == Dtype::Fp16 {
+        Dtype::Fp16
+    } else {
+        Dtype::Bf16
+    };
+    Some((weights, kv))
+}
+
+/// Maps measured rows to cases; rows that cannot be mapped join `skipped`.
+pub fn prepare(
+    measured: Measured,
+    catalog: &Catalog,
+    params: &MemoryParams,
+) -> (Vec<Case>, Vec<Skipped>) {
+    let lengths = dataset_lengths();
+    let mut skipped = measured.skipped;
+    let mut cases = Vec::new();
+    for obs in measured.observations {
+        let skip = |reason, detail: String| Skipped {
+            id: obs.id.clone(),
+            source: obs.source.clone(),
+            gpu: obs.gpu.clone(),
+            reason,
+            detail,
+        };
+        let gpu = match catalog.gpu(&obs.gpu.replace('_', " ")) {
+            Ok(g) => g,
+            Err(e) => {
+                skipped.push(skip(SkipReason::UnknownGpu, e.to_string()));
+                continue;
+            }
+        };
+        let Some((model, quant)) = resolve_model(catalog, &obs.model) else {
+            skipped.push(skip(
+                SkipReason::UnknownModel,
+                format!("model `{}`", obs.model),
+            ));
+            continue;
+        };
+        let gpu_fp8 = gpu.support(Dtype::Fp8) == Support::Native;
+        let Some((weights, kv)) = formats(&obs, model, quant, gpu_fp8) else {
+            skipped.push(skip(
+                SkipReason::UnknownPrecision,
+                format!("precision `{}`", obs.precision),
+            ));
+            continue;
+        };
+        let (input, output) = match &obs.lengths {
+            Lengths::Fixed { input, output } => (*input, *output),
+            Lengths::Dataset {
+                name,
+                input,
+                output,
+            } => {
+                let (mi, mo) = lengths.get(name).copied().unwrap_or((None, None));
+                match (
+                    input.or(mi.map(|v| v.round() as u64)),
+                    output.or(mo.map(|v| v.round() as u64)),
+                ) {
+                    (Some(i), Some(o)) => (i, o),
+                    _ => {
+                        skipped.push(skip(
+                            SkipReason::VariableLengths,
+                            format!("no mean lengths for dataset `{name}`"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(mem) = gpu.memory_gib() else {
+            skipped.push(skip(
+                SkipReason::Refused,
+                format!("memory of {} not published", gpu.name),
+            ));
+            continue;
+        };
+        let per_replica = obs.tp * obs.pp;
+        let replicas = (obs.gpus / per_replica.max(1)).max(1);
+        let defaults = obs.engine.defaults(mem, gpu.arch);
+        let mut limits = defaults.limits;
+        if let Some(n) = obs.max_num_seqs {
+            limits.max_num_seqs = n;
+        }
+        let linked = gpu.nvlink || gpu.nvlink_gbs.is_some();
+        let d = Deployment {
+            model,
+            gpu,
+            gpu_mem_gib: mem,
+            gpus: per_replica,
+            interconnect: match (per_replica, linked) {
+                (1, _) => Interconnect::Single,
+                (_, true) => Interconnect::NvSwitch,
+                (_, false) => Interconnect::Pcie,
+            },
+            tp: obs.tp,
+            pp: obs.pp,
+            weights,
+            kv,
+            engine: obs.engine,
+            limits,
+            kv_memory_fraction: defaults.kv_memory_fraction,
+        };
+        let replica = match Replica::new(&d, input + output, params) {
+            Ok(r) => r,
+            Err(e) => {
+                skipped.push(skip(SkipReason::Refused, e.to_string()));
+                continue;
+            }
+        };
+        let r = f64::from(replicas);
+        let load = match obs.load {
+            Load::Closed { concurrency } => Load::Closed {
+                concurrency: concurrency.div_ceil(u64::from(replicas)),
+            },
+            Load::Burst { requests } => Load::Burst {
+                requests: requests.div_ceil(u64::from(replicas)),
+            },
+            Load::Poisson { rate_rps } => Load::Poisson {
+                rate_rps: rate_rps / r,
+            },
+            other => other,
+        };
+        cases.push(Case {
+            model: model.name.clone(),
+            gpu: gpu.name.clone(),
+            arch: gpu.arch,
+            weights,
+            kv,
+            replicas: r,
+            workload: Workload {
+                input_tokens: input,
+                output_tokens: output,
+                load,
+            },
+            replica,
+            obs,
+        });
+    }
+    (cases, skipped)
+}
+
+/// Efficiencies for a case from a table.
+pub fn efficiency_for(table: &EfficiencyTable, c: &Case) -> Efficiency {
+    table.lookup(c.arch, c.obs.engine, c.weights).eff
+}
+
+/// Error statistics of a group of rows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorStats {
+    /// Rows.
+    pub n: usize,
+    /// Median absolute percentage error, %.
+    pub median_ape: f64,
+    /// 90th percentile of the absolute percentage error, %.
+    pub p90_ape: f64,
+    /// Median of predicted / measured (above 1: over-predicts).
+    pub median_ratio: f64,
+}
+
+/// One scored row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scored {
+    /// Row id.
+    pub id: String,
+    /// Source.
+    pub source: String,
+    /// Catalog model.
+    pub model: String,
+    /// Catalog GPU.
+    pub gpu: String,
+    /// Engine.
+    pub engine: Engine,
+    /// Metric.
+    pub metric: Metric,
+    /// Statistic as measured.
+    pub stat: &'static str,
+    /// TP × PP and formats, e.g. `tp4 fp8/fp8`.
+    pub setup: String,
+    /// Prompt and output tokens used.
+    pub lengths: (u64, u64),
+    /// Load used.
+    pub load: Load,
+    /// Measured value.
+    pub measured: f64,
+    /// Predicted value.
+    pub predicted: f64,
+    /// Absolute percentage error, %.
+    pub ape: f64,
+}
+
+/// The validation report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerfReport {
+    /// Measured values read (a row of the AIConfigurator sample holds two: TTFT and TPOT).
+    pub rows_total: usize,
+    /// Values predicted and scored.
+    pub rows_evaluated: usize,
+    /// Share of the values whose GPU and model are in the catalog that were scored, %.
+    pub coverage_pct: f64,
+    /// Values not scored, by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Errors over every scored value.
+    pub overall: ErrorStats,
+    /// By metric family.
+    pub by_metric: BTreeMap<String, ErrorStats>,
+    /// By catalog GPU.
+    pub by_gpu: BTreeMap<String, ErrorStats>,
+    /// By engine.
+    pub by_engine: BTreeMap<String, ErrorStats>,
+    /// By source.
+    pub by_source: BTreeMap<String, ErrorStats>,
+    /// The worst-predicted values.
+    pub worst: Vec<Scored>,
+}
+
+/// Absolute percentage error, %.
+pub fn ape(predicted: f64, measured: f64) -> f64 {
+    ((predicted - measured) / measured).abs() * 100.0
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Statistics of (predicted, measured) pairs.
+pub fn stats(pairs: &[(f64, f64)]) -> ErrorStats {
+    let mut apes: Vec<f64> = pairs.iter().map(|(p, m)| ape(*p, *m)).collect();
+    let mut ratios: Vec<f64> = pairs.iter().map(|(p, m)| p / m).collect();
+    apes.sort_by(f64::total_cmp);
+    ratios.sort_by(f64::total_cmp);
+    ErrorStats {
+        n: pairs.len(),
+        median_ape: quantile(&apes, 0.5),
+        p90_ape: quantile(&apes, 0.9),
+        median_ratio: quantile(&ratios, 0.5),
+    }
+}
+
+/// Scores cases with their predictions.
+pub fn score(cases: &[Case], predicted: &[f64]) -> Vec<Scored> {
+    cases
+        .iter()
+        .zip(predicted)
+        .map(|(c, &p)| Scored {
+            id: c.obs.id.clone(),
+            source: c.obs.source.clone(),
+            model: c.model.clone(),
+            gpu: c.gpu.clone(),
+            engine: c.obs.engine,
+            metric: c.obs.metric,
+            stat: c.obs.stat,
+            setup: format!(
+                "tp{}{} {}/{}",
+                c.obs.tp,
+                if c.obs.pp > 1 {
+                    format!(" pp{}", c.obs.pp)
+                } else {
+                    String::new()
+                },
+                c.weights,
+                c.kv
+            ),
+            lengths: (c.workload.input_tokens, c.workload.output_tokens),
+            load: c.workload.load,
+            measured: c.obs.value,
+            predicted: p,
+            ape: ape(p, c.obs.value),
+        })
+        .collect()
+}
+
+/// Builds the report; `worst` keeps that many rows.
+pub fn report(scored: &[Scored], skipped: &[Skipped], worst: usize) -> PerfReport {
+    let group = |key: &dyn Fn(&Scored) -> String| {
+        let mut m: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        for s in scored {
+            m.entry(key(s)).or_default().push((s.predicted, s.measured));
+        }
+        m.into_iter()
+            .map(|(k, v)| (k, stats(&v)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for s in skipped {
+        *reasons.entry(s.reason.as_str().to_owned()).or_default() += 1;
+    }
+    let unmappable = skipped
+        .iter()
+        .filter(|s| matches!(s.reason, SkipReason::UnknownGpu | SkipReason::UnknownModel))
+        .count();
+    let known = scored.len() + skipped.len() - unmappable;
+    let mut by_ape: Vec<&Scored> = scored.iter().collect();
+    by_ape.sort_by(|a, b| b.ape.total_cmp(&a.ape).then_with(|| a.id.cmp(&b.id)));
+    let all: Vec<(f64, f64)> = scored.iter().map(|s| (s.predicted, s.measured)).collect();
+    PerfReport {
+        rows_total: scored.len() + skipped.len(),
+        rows_evaluated: scored.len(),
+        coverage_pct: if known > 0 {
+            scored.len() as f64 / known as f64 * 100.0
+        } else {
+            0.0
+        },
+        skipped: reasons,
+        overall: stats(&all),
+        by_metric: group(&|s| s.metric.family().as_str().to_owned()),
+        by_gpu: group(&|s| s.gpu.clone()),
+        by_engine: group(&|s| s.engine.as_str().to_owned()),
+        by_source: group(&|s| s.source.clone()),
+        worst: by_ape.into_iter().take(worst).cloned().collect(),
+    }
+}
+
+/// Predicts every case with the table's efficiencies.
+pub fn predict_all(cases: &[Case], table: &EfficiencyTable) -> Vec<f64> {
+    cases
+        .iter()
+        .map(|c| c.predict(&efficiency_for(table, c)))
+        .collect()
+}
+
+/// Family of a case (for calibration weights).
+pub fn family(c: &Case) -> Family {
+    c.obs.metric.family()
+}
+
+/// The precision class of a case.
+pub fn class(c: &Case) -> &'static str {
+    precision_class(c.weights)
+}
