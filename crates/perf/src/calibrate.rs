@@ -31,25 +31,30 @@ impl Default for Options {
 
 /// Largest per-row loss: a row off by more than 4× counts as 4×.
 const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
-const LO: [f64; 4] = [0.02, 0.02, 0.02, 0.001];
-const HI: [f64; 4] = [1.2, 1.2, 1.2, 100.0];
+/// Bounds of the parameters: three efficiencies, then the step and request overheads in ms.
+const LO: [f64; N] = [0.02, 0.02, 0.02, 0.001, 0.01];
+const HI: [f64; N] = [1.0, 1.0, 1.0, 100.0, 2000.0];
+const N: usize = 5;
 
-fn to_vec(e: &Efficiency) -> [f64; 4] {
+fn to_vec(e: &Efficiency) -> [f64; N] {
     [
-        e.bandwidth.ln(),
-        e.compute.ln(),
-        e.comm.ln(),
-        (e.step_overhead_s * 1e3).max(LO[3]).ln(),
+        e.bandwidth,
+        e.compute,
+        e.comm,
+        e.step_overhead_s * 1e3,
+        e.request_overhead_s * 1e3,
     ]
+    .map(|v| v.max(1e-6).ln())
 }
 
-fn from_vec(v: &[f64; 4]) -> Efficiency {
+fn from_vec(v: &[f64; N]) -> Efficiency {
     let x = |i: usize| v[i].exp().clamp(LO[i], HI[i]);
     Efficiency {
         bandwidth: x(0),
         compute: x(1),
         comm: x(2),
         step_overhead_s: x(3) / 1e3,
+        request_overhead_s: x(4) / 1e3,
     }
 }
 
@@ -75,7 +80,7 @@ pub fn loss(cases: &[Case], rows: &[usize], e: &Efficiency) -> f64 {
 
 fn fit_group(cases: &[Case], rows: &[usize], start: &Efficiency, shrink: f64) -> Efficiency {
     let anchor = to_vec(start);
-    let objective = |v: &[f64; 4]| {
+    let objective = |v: &[f64; N]| {
         let pull: f64 = v.iter().zip(&anchor).map(|(a, b)| (a - b).powi(2)).sum();
         loss(cases, rows, &from_vec(v)) + shrink * pull
     };
@@ -84,7 +89,7 @@ fn fit_group(cases: &[Case], rows: &[usize], start: &Efficiency, shrink: f64) ->
     let mut step = 0.7;
     while step > 0.01 {
         let mut improved = false;
-        for d in 0..4 {
+        for d in 0..N {
             for dir in [1.0, -1.0] {
                 let mut y = x;
                 y[d] = (y[d] + dir * step).clamp(LO[d].ln(), HI[d].ln());

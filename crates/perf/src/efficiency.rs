@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,7 +35,7 @@ impl Key {
     };
 
     /// The keys to try for a deployment, most specific first: architecture, engine and
-    /// precision; architecture and engine; engine; anything.
+    /// precision; architecture and engine; architecture; anything.
     pub fn fallbacks(arch: Arch, engine: Engine, weights: Dtype) -> [Key; 4] {
         let p = Some(precision_class(weights));
         let (a, e) = (Some(arch), Some(engine));
@@ -51,8 +51,8 @@ impl Key {
                 precision: None,
             },
             Key {
-                arch: None,
-                engine: e,
+                arch: a,
+                engine: None,
                 precision: None,
             },
             Key::ANY,
@@ -156,29 +156,34 @@ impl EfficiencyTable {
             };
             let frac = |name: &str| -> Result<f64, PerfError> {
                 let v = r.req_f64(name).map_err(fail)?;
-                if v > 0.0 && v <= 1.5 {
+                if v > 0.0 && v <= 1.0 {
                     Ok(v)
                 } else {
                     Err(err(format!(
-                        "line {}: field `{name}`: {v} is not an efficiency in (0, 1.5]",
+                        "line {}: field `{name}`: {v} is not an efficiency in (0, 1]",
                         r.line()
                     )))
                 }
             };
-            let overhead = r.req_f64("step_overhead_ms").map_err(fail)?;
-            if !(0.0..1000.0).contains(&overhead) {
-                return Err(err(format!(
-                    "line {}: field `step_overhead_ms`: {overhead} is out of range",
-                    r.line()
-                )));
-            }
+            let ms = |name: &str| -> Result<f64, PerfError> {
+                let v = r.req_f64(name).map_err(fail)?;
+                if (0.0..10_000.0).contains(&v) {
+                    Ok(v / 1e3)
+                } else {
+                    Err(err(format!(
+                        "line {}: field `{name}`: {v} ms is out of range",
+                        r.line()
+                    )))
+                }
+            };
             entries.push(Entry {
                 key,
                 eff: Efficiency {
                     bandwidth: frac("bandwidth")?,
                     compute: frac("compute")?,
                     comm: frac("comm")?,
-                    step_overhead_s: overhead / 1e3,
+                    step_overhead_s: ms("step_overhead_ms")?,
+                    request_overhead_s: ms("request_overhead_ms")?,
                 },
                 rows: r.u64("rows").map_err(fail)?.unwrap_or(0) as usize,
                 sources: r.get("sources").unwrap_or_default().to_owned(),
@@ -216,12 +221,13 @@ impl EfficiencyTable {
         for e in &self.entries {
             let _ = writeln!(
                 s,
-                "{},{:.4},{:.4},{:.4},{:.4},{},{},{}",
+                "{},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{}",
                 e.key.columns(),
                 e.eff.bandwidth,
                 e.eff.compute,
                 e.eff.comm,
                 e.eff.step_overhead_s * 1e3,
+                e.eff.request_overhead_s * 1e3,
                 e.rows,
                 quote(&e.sources),
                 quote(&e.fitted_on)

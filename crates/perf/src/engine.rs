@@ -66,6 +66,14 @@ impl Engine {
         }
     }
 
+    /// True when the scheduler runs prompt chunks and decodes in the same step by default
+    /// (vLLM's chunked prefill, TensorRT-LLM's in-flight batching), so arrivals spread out;
+    /// false when a prefill batch runs on its own and pauses decoding (SGLang without
+    /// `--enable-mixed-chunk`, TGI, LMDeploy), so clients that start together stay in step.
+    pub fn mixes_prefill_and_decode(self) -> bool {
+        matches!(self, Engine::Vllm | Engine::Trtllm)
+    }
+
     /// The engine's default scheduler limits and KV-cache memory fraction on a GPU.
     ///
     /// vLLM's limits depend on the GPU (see [`EngineLimits::vllm_default`]); the other engines'

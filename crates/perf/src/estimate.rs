@@ -6,14 +6,18 @@
 //! many times.
 //!
 //! Serving is modelled in steady state, not simulated:
-//! * **Continuous batching** (`Closed`, `Saturated`, `Poisson`): `b` sequences run at once
-//!   (at most the engine's `max_num_seqs` and what the KV cache holds at the mean context).
-//!   Each engine iteration decodes one token for every running sequence past its prompt and
-//!   carries a share of the other requests' prompt tokens, within the step token budget. A
-//!   request's TTFT is its own prompt, chunked to the budget left by the decodes; TPOT is one
-//!   mixed iteration; throughput follows from Little's law, `b / (TTFT + (O − 1) TPOT)`.
-//! * **Bursts** (`Burst`: `n` requests sent at once): all prompts are prefilled in budget-sized
-//!   chunks, then the batch decodes together; more requests than fit run in waves.
+//! * **Continuous batching, unsynchronised** (`Saturated`, `Poisson`): `b` sequences run at
+//!   once (at most the engine's `max_num_seqs` and what the KV cache holds at the mean
+//!   context). Each engine iteration decodes one token for every running sequence past its
+//!   prompt and carries a share of the other requests' prompt tokens, within the step token
+//!   budget. A request's TTFT is its own prompt, chunked to the budget left by the decodes, plus
+//!   an M/D/1 wait behind the other prompts; TPOT is one mixed iteration; throughput follows
+//!   from Little's law, `b / (TTFT + (O − 1) TPOT)`.
+//! * **Rounds** (`Burst`: `n` requests sent at once; `Closed`: `n` clients that start together
+//!   and, with fixed lengths, stay in step): all prompts are prefilled in budget-sized chunks
+//!   (a request's TTFT is the mean position of its chunk), then the batch decodes together;
+//!   more requests than fit run in waves. Validation against the measured closed-loop rows
+//!   chose this over the unsynchronised model (see VALIDATION.md).
 //! * **Static batches** (`Static`: the batch is prefilled in one step, then decoded to the end,
 //!   as TensorRT-LLM's and LMDeploy's static benchmarks do).
 
@@ -152,6 +156,7 @@ pub struct Replica {
     limits: EngineLimits,
     kv_tokens: f64,
     gpus: u32,
+    mixes: bool,
 }
 
 impl Replica {
@@ -203,6 +208,7 @@ impl Replica {
             limits: d.limits,
             kv_tokens: (report.engine_kv_blocks * d.limits.block_size) as f64,
             gpus: d.tp * d.pp,
+            mixes: d.engine.mixes_prefill_and_decode(),
         })
     }
 
@@ -237,6 +243,11 @@ impl Replica {
         let mut out = match w.load {
             Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
             Load::Burst { requests } => self.waves(requests as f64, i, o, budget, e),
+            // Clients that start together with fixed lengths stay in step: each round prefills
+            // every prompt, then decodes the batch to the end.
+            Load::Closed { concurrency } if !self.mixes => {
+                self.waves(concurrency as f64, i, o, budget, e)
+            }
             Load::Closed { concurrency } => {
                 let c = concurrency.max(1) as f64;
                 let mut s = self.steady(c.min(max_batch), i, o, e);
@@ -273,7 +284,7 @@ impl Replica {
                 }
             }
         };
-        out.ttft_s += out.queue_s;
+        out.ttft_s += out.queue_s + e.request_overhead_s;
         let gpus = f64::from(self.gpus.max(1));
         let output_tok_s = out.requests_s * o;
         let total_tok_s = out.requests_s * (i + o);
@@ -325,7 +336,11 @@ impl Replica {
             .plus(chunk(piece, i))
             .plus(chunk(others.min(room - piece).max(0.0), i));
         let (t, _) = self.iteration(&step, e);
-        let ttft_s = chunks.max(prefill_steps) * t;
+        let own = chunks.max(prefill_steps) * t;
+        // A prompt waits for the prompts ahead of it: M/D/1 with the engine busy prefilling
+        // a fraction `rho` of the time.
+        let rho = ((b - 1.0) / (own + decode_steps * tpot_s) * own).min(0.95);
+        let ttft_s = own * (1.0 + rho / (2.0 * (1.0 - rho)));
         let lifetime = ttft_s + decode_steps * tpot_s;
         Phase {
             ttft_s,
@@ -342,10 +357,11 @@ impl Replica {
     /// tokens (all at once for a static batch), then decoded together.
     fn waves(&self, n: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
         let n = n.max(1.0);
+        // A static batch is sized by its caller; the KV cache still bounds it.
         let fits = if budget.is_finite() {
             self.max_batch(i as u64, o as u64)
         } else {
-            (self.kv_tokens / (i + o)).floor().clamp(1.0, f64::MAX)
+            (self.kv_tokens / (i + o / 2.0)).floor().max(1.0)
         };
         let wave = n.min(fits);
         let waves = (n / wave).ceil();

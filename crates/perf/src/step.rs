@@ -44,6 +44,9 @@ pub struct Efficiency {
     pub comm: f64,
     /// Scheduler, launch and sampling time per step, seconds.
     pub step_overhead_s: f64,
+    /// Fixed time per request before its first token (API server, tokenization, scheduling),
+    /// seconds. Not part of a step; `estimate` adds it to TTFT.
+    pub request_overhead_s: f64,
 }
 
 /// One step's work for one replica. Counts are `f64` so that an analytic model can use
@@ -152,7 +155,8 @@ pub fn experts_touched(experts: u64, top_k: u64, tokens: f64) -> f64 {
 }
 
 /// Bytes one GPU reads in a step: its weights (only the routed experts the batch touches) and
-/// the KV cache attention reads (windowed layers at most their window) and writes.
+/// the KV cache attention reads (windowed layers at most their window) and writes, and the
+/// fixed state of linear-attention or Mamba layers.
 pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
     let tokens = b.tokens();
     let (_, mut weights) = weight_bytes(m, l.weights, l.tp, l.pp);
@@ -175,7 +179,9 @@ pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
         * (b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs))
             + b.prefill_past * window_share(m, b.prefill_past));
     let kv_write = kv_token * tokens;
-    weights.max(0.0) + kv_read + kv_write
+    // Linear-attention and Mamba layers read and write their fixed state once per sequence.
+    let state = 2.0 * m.recurrent_state_bytes(l.tp) / f64::from(l.pp.max(1)) * b.decode_seqs;
+    weights.max(0.0) + kv_read + kv_write + state
 }
 
 fn per_seq(total: f64, seqs: f64) -> f64 {
@@ -198,7 +204,7 @@ fn window_share(m: &ModelSpec, context: f64) -> f64 {
         Some(w) if context > 0.0 => {
             let full = m.full_attention_layers() as f64;
             let windowed = w.layers as f64 * (w.tokens as f64).min(context) / context;
-            (full + windowed) / m.layers as f64
+            (full + windowed) / m.attention_layers.max(1) as f64
         }
         _ => 1.0,
     }
@@ -210,15 +216,16 @@ fn window_share(m: &ModelSpec, context: f64) -> f64 {
 pub fn step_flops(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
     let p = m.params();
     let linear = 2.0 * (p.active - p.embedding) * b.tokens();
-    let per_pair = 4.0 * m.layers as f64 * (m.heads * m.head_dim.max(m.v_head_dim)) as f64;
+    let per_pair =
+        4.0 * m.attention_layers as f64 * (m.heads * m.head_dim.max(m.v_head_dim)) as f64;
     let prefill_context = per_seq(b.prefill_pairs, b.prefill_tokens);
     let pairs = b.prefill_pairs * window_share(m, prefill_context)
         + b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs));
     (linear + per_pair * pairs) / f64::from(l.tp.max(1) * l.pp.max(1))
 }
 
-/// Seconds of TP communication: two all-reduces of the activations per layer (ring: each rank
-/// sends `2 (tp − 1) / tp` of the buffer, in `2 (tp − 1)` latency-bound steps).
+/// Seconds of TP communication: two all-reduces of the activations per layer (each rank sends
+/// `2 (tp − 1) / tp` of the buffer; small messages go by a tree, `log2(tp)` latency steps).
 pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency) -> f64 {
     let tp = f64::from(l.tp.max(1));
     if l.tp <= 1 {
@@ -226,7 +233,7 @@ pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency
     }
     let buffer = b.tokens() * m.hidden as f64 * 2.0;
     let per_allreduce = 2.0 * (tp - 1.0) / tp * buffer / (r.link_bytes_s * e.comm)
-        + 2.0 * (tp - 1.0) * r.link_latency_s;
+        + tp.log2().ceil() * r.link_latency_s;
     let layers = (m.layers as f64 / f64::from(l.pp.max(1))).ceil();
     2.0 * layers * per_allreduce
 }
@@ -279,6 +286,7 @@ mod tests {
         compute: 1.0,
         comm: 1.0,
         step_overhead_s: 0.0,
+        request_overhead_s: 0.0,
     };
     const L: Layout = Layout {
         tp: 1,

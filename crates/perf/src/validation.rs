@@ -104,7 +104,9 @@ fn formats(
     gpu_fp8: bool,
 ) -> Option<(Dtype, Dtype)> {
     let p = obs.precision.to_ascii_lowercase();
-    let stated = if p.starts_with("bf16 weights") {
+    let stated = if p.is_empty() || p.starts_with("not stated") {
+        None
+    } else if p.starts_with("bf16 weights") {
         Some(Dtype::Bf16)
     } else if p.contains("gptq") || p.starts_with("int4") {
         Some(Dtype::Int4)
@@ -116,8 +118,6 @@ fn formats(
         Some(Dtype::Fp16)
     } else if p.starts_with("bf16") {
         Some(Dtype::Bf16)
-    } else if p.is_empty() || p.starts_with("not stated") {
-        None
     } else {
         return None;
     };
