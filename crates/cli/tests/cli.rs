@@ -323,7 +323,7 @@ fn validate_reads_the_measured_memory_rows() {
     );
     let (code, v) = json(&["validate", path, "--format", "json"]);
     assert_eq!(code, 0);
-    let m = &v[0]["memory"];
+    let m = &v["memory"][0]["memory"];
     assert!(m["rows_evaluated"].as_u64().unwrap() >= 45);
     assert!(
         m["by_component"]["weights_gib"]["median_ape"]
@@ -331,4 +331,170 @@ fn validate_reads_the_measured_memory_rows() {
             .unwrap()
             < 2.0
     );
+}
+
+#[test]
+fn estimate_answers_with_latency_throughput_and_cost() {
+    let (code, v) = json(&[
+        "estimate",
+        "--model",
+        "llama-3.3-70b",
+        "--precision",
+        "fp8",
+        "--instance",
+        "g6e.12xlarge",
+        "--input-tokens",
+        "1000",
+        "--output-tokens",
+        "200",
+        "--concurrency",
+        "16",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    for field in [
+        "ttft_ms",
+        "tpot_ms",
+        "e2e_ms",
+        "output_tok_s",
+        "total_tok_s",
+        "requests_s",
+        "usd_per_million_output_tokens",
+    ] {
+        assert!(v[field].as_f64().unwrap() > 0.0, "{field}: {v}");
+    }
+    assert!(v["decode_bound"].is_string() && v["prefill_bound"].is_string());
+    assert_eq!(v["tp"], 4);
+    let e2e = v["ttft_ms"].as_f64().unwrap() + 199.0 * v["tpot_ms"].as_f64().unwrap();
+    assert!((v["e2e_ms"].as_f64().unwrap() - e2e).abs() < 1e-6);
+    // Saturated throughput is at least the closed-loop one.
+    let (_, sat) = json(&[
+        "estimate",
+        "--model",
+        "llama-3.3-70b",
+        "--precision",
+        "fp8",
+        "--instance",
+        "g6e.12xlarge",
+        "--saturate",
+        "--format",
+        "json",
+    ]);
+    assert!(sat["output_tok_s"].as_f64().unwrap() >= v["output_tok_s"].as_f64().unwrap());
+    let o = inferplan(&[
+        "estimate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--concurrency",
+        "4",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("TTFT") && stdout(&o).contains("give --instance"));
+}
+
+#[test]
+fn estimate_rejects_bad_input_with_exit_code_2() {
+    for (args, want) in [
+        (
+            &[
+                "estimate",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "H100",
+                "--engine",
+                "warp",
+            ][..],
+            "engine",
+        ),
+        (
+            &["estimate", "--model", "llama-3.1-405b", "--gpu", "L4"][..],
+            "KV cache",
+        ),
+        (
+            &["estimate", "--model", "llama-3.1-8b", "--gpu", "A10G"][..],
+            "tensor throughput",
+        ),
+        (
+            &[
+                "estimate",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "H100",
+                "--rate-rps=0",
+            ][..],
+            "rate",
+        ),
+    ] {
+        let o = inferplan(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains(want) && e.lines().count() == 1, "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn validate_scores_the_measured_performance_rows() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/measured/"
+    );
+    let a = format!("{dir}llm_throughput.csv");
+    let b = format!("{dir}aic_silicon_sample.csv");
+    if !std::path::Path::new(&a).exists() {
+        return;
+    }
+    let (code, v) = json(&["validate", &a, &b, "--format", "json", "--worst", "3"]);
+    assert_eq!(code, 0);
+    assert!(v["rows_evaluated"].as_u64().unwrap() > 7000);
+    assert!(v["rows_total"].as_u64().unwrap() >= v["rows_evaluated"].as_u64().unwrap());
+    assert!(v["skipped"]["disaggregated_serving"].as_u64().unwrap() > 0);
+    for family in ["throughput", "ttft", "tpot"] {
+        let m = &v["by_metric"][family];
+        assert!(
+            m["n"].as_u64().unwrap() > 100 && m["median_ape"].as_f64().is_some(),
+            "{family}"
+        );
+    }
+    assert!(v["by_gpu"].as_object().unwrap().len() > 3);
+    assert!(v["by_source"]["trtllm-v0.14"]["n"].as_u64().is_some());
+    assert_eq!(v["worst"].as_array().unwrap().len(), 3);
+    let o = inferplan(&["validate", "Cargo.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn calibrate_writes_a_parameter_file_that_estimate_reads() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/measured/llm_throughput.csv"
+    );
+    if !std::path::Path::new(path).exists() {
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("inferplan-eff-{}.csv", std::process::id()));
+    let out_s = out.display().to_string();
+    let o = inferplan(&["calibrate", path, "--no-cv", "--output", &out_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("in-sample"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("arch,engine,precision,") && text.contains("*,*,*"));
+    let (code, v) = json(&[
+        "estimate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--params",
+        &out_s,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(v["tpot_ms"].as_f64().unwrap() > 0.0);
+    let _ = std::fs::remove_file(out);
 }

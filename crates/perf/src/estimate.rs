@@ -156,6 +156,7 @@ pub struct Replica {
     limits: EngineLimits,
     kv_tokens: f64,
     gpus: u32,
+    engine: Engine,
     mixes: bool,
 }
 
@@ -208,6 +209,7 @@ impl Replica {
             limits: d.limits,
             kv_tokens: (report.engine_kv_blocks * d.limits.block_size) as f64,
             gpus: d.tp * d.pp,
+            engine: d.engine,
             mixes: d.engine.mixes_prefill_and_decode(),
         })
     }
@@ -226,19 +228,42 @@ impl Replica {
     }
 
     /// Most sequences that run at once with `input` + `output` tokens each: the engine's
-    /// `max_num_seqs`, and what the KV cache holds at the mean context `input + output / 2`.
+    /// `max_num_seqs`, and what the KV cache holds: at the mean context `input + output / 2`
+    /// for engines that allocate blocks as sequences grow, at the full context for
+    /// TensorRT-LLM, whose default scheduler admits a request only when its whole KV cache can
+    /// be reserved (`guaranteed_no_evict`).
     pub fn max_batch(&self, input: u64, output: u64) -> f64 {
-        let mean_context = input as f64 + output as f64 / 2.0;
-        (self.kv_tokens / mean_context)
+        let context = if self.engine == Engine::Trtllm {
+            (input + output) as f64
+        } else {
+            input as f64 + output as f64 / 2.0
+        };
+        (self.kv_tokens / context)
             .floor()
             .clamp(1.0, self.limits.max_num_seqs as f64)
+    }
+
+    /// Batch and step-token limits for a load. `trtllm-bench` sizes a saturated run from the
+    /// lengths: up to 4096 requests (what the KV cache holds) and `requests × (1 + input /
+    /// output)` tokens per step, within 2048..32768 (see `data/perf/engines.csv`).
+    /// TensorRT-LLM does not chunk prompts by default, so a step takes at least one prompt.
+    fn limits_for(&self, load: &Load, i: f64, o: f64) -> (f64, f64) {
+        let mut batch = self.max_batch(i as u64, o as u64);
+        let mut budget = self.limits.max_num_batched_tokens as f64;
+        if self.engine == Engine::Trtllm {
+            if matches!(load, Load::Saturated) {
+                batch = (self.kv_tokens / (i + o)).floor().clamp(1.0, 4096.0);
+                budget = (batch * (1.0 + i / o)).clamp(2048.0, 32768.0);
+            }
+            budget = budget.max(i + 1.0);
+        }
+        (batch, budget)
     }
 
     /// The estimate for a workload.
     pub fn run(&self, w: &Workload, e: &Efficiency) -> Estimate {
         let (i, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
-        let max_batch = self.max_batch(w.input_tokens, w.output_tokens);
-        let budget = self.limits.max_num_batched_tokens as f64;
+        let (max_batch, budget) = self.limits_for(&w.load, i, o);
         let (_, prefill_bound) = self.iteration(&chunk(budget.min(i), i), e);
         let mut out = match w.load {
             Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
@@ -250,15 +275,15 @@ impl Replica {
             }
             Load::Closed { concurrency } => {
                 let c = concurrency.max(1) as f64;
-                let mut s = self.steady(c.min(max_batch), i, o, e);
+                let mut s = self.steady(c.min(max_batch), i, o, budget, e);
                 if c > max_batch {
                     s.queue_s = (c - max_batch) / s.requests_s;
                 }
                 s
             }
-            Load::Saturated => self.steady(max_batch, i, o, e),
+            Load::Saturated => self.steady(max_batch, i, o, budget, e),
             Load::Poisson { rate_rps } => {
-                let full = self.steady(max_batch, i, o, e);
+                let full = self.steady(max_batch, i, o, budget, e);
                 if rate_rps >= full.requests_s {
                     Phase {
                         overloaded: true,
@@ -267,7 +292,7 @@ impl Replica {
                 } else {
                     // Little's law: running = rate × lifetime, iterated to a fixed point.
                     let mut b = 1.0;
-                    let mut s = self.steady(b, i, o, e);
+                    let mut s = self.steady(b, i, o, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
                         let next = (rate_rps * lifetime).clamp(1.0, max_batch);
@@ -275,7 +300,7 @@ impl Replica {
                             break;
                         }
                         b = next;
-                        s = self.steady(b, i, o, e);
+                        s = self.steady(b, i, o, budget, e);
                     }
                     Phase {
                         requests_s: rate_rps,
@@ -309,8 +334,7 @@ impl Replica {
     }
 
     /// Continuous batching with `b` sequences running.
-    fn steady(&self, b: f64, i: f64, o: f64, e: &Efficiency) -> Phase {
-        let budget = self.limits.max_num_batched_tokens as f64;
+    fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
         let decode_steps = o - 1.0;
         // Iterations a request spends in prefill: one, unless the prompts of all running
         // requests do not fit in the token budget next to the decodes.
@@ -341,12 +365,13 @@ impl Replica {
         // a fraction `rho` of the time.
         let rho = ((b - 1.0) / (own + decode_steps * tpot_s) * own).min(0.95);
         let ttft_s = own * (1.0 + rho / (2.0 * (1.0 - rho)));
-        let lifetime = ttft_s + decode_steps * tpot_s;
+        // The wait overlaps with other requests' work: throughput counts service time only.
+        let service = own + decode_steps * tpot_s;
         Phase {
             ttft_s,
             tpot_s,
             queue_s: 0.0,
-            requests_s: b / lifetime,
+            requests_s: b / service,
             batch: b,
             overloaded: false,
             decode_bound,
@@ -380,7 +405,15 @@ impl Replica {
         } else {
             (0.0, Bound::MemoryBandwidth)
         };
-        let wave_s = prefill_steps.ceil() * t_prefill + (o - 1.0) * tpot_s;
+        // Full budget-sized steps, then one step with the rest of the prompt tokens.
+        let full = prefill_steps.floor();
+        let rest = tokens - full * step_tokens;
+        let t_rest = if rest > 0.5 {
+            self.iteration(&chunk(rest, i), e).0
+        } else {
+            0.0
+        };
+        let wave_s = full * t_prefill + t_rest + (o - 1.0) * tpot_s;
         Phase {
             ttft_s: first_token_steps * t_prefill,
             tpot_s,

@@ -331,6 +331,9 @@ pub struct PerfReport {
     pub coverage_pct: f64,
     /// Values not scored, by reason.
     pub skipped: BTreeMap<String, usize>,
+    /// For each reason, the most frequent details (what exactly could not be mapped) with
+    /// their counts.
+    pub skipped_details: BTreeMap<String, Vec<(String, usize)>>,
     /// Errors over every scored value.
     pub overall: ErrorStats,
     /// By metric family.
@@ -418,9 +421,24 @@ pub fn report(scored: &[Scored], skipped: &[Skipped], worst: usize) -> PerfRepor
             .collect::<BTreeMap<_, _>>()
     };
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut details: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for s in skipped {
         *reasons.entry(s.reason.as_str().to_owned()).or_default() += 1;
+        *details
+            .entry(s.reason.as_str().to_owned())
+            .or_default()
+            .entry(s.detail.clone())
+            .or_default() += 1;
     }
+    let skipped_details = details
+        .into_iter()
+        .map(|(reason, d)| {
+            let mut v: Vec<(String, usize)> = d.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(8);
+            (reason, v)
+        })
+        .collect();
     let unmappable = skipped
         .iter()
         .filter(|s| matches!(s.reason, SkipReason::UnknownGpu | SkipReason::UnknownModel))
@@ -438,6 +456,7 @@ pub fn report(scored: &[Scored], skipped: &[Skipped], worst: usize) -> PerfRepor
             0.0
         },
         skipped: reasons,
+        skipped_details,
         overall: stats(&all),
         by_metric: group(&|s| s.metric.family().as_str().to_owned()),
         by_gpu: group(&|s| s.gpu.clone()),

@@ -280,3 +280,354 @@ proptest! {
         prop_assert!(sb <= sa);
     }
 }
+
+// ---- speed: estimate, measured rows, validation, calibration ----
+
+mod speed {
+    use super::catalog;
+    use inferplan_catalog::{Dtype, Gpu, Interconnect};
+    use inferplan_perf::calibrate::{fit as calibrate, Options};
+    use inferplan_perf::efficiency::{EfficiencyTable, Key};
+    use inferplan_perf::measured::{read_measured, Lengths, Metric, SkipReason};
+    use inferplan_perf::step::{Batch, Efficiency};
+    use inferplan_perf::validation::{predict_all, prepare, report, score};
+    use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Replica, Workload};
+    use proptest::prelude::*;
+
+    const NO_OVERHEAD: Efficiency = Efficiency {
+        bandwidth: 0.8,
+        compute: 0.5,
+        comm: 0.7,
+        step_overhead_s: 0.0,
+        request_overhead_s: 0.0,
+    };
+
+    fn replica_on(gpu: &Gpu, model: &str, tp: u32, engine: Engine) -> Replica {
+        let c = catalog();
+        let mem = gpu.memory_gib().unwrap();
+        let d = engine.defaults(mem, gpu.arch);
+        Replica::new(
+            &Deployment {
+                model: c.model(model).unwrap(),
+                gpu,
+                gpu_mem_gib: mem,
+                gpus: tp,
+                interconnect: if tp > 1 {
+                    Interconnect::NvSwitch
+                } else {
+                    Interconnect::Single
+                },
+                tp,
+                pp: 1,
+                weights: Dtype::Bf16,
+                kv: Dtype::Bf16,
+                engine,
+                limits: d.limits,
+                kv_memory_fraction: d.kv_memory_fraction,
+            },
+            4096,
+            &MemoryParams::embedded().unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn replica(model: &str, gpu: &str, tp: u32, engine: Engine) -> Replica {
+        replica_on(catalog().gpu(gpu).unwrap(), model, tp, engine)
+    }
+
+    #[test]
+    fn a_single_request_is_one_prefill_then_memory_bound_decodes() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let e = Efficiency {
+            request_overhead_s: 0.010,
+            ..NO_OVERHEAD
+        };
+        let w = Workload {
+            input_tokens: 500,
+            output_tokens: 101,
+            load: Load::Static { batch: 1 },
+        };
+        let est = r.run(&w, &e);
+        let prefill = r.stage(&Batch::prefill(500.0, 0.0), &e).total_s;
+        let decode = r.stage(&Batch::decode(1.0, 550.5), &e);
+        assert!((est.ttft_ms - (prefill + 0.010) * 1e3).abs() < 1e-9);
+        assert!((est.tpot_ms - decode.total_s * 1e3).abs() < 1e-9);
+        assert!((est.e2e_ms - est.ttft_ms - 100.0 * est.tpot_ms).abs() < 1e-9);
+        assert_eq!(format!("{:?}", est.decode_bound), "MemoryBandwidth");
+        // 8B parameters in BF16 at 80% of 3.35 TB/s: about 6 ms per token.
+        assert!(est.tpot_ms > 5.0 && est.tpot_ms < 7.0, "{}", est.tpot_ms);
+        // The request overhead (API, tokenization) overlaps with the GPU work of other requests,
+        // so it adds to latency but not to the time per request of the replica.
+        assert!((est.output_tok_s - 101.0 / (est.e2e_ms / 1e3 - 0.010)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_long_prompt_is_compute_bound() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let w = Workload {
+            input_tokens: 8000,
+            output_tokens: 10,
+            load: Load::Closed { concurrency: 1 },
+        };
+        let est = r.run(&w, &NO_OVERHEAD);
+        assert_eq!(format!("{:?}", est.prefill_bound), "Compute");
+        // 2 × 7.5e9 FLOPs per token × 8000 tokens at 50% of 989 TFLOPS: at least 240 ms.
+        assert!(
+            est.ttft_ms > 240.0 && est.ttft_ms < 400.0,
+            "{}",
+            est.ttft_ms
+        );
+    }
+
+    #[test]
+    fn requests_beyond_the_batch_queue() {
+        let r = replica("llama-3.1-70b", "H100", 4, Engine::Vllm);
+        let at = |c| {
+            r.run(
+                &Workload {
+                    input_tokens: 2000,
+                    output_tokens: 500,
+                    load: Load::Closed { concurrency: c },
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let fits = at(1);
+        let over = at(fits.max_batch as u64 * 2);
+        assert!(over.queue_ms > 0.0 && over.ttft_ms > fits.ttft_ms);
+        assert_eq!(fits.queue_ms, 0.0);
+    }
+
+    #[test]
+    fn poisson_overload_is_flagged() {
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm);
+        let w = |rate_rps| Workload {
+            input_tokens: 1000,
+            output_tokens: 200,
+            load: Load::Poisson { rate_rps },
+        };
+        let light = r.run(&w(0.5), &NO_OVERHEAD);
+        assert!(!light.overloaded && (light.requests_s - 0.5).abs() < 1e-9);
+        assert!(r.run(&w(1e6), &NO_OVERHEAD).overloaded);
+    }
+
+    #[test]
+    fn cost_per_million_tokens() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let est = r.run(
+            &Workload {
+                input_tokens: 100,
+                output_tokens: 100,
+                load: Load::Saturated,
+            },
+            &NO_OVERHEAD,
+        );
+        let usd = est.usd_per_million_output_tokens(3.6).unwrap();
+        assert!((usd - 3.6 / (est.output_tok_s * 3600.0) * 1e6).abs() < 1e-9);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn more_bandwidth_never_slows_an_estimate(
+            extra in 1.0f64..4.0,
+            input in 1u64..6000,
+            output in 2u64..2000,
+            c in 1u64..300,
+        ) {
+            let base = catalog().gpu("H100").unwrap().clone();
+            let fast = Gpu { mem_bandwidth_gbs: base.mem_bandwidth_gbs.map(|b| b * extra), ..base.clone() };
+            let w = Workload { input_tokens: input, output_tokens: output, load: Load::Closed { concurrency: c } };
+            let slow = replica_on(&base, "llama-3.1-8b", 1, Engine::Vllm).run(&w, &NO_OVERHEAD);
+            let quick = replica_on(&fast, "llama-3.1-8b", 1, Engine::Vllm).run(&w, &NO_OVERHEAD);
+            prop_assert!(quick.tpot_ms <= slow.tpot_ms * (1.0 + 1e-9));
+            prop_assert!(quick.output_tok_s >= slow.output_tok_s * (1.0 - 1e-9));
+        }
+
+        #[test]
+        fn a_larger_batch_never_lowers_throughput_until_memory_runs_out(
+            input in 1u64..4000,
+            output in 2u64..2000,
+            c in 1u64..200,
+            engine in prop::sample::select(vec![Engine::Vllm, Engine::Sglang, Engine::Trtllm]),
+        ) {
+            let r = replica("llama-3.1-8b", "H100", 1, engine);
+            let at = |c| r.run(&Workload { input_tokens: input, output_tokens: output, load: Load::Closed { concurrency: c } }, &NO_OVERHEAD);
+            let (small, large) = (at(c), at(c + 1));
+            prop_assume!(((c + 1) as f64) <= small.max_batch);
+            // Within 0.01%: in the prompt-bound plateau the mix of each step shifts slightly.
+            prop_assert!(large.output_tok_s >= small.output_tok_s * (1.0 - 1e-4),
+                "{} -> {}", small.output_tok_s, large.output_tok_s);
+        }
+
+        #[test]
+        fn measured_files_never_panic(text in "\\PC{0,400}") {
+            let _ = read_measured(&text, "fuzz.csv");
+            let header = "id,engine,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes\n";
+            let _ = read_measured(&format!("{header}{text}"), "fuzz.csv");
+        }
+    }
+
+    const THROUGHPUT_ROWS: &str = "\
+id,engine,engine_version,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes
+x-0001,TensorRT-LLM,0.9,GPT-J-6B,FP8,H200,2,2,1,128,128,1024,offline (static batch),tok_s_per_gpu,1000,output tokens/s/GPU,
+x-0002,LMDeploy (TurboMind),0.1,Llama-2-7B,FP16,A100-80GB,1,1,1,1,128,16,static batch (profile_generation),ttft_s_mean,0.5,s,
+x-0003,vLLM (ROCm fork),0.10,Llama-3.1-70B,FP8,MI300X-192GB,8,8,1,128,2048,,inf (offline),tok_s_unspecified,1,tokens/s,
+x-0004,TensorRT-LLM,x,Llama-2-70B-chat,not stated,H100-SXM-80GB,8,,,var (OpenOrca),var,,inf (Offline scenario),requests_s,1,samples/s,
+x-0005,vLLM,0.6,Llama-3.1-405B-Instruct,not stated,MI300X-192GB,8,8,1,80 (sonnet),var (sonnet; total generated tokens in notes),4,inf (all num_prompts sent at once),ttft_ms_p50,100,ms,num_prompts=4 sent at once; file totals: input tokens 320 generated tokens 402 duration 3 s.
+x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),ShareGPT (var),,4,itl_ms_p50,10,ms,
+";
+
+    #[test]
+    fn measured_rows_are_normalised_or_skipped_with_a_reason() {
+        let m = read_measured(THROUGHPUT_ROWS, "t.csv").unwrap();
+        let by_id = |id: &str| m.observations.iter().find(|o| o.id == id);
+        let per_gpu = by_id("x-0001").unwrap();
+        assert_eq!(per_gpu.metric, Metric::OutputTokS);
+        assert_eq!(per_gpu.value, 2000.0);
+        assert_eq!(per_gpu.load, Load::Static { batch: 1024 });
+        let ttft = by_id("x-0002").unwrap();
+        assert_eq!((ttft.metric, ttft.value), (Metric::TtftMs, 500.0));
+        let burst = by_id("x-0005").unwrap();
+        assert_eq!(burst.load, Load::Burst { requests: 4 });
+        assert_eq!(
+            burst.lengths,
+            Lengths::Fixed {
+                input: 80,
+                output: 101
+            }
+        );
+        let poisson = by_id("x-0006").unwrap();
+        assert_eq!(poisson.load, Load::Poisson { rate_rps: 4.0 });
+        assert_eq!((poisson.metric, poisson.stat), (Metric::TpotMs, "p50"));
+        let reason = |id: &str| m.skipped.iter().find(|s| s.id == id).map(|s| s.reason);
+        assert_eq!(reason("x-0003"), Some(SkipReason::AmbiguousUnit));
+        assert_eq!(reason("x-0004"), Some(SkipReason::LayoutNotStated));
+        let aic = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
+                   a,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,1024,8,2,1,1,fp8,fp8,100,10\n\
+                   b,trtllm,Qwen/Qwen3-32B,h200_sxm,disagg,1024,1024,,,,,fp8,fp8,100,10\n";
+        let m = read_measured(aic, "aic.csv").unwrap();
+        assert_eq!(m.observations.len(), 2);
+        assert_eq!(m.skipped.len(), 2);
+        assert!(m
+            .skipped
+            .iter()
+            .all(|s| s.reason == SkipReason::DisaggregatedServing));
+        assert!(read_measured("a,b\n1,2\n", "other.csv")
+            .unwrap_err()
+            .to_string()
+            .contains("other.csv"));
+    }
+
+    #[test]
+    fn efficiency_files_are_checked() {
+        let t = EfficiencyTable::embedded().unwrap();
+        assert!(t.entries.iter().any(|e| e.key == Key::ANY));
+        let reparsed = EfficiencyTable::parse(&t.to_csv(), "round trip").unwrap();
+        assert_eq!(reparsed.entries.len(), t.entries.len());
+        let head =
+            "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms\n";
+        let e = EfficiencyTable::parse(&format!("{head}hopper,vllm,*,0.5,0.5,0.5,1,10\n"), "e.csv")
+            .unwrap_err();
+        assert!(e.to_string().contains("*,*,*"), "{e}");
+        let e = EfficiencyTable::parse(&format!("{head}*,*,*,1.7,0.5,0.5,1,10\n"), "e.csv")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("bandwidth"),
+            "{e}"
+        );
+        let e = EfficiencyTable::parse(&format!("{head}*,warp,*,0.5,0.5,0.5,1,10\n"), "e.csv")
+            .unwrap_err();
+        assert!(e.to_string().contains("warp"), "{e}");
+    }
+
+    fn shared(name: &str) -> Option<String> {
+        let path = format!(
+            "{}/../../../shared/data/measured/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(path).ok()
+    }
+
+    #[test]
+    fn calibration_recovers_known_efficiencies() {
+        let Some(text) = shared("llm_throughput.csv") else {
+            return;
+        };
+        let params = MemoryParams::embedded().unwrap();
+        let (mut cases, _) = prepare(
+            read_measured(&text, "llm_throughput.csv").unwrap(),
+            catalog(),
+            &params,
+        );
+        cases.retain(|c| c.obs.source.starts_with("trtllm-v0.14") || c.obs.source == "lmdeploy");
+        let truth = Efficiency {
+            bandwidth: 0.6,
+            compute: 0.4,
+            comm: 0.5,
+            step_overhead_s: 0.002,
+            request_overhead_s: 0.02,
+        };
+        for c in &mut cases {
+            c.obs.value = c.predict(&truth);
+        }
+        let start = Efficiency {
+            bandwidth: 0.9,
+            compute: 0.9,
+            comm: 0.9,
+            step_overhead_s: 0.01,
+            request_overhead_s: 0.1,
+        };
+        let all: Vec<usize> = (0..cases.len()).collect();
+        let opts = Options {
+            min_rows: usize::MAX,
+            ..Options::default()
+        };
+        let t = calibrate(&cases, &all, &start, &opts, "test");
+        let predicted = predict_all(&cases, &t);
+        let r = report(&score(&cases, &predicted), &[], 0);
+        assert!(
+            r.overall.median_ape < 2.0,
+            "{:?} {:?}",
+            r.overall,
+            t.entries[0].eff
+        );
+        assert!(
+            (t.entries[0].eff.bandwidth - 0.6).abs() < 0.06,
+            "{:?}",
+            t.entries[0].eff
+        );
+    }
+
+    #[test]
+    fn the_measured_files_are_mostly_evaluated_and_scored() {
+        let (Some(a), Some(b)) = (
+            shared("llm_throughput.csv"),
+            shared("aic_silicon_sample.csv"),
+        ) else {
+            return;
+        };
+        let mut m = read_measured(&a, "llm_throughput.csv").unwrap();
+        let m2 = read_measured(&b, "aic_silicon_sample.csv").unwrap();
+        m.observations.extend(m2.observations);
+        m.skipped.extend(m2.skipped);
+        let (cases, skipped) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        let predicted = predict_all(&cases, &EfficiencyTable::embedded().unwrap());
+        let r = report(&score(&cases, &predicted), &skipped, 5);
+        assert!(r.rows_evaluated > 7000, "{}", r.rows_evaluated);
+        assert!(
+            !r.skipped.contains_key("unknown_model"),
+            "{:?}",
+            r.skipped_details
+        );
+        assert!(predicted.iter().all(|p| p.is_finite() && *p > 0.0));
+        // Regression guard on the embedded calibration (in-sample figures of VALIDATION.md).
+        assert!(r.by_metric["tpot"].median_ape < 25.0, "{:?}", r.by_metric);
+        assert!(
+            r.by_metric["throughput"].median_ape < 30.0,
+            "{:?}",
+            r.by_metric
+        );
+    }
+}
