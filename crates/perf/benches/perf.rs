@@ -5,6 +5,8 @@
 //!   clients of 1000 → 200 tokens); budget < 1 ms.
 //! * `estimate/end_to_end`: [`Replica::new`] and [`Replica::run`] together, which is what one
 //!   `inferplan estimate` costs past argument parsing and catalog loading; budget < 1 ms.
+//! * `estimate/end_to_end_with_engine_defaults`: the same with [`Engine::defaults`], which the
+//!   command also calls once; budget < 1 ms.
 //! * `validate/all_measured_rows`: read, map, predict, score and report every measured
 //!   throughput and latency row (`shared/data/measured/llm_throughput.csv` and
 //!   `aic_silicon_sample.csv`); budget < 5 s. Skipped, with a note on stderr, where the shared
@@ -19,6 +21,7 @@ use inferplan_perf::validation::{predict_all, prepare, report, score};
 use inferplan_perf::{Deployment, EfficiencyTable, Engine, Load, MemoryParams, Replica, Workload};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The measured files `validate/all_measured_rows` reads, in `shared/data/measured`.
 const MEASURED_FILES: [&str; 2] = ["llm_throughput.csv", "aic_silicon_sample.csv"];
@@ -65,6 +68,18 @@ fn estimate(c: &mut Criterion) {
             r.run(black_box(&w), black_box(eff))
         });
     });
+    g.bench_function("end_to_end_with_engine_defaults", |b| {
+        b.iter(|| {
+            let defaults = Engine::Vllm.defaults(black_box(gpu_mem_gib), gpu.arch);
+            let d = Deployment {
+                limits: defaults.limits,
+                kv_memory_fraction: defaults.kv_memory_fraction,
+                ..dep.clone()
+            };
+            let r = Replica::new(&d, black_box(context), &params).unwrap();
+            r.run(black_box(&w), black_box(eff))
+        });
+    });
     g.finish();
 }
 
@@ -96,7 +111,9 @@ fn validate(c: &mut Criterion) {
     let table = EfficiencyTable::embedded().unwrap();
 
     let mut g = c.benchmark_group("validate");
+    // About a second an iteration: ten samples, and time enough for them without a warning.
     g.sample_size(10);
+    g.measurement_time(Duration::from_secs(12));
     g.bench_function("all_measured_rows", |b| {
         b.iter(|| {
             let mut measured = Measured::default();

@@ -7,6 +7,7 @@ use inferplan_catalog::Arch;
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 const ENGINES_CSV: &str = include_str!("../../../data/perf/engines.csv");
 
@@ -81,7 +82,8 @@ impl Engine {
     /// value is not published.
     pub fn defaults(self, gpu_mem_gib: f64, arch: Arch) -> EngineDefaults {
         let vllm = EngineLimits::vllm_default(gpu_mem_gib, arch);
-        let table = Table::parse(ENGINES_CSV, "data/perf/engines.csv").ok();
+        static TABLE: OnceLock<Option<Table>> = OnceLock::new();
+        let table = TABLE.get_or_init(|| Table::parse(ENGINES_CSV, "data/perf/engines.csv").ok());
         let value = |param: &str| -> Option<f64> {
             let table = table.as_ref()?;
             let row = table.rows().find(|r| {
