@@ -481,38 +481,72 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         ));
         return Ok(());
     };
-    if r.get("mode") != Some("agg") {
-        out.skipped.extend(skipped(
-            SkipReason::DisaggregatedServing,
-            format!("mode `{}`", r.get("mode").unwrap_or_default()),
-        ));
-        return Ok(());
-    }
-    let (Some(isl), Some(osl), Some(batch)) = (r.u64("isl")?, r.u64("osl")?, r.u64("batch_size")?)
-    else {
+    let (Some(isl), Some(osl)) = (r.u64("isl")?, r.u64("osl")?) else {
         out.skipped.extend(skipped(
             SkipReason::LoadNotStated,
-            "isl, osl or batch_size missing".to_owned(),
+            "isl or osl missing".to_owned(),
         ));
         return Ok(());
     };
-    let tp = r.u64("tp_size")?.unwrap_or(1).max(1);
-    let pp = r.u64("pp_size")?.unwrap_or(1).max(1);
-    let dp = r.u64("attention_dp_size")?.unwrap_or(1).max(1);
-    // With attention data parallelism the dense layers and experts spread over tp × dp GPUs;
-    // it is modelled as tensor parallelism over all of them.
-    let tp = (tp * dp) as u32;
+    let disaggregated = r.get("mode") == Some("disagg");
+    // Aggregated: one layout serves both phases to `batch_size` clients. Disaggregated: the
+    // prompt runs on a prefill worker (`prefill_batch_size` prompts at once), the decode on a
+    // decode worker (its share of the clients, at most `decode_batch_size`).
+    let phase = |prefix: &str, metric: Metric| -> Result<Option<(u32, u32, Load)>, CatalogError> {
+        let col = |name: &str| format!("{prefix}{name}");
+        let (Some(tp), Some(batch)) = (r.u64(&col("tp_size"))?, r.u64(&col("batch_size"))?) else {
+            return Ok(None);
+        };
+        let pp = r.u64(&col("pp_size"))?.unwrap_or(1).max(1);
+        let dp = r.u64(&col("attention_dp_size"))?.unwrap_or(1).max(1);
+        // With attention data parallelism the dense layers and experts spread over tp × dp
+        // GPUs; it is modelled as tensor parallelism over all of them.
+        let tp = (tp.max(1) * dp) as u32;
+        let load = if !disaggregated {
+            Load::Closed { concurrency: batch }
+        } else if metric == Metric::TtftMs {
+            Load::Static {
+                batch: batch.max(1),
+            }
+        } else {
+            let workers = r.u64("decode_num_workers")?.unwrap_or(1).max(1);
+            let clients = r.u64("batch_size")?.map_or(batch, |c| c.div_ceil(workers));
+            Load::Static {
+                batch: clients.clamp(1, batch.max(1)),
+            }
+        };
+        Ok(Some((tp, pp as u32, load)))
+    };
     let precision = [r.get("precision"), r.get("gemm_quant_mode")]
         .into_iter()
         .flatten()
         .find(|s| !s.is_empty())
         .unwrap_or("")
         .to_owned();
-    for (suffix, metric, column) in [
-        ("ttft", Metric::TtftMs, "silicon_ttft_ms"),
-        ("tpot", Metric::TpotMs, "silicon_tpot_ms"),
+    for (suffix, metric, column, prefix) in [
+        ("ttft", Metric::TtftMs, "silicon_ttft_ms", "prefill_"),
+        ("tpot", Metric::TpotMs, "silicon_tpot_ms", "decode_"),
     ] {
         let Some(value) = r.f64(column)? else {
+            continue;
+        };
+        let layout = phase(if disaggregated { prefix } else { "" }, metric)?;
+        let Some((tp, pp, load)) = layout else {
+            let (reason, detail) = if disaggregated {
+                (
+                    SkipReason::DisaggregatedServing,
+                    "disaggregated, worker layout not stated",
+                )
+            } else {
+                (SkipReason::LoadNotStated, "tp_size or batch_size missing")
+            };
+            out.skipped.push(skip(
+                &format!("{id}_{suffix}"),
+                &source,
+                gpu,
+                reason,
+                detail,
+            ));
             continue;
         };
         out.observations.push(Observation {
@@ -523,14 +557,14 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             model: r.req("model_path")?.to_owned(),
             precision: precision.clone(),
             gpu: gpu.to_owned(),
-            gpus: tp * pp as u32,
+            gpus: tp * pp,
             tp,
-            pp: pp as u32,
+            pp,
             lengths: Lengths::Fixed {
                 input: isl,
                 output: osl,
             },
-            load: Load::Closed { concurrency: batch },
+            load,
             max_num_seqs: None,
             metric,
             stat: "mean",

@@ -153,7 +153,14 @@ fn render(j: &EstimateJson<'_>, on_instance: bool, region: &str) -> String {
         "{} · {} weights, {} KV · {} · {layout} · {}\n{} prompt + {} output tokens · {load}\n\n",
         j.model, j.weights_dtype, j.kv_dtype, j.target, j.engine, j.input_tokens, j.output_tokens
     );
-    let bound = |b: inferplan_perf::step::Bound| format!("{b:?}").to_ascii_lowercase();
+    let bound = |b: inferplan_perf::step::Bound| {
+        match b {
+            inferplan_perf::step::Bound::MemoryBandwidth => "memory bandwidth",
+            inferplan_perf::step::Bound::Compute => "compute",
+            inferplan_perf::step::Bound::Communication => "communication (TP all-reduce)",
+        }
+        .to_owned()
+    };
     let lines: Vec<(&str, String)> = vec![
         ("TTFT", format!("{} ms", num(Some(e.ttft_ms), 1))),
         ("TPOT", format!("{} ms", num(Some(e.tpot_ms), 2))),
