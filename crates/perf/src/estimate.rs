@@ -6,20 +6,23 @@
 //! many times.
 //!
 //! Serving is modelled in steady state, not simulated:
-//! * **Continuous batching, unsynchronised** (`Saturated`, `Poisson`): `b` sequences run at
-//!   once (at most the engine's `max_num_seqs` and what the KV cache holds at the mean
-//!   context). Each engine iteration decodes one token for every running sequence past its
-//!   prompt and carries a share of the other requests' prompt tokens, within the step token
-//!   budget. A request's TTFT is its own prompt, chunked to the budget left by the decodes, plus
-//!   an M/D/1 wait behind the other prompts; TPOT is one mixed iteration; throughput follows
-//!   from Little's law, `b / (TTFT + (O − 1) TPOT)`.
-//! * **Rounds** (`Burst`: `n` requests sent at once; `Closed`: `n` clients that start together
-//!   and, with fixed lengths, stay in step): all prompts are prefilled in budget-sized chunks
-//!   (a request's TTFT is the mean position of its chunk), then the batch decodes together;
-//!   more requests than fit run in waves. Validation against the measured closed-loop rows
-//!   chose this over the unsynchronised model (see VALIDATION.md).
+//! * **Continuous batching with spread-out arrivals** (`Saturated`, `Poisson`, and `Closed` on
+//!   engines that mix prompt chunks with decodes: vLLM, TensorRT-LLM): `b` sequences run at
+//!   once (at most the engine's `max_num_seqs` and what the KV cache holds). An iteration
+//!   decodes every running sequence and is light, or also carries a prompt chunk and is heavy;
+//!   a request meets heavy iterations in proportion to the other requests' prompt work, so its
+//!   TPOT is the mix. Its TTFT is its own prompt's chunks plus an M/D/1 wait behind the prompts
+//!   ahead of it. When prompts need more than the spare step budget, every iteration is full
+//!   and throughput is bound by the prompts.
+//! * **Rounds** (`Burst`: `n` requests sent at once; `Closed` on engines that run a prefill
+//!   batch on its own and pause decoding: SGLang, TGI, LMDeploy): all prompts are prefilled in
+//!   budget-sized chunks (a request's TTFT is the mean position of its chunk), then the batch
+//!   decodes together; more requests than fit run in waves.
 //! * **Static batches** (`Static`: the batch is prefilled in one step, then decoded to the end,
 //!   as TensorRT-LLM's and LMDeploy's static benchmarks do).
+//!
+//! Which variant applies to which engine was chosen by validation against the measured
+//! closed-loop rows (see VALIDATION.md).
 
 use crate::engine::Engine;
 use crate::error::PerfError;
@@ -333,45 +336,47 @@ impl Replica {
         }
     }
 
-    /// Continuous batching with `b` sequences running.
+    /// Continuous batching with `b` sequences running and arrivals spread out. An iteration
+    /// either decodes only (light) or also carries a prompt chunk (heavy); with random arrivals
+    /// a request meets heavy iterations in proportion to the prompt work of the others. Its
+    /// own prompt takes its chunks' heavy iterations, plus an M/D/1 wait behind the prompts
+    /// ahead of it. When the prompts need more than every iteration's spare budget, the
+    /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
     fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
         let decode_steps = o - 1.0;
-        // Iterations a request spends in prefill: one, unless the prompts of all running
-        // requests do not fit in the token budget next to the decodes.
-        let prefill_steps = (b * (i + decode_steps) / budget - decode_steps).max(1.0);
-        let lifetime_steps = prefill_steps + decode_steps;
-        let decoding = b * decode_steps / lifetime_steps;
-        // Prompt tokens of the other requests carried by each iteration.
-        let others = (b - 1.0).max(0.0) * i / lifetime_steps;
         let context = i + o / 2.0;
-        let (tpot_s, decode_bound) = if decode_steps > 0.0 {
-            let mixed = Batch::decode(decoding, context).plus(chunk(others, i));
-            let (t, _) = self.iteration(&mixed, e);
-            let (_, bound) = self.iteration(&Batch::decode(decoding, context), e);
-            (t, bound)
-        } else {
-            (0.0, Bound::Compute)
-        };
-        // The request's own prompt, in chunks of what the decodes leave of the budget.
-        let room = (budget - decoding).max(budget / 2.0);
-        let chunks = (i / room).ceil().max(1.0);
+        let room_for = |decoding: f64| (budget - decoding).max(budget / 2.0);
+        let chunks = (i / room_for(b)).ceil().max(1.0);
+        let decoding = b * decode_steps / (decode_steps + chunks);
+        let room = room_for(decoding);
         let piece = i / chunks;
-        let step = Batch::decode(decoding, context)
-            .plus(chunk(piece, i))
-            .plus(chunk(others.min(room - piece).max(0.0), i));
-        let (t, _) = self.iteration(&step, e);
-        let own = chunks.max(prefill_steps) * t;
-        // A prompt waits for the prompts ahead of it: M/D/1 with the engine busy prefilling
-        // a fraction `rho` of the time.
-        let rho = ((b - 1.0) / (own + decode_steps * tpot_s) * own).min(0.95);
-        let ttft_s = own * (1.0 + rho / (2.0 * (1.0 - rho)));
-        // The wait overlaps with other requests' work: throughput counts service time only.
+        let decode = Batch::decode(decoding, context);
+        let (t_heavy, _) = self.iteration(&decode.plus(chunk(piece, i)), e);
+        let (t_light, decode_bound) = self.iteration(&decode, e);
+        let own = chunks * t_heavy;
+        // Heavy iterations of the others per request lifetime, shared over its decode steps.
+        let others = (b - 1.0).max(0.0) * chunks;
+        let share = if decode_steps > 0.0 {
+            (others / decode_steps).min(1.0)
+        } else {
+            1.0
+        };
+        let tpot_s = share * t_heavy + (1.0 - share) * t_light;
         let service = own + decode_steps * tpot_s;
+        // Prompt-bound: all prompt tokens pass in full iterations of `room` tokens.
+        let (t_full, _) = self.iteration(&decode.plus(chunk(room.max(piece), i)), e);
+        let round = service.max(b * i / room.max(piece) * t_full);
+        let rho = (b - 1.0).max(0.0) * own / round;
+        let wait = if rho < 0.95 {
+            own * rho / (2.0 * (1.0 - rho))
+        } else {
+            own * 0.95 / 0.1
+        };
         Phase {
-            ttft_s,
+            ttft_s: own + wait.max(round - service),
             tpot_s,
             queue_s: 0.0,
-            requests_s: b / service,
+            requests_s: b / round,
             batch: b,
             overloaded: false,
             decode_bound,

@@ -456,8 +456,9 @@ mod speed {
             let at = |c| r.run(&Workload { input_tokens: input, output_tokens: output, load: Load::Closed { concurrency: c } }, &NO_OVERHEAD);
             let (small, large) = (at(c), at(c + 1));
             prop_assume!(((c + 1) as f64) <= small.max_batch);
-            // Within 0.01%: in the prompt-bound plateau the mix of each step shifts slightly.
-            prop_assert!(large.output_tok_s >= small.output_tok_s * (1.0 - 1e-4),
+            // Within 0.1%: on the plateau where prompts fill the step token budget, one more
+            // decode takes a token of that budget from the prompts.
+            prop_assert!(large.output_tok_s >= small.output_tok_s * (1.0 - 1e-3),
                 "{} -> {}", small.output_tok_s, large.output_tok_s);
         }
 
