@@ -252,6 +252,10 @@ pub struct CalibrateArgs {
     #[arg(long, default_value_t = 30)]
     pub min_rows: usize,
 
+    /// Pull of each group's parameters towards its parent's (weight per squared log ratio).
+    #[arg(long, default_value_t = 0.5)]
+    pub shrink: f64,
+
     /// Skip the cross-validation (faster).
     #[arg(long)]
     pub no_cv: bool,

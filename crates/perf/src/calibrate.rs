@@ -24,7 +24,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             min_rows: 30,
-            shrink: 0.02,
+            shrink: 0.5,
         }
     }
 }

@@ -312,7 +312,13 @@ impl Replica {
                 }
             }
         };
-        out.ttft_s += out.queue_s + e.request_overhead_s;
+        // Offline static-batch benchmarks call the engine directly: no API server in front.
+        let api = if matches!(w.load, Load::Static { .. }) {
+            0.0
+        } else {
+            e.request_overhead_s
+        };
+        out.ttft_s += out.queue_s + api;
         let gpus = f64::from(self.gpus.max(1));
         let output_tok_s = out.requests_s * o;
         let total_tok_s = out.requests_s * (i + o);

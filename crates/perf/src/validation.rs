@@ -344,6 +344,8 @@ pub struct PerfReport {
     pub by_engine: BTreeMap<String, ErrorStats>,
     /// By source.
     pub by_source: BTreeMap<String, ErrorStats>,
+    /// By source and metric family (`source/family`).
+    pub by_source_metric: BTreeMap<String, ErrorStats>,
     /// The worst-predicted values.
     pub worst: Vec<Scored>,
 }
@@ -462,6 +464,7 @@ pub fn report(scored: &[Scored], skipped: &[Skipped], worst: usize) -> PerfRepor
         by_gpu: group(&|s| s.gpu.clone()),
         by_engine: group(&|s| s.engine.as_str().to_owned()),
         by_source: group(&|s| s.source.clone()),
+        by_source_metric: group(&|s| format!("{}/{}", s.source, s.metric.family().as_str())),
         worst: by_ape.into_iter().take(worst).cloned().collect(),
     }
 }

@@ -345,12 +345,21 @@ mod speed {
         let w = Workload {
             input_tokens: 500,
             output_tokens: 101,
-            load: Load::Static { batch: 1 },
+            load: Load::Burst { requests: 1 },
         };
         let est = r.run(&w, &e);
         let prefill = r.stage(&Batch::prefill(500.0, 0.0), &e).total_s;
         let decode = r.stage(&Batch::decode(1.0, 550.5), &e);
         assert!((est.ttft_ms - (prefill + 0.010) * 1e3).abs() < 1e-9);
+        // A static batch is an offline benchmark: no API server, no request overhead.
+        let offline = r.run(
+            &Workload {
+                load: Load::Static { batch: 1 },
+                ..w
+            },
+            &e,
+        );
+        assert!((offline.ttft_ms - prefill * 1e3).abs() < 1e-9);
         assert!((est.tpot_ms - decode.total_s * 1e3).abs() < 1e-9);
         assert!((est.e2e_ms - est.ttft_ms - 100.0 * est.tpot_ms).abs() < 1e-9);
         assert_eq!(format!("{:?}", est.decode_bound), "MemoryBandwidth");

@@ -28,9 +28,12 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             a.files.len()
         );
     }
+    if !(a.shrink >= 0.0 && a.shrink.is_finite()) {
+        bail!("--shrink: must be a non-negative number");
+    }
     let opts = Options {
         min_rows: a.min_rows.max(1),
-        ..Options::default()
+        shrink: a.shrink,
     };
     let start = EfficiencyTable::embedded()?.lookup_any().eff;
     let names: Vec<String> = a
@@ -44,9 +47,10 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let provenance = format!(
-        "inferplan calibrate {} (min_rows {})",
+        "inferplan calibrate {} (min_rows {}, shrink {})",
         names.join(" "),
-        opts.min_rows
+        opts.min_rows,
+        opts.shrink
     );
     let all: Vec<usize> = (0..loaded.cases.len()).collect();
     let fitted_table = fit(&loaded.cases, &all, &start, &opts, &provenance);
