@@ -75,6 +75,15 @@ impl Engine {
         matches!(self, Engine::Vllm | Engine::Trtllm)
     }
 
+    /// What the engine's KV memory fraction is a fraction of.
+    pub fn kv_basis(self) -> KvBasis {
+        match self {
+            Engine::Vllm | Engine::Sglang => KvBasis::WithWeights,
+            Engine::Trtllm | Engine::Tgi => KvBasis::OfFree,
+            Engine::Lmdeploy => KvBasis::OfTotal,
+        }
+    }
+
     /// The engine's default scheduler limits and KV-cache memory fraction on a GPU.
     ///
     /// vLLM's limits depend on the GPU (see [`EngineLimits::vllm_default`]); the other engines'
@@ -112,6 +121,20 @@ impl Engine {
                 .unwrap_or(0.9),
         }
     }
+}
+
+/// How an engine turns its memory fraction into a KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvBasis {
+    /// `memory × fraction` holds weights, activations and KV cache (vLLM's
+    /// `gpu_memory_utilization`, SGLang's `mem_fraction_static`).
+    WithWeights,
+    /// The KV cache is `fraction ×` the memory left after weights and activations
+    /// (TensorRT-LLM's `kv_cache_free_gpu_mem_fraction`, TGI).
+    OfFree,
+    /// The KV cache is `fraction ×` the whole memory (LMDeploy 0.1's `cache_max_entry_count`).
+    OfTotal,
 }
 
 /// Defaults of an engine on one GPU.

@@ -24,7 +24,7 @@
 //! Which variant applies to which engine was chosen by validation against the measured
 //! closed-loop rows (see VALIDATION.md).
 
-use crate::engine::Engine;
+use crate::engine::{Engine, KvBasis};
 use crate::error::PerfError;
 use crate::memory::{fit, EngineLimits, FitInput};
 use crate::params::MemoryParams;
@@ -171,25 +171,34 @@ impl Replica {
         context: u64,
         params: &MemoryParams,
     ) -> Result<Replica, PerfError> {
-        let report = fit(
-            &FitInput {
-                model: d.model,
-                gpu: d.gpu,
-                gpu_mem_gib: d.gpu_mem_gib,
-                gpus: d.gpus,
-                interconnect: d.interconnect,
-                tp: d.tp,
-                pp: d.pp,
-                weights: d.weights,
-                kv: d.kv,
-                context: context.max(1),
-                concurrency: 1,
-                gpu_memory_utilization: d.kv_memory_fraction,
-                safety_margin: 1.0,
-                engine: d.limits,
-            },
-            params,
-        )?;
+        let input = |utilization: f64| FitInput {
+            model: d.model,
+            gpu: d.gpu,
+            gpu_mem_gib: d.gpu_mem_gib,
+            gpus: d.gpus,
+            interconnect: d.interconnect,
+            tp: d.tp,
+            pp: d.pp,
+            weights: d.weights,
+            kv: d.kv,
+            context: context.max(1),
+            concurrency: 1,
+            gpu_memory_utilization: utilization,
+            safety_margin: 1.0,
+            engine: d.limits,
+        };
+        let mut report = fit(&input(d.kv_memory_fraction), params)?;
+        // Engines that size the KV cache from another base: the utilisation that gives it.
+        let fixed = d.gpu_mem_gib * d.kv_memory_fraction - report.engine_kv_cache_gib_per_gpu;
+        let kv_gib = match d.engine.kv_basis() {
+            KvBasis::WithWeights => None,
+            KvBasis::OfFree => Some((d.gpu_mem_gib - fixed) * d.kv_memory_fraction),
+            KvBasis::OfTotal => Some(d.gpu_mem_gib * d.kv_memory_fraction),
+        };
+        if let Some(kv) = kv_gib {
+            let utilization = ((fixed + kv) / d.gpu_mem_gib).clamp(1e-3, 1.0);
+            report = fit(&input(utilization), params)?;
+        }
         if !report.engine_fits {
             return Err(PerfError::refused(
                 "memory",
@@ -279,7 +288,12 @@ impl Replica {
             Load::Closed { concurrency } => {
                 let c = concurrency.max(1) as f64;
                 let mut s = self.steady(c.min(max_batch), i, o, budget, e);
-                if c > max_batch {
+                let seqs = self.limits.max_num_seqs as f64;
+                if c > max_batch && c <= seqs && self.engine != Engine::Trtllm {
+                    // Admitted while the KV cache lasts, then preempted and recomputed: every
+                    // request progresses, at the pace the cache allows.
+                    s.tpot_s *= c / max_batch;
+                } else if c > max_batch {
                     s.queue_s = (c - max_batch) / s.requests_s;
                 }
                 s
