@@ -289,9 +289,12 @@ impl Replica {
                 let c = concurrency.max(1) as f64;
                 let mut s = self.steady(c.min(max_batch), i, o, budget, e);
                 let seqs = self.limits.max_num_seqs as f64;
-                if c > max_batch && c <= seqs && self.engine != Engine::Trtllm {
-                    // Admitted while the KV cache lasts, then preempted and recomputed: every
-                    // request progresses, at the pace the cache allows.
+                // When outputs outgrow prompts, requests are admitted while their prompts fit
+                // and preempted as they grow: all progress, at the pace the cache allows.
+                // When prompts dominate, admission is what the cache limits: the rest queue.
+                // TensorRT-LLM reserves whole sequences, so it always queues.
+                let grows = o > i && self.engine != Engine::Trtllm;
+                if c > max_batch && c <= seqs && grows {
                     s.tpot_s *= c / max_batch;
                 } else if c > max_batch {
                     s.queue_s = (c - max_batch) / s.requests_s;
