@@ -390,33 +390,36 @@ mod speed {
 
     #[test]
     fn requests_beyond_the_batch_queue_or_share_the_kv_cache() {
-        let at = |r: &Replica, c| {
+        let at = |r: &Replica, input, output, c| {
             r.run(
                 &Workload {
-                    input_tokens: 2000,
-                    output_tokens: 2000,
+                    input_tokens: input,
+                    output_tokens: output,
                     load: Load::Closed { concurrency: c },
                 },
                 &NO_OVERHEAD,
             )
         };
-        // vLLM admits requests while blocks last, then preempts: no queue, slower tokens.
+        // Outputs longer than prompts: vLLM admits requests while their prompts fit, then
+        // preempts as they grow: no queue, slower tokens, the same throughput.
         let vllm = replica("llama-3.1-70b", "H100", 4, Engine::Vllm);
-        let fits = at(&vllm, 1);
+        let fits = at(&vllm, 1000, 3000, 1);
         assert!(fits.max_batch < 1024.0, "{}", fits.max_batch);
-        let kv_bound = at(&vllm, fits.max_batch as u64 + 50);
-        let at_limit = at(&vllm, fits.max_batch as u64);
+        let kv_bound = at(&vllm, 1000, 3000, fits.max_batch as u64 + 50);
+        let at_limit = at(&vllm, 1000, 3000, fits.max_batch as u64);
         assert_eq!(kv_bound.queue_ms, 0.0);
         assert!(kv_bound.tpot_ms > at_limit.tpot_ms);
-        assert!(
-            (kv_bound.output_tok_s - at_limit.output_tok_s).abs() / at_limit.output_tok_s < 0.05
-        );
+        let change = (kv_bound.output_tok_s - at_limit.output_tok_s).abs() / at_limit.output_tok_s;
+        assert!(change < 0.05, "{change}");
+        // Prompts longer than outputs: admission is what the cache limits, the rest queue.
+        let long = at(&vllm, 3000, 1000, 1);
+        assert!(at(&vllm, 3000, 1000, long.max_batch as u64 + 50).queue_ms > 0.0);
         // Beyond max_num_seqs, or on TensorRT-LLM (which reserves whole sequences), they queue.
-        let over = at(&vllm, 2000);
+        let over = at(&vllm, 1000, 3000, 2000);
         assert!(over.queue_ms > 0.0 && over.ttft_ms > fits.ttft_ms);
         let trt = replica("llama-3.1-70b", "H100", 4, Engine::Trtllm);
-        let b = at(&trt, 1).max_batch as u64;
-        assert!(at(&trt, b + 10).queue_ms > 0.0);
+        let b = at(&trt, 1000, 3000, 1).max_batch as u64;
+        assert!(at(&trt, 1000, 3000, b + 10).queue_ms > 0.0);
         assert_eq!(fits.queue_ms, 0.0);
     }
 
