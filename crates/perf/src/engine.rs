@@ -28,15 +28,6 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// Every engine, in a stable order.
-    pub const ALL: [Engine; 5] = [
-        Engine::Vllm,
-        Engine::Sglang,
-        Engine::Trtllm,
-        Engine::Tgi,
-        Engine::Lmdeploy,
-    ];
-
     /// Short lowercase name (`vllm`, `trtllm`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -499,9 +499,12 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         };
         let pp = r.u64(&col("pp_size"))?.unwrap_or(1).max(1);
         let dp = r.u64(&col("attention_dp_size"))?.unwrap_or(1).max(1);
-        // With attention data parallelism the dense layers and experts spread over tp × dp
-        // GPUs; it is modelled as tensor parallelism over all of them.
-        let tp = (tp.max(1) * dp) as u32;
+        let moe = r.u64(&col("moe_tp_size"))?.unwrap_or(1).max(1)
+            * r.u64(&col("moe_ep_size"))?.unwrap_or(1).max(1);
+        // With attention data parallelism or expert parallelism the layers spread over
+        // max(tp × dp, moe_tp × moe_ep) GPUs; it is modelled as tensor parallelism over all
+        // of them.
+        let tp = (tp.max(1) * dp).max(moe) as u32;
         let load = if !disaggregated {
             Load::Closed { concurrency: batch }
         } else if metric == Metric::TtftMs {

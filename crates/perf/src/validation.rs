@@ -2,10 +2,10 @@
 //! workload, predicts its metric, and reports absolute percentage errors by metric family,
 //! GPU, engine and source, with every row it cannot map counted under a reason.
 
-use crate::efficiency::{precision_class, EfficiencyTable, Key};
+use crate::efficiency::{EfficiencyTable, Key};
 use crate::engine::Engine;
 use crate::estimate::{Deployment, Load, Replica, Workload};
-use crate::measured::{Family, Lengths, Measured, Metric, Observation, SkipReason, Skipped};
+use crate::measured::{Lengths, Measured, Metric, Observation, SkipReason, Skipped};
 use crate::params::MemoryParams;
 use crate::step::Efficiency;
 use inferplan_catalog::names::split_quantized;
@@ -437,7 +437,7 @@ pub fn report(scored: &[Scored], skipped: &[Skipped], worst: usize) -> PerfRepor
         .map(|(reason, d)| {
             let mut v: Vec<(String, usize)> = d.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            v.truncate(8);
+            v.truncate(20);
             (reason, v)
         })
         .collect();
@@ -475,14 +475,4 @@ pub fn predict_all(cases: &[Case], table: &EfficiencyTable) -> Vec<f64> {
         .iter()
         .map(|c| c.predict(&efficiency_for(table, c)))
         .collect()
-}
-
-/// Family of a case (for calibration weights).
-pub fn family(c: &Case) -> Family {
-    c.obs.metric.family()
-}
-
-/// The precision class of a case.
-pub fn class(c: &Case) -> &'static str {
-    precision_class(c.weights)
 }

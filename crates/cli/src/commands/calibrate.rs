@@ -104,6 +104,7 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
                         format!("{:.3}", e.eff.compute),
                         format!("{:.3}", e.eff.comm),
                         format!("{:.3}", e.eff.step_overhead_s * 1e3),
+                        format!("{:.1}", e.eff.request_overhead_s * 1e3),
                         e.rows.to_string(),
                     ]
                 })
@@ -114,7 +115,8 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
                     "bandwidth",
                     "compute",
                     "comm",
-                    "overhead ms",
+                    "step ms",
+                    "request ms",
                     "rows",
                 ],
                 &rows,
