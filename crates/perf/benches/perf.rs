@@ -18,7 +18,9 @@ use criterion::{criterion_main, Criterion};
 use inferplan_catalog::{Catalog, Dtype, Interconnect};
 use inferplan_perf::measured::{read_measured, Measured};
 use inferplan_perf::validation::{predict_all, prepare, report, score};
-use inferplan_perf::{Deployment, EfficiencyTable, Engine, Load, MemoryParams, Replica, Workload};
+use inferplan_perf::{
+    Deployment, EfficiencyTable, Engine, Load, MemoryParams, Placement, Replica, Workload,
+};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,15 +38,17 @@ fn estimate(c: &mut Criterion) {
     let gpu_mem_gib = gpu.memory_gib().unwrap();
     let defaults = Engine::Vllm.defaults(gpu_mem_gib, gpu.arch);
     let dep = Deployment {
-        model,
-        gpu,
-        gpu_mem_gib,
-        gpus: 4,
-        interconnect: Interconnect::NvSwitch,
-        tp: 4,
-        pp: 1,
-        weights: Dtype::Fp8,
-        kv: Dtype::Fp8,
+        placement: Placement {
+            model,
+            gpu,
+            gpu_mem_gib,
+            gpus: 4,
+            interconnect: Interconnect::NvSwitch,
+            tp: 4,
+            pp: 1,
+            weights: Dtype::Fp8,
+            kv: Dtype::Fp8,
+        },
         engine: Engine::Vllm,
         limits: defaults.limits,
         kv_memory_fraction: defaults.kv_memory_fraction,

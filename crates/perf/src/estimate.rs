@@ -26,10 +26,10 @@
 
 use crate::engine::{Engine, KvBasis};
 use crate::error::PerfError;
-use crate::memory::{fit, EngineLimits, FitInput};
+use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
 use crate::step::{step_time, Batch, Bound, Efficiency, Layout, Rates, StepTime};
-use inferplan_catalog::{Dtype, Gpu, Interconnect, ModelSpec, Support};
+use inferplan_catalog::{Dtype, Interconnect, ModelSpec, Support};
 use serde::Serialize;
 
 /// Latency of one step of an all-reduce over NVLink/NVSwitch or Infinity Fabric, seconds.
@@ -37,27 +37,11 @@ const LINK_LATENCY_S: f64 = 5e-6;
 /// Latency of one step of an all-reduce over PCIe through the host, seconds.
 const PCIE_LATENCY_S: f64 = 15e-6;
 
-/// What runs where.
+/// A serving deployment: where the model runs, and the engine that serves it.
 #[derive(Debug, Clone)]
 pub struct Deployment<'a> {
-    /// The model.
-    pub model: &'a ModelSpec,
-    /// The GPU.
-    pub gpu: &'a Gpu,
-    /// Memory per GPU in GiB.
-    pub gpu_mem_gib: f64,
-    /// GPUs on the machine.
-    pub gpus: u32,
-    /// Link between them.
-    pub interconnect: Interconnect,
-    /// Tensor-parallel degree.
-    pub tp: u32,
-    /// Pipeline-parallel degree.
-    pub pp: u32,
-    /// Weight format.
-    pub weights: Dtype,
-    /// KV-cache format.
-    pub kv: Dtype,
+    /// Model, GPUs, layout and formats.
+    pub placement: Placement<'a>,
     /// Serving engine.
     pub engine: Engine,
     /// Scheduler limits.
@@ -171,16 +155,9 @@ impl Replica {
         context: u64,
         params: &MemoryParams,
     ) -> Result<Replica, PerfError> {
+        let p = &d.placement;
         let input = |utilization: f64| FitInput {
-            model: d.model,
-            gpu: d.gpu,
-            gpu_mem_gib: d.gpu_mem_gib,
-            gpus: d.gpus,
-            interconnect: d.interconnect,
-            tp: d.tp,
-            pp: d.pp,
-            weights: d.weights,
-            kv: d.kv,
+            placement: p.clone(),
             context: context.max(1),
             concurrency: 1,
             gpu_memory_utilization: utilization,
@@ -189,14 +166,14 @@ impl Replica {
         };
         let mut report = fit(&input(d.kv_memory_fraction), params)?;
         // Engines that size the KV cache from another base: the utilisation that gives it.
-        let fixed = d.gpu_mem_gib * d.kv_memory_fraction - report.engine_kv_cache_gib_per_gpu;
+        let fixed = p.gpu_mem_gib * d.kv_memory_fraction - report.engine_kv_cache_gib_per_gpu;
         let kv_gib = match d.engine.kv_basis() {
             KvBasis::WithWeights => None,
-            KvBasis::OfFree => Some((d.gpu_mem_gib - fixed) * d.kv_memory_fraction),
-            KvBasis::OfTotal => Some(d.gpu_mem_gib * d.kv_memory_fraction),
+            KvBasis::OfFree => Some((p.gpu_mem_gib - fixed) * d.kv_memory_fraction),
+            KvBasis::OfTotal => Some(p.gpu_mem_gib * d.kv_memory_fraction),
         };
         if let Some(kv) = kv_gib {
-            let utilization = ((fixed + kv) / d.gpu_mem_gib).clamp(1e-3, 1.0);
+            let utilization = ((fixed + kv) / p.gpu_mem_gib).clamp(1e-3, 1.0);
             report = fit(&input(utilization), params)?;
         }
         if !report.engine_fits {
@@ -204,23 +181,23 @@ impl Replica {
                 "memory",
                 format!(
                     "{} on {}× {} ({:.1} GiB weights per GPU) leaves no KV cache for one {context}-token sequence",
-                    d.model.name, d.tp * d.pp, d.gpu.name, report.weights_gib_per_gpu
+                    p.model.name, p.tp * p.pp, p.gpu.name, report.weights_gib_per_gpu
                 ),
             ));
         }
-        let rates = rates(d)?;
+        let rates = rates(p)?;
         Ok(Replica {
-            model: d.model.clone(),
+            model: p.model.clone(),
             layout: Layout {
-                tp: d.tp,
-                pp: d.pp,
-                weights: d.weights,
-                kv: d.kv,
+                tp: p.tp,
+                pp: p.pp,
+                weights: p.weights,
+                kv: p.kv,
             },
             rates,
             limits: d.limits,
             kv_tokens: (report.engine_kv_blocks * d.limits.block_size) as f64,
-            gpus: d.tp * d.pp,
+            gpus: p.tp * p.pp,
             engine: d.engine,
             mixes: d.engine.mixes_prefill_and_decode(),
         })
@@ -482,7 +459,7 @@ fn chunk(tokens: f64, prompt: f64) -> Batch {
 }
 
 /// Peak rates of the deployment's GPU for its math format and link.
-fn rates(d: &Deployment<'_>) -> Result<Rates, PerfError> {
+fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
     let g = d.gpu;
     let missing = |what: &str| {
         PerfError::refused(

@@ -18,5 +18,5 @@ pub use efficiency::EfficiencyTable;
 pub use engine::Engine;
 pub use error::PerfError;
 pub use estimate::{Deployment, Estimate, Load, Replica, Workload};
-pub use memory::{fit, EngineLimits, FitInput, FitReport};
+pub use memory::{fit, EngineLimits, FitInput, FitReport, Placement};
 pub use params::MemoryParams;

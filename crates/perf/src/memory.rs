@@ -38,9 +38,9 @@ impl EngineLimits {
     }
 }
 
-/// What to fit where.
+/// What runs where: the model, the GPUs it gets and how it is laid out on them.
 #[derive(Debug, Clone)]
-pub struct FitInput<'a> {
+pub struct Placement<'a> {
     /// The model.
     pub model: &'a ModelSpec,
     /// The GPU.
@@ -59,6 +59,13 @@ pub struct FitInput<'a> {
     pub weights: Dtype,
     /// KV-cache format.
     pub kv: Dtype,
+}
+
+/// What to fit where.
+#[derive(Debug, Clone)]
+pub struct FitInput<'a> {
+    /// Model, GPUs and layout.
+    pub placement: Placement<'a>,
     /// Tokens per sequence (prompt + output).
     pub context: u64,
     /// Sequences in flight.
@@ -253,35 +260,35 @@ pub fn activation_bytes(
 
 /// Checks what cannot run at all.
 fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
-    let m = input.model;
+    let m = input.placement.model;
     let mut warnings = Vec::new();
-    if input.tp == 0 || input.pp == 0 {
+    if input.placement.tp == 0 || input.placement.pp == 0 {
         return Err(PerfError::refused(
             "tp",
             "tensor- and pipeline-parallel degrees must be at least 1",
         ));
     }
-    let used = input.tp * input.pp;
-    if used > input.gpus {
+    let used = input.placement.tp * input.placement.pp;
+    if used > input.placement.gpus {
         return Err(PerfError::refused(
             "tp",
             format!(
                 "TP {} × PP {} needs {used} GPUs but the machine has {}",
-                input.tp, input.pp, input.gpus
+                input.placement.tp, input.placement.pp, input.placement.gpus
             ),
         ));
     }
-    if m.heads % u64::from(input.tp) != 0 {
+    if m.heads % u64::from(input.placement.tp) != 0 {
         return Err(PerfError::refused(
             "tp",
             format!(
                 "TP {} does not divide the {} attention heads of {}",
-                input.tp, m.heads, m.name
+                input.placement.tp, m.heads, m.name
             ),
         ));
     }
     if m.mla.is_none() {
-        let (kv, tp) = (m.kv_heads, u64::from(input.tp));
+        let (kv, tp) = (m.kv_heads, u64::from(input.placement.tp));
         if kv % tp != 0 && tp % kv != 0 {
             return Err(PerfError::refused(
                 "tp",
@@ -298,10 +305,10 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
             ));
         }
     }
-    if u64::from(input.pp) > m.layers {
+    if u64::from(input.placement.pp) > m.layers {
         return Err(PerfError::refused(
             "pp",
-            format!("PP {} exceeds the {} layers", input.pp, m.layers),
+            format!("PP {} exceeds the {} layers", input.placement.pp, m.layers),
         ));
     }
     if input.context == 0 || input.concurrency == 0 {
@@ -331,35 +338,38 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
             "must be between 1 and 10",
         ));
     }
-    for (field, d) in [("precision", input.weights), ("kv_dtype", input.kv)] {
-        match input.gpu.support(d) {
+    for (field, d) in [
+        ("precision", input.placement.weights),
+        ("kv_dtype", input.placement.kv),
+    ] {
+        match input.placement.gpu.support(d) {
             Support::Native => {}
             Support::WeightOnly if field == "precision" => warnings.push(format!(
                 "{} has no {d} tensor cores: {d} weights run as weight-only kernels (memory saved, no compute speedup)",
-                input.gpu.name
+                input.placement.gpu.name
             )),
-            Support::Emulated => warnings.push(format!("{} emulates {d}: expect it to be slow", input.gpu.name)),
+            Support::Emulated => warnings.push(format!("{} emulates {d}: expect it to be slow", input.placement.gpu.name)),
             Support::WeightOnly if d == Dtype::Fp8 => warnings.push(format!(
                 "{} has no native FP8: the FP8 KV cache is emulated (dequantized in attention)",
-                input.gpu.name
+                input.placement.gpu.name
             )),
             _ => {
                 return Err(PerfError::refused(
                     if field == "precision" { "precision" } else { "kv_dtype" },
-                    format!("{} cannot run {d} {}", input.gpu.name, if field == "precision" { "weights" } else { "KV cache" }),
+                    format!("{} cannot run {d} {}", input.placement.gpu.name, if field == "precision" { "weights" } else { "KV cache" }),
                 ))
             }
         }
     }
     if matches!(
-        input.kv,
+        input.placement.kv,
         Dtype::Int4 | Dtype::Int8 | Dtype::Fp4 | Dtype::Mxfp4
     ) {
         return Err(PerfError::refused(
             "kv_dtype",
             format!(
                 "{} KV cache is not supported by the engines modelled; use fp8 or bf16",
-                input.kv
+                input.placement.kv
             ),
         ));
     }
@@ -369,16 +379,17 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
 /// Computes the memory budget.
 pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, PerfError> {
     let mut warnings = refuse(input)?;
-    let m = input.model;
-    let (tp, pp) = (input.tp, input.pp);
-    let (w_total, w_gpu) = weight_bytes(m, input.weights, tp, pp);
+    let m = input.placement.model;
+    let (tp, pp) = (input.placement.tp, input.placement.pp);
+    let (w_total, w_gpu) = weight_bytes(m, input.placement.weights, tp, pp);
     let act = activation_bytes(m, tp, &input.engine, params);
-    let non_torch = params.non_torch_gib(tp, input.interconnect) * GIB;
+    let non_torch = params.non_torch_gib(tp, input.placement.interconnect) * GIB;
     let runtime = non_torch + params.cuda_graph_gib * GIB;
-    let seq =
-        |ctx: u64| kv_bytes_per_sequence_per_gpu(m, input.kv, tp, pp, ctx, input.engine.block_size);
+    let seq = |ctx: u64| {
+        kv_bytes_per_sequence_per_gpu(m, input.placement.kv, tp, pp, ctx, input.engine.block_size)
+    };
     let kv = seq(input.context) * input.concurrency as f64;
-    let available = input.gpu_mem_gib * GIB;
+    let available = input.placement.gpu_mem_gib * GIB;
     let margin = input.safety_margin;
     let required = (w_gpu + kv + act) * margin + runtime;
     let budget = (available - runtime) / margin - w_gpu - act;
@@ -391,9 +402,9 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
         seq(c) * input.concurrency as f64 <= budget
     });
 
-    let per_token = kv_bytes_per_token_per_gpu(m, input.kv, tp, pp);
+    let per_token = kv_bytes_per_token_per_gpu(m, input.placement.kv, tp, pp);
     let engine_kv =
-        input.gpu_mem_gib * input.gpu_memory_utilization * GIB - w_gpu - act - non_torch;
+        input.placement.gpu_mem_gib * input.gpu_memory_utilization * GIB - w_gpu - act - non_torch;
     let block_bytes = per_token * input.engine.block_size as f64;
     let engine_kv_blocks = if engine_kv > 0.0 {
         (engine_kv / block_bytes).floor() as u64
@@ -405,16 +416,19 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     let engine_fits = engine_tokens >= input.context as f64;
     let fits = required <= available;
 
-    if matches!(input.gpu.arch, Arch::Neuron | Arch::Cdna3 | Arch::Other) {
+    if matches!(
+        input.placement.gpu.arch,
+        Arch::Neuron | Arch::Cdna3 | Arch::Other
+    ) {
         warnings.push(format!(
             "{} is not an NVIDIA GPU: the activation and runtime figures are vLLM-on-CUDA measurements",
-            input.gpu.name
+            input.placement.gpu.name
         ));
     }
-    if input.gpu.memory_is_nominal() {
+    if input.placement.gpu.memory_is_nominal() {
         warnings.push(format!(
             "{}: usable memory not published; the nominal size is used as GiB (GDDR parts report up to 7% less)",
-            input.gpu.name
+            input.placement.gpu.name
         ));
     }
     if input.concurrency > input.engine.max_num_seqs {
@@ -448,15 +462,15 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
         activations_gib_per_gpu: act / GIB,
         runtime_overhead_gib_per_gpu: runtime / GIB,
         required_gib_per_gpu: required / GIB,
-        available_gib_per_gpu: input.gpu_mem_gib,
+        available_gib_per_gpu: input.placement.gpu_mem_gib,
         headroom_gib_per_gpu: (available - required) / GIB,
         max_concurrency,
         max_context,
         tp,
         pp,
         gpus: tp * pp,
-        weights_dtype: input.weights,
-        kv_dtype: input.kv,
+        weights_dtype: input.placement.weights,
+        kv_dtype: input.placement.kv,
         context: input.context,
         concurrency: input.concurrency,
         safety_margin: margin,

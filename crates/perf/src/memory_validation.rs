@@ -2,7 +2,7 @@
 //! `vllm_memory.csv`): weights, activation peak, non-torch memory, KV cache and the
 //! concurrency vLLM reports, per GPU.
 
-use crate::memory::{fit, EngineLimits, FitInput};
+use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
 use inferplan_catalog::names::split_quantized;
 use inferplan_catalog::table::Table;
@@ -158,19 +158,21 @@ pub fn validate_memory(
         let context = r.u64("max_model_len")?.unwrap_or(8192);
         let util = r.f64("gpu_memory_utilization")?.unwrap_or(0.9);
         let input = FitInput {
-            model,
-            gpu,
-            gpu_mem_gib: mem,
-            gpus: tp * pp,
-            interconnect: match (tp * pp, gpu.nvlink) {
-                (1, _) => Interconnect::Single,
-                (_, true) => Interconnect::NvLink,
-                (_, false) => Interconnect::Pcie,
+            placement: Placement {
+                model,
+                gpu,
+                gpu_mem_gib: mem,
+                gpus: tp * pp,
+                interconnect: match (tp * pp, gpu.nvlink) {
+                    (1, _) => Interconnect::Single,
+                    (_, true) => Interconnect::NvLink,
+                    (_, false) => Interconnect::Pcie,
+                },
+                tp,
+                pp,
+                weights,
+                kv,
             },
-            tp,
-            pp,
-            weights,
-            kv,
             context: context.min(model.max_context),
             concurrency: 1,
             gpu_memory_utilization: util,
@@ -186,7 +188,7 @@ pub fn validate_memory(
                 continue;
             }
         };
-        let non_torch = params.non_torch_gib(tp, input.interconnect);
+        let non_torch = params.non_torch_gib(tp, input.placement.interconnect);
         rows.push(MemoryComparison {
             id,
             model: model.name.clone(),

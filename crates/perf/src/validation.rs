@@ -6,6 +6,7 @@ use crate::efficiency::{EfficiencyTable, Key};
 use crate::engine::Engine;
 use crate::estimate::{Deployment, Load, Replica, Workload};
 use crate::measured::{Lengths, Measured, Metric, Observation, SkipReason, Skipped};
+use crate::memory::Placement;
 use crate::params::MemoryParams;
 use crate::step::Efficiency;
 use inferplan_catalog::names::split_quantized;
@@ -215,19 +216,21 @@ pub fn prepare(
         }
         let linked = gpu.nvlink || gpu.nvlink_gbs.is_some();
         let d = Deployment {
-            model,
-            gpu,
-            gpu_mem_gib: mem,
-            gpus: per_replica,
-            interconnect: match (per_replica, linked) {
-                (1, _) => Interconnect::Single,
-                (_, true) => Interconnect::NvSwitch,
-                (_, false) => Interconnect::Pcie,
+            placement: Placement {
+                model,
+                gpu,
+                gpu_mem_gib: mem,
+                gpus: per_replica,
+                interconnect: match (per_replica, linked) {
+                    (1, _) => Interconnect::Single,
+                    (_, true) => Interconnect::NvSwitch,
+                    (_, false) => Interconnect::Pcie,
+                },
+                tp: obs.tp,
+                pp: obs.pp,
+                weights,
+                kv,
             },
-            tp: obs.tp,
-            pp: obs.pp,
-            weights,
-            kv,
             engine: obs.engine,
             limits,
             kv_memory_fraction: defaults.kv_memory_fraction,

@@ -5,7 +5,7 @@ use inferplan_catalog::table::Table;
 use inferplan_catalog::{hf_config, Catalog, Dtype, Interconnect};
 use inferplan_perf::memory::{kv_bytes_per_sequence_per_gpu, weight_bytes};
 use inferplan_perf::memory_validation::validate_memory;
-use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams, PerfError};
+use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams, PerfError, Placement};
 use proptest::prelude::*;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -29,15 +29,17 @@ fn run(c: &Catalog, k: &Case<'_>) -> Result<FitReport, PerfError> {
     let gpu = c.instance_gpu(inst).unwrap();
     let mem = inst.gpu_mem_gib().unwrap();
     let input = FitInput {
-        model: c.model(k.model).unwrap(),
-        gpu,
-        gpu_mem_gib: mem,
-        gpus: inst.whole_gpus(),
-        interconnect: inst.interconnect,
-        tp: inst.whole_gpus(),
-        pp: 1,
-        weights: k.weights,
-        kv: k.kv,
+        placement: Placement {
+            model: c.model(k.model).unwrap(),
+            gpu,
+            gpu_mem_gib: mem,
+            gpus: inst.whole_gpus(),
+            interconnect: inst.interconnect,
+            tp: inst.whole_gpus(),
+            pp: 1,
+            weights: k.weights,
+            kv: k.kv,
+        },
         context: k.context,
         concurrency: k.concurrency,
         gpu_memory_utilization: 0.9,
@@ -146,15 +148,17 @@ fn refusals_name_the_input() {
     let m = c.model("llama-3.1-8b").unwrap();
     let gpu = c.gpu("A10G").unwrap();
     let base = FitInput {
-        model: m,
-        gpu,
-        gpu_mem_gib: 22.35,
-        gpus: 4,
-        interconnect: Interconnect::Pcie,
-        tp: 4,
-        pp: 1,
-        weights: Dtype::Bf16,
-        kv: Dtype::Bf16,
+        placement: Placement {
+            model: m,
+            gpu,
+            gpu_mem_gib: 22.35,
+            gpus: 4,
+            interconnect: Interconnect::Pcie,
+            tp: 4,
+            pp: 1,
+            weights: Dtype::Bf16,
+            kv: Dtype::Bf16,
+        },
         context: 4096,
         concurrency: 1,
         gpu_memory_utilization: 0.9,
@@ -166,19 +170,17 @@ fn refusals_name_the_input() {
         Err(PerfError::Refused { field, .. }) => field,
         other => panic!("{other:?}"),
     };
+    let placed = |f: &dyn Fn(&mut Placement<'static>)| {
+        let mut i = base.clone();
+        f(&mut i.placement);
+        i
+    };
+    assert_eq!(field(&placed(&|p| p.tp = 8)), "tp");
     assert_eq!(
-        field(&FitInput {
-            tp: 8,
-            ..base.clone()
-        }),
-        "tp"
-    );
-    assert_eq!(
-        field(&FitInput {
-            tp: 3,
-            gpus: 3,
-            ..base.clone()
-        }),
+        field(&placed(&|p| {
+            p.tp = 3;
+            p.gpus = 3;
+        })),
         "tp"
     );
     assert_eq!(
@@ -197,22 +199,14 @@ fn refusals_name_the_input() {
     );
     let t4 = c.gpu("T4").unwrap();
     assert_eq!(
-        field(&FitInput {
-            gpu: t4,
-            weights: Dtype::Fp8,
-            ..base.clone()
-        }),
+        field(&placed(&|p| {
+            p.gpu = t4;
+            p.weights = Dtype::Fp8;
+        })),
         "precision"
     );
     // FP8 on Ampere runs weight-only: a warning, not a refusal.
-    let r = fit(
-        &FitInput {
-            weights: Dtype::Fp8,
-            ..base.clone()
-        },
-        &p,
-    )
-    .unwrap();
+    let r = fit(&placed(&|p| p.weights = Dtype::Fp8), &p).unwrap();
     assert!(
         r.warnings.iter().any(|w| w.contains("weight-only")),
         "{:?}",
@@ -248,11 +242,7 @@ proptest! {
         let c = catalog();
         let m = c.model("qwen3-8b").unwrap();
         let gpu = c.gpu("H100").unwrap();
-        let mk = |mem: f64| FitInput {
-            model: m, gpu, gpu_mem_gib: mem, gpus: 1, interconnect: Interconnect::Single, tp: 1, pp: 1,
-            weights: Dtype::Bf16, kv: Dtype::Bf16, context, concurrency, gpu_memory_utilization: 0.9,
-            safety_margin: 1.2, engine: EngineLimits::vllm_default(80.0, gpu.arch),
-        };
+        let mk = |mem: f64| FitInput { placement: Placement { model: m, gpu, gpu_mem_gib: mem, gpus: 1, interconnect: Interconnect::Single, tp: 1, pp: 1, weights: Dtype::Bf16, kv: Dtype::Bf16 }, context, concurrency, gpu_memory_utilization: 0.9, safety_margin: 1.2, engine: EngineLimits::vllm_default(80.0, gpu.arch) };
         let p = MemoryParams::embedded().unwrap();
         let a = fit(&mk(40.0), &p).unwrap();
         let b = fit(&mk(40.0 + extra), &p).unwrap();
@@ -291,7 +281,7 @@ mod speed {
     use inferplan_perf::measured::{read_measured, Lengths, Metric, SkipReason};
     use inferplan_perf::step::{Batch, Efficiency};
     use inferplan_perf::validation::{predict_all, prepare, report, score};
-    use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Replica, Workload};
+    use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
     use proptest::prelude::*;
 
     const NO_OVERHEAD: Efficiency = Efficiency {
@@ -308,19 +298,21 @@ mod speed {
         let d = engine.defaults(mem, gpu.arch);
         Replica::new(
             &Deployment {
-                model: c.model(model).unwrap(),
-                gpu,
-                gpu_mem_gib: mem,
-                gpus: tp,
-                interconnect: if tp > 1 {
-                    Interconnect::NvSwitch
-                } else {
-                    Interconnect::Single
+                placement: Placement {
+                    model: c.model(model).unwrap(),
+                    gpu,
+                    gpu_mem_gib: mem,
+                    gpus: tp,
+                    interconnect: if tp > 1 {
+                        Interconnect::NvSwitch
+                    } else {
+                        Interconnect::Single
+                    },
+                    tp,
+                    pp: 1,
+                    weights: Dtype::Bf16,
+                    kv: Dtype::Bf16,
                 },
-                tp,
-                pp: 1,
-                weights: Dtype::Bf16,
-                kv: Dtype::Bf16,
                 engine,
                 limits: d.limits,
                 kv_memory_fraction: d.kv_memory_fraction,

@@ -4,7 +4,7 @@
 use crate::args::DeploymentArgs;
 use anyhow::{anyhow, bail};
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
-use inferplan_perf::PerfError;
+use inferplan_perf::{PerfError, Placement};
 
 /// A deployment named on the command line, resolved against the catalog.
 pub struct Resolved<'a> {
@@ -22,6 +22,23 @@ pub struct Resolved<'a> {
     pub pp: u32,
     /// Link used between the replica's GPUs (`Single` for one GPU).
     pub link: Interconnect,
+}
+
+impl Resolved<'_> {
+    /// The placement the library takes.
+    pub fn placement(&self) -> Placement<'_> {
+        Placement {
+            model: &self.model,
+            gpu: self.target.gpu,
+            gpu_mem_gib: self.target.mem_gib,
+            gpus: self.target.gpus,
+            interconnect: self.link,
+            tp: self.tp,
+            pp: self.pp,
+            weights: self.weights,
+            kv: self.kv,
+        }
+    }
 }
 
 /// Loads the model (adding `--model-config` to `catalog` first) and resolves the rest.

@@ -75,15 +75,7 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     let table = params(a.params.as_deref())?;
     let entry = table.lookup(t.gpu.arch, engine, d.weights);
     let dep = Deployment {
-        model: &d.model,
-        gpu: t.gpu,
-        gpu_mem_gib: t.mem_gib,
-        gpus: t.gpus,
-        interconnect: d.link,
-        tp: d.tp,
-        pp: d.pp,
-        weights: d.weights,
-        kv: d.kv,
+        placement: d.placement(),
         engine,
         limits,
         kv_memory_fraction: a

@@ -37,15 +37,7 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
         bail!("--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1");
     }
     let input = FitInput {
-        model,
-        gpu: t.gpu,
-        gpu_mem_gib: t.mem_gib,
-        gpus: t.gpus,
-        interconnect: d.link,
-        tp: d.tp,
-        pp: d.pp,
-        weights: d.weights,
-        kv: d.kv,
+        placement: d.placement(),
         context,
         concurrency: a.concurrency,
         gpu_memory_utilization: a.gpu_memory_utilization,
