@@ -257,8 +257,8 @@ impl Replica {
         let mut out = match w.load {
             Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
             Load::Burst { requests } => self.waves(requests as f64, i, o, budget, e),
-            // Clients that start together with fixed lengths stay in step: each round prefills
-            // every prompt, then decodes the batch to the end.
+            // A prefill batch runs on its own and pauses decoding: clients move in rounds, each
+            // prefilling every prompt, then decoding the batch to the end.
             Load::Closed { concurrency } if !self.mixes => {
                 self.waves(concurrency as f64, i, o, budget, e)
             }
