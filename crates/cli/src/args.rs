@@ -56,6 +56,21 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Estimate(Box<EstimateArgs>),
 
+    /// Find the cheapest deployments that keep a workload's SLOs.
+    ///
+    /// Searches every instance type, GPU count, TP/PP layout, precision and engine in the
+    /// catalog: memory from `fit`, per-replica capacity at the SLO percentile from `estimate`
+    /// (queueing included), replicas for the peak (N+1 on request), cost at a purchase mix
+    /// (savings plan for the always-on baseline, on demand above it, spot for async/batch), and
+    /// findings with stable codes. Exit code 1 when nothing meets the SLOs.
+    ///
+    /// Examples:
+    ///   inferplan plan examples/chat-70b-fp8.toml
+    ///   inferplan plan --model llama-3.1-8b --rate-rps 5 --ttft-ms 300 --tpot-ms 40
+    ///   inferplan plan examples/single-gpu-13b-fp8.toml --format md > ADR.md
+    #[command(verbatim_doc_comment)]
+    Plan(Box<PlanArgs>),
+
     /// Fit the efficiency parameters of the performance model to measured rows.
     ///
     /// Fits per engine, GPU architecture and precision (where enough rows exist) and reports
@@ -233,6 +248,113 @@ pub struct EstimateArgs {
     pub params: Option<PathBuf>,
 
     /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `plan`. Flags override the fields of the workload file.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Workload file (TOML, see docs/plan.md). Without it, give at least --model and --rate-rps.
+    pub workload: Option<PathBuf>,
+
+    /// Model name, alias or Hugging Face id (`model.name`).
+    #[arg(long)]
+    pub model: Option<String>,
+
+    /// Weight format, or `any` to let the planner choose (`model.precision`).
+    #[arg(long)]
+    pub precision: Option<String>,
+
+    /// Serving engines to consider, comma-separated (`model.engines`).
+    #[arg(long, value_delimiter = ',')]
+    pub engine: Vec<String>,
+
+    /// Mean request rate, requests/s (`traffic.rate_rps`).
+    #[arg(long)]
+    pub rate_rps: Option<f64>,
+
+    /// Peak request rate, requests/s (`traffic.peak_rps`).
+    #[arg(long)]
+    pub peak_rps: Option<f64>,
+
+    /// Coefficient of variation of inter-arrival times; 1 = Poisson (`traffic.burstiness`).
+    #[arg(long)]
+    pub burstiness: Option<f64>,
+
+    /// Prompt tokens per request (`lengths.input_tokens`).
+    #[arg(long)]
+    pub input_tokens: Option<u64>,
+
+    /// Generated tokens per request (`lengths.output_tokens`).
+    #[arg(long)]
+    pub output_tokens: Option<u64>,
+
+    /// TTFT limit, ms (`slo.ttft_ms`).
+    #[arg(long)]
+    pub ttft_ms: Option<f64>,
+
+    /// TPOT limit, ms (`slo.tpot_ms`).
+    #[arg(long)]
+    pub tpot_ms: Option<f64>,
+
+    /// End-to-end limit, ms (`slo.e2e_ms`).
+    #[arg(long)]
+    pub e2e_ms: Option<f64>,
+
+    /// Percentile of the limits: p50, p90 or p99 (`slo.percentile`).
+    #[arg(long)]
+    pub percentile: Option<String>,
+
+    /// interactive, async or batch (`slo.mode`).
+    #[arg(long)]
+    pub mode: Option<String>,
+
+    /// Async deadline, seconds (`slo.deadline_s`).
+    #[arg(long)]
+    pub deadline_s: Option<f64>,
+
+    /// Allowed regions, comma-separated (`constraints.regions`).
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
+
+    /// shared or isolated (`constraints.tenancy`).
+    #[arg(long)]
+    pub tenancy: Option<String>,
+
+    /// general or regulated (`constraints.data_class`).
+    #[arg(long)]
+    pub data_class: Option<String>,
+
+    /// Most GPUs per replica (`constraints.max_gpus_per_replica`).
+    #[arg(long)]
+    pub max_gpus_per_replica: Option<u32>,
+
+    /// Allowed instance families, comma-separated (`constraints.instance_families`).
+    #[arg(long, value_delimiter = ',')]
+    pub families: Vec<String>,
+
+    /// Cold-start budget, seconds (`constraints.cold_start_budget_s`).
+    #[arg(long)]
+    pub cold_start_budget_s: Option<f64>,
+
+    /// Keep one spare replica (`constraints.redundancy`).
+    #[arg(long)]
+    pub redundancy: bool,
+
+    /// How many candidates to show.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+
+    /// Also list why configurations were rejected.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Efficiency parameter file to use instead of the embedded one.
+    #[arg(long, value_name = "CSV")]
+    pub params: Option<PathBuf>,
+
+    /// Output format: table, json, or md (an architecture decision record).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

@@ -498,3 +498,106 @@ fn calibrate_writes_a_parameter_file_that_estimate_reads() {
     assert!(v["tpot_ms"].as_f64().unwrap() > 0.0);
     let _ = std::fs::remove_file(out);
 }
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn plan_answers_with_ranked_candidates_json_and_an_adr() {
+    let (code, v) = json(&["plan", &example("chat-70b-fp8.toml"), "--format", "json"]);
+    assert_eq!(code, 0, "{v}");
+    let c = &v["candidates"][0];
+    for field in [
+        "instance",
+        "region",
+        "replicas",
+        "gpus_per_replica",
+        "tp",
+        "pp",
+        "precision",
+        "engine",
+        "usd_per_hour",
+        "usd_per_million_output_tokens",
+        "ttft_p_ms",
+        "tpot_p_ms",
+        "max_rps_per_replica",
+        "utilization",
+        "purchase_mix",
+        "findings",
+    ] {
+        assert!(!c[field].is_null(), "{field}: {c}");
+    }
+    assert!(c["findings"][0]["rule"].is_string() && c["findings"][0]["severity"].is_string());
+    assert!(v["rejected"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|n| n.as_u64().unwrap() > 0));
+    let o = inferplan(&[
+        "plan",
+        &example("single-gpu-13b-fp8.toml"),
+        "--format",
+        "md",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let md = stdout(&o);
+    for section in [
+        "## Context and forces",
+        "## Options considered",
+        "## Decision",
+        "## Consequences and risks",
+        "## Numbers that matter",
+    ] {
+        assert!(md.contains(section), "{section}");
+    }
+    let o = inferplan(&["plan", &example("fraud-scoring-small.toml"), "--explain"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("purchase mix of #1") && stdout(&o).contains("rejected configurations")
+    );
+}
+
+#[test]
+fn plan_from_flags_and_exit_codes() {
+    let o = inferplan(&[
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--rate-rps",
+        "4",
+        "--ttft-ms",
+        "400",
+        "--tpot-ms",
+        "50",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Llama 3.1 8B"));
+    // Flags override the file; an impossible SLO answers "no" with the nearest misses.
+    let o = inferplan(&["plan", &example("chat-70b-fp8.toml"), "--ttft-ms", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("Nearest misses"), "{}", stdout(&o));
+    for (args, want) in [
+        (&["plan"][..], "--model"),
+        (
+            &["plan", "--model", "llama-3.1-8b", "--rate-rps", "0"][..],
+            "traffic.rate_rps",
+        ),
+        (
+            &[
+                "plan",
+                "--model",
+                "llama-3.1-8b",
+                "--rate-rps",
+                "1",
+                "--tenancy",
+                "private",
+            ][..],
+            "--tenancy",
+        ),
+    ] {
+        let o = inferplan(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+}

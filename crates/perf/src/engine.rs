@@ -66,6 +66,18 @@ impl Engine {
         matches!(self, Engine::Vllm | Engine::Trtllm)
     }
 
+    /// Whether the engine runs on a GPU generation and the performance model has measured data
+    /// for that pairing. AWS Neuron chips run their own stacks (NxD Inference, Optimum Neuron),
+    /// for which there are no measurements to calibrate on; TensorRT-LLM and LMDeploy need
+    /// NVIDIA GPUs.
+    pub fn runs_on(self, arch: Arch) -> bool {
+        match arch {
+            Arch::Neuron | Arch::Other => false,
+            Arch::Cdna3 => matches!(self, Engine::Vllm | Engine::Sglang | Engine::Tgi),
+            _ => true,
+        }
+    }
+
     /// What the engine's KV memory fraction is a fraction of.
     pub fn kv_basis(self) -> KvBasis {
         match self {

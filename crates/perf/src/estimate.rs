@@ -119,6 +119,16 @@ pub struct Estimate {
     /// The arrival rate exceeds what the replica serves: latencies grow without bound and the
     /// figures are those of a saturated replica.
     pub overloaded: bool,
+    /// Mean wait of a prompt behind the prompts ahead of it (part of `ttft_ms`), ms.
+    pub prompt_wait_ms: f64,
+    /// Fraction of time the replica is busy with prompts (the M/D/1 utilisation).
+    pub prompt_utilization: f64,
+    /// A decode-only iteration, ms.
+    pub tpot_light_ms: f64,
+    /// An iteration that also carries a prompt chunk, ms.
+    pub tpot_heavy_ms: f64,
+    /// Share of a request's iterations that carry other prompts.
+    pub heavy_share: f64,
     /// What bounds a decode iteration.
     pub decode_bound: Bound,
     /// What bounds a prefill step.
@@ -127,7 +137,85 @@ pub struct Estimate {
     pub gpus: u32,
 }
 
+/// Standard normal quantile for `q` in [0.5, 1) (P. J. Acklam's rational approximation,
+/// relative error below 1.2e-9).
+pub fn normal_quantile(q: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let q = q.clamp(0.5, 1.0 - 1e-12);
+    if q <= 0.975_75 {
+        let x = q - 0.5;
+        let r = x * x;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * x
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        let t = (-2.0 * (1.0 - q).ln()).sqrt();
+        -(((((C[0] * t + C[1]) * t + C[2]) * t + C[3]) * t + C[4]) * t + C[5])
+            / ((((D[0] * t + D[1]) * t + D[2]) * t + D[3]) * t + 1.0)
+    }
+}
+
 impl Estimate {
+    /// TTFT at quantile `q` (0.5, 0.9, 0.99, ...) for arrivals whose inter-arrival times have
+    /// coefficient of variation `arrival_cv` (1 = Poisson). The prompt wait scales as Kingman's
+    /// formula, `(cv² + 0) / 2 × ρ / (1 − ρ) × service`, and, given that a prompt waits (with
+    /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
+    pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64) -> f64 {
+        let mean_wait = self.prompt_wait_ms * arrival_cv * arrival_cv;
+        let rho = self.prompt_utilization;
+        let tail = if rho > 1.0 - q && rho > 0.0 {
+            mean_wait / rho * (rho / (1.0 - q)).ln()
+        } else {
+            0.0
+        };
+        self.ttft_ms - self.prompt_wait_ms + tail
+    }
+
+    /// Mean TPOT of one request at quantile `q`: a request of `output_tokens` meets heavy
+    /// iterations with probability `heavy_share` each (normal approximation of the binomial
+    /// mean), never beyond every iteration being heavy.
+    pub fn tpot_quantile_ms(&self, q: f64, output_tokens: u64) -> f64 {
+        let n = output_tokens.saturating_sub(1).max(1) as f64;
+        let p = self.heavy_share.clamp(0.0, 1.0);
+        let spread = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
+        let sd = spread * (p * (1.0 - p) / n).sqrt();
+        let worst = self.tpot_ms.max(self.tpot_heavy_ms);
+        (self.tpot_ms + normal_quantile(q) * sd).min(worst)
+    }
+
+    /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).
+    pub fn e2e_quantile_ms(&self, q: f64, arrival_cv: f64, output_tokens: u64) -> f64 {
+        let n = output_tokens.saturating_sub(1) as f64;
+        self.ttft_quantile_ms(q, arrival_cv) + n * self.tpot_quantile_ms(q, output_tokens)
+    }
+
     /// Cost of a million generated tokens at `usd_per_hour` for the replica's machine share.
     pub fn usd_per_million_output_tokens(&self, usd_per_hour: f64) -> Option<f64> {
         (self.output_tok_s > 0.0).then(|| usd_per_hour / (self.output_tok_s * 3600.0) * 1e6)
@@ -272,7 +360,10 @@ impl Replica {
                 // TensorRT-LLM reserves whole sequences, so it always queues.
                 let grows = o > i && self.engine != Engine::Trtllm;
                 if c > max_batch && c <= seqs && grows {
-                    s.tpot_s *= c / max_batch;
+                    let stretch = c / max_batch;
+                    s.tpot_s *= stretch;
+                    s.light_s *= stretch;
+                    s.heavy_s *= stretch;
                 } else if c > max_batch {
                     s.queue_s = (c - max_batch) / s.requests_s;
                 }
@@ -330,6 +421,11 @@ impl Replica {
             max_batch,
             kv_cache_tokens: self.kv_tokens,
             overloaded: out.overloaded,
+            prompt_wait_ms: out.wait_s * 1e3,
+            prompt_utilization: out.rho,
+            tpot_light_ms: out.light_s * 1e3,
+            tpot_heavy_ms: out.heavy_s * 1e3,
+            heavy_share: out.share,
             decode_bound: out.decode_bound,
             prefill_bound,
             gpus: self.gpus,
@@ -372,14 +468,20 @@ impl Replica {
         } else {
             own * 0.95 / 0.1
         };
+        let wait = wait.max(round - service);
         Phase {
-            ttft_s: own + wait.max(round - service),
+            ttft_s: own + wait,
             tpot_s,
             queue_s: 0.0,
             requests_s: b / round,
             batch: b,
             overloaded: false,
             decode_bound,
+            wait_s: wait,
+            rho: rho.min(0.95),
+            light_s: t_light,
+            heavy_s: t_heavy,
+            share,
         }
     }
 
@@ -427,6 +529,11 @@ impl Replica {
             batch: wave,
             overloaded: false,
             decode_bound,
+            wait_s: 0.0,
+            rho: 0.0,
+            light_s: tpot_s,
+            heavy_s: tpot_s,
+            share: 0.0,
         }
     }
 }
@@ -441,6 +548,14 @@ struct Phase {
     batch: f64,
     overloaded: bool,
     decode_bound: Bound,
+    /// Mean wait of a prompt behind other prompts (part of `ttft_s`).
+    wait_s: f64,
+    /// Fraction of time the engine is busy with prompts.
+    rho: f64,
+    /// Decode-only and prompt-carrying iterations, and the share of the latter.
+    light_s: f64,
+    heavy_s: f64,
+    share: f64,
 }
 
 /// `tokens` prompt tokens taken evenly from prompts of `prompt` tokens: each token attends to
@@ -495,4 +610,21 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
         link_bytes_s,
         link_latency_s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normal_quantile as z;
+
+    #[test]
+    fn normal_quantiles() {
+        for (q, want) in [
+            (0.5, 0.0),
+            (0.9, 1.281_551_6),
+            (0.99, 2.326_347_9),
+            (0.999, 3.090_232_3),
+        ] {
+            assert!((z(q) - want).abs() < 1e-6, "{q}: {}", z(q));
+        }
+    }
 }

@@ -2,9 +2,17 @@
 //! cost, purchase mix and findings.
 
 pub mod candidate;
+pub mod cost;
+pub mod error;
 pub mod findings;
+pub mod lengths;
+pub mod search;
+pub mod trace;
 pub mod workload;
 
 pub use candidate::{Candidate, PurchaseMix};
+pub use error::PlanError;
 pub use findings::{Finding, Severity};
+pub use search::{plan, Inputs, Plan, Rejection};
+pub use trace::{LengthStats, Trace, TraceRequest, TraceStats};
 pub use workload::Workload;

@@ -5,6 +5,7 @@ mod catalog;
 mod deployment;
 mod estimate;
 mod fit;
+mod plan;
 mod validate;
 
 use crate::args::{Cli, Command};
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog(c) => catalog::run(&catalog, &c),
         Command::Estimate(a) => estimate::run(catalog, &a),
         Command::Calibrate(a) => calibrate::run(&catalog, &a),
+        Command::Plan(a) => plan::run(&catalog, &a),
         Command::Validate(a) => validate::run(&catalog, &a),
     }
 }

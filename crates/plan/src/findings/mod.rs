@@ -1,5 +1,45 @@
 //! Findings: rules with stable codes that flag risks of a deployment choice. One rule per file;
 //! each explains itself in `docs/findings.md`.
+//!
+//! | code | name | severity |
+//! |---|---|---|
+//! | IP101 | [`isolated-tenant-without-mig`](IsolatedTenantWithoutMig) | warning |
+//! | IP102 | [`multi-node-needs-efa-and-one-az`](MultiNodeNeedsEfaAndOneAz) | warning (error without EFA) |
+//! | IP103 | [`single-gpu-replicas-on-large-instances`](SingleGpuReplicasOnLargeInstances) | warning |
+//! | IP104 | [`spot-for-stateful-chat`](SpotForStatefulChat) | warning |
+//! | IP105 | [`cold-start-over-budget`](ColdStartOverBudget) | warning |
+//! | IP106 | [`fp8-without-native-support`](Fp8WithoutNativeSupport) | warning (error when unsupported) |
+//! | IP107 | [`regulated-on-shared-hardware`](RegulatedOnSharedHardware) | error |
+//! | IP108 | [`scale-on-queue-not-gpu-utilization`](ScaleOnQueueNotGpuUtilization) | info |
+//! | IP109 | [`retries-need-idempotency-keys`](RetriesNeedIdempotencyKeys) | info |
+//!
+//! To add a rule: a new file with a unit struct implementing [`Rule`] (the next free code, a
+//! kebab-case name, a `docs/findings.md#<code>-<name>` anchor, a doc comment saying what it
+//! checks, why it matters and an example message), an entry at the end of [`all`], a section
+//! `## <CODE> <name>` in `docs/findings.md`, and a firing and a non-firing case in
+//! `crates/plan/tests/findings.rs`. Codes are never reused or renumbered.
+
+pub mod cold_start;
+mod cold_start_over_budget;
+mod fp8_without_native_support;
+mod isolated_tenant_without_mig;
+mod multi_node_needs_efa_and_one_az;
+mod regulated_on_shared_hardware;
+mod retries_need_idempotency_keys;
+mod scale_on_queue_not_gpu_utilization;
+mod single_gpu_replicas_on_large_instances;
+mod spot_for_stateful_chat;
+
+pub use cold_start::{cold_start_s, ColdStart, WeightsSource};
+pub use cold_start_over_budget::ColdStartOverBudget;
+pub use fp8_without_native_support::Fp8WithoutNativeSupport;
+pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
+pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
+pub use regulated_on_shared_hardware::RegulatedOnSharedHardware;
+pub use retries_need_idempotency_keys::RetriesNeedIdempotencyKeys;
+pub use scale_on_queue_not_gpu_utilization::ScaleOnQueueNotGpuUtilization;
+pub use single_gpu_replicas_on_large_instances::SingleGpuReplicasOnLargeInstances;
+pub use spot_for_stateful_chat::SpotForStatefulChat;
 
 use crate::candidate::Candidate;
 use crate::workload::Workload;
@@ -53,6 +93,118 @@ pub trait Rule {
     fn code(&self) -> &'static str;
     /// Stable kebab-case name.
     fn name(&self) -> &'static str;
+    /// Where the rule is explained: `docs/findings.md#<code in lower case>-<name>`.
+    fn docs(&self) -> &'static str;
     /// The finding, if the rule applies.
     fn check(&self, ctx: &Context<'_>) -> Option<Finding>;
+}
+
+/// Every rule, in code order. The order is stable: new rules are appended.
+pub fn all() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(IsolatedTenantWithoutMig),
+        Box::new(MultiNodeNeedsEfaAndOneAz),
+        Box::new(SingleGpuReplicasOnLargeInstances),
+        Box::new(SpotForStatefulChat),
+        Box::new(ColdStartOverBudget),
+        Box::new(Fp8WithoutNativeSupport),
+        Box::new(RegulatedOnSharedHardware),
+        Box::new(ScaleOnQueueNotGpuUtilization),
+        Box::new(RetriesNeedIdempotencyKeys),
+    ]
+}
+
+/// The findings of every rule about one candidate, in rule order.
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    all().iter().filter_map(|r| r.check(ctx)).collect()
+}
+
+/// A finding of `rule`.
+fn finding(rule: &dyn Rule, severity: Severity, message: String) -> Finding {
+    Finding {
+        code: rule.code(),
+        rule: rule.name(),
+        severity,
+        message,
+        docs: rule.docs(),
+    }
+}
+
+/// Instances one replica spans (1 unless tensor or pipeline parallelism crosses nodes).
+fn nodes_per_replica(c: &Candidate) -> u32 {
+    c.gpus_per_replica
+        .max(1)
+        .div_ceil(c.gpus_per_instance.max(1))
+}
+
+/// On-demand price of the candidate's instance type in its region (us-east-1 when unset).
+fn on_demand_usd_hr(ctx: &Context<'_>) -> Option<f64> {
+    let region = if ctx.candidate.region.is_empty() {
+        inferplan_catalog::DEFAULT_REGION
+    } else {
+        ctx.candidate.region.as_str()
+    };
+    ctx.instance.on_demand(region)
+}
+
+/// `$1.86`, `$55.04`, `$1,234`.
+fn usd(x: f64) -> String {
+    if x >= 1000.0 {
+        let whole = x.round() as u64;
+        let (thousands, rest) = (whole / 1000, whole % 1000);
+        format!("${thousands},{rest:03}")
+    } else {
+        format!("${x:.2}")
+    }
+}
+
+/// A number with up to `digits` decimals, without trailing zeros (`2`, `2.5`, `0.27`).
+fn num(x: f64, digits: usize) -> String {
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// A duration: `45 s`, `3 min 32 s`, `1 h 05 min`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(usd(1.8611), "$1.86");
+        assert_eq!(usd(1234.4), "$1,234");
+        assert_eq!(num(2.0, 2), "2");
+        assert_eq!(num(0.2734, 2), "0.27");
+        assert_eq!(num(6.26, 1), "6.3");
+        assert_eq!(duration(45.2), "45 s");
+        assert_eq!(duration(212.0), "3 min 32 s");
+        assert_eq!(duration(3900.0), "1 h 05 min");
+    }
+
+    #[test]
+    fn anchors_follow_code_and_name() {
+        for r in all() {
+            let want = format!(
+                "docs/findings.md#{}-{}",
+                r.code().to_ascii_lowercase(),
+                r.name()
+            );
+            assert_eq!(r.docs(), want, "{}", r.code());
+        }
+    }
 }

@@ -1,0 +1,519 @@
+//! `inferplan plan`: the cheapest deployments that keep a workload's SLOs.
+
+use crate::args::{Format, PlanArgs};
+use crate::commands::estimate::params;
+use crate::output::{emit, emit_json, table};
+use anyhow::{bail, Context as _};
+use inferplan_catalog::Catalog;
+use inferplan_perf::MemoryParams;
+use inferplan_plan::search::{plan, Inputs, Plan, Rejection};
+use inferplan_plan::workload::{
+    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
+};
+use inferplan_plan::{Candidate, Severity};
+use serde::de::{value::StrDeserializer, IntoDeserializer};
+use serde::Deserialize;
+use std::process::ExitCode;
+
+/// Runs `plan`.
+pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let w = workload(a)?;
+    let efficiency = params(a.params.as_deref())?;
+    let memory = MemoryParams::embedded()?;
+    let p = plan(
+        &Inputs {
+            catalog: c,
+            efficiency: &efficiency,
+            memory: &memory,
+        },
+        &w,
+    )?;
+    match a.format {
+        Format::Json => emit_json(&PlanJson::new(&p, a.top))?,
+        Format::Md => emit(&adr(&p, a.top))?,
+        Format::Table => emit(&render(&p, a.top, a.explain))?,
+    }
+    Ok(if p.candidates.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A value of a serde enum (`shared`, `p99`, ...) from a flag.
+fn parse_enum<T: for<'de> Deserialize<'de>>(flag: &str, s: &str) -> anyhow::Result<T> {
+    let d: StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
+    T::deserialize(d).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+}
+
+/// The workload from the file (if any) with the flags applied over it.
+fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
+    let mut file = None;
+    let mut w = match &a.workload {
+        Some(path) => {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path).with_context(|| origin.clone())?;
+            let mut w = Workload::from_toml(&text, &origin)?;
+            let dir = path.parent().unwrap_or(std::path::Path::new("."));
+            w.resolve_lengths(dir)?;
+            file = Some((origin, text));
+            w
+        }
+        None => {
+            let (Some(model), Some(rate)) = (&a.model, a.rate_rps) else {
+                bail!("give a workload file, or at least --model and --rate-rps");
+            };
+            Workload {
+                name: "command line".to_owned(),
+                model: ModelSpecIn {
+                    name: model.clone(),
+                    precision: "bf16".to_owned(),
+                    engines: vec!["vllm".to_owned()],
+                },
+                traffic: Traffic {
+                    rate_rps: rate,
+                    peak_rps: None,
+                    daily_profile: None,
+                    burstiness: 1.0,
+                },
+                lengths: Lengths::default(),
+                slo: Slo::default(),
+                constraints: Constraints::default(),
+                pricing: Pricing::default(),
+            }
+        }
+    };
+    if let Some(m) = &a.model {
+        w.model.name = m.clone();
+    }
+    if let Some(p) = &a.precision {
+        w.model.precision = p.clone();
+    }
+    if !a.engine.is_empty() {
+        w.model.engines = a.engine.clone();
+    }
+    if let Some(r) = a.rate_rps {
+        w.traffic.rate_rps = r;
+    }
+    if a.peak_rps.is_some() {
+        w.traffic.peak_rps = a.peak_rps;
+    }
+    if let Some(b) = a.burstiness {
+        w.traffic.burstiness = b;
+    }
+    if let Some(n) = a.input_tokens {
+        w.lengths.input_tokens = Length::Fixed(n);
+        w.lengths.trace = None;
+    }
+    if let Some(n) = a.output_tokens {
+        w.lengths.output_tokens = Length::Fixed(n);
+        w.lengths.trace = None;
+    }
+    for (value, field) in [
+        (a.ttft_ms, &mut w.slo.ttft_ms),
+        (a.tpot_ms, &mut w.slo.tpot_ms),
+        (a.e2e_ms, &mut w.slo.e2e_ms),
+        (a.deadline_s, &mut w.slo.deadline_s),
+        (
+            a.cold_start_budget_s,
+            &mut w.constraints.cold_start_budget_s,
+        ),
+    ] {
+        if value.is_some() {
+            *field = value;
+        }
+    }
+    if let Some(p) = &a.percentile {
+        w.slo.percentile = parse_enum("--percentile", p)?;
+    }
+    if let Some(m) = &a.mode {
+        w.slo.mode = parse_enum("--mode", m)?;
+    }
+    if !a.regions.is_empty() {
+        w.constraints.regions = a.regions.clone();
+    }
+    if let Some(t) = &a.tenancy {
+        w.constraints.tenancy = parse_enum("--tenancy", t)?;
+    }
+    if let Some(d) = &a.data_class {
+        w.constraints.data_class = parse_enum("--data-class", d)?;
+    }
+    if let Some(n) = a.max_gpus_per_replica {
+        w.constraints.max_gpus_per_replica = n;
+    }
+    if !a.families.is_empty() {
+        w.constraints.instance_families = a.families.clone();
+    }
+    if a.redundancy {
+        w.constraints.redundancy = true;
+    }
+    w.validate().map_err(|e| match &file {
+        Some((origin, text)) => e.locate(origin, text),
+        None => e,
+    })?;
+    Ok(w)
+}
+
+/// The JSON answer.
+#[derive(serde::Serialize)]
+struct PlanJson<'a> {
+    workload: &'a Workload,
+    model: &'a str,
+    considered: usize,
+    candidates: &'a [Candidate],
+    rejected: &'a std::collections::BTreeMap<&'static str, usize>,
+    nearest_misses: &'a [Rejection],
+}
+
+impl<'a> PlanJson<'a> {
+    fn new(p: &'a Plan, top: usize) -> Self {
+        PlanJson {
+            workload: &p.workload,
+            model: &p.model,
+            considered: p.considered,
+            candidates: &p.candidates[..p.candidates.len().min(top.max(1))],
+            rejected: &p.rejected,
+            nearest_misses: &p.nearest_misses,
+        }
+    }
+}
+
+fn slo_text(w: &Workload) -> String {
+    let s = &w.slo;
+    let pct = format!("{:?}", s.percentile).to_ascii_lowercase();
+    let mut parts = Vec::new();
+    for (name, v) in [("TTFT", s.ttft_ms), ("TPOT", s.tpot_ms), ("e2e", s.e2e_ms)] {
+        if let Some(v) = v {
+            parts.push(format!("{name} {pct} ≤ {v} ms"));
+        }
+    }
+    if let Some(d) = s.deadline_s {
+        parts.push(format!("done within {d} s"));
+    }
+    let mode = format!("{:?}", s.mode).to_ascii_lowercase();
+    if parts.is_empty() {
+        format!("no latency limit ({mode})")
+    } else {
+        format!("{} ({mode})", parts.join(", "))
+    }
+}
+
+fn header(p: &Plan) -> String {
+    let w = &p.workload;
+    format!(
+        "{}: {} · {:.2} req/s mean, {:.2} peak · {:.0} → {:.0} tokens · {}\n",
+        w.name,
+        p.model,
+        w.traffic.rate_rps,
+        w.peak_rps(),
+        w.lengths.input_tokens.mean(),
+        w.lengths.output_tokens.mean(),
+        slo_text(w)
+    )
+}
+
+fn layout(c: &Candidate) -> String {
+    if c.pp > 1 {
+        format!("TP{}×PP{}", c.tp, c.pp)
+    } else {
+        format!("TP{}", c.tp)
+    }
+}
+
+fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
+    p.candidates
+        .iter()
+        .take(top)
+        .enumerate()
+        .map(|(i, c)| {
+            vec![
+                (i + 1).to_string(),
+                c.instance.clone(),
+                c.region.clone(),
+                layout(c),
+                c.precision.to_string(),
+                c.engine.to_string(),
+                c.replicas.to_string(),
+                c.instances.to_string(),
+                format!("{:.2}", c.usd_per_hour),
+                format!("{:.3}", c.usd_per_million_output_tokens),
+                format!("{:.0}", c.ttft_p_ms),
+                format!("{:.1}", c.tpot_p_ms),
+                format!("{:.2}", c.max_rps_per_replica),
+                format!("{:.0}%", c.utilization * 100.0),
+            ]
+        })
+        .collect()
+}
+
+const CANDIDATE_HEADER: [&str; 14] = [
+    "#",
+    "instance",
+    "region",
+    "layout",
+    "weights",
+    "engine",
+    "replicas",
+    "instances",
+    "$/hour",
+    "$/1M out",
+    "TTFT ms",
+    "TPOT ms",
+    "max rps/replica",
+    "util",
+];
+
+fn rejected_text(p: &Plan) -> String {
+    let parts: Vec<String> = p
+        .rejected
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    parts.join(", ")
+}
+
+fn mix_text(c: &Candidate) -> String {
+    let m = &c.purchase_mix;
+    let mut parts = Vec::new();
+    if m.savings_plan_instances > 0 {
+        parts.push(format!(
+            "{} on a 1-year savings plan",
+            m.savings_plan_instances
+        ));
+    }
+    if m.on_demand_instances > 0 {
+        parts.push(format!(
+            "up to {} more on demand at the peak",
+            m.on_demand_instances
+        ));
+    }
+    if m.spot_instances > 0 {
+        parts.push(format!("up to {} on spot", m.spot_instances));
+    }
+    format!(
+        "{} × {}: {} = ${:.2}/h mean (all on demand ${:.2}/h, saving {:.0} %)",
+        c.instances,
+        c.instance,
+        parts.join(", "),
+        m.usd_per_hour,
+        m.all_on_demand_usd_per_hour,
+        m.saving_pct
+    )
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+    }
+}
+
+fn misses_text(p: &Plan) -> String {
+    let mut s = String::from("\nNothing in the catalog meets these SLOs. Nearest misses:\n");
+    for m in &p.nearest_misses {
+        s += &format!("  - {} {}: {}\n", m.instance, m.setup, m.detail);
+    }
+    if p.nearest_misses.is_empty() {
+        s += "  (no configuration fits in memory with these constraints; allow more GPUs per replica, other families or regions, or a smaller precision)\n";
+    } else {
+        s += "What would have to change: loosen the limits above to at least the values shown, allow more GPUs per replica (--max-gpus-per-replica), a smaller precision (--precision any), or shorter prompts.\n";
+    }
+    s
+}
+
+fn render(p: &Plan, top: usize, explain: bool) -> String {
+    let mut s = header(p);
+    s += &format!(
+        "{} configurations considered, {} meet the SLOs; rejected: {}\n\n",
+        p.considered,
+        p.candidates.len(),
+        rejected_text(p)
+    );
+    if p.candidates.is_empty() {
+        s += &misses_text(p);
+    } else {
+        s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        let best = &p.candidates[0];
+        s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
+        for a in &best.purchase_mix.assumptions {
+            s += &format!("  assumption: {a}\n");
+        }
+        if !best.findings.is_empty() {
+            s += "\nfindings for #1:\n";
+            for f in &best.findings {
+                s += &format!(
+                    "  [{}] {} {}: {} ({})\n",
+                    severity(f.severity),
+                    f.code,
+                    f.rule,
+                    f.message,
+                    f.docs
+                );
+            }
+        }
+    }
+    if explain {
+        s += "\nrejected configurations (first of each reason):\n";
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &p.rejections {
+            if seen.insert(r.reason) {
+                s += &format!(
+                    "  {} ({}×): {} {}: {}\n",
+                    r.reason, p.rejected[r.reason], r.instance, r.setup, r.detail
+                );
+            }
+        }
+    }
+    s
+}
+
+/// An architecture decision record in Markdown.
+fn adr(p: &Plan, top: usize) -> String {
+    let w = &p.workload;
+    let mut s = format!("# ADR: serving {} for {}\n\n", p.model, w.name);
+    s += "## Context and forces\n\n";
+    s += &format!(
+        "- Traffic: {:.2} requests/s on average, {:.2} at the peak (burstiness {:.1}); prompts of {:.0} tokens (p99 {:.0}), outputs of {:.0} (p99 {:.0}).\n",
+        w.traffic.rate_rps,
+        w.peak_rps(),
+        w.traffic.burstiness,
+        w.lengths.input_tokens.mean(),
+        w.lengths.input_tokens.p99(),
+        w.lengths.output_tokens.mean(),
+        w.lengths.output_tokens.p99()
+    );
+    s += &format!("- Latency promise: {}.\n", slo_text(w));
+    let k = &w.constraints;
+    s += &format!(
+        "- Constraints: regions {}; {:?} tenancy; {:?} data; at most {} GPUs per replica{}.\n",
+        k.regions.join(", "),
+        k.tenancy,
+        k.data_class,
+        k.max_gpus_per_replica,
+        if k.redundancy { "; N+1 redundancy" } else { "" }
+    );
+    s += &format!(
+        "- Search: {} configurations (instance × layout × precision × engine); {} meet the SLOs. Rejected: {}.\n\n",
+        p.considered,
+        p.candidates.len(),
+        rejected_text(p)
+    );
+    if p.candidates.is_empty() {
+        s += "## Decision\n\nNo deployment in the catalog meets the SLOs.\n";
+        s += &misses_text(p);
+        return s;
+    }
+    s += "## Options considered\n\n";
+    s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), true);
+    s += "\n";
+    let best = &p.candidates[0];
+    for (i, c) in p.candidates.iter().take(top).enumerate() {
+        let mut pros = Vec::new();
+        let mut cons = Vec::new();
+        if i == 0 {
+            pros.push("cheapest that meets the SLOs".to_owned());
+        } else {
+            cons.push(format!(
+                "{:.0} % more per hour than #1",
+                (c.usd_per_hour / best.usd_per_hour - 1.0) * 100.0
+            ));
+        }
+        pros.push(format!("SLO headroom ×{:.2} at the peak", c.slo_headroom));
+        if c.gpus_per_replica == 1 {
+            pros.push("one GPU per replica: no tensor-parallel traffic".to_owned());
+        }
+        for f in c
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+        {
+            cons.push(format!("{} {}", f.code, f.rule));
+        }
+        s += &format!(
+            "- **#{} {} {} {}**: pros: {}; cons: {}.\n",
+            i + 1,
+            c.instance,
+            layout(c),
+            c.precision,
+            pros.join(", "),
+            if cons.is_empty() {
+                "none found".to_owned()
+            } else {
+                cons.join(", ")
+            }
+        );
+    }
+    s += "\n## Decision\n\n";
+    s += &format!(
+        "Serve {} in {} weights with {} on {} × {} in {} ({} per replica, {} replicas at the peak).\n\n",
+        p.model,
+        best.precision,
+        best.engine,
+        best.instances,
+        best.instance,
+        best.region,
+        layout(best),
+        best.replicas
+    );
+    s += &format!("Buy it as: {}.\n", mix_text(best));
+    for a in &best.purchase_mix.assumptions {
+        s += &format!("- Assumption: {a}\n");
+    }
+    s += "\n## Consequences and risks\n\n";
+    if best.findings.is_empty() {
+        s += "- No findings.\n";
+    }
+    for f in &best.findings {
+        s += &format!(
+            "- **{} {}** ({}): {} See [{}]({}).\n",
+            f.code,
+            f.rule,
+            severity(f.severity),
+            f.message,
+            f.docs,
+            f.docs
+        );
+    }
+    s += "\n## Numbers that matter\n\n";
+    s += &table(
+        &["quantity", "value"],
+        &[
+            vec![
+                "cost per hour (mix, mean over the day)".into(),
+                format!("${:.2}", best.usd_per_hour),
+            ],
+            vec![
+                "cost per hour all on demand".into(),
+                format!("${:.2}", best.purchase_mix.all_on_demand_usd_per_hour),
+            ],
+            vec![
+                "$ per 1M output tokens".into(),
+                format!("{:.3}", best.usd_per_million_output_tokens),
+            ],
+            vec![
+                "$ per 1M total tokens".into(),
+                format!("{:.3}", best.usd_per_million_total_tokens),
+            ],
+            vec![
+                "max requests/s per replica within the SLOs".into(),
+                format!("{:.2}", best.max_rps_per_replica),
+            ],
+            vec![
+                "TTFT at the SLO percentile, peak".into(),
+                format!("{:.0} ms", best.ttft_p_ms),
+            ],
+            vec![
+                "TPOT at the SLO percentile, peak".into(),
+                format!("{:.1} ms", best.tpot_p_ms),
+            ],
+            vec![
+                "utilisation at the mean rate".into(),
+                format!("{:.0} %", best.utilization * 100.0),
+            ],
+            vec!["weights".into(), format!("{:.1} GiB", best.weights_gib)],
+        ],
+        true,
+    );
+    s
+}

@@ -1,0 +1,138 @@
+//! What a candidate costs: replicas hour by hour from the daily profile, the always-on baseline
+//! on a 1-year savings plan, the rest on demand, async and batch work on spot.
+
+use crate::candidate::{Candidate, PurchaseMix};
+use crate::workload::{Mode, Workload};
+use inferplan_catalog::Instance;
+
+/// Lengths and rates the search sizes for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sizing {
+    /// Mean prompt tokens.
+    pub input_mean: f64,
+    /// 99th-percentile prompt tokens.
+    pub input_p99: u64,
+    /// Mean generated tokens.
+    pub output_mean: f64,
+    /// 99th-percentile generated tokens.
+    pub output_p99: u64,
+    /// Request rate of each hour of the day.
+    pub hourly: [f64; 24],
+    /// The rate the replicas are sized for: the peak for interactive work, the mean for batch
+    /// work and for async work whose deadline spans an hour or more.
+    pub rate_to_serve: f64,
+}
+
+impl Sizing {
+    /// Sizing of a workload.
+    pub fn of(w: &Workload) -> Sizing {
+        let l = &w.lengths;
+        let smooth = match w.slo.mode {
+            Mode::Interactive => false,
+            Mode::Batch => true,
+            Mode::Async => w.slo.deadline_s.is_some_and(|d| d >= 3600.0),
+        };
+        Sizing {
+            input_mean: l.input_tokens.mean(),
+            input_p99: l.input_tokens.p99().ceil() as u64,
+            output_mean: l.output_tokens.mean(),
+            output_p99: l.output_tokens.p99().ceil() as u64,
+            hourly: w.hourly_rates(),
+            rate_to_serve: if smooth {
+                w.traffic.rate_rps
+            } else {
+                w.peak_rps()
+            },
+        }
+    }
+
+    /// Replicas each hour for a per-replica capacity.
+    pub fn hourly_replicas(&self, capacity: f64, w: &Workload) -> [u32; 24] {
+        let spare = u32::from(w.constraints.redundancy);
+        let smooth = self.rate_to_serve < w.peak_rps();
+        self.hourly.map(|r| {
+            let rate = if smooth { self.rate_to_serve } else { r };
+            (rate / capacity).ceil().max(1.0) as u32 + spare
+        })
+    }
+
+    /// Mean replicas over the day.
+    pub fn mean_replicas(&self, capacity: f64, w: &Workload) -> f64 {
+        self.hourly_replicas(capacity, w)
+            .iter()
+            .map(|&n| f64::from(n))
+            .sum::<f64>()
+            / 24.0
+    }
+}
+
+impl Default for PurchaseMix {
+    fn default() -> Self {
+        PurchaseMix {
+            savings_plan_instances: 0,
+            on_demand_instances: 0,
+            spot_instances: 0,
+            usd_per_hour: 0.0,
+            all_on_demand_usd_per_hour: 0.0,
+            saving_pct: 0.0,
+            assumptions: Vec::new(),
+        }
+    }
+}
+
+/// The purchase mix of a candidate in `region` at on-demand `price` per instance-hour.
+pub fn purchase_mix(
+    w: &Workload,
+    sizing: &Sizing,
+    c: &Candidate,
+    inst: &Instance,
+    region: &str,
+    price: f64,
+) -> PurchaseMix {
+    let per_hour = sizing
+        .hourly_replicas(c.max_rps_per_replica, w)
+        .map(|n| n.div_ceil(c.replicas_per_instance.max(1)) * c.pp.max(1));
+    let mean = per_hour.iter().map(|&n| f64::from(n)).sum::<f64>() / 24.0;
+    let base = per_hour.iter().copied().min().unwrap_or(0);
+    let peak = per_hour.iter().copied().max().unwrap_or(0);
+    let all_on_demand = mean * price;
+    let p = &w.pricing;
+    let spot = inst.price(region).and_then(|r| r.spot_usd_hr);
+    let mut assumptions = Vec::new();
+    let (sp, od, sport, cost) = match (w.slo.mode, spot) {
+        (Mode::Async | Mode::Batch, Some(spot)) if p.allow_spot => {
+            assumptions.push(format!(
+                "spot at ${spot:.2}/h (median of the {region} zones in the catalog) with {:.0} % extra work for interruptions",
+                p.spot_interruption_overhead * 100.0
+            ));
+            (
+                0,
+                0,
+                peak,
+                mean * spot * (1.0 + p.spot_interruption_overhead),
+            )
+        }
+        _ => {
+            assumptions.push(format!(
+                "1-year compute savings plan at {:.0} % off on-demand for the always-on baseline (an assumption: the catalog has no savings-plan rates)",
+                p.savings_plan_discount * 100.0
+            ));
+            let base_cost = f64::from(base) * price * (1.0 - p.savings_plan_discount);
+            let above = mean - f64::from(base);
+            (base, peak - base, 0, base_cost + above * price)
+        }
+    };
+    PurchaseMix {
+        savings_plan_instances: sp,
+        on_demand_instances: od,
+        spot_instances: sport,
+        usd_per_hour: cost,
+        all_on_demand_usd_per_hour: all_on_demand,
+        saving_pct: if all_on_demand > 0.0 {
+            (1.0 - cost / all_on_demand) * 100.0
+        } else {
+            0.0
+        },
+        assumptions,
+    }
+}

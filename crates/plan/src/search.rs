@@ -1,0 +1,560 @@
+//! The search: every instance type, layout, precision and engine the workload allows, checked
+//! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
+
+use crate::candidate::Candidate;
+use crate::cost::{purchase_mix, Sizing};
+use crate::error::PlanError;
+use crate::findings::{self, Context};
+use crate::lengths::quantile_tokens;
+use crate::workload::{DataClass, Mode, Tenancy, Workload};
+use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
+use inferplan_perf::efficiency::EfficiencyTable;
+use inferplan_perf::{
+    Deployment, Engine, Estimate, Load, MemoryParams, Placement, Replica, Workload as Shape,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A candidate that was not kept, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejection {
+    /// Instance type.
+    pub instance: String,
+    /// Tensor × pipeline layout, precision and engine, e.g. `tp4 fp8 vllm`.
+    pub setup: String,
+    /// Reason code (the key of `Plan::rejected`).
+    pub reason: &'static str,
+    /// Details with numbers.
+    pub detail: String,
+    /// For SLO misses: the smallest ratio of predicted value to limit at the lightest load
+    /// (how far it is from feasible; 1.2 = 20 % over).
+    pub miss: Option<f64>,
+}
+
+/// The answer of the planner.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The workload, with defaults filled in.
+    pub workload: Workload,
+    /// Catalog model planned for.
+    pub model: String,
+    /// Deployments that meet the SLOs, cheapest first.
+    pub candidates: Vec<Candidate>,
+    /// Configurations considered (instance × layout × precision × engine).
+    pub considered: usize,
+    /// Rejected configurations by reason.
+    pub rejected: BTreeMap<&'static str, usize>,
+    /// Every rejection, in search order.
+    pub rejections: Vec<Rejection>,
+    /// The SLO misses closest to feasible (when nothing meets the SLOs), best first.
+    pub nearest_misses: Vec<Rejection>,
+}
+
+/// Fixed inputs of a search.
+pub struct Inputs<'a> {
+    /// The catalog.
+    pub catalog: &'a Catalog,
+    /// Efficiency parameters.
+    pub efficiency: &'a EfficiencyTable,
+    /// Engine memory parameters.
+    pub memory: &'a MemoryParams,
+}
+
+/// Formats `any` considers, in order of preference at equal cost.
+const ANY_PRECISIONS: [Dtype; 4] = [Dtype::Fp8, Dtype::Bf16, Dtype::Fp4, Dtype::Int4];
+
+/// Plans `w` over the whole catalog.
+pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
+    let c = inputs.catalog;
+    let model = c.model(&w.model.name)?;
+    let engines = w
+        .model
+        .engines
+        .iter()
+        .map(|e| e.parse::<Engine>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let precisions: Vec<Dtype> = if w.model.precision.eq_ignore_ascii_case("any") {
+        let mut v = ANY_PRECISIONS.to_vec();
+        if let Some(native) = model.native_weights {
+            if !v.contains(&native) {
+                v.push(native);
+            }
+        }
+        v
+    } else {
+        vec![w
+            .model
+            .precision
+            .parse::<Dtype>()
+            .map_err(|e| PlanError::input("model.precision", e.to_string()))?]
+    };
+    let mut out = Plan {
+        workload: w.clone(),
+        model: model.name.clone(),
+        candidates: Vec::new(),
+        considered: 0,
+        rejected: BTreeMap::new(),
+        rejections: Vec::new(),
+        nearest_misses: Vec::new(),
+    };
+    let sizing = Sizing::of(w);
+    for inst in c.instances() {
+        let Some(gpu) = c.instance_gpu(inst) else {
+            continue;
+        };
+        let reject_all = |out: &mut Plan, reason, detail: String| {
+            out.considered += 1;
+            *out.rejected.entry(reason).or_default() += 1;
+            out.rejections.push(Rejection {
+                instance: inst.name.clone(),
+                setup: String::new(),
+                reason,
+                detail,
+                miss: None,
+            });
+        };
+        if let Some(reason) = instance_excluded(w, inst) {
+            reject_all(&mut out, reason.0, reason.1);
+            continue;
+        }
+        let Some((region, price)) = cheapest_region(w, inst) else {
+            reject_all(
+                &mut out,
+                "no_price_in_regions",
+                format!("no on-demand price in {}", w.constraints.regions.join(", ")),
+            );
+            continue;
+        };
+        for (tp, pp) in layouts(w, inst) {
+            for &weights in &precisions {
+                for &engine in &engines {
+                    out.considered += 1;
+                    let setup = format!(
+                        "tp{tp}{} {weights} {engine}",
+                        if pp > 1 {
+                            format!(" pp{pp}")
+                        } else {
+                            String::new()
+                        }
+                    );
+                    match evaluate(
+                        inputs, w, &sizing, model, inst, gpu, tp, pp, weights, engine,
+                    ) {
+                        Ok(mut cand) => {
+                            cand.region = region.to_owned();
+                            let mix = purchase_mix(w, &sizing, &cand, inst, region, price);
+                            cand.usd_per_hour = mix.usd_per_hour;
+                            cand.purchase_mix = mix;
+                            finish(w, &sizing, &mut cand);
+                            cand.findings = findings::check(&Context {
+                                workload: w,
+                                candidate: &cand,
+                                instance: inst,
+                                gpu,
+                                model,
+                            });
+                            out.candidates.push(cand);
+                        }
+                        Err((reason, detail, miss)) => {
+                            *out.rejected.entry(reason).or_default() += 1;
+                            out.rejections.push(Rejection {
+                                instance: inst.name.clone(),
+                                setup,
+                                reason,
+                                detail,
+                                miss,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.candidates.sort_by(|a, b| {
+        a.usd_per_hour
+            .total_cmp(&b.usd_per_hour)
+            .then(b.slo_headroom.total_cmp(&a.slo_headroom))
+            .then_with(|| a.instance.cmp(&b.instance))
+            .then(a.tp.cmp(&b.tp))
+    });
+    let mut misses: Vec<Rejection> = out
+        .rejections
+        .iter()
+        .filter(|r| r.miss.is_some())
+        .cloned()
+        .collect();
+    misses.sort_by(|a, b| {
+        a.miss
+            .unwrap_or(f64::MAX)
+            .total_cmp(&b.miss.unwrap_or(f64::MAX))
+    });
+    misses.truncate(5);
+    out.nearest_misses = misses;
+    Ok(out)
+}
+
+/// Instance-level exclusions from the constraints: (reason, detail).
+fn instance_excluded(w: &Workload, inst: &Instance) -> Option<(&'static str, String)> {
+    let k = &w.constraints;
+    if !k.instance_families.is_empty()
+        && !k
+            .instance_families
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(&inst.family))
+    {
+        return Some((
+            "family_not_allowed",
+            format!(
+                "family {} not in {}",
+                inst.family,
+                k.instance_families.join(", ")
+            ),
+        ));
+    }
+    let fractional = inst.gpu_count < 1.0;
+    if fractional && k.tenancy == Tenancy::Isolated {
+        return Some((
+            "shared_gpu_for_isolated_tenant",
+            format!(
+                "{} is a {} slice of a shared GPU",
+                inst.name, inst.gpu_count
+            ),
+        ));
+    }
+    if fractional && k.data_class == DataClass::Regulated {
+        return Some((
+            "not_dedicated_capable",
+            format!(
+                "{} is a GPU slice on a shared host; regulated data needs a size that can run on dedicated hardware",
+                inst.name
+            ),
+        ));
+    }
+    None
+}
+
+/// The allowed region with the lowest on-demand price.
+fn cheapest_region<'w>(w: &'w Workload, inst: &Instance) -> Option<(&'w str, f64)> {
+    w.constraints
+        .regions
+        .iter()
+        .filter_map(|r| inst.on_demand(r).map(|p| (r.as_str(), p)))
+        .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)))
+}
+
+/// TP × PP layouts to try on an instance: TP up to the instance's GPUs (powers of two), and
+/// PP across instances only at full TP, within the workload's GPU limit.
+fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
+    let gpus = inst.whole_gpus().max(1);
+    let limit = w.constraints.max_gpus_per_replica.max(1);
+    let mut v = Vec::new();
+    let mut tp = 1;
+    while tp <= gpus && tp <= limit {
+        v.push((tp, 1));
+        tp *= 2;
+    }
+    if gpus >= 2 && gpus.is_power_of_two() {
+        let mut pp = 2;
+        while gpus * pp <= limit && pp <= 4 {
+            v.push((gpus, pp));
+            pp *= 2;
+        }
+    }
+    v
+}
+
+/// What the SLOs ask for, at which quantile.
+struct Limits {
+    q: f64,
+    ttft: Option<f64>,
+    tpot: Option<f64>,
+    e2e: Option<f64>,
+}
+
+/// Latencies of a replica at one load, at the SLO quantile.
+struct AtLoad {
+    est: Estimate,
+    ttft: f64,
+    tpot: f64,
+    e2e: f64,
+}
+
+type Reject = (&'static str, String, Option<f64>);
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    sizing: &Sizing,
+    model: &ModelSpec,
+    inst: &Instance,
+    gpu: &Gpu,
+    tp: u32,
+    pp: u32,
+    weights: Dtype,
+    engine: Engine,
+) -> Result<Candidate, Reject> {
+    if !engine.runs_on(gpu.arch) {
+        return Err((
+            "engine_unsupported",
+            format!(
+                "{engine} does not run on {} (or is not calibrated for it)",
+                gpu.name
+            ),
+            None,
+        ));
+    }
+    match gpu.support(weights) {
+        Support::Native | Support::WeightOnly => {}
+        _ => {
+            return Err((
+                "precision_unsupported",
+                format!("{} cannot run {weights} weights", gpu.name),
+                None,
+            ))
+        }
+    }
+    let mem = inst.gpu_mem_gib().or_else(|| gpu.memory_gib()).ok_or((
+        "gpu_figures_missing",
+        format!("memory of {} not known", gpu.name),
+        None,
+    ))?;
+    let kv = if weights.bytes() <= 1.0 && gpu.support(Dtype::Fp8) == Support::Native {
+        Dtype::Fp8
+    } else if weights == Dtype::Fp16 {
+        Dtype::Fp16
+    } else {
+        Dtype::Bf16
+    };
+    let gpus = tp * pp;
+    let interconnect = match (gpus, inst.interconnect) {
+        (1, _) => Interconnect::Single,
+        (_, Interconnect::Single) => Interconnect::Pcie,
+        (_, link) => link,
+    };
+    let defaults = engine.defaults(mem, gpu.arch);
+    let d = Deployment {
+        placement: Placement {
+            model,
+            gpu,
+            gpu_mem_gib: mem,
+            gpus: gpus.max(inst.whole_gpus()),
+            interconnect,
+            tp,
+            pp,
+            weights,
+            kv,
+        },
+        engine,
+        limits: defaults.limits,
+        kv_memory_fraction: defaults.kv_memory_fraction,
+    };
+    let context = (sizing.input_p99 + sizing.output_p99).min(model.max_context);
+    let replica = Replica::new(&d, context, inputs.memory).map_err(|e| {
+        let reason = match &e {
+            inferplan_perf::PerfError::Refused {
+                field: "memory", ..
+            } => "does_not_fit",
+            inferplan_perf::PerfError::Refused { field: "gpu", .. } => "gpu_figures_missing",
+            inferplan_perf::PerfError::Refused {
+                field: "context", ..
+            } => "context_too_long",
+            _ => "layout_invalid",
+        };
+        (reason, e.to_string(), None)
+    })?;
+    let eff = inputs.efficiency.lookup(gpu.arch, engine, weights).eff;
+    let slo = &w.slo;
+    let limits = Limits {
+        q: slo.percentile.quantile(),
+        ttft: slo.ttft_ms,
+        tpot: slo.tpot_ms,
+        e2e: slo.e2e_ms,
+    };
+    let shape = |load| Shape {
+        input_tokens: sizing.input_mean.round().max(1.0) as u64,
+        output_tokens: sizing.output_mean.round().max(1.0) as u64,
+        load,
+    };
+    // The own prompt of a request at the SLO quantile is longer than the mean one.
+    let alone = |tokens: f64| {
+        replica
+            .run(
+                &Shape {
+                    input_tokens: tokens.max(1.0) as u64,
+                    output_tokens: 2,
+                    load: Load::Static { batch: 1 },
+                },
+                &eff,
+            )
+            .ttft_ms
+    };
+    let long_prompt = (alone(quantile_tokens(&w.lengths.input_tokens, limits.q))
+        - alone(sizing.input_mean))
+    .max(0.0);
+    let output_q = quantile_tokens(&w.lengths.output_tokens, limits.q);
+    let at = |rate: f64| -> AtLoad {
+        let est = replica.run(&shape(Load::Poisson { rate_rps: rate }), &eff);
+        let cv = w.traffic.burstiness;
+        let ttft = est.ttft_quantile_ms(limits.q, cv) + long_prompt;
+        let out_tokens = sizing.output_mean.round().max(1.0) as u64;
+        let tpot = est.tpot_quantile_ms(limits.q, out_tokens);
+        let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
+        AtLoad {
+            est,
+            ttft,
+            tpot,
+            e2e,
+        }
+    };
+    // Worst ratio of predicted value to limit (≤ 1 is within the SLOs).
+    let ratio = |a: &AtLoad| -> f64 {
+        [
+            limits.ttft.map(|l| a.ttft / l),
+            limits.tpot.map(|l| a.tpot / l),
+            limits.e2e.map(|l| a.e2e / l),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(0.0, f64::max)
+    };
+    let saturated = replica.run(&shape(Load::Saturated), &eff);
+    let max_rate = saturated.requests_s;
+    let capacity = match slo.mode {
+        Mode::Interactive => {
+            let light = at(max_rate * 1e-4);
+            if ratio(&light) > 1.0 {
+                return Err(slo_miss(&limits, &light, ratio(&light)));
+            }
+            // Bisection on the rate for the highest load within the SLOs.
+            let (mut lo, mut hi) = (max_rate * 1e-4, max_rate * 0.999);
+            if ratio(&at(hi)) <= 1.0 && !at(hi).est.overloaded {
+                lo = hi;
+            } else {
+                for _ in 0..40 {
+                    let mid = (lo * hi).sqrt();
+                    let a = at(mid);
+                    if ratio(&a) <= 1.0 && !a.est.overloaded {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                    if hi / lo < 1.001 {
+                        break;
+                    }
+                }
+            }
+            lo
+        }
+        Mode::Async | Mode::Batch => {
+            if let Some(deadline) = slo.deadline_s {
+                let e2e = saturated.e2e_ms - saturated.queue_ms;
+                if e2e > deadline * 1e3 {
+                    return Err((
+                        "slo_unreachable_deadline",
+                        format!(
+                            "one request takes {:.0} s at full load, over the {deadline} s deadline",
+                            e2e / 1e3
+                        ),
+                        Some(e2e / (deadline * 1e3)),
+                    ));
+                }
+            }
+            // Keep a tenth of headroom for bursts and restarts.
+            max_rate * 0.9
+        }
+    };
+    if capacity <= 0.0 || !capacity.is_finite() {
+        return Err((
+            "no_capacity",
+            "the replica serves no requests within the SLOs".to_owned(),
+            None,
+        ));
+    }
+    let need = sizing.rate_to_serve / capacity;
+    let replicas = (need.ceil().max(1.0) as u32) + u32::from(w.constraints.redundancy);
+    let rpi = if pp > 1 {
+        1
+    } else {
+        (inst.whole_gpus() / tp).max(1)
+    };
+    let instances = replicas.div_ceil(rpi) * pp;
+    let per_replica = (sizing.rate_to_serve / f64::from(replicas)).min(capacity);
+    let served = at(per_replica.max(capacity * 1e-4));
+    let headroom = {
+        let r = ratio(&served);
+        if r > 0.0 {
+            1.0 / r
+        } else {
+            capacity / per_replica.max(1e-9)
+        }
+    };
+    let (weights_gib, _) = inferplan_perf::memory::weight_bytes(model, weights, tp, pp);
+    Ok(Candidate {
+        instance: inst.name.clone(),
+        family: inst.family.clone(),
+        region: String::new(),
+        gpu: gpu.name.clone(),
+        gpus_per_instance: inst.whole_gpus(),
+        gpus_per_replica: gpus,
+        tp,
+        pp,
+        precision: weights,
+        kv_dtype: kv,
+        engine,
+        replicas,
+        replicas_per_instance: rpi,
+        instances,
+        max_rps_per_replica: capacity,
+        ttft_p_ms: served.ttft,
+        tpot_p_ms: served.tpot,
+        e2e_p_ms: served.e2e,
+        usd_per_hour: 0.0,
+        usd_per_million_output_tokens: 0.0,
+        usd_per_million_total_tokens: 0.0,
+        utilization: 0.0,
+        purchase_mix: crate::candidate::PurchaseMix::default(),
+        slo_headroom: headroom,
+        weights_gib: weights_gib / (1u64 << 30) as f64,
+        findings: Vec::new(),
+    })
+}
+
+fn slo_miss(limits: &Limits, a: &AtLoad, ratio: f64) -> Reject {
+    let mut parts = Vec::new();
+    let mut reason = "slo_unreachable";
+    for (name, value, limit, code) in [
+        ("TTFT", a.ttft, limits.ttft, "slo_unreachable_ttft"),
+        ("TPOT", a.tpot, limits.tpot, "slo_unreachable_tpot"),
+        ("e2e", a.e2e, limits.e2e, "slo_unreachable_e2e"),
+    ] {
+        if let Some(l) = limit {
+            if value > l {
+                parts.push(format!("{name} {value:.0} ms > {l:.0} ms"));
+                if reason == "slo_unreachable" {
+                    reason = code;
+                }
+            }
+        }
+    }
+    (
+        reason,
+        format!("even at the lightest load: {}", parts.join(", ")),
+        Some(ratio),
+    )
+}
+
+/// Cost per token and utilisation from the mix and the mean rate.
+fn finish(w: &Workload, sizing: &Sizing, c: &mut Candidate) {
+    let per_hour_tokens_out = w.traffic.rate_rps * sizing.output_mean * 3600.0;
+    let per_hour_tokens_all =
+        w.traffic.rate_rps * (sizing.input_mean + sizing.output_mean) * 3600.0;
+    c.usd_per_million_output_tokens = c.usd_per_hour / per_hour_tokens_out * 1e6;
+    c.usd_per_million_total_tokens = c.usd_per_hour / per_hour_tokens_all * 1e6;
+    let mean_capacity = sizing.mean_replicas(c.max_rps_per_replica, w) * c.max_rps_per_replica;
+    c.utilization = if mean_capacity > 0.0 {
+        (w.traffic.rate_rps / mean_capacity).min(1.0)
+    } else {
+        0.0
+    };
+}
