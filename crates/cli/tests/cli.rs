@@ -26,7 +26,7 @@ fn json(args: &[&str]) -> (i32, serde_json::Value) {
 }
 
 #[test]
-fn readme_first_command_prints_a_fit_table() {
+fn fit_prints_a_table() {
     let o = inferplan(&[
         "fit",
         "--model",
@@ -599,5 +599,20 @@ fn plan_from_flags_and_exit_codes() {
         let o = inferplan(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn readme_first_command_plans_the_chat_example() {
+    let o = inferplan(&["plan", &example("chat-70b-fp8.toml")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "Llama 3.3 70B",
+        "TTFT p99 ≤ 500 ms",
+        "purchase mix of #1",
+        "findings for #1",
+    ] {
+        assert!(out.contains(want), "missing {want}: {out}");
     }
 }

@@ -50,6 +50,27 @@ pub struct Plan {
     pub nearest_misses: Vec<Rejection>,
 }
 
+impl Plan {
+    /// The candidates, cheapest first, keeping only the cheapest instance size of each
+    /// hardware and layout (a g6.2xlarge is a g6.xlarge with more CPU: the same option).
+    pub fn options(&self) -> Vec<&Candidate> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.candidates
+            .iter()
+            .filter(|c| {
+                seen.insert((
+                    c.gpu.clone(),
+                    c.gpus_per_instance,
+                    c.tp,
+                    c.pp,
+                    c.precision.as_str(),
+                    c.engine,
+                ))
+            })
+            .collect()
+    }
+}
+
 /// Fixed inputs of a search.
 pub struct Inputs<'a> {
     /// The catalog.

@@ -355,6 +355,32 @@ fn ip109_retries_need_idempotency_keys() {
 }
 
 #[test]
+fn ip110_one_instance_holds_every_replica() {
+    let fx = Fixture::new();
+    let r = rule("IP110");
+    let w = workload("");
+    let c = fx.plain("p5.48xlarge", 2, 1, 4);
+    assert_eq!(c.instances, 1);
+    let f = fx.run(&*r, &w, &c).expect("4 replicas on one instance");
+    assert!(
+        f.message
+            .starts_with("All 4 replicas run on one p5.48xlarge: losing it stops the service."),
+        "{}",
+        f.message
+    );
+    let spare = workload("[constraints]\nredundancy = true");
+    let f = fx.run(&*r, &spare, &c).expect("spare on the same host");
+    assert!(
+        f.message.contains("N+1 spare shares the host"),
+        "{}",
+        f.message
+    );
+    // Replicas spread over several instances: silent.
+    assert!(fx.run(&*r, &w, &fx.plain("p5.48xlarge", 8, 1, 2)).is_none());
+    assert!(fx.run(&*r, &w, &fx.plain("g6e.xlarge", 1, 1, 3)).is_none());
+}
+
+#[test]
 fn check_runs_every_rule_in_order() {
     let fx = Fixture::new();
     let w = workload(
@@ -391,7 +417,7 @@ fn codes_names_and_anchors_are_unique_and_documented() {
     let mut codes = HashSet::new();
     let mut names = HashSet::new();
     let rules = findings::all();
-    assert_eq!(rules.len(), 9);
+    assert_eq!(rules.len(), 10);
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.code(), format!("IP{}", 101 + i), "codes in order");
         assert!(codes.insert(r.code()), "duplicate code {}", r.code());

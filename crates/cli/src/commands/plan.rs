@@ -160,7 +160,7 @@ struct PlanJson<'a> {
     workload: &'a Workload,
     model: &'a str,
     considered: usize,
-    candidates: &'a [Candidate],
+    candidates: Vec<&'a Candidate>,
     rejected: &'a std::collections::BTreeMap<&'static str, usize>,
     nearest_misses: &'a [Rejection],
 }
@@ -171,7 +171,7 @@ impl<'a> PlanJson<'a> {
             workload: &p.workload,
             model: &p.model,
             considered: p.considered,
-            candidates: &p.candidates[..p.candidates.len().min(top.max(1))],
+            candidates: p.options().into_iter().take(top.max(1)).collect(),
             rejected: &p.rejected,
             nearest_misses: &p.nearest_misses,
         }
@@ -221,8 +221,8 @@ fn layout(c: &Candidate) -> String {
 }
 
 fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
-    p.candidates
-        .iter()
+    p.options()
+        .into_iter()
         .take(top)
         .enumerate()
         .map(|(i, c)| {
@@ -325,9 +325,10 @@ fn misses_text(p: &Plan) -> String {
 fn render(p: &Plan, top: usize, explain: bool) -> String {
     let mut s = header(p);
     s += &format!(
-        "{} configurations considered, {} meet the SLOs; rejected: {}\n\n",
+        "{} configurations considered, {} meet the SLOs ({} distinct options); rejected: {}\n\n",
         p.considered,
         p.candidates.len(),
+        p.options().len(),
         rejected_text(p)
     );
     if p.candidates.is_empty() {
@@ -386,10 +387,10 @@ fn adr(p: &Plan, top: usize) -> String {
     s += &format!("- Latency promise: {}.\n", slo_text(w));
     let k = &w.constraints;
     s += &format!(
-        "- Constraints: regions {}; {:?} tenancy; {:?} data; at most {} GPUs per replica{}.\n",
+        "- Constraints: regions {}; {} tenancy; {} data; at most {} GPUs per replica{}.\n",
         k.regions.join(", "),
-        k.tenancy,
-        k.data_class,
+        format!("{:?}", k.tenancy).to_ascii_lowercase(),
+        format!("{:?}", k.data_class).to_ascii_lowercase(),
         k.max_gpus_per_replica,
         if k.redundancy { "; N+1 redundancy" } else { "" }
     );
@@ -408,7 +409,7 @@ fn adr(p: &Plan, top: usize) -> String {
     s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
-    for (i, c) in p.candidates.iter().take(top).enumerate() {
+    for (i, c) in p.options().into_iter().take(top).enumerate() {
         let mut pros = Vec::new();
         let mut cons = Vec::new();
         if i == 0 {

@@ -12,6 +12,7 @@
 //! | IP107 | [`regulated-on-shared-hardware`](RegulatedOnSharedHardware) | error |
 //! | IP108 | [`scale-on-queue-not-gpu-utilization`](ScaleOnQueueNotGpuUtilization) | info |
 //! | IP109 | [`retries-need-idempotency-keys`](RetriesNeedIdempotencyKeys) | info |
+//! | IP110 | [`one-instance-holds-every-replica`](OneInstanceHoldsEveryReplica) | warning |
 //!
 //! To add a rule: a new file with a unit struct implementing [`Rule`] (the next free code, a
 //! kebab-case name, a `docs/findings.md#<code>-<name>` anchor, a doc comment saying what it
@@ -24,6 +25,7 @@ mod cold_start_over_budget;
 mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
 mod multi_node_needs_efa_and_one_az;
+mod one_instance_holds_every_replica;
 mod regulated_on_shared_hardware;
 mod retries_need_idempotency_keys;
 mod scale_on_queue_not_gpu_utilization;
@@ -35,6 +37,7 @@ pub use cold_start_over_budget::ColdStartOverBudget;
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
+pub use one_instance_holds_every_replica::OneInstanceHoldsEveryReplica;
 pub use regulated_on_shared_hardware::RegulatedOnSharedHardware;
 pub use retries_need_idempotency_keys::RetriesNeedIdempotencyKeys;
 pub use scale_on_queue_not_gpu_utilization::ScaleOnQueueNotGpuUtilization;
@@ -111,6 +114,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(RegulatedOnSharedHardware),
         Box::new(ScaleOnQueueNotGpuUtilization),
         Box::new(RetriesNeedIdempotencyKeys),
+        Box::new(OneInstanceHoldsEveryReplica),
     ]
 }
 
