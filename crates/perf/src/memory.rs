@@ -139,6 +139,18 @@ pub struct FitReport {
     pub warnings: Vec<String>,
 }
 
+/// The KV-cache format used when none is asked for: FP8 when the weights are 8-bit or smaller
+/// and the GPU has native FP8, else the weights' 16- or 32-bit format, else BF16.
+pub fn default_kv_dtype(weights: Dtype, gpu: &Gpu) -> Dtype {
+    if weights.bytes() <= 1.0 && gpu.support(Dtype::Fp8) == Support::Native {
+        Dtype::Fp8
+    } else if matches!(weights, Dtype::Fp32 | Dtype::Fp16) {
+        weights
+    } else {
+        Dtype::Bf16
+    }
+}
+
 /// Bytes of weights: (whole model, one GPU).
 pub fn weight_bytes(m: &ModelSpec, weights: Dtype, tp: u32, pp: u32) -> (f64, f64) {
     let p = m.params();

@@ -340,13 +340,7 @@ fn evaluate(
         format!("memory of {} not known", gpu.name),
         None,
     ))?;
-    let kv = if weights.bytes() <= 1.0 && gpu.support(Dtype::Fp8) == Support::Native {
-        Dtype::Fp8
-    } else if weights == Dtype::Fp16 {
-        Dtype::Fp16
-    } else {
-        Dtype::Bf16
-    };
+    let kv = inferplan_perf::memory::default_kv_dtype(weights, gpu);
     let gpus = tp * pp;
     let interconnect = match (gpus, inst.interconnect) {
         (1, _) => Interconnect::Single,

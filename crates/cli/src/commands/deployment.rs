@@ -3,7 +3,8 @@
 
 use crate::args::DeploymentArgs;
 use anyhow::{anyhow, bail};
-use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
+use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec};
+use inferplan_perf::memory::default_kv_dtype;
 use inferplan_perf::{PerfError, Placement};
 
 /// A deployment named on the command line, resolved against the catalog.
@@ -60,11 +61,7 @@ pub fn resolve<'a>(
     let weights = parse_dtype("--precision", &a.precision)?;
     let kv = match &a.kv_dtype {
         Some(s) => parse_dtype("--kv-dtype", s)?,
-        None if weights.bytes() <= 1.0 && target.gpu.support(Dtype::Fp8) == Support::Native => {
-            Dtype::Fp8
-        }
-        None if matches!(weights, Dtype::Fp32 | Dtype::Fp16) => weights,
-        None => Dtype::Bf16,
+        None => default_kv_dtype(weights, target.gpu),
     };
     let tp = a.tp.unwrap_or(target.gpus / a.pp.max(1)).max(1);
     let link = if tp * a.pp > 1 {
