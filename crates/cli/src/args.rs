@@ -338,7 +338,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub cold_start_budget_s: Option<f64>,
 
-    /// Keep one spare replica (`constraints.redundancy`).
+    /// Keep one instance of spare replicas, N+1 (`constraints.redundancy`).
     #[arg(long)]
     pub redundancy: bool,
 

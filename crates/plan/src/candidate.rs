@@ -57,12 +57,12 @@ pub struct Candidate {
     pub instances: u32,
     /// Highest request rate one replica sustains within the SLOs, requests/s.
     pub max_rps_per_replica: f64,
-    /// TTFT at the SLO percentile, at the peak load per replica, ms.
-    pub ttft_p_ms: f64,
-    /// TPOT at the SLO percentile, at the peak load per replica, ms.
-    pub tpot_p_ms: f64,
-    /// End-to-end latency at the SLO percentile, at the peak load per replica, ms.
-    pub e2e_p_ms: f64,
+    /// TTFT p99 at the peak load per replica, ms.
+    pub ttft_p99_ms: f64,
+    /// TPOT p99 (a request's mean time per output token) at the peak load per replica, ms.
+    pub tpot_p99_ms: f64,
+    /// End-to-end p99 at the peak load per replica, ms.
+    pub e2e_p99_ms: f64,
     /// Cost per hour at the purchase mix (mean over the day).
     pub usd_per_hour: f64,
     /// Cost of a million generated tokens at the mean rate.

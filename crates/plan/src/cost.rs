@@ -46,9 +46,8 @@ impl Sizing {
         }
     }
 
-    /// Replicas each hour for a per-replica capacity.
-    pub fn hourly_replicas(&self, capacity: f64, w: &Workload) -> [u32; 24] {
-        let spare = u32::from(w.constraints.redundancy);
+    /// Replicas each hour for a per-replica capacity, with `spare` extra replicas.
+    pub fn hourly_replicas(&self, capacity: f64, spare: u32, w: &Workload) -> [u32; 24] {
         let smooth = self.rate_to_serve < w.peak_rps();
         self.hourly.map(|r| {
             let rate = if smooth { self.rate_to_serve } else { r };
@@ -57,8 +56,8 @@ impl Sizing {
     }
 
     /// Mean replicas over the day.
-    pub fn mean_replicas(&self, capacity: f64, w: &Workload) -> f64 {
-        self.hourly_replicas(capacity, w)
+    pub fn mean_replicas(&self, capacity: f64, spare: u32, w: &Workload) -> f64 {
+        self.hourly_replicas(capacity, spare, w)
             .iter()
             .map(|&n| f64::from(n))
             .sum::<f64>()
@@ -90,7 +89,7 @@ pub fn purchase_mix(
     price: f64,
 ) -> PurchaseMix {
     let per_hour = sizing
-        .hourly_replicas(c.max_rps_per_replica, w)
+        .hourly_replicas(c.max_rps_per_replica, spare_replicas(w, c), w)
         .map(|n| n.div_ceil(c.replicas_per_instance.max(1)) * c.pp.max(1));
     let mean = per_hour.iter().map(|&n| f64::from(n)).sum::<f64>() / 24.0;
     let base = per_hour.iter().copied().min().unwrap_or(0);
@@ -134,5 +133,15 @@ pub fn purchase_mix(
             0.0
         },
         assumptions,
+    }
+}
+
+/// Spare replicas for N+1 redundancy: one instance's worth, so that losing any one instance
+/// (not only one engine) leaves enough replicas for the peak.
+pub fn spare_replicas(w: &Workload, c: &Candidate) -> u32 {
+    if w.constraints.redundancy {
+        c.replicas_per_instance.max(1)
+    } else {
+        0
     }
 }

@@ -404,16 +404,16 @@ fn evaluate(
             )
             .ttft_ms
     };
-    let long_prompt = (alone(quantile_tokens(&w.lengths.input_tokens, limits.q))
-        - alone(sizing.input_mean))
-    .max(0.0);
-    let output_q = quantile_tokens(&w.lengths.output_tokens, limits.q);
-    let at = |rate: f64| -> AtLoad {
+    let mean_alone = alone(sizing.input_mean);
+    let out_tokens = sizing.output_mean.round().max(1.0) as u64;
+    // Latencies at quantile `q` and a Poisson rate per replica.
+    let at_q = |rate: f64, q: f64| -> AtLoad {
         let est = replica.run(&shape(Load::Poisson { rate_rps: rate }), &eff);
-        let cv = w.traffic.burstiness;
-        let ttft = est.ttft_quantile_ms(limits.q, cv) + long_prompt;
-        let out_tokens = sizing.output_mean.round().max(1.0) as u64;
-        let tpot = est.tpot_quantile_ms(limits.q, out_tokens);
+        let long_prompt =
+            (alone(quantile_tokens(&w.lengths.input_tokens, q)) - mean_alone).max(0.0);
+        let ttft = est.ttft_quantile_ms(q, w.traffic.burstiness) + long_prompt;
+        let tpot = est.tpot_quantile_ms(q, out_tokens);
+        let output_q = quantile_tokens(&w.lengths.output_tokens, q);
         let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
         AtLoad {
             est,
@@ -422,6 +422,7 @@ fn evaluate(
             e2e,
         }
     };
+    let at = |rate: f64| at_q(rate, limits.q);
     // Worst ratio of predicted value to limit (≤ 1 is within the SLOs).
     let ratio = |a: &AtLoad| -> f64 {
         [
@@ -487,15 +488,18 @@ fn evaluate(
         ));
     }
     let need = sizing.rate_to_serve / capacity;
-    let replicas = (need.ceil().max(1.0) as u32) + u32::from(w.constraints.redundancy);
     let rpi = if pp > 1 {
         1
     } else {
         (inst.whole_gpus() / tp).max(1)
     };
+    // N+1 at the instance level: a whole instance of spare replicas.
+    let spare = if w.constraints.redundancy { rpi } else { 0 };
+    let replicas = (need.ceil().max(1.0) as u32) + spare;
     let instances = replicas.div_ceil(rpi) * pp;
-    let per_replica = (sizing.rate_to_serve / f64::from(replicas)).min(capacity);
+    let per_replica = (sizing.rate_to_serve / f64::from(replicas - spare).max(1.0)).min(capacity);
     let served = at(per_replica.max(capacity * 1e-4));
+    let p99 = at_q(per_replica.max(capacity * 1e-4), 0.99);
     let headroom = {
         let r = ratio(&served);
         if r > 0.0 {
@@ -521,9 +525,9 @@ fn evaluate(
         replicas_per_instance: rpi,
         instances,
         max_rps_per_replica: capacity,
-        ttft_p_ms: served.ttft,
-        tpot_p_ms: served.tpot,
-        e2e_p_ms: served.e2e,
+        ttft_p99_ms: p99.ttft,
+        tpot_p99_ms: p99.tpot,
+        e2e_p99_ms: p99.e2e,
         usd_per_hour: 0.0,
         usd_per_million_output_tokens: 0.0,
         usd_per_million_total_tokens: 0.0,
@@ -566,7 +570,9 @@ fn finish(w: &Workload, sizing: &Sizing, c: &mut Candidate) {
         w.traffic.rate_rps * (sizing.input_mean + sizing.output_mean) * 3600.0;
     c.usd_per_million_output_tokens = c.usd_per_hour / per_hour_tokens_out * 1e6;
     c.usd_per_million_total_tokens = c.usd_per_hour / per_hour_tokens_all * 1e6;
-    let mean_capacity = sizing.mean_replicas(c.max_rps_per_replica, w) * c.max_rps_per_replica;
+    let spare = crate::cost::spare_replicas(w, c);
+    let mean_capacity =
+        sizing.mean_replicas(c.max_rps_per_replica, spare, w) * c.max_rps_per_replica;
     c.utilization = if mean_capacity > 0.0 {
         (w.traffic.rate_rps / mean_capacity).min(1.0)
     } else {

@@ -440,7 +440,7 @@ pub struct Constraints {
     /// Longest acceptable cold start of a new replica, seconds.
     #[serde(default)]
     pub cold_start_budget_s: Option<f64>,
-    /// Keep one spare replica (N+1).
+    /// Keep one instance of spare replicas (N+1 instances).
     #[serde(default)]
     pub redundancy: bool,
     /// Where weights are loaded from on a cold start: `s3`, `nvme` or `fsx`.

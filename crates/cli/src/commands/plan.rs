@@ -237,8 +237,8 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
                 c.instances.to_string(),
                 format!("{:.2}", c.usd_per_hour),
                 format!("{:.3}", c.usd_per_million_output_tokens),
-                format!("{:.0}", c.ttft_p_ms),
-                format!("{:.1}", c.tpot_p_ms),
+                format!("{:.0}", c.ttft_p99_ms),
+                format!("{:.1}", c.tpot_p99_ms),
                 format!("{:.2}", c.max_rps_per_replica),
                 format!("{:.0}%", c.utilization * 100.0),
             ]
@@ -257,8 +257,8 @@ const CANDIDATE_HEADER: [&str; 14] = [
     "instances",
     "$/hour",
     "$/1M out",
-    "TTFT ms",
-    "TPOT ms",
+    "TTFT p99 ms",
+    "TPOT p99 ms",
     "max rps/replica",
     "util",
 ];
@@ -501,12 +501,12 @@ fn adr(p: &Plan, top: usize) -> String {
                 format!("{:.2}", best.max_rps_per_replica),
             ],
             vec![
-                "TTFT at the SLO percentile, peak".into(),
-                format!("{:.0} ms", best.ttft_p_ms),
+                "TTFT p99 at the peak".into(),
+                format!("{:.0} ms", best.ttft_p99_ms),
             ],
             vec![
-                "TPOT at the SLO percentile, peak".into(),
-                format!("{:.1} ms", best.tpot_p_ms),
+                "TPOT p99 at the peak".into(),
+                format!("{:.1} ms", best.tpot_p99_ms),
             ],
             vec![
                 "utilisation at the mean rate".into(),

@@ -43,16 +43,15 @@ impl Rule for ScaleOnQueueNotGpuUtilization {
         let message = match ctx.workload.slo.mode {
             Mode::Batch => return None,
             Mode::Interactive => {
-                let e2e_s = c.e2e_p_ms.max(0.0) / 1000.0;
+                let e2e_s = c.e2e_p99_ms.max(0.0) / 1000.0;
                 let in_flight = rate * e2e_s;
                 if in_flight > 0.0 && in_flight.is_finite() {
                     format!(
-                        "{head}: at its SLO limit a replica serves {} req/s with a p{} \
+                        "{head}: at its SLO limit a replica serves {} req/s with a p99 \
                          end-to-end of {} s, about {} requests in flight (Little's law, an \
                          upper bound), so scale out above about {} (80 % of that) in flight \
                          per replica, or as soon as requests queue.",
                         num(rate, 2),
-                        percentile(ctx),
                         num(e2e_s, 1),
                         num(in_flight, 0),
                         num((0.8 * in_flight).max(1.0), 0),
@@ -79,14 +78,5 @@ impl Rule for ScaleOnQueueNotGpuUtilization {
             },
         };
         Some(finding(self, Severity::Info, message))
-    }
-}
-
-fn percentile(ctx: &Context<'_>) -> &'static str {
-    use crate::workload::Percentile;
-    match ctx.workload.slo.percentile {
-        Percentile::P50 => "50",
-        Percentile::P90 => "90",
-        Percentile::P99 => "99",
     }
 }
