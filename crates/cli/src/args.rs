@@ -71,6 +71,21 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Plan(Box<PlanArgs>),
 
+    /// Simulate a fleet serving real or synthetic traffic, request by request.
+    ///
+    /// A deterministic discrete-event simulation: arrivals (Poisson, Gamma, a daily profile or
+    /// a replayed trace), replicas running a vLLM-style continuous-batching scheduler with
+    /// chunked prefill, a paged KV cache sized by `fit` and preemption, steps timed by the same
+    /// model as `estimate`; a router, an autoscaler with cold starts, spot interruptions and
+    /// client retries. Reports latency percentiles, SLO attainment, goodput and cost.
+    ///
+    /// Examples:
+    ///   inferplan simulate --model llama-3.1-8b --gpu H100 --rate-rps 20 --requests 20000
+    ///   inferplan simulate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 4 --replicas 2 --trace ../shared/data/traces/azure_llm_2023_conv.csv --time-scale 0.5
+    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 8 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
+    #[command(verbatim_doc_comment)]
+    Simulate(Box<SimulateArgs>),
+
     /// Fit the efficiency parameters of the performance model to measured rows.
     ///
     /// Fits per engine, GPU architecture and precision (where enough rows exist) and reports
@@ -357,6 +372,157 @@ pub struct PlanArgs {
     /// Output format: table, json, or md (an architecture decision record).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// Arguments of `simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Model, hardware and layout of one replica.
+    #[command(flatten)]
+    pub dep: DeploymentArgs,
+
+    /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
+    #[arg(long, default_value = "vllm")]
+    pub engine: String,
+
+    /// Replicas at the start.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u32,
+
+    /// Prompt tokens: a number, or `uniform:lo=A,hi=B`, `normal:mean=M,sd=S`,
+    /// `lognormal:mean=M,p99=P`.
+    #[arg(long, default_value = "1000")]
+    pub input_tokens: String,
+
+    /// Generated tokens, in the same forms as --input-tokens.
+    #[arg(long, default_value = "200")]
+    pub output_tokens: String,
+
+    /// Mean arrival rate, requests/s (not with --trace).
+    #[arg(long)]
+    pub rate_rps: Option<f64>,
+
+    /// Arrival process: `poisson` or `gamma:cv=C` (burstiness).
+    #[arg(long, default_value = "poisson")]
+    pub arrivals: String,
+
+    /// Replay a trace (`TIMESTAMP,ContextTokens,GeneratedTokens` or
+    /// `arrival_s,input_tokens,output_tokens`): its arrivals and lengths.
+    #[arg(long, value_name = "CSV")]
+    pub trace: Option<PathBuf>,
+
+    /// Speed up (> 1) or slow down (< 1) the trace.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+
+    /// Loop the trace this many times.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
+
+    /// Stop after this many requests.
+    #[arg(long)]
+    pub requests: Option<u64>,
+
+    /// Stop arrivals after this many simulated seconds.
+    #[arg(long)]
+    pub duration: Option<f64>,
+
+    /// Seed of the random numbers: the same seed gives the same output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Router: round-robin, least-outstanding, least-kv.
+    #[arg(long, default_value = "least-outstanding")]
+    pub router: String,
+
+    /// Autoscaling target: `queue:N` (requests waiting per replica), `inflight:N`, or
+    /// `gpu:F` (GPU busy fraction, to show why it fails).
+    #[arg(long)]
+    pub autoscale: Option<String>,
+
+    /// Fewest replicas when autoscaling.
+    #[arg(long, default_value_t = 1)]
+    pub min_replicas: u32,
+
+    /// Most replicas when autoscaling.
+    #[arg(long, default_value_t = 16)]
+    pub max_replicas: u32,
+
+    /// Seconds between autoscaling decisions.
+    #[arg(long, default_value_t = 15.0)]
+    pub scale_interval_s: f64,
+
+    /// Seconds between scale-outs.
+    #[arg(long, default_value_t = 60.0)]
+    pub scale_out_cooldown_s: f64,
+
+    /// Seconds after any scaling before a scale-in.
+    #[arg(long, default_value_t = 300.0)]
+    pub scale_in_cooldown_s: f64,
+
+    /// Cold start of a new replica, seconds. Default: the estimate of boot, engine start and
+    /// reading the weights from S3 on the instance's network (see docs/findings.md, IP105).
+    #[arg(long)]
+    pub cold_start_s: Option<f64>,
+
+    /// Spot interruptions per replica-hour.
+    #[arg(long)]
+    pub spot_rate_per_hour: Option<f64>,
+
+    /// Warning before a spot replica is lost, seconds.
+    #[arg(long, default_value_t = 120.0)]
+    pub spot_notice_s: f64,
+
+    /// Clients retry an attempt after this many seconds.
+    #[arg(long)]
+    pub timeout_s: Option<f64>,
+
+    /// Retries per request after the first attempt.
+    #[arg(long, default_value_t = 2)]
+    pub retries: u32,
+
+    /// Requests carry idempotency keys (a retry does not add duplicate work).
+    #[arg(long)]
+    pub idempotency_keys: bool,
+
+    /// TTFT SLO, ms, for attainment and goodput.
+    #[arg(long)]
+    pub ttft_ms: Option<f64>,
+
+    /// TPOT SLO, ms.
+    #[arg(long)]
+    pub tpot_ms: Option<f64>,
+
+    /// End-to-end SLO, ms.
+    #[arg(long)]
+    pub e2e_ms: Option<f64>,
+
+    /// Region of the price.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+
+    /// Write a chart of latency and replicas over time.
+    #[arg(long, value_name = "SVG")]
+    pub plot: Option<PathBuf>,
+
+    /// Efficiency parameter file to use instead of the embedded one.
+    #[arg(long, value_name = "CSV")]
+    pub params: Option<PathBuf>,
+
+    /// Output format: table, json or csv.
+    #[arg(long, value_enum, default_value_t = SimFormat::Table)]
+    pub format: SimFormat,
+}
+
+/// Output formats of `simulate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimFormat {
+    /// Aligned text.
+    Table,
+    /// JSON (stable fields).
+    Json,
+    /// One CSV row of the main figures with a header.
+    Csv,
 }
 
 /// Arguments of `calibrate`.

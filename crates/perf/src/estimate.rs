@@ -291,6 +291,21 @@ impl Replica {
         })
     }
 
+    /// KV-cache capacity of the replica, tokens.
+    pub fn kv_cache_tokens(&self) -> f64 {
+        self.kv_tokens
+    }
+
+    /// The engine's scheduler limits.
+    pub fn limits(&self) -> EngineLimits {
+        self.limits
+    }
+
+    /// GPUs of the replica.
+    pub fn gpus(&self) -> u32 {
+        self.gpus
+    }
+
     /// Time of one pipeline stage for `b`.
     pub fn stage(&self, b: &Batch, e: &Efficiency) -> StepTime {
         step_time(&self.model, &self.layout, b, &self.rates, e)

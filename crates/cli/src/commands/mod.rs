@@ -6,6 +6,7 @@ mod deployment;
 mod estimate;
 mod fit;
 mod plan;
+mod simulate;
 mod validate;
 
 use crate::args::{Cli, Command};
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Estimate(a) => estimate::run(catalog, &a),
         Command::Calibrate(a) => calibrate::run(&catalog, &a),
         Command::Plan(a) => plan::run(&catalog, &a),
+        Command::Simulate(a) => simulate::run(catalog, &a),
         Command::Validate(a) => validate::run(&catalog, &a),
     }
 }

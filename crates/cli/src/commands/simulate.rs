@@ -1,0 +1,338 @@
+//! `inferplan simulate`: a fleet serving traffic, request by request.
+
+use crate::args::{SimFormat, SimulateArgs};
+use crate::commands::deployment::{self, flag_error};
+use crate::commands::estimate::params;
+use crate::output::{emit, emit_json};
+use anyhow::{anyhow, bail, Context as _};
+use inferplan_catalog::Catalog;
+use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
+use inferplan_plan::findings::cold_start_s;
+use inferplan_sim::fleet::{
+    simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
+};
+use inferplan_sim::plot::{svg, Line, Panel};
+use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use serde::Serialize;
+use std::process::ExitCode;
+
+/// The JSON answer: the report and what was simulated.
+#[derive(Serialize)]
+struct SimJson<'a> {
+    model: &'a str,
+    target: &'a str,
+    engine: Engine,
+    tp: u32,
+    pp: u32,
+    replicas_initial: u32,
+    seed: u64,
+    #[serde(flatten)]
+    report: &'a SimReport,
+}
+
+fn parse_router(s: &str) -> anyhow::Result<Router> {
+    Ok(match s {
+        "round-robin" | "rr" => Router::RoundRobin,
+        "least-outstanding" | "lor" => Router::LeastOutstanding,
+        "least-kv" => Router::LeastKv,
+        other => {
+            bail!("--router: unknown `{other}`; use round-robin, least-outstanding or least-kv")
+        }
+    })
+}
+
+fn parse_autoscale(a: &SimulateArgs) -> anyhow::Result<Option<Autoscaler>> {
+    let Some(spec) = &a.autoscale else {
+        return Ok(None);
+    };
+    let (kind, value) = spec.split_once(':').ok_or_else(|| {
+        anyhow!("--autoscale: expected `queue:N`, `inflight:N` or `gpu:F`, got `{spec}`")
+    })?;
+    let target: f64 = value
+        .parse()
+        .map_err(|_| anyhow!("--autoscale: `{value}` is not a number"))?;
+    if !(target > 0.0 && target.is_finite()) {
+        bail!("--autoscale: the target must be positive");
+    }
+    let metric = match kind {
+        "queue" => ScaleMetric::QueueDepth,
+        "inflight" => ScaleMetric::InFlight,
+        "gpu" => ScaleMetric::GpuUtilization,
+        other => bail!("--autoscale: unknown metric `{other}`; use queue, inflight or gpu"),
+    };
+    if a.min_replicas == 0 || a.max_replicas < a.min_replicas {
+        bail!("--min-replicas/--max-replicas: need 1 ≤ min ≤ max");
+    }
+    Ok(Some(Autoscaler {
+        metric,
+        target,
+        min: a.min_replicas,
+        max: a.max_replicas,
+        interval_s: a.scale_interval_s,
+        scale_out_cooldown_s: a.scale_out_cooldown_s,
+        scale_in_cooldown_s: a.scale_in_cooldown_s,
+    }))
+}
+
+fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
+    let input: LengthDist = a
+        .input_tokens
+        .parse()
+        .map_err(|e| anyhow!("--input-tokens: {e}"))?;
+    let output: LengthDist = a
+        .output_tokens
+        .parse()
+        .map_err(|e| anyhow!("--output-tokens: {e}"))?;
+    let arrivals = match (&a.trace, a.rate_rps) {
+        (Some(path), None) => {
+            if !(a.time_scale > 0.0 && a.time_scale.is_finite()) || a.repeat == 0 {
+                bail!("--time-scale must be positive and --repeat at least 1");
+            }
+            match Arrivals::read_trace(path)? {
+                Arrivals::Trace { trace, .. } => Arrivals::Trace {
+                    trace,
+                    time_scale: a.time_scale,
+                    repeat: a.repeat,
+                    input_from_trace: true,
+                    output_from_trace: true,
+                },
+                other => other,
+            }
+        }
+        (Some(_), Some(_)) => bail!("--rate-rps: give either a rate or --trace, not both"),
+        (None, Some(rate)) => {
+            if !(rate > 0.0 && rate.is_finite()) {
+                bail!("--rate-rps: must be positive");
+            }
+            match a.arrivals.parse::<Arrivals>() {
+                Ok(Arrivals::Poisson { .. }) => Arrivals::Poisson { rate_rps: rate },
+                Ok(Arrivals::Gamma { cv, .. }) => Arrivals::Gamma { rate_rps: rate, cv },
+                Ok(_) => bail!("--arrivals: use poisson or gamma:cv=C with --rate-rps"),
+                Err(e) => bail!("--arrivals: {e}"),
+            }
+        }
+        (None, None) => bail!("give --rate-rps or --trace"),
+    };
+    let limit = match (a.requests, a.duration) {
+        (Some(n), _) if n > 0 => Limit::Requests(n),
+        (Some(_), _) => bail!("--requests: must be at least 1"),
+        (None, Some(d)) if d > 0.0 && d.is_finite() => Limit::DurationUs((d * 1e6) as u64),
+        (None, Some(_)) => bail!("--duration: must be positive"),
+        (None, None) if a.trace.is_some() => Limit::Requests(u64::MAX),
+        (None, None) => Limit::Requests(10_000),
+    };
+    Ok(TrafficSpec {
+        arrivals,
+        input,
+        output,
+        limit,
+    })
+}
+
+/// Runs `simulate`.
+pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let model = deployment::model(&mut catalog, &a.dep)?;
+    let d = deployment::resolve(&catalog, model, &a.dep)?;
+    let engine: Engine = a.engine.parse().map_err(flag_error)?;
+    let t = &d.target;
+    let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
+    let spec = traffic_spec(a)?;
+    let context = longest(&spec).min(d.model.max_context);
+    let dep = Deployment {
+        placement: d.placement(),
+        engine,
+        limits: defaults.limits,
+        kv_memory_fraction: defaults.kv_memory_fraction,
+    };
+    let replica =
+        Replica::new(&dep, context.max(1), &MemoryParams::embedded()?).map_err(flag_error)?;
+    let table = params(a.params.as_deref())?;
+    let eff = table.lookup(t.gpu.arch, engine, d.weights).eff;
+    let gpus = d.tp * d.pp;
+    let (usd_per_replica_hour, cold) = match t.instance {
+        Some(inst) => {
+            let price = inst.on_demand(&a.region).map_or(0.0, |p| {
+                p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
+            });
+            let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
+            let cold = cold_start_s(w / (1u64 << 30) as f64, "s3", inst).seconds;
+            (price, cold)
+        }
+        None => (0.0, 180.0),
+    };
+    if a.replicas == 0 {
+        bail!("--replicas: must be at least 1");
+    }
+    let cfg = FleetConfig {
+        replica,
+        efficiency: eff,
+        replicas: a.replicas,
+        router: parse_router(&a.router)?,
+        autoscaler: parse_autoscale(a)?,
+        spot: a.spot_rate_per_hour.map(|rate| Spot {
+            rate_per_hour: rate,
+            notice_s: a.spot_notice_s,
+        }),
+        client: Client {
+            timeout_s: a.timeout_s,
+            max_retries: a.retries,
+            idempotency_keys: a.idempotency_keys,
+        },
+        cold_start_s: a.cold_start_s.unwrap_or(cold),
+        usd_per_replica_hour,
+        slo: Slo {
+            ttft_ms: a.ttft_ms,
+            tpot_ms: a.tpot_ms,
+            e2e_ms: a.e2e_ms,
+        },
+        sample_s: 10.0,
+    };
+    let traffic = Traffic::new(spec, a.seed)?;
+    let report = simulate(&cfg, traffic, a.seed);
+    if let Some(path) = &a.plot {
+        let chart = svg(
+            &format!("{} on {}", d.model.name, t.label),
+            &[
+                Panel {
+                    title: "TTFT p99 per 10 s window".into(),
+                    y_label: "ms".into(),
+                    lines: vec![Line {
+                        label: "TTFT p99".into(),
+                        points: report.ttft_p99_series.clone(),
+                    }],
+                },
+                Panel {
+                    title: "replicas".into(),
+                    y_label: "replicas".into(),
+                    lines: vec![Line {
+                        label: "running or starting".into(),
+                        points: report.replicas_series.clone(),
+                    }],
+                },
+            ],
+        );
+        std::fs::write(path, chart).with_context(|| path.display().to_string())?;
+    }
+    let json = SimJson {
+        model: &d.model.name,
+        target: &t.label,
+        engine,
+        tp: d.tp,
+        pp: d.pp,
+        replicas_initial: a.replicas,
+        seed: a.seed,
+        report: &report,
+    };
+    match a.format {
+        SimFormat::Json => emit_json(&json)?,
+        SimFormat::Csv => emit(&csv(&report))?,
+        SimFormat::Table => emit(&render(&json))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Tokens per sequence the replica must hold: the 99th percentile of prompt plus output.
+fn longest(spec: &TrafficSpec) -> u64 {
+    let high = |d: &LengthDist| -> f64 {
+        match d {
+            LengthDist::Fixed(n) => f64::from(*n),
+            LengthDist::Uniform { hi, .. } => f64::from(*hi),
+            LengthDist::Normal { mean, sd } => mean + 2.33 * sd,
+            LengthDist::LogNormal { p99, .. } => *p99,
+            LengthDist::Empirical(v) => v.iter().copied().max().map_or(1.0, f64::from),
+        }
+    };
+    match &spec.arrivals {
+        Arrivals::Trace { trace, .. } => trace.input_stats().p99 + trace.output_stats().p99,
+        _ => (high(&spec.input) + high(&spec.output)).ceil() as u64,
+    }
+}
+
+fn csv(r: &SimReport) -> String {
+    let header = "requests_total,requests_completed,requests_failed,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,e2e_p50_ms,e2e_p90_ms,e2e_p99_ms,output_tok_s,goodput_rps,slo_attainment,preemptions,retries,cost_usd,simulated_s";
+    format!(
+        "{header}\n{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{},{},{:.4},{:.3}\n",
+        r.requests_total,
+        r.requests_completed,
+        r.requests_failed,
+        r.ttft_ms.p50,
+        r.ttft_ms.p90,
+        r.ttft_ms.p99,
+        r.tpot_ms.p50,
+        r.tpot_ms.p90,
+        r.tpot_ms.p99,
+        r.e2e_ms.p50,
+        r.e2e_ms.p90,
+        r.e2e_ms.p99,
+        r.output_tok_s,
+        r.goodput_rps,
+        r.slo_attainment.all,
+        r.preemptions,
+        r.retries,
+        r.cost_usd,
+        r.simulated_s
+    )
+}
+
+fn render(j: &SimJson<'_>) -> String {
+    let r = j.report;
+    let mut s = format!(
+        "{} on {} · {} · TP {}{} · {} replica(s) at the start · seed {}\n",
+        j.model,
+        j.target,
+        j.engine,
+        j.tp,
+        if j.pp > 1 {
+            format!(" × PP {}", j.pp)
+        } else {
+            String::new()
+        },
+        j.replicas_initial,
+        j.seed
+    );
+    s += &format!(
+        "{} requests: {} completed, {} failed, over {:.1} simulated s ({} steps)\n\n",
+        r.requests_total, r.requests_completed, r.requests_failed, r.simulated_s, r.steps
+    );
+    let rows: Vec<Vec<String>> = [
+        ("TTFT", &r.ttft_ms),
+        ("TPOT", &r.tpot_ms),
+        ("ITL", &r.itl_ms),
+        ("e2e", &r.e2e_ms),
+        ("queue", &r.queue_ms),
+    ]
+    .iter()
+    .map(|(name, m)| {
+        vec![
+            (*name).to_owned(),
+            format!("{:.1}", m.mean),
+            format!("{:.1}", m.p50),
+            format!("{:.1}", m.p90),
+            format!("{:.1}", m.p99),
+            format!("{:.1}", m.p999),
+        ]
+    })
+    .collect();
+    s += &crate::output::table(&["ms", "mean", "p50", "p90", "p99", "p99.9"], &rows, false);
+    s += &format!(
+        "\noutput {:.0} tok/s, total {:.0} tok/s; goodput {:.2} req/s; SLO attainment {:.1} %",
+        r.output_tok_s,
+        r.total_tok_s,
+        r.goodput_rps,
+        r.slo_attainment.all * 100.0
+    );
+    for (name, v) in [
+        ("TTFT", r.slo_attainment.ttft),
+        ("TPOT", r.slo_attainment.tpot),
+        ("e2e", r.slo_attainment.e2e),
+    ] {
+        if let Some(v) = v {
+            s += &format!(", {name} {:.1} %", v * 100.0);
+        }
+    }
+    s += &format!(
+        "\npreemptions {}, retries {} ({} duplicate), spot interruptions {}, replicas started {}, at most {} at once\ncost ${:.2} for the simulated period\n",
+        r.preemptions, r.retries, r.duplicates, r.interruptions, r.replicas_started, r.replicas_max, r.cost_usd
+    );
+    s
+}

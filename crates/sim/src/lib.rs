@@ -1,0 +1,10 @@
+//! A deterministic discrete-event simulator of an LLM serving fleet: traffic, replicas running
+//! a continuous-batching scheduler on the perf crate's step-time model, a router, an
+//! autoscaler, spot interruptions and client retries.
+
+pub mod fleet;
+pub mod metrics;
+pub mod plot;
+pub mod replica;
+pub mod rng;
+pub mod traffic;
