@@ -473,7 +473,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 120.0)]
     pub spot_notice_s: f64,
 
-    /// Clients retry an attempt after this many seconds.
+    /// Clients retry when no first token arrived after this many seconds.
     #[arg(long)]
     pub timeout_s: Option<f64>,
 

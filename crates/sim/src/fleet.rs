@@ -66,7 +66,7 @@ pub struct Spot {
 /// Client behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Client {
-    /// Seconds after which a client gives up on an attempt and retries (none: waits forever).
+    /// Seconds without a first token after which a client retries (none: waits forever).
     pub timeout_s: Option<f64>,
     /// Retries after the first attempt.
     pub max_retries: u32,
@@ -175,6 +175,12 @@ pub struct SimReport {
     pub ttft_p99_series: Vec<(f64, f64)>,
     /// Steps simulated.
     pub steps: u64,
+    /// Tokens the replicas computed (prompts, recomputation and generated tokens), including
+    /// duplicate and lost work.
+    pub tokens_computed: u64,
+    /// Time-average of requests in the system (sent, not yet answered or given up); with
+    /// the arrival rate and mean latency it checks Little's law.
+    pub mean_in_flight: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -317,6 +323,9 @@ struct Sim<'a> {
     pending_arrival: Option<usize>,
     /// Client requests not yet answered or failed.
     in_flight: u64,
+    /// ∫ in_flight dt, request·µs.
+    in_flight_area: u128,
+    tokens_computed: u64,
 }
 
 /// Simulates `traffic` through the fleet. Deterministic for a seed.
@@ -360,6 +369,8 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         steps: 0,
         pending_arrival: None,
         in_flight: 0,
+        in_flight_area: 0,
+        tokens_computed: 0,
     };
     for _ in 0..cfg.replicas.max(1) {
         sim.add_replica(true);
@@ -442,6 +453,7 @@ impl Sim<'_> {
 
     fn run(&mut self) {
         while let Some(Reverse((at, _, ev))) = self.events.pop() {
+            self.in_flight_area += u128::from(at - self.now) * u128::from(self.in_flight);
             self.now = at;
             match ev {
                 Ev::Arrival => self.on_arrival(),
@@ -567,6 +579,7 @@ impl Sim<'_> {
         let out = self.slots[i].sim.finish_step();
         let now = self.now;
         let started = self.slots[i].step_started_us;
+        self.tokens_computed += out.prefill_tokens + out.next_tokens.len() as u64;
         for &w in &out.admitted {
             let Some(r) = self.works.get(w).map(|x| x.req) else {
                 continue;
@@ -732,10 +745,12 @@ impl Sim<'_> {
         self.slots[i].epoch += 1;
     }
 
+    /// A streaming client times out when no first token arrived within `timeout_s` of its
+    /// attempt; once tokens stream, it waits.
     fn on_timeout(&mut self, r: usize, attempt: u32) {
         let client = self.cfg.client;
         let Some(req) = self.reqs.get(r) else { return };
-        if req.done || req.attempts != attempt {
+        if req.done || req.attempts != attempt || req.first_us.is_some() {
             return;
         }
         if attempt > client.max_retries {
@@ -873,6 +888,8 @@ impl Sim<'_> {
             replicas_series: pts(&self.replicas_series),
             ttft_p99_series: pts(&self.ttft_series),
             steps: self.steps,
+            tokens_computed: self.tokens_computed,
+            mean_in_flight: self.in_flight_area as f64 / self.now.max(1) as f64,
         }
     }
 }

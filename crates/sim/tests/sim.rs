@@ -1,0 +1,282 @@
+//! The fleet simulator: determinism, conservation of requests, Little's law, agreement with
+//! `estimate` at low load, KV-cache bounds, and the fleet mechanisms (retries, spot, scaling).
+
+use inferplan_catalog::{Catalog, Dtype, Interconnect};
+use inferplan_perf::efficiency::EfficiencyTable;
+use inferplan_perf::step::Efficiency;
+use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
+use inferplan_sim::fleet::{
+    simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
+};
+use inferplan_sim::replica::{ReplicaSim, Seq};
+use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use proptest::prelude::*;
+
+fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
+    let c = Catalog::embedded().unwrap();
+    let gpu = c.gpu(gpu).unwrap();
+    let mem = gpu.memory_gib().unwrap();
+    let d = Engine::Vllm.defaults(mem, gpu.arch);
+    let r = Replica::new(
+        &Deployment {
+            placement: Placement {
+                model: c.model(model).unwrap(),
+                gpu,
+                gpu_mem_gib: mem,
+                gpus: 1,
+                interconnect: Interconnect::Single,
+                tp: 1,
+                pp: 1,
+                weights: Dtype::Bf16,
+                kv: Dtype::Bf16,
+            },
+            engine: Engine::Vllm,
+            limits: d.limits,
+            kv_memory_fraction: d.kv_memory_fraction,
+        },
+        8192,
+        &MemoryParams::embedded().unwrap(),
+    )
+    .unwrap();
+    let eff = EfficiencyTable::embedded()
+        .unwrap()
+        .lookup(gpu.arch, Engine::Vllm, Dtype::Bf16)
+        .eff;
+    (r, eff)
+}
+
+fn config(replicas: u32) -> FleetConfig {
+    let (replica, efficiency) = replica("llama-3.1-8b", "H100");
+    FleetConfig {
+        replica,
+        efficiency,
+        replicas,
+        router: Router::LeastOutstanding,
+        autoscaler: None,
+        spot: None,
+        client: Client {
+            timeout_s: None,
+            max_retries: 2,
+            idempotency_keys: false,
+        },
+        cold_start_s: 120.0,
+        usd_per_replica_hour: 6.88,
+        slo: Slo {
+            ttft_ms: Some(500.0),
+            tpot_ms: Some(50.0),
+            e2e_ms: None,
+        },
+        sample_s: 10.0,
+    }
+}
+
+fn traffic(rate: f64, n: u64, input: LengthDist, output: LengthDist, seed: u64) -> Traffic {
+    Traffic::new(
+        TrafficSpec {
+            arrivals: Arrivals::Poisson { rate_rps: rate },
+            input,
+            output,
+            limit: Limit::Requests(n),
+        },
+        seed,
+    )
+    .unwrap()
+}
+
+fn run(cfg: &FleetConfig, rate: f64, n: u64, seed: u64) -> SimReport {
+    let t = traffic(
+        rate,
+        n,
+        LengthDist::LogNormal {
+            mean: 800.0,
+            p99: 4000.0,
+        },
+        LengthDist::LogNormal {
+            mean: 200.0,
+            p99: 1000.0,
+        },
+        seed,
+    );
+    simulate(cfg, t, seed)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let cfg = config(2);
+    let a = format!("{:?}", run(&cfg, 20.0, 3000, 7));
+    let b = format!("{:?}", run(&cfg, 20.0, 3000, 7));
+    assert_eq!(a, b);
+    assert_ne!(a, format!("{:?}", run(&cfg, 20.0, 3000, 8)));
+}
+
+#[test]
+fn every_request_is_answered_once_and_littles_law_holds() {
+    let cfg = config(2);
+    let r = run(&cfg, 25.0, 5000, 3);
+    assert_eq!(r.requests_total, 5000);
+    assert_eq!(r.requests_completed, 5000);
+    assert_eq!(r.requests_failed, 0);
+    assert_eq!(r.retries, 0);
+    // L = λ W: time-averaged requests in the system against throughput × mean latency.
+    let lambda = r.requests_completed as f64 / r.simulated_s;
+    let little = lambda * r.e2e_ms.mean / 1e3;
+    assert!(
+        (r.mean_in_flight - little).abs() / little < 0.03,
+        "L {} vs λW {}",
+        r.mean_in_flight,
+        little
+    );
+    assert!(r.ttft_ms.p50 <= r.ttft_ms.p99 && r.ttft_ms.p99 <= r.ttft_ms.max);
+    assert!(r.output_tok_s > 0.0 && r.cost_usd > 0.0);
+}
+
+#[test]
+fn at_low_load_the_simulator_agrees_with_estimate() {
+    let cfg = config(1);
+    for (input, output) in [(1000u32, 200u32), (4000, 50), (200, 800)] {
+        let t = traffic(
+            0.02,
+            300,
+            LengthDist::Fixed(input),
+            LengthDist::Fixed(output),
+            1,
+        );
+        let r = simulate(&cfg, t, 1);
+        let est = cfg.replica.run(
+            &Workload {
+                input_tokens: u64::from(input),
+                output_tokens: u64::from(output),
+                load: Load::Poisson { rate_rps: 0.02 },
+            },
+            &cfg.efficiency,
+        );
+        let close = |a: f64, b: f64| (a - b).abs() / b < 0.05;
+        assert!(
+            close(r.ttft_ms.mean, est.ttft_ms),
+            "TTFT {} vs {}",
+            r.ttft_ms.mean,
+            est.ttft_ms
+        );
+        assert!(
+            close(r.tpot_ms.mean, est.tpot_ms),
+            "TPOT {} vs {}",
+            r.tpot_ms.mean,
+            est.tpot_ms
+        );
+    }
+}
+
+#[test]
+fn retries_without_idempotency_keys_add_duplicate_work() {
+    let mut cfg = config(1);
+    cfg.client.timeout_s = Some(2.0);
+    cfg.client.max_retries = 3;
+    let plain = run(&cfg, 40.0, 3000, 5);
+    assert!(
+        plain.retries > 0 && plain.duplicates == plain.retries,
+        "{plain:?}"
+    );
+    assert_eq!(
+        plain.requests_completed + plain.requests_failed,
+        plain.requests_total
+    );
+    cfg.client.idempotency_keys = true;
+    let keyed = run(&cfg, 40.0, 3000, 5);
+    assert_eq!(keyed.duplicates, 0);
+    assert!(keyed.retries > 0);
+    // Duplicates are extra work for the same traffic.
+    assert!(
+        plain.tokens_computed > keyed.tokens_computed,
+        "{} vs {}",
+        plain.tokens_computed,
+        keyed.tokens_computed
+    );
+}
+
+#[test]
+fn spot_interruptions_retry_the_lost_requests() {
+    let mut cfg = config(2);
+    cfg.spot = Some(Spot {
+        rate_per_hour: 20.0,
+        notice_s: 10.0,
+    });
+    cfg.cold_start_s = 30.0;
+    let r = run(&cfg, 10.0, 20_000, 11);
+    assert!(r.interruptions > 0, "{r:?}");
+    assert!(r.replicas_started >= r.interruptions);
+    assert_eq!(r.requests_completed, r.requests_total);
+}
+
+#[test]
+fn queue_based_autoscaling_scales_out_under_load() {
+    let mut cfg = config(1);
+    cfg.autoscaler = Some(Autoscaler {
+        metric: ScaleMetric::QueueDepth,
+        target: 2.0,
+        min: 1,
+        max: 8,
+        interval_s: 10.0,
+        scale_out_cooldown_s: 30.0,
+        scale_in_cooldown_s: 300.0,
+    });
+    cfg.cold_start_s = 60.0;
+    let r = run(&cfg, 60.0, 40_000, 2);
+    assert!(r.replicas_max > 1 && r.replicas_started > 0, "{r:?}");
+    assert!(r.replicas_series.iter().any(|&(_, v)| v > 1.0));
+}
+
+fn seq(work: usize, prompt: u32, output: u32) -> Seq {
+    Seq::new(work, prompt, output)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn a_replica_never_holds_more_kv_than_it_has_and_finishes_everything(
+        jobs in proptest::collection::vec((1u32..6000, 1u32..600), 1..200),
+    ) {
+        let (r, eff) = replica("llama-3.1-8b", "L4");
+        let mut sim = ReplicaSim::new(&r, eff);
+        for (i, (p, o)) in jobs.iter().enumerate() {
+            sim.enqueue(seq(i, *p, *o));
+        }
+        let mut done = std::collections::BTreeSet::new();
+        let mut steps = 0u64;
+        while let Some(_us) = sim.start_step() {
+            let (used, total) = sim.kv_blocks();
+            prop_assert!(used <= total);
+            let out = sim.finish_step();
+            for w in out.finished {
+                prop_assert!(done.insert(w), "finished twice: {}", w);
+            }
+            steps += 1;
+            prop_assert!(steps < 5_000_000);
+        }
+        prop_assert_eq!(done.len(), jobs.len());
+        prop_assert_eq!(sim.kv_blocks().0, 0);
+    }
+
+    #[test]
+    fn random_workloads_conserve_requests(
+        rate in 0.5f64..60.0,
+        n in 1u64..400,
+        mean_in in 10.0f64..3000.0,
+        mean_out in 2.0f64..600.0,
+        replicas in 1u32..4,
+        seed in 0u64..1000,
+    ) {
+        let cfg = config(replicas);
+        let t = traffic(
+            rate,
+            n,
+            LengthDist::LogNormal { mean: mean_in, p99: mean_in * 4.0 },
+            LengthDist::LogNormal { mean: mean_out, p99: mean_out * 4.0 },
+            seed,
+        );
+        let r = simulate(&cfg, t, seed);
+        prop_assert_eq!(r.requests_total, n);
+        prop_assert_eq!(r.requests_completed, n);
+        prop_assert!(r.ttft_ms.mean.is_finite() && r.e2e_ms.mean >= r.ttft_ms.mean);
+    }
+}
