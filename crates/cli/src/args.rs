@@ -365,6 +365,15 @@ pub struct PlanArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// Simulate the top options at the peak (`inferplan simulate`) and re-rank them on
+    /// simulated SLO attainment.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Seed of the --verify simulations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
     /// Efficiency parameter file to use instead of the embedded one.
     #[arg(long, value_name = "CSV")]
     pub params: Option<PathBuf>,

@@ -616,3 +616,125 @@ fn readme_first_command_plans_the_chat_example() {
         assert!(out.contains(want), "missing {want}: {out}");
     }
 }
+
+#[test]
+fn simulate_reports_latency_percentiles_deterministically() {
+    let args = [
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--instance",
+        "p5.4xlarge",
+        "--rate-rps",
+        "10",
+        "--requests",
+        "2000",
+        "--input-tokens",
+        "lognormal:mean=800,p99=4000",
+        "--output-tokens",
+        "200",
+        "--ttft-ms",
+        "500",
+        "--format",
+        "json",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 0, "{v}");
+    for field in [
+        "requests_completed",
+        "requests_failed",
+        "output_tok_s",
+        "goodput_rps",
+        "preemptions",
+        "retries",
+        "cost_usd",
+        "simulated_s",
+    ] {
+        assert!(v[field].is_number(), "{field}: {v}");
+    }
+    for m in ["ttft_ms", "tpot_ms", "e2e_ms"] {
+        for p in ["p50", "p90", "p99"] {
+            assert!(v[m][p].as_f64().unwrap() > 0.0, "{m}.{p}");
+        }
+    }
+    assert!(v["slo_attainment"]["ttft"].as_f64().is_some());
+    assert_eq!(v["requests_completed"], 2000);
+    let again = inferplan(&args);
+    assert_eq!(
+        stdout(&again),
+        serde_json::to_string_pretty(&v).unwrap() + "\n"
+    );
+    let o = inferplan(&[
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--rate-rps",
+        "5",
+        "--input-tokens",
+        "lognormal:mean=800",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--input-tokens") && stderr(&o).contains("p99"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn simulate_replays_a_trace_and_plots() {
+    let dir = std::env::temp_dir().join(format!("inferplan-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("t.csv");
+    let mut text = String::from("TIMESTAMP,ContextTokens,GeneratedTokens\n");
+    for i in 0..300 {
+        text += &format!(
+            "2023-11-16 18:{:02}:{:02}.{:07},{},{}\n",
+            10 + i / 60,
+            i % 60,
+            i * 37 % 10_000_000,
+            200 + i % 700,
+            20 + i % 150
+        );
+    }
+    std::fs::write(&trace, text).unwrap();
+    let svg = dir.join("p.svg");
+    let o = inferplan(&[
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "L4",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--time-scale",
+        "2",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("300 requests"), "{}", stdout(&o));
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn plan_verify_simulates_the_top_options() {
+    let (code, v) = json(&[
+        "plan",
+        &example("single-gpu-13b-fp8.toml"),
+        "--verify",
+        "--top",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let verified = v["verified"].as_array().unwrap();
+    assert_eq!(verified.len(), 2);
+    assert!(verified
+        .iter()
+        .all(|x| x["slo_attainment"].as_f64().unwrap() <= 1.0));
+}

@@ -9,6 +9,7 @@ use crate::lengths::quantile_tokens;
 use crate::workload::{DataClass, Mode, Tenancy, Workload};
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
+use inferplan_perf::step::Efficiency;
 use inferplan_perf::{
     Deployment, Engine, Estimate, Load, MemoryParams, Placement, Replica, Workload as Shape,
 };
@@ -302,10 +303,10 @@ struct AtLoad {
 
 type Reject = (&'static str, String, Option<f64>);
 
+/// The replica model of a configuration, its efficiencies and KV format.
 #[allow(clippy::too_many_arguments)]
-fn evaluate(
+fn prepare(
     inputs: &Inputs<'_>,
-    w: &Workload,
     sizing: &Sizing,
     model: &ModelSpec,
     inst: &Instance,
@@ -314,7 +315,7 @@ fn evaluate(
     pp: u32,
     weights: Dtype,
     engine: Engine,
-) -> Result<Candidate, Reject> {
+) -> Result<(Replica, Efficiency, Dtype), Reject> {
     if !engine.runs_on(gpu.arch) {
         return Err((
             "engine_unsupported",
@@ -379,6 +380,52 @@ fn evaluate(
         (reason, e.to_string(), None)
     })?;
     let eff = inputs.efficiency.lookup(gpu.arch, engine, weights).eff;
+    Ok((replica, eff, kv))
+}
+
+/// The replica model and efficiencies of a candidate the planner proposed, to simulate it.
+pub fn replica_for(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    c: &Candidate,
+) -> Result<(Replica, Efficiency), PlanError> {
+    let cat = inputs.catalog;
+    let model = cat.model(&w.model.name)?;
+    let inst = cat.instance(&c.instance)?;
+    let gpu = cat.instance_gpu(inst).ok_or_else(|| {
+        PlanError::input("candidate", format!("{} has no catalog GPU", inst.name))
+    })?;
+    let sizing = Sizing::of(w);
+    prepare(
+        inputs,
+        &sizing,
+        model,
+        inst,
+        gpu,
+        c.tp,
+        c.pp,
+        c.precision,
+        c.engine,
+    )
+    .map(|(r, e, _)| (r, e))
+    .map_err(|(_, detail, _)| PlanError::input("candidate", detail))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    sizing: &Sizing,
+    model: &ModelSpec,
+    inst: &Instance,
+    gpu: &Gpu,
+    tp: u32,
+    pp: u32,
+    weights: Dtype,
+    engine: Engine,
+) -> Result<Candidate, Reject> {
+    let (replica, eff, kv) = prepare(inputs, sizing, model, inst, gpu, tp, pp, weights, engine)?;
+
     let slo = &w.slo;
     let limits = Limits {
         q: slo.percentile.quantile(),
@@ -515,7 +562,7 @@ fn evaluate(
         region: String::new(),
         gpu: gpu.name.clone(),
         gpus_per_instance: inst.whole_gpus(),
-        gpus_per_replica: gpus,
+        gpus_per_replica: tp * pp,
         tp,
         pp,
         precision: weights,

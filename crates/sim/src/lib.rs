@@ -8,3 +8,4 @@ pub mod plot;
 pub mod replica;
 pub mod rng;
 pub mod traffic;
+pub mod verify;

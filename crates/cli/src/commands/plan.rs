@@ -11,6 +11,7 @@ use inferplan_plan::workload::{
     Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
 };
 use inferplan_plan::{Candidate, Severity};
+use inferplan_sim::verify::{verify, Verified};
 use serde::de::{value::StrDeserializer, IntoDeserializer};
 use serde::Deserialize;
 use std::process::ExitCode;
@@ -20,18 +21,31 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     let w = workload(a)?;
     let efficiency = params(a.params.as_deref())?;
     let memory = MemoryParams::embedded()?;
-    let p = plan(
-        &Inputs {
-            catalog: c,
-            efficiency: &efficiency,
-            memory: &memory,
-        },
-        &w,
-    )?;
+    let inputs = Inputs {
+        catalog: c,
+        efficiency: &efficiency,
+        memory: &memory,
+    };
+    let p = plan(&inputs, &w)?;
+    let verified = if a.verify {
+        Some(verify(&inputs, &p, a.top, a.seed)?)
+    } else {
+        None
+    };
     match a.format {
-        Format::Json => emit_json(&PlanJson::new(&p, a.top))?,
+        Format::Json => {
+            let mut j = PlanJson::new(&p, a.top);
+            j.verified = verified.as_deref();
+            emit_json(&j)?
+        }
         Format::Md => emit(&adr(&p, a.top))?,
-        Format::Table => emit(&render(&p, a.top, a.explain))?,
+        Format::Table => {
+            let mut s = render(&p, a.top, a.explain);
+            if let Some(v) = &verified {
+                s += &verified_text(&p, v);
+            }
+            emit(&s)?
+        }
     }
     Ok(if p.candidates.is_empty() {
         ExitCode::from(1)
@@ -163,6 +177,8 @@ struct PlanJson<'a> {
     candidates: Vec<&'a Candidate>,
     rejected: &'a std::collections::BTreeMap<&'static str, usize>,
     nearest_misses: &'a [Rejection],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified: Option<&'a [Verified]>,
 }
 
 impl<'a> PlanJson<'a> {
@@ -174,6 +190,7 @@ impl<'a> PlanJson<'a> {
             candidates: p.options().into_iter().take(top.max(1)).collect(),
             rejected: &p.rejected,
             nearest_misses: &p.nearest_misses,
+            verified: None,
         }
     }
 }
@@ -515,6 +532,49 @@ fn adr(p: &Plan, top: usize) -> String {
             vec!["weights".into(), format!("{:.1} GiB", best.weights_gib)],
         ],
         true,
+    );
+    s
+}
+
+fn verified_text(p: &Plan, v: &[Verified]) -> String {
+    let mut s =
+        String::from("\nverified by simulation at the peak (re-ranked on SLO attainment):\n\n");
+    let rows: Vec<Vec<String>> = v
+        .iter()
+        .enumerate()
+        .map(|(rank, x)| {
+            let c = &p.candidates[x.candidate];
+            vec![
+                (rank + 1).to_string(),
+                c.instance.clone(),
+                layout(c),
+                c.precision.to_string(),
+                c.engine.to_string(),
+                format!("{:.2}", c.usd_per_hour),
+                format!("{:.1}%", x.slo_attainment * 100.0),
+                format!("{:.0}", x.ttft_p99_ms),
+                format!("{:.1}", x.tpot_p99_ms),
+                if x.passes { "yes".into() } else { "no".into() },
+                x.requests.to_string(),
+            ]
+        })
+        .collect();
+    s += &table(
+        &[
+            "#",
+            "instance",
+            "layout",
+            "weights",
+            "engine",
+            "$/hour",
+            "attainment",
+            "TTFT p99 ms",
+            "TPOT p99 ms",
+            "passes",
+            "requests",
+        ],
+        &rows,
+        false,
     );
     s
 }

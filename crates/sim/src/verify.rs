@@ -1,0 +1,121 @@
+//! `plan --verify`: the planner's top candidates simulated under the workload at its peak,
+//! and re-ranked on simulated SLO attainment.
+
+use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
+use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use inferplan_plan::error::PlanError;
+use inferplan_plan::search::{replica_for, Inputs, Plan};
+use inferplan_plan::workload::Percentile;
+use serde::Serialize;
+
+/// One simulated candidate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    /// Index of the candidate in the plan's candidates.
+    pub candidate: usize,
+    /// Share of requests within every SLO in the simulation.
+    pub slo_attainment: f64,
+    /// The share the SLO percentile asks for (0.99 for p99 limits).
+    pub required: f64,
+    /// Simulated TTFT p99, ms.
+    pub ttft_p99_ms: f64,
+    /// Simulated TPOT p99, ms.
+    pub tpot_p99_ms: f64,
+    /// Whether the simulation keeps the SLOs.
+    pub passes: bool,
+    /// Requests simulated.
+    pub requests: u64,
+}
+
+/// Simulates the first `top` options of `plan` at the workload's peak rate (gamma arrivals
+/// with the workload's burstiness, its length distributions, the candidate's replicas without
+/// the N+1 spares) and returns them best first: passing candidates in cost order, then the
+/// others by attainment.
+pub fn verify(
+    inputs: &Inputs<'_>,
+    plan: &Plan,
+    top: usize,
+    seed: u64,
+) -> Result<Vec<Verified>, PlanError> {
+    let w = &plan.workload;
+    let required = match w.slo.percentile {
+        Percentile::P50 => 0.5,
+        Percentile::P90 => 0.9,
+        Percentile::P99 => 0.99,
+    };
+    let options = plan.options();
+    let mut out = Vec::new();
+    for c in options.into_iter().take(top) {
+        let index = plan
+            .candidates
+            .iter()
+            .position(|x| std::ptr::eq(x, c))
+            .unwrap_or(0);
+        let (replica, efficiency) = replica_for(inputs, w, c)?;
+        let spare = if w.constraints.redundancy {
+            c.replicas_per_instance
+        } else {
+            0
+        };
+        let replicas = c.replicas.saturating_sub(spare).max(1);
+        let rate = w.peak_rps();
+        let requests = ((rate * 600.0) as u64).clamp(2_000, 50_000);
+        let cfg = FleetConfig {
+            replica,
+            efficiency,
+            replicas,
+            router: Router::LeastOutstanding,
+            autoscaler: None,
+            spot: None,
+            client: Client {
+                timeout_s: None,
+                max_retries: 0,
+                idempotency_keys: true,
+            },
+            cold_start_s: 0.0,
+            usd_per_replica_hour: c.usd_per_hour / f64::from(c.replicas.max(1)),
+            slo: Slo {
+                ttft_ms: w.slo.ttft_ms,
+                tpot_ms: w.slo.tpot_ms,
+                e2e_ms: w.slo.e2e_ms,
+            },
+            sample_s: 60.0,
+        };
+        let cv = w.traffic.burstiness;
+        let arrivals = if (cv - 1.0).abs() < 1e-9 {
+            Arrivals::Poisson { rate_rps: rate }
+        } else {
+            Arrivals::Gamma { rate_rps: rate, cv }
+        };
+        let traffic = Traffic::new(
+            TrafficSpec {
+                arrivals,
+                input: LengthDist::from(w.lengths.input_tokens),
+                output: LengthDist::from(w.lengths.output_tokens),
+                limit: Limit::Requests(requests),
+            },
+            seed,
+        )
+        .map_err(|e| PlanError::input("verify", e.to_string()))?;
+        let r: SimReport = simulate(&cfg, traffic, seed);
+        out.push(Verified {
+            candidate: index,
+            slo_attainment: r.slo_attainment.all,
+            required,
+            ttft_p99_ms: r.ttft_ms.p99,
+            tpot_p99_ms: r.tpot_ms.p99,
+            passes: r.slo_attainment.all >= required,
+            requests: r.requests_total,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.passes.cmp(&a.passes).then_with(|| {
+            if a.passes {
+                a.candidate.cmp(&b.candidate)
+            } else {
+                b.slo_attainment.total_cmp(&a.slo_attainment)
+            }
+        })
+    });
+    Ok(out)
+}
