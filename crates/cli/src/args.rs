@@ -411,6 +411,16 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub rate_rps: Option<f64>,
 
+    /// Closed loop: this many clients, each sending its next request when the previous one
+    /// is answered (instead of --rate-rps).
+    #[arg(long, conflicts_with = "rate_rps")]
+    pub concurrency: Option<u32>,
+
+    /// Warm-up, seconds: closed-loop clients start spread over it, and requests arriving
+    /// during it are left out of the latency figures.
+    #[arg(long)]
+    pub warmup_s: Option<f64>,
+
     /// Arrival process: `poisson` or `gamma:cv=C` (burstiness).
     #[arg(long, default_value = "poisson")]
     pub arrivals: String,
@@ -620,6 +630,11 @@ pub struct ValidateArgs {
     /// How many of the worst-predicted rows to list.
     #[arg(long, default_value_t = 15)]
     pub worst: usize,
+
+    /// Also simulate the latency-under-load rows (a concurrency or a request rate, with TTFT,
+    /// TPOT/ITL or e2e) with `inferplan simulate` and score the simulator.
+    #[arg(long)]
+    pub simulate: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]

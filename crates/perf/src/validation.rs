@@ -40,6 +40,11 @@ pub struct Case {
 }
 
 impl Case {
+    /// The prepared replica of the measured deployment.
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
     /// The parameter keys for this row, most specific first.
     pub fn keys(&self) -> [Key; 4] {
         Key::fallbacks(self.arch, self.obs.engine, self.weights)

@@ -111,6 +111,12 @@ pub struct FleetConfig {
     pub slo: Slo,
     /// Keep one sample of replicas and latency per this many seconds for plots.
     pub sample_s: f64,
+    /// Closed loop: this many clients, each sending its next request as soon as the previous
+    /// one is answered (the traffic's arrival times are ignored, its lengths used).
+    pub closed_loop: Option<u32>,
+    /// Warm-up, seconds: closed-loop clients start spread evenly over it (not all at once),
+    /// and requests that arrive during it are served but left out of the latency figures.
+    pub warmup_s: f64,
 }
 
 /// SLO attainment: share of completed requests within each limit.
@@ -186,6 +192,7 @@ pub struct SimReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
     Arrival,
+    ClientStart,
     Dispatch(usize),
     Step(usize),
     Ready(usize),
@@ -326,6 +333,14 @@ struct Sim<'a> {
     /// ∫ in_flight dt, request·µs.
     in_flight_area: u128,
     tokens_computed: u64,
+    /// Closed loop: clients waiting to send their next request.
+    free_clients: u32,
+    /// Closed loop: clients whose start event is still ahead.
+    clients_to_start: u32,
+    /// Requests arriving before this are left out of the latency figures.
+    warmup_end_us: u64,
+    /// Completed requests in the latency figures (after the warm-up).
+    measured: u64,
 }
 
 /// Simulates `traffic` through the fleet. Deterministic for a seed.
@@ -371,11 +386,22 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         in_flight: 0,
         in_flight_area: 0,
         tokens_computed: 0,
+        free_clients: 0,
+        clients_to_start: cfg.closed_loop.unwrap_or(0),
+        warmup_end_us: us(cfg.warmup_s),
+        measured: 0,
     };
     for _ in 0..cfg.replicas.max(1) {
         sim.add_replica(true);
     }
-    sim.next_arrival();
+    if let Some(clients) = cfg.closed_loop {
+        let ramp = us(cfg.warmup_s);
+        for k in 0..u64::from(clients) {
+            sim.push(ramp * k / u64::from(clients.max(1)), Ev::ClientStart);
+        }
+    } else {
+        sim.next_arrival();
+    }
     if cfg.autoscaler.is_some() {
         let every = us(cfg.autoscaler.map_or(15.0, |a| a.interval_s.max(0.001)));
         sim.push(every, Ev::Tick);
@@ -457,6 +483,11 @@ impl Sim<'_> {
             self.now = at;
             match ev {
                 Ev::Arrival => self.on_arrival(),
+                Ev::ClientStart => {
+                    self.clients_to_start = self.clients_to_start.saturating_sub(1);
+                    self.free_clients += 1;
+                    self.release_clients();
+                }
                 Ev::Dispatch(r) => self.attempt(r),
                 Ev::Step(i) => self.on_step(i),
                 Ev::Ready(i) => self.on_ready(i),
@@ -475,7 +506,39 @@ impl Sim<'_> {
 
     /// True when no traffic is left and nothing is in flight.
     fn finished(&self) -> bool {
-        self.pending_arrival.is_none() && self.in_flight == 0
+        self.pending_arrival.is_none() && self.in_flight == 0 && self.clients_to_start == 0
+    }
+
+    /// Closed loop: every free client sends its next request now.
+    fn release_clients(&mut self) {
+        while self.free_clients > 0 {
+            let Some(r) = self.traffic.next() else {
+                self.free_clients = 0;
+                return;
+            };
+            self.free_clients -= 1;
+            let slot = self.reqs.insert(Req {
+                arrival_us: self.now,
+                input: r.input_tokens,
+                output: r.output_tokens,
+                first_us: None,
+                admitted_us: None,
+                last_token_us: 0,
+                attempts: 0,
+                done: false,
+                work: 0,
+            });
+            self.pending_arrival = Some(slot);
+            self.on_arrival();
+        }
+    }
+
+    /// A request was answered or given up: in a closed loop its client sends the next one.
+    fn client_done(&mut self) {
+        if self.cfg.closed_loop.is_some() {
+            self.free_clients += 1;
+            self.release_clients();
+        }
     }
 
     fn on_arrival(&mut self) {
@@ -484,7 +547,11 @@ impl Sim<'_> {
         };
         self.total += 1;
         self.in_flight += 1;
-        self.next_arrival();
+        if self.cfg.closed_loop.is_none() {
+            self.next_arrival();
+        } else {
+            self.pending_arrival = None;
+        }
         // The API server (tokenization, scheduling) takes the request overhead of the
         // efficiency table before the engine sees the request, as in `estimate`.
         let overhead = us(self.cfg.efficiency.request_overhead_s);
@@ -648,12 +715,17 @@ impl Sim<'_> {
         } else {
             0
         };
-        let (input, output, remaining) = (req.input, req.output, req.work);
+        let (input, output, remaining, arrival) = (req.input, req.output, req.work, req.arrival_us);
         if remaining == 0 {
             self.reqs.remove(r);
         }
         self.completed += 1;
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.client_done();
+        if arrival < self.warmup_end_us {
+            return;
+        }
+        self.measured += 1;
         self.ttft.record(ttft);
         self.window_ttft.record(ttft);
         self.e2e.record(e2e);
@@ -760,6 +832,7 @@ impl Sim<'_> {
             if let Some(req) = self.reqs.get_mut(r) {
                 req.done = true;
             }
+            self.client_done();
             return;
         }
         self.retries += 1;
@@ -854,7 +927,7 @@ impl Sim<'_> {
         // Requests still unanswered at the end count as failed.
         self.failed += self.in_flight;
         let secs = (self.now as f64 / US).max(1e-9);
-        let done = self.completed.max(1) as f64;
+        let done = self.measured.max(1) as f64;
         let slo = self.cfg.slo;
         let share = |k: usize, limit: Option<f64>| limit.map(|_| self.within[k] as f64 / done);
         let preemptions = self.slots.iter().map(|s| s.sim.preemptions).sum();

@@ -8,4 +8,5 @@ pub mod plot;
 pub mod replica;
 pub mod rng;
 pub mod traffic;
+pub mod validate;
 pub mod verify;

@@ -80,6 +80,8 @@ pub fn verify(
                 e2e_ms: w.slo.e2e_ms,
             },
             sample_s: 60.0,
+            closed_loop: None,
+            warmup_s: 0.0,
         };
         let cv = w.traffic.burstiness;
         let arrivals = if (cv - 1.0).abs() < 1e-9 {

@@ -67,6 +67,8 @@ fn config(replicas: u32) -> FleetConfig {
             e2e_ms: None,
         },
         sample_s: 10.0,
+        closed_loop: None,
+        warmup_s: 0.0,
     }
 }
 

@@ -84,6 +84,8 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
         .parse()
         .map_err(|e| anyhow!("--output-tokens: {e}"))?;
     let arrivals = match (&a.trace, a.rate_rps) {
+        // A closed loop ignores arrival times; the rate only paces the generator.
+        (None, None) if a.concurrency.is_some() => Arrivals::Poisson { rate_rps: 1.0 },
         (Some(path), None) => {
             if !(a.time_scale > 0.0 && a.time_scale.is_finite()) || a.repeat == 0 {
                 bail!("--time-scale must be positive and --repeat at least 1");
@@ -111,7 +113,7 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
                 Err(e) => bail!("--arrivals: {e}"),
             }
         }
-        (None, None) => bail!("give --rate-rps or --trace"),
+        (None, None) => bail!("give --rate-rps, --concurrency or --trace"),
     };
     let limit = match (a.requests, a.duration) {
         (Some(n), _) if n > 0 => Limit::Requests(n),
@@ -163,6 +165,9 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if a.replicas == 0 {
         bail!("--replicas: must be at least 1");
     }
+    if a.concurrency == Some(0) {
+        bail!("--concurrency: must be at least 1");
+    }
     let cfg = FleetConfig {
         replica,
         efficiency: eff,
@@ -186,6 +191,8 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             e2e_ms: a.e2e_ms,
         },
         sample_s: 10.0,
+        closed_loop: a.concurrency,
+        warmup_s: a.warmup_s.unwrap_or(0.0),
     };
     let traffic = Traffic::new(spec, a.seed)?;
     let report = simulate(&cfg, traffic, a.seed);

@@ -12,6 +12,7 @@ use inferplan_perf::validation::{
     predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
 };
 use inferplan_perf::{Load, MemoryParams};
+use inferplan_sim::validate::simulate_cases;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,23 +58,32 @@ pub fn load(c: &Catalog, files: &[PathBuf]) -> anyhow::Result<Loaded> {
 struct ValidateJson<'a> {
     #[serde(flatten)]
     performance: Option<&'a PerfReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    simulated: Option<&'a PerfReport>,
     memory: Vec<serde_json::Value>,
 }
 
 /// Runs `validate`.
 pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(c, &a.files)?;
+    let table = params(a.params.as_deref())?;
     let perf = if loaded.cases.is_empty() && loaded.skipped.is_empty() {
         None
     } else {
-        let table = params(a.params.as_deref())?;
         let predicted = predict_all(&loaded.cases, &table);
         let scored = score(&loaded.cases, &predicted);
         Some(report(&scored, &loaded.skipped, a.worst))
     };
+    let simulated = a.simulate.then(|| {
+        let sims = simulate_cases(&loaded.cases, &table, 1);
+        let cases: Vec<_> = sims.iter().map(|&(i, _)| loaded.cases[i].clone()).collect();
+        let values: Vec<f64> = sims.iter().map(|&(_, v)| v).collect();
+        report(&score(&cases, &values), &[], a.worst)
+    });
     match a.format {
         Format::Json => emit_json(&ValidateJson {
             performance: perf.as_ref(),
+            simulated: simulated.as_ref(),
             memory: loaded
                 .memory
                 .iter()
@@ -83,6 +93,12 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         f => {
             if let Some(p) = &perf {
                 emit(&render_perf(p, f == Format::Md))?;
+            }
+            if let Some(p) = &simulated {
+                emit(&format!(
+                    "\nsimulator (`inferplan simulate`) on the latency-under-load rows:\n{}",
+                    render_perf(p, f == Format::Md)
+                ))?;
             }
             for (file, r) in &loaded.memory {
                 emit(&render(file, r, f == Format::Md))?;

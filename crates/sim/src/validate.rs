@@ -1,0 +1,123 @@
+//! The simulator against measured latency under load: the rows of the measured files with a
+//! concurrency or a request rate and a TTFT, TPOT/ITL or e2e value, each simulated on its
+//! deployment with the embedded efficiencies.
+
+use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
+use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use inferplan_perf::efficiency::EfficiencyTable;
+use inferplan_perf::measured::Metric;
+use inferplan_perf::validation::{efficiency_for, Case};
+use inferplan_perf::Load;
+use std::collections::BTreeMap;
+
+/// Whether a measured row is latency under a closed-loop or Poisson load.
+pub fn simulable(c: &Case) -> bool {
+    matches!(
+        c.obs.metric,
+        Metric::TtftMs | Metric::TpotMs | Metric::E2eMs
+    ) && matches!(c.workload.load, Load::Closed { .. } | Load::Poisson { .. })
+}
+
+fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
+    let w = &c.workload;
+    let (closed, arrivals, requests) = match w.load {
+        Load::Closed { concurrency } => {
+            let n = concurrency.max(1);
+            (
+                Some(n.min(u64::from(u32::MAX)) as u32),
+                Arrivals::Poisson { rate_rps: 1.0 },
+                (6 * n).clamp(300, 3000),
+            )
+        }
+        Load::Poisson { rate_rps } => (None, Arrivals::Poisson { rate_rps }, 1000),
+        _ => return None,
+    };
+    let efficiency = efficiency_for(table, c);
+    // Closed-loop clients start spread over one request lifetime (as benchmark clients ramp
+    // up), and the first lifetime is left out of the figures.
+    let warmup_s = if closed.is_some() {
+        c.replica().run(w, &efficiency).e2e_ms / 1e3
+    } else {
+        0.0
+    };
+    let cfg = FleetConfig {
+        replica: c.replica().clone(),
+        efficiency,
+        replicas: 1,
+        router: Router::LeastOutstanding,
+        autoscaler: None,
+        spot: None,
+        client: Client {
+            timeout_s: None,
+            max_retries: 0,
+            idempotency_keys: true,
+        },
+        cold_start_s: 0.0,
+        usd_per_replica_hour: 0.0,
+        slo: Slo::default(),
+        sample_s: 60.0,
+        closed_loop: closed,
+        warmup_s,
+    };
+    let traffic = Traffic::new(
+        TrafficSpec {
+            arrivals,
+            input: LengthDist::Fixed(w.input_tokens.clamp(1, u64::from(u32::MAX)) as u32),
+            output: LengthDist::Fixed(w.output_tokens.clamp(1, u64::from(u32::MAX)) as u32),
+            limit: Limit::Requests(requests),
+        },
+        seed,
+    )
+    .ok()?;
+    Some(simulate(&cfg, traffic, seed))
+}
+
+fn pick(r: &SimReport, c: &Case) -> f64 {
+    let s = match c.obs.metric {
+        Metric::TtftMs => r.ttft_ms,
+        Metric::TpotMs => r.tpot_ms,
+        _ => r.e2e_ms,
+    };
+    match c.obs.stat {
+        "p50" => s.p50,
+        "p90" => s.p90,
+        "p99" => s.p99,
+        _ => s.mean,
+    }
+}
+
+/// Simulated values of the simulable cases: (index into `cases`, predicted value). Rows of
+/// the same run (a TTFT and a TPOT of one configuration) share one simulation; the work is
+/// spread over the available cores. Deterministic for a seed.
+pub fn simulate_cases(cases: &[Case], table: &EfficiencyTable, seed: u64) -> Vec<(usize, f64)> {
+    let mut runs: BTreeMap<(String, u64), Vec<usize>> = BTreeMap::new();
+    for (i, c) in cases.iter().enumerate().filter(|(_, c)| simulable(c)) {
+        runs.entry((c.obs.source.clone(), c.obs.line))
+            .or_default()
+            .push(i);
+    }
+    let groups: Vec<Vec<usize>> = runs.into_values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out: Vec<(usize, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let groups = &groups;
+                scope.spawn(move || {
+                    let mut v = Vec::new();
+                    for g in groups.iter().skip(t).step_by(threads) {
+                        if let Some(r) = run(&cases[g[0]], table, seed) {
+                            v.extend(g.iter().map(|&i| (i, pick(&r, &cases[i]))));
+                        }
+                    }
+                    v
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    out.sort_by_key(|x| x.0);
+    out
+}
