@@ -421,7 +421,8 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub warmup_s: Option<f64>,
 
-    /// Arrival process: `poisson` or `gamma:cv=C` (burstiness).
+    /// Arrival process: `poisson`, `gamma:cv=C` (burstiness), or a daily profile
+    /// `profile:hourly=r0/r1/.../r23[,cv=C]` (requests/s in each hour; no --rate-rps).
     #[arg(long, default_value = "poisson")]
     pub arrivals: String,
 
@@ -449,6 +450,10 @@ pub struct SimulateArgs {
     /// Seed of the random numbers: the same seed gives the same output.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Run this many seeds (seed, seed + 1, ...) in parallel and report each and their spread.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u32,
 
     /// Router: round-robin, least-outstanding, least-kv.
     #[arg(long, default_value = "least-outstanding")]

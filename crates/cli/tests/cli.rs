@@ -735,3 +735,48 @@ fn plan_verify_simulates_the_top_options() {
         .iter()
         .all(|x| x["slo_attainment"].as_f64().unwrap() <= 1.0));
 }
+
+#[test]
+fn simulate_sweeps_seeds_and_follows_a_daily_profile() {
+    let o = inferplan(&[
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--rate-rps",
+        "10",
+        "--requests",
+        "500",
+        "--seeds",
+        "3",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(out.starts_with("seed,requests_total"));
+    let hourly = (0..24)
+        .map(|h| if h < 3 { "1" } else { "3" })
+        .collect::<Vec<_>>()
+        .join("/");
+    let o = inferplan(&[
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--arrivals",
+        &format!("profile:hourly={hourly}"),
+        "--duration",
+        "14400",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // 3 h at 1/s, then 1 h at 3/s.
+    let n = v["requests_total"].as_f64().unwrap();
+    assert!((n / 21_600.0 - 1.0).abs() < 0.03, "{n}");
+}

@@ -4,7 +4,7 @@
 use crate::metrics::{Downsample, Histogram, Series, Summary};
 use crate::replica::{ReplicaSim, Seq};
 use crate::rng::Rng;
-use crate::traffic::{Request, Traffic};
+use crate::traffic::{Request, Traffic, TrafficError, TrafficSpec};
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::Replica;
 use serde::Serialize;
@@ -341,6 +341,45 @@ struct Sim<'a> {
     warmup_end_us: u64,
     /// Completed requests in the latency figures (after the warm-up).
     measured: u64,
+}
+
+/// Simulates the same fleet and traffic for each seed, in parallel across the cores; the
+/// reports come back in seed order (each deterministic for its seed).
+pub fn sweep(
+    cfg: &FleetConfig,
+    spec: &TrafficSpec,
+    seeds: &[u64],
+) -> Result<Vec<SimReport>, TrafficError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(1);
+    let results: Vec<Vec<(usize, Result<SimReport, TrafficError>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    seeds
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, &seed)| {
+                            let r =
+                                Traffic::new(spec.clone(), seed).map(|tr| simulate(cfg, tr, seed));
+                            (i, r)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut all: Vec<(usize, Result<SimReport, TrafficError>)> =
+        results.into_iter().flatten().collect();
+    all.sort_by_key(|x| x.0);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Simulates `traffic` through the fleet. Deterministic for a seed.

@@ -9,7 +9,7 @@ use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
 use inferplan_plan::findings::cold_start_s;
 use inferplan_sim::fleet::{
-    simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
+    simulate, sweep, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
 };
 use inferplan_sim::plot::{svg, Line, Panel};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -86,6 +86,11 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
     let arrivals = match (&a.trace, a.rate_rps) {
         // A closed loop ignores arrival times; the rate only paces the generator.
         (None, None) if a.concurrency.is_some() => Arrivals::Poisson { rate_rps: 1.0 },
+        // A daily profile carries its own rates.
+        (None, None) if a.arrivals.starts_with("profile") => a
+            .arrivals
+            .parse::<Arrivals>()
+            .map_err(|e| anyhow!("--arrivals: {e}"))?,
         (Some(path), None) => {
             if !(a.time_scale > 0.0 && a.time_scale.is_finite()) || a.repeat == 0 {
                 bail!("--time-scale must be positive and --repeat at least 1");
@@ -194,6 +199,11 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         closed_loop: a.concurrency,
         warmup_s: a.warmup_s.unwrap_or(0.0),
     };
+    if a.seeds > 1 {
+        let seeds: Vec<u64> = (0..u64::from(a.seeds)).map(|k| a.seed + k).collect();
+        let reports = sweep(&cfg, &spec, &seeds)?;
+        return emit_sweep(a, &seeds, &reports).map(|()| ExitCode::SUCCESS);
+    }
     let traffic = Traffic::new(spec, a.seed)?;
     let report = simulate(&cfg, traffic, a.seed);
     if let Some(path) = &a.plot {
@@ -342,4 +352,49 @@ fn render(j: &SimJson<'_>) -> String {
         r.preemptions, r.retries, r.duplicates, r.interruptions, r.replicas_started, r.replicas_max, r.cost_usd
     );
     s
+}
+
+/// Several seeds: one row per seed and the spread of the main figures.
+fn emit_sweep(a: &SimulateArgs, seeds: &[u64], reports: &[SimReport]) -> anyhow::Result<()> {
+    match a.format {
+        SimFormat::Json => {
+            #[derive(Serialize)]
+            struct Run<'a> {
+                seed: u64,
+                #[serde(flatten)]
+                report: &'a SimReport,
+            }
+            let runs: Vec<Run<'_>> = seeds
+                .iter()
+                .zip(reports)
+                .map(|(&seed, report)| Run { seed, report })
+                .collect();
+            emit_json(&runs)
+        }
+        SimFormat::Csv | SimFormat::Table => {
+            let mut s = String::new();
+            for (i, (seed, r)) in seeds.iter().zip(reports).enumerate() {
+                let c = csv(r);
+                let mut lines = c.lines();
+                let header = lines.next().unwrap_or_default();
+                if i == 0 {
+                    s += &format!("seed,{header}\n");
+                }
+                for l in lines {
+                    s += &format!("{seed},{l}\n");
+                }
+            }
+            if a.format == SimFormat::Table {
+                let p99: Vec<f64> = reports.iter().map(|r| r.ttft_ms.p99).collect();
+                let (lo, hi) = p99
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                s += &format!(
+                    "\nTTFT p99 over {} seeds: {lo:.1} to {hi:.1} ms\n",
+                    reports.len()
+                );
+            }
+            emit(&s)
+        }
+    }
 }
