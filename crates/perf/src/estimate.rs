@@ -301,6 +301,11 @@ impl Replica {
         self.limits
     }
 
+    /// The serving engine.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
     /// GPUs of the replica.
     pub fn gpus(&self) -> u32 {
         self.gpus

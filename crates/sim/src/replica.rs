@@ -6,6 +6,10 @@
 //! frees its blocks and goes back to the front of the queue to be recomputed); then prompt
 //! chunks fill what is left of `max_num_batched_tokens`, continuing partly prefilled prompts
 //! first and admitting waiting ones while `max_num_seqs` and free blocks allow.
+//!
+//! Engines that do not mix prompts with decodes (SGLang, TGI, LMDeploy:
+//! `Engine::mixes_prefill_and_decode`) run a step of prompt chunks alone whenever a waiting
+//! request can be admitted, pausing the decodes for that step.
 
 use inferplan_perf::step::{Batch, Efficiency};
 use inferplan_perf::Replica;
@@ -78,6 +82,8 @@ pub struct ReplicaSim {
     running: Vec<Seq>,
     /// The batch of the step in progress (indices into `running`) and its prompt tokens.
     step: Option<Step>,
+    /// Prompt steps pause decoding (prefill-first engines).
+    prefill_first: bool,
     /// Sequences preempted so far.
     pub preemptions: u64,
     /// Microseconds spent in steps.
@@ -113,6 +119,7 @@ impl ReplicaSim {
             waiting: VecDeque::new(),
             running: Vec::new(),
             step: None,
+            prefill_first: !model.engine().mixes_prefill_and_decode(),
             preemptions: 0,
             busy_us: 0,
         }
@@ -175,10 +182,17 @@ impl ReplicaSim {
     /// Plans the next step; returns its duration in µs, or `None` when there is nothing to do.
     pub fn start_step(&mut self) -> Option<u64> {
         debug_assert!(self.step.is_none());
-        // Decodes first: every running sequence past its prompt needs room for one token.
+        // Decodes first: every running sequence past its prompt needs room for one token
+        // (unless a prefill-first engine has a prompt to admit: then this step is prompts only).
+        let admit = self.waiting.front().is_some_and(|s| {
+            self.running.len() < self.max_seqs
+                && self.blocks_for(s.computed + (s.prompt - s.computed).min(self.budget))
+                    <= self.blocks_free
+        });
+        let prompts_only = self.prefill_first && admit;
         let mut decodes = Vec::new();
         let mut i = 0;
-        while i < self.running.len() {
+        while i < self.running.len() && !prompts_only {
             let s = self.running[i];
             if s.computed < s.prompt {
                 i += 1;
