@@ -86,6 +86,44 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Simulate(Box<SimulateArgs>),
 
+    /// Write the Kubernetes manifests, Karpenter node pool and Prometheus rules of a plan.
+    ///
+    /// From a workload file (planned first) or the JSON of `inferplan plan --format json`,
+    /// for one candidate (default: the first that runs vLLM): a Deployment (or LeaderWorkerSet
+    /// across nodes) running vLLM with arguments from the plan, Service, PodDisruptionBudget,
+    /// KEDA ScaledObject on queue depth, Karpenter NodePool and EC2NodeClass, PodMonitor, and
+    /// alerting and recording rules for GPU health (DCGM) and the SLOs. See docs/render.md.
+    ///
+    /// Examples:
+    ///   inferplan render examples/chat-70b-fp8.toml --out deploy/
+    ///   inferplan plan examples/chat-70b-fp8.toml --format json --top 10 > plan.json && inferplan render --plan plan.json --candidate 4 --out deploy/
+    #[command(verbatim_doc_comment)]
+    Render(RenderArgs),
+
+    /// Audit Kubernetes manifests for GPU-inference mistakes.
+    ///
+    /// Reads YAML files, directories, multi-document streams or `-` (stdin), Helm output
+    /// included, and reports findings of rules with stable codes (see docs/lint.md). Exit code
+    /// 1 when a finding at error level exists, 2 on unreadable input.
+    ///
+    /// Examples:
+    ///   inferplan lint deploy/
+    ///   helm template my-release ./chart | inferplan lint - --format sarif > lint.sarif
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
+
+    /// Rightsize a deployment from GPU metrics (DCGM CSV or Prometheus range-query JSON).
+    ///
+    /// Reports average and peak utilisation and memory, verdicts by the practitioners'
+    /// thresholds (average below 40 % over a week: over-provisioned; regularly above 80 %:
+    /// under-provisioned; memory above 85 %: at risk), and, with a workload, the cheaper or
+    /// safer deployment from `plan`. See docs/rightsize.md.
+    ///
+    /// Example:
+    ///   inferplan rightsize metrics.csv --instance g6e.2xlarge --workload examples/single-gpu-13b-fp8.toml --current-usd-per-hour 4.48
+    #[command(verbatim_doc_comment)]
+    Rightsize(RightsizeArgs),
+
     /// Fit the efficiency parameters of the performance model to measured rows.
     ///
     /// Fits per engine, GPU architecture and precision (where enough rows exist) and reports
@@ -547,6 +585,94 @@ pub enum SimFormat {
     Json,
     /// One CSV row of the main figures with a header.
     Csv,
+}
+
+/// Arguments of `render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A workload file to plan and render (or give --plan).
+    #[arg(required_unless_present = "plan", conflicts_with = "plan")]
+    pub workload: Option<PathBuf>,
+
+    /// The JSON of `inferplan plan --format json`.
+    #[arg(long, value_name = "JSON")]
+    pub plan: Option<PathBuf>,
+
+    /// Which candidate (1 = the cheapest). Default: the first that runs vLLM.
+    #[arg(long)]
+    pub candidate: Option<usize>,
+
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Kubernetes namespace.
+    #[arg(long, default_value = "inference")]
+    pub namespace: String,
+
+    /// Cluster name (Karpenter EC2NodeClass discovery tags).
+    #[arg(long, default_value = "inference")]
+    pub cluster: String,
+
+    /// Prometheus URL for the KEDA scaler.
+    #[arg(long, default_value = "http://prometheus-operated.monitoring.svc:9090")]
+    pub prometheus_url: String,
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// YAML files, directories, or `-` for standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format: text, json or sarif.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// file:line, message and the offending snippet.
+    Text,
+    /// A list of findings.
+    Json,
+    /// SARIF 2.1.0 for code-scanning tools.
+    Sarif,
+}
+
+/// Arguments of `rightsize`.
+#[derive(Debug, Args)]
+pub struct RightsizeArgs {
+    /// Metric files: CSV (`timestamp,instance,gpu,gpu_util,fb_used_mib,...`) or Prometheus
+    /// range-query JSON of DCGM metrics.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Unit of gpu_util in CSV files: auto, percent or fraction.
+    #[arg(long, default_value = "auto")]
+    pub util_unit: String,
+
+    /// Instance type the metrics come from (framebuffer size when the metrics lack it).
+    #[arg(long)]
+    pub instance: Option<String>,
+
+    /// GPU the metrics come from (instead of --instance).
+    #[arg(long, conflicts_with = "instance")]
+    pub gpu: Option<String>,
+
+    /// The workload served, to suggest a cheaper or safer deployment with `plan`.
+    #[arg(long, value_name = "TOML")]
+    pub workload: Option<PathBuf>,
+
+    /// What the deployment costs now, $/hour (for the saving).
+    #[arg(long)]
+    pub current_usd_per_hour: Option<f64>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `calibrate`.

@@ -780,3 +780,103 @@ fn simulate_sweeps_seeds_and_follows_a_daily_profile() {
     let n = v["requests_total"].as_f64().unwrap();
     assert!((n / 21_600.0 - 1.0).abs() < 0.03, "{n}");
 }
+
+#[test]
+fn render_writes_manifests_that_lint_clean() {
+    let dir = std::env::temp_dir().join(format!("inferplan-render-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = inferplan(&[
+        "render",
+        &example("single-gpu-13b-fp8.toml"),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in [
+        "deployment.yaml",
+        "service.yaml",
+        "pdb.yaml",
+        "nodepool.yaml",
+        "prometheus-rules.yaml",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let o = inferplan(&["lint", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] != "error"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn lint_reports_findings_with_exit_codes() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/tests/fixtures/lint/"
+    );
+    let o = inferplan(&["lint", &format!("{fixtures}kv-cache-cannot-fit.yaml")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("IL109 kv-cache-cannot-fit"),
+        "{}",
+        stdout(&o)
+    );
+    let (code, v) = json(&[
+        "lint",
+        &format!("{fixtures}clean-vllm.yaml"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(v.as_array().unwrap().is_empty(), "{v}");
+    let (_, s) = json(&[
+        "lint",
+        &format!("{fixtures}missing-dev-shm.yaml"),
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(s["version"], "2.1.0");
+    let o = inferplan(&["lint", &format!("{fixtures}malformed.yaml")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("malformed.yaml:"), "{}", stderr(&o));
+}
+
+#[test]
+fn rightsize_gives_verdicts_and_a_suggestion() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/tests/fixtures/rightsize/"
+    );
+    let (code, v) = json(&[
+        "rightsize",
+        &format!("{fixtures}over_week.csv"),
+        "--instance",
+        "g6e.2xlarge",
+        "--workload",
+        &example("single-gpu-13b-fp8.toml"),
+        "--current-usd-per-hour",
+        "4.48",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert!(v["avg_util_pct"].as_f64().unwrap() < 40.0);
+    assert!(
+        v["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "over_provisioned"),
+        "{v}"
+    );
+    assert_eq!(v["suggestion"]["action"], "cheaper");
+    let o = inferplan(&["rightsize", &format!("{fixtures}bad_util.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad_util.csv"), "{}", stderr(&o));
+}

@@ -5,7 +5,10 @@ mod catalog;
 mod deployment;
 mod estimate;
 mod fit;
+mod lint;
 mod plan;
+mod render;
+mod rightsize;
 mod simulate;
 mod validate;
 
@@ -23,6 +26,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calibrate(a) => calibrate::run(&catalog, &a),
         Command::Plan(a) => plan::run(&catalog, &a),
         Command::Simulate(a) => simulate::run(catalog, &a),
+        Command::Render(a) => render::run(&catalog, &a),
+        Command::Rightsize(a) => rightsize::run(&catalog, &a),
+        Command::Lint(a) => lint::run(&catalog, &a),
         Command::Validate(a) => validate::run(&catalog, &a),
     }
 }

@@ -61,7 +61,7 @@ fn parse_enum<T: for<'de> Deserialize<'de>>(flag: &str, s: &str) -> anyhow::Resu
 }
 
 /// The workload from the file (if any) with the flags applied over it.
-fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
+pub fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
     let mut file = None;
     let mut w = match &a.workload {
         Some(path) => {
@@ -170,7 +170,7 @@ fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
 
 /// The JSON answer.
 #[derive(serde::Serialize)]
-struct PlanJson<'a> {
+pub struct PlanJson<'a> {
     workload: &'a Workload,
     model: &'a str,
     considered: usize,
@@ -182,7 +182,8 @@ struct PlanJson<'a> {
 }
 
 impl<'a> PlanJson<'a> {
-    fn new(p: &'a Plan, top: usize) -> Self {
+    /// The first `top` options of a plan.
+    pub fn new(p: &'a Plan, top: usize) -> Self {
         PlanJson {
             workload: &p.workload,
             model: &p.model,

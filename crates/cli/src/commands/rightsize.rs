@@ -1,0 +1,100 @@
+//! `inferplan rightsize`: utilisation and memory verdicts from GPU metrics, and the cheaper
+//! or safer deployment.
+
+use crate::args::{Format, RightsizeArgs};
+use crate::commands::estimate::params;
+use crate::output::{emit, emit_json, table};
+use anyhow::anyhow;
+use inferplan_catalog::Catalog;
+use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Options, UtilUnit};
+use inferplan_perf::MemoryParams;
+use inferplan_plan::{Inputs, Workload};
+use serde::Serialize;
+use std::process::ExitCode;
+
+/// Runs `rightsize`.
+pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
+    let unit: UtilUnit = a
+        .util_unit
+        .parse()
+        .map_err(|e| anyhow!("--util-unit: {e}"))?;
+    let metrics = read_files(&a.files, unit)?;
+    let fb = catalog_fb_total_mib(c, a.instance.as_deref(), a.gpu.as_deref())?;
+    let report = metrics.analyze(&Options { fb_total_mib: fb });
+    let suggestion = match &a.workload {
+        Some(path) => {
+            let w = Workload::load(path)?;
+            let efficiency = params(None)?;
+            let memory = MemoryParams::embedded()?;
+            let inputs = Inputs {
+                catalog: c,
+                efficiency: &efficiency,
+                memory: &memory,
+            };
+            Some(suggest(&report, &w, &inputs, a.current_usd_per_hour)?)
+        }
+        None => None,
+    };
+    #[derive(Serialize)]
+    struct Out<'a, R: Serialize, S: Serialize> {
+        #[serde(flatten)]
+        report: &'a R,
+        suggestion: Option<&'a S>,
+    }
+    match a.format {
+        Format::Json => emit_json(&Out {
+            report: &report,
+            suggestion: suggestion.as_ref(),
+        })?,
+        f => {
+            let o = &report.overall;
+            let mut s = format!(
+                "{} GPU(s) over {:.1} days\n\n",
+                report.gpus.len(),
+                o.window_s / 86_400.0
+            );
+            let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}%"));
+            s += &table(
+                &["", "average", "p95", "max"],
+                &[
+                    vec![
+                        "GPU utilisation".into(),
+                        pct(o.avg_util_pct),
+                        pct(o.p95_util_pct),
+                        pct(o.max_util_pct),
+                    ],
+                    vec![
+                        "framebuffer used".into(),
+                        pct(o.avg_mem_pct),
+                        pct(o.p95_mem_pct),
+                        pct(o.max_mem_pct),
+                    ],
+                ],
+                f == Format::Md,
+            );
+            s += "\nverdicts:\n";
+            let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            for v in &report.verdicts {
+                s += &format!(
+                    "  [{}{}] {}\n",
+                    name(serde_json::to_value(v.code)?),
+                    if v.provisional { ", provisional" } else { "" },
+                    v.message
+                );
+            }
+            if let Some(sg) = &suggestion {
+                s += &format!(
+                    "\nsuggestion ({}): {}\n",
+                    name(serde_json::to_value(sg.action)?),
+                    sg.reason
+                );
+            }
+            emit(&s)?;
+        }
+    }
+    Ok(if report.needs_action() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,149 @@
+//! IL112 `ephemeral-storage-below-weights`.
+
+use super::super::context::VolumeKind;
+use super::super::{num, Context, Finding, Rule, Severity, GIB};
+use super::{download_dir, gib, model_source, servers, weights_bytes, weights_dtype, ModelSource};
+
+/// IL112 `ephemeral-storage-below-weights`: the weights are written to node-local ephemeral
+/// storage that is limited to less than their size.
+///
+/// **What it checks.** For a server whose model is in the catalog, where the weights land:
+/// a hub or object-storage model is downloaded into its download directory (see IL107); a
+/// local path is read from the volume mounted there. When that place is an `emptyDir` on
+/// disk, its `sizeLimit` and the pod's ephemeral-storage limit (the sum of its containers'
+/// `limits.ephemeral-storage`, when every container sets one) apply; when it is the
+/// container's writable layer, the container's `limits.ephemeral-storage` applies. The rule
+/// fires when the smallest of those is below the size of the weights in the format served.
+/// Persistent volumes and weights baked into the image are not checked.
+///
+/// **Why it matters.** The kubelet evicts a pod whose emptyDir grows past its `sizeLimit`, or
+/// whose writable layers and emptyDirs grow past the ephemeral-storage limit. The download
+/// never completes: the pod is evicted, rescheduled, downloads again and is evicted again.
+/// The article C example mounts a 50 GiB emptyDir model cache, enough for an 8B model
+/// (16 GB) but not for a 70B one (141 GB).
+///
+/// **Example.** `Llama 3.3 70B in bf16 is 131.4 GiB of weights, stored in emptyDir `models`
+/// (sizeLimit), limited to 50 GiB: the kubelet evicts the pod before the weights are in place.
+/// Raise the limit to at least 145 GiB (weights + 10 %), or keep the weights on a persistent
+/// volume or local NVMe.`
+///
+/// **Fix.** Size `sizeLimit` and `ephemeral-storage` limits to the weights plus 10 % (and the
+/// node's disk accordingly), or keep the weights on a persistent volume (PVC, FSx for
+/// Lustre, hostPath on local NVMe).
+pub struct EphemeralStorageBelowWeights;
+
+impl Rule for EphemeralStorageBelowWeights {
+    fn code(&self) -> &'static str {
+        "IL112"
+    }
+
+    fn name(&self) -> &'static str {
+        "ephemeral-storage-below-weights"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn summary(&self) -> &'static str {
+        "ephemeral storage that receives the weights must be larger than the weights"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il112-ephemeral-storage-below-weights"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for s in servers(ctx) {
+            let Some(model) = s.engine.model() else {
+                continue;
+            };
+            let Some((m, from_name)) = ctx.model(s.engine) else {
+                continue;
+            };
+            let remote = model_source(&model.text) != ModelSource::Local;
+            let path = if remote {
+                download_dir(&s)
+            } else {
+                model.text.clone()
+            };
+            let mount = s.container.mount_for(&path);
+            let volume = mount.and_then(|mt| s.pod.volume(&mt.name));
+            // Every limit that applies: (bytes, line, what).
+            let mut limits: Vec<(f64, usize, String)> = Vec::new();
+            match volume.map(|v| (&v.kind, v)) {
+                Some((VolumeKind::EmptyDir { size_limit }, v)) => {
+                    if let Some(l) = size_limit {
+                        limits.push((
+                            *l,
+                            v.size_limit_line,
+                            format!("emptyDir `{}` (sizeLimit)", v.name),
+                        ));
+                    }
+                    let all: Option<Vec<f64>> = s
+                        .pod
+                        .containers
+                        .iter()
+                        .map(|c| c.ephemeral_limit.as_ref().map(|l| l.value))
+                        .collect();
+                    if let (Some(all), Some(l)) = (all, &s.container.ephemeral_limit) {
+                        limits.push((
+                            all.iter().sum(),
+                            l.line,
+                            format!(
+                                "the pod's ephemeral storage (emptyDir `{}` counts against the \
+                                 sum of its containers' ephemeral-storage limits)",
+                                v.name
+                            ),
+                        ));
+                    }
+                }
+                None if remote => {
+                    if let Some(l) = &s.container.ephemeral_limit {
+                        limits.push((
+                            l.value,
+                            l.line,
+                            format!(
+                                "the writable layer of container `{}` (limits.ephemeral-storage)",
+                                s.container.name
+                            ),
+                        ));
+                    }
+                }
+                _ => continue,
+            }
+            let Some((limit, line, what)) = limits.into_iter().min_by(|a, b| a.0.total_cmp(&b.0))
+            else {
+                continue;
+            };
+            let dtype = weights_dtype(s.engine, Some(m), from_name);
+            let bytes = weights_bytes(m, dtype);
+            if limit >= bytes {
+                continue;
+            }
+            let verb = if remote {
+                "downloaded into"
+            } else {
+                "stored in"
+            };
+            out.push(Finding::new(
+                self,
+                Severity::Error,
+                &s.workload.object,
+                line,
+                format!(
+                    "{} in {dtype} is {} GiB of weights, {verb} {what}, limited to {} GiB: the \
+                     kubelet evicts the pod before the weights are in place. Raise the limit to \
+                     at least {} GiB (weights + 10 %), or keep the weights on a persistent \
+                     volume or local NVMe.",
+                    m.name,
+                    gib(bytes),
+                    gib(limit),
+                    num((bytes * 1.1 / GIB).ceil(), 0),
+                ),
+            ));
+        }
+        out
+    }
+}

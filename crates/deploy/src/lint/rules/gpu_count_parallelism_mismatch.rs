@@ -1,0 +1,121 @@
+//! IL102 `gpu-count-parallelism-mismatch`.
+
+use super::super::{Context, Finding, Rule, Severity};
+use super::{gpus, parallelism, servers};
+
+/// IL102 `gpu-count-parallelism-mismatch`: the GPUs a pod gets differ from what the engine's
+/// parallelism uses.
+///
+/// **What it checks.** For each container running a recognised engine, TP × PP × DP from its
+/// arguments (`--tensor-parallel-size`, `--pipeline-parallel-size`, `--data-parallel-size`;
+/// SGLang `--tp`/`--pp-size`/`--dp`; TGI `--num-shard`; TensorRT-LLM `--tp_size`/`--pp_size`)
+/// against the GPUs of one replica: the pod's GPU limits, or for a LeaderWorkerSet the leader
+/// plus `size - 1` workers. Unset degrees are 1 (TGI shards over every visible GPU).
+///
+/// **Why it matters.** With fewer GPUs than TP × PP × DP the engine fails at start (vLLM:
+/// "requires N GPUs but only M are available"), so the pod crash-loops (error). With more, the
+/// extra GPUs sit idle while the node and its price are reserved for them (warning): on a
+/// p5.48xlarge each idle H100 costs about an eighth of the instance.
+///
+/// **Example.** `vLLM runs TP 4 × PP 1 = 4 GPUs but the pod gets 2 (nvidia.com/gpu limit): the
+/// engine fails at start. Set --tensor-parallel-size to fit 2, or the GPU limit to 4.`
+///
+/// **Fix.** Make the GPU limit equal TP × PP × DP (per LeaderWorkerSet group for multi-node
+/// servers), or change the parallel degrees to the GPUs the pod gets.
+pub struct GpuCountParallelismMismatch;
+
+impl Rule for GpuCountParallelismMismatch {
+    fn code(&self) -> &'static str {
+        "IL102"
+    }
+
+    fn name(&self) -> &'static str {
+        "gpu-count-parallelism-mismatch"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn summary(&self) -> &'static str {
+        "the GPUs of a replica must equal TP × PP × DP of the engine arguments"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il102-gpu-count-parallelism-mismatch"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for s in servers(ctx) {
+            let have = s.workload.gpus_per_replica();
+            if have == 0 {
+                continue;
+            }
+            let Some(p) = parallelism(&s) else {
+                continue;
+            };
+            let need = p.gpus();
+            if need == have {
+                continue;
+            }
+            let lws = s.workload.group_size > 1;
+            let who = if lws {
+                format!("each group of {} pods gets {have}", s.workload.group_size)
+            } else {
+                format!("the pod gets {have}")
+            };
+            let who_cap = if lws {
+                format!("Each group of {} pods gets {have}", s.workload.group_size)
+            } else {
+                format!("The pod gets {have}")
+            };
+            let limit_line = s
+                .container
+                .gpu_limit
+                .as_ref()
+                .map_or(s.container.line, |g| g.line);
+            let line = if p.tp_line > 0 { p.tp_line } else { limit_line };
+            let res = s.container.gpu_resource;
+            let tp_flag = match s.engine.kind {
+                super::EngineKind::Vllm => "--tensor-parallel-size",
+                super::EngineKind::Sglang => "--tp",
+                super::EngineKind::Tgi => "--num-shard",
+                super::EngineKind::TrtLlm => "--tp_size",
+            };
+            let (severity, message) = if need > have {
+                (
+                    Severity::Error,
+                    format!(
+                        "{} runs {} = {} but {who} ({res} limit): the engine fails at start. \
+                         Set {tp_flag} to fit {have}, or the GPU limit to {need}.",
+                        s.engine.kind,
+                        p.describe(),
+                        gpus(need),
+                    ),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!(
+                        "{who_cap} ({res} limit) but {} runs {} = {}: {} sit idle and are paid for. \
+                         Set {tp_flag} so that TP × PP × DP = {have}, or lower the GPU limit to \
+                         {need}.",
+                        s.engine.kind,
+                        p.describe(),
+                        gpus(need),
+                        gpus(have - need),
+                    ),
+                )
+            };
+            out.push(Finding::new(
+                self,
+                severity,
+                &s.workload.object,
+                line,
+                message,
+            ));
+        }
+        out
+    }
+}

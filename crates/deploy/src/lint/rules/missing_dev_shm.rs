@@ -1,0 +1,108 @@
+//! IL103 `missing-dev-shm`.
+
+use super::super::context::VolumeKind;
+use super::super::{Context, Finding, Rule, Severity};
+use super::{parallelism, servers};
+
+/// IL103 `missing-dev-shm`: a multi-GPU server without a memory-backed `/dev/shm`.
+///
+/// **What it checks.** A container runs an engine with TP × PP > 1 (TGI: more than one GPU),
+/// and its pod has neither `hostIPC: true` nor an `emptyDir` with `medium: Memory` mounted
+/// at `/dev/shm` in that container. For a LeaderWorkerSet every pod with GPUs is checked.
+///
+/// **Why it matters.** Container runtimes give a container a 64 MiB `/dev/shm`. NCCL, which
+/// the engines use to all-reduce between GPUs of one node, and PyTorch's worker processes
+/// put their buffers there. With 64 MiB, NCCL fails at start or under load ("Bus error",
+/// "unhandled system error", `NCCL WARN Error: failed to extend /dev/shm`) or the engine
+/// crashes when the first large batch arrives. vLLM's documentation asks for `--ipc=host`
+/// or a large `--shm-size` in Docker for this reason.
+///
+/// **Example.** `vLLM runs TP 2 × PP 1 but in container `vllm` /dev/shm is the container
+/// runtime's 64 MiB default: NCCL fails with a bus error or "unhandled system error" at start
+/// or under load. Mount an emptyDir with medium: Memory at /dev/shm (sizeLimit 16Gi or more),
+/// or set hostIPC: true.`
+///
+/// **Fix.** Add a volume `{name: dshm, emptyDir: {medium: Memory, sizeLimit: 16Gi}}` and
+/// mount it at `/dev/shm` in the serving container (memory it uses counts against the
+/// container's memory limit), or set `hostIPC: true` where the security policy allows it.
+pub struct MissingDevShm;
+
+impl Rule for MissingDevShm {
+    fn code(&self) -> &'static str {
+        "IL103"
+    }
+
+    fn name(&self) -> &'static str {
+        "missing-dev-shm"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn summary(&self) -> &'static str {
+        "tensor or pipeline parallelism needs a memory-backed /dev/shm for NCCL"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il103-missing-dev-shm"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        for s in servers(ctx) {
+            let Some(p) = parallelism(&s) else {
+                continue;
+            };
+            if p.tp * p.pp <= 1 {
+                continue;
+            }
+            let key = s.workload.object.id() + s.workload.object.file;
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            for pod in &s.workload.pods {
+                if pod.host_ipc {
+                    continue;
+                }
+                for c in &pod.containers {
+                    let is_server = std::ptr::eq(c, s.container) || c.gpus() > 0;
+                    if !is_server {
+                        continue;
+                    }
+                    let shm = c
+                        .mounts
+                        .iter()
+                        .find(|m| m.path.trim_end_matches('/') == "/dev/shm");
+                    let backed = shm.and_then(|m| pod.volume(&m.name)).map(|v| &v.kind);
+                    let problem = match backed {
+                        Some(VolumeKind::Memory { .. }) => continue,
+                        Some(_) => format!(
+                            "/dev/shm is mounted from volume `{}`, which is not memory-backed",
+                            shm.map_or("", |m| m.name.as_str())
+                        ),
+                        None => "/dev/shm is the container runtime's 64 MiB default".to_owned(),
+                    };
+                    out.push(Finding::new(
+                        self,
+                        Severity::Warning,
+                        &s.workload.object,
+                        shm.map_or(c.line, |m| m.line),
+                        format!(
+                            "{} runs {} but in container `{}` {problem}: NCCL fails with a bus \
+                             error or \"unhandled system error\" at start or under load. Mount an \
+                             emptyDir with medium: Memory at /dev/shm (sizeLimit 16Gi or more), \
+                             or set hostIPC: true.",
+                            s.engine.kind,
+                            p.describe(),
+                            c.name
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,263 @@
+//! The lint rules, one per file, and what several of them share: the serving containers of
+//! the workloads, their parallelism, the formats they run and the size of their weights.
+//!
+//! Articles A, B and C cited in the rules' doc comments are the practitioner articles listed
+//! in `docs/lint.md`.
+
+mod autoscale_on_gpu_utilization;
+mod ephemeral_storage_below_weights;
+mod fp8_without_native_support;
+mod gpu_count_parallelism_mismatch;
+mod gpu_request_limit_mismatch;
+mod kv_cache_cannot_fit;
+mod missing_dev_shm;
+mod missing_pod_disruption_budget;
+mod multi_node_without_placement;
+mod mutable_image_tag;
+mod probe_before_model_load;
+mod single_gpu_pods_on_large_nodes;
+mod spot_for_stateful_inference;
+mod tensor_parallel_not_dividing_heads;
+mod weights_from_object_storage_at_start;
+
+pub use autoscale_on_gpu_utilization::AutoscaleOnGpuUtilization;
+pub use ephemeral_storage_below_weights::EphemeralStorageBelowWeights;
+pub use fp8_without_native_support::Fp8WithoutNativeSupport;
+pub use gpu_count_parallelism_mismatch::GpuCountParallelismMismatch;
+pub use gpu_request_limit_mismatch::GpuRequestLimitMismatch;
+pub use kv_cache_cannot_fit::KvCacheCannotFit;
+pub use missing_dev_shm::MissingDevShm;
+pub use missing_pod_disruption_budget::MissingPodDisruptionBudget;
+pub use multi_node_without_placement::MultiNodeWithoutPlacement;
+pub use mutable_image_tag::MutableImageTag;
+pub use probe_before_model_load::ProbeBeforeModelLoad;
+pub use single_gpu_pods_on_large_nodes::SingleGpuPodsOnLargeNodes;
+pub use spot_for_stateful_inference::SpotForStatefulInference;
+pub use tensor_parallel_not_dividing_heads::TensorParallelNotDividingHeads;
+pub use weights_from_object_storage_at_start::WeightsFromObjectStorageAtStart;
+
+use super::context::{Container, Context, PodTemplate, Workload};
+use super::engine::{EngineArgs, EngineKind};
+use inferplan_catalog::{Dtype, ModelSpec};
+
+/// A workload's serving container and its engine.
+pub(crate) struct Server<'w, 'a> {
+    /// The workload.
+    pub workload: &'w Workload<'a>,
+    /// The pod template the engine runs in.
+    pub pod: &'w PodTemplate<'a>,
+    /// The container.
+    pub container: &'w Container<'a>,
+    /// Its engine.
+    pub engine: &'w EngineArgs,
+}
+
+/// Every container that runs a recognised engine, in workload order.
+pub(crate) fn servers<'w, 'a>(ctx: &'w Context<'a>) -> Vec<Server<'w, 'a>> {
+    let mut out = Vec::new();
+    for w in &ctx.workloads {
+        for pod in &w.pods {
+            for c in &pod.containers {
+                if let Some(engine) = &c.engine {
+                    out.push(Server {
+                        workload: w,
+                        pod,
+                        container: c,
+                        engine,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parallel degrees of a server and the line of the TP flag (0 when it is not set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Parallelism {
+    /// Tensor parallel (TGI: `--num-shard`, all the pod's GPUs by default).
+    pub tp: u32,
+    /// Pipeline parallel.
+    pub pp: u32,
+    /// Data parallel inside the server.
+    pub dp: u32,
+    /// Line of the TP flag.
+    pub tp_line: usize,
+}
+
+impl Parallelism {
+    /// GPUs the engine uses: TP × PP × DP.
+    pub fn gpus(&self) -> u32 {
+        self.tp.saturating_mul(self.pp).saturating_mul(self.dp)
+    }
+
+    /// `TP 4 × PP 2`, with `× DP n` when DP > 1.
+    pub fn describe(&self) -> String {
+        let mut s = format!("TP {} × PP {}", self.tp, self.pp);
+        if self.dp > 1 {
+            s.push_str(&format!(" × DP {}", self.dp));
+        }
+        s
+    }
+}
+
+/// The parallel degrees of `s`; `None` when one is written but cannot be read (an undefined
+/// variable), so that rules do not assume the default.
+pub(crate) fn parallelism(s: &Server<'_, '_>) -> Option<Parallelism> {
+    use super::engine::{DP_FLAGS, PP_FLAGS, TP_FLAGS};
+    if [TP_FLAGS, PP_FLAGS, DP_FLAGS]
+        .iter()
+        .any(|f| s.engine.unreadable(f))
+    {
+        return None;
+    }
+    let tp = s.engine.tp();
+    let pp = s.engine.pp();
+    let dp = s.engine.dp();
+    let default_tp = if s.engine.kind == EngineKind::Tgi {
+        s.pod.gpus().max(1)
+    } else {
+        1
+    };
+    Some(Parallelism {
+        tp: tp.map_or(default_tp, |t| t.0.max(1)),
+        pp: pp.map_or(1, |p| p.0.max(1)),
+        dp: dp.map_or(1, |d| d.0.max(1)),
+        tp_line: tp.map_or(0, |t| t.1),
+    })
+}
+
+/// The weight format a server runs: `--quantization`, the checkpoint's name (`-FP8`,
+/// `-AWQ`), the model's own format (DeepSeek-V3 ships FP8), `--dtype`, else BF16.
+pub(crate) fn weights_dtype(
+    engine: &EngineArgs,
+    model: Option<&ModelSpec>,
+    from_name: Option<Dtype>,
+) -> Dtype {
+    if let Some(q) = engine.quantization().and_then(|f| f.value.as_deref()) {
+        if let Some(d) = quantization_dtype(q) {
+            return d;
+        }
+    }
+    if let Some(d) = from_name {
+        return d;
+    }
+    if let Some(name) = engine.model() {
+        if let (_, Some(d)) = inferplan_catalog::names::split_quantized(&name.text) {
+            return d;
+        }
+    }
+    if let Some(d) = model.and_then(|m| m.native_weights) {
+        return d;
+    }
+    match engine.dtype().map(str::to_ascii_lowercase).as_deref() {
+        Some("float16" | "half" | "fp16") => Dtype::Fp16,
+        Some("float32" | "float" | "fp32") => Dtype::Fp32,
+        _ => Dtype::Bf16,
+    }
+}
+
+/// The weight format a `--quantization` / `--quantize` value means, when it says.
+pub(crate) fn quantization_dtype(q: &str) -> Option<Dtype> {
+    let q = q.trim().to_ascii_lowercase().replace('-', "_");
+    Some(match q.as_str() {
+        "fp8" | "fbgemm_fp8" | "modelopt" | "ptpc_fp8" | "fp8_e4m3" | "deepspeedfp" => Dtype::Fp8,
+        "awq" | "awq_marlin" | "gptq" | "gptq_marlin" | "marlin" | "bitsandbytes"
+        | "bitsandbytes_nf4" | "bitsandbytes_fp4" | "exl2" | "gguf" => Dtype::Int4,
+        "modelopt_fp4" | "nvfp4" | "fp4" => Dtype::Fp4,
+        "mxfp4" => Dtype::Mxfp4,
+        "int8" | "w8a8" | "smoothquant" | "experts_int8" | "eetq" | "bitsandbytes_8bit" => {
+            Dtype::Int8
+        }
+        _ => return None,
+    })
+}
+
+/// The KV-cache format: `--kv-cache-dtype fp8*` is FP8; otherwise the activations' 16-bit
+/// format (`auto`).
+pub(crate) fn kv_dtype(engine: &EngineArgs, weights: Dtype) -> Dtype {
+    match engine
+        .kv_cache_dtype()
+        .and_then(|f| f.value.as_deref())
+        .map(str::to_ascii_lowercase)
+    {
+        Some(v) if v.starts_with("fp8") => Dtype::Fp8,
+        _ if matches!(weights, Dtype::Fp16 | Dtype::Fp32) => weights,
+        _ => Dtype::Bf16,
+    }
+}
+
+/// Bytes of the whole model's weights in `dtype`.
+pub(crate) fn weights_bytes(m: &ModelSpec, dtype: Dtype) -> f64 {
+    inferplan_perf::memory::weight_bytes(m, dtype, 1, 1).0
+}
+
+/// Where a model argument points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ModelSource {
+    /// A Hugging Face Hub id (`org/name`).
+    Hub,
+    /// Object storage (`s3://`, `gs://`, `az://`, `hf://`).
+    ObjectStorage,
+    /// A path inside the container.
+    Local,
+}
+
+/// Classifies a model argument.
+pub(crate) fn model_source(model: &str) -> ModelSource {
+    let m = model.trim();
+    if ["s3://", "gs://", "az://", "abfs://", "hf://", "https://"]
+        .iter()
+        .any(|p| m.starts_with(p))
+    {
+        return ModelSource::ObjectStorage;
+    }
+    let parts: Vec<&str> = m.split('/').collect();
+    if parts.len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+        && !m.starts_with('.')
+        && !m.starts_with('~')
+    {
+        ModelSource::Hub
+    } else {
+        ModelSource::Local
+    }
+}
+
+/// The directory a server downloads hub weights into: `--download-dir`, `HF_HUB_CACHE`,
+/// `HUGGINGFACE_HUB_CACHE`, `HF_HOME`, `TRANSFORMERS_CACHE`, else the engine's default
+/// (`/data` for TGI, `/root/.cache/huggingface` otherwise).
+pub(crate) fn download_dir(s: &Server<'_, '_>) -> String {
+    if let Some(d) = s.engine.download_dir() {
+        return d.to_owned();
+    }
+    for var in [
+        "HF_HUB_CACHE",
+        "HUGGINGFACE_HUB_CACHE",
+        "HF_HOME",
+        "TRANSFORMERS_CACHE",
+    ] {
+        if let Some(v) = s.container.env(var) {
+            return v.to_owned();
+        }
+    }
+    if s.engine.kind == EngineKind::Tgi {
+        "/data".to_owned()
+    } else {
+        "/root/.cache/huggingface".to_owned()
+    }
+}
+
+/// `1 GPU`, `4 GPUs`.
+pub(crate) fn gpus(n: u32) -> String {
+    format!("{n} GPU{}", if n == 1 { "" } else { "s" })
+}
+
+/// GiB with one decimal.
+pub(crate) fn gib(bytes: f64) -> String {
+    super::num(bytes / super::GIB, 1)
+}

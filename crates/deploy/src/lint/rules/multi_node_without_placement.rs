@@ -1,0 +1,175 @@
+//! IL113 `multi-node-without-placement`.
+
+use super::super::{Context, Finding, Rule, Severity};
+use super::{parallelism, servers};
+use crate::yaml::Node;
+
+/// IL113 `multi-node-without-placement`: one model replica spans several nodes, but nothing
+/// keeps those nodes close or gives them a fast network.
+///
+/// **What it checks.** A replica spans nodes when it is a LeaderWorkerSet group of more than
+/// one pod, or when the engine says so (`--nnodes` above 1). Such a workload needs
+///
+/// - placement: the LeaderWorkerSet annotation `leaderworkerset.sigs.k8s.io/exclusive-topology`
+///   (or `subgroup-exclusive-topology`), a required pod affinity with a `topologyKey`, or a
+///   node requirement that pins one zone (`topology.kubernetes.io/zone` with one value) or a
+///   placement group (a label key containing `placement-group`), in the pod or its NodePool;
+/// - and, when every candidate instance type has EFA, a `vpc.amazonaws.com/efa` resource in
+///   its containers.
+///
+/// **Why it matters.** Tensor and pipeline parallelism across nodes exchange activations on
+/// every layer or stage. Spread over racks or zones and over TCP instead of EFA with GPUDirect
+/// RDMA, that traffic dominates each step: article A warns that without a cluster placement
+/// group "all-reduce latency can increase 10x, making model sharding economically unviable",
+/// and that GPUDirect RDMA over EFA needs the nodes in one AZ. Cross-zone traffic is also
+/// billed.
+///
+/// **Example.** `Spans 2 nodes per replica (TP 8 × PP 2) but nothing keeps a group together
+/// (no exclusive-topology annotation, required pod affinity, zone or placement-group pin), and
+/// its containers request no EFA interfaces (vpc.amazonaws.com/efa) although p5.48xlarge has
+/// EFA: cross-node all-reduce over a spread placement or TCP can be 10× slower. Add
+/// leaderworkerset.sigs.k8s.io/exclusive-topology: topology.kubernetes.io/zone (or a
+/// placement-group label) and run the nodes in a cluster placement group in one AZ. Request
+/// vpc.amazonaws.com/efa in every pod of the group.`
+///
+/// **Fix.** Annotate the LeaderWorkerSet with `leaderworkerset.sigs.k8s.io/exclusive-topology:
+/// topology.kubernetes.io/zone` (or a placement-group label), launch the nodes in a cluster
+/// placement group in one AZ (a dedicated NodePool), and request `vpc.amazonaws.com/efa` in
+/// every pod of the group.
+pub struct MultiNodeWithoutPlacement;
+
+impl Rule for MultiNodeWithoutPlacement {
+    fn code(&self) -> &'static str {
+        "IL113"
+    }
+
+    fn name(&self) -> &'static str {
+        "multi-node-without-placement"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn summary(&self) -> &'static str {
+        "a replica spanning nodes needs one zone or placement group and EFA"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il113-multi-node-without-placement"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for s in servers(ctx) {
+            let w = s.workload;
+            let nodes = w.group_size.max(s.engine.nnodes().map_or(1, |n| n.0));
+            if nodes < 2 {
+                continue;
+            }
+            let key = format!("{}:{}", w.object.file, w.object.id());
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let annotations = w.object.node.path(&["metadata", "annotations"]);
+            let exclusive = annotations.is_some_and(|a| {
+                a.entries().iter().any(|e| {
+                    e.key == "leaderworkerset.sigs.k8s.io/exclusive-topology"
+                        || e.key == "leaderworkerset.sigs.k8s.io/subgroup-exclusive-topology"
+                })
+            });
+            let mut placed = exclusive;
+            let mut efa = false;
+            let mut efa_capable = false;
+            for pod in &w.pods {
+                let affinity = pod
+                    .spec
+                    .path(&[
+                        "affinity",
+                        "podAffinity",
+                        "requiredDuringSchedulingIgnoredDuringExecution",
+                    ])
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|t| t.get("topologyKey").is_some());
+                let hw = ctx.hardware(pod, pod.gpus());
+                let pinned = hw.requirements.iter().any(|r| {
+                    let k = r.key.to_ascii_lowercase();
+                    (r.operator == "In"
+                        && r.values.len() == 1
+                        && (k == "topology.kubernetes.io/zone"
+                            || k == "failure-domain.beta.kubernetes.io/zone"))
+                        || k.contains("placement-group")
+                        || k.contains("placementgroup")
+                });
+                placed |= affinity || pinned;
+                efa |= pod.containers.iter().any(|c| {
+                    let r = c.node.at("resources");
+                    r.at("limits").get("vpc.amazonaws.com/efa").is_some()
+                        || r.at("requests").get("vpc.amazonaws.com/efa").is_some()
+                });
+                efa_capable |= !hw.instances.is_empty() && hw.instances.iter().all(|i| i.efa);
+            }
+            let missing_efa = efa_capable && !efa;
+            if placed && !missing_efa {
+                continue;
+            }
+            let layout = parallelism(&s).map_or_else(
+                || "parallel degrees not readable".to_owned(),
+                |p| p.describe(),
+            );
+            let hw = ctx.hardware(s.pod, s.pod.gpus());
+            let mut problems = Vec::new();
+            if !placed {
+                problems.push(
+                    "nothing keeps a group together (no exclusive-topology annotation, required \
+                     pod affinity, zone or placement-group pin)"
+                        .to_owned(),
+                );
+            }
+            if missing_efa {
+                problems.push(format!(
+                    "its containers request no EFA interfaces (vpc.amazonaws.com/efa) although \
+                     {} has EFA",
+                    hw.names()
+                ));
+            }
+            let mut fixes = Vec::new();
+            if !placed {
+                fixes.push(
+                    "Add leaderworkerset.sigs.k8s.io/exclusive-topology: \
+                     topology.kubernetes.io/zone (or a placement-group label) and run the nodes \
+                     in a cluster placement group in one AZ.",
+                );
+            }
+            if missing_efa {
+                fixes.push("Request vpc.amazonaws.com/efa in every pod of the group.");
+            }
+            let line = w
+                .object
+                .node
+                .path(&["spec", "leaderWorkerTemplate"])
+                .and_then(|t| t.entry("size"))
+                .map(|e| e.line)
+                .or_else(|| s.engine.nnodes().map(|n| n.1))
+                .unwrap_or(w.object.line);
+            out.push(Finding::new(
+                self,
+                Severity::Warning,
+                &w.object,
+                line,
+                format!(
+                    "Spans {nodes} nodes per replica ({}) but {}: cross-node all-reduce over \
+                     a spread placement or TCP can be 10× slower. {}",
+                    layout,
+                    problems.join(", and "),
+                    fixes.join(" ")
+                ),
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,110 @@
+//! IL114 `mutable-image-tag`.
+
+use super::super::{Context, Finding, Rule, Severity};
+
+/// Tags that are moved on purpose.
+const FLOATING: [&str; 12] = [
+    "latest", "main", "master", "nightly", "dev", "develop", "edge", "stable", "head", "rolling",
+    "release", "current",
+];
+
+/// IL114 `mutable-image-tag`: a container image without a version: no tag, `latest`, or
+/// another tag that is moved on purpose.
+///
+/// **What it checks.** Every container and init container image of every workload. An image
+/// pinned by digest (`@sha256:...`) passes. Otherwise the tag must not be missing (which means
+/// `latest`), and must not be `latest`, `main`, `master`, `nightly`, `dev`, `develop`,
+/// `edge`, `stable`, `head`, `rolling`, `release`, `current`, or contain `latest` or
+/// `nightly` (`cuda12-latest`).
+///
+/// **Why it matters.** A node pulls whatever the tag points to when it starts the pod. Replicas
+/// started on different days run different engine versions; a restart or a new node picks up a
+/// release with changed defaults (memory use, scheduler limits, metrics names) or a bug; a
+/// rollback of the manifest does not roll back the image. Inference images are 8-20 GB
+/// (article C), so `imagePullPolicy: Always` with a floating tag also slows every start.
+///
+/// **Example.** `Image `busybox` of container `wait-for-store` has no tag, which means
+/// `latest`: replicas started on different days run different versions, and a restart can pick
+/// up a breaking release. Pin a version tag, better a digest (busybox:<version>@sha256:...).`
+///
+/// **Fix.** Use a version tag and, for reproducible deployments, the digest
+/// (`image: vllm/vllm-openai:v0.8.5@sha256:...`); let a tool (Renovate, Dependabot) propose
+/// upgrades.
+pub struct MutableImageTag;
+
+impl Rule for MutableImageTag {
+    fn code(&self) -> &'static str {
+        "IL114"
+    }
+
+    fn name(&self) -> &'static str {
+        "mutable-image-tag"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn summary(&self) -> &'static str {
+        "container images need a version tag or digest, not latest or another floating tag"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il114-mutable-image-tag"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for w in &ctx.workloads {
+            for pod in &w.pods {
+                for c in pod.containers.iter().chain(pod.init_containers.iter()) {
+                    let Some(image) = &c.image else {
+                        continue;
+                    };
+                    let img = image.value.trim();
+                    if img.is_empty() || img.contains("@sha256:") || img.contains("{{") {
+                        continue;
+                    }
+                    let (repo, tag) = split(img);
+                    let problem = match tag {
+                        None => "has no tag, which means `latest`".to_owned(),
+                        Some(t) => {
+                            let l = t.to_ascii_lowercase();
+                            if FLOATING.contains(&l.as_str())
+                                || l.contains("latest")
+                                || l.contains("nightly")
+                            {
+                                format!("uses the floating tag `{t}`")
+                            } else {
+                                continue;
+                            }
+                        }
+                    };
+                    out.push(Finding::new(
+                        self,
+                        Severity::Warning,
+                        &w.object,
+                        image.line,
+                        format!(
+                            "Image `{img}` of container `{}` {problem}: replicas started on \
+                             different days run different versions, and a restart can pick up \
+                             a breaking release. Pin a version tag, better a digest \
+                             ({repo}:<version>@sha256:...).",
+                            c.name
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `(repository, tag)` of an image reference without digest.
+fn split(img: &str) -> (&str, Option<&str>) {
+    let last_slash = img.rfind('/').map_or(0, |i| i + 1);
+    match img[last_slash..].rfind(':') {
+        Some(i) => (&img[..last_slash + i], Some(&img[last_slash + i + 1..])),
+        None => (img, None),
+    }
+}

@@ -1,0 +1,162 @@
+//! IL104 `probe-before-model-load`.
+
+use super::super::{num, Context, Finding, Rule, Severity};
+use super::{weights_bytes, weights_dtype};
+use crate::yaml::Node;
+use inferplan_plan::findings::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
+
+/// IL104 `probe-before-model-load`: the liveness probe can kill the server before the model
+/// has loaded.
+///
+/// **What it checks.** A serving container (a recognised engine, or any container with a
+/// GPU) has a `livenessProbe`. The time the probes allow before the first restart is the
+/// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is
+/// one, else the liveness probe's (defaults 0 + 3 × 10 s = 30 s). That is compared with a
+/// lower bound of the start time: the engine start without weights (64 s, measured with warm
+/// `torch.compile` caches; see `cold_start.rs` of the planner) plus the weights read at 1.9
+/// GB/s, one local NVMe device. When the model is not in the catalog, only the 64 s count.
+///
+/// **Why it matters.** The engine answers its health endpoint only after the weights are
+/// loaded, the KV cache is allocated and CUDA graphs are captured: one to several minutes
+/// for 8B to 70B models, 5-15 minutes when a 70B model is pulled from S3 at start
+/// (article A). A liveness probe that fails first makes the kubelet kill the container, which
+/// starts loading again and is killed again: a crash loop that never serves. The article
+/// C example (`initialDelaySeconds: 120`, no startup probe) works only while the model
+/// loads in under 3.5 minutes.
+///
+/// **Example.** `livenessProbe restarts container `vllm` after 30 s without an answer
+/// (initialDelaySeconds 0 + failureThreshold 3 × periodSeconds 10 s), but vLLM needs at least
+/// 138 s to load Llama 3.3 70B (64 s engine start + 141.1 GB of bf16 weights at 1.9 GB/s from
+/// local NVMe; more from the network): it is killed before it serves. Add a startupProbe on
+/// the health endpoint allowing 300 s or more (periodSeconds: 10, failureThreshold: 30) and
+/// keep the liveness probe for after start.`
+///
+/// **Fix.** Add a `startupProbe` on the same endpoint whose `failureThreshold ×
+/// periodSeconds` covers the worst load time (a cold node pulling the weights), and keep the
+/// liveness probe short for hangs after start.
+pub struct ProbeBeforeModelLoad;
+
+impl Rule for ProbeBeforeModelLoad {
+    fn code(&self) -> &'static str {
+        "IL104"
+    }
+
+    fn name(&self) -> &'static str {
+        "probe-before-model-load"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn summary(&self) -> &'static str {
+        "the liveness probe must not fire before the model can load (use a startup probe)"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il104-probe-before-model-load"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for w in &ctx.workloads {
+            for pod in &w.pods {
+                for c in &pod.containers {
+                    if !c.is_inference() {
+                        continue;
+                    }
+                    let Some(live) = c.liveness else {
+                        continue;
+                    };
+                    // Lower bound of the start time.
+                    let mut needed = ENGINE_START_S;
+                    let mut why = format!("{} s engine start", num(ENGINE_START_S, 0));
+                    let mut model_name = String::new();
+                    if let Some(e) = &c.engine {
+                        if let Some((m, from_name)) = ctx.model(e) {
+                            let dtype = weights_dtype(e, Some(m), from_name);
+                            let gb = weights_bytes(m, dtype) / 1e9;
+                            needed += gb / NVME_DEVICE_GBS;
+                            why = format!(
+                                "{} s engine start + {} GB of {dtype} weights at {} GB/s from \
+                                 local NVMe; more from the network",
+                                num(ENGINE_START_S, 0),
+                                num(gb, 1),
+                                num(NVME_DEVICE_GBS, 1)
+                            );
+                            model_name = format!(" {}", m.name);
+                        }
+                    }
+                    let engine = c
+                        .engine
+                        .as_ref()
+                        .map_or("the server".to_owned(), |e| e.kind.to_string());
+                    let (probe, node, key) = match c.startup {
+                        Some(sp) => ("startupProbe", sp, "startupProbe"),
+                        None => ("livenessProbe", live, "livenessProbe"),
+                    };
+                    let (budget, detail) = budget(node);
+                    if budget >= needed {
+                        continue;
+                    }
+                    let line = c.node.entry(key).map_or(c.line, |e| e.line);
+                    let suggest = ((needed * 2.0 / 60.0).ceil() * 60.0).max(300.0);
+                    let fix = if c.startup.is_some() {
+                        format!(
+                            "Raise the startupProbe's failureThreshold × periodSeconds to {} s \
+                             or more (periodSeconds: 10, failureThreshold: {}).",
+                            num(suggest, 0),
+                            num(suggest / 10.0, 0)
+                        )
+                    } else {
+                        format!(
+                            "Add a startupProbe on the health endpoint allowing {} s or more \
+                             (periodSeconds: 10, failureThreshold: {}) and keep the liveness \
+                             probe for after start.",
+                            num(suggest, 0),
+                            num(suggest / 10.0, 0)
+                        )
+                    };
+                    out.push(Finding::new(
+                        self,
+                        Severity::Warning,
+                        &w.object,
+                        line,
+                        format!(
+                            "{probe} restarts container `{}` after {} s without an answer \
+                             ({detail}), but {engine} needs at least {} s to load{model_name} \
+                             ({why}): it is killed before it serves. {fix}",
+                            c.name,
+                            num(budget, 0),
+                            num(needed, 0),
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Seconds a probe allows before its first restart, and how that adds up.
+fn budget(probe: &Node) -> (f64, String) {
+    let get = |k: &str, default: f64| {
+        probe
+            .get(k)
+            .and_then(Node::as_f64)
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .unwrap_or(default)
+    };
+    let delay = get("initialDelaySeconds", 0.0);
+    let period = get("periodSeconds", 10.0).max(1.0);
+    let failures = get("failureThreshold", 3.0).max(1.0);
+    (
+        delay + period * failures,
+        format!(
+            "initialDelaySeconds {} + failureThreshold {} × periodSeconds {} s",
+            num(delay, 0),
+            num(failures, 0),
+            num(period, 0)
+        ),
+    )
+}

@@ -1,0 +1,123 @@
+//! IL107 `weights-from-object-storage-at-start`.
+
+use super::super::context::VolumeKind;
+use super::super::{num, Context, Finding, Rule, Severity};
+use super::{download_dir, model_source, servers, weights_bytes, weights_dtype, ModelSource};
+
+/// IL107 `weights-from-object-storage-at-start`: every start downloads the weights, with no
+/// cache that survives.
+///
+/// **What it checks.** A recognised engine serves a model given as a Hugging Face Hub id
+/// (`org/name`) or an object-storage URI (`s3://`, `gs://`, `az://`, `hf://`), and the
+/// directory it downloads into (`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`,
+/// `HF_HOME`, `TRANSFORMERS_CACHE`, else `/root/.cache/huggingface`, `/data` for TGI) is not on
+/// a persistent volume (PVC, hostPath, NFS, CSI, an ephemeral claim or a StatefulSet claim
+/// template), and no init container pre-fetches into that volume. `HF_HUB_OFFLINE=1` turns
+/// the rule off for the container. Object-storage URIs are always pulled at start.
+///
+/// **Why it matters.** Each restart, reschedule and scale-out then waits for the whole model
+/// to cross the network before serving: about 141 GB for a 70B model in BF16. Article A
+/// measures "5-15 minute cold starts" for 70B+ models loaded from S3 at pod start, which is
+/// also how long autoscaling lags a burst. The replica depends on the hub or bucket being
+/// reachable and not rate-limiting, and every node pays the egress again. An `emptyDir` cache
+/// is lost when the pod moves.
+///
+/// **Example.** `vLLM downloads meta-llama/Llama-3.1-70B-Instruct (141.1 GB in bf16) from the
+/// Hugging Face Hub at every start into the container's writable layer: every restart,
+/// reschedule and scale-out waits for it. Mount a persistent cache at
+/// /root/.cache/huggingface (a PVC, FSx for Lustre, or hostPath on local NVMe), or pre-fetch
+/// to local NVMe with an init container.`
+///
+/// **Fix.** Pre-fetch the weights to local NVMe with an init container (parallel `s5cmd`,
+/// as article A recommends) and point the engine at the local path, or mount a persistent
+/// cache (FSx for Lustre, an EFS/NFS or PVC model store, a hostPath on the node's NVMe) at
+/// the download directory; bake small models into the image.
+pub struct WeightsFromObjectStorageAtStart;
+
+impl Rule for WeightsFromObjectStorageAtStart {
+    fn code(&self) -> &'static str {
+        "IL107"
+    }
+
+    fn name(&self) -> &'static str {
+        "weights-from-object-storage-at-start"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn summary(&self) -> &'static str {
+        "weights pulled from a hub or object storage at every start, with no persistent cache"
+    }
+
+    fn docs(&self) -> &'static str {
+        "docs/lint.md#il107-weights-from-object-storage-at-start"
+    }
+
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for s in servers(ctx) {
+            let Some(model) = s.engine.model() else {
+                continue;
+            };
+            let source = model_source(&model.text);
+            if source == ModelSource::Local {
+                continue;
+            }
+            if s.container
+                .env("HF_HUB_OFFLINE")
+                .is_some_and(|v| v == "1" || v == "true")
+                && source == ModelSource::Hub
+            {
+                continue;
+            }
+            let dir = download_dir(&s);
+            let mount = s.container.mount_for(&dir);
+            let volume = mount.and_then(|m| s.pod.volume(&m.name));
+            let prefetched = mount.is_some_and(|m| {
+                s.pod
+                    .init_containers
+                    .iter()
+                    .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
+            });
+            let into = match volume.map(|v| &v.kind) {
+                _ if source == ModelSource::ObjectStorage => "straight into GPU memory or a \
+                                                             scratch directory"
+                    .to_owned(),
+                Some(VolumeKind::Persistent) => continue,
+                _ if prefetched => continue,
+                Some(VolumeKind::EmptyDir { .. }) | Some(VolumeKind::Memory { .. }) => format!(
+                    "into emptyDir `{}`, which is lost when the pod moves",
+                    mount.map_or("", |m| m.name.as_str())
+                ),
+                _ => "into the container's writable layer".to_owned(),
+            };
+            let from = match source {
+                ModelSource::Hub => "the Hugging Face Hub",
+                _ => "object storage",
+            };
+            let size = ctx
+                .model(s.engine)
+                .map(|(m, from_name)| {
+                    let d = weights_dtype(s.engine, Some(m), from_name);
+                    format!(" ({} GB in {d})", num(weights_bytes(m, d) / 1e9, 1))
+                })
+                .unwrap_or_default();
+            out.push(Finding::new(
+                self,
+                Severity::Warning,
+                &s.workload.object,
+                model.line,
+                format!(
+                    "{} downloads {}{size} from {from} at every start {into}: every restart, \
+                     reschedule and scale-out waits for it. Mount a persistent cache at {dir} \
+                     (a PVC, FSx for Lustre, or hostPath on local NVMe), or pre-fetch to local \
+                     NVMe with an init container.",
+                    s.engine.kind, model.text
+                ),
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,555 @@
+//! What the renderer needs, resolved from a plan candidate, its workload and the catalog.
+
+use super::error::RenderError;
+use inferplan_catalog::{Catalog, Dtype};
+use inferplan_perf::Engine;
+use inferplan_plan::cost::Sizing;
+use inferplan_plan::findings::{cold_start_s, ColdStart};
+use inferplan_plan::workload::{Mode, Workload};
+use inferplan_plan::Candidate;
+use serde::Deserialize;
+
+/// Namespace the manifests are written for when none is given.
+pub const DEFAULT_NAMESPACE: &str = "inference";
+
+/// Prometheus the KEDA scaler queries when none is given: the `prometheus-operated` service
+/// that the Prometheus Operator creates, in a `monitoring` namespace.
+pub const DEFAULT_PROMETHEUS_URL: &str = "http://prometheus-operated.monitoring.svc:9090";
+
+/// EKS cluster name used in the node class's discovery tags and node role when none is
+/// given (change it to the cluster's name, or pass one).
+pub const DEFAULT_CLUSTER: &str = "inference";
+
+/// GPU temperature above which the alert fires, °C, when the catalog has no slowdown
+/// temperature for the GPU (it has none today). An assumption: NVIDIA data-center GPUs report
+/// slowdown thresholds around 87-92 °C in `nvidia-smi -q`; 85 °C warns before clocks drop. The
+/// clock-event alert catches actual thermal slowdown whatever the threshold.
+pub const DEFAULT_THROTTLE_TEMP_C: f64 = 85.0;
+
+/// Extra engine start without warm `torch.compile` and CUDA-graph caches, seconds.
+///
+/// tensorfuse.io ("Reducing GPU cold start time when using vLLM", 2025-09-01) measured 200 s
+/// for vLLM's engine start without caches against 64 s with them
+/// ([`ENGINE_START_S`](inferplan_plan::findings::cold_start::ENGINE_START_S), which the
+/// cold-start estimate uses): 136 s more.
+pub const COLD_COMPILE_EXTRA_S: f64 = 136.0;
+
+/// `--max-model-len` is the p99 prompt plus the p99 output rounded up to this many tokens.
+pub const MODEL_LEN_STEP: u64 = 256;
+
+/// The purchase mix of a candidate: instances by how they are bought.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+pub struct MixSpec {
+    /// Instances on a 1-year savings plan (on-demand capacity, billed at the plan's rate).
+    pub savings_plan_instances: u32,
+    /// Instances on demand.
+    pub on_demand_instances: u32,
+    /// Instances on spot.
+    pub spot_instances: u32,
+}
+
+/// The fields of one `candidates[]` entry of `inferplan plan --format json` that rendering
+/// reads (see `docs/plan.md`). Unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CandidateSpec {
+    /// Instance type.
+    pub instance: String,
+    /// Region of the price.
+    pub region: String,
+    /// GPU name.
+    pub gpu: String,
+    /// GPUs of one instance.
+    pub gpus_per_instance: u32,
+    /// GPUs of one replica (`tp × pp`).
+    pub gpus_per_replica: u32,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Weight format (`fp8`, `bf16`, ...).
+    pub precision: String,
+    /// KV-cache format.
+    pub kv_dtype: String,
+    /// Serving engine (`vllm`, ...).
+    pub engine: String,
+    /// Replicas at the peak.
+    pub replicas: u32,
+    /// Replicas that share one instance.
+    pub replicas_per_instance: u32,
+    /// Highest request rate one replica sustains within the SLOs, requests/s.
+    pub max_rps_per_replica: f64,
+    /// End-to-end p99 at the peak load per replica, ms.
+    pub e2e_p99_ms: f64,
+    /// Weights of the whole model, GiB.
+    pub weights_gib: f64,
+    /// How the capacity is bought.
+    pub purchase_mix: MixSpec,
+}
+
+impl From<&Candidate> for CandidateSpec {
+    fn from(c: &Candidate) -> CandidateSpec {
+        CandidateSpec {
+            instance: c.instance.clone(),
+            region: c.region.clone(),
+            gpu: c.gpu.clone(),
+            gpus_per_instance: c.gpus_per_instance,
+            gpus_per_replica: c.gpus_per_replica,
+            tp: c.tp,
+            pp: c.pp,
+            precision: c.precision.as_str().to_owned(),
+            kv_dtype: c.kv_dtype.as_str().to_owned(),
+            engine: c.engine.as_str().to_owned(),
+            replicas: c.replicas,
+            replicas_per_instance: c.replicas_per_instance,
+            max_rps_per_replica: c.max_rps_per_replica,
+            e2e_p99_ms: c.e2e_p99_ms,
+            weights_gib: c.weights_gib,
+            purchase_mix: MixSpec {
+                savings_plan_instances: c.purchase_mix.savings_plan_instances,
+                on_demand_instances: c.purchase_mix.on_demand_instances,
+                spot_instances: c.purchase_mix.spot_instances,
+            },
+        }
+    }
+}
+
+/// The latency promises the alert rules check, from the workload's `[slo]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloTargets {
+    /// TTFT limit, ms.
+    pub ttft_ms: Option<f64>,
+    /// TPOT limit (a request's mean time per output token), ms.
+    pub tpot_ms: Option<f64>,
+    /// End-to-end limit, ms (for async work without one: the deadline).
+    pub e2e_ms: Option<f64>,
+    /// The quantile the limits refer to (0.99 for p99).
+    pub quantile: f64,
+    /// Interactive, async or batch.
+    pub mode: Mode,
+}
+
+/// Everything the manifests and rules are built from. Build it with [`RenderInput::new`]
+/// (a workload and a candidate) or [`from_plan`] (the JSON of `inferplan plan`); every field
+/// is public so that a caller can adjust one (namespace, cluster, Prometheus address) before
+/// calling [`render`](super::render).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderInput {
+    /// Object name (DNS-1123, from the workload name).
+    pub name: String,
+    /// Namespace of the namespaced objects.
+    pub namespace: String,
+    /// EKS cluster name for the node class's discovery tags and node role.
+    pub cluster: String,
+    /// Prometheus address the KEDA scaler queries.
+    pub prometheus_url: String,
+    /// Container image of the engine (pinned).
+    pub image: String,
+    /// Which candidate of the plan (1-based), for the README.
+    pub candidate: usize,
+    /// Workload name as written in the workload file.
+    pub workload: String,
+    /// Catalog model name.
+    pub model: String,
+    /// Hugging Face checkpoint the init container downloads.
+    pub checkpoint: String,
+    /// Name the API serves the model under (also the `model_name` metric label).
+    pub served_model_name: String,
+    /// Format the checkpoint is stored in, when it is not 16-bit.
+    pub native_weights: Option<Dtype>,
+    /// Longest context the model supports.
+    pub model_max_context: u64,
+    /// Instance type.
+    pub instance: String,
+    /// Region the plan priced.
+    pub region: String,
+    /// GPU name.
+    pub gpu: String,
+    /// GPUs of one instance.
+    pub gpus_per_instance: u32,
+    /// Memory of one GPU, GiB.
+    pub gpu_memory_gib: f64,
+    /// Board power, W, when the catalog knows it.
+    pub gpu_tdp_w: Option<f64>,
+    /// GPU temperature alert threshold, °C.
+    pub gpu_temp_alert_c: f64,
+    /// vCPUs of the instance, when known.
+    pub vcpus: Option<f64>,
+    /// Memory of the instance, GiB, when known.
+    pub ram_gib: Option<f64>,
+    /// Local NVMe instance store, GB, when the instance has one.
+    pub local_nvme_gb: Option<f64>,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// GPUs of one replica.
+    pub gpus_per_replica: u32,
+    /// Nodes one replica spans (> 1: a LeaderWorkerSet).
+    pub nodes_per_replica: u32,
+    /// GPUs each pod asks for (`tp` for a replica inside one node, the whole node otherwise).
+    pub gpus_per_pod: u32,
+    /// Replicas at the peak (the autoscaler's maximum).
+    pub replicas: u32,
+    /// Replicas in the quietest hour of the daily profile (the autoscaler's minimum).
+    pub min_replicas: u32,
+    /// Replicas that share one instance.
+    pub replicas_per_instance: u32,
+    /// Instances at the peak.
+    pub instances: u32,
+    /// Weight format.
+    pub precision: Dtype,
+    /// KV-cache format.
+    pub kv_dtype: Dtype,
+    /// `--max-model-len`.
+    pub max_model_len: u64,
+    /// `--max-num-seqs` (the engine default the plan assumed).
+    pub max_num_seqs: u64,
+    /// `--max-num-batched-tokens` (the engine default the plan assumed).
+    pub max_num_batched_tokens: u64,
+    /// `--gpu-memory-utilization`.
+    pub gpu_memory_utilization: f64,
+    /// Highest request rate one replica sustains within the SLOs, requests/s.
+    pub max_rps_per_replica: f64,
+    /// End-to-end p99 at that rate, ms.
+    pub e2e_p99_ms: f64,
+    /// Requests in flight per replica the autoscaler aims at.
+    pub target_in_flight: u32,
+    /// The SLOs.
+    pub slo: SloTargets,
+    /// Hours (UTC) within 80 % of the busiest hour; all 24 without a daily profile.
+    pub peak_hours_utc: Vec<u32>,
+    /// How the instances are bought.
+    pub purchase: MixSpec,
+    /// Weights of the whole model, GiB.
+    pub weights_gib: f64,
+    /// Where a cold start reads weights from (`s3`, `nvme`, `fsx`).
+    pub weights_source: String,
+    /// Cold start of a new replica.
+    pub cold_start: ColdStart,
+    /// Warnings for the README (an action needed before applying).
+    pub notes: Vec<String>,
+}
+
+impl RenderInput {
+    /// Resolves candidate `number` (1-based, for messages) of a plan of `workload`.
+    pub fn new(
+        workload: &Workload,
+        c: &CandidateSpec,
+        catalog: &Catalog,
+        number: usize,
+    ) -> Result<RenderInput, RenderError> {
+        let field = |f: &str| format!("candidates[{}].{f}", number.saturating_sub(1));
+        let engine: Engine = c.engine.parse().map_err(|e: inferplan_perf::PerfError| {
+            RenderError::plan(field("engine"), e.to_string())
+        })?;
+        if engine != Engine::Vllm {
+            return Err(RenderError::UnsupportedEngine {
+                candidate: number,
+                engine: c.engine.clone(),
+                alternatives: Vec::new(),
+            });
+        }
+        let precision: Dtype = c
+            .precision
+            .parse()
+            .map_err(|e| RenderError::plan(field("precision"), e))?;
+        let kv_dtype: Dtype = c
+            .kv_dtype
+            .parse()
+            .map_err(|e| RenderError::plan(field("kv_dtype"), e))?;
+        for (v, f) in [
+            (c.tp, "tp"),
+            (c.pp, "pp"),
+            (c.gpus_per_instance, "gpus_per_instance"),
+            (c.replicas, "replicas"),
+            (c.replicas_per_instance, "replicas_per_instance"),
+        ] {
+            if v == 0 {
+                return Err(RenderError::invalid(field(f), "must be at least 1"));
+            }
+        }
+        if !(c.max_rps_per_replica.is_finite() && c.max_rps_per_replica > 0.0) {
+            return Err(RenderError::invalid(
+                field("max_rps_per_replica"),
+                "must be a positive number",
+            ));
+        }
+        let model = catalog.model(&workload.model.name)?;
+        let inst = catalog.instance(&c.instance)?;
+        let gpu = catalog.instance_gpu(inst).ok_or_else(|| {
+            RenderError::invalid(
+                field("instance"),
+                format!("{} has no GPU in the catalog", inst.name),
+            )
+        })?;
+        let gpu_memory_gib = inst
+            .gpu_mem_gib()
+            .or_else(|| gpu.memory_gib())
+            .ok_or_else(|| {
+                RenderError::invalid(field("gpu"), format!("memory of {} not known", gpu.name))
+            })?;
+        let defaults = engine.defaults(gpu_memory_gib, gpu.arch);
+        let sizing = Sizing::of(workload);
+        let wanted = sizing.input_p99 + sizing.output_p99;
+        let max_model_len = wanted
+            .div_ceil(MODEL_LEN_STEP)
+            .saturating_mul(MODEL_LEN_STEP)
+            .min(model.max_context.max(1));
+        let gpus_per_replica = c.tp * c.pp;
+        let nodes_per_replica = gpus_per_replica.div_ceil(c.gpus_per_instance);
+        let gpus_per_pod = if nodes_per_replica > 1 {
+            c.gpus_per_instance
+        } else {
+            c.tp
+        };
+        let rpi = c.replicas_per_instance;
+        let spare = if workload.constraints.redundancy {
+            rpi
+        } else {
+            0
+        };
+        let hourly = sizing.hourly_replicas(c.max_rps_per_replica, spare, workload);
+        let min_replicas = hourly
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(c.replicas)
+            .clamp(1, c.replicas);
+        let rates = workload.hourly_rates();
+        let busiest = rates.iter().copied().fold(0.0, f64::max);
+        let peak_hours_utc = (0..24u32)
+            .filter(|&h| rates[h as usize] >= 0.8 * busiest)
+            .collect();
+        // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
+        let in_flight = c.max_rps_per_replica * c.e2e_p99_ms.max(0.0) / 1000.0;
+        let target_in_flight = ((0.8 * in_flight).floor() as u32).max(1);
+        let weights_per_node = c.weights_gib / f64::from(nodes_per_replica);
+        let cold_start = cold_start_s(weights_per_node, &workload.constraints.weights_source, inst);
+        let slo = &workload.slo;
+        let e2e_ms = slo.e2e_ms.or(match slo.mode {
+            Mode::Async => slo.deadline_s.map(|d| d * 1000.0),
+            _ => None,
+        });
+        let checkpoint = model.hf_id.clone().unwrap_or_else(|| model.name.clone());
+        let mut notes = Vec::new();
+        match super::vllm::quantization(precision, model.native_weights) {
+            super::vllm::Quantization::NeedsCheckpoint => notes.push(format!(
+                "The plan runs {precision} weights, but `{checkpoint}` is not stored in {precision} \
+                 checkpoint: replace it (the init container's `MODEL_ID` and \
+                 `--served-model-name`) with a pre-quantized one ({}) before applying; vLLM \
+                 reads the format from its `quantization_config`.",
+                match precision {
+                    Dtype::Int4 => "AWQ or GPTQ, 4-bit, group size 128",
+                    Dtype::Int8 => "compressed-tensors W8A8 or GPTQ 8-bit",
+                    Dtype::Fp4 => "NVFP4, e.g. from NVIDIA ModelOpt",
+                    _ => "MXFP4",
+                }
+            )),
+            super::vllm::Quantization::OnlineFp8
+                if gpu.support(Dtype::Fp8) != inferplan_catalog::Support::Native =>
+            {
+                notes.push(format!(
+                    "{} has no FP8 tensor cores: vLLM runs FP8 weights there as weight-only \
+                     (Marlin kernels), as the plan assumed.",
+                    gpu.name
+                ))
+            }
+            _ => {}
+        }
+        if nodes_per_replica > 1 {
+            notes.push(format!(
+                "A replica spans {nodes_per_replica} nodes (pipeline parallel over the network): \
+                 install the LeaderWorkerSet controller; the pods of a group are kept in one \
+                 availability zone (required pod affinity on the group key, Kubernetes 1.33+)."
+            ));
+            if inst.efa {
+                notes.push(format!(
+                    "{} has EFA: install the EFA device plugin and add \
+                     `vpc.amazonaws.com/efa` (every interface of the instance) to the requests \
+                     and limits of both LeaderWorkerSet templates, so that NCCL between the \
+                     nodes runs over EFA instead of TCP (finding IP102). The catalog has no \
+                     interface count to render it.",
+                    inst.name
+                ));
+            }
+        }
+        Ok(RenderInput {
+            name: dns_name(&workload.name),
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            cluster: DEFAULT_CLUSTER.to_owned(),
+            prometheus_url: DEFAULT_PROMETHEUS_URL.to_owned(),
+            image: super::vllm::IMAGE.to_owned(),
+            candidate: number,
+            workload: workload.name.clone(),
+            model: model.name.clone(),
+            served_model_name: checkpoint.clone(),
+            checkpoint,
+            native_weights: model.native_weights,
+            model_max_context: model.max_context,
+            instance: inst.name.clone(),
+            region: c.region.clone(),
+            gpu: gpu.name.clone(),
+            gpus_per_instance: c.gpus_per_instance,
+            gpu_memory_gib,
+            gpu_tdp_w: gpu.tdp_w.filter(|w| *w > 0.0),
+            gpu_temp_alert_c: DEFAULT_THROTTLE_TEMP_C,
+            vcpus: inst.vcpus,
+            ram_gib: inst.ram_gib,
+            local_nvme_gb: inst.local_nvme_gb.filter(|g| *g > 0.0),
+            tp: c.tp,
+            pp: c.pp,
+            gpus_per_replica,
+            nodes_per_replica,
+            gpus_per_pod,
+            replicas: c.replicas,
+            min_replicas,
+            replicas_per_instance: rpi,
+            instances: c.replicas.div_ceil(rpi) * c.pp,
+            precision,
+            kv_dtype,
+            max_model_len,
+            max_num_seqs: defaults.limits.max_num_seqs,
+            max_num_batched_tokens: defaults.limits.max_num_batched_tokens,
+            gpu_memory_utilization: defaults.kv_memory_fraction,
+            max_rps_per_replica: c.max_rps_per_replica,
+            e2e_p99_ms: c.e2e_p99_ms,
+            target_in_flight,
+            slo: SloTargets {
+                ttft_ms: slo.ttft_ms,
+                tpot_ms: slo.tpot_ms,
+                e2e_ms,
+                quantile: slo.percentile.quantile(),
+                mode: slo.mode,
+            },
+            peak_hours_utc,
+            purchase: c.purchase_mix.clone(),
+            weights_gib: c.weights_gib,
+            weights_source: workload.constraints.weights_source.clone(),
+            cold_start,
+            notes,
+        })
+    }
+
+    /// Seconds the startup probe allows: the cold-start estimate plus the compile time of an
+    /// engine without its caches ([`COLD_COMPILE_EXTRA_S`]: the rendered pods keep none),
+    /// plus a quarter, so that a slower start does not restart a replica still loading.
+    pub fn startup_budget_s(&self) -> u32 {
+        ((self.cold_start.seconds + COLD_COMPILE_EXTRA_S) * 1.25)
+            .ceil()
+            .max(60.0) as u32
+    }
+
+    /// Capacity types the node pool may launch: `on-demand` for the savings-plan baseline
+    /// and the on-demand peak (a savings plan is a discount on on-demand usage), `spot` when
+    /// the purchase mix has spot instances.
+    pub fn capacity_types(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.purchase.savings_plan_instances + self.purchase.on_demand_instances > 0
+            || self.purchase.spot_instances == 0
+        {
+            v.push("on-demand");
+        }
+        if self.purchase.spot_instances > 0 {
+            v.push("spot");
+        }
+        v
+    }
+}
+
+/// The input for candidate `candidate` (1-based, as `inferplan plan` numbers them) of a plan
+/// written by `inferplan plan --format json`: the workload from its `workload` object, the
+/// deployment from `candidates[candidate - 1]`, the model and hardware from the catalog.
+pub fn from_plan(
+    plan_json: &serde_json::Value,
+    candidate: usize,
+    catalog: &Catalog,
+) -> Result<RenderInput, RenderError> {
+    let workload_json = plan_json.get("workload").ok_or_else(|| {
+        RenderError::plan(
+            "workload",
+            "missing; expected the JSON of `inferplan plan --format json`",
+        )
+    })?;
+    let workload = Workload::deserialize(workload_json)
+        .map_err(|e| RenderError::plan("workload", e.to_string()))?;
+    let candidates = candidates(plan_json)?;
+    if candidate == 0 || candidate > candidates.len() {
+        return Err(RenderError::NoSuchCandidate {
+            candidate,
+            count: candidates.len(),
+        });
+    }
+    let spec = CandidateSpec::deserialize(&candidates[candidate - 1])
+        .map_err(|e| RenderError::plan(format!("candidates[{}]", candidate - 1), e.to_string()))?;
+    RenderInput::new(&workload, &spec, catalog, candidate).map_err(|e| match e {
+        RenderError::UnsupportedEngine {
+            candidate, engine, ..
+        } => RenderError::UnsupportedEngine {
+            candidate,
+            engine,
+            alternatives: vllm_candidates(plan_json),
+        },
+        other => other,
+    })
+}
+
+/// The 1-based numbers of a plan's candidates that run vLLM (the ones [`from_plan`] renders).
+pub fn vllm_candidates(plan_json: &serde_json::Value) -> Vec<usize> {
+    candidates(plan_json)
+        .map(|cs| {
+            cs.iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.get("engine")
+                        .and_then(|e| e.as_str())
+                        .and_then(Engine::from_text)
+                        == Some(Engine::Vllm)
+                })
+                .map(|(i, _)| i + 1)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn candidates(plan_json: &serde_json::Value) -> Result<&Vec<serde_json::Value>, RenderError> {
+    plan_json
+        .get("candidates")
+        .and_then(|c| c.as_array())
+        .ok_or_else(|| RenderError::plan("candidates", "missing or not a list"))
+}
+
+/// A DNS-1123 label from a free-form name: lower case, `[a-z0-9-]`, at most 40 characters
+/// (pods add suffixes), `inferplan` when nothing is left.
+pub fn dns_name(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        let c = ch.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.chars().take(40).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        "inferplan".to_owned()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names() {
+        assert_eq!(dns_name("chat-70b-fp8"), "chat-70b-fp8");
+        assert_eq!(dns_name("My Chat_Bot!"), "my-chat-bot");
+        assert_eq!(dns_name("--"), "inferplan");
+        assert!(dns_name(&"x".repeat(80)).len() <= 40);
+    }
+}

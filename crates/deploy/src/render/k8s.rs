@@ -1,0 +1,456 @@
+//! Typed Kubernetes core objects, as much of them as the renderer emits: pod templates,
+//! `apps/v1` Deployment, `v1` Service and `policy/v1` PodDisruptionBudget.
+//!
+//! Field names and nesting follow the Kubernetes API reference (`k8s.io/api` types); fields
+//! serialize in the order declared, maps (labels, resources) in key order, and empty optional
+//! fields are left out, so the same input always gives the same text.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// String-to-string map in key order (labels, annotations, node selectors).
+pub type Labels = BTreeMap<String, String>;
+
+/// `metadata` of an object.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    /// Object name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Namespace (cluster-scoped objects have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
+    /// Annotations.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: Labels,
+}
+
+/// A label selector that matches labels exactly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Labels a pod must carry.
+    pub match_labels: Labels,
+}
+
+/// A pod template.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PodTemplateSpec {
+    /// Labels and annotations of the pods.
+    pub metadata: ObjectMeta,
+    /// The pod.
+    pub spec: PodSpec,
+}
+
+/// A pod.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    /// Seconds between SIGTERM and SIGKILL (lets in-flight requests finish).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<u32>,
+    /// Nodes the pod may run on.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: Labels,
+    /// Taints the pod tolerates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    /// Where pods go relative to other pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+    /// How replicas spread over nodes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// Containers that run to completion before the main ones.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    /// The main containers.
+    pub containers: Vec<Container>,
+    /// Volumes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+}
+
+/// A container.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    /// Name.
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+    /// When to pull the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_pull_policy: Option<String>,
+    /// Entrypoint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Arguments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    /// Ports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    /// Requests and limits.
+    pub resources: ResourceRequirements,
+    /// Mounted volumes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
+    /// Holds off the other probes until the engine is up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
+    /// Takes the pod out of the Service when it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    /// Restarts the container when it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
+}
+
+/// An environment variable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    /// Name.
+    pub name: String,
+    /// Literal value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Value from a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
+}
+
+impl EnvVar {
+    /// A literal variable.
+    pub fn value(name: &str, value: &str) -> EnvVar {
+        EnvVar {
+            name: name.to_owned(),
+            value: Some(value.to_owned()),
+            value_from: None,
+        }
+    }
+
+    /// A variable read from a key of a secret; `optional` lets the pod start without it.
+    pub fn secret(name: &str, secret: &str, key: &str, optional: bool) -> EnvVar {
+        EnvVar {
+            name: name.to_owned(),
+            value: None,
+            value_from: Some(EnvVarSource {
+                secret_key_ref: SecretKeySelector {
+                    name: secret.to_owned(),
+                    key: key.to_owned(),
+                    optional,
+                },
+            }),
+        }
+    }
+}
+
+/// Where an environment variable's value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    /// A key of a secret.
+    pub secret_key_ref: SecretKeySelector,
+}
+
+/// A key of a secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecretKeySelector {
+    /// Secret name.
+    pub name: String,
+    /// Key in the secret.
+    pub key: String,
+    /// Whether the pod starts without it.
+    pub optional: bool,
+}
+
+/// A container port.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// Port name (services and probes refer to it).
+    pub name: String,
+    /// Port number.
+    pub container_port: u16,
+    /// `TCP`.
+    pub protocol: String,
+}
+
+/// Requests and limits; quantities as Kubernetes strings (`"8"`, `"64Gi"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct ResourceRequirements {
+    /// What the scheduler reserves.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: Labels,
+    /// Hard caps; for `nvidia.com/gpu` equal to the request.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: Labels,
+}
+
+/// A volume mount.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    /// Volume name.
+    pub name: String,
+    /// Path in the container.
+    pub mount_path: String,
+}
+
+/// A probe over HTTP.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    /// The request.
+    pub http_get: HttpGetAction,
+    /// Seconds between probes.
+    pub period_seconds: u32,
+    /// Seconds before a probe times out.
+    pub timeout_seconds: u32,
+    /// Consecutive failures before acting.
+    pub failure_threshold: u32,
+}
+
+/// An HTTP GET on a named container port.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HttpGetAction {
+    /// Path, e.g. `/health`.
+    pub path: String,
+    /// Container port name.
+    pub port: String,
+}
+
+/// A volume.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    /// Name.
+    pub name: String,
+    /// A scratch directory that lives as long as the pod.
+    pub empty_dir: EmptyDir,
+}
+
+/// A scratch volume: on the node's disk, or in memory (`medium: Memory`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmptyDir {
+    /// `Memory` for tmpfs; absent for the node's disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    /// Most it may hold.
+    pub size_limit: String,
+}
+
+/// A toleration of a taint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Toleration {
+    /// Taint key.
+    pub key: String,
+    /// `Exists` or `Equal`.
+    pub operator: String,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+/// Spread of pods over a topology domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpreadConstraint {
+    /// Largest allowed difference between domains.
+    pub max_skew: u32,
+    /// Node label that defines a domain.
+    pub topology_key: String,
+    /// `ScheduleAnyway` or `DoNotSchedule`.
+    pub when_unsatisfiable: String,
+    /// Pods counted.
+    pub label_selector: LabelSelector,
+}
+
+/// `apps/v1` Deployment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// `apps/v1`.
+    pub api_version: String,
+    /// `Deployment`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: DeploymentSpec,
+}
+
+/// Spec of a Deployment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentSpec {
+    /// Replicas at creation; the autoscaler owns it afterwards.
+    pub replicas: u32,
+    /// Seconds a rollout may take before it is reported as failed.
+    pub progress_deadline_seconds: u32,
+    /// Old ReplicaSets kept for rollback.
+    pub revision_history_limit: u32,
+    /// Pods it owns.
+    pub selector: LabelSelector,
+    /// How pods are replaced.
+    pub strategy: DeploymentStrategy,
+    /// The pods.
+    pub template: PodTemplateSpec,
+}
+
+/// A rolling update.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStrategy {
+    /// `RollingUpdate`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Surge and unavailability.
+    pub rolling_update: RollingUpdate,
+}
+
+/// Bounds of a rolling update.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollingUpdate {
+    /// Extra pods during the update.
+    pub max_surge: u32,
+    /// Pods that may be missing during the update.
+    pub max_unavailable: u32,
+}
+
+/// `v1` Service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    /// `v1`.
+    pub api_version: String,
+    /// `Service`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ServiceSpec,
+}
+
+/// Spec of a Service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceSpec {
+    /// `ClusterIP`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Pods behind it.
+    pub selector: Labels,
+    /// Ports.
+    pub ports: Vec<ServicePort>,
+}
+
+/// A service port.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    /// Name.
+    pub name: String,
+    /// Port of the service.
+    pub port: u16,
+    /// Container port name.
+    pub target_port: String,
+    /// `TCP`.
+    pub protocol: String,
+}
+
+/// `policy/v1` PodDisruptionBudget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodDisruptionBudget {
+    /// `policy/v1`.
+    pub api_version: String,
+    /// `PodDisruptionBudget`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: PdbSpec,
+}
+
+/// Spec of a PodDisruptionBudget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpec {
+    /// Pods that voluntary disruptions (drains, consolidation) may take at once.
+    pub max_unavailable: u32,
+    /// Pods covered.
+    pub selector: LabelSelector,
+}
+
+/// `Exists` toleration of a `NoSchedule` taint.
+pub fn tolerate(key: &str) -> Toleration {
+    Toleration {
+        key: key.to_owned(),
+        operator: "Exists".to_owned(),
+        effect: "NoSchedule".to_owned(),
+    }
+}
+
+/// A label map from pairs.
+pub fn labels<const N: usize>(pairs: [(&str, &str); N]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Affinity of a pod.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Affinity {
+    /// Pods this pod must run near.
+    pub pod_affinity: PodAffinity,
+}
+
+/// Required co-location with other pods.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinity {
+    /// Terms that must hold when the pod is scheduled.
+    pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
+}
+
+/// Run in the same topology domain as the pods the selector matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinityTerm {
+    /// Pods to be near.
+    pub label_selector: ExpressionSelector,
+    /// Label keys whose values, taken from this pod, are added to the selector (so that a
+    /// pod is placed near the pods of its own group).
+    pub match_label_keys: Vec<String>,
+    /// Node label that defines the domain.
+    pub topology_key: String,
+}
+
+/// A label selector by expressions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressionSelector {
+    /// Requirements.
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+/// A label requirement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// `Exists`, `In`, ...
+    pub operator: String,
+}

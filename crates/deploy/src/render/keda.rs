@@ -1,0 +1,222 @@
+//! `keda.sh/v1alpha1` ScaledObject: the autoscaler on the engine's queue.
+//!
+//! KEDA's Prometheus scaler (keda.sh docs, "Scalers: Prometheus") reads `serverAddress`,
+//! `query` and `threshold` (strings) from a trigger's `metadata`; the HPA it drives divides
+//! the query's value by the threshold (`AverageValue`), so desired replicas =
+//! ⌈value / threshold⌉. `advanced.horizontalPodAutoscalerConfig.behavior` is passed to the
+//! HPA as is.
+
+use super::input::RenderInput;
+use super::k8s::{Labels, ObjectMeta};
+use super::pod;
+use super::vllm;
+use serde::Serialize;
+
+/// A ScaledObject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaledObject {
+    /// `keda.sh/v1alpha1`.
+    pub api_version: String,
+    /// `ScaledObject`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ScaledObjectSpec,
+}
+
+/// Spec of a ScaledObject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    /// What is scaled.
+    pub scale_target_ref: ScaleTargetRef,
+    /// Seconds between queries.
+    pub polling_interval: u32,
+    /// Fewest replicas.
+    pub min_replica_count: u32,
+    /// Most replicas.
+    pub max_replica_count: u32,
+    /// HPA behaviour.
+    pub advanced: Advanced,
+    /// What is measured.
+    pub triggers: Vec<Trigger>,
+}
+
+/// The scaled workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaleTargetRef {
+    /// Its API version.
+    pub api_version: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// Advanced settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Advanced {
+    /// The HPA's settings.
+    pub horizontal_pod_autoscaler_config: HpaConfig,
+}
+
+/// The HPA's settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HpaConfig {
+    /// Scale-up and scale-down rates.
+    pub behavior: Behavior,
+}
+
+/// Scale-up and scale-down rates (`autoscaling/v2` HorizontalPodAutoscalerBehavior).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Behavior {
+    /// How fast to add replicas.
+    pub scale_up: ScalingRules,
+    /// How fast to remove replicas.
+    pub scale_down: ScalingRules,
+}
+
+/// One direction's rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingRules {
+    /// Seconds of recommendations considered (the highest wins when scaling down).
+    pub stabilization_window_seconds: u32,
+    /// Most change per period.
+    pub policies: Vec<ScalingPolicy>,
+}
+
+/// A change limit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingPolicy {
+    /// `Pods`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Pods per period.
+    pub value: u32,
+    /// The period, seconds.
+    pub period_seconds: u32,
+}
+
+/// A trigger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trigger {
+    /// `prometheus`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Trigger name (shown in the HPA's metrics).
+    pub name: String,
+    /// Scaler settings, all strings.
+    pub metadata: Labels,
+}
+
+/// The PromQL selector of this deployment's vLLM series.
+pub fn engine_selector(input: &RenderInput) -> String {
+    format!(
+        "namespace=\"{}\",model_name=\"{}\"",
+        input.namespace, input.served_model_name
+    )
+}
+
+/// Waiting requests per replica above which the queue trigger adds replicas: a quarter of
+/// the in-flight target, at least 1.
+pub fn waiting_threshold(input: &RenderInput) -> u32 {
+    (input.target_in_flight / 4).max(1)
+}
+
+/// The ScaledObject of the engine.
+///
+/// Two triggers, the higher wins:
+/// - `in-flight`: running + waiting requests over the target in flight per replica (80 % of
+///   what a replica holds at its SLO capacity by Little's law: `max_rps_per_replica ×
+///   e2e_p99`), the signal finding IP108 recommends;
+/// - `queue`: waiting requests (`vllm:num_requests_waiting`) over a quarter of that target,
+///   which reacts when requests queue because the batch or the KV cache is full.
+///
+/// Scale-up is immediate (one node's worth of replicas per minute); scale-down waits ten
+/// minutes and removes one replica per five, since a replica removed too early costs a cold
+/// start to bring back.
+pub fn scaled_object(input: &RenderInput) -> ScaledObject {
+    let (api_version, kind) = if input.nodes_per_replica > 1 {
+        ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet")
+    } else {
+        ("apps/v1", "Deployment")
+    };
+    let sel = engine_selector(input);
+    let trigger = |name: &str, query: String, threshold: u32| Trigger {
+        kind: "prometheus".to_owned(),
+        name: name.to_owned(),
+        metadata: [
+            ("serverAddress", input.prometheus_url.clone()),
+            ("query", query),
+            ("threshold", threshold.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    };
+    ScaledObject {
+        api_version: "keda.sh/v1alpha1".to_owned(),
+        kind: "ScaledObject".to_owned(),
+        metadata: ObjectMeta {
+            name: Some(input.name.clone()),
+            namespace: Some(input.namespace.clone()),
+            labels: pod::common_labels(input),
+            annotations: Default::default(),
+        },
+        spec: ScaledObjectSpec {
+            scale_target_ref: ScaleTargetRef {
+                api_version: api_version.to_owned(),
+                kind: kind.to_owned(),
+                name: input.name.clone(),
+            },
+            polling_interval: 15,
+            min_replica_count: input.min_replicas,
+            max_replica_count: input.replicas,
+            advanced: Advanced {
+                horizontal_pod_autoscaler_config: HpaConfig {
+                    behavior: Behavior {
+                        scale_up: ScalingRules {
+                            stabilization_window_seconds: 0,
+                            policies: vec![ScalingPolicy {
+                                kind: "Pods".to_owned(),
+                                value: input.replicas_per_instance.max(1),
+                                period_seconds: 60,
+                            }],
+                        },
+                        scale_down: ScalingRules {
+                            stabilization_window_seconds: 600,
+                            policies: vec![ScalingPolicy {
+                                kind: "Pods".to_owned(),
+                                value: 1,
+                                period_seconds: 300,
+                            }],
+                        },
+                    },
+                },
+            },
+            triggers: vec![
+                trigger(
+                    "in-flight",
+                    format!(
+                        "sum({}{{{sel}}}) + sum({}{{{sel}}})",
+                        vllm::RUNNING,
+                        vllm::WAITING
+                    ),
+                    input.target_in_flight,
+                ),
+                trigger(
+                    "queue",
+                    format!("sum({}{{{sel}}})", vllm::WAITING),
+                    waiting_threshold(input),
+                ),
+            ],
+        },
+    }
+}

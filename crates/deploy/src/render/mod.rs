@@ -1,0 +1,107 @@
+//! `inferplan render`: the manifests, node pool and alert rules of a plan candidate.
+//!
+//! [`from_plan`] reads a candidate of `inferplan plan --format json` (or
+//! [`RenderInput::new`] takes a workload and a [`CandidateSpec`]); [`render`] turns it into
+//! files:
+//!
+//! | file | object |
+//! |---|---|
+//! | `deployment.yaml` or `leaderworkerset.yaml` | the vLLM replicas (a LeaderWorkerSet when a replica spans nodes) |
+//! | `service.yaml` | ClusterIP Service of the API |
+//! | `pdb.yaml` | PodDisruptionBudget |
+//! | `keda-scaledobject.yaml` | KEDA ScaledObject on the engine's queue |
+//! | `podmonitor.yaml` | Prometheus Operator PodMonitor of the engine |
+//! | `nodepool.yaml`, `ec2nodeclass.yaml` | Karpenter v1 NodePool and EC2NodeClass |
+//! | `prometheus-rules.yaml` | recording and alerting rules (`promtool check rules`) |
+//! | `dcgm-exporter-counters.csv` | the dcgm-exporter counters the GPU rules read |
+//! | `README.md` | what was rendered and why |
+//!
+//! Every object is a typed struct serialized by [`yaml`] (no text templates), so the same
+//! input gives the same bytes. `docs/render.md` explains every value.
+
+pub mod dcgm;
+pub mod error;
+pub mod input;
+pub mod k8s;
+pub mod karpenter;
+pub mod keda;
+pub mod lws;
+pub mod pod;
+pub mod pod_monitor;
+pub mod readme;
+pub mod rules;
+pub mod vllm;
+pub mod workload;
+pub mod yaml;
+
+pub use error::RenderError;
+pub use input::{from_plan, vllm_candidates, CandidateSpec, MixSpec, RenderInput, SloTargets};
+
+/// The rendered files, as (file name relative to the output directory, content), in a fixed
+/// order with `README.md` last.
+pub fn render(input: &RenderInput) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String, &str)> = Vec::new();
+    if input.nodes_per_replica > 1 {
+        files.push((
+            "leaderworkerset.yaml".to_owned(),
+            yaml::document(&lws::leader_worker_set(input)),
+            "LeaderWorkerSet: each replica is a leader pod (API server, Ray head) and its workers",
+        ));
+    } else {
+        files.push((
+            "deployment.yaml".to_owned(),
+            yaml::document(&workload::deployment(input)),
+            "Deployment of the vLLM replicas",
+        ));
+    }
+    files.push((
+        "service.yaml".to_owned(),
+        yaml::document(&workload::service(input)),
+        "ClusterIP Service of the OpenAI-compatible API (port 8000)",
+    ));
+    files.push((
+        "pdb.yaml".to_owned(),
+        yaml::document(&workload::pdb(input)),
+        "PodDisruptionBudget: one pod at a time",
+    ));
+    files.push((
+        "keda-scaledobject.yaml".to_owned(),
+        yaml::document(&keda::scaled_object(input)),
+        "KEDA ScaledObject: replicas from requests in flight and waiting",
+    ));
+    files.push((
+        "podmonitor.yaml".to_owned(),
+        yaml::document(&pod_monitor::pod_monitor(input)),
+        "PodMonitor: Prometheus scrapes the engine's /metrics",
+    ));
+    files.push((
+        "nodepool.yaml".to_owned(),
+        yaml::document(&karpenter::node_pool(input)),
+        "Karpenter NodePool: the plan's instance type and capacity types, GPU taint",
+    ));
+    files.push((
+        "ec2nodeclass.yaml".to_owned(),
+        yaml::document(&karpenter::ec2_node_class(input)),
+        "Karpenter EC2NodeClass: AMI, subnets, NVMe instance store as ephemeral storage",
+    ));
+    files.push((
+        "prometheus-rules.yaml".to_owned(),
+        yaml::document(&rules::rule_file(input)),
+        "Prometheus recording and alerting rules: SLO burn rates, engine, GPU health",
+    ));
+    files.push((
+        "dcgm-exporter-counters.csv".to_owned(),
+        dcgm::counters_csv(),
+        "dcgm-exporter collectors the GPU rules need",
+    ));
+    let listing: Vec<(String, &str)> = files
+        .iter()
+        .map(|(name, _, what)| (name.clone(), *what))
+        .collect();
+    let mut out: Vec<(String, String)> = files
+        .into_iter()
+        .map(|(name, text, _)| (name, text))
+        .collect();
+    out.push(("README.md".to_owned(), readme::readme(input, &listing)));
+    out
+}

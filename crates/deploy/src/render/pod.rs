@@ -1,0 +1,325 @@
+//! The engine's pods: the vLLM container with its probes and resources, the init container
+//! that copies the weights to the node's local disk, the volumes, and the scheduling onto
+//! the GPU node pool. Used by the Deployment and by both templates of a LeaderWorkerSet.
+
+use super::input::RenderInput;
+use super::k8s::{
+    labels, tolerate, Affinity, Container, ContainerPort, EmptyDir, EnvVar, ExpressionSelector,
+    HttpGetAction, LabelSelector, Labels, ObjectMeta, PodAffinity, PodAffinityTerm, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SelectorRequirement, TopologySpreadConstraint,
+    Volume, VolumeMount,
+};
+use super::vllm;
+
+/// Taint key of the GPU nodes (the NodePool sets it; the pods tolerate it).
+pub const GPU_TAINT: &str = "nvidia.com/gpu";
+/// Extended resource of the NVIDIA device plugin.
+pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
+/// Seconds between startup-probe attempts.
+pub const STARTUP_PERIOD_S: u32 = 10;
+/// Fraction of the instance's vCPUs and memory the engine pods request (the rest is left
+/// for the kubelet, system daemons and DaemonSets such as the device plugin and
+/// dcgm-exporter).
+pub const NODE_SHARE: f64 = 0.8;
+
+/// Which pod of a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The only pod of a single-node replica.
+    Single,
+    /// The pod that runs the API server (and the Ray head) of a multi-node replica.
+    Leader,
+    /// A Ray worker of a multi-node replica.
+    Worker,
+}
+
+/// Labels every object carries.
+pub fn common_labels(input: &RenderInput) -> Labels {
+    labels([
+        ("app.kubernetes.io/name", input.name.as_str()),
+        ("app.kubernetes.io/component", "inference-server"),
+        ("app.kubernetes.io/managed-by", "inferplan"),
+    ])
+}
+
+/// Labels that select the engine pods.
+pub fn selector_labels(input: &RenderInput) -> Labels {
+    labels([("app.kubernetes.io/name", input.name.as_str())])
+}
+
+/// The pod template of one role.
+pub fn template(input: &RenderInput, role: Role) -> PodTemplateSpec {
+    let mut pod_labels = common_labels(input);
+    if role != Role::Single {
+        let r = if role == Role::Leader {
+            "leader"
+        } else {
+            "worker"
+        };
+        pod_labels.insert("role".to_owned(), r.to_owned());
+    }
+    let mut annotations = Labels::new();
+    if role != Role::Worker {
+        annotations.insert("prometheus.io/scrape".to_owned(), "true".to_owned());
+        annotations.insert("prometheus.io/port".to_owned(), vllm::PORT.to_string());
+        annotations.insert(
+            "prometheus.io/path".to_owned(),
+            vllm::METRICS_PATH.to_owned(),
+        );
+    }
+    let mut volumes = vec![Volume {
+        name: "models".to_owned(),
+        empty_dir: EmptyDir {
+            medium: None,
+            size_limit: gib(models_volume_gib(input)),
+        },
+    }];
+    if needs_shm(input) {
+        volumes.push(Volume {
+            name: "dshm".to_owned(),
+            empty_dir: EmptyDir {
+                medium: Some("Memory".to_owned()),
+                size_limit: gib(shm_gib(input)),
+            },
+        });
+    }
+    PodTemplateSpec {
+        metadata: ObjectMeta {
+            name: None,
+            namespace: None,
+            labels: pod_labels,
+            annotations,
+        },
+        spec: PodSpec {
+            termination_grace_period_seconds: Some(grace_period_s(input)),
+            node_selector: labels([
+                ("karpenter.sh/nodepool", input.name.as_str()),
+                ("node.kubernetes.io/instance-type", input.instance.as_str()),
+            ]),
+            tolerations: vec![tolerate(GPU_TAINT)],
+            affinity: (role != Role::Single).then(same_zone_as_group),
+            topology_spread_constraints: vec![TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "kubernetes.io/hostname".to_owned(),
+                when_unsatisfiable: "ScheduleAnyway".to_owned(),
+                label_selector: LabelSelector {
+                    match_labels: selector_labels(input),
+                },
+            }],
+            init_containers: vec![prewarm(input)],
+            containers: vec![engine(input, role)],
+            volumes,
+        },
+    }
+}
+
+/// Label the LeaderWorkerSet controller puts on every pod of a group, with the group's
+/// value.
+pub const LWS_GROUP_KEY: &str = "leaderworkerset.sigs.k8s.io/group-key";
+
+/// The pods of a multi-node replica run in one availability zone: a required pod affinity on
+/// `topology.kubernetes.io/zone` towards the pods with the same group key (`matchLabelKeys`,
+/// GA in Kubernetes 1.33). Pipeline stages exchange activations every step; across zones
+/// that adds latency and inter-AZ traffic cost (finding IP102).
+fn same_zone_as_group() -> Affinity {
+    Affinity {
+        pod_affinity: PodAffinity {
+            required_during_scheduling_ignored_during_execution: vec![PodAffinityTerm {
+                label_selector: ExpressionSelector {
+                    match_expressions: vec![SelectorRequirement {
+                        key: LWS_GROUP_KEY.to_owned(),
+                        operator: "Exists".to_owned(),
+                    }],
+                },
+                match_label_keys: vec![LWS_GROUP_KEY.to_owned()],
+                topology_key: "topology.kubernetes.io/zone".to_owned(),
+            }],
+        },
+    }
+}
+
+/// TP > 1 (NCCL between the GPUs of a pod) and multi-node replicas (Ray's object store)
+/// need a `/dev/shm` larger than the container runtime's 64 MiB default.
+pub fn needs_shm(input: &RenderInput) -> bool {
+    input.tp > 1 || input.nodes_per_replica > 1
+}
+
+/// Size of `/dev/shm`, GiB: an eighth of the pod's memory, between 1 and 16 GiB (it counts
+/// against the container's memory limit).
+pub fn shm_gib(input: &RenderInput) -> u64 {
+    (memory_gib(input) / 8).clamp(1, 16)
+}
+
+/// Size of the weights volume, GiB: the checkpoint plus a fifth for tokenizer files,
+/// compile caches and headroom, plus 5 GiB.
+pub fn models_volume_gib(input: &RenderInput) -> u64 {
+    (input.weights_gib * 1.2).ceil() as u64 + 5
+}
+
+/// vCPUs one engine pod requests: its share of the instance.
+pub fn cpu(input: &RenderInput) -> u64 {
+    let pods = pods_per_node(input);
+    match input.vcpus {
+        Some(v) if v > 0.0 => ((v * NODE_SHARE / pods).floor() as u64).max(1),
+        // An assumption when the catalog has no vCPU count: 4 per GPU.
+        _ => u64::from(input.gpus_per_pod) * 4,
+    }
+}
+
+/// Memory one engine pod requests (and is limited to), GiB.
+pub fn memory_gib(input: &RenderInput) -> u64 {
+    let pods = pods_per_node(input);
+    match input.ram_gib {
+        Some(r) if r > 0.0 => ((r * NODE_SHARE / pods).floor() as u64).max(4),
+        // An assumption when the catalog has no memory size: 32 GiB per GPU.
+        _ => u64::from(input.gpus_per_pod) * 32,
+    }
+}
+
+fn pods_per_node(input: &RenderInput) -> f64 {
+    if input.nodes_per_replica > 1 {
+        1.0
+    } else {
+        f64::from(input.replicas_per_instance.max(1))
+    }
+}
+
+/// Seconds a terminating pod gets to finish the requests it holds: the p99 end-to-end
+/// latency plus 30 s, between 60 and 600.
+pub fn grace_period_s(input: &RenderInput) -> u32 {
+    ((input.e2e_p99_ms / 1000.0).ceil() as u32 + 30).clamp(60, 600)
+}
+
+/// Startup-probe failures allowed: the startup budget over the probe period.
+pub fn startup_failure_threshold(input: &RenderInput) -> u32 {
+    input.startup_budget_s().div_ceil(STARTUP_PERIOD_S)
+}
+
+fn gib(n: u64) -> String {
+    format!("{n}Gi")
+}
+
+fn probe(period: u32, timeout: u32, failures: u32) -> Probe {
+    Probe {
+        http_get: HttpGetAction {
+            path: vllm::HEALTH_PATH.to_owned(),
+            port: "http".to_owned(),
+        },
+        period_seconds: period,
+        timeout_seconds: timeout,
+        failure_threshold: failures,
+    }
+}
+
+/// The vLLM container.
+fn engine(input: &RenderInput, role: Role) -> Container {
+    let gpus = input.gpus_per_pod.to_string();
+    let mem = gib(memory_gib(input));
+    let requests = labels([
+        ("cpu", cpu(input).to_string().as_str()),
+        ("memory", mem.as_str()),
+        ("ephemeral-storage", gib(models_volume_gib(input)).as_str()),
+        (GPU_RESOURCE, gpus.as_str()),
+    ]);
+    let limits = labels([("memory", mem.as_str()), (GPU_RESOURCE, gpus.as_str())]);
+    let mut mounts = vec![VolumeMount {
+        name: "models".to_owned(),
+        mount_path: "/models".to_owned(),
+    }];
+    if needs_shm(input) {
+        mounts.push(VolumeMount {
+            name: "dshm".to_owned(),
+            mount_path: "/dev/shm".to_owned(),
+        });
+    }
+    let serve = vllm::serve_args(input);
+    let (command, args) = match role {
+        Role::Single => (vec!["vllm".to_owned(), "serve".to_owned()], serve),
+        Role::Leader => {
+            let words: Vec<String> = serve.iter().map(|w| vllm::shell_word(w)).collect();
+            (
+                vec!["sh".to_owned(), "-c".to_owned()],
+                vec![format!(
+                    "bash /vllm-workspace/examples/online_serving/multi-node-serving.sh leader \
+                     --ray_cluster_size=$(LWS_GROUP_SIZE) && exec vllm serve {}",
+                    words.join(" ")
+                )],
+            )
+        }
+        Role::Worker => (
+            vec!["sh".to_owned(), "-c".to_owned()],
+            vec![
+                "bash /vllm-workspace/examples/online_serving/multi-node-serving.sh worker \
+                 --ray_address=$(LWS_LEADER_ADDRESS)"
+                    .to_owned(),
+            ],
+        ),
+    };
+    let serves_http = role != Role::Worker;
+    Container {
+        name: "vllm".to_owned(),
+        image: input.image.clone(),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        command,
+        args,
+        env: vec![
+            EnvVar::value("HF_HUB_OFFLINE", "1"),
+            EnvVar::value("HF_HOME", "/models/.hf"),
+        ],
+        ports: if serves_http {
+            vec![ContainerPort {
+                name: "http".to_owned(),
+                container_port: vllm::PORT,
+                protocol: "TCP".to_owned(),
+            }]
+        } else {
+            Vec::new()
+        },
+        resources: ResourceRequirements { requests, limits },
+        volume_mounts: mounts,
+        startup_probe: serves_http
+            .then(|| probe(STARTUP_PERIOD_S, 5, startup_failure_threshold(input))),
+        readiness_probe: serves_http.then(|| probe(10, 5, 3)),
+        liveness_probe: serves_http.then(|| probe(15, 10, 4)),
+    }
+}
+
+/// The init container that downloads the checkpoint onto the pod's `models` volume (the
+/// node's local disk) before the engine starts, so that the engine reads local files.
+fn prewarm(input: &RenderInput) -> Container {
+    let script = [
+        "import os",
+        "from huggingface_hub import snapshot_download",
+        "snapshot_download(",
+        "    repo_id=os.environ[\"MODEL_ID\"],",
+        &format!("    local_dir=\"{}\",", vllm::WEIGHTS_DIR),
+        "    allow_patterns=[\"*.json\", \"*.safetensors\", \"*.model\", \"*.txt\", \"*.tiktoken\", \"*.jinja\"],",
+        ")",
+        "",
+    ]
+    .join("\n");
+    Container {
+        name: "prewarm-weights".to_owned(),
+        image: input.image.clone(),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        command: vec!["python3".to_owned(), "-c".to_owned()],
+        args: vec![script],
+        env: vec![
+            EnvVar::value("MODEL_ID", &input.checkpoint),
+            EnvVar::value("HF_HOME", "/models/.hf"),
+            EnvVar::secret("HF_TOKEN", "hf-token", "token", true),
+        ],
+        ports: Vec::new(),
+        resources: ResourceRequirements {
+            requests: labels([("cpu", "2"), ("memory", "4Gi")]),
+            limits: labels([("memory", "4Gi")]),
+        },
+        volume_mounts: vec![VolumeMount {
+            name: "models".to_owned(),
+            mount_path: "/models".to_owned(),
+        }],
+        startup_probe: None,
+        readiness_probe: None,
+        liveness_probe: None,
+    }
+}

@@ -1,0 +1,88 @@
+//! The Kubernetes core objects of a rendered deployment: the Deployment (a replica inside
+//! one node), the Service in front of the API servers and the PodDisruptionBudget.
+
+use super::input::RenderInput;
+use super::k8s::{
+    Deployment, DeploymentSpec, DeploymentStrategy, LabelSelector, ObjectMeta, PdbSpec,
+    PodDisruptionBudget, RollingUpdate, Service, ServicePort, ServiceSpec,
+};
+use super::pod::{self, Role};
+use super::vllm;
+
+fn meta(input: &RenderInput) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(input.name.clone()),
+        namespace: Some(input.namespace.clone()),
+        labels: pod::common_labels(input),
+        annotations: Default::default(),
+    }
+}
+
+/// The Deployment of single-node replicas.
+///
+/// It starts at the quietest hour's replica count (the autoscaler takes it from there). A
+/// rollout adds one new replica before removing an old one (`maxSurge: 1`,
+/// `maxUnavailable: 0`), so capacity never drops below the plan during an update; the
+/// progress deadline covers a cold start.
+pub fn deployment(input: &RenderInput) -> Deployment {
+    Deployment {
+        api_version: "apps/v1".to_owned(),
+        kind: "Deployment".to_owned(),
+        metadata: meta(input),
+        spec: DeploymentSpec {
+            replicas: input.min_replicas,
+            progress_deadline_seconds: (input.startup_budget_s() + 300).max(600),
+            revision_history_limit: 3,
+            selector: LabelSelector {
+                match_labels: pod::selector_labels(input),
+            },
+            strategy: DeploymentStrategy {
+                kind: "RollingUpdate".to_owned(),
+                rolling_update: RollingUpdate {
+                    max_surge: 1,
+                    max_unavailable: 0,
+                },
+            },
+            template: pod::template(input, Role::Single),
+        },
+    }
+}
+
+/// The ClusterIP Service of the OpenAI-compatible API (the leaders of a LeaderWorkerSet).
+pub fn service(input: &RenderInput) -> Service {
+    let mut selector = pod::selector_labels(input);
+    if input.nodes_per_replica > 1 {
+        selector.insert("role".to_owned(), "leader".to_owned());
+    }
+    Service {
+        api_version: "v1".to_owned(),
+        kind: "Service".to_owned(),
+        metadata: meta(input),
+        spec: ServiceSpec {
+            kind: "ClusterIP".to_owned(),
+            selector,
+            ports: vec![ServicePort {
+                name: "http".to_owned(),
+                port: vllm::PORT,
+                target_port: "http".to_owned(),
+                protocol: "TCP".to_owned(),
+            }],
+        },
+    }
+}
+
+/// The PodDisruptionBudget: voluntary disruptions (node drains, Karpenter consolidation and
+/// expiry) take one pod at a time, so at most one replica is cold-starting because of them.
+pub fn pdb(input: &RenderInput) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        api_version: "policy/v1".to_owned(),
+        kind: "PodDisruptionBudget".to_owned(),
+        metadata: meta(input),
+        spec: PdbSpec {
+            max_unavailable: 1,
+            selector: LabelSelector {
+                match_labels: pod::selector_labels(input),
+            },
+        },
+    }
+}
