@@ -49,6 +49,8 @@ pub struct Plan {
     pub rejections: Vec<Rejection>,
     /// The SLO misses closest to feasible (when nothing meets the SLOs), best first.
     pub nearest_misses: Vec<Rejection>,
+    /// The serving pattern that fits the workload.
+    pub endpoint: crate::endpoint::EndpointAdvice,
 }
 
 impl Plan {
@@ -118,6 +120,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         rejected: BTreeMap::new(),
         rejections: Vec::new(),
         nearest_misses: Vec::new(),
+        endpoint: crate::endpoint::advise(w, None),
     };
     let sizing = Sizing::of(w);
     for inst in c.instances() {
@@ -212,6 +215,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
     });
     misses.truncate(5);
     out.nearest_misses = misses;
+    out.endpoint = crate::endpoint::advise(w, out.candidates.first());
     Ok(out)
 }
 

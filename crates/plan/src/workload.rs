@@ -82,6 +82,14 @@ pub struct Traffic {
     /// traffic.
     #[serde(default = "one")]
     pub burstiness: f64,
+    /// Models served with this same traffic each (e.g. customer-specific fine-tunes). More than
+    /// one with little traffic each points to a shared multi-model endpoint.
+    #[serde(default = "one_model")]
+    pub models: u32,
+}
+
+fn one_model() -> u32 {
+    1
 }
 
 fn one() -> f64 {

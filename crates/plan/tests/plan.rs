@@ -213,3 +213,39 @@ fn constraints_restrict_the_search() {
         .all(|c| ["us-east-2", "us-west-2"].contains(&c.region.as_str())));
     assert!(p.rejected.contains_key("shared_gpu_for_isolated_tenant"));
 }
+
+#[test]
+fn the_endpoint_pattern_follows_the_routing_matrix() {
+    use inferplan_plan::endpoint::Pattern;
+    assert_eq!(
+        run(&example("chat-70b-fp8.toml")).endpoint.pattern,
+        Pattern::RealTime
+    );
+    assert_eq!(
+        run(&example("async-documents.toml")).endpoint.pattern,
+        Pattern::Async
+    );
+    assert_eq!(
+        run(&example("batch-summaries.toml")).endpoint.pattern,
+        Pattern::Batch
+    );
+    // Many customer-specific models with little traffic each: one shared endpoint.
+    let mut w = example("single-gpu-13b-fp8.toml");
+    w.traffic.models = 30;
+    w.traffic.rate_rps = 0.05;
+    w.traffic.peak_rps = None;
+    let p = run(&w);
+    assert_eq!(
+        p.endpoint.pattern,
+        Pattern::MultiModel,
+        "{}",
+        p.endpoint.reason
+    );
+    // No streaming (no TTFT limit) and minutes per request: asynchronous.
+    let mut w = example("single-gpu-13b-fp8.toml");
+    w.lengths.output_tokens = inferplan_plan::workload::Length::Fixed(4000);
+    w.slo.tpot_ms = None;
+    w.slo.e2e_ms = Some(600_000.0);
+    let p = run(&w);
+    assert_eq!(p.endpoint.pattern, Pattern::Async, "{}", p.endpoint.reason);
+}

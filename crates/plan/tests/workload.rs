@@ -648,6 +648,7 @@ fn the_documented_examples_parse_and_every_field_is_documented() {
         "peak_rps",
         "daily_profile",
         "burstiness",
+        "models",
         "input_tokens",
         "output_tokens",
         "trace",

@@ -89,6 +89,7 @@ pub fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
                     peak_rps: None,
                     daily_profile: None,
                     burstiness: 1.0,
+                    models: 1,
                 },
                 lengths: Lengths::default(),
                 slo: Slo::default(),
@@ -177,6 +178,7 @@ pub struct PlanJson<'a> {
     candidates: Vec<&'a Candidate>,
     rejected: &'a std::collections::BTreeMap<&'static str, usize>,
     nearest_misses: &'a [Rejection],
+    endpoint: &'a inferplan_plan::endpoint::EndpointAdvice,
     #[serde(skip_serializing_if = "Option::is_none")]
     verified: Option<&'a [Verified]>,
 }
@@ -191,6 +193,7 @@ impl<'a> PlanJson<'a> {
             candidates: p.options().into_iter().take(top.max(1)).collect(),
             rejected: &p.rejected,
             nearest_misses: &p.nearest_misses,
+            endpoint: &p.endpoint,
             verified: None,
         }
     }
@@ -355,6 +358,7 @@ fn render(p: &Plan, top: usize, explain: bool) -> String {
         s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
+        s += &format!("endpoint pattern: {}\n", endpoint_text(p));
         for a in &best.purchase_mix.assumptions {
             s += &format!("  assumption: {a}\n");
         }
@@ -479,6 +483,7 @@ fn adr(p: &Plan, top: usize) -> String {
     for a in &best.purchase_mix.assumptions {
         s += &format!("- Assumption: {a}\n");
     }
+    s += &format!("\nEndpoint pattern: {}\n", endpoint_text(p));
     s += "\n## Consequences and risks\n\n";
     if best.findings.is_empty() {
         s += "- No findings.\n";
@@ -578,4 +583,12 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
         false,
     );
     s
+}
+
+fn endpoint_text(p: &Plan) -> String {
+    let name = serde_json::to_value(p.endpoint.pattern)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+        .unwrap_or_default();
+    format!("{name}: {}", p.endpoint.reason)
 }
