@@ -20,6 +20,7 @@
 
 use inferplan_catalog::Catalog;
 use inferplan_plan::search::{plan, Inputs, Plan};
+use inferplan_plan::trace::{days_from_civil, days_in_month};
 use inferplan_plan::{Candidate, PlanError, Workload};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -691,26 +692,6 @@ fn parse_rfc3339(b: &[u8]) -> Option<f64> {
     let days = days_from_civil(year, month, day);
     let secs = ((days * 24 + hour) * 60 + minute) * 60 + second - offset_s;
     Some(secs as f64 + frac)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 // ---------------------------------------------------------------------------------------------
