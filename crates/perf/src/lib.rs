@@ -3,6 +3,7 @@
 //! load ([`estimate`]), with efficiencies fitted to measured data ([`efficiency`]).
 
 pub mod calibrate;
+pub mod diffusion;
 pub mod efficiency;
 pub mod engine;
 pub mod error;
