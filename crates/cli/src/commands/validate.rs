@@ -6,6 +6,7 @@ use crate::output::{emit, emit_json, table};
 use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
+use inferplan_perf::diffusion::{validate_diffusion, DiffusionReport};
 use inferplan_perf::measured::{read_measured, Measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
 use inferplan_perf::validation::{
@@ -20,6 +21,8 @@ use std::process::ExitCode;
 
 /// Measured files read: performance cases (all files together) and memory reports.
 pub struct Loaded {
+    /// Diffusion reports, per file.
+    pub diffusion: Vec<DiffusionReport>,
     /// Performance rows ready to predict.
     pub cases: Vec<Case>,
     /// Performance rows that cannot be predicted.
@@ -33,12 +36,15 @@ pub fn load(c: &Catalog, files: &[PathBuf]) -> anyhow::Result<Loaded> {
     let params = MemoryParams::embedded()?;
     let mut measured = Measured::default();
     let mut memory = Vec::new();
+    let mut diffusion = Vec::new();
     for path in files {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
         let t = Table::parse(&text, &name)?;
         if MEMORY_COLUMNS.iter().all(|col| t.has(col)) {
             memory.push((name, validate_memory(&t, c, &params)?));
+        } else if t.has("resolution") && t.has("steps") {
+            diffusion.push(validate_diffusion(&text, &name, c)?);
         } else {
             let m = read_measured(&text, &name)?;
             measured.observations.extend(m.observations);
@@ -47,6 +53,7 @@ pub fn load(c: &Catalog, files: &[PathBuf]) -> anyhow::Result<Loaded> {
     }
     let (cases, skipped) = prepare(measured, c, &params);
     Ok(Loaded {
+        diffusion,
         cases,
         skipped,
         memory,
@@ -60,6 +67,8 @@ struct ValidateJson<'a> {
     performance: Option<&'a PerfReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     simulated: Option<&'a PerfReport>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    diffusion: &'a [DiffusionReport],
     memory: Vec<serde_json::Value>,
 }
 
@@ -84,6 +93,7 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         Format::Json => emit_json(&ValidateJson {
             performance: perf.as_ref(),
             simulated: simulated.as_ref(),
+            diffusion: &loaded.diffusion,
             memory: loaded
                 .memory
                 .iter()
@@ -99,6 +109,9 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
                     "\nsimulator (`inferplan simulate`) on the latency-under-load rows:\n{}",
                     render_perf(p, f == Format::Md)
                 ))?;
+            }
+            for d in &loaded.diffusion {
+                emit(&render_diffusion(d, f == Format::Md))?;
             }
             for (file, r) in &loaded.memory {
                 emit(&render(file, r, f == Format::Md))?;
@@ -288,5 +301,32 @@ fn render(file: &str, r: &MemoryValidation, md: bool) -> String {
         &rows,
         md,
     );
+    s
+}
+
+fn render_diffusion(r: &DiffusionReport, md: bool) -> String {
+    let mut s = format!(
+        "{}: diffusion, {} rows, {} evaluated",
+        r.origin, r.rows_total, r.rows_evaluated
+    );
+    let skipped: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    if !skipped.is_empty() {
+        s += &format!("; skipped: {}", skipped.join(", "));
+    }
+    s += "\n";
+    let mut overall = BTreeMap::new();
+    overall.insert("all".to_owned(), r.overall.clone());
+    for (title, m) in [
+        ("overall", &overall),
+        ("by metric", &r.by_metric),
+        ("by model", &r.by_model),
+        ("by GPU", &r.by_gpu),
+        ("by source", &r.by_source),
+    ] {
+        let mut header = STATS_HEADER;
+        header[0] = title;
+        s += "\n";
+        s += &table(&header, &stats_rows(m), md);
+    }
     s
 }
