@@ -19,6 +19,7 @@
 //! `003_fa54cd130345dd47.txt` (AI infrastructure on AWS: "Right-Sizing Inference Instances").
 
 use inferplan_catalog::Catalog;
+use inferplan_plan::error::shown;
 use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::trace::{days_from_civil, days_in_month};
 use inferplan_plan::{Candidate, PlanError, Workload};
@@ -163,25 +164,6 @@ fn input_error(
         field: field.map(str::to_owned),
         message: message.into(),
     }
-}
-
-/// A cell or label for an error message: at most 40 characters, control characters escaped.
-fn shown(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(40)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_debug().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if text.chars().count() > 40 {
-        out.push('…');
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -120,6 +120,24 @@ fn located(origin: &str, line: Option<usize>, field: Option<&str>, message: &str
     s
 }
 
+/// A piece of user input quoted in an error message: control characters escaped, at most 40
+/// characters (then `…`), so that a bad cell or flag cannot break the one-line error.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 40 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// 1-based line of a byte offset in `text` (offsets past the end give the last line).
 pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
@@ -158,6 +176,13 @@ mod tests {
             message: "expected 3 fields, found 2".into(),
         };
         assert_eq!(e.to_string(), "t.csv:3: expected 3 fields, found 2");
+    }
+
+    #[test]
+    fn shown_escapes_and_truncates() {
+        assert_eq!(shown("a\tb\n"), "a\\tb\\n");
+        assert_eq!(shown(&"x".repeat(40)), "x".repeat(40));
+        assert_eq!(shown(&"x".repeat(41)), format!("{}…", "x".repeat(40)));
     }
 
     #[test]

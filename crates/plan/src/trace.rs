@@ -382,24 +382,9 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// A cell or header for an error message: at most 40 characters, control characters escaped.
+/// A cell or header for an error message (see [`crate::error::shown`]); invalid UTF-8 is replaced.
 fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text
-        .chars()
-        .take(40)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_debug().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if text.chars().count() > 40 {
-        out.push('…');
-    }
-    out
+    crate::error::shown(&String::from_utf8_lossy(bytes))
 }
 
 fn one_line(message: &str) -> String {

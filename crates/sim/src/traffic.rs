@@ -17,6 +17,7 @@
 //! `profile:hourly=r0/r1/…/r23,cv=1`. Their `Display` writes the same form back.
 
 use crate::rng::{self, Rng};
+use inferplan_plan::error::shown;
 use inferplan_plan::workload::Length;
 use inferplan_plan::{PlanError, Trace, Workload};
 use std::fmt;
@@ -857,24 +858,6 @@ fn parse_whole(text: &str) -> Option<u32> {
 /// Whether a kind is meant as a number (`800`, `-3`, `1.5`, `.5`).
 fn looks_numeric(kind: &str) -> bool {
     kind.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
-}
-
-/// A piece of user input for an error message: control characters escaped, at most 40
-/// characters.
-fn shown(text: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == 40 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 // --- Specification ---------------------------------------------------------------------------
