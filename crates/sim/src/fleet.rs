@@ -898,23 +898,14 @@ impl Sim<'_> {
             .collect();
         let live = self.live_replicas();
         let n = active.len().max(1) as f64;
+        // Requests per ready replica, counting those the gateway holds.
+        let per_replica = |count: fn(&ReplicaSim) -> usize| {
+            let held: usize = active.iter().map(|&i| count(&self.slots[i].sim)).sum();
+            (held + self.pending.len()) as f64 / n
+        };
         let metric = match a.metric {
-            ScaleMetric::QueueDepth => {
-                (active
-                    .iter()
-                    .map(|&i| self.slots[i].sim.queued())
-                    .sum::<usize>()
-                    + self.pending.len()) as f64
-                    / n
-            }
-            ScaleMetric::InFlight => {
-                (active
-                    .iter()
-                    .map(|&i| self.slots[i].sim.outstanding())
-                    .sum::<usize>()
-                    + self.pending.len()) as f64
-                    / n
-            }
+            ScaleMetric::QueueDepth => per_replica(ReplicaSim::queued),
+            ScaleMetric::InFlight => per_replica(ReplicaSim::outstanding),
             ScaleMetric::GpuUtilization => {
                 let mut busy = 0u64;
                 for &i in &active {
