@@ -369,61 +369,55 @@ impl FromStr for LengthDist {
     /// `lognormal:mean=800,p99=6000` (kinds and keys ignore case; spaces around parts are
     /// allowed) and checks the values.
     fn from_str(s: &str) -> Result<LengthDist, TrafficError> {
-        let err = |message: String| TrafficError::Parse {
-            what: "length distribution",
-            input: shown(s),
-            message,
-        };
-        let spec = Spec::parse(s).map_err(err)?;
-        let dist = match spec.kind.to_ascii_lowercase().as_str() {
-            "" => return Err(err(format!("empty (expected {LENGTH_FORMS})"))),
-            "uniform" => {
-                spec.allow(&["lo", "hi"], "uniform:lo=…,hi=…")
-                    .map_err(err)?;
-                LengthDist::Uniform {
-                    lo: spec.whole("lo", "uniform:lo=…,hi=…").map_err(err)?,
-                    hi: spec.whole("hi", "uniform:lo=…,hi=…").map_err(err)?,
+        parse_with(s, "length distribution", |spec| {
+            let dist = match spec.kind.to_ascii_lowercase().as_str() {
+                "" => return Err(format!("empty (expected {LENGTH_FORMS})")),
+                "uniform" => {
+                    let usage = "uniform:lo=…,hi=…";
+                    spec.allow(&["lo", "hi"], usage)?;
+                    LengthDist::Uniform {
+                        lo: spec.whole("lo", usage)?,
+                        hi: spec.whole("hi", usage)?,
+                    }
                 }
-            }
-            "normal" => {
-                spec.allow(&["mean", "sd"], "normal:mean=…,sd=…")
-                    .map_err(err)?;
-                LengthDist::Normal {
-                    mean: spec.number("mean", "normal:mean=…,sd=…").map_err(err)?,
-                    sd: spec.number("sd", "normal:mean=…,sd=…").map_err(err)?,
+                "normal" => {
+                    let usage = "normal:mean=…,sd=…";
+                    spec.allow(&["mean", "sd"], usage)?;
+                    LengthDist::Normal {
+                        mean: spec.number("mean", usage)?,
+                        sd: spec.number("sd", usage)?,
+                    }
                 }
-            }
-            "lognormal" => {
-                let usage = "lognormal:mean=…,p99=…";
-                spec.allow(&["mean", "p99"], usage).map_err(err)?;
-                LengthDist::LogNormal {
-                    mean: spec.number("mean", usage).map_err(err)?,
-                    p99: spec.number("p99", usage).map_err(err)?,
+                "lognormal" => {
+                    let usage = "lognormal:mean=…,p99=…";
+                    spec.allow(&["mean", "p99"], usage)?;
+                    LengthDist::LogNormal {
+                        mean: spec.number("mean", usage)?,
+                        p99: spec.number("p99", usage)?,
+                    }
                 }
-            }
-            kind if looks_numeric(kind) => {
-                if !spec.pairs.is_empty() || s.contains(':') {
-                    return Err(err(format!("expected {LENGTH_FORMS}")));
+                kind if looks_numeric(kind) => {
+                    if !spec.pairs.is_empty() || s.contains(':') {
+                        return Err(format!("expected {LENGTH_FORMS}"));
+                    }
+                    LengthDist::Fixed(
+                        parse_whole(kind)
+                            .ok_or_else(|| format!("`{}` {NOT_WHOLE}", shown(kind)))?,
+                    )
                 }
-                LengthDist::Fixed(
-                    parse_whole(kind)
-                        .ok_or_else(|| err(format!("`{}` {NOT_WHOLE}", shown(kind))))?,
-                )
-            }
-            kind => {
-                return Err(err(format!(
-                    "unknown kind `{}` (expected {LENGTH_FORMS})",
-                    shown(kind)
-                )))
-            }
-        };
-        dist.check().map_err(|(key, message)| {
-            err(match key {
+                kind => {
+                    return Err(format!(
+                        "unknown kind `{}` (expected {LENGTH_FORMS})",
+                        shown(kind)
+                    ))
+                }
+            };
+            dist.check().map_err(|(key, message)| match key {
                 Some(key) => format!("`{key}` {message}"),
                 None => message,
-            })
-        })?;
-        Ok(dist)
+            })?;
+            Ok(dist)
+        })
     }
 }
 
@@ -700,69 +694,81 @@ impl FromStr for Arrivals {
     /// given) and checks the values. A rate left out is 1 request per second: set the real
     /// one with [`Arrivals::with_mean_rate`]. Traces are files: see [`Arrivals::read_trace`].
     fn from_str(s: &str) -> Result<Arrivals, TrafficError> {
-        let err = |message: String| TrafficError::Parse {
-            what: "arrival process",
-            input: shown(s),
-            message,
-        };
-        let spec = Spec::parse(s).map_err(err)?;
-        let arrivals = match spec.kind.to_ascii_lowercase().as_str() {
-            "" => return Err(err(format!("empty (expected {ARRIVAL_FORMS})"))),
-            "poisson" => {
-                let usage = "poisson[:rate=…]";
-                spec.allow(&["rate"], usage).map_err(err)?;
-                Arrivals::Poisson {
-                    rate_rps: spec.number_or("rate", 1.0).map_err(err)?,
+        parse_with(s, "arrival process", |spec| {
+            let arrivals = match spec.kind.to_ascii_lowercase().as_str() {
+                "" => return Err(format!("empty (expected {ARRIVAL_FORMS})")),
+                "poisson" => {
+                    let usage = "poisson[:rate=…]";
+                    spec.allow(&["rate"], usage)?;
+                    Arrivals::Poisson {
+                        rate_rps: spec.number_or("rate", 1.0)?,
+                    }
                 }
-            }
-            "gamma" => {
-                let usage = "gamma:cv=…[,rate=…]";
-                spec.allow(&["cv", "rate"], usage).map_err(err)?;
-                Arrivals::Gamma {
-                    rate_rps: spec.number_or("rate", 1.0).map_err(err)?,
-                    cv: spec.number("cv", usage).map_err(err)?,
+                "gamma" => {
+                    let usage = "gamma:cv=…[,rate=…]";
+                    spec.allow(&["cv", "rate"], usage)?;
+                    Arrivals::Gamma {
+                        rate_rps: spec.number_or("rate", 1.0)?,
+                        cv: spec.number("cv", usage)?,
+                    }
                 }
-            }
-            "profile" => {
-                let usage = "profile:hourly=r0/…/r23[,cv=…]";
-                spec.allow(&["hourly", "cv"], usage).map_err(err)?;
-                let text = spec.required("hourly", usage).map_err(err)?;
-                let rates: Vec<&str> = text.split('/').map(str::trim).collect();
-                if rates.len() != 24 {
-                    return Err(err(format!(
-                        "`hourly` needs 24 rates separated by `/`, found {}",
-                        rates.len()
-                    )));
+                "profile" => {
+                    let usage = "profile:hourly=r0/…/r23[,cv=…]";
+                    spec.allow(&["hourly", "cv"], usage)?;
+                    let text = spec.required("hourly", usage)?;
+                    let rates: Vec<&str> = text.split('/').map(str::trim).collect();
+                    if rates.len() != 24 {
+                        return Err(format!(
+                            "`hourly` needs 24 rates separated by `/`, found {}",
+                            rates.len()
+                        ));
+                    }
+                    let mut hourly_rps = [0.0; 24];
+                    for (slot, text) in hourly_rps.iter_mut().zip(rates) {
+                        *slot = parse_number("hourly", text)?;
+                    }
+                    Arrivals::Profile {
+                        hourly_rps,
+                        cv: spec.number_or("cv", 1.0)?,
+                    }
                 }
-                let mut hourly_rps = [0.0; 24];
-                for (slot, text) in hourly_rps.iter_mut().zip(rates) {
-                    *slot = parse_number("hourly", text).map_err(err)?;
+                kind => {
+                    return Err(format!(
+                        "unknown kind `{}` (expected {ARRIVAL_FORMS})",
+                        shown(kind)
+                    ))
                 }
-                Arrivals::Profile {
-                    hourly_rps,
-                    cv: spec.number_or("cv", 1.0).map_err(err)?,
-                }
-            }
-            kind => {
-                return Err(err(format!(
-                    "unknown kind `{}` (expected {ARRIVAL_FORMS})",
-                    shown(kind)
-                )))
-            }
-        };
-        arrivals.check().map_err(|(key, message)| {
-            let key = match key.as_str() {
-                "rate_rps" => "rate",
-                k if k.starts_with("hourly") => "hourly",
-                k => k,
             };
-            err(format!("`{key}` {message}"))
-        })?;
-        Ok(arrivals)
+            arrivals.check().map_err(|(key, message)| {
+                let key = match key.as_str() {
+                    "rate_rps" => "rate",
+                    k if k.starts_with("hourly") => "hourly",
+                    k => k,
+                };
+                format!("`{key}` {message}")
+            })?;
+            Ok(arrivals)
+        })
     }
 }
 
 // --- Parsing helpers -------------------------------------------------------------------------
+
+/// Splits `s` as a [`Spec`] and builds a value from it; a message from either step becomes a
+/// [`TrafficError::Parse`] that quotes the input.
+fn parse_with<T>(
+    s: &str,
+    what: &'static str,
+    build: impl FnOnce(&Spec) -> Result<T, String>,
+) -> Result<T, TrafficError> {
+    Spec::parse(s)
+        .and_then(|spec| build(&spec))
+        .map_err(|message| TrafficError::Parse {
+            what,
+            input: shown(s),
+            message,
+        })
+}
 
 /// `kind[:key=value,…]`, split but not interpreted.
 struct Spec<'a> {
