@@ -22,8 +22,9 @@
 
 use crate::error::PerfError;
 use crate::measured::Family;
-use crate::validation::{stats, ErrorStats};
+use crate::validation::{ape, stats, stats_by, tally_skipped, ErrorStats};
 use inferplan_catalog::names::key;
+use inferplan_catalog::prices::median_sorted;
 use inferplan_catalog::table::{Row, Table};
 use inferplan_catalog::{Catalog, Dtype, Gpu};
 use serde::Serialize;
@@ -873,34 +874,22 @@ pub fn report_diffusion(
                 metric: c.metric,
                 measured: c.value,
                 predicted: p,
-                ape: ((p - c.value) / c.value).abs() * 100.0,
+                ape: ape(p, c.value),
             }
         })
         .collect();
-    let group = |k: &dyn Fn(&DiffusionScored) -> String| {
-        let mut m: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        for s in &rows {
-            m.entry(k(s)).or_default().push((s.predicted, s.measured));
-        }
-        m.into_iter()
-            .map(|(k, v)| (k, stats(&v)))
-            .collect::<BTreeMap<_, _>>()
-    };
+    let group =
+        |k: &dyn Fn(&DiffusionScored) -> String| stats_by(&rows, k, |s| (s.predicted, s.measured));
     let by_metric = group(&|s| s.metric.as_str().to_owned());
     let by_gpu = group(&|s| s.gpu.clone());
     let by_model = group(&|s| s.model.clone());
     let by_source = group(&|s| s.source.clone());
     let all: Vec<(f64, f64)> = rows.iter().map(|s| (s.predicted, s.measured)).collect();
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut details: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for s in skipped {
-        *reasons.entry(s.reason.as_str().to_owned()).or_default() += 1;
-        *details
-            .entry(s.reason.as_str().to_owned())
-            .or_default()
-            .entry(s.detail.clone())
-            .or_default() += 1;
-    }
+    let (reasons, details) = tally_skipped(
+        skipped
+            .iter()
+            .map(|s| (s.reason.as_str(), s.detail.as_str())),
+    );
     rows.sort_by(|a, b| b.ape.total_cmp(&a.ape).then_with(|| a.id.cmp(&b.id)));
     DiffusionReport {
         origin: origin.to_owned(),
@@ -944,16 +933,8 @@ pub fn median_abs_log_error(cases: &[DiffusionCase], e: &DiffusionEfficiency) ->
         .map(|c| (c.predict(e) / c.value).ln().abs())
         .filter(|x| x.is_finite())
         .collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
     v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    median_sorted(&v).unwrap_or(f64::NAN)
 }
 
 /// Fits compute efficiency (0.05–1.00 by 0.01) and per-step overhead (0–40 ms by 0.25) by

@@ -7,6 +7,7 @@ use crate::engine::Engine;
 use crate::estimate::{Deployment, Load, Replica, Workload};
 use crate::measured::{Lengths, Measured, Metric, Observation, SkipReason, Skipped};
 use crate::memory::Placement;
+use crate::memory_validation::quantile;
 use crate::params::MemoryParams;
 use crate::step::Efficiency;
 use inferplan_catalog::names::split_quantized;
@@ -363,27 +364,59 @@ pub fn ape(predicted: f64, measured: f64) -> f64 {
     ((predicted - measured) / measured).abs() * 100.0
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
 /// Statistics of (predicted, measured) pairs.
 pub fn stats(pairs: &[(f64, f64)]) -> ErrorStats {
     let mut apes: Vec<f64> = pairs.iter().map(|(p, m)| ape(*p, *m)).collect();
     let mut ratios: Vec<f64> = pairs.iter().map(|(p, m)| p / m).collect();
     apes.sort_by(f64::total_cmp);
     ratios.sort_by(f64::total_cmp);
+    // No pairs, no statistics: NaN rather than a zero that would read as a perfect score.
+    let q = |sorted: &[f64], q: f64| {
+        if sorted.is_empty() {
+            f64::NAN
+        } else {
+            quantile(sorted, q)
+        }
+    };
     ErrorStats {
         n: pairs.len(),
-        median_ape: quantile(&apes, 0.5),
-        p90_ape: quantile(&apes, 0.9),
-        median_ratio: quantile(&ratios, 0.5),
+        median_ape: q(&apes, 0.5),
+        p90_ape: q(&apes, 0.9),
+        median_ratio: q(&ratios, 0.5),
     }
+}
+
+/// Error statistics of scored rows grouped by `key`; `pair` gives (predicted, measured).
+pub fn stats_by<T>(
+    rows: &[T],
+    key: impl Fn(&T) -> String,
+    pair: impl Fn(&T) -> (f64, f64),
+) -> BTreeMap<String, ErrorStats> {
+    let mut groups: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(key(r)).or_default().push(pair(r));
+    }
+    groups.into_iter().map(|(k, v)| (k, stats(&v))).collect()
+}
+
+/// Skipped rows counted by reason, and by reason and detail, from (reason, detail) pairs.
+pub fn tally_skipped<'a>(
+    skipped: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (
+    BTreeMap<String, usize>,
+    BTreeMap<String, BTreeMap<String, usize>>,
+) {
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut details: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (reason, detail) in skipped {
+        *reasons.entry(reason.to_owned()).or_default() += 1;
+        *details
+            .entry(reason.to_owned())
+            .or_default()
+            .entry(detail.to_owned())
+            .or_default() += 1;
+    }
+    (reasons, details)
 }
 
 /// Scores cases with their predictions.
@@ -421,25 +454,13 @@ pub fn score(cases: &[Case], predicted: &[f64]) -> Vec<Scored> {
 
 /// Builds the report; `worst` keeps that many rows.
 pub fn report(scored: &[Scored], skipped: &[Skipped], worst: usize) -> PerfReport {
-    let group = |key: &dyn Fn(&Scored) -> String| {
-        let mut m: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        for s in scored {
-            m.entry(key(s)).or_default().push((s.predicted, s.measured));
-        }
-        m.into_iter()
-            .map(|(k, v)| (k, stats(&v)))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut details: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for s in skipped {
-        *reasons.entry(s.reason.as_str().to_owned()).or_default() += 1;
-        *details
-            .entry(s.reason.as_str().to_owned())
-            .or_default()
-            .entry(s.detail.clone())
-            .or_default() += 1;
-    }
+    let group =
+        |key: &dyn Fn(&Scored) -> String| stats_by(scored, key, |s| (s.predicted, s.measured));
+    let (reasons, details) = tally_skipped(
+        skipped
+            .iter()
+            .map(|s| (s.reason.as_str(), s.detail.as_str())),
+    );
     let skipped_details = details
         .into_iter()
         .map(|(reason, d)| {
