@@ -57,10 +57,18 @@ impl Plan {
     /// The candidates, cheapest first, keeping only the cheapest instance size of each
     /// hardware and layout (a g6.2xlarge is a g6.xlarge with more CPU: the same option).
     pub fn options(&self) -> Vec<&Candidate> {
+        self.option_indices()
+            .into_iter()
+            .map(|i| &self.candidates[i])
+            .collect()
+    }
+
+    /// Where each of [`Plan::options`] stands in `candidates`.
+    pub fn option_indices(&self) -> Vec<usize> {
         let mut seen = std::collections::BTreeSet::new();
-        self.candidates
-            .iter()
-            .filter(|c| {
+        (0..self.candidates.len())
+            .filter(|&i| {
+                let c = &self.candidates[i];
                 seen.insert((
                     c.gpu.clone(),
                     c.gpus_per_instance,

@@ -43,14 +43,9 @@ pub fn verify(
         Percentile::P90 => 0.9,
         Percentile::P99 => 0.99,
     };
-    let options = plan.options();
     let mut out = Vec::new();
-    for c in options.into_iter().take(top) {
-        let index = plan
-            .candidates
-            .iter()
-            .position(|x| std::ptr::eq(x, c))
-            .unwrap_or(0);
+    for index in plan.option_indices().into_iter().take(top) {
+        let c = &plan.candidates[index];
         let (replica, efficiency) = replica_for(inputs, w, c)?;
         let spare = if w.constraints.redundancy {
             c.replicas_per_instance
