@@ -235,6 +235,23 @@ struct Req {
     work: u32,
 }
 
+impl Req {
+    /// A request that has just arrived.
+    fn new(arrival_us: u64, input: u32, output: u32) -> Req {
+        Req {
+            arrival_us,
+            input,
+            output,
+            first_us: None,
+            admitted_us: None,
+            last_token_us: 0,
+            attempts: 0,
+            done: false,
+            work: 0,
+        }
+    }
+}
+
 /// One attempt on a replica.
 struct Work {
     req: usize,
@@ -501,17 +518,9 @@ impl Sim<'_> {
             } = r;
             self.push(arrival_us.max(self.now), Ev::Arrival);
             // Stash the request until its arrival event (one at a time).
-            let slot = self.reqs.insert(Req {
-                arrival_us,
-                input: input_tokens,
-                output: output_tokens,
-                first_us: None,
-                admitted_us: None,
-                last_token_us: 0,
-                attempts: 0,
-                done: false,
-                work: 0,
-            });
+            let slot = self
+                .reqs
+                .insert(Req::new(arrival_us, input_tokens, output_tokens));
             self.pending_arrival = Some(slot);
         }
     }
@@ -556,17 +565,9 @@ impl Sim<'_> {
                 return;
             };
             self.free_clients -= 1;
-            let slot = self.reqs.insert(Req {
-                arrival_us: self.now,
-                input: r.input_tokens,
-                output: r.output_tokens,
-                first_us: None,
-                admitted_us: None,
-                last_token_us: 0,
-                attempts: 0,
-                done: false,
-                work: 0,
-            });
+            let slot = self
+                .reqs
+                .insert(Req::new(self.now, r.input_tokens, r.output_tokens));
             self.pending_arrival = Some(slot);
             self.on_arrival();
         }
