@@ -29,7 +29,7 @@ use crate::error::PerfError;
 use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
 use crate::step::{step_time, Batch, Bound, Efficiency, Layout, Rates, StepTime};
-use inferplan_catalog::{Dtype, Interconnect, ModelSpec, Support};
+use inferplan_catalog::{Dtype, Gpu, Interconnect, ModelSpec, Support};
 use serde::Serialize;
 
 /// Latency of one step of an all-reduce over NVLink/NVSwitch or Infinity Fabric, seconds.
@@ -615,9 +615,7 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
         .tflops(math)
         .or_else(|| g.tflops(Dtype::Fp16))
         .ok_or_else(|| missing("tensor throughput"))?;
-    let pcie = g
-        .pcie_gen
-        .map_or(32e9, |gen| 2f64.powi(gen as i32 + 1) * 1e9);
+    let pcie = pcie_bytes_s(g);
     let (link_bytes_s, link_latency_s) = match (d.interconnect, g.nvlink_gbs) {
         (Interconnect::NvLink | Interconnect::NvSwitch, Some(bw)) => {
             (bw / 2.0 * 1e9, LINK_LATENCY_S)
@@ -630,6 +628,13 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
         link_bytes_s,
         link_latency_s,
     })
+}
+
+/// Peak bytes/s of the GPU's PCIe x16 link one way: 2^(gen+1) GB/s (gen4 32, gen5 64);
+/// gen4 when the catalog does not say.
+pub fn pcie_bytes_s(g: &Gpu) -> f64 {
+    g.pcie_gen
+        .map_or(32e9, |gen| 2f64.powi(gen as i32 + 1) * 1e9)
 }
 
 #[cfg(test)]

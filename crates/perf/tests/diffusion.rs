@@ -5,8 +5,8 @@
 
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::diffusion::{
-    diffusion_model, fit_efficiency, memory, prepare_diffusion, time, validate_diffusion, work,
-    DiffusionEfficiency, DiffusionJob,
+    diffusion_model, fit, fit_efficiency, memory, prepare_diffusion, time, validate_diffusion,
+    work, DiffusionEfficiency, DiffusionJob, Offload, PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
 };
 
 fn catalog() -> &'static Catalog {
@@ -140,39 +140,122 @@ fn more_frames_or_steps_never_cost_less() {
         let m = diffusion_model(name).unwrap();
         let base = DiffusionJob::default_for(m);
         let mut prev: Option<(f64, f64)> = None;
-        for frames in (1..=129).step_by(4) {
-            let job = DiffusionJob { frames, ..base };
-            let t = time(m, &job, gpu, Dtype::Bf16, &e).unwrap().e2e_s;
-            let mem = memory(m, &job, 2.0).total_gib;
-            if let Some((pt, pm)) = prev {
-                assert!(t >= pt, "{name}: {frames} frames faster");
-                assert!(mem >= pm, "{name}: {frames} frames smaller");
+        for offload in Offload::ALL {
+            for frames in (1..=129).step_by(4) {
+                let job = DiffusionJob { frames, ..base };
+                let t = time(m, &job, gpu, Dtype::Bf16, offload, &e).unwrap().e2e_s;
+                let mem = memory(m, &job, Dtype::Bf16, offload).total_gib;
+                if let Some((pt, pm)) = prev {
+                    assert!(t >= pt, "{name} {offload:?}: {frames} frames faster");
+                    assert!(mem >= pm, "{name} {offload:?}: {frames} frames smaller");
+                }
+                prev = Some((t, mem));
             }
-            prev = Some((t, mem));
+            prev = None;
+            let mut prev_t = 0.0;
+            for steps in 1..=60 {
+                let job = DiffusionJob { steps, ..base };
+                let t = time(m, &job, gpu, Dtype::Bf16, offload, &e).unwrap().e2e_s;
+                assert!(t > prev_t, "{name} {offload:?}: {steps} steps not slower");
+                prev_t = t;
+            }
         }
-        let mut prev_t = 0.0;
-        for steps in 1..=60 {
-            let job = DiffusionJob { steps, ..base };
-            let t = time(m, &job, gpu, Dtype::Bf16, &e).unwrap().e2e_s;
-            assert!(t > prev_t, "{name}: {steps} steps not slower");
-            prev_t = t;
-        }
+        // Offloading never needs more memory, and never takes less time.
+        let job = base;
+        let mems = Offload::ALL.map(|o| memory(m, &job, Dtype::Bf16, o).total_gib);
+        let times = Offload::ALL.map(|o| time(m, &job, gpu, Dtype::Bf16, o, &e).unwrap().e2e_s);
+        assert!(mems[0] >= mems[1] && mems[1] >= mems[2], "{name}: {mems:?}");
+        assert!(
+            times[0] <= times[1] && times[1] <= times[2],
+            "{name}: {times:?}"
+        );
     }
 }
 
 #[test]
-fn memory_breakdown_and_fit() {
+fn memory_by_hand_wan14b_720p() {
+    // Wan2.1 T2V 14B, 1280x720, 81 frames, CFG, BF16: 21 latent frames x 80 x 45 = 75,600
+    // tokens; activations 24 B x 5120 x 75,600 x 2 passes; VAE decode 768 B x 1280 x 720 x
+    // 5 frames (1 + temporal compression 4); weights (14e9 + 5.681e9 + 126.893e6) x 2 B.
     let m = diffusion_model("Wan2.1 T2V 14B").unwrap();
     let job = DiffusionJob::default_for(m);
-    let mem = memory(m, &job, 2.0);
-    // 14e9 + 5.681e9 + 0.127e9 parameters at 2 bytes.
-    let weights = (14e9 + 5.681e9 + 126.893e6) * 2.0 / 1024f64.powi(3);
-    assert!(close(mem.weights_gib, weights, 1e-9));
-    assert!(mem.total_gib > mem.weights_gib);
-    assert!(mem.fits(80.0));
-    assert!(!mem.fits(24.0));
+    let gib = 1024f64.powi(3);
+    let den = 14e9 * 2.0;
+    let text = 5.681e9 * 2.0;
+    let vae = 126.893e6 * 2.0;
+    let act = 24.0 * 5120.0 * 75_600.0 * 2.0;
+    let decode = 768.0 * 1280.0 * 720.0 * 5.0;
+    let none = memory(m, &job, Dtype::Bf16, Offload::None);
+    assert!(close(none.weights_gib, (den + text + vae) / gib, 1e-12));
+    assert!(close(none.activations_gib, act / gib, 1e-12));
+    assert!(close(none.vae_decode_gib, decode / gib, 1e-12));
+    let expect = RUNTIME_GIB + (den + text + vae + act) / gib;
+    assert!(close(none.total_gib, expect, 1e-12), "{none:?}");
+    // 55.2 GiB: fits an 80 GB H100, not a 48 GB L40S.
+    assert!(none.fits(79.2) && !none.fits(44.5));
+    // Model offload: the denoiser and its activations are the largest phase.
+    let model = memory(m, &job, Dtype::Bf16, Offload::Model);
+    assert!(close(
+        model.total_gib,
+        RUNTIME_GIB + (den + act) / gib,
+        1e-12
+    ));
+    // Sequential: one of 40 blocks plus activations.
+    let seq = memory(m, &job, Dtype::Bf16, Offload::Sequential);
+    assert!(close(
+        seq.total_gib,
+        RUNTIME_GIB + (den / 40.0 + act) / gib,
+        1e-12
+    ));
+    // The least offloading that fits.
+    assert_eq!(
+        fit(m, &job, Dtype::Bf16, 79.2).unwrap().offload,
+        Offload::None
+    );
+    assert_eq!(
+        fit(m, &job, Dtype::Bf16, 44.5).unwrap().offload,
+        Offload::Model
+    );
+    assert_eq!(
+        fit(m, &job, Dtype::Bf16, 22.0).unwrap().offload,
+        Offload::Sequential
+    );
+    assert!(fit(m, &job, Dtype::Bf16, 16.0).is_none());
+    // FP8 halves the denoiser only.
+    let fp8 = memory(m, &job, Dtype::Fp8, Offload::None);
+    assert!(close(
+        fp8.weights_gib,
+        (den / 2.0 + text + vae) / gib,
+        1e-12
+    ));
     let sd = diffusion_model("SD 1.5").unwrap();
-    assert!(memory(sd, &DiffusionJob::default_for(sd), 2.0).fits(16.0));
+    let sd_job = DiffusionJob::default_for(sd);
+    assert_eq!(
+        fit(sd, &sd_job, Dtype::Fp16, 15.0).unwrap().offload,
+        Offload::None
+    );
+}
+
+#[test]
+fn offload_time_by_hand() {
+    // Sequential offload streams the denoiser over PCIe once per evaluation: on an L40S
+    // (PCIe gen4, 32 GB/s x efficiency) 28 GB x 2 passes per step.
+    let c = catalog();
+    let gpu = c.gpu("L40S").unwrap();
+    let m = diffusion_model("Wan2.1 T2V 14B").unwrap();
+    let job = DiffusionJob::default_for(m);
+    let e = DiffusionEfficiency::embedded();
+    let none = time(m, &job, gpu, Dtype::Bf16, Offload::None, &e).unwrap();
+    let seq = time(m, &job, gpu, Dtype::Bf16, Offload::Sequential, &e).unwrap();
+    let pcie = 32e9 * PCIE_COPY_EFFICIENCY;
+    let per_step = 14e9 * 2.0 * 2.0 / pcie;
+    assert!(close(seq.step_s - none.step_s, per_step, 1e-9));
+    let moves = (5.681e9 + 126.893e6) * 2.0 / pcie;
+    assert!(close(seq.offload_s, 50.0 * per_step + moves, 1e-9));
+    assert!(close(seq.e2e_s - none.e2e_s, seq.offload_s, 1e-9));
+    let model = time(m, &job, gpu, Dtype::Bf16, Offload::Model, &e).unwrap();
+    let all = (14e9 + 5.681e9 + 126.893e6) * 2.0 / pcie;
+    assert!(close(model.e2e_s - none.e2e_s, all, 1e-9));
 }
 
 #[test]

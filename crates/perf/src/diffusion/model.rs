@@ -1,0 +1,393 @@
+//! Work, time and memory of one diffusion job.
+
+use super::catalog::{Denoiser, DiffusionModel};
+use super::{perr, GIB};
+use crate::error::PerfError;
+use crate::estimate::pcie_bytes_s;
+use inferplan_catalog::names::key;
+use inferplan_catalog::table::Table;
+use inferplan_catalog::{Dtype, Gpu};
+use serde::Serialize;
+
+const EFFICIENCY_CSV: &str = include_str!("../../../../data/perf/diffusion_efficiency.csv");
+
+/// Activation bytes held per latent token per unit of hidden width during one denoiser
+/// evaluation (residual stream, a few live projections and the FFN intermediate in 16 bit,
+/// with flash attention so nothing is quadratic): 24 bytes × hidden × tokens.
+pub const ACTIVATION_BYTES_PER_TOKEN_HIDDEN: f64 = 24.0;
+/// VAE decode peak bytes per output pixel per frame decoded at once: a 128-channel 16-bit
+/// feature map at full resolution, about three live copies (128 × 2 × 3).
+pub const VAE_BYTES_PER_PIXEL: f64 = 768.0;
+
+/// Parameter-weighted token share and attention coefficient of a UNet, from its published
+/// layout (channel_mult, transformer depth, 2 res blocks down / 3 up per level).
+///
+/// Each res block or transformer block counts as about 18 c² parameters at its level's width
+/// c; a level at depth l sees tokens / 4^l. `token_fraction` = Σ params_l / 4^l / Σ params_l.
+/// `attn_coeff` = Σ 4 × blocks_l × mult_l / 16^l (self-attention QKᵀ and PV at width
+/// 320 × mult_l over tokens / 4^l). SD 1.5 (mult 1,2,4,4, one transformer block per res block
+/// on the first three levels) gives 0.0947 and 22.8; SDXL (mult 1,2,4, transformer depth
+/// 0,2,10 plus a 10-deep mid block) gives 0.0765 and 8.75. Unknown UNets use the SD 1.5
+/// share and no attention term (params only).
+pub fn unet_shape(m: &DiffusionModel) -> (f64, f64) {
+    let k = key(&m.name);
+    if k.contains("xl") {
+        (0.0765, 8.75)
+    } else if k.contains("stablediffusion15") || k.contains("sd15") {
+        (0.0947, 22.8)
+    } else if k.contains("videodiffusion") {
+        // SVD: SD 1.5 layout with a temporal block next to every spatial one; temporal
+        // attention is over frames only, so its cost is left out.
+        (0.0947, 22.8)
+    } else {
+        (0.0947, 0.0)
+    }
+}
+
+/// One generation job.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DiffusionJob {
+    /// Output width in pixels.
+    pub width: u64,
+    /// Output height in pixels.
+    pub height: u64,
+    /// Frames (1 for images).
+    pub frames: u64,
+    /// Denoising steps.
+    pub steps: u64,
+    /// Images or videos generated together.
+    pub batch: u64,
+    /// Whether an unconditional pass runs (the model's `cfg` by default; off for distilled
+    /// variants).
+    pub cfg: bool,
+}
+
+impl DiffusionJob {
+    /// The model's default job (batch 1).
+    pub fn default_for(m: &DiffusionModel) -> DiffusionJob {
+        DiffusionJob {
+            width: m.default_resolution.0,
+            height: m.default_resolution.1,
+            frames: if m.video {
+                m.default_frames.unwrap_or(1)
+            } else {
+                1
+            },
+            steps: m.default_steps,
+            batch: 1,
+            cfg: m.cfg,
+        }
+    }
+}
+
+/// FLOP and token counts of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DiffusionWork {
+    /// Latent frames.
+    pub latent_frames: f64,
+    /// Tokens (latent positions after patching) of one sample.
+    pub tokens: f64,
+    /// FLOPs of one denoiser evaluation of one sample.
+    pub flops_per_eval: f64,
+    /// FLOPs of one denoising step (× CFG × batch).
+    pub flops_per_step: f64,
+    /// Text encoder FLOPs (whole batch).
+    pub text_flops: f64,
+    /// VAE decode FLOPs (whole batch).
+    pub vae_flops: f64,
+    /// All FLOPs.
+    pub total_flops: f64,
+}
+
+/// Latent frames of `frames` output frames.
+pub fn latent_frames(m: &DiffusionModel, frames: u64) -> f64 {
+    match m.vae_temporal {
+        Some(t) if m.video && frames > 1 && t > 1.0 => 1.0 + ((frames - 1) as f64 / t).floor(),
+        Some(_) if m.video => frames.max(1) as f64,
+        _ => 1.0,
+    }
+}
+
+/// Token and FLOP counts of `job` on `m`.
+pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
+    let lf = latent_frames(m, job.frames);
+    let lw = (job.width as f64 / m.vae_spatial).floor();
+    let lh = (job.height as f64 / m.vae_spatial).floor();
+    let tokens = lw * lh * lf / (m.patch * m.patch * m.patch_t);
+    let flops_per_eval = match m.denoiser {
+        Denoiser::Unet => {
+            let (share, attn) = unet_shape(m);
+            // For UNets `hidden` is the base channel count; `attn` already counts the blocks.
+            2.0 * m.denoiser_params * tokens * share + attn * m.hidden * tokens * tokens
+        }
+        Denoiser::Dit | Denoiser::Mmdit => {
+            2.0 * m.denoiser_params * tokens + 4.0 * m.layers * m.hidden * tokens * tokens
+        }
+    };
+    let batch = job.batch.max(1) as f64;
+    let evals = if job.cfg { 2.0 } else { 1.0 };
+    let flops_per_step = flops_per_eval * evals * batch;
+    let text_flops = 2.0 * m.text_encoder_params * m.text_tokens() * batch;
+    let pixels = (job.width * job.height) as f64 * job.frames.max(1) as f64;
+    let vae_flops = 2.0 * m.vae_params * pixels / 16.0 * batch;
+    DiffusionWork {
+        latent_frames: lf,
+        tokens,
+        flops_per_eval,
+        flops_per_step,
+        text_flops,
+        vae_flops,
+        total_flops: job.steps as f64 * flops_per_step + text_flops + vae_flops,
+    }
+}
+
+/// Fitted efficiencies of the diffusion model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DiffusionEfficiency {
+    /// Share of the dense tensor peak reached.
+    pub compute: f64,
+    /// Share of the memory bandwidth reached (weight streaming floor).
+    pub bandwidth: f64,
+    /// Fixed time per denoising step, ms.
+    pub step_overhead_ms: f64,
+}
+
+impl DiffusionEfficiency {
+    /// The fitted figures of `data/perf/diffusion_efficiency.csv`.
+    pub fn embedded() -> DiffusionEfficiency {
+        Self::parse(EFFICIENCY_CSV, "data/perf/diffusion_efficiency.csv")
+            .expect("embedded diffusion efficiency parses")
+    }
+
+    /// Reads the first row of a `diffusion_efficiency.csv`.
+    pub fn parse(text: &str, origin: &str) -> Result<DiffusionEfficiency, PerfError> {
+        let t = Table::parse(text, origin).map_err(|e| perr(origin, e.to_string()))?;
+        let r = t
+            .rows()
+            .next()
+            .ok_or_else(|| perr(origin, "no rows".to_owned()))?;
+        let f = |c: &str| {
+            r.req_f64(c)
+                .map_err(|e| perr(origin, format!("column `{c}`: {e}")))
+        };
+        Ok(DiffusionEfficiency {
+            compute: f("compute_efficiency")?,
+            bandwidth: f("bandwidth_efficiency")?,
+            step_overhead_ms: f("step_overhead_ms")?,
+        })
+    }
+}
+
+/// Where the weights live while a job runs. Offloading trades PCIe transfers for memory: it is
+/// what lets a model bigger than the GPU run at all, and what makes it slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Offload {
+    /// Every component resident on the GPU.
+    None,
+    /// One component on the GPU at a time (diffusers `enable_model_cpu_offload`): text
+    /// encoders, then the denoiser, then the VAE, each moved over PCIe once per job.
+    Model,
+    /// Denoiser blocks streamed from host memory during every evaluation (diffusers
+    /// `enable_sequential_cpu_offload`, block offload in LightX2V): only one block and the
+    /// activations are resident.
+    Sequential,
+}
+
+impl Offload {
+    /// All modes, least offloading first.
+    pub const ALL: [Offload; 3] = [Offload::None, Offload::Model, Offload::Sequential];
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Offload::None => "none",
+            Offload::Model => "model",
+            Offload::Sequential => "sequential",
+        }
+    }
+}
+
+/// Share of the PCIe x16 peak a host-to-device copy of weights reaches. An assumption: pinned
+/// copies measure about 80 % of the link peak (CUDA `bandwidthTest` on gen4 x16: ~25 of
+/// 32 GB/s); pageable copies are slower, so offloaded runs may be slower than predicted.
+pub const PCIE_COPY_EFFICIENCY: f64 = 0.8;
+
+/// Bytes per parameter of each component for `dtype`: the denoiser in `dtype`, text encoders
+/// and VAE in 16 bit (quantized pipelines usually quantize the denoiser only).
+fn component_bytes(m: &DiffusionModel, dtype: Dtype) -> (f64, f64, f64) {
+    (
+        m.denoiser_params * dtype.bytes(),
+        m.text_encoder_params * 2.0,
+        m.vae_params * 2.0,
+    )
+}
+
+/// Predicted time of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DiffusionTime {
+    /// One denoising step (all CFG passes, whole batch), s.
+    pub step_s: f64,
+    /// Text encoding, s.
+    pub text_s: f64,
+    /// VAE decode, s.
+    pub vae_s: f64,
+    /// Weight transfers over PCIe for offloading (0 without), s; included in the others.
+    pub offload_s: f64,
+    /// End to end, s.
+    pub e2e_s: f64,
+}
+
+/// Peak dense TFLOPS for math in `dtype` (BF16 falls back to FP16 and back).
+pub fn peak_tflops(gpu: &Gpu, dtype: Dtype) -> Option<f64> {
+    match dtype {
+        Dtype::Fp8 => gpu
+            .tflops(Dtype::Fp8)
+            .or_else(|| peak_tflops(gpu, Dtype::Bf16)),
+        Dtype::Fp16 => gpu.tflops(Dtype::Fp16).or(gpu.tflops(Dtype::Bf16)),
+        _ => gpu.tflops(Dtype::Bf16).or(gpu.tflops(Dtype::Fp16)),
+    }
+}
+
+/// Time of `job` on one `gpu` with the denoiser in `dtype` and weights placed as `offload`
+/// says; `None` when the GPU's peak or bandwidth is not published.
+///
+/// Each phase takes max(FLOPs / compute rate, resident weight bytes / memory bandwidth).
+/// `Model` offload adds one PCIe copy of every component per job; `Sequential` adds a copy
+/// of the denoiser per evaluation, not overlapped with compute (diffusers' hooks are
+/// synchronous).
+pub fn time(
+    m: &DiffusionModel,
+    job: &DiffusionJob,
+    gpu: &Gpu,
+    dtype: Dtype,
+    offload: Offload,
+    e: &DiffusionEfficiency,
+) -> Option<DiffusionTime> {
+    let w = work(m, job);
+    let flops_s = peak_tflops(gpu, dtype)? * 1e12 * e.compute;
+    let bytes_s = gpu.mem_bandwidth_gbs? * 1e9 * e.bandwidth;
+    let pcie_s = pcie_bytes_s(gpu) * PCIE_COPY_EFFICIENCY;
+    let (den, text, vae) = component_bytes(m, dtype);
+    let evals = if job.cfg { 2.0 } else { 1.0 };
+    let stream = match offload {
+        Offload::Sequential => den * evals / pcie_s,
+        _ => 0.0,
+    };
+    let step_s =
+        (w.flops_per_step / flops_s).max(den * evals / bytes_s) + e.step_overhead_ms / 1e3 + stream;
+    let text_s = (w.text_flops / flops_s).max(text / bytes_s);
+    let vae_s = (w.vae_flops / flops_s).max(vae / bytes_s);
+    let moves = match offload {
+        Offload::None => 0.0,
+        Offload::Model => (den + text + vae) / pcie_s,
+        Offload::Sequential => (text + vae) / pcie_s,
+    };
+    let steps = job.steps as f64;
+    Some(DiffusionTime {
+        step_s,
+        text_s,
+        vae_s,
+        offload_s: moves + steps * stream,
+        e2e_s: steps * step_s + text_s + vae_s + moves,
+    })
+}
+
+/// GPU memory of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DiffusionMemory {
+    /// Where the weights live.
+    pub offload: Offload,
+    /// Weights of denoiser, text encoders and VAE, GiB.
+    pub weights_gib: f64,
+    /// Weights on the GPU at the peak, GiB.
+    pub resident_weights_gib: f64,
+    /// Denoiser activations (flash attention: linear in tokens), GiB.
+    pub activations_gib: f64,
+    /// VAE decode peak, GiB.
+    pub vae_decode_gib: f64,
+    /// CUDA context, library workspaces and allocator slack, GiB.
+    pub runtime_gib: f64,
+    /// The peak: runtime plus the largest phase (resident weights and transients), GiB.
+    pub total_gib: f64,
+}
+
+impl DiffusionMemory {
+    /// Whether it fits in `gpu_mem_gib`.
+    pub fn fits(&self, gpu_mem_gib: f64) -> bool {
+        self.total_gib <= gpu_mem_gib
+    }
+}
+
+/// CUDA context, cuBLAS/cuDNN workspaces and allocator slack of a PyTorch pipeline, GiB. An
+/// assumption (no measurement in the data separates it).
+pub const RUNTIME_GIB: f64 = 1.0;
+
+/// Memory of `job` with the denoiser in `dtype` and weights placed as `offload` says.
+///
+/// Activations: [`ACTIVATION_BYTES_PER_TOKEN_HIDDEN`] × hidden × tokens × batch × CFG passes
+/// (UNets: at base width over the full-resolution tokens). VAE decode: [`VAE_BYTES_PER_PIXEL`]
+/// × pixels × frames decoded at once × batch; video VAEs decode causally in chunks, so at most
+/// 1 + vae_temporal frames are live. Denoising and decoding do not overlap. Peak over the
+/// phases (text encoding, denoising, decoding) of the weights resident in that phase plus its
+/// transient: without offloading all weights stay; `Model` keeps one component; `Sequential`
+/// one denoiser block (denoiser / layers).
+pub fn memory(
+    m: &DiffusionModel,
+    job: &DiffusionJob,
+    dtype: Dtype,
+    offload: Offload,
+) -> DiffusionMemory {
+    let w = work(m, job);
+    let batch = job.batch.max(1) as f64;
+    let evals = if job.cfg { 2.0 } else { 1.0 };
+    let act = ACTIVATION_BYTES_PER_TOKEN_HIDDEN * m.hidden * w.tokens * batch * evals;
+    let live_frames = match m.vae_temporal {
+        Some(t) if m.video && t > 1.0 => job.frames.max(1).min(1 + t as u64),
+        _ => job.frames.max(1),
+    };
+    let vae_peak =
+        VAE_BYTES_PER_PIXEL * (job.width * job.height) as f64 * live_frames as f64 * batch;
+    let (den, text, vae) = component_bytes(m, dtype);
+    let (resident, phase_peak) = match offload {
+        Offload::None => {
+            let all = den + text + vae;
+            (all, all + act.max(vae_peak))
+        }
+        Offload::Model => (
+            den.max(text).max(vae),
+            text.max(den + act).max(vae + vae_peak),
+        ),
+        Offload::Sequential => {
+            let block = den / m.layers.max(1.0);
+            let text_block = text / 24.0;
+            (
+                block.max(vae),
+                text_block.max(block + act).max(vae + vae_peak),
+            )
+        }
+    };
+    DiffusionMemory {
+        offload,
+        weights_gib: (den + text + vae) / GIB,
+        resident_weights_gib: resident / GIB,
+        activations_gib: act / GIB,
+        vae_decode_gib: vae_peak / GIB,
+        runtime_gib: RUNTIME_GIB,
+        total_gib: RUNTIME_GIB + phase_peak / GIB,
+    }
+}
+
+/// The least offloading with which `job` fits in `gpu_mem_gib`, and its memory; `None` when
+/// it does not fit even streaming the denoiser.
+pub fn fit(
+    m: &DiffusionModel,
+    job: &DiffusionJob,
+    dtype: Dtype,
+    gpu_mem_gib: f64,
+) -> Option<DiffusionMemory> {
+    Offload::ALL
+        .into_iter()
+        .map(|o| memory(m, job, dtype, o))
+        .find(|mem| mem.fits(gpu_mem_gib))
+}
