@@ -6,8 +6,9 @@
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::diffusion::{
     diffusion_model, fit, fit_efficiency, memory, prepare_diffusion, time, validate_diffusion,
-    work, DiffusionEfficiency, DiffusionJob, Offload, PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
+    work, DiffusionEfficiency, DiffusionJob, JobSpec, Offload, PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
 };
+use inferplan_perf::PerfError;
 
 fn catalog() -> &'static Catalog {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
@@ -93,6 +94,7 @@ fn wan14b_720p_81_frames_tokens_and_flops() {
         width: 1280,
         height: 720,
         frames: 81,
+        fps: Some(16.0),
         steps: 50,
         batch: 1,
         cfg: true,
@@ -113,6 +115,85 @@ fn wan14b_720p_81_frames_tokens_and_flops() {
     assert!(close(w.flops_per_step, 2.0 * eval, 1e-9));
     // UMT5-XXL sees 512 tokens.
     assert!(close(w.text_flops, 2.0 * 5.681e9 * 512.0, 1e-9));
+}
+
+#[test]
+fn job_spec_seconds_frames_and_errors() {
+    let wan = diffusion_model("Wan2.1 T2V 14B").unwrap();
+    // 5 s at the model's 16 fps on a causal VAE: 5 x 16 + 1 = 81 frames, 5 s of video.
+    let job = JobSpec {
+        seconds: Some(5.0),
+        ..JobSpec::default()
+    }
+    .resolve(wan)
+    .unwrap();
+    assert_eq!(job.frames, 81);
+    assert_eq!(job.clip_seconds(wan), Some(5.0));
+    assert_eq!((job.width, job.height, job.steps), (1280, 720, 50));
+    // 1080p, 24 fps, 4 steps without guidance.
+    let spec = JobSpec {
+        width: Some(1920),
+        height: Some(1080),
+        seconds: Some(2.0),
+        fps: Some(24.0),
+        steps: Some(4),
+        cfg: Some(false),
+        ..JobSpec::default()
+    };
+    let job = spec.resolve(wan).unwrap();
+    assert_eq!((job.frames, job.steps, job.cfg), (49, 4, false));
+    let field = |spec: JobSpec, m| match spec.resolve(m) {
+        Err(PerfError::Refused { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    let both = JobSpec {
+        frames: Some(81),
+        seconds: Some(5.0),
+        ..JobSpec::default()
+    };
+    assert_eq!(field(both, wan), "seconds");
+    let zero = JobSpec {
+        steps: Some(0),
+        ..JobSpec::default()
+    };
+    assert_eq!(field(zero, wan), "steps");
+    let tiny = JobSpec {
+        width: Some(8),
+        ..JobSpec::default()
+    };
+    assert_eq!(field(tiny, wan), "width");
+    let sd = diffusion_model("SD 1.5").unwrap();
+    let clip = JobSpec {
+        seconds: Some(2.0),
+        ..JobSpec::default()
+    };
+    assert_eq!(field(clip, sd), "seconds");
+}
+
+#[test]
+fn long_clips_are_generated_in_segments() {
+    // 30 s at 16 fps = 481 frames = 5 passes of 81 frames and one of 76: attention stays
+    // within a pass, so the cost is six 5-second passes, not one quadratic 30-second one.
+    let wan = diffusion_model("Wan2.1 T2V 14B").unwrap();
+    let job = JobSpec {
+        seconds: Some(30.0),
+        ..JobSpec::default()
+    }
+    .resolve(wan)
+    .unwrap();
+    assert_eq!(job.frames, 481);
+    let w30 = work(wan, &job);
+    let w5 = work(wan, &DiffusionJob::default_for(wan));
+    assert_eq!(w30.passes, 6);
+    assert_eq!(w30.tokens, w5.tokens);
+    let rest = work(wan, &DiffusionJob { frames: 76, ..job });
+    assert!(close(
+        w30.flops_per_step,
+        5.0 * w5.flops_per_step + rest.flops_per_step,
+        1e-12
+    ));
+    let gib = |j: &DiffusionJob| memory(wan, j, Dtype::Bf16, Offload::None).total_gib;
+    assert_eq!(gib(&job), gib(&DiffusionJob::default_for(wan)));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crate::estimate::pcie_bytes_s;
 use inferplan_catalog::names::key;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Dtype, Gpu};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const EFFICIENCY_CSV: &str = include_str!("../../../../data/perf/diffusion_efficiency.csv");
 
@@ -53,6 +53,8 @@ pub struct DiffusionJob {
     pub height: u64,
     /// Frames (1 for images).
     pub frames: u64,
+    /// Frames per second of a video (`None` for images).
+    pub fps: Option<f64>,
     /// Denoising steps.
     pub steps: u64,
     /// Images or videos generated together.
@@ -73,23 +75,161 @@ impl DiffusionJob {
             } else {
                 1
             },
+            fps: if m.video { m.default_fps } else { None },
             steps: m.default_steps,
             batch: 1,
             cfg: m.cfg,
         }
     }
+
+    /// Seconds of video of one clip: frames / fps, less the extra first frame of causal video
+    /// VAEs (Wan's 81 frames at 16 fps are 5 s).
+    pub fn clip_seconds(&self, m: &DiffusionModel) -> Option<f64> {
+        let fps = self.fps.filter(|f| *f > 0.0)?;
+        let causal = m.vae_temporal.is_some_and(|t| t > 1.0);
+        let frames = if causal {
+            self.frames.saturating_sub(1).max(1)
+        } else {
+            self.frames
+        };
+        Some(frames as f64 / fps)
+    }
+}
+
+/// A job as a user describes it (`--width`, `[job]` of a workload file); what is not given
+/// takes the model's default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Output width in pixels.
+    #[serde(default)]
+    pub width: Option<u64>,
+    /// Output height in pixels.
+    #[serde(default)]
+    pub height: Option<u64>,
+    /// Frames of a clip (video models).
+    #[serde(default)]
+    pub frames: Option<u64>,
+    /// Length of a clip in seconds, instead of `frames` (video models).
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    /// Frames per second (video models; default: the model's).
+    #[serde(default)]
+    pub fps: Option<f64>,
+    /// Denoising steps.
+    #[serde(default)]
+    pub steps: Option<u64>,
+    /// Images or clips generated together.
+    #[serde(default)]
+    pub batch: Option<u64>,
+    /// Classifier-free guidance (an unconditional pass per step); `false` for guidance- or
+    /// step-distilled variants.
+    #[serde(default)]
+    pub cfg: Option<bool>,
+}
+
+impl JobSpec {
+    /// The job on `m`. Errors name the field (`width`, `seconds`, ...).
+    pub fn resolve(&self, m: &DiffusionModel) -> Result<DiffusionJob, PerfError> {
+        let mut job = DiffusionJob::default_for(m);
+        let positive = |field: &'static str, v: Option<u64>, default: u64| match v {
+            Some(0) => Err(PerfError::refused(field, "must be at least 1")),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        let unit = (m.vae_spatial * m.patch) as u64;
+        job.width = positive("width", self.width, job.width)?;
+        job.height = positive("height", self.height, job.height)?;
+        for (field, v) in [("width", job.width), ("height", job.height)] {
+            if v < unit || v > 16_384 {
+                return Err(PerfError::refused(
+                    field,
+                    format!("{v} px is outside {unit}-16384 px for {}", m.name),
+                ));
+            }
+        }
+        job.steps = positive("steps", self.steps, job.steps)?;
+        job.batch = positive("batch", self.batch, job.batch)?;
+        if let Some(cfg) = self.cfg {
+            job.cfg = cfg;
+        }
+        if !m.video {
+            for (field, given) in [
+                ("frames", self.frames.is_some()),
+                ("seconds", self.seconds.is_some()),
+                ("fps", self.fps.is_some()),
+            ] {
+                if given {
+                    return Err(PerfError::refused(
+                        field,
+                        format!("{} makes images, not clips", m.name),
+                    ));
+                }
+            }
+            return Ok(job);
+        }
+        if let Some(fps) = self.fps {
+            if !(fps > 0.0 && fps <= 240.0) {
+                return Err(PerfError::refused("fps", "must be in (0, 240]"));
+            }
+            job.fps = Some(fps);
+        }
+        match (self.frames, self.seconds) {
+            (Some(_), Some(_)) => {
+                return Err(PerfError::refused(
+                    "seconds",
+                    "give frames or seconds, not both",
+                ))
+            }
+            (Some(f), None) => job.frames = positive("frames", Some(f), 1)?,
+            (None, Some(s)) => {
+                let fps = job.fps.ok_or_else(|| {
+                    PerfError::refused("fps", format!("{} has no default fps; give one", m.name))
+                })?;
+                if !(s > 0.0 && s <= 3600.0) {
+                    return Err(PerfError::refused("seconds", "must be in (0, 3600]"));
+                }
+                let causal = m.vae_temporal.is_some_and(|t| t > 1.0);
+                job.frames = (s * fps).ceil() as u64 + u64::from(causal);
+            }
+            (None, None) => {}
+        }
+        Ok(job)
+    }
+}
+
+/// Frames one pass of the model generates: its default clip length, the length it was trained
+/// for. Longer clips are made of consecutive segments of at most this many frames, each
+/// conditioned on the end of the previous one, as long-video pipelines built on Wan and
+/// HunyuanVideo do; attention stays within a segment. Images: 1.
+pub fn max_frames_per_pass(m: &DiffusionModel) -> u64 {
+    if m.video {
+        m.default_frames.unwrap_or(u64::MAX).max(1)
+    } else {
+        1
+    }
+}
+
+/// The frames of each pass of a clip of `frames` frames: full segments, then the rest.
+pub fn passes(m: &DiffusionModel, frames: u64) -> (u64, u64, u64) {
+    let per = max_frames_per_pass(m);
+    let frames = frames.max(1);
+    (frames / per, per, frames % per)
 }
 
 /// FLOP and token counts of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DiffusionWork {
-    /// Latent frames.
+    /// Passes (segments) of the denoiser per step: 1 unless the clip is longer than the model
+    /// generates at once ([`max_frames_per_pass`]).
+    pub passes: u64,
+    /// Latent frames of the longest pass.
     pub latent_frames: f64,
-    /// Tokens (latent positions after patching) of one sample.
+    /// Tokens (latent positions after patching) of the longest pass of one sample.
     pub tokens: f64,
-    /// FLOPs of one denoiser evaluation of one sample.
+    /// FLOPs of one denoiser evaluation of the longest pass of one sample.
     pub flops_per_eval: f64,
-    /// FLOPs of one denoising step (× CFG × batch).
+    /// FLOPs of one denoising step (every pass × CFG × batch).
     pub flops_per_step: f64,
     /// Text encoder FLOPs (whole batch).
     pub text_flops: f64,
@@ -108,13 +248,13 @@ pub fn latent_frames(m: &DiffusionModel, frames: u64) -> f64 {
     }
 }
 
-/// Token and FLOP counts of `job` on `m`.
-pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
-    let lf = latent_frames(m, job.frames);
-    let lw = (job.width as f64 / m.vae_spatial).floor();
-    let lh = (job.height as f64 / m.vae_spatial).floor();
+/// Tokens and FLOPs of one denoiser evaluation of a pass of `frames` frames.
+fn pass_work(m: &DiffusionModel, width: u64, height: u64, frames: u64) -> (f64, f64, f64) {
+    let lf = latent_frames(m, frames);
+    let lw = (width as f64 / m.vae_spatial).floor();
+    let lh = (height as f64 / m.vae_spatial).floor();
     let tokens = lw * lh * lf / (m.patch * m.patch * m.patch_t);
-    let flops_per_eval = match m.denoiser {
+    let flops = match m.denoiser {
         Denoiser::Unet => {
             let (share, attn) = unet_shape(m);
             // For UNets `hidden` is the base channel count; `attn` already counts the blocks.
@@ -124,13 +264,28 @@ pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
             2.0 * m.denoiser_params * tokens + 4.0 * m.layers * m.hidden * tokens * tokens
         }
     };
+    (lf, tokens, flops)
+}
+
+/// Token and FLOP counts of `job` on `m`.
+pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
+    let (full, per, rest) = passes(m, job.frames);
+    let frames_longest = if full > 0 { per } else { rest };
+    let (lf, tokens, flops_per_eval) = pass_work(m, job.width, job.height, frames_longest);
+    let mut flops_all_passes = full as f64 * flops_per_eval;
+    if full > 0 && rest > 0 {
+        flops_all_passes += pass_work(m, job.width, job.height, rest).2;
+    } else if full == 0 {
+        flops_all_passes = flops_per_eval;
+    }
     let batch = job.batch.max(1) as f64;
     let evals = if job.cfg { 2.0 } else { 1.0 };
-    let flops_per_step = flops_per_eval * evals * batch;
+    let flops_per_step = flops_all_passes * evals * batch;
     let text_flops = 2.0 * m.text_encoder_params * m.text_tokens() * batch;
     let pixels = (job.width * job.height) as f64 * job.frames.max(1) as f64;
     let vae_flops = 2.0 * m.vae_params * pixels / 16.0 * batch;
     DiffusionWork {
+        passes: full + u64::from(rest > 0),
         latent_frames: lf,
         tokens,
         flops_per_eval,

@@ -274,6 +274,7 @@ pub fn prepare_diffusion(
             width,
             height,
             frames,
+            fps: model.default_fps.filter(|_| model.video),
             steps,
             batch,
             cfg,
