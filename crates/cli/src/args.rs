@@ -216,6 +216,10 @@ pub struct FitArgs {
     #[command(flatten)]
     pub dep: DeploymentArgs,
 
+    /// The image or video job (diffusion models).
+    #[command(flatten)]
+    pub job: DiffusionJobArgs,
+
     /// Tokens per sequence (prompt + output). Default: 8192, or the model's maximum if lower.
     #[arg(long)]
     pub context: Option<u64>,
@@ -255,6 +259,10 @@ pub struct EstimateArgs {
     /// Model, hardware and layout.
     #[command(flatten)]
     pub dep: DeploymentArgs,
+
+    /// The image or video job (diffusion models).
+    #[command(flatten)]
+    pub job: DiffusionJobArgs,
 
     /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
     #[arg(long, default_value = "vllm")]
@@ -303,6 +311,46 @@ pub struct EstimateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// One image or video generation job, for diffusion models (`inferplan catalog diffusion`
+/// lists them). Unset values take the model's defaults.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Diffusion models (images and video)")]
+pub struct DiffusionJobArgs {
+    /// Output width in pixels (default: the model's).
+    #[arg(long)]
+    pub width: Option<u64>,
+
+    /// Output height in pixels (default: the model's).
+    #[arg(long)]
+    pub height: Option<u64>,
+
+    /// Frames per clip (video models; default: the model's clip length).
+    #[arg(long, conflicts_with = "seconds")]
+    pub frames: Option<u64>,
+
+    /// Clip length in seconds instead of --frames (video models). Clips longer than the model
+    /// generates at once are made of consecutive segments.
+    #[arg(long)]
+    pub seconds: Option<f64>,
+
+    /// Frames per second (video models; default: the model's).
+    #[arg(long)]
+    pub fps: Option<f64>,
+
+    /// Denoising steps (default: the model's reference setting).
+    #[arg(long)]
+    pub steps: Option<u64>,
+
+    /// Images or clips generated together.
+    #[arg(long)]
+    pub batch: Option<u64>,
+
+    /// No classifier-free guidance pass (guidance- or step-distilled variants, e.g. 4-step
+    /// LightX2V or LCM checkpoints).
+    #[arg(long)]
+    pub no_cfg: bool,
 }
 
 /// Arguments of `plan`. Flags override the fields of the workload file.
@@ -712,6 +760,8 @@ pub enum CatalogCommand {
     Instances(InstanceListArgs),
     /// Models with parameters and KV-cache size.
     Models(ListArgs),
+    /// Image and video diffusion models with their default jobs.
+    Diffusion(ListArgs),
     /// Everything about one GPU, instance type or model, with sources.
     Show(ShowArgs),
 }

@@ -3,6 +3,7 @@
 use crate::args::{CatalogCommand, Format};
 use crate::output::{emit, emit_json, num, table};
 use inferplan_catalog::{Catalog, CatalogError, Gpu, Instance, ModelSpec};
+use inferplan_perf::diffusion::{DiffusionCatalog, DiffusionJob};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ pub fn run(c: &Catalog, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
         CatalogCommand::Gpus(a) => gpus(c, a.format)?,
         CatalogCommand::Instances(a) => instances(c, &a.region, a.format)?,
         CatalogCommand::Models(a) => models(c, a.format)?,
+        CatalogCommand::Diffusion(a) => diffusion_models(a.format)?,
         CatalogCommand::Show(a) => show(c, &a.name, a.format)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -146,6 +148,50 @@ fn models(c: &Catalog, f: Format) -> anyhow::Result<()> {
         text += &format!("note: {n}\n");
     }
     emit(&text)
+}
+
+fn diffusion_models(f: Format) -> anyhow::Result<()> {
+    let models = DiffusionCatalog::embedded().models();
+    if f == Format::Json {
+        return emit_json(&models);
+    }
+    let rows: Vec<Vec<String>> = models
+        .iter()
+        .map(|m| {
+            let job = DiffusionJob::default_for(m);
+            let clip = match (m.video, job.clip_seconds(m)) {
+                (true, Some(s)) => format!("{} frames ({s:.1} s)", job.frames),
+                (true, None) => format!("{} frames", job.frames),
+                (false, _) => "image".to_owned(),
+            };
+            vec![
+                m.name.clone(),
+                m.hf_id.clone(),
+                format!("{:?}", m.denoiser).to_lowercase(),
+                format!("{:.2}", m.denoiser_params / 1e9),
+                format!("{:.2}", m.text_encoder_params / 1e9),
+                format!("{}x{}", job.width, job.height),
+                clip,
+                job.steps.to_string(),
+                if m.cfg { "yes" } else { "distilled" }.to_owned(),
+            ]
+        })
+        .collect();
+    emit(&table(
+        &[
+            "model",
+            "hf id",
+            "denoiser",
+            "denoiser B",
+            "text enc B",
+            "default size",
+            "output",
+            "steps",
+            "CFG",
+        ],
+        &rows,
+        f == Format::Md,
+    ))
 }
 
 fn attention_kind(m: &ModelSpec) -> String {

@@ -106,7 +106,8 @@ pub struct Target<'a> {
     pub instance: Option<&'a Instance>,
 }
 
-fn target<'a>(catalog: &'a Catalog, a: &DeploymentArgs) -> anyhow::Result<Target<'a>> {
+/// The GPU or instance `--instance` or `--gpu` names.
+pub fn target<'a>(catalog: &'a Catalog, a: &DeploymentArgs) -> anyhow::Result<Target<'a>> {
     if let Some(name) = &a.instance {
         let inst = catalog.instance(name)?;
         let gpu = catalog.instance_gpu(inst).ok_or_else(|| {
@@ -169,6 +170,15 @@ fn target<'a>(catalog: &'a Catalog, a: &DeploymentArgs) -> anyhow::Result<Target
         link,
         instance: None,
     })
+}
+
+impl Target<'_> {
+    /// One GPU's share of the instance's on-demand price in `region`, $/h (`None` without an
+    /// instance or a price).
+    pub fn usd_per_gpu_hour(&self, region: &str) -> Option<f64> {
+        let i = self.instance?;
+        Some(i.on_demand(region)? / f64::from(i.whole_gpus().max(1)))
+    }
 }
 
 fn parse_dtype(flag: &str, s: &str) -> anyhow::Result<Dtype> {

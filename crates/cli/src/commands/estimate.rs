@@ -2,6 +2,7 @@
 
 use crate::args::{EstimateArgs, Format};
 use crate::commands::deployment::{self, flag_error};
+use crate::commands::diffusion;
 use crate::output::{emit, emit_json, num};
 use anyhow::{bail, Context};
 use inferplan_catalog::Catalog;
@@ -46,6 +47,10 @@ pub fn params(path: Option<&Path>) -> anyhow::Result<EfficiencyTable> {
 
 /// Runs `estimate`.
 pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(m) = diffusion::model(&a.dep) {
+        return diffusion::run_estimate(&catalog, m, &a.dep, &a.job, &a.region, a.format);
+    }
+    diffusion::refuse_job_flags(&a.job)?;
     let model = deployment::model(&mut catalog, &a.dep)?;
     let d = deployment::resolve(&catalog, model, &a.dep)?;
     let engine: Engine = a.engine.parse().map_err(flag_error)?;
@@ -94,10 +99,9 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     };
     let est = replica.run(&w, &entry.eff);
     // The replica's share of the instance price.
-    let usd_per_hour = t.instance.and_then(|i| {
-        let price = i.on_demand(&a.region)?;
-        Some(price * f64::from(est.gpus) / f64::from(i.whole_gpus().max(1)))
-    });
+    let usd_per_hour = t
+        .usd_per_gpu_hour(&a.region)
+        .map(|p| p * f64::from(est.gpus));
     let usd_per_m = usd_per_hour.and_then(|p| est.usd_per_million_output_tokens(p));
     let json = EstimateJson {
         model: &d.model.name,

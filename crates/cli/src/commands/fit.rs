@@ -1,7 +1,7 @@
 //! `inferplan fit`: the memory budget of one replica.
 
 use crate::args::{FitArgs, Format};
-use crate::commands::deployment;
+use crate::commands::{deployment, diffusion};
 use crate::output::{emit, emit_json, num};
 use anyhow::bail;
 use inferplan_catalog::{Catalog, ModelSpec};
@@ -21,6 +21,10 @@ struct FitJson<'a> {
 
 /// Runs `fit`.
 pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
+    if let Some(m) = diffusion::model(&a.dep) {
+        return diffusion::run_fit(&catalog, m, &a.dep, &a.job, a.format);
+    }
+    diffusion::refuse_job_flags(&a.job)?;
     let model = deployment::model(&mut catalog, &a.dep)?;
     let d = deployment::resolve(&catalog, model, &a.dep)?;
     let (model, t) = (&d.model, &d.target);

@@ -3,6 +3,7 @@
 mod calibrate;
 mod catalog;
 mod deployment;
+mod diffusion;
 mod estimate;
 mod fit;
 mod lint;

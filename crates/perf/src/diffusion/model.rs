@@ -4,6 +4,7 @@ use super::catalog::{Denoiser, DiffusionModel};
 use super::{perr, GIB};
 use crate::error::PerfError;
 use crate::estimate::pcie_bytes_s;
+use crate::step::Bound;
 use inferplan_catalog::names::key;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Dtype, Gpu};
@@ -389,6 +390,8 @@ pub struct DiffusionTime {
     pub vae_s: f64,
     /// Weight transfers over PCIe for offloading (0 without), s; included in the others.
     pub offload_s: f64,
+    /// What limits a denoising step: compute, or reading the weights from memory.
+    pub bound: Bound,
     /// End to end, s.
     pub e2e_s: f64,
 }
@@ -425,12 +428,13 @@ pub fn time(
     let pcie_s = pcie_bytes_s(gpu) * PCIE_COPY_EFFICIENCY;
     let (den, text, vae) = component_bytes(m, dtype);
     let evals = if job.cfg { 2.0 } else { 1.0 };
+    let passes = w.passes as f64;
     let stream = match offload {
-        Offload::Sequential => den * evals / pcie_s,
+        Offload::Sequential => den * evals * passes / pcie_s,
         _ => 0.0,
     };
-    let step_s =
-        (w.flops_per_step / flops_s).max(den * evals / bytes_s) + e.step_overhead_ms / 1e3 + stream;
+    let (compute_s, read_s) = (w.flops_per_step / flops_s, den * evals * passes / bytes_s);
+    let step_s = compute_s.max(read_s) + e.step_overhead_ms / 1e3 * passes + stream;
     let text_s = (w.text_flops / flops_s).max(text / bytes_s);
     let vae_s = (w.vae_flops / flops_s).max(vae / bytes_s);
     let moves = match offload {
@@ -444,6 +448,11 @@ pub fn time(
         text_s,
         vae_s,
         offload_s: moves + steps * stream,
+        bound: if compute_s >= read_s {
+            Bound::Compute
+        } else {
+            Bound::MemoryBandwidth
+        },
         e2e_s: steps * step_s + text_s + vae_s + moves,
     })
 }
