@@ -6,7 +6,7 @@ use crate::cost::{purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
-use crate::workload::{DataClass, Mode, Tenancy, Workload};
+use crate::workload::{Constraints, DataClass, Mode, Tenancy, Workload};
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
@@ -146,11 +146,11 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                 miss: None,
             });
         };
-        if let Some(reason) = instance_excluded(w, inst) {
+        if let Some(reason) = instance_excluded(&w.constraints, inst) {
             reject_all(&mut out, reason.0, reason.1);
             continue;
         }
-        let Some((region, price)) = cheapest_region(w, inst) else {
+        let Some((region, price)) = cheapest_region(&w.constraints.regions, inst) else {
             reject_all(
                 &mut out,
                 "no_price_in_regions",
@@ -228,8 +228,10 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
 }
 
 /// Instance-level exclusions from the constraints: (reason, detail).
-fn instance_excluded(w: &Workload, inst: &Instance) -> Option<(&'static str, String)> {
-    let k = &w.constraints;
+pub(crate) fn instance_excluded(
+    k: &Constraints,
+    inst: &Instance,
+) -> Option<(&'static str, String)> {
     if !k.instance_families.is_empty()
         && !k
             .instance_families
@@ -268,9 +270,11 @@ fn instance_excluded(w: &Workload, inst: &Instance) -> Option<(&'static str, Str
 }
 
 /// The allowed region with the lowest on-demand price.
-fn cheapest_region<'w>(w: &'w Workload, inst: &Instance) -> Option<(&'w str, f64)> {
-    w.constraints
-        .regions
+pub(crate) fn cheapest_region<'w>(
+    regions: &'w [String],
+    inst: &Instance,
+) -> Option<(&'w str, f64)> {
+    regions
         .iter()
         .filter_map(|r| inst.on_demand(r).map(|p| (r.as_str(), p)))
         .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)))

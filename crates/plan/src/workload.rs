@@ -530,6 +530,162 @@ impl Default for Pricing {
     }
 }
 
+/// Reads a TOML document into `T`, with errors naming the line and the dotted field path.
+pub(crate) fn parse_toml<T: de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, PlanError> {
+    let root = toml::de::DeTable::parse(text).map_err(|e| {
+        let line = e.span().map(|s| line_of_offset(text, s.start));
+        PlanError::Workload {
+            origin: origin.to_owned(),
+            line,
+            field: None,
+            message: one_line(e.message()),
+        }
+    })?;
+    T::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|e| {
+        let (line, mut field) = match e.span() {
+            Some(span) if !span.is_empty() => (
+                Some(line_of_offset(text, span.start)),
+                field_at(root.get_ref(), span),
+            ),
+            _ => (None, String::new()),
+        };
+        // A missing field is reported at its table; name the field itself.
+        if let Some(missing) = backticked_after(e.message(), "missing field ") {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(missing);
+        }
+        PlanError::Workload {
+            origin: origin.to_owned(),
+            line,
+            field: (!field.is_empty()).then_some(field),
+            message: one_line(e.message()),
+        }
+    })
+}
+
+impl Constraints {
+    /// Checks the values; errors name the field (`constraints.regions`, ...).
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let c = self;
+        if c.regions.is_empty() {
+            return Err(err("constraints.regions", "needs at least one region"));
+        }
+        for (i, region) in c.regions.iter().enumerate() {
+            if region.trim().is_empty() {
+                return Err(err(
+                    format!("constraints.regions[{i}]"),
+                    "must not be empty",
+                ));
+            }
+        }
+        if c.max_gpus_per_replica < 1 {
+            return Err(err(
+                "constraints.max_gpus_per_replica",
+                "must be at least 1",
+            ));
+        }
+        for (i, family) in c.instance_families.iter().enumerate() {
+            if family.trim().is_empty() {
+                return Err(err(
+                    format!("constraints.instance_families[{i}]"),
+                    "must not be empty",
+                ));
+            }
+        }
+        if let Some(budget) = c.cold_start_budget_s {
+            positive(budget, "constraints.cold_start_budget_s")?;
+        }
+        if !WEIGHTS_SOURCES.contains(&c.weights_source.as_str()) {
+            return Err(err(
+                "constraints.weights_source",
+                format!(
+                    "unknown weights source `{}`; expected one of: {}",
+                    c.weights_source,
+                    WEIGHTS_SOURCES.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Pricing {
+    /// Checks the values; errors name the field (`pricing.savings_plan_discount`, ...).
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let p = self;
+        if !(0.0..=0.9).contains(&p.savings_plan_discount) {
+            return Err(err(
+                "pricing.savings_plan_discount",
+                format!(
+                    "must be a fraction between 0 and 0.9, got {}",
+                    p.savings_plan_discount
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&p.spot_interruption_overhead) {
+            return Err(err(
+                "pricing.spot_interruption_overhead",
+                format!(
+                    "must be a fraction between 0 and 1, got {}",
+                    p.spot_interruption_overhead
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks 24 non-negative hourly weights with a positive sum.
+pub(crate) fn check_profile(profile: &[f64], field: &str) -> Result<(), PlanError> {
+    if profile.len() != 24 {
+        return Err(err(
+            field,
+            format!(
+                "needs exactly 24 hourly weights (hour 0 to 23, UTC), got {}",
+                profile.len()
+            ),
+        ));
+    }
+    for (i, &w) in profile.iter().enumerate() {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(err(
+                format!("{field}[{i}]"),
+                format!("an hourly weight must be a non-negative number, got {w}"),
+            ));
+        }
+    }
+    let sum: f64 = profile.iter().sum();
+    if !(sum > 0.0 && sum.is_finite()) {
+        return Err(err(
+            field,
+            "the hourly weights must have a positive, finite sum",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a coefficient of variation of inter-arrival times.
+pub(crate) fn check_burstiness(b: f64, field: &str) -> Result<(), PlanError> {
+    if b.is_finite() && b >= 0.0 {
+        Ok(())
+    } else {
+        Err(PlanError::input(
+            field,
+            format!("must be a non-negative number (1 = Poisson), got {b}"),
+        ))
+    }
+}
+
+/// A workload error about `field`.
+fn err(field: impl Into<String>, message: impl Into<String>) -> PlanError {
+    PlanError::input(field, message)
+}
+
 /// Weight sources a cold start may load from.
 pub const WEIGHTS_SOURCES: [&str; 3] = ["s3", "nvme", "fsx"];
 
@@ -540,37 +696,7 @@ impl Workload {
     /// are errors naming the line and the dotted field path. The values are not checked for
     /// sense here: call [`Workload::validate`] after applying any overrides.
     pub fn from_toml(text: &str, origin: &str) -> Result<Workload, PlanError> {
-        let root = toml::de::DeTable::parse(text).map_err(|e| {
-            let line = e.span().map(|s| line_of_offset(text, s.start));
-            PlanError::Workload {
-                origin: origin.to_owned(),
-                line,
-                field: None,
-                message: one_line(e.message()),
-            }
-        })?;
-        Workload::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|e| {
-            let (line, mut field) = match e.span() {
-                Some(span) if !span.is_empty() => (
-                    Some(line_of_offset(text, span.start)),
-                    field_at(root.get_ref(), span),
-                ),
-                _ => (None, String::new()),
-            };
-            // A missing field is reported at its table; name the field itself.
-            if let Some(missing) = backticked_after(e.message(), "missing field ") {
-                if !field.is_empty() {
-                    field.push('.');
-                }
-                field.push_str(missing);
-            }
-            PlanError::Workload {
-                origin: origin.to_owned(),
-                line,
-                field: (!field.is_empty()).then_some(field),
-                message: one_line(e.message()),
-            }
-        })
+        parse_toml(text, origin)
     }
 
     /// Reads a workload file: parses it, takes the lengths from its trace if it names one
@@ -594,9 +720,6 @@ impl Workload {
     /// [`PlanError::Workload`] naming the field (origin `workload`, no line; see
     /// [`PlanError::locate`] to point into the file).
     pub fn validate(&self) -> Result<(), PlanError> {
-        fn err(field: impl Into<String>, message: impl Into<String>) -> PlanError {
-            PlanError::input(field, message)
-        }
         if self.name.trim().is_empty() {
             return Err(err("name", "must not be empty"));
         }
@@ -646,30 +769,7 @@ impl Workload {
             }
         }
         if let Some(profile) = &t.daily_profile {
-            if profile.len() != 24 {
-                return Err(err(
-                    "traffic.daily_profile",
-                    format!(
-                        "needs exactly 24 hourly weights (hour 0 to 23, UTC), got {}",
-                        profile.len()
-                    ),
-                ));
-            }
-            for (i, &w) in profile.iter().enumerate() {
-                if !(w.is_finite() && w >= 0.0) {
-                    return Err(err(
-                        format!("traffic.daily_profile[{i}]"),
-                        format!("an hourly weight must be a non-negative number, got {w}"),
-                    ));
-                }
-            }
-            let sum: f64 = profile.iter().sum();
-            if !(sum > 0.0 && sum.is_finite()) {
-                return Err(err(
-                    "traffic.daily_profile",
-                    "the hourly weights must have a positive, finite sum",
-                ));
-            }
+            check_profile(profile, "traffic.daily_profile")?;
             if let Some(peak) = t.peak_rps {
                 let busiest = self.hourly_rates().into_iter().fold(0.0, f64::max);
                 if peak < busiest * (1.0 - 1e-9) {
@@ -683,15 +783,7 @@ impl Workload {
                 }
             }
         }
-        if !(t.burstiness.is_finite() && t.burstiness >= 0.0) {
-            return Err(err(
-                "traffic.burstiness",
-                format!(
-                    "must be a non-negative number (1 = Poisson), got {}",
-                    t.burstiness
-                ),
-            ));
-        }
+        check_burstiness(t.burstiness, "traffic.burstiness")?;
 
         // Lengths.
         check_length(&self.lengths.input_tokens, "lengths.input_tokens")?;
@@ -722,68 +814,8 @@ impl Workload {
             ));
         }
 
-        // Constraints.
-        let c = &self.constraints;
-        if c.regions.is_empty() {
-            return Err(err("constraints.regions", "needs at least one region"));
-        }
-        for (i, region) in c.regions.iter().enumerate() {
-            if region.trim().is_empty() {
-                return Err(err(
-                    format!("constraints.regions[{i}]"),
-                    "must not be empty",
-                ));
-            }
-        }
-        if c.max_gpus_per_replica < 1 {
-            return Err(err(
-                "constraints.max_gpus_per_replica",
-                "must be at least 1",
-            ));
-        }
-        for (i, family) in c.instance_families.iter().enumerate() {
-            if family.trim().is_empty() {
-                return Err(err(
-                    format!("constraints.instance_families[{i}]"),
-                    "must not be empty",
-                ));
-            }
-        }
-        if let Some(budget) = c.cold_start_budget_s {
-            positive(budget, "constraints.cold_start_budget_s")?;
-        }
-        if !WEIGHTS_SOURCES.contains(&c.weights_source.as_str()) {
-            return Err(err(
-                "constraints.weights_source",
-                format!(
-                    "unknown weights source `{}`; expected one of: {}",
-                    c.weights_source,
-                    WEIGHTS_SOURCES.join(", ")
-                ),
-            ));
-        }
-
-        // Pricing.
-        let p = &self.pricing;
-        if !(0.0..=0.9).contains(&p.savings_plan_discount) {
-            return Err(err(
-                "pricing.savings_plan_discount",
-                format!(
-                    "must be a fraction between 0 and 0.9, got {}",
-                    p.savings_plan_discount
-                ),
-            ));
-        }
-        if !(0.0..=1.0).contains(&p.spot_interruption_overhead) {
-            return Err(err(
-                "pricing.spot_interruption_overhead",
-                format!(
-                    "must be a fraction between 0 and 1, got {}",
-                    p.spot_interruption_overhead
-                ),
-            ));
-        }
-        Ok(())
+        self.constraints.validate()?;
+        self.pricing.validate()
     }
 
     /// The peak request rate the deployment must serve: `traffic.peak_rps` when given, else

@@ -1,6 +1,6 @@
 //! IP101 `isolated-tenant-without-mig`.
 
-use super::{finding, on_demand_usd_hr, usd, Context, Finding, Rule, Severity};
+use super::{finding, usd, Context, Finding, Rule, Severity, Shape};
 use crate::workload::Tenancy;
 
 /// IP101 `isolated-tenant-without-mig`: an isolated tenant on a GPU without MIG.
@@ -36,23 +36,27 @@ impl Rule for IsolatedTenantWithoutMig {
     }
 
     fn check(&self, ctx: &Context<'_>) -> Option<Finding> {
-        if ctx.workload.constraints.tenancy != Tenancy::Isolated
-            || ctx.gpu.mig_max_instances.is_some_and(|n| n > 1)
-        {
+        self.check_shape(ctx.workload.constraints.tenancy, &Shape::of(ctx))
+    }
+}
+
+impl IsolatedTenantWithoutMig {
+    /// The rule on the facts shared by LLM replicas and diffusion job workers.
+    pub fn check_shape(&self, tenancy: Tenancy, c: &Shape<'_>) -> Option<Finding> {
+        if tenancy != Tenancy::Isolated || c.gpu.mig_max_instances.is_some_and(|n| n > 1) {
             return None;
         }
-        let c = ctx.candidate;
-        let inst = &ctx.instance.name;
-        let gpus = if ctx.instance.gpu_count < 1.0 {
+        let inst = &c.instance.name;
+        let gpus = if c.instance.gpu_count < 1.0 {
             format!(
                 "{} of a GPU, a slice of a physical GPU shared with other instances",
-                super::num(ctx.instance.gpu_count, 3)
+                super::num(c.instance.gpu_count, 3)
             )
         } else {
             let n = c.gpus_per_instance.max(1);
             format!("{n} GPU{}", if n == 1 { "" } else { "s" })
         };
-        let price = match on_demand_usd_hr(ctx) {
+        let price = match c.on_demand_usd_hr() {
             Some(p) => format!(
                 ", {p}/h on demand), however little it uses: each isolated tenant costs at \
                  least {p}/h",
@@ -62,8 +66,9 @@ impl Rule for IsolatedTenantWithoutMig {
         };
         let idle = if c.gpus_per_replica < c.gpus_per_instance && c.replicas <= 1 {
             format!(
-                " A tenant with one {}-GPU replica leaves {} of the {} GPUs idle.",
+                " A tenant with one {}-GPU {} leaves {} of the {} GPUs idle.",
                 c.gpus_per_replica,
+                c.unit,
                 c.gpus_per_instance - c.gpus_per_replica,
                 c.gpus_per_instance
             )
@@ -78,7 +83,7 @@ impl Rule for IsolatedTenantWithoutMig {
                  isolation, so each tenant needs whole {inst} instances ({gpus}{price}.{idle} \
                  Budget per-instance isolation, or use a MIG-capable GPU (A100, H100, H200, \
                  B200, RTX PRO 6000) to give each tenant a hardware partition.",
-                gpu = ctx.gpu.name,
+                gpu = c.gpu.name,
             ),
         ))
     }

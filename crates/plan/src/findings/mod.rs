@@ -90,6 +90,54 @@ pub struct Context<'a> {
     pub model: &'a ModelSpec,
 }
 
+/// The facts about a deployment that rules common to LLM replicas and diffusion job workers
+/// read.
+pub struct Shape<'a> {
+    /// Instance type.
+    pub instance: &'a Instance,
+    /// Its GPU.
+    pub gpu: &'a Gpu,
+    /// Region of the price (empty: us-east-1).
+    pub region: &'a str,
+    /// GPUs of one replica or worker.
+    pub gpus_per_replica: u32,
+    /// GPUs of one instance.
+    pub gpus_per_instance: u32,
+    /// Replicas or workers at the peak.
+    pub replicas: u32,
+    /// Replicas or workers that share one instance.
+    pub replicas_per_instance: u32,
+    /// What one is called in messages: `replica`, `job worker`.
+    pub unit: &'static str,
+}
+
+impl<'a> Shape<'a> {
+    /// The shape of an LLM candidate.
+    pub fn of(ctx: &Context<'a>) -> Shape<'a> {
+        let c = ctx.candidate;
+        Shape {
+            instance: ctx.instance,
+            gpu: ctx.gpu,
+            region: &c.region,
+            gpus_per_replica: c.gpus_per_replica,
+            gpus_per_instance: c.gpus_per_instance,
+            replicas: c.replicas,
+            replicas_per_instance: c.replicas_per_instance,
+            unit: "replica",
+        }
+    }
+
+    /// On-demand price of the instance type in its region (us-east-1 when unset).
+    pub fn on_demand_usd_hr(&self) -> Option<f64> {
+        let region = if self.region.is_empty() {
+            inferplan_catalog::DEFAULT_REGION
+        } else {
+            self.region
+        };
+        self.instance.on_demand(region)
+    }
+}
+
 /// A finding rule.
 pub trait Rule {
     /// Stable code.
@@ -139,16 +187,6 @@ fn nodes_per_replica(c: &Candidate) -> u32 {
     c.gpus_per_replica
         .max(1)
         .div_ceil(c.gpus_per_instance.max(1))
-}
-
-/// On-demand price of the candidate's instance type in its region (us-east-1 when unset).
-fn on_demand_usd_hr(ctx: &Context<'_>) -> Option<f64> {
-    let region = if ctx.candidate.region.is_empty() {
-        inferplan_catalog::DEFAULT_REGION
-    } else {
-        ctx.candidate.region.as_str()
-    };
-    ctx.instance.on_demand(region)
 }
 
 /// `$1.86`, `$55.04`, `$1,234`.

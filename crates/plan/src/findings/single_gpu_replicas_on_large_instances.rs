@@ -1,6 +1,6 @@
 //! IP103 `single-gpu-replicas-on-large-instances`.
 
-use super::{finding, num, Context, Finding, Rule, Severity};
+use super::{finding, num, Context, Finding, Rule, Severity, Shape};
 
 /// Fewest GPUs per instance for which packing one-GPU replicas is flagged.
 const LARGE_INSTANCE_GPUS: u32 = 4;
@@ -37,7 +37,13 @@ impl Rule for SingleGpuReplicasOnLargeInstances {
     }
 
     fn check(&self, ctx: &Context<'_>) -> Option<Finding> {
-        let c = ctx.candidate;
+        self.check_shape(&Shape::of(ctx))
+    }
+}
+
+impl SingleGpuReplicasOnLargeInstances {
+    /// The rule on the facts shared by LLM replicas and diffusion job workers.
+    pub fn check_shape(&self, c: &Shape<'_>) -> Option<Finding> {
         if c.gpus_per_replica != 1
             || c.gpus_per_instance < LARGE_INSTANCE_GPUS
             || c.replicas_per_instance < 2
@@ -50,12 +56,13 @@ impl Rule for SingleGpuReplicasOnLargeInstances {
             self,
             Severity::Warning,
             format!(
-                "1-GPU replicas on {inst} ({gpus} GPUs): losing the instance takes {lost} \
-                 replica{s} ({share} % of capacity) down at once. Prefer a 1-GPU size of the \
-                 family where one exists, or keep enough spare replicas to absorb a whole \
+                "1-GPU {unit}s on {inst} ({gpus} GPUs): losing the instance takes {lost} \
+                 {unit}{s} ({share} % of capacity) down at once. Prefer a 1-GPU size of the \
+                 family where one exists, or keep enough spare {unit}s to absorb a whole \
                  instance ({per} here), and set a PodDisruptionBudget so drains take one node \
                  at a time.",
-                inst = ctx.instance.name,
+                unit = c.unit,
+                inst = c.instance.name,
                 gpus = c.gpus_per_instance,
                 s = if lost == 1 { "" } else { "s" },
                 share = num(share, 0),
