@@ -27,7 +27,7 @@ fn tmpdir(name: &str) -> PathBuf {
 #[test]
 fn embedded_catalog_has_every_source_row() {
     let c = catalog();
-    assert_eq!(c.gpus().len(), 26);
+    assert_eq!(c.gpus().len(), 30);
     assert_eq!(c.instances().len(), 88);
     assert!(c.models().len() >= 27 + 15, "{}", c.models().len());
 }

@@ -464,6 +464,28 @@ pub struct PlanArgs {
     #[arg(long, value_name = "CSV")]
     pub params: Option<PathBuf>,
 
+    /// Diffusion workloads: jobs per day (`traffic.jobs_per_day`).
+    #[arg(long, help_heading = "Diffusion workloads")]
+    pub jobs_per_day: Option<f64>,
+
+    /// Diffusion workloads: latency limit of a job, queueing included, seconds
+    /// (`slo.latency_s`).
+    #[arg(long, help_heading = "Diffusion workloads")]
+    pub latency_s: Option<f64>,
+
+    /// Diffusion workloads: what a managed service charges per clip or image, $, for the
+    /// break-even volume (`managed.usd_per_output`).
+    #[arg(
+        long,
+        alias = "managed-usd-per-image",
+        help_heading = "Diffusion workloads"
+    )]
+    pub managed_usd_per_clip: Option<f64>,
+
+    /// Diffusion workloads: the job (`[job]`).
+    #[command(flatten)]
+    pub job: DiffusionJobArgs,
+
     /// Output format: table, json, or md (an architecture decision record).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -37,22 +37,56 @@ pub const SYNC_LIMIT_S: f64 = 30.0;
 /// one model's traffic uses.
 pub const SHARED_BELOW_UTILIZATION: f64 = 0.10;
 
+/// What the advice is drawn from, for LLM requests and diffusion jobs alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Situation {
+    /// Interactive, async or batch.
+    pub mode: Mode,
+    /// Async deadline, seconds.
+    pub deadline_s: Option<f64>,
+    /// Whether responses stream (a TTFT limit): the caller sees output long before the end.
+    pub streams: bool,
+    /// Models served with this traffic each.
+    pub models: u32,
+    /// Mean requests (or jobs) per second of each model.
+    pub rate_per_model: f64,
+    /// End-to-end latency at the SLO percentile of the best deployment, seconds.
+    pub e2e_p_s: Option<f64>,
+    /// Utilisation of the best deployment.
+    pub utilization: Option<f64>,
+    /// What arrives: `requests` or `jobs`.
+    pub unit: &'static str,
+}
+
 /// The pattern for a workload, given its cheapest deployment (if any).
 pub fn advise(w: &Workload, best: Option<&Candidate>) -> EndpointAdvice {
-    let e2e_s = best.map(|c| c.e2e_p99_ms / 1e3);
-    let util = best.map(|c| c.utilization);
-    let models = w.traffic.models.max(1);
-    if models > 1 && util.is_some_and(|u| u < SHARED_BELOW_UTILIZATION) {
+    advise_situation(&Situation {
+        mode: w.slo.mode,
+        deadline_s: w.slo.deadline_s,
+        streams: w.slo.ttft_ms.is_some(),
+        models: w.traffic.models,
+        rate_per_model: w.traffic.rate_rps,
+        e2e_p_s: best.map(|c| c.e2e_p99_ms / 1e3),
+        utilization: best.map(|c| c.utilization),
+        unit: "requests",
+    })
+}
+
+/// The pattern for a situation.
+pub fn advise_situation(s: &Situation) -> EndpointAdvice {
+    let models = s.models.max(1);
+    let unit = s.unit;
+    if models > 1 && s.utilization.is_some_and(|u| u < SHARED_BELOW_UTILIZATION) {
         return EndpointAdvice {
             pattern: Pattern::MultiModel,
             reason: format!(
-                "{models} models with {:.2} requests/s each would keep a dedicated endpoint per model at {:.0} % utilisation: host them on one multi-model endpoint with a shared container that loads models on demand and caches the busy ones.",
-                w.traffic.rate_rps,
-                util.unwrap_or(0.0) * 100.0
+                "{models} models with {:.2} {unit}/s each would keep a dedicated endpoint per model at {:.0} % utilisation: host them on one multi-model endpoint with a shared container that loads models on demand and caches the busy ones.",
+                s.rate_per_model,
+                s.utilization.unwrap_or(0.0) * 100.0
             ),
         };
     }
-    match w.slo.mode {
+    match s.mode {
         Mode::Batch => EndpointAdvice {
             pattern: Pattern::Batch,
             reason: "throughput only, no caller waiting: run batch jobs (batch transform or EKS job workers) on spot capacity that exist only while the backlog does.".to_owned(),
@@ -61,24 +95,25 @@ pub fn advise(w: &Workload, best: Option<&Candidate>) -> EndpointAdvice {
             pattern: Pattern::Async,
             reason: format!(
                 "results may wait{}: an async endpoint with a queue absorbs bursts, scales on queue depth and down to zero when the queue is empty.",
-                w.slo
-                    .deadline_s
+                s.deadline_s
                     .map_or_else(String::new, |d| format!(" up to {d:.0} s"))
             ),
         },
-        // A TTFT limit means responses stream: the caller sees tokens long before the end.
-        Mode::Interactive => match e2e_s {
-            Some(t) if t > SYNC_LIMIT_S && w.slo.ttft_ms.is_none() => EndpointAdvice {
+        Mode::Interactive => match s.e2e_p_s {
+            Some(t) if t > SYNC_LIMIT_S && !s.streams => EndpointAdvice {
                 pattern: Pattern::Async,
                 reason: format!(
-                    "a request takes {t:.0} s at p99 and nothing streams before it ends, beyond the ~{SYNC_LIMIT_S:.0} s a synchronous call survives (client and load-balancer timeouts, retries that amplify load): serve it asynchronously."
+                    "a {} takes {t:.0} s at the SLO percentile and nothing streams before it ends, beyond the ~{SYNC_LIMIT_S:.0} s a synchronous call survives (client and load-balancer timeouts, retries that amplify load): accept it, return an id at once, deliver the result later (queue plus polling or a callback), while keeping the warm capacity the latency promise needs.",
+                    unit.trim_end_matches('s')
                 ),
             },
             _ => EndpointAdvice {
                 pattern: Pattern::RealTime,
                 reason: format!(
-                    "a caller waits for every response{}: a real-time endpoint with warm capacity (minimum replicas for the daily baseline, scale-in cooldown long enough to ride out the next rise), streaming tokens as they come.",
-                    e2e_s.map_or_else(String::new, |t| format!(" ({t:.1} s end to end at p99)"))
+                    "a caller waits for every response{}: a real-time endpoint with warm capacity (minimum replicas for the daily baseline, scale-in cooldown long enough to ride out the next rise){}.",
+                    s.e2e_p_s
+                        .map_or_else(String::new, |t| format!(" ({t:.1} s end to end at the SLO percentile)")),
+                    if s.streams { ", streaming tokens as they come" } else { "" }
                 ),
             },
         },

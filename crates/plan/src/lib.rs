@@ -3,6 +3,7 @@
 
 pub mod candidate;
 pub mod cost;
+pub mod diffusion;
 pub mod endpoint;
 pub mod error;
 pub mod findings;

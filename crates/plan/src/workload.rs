@@ -682,7 +682,7 @@ pub(crate) fn check_burstiness(b: f64, field: &str) -> Result<(), PlanError> {
 }
 
 /// A workload error about `field`.
-fn err(field: impl Into<String>, message: impl Into<String>) -> PlanError {
+pub(crate) fn err(field: impl Into<String>, message: impl Into<String>) -> PlanError {
     PlanError::input(field, message)
 }
 

@@ -8,6 +8,7 @@ mod estimate;
 mod fit;
 mod lint;
 mod plan;
+mod plan_diffusion;
 mod render;
 mod rightsize;
 mod simulate;

@@ -2,22 +2,30 @@
 
 use crate::args::{Format, PlanArgs};
 use crate::commands::estimate::params;
+use crate::commands::plan_diffusion;
 use crate::output::{emit, emit_json, table};
 use anyhow::{bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
+use inferplan_plan::endpoint::EndpointAdvice;
 use inferplan_plan::search::{plan, Inputs, Plan, Rejection};
 use inferplan_plan::workload::{
-    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
+    Constraints, Length, Lengths, Mode, ModelSpecIn, Percentile, Pricing, Slo, Traffic, Workload,
 };
+use inferplan_plan::Finding;
 use inferplan_plan::{Candidate, Severity};
 use inferplan_sim::verify::{verify, Verified};
 use serde::de::{value::StrDeserializer, IntoDeserializer};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 /// Runs `plan`.
 pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
+    if let Some(file) = plan_diffusion::wanted(a)? {
+        return plan_diffusion::run(c, a, file);
+    }
+    plan_diffusion::refuse_flags(a)?;
     let w = workload(a)?;
     let efficiency = params(a.params.as_deref())?;
     let memory = MemoryParams::embedded()?;
@@ -55,7 +63,7 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A value of a serde enum (`shared`, `p99`, ...) from a flag.
-fn parse_enum<T: for<'de> Deserialize<'de>>(flag: &str, s: &str) -> anyhow::Result<T> {
+pub(super) fn parse_enum<T: for<'de> Deserialize<'de>>(flag: &str, s: &str) -> anyhow::Result<T> {
     let d: StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
     T::deserialize(d).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
@@ -138,29 +146,14 @@ pub fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
             *field = value;
         }
     }
-    if let Some(p) = &a.percentile {
-        w.slo.percentile = parse_enum("--percentile", p)?;
-    }
-    if let Some(m) = &a.mode {
-        w.slo.mode = parse_enum("--mode", m)?;
-    }
-    if !a.regions.is_empty() {
-        w.constraints.regions = a.regions.clone();
-    }
-    if let Some(t) = &a.tenancy {
-        w.constraints.tenancy = parse_enum("--tenancy", t)?;
-    }
-    if let Some(d) = &a.data_class {
-        w.constraints.data_class = parse_enum("--data-class", d)?;
-    }
+    apply_shared(
+        a,
+        &mut w.slo.percentile,
+        &mut w.slo.mode,
+        &mut w.constraints,
+    )?;
     if let Some(n) = a.max_gpus_per_replica {
         w.constraints.max_gpus_per_replica = n;
-    }
-    if !a.families.is_empty() {
-        w.constraints.instance_families = a.families.clone();
-    }
-    if a.redundancy {
-        w.constraints.redundancy = true;
     }
     w.validate().map_err(|e| match &file {
         Some((origin, text)) => e.locate(origin, text),
@@ -197,6 +190,37 @@ impl<'a> PlanJson<'a> {
             verified: None,
         }
     }
+}
+
+/// The flags LLM and diffusion workloads share: percentile, mode and constraints.
+pub(super) fn apply_shared(
+    a: &PlanArgs,
+    percentile: &mut Percentile,
+    mode: &mut Mode,
+    k: &mut Constraints,
+) -> anyhow::Result<()> {
+    if let Some(p) = &a.percentile {
+        *percentile = parse_enum("--percentile", p)?;
+    }
+    if let Some(m) = &a.mode {
+        *mode = parse_enum("--mode", m)?;
+    }
+    if !a.regions.is_empty() {
+        k.regions = a.regions.clone();
+    }
+    if let Some(t) = &a.tenancy {
+        k.tenancy = parse_enum("--tenancy", t)?;
+    }
+    if let Some(d) = &a.data_class {
+        k.data_class = parse_enum("--data-class", d)?;
+    }
+    if !a.families.is_empty() {
+        k.instance_families = a.families.clone();
+    }
+    if a.redundancy {
+        k.redundancy = true;
+    }
+    Ok(())
 }
 
 fn slo_text(w: &Workload) -> String {
@@ -284,12 +308,8 @@ const CANDIDATE_HEADER: [&str; 14] = [
     "util",
 ];
 
-fn rejected_text(p: &Plan) -> String {
-    let parts: Vec<String> = p
-        .rejected
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
+pub(super) fn rejected_text(rejected: &BTreeMap<&'static str, usize>) -> String {
+    let parts: Vec<String> = rejected.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     parts.join(", ")
 }
 
@@ -350,7 +370,7 @@ fn render(p: &Plan, top: usize, explain: bool) -> String {
         p.considered,
         p.candidates.len(),
         p.options().len(),
-        rejected_text(p)
+        rejected_text(&p.rejected)
     );
     if p.candidates.is_empty() {
         s += &misses_text(p);
@@ -358,34 +378,50 @@ fn render(p: &Plan, top: usize, explain: bool) -> String {
         s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
-        s += &format!("endpoint pattern: {}\n", endpoint_text(p));
+        s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
         for a in &best.purchase_mix.assumptions {
             s += &format!("  assumption: {a}\n");
         }
-        if !best.findings.is_empty() {
-            s += "\nfindings for #1:\n";
-            for f in &best.findings {
-                s += &format!(
-                    "  [{}] {} {}: {} ({})\n",
-                    severity(f.severity),
-                    f.code,
-                    f.rule,
-                    f.message,
-                    f.docs
-                );
-            }
-        }
+        s += &findings_text(&best.findings);
     }
     if explain {
-        s += "\nrejected configurations (first of each reason):\n";
-        let mut seen = std::collections::BTreeSet::new();
-        for r in &p.rejections {
-            if seen.insert(r.reason) {
-                s += &format!(
-                    "  {} ({}×): {} {}: {}\n",
-                    r.reason, p.rejected[r.reason], r.instance, r.setup, r.detail
-                );
-            }
+        s += &explain_text(&p.rejections, &p.rejected);
+    }
+    s
+}
+
+/// The findings of the best option, one per line.
+pub(super) fn findings_text(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    if !findings.is_empty() {
+        s += "\nfindings for #1:\n";
+        for f in findings {
+            s += &format!(
+                "  [{}] {} {}: {} ({})\n",
+                severity(f.severity),
+                f.code,
+                f.rule,
+                f.message,
+                f.docs
+            );
+        }
+    }
+    s
+}
+
+/// The first rejection of each reason (`--explain`).
+pub(super) fn explain_text(
+    rejections: &[Rejection],
+    rejected: &BTreeMap<&'static str, usize>,
+) -> String {
+    let mut s = String::from("\nrejected configurations (first of each reason):\n");
+    let mut seen = std::collections::BTreeSet::new();
+    for r in rejections {
+        if seen.insert(r.reason) {
+            s += &format!(
+                "  {} ({}×): {} {}: {}\n",
+                r.reason, rejected[r.reason], r.instance, r.setup, r.detail
+            );
         }
     }
     s
@@ -420,7 +456,7 @@ fn adr(p: &Plan, top: usize) -> String {
         "- Search: {} configurations (instance × layout × precision × engine); {} meet the SLOs. Rejected: {}.\n\n",
         p.considered,
         p.candidates.len(),
-        rejected_text(p)
+        rejected_text(&p.rejected)
     );
     if p.candidates.is_empty() {
         s += "## Decision\n\nNo deployment in the catalog meets the SLOs.\n";
@@ -483,7 +519,7 @@ fn adr(p: &Plan, top: usize) -> String {
     for a in &best.purchase_mix.assumptions {
         s += &format!("- Assumption: {a}\n");
     }
-    s += &format!("\nEndpoint pattern: {}\n", endpoint_text(p));
+    s += &format!("\nEndpoint pattern: {}\n", endpoint_text(&p.endpoint));
     s += "\n## Consequences and risks\n\n";
     if best.findings.is_empty() {
         s += "- No findings.\n";
@@ -585,10 +621,10 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
     s
 }
 
-fn endpoint_text(p: &Plan) -> String {
-    let name = serde_json::to_value(p.endpoint.pattern)
+pub(super) fn endpoint_text(e: &EndpointAdvice) -> String {
+    let name = serde_json::to_value(e.pattern)
         .ok()
         .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
         .unwrap_or_default();
-    format!("{name}: {}", p.endpoint.reason)
+    format!("{name}: {}", e.reason)
 }

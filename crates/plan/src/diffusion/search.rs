@@ -1,0 +1,684 @@
+//! The diffusion search: every instance type and denoiser format the workload allows, checked
+//! for memory (with CPU offload when needed), timed per job, sized hour by hour for the
+//! latency promise with a queue model, priced, compared with a managed service, and ranked.
+
+use super::queue::{mean_wait, servers_for, wait_quantile};
+use super::workload::DiffusionWorkload;
+use crate::candidate::PurchaseMix;
+use crate::endpoint::{advise_situation, EndpointAdvice, Situation};
+use crate::error::PlanError;
+use crate::findings::{
+    cold_start_s, Finding, IsolatedTenantWithoutMig, Severity, Shape,
+    SingleGpuReplicasOnLargeInstances,
+};
+use crate::search::{cheapest_region, instance_excluded, Rejection};
+use crate::workload::Mode;
+use inferplan_catalog::{Catalog, Dtype, Gpu, Instance};
+use inferplan_perf::diffusion::{
+    diffusion_model, fit, peak_tflops, time, DiffusionEfficiency, DiffusionJob, DiffusionModel,
+    Offload,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Most GPUs the search sizes one pool for.
+pub const MAX_POOL_GPUS: u32 = 4096;
+
+/// Idle share of the billed GPU-hours above which IP111 `warm-pool-idle-cost` fires.
+pub const IDLE_SHARE_FLAGGED: f64 = 0.5;
+
+/// Highest jobs per day the break-even search tries.
+pub const BREAK_EVEN_MAX_JOBS_PER_DAY: f64 = 1e7;
+
+/// Where a managed service becomes dearer than running the pool.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakEven {
+    /// The managed price per image or clip, $.
+    pub managed_usd_per_output: f64,
+    /// What the managed service would cost per day at the workload's volume, $.
+    pub managed_usd_per_day: f64,
+    /// What this deployment costs per day at the workload's volume, $.
+    pub self_usd_per_day: f64,
+    /// The smallest volume (jobs per day, same daily profile) from which this deployment
+    /// costs no more than the managed service; `None` when it never does (up to
+    /// [`BREAK_EVEN_MAX_JOBS_PER_DAY`]).
+    pub jobs_per_day: Option<f64>,
+}
+
+/// One deployment that keeps the latency promise.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffusionCandidate {
+    /// Instance type.
+    pub instance: String,
+    /// Instance family.
+    pub family: String,
+    /// Region of the price.
+    pub region: String,
+    /// GPU.
+    pub gpu: String,
+    /// GPUs of one instance.
+    pub gpus_per_instance: u32,
+    /// Denoiser format.
+    pub precision: Dtype,
+    /// Where the weights live while a job runs.
+    pub offload: Offload,
+    /// Peak GPU memory of a job, GiB.
+    pub peak_memory_gib: f64,
+    /// One job on one GPU, seconds.
+    pub job_s: f64,
+    /// Cold start of a new worker (boot, pipeline start, weights), seconds.
+    pub cold_start_s: f64,
+    /// GPUs at the busiest hour (one job each), including the N+1 spare when asked.
+    pub gpus_peak: u32,
+    /// GPUs kept warm around the clock (0 when the pool scales to zero).
+    pub warm_pool_gpus: u32,
+    /// Whether the pool scales to zero between jobs (async or batch work whose limit covers a
+    /// cold start).
+    pub scale_to_zero: bool,
+    /// Instances at the busiest hour.
+    pub instances_peak: u32,
+    /// GPUs billed in each hour of the day (fractional when the pool scales to zero).
+    pub hourly_gpus: [f64; 24],
+    /// Mean queueing delay at the busiest hour, seconds.
+    pub queue_mean_s: f64,
+    /// Queueing delay at the SLO percentile at the busiest hour, seconds.
+    pub queue_p_s: f64,
+    /// Job latency (queue + job) at the SLO percentile at the busiest hour, seconds.
+    pub latency_p_s: f64,
+    /// Busy GPU-hours over billed GPU-hours.
+    pub utilization: f64,
+    /// Cost per day at the purchase mix, $.
+    pub usd_per_day: f64,
+    /// Cost per image or clip, $.
+    pub usd_per_output: f64,
+    /// Cost per second of video, $ (video models).
+    pub usd_per_video_second: Option<f64>,
+    /// How the capacity is bought.
+    pub purchase_mix: PurchaseMix,
+    /// Against the managed price, when one is given.
+    pub break_even: Option<BreakEven>,
+    /// Things to know.
+    pub findings: Vec<Finding>,
+}
+
+/// The answer for a diffusion workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffusionPlan {
+    /// The workload as read.
+    pub workload: DiffusionWorkload,
+    /// Catalog model.
+    pub model: String,
+    /// Whether it makes clips (else images).
+    pub video: bool,
+    /// The job every request asks for.
+    pub job: DiffusionJob,
+    /// Seconds of video of a clip.
+    pub clip_seconds: Option<f64>,
+    /// Deployments that keep the promise, cheapest first.
+    pub candidates: Vec<DiffusionCandidate>,
+    /// Configurations considered (instance × format).
+    pub considered: usize,
+    /// Rejected configurations by reason.
+    pub rejected: BTreeMap<&'static str, usize>,
+    /// Every rejection, in search order.
+    pub rejections: Vec<Rejection>,
+    /// The misses closest to feasible (when nothing keeps the promise), best first.
+    pub nearest_misses: Vec<Rejection>,
+    /// The serving pattern.
+    pub endpoint: EndpointAdvice,
+}
+
+impl DiffusionPlan {
+    /// The candidates keeping only the cheapest instance size of each GPU, GPU count and
+    /// format (a g6e.2xlarge is a g6e.xlarge with more CPU).
+    pub fn options(&self) -> Vec<&DiffusionCandidate> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.candidates
+            .iter()
+            .filter(|c| seen.insert((c.gpu.clone(), c.gpus_per_instance, c.precision.as_str())))
+            .collect()
+    }
+}
+
+/// What one configuration costs and how it serves, before findings.
+struct Sized {
+    hourly_gpus: [f64; 24],
+    peak_gpus: u32,
+    warm: u32,
+    scale_to_zero: bool,
+    busy_gpu_hours: f64,
+    mix: PurchaseMix,
+}
+
+/// Plans a diffusion workload over the whole catalog.
+pub fn plan_diffusion(
+    catalog: &Catalog,
+    efficiency: &DiffusionEfficiency,
+    w: &DiffusionWorkload,
+) -> Result<DiffusionPlan, PlanError> {
+    w.validate()?;
+    let m = diffusion_model(&w.model.name).ok_or_else(|| {
+        PlanError::input(
+            "model.name",
+            format!(
+                "`{}` is not in the diffusion catalog (`inferplan catalog diffusion` lists it)",
+                w.model.name
+            ),
+        )
+    })?;
+    let job = w.job.resolve(m).map_err(|e| match e {
+        inferplan_perf::PerfError::Refused { field, message } => {
+            PlanError::input(format!("job.{field}"), message)
+        }
+        other => PlanError::input("job", other.to_string()),
+    })?;
+    let precisions: Vec<Dtype> = match w.model.precision.to_ascii_lowercase().as_str() {
+        "any" => vec![Dtype::Bf16, Dtype::Fp8],
+        p => vec![p
+            .parse()
+            .map_err(|e: String| PlanError::input("model.precision", e.to_string()))?],
+    };
+    let mut out = DiffusionPlan {
+        workload: w.clone(),
+        model: m.name.clone(),
+        video: m.video,
+        job,
+        clip_seconds: job.clip_seconds(m),
+        candidates: Vec::new(),
+        considered: 0,
+        rejected: BTreeMap::new(),
+        rejections: Vec::new(),
+        nearest_misses: Vec::new(),
+        endpoint: advise(w, None),
+    };
+    for inst in catalog.instances() {
+        let Some(gpu) = catalog.instance_gpu(inst) else {
+            continue;
+        };
+        for &dtype in &precisions {
+            out.considered += 1;
+            let setup = dtype.to_string();
+            let result = instance_excluded(&w.constraints, inst)
+                .map(|(r, d)| (r, d, None))
+                .map_or_else(|| evaluate(w, m, &job, inst, gpu, dtype, efficiency), Err);
+            match result {
+                Ok(c) => out.candidates.push(c),
+                Err((reason, detail, miss)) => {
+                    *out.rejected.entry(reason).or_default() += 1;
+                    out.rejections.push(Rejection {
+                        instance: inst.name.clone(),
+                        setup,
+                        reason,
+                        detail,
+                        miss,
+                    });
+                }
+            }
+        }
+    }
+    out.candidates.sort_by(|a, b| {
+        a.usd_per_day
+            .total_cmp(&b.usd_per_day)
+            .then(a.latency_p_s.total_cmp(&b.latency_p_s))
+            .then_with(|| a.instance.cmp(&b.instance))
+    });
+    let mut misses: Vec<Rejection> = out
+        .rejections
+        .iter()
+        .filter(|r| r.miss.is_some())
+        .cloned()
+        .collect();
+    misses.sort_by(|a, b| {
+        a.miss
+            .unwrap_or(f64::MAX)
+            .total_cmp(&b.miss.unwrap_or(f64::MAX))
+            .then_with(|| a.instance.cmp(&b.instance))
+    });
+    misses.truncate(5);
+    out.nearest_misses = misses;
+    out.endpoint = advise(w, out.candidates.first());
+    Ok(out)
+}
+
+type Reject = (&'static str, String, Option<f64>);
+
+fn evaluate(
+    w: &DiffusionWorkload,
+    m: &DiffusionModel,
+    job: &DiffusionJob,
+    inst: &Instance,
+    gpu: &Gpu,
+    dtype: Dtype,
+    e: &DiffusionEfficiency,
+) -> Result<DiffusionCandidate, Reject> {
+    if inst.gpu_count < 1.0 {
+        return Err((
+            "fractional_gpu",
+            format!("{} is a slice of a GPU; a job needs a whole one", inst.name),
+            None,
+        ));
+    }
+    if dtype == Dtype::Fp8 && gpu.fp8_tflops.is_none() {
+        return Err((
+            "no_native_fp8",
+            format!("{} has no FP8 tensor cores", gpu.name),
+            None,
+        ));
+    }
+    let Some((region, price)) = cheapest_region(&w.constraints.regions, inst) else {
+        return Err((
+            "no_price_in_regions",
+            format!("no on-demand price in {}", w.constraints.regions.join(", ")),
+            None,
+        ));
+    };
+    let mem_gib = inst.gpu_mem_gib().or_else(|| gpu.memory_gib()).ok_or((
+        "no_gpu_figures",
+        format!("memory of {}", gpu.name),
+        None,
+    ))?;
+    let mem = fit(m, job, dtype, mem_gib).ok_or_else(|| {
+        (
+            "does_not_fit",
+            format!("needs more than {mem_gib:.1} GiB even streaming the denoiser"),
+            None,
+        )
+    })?;
+    if peak_tflops(gpu, dtype).is_none() {
+        return Err((
+            "no_gpu_figures",
+            format!("{}: tensor throughput not published", gpu.name),
+            None,
+        ));
+    }
+    let t = time(m, job, gpu, dtype, mem.offload, e).ok_or((
+        "no_gpu_figures",
+        format!("{}: memory bandwidth not published", gpu.name),
+        None,
+    ))?;
+    let job_s = t.e2e_s;
+    let cold = cold_start_s(mem.weights_gib, &w.constraints.weights_source, inst).seconds;
+    if let Some(limit) = w.limit_s() {
+        if job_s > limit {
+            return Err((
+                "slower_than_slo",
+                format!(
+                    "one job takes {job_s:.0} s{} against {limit:.0} s",
+                    if mem.offload == Offload::None {
+                        String::new()
+                    } else {
+                        format!(" with {} CPU offload", mem.offload.as_str())
+                    }
+                ),
+                Some(job_s / limit),
+            ));
+        }
+    }
+    let gpus_per_instance = inst.whole_gpus().max(1);
+    let hourly = w.hourly_jobs_s();
+    let sized = size(
+        w,
+        job_s,
+        cold,
+        gpus_per_instance,
+        &hourly,
+        inst,
+        region,
+        price,
+    )?;
+    let peak_rate = hourly.iter().copied().fold(0.0, f64::max);
+    let (ca2, q) = (w.traffic.burstiness.powi(2), w.slo.percentile.quantile());
+    let peak_pool = if sized.scale_to_zero {
+        sized.peak_gpus.max(1)
+    } else {
+        sized.peak_gpus
+    };
+    let queue_p_s = wait_quantile(peak_pool, peak_rate, job_s, ca2, 0.0, q);
+    let queue_mean_s = mean_wait(peak_pool, peak_rate, job_s, ca2, 0.0);
+    let billed: f64 = sized.hourly_gpus.iter().sum();
+    let usd_per_day = sized.mix.usd_per_hour * 24.0;
+    let outputs_per_day = w.mean_jobs_s() * 86_400.0 * job.batch as f64;
+    let usd_per_output = usd_per_day / outputs_per_day;
+    let clip_s = job.clip_seconds(m);
+    let break_even = w.managed.usd_per_output.map(|p| {
+        let cost_at = |jobs_per_day: f64| {
+            let k = jobs_per_day / (w.mean_jobs_s() * 86_400.0);
+            let rates = hourly.map(|r| r * k);
+            size(
+                w,
+                job_s,
+                cold,
+                gpus_per_instance,
+                &rates,
+                inst,
+                region,
+                price,
+            )
+            .map_or(f64::INFINITY, |s| s.mix.usd_per_hour * 24.0)
+        };
+        BreakEven {
+            managed_usd_per_output: p,
+            managed_usd_per_day: p * outputs_per_day,
+            self_usd_per_day: usd_per_day,
+            jobs_per_day: break_even_volume(&cost_at, p * job.batch as f64),
+        }
+    });
+    let mut c = DiffusionCandidate {
+        instance: inst.name.clone(),
+        family: inst.family.clone(),
+        region: region.to_owned(),
+        gpu: gpu.name.clone(),
+        gpus_per_instance,
+        precision: dtype,
+        offload: mem.offload,
+        peak_memory_gib: mem.total_gib,
+        job_s,
+        cold_start_s: cold,
+        gpus_peak: sized.peak_gpus,
+        warm_pool_gpus: sized.warm,
+        scale_to_zero: sized.scale_to_zero,
+        instances_peak: sized.peak_gpus.div_ceil(gpus_per_instance),
+        hourly_gpus: sized.hourly_gpus,
+        queue_mean_s,
+        queue_p_s,
+        latency_p_s: job_s + queue_p_s,
+        utilization: if billed > 0.0 {
+            (sized.busy_gpu_hours / billed).min(1.0)
+        } else {
+            0.0
+        },
+        usd_per_day,
+        usd_per_output,
+        usd_per_video_second: clip_s.map(|s| usd_per_output / s),
+        purchase_mix: sized.mix,
+        break_even,
+        findings: Vec::new(),
+    };
+    c.findings = findings(w, &c, inst, gpu);
+    Ok(c)
+}
+
+/// GPUs hour by hour and the purchase mix for hourly job rates `rates`.
+#[allow(clippy::too_many_arguments)]
+fn size(
+    w: &DiffusionWorkload,
+    job_s: f64,
+    cold_s: f64,
+    gpus_per_instance: u32,
+    rates: &[f64; 24],
+    inst: &Instance,
+    region: &str,
+    price: f64,
+) -> Result<Sized, Reject> {
+    let (ca2, q) = (w.traffic.burstiness.powi(2), w.slo.percentile.quantile());
+    let mean = rates.iter().sum::<f64>() / 24.0;
+    let spare = if w.constraints.redundancy {
+        gpus_per_instance
+    } else {
+        0
+    };
+    let limit = w.limit_s();
+    // Async work with a deadline of an hour or more, and batch work, is sized on the day's
+    // mean rate: the queue carries the peak over into quieter hours.
+    let smooth = match w.slo.mode {
+        Mode::Interactive => false,
+        Mode::Async => limit.is_some_and(|d| d >= 3600.0),
+        Mode::Batch => true,
+    };
+    let scale_to_zero =
+        w.slo.mode != Mode::Interactive && limit.is_none_or(|d| d >= job_s + cold_s);
+    let servers = |rate: f64| -> Result<u32, Reject> {
+        if rate <= 0.0 {
+            return Ok(0);
+        }
+        match limit {
+            Some(l) => servers_for(rate, job_s, ca2, 0.0, q, l, MAX_POOL_GPUS).ok_or_else(|| {
+                (
+                    "pool_too_large",
+                    format!("more than {MAX_POOL_GPUS} GPUs to keep {l:.0} s"),
+                    None,
+                )
+            }),
+            None => Ok(((rate * job_s).ceil() as u32).max(1)),
+        }
+    };
+    let mut hourly_gpus = [0.0; 24];
+    let mut peak = 0u32;
+    for h in 0..24 {
+        let rate = if smooth { mean } else { rates[h] };
+        let n = servers(rate)?;
+        let billed = if scale_to_zero {
+            // Workers run while there is work: busy time plus a cold start per job at most.
+            f64::from(n).min(rates[h] * (job_s + cold_s))
+        } else {
+            f64::from(n.max(1) + spare)
+        };
+        hourly_gpus[h] = billed;
+        peak = peak.max(if scale_to_zero { n } else { n.max(1) + spare });
+    }
+    let warm = if scale_to_zero {
+        0
+    } else {
+        hourly_gpus.iter().copied().fold(f64::INFINITY, f64::min) as u32
+    };
+    let busy_gpu_hours = rates.iter().map(|r| r * job_s).sum::<f64>();
+    let mix = purchase(
+        w,
+        &hourly_gpus,
+        warm,
+        scale_to_zero,
+        gpus_per_instance,
+        inst,
+        region,
+        price,
+    );
+    Ok(Sized {
+        hourly_gpus,
+        peak_gpus: peak,
+        warm,
+        scale_to_zero,
+        busy_gpu_hours,
+        mix,
+    })
+}
+
+/// The purchase mix: the warm pool on a savings plan, the rest on demand, or everything on
+/// spot for async and batch work when allowed.
+#[allow(clippy::too_many_arguments)]
+fn purchase(
+    w: &DiffusionWorkload,
+    hourly_gpus: &[f64; 24],
+    warm_gpus: u32,
+    scale_to_zero: bool,
+    gpus_per_instance: u32,
+    inst: &Instance,
+    region: &str,
+    price: f64,
+) -> PurchaseMix {
+    let g = f64::from(gpus_per_instance.max(1));
+    // Instances each hour: whole instances for an always-on pool, a share of an instance's
+    // hour when workers come and go.
+    let inst_hours: Vec<f64> = hourly_gpus
+        .iter()
+        .map(|&n| if scale_to_zero { n / g } else { (n / g).ceil() })
+        .collect();
+    let mean = inst_hours.iter().sum::<f64>() / 24.0;
+    let peak = inst_hours.iter().copied().fold(0.0, f64::max).ceil() as u32;
+    let base = if scale_to_zero {
+        0
+    } else {
+        (f64::from(warm_gpus) / g).ceil() as u32
+    };
+    let p = &w.pricing;
+    let spot = inst.price(region).and_then(|r| r.spot_usd_hr);
+    let all_on_demand = mean * price;
+    let mut assumptions = Vec::new();
+    let (sp, od, sport, cost) = match (w.slo.mode, spot) {
+        (Mode::Async | Mode::Batch, Some(spot)) if p.allow_spot => {
+            assumptions.push(format!(
+                "spot at ${spot:.2}/h with {:.0} % extra work for interruptions",
+                p.spot_interruption_overhead * 100.0
+            ));
+            (
+                0,
+                0,
+                peak,
+                mean * spot * (1.0 + p.spot_interruption_overhead),
+            )
+        }
+        _ => {
+            if base > 0 {
+                assumptions.push(format!(
+                    "1-year compute savings plan at {:.0} % off on-demand for the warm pool (an assumption: the catalog has no savings-plan rates)",
+                    p.savings_plan_discount * 100.0
+                ));
+            }
+            let b = f64::from(base);
+            (
+                base,
+                peak.saturating_sub(base),
+                0,
+                b * price * (1.0 - p.savings_plan_discount) + (mean - b).max(0.0) * price,
+            )
+        }
+    };
+    PurchaseMix {
+        savings_plan_instances: sp,
+        on_demand_instances: od,
+        spot_instances: sport,
+        usd_per_hour: cost,
+        all_on_demand_usd_per_hour: all_on_demand,
+        saving_pct: if all_on_demand > 0.0 {
+            (1.0 - cost / all_on_demand) * 100.0
+        } else {
+            0.0
+        },
+        assumptions,
+    }
+}
+
+/// The smallest jobs-per-day volume at which `cost_at(volume)` ($/day) is at most
+/// `managed_usd_per_job` × volume: a geometric scan from 1 job/day, then bisection.
+fn break_even_volume(cost_at: &dyn Fn(f64) -> f64, managed_usd_per_job: f64) -> Option<f64> {
+    let cheaper = |v: f64| cost_at(v) <= managed_usd_per_job * v;
+    let mut lo = 1.0;
+    if cheaper(lo) {
+        return Some(lo);
+    }
+    let mut hi = lo;
+    while hi < BREAK_EVEN_MAX_JOBS_PER_DAY {
+        hi = (hi * 1.25).min(BREAK_EVEN_MAX_JOBS_PER_DAY);
+        if cheaper(hi) {
+            break;
+        }
+        lo = hi;
+    }
+    if !cheaper(hi) {
+        return None;
+    }
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if cheaper(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi.ceil())
+}
+
+fn findings(
+    w: &DiffusionWorkload,
+    c: &DiffusionCandidate,
+    inst: &Instance,
+    gpu: &Gpu,
+) -> Vec<Finding> {
+    let shape = Shape {
+        instance: inst,
+        gpu,
+        region: &c.region,
+        gpus_per_replica: 1,
+        gpus_per_instance: c.gpus_per_instance,
+        replicas: c.gpus_peak.max(1),
+        replicas_per_instance: c.gpus_per_instance.min(c.gpus_peak.max(1)),
+        unit: "job worker",
+    };
+    let mut v: Vec<Finding> = [
+        IsolatedTenantWithoutMig.check_shape(w.constraints.tenancy, &shape),
+        SingleGpuReplicasOnLargeInstances.check_shape(&shape),
+        warm_pool_idle_cost(w, c),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if c.offload != Offload::None {
+        v.push(Finding {
+            code: "IP112",
+            rule: "cpu-offload-on-the-job-path",
+            severity: Severity::Warning,
+            message: format!(
+                "A job needs {} CPU offload on {} ({:.1} GiB peak): weights cross PCIe during every job, so latency depends on host memory and PCIe contention and varies from job to job. A GPU with more memory, or fp8 weights, removes it.",
+                c.offload.as_str(),
+                c.gpu,
+                c.peak_memory_gib
+            ),
+            docs: "docs/findings.md#ip112-cpu-offload-on-the-job-path",
+        });
+    }
+    v
+}
+
+/// IP111 `warm-pool-idle-cost`: the always-on pool idles most of the time it is paid for.
+fn warm_pool_idle_cost(w: &DiffusionWorkload, c: &DiffusionCandidate) -> Option<Finding> {
+    if c.scale_to_zero || c.warm_pool_gpus == 0 {
+        return None;
+    }
+    let idle = 1.0 - c.utilization;
+    if idle < IDLE_SHARE_FLAGGED {
+        return None;
+    }
+    let idle_usd = c.usd_per_day * idle;
+    let async_hint = if c.cold_start_s + c.job_s <= w.limit_s().unwrap_or(0.0) {
+        " The latency limit covers a cold start, so an async endpoint that scales to zero would not pay for idle GPUs.".to_owned()
+    } else {
+        format!(
+            " A cold start ({:.0} s) does not fit the latency limit, so scaling to zero is not an option at this SLO; scheduled scaling outside busy hours is.",
+            c.cold_start_s
+        )
+    };
+    let managed = match &c.break_even {
+        Some(b) => match b.jobs_per_day {
+            Some(v) if v > b.managed_usd_per_day / b.managed_usd_per_output => {
+                format!(" Below {v:.0} jobs/day the managed service is cheaper.")
+            }
+            _ => String::new(),
+        },
+        None => String::new(),
+    };
+    Some(Finding {
+        code: "IP111",
+        rule: "warm-pool-idle-cost",
+        severity: Severity::Warning,
+        message: format!(
+            "The warm pool ({} GPU{} around the clock) is busy {:.0} % of the GPU-hours paid for: about ${idle_usd:.0}/day buys idle GPUs.{async_hint}{managed}",
+            c.warm_pool_gpus,
+            if c.warm_pool_gpus == 1 { "" } else { "s" },
+            c.utilization * 100.0
+        ),
+        docs: "docs/findings.md#ip111-warm-pool-idle-cost",
+    })
+}
+
+/// The serving pattern for the workload and its best deployment.
+fn advise(w: &DiffusionWorkload, best: Option<&DiffusionCandidate>) -> EndpointAdvice {
+    advise_situation(&Situation {
+        mode: w.slo.mode,
+        deadline_s: w.slo.deadline_s,
+        streams: false,
+        models: 1,
+        rate_per_model: w.mean_jobs_s(),
+        e2e_p_s: best.map(|c| c.latency_p_s),
+        utilization: best.map(|c| c.utilization),
+        unit: "jobs",
+    })
+}
