@@ -10,7 +10,7 @@ mod workload;
 pub use queue::{erlang_c, mean_wait, servers_for, wait_quantile};
 pub use search::{
     plan_diffusion, BreakEven, DiffusionCandidate, DiffusionPlan, BREAK_EVEN_MAX_JOBS_PER_DAY,
-    IDLE_SHARE_FLAGGED, MAX_POOL_GPUS,
+    MAX_POOL_GPUS,
 };
 pub use workload::{
     is_diffusion, DiffusionModelIn, DiffusionWorkload, JobSlo, JobTraffic, Managed,

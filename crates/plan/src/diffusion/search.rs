@@ -8,8 +8,8 @@ use crate::candidate::PurchaseMix;
 use crate::endpoint::{advise_situation, EndpointAdvice, Situation};
 use crate::error::PlanError;
 use crate::findings::{
-    cold_start_s, Finding, IsolatedTenantWithoutMig, Severity, Shape,
-    SingleGpuReplicasOnLargeInstances,
+    cold_start_s, cpu_offload_on_the_job_path, warm_pool_idle_cost, Finding,
+    IsolatedTenantWithoutMig, Shape, SingleGpuReplicasOnLargeInstances,
 };
 use crate::search::{cheapest_region, instance_excluded, Rejection};
 use crate::workload::Mode;
@@ -23,9 +23,6 @@ use std::collections::BTreeMap;
 
 /// Most GPUs the search sizes one pool for.
 pub const MAX_POOL_GPUS: u32 = 4096;
-
-/// Idle share of the billed GPU-hours above which IP111 `warm-pool-idle-cost` fires.
-pub const IDLE_SHARE_FLAGGED: f64 = 0.5;
 
 /// Highest jobs per day the break-even search tries.
 pub const BREAK_EVEN_MAX_JOBS_PER_DAY: f64 = 1e7;
@@ -603,70 +600,15 @@ fn findings(
         replicas_per_instance: c.gpus_per_instance.min(c.gpus_peak.max(1)),
         unit: "job worker",
     };
-    let mut v: Vec<Finding> = [
+    [
         IsolatedTenantWithoutMig.check_shape(w.constraints.tenancy, &shape),
         SingleGpuReplicasOnLargeInstances.check_shape(&shape),
         warm_pool_idle_cost(w, c),
+        cpu_offload_on_the_job_path(c),
     ]
     .into_iter()
     .flatten()
-    .collect();
-    if c.offload != Offload::None {
-        v.push(Finding {
-            code: "IP112",
-            rule: "cpu-offload-on-the-job-path",
-            severity: Severity::Warning,
-            message: format!(
-                "A job needs {} CPU offload on {} ({:.1} GiB peak): weights cross PCIe during every job, so latency depends on host memory and PCIe contention and varies from job to job. A GPU with more memory, or fp8 weights, removes it.",
-                c.offload.as_str(),
-                c.gpu,
-                c.peak_memory_gib
-            ),
-            docs: "docs/findings.md#ip112-cpu-offload-on-the-job-path",
-        });
-    }
-    v
-}
-
-/// IP111 `warm-pool-idle-cost`: the always-on pool idles most of the time it is paid for.
-fn warm_pool_idle_cost(w: &DiffusionWorkload, c: &DiffusionCandidate) -> Option<Finding> {
-    if c.scale_to_zero || c.warm_pool_gpus == 0 {
-        return None;
-    }
-    let idle = 1.0 - c.utilization;
-    if idle < IDLE_SHARE_FLAGGED {
-        return None;
-    }
-    let idle_usd = c.usd_per_day * idle;
-    let async_hint = if c.cold_start_s + c.job_s <= w.limit_s().unwrap_or(0.0) {
-        " The latency limit covers a cold start, so an async endpoint that scales to zero would not pay for idle GPUs.".to_owned()
-    } else {
-        format!(
-            " A cold start ({:.0} s) does not fit the latency limit, so scaling to zero is not an option at this SLO; scheduled scaling outside busy hours is.",
-            c.cold_start_s
-        )
-    };
-    let managed = match &c.break_even {
-        Some(b) => match b.jobs_per_day {
-            Some(v) if v > b.managed_usd_per_day / b.managed_usd_per_output => {
-                format!(" Below {v:.0} jobs/day the managed service is cheaper.")
-            }
-            _ => String::new(),
-        },
-        None => String::new(),
-    };
-    Some(Finding {
-        code: "IP111",
-        rule: "warm-pool-idle-cost",
-        severity: Severity::Warning,
-        message: format!(
-            "The warm pool ({} GPU{} around the clock) is busy {:.0} % of the GPU-hours paid for: about ${idle_usd:.0}/day buys idle GPUs.{async_hint}{managed}",
-            c.warm_pool_gpus,
-            if c.warm_pool_gpus == 1 { "" } else { "s" },
-            c.utilization * 100.0
-        ),
-        docs: "docs/findings.md#ip111-warm-pool-idle-cost",
-    })
+    .collect()
 }
 
 /// The serving pattern for the workload and its best deployment.

@@ -13,6 +13,10 @@
 //! | IP108 | [`scale-on-queue-not-gpu-utilization`](ScaleOnQueueNotGpuUtilization) | info |
 //! | IP109 | [`retries-need-idempotency-keys`](RetriesNeedIdempotencyKeys) | info |
 //! | IP110 | [`one-instance-holds-every-replica`](OneInstanceHoldsEveryReplica) | warning |
+//! | IP111 | [`warm-pool-idle-cost`](warm_pool_idle_cost()) (diffusion plans) | warning |
+//! | IP112 | [`cpu-offload-on-the-job-path`](cpu_offload_on_the_job_path()) (diffusion plans) | warning |
+//!
+//! Diffusion plans also apply IP101 and IP103 through [`Shape`].
 //!
 //! To add a rule: a new file with a unit struct implementing [`Rule`] (the next free code, a
 //! kebab-case name, a `docs/findings.md#<code>-<name>` anchor, a doc comment saying what it
@@ -22,6 +26,7 @@
 
 pub mod cold_start;
 mod cold_start_over_budget;
+mod cpu_offload_on_the_job_path;
 mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
 mod multi_node_needs_efa_and_one_az;
@@ -31,9 +36,11 @@ mod retries_need_idempotency_keys;
 mod scale_on_queue_not_gpu_utilization;
 mod single_gpu_replicas_on_large_instances;
 mod spot_for_stateful_chat;
+mod warm_pool_idle_cost;
 
 pub use cold_start::{cold_start_s, ColdStart, WeightsSource};
 pub use cold_start_over_budget::ColdStartOverBudget;
+pub use cpu_offload_on_the_job_path::cpu_offload_on_the_job_path;
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
@@ -43,6 +50,7 @@ pub use retries_need_idempotency_keys::RetriesNeedIdempotencyKeys;
 pub use scale_on_queue_not_gpu_utilization::ScaleOnQueueNotGpuUtilization;
 pub use single_gpu_replicas_on_large_instances::SingleGpuReplicasOnLargeInstances;
 pub use spot_for_stateful_chat::SpotForStatefulChat;
+pub use warm_pool_idle_cost::{warm_pool_idle_cost, IDLE_SHARE_FLAGGED};
 
 use crate::candidate::Candidate;
 use crate::workload::Workload;
