@@ -356,7 +356,8 @@ fn best_text(p: &DiffusionPlan, c: &DiffusionCandidate) -> String {
         )
     };
     s += &format!(
-        "  queueing at the busiest hour: mean {:.1} s, {} {:.1} s; {} latency {:.1} s.\n",
+        "  queueing at {}: mean {:.1} s, {} {:.1} s; {} latency {:.1} s.\n",
+        sized_for(p),
         c.queue_mean_s,
         pct(p),
         c.queue_p_s,
@@ -391,11 +392,21 @@ fn best_text(p: &DiffusionPlan, c: &DiffusionCandidate) -> String {
             money(b.self_usd_per_day)
         );
         s += &match b.jobs_per_day {
+            Some(v) if v <= 1.0 => "self-hosting is cheaper at any volume (the pool scales to zero: no idle GPUs to pay for).\n".to_owned(),
             Some(v) => format!("self-hosting is cheaper from {v:.0} jobs/day ({many} at this size).\n"),
             None => "self-hosting never gets cheaper (the managed price is below this deployment's cost per job at any volume).\n".to_owned(),
         };
     }
     s
+}
+
+/// The rate the pool is sized for, in words.
+fn sized_for(p: &DiffusionPlan) -> &'static str {
+    if p.workload.sized_on_mean() {
+        "the day's mean rate (the deadline lets the queue carry the busy hours over)"
+    } else {
+        "the busiest hour"
+    }
 }
 
 fn pct(p: &DiffusionPlan) -> String {
@@ -430,7 +441,7 @@ fn render(p: &DiffusionPlan, top: usize, explain: bool) -> String {
     if p.candidates.is_empty() {
         s += &misses(&p.nearest_misses);
     } else {
-        s += &format!("queue and latency at the {} of the busiest hour\n", pct(p));
+        s += &format!("queue and latency at the {} of {}\n", pct(p), sized_for(p));
         s += &table(&HEADER, &rows(p, top), false);
         let best = &p.candidates[0];
         s += &best_text(p, best);

@@ -13,7 +13,7 @@ use crate::findings::{
 };
 use crate::search::{cheapest_region, instance_excluded, Rejection};
 use crate::workload::Mode;
-use inferplan_catalog::{Catalog, Dtype, Gpu, Instance};
+use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance};
 use inferplan_perf::diffusion::{
     diffusion_model, fit, peak_tflops, time, DiffusionEfficiency, DiffusionJob, DiffusionModel,
     Offload,
@@ -248,6 +248,16 @@ fn evaluate(
     dtype: Dtype,
     e: &DiffusionEfficiency,
 ) -> Result<DiffusionCandidate, Reject> {
+    if matches!(gpu.arch, Arch::Neuron | Arch::Cdna3 | Arch::Other) {
+        return Err((
+            "not_calibrated",
+            format!(
+                "{}: no diffusion measurement on this accelerator in the validation data",
+                gpu.name
+            ),
+            None,
+        ));
+    }
     if inst.gpu_count < 1.0 {
         return Err((
             "fractional_gpu",
@@ -323,15 +333,20 @@ fn evaluate(
         region,
         price,
     )?;
-    let peak_rate = hourly.iter().copied().fold(0.0, f64::max);
+    // The queue at the rate the pool is sized for: the busiest hour, or the day's mean.
+    let sized_rate = if w.sized_on_mean() {
+        w.mean_jobs_s()
+    } else {
+        hourly.iter().copied().fold(0.0, f64::max)
+    };
     let (ca2, q) = (w.traffic.burstiness.powi(2), w.slo.percentile.quantile());
     let peak_pool = if sized.scale_to_zero {
         sized.peak_gpus.max(1)
     } else {
         sized.peak_gpus
     };
-    let queue_p_s = wait_quantile(peak_pool, peak_rate, job_s, ca2, 0.0, q);
-    let queue_mean_s = mean_wait(peak_pool, peak_rate, job_s, ca2, 0.0);
+    let queue_p_s = wait_quantile(peak_pool, sized_rate, job_s, ca2, 0.0, q);
+    let queue_mean_s = mean_wait(peak_pool, sized_rate, job_s, ca2, 0.0);
     let billed: f64 = sized.hourly_gpus.iter().sum();
     let usd_per_day = sized.mix.usd_per_hour * 24.0;
     let outputs_per_day = w.mean_jobs_s() * 86_400.0 * job.batch as f64;
@@ -415,13 +430,7 @@ fn size(
         0
     };
     let limit = w.limit_s();
-    // Async work with a deadline of an hour or more, and batch work, is sized on the day's
-    // mean rate: the queue carries the peak over into quieter hours.
-    let smooth = match w.slo.mode {
-        Mode::Interactive => false,
-        Mode::Async => limit.is_some_and(|d| d >= 3600.0),
-        Mode::Batch => true,
-    };
+    let smooth = w.sized_on_mean();
     let scale_to_zero =
         w.slo.mode != Mode::Interactive && limit.is_none_or(|d| d >= job_s + cold_s);
     let servers = |rate: f64| -> Result<u32, Reject> {
@@ -439,20 +448,37 @@ fn size(
             None => Ok(((rate * job_s).ceil() as u32).max(1)),
         }
     };
-    let mut hourly_gpus = [0.0; 24];
-    let mut peak = 0u32;
+    let mut pool = [0u32; 24];
     for h in 0..24 {
-        let rate = if smooth { mean } else { rates[h] };
-        let n = servers(rate)?;
-        let billed = if scale_to_zero {
-            // Workers run while there is work: busy time plus a cold start per job at most.
-            f64::from(n).min(rates[h] * (job_s + cold_s))
-        } else {
-            f64::from(n.max(1) + spare)
-        };
-        hourly_gpus[h] = billed;
-        peak = peak.max(if scale_to_zero { n } else { n.max(1) + spare });
+        pool[h] = servers(if smooth { mean } else { rates[h] })?;
     }
+    let peak = pool.iter().copied().max().unwrap_or(0);
+    let mut hourly_gpus = [0.0; 24];
+    if scale_to_zero {
+        // Workers run while there is work, each job paying at most one cold start. A fluid
+        // backlog carries what a smoothed pool cannot serve in an hour into the next ones
+        // (two passes over the day so that the night's backlog wraps around).
+        let mut backlog = 0.0;
+        for pass in 0..2 {
+            for h in 0..24 {
+                let work = backlog + rates[h] * (job_s + cold_s);
+                let served = work.min(f64::from(pool[h].max(u32::from(work > 0.0))));
+                backlog = work - served;
+                if pass == 1 {
+                    hourly_gpus[h] = served;
+                }
+            }
+        }
+    } else {
+        for h in 0..24 {
+            hourly_gpus[h] = f64::from(pool[h].max(1) + spare);
+        }
+    }
+    let peak = if scale_to_zero {
+        peak
+    } else {
+        peak.max(1) + spare
+    };
     let warm = if scale_to_zero {
         0
     } else {

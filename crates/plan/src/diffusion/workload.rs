@@ -167,6 +167,17 @@ impl DiffusionWorkload {
         }
     }
 
+    /// Whether the pool is sized on the day's mean rate rather than the busiest hour: batch
+    /// work, and async work whose deadline spans an hour or more (the queue carries the peak
+    /// into quieter hours).
+    pub fn sized_on_mean(&self) -> bool {
+        match self.slo.mode {
+            Mode::Interactive => false,
+            Mode::Async => self.slo.deadline_s.is_some_and(|d| d >= 3600.0),
+            Mode::Batch => true,
+        }
+    }
+
     /// Checks that every value makes sense; the first problem names its field.
     pub fn validate(&self) -> Result<(), PlanError> {
         if self.name.trim().is_empty() {
