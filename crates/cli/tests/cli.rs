@@ -880,3 +880,203 @@ fn rightsize_gives_verdicts_and_a_suggestion() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad_util.csv"), "{}", stderr(&o));
 }
+
+#[test]
+fn fit_and_estimate_a_video_job() {
+    let (code, v) = json(&[
+        "fit",
+        "--model",
+        "wan2.1-t2v-14b",
+        "--instance",
+        "g6e.xlarge",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["offload"], "model", "{v}");
+    assert_eq!(v["job"]["frames"], 81);
+    assert_eq!(v["by_offload"].as_array().unwrap().len(), 3);
+    // A 16 GB GPU cannot hold it even streaming the denoiser: exit 1.
+    let (code, v) = json(&[
+        "fit",
+        "--model",
+        "wan2.1-t2v-14b",
+        "--gpu",
+        "T4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!((code, v["fits"].as_bool()), (1, Some(false)));
+    let (code, v) = json(&[
+        "estimate",
+        "--model",
+        "Wan2.1-I2V-14B-720P",
+        "--instance",
+        "p5.4xlarge",
+        "--seconds",
+        "5",
+        "--steps",
+        "4",
+        "--no-cfg",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    for key in [
+        "seconds_per_job",
+        "outputs_per_hour_per_gpu",
+        "usd_per_output",
+        "usd_per_video_second",
+        "step_s",
+        "vae_s",
+    ] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
+    }
+    assert_eq!(v["video_seconds_per_clip"], 5.0);
+    let per_clip = v["usd_per_output"].as_f64().unwrap();
+    let per_s = v["usd_per_video_second"].as_f64().unwrap();
+    assert!((per_clip / per_s - 5.0).abs() < 1e-9);
+    let o = inferplan(&["estimate", "--model", "sdxl", "--instance", "g6.xlarge"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for want in ["seconds per job", "images per hour", "$ per image"] {
+        assert!(stdout(&o).contains(want), "{want}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn diffusion_flags_are_checked() {
+    let chat = example("chat-70b-fp8.toml");
+    for (args, want) in [
+        (
+            vec![
+                "fit",
+                "--model",
+                "llama-3.1-8b",
+                "--gpu",
+                "L4",
+                "--width",
+                "512",
+            ],
+            "--width: only for diffusion models",
+        ),
+        (
+            vec![
+                "estimate",
+                "--model",
+                "sdxl",
+                "--gpu",
+                "L4",
+                "--seconds",
+                "2",
+            ],
+            "--seconds:",
+        ),
+        (
+            vec!["fit", "--model", "sdxl", "--gpu", "L4", "--tp", "2"],
+            "--tp:",
+        ),
+        (
+            vec![
+                "estimate",
+                "--model",
+                "sdxl",
+                "--gpu",
+                "L4",
+                "--precision",
+                "int4",
+            ],
+            "--precision:",
+        ),
+        (
+            vec![
+                "plan",
+                "--model",
+                "sdxl",
+                "--jobs-per-day",
+                "100",
+                "--latency-s",
+                "20",
+                "--ttft-ms",
+                "5",
+            ],
+            "--ttft-ms: not for diffusion",
+        ),
+        (
+            vec!["plan", &chat, "--jobs-per-day", "5"],
+            "--jobs-per-day: only for diffusion",
+        ),
+    ] {
+        let o = inferplan(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+    }
+}
+
+#[test]
+fn plan_a_diffusion_workload() {
+    let (code, v) = json(&[
+        "plan",
+        &example("video-720p-report-clips.toml"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let best = &v["candidates"][0];
+    for key in [
+        "job_s",
+        "queue_p_s",
+        "latency_p_s",
+        "usd_per_day",
+        "usd_per_output",
+        "usd_per_video_second",
+    ] {
+        assert!(best[key].as_f64().is_some(), "{key}: {best}");
+    }
+    assert!(best["warm_pool_gpus"].as_u64().is_some());
+    assert!(best["break_even"]["jobs_per_day"].as_f64().is_some());
+    assert_eq!(v["endpoint"]["pattern"], "async");
+    let o = inferplan(&[
+        "plan",
+        &example("image-sdxl-product-shots.toml"),
+        "--format",
+        "md",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let md = stdout(&o);
+    for want in [
+        "# ADR",
+        "## Decision",
+        "warm pool",
+        "break-even at",
+        "real-time",
+    ] {
+        assert!(md.contains(want), "{want}: {md}");
+    }
+    // From flags alone, with the managed price; an impossible promise exits 1.
+    let o = inferplan(&[
+        "plan",
+        "--model",
+        "flux.1-schnell",
+        "--jobs-per-day",
+        "5000",
+        "--latency-s",
+        "20",
+        "--managed-usd-per-image",
+        "0.01",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("$ per image") || stdout(&o).contains("per image"));
+    let o = inferplan(&[
+        "plan",
+        "--model",
+        "wan2.1-t2v-14b",
+        "--jobs-per-day",
+        "10",
+        "--latency-s",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("Nearest misses"), "{}", stdout(&o));
+}

@@ -393,7 +393,7 @@ fn best_text(p: &DiffusionPlan, c: &DiffusionCandidate) -> String {
         );
         s += &match b.jobs_per_day {
             Some(v) if v <= 1.0 => "self-hosting is cheaper at any volume (the pool scales to zero: no idle GPUs to pay for).\n".to_owned(),
-            Some(v) => format!("self-hosting is cheaper from {v:.0} jobs/day ({many} at this size).\n"),
+            Some(v) => format!("break-even at {v:.0} jobs/day: from there on self-hosting is cheaper ({many} of this size).\n"),
             None => "self-hosting never gets cheaper (the managed price is below this deployment's cost per job at any volume).\n".to_owned(),
         };
     }
