@@ -2,8 +2,10 @@
 
 use criterion::Criterion;
 use inferplan_catalog::Catalog;
+use inferplan_perf::diffusion::DiffusionEfficiency;
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::MemoryParams;
+use inferplan_plan::diffusion::{plan_diffusion, DiffusionWorkload};
 use inferplan_plan::{plan, Inputs, Workload};
 use std::hint::black_box;
 
@@ -37,6 +39,13 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("any_precision_3_engines_5_regions", |b| {
         b.iter(|| plan(black_box(&inputs), black_box(&wide)).unwrap())
+    });
+    // Diffusion: the 720p clip example with its break-even search (every candidate).
+    let text = std::fs::read_to_string(dir.join("video-720p-report-clips.toml")).unwrap();
+    let video = DiffusionWorkload::from_toml(&text, "video-720p-report-clips.toml").unwrap();
+    let deff = DiffusionEfficiency::embedded();
+    g.bench_function("diffusion_720p_clips_with_break_even", |b| {
+        b.iter(|| plan_diffusion(black_box(&catalog), &deff, black_box(&video)).unwrap())
     });
     g.finish();
 }
