@@ -31,7 +31,7 @@ pub fn warm_pool_idle_cost(w: &DiffusionWorkload, c: &DiffusionCandidate) -> Opt
         return None;
     }
     let idle_usd = c.usd_per_day * idle;
-    let async_hint = if c.cold_start_s + c.job_s <= w.limit_s().unwrap_or(0.0) {
+    let async_hint = if c.cold_start_s + c.latency_p_s <= w.limit_s().unwrap_or(0.0) {
         " The latency limit covers a cold start, so an async endpoint that scales to zero would not pay for idle GPUs.".to_owned()
     } else {
         format!(
