@@ -38,6 +38,7 @@ pub enum Command {
     ///   inferplan fit --model llama-3.3-70b --precision fp8 --instance g6e.12xlarge --context 8192 --concurrency 16
     ///   inferplan fit --model meta-llama/Llama-3.1-8B-Instruct --gpu A10G --context 4096
     ///   inferplan fit --model-config ./config.json --gpu H100 --gpus 2 --format json
+    ///   inferplan fit --model wan2.1-t2v-14b --instance g6e.xlarge --seconds 5   (diffusion: VRAM with CPU offload)
     #[command(verbatim_doc_comment)]
     Fit(Box<FitArgs>),
 
@@ -53,6 +54,7 @@ pub enum Command {
     ///   inferplan estimate --model llama-3.1-8b --gpu H100 --input-tokens 1000 --output-tokens 200 --concurrency 32
     ///   inferplan estimate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 8 --saturate
     ///   inferplan estimate --model qwen3-32b --instance g6e.12xlarge --engine sglang --rate-rps 2 --format json
+    ///   inferplan estimate --model sdxl --instance g6.xlarge --steps 30   (diffusion: seconds and $ per image)
     #[command(verbatim_doc_comment)]
     Estimate(Box<EstimateArgs>),
 
@@ -64,8 +66,15 @@ pub enum Command {
     /// (savings plan for the always-on baseline, on demand above it, spot for async/batch), and
     /// findings with stable codes. Exit code 1 when nothing meets the SLOs.
     ///
+    /// With a diffusion model (images, video; `inferplan catalog diffusion`), sizes a pool of
+    /// GPUs running one job each for a latency promise with queueing at the peak, and answers
+    /// with the warm pool, $ per image or clip and the break-even volume against a managed
+    /// price (see docs/diffusion.md and the section "Diffusion workloads" below).
+    ///
     /// Examples:
     ///   inferplan plan examples/chat-70b-fp8.toml
+    ///   inferplan plan examples/video-720p-report-clips.toml
+    ///   inferplan plan --model sdxl --jobs-per-day 20000 --latency-s 15 --managed-usd-per-image 0.04
     ///   inferplan plan --model llama-3.1-8b --rate-rps 5 --ttft-ms 300 --tpot-ms 40
     ///   inferplan plan examples/single-gpu-13b-fp8.toml --format md > ADR.md
     #[command(verbatim_doc_comment)]
@@ -216,10 +225,6 @@ pub struct FitArgs {
     #[command(flatten)]
     pub dep: DeploymentArgs,
 
-    /// The image or video job (diffusion models).
-    #[command(flatten)]
-    pub job: DiffusionJobArgs,
-
     /// Tokens per sequence (prompt + output). Default: 8192, or the model's maximum if lower.
     #[arg(long)]
     pub context: Option<u64>,
@@ -251,6 +256,10 @@ pub struct FitArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// The image or video job (diffusion models).
+    #[command(flatten)]
+    pub job: DiffusionJobArgs,
 }
 
 /// Arguments of `estimate`.
@@ -259,10 +268,6 @@ pub struct EstimateArgs {
     /// Model, hardware and layout.
     #[command(flatten)]
     pub dep: DeploymentArgs,
-
-    /// The image or video job (diffusion models).
-    #[command(flatten)]
-    pub job: DiffusionJobArgs,
 
     /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
     #[arg(long, default_value = "vllm")]
@@ -311,6 +316,10 @@ pub struct EstimateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// The image or video job (diffusion models).
+    #[command(flatten)]
+    pub job: DiffusionJobArgs,
 }
 
 /// One image or video generation job, for diffusion models (`inferplan catalog diffusion`
@@ -482,13 +491,13 @@ pub struct PlanArgs {
     )]
     pub managed_usd_per_clip: Option<f64>,
 
-    /// Diffusion workloads: the job (`[job]`).
-    #[command(flatten)]
-    pub job: DiffusionJobArgs,
-
     /// Output format: table, json, or md (an architecture decision record).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Diffusion workloads: the job (`[job]`).
+    #[command(flatten)]
+    pub job: DiffusionJobArgs,
 }
 
 /// Arguments of `simulate`.

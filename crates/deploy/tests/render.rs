@@ -65,13 +65,16 @@ fn example(name: &str) -> Workload {
     Workload::load(&workspace().join("examples").join(format!("{name}.toml"))).unwrap()
 }
 
+/// The LLM examples (diffusion workloads are planned, not rendered: `render` writes vLLM
+/// manifests).
 fn examples() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(workspace().join("examples"))
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
-            (p.extension()? == "toml")
-                .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+            let llm = p.extension()? == "toml"
+                && !inferplan_plan::diffusion::is_diffusion(&std::fs::read_to_string(&p).ok()?);
+            llm.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
         .collect();
     v.sort();

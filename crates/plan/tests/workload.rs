@@ -1,5 +1,6 @@
 //! Workload files, their validation, and the trace reader.
 
+use inferplan_plan::diffusion::DiffusionWorkload;
 use inferplan_plan::workload::{Length, Mode, Percentile, Tenancy};
 use inferplan_plan::{PlanError, Trace, TraceRequest, Workload};
 use proptest::prelude::*;
@@ -60,6 +61,21 @@ fn every_example_parses_validates_and_names_a_catalog_model() {
             "{}: names the article it comes from",
             path.display()
         );
+        let stem = path.file_stem().unwrap().to_string_lossy();
+        if inferplan_plan::diffusion::is_diffusion(&text) {
+            let w = DiffusionWorkload::from_toml(&text, &stem).unwrap();
+            w.validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let m = inferplan_perf::diffusion::diffusion_model(&w.model.name).unwrap();
+            assert_eq!(
+                m.name,
+                w.model.name,
+                "{}: use the display name",
+                path.display()
+            );
+            assert_eq!(w.name, stem, "name = the file name");
+            continue;
+        }
         let w = Workload::load(path).unwrap_or_else(|e| panic!("{e}"));
         assert!(
             w.lengths.trace.is_none(),
@@ -84,7 +100,6 @@ fn every_example_parses_validates_and_names_a_catalog_model() {
                 path.display()
             );
         }
-        let stem = path.file_stem().unwrap().to_string_lossy();
         assert_eq!(w.name, stem, "name = the file name");
     }
 }
