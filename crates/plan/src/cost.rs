@@ -2,7 +2,7 @@
 //! on a 1-year savings plan, the rest on demand, async and batch work on spot.
 
 use crate::candidate::{Candidate, PurchaseMix};
-use crate::workload::{Mode, Workload};
+use crate::workload::{Mode, Pricing, Workload};
 use inferplan_catalog::Instance;
 
 /// Lengths and rates the search sizes for.
@@ -94,11 +94,29 @@ pub fn purchase_mix(
     let mean = per_hour.iter().map(|&n| f64::from(n)).sum::<f64>() / 24.0;
     let base = per_hour.iter().copied().min().unwrap_or(0);
     let peak = per_hour.iter().copied().max().unwrap_or(0);
+    buy(
+        &w.pricing, w.slo.mode, inst, region, price, mean, base, peak,
+    )
+}
+
+/// How to buy `mean` instances on average (`base` always on, up to `peak`) of `inst` at
+/// on-demand `price` in `region`: async and batch work all on spot when allowed and priced;
+/// otherwise the always-on baseline on a savings plan and the rest on demand.
+#[allow(clippy::too_many_arguments)]
+pub fn buy(
+    p: &Pricing,
+    mode: Mode,
+    inst: &Instance,
+    region: &str,
+    price: f64,
+    mean: f64,
+    base: u32,
+    peak: u32,
+) -> PurchaseMix {
     let all_on_demand = mean * price;
-    let p = &w.pricing;
     let spot = inst.price(region).and_then(|r| r.spot_usd_hr);
     let mut assumptions = Vec::new();
-    let (sp, od, sport, cost) = match (w.slo.mode, spot) {
+    let (sp, od, sport, cost) = match (mode, spot) {
         (Mode::Async | Mode::Batch, Some(spot)) if p.allow_spot => {
             assumptions.push(format!(
                 "spot at ${spot:.2}/h (median of the {region} zones in the catalog) with {:.0} % extra work for interruptions",
@@ -112,13 +130,20 @@ pub fn purchase_mix(
             )
         }
         _ => {
-            assumptions.push(format!(
-                "1-year compute savings plan at {:.0} % off on-demand for the always-on baseline (an assumption: the catalog has no savings-plan rates)",
-                p.savings_plan_discount * 100.0
-            ));
-            let base_cost = f64::from(base) * price * (1.0 - p.savings_plan_discount);
-            let above = mean - f64::from(base);
-            (base, peak - base, 0, base_cost + above * price)
+            if base > 0 {
+                assumptions.push(format!(
+                    "1-year compute savings plan at {:.0} % off on-demand for the always-on baseline (an assumption: the catalog has no savings-plan rates)",
+                    p.savings_plan_discount * 100.0
+                ));
+            }
+            let b = f64::from(base);
+            let base_cost = b * price * (1.0 - p.savings_plan_discount);
+            (
+                base,
+                peak.saturating_sub(base),
+                0,
+                base_cost + (mean - b).max(0.0) * price,
+            )
         }
     };
     PurchaseMix {

@@ -188,16 +188,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                             });
                             out.candidates.push(cand);
                         }
-                        Err((reason, detail, miss)) => {
-                            *out.rejected.entry(reason).or_default() += 1;
-                            out.rejections.push(Rejection {
-                                instance: inst.name.clone(),
-                                setup,
-                                reason,
-                                detail,
-                                miss,
-                            });
-                        }
+                        Err(r) => record(&mut out.rejected, &mut out.rejections, inst, setup, r),
                     }
                 }
             }
@@ -210,8 +201,32 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             .then_with(|| a.instance.cmp(&b.instance))
             .then(a.tp.cmp(&b.tp))
     });
-    let mut misses: Vec<Rejection> = out
-        .rejections
+    out.nearest_misses = nearest_misses(&out.rejections);
+    out.endpoint = crate::endpoint::advise(w, out.candidates.first());
+    Ok(out)
+}
+
+/// Counts a rejection under its reason and keeps it, in search order.
+pub(crate) fn record(
+    rejected: &mut BTreeMap<&'static str, usize>,
+    rejections: &mut Vec<Rejection>,
+    inst: &Instance,
+    setup: String,
+    (reason, detail, miss): Reject,
+) {
+    *rejected.entry(reason).or_default() += 1;
+    rejections.push(Rejection {
+        instance: inst.name.clone(),
+        setup,
+        reason,
+        detail,
+        miss,
+    });
+}
+
+/// The five misses closest to feasible (smallest ratio to the limit), ties in search order.
+pub(crate) fn nearest_misses(rejections: &[Rejection]) -> Vec<Rejection> {
+    let mut misses: Vec<Rejection> = rejections
         .iter()
         .filter(|r| r.miss.is_some())
         .cloned()
@@ -222,9 +237,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             .total_cmp(&b.miss.unwrap_or(f64::MAX))
     });
     misses.truncate(5);
-    out.nearest_misses = misses;
-    out.endpoint = crate::endpoint::advise(w, out.candidates.first());
-    Ok(out)
+    misses
 }
 
 /// Instance-level exclusions from the constraints: (reason, detail).
@@ -317,7 +330,8 @@ struct AtLoad {
     e2e: f64,
 }
 
-type Reject = (&'static str, String, Option<f64>);
+/// A rejected configuration: reason code, detail, and for SLO misses how far off.
+pub(crate) type Reject = (&'static str, String, Option<f64>);
 
 /// The replica model of a configuration, its efficiencies and KV format.
 #[allow(clippy::too_many_arguments)]

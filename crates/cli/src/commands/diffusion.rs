@@ -109,13 +109,32 @@ fn describe(s: &Setup<'_>) -> String {
     )
 }
 
+/// What both answers start with: model, hardware, format and job.
 #[derive(Serialize)]
-struct FitJson<'a> {
+struct Header<'a> {
     model: &'a str,
     target: &'a str,
     gpu: &'a str,
     precision: String,
     job: &'a DiffusionJob,
+}
+
+impl<'a> Header<'a> {
+    fn of(s: &'a Setup<'a>) -> Self {
+        Header {
+            model: &s.model.name,
+            target: &s.target.label,
+            gpu: &s.target.gpu.name,
+            precision: s.dtype.to_string(),
+            job: &s.job,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FitJson<'a> {
+    #[serde(flatten)]
+    header: Header<'a>,
     work: DiffusionWork,
     gpu_memory_gib: f64,
     fits: bool,
@@ -137,11 +156,7 @@ pub fn run_fit(
     let mem_gib = s.target.mem_gib;
     let chosen = fit(m, &s.job, s.dtype, mem_gib);
     let json = FitJson {
-        model: &m.name,
-        target: &s.target.label,
-        gpu: &s.target.gpu.name,
-        precision: s.dtype.to_string(),
-        job: &s.job,
+        header: Header::of(&s),
         work: work(m, &s.job),
         gpu_memory_gib: mem_gib,
         fits: chosen.is_some(),
@@ -209,11 +224,8 @@ fn render_fit(s: &Setup<'_>, f: &FitJson<'_>) -> String {
 
 #[derive(Serialize)]
 struct EstimateJson<'a> {
-    model: &'a str,
-    target: &'a str,
-    gpu: &'a str,
-    precision: String,
-    job: &'a DiffusionJob,
+    #[serde(flatten)]
+    header: Header<'a>,
     offload: Offload,
     peak_memory_gib: f64,
     #[serde(flatten)]
@@ -259,11 +271,7 @@ pub fn run_estimate(
     let usd_out = usd_gpu.map(|p| p / per_hour);
     let video_s = s.job.clip_seconds(m);
     let json = EstimateJson {
-        model: &m.name,
-        target: &s.target.label,
-        gpu: &s.target.gpu.name,
-        precision: s.dtype.to_string(),
-        job: &s.job,
+        header: Header::of(&s),
         offload: mem.offload,
         peak_memory_gib: mem.total_gib,
         time: t,

@@ -5,13 +5,16 @@
 use super::queue::{mean_wait, servers_for, wait_quantile};
 use super::workload::DiffusionWorkload;
 use crate::candidate::PurchaseMix;
+use crate::cost::buy;
 use crate::endpoint::{advise_situation, EndpointAdvice, Situation};
 use crate::error::PlanError;
 use crate::findings::{
     cold_start_s, cpu_offload_on_the_job_path, warm_pool_idle_cost, Finding,
     IsolatedTenantWithoutMig, Shape, SingleGpuReplicasOnLargeInstances,
 };
-use crate::search::{cheapest_region, instance_excluded, Rejection};
+use crate::search::{
+    cheapest_region, instance_excluded, nearest_misses, record, Reject, Rejection,
+};
 use crate::workload::Mode;
 use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance};
 use inferplan_perf::diffusion::{
@@ -200,16 +203,7 @@ pub fn plan_diffusion(
                 .map_or_else(|| evaluate(w, m, &job, inst, gpu, dtype, efficiency), Err);
             match result {
                 Ok(c) => out.candidates.push(c),
-                Err((reason, detail, miss)) => {
-                    *out.rejected.entry(reason).or_default() += 1;
-                    out.rejections.push(Rejection {
-                        instance: inst.name.clone(),
-                        setup,
-                        reason,
-                        detail,
-                        miss,
-                    });
-                }
+                Err(r) => record(&mut out.rejected, &mut out.rejections, inst, setup, r),
             }
         }
     }
@@ -219,25 +213,10 @@ pub fn plan_diffusion(
             .then(a.latency_p_s.total_cmp(&b.latency_p_s))
             .then_with(|| a.instance.cmp(&b.instance))
     });
-    let mut misses: Vec<Rejection> = out
-        .rejections
-        .iter()
-        .filter(|r| r.miss.is_some())
-        .cloned()
-        .collect();
-    misses.sort_by(|a, b| {
-        a.miss
-            .unwrap_or(f64::MAX)
-            .total_cmp(&b.miss.unwrap_or(f64::MAX))
-            .then_with(|| a.instance.cmp(&b.instance))
-    });
-    misses.truncate(5);
-    out.nearest_misses = misses;
+    out.nearest_misses = nearest_misses(&out.rejections);
     out.endpoint = advise(w, out.candidates.first());
     Ok(out)
 }
-
-type Reject = (&'static str, String, Option<f64>);
 
 fn evaluate(
     w: &DiffusionWorkload,
@@ -532,52 +511,9 @@ fn purchase(
     } else {
         (f64::from(warm_gpus) / g).ceil() as u32
     };
-    let p = &w.pricing;
-    let spot = inst.price(region).and_then(|r| r.spot_usd_hr);
-    let all_on_demand = mean * price;
-    let mut assumptions = Vec::new();
-    let (sp, od, sport, cost) = match (w.slo.mode, spot) {
-        (Mode::Async | Mode::Batch, Some(spot)) if p.allow_spot => {
-            assumptions.push(format!(
-                "spot at ${spot:.2}/h with {:.0} % extra work for interruptions",
-                p.spot_interruption_overhead * 100.0
-            ));
-            (
-                0,
-                0,
-                peak,
-                mean * spot * (1.0 + p.spot_interruption_overhead),
-            )
-        }
-        _ => {
-            if base > 0 {
-                assumptions.push(format!(
-                    "1-year compute savings plan at {:.0} % off on-demand for the warm pool (an assumption: the catalog has no savings-plan rates)",
-                    p.savings_plan_discount * 100.0
-                ));
-            }
-            let b = f64::from(base);
-            (
-                base,
-                peak.saturating_sub(base),
-                0,
-                b * price * (1.0 - p.savings_plan_discount) + (mean - b).max(0.0) * price,
-            )
-        }
-    };
-    PurchaseMix {
-        savings_plan_instances: sp,
-        on_demand_instances: od,
-        spot_instances: sport,
-        usd_per_hour: cost,
-        all_on_demand_usd_per_hour: all_on_demand,
-        saving_pct: if all_on_demand > 0.0 {
-            (1.0 - cost / all_on_demand) * 100.0
-        } else {
-            0.0
-        },
-        assumptions,
-    }
+    buy(
+        &w.pricing, w.slo.mode, inst, region, price, mean, base, peak,
+    )
 }
 
 /// The smallest jobs-per-day volume at which `cost_at(volume)` ($/day) is at most
