@@ -1080,3 +1080,28 @@ fn plan_a_diffusion_workload() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("Nearest misses"), "{}", stdout(&o));
 }
+
+#[test]
+fn calibrate_rewrites_the_embedded_diffusion_efficiencies() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/measured/diffusion_latency.csv"
+    );
+    if !std::path::Path::new(file).exists() {
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("inferplan-deff-{}.csv", std::process::id()));
+    let o = inferplan(&[
+        "calibrate",
+        file,
+        "--no-cv",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("diffusion rows fitted"));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let embedded = include_str!("../../../data/perf/diffusion_efficiency.csv");
+    assert_eq!(written, embedded, "the embedded file is the fit");
+}

@@ -2,7 +2,7 @@
 
 use criterion::Criterion;
 use inferplan_catalog::Catalog;
-use inferplan_perf::diffusion::DiffusionEfficiency;
+use inferplan_perf::diffusion::DiffusionEfficiencies;
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::MemoryParams;
 use inferplan_plan::diffusion::{plan_diffusion, DiffusionWorkload};
@@ -43,9 +43,9 @@ fn benches(c: &mut Criterion) {
     // Diffusion: the 720p clip example with its break-even search (every candidate).
     let text = std::fs::read_to_string(dir.join("video-720p-report-clips.toml")).unwrap();
     let video = DiffusionWorkload::from_toml(&text, "video-720p-report-clips.toml").unwrap();
-    let deff = DiffusionEfficiency::embedded();
+    let deff = DiffusionEfficiencies::embedded();
     g.bench_function("diffusion_720p_clips_with_break_even", |b| {
-        b.iter(|| plan_diffusion(black_box(&catalog), &deff, black_box(&video)).unwrap())
+        b.iter(|| plan_diffusion(black_box(&catalog), deff, black_box(&video)).unwrap())
     });
     g.finish();
 }

@@ -2,7 +2,7 @@
 //! volume, findings and workload errors.
 
 use inferplan_catalog::{Catalog, Dtype};
-use inferplan_perf::diffusion::{DiffusionEfficiency, Offload};
+use inferplan_perf::diffusion::{DiffusionEfficiencies, Offload};
 use inferplan_plan::diffusion::{is_diffusion, plan_diffusion, DiffusionPlan, DiffusionWorkload};
 use inferplan_plan::workload::{Mode, Tenancy};
 use inferplan_plan::PlanError;
@@ -14,7 +14,7 @@ fn catalog() -> &'static Catalog {
 }
 
 fn run(w: &DiffusionWorkload) -> DiffusionPlan {
-    plan_diffusion(catalog(), &DiffusionEfficiency::embedded(), w).unwrap()
+    plan_diffusion(catalog(), DiffusionEfficiencies::embedded(), w).unwrap()
 }
 
 fn text(name: &str) -> String {
@@ -255,7 +255,7 @@ fn workload_errors_name_line_and_field() {
     assert_eq!(field.as_deref(), Some("traffic.jobs_per_day"));
     // A job the model cannot make is refused by the planner, naming the job field.
     let w = DiffusionWorkload::from_toml(&format!("{base}[job]\nseconds = 3\n"), "w.toml").unwrap();
-    match plan_diffusion(catalog(), &DiffusionEfficiency::embedded(), &w) {
+    match plan_diffusion(catalog(), DiffusionEfficiencies::embedded(), &w) {
         Err(PlanError::Workload { field, .. }) => assert_eq!(field.as_deref(), Some("job.seconds")),
         other => panic!("{other:?}"),
     }

@@ -6,6 +6,11 @@ use crate::output::{emit, emit_json, table};
 use anyhow::{bail, Context};
 use inferplan_catalog::Catalog;
 use inferplan_perf::calibrate::{cross_validate, fit, Options};
+use inferplan_perf::diffusion::{
+    cross_validate as cross_validate_diffusion, fit_efficiencies, prepare_diffusion,
+    report_diffusion, report_predicted, to_csv, DiffusionEfficiencies, DiffusionReport,
+    DIFFUSION_COLUMNS, MIN_ARCH_ROWS, PRIOR_ROWS,
+};
 use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
 use inferplan_perf::EfficiencyTable;
 use serde::Serialize;
@@ -21,6 +26,12 @@ struct CalibrateJson {
 
 /// Runs `calibrate`.
 pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
+    if let [one] = a.files.as_slice() {
+        let text = std::fs::read_to_string(one).with_context(|| one.display().to_string())?;
+        if is_diffusion_file(&text) {
+            return diffusion(c, a, &one.display().to_string(), &text);
+        }
+    }
     let loaded = load(c, &a.files)?;
     if loaded.cases.is_empty() {
         bail!(
@@ -136,4 +147,88 @@ fn table_of(header: &[&str; 5], r: &PerfReport, md: bool) -> String {
     let mut m = r.by_metric.clone();
     m.insert("all".to_owned(), r.overall.clone());
     table(header, &stats_rows(&m), md)
+}
+
+/// Whether a CSV has the columns of `diffusion_latency.csv`.
+fn is_diffusion_file(text: &str) -> bool {
+    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').collect();
+    DIFFUSION_COLUMNS.iter().all(|c| header.contains(c))
+}
+
+#[derive(Serialize)]
+struct DiffusionCalibrateJson {
+    in_sample: DiffusionReport,
+    cross_validated: Option<DiffusionReport>,
+    parameters: String,
+}
+
+/// Fits the diffusion efficiencies (global and per architecture) and cross-validates them by
+/// leaving one source out.
+fn diffusion(c: &Catalog, a: &CalibrateArgs, origin: &str, text: &str) -> anyhow::Result<ExitCode> {
+    let (cases, skipped) = prepare_diffusion(text, origin, c)?;
+    if cases.is_empty() {
+        bail!("{origin}: no diffusion row could be mapped to a prediction");
+    }
+    let bandwidth = DiffusionEfficiencies::embedded().global.bandwidth;
+    let refs: Vec<&_> = cases.iter().collect();
+    let (fitted, rows) = fit_efficiencies(&refs, bandwidth);
+    let name = std::path::Path::new(origin)
+        .file_name()
+        .map_or_else(|| origin.to_owned(), |n| n.to_string_lossy().into_owned());
+    let provenance = format!(
+        "inferplan calibrate {name}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)"
+    );
+    let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
+    let cv = (!a.no_cv).then(|| {
+        let predicted = cross_validate_diffusion(&cases, bandwidth);
+        report_predicted(origin, &cases, &predicted, &skipped, &fitted)
+    });
+    let csv = to_csv(&fitted, &rows, &provenance);
+    if let Some(path) = &a.output {
+        std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
+    }
+    match a.format {
+        Format::Json => emit_json(&DiffusionCalibrateJson {
+            in_sample,
+            cross_validated: cv,
+            parameters: csv,
+        })?,
+        f => {
+            let md = f == Format::Md;
+            let mut s = format!("{} diffusion rows fitted\n\n", cases.len());
+            let mut header = STATS_HEADER;
+            for (title, r) in [
+                ("in-sample", Some(&in_sample)),
+                ("cross-validated by source", cv.as_ref()),
+            ] {
+                let Some(r) = r else { continue };
+                let mut m = r.by_source.clone();
+                m.insert("all".to_owned(), r.overall.clone());
+                header[0] = title;
+                s += &table(&header, &stats_rows(&m), md);
+                s += "\n";
+            }
+            let mut rows_out = vec![vec![
+                "*".to_owned(),
+                format!("{:.3}", fitted.global.compute),
+                format!("{:.2}", fitted.global.step_overhead_ms),
+                rows.get("*").copied().unwrap_or(0).to_string(),
+            ]];
+            for (arch, e) in &fitted.by_arch {
+                rows_out.push(vec![
+                    arch.clone(),
+                    format!("{:.3}", e.compute),
+                    format!("{:.2}", e.step_overhead_ms),
+                    rows.get(arch).copied().unwrap_or(0).to_string(),
+                ]);
+            }
+            s += &table(&["arch", "compute", "step ms", "rows"], &rows_out, md);
+            match &a.output {
+                Some(p) => s += &format!("\nwrote {}\n", p.display()),
+                None => s += "\n(give --output FILE to write the parameter file)\n",
+            }
+            emit(&s)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -6,8 +6,8 @@ use crate::output::{emit, emit_json, num};
 use anyhow::{anyhow, bail};
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::diffusion::{
-    diffusion_model, fit, memory, time, work, DiffusionEfficiency, DiffusionJob, DiffusionMemory,
-    DiffusionModel, DiffusionTime, DiffusionWork, JobSpec, Offload,
+    diffusion_model, fit, memory, time, work, DiffusionEfficiencies, DiffusionEfficiency,
+    DiffusionJob, DiffusionMemory, DiffusionModel, DiffusionTime, DiffusionWork, JobSpec, Offload,
 };
 use inferplan_perf::step::Bound;
 use serde::Serialize;
@@ -259,7 +259,7 @@ pub fn run_estimate(
             s.target.mem_gib
         );
     };
-    let e = DiffusionEfficiency::embedded();
+    let e = DiffusionEfficiencies::embedded().lookup(s.target.gpu.arch);
     let t = time(m, &s.job, s.target.gpu, s.dtype, mem.offload, &e).ok_or_else(|| {
         anyhow!(
             "--gpu: peak tensor throughput or memory bandwidth of {} is not published, so speed cannot be estimated",

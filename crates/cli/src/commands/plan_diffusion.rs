@@ -8,7 +8,7 @@ use crate::commands::plan::{
 use crate::output::{emit, emit_json, table};
 use anyhow::{bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_perf::diffusion::{diffusion_model, DiffusionEfficiency};
+use inferplan_perf::diffusion::{diffusion_model, DiffusionEfficiencies};
 use inferplan_plan::diffusion::{
     is_diffusion, plan_diffusion, DiffusionCandidate, DiffusionModelIn, DiffusionPlan,
     DiffusionWorkload, JobSlo, JobTraffic, Managed,
@@ -163,7 +163,7 @@ pub fn workload(
 /// Runs `plan` on a diffusion workload.
 pub fn run(c: &Catalog, a: &PlanArgs, file: Option<(String, String)>) -> anyhow::Result<ExitCode> {
     let w = workload(a, file.as_ref())?;
-    let p = plan_diffusion(c, &DiffusionEfficiency::embedded(), &w).map_err(|e| match &file {
+    let p = plan_diffusion(c, DiffusionEfficiencies::embedded(), &w).map_err(|e| match &file {
         Some((origin, text)) => anyhow::anyhow!(e.locate(origin, text)),
         None => anyhow::anyhow!(e),
     })?;

@@ -19,10 +19,12 @@
 //! bandwidth efficiency)); each denoising step adds a fixed overhead. Peak is the GPU's dense
 //! BF16 tensor figure (FP16 where BF16 is not published, FP8 when the row runs FP8). The
 
+mod calibrate;
 mod catalog;
 mod model;
 mod validate;
 
+pub use calibrate::*;
 pub use catalog::*;
 pub use model::*;
 pub use validate::*;

@@ -2,13 +2,15 @@
 
 use super::catalog::{Denoiser, DiffusionModel};
 use super::{perr, GIB};
+use crate::efficiency::arch_name;
 use crate::error::PerfError;
 use crate::estimate::pcie_bytes_s;
 use crate::step::Bound;
 use inferplan_catalog::names::key;
 use inferplan_catalog::table::Table;
-use inferplan_catalog::{Dtype, Gpu};
+use inferplan_catalog::{Arch, Dtype, Gpu};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 const EFFICIENCY_CSV: &str = include_str!("../../../../data/perf/diffusion_efficiency.csv");
 
@@ -308,29 +310,61 @@ pub struct DiffusionEfficiency {
     pub step_overhead_ms: f64,
 }
 
-impl DiffusionEfficiency {
+/// The fitted efficiencies: a global row (`arch = *`) and rows for GPU architectures with
+/// enough measured rows, each pulled towards the global one (see [`super::fit_efficiencies`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffusionEfficiencies {
+    /// For every architecture without a row of its own.
+    pub global: DiffusionEfficiency,
+    /// By architecture name (`ampere`, `hopper`, ...).
+    pub by_arch: BTreeMap<String, DiffusionEfficiency>,
+}
+
+impl DiffusionEfficiencies {
     /// The fitted figures of `data/perf/diffusion_efficiency.csv`.
-    pub fn embedded() -> DiffusionEfficiency {
-        Self::parse(EFFICIENCY_CSV, "data/perf/diffusion_efficiency.csv")
-            .expect("embedded diffusion efficiency parses")
+    pub fn embedded() -> &'static DiffusionEfficiencies {
+        static E: std::sync::OnceLock<DiffusionEfficiencies> = std::sync::OnceLock::new();
+        E.get_or_init(|| {
+            Self::parse(EFFICIENCY_CSV, "data/perf/diffusion_efficiency.csv")
+                .expect("embedded diffusion efficiency parses")
+        })
     }
 
-    /// Reads the first row of a `diffusion_efficiency.csv`.
-    pub fn parse(text: &str, origin: &str) -> Result<DiffusionEfficiency, PerfError> {
+    /// Reads a `diffusion_efficiency.csv`: `arch,compute_efficiency,bandwidth_efficiency,
+    /// step_overhead_ms,...`, one `*` row and any architecture rows.
+    pub fn parse(text: &str, origin: &str) -> Result<DiffusionEfficiencies, PerfError> {
         let t = Table::parse(text, origin).map_err(|e| perr(origin, e.to_string()))?;
-        let r = t
-            .rows()
-            .next()
-            .ok_or_else(|| perr(origin, "no rows".to_owned()))?;
-        let f = |c: &str| {
-            r.req_f64(c)
-                .map_err(|e| perr(origin, format!("column `{c}`: {e}")))
-        };
-        Ok(DiffusionEfficiency {
-            compute: f("compute_efficiency")?,
-            bandwidth: f("bandwidth_efficiency")?,
-            step_overhead_ms: f("step_overhead_ms")?,
+        let mut global = None;
+        let mut by_arch = BTreeMap::new();
+        for r in t.rows() {
+            let f = |c: &str| {
+                r.req_f64(c)
+                    .map_err(|e| perr(origin, format!("line {}: column `{c}`: {e}", r.line())))
+            };
+            let e = DiffusionEfficiency {
+                compute: f("compute_efficiency")?,
+                bandwidth: f("bandwidth_efficiency")?,
+                step_overhead_ms: f("step_overhead_ms")?,
+            };
+            match r.get("arch").unwrap_or("*") {
+                "*" => global = Some(e),
+                a => {
+                    by_arch.insert(a.to_owned(), e);
+                }
+            }
+        }
+        Ok(DiffusionEfficiencies {
+            global: global.ok_or_else(|| perr(origin, "no `*` row".to_owned()))?,
+            by_arch,
         })
+    }
+
+    /// The efficiencies for a GPU architecture.
+    pub fn lookup(&self, arch: Arch) -> DiffusionEfficiency {
+        self.by_arch
+            .get(&arch_name(arch))
+            .copied()
+            .unwrap_or(self.global)
     }
 }
 

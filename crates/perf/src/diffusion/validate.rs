@@ -1,12 +1,13 @@
 //! Validation against `shared/data/measured/diffusion_latency.csv`.
 
 use super::catalog::{parse_resolution, DiffusionCatalog, DiffusionModel};
-use super::model::{fit, peak_tflops, time, DiffusionEfficiency, DiffusionJob, Offload};
+use super::model::{
+    fit, peak_tflops, time, DiffusionEfficiencies, DiffusionEfficiency, DiffusionJob, Offload,
+};
 use super::perr;
 use crate::error::PerfError;
 use crate::measured::Family;
 use crate::validation::{ape, stats, stats_by, tally_skipped, ErrorStats};
-use inferplan_catalog::prices::median_sorted;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Catalog, Dtype, Gpu};
 use serde::Serialize;
@@ -114,6 +115,8 @@ pub struct DiffusionCase {
     pub dtype: Dtype,
     /// Offloading the job needs on this GPU (the least that fits).
     pub offload: Offload,
+    /// Whether the row states its number format (else BF16 is assumed).
+    pub precision_stated: bool,
     /// The job.
     pub job: DiffusionJob,
     /// Metric.
@@ -123,6 +126,11 @@ pub struct DiffusionCase {
 }
 
 impl DiffusionCase {
+    /// Predicted value of the row's metric with the efficiencies of its GPU's architecture.
+    pub fn predict_with(&self, t: &DiffusionEfficiencies) -> f64 {
+        self.predict(&t.lookup(self.gpu.arch))
+    }
+
     /// Predicted value of the row's metric.
     pub fn predict(&self, e: &DiffusionEfficiency) -> f64 {
         let Some(t) = time(
@@ -268,6 +276,7 @@ pub fn prepare_diffusion(
         } else {
             Dtype::Bf16
         };
+        let precision_stated = ["fp8", "fp16", "bf16"].iter().any(|k| p.contains(k));
         // Distilled variants: no unconditional pass.
         let cfg = model.cfg && !el.contains("distill") && !context.contains("enable_cfg=false");
         let job = DiffusionJob {
@@ -312,6 +321,7 @@ pub fn prepare_diffusion(
             gpus,
             dtype,
             offload: mem.offload,
+            precision_stated,
             job,
             metric,
             value,
@@ -355,7 +365,7 @@ pub struct DiffusionReport {
     /// Skipped rows by reason, with their details and counts.
     pub skipped_details: BTreeMap<String, Vec<(String, usize)>>,
     /// Efficiencies used.
-    pub efficiency: DiffusionEfficiency,
+    pub efficiency: DiffusionEfficiencies,
     /// Over every scored row.
     pub overall: ErrorStats,
     /// By metric.
@@ -375,22 +385,33 @@ pub fn report_diffusion(
     origin: &str,
     cases: &[DiffusionCase],
     skipped: &[DiffusionSkipped],
-    e: &DiffusionEfficiency,
+    e: &DiffusionEfficiencies,
+) -> DiffusionReport {
+    let predicted: Vec<f64> = cases.iter().map(|c| c.predict_with(e)).collect();
+    report_predicted(origin, cases, &predicted, skipped, e)
+}
+
+/// Scores cases against predictions made elsewhere (cross-validation), `e` being the
+/// efficiencies to report.
+pub fn report_predicted(
+    origin: &str,
+    cases: &[DiffusionCase],
+    predicted: &[f64],
+    skipped: &[DiffusionSkipped],
+    e: &DiffusionEfficiencies,
 ) -> DiffusionReport {
     let mut rows: Vec<DiffusionScored> = cases
         .iter()
-        .map(|c| {
-            let p = c.predict(e);
-            DiffusionScored {
-                id: c.id.clone(),
-                source: c.source.clone(),
-                model: c.model.name.clone(),
-                gpu: c.gpu.name.clone(),
-                metric: c.metric,
-                measured: c.value,
-                predicted: p,
-                ape: ape(p, c.value),
-            }
+        .zip(predicted)
+        .map(|(c, &p)| DiffusionScored {
+            id: c.id.clone(),
+            source: c.source.clone(),
+            model: c.model.name.clone(),
+            gpu: c.gpu.name.clone(),
+            metric: c.metric,
+            measured: c.value,
+            predicted: p,
+            ape: ape(p, c.value),
         })
         .collect();
     let group =
@@ -415,7 +436,7 @@ pub fn report_diffusion(
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().collect()))
             .collect(),
-        efficiency: *e,
+        efficiency: e.clone(),
         overall: stats(&all),
         by_metric,
         by_gpu,
@@ -437,45 +458,6 @@ pub fn validate_diffusion(
         origin,
         &cases,
         &skipped,
-        &DiffusionEfficiency::embedded(),
+        DiffusionEfficiencies::embedded(),
     ))
-}
-
-/// Median |ln(predicted / measured)| over the cases.
-pub fn median_abs_log_error(cases: &[DiffusionCase], e: &DiffusionEfficiency) -> f64 {
-    let mut v: Vec<f64> = cases
-        .iter()
-        .map(|c| (c.predict(e) / c.value).ln().abs())
-        .filter(|x| x.is_finite())
-        .collect();
-    v.sort_by(f64::total_cmp);
-    median_sorted(&v).unwrap_or(f64::NAN)
-}
-
-/// Fits compute efficiency (0.05–1.00 by 0.01) and per-step overhead (0–40 ms by 0.25) by
-/// grid search, minimising the median |log error| over all cases at once; the bandwidth
-/// efficiency is held at `bandwidth`. Ties keep the first (lowest) values.
-pub fn fit_efficiency(cases: &[DiffusionCase], bandwidth: f64) -> (DiffusionEfficiency, f64) {
-    let mut best = (
-        DiffusionEfficiency {
-            compute: 0.5,
-            bandwidth,
-            step_overhead_ms: 0.0,
-        },
-        f64::INFINITY,
-    );
-    for ci in 5..=100 {
-        for oi in 0..=160 {
-            let e = DiffusionEfficiency {
-                compute: f64::from(ci) / 100.0,
-                bandwidth,
-                step_overhead_ms: f64::from(oi) * 0.25,
-            };
-            let err = median_abs_log_error(cases, &e);
-            if err < best.1 {
-                best = (e, err);
-            }
-        }
-    }
-    best
 }

@@ -18,7 +18,7 @@ use crate::search::{
 use crate::workload::Mode;
 use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance};
 use inferplan_perf::diffusion::{
-    diffusion_model, fit, peak_tflops, time, DiffusionEfficiency, DiffusionJob, DiffusionModel,
+    diffusion_model, fit, peak_tflops, time, DiffusionEfficiencies, DiffusionJob, DiffusionModel,
     Offload,
 };
 use serde::Serialize;
@@ -153,7 +153,7 @@ struct Sized {
 /// Plans a diffusion workload over the whole catalog.
 pub fn plan_diffusion(
     catalog: &Catalog,
-    efficiency: &DiffusionEfficiency,
+    efficiency: &DiffusionEfficiencies,
     w: &DiffusionWorkload,
 ) -> Result<DiffusionPlan, PlanError> {
     w.validate()?;
@@ -225,7 +225,7 @@ fn evaluate(
     inst: &Instance,
     gpu: &Gpu,
     dtype: Dtype,
-    e: &DiffusionEfficiency,
+    e: &DiffusionEfficiencies,
 ) -> Result<DiffusionCandidate, Reject> {
     if matches!(gpu.arch, Arch::Neuron | Arch::Cdna3 | Arch::Other) {
         return Err((
@@ -277,7 +277,7 @@ fn evaluate(
             None,
         ));
     }
-    let t = time(m, job, gpu, dtype, mem.offload, e).ok_or((
+    let t = time(m, job, gpu, dtype, mem.offload, &e.lookup(gpu.arch)).ok_or((
         "no_gpu_figures",
         format!("{}: memory bandwidth not published", gpu.name),
         None,

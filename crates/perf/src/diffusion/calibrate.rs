@@ -1,0 +1,145 @@
+//! Fitting the diffusion efficiencies to measured rows, and cross-validating the fit.
+//!
+//! The global row: compute efficiency (0.05–1.00 by 0.01) and per-step overhead (0–40 ms by
+//! 0.25) by grid search over every row, minimising the median |ln(predicted / measured)|. An
+//! architecture with at least [`MIN_ARCH_ROWS`] rows gets its own compute efficiency (same
+//! grid, the global overhead kept: it is software, not silicon), pulled towards the global one
+//! as if the global value were [`PRIOR_ROWS`] more rows: `c = g + (c_arch − g) × n / (n +
+//! PRIOR_ROWS)`. Only rows that state their number format count for an architecture: the
+//! format sets the peak the efficiency multiplies, and an unstated one (MLPerf summaries)
+//! would fold a quantized run into the architecture's 16-bit efficiency. The bandwidth
+//! efficiency is held (no row is weight-streaming bound).
+
+use super::model::{DiffusionEfficiencies, DiffusionEfficiency};
+use super::validate::DiffusionCase;
+use crate::efficiency::arch_name;
+use inferplan_catalog::prices::median_sorted;
+use std::collections::BTreeMap;
+
+/// Fewest rows for an architecture to get its own compute efficiency.
+pub const MIN_ARCH_ROWS: usize = 8;
+
+/// Weight of the global compute efficiency in an architecture's, in rows.
+pub const PRIOR_ROWS: f64 = 10.0;
+
+/// Median |ln(predicted / measured)| over the cases.
+pub fn median_abs_log_error(cases: &[&DiffusionCase], e: &DiffusionEfficiency) -> f64 {
+    let mut v: Vec<f64> = cases
+        .iter()
+        .map(|c| (c.predict(e) / c.value).ln().abs())
+        .filter(|x| x.is_finite())
+        .collect();
+    v.sort_by(f64::total_cmp);
+    median_sorted(&v).unwrap_or(f64::NAN)
+}
+
+/// The best compute efficiency on the grid for the given overheads; ties keep the lowest.
+fn best_on_grid(
+    cases: &[&DiffusionCase],
+    bandwidth: f64,
+    overheads: &[f64],
+) -> (DiffusionEfficiency, f64) {
+    let mut best = (
+        DiffusionEfficiency {
+            compute: 0.5,
+            bandwidth,
+            step_overhead_ms: 0.0,
+        },
+        f64::INFINITY,
+    );
+    for ci in 5..=100 {
+        for &o in overheads {
+            let e = DiffusionEfficiency {
+                compute: f64::from(ci) / 100.0,
+                bandwidth,
+                step_overhead_ms: o,
+            };
+            let err = median_abs_log_error(cases, &e);
+            if err < best.1 {
+                best = (e, err);
+            }
+        }
+    }
+    best
+}
+
+/// The global efficiency alone (see the module comment) and its median |log error|.
+pub fn fit_efficiency(cases: &[&DiffusionCase], bandwidth: f64) -> (DiffusionEfficiency, f64) {
+    let overheads: Vec<f64> = (0..=160).map(|i| f64::from(i) * 0.25).collect();
+    best_on_grid(cases, bandwidth, &overheads)
+}
+
+/// The global row and the architecture rows (see the module comment), with the rows each was
+/// fitted on.
+pub fn fit_efficiencies(
+    cases: &[&DiffusionCase],
+    bandwidth: f64,
+) -> (DiffusionEfficiencies, BTreeMap<String, usize>) {
+    let (global, _) = fit_efficiency(cases, bandwidth);
+    let mut groups: BTreeMap<String, Vec<&DiffusionCase>> = BTreeMap::new();
+    for c in cases.iter().filter(|c| c.precision_stated) {
+        groups.entry(arch_name(c.gpu.arch)).or_default().push(c);
+    }
+    let mut by_arch = BTreeMap::new();
+    let mut rows = BTreeMap::from([("*".to_owned(), cases.len())]);
+    for (arch, group) in groups {
+        if group.len() < MIN_ARCH_ROWS {
+            continue;
+        }
+        let (own, _) = best_on_grid(&group, bandwidth, &[global.step_overhead_ms]);
+        let n = group.len() as f64;
+        let compute = global.compute + (own.compute - global.compute) * n / (n + PRIOR_ROWS);
+        by_arch.insert(
+            arch.clone(),
+            DiffusionEfficiency {
+                compute: (compute * 1000.0).round() / 1000.0,
+                ..global
+            },
+        );
+        rows.insert(arch, group.len());
+    }
+    (DiffusionEfficiencies { global, by_arch }, rows)
+}
+
+/// Leave-one-source-out predictions: each source's rows predicted by efficiencies fitted on
+/// the other sources. In the order of `cases`.
+pub fn cross_validate(cases: &[DiffusionCase], bandwidth: f64) -> Vec<f64> {
+    let sources: std::collections::BTreeSet<&str> =
+        cases.iter().map(|c| c.source.as_str()).collect();
+    let mut predicted = vec![f64::NAN; cases.len()];
+    for held in sources {
+        let train: Vec<&DiffusionCase> = cases.iter().filter(|c| c.source != held).collect();
+        let (t, _) = fit_efficiencies(&train, bandwidth);
+        for (i, c) in cases.iter().enumerate() {
+            if c.source == held {
+                predicted[i] = c.predict_with(&t);
+            }
+        }
+    }
+    predicted
+}
+
+/// The `diffusion_efficiency.csv` text of a fit.
+pub fn to_csv(
+    t: &DiffusionEfficiencies,
+    rows: &BTreeMap<String, usize>,
+    provenance: &str,
+) -> String {
+    let mut s =
+        String::from("arch,compute_efficiency,bandwidth_efficiency,step_overhead_ms,rows,source\n");
+    let line = |arch: &str, e: &DiffusionEfficiency| {
+        format!(
+            "{arch},{},{},{},{},\"{}\"\n",
+            e.compute,
+            e.bandwidth,
+            e.step_overhead_ms,
+            rows.get(arch).copied().unwrap_or(0),
+            provenance.replace('"', "'")
+        )
+    };
+    s += &line("*", &t.global);
+    for (arch, e) in &t.by_arch {
+        s += &line(arch, e);
+    }
+    s
+}
