@@ -260,3 +260,43 @@ fn workload_errors_name_line_and_field() {
         other => panic!("{other:?}"),
     }
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Arbitrary text is an error or a workload, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            if let Ok(w) = DiffusionWorkload::from_toml(&text, "fuzz.toml") {
+                let _ = w.validate();
+            }
+        }
+
+        /// Any job the reader accepts is planned or refused with an error, never a panic.
+        #[test]
+        fn random_jobs_plan_or_refuse(
+            model in prop::sample::select(vec!["sd15", "sdxl", "flux.1-schnell", "wan2.1-t2v-1.3b", "HunyuanVideo", "svd-xt"]),
+            width in 0u64..5000,
+            height in 0u64..5000,
+            seconds in 0.0f64..40.0,
+            steps in 0u64..80,
+            jobs in 0.0f64..1e5,
+            latency in 0.0f64..3600.0,
+            mode in prop::sample::select(vec!["interactive", "async", "batch"]),
+        ) {
+            let video = ["wan", "hunyuan", "svd"].iter().any(|k| model.to_lowercase().contains(k));
+            let clip = if video { format!("seconds = {seconds}\n") } else { String::new() };
+            let text = format!(
+                "[model]\nname = \"{model}\"\n[job]\nwidth = {width}\nheight = {height}\nsteps = {steps}\n{clip}[traffic]\njobs_per_day = {jobs}\n[slo]\nmode = \"{mode}\"\nlatency_s = {latency}\ndeadline_s = {latency}\n"
+            );
+            let w = DiffusionWorkload::from_toml(&text, "fuzz.toml").unwrap();
+            if w.validate().is_ok() {
+                let _ = plan_diffusion(catalog(), DiffusionEfficiencies::embedded(), &w);
+            }
+        }
+    }
+}
