@@ -38,6 +38,35 @@ pub fn refuse_job_flags(j: &DiffusionJobArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Applies the job flags that were given over `spec` (`--frames` replaces `seconds` and the
+/// other way round).
+pub fn overlay(j: &DiffusionJobArgs, spec: &mut JobSpec) {
+    for (flag, field) in [
+        (j.width, &mut spec.width),
+        (j.height, &mut spec.height),
+        (j.steps, &mut spec.steps),
+        (j.batch, &mut spec.batch),
+    ] {
+        if flag.is_some() {
+            *field = flag;
+        }
+    }
+    if j.frames.is_some() {
+        spec.frames = j.frames;
+        spec.seconds = None;
+    }
+    if j.seconds.is_some() {
+        spec.seconds = j.seconds;
+        spec.frames = None;
+    }
+    if j.fps.is_some() {
+        spec.fps = j.fps;
+    }
+    if j.no_cfg {
+        spec.cfg = Some(false);
+    }
+}
+
 /// Everything both commands need: model, job, hardware and format.
 struct Setup<'a> {
     model: &'static DiffusionModel,
@@ -52,16 +81,8 @@ fn setup<'a>(
     dep: &DeploymentArgs,
     j: &DiffusionJobArgs,
 ) -> anyhow::Result<Setup<'a>> {
-    let spec = JobSpec {
-        width: j.width,
-        height: j.height,
-        frames: j.frames,
-        seconds: j.seconds,
-        fps: j.fps,
-        steps: j.steps,
-        batch: j.batch,
-        cfg: j.no_cfg.then_some(false),
-    };
+    let mut spec = JobSpec::default();
+    overlay(j, &mut spec);
     let job = spec.resolve(m).map_err(flag_error)?;
     for (flag, given) in [
         ("--tp", dep.tp.is_some()),
@@ -154,17 +175,19 @@ pub fn run_fit(
 ) -> anyhow::Result<ExitCode> {
     let s = setup(catalog, m, dep, j)?;
     let mem_gib = s.target.mem_gib;
-    let chosen = fit(m, &s.job, s.dtype, mem_gib);
+    let by_offload: Vec<DiffusionMemory> = Offload::ALL
+        .iter()
+        .map(|&o| memory(m, &s.job, s.dtype, o))
+        .collect();
+    // The least offloading that fits (what `fit` picks).
+    let chosen = by_offload.iter().find(|mem| mem.fits(mem_gib));
     let json = FitJson {
         header: Header::of(&s),
         work: work(m, &s.job),
         gpu_memory_gib: mem_gib,
         fits: chosen.is_some(),
         offload: chosen.map(|c| c.offload),
-        by_offload: Offload::ALL
-            .iter()
-            .map(|&o| memory(m, &s.job, s.dtype, o))
-            .collect(),
+        by_offload,
     };
     match format {
         Format::Json => emit_json(&json)?,

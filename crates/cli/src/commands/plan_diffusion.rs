@@ -1,7 +1,7 @@
 //! `inferplan plan` for image and video diffusion workloads.
 
 use crate::args::{Format, PlanArgs};
-use crate::commands::diffusion::refuse_job_flags;
+use crate::commands::diffusion::{overlay, refuse_job_flags};
 use crate::commands::plan::{
     apply_shared, endpoint_text, explain_text, findings_text, rejected_text,
 };
@@ -121,32 +121,7 @@ pub fn workload(
     if a.managed_usd_per_clip.is_some() {
         w.managed.usd_per_output = a.managed_usd_per_clip;
     }
-    let j = &a.job;
-    let spec = &mut w.job;
-    for (flag, field) in [(j.width, &mut spec.width), (j.height, &mut spec.height)] {
-        if flag.is_some() {
-            *field = flag;
-        }
-    }
-    if j.frames.is_some() {
-        spec.frames = j.frames;
-        spec.seconds = None;
-    }
-    if j.seconds.is_some() {
-        spec.seconds = j.seconds;
-        spec.frames = None;
-    }
-    for (flag, field) in [(j.steps, &mut spec.steps), (j.batch, &mut spec.batch)] {
-        if flag.is_some() {
-            *field = flag;
-        }
-    }
-    if j.fps.is_some() {
-        spec.fps = j.fps;
-    }
-    if j.no_cfg {
-        spec.cfg = Some(false);
-    }
+    overlay(&a.job, &mut w.job);
     apply_shared(
         a,
         &mut w.slo.percentile,

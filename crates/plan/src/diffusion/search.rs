@@ -319,11 +319,8 @@ fn evaluate(
         hourly.iter().copied().fold(0.0, f64::max)
     };
     let (ca2, q) = (w.traffic.burstiness.powi(2), w.slo.percentile.quantile());
-    let peak_pool = if sized.scale_to_zero {
-        sized.peak_gpus.max(1)
-    } else {
-        sized.peak_gpus
-    };
+    // A scaled-to-zero pool has at least one worker while jobs arrive.
+    let peak_pool = sized.peak_gpus.max(1);
     let queue_p_s = wait_quantile(peak_pool, sized_rate, job_s, ca2, 0.0, q);
     let queue_mean_s = mean_wait(peak_pool, sized_rate, job_s, ca2, 0.0);
     let billed: f64 = sized.hourly_gpus.iter().sum();
