@@ -5,6 +5,7 @@
 //! source. Names are matched forgivingly: case-insensitive, with aliases, and an unknown name
 //! gets an error listing the closest matches.
 
+pub mod bounds;
 pub mod catalog;
 pub mod dtype;
 pub mod error;

@@ -1,7 +1,35 @@
 //! Command-line arguments (clap types stay here; commands turn them into library inputs).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use inferplan_catalog::bounds::*;
 use std::path::PathBuf;
+
+/// A flag's number parser that also checks the flag's [`Bound`] (finite, in range), so clap's
+/// error names the flag: `invalid value '1e308' for '--rate-rps <RATE_RPS>': must be a number
+/// in (0, 100000] requests/s, got 1e308`.
+fn real(bound: Bound) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let v: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a number; must be {bound}"))?;
+        bound.check(v)
+    }
+}
+
+/// A whole-number flag's parser that checks the flag's [`Bound`] (see [`real`]).
+fn whole<T: TryFrom<u64>>(
+    bound: Bound,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let v: u64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a whole number; must be {bound}"))?;
+        let v = bound.check_u64(v)?;
+        T::try_from(v).map_err(|_| format!("must be {bound}, got {v}"))
+    }
+}
 
 /// Plan, simulate and audit GPU inference deployments.
 ///
@@ -206,15 +234,15 @@ pub struct DeploymentArgs {
     pub gpu: Option<String>,
 
     /// Number of GPUs with --gpu.
-    #[arg(long, default_value_t = 1, requires = "gpu")]
+    #[arg(long, default_value_t = 1, requires = "gpu", value_parser = whole::<u32>(GPUS))]
     pub gpus: u32,
 
     /// Tensor-parallel degree. Default: all GPUs of the instance (or --gpus).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u32>(GPUS))]
     pub tp: Option<u32>,
 
     /// Pipeline-parallel degree.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(GPUS))]
     pub pp: u32,
 }
 
@@ -226,31 +254,31 @@ pub struct FitArgs {
     pub dep: DeploymentArgs,
 
     /// Tokens per sequence (prompt + output). Default: 8192, or the model's maximum if lower.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(TOKENS))]
     pub context: Option<u64>,
 
     /// Sequences in flight.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64>(SEQUENCES))]
     pub concurrency: u64,
 
     /// vLLM's --gpu-memory-utilization for the engine view.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, value_parser = real(FRACTION))]
     pub gpu_memory_utilization: f64,
 
     /// Multiplier on (weights + KV cache + activations).
-    #[arg(long, default_value_t = 1.2)]
+    #[arg(long, default_value_t = 1.2, value_parser = real(SAFETY_MARGIN))]
     pub safety_margin: f64,
 
     /// Engine's max_num_seqs. Default: vLLM's (1024 on GPUs of 70 GiB or more, else 256).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(SEQUENCES))]
     pub max_num_seqs: Option<u64>,
 
     /// Engine's max_num_batched_tokens. Default: vLLM's (8192 on GPUs of 70 GiB or more, else 2048).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(TOKENS))]
     pub max_num_batched_tokens: Option<u64>,
 
     /// Tokens per KV-cache block.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = whole::<u64>(BLOCK_TOKENS))]
     pub block_size: u64,
 
     /// Output format.
@@ -274,15 +302,15 @@ pub struct EstimateArgs {
     pub engine: String,
 
     /// Prompt tokens per request.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = whole::<u64>(TOKENS))]
     pub input_tokens: u64,
 
     /// Generated tokens per request.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = whole::<u64>(TOKENS))]
     pub output_tokens: u64,
 
     /// Closed loop: this many requests in flight at all times.
-    #[arg(long, conflicts_with_all = ["saturate", "rate_rps"])]
+    #[arg(long, conflicts_with_all = ["saturate", "rate_rps"], value_parser = whole::<u64>(SEQUENCES))]
     pub concurrency: Option<u64>,
 
     /// Every request queued at once (offline throughput benchmarks): the largest batch that fits.
@@ -290,19 +318,19 @@ pub struct EstimateArgs {
     pub saturate: bool,
 
     /// Open loop: Poisson arrivals at this many requests/s.
-    #[arg(long)]
+    #[arg(long, value_parser = real(RATE_RPS))]
     pub rate_rps: Option<f64>,
 
     /// Engine's max_num_seqs (default: the engine's own).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(SEQUENCES))]
     pub max_num_seqs: Option<u64>,
 
     /// Engine's token budget per step (default: the engine's own).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(TOKENS))]
     pub max_num_batched_tokens: Option<u64>,
 
     /// Fraction of GPU memory the engine budgets (default: the engine's own, 0.9 for vLLM).
-    #[arg(long)]
+    #[arg(long, value_parser = real(FRACTION))]
     pub gpu_memory_utilization: Option<f64>,
 
     /// Region for the on-demand price.
@@ -328,32 +356,32 @@ pub struct EstimateArgs {
 #[command(next_help_heading = "Diffusion models (images and video)")]
 pub struct DiffusionJobArgs {
     /// Output width in pixels (default: the model's).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(PIXELS))]
     pub width: Option<u64>,
 
     /// Output height in pixels (default: the model's).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(PIXELS))]
     pub height: Option<u64>,
 
     /// Frames per clip (video models; default: the model's clip length).
-    #[arg(long, conflicts_with = "seconds")]
+    #[arg(long, conflicts_with = "seconds", value_parser = whole::<u64>(FRAMES))]
     pub frames: Option<u64>,
 
     /// Clip length in seconds instead of --frames (video models). Clips longer than the model
     /// generates at once are made of consecutive segments.
-    #[arg(long)]
+    #[arg(long, value_parser = real(CLIP_SECONDS))]
     pub seconds: Option<f64>,
 
     /// Frames per second (video models; default: the model's).
-    #[arg(long)]
+    #[arg(long, value_parser = real(FPS))]
     pub fps: Option<f64>,
 
     /// Denoising steps (default: the model's reference setting).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(STEPS))]
     pub steps: Option<u64>,
 
     /// Images or clips generated together.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(BATCH))]
     pub batch: Option<u64>,
 
     /// No classifier-free guidance pass (guidance- or step-distilled variants, e.g. 4-step
@@ -381,35 +409,35 @@ pub struct PlanArgs {
     pub engine: Vec<String>,
 
     /// Mean request rate, requests/s (`traffic.rate_rps`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(RATE_RPS))]
     pub rate_rps: Option<f64>,
 
     /// Peak request rate, requests/s (`traffic.peak_rps`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(RATE_RPS))]
     pub peak_rps: Option<f64>,
 
     /// Coefficient of variation of inter-arrival times; 1 = Poisson (`traffic.burstiness`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(BURSTINESS))]
     pub burstiness: Option<f64>,
 
     /// Prompt tokens per request (`lengths.input_tokens`).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(TOKENS))]
     pub input_tokens: Option<u64>,
 
     /// Generated tokens per request (`lengths.output_tokens`).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(TOKENS))]
     pub output_tokens: Option<u64>,
 
     /// TTFT limit, ms (`slo.ttft_ms`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(LATENCY_MS))]
     pub ttft_ms: Option<f64>,
 
     /// TPOT limit, ms (`slo.tpot_ms`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(LATENCY_MS))]
     pub tpot_ms: Option<f64>,
 
     /// End-to-end limit, ms (`slo.e2e_ms`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(LATENCY_MS))]
     pub e2e_ms: Option<f64>,
 
     /// Percentile of the limits: p50, p90 or p99 (`slo.percentile`).
@@ -421,7 +449,7 @@ pub struct PlanArgs {
     pub mode: Option<String>,
 
     /// Async deadline, seconds (`slo.deadline_s`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(SECONDS))]
     pub deadline_s: Option<f64>,
 
     /// Allowed regions, comma-separated (`constraints.regions`).
@@ -437,7 +465,7 @@ pub struct PlanArgs {
     pub data_class: Option<String>,
 
     /// Most GPUs per replica (`constraints.max_gpus_per_replica`).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u32>(GPUS))]
     pub max_gpus_per_replica: Option<u32>,
 
     /// Allowed instance families, comma-separated (`constraints.instance_families`).
@@ -445,7 +473,7 @@ pub struct PlanArgs {
     pub families: Vec<String>,
 
     /// Cold-start budget, seconds (`constraints.cold_start_budget_s`).
-    #[arg(long)]
+    #[arg(long, value_parser = real(SECONDS))]
     pub cold_start_budget_s: Option<f64>,
 
     /// Keep one instance of spare replicas, N+1 (`constraints.redundancy`).
@@ -453,7 +481,7 @@ pub struct PlanArgs {
     pub redundancy: bool,
 
     /// How many candidates to show.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = whole::<usize>(TOP))]
     pub top: usize,
 
     /// Also list why configurations were rejected.
@@ -465,6 +493,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub verify: bool,
 
+    /// Most requests one --verify simulation may serve (see docs/limits.md).
+    #[arg(long, default_value_t = DEFAULT_MAX_SIM_REQUESTS, value_parser = whole::<u64>(REQUESTS))]
+    pub max_sim_requests: u64,
+
     /// Seed of the --verify simulations.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -474,12 +506,12 @@ pub struct PlanArgs {
     pub params: Option<PathBuf>,
 
     /// Diffusion workloads: jobs per day (`traffic.jobs_per_day`).
-    #[arg(long, help_heading = "Diffusion workloads")]
+    #[arg(long, help_heading = "Diffusion workloads", value_parser = real(JOBS_PER_DAY))]
     pub jobs_per_day: Option<f64>,
 
     /// Diffusion workloads: latency limit of a job, queueing included, seconds
     /// (`slo.latency_s`).
-    #[arg(long, help_heading = "Diffusion workloads")]
+    #[arg(long, help_heading = "Diffusion workloads", value_parser = real(SECONDS))]
     pub latency_s: Option<f64>,
 
     /// Diffusion workloads: what a managed service charges per clip or image, $, for the
@@ -487,7 +519,8 @@ pub struct PlanArgs {
     #[arg(
         long,
         alias = "managed-usd-per-image",
-        help_heading = "Diffusion workloads"
+        help_heading = "Diffusion workloads",
+        value_parser = real(USD)
     )]
     pub managed_usd_per_clip: Option<f64>,
 
@@ -512,7 +545,7 @@ pub struct SimulateArgs {
     pub engine: String,
 
     /// Replicas at the start.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(REPLICAS))]
     pub replicas: u32,
 
     /// Prompt tokens: a number, or `uniform:lo=A,hi=B`, `normal:mean=M,sd=S`,
@@ -525,17 +558,17 @@ pub struct SimulateArgs {
     pub output_tokens: String,
 
     /// Mean arrival rate, requests/s (not with --trace).
-    #[arg(long)]
+    #[arg(long, value_parser = real(RATE_RPS))]
     pub rate_rps: Option<f64>,
 
     /// Closed loop: this many clients, each sending its next request when the previous one
     /// is answered (instead of --rate-rps).
-    #[arg(long, conflicts_with = "rate_rps")]
+    #[arg(long, conflicts_with = "rate_rps", value_parser = whole::<u32>(CLIENTS))]
     pub concurrency: Option<u32>,
 
     /// Warm-up, seconds: closed-loop clients start spread over it, and requests arriving
     /// during it are left out of the latency figures.
-    #[arg(long)]
+    #[arg(long, value_parser = real(SECONDS_OR_ZERO))]
     pub warmup_s: Option<f64>,
 
     /// Arrival process: `poisson`, `gamma:cv=C` (burstiness), or a daily profile
@@ -549,19 +582,24 @@ pub struct SimulateArgs {
     pub trace: Option<PathBuf>,
 
     /// Speed up (> 1) or slow down (< 1) the trace.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = real(TIME_SCALE))]
     pub time_scale: f64,
 
     /// Loop the trace this many times.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(REPEAT))]
     pub repeat: u32,
 
     /// Stop after this many requests.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(REQUESTS))]
     pub requests: Option<u64>,
 
+    /// Refuse to simulate more requests than this (a ceiling on work; --requests, or the rate
+    /// × --duration, or a trace's rows × --repeat, must stay below it). See docs/limits.md.
+    #[arg(long, default_value_t = DEFAULT_MAX_SIM_REQUESTS, value_parser = whole::<u64>(REQUESTS))]
+    pub max_sim_requests: u64,
+
     /// Stop arrivals after this many simulated seconds.
-    #[arg(long)]
+    #[arg(long, value_parser = real(SIM_SECONDS))]
     pub duration: Option<f64>,
 
     /// Seed of the random numbers: the same seed gives the same output.
@@ -569,7 +607,7 @@ pub struct SimulateArgs {
     pub seed: u64,
 
     /// Run this many seeds (seed, seed + 1, ...) in parallel and report each and their spread.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(SEEDS))]
     pub seeds: u32,
 
     /// Router: round-robin, least-outstanding, least-kv.
@@ -582,44 +620,44 @@ pub struct SimulateArgs {
     pub autoscale: Option<String>,
 
     /// Fewest replicas when autoscaling.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(REPLICAS))]
     pub min_replicas: u32,
 
     /// Most replicas when autoscaling.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = whole::<u32>(REPLICAS))]
     pub max_replicas: u32,
 
     /// Seconds between autoscaling decisions.
-    #[arg(long, default_value_t = 15.0)]
+    #[arg(long, default_value_t = 15.0, value_parser = real(SCALE_INTERVAL))]
     pub scale_interval_s: f64,
 
     /// Seconds between scale-outs.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = real(SECONDS_OR_ZERO))]
     pub scale_out_cooldown_s: f64,
 
     /// Seconds after any scaling before a scale-in.
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = 300.0, value_parser = real(SECONDS_OR_ZERO))]
     pub scale_in_cooldown_s: f64,
 
     /// Cold start of a new replica, seconds. Default: the estimate of boot, engine start and
     /// reading the weights from S3 on the instance's network (see docs/findings.md, IP105).
-    #[arg(long)]
+    #[arg(long, value_parser = real(SECONDS_OR_ZERO))]
     pub cold_start_s: Option<f64>,
 
     /// Spot interruptions per replica-hour.
-    #[arg(long)]
+    #[arg(long, value_parser = real(SPOT_RATE))]
     pub spot_rate_per_hour: Option<f64>,
 
     /// Warning before a spot replica is lost, seconds.
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 120.0, value_parser = real(SECONDS_OR_ZERO))]
     pub spot_notice_s: f64,
 
     /// Clients retry when no first token arrived after this many seconds.
-    #[arg(long)]
+    #[arg(long, value_parser = real(SECONDS))]
     pub timeout_s: Option<f64>,
 
     /// Retries per request after the first attempt.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = whole::<u32>(RETRIES))]
     pub retries: u32,
 
     /// Requests carry idempotency keys (a retry does not add duplicate work).
@@ -627,15 +665,15 @@ pub struct SimulateArgs {
     pub idempotency_keys: bool,
 
     /// TTFT SLO, ms, for attainment and goodput.
-    #[arg(long)]
+    #[arg(long, value_parser = real(LATENCY_MS))]
     pub ttft_ms: Option<f64>,
 
     /// TPOT SLO, ms.
-    #[arg(long)]
+    #[arg(long, value_parser = real(LATENCY_MS))]
     pub tpot_ms: Option<f64>,
 
     /// End-to-end SLO, ms.
-    #[arg(long)]
+    #[arg(long, value_parser = real(LATENCY_MS))]
     pub e2e_ms: Option<f64>,
 
     /// Region of the price.
@@ -678,7 +716,7 @@ pub struct RenderArgs {
     pub plan: Option<PathBuf>,
 
     /// Which candidate (1 = the cheapest). Default: the first that runs vLLM.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(TOP))]
     pub candidate: Option<usize>,
 
     /// Directory to write into (created if missing).
@@ -746,7 +784,7 @@ pub struct RightsizeArgs {
     pub workload: Option<PathBuf>,
 
     /// What the deployment costs now, $/hour (for the saving).
-    #[arg(long)]
+    #[arg(long, value_parser = real(USD))]
     pub current_usd_per_hour: Option<f64>,
 
     /// Output format.
@@ -766,11 +804,11 @@ pub struct CalibrateArgs {
     pub output: Option<PathBuf>,
 
     /// Fewest rows for a group (engine, architecture, precision) to get its own parameters.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = whole::<usize>(MIN_ROWS))]
     pub min_rows: usize,
 
     /// Pull of each group's parameters towards its parent's (weight per squared log ratio).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = real(SHRINK))]
     pub shrink: f64,
 
     /// Skip the cross-validation (faster).
@@ -840,7 +878,7 @@ pub struct ValidateArgs {
     pub params: Option<PathBuf>,
 
     /// How many of the worst-predicted rows to list.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 15, value_parser = whole::<usize>(LISTED))]
     pub worst: usize,
 
     /// Also simulate the latency-under-load rows (a concurrency or a request rate, with TTFT,

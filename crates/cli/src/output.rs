@@ -1,5 +1,6 @@
 //! Writing answers: aligned text tables, Markdown tables and JSON.
 
+use std::cell::RefCell;
 use std::io::Write;
 
 /// Right-aligns cells that look numeric, left-aligns the rest.
@@ -82,8 +83,70 @@ pub fn table(header: &[&str], rows: &[Vec<String>], md: bool) -> String {
     out.join("\n") + "\n"
 }
 
+/// What [`capture`] collected: standard output and standard error.
+#[derive(Debug, Default)]
+struct Captured {
+    out: String,
+    err: String,
+}
+
+thread_local! {
+    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's answers and errors collected instead of written, and returns
+/// its result with the standard output and standard error it would have written (for
+/// in-process tests of the command line).
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String, String) {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(Captured::default()));
+    let r = f();
+    let got = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (r, got.out, got.err)
+}
+
+/// Appends to the capture buffer when one is active; false when writing for real.
+fn captured(text: &str, to_err: bool) -> bool {
+    CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some(got) => {
+            if to_err { &mut got.err } else { &mut got.out }.push_str(text);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Writes an error message to standard error.
+pub(crate) fn error(text: &str) {
+    if !captured(text, true) {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
+
+/// Writes clap's answer (help, version, or a usage error naming the flag) and returns its
+/// exit code: 0 for help and version, 2 for errors. A bad value is one line
+/// (`error: invalid value '-1' for '--rate-rps <RATE_RPS>': must be ...`).
+pub(crate) fn clap_message(e: &clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() {
+        if !captured(&e.to_string(), false) {
+            let _ = e.print();
+        }
+        return 0;
+    }
+    if matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+        let text = e.to_string();
+        error(&format!("{}\n", text.lines().next().unwrap_or_default()));
+    } else if !captured(&e.to_string(), true) {
+        let _ = e.print();
+    }
+    2
+}
+
 /// Writes text to standard output (a closed pipe is not an error).
 pub fn emit(text: &str) -> anyhow::Result<()> {
+    if captured(text, false) {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

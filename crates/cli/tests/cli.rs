@@ -581,7 +581,7 @@ fn plan_from_flags_and_exit_codes() {
         (&["plan"][..], "--model"),
         (
             &["plan", "--model", "llama-3.1-8b", "--rate-rps", "0"][..],
-            "traffic.rate_rps",
+            "--rate-rps",
         ),
         (
             &[

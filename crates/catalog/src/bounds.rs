@@ -1,0 +1,246 @@
+//! The allowed range of every numeric input, in one place.
+//!
+//! Flags, workload files, plan files and (later) the JSON API check their numbers against these
+//! bounds, so a value means the same thing and fails the same way wherever it comes from. Each
+//! [`Bound`] says whether the value must be an integer and which interval it lives in; its
+//! [`Bound::check`] returns a message naming the allowed range, for the caller to prefix with
+//! the field (`--rate-rps`, `traffic.rate_rps`). The table is documented in `docs/limits.md`
+//! (a test keeps the two in step).
+//!
+//! The upper bounds are ceilings on work and on nonsense, not physics: far above any real
+//! deployment, low enough that the planner, simulator and renderer finish in seconds and never
+//! write a number Kubernetes rejects.
+
+use std::fmt;
+
+/// An interval of allowed values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    /// What the value is, for the documentation table (`requests/s`, `tokens`).
+    pub unit: &'static str,
+    /// Smallest allowed value.
+    pub min: f64,
+    /// Whether `min` itself is excluded (`> 0` rather than `≥ 0`).
+    pub min_exclusive: bool,
+    /// Largest allowed value (inclusive).
+    pub max: f64,
+    /// Whether the value must be a whole number.
+    pub integer: bool,
+}
+
+impl Bound {
+    const fn real(unit: &'static str, min: f64, min_exclusive: bool, max: f64) -> Bound {
+        Bound {
+            unit,
+            min,
+            min_exclusive,
+            max,
+            integer: false,
+        }
+    }
+
+    const fn count(unit: &'static str, min: u64, max: u64) -> Bound {
+        Bound {
+            unit,
+            min: min as f64,
+            min_exclusive: false,
+            max: max as f64,
+            integer: true,
+        }
+    }
+
+    /// Checks `value`; the error says what is allowed (`must be a number in (0, 100000]
+    /// requests/s, got -1`).
+    pub fn check(&self, value: f64) -> Result<f64, String> {
+        let inside = value.is_finite()
+            && if self.min_exclusive {
+                value > self.min
+            } else {
+                value >= self.min
+            }
+            && value <= self.max
+            && (!self.integer || value.fract() == 0.0);
+        if inside {
+            Ok(value)
+        } else {
+            Err(format!("must be {self}, got {value}"))
+        }
+    }
+
+    /// Checks a whole number (see [`Bound::check`]).
+    pub fn check_u64(&self, value: u64) -> Result<u64, String> {
+        // Exact for every value the bounds allow (all far below 2^53).
+        self.check(value as f64).map(|_| value)
+    }
+
+    /// Checks an optional value: `None` passes.
+    pub fn check_opt(&self, value: Option<f64>) -> Result<(), String> {
+        value.map_or(Ok(()), |v| self.check(v).map(|_| ()))
+    }
+}
+
+impl fmt::Display for Bound {
+    /// `a number in (0, 100000] requests/s`, `a whole number from 1 to 10000 replicas`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
+        if self.integer {
+            write!(
+                f,
+                "a whole number from {} to {}{unit}",
+                self.min as u64, self.max as u64
+            )
+        } else {
+            write!(
+                f,
+                "a number in {}{}, {}]{unit}",
+                if self.min_exclusive { "(" } else { "[" },
+                self.min,
+                self.max
+            )
+        }
+    }
+}
+
+/// The largest count Kubernetes stores (`int32`): replicas, `maxReplicaCount`.
+pub const KUBERNETES_INT32_MAX: u64 = 2_147_483_647;
+
+/// Request rate, requests/s (`--rate-rps`, `traffic.rate_rps`, `traffic.peak_rps`).
+pub const RATE_RPS: Bound = Bound::real("requests/s", 0.0, true, 100_000.0);
+/// Tokens of a prompt or an output; each command also refuses lengths beyond the model's
+/// context window.
+pub const TOKENS: Bound = Bound::count("tokens", 1, 10_000_000);
+/// A latency limit or measurement, milliseconds (`--ttft-ms`, `slo.e2e_ms`).
+pub const LATENCY_MS: Bound = Bound::real("ms", 0.0, true, 86_400_000.0);
+/// A duration the user gives, seconds (deadlines, timeouts, cold starts, warm-up, budgets).
+pub const SECONDS: Bound = Bound::real("s", 0.0, true, 2_678_400.0);
+/// A duration that may be zero, seconds (warm-up, a known cold start, spot notice).
+pub const SECONDS_OR_ZERO: Bound = Bound::real("s", 0.0, false, 2_678_400.0);
+/// Coefficient of variation of inter-arrival gaps (1 = Poisson).
+pub const BURSTINESS: Bound = Bound::real("", 0.0, false, 10.0);
+/// A fraction of a whole, exclusive of 0 (`--gpu-memory-utilization`).
+pub const FRACTION: Bound = Bound::real("", 0.0, true, 1.0);
+/// A multiplier on memory of at least 1 (`--safety-margin`).
+pub const SAFETY_MARGIN: Bound = Bound::real("", 1.0, false, 10.0);
+/// Money per hour or per output, dollars (`--current-usd-per-hour`, managed prices).
+pub const USD: Bound = Bound::real("$", 0.0, false, 1_000_000.0);
+/// Replicas of one deployment: the simulator's ceiling, and the most a plan proposes.
+pub const REPLICAS: Bound = Bound::count("replicas", 1, 10_000);
+/// GPUs per instance or replica, and a tensor- or pipeline-parallel degree.
+pub const GPUS: Bound = Bound::count("GPUs", 1, 1_024);
+/// Sequences in flight in one replica (`fit --concurrency`, `--max-num-seqs`).
+pub const SEQUENCES: Bound = Bound::count("sequences", 1, 1_000_000);
+/// Closed-loop clients of a simulation (`simulate --concurrency`).
+pub const CLIENTS: Bound = Bound::count("clients", 1, 1_000_000);
+/// Requests one simulation may be asked to serve (`--requests`, `--max-sim-requests`).
+pub const REQUESTS: Bound = Bound::count("requests", 1, 1_000_000_000);
+/// The requests a simulation serves unless `--max-sim-requests` allows more: about half a
+/// minute of one core (BENCHMARKS.md: 1 M requests in 5.5 s).
+pub const DEFAULT_MAX_SIM_REQUESTS: u64 = 5_000_000;
+/// Simulated seconds of one simulation (`--duration`, a trace's span over its repeats).
+pub const SIM_SECONDS: Bound = Bound::real("simulated s", 0.0, true, 2_678_400.0);
+/// Seconds between two autoscaling decisions.
+pub const SCALE_INTERVAL: Bound = Bound::real("s", 1.0, false, 3_600.0);
+/// Seeds of one `simulate --seeds` sweep.
+pub const SEEDS: Bound = Bound::count("seeds", 1, 1_024);
+/// Retries of one request.
+pub const RETRIES: Bound = Bound::count("retries", 0, 100);
+/// Spot interruptions per replica-hour.
+pub const SPOT_RATE: Bound = Bound::real("per hour", 0.0, false, 60.0);
+/// A factor on a replayed trace's speed (`--time-scale`).
+pub const TIME_SCALE: Bound = Bound::real("", 0.0, true, 1_000_000.0);
+/// Passes over a replayed trace (`--repeat`).
+pub const REPEAT: Bound = Bound::count("passes", 1, 10_000);
+/// Candidates to show or pick (`--top`, `--candidate`).
+pub const TOP: Bound = Bound::count("candidates", 1, 10_000);
+/// Rows of a listing that may be empty (`--worst`).
+pub const LISTED: Bound = Bound::count("rows", 0, 10_000);
+/// Tokens per KV-cache block.
+pub const BLOCK_TOKENS: Bound = Bound::count("tokens", 1, 1_024);
+/// Fewest measured rows for a calibration group of its own.
+pub const MIN_ROWS: Bound = Bound::count("rows", 1, 1_000_000);
+/// Pull of a calibration group towards its parent.
+pub const SHRINK: Bound = Bound::real("", 0.0, false, 1_000_000.0);
+/// An image or frame side, pixels.
+pub const PIXELS: Bound = Bound::count("pixels", 16, 16_384);
+/// Frames of one video clip (an hour at 24 fps).
+pub const FRAMES: Bound = Bound::count("frames", 1, 86_400);
+/// Seconds of one video clip.
+pub const CLIP_SECONDS: Bound = Bound::real("s", 0.0, true, 3_600.0);
+/// Frames per second of a video.
+pub const FPS: Bound = Bound::real("frames/s", 0.0, true, 240.0);
+/// Denoising steps of one job.
+pub const STEPS: Bound = Bound::count("steps", 1, 1_000);
+/// Images or clips generated together.
+pub const BATCH: Bound = Bound::count("outputs", 1, 1_024);
+/// Diffusion jobs per day.
+pub const JOBS_PER_DAY: Bound = Bound::real("jobs/day", 0.0, true, 100_000_000.0);
+
+/// Every bound with the inputs it covers, in the order of `docs/limits.md`.
+pub const TABLE: &[(&str, Bound)] = &[
+    ("request rate", RATE_RPS),
+    ("prompt or output length", TOKENS),
+    ("latency limit", LATENCY_MS),
+    ("duration", SECONDS),
+    ("duration that may be zero", SECONDS_OR_ZERO),
+    ("burstiness", BURSTINESS),
+    ("fraction", FRACTION),
+    ("safety margin", SAFETY_MARGIN),
+    ("price", USD),
+    ("replicas", REPLICAS),
+    ("GPUs, TP, PP", GPUS),
+    ("sequences in flight", SEQUENCES),
+    ("simulated clients", CLIENTS),
+    ("simulated requests", REQUESTS),
+    ("simulated time", SIM_SECONDS),
+    ("autoscaling interval", SCALE_INTERVAL),
+    ("seeds", SEEDS),
+    ("retries", RETRIES),
+    ("spot interruptions", SPOT_RATE),
+    ("trace time scale", TIME_SCALE),
+    ("trace repeats", REPEAT),
+    ("candidates shown or picked", TOP),
+    ("listed rows", LISTED),
+    ("KV-cache block", BLOCK_TOKENS),
+    ("calibration group rows", MIN_ROWS),
+    ("calibration shrinkage", SHRINK),
+    ("image side", PIXELS),
+    ("video frames", FRAMES),
+    ("video seconds", CLIP_SECONDS),
+    ("frames per second", FPS),
+    ("denoising steps", STEPS),
+    ("batch", BATCH),
+    ("jobs per day", JOBS_PER_DAY),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_finiteness_range_and_integrality() {
+        assert_eq!(RATE_RPS.check(5.0), Ok(5.0));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e308] {
+            let e = RATE_RPS.check(bad).unwrap_err();
+            assert!(e.contains("(0, 100000] requests/s"), "{e}");
+        }
+        assert!(TOKENS.check(1.5).is_err());
+        assert_eq!(TOKENS.check_u64(8192), Ok(8192));
+        assert_eq!(
+            REPLICAS.check_u64(4_294_967_295).unwrap_err(),
+            "must be a whole number from 1 to 10000 replicas, got 4294967295"
+        );
+        assert!(SECONDS_OR_ZERO.check(0.0).is_ok());
+        assert!(SECONDS.check(0.0).is_err());
+        assert!(SECONDS.check_opt(None).is_ok());
+    }
+
+    #[test]
+    fn every_count_fits_kubernetes() {
+        assert!(REPLICAS.max as u64 <= KUBERNETES_INT32_MAX);
+        assert!(TABLE.iter().all(|(_, b)| b.min <= b.max));
+    }
+}
