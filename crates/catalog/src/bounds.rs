@@ -29,7 +29,7 @@ pub struct Bound {
 }
 
 impl Bound {
-    const fn real(unit: &'static str, min: f64, min_exclusive: bool, max: f64) -> Bound {
+    const fn interval(unit: &'static str, min: f64, min_exclusive: bool, max: f64) -> Bound {
         Bound {
             unit,
             min,
@@ -49,6 +49,14 @@ impl Bound {
         }
     }
 
+    /// The same interval for a value that may have a fraction (a mean number of tokens).
+    pub const fn allowing_fractions(self) -> Bound {
+        Bound {
+            integer: false,
+            ..self
+        }
+    }
+
     /// Checks `value`; the error says what is allowed (`must be a number in (0, 100000]
     /// requests/s, got -1`).
     pub fn check(&self, value: f64) -> Result<f64, String> {
@@ -63,7 +71,7 @@ impl Bound {
         if inside {
             Ok(value)
         } else {
-            Err(format!("must be {self}, got {value}"))
+            Err(format!("must be {self}, got {}", short(value)))
         }
     }
 
@@ -76,6 +84,15 @@ impl Bound {
     /// Checks an optional value: `None` passes.
     pub fn check_opt(&self, value: Option<f64>) -> Result<(), String> {
         value.map_or(Ok(()), |v| self.check(v).map(|_| ()))
+    }
+}
+
+/// A number as a person writes it: `1e308` rather than 309 digits.
+fn short(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
 
@@ -109,24 +126,24 @@ impl fmt::Display for Bound {
 pub const KUBERNETES_INT32_MAX: u64 = 2_147_483_647;
 
 /// Request rate, requests/s (`--rate-rps`, `traffic.rate_rps`, `traffic.peak_rps`).
-pub const RATE_RPS: Bound = Bound::real("requests/s", 0.0, true, 100_000.0);
+pub const RATE_RPS: Bound = Bound::interval("requests/s", 0.0, true, 100_000.0);
 /// Tokens of a prompt or an output; each command also refuses lengths beyond the model's
 /// context window.
 pub const TOKENS: Bound = Bound::count("tokens", 1, 10_000_000);
 /// A latency limit or measurement, milliseconds (`--ttft-ms`, `slo.e2e_ms`).
-pub const LATENCY_MS: Bound = Bound::real("ms", 0.0, true, 86_400_000.0);
+pub const LATENCY_MS: Bound = Bound::interval("ms", 0.0, true, 86_400_000.0);
 /// A duration the user gives, seconds (deadlines, timeouts, cold starts, warm-up, budgets).
-pub const SECONDS: Bound = Bound::real("s", 0.0, true, 2_678_400.0);
+pub const SECONDS: Bound = Bound::interval("s", 0.0, true, 2_678_400.0);
 /// A duration that may be zero, seconds (warm-up, a known cold start, spot notice).
-pub const SECONDS_OR_ZERO: Bound = Bound::real("s", 0.0, false, 2_678_400.0);
+pub const SECONDS_OR_ZERO: Bound = Bound::interval("s", 0.0, false, 2_678_400.0);
 /// Coefficient of variation of inter-arrival gaps (1 = Poisson).
-pub const BURSTINESS: Bound = Bound::real("", 0.0, false, 10.0);
+pub const BURSTINESS: Bound = Bound::interval("", 0.0, false, 10.0);
 /// A fraction of a whole, exclusive of 0 (`--gpu-memory-utilization`).
-pub const FRACTION: Bound = Bound::real("", 0.0, true, 1.0);
+pub const FRACTION: Bound = Bound::interval("", 0.0, true, 1.0);
 /// A multiplier on memory of at least 1 (`--safety-margin`).
-pub const SAFETY_MARGIN: Bound = Bound::real("", 1.0, false, 10.0);
+pub const SAFETY_MARGIN: Bound = Bound::interval("", 1.0, false, 10.0);
 /// Money per hour or per output, dollars (`--current-usd-per-hour`, managed prices).
-pub const USD: Bound = Bound::real("$", 0.0, false, 1_000_000.0);
+pub const USD: Bound = Bound::interval("$", 0.0, false, 1_000_000.0);
 /// Replicas of one deployment: the simulator's ceiling, and the most a plan proposes.
 pub const REPLICAS: Bound = Bound::count("replicas", 1, 10_000);
 /// GPUs per instance or replica, and a tensor- or pipeline-parallel degree.
@@ -141,17 +158,17 @@ pub const REQUESTS: Bound = Bound::count("requests", 1, 1_000_000_000);
 /// minute of one core (BENCHMARKS.md: 1 M requests in 5.5 s).
 pub const DEFAULT_MAX_SIM_REQUESTS: u64 = 5_000_000;
 /// Simulated seconds of one simulation (`--duration`, a trace's span over its repeats).
-pub const SIM_SECONDS: Bound = Bound::real("simulated s", 0.0, true, 2_678_400.0);
+pub const SIM_SECONDS: Bound = Bound::interval("simulated s", 0.0, true, 2_678_400.0);
 /// Seconds between two autoscaling decisions.
-pub const SCALE_INTERVAL: Bound = Bound::real("s", 1.0, false, 3_600.0);
+pub const SCALE_INTERVAL: Bound = Bound::interval("s", 1.0, false, 3_600.0);
 /// Seeds of one `simulate --seeds` sweep.
 pub const SEEDS: Bound = Bound::count("seeds", 1, 1_024);
 /// Retries of one request.
 pub const RETRIES: Bound = Bound::count("retries", 0, 100);
 /// Spot interruptions per replica-hour.
-pub const SPOT_RATE: Bound = Bound::real("per hour", 0.0, false, 60.0);
+pub const SPOT_RATE: Bound = Bound::interval("per hour", 0.0, false, 60.0);
 /// A factor on a replayed trace's speed (`--time-scale`).
-pub const TIME_SCALE: Bound = Bound::real("", 0.0, true, 1_000_000.0);
+pub const TIME_SCALE: Bound = Bound::interval("", 0.0, true, 1_000_000.0);
 /// Passes over a replayed trace (`--repeat`).
 pub const REPEAT: Bound = Bound::count("passes", 1, 10_000);
 /// Candidates to show or pick (`--top`, `--candidate`).
@@ -163,21 +180,21 @@ pub const BLOCK_TOKENS: Bound = Bound::count("tokens", 1, 1_024);
 /// Fewest measured rows for a calibration group of its own.
 pub const MIN_ROWS: Bound = Bound::count("rows", 1, 1_000_000);
 /// Pull of a calibration group towards its parent.
-pub const SHRINK: Bound = Bound::real("", 0.0, false, 1_000_000.0);
+pub const SHRINK: Bound = Bound::interval("", 0.0, false, 1_000_000.0);
 /// An image or frame side, pixels.
 pub const PIXELS: Bound = Bound::count("pixels", 16, 16_384);
 /// Frames of one video clip (an hour at 24 fps).
 pub const FRAMES: Bound = Bound::count("frames", 1, 86_400);
 /// Seconds of one video clip.
-pub const CLIP_SECONDS: Bound = Bound::real("s", 0.0, true, 3_600.0);
+pub const CLIP_SECONDS: Bound = Bound::interval("s", 0.0, true, 3_600.0);
 /// Frames per second of a video.
-pub const FPS: Bound = Bound::real("frames/s", 0.0, true, 240.0);
+pub const FPS: Bound = Bound::interval("frames/s", 0.0, true, 240.0);
 /// Denoising steps of one job.
 pub const STEPS: Bound = Bound::count("steps", 1, 1_000);
 /// Images or clips generated together.
 pub const BATCH: Bound = Bound::count("outputs", 1, 1_024);
 /// Diffusion jobs per day.
-pub const JOBS_PER_DAY: Bound = Bound::real("jobs/day", 0.0, true, 100_000_000.0);
+pub const JOBS_PER_DAY: Bound = Bound::interval("jobs/day", 0.0, true, 100_000_000.0);
 
 /// Every bound with the inputs it covers, in the order of `docs/limits.md`.
 pub const TABLE: &[(&str, Bound)] = &[

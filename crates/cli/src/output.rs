@@ -133,7 +133,10 @@ pub(crate) fn clap_message(e: &clap::Error) -> u8 {
         }
         return 0;
     }
-    if matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+    if matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
         let text = e.to_string();
         error(&format!("{}\n", text.lines().next().unwrap_or_default()));
     } else if !captured(&e.to_string(), true) {

@@ -7,6 +7,7 @@ use crate::error::PlanError;
 use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
 use crate::workload::{Constraints, DataClass, Mode, Tenancy, Workload};
+use inferplan_catalog::bounds;
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
@@ -131,6 +132,18 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         endpoint: crate::endpoint::advise(w, None),
     };
     let sizing = Sizing::of(w);
+    let longest = sizing.input_p99 + sizing.output_p99;
+    if longest > model.max_context {
+        return Err(PlanError::input(
+            "lengths",
+            format!(
+                "the p99 prompt ({} tokens) plus the p99 output ({} tokens) is {longest} tokens, \
+                 beyond the {} tokens of {}'s context window: the engine would refuse those \
+                 requests; shorten them or choose a model with a longer context",
+                sizing.input_p99, sizing.output_p99, model.max_context, model.name
+            ),
+        ));
+    }
     for inst in c.instances() {
         let Some(gpu) = c.instance_gpu(inst) else {
             continue;
@@ -565,6 +578,18 @@ fn evaluate(
         ));
     }
     let need = sizing.rate_to_serve / capacity;
+    if need > bounds::REPLICAS.max {
+        return Err((
+            "too_many_replicas",
+            format!(
+                "needs {need:.0} replicas at {:.3} req/s each, more than the {} a plan proposes \
+                 (docs/limits.md)",
+                capacity,
+                bounds::REPLICAS.max
+            ),
+            None,
+        ));
+    }
     let rpi = if pp > 1 {
         1
     } else {

@@ -9,6 +9,7 @@
 
 use crate::error::{line_of_offset, PlanError};
 use crate::trace::Trace;
+use inferplan_catalog::bounds;
 use serde::{de, Deserialize, Serialize};
 use std::fmt;
 use std::ops::Range;
@@ -583,12 +584,11 @@ impl Constraints {
                 ));
             }
         }
-        if c.max_gpus_per_replica < 1 {
-            return Err(err(
-                "constraints.max_gpus_per_replica",
-                "must be at least 1",
-            ));
-        }
+        within(
+            bounds::GPUS,
+            f64::from(c.max_gpus_per_replica),
+            "constraints.max_gpus_per_replica",
+        )?;
         for (i, family) in c.instance_families.iter().enumerate() {
             if family.trim().is_empty() {
                 return Err(err(
@@ -598,7 +598,7 @@ impl Constraints {
             }
         }
         if let Some(budget) = c.cold_start_budget_s {
-            positive(budget, "constraints.cold_start_budget_s")?;
+            within(bounds::SECONDS, budget, "constraints.cold_start_budget_s")?;
         }
         if !WEIGHTS_SOURCES.contains(&c.weights_source.as_str()) {
             return Err(err(
@@ -671,14 +671,21 @@ pub(crate) fn check_profile(profile: &[f64], field: &str) -> Result<(), PlanErro
 
 /// Checks a coefficient of variation of inter-arrival times.
 pub(crate) fn check_burstiness(b: f64, field: &str) -> Result<(), PlanError> {
-    if b.is_finite() && b >= 0.0 {
-        Ok(())
-    } else {
-        Err(PlanError::input(
-            field,
-            format!("must be a non-negative number (1 = Poisson), got {b}"),
-        ))
-    }
+    within(bounds::BURSTINESS, b, field).map_err(|e| match e {
+        PlanError::Workload { field, message, .. } => PlanError::input(
+            field.unwrap_or_default(),
+            format!("{message} (1 = Poisson)"),
+        ),
+        other => other,
+    })
+}
+
+/// Checks `value` against its [`bounds`] entry; the error names `field` and the range.
+pub(crate) fn within(bound: bounds::Bound, value: f64, field: &str) -> Result<(), PlanError> {
+    bound
+        .check(value)
+        .map(|_| ())
+        .map_err(|m| PlanError::input(field, m))
 }
 
 /// A workload error about `field`.
@@ -754,9 +761,9 @@ impl Workload {
 
         // Traffic.
         let t = &self.traffic;
-        positive(t.rate_rps, "traffic.rate_rps")?;
+        within(bounds::RATE_RPS, t.rate_rps, "traffic.rate_rps")?;
         if let Some(peak) = t.peak_rps {
-            positive(peak, "traffic.peak_rps")?;
+            within(bounds::RATE_RPS, peak, "traffic.peak_rps")?;
             if peak < t.rate_rps {
                 return Err(err(
                     "traffic.peak_rps",
@@ -796,14 +803,14 @@ impl Workload {
 
         // SLOs.
         let slo = &self.slo;
-        for (value, field) in [
-            (slo.ttft_ms, "slo.ttft_ms"),
-            (slo.tpot_ms, "slo.tpot_ms"),
-            (slo.e2e_ms, "slo.e2e_ms"),
-            (slo.deadline_s, "slo.deadline_s"),
+        for (value, field, bound) in [
+            (slo.ttft_ms, "slo.ttft_ms", bounds::LATENCY_MS),
+            (slo.tpot_ms, "slo.tpot_ms", bounds::LATENCY_MS),
+            (slo.e2e_ms, "slo.e2e_ms", bounds::LATENCY_MS),
+            (slo.deadline_s, "slo.deadline_s", bounds::SECONDS),
         ] {
             if let Some(v) = value {
-                positive(v, field)?;
+                within(bound, v, field)?;
             }
         }
         if slo.mode == Mode::Async && slo.deadline_s.is_none() {
@@ -887,29 +894,21 @@ impl Mode {
     }
 }
 
-fn positive(value: f64, field: &str) -> Result<(), PlanError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(PlanError::input(
-            field,
-            format!("must be a positive number, got {value}"),
-        ))
-    }
-}
-
 fn check_length(length: &Length, field: &str) -> Result<(), PlanError> {
     match *length {
-        Length::Fixed(n) if n < 1 => Err(PlanError::input(field, "must be at least 1 token")),
-        Length::Fixed(_) => Ok(()),
+        Length::Fixed(n) => within(bounds::TOKENS, n as f64, field),
         Length::Dist { mean, p99 } => {
-            if !(mean.is_finite() && mean >= 1.0) {
-                return Err(PlanError::input(
-                    format!("{field}.mean"),
-                    format!("must be at least 1 token, got {mean}"),
-                ));
-            }
-            if !(p99.is_finite() && p99 >= mean) {
+            within(
+                bounds::TOKENS.allowing_fractions(),
+                mean,
+                &format!("{field}.mean"),
+            )?;
+            within(
+                bounds::TOKENS.allowing_fractions(),
+                p99,
+                &format!("{field}.p99"),
+            )?;
+            if p99 < mean {
                 return Err(PlanError::input(
                     format!("{field}.p99"),
                     format!("must be at least the mean ({mean}), got {p99}"),

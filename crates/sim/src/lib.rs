@@ -3,6 +3,7 @@
 //! autoscaler, spot interruptions and client retries.
 
 pub mod fleet;
+pub mod limits;
 pub mod metrics;
 pub mod plot;
 pub mod replica;

@@ -17,6 +17,7 @@
 //! `profile:hourly=r0/r1/…/r23,cv=1`. Their `Display` writes the same form back.
 
 use crate::rng::{self, Rng};
+use inferplan_catalog::bounds;
 use inferplan_plan::error::shown;
 use inferplan_plan::workload::Length;
 use inferplan_plan::{PlanError, Trace, Workload};
@@ -313,6 +314,24 @@ impl LengthDist {
                     return Err((None, "the empirical sample has no values".to_owned()));
                 }
             }
+        }
+        let (key, high) = match *self {
+            LengthDist::Fixed(n) => (None, f64::from(n)),
+            LengthDist::Uniform { hi, .. } => (Some("hi"), f64::from(hi)),
+            LengthDist::Normal { mean, sd } => (Some("mean"), mean + sd),
+            LengthDist::LogNormal { p99, .. } => (Some("p99"), p99),
+            LengthDist::Empirical(ref values) => {
+                (None, values.iter().copied().max().map_or(0.0, f64::from))
+            }
+        };
+        if high > bounds::TOKENS.max {
+            return Err((
+                key,
+                format!(
+                    "must stay within {} tokens, found {high}",
+                    bounds::TOKENS.max
+                ),
+            ));
         }
         Ok(())
     }

@@ -144,7 +144,16 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let t = &d.target;
     let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
     let spec = traffic_spec(a)?;
-    let context = longest(&spec).min(d.model.max_context);
+    let context = longest(&spec);
+    if context > d.model.max_context && a.trace.is_none() {
+        bail!(
+            "--input-tokens/--output-tokens: the longest prompt plus output ({context} tokens) is \
+             beyond the {} tokens of {}'s context window: the engine would refuse those requests",
+            d.model.max_context,
+            d.model.name
+        );
+    }
+    let context = context.min(d.model.max_context);
     let dep = Deployment {
         placement: d.placement(),
         engine,
@@ -167,12 +176,6 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         }
         None => (0.0, 180.0),
     };
-    if a.replicas == 0 {
-        bail!("--replicas: must be at least 1");
-    }
-    if a.concurrency == Some(0) {
-        bail!("--concurrency: must be at least 1");
-    }
     let cfg = FleetConfig {
         replica,
         efficiency: eff,
@@ -199,6 +202,16 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         closed_loop: a.concurrency,
         warmup_s: a.warmup_s.unwrap_or(0.0),
     };
+    inferplan_sim::limits::check(&cfg, &spec, a.max_sim_requests).map_err(|e| {
+        let flag = match e.field {
+            "requests" => "--requests/--duration",
+            "duration" => "--requests/--duration/--rate-rps",
+            "autoscaler" => "--max-replicas",
+            "clients" => "--concurrency",
+            other => other,
+        };
+        anyhow!("{flag}: {}", e.message)
+    })?;
     if a.seeds > 1 {
         let seeds: Vec<u64> = (0..u64::from(a.seeds)).map(|k| a.seed + k).collect();
         let reports = sweep(&cfg, &spec, &seeds)?;

@@ -6,6 +6,7 @@ use crate::efficiency::arch_name;
 use crate::error::PerfError;
 use crate::estimate::pcie_bytes_s;
 use crate::step::Bound;
+use inferplan_catalog::bounds;
 use inferplan_catalog::names::key;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Arch, Dtype, Gpu};
@@ -136,8 +137,7 @@ impl JobSpec {
     pub fn resolve(&self, m: &DiffusionModel) -> Result<DiffusionJob, PerfError> {
         let mut job = DiffusionJob::default_for(m);
         let positive = |field: &'static str, v: Option<u64>, default: u64| match v {
-            Some(0) => Err(PerfError::refused(field, "must be at least 1")),
-            Some(v) => Ok(v),
+            Some(v) => within(field, bound_of(field), v as f64).map(|_| v),
             None => Ok(default),
         };
         let unit = (m.vae_spatial * m.patch) as u64;
@@ -172,9 +172,7 @@ impl JobSpec {
             return Ok(job);
         }
         if let Some(fps) = self.fps {
-            if !(fps > 0.0 && fps <= 240.0) {
-                return Err(PerfError::refused("fps", "must be in (0, 240]"));
-            }
+            within("fps", bounds::FPS, fps)?;
             job.fps = Some(fps);
         }
         match (self.frames, self.seconds) {
@@ -189,16 +187,43 @@ impl JobSpec {
                 let fps = job.fps.ok_or_else(|| {
                     PerfError::refused("fps", format!("{} has no default fps; give one", m.name))
                 })?;
-                if !(s > 0.0 && s <= 3600.0) {
-                    return Err(PerfError::refused("seconds", "must be in (0, 3600]"));
-                }
+                within("seconds", bounds::CLIP_SECONDS, s)?;
                 let causal = m.vae_temporal.is_some_and(|t| t > 1.0);
                 job.frames = (s * fps).ceil() as u64 + u64::from(causal);
+                if job.frames as f64 > bounds::FRAMES.max {
+                    return Err(PerfError::refused(
+                        "seconds",
+                        format!(
+                            "{s} s at {fps} frames/s is {} frames, above the {} frames a clip may \
+                             have",
+                            job.frames,
+                            bounds::FRAMES.max
+                        ),
+                    ));
+                }
             }
             (None, None) => {}
         }
         Ok(job)
     }
+}
+
+/// The bound of a whole-number job field.
+fn bound_of(field: &str) -> bounds::Bound {
+    match field {
+        "width" | "height" => bounds::PIXELS,
+        "steps" => bounds::STEPS,
+        "batch" => bounds::BATCH,
+        _ => bounds::FRAMES,
+    }
+}
+
+/// Checks a job value against its bound; the refusal names the field and the range.
+fn within(field: &'static str, bound: bounds::Bound, v: f64) -> Result<(), PerfError> {
+    bound
+        .check(v)
+        .map(|_| ())
+        .map_err(|m| PerfError::refused(field, m))
 }
 
 /// Frames one pass of the model generates: its default clip length, the length it was trained

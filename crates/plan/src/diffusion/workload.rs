@@ -5,8 +5,10 @@
 
 use crate::error::PlanError;
 use crate::workload::{
-    check_burstiness, check_profile, err, parse_toml, Constraints, Mode, Percentile, Pricing,
+    check_burstiness, check_profile, err, parse_toml, within, Constraints, Mode, Percentile,
+    Pricing,
 };
+use inferplan_catalog::bounds;
 use inferplan_perf::diffusion::JobSpec;
 use serde::{Deserialize, Serialize};
 
@@ -210,16 +212,12 @@ impl DiffusionWorkload {
                     "missing: give jobs_per_day or jobs_per_hour",
                 ))
             }
-            (Some(v), None) | (None, Some(v)) => {
-                if !(v > 0.0 && v.is_finite()) {
-                    let field = if t.jobs_per_day.is_some() {
-                        "traffic.jobs_per_day"
-                    } else {
-                        "traffic.jobs_per_hour"
-                    };
-                    return Err(err(field, format!("must be a positive number, got {v}")));
-                }
-            }
+            (Some(per_day), None) => within(bounds::JOBS_PER_DAY, per_day, "traffic.jobs_per_day")?,
+            (None, Some(per_hour)) => within(
+                bounds::JOBS_PER_DAY,
+                per_hour * 24.0,
+                "traffic.jobs_per_hour (× 24)",
+            )?,
         }
         if let Some(profile) = &t.daily_profile {
             check_profile(profile, "traffic.daily_profile")?;
@@ -231,9 +229,7 @@ impl DiffusionWorkload {
             (s.deadline_s, "slo.deadline_s"),
         ] {
             if let Some(v) = v {
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(err(field, format!("must be a positive number, got {v}")));
-                }
+                within(bounds::SECONDS, v, field)?;
             }
         }
         match s.mode {
@@ -252,12 +248,13 @@ impl DiffusionWorkload {
             _ => {}
         }
         if let Some(u) = self.managed.usd_per_output {
-            if !(u > 0.0 && u.is_finite()) {
+            if u == 0.0 {
                 return Err(err(
                     "managed.usd_per_output",
-                    format!("must be a positive price, got {u}"),
+                    "must be a positive price, got 0",
                 ));
             }
+            within(bounds::USD, u, "managed.usd_per_output")?;
         }
         self.constraints.validate()?;
         self.pricing.validate()
