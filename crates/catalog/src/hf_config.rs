@@ -126,8 +126,9 @@ impl<'a> Config<'a> {
                     let n = v
                         .as_u64()
                         .or_else(|| {
+                            // Whole floats up to 2^53 (exact); larger ones are nonsense.
                             v.as_f64()
-                                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                                .filter(|f| f.fract() == 0.0 && (0.0..=9.007e15).contains(f))
                                 .map(|f| f as u64)
                         })
                         .ok_or_else(|| {
@@ -212,6 +213,15 @@ impl<'a> Config<'a> {
         };
         let head_dim = match self.uint(&["head_dim"])? {
             Some(d) => d,
+            None if heads > 0 && hidden % heads != 0 => {
+                return Err(self.err(
+                    "num_attention_heads",
+                    format!(
+                        "{heads} heads do not divide hidden_size {hidden}, and no head_dim is \
+                         given"
+                    ),
+                ))
+            }
             None if heads > 0 => hidden / heads,
             None => 0,
         };
@@ -715,8 +725,14 @@ impl<'a> Config<'a> {
         let Some(tokens) = self.uint(&["sliding_window"])? else {
             return Ok(None);
         };
-        if tokens == 0 || self.flag("use_sliding_window")? == Some(false) {
+        if self.flag("use_sliding_window")? == Some(false) {
             return Ok(None);
+        }
+        if tokens == 0 {
+            return Err(self.err(
+                "sliding_window",
+                "a window of 0 tokens attends to nothing; use null (no window) or the window size",
+            ));
         }
         let windowed = match self.uint(&["sliding_window_pattern"])? {
             Some(p) if p > 0 => layers - layers / p,

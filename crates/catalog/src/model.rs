@@ -351,6 +351,16 @@ impl ModelSpec {
         if self.layers > 10_000 || self.hidden > 1_000_000 || self.heads > 100_000 {
             return bad("num_layers", "implausibly large architecture");
         }
+        for (field, v, max) in [
+            ("vocab_size", self.vocab, 10_000_000),
+            ("head_dim", self.head_dim, 100_000),
+            ("num_kv_heads", self.kv_heads, 100_000),
+            ("max_position_embeddings", self.max_context, 1_000_000_000),
+        ] {
+            if v > max {
+                return bad(field, &format!("{v} is implausibly large (at most {max})"));
+            }
+        }
         if self.mla.is_none() && self.heads % self.kv_heads != 0 {
             return bad(
                 "num_kv_heads",

@@ -663,8 +663,25 @@ fn config_errors_are_specific() {
             "num_attention_heads",
         ),
         (
-            r#"{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":6,"num_key_value_heads":4,"intermediate_size":1,"vocab_size":1}"#,
+            r#"{"num_hidden_layers":2,"hidden_size":96,"num_attention_heads":6,"num_key_value_heads":4,"intermediate_size":1,"vocab_size":1}"#,
             "KV heads",
+        ),
+        // Issue 12: nonsense that used to be accepted.
+        (
+            r#"{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":6,"intermediate_size":1,"vocab_size":1}"#,
+            "6 heads do not divide hidden_size 64",
+        ),
+        (
+            r#"{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4,"intermediate_size":1,"vocab_size":1,"sliding_window":0}"#,
+            "field `sliding_window`",
+        ),
+        (
+            r#"{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4,"intermediate_size":1,"vocab_size":1e308}"#,
+            "field `vocab_size`",
+        ),
+        (
+            r#"{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4,"intermediate_size":1,"vocab_size":1000000000}"#,
+            "implausibly large",
         ),
         (
             r#"{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4,"intermediate_size":1,"vocab_size":1,"num_local_experts":4,"num_experts_per_tok":9}"#,

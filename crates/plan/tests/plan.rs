@@ -243,7 +243,7 @@ fn the_endpoint_pattern_follows_the_routing_matrix() {
     );
     // No streaming (no TTFT limit) and minutes per request: asynchronous.
     let mut w = example("single-gpu-13b-fp8.toml");
-    w.lengths.output_tokens = inferplan_plan::workload::Length::Fixed(4000);
+    w.lengths.output_tokens = inferplan_plan::workload::Length::Fixed(3500);
     w.slo.tpot_ms = None;
     w.slo.e2e_ms = Some(600_000.0);
     let p = run(&w);

@@ -400,7 +400,7 @@ fn validation_errors_point_into_the_file() {
     let e = w.validate().unwrap_err().locate("w.toml", &text);
     assert_eq!(
         e.to_string(),
-        "w.toml:10: field `slo.ttft_ms`: must be a positive number, got -1"
+        "w.toml:10: field `slo.ttft_ms`: must be a number in (0, 86400000] ms, got -1"
     );
     let text = format!(
         "{MINIMAL}daily_profile = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,\n  1, 1, 1, 1, 1, -1, 1, 1, \

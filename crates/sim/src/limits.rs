@@ -88,9 +88,19 @@ pub fn check(cfg: &FleetConfig, spec: &TrafficSpec, max_requests: u64) -> Result
             message: format!("{what} {m}"),
         })
     };
-    too_many("replicas", "the initial replicas", u64::from(cfg.replicas), bounds::REPLICAS)?;
+    too_many(
+        "replicas",
+        "the initial replicas",
+        u64::from(cfg.replicas),
+        bounds::REPLICAS,
+    )?;
     if let Some(a) = &cfg.autoscaler {
-        too_many("autoscaler", "the most replicas", u64::from(a.max), bounds::REPLICAS)?;
+        too_many(
+            "autoscaler",
+            "the most replicas",
+            u64::from(a.max),
+            bounds::REPLICAS,
+        )?;
         bounds::SCALE_INTERVAL
             .check(a.interval_s)
             .map_err(|m| WorkError {
@@ -99,7 +109,12 @@ pub fn check(cfg: &FleetConfig, spec: &TrafficSpec, max_requests: u64) -> Result
             })?;
     }
     if let Some(clients) = cfg.closed_loop {
-        too_many("clients", "the closed-loop clients", u64::from(clients), bounds::CLIENTS)?;
+        too_many(
+            "clients",
+            "the closed-loop clients",
+            u64::from(clients),
+            bounds::CLIENTS,
+        )?;
     }
     let work = expected(spec, cfg.closed_loop.is_some());
     if work.requests > max_requests as f64 {

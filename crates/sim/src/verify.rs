@@ -3,6 +3,7 @@
 
 use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use inferplan_catalog::bounds::SIM_SECONDS;
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{replica_for, Inputs, Plan};
 use inferplan_plan::workload::Percentile;
@@ -36,6 +37,7 @@ pub fn verify(
     plan: &Plan,
     top: usize,
     seed: u64,
+    max_requests: u64,
 ) -> Result<Vec<Verified>, PlanError> {
     let w = &plan.workload;
     let required = match w.slo.percentile {
@@ -54,7 +56,13 @@ pub fn verify(
         };
         let replicas = c.replicas.saturating_sub(spare).max(1);
         let rate = w.peak_rps();
-        let requests = ((rate * 600.0) as u64).clamp(2_000, 50_000);
+        // Ten minutes of the peak, at least 2,000 and at most 50,000 requests, within the
+        // simulator's ceilings on requests and simulated time.
+        let requests = ((rate * 600.0) as u64)
+            .clamp(2_000, 50_000)
+            .min(max_requests)
+            .min((rate * SIM_SECONDS.max) as u64)
+            .max(1);
         let cfg = FleetConfig {
             replica,
             efficiency,
@@ -84,16 +92,16 @@ pub fn verify(
         } else {
             Arrivals::Gamma { rate_rps: rate, cv }
         };
-        let traffic = Traffic::new(
-            TrafficSpec {
-                arrivals,
-                input: LengthDist::from(w.lengths.input_tokens),
-                output: LengthDist::from(w.lengths.output_tokens),
-                limit: Limit::Requests(requests),
-            },
-            seed,
-        )
-        .map_err(|e| PlanError::input("verify", e.to_string()))?;
+        let spec = TrafficSpec {
+            arrivals,
+            input: LengthDist::from(w.lengths.input_tokens),
+            output: LengthDist::from(w.lengths.output_tokens),
+            limit: Limit::Requests(requests),
+        };
+        crate::limits::check(&cfg, &spec, max_requests)
+            .map_err(|e| PlanError::input("verify", e.to_string()))?;
+        let traffic =
+            Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
         let r: SimReport = simulate(&cfg, traffic, seed);
         out.push(Verified {
             candidate: index,

@@ -36,7 +36,7 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let p = plan(&inputs, &w)?;
     let verified = if a.verify {
-        Some(verify(&inputs, &p, a.top, a.seed)?)
+        Some(verify(&inputs, &p, a.top, a.seed, a.max_sim_requests)?)
     } else {
         None
     };
