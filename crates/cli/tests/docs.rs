@@ -327,3 +327,74 @@ fn elisions_match_any_run_of_lines_and_survive_a_refresh() {
     assert_eq!(refresh(&v("a|...|gone|...|z"), &v("a|b|z")), v("a|...|z"));
     assert_eq!(refresh(&v("a|b"), &v("c")), v("c"));
 }
+
+/// `1.88` or `1.85.0` as numbers, for comparing.
+fn rust_version(v: &str) -> Vec<u64> {
+    let mut n: Vec<u64> = v.split('.').map(|p| p.parse().unwrap()).collect();
+    n.resize(3, 0);
+    n
+}
+
+/// README's Rust version is the workspace's `rust-version`, and no package that Cargo.lock
+/// resolves for this host, dev-dependencies included, declares a newer one.
+#[test]
+fn readme_states_the_rust_version_every_locked_package_allows() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let vv = Command::new(&cargo)
+        .arg("-vV")
+        .output()
+        .expect("cargo runs");
+    let vv = String::from_utf8_lossy(&vv.stdout).into_owned();
+    let host = vv
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("cargo -vV names the host");
+    let out = Command::new(&cargo)
+        .args(["metadata", "--offline", "--locked", "--format-version", "1"])
+        .args(["--filter-platform", host, "--manifest-path"])
+        .arg(repo().join("Cargo.toml"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata (run `cargo fetch` first when offline): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = meta["packages"].as_array().unwrap();
+    let members = meta["workspace_members"].as_array().unwrap();
+    let declared: Vec<&str> = packages
+        .iter()
+        .filter(|p| members.contains(&p["id"]))
+        .map(|p| {
+            p["rust_version"]
+                .as_str()
+                .expect("every crate inherits rust-version")
+        })
+        .collect();
+    assert_eq!(declared.len(), members.len());
+    let ours = declared[0];
+    assert!(declared.iter().all(|v| *v == ours), "{declared:?}");
+    let newer: Vec<String> = packages
+        .iter()
+        .filter_map(|p| {
+            let v = p["rust_version"].as_str()?;
+            let name = format!("{} {}", p["name"].as_str()?, p["version"].as_str()?);
+            (rust_version(v) > rust_version(ours)).then(|| format!("{name} needs {v}"))
+        })
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "packages in Cargo.lock need a newer Rust than the workspace's rust-version {ours}: {newer:?}; \
+         raise it in Cargo.toml and README, or pin them down"
+    );
+    assert!(
+        packages.len() > members.len(),
+        "cargo metadata listed no dependencies"
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("Rust {ours} or newer")),
+        "README must say `Rust {ours} or newer`, the workspace's rust-version"
+    );
+}
