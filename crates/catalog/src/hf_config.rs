@@ -553,7 +553,7 @@ impl<'a> Config<'a> {
                 let group = attn
                     .get("n_heads_in_group")
                     .and_then(Value::as_u64)
-                    .filter(|g| *g > 0 && heads % g == 0)
+                    .filter(|g| *g > 0 && heads.is_multiple_of(*g))
                     .ok_or_else(|| {
                         self.err(
                             &field("attention", "n_heads_in_group"),

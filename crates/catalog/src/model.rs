@@ -351,7 +351,7 @@ impl ModelSpec {
         if self.layers > 10_000 || self.hidden > 1_000_000 || self.heads > 100_000 {
             return bad("num_layers", "implausibly large architecture");
         }
-        if self.mla.is_none() && self.heads % self.kv_heads != 0 {
+        if self.mla.is_none() && !self.heads.is_multiple_of(self.kv_heads) {
             return bad(
                 "num_kv_heads",
                 "attention heads must be a multiple of the KV heads",
