@@ -11,12 +11,15 @@
 //! blank lines. A line `...` stands for any run of lines, to trim long outputs. Commands of a
 //! document run in order, in one scratch directory.
 //!
-//! Lines of ```sh blocks without a `$` are commands shown without output; each must be in
+//! Lines of ```sh (bash, shell, console) blocks without a `$` are commands shown without output; each must be in
 //! [`NOT_RUN`] with the reason, so a new command is run unless someone says why not.
 //!
 //! After an output change, refresh the docs with `UPDATE_DOCS=1 cargo test -p inferplan --test
 //! docs`: it rewrites each stale output with the real one, keeping the `...` elisions whose
 //! neighbours it can still find, and passes. Review the diff.
+//!
+//! Unix only: the commands run in `sh`, as a reader's would.
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -106,7 +109,10 @@ fn parse(lines: &[&str]) -> (Vec<Example>, Vec<(usize, String)>) {
                 command: command.to_string(),
                 output: first..end,
             });
-        } else if info == "sh" && !command.trim().is_empty() && !command.starts_with('#') {
+        } else if matches!(info.as_str(), "sh" | "bash" | "shell" | "console")
+            && !command.trim().is_empty()
+            && !command.starts_with('#')
+        {
             shown.push((start, command));
         }
     }
