@@ -213,7 +213,7 @@ impl<'a> Config<'a> {
         };
         let head_dim = match self.uint(&["head_dim"])? {
             Some(d) => d,
-            None if heads > 0 && hidden % heads != 0 => {
+            None if heads > 0 && !hidden.is_multiple_of(heads) => {
                 return Err(self.err(
                     "num_attention_heads",
                     format!(
@@ -563,7 +563,7 @@ impl<'a> Config<'a> {
                 let group = attn
                     .get("n_heads_in_group")
                     .and_then(Value::as_u64)
-                    .filter(|g| *g > 0 && heads % g == 0)
+                    .filter(|g| *g > 0 && heads.is_multiple_of(*g))
                     .ok_or_else(|| {
                         self.err(
                             &field("attention", "n_heads_in_group"),

@@ -361,7 +361,7 @@ impl ModelSpec {
                 return bad(field, &format!("{v} is implausibly large (at most {max})"));
             }
         }
-        if self.mla.is_none() && self.heads % self.kv_heads != 0 {
+        if self.mla.is_none() && !self.heads.is_multiple_of(self.kv_heads) {
             return bad(
                 "num_kv_heads",
                 "attention heads must be a multiple of the KV heads",

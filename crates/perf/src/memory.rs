@@ -290,7 +290,7 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
             ),
         ));
     }
-    if m.heads % u64::from(input.placement.tp) != 0 {
+    if !m.heads.is_multiple_of(u64::from(input.placement.tp)) {
         return Err(PerfError::refused(
             "tp",
             format!(

@@ -62,7 +62,7 @@ impl Rule for TensorParallelNotDividingHeads {
                     && (m.mla.is_some()
                         || m.kv_heads == 0
                         || m.kv_heads % t == 0
-                        || t % m.kv_heads == 0)
+                        || t.is_multiple_of(m.kv_heads))
             };
             if ok(tp) {
                 continue;
