@@ -482,8 +482,12 @@ pub fn read_csv(origin: &str, text: &str, unit: UtilUnit) -> Result<Metrics, Rig
                 }
             }
         }
-        if let (Some(total), Some((field, v))) = (fb_total, above_total(fb_used, fb_free, fb_total)) {
-            return Err(bad(field, format!("{v} MiB is above fb_total_mib {total} MiB")));
+        if let (Some(total), Some((field, v))) = (fb_total, above_total(fb_used, fb_free, fb_total))
+        {
+            return Err(bad(
+                field,
+                format!("{v} MiB is above fb_total_mib {total} MiB"),
+            ));
         }
         samples.push(Sample {
             timestamp_s,
@@ -1044,7 +1048,12 @@ pub fn read_prometheus(
             } else {
                 (DCGM_FREE, 2)
             };
-            let key = (s.instance.clone(), s.gpu.clone(), millis(s.timestamp_s), kind);
+            let key = (
+                s.instance.clone(),
+                s.gpu.clone(),
+                millis(s.timestamp_s),
+                kind,
+            );
             return Err(input_error(
                 origin,
                 None,

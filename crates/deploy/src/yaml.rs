@@ -866,14 +866,27 @@ mod tests {
             }
         );
         let msg = e.to_string();
-        assert!(msg.starts_with("d.yaml:5: duplicate key `replicas` (first at line 3)"), "{msg}");
+        assert!(
+            msg.starts_with("d.yaml:5: duplicate key `replicas` (first at line 3)"),
+            "{msg}"
+        );
         assert_eq!((e.origin(), e.line()), ("d.yaml", Some(5)));
         // In flow mappings and later documents too.
         let e = parse("a: 1\n---\nb: {x: 1, x: 2}\n", "f.yaml").unwrap_err();
-        assert!(e.to_string().starts_with("f.yaml:3: duplicate key `x`"), "{e}");
+        assert!(
+            e.to_string().starts_with("f.yaml:3: duplicate key `x`"),
+            "{e}"
+        );
         // A merge key brings keys without repeating them; the same key in sibling maps is fine.
         let ok = "base: &b {x: 1}\nuse:\n  <<: *b\n  x: 2\nother: {x: 3}\n";
-        assert_eq!(parse(ok, "ok.yaml").unwrap()[0].value.at("use").at("x").as_i64(), Some(2));
+        assert_eq!(
+            parse(ok, "ok.yaml").unwrap()[0]
+                .value
+                .at("use")
+                .at("x")
+                .as_i64(),
+            Some(2)
+        );
     }
 
     #[test]

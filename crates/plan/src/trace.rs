@@ -11,8 +11,8 @@
 //! (requests that arrive at the same time keep their file order). A bad row is an error
 //! naming the file, the line and the column; no input makes the reader panic.
 
-use inferplan_catalog::table::duplicate_column;
 use crate::error::PlanError;
+use inferplan_catalog::table::duplicate_column;
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
@@ -436,13 +436,17 @@ mod tests {
         // The time column is matched in any case: two of them would be a guess.
         let text = "TIMESTAMP,ContextTokens,GeneratedTokens,timestamp\n\
                     2023-11-16 18:17:03,10,20,2023-11-16 18:17:04\n";
-        let e = Trace::parse(text.as_bytes(), "t.csv").unwrap_err().to_string();
+        let e = Trace::parse(text.as_bytes(), "t.csv")
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("t.csv:1: column `timestamp` appears twice in the header"),
             "{e}"
         );
         let text = "arrival_s,input_tokens,output_tokens,input_tokens\n0,1,2,3\n";
-        let e = Trace::parse(text.as_bytes(), "t.csv").unwrap_err().to_string();
+        let e = Trace::parse(text.as_bytes(), "t.csv")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("(columns 2 and 4)"), "{e}");
     }
 
