@@ -287,6 +287,41 @@ impl Metrics {
         self.sources.extend(other.sources);
     }
 
+    /// Checks a framebuffer size from the catalog ([`catalog_fb_total_mib`]) against the
+    /// samples it would apply to (those with neither a total nor a free value): a GPU that
+    /// uses more than it means the metrics come from another GPU, an error naming `given`
+    /// (the flag and value the size came from, e.g. `--instance g6.xlarge`).
+    pub fn check_fallback(
+        &self,
+        fb_total_mib: Option<f64>,
+        given: &str,
+    ) -> Result<(), RightsizeError> {
+        let Some(total) = fb_total_mib else {
+            return Ok(());
+        };
+        let over = self
+            .samples
+            .iter()
+            .filter(|s| s.fb_total_mib.is_none() && s.fb_free_mib.is_none())
+            .filter_map(|s| Some((s, s.fb_used_mib.filter(|u| *u > total)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match over {
+            None => Ok(()),
+            Some((s, used)) => Err(input_error(
+                given,
+                None,
+                None,
+                format!(
+                    "its GPU has {total} MiB, but fb_used_mib reaches {used} MiB on {}/{}: the \
+                     metrics come from another GPU; name the instance type or GPU they were \
+                     taken on",
+                    shown(&s.instance),
+                    shown(&s.gpu)
+                ),
+            )),
+        }
+    }
+
     /// [`analyze`] these samples, with the sources echoed in the report.
     pub fn analyze(&self, options: &Options) -> Report {
         let mut r = analyze(&self.samples, options);

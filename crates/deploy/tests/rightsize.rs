@@ -615,6 +615,37 @@ fn impossible_framebuffer_and_header_errors() {
 }
 
 #[test]
+fn a_catalog_size_below_the_used_memory_is_an_error() {
+    let m = parse(
+        "m.csv",
+        &format!("{H}0,h,0,10,20000\n60,h,0,10,40000\n60,h,1,10,30000\n"),
+        UtilUnit::Auto,
+    )
+    .unwrap();
+    let e = m
+        .check_fallback(Some(22888.0), "--instance g6.xlarge")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "--instance g6.xlarge: its GPU has 22888 MiB, but fb_used_mib reaches 40000 MiB on h/0: \
+         the metrics come from another GPU; name the instance type or GPU they were taken on"
+    );
+    assert!(m
+        .check_fallback(Some(46068.0), "--instance g6e.xlarge")
+        .is_ok());
+    assert!(m.check_fallback(None, "").is_ok());
+    // Samples with their own total or free value do not use the catalog's.
+    let m = parse(
+        "m.csv",
+        "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_free_mib\n0,h,0,10,40000,1000\n",
+        UtilUnit::Auto,
+    )
+    .unwrap();
+    assert!(m.check_fallback(Some(22888.0), "--gpu L4").is_ok());
+}
+
+#[test]
 fn prometheus_errors_name_file_and_field() {
     let ok = |result: &str| {
         format!(r#"{{"status":"success","data":{{"resultType":"matrix","result":[{result}]}}}}"#)

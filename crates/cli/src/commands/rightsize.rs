@@ -21,6 +21,12 @@ pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow!("--util-unit: {e}"))?;
     let metrics = read_files(&a.files, unit)?;
     let fb = catalog_fb_total_mib(c, a.instance.as_deref(), a.gpu.as_deref())?;
+    let given = match (&a.instance, &a.gpu) {
+        (Some(i), _) => format!("--instance {i}"),
+        (None, Some(g)) => format!("--gpu {g}"),
+        (None, None) => String::new(),
+    };
+    metrics.check_fallback(fb, &given)?;
     let report = metrics.analyze(&Options { fb_total_mib: fb });
     let suggestion = match &a.workload {
         Some(path) => {
