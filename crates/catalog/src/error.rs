@@ -77,5 +77,23 @@ impl CatalogError {
     }
 }
 
+/// A piece of user input quoted in an error message: control characters escaped, at most 40
+/// characters (then `…`), so that a bad cell or flag cannot break the one-line error.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 40 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

@@ -1,8 +1,9 @@
 //! A small reader for CSV files with a header row, giving typed access to cells by column name
 //! and errors that name the file, line and column.
 
-use crate::error::{CatalogError, Result};
+use crate::error::{shown, CatalogError, Result};
 use std::collections::HashMap;
+use std::fmt;
 
 /// A parsed CSV file: header plus records, with the origin kept for error messages.
 #[derive(Debug, Clone)]
@@ -41,6 +42,9 @@ impl Table {
                 None,
                 "empty file or header",
             ));
+        }
+        if let Some(d) = duplicate_column(&header, false) {
+            return Err(CatalogError::invalid(origin, Some(1), None, d.to_string()));
         }
         let columns = header
             .iter()
@@ -112,6 +116,58 @@ impl Table {
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
+}
+
+/// A column named twice in a CSV header: which value would count is a guess, so every CSV
+/// reader refuses the file (see [`duplicate_column`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateColumn {
+    /// The name as written the second time.
+    pub name: String,
+    /// 1-based position of its first occurrence.
+    pub first: usize,
+    /// 1-based position of the repeat.
+    pub second: usize,
+}
+
+impl fmt::Display for DuplicateColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "column `{}` appears twice in the header (columns {} and {}); keep one",
+            shown(&self.name),
+            self.first,
+            self.second
+        )
+    }
+}
+
+/// The first column of `header` whose name repeats an earlier one (surrounding white space
+/// and a byte-order mark ignored, letter case too when `ignore_case`, as the reader matches
+/// names); empty names are not columns and never repeat. Every CSV reader of the workspace
+/// checks its header with it.
+pub fn duplicate_column<S: AsRef<str>>(header: &[S], ignore_case: bool) -> Option<DuplicateColumn> {
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(header.len());
+    for (i, h) in header.iter().enumerate() {
+        let name = h.as_ref().trim_start_matches('\u{feff}').trim();
+        if name.is_empty() {
+            continue;
+        }
+        let key = if ignore_case {
+            name.to_lowercase()
+        } else {
+            name.to_owned()
+        };
+        if let Some(&first) = seen.get(&key) {
+            return Some(DuplicateColumn {
+                name: name.to_owned(),
+                first: first + 1,
+                second: i + 1,
+            });
+        }
+        seen.insert(key, i);
+    }
+    None
 }
 
 fn csv_error(origin: &str, e: &csv::Error) -> CatalogError {
@@ -210,4 +266,32 @@ impl<'a> Row<'a> {
 pub fn parse_number(s: &str) -> Option<f64> {
     let v: f64 = s.trim().parse().ok()?;
     (v.is_finite() && v >= 0.0).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_column_is_an_error_naming_file_line_and_column() {
+        let e = Table::parse("name,tflops,name\na,1,b\n", "gpus.csv").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "gpus.csv:1: column `name` appears twice in the header (columns 1 and 3); keep one"
+        );
+        // White space and a byte-order mark do not make a different name.
+        let e = Table::parse("\u{feff}a, b ,b\n1,2,3\n", "x.csv").unwrap_err();
+        assert!(e.to_string().contains("column `b`"), "{e}");
+    }
+
+    #[test]
+    fn duplicates_by_the_readers_rules() {
+        assert_eq!(duplicate_column(&["a", "b", "c"], false), None);
+        // Empty names (a trailing comma) are not columns.
+        assert_eq!(duplicate_column(&["a", "", ""], false), None);
+        assert_eq!(duplicate_column(&["GPU", "gpu"], false), None);
+        let d = duplicate_column(&["GPU", "x", "gpu"], true).unwrap();
+        assert_eq!((d.name.as_str(), d.first, d.second), ("gpu", 1, 3));
+        assert!(Table::parse("a,b\n1,2\n", "x.csv").is_ok());
+    }
 }

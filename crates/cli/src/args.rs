@@ -156,6 +156,9 @@ pub enum Command {
     /// under-provisioned; memory above 85 %: at risk), and, with a workload, the cheaper or
     /// safer deployment from `plan`. See docs/rightsize.md.
     ///
+    /// Exit codes: 0 when no action is needed, 1 when the fleet is over- or under-provisioned
+    /// or its memory is at risk, 2 on bad input.
+    ///
     /// Example:
     ///   inferplan rightsize metrics.csv --instance g6e.2xlarge --workload examples/single-gpu-13b-fp8.toml --current-usd-per-hour 4.48
     #[command(verbatim_doc_comment)]

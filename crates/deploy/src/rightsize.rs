@@ -18,6 +18,7 @@
 //! `001_4ea85242b943520f.txt` (G7e decision record: alert levels), C is
 //! `003_fa54cd130345dd47.txt` (AI infrastructure on AWS: "Right-Sizing Inference Instances").
 
+use inferplan_catalog::table::duplicate_column;
 use inferplan_catalog::Catalog;
 use inferplan_plan::error::shown;
 use inferplan_plan::search::{plan, Inputs, Plan};
@@ -286,6 +287,41 @@ impl Metrics {
         self.sources.extend(other.sources);
     }
 
+    /// Checks a framebuffer size from the catalog ([`catalog_fb_total_mib`]) against the
+    /// samples it would apply to (those with neither a total nor a free value): a GPU that
+    /// uses more than it means the metrics come from another GPU, an error naming `given`
+    /// (the flag and value the size came from, e.g. `--instance g6.xlarge`).
+    pub fn check_fallback(
+        &self,
+        fb_total_mib: Option<f64>,
+        given: &str,
+    ) -> Result<(), RightsizeError> {
+        let Some(total) = fb_total_mib else {
+            return Ok(());
+        };
+        let over = self
+            .samples
+            .iter()
+            .filter(|s| s.fb_total_mib.is_none() && s.fb_free_mib.is_none())
+            .filter_map(|s| Some((s, s.fb_used_mib.filter(|u| *u > total)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match over {
+            None => Ok(()),
+            Some((s, used)) => Err(input_error(
+                given,
+                None,
+                None,
+                format!(
+                    "its GPU has {total} MiB, but fb_used_mib reaches {used} MiB on {}/{}: the \
+                     metrics come from another GPU; name the instance type or GPU they were \
+                     taken on",
+                    shown(&s.instance),
+                    shown(&s.gpu)
+                ),
+            )),
+        }
+    }
+
     /// [`analyze`] these samples, with the sources echoed in the report.
     pub fn analyze(&self, options: &Options) -> Report {
         let mut r = analyze(&self.samples, options);
@@ -297,7 +333,7 @@ impl Metrics {
 /// Joins samples of the same host, GPU and millisecond, field by field (first value wins),
 /// and sorts them.
 fn join(mut samples: Vec<Sample>) -> Vec<Sample> {
-    let ms = |s: &Sample| (s.timestamp_s * 1000.0).round() as i64;
+    let ms = |s: &Sample| millis(s.timestamp_s);
     // A stable sort keeps the samples read first ahead of later ones with the same key.
     samples.sort_by(|a, b| {
         a.instance
@@ -318,6 +354,11 @@ fn join(mut samples: Vec<Sample>) -> Vec<Sample> {
         }
     }
     out
+}
+
+/// A timestamp to the millisecond: the key samples are joined on.
+fn millis(timestamp_s: f64) -> i64 {
+    (timestamp_s * 1000.0).round() as i64
 }
 
 /// Reads one metrics file, CSV or Prometheus JSON (see [`parse`]).
@@ -341,6 +382,24 @@ pub fn read_files<P: AsRef<Path>>(paths: &[P], unit: UtilUnit) -> Result<Metrics
     let mut out = Metrics::default();
     for p in paths {
         out.merge(read_file(p.as_ref(), unit)?);
+    }
+    // Each file is checked on its own; this catches a total and a use from different files.
+    for s in &out.samples {
+        if let Some((field, v)) = above_total(s.fb_used_mib, s.fb_free_mib, s.fb_total_mib) {
+            let files: Vec<&str> = out.sources.iter().map(|f| f.file.as_str()).collect();
+            return Err(input_error(
+                &files.join(", "),
+                None,
+                Some(field),
+                format!(
+                    "{v} MiB is above the framebuffer total {} MiB of {}/{} at unix time {} s",
+                    s.fb_total_mib.unwrap_or_default(),
+                    shown(&s.instance),
+                    shown(&s.gpu),
+                    s.timestamp_s
+                ),
+            ));
+        }
     }
     Ok(out)
 }
@@ -370,6 +429,10 @@ pub fn read_csv(origin: &str, text: &str, unit: UtilUnit) -> Result<Metrics, Rig
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header = rdr.headers().map_err(|e| csv_error(origin, &e))?.clone();
+    let names: Vec<&str> = header.iter().collect();
+    if let Some(d) = duplicate_column(&names, true) {
+        return Err(input_error(origin, Some(1), None, d.to_string()));
+    }
     let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let mut idx = [0usize; 5];
     for (i, name) in REQUIRED.iter().enumerate() {
@@ -454,6 +517,13 @@ pub fn read_csv(origin: &str, text: &str, unit: UtilUnit) -> Result<Metrics, Rig
                 }
             }
         }
+        if let (Some(total), Some((field, v))) = (fb_total, above_total(fb_used, fb_free, fb_total))
+        {
+            return Err(bad(
+                field,
+                format!("{v} MiB is above fb_total_mib {total} MiB"),
+            ));
+        }
         samples.push(Sample {
             timestamp_s,
             instance: cell(idx[1]).to_owned(),
@@ -501,6 +571,19 @@ pub fn read_csv(origin: &str, text: &str, unit: UtilUnit) -> Result<Metrics, Rig
         }],
         samples,
     })
+}
+
+/// The framebuffer value (`fb_used_mib` or `fb_free_mib`) that exceeds the total, when one
+/// does: such a sample comes from another GPU or a broken exporter.
+fn above_total(
+    used: Option<f64>,
+    free: Option<f64>,
+    total: Option<f64>,
+) -> Option<(&'static str, f64)> {
+    let total = total?;
+    [("fb_used_mib", used), ("fb_free_mib", free)]
+        .into_iter()
+        .find_map(|(field, v)| v.filter(|v| *v > total).map(|v| (field, v)))
 }
 
 fn csv_error(origin: &str, e: &csv::Error) -> RightsizeError {
@@ -869,6 +952,8 @@ pub fn read_prometheus(
     let mut records = 0;
     let mut missing = 0;
     let mut series_seen = 0;
+    // Where the first framebuffer point of each GPU, millisecond and metric is, for errors.
+    let mut fb_points: BTreeMap<(String, String, i64, usize), String> = BTreeMap::new();
     for (k, r) in responses.iter().enumerate() {
         let prefix = if array {
             format!("[{k}].")
@@ -946,6 +1031,9 @@ pub fn read_prometheus(
                         if v < 0.0 || (kind == 3 && v == 0.0) {
                             return Err(at(format!("{v} MiB is not a framebuffer size")));
                         }
+                        fb_points
+                            .entry((instance.clone(), gpu.clone(), millis(ts), kind))
+                            .or_insert_with(|| format!("{path}.values[{j}]"));
                         match kind {
                             1 => sample.fb_used_mib = Some(v),
                             2 => sample.fb_free_mib = Some(v),
@@ -988,6 +1076,32 @@ pub fn read_prometheus(
         }
     }
     let samples = join(samples);
+    for s in &samples {
+        if let Some((field, v)) = above_total(s.fb_used_mib, s.fb_free_mib, s.fb_total_mib) {
+            let (metric, kind) = if field == "fb_used_mib" {
+                (DCGM_USED, 1)
+            } else {
+                (DCGM_FREE, 2)
+            };
+            let key = (
+                s.instance.clone(),
+                s.gpu.clone(),
+                millis(s.timestamp_s),
+                kind,
+            );
+            return Err(input_error(
+                origin,
+                None,
+                fb_points.get(&key).map(String::as_str),
+                format!(
+                    "{v} MiB is above {DCGM_TOTAL} {} MiB at the same time ({metric} of {}/{})",
+                    s.fb_total_mib.unwrap_or_default(),
+                    shown(&s.instance),
+                    shown(&s.gpu)
+                ),
+            ));
+        }
+    }
     Ok(Metrics {
         sources: vec![Source {
             file: origin.to_owned(),

@@ -11,6 +11,7 @@
 //! floats and `null`/`~`/empty are typed; quoted and block scalars are always strings.
 //! Accessors such as [`Node::as_i64`] accept both (`"1"` and `1`).
 
+use inferplan_catalog::error::shown;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
@@ -49,6 +50,22 @@ pub enum YamlError {
         /// Which limit.
         message: String,
     },
+    /// A mapping repeats a key. YAML forbids it and kubectl refuses it ("mapping key already
+    /// defined"); other tools keep the first or the last value, so what runs is a guess.
+    #[error(
+        "{origin}:{line}: duplicate key `{key}` (first at line {first}): keep one; YAML forbids \
+         repeated keys and tools disagree on which value counts"
+    )]
+    Duplicate {
+        /// File name.
+        origin: String,
+        /// 1-based line of the repeat.
+        line: usize,
+        /// The key.
+        key: String,
+        /// 1-based line of its first occurrence.
+        first: usize,
+    },
     /// A path cannot be read (missing, not UTF-8, a directory without YAML files).
     #[error("{origin}: {message}")]
     Io {
@@ -65,6 +82,7 @@ impl YamlError {
         match self {
             YamlError::Syntax { origin, .. }
             | YamlError::Limit { origin, .. }
+            | YamlError::Duplicate { origin, .. }
             | YamlError::Io { origin, .. } => origin,
         }
     }
@@ -72,7 +90,9 @@ impl YamlError {
     /// The 1-based line, when the error has one.
     pub fn line(&self) -> Option<usize> {
         match self {
-            YamlError::Syntax { line, .. } | YamlError::Limit { line, .. } => Some(*line),
+            YamlError::Syntax { line, .. }
+            | YamlError::Limit { line, .. }
+            | YamlError::Duplicate { line, .. } => Some(*line),
             YamlError::Io { .. } => None,
         }
     }
@@ -444,6 +464,8 @@ enum Frame {
         entries: Vec<Entry>,
         merges: Vec<Node>,
         key: Option<(String, usize)>,
+        /// Keys written so far, with their lines (merged keys do not count).
+        seen: HashMap<String, usize>,
     },
 }
 
@@ -504,15 +526,32 @@ impl Builder<'_> {
                 entries,
                 merges,
                 key,
+                seen,
                 ..
             }) => match key.take() {
                 None => *key = Some((key_text(&node), node.line)),
                 Some((k, _)) if k == "<<" => merges.push(node),
-                Some((k, line)) => entries.push(Entry {
-                    key: k,
-                    line,
-                    value: node,
-                }),
+                Some((k, line)) => {
+                    if k != COMPLEX_KEY {
+                        if let Some(&first) = seen.get(&k) {
+                            if self.error.is_none() {
+                                self.error = Some(YamlError::Duplicate {
+                                    origin: self.origin.to_owned(),
+                                    line: line.max(1),
+                                    key: shown(&k),
+                                    first: first.max(1),
+                                });
+                            }
+                            return;
+                        }
+                        seen.insert(k.clone(), line);
+                    }
+                    entries.push(Entry {
+                        key: k,
+                        line,
+                        value: node,
+                    });
+                }
             },
         }
     }
@@ -575,6 +614,7 @@ impl MarkedEventReceiver for Builder<'_> {
                     entries: Vec::new(),
                     merges: Vec::new(),
                     key: None,
+                    seen: HashMap::new(),
                 },
                 line,
             ),
@@ -596,6 +636,7 @@ impl MarkedEventReceiver for Builder<'_> {
                     mut entries,
                     merges,
                     key,
+                    ..
                 }) => {
                     if let Some((k, kline)) = key {
                         // A key without a value (cannot happen with a well-formed stream).
@@ -655,10 +696,13 @@ fn size(n: &Node) -> usize {
     }
 }
 
+/// The text a mapping or sequence key becomes (such keys are not compared).
+const COMPLEX_KEY: &str = "<complex key>";
+
 fn key_text(n: &Node) -> String {
     match &n.value {
         Value::Null => String::new(),
-        Value::Map(_) | Value::Seq(_) => "<complex key>".to_owned(),
+        Value::Map(_) | Value::Seq(_) => COMPLEX_KEY.to_owned(),
         _ => n.text().unwrap_or_default(),
     }
 }
@@ -807,6 +851,43 @@ fn is_yaml(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_key_is_an_error_naming_file_and_lines() {
+        let text = "kind: Deployment\nspec:\n  replicas: 1\n  template: {}\n  replicas: 8\n";
+        let e = parse(text, "d.yaml").unwrap_err();
+        assert_eq!(
+            e,
+            YamlError::Duplicate {
+                origin: "d.yaml".to_owned(),
+                line: 5,
+                key: "replicas".to_owned(),
+                first: 3,
+            }
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("d.yaml:5: duplicate key `replicas` (first at line 3)"),
+            "{msg}"
+        );
+        assert_eq!((e.origin(), e.line()), ("d.yaml", Some(5)));
+        // In flow mappings and later documents too.
+        let e = parse("a: 1\n---\nb: {x: 1, x: 2}\n", "f.yaml").unwrap_err();
+        assert!(
+            e.to_string().starts_with("f.yaml:3: duplicate key `x`"),
+            "{e}"
+        );
+        // A merge key brings keys without repeating them; the same key in sibling maps is fine.
+        let ok = "base: &b {x: 1}\nuse:\n  <<: *b\n  x: 2\nother: {x: 3}\n";
+        assert_eq!(
+            parse(ok, "ok.yaml").unwrap()[0]
+                .value
+                .at("use")
+                .at("x")
+                .as_i64(),
+            Some(2)
+        );
+    }
 
     #[test]
     fn lines_anchors_merges_and_sources() {

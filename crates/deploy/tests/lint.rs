@@ -96,6 +96,7 @@ fn severities_of_the_fixtures() {
         "fp8-without-native-support",
         "tensor-parallel-not-dividing-heads",
         "ephemeral-storage-below-weights",
+        "count-out-of-range",
     ] {
         assert_eq!(worst(name), Severity::Error, "{name}");
         assert!(has_errors(&lint_fixture(name)));
@@ -469,5 +470,92 @@ proptest! {
         chars.splice(at..end, insert.chars());
         let damaged: String = chars.into_iter().collect();
         let _ = lint::lint(&[(origin, damaged)], catalog());
+    }
+}
+
+fn lint_text(text: &str) -> Vec<Finding> {
+    lint::lint(&[("x.yaml".to_owned(), text.to_owned())], catalog()).unwrap()
+}
+
+/// A vLLM Deployment on g6e.12xlarge (4 L40S) with `replicas`, GPU limit and engine flags.
+fn vllm(replicas: &str, gpus: &str, flags: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: x}}
+spec:
+  replicas: {replicas}
+  template:
+    spec:
+      nodeSelector: {{node.kubernetes.io/instance-type: g6e.12xlarge, karpenter.sh/capacity-type: on-demand}}
+      containers:
+        - name: vllm
+          image: vllm/vllm-openai:v0.8.5@sha256:4f3c5e0a7d1b2c9e8f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e
+          command: [vllm, serve, /models/Llama-3.1-8B-Instruct, {flags}]
+          resources:
+            limits: {{nvidia.com/gpu: {gpus}}}
+          volumeMounts: [{{name: models, mountPath: /models}}, {{name: dshm, mountPath: /dev/shm}}]
+          startupProbe: {{httpGet: {{path: /health, port: 8000}}, periodSeconds: 10, failureThreshold: 60}}
+      volumes:
+        - {{name: models, persistentVolumeClaim: {{claimName: models}}}}
+        - {{name: dshm, emptyDir: {{medium: Memory, sizeLimit: 16Gi}}}}
+"#
+    )
+}
+
+#[test]
+fn counts_in_range_are_not_out_of_range() {
+    for (replicas, gpus, flags) in [
+        ("0", "1", "--tensor-parallel-size=1"),
+        ("1", "4", "-tp, \"4\""),
+        (
+            "1",
+            "4",
+            "--tensor-parallel-size, \"2\", --pipeline-parallel-size, \"2\"",
+        ),
+        // A variable the manifest does not define is not a number: nothing is guessed.
+        ("1", "4", "--tensor-parallel-size, $(TP)"),
+    ] {
+        let f = lint_text(&vllm(replicas, gpus, flags));
+        assert!(f.is_empty(), "{replicas} {gpus} {flags}:\n{}", text(&f));
+    }
+    let bounds = "\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: x}\n\
+                  spec:\n  scaleTargetRef: {name: x}\n  minReplicaCount: 0\n  maxReplicaCount: 2147483647\n\
+                  \n  triggers: [{type: prometheus, metadata: {query: sum(vllm:num_requests_waiting)}}]\n\
+                  ---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: x}\n\
+                  spec: {maxUnavailable: 1, selector: {}}\n";
+    let f = lint_text(&(vllm("1", "1", "--max-model-len=8192") + bounds));
+    assert!(f.iter().all(|f| f.code != "IL116"), "{}", text(&f));
+}
+
+#[test]
+fn a_parallel_degree_of_zero_is_reported_once_and_not_read_as_one() {
+    // TP 0 on 2 GPUs: before IL116, IL102 read the degree as 1 and reported 1 idle GPU.
+    for flags in [
+        "--tensor-parallel-size, \"0\"",
+        "-tp=0",
+        "--pipeline-parallel-size, \"0\"",
+        "--tp, \"-2\"",
+    ] {
+        let f = lint_text(&vllm("1", "2", flags));
+        let codes: Vec<&str> = f.iter().map(|f| f.code).collect();
+        assert_eq!(codes, ["IL116"], "{flags}:\n{}", text(&f));
+        assert!(f[0].message.contains("degree"), "{}", f[0].message);
+    }
+    // A GPU count of 0 on the serving container.
+    let f = lint_text(&vllm("1", "0", "--max-model-len=8192"));
+    assert_eq!(f.len(), 1, "{}", text(&f));
+    assert!(
+        f[0].message.contains("asks for 0 nvidia.com/gpu"),
+        "{}",
+        f[0].message
+    );
+    // Replica counts the API server refuses; the other rules do not reason from them.
+    for bad in ["-1", "2147483648", "1e300", ".inf", "1.5"] {
+        let f = lint_text(&vllm(bad, "1", "--max-model-len=8192"));
+        let codes: Vec<&str> = f.iter().map(|f| f.code).collect();
+        assert_eq!(codes, ["IL116"], "replicas {bad}:\n{}", text(&f));
+        assert_eq!(f[0].severity, Severity::Error);
     }
 }

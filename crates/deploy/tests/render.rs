@@ -647,6 +647,56 @@ fn candidate_errors_say_what_to_do() {
     assert!(err.to_string().contains("workload"), "{err}");
 }
 
+/// Replica counts beyond Kubernetes' int32 and layouts whose GPU or instance counts overflow
+/// are one-line errors naming the field, never manifests (nor a panic on overflow).
+#[test]
+fn counts_kubernetes_cannot_hold_are_errors() {
+    let p = plan_json(&example("chat-70b-fp8"));
+    let n = *vllm_candidates(&p).first().unwrap();
+    let c = &fixed().catalog;
+    let with = |key: &str, v: u64| {
+        let mut q = p.clone();
+        q["candidates"][n - 1][key] = json!(v);
+        from_plan(&q, n, c)
+    };
+    let e = with("replicas", 3_000_000_000).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "candidates[{}].replicas: 3000000000 is above 2147483647, the largest replica count \
+             Kubernetes accepts (replica fields are int32); nothing was written",
+            n - 1
+        )
+    );
+    let e = with("replicas_per_instance", 2_147_483_648)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("replicas_per_instance: 2147483648 is above"),
+        "{e}"
+    );
+    // The largest count Kubernetes takes still renders.
+    let input = with("replicas", 2_147_483_647).unwrap();
+    let keda = render::render(&input)
+        .into_iter()
+        .find(|(name, _)| name == "keda-scaledobject.yaml")
+        .map(|(_, text)| text)
+        .unwrap();
+    assert!(keda.contains("maxReplicaCount: 2147483647"), "{keda}");
+    let mut q = p.clone();
+    q["candidates"][n - 1]["tp"] = json!(65_536);
+    q["candidates"][n - 1]["pp"] = json!(65_536);
+    let e = from_plan(&q, n, c).unwrap_err().to_string();
+    assert!(
+        e.contains("].pp: TP 65536 × PP 65536 is too many GPUs"),
+        "{e}"
+    );
+    let mut q = p.clone();
+    q["candidates"][n - 1]["pp"] = json!(4_000_000_000u32);
+    let e = from_plan(&q, n, c).unwrap_err().to_string();
+    assert!(e.contains("].pp: "), "{e}");
+}
+
 /// FP8 on a 16-bit checkpoint asks vLLM to quantize; INT4 asks for a quantized checkpoint.
 #[test]
 fn quantization_flags_follow_the_precision() {

@@ -544,6 +544,108 @@ fn csv_errors_name_file_line_and_field() {
 }
 
 #[test]
+fn impossible_framebuffer_and_header_errors() {
+    let t = "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_total_mib,fb_free_mib\n";
+    let cases = [
+        (
+            format!("{t}0,h,0,10,100,81920,0\n60,h,0,10,90000,81920,0\n"),
+            "m.csv:3: field `fb_used_mib`: 90000 MiB is above fb_total_mib 81920 MiB",
+        ),
+        (
+            format!("{t}0,h,0,10,100,81920,90000\n"),
+            "m.csv:2: field `fb_free_mib`: 90000 MiB is above fb_total_mib 81920 MiB",
+        ),
+        (
+            format!("{t}0,h,0,10,1,-1,0\n"),
+            "m.csv:2: field `fb_total_mib`: -1 MiB: must be positive",
+        ),
+        (
+            format!("{t}0,h,0,NaN,1,2,0\n60,h,0,-0.5,1,2,0\n"),
+            "m.csv:3: field `gpu_util`: -0.5 is outside 0–100 (percent) and 0–1 (fraction)",
+        ),
+        (
+            "timestamp,instance,gpu,gpu_util,fb_used_mib,GPU_UTIL\n0,h,0,1,1,2\n".to_owned(),
+            "m.csv:1: column `GPU_UTIL` appears twice in the header (columns 4 and 6); keep one",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(err("m.csv", &text), want);
+    }
+    let e = read_csv(
+        "m.csv",
+        &format!("{H}0,h,0,0.5,1\n60,h,0,2,1\n"),
+        UtilUnit::Fraction,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "m.csv:3: field `gpu_util`: 2 is above 1, but the values were declared a fraction (0–1)"
+    );
+    // Prometheus: the used point is named by its JSON path.
+    let series = |name: &str, v: &str| {
+        format!(
+            r#"{{"metric":{{"__name__":"{name}","Hostname":"h","gpu":"0"}},"values":[[0,"{v}"],[60,"{v}"]]}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{},{}]}}}}"#,
+        series("DCGM_FI_DEV_FB_TOTAL", "1000"),
+        series("DCGM_FI_DEV_FB_USED", "2000")
+    );
+    assert_eq!(
+        err("q.json", &text),
+        "q.json: field `data.result[1].values[0]`: 2000 MiB is above DCGM_FI_DEV_FB_TOTAL 1000 \
+         MiB at the same time (DCGM_FI_DEV_FB_USED of h/0)"
+    );
+    // A total from another file is checked once the files are joined.
+    let e = read_files(
+        &[fixture("dcgm_fb.json"), fixture("dcgm_total_small.json")],
+        UtilUnit::Auto,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.ends_with(
+            "dcgm_total_small.json: field `fb_used_mib`: 20000 MiB is above the framebuffer \
+             total 15000 MiB of node-h/1 at unix time 1740960000 s"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_catalog_size_below_the_used_memory_is_an_error() {
+    let m = parse(
+        "m.csv",
+        &format!("{H}0,h,0,10,20000\n60,h,0,10,40000\n60,h,1,10,30000\n"),
+        UtilUnit::Auto,
+    )
+    .unwrap();
+    let e = m
+        .check_fallback(Some(22888.0), "--instance g6.xlarge")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "--instance g6.xlarge: its GPU has 22888 MiB, but fb_used_mib reaches 40000 MiB on h/0: \
+         the metrics come from another GPU; name the instance type or GPU they were taken on"
+    );
+    assert!(m
+        .check_fallback(Some(46068.0), "--instance g6e.xlarge")
+        .is_ok());
+    assert!(m.check_fallback(None, "").is_ok());
+    // Samples with their own total or free value do not use the catalog's.
+    let m = parse(
+        "m.csv",
+        "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_free_mib\n0,h,0,10,40000,1000\n",
+        UtilUnit::Auto,
+    )
+    .unwrap();
+    assert!(m.check_fallback(Some(22888.0), "--gpu L4").is_ok());
+}
+
+#[test]
 fn prometheus_errors_name_file_and_field() {
     let ok = |result: &str| {
         format!(r#"{{"status":"success","data":{{"resultType":"matrix","result":[{result}]}}}}"#)

@@ -560,6 +560,25 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
         assert!(e.to_string().contains("warp"), "{e}");
     }
 
+    #[test]
+    fn a_repeated_column_is_an_error_naming_file_line_and_column() {
+        let head = "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms,compute\n";
+        let e = EfficiencyTable::parse(&format!("{head}*,*,*,0.5,0.5,0.5,1,10,0.6\n"), "e.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("e.csv:1: column `compute` appears twice in the header (columns 5 and 9)"),
+            "{e}"
+        );
+        let e = read_measured("id,engine,id\nx,vllm,y\n", "m.csv")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "m.csv:1: column `id` appears twice in the header (columns 1 and 3); keep one"
+        );
+    }
+
     fn shared(name: &str) -> Option<String> {
         let path = format!(
             "{}/../../../shared/data/measured/{name}",

@@ -120,23 +120,7 @@ fn located(origin: &str, line: Option<usize>, field: Option<&str>, message: &str
     s
 }
 
-/// A piece of user input quoted in an error message: control characters escaped, at most 40
-/// characters (then `…`), so that a bad cell or flag cannot break the one-line error.
-pub fn shown(text: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == 40 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use inferplan_catalog::error::shown;
 
 /// 1-based line of a byte offset in `text` (offsets past the end give the last line).
 pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {

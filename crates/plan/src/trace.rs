@@ -12,6 +12,7 @@
 //! naming the file, the line and the column; no input makes the reader panic.
 
 use crate::error::PlanError;
+use inferplan_catalog::table::duplicate_column;
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
@@ -137,6 +138,11 @@ impl Trace {
             .flexible(true)
             .from_reader(reader);
         let header = rdr.byte_headers().map_err(csv_err)?.clone();
+        let names: Vec<std::borrow::Cow<'_, str>> =
+            header.iter().map(String::from_utf8_lossy).collect();
+        if let Some(d) = duplicate_column(&names, true) {
+            return Err(err(Some(1), None, d.to_string()));
+        }
         let columns = Columns::find(&header).ok_or_else(|| {
             err(
                 Some(1),
@@ -423,6 +429,25 @@ mod tests {
             assert_eq!(parse_timestamp_us(bad), None, "{}", shown(bad));
         }
         assert!(parse_timestamp_us(b"2024-02-29 00:00:00").is_some());
+    }
+
+    #[test]
+    fn a_repeated_column_is_an_error_naming_file_line_and_column() {
+        // The time column is matched in any case: two of them would be a guess.
+        let text = "TIMESTAMP,ContextTokens,GeneratedTokens,timestamp\n\
+                    2023-11-16 18:17:03,10,20,2023-11-16 18:17:04\n";
+        let e = Trace::parse(text.as_bytes(), "t.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv:1: column `timestamp` appears twice in the header"),
+            "{e}"
+        );
+        let text = "arrival_s,input_tokens,output_tokens,input_tokens\n0,1,2,3\n";
+        let e = Trace::parse(text.as_bytes(), "t.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("(columns 2 and 4)"), "{e}");
     }
 
     #[test]

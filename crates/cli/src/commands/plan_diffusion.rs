@@ -10,11 +10,12 @@ use anyhow::{bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_perf::diffusion::{diffusion_model, DiffusionEfficiencies};
 use inferplan_plan::diffusion::{
-    is_diffusion, plan_diffusion, DiffusionCandidate, DiffusionModelIn, DiffusionPlan,
-    DiffusionWorkload, JobSlo, JobTraffic, Managed,
+    diffusion_sign, is_diffusion, plan_diffusion, DiffusionCandidate, DiffusionModelIn,
+    DiffusionPlan, DiffusionWorkload, JobSlo, JobTraffic, Managed,
 };
 use inferplan_plan::workload::{Constraints, Mode, Pricing};
-use inferplan_plan::Rejection;
+use inferplan_plan::{Rejection, Workload};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The workload file (origin, text) when `plan` is asked about a diffusion model: by the
@@ -36,6 +37,22 @@ pub fn wanted(a: &PlanArgs) -> anyhow::Result<Option<Option<(String, String)>>> 
         None if by_file => Some(file),
         None => None,
     })
+}
+
+/// Loads the LLM workload of a command that takes only those (`who`: `render`, `rightsize
+/// --workload`). A diffusion workload is an error that says what it is, to plan it instead,
+/// and `instead` (what is not supported); the LLM reader would only say "unknown field `job`".
+pub fn llm_workload(path: &Path, who: &str, instead: &str) -> anyhow::Result<Workload> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        if let Some(sign) = diffusion_sign(&text) {
+            let file = path.display();
+            bail!(
+                "{who} supports LLM workloads; `{file}` is a diffusion workload ({sign}): plan it \
+                 with `inferplan plan {file}`; {instead}"
+            );
+        }
+    }
+    Ok(Workload::load(path)?)
 }
 
 /// Refuses diffusion-only flags on an LLM workload.

@@ -3,12 +3,13 @@
 use crate::args::RenderArgs;
 use crate::commands::estimate::params;
 use crate::commands::plan::PlanJson;
+use crate::commands::plan_diffusion::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_deploy::render::{from_plan, render, vllm_candidates};
 use inferplan_perf::MemoryParams;
-use inferplan_plan::{plan, Inputs, Workload};
+use inferplan_plan::{plan, Inputs};
 use std::process::ExitCode;
 
 /// Runs `render`.
@@ -19,7 +20,11 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
             serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
         }
         (None, Some(path)) => {
-            let w = Workload::load(path)?;
+            let w = llm_workload(
+                path,
+                "render",
+                "rendering diffusion workers is not supported yet",
+            )?;
             let efficiency = params(None)?;
             let memory = MemoryParams::embedded()?;
             let p = plan(

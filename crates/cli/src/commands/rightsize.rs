@@ -3,12 +3,13 @@
 
 use crate::args::{Format, RightsizeArgs};
 use crate::commands::estimate::params;
+use crate::commands::plan_diffusion::llm_workload;
 use crate::output::{emit, emit_json, table};
 use anyhow::anyhow;
 use inferplan_catalog::Catalog;
 use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Options, UtilUnit};
 use inferplan_perf::MemoryParams;
-use inferplan_plan::{Inputs, Workload};
+use inferplan_plan::Inputs;
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -20,10 +21,21 @@ pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow!("--util-unit: {e}"))?;
     let metrics = read_files(&a.files, unit)?;
     let fb = catalog_fb_total_mib(c, a.instance.as_deref(), a.gpu.as_deref())?;
+    let given = match (&a.instance, &a.gpu) {
+        (Some(i), _) => format!("--instance {i}"),
+        (None, Some(g)) => format!("--gpu {g}"),
+        (None, None) => String::new(),
+    };
+    metrics.check_fallback(fb, &given)?;
     let report = metrics.analyze(&Options { fb_total_mib: fb });
     let suggestion = match &a.workload {
         Some(path) => {
-            let w = Workload::load(path)?;
+            let w = llm_workload(
+                path,
+                "rightsize --workload",
+                "suggesting diffusion deployments from metrics is not supported yet (without \
+                 --workload, the verdicts still apply)",
+            )?;
             let efficiency = params(None)?;
             let memory = MemoryParams::embedded()?;
             let inputs = Inputs {

@@ -2,6 +2,7 @@
 //! services found in the manifests, each with its file and line, and the catalog.
 
 use super::engine::{self, EngineArgs};
+use crate::render::k8s::MAX_REPLICAS;
 use crate::yaml::{Doc, Node};
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, ModelSpec};
 use inferplan_perf::MemoryParams;
@@ -865,7 +866,7 @@ fn workload(object: Object<'_>) -> Option<Workload<'_>> {
         }
     }
     if let Some(e) = spec.entry("replicas") {
-        if let Some(n) = e.value.as_i64() {
+        if let Some(n) = replica_count(&e.value) {
             replicas = Some(Located {
                 value: n,
                 line: e.line,
@@ -1098,6 +1099,22 @@ fn volume(n: &Node) -> Volume {
     }
 }
 
+/// A replica count Kubernetes accepts (0 to [`MAX_REPLICAS`]); `None` for anything else
+/// (IL116 reports it), so that no rule reasons from a count the API server refuses.
+fn replica_count(n: &Node) -> Option<i64> {
+    n.as_i64()
+        .filter(|v| (0..=i64::from(MAX_REPLICAS)).contains(v))
+}
+
+/// An autoscaler's replica bound: `default` when the field is absent or null, `None` when it
+/// is written but not a count Kubernetes accepts.
+fn replica_field(spec: &Node, key: &str, default: Option<i64>) -> Option<i64> {
+    match spec.get(key).filter(|n| !n.is_null()) {
+        None => default,
+        Some(n) => replica_count(n),
+    }
+}
+
 fn hpa(object: Object<'_>) -> Autoscaler<'_> {
     let spec = object.node.at("spec");
     let target = spec.at("scaleTargetRef");
@@ -1177,8 +1194,8 @@ fn hpa(object: Object<'_>) -> Autoscaler<'_> {
             .and_then(Node::text)
             .unwrap_or_else(|| "Deployment".to_owned()),
         target_name: target.get("name").and_then(Node::text).unwrap_or_default(),
-        min_replicas: spec.get("minReplicas").and_then(Node::as_i64).or(Some(1)),
-        max_replicas: spec.get("maxReplicas").and_then(Node::as_i64),
+        min_replicas: replica_field(spec, "minReplicas", Some(1)),
+        max_replicas: replica_field(spec, "maxReplicas", None),
         metrics,
         object,
     }
@@ -1232,14 +1249,8 @@ fn keda(object: Object<'_>) -> Autoscaler<'_> {
             .and_then(Node::text)
             .unwrap_or_else(|| "Deployment".to_owned()),
         target_name: target.get("name").and_then(Node::text).unwrap_or_default(),
-        min_replicas: spec
-            .get("minReplicaCount")
-            .and_then(Node::as_i64)
-            .or(Some(0)),
-        max_replicas: spec
-            .get("maxReplicaCount")
-            .and_then(Node::as_i64)
-            .or(Some(100)),
+        min_replicas: replica_field(spec, "minReplicaCount", Some(0)),
+        max_replicas: replica_field(spec, "maxReplicaCount", Some(100)),
         metrics,
         object,
     }

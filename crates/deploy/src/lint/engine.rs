@@ -115,6 +115,18 @@ impl EngineArgs {
         })
     }
 
+    /// The last flag with one of `names` when its value is a number but not a parallel degree
+    /// (a whole number from 1 to 2³² − 1): `--tensor-parallel-size 0`, `--tp -1`, `--pp 1.5`.
+    /// The engine refuses it; rules that need the degree stay silent.
+    pub fn bad_degree(&self, names: &[&str]) -> Option<&Flag> {
+        self.flag(names).filter(|f| {
+            f.value
+                .as_deref()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .is_some_and(|v| !(v.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&v)))
+        })
+    }
+
     /// Tensor-parallel degree and its line, when set.
     pub fn tp(&self) -> Option<(u32, usize)> {
         self.number(TP_FLAGS)

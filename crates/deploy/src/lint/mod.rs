@@ -21,6 +21,7 @@
 //! | IL113 | `multi-node-without-placement` | warning |
 //! | IL114 | `mutable-image-tag` | warning |
 //! | IL115 | `single-gpu-pods-on-large-nodes` | info |
+//! | IL116 | `count-out-of-range` | error |
 //!
 //! Inputs are `(origin, text)` pairs ([`crate::yaml::collect`] reads paths). Every file is
 //! parsed first ([`crate::yaml::parse`]); a malformed file is an error naming the file and
@@ -170,6 +171,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(MultiNodeWithoutPlacement),
         Box::new(MutableImageTag),
         Box::new(SingleGpuPodsOnLargeNodes),
+        Box::new(CountOutOfRange),
     ]
 }
 

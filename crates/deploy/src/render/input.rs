@@ -1,6 +1,7 @@
 //! What the renderer needs, resolved from a plan candidate, its workload and the catalog.
 
 use super::error::RenderError;
+use super::k8s::MAX_REPLICAS;
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::Engine;
 use inferplan_plan::cost::Sizing;
@@ -268,6 +269,41 @@ impl RenderInput {
                 return Err(RenderError::invalid(field(f), "must be at least 1"));
             }
         }
+        // Written into int32 fields: Deployment and LeaderWorkerSet `replicas`, KEDA
+        // `minReplicaCount`/`maxReplicaCount` and its scale-up step.
+        for (v, f) in [
+            (c.replicas, "replicas"),
+            (c.replicas_per_instance, "replicas_per_instance"),
+        ] {
+            if v > MAX_REPLICAS {
+                return Err(RenderError::invalid(
+                    field(f),
+                    format!(
+                        "{v} is above {MAX_REPLICAS}, the largest replica count Kubernetes \
+                         accepts (replica fields are int32); nothing was written"
+                    ),
+                ));
+            }
+        }
+        let gpus_per_replica = c.tp.checked_mul(c.pp).ok_or_else(|| {
+            RenderError::invalid(
+                field("pp"),
+                format!("TP {} × PP {} is too many GPUs for one replica", c.tp, c.pp),
+            )
+        })?;
+        let instances = c
+            .replicas
+            .div_ceil(c.replicas_per_instance)
+            .checked_mul(c.pp)
+            .ok_or_else(|| {
+                RenderError::invalid(
+                    field("pp"),
+                    format!(
+                        "{} replicas at PP {} are too many instances to count",
+                        c.replicas, c.pp
+                    ),
+                )
+            })?;
         if !(c.max_rps_per_replica.is_finite() && c.max_rps_per_replica > 0.0) {
             return Err(RenderError::invalid(
                 field("max_rps_per_replica"),
@@ -295,7 +331,6 @@ impl RenderInput {
             .div_ceil(MODEL_LEN_STEP)
             .saturating_mul(MODEL_LEN_STEP)
             .min(model.max_context.max(1));
-        let gpus_per_replica = c.tp * c.pp;
         let nodes_per_replica = gpus_per_replica.div_ceil(c.gpus_per_instance);
         let gpus_per_pod = if nodes_per_replica > 1 {
             c.gpus_per_instance
@@ -404,7 +439,7 @@ impl RenderInput {
             replicas: c.replicas,
             min_replicas,
             replicas_per_instance: rpi,
-            instances: c.replicas.div_ceil(rpi) * c.pp,
+            instances,
             precision,
             kv_dtype,
             max_model_len,
@@ -444,7 +479,11 @@ impl RenderInput {
     /// the purchase mix has spot instances.
     pub fn capacity_types(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
-        if self.purchase.savings_plan_instances + self.purchase.on_demand_instances > 0
+        if self
+            .purchase
+            .savings_plan_instances
+            .saturating_add(self.purchase.on_demand_instances)
+            > 0
             || self.purchase.spot_instances == 0
         {
             v.push("on-demand");

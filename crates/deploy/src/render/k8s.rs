@@ -8,6 +8,12 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Largest replica count the Kubernetes API takes (2³¹ − 1): replica fields are int32
+/// (Deployment, StatefulSet and LeaderWorkerSet `replicas`, HPA `minReplicas`/`maxReplicas`,
+/// KEDA `minReplicaCount`/`maxReplicaCount`, PDB `maxUnavailable`). `render` refuses to write a
+/// larger one and `lint` reports it (IL116).
+pub const MAX_REPLICAS: u32 = i32::MAX as u32;
+
 /// String-to-string map in key order (labels, annotations, node selectors).
 pub type Labels = BTreeMap<String, String>;
 

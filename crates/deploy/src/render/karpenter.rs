@@ -201,8 +201,9 @@ pub const EXPIRE_AFTER: &str = "720h";
 
 /// GPUs the NodePool may launch: the plan's instances at the peak plus one replica's nodes
 /// for the rolling update's surge.
-pub fn gpu_limit(input: &RenderInput) -> u32 {
-    (input.instances + input.nodes_per_replica) * input.gpus_per_instance
+pub fn gpu_limit(input: &RenderInput) -> u64 {
+    (u64::from(input.instances) + u64::from(input.nodes_per_replica))
+        .saturating_mul(u64::from(input.gpus_per_instance))
 }
 
 /// The NodePool of the deployment.

@@ -13,5 +13,5 @@ pub use search::{
     MAX_POOL_GPUS,
 };
 pub use workload::{
-    is_diffusion, DiffusionModelIn, DiffusionWorkload, JobSlo, JobTraffic, Managed,
+    diffusion_sign, is_diffusion, DiffusionModelIn, DiffusionWorkload, JobSlo, JobTraffic, Managed,
 };

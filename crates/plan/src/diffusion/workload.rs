@@ -261,19 +261,41 @@ impl DiffusionWorkload {
     }
 }
 
+/// The parts of a workload file that tell its kind.
+#[derive(Deserialize)]
+struct Peek {
+    model: Option<PeekModel>,
+    job: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct PeekModel {
+    name: Option<String>,
+}
+
+fn peek(text: &str) -> Option<Peek> {
+    toml::from_str::<Peek>(text).ok()
+}
+
 /// Whether a workload file is a diffusion workload: its `model.name` is in the diffusion
 /// catalog. Unreadable text is not (the LLM reader reports its errors).
 pub fn is_diffusion(text: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Peek {
-        model: Option<PeekModel>,
-    }
-    #[derive(Deserialize)]
-    struct PeekModel {
-        name: Option<String>,
-    }
-    toml::from_str::<Peek>(text)
-        .ok()
+    peek(text)
         .and_then(|p| p.model?.name)
         .is_some_and(|n| inferplan_perf::diffusion::diffusion_model(&n).is_some())
+}
+
+/// Why a workload file is a diffusion workload, for the commands that take LLM workloads
+/// only (`render`, `rightsize`): ``model `Wan2.1 I2V 14B 720P` `` when its `model.name` is in
+/// the diffusion catalog, else ``a `[job]` table`` when it has one. `None` for anything else,
+/// unreadable text included (the LLM reader reports it).
+pub fn diffusion_sign(text: &str) -> Option<String> {
+    let p = peek(text)?;
+    let name = p.model.and_then(|m| m.name);
+    match name {
+        Some(n) if inferplan_perf::diffusion::diffusion_model(&n).is_some() => {
+            Some(format!("model `{}`", crate::error::shown(&n)))
+        }
+        _ => p.job.map(|_| "a `[job]` table".to_owned()),
+    }
 }

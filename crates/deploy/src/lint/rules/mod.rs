@@ -5,6 +5,7 @@
 //! in `docs/lint.md`.
 
 mod autoscale_on_gpu_utilization;
+mod count_out_of_range;
 mod ephemeral_storage_below_weights;
 mod fp8_without_native_support;
 mod gpu_count_parallelism_mismatch;
@@ -21,6 +22,7 @@ mod tensor_parallel_not_dividing_heads;
 mod weights_from_object_storage_at_start;
 
 pub use autoscale_on_gpu_utilization::AutoscaleOnGpuUtilization;
+pub use count_out_of_range::CountOutOfRange;
 pub use ephemeral_storage_below_weights::EphemeralStorageBelowWeights;
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use gpu_count_parallelism_mismatch::GpuCountParallelismMismatch;
@@ -72,6 +74,13 @@ pub(crate) fn servers<'w, 'a>(ctx: &'w Context<'a>) -> Vec<Server<'w, 'a>> {
     out
 }
 
+/// The flags of each parallel degree, with what the degree is called in messages.
+pub(crate) const DEGREE_FLAGS: [(&str, &[&str]); 3] = [
+    ("tensor-parallel", super::engine::TP_FLAGS),
+    ("pipeline-parallel", super::engine::PP_FLAGS),
+    ("data-parallel", super::engine::DP_FLAGS),
+];
+
 /// Parallel degrees of a server and the line of the TP flag (0 when it is not set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Parallelism {
@@ -102,12 +111,12 @@ impl Parallelism {
 }
 
 /// The parallel degrees of `s`; `None` when one is written but cannot be read (an undefined
-/// variable), so that rules do not assume the default.
+/// variable) or is not a degree (`0`, negative: IL116 reports it), so that rules do not
+/// assume the default.
 pub(crate) fn parallelism(s: &Server<'_, '_>) -> Option<Parallelism> {
-    use super::engine::{DP_FLAGS, PP_FLAGS, TP_FLAGS};
-    if [TP_FLAGS, PP_FLAGS, DP_FLAGS]
+    if DEGREE_FLAGS
         .iter()
-        .any(|f| s.engine.unreadable(f))
+        .any(|(_, f)| s.engine.unreadable(f) || s.engine.bad_degree(f).is_some())
     {
         return None;
     }
