@@ -123,7 +123,7 @@ impl fmt::Display for Bound {
 }
 
 /// The largest count Kubernetes stores (`int32`): replicas, `maxReplicaCount`.
-pub const KUBERNETES_INT32_MAX: u64 = 2_147_483_647;
+pub const KUBERNETES_INT32_MAX: u32 = i32::MAX as u32;
 
 /// Request rate, requests/s (`--rate-rps`, `traffic.rate_rps`, `traffic.peak_rps`).
 pub const RATE_RPS: Bound = Bound::interval("requests/s", 0.0, true, 100_000.0);
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn every_count_fits_kubernetes() {
-        assert!(REPLICAS.max as u64 <= KUBERNETES_INT32_MAX);
+        assert!(REPLICAS.max <= f64::from(KUBERNETES_INT32_MAX));
         assert!(TABLE.iter().all(|(_, b)| b.min <= b.max));
     }
 }

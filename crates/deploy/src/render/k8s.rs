@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// (Deployment, StatefulSet and LeaderWorkerSet `replicas`, HPA `minReplicas`/`maxReplicas`,
 /// KEDA `minReplicaCount`/`maxReplicaCount`, PDB `maxUnavailable`). `render` refuses to write a
 /// larger one and `lint` reports it (IL116).
-pub const MAX_REPLICAS: u32 = i32::MAX as u32;
+pub const MAX_REPLICAS: u32 = inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
 
 /// String-to-string map in key order (labels, annotations, node selectors).
 pub type Labels = BTreeMap<String, String>;
