@@ -159,6 +159,9 @@ pub const REQUESTS: Bound = Bound::count("requests", 1, 1_000_000_000);
 pub const DEFAULT_MAX_SIM_REQUESTS: u64 = 5_000_000;
 /// Simulated seconds of one simulation (`--duration`, a trace's span over its repeats).
 pub const SIM_SECONDS: Bound = Bound::interval("simulated s", 0.0, true, 2_678_400.0);
+/// Configurations one `plan` may evaluate (instances × layouts × precisions × engines; the
+/// embedded catalog gives about 2,000 at most).
+pub const SEARCH: Bound = Bound::count("configurations", 1, 200_000);
 /// Seconds between two autoscaling decisions.
 pub const SCALE_INTERVAL: Bound = Bound::interval("s", 1.0, false, 3_600.0);
 /// Seeds of one `simulate --seeds` sweep.
@@ -196,41 +199,179 @@ pub const BATCH: Bound = Bound::count("outputs", 1, 1_024);
 /// Diffusion jobs per day.
 pub const JOBS_PER_DAY: Bound = Bound::interval("jobs/day", 0.0, true, 100_000_000.0);
 
-/// Every bound with the inputs it covers, in the order of `docs/limits.md`.
-pub const TABLE: &[(&str, Bound)] = &[
-    ("request rate", RATE_RPS),
-    ("prompt or output length", TOKENS),
-    ("latency limit", LATENCY_MS),
-    ("duration", SECONDS),
-    ("duration that may be zero", SECONDS_OR_ZERO),
-    ("burstiness", BURSTINESS),
-    ("fraction", FRACTION),
-    ("safety margin", SAFETY_MARGIN),
-    ("price", USD),
-    ("replicas", REPLICAS),
-    ("GPUs, TP, PP", GPUS),
-    ("sequences in flight", SEQUENCES),
-    ("simulated clients", CLIENTS),
-    ("simulated requests", REQUESTS),
-    ("simulated time", SIM_SECONDS),
-    ("autoscaling interval", SCALE_INTERVAL),
-    ("seeds", SEEDS),
-    ("retries", RETRIES),
-    ("spot interruptions", SPOT_RATE),
-    ("trace time scale", TIME_SCALE),
-    ("trace repeats", REPEAT),
-    ("candidates shown or picked", TOP),
-    ("listed rows", LISTED),
-    ("KV-cache block", BLOCK_TOKENS),
-    ("calibration group rows", MIN_ROWS),
-    ("calibration shrinkage", SHRINK),
-    ("image side", PIXELS),
-    ("video frames", FRAMES),
-    ("video seconds", CLIP_SECONDS),
-    ("frames per second", FPS),
-    ("denoising steps", STEPS),
-    ("batch", BATCH),
-    ("jobs per day", JOBS_PER_DAY),
+/// Every bound: what it is, the bound, and the inputs it covers, in the order of
+/// `docs/limits.md` (whose table `cargo test` checks against this one).
+pub const TABLE: &[(&str, Bound, &str)] = &[
+    (
+        "request rate",
+        RATE_RPS,
+        "`--rate-rps`, `--peak-rps`, `traffic.rate_rps`, `traffic.peak_rps`",
+    ),
+    (
+        "prompt or output length",
+        TOKENS,
+        "`--input-tokens`, `--output-tokens`, `--context`, `--max-num-batched-tokens`, `lengths.*`; also at most the model's context window",
+    ),
+    (
+        "latency limit",
+        LATENCY_MS,
+        "`--ttft-ms`, `--tpot-ms`, `--e2e-ms`, `slo.*_ms`",
+    ),
+    (
+        "duration",
+        SECONDS,
+        "`--deadline-s`, `--timeout-s`, `--cold-start-budget-s`, `--latency-s`, `slo.deadline_s`, `slo.latency_s`, `constraints.cold_start_budget_s`",
+    ),
+    (
+        "duration that may be zero",
+        SECONDS_OR_ZERO,
+        "`--warmup-s`, `--cold-start-s`, `--spot-notice-s`, scale cooldowns",
+    ),
+    (
+        "burstiness",
+        BURSTINESS,
+        "`--burstiness`, `traffic.burstiness`",
+    ),
+    (
+        "fraction",
+        FRACTION,
+        "`--gpu-memory-utilization`",
+    ),
+    (
+        "safety margin",
+        SAFETY_MARGIN,
+        "`fit --safety-margin`",
+    ),
+    (
+        "price",
+        USD,
+        "`--current-usd-per-hour`, `--managed-usd-per-clip`, `managed.usd_per_output`",
+    ),
+    (
+        "replicas",
+        REPLICAS,
+        "`simulate --replicas`, `--min-replicas`, `--max-replicas`; the most replicas a plan proposes",
+    ),
+    (
+        "GPUs, TP, PP",
+        GPUS,
+        "`--gpus`, `--tp`, `--pp`, `--max-gpus-per-replica`, `constraints.max_gpus_per_replica`",
+    ),
+    (
+        "sequences in flight",
+        SEQUENCES,
+        "`fit --concurrency`, `estimate --concurrency`, `--max-num-seqs`",
+    ),
+    (
+        "simulated clients",
+        CLIENTS,
+        "`simulate --concurrency`",
+    ),
+    (
+        "simulated requests",
+        REQUESTS,
+        "`simulate --requests`, `--max-sim-requests` (default 5000000), the rate × `--duration`, a trace's rows × `--repeat`, each `plan --verify` run",
+    ),
+    (
+        "simulated time",
+        SIM_SECONDS,
+        "`simulate --duration`, the requests at the traffic's mean rate, a trace's span",
+    ),
+    (
+        "plan search",
+        SEARCH,
+        "instances × layouts × precisions × engines of one `plan`",
+    ),
+    (
+        "autoscaling interval",
+        SCALE_INTERVAL,
+        "`--scale-interval-s`",
+    ),
+    (
+        "seeds",
+        SEEDS,
+        "`simulate --seeds`",
+    ),
+    (
+        "retries",
+        RETRIES,
+        "`simulate --retries`",
+    ),
+    (
+        "spot interruptions",
+        SPOT_RATE,
+        "`--spot-rate-per-hour`",
+    ),
+    (
+        "trace time scale",
+        TIME_SCALE,
+        "`--time-scale`",
+    ),
+    (
+        "trace repeats",
+        REPEAT,
+        "`--repeat`",
+    ),
+    (
+        "candidates shown or picked",
+        TOP,
+        "`plan --top`, `render --candidate`",
+    ),
+    (
+        "listed rows",
+        LISTED,
+        "`validate --worst`",
+    ),
+    (
+        "KV-cache block",
+        BLOCK_TOKENS,
+        "`fit --block-size`",
+    ),
+    (
+        "calibration group rows",
+        MIN_ROWS,
+        "`calibrate --min-rows`",
+    ),
+    (
+        "calibration shrinkage",
+        SHRINK,
+        "`calibrate --shrink`",
+    ),
+    (
+        "image side",
+        PIXELS,
+        "`--width`, `--height`, `job.width`, `job.height` (also a multiple of the model's latent patch)",
+    ),
+    (
+        "video frames",
+        FRAMES,
+        "`--frames`, `job.frames`, and the frames `--seconds` × `--fps` make",
+    ),
+    (
+        "video seconds",
+        CLIP_SECONDS,
+        "`--seconds`, `job.seconds`",
+    ),
+    (
+        "frames per second",
+        FPS,
+        "`--fps`, `job.fps`",
+    ),
+    (
+        "denoising steps",
+        STEPS,
+        "`--steps`, `job.steps`",
+    ),
+    (
+        "batch",
+        BATCH,
+        "`--batch`, `job.batch`",
+    ),
+    (
+        "jobs per day",
+        JOBS_PER_DAY,
+        "`--jobs-per-day`, `traffic.jobs_per_day`, 24 × `traffic.jobs_per_hour`",
+    ),
 ];
 
 #[cfg(test)]
@@ -258,6 +399,31 @@ mod tests {
     #[test]
     fn every_count_fits_kubernetes() {
         assert!(REPLICAS.max <= f64::from(KUBERNETES_INT32_MAX));
-        assert!(TABLE.iter().all(|(_, b)| b.min <= b.max));
+        assert!(TABLE.iter().all(|(_, b, _)| b.min <= b.max));
+    }
+
+    /// `docs/limits.md` shows this table; `UPDATE_DOCS=1` rewrites it from the code.
+    #[test]
+    fn docs_show_the_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/limits.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (start, end) = ("<!-- bounds table", "<!-- end of bounds table -->");
+        let head = doc.find(start).expect("start marker");
+        let head = head + doc[head..].find('\n').unwrap() + 1;
+        let tail = doc.find(end).expect("end marker");
+        let mut table = "| input | allowed | flags and fields |\n|---|---|---|\n".to_owned();
+        for (name, bound, inputs) in TABLE {
+            table += &format!("| {name} | {bound} | {inputs} |\n");
+        }
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let updated = format!("{}{table}{}", &doc[..head], &doc[tail..]);
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            assert_eq!(
+                &doc[head..tail],
+                table,
+                "docs/limits.md is stale: run UPDATE_DOCS=1 cargo test -p inferplan-catalog"
+            );
+        }
     }
 }

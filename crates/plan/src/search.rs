@@ -106,6 +106,13 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         .iter()
         .map(|e| e.parse::<Engine>())
         .collect::<Result<Vec<_>, _>>()?;
+    // An engine listed twice is searched once.
+    let engines: Vec<Engine> = engines
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| !engines[..*i].contains(e))
+        .map(|(_, &e)| e)
+        .collect();
     let precisions: Vec<Dtype> = if w.model.precision.eq_ignore_ascii_case("any") {
         let mut v = ANY_PRECISIONS.to_vec();
         if let Some(native) = model.native_weights {
@@ -131,6 +138,22 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         nearest_misses: Vec::new(),
         endpoint: crate::endpoint::advise(w, None),
     };
+    let size: usize = c
+        .instances()
+        .iter()
+        .map(|inst| layouts(w, inst).len() * precisions.len() * engines.len())
+        .sum();
+    if size as f64 > bounds::SEARCH.max {
+        return Err(PlanError::input(
+            "constraints",
+            format!(
+                "the search would evaluate {size} configurations, above the ceiling of {} \
+                 (docs/limits.md): narrow it with constraints.instance_families, fewer engines \
+                 or one precision",
+                bounds::SEARCH.max
+            ),
+        ));
+    }
     let sizing = Sizing::of(w);
     let longest = sizing.input_p99 + sizing.output_p99;
     if longest > model.max_context {

@@ -66,8 +66,14 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     if limits.max_num_seqs == 0 || limits.max_num_batched_tokens == 0 {
         bail!("--max-num-seqs and --max-num-batched-tokens must be at least 1");
     }
-    if a.input_tokens == 0 || a.output_tokens == 0 {
-        bail!("--input-tokens and --output-tokens must be at least 1");
+    let context = a.input_tokens + a.output_tokens;
+    if context > d.model.max_context {
+        bail!(
+            "--input-tokens/--output-tokens: {context} tokens in all, beyond the {} tokens of \
+             {}'s context window: the engine would refuse the request",
+            d.model.max_context,
+            d.model.name
+        );
     }
     let load = match (a.concurrency, a.saturate, a.rate_rps) {
         (Some(0), _, _) => bail!("--concurrency: must be at least 1"),
@@ -90,7 +96,6 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     if !(dep.kv_memory_fraction > 0.0 && dep.kv_memory_fraction <= 1.0) {
         bail!("--gpu-memory-utilization: must be in (0, 1]");
     }
-    let context = a.input_tokens + a.output_tokens;
     let replica = Replica::new(&dep, context, &MemoryParams::embedded()?).map_err(flag_error)?;
     let w = Workload {
         input_tokens: a.input_tokens,
