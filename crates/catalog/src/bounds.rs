@@ -230,7 +230,7 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
     (
         "burstiness",
         BURSTINESS,
-        "`--burstiness`, `traffic.burstiness`",
+        "`--burstiness`, `traffic.burstiness`, `simulate --arrivals gamma:cv=C`",
     ),
     (
         "fraction",

@@ -70,9 +70,6 @@ pub enum TrafficError {
 /// The standard normal 99th percentile, z₀.₉₉.
 const Z99: f64 = 2.326_347_874_040_841;
 
-/// Largest burstiness (coefficient of variation of the gaps) accepted.
-const MAX_CV: f64 = 100.0;
-
 // --- Lengths ---------------------------------------------------------------------------------
 
 /// A distribution of token counts. Samples are whole numbers of at least 1.
@@ -455,7 +452,7 @@ pub enum Arrivals {
     Gamma {
         /// Mean requests per second.
         rate_rps: f64,
-        /// Coefficient of variation of the gaps (0 to 100).
+        /// Coefficient of variation of the gaps (0 to 10, `bounds::BURSTINESS`).
         cv: f64,
     },
     /// A rate that changes with the hour of a simulated day, which starts at hour 0 and
@@ -467,7 +464,7 @@ pub enum Arrivals {
     Profile {
         /// Mean requests per second in each hour of the day; not negative, not all zero.
         hourly_rps: [f64; 24],
-        /// Coefficient of variation of the gaps, in expected-count time (0 to 100).
+        /// Coefficient of variation of the gaps, in expected-count time (0 to 10).
         cv: f64,
     },
     /// The replay of a recorded trace (see [`Arrivals::replay`]).
@@ -595,35 +592,26 @@ impl Arrivals {
 
     fn check(&self) -> Result<(), (String, String)> {
         let rate = |rate_rps: f64| {
-            if rate_rps.is_finite() && rate_rps > 0.0 {
-                Ok(())
-            } else {
-                Err((
-                    "rate_rps".to_owned(),
-                    format!("must be a positive, finite number of requests per second, found {rate_rps}"),
-                ))
-            }
+            bounds::RATE_RPS
+                .check(rate_rps)
+                .map(|_| ())
+                .map_err(|m| ("rate_rps".to_owned(), m))
         };
         let cv = |cv: f64| {
-            if (0.0..=MAX_CV).contains(&cv) {
-                Ok(())
-            } else {
-                Err((
-                    "cv".to_owned(),
-                    format!("must be between 0 and {MAX_CV}, found {cv}"),
-                ))
-            }
+            bounds::BURSTINESS
+                .check(cv)
+                .map(|_| ())
+                .map_err(|m| ("cv".to_owned(), m))
         };
         match self {
             Arrivals::Poisson { rate_rps } => rate(*rate_rps),
             Arrivals::Gamma { rate_rps, cv: c } => rate(*rate_rps).and(cv(*c)),
             Arrivals::Profile { hourly_rps, cv: c } => {
                 for (hour, &r) in hourly_rps.iter().enumerate() {
-                    if !(r.is_finite() && r >= 0.0) {
-                        return Err((
-                            format!("hourly_rps[{hour}]"),
-                            format!("must be a finite rate of at least 0 requests per second, found {r}"),
-                        ));
+                    if r != 0.0 {
+                        bounds::RATE_RPS
+                            .check(r)
+                            .map_err(|m| (format!("hourly_rps[{hour}]"), format!("{m} (or 0)")))?;
                     }
                 }
                 let day: f64 = hourly_rps.iter().sum();
