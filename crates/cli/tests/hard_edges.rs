@@ -509,3 +509,32 @@ proptest! {
         check_invariant(&args, &r);
     }
 }
+
+#[test]
+fn a_search_beyond_its_ceiling_is_refused() {
+    // 10,000 one-GPU instance types × 5 precisions × 5 engines = 250,000 configurations.
+    let dir = std::env::temp_dir().join(format!("inferplan-edges-cat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = "instance_type,cloud,gpu_name,gpus_csv_name,gpu_count,vcpus,ram_gib,gpu_interconnect,notes\n".to_owned();
+    for i in 0..10_000 {
+        csv += &format!("x{i},onprem,NVIDIA H100,H100,1,16,128,PCIe,generated\n");
+    }
+    std::fs::write(dir.join("instances.csv"), csv).unwrap();
+    let dir = dir.display().to_string();
+    refused(
+        &[
+            "--catalog-dir",
+            &dir,
+            "plan",
+            "--model",
+            "llama-3.1-8b",
+            "--rate-rps",
+            "2",
+            "--precision",
+            "any",
+            "--engine",
+            "vllm,sglang,trtllm,tgi,lmdeploy",
+        ],
+        "ceiling of 200000",
+    );
+}
