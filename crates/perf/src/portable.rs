@@ -222,7 +222,7 @@ fn pow_positive(x: f64, y: f64) -> f64 {
     }
     let (ln_hi, ln_lo) = ln_double(x);
     let t = y * ln_hi;
-    if !(t.abs() < 746.0) {
+    if t.abs() >= 746.0 {
         // Far beyond the range of `f64` either way (and `y` too large to split exactly).
         return exp(t);
     }
