@@ -6,6 +6,7 @@
 //! gets an error listing the closest matches.
 
 pub mod catalog;
+pub mod csv_writer;
 pub mod dtype;
 pub mod error;
 pub mod gpu;
