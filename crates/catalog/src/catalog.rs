@@ -432,6 +432,22 @@ impl Catalog {
             })
     }
 
+    /// Checks that `name` is a region some instance type has a price in (case-insensitive)
+    /// and returns it as the catalog writes it; an unknown region gets suggestions.
+    pub fn region(&self, name: &str) -> Result<&str> {
+        let regions = self.instances.iter().flat_map(|i| &i.prices);
+        if let Some(p) = regions
+            .clone()
+            .find(|p| p.region.eq_ignore_ascii_case(name.trim()))
+        {
+            return Ok(&p.region);
+        }
+        let cands = regions
+            .map(|p| (names::key(&p.region), p.region.clone()))
+            .collect();
+        Err(unknown("region", name, &cands))
+    }
+
     /// The catalog GPU of an instance, when it has one.
     pub fn instance_gpu(&self, inst: &Instance) -> Option<&Gpu> {
         inst.gpu

@@ -28,7 +28,7 @@ pub enum CatalogError {
     /// A name that is not in the catalog.
     #[error("unknown {kind} `{name}`{}", suggest(suggestions))]
     Unknown {
-        /// `gpu`, `instance` or `model`.
+        /// `gpu`, `instance`, `model` or `region`.
         kind: &'static str,
         /// What the user asked for.
         name: String,

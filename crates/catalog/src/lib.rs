@@ -7,6 +7,7 @@
 
 pub mod bounds;
 pub mod catalog;
+pub mod csv_writer;
 pub mod dtype;
 pub mod error;
 pub mod gpu;

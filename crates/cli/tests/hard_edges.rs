@@ -538,3 +538,31 @@ fn a_search_beyond_its_ceiling_is_refused() {
         "ceiling of 200000",
     );
 }
+
+#[test]
+fn an_unknown_region_is_an_error_with_suggestions() {
+    refused(
+        &[
+            "estimate",
+            "--model",
+            "llama-3.1-8b",
+            "--instance",
+            "g6e.12xlarge",
+            "--region",
+            "us-east1",
+        ],
+        "did you mean one of: `us-east-1`",
+    );
+    refused(
+        &[
+            "plan",
+            "--model",
+            "llama-3.1-8b",
+            "--rate-rps",
+            "1",
+            "--regions",
+            "eu-west-9",
+        ],
+        "unknown region `eu-west-9`",
+    );
+}

@@ -5,9 +5,9 @@
 use crate::engine::Engine;
 use crate::error::PerfError;
 use crate::step::Efficiency;
+use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Arch, Dtype};
-use std::fmt::Write as _;
 
 const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
@@ -65,12 +65,16 @@ impl Key {
 
     /// `arch,engine,precision` as written in the file.
     pub fn columns(&self) -> String {
-        format!(
-            "{},{},{}",
+        self.fields().join(",")
+    }
+
+    /// The `arch`, `engine` and `precision` fields (`*` for any).
+    fn fields(&self) -> [String; 3] {
+        [
             Key::field(self.arch, arch_name),
             Key::field(self.engine, |e| e.as_str().to_owned()),
-            Key::field(self.precision, str::to_owned)
-        )
+            Key::field(self.precision, str::to_owned),
+        ]
     }
 }
 
@@ -216,24 +220,22 @@ impl EfficiencyTable {
 
     /// The file text.
     pub fn to_csv(&self) -> String {
-        let mut s = String::from(EFFICIENCY_COLUMNS);
-        s.push('\n');
-        for e in &self.entries {
-            let _ = writeln!(
-                s,
-                "{},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{}",
-                e.key.columns(),
-                e.eff.bandwidth,
-                e.eff.compute,
-                e.eff.comm,
-                e.eff.step_overhead_s * 1e3,
-                e.eff.request_overhead_s * 1e3,
-                e.rows,
-                quote(&e.sources),
-                quote(&e.fitted_on)
-            );
-        }
-        s
+        let header = EFFICIENCY_COLUMNS.split(',').map(str::to_owned).collect();
+        let rows = self.entries.iter().map(|e| {
+            let mut row = e.key.fields().to_vec();
+            row.extend([
+                format!("{:.4}", e.eff.bandwidth),
+                format!("{:.4}", e.eff.compute),
+                format!("{:.4}", e.eff.comm),
+                format!("{:.4}", e.eff.step_overhead_s * 1e3),
+                format!("{:.4}", e.eff.request_overhead_s * 1e3),
+                e.rows.to_string(),
+                e.sources.clone(),
+                e.fitted_on.clone(),
+            ]);
+            row
+        });
+        to_csv(std::iter::once(header).chain(rows))
     }
 }
 
@@ -245,12 +247,4 @@ fn wildcard<T>(s: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, 
     parse(&s.to_ascii_lowercase())
         .map(Some)
         .ok_or_else(|| s.to_owned())
-}
-
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }

@@ -28,6 +28,7 @@ use crate::engine::{Engine, KvBasis};
 use crate::error::PerfError;
 use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
+use crate::portable;
 use crate::step::{step_time, Batch, Bound, Efficiency, Layout, Rates, StepTime};
 use inferplan_catalog::{Dtype, Gpu, Interconnect, ModelSpec, Support};
 use serde::Serialize;
@@ -176,7 +177,7 @@ pub fn normal_quantile(q: f64) -> f64 {
         (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * x
             / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     } else {
-        let t = (-2.0 * (1.0 - q).ln()).sqrt();
+        let t = (-2.0 * portable::ln(1.0 - q)).sqrt();
         -(((((C[0] * t + C[1]) * t + C[2]) * t + C[3]) * t + C[4]) * t + C[5])
             / ((((D[0] * t + D[1]) * t + D[2]) * t + D[3]) * t + 1.0)
     }
@@ -191,7 +192,7 @@ impl Estimate {
         let mean_wait = self.prompt_wait_ms * arrival_cv * arrival_cv;
         let rho = self.prompt_utilization;
         let tail = if rho > 1.0 - q && rho > 0.0 {
-            mean_wait / rho * (rho / (1.0 - q)).ln()
+            mean_wait / rho * portable::ln(rho / (1.0 - q))
         } else {
             0.0
         };

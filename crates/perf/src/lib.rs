@@ -12,6 +12,7 @@ pub mod measured;
 pub mod memory;
 pub mod memory_validation;
 pub mod params;
+pub mod portable;
 pub mod step;
 pub mod validation;
 

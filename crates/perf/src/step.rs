@@ -5,6 +5,7 @@
 //! peaks) are inputs here; fitting them to measured data is the job of calibration.
 
 use crate::memory::{kv_bytes_per_token_per_gpu, weight_bytes};
+use crate::portable;
 use inferplan_catalog::{Dtype, ModelSpec};
 use serde::Serialize;
 
@@ -151,7 +152,7 @@ pub fn experts_touched(experts: u64, top_k: u64, tokens: f64) -> f64 {
     }
     let e = experts as f64;
     let miss = (1.0 - top_k as f64 / e).max(0.0);
-    e * (1.0 - miss.powf(tokens))
+    e * (1.0 - portable::pow(miss, tokens))
 }
 
 /// Bytes one GPU reads in a step: its weights (only the routed experts the batch touches) and
@@ -232,8 +233,10 @@ pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency
         return 0.0;
     }
     let buffer = b.tokens() * m.hidden as f64 * 2.0;
-    let per_allreduce = 2.0 * (tp - 1.0) / tp * buffer / (r.link_bytes_s * e.comm)
-        + tp.log2().ceil() * r.link_latency_s;
+    // ⌈log2 tp⌉, in integers: the bits of tp − 1.
+    let tree_steps = f64::from(u32::BITS - (l.tp - 1).leading_zeros());
+    let per_allreduce =
+        2.0 * (tp - 1.0) / tp * buffer / (r.link_bytes_s * e.comm) + tree_steps * r.link_latency_s;
     let layers = (m.layers as f64 / f64::from(l.pp.max(1))).ceil();
     2.0 * layers * per_allreduce
 }

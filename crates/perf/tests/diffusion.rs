@@ -3,10 +3,11 @@
 
 #![allow(clippy::print_stderr)]
 
+use inferplan_catalog::table::Table;
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::diffusion::{
-    diffusion_model, fit, fit_efficiencies, memory, prepare_diffusion, time, validate_diffusion,
-    work, DiffusionEfficiencies, DiffusionJob, JobSpec, Offload, MIN_ARCH_ROWS,
+    diffusion_model, fit, fit_efficiencies, memory, prepare_diffusion, time, to_csv,
+    validate_diffusion, work, DiffusionEfficiencies, DiffusionJob, JobSpec, Offload, MIN_ARCH_ROWS,
     PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
 };
 use inferplan_perf::PerfError;
@@ -338,6 +339,20 @@ fn offload_time_by_hand() {
     let model = time(m, &job, gpu, Dtype::Bf16, Offload::Model, &e).unwrap();
     let all = (14e9 + 5.681e9 + 126.893e6) * 2.0 / pcie;
     assert!(close(model.e2e_s - none.e2e_s, all, 1e-9));
+}
+
+/// The written file reads back: a provenance with a quote, a comma and a line break comes
+/// back as written (the writer once turned quotes into apostrophes).
+#[test]
+fn efficiency_file_round_trips_any_provenance() {
+    let e = DiffusionEfficiencies::embedded();
+    let rows = [("*".to_owned(), 133), ("ampere".to_owned(), 72)].into();
+    let provenance = "refit \"by hand\", twice\nthen checked";
+    let text = to_csv(e, &rows, provenance);
+    assert_eq!(&DiffusionEfficiencies::parse(&text, "d.csv").unwrap(), e);
+    let t = Table::parse(&text, "d.csv").unwrap();
+    assert!(t.rows().all(|r| r.get("source") == Some(provenance)));
+    assert_eq!(t.rows().next().unwrap().get("rows"), Some("133"));
 }
 
 #[test]

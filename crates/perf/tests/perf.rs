@@ -544,6 +544,13 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
         assert!(t.entries.iter().any(|e| e.key == Key::ANY));
         let reparsed = EfficiencyTable::parse(&t.to_csv(), "round trip").unwrap();
         assert_eq!(reparsed.entries.len(), t.entries.len());
+        // Sources and provenance with quotes, commas and line breaks come back as written.
+        let mut odd = t.clone();
+        odd.entries[0].sources = "a,\"b\"".to_owned();
+        odd.entries[0].fitted_on = "fit \"by hand\", then\nchecked".to_owned();
+        let reparsed = EfficiencyTable::parse(&odd.to_csv(), "round trip").unwrap();
+        assert_eq!(reparsed.entries[0].sources, odd.entries[0].sources);
+        assert_eq!(reparsed.entries[0].fitted_on, odd.entries[0].fitted_on);
         let head =
             "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms\n";
         let e = EfficiencyTable::parse(&format!("{head}hopper,vllm,*,0.5,0.5,0.5,1,10\n"), "e.csv")

@@ -2,6 +2,7 @@
 
 use crate::workload::Length;
 use inferplan_perf::estimate::normal_quantile;
+use inferplan_perf::portable::{exp, ln};
 
 /// Tokens at quantile `q` (0.5..1) of a length. Fixed lengths are themselves; a mean and p99
 /// fit a log-normal (`ln p99 = μ + z₀.₉₉ σ`, `ln mean = μ + σ²/2`).
@@ -13,10 +14,10 @@ pub fn quantile_tokens(l: &Length, q: f64) -> f64 {
     let z99 = normal_quantile(0.99);
     // σ²/2 − z₉₉ σ + ln(p99/mean) = 0, the smaller root; a p99 too far above the mean for a
     // log-normal keeps the largest spread that fits.
-    let disc = z99 * z99 - 2.0 * (p99 / mean).ln();
+    let disc = z99 * z99 - 2.0 * ln(p99 / mean);
     let sigma = z99 - disc.max(0.0).sqrt();
-    let mu = mean.ln() - sigma * sigma / 2.0;
-    (mu + normal_quantile(q) * sigma).exp()
+    let mu = ln(mean) - sigma * sigma / 2.0;
+    exp(mu + normal_quantile(q) * sigma)
 }
 
 #[cfg(test)]

@@ -154,6 +154,9 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             ),
         ));
     }
+    for region in &w.constraints.regions {
+        c.region(region)?;
+    }
     let sizing = Sizing::of(w);
     let longest = sizing.input_p99 + sizing.output_p99;
     if longest > model.max_context {

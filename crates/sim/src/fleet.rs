@@ -352,8 +352,16 @@ struct Sim<'a> {
     tokens_computed: u64,
     /// Closed loop: clients waiting to send their next request.
     free_clients: u32,
-    /// Closed loop: clients whose start event is still ahead.
-    clients_to_start: u32,
+    /// Closed loop: clients started so far. Client k starts at `warm-up · k / clients`; its
+    /// start event is queued only when client k − 1 starts, so memory grows with the requests
+    /// sent, never with the number of clients.
+    clients_started: u32,
+    /// Closed loop: the event sequence number of client 0's start; client k's is this plus
+    /// k, as if every start had been queued at the beginning (ties with other events at the
+    /// same microsecond break the same way).
+    client_seq0: u64,
+    /// The traffic has run out: clients not yet started would never send a request.
+    traffic_out: bool,
     /// Requests arriving before this are left out of the latency figures.
     warmup_end_us: u64,
     /// Completed requests in the latency figures (after the warm-up).
@@ -443,7 +451,9 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         in_flight_area: 0,
         tokens_computed: 0,
         free_clients: 0,
-        clients_to_start: cfg.closed_loop.unwrap_or(0),
+        clients_started: 0,
+        client_seq0: 0,
+        traffic_out: false,
         warmup_end_us: us(cfg.warmup_s),
         measured: 0,
     };
@@ -451,10 +461,9 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         sim.add_replica(true);
     }
     if let Some(clients) = cfg.closed_loop {
-        let ramp = us(cfg.warmup_s);
-        for k in 0..u64::from(clients) {
-            sim.push(ramp * k / u64::from(clients.max(1)), Ev::ClientStart);
-        }
+        sim.client_seq0 = sim.seq + 1;
+        sim.seq += u64::from(clients);
+        sim.queue_client_start();
     } else {
         sim.next_arrival();
     }
@@ -471,6 +480,21 @@ impl Sim<'_> {
     fn push(&mut self, at: u64, ev: Ev) {
         self.seq += 1;
         self.events.push(Reverse((at, self.seq, ev)));
+    }
+
+    /// Closed loop: queues the start of the next client, if there is one and the traffic has
+    /// requests left for it.
+    fn queue_client_start(&mut self) {
+        let clients = self.cfg.closed_loop.unwrap_or(0);
+        let k = self.clients_started;
+        if k >= clients || self.traffic_out {
+            return;
+        }
+        let ramp = u128::from(us(self.cfg.warmup_s));
+        // At most the warm-up, so it fits in u64.
+        let at = (ramp * u128::from(k) / u128::from(clients)) as u64;
+        let seq = self.client_seq0 + u64::from(k);
+        self.events.push(Reverse((at, seq, Ev::ClientStart)));
     }
 
     fn live_replicas(&self) -> u32 {
@@ -532,9 +556,10 @@ impl Sim<'_> {
             match ev {
                 Ev::Arrival => self.on_arrival(),
                 Ev::ClientStart => {
-                    self.clients_to_start = self.clients_to_start.saturating_sub(1);
+                    self.clients_started += 1;
                     self.free_clients += 1;
                     self.release_clients();
+                    self.queue_client_start();
                 }
                 Ev::Dispatch(r) => self.attempt(r),
                 Ev::Step(i) => self.on_step(i),
@@ -554,7 +579,8 @@ impl Sim<'_> {
 
     /// True when no traffic is left and nothing is in flight.
     fn finished(&self) -> bool {
-        self.pending_arrival.is_none() && self.in_flight == 0 && self.clients_to_start == 0
+        let clients_left = self.clients_started < self.cfg.closed_loop.unwrap_or(0);
+        self.pending_arrival.is_none() && self.in_flight == 0 && (self.traffic_out || !clients_left)
     }
 
     /// Closed loop: every free client sends its next request now.
@@ -562,6 +588,7 @@ impl Sim<'_> {
         while self.free_clients > 0 {
             let Some(r) = self.traffic.next() else {
                 self.free_clients = 0;
+                self.traffic_out = true;
                 return;
             };
             self.free_clients -= 1;

@@ -16,8 +16,9 @@
 //! `lognormal:mean=800,p99=6000`; `poisson`, `poisson:rate=20`, `gamma:cv=2,rate=20`,
 //! `profile:hourly=r0/r1/…/r23,cv=1`. Their `Display` writes the same form back.
 
-use crate::rng::{self, Rng};
+use crate::rng::Rng;
 use inferplan_catalog::bounds;
+use inferplan_perf::portable;
 use inferplan_plan::error::shown;
 use inferplan_plan::workload::Length;
 use inferplan_plan::{PlanError, Trace, Workload};
@@ -111,10 +112,10 @@ pub enum LengthDist {
 
 /// μ and σ of the log-normal with the given mean and 99th percentile.
 fn lognormal_params(mean: f64, p99: f64) -> (f64, f64) {
-    let disc = Z99 * Z99 - 2.0 * rng::ln(p99 / mean);
+    let disc = Z99 * Z99 - 2.0 * portable::ln(p99 / mean);
     // A p99 below the mean (refused by validation) would give σ < 0: use a point mass.
     let sigma = (Z99 - disc.max(0.0).sqrt()).max(0.0);
-    let mu = rng::ln(mean) - sigma * sigma / 2.0;
+    let mu = portable::ln(mean) - sigma * sigma / 2.0;
     (mu, sigma)
 }
 
@@ -150,7 +151,7 @@ fn erfc(x: f64) -> f64 {
                         + t * (0.278_868_07
                             + t * (-1.135_203_98
                                 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * rng::exp(-z * z + poly);
+    let r = t * portable::exp(-z * z + poly);
     if x >= 0.0 {
         r
     } else {
@@ -214,7 +215,8 @@ impl LengthDist {
                 // truncated at 0.5 is μ + σ φ(α) / (1 − Φ(α)), α = (0.5 − μ) / σ.
                 let alpha = (0.5 - mean) / sd;
                 let tail = 0.5 * erfc(alpha / std::f64::consts::SQRT_2);
-                let density = rng::exp(-alpha * alpha / 2.0) / (2.0 * std::f64::consts::PI).sqrt();
+                let density =
+                    portable::exp(-alpha * alpha / 2.0) / (2.0 * std::f64::consts::PI).sqrt();
                 let m = mean + sd * density / tail;
                 if m.is_finite() {
                     m.max(1.0)

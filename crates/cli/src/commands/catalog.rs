@@ -11,7 +11,7 @@ use std::process::ExitCode;
 pub fn run(c: &Catalog, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CatalogCommand::Gpus(a) => gpus(c, a.format)?,
-        CatalogCommand::Instances(a) => instances(c, &a.region, a.format)?,
+        CatalogCommand::Instances(a) => instances(c, c.region(&a.region)?, a.format)?,
         CatalogCommand::Models(a) => models(c, a.format)?,
         CatalogCommand::Diffusion(a) => diffusion_models(a.format)?,
         CatalogCommand::Show(a) => show(c, &a.name, a.format)?,

@@ -47,8 +47,9 @@ pub fn params(path: Option<&Path>) -> anyhow::Result<EfficiencyTable> {
 
 /// Runs `estimate`.
 pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
+    let region = catalog.region(&a.region)?.to_owned();
     if let Some(m) = diffusion::model(&a.dep) {
-        return diffusion::run_estimate(&catalog, m, &a.dep, &a.job, &a.region, a.format);
+        return diffusion::run_estimate(&catalog, m, &a.dep, &a.job, &region, a.format);
     }
     diffusion::refuse_job_flags(&a.job)?;
     let model = deployment::model(&mut catalog, &a.dep)?;
@@ -104,9 +105,7 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     };
     let est = replica.run(&w, &entry.eff);
     // The replica's share of the instance price.
-    let usd_per_hour = t
-        .usd_per_gpu_hour(&a.region)
-        .map(|p| p * f64::from(est.gpus));
+    let usd_per_hour = t.usd_per_gpu_hour(&region).map(|p| p * f64::from(est.gpus));
     let usd_per_m = usd_per_hour.and_then(|p| est.usd_per_million_output_tokens(p));
     let json = EstimateJson {
         model: &d.model.name,
@@ -127,7 +126,7 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     };
     match a.format {
         Format::Json => emit_json(&json)?,
-        Format::Table | Format::Md => emit(&render(&json, t.instance.is_some(), &a.region))?,
+        Format::Table | Format::Md => emit(&render(&json, t.instance.is_some(), &region))?,
     }
     Ok(if est.overloaded {
         ExitCode::from(1)

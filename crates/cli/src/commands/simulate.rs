@@ -5,6 +5,7 @@ use crate::commands::deployment::{self, flag_error};
 use crate::commands::estimate::params;
 use crate::output::{emit, emit_json};
 use anyhow::{anyhow, bail, Context as _};
+use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
 use inferplan_plan::findings::cold_start_s;
@@ -138,6 +139,7 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
 
 /// Runs `simulate`.
 pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let region = catalog.region(&a.region)?.to_owned();
     let model = deployment::model(&mut catalog, &a.dep)?;
     let d = deployment::resolve(&catalog, model, &a.dep)?;
     let engine: Engine = a.engine.parse().map_err(flag_error)?;
@@ -167,7 +169,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let gpus = d.tp * d.pp;
     let (usd_per_replica_hour, cold) = match t.instance {
         Some(inst) => {
-            let price = inst.on_demand(&a.region).map_or(0.0, |p| {
+            let price = inst.on_demand(&region).map_or(0.0, |p| {
                 p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
             });
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
@@ -255,7 +257,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     match a.format {
         SimFormat::Json => emit_json(&json)?,
-        SimFormat::Csv => emit(&csv(&report))?,
+        SimFormat::Csv => emit(&csv(&[(None, &report)]))?,
         SimFormat::Table => emit(&render(&json))?,
     }
     Ok(ExitCode::SUCCESS)
@@ -278,30 +280,71 @@ fn longest(spec: &TrafficSpec) -> u64 {
     }
 }
 
-fn csv(r: &SimReport) -> String {
-    let header = "requests_total,requests_completed,requests_failed,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,e2e_p50_ms,e2e_p90_ms,e2e_p99_ms,output_tok_s,goodput_rps,slo_attainment,preemptions,retries,cost_usd,simulated_s";
-    format!(
-        "{header}\n{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{},{},{:.4},{:.3}\n",
-        r.requests_total,
-        r.requests_completed,
-        r.requests_failed,
-        r.ttft_ms.p50,
-        r.ttft_ms.p90,
-        r.ttft_ms.p99,
-        r.tpot_ms.p50,
-        r.tpot_ms.p90,
-        r.tpot_ms.p99,
-        r.e2e_ms.p50,
-        r.e2e_ms.p90,
-        r.e2e_ms.p99,
-        r.output_tok_s,
-        r.goodput_rps,
-        r.slo_attainment.all,
-        r.preemptions,
-        r.retries,
-        r.cost_usd,
-        r.simulated_s
-    )
+/// The CSV columns of one run.
+const CSV_COLUMNS: [&str; 19] = [
+    "requests_total",
+    "requests_completed",
+    "requests_failed",
+    "ttft_p50_ms",
+    "ttft_p90_ms",
+    "ttft_p99_ms",
+    "tpot_p50_ms",
+    "tpot_p90_ms",
+    "tpot_p99_ms",
+    "e2e_p50_ms",
+    "e2e_p90_ms",
+    "e2e_p99_ms",
+    "output_tok_s",
+    "goodput_rps",
+    "slo_attainment",
+    "preemptions",
+    "retries",
+    "cost_usd",
+    "simulated_s",
+];
+
+/// CSV of runs, one row each; with seeds, a `seed` column first.
+fn csv(runs: &[(Option<u64>, &SimReport)]) -> String {
+    let seeded = runs.iter().any(|(seed, _)| seed.is_some());
+    let header = seeded
+        .then_some("seed")
+        .into_iter()
+        .chain(CSV_COLUMNS)
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let rows = runs.iter().map(|(seed, r)| {
+        let mut row: Vec<String> = seed.iter().map(u64::to_string).collect();
+        row.extend([
+            r.requests_total.to_string(),
+            r.requests_completed.to_string(),
+            r.requests_failed.to_string(),
+        ]);
+        row.extend(
+            [
+                r.ttft_ms.p50,
+                r.ttft_ms.p90,
+                r.ttft_ms.p99,
+                r.tpot_ms.p50,
+                r.tpot_ms.p90,
+                r.tpot_ms.p99,
+                r.e2e_ms.p50,
+                r.e2e_ms.p90,
+                r.e2e_ms.p99,
+                r.output_tok_s,
+            ]
+            .map(|v| format!("{v:.3}")),
+        );
+        row.extend([
+            format!("{:.4}", r.goodput_rps),
+            format!("{:.4}", r.slo_attainment.all),
+            r.preemptions.to_string(),
+            r.retries.to_string(),
+            format!("{:.4}", r.cost_usd),
+            format!("{:.3}", r.simulated_s),
+        ]);
+        row
+    });
+    to_csv(std::iter::once(header).chain(rows))
 }
 
 fn render(j: &SimJson<'_>) -> String {
@@ -385,18 +428,9 @@ fn emit_sweep(a: &SimulateArgs, seeds: &[u64], reports: &[SimReport]) -> anyhow:
             emit_json(&runs)
         }
         SimFormat::Csv | SimFormat::Table => {
-            let mut s = String::new();
-            for (i, (seed, r)) in seeds.iter().zip(reports).enumerate() {
-                let c = csv(r);
-                let mut lines = c.lines();
-                let header = lines.next().unwrap_or_default();
-                if i == 0 {
-                    s += &format!("seed,{header}\n");
-                }
-                for l in lines {
-                    s += &format!("{seed},{l}\n");
-                }
-            }
+            let runs: Vec<(Option<u64>, &SimReport)> =
+                seeds.iter().map(|&seed| Some(seed)).zip(reports).collect();
+            let mut s = csv(&runs);
             if a.format == SimFormat::Table {
                 let p99: Vec<f64> = reports.iter().map(|r| r.ttft_ms.p99).collect();
                 let (lo, hi) = p99

@@ -13,6 +13,7 @@
 use super::model::{DiffusionEfficiencies, DiffusionEfficiency};
 use super::validate::DiffusionCase;
 use crate::efficiency::arch_name;
+use inferplan_catalog::csv_writer;
 use inferplan_catalog::prices::median_sorted;
 use std::collections::BTreeMap;
 
@@ -125,21 +126,26 @@ pub fn to_csv(
     rows: &BTreeMap<String, usize>,
     provenance: &str,
 ) -> String {
-    let mut s =
-        String::from("arch,compute_efficiency,bandwidth_efficiency,step_overhead_ms,rows,source\n");
+    let header = [
+        "arch",
+        "compute_efficiency",
+        "bandwidth_efficiency",
+        "step_overhead_ms",
+        "rows",
+        "source",
+    ]
+    .map(str::to_owned);
     let line = |arch: &str, e: &DiffusionEfficiency| {
-        format!(
-            "{arch},{},{},{},{},\"{}\"\n",
-            e.compute,
-            e.bandwidth,
-            e.step_overhead_ms,
-            rows.get(arch).copied().unwrap_or(0),
-            provenance.replace('"', "'")
-        )
+        [
+            arch.to_owned(),
+            e.compute.to_string(),
+            e.bandwidth.to_string(),
+            e.step_overhead_ms.to_string(),
+            rows.get(arch).copied().unwrap_or(0).to_string(),
+            provenance.to_owned(),
+        ]
     };
-    s += &line("*", &t.global);
-    for (arch, e) in &t.by_arch {
-        s += &line(arch, e);
-    }
-    s
+    let body = std::iter::once(line("*", &t.global))
+        .chain(t.by_arch.iter().map(|(arch, e)| line(arch, e)));
+    csv_writer::to_csv(std::iter::once(header).chain(body))
 }
