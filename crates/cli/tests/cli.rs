@@ -1105,3 +1105,47 @@ fn calibrate_rewrites_the_embedded_diffusion_efficiencies() {
     let embedded = include_str!("../../../data/perf/diffusion_efficiency.csv");
     assert_eq!(written, embedded, "the embedded file is the fit");
 }
+
+/// The header and the first `rows` rows of a shared measured file, written to a temporary
+/// file; `None` without the shared data.
+fn measured_head(name: &str, rows: usize) -> Option<std::path::PathBuf> {
+    let path = format!(
+        "{}/../../../shared/data/measured/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).ok()?;
+    let head: Vec<&str> = text.lines().take(rows + 1).collect();
+    let out = std::env::temp_dir().join(format!(
+        "inferplan-head-{rows}-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&out, head.join("\n") + "\n").unwrap();
+    Some(out)
+}
+
+#[test]
+fn calibrate_on_one_source_says_cross_validation_cannot_run() {
+    for (name, rows) in [("llm_throughput.csv", 1), ("diffusion_latency.csv", 3)] {
+        let Some(file) = measured_head(name, rows) else {
+            return;
+        };
+        let f = file.to_str().unwrap();
+        let o = inferplan(&["calibrate", f]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("cross-validation needs at least two sources; 1 given"),
+            "{out}"
+        );
+        assert!(!out.contains("NaN") && !out.contains("inf%"), "{out}");
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        let (code, v) = json(&["calibrate", f, "--format", "json"]);
+        assert_eq!(code, 0);
+        assert!(v["cross_validated"].is_null(), "{v}");
+        assert_eq!(
+            v["cross_validation_skipped"],
+            "cross-validation needs at least two sources; 1 given"
+        );
+        let _ = std::fs::remove_file(file);
+    }
+}

@@ -5,12 +5,13 @@ use crate::commands::validate::{load, stats_rows, STATS_HEADER};
 use crate::output::{emit, emit_json, table};
 use anyhow::{bail, Context};
 use inferplan_catalog::Catalog;
-use inferplan_perf::calibrate::{cross_validate, fit, Options};
+use inferplan_perf::calibrate::{cross_validate, fit, Options, TooFewSources};
 use inferplan_perf::diffusion::{
     cross_validate as cross_validate_diffusion, fit_efficiencies, prepare_diffusion,
     report_diffusion, report_predicted, to_csv, DiffusionEfficiencies, DiffusionReport,
     DIFFUSION_COLUMNS, MIN_ARCH_ROWS, PRIOR_ROWS,
 };
+use inferplan_perf::parallel::QUIET;
 use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
 use inferplan_perf::EfficiencyTable;
 use serde::Serialize;
@@ -21,6 +22,9 @@ struct CalibrateJson {
     rows_evaluated: usize,
     in_sample: PerfReport,
     cross_validated: Option<PerfReport>,
+    /// Why there is no cross-validation, when it could not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_validation_skipped: Option<String>,
     parameters: String,
 }
 
@@ -71,10 +75,10 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         .map(|k| k.predict(&efficiency_for(&fitted_table, k)))
         .collect();
     let in_sample = report(&score(&loaded.cases, &fitted), &loaded.skipped, 10);
-    let cv = (!a.no_cv).then(|| {
-        let predicted = cross_validate(&loaded.cases, &start, &opts);
-        report(&score(&loaded.cases, &predicted), &loaded.skipped, 10)
-    });
+    let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
+        cross_validate(&loaded.cases, &start, &opts, QUIET)
+            .map(|predicted| report(&score(&loaded.cases, &predicted), &loaded.skipped, 10))
+    }));
     let csv = fitted_table.to_csv();
     if let Some(path) = &a.output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
@@ -84,6 +88,7 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             rows_evaluated: loaded.cases.len(),
             in_sample,
             cross_validated: cv,
+            cross_validation_skipped: cv_skipped,
             parameters: csv,
         })?,
         f => {
@@ -103,6 +108,9 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
                 header[0] = "cross-validated, by source";
                 s += "\n";
                 s += &crate::output::table(&header, &stats_rows(&cv.by_source), md);
+            }
+            if let Some(why) = &cv_skipped {
+                s += &format!("\n{why}\n");
             }
             s += "\nparameters\n\n";
             let rows: Vec<Vec<String>> = fitted_table
@@ -143,6 +151,15 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The cross-validation report, or (when it could not run) why not; neither with `--no-cv`.
+fn split_cv<R>(cv: Option<Result<R, TooFewSources>>) -> (Option<R>, Option<String>) {
+    match cv {
+        Some(Ok(r)) => (Some(r), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    }
+}
+
 fn table_of(header: &[&str; 5], r: &PerfReport, md: bool) -> String {
     let mut m = r.by_metric.clone();
     m.insert("all".to_owned(), r.overall.clone());
@@ -159,6 +176,9 @@ fn is_diffusion_file(text: &str) -> bool {
 struct DiffusionCalibrateJson {
     in_sample: DiffusionReport,
     cross_validated: Option<DiffusionReport>,
+    /// Why there is no cross-validation, when it could not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_validation_skipped: Option<String>,
     parameters: String,
 }
 
@@ -179,10 +199,10 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, origin: &str, text: &str) -> anyhow
         "inferplan calibrate {name}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)"
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
-    let cv = (!a.no_cv).then(|| {
-        let predicted = cross_validate_diffusion(&cases, bandwidth);
-        report_predicted(origin, &cases, &predicted, &skipped, &fitted)
-    });
+    let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
+        cross_validate_diffusion(&cases, bandwidth, QUIET)
+            .map(|predicted| report_predicted(origin, &cases, &predicted, &skipped, &fitted))
+    }));
     let csv = to_csv(&fitted, &rows, &provenance);
     if let Some(path) = &a.output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
@@ -191,6 +211,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, origin: &str, text: &str) -> anyhow
         Format::Json => emit_json(&DiffusionCalibrateJson {
             in_sample,
             cross_validated: cv,
+            cross_validation_skipped: cv_skipped,
             parameters: csv,
         })?,
         f => {
@@ -207,6 +228,9 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, origin: &str, text: &str) -> anyhow
                 header[0] = title;
                 s += &table(&header, &stats_rows(&m), md);
                 s += "\n";
+            }
+            if let Some(why) = &cv_skipped {
+                s += &format!("{why}\n\n");
             }
             let mut rows_out = vec![vec![
                 "*".to_owned(),

@@ -6,6 +6,7 @@ use crate::commands::plan_diffusion;
 use crate::output::{emit, emit_json, table};
 use anyhow::{bail, Context as _};
 use inferplan_catalog::Catalog;
+use inferplan_perf::parallel::QUIET;
 use inferplan_perf::MemoryParams;
 use inferplan_plan::endpoint::EndpointAdvice;
 use inferplan_plan::search::{plan, Inputs, Plan, Rejection};
@@ -36,7 +37,7 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let p = plan(&inputs, &w)?;
     let verified = if a.verify {
-        Some(verify(&inputs, &p, a.top, a.seed)?)
+        Some(verify(&inputs, &p, a.top, a.seed, QUIET)?)
     } else {
         None
     };

@@ -2,13 +2,14 @@
 
 use crate::args::{Format, ValidateArgs};
 use crate::commands::estimate::params;
-use crate::output::{emit, emit_json, table};
+use crate::output::{emit, emit_json, num, table};
 use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
 use inferplan_perf::diffusion::{validate_diffusion, DiffusionReport};
 use inferplan_perf::measured::{read_measured, Measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
+use inferplan_perf::parallel::QUIET;
 use inferplan_perf::validation::{
     predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
 };
@@ -84,7 +85,7 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         Some(report(&scored, &loaded.skipped, a.worst))
     };
     let simulated = a.simulate.then(|| {
-        let sims = simulate_cases(&loaded.cases, &table, 1);
+        let sims = simulate_cases(&loaded.cases, &table, 1, QUIET);
         let cases: Vec<_> = sims.iter().map(|&(i, _)| loaded.cases[i].clone()).collect();
         let values: Vec<f64> = sims.iter().map(|&(_, v)| v).collect();
         report(&score(&cases, &values), &[], a.worst)
@@ -121,16 +122,19 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Error table rows of a group map.
+/// Error table rows of a group map; a statistic that is not a number (no rows, or a
+/// prediction that failed) reads `-`.
 pub fn stats_rows(m: &BTreeMap<String, ErrorStats>) -> Vec<Vec<String>> {
+    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
+    let pct = |v: f64| finite(v).map_or_else(|| "-".to_owned(), |v| format!("{v:.1}%"));
     m.iter()
         .map(|(k, e)| {
             vec![
                 k.clone(),
                 e.n.to_string(),
-                format!("{:.1}%", e.median_ape),
-                format!("{:.1}%", e.p90_ape),
-                format!("{:.2}", e.median_ratio),
+                pct(e.median_ape),
+                pct(e.p90_ape),
+                num(finite(e.median_ratio), 2),
             ]
         })
         .collect()
