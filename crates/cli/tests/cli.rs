@@ -1149,3 +1149,78 @@ fn calibrate_on_one_source_says_cross_validation_cannot_run() {
         let _ = std::fs::remove_file(file);
     }
 }
+
+/// Runs the binary with `input` on its standard input (a pipe, which reads only once).
+fn inferplan_piped(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inferplan"))
+        .args(args)
+        .env_remove("INFERPLAN_CATALOG_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // The binary may refuse before reading; a closed pipe is its answer, not a failure here.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    child.wait_with_output().expect("binary runs")
+}
+
+#[test]
+fn calibrate_and_validate_read_a_pipe_and_calibrate_names_each_file() {
+    let Some(file) = measured_head("llm_throughput.csv", 60) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    // The pipe was read twice (once to tell its schema) and the second read found it empty.
+    let o = inferplan_piped(&["calibrate", "/dev/stdin", "--no-cv"], &text);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("/dev/stdin: LLM performance, 60 values, ") && first.ends_with(" used"),
+        "{out}"
+    );
+    let o = inferplan_piped(&["validate", "/dev/stdin", "--format", "json"], &text);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rows_total"], 60, "{v}");
+}
+
+#[test]
+fn calibrate_refuses_to_mix_diffusion_llm_and_memory_files() {
+    let (Some(llm), Some(diffusion), Some(memory)) = (
+        measured_head("llm_throughput.csv", 5),
+        measured_head("diffusion_latency.csv", 5),
+        measured_head("vllm_memory.csv", 5),
+    ) else {
+        return;
+    };
+    let (l, d, m) = (
+        llm.to_str().unwrap(),
+        diffusion.to_str().unwrap(),
+        memory.to_str().unwrap(),
+    );
+    // The diffusion file was ignored without a word when LLM files came with it.
+    let o = inferplan(&["calibrate", l, d, "--no-cv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("{d}: diffusion latency")) && err.contains(&format!("{l}: LLM")),
+        "{err}"
+    );
+    let o = inferplan(&["calibrate", l, m, "--no-cv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains(&format!("{m}: vLLM memory startups")),
+        "{}",
+        stderr(&o)
+    );
+    for f in [llm, diffusion, memory] {
+        let _ = std::fs::remove_file(f);
+    }
+}
