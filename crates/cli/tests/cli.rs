@@ -757,6 +757,8 @@ fn simulate_sweeps_seeds_and_follows_a_daily_profile() {
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 4, "{out}");
     assert!(out.starts_with("seed,requests_total"));
+    // No progress bar when standard error is not a terminal.
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
     let hourly = (0..24)
         .map(|h| if h < 3 { "1" } else { "3" })
         .collect::<Vec<_>>()

@@ -4,8 +4,9 @@
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Told `(done, total)` once after each piece of work finishes, from whichever thread ran it;
-/// the calls may arrive slightly out of order. The library never prints: the CLI draws it.
+/// Told `(0, total)` before the work starts, then `(done, total)` once after each piece
+/// finishes, from whichever thread ran it (those calls may arrive slightly out of order). The
+/// library never prints: the CLI draws it.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// A [`Progress`] that ignores every report.
@@ -20,6 +21,7 @@ pub fn map<T: Sync, R: Send>(
 ) -> Vec<R> {
     let done = AtomicUsize::new(0);
     let total = items.len();
+    progress(0, total);
     items
         .par_iter()
         .map(|item| {
@@ -69,7 +71,8 @@ mod tests {
         };
         map(&items, &record, |x| x * 2);
         let mut seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+        assert_eq!(seen[0], (0, 5), "the total comes first");
         seen.sort_unstable();
-        assert_eq!(seen, (1..=5).map(|d| (d, 5)).collect::<Vec<_>>());
+        assert_eq!(seen, (0..=5).map(|d| (d, 5)).collect::<Vec<_>>());
     }
 }

@@ -4,7 +4,7 @@ use crate::args::{CalibrateArgs, Format};
 use crate::commands::validate::{
     files_text, load_inputs, read_inputs, stats_rows, FileUse, Input, Schema, STATS_HEADER,
 };
-use crate::output::{emit, emit_json, table};
+use crate::output::{emit, emit_json, table, Progress};
 use anyhow::{bail, Context};
 use inferplan_catalog::Catalog;
 use inferplan_perf::calibrate::{cross_validate, fit, Options, TooFewSources};
@@ -13,7 +13,6 @@ use inferplan_perf::diffusion::{
     report_diffusion, report_predicted, to_csv, DiffusionEfficiencies, DiffusionReport,
     MIN_ARCH_ROWS, PRIOR_ROWS,
 };
-use inferplan_perf::parallel::QUIET;
 use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
 use inferplan_perf::EfficiencyTable;
 use serde::Serialize;
@@ -86,7 +85,8 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         .collect();
     let in_sample = report(&score(&loaded.cases, &fitted), &loaded.skipped, 10);
     let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
-        cross_validate(&loaded.cases, &start, &opts, QUIET)
+        let bar = Progress::new("cross-validation folds", a.format != Format::Json);
+        cross_validate(&loaded.cases, &start, &opts, &|d, t| bar.done(d, t))
             .map(|predicted| report(&score(&loaded.cases, &predicted), &loaded.skipped, 10))
     }));
     let csv = fitted_table.to_csv();
@@ -235,7 +235,8 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
     let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
-        cross_validate_diffusion(&cases, bandwidth, QUIET)
+        let bar = Progress::new("cross-validation folds", a.format != Format::Json);
+        cross_validate_diffusion(&cases, bandwidth, &|d, t| bar.done(d, t))
             .map(|predicted| report_predicted(origin, &cases, &predicted, &skipped, &fitted))
     }));
     let csv = to_csv(&fitted, &rows, &provenance);

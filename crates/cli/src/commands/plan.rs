@@ -3,10 +3,9 @@
 use crate::args::{Format, PlanArgs};
 use crate::commands::estimate::params;
 use crate::commands::plan_diffusion;
-use crate::output::{emit, emit_json, table};
+use crate::output::{emit, emit_json, table, Progress};
 use anyhow::{bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_perf::parallel::QUIET;
 use inferplan_perf::MemoryParams;
 use inferplan_plan::endpoint::EndpointAdvice;
 use inferplan_plan::search::{plan, Inputs, Plan, Rejection};
@@ -37,7 +36,8 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let p = plan(&inputs, &w)?;
     let verified = if a.verify {
-        Some(verify(&inputs, &p, a.top, a.seed, QUIET)?)
+        let bar = Progress::new("simulated candidates", a.format != Format::Json);
+        Some(verify(&inputs, &p, a.top, a.seed, &|d, t| bar.done(d, t))?)
     } else {
         None
     };

@@ -3,10 +3,9 @@
 use crate::args::{SimFormat, SimulateArgs};
 use crate::commands::deployment::{self, flag_error};
 use crate::commands::estimate::params;
-use crate::output::{emit, emit_json};
+use crate::output::{emit, emit_json, Progress};
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_perf::parallel::QUIET;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
 use inferplan_plan::findings::cold_start_s;
 use inferplan_sim::fleet::{
@@ -202,7 +201,8 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     if a.seeds > 1 {
         let seeds: Vec<u64> = (0..u64::from(a.seeds)).map(|k| a.seed + k).collect();
-        let reports = sweep(&cfg, &spec, &seeds, QUIET)?;
+        let bar = Progress::new("seeds", a.format != SimFormat::Json);
+        let reports = sweep(&cfg, &spec, &seeds, &|d, t| bar.done(d, t))?;
         return emit_sweep(a, &seeds, &reports).map(|()| ExitCode::SUCCESS);
     }
     let traffic = Traffic::new(spec, a.seed)?;

@@ -2,14 +2,13 @@
 
 use crate::args::{Format, ValidateArgs};
 use crate::commands::estimate::params;
-use crate::output::{emit, emit_json, num, table};
+use crate::output::{emit, emit_json, num, table, Progress};
 use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
 use inferplan_perf::diffusion::{validate_diffusion, DiffusionReport};
 use inferplan_perf::measured::{read_measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
-use inferplan_perf::parallel::QUIET;
 use inferplan_perf::validation::{
     predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
 };
@@ -187,7 +186,8 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         Some(report(&scored, &loaded.skipped, a.worst))
     };
     let simulated = a.simulate.then(|| {
-        let sims = simulate_cases(&loaded.cases, &table, 1, QUIET);
+        let bar = Progress::new("simulations", a.format != Format::Json);
+        let sims = simulate_cases(&loaded.cases, &table, 1, &|d, t| bar.done(d, t));
         let cases: Vec<_> = sims.iter().map(|&(i, _)| loaded.cases[i].clone()).collect();
         let values: Vec<f64> = sims.iter().map(|&(_, v)| v).collect();
         report(&score(&cases, &values), &[], a.worst)
