@@ -759,6 +759,36 @@ fn simulate_sweeps_seeds_and_follows_a_daily_profile() {
     assert!(out.starts_with("seed,requests_total"));
     // No progress bar when standard error is not a terminal.
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    // --plot with --seeds wrote nothing and said nothing: one line per seed in each panel.
+    let svg = std::env::temp_dir().join(format!("inferplan-seeds-{}.svg", std::process::id()));
+    let o = inferplan(&[
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--rate-rps",
+        "10",
+        "--requests",
+        "500",
+        "--seed",
+        "7",
+        "--seeds",
+        "3",
+        "--format",
+        "csv",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+    let chart = std::fs::read_to_string(&svg).unwrap_or_default();
+    let _ = std::fs::remove_file(&svg);
+    assert!(chart.starts_with("<svg"), "{chart}");
+    assert_eq!(chart.matches("<polyline").count(), 6, "{chart}");
+    for seed in ["seed 7", "seed 8", "seed 9"] {
+        assert_eq!(chart.matches(&format!(">{seed}<")).count(), 2, "{seed}");
+    }
     let hourly = (0..24)
         .map(|h| if h < 3 { "1" } else { "3" })
         .collect::<Vec<_>>()
