@@ -166,3 +166,46 @@ pub fn emit_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 pub fn num(v: Option<f64>, d: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |x| format!("{x:.d$}"))
 }
+
+/// Progress of long work (simulations, cross-validation folds) on standard error: a bar when
+/// standard error is a terminal and the answer is not JSON, nothing otherwise. Cleared when
+/// dropped, so an answer or an error never follows a half-drawn bar.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// A bar for `what`, drawn only if `show` and standard error is a terminal.
+    pub fn new(what: &str, show: bool) -> Progress {
+        use std::io::IsTerminal;
+        if !show || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_owned());
+        Progress(Some(bar))
+    }
+
+    /// The callback of the library's parallel work: `(0, total)` at the start, then once per
+    /// piece done (in any order, so it counts the calls rather than trusting `done`).
+    pub fn done(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            if done > 0 {
+                bar.inc(1);
+            }
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

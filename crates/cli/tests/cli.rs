@@ -757,6 +757,38 @@ fn simulate_sweeps_seeds_and_follows_a_daily_profile() {
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 4, "{out}");
     assert!(out.starts_with("seed,requests_total"));
+    // No progress bar when standard error is not a terminal.
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    // --plot with --seeds wrote nothing and said nothing: one line per seed in each panel.
+    let svg = std::env::temp_dir().join(format!("inferplan-seeds-{}.svg", std::process::id()));
+    let o = inferplan(&[
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H100",
+        "--rate-rps",
+        "10",
+        "--requests",
+        "500",
+        "--seed",
+        "7",
+        "--seeds",
+        "3",
+        "--format",
+        "csv",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+    let chart = std::fs::read_to_string(&svg).unwrap_or_default();
+    let _ = std::fs::remove_file(&svg);
+    assert!(chart.starts_with("<svg"), "{chart}");
+    assert_eq!(chart.matches("<polyline").count(), 6, "{chart}");
+    for seed in ["seed 7", "seed 8", "seed 9"] {
+        assert_eq!(chart.matches(&format!(">{seed}<")).count(), 2, "{seed}");
+    }
     let hourly = (0..24)
         .map(|h| if h < 3 { "1" } else { "3" })
         .collect::<Vec<_>>()
@@ -1104,4 +1136,123 @@ fn calibrate_rewrites_the_embedded_diffusion_efficiencies() {
     let _ = std::fs::remove_file(&out);
     let embedded = include_str!("../../../data/perf/diffusion_efficiency.csv");
     assert_eq!(written, embedded, "the embedded file is the fit");
+}
+
+/// The header and the first `rows` rows of a shared measured file, written to a temporary
+/// file; `None` without the shared data.
+fn measured_head(name: &str, rows: usize) -> Option<std::path::PathBuf> {
+    let path = format!(
+        "{}/../../../shared/data/measured/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).ok()?;
+    let head: Vec<&str> = text.lines().take(rows + 1).collect();
+    let out = std::env::temp_dir().join(format!(
+        "inferplan-head-{rows}-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&out, head.join("\n") + "\n").unwrap();
+    Some(out)
+}
+
+#[test]
+fn calibrate_on_one_source_says_cross_validation_cannot_run() {
+    for (name, rows) in [("llm_throughput.csv", 1), ("diffusion_latency.csv", 3)] {
+        let Some(file) = measured_head(name, rows) else {
+            return;
+        };
+        let f = file.to_str().unwrap();
+        let o = inferplan(&["calibrate", f]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("cross-validation needs at least two sources; 1 given"),
+            "{out}"
+        );
+        assert!(!out.contains("NaN") && !out.contains("inf%"), "{out}");
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        let (code, v) = json(&["calibrate", f, "--format", "json"]);
+        assert_eq!(code, 0);
+        assert!(v["cross_validated"].is_null(), "{v}");
+        assert_eq!(
+            v["cross_validation_skipped"],
+            "cross-validation needs at least two sources; 1 given"
+        );
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// Runs the binary with `input` on its standard input (a pipe, which reads only once).
+fn inferplan_piped(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inferplan"))
+        .args(args)
+        .env_remove("INFERPLAN_CATALOG_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // The binary may refuse before reading; a closed pipe is its answer, not a failure here.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    child.wait_with_output().expect("binary runs")
+}
+
+#[test]
+fn calibrate_and_validate_read_a_pipe_and_calibrate_names_each_file() {
+    let Some(file) = measured_head("llm_throughput.csv", 60) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    // The pipe was read twice (once to tell its schema) and the second read found it empty.
+    let o = inferplan_piped(&["calibrate", "/dev/stdin", "--no-cv"], &text);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("/dev/stdin: LLM performance, 60 values, ") && first.ends_with(" used"),
+        "{out}"
+    );
+    let o = inferplan_piped(&["validate", "/dev/stdin", "--format", "json"], &text);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rows_total"], 60, "{v}");
+}
+
+#[test]
+fn calibrate_refuses_to_mix_diffusion_llm_and_memory_files() {
+    let (Some(llm), Some(diffusion), Some(memory)) = (
+        measured_head("llm_throughput.csv", 5),
+        measured_head("diffusion_latency.csv", 5),
+        measured_head("vllm_memory.csv", 5),
+    ) else {
+        return;
+    };
+    let (l, d, m) = (
+        llm.to_str().unwrap(),
+        diffusion.to_str().unwrap(),
+        memory.to_str().unwrap(),
+    );
+    // The diffusion file was ignored without a word when LLM files came with it.
+    let o = inferplan(&["calibrate", l, d, "--no-cv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("{d}: diffusion latency")) && err.contains(&format!("{l}: LLM")),
+        "{err}"
+    );
+    let o = inferplan(&["calibrate", l, m, "--no-cv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains(&format!("{m}: vLLM memory startups")),
+        "{}",
+        stderr(&o)
+    );
+    for f in [llm, diffusion, memory] {
+        let _ = std::fs::remove_file(f);
+    }
 }

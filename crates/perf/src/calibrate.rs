@@ -7,8 +7,9 @@
 //! dominate), minimised by a pattern search in log space.
 
 use crate::efficiency::{EfficiencyTable, Entry, Key};
+use crate::parallel::{self, Progress};
 use crate::step::Efficiency;
-use crate::validation::Case;
+use crate::validation::{efficiency_for, Case};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Calibration settings.
@@ -116,7 +117,8 @@ pub fn fit(
     opts: &Options,
     fitted_on: &str,
 ) -> EfficiencyTable {
-    let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    // The `*,*,*` row always: it is every deployment's fallback, and with no rows it is `start`.
+    let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::from([(Key::ANY, Vec::new())]);
     for &i in train {
         for k in cases[i].keys() {
             groups.entry(k).or_default().push(i);
@@ -142,12 +144,16 @@ pub fn fit(
         if key != Key::ANY && rows.len() < opts.min_rows {
             continue;
         }
-        let parent = cases[rows[0]]
-            .keys()
-            .into_iter()
-            .skip_while(|k| *k != key)
-            .skip(1)
-            .find_map(|k| fitted.get(&k).copied())
+        let parent = rows
+            .first()
+            .and_then(|&r| {
+                cases[r]
+                    .keys()
+                    .into_iter()
+                    .skip_while(|k| *k != key)
+                    .skip(1)
+                    .find_map(|k| fitted.get(&k).copied())
+            })
             .unwrap_or(*start);
         let shrink = if key == Key::ANY { 0.0 } else { opts.shrink };
         let eff = fit_group(cases, rows, &parent, shrink);
@@ -164,45 +170,44 @@ pub fn fit(
     EfficiencyTable { entries }
 }
 
+/// Leave-one-source-out cross-validation needs a source to leave out and another to fit on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cross-validation needs at least two sources; {sources} given")]
+pub struct TooFewSources {
+    /// Distinct sources among the rows.
+    pub sources: usize,
+}
+
 /// Out-of-fold predictions: for every source, the table fitted without that source's rows
-/// predicts them.
-pub fn cross_validate(cases: &[Case], start: &Efficiency, opts: &Options) -> Vec<f64> {
+/// predicts them. The folds run in parallel across the cores, `progress` counting them.
+pub fn cross_validate(
+    cases: &[Case],
+    start: &Efficiency,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Result<Vec<f64>, TooFewSources> {
     let sources: BTreeSet<&str> = cases.iter().map(|c| c.obs.source.as_str()).collect();
+    if sources.len() < 2 {
+        return Err(TooFewSources {
+            sources: sources.len(),
+        });
+    }
     let folds: Vec<&str> = sources.into_iter().collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .max(1);
-    let mut predicted = vec![f64::NAN; cases.len()];
-    let results: Vec<Vec<(usize, f64)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let folds = &folds;
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for fold in folds.iter().skip(t).step_by(threads) {
-                        let train: Vec<usize> = (0..cases.len())
-                            .filter(|&i| cases[i].obs.source != *fold)
-                            .collect();
-                        let table = fit(cases, &train, start, opts, "");
-                        for (i, c) in cases
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, c)| c.obs.source == *fold)
-                        {
-                            out.push((i, c.predict(&crate::validation::efficiency_for(&table, c))));
-                        }
-                    }
-                    out
-                })
-            })
+    let out = parallel::map(&folds, progress, |fold| {
+        let train: Vec<usize> = (0..cases.len())
+            .filter(|&i| cases[i].obs.source != *fold)
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+        let table = fit(cases, &train, start, opts, "");
+        cases
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.obs.source == *fold)
+            .map(|(i, c)| (i, c.predict(&efficiency_for(&table, c))))
+            .collect::<Vec<_>>()
     });
-    for (i, p) in results.into_iter().flatten() {
+    let mut predicted = vec![f64::NAN; cases.len()];
+    for (i, p) in out.into_iter().flatten() {
         predicted[i] = p;
     }
-    predicted
+    Ok(predicted)
 }

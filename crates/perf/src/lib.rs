@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod measured;
 pub mod memory;
 pub mod memory_validation;
+pub mod parallel;
 pub mod params;
 pub mod portable;
 pub mod step;

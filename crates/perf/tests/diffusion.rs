@@ -5,11 +5,13 @@
 
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Catalog, Dtype};
+use inferplan_perf::calibrate::TooFewSources;
 use inferplan_perf::diffusion::{
-    diffusion_model, fit, fit_efficiencies, memory, prepare_diffusion, time, to_csv,
-    validate_diffusion, work, DiffusionEfficiencies, DiffusionJob, JobSpec, Offload, MIN_ARCH_ROWS,
-    PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
+    cross_validate, diffusion_model, fit, fit_efficiencies, memory, prepare_diffusion, time,
+    to_csv, validate_diffusion, work, DiffusionEfficiencies, DiffusionJob, JobSpec, Offload,
+    MIN_ARCH_ROWS, PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
 };
+use inferplan_perf::parallel::QUIET;
 use inferplan_perf::PerfError;
 
 fn catalog() -> &'static Catalog {
@@ -421,4 +423,42 @@ fn validation_against_measured_rows() {
     assert!(r.overall.median_ape <= 25.0, "{:?}", r.overall);
     assert!(r.skipped.contains_key("cache_trick"));
     assert!(r.skipped.contains_key("unstated_steps"));
+}
+
+#[test]
+fn cross_validation_leaves_each_source_out_and_needs_two() {
+    let Some(text) = measured() else {
+        eprintln!("skipped: diffusion_latency.csv absent");
+        return;
+    };
+    let (mut cases, _) = prepare_diffusion(&text, "diffusion_latency.csv", catalog()).unwrap();
+    let bandwidth = DiffusionEfficiencies::embedded().global.bandwidth;
+    // The two smallest sources, to keep the grid searches short.
+    let mut rows: std::collections::BTreeMap<String, usize> = Default::default();
+    for c in &cases {
+        *rows.entry(c.source.clone()).or_default() += 1;
+    }
+    let mut sources: Vec<(usize, String)> = rows.into_iter().map(|(s, n)| (n, s)).collect();
+    sources.sort();
+    let sources: Vec<String> = sources.into_iter().take(2).map(|(_, s)| s).collect();
+    cases.retain(|c| sources.contains(&c.source));
+    let predicted = cross_validate(&cases, bandwidth, QUIET).unwrap();
+    assert_eq!(predicted.len(), cases.len());
+    for held in &sources {
+        let train: Vec<&_> = cases.iter().filter(|c| c.source != *held).collect();
+        let (t, _) = fit_efficiencies(&train, bandwidth);
+        for (c, p) in cases
+            .iter()
+            .zip(&predicted)
+            .filter(|(c, _)| c.source == *held)
+        {
+            assert_eq!(*p, c.predict_with(&t), "{}", c.id);
+        }
+    }
+    // One source: nothing to fit a fold on (it used to fit on no rows and score the default).
+    cases.retain(|c| c.source == sources[0]);
+    assert_eq!(
+        cross_validate(&cases, bandwidth, QUIET),
+        Err(TooFewSources { sources: 1 })
+    );
 }

@@ -276,9 +276,10 @@ proptest! {
 mod speed {
     use super::catalog;
     use inferplan_catalog::{Dtype, Gpu, Interconnect};
-    use inferplan_perf::calibrate::{fit as calibrate, Options};
+    use inferplan_perf::calibrate::{cross_validate, fit as calibrate, Options, TooFewSources};
     use inferplan_perf::efficiency::{EfficiencyTable, Key};
     use inferplan_perf::measured::{read_measured, Lengths, Metric, SkipReason};
+    use inferplan_perf::parallel::QUIET;
     use inferplan_perf::step::{Batch, Efficiency};
     use inferplan_perf::validation::{predict_all, prepare, report, score};
     use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
@@ -641,6 +642,41 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
             (t.entries[0].eff.bandwidth - 0.6).abs() < 0.06,
             "{:?}",
             t.entries[0].eff
+        );
+    }
+
+    #[test]
+    fn cross_validation_needs_two_sources_and_a_fit_on_no_rows_keeps_the_start() {
+        let Some(text) = shared("llm_throughput.csv") else {
+            return;
+        };
+        let params = MemoryParams::embedded().unwrap();
+        let (mut cases, _) = prepare(
+            read_measured(&text, "llm_throughput.csv").unwrap(),
+            catalog(),
+            &params,
+        );
+        let start = EfficiencyTable::embedded().unwrap().lookup_any().eff;
+        let opts = Options::default();
+        // No rows: the `*,*,*` fallback is still there (it was missing, and every lookup in
+        // a leave-one-out fold of a single source panicked).
+        let t = calibrate(&cases, &[], &start, &opts, "");
+        assert_eq!(t.entries.len(), 1);
+        assert_eq!(t.entries[0].key, Key::ANY);
+        assert_eq!(t.entries[0].rows, 0);
+        assert!((t.lookup_any().eff.compute - start.compute).abs() < 1e-9);
+        let first = cases[0].obs.source.clone();
+        cases.retain(|c| c.obs.source == first);
+        cases.truncate(5);
+        assert_eq!(
+            cross_validate(&cases, &start, &opts, QUIET),
+            Err(TooFewSources { sources: 1 })
+        );
+        assert_eq!(
+            cross_validate(&[], &start, &opts, QUIET)
+                .unwrap_err()
+                .to_string(),
+            "cross-validation needs at least two sources; 0 given"
         );
     }
 

@@ -5,6 +5,7 @@ use crate::metrics::{Downsample, Histogram, Series, Summary};
 use crate::replica::{ReplicaSim, Seq};
 use crate::rng::Rng;
 use crate::traffic::{Request, Traffic, TrafficError, TrafficSpec};
+use inferplan_perf::parallel::{self, Progress};
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::Replica;
 use serde::Serialize;
@@ -374,37 +375,13 @@ pub fn sweep(
     cfg: &FleetConfig,
     spec: &TrafficSpec,
     seeds: &[u64],
+    progress: Progress<'_>,
 ) -> Result<Vec<SimReport>, TrafficError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .max(1);
-    let results: Vec<Vec<(usize, Result<SimReport, TrafficError>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    seeds
-                        .iter()
-                        .enumerate()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(i, &seed)| {
-                            let r =
-                                Traffic::new(spec.clone(), seed).map(|tr| simulate(cfg, tr, seed));
-                            (i, r)
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    let mut all: Vec<(usize, Result<SimReport, TrafficError>)> =
-        results.into_iter().flatten().collect();
-    all.sort_by_key(|x| x.0);
-    all.into_iter().map(|(_, r)| r).collect()
+    parallel::map(seeds, progress, |&seed| {
+        Traffic::new(spec.clone(), seed).map(|tr| simulate(cfg, tr, seed))
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Simulates `traffic` through the fleet. Deterministic for a seed.

@@ -6,6 +6,7 @@ use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::measured::Metric;
+use inferplan_perf::parallel::{self, Progress};
 use inferplan_perf::validation::{efficiency_for, Case};
 use inferplan_perf::Load;
 use std::collections::BTreeMap;
@@ -87,9 +88,14 @@ fn pick(r: &SimReport, c: &Case) -> f64 {
 }
 
 /// Simulated values of the simulable cases: (index into `cases`, predicted value). Rows of
-/// the same run (a TTFT and a TPOT of one configuration) share one simulation; the work is
-/// spread over the available cores. Deterministic for a seed.
-pub fn simulate_cases(cases: &[Case], table: &EfficiencyTable, seed: u64) -> Vec<(usize, f64)> {
+/// the same run (a TTFT and a TPOT of one configuration) share one simulation; the
+/// simulations are spread over the cores, `progress` counting them. Deterministic for a seed.
+pub fn simulate_cases(
+    cases: &[Case],
+    table: &EfficiencyTable,
+    seed: u64,
+    progress: Progress<'_>,
+) -> Vec<(usize, f64)> {
     let mut runs: BTreeMap<(String, u64), Vec<usize>> = BTreeMap::new();
     for (i, c) in cases.iter().enumerate().filter(|(_, c)| simulable(c)) {
         runs.entry((c.obs.source.clone(), c.obs.line))
@@ -97,27 +103,13 @@ pub fn simulate_cases(cases: &[Case], table: &EfficiencyTable, seed: u64) -> Vec
             .push(i);
     }
     let groups: Vec<Vec<usize>> = runs.into_values().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut out: Vec<(usize, f64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let groups = &groups;
-                scope.spawn(move || {
-                    let mut v = Vec::new();
-                    for g in groups.iter().skip(t).step_by(threads) {
-                        if let Some(r) = run(&cases[g[0]], table, seed) {
-                            v.extend(g.iter().map(|&i| (i, pick(&r, &cases[i]))));
-                        }
-                    }
-                    v
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    let picked = parallel::map(&groups, progress, |g| {
+        match run(&cases[g[0]], table, seed) {
+            Some(r) => g.iter().map(|&i| (i, pick(&r, &cases[i]))).collect(),
+            None => Vec::new(),
+        }
     });
+    let mut out: Vec<(usize, f64)> = picked.into_iter().flatten().collect();
     out.sort_by_key(|x| x.0);
     out
 }

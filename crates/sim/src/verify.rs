@@ -4,6 +4,7 @@
 use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use inferplan_catalog::bounds::SIM_SECONDS;
+use inferplan_perf::parallel::{self, Progress};
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{replica_for, Inputs, Plan};
 use inferplan_plan::workload::Percentile;
@@ -30,14 +31,15 @@ pub struct Verified {
 
 /// Simulates the first `top` options of `plan` at the workload's peak rate (gamma arrivals
 /// with the workload's burstiness, its length distributions, the candidate's replicas without
-/// the N+1 spares) and returns them best first: passing candidates in cost order, then the
-/// others by attainment.
+/// the N+1 spares), in parallel across the cores with `progress` counting them, and returns
+/// them best first: passing candidates in cost order, then the others by attainment.
 pub fn verify(
     inputs: &Inputs<'_>,
     plan: &Plan,
     top: usize,
     seed: u64,
     max_requests: u64,
+    progress: Progress<'_>,
 ) -> Result<Vec<Verified>, PlanError> {
     let w = &plan.workload;
     let required = match w.slo.percentile {
@@ -45,8 +47,8 @@ pub fn verify(
         Percentile::P90 => 0.9,
         Percentile::P99 => 0.99,
     };
-    let mut out = Vec::new();
-    for index in plan.option_indices().into_iter().take(top) {
+    let indices: Vec<usize> = plan.option_indices().into_iter().take(top).collect();
+    let mut out = parallel::map(&indices, progress, |&index| {
         let c = &plan.candidates[index];
         let (replica, efficiency) = replica_for(inputs, w, c)?;
         let spare = if w.constraints.redundancy {
@@ -103,7 +105,7 @@ pub fn verify(
         let traffic =
             Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
         let r: SimReport = simulate(&cfg, traffic, seed);
-        out.push(Verified {
+        Ok(Verified {
             candidate: index,
             slo_attainment: r.slo_attainment.all,
             required,
@@ -111,8 +113,10 @@ pub fn verify(
             tpot_p99_ms: r.tpot_ms.p99,
             passes: r.slo_attainment.all >= required,
             requests: r.requests_total,
-        });
-    }
+        })
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, PlanError>>()?;
     out.sort_by(|a, b| {
         b.passes.cmp(&a.passes).then_with(|| {
             if a.passes {

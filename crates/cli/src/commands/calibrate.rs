@@ -1,38 +1,61 @@
 //! `inferplan calibrate`: fit the efficiency table to measured rows and cross-validate it.
 
 use crate::args::{CalibrateArgs, Format};
-use crate::commands::validate::{load, stats_rows, STATS_HEADER};
-use crate::output::{emit, emit_json, table};
+use crate::commands::validate::{
+    files_text, load_inputs, read_inputs, stats_rows, FileUse, Input, Schema, STATS_HEADER,
+};
+use crate::output::{emit, emit_json, table, Progress};
 use anyhow::{bail, Context};
 use inferplan_catalog::Catalog;
-use inferplan_perf::calibrate::{cross_validate, fit, Options};
+use inferplan_perf::calibrate::{cross_validate, fit, Options, TooFewSources};
 use inferplan_perf::diffusion::{
     cross_validate as cross_validate_diffusion, fit_efficiencies, prepare_diffusion,
     report_diffusion, report_predicted, to_csv, DiffusionEfficiencies, DiffusionReport,
-    DIFFUSION_COLUMNS, MIN_ARCH_ROWS, PRIOR_ROWS,
+    MIN_ARCH_ROWS, PRIOR_ROWS,
 };
 use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
 use inferplan_perf::EfficiencyTable;
 use serde::Serialize;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Serialize)]
 struct CalibrateJson {
+    files: Vec<FileUse>,
     rows_evaluated: usize,
     in_sample: PerfReport,
     cross_validated: Option<PerfReport>,
+    /// Why there is no cross-validation, when it could not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_validation_skipped: Option<String>,
     parameters: String,
 }
 
-/// Runs `calibrate`.
+/// Runs `calibrate`: LLM performance files fit `efficiency.csv`, diffusion files
+/// `diffusion_efficiency.csv`; one kind at a time, and no memory files.
 pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
-    if let [one] = a.files.as_slice() {
-        let text = std::fs::read_to_string(one).with_context(|| one.display().to_string())?;
-        if is_diffusion_file(&text) {
-            return diffusion(c, a, &one.display().to_string(), &text);
-        }
+    let inputs = read_inputs(&a.files)?;
+    let of = |schema| inputs.iter().find(|i| i.schema == schema);
+    if let Some(m) = of(Schema::Memory) {
+        bail!(
+            "{}: vLLM memory startups; calibrate fits performance parameters only (score memory with `inferplan validate`)",
+            m.name
+        );
     }
-    let loaded = load(c, &a.files)?;
+    match (of(Schema::Diffusion), of(Schema::Performance)) {
+        (Some(d), Some(p)) => bail!(
+            "{}: diffusion latency, {}: LLM performance; calibrate fits one parameter file at a time, so give the diffusion files and the LLM files in separate runs",
+            d.name,
+            p.name
+        ),
+        (Some(_), None) => diffusion(c, a, &inputs),
+        _ => performance(c, a, &inputs),
+    }
+}
+
+/// Fits the LLM efficiency table and cross-validates it by leaving one source out.
+fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result<ExitCode> {
+    let loaded = load_inputs(c, inputs)?;
     if loaded.cases.is_empty() {
         bail!(
             "no measured performance rows could be mapped to a prediction in {} file(s)",
@@ -47,19 +70,9 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         shrink: a.shrink,
     };
     let start = EfficiencyTable::embedded()?.lookup_any().eff;
-    let names: Vec<String> = a
-        .files
-        .iter()
-        .map(|p| {
-            p.file_name().map_or_else(
-                || p.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
     let provenance = format!(
         "inferplan calibrate {} (min_rows {}, shrink {})",
-        names.join(" "),
+        file_names(&a.files),
         opts.min_rows,
         opts.shrink
     );
@@ -71,24 +84,28 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         .map(|k| k.predict(&efficiency_for(&fitted_table, k)))
         .collect();
     let in_sample = report(&score(&loaded.cases, &fitted), &loaded.skipped, 10);
-    let cv = (!a.no_cv).then(|| {
-        let predicted = cross_validate(&loaded.cases, &start, &opts);
-        report(&score(&loaded.cases, &predicted), &loaded.skipped, 10)
-    });
+    let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
+        let bar = Progress::new("cross-validation folds", a.format != Format::Json);
+        cross_validate(&loaded.cases, &start, &opts, &|d, t| bar.done(d, t))
+            .map(|predicted| report(&score(&loaded.cases, &predicted), &loaded.skipped, 10))
+    }));
     let csv = fitted_table.to_csv();
     if let Some(path) = &a.output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
     }
     match a.format {
         Format::Json => emit_json(&CalibrateJson {
+            files: loaded.files,
             rows_evaluated: loaded.cases.len(),
             in_sample,
             cross_validated: cv,
+            cross_validation_skipped: cv_skipped,
             parameters: csv,
         })?,
         f => {
             let md = f == Format::Md;
-            let mut s = format!(
+            let mut s = files_text(&loaded.files);
+            s += &format!(
                 "{} measured values fitted; {} parameter rows\n\n",
                 loaded.cases.len(),
                 fitted_table.entries.len()
@@ -103,6 +120,9 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
                 header[0] = "cross-validated, by source";
                 s += "\n";
                 s += &crate::output::table(&header, &stats_rows(&cv.by_source), md);
+            }
+            if let Some(why) = &cv_skipped {
+                s += &format!("\n{why}\n");
             }
             s += "\nparameters\n\n";
             let rows: Vec<Vec<String>> = fitted_table
@@ -143,59 +163,98 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The files' names without their folders, for the provenance of a fit.
+fn file_names(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The cross-validation report, or (when it could not run) why not; neither with `--no-cv`.
+fn split_cv<R>(cv: Option<Result<R, TooFewSources>>) -> (Option<R>, Option<String>) {
+    match cv {
+        Some(Ok(r)) => (Some(r), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    }
+}
+
 fn table_of(header: &[&str; 5], r: &PerfReport, md: bool) -> String {
     let mut m = r.by_metric.clone();
     m.insert("all".to_owned(), r.overall.clone());
     table(header, &stats_rows(&m), md)
 }
 
-/// Whether a CSV has the columns of `diffusion_latency.csv`.
-fn is_diffusion_file(text: &str) -> bool {
-    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').collect();
-    DIFFUSION_COLUMNS.iter().all(|c| header.contains(c))
-}
-
 #[derive(Serialize)]
 struct DiffusionCalibrateJson {
+    files: Vec<FileUse>,
     in_sample: DiffusionReport,
     cross_validated: Option<DiffusionReport>,
+    /// Why there is no cross-validation, when it could not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_validation_skipped: Option<String>,
     parameters: String,
 }
 
 /// Fits the diffusion efficiencies (global and per architecture) and cross-validates them by
 /// leaving one source out.
-fn diffusion(c: &Catalog, a: &CalibrateArgs, origin: &str, text: &str) -> anyhow::Result<ExitCode> {
-    let (cases, skipped) = prepare_diffusion(text, origin, c)?;
+fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result<ExitCode> {
+    let (mut cases, mut skipped, mut files) = (Vec::new(), Vec::new(), Vec::new());
+    for i in inputs {
+        let (c, s) = prepare_diffusion(&i.text, &i.name, c)?;
+        files.push(FileUse {
+            file: i.name.clone(),
+            schema: i.schema,
+            values: c.len() + s.len(),
+            used: c.len(),
+        });
+        cases.extend(c);
+        skipped.extend(s);
+    }
+    let origin = &inputs
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     if cases.is_empty() {
         bail!("{origin}: no diffusion row could be mapped to a prediction");
     }
     let bandwidth = DiffusionEfficiencies::embedded().global.bandwidth;
     let refs: Vec<&_> = cases.iter().collect();
     let (fitted, rows) = fit_efficiencies(&refs, bandwidth);
-    let name = std::path::Path::new(origin)
-        .file_name()
-        .map_or_else(|| origin.to_owned(), |n| n.to_string_lossy().into_owned());
     let provenance = format!(
-        "inferplan calibrate {name}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)"
+        "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
+        file_names(&a.files)
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
-    let cv = (!a.no_cv).then(|| {
-        let predicted = cross_validate_diffusion(&cases, bandwidth);
-        report_predicted(origin, &cases, &predicted, &skipped, &fitted)
-    });
+    let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
+        let bar = Progress::new("cross-validation folds", a.format != Format::Json);
+        cross_validate_diffusion(&cases, bandwidth, &|d, t| bar.done(d, t))
+            .map(|predicted| report_predicted(origin, &cases, &predicted, &skipped, &fitted))
+    }));
     let csv = to_csv(&fitted, &rows, &provenance);
     if let Some(path) = &a.output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
     }
     match a.format {
         Format::Json => emit_json(&DiffusionCalibrateJson {
+            files,
             in_sample,
             cross_validated: cv,
+            cross_validation_skipped: cv_skipped,
             parameters: csv,
         })?,
         f => {
             let md = f == Format::Md;
-            let mut s = format!("{} diffusion rows fitted\n\n", cases.len());
+            let mut s = files_text(&files);
+            s += &format!("{} diffusion rows fitted\n\n", cases.len());
             let mut header = STATS_HEADER;
             for (title, r) in [
                 ("in-sample", Some(&in_sample)),
@@ -207,6 +266,9 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, origin: &str, text: &str) -> anyhow
                 header[0] = title;
                 s += &table(&header, &stats_rows(&m), md);
                 s += "\n";
+            }
+            if let Some(why) = &cv_skipped {
+                s += &format!("{why}\n\n");
             }
             let mut rows_out = vec![vec![
                 "*".to_owned(),

@@ -3,7 +3,7 @@
 use crate::args::{Format, PlanArgs};
 use crate::commands::estimate::params;
 use crate::commands::plan_diffusion;
-use crate::output::{emit, emit_json, table};
+use crate::output::{emit, emit_json, table, Progress};
 use anyhow::{bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
@@ -36,7 +36,15 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let p = plan(&inputs, &w)?;
     let verified = if a.verify {
-        Some(verify(&inputs, &p, a.top, a.seed, a.max_sim_requests)?)
+        let bar = Progress::new("simulated candidates", a.format != Format::Json);
+        Some(verify(
+            &inputs,
+            &p,
+            a.top,
+            a.seed,
+            a.max_sim_requests,
+            &|d, t| bar.done(d, t),
+        )?)
     } else {
         None
     };

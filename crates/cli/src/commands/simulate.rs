@@ -3,7 +3,7 @@
 use crate::args::{SimFormat, SimulateArgs};
 use crate::commands::deployment::{self, flag_error};
 use crate::commands::estimate::params;
-use crate::output::{emit, emit_json};
+use crate::output::{emit, emit_json, Progress};
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
@@ -15,6 +15,7 @@ use inferplan_sim::fleet::{
 use inferplan_sim::plot::{svg, Line, Panel};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use serde::Serialize;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The JSON answer: the report and what was simulated.
@@ -216,34 +217,24 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     })?;
     if a.seeds > 1 {
         let seeds: Vec<u64> = (0..u64::from(a.seeds)).map(|k| a.seed + k).collect();
-        let reports = sweep(&cfg, &spec, &seeds)?;
+        let bar = Progress::new("seeds", a.format != SimFormat::Json);
+        let reports = sweep(&cfg, &spec, &seeds, &|d, t| bar.done(d, t))?;
+        drop(bar);
+        if let Some(path) = &a.plot {
+            let runs: Vec<(Option<u64>, &SimReport)> =
+                seeds.iter().map(|&s| Some(s)).zip(&reports).collect();
+            plot(path, &format!("{} on {}", d.model.name, t.label), &runs)?;
+        }
         return emit_sweep(a, &seeds, &reports).map(|()| ExitCode::SUCCESS);
     }
     let traffic = Traffic::new(spec, a.seed)?;
     let report = simulate(&cfg, traffic, a.seed);
     if let Some(path) = &a.plot {
-        let chart = svg(
+        plot(
+            path,
             &format!("{} on {}", d.model.name, t.label),
-            &[
-                Panel {
-                    title: "TTFT p99 per 10 s window".into(),
-                    y_label: "ms".into(),
-                    lines: vec![Line {
-                        label: "TTFT p99".into(),
-                        points: report.ttft_p99_series.clone(),
-                    }],
-                },
-                Panel {
-                    title: "replicas".into(),
-                    y_label: "replicas".into(),
-                    lines: vec![Line {
-                        label: "running or starting".into(),
-                        points: report.replicas_series.clone(),
-                    }],
-                },
-            ],
-        );
-        std::fs::write(path, chart).with_context(|| path.display().to_string())?;
+            &[(None, &report)],
+        )?;
     }
     let json = SimJson {
         model: &d.model.name,
@@ -261,6 +252,35 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         SimFormat::Table => emit(&render(&json))?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the SVG of `runs`: TTFT p99 per 10 s window above the replicas over time, one line
+/// per run, labelled with its seed when there are several.
+fn plot(path: &Path, title: &str, runs: &[(Option<u64>, &SimReport)]) -> anyhow::Result<()> {
+    let lines = |single: &str, series: fn(&SimReport) -> &Vec<(f64, f64)>| -> Vec<Line> {
+        runs.iter()
+            .map(|(seed, r)| Line {
+                label: seed.map_or_else(|| single.to_owned(), |s| format!("seed {s}")),
+                points: series(r).clone(),
+            })
+            .collect()
+    };
+    let chart = svg(
+        title,
+        &[
+            Panel {
+                title: "TTFT p99 per 10 s window".into(),
+                y_label: "ms".into(),
+                lines: lines("TTFT p99", |r| &r.ttft_p99_series),
+            },
+            Panel {
+                title: "replicas".into(),
+                y_label: "replicas".into(),
+                lines: lines("running or starting", |r| &r.replicas_series),
+            },
+        ],
+    );
+    std::fs::write(path, chart).with_context(|| path.display().to_string())
 }
 
 /// Tokens per sequence the replica must hold: the 99th percentile of prompt plus output.

@@ -2,12 +2,12 @@
 
 use crate::args::{Format, ValidateArgs};
 use crate::commands::estimate::params;
-use crate::output::{emit, emit_json, table};
+use crate::output::{emit, emit_json, num, table, Progress};
 use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
 use inferplan_perf::diffusion::{validate_diffusion, DiffusionReport};
-use inferplan_perf::measured::{read_measured, Measured, Skipped};
+use inferplan_perf::measured::{read_measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
 use inferplan_perf::validation::{
     predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
@@ -19,8 +19,92 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// What a measured file holds, told by its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schema {
+    /// LLM throughput and latency (`llm_throughput.csv`, `aic_silicon_sample.csv`).
+    Performance,
+    /// Image and video latency (`diffusion_latency.csv`).
+    Diffusion,
+    /// vLLM memory startups (`vllm_memory.csv`).
+    Memory,
+}
+
+impl Schema {
+    /// What the rows are, for a sentence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Schema::Performance => "LLM performance",
+            Schema::Diffusion => "diffusion latency",
+            Schema::Memory => "vLLM memory startups",
+        }
+    }
+}
+
+/// A measured file read whole, once: a pipe cannot be read a second time.
+pub struct Input {
+    /// The path as given.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+    /// What it holds.
+    pub schema: Schema,
+}
+
+/// Reads every file and tells its schema.
+pub fn read_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    files
+        .iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
+            let t = Table::parse(&text, &name)?;
+            let schema = if MEMORY_COLUMNS.iter().all(|col| t.has(col)) {
+                Schema::Memory
+            } else if t.has("resolution") && t.has("steps") {
+                Schema::Diffusion
+            } else {
+                Schema::Performance
+            };
+            Ok(Input { name, text, schema })
+        })
+        .collect()
+}
+
+/// One file's part in the answer: values read and values used.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileUse {
+    /// The path as given.
+    pub file: String,
+    /// What it holds.
+    pub schema: Schema,
+    /// Measured values read (a row of the AIConfigurator sample holds two).
+    pub values: usize,
+    /// Values that could be mapped to a prediction.
+    pub used: usize,
+}
+
+/// One line per file: `FILE: SCHEMA, N values, M used`.
+pub fn files_text(files: &[FileUse]) -> String {
+    files
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {}, {} values, {} used\n",
+                f.file,
+                f.schema.describe(),
+                f.values,
+                f.used
+            )
+        })
+        .collect()
+}
+
 /// Measured files read: performance cases (all files together) and memory reports.
 pub struct Loaded {
+    /// Each file read, in the order given.
+    pub files: Vec<FileUse>,
     /// Diffusion reports, per file.
     pub diffusion: Vec<DiffusionReport>,
     /// Performance rows ready to predict.
@@ -33,31 +117,49 @@ pub struct Loaded {
 
 /// Reads measured files of any supported schema.
 pub fn load(c: &Catalog, files: &[PathBuf]) -> anyhow::Result<Loaded> {
+    load_inputs(c, &read_inputs(files)?)
+}
+
+/// Maps files already read to cases and reports.
+pub fn load_inputs(c: &Catalog, inputs: &[Input]) -> anyhow::Result<Loaded> {
     let params = MemoryParams::embedded()?;
-    let mut measured = Measured::default();
-    let mut memory = Vec::new();
-    let mut diffusion = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
-        let t = Table::parse(&text, &name)?;
-        if MEMORY_COLUMNS.iter().all(|col| t.has(col)) {
-            memory.push((name, validate_memory(&t, c, &params)?));
-        } else if t.has("resolution") && t.has("steps") {
-            diffusion.push(validate_diffusion(&text, &name, c)?);
-        } else {
-            let m = read_measured(&text, &name)?;
-            measured.observations.extend(m.observations);
-            measured.skipped.extend(m.skipped);
-        }
+    let mut loaded = Loaded {
+        files: Vec::new(),
+        diffusion: Vec::new(),
+        cases: Vec::new(),
+        skipped: Vec::new(),
+        memory: Vec::new(),
+    };
+    for Input { name, text, schema } in inputs {
+        let (values, used) = match schema {
+            Schema::Memory => {
+                let r = validate_memory(&Table::parse(text, name)?, c, &params)?;
+                let counts = (r.rows_total, r.rows_evaluated);
+                loaded.memory.push((name.clone(), r));
+                counts
+            }
+            Schema::Diffusion => {
+                let r = validate_diffusion(text, name, c)?;
+                let counts = (r.rows_total, r.rows_evaluated);
+                loaded.diffusion.push(r);
+                counts
+            }
+            Schema::Performance => {
+                let (cases, skipped) = prepare(read_measured(text, name)?, c, &params);
+                let counts = (cases.len() + skipped.len(), cases.len());
+                loaded.cases.extend(cases);
+                loaded.skipped.extend(skipped);
+                counts
+            }
+        };
+        loaded.files.push(FileUse {
+            file: name.clone(),
+            schema: *schema,
+            values,
+            used,
+        });
     }
-    let (cases, skipped) = prepare(measured, c, &params);
-    Ok(Loaded {
-        diffusion,
-        cases,
-        skipped,
-        memory,
-    })
+    Ok(loaded)
 }
 
 /// JSON answer: the performance report's fields at the top level, memory reports beside.
@@ -84,7 +186,8 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         Some(report(&scored, &loaded.skipped, a.worst))
     };
     let simulated = a.simulate.then(|| {
-        let sims = simulate_cases(&loaded.cases, &table, 1);
+        let bar = Progress::new("simulations", a.format != Format::Json);
+        let sims = simulate_cases(&loaded.cases, &table, 1, &|d, t| bar.done(d, t));
         let cases: Vec<_> = sims.iter().map(|&(i, _)| loaded.cases[i].clone()).collect();
         let values: Vec<f64> = sims.iter().map(|&(_, v)| v).collect();
         report(&score(&cases, &values), &[], a.worst)
@@ -121,16 +224,19 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Error table rows of a group map.
+/// Error table rows of a group map; a statistic that is not a number (no rows, or a
+/// prediction that failed) reads `-`.
 pub fn stats_rows(m: &BTreeMap<String, ErrorStats>) -> Vec<Vec<String>> {
+    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
+    let pct = |v: f64| finite(v).map_or_else(|| "-".to_owned(), |v| format!("{v:.1}%"));
     m.iter()
         .map(|(k, e)| {
             vec![
                 k.clone(),
                 e.n.to_string(),
-                format!("{:.1}%", e.median_ape),
-                format!("{:.1}%", e.p90_ape),
-                format!("{:.2}", e.median_ratio),
+                pct(e.median_ape),
+                pct(e.p90_ape),
+                num(finite(e.median_ratio), 2),
             ]
         })
         .collect()

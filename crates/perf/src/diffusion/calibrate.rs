@@ -12,10 +12,12 @@
 
 use super::model::{DiffusionEfficiencies, DiffusionEfficiency};
 use super::validate::DiffusionCase;
+use crate::calibrate::TooFewSources;
 use crate::efficiency::arch_name;
+use crate::parallel::{self, Progress};
 use inferplan_catalog::csv_writer;
 use inferplan_catalog::prices::median_sorted;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Fewest rows for an architecture to get its own compute efficiency.
 pub const MIN_ARCH_ROWS: usize = 8;
@@ -103,21 +105,33 @@ pub fn fit_efficiencies(
 }
 
 /// Leave-one-source-out predictions: each source's rows predicted by efficiencies fitted on
-/// the other sources. In the order of `cases`.
-pub fn cross_validate(cases: &[DiffusionCase], bandwidth: f64) -> Vec<f64> {
-    let sources: std::collections::BTreeSet<&str> =
-        cases.iter().map(|c| c.source.as_str()).collect();
+/// the other sources. In the order of `cases`; the folds run in parallel across the cores,
+/// `progress` counting them.
+pub fn cross_validate(
+    cases: &[DiffusionCase],
+    bandwidth: f64,
+    progress: Progress<'_>,
+) -> Result<Vec<f64>, TooFewSources> {
+    let sources: BTreeSet<&str> = cases.iter().map(|c| c.source.as_str()).collect();
+    if sources.len() < 2 {
+        return Err(TooFewSources {
+            sources: sources.len(),
+        });
+    }
+    let folds: Vec<&str> = sources.into_iter().collect();
+    let tables = parallel::map(&folds, progress, |held| {
+        let train: Vec<&DiffusionCase> = cases.iter().filter(|c| c.source != *held).collect();
+        fit_efficiencies(&train, bandwidth).0
+    });
     let mut predicted = vec![f64::NAN; cases.len()];
-    for held in sources {
-        let train: Vec<&DiffusionCase> = cases.iter().filter(|c| c.source != held).collect();
-        let (t, _) = fit_efficiencies(&train, bandwidth);
+    for (held, t) in folds.iter().zip(&tables) {
         for (i, c) in cases.iter().enumerate() {
-            if c.source == held {
-                predicted[i] = c.predict_with(&t);
+            if c.source == *held {
+                predicted[i] = c.predict_with(t);
             }
         }
     }
-    predicted
+    Ok(predicted)
 }
 
 /// The `diffusion_efficiency.csv` text of a fit.
