@@ -122,9 +122,12 @@ impl Instance {
             regions_available: r
                 .get("regions_available")
                 .map(|s| {
-                    s.split([';', ' ', '|'])
-                        .map(|x| x.trim().trim_end_matches(','))
-                        .filter(|x| x.contains('-') && x.chars().any(|c| c.is_ascii_digit()))
+                    // `us-east-2; us-west-2 (GA 2026-06-18); ...`: the first word of each entry,
+                    // when it is a region (dates and notes are not).
+                    s.split([';', '|'])
+                        .filter_map(|entry| entry.split_whitespace().next())
+                        .map(|x| x.trim_end_matches(','))
+                        .filter(|x| AWS_REGIONS.contains(x))
                         .map(str::to_owned)
                         .collect()
                 })
@@ -196,3 +199,46 @@ impl Instance {
         self.prices.sort_by(|a, b| a.region.cmp(&b.region));
     }
 }
+
+/// The AWS region codes (AWS documentation, "Regions and Availability Zones", region list as
+/// of 2026-12; GovCloud and China included). Region names read from data must be one of these.
+pub const AWS_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];

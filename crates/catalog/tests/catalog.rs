@@ -788,3 +788,27 @@ proptest! {
         let _ = hf_config::parse(&junk, "junk.json", "j");
     }
 }
+
+#[test]
+fn every_region_of_every_instance_is_an_aws_region() {
+    use inferplan_catalog::instance::AWS_REGIONS;
+    let c = Catalog::embedded().unwrap();
+    for i in c.instances() {
+        for r in i
+            .regions_available
+            .iter()
+            .chain(i.prices.iter().map(|p| &p.region))
+        {
+            assert!(
+                AWS_REGIONS.contains(&r.as_str()),
+                "{}: region `{r}`",
+                i.name
+            );
+        }
+    }
+    let g7 = c.instance("g7.12xlarge").unwrap();
+    assert_eq!(
+        g7.regions_available,
+        ["us-east-2", "us-west-2", "us-east-1", "eu-south-2"]
+    );
+}
