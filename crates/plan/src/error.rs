@@ -92,7 +92,7 @@ impl PlanError {
                 let line = line.or_else(|| {
                     field
                         .as_deref()
-                        .and_then(|f| crate::workload::line_of_field(text, f))
+                        .and_then(|f| crate::toml_location::line_of_field(text, f))
                 });
                 PlanError::Workload {
                     origin: origin.to_owned(),
@@ -121,16 +121,6 @@ fn located(origin: &str, line: Option<usize>, field: Option<&str>, message: &str
 }
 
 pub use inferplan_catalog::error::shown;
-
-/// 1-based line of a byte offset in `text` (offsets past the end give the last line).
-pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
 
 #[cfg(test)]
 mod tests {
@@ -167,12 +157,5 @@ mod tests {
         assert_eq!(shown("a\tb\n"), "a\\tb\\n");
         assert_eq!(shown(&"x".repeat(40)), "x".repeat(40));
         assert_eq!(shown(&"x".repeat(41)), format!("{}…", "x".repeat(40)));
-    }
-
-    #[test]
-    fn line_of_offset_counts_newlines() {
-        assert_eq!(line_of_offset("a\nb\nc", 0), 1);
-        assert_eq!(line_of_offset("a\nb\nc", 2), 2);
-        assert_eq!(line_of_offset("a\nb\nc", 99), 3);
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod findings;
 pub mod lengths;
 pub mod search;
+mod toml_location;
 pub mod trace;
 pub mod workload;
 
