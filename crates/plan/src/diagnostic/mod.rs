@@ -4,7 +4,7 @@
 //! - [`Severity`]: how much a diagnostic matters.
 //! - [`RuleMeta`]: what a rule is: code, name, default severity, one-line summary, docs anchor
 //!   and explanation. [`declare_rule!`](crate::declare_rule) writes it from the rule's doc
-//!   comment, so the comment is the rule's documentation.
+//!   comment, so the comment is the rule's documentation ([`docs`] assembles the pages).
 //! - [`Diagnostic`]: one diagnostic of a rule, with its message and where it is. In JSON the
 //!   keys are `code`, `name`, `severity`, the location's keys, `message` and `docs`, in both
 //!   families. A plan finding sits inside its candidate, so it has no location keys
@@ -12,6 +12,8 @@
 //!
 //! The rule traits stay with their families (plan rules read a candidate, lint rules read
 //! manifests); both extend [`Meta`].
+
+pub mod docs;
 
 use serde::Serialize;
 use std::fmt;
