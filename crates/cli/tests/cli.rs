@@ -528,7 +528,7 @@ fn plan_answers_with_ranked_candidates_json_and_an_adr() {
     ] {
         assert!(!c[field].is_null(), "{field}: {c}");
     }
-    assert!(c["findings"][0]["rule"].is_string() && c["findings"][0]["severity"].is_string());
+    assert!(c["findings"][0]["name"].is_string() && c["findings"][0]["severity"].is_string());
     assert!(v["rejected"]
         .as_object()
         .unwrap()

@@ -53,28 +53,32 @@ fn expect(name: &str, actual: &str) {
 #[test]
 fn each_rule_fires_on_its_fixture_and_only_it() {
     for rule in lint::all() {
-        let findings = lint_fixture(rule.name());
+        let findings = lint_fixture(rule.meta().name);
         assert!(
             !findings.is_empty(),
             "{} {} finds nothing in its fixture",
-            rule.code(),
-            rule.name()
+            rule.meta().code,
+            rule.meta().name
         );
         for f in &findings {
             assert_eq!(
                 (f.code, f.name),
-                (rule.code(), rule.name()),
+                (rule.meta().code, rule.meta().name),
                 "{}.yaml: unexpected finding {}:{} {}",
-                rule.name(),
-                f.file,
-                f.line,
+                rule.meta().name,
+                f.location.file,
+                f.location.line,
                 f.message
             );
-            assert_eq!(f.docs, rule.docs());
-            assert!(!f.snippet.is_empty(), "{}: no snippet", rule.name());
-            assert!(f.severity <= rule.severity(), "{}", rule.name());
+            assert_eq!(f.docs, rule.meta().docs);
+            assert!(
+                !f.location.snippet.is_empty(),
+                "{}: no snippet",
+                rule.meta().name
+            );
+            assert!(f.severity <= rule.meta().severity, "{}", rule.meta().name);
         }
-        expect(rule.name(), &text(&findings));
+        expect(rule.meta().name, &text(&findings));
     }
 }
 
@@ -165,7 +169,7 @@ fn helm_output_keeps_sources_anchors_and_lines() {
     // A finding in Helm output points at the file line and names the template.
     let findings = lint_fixture("mutable-image-tag");
     assert_eq!(
-        findings[0].template.as_deref(),
+        findings[0].location.template.as_deref(),
         Some("llm/templates/deployment.yaml")
     );
     assert!(text.lines().count() > 100);
@@ -213,7 +217,7 @@ fn directories_are_read_recursively_and_sorted() {
     let all = lint::lint(&good, catalog()).unwrap();
     let keys: Vec<(String, usize, &str)> = all
         .iter()
-        .map(|f| (f.file.clone(), f.line, f.code))
+        .map(|f| (f.location.file.clone(), f.location.line, f.code))
         .collect();
     let mut k2 = keys.clone();
     k2.sort();
@@ -228,11 +232,11 @@ fn json_has_the_documented_fields() {
     let v = serde_json::to_value(&findings).unwrap();
     let f = &v[0];
     for key in [
-        "rule", "name", "severity", "file", "line", "message", "snippet", "docs",
+        "code", "name", "severity", "file", "line", "message", "snippet", "docs",
     ] {
         assert!(f.get(key).is_some(), "missing {key}: {f}");
     }
-    assert_eq!(f["rule"], "IL101");
+    assert_eq!(f["code"], "IL101");
     assert_eq!(f["name"], "gpu-request-limit-mismatch");
     assert_eq!(f["severity"], "error");
     assert_eq!(f["file"], "gpu-request-limit-mismatch.yaml");
@@ -261,7 +265,7 @@ fn sarif_lists_rules_and_locations() {
         loc["artifactLocation"]["uri"],
         "fp8-without-native-support.yaml"
     );
-    assert_eq!(loc["region"]["startLine"], findings[0].line);
+    assert_eq!(loc["region"]["startLine"], findings[0].location.line);
 }
 
 #[test]
@@ -273,40 +277,33 @@ fn codes_and_names_are_unique_documented_and_kebab_case() {
     let mut codes = std::collections::BTreeSet::new();
     let mut names = std::collections::BTreeSet::new();
     for r in &rules {
-        assert!(codes.insert(r.code()), "duplicate {}", r.code());
-        assert!(names.insert(r.name()), "duplicate {}", r.name());
+        assert!(codes.insert(r.meta().code), "duplicate {}", r.meta().code);
+        assert!(names.insert(r.meta().name), "duplicate {}", r.meta().name);
         assert!(
-            r.name()
+            r.meta()
+                .name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !r.name().starts_with('-')
-                && !r.name().ends_with('-'),
+                && !r.meta().name.starts_with('-')
+                && !r.meta().name.ends_with('-'),
             "{} is not kebab-case",
-            r.name()
+            r.meta().name
         );
-        let heading = format!("\n## {} {}\n", r.code(), r.name());
+        let heading = format!("\n## {} {}\n", r.meta().code, r.meta().name);
         assert!(
             docs.contains(&heading),
             "docs/lint.md lacks `{}`",
             heading.trim()
         );
-        let anchor = r.docs().trim_start_matches("docs/lint.md");
+        let anchor = r.meta().docs.trim_start_matches("docs/lint.md");
         assert!(
             docs.contains(&format!("]({anchor})")),
             "no link to {anchor}"
         );
-        assert!(!r.summary().is_empty());
-        // The rule's doc comment explains what, why, an example and the fix.
-        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("src/lint/rules")
-            .join(format!("{}.rs", r.name().replace('-', "_")));
-        let src =
-            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        assert!(
-            src.contains(&format!("/// {} `{}`", r.code(), r.name())),
-            "{}: doc comment must start with the code and name",
-            file.display()
-        );
+        assert!(!r.meta().summary.is_empty());
+        // The rule's doc comment (its section of docs/lint.md) explains what, why, an
+        // example and the fix.
+        let explanation = r.meta().explanation();
         for part in [
             "**What it checks.**",
             "**Why it matters.**",
@@ -314,9 +311,9 @@ fn codes_and_names_are_unique_documented_and_kebab_case() {
             "**Fix.**",
         ] {
             assert!(
-                src.contains(&format!("/// {part}")),
+                explanation.contains(&format!("\n{part}")) || explanation.starts_with(part),
                 "{}: {part}",
-                file.display()
+                r.meta().code
             );
         }
     }

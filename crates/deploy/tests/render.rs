@@ -826,7 +826,7 @@ fn rendered_manifests_pass_lint() {
             .map(|f| {
                 format!(
                     "{:?} {} {}:{} {}",
-                    f.severity, f.code, f.file, f.line, f.message
+                    f.severity, f.code, f.location.file, f.location.line, f.message
                 )
             })
             .collect();

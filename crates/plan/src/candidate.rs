@@ -1,6 +1,6 @@
 //! A deployment the planner considered: what it is, what it costs, how it performs.
 
-use crate::findings::Finding;
+use crate::diagnostic::Diagnostic;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
 use serde::Serialize;
@@ -78,5 +78,5 @@ pub struct Candidate {
     /// Weights of the whole model, GiB (for cold starts).
     pub weights_gib: f64,
     /// Things to know.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
 }

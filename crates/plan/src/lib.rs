@@ -3,6 +3,7 @@
 
 pub mod candidate;
 pub mod cost;
+pub mod diagnostic;
 pub mod diffusion;
 pub mod endpoint;
 pub mod error;
@@ -14,8 +15,9 @@ pub mod trace;
 pub mod workload;
 
 pub use candidate::{Candidate, PurchaseMix};
+pub use diagnostic::{Diagnostic, Severity};
 pub use error::PlanError;
-pub use findings::{Finding, Severity};
+pub use findings::Finding;
 pub use search::{plan, Inputs, Plan, Rejection};
 pub use trace::{LengthStats, Trace, TraceRequest, TraceStats};
 pub use workload::Workload;

@@ -99,9 +99,9 @@ impl Fixture {
         };
         let f = rule.check(&ctx);
         if let Some(f) = &f {
-            assert_eq!(f.code, rule.code());
-            assert_eq!(f.rule, rule.name());
-            assert_eq!(f.docs, rule.docs());
+            assert_eq!(f.code, rule.meta().code);
+            assert_eq!(f.name, rule.meta().name);
+            assert_eq!(f.docs, rule.meta().docs);
             assert!(!f.message.is_empty());
         }
         f
@@ -116,7 +116,7 @@ impl Fixture {
 fn rule(code: &str) -> Box<dyn Rule> {
     findings::all()
         .into_iter()
-        .find(|r| r.code() == code)
+        .find(|r| r.meta().code == code)
         .unwrap_or_else(|| panic!("no rule {code}"))
 }
 
@@ -419,18 +419,28 @@ fn codes_names_and_anchors_are_unique_and_documented() {
     let rules = findings::all();
     assert_eq!(rules.len(), 10);
     for (i, r) in rules.iter().enumerate() {
-        assert_eq!(r.code(), format!("IP{}", 101 + i), "codes in order");
-        assert!(codes.insert(r.code()), "duplicate code {}", r.code());
-        assert!(names.insert(r.name()), "duplicate name {}", r.name());
+        assert_eq!(r.meta().code, format!("IP{}", 101 + i), "codes in order");
         assert!(
-            r.name()
+            codes.insert(r.meta().code),
+            "duplicate code {}",
+            r.meta().code
+        );
+        assert!(
+            names.insert(r.meta().name),
+            "duplicate name {}",
+            r.meta().name
+        );
+        assert!(
+            r.meta()
+                .name
                 .chars()
                 .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
             "{} is not kebab-case",
-            r.name()
+            r.meta().name
         );
         let anchor = r
-            .docs()
+            .meta()
+            .docs
             .strip_prefix("docs/findings.md#")
             .expect("docs/findings.md anchor");
         assert!(

@@ -408,7 +408,7 @@ pub(super) fn findings_text(findings: &[Finding]) -> String {
                 "  [{}] {} {}: {} ({})\n",
                 severity(f.severity),
                 f.code,
-                f.rule,
+                f.name,
                 f.message,
                 f.docs
             );
@@ -495,7 +495,7 @@ fn adr(p: &Plan, top: usize) -> String {
             .iter()
             .filter(|f| f.severity >= Severity::Warning)
         {
-            cons.push(format!("{} {}", f.code, f.rule));
+            cons.push(format!("{} {}", f.code, f.name));
         }
         s += &format!(
             "- **#{} {} {} {}**: pros: {}; cons: {}.\n",
@@ -536,7 +536,7 @@ fn adr(p: &Plan, top: usize) -> String {
         s += &format!(
             "- **{} {}** ({}): {} See [{}]({}).\n",
             f.code,
-            f.rule,
+            f.name,
             severity(f.severity),
             f.message,
             f.docs,

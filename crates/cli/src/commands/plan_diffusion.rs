@@ -490,7 +490,7 @@ fn adr(p: &DiffusionPlan, top: usize) -> String {
     for f in &best.findings {
         s += &format!(
             "- **{} {}**: {} ([docs]({}))\n",
-            f.code, f.rule, f.message, f.docs
+            f.code, f.name, f.message, f.docs
         );
     }
     s += "- Job times come from the diffusion model (VALIDATION.md gives its error against measured rows); queueing from an M/G/c approximation checked against simulation in the tests.\n";
