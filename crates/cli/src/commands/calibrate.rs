@@ -81,7 +81,7 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
     let start = EfficiencyTable::embedded()?.lookup_any().eff;
     let provenance = format!(
         "inferplan calibrate {} (min_rows {}, shrink {})",
-        file_names(&paths),
+        file_names(paths),
         opts.min_rows,
         opts.shrink
     );
@@ -250,7 +250,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
     let (fitted, rows) = fit_efficiencies(&refs, bandwidth);
     let provenance = format!(
         "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
-        file_names(&paths)
+        file_names(paths)
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
     let (cv, cv_skipped) = split_cv((!no_cv).then(|| {

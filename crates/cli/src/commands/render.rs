@@ -64,7 +64,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     input.cluster = cluster.clone();
     input.prometheus_url = prometheus_url.clone();
     let files = render(&input);
-    std::fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let mut s = format!("candidate {candidate} rendered into {}:\n", out.display());
     for (name, text) in &files {
         let path = out.join(name);

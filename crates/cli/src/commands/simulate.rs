@@ -109,8 +109,8 @@ fn traffic_spec(a: &SimTrafficArgs) -> anyhow::Result<TrafficSpec> {
             match Arrivals::read_trace(path)? {
                 Arrivals::Trace { trace, .. } => Arrivals::Trace {
                     trace,
-                    time_scale: time_scale,
-                    repeat: repeat,
+                    time_scale,
+                    repeat,
                     input_from_trace: true,
                     output_from_trace: true,
                 },
