@@ -1,6 +1,8 @@
 //! `inferplan catalog`: list and show GPUs, instance types and models.
 
-use crate::args::{CatalogCommand, Format};
+use crate::args::{
+    CatalogCommand, Format, FormatArg, InstanceListArgs, ListArgs, RegionArg, ShowArgs,
+};
 use crate::output::{emit, emit_json, num, table};
 use inferplan_catalog::{Catalog, CatalogError, Gpu, Instance, ModelSpec};
 use inferplan_perf::diffusion::{DiffusionCatalog, DiffusionJob};
@@ -10,11 +12,23 @@ use std::process::ExitCode;
 /// Runs a `catalog` subcommand.
 pub fn run(c: &Catalog, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        CatalogCommand::Gpus(a) => gpus(c, a.format)?,
-        CatalogCommand::Instances(a) => instances(c, c.region(&a.region)?, a.format)?,
-        CatalogCommand::Models(a) => models(c, a.format)?,
-        CatalogCommand::Diffusion(a) => diffusion_models(a.format)?,
-        CatalogCommand::Show(a) => show(c, &a.name, a.format)?,
+        CatalogCommand::Gpus(ListArgs {
+            format: FormatArg { format },
+        }) => gpus(c, *format)?,
+        CatalogCommand::Instances(InstanceListArgs {
+            region: RegionArg { region },
+            format: FormatArg { format },
+        }) => instances(c, c.region(region)?, *format)?,
+        CatalogCommand::Models(ListArgs {
+            format: FormatArg { format },
+        }) => models(c, *format)?,
+        CatalogCommand::Diffusion(ListArgs {
+            format: FormatArg { format },
+        }) => diffusion_models(*format)?,
+        CatalogCommand::Show(ShowArgs {
+            name,
+            format: FormatArg { format },
+        }) => show(c, name, *format)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,101 +1,42 @@
 //! `inferplan plan` for image and video diffusion workloads.
 
-use crate::args::{Format, PlanArgs};
-use crate::commands::diffusion::{overlay, refuse_job_flags};
-use crate::commands::plan::{
-    apply_shared, endpoint_text, explain_text, findings_text, rejected_text,
-};
+use super::overrides::{self, Shared};
+use super::text::{endpoint_text, explain_text, findings_text, rejected_text};
+use super::WorkloadFile;
+use crate::args::{Format, FormatArg, PlanArgs, PlanDiffusionArgs};
+use crate::commands::job::overlay;
 use crate::output::{emit, emit_json, table};
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use inferplan_catalog::Catalog;
-use inferplan_perf::diffusion::{diffusion_model, DiffusionEfficiencies};
+use inferplan_perf::diffusion::DiffusionEfficiencies;
 use inferplan_plan::diffusion::{
-    diffusion_sign, is_diffusion, plan_diffusion, DiffusionCandidate, DiffusionModelIn,
-    DiffusionPlan, DiffusionWorkload, JobSlo, JobTraffic, Managed,
+    plan_diffusion, DiffusionCandidate, DiffusionModelIn, DiffusionPlan, DiffusionWorkload, JobSlo,
+    JobTraffic, Managed,
 };
 use inferplan_plan::workload::{Constraints, Mode, Pricing};
-use inferplan_plan::{Rejection, Workload};
-use std::path::Path;
+use inferplan_plan::Rejection;
 use std::process::ExitCode;
 
-/// The workload file (origin, text) when `plan` is asked about a diffusion model: by the
-/// file's `model.name` or by `--model`. `Ok(None)` for LLM workloads.
-pub fn wanted(a: &PlanArgs) -> anyhow::Result<Option<Option<(String, String)>>> {
-    let file = match &a.workload {
-        Some(path) => {
-            let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path).with_context(|| origin.clone())?;
-            Some((origin, text))
-        }
-        None => None,
-    };
-    let by_flag = a.model.as_deref().map(|m| diffusion_model(m).is_some());
-    let by_file = file.as_ref().is_some_and(|(_, t)| is_diffusion(t));
-    Ok(match by_flag {
-        Some(true) => Some(file),
-        Some(false) => None,
-        None if by_file => Some(file),
-        None => None,
-    })
-}
-
-/// Loads the LLM workload of a command that takes only those (`who`: `render`, `rightsize
-/// --workload`). A diffusion workload is an error that says what it is, to plan it instead,
-/// and `instead` (what is not supported); the LLM reader would only say "unknown field `job`".
-pub fn llm_workload(path: &Path, who: &str, instead: &str) -> anyhow::Result<Workload> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        if let Some(sign) = diffusion_sign(&text) {
-            let file = path.display();
-            bail!(
-                "{who} supports LLM workloads; `{file}` is a diffusion workload ({sign}): plan it \
-                 with `inferplan plan {file}`; {instead}"
-            );
-        }
-    }
-    Ok(Workload::load(path)?)
-}
-
-/// Refuses diffusion-only flags on an LLM workload.
-pub fn refuse_flags(a: &PlanArgs) -> anyhow::Result<()> {
-    for (flag, given) in [
-        ("--jobs-per-day", a.jobs_per_day.is_some()),
-        ("--latency-s", a.latency_s.is_some()),
-        ("--managed-usd-per-clip", a.managed_usd_per_clip.is_some()),
-    ] {
-        if given {
-            bail!("{flag}: only for diffusion workloads (`inferplan catalog diffusion` lists the models)");
-        }
-    }
-    refuse_job_flags(&a.job)
-}
-
-/// The diffusion workload from the file (if any) with the flags applied over it.
-pub fn workload(
-    a: &PlanArgs,
-    file: Option<&(String, String)>,
-) -> anyhow::Result<DiffusionWorkload> {
-    for (flag, given) in [
-        ("--engine", !a.engine.is_empty()),
-        ("--rate-rps", a.rate_rps.is_some()),
-        ("--peak-rps", a.peak_rps.is_some()),
-        ("--input-tokens", a.input_tokens.is_some()),
-        ("--output-tokens", a.output_tokens.is_some()),
-        ("--ttft-ms", a.ttft_ms.is_some()),
-        ("--tpot-ms", a.tpot_ms.is_some()),
-        ("--e2e-ms", a.e2e_ms.is_some()),
-        ("--max-gpus-per-replica", a.max_gpus_per_replica.is_some()),
-        ("--cold-start-budget-s", a.cold_start_budget_s.is_some()),
-        ("--verify", a.verify),
-        ("--params", a.params.is_some()),
-    ] {
-        if given {
-            bail!("{flag}: not for diffusion workloads (see `inferplan plan --help`, section Diffusion workloads)");
-        }
+/// Runs `plan` on a diffusion workload (`file`, if any, already read).
+pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Result<ExitCode> {
+    let PlanArgs {
+        workload: _,
+        model,
+        precision,
+        llm,
+        shared,
+        top,
+        explain,
+        format: FormatArg { format },
+        diffusion,
+    } = a;
+    if let Some(flag) = llm.given() {
+        bail!("{flag}: not for diffusion workloads (see `inferplan plan --help`, section Diffusion workloads)");
     }
     let mut w = match file {
-        Some((origin, text)) => DiffusionWorkload::from_toml(text, origin)?,
+        Some(f) => DiffusionWorkload::from_toml(&f.text, &f.origin)?,
         None => {
-            let (Some(model), Some(_)) = (&a.model, a.jobs_per_day) else {
+            let (Some(model), Some(_)) = (model, diffusion.jobs_per_day) else {
                 bail!("give a workload file, or at least --model and --jobs-per-day");
             };
             DiffusionWorkload {
@@ -116,59 +57,60 @@ pub fn workload(
             }
         }
     };
-    if let Some(m) = &a.model {
+    if let Some(m) = model {
         w.model.name = m.clone();
     }
-    if let Some(p) = &a.precision {
+    if let Some(p) = precision {
         w.model.precision = p.clone();
     }
-    if let Some(n) = a.jobs_per_day {
-        w.traffic.jobs_per_day = Some(n);
-        w.traffic.jobs_per_hour = None;
-    }
-    if let Some(b) = a.burstiness {
-        w.traffic.burstiness = b;
-    }
-    if a.latency_s.is_some() {
-        w.slo.latency_s = a.latency_s;
-    }
-    if a.deadline_s.is_some() {
-        w.slo.deadline_s = a.deadline_s;
-    }
-    if a.managed_usd_per_clip.is_some() {
-        w.managed.usd_per_output = a.managed_usd_per_clip;
-    }
-    overlay(&a.job, &mut w.job);
-    apply_shared(
-        a,
-        &mut w.slo.percentile,
-        &mut w.slo.mode,
-        &mut w.constraints,
-    )?;
-    w.validate().map_err(|e| match file {
-        Some((origin, text)) => e.locate(origin, text),
+    apply(diffusion, &mut w);
+    overrides::apply(
+        shared,
+        Shared {
+            burstiness: &mut w.traffic.burstiness,
+            percentile: &mut w.slo.percentile,
+            mode: &mut w.slo.mode,
+            deadline_s: &mut w.slo.deadline_s,
+            constraints: &mut w.constraints,
+        },
+    );
+    let located = |e: inferplan_plan::PlanError| match file {
+        Some(f) => e.locate(&f.origin, &f.text),
         None => e,
-    })?;
-    Ok(w)
-}
-
-/// Runs `plan` on a diffusion workload.
-pub fn run(c: &Catalog, a: &PlanArgs, file: Option<(String, String)>) -> anyhow::Result<ExitCode> {
-    let w = workload(a, file.as_ref())?;
-    let p = plan_diffusion(c, DiffusionEfficiencies::embedded(), &w).map_err(|e| match &file {
-        Some((origin, text)) => anyhow::anyhow!(e.locate(origin, text)),
-        None => anyhow::anyhow!(e),
-    })?;
-    match a.format {
-        Format::Json => emit_json(&PlanJson::new(&p, a.top))?,
-        Format::Md => emit(&adr(&p, a.top))?,
-        Format::Table => emit(&render(&p, a.top, a.explain))?,
+    };
+    w.validate().map_err(located)?;
+    let p = plan_diffusion(c, DiffusionEfficiencies::embedded(), &w).map_err(located)?;
+    match *format {
+        Format::Json => emit_json(&PlanJson::new(&p, *top))?,
+        Format::Md => emit(&adr(&p, *top))?,
+        Format::Table => emit(&render(&p, *top, *explain))?,
     }
     Ok(if p.candidates.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Applies the diffusion flags that were given over `w`.
+fn apply(d: &PlanDiffusionArgs, w: &mut DiffusionWorkload) {
+    let PlanDiffusionArgs {
+        jobs_per_day,
+        latency_s,
+        managed_usd_per_clip,
+        job,
+    } = d;
+    if let Some(n) = *jobs_per_day {
+        w.traffic.jobs_per_day = Some(n);
+        w.traffic.jobs_per_hour = None;
+    }
+    if latency_s.is_some() {
+        w.slo.latency_s = *latency_s;
+    }
+    if managed_usd_per_clip.is_some() {
+        w.managed.usd_per_output = *managed_usd_per_clip;
+    }
+    overlay(job, &mut w.job);
 }
 
 /// The JSON answer: the plan with its first `top` options.

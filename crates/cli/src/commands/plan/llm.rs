@@ -1,33 +1,47 @@
-//! `inferplan plan`: the cheapest deployments that keep a workload's SLOs.
+//! `inferplan plan` for LLM workloads.
 
-use crate::args::{Format, PlanArgs};
-use crate::commands::estimate::params;
-use crate::commands::plan_diffusion;
+use super::overrides::{self, Shared};
+use super::text::{endpoint_text, explain_text, findings_text, rejected_text, severity};
+use super::WorkloadFile;
+use crate::args::{Format, FormatArg, PlanArgs, PlanDiffusionArgs, PlanLlmArgs, PlanSharedArgs};
+use crate::commands::kind::refuse_job_flags;
+use crate::commands::load::efficiency;
 use crate::output::{emit, emit_json, table, Progress};
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
-use inferplan_plan::endpoint::EndpointAdvice;
 use inferplan_plan::search::{plan, Inputs, Plan, Rejection};
 use inferplan_plan::workload::{
-    Constraints, Length, Lengths, Mode, ModelSpecIn, Percentile, Pricing, Slo, Traffic, Workload,
+    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
 };
-use inferplan_plan::Finding;
 use inferplan_plan::{Candidate, Severity};
 use inferplan_sim::verify::{verify, Verified};
-use serde::de::{value::StrDeserializer, IntoDeserializer};
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-/// Runs `plan`.
-pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
-    if let Some(file) = plan_diffusion::wanted(a)? {
-        return plan_diffusion::run(c, a, file);
-    }
-    plan_diffusion::refuse_flags(a)?;
-    let w = workload(a)?;
-    let efficiency = params(a.params.as_deref())?;
+/// Runs `plan` on an LLM workload (`file`, if any, already read).
+pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Result<ExitCode> {
+    let PlanArgs {
+        workload: _,
+        model,
+        precision,
+        llm,
+        shared,
+        top,
+        explain,
+        format: FormatArg { format },
+        diffusion,
+    } = a;
+    let (top, format) = (*top, *format);
+    refuse_diffusion_flags(diffusion)?;
+    let w = workload(file, model.as_deref(), precision.as_deref(), llm, shared)?;
+    let PlanLlmArgs {
+        verify: verify_top,
+        max_sim_requests,
+        seed,
+        params,
+        ..
+    } = llm;
+    let efficiency = efficiency(params)?;
     let memory = MemoryParams::embedded()?;
     let inputs = Inputs {
         catalog: c,
@@ -35,28 +49,28 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
         memory: &memory,
     };
     let p = plan(&inputs, &w)?;
-    let verified = if a.verify {
-        let bar = Progress::new("simulated candidates", a.format != Format::Json);
+    let verified = if *verify_top {
+        let bar = Progress::new("simulated candidates", format != Format::Json);
         Some(verify(
             &inputs,
             &p,
-            a.top,
-            a.seed,
-            a.max_sim_requests,
+            top,
+            *seed,
+            *max_sim_requests,
             &|d, t| bar.done(d, t),
         )?)
     } else {
         None
     };
-    match a.format {
+    match format {
         Format::Json => {
-            let mut j = PlanJson::new(&p, a.top);
+            let mut j = PlanJson::new(&p, top);
             j.verified = verified.as_deref();
             emit_json(&j)?
         }
-        Format::Md => emit(&adr(&p, a.top))?,
+        Format::Md => emit(&adr(&p, top))?,
         Format::Table => {
-            let mut s = render(&p, a.top, a.explain);
+            let mut s = render(&p, top, *explain);
             if let Some(v) = &verified {
                 s += &verified_text(&p, v);
             }
@@ -70,33 +84,56 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A value of a serde enum (`shared`, `p99`, ...) from a flag.
-pub(super) fn parse_enum<T: for<'de> Deserialize<'de>>(flag: &str, s: &str) -> anyhow::Result<T> {
-    let d: StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
-    T::deserialize(d).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+/// Refuses the diffusion flags on an LLM workload.
+fn refuse_diffusion_flags(d: &PlanDiffusionArgs) -> anyhow::Result<()> {
+    if let Some(flag) = d.given() {
+        bail!(
+            "{flag}: only for diffusion workloads (`inferplan catalog diffusion` lists the models)"
+        );
+    }
+    refuse_job_flags(&d.job)
 }
 
 /// The workload from the file (if any) with the flags applied over it.
-pub fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
-    let mut file = None;
-    let mut w = match &a.workload {
-        Some(path) => {
-            let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path).with_context(|| origin.clone())?;
-            let mut w = Workload::from_toml(&text, &origin)?;
-            let dir = path.parent().unwrap_or(std::path::Path::new("."));
+fn workload(
+    file: Option<&WorkloadFile>,
+    model: Option<&str>,
+    precision: Option<&str>,
+    llm: &PlanLlmArgs,
+    shared: &PlanSharedArgs,
+) -> anyhow::Result<Workload> {
+    let PlanLlmArgs {
+        engine,
+        rate_rps,
+        peak_rps,
+        input_tokens,
+        output_tokens,
+        ttft_ms,
+        tpot_ms,
+        e2e_ms,
+        max_gpus_per_replica,
+        cold_start_budget_s,
+        // How the plan is checked, not the workload: read by `run`.
+        verify: _,
+        max_sim_requests: _,
+        seed: _,
+        params: _,
+    } = llm;
+    let mut w = match file {
+        Some(f) => {
+            let mut w = Workload::from_toml(&f.text, &f.origin)?;
+            let dir = f.path.parent().unwrap_or(std::path::Path::new("."));
             w.resolve_lengths(dir)?;
-            file = Some((origin, text));
             w
         }
         None => {
-            let (Some(model), Some(rate)) = (&a.model, a.rate_rps) else {
+            let (Some(model), Some(rate)) = (model, *rate_rps) else {
                 bail!("give a workload file, or at least --model and --rate-rps");
             };
             Workload {
                 name: "command line".to_owned(),
                 model: ModelSpecIn {
-                    name: model.clone(),
+                    name: model.to_owned(),
                     precision: "bf16".to_owned(),
                     engines: vec!["vllm".to_owned()],
                 },
@@ -114,57 +151,54 @@ pub fn workload(a: &PlanArgs) -> anyhow::Result<Workload> {
             }
         }
     };
-    if let Some(m) = &a.model {
-        w.model.name = m.clone();
+    if let Some(m) = model {
+        w.model.name = m.to_owned();
     }
-    if let Some(p) = &a.precision {
-        w.model.precision = p.clone();
+    if let Some(p) = precision {
+        w.model.precision = p.to_owned();
     }
-    if !a.engine.is_empty() {
-        w.model.engines = a.engine.clone();
+    if !engine.is_empty() {
+        w.model.engines = engine.clone();
     }
-    if let Some(r) = a.rate_rps {
+    if let Some(r) = *rate_rps {
         w.traffic.rate_rps = r;
     }
-    if a.peak_rps.is_some() {
-        w.traffic.peak_rps = a.peak_rps;
+    if peak_rps.is_some() {
+        w.traffic.peak_rps = *peak_rps;
     }
-    if let Some(b) = a.burstiness {
-        w.traffic.burstiness = b;
-    }
-    if let Some(n) = a.input_tokens {
+    if let Some(n) = *input_tokens {
         w.lengths.input_tokens = Length::Fixed(n);
         w.lengths.trace = None;
     }
-    if let Some(n) = a.output_tokens {
+    if let Some(n) = *output_tokens {
         w.lengths.output_tokens = Length::Fixed(n);
         w.lengths.trace = None;
     }
     for (value, field) in [
-        (a.ttft_ms, &mut w.slo.ttft_ms),
-        (a.tpot_ms, &mut w.slo.tpot_ms),
-        (a.e2e_ms, &mut w.slo.e2e_ms),
-        (a.deadline_s, &mut w.slo.deadline_s),
-        (
-            a.cold_start_budget_s,
-            &mut w.constraints.cold_start_budget_s,
-        ),
+        (*ttft_ms, &mut w.slo.ttft_ms),
+        (*tpot_ms, &mut w.slo.tpot_ms),
+        (*e2e_ms, &mut w.slo.e2e_ms),
+        (*cold_start_budget_s, &mut w.constraints.cold_start_budget_s),
     ] {
         if value.is_some() {
             *field = value;
         }
     }
-    apply_shared(
-        a,
-        &mut w.slo.percentile,
-        &mut w.slo.mode,
-        &mut w.constraints,
-    )?;
-    if let Some(n) = a.max_gpus_per_replica {
+    overrides::apply(
+        shared,
+        Shared {
+            burstiness: &mut w.traffic.burstiness,
+            percentile: &mut w.slo.percentile,
+            mode: &mut w.slo.mode,
+            deadline_s: &mut w.slo.deadline_s,
+            constraints: &mut w.constraints,
+        },
+    );
+    if let Some(n) = *max_gpus_per_replica {
         w.constraints.max_gpus_per_replica = n;
     }
-    w.validate().map_err(|e| match &file {
-        Some((origin, text)) => e.locate(origin, text),
+    w.validate().map_err(|e| match file {
+        Some(f) => e.locate(&f.origin, &f.text),
         None => e,
     })?;
     Ok(w)
@@ -198,37 +232,6 @@ impl<'a> PlanJson<'a> {
             verified: None,
         }
     }
-}
-
-/// The flags LLM and diffusion workloads share: percentile, mode and constraints.
-pub(super) fn apply_shared(
-    a: &PlanArgs,
-    percentile: &mut Percentile,
-    mode: &mut Mode,
-    k: &mut Constraints,
-) -> anyhow::Result<()> {
-    if let Some(p) = &a.percentile {
-        *percentile = parse_enum("--percentile", p)?;
-    }
-    if let Some(m) = &a.mode {
-        *mode = parse_enum("--mode", m)?;
-    }
-    if !a.regions.is_empty() {
-        k.regions = a.regions.clone();
-    }
-    if let Some(t) = &a.tenancy {
-        k.tenancy = parse_enum("--tenancy", t)?;
-    }
-    if let Some(d) = &a.data_class {
-        k.data_class = parse_enum("--data-class", d)?;
-    }
-    if !a.families.is_empty() {
-        k.instance_families = a.families.clone();
-    }
-    if a.redundancy {
-        k.redundancy = true;
-    }
-    Ok(())
 }
 
 fn slo_text(w: &Workload) -> String {
@@ -316,11 +319,6 @@ const CANDIDATE_HEADER: [&str; 14] = [
     "util",
 ];
 
-pub(super) fn rejected_text(rejected: &BTreeMap<&'static str, usize>) -> String {
-    let parts: Vec<String> = rejected.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    parts.join(", ")
-}
-
 fn mix_text(c: &Candidate) -> String {
     let m = &c.purchase_mix;
     let mut parts = Vec::new();
@@ -348,14 +346,6 @@ fn mix_text(c: &Candidate) -> String {
         m.all_on_demand_usd_per_hour,
         m.saving_pct
     )
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Error => "error",
-    }
 }
 
 fn misses_text(p: &Plan) -> String {
@@ -394,43 +384,6 @@ fn render(p: &Plan, top: usize, explain: bool) -> String {
     }
     if explain {
         s += &explain_text(&p.rejections, &p.rejected);
-    }
-    s
-}
-
-/// The findings of the best option, one per line.
-pub(super) fn findings_text(findings: &[Finding]) -> String {
-    let mut s = String::new();
-    if !findings.is_empty() {
-        s += "\nfindings for #1:\n";
-        for f in findings {
-            s += &format!(
-                "  [{}] {} {}: {} ({})\n",
-                severity(f.severity),
-                f.code,
-                f.name,
-                f.message,
-                f.docs
-            );
-        }
-    }
-    s
-}
-
-/// The first rejection of each reason (`--explain`).
-pub(super) fn explain_text(
-    rejections: &[Rejection],
-    rejected: &BTreeMap<&'static str, usize>,
-) -> String {
-    let mut s = String::from("\nrejected configurations (first of each reason):\n");
-    let mut seen = std::collections::BTreeSet::new();
-    for r in rejections {
-        if seen.insert(r.reason) {
-            s += &format!(
-                "  {} ({}×): {} {}: {}\n",
-                r.reason, rejected[r.reason], r.instance, r.setup, r.detail
-            );
-        }
     }
     s
 }
@@ -627,12 +580,4 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
         false,
     );
     s
-}
-
-pub(super) fn endpoint_text(e: &EndpointAdvice) -> String {
-    let name = serde_json::to_value(e.pattern)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
-        .unwrap_or_default();
-    format!("{name}: {}", e.reason)
 }
