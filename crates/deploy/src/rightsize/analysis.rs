@@ -2,7 +2,7 @@
 
 use super::error::RightsizeError;
 use super::metrics::{Metrics, Sample, Source};
-use super::statistics::{compute, median, positive, Stats};
+use super::statistics::{compute, median_interval, positive, Stats};
 use super::thresholds::{Thresholds, IMBALANCE_SPREAD_PCT};
 use super::verdict::{judge, pct, Verdict, VerdictCode};
 use inferplan_catalog::Catalog;
@@ -109,7 +109,7 @@ pub fn analyze(samples: &[Sample], options: &Options) -> Report {
         })
         .collect();
     let intervals: Vec<f64> = gpus.iter().filter_map(|g| g.stats.interval_s).collect();
-    let overall = compute(&usable, fallback, median(intervals));
+    let overall = compute(&usable, fallback, median_interval(intervals));
     let mut verdicts = judge(&overall);
     let avgs: Vec<(&GpuReport, f64)> = gpus
         .iter()

@@ -2,6 +2,7 @@
 
 use super::metrics::Sample;
 use super::thresholds::{HOT_DAY_MIN_SHARE_PCT, HOT_UTIL_PCT};
+use inferplan_catalog::stats::{lower_median_sorted, mean, nearest_rank};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -62,26 +63,12 @@ pub struct Stats {
     pub fb_total_source: Option<TotalSource>,
 }
 
-pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
+/// Median of the finite intervals (between samples, or the GPUs' over the fleet): the lower
+/// median, so that the interval is one that was observed.
+pub(super) fn median_interval(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
     v.sort_by(f64::total_cmp);
-    Some(v[(v.len() - 1) / 2])
-}
-
-/// Nearest rank: the smallest value that at least `p` % of the values do not exceed.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    lower_median_sorted(&v)
 }
 
 pub(super) fn positive(v: Option<f64>) -> Option<f64> {
@@ -92,7 +79,8 @@ pub(super) fn compute(samples: &[&Sample], fallback: Option<f64>, interval: Opti
     let mut ts: Vec<f64> = samples.iter().map(|s| s.timestamp_s).collect();
     ts.sort_by(f64::total_cmp);
     ts.dedup();
-    let interval = interval.or_else(|| median(ts.windows(2).map(|w| w[1] - w[0]).collect()));
+    let interval =
+        interval.or_else(|| median_interval(ts.windows(2).map(|w| w[1] - w[0]).collect()));
     let (start, end) = (ts.first().copied(), ts.last().copied());
     let window_s = match (start, end) {
         (Some(a), Some(b)) => b - a + interval.unwrap_or(0.0),
@@ -153,13 +141,13 @@ pub(super) fn compute(samples: &[&Sample], fallback: Option<f64>, interval: Opti
         util_samples: util.len(),
         mem_samples: mem.len(),
         avg_util_pct: avg_util,
-        p95_util_pct: percentile(&util, 95.0),
+        p95_util_pct: nearest_rank(&util, 0.95),
         max_util_pct: util.last().copied(),
         share_above_80_pct: share,
         days: days.len(),
         hot_days,
         avg_mem_pct: avg_mem,
-        p95_mem_pct: percentile(&mem, 95.0),
+        p95_mem_pct: nearest_rank(&mem, 0.95),
         max_mem_pct: mem.last().copied(),
         min_mem_pct: mem.first().copied(),
         avg_fb_used_mib: avg_used,
