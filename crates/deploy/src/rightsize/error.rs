@@ -1,5 +1,6 @@
 //! Errors of the readers and of the planner run behind [`suggest`](super::suggest).
 
+use inferplan_catalog::error::located;
 use inferplan_plan::PlanError;
 use std::path::PathBuf;
 
@@ -34,19 +35,6 @@ pub enum RightsizeError {
     /// A catalog lookup failed (unknown instance or GPU, with suggestions).
     #[error(transparent)]
     Catalog(#[from] inferplan_catalog::CatalogError),
-}
-
-fn located(origin: &str, line: Option<u64>, field: Option<&str>, message: &str) -> String {
-    let mut s = origin.to_owned();
-    if let Some(l) = line {
-        s.push_str(&format!(":{l}"));
-    }
-    s.push_str(": ");
-    if let Some(f) = field {
-        s.push_str(&format!("field `{f}`: "));
-    }
-    s.push_str(message);
-    s
 }
 
 pub(super) fn input_error(
