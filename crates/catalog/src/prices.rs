@@ -2,6 +2,7 @@
 
 use crate::error::{CatalogError, Result};
 use crate::instance::RegionPrice;
+use crate::stats::median_sorted;
 use crate::table::Table;
 use std::collections::BTreeMap;
 
@@ -98,15 +99,6 @@ pub fn read_vms_csv(table: &Table) -> Result<Vec<PriceRow>> {
             }
         })
         .collect())
-}
-
-/// Median of a sorted slice (mean of the two middle values for even lengths).
-pub fn median_sorted(v: &[f64]) -> Option<f64> {
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Every input error renders as one line that names where the problem is, for example
 //! ``examples/chat.toml:12: field `slo.ttft_ms`: must be positive, got -1``.
 
-use std::fmt::Write as _;
+use inferplan_catalog::error::located;
 use std::path::PathBuf;
 
 /// An error of the planner crate.
@@ -18,7 +18,7 @@ pub enum PlanError {
         source: std::io::Error,
     },
     /// A workload description is malformed or invalid.
-    #[error("{}", located(.origin, *.line, .field.as_deref(), .message))]
+    #[error("{}", located(.origin, .line.map(|l| l as u64), .field.as_deref(), .message))]
     Workload {
         /// The file name, or `workload` for a workload built in memory (from flags).
         origin: String,
@@ -36,7 +36,7 @@ pub enum PlanError {
     #[error(transparent)]
     Perf(#[from] inferplan_perf::PerfError),
     /// A request trace is malformed.
-    #[error("{}", located(.origin, *.line, .field.as_deref(), .message))]
+    #[error("{}", located(.origin, .line.map(|l| l as u64), .field.as_deref(), .message))]
     Trace {
         /// The trace file name.
         origin: String,
@@ -104,20 +104,6 @@ impl PlanError {
             other => other,
         }
     }
-}
-
-/// `origin:line: field `f`: message`, leaving out the parts that are unknown.
-fn located(origin: &str, line: Option<usize>, field: Option<&str>, message: &str) -> String {
-    let mut s = String::from(origin);
-    if let Some(line) = line {
-        let _ = write!(s, ":{line}");
-    }
-    s.push_str(": ");
-    if let Some(field) = field {
-        let _ = write!(s, "field `{field}`: ");
-    }
-    s.push_str(message);
-    s
 }
 
 pub use inferplan_catalog::error::shown;
