@@ -9,9 +9,12 @@
 //! `target/render-check`), one directory per example.
 
 use inferplan_catalog::Catalog;
-use inferplan_deploy::render::{self, from_plan, vllm_candidates, RenderError, RenderInput};
+use inferplan_deploy::render::{
+    self, from_plan, read_plan, vllm_candidates, RenderError, RenderInput,
+};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::MemoryParams;
+use inferplan_plan::contract::PlanJson;
 use inferplan_plan::search::{plan, Inputs};
 use inferplan_plan::Workload;
 use serde_json::{json, Value};
@@ -39,8 +42,8 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The plan of a workload as `inferplan plan --format json` writes it (the fields `render`
-/// reads: `workload`, `model`, `candidates`, one per hardware and layout, best first).
+/// The plan of a workload as `inferplan plan --format json --top 5` writes it (`candidates`:
+/// one per hardware and layout, best first).
 fn plan_json(w: &Workload) -> Value {
     let f = fixed();
     let p = plan(
@@ -52,13 +55,17 @@ fn plan_json(w: &Workload) -> Value {
         w,
     )
     .unwrap();
-    let candidates: Vec<&inferplan_plan::Candidate> = p.options().into_iter().take(5).collect();
-    json!({
-        "workload": p.workload,
-        "model": p.model,
-        "considered": p.considered,
-        "candidates": candidates,
-    })
+    serde_json::to_value(PlanJson::new(&p, 5)).unwrap()
+}
+
+/// Candidate `n` of a plan JSON, read as `inferplan render --plan` reads it.
+fn input(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
+    from_plan(&read_plan(p)?, n, &fixed().catalog)
+}
+
+/// The vLLM candidates of a plan JSON.
+fn vllm(p: &Value) -> Vec<usize> {
+    vllm_candidates(&read_plan(p).unwrap())
 }
 
 fn example(name: &str) -> Workload {
@@ -109,10 +116,10 @@ instance_families = ["p5"]
 
 /// The input for the first vLLM candidate of a plan.
 fn first_vllm(p: &Value) -> RenderInput {
-    let n = *vllm_candidates(p)
+    let n = *vllm(p)
         .first()
         .expect("the plan has a vLLM candidate");
-    from_plan(p, n, &fixed().catalog).unwrap()
+    input(p, n).unwrap()
 }
 
 fn load(text: &str, file: &str) -> Vec<Yaml> {
@@ -604,9 +611,9 @@ fn every_example_renders_and_is_written_for_the_validators() {
 #[test]
 fn rendering_is_deterministic() {
     let p = plan_json(&example("chat-70b-fp8"));
-    let n = vllm_candidates(&p)[0];
-    let a = render::render(&from_plan(&p, n, &fixed().catalog).unwrap());
-    let b = render::render(&from_plan(&p, n, &fixed().catalog).unwrap());
+    let n = vllm(&p)[0];
+    let a = render::render(&input(&p, n).unwrap());
+    let b = render::render(&input(&p, n).unwrap());
     assert_eq!(a, b);
     let p2 = plan_json(&example("chat-70b-fp8"));
     assert_eq!(p, p2, "the plan itself is deterministic");
@@ -617,13 +624,12 @@ fn rendering_is_deterministic() {
 fn candidate_errors_say_what_to_do() {
     let p = plan_json(&example("chat-70b-fp8"));
     let count = p["candidates"].as_array().unwrap().len();
-    let c = &fixed().catalog;
     assert!(matches!(
-        from_plan(&p, 0, c),
+        input(&p, 0),
         Err(RenderError::NoSuchCandidate { candidate: 0, .. })
     ));
     assert!(matches!(
-        from_plan(&p, count + 1, c),
+        input(&p, count + 1),
         Err(RenderError::NoSuchCandidate { .. })
     ));
     let sglang = p["candidates"]
@@ -633,17 +639,17 @@ fn candidate_errors_say_what_to_do() {
         .position(|x| x["engine"] == "sglang")
         .map(|i| i + 1);
     if let Some(n) = sglang {
-        let err = from_plan(&p, n, c).unwrap_err();
+        let err = input(&p, n).unwrap_err();
         let msg = err.to_string();
         match err {
             RenderError::UnsupportedEngine { alternatives, .. } => {
-                assert_eq!(alternatives, vllm_candidates(&p));
+                assert_eq!(alternatives, vllm(&p));
                 assert!(msg.contains("--candidate"), "{msg}");
             }
             other => panic!("{other}"),
         }
     }
-    let err = from_plan(&json!({"candidates": []}), 1, c).unwrap_err();
+    let err = input(&json!({"candidates": []}), 1).unwrap_err();
     assert!(err.to_string().contains("workload"), "{err}");
 }
 
@@ -652,12 +658,11 @@ fn candidate_errors_say_what_to_do() {
 #[test]
 fn counts_kubernetes_cannot_hold_are_errors() {
     let p = plan_json(&example("chat-70b-fp8"));
-    let n = *vllm_candidates(&p).first().unwrap();
-    let c = &fixed().catalog;
+    let n = *vllm(&p).first().unwrap();
     let with = |key: &str, v: u64| {
         let mut q = p.clone();
         q["candidates"][n - 1][key] = json!(v);
-        from_plan(&q, n, c)
+        input(&q, n)
     };
     let e = with("replicas", 3_000_000_000).unwrap_err().to_string();
     assert_eq!(
@@ -686,14 +691,14 @@ fn counts_kubernetes_cannot_hold_are_errors() {
     let mut q = p.clone();
     q["candidates"][n - 1]["tp"] = json!(65_536);
     q["candidates"][n - 1]["pp"] = json!(65_536);
-    let e = from_plan(&q, n, c).unwrap_err().to_string();
+    let e = input(&q, n).unwrap_err().to_string();
     assert!(
         e.contains("].pp: TP 65536 × PP 65536 is too many GPUs"),
         "{e}"
     );
     let mut q = p.clone();
     q["candidates"][n - 1]["pp"] = json!(4_000_000_000u32);
-    let e = from_plan(&q, n, c).unwrap_err().to_string();
+    let e = input(&q, n).unwrap_err().to_string();
     assert!(e.contains("].pp: "), "{e}");
 }
 
@@ -718,7 +723,7 @@ fn quantization_flags_follow_the_precision() {
         .iter()
         .position(|x| x["precision"] == "int4");
     if let Some(n) = int4 {
-        let input = from_plan(&p, n + 1, &fixed().catalog).unwrap();
+        let input = input(&p, n + 1).unwrap();
         assert!(input.notes.iter().any(|n| n.contains("pre-quantized")));
         let files = render::render(&input);
         assert!(!file(&files, "deployment.yaml").contains("--quantization"));

@@ -3,10 +3,10 @@
 use crate::diagnostic::Diagnostic;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the capacity is bought.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PurchaseMix {
     /// Instances on a 1-year savings plan (the always-on baseline).
     pub savings_plan_instances: u32,

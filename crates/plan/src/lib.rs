@@ -2,6 +2,7 @@
 //! cost, purchase mix and findings.
 
 pub mod candidate;
+pub mod contract;
 pub mod cost;
 pub mod diagnostic;
 pub mod diffusion;

@@ -2,12 +2,12 @@
 
 use crate::args::RenderArgs;
 use crate::commands::load::llm_workload;
-use crate::commands::plan::PlanJson;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::render::{from_plan, render, vllm_candidates};
+use inferplan_deploy::render::{from_plan, read_plan, render, vllm_candidates};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
+use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
 use std::process::ExitCode;
 
@@ -22,10 +22,11 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         cluster,
         prometheus_url,
     } = a;
-    let plan_json: serde_json::Value = match (plan_file, workload) {
+    let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-            serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+            let value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            read_plan(&value)?
         }
         (None, Some(path)) => {
             let w = llm_workload(
@@ -49,7 +50,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
                     path.display()
                 );
             }
-            serde_json::to_value(PlanJson::new(&p, usize::MAX))?
+            PlanJson::new(&p, usize::MAX)
         }
         (None, None) => bail!("give a workload file or --plan"),
     };

@@ -10,12 +10,13 @@ use crate::output::{emit, emit_json, table, Progress};
 use anyhow::bail;
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
-use inferplan_plan::search::{plan, Inputs, Plan, Rejection};
+use inferplan_plan::contract::{PlanJson, Verified};
+use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::workload::{
     Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
 };
 use inferplan_plan::{Candidate, Severity};
-use inferplan_sim::verify::{verify, Verified};
+use inferplan_sim::verify::verify;
 use std::process::ExitCode;
 
 /// Runs `plan` on an LLM workload (`file`, if any, already read).
@@ -63,11 +64,10 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         None
     };
     match format {
-        Format::Json => {
-            let mut j = PlanJson::new(&p, top);
-            j.verified = verified.as_deref();
-            emit_json(&j)?
-        }
+        Format::Json => emit_json(&PlanJson {
+            verified,
+            ..PlanJson::new(&p, top)
+        })?,
         Format::Md => emit(&adr(&p, top))?,
         Format::Table => {
             let mut s = render(&p, top, *explain);
@@ -202,36 +202,6 @@ fn workload(
         None => e,
     })?;
     Ok(w)
-}
-
-/// The JSON answer.
-#[derive(serde::Serialize)]
-pub struct PlanJson<'a> {
-    workload: &'a Workload,
-    model: &'a str,
-    considered: usize,
-    candidates: Vec<&'a Candidate>,
-    rejected: &'a std::collections::BTreeMap<&'static str, usize>,
-    nearest_misses: &'a [Rejection],
-    endpoint: &'a inferplan_plan::endpoint::EndpointAdvice,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verified: Option<&'a [Verified]>,
-}
-
-impl<'a> PlanJson<'a> {
-    /// The first `top` options of a plan.
-    pub fn new(p: &'a Plan, top: usize) -> Self {
-        PlanJson {
-            workload: &p.workload,
-            model: &p.model,
-            considered: p.considered,
-            candidates: p.options().into_iter().take(top.max(1)).collect(),
-            rejected: &p.rejected,
-            nearest_misses: &p.nearest_misses,
-            endpoint: &p.endpoint,
-            verified: None,
-        }
-    }
 }
 
 fn slo_text(w: &Workload) -> String {

@@ -8,8 +8,6 @@ mod llm;
 mod overrides;
 mod text;
 
-pub use llm::PlanJson;
-
 use crate::args::PlanArgs;
 use crate::commands::kind::Kind;
 use anyhow::Context as _;
