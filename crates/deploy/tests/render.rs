@@ -59,7 +59,7 @@ fn plan_json(w: &Workload) -> Value {
 }
 
 /// Candidate `n` of a plan JSON, read as `inferplan render --plan` reads it.
-fn input(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
+fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
     from_plan(&read_plan(p)?, n, &fixed().catalog)
 }
 
@@ -119,7 +119,7 @@ fn first_vllm(p: &Value) -> RenderInput {
     let n = *vllm(p)
         .first()
         .expect("the plan has a vLLM candidate");
-    input(p, n).unwrap()
+    from_json(p, n).unwrap()
 }
 
 fn load(text: &str, file: &str) -> Vec<Yaml> {
@@ -612,8 +612,8 @@ fn every_example_renders_and_is_written_for_the_validators() {
 fn rendering_is_deterministic() {
     let p = plan_json(&example("chat-70b-fp8"));
     let n = vllm(&p)[0];
-    let a = render::render(&input(&p, n).unwrap());
-    let b = render::render(&input(&p, n).unwrap());
+    let a = render::render(&from_json(&p, n).unwrap());
+    let b = render::render(&from_json(&p, n).unwrap());
     assert_eq!(a, b);
     let p2 = plan_json(&example("chat-70b-fp8"));
     assert_eq!(p, p2, "the plan itself is deterministic");
@@ -625,11 +625,11 @@ fn candidate_errors_say_what_to_do() {
     let p = plan_json(&example("chat-70b-fp8"));
     let count = p["candidates"].as_array().unwrap().len();
     assert!(matches!(
-        input(&p, 0),
+        from_json(&p, 0),
         Err(RenderError::NoSuchCandidate { candidate: 0, .. })
     ));
     assert!(matches!(
-        input(&p, count + 1),
+        from_json(&p, count + 1),
         Err(RenderError::NoSuchCandidate { .. })
     ));
     let sglang = p["candidates"]
@@ -639,7 +639,7 @@ fn candidate_errors_say_what_to_do() {
         .position(|x| x["engine"] == "sglang")
         .map(|i| i + 1);
     if let Some(n) = sglang {
-        let err = input(&p, n).unwrap_err();
+        let err = from_json(&p, n).unwrap_err();
         let msg = err.to_string();
         match err {
             RenderError::UnsupportedEngine { alternatives, .. } => {
@@ -649,7 +649,7 @@ fn candidate_errors_say_what_to_do() {
             other => panic!("{other}"),
         }
     }
-    let err = input(&json!({"candidates": []}), 1).unwrap_err();
+    let err = from_json(&json!({"candidates": []}), 1).unwrap_err();
     assert!(err.to_string().contains("workload"), "{err}");
 }
 
@@ -662,7 +662,7 @@ fn counts_kubernetes_cannot_hold_are_errors() {
     let with = |key: &str, v: u64| {
         let mut q = p.clone();
         q["candidates"][n - 1][key] = json!(v);
-        input(&q, n)
+        from_json(&q, n)
     };
     let e = with("replicas", 3_000_000_000).unwrap_err().to_string();
     assert_eq!(
@@ -691,14 +691,14 @@ fn counts_kubernetes_cannot_hold_are_errors() {
     let mut q = p.clone();
     q["candidates"][n - 1]["tp"] = json!(65_536);
     q["candidates"][n - 1]["pp"] = json!(65_536);
-    let e = input(&q, n).unwrap_err().to_string();
+    let e = from_json(&q, n).unwrap_err().to_string();
     assert!(
         e.contains("].pp: TP 65536 × PP 65536 is too many GPUs"),
         "{e}"
     );
     let mut q = p.clone();
     q["candidates"][n - 1]["pp"] = json!(4_000_000_000u32);
-    let e = input(&q, n).unwrap_err().to_string();
+    let e = from_json(&q, n).unwrap_err().to_string();
     assert!(e.contains("].pp: "), "{e}");
 }
 
@@ -723,7 +723,7 @@ fn quantization_flags_follow_the_precision() {
         .iter()
         .position(|x| x["precision"] == "int4");
     if let Some(n) = int4 {
-        let input = input(&p, n + 1).unwrap();
+        let input = from_json(&p, n + 1).unwrap();
         assert!(input.notes.iter().any(|n| n.contains("pre-quantized")));
         let files = render::render(&input);
         assert!(!file(&files, "deployment.yaml").contains("--quantization"));

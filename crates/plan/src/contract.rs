@@ -282,3 +282,76 @@ pub struct Verified {
     /// Requests simulated.
     pub requests: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{plan, Inputs};
+    use inferplan_catalog::Catalog;
+    use inferplan_perf::{EfficiencyTable, MemoryParams};
+
+    fn plan_of(toml: &str) -> Plan {
+        let w = Workload::from_toml(toml, "test").unwrap();
+        w.validate().unwrap();
+        plan(
+            &Inputs {
+                catalog: &Catalog::embedded().unwrap(),
+                efficiency: &EfficiencyTable::embedded().unwrap(),
+                memory: &MemoryParams::embedded().unwrap(),
+            },
+            &w,
+        )
+        .unwrap()
+    }
+
+    /// Written, read back and written again, a plan gives the same bytes: a plan with
+    /// candidates, findings and simulated candidates, and one with only near misses.
+    #[test]
+    fn the_plan_json_round_trips_byte_for_byte() {
+        let example = include_str!("../../../examples/chat-70b-fp8.toml");
+        let infeasible = example.replace("ttft_ms = 500.0", "ttft_ms = 1.0");
+        let verified = vec![Verified {
+            candidate: 1,
+            slo_attainment: 0.987_654_321,
+            required: 0.99,
+            ttft_p99_ms: 412.5,
+            tpot_p99_ms: 31.25,
+            passes: false,
+            requests: 3000,
+        }];
+        for (text, verified) in [(example, Some(verified)), (&infeasible, None)] {
+            let p = plan_of(text);
+            let json = PlanJson {
+                verified,
+                ..PlanJson::new(&p, 10)
+            };
+            let written = serde_json::to_string_pretty(&json).unwrap();
+            let read: PlanJson = serde_json::from_str(&written).unwrap();
+            assert_eq!(read, json);
+            assert_eq!(serde_json::to_string_pretty(&read).unwrap(), written);
+            if p.candidates.is_empty() {
+                assert!(read.nearest_misses.iter().any(|m| m.miss.is_some()));
+            } else {
+                assert!(read.candidates.iter().any(|c| !c.findings.is_empty()));
+                assert!(written.contains("\"verified\""));
+            }
+        }
+    }
+
+    /// The contract writes what the planner's own types write, key for key.
+    #[test]
+    fn a_candidate_is_written_as_the_planner_writes_it() {
+        let p = plan_of(include_str!("../../../examples/chat-70b-fp8.toml"));
+        let c = &p.candidates[0];
+        assert_eq!(
+            serde_json::to_string(&CandidateJson::from(c)).unwrap(),
+            serde_json::to_string(c).unwrap()
+        );
+        let json = PlanJson::new(&p, 1);
+        assert!(!json.rejected.is_empty());
+        assert_eq!(
+            serde_json::to_string(&json.rejected).unwrap(),
+            serde_json::to_string(&p.rejected).unwrap()
+        );
+    }
+}
