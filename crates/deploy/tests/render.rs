@@ -116,9 +116,7 @@ instance_families = ["p5"]
 
 /// The input for the first vLLM candidate of a plan.
 fn first_vllm(p: &Value) -> RenderInput {
-    let n = *vllm(p)
-        .first()
-        .expect("the plan has a vLLM candidate");
+    let n = *vllm(p).first().expect("the plan has a vLLM candidate");
     from_json(p, n).unwrap()
 }
 

@@ -25,7 +25,8 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-            let value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let value =
+                serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             read_plan(&value)?
         }
         (None, Some(path)) => {
