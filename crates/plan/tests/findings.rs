@@ -3,8 +3,9 @@
 
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, ModelSpec};
 use inferplan_perf::Engine;
-use inferplan_plan::findings::{self, cold_start_s, Context, Rule, WeightsSource};
+use inferplan_plan::findings::{self, Context, Rule};
 use inferplan_plan::{Candidate, Finding, PurchaseMix, Severity, Workload};
+use inferplan_serving::{cold_start_s, WeightsSource};
 use std::collections::HashSet;
 
 /// A workload from TOML on top of a minimal one (model and traffic).

@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
-use inferplan_plan::findings::cold_start_s;
+use inferplan_serving::cold_start::{cold_start_s, WeightsSource, WITHOUT_INSTANCE_S};
 use inferplan_sim::fleet::{
     simulate, sweep, Autoscaler, Client, FleetConfig, ScaleMetric, SimReport, Slo, Spot,
 };
@@ -205,10 +205,11 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
             });
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
-            let cold = cold_start_s(w / (1u64 << 30) as f64, "s3", inst).seconds;
+            let gib = w / (1u64 << 30) as f64;
+            let cold = cold_start_s(gib, WeightsSource::S3.as_str(), inst).seconds;
             (price, cold)
         }
-        None => (0.0, 180.0),
+        None => (0.0, WITHOUT_INSTANCE_S),
     };
     let cfg = FleetConfig {
         replica,

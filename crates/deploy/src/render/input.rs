@@ -6,9 +6,9 @@ use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::Engine;
 use inferplan_plan::contract::{CandidateJson, PlanJson};
 use inferplan_plan::cost::Sizing;
-use inferplan_plan::findings::{cold_start_s, ColdStart};
 use inferplan_plan::workload::Mode;
 use inferplan_plan::{PurchaseMix, Workload};
+use inferplan_serving::{cold_start_s, startup, ColdStart};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -28,14 +28,6 @@ pub const DEFAULT_CLUSTER: &str = "inference";
 /// slowdown thresholds around 87-92 °C in `nvidia-smi -q`; 85 °C warns before clocks drop. The
 /// clock-event alert catches actual thermal slowdown whatever the threshold.
 pub const DEFAULT_THROTTLE_TEMP_C: f64 = 85.0;
-
-/// Extra engine start without warm `torch.compile` and CUDA-graph caches, seconds.
-///
-/// tensorfuse.io ("Reducing GPU cold start time when using vLLM", 2025-09-01) measured 200 s
-/// for vLLM's engine start without caches against 64 s with them
-/// ([`ENGINE_START_S`](inferplan_plan::findings::cold_start::ENGINE_START_S), which the
-/// cold-start estimate uses): 136 s more.
-pub const COLD_COMPILE_EXTRA_S: f64 = 136.0;
 
 /// `--max-model-len` is the p99 prompt plus the p99 output rounded up to this many tokens.
 pub const MODEL_LEN_STEP: u64 = 256;
@@ -381,13 +373,9 @@ impl RenderInput {
         })
     }
 
-    /// Seconds the startup probe allows: the cold-start estimate plus the compile time of an
-    /// engine without its caches ([`COLD_COMPILE_EXTRA_S`]: the rendered pods keep none),
-    /// plus a quarter, so that a slower start does not restart a replica still loading.
+    /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start.
     pub fn startup_budget_s(&self) -> u32 {
-        ((self.cold_start.seconds + COLD_COMPILE_EXTRA_S) * 1.25)
-            .ceil()
-            .max(60.0) as u32
+        startup::probe_budget_s(&self.cold_start)
     }
 
     /// Capacity types the node pool may launch: `on-demand` for the savings-plan baseline

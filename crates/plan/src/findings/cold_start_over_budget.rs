@@ -1,7 +1,7 @@
 //! IP105 `cold-start-over-budget`.
 
-use super::cold_start::{cold_start_s, WeightsSource};
 use super::{duration, finding, nodes_per_replica, num, Context, Finding, Rule, Severity};
+use inferplan_serving::{cold_start_s, WeightsSource};
 
 crate::declare_rule! {
     /// **What it checks.** The workload sets `constraints.cold_start_budget_s`, and the estimated cold
@@ -15,8 +15,8 @@ crate::declare_rule! {
     /// as a cache; [B] keeps a warm pool of pre-loaded replicas because 30-90 s cold starts were
     /// unacceptable for its SLO.
     ///
-    /// **How the estimate is made.** `findings::cold_start_s(weights_gib, source, instance)` in
-    /// `crates/plan/src/findings/cold_start.rs` (the simulator uses the same function):
+    /// **How the estimate is made.** `cold_start_s(weights_gib, source, instance)` in
+    /// `crates/serving/src/cold_start.rs` (the renderer and the simulator use the same function):
     ///
     /// ```text
     /// cold start = boot + engine start + weights (GB) / read bandwidth (GB/s)

@@ -11,7 +11,6 @@
 //! inferplan-plan` to write its section, and a firing and a non-firing case in
 //! `crates/plan/tests/findings.rs`. Codes are never reused or renumbered.
 
-pub mod cold_start;
 mod cold_start_over_budget;
 mod cpu_offload_on_the_job_path;
 mod fp8_without_native_support;
@@ -25,7 +24,6 @@ mod single_gpu_replicas_on_large_instances;
 mod spot_for_stateful_chat;
 mod warm_pool_idle_cost;
 
-pub use cold_start::{cold_start_s, ColdStart, WeightsSource};
 pub use cold_start_over_budget::ColdStartOverBudget;
 pub use cpu_offload_on_the_job_path::{cpu_offload_on_the_job_path, CpuOffloadOnTheJobPath};
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;

@@ -3,6 +3,7 @@
 use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{kv_dtype, servers, weights_dtype};
 use inferplan_catalog::{Dtype, Support};
+use inferplan_serving::flags;
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A server's weights are FP8 (`--quantization fp8`, a checkpoint named
@@ -132,7 +133,8 @@ impl Rule for Fp8WithoutNativeSupport {
                     Severity::Error,
                     format!(
                         "An FP8 KV cache on {on}: this GPU has no FP8 support, so the engine \
-                         refuses it. Remove --kv-cache-dtype or set it to auto."
+                         refuses it. Remove {} or set it to auto.",
+                        flags::vllm::KV_CACHE_DTYPE.write
                     ),
                 ),
             };

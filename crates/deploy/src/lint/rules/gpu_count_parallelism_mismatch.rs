@@ -2,6 +2,7 @@
 
 use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{gpus, parallelism, servers};
+use inferplan_serving::flags;
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** For each container running a recognised engine: TP × PP × DP from its
@@ -78,11 +79,12 @@ impl Rule for GpuCountParallelismMismatch {
             let line = if p.tp_line > 0 { p.tp_line } else { limit_line };
             let res = s.container.gpu_resource;
             let tp_flag = match s.engine.kind {
-                super::EngineKind::Vllm => "--tensor-parallel-size",
-                super::EngineKind::Sglang => "--tp",
-                super::EngineKind::Tgi => "--num-shard",
-                super::EngineKind::TrtLlm => "--tp_size",
-            };
+                super::EngineKind::Vllm => flags::vllm::TENSOR_PARALLEL,
+                super::EngineKind::Sglang => flags::sglang::TENSOR_PARALLEL,
+                super::EngineKind::Tgi => flags::tgi::TENSOR_PARALLEL,
+                super::EngineKind::TrtLlm => flags::trtllm::TENSOR_PARALLEL,
+            }
+            .write;
             let (severity, message) = if need > have {
                 (
                     Severity::Error,

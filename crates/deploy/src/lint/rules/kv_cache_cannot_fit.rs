@@ -1,11 +1,17 @@
 //! IL109 `kv-cache-cannot-fit`.
 
-use super::super::engine::MAX_MODEL_LEN_FLAGS;
 use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
 use super::{gib, kv_dtype, parallelism, servers, weights_dtype, EngineKind};
 use inferplan_catalog::{Gpu, Instance, Interconnect};
 use inferplan_perf::memory::{kv_bytes_per_sequence_per_gpu, weight_bytes};
 use inferplan_perf::{fit, EngineLimits, FitInput, Placement};
+use inferplan_serving::checkpoint::KV_FP8;
+use inferplan_serving::flags;
+
+/// The flags the messages name, as vLLM writes them.
+const MAX_MODEL_LEN: &str = flags::vllm::MAX_MODEL_LEN.write;
+const GPU_MEMORY_UTILIZATION: &str = flags::vllm::GPU_MEMORY_UTILIZATION.write;
+const KV_CACHE_DTYPE: &str = flags::vllm::KV_CACHE_DTYPE.write;
 
 /// vLLM's default `--gpu-memory-utilization`.
 const DEFAULT_GPU_MEMORY_UTILIZATION: f64 = 0.9;
@@ -57,9 +63,8 @@ impl Rule for KvCacheCannotFit {
             let Some((m, from_name)) = ctx.model(s.engine) else {
                 continue;
             };
-            let unreadable = s.engine.unreadable(MAX_MODEL_LEN_FLAGS)
-                || s.engine
-                    .unreadable(&["gpu-memory-utilization", "mem-fraction-static"]);
+            let unreadable = s.engine.unreadable(flags::MAX_MODEL_LEN.read)
+                || s.engine.unreadable(flags::GPU_MEMORY_UTILIZATION.read);
             if unreadable {
                 continue;
             }
@@ -105,22 +110,22 @@ impl Rule for KvCacheCannotFit {
                 continue;
             }
             let (context, context_line, context_label) = match s.engine.max_model_len() {
-                Some((c, l)) => (c, l, format!("{c}-token sequence (--max-model-len)")),
+                Some((c, l)) => (c, l, format!("{c}-token sequence ({MAX_MODEL_LEN})")),
                 None => (
                     m.max_context,
                     model_line,
                     format!(
-                        "{}-token sequence (the model's maximum; --max-model-len is not set)",
+                        "{}-token sequence (the model's maximum; {MAX_MODEL_LEN} is not set)",
                         m.max_context
                     ),
                 ),
             };
             let (gmu, gmu_label) = match s.engine.gpu_memory_utilization() {
-                Some((g, _)) => (g, format!("--gpu-memory-utilization {}", num(g, 2))),
+                Some((g, _)) => (g, format!("{GPU_MEMORY_UTILIZATION} {}", num(g, 2))),
                 None => (
                     DEFAULT_GPU_MEMORY_UTILIZATION,
                     format!(
-                        "the default --gpu-memory-utilization {}",
+                        "the default {GPU_MEMORY_UTILIZATION} {}",
                         num(DEFAULT_GPU_MEMORY_UTILIZATION, 2)
                     ),
                 ),
@@ -188,15 +193,15 @@ impl Rule for KvCacheCannotFit {
                 let need = kv_bytes_per_sequence_per_gpu(m, kv, p.tp, p.pp, context, block);
                 let tokens = r.engine_kv_blocks * block;
                 let suggest = if tokens >= 1024 {
-                    format!("Set --max-model-len to {} or less", tokens / 1024 * 1024)
+                    format!("Set {MAX_MODEL_LEN} to {} or less", tokens / 1024 * 1024)
                 } else {
-                    "Lower --max-model-len".to_owned()
+                    format!("Lower {MAX_MODEL_LEN}")
                 };
                 format!(
                     "vLLM cannot start {} on {where_}: one {context_label} \
                      needs {} GiB of {kv} KV cache per GPU, but only {} GiB is left ({terms}), \
                      which holds {tokens} tokens. {suggest}, use an FP8 KV cache \
-                     (--kv-cache-dtype fp8), more GPUs, or a GPU with more memory.",
+                     ({KV_CACHE_DTYPE} {KV_FP8}), more GPUs, or a GPU with more memory.",
                     m.name,
                     gib(need),
                     num(left, 1),

@@ -3,17 +3,19 @@
 use super::super::{finding, num, Context, Finding, Rule, Severity};
 use super::{weights_bytes, weights_dtype};
 use crate::yaml::Node;
-use inferplan_plan::findings::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
+use inferplan_serving::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
+use inferplan_serving::startup::least_start_s;
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A serving container (a recognised engine, or any container with a GPU)
     /// has a `livenessProbe`. The time the probes allow before the first restart is the
     /// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is one,
     /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with a
-    /// lower bound of the start time: the engine start without weights, 64 s (tensorfuse.io measured
-    /// 64 s for vLLM with warm `torch.compile` caches; the constant is `ENGINE_START_S` in
-    /// `crates/plan/src/findings/cold_start.rs`), plus the weights read at 1.9 GB/s, one local NVMe
-    /// device (`NVME_DEVICE_GBS`). When the model is not in the catalog only the 64 s count.
+    /// lower bound of the start time (`least_start_s` in `crates/serving/src/startup.rs`): the engine
+    /// start without weights, 64 s (tensorfuse.io measured 64 s for vLLM with warm `torch.compile`
+    /// caches; the constant is `ENGINE_START_S` in `crates/serving/src/cold_start.rs`), plus the
+    /// weights read at 1.9 GB/s, one local NVMe device (`NVME_DEVICE_GBS`). When the model is not in
+    /// the catalog only the 64 s count.
     ///
     /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
     /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
@@ -62,14 +64,14 @@ impl Rule for ProbeBeforeModelLoad {
                         continue;
                     };
                     // Lower bound of the start time.
-                    let mut needed = ENGINE_START_S;
+                    let mut needed = least_start_s(0.0);
                     let mut why = format!("{} s engine start", num(ENGINE_START_S, 0));
                     let mut model_name = String::new();
                     if let Some(e) = &c.engine {
                         if let Some((m, from_name)) = ctx.model(e) {
                             let dtype = weights_dtype(e, Some(m), from_name);
                             let gb = weights_bytes(m, dtype) / 1e9;
-                            needed += gb / NVME_DEVICE_GBS;
+                            needed = least_start_s(gb);
                             why = format!(
                                 "{} s engine start + {} GB of {dtype} weights at {} GB/s from \
                                  local NVMe; more from the network",

@@ -1,7 +1,8 @@
 //! Cold start of a new replica: instance boot, engine start and reading the weights.
 //!
 //! `seconds = boot + engine start + weights / read bandwidth`. The planner (rule IP105,
-//! `cold-start-over-budget`) and the simulator use the same function. Every constant below
+//! `cold-start-over-budget`), the renderer (through [`startup`](crate::startup)) and the
+//! simulator's default `--cold-start-s` use the same function. Every constant below
 //! says where it comes from; those without a source say they are assumptions.
 //! `docs/findings.md#ip105-cold-start-over-budget` explains the model and its limits.
 
@@ -70,6 +71,10 @@ pub const FSX_REFERENCE_TIB: f64 = 4.8;
 /// Network bandwidth assumed when the catalog has none for the instance, Gbps (an
 /// assumption).
 pub const DEFAULT_NETWORK_GBPS: f64 = 10.0;
+
+/// Cold start assumed when no instance is known (the simulator given only a GPU), seconds
+/// (an assumption).
+pub const WITHOUT_INSTANCE_S: f64 = 180.0;
 
 /// Where the weights of a new replica are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -246,15 +251,25 @@ pub fn cold_start_s(weights_gib: f64, source: &str, instance: &Instance) -> Cold
 }
 
 fn trim(x: f64) -> String {
-    super::num(x, 0)
+    num(x, 0)
 }
 
 fn trim1(x: f64) -> String {
-    super::num(x, 1)
+    num(x, 1)
 }
 
 fn trim2(x: f64) -> String {
-    super::num(x, 2)
+    num(x, 2)
+}
+
+/// `x` with at most `digits` decimals, trailing zeros dropped.
+fn num(x: f64, digits: usize) -> String {
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]
