@@ -4,54 +4,25 @@
 //! validators of `.ci/run` (`promtool check rules`, `kubernetes-validate`).
 //!
 //! Snapshots live in `tests/snapshots/render/`; regenerate them with
-//! `UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test render`.
+//! `UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test deploy render::`.
 //! The per-example files go to `$INFERPLAN_RENDER_CHECK_DIR` (default
 //! `target/render-check`), one directory per example.
 
-use inferplan_catalog::Catalog;
 use inferplan_deploy::render::{self, from_plan, vllm_candidates, RenderError, RenderInput};
-use inferplan_perf::efficiency::EfficiencyTable;
-use inferplan_perf::MemoryParams;
-use inferplan_plan::search::{plan, Inputs};
+use inferplan_plan::search::plan;
 use inferplan_plan::Workload;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use yaml_rust2::{Yaml, YamlLoader};
 
-struct Fixed {
-    catalog: Catalog,
-    efficiency: EfficiencyTable,
-    memory: MemoryParams,
-}
-
-fn fixed() -> &'static Fixed {
-    static F: OnceLock<Fixed> = OnceLock::new();
-    F.get_or_init(|| Fixed {
-        catalog: Catalog::embedded().unwrap(),
-        efficiency: EfficiencyTable::embedded().unwrap(),
-        memory: MemoryParams::embedded().unwrap(),
-    })
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::common::inputs;
+use crate::support::{catalog, repo, snapshot_mismatch, updating};
 
 /// The plan of a workload as `inferplan plan --format json` writes it (the fields `render`
 /// reads: `workload`, `model`, `candidates`, one per hardware and layout, best first).
 fn plan_json(w: &Workload) -> Value {
-    let f = fixed();
-    let p = plan(
-        &Inputs {
-            catalog: &f.catalog,
-            efficiency: &f.efficiency,
-            memory: &f.memory,
-        },
-        w,
-    )
-    .unwrap();
+    let p = plan(&inputs(), w).unwrap();
     let candidates: Vec<&inferplan_plan::Candidate> = p.options().into_iter().take(5).collect();
     json!({
         "workload": p.workload,
@@ -62,23 +33,19 @@ fn plan_json(w: &Workload) -> Value {
 }
 
 fn example(name: &str) -> Workload {
-    Workload::load(&workspace().join("examples").join(format!("{name}.toml"))).unwrap()
+    Workload::load(&crate::support::example(&format!("{name}.toml"))).unwrap()
 }
 
 /// The LLM examples (diffusion workloads are planned, not rendered: `render` writes vLLM
 /// manifests).
 fn examples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(workspace().join("examples"))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            let llm = p.extension()? == "toml"
-                && !inferplan_plan::diffusion::is_diffusion(&std::fs::read_to_string(&p).ok()?);
+    crate::support::examples()
+        .into_iter()
+        .filter_map(|p| {
+            let llm = !inferplan_plan::diffusion::is_diffusion(&std::fs::read_to_string(&p).ok()?);
             llm.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
-        .collect();
-    v.sort();
-    v
+        .collect()
 }
 
 /// A replica of Llama 3.1 405B in BF16 (810 GB) does not fit one p5.48xlarge (8 × 80 GB):
@@ -112,7 +79,7 @@ fn first_vllm(p: &Value) -> RenderInput {
     let n = *vllm_candidates(p)
         .first()
         .expect("the plan has a vLLM candidate");
-    from_plan(p, n, &fixed().catalog).unwrap()
+    from_plan(p, n, catalog()).unwrap()
 }
 
 fn load(text: &str, file: &str) -> Vec<Yaml> {
@@ -560,7 +527,7 @@ fn pod_templates(files: &[(String, String)]) -> Vec<(String, String)> {
 fn check_dir() -> PathBuf {
     std::env::var_os("INFERPLAN_RENDER_CHECK_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target").join("render-check"))
+        .unwrap_or_else(|| repo().join("target").join("render-check"))
 }
 
 /// Every example (and a multi-node replica) renders, passes the structural checks, and is
@@ -605,8 +572,8 @@ fn every_example_renders_and_is_written_for_the_validators() {
 fn rendering_is_deterministic() {
     let p = plan_json(&example("chat-70b-fp8"));
     let n = vllm_candidates(&p)[0];
-    let a = render::render(&from_plan(&p, n, &fixed().catalog).unwrap());
-    let b = render::render(&from_plan(&p, n, &fixed().catalog).unwrap());
+    let a = render::render(&from_plan(&p, n, catalog()).unwrap());
+    let b = render::render(&from_plan(&p, n, catalog()).unwrap());
     assert_eq!(a, b);
     let p2 = plan_json(&example("chat-70b-fp8"));
     assert_eq!(p, p2, "the plan itself is deterministic");
@@ -617,7 +584,7 @@ fn rendering_is_deterministic() {
 fn candidate_errors_say_what_to_do() {
     let p = plan_json(&example("chat-70b-fp8"));
     let count = p["candidates"].as_array().unwrap().len();
-    let c = &fixed().catalog;
+    let c = catalog();
     assert!(matches!(
         from_plan(&p, 0, c),
         Err(RenderError::NoSuchCandidate { candidate: 0, .. })
@@ -653,7 +620,7 @@ fn candidate_errors_say_what_to_do() {
 fn counts_kubernetes_cannot_hold_are_errors() {
     let p = plan_json(&example("chat-70b-fp8"));
     let n = *vllm_candidates(&p).first().unwrap();
-    let c = &fixed().catalog;
+    let c = catalog();
     let with = |key: &str, v: u64| {
         let mut q = p.clone();
         q["candidates"][n - 1][key] = json!(v);
@@ -718,7 +685,7 @@ fn quantization_flags_follow_the_precision() {
         .iter()
         .position(|x| x["precision"] == "int4");
     if let Some(n) = int4 {
-        let input = from_plan(&p, n + 1, &fixed().catalog).unwrap();
+        let input = from_plan(&p, n + 1, catalog()).unwrap();
         assert!(input.notes.iter().any(|n| n.contains("pre-quantized")));
         let files = render::render(&input);
         assert!(!file(&files, "deployment.yaml").contains("--quantization"));
@@ -734,51 +701,38 @@ fn snapshot_dir(case: &str) -> PathBuf {
         .join(case)
 }
 
-fn update() -> bool {
-    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v != "0")
-}
-
-/// Compares rendered files with the stored ones (or stores them with `UPDATE_SNAPSHOTS=1`).
+/// Compares every rendered file with its snapshot, naming all that differ.
 fn assert_snapshots(case: &str, files: &[(String, String)]) {
     let dir = snapshot_dir(case);
-    if update() {
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-    }
-    let mut mismatched = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        let stored = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-            panic!(
-                "no snapshot {}; run UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test render",
-                path.display()
-            )
-        });
-        if &stored != text {
-            mismatched.push(name.clone());
-        }
-    }
+    let mismatched: Vec<String> = files
+        .iter()
+        .filter_map(|(name, text)| snapshot_mismatch(&dir.join(name), text))
+        .collect();
     assert!(
         mismatched.is_empty(),
-        "rendered files differ from the snapshots in {}: {mismatched:?}; review and run \
-         UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test render",
-        dir.display()
+        "rendered files differ from the snapshots:\n{}",
+        mismatched.join("\n")
     );
 }
 
 /// The plan a snapshot is rendered from is stored beside it, so that the snapshots change
-/// when rendering changes, not when the planner's numbers move.
+/// when rendering changes, not when the planner's numbers move. `UPDATE_SNAPSHOTS=1` plans
+/// it again.
 fn stored_plan(case: &str, make: impl FnOnce() -> Value) -> Value {
     let path = snapshot_dir(case).join("plan.json");
-    if update() || !path.exists() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    if updating() {
         let p = make();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, serde_json::to_string_pretty(&p).unwrap() + "\n").unwrap();
         return p;
     }
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to write it",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Every file rendered for the first vLLM candidate of `examples/chat-70b-fp8.toml`.
@@ -820,7 +774,7 @@ fn rendered_manifests_pass_lint() {
             .into_iter()
             .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
             .collect();
-        let findings = inferplan_deploy::lint::lint(&manifests, &fixed().catalog).unwrap();
+        let findings = inferplan_deploy::lint::lint(&manifests, catalog()).unwrap();
         let shown: Vec<String> = findings
             .iter()
             .map(|f| {

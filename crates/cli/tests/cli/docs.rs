@@ -51,9 +51,7 @@ const NOT_RUN: &[(&str, &str)] = &[
     ("curl ", "needs a Prometheus server"),
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::support::repo;
 
 /// A command shown with its output, by line index (0-based) in its document.
 struct Example {

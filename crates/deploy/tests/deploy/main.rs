@@ -1,0 +1,11 @@
+//! The test binary of `inferplan-deploy`: one module per area, shared fixtures in `common`.
+//! Inputs live in `tests/fixtures/`, expected outputs in `tests/snapshots/` (see
+//! `tests/support.rs` at the repository root for `UPDATE_SNAPSHOTS=1`).
+
+#[path = "../../../../tests/support.rs"]
+mod support;
+
+mod common;
+mod lint;
+mod render;
+mod rightsize;
