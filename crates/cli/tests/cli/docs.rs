@@ -302,7 +302,7 @@ fn doc_commands_print_what_the_docs_show() {
     if !update && !stale.is_empty() {
         failures.push(format!(
             "{} documented outputs differ from what the commands print (refresh them with \
-             `UPDATE_DOCS=1 cargo test -p inferplan --test docs` and review the diff):\n\n{}",
+             `UPDATE_DOCS=1 cargo test -p inferplan --test cli docs::` and review the diff):\n\n{}",
             stale.len(),
             stale.join("\n")
         ));
