@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::common::inputs;
+use crate::planner::inputs;
 use crate::support::{catalog, repo, snapshot_mismatch, updating};
 
 /// The plan of a workload as `inferplan plan --format json` writes it (the fields `render`

@@ -11,7 +11,7 @@ use inferplan_plan::{plan, Plan, Workload};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
-use crate::common::inputs;
+use crate::planner::inputs;
 
 // ---------------------------------------------------------------------------------------------
 // helpers

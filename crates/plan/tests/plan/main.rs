@@ -1,9 +1,10 @@
-//! The test binary of `inferplan-plan`: one module per area, shared fixtures in `common`.
+//! The test binary of `inferplan-plan`: one module per area.
 
+#[path = "../../../../tests/planner.rs"]
+mod planner;
 #[path = "../../../../tests/support.rs"]
 mod support;
 
-mod common;
 mod diffusion;
 mod findings;
 mod search;

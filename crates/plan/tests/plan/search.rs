@@ -3,7 +3,7 @@
 use inferplan_perf::{Deployment, Engine, Placement, Replica};
 use inferplan_plan::{plan, Plan, Workload};
 
-use crate::common::inputs;
+use crate::planner::inputs;
 
 fn run(w: &Workload) -> Plan {
     plan(&inputs(), w).unwrap()

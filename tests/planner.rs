@@ -1,4 +1,5 @@
-//! Fixtures shared by the modules of this binary.
+//! The planner's inputs, shared by the test binaries that run the planner (plan's and
+//! deploy's). They include it beside `support.rs` with `#[path = …] mod planner;`.
 
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::MemoryParams;
