@@ -1,18 +1,18 @@
 //! Integration tests of the catalog crate: embedded data, derived numbers, importers, names,
 //! overrides and bad input.
 
+#[path = "../../../tests/support.rs"]
+mod support;
+
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{hf_config, Catalog, CatalogError, Dtype, DEFAULT_REGION};
 use proptest::prelude::*;
 use std::path::PathBuf;
+use support::catalog;
 
 const MODELS_CSV: &str = include_str!("../../../data/catalog/models.csv");
 const HF_SOURCES: &str = include_str!("../../../data/models/hf/SOURCES.csv");
 const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
-
-fn catalog() -> Catalog {
-    Catalog::embedded().expect("embedded catalog loads")
-}
 
 fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -178,7 +178,7 @@ fn strip_note(name: &str) -> &str {
 /// a quantization suffix split off (as `validate` does).
 #[test]
 fn measured_model_names_resolve() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/measured");
+    let dir = support::shared().join("data/measured");
     let mut names = std::collections::BTreeSet::new();
     for (file, column) in [
         ("llm_throughput.csv", "model"),

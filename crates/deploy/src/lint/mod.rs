@@ -18,7 +18,8 @@
 //! checks.**, **Why it matters.**, **Example.** and **Fix.**: it is the rule's section of
 //! `docs/lint.md`) and implementing [`Rule`], an entry at the end of [`all`], `UPDATE_DOCS=1
 //! cargo test -p inferplan-deploy --lib` to write its section and table row, a fixture
-//! `crates/deploy/tests/fixtures/lint/<name>.yaml` with its expected output `<name>.expected`.
+//! `crates/deploy/tests/fixtures/lint/<name>.yaml` with its expected output
+//! `crates/deploy/tests/snapshots/lint/<name>.expected`.
 //! Codes are never reused or renumbered.
 
 pub mod context;

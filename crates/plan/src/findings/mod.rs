@@ -9,7 +9,7 @@
 //! comment saying what it checks, why it matters, what to do and an example message) and
 //! implementing [`Rule`], an entry at the end of [`all`], `UPDATE_DOCS=1 cargo test -p
 //! inferplan-plan` to write its section, and a firing and a non-firing case in
-//! `crates/plan/tests/findings.rs`. Codes are never reused or renumbered.
+//! `crates/plan/tests/plan/findings.rs`. Codes are never reused or renumbered.
 
 mod cold_start_over_budget;
 mod cpu_offload_on_the_job_path;

@@ -4,7 +4,7 @@
 #![allow(clippy::print_stderr)]
 
 use inferplan_catalog::table::Table;
-use inferplan_catalog::{Catalog, Dtype};
+use inferplan_catalog::Dtype;
 use inferplan_perf::calibrate::TooFewSources;
 use inferplan_perf::diffusion::{
     cross_validate, diffusion_model, fit, fit_efficiencies, memory, prepare_diffusion, time,
@@ -14,21 +14,14 @@ use inferplan_perf::diffusion::{
 use inferplan_perf::parallel::QUIET;
 use inferplan_perf::PerfError;
 
-fn catalog() -> &'static Catalog {
-    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::embedded().unwrap())
-}
+use crate::support::{catalog, shared};
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     ((a - b) / b).abs() <= rel
 }
 
 fn measured() -> Option<String> {
-    let path = format!(
-        "{}/../../../shared/data/measured/diffusion_latency.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path).ok()
+    std::fs::read_to_string(shared().join("data/measured/diffusion_latency.csv")).ok()
 }
 
 #[test]

@@ -2,17 +2,16 @@
 //! each verdict on its fixture, unit detection, one-line errors, no panics on any input, and
 //! the deployment picked from `plan` for an example workload.
 
-use inferplan_catalog::Catalog;
 use inferplan_deploy::rightsize::{
     analyze, catalog_fb_total_mib, parse, read_csv, read_file, read_files, suggest,
     suggest_from_plan, Action, Format, Metrics, Options, Report, RightsizeError, Sample,
     TotalSource, UtilUnit, VerdictCode,
 };
-use inferplan_perf::efficiency::EfficiencyTable;
-use inferplan_perf::MemoryParams;
-use inferplan_plan::{plan, Inputs, Plan, Workload};
+use inferplan_plan::{plan, Plan, Workload};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
+
+use crate::planner::inputs;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -45,35 +44,8 @@ fn err(origin: &str, text: &str) -> String {
     e
 }
 
-struct Fixed {
-    catalog: Catalog,
-    efficiency: EfficiencyTable,
-    memory: MemoryParams,
-}
-
-fn fixed() -> &'static Fixed {
-    static F: std::sync::OnceLock<Fixed> = std::sync::OnceLock::new();
-    F.get_or_init(|| Fixed {
-        catalog: Catalog::embedded().unwrap(),
-        efficiency: EfficiencyTable::embedded().unwrap(),
-        memory: MemoryParams::embedded().unwrap(),
-    })
-}
-
-fn inputs() -> Inputs<'static> {
-    let f = fixed();
-    Inputs {
-        catalog: &f.catalog,
-        efficiency: &f.efficiency,
-        memory: &f.memory,
-    }
-}
-
 fn example() -> Workload {
-    Workload::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/single-gpu-13b-fp8.toml"),
-    )
-    .unwrap()
+    Workload::load(&crate::support::example("single-gpu-13b-fp8.toml")).unwrap()
 }
 
 fn example_plan() -> &'static Plan {
@@ -246,7 +218,7 @@ fn over_provisioned_over_a_day_is_provisional() {
 
 #[test]
 fn catalog_gives_the_framebuffer_total() {
-    let c = &fixed().catalog;
+    let c = crate::support::catalog();
     let mib = catalog_fb_total_mib(c, Some("g6.xlarge"), None)
         .unwrap()
         .unwrap();
@@ -827,8 +799,7 @@ fn over_provisioned_picks_the_cheapest_with_the_saving() {
     let r = report("over_week.csv");
     // Today: two g6e.2xlarge on demand.
     let current = 2.0
-        * fixed()
-            .catalog
+        * crate::support::catalog()
             .instance("g6e.2xlarge")
             .unwrap()
             .on_demand("us-east-1")

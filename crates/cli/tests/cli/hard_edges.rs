@@ -7,7 +7,6 @@
 //! names what to fix with exit code 2; no panic; no hang; no `NaN` or `inf` in an answer.
 
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -48,13 +47,7 @@ fn run(args: &[&str]) -> Run {
     run_within(&args, Duration::from_secs(60))
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn example(name: &str) -> String {
-    root().join("examples").join(name).display().to_string()
-}
+use crate::common::{example, measured, repo_file};
 
 /// A scratch file with `text`, unique per test.
 fn scratch(name: &str, text: &str) -> String {
@@ -277,10 +270,7 @@ fn nonsense_values_are_refused_with_the_flag_or_field() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         refused(&args, flag);
     }
-    let metrics = root()
-        .join("crates/deploy/tests/fixtures/rightsize/over_week.csv")
-        .display()
-        .to_string();
+    let metrics = repo_file("crates/deploy/tests/fixtures/rightsize/over_week.csv");
     refused(
         &[
             "rightsize",
@@ -475,7 +465,7 @@ proptest! {
             1 => "{\"candidates\": [], \"workload\": {}}".to_owned(),
             2 => "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_total_mib\n2026-01-01T00:00:00Z,a,0,50,100,1000\n".to_owned(),
             3 => "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n".to_owned(),
-            4 => std::fs::read_to_string(root().join("../shared/data/measured/llm_throughput.csv"))
+            4 => std::fs::read_to_string(measured("llm_throughput.csv"))
                 .map(|t| t.lines().take(3).collect::<Vec<_>>().join("\n"))
                 .unwrap_or_default(),
             5 => "{\"num_hidden_layers\": 2, \"hidden_size\": 64, \"num_attention_heads\": 4, \"intermediate_size\": 128, \"vocab_size\": 100}".to_owned(),

@@ -4,39 +4,22 @@
 //! term of a MoE step time is a power, and the simulator's traffic is drawn through
 //! logarithms and exponentials; all of them must come from `inferplan_perf::portable`, never
 //! from the platform's `powf`, `ln` or `exp`, whose last bits differ between systems. A
-//! deliberate change to the model regenerates the expected file with the command in the test.
+//! deliberate change to the model regenerates the snapshots with `UPDATE_SNAPSHOTS=1`.
 
-use std::process::Command;
+use crate::common::{inferplan, stderr};
+use crate::support::assert_snapshot;
+use std::path::Path;
 
-/// Runs `inferplan args` and compares its standard output with `expected`, byte for byte,
-/// naming the first line that differs.
-fn assert_pinned(args: &[&str], file: &str, expected: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_inferplan"))
-        .args(args)
-        .env_remove("INFERPLAN_CATALOG_DIR")
-        .output()
-        .expect("binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Runs `inferplan args` and compares its standard output with the snapshot
+/// `tests/snapshots/pinned/<file>`, byte for byte, naming the first line that differs.
+fn assert_pinned(args: &[&str], file: &str) {
+    let out = inferplan(args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let got = String::from_utf8(out.stdout).expect("UTF-8 JSON");
-    if got != expected {
-        let line = got
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(got.lines().count().min(expected.lines().count()));
-        panic!(
-            "`inferplan {}` differs from {file} at line {}: {:?}, expected {:?}",
-            args.join(" "),
-            line + 1,
-            got.lines().nth(line),
-            expected.lines().nth(line)
-        );
-    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots/pinned")
+        .join(file);
+    assert_snapshot(&path, &got);
 }
 
 /// A MoE estimate at low concurrency, where the expected number of experts a step touches is
@@ -63,8 +46,7 @@ fn moe_estimate_output_is_pinned_to_the_byte() {
             "--format",
             "json",
         ],
-        "expected/estimate_moe.json",
-        include_str!("expected/estimate_moe.json"),
+        "estimate_moe.json",
     );
 }
 
@@ -100,7 +82,6 @@ fn moe_simulation_output_is_pinned_to_the_byte() {
             "--format",
             "json",
         ],
-        "expected/simulate_moe_seed7.json",
-        include_str!("expected/simulate_moe_seed7.json"),
+        "simulate_moe_seed7.json",
     );
 }

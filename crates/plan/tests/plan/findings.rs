@@ -66,13 +66,13 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
 }
 
 struct Fixture {
-    catalog: Catalog,
+    catalog: &'static Catalog,
 }
 
 impl Fixture {
     fn new() -> Fixture {
         Fixture {
-            catalog: Catalog::embedded().expect("embedded catalog"),
+            catalog: crate::support::catalog(),
         }
     }
 
@@ -408,7 +408,7 @@ fn check_runs_every_rule_in_order() {
 
 #[test]
 fn codes_names_and_anchors_are_unique_and_documented() {
-    let docs_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/findings.md");
+    let docs_path = crate::support::repo().join("docs/findings.md");
     let docs = std::fs::read_to_string(docs_path).expect("docs/findings.md");
     let headings: HashSet<String> = docs
         .lines()

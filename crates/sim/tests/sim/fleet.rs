@@ -1,7 +1,7 @@
 //! The fleet simulator: determinism, conservation of requests, Little's law, agreement with
 //! `estimate` at low load, KV-cache bounds, and the fleet mechanisms (retries, spot, scaling).
 
-use inferplan_catalog::{Catalog, Dtype, Interconnect};
+use inferplan_catalog::{Dtype, Interconnect};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
@@ -13,7 +13,7 @@ use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use proptest::prelude::*;
 
 fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
-    let c = Catalog::embedded().unwrap();
+    let c = crate::support::catalog();
     let gpu = c.gpu(gpu).unwrap();
     let mem = gpu.memory_gib().unwrap();
     let d = Engine::Vllm.defaults(mem, gpu.arch);

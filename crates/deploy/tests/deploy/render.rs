@@ -4,63 +4,34 @@
 //! validators of `.ci/run` (`promtool check rules`, `kubernetes-validate`).
 //!
 //! Snapshots live in `tests/snapshots/render/`; regenerate them with
-//! `UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test render`.
+//! `UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test deploy render::`.
 //! The per-example files go to `$INFERPLAN_RENDER_CHECK_DIR` (default
 //! `target/render-check`), one directory per example.
 
-use inferplan_catalog::Catalog;
 use inferplan_deploy::render::{
     self, from_plan, read_plan, vllm_candidates, RenderError, RenderInput,
 };
-use inferplan_perf::efficiency::EfficiencyTable;
-use inferplan_perf::MemoryParams;
 use inferplan_plan::contract::PlanJson;
-use inferplan_plan::search::{plan, Inputs};
+use inferplan_plan::search::plan;
 use inferplan_plan::Workload;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use yaml_rust2::{Yaml, YamlLoader};
 
-struct Fixed {
-    catalog: Catalog,
-    efficiency: EfficiencyTable,
-    memory: MemoryParams,
-}
-
-fn fixed() -> &'static Fixed {
-    static F: OnceLock<Fixed> = OnceLock::new();
-    F.get_or_init(|| Fixed {
-        catalog: Catalog::embedded().unwrap(),
-        efficiency: EfficiencyTable::embedded().unwrap(),
-        memory: MemoryParams::embedded().unwrap(),
-    })
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::planner::inputs;
+use crate::support::{catalog, repo, snapshot_mismatch, updating};
 
 /// The plan of a workload as `inferplan plan --format json --top 5` writes it (`candidates`:
 /// one per hardware and layout, best first).
 fn plan_json(w: &Workload) -> Value {
-    let f = fixed();
-    let p = plan(
-        &Inputs {
-            catalog: &f.catalog,
-            efficiency: &f.efficiency,
-            memory: &f.memory,
-        },
-        w,
-    )
-    .unwrap();
+    let p = plan(&inputs(), w).unwrap();
     serde_json::to_value(PlanJson::new(&p, 5)).unwrap()
 }
 
 /// Candidate `n` of a plan JSON, read as `inferplan render --plan` reads it.
 fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
-    from_plan(&read_plan(p)?, n, &fixed().catalog)
+    from_plan(&read_plan(p)?, n, catalog())
 }
 
 /// The vLLM candidates of a plan JSON.
@@ -69,23 +40,19 @@ fn vllm(p: &Value) -> Vec<usize> {
 }
 
 fn example(name: &str) -> Workload {
-    Workload::load(&workspace().join("examples").join(format!("{name}.toml"))).unwrap()
+    Workload::load(&crate::support::example(&format!("{name}.toml"))).unwrap()
 }
 
 /// The LLM examples (diffusion workloads are planned, not rendered: `render` writes vLLM
 /// manifests).
 fn examples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(workspace().join("examples"))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            let llm = p.extension()? == "toml"
-                && !inferplan_plan::diffusion::is_diffusion(&std::fs::read_to_string(&p).ok()?);
+    crate::support::examples()
+        .into_iter()
+        .filter_map(|p| {
+            let llm = !inferplan_plan::diffusion::is_diffusion(&std::fs::read_to_string(&p).ok()?);
             llm.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
-        .collect();
-    v.sort();
-    v
+        .collect()
 }
 
 /// A replica of Llama 3.1 405B in BF16 (810 GB) does not fit one p5.48xlarge (8 × 80 GB):
@@ -565,7 +532,7 @@ fn pod_templates(files: &[(String, String)]) -> Vec<(String, String)> {
 fn check_dir() -> PathBuf {
     std::env::var_os("INFERPLAN_RENDER_CHECK_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target").join("render-check"))
+        .unwrap_or_else(|| repo().join("target").join("render-check"))
 }
 
 /// Every example (and a multi-node replica) renders, passes the structural checks, and is
@@ -737,51 +704,38 @@ fn snapshot_dir(case: &str) -> PathBuf {
         .join(case)
 }
 
-fn update() -> bool {
-    std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v != "0")
-}
-
-/// Compares rendered files with the stored ones (or stores them with `UPDATE_SNAPSHOTS=1`).
+/// Compares every rendered file with its snapshot, naming all that differ.
 fn assert_snapshots(case: &str, files: &[(String, String)]) {
     let dir = snapshot_dir(case);
-    if update() {
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-    }
-    let mut mismatched = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        let stored = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-            panic!(
-                "no snapshot {}; run UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test render",
-                path.display()
-            )
-        });
-        if &stored != text {
-            mismatched.push(name.clone());
-        }
-    }
+    let mismatched: Vec<String> = files
+        .iter()
+        .filter_map(|(name, text)| snapshot_mismatch(&dir.join(name), text))
+        .collect();
     assert!(
         mismatched.is_empty(),
-        "rendered files differ from the snapshots in {}: {mismatched:?}; review and run \
-         UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test render",
-        dir.display()
+        "rendered files differ from the snapshots:\n{}",
+        mismatched.join("\n")
     );
 }
 
 /// The plan a snapshot is rendered from is stored beside it, so that the snapshots change
-/// when rendering changes, not when the planner's numbers move.
+/// when rendering changes, not when the planner's numbers move. `UPDATE_SNAPSHOTS=1` plans
+/// it again.
 fn stored_plan(case: &str, make: impl FnOnce() -> Value) -> Value {
     let path = snapshot_dir(case).join("plan.json");
-    if update() || !path.exists() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    if updating() {
         let p = make();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, serde_json::to_string_pretty(&p).unwrap() + "\n").unwrap();
         return p;
     }
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to write it",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Every file rendered for the first vLLM candidate of `examples/chat-70b-fp8.toml`.
@@ -823,7 +777,7 @@ fn rendered_manifests_pass_lint() {
             .into_iter()
             .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
             .collect();
-        let findings = inferplan_deploy::lint::lint(&manifests, &fixed().catalog).unwrap();
+        let findings = inferplan_deploy::lint::lint(&manifests, catalog()).unwrap();
         let shown: Vec<String> = findings
             .iter()
             .map(|f| {

@@ -3,23 +3,9 @@
 //! (or findings with exit code 1), never a panic or a file written.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn inferplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_inferplan"))
-        .args(args)
-        .env_remove("INFERPLAN_CATALOG_DIR")
-        .output()
-        .expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn repo(path: &str) -> String {
-    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::{inferplan, repo_file, stderr};
 
 /// A fresh directory of this test under the system's temporary directory.
 fn scratch(name: &str) -> PathBuf {
@@ -45,7 +31,7 @@ const VIDEO: &str = "examples/video-720p-report-clips.toml";
 fn render_refuses_a_diffusion_workload_with_what_to_do() {
     let dir = scratch("render-diffusion");
     let out = dir.join("out");
-    let o = inferplan(&["render", &repo(VIDEO), "--out", out.to_str().unwrap()]);
+    let o = inferplan(&["render", &repo_file(VIDEO), "--out", out.to_str().unwrap()]);
     input_error(
         &o,
         &[
@@ -59,7 +45,7 @@ fn render_refuses_a_diffusion_workload_with_what_to_do() {
     assert!(!out.exists(), "nothing is written");
     // A model the diffusion catalog does not know, but a `[job]` table: still a diffusion file.
     let file = dir.join("custom.toml");
-    let text = std::fs::read_to_string(repo(VIDEO))
+    let text = std::fs::read_to_string(repo_file(VIDEO))
         .unwrap()
         .replace("Wan2.1 I2V 14B 720P", "My Video Model");
     std::fs::write(&file, text).unwrap();
@@ -77,11 +63,11 @@ fn render_refuses_a_diffusion_workload_with_what_to_do() {
 fn rightsize_refuses_a_diffusion_workload_with_what_to_do() {
     let o = inferplan(&[
         "rightsize",
-        &repo("crates/deploy/tests/fixtures/rightsize/over_week.csv"),
+        &repo_file("crates/deploy/tests/fixtures/rightsize/over_week.csv"),
         "--instance",
         "g6e.2xlarge",
         "--workload",
-        &repo(VIDEO),
+        &repo_file(VIDEO),
     ]);
     input_error(
         &o,
@@ -141,7 +127,7 @@ fn lint_refuses_duplicate_keys_and_reports_counts_out_of_range() {
     );
     let o = inferplan(&[
         "lint",
-        &repo("crates/deploy/tests/fixtures/lint/count-out-of-range.yaml"),
+        &repo_file("crates/deploy/tests/fixtures/lint/count-out-of-range.yaml"),
     ]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
@@ -154,7 +140,7 @@ fn render_refuses_a_replica_count_kubernetes_cannot_hold() {
     let dir = scratch("render-replicas");
     let o = inferplan(&[
         "plan",
-        &repo("examples/single-gpu-13b-fp8.toml"),
+        &repo_file("examples/single-gpu-13b-fp8.toml"),
         "--format",
         "json",
     ]);

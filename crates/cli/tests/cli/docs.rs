@@ -51,9 +51,7 @@ const NOT_RUN: &[(&str, &str)] = &[
     ("curl ", "needs a Prometheus server"),
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::support::repo;
 
 /// A command shown with its output, by line index (0-based) in its document.
 struct Example {
@@ -304,7 +302,7 @@ fn doc_commands_print_what_the_docs_show() {
     if !update && !stale.is_empty() {
         failures.push(format!(
             "{} documented outputs differ from what the commands print (refresh them with \
-             `UPDATE_DOCS=1 cargo test -p inferplan --test docs` and review the diff):\n\n{}",
+             `UPDATE_DOCS=1 cargo test -p inferplan --test cli docs::` and review the diff):\n\n{}",
             stale.len(),
             stale.join("\n")
         ));

@@ -8,12 +8,9 @@ use inferplan_perf::memory_validation::validate_memory;
 use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams, PerfError, Placement};
 use proptest::prelude::*;
 
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+use crate::support::catalog;
 
-fn catalog() -> &'static Catalog {
-    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::embedded().unwrap())
-}
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 struct Case<'a> {
     model: &'a str,
@@ -216,12 +213,12 @@ fn refusals_name_the_input() {
 
 #[test]
 fn measured_vllm_startups_meet_the_targets() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/measured/vllm_memory.csv"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        panic!("{path} is needed: CI runs with ../shared beside the repository");
+    let path = crate::support::shared().join("data/measured/vllm_memory.csv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        panic!(
+            "{} is needed: CI runs with ../shared beside the repository",
+            path.display()
+        );
     };
     let t = Table::parse(&text, "vllm_memory.csv").unwrap();
     let v = validate_memory(&t, catalog(), &MemoryParams::embedded().unwrap()).unwrap();
@@ -588,11 +585,7 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
     }
 
     fn shared(name: &str) -> Option<String> {
-        let path = format!(
-            "{}/../../../shared/data/measured/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).ok()
+        std::fs::read_to_string(crate::support::shared().join("data/measured").join(name)).ok()
     }
 
     #[test]

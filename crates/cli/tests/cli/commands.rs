@@ -1,22 +1,7 @@
 //! End-to-end tests of the `inferplan` binary: outputs, JSON contract, exit codes and errors.
 
+use crate::common::{example, inferplan, measured, repo_file, stderr, stdout};
 use std::process::{Command, Output};
-
-fn inferplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_inferplan"))
-        .args(args)
-        .env_remove("INFERPLAN_CATALOG_DIR")
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn json(args: &[&str]) -> (i32, serde_json::Value) {
     let o = inferplan(args);
@@ -317,10 +302,7 @@ fn catalog_listings_and_show() {
 
 #[test]
 fn validate_reads_the_measured_memory_rows() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/measured/vllm_memory.csv"
-    );
+    let path: &str = &measured("vllm_memory.csv");
     let (code, v) = json(&["validate", path, "--format", "json"]);
     assert_eq!(code, 0);
     let m = &v["memory"][0]["memory"];
@@ -439,12 +421,8 @@ fn estimate_rejects_bad_input_with_exit_code_2() {
 
 #[test]
 fn validate_scores_the_measured_performance_rows() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/measured/"
-    );
-    let a = format!("{dir}llm_throughput.csv");
-    let b = format!("{dir}aic_silicon_sample.csv");
+    let a = measured("llm_throughput.csv");
+    let b = measured("aic_silicon_sample.csv");
     if !std::path::Path::new(&a).exists() {
         return;
     }
@@ -469,10 +447,7 @@ fn validate_scores_the_measured_performance_rows() {
 
 #[test]
 fn calibrate_writes_a_parameter_file_that_estimate_reads() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/measured/llm_throughput.csv"
-    );
+    let path: &str = &measured("llm_throughput.csv");
     if !std::path::Path::new(path).exists() {
         return;
     }
@@ -497,10 +472,6 @@ fn calibrate_writes_a_parameter_file_that_estimate_reads() {
     assert_eq!(code, 0);
     assert!(v["tpot_ms"].as_f64().unwrap() > 0.0);
     let _ = std::fs::remove_file(out);
-}
-
-fn example(name: &str) -> String {
-    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -848,10 +819,7 @@ fn render_writes_manifests_that_lint_clean() {
 
 #[test]
 fn lint_reports_findings_with_exit_codes() {
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../deploy/tests/fixtures/lint/"
-    );
+    let fixtures: &str = &repo_file("crates/deploy/tests/fixtures/lint/");
     let o = inferplan(&["lint", &format!("{fixtures}kv-cache-cannot-fit.yaml")]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -881,10 +849,7 @@ fn lint_reports_findings_with_exit_codes() {
 
 #[test]
 fn rightsize_gives_verdicts_and_a_suggestion() {
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../deploy/tests/fixtures/rightsize/"
-    );
+    let fixtures: &str = &repo_file("crates/deploy/tests/fixtures/rightsize/");
     let (code, v) = json(&[
         "rightsize",
         &format!("{fixtures}over_week.csv"),
@@ -1115,10 +1080,7 @@ fn plan_a_diffusion_workload() {
 
 #[test]
 fn calibrate_rewrites_the_embedded_diffusion_efficiencies() {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/measured/diffusion_latency.csv"
-    );
+    let file: &str = &measured("diffusion_latency.csv");
     if !std::path::Path::new(file).exists() {
         return;
     }
@@ -1134,17 +1096,14 @@ fn calibrate_rewrites_the_embedded_diffusion_efficiencies() {
     assert!(stdout(&o).contains("diffusion rows fitted"));
     let written = std::fs::read_to_string(&out).unwrap();
     let _ = std::fs::remove_file(&out);
-    let embedded = include_str!("../../../data/perf/diffusion_efficiency.csv");
+    let embedded = include_str!("../../../../data/perf/diffusion_efficiency.csv");
     assert_eq!(written, embedded, "the embedded file is the fit");
 }
 
 /// The header and the first `rows` rows of a shared measured file, written to a temporary
 /// file; `None` without the shared data.
 fn measured_head(name: &str, rows: usize) -> Option<std::path::PathBuf> {
-    let path = format!(
-        "{}/../../../shared/data/measured/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = measured(name);
     let text = std::fs::read_to_string(path).ok()?;
     let head: Vec<&str> = text.lines().take(rows + 1).collect();
     let out = std::env::temp_dir().join(format!(

@@ -1,44 +1,16 @@
 //! The planner on the example workloads: pinned answers and the invariants every answer keeps.
 
-use inferplan_catalog::Catalog;
-use inferplan_perf::efficiency::EfficiencyTable;
-use inferplan_perf::{Deployment, Engine, MemoryParams, Placement, Replica};
-use inferplan_plan::{plan, Inputs, Plan, Workload};
-use std::path::Path;
+use inferplan_perf::{Deployment, Engine, Placement, Replica};
+use inferplan_plan::{plan, Plan, Workload};
 
-struct Fixed {
-    catalog: Catalog,
-    efficiency: EfficiencyTable,
-    memory: MemoryParams,
-}
-
-fn fixed() -> &'static Fixed {
-    static F: std::sync::OnceLock<Fixed> = std::sync::OnceLock::new();
-    F.get_or_init(|| Fixed {
-        catalog: Catalog::embedded().unwrap(),
-        efficiency: EfficiencyTable::embedded().unwrap(),
-        memory: MemoryParams::embedded().unwrap(),
-    })
-}
+use crate::planner::inputs;
 
 fn run(w: &Workload) -> Plan {
-    let f = fixed();
-    plan(
-        &Inputs {
-            catalog: &f.catalog,
-            efficiency: &f.efficiency,
-            memory: &f.memory,
-        },
-        w,
-    )
-    .unwrap()
+    plan(&inputs(), w).unwrap()
 }
 
 fn example(name: &str) -> Workload {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name);
-    Workload::load(&path).unwrap()
+    Workload::load(&crate::support::example(name)).unwrap()
 }
 
 fn best(p: &Plan) -> String {
@@ -73,7 +45,7 @@ fn examples_have_pinned_answers() {
 
 #[test]
 fn candidates_are_ranked_explained_and_feasible() {
-    let f = fixed();
+    let f = inputs();
     for file in [
         "chat-70b-fp8.toml",
         "regulated-isolated.toml",
@@ -112,7 +84,7 @@ fn candidates_are_ranked_explained_and_feasible() {
                 kv_memory_fraction: d.kv_memory_fraction,
             };
             let context = (w.lengths.input_tokens.p99() + w.lengths.output_tokens.p99()) as u64;
-            assert!(Replica::new(&dep, context.min(model.max_context), &f.memory).is_ok());
+            assert!(Replica::new(&dep, context.min(model.max_context), f.memory).is_ok());
             // Within the SLOs at the peak (the examples' limits are p99), with enough
             // replicas for it.
             assert_eq!(w.slo.percentile, inferplan_plan::workload::Percentile::P99);

@@ -2,21 +2,16 @@
 //! fixtures give nothing, malformed YAML is an error naming the file and line, the output
 //! formats carry their fields, and random input never panics.
 //!
-//! Each rule's findings are compared with `tests/fixtures/lint/<name>.expected`. After an
-//! intended change, regenerate them with `UPDATE_EXPECT=1 cargo test -p inferplan-deploy
-//! --test lint` and review the diff.
+//! Each rule's findings are compared with the snapshot `tests/snapshots/lint/<name>.expected`.
+//! After an intended change, regenerate them with `UPDATE_SNAPSHOTS=1 cargo test -p
+//! inferplan-deploy --test deploy lint::` and review the diff.
 
-use inferplan_catalog::Catalog;
 use inferplan_deploy::lint::{self, has_errors, sarif, text, Finding, Severity};
 use inferplan_deploy::yaml::{self, collect, YamlError};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-fn catalog() -> &'static Catalog {
-    static C: OnceLock<Catalog> = OnceLock::new();
-    C.get_or_init(|| Catalog::embedded().expect("embedded catalog"))
-}
+use crate::support::{assert_snapshot, catalog, repo};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint")
@@ -34,20 +29,12 @@ fn lint_fixture(name: &str) -> Vec<Finding> {
     lint::lint(&[fixture(name)], catalog()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// Compares `actual` with `<name>.expected`, or writes it when `UPDATE_EXPECT` is set.
+/// Compares `actual` with the snapshot `<name>.expected`.
 fn expect(name: &str, actual: &str) {
-    let path = dir().join(format!("{name}.expected"));
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_EXPECT=1)", path.display()));
-    assert!(
-        want == actual,
-        "{name}: output differs from {}\n--- expected\n{want}\n--- actual\n{actual}",
-        path.display()
-    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots/lint")
+        .join(format!("{name}.expected"));
+    assert_snapshot(&path, actual);
 }
 
 #[test]
@@ -270,9 +257,7 @@ fn sarif_lists_rules_and_locations() {
 
 #[test]
 fn codes_and_names_are_unique_documented_and_kebab_case() {
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/lint.md"))
-            .expect("docs/lint.md");
+    let docs = std::fs::read_to_string(repo().join("docs/lint.md")).expect("docs/lint.md");
     let rules = lint::all();
     let mut codes = std::collections::BTreeSet::new();
     let mut names = std::collections::BTreeSet::new();

@@ -1,27 +1,20 @@
 //! The diffusion planner on the example workloads: pinned answers, invariants, the break-even
 //! volume, findings and workload errors.
 
-use inferplan_catalog::{Catalog, Dtype};
+use inferplan_catalog::Dtype;
 use inferplan_perf::diffusion::{DiffusionEfficiencies, Offload};
 use inferplan_plan::diffusion::{is_diffusion, plan_diffusion, DiffusionPlan, DiffusionWorkload};
 use inferplan_plan::workload::{Mode, Tenancy};
 use inferplan_plan::PlanError;
-use std::path::Path;
 
-fn catalog() -> &'static Catalog {
-    static C: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
-    C.get_or_init(|| Catalog::embedded().unwrap())
-}
+use crate::support::catalog;
 
 fn run(w: &DiffusionWorkload) -> DiffusionPlan {
     plan_diffusion(catalog(), DiffusionEfficiencies::embedded(), w).unwrap()
 }
 
 fn text(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name);
-    std::fs::read_to_string(path).unwrap()
+    std::fs::read_to_string(crate::support::example(name)).unwrap()
 }
 
 fn example(name: &str) -> DiffusionWorkload {

@@ -4,21 +4,9 @@ use inferplan_plan::diffusion::DiffusionWorkload;
 use inferplan_plan::workload::{Length, Mode, Percentile, Tenancy};
 use inferplan_plan::{PlanError, Trace, TraceRequest, Workload};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn examples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .expect("examples/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    v.sort();
-    v
-}
+use crate::support::{catalog, example, examples, repo};
 
 const MINIMAL: &str = r#"
 [model]
@@ -34,7 +22,7 @@ fn minimal() -> Workload {
 
 #[test]
 fn every_example_parses_validates_and_names_a_catalog_model() {
-    let catalog = inferplan_catalog::Catalog::embedded().expect("catalog");
+    let catalog = catalog();
     let files = examples();
     assert!(files.len() >= 5, "{files:?}");
     for required in [
@@ -106,7 +94,7 @@ fn every_example_parses_validates_and_names_a_catalog_model() {
 
 #[test]
 fn the_examples_ask_what_the_issue_asks() {
-    let load = |name: &str| Workload::load(&repo().join("examples").join(name)).unwrap();
+    let load = |name: &str| Workload::load(&example(name)).unwrap();
     let chat = load("chat-70b-fp8.toml");
     assert_eq!(chat.model.precision, "fp8");
     assert_eq!(chat.slo.ttft_ms, Some(500.0));
@@ -567,7 +555,7 @@ fn a_workload_can_take_its_lengths_from_a_trace() {
 
 #[test]
 fn the_azure_traces_read_with_plausible_stats() {
-    let dir = repo().join("../shared/data/traces");
+    let dir = crate::support::shared().join("data/traces");
     for (file, rows, input_mean, output_mean) in [
         ("azure_llm_2023_code.csv", 8_819, 2047.85, 27.88),
         ("azure_llm_2023_conv.csv", 19_366, 1154.70, 211.13),
