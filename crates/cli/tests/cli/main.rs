@@ -5,6 +5,7 @@
 #[path = "../../../../tests/support.rs"]
 mod support;
 
+mod architecture;
 mod commands;
 mod common;
 mod deploy_edges;
