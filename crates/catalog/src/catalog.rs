@@ -122,7 +122,7 @@ impl Catalog {
             } else if let Some((newer, old, date)) = changed.get(&row.instance_type) {
                 if row.price.on_demand_usd_hr.is_some() {
                     row.price.note = format!(
-                        "undated snapshot price; the snapshot's {DEFAULT_REGION} price {old} was replaced by {newer} ({date}), so this region's price probably changed too"
+                        "undated snapshot; its {DEFAULT_REGION} price {old} is now {newer} ({date}): this region's price probably changed too"
                     );
                     let key = changed
                         .get_key_value(&row.instance_type)
