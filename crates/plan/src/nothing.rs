@@ -146,10 +146,11 @@ fn alternatives(inputs: &Inputs<'_>, w: &Workload, p: &Plan) -> Vec<(Label, Work
     if let Some(ratio) = p.nearest_misses.first().and_then(|m| m.miss) {
         let f = ratio * 1.05;
         let mut v = w.clone();
-        for limit in [&mut v.slo.ttft_ms, &mut v.slo.tpot_ms, &mut v.slo.e2e_ms] {
-            if let Some(x) = limit {
-                *x = (*x * f).ceil();
-            }
+        for x in [&mut v.slo.ttft_ms, &mut v.slo.tpot_ms, &mut v.slo.e2e_ms]
+            .into_iter()
+            .flatten()
+        {
+            *x = (*x * f).ceil();
         }
         let slo = v.slo.clone();
         out.push((
