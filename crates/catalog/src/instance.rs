@@ -52,8 +52,22 @@ pub struct RegionPrice {
     pub on_demand_source: String,
     /// Where the spot price comes from.
     pub spot_source: String,
-    /// Why a price is missing or was dropped, when it was.
+    /// Date of the on-demand price (`YYYY-MM-DD`), when its source gives one.
+    pub as_of: Option<String>,
+    /// Why a price is missing or doubtful, when it is.
     pub note: String,
+}
+
+/// The first `YYYY-MM-DD` date in `text`, e.g. in
+/// `Karpenter zz_generated.pricing_aws.go, us-east-1, generated 2026-07-20T13:44:30Z`.
+pub fn date_in(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(9)).find_map(|i| {
+        let w = &b[i..i + 10];
+        let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
+        (digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10))
+            .then(|| text[i..i + 10].to_owned())
+    })
 }
 
 /// One cloud instance type.
@@ -150,6 +164,7 @@ impl Instance {
                 spot_min_usd_hr: None,
                 on_demand_source: date.to_owned(),
                 spot_source: r.get("spot_price_date").unwrap_or_default().to_owned(),
+                as_of: date_in(date),
                 note: String::new(),
             });
         }
@@ -176,6 +191,21 @@ impl Instance {
         self.price(region).and_then(|p| p.on_demand_usd_hr)
     }
 
+    /// The newest date of any of this type's prices.
+    pub fn newest_price_date(&self) -> Option<&str> {
+        self.prices.iter().filter_map(|p| p.as_of.as_deref()).max()
+    }
+
+    /// True when the on-demand price of `p` is undated or older than the newest dated price
+    /// of this type (another region's source is newer).
+    pub fn price_is_older(&self, p: &RegionPrice) -> bool {
+        match (self.newest_price_date(), p.as_of.as_deref()) {
+            (Some(newest), Some(d)) => d < newest,
+            (Some(_), None) => p.on_demand_usd_hr.is_some(),
+            (None, _) => false,
+        }
+    }
+
     /// Sets (or merges) a price for one region; values present in `p` win, and missing ones
     /// keep what was there.
     pub fn merge_price(&mut self, p: RegionPrice) {
@@ -184,6 +214,9 @@ impl Instance {
                 if p.on_demand_usd_hr.is_some() {
                     x.on_demand_usd_hr = p.on_demand_usd_hr;
                     x.on_demand_source = p.on_demand_source;
+                    x.as_of = p.as_of;
+                    // A new on-demand price replaces the doubt about the old one.
+                    x.note = String::new();
                 }
                 if p.spot_usd_hr.is_some() {
                     x.spot_usd_hr = p.spot_usd_hr;

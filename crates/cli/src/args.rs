@@ -1058,6 +1058,19 @@ pub enum CatalogCommand {
     Diffusion(ListArgs),
     /// Everything about one GPU, instance type or model, with sources.
     Show(ShowArgs),
+    /// One instance type's prices in every region, with their dates and sources.
+    Prices(PricesArgs),
+}
+
+/// Arguments of `catalog prices`.
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// An instance type, e.g. `g7.2xlarge`.
+    pub instance: String,
+
+    /// Output format.
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Arguments of the catalog listings.

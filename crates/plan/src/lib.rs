@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod findings;
 pub mod lengths;
+pub mod nothing;
 pub mod search;
 mod toml_location;
 pub mod trace;

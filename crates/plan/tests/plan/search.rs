@@ -221,3 +221,104 @@ fn the_endpoint_pattern_follows_the_routing_matrix() {
     let p = run(&w);
     assert_eq!(p.endpoint.pattern, Pattern::Async, "{}", p.endpoint.reason);
 }
+
+#[test]
+fn eu_west_1_and_g7_examples_have_candidates() {
+    let p = run(&example("gdpr-eu-west-1.toml"));
+    assert!(!p.candidates.is_empty(), "{:?}", p.rejected);
+    assert!(p.candidates.iter().all(|c| c.region == "eu-west-1"));
+    // The 13B article example ranks a G7 option with its cost per token.
+    for file in ["single-gpu-13b-fp8.toml", "g7-vs-g5-13b.toml"] {
+        let p = run(&example(file));
+        let g7 = p
+            .options()
+            .into_iter()
+            .find(|c| c.family == "g7")
+            .unwrap_or_else(|| panic!("{file}: no g7 option: {:?}", p.rejected));
+        assert!(g7.usd_per_million_output_tokens > 0.0, "{file}");
+    }
+}
+
+#[test]
+fn every_gpu_family_estimates() {
+    let f = inputs();
+    let model = f.catalog.model("Llama 3.2 1B").unwrap();
+    let mut families = std::collections::BTreeSet::new();
+    for inst in f.catalog.instances() {
+        let Some(gpu) = f.catalog.instance_gpu(inst) else {
+            continue;
+        };
+        if inst.gpu_count < 1.0 || !Engine::Vllm.runs_on(gpu.arch) {
+            continue;
+        }
+        if !families.insert(inst.family.clone()) {
+            continue;
+        }
+        let mem = inst.gpu_mem_gib().or(gpu.memory_gib()).unwrap();
+        let weights =
+            if gpu.support(inferplan_catalog::Dtype::Bf16) == inferplan_catalog::Support::Native {
+                inferplan_catalog::Dtype::Bf16
+            } else {
+                inferplan_catalog::Dtype::Fp16
+            };
+        let d = Engine::Vllm.defaults(mem, gpu.arch);
+        let dep = Deployment {
+            placement: Placement {
+                model,
+                gpu,
+                gpu_mem_gib: mem,
+                gpus: inst.whole_gpus(),
+                interconnect: inferplan_catalog::Interconnect::Single,
+                tp: 1,
+                pp: 1,
+                weights,
+                kv: weights,
+            },
+            engine: Engine::Vllm,
+            limits: d.limits,
+            kv_memory_fraction: d.kv_memory_fraction,
+        };
+        let r = Replica::new(&dep, 2048, f.memory)
+            .unwrap_or_else(|e| panic!("{} ({}): {e}", inst.name, gpu.name));
+        let eff = f.efficiency.lookup(gpu.arch, Engine::Vllm, weights).eff;
+        let e = r.run(
+            &inferplan_perf::Workload {
+                input_tokens: 512,
+                output_tokens: 64,
+                load: inferplan_perf::Load::Static { batch: 1 },
+            },
+            &eff,
+        );
+        assert!(
+            e.ttft_ms.is_finite() && e.ttft_ms > 0.0,
+            "{}: {e:?}",
+            inst.name
+        );
+    }
+    for fam in [
+        "g4dn", "g5", "g5g", "g6", "g6e", "g7", "g7e", "p3", "p4d", "p5",
+    ] {
+        assert!(families.contains(fam), "{fam} missing from {families:?}");
+    }
+}
+
+#[test]
+fn nothing_qualified_names_causes_in_order_and_a_checked_change() {
+    let inputs = inputs();
+    let mut w = example("gdpr-eu-west-1.toml");
+    w.constraints.regions = vec!["ap-east-1".to_owned()];
+    w.constraints.data_class = inferplan_plan::workload::DataClass::General;
+    w.model.precision = "bf16".to_owned();
+    let p = plan(&inputs, &w).unwrap();
+    assert!(p.candidates.is_empty(), "{:?}", p.candidates.len());
+    let why = inferplan_plan::nothing::explain(&inputs, &w, &p).unwrap();
+    assert_eq!(why.causes[0].cause, "no price in the allowed regions");
+    assert_eq!(why.causes[0].count, p.rejected["no_price_in_regions"]);
+    let change = why.change.expect("a region with candidates");
+    assert!(change.change.contains("--regions"), "{change:?}");
+    // Checked: planning in the suggested region finds that option.
+    let region = change.change.rsplit(' ').next().unwrap().to_owned();
+    w.constraints.regions = vec![region];
+    let q = plan(&inputs, &w).unwrap();
+    assert!((q.options()[0].usd_per_hour - change.usd_per_hour).abs() < 1e-9);
+}

@@ -11,6 +11,7 @@ use anyhow::bail;
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
 use inferplan_plan::contract::{PlanJson, Verified};
+use inferplan_plan::nothing::NothingQualified;
 use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::workload::{
     Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
@@ -50,6 +51,11 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         memory: &memory,
     };
     let p = plan(&inputs, &w)?;
+    let why = if p.candidates.is_empty() && format != Format::Json {
+        Some(inferplan_plan::nothing::explain(&inputs, &w, &p)?)
+    } else {
+        None
+    };
     let verified = if *verify_top {
         let bar = Progress::new("simulated candidates", format != Format::Json);
         Some(verify(
@@ -68,9 +74,9 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
             verified,
             ..PlanJson::new(&p, top)
         })?,
-        Format::Md => emit(&adr(&p, top))?,
+        Format::Md => emit(&adr(&p, why.as_ref(), top))?,
         Format::Table => {
-            let mut s = render(&p, top, *explain);
+            let mut s = render(&p, why.as_ref(), top, *explain);
             if let Some(v) = &verified {
                 s += &verified_text(&p, v);
             }
@@ -318,20 +324,36 @@ fn mix_text(c: &Candidate) -> String {
     )
 }
 
-fn misses_text(p: &Plan) -> String {
-    let mut s = String::from("\nNothing in the catalog meets these SLOs. Nearest misses:\n");
-    for m in &p.nearest_misses {
-        s += &format!("  - {} {}: {}\n", m.instance, m.setup, m.detail);
+fn misses_text(p: &Plan, why: Option<&NothingQualified>) -> String {
+    let mut s = String::from("\nNothing in the catalog meets these SLOs.\n");
+    if let Some(why) = why {
+        let causes: Vec<String> = why
+            .causes
+            .iter()
+            .map(|c| format!("{} {}", c.count, c.cause))
+            .collect();
+        s += &format!("Why: {}.\n", causes.join(", "));
+        match &why.change {
+            Some(c) => {
+                s += &format!(
+                    "Most useful change (planned again with it): {}; cheapest then: {} at ${:.2}/h.\n",
+                    c.change, c.cheapest, c.usd_per_hour
+                )
+            }
+            None => s += "No other region, family or SLO within 5 % of the nearest miss yields a candidate.\n",
+        }
     }
-    if p.nearest_misses.is_empty() {
-        s += "  (no configuration fits in memory with these constraints; allow more GPUs per replica, other families or regions, or a smaller precision)\n";
-    } else {
+    if !p.nearest_misses.is_empty() {
+        s += "Nearest misses:\n";
+        for m in &p.nearest_misses {
+            s += &format!("  - {} {}: {}\n", m.instance, m.setup, m.detail);
+        }
         s += "What would have to change: loosen the limits above to at least the values shown, allow more GPUs per replica (--max-gpus-per-replica), a smaller precision (--precision any), or shorter prompts.\n";
     }
     s
 }
 
-fn render(p: &Plan, top: usize, explain: bool) -> String {
+fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -> String {
     let mut s = header(p);
     s += &format!(
         "{} configurations considered, {} meet the SLOs ({} distinct options); rejected: {}\n\n",
@@ -341,7 +363,7 @@ fn render(p: &Plan, top: usize, explain: bool) -> String {
         rejected_text(&p.rejected)
     );
     if p.candidates.is_empty() {
-        s += &misses_text(p);
+        s += &misses_text(p, why);
     } else {
         s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
         let best = &p.candidates[0];
@@ -359,7 +381,7 @@ fn render(p: &Plan, top: usize, explain: bool) -> String {
 }
 
 /// An architecture decision record in Markdown.
-fn adr(p: &Plan, top: usize) -> String {
+fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
     let w = &p.workload;
     let mut s = format!("# ADR: serving {} for {}\n\n", p.model, w.name);
     s += "## Context and forces\n\n";
@@ -391,7 +413,7 @@ fn adr(p: &Plan, top: usize) -> String {
     );
     if p.candidates.is_empty() {
         s += "## Decision\n\nNo deployment in the catalog meets the SLOs.\n";
-        s += &misses_text(p);
+        s += &misses_text(p, why);
         return s;
     }
     s += "## Options considered\n\n";
