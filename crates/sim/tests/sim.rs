@@ -7,6 +7,7 @@ use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
 use inferplan_sim::fleet::{
     simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
+    Trigger,
 };
 use inferplan_sim::replica::{ReplicaSim, Seq};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -232,19 +233,21 @@ fn spot_interruptions_retry_the_lost_requests() {
 #[test]
 fn queue_based_autoscaling_scales_out_under_load() {
     let mut cfg = config(1);
-    cfg.autoscaler = Some(Autoscaler {
-        metric: ScaleMetric::QueueDepth,
-        target: 2.0,
-        min: 1,
-        max: 8,
-        interval_s: 10.0,
-        scale_out_cooldown_s: 30.0,
-        scale_in_cooldown_s: 300.0,
-    });
+    let mut a = Autoscaler::rendered(vec![queue(2.0)], 1, 8, 1);
+    a.interval_s = 10.0;
+    cfg.autoscaler = Some(a);
     cfg.cold_start_s = 60.0;
     let r = run(&cfg, 60.0, 40_000, 2);
     assert!(r.replicas_max > 1 && r.replicas_started > 0, "{r:?}");
     assert!(r.replicas_series.iter().any(|&(_, v)| v > 1.0));
+}
+
+fn queue(target: f64) -> Trigger {
+    Trigger {
+        metric: ScaleMetric::QueueDepth,
+        target,
+        activation: 0.0,
+    }
 }
 
 fn seq(work: usize, prompt: u32, output: u32) -> Seq {
