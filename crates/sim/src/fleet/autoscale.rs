@@ -21,10 +21,13 @@ pub(super) struct Scaler {
 }
 
 impl Scaler {
-    /// A fresh autoscaler for `a`.
-    pub(super) fn new(a: &Autoscaler) -> Scaler {
+    /// The autoscaler `a` of a fleet that starts with `replicas`, as if it had run steadily
+    /// with them.
+    pub(super) fn new(a: &Autoscaler, replicas: u32) -> Scaler {
+        let mut hpa = Hpa::new(a.behavior.clone(), a.min.max(1), a.max, a.tolerance);
+        hpa.assume(0, replicas);
         Scaler {
-            hpa: Hpa::new(a.behavior.clone(), a.min.max(1), a.max, a.tolerance),
+            hpa,
             observations: VecDeque::new(),
             last_active_us: 0,
             last_direction: 0,
@@ -97,11 +100,7 @@ impl Sim<'_> {
             // The pipeline has nothing that old yet.
             return;
         }
-        let active = a
-            .triggers
-            .iter()
-            .zip(seen)
-            .any(|(t, &v)| v > t.activation);
+        let active = a.triggers.iter().zip(seen).any(|(t, &v)| v > t.activation);
         if active {
             s.last_active_us = now;
         }

@@ -93,6 +93,12 @@ impl Hpa {
         }
     }
 
+    /// Remembers `replicas` as the recommendation at `now_us`: a fleet that has been running
+    /// steadily with them, so the scale-down window holds them for its length.
+    pub fn assume(&mut self, now_us: u64, replicas: u32) {
+        self.recommendations.push_back((now_us, replicas));
+    }
+
     /// The replicas to run at `now_us` with `current` replicas and these metrics; the change,
     /// if any, is remembered for the rate policies.
     pub fn decide(&mut self, now_us: u64, current: u32, readings: &[Reading]) -> u32 {
@@ -259,10 +265,7 @@ mod tests {
     /// replicas; 50m halves them; a ratio within 0.1 of 1 changes nothing.
     #[test]
     fn the_ratio_doubles_halves_or_stays_within_the_tolerance() {
-        let avg = |value: f64| Reading::Average {
-            value,
-            target: 0.1,
-        };
+        let avg = |value: f64| Reading::Average { value, target: 0.1 };
         assert_eq!(avg(0.2).desired(4, TOLERANCE), 8);
         assert_eq!(avg(0.05).desired(4, TOLERANCE), 2);
         assert_eq!(avg(0.109).desired(4, TOLERANCE), 4);
@@ -311,11 +314,7 @@ mod tests {
     #[test]
     fn scaling_policies_remove_ten_percent_above_forty_replicas_and_four_below() {
         // The example sets no window: the default 300 s applies (the target stays at 10).
-        let mut hpa = with_scale_down(
-            300,
-            vec![pods(4, 60), percent(10, 60)],
-            SelectPolicy::Max,
-        );
+        let mut hpa = with_scale_down(300, vec![pods(4, 60), percent(10, 60)], SelectPolicy::Max);
         let ten = [Reading::Total {
             value: 10.0,
             target: 1.0,
@@ -351,11 +350,7 @@ mod tests {
         }];
         let mut ten_percent = with_scale_down(0, vec![percent(10, 60)], SelectPolicy::Max);
         assert_eq!(ten_percent.decide(0, 100, &one), 90);
-        let mut hpa = with_scale_down(
-            0,
-            vec![percent(10, 60), pods(5, 60)],
-            SelectPolicy::Min,
-        );
+        let mut hpa = with_scale_down(0, vec![percent(10, 60), pods(5, 60)], SelectPolicy::Min);
         assert_eq!(hpa.decide(0, 100, &one), 95);
         assert_eq!(hpa.decide(30 * S, 95, &one), 95);
         assert_eq!(hpa.decide(60 * S, 95, &one), 90);
@@ -387,12 +382,7 @@ mod tests {
     /// past 5 minutes; "change downscale stabilization window" to 60 s shortens that.
     #[test]
     fn the_scale_down_window_keeps_the_highest_recent_recommendation() {
-        let total = |value: f64| {
-            [Reading::Total {
-                value,
-                target: 1.0,
-            }]
-        };
+        let total = |value: f64| [Reading::Total { value, target: 1.0 }];
         let mut hpa = Hpa::new(Behavior::kubernetes_default(), 1, 100, TOLERANCE);
         assert_eq!(hpa.decide(0, 10, &total(10.0)), 10);
         // The load drops: for 300 s the earlier recommendation of 10 holds.
@@ -447,17 +437,25 @@ mod tests {
         assert_eq!(hpa.decide(15 * S, 9, &none), 5);
     }
 
+    /// A fleet assumed steady at 4 replicas keeps them for the scale-down window.
+    #[test]
+    fn an_assumed_recommendation_holds_for_the_scale_down_window() {
+        let mut hpa = Hpa::new(Behavior::kubernetes_default(), 1, 10, TOLERANCE);
+        hpa.assume(0, 4);
+        let one = [Reading::Total {
+            value: 1.0,
+            target: 1.0,
+        }];
+        assert_eq!(hpa.decide(30 * S, 4, &one), 4);
+        assert_eq!(hpa.decide(300 * S, 4, &one), 1);
+    }
+
     /// The rendered behavior: one pod per minute up; down only after 10 minutes at one pod per
     /// 5 minutes.
     #[test]
     fn the_rendered_behavior_scales_down_one_replica_per_five_minutes_after_ten() {
         let mut hpa = Hpa::new(Behavior::rendered(1), 1, 10, TOLERANCE);
-        let total = |value: f64| {
-            [Reading::Total {
-                value,
-                target: 1.0,
-            }]
-        };
+        let total = |value: f64| [Reading::Total { value, target: 1.0 }];
         let mut current = 1;
         let mut ups = Vec::new();
         for tick in 0..12 {

@@ -52,7 +52,10 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         reqs: Slab::new(),
         works: Slab::new(),
         rr: 0,
-        scaler: cfg.autoscaler.as_ref().map(Scaler::new),
+        scaler: cfg
+            .autoscaler
+            .as_ref()
+            .map(|a| Scaler::new(a, cfg.replicas.max(1))),
         last_cost_mark: 0,
         tally: Tally::new(),
         pending_arrival: None,
