@@ -262,7 +262,7 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
     (
         "replicas",
         REPLICAS,
-        "`simulate --replicas`, `--min-replicas`, `--max-replicas`; the most replicas a plan proposes",
+        "`simulate --replicas`, `--max-replicas`; the most replicas a plan proposes",
     ),
     (
         "GPUs, TP, PP",
