@@ -108,6 +108,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(MutableImageTag),
         Box::new(SingleGpuPodsOnLargeNodes),
         Box::new(CountOutOfRange),
+        Box::new(AutoscalerWillFlap),
     ]
 }
 
