@@ -36,9 +36,10 @@ inferplan_plan::declare_rule! {
     /// > ScaledObject/llm scales Deployment/llm (vLLM) on the queue only (prometheus trigger
     /// > `sum(vllm:num_requests_waiting)`): the queue reads zero whenever the replicas have room,
     /// > so it cannot say how many are enough, and the autoscaler swings between removing replicas
-    /// > and adding them back (each a cold start). Add a trigger on requests in flight
-    /// > (`sum(vllm:num_requests_running) + sum(vllm:num_requests_waiting)`) with a threshold below
-    /// > what one replica holds at its SLO.
+    /// > and adding them back (each a cold start). Add a trigger on requests in flight, running +
+    /// > waiting (vLLM: `sum(vllm:num_requests_running) + sum(vllm:num_requests_waiting)`; SGLang:
+    /// > `sglang:num_running_reqs` + `sglang:num_queue_reqs`), with a threshold below what one
+    /// > replica holds at its SLO.
     ///
     /// **Fix.** Scale on requests in flight (running + waiting) with the queue as a second
     /// trigger, and keep replicas at least a cold start after the last need, as `inferplan render`
@@ -161,9 +162,11 @@ impl Rule for AutoscalerWillFlap {
                         "{what} on the queue only ({}): the queue reads zero whenever the \
                          replicas have room, so it cannot say how many are enough, and the \
                          autoscaler swings between removing replicas and adding them back (each \
-                         a cold start). Add a trigger on requests in flight \
-                         (`sum(vllm:num_requests_running) + sum(vllm:num_requests_waiting)`) \
-                         with a threshold below what one replica holds at its SLO.",
+                         a cold start). Add a trigger on requests in flight, running + waiting \
+                         (vLLM: `sum(vllm:num_requests_running) + \
+                         sum(vllm:num_requests_waiting)`; SGLang: `sglang:num_running_reqs` + \
+                         `sglang:num_queue_reqs`), with a threshold below what one replica holds \
+                         at its SLO.",
                         load.iter()
                             .map(|m| m.description.as_str())
                             .collect::<Vec<_>>()
