@@ -5,8 +5,9 @@ use inferplan_catalog::bounds::*;
 use inferplan_catalog::Dtype;
 use inferplan_deploy::rightsize::UtilUnit;
 use inferplan_perf::{Engine, PerfError};
+use inferplan_plan::autoscaling::{self, PolicyKind, ScalingPolicy, SelectPolicy};
 use inferplan_plan::workload::{DataClass, Mode, Percentile, Tenancy};
-use inferplan_sim::fleet::Router;
+use inferplan_sim::fleet::{Router, ScaleMetric, Trigger};
 use serde::de::{value::StrDeserializer, DeserializeOwned, IntoDeserializer};
 use std::path::PathBuf;
 
@@ -183,6 +184,7 @@ pub enum Command {
     ///   inferplan simulate --model llama-3.1-8b --gpu H100 --rate-rps 20 --requests 20000
     ///   inferplan simulate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 4 --replicas 2 --trace ../shared/data/traces/azure_llm_2023_conv.csv --time-scale 0.5
     ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 8 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
+    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 8 --duration 3600 --autoscale inflight:24 --autoscale queue:6 --max-replicas 10
     #[command(verbatim_doc_comment)]
     Simulate(Box<SimulateArgs>),
 
@@ -889,33 +891,158 @@ pub struct SimTrafficArgs {
     pub duration: Option<f64>,
 }
 
-/// The autoscaler of `simulate`.
+/// The autoscaler of `simulate`: a KEDA ScaledObject driving the HPA, with `render`'s values
+/// as defaults.
 #[derive(Debug, Args)]
 pub struct AutoscaleArgs {
-    /// Autoscaling target: `queue:N` (requests waiting per replica), `inflight:N`, or
-    /// `gpu:F` (GPU busy fraction, to show why it fails).
-    #[arg(long)]
-    pub autoscale: Option<String>,
+    /// A trigger, repeatable (the HPA takes the largest): `queue:N` (requests waiting per
+    /// replica), `inflight:N` (running + waiting per replica) or `gpu:F` (GPU busy fraction,
+    /// to show why it fails); `,activation=A` sets KEDA's activation threshold.
+    #[arg(long, value_parser = trigger)]
+    pub autoscale: Vec<Trigger>,
 
-    /// Fewest replicas when autoscaling.
-    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(REPLICAS))]
+    /// Fewest replicas when autoscaling (0: scale to zero when no trigger is active).
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(MIN_REPLICAS))]
     pub min_replicas: u32,
 
     /// Most replicas when autoscaling.
     #[arg(long, default_value_t = 16, value_parser = whole::<u32>(REPLICAS))]
     pub max_replicas: u32,
 
-    /// Seconds between autoscaling decisions.
-    #[arg(long, default_value_t = 15.0, value_parser = real(SCALE_INTERVAL))]
+    /// Seconds between autoscaling decisions (KEDA's pollingInterval; render writes 15).
+    #[arg(long, default_value_t = f64::from(autoscaling::POLLING_INTERVAL_S), value_parser = real(SCALE_INTERVAL))]
     pub scale_interval_s: f64,
 
-    /// Seconds between scale-outs.
-    #[arg(long, default_value_t = 60.0, value_parser = real(SECONDS_OR_ZERO))]
-    pub scale_out_cooldown_s: f64,
+    /// Age of the metrics the autoscaler reads, seconds (the Prometheus scrape interval;
+    /// render's PodMonitor scrapes every 15 s).
+    #[arg(long, default_value_t = f64::from(autoscaling::SCRAPE_INTERVAL_S), value_parser = real(SECONDS_OR_ZERO))]
+    pub metric_lag_s: f64,
 
-    /// Seconds after any scaling before a scale-in.
-    #[arg(long, default_value_t = 300.0, value_parser = real(SECONDS_OR_ZERO))]
-    pub scale_in_cooldown_s: f64,
+    /// The HPA behavior the flags below change: `rendered` (what render writes: up by one
+    /// node's worth per 60 s; down after a 600 s window by 1 pod per 300 s) or `kubernetes`
+    /// (the HPA's defaults without a behavior: up by 100 % or 4 pods per 15 s; down after a
+    /// 300 s window by 100 % per 15 s).
+    #[arg(long, value_enum, default_value_t = BehaviorBase::Rendered)]
+    pub scale_behavior: BehaviorBase,
+
+    /// Scale-up stabilization window, seconds (the lowest recent recommendation wins).
+    #[arg(long, value_parser = whole::<u32>(STABILIZATION_WINDOW))]
+    pub scale_up_stabilization_s: Option<u32>,
+
+    /// Scale-down stabilization window, seconds (the highest recent recommendation wins).
+    #[arg(long, value_parser = whole::<u32>(STABILIZATION_WINDOW))]
+    pub scale_down_stabilization_s: Option<u32>,
+
+    /// Scale-up policy, repeatable, replacing the behavior's: `pods:N/P` or `percent:N/P`
+    /// (at most N pods or N % per P seconds).
+    #[arg(long, value_parser = policy)]
+    pub scale_up_policy: Vec<ScalingPolicy>,
+
+    /// Scale-down policy, repeatable, as --scale-up-policy.
+    #[arg(long, value_parser = policy)]
+    pub scale_down_policy: Vec<ScalingPolicy>,
+
+    /// Which scale-up policy wins: max (the most change), min, or disabled (never scale up).
+    #[arg(long, value_enum)]
+    pub scale_up_select: Option<Select>,
+
+    /// Which scale-down policy wins: max, min, or disabled (never scale down).
+    #[arg(long, value_enum)]
+    pub scale_down_select: Option<Select>,
+
+    /// With --min-replicas 0: seconds without an active trigger before scaling to zero
+    /// (KEDA's cooldownPeriod).
+    #[arg(long, default_value_t = f64::from(autoscaling::KEDA_COOLDOWN_PERIOD_S), value_parser = real(SECONDS_OR_ZERO))]
+    pub scale_to_zero_after_s: f64,
+}
+
+/// The behavior `simulate`'s scaling flags start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BehaviorBase {
+    /// What `render` writes.
+    Rendered,
+    /// The HPA's defaults when a manifest sets no `behavior`.
+    Kubernetes,
+}
+
+/// `selectPolicy` of a scaling direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Select {
+    /// The policy allowing the most change.
+    Max,
+    /// The policy allowing the least change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+impl From<Select> for SelectPolicy {
+    fn from(s: Select) -> SelectPolicy {
+        match s {
+            Select::Max => SelectPolicy::Max,
+            Select::Min => SelectPolicy::Min,
+            Select::Disabled => SelectPolicy::Disabled,
+        }
+    }
+}
+
+/// `--autoscale`: `queue:N`, `inflight:N` or `gpu:F`, each with an optional
+/// `,activation=A`.
+fn trigger(s: &str) -> Result<Trigger, String> {
+    let usage = "expected `queue:N`, `inflight:N` or `gpu:F`, optionally with `,activation=A`";
+    let (head, rest) = s.split_once(',').unwrap_or((s, ""));
+    let (kind, value) = head
+        .split_once(':')
+        .ok_or_else(|| format!("{usage}, got `{s}`"))?;
+    let number = |v: &str, bound: Bound, what: &str| -> Result<f64, String> {
+        let x: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{what} `{v}` is not a number; must be {bound}"))?;
+        bound.check(x).map_err(|m| format!("{what} {m}"))
+    };
+    let (metric, bound) = match kind.trim() {
+        "queue" => (ScaleMetric::QueueDepth, SCALE_TARGET),
+        "inflight" => (ScaleMetric::InFlight, SCALE_TARGET),
+        "gpu" => (ScaleMetric::GpuUtilization, FRACTION),
+        other => return Err(format!("unknown metric `{other}`; {usage}")),
+    };
+    let target = number(value, bound, "the target")?;
+    let activation = match rest.trim() {
+        "" => 0.0,
+        a => match a.split_once('=') {
+            Some(("activation", v)) => number(v, ACTIVATION, "the activation threshold")?,
+            _ => return Err(format!("unknown option `{a}`; {usage}")),
+        },
+    };
+    Ok(Trigger {
+        metric,
+        target,
+        activation,
+    })
+}
+
+/// `--scale-up-policy`, `--scale-down-policy`: `pods:N/P` or `percent:N/P`.
+fn policy(s: &str) -> Result<ScalingPolicy, String> {
+    let usage = "expected `pods:N/P` or `percent:N/P` (N pods or percent per P seconds)";
+    let (kind, rest) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{usage}, got `{s}`"))?;
+    let (value, period) = rest
+        .split_once('/')
+        .ok_or_else(|| format!("{usage}, got `{s}`"))?;
+    let kind = match kind.trim() {
+        "pods" => PolicyKind::Pods,
+        "percent" => PolicyKind::Percent,
+        other => return Err(format!("unknown policy `{other}`; {usage}")),
+    };
+    let value = whole::<u32>(POLICY_VALUE)(value).map_err(|m| format!("the value: {m}"))?;
+    let period_s = whole::<u32>(POLICY_PERIOD)(period).map_err(|m| format!("the period: {m}"))?;
+    Ok(ScalingPolicy {
+        kind,
+        value,
+        period_s,
+    })
 }
 
 /// Output formats of `simulate`.

@@ -1,6 +1,7 @@
 //! The planner: the cheapest deployments of a model that keep a workload's SLOs, with their
 //! cost, purchase mix and findings.
 
+pub mod autoscaling;
 pub mod candidate;
 pub mod contract;
 pub mod cost;

@@ -1,6 +1,8 @@
 //! `inferplan simulate`: a fleet serving traffic, request by request.
 
-use crate::args::{AutoscaleArgs, RegionArg, SimFormat, SimTrafficArgs, SimulateArgs};
+use crate::args::{
+    AutoscaleArgs, BehaviorBase, RegionArg, SimFormat, SimTrafficArgs, SimulateArgs,
+};
 use crate::commands::deployment::{self, flag_error};
 use crate::commands::load::efficiency;
 use crate::output::{emit, emit_json, Progress};
@@ -8,9 +10,11 @@ use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
+use inferplan_plan::autoscaling::Behavior;
 use inferplan_serving::cold_start::{cold_start_s, WeightsSource, WITHOUT_INSTANCE_S};
+use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
 use inferplan_sim::fleet::{
-    simulate, sweep, Autoscaler, Client, FleetConfig, ScaleMetric, SimReport, Slo, Spot,
+    simulate, sweep, Autoscaler, Client, FleetConfig, SimReport, Slo, Spot,
 };
 use inferplan_sim::plot::{svg, Line, Panel};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -28,49 +32,74 @@ struct SimJson<'a> {
     pp: u32,
     replicas_initial: u32,
     seed: u64,
+    #[serde(skip)]
+    autoscaled: bool,
     #[serde(flatten)]
     report: &'a SimReport,
 }
 
-fn parse_autoscale(a: &AutoscaleArgs) -> anyhow::Result<Option<Autoscaler>> {
+/// The autoscaler of the flags: `render`'s values where a flag is not given;
+/// `replicas_per_node` sizes render's scale-up policy (one node's worth per minute).
+fn autoscaler(a: &AutoscaleArgs, replicas_per_node: u32) -> anyhow::Result<Option<Autoscaler>> {
     let AutoscaleArgs {
         ref autoscale,
         min_replicas,
         max_replicas,
         scale_interval_s,
-        scale_out_cooldown_s,
-        scale_in_cooldown_s,
+        metric_lag_s,
+        scale_behavior,
+        scale_up_stabilization_s,
+        scale_down_stabilization_s,
+        ref scale_up_policy,
+        ref scale_down_policy,
+        scale_up_select,
+        scale_down_select,
+        scale_to_zero_after_s,
     } = *a;
-    let Some(spec) = autoscale else {
+    if autoscale.is_empty() {
         return Ok(None);
-    };
-    let (kind, value) = spec.split_once(':').ok_or_else(|| {
-        anyhow!("--autoscale: expected `queue:N`, `inflight:N` or `gpu:F`, got `{spec}`")
-    })?;
-    let target: f64 = value
-        .parse()
-        .map_err(|_| anyhow!("--autoscale: `{value}` is not a number"))?;
-    if !(target > 0.0 && target.is_finite()) {
-        bail!("--autoscale: the target must be positive");
     }
-    let metric = match kind {
-        "queue" => ScaleMetric::QueueDepth,
-        "inflight" => ScaleMetric::InFlight,
-        "gpu" => ScaleMetric::GpuUtilization,
-        other => bail!("--autoscale: unknown metric `{other}`; use queue, inflight or gpu"),
-    };
-    if min_replicas == 0 || max_replicas < min_replicas {
-        bail!("--min-replicas/--max-replicas: need 1 ≤ min ≤ max");
+    if max_replicas < min_replicas {
+        bail!("--min-replicas/--max-replicas: need min ≤ max, got {min_replicas} > {max_replicas}");
     }
-    Ok(Some(Autoscaler {
-        metric,
-        target,
-        min: min_replicas,
-        max: max_replicas,
-        interval_s: scale_interval_s,
-        scale_out_cooldown_s,
-        scale_in_cooldown_s,
-    }))
+    let mut scaler = Autoscaler::rendered(
+        autoscale.clone(),
+        min_replicas,
+        max_replicas,
+        replicas_per_node,
+    );
+    scaler.interval_s = scale_interval_s;
+    scaler.metric_lag_s = metric_lag_s;
+    scaler.scale_to_zero_after_s = scale_to_zero_after_s;
+    if scale_behavior == BehaviorBase::Kubernetes {
+        scaler.behavior = Behavior::kubernetes_default();
+    }
+    let b = &mut scaler.behavior;
+    for (rules, window, policies, select) in [
+        (
+            &mut b.scale_up,
+            scale_up_stabilization_s,
+            scale_up_policy,
+            scale_up_select,
+        ),
+        (
+            &mut b.scale_down,
+            scale_down_stabilization_s,
+            scale_down_policy,
+            scale_down_select,
+        ),
+    ] {
+        if let Some(w) = window {
+            rules.stabilization_window_s = w;
+        }
+        if !policies.is_empty() {
+            rules.policies.clone_from(policies);
+        }
+        if let Some(s) = select {
+            rules.select = s.into();
+        }
+    }
+    Ok(Some(scaler))
 }
 
 fn traffic_spec(a: &SimTrafficArgs) -> anyhow::Result<TrafficSpec> {
@@ -199,7 +228,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let table = efficiency(params)?;
     let eff = table.lookup(t.gpu.arch, engine, d.weights).eff;
     let gpus = d.tp * d.pp;
-    let (usd_per_replica_hour, cold) = match t.instance {
+    let (usd_per_replica_hour, cold, per_node) = match t.instance {
         Some(inst) => {
             let price = inst.on_demand(&region).map_or(0.0, |p| {
                 p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
@@ -207,16 +236,16 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
             let gib = w / (1u64 << 30) as f64;
             let cold = cold_start_s(gib, WeightsSource::S3.as_str(), inst).seconds;
-            (price, cold)
+            (price, cold, inst.whole_gpus() / gpus.max(1))
         }
-        None => (0.0, WITHOUT_INSTANCE_S),
+        None => (0.0, WITHOUT_INSTANCE_S, 1),
     };
     let cfg = FleetConfig {
         replica,
         efficiency: eff,
         replicas,
         router,
-        autoscaler: parse_autoscale(autoscale)?,
+        autoscaler: autoscaler(autoscale, per_node)?,
         spot: spot_rate_per_hour.map(|rate| Spot {
             rate_per_hour: rate,
             notice_s: spot_notice_s,
@@ -276,6 +305,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         pp: d.pp,
         replicas_initial: replicas,
         seed,
+        autoscaled: cfg.autoscaler.is_some(),
         report: &report,
     };
     match format {
@@ -387,8 +417,10 @@ fn csv(runs: &[(Option<u64>, &SimReport)]) -> String {
             .map(|v| format!("{v:.3}")),
         );
         row.extend([
-            format!("{:.4}", r.goodput_rps),
-            format!("{:.4}", r.slo_attainment.all),
+            r.goodput_rps
+                .map_or_else(String::new, |g| format!("{g:.4}")),
+            r.slo_attainment
+                .map_or_else(String::new, |a| format!("{:.4}", a.all)),
             r.preemptions.to_string(),
             r.retries.to_string(),
             format!("{:.4}", r.cost_usd),
@@ -440,25 +472,43 @@ fn render(j: &SimJson<'_>) -> String {
     .collect();
     s += &crate::output::table(&["ms", "mean", "p50", "p90", "p99", "p99.9"], &rows, false);
     s += &format!(
-        "\noutput {:.0} tok/s, total {:.0} tok/s; goodput {:.2} req/s; SLO attainment {:.1} %",
-        r.output_tok_s,
-        r.total_tok_s,
-        r.goodput_rps,
-        r.slo_attainment.all * 100.0
+        "\noutput {:.0} tok/s, total {:.0} tok/s; ",
+        r.output_tok_s, r.total_tok_s
     );
-    for (name, v) in [
-        ("TTFT", r.slo_attainment.ttft),
-        ("TPOT", r.slo_attainment.tpot),
-        ("e2e", r.slo_attainment.e2e),
-    ] {
-        if let Some(v) = v {
-            s += &format!(", {name} {:.1} %", v * 100.0);
+    match (r.goodput_rps, r.slo_attainment) {
+        (Some(goodput), Some(a)) => {
+            s += &format!(
+                "goodput {goodput:.2} req/s; SLO attainment {:.1} %",
+                a.all * 100.0
+            );
+            for (name, v) in [("TTFT", a.ttft), ("TPOT", a.tpot), ("e2e", a.e2e)] {
+                if let Some(v) = v {
+                    s += &format!(", {name} {:.1} %", v * 100.0);
+                }
+            }
         }
+        _ => s += "no SLO given (--ttft-ms, --tpot-ms, --e2e-ms): no goodput or attainment",
     }
     s += &format!(
-        "\npreemptions {}, retries {} ({} duplicate), spot interruptions {}, replicas started {}, at most {} at once\ncost ${:.2} for the simulated period\n",
-        r.preemptions, r.retries, r.duplicates, r.interruptions, r.replicas_started, r.replicas_max, r.cost_usd
+        "\npreemptions {}, retries {} ({} duplicate), spot interruptions {}, replicas started {}, at most {} at once\n",
+        r.preemptions, r.retries, r.duplicates, r.interruptions, r.replicas_started, r.replicas_max
     );
+    if j.autoscaled {
+        s += &format!(
+            "autoscaler: {} scale events, {} reversals\n",
+            r.scale_events, r.scale_reversals
+        );
+    }
+    if let Some(f) = &r.flapping {
+        s += &format!(
+            "flapping: {:.1} scale reversals per hour (more than {}), because\n",
+            f.reversals_per_hour, FLAPPING_REVERSALS_PER_HOUR
+        );
+        for cause in &f.causes {
+            s += &format!("  - {cause}\n");
+        }
+    }
+    s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd);
     s
 }
 

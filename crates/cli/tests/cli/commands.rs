@@ -630,6 +630,9 @@ fn simulate_reports_latency_percentiles_deterministically() {
         }
     }
     assert!(v["slo_attainment"]["ttft"].as_f64().is_some());
+    assert!(v["slo_attainment"]["tpot"].is_null());
+    assert_eq!(v["scale_events"], 0);
+    assert!(v["flapping"].is_null());
     assert_eq!(v["requests_completed"], 2000);
     // Byte-identical output for the same seed.
     assert_eq!(stdout(&inferplan(&args)), stdout(&inferplan(&args)));
@@ -1214,5 +1217,94 @@ fn calibrate_refuses_to_mix_diffusion_llm_and_memory_files() {
     );
     for f in [llm, diffusion, memory] {
         let _ = std::fs::remove_file(f);
+    }
+}
+
+/// The README's autoscaling pair: a queue-only trigger under the HPA's default behavior flaps
+/// and says why; render's triggers (in flight and queue) and behavior do not.
+#[test]
+fn simulate_reports_a_flapping_queue_only_autoscaler_with_its_cause() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "--model",
+            "llama-3.1-8b",
+            "--instance",
+            "g6e.xlarge",
+            "--rate-rps",
+            "8",
+            "--duration",
+            "3600",
+            "--max-replicas",
+            "10",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, v) = json(&args);
+        assert_eq!(code, 0, "{v}");
+        v
+    };
+    let flapping = run(&["--autoscale", "queue:2", "--scale-behavior", "kubernetes"]);
+    let f = &flapping["flapping"];
+    assert!(f["reversals_per_hour"].as_f64().unwrap() > 4.0, "{f}");
+    assert!(f["causes"][0]
+        .as_str()
+        .unwrap()
+        .contains("the queue is the only load trigger"));
+    assert!(flapping["scale_reversals"].as_u64().unwrap() > 4);
+    // No SLO given: no attainment, no goodput.
+    assert!(flapping["slo_attainment"].is_null());
+    assert!(flapping["goodput_rps"].is_null());
+    let stable = run(&["--autoscale", "inflight:24", "--autoscale", "queue:6"]);
+    assert!(stable["flapping"].is_null(), "{stable}");
+    assert!(stable["scale_reversals"].as_u64().unwrap() <= 2);
+    assert!(
+        stable["replicas_started"].as_u64().unwrap()
+            < flapping["replicas_started"].as_u64().unwrap() / 4
+    );
+    assert!(
+        stable["ttft_ms"]["p99"].as_f64().unwrap()
+            < flapping["ttft_ms"]["p99"].as_f64().unwrap() / 4.0
+    );
+}
+
+#[test]
+fn simulate_autoscaler_flags_are_checked_and_name_the_flag() {
+    for (flag, value, says) in [
+        ("--autoscale", "queue:0", "--autoscale"),
+        (
+            "--autoscale",
+            "queue:2,activation=-1",
+            "activation threshold",
+        ),
+        ("--autoscale", "latency:2", "unknown metric"),
+        ("--autoscale", "gpu:1.5", "--autoscale"),
+        ("--scale-up-policy", "pods:0/60", "--scale-up-policy"),
+        ("--scale-down-policy", "percent:10/3600", "the period"),
+        ("--scale-down-policy", "nodes:1/60", "unknown policy"),
+        (
+            "--scale-down-stabilization-s",
+            "7200",
+            "--scale-down-stabilization-s",
+        ),
+        ("--min-replicas", "-1", "--min-replicas"),
+    ] {
+        let o = inferplan(&[
+            "simulate",
+            "--model",
+            "llama-3.1-8b",
+            "--instance",
+            "g6e.xlarge",
+            "--rate-rps",
+            "1",
+            "--requests",
+            "10",
+            flag,
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        let e = stderr(&o);
+        assert!(e.contains(says), "{flag} {value}: {e}");
     }
 }

@@ -109,6 +109,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(MutableImageTag),
         Box::new(SingleGpuPodsOnLargeNodes),
         Box::new(CountOutOfRange),
+        Box::new(AutoscalerWillFlap),
     ]
 }
 

@@ -2,6 +2,7 @@
 
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::Replica;
+use inferplan_plan::autoscaling::{self, Behavior};
 use serde::Serialize;
 
 /// How the router picks a replica.
@@ -16,35 +17,71 @@ pub enum Router {
     LeastKv,
 }
 
-/// What the autoscaler tracks.
+/// What an autoscaler trigger measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleMetric {
-    /// Requests waiting for admission per replica.
+    /// Requests waiting for admission, summed over the replicas (vLLM
+    /// `vllm:num_requests_waiting`), with those the gateway holds while no replica is ready.
     QueueDepth,
-    /// Requests waiting or running per replica.
+    /// Requests waiting or running, summed the same way (`num_requests_running` + waiting).
     InFlight,
-    /// Fraction of time the GPUs run steps (shown to fail for LLM serving).
+    /// Fraction of time the GPUs run steps, averaged over the ready replicas (shown to fail
+    /// for LLM serving).
     GpuUtilization,
 }
 
-/// Target-tracking autoscaler.
+/// One trigger of a KEDA ScaledObject.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Autoscaler {
-    /// Metric to track.
+pub struct Trigger {
+    /// What it measures.
     pub metric: ScaleMetric,
-    /// Target value of the metric per replica.
+    /// Target per replica (queue, in flight) or average (GPU busy fraction).
     pub target: f64,
-    /// Fewest replicas.
+    /// KEDA's `activationThreshold`: the trigger is active above it (scale from and to zero).
+    pub activation: f64,
+}
+
+/// A KEDA ScaledObject driving a HorizontalPodAutoscaler (the HPA v2 algorithm, see
+/// [`super::hpa`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Autoscaler {
+    /// Triggers; the HPA takes the largest of their desired replicas.
+    pub triggers: Vec<Trigger>,
+    /// Fewest replicas (`minReplicaCount`); 0 scales to zero when no trigger is active.
     pub min: u32,
     /// Most replicas.
     pub max: u32,
-    /// Seconds between decisions.
+    /// Seconds between decisions (KEDA's `pollingInterval`, the HPA's sync period).
     pub interval_s: f64,
-    /// Seconds after a scale-out before the next one.
-    pub scale_out_cooldown_s: f64,
-    /// Seconds after any scaling before a scale-in.
-    pub scale_in_cooldown_s: f64,
+    /// Age of the metrics the autoscaler reads, seconds (the Prometheus scrape interval);
+    /// rounded up to whole intervals.
+    pub metric_lag_s: f64,
+    /// Scale-up and scale-down windows and policies.
+    pub behavior: Behavior,
+    /// No scaling while each metric is within this fraction of its target.
+    pub tolerance: f64,
+    /// KEDA's `cooldownPeriod`: seconds without an active trigger before scaling to zero
+    /// (with `min` 0).
+    pub scale_to_zero_after_s: f64,
+}
+
+impl Autoscaler {
+    /// An autoscaler with what `render` writes: the rendered behavior for
+    /// `replicas_per_node`, its polling interval, a lag of one scrape interval, the
+    /// Kubernetes tolerance and KEDA's cooldown.
+    pub fn rendered(triggers: Vec<Trigger>, min: u32, max: u32, replicas_per_node: u32) -> Self {
+        Autoscaler {
+            triggers,
+            min,
+            max,
+            interval_s: f64::from(autoscaling::POLLING_INTERVAL_S),
+            metric_lag_s: f64::from(autoscaling::SCRAPE_INTERVAL_S),
+            behavior: Behavior::rendered(replicas_per_node),
+            tolerance: autoscaling::TOLERANCE,
+            scale_to_zero_after_s: f64::from(autoscaling::KEDA_COOLDOWN_PERIOD_S),
+        }
+    }
 }
 
 /// Spot interruptions.

@@ -1,7 +1,7 @@
 //! The replicas' side of the event loop: starting and retiring replicas, routing, engine
 //! steps and the requests they finish, spot interruptions and the autoscaler.
 
-use super::config::{Router, ScaleMetric};
+use super::config::Router;
 use super::sim::Sim;
 use super::state::{us, Ev, Slot, State, US};
 use crate::replica::{ReplicaSim, Seq};
@@ -256,56 +256,5 @@ impl Sim<'_> {
         self.slots[i].state = State::Dead;
         self.slots[i].stepping = false;
         self.slots[i].epoch += 1;
-    }
-
-    pub(super) fn on_tick(&mut self) {
-        let Some(a) = self.cfg.autoscaler else { return };
-        let interval = us(a.interval_s.max(0.001));
-        self.push(self.now + interval, Ev::Tick);
-        let active: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| self.slots[i].state == State::Ready)
-            .collect();
-        let live = self.live_replicas();
-        let n = active.len().max(1) as f64;
-        // Requests per ready replica, counting those the gateway holds.
-        let per_replica = |count: fn(&ReplicaSim) -> usize| {
-            let held: usize = active.iter().map(|&i| count(&self.slots[i].sim)).sum();
-            (held + self.pending.len()) as f64 / n
-        };
-        let metric = match a.metric {
-            ScaleMetric::QueueDepth => per_replica(ReplicaSim::queued),
-            ScaleMetric::InFlight => per_replica(ReplicaSim::outstanding),
-            ScaleMetric::GpuUtilization => {
-                let mut busy = 0u64;
-                for &i in &active {
-                    let s = &mut self.slots[i];
-                    busy += s.sim.busy_us - s.busy_mark;
-                    s.busy_mark = s.sim.busy_us;
-                }
-                busy as f64 / (n * interval as f64)
-            }
-        };
-        let current = f64::from(live);
-        let desired = ((current * metric / a.target.max(1e-9)).ceil() as u32)
-            .clamp(a.min.max(1), a.max.max(1));
-        if desired > live && self.now >= self.last_out_us + us(a.scale_out_cooldown_s) {
-            for _ in live..desired {
-                self.add_replica(false);
-            }
-            self.last_out_us = self.now;
-            self.last_any_us = self.now;
-        } else if desired < live && self.now >= self.last_any_us + us(a.scale_in_cooldown_s) {
-            // Drain the replicas with the least work.
-            let mut by_load: Vec<usize> = active.clone();
-            by_load.sort_by_key(|&i| (self.slots[i].sim.outstanding(), i));
-            for &i in by_load.iter().take((live - desired) as usize) {
-                self.account_cost();
-                self.slots[i].state = State::Draining;
-                if self.slots[i].sim.outstanding() == 0 && !self.slots[i].stepping {
-                    self.retire(i);
-                }
-            }
-            self.last_any_us = self.now;
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! What a simulation measures while it runs ([`Tally`]) and what it answers ([`SimReport`]).
 
 use super::config::{FleetConfig, Slo};
+use super::flapping::{diagnose, Flapping};
 use super::state::US;
 use crate::metrics::{Downsample, Histogram, Series, Summary};
 use serde::Serialize;
@@ -41,10 +42,10 @@ pub struct SimReport {
     pub output_tok_s: f64,
     /// Prompt plus generated tokens/s of answered requests.
     pub total_tok_s: f64,
-    /// Answered requests per second within every SLO.
-    pub goodput_rps: f64,
-    /// SLO attainment.
-    pub slo_attainment: Attainment,
+    /// Answered requests per second within every SLO; `None` without an SLO.
+    pub goodput_rps: Option<f64>,
+    /// SLO attainment; `None` without an SLO (nothing to attain).
+    pub slo_attainment: Option<Attainment>,
     /// Sequences preempted (and recomputed) for lack of KV blocks.
     pub preemptions: u64,
     /// Retries sent by clients (timeouts and lost replicas).
@@ -57,6 +58,12 @@ pub struct SimReport {
     pub replicas_started: u64,
     /// Most replicas at once.
     pub replicas_max: u32,
+    /// Changes of the replica count the autoscaler made.
+    pub scale_events: u64,
+    /// Scale events in the other direction than the one before.
+    pub scale_reversals: u64,
+    /// The autoscaler flapped (more than four reversals per hour), with the causes.
+    pub flapping: Option<Flapping>,
     /// Cost of the replicas over the simulated period, USD.
     pub cost_usd: f64,
     /// Simulated time, seconds.
@@ -97,6 +104,8 @@ pub(super) struct Tally {
     pub(super) interruptions: u64,
     pub(super) started: u64,
     pub(super) replicas_max: u32,
+    pub(super) scale_events: u64,
+    pub(super) scale_reversals: u64,
     pub(super) replica_us: u128,
     pub(super) steps: u64,
     /// ∫ in_flight dt, request·µs.
@@ -130,6 +139,8 @@ impl Tally {
             interruptions: 0,
             started: 0,
             replicas_max: 0,
+            scale_events: 0,
+            scale_reversals: 0,
             replica_us: 0,
             steps: 0,
             in_flight_area: 0,
@@ -198,6 +209,7 @@ impl Tally {
         let slo = cfg.slo;
         let share = |k: usize, limit: Option<f64>| limit.map(|_| self.within[k] as f64 / done);
         let pts = |s: &Series| s.points_secs();
+        let any_slo = slo.ttft_ms.is_some() || slo.tpot_ms.is_some() || slo.e2e_ms.is_some();
         SimReport {
             requests_total: self.total,
             requests_completed: self.completed,
@@ -210,19 +222,22 @@ impl Tally {
             queue_ms: self.queue.summary_ms(),
             output_tok_s: self.out_tokens as f64 / secs,
             total_tok_s: self.all_tokens as f64 / secs,
-            goodput_rps: self.good as f64 / secs,
-            slo_attainment: Attainment {
+            goodput_rps: any_slo.then(|| self.good as f64 / secs),
+            slo_attainment: any_slo.then(|| Attainment {
                 ttft: share(0, slo.ttft_ms),
                 tpot: share(1, slo.tpot_ms),
                 e2e: share(2, slo.e2e_ms),
                 all: self.good as f64 / done,
-            },
+            }),
             preemptions,
             retries: self.retries,
             duplicates: self.duplicates,
             interruptions: self.interruptions,
             replicas_started: self.started,
             replicas_max: self.replicas_max,
+            scale_events: self.scale_events,
+            scale_reversals: self.scale_reversals,
+            flapping: diagnose(cfg, self.scale_reversals, secs),
             cost_usd: self.replica_us as f64 / US / 3600.0 * cfg.usd_per_replica_hour,
             simulated_s: secs,
             replicas_series: pts(&self.replicas_series),

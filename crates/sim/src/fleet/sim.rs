@@ -1,6 +1,7 @@
 //! The event loop and the clients' side of it: arrivals, closed-loop clients, attempts,
 //! timeouts and retries, samples for the plots.
 
+use super::autoscale::Scaler;
 use super::config::FleetConfig;
 use super::report::{SimReport, Tally};
 use super::state::{us, Clients, Ev, Req, Slab, Slot, Work};
@@ -22,8 +23,8 @@ pub(super) struct Sim<'a> {
     pub(super) reqs: Slab<Req>,
     pub(super) works: Slab<Work>,
     pub(super) rr: usize,
-    pub(super) last_out_us: u64,
-    pub(super) last_any_us: u64,
+    /// The autoscaler's memory, when there is one.
+    pub(super) scaler: Option<Scaler>,
     pub(super) last_cost_mark: u64,
     /// What is counted and measured for the report.
     pub(super) tally: Tally,
@@ -51,8 +52,10 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         reqs: Slab::new(),
         works: Slab::new(),
         rr: 0,
-        last_out_us: 0,
-        last_any_us: 0,
+        scaler: cfg
+            .autoscaler
+            .as_ref()
+            .map(|a| Scaler::new(a, cfg.replicas.max(1))),
         last_cost_mark: 0,
         tally: Tally::new(),
         pending_arrival: None,
@@ -75,9 +78,8 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
     } else {
         sim.next_arrival();
     }
-    if cfg.autoscaler.is_some() {
-        let every = us(cfg.autoscaler.map_or(15.0, |a| a.interval_s.max(0.001)));
-        sim.push(every, Ev::Tick);
+    if let Some(a) = &cfg.autoscaler {
+        sim.push(us(a.interval_s.max(0.001)), Ev::Tick);
     }
     sim.push(us(cfg.sample_s.max(0.001)), Ev::Sample);
     sim.run();

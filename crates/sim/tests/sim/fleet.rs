@@ -6,7 +6,7 @@ use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
 use inferplan_sim::fleet::{
-    simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
+    simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot, Trigger,
 };
 use inferplan_sim::replica::{ReplicaSim, Seq};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -232,19 +232,21 @@ fn spot_interruptions_retry_the_lost_requests() {
 #[test]
 fn queue_based_autoscaling_scales_out_under_load() {
     let mut cfg = config(1);
-    cfg.autoscaler = Some(Autoscaler {
-        metric: ScaleMetric::QueueDepth,
-        target: 2.0,
-        min: 1,
-        max: 8,
-        interval_s: 10.0,
-        scale_out_cooldown_s: 30.0,
-        scale_in_cooldown_s: 300.0,
-    });
+    let mut a = Autoscaler::rendered(vec![queue(2.0)], 1, 8, 1);
+    a.interval_s = 10.0;
+    cfg.autoscaler = Some(a);
     cfg.cold_start_s = 60.0;
     let r = run(&cfg, 60.0, 40_000, 2);
     assert!(r.replicas_max > 1 && r.replicas_started > 0, "{r:?}");
     assert!(r.replicas_series.iter().any(|&(_, v)| v > 1.0));
+}
+
+fn queue(target: f64) -> Trigger {
+    Trigger {
+        metric: ScaleMetric::QueueDepth,
+        target,
+        activation: 0.0,
+    }
 }
 
 fn seq(work: usize, prompt: u32, output: u32) -> Seq {
@@ -301,4 +303,88 @@ proptest! {
         prop_assert_eq!(r.requests_completed, n);
         prop_assert!(r.ttft_ms.mean.is_finite() && r.e2e_ms.mean >= r.ttft_ms.mean);
     }
+}
+
+/// KEDA scales to zero after its cooldown without an active trigger, and back to one when a
+/// request waits; that request pays the cold start.
+#[test]
+fn keda_scales_to_zero_and_back_on_its_activation_threshold() {
+    let mut csv = String::from("arrival_s,input_tokens,output_tokens\n");
+    for k in 0..20 {
+        csv += &format!("{},500,50\n", k * 3);
+    }
+    csv += "1800,500,50\n";
+    let trace = inferplan_plan::Trace::parse(csv.as_bytes(), "test").unwrap();
+    let spec = TrafficSpec {
+        arrivals: Arrivals::Trace {
+            trace: trace.into(),
+            time_scale: 1.0,
+            repeat: 1,
+            input_from_trace: true,
+            output_from_trace: true,
+        },
+        input: LengthDist::Fixed(500),
+        output: LengthDist::Fixed(50),
+        limit: Limit::Requests(u64::MAX),
+    };
+    let mut cfg = config(1);
+    cfg.cold_start_s = 90.0;
+    let mut a = Autoscaler::rendered(
+        vec![Trigger {
+            metric: ScaleMetric::InFlight,
+            target: 8.0,
+            activation: 0.0,
+        }],
+        0,
+        4,
+        1,
+    );
+    a.scale_to_zero_after_s = 300.0;
+    cfg.autoscaler = Some(a);
+    let r = simulate(&cfg, Traffic::new(spec, 1).unwrap(), 1);
+    assert_eq!(r.requests_completed, 21);
+    assert!(r.replicas_series.iter().any(|&(_, v)| v == 0.0), "{r:?}");
+    // Down to zero and up to one: two scale events, one reversal.
+    assert_eq!((r.scale_events, r.scale_reversals), (2, 1));
+    assert_eq!(r.replicas_started, 1);
+    // The last request waited for a replica: a poll (≤ 15 s), the metric lag (15 s) and the
+    // cold start.
+    assert!(r.ttft_ms.max >= 90_000.0, "{}", r.ttft_ms.max);
+    assert!(
+        r.ttft_ms.max <= 90_000.0 + 31_000.0 + 2_000.0,
+        "{}",
+        r.ttft_ms.max
+    );
+}
+
+/// The autoscaler reads the metrics as old as the lag: a longer lag scales out later.
+#[test]
+fn metric_lag_delays_the_first_scale_out() {
+    let first_scale_out = |lag_s: f64| {
+        let mut cfg = config(1);
+        cfg.cold_start_s = 60.0;
+        let mut a = Autoscaler::rendered(vec![queue(2.0)], 1, 8, 4);
+        a.metric_lag_s = lag_s;
+        cfg.autoscaler = Some(a);
+        let r = run(&cfg, 60.0, 6_000, 2);
+        r.replicas_series
+            .iter()
+            .find(|&&(_, v)| v > 1.0)
+            .map(|&(t, _)| t)
+            .unwrap()
+    };
+    let (prompt, late) = (first_scale_out(0.0), first_scale_out(60.0));
+    assert!(late >= prompt + 60.0, "{prompt} {late}");
+}
+
+#[test]
+fn no_slo_means_no_attainment_and_no_goodput() {
+    let mut cfg = config(1);
+    cfg.slo = Slo::default();
+    let r = run(&cfg, 2.0, 200, 3);
+    assert!(r.slo_attainment.is_none() && r.goodput_rps.is_none());
+    cfg.slo.ttft_ms = Some(60_000.0);
+    let r = run(&cfg, 2.0, 200, 3);
+    assert_eq!(r.slo_attainment.map(|a| a.all), Some(1.0));
+    assert!(r.goodput_rps.is_some_and(|g| g > 0.0));
 }

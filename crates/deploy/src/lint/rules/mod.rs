@@ -5,6 +5,7 @@
 //! in `docs/lint.md`.
 
 mod autoscale_on_gpu_utilization;
+mod autoscaler_will_flap;
 mod count_out_of_range;
 mod ephemeral_storage_below_weights;
 mod fp8_without_native_support;
@@ -22,6 +23,7 @@ mod tensor_parallel_not_dividing_heads;
 mod weights_from_object_storage_at_start;
 
 pub use autoscale_on_gpu_utilization::AutoscaleOnGpuUtilization;
+pub use autoscaler_will_flap::AutoscalerWillFlap;
 pub use count_out_of_range::CountOutOfRange;
 pub use ephemeral_storage_below_weights::EphemeralStorageBelowWeights;
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
