@@ -1,5 +1,6 @@
 //! The assembled catalog: embedded data, user overrides, and forgiving lookups.
 
+use crate::checkpoint::Checkpoint;
 use crate::error::{CatalogError, Result};
 use crate::gpu::Gpu;
 use crate::hf_config;
@@ -18,6 +19,7 @@ const INSTANCES_CSV: &str = include_str!("../../../data/catalog/aws_instances.cs
 const REGION_PRICES_CSV: &str = include_str!("../../../data/catalog/aws_gpu_prices_by_region.csv");
 const MODELS_CSV: &str = include_str!("../../../data/catalog/models.csv");
 const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
+const CHECKPOINTS_CSV: &str = include_str!("../../../data/models/checkpoints.csv");
 
 /// Environment variable naming a directory of catalog overrides.
 pub const CATALOG_DIR_ENV: &str = "INFERPLAN_CATALOG_DIR";
@@ -37,6 +39,8 @@ pub struct Catalog {
     gpus: Vec<Gpu>,
     instances: Vec<Instance>,
     models: Vec<ModelSpec>,
+    /// Checkpoints of the models, in file order (preferred first).
+    checkpoints: Vec<Checkpoint>,
     /// (kind, alias key) -> catalog name.
     aliases: BTreeMap<(String, String), String>,
     notes: Vec<String>,
@@ -72,6 +76,7 @@ impl Catalog {
             c.upsert_model(ModelSpec::from_row(&r)?);
         }
         c.add_embedded_configs()?;
+        c.add_checkpoints(CHECKPOINTS_CSV, "data/models/checkpoints.csv")?;
         Ok(c)
     }
 
@@ -138,6 +143,22 @@ impl Catalog {
                 "{t}: on-demand prices in {n} regions come from an undated snapshot whose {DEFAULT_REGION} price ({old}) predates the current one ({newer}, {date}); kept and flagged (override them in prices.csv)"
             ));
         }
+    }
+
+    /// Reads a checkpoints file: every row must name a catalog model.
+    fn add_checkpoints(&mut self, text: &str, origin: &str) -> Result<()> {
+        let t = Table::parse(text, origin)?;
+        t.require(&["model", "hf_id", "format", "chat_template", "download_bytes", "source"])?;
+        for r in t.rows() {
+            let name = r.req("model")?;
+            let model = self
+                .model(name)
+                .map_err(|e| r.error("model", e.to_string()))?
+                .name
+                .clone();
+            self.checkpoints.push(Checkpoint::from_row(&r, model)?);
+        }
+        Ok(())
     }
 
     fn add_embedded_configs(&mut self) -> Result<()> {
@@ -337,6 +358,16 @@ impl Catalog {
     /// All models, in catalog order.
     pub fn models(&self) -> &[ModelSpec] {
         &self.models
+    }
+
+    /// The checkpoints of the catalog model `model` (its catalog name), preferred first.
+    pub fn checkpoints(&self, model: &str) -> Vec<&Checkpoint> {
+        self.checkpoints.iter().filter(|c| c.model == model).collect()
+    }
+
+    /// Every checkpoint row, in file order.
+    pub fn all_checkpoints(&self) -> &[Checkpoint] {
+        &self.checkpoints
     }
 
     /// What loading noticed: stale prices dropped, configs that could not be imported.

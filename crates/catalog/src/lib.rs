@@ -7,6 +7,7 @@
 
 pub mod bounds;
 pub mod catalog;
+pub mod checkpoint;
 pub mod csv_writer;
 pub mod dtype;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod stats;
 pub mod table;
 
 pub use catalog::Catalog;
+pub use checkpoint::{ChatTemplate, Checkpoint};
 pub use dtype::Dtype;
 pub use error::{CatalogError, Result};
 pub use gpu::{Arch, Gpu, Support};
