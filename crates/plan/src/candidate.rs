@@ -3,6 +3,7 @@
 use crate::diagnostic::Diagnostic;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
+use inferplan_serving::checkpoint::ServedCheckpoint;
 use serde::{Deserialize, Serialize};
 
 /// How the capacity is bought.
@@ -75,6 +76,9 @@ pub struct Candidate {
     pub purchase_mix: PurchaseMix,
     /// Smallest ratio of an SLO limit to the predicted value (1 = at the limit).
     pub slo_headroom: f64,
+    /// Checkpoint served; `None` when the catalog lists none for the model ("checkpoint
+    /// unknown": the model's own repository is rendered).
+    pub checkpoint: Option<ServedCheckpoint>,
     /// Weights of the whole model, GiB (for cold starts).
     pub weights_gib: f64,
     /// Things to know.

@@ -27,6 +27,7 @@ use crate::search::{Plan, Rejection};
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
+use inferplan_serving::checkpoint::ServedCheckpoint;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -128,6 +129,9 @@ pub struct CandidateJson {
     pub purchase_mix: PurchaseMix,
     /// Smallest ratio of an SLO limit to the predicted value (1 = at the limit).
     pub slo_headroom: f64,
+    /// Checkpoint served (`hf_id`, `format`, `download_bytes`, ...); `null` when the catalog
+    /// lists none for the model (checkpoint unknown).
+    pub checkpoint: Option<ServedCheckpoint>,
     /// Weights of the whole model, GiB.
     pub weights_gib: f64,
     /// Things to know.
@@ -161,6 +165,7 @@ impl From<&Candidate> for CandidateJson {
             utilization,
             purchase_mix,
             slo_headroom,
+            checkpoint,
             weights_gib,
             findings,
         } = c;
@@ -189,6 +194,7 @@ impl From<&Candidate> for CandidateJson {
             utilization: *utilization,
             purchase_mix: purchase_mix.clone(),
             slo_headroom: *slo_headroom,
+            checkpoint: checkpoint.clone(),
             weights_gib: *weights_gib,
             findings: findings.iter().map(FindingJson::from).collect(),
         }

@@ -14,6 +14,7 @@ use inferplan_perf::step::Efficiency;
 use inferplan_perf::{
     Deployment, Engine, Estimate, Load, MemoryParams, Placement, Replica, Workload as Shape,
 };
+use inferplan_serving::checkpoint::{choose, Choice, ServedCheckpoint, Want};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -209,10 +210,19 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                             String::new()
                         }
                     );
+                    let checkpoint =
+                        match checkpoint_for(c, w, model, inst, gpu, tp * pp, weights, engine) {
+                            Ok(ck) => ck,
+                            Err(r) => {
+                                record(&mut out.rejected, &mut out.rejections, inst, setup, r);
+                                continue;
+                            }
+                        };
                     match evaluate(
                         inputs, w, &sizing, model, inst, gpu, tp, pp, weights, engine,
                     ) {
                         Ok(mut cand) => {
+                            cand.checkpoint = checkpoint;
                             cand.region = region.to_owned();
                             let mut mix = purchase_mix(w, &sizing, &cand, inst, region, price);
                             if let Some(p) = inst.price(region).filter(|p| !p.note.is_empty()) {
@@ -249,6 +259,39 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
     out.nearest_misses = nearest_misses(&out.rejections);
     out.endpoint = crate::endpoint::advise(w, out.candidates.first());
     Ok(out)
+}
+
+/// The checkpoint a configuration serves (`inferplan_serving::checkpoint::choose`), `None`
+/// when the catalog lists none for the model; rejected `no_checkpoint` when none serves the
+/// format. Chat (interactive) workloads take only checkpoints with a chat template.
+#[allow(clippy::too_many_arguments)]
+fn checkpoint_for(
+    c: &Catalog,
+    w: &Workload,
+    model: &ModelSpec,
+    inst: &Instance,
+    gpu: &Gpu,
+    gpus: u32,
+    weights: Dtype,
+    engine: Engine,
+) -> Result<Option<ServedCheckpoint>, Reject> {
+    let Some(mem) = inst.gpu_mem_gib().or_else(|| gpu.memory_gib()) else {
+        // `evaluate` rejects it for the missing figure.
+        return Ok(None);
+    };
+    let want = Want {
+        precision: weights,
+        chat: w.slo.mode == Mode::Interactive,
+        named: w.model.checkpoint.as_deref(),
+        engine: engine.as_str(),
+        gpus,
+        gpu_mem_gib: mem,
+    };
+    match choose(&c.checkpoints(&model.name), model, &want) {
+        Choice::Serve(s) => Ok(Some(s)),
+        Choice::Unknown => Ok(None),
+        Choice::None(detail) => Err(("no_checkpoint", detail, None)),
+    }
 }
 
 /// Counts a rejection under its reason and keeps it, in search order.
@@ -668,6 +711,7 @@ fn evaluate(
         utilization: 0.0,
         purchase_mix: crate::candidate::PurchaseMix::default(),
         slo_headroom: headroom,
+        checkpoint: None,
         weights_gib: weights_gib / (1u64 << 30) as f64,
         findings: Vec::new(),
     })

@@ -2,7 +2,8 @@
 //! one ([`quantization`]), and how the linter recognises one in a manifest ([`format_of`],
 //! [`kv_format_of`]). The flag values the two sides write and read are the tables below.
 
-use inferplan_catalog::Dtype;
+use inferplan_catalog::{ChatTemplate, Checkpoint, Dtype, ModelSpec};
+use serde::{Deserialize, Serialize};
 
 /// `--dtype` values and the 16- or 32-bit weight format each means; the first of each row
 /// is the one the renderer writes. Anything else (`auto`, nothing) is read as BF16.
@@ -163,6 +164,222 @@ pub fn kv_format_of(value: Option<&str>, weights: Dtype) -> Dtype {
         _ if matches!(weights, Dtype::Fp16 | Dtype::Fp32) => weights,
         _ => Dtype::Bf16,
     }
+}
+
+
+/// How the download size of a checkpoint is known.
+pub const DERIVED: &str = "derived";
+
+/// The checkpoint a deployment serves, as the plan JSON names it (`checkpoint`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServedCheckpoint {
+    /// Hugging Face repository id: what the init container downloads and the name clients
+    /// ask for.
+    pub hf_id: String,
+    /// Weight format it is stored in.
+    pub format: Dtype,
+    /// Bytes of its weight files: what the weights cache must hold.
+    pub download_bytes: u64,
+    /// Where `download_bytes` comes from: the catalog's source, or `derived: ...` (parameters
+    /// × bytes per parameter) when no source gives the size.
+    pub size_source: String,
+    /// Whether it carries a chat template (`yes`, `no`, `unknown`).
+    pub chat_template: String,
+    /// vLLM quantizes it to FP8 while loading (`--quantization fp8`).
+    pub online_fp8: bool,
+}
+
+/// What a deployment asks of its checkpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    /// Weight format the deployment runs.
+    pub precision: Dtype,
+    /// Chat / interactive traffic: only a checkpoint with a chat template will do.
+    pub chat: bool,
+    /// A checkpoint the workload names (`model.checkpoint`), a Hugging Face id.
+    pub named: Option<&'a str>,
+    /// Serving engine (`vllm`, `sglang`, ...), for the load-time peak of online quantization.
+    pub engine: &'a str,
+    /// GPUs one replica spreads its weights over (tp × pp).
+    pub gpus: u32,
+    /// Memory of one GPU, GiB.
+    pub gpu_mem_gib: f64,
+}
+
+/// The checkpoint chosen for a deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    /// Serve this one.
+    Serve(ServedCheckpoint),
+    /// The catalog lists no checkpoint for the model (and the workload names none): the
+    /// model's own repository is used, as before checkpoints were catalogued.
+    Unknown,
+    /// No checkpoint serves the format (reason `no_checkpoint`), with the detail.
+    None(String),
+}
+
+/// Fraction of a GPU's memory the 16-bit weights may take while an engine quantizes them to
+/// FP8 at load: vLLM's `--gpu-memory-utilization` default, which the renderer writes.
+const ONLINE_FP8_LOAD_FRACTION: f64 = 0.9;
+
+/// Peak memory per GPU, bytes, while `engine` loads a 16-bit checkpoint of `bytes16` and
+/// quantizes it to FP8, over `gpus` GPUs; `None` when the engine has no documented online
+/// FP8 path (a pre-quantized checkpoint is then needed).
+///
+/// - vLLM up to 0.14 (the renderer pins v0.11.0) materialises every weight at its original
+///   precision before quantizing: "we load the model at original precision before quantizing
+///   down to 8-bits, so you need enough memory to load the whole model"
+///   (docs/features/quantization/fp8.md, quoted in vllm-project/vllm#19967, 2025-06-23).
+///   Streaming quantization (vllm-project/vllm#29196) raised the peak in 0.13 and 0.14
+///   (vllm-project/vllm#32773, 2026-01-21); vllm-project/vllm#31914 (merged 2026-01-07)
+///   lowers it for later releases, which the renderer does not use.
+/// - SGLang: "online dynamic quantization requires loading all bf16 weights into VRAM first"
+///   (sgl-project/sglang#2895, 2025-01-15).
+pub fn online_fp8_load_peak_bytes(engine: &str, bytes16: u64, gpus: u32) -> Option<f64> {
+    match engine {
+        "vllm" | "sglang" => Some(bytes16 as f64 / f64::from(gpus.max(1))),
+        _ => None,
+    }
+}
+
+/// Bytes of a checkpoint's weights: the catalog's figure with its source, else parameters ×
+/// bytes per parameter of its format, labelled [`DERIVED`].
+pub fn download_size(c: &Checkpoint, model: &ModelSpec) -> (u64, String) {
+    match c.download_bytes {
+        Some(b) => (b, c.source.clone()),
+        None => derived_size(model, c.format),
+    }
+}
+
+/// Parameters × bytes per parameter of `format` (block scales included), labelled derived.
+pub fn derived_size(model: &ModelSpec, format: Dtype) -> (u64, String) {
+    let params = model.params().total;
+    (
+        (params * format.bytes()).ceil() as u64,
+        format!(
+            "{DERIVED}: {:.2}B parameters (catalog) x {} bytes ({format}); no published size",
+            params / 1e9,
+            format.bytes()
+        ),
+    )
+}
+
+fn served(c: &Checkpoint, model: &ModelSpec, online_fp8: bool) -> ServedCheckpoint {
+    let (download_bytes, size_source) = download_size(c, model);
+    ServedCheckpoint {
+        hf_id: c.hf_id.clone(),
+        format: c.format,
+        download_bytes,
+        size_source,
+        chat_template: c.chat_template.as_str().to_owned(),
+        online_fp8,
+    }
+}
+
+/// Whether a 16-bit checkpoint can be quantized to FP8 at load within one GPU's memory.
+fn online_fits(w: &Want<'_>, bytes16: u64) -> Result<(), String> {
+    let budget = w.gpu_mem_gib * ONLINE_FP8_LOAD_FRACTION * GIB;
+    match online_fp8_load_peak_bytes(w.engine, bytes16, w.gpus) {
+        None => Err(format!(
+            "{} has no documented online FP8 path; a pre-quantized FP8 checkpoint is needed",
+            w.engine
+        )),
+        Some(peak) if peak > budget => Err(format!(
+            "{} quantizes to FP8 after loading the 16-bit weights: {:.1} GiB per GPU at load, \
+             above {:.1} GiB ({} % of {:.1} GiB)",
+            w.engine,
+            peak / GIB,
+            budget / GIB,
+            ONLINE_FP8_LOAD_FRACTION * 100.0,
+            w.gpu_mem_gib
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Chooses the checkpoint a deployment serves from the catalog's `rows` for `model`
+/// (preferred first): the workload's named one; else one stored in the planned format (a
+/// pre-quantized checkpoint before online quantization); else, for FP8, a 16-bit one that the
+/// engine quantizes at load when the load-time peak fits ([`online_fp8_load_peak_bytes`]).
+/// Chat traffic takes only checkpoints with a chat template. 16-bit formats take either
+/// 16-bit checkpoint (the engine casts).
+pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
+    let sixteen = |d: Dtype| matches!(d, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp32);
+    let stored_as = |c: &Checkpoint| c.format == w.precision || (sixteen(c.format) && sixteen(w.precision));
+    if let Some(name) = w.named {
+        let found = rows.iter().find(|c| c.hf_id.eq_ignore_ascii_case(name));
+        let (c, format) = match found {
+            Some(c) => (served(c, model, false), c.format),
+            None => {
+                // Not catalogued: its format from its name, else the model's own.
+                let format = inferplan_catalog::names::split_quantized(name)
+                    .1
+                    .or(model.native_weights)
+                    .unwrap_or(Dtype::Bf16);
+                let (download_bytes, size_source) = derived_size(model, format);
+                let c = ServedCheckpoint {
+                    hf_id: name.to_owned(),
+                    format,
+                    download_bytes,
+                    size_source,
+                    chat_template: "unknown".to_owned(),
+                    online_fp8: false,
+                };
+                (c, format)
+            }
+        };
+        if format == w.precision || (sixteen(format) && sixteen(w.precision)) {
+            return Choice::Serve(c);
+        }
+        if w.precision == Dtype::Fp8 && sixteen(format) {
+            return match online_fits(w, c.download_bytes) {
+                Ok(()) => Choice::Serve(ServedCheckpoint { online_fp8: true, ..c }),
+                Err(why) => Choice::None(format!("the named checkpoint `{name}` is {format}: {why}")),
+            };
+        }
+        return Choice::None(format!(
+            "the named checkpoint `{name}` is stored in {format}, not {}",
+            w.precision
+        ));
+    }
+    if rows.is_empty() {
+        return Choice::Unknown;
+    }
+    let usable: Vec<&&Checkpoint> = rows
+        .iter()
+        .filter(|c| !w.chat || c.chat_template == ChatTemplate::Yes)
+        .collect();
+    // Instruct checkpoints first where both would do.
+    let mut ordered: Vec<&&Checkpoint> = usable
+        .iter()
+        .filter(|c| c.chat_template == ChatTemplate::Yes)
+        .copied()
+        .collect();
+    ordered.extend(usable.iter().filter(|c| c.chat_template != ChatTemplate::Yes));
+    if let Some(c) = ordered.iter().find(|c| stored_as(c)) {
+        return Choice::Serve(served(c, model, false));
+    }
+    let what = if w.chat { "with a chat template " } else { "" };
+    if w.precision == Dtype::Fp8 {
+        if let Some(c) = ordered.iter().find(|c| sixteen(c.format)) {
+            let s = served(c, model, true);
+            return match online_fits(w, s.download_bytes) {
+                Ok(()) => Choice::Serve(s),
+                Err(why) => Choice::None(format!(
+                    "no FP8 checkpoint {what}of {} in the catalog, and online FP8 from `{}` does \
+                     not fit: {why}",
+                    model.name, c.hf_id
+                )),
+            };
+        }
+    }
+    Choice::None(format!(
+        "no {} checkpoint {what}of {} in the catalog (data/models/checkpoints.csv); name one \
+         with model.checkpoint",
+        w.precision, model.name
+    ))
 }
 
 #[cfg(test)]

@@ -141,6 +141,14 @@ pub struct RenderInput {
     pub purchase: PurchaseMix,
     /// Weights of the whole model, GiB.
     pub weights_gib: f64,
+    /// Bytes the init container downloads: the checkpoint's weight files (16-bit ones when
+    /// vLLM quantizes at load).
+    pub download_bytes: u64,
+    /// Where `download_bytes` comes from (a source, or `derived: ...`).
+    pub download_source: String,
+    /// Whether the checkpoint came from the catalog (`false`: checkpoint unknown, the model's
+    /// own repository).
+    pub checkpoint_catalogued: bool,
     /// Where a cold start reads weights from (`s3`, `nvme`, `fsx`).
     pub weights_source: String,
     /// Cold start of a new replica.
@@ -273,9 +281,38 @@ impl RenderInput {
             Mode::Async => slo.deadline_s.map(|d| d * 1000.0),
             _ => None,
         });
-        let checkpoint = model.hf_id.clone().unwrap_or_else(|| model.name.clone());
+        // The checkpoint the plan chose; without one (checkpoint unknown) the model's own
+        // repository in its own format, with a derived size.
+        let (checkpoint, native_weights, download_bytes, download_source) = match &c.checkpoint {
+            Some(ck) => (
+                ck.hf_id.clone(),
+                Some(ck.format).filter(|f| f.is_quantized()),
+                ck.download_bytes,
+                ck.size_source.clone(),
+            ),
+            None => {
+                let (bytes, source) = inferplan_serving::checkpoint::derived_size(
+                    model,
+                    model.native_weights.unwrap_or(Dtype::Bf16),
+                );
+                (
+                    model.hf_id.clone().unwrap_or_else(|| model.name.clone()),
+                    model.native_weights,
+                    bytes,
+                    source,
+                )
+            }
+        };
         let mut notes = Vec::new();
-        match super::vllm::quantization(precision, model.native_weights) {
+        if c.checkpoint.is_none() {
+            notes.push(format!(
+                "Checkpoint unknown: the catalog lists no checkpoint of {} \
+                 (data/models/checkpoints.csv), so `{checkpoint}` is rendered; check that it \
+                 is the one to serve (a chat template for chat traffic, the planned format).",
+                model.name
+            ));
+        }
+        match super::vllm::quantization(precision, native_weights) {
             super::vllm::Quantization::NeedsCheckpoint => notes.push(format!(
                 "The plan runs {precision} weights, but `{checkpoint}` is not stored in {precision} \
                  checkpoint: replace it (the init container's `MODEL_ID` and \
@@ -327,7 +364,10 @@ impl RenderInput {
             model: model.name.clone(),
             served_model_name: checkpoint.clone(),
             checkpoint,
-            native_weights: model.native_weights,
+            native_weights,
+            checkpoint_catalogued: c.checkpoint.is_some(),
+            download_bytes,
+            download_source,
             model_max_context: model.max_context,
             instance: inst.name.clone(),
             region: c.region.clone(),

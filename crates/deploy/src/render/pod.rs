@@ -150,10 +150,12 @@ pub fn shm_gib(input: &RenderInput) -> u64 {
     (memory_gib(input) / 8).clamp(1, 16)
 }
 
-/// Size of the weights volume, GiB: the checkpoint plus a fifth for tokenizer files,
-/// compile caches and headroom, plus 5 GiB.
+/// Size of the weights volume, GiB: the checkpoint's download (16-bit when vLLM quantizes at
+/// load, not the planned format's size) plus a fifth for tokenizer files, compile caches and
+/// headroom, plus 5 GiB.
 pub fn models_volume_gib(input: &RenderInput) -> u64 {
-    (input.weights_gib * 1.2).ceil() as u64 + 5
+    let download_gib = input.download_bytes as f64 / (1u64 << 30) as f64;
+    (download_gib * 1.2).ceil() as u64 + 5
 }
 
 /// vCPUs one engine pod requests: its share of the instance.

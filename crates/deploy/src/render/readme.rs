@@ -63,6 +63,21 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         i.checkpoint,
         vllm::WEIGHTS_DIR
     );
+    let _ = writeln!(
+        s,
+        "Checkpoint `{}`{}: {:.1} GiB to download ({}). The `models` volume is {} GiB (the \
+         download plus a fifth, plus 5 GiB), so the kubelet does not evict the pod while it \
+         downloads.\n",
+        i.checkpoint,
+        if i.checkpoint_catalogued {
+            ""
+        } else {
+            " (checkpoint unknown: not in the catalog)"
+        },
+        i.download_bytes as f64 / (1u64 << 30) as f64,
+        i.download_source,
+        super::pod::models_volume_gib(i)
+    );
     let _ = writeln!(s, "| argument | value | why |\n|---|---|---|");
     let q = checkpoint::quantization(i.precision, i.native_weights);
     let mut rows: Vec<(String, String, String)> = vec![

@@ -44,6 +44,10 @@ pub struct ModelSpecIn {
     /// Serving engines to consider (`vllm`, `sglang`, `trtllm`, `tgi`, `lmdeploy`).
     #[serde(default = "default_engines")]
     pub engines: Vec<String>,
+    /// Hugging Face checkpoint to serve, when the workload names its own; otherwise the
+    /// planner picks one from the catalog (`data/models/checkpoints.csv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
 }
 
 fn default_precision() -> String {

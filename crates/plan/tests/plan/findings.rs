@@ -60,6 +60,7 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
             assumptions: Vec::new(),
         },
         slo_headroom: 1.2,
+        checkpoint: None,
         weights_gib: 15.0,
         findings: Vec::new(),
     }
