@@ -4,7 +4,8 @@ use crate::args::{
     CatalogCommand, Format, FormatArg, InstanceListArgs, ListArgs, PricesArgs, RegionArg, ShowArgs,
 };
 use crate::output::{emit, emit_json, num, table};
-use inferplan_catalog::{Catalog, CatalogError, Gpu, Instance, ModelSpec};
+use inferplan_catalog::{Catalog, CatalogError, Checkpoint, Gpu, Instance, ModelSpec};
+use inferplan_serving::checkpoint;
 use inferplan_perf::diffusion::{DiffusionCatalog, DiffusionJob};
 use serde::Serialize;
 use std::process::ExitCode;
@@ -262,6 +263,20 @@ struct ModelJson<'a> {
     params_b: f64,
     active_params_b: f64,
     kv_cache_bytes_per_token_16bit: f64,
+    /// The checkpoints one would serve (`catalog show` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    checkpoints: Vec<CheckpointJson<'a>>,
+}
+
+/// A checkpoint with its download size resolved (published, or derived and labelled so).
+#[derive(Serialize)]
+struct CheckpointJson<'a> {
+    #[serde(flatten)]
+    row: &'a Checkpoint,
+    /// The catalog's size, or parameters × bytes per parameter.
+    download_bytes_resolved: u64,
+    /// Where that size comes from.
+    size_source: String,
 }
 
 impl<'a> From<&'a ModelSpec> for ModelJson<'a> {
@@ -272,6 +287,7 @@ impl<'a> From<&'a ModelSpec> for ModelJson<'a> {
             params_b: p.total / 1e9,
             active_params_b: p.active / 1e9,
             kv_cache_bytes_per_token_16bit: m.kv_bytes_per_token_full(2.0),
+            checkpoints: Vec::new(),
         }
     }
 }
@@ -292,7 +308,21 @@ fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
         Entry::Gpu(g)
     } else {
         match c.model(name) {
-            Ok(m) => Entry::Model(ModelJson::from(m)),
+            Ok(m) => Entry::Model(ModelJson {
+                checkpoints: c
+                    .checkpoints(&m.name)
+                    .into_iter()
+                    .map(|row| {
+                        let (bytes, source) = checkpoint::download_size(row, m);
+                        CheckpointJson {
+                            row,
+                            download_bytes_resolved: bytes,
+                            size_source: source,
+                        }
+                    })
+                    .collect(),
+                ..ModelJson::from(m)
+            }),
             Err(CatalogError::Unknown {
                 mut suggestions, ..
             }) => {
@@ -322,6 +352,7 @@ fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
     // an instance's prices as a table.
     let mut value = serde_json::to_value(&entry)?;
     let prices = value.as_object_mut().and_then(|o| o.remove("prices"));
+    value.as_object_mut().map(|o| o.remove("checkpoints"));
     let mut text = String::new();
     flatten("", &value, &mut text);
     if let (Entry::Instance(i), Some(_)) = (&entry, prices) {
@@ -354,6 +385,37 @@ fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
             &rows,
             f == Format::Md,
         );
+    }
+    if let Entry::Model(m) = &entry {
+        if m.checkpoints.is_empty() {
+            text += "\ncheckpoints: none in the catalog (data/models/checkpoints.csv); the \
+                     planner renders the model's own repository (checkpoint unknown)\n";
+        } else {
+            let rows: Vec<Vec<String>> = m
+                .checkpoints
+                .iter()
+                .map(|k| {
+                    vec![
+                        k.row.hf_id.clone(),
+                        k.row.format.to_string(),
+                        if k.row.method.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            k.row.method.clone()
+                        },
+                        k.row.chat_template.as_str().to_owned(),
+                        k.download_bytes_resolved.to_string(),
+                        k.size_source.clone(),
+                    ]
+                })
+                .collect();
+            text += "\ncheckpoints (preferred first; download bytes derived where no source gives them)\n";
+            text += &table(
+                &["hf_id", "format", "method", "chat template", "download bytes", "size source"],
+                &rows,
+                f == Format::Md,
+            );
+        }
     }
     emit(&text)
 }

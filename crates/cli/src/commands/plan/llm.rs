@@ -142,6 +142,7 @@ fn workload(
                     name: model.to_owned(),
                     precision: "bf16".to_owned(),
                     engines: vec!["vllm".to_owned()],
+                    checkpoint: None,
                 },
                 traffic: Traffic {
                     rate_rps: rate,
