@@ -667,19 +667,64 @@ fn counts_kubernetes_cannot_hold_are_errors() {
     assert!(e.contains("].pp: "), "{e}");
 }
 
-/// FP8 on a 16-bit checkpoint asks vLLM to quantize; INT4 asks for a quantized checkpoint.
+fn engine_args(files: &[(String, String)]) -> Vec<String> {
+    let d = doc(files, "deployment.yaml");
+    list(&d["spec"]["template"]["spec"]["containers"][0]["args"])
+        .iter()
+        .map(|a| s(a).to_owned())
+        .collect()
+}
+
+/// The `MODEL_ID` the init container downloads.
+fn model_id(files: &[(String, String)]) -> String {
+    let t = &templates(files)[0];
+    let init = &list(&t["spec"]["initContainers"])[0];
+    list(&init["env"])
+        .iter()
+        .find(|e| s(&e["name"]) == "MODEL_ID")
+        .map(|e| s(&e["value"]).to_owned())
+        .expect("MODEL_ID")
+}
+
+/// The `sizeLimit` of the `models` volume, bytes.
+fn models_volume_bytes(files: &[(String, String)]) -> f64 {
+    let t = &templates(files)[0];
+    let v = list(&t["spec"]["volumes"])
+        .iter()
+        .find(|v| s(&v["name"]) == "models")
+        .expect("models volume")
+        .clone();
+    let limit = s(&v["emptyDir"]["sizeLimit"]).to_owned();
+    let gib: f64 = limit
+        .strip_suffix("Gi")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("sizeLimit {limit}"));
+    gib * (1u64 << 30) as f64
+}
+
+/// A pre-quantized checkpoint is served as it is; FP8 from a 16-bit checkpoint asks vLLM to
+/// quantize at load, and the cache holds the 16-bit download; INT4 serves an AWQ/GPTQ one.
 #[test]
 fn quantization_flags_follow_the_precision() {
     let p = plan_json(&example("chat-70b-fp8"));
     let input = first_vllm(&p);
     let files = render::render(&input);
-    let d = doc(&files, "deployment.yaml");
-    let args: Vec<&str> = list(&d["spec"]["template"]["spec"]["containers"][0]["args"])
-        .iter()
-        .map(s)
-        .collect();
-    let at = args.iter().position(|a| *a == "--quantization").unwrap();
+    assert!(!engine_args(&files).iter().any(|a| a == "--quantization"));
+    assert_eq!(
+        model_id(&files),
+        "RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic"
+    );
+
+    // Llama 2 13B has no FP8 checkpoint in the catalog: vLLM quantizes the 16-bit chat one.
+    let p = plan_json(&example("single-gpu-13b-fp8"));
+    let input = first_vllm(&p);
+    let files = render::render(&input);
+    let args = engine_args(&files);
+    let at = args.iter().position(|a| a == "--quantization").unwrap();
     assert_eq!(args[at + 1], "fp8");
+    assert_eq!(model_id(&files), "meta-llama/Llama-2-13b-chat-hf");
+    // The cache holds the 16-bit download, not the FP8 weights.
+    assert!(models_volume_bytes(&files) >= 2.0 * input.weights_gib * (1u64 << 30) as f64);
 
     let p = plan_json(&example("async-documents"));
     let int4 = p["candidates"]
@@ -689,11 +734,59 @@ fn quantization_flags_follow_the_precision() {
         .position(|x| x["precision"] == "int4");
     if let Some(n) = int4 {
         let input = from_json(&p, n + 1).unwrap();
-        assert!(input.notes.iter().any(|n| n.contains("pre-quantized")));
+        assert!(!input.notes.iter().any(|n| n.contains("replace it")));
         let files = render::render(&input);
         assert!(!file(&files, "deployment.yaml").contains("--quantization"));
-        assert!(file(&files, "README.md").contains("## Before applying"));
+        assert_eq!(model_id(&files), "Qwen/Qwen2.5-32B-Instruct-AWQ");
     }
+}
+
+/// Issue 14 (7): for every vLLM candidate of every example, the init container downloads the
+/// plan's checkpoint and the `models` volume holds its download with a margin, so the kubelet
+/// never evicts the pod mid-download. Chat workloads are served a checkpoint with a chat
+/// template.
+#[test]
+fn every_example_caches_its_whole_download() {
+    let mut cases: Vec<(String, Value)> = examples()
+        .into_iter()
+        .map(|e| {
+            let p = plan_json(&example(&e));
+            (e, p)
+        })
+        .collect();
+    cases.push((
+        "llama-405b-multinode".to_owned(),
+        plan_json(&multi_node_workload()),
+    ));
+    let mut checked = 0;
+    for (name, p) in &cases {
+        let chat = p["workload"]["slo"]["mode"] == "interactive";
+        for n in vllm(p) {
+            let input = from_json(p, n).unwrap();
+            let files = render::render(&input);
+            let ck = &p["candidates"][n - 1]["checkpoint"];
+            let download = input.download_bytes as f64;
+            if !ck.is_null() {
+                assert_eq!(ck["download_bytes"].as_f64(), Some(download), "{name} #{n}");
+                assert_eq!(model_id(&files), ck["hf_id"].as_str().unwrap(), "{name} #{n}");
+                if chat {
+                    assert_eq!(ck["chat_template"], "yes", "{name} #{n}");
+                }
+                if ck["online_fp8"] == true {
+                    // 16-bit download: twice the FP8 weights.
+                    assert!(download >= 1.9 * input.weights_gib * (1u64 << 30) as f64);
+                }
+            }
+            let cache = models_volume_bytes(&files);
+            let margin = 1.1 * download + 4.0 * (1u64 << 30) as f64;
+            assert!(
+                cache >= margin,
+                "{name} candidate {n}: models volume {cache} bytes < download {download} + margin"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked} candidates checked");
 }
 
 const SNAPSHOT_EXAMPLE: &str = "chat-70b-fp8";
