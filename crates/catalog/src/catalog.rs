@@ -148,7 +148,14 @@ impl Catalog {
     /// Reads a checkpoints file: every row must name a catalog model.
     fn add_checkpoints(&mut self, text: &str, origin: &str) -> Result<()> {
         let t = Table::parse(text, origin)?;
-        t.require(&["model", "hf_id", "format", "chat_template", "download_bytes", "source"])?;
+        t.require(&[
+            "model",
+            "hf_id",
+            "format",
+            "chat_template",
+            "download_bytes",
+            "source",
+        ])?;
         for r in t.rows() {
             let name = r.req("model")?;
             let model = self
@@ -362,7 +369,10 @@ impl Catalog {
 
     /// The checkpoints of the catalog model `model` (its catalog name), preferred first.
     pub fn checkpoints(&self, model: &str) -> Vec<&Checkpoint> {
-        self.checkpoints.iter().filter(|c| c.model == model).collect()
+        self.checkpoints
+            .iter()
+            .filter(|c| c.model == model)
+            .collect()
     }
 
     /// Every checkpoint row, in file order.

@@ -32,6 +32,75 @@ fn embedded_catalog_has_every_source_row() {
     assert!(c.models().len() >= 27 + 15, "{}", c.models().len());
 }
 
+/// Every checkpoint row names a catalog model; a size always has its source; the models the
+/// examples serve have an instruct checkpoint with a chat template, and base repositories say
+/// they have none.
+#[test]
+fn checkpoints_are_catalog_facts() {
+    let c = catalog();
+    let all = c.all_checkpoints();
+    assert_eq!(all.len(), 65);
+    for k in all {
+        assert!(c.model(&k.model).is_ok(), "{}", k.hf_id);
+        assert!(
+            k.download_bytes.is_none() || !k.source.is_empty(),
+            "{}",
+            k.hf_id
+        );
+        assert!(!k.retrieved.is_empty(), "{}", k.hf_id);
+    }
+    for model in [
+        "Llama 3.3 70B",
+        "Llama 3.1 8B",
+        "Llama 3.1 405B",
+        "Llama 2 13B",
+        "Qwen2.5 32B",
+        "Llama 3.2 1B",
+    ] {
+        let rows = c.checkpoints(&c.model(model).unwrap().name);
+        assert!(
+            rows.iter()
+                .any(|k| k.chat_template == inferplan_catalog::ChatTemplate::Yes),
+            "{model}"
+        );
+    }
+    for base in [
+        "meta-llama/Llama-3.1-8B",
+        "meta-llama/Llama-2-13b-hf",
+        "meta-llama/Llama-3.1-405B",
+    ] {
+        let k = all.iter().find(|k| k.hf_id == base).unwrap();
+        assert_eq!(
+            k.chat_template,
+            inferplan_catalog::ChatTemplate::No,
+            "{base}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_checkpoint_row_names_file_line_and_field() {
+    let text = "model,hf_id,format,chat_template,download_bytes,source\n\
+                Llama 3.1 8B,x/y,fp8,maybe,,\n";
+    let t = Table::parse(text, "checkpoints.csv").unwrap();
+    let r = t.rows().next().unwrap();
+    let e = inferplan_catalog::Checkpoint::from_row(&r, "Llama 3.1 8B".into())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("checkpoints.csv:2") && e.contains("chat_template"),
+        "{e}"
+    );
+    let text = "model,hf_id,format,chat_template,download_bytes,source\n\
+                Llama 3.1 8B,x/y,fp8,yes,123,\n";
+    let t = Table::parse(text, "checkpoints.csv").unwrap();
+    let r = t.rows().next().unwrap();
+    let e = inferplan_catalog::Checkpoint::from_row(&r, "Llama 3.1 8B".into())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("source"), "{e}");
+}
+
 #[test]
 fn derived_params_and_kv_match_catalog_rows() {
     let c = catalog();

@@ -166,7 +166,6 @@ pub fn kv_format_of(value: Option<&str>, weights: Dtype) -> Dtype {
     }
 }
 
-
 /// How the download size of a checkpoint is known.
 pub const DERIVED: &str = "derived";
 
@@ -307,7 +306,8 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// 16-bit checkpoint (the engine casts).
 pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
     let sixteen = |d: Dtype| matches!(d, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp32);
-    let stored_as = |c: &Checkpoint| c.format == w.precision || (sixteen(c.format) && sixteen(w.precision));
+    let stored_as =
+        |c: &Checkpoint| c.format == w.precision || (sixteen(c.format) && sixteen(w.precision));
     if let Some(name) = w.named {
         let found = rows.iter().find(|c| c.hf_id.eq_ignore_ascii_case(name));
         let (c, format) = match found {
@@ -335,8 +335,13 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
         }
         if w.precision == Dtype::Fp8 && sixteen(format) {
             return match online_fits(w, c.download_bytes) {
-                Ok(()) => Choice::Serve(ServedCheckpoint { online_fp8: true, ..c }),
-                Err(why) => Choice::None(format!("the named checkpoint `{name}` is {format}: {why}")),
+                Ok(()) => Choice::Serve(ServedCheckpoint {
+                    online_fp8: true,
+                    ..c
+                }),
+                Err(why) => {
+                    Choice::None(format!("the named checkpoint `{name}` is {format}: {why}"))
+                }
             };
         }
         return Choice::None(format!(
@@ -357,7 +362,11 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
         .filter(|c| c.chat_template == ChatTemplate::Yes)
         .copied()
         .collect();
-    ordered.extend(usable.iter().filter(|c| c.chat_template != ChatTemplate::Yes));
+    ordered.extend(
+        usable
+            .iter()
+            .filter(|c| c.chat_template != ChatTemplate::Yes),
+    );
     if let Some(c) = ordered.iter().find(|c| stored_as(c)) {
         return Choice::Serve(served(c, model, false));
     }
@@ -439,5 +448,102 @@ mod tests {
         assert_eq!(format_of(&Served::default()), Dtype::Bf16);
         assert_eq!(kv_format_of(Some("auto"), Dtype::Fp16), Dtype::Fp16);
         assert_eq!(kv_format_of(None, Dtype::Fp8), Dtype::Bf16);
+    }
+
+    fn llama_70b() -> (inferplan_catalog::Catalog, String) {
+        let c = inferplan_catalog::Catalog::embedded().unwrap();
+        let name = c.model("Llama 3.3 70B").unwrap().name.clone();
+        (c, name)
+    }
+
+    fn want(precision: Dtype, gpus: u32, mem: f64) -> Want<'static> {
+        Want {
+            precision,
+            chat: true,
+            named: None,
+            engine: "vllm",
+            gpus,
+            gpu_mem_gib: mem,
+        }
+    }
+
+    #[test]
+    fn pre_quantized_first_then_online_fp8_where_the_load_peak_fits() {
+        let (c, name) = llama_70b();
+        let m = c.model(&name).unwrap();
+        let rows = c.checkpoints(&name);
+        let Choice::Serve(s) = choose(&rows, m, &want(Dtype::Fp8, 2, 80.0)) else {
+            panic!("an FP8 checkpoint exists");
+        };
+        assert_eq!(s.hf_id, "RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic");
+        assert!(!s.online_fp8);
+        // Only the 16-bit checkpoint: online FP8 needs 141 GB / GPUs at load.
+        let sixteen: Vec<&Checkpoint> = rows
+            .iter()
+            .copied()
+            .filter(|k| k.format == Dtype::Bf16)
+            .collect();
+        let Choice::Serve(s) = choose(&sixteen, m, &want(Dtype::Fp8, 2, 80.0)) else {
+            panic!("70.6 GB per GPU fits 72 GiB");
+        };
+        assert!(s.online_fp8 && s.format == Dtype::Bf16);
+        assert_eq!(s.download_bytes, 141_107_412_992);
+        assert!(matches!(
+            choose(&sixteen, m, &want(Dtype::Fp8, 1, 80.0)),
+            Choice::None(_)
+        ));
+        assert!(matches!(
+            choose(
+                &sixteen,
+                m,
+                &Want {
+                    engine: "trtllm",
+                    ..want(Dtype::Fp8, 8, 80.0)
+                }
+            ),
+            Choice::None(_)
+        ));
+        // No MXFP4 checkpoint: rejected, not rendered with a note.
+        let Choice::None(why) = choose(&rows, m, &want(Dtype::Mxfp4, 8, 80.0)) else {
+            panic!("no mxfp4 checkpoint");
+        };
+        assert!(why.contains("no mxfp4 checkpoint"), "{why}");
+    }
+
+    #[test]
+    fn chat_takes_an_instruct_checkpoint_and_a_named_one_wins() {
+        let c = inferplan_catalog::Catalog::embedded().unwrap();
+        let m = c.model("Llama 3.1 8B").unwrap();
+        let rows = c.checkpoints(&m.name);
+        let base_only: Vec<&Checkpoint> = rows
+            .iter()
+            .copied()
+            .filter(|k| k.chat_template == ChatTemplate::No)
+            .collect();
+        assert!(matches!(
+            choose(&base_only, m, &want(Dtype::Bf16, 1, 24.0)),
+            Choice::None(_)
+        ));
+        let batch = Want {
+            chat: false,
+            ..want(Dtype::Bf16, 1, 24.0)
+        };
+        let Choice::Serve(s) = choose(&base_only, m, &batch) else {
+            panic!("batch work may use the base model");
+        };
+        assert_eq!(s.hf_id, "meta-llama/Llama-3.1-8B");
+        let named = Want {
+            named: Some("org/My-Llama-3.1-8B-AWQ"),
+            ..want(Dtype::Int4, 1, 24.0)
+        };
+        let Choice::Serve(s) = choose(&rows, m, &named) else {
+            panic!("a named checkpoint in the planned format is served");
+        };
+        assert_eq!(
+            (s.hf_id.as_str(), s.format),
+            ("org/My-Llama-3.1-8B-AWQ", Dtype::Int4)
+        );
+        assert!(s.size_source.starts_with(DERIVED));
+        assert_eq!(choose(&[], m, &want(Dtype::Bf16, 1, 24.0)), Choice::Unknown);
     }
 }

@@ -8,12 +8,13 @@
 //!   ([`startup::probe_budget_s`]) and the lower bound the linter's IL104 checks
 //!   ([`startup::least_start_s`]).
 //! - [`checkpoint`]: the weight and KV-cache formats a server runs: how the renderer asks vLLM
-//!   for one and how the linter recognises one in a manifest.
+//!   for one and how the linter recognises one in a manifest; which catalogued checkpoint a
+//!   deployment serves ([`checkpoint::choose`]), its download size, and the load-time peak of
+//!   quantizing a 16-bit checkpoint to FP8 per engine.
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
-//! How the weights reach a node (delivery) and the memory peak while they load belong here
-//! too, when they become code.
+//! How the weights reach a node (delivery) belongs here too, when it becomes code.
 //!
 //! The crate sits between `inferplan-perf` and `inferplan-plan`; it depends on the catalog
 //! only. It never prints.

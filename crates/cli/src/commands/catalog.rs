@@ -5,8 +5,8 @@ use crate::args::{
 };
 use crate::output::{emit, emit_json, num, table};
 use inferplan_catalog::{Catalog, CatalogError, Checkpoint, Gpu, Instance, ModelSpec};
-use inferplan_serving::checkpoint;
 use inferplan_perf::diffusion::{DiffusionCatalog, DiffusionJob};
+use inferplan_serving::checkpoint;
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -411,7 +411,14 @@ fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
                 .collect();
             text += "\ncheckpoints (preferred first; download bytes derived where no source gives them)\n";
             text += &table(
-                &["hf_id", "format", "method", "chat template", "download bytes", "size source"],
+                &[
+                    "hf_id",
+                    "format",
+                    "method",
+                    "chat template",
+                    "download bytes",
+                    "size source",
+                ],
                 &rows,
                 f == Format::Md,
             );

@@ -768,7 +768,11 @@ fn every_example_caches_its_whole_download() {
             let download = input.download_bytes as f64;
             if !ck.is_null() {
                 assert_eq!(ck["download_bytes"].as_f64(), Some(download), "{name} #{n}");
-                assert_eq!(model_id(&files), ck["hf_id"].as_str().unwrap(), "{name} #{n}");
+                assert_eq!(
+                    model_id(&files),
+                    ck["hf_id"].as_str().unwrap(),
+                    "{name} #{n}"
+                );
                 if chat {
                     assert_eq!(ck["chat_template"], "yes", "{name} #{n}");
                 }
