@@ -697,18 +697,21 @@ fn slo_miss(limits: &Limits, a: &AtLoad, ratio: f64) -> Reject {
     )
 }
 
-/// Cost per token and utilisation from the mix and the mean rate.
+/// Cost per token and utilisation (served load over billed capacity) from the mix and the mean
+/// rate.
 fn finish(w: &Workload, sizing: &Sizing, c: &mut Candidate) {
     let per_hour_tokens_out = w.traffic.rate_rps * sizing.output_mean * 3600.0;
     let per_hour_tokens_all =
         w.traffic.rate_rps * (sizing.input_mean + sizing.output_mean) * 3600.0;
     c.usd_per_million_output_tokens = c.usd_per_hour / per_hour_tokens_out * 1e6;
     c.usd_per_million_total_tokens = c.usd_per_hour / per_hour_tokens_all * 1e6;
-    let spare = crate::cost::spare_replicas(w, c);
-    let mean_capacity =
-        sizing.mean_replicas(c.max_rps_per_replica, spare, w) * c.max_rps_per_replica;
-    c.utilization = if mean_capacity > 0.0 {
-        (w.traffic.rate_rps / mean_capacity).min(1.0)
+    // Served load over billed capacity: the mean rate over what the billed instance-hours
+    // serve (spares and warm peak capacity included).
+    let per_instance =
+        f64::from(c.replicas_per_instance.max(1)) / f64::from(c.pp.max(1)) * c.max_rps_per_replica;
+    let billed_capacity = c.purchase_mix.billed_instance_hours_per_day / 24.0 * per_instance;
+    c.utilization = if billed_capacity > 0.0 {
+        (w.traffic.rate_rps / billed_capacity).min(1.0)
     } else {
         0.0
     };

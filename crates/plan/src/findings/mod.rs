@@ -17,6 +17,7 @@ mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
 mod multi_node_needs_efa_and_one_az;
 mod one_instance_holds_every_replica;
+mod peak_kept_warm;
 mod regulated_on_shared_hardware;
 mod retries_need_idempotency_keys;
 mod scale_on_queue_not_gpu_utilization;
@@ -30,6 +31,7 @@ pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
 pub use one_instance_holds_every_replica::OneInstanceHoldsEveryReplica;
+pub use peak_kept_warm::PeakKeptWarm;
 pub use regulated_on_shared_hardware::RegulatedOnSharedHardware;
 pub use retries_need_idempotency_keys::RetriesNeedIdempotencyKeys;
 pub use scale_on_queue_not_gpu_utilization::ScaleOnQueueNotGpuUtilization;
@@ -130,6 +132,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(ScaleOnQueueNotGpuUtilization),
         Box::new(RetriesNeedIdempotencyKeys),
         Box::new(OneInstanceHoldsEveryReplica),
+        Box::new(PeakKeptWarm),
     ]
 }
 

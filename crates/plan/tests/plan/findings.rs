@@ -58,6 +58,7 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
             all_on_demand_usd_per_hour: od * f64::from(instances),
             saving_pct: 0.0,
             assumptions: Vec::new(),
+            ..PurchaseMix::default()
         },
         slo_headroom: 1.2,
         weights_gib: 15.0,

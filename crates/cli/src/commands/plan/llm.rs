@@ -146,6 +146,7 @@ fn workload(
                 traffic: Traffic {
                     rate_rps: rate,
                     peak_rps: None,
+                    peak_minutes_per_day: None,
                     daily_profile: None,
                     burstiness: 1.0,
                     models: 1,
