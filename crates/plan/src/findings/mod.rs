@@ -136,11 +136,12 @@ pub fn all() -> Vec<Box<dyn Rule>> {
     ]
 }
 
-/// What every finding rule is, in code order: the rules of [`all`], then the diffusion rules
+/// What every finding rule is, in code order: the rules of [`all`] and the diffusion rules
 /// IP111 and IP112.
 pub fn metas() -> Vec<&'static RuleMeta> {
     let mut out: Vec<&'static RuleMeta> = all().iter().map(|r| r.meta()).collect();
     out.extend([&WarmPoolIdleCost::META, &CpuOffloadOnTheJobPath::META]);
+    out.sort_by_key(|m| m.code);
     out
 }
 
