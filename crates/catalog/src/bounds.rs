@@ -419,7 +419,7 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
     (
         "minutes of a day",
         MINUTES_PER_DAY,
-        "`traffic.peak_minutes_per_day`",
+        "`--peak-minutes-per-day`, `traffic.peak_minutes_per_day`",
     ),
 ];
 

@@ -72,7 +72,8 @@ impl Sizing {
     pub fn fleet(&self, w: &Workload, layout: &ReplicaLayout) -> Fleet {
         let cap = layout.capacity;
         let instances = |rate: f64| {
-            ((rate / cap).ceil().max(1.0) as u32 + layout.spare).div_ceil(layout.replicas_per_instance.max(1))
+            ((rate / cap).ceil().max(1.0) as u32 + layout.spare)
+                .div_ceil(layout.replicas_per_instance.max(1))
                 * layout.pp.max(1)
         };
         let flat = |n: u32| Fleet {
@@ -81,6 +82,7 @@ impl Sizing {
             always_on: n,
             peak: n,
             peak_kept_warm: false,
+            spike_minutes_billed: 0.0,
         };
         if self.smooth(w) {
             return flat(instances(self.rate_to_serve));
@@ -95,6 +97,7 @@ impl Sizing {
                 always_on: base.iter().copied().min().unwrap_or(0),
                 peak,
                 peak_kept_warm: false,
+                spike_minutes_billed: 0.0,
             };
         }
         // A spike above the busiest hour. Unknown length: it may come in any hour, for any
@@ -121,15 +124,18 @@ impl Sizing {
                 always_on: peak,
                 peak,
                 peak_kept_warm: true,
+                spike_minutes_billed: 0.0,
             };
         }
         // Long enough to scale for: the added instances run for the spike and their start.
+        let billed_minutes = (minutes + layout.cold_start_s / 60.0).min(1440.0);
         Fleet {
             needed,
-            billed: with_spike((minutes + layout.cold_start_s / 60.0).min(1440.0)),
+            billed: with_spike(billed_minutes),
             always_on: base.iter().copied().min().unwrap_or(0),
             peak,
             peak_kept_warm: false,
+            spike_minutes_billed: billed_minutes,
         }
     }
 }
@@ -178,6 +184,9 @@ pub struct Fleet {
     /// Whether the peak's capacity runs all day because spikes are shorter than a cold start
     /// or of unknown length.
     pub peak_kept_warm: bool,
+    /// Minutes a day the instances added for a spike run (its length plus their cold start),
+    /// when the spike is scaled for; 0 otherwise.
+    pub spike_minutes_billed: f64,
 }
 
 impl Fleet {
@@ -242,6 +251,15 @@ pub fn purchase_mix(
     let fleet = sizing.fleet(w, &layout);
     let mut mix = mix_of(w, &fleet, inst, region, price);
     mix.cold_start_s = layout.cold_start_s;
+    if fleet.spike_minutes_billed > 0.0 {
+        mix.assumptions.push(format!(
+            "the spikes above the busiest hour are scaled for: the instances they add run {:.0} min \
+             a day (the spikes' {} min plus a cold start of about {:.0} s), on demand",
+            fleet.spike_minutes_billed,
+            w.traffic.peak_minutes_per_day.unwrap_or(0.0),
+            layout.cold_start_s
+        ));
+    }
     if fleet.peak_kept_warm {
         // The shortest spikes an autoscaler could start the peak for: one cold start.
         let mut longer = w.clone();
@@ -265,8 +283,8 @@ pub fn purchase_mix(
                     "its spikes ({} min a day) are shorter than a cold start (about {:.0} s)",
                     m, layout.cold_start_s
                 ),
-                None => "`traffic.peak_minutes_per_day` does not say how long spikes last"
-                    .to_owned(),
+                None =>
+                    "`traffic.peak_minutes_per_day` does not say how long spikes last".to_owned(),
             }
         ));
     }

@@ -1,6 +1,6 @@
 //! IP113 `peak-kept-warm`.
 
-use super::{finding, Context, Finding, Rule, Severity};
+use super::{duration, finding, Context, Finding, Rule, Severity};
 
 crate::declare_rule! {
     /// **What it checks.** The workload has a peak (`traffic.peak_rps`) above its busiest hour,
@@ -21,9 +21,10 @@ crate::declare_rule! {
     ///
     /// **Example message.**
     ///
-    /// > The peak's 20 instances run all day (8 would serve the mean rate): how long spikes last
-    /// > is not given (`traffic.peak_minutes_per_day`), and a cold start takes about 1 min. If
-    /// > spikes lasted at least 1 min, scaling for them would cost $10.84/h instead of $24.97/h.
+    /// > The peak's 20 instances run all day: how long spikes last
+    /// > is not given (`traffic.peak_minutes_per_day`), and a cold start takes about 2 min 13 s.
+    /// > If spikes lasted at least 3 min, scaling for them would cost $10.50/h instead of
+    /// > $26.05/h.
     pub struct PeakKeptWarm {
         code: "IP113",
         name: "peak-kept-warm",
@@ -39,9 +40,12 @@ impl Rule for PeakKeptWarm {
         if !mix.peak_kept_warm {
             return None;
         }
-        let cold = minutes(mix.cold_start_s);
+        let cold = duration(mix.cold_start_s);
+        let spike = (mix.cold_start_s / 60.0).ceil().max(1.0);
         let why = match ctx.workload.traffic.peak_minutes_per_day {
-            Some(m) => format!("spikes last {m} min a day, shorter than a cold start (about {cold})"),
+            Some(m) => {
+                format!("spikes last {m} min a day, shorter than a cold start (about {cold})")
+            }
             None => format!(
                 "how long spikes last is not given (`traffic.peak_minutes_per_day`), and a cold \
                  start takes about {cold}"
@@ -49,8 +53,8 @@ impl Rule for PeakKeptWarm {
         };
         let saving = match mix.usd_per_hour_if_spikes_outlast_cold_start {
             Some(scaled) if scaled < mix.usd_per_hour => format!(
-                " If spikes lasted at least {cold}, scaling for them would cost ${scaled:.2}/h \
-                 instead of ${:.2}/h.",
+                " If spikes lasted at least {spike:.0} min, scaling for them would cost \
+                 ${scaled:.2}/h instead of ${:.2}/h.",
                 mix.usd_per_hour
             ),
             _ => String::new(),
@@ -63,13 +67,5 @@ impl Rule for PeakKeptWarm {
                 ctx.candidate.instances
             ),
         ))
-    }
-}
-
-fn minutes(seconds: f64) -> String {
-    if seconds < 90.0 {
-        format!("{seconds:.0} s")
-    } else {
-        format!("{:.0} min", (seconds / 60.0).ceil())
     }
 }

@@ -183,7 +183,11 @@ impl Workload {
             }
         }
         if let Some(minutes) = t.peak_minutes_per_day {
-            within(bounds::MINUTES_PER_DAY, minutes, "traffic.peak_minutes_per_day")?;
+            within(
+                bounds::MINUTES_PER_DAY,
+                minutes,
+                "traffic.peak_minutes_per_day",
+            )?;
             if t.peak_rps.is_none() {
                 return Err(err(
                     "traffic.peak_minutes_per_day",

@@ -112,6 +112,7 @@ fn workload(
         engine,
         rate_rps,
         peak_rps,
+        peak_minutes_per_day,
         input_tokens,
         output_tokens,
         ttft_ms,
@@ -172,6 +173,9 @@ fn workload(
     }
     if peak_rps.is_some() {
         w.traffic.peak_rps = *peak_rps;
+    }
+    if peak_minutes_per_day.is_some() {
+        w.traffic.peak_minutes_per_day = *peak_minutes_per_day;
     }
     if let Some(n) = *input_tokens {
         w.lengths.input_tokens = Length::Fixed(n);
