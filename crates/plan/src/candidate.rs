@@ -98,3 +98,12 @@ pub struct Candidate {
     /// Things to know.
     pub findings: Vec<Diagnostic>,
 }
+
+impl Candidate {
+    /// Nodes (instances) one replica spans: 1 unless pipeline stages run on several.
+    pub fn nodes_per_replica(&self) -> u32 {
+        self.gpus_per_replica
+            .max(1)
+            .div_ceil(self.gpus_per_instance.max(1))
+    }
+}

@@ -157,9 +157,7 @@ fn finding(rule: &dyn Meta, severity: Severity, message: String) -> Finding {
 
 /// Instances one replica spans (1 unless tensor or pipeline parallelism crosses nodes).
 fn nodes_per_replica(c: &Candidate) -> u32 {
-    c.gpus_per_replica
-        .max(1)
-        .div_ceil(c.gpus_per_instance.max(1))
+    c.nodes_per_replica()
 }
 
 /// `$1.86`, `$55.04`, `$1,234`.

@@ -195,3 +195,74 @@ proptest! {
         }
     }
 }
+
+// Near-ties (issue 13, item 3).
+
+#[test]
+fn near_ties_prefer_one_node_then_fewer_gpus_then_headroom() {
+    use inferplan_plan::search::rank;
+    let p = plan(&inputs(), &example("gdpr-eu-west-1.toml")).unwrap();
+    let multi = p
+        .candidates
+        .iter()
+        .find(|c| c.nodes_per_replica() > 1)
+        .unwrap()
+        .clone();
+    let single = p
+        .candidates
+        .iter()
+        .find(|c| c.nodes_per_replica() == 1)
+        .unwrap()
+        .clone();
+    // The single-node option 1.5 % dearer: a near-tie, and it ranks first.
+    let mut a = multi.clone();
+    a.usd_per_hour = 100.0;
+    let mut b = single.clone();
+    b.usd_per_hour = 101.5;
+    let mut v = vec![a.clone(), b.clone()];
+    rank(&mut v);
+    assert_eq!(v[0].nodes_per_replica(), 1);
+    // 3 % dearer: not a tie, the cheaper multi-node option stays first.
+    b.usd_per_hour = 103.0;
+    let mut v = vec![b.clone(), a.clone()];
+    rank(&mut v);
+    assert!(v[0].nodes_per_replica() > 1);
+    // Same nodes: fewer GPUs per replica, then more headroom.
+    let mut c = single.clone();
+    c.usd_per_hour = 100.0;
+    c.gpus_per_replica = 4;
+    c.slo_headroom = 3.0;
+    let mut d = single.clone();
+    d.usd_per_hour = 101.0;
+    d.gpus_per_replica = 2;
+    d.slo_headroom = 1.1;
+    let mut e = d.clone();
+    e.slo_headroom = 1.5;
+    e.usd_per_hour = 101.9;
+    let mut v = vec![c.clone(), d.clone(), e.clone()];
+    rank(&mut v);
+    let order: Vec<(u32, f64)> = v
+        .iter()
+        .map(|x| (x.gpus_per_replica, x.usd_per_hour))
+        .collect();
+    assert_eq!(order, [(2, 101.9), (2, 101.0), (4, 100.0)]);
+}
+
+#[test]
+fn a_cheaper_multi_node_option_passed_over_is_said() {
+    let w = example("async-documents.toml");
+    let p = plan(&inputs(), &w).unwrap();
+    assert!(!p.passed_over.is_empty());
+    let options = p.options();
+    for o in &p.passed_over {
+        let c = options[o.rank - 1];
+        let q = options[o.preferred_rank - 1];
+        assert!(o.preferred_rank < o.rank);
+        assert!(c.usd_per_hour < q.usd_per_hour);
+        assert!(q.usd_per_hour <= c.usd_per_hour * 1.02 + 1e-9);
+        assert!(c.nodes_per_replica() > q.nodes_per_replica());
+        assert!(o.reason.contains("start on a single node"), "{}", o.reason);
+    }
+    let json = inferplan_plan::contract::PlanJson::new(&p, 20);
+    assert_eq!(json.passed_over, p.passed_over);
+}

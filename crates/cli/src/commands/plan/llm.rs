@@ -371,6 +371,18 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         s += &misses_text(p, why);
     } else {
         s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
+            s += &format!(
+                "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
+                o.rank,
+                o.option,
+                o.usd_per_hour,
+                o.preferred_rank,
+                o.preferred,
+                o.preferred_usd_per_hour,
+                o.reason
+            );
+        }
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
         s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
