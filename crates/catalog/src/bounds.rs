@@ -210,6 +210,8 @@ pub const STEPS: Bound = Bound::count("steps", 1, 1_000);
 pub const BATCH: Bound = Bound::count("outputs", 1, 1_024);
 /// Diffusion jobs per day.
 pub const JOBS_PER_DAY: Bound = Bound::interval("jobs/day", 0.0, true, 100_000_000.0);
+/// Minutes of a day (how long the traffic peak lasts): above zero, at most 24 × 60.
+pub const MINUTES_PER_DAY: Bound = Bound::interval("min/day", 0.0, true, 1_440.0);
 
 /// Every bound: what it is, the bound, and the inputs it covers, in the order of
 /// `docs/limits.md` (whose table `cargo test` checks against this one).
@@ -413,6 +415,11 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
         "jobs per day",
         JOBS_PER_DAY,
         "`--jobs-per-day`, `traffic.jobs_per_day`, 24 × `traffic.jobs_per_hour`",
+    ),
+    (
+        "minutes of a day",
+        MINUTES_PER_DAY,
+        "`--peak-minutes-per-day`, `traffic.peak_minutes_per_day`",
     ),
 ];
 

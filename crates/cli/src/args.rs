@@ -570,6 +570,11 @@ pub struct PlanLlmArgs {
     #[arg(long, value_parser = real(RATE_RPS))]
     pub peak_rps: Option<f64>,
 
+    /// How long the peak lasts, minutes per day (`traffic.peak_minutes_per_day`): shorter than
+    /// a cold start, or not given, and the peak's capacity runs all day.
+    #[arg(long, value_parser = real(MINUTES_PER_DAY))]
+    pub peak_minutes_per_day: Option<f64>,
+
     /// Prompt tokens per request (`lengths.input_tokens`).
     #[arg(long, value_parser = whole::<u64>(TOKENS))]
     pub input_tokens: Option<u64>,
@@ -624,6 +629,7 @@ impl PlanLlmArgs {
             engine,
             rate_rps,
             peak_rps,
+            peak_minutes_per_day,
             input_tokens,
             output_tokens,
             ttft_ms,
@@ -641,6 +647,7 @@ impl PlanLlmArgs {
             ("--engine", !engine.is_empty()),
             ("--rate-rps", rate_rps.is_some()),
             ("--peak-rps", peak_rps.is_some()),
+            ("--peak-minutes-per-day", peak_minutes_per_day.is_some()),
             ("--input-tokens", input_tokens.is_some()),
             ("--output-tokens", output_tokens.is_some()),
             ("--ttft-ms", ttft_ms.is_some()),

@@ -23,6 +23,24 @@ pub struct PurchaseMix {
     pub saving_pct: f64,
     /// Assumptions behind the prices (savings-plan discount, spot overhead).
     pub assumptions: Vec<String>,
+    /// Instance-hours a day needs to serve every hour at the SLOs, N+1 spares and the peak
+    /// included (a spike shorter than an hour counts its share of the hour).
+    #[serde(default)]
+    pub needed_instance_hours_per_day: f64,
+    /// Instance-hours a day billed: never below `needed_instance_hours_per_day`, hour by hour.
+    #[serde(default)]
+    pub billed_instance_hours_per_day: f64,
+    /// Whether the capacity for the peak runs (and is billed) all day because spikes are
+    /// shorter than a cold start, or their length is not given.
+    #[serde(default)]
+    pub peak_kept_warm: bool,
+    /// Cold start of one replica, seconds (what decides whether the peak is kept warm).
+    #[serde(default)]
+    pub cold_start_s: f64,
+    /// When the peak is kept warm: the cost per hour if spikes lasted at least a cold start, so
+    /// that an autoscaler could start the peak capacity for them.
+    #[serde(default)]
+    pub usd_per_hour_if_spikes_outlast_cold_start: Option<f64>,
 }
 
 /// One deployment that meets the SLOs.
@@ -83,4 +101,13 @@ pub struct Candidate {
     pub weights_gib: f64,
     /// Things to know.
     pub findings: Vec<Diagnostic>,
+}
+
+impl Candidate {
+    /// Nodes (instances) one replica spans: 1 unless pipeline stages run on several.
+    pub fn nodes_per_replica(&self) -> u32 {
+        self.gpus_per_replica
+            .max(1)
+            .div_ceil(self.gpus_per_instance.max(1))
+    }
 }

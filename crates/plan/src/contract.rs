@@ -23,7 +23,7 @@ use crate::candidate::{Candidate, PurchaseMix};
 use crate::diagnostic::Severity;
 use crate::endpoint::EndpointAdvice;
 use crate::findings::Finding;
-use crate::search::{Plan, Rejection};
+use crate::search::{PassedOver, Plan, Rejection};
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
@@ -48,6 +48,9 @@ pub struct PlanJson {
     pub nearest_misses: Vec<RejectionJson>,
     /// The serving pattern that fits the workload.
     pub endpoint: EndpointAdvice,
+    /// Cheaper multi-node options ranked below a near-tie on fewer nodes, with why.
+    #[serde(default)]
+    pub passed_over: Vec<PassedOver>,
     /// The candidates simulated by `plan --verify`, best first; absent without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<Vec<Verified>>,
@@ -73,6 +76,7 @@ impl PlanJson {
                 .collect(),
             nearest_misses: p.nearest_misses.iter().map(RejectionJson::from).collect(),
             endpoint: p.endpoint.clone(),
+            passed_over: p.passed_over.clone(),
             verified: None,
         }
     }

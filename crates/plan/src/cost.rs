@@ -4,6 +4,7 @@
 use crate::candidate::{Candidate, PurchaseMix};
 use crate::workload::{Mode, Pricing, Workload};
 use inferplan_catalog::Instance;
+use inferplan_serving::cold_start_s;
 
 /// Lengths and rates the search sizes for.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,22 +47,157 @@ impl Sizing {
         }
     }
 
-    /// Replicas each hour for a per-replica capacity, with `spare` extra replicas.
+    /// Replicas each hour for a per-replica capacity, with `spare` extra replicas. A peak
+    /// above the busiest hour whose length is not given (`traffic.peak_minutes_per_day`) may
+    /// come in any hour, so every hour holds the peak's replicas.
     pub fn hourly_replicas(&self, capacity: f64, spare: u32, w: &Workload) -> [u32; 24] {
-        let smooth = self.rate_to_serve < w.peak_rps();
-        self.hourly.map(|r| {
-            let rate = if smooth { self.rate_to_serve } else { r };
-            (rate / capacity).ceil().max(1.0) as u32 + spare
-        })
+        let replicas = |rate: f64| (rate / capacity).ceil().max(1.0) as u32 + spare;
+        if self.smooth(w) {
+            return [replicas(self.rate_to_serve); 24];
+        }
+        let peak = replicas(w.peak_rps());
+        let busiest = self.hourly.map(replicas).into_iter().max().unwrap_or(0);
+        if peak > busiest && w.traffic.peak_minutes_per_day.is_none() {
+            return [peak; 24];
+        }
+        self.hourly.map(replicas)
     }
 
-    /// Mean replicas over the day.
-    pub fn mean_replicas(&self, capacity: f64, spare: u32, w: &Workload) -> f64 {
-        self.hourly_replicas(capacity, spare, w)
-            .iter()
-            .map(|&n| f64::from(n))
-            .sum::<f64>()
-            / 24.0
+    /// Whether the replicas serve the mean rate all day (batch work, long deadlines).
+    fn smooth(&self, w: &Workload) -> bool {
+        self.rate_to_serve < w.peak_rps()
+    }
+
+    /// Instances hour by hour for one replica layout: what each hour needs and what is billed.
+    pub fn fleet(&self, w: &Workload, layout: &ReplicaLayout) -> Fleet {
+        let cap = layout.capacity;
+        let instances = |rate: f64| {
+            ((rate / cap).ceil().max(1.0) as u32 + layout.spare)
+                .div_ceil(layout.replicas_per_instance.max(1))
+                * layout.pp.max(1)
+        };
+        let flat = |n: u32| Fleet {
+            needed: [f64::from(n); 24],
+            billed: [f64::from(n); 24],
+            always_on: n,
+            peak: n,
+            peak_kept_warm: false,
+            spike_minutes_billed: 0.0,
+        };
+        if self.smooth(w) {
+            return flat(instances(self.rate_to_serve));
+        }
+        let base = self.hourly.map(instances);
+        let busiest = base.iter().copied().max().unwrap_or(0);
+        let peak = instances(w.peak_rps()).max(busiest);
+        if peak <= busiest {
+            return Fleet {
+                needed: base.map(f64::from),
+                billed: base.map(f64::from),
+                always_on: base.iter().copied().min().unwrap_or(0),
+                peak,
+                peak_kept_warm: false,
+                spike_minutes_billed: 0.0,
+            };
+        }
+        // A spike above the busiest hour. Unknown length: it may come in any hour, for any
+        // time, so every hour needs the peak.
+        let Some(minutes) = w.traffic.peak_minutes_per_day else {
+            let mut f = flat(peak);
+            f.peak_kept_warm = true;
+            return f;
+        };
+        let with_spike = |spike_minutes: f64| {
+            let share = spread_minutes(&self.hourly, spike_minutes);
+            let mut out = [0.0; 24];
+            for h in 0..24 {
+                out[h] = f64::from(base[h]) + f64::from(peak - base[h]) * share[h] / 60.0;
+            }
+            out
+        };
+        let needed = with_spike(minutes);
+        if minutes * 60.0 < layout.cold_start_s {
+            // Shorter than a cold start: by the time new replicas serve, the spike is over.
+            return Fleet {
+                needed,
+                billed: [f64::from(peak); 24],
+                always_on: peak,
+                peak,
+                peak_kept_warm: true,
+                spike_minutes_billed: 0.0,
+            };
+        }
+        // Long enough to scale for: the added instances run for the spike and their start.
+        let billed_minutes = (minutes + layout.cold_start_s / 60.0).min(1440.0);
+        Fleet {
+            needed,
+            billed: with_spike(billed_minutes),
+            always_on: base.iter().copied().min().unwrap_or(0),
+            peak,
+            peak_kept_warm: false,
+            spike_minutes_billed: billed_minutes,
+        }
+    }
+}
+
+/// `minutes` of a day given to hours, busiest hours first (ties: the earlier hour), at most
+/// 60 each.
+fn spread_minutes(hourly: &[f64; 24], minutes: f64) -> [f64; 24] {
+    let mut order: Vec<usize> = (0..24).collect();
+    order.sort_by(|&a, &b| hourly[b].total_cmp(&hourly[a]).then(a.cmp(&b)));
+    let mut left = minutes.clamp(0.0, 1440.0);
+    let mut out = [0.0; 24];
+    for h in order {
+        let take = left.min(60.0);
+        out[h] = take;
+        left -= take;
+    }
+    out
+}
+
+/// What sizing a fleet needs to know of one replica layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplicaLayout {
+    /// Requests/s one replica serves within the SLOs.
+    pub capacity: f64,
+    /// N+1 spare replicas.
+    pub spare: u32,
+    /// Replicas on one instance.
+    pub replicas_per_instance: u32,
+    /// Instances one replica spans (pipeline stages over nodes).
+    pub pp: u32,
+    /// Seconds from asking for a replica to its first answer.
+    pub cold_start_s: f64,
+}
+
+/// Instances hour by hour (UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fleet {
+    /// Instances each hour needs to serve it at the SLOs, N+1 spares and the peak included.
+    pub needed: [f64; 24],
+    /// Instances billed each hour (fractional: instances that run part of the hour).
+    pub billed: [f64; 24],
+    /// Instances running all day.
+    pub always_on: u32,
+    /// Instances at the peak.
+    pub peak: u32,
+    /// Whether the peak's capacity runs all day because spikes are shorter than a cold start
+    /// or of unknown length.
+    pub peak_kept_warm: bool,
+    /// Minutes a day the instances added for a spike run (its length plus their cold start),
+    /// when the spike is scaled for; 0 otherwise.
+    pub spike_minutes_billed: f64,
+}
+
+impl Fleet {
+    /// Instance-hours a day needed.
+    pub fn needed_hours(&self) -> f64 {
+        self.needed.iter().sum()
+    }
+
+    /// Instance-hours a day billed.
+    pub fn billed_hours(&self) -> f64 {
+        self.billed.iter().sum()
     }
 }
 
@@ -75,11 +211,34 @@ impl Default for PurchaseMix {
             all_on_demand_usd_per_hour: 0.0,
             saving_pct: 0.0,
             assumptions: Vec::new(),
+            needed_instance_hours_per_day: 0.0,
+            billed_instance_hours_per_day: 0.0,
+            peak_kept_warm: false,
+            cold_start_s: 0.0,
+            usd_per_hour_if_spikes_outlast_cold_start: None,
         }
     }
 }
 
-/// The purchase mix of a candidate in `region` at on-demand `price` per instance-hour.
+/// The layout of a candidate for [`Sizing::fleet`].
+pub fn layout(w: &Workload, c: &Candidate, inst: &Instance) -> ReplicaLayout {
+    let pp = c.pp.max(1);
+    ReplicaLayout {
+        capacity: c.max_rps_per_replica,
+        spare: spare_replicas(w, c),
+        replicas_per_instance: c.replicas_per_instance.max(1),
+        pp,
+        cold_start_s: cold_start_s(
+            c.weights_gib / f64::from(pp),
+            &w.constraints.weights_source,
+            inst,
+        )
+        .seconds,
+    }
+}
+
+/// The purchase mix of a candidate in `region` at on-demand `price` per instance-hour: every
+/// hour billed for at least what it needs.
 pub fn purchase_mix(
     w: &Workload,
     sizing: &Sizing,
@@ -88,15 +247,64 @@ pub fn purchase_mix(
     region: &str,
     price: f64,
 ) -> PurchaseMix {
-    let per_hour = sizing
-        .hourly_replicas(c.max_rps_per_replica, spare_replicas(w, c), w)
-        .map(|n| n.div_ceil(c.replicas_per_instance.max(1)) * c.pp.max(1));
-    let mean = per_hour.iter().map(|&n| f64::from(n)).sum::<f64>() / 24.0;
-    let base = per_hour.iter().copied().min().unwrap_or(0);
-    let peak = per_hour.iter().copied().max().unwrap_or(0);
-    buy(
-        &w.pricing, w.slo.mode, inst, region, price, mean, base, peak,
-    )
+    let layout = layout(w, c, inst);
+    let fleet = sizing.fleet(w, &layout);
+    let mut mix = mix_of(w, &fleet, inst, region, price);
+    mix.cold_start_s = layout.cold_start_s;
+    if fleet.spike_minutes_billed > 0.0 {
+        mix.assumptions.push(format!(
+            "the spikes above the busiest hour are scaled for: the instances they add run {:.0} min \
+             a day (the spikes' {} min plus a cold start of about {:.0} s), on demand",
+            fleet.spike_minutes_billed,
+            w.traffic.peak_minutes_per_day.unwrap_or(0.0),
+            layout.cold_start_s
+        ));
+    }
+    if fleet.peak_kept_warm {
+        // The shortest spikes an autoscaler could start the peak for: one cold start.
+        let mut longer = w.clone();
+        let minutes = (layout.cold_start_s / 60.0).ceil().clamp(1.0, 1440.0);
+        longer.traffic.peak_minutes_per_day = Some(
+            longer
+                .traffic
+                .peak_minutes_per_day
+                .map_or(minutes, |m| m.max(minutes)),
+        );
+        let scaled = sizing.fleet(&longer, &layout);
+        if !scaled.peak_kept_warm {
+            mix.usd_per_hour_if_spikes_outlast_cold_start =
+                Some(mix_of(w, &scaled, inst, region, price).usd_per_hour);
+        }
+        mix.assumptions.push(format!(
+            "the peak's {} instances run all day: {}",
+            fleet.peak,
+            match w.traffic.peak_minutes_per_day {
+                Some(m) => format!(
+                    "its spikes ({} min a day) are shorter than a cold start (about {:.0} s)",
+                    m, layout.cold_start_s
+                ),
+                None =>
+                    "`traffic.peak_minutes_per_day` does not say how long spikes last".to_owned(),
+            }
+        ));
+    }
+    mix
+}
+
+fn mix_of(w: &Workload, fleet: &Fleet, inst: &Instance, region: &str, price: f64) -> PurchaseMix {
+    let mut mix = buy(
+        &w.pricing,
+        w.slo.mode,
+        inst,
+        region,
+        price,
+        fleet.billed_hours() / 24.0,
+        fleet.always_on,
+        fleet.peak,
+    );
+    mix.needed_instance_hours_per_day = fleet.needed_hours();
+    mix.peak_kept_warm = fleet.peak_kept_warm;
+    mix
 }
 
 /// How to buy `mean` instances on average (`base` always on, up to `peak`) of `inst` at
@@ -158,6 +366,11 @@ pub fn buy(
             0.0
         },
         assumptions,
+        needed_instance_hours_per_day: mean * 24.0,
+        billed_instance_hours_per_day: mean * 24.0,
+        peak_kept_warm: false,
+        cold_start_s: 0.0,
+        usd_per_hour_if_spikes_outlast_cold_start: None,
     }
 }
 

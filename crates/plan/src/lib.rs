@@ -21,6 +21,6 @@ pub use candidate::{Candidate, PurchaseMix};
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::PlanError;
 pub use findings::Finding;
-pub use search::{plan, Inputs, Plan, Rejection};
+pub use search::{plan, Inputs, PassedOver, Plan, Rejection};
 pub use trace::{LengthStats, Trace, TraceRequest, TraceStats};
 pub use workload::Workload;

@@ -15,7 +15,7 @@ use inferplan_perf::{
     Deployment, Engine, Estimate, Load, MemoryParams, Placement, Replica, Workload as Shape,
 };
 use inferplan_serving::checkpoint::{choose, Choice, ServedCheckpoint, Want};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A candidate that was not kept, and why.
@@ -53,9 +53,122 @@ pub struct Plan {
     pub nearest_misses: Vec<Rejection>,
     /// The serving pattern that fits the workload.
     pub endpoint: crate::endpoint::EndpointAdvice,
+    /// Cheaper multi-node options ranked below a near-tie on fewer nodes, with why.
+    pub passed_over: Vec<PassedOver>,
+}
+
+/// Costs within this share of each other are a near-tie, % (the issue's tolerance, an
+/// assumption: prices and predicted capacities are not more precise than that). Near-ties
+/// prefer fewer nodes per replica, then fewer GPUs per replica, then more SLO headroom.
+pub const NEAR_TIE_PCT: f64 = 2.0;
+
+/// A cheaper option spanning more nodes per replica, ranked below a near-tie that spans fewer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassedOver {
+    /// Its place among the plan's options (1-based, as the table numbers them).
+    pub rank: usize,
+    /// The place of the option ranked above it.
+    pub preferred_rank: usize,
+    /// The cheaper option passed over: instance and layout (`g6e.12xlarge TP4 PP2 fp8 vllm`).
+    pub option: String,
+    /// Its cost, $/hour.
+    pub usd_per_hour: f64,
+    /// The option ranked above it.
+    pub preferred: String,
+    /// Its cost, $/hour.
+    pub preferred_usd_per_hour: f64,
+    /// Why, in one sentence.
+    pub reason: String,
+}
+
+fn option_label(c: &Candidate) -> String {
+    format!(
+        "{} TP{}{} {} {}",
+        c.instance,
+        c.tp,
+        if c.pp > 1 {
+            format!(" PP{}", c.pp)
+        } else {
+            String::new()
+        },
+        c.precision,
+        c.engine
+    )
+}
+
+/// Ranks candidates cheapest first; within a band of near-ties (each band: the cheapest left
+/// and every candidate within [`NEAR_TIE_PCT`] of it) fewer nodes per replica first, then fewer
+/// GPUs per replica, then more SLO headroom, then cost.
+pub fn rank(candidates: &mut [Candidate]) {
+    candidates.sort_by(|a, b| {
+        a.usd_per_hour
+            .total_cmp(&b.usd_per_hour)
+            .then(b.slo_headroom.total_cmp(&a.slo_headroom))
+            .then_with(|| a.instance.cmp(&b.instance))
+            .then(a.tp.cmp(&b.tp))
+            .then(a.pp.cmp(&b.pp))
+    });
+    let mut start = 0;
+    while start < candidates.len() {
+        let limit = candidates[start].usd_per_hour * (1.0 + NEAR_TIE_PCT / 100.0);
+        let end = start
+            + candidates[start..]
+                .iter()
+                .take_while(|c| c.usd_per_hour <= limit)
+                .count()
+                .max(1);
+        candidates[start..end].sort_by(|a, b| {
+            a.nodes_per_replica()
+                .cmp(&b.nodes_per_replica())
+                .then(a.gpus_per_replica.cmp(&b.gpus_per_replica))
+                .then(b.slo_headroom.total_cmp(&a.slo_headroom))
+                .then(a.usd_per_hour.total_cmp(&b.usd_per_hour))
+                .then_with(|| a.instance.cmp(&b.instance))
+                .then(a.tp.cmp(&b.tp))
+                .then(a.pp.cmp(&b.pp))
+        });
+        start = end;
+    }
 }
 
 impl Plan {
+    /// The cheaper multi-node options (among [`Plan::options`]) that a near-tie on fewer nodes
+    /// per replica ranks above.
+    fn passed_over_options(&self) -> Vec<PassedOver> {
+        let options = self.options();
+        let mut out = Vec::new();
+        for (k, c) in options.iter().enumerate() {
+            let nodes = c.nodes_per_replica();
+            if nodes <= 1 {
+                continue;
+            }
+            let Some((j, p)) = options[..k]
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.usd_per_hour > c.usd_per_hour && p.nodes_per_replica() < nodes)
+            else {
+                continue;
+            };
+            let pct = (p.usd_per_hour / c.usd_per_hour - 1.0) * 100.0;
+            out.push(PassedOver {
+                rank: k + 1,
+                preferred_rank: j + 1,
+                option: option_label(c),
+                usd_per_hour: c.usd_per_hour,
+                preferred: option_label(p),
+                preferred_usd_per_hour: p.usd_per_hour,
+                reason: format!(
+                    "{pct:.1} % cheaper, within the {NEAR_TIE_PCT:.0} % of a near-tie, but each \
+                     replica spans {nodes} nodes (EFA, one AZ, a replica lost with any of its \
+                     nodes: IP102) against {} for {}; article 000: start on a single node",
+                    p.nodes_per_replica(),
+                    option_label(p)
+                ),
+            });
+        }
+        out
+    }
+
     /// The candidates, cheapest first, keeping only the cheapest instance size of each
     /// hardware and layout (a g6.2xlarge is a g6.xlarge with more CPU: the same option).
     pub fn options(&self) -> Vec<&Candidate> {
@@ -138,6 +251,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         rejections: Vec::new(),
         nearest_misses: Vec::new(),
         endpoint: crate::endpoint::advise(w, None),
+        passed_over: Vec::new(),
     };
     let size: usize = c
         .instances()
@@ -249,13 +363,8 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             }
         }
     }
-    out.candidates.sort_by(|a, b| {
-        a.usd_per_hour
-            .total_cmp(&b.usd_per_hour)
-            .then(b.slo_headroom.total_cmp(&a.slo_headroom))
-            .then_with(|| a.instance.cmp(&b.instance))
-            .then(a.tp.cmp(&b.tp))
-    });
+    rank(&mut out.candidates);
+    out.passed_over = out.passed_over_options();
     out.nearest_misses = nearest_misses(&out.rejections);
     out.endpoint = crate::endpoint::advise(w, out.candidates.first());
     Ok(out)
@@ -741,18 +850,21 @@ fn slo_miss(limits: &Limits, a: &AtLoad, ratio: f64) -> Reject {
     )
 }
 
-/// Cost per token and utilisation from the mix and the mean rate.
+/// Cost per token and utilisation (served load over billed capacity) from the mix and the mean
+/// rate.
 fn finish(w: &Workload, sizing: &Sizing, c: &mut Candidate) {
     let per_hour_tokens_out = w.traffic.rate_rps * sizing.output_mean * 3600.0;
     let per_hour_tokens_all =
         w.traffic.rate_rps * (sizing.input_mean + sizing.output_mean) * 3600.0;
     c.usd_per_million_output_tokens = c.usd_per_hour / per_hour_tokens_out * 1e6;
     c.usd_per_million_total_tokens = c.usd_per_hour / per_hour_tokens_all * 1e6;
-    let spare = crate::cost::spare_replicas(w, c);
-    let mean_capacity =
-        sizing.mean_replicas(c.max_rps_per_replica, spare, w) * c.max_rps_per_replica;
-    c.utilization = if mean_capacity > 0.0 {
-        (w.traffic.rate_rps / mean_capacity).min(1.0)
+    // Served load over billed capacity: the mean rate over what the billed instance-hours
+    // serve (spares and warm peak capacity included).
+    let per_instance =
+        f64::from(c.replicas_per_instance.max(1)) / f64::from(c.pp.max(1)) * c.max_rps_per_replica;
+    let billed_capacity = c.purchase_mix.billed_instance_hours_per_day / 24.0 * per_instance;
+    c.utilization = if billed_capacity > 0.0 {
+        (w.traffic.rate_rps / billed_capacity).min(1.0)
     } else {
         0.0
     };

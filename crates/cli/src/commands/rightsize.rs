@@ -5,7 +5,7 @@ use crate::args::{Format, FormatArg, RightsizeArgs};
 use crate::commands::load::llm_workload;
 use crate::output::{emit, emit_json, table};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Options};
+use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Current, Options};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::Inputs;
 use serde::Serialize;
@@ -46,7 +46,11 @@ pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
                 efficiency: &efficiency,
                 memory: &memory,
             };
-            Some(suggest(&report, &w, &inputs, *current_usd_per_hour)?)
+            let current = Current {
+                instance: instance.clone(),
+                usd_per_hour: *current_usd_per_hour,
+            };
+            Some(suggest(&report, &w, &inputs, &current)?)
         }
         None => None,
     };

@@ -460,6 +460,10 @@ pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError>
         rejected: part(plan_json, "rejected")?,
         nearest_misses: part(plan_json, "nearest_misses")?,
         endpoint: part(plan_json, "endpoint")?,
+        passed_over: match plan_json.get("passed_over") {
+            Some(_) => part(plan_json, "passed_over")?,
+            None => Vec::new(),
+        },
         verified: match plan_json.get("verified") {
             Some(_) => part(plan_json, "verified")?,
             None => None,

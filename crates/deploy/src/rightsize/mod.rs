@@ -40,11 +40,11 @@ pub use error::RightsizeError;
 pub use metrics::{Format, Metrics, Sample, Source, UtilUnit};
 pub use prometheus::read_prometheus;
 pub use statistics::{Stats, TotalSource};
-pub use suggestion::{suggest, suggest_from_plan, Action, Suggestion};
+pub use suggestion::{suggest, suggest_from_plan, Action, Current, MeasuredSizing, Suggestion};
 pub use thresholds::{
-    Thresholds, FULL_WINDOW_S, HOT_DAY_MIN_SHARE_PCT, HOT_UTIL_PCT, IMBALANCE_SPREAD_PCT,
-    MEMORY_RISK_PCT, OVER_AVG_UTIL_PCT, SAFE_SLO_HEADROOM, UNDER_HOT_DAYS_PCT, UNDER_MIN_DAYS,
-    UNDER_MIN_SHARE_PCT,
+    Thresholds, FLAT_MEMORY_PCT, FULL_WINDOW_S, HOT_DAY_MIN_SHARE_PCT, HOT_UTIL_PCT,
+    IMBALANCE_SPREAD_PCT, MEMORY_RISK_PCT, OVER_AVG_UTIL_PCT, PREALLOCATED_MAX_PCT,
+    SAFE_SLO_HEADROOM, TARGET_UTIL_PCT, UNDER_HOT_DAYS_PCT, UNDER_MIN_DAYS, UNDER_MIN_SHARE_PCT,
 };
 pub use verdict::{Verdict, VerdictCode};
 

@@ -3,7 +3,7 @@
 use super::analysis::Report;
 use super::error::RightsizeError;
 use super::statistics::positive;
-use super::thresholds::{HOT_UTIL_PCT, SAFE_SLO_HEADROOM, UNDER_MIN_SHARE_PCT};
+use super::thresholds::{HOT_UTIL_PCT, SAFE_SLO_HEADROOM, TARGET_UTIL_PCT, UNDER_MIN_SHARE_PCT};
 use super::verdict::{duration, hot_on_most_days, pct, VerdictCode};
 use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::{Candidate, Workload};
@@ -46,18 +46,148 @@ pub struct Suggestion {
     pub candidates: usize,
     /// Configurations the planner considered.
     pub considered: usize,
+    /// How the needed capacity was measured, when the current instance type is known and the
+    /// fleet is over- or under-provisioned; `null` when the pick is sized from the workload.
+    pub sizing: Option<MeasuredSizing>,
+    /// Requests/s the candidate serves within the SLOs, spare replicas left out.
+    pub candidate_capacity_rps: Option<f64>,
 }
 
-/// Plans `workload` with [`inferplan_plan::plan`] and picks from the answer
-/// ([`suggest_from_plan`]). An error when the planner refuses the workload (unknown model).
+/// The deployment running today.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Current {
+    /// Its instance type (`--instance`): with it, the suggestion is sized from the measured
+    /// load.
+    pub instance: Option<String>,
+    /// What it costs, $/hour; default (with the instance type): its instances on demand.
+    pub usd_per_hour: Option<f64>,
+}
+
+/// The capacity the fleet needs, from what it serves today and how busy the metrics say it is:
+/// `capacity_rps × observed_util_pct ÷ target_util_pct`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasuredSizing {
+    /// Instance type today.
+    pub instance: String,
+    /// Instances today: the hosts in the metrics, or the instances their GPUs fill if more.
+    pub instances: u32,
+    /// The layout assumed on it: the planner's cheapest on that instance type for the workload.
+    pub layout: String,
+    /// Requests/s today's instances serve within the SLOs (spares included), by the planner.
+    pub capacity_rps: f64,
+    /// The utilisation the sizing reads, %: the 95th percentile, at least 80 % when
+    /// under-provisioned (a saturated GPU hides how much more load is queueing).
+    pub observed_util_pct: f64,
+    /// Utilisation the new fleet is sized to, %.
+    pub target_util_pct: f64,
+    /// `capacity_rps × observed_util_pct ÷ target_util_pct`: the requests/s the new fleet
+    /// must serve at its peak.
+    pub needed_capacity_rps: f64,
+    /// Mean load, requests/s: `capacity_rps × avg_util_pct ÷ 100`, at most the need.
+    pub mean_load_rps: f64,
+    /// Today's cost, $/hour: as given, else the instances on demand.
+    pub current_usd_per_hour: f64,
+}
+
+/// Requests/s a candidate serves within the SLOs with its spare replicas left out.
+fn serving_capacity(c: &Candidate, redundancy: bool) -> f64 {
+    let spare = if redundancy {
+        c.replicas_per_instance.max(1)
+    } else {
+        0
+    };
+    f64::from(c.replicas.saturating_sub(spare).max(1)) * c.max_rps_per_replica
+}
+
+/// Plans `workload` with [`inferplan_plan::plan`] and picks from the answer. With the current
+/// instance type known and the fleet over- or under-provisioned, the pick is sized from the
+/// measured load ([`MeasuredSizing`]): the workload is planned again for that capacity, and the
+/// pick never goes against the verdict (more capacity when under-provisioned, a lower cost when
+/// over-provisioned). Otherwise [`suggest_from_plan`] on the workload as written. An error
+/// when the planner refuses the workload (unknown model) or the instance type is unknown.
 pub fn suggest(
     report: &Report,
     workload: &Workload,
     inputs: &Inputs<'_>,
-    current_usd_per_hour: Option<f64>,
+    current: &Current,
 ) -> Result<Suggestion, RightsizeError> {
     let p = plan(inputs, workload)?;
-    Ok(suggest_from_plan(report, &p, current_usd_per_hour))
+    let resize = report.has(VerdictCode::UnderProvisioned)
+        || (report.has(VerdictCode::OverProvisioned) && !report.has(VerdictCode::MemoryAtRisk));
+    let Some(name) = current.instance.as_deref().filter(|_| resize) else {
+        return Ok(suggest_from_plan(report, &p, current.usd_per_hour));
+    };
+    let inst = inputs.catalog.instance(name)?;
+    let Some(today) = p.candidates.iter().find(|c| c.instance == inst.name) else {
+        let mut out = suggest_from_plan(report, &p, current.usd_per_hour);
+        out.reason.push_str(&format!(
+            " Sized from the workload file, not the measured load: no deployment of the \
+             workload on {} meets its SLOs, so its capacity today is unknown.",
+            inst.name
+        ));
+        return Ok(out);
+    };
+    let o = &report.overall;
+    let (Some(avg), Some(p95)) = (o.avg_util_pct, o.p95_util_pct.or(o.avg_util_pct)) else {
+        return Ok(suggest_from_plan(report, &p, current.usd_per_hour));
+    };
+    let mut hosts: Vec<&str> = report.gpus.iter().map(|g| g.instance.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    // Hosts in the metrics, or the instances the GPUs seen fill, whichever is more.
+    let filled = (report.gpus.len() as u32).div_ceil(inst.whole_gpus().max(1));
+    let instances = (hosts.len() as u32).max(filled).max(1);
+    let per_instance = today.max_rps_per_replica * f64::from(today.replicas_per_instance.max(1))
+        / f64::from(today.pp.max(1));
+    let capacity = per_instance * f64::from(instances);
+    let under = report.has(VerdictCode::UnderProvisioned);
+    let observed = if under { p95.max(HOT_UTIL_PCT) } else { p95 };
+    let needed = capacity * observed / TARGET_UTIL_PCT;
+    let mean_load = (capacity * avg / 100.0).clamp(needed * 1e-3, needed);
+    let on_demand = inst
+        .on_demand(&today.region)
+        .map(|price| price * f64::from(instances));
+    let Some(current_cost) = positive(current.usd_per_hour).or(on_demand) else {
+        return Ok(suggest_from_plan(report, &p, current.usd_per_hour));
+    };
+    let sizing = MeasuredSizing {
+        instance: inst.name.clone(),
+        instances,
+        layout: layout(today),
+        capacity_rps: capacity,
+        observed_util_pct: observed,
+        target_util_pct: TARGET_UTIL_PCT,
+        needed_capacity_rps: needed,
+        mean_load_rps: mean_load,
+        current_usd_per_hour: current_cost,
+    };
+    let mut w = workload.clone();
+    w.traffic.rate_rps = mean_load;
+    w.traffic.peak_rps = Some(needed);
+    w.traffic.daily_profile = None;
+    w.traffic.peak_minutes_per_day = None;
+    let resized = plan(inputs, &w)?;
+    Ok(pick(report, &resized, Some(current_cost), Some(sizing)))
+}
+
+fn layout(c: &Candidate) -> String {
+    let layout = if c.pp > 1 {
+        format!("TP{} PP{}", c.tp, c.pp)
+    } else {
+        format!("TP{}", c.tp)
+    };
+    format!(
+        "{layout} {} {}, {} replica{} per instance at {:.2} req/s each",
+        c.precision,
+        c.engine,
+        c.replicas_per_instance,
+        if c.replicas_per_instance == 1 {
+            ""
+        } else {
+            "s"
+        },
+        c.max_rps_per_replica
+    )
 }
 
 fn describe(c: &Candidate, rank: usize) -> String {
@@ -86,13 +216,26 @@ fn describe(c: &Candidate, rank: usize) -> String {
 ///   known (`keep` when it is not cheaper);
 /// - right-sized: `keep`, with the planner's cheapest for reference.
 ///
-/// A current cost that is not a positive finite number is ignored.
+/// A current cost that is not a positive finite number is ignored. Never against the verdict:
+/// with the current cost known, an under-provisioned fleet is not offered a deployment that
+/// costs less than today's (without the instance type its capacity is unknown, so a cheaper
+/// deployment could be a smaller one), and an over-provisioned one keeps when nothing costs less.
 pub fn suggest_from_plan(
     report: &Report,
     plan: &Plan,
     current_usd_per_hour: Option<f64>,
 ) -> Suggestion {
+    pick(report, plan, current_usd_per_hour, None)
+}
+
+fn pick(
+    report: &Report,
+    plan: &Plan,
+    current_usd_per_hour: Option<f64>,
+    sizing: Option<MeasuredSizing>,
+) -> Suggestion {
     let current = positive(current_usd_per_hour);
+    let redundancy = plan.workload.constraints.redundancy;
     let mut out = Suggestion {
         action: Action::Keep,
         reason: String::new(),
@@ -103,7 +246,31 @@ pub fn suggest_from_plan(
         saving_pct: None,
         candidates: plan.candidates.len(),
         considered: plan.considered,
+        sizing: None,
+        candidate_capacity_rps: None,
     };
+    let measured = sizing.as_ref().map_or(String::new(), |m| {
+        format!(
+            " Sized from the measured load: {n} × {inst} ({layout}) serve {cap:.2} req/s within \
+             the SLOs; at {u} utilisation{p95} that is {load:.2} req/s, which needs {need:.2} \
+             req/s of capacity at the {target:.0} % target.",
+            n = m.instances,
+            inst = m.instance,
+            layout = m.layout,
+            cap = m.capacity_rps,
+            u = pct(m.observed_util_pct),
+            p95 = if report.has(VerdictCode::UnderProvisioned) {
+                " (the 95th percentile, at least 80 %)"
+            } else {
+                " (the 95th percentile)"
+            },
+            load = m.capacity_rps * m.observed_util_pct / 100.0,
+            need = m.needed_capacity_rps,
+            target = m.target_util_pct
+        )
+    });
+    let sizing_ref = sizing.clone();
+    out.sizing = sizing;
     let o = &report.overall;
     if report.has(VerdictCode::NoData) {
         out.action = Action::NoData;
@@ -142,6 +309,7 @@ pub fn suggest_from_plan(
         let c = &plan.candidates[i];
         out.candidate = Some(c.clone());
         out.rank = Some(i + 1);
+        out.candidate_capacity_rps = Some(serving_capacity(c, redundancy));
         if let Some(cur) = current {
             let saving = cur - c.usd_per_hour;
             out.saving_usd_per_hour = Some(saving);
@@ -185,26 +353,64 @@ pub fn suggest_from_plan(
                 pct(o.p95_mem_pct.unwrap_or(0.0))
             ));
         }
-        let safe = plan
-            .candidates
+        // Never against the verdict: under-provisioned asks for more capacity than today's
+        // (measured), or, without today's capacity, for no less money than today's.
+        let eligible = |c: &Candidate| {
+            if under.is_none() {
+                return true;
+            }
+            match (&sizing_ref, current) {
+                (Some(m), _) => serving_capacity(c, redundancy) > m.capacity_rps,
+                (None, Some(cur)) => c.usd_per_hour >= cur,
+                (None, None) => true,
+            }
+        };
+        let allowed: Vec<usize> = (0..plan.candidates.len())
+            .filter(|&i| eligible(&plan.candidates[i]))
+            .collect();
+        if allowed.is_empty() {
+            out.action = Action::Keep;
+            out.reason = format!(
+                "{}: no deployment that meets the SLOs has more capacity than today's{}; \
+                 scale out the current deployment.{measured}{provisional}",
+                causes.join(" and "),
+                if sizing_ref.is_some() {
+                    ""
+                } else {
+                    " and costs no less"
+                }
+            );
+            return out;
+        }
+        let safe = allowed
             .iter()
-            .position(|c| c.slo_headroom >= SAFE_SLO_HEADROOM);
+            .copied()
+            .find(|&i| plan.candidates[i].slo_headroom >= SAFE_SLO_HEADROOM);
         let (i, why) = match safe {
             Some(i) => (
                 i,
-                format!("the cheapest deployment with SLO headroom ≥ {SAFE_SLO_HEADROOM}"),
+                format!(
+                    "the cheapest deployment with {}SLO headroom ≥ {SAFE_SLO_HEADROOM}",
+                    if under.is_some() && sizing_ref.is_some() {
+                        "more capacity than today's and "
+                    } else if under.is_some() && current.is_some() {
+                        "a cost no lower than today's and "
+                    } else {
+                        ""
+                    }
+                ),
             ),
             None => {
-                let i = plan
-                    .candidates
+                let i = allowed
                     .iter()
-                    .enumerate()
-                    .max_by(|a, b| {
-                        a.1.slo_headroom
-                            .total_cmp(&b.1.slo_headroom)
-                            .then(b.0.cmp(&a.0))
+                    .copied()
+                    .max_by(|&a, &b| {
+                        plan.candidates[a]
+                            .slo_headroom
+                            .total_cmp(&plan.candidates[b].slo_headroom)
+                            .then(b.cmp(&a))
                     })
-                    .map_or(0, |(i, _)| i);
+                    .unwrap_or(allowed[0]);
                 (
                     i,
                     format!(
@@ -223,7 +429,7 @@ pub fn suggest_from_plan(
             ""
         };
         out.reason = format!(
-            "{}: {} is {why}{}.{mem_note}{provisional}",
+            "{}: {} is {why}{}.{mem_note}{measured}{provisional}",
             causes.join(" and "),
             describe(c, i + 1),
             cost_vs_current(c)
@@ -238,10 +444,15 @@ pub fn suggest_from_plan(
                 out.action = Action::Keep;
                 out.reason = format!(
                     "over-provisioned (average utilisation {}), but the cheapest deployment \
-                     that meets the SLOs, {}, costs no less than the current ${cur:.2}/h: check \
-                     that the workload's traffic matches what these metrics saw.{provisional}",
+                     that meets the SLOs, {}, costs no less than the current ${cur:.2}/h: {}\
+                     {measured}{provisional}",
                     pct(o.avg_util_pct.unwrap_or(0.0)),
-                    describe(c, 1)
+                    describe(c, 1),
+                    if sizing_ref.is_some() {
+                        "keep it, or fewer instances of the same type."
+                    } else {
+                        "check that the workload's traffic matches what these metrics saw."
+                    }
                 );
             }
             _ => {
@@ -268,7 +479,7 @@ pub fn suggest_from_plan(
                 };
                 out.reason = format!(
                     "over-provisioned (average utilisation {} over {}): {} is the cheapest \
-                     deployment that meets the SLOs{}.{tight}{provisional}",
+                     deployment that meets the SLOs{}.{tight}{measured}{provisional}",
                     pct(o.avg_util_pct.unwrap_or(0.0)),
                     duration(o.window_s),
                     describe(c, 1),

@@ -23,6 +23,17 @@ pub const UNDER_MIN_DAYS: usize = 2;
 /// Framebuffer use above which memory is at risk, % of the total (article B: "VRAM
 /// utilization > 85%: indicates the model is approaching memory limits").
 pub const MEMORY_RISK_PCT: f64 = 85.0;
+/// Highest framebuffer use an engine's pre-allocated pool explains, % of the total: vLLM
+/// reserves `--gpu-memory-utilization` of the GPU at start-up (0.9 by default, per vLLM's
+/// engine arguments; 0.95 is a common setting). An assumption: above 96 % there is no room left
+/// for the CUDA context and other processes, so the memory is at risk however it got there.
+pub const PREALLOCATED_MAX_PCT: f64 = 96.0;
+/// Range within which framebuffer use counts as flat (a reserved pool), percentage points
+/// (inferplan's own threshold).
+pub const FLAT_MEMORY_PCT: f64 = 2.0;
+/// Utilisation a right-sized fleet is sized to, % (an assumption: the middle of article C's
+/// band, above the 40 % of over-provisioning and below the 80 % of under-provisioning).
+pub const TARGET_UTIL_PCT: f64 = 60.0;
 /// Spread of the per-GPU average utilisations above which the load is uneven, percentage
 /// points (inferplan's own threshold).
 pub const IMBALANCE_SPREAD_PCT: f64 = 30.0;
@@ -53,6 +64,12 @@ pub struct Thresholds {
     pub imbalance_spread_pct: f64,
     /// [`SAFE_SLO_HEADROOM`].
     pub safe_slo_headroom: f64,
+    /// [`PREALLOCATED_MAX_PCT`].
+    pub preallocated_max_pct: f64,
+    /// [`FLAT_MEMORY_PCT`].
+    pub flat_memory_pct: f64,
+    /// [`TARGET_UTIL_PCT`].
+    pub target_util_pct: f64,
 }
 
 impl Default for Thresholds {
@@ -68,6 +85,9 @@ impl Default for Thresholds {
             memory_risk_pct: MEMORY_RISK_PCT,
             imbalance_spread_pct: IMBALANCE_SPREAD_PCT,
             safe_slo_headroom: SAFE_SLO_HEADROOM,
+            preallocated_max_pct: PREALLOCATED_MAX_PCT,
+            flat_memory_pct: FLAT_MEMORY_PCT,
+            target_util_pct: TARGET_UTIL_PCT,
         }
     }
 }

@@ -2,8 +2,9 @@
 
 use super::statistics::Stats;
 use super::thresholds::{
-    FULL_WINDOW_S, HOT_DAY_MIN_SHARE_PCT, HOT_UTIL_PCT, MEMORY_RISK_PCT, OVER_AVG_UTIL_PCT,
-    UNDER_HOT_DAYS_PCT, UNDER_MIN_DAYS, UNDER_MIN_SHARE_PCT,
+    FLAT_MEMORY_PCT, FULL_WINDOW_S, HOT_DAY_MIN_SHARE_PCT, HOT_UTIL_PCT, MEMORY_RISK_PCT,
+    OVER_AVG_UTIL_PCT, PREALLOCATED_MAX_PCT, UNDER_HOT_DAYS_PCT, UNDER_MIN_DAYS,
+    UNDER_MIN_SHARE_PCT,
 };
 use serde::Serialize;
 use std::fmt;
@@ -19,6 +20,9 @@ pub enum VerdictCode {
     UnderProvisioned,
     /// Framebuffer use above 85 % of the total.
     MemoryAtRisk,
+    /// Framebuffer use above 85 % but flat, at most 96 %, on GPUs below 80 % utilisation: an
+    /// engine's pre-allocated pool (vLLM's `--gpu-memory-utilization`), not a risk.
+    MemoryPreallocated,
     /// Utilisation between the thresholds and memory below 85 %.
     RightSized,
     /// The GPUs' average utilisations differ by more than 30 points (fleet only).
@@ -38,6 +42,7 @@ impl VerdictCode {
             VerdictCode::OverProvisioned => "over_provisioned",
             VerdictCode::UnderProvisioned => "under_provisioned",
             VerdictCode::MemoryAtRisk => "memory_at_risk",
+            VerdictCode::MemoryPreallocated => "memory_preallocated",
             VerdictCode::RightSized => "right_sized",
             VerdictCode::Imbalanced => "imbalanced",
             VerdictCode::MemoryUnknown => "memory_unknown",
@@ -150,7 +155,25 @@ pub(super) fn judge(s: &Stats) -> Vec<Verdict> {
         }
     }
     if let (Some(max), Some(p95)) = (s.max_mem_pct, s.p95_mem_pct) {
-        if max > MEMORY_RISK_PCT {
+        let flat = s.min_mem_pct.is_some_and(|min| max - min < FLAT_MEMORY_PCT);
+        let idle = s.avg_util_pct.is_some_and(|u| u < HOT_UTIL_PCT);
+        if max > MEMORY_RISK_PCT && flat && idle && max <= PREALLOCATED_MAX_PCT {
+            out.push(Verdict {
+                code: VerdictCode::MemoryPreallocated,
+                message: format!(
+                    "framebuffer use sits at {} to {} of the total while the GPUs are busy {} \
+                     of the time on average: an engine's pre-allocated KV-cache pool (vLLM \
+                     reserves --gpu-memory-utilization, 90 % by default), which shows the \
+                     reservation, not the need; not a memory risk. The engine's own KV-cache \
+                     usage (vllm:kv_cache_usage_perc, vllm:gpu_cache_usage_perc in older \
+                     releases) says how full the pool is.",
+                    pct(s.min_mem_pct.unwrap_or(max)),
+                    pct(max),
+                    pct(s.avg_util_pct.unwrap_or(0.0))
+                ),
+                provisional: false,
+            });
+        } else if max > MEMORY_RISK_PCT {
             problem = true;
             let how = if p95 > MEMORY_RISK_PCT {
                 "consistently (at the 95th percentile)"
@@ -158,14 +181,19 @@ pub(super) fn judge(s: &Stats) -> Vec<Verdict> {
                 "at its peaks"
             };
             let flat = match (s.min_mem_pct, s.avg_mem_pct) {
-                (Some(min), Some(avg)) if max - min < 2.0 && avg > 80.0 => format!(
-                    " It barely moves (from {} to {}): this looks like an engine's \
+                (Some(min), Some(avg)) if flat && avg > 80.0 => format!(
+                    " It barely moves (from {} to {}): this may be an engine's \
                      preallocated KV-cache pool (vLLM reserves --gpu-memory-utilization, 90 % \
-                     by default), which shows the reservation, not the need; check the \
-                     engine's KV-cache usage (vllm:kv_cache_usage_perc, \
-                     vllm:gpu_cache_usage_perc in older releases) before acting.",
+                     by default), but {}; check the engine's KV-cache usage \
+                     (vllm:kv_cache_usage_perc, vllm:gpu_cache_usage_perc in older releases) \
+                     before acting.",
                     pct(min),
-                    pct(max)
+                    pct(max),
+                    if max > PREALLOCATED_MAX_PCT {
+                        format!("above {PREALLOCATED_MAX_PCT:.0} % it leaves no room")
+                    } else {
+                        "the GPUs are busy too".to_owned()
+                    }
                 ),
                 _ => String::new(),
             };

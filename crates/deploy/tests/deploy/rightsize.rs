@@ -4,7 +4,7 @@
 
 use inferplan_deploy::rightsize::{
     analyze, catalog_fb_total_mib, parse, read_csv, read_file, read_files, suggest,
-    suggest_from_plan, Action, Format, Metrics, Options, Report, RightsizeError, Sample,
+    suggest_from_plan, Action, Current, Format, Metrics, Options, Report, RightsizeError, Sample,
     TotalSource, UtilUnit, VerdictCode,
 };
 use inferplan_plan::{plan, Plan, Workload};
@@ -51,6 +51,20 @@ fn example() -> Workload {
 fn example_plan() -> &'static Plan {
     static P: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
     P.get_or_init(|| plan(&inputs(), &example()).unwrap())
+}
+
+fn cost(usd_per_hour: f64) -> Current {
+    Current {
+        instance: None,
+        usd_per_hour: Some(usd_per_hour),
+    }
+}
+
+fn on(instance: &str) -> Current {
+    Current {
+        instance: Some(instance.to_owned()),
+        usd_per_hour: None,
+    }
 }
 
 /// The example's plan with a cheaper option close to its SLOs in front: two g6.xlarge at
@@ -302,8 +316,32 @@ fn flat_full_memory_is_flagged_as_a_preallocated_pool() {
     let r = parse("m.csv", text, UtilUnit::Auto)
         .unwrap()
         .analyze(&Options::default());
+    // Flat near vLLM's 90 % pool on GPUs that are not saturated: the reservation, not a risk.
+    assert_eq!(
+        codes(&r),
+        [VerdictCode::MemoryPreallocated, VerdictCode::RightSized]
+    );
+    assert!(r.verdicts[0].message.contains("pre-allocated"));
+    assert!(!r.needs_action());
+    // Flat but above 96 %: no room left, at risk whatever the cause.
+    let text = "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_total_mib\n\
+                0,h,0,60,22500,23034\n60,h,0,60,22510,23034\n";
+    let r = parse("m.csv", text, UtilUnit::Auto)
+        .unwrap()
+        .analyze(&Options::default());
     assert_eq!(codes(&r), [VerdictCode::MemoryAtRisk]);
     assert!(r.verdicts[0].message.contains("preallocated"));
+    // Flat at 90 % on saturated GPUs: at risk (the pool may be full).
+    let text = "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_total_mib\n\
+                0,h,0,95,20700,23034\n60,h,0,95,20710,23034\n";
+    let r = parse("m.csv", text, UtilUnit::Auto)
+        .unwrap()
+        .analyze(&Options::default());
+    assert!(
+        codes(&r).contains(&VerdictCode::MemoryAtRisk),
+        "{:?}",
+        codes(&r)
+    );
 }
 
 #[test]
@@ -919,7 +957,103 @@ fn right_sized_keeps_and_no_candidate_says_why() {
 fn unknown_model_is_an_error() {
     let mut w = example();
     w.model.name = "llama-2-13x".to_owned();
-    let e = suggest(&report("tiny.csv"), &w, &inputs(), None).unwrap_err();
+    let e = suggest(&report("tiny.csv"), &w, &inputs(), &Current::default()).unwrap_err();
     assert!(matches!(e, RightsizeError::Plan(_)));
     assert!(e.to_string().contains("unknown model"), "{e}");
+}
+
+// Sized from the measured load.
+
+fn workload_file(name: &str) -> Workload {
+    Workload::load(&fixture(name)).unwrap()
+}
+
+#[test]
+fn under_provisioned_on_a_known_instance_gets_more_capacity() {
+    // One g6e.12xlarge (4 L40S) above 80 % every day: the suggestion serves more than it.
+    let r = report("under_daily.csv");
+    let s = suggest(&r, &example(), &inputs(), &on("g6e.12xlarge")).unwrap();
+    assert_eq!(s.action, Action::Safer);
+    let m = s.sizing.as_ref().expect("sized from the measured load");
+    assert_eq!((m.instance.as_str(), m.instances), ("g6e.12xlarge", 1));
+    assert!(m.observed_util_pct >= 80.0);
+    assert!(m.needed_capacity_rps > m.capacity_rps);
+    let cap = s.candidate_capacity_rps.unwrap();
+    assert!(cap > m.capacity_rps, "{cap} ≤ {}", m.capacity_rps);
+    assert!(cap >= m.needed_capacity_rps - 1e-9);
+    assert!(
+        s.reason.contains("Sized from the measured load"),
+        "{}",
+        s.reason
+    );
+    assert!(
+        s.reason.contains("more capacity than today's"),
+        "{}",
+        s.reason
+    );
+}
+
+#[test]
+fn under_provisioned_without_the_instance_never_costs_less_than_today() {
+    let r = report("under_daily.csv");
+    let today = 10.0;
+    let s = suggest(&r, &example(), &inputs(), &cost(today)).unwrap();
+    assert_ne!(s.action, Action::Cheaper);
+    if let Some(c) = &s.candidate {
+        assert!(c.usd_per_hour >= today, "{}", s.reason);
+    }
+    assert!(s.sizing.is_none());
+}
+
+#[test]
+fn over_provisioned_on_a_known_instance_is_cheaper() {
+    let r = report("over_week.csv");
+    let s = suggest(&r, &example(), &inputs(), &on("g6e.2xlarge")).unwrap();
+    assert_eq!(s.action, Action::Cheaper);
+    let m = s.sizing.as_ref().unwrap();
+    // Two GPUs seen, one per g6e.2xlarge: two instances today.
+    assert_eq!(m.instances, 2);
+    assert!(m.needed_capacity_rps < m.capacity_rps);
+    let c = s.candidate.as_ref().unwrap();
+    assert!(c.usd_per_hour < m.current_usd_per_hour);
+    assert!(s.saving_usd_per_hour.unwrap() > 0.0);
+    assert!(s.candidate_capacity_rps.unwrap() >= m.needed_capacity_rps - 1e-9);
+}
+
+#[test]
+fn article_003_g5_at_15_percent_moves_to_a_cheaper_instance() {
+    // A synthetic week of article 003's example: 15 % on a g5.2xlarge, vLLM's pool holding the
+    // framebuffer flat at 90 %.
+    let r = report("article_003_week.csv");
+    assert!(close(r.overall.avg_util_pct, 15.0));
+    assert_eq!(
+        codes(&r),
+        [
+            VerdictCode::OverProvisioned,
+            VerdictCode::MemoryPreallocated
+        ]
+    );
+    let w = workload_file("article_003.toml");
+    let s = suggest(&r, &w, &inputs(), &on("g5.2xlarge")).unwrap();
+    assert_eq!(s.action, Action::Cheaper, "{}", s.reason);
+    let today = crate::support::catalog()
+        .instance("g5.2xlarge")
+        .unwrap()
+        .on_demand("us-east-1")
+        .unwrap();
+    let c = s.candidate.as_ref().unwrap();
+    assert!(c.usd_per_hour < today, "{}", s.reason);
+    assert!(c.instance != "g6e.xlarge", "{}", s.reason);
+    // The article's cheaper families are in the plan the pick comes from.
+    let p = plan(&inputs(), &w).unwrap();
+    for family in ["g4dn", "g5", "g6"] {
+        assert!(
+            p.candidates.iter().any(|c| c.family == family),
+            "no {family} candidate"
+        );
+    }
+    // Without the instance type, the verdicts alone never pick a dearer deployment either.
+    let s = suggest(&r, &w, &inputs(), &cost(today)).unwrap();
+    assert_eq!(s.action, Action::Cheaper);
+    assert!(s.candidate.unwrap().usd_per_hour < today);
 }

@@ -17,6 +17,7 @@ mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
 mod multi_node_needs_efa_and_one_az;
 mod one_instance_holds_every_replica;
+mod peak_kept_warm;
 mod regulated_on_shared_hardware;
 mod retries_need_idempotency_keys;
 mod scale_on_queue_not_gpu_utilization;
@@ -30,6 +31,7 @@ pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
 pub use one_instance_holds_every_replica::OneInstanceHoldsEveryReplica;
+pub use peak_kept_warm::PeakKeptWarm;
 pub use regulated_on_shared_hardware::RegulatedOnSharedHardware;
 pub use retries_need_idempotency_keys::RetriesNeedIdempotencyKeys;
 pub use scale_on_queue_not_gpu_utilization::ScaleOnQueueNotGpuUtilization;
@@ -130,14 +132,16 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(ScaleOnQueueNotGpuUtilization),
         Box::new(RetriesNeedIdempotencyKeys),
         Box::new(OneInstanceHoldsEveryReplica),
+        Box::new(PeakKeptWarm),
     ]
 }
 
-/// What every finding rule is, in code order: the rules of [`all`], then the diffusion rules
+/// What every finding rule is, in code order: the rules of [`all`] and the diffusion rules
 /// IP111 and IP112.
 pub fn metas() -> Vec<&'static RuleMeta> {
     let mut out: Vec<&'static RuleMeta> = all().iter().map(|r| r.meta()).collect();
     out.extend([&WarmPoolIdleCost::META, &CpuOffloadOnTheJobPath::META]);
+    out.sort_by_key(|m| m.code);
     out
 }
 
@@ -153,9 +157,7 @@ fn finding(rule: &dyn Meta, severity: Severity, message: String) -> Finding {
 
 /// Instances one replica spans (1 unless tensor or pipeline parallelism crosses nodes).
 fn nodes_per_replica(c: &Candidate) -> u32 {
-    c.gpus_per_replica
-        .max(1)
-        .div_ceil(c.gpus_per_instance.max(1))
+    c.nodes_per_replica()
 }
 
 /// `$1.86`, `$55.04`, `$1,234`.

@@ -68,6 +68,11 @@ pub struct Traffic {
     /// of `daily_profile`, else `rate_rps`.
     #[serde(default)]
     pub peak_rps: Option<f64>,
+    /// How long the peak lasts, minutes per day (one spike, or the longest of several). When
+    /// this is shorter than a replica's cold start, or unknown, the capacity for the peak is
+    /// kept warm (and billed) all day: an autoscaler cannot start it in time.
+    #[serde(default)]
+    pub peak_minutes_per_day: Option<f64>,
     /// 24 relative weights, one per hour (UTC), scaled so that their mean is `rate_rps`.
     #[serde(default)]
     pub daily_profile: Option<Vec<f64>>,

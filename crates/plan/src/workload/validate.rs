@@ -182,6 +182,19 @@ impl Workload {
                 ));
             }
         }
+        if let Some(minutes) = t.peak_minutes_per_day {
+            within(
+                bounds::MINUTES_PER_DAY,
+                minutes,
+                "traffic.peak_minutes_per_day",
+            )?;
+            if t.peak_rps.is_none() {
+                return Err(err(
+                    "traffic.peak_minutes_per_day",
+                    "says how long the peak lasts, but `traffic.peak_rps` gives no peak",
+                ));
+            }
+        }
         if let Some(profile) = &t.daily_profile {
             check_profile(profile, "traffic.daily_profile")?;
             if let Some(peak) = t.peak_rps {

@@ -5,6 +5,7 @@ mod planner;
 #[path = "../../../../tests/support.rs"]
 mod support;
 
+mod billing;
 mod diffusion;
 mod findings;
 mod search;

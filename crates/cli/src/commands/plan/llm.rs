@@ -112,6 +112,7 @@ fn workload(
         engine,
         rate_rps,
         peak_rps,
+        peak_minutes_per_day,
         input_tokens,
         output_tokens,
         ttft_ms,
@@ -147,6 +148,7 @@ fn workload(
                 traffic: Traffic {
                     rate_rps: rate,
                     peak_rps: None,
+                    peak_minutes_per_day: None,
                     daily_profile: None,
                     burstiness: 1.0,
                     models: 1,
@@ -172,6 +174,9 @@ fn workload(
     }
     if peak_rps.is_some() {
         w.traffic.peak_rps = *peak_rps;
+    }
+    if peak_minutes_per_day.is_some() {
+        w.traffic.peak_minutes_per_day = *peak_minutes_per_day;
     }
     if let Some(n) = *input_tokens {
         w.lengths.input_tokens = Length::Fixed(n);
@@ -367,6 +372,18 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         s += &misses_text(p, why);
     } else {
         s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
+            s += &format!(
+                "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
+                o.rank,
+                o.option,
+                o.usd_per_hour,
+                o.preferred_rank,
+                o.preferred,
+                o.preferred_usd_per_hour,
+                o.reason
+            );
+        }
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
         s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
