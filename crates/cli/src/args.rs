@@ -168,10 +168,13 @@ pub enum Command {
     ///
     /// Fits per engine, GPU architecture and precision (where enough rows exist) and reports
     /// the in-sample error next to leave-one-source-out cross-validation. Writes the parameter
-    /// file with --output (the embedded one is data/perf/efficiency.csv).
+    /// file with --output (the embedded one is data/perf/efficiency.csv). Given the measured
+    /// kernel timings instead (data/perf/kernels.csv), fits the per-GPU kernel curves
+    /// (data/perf/kernel_curves.csv).
     ///
-    /// Example:
+    /// Examples:
     ///   inferplan calibrate ../shared/data/measured/llm_throughput.csv ../shared/data/measured/aic_silicon_sample.csv --output data/perf/efficiency.csv
+    ///   inferplan calibrate data/perf/kernels.csv --output data/perf/kernel_curves.csv
     #[command(verbatim_doc_comment)]
     Calibrate(CalibrateArgs),
 

@@ -6,9 +6,9 @@
 //! absolute log error `|ln(predicted / measured)|` (capped, so a few unmappable rows cannot
 //! dominate), minimised by a pattern search in log space.
 
-use crate::efficiency::{EfficiencyTable, Entry, Key};
+use crate::efficiency::{EfficiencyTable, Entry, Key, MAX_KERNEL_SCALE};
 use crate::parallel::{self, Progress};
-use crate::step::Efficiency;
+use crate::step::{Efficiency, KernelScale};
 use crate::validation::{efficiency_for, Case};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,16 +32,29 @@ impl Default for Options {
 
 /// Largest per-row loss: a row off by more than 4× counts as 4×.
 const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
-/// Bounds of the parameters: three efficiencies, then the step and request overheads in ms.
-const LO: [f64; N] = [0.02, 0.02, 0.02, 0.001, 0.01];
-const HI: [f64; N] = [1.0, 1.0, 1.0, 100.0, 2000.0];
-const N: usize = 5;
+/// Bounds of the parameters: three efficiencies, three multipliers on kernel curves, then the
+/// step and request overheads in ms.
+const LO: [f64; N] = [0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.001, 0.01];
+const HI: [f64; N] = [
+    1.0,
+    1.0,
+    1.0,
+    MAX_KERNEL_SCALE,
+    MAX_KERNEL_SCALE,
+    MAX_KERNEL_SCALE,
+    100.0,
+    2000.0,
+];
+const N: usize = 8;
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
         e.bandwidth,
         e.compute,
         e.comm,
+        e.kernel.bandwidth,
+        e.kernel.compute,
+        e.kernel.comm,
         e.step_overhead_s * 1e3,
         e.request_overhead_s * 1e3,
     ]
@@ -54,8 +67,13 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         bandwidth: x(0),
         compute: x(1),
         comm: x(2),
-        step_overhead_s: x(3) / 1e3,
-        request_overhead_s: x(4) / 1e3,
+        kernel: KernelScale {
+            bandwidth: x(3),
+            compute: x(4),
+            comm: x(5),
+        },
+        step_overhead_s: x(6) / 1e3,
+        request_overhead_s: x(7) / 1e3,
     }
 }
 

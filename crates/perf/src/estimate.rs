@@ -26,6 +26,7 @@
 
 use crate::engine::{Engine, KvBasis};
 use crate::error::PerfError;
+use crate::kernels::CurveSet;
 use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
 use crate::portable;
@@ -623,11 +624,17 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
         }
         _ => (pcie, PCIE_LATENCY_S),
     };
+    // Kernel curves where the GPU has them for the math and KV formats and the embedded
+    // file parses (it is checked by the tests); the roofline otherwise.
+    let kernels = CurveSet::embedded()
+        .ok()
+        .and_then(|set| set.for_replica(g, math, d.kv, d.tp, d.interconnect));
     Ok(Rates {
         mem_bytes_s: mem * 1e9,
         flops_s: tflops * 1e12,
         link_bytes_s,
         link_latency_s,
+        kernels,
     })
 }
 
