@@ -32,9 +32,9 @@ impl Default for Options {
 
 /// Largest per-row loss: a row off by more than 4× counts as 4×.
 const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
-/// Bounds of the parameters: three efficiencies, three multipliers on kernel curves, then the
+/// Bounds of the parameters: three efficiencies, four multipliers on kernel curves, then the
 /// step and request overheads in ms.
-const LO: [f64; N] = [0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.001, 0.01];
+const LO: [f64; N] = [0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01];
 const HI: [f64; N] = [
     1.0,
     1.0,
@@ -42,10 +42,11 @@ const HI: [f64; N] = [
     MAX_KERNEL_SCALE,
     MAX_KERNEL_SCALE,
     MAX_KERNEL_SCALE,
+    MAX_KERNEL_SCALE,
     100.0,
     2000.0,
 ];
-const N: usize = 8;
+const N: usize = 9;
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -55,6 +56,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.kernel.bandwidth,
         e.kernel.compute,
         e.kernel.comm,
+        e.kernel.floor,
         e.step_overhead_s * 1e3,
         e.request_overhead_s * 1e3,
     ]
@@ -71,9 +73,10 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
             bandwidth: x(3),
             compute: x(4),
             comm: x(5),
+            floor: x(6),
         },
-        step_overhead_s: x(6) / 1e3,
-        request_overhead_s: x(7) / 1e3,
+        step_overhead_s: x(7) / 1e3,
+        request_overhead_s: x(8) / 1e3,
     }
 }
 

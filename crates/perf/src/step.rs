@@ -52,7 +52,7 @@ pub struct Efficiency {
     /// seconds. Not part of a step; `estimate` adds it to TTFT.
     pub request_overhead_s: f64,
     /// The engine's multipliers on measured kernel curves (on GPUs that have them): bandwidth
-    /// and compute fractions of GEMMs and attention, and all-reduce bandwidth.
+    /// and compute fractions of GEMMs and attention, all-reduce bandwidth, per-call floors.
     pub kernel: KernelScale,
 }
 
@@ -65,6 +65,8 @@ pub struct KernelScale {
     pub compute: f64,
     /// On all-reduce bandwidth.
     pub comm: f64,
+    /// On the fixed time of each kernel call.
+    pub floor: f64,
 }
 
 impl KernelScale {
@@ -73,6 +75,7 @@ impl KernelScale {
         bandwidth: 1.0,
         compute: 1.0,
         comm: 1.0,
+        floor: 1.0,
     };
 }
 

@@ -554,28 +554,30 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
         let reparsed = EfficiencyTable::parse(&odd.to_csv(), "round trip").unwrap();
         assert_eq!(reparsed.entries[0].sources, odd.entries[0].sources);
         assert_eq!(reparsed.entries[0].fitted_on, odd.entries[0].fitted_on);
-        let head = "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,step_overhead_ms,request_overhead_ms\n";
+        let head = "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_floor,step_overhead_ms,request_overhead_ms\n";
         let e = EfficiencyTable::parse(
-            &format!("{head}hopper,vllm,*,0.5,0.5,0.5,1,1,1,1,10\n"),
+            &format!("{head}hopper,vllm,*,0.5,0.5,0.5,1,1,1,1,1,10\n"),
             "e.csv",
         )
         .unwrap_err();
         assert!(e.to_string().contains("*,*,*"), "{e}");
-        let e = EfficiencyTable::parse(&format!("{head}*,*,*,1.7,0.5,0.5,1,1,1,1,10\n"), "e.csv")
+        let e = EfficiencyTable::parse(&format!("{head}*,*,*,1.7,0.5,0.5,1,1,1,1,1,10\n"), "e.csv")
             .unwrap_err();
         assert!(
             e.to_string().contains("line 2") && e.to_string().contains("bandwidth"),
             "{e}"
         );
-        let e = EfficiencyTable::parse(&format!("{head}*,*,*,0.5,0.5,0.5,1,3,1,1,10\n"), "e.csv")
+        let e = EfficiencyTable::parse(&format!("{head}*,*,*,0.5,0.5,0.5,1,3,1,1,1,10\n"), "e.csv")
             .unwrap_err();
         assert!(
             e.to_string().contains("line 2") && e.to_string().contains("kernel_compute"),
             "{e}"
         );
-        let e =
-            EfficiencyTable::parse(&format!("{head}*,warp,*,0.5,0.5,0.5,1,1,1,1,10\n"), "e.csv")
-                .unwrap_err();
+        let e = EfficiencyTable::parse(
+            &format!("{head}*,warp,*,0.5,0.5,0.5,1,1,1,1,1,10\n"),
+            "e.csv",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("warp"), "{e}");
     }
 
@@ -628,6 +630,7 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
                 bandwidth: 0.8,
                 compute: 0.7,
                 comm: 0.9,
+                floor: 1.0,
             },
         };
         for c in &mut cases {

@@ -93,7 +93,7 @@ impl Curve {
         }
         let compute = flops * (size + self.half) / (size * p.flops_s * self.compute * m.compute);
         let memory = bytes / (p.bytes_s * self.bandwidth * m.bandwidth);
-        self.floor_s + compute.max(memory)
+        self.floor_s * m.floor + compute.max(memory)
     }
 }
 
@@ -105,6 +105,8 @@ pub struct Multipliers {
     pub compute: f64,
     /// On the bandwidth fraction.
     pub bandwidth: f64,
+    /// On the fixed time per call (engines fuse small kernels and replay them as graphs).
+    pub floor: f64,
 }
 
 impl Multipliers {
@@ -112,6 +114,7 @@ impl Multipliers {
     pub const ONE: Multipliers = Multipliers {
         compute: 1.0,
         bandwidth: 1.0,
+        floor: 1.0,
     };
 }
 
@@ -327,6 +330,7 @@ mod tests {
         let slow = Multipliers {
             compute: 0.5,
             bandwidth: 0.5,
+            floor: 1.0,
         };
         assert!(C.time(1e9, 9e8, 1.0, &P, &slow) > 2e-3);
         assert_eq!(C.time(1e9, 9e8, 0.0, &P, &Multipliers::ONE), 0.0);

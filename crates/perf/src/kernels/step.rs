@@ -61,6 +61,7 @@ pub fn step_time(
     let mult = Multipliers {
         compute: s.compute,
         bandwidth: s.bandwidth,
+        floor: s.floor,
     };
     let pp = f64::from(l.pp.max(1));
     let tp = f64::from(l.tp.max(1));
@@ -138,6 +139,7 @@ pub fn step_time(
             let scale = Multipliers {
                 compute: 1.0,
                 bandwidth: s.comm,
+                floor: s.floor,
             };
             let bytes = 2.0 * (tp - 1.0) / tp * hidden_bytes;
             2.0 * layers * c.time(0.0, bytes, tokens, &link, &scale)
