@@ -24,17 +24,9 @@ struct Split {
 }
 
 impl Split {
-    /// Adds `calls` calls of one curve.
-    fn add(
-        &mut self,
-        calls: f64,
-        c: &Curve,
-        flops: f64,
-        bytes: f64,
-        size: f64,
-        p: &Peaks,
-        m: &Multipliers,
-    ) {
+    /// Adds `calls` calls of one curve doing `work` = (FLOPs, bytes, size) in all.
+    fn add(&mut self, calls: f64, c: &Curve, work: (f64, f64, f64), p: &Peaks, m: &Multipliers) {
+        let (flops, bytes, size) = work;
         if calls <= 0.0 || size <= 0.0 {
             return;
         }
@@ -86,9 +78,11 @@ pub fn step_time(
     split.add(
         dense_calls,
         &k.gemm,
-        f.linear,
-        w.dense.max(0.0) + dense_calls * 2.0 * hidden_bytes,
-        tokens,
+        (
+            f.linear,
+            w.dense.max(0.0) + dense_calls * 2.0 * hidden_bytes,
+            tokens,
+        ),
         &gemm,
         &mult,
     );
@@ -101,9 +95,7 @@ pub fn step_time(
         split.add(
             calls,
             &k.gemm,
-            f.experts,
-            w.experts + act,
-            rows_per_expert,
+            (f.experts, w.experts + act, rows_per_expert),
             &gemm,
             &mult,
         );
@@ -113,18 +105,22 @@ pub fn step_time(
     split.add(
         attn_layers,
         &k.decode,
-        f.decode_attention,
-        kv_decode + q_bytes(b.decode_seqs),
-        b.decode_seqs,
+        (
+            f.decode_attention,
+            kv_decode + q_bytes(b.decode_seqs),
+            b.decode_seqs,
+        ),
         &attention,
         &mult,
     );
     split.add(
         attn_layers,
         &k.prefill,
-        f.prefill_attention,
-        kv_prefill + q_bytes(b.prefill_tokens) * 2.0,
-        b.prefill_tokens,
+        (
+            f.prefill_attention,
+            kv_prefill + q_bytes(b.prefill_tokens) * 2.0,
+            b.prefill_tokens,
+        ),
         &attention,
         &mult,
     );
