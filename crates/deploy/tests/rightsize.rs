@@ -835,7 +835,7 @@ fn over_provisioned_picks_the_cheapest_with_the_saving() {
             .unwrap();
     let s = suggest(&r, &example(), &inputs(), Some(current)).unwrap();
     assert_eq!(s.action, Action::Cheaper);
-    assert_eq!(label(&s), "g6.xlarge tp1 fp8 vllm ×2");
+    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
     assert_eq!(s.rank, Some(1));
     let c = s.candidate.as_ref().unwrap();
     let saving = s.saving_usd_per_hour.unwrap();
@@ -844,8 +844,8 @@ fn over_provisioned_picks_the_cheapest_with_the_saving() {
     assert!((s.saving_pct.unwrap() - saving / current * 100.0).abs() < 1e-9);
     assert!(s.reason.contains("over-provisioned"), "{}", s.reason);
     assert!(s.reason.contains("saving $"), "{}", s.reason);
-    // The cheapest runs close to the SLOs: the reason names the cheapest with headroom.
-    assert!(s.reason.contains("#2 g6e.xlarge"), "{}", s.reason);
+    // The cheapest has SLO headroom: the reason names it.
+    assert!(s.reason.contains("#1 g6e.xlarge"), "{}", s.reason);
     assert_eq!(s.candidates, example_plan().candidates.len());
 }
 
@@ -863,11 +863,11 @@ fn under_provisioned_picks_the_cheapest_with_headroom() {
     let r = report("under_daily.csv");
     let s = suggest(&r, &example(), &inputs(), None).unwrap();
     assert_eq!(s.action, Action::Safer);
-    // The cheapest (two g6.xlarge) has SLO headroom 1.04; one g6e.xlarge has 2.8.
-    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
-    assert_eq!(s.rank, Some(2));
+    // The pick is the cheapest candidate with SLO headroom of at least 1.3.
     let p = example_plan();
-    assert!(p.candidates[0].slo_headroom < 1.3);
+    let first = p.candidates.iter().position(|c| c.slo_headroom >= 1.3);
+    assert_eq!(s.rank, first.map(|i| i + 1));
+    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
     assert!(s.candidate.as_ref().unwrap().slo_headroom >= 1.3);
     assert_eq!(s.saving_usd_per_hour, None);
     assert!(

@@ -55,14 +55,14 @@ fn examples_have_pinned_answers() {
     // change here is a change of the answer users get: check it is intended, and update
     // docs/plan.md.
     for (file, want) in [
-        ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×4"),
-        ("single-gpu-13b-fp8.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
+        ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×3"),
+        ("single-gpu-13b-fp8.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
         (
             "fraud-scoring-small.toml",
-            "g6e.xlarge tp1 pp1 bf16 vllm ×20",
+            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×9"),
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×12"),
         ("batch-summaries.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
     ] {
         let p = run(&example(file));
