@@ -164,6 +164,18 @@ pub const SIM_SECONDS: Bound = Bound::interval("simulated s", 0.0, true, 2_678_4
 pub const SEARCH: Bound = Bound::count("configurations", 1, 200_000);
 /// Seconds between two autoscaling decisions.
 pub const SCALE_INTERVAL: Bound = Bound::interval("s", 1.0, false, 3_600.0);
+/// Fewest replicas of an autoscaler (0: KEDA scales to zero).
+pub const MIN_REPLICAS: Bound = Bound::count("replicas", 0, 10_000);
+/// An autoscaler trigger's target per replica (`simulate --autoscale queue:N`).
+pub const SCALE_TARGET: Bound = Bound::interval("", 0.0, true, 1_000_000.0);
+/// An autoscaler trigger's activation threshold (`simulate --autoscale queue:N,activation=A`).
+pub const ACTIVATION: Bound = Bound::interval("", 0.0, false, 1_000_000.0);
+/// A stabilization window, seconds (Kubernetes allows at most an hour).
+pub const STABILIZATION_WINDOW: Bound = Bound::count("s", 0, 3_600);
+/// Pods or percent a scaling policy allows per period.
+pub const POLICY_VALUE: Bound = Bound::count("pods or %", 1, 10_000);
+/// A scaling policy's period, seconds (Kubernetes allows 1 to 1800).
+pub const POLICY_PERIOD: Bound = Bound::count("s", 1, 1_800);
 /// Seeds of one `simulate --seeds` sweep.
 pub const SEEDS: Bound = Bound::count("seeds", 1, 1_024);
 /// Retries of one request.
@@ -225,7 +237,7 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
     (
         "duration that may be zero",
         SECONDS_OR_ZERO,
-        "`--warmup-s`, `--cold-start-s`, `--spot-notice-s`, scale cooldowns",
+        "`--warmup-s`, `--cold-start-s`, `--spot-notice-s`, `--metric-lag-s`, `--scale-to-zero-after-s`",
     ),
     (
         "burstiness",
@@ -250,7 +262,7 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
     (
         "replicas",
         REPLICAS,
-        "`simulate --replicas`, `--min-replicas`, `--max-replicas`; the most replicas a plan proposes",
+        "`simulate --replicas`, `--max-replicas`; the most replicas a plan proposes",
     ),
     (
         "GPUs, TP, PP",
@@ -286,6 +298,36 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
         "autoscaling interval",
         SCALE_INTERVAL,
         "`--scale-interval-s`",
+    ),
+    (
+        "fewest autoscaled replicas",
+        MIN_REPLICAS,
+        "`simulate --min-replicas` (0 scales to zero)",
+    ),
+    (
+        "autoscaling target",
+        SCALE_TARGET,
+        "`simulate --autoscale queue:N`, `inflight:N` (`gpu:F` takes a fraction)",
+    ),
+    (
+        "activation threshold",
+        ACTIVATION,
+        "`simulate --autoscale ...,activation=A`",
+    ),
+    (
+        "stabilization window",
+        STABILIZATION_WINDOW,
+        "`--scale-up-stabilization-s`, `--scale-down-stabilization-s`",
+    ),
+    (
+        "scaling policy value",
+        POLICY_VALUE,
+        "`--scale-up-policy`, `--scale-down-policy` (`pods:N/P`, `percent:N/P`)",
+    ),
+    (
+        "scaling policy period",
+        POLICY_PERIOD,
+        "the `/P` of `--scale-up-policy`, `--scale-down-policy`",
     ),
     (
         "seeds",

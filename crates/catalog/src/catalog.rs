@@ -84,11 +84,15 @@ impl Catalog {
         Ok(c)
     }
 
-    /// Adds the snapshot prices. A dated newer price for the default region wins; where the
-    /// snapshot's default-region on-demand price disagrees with it, the snapshot's on-demand
-    /// prices for that type are stale in every region and are dropped (spot prices are kept).
+    /// Adds the snapshot prices, each region with its own date (the snapshot is undated).
+    ///
+    /// A dated default-region on-demand price wins over the snapshot's there; the snapshot adds
+    /// its spot prices. Every other region keeps the snapshot's prices. Where the snapshot's
+    /// default-region on-demand price disagrees with the dated one, the type's price changed
+    /// after the snapshot: its other regions are kept but flagged in their `note` (they
+    /// probably predate the same change), and a [`Catalog::notes`] line says so.
     fn merge_snapshot_prices(&mut self, rows: Vec<PriceRow>) {
-        let mut stale = BTreeMap::new();
+        let mut changed = BTreeMap::new();
         for row in &rows {
             if row.price.region != DEFAULT_REGION {
                 continue;
@@ -96,34 +100,43 @@ impl Catalog {
             let Some(inst) = self.instances.iter().find(|i| i.name == row.instance_type) else {
                 continue;
             };
-            if let (Some(newer), Some(old)) =
-                (inst.on_demand(DEFAULT_REGION), row.price.on_demand_usd_hr)
-            {
+            let dated = inst.price(DEFAULT_REGION);
+            if let (Some(newer), Some(old)) = (
+                dated.and_then(|p| p.on_demand_usd_hr),
+                row.price.on_demand_usd_hr,
+            ) {
                 if (newer - old).abs() > 0.005 * newer {
-                    stale.insert(row.instance_type.clone(), (newer, old));
+                    let date = dated.and_then(|p| p.as_of.clone()).unwrap_or_default();
+                    changed.insert(row.instance_type.clone(), (newer, old, date));
                 }
             }
         }
-        for (t, (newer, old)) in &stale {
-            self.notes.push(format!(
-                "{t}: snapshot on-demand prices dropped as stale ({DEFAULT_REGION} {old} vs {newer} from the newer dated source)"
-            ));
-        }
+        let mut flagged: BTreeMap<&str, usize> = BTreeMap::new();
         for mut row in rows {
             let Some(idx) = self.instance_index(&row.instance_type) else {
                 continue;
             };
             let inst = &mut self.instances[idx];
             if row.price.region == DEFAULT_REGION && inst.on_demand(DEFAULT_REGION).is_some() {
-                // The dated default-region price wins; the snapshot adds its spot prices.
                 row.price.on_demand_usd_hr = None;
-            } else if let Some((newer, _)) = stale.get(&row.instance_type) {
-                row.price.on_demand_usd_hr = None;
-                row.price.note = format!(
-                    "on-demand price of the undated snapshot is stale (predates the {DEFAULT_REGION} price {newer}); not used"
-                );
+            } else if let Some((newer, old, date)) = changed.get(&row.instance_type) {
+                if row.price.on_demand_usd_hr.is_some() {
+                    row.price.note = format!(
+                        "undated snapshot; its {DEFAULT_REGION} price {old} is now {newer} ({date}): this region's price probably changed too"
+                    );
+                    let key = changed
+                        .get_key_value(&row.instance_type)
+                        .map(|(k, _)| k.as_str());
+                    *flagged.entry(key.unwrap_or_default()).or_default() += 1;
+                }
             }
             inst.merge_price(row.price);
+        }
+        for (t, n) in flagged {
+            let (newer, old, date) = &changed[t];
+            self.notes.push(format!(
+                "{t}: on-demand prices in {n} regions come from an undated snapshot whose {DEFAULT_REGION} price ({old}) predates the current one ({newer}, {date}); kept and flagged (override them in prices.csv)"
+            ));
         }
     }
 

@@ -104,6 +104,14 @@ impl FromStr for Dtype {
     }
 }
 
+/// Reads the names [`FromStr`] accepts (the plan JSON writes [`Dtype::as_str`]).
+impl<'de> serde::Deserialize<'de> for Dtype {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

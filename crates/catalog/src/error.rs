@@ -14,7 +14,7 @@ pub enum CatalogError {
         error: std::io::Error,
     },
     /// A value in a file is malformed or impossible.
-    #[error("{origin}{}: {message}", location(*line, field.as_deref()))]
+    #[error("{}", located(.origin, *.line, .field.as_deref(), .message))]
     Invalid {
         /// File name (or `embedded:NAME` for the built-in data).
         origin: String,
@@ -37,13 +37,19 @@ pub enum CatalogError {
     },
 }
 
-fn location(line: Option<u64>, field: Option<&str>) -> String {
-    match (line, field) {
-        (Some(l), Some(f)) => format!(":{l}: field `{f}`"),
-        (Some(l), None) => format!(":{l}"),
-        (None, Some(f)) => format!(": field `{f}`"),
-        (None, None) => String::new(),
+/// The one-line form of every located input error (catalog files, workloads, traces, metrics):
+/// ``origin:line: field `name`: message``, with the line and the field left out when unknown.
+pub fn located(origin: &str, line: Option<u64>, field: Option<&str>, message: &str) -> String {
+    let mut s = origin.to_owned();
+    if let Some(l) = line {
+        s.push_str(&format!(":{l}"));
     }
+    s.push_str(": ");
+    if let Some(f) = field {
+        s.push_str(&format!("field `{f}`: "));
+    }
+    s.push_str(message);
+    s
 }
 
 fn suggest(s: &[String]) -> String {

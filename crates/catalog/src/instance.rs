@@ -52,8 +52,22 @@ pub struct RegionPrice {
     pub on_demand_source: String,
     /// Where the spot price comes from.
     pub spot_source: String,
-    /// Why a price is missing or was dropped, when it was.
+    /// Date of the on-demand price (`YYYY-MM-DD`), when its source gives one.
+    pub as_of: Option<String>,
+    /// Why a price is missing or doubtful, when it is.
     pub note: String,
+}
+
+/// The first `YYYY-MM-DD` date in `text`, e.g. in
+/// `Karpenter zz_generated.pricing_aws.go, us-east-1, generated 2026-07-20T13:44:30Z`.
+pub fn date_in(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(9)).find_map(|i| {
+        let w = &b[i..i + 10];
+        let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
+        (digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10))
+            .then(|| text[i..i + 10].to_owned())
+    })
 }
 
 /// One cloud instance type.
@@ -122,9 +136,12 @@ impl Instance {
             regions_available: r
                 .get("regions_available")
                 .map(|s| {
-                    s.split([';', ' ', '|'])
-                        .map(|x| x.trim().trim_end_matches(','))
-                        .filter(|x| x.contains('-') && x.chars().any(|c| c.is_ascii_digit()))
+                    // `us-east-2; us-west-2 (GA 2026-06-18); ...`: the first word of each entry,
+                    // when it is a region (dates and notes are not).
+                    s.split([';', '|'])
+                        .filter_map(|entry| entry.split_whitespace().next())
+                        .map(|x| x.trim_end_matches(','))
+                        .filter(|x| AWS_REGIONS.contains(x))
                         .map(str::to_owned)
                         .collect()
                 })
@@ -147,6 +164,7 @@ impl Instance {
                 spot_min_usd_hr: None,
                 on_demand_source: date.to_owned(),
                 spot_source: r.get("spot_price_date").unwrap_or_default().to_owned(),
+                as_of: date_in(date),
                 note: String::new(),
             });
         }
@@ -173,6 +191,21 @@ impl Instance {
         self.price(region).and_then(|p| p.on_demand_usd_hr)
     }
 
+    /// The newest date of any of this type's prices.
+    pub fn newest_price_date(&self) -> Option<&str> {
+        self.prices.iter().filter_map(|p| p.as_of.as_deref()).max()
+    }
+
+    /// True when the on-demand price of `p` is undated or older than the newest dated price
+    /// of this type (another region's source is newer).
+    pub fn price_is_older(&self, p: &RegionPrice) -> bool {
+        match (self.newest_price_date(), p.as_of.as_deref()) {
+            (Some(newest), Some(d)) => d < newest,
+            (Some(_), None) => p.on_demand_usd_hr.is_some(),
+            (None, _) => false,
+        }
+    }
+
     /// Sets (or merges) a price for one region; values present in `p` win, and missing ones
     /// keep what was there.
     pub fn merge_price(&mut self, p: RegionPrice) {
@@ -181,6 +214,9 @@ impl Instance {
                 if p.on_demand_usd_hr.is_some() {
                     x.on_demand_usd_hr = p.on_demand_usd_hr;
                     x.on_demand_source = p.on_demand_source;
+                    x.as_of = p.as_of;
+                    // A new on-demand price replaces the doubt about the old one.
+                    x.note = String::new();
                 }
                 if p.spot_usd_hr.is_some() {
                     x.spot_usd_hr = p.spot_usd_hr;
@@ -196,3 +232,46 @@ impl Instance {
         self.prices.sort_by(|a, b| a.region.cmp(&b.region));
     }
 }
+
+/// The AWS region codes (AWS documentation, "Regions and Availability Zones", region list as
+/// of 2026-12; GovCloud and China included). Region names read from data must be one of these.
+pub const AWS_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];

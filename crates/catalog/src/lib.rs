@@ -16,6 +16,7 @@ pub mod instance;
 pub mod model;
 pub mod names;
 pub mod prices;
+pub mod stats;
 pub mod table;
 
 pub use catalog::Catalog;

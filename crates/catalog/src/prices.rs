@@ -1,7 +1,8 @@
 //! Price files: per-region on-demand and spot prices, and the SkyPilot `vms.csv` importer.
 
 use crate::error::{CatalogError, Result};
-use crate::instance::RegionPrice;
+use crate::instance::{date_in, RegionPrice};
+use crate::stats::median_sorted;
 use crate::table::Table;
 use std::collections::BTreeMap;
 
@@ -16,7 +17,8 @@ pub struct PriceRow {
 
 /// Reads a per-region price file: the columns of `aws_gpu_prices_by_region.csv`
 /// (`instance_type,region,on_demand_usd_hr,spot_usd_hr_min,spot_usd_hr_median,source`), or the
-/// short user form `instance_type,region,on_demand_usd_hr[,spot_usd_hr][,source]`.
+/// short user form `instance_type,region,on_demand_usd_hr[,spot_usd_hr][,source][,date]`.
+/// `date` (`YYYY-MM-DD`) is the date of the price; without it the price is undated.
 pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
     table.require(&["instance_type", "region"])?;
     if !table.has("on_demand_usd_hr")
@@ -33,6 +35,14 @@ pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
     let mut out = Vec::with_capacity(table.len());
     for r in table.rows() {
         let source = r.get("source").unwrap_or(table.origin()).to_owned();
+        let as_of = match r.get("date") {
+            Some(d) => Some(
+                date_in(d)
+                    .filter(|x| x == d)
+                    .ok_or_else(|| r.error("date", format!("`{d}` is not a date (YYYY-MM-DD)")))?,
+            ),
+            None => None,
+        };
         let spot = match r.f64("spot_usd_hr_median")? {
             Some(s) => Some(s),
             None => r.f64("spot_usd_hr")?,
@@ -46,6 +56,7 @@ pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
                 spot_min_usd_hr: r.f64("spot_usd_hr_min")?.or(spot),
                 on_demand_source: source.clone(),
                 spot_source: source,
+                as_of,
                 note: String::new(),
             },
         });
@@ -93,20 +104,12 @@ pub fn read_vms_csv(table: &Table) -> Result<Vec<PriceRow>> {
                     spot_min_usd_hr: a.spots.first().copied(),
                     on_demand_source: source.clone(),
                     spot_source: source.clone(),
+                    as_of: None,
                     note: String::new(),
                 },
             }
         })
         .collect())
-}
-
-/// Median of a sorted slice (mean of the two middle values for even lengths).
-pub fn median_sorted(v: &[f64]) -> Option<f64> {
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
 }
 
 #[cfg(test)]

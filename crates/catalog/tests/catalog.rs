@@ -1,18 +1,18 @@
 //! Integration tests of the catalog crate: embedded data, derived numbers, importers, names,
 //! overrides and bad input.
 
+#[path = "../../../tests/support.rs"]
+mod support;
+
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{hf_config, Catalog, CatalogError, Dtype, DEFAULT_REGION};
 use proptest::prelude::*;
 use std::path::PathBuf;
+use support::catalog;
 
 const MODELS_CSV: &str = include_str!("../../../data/catalog/models.csv");
 const HF_SOURCES: &str = include_str!("../../../data/models/hf/SOURCES.csv");
 const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
-
-fn catalog() -> Catalog {
-    Catalog::embedded().expect("embedded catalog loads")
-}
 
 fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -27,7 +27,7 @@ fn tmpdir(name: &str) -> PathBuf {
 #[test]
 fn embedded_catalog_has_every_source_row() {
     let c = catalog();
-    assert_eq!(c.gpus().len(), 30);
+    assert_eq!(c.gpus().len(), 31);
     assert_eq!(c.instances().len(), 88);
     assert!(c.models().len() >= 27 + 15, "{}", c.models().len());
 }
@@ -178,7 +178,7 @@ fn strip_note(name: &str) -> &str {
 /// a quantization suffix split off (as `validate` does).
 #[test]
 fn measured_model_names_resolve() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/measured");
+    let dir = support::shared().join("data/measured");
     let mut names = std::collections::BTreeSet::new();
     for (file, column) in [
         ("llm_throughput.csv", "model"),
@@ -526,11 +526,31 @@ fn prices_follow_the_newer_dated_source() {
         east.note.is_empty() && east.on_demand_source.contains("2026-07-20"),
         "{east:?}"
     );
-    // The snapshot's other-region on-demand prices for P5 predate the price cut: dropped.
+    assert_eq!(east.as_of.as_deref(), Some("2026-07-20"));
+    // The snapshot's other-region on-demand prices for P5 predate the price cut: kept, with
+    // their own (missing) date, and flagged.
     let west = p5.price("us-west-2").expect("snapshot row");
-    assert_eq!(west.on_demand_usd_hr, None);
-    assert!(west.note.contains("stale"));
+    assert_eq!(west.on_demand_usd_hr, Some(98.32));
+    assert_eq!(west.as_of, None);
+    assert!(west.note.contains("probably changed"), "{west:?}");
+    assert!(p5.price_is_older(west) && !p5.price_is_older(east));
     assert!(west.spot_usd_hr.is_some());
+    assert!(c.notes().iter().any(|n| n.starts_with("p5.48xlarge:")));
+    // H100 and A100 are priced outside Virginia.
+    for t in [
+        "p5.48xlarge",
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5en.48xlarge",
+    ] {
+        let i = c.instance(t).unwrap();
+        let outside = i
+            .prices
+            .iter()
+            .filter(|p| p.region != DEFAULT_REGION && p.on_demand_usd_hr.is_some())
+            .count();
+        assert!(outside > 0, "{t}");
+    }
     let g6 = c.instance("g6.2xlarge").unwrap();
     assert_eq!(g6.on_demand(DEFAULT_REGION), Some(0.9776));
     assert!(g6.prices.len() > 5, "regions: {}", g6.prices.len());
@@ -787,4 +807,82 @@ proptest! {
         }
         let _ = hf_config::parse(&junk, "junk.json", "j");
     }
+}
+
+#[test]
+fn every_region_of_every_instance_is_an_aws_region() {
+    use inferplan_catalog::instance::AWS_REGIONS;
+    let c = Catalog::embedded().unwrap();
+    for i in c.instances() {
+        for r in i
+            .regions_available
+            .iter()
+            .chain(i.prices.iter().map(|p| &p.region))
+        {
+            assert!(
+                AWS_REGIONS.contains(&r.as_str()),
+                "{}: region `{r}`",
+                i.name
+            );
+        }
+    }
+    let g7 = c.instance("g7.12xlarge").unwrap();
+    assert_eq!(
+        g7.regions_available,
+        ["us-east-2", "us-west-2", "us-east-1", "eu-south-2"]
+    );
+}
+
+#[test]
+fn user_prices_carry_their_date_and_clear_the_flag() {
+    let dir = tmpdir("prices-date");
+    std::fs::write(
+        dir.join("prices.csv"),
+        "instance_type,region,on_demand_usd_hr,source,date\np5.48xlarge,us-west-2,55.04,our quote,2026-11-01\n",
+    )
+    .unwrap();
+    let c = Catalog::load(Some(&dir)).unwrap();
+    let p5 = c.instance("p5.48xlarge").unwrap();
+    let west = p5.price("us-west-2").unwrap();
+    assert_eq!(west.on_demand_usd_hr, Some(55.04));
+    assert_eq!(west.as_of.as_deref(), Some("2026-11-01"));
+    assert!(west.note.is_empty(), "{west:?}");
+    // Now us-east-1 (2026-07-20) is the older one.
+    assert_eq!(p5.newest_price_date(), Some("2026-11-01"));
+    assert!(p5.price_is_older(p5.price(DEFAULT_REGION).unwrap()));
+    std::fs::write(
+        dir.join("prices.csv"),
+        "instance_type,region,on_demand_usd_hr,date\np5.48xlarge,us-west-2,55.04,1 Nov\n",
+    )
+    .unwrap();
+    let e = Catalog::load(Some(&dir)).unwrap_err().to_string();
+    assert!(e.contains("prices.csv:2") && e.contains("`date`"), "{e}");
+}
+
+#[test]
+fn every_aws_gpu_instance_has_a_gpu_with_speed_figures() {
+    let c = catalog();
+    for i in c.instances() {
+        if i.cloud != "aws" {
+            continue;
+        }
+        let Some(g) = c.instance_gpu(i) else {
+            continue;
+        };
+        if g.vendor != "NVIDIA" {
+            continue;
+        }
+        assert!(
+            g.mem_bandwidth_gbs.is_some() && (g.bf16_tflops.is_some() || g.fp16_tflops.is_some()),
+            "{} ({}) has no speed figures",
+            i.name,
+            g.name
+        );
+    }
+    // g5g carries the T4G, a catalog GPU now.
+    assert_eq!(
+        c.instance_gpu(c.instance("g5g.xlarge").unwrap())
+            .map(|g| g.name.as_str()),
+        Some("T4G")
+    );
 }

@@ -2,6 +2,13 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use inferplan_catalog::bounds::*;
+use inferplan_catalog::Dtype;
+use inferplan_deploy::rightsize::UtilUnit;
+use inferplan_perf::{Engine, PerfError};
+use inferplan_plan::autoscaling::{self, PolicyKind, ScalingPolicy, SelectPolicy};
+use inferplan_plan::workload::{DataClass, Mode, Percentile, Tenancy};
+use inferplan_sim::fleet::{Router, ScaleMetric, Trigger};
+use serde::de::{value::StrDeserializer, DeserializeOwned, IntoDeserializer};
 use std::path::PathBuf;
 
 /// A flag's number parser that also checks the flag's [`Bound`] (finite, in range), so clap's
@@ -29,6 +36,63 @@ fn whole<T: TryFrom<u64>>(
         let v = bound.check_u64(v)?;
         T::try_from(v).map_err(|_| format!("must be {bound}, got {v}"))
     }
+}
+
+/// `--engine`: the performance model's own names (`Engine::from_str`), so clap's error names
+/// the flag and the engines.
+fn engine(s: &str) -> Result<Engine, String> {
+    s.parse().map_err(|e| match e {
+        PerfError::Refused { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
+/// A plan's `--engine`: checked against the engines `estimate` takes, kept as written (it
+/// overrides the workload file's `model.engines`, which the plan echoes).
+fn engine_name(s: &str) -> Result<String, String> {
+    engine(s).map(|_| s.to_owned())
+}
+
+/// `--precision` and `--kv-dtype`: the catalog's own names (`Dtype::from_str`).
+fn dtype(s: &str) -> Result<Dtype, String> {
+    s.parse()
+}
+
+/// A plan's `--precision`: a weight format or `any`, kept as written (it overrides the
+/// workload file's `model.precision`).
+fn precision_or_any(s: &str) -> Result<String, String> {
+    if s.trim().eq_ignore_ascii_case("any") {
+        return Ok(s.to_owned());
+    }
+    dtype(s)
+        .map(|_| s.to_owned())
+        .map_err(|m| format!("{m}, or `any`"))
+}
+
+/// A value of a workload enum (`p99`, `async`, `shared`, ...) by the name the workload file
+/// uses (its serde name), so clap's error lists the names the library accepts.
+fn named<T: DeserializeOwned>(s: &str) -> Result<T, String> {
+    let d: StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
+    T::deserialize(d).map_err(|e| e.to_string())
+}
+
+/// `--router`: the simulator's routers.
+fn router(s: &str) -> Result<Router, String> {
+    Ok(match s {
+        "round-robin" | "rr" => Router::RoundRobin,
+        "least-outstanding" | "lor" => Router::LeastOutstanding,
+        "least-kv" => Router::LeastKv,
+        other => {
+            return Err(format!(
+                "unknown `{other}`; use round-robin, least-outstanding or least-kv"
+            ))
+        }
+    })
+}
+
+/// `--util-unit`: the rightsize reader's own names (`UtilUnit::from_str`).
+fn util_unit(s: &str) -> Result<UtilUnit, String> {
+    s.parse()
 }
 
 /// Plan, simulate and audit GPU inference deployments.
@@ -119,7 +183,8 @@ pub enum Command {
     /// Examples:
     ///   inferplan simulate --model llama-3.1-8b --gpu H100 --rate-rps 20 --requests 20000
     ///   inferplan simulate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 4 --replicas 2 --trace ../shared/data/traces/azure_llm_2023_conv.csv --time-scale 0.5
-    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 8 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
+    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 7 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
+    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 7 --duration 3600 --autoscale inflight:24 --autoscale queue:6 --max-replicas 10
     #[command(verbatim_doc_comment)]
     Simulate(Box<SimulateArgs>),
 
@@ -207,7 +272,31 @@ pub enum Format {
     Md,
 }
 
-/// What runs where: shared by `fit` and `estimate`.
+/// `--format` of the commands that answer with a table, JSON or Markdown.
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `--params`: the efficiency parameters of the performance model.
+#[derive(Debug, Args)]
+pub struct ParamsArg {
+    /// Efficiency parameter file to use instead of the embedded one.
+    #[arg(long, value_name = "CSV")]
+    pub params: Option<PathBuf>,
+}
+
+/// `--region`: where prices are read.
+#[derive(Debug, Args)]
+pub struct RegionArg {
+    /// Region of the on-demand prices.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+/// What runs where: shared by `fit`, `estimate` and `simulate`.
 #[derive(Debug, Args)]
 pub struct DeploymentArgs {
     /// Model name, Hugging Face id or alias (e.g. `llama-3.3-70b`).
@@ -223,13 +312,13 @@ pub struct DeploymentArgs {
     pub model_config: Option<PathBuf>,
 
     /// Weight precision: bf16, fp16, fp8, int8, int4 (GPTQ/AWQ), fp4 (NVFP4), mxfp4.
-    #[arg(long, default_value = "bf16")]
-    pub precision: String,
+    #[arg(long, default_value = "bf16", value_parser = dtype)]
+    pub precision: Dtype,
 
     /// KV-cache precision: bf16, fp16 or fp8. Default: fp8 when the weights are 8-bit or
     /// smaller and the GPU has native FP8, else bf16.
-    #[arg(long)]
-    pub kv_dtype: Option<String>,
+    #[arg(long, value_parser = dtype)]
+    pub kv_dtype: Option<Dtype>,
 
     /// Cloud instance type (e.g. g6e.12xlarge).
     #[arg(long, required_unless_present = "gpu", conflicts_with = "gpu")]
@@ -288,8 +377,8 @@ pub struct FitArgs {
     pub block_size: u64,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 
     /// The image or video job (diffusion models).
     #[command(flatten)]
@@ -304,8 +393,8 @@ pub struct EstimateArgs {
     pub dep: DeploymentArgs,
 
     /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
-    #[arg(long, default_value = "vllm")]
-    pub engine: String,
+    #[arg(long, default_value = "vllm", value_parser = engine)]
+    pub engine: Engine,
 
     /// Prompt tokens per request.
     #[arg(long, default_value_t = 1000, value_parser = whole::<u64>(TOKENS))]
@@ -339,17 +428,17 @@ pub struct EstimateArgs {
     #[arg(long, value_parser = real(FRACTION))]
     pub gpu_memory_utilization: Option<f64>,
 
-    /// Region for the on-demand price.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    /// Region of the on-demand price.
+    #[command(flatten)]
+    pub region: RegionArg,
 
-    /// Efficiency parameter file to use instead of the embedded one.
-    #[arg(long, value_name = "CSV")]
-    pub params: Option<PathBuf>,
+    /// Efficiency parameters.
+    #[command(flatten)]
+    pub params: ParamsArg,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 
     /// The image or video job (diffusion models).
     #[command(flatten)]
@@ -396,8 +485,42 @@ pub struct DiffusionJobArgs {
     pub no_cfg: bool,
 }
 
-/// Arguments of `plan`. Flags override the fields of the workload file.
+impl DiffusionJobArgs {
+    /// The first job flag given on the command line, for the refusal on a language model.
+    /// Every field is named, so a new flag does not compile until it is sorted here.
+    pub fn given(&self) -> Option<&'static str> {
+        let DiffusionJobArgs {
+            width,
+            height,
+            frames,
+            seconds,
+            fps,
+            steps,
+            batch,
+            no_cfg,
+        } = self;
+        [
+            ("--width", width.is_some()),
+            ("--height", height.is_some()),
+            ("--frames", frames.is_some()),
+            ("--seconds", seconds.is_some()),
+            ("--fps", fps.is_some()),
+            ("--steps", steps.is_some()),
+            ("--batch", batch.is_some()),
+            ("--no-cfg", *no_cfg),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
+}
+
+/// Arguments of `plan`. Flags override the fields of the workload file. The model kind (LLM or
+/// diffusion) decides which of the groups [`PlanLlmArgs`] and [`PlanDiffusionArgs`] applies;
+/// flags of the other group are refused.
 #[derive(Debug, Args)]
+#[command(mut_arg("format", |a| a.help(
+    "Output format: table, json, or md (an architecture decision record)"
+)))]
 pub struct PlanArgs {
     /// Workload file (TOML, see docs/plan.md). Without it, give at least --model and --rate-rps.
     pub workload: Option<PathBuf>,
@@ -407,11 +530,39 @@ pub struct PlanArgs {
     pub model: Option<String>,
 
     /// Weight format, or `any` to let the planner choose (`model.precision`).
-    #[arg(long)]
+    #[arg(long, value_parser = precision_or_any)]
     pub precision: Option<String>,
 
+    /// Flags of LLM workloads.
+    #[command(flatten)]
+    pub llm: PlanLlmArgs,
+
+    /// Flags of both kinds of workload.
+    #[command(flatten)]
+    pub shared: PlanSharedArgs,
+
+    /// How many candidates to show.
+    #[arg(long, default_value_t = 5, value_parser = whole::<usize>(TOP))]
+    pub top: usize,
+
+    /// Also list why configurations were rejected.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Output format: table, json, or md (an architecture decision record).
+    #[command(flatten)]
+    pub format: FormatArg,
+
+    /// Flags of diffusion workloads.
+    #[command(flatten)]
+    pub diffusion: PlanDiffusionArgs,
+}
+
+/// The flags of `plan` for LLM workloads only.
+#[derive(Debug, Args)]
+pub struct PlanLlmArgs {
     /// Serving engines to consider, comma-separated (`model.engines`).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = engine_name)]
     pub engine: Vec<String>,
 
     /// Mean request rate, requests/s (`traffic.rate_rps`).
@@ -421,10 +572,6 @@ pub struct PlanArgs {
     /// Peak request rate, requests/s (`traffic.peak_rps`).
     #[arg(long, value_parser = real(RATE_RPS))]
     pub peak_rps: Option<f64>,
-
-    /// Coefficient of variation of inter-arrival times; 1 = Poisson (`traffic.burstiness`).
-    #[arg(long, value_parser = real(BURSTINESS))]
-    pub burstiness: Option<f64>,
 
     /// Prompt tokens per request (`lengths.input_tokens`).
     #[arg(long, value_parser = whole::<u64>(TOKENS))]
@@ -446,53 +593,13 @@ pub struct PlanArgs {
     #[arg(long, value_parser = real(LATENCY_MS))]
     pub e2e_ms: Option<f64>,
 
-    /// Percentile of the limits: p50, p90 or p99 (`slo.percentile`).
-    #[arg(long)]
-    pub percentile: Option<String>,
-
-    /// interactive, async or batch (`slo.mode`).
-    #[arg(long)]
-    pub mode: Option<String>,
-
-    /// Async deadline, seconds (`slo.deadline_s`).
-    #[arg(long, value_parser = real(SECONDS))]
-    pub deadline_s: Option<f64>,
-
-    /// Allowed regions, comma-separated (`constraints.regions`).
-    #[arg(long, value_delimiter = ',')]
-    pub regions: Vec<String>,
-
-    /// shared or isolated (`constraints.tenancy`).
-    #[arg(long)]
-    pub tenancy: Option<String>,
-
-    /// general or regulated (`constraints.data_class`).
-    #[arg(long)]
-    pub data_class: Option<String>,
-
     /// Most GPUs per replica (`constraints.max_gpus_per_replica`).
     #[arg(long, value_parser = whole::<u32>(GPUS))]
     pub max_gpus_per_replica: Option<u32>,
 
-    /// Allowed instance families, comma-separated (`constraints.instance_families`).
-    #[arg(long, value_delimiter = ',')]
-    pub families: Vec<String>,
-
     /// Cold-start budget, seconds (`constraints.cold_start_budget_s`).
     #[arg(long, value_parser = real(SECONDS))]
     pub cold_start_budget_s: Option<f64>,
-
-    /// Keep one instance of spare replicas, N+1 (`constraints.redundancy`).
-    #[arg(long)]
-    pub redundancy: bool,
-
-    /// How many candidates to show.
-    #[arg(long, default_value_t = 5, value_parser = whole::<usize>(TOP))]
-    pub top: usize,
-
-    /// Also list why configurations were rejected.
-    #[arg(long)]
-    pub explain: bool,
 
     /// Simulate the top options at the peak (`inferplan simulate`) and re-rank them on
     /// simulated SLO attainment.
@@ -507,10 +614,94 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Efficiency parameter file to use instead of the embedded one.
-    #[arg(long, value_name = "CSV")]
-    pub params: Option<PathBuf>,
+    /// Efficiency parameters.
+    #[command(flatten)]
+    pub params: ParamsArg,
+}
 
+impl PlanLlmArgs {
+    /// The first of these flags given on the command line, for the refusal on a diffusion
+    /// workload. Every field is named, so a new flag does not compile until it is sorted here.
+    pub fn given(&self) -> Option<&'static str> {
+        let PlanLlmArgs {
+            engine,
+            rate_rps,
+            peak_rps,
+            input_tokens,
+            output_tokens,
+            ttft_ms,
+            tpot_ms,
+            e2e_ms,
+            max_gpus_per_replica,
+            cold_start_budget_s,
+            verify,
+            // With defaults, so never "given"; only --verify reads them.
+            max_sim_requests: _,
+            seed: _,
+            params: ParamsArg { params },
+        } = self;
+        [
+            ("--engine", !engine.is_empty()),
+            ("--rate-rps", rate_rps.is_some()),
+            ("--peak-rps", peak_rps.is_some()),
+            ("--input-tokens", input_tokens.is_some()),
+            ("--output-tokens", output_tokens.is_some()),
+            ("--ttft-ms", ttft_ms.is_some()),
+            ("--tpot-ms", tpot_ms.is_some()),
+            ("--e2e-ms", e2e_ms.is_some()),
+            ("--max-gpus-per-replica", max_gpus_per_replica.is_some()),
+            ("--cold-start-budget-s", cold_start_budget_s.is_some()),
+            ("--verify", *verify),
+            ("--params", params.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
+}
+
+/// The flags of `plan` that LLM and diffusion workloads share.
+#[derive(Debug, Args)]
+pub struct PlanSharedArgs {
+    /// Coefficient of variation of inter-arrival times; 1 = Poisson (`traffic.burstiness`).
+    #[arg(long, value_parser = real(BURSTINESS))]
+    pub burstiness: Option<f64>,
+
+    /// Percentile of the limits: p50, p90 or p99 (`slo.percentile`).
+    #[arg(long, value_parser = named::<Percentile>)]
+    pub percentile: Option<Percentile>,
+
+    /// interactive, async or batch (`slo.mode`).
+    #[arg(long, value_parser = named::<Mode>)]
+    pub mode: Option<Mode>,
+
+    /// Async deadline, seconds (`slo.deadline_s`).
+    #[arg(long, value_parser = real(SECONDS))]
+    pub deadline_s: Option<f64>,
+
+    /// Allowed regions, comma-separated (`constraints.regions`).
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
+
+    /// shared or isolated (`constraints.tenancy`).
+    #[arg(long, value_parser = named::<Tenancy>)]
+    pub tenancy: Option<Tenancy>,
+
+    /// general or regulated (`constraints.data_class`).
+    #[arg(long, value_parser = named::<DataClass>)]
+    pub data_class: Option<DataClass>,
+
+    /// Allowed instance families, comma-separated (`constraints.instance_families`).
+    #[arg(long, value_delimiter = ',')]
+    pub families: Vec<String>,
+
+    /// Keep one instance of spare replicas, N+1 (`constraints.redundancy`).
+    #[arg(long)]
+    pub redundancy: bool,
+}
+
+/// The flags of `plan` for diffusion workloads only.
+#[derive(Debug, Args)]
+pub struct PlanDiffusionArgs {
     /// Diffusion workloads: jobs per day (`traffic.jobs_per_day`).
     #[arg(long, help_heading = "Diffusion workloads", value_parser = real(JOBS_PER_DAY))]
     pub jobs_per_day: Option<f64>,
@@ -530,13 +721,30 @@ pub struct PlanArgs {
     )]
     pub managed_usd_per_clip: Option<f64>,
 
-    /// Output format: table, json, or md (an architecture decision record).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-
     /// Diffusion workloads: the job (`[job]`).
     #[command(flatten)]
     pub job: DiffusionJobArgs,
+}
+
+impl PlanDiffusionArgs {
+    /// The first workload flag of this group given on the command line, for the refusal on
+    /// an LLM workload (the job's flags: [`DiffusionJobArgs::given`]). Every field is named,
+    /// so a new flag does not compile until it is sorted here.
+    pub fn given(&self) -> Option<&'static str> {
+        let PlanDiffusionArgs {
+            jobs_per_day,
+            latency_s,
+            managed_usd_per_clip,
+            job: _,
+        } = self;
+        [
+            ("--jobs-per-day", jobs_per_day.is_some()),
+            ("--latency-s", latency_s.is_some()),
+            ("--managed-usd-per-clip", managed_usd_per_clip.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
 }
 
 /// Arguments of `simulate`.
@@ -547,13 +755,90 @@ pub struct SimulateArgs {
     pub dep: DeploymentArgs,
 
     /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
-    #[arg(long, default_value = "vllm")]
-    pub engine: String,
+    #[arg(long, default_value = "vllm", value_parser = engine)]
+    pub engine: Engine,
 
     /// Replicas at the start.
     #[arg(long, default_value_t = 1, value_parser = whole::<u32>(REPLICAS))]
     pub replicas: u32,
 
+    /// Requests: lengths, arrivals and how many.
+    #[command(flatten)]
+    pub traffic: SimTrafficArgs,
+
+    /// Seed of the random numbers: the same seed gives the same output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Run this many seeds (seed, seed + 1, ...) in parallel and report each and their spread.
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(SEEDS))]
+    pub seeds: u32,
+
+    /// Router: round-robin, least-outstanding, least-kv.
+    #[arg(long, default_value = "least-outstanding", value_parser = router)]
+    pub router: Router,
+
+    /// Autoscaling.
+    #[command(flatten)]
+    pub autoscale: AutoscaleArgs,
+
+    /// Cold start of a new replica, seconds. Default: the estimate of boot, engine start and
+    /// reading the weights from S3 on the instance's network (see docs/findings.md, IP105).
+    #[arg(long, value_parser = real(SECONDS_OR_ZERO))]
+    pub cold_start_s: Option<f64>,
+
+    /// Spot interruptions per replica-hour.
+    #[arg(long, value_parser = real(SPOT_RATE))]
+    pub spot_rate_per_hour: Option<f64>,
+
+    /// Warning before a spot replica is lost, seconds.
+    #[arg(long, default_value_t = 120.0, value_parser = real(SECONDS_OR_ZERO))]
+    pub spot_notice_s: f64,
+
+    /// Clients retry when no first token arrived after this many seconds.
+    #[arg(long, value_parser = real(SECONDS))]
+    pub timeout_s: Option<f64>,
+
+    /// Retries per request after the first attempt.
+    #[arg(long, default_value_t = 2, value_parser = whole::<u32>(RETRIES))]
+    pub retries: u32,
+
+    /// Requests carry idempotency keys (a retry does not add duplicate work).
+    #[arg(long)]
+    pub idempotency_keys: bool,
+
+    /// TTFT SLO, ms, for attainment and goodput.
+    #[arg(long, value_parser = real(LATENCY_MS))]
+    pub ttft_ms: Option<f64>,
+
+    /// TPOT SLO, ms.
+    #[arg(long, value_parser = real(LATENCY_MS))]
+    pub tpot_ms: Option<f64>,
+
+    /// End-to-end SLO, ms.
+    #[arg(long, value_parser = real(LATENCY_MS))]
+    pub e2e_ms: Option<f64>,
+
+    /// Region of the price.
+    #[command(flatten)]
+    pub region: RegionArg,
+
+    /// Write a chart of latency and replicas over time.
+    #[arg(long, value_name = "SVG")]
+    pub plot: Option<PathBuf>,
+
+    /// Efficiency parameters.
+    #[command(flatten)]
+    pub params: ParamsArg,
+
+    /// Output format: table, json or csv.
+    #[arg(long, value_enum, default_value_t = SimFormat::Table)]
+    pub format: SimFormat,
+}
+
+/// The requests `simulate` sends: lengths, arrivals and how many.
+#[derive(Debug, Args)]
+pub struct SimTrafficArgs {
     /// Prompt tokens: a number, or `uniform:lo=A,hi=B`, `normal:mean=M,sd=S`,
     /// `lognormal:mean=M,p99=P`.
     #[arg(long, default_value = "1000")]
@@ -607,96 +892,160 @@ pub struct SimulateArgs {
     /// Stop arrivals after this many simulated seconds.
     #[arg(long, value_parser = real(SIM_SECONDS))]
     pub duration: Option<f64>,
+}
 
-    /// Seed of the random numbers: the same seed gives the same output.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+/// The autoscaler of `simulate`: a KEDA ScaledObject driving the HPA, with `render`'s values
+/// as defaults.
+#[derive(Debug, Args)]
+pub struct AutoscaleArgs {
+    /// A trigger, repeatable (the HPA takes the largest): `queue:N` (requests waiting per
+    /// replica), `inflight:N` (running + waiting per replica) or `gpu:F` (GPU busy fraction,
+    /// to show why it fails); `,activation=A` sets KEDA's activation threshold.
+    #[arg(long, value_parser = trigger)]
+    pub autoscale: Vec<Trigger>,
 
-    /// Run this many seeds (seed, seed + 1, ...) in parallel and report each and their spread.
-    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(SEEDS))]
-    pub seeds: u32,
-
-    /// Router: round-robin, least-outstanding, least-kv.
-    #[arg(long, default_value = "least-outstanding")]
-    pub router: String,
-
-    /// Autoscaling target: `queue:N` (requests waiting per replica), `inflight:N`, or
-    /// `gpu:F` (GPU busy fraction, to show why it fails).
-    #[arg(long)]
-    pub autoscale: Option<String>,
-
-    /// Fewest replicas when autoscaling.
-    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(REPLICAS))]
+    /// Fewest replicas when autoscaling (0: scale to zero when no trigger is active).
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(MIN_REPLICAS))]
     pub min_replicas: u32,
 
     /// Most replicas when autoscaling.
     #[arg(long, default_value_t = 16, value_parser = whole::<u32>(REPLICAS))]
     pub max_replicas: u32,
 
-    /// Seconds between autoscaling decisions.
-    #[arg(long, default_value_t = 15.0, value_parser = real(SCALE_INTERVAL))]
+    /// Seconds between autoscaling decisions (KEDA's pollingInterval; render writes 15).
+    #[arg(long, default_value_t = f64::from(autoscaling::POLLING_INTERVAL_S), value_parser = real(SCALE_INTERVAL))]
     pub scale_interval_s: f64,
 
-    /// Seconds between scale-outs.
-    #[arg(long, default_value_t = 60.0, value_parser = real(SECONDS_OR_ZERO))]
-    pub scale_out_cooldown_s: f64,
+    /// Age of the metrics the autoscaler reads, seconds (the Prometheus scrape interval;
+    /// render's PodMonitor scrapes every 15 s).
+    #[arg(long, default_value_t = f64::from(autoscaling::SCRAPE_INTERVAL_S), value_parser = real(SECONDS_OR_ZERO))]
+    pub metric_lag_s: f64,
 
-    /// Seconds after any scaling before a scale-in.
-    #[arg(long, default_value_t = 300.0, value_parser = real(SECONDS_OR_ZERO))]
-    pub scale_in_cooldown_s: f64,
+    /// The HPA behavior the flags below change: `rendered` (what render writes: up by one
+    /// node's worth per 60 s; down after a 600 s window by 1 pod per 300 s) or `kubernetes`
+    /// (the HPA's defaults without a behavior: up by 100 % or 4 pods per 15 s; down after a
+    /// 300 s window by 100 % per 15 s).
+    #[arg(long, value_enum, default_value_t = BehaviorBase::Rendered)]
+    pub scale_behavior: BehaviorBase,
 
-    /// Cold start of a new replica, seconds. Default: the estimate of boot, engine start and
-    /// reading the weights from S3 on the instance's network (see docs/findings.md, IP105).
-    #[arg(long, value_parser = real(SECONDS_OR_ZERO))]
-    pub cold_start_s: Option<f64>,
+    /// Scale-up stabilization window, seconds (the lowest recent recommendation wins).
+    #[arg(long, value_parser = whole::<u32>(STABILIZATION_WINDOW))]
+    pub scale_up_stabilization_s: Option<u32>,
 
-    /// Spot interruptions per replica-hour.
-    #[arg(long, value_parser = real(SPOT_RATE))]
-    pub spot_rate_per_hour: Option<f64>,
+    /// Scale-down stabilization window, seconds (the highest recent recommendation wins).
+    #[arg(long, value_parser = whole::<u32>(STABILIZATION_WINDOW))]
+    pub scale_down_stabilization_s: Option<u32>,
 
-    /// Warning before a spot replica is lost, seconds.
-    #[arg(long, default_value_t = 120.0, value_parser = real(SECONDS_OR_ZERO))]
-    pub spot_notice_s: f64,
+    /// Scale-up policy, repeatable, replacing the behavior's: `pods:N/P` or `percent:N/P`
+    /// (at most N pods or N % per P seconds).
+    #[arg(long, value_parser = policy)]
+    pub scale_up_policy: Vec<ScalingPolicy>,
 
-    /// Clients retry when no first token arrived after this many seconds.
-    #[arg(long, value_parser = real(SECONDS))]
-    pub timeout_s: Option<f64>,
+    /// Scale-down policy, repeatable, as --scale-up-policy.
+    #[arg(long, value_parser = policy)]
+    pub scale_down_policy: Vec<ScalingPolicy>,
 
-    /// Retries per request after the first attempt.
-    #[arg(long, default_value_t = 2, value_parser = whole::<u32>(RETRIES))]
-    pub retries: u32,
+    /// Which scale-up policy wins: max (the most change), min, or disabled (never scale up).
+    #[arg(long, value_enum)]
+    pub scale_up_select: Option<Select>,
 
-    /// Requests carry idempotency keys (a retry does not add duplicate work).
-    #[arg(long)]
-    pub idempotency_keys: bool,
+    /// Which scale-down policy wins: max, min, or disabled (never scale down).
+    #[arg(long, value_enum)]
+    pub scale_down_select: Option<Select>,
 
-    /// TTFT SLO, ms, for attainment and goodput.
-    #[arg(long, value_parser = real(LATENCY_MS))]
-    pub ttft_ms: Option<f64>,
+    /// With --min-replicas 0: seconds without an active trigger before scaling to zero
+    /// (KEDA's cooldownPeriod).
+    #[arg(long, default_value_t = f64::from(autoscaling::KEDA_COOLDOWN_PERIOD_S), value_parser = real(SECONDS_OR_ZERO))]
+    pub scale_to_zero_after_s: f64,
+}
 
-    /// TPOT SLO, ms.
-    #[arg(long, value_parser = real(LATENCY_MS))]
-    pub tpot_ms: Option<f64>,
+/// The behavior `simulate`'s scaling flags start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BehaviorBase {
+    /// What `render` writes.
+    Rendered,
+    /// The HPA's defaults when a manifest sets no `behavior`.
+    Kubernetes,
+}
 
-    /// End-to-end SLO, ms.
-    #[arg(long, value_parser = real(LATENCY_MS))]
-    pub e2e_ms: Option<f64>,
+/// `selectPolicy` of a scaling direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Select {
+    /// The policy allowing the most change.
+    Max,
+    /// The policy allowing the least change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
 
-    /// Region of the price.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+impl From<Select> for SelectPolicy {
+    fn from(s: Select) -> SelectPolicy {
+        match s {
+            Select::Max => SelectPolicy::Max,
+            Select::Min => SelectPolicy::Min,
+            Select::Disabled => SelectPolicy::Disabled,
+        }
+    }
+}
 
-    /// Write a chart of latency and replicas over time.
-    #[arg(long, value_name = "SVG")]
-    pub plot: Option<PathBuf>,
+/// `--autoscale`: `queue:N`, `inflight:N` or `gpu:F`, each with an optional
+/// `,activation=A`.
+fn trigger(s: &str) -> Result<Trigger, String> {
+    let usage = "expected `queue:N`, `inflight:N` or `gpu:F`, optionally with `,activation=A`";
+    let (head, rest) = s.split_once(',').unwrap_or((s, ""));
+    let (kind, value) = head
+        .split_once(':')
+        .ok_or_else(|| format!("{usage}, got `{s}`"))?;
+    let number = |v: &str, bound: Bound, what: &str| -> Result<f64, String> {
+        let x: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{what} `{v}` is not a number; must be {bound}"))?;
+        bound.check(x).map_err(|m| format!("{what} {m}"))
+    };
+    let (metric, bound) = match kind.trim() {
+        "queue" => (ScaleMetric::QueueDepth, SCALE_TARGET),
+        "inflight" => (ScaleMetric::InFlight, SCALE_TARGET),
+        "gpu" => (ScaleMetric::GpuUtilization, FRACTION),
+        other => return Err(format!("unknown metric `{other}`; {usage}")),
+    };
+    let target = number(value, bound, "the target")?;
+    let activation = match rest.trim() {
+        "" => 0.0,
+        a => match a.split_once('=') {
+            Some(("activation", v)) => number(v, ACTIVATION, "the activation threshold")?,
+            _ => return Err(format!("unknown option `{a}`; {usage}")),
+        },
+    };
+    Ok(Trigger {
+        metric,
+        target,
+        activation,
+    })
+}
 
-    /// Efficiency parameter file to use instead of the embedded one.
-    #[arg(long, value_name = "CSV")]
-    pub params: Option<PathBuf>,
-
-    /// Output format: table, json or csv.
-    #[arg(long, value_enum, default_value_t = SimFormat::Table)]
-    pub format: SimFormat,
+/// `--scale-up-policy`, `--scale-down-policy`: `pods:N/P` or `percent:N/P`.
+fn policy(s: &str) -> Result<ScalingPolicy, String> {
+    let usage = "expected `pods:N/P` or `percent:N/P` (N pods or percent per P seconds)";
+    let (kind, rest) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{usage}, got `{s}`"))?;
+    let (value, period) = rest
+        .split_once('/')
+        .ok_or_else(|| format!("{usage}, got `{s}`"))?;
+    let kind = match kind.trim() {
+        "pods" => PolicyKind::Pods,
+        "percent" => PolicyKind::Percent,
+        other => return Err(format!("unknown policy `{other}`; {usage}")),
+    };
+    let value = whole::<u32>(POLICY_VALUE)(value).map_err(|m| format!("the value: {m}"))?;
+    let period_s = whole::<u32>(POLICY_PERIOD)(period).map_err(|m| format!("the period: {m}"))?;
+    Ok(ScalingPolicy {
+        kind,
+        value,
+        period_s,
+    })
 }
 
 /// Output formats of `simulate`.
@@ -774,8 +1123,8 @@ pub struct RightsizeArgs {
     pub files: Vec<PathBuf>,
 
     /// Unit of gpu_util in CSV files: auto, percent or fraction.
-    #[arg(long, default_value = "auto")]
-    pub util_unit: String,
+    #[arg(long, default_value = "auto", value_parser = util_unit)]
+    pub util_unit: UtilUnit,
 
     /// Instance type the metrics come from (framebuffer size when the metrics lack it).
     #[arg(long)]
@@ -794,8 +1143,8 @@ pub struct RightsizeArgs {
     pub current_usd_per_hour: Option<f64>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Arguments of `calibrate`.
@@ -822,8 +1171,8 @@ pub struct CalibrateArgs {
     pub no_cv: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// `catalog` subcommands.
@@ -839,26 +1188,39 @@ pub enum CatalogCommand {
     Diffusion(ListArgs),
     /// Everything about one GPU, instance type or model, with sources.
     Show(ShowArgs),
+    /// One instance type's prices in every region, with their dates and sources.
+    Prices(PricesArgs),
+}
+
+/// Arguments of `catalog prices`.
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// An instance type, e.g. `g7.2xlarge`.
+    pub instance: String,
+
+    /// Output format.
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Arguments of the catalog listings.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Arguments of `catalog instances`.
 #[derive(Debug, Args)]
 pub struct InstanceListArgs {
     /// Region whose prices to show.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    #[command(flatten)]
+    pub region: RegionArg,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Arguments of `catalog show`.
@@ -868,8 +1230,8 @@ pub struct ShowArgs {
     pub name: String,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Arguments of `validate`.
@@ -879,9 +1241,9 @@ pub struct ValidateArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 
-    /// Efficiency parameter file to use instead of the embedded one.
-    #[arg(long, value_name = "CSV")]
-    pub params: Option<PathBuf>,
+    /// Efficiency parameters.
+    #[command(flatten)]
+    pub params: ParamsArg,
 
     /// How many of the worst-predicted rows to list.
     #[arg(long, default_value_t = 15, value_parser = whole::<usize>(LISTED))]
@@ -893,6 +1255,6 @@ pub struct ValidateArgs {
     pub simulate: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }

@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_floor,step_overhead_ms,request_overhead_ms,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -207,7 +207,10 @@ impl EfficiencyTable {
                         bandwidth: multiplier("kernel_bandwidth")?,
                         compute: multiplier("kernel_compute")?,
                         comm: multiplier("kernel_comm")?,
+                        link: frac("kernel_link")?,
                         floor: multiplier("kernel_floor")?,
+                        step_overhead_s: ms("kernel_step_overhead_ms")?,
+                        request_overhead_s: ms("kernel_request_overhead_ms")?,
                     },
                 },
                 rows: r.u64("rows").map_err(fail)?.unwrap_or(0) as usize,
@@ -251,7 +254,10 @@ impl EfficiencyTable {
                 format!("{:.4}", e.eff.kernel.bandwidth),
                 format!("{:.4}", e.eff.kernel.compute),
                 format!("{:.4}", e.eff.kernel.comm),
+                format!("{:.4}", e.eff.kernel.link),
                 format!("{:.4}", e.eff.kernel.floor),
+                format!("{:.4}", e.eff.kernel.step_overhead_s * 1e3),
+                format!("{:.4}", e.eff.kernel.request_overhead_s * 1e3),
                 format!("{:.4}", e.eff.step_overhead_s * 1e3),
                 format!("{:.4}", e.eff.request_overhead_s * 1e3),
                 e.rows.to_string(),

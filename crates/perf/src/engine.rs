@@ -170,3 +170,11 @@ impl FromStr for Engine {
         })
     }
 }
+
+/// Reads the names [`FromStr`] accepts (the plan JSON writes [`Engine::as_str`]).
+impl<'de> serde::Deserialize<'de> for Engine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -5,6 +5,7 @@
 use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
 use inferplan_catalog::names::split_quantized;
+use inferplan_catalog::stats::quantile_sorted;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Catalog, CatalogError, Dtype, Interconnect};
 use serde::Serialize;
@@ -264,6 +265,8 @@ fn summarize(rows: &[MemoryComparison]) -> BTreeMap<String, ComponentError> {
             .count();
         abs.sort_by(f64::total_cmp);
         ape.sort_by(f64::total_cmp);
+        // No values: 0, like a component without rows.
+        let quantile = |sorted: &[f64], q: f64| quantile_sorted(sorted, q).unwrap_or(0.0);
         out.insert(
             name.to_owned(),
             ComponentError {
@@ -277,18 +280,4 @@ fn summarize(rows: &[MemoryComparison]) -> BTreeMap<String, ComponentError> {
         );
     }
     out
-}
-
-/// Quantile of sorted values by linear interpolation (0 for none).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        1 => sorted[0],
-        n => {
-            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
-            let lo = pos.floor() as usize;
-            let hi = pos.ceil() as usize;
-            sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-        }
-    }
 }

@@ -65,8 +65,17 @@ pub struct KernelScale {
     pub compute: f64,
     /// On all-reduce bandwidth.
     pub comm: f64,
+    /// Fraction of link bandwidth achieved by all-reduces without a measured curve (GPUs
+    /// without NVLink, whose tables describe one host's PCIe; TP sizes not measured): the
+    /// roofline's all-reduce, at a fraction fitted on the kernel path's rows.
+    pub link: f64,
     /// On the fixed time of each kernel call.
     pub floor: f64,
+    /// Scheduler, launch and sampling time per step on the kernel path, seconds (the
+    /// roofline's [`Efficiency::step_overhead_s`] is fitted on roofline GPUs only).
+    pub step_overhead_s: f64,
+    /// Fixed time per request before its first token on the kernel path, seconds.
+    pub request_overhead_s: f64,
 }
 
 impl KernelScale {
@@ -75,7 +84,10 @@ impl KernelScale {
         bandwidth: 1.0,
         compute: 1.0,
         comm: 1.0,
+        link: 1.0,
         floor: 1.0,
+        step_overhead_s: 0.0,
+        request_overhead_s: 0.0,
     };
 }
 
@@ -333,22 +345,9 @@ pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency
     2.0 * layers * per_allreduce
 }
 
-/// Time of one step: composed from kernel curves where the GPU has them, else the roofline.
-pub fn step_time(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency) -> StepTime {
-    match &r.kernels {
-        Some(k) => crate::kernels::step::step_time(m, l, b, r, k, e),
-        None => roofline_step_time(m, l, b, r, e),
-    }
-}
-
 /// Time of one step by the roofline: the larger of memory and math time at flat efficiencies.
-pub fn roofline_step_time(
-    m: &ModelSpec,
-    l: &Layout,
-    b: &Batch,
-    r: &Rates,
-    e: &Efficiency,
-) -> StepTime {
+/// GPUs with kernel curves compose their step from them instead ([`crate::kernels::step`]).
+pub fn step_time(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency) -> StepTime {
     let memory_s = step_bytes(m, l, b) / (r.mem_bytes_s * e.bandwidth);
     let compute_s = step_flops(m, l, b) / (r.flops_s * e.compute);
     let comm_s = step_comm(m, l, b, r, e);

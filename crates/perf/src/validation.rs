@@ -7,10 +7,10 @@ use crate::engine::Engine;
 use crate::estimate::{Deployment, Load, Replica, Workload};
 use crate::measured::{Lengths, Measured, Metric, Observation, SkipReason, Skipped};
 use crate::memory::Placement;
-use crate::memory_validation::quantile;
 use crate::params::MemoryParams;
 use crate::step::Efficiency;
 use inferplan_catalog::names::split_quantized;
+use inferplan_catalog::stats::quantile_sorted;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Arch, Catalog, Dtype, Interconnect, ModelSpec, Support};
 use serde::Serialize;
@@ -44,6 +44,14 @@ impl Case {
     /// The prepared replica of the measured deployment.
     pub fn replica(&self) -> &Replica {
         &self.replica
+    }
+
+    /// The same row predicted by the roofline, whether or not its GPU has kernel curves.
+    pub fn on_roofline(&self) -> Case {
+        Case {
+            replica: self.replica.on_roofline(),
+            ..self.clone()
+        }
     }
 
     /// The parameter keys for this row, most specific first.
@@ -371,13 +379,7 @@ pub fn stats(pairs: &[(f64, f64)]) -> ErrorStats {
     apes.sort_by(f64::total_cmp);
     ratios.sort_by(f64::total_cmp);
     // No pairs, no statistics: NaN rather than a zero that would read as a perfect score.
-    let q = |sorted: &[f64], q: f64| {
-        if sorted.is_empty() {
-            f64::NAN
-        } else {
-            quantile(sorted, q)
-        }
-    };
+    let q = |sorted: &[f64], q: f64| quantile_sorted(sorted, q).unwrap_or(f64::NAN);
     ErrorStats {
         n: pairs.len(),
         median_ape: q(&apes, 0.5),

@@ -1,12 +1,12 @@
 //! A deployment the planner considered: what it is, what it costs, how it performs.
 
-use crate::findings::Finding;
+use crate::diagnostic::Diagnostic;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the capacity is bought.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PurchaseMix {
     /// Instances on a 1-year savings plan (the always-on baseline).
     pub savings_plan_instances: u32,
@@ -78,5 +78,5 @@ pub struct Candidate {
     /// Weights of the whole model, GiB (for cold starts).
     pub weights_gib: f64,
     /// Things to know.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
 }

@@ -4,10 +4,10 @@
 
 use crate::candidate::Candidate;
 use crate::workload::{Mode, Workload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A serving pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pattern {
     /// Warm replicas behind a load balancer, answering (or streaming) synchronously.
@@ -21,7 +21,7 @@ pub enum Pattern {
 }
 
 /// The advice and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointAdvice {
     /// The pattern.
     pub pattern: Pattern,

@@ -3,7 +3,7 @@
 //! Every input error renders as one line that names where the problem is, for example
 //! ``examples/chat.toml:12: field `slo.ttft_ms`: must be positive, got -1``.
 
-use std::fmt::Write as _;
+use inferplan_catalog::error::located;
 use std::path::PathBuf;
 
 /// An error of the planner crate.
@@ -18,7 +18,7 @@ pub enum PlanError {
         source: std::io::Error,
     },
     /// A workload description is malformed or invalid.
-    #[error("{}", located(.origin, *.line, .field.as_deref(), .message))]
+    #[error("{}", located(.origin, .line.map(|l| l as u64), .field.as_deref(), .message))]
     Workload {
         /// The file name, or `workload` for a workload built in memory (from flags).
         origin: String,
@@ -36,7 +36,7 @@ pub enum PlanError {
     #[error(transparent)]
     Perf(#[from] inferplan_perf::PerfError),
     /// A request trace is malformed.
-    #[error("{}", located(.origin, *.line, .field.as_deref(), .message))]
+    #[error("{}", located(.origin, .line.map(|l| l as u64), .field.as_deref(), .message))]
     Trace {
         /// The trace file name.
         origin: String,
@@ -92,7 +92,7 @@ impl PlanError {
                 let line = line.or_else(|| {
                     field
                         .as_deref()
-                        .and_then(|f| crate::workload::line_of_field(text, f))
+                        .and_then(|f| crate::toml_location::line_of_field(text, f))
                 });
                 PlanError::Workload {
                     origin: origin.to_owned(),
@@ -106,31 +106,7 @@ impl PlanError {
     }
 }
 
-/// `origin:line: field `f`: message`, leaving out the parts that are unknown.
-fn located(origin: &str, line: Option<usize>, field: Option<&str>, message: &str) -> String {
-    let mut s = String::from(origin);
-    if let Some(line) = line {
-        let _ = write!(s, ":{line}");
-    }
-    s.push_str(": ");
-    if let Some(field) = field {
-        let _ = write!(s, "field `{field}`: ");
-    }
-    s.push_str(message);
-    s
-}
-
 pub use inferplan_catalog::error::shown;
-
-/// 1-based line of a byte offset in `text` (offsets past the end give the last line).
-pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
 
 #[cfg(test)]
 mod tests {
@@ -167,12 +143,5 @@ mod tests {
         assert_eq!(shown("a\tb\n"), "a\\tb\\n");
         assert_eq!(shown(&"x".repeat(40)), "x".repeat(40));
         assert_eq!(shown(&"x".repeat(41)), format!("{}…", "x".repeat(40)));
-    }
-
-    #[test]
-    fn line_of_offset_counts_newlines() {
-        assert_eq!(line_of_offset("a\nb\nc", 0), 1);
-        assert_eq!(line_of_offset("a\nb\nc", 2), 2);
-        assert_eq!(line_of_offset("a\nb\nc", 99), 3);
     }
 }

@@ -1,20 +1,26 @@
 //! The planner: the cheapest deployments of a model that keep a workload's SLOs, with their
 //! cost, purchase mix and findings.
 
+pub mod autoscaling;
 pub mod candidate;
+pub mod contract;
 pub mod cost;
+pub mod diagnostic;
 pub mod diffusion;
 pub mod endpoint;
 pub mod error;
 pub mod findings;
 pub mod lengths;
+pub mod nothing;
 pub mod search;
+mod toml_location;
 pub mod trace;
 pub mod workload;
 
 pub use candidate::{Candidate, PurchaseMix};
+pub use diagnostic::{Diagnostic, Severity};
 pub use error::PlanError;
-pub use findings::{Finding, Severity};
+pub use findings::Finding;
 pub use search::{plan, Inputs, Plan, Rejection};
 pub use trace::{LengthStats, Trace, TraceRequest, TraceStats};
 pub use workload::Workload;

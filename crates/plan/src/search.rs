@@ -214,7 +214,13 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                     ) {
                         Ok(mut cand) => {
                             cand.region = region.to_owned();
-                            let mix = purchase_mix(w, &sizing, &cand, inst, region, price);
+                            let mut mix = purchase_mix(w, &sizing, &cand, inst, region, price);
+                            if let Some(p) = inst.price(region).filter(|p| !p.note.is_empty()) {
+                                mix.assumptions.push(format!(
+                                    "{} on-demand price in {region}: {}",
+                                    inst.name, p.note
+                                ));
+                            }
                             cand.usd_per_hour = mix.usd_per_hour;
                             cand.purchase_mix = mix;
                             finish(w, &sizing, &mut cand);

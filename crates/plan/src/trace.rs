@@ -12,6 +12,7 @@
 //! naming the file, the line and the column; no input makes the reader panic.
 
 use crate::error::PlanError;
+use inferplan_catalog::stats::nearest_rank;
 use inferplan_catalog::table::duplicate_column;
 use serde::Serialize;
 use std::io::Read;
@@ -65,20 +66,11 @@ impl LengthStats {
         let sum: u128 = v.iter().map(|&x| u128::from(x)).sum();
         LengthStats {
             mean: sum as f64 / v.len() as f64,
-            p50: nearest_rank(&v, 0.50),
-            p99: nearest_rank(&v, 0.99),
+            p50: nearest_rank(&v, 0.50).unwrap_or_default(),
+            p99: nearest_rank(&v, 0.99).unwrap_or_default(),
             max: v[v.len() - 1],
         }
     }
-}
-
-/// Nearest-rank percentile of sorted, non-empty `v`: the value of rank ⌈q·n⌉ (1-based).
-fn nearest_rank(v: &[u64], q: f64) -> u64 {
-    let n = v.len();
-    // Integer arithmetic for the usual quantiles, so that 0.99 × 100 is rank 99, not 100.
-    let per_mille = (q * 1000.0).round() as usize;
-    let rank = (per_mille * n).div_ceil(1000).clamp(1, n);
-    v[rank - 1]
 }
 
 /// Everything [`Trace::stats`] measures.
@@ -448,16 +440,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("(columns 2 and 4)"), "{e}");
-    }
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(nearest_rank(&v, 0.5), 50);
-        assert_eq!(nearest_rank(&v, 0.99), 99);
-        assert_eq!(nearest_rank(&[7], 0.99), 7);
-        let v: Vec<u64> = (1..=10).collect();
-        assert_eq!(nearest_rank(&v, 0.99), 10);
-        assert_eq!(nearest_rank(&v, 0.5), 5);
     }
 }

@@ -5,29 +5,10 @@ use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use inferplan_catalog::bounds::SIM_SECONDS;
 use inferplan_perf::parallel::{self, Progress};
+use inferplan_plan::contract::Verified;
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{replica_for, Inputs, Plan};
 use inferplan_plan::workload::Percentile;
-use serde::Serialize;
-
-/// One simulated candidate.
-#[derive(Debug, Clone, Serialize)]
-pub struct Verified {
-    /// Index of the candidate in the plan's candidates.
-    pub candidate: usize,
-    /// Share of requests within every SLO in the simulation.
-    pub slo_attainment: f64,
-    /// The share the SLO percentile asks for (0.99 for p99 limits).
-    pub required: f64,
-    /// Simulated TTFT p99, ms.
-    pub ttft_p99_ms: f64,
-    /// Simulated TPOT p99, ms.
-    pub tpot_p99_ms: f64,
-    /// Whether the simulation keeps the SLOs.
-    pub passes: bool,
-    /// Requests simulated.
-    pub requests: u64,
-}
 
 /// Simulates the first `top` options of `plan` at the workload's peak rate (gamma arrivals
 /// with the workload's burstiness, its length distributions, the candidate's replicas without
@@ -105,13 +86,15 @@ pub fn verify(
         let traffic =
             Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
         let r: SimReport = simulate(&cfg, traffic, seed);
+        // Without an SLO every request is within it.
+        let attained = r.slo_attainment.map_or(1.0, |a| a.all);
         Ok(Verified {
             candidate: index,
-            slo_attainment: r.slo_attainment.all,
+            slo_attainment: attained,
             required,
             ttft_p99_ms: r.ttft_ms.p99,
             tpot_p99_ms: r.tpot_ms.p99,
-            passes: r.slo_attainment.all >= required,
+            passes: attained >= required,
             requests: r.requests_total,
         })
     })

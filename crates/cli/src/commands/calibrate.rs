@@ -1,6 +1,6 @@
 //! `inferplan calibrate`: fit the efficiency table to measured rows and cross-validate it.
 
-use crate::args::{CalibrateArgs, Format};
+use crate::args::{CalibrateArgs, Format, FormatArg};
 use crate::commands::validate::{
     files_text, load_inputs, read_inputs, stats_rows, FileUse, Input, Schema, STATS_HEADER,
 };
@@ -67,24 +67,33 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
 
 /// Fits the LLM efficiency table and cross-validates it by leaving one source out.
 fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result<ExitCode> {
+    let CalibrateArgs {
+        files: paths,
+        output,
+        min_rows,
+        shrink,
+        no_cv,
+        format: FormatArg { format },
+    } = a;
+    let format = *format;
     let loaded = load_inputs(c, inputs)?;
     if loaded.cases.is_empty() {
         bail!(
             "no measured performance rows could be mapped to a prediction in {} file(s)",
-            a.files.len()
+            paths.len()
         );
     }
-    if !(a.shrink >= 0.0 && a.shrink.is_finite()) {
+    if !(*shrink >= 0.0 && shrink.is_finite()) {
         bail!("--shrink: must be a non-negative number");
     }
     let opts = Options {
-        min_rows: a.min_rows.max(1),
-        shrink: a.shrink,
+        min_rows: (*min_rows).max(1),
+        shrink: *shrink,
     };
     let start = EfficiencyTable::embedded()?.lookup_any().eff;
     let provenance = format!(
         "inferplan calibrate {} (min_rows {}, shrink {})",
-        file_names(&a.files),
+        file_names(paths),
         opts.min_rows,
         opts.shrink
     );
@@ -96,16 +105,16 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         .map(|k| k.predict(&efficiency_for(&fitted_table, k)))
         .collect();
     let in_sample = report(&score(&loaded.cases, &fitted), &loaded.skipped, 10);
-    let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
-        let bar = Progress::new("cross-validation folds", a.format != Format::Json);
+    let (cv, cv_skipped) = split_cv((!no_cv).then(|| {
+        let bar = Progress::new("cross-validation folds", format != Format::Json);
         cross_validate(&loaded.cases, &start, &opts, &|d, t| bar.done(d, t))
             .map(|predicted| report(&score(&loaded.cases, &predicted), &loaded.skipped, 10))
     }));
     let csv = fitted_table.to_csv();
-    if let Some(path) = &a.output {
+    if let Some(path) = output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
     }
-    match a.format {
+    match format {
         Format::Json => emit_json(&CalibrateJson {
             files: loaded.files,
             rows_evaluated: loaded.cases.len(),
@@ -165,7 +174,7 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
                 &rows,
                 md,
             );
-            match &a.output {
+            match output {
                 Some(p) => s += &format!("\nwrote {}\n", p.display()),
                 None => s += "\n(give --output FILE to write the parameter file)\n",
             }
@@ -209,7 +218,7 @@ fn kernels(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result<E
     if let Some(path) = &a.output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
     }
-    match a.format {
+    match a.format.format {
         Format::Json => emit_json(&KernelCalibrateJson {
             files,
             curves: set.entries.len(),
@@ -307,6 +316,16 @@ struct DiffusionCalibrateJson {
 /// Fits the diffusion efficiencies (global and per architecture) and cross-validates them by
 /// leaving one source out.
 fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result<ExitCode> {
+    let CalibrateArgs {
+        files: paths,
+        output,
+        // The LLM fit's; the diffusion fit is a grid (see the provenance).
+        min_rows: _,
+        shrink: _,
+        no_cv,
+        format: FormatArg { format },
+    } = a;
+    let format = *format;
     let (mut cases, mut skipped, mut files) = (Vec::new(), Vec::new(), Vec::new());
     for i in inputs {
         let (c, s) = prepare_diffusion(&i.text, &i.name, c)?;
@@ -332,19 +351,19 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
     let (fitted, rows) = fit_efficiencies(&refs, bandwidth);
     let provenance = format!(
         "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
-        file_names(&a.files)
+        file_names(paths)
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
-    let (cv, cv_skipped) = split_cv((!a.no_cv).then(|| {
-        let bar = Progress::new("cross-validation folds", a.format != Format::Json);
+    let (cv, cv_skipped) = split_cv((!no_cv).then(|| {
+        let bar = Progress::new("cross-validation folds", format != Format::Json);
         cross_validate_diffusion(&cases, bandwidth, &|d, t| bar.done(d, t))
             .map(|predicted| report_predicted(origin, &cases, &predicted, &skipped, &fitted))
     }));
     let csv = to_csv(&fitted, &rows, &provenance);
-    if let Some(path) = &a.output {
+    if let Some(path) = output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
     }
-    match a.format {
+    match format {
         Format::Json => emit_json(&DiffusionCalibrateJson {
             files,
             in_sample,
@@ -386,7 +405,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
                 ]);
             }
             s += &table(&["arch", "compute", "step ms", "rows"], &rows_out, md);
-            match &a.output {
+            match output {
                 Some(p) => s += &format!("\nwrote {}\n", p.display()),
                 None => s += "\n(give --output FILE to write the parameter file)\n",
             }

@@ -1,6 +1,8 @@
 //! `inferplan catalog`: list and show GPUs, instance types and models.
 
-use crate::args::{CatalogCommand, Format};
+use crate::args::{
+    CatalogCommand, Format, FormatArg, InstanceListArgs, ListArgs, PricesArgs, RegionArg, ShowArgs,
+};
 use crate::output::{emit, emit_json, num, table};
 use inferplan_catalog::{Catalog, CatalogError, Gpu, Instance, ModelSpec};
 use inferplan_perf::diffusion::{DiffusionCatalog, DiffusionJob};
@@ -10,11 +12,27 @@ use std::process::ExitCode;
 /// Runs a `catalog` subcommand.
 pub fn run(c: &Catalog, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        CatalogCommand::Gpus(a) => gpus(c, a.format)?,
-        CatalogCommand::Instances(a) => instances(c, c.region(&a.region)?, a.format)?,
-        CatalogCommand::Models(a) => models(c, a.format)?,
-        CatalogCommand::Diffusion(a) => diffusion_models(a.format)?,
-        CatalogCommand::Show(a) => show(c, &a.name, a.format)?,
+        CatalogCommand::Gpus(ListArgs {
+            format: FormatArg { format },
+        }) => gpus(c, *format)?,
+        CatalogCommand::Instances(InstanceListArgs {
+            region: RegionArg { region },
+            format: FormatArg { format },
+        }) => instances(c, c.region(region)?, *format)?,
+        CatalogCommand::Models(ListArgs {
+            format: FormatArg { format },
+        }) => models(c, *format)?,
+        CatalogCommand::Diffusion(ListArgs {
+            format: FormatArg { format },
+        }) => diffusion_models(*format)?,
+        CatalogCommand::Show(ShowArgs {
+            name,
+            format: FormatArg { format },
+        }) => show(c, name, *format)?,
+        CatalogCommand::Prices(PricesArgs {
+            instance,
+            format: FormatArg { format },
+        }) => prices(c.instance(instance)?, *format)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -81,7 +99,15 @@ fn instances(c: &Catalog, region: &str, f: Format) -> anyhow::Result<()> {
                 num(i.vcpus, 0),
                 num(p.and_then(|p| p.on_demand_usd_hr), 3),
                 num(p.and_then(|p| p.spot_usd_hr), 3),
-                i.prices.len().to_string(),
+                match i
+                    .prices
+                    .iter()
+                    .filter(|p| p.on_demand_usd_hr.is_some())
+                    .count()
+                {
+                    0 => "none".to_owned(),
+                    n => n.to_string(),
+                },
             ]
         })
         .collect();
@@ -103,7 +129,21 @@ fn instances(c: &Catalog, region: &str, f: Format) -> anyhow::Result<()> {
         f == Format::Md,
     );
     text +=
-        "\n'-' = no price in the catalog for that region (see `inferplan catalog show TYPE`).\n";
+        "\n'-' = no price in the catalog for that region (see `inferplan catalog prices TYPE`); \
+             regions priced = regions with an on-demand price.\n";
+    let unpriced: Vec<&str> = c
+        .instances()
+        .iter()
+        .filter(|i| i.prices.iter().all(|p| p.on_demand_usd_hr.is_none()))
+        .map(|i| i.name.as_str())
+        .collect();
+    if !unpriced.is_empty() {
+        text += &format!(
+            "no on-demand price in any region ({}): {}; the planner skips them (add prices with prices.csv)\n",
+            unpriced.len(),
+            unpriced.join(", ")
+        );
+    }
     for n in c.notes() {
         text += &format!("note: {n}\n");
     }
@@ -313,6 +353,81 @@ fn show(c: &Catalog, name: &str, f: Format) -> anyhow::Result<()> {
             ],
             &rows,
             f == Format::Md,
+        );
+    }
+    emit(&text)
+}
+
+/// One region's price for `catalog prices --format json`.
+#[derive(Serialize)]
+struct PriceJson<'a> {
+    #[serde(flatten)]
+    price: &'a inferplan_catalog::RegionPrice,
+    older_than_newest_source: bool,
+}
+
+fn prices(i: &Instance, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        let rows: Vec<PriceJson<'_>> = i
+            .prices
+            .iter()
+            .map(|p| PriceJson {
+                price: p,
+                older_than_newest_source: i.price_is_older(p),
+            })
+            .collect();
+        return emit_json(&rows);
+    }
+    let rows: Vec<Vec<String>> = i
+        .prices
+        .iter()
+        .map(|p| {
+            let date = p.as_of.clone().unwrap_or_else(|| "undated".to_owned());
+            vec![
+                p.region.clone(),
+                num(p.on_demand_usd_hr, 4),
+                num(p.spot_usd_hr, 4),
+                num(p.spot_min_usd_hr, 4),
+                if i.price_is_older(p) {
+                    format!("{date} *")
+                } else {
+                    date
+                },
+                if p.note.is_empty() {
+                    p.on_demand_source.clone()
+                } else {
+                    p.note.clone()
+                },
+            ]
+        })
+        .collect();
+    let mut text = format!(
+        "{} prices, USD per hour ('-' = not in the catalog)\n",
+        i.name
+    );
+    if rows.is_empty() {
+        text += "no price in any region; add one with prices.csv (docs/catalog.md)\n";
+        return emit(&text);
+    }
+    text += &table(
+        &[
+            "region",
+            "on-demand",
+            "spot median",
+            "spot min",
+            "as of",
+            "on-demand source / note",
+        ],
+        &rows,
+        f == Format::Md,
+    );
+    if let Some(newest) = i
+        .newest_price_date()
+        .filter(|_| i.prices.iter().any(|p| i.price_is_older(p)))
+    {
+        text += &format!(
+            "* older than the newest source for {} ({newest}): check it, or override the region in prices.csv\n",
+            i.name
         );
     }
     emit(&text)

@@ -58,11 +58,10 @@ pub fn resolve<'a>(
     a: &DeploymentArgs,
 ) -> anyhow::Result<Resolved<'a>> {
     let target = target(catalog, a)?;
-    let weights = parse_dtype("--precision", &a.precision)?;
-    let kv = match &a.kv_dtype {
-        Some(s) => parse_dtype("--kv-dtype", s)?,
-        None => default_kv_dtype(weights, target.gpu),
-    };
+    let weights = a.precision;
+    let kv = a
+        .kv_dtype
+        .unwrap_or_else(|| default_kv_dtype(weights, target.gpu));
     let tp = a.tp.unwrap_or(target.gpus / a.pp.max(1)).max(1);
     let link = if tp * a.pp > 1 {
         target.link
@@ -179,8 +178,4 @@ impl Target<'_> {
         let i = self.instance?;
         Some(i.on_demand(region)? / f64::from(i.whole_gpus().max(1)))
     }
-}
-
-fn parse_dtype(flag: &str, s: &str) -> anyhow::Result<Dtype> {
-    s.parse::<Dtype>().map_err(|e| anyhow!("{flag}: {e}"))
 }

@@ -1,71 +1,20 @@
 //! `fit` and `estimate` for image and video diffusion models: one job per GPU.
 
-use crate::args::{DeploymentArgs, DiffusionJobArgs, Format};
+use crate::args::{
+    DeploymentArgs, DiffusionJobArgs, EstimateArgs, FitArgs, Format, FormatArg, RegionArg,
+};
 use crate::commands::deployment::{self, flag_error, Target};
+use crate::commands::job::overlay;
 use crate::output::{emit, emit_json, num};
 use anyhow::{anyhow, bail};
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::diffusion::{
-    diffusion_model, fit, memory, time, work, DiffusionEfficiencies, DiffusionEfficiency,
-    DiffusionJob, DiffusionMemory, DiffusionModel, DiffusionTime, DiffusionWork, JobSpec, Offload,
+    fit, memory, time, work, DiffusionEfficiencies, DiffusionEfficiency, DiffusionJob,
+    DiffusionMemory, DiffusionModel, DiffusionTime, DiffusionWork, JobSpec, Offload,
 };
 use inferplan_perf::step::Bound;
 use serde::Serialize;
 use std::process::ExitCode;
-
-/// The diffusion model `--model` names, if it names one.
-pub fn model(a: &DeploymentArgs) -> Option<&'static DiffusionModel> {
-    a.model.as_deref().and_then(diffusion_model)
-}
-
-/// Refuses diffusion flags on a language model.
-pub fn refuse_job_flags(j: &DiffusionJobArgs) -> anyhow::Result<()> {
-    let given = [
-        ("--width", j.width.is_some()),
-        ("--height", j.height.is_some()),
-        ("--frames", j.frames.is_some()),
-        ("--seconds", j.seconds.is_some()),
-        ("--fps", j.fps.is_some()),
-        ("--steps", j.steps.is_some()),
-        ("--batch", j.batch.is_some()),
-        ("--no-cfg", j.no_cfg),
-    ];
-    match given.iter().find(|(_, g)| *g) {
-        Some((flag, _)) => {
-            bail!("{flag}: only for diffusion models (`inferplan catalog diffusion` lists them)")
-        }
-        None => Ok(()),
-    }
-}
-
-/// Applies the job flags that were given over `spec` (`--frames` replaces `seconds` and the
-/// other way round).
-pub fn overlay(j: &DiffusionJobArgs, spec: &mut JobSpec) {
-    for (flag, field) in [
-        (j.width, &mut spec.width),
-        (j.height, &mut spec.height),
-        (j.steps, &mut spec.steps),
-        (j.batch, &mut spec.batch),
-    ] {
-        if flag.is_some() {
-            *field = flag;
-        }
-    }
-    if j.frames.is_some() {
-        spec.frames = j.frames;
-        spec.seconds = None;
-    }
-    if j.seconds.is_some() {
-        spec.seconds = j.seconds;
-        spec.frames = None;
-    }
-    if j.fps.is_some() {
-        spec.fps = j.fps;
-    }
-    if j.no_cfg {
-        spec.cfg = Some(false);
-    }
-}
 
 /// Everything both commands need: model, job, hardware and format.
 struct Setup<'a> {
@@ -93,10 +42,7 @@ fn setup<'a>(
             bail!("{flag}: diffusion jobs run on one GPU each; there is no layout or KV cache");
         }
     }
-    let dtype: Dtype = dep
-        .precision
-        .parse()
-        .map_err(|e| anyhow!("--precision: {e}"))?;
+    let dtype = dep.precision;
     if !matches!(dtype, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp8) {
         bail!("--precision: {dtype} is not modelled for diffusion models; use bf16, fp16 or fp8");
     }
@@ -169,11 +115,22 @@ struct FitJson<'a> {
 pub fn run_fit(
     catalog: &Catalog,
     m: &'static DiffusionModel,
-    dep: &DeploymentArgs,
-    j: &DiffusionJobArgs,
-    format: Format,
+    a: &FitArgs,
 ) -> anyhow::Result<ExitCode> {
-    let s = setup(catalog, m, dep, j)?;
+    let FitArgs {
+        dep,
+        job,
+        format: FormatArg { format },
+        // The engine's memory budget of a language model; a diffusion job has its own.
+        context: _,
+        concurrency: _,
+        gpu_memory_utilization: _,
+        safety_margin: _,
+        max_num_seqs: _,
+        max_num_batched_tokens: _,
+        block_size: _,
+    } = a;
+    let s = setup(catalog, m, dep, job)?;
     let mem_gib = s.target.mem_gib;
     let by_offload: Vec<DiffusionMemory> = Offload::ALL
         .iter()
@@ -189,7 +146,7 @@ pub fn run_fit(
         offload: chosen.map(|c| c.offload),
         by_offload,
     };
-    match format {
+    match *format {
         Format::Json => emit_json(&json)?,
         Format::Table | Format::Md => emit(&render_fit(&s, &json))?,
     }
@@ -269,12 +226,27 @@ struct EstimateJson<'a> {
 pub fn run_estimate(
     catalog: &Catalog,
     m: &'static DiffusionModel,
-    dep: &DeploymentArgs,
-    j: &DiffusionJobArgs,
-    region: &str,
-    format: Format,
+    a: &EstimateArgs,
 ) -> anyhow::Result<ExitCode> {
-    let s = setup(catalog, m, dep, j)?;
+    let EstimateArgs {
+        dep,
+        job,
+        region: RegionArg { region },
+        format: FormatArg { format },
+        // The engine and load of a language model; a diffusion job runs alone on its GPU.
+        engine: _,
+        input_tokens: _,
+        output_tokens: _,
+        concurrency: _,
+        saturate: _,
+        rate_rps: _,
+        max_num_seqs: _,
+        max_num_batched_tokens: _,
+        gpu_memory_utilization: _,
+        params: _,
+    } = a;
+    let region = catalog.region(region)?;
+    let s = setup(catalog, m, dep, job)?;
     let Some(mem) = fit(m, &s.job, s.dtype, s.target.mem_gib) else {
         bail!(
             "{} does not fit {:.1} GiB even with sequential CPU offload; see `inferplan fit` with the same flags",
@@ -310,7 +282,7 @@ pub fn run_estimate(
         usd_per_video_second: usd_out.zip(video_s).map(|(u, v)| u / v),
         efficiency: e,
     };
-    match format {
+    match *format {
         Format::Json => emit_json(&json)?,
         Format::Table | Format::Md => emit(&render_estimate(&s, &json, region))?,
     }

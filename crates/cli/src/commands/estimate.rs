@@ -1,16 +1,14 @@
 //! `inferplan estimate`: latency, throughput and cost of one deployment under a load.
 
-use crate::args::{EstimateArgs, Format};
+use crate::args::{EstimateArgs, Format, FormatArg, RegionArg};
 use crate::commands::deployment::{self, flag_error};
-use crate::commands::diffusion;
+use crate::commands::kind;
+use crate::commands::load::efficiency;
 use crate::output::{emit, emit_json, num};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use inferplan_catalog::Catalog;
-use inferplan_perf::{
-    Deployment, EfficiencyTable, Engine, Estimate, Load, MemoryParams, Replica, Workload,
-};
+use inferplan_perf::{Deployment, Engine, Estimate, Load, MemoryParams, Replica, Workload};
 use serde::Serialize;
-use std::path::Path;
 use std::process::ExitCode;
 
 /// The JSON answer.
@@ -34,40 +32,42 @@ struct EstimateJson<'a> {
     efficiency_key: String,
 }
 
-/// Reads an efficiency table from a file, or the embedded one.
-pub fn params(path: Option<&Path>) -> anyhow::Result<EfficiencyTable> {
-    Ok(match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
-            EfficiencyTable::parse(&text, &p.display().to_string())?
-        }
-        None => EfficiencyTable::embedded()?,
-    })
-}
-
-/// Runs `estimate`.
+/// Runs `estimate` for a language model (`diffusion::run_estimate` for diffusion models).
 pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
-    let region = catalog.region(&a.region)?.to_owned();
-    if let Some(m) = diffusion::model(&a.dep) {
-        return diffusion::run_estimate(&catalog, m, &a.dep, &a.job, &region, a.format);
-    }
-    diffusion::refuse_job_flags(&a.job)?;
-    let model = deployment::model(&mut catalog, &a.dep)?;
-    let d = deployment::resolve(&catalog, model, &a.dep)?;
-    let engine: Engine = a.engine.parse().map_err(flag_error)?;
+    let EstimateArgs {
+        dep,
+        engine,
+        input_tokens,
+        output_tokens,
+        concurrency,
+        saturate,
+        rate_rps,
+        max_num_seqs,
+        max_num_batched_tokens,
+        gpu_memory_utilization,
+        region: RegionArg { region },
+        params,
+        format: FormatArg { format },
+        job,
+    } = a;
+    let (engine, input_tokens, output_tokens) = (*engine, *input_tokens, *output_tokens);
+    let region = catalog.region(region)?.to_owned();
+    kind::refuse_job_flags(job)?;
+    let model = deployment::model(&mut catalog, dep)?;
+    let d = deployment::resolve(&catalog, model, dep)?;
     let t = &d.target;
     let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
     let mut limits = defaults.limits;
-    if let Some(n) = a.max_num_seqs {
+    if let Some(n) = *max_num_seqs {
         limits.max_num_seqs = n;
     }
-    if let Some(n) = a.max_num_batched_tokens {
+    if let Some(n) = *max_num_batched_tokens {
         limits.max_num_batched_tokens = n;
     }
     if limits.max_num_seqs == 0 || limits.max_num_batched_tokens == 0 {
         bail!("--max-num-seqs and --max-num-batched-tokens must be at least 1");
     }
-    let context = a.input_tokens + a.output_tokens;
+    let context = input_tokens + output_tokens;
     if context > d.model.max_context {
         bail!(
             "--input-tokens/--output-tokens: {context} tokens in all, beyond the {} tokens of \
@@ -76,7 +76,7 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
             d.model.name
         );
     }
-    let load = match (a.concurrency, a.saturate, a.rate_rps) {
+    let load = match (*concurrency, *saturate, *rate_rps) {
         (Some(0), _, _) => bail!("--concurrency: must be at least 1"),
         (Some(c), _, _) => Load::Closed { concurrency: c },
         (None, true, _) => Load::Saturated,
@@ -84,23 +84,21 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
         (None, false, Some(r)) => bail!("--rate-rps: {r} is not a positive rate"),
         (None, false, None) => Load::Closed { concurrency: 1 },
     };
-    let table = params(a.params.as_deref())?;
+    let table = efficiency(params)?;
     let entry = table.lookup(t.gpu.arch, engine, d.weights);
     let dep = Deployment {
         placement: d.placement(),
         engine,
         limits,
-        kv_memory_fraction: a
-            .gpu_memory_utilization
-            .unwrap_or(defaults.kv_memory_fraction),
+        kv_memory_fraction: gpu_memory_utilization.unwrap_or(defaults.kv_memory_fraction),
     };
     if !(dep.kv_memory_fraction > 0.0 && dep.kv_memory_fraction <= 1.0) {
         bail!("--gpu-memory-utilization: must be in (0, 1]");
     }
     let replica = Replica::new(&dep, context, &MemoryParams::embedded()?).map_err(flag_error)?;
     let w = Workload {
-        input_tokens: a.input_tokens,
-        output_tokens: a.output_tokens,
+        input_tokens,
+        output_tokens,
         load,
     };
     let est = replica.run(&w, &entry.eff);
@@ -116,15 +114,15 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
         kv_dtype: d.kv.to_string(),
         tp: d.tp,
         pp: d.pp,
-        input_tokens: a.input_tokens,
-        output_tokens: a.output_tokens,
+        input_tokens,
+        output_tokens,
         load,
         estimate: &est,
         usd_per_hour,
         usd_per_million_output_tokens: usd_per_m,
         efficiency_key: entry.key.columns(),
     };
-    match a.format {
+    match *format {
         Format::Json => emit_json(&json)?,
         Format::Table | Format::Md => emit(&render(&json, t.instance.is_some(), &region))?,
     }

@@ -1,7 +1,7 @@
 //! `inferplan fit`: the memory budget of one replica.
 
-use crate::args::{FitArgs, Format};
-use crate::commands::{deployment, diffusion};
+use crate::args::{FitArgs, Format, FormatArg};
+use crate::commands::{deployment, kind};
 use crate::output::{emit, emit_json, num};
 use anyhow::bail;
 use inferplan_catalog::{Catalog, ModelSpec};
@@ -19,23 +19,30 @@ struct FitJson<'a> {
     report: &'a FitReport,
 }
 
-/// Runs `fit`.
+/// Runs `fit` for a language model (`diffusion::run_fit` for diffusion models).
 pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
-    if let Some(m) = diffusion::model(&a.dep) {
-        return diffusion::run_fit(&catalog, m, &a.dep, &a.job, a.format);
-    }
-    diffusion::refuse_job_flags(&a.job)?;
-    let model = deployment::model(&mut catalog, &a.dep)?;
-    let d = deployment::resolve(&catalog, model, &a.dep)?;
+    let FitArgs {
+        dep,
+        context,
+        concurrency,
+        gpu_memory_utilization,
+        safety_margin,
+        max_num_seqs,
+        max_num_batched_tokens,
+        block_size,
+        format: FormatArg { format },
+        job,
+    } = a;
+    kind::refuse_job_flags(job)?;
+    let model = deployment::model(&mut catalog, dep)?;
+    let d = deployment::resolve(&catalog, model, dep)?;
     let (model, t) = (&d.model, &d.target);
-    let context = a.context.unwrap_or(8192.min(model.max_context));
+    let context = context.unwrap_or(8192.min(model.max_context));
     let defaults = EngineLimits::vllm_default(t.mem_gib, t.gpu.arch);
     let engine = EngineLimits {
-        max_num_seqs: a.max_num_seqs.unwrap_or(defaults.max_num_seqs),
-        max_num_batched_tokens: a
-            .max_num_batched_tokens
-            .unwrap_or(defaults.max_num_batched_tokens),
-        block_size: a.block_size,
+        max_num_seqs: max_num_seqs.unwrap_or(defaults.max_num_seqs),
+        max_num_batched_tokens: max_num_batched_tokens.unwrap_or(defaults.max_num_batched_tokens),
+        block_size: *block_size,
     };
     if engine.max_num_seqs == 0 || engine.max_num_batched_tokens == 0 || engine.block_size == 0 {
         bail!("--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1");
@@ -43,13 +50,13 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
     let input = FitInput {
         placement: d.placement(),
         context,
-        concurrency: a.concurrency,
-        gpu_memory_utilization: a.gpu_memory_utilization,
-        safety_margin: a.safety_margin,
+        concurrency: *concurrency,
+        gpu_memory_utilization: *gpu_memory_utilization,
+        safety_margin: *safety_margin,
         engine,
     };
     let report = fit(&input, &MemoryParams::embedded()?).map_err(deployment::flag_error)?;
-    match a.format {
+    match *format {
         Format::Json => emit_json(&FitJson {
             model: &model.name,
             target: &t.label,

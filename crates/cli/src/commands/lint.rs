@@ -9,9 +9,10 @@ use std::process::ExitCode;
 
 /// Runs `lint`.
 pub fn run(c: &Catalog, a: &LintArgs) -> anyhow::Result<ExitCode> {
-    let files = collect(&a.paths)?;
+    let LintArgs { paths, format } = a;
+    let files = collect(paths)?;
     let findings = lint(&files, c)?;
-    match a.format {
+    match format {
         LintFormat::Json => emit_json(&findings)?,
         LintFormat::Sarif => emit_json(&sarif(&findings, &all()))?,
         LintFormat::Text => emit(&text(&findings))?,

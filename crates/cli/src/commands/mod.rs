@@ -1,4 +1,9 @@
-//! One module per subcommand.
+//! One module per subcommand, and the modules they share: `deployment` (model, hardware and
+//! layout flags), `kind` (LLM or diffusion, decided once), `job` (the diffusion job flags),
+//! `load` (parameter and workload files).
+//!
+//! A command module imports shared modules, never another command module; `fit` and
+//! `estimate` for diffusion models are in `diffusion`, chosen here by [`kind`].
 
 mod calibrate;
 mod catalog;
@@ -6,9 +11,11 @@ mod deployment;
 mod diffusion;
 mod estimate;
 mod fit;
+mod job;
+mod kind;
 mod lint;
+mod load;
 mod plan;
-mod plan_diffusion;
 mod render;
 mod rightsize;
 mod simulate;
@@ -22,9 +29,15 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(cli.catalog_dir.as_deref())?;
     match cli.command {
-        Command::Fit(a) => fit::run(catalog, &a),
+        Command::Fit(a) => match kind::diffusion(a.dep.model.as_deref()) {
+            Some(m) => diffusion::run_fit(&catalog, m, &a),
+            None => fit::run(catalog, &a),
+        },
+        Command::Estimate(a) => match kind::diffusion(a.dep.model.as_deref()) {
+            Some(m) => diffusion::run_estimate(&catalog, m, &a),
+            None => estimate::run(catalog, &a),
+        },
         Command::Catalog(c) => catalog::run(&catalog, &c),
-        Command::Estimate(a) => estimate::run(catalog, &a),
         Command::Calibrate(a) => calibrate::run(&catalog, &a),
         Command::Plan(a) => plan::run(&catalog, &a),
         Command::Simulate(a) => simulate::run(catalog, &a),

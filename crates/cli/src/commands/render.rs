@@ -1,23 +1,33 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan.
 
 use crate::args::RenderArgs;
-use crate::commands::estimate::params;
-use crate::commands::plan::PlanJson;
-use crate::commands::plan_diffusion::llm_workload;
+use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::render::{from_plan, render, vllm_candidates};
-use inferplan_perf::MemoryParams;
+use inferplan_deploy::render::{from_plan, read_plan, render, vllm_candidates};
+use inferplan_perf::{EfficiencyTable, MemoryParams};
+use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
 use std::process::ExitCode;
 
 /// Runs `render`.
 pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
-    let plan_json: serde_json::Value = match (&a.plan, &a.workload) {
+    let RenderArgs {
+        workload,
+        plan: plan_file,
+        candidate,
+        out,
+        namespace,
+        cluster,
+        prometheus_url,
+    } = a;
+    let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-            serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+            let value =
+                serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            read_plan(&value)?
         }
         (None, Some(path)) => {
             let w = llm_workload(
@@ -25,7 +35,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
                 "render",
                 "rendering diffusion workers is not supported yet",
             )?;
-            let efficiency = params(None)?;
+            let efficiency = EfficiencyTable::embedded()?;
             let memory = MemoryParams::embedded()?;
             let p = plan(
                 &Inputs {
@@ -41,25 +51,25 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
                     path.display()
                 );
             }
-            serde_json::to_value(PlanJson::new(&p, usize::MAX))?
+            PlanJson::new(&p, usize::MAX)
         }
         (None, None) => bail!("give a workload file or --plan"),
     };
-    let candidate = match a.candidate {
+    let candidate = match *candidate {
         Some(n) => n,
         None => *vllm_candidates(&plan_json).first().ok_or_else(|| {
             anyhow!("no candidate of the plan runs vLLM, which is what render writes")
         })?,
     };
     let mut input = from_plan(&plan_json, candidate, c)?;
-    input.namespace = a.namespace.clone();
-    input.cluster = a.cluster.clone();
-    input.prometheus_url = a.prometheus_url.clone();
+    input.namespace = namespace.clone();
+    input.cluster = cluster.clone();
+    input.prometheus_url = prometheus_url.clone();
     let files = render(&input);
-    std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
-    let mut s = format!("candidate {candidate} rendered into {}:\n", a.out.display());
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let mut s = format!("candidate {candidate} rendered into {}:\n", out.display());
     for (name, text) in &files {
-        let path = a.out.join(name);
+        let path = out.join(name);
         std::fs::write(&path, text).with_context(|| path.display().to_string())?;
         s += &format!("  {name}\n");
     }

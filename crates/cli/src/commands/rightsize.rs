@@ -1,34 +1,37 @@
 //! `inferplan rightsize`: utilisation and memory verdicts from GPU metrics, and the cheaper
 //! or safer deployment.
 
-use crate::args::{Format, RightsizeArgs};
-use crate::commands::estimate::params;
-use crate::commands::plan_diffusion::llm_workload;
+use crate::args::{Format, FormatArg, RightsizeArgs};
+use crate::commands::load::llm_workload;
 use crate::output::{emit, emit_json, table};
-use anyhow::anyhow;
 use inferplan_catalog::Catalog;
-use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Options, UtilUnit};
-use inferplan_perf::MemoryParams;
+use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Options};
+use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::Inputs;
 use serde::Serialize;
 use std::process::ExitCode;
 
 /// Runs `rightsize`.
 pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
-    let unit: UtilUnit = a
-        .util_unit
-        .parse()
-        .map_err(|e| anyhow!("--util-unit: {e}"))?;
-    let metrics = read_files(&a.files, unit)?;
-    let fb = catalog_fb_total_mib(c, a.instance.as_deref(), a.gpu.as_deref())?;
-    let given = match (&a.instance, &a.gpu) {
+    let RightsizeArgs {
+        files,
+        util_unit,
+        instance,
+        gpu,
+        workload,
+        current_usd_per_hour,
+        format: FormatArg { format },
+    } = a;
+    let metrics = read_files(files, *util_unit)?;
+    let fb = catalog_fb_total_mib(c, instance.as_deref(), gpu.as_deref())?;
+    let given = match (instance, gpu) {
         (Some(i), _) => format!("--instance {i}"),
         (None, Some(g)) => format!("--gpu {g}"),
         (None, None) => String::new(),
     };
     metrics.check_fallback(fb, &given)?;
     let report = metrics.analyze(&Options { fb_total_mib: fb });
-    let suggestion = match &a.workload {
+    let suggestion = match workload {
         Some(path) => {
             let w = llm_workload(
                 path,
@@ -36,14 +39,14 @@ pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
                 "suggesting diffusion deployments from metrics is not supported yet (without \
                  --workload, the verdicts still apply)",
             )?;
-            let efficiency = params(None)?;
+            let efficiency = EfficiencyTable::embedded()?;
             let memory = MemoryParams::embedded()?;
             let inputs = Inputs {
                 catalog: c,
                 efficiency: &efficiency,
                 memory: &memory,
             };
-            Some(suggest(&report, &w, &inputs, a.current_usd_per_hour)?)
+            Some(suggest(&report, &w, &inputs, *current_usd_per_hour)?)
         }
         None => None,
     };
@@ -53,7 +56,7 @@ pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
         report: &'a R,
         suggestion: Option<&'a S>,
     }
-    match a.format {
+    match *format {
         Format::Json => emit_json(&Out {
             report: &report,
             suggestion: suggestion.as_ref(),

@@ -1,16 +1,20 @@
 //! `inferplan simulate`: a fleet serving traffic, request by request.
 
-use crate::args::{SimFormat, SimulateArgs};
+use crate::args::{
+    AutoscaleArgs, BehaviorBase, RegionArg, SimFormat, SimTrafficArgs, SimulateArgs,
+};
 use crate::commands::deployment::{self, flag_error};
-use crate::commands::estimate::params;
+use crate::commands::load::efficiency;
 use crate::output::{emit, emit_json, Progress};
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
-use inferplan_plan::findings::cold_start_s;
+use inferplan_plan::autoscaling::Behavior;
+use inferplan_serving::cold_start::{cold_start_s, WeightsSource, WITHOUT_INSTANCE_S};
+use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
 use inferplan_sim::fleet::{
-    simulate, sweep, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot,
+    simulate, sweep, Autoscaler, Client, FleetConfig, SimReport, Slo, Spot,
 };
 use inferplan_sim::plot::{svg, Line, Panel};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -28,80 +32,114 @@ struct SimJson<'a> {
     pp: u32,
     replicas_initial: u32,
     seed: u64,
+    #[serde(skip)]
+    autoscaled: bool,
     #[serde(flatten)]
     report: &'a SimReport,
 }
 
-fn parse_router(s: &str) -> anyhow::Result<Router> {
-    Ok(match s {
-        "round-robin" | "rr" => Router::RoundRobin,
-        "least-outstanding" | "lor" => Router::LeastOutstanding,
-        "least-kv" => Router::LeastKv,
-        other => {
-            bail!("--router: unknown `{other}`; use round-robin, least-outstanding or least-kv")
-        }
-    })
-}
-
-fn parse_autoscale(a: &SimulateArgs) -> anyhow::Result<Option<Autoscaler>> {
-    let Some(spec) = &a.autoscale else {
+/// The autoscaler of the flags: `render`'s values where a flag is not given;
+/// `replicas_per_node` sizes render's scale-up policy (one node's worth per minute).
+fn autoscaler(a: &AutoscaleArgs, replicas_per_node: u32) -> anyhow::Result<Option<Autoscaler>> {
+    let AutoscaleArgs {
+        ref autoscale,
+        min_replicas,
+        max_replicas,
+        scale_interval_s,
+        metric_lag_s,
+        scale_behavior,
+        scale_up_stabilization_s,
+        scale_down_stabilization_s,
+        ref scale_up_policy,
+        ref scale_down_policy,
+        scale_up_select,
+        scale_down_select,
+        scale_to_zero_after_s,
+    } = *a;
+    if autoscale.is_empty() {
         return Ok(None);
-    };
-    let (kind, value) = spec.split_once(':').ok_or_else(|| {
-        anyhow!("--autoscale: expected `queue:N`, `inflight:N` or `gpu:F`, got `{spec}`")
-    })?;
-    let target: f64 = value
-        .parse()
-        .map_err(|_| anyhow!("--autoscale: `{value}` is not a number"))?;
-    if !(target > 0.0 && target.is_finite()) {
-        bail!("--autoscale: the target must be positive");
     }
-    let metric = match kind {
-        "queue" => ScaleMetric::QueueDepth,
-        "inflight" => ScaleMetric::InFlight,
-        "gpu" => ScaleMetric::GpuUtilization,
-        other => bail!("--autoscale: unknown metric `{other}`; use queue, inflight or gpu"),
-    };
-    if a.min_replicas == 0 || a.max_replicas < a.min_replicas {
-        bail!("--min-replicas/--max-replicas: need 1 ≤ min ≤ max");
+    if max_replicas < min_replicas {
+        bail!("--min-replicas/--max-replicas: need min ≤ max, got {min_replicas} > {max_replicas}");
     }
-    Ok(Some(Autoscaler {
-        metric,
-        target,
-        min: a.min_replicas,
-        max: a.max_replicas,
-        interval_s: a.scale_interval_s,
-        scale_out_cooldown_s: a.scale_out_cooldown_s,
-        scale_in_cooldown_s: a.scale_in_cooldown_s,
-    }))
+    let mut scaler = Autoscaler::rendered(
+        autoscale.clone(),
+        min_replicas,
+        max_replicas,
+        replicas_per_node,
+    );
+    scaler.interval_s = scale_interval_s;
+    scaler.metric_lag_s = metric_lag_s;
+    scaler.scale_to_zero_after_s = scale_to_zero_after_s;
+    if scale_behavior == BehaviorBase::Kubernetes {
+        scaler.behavior = Behavior::kubernetes_default();
+    }
+    let b = &mut scaler.behavior;
+    for (rules, window, policies, select) in [
+        (
+            &mut b.scale_up,
+            scale_up_stabilization_s,
+            scale_up_policy,
+            scale_up_select,
+        ),
+        (
+            &mut b.scale_down,
+            scale_down_stabilization_s,
+            scale_down_policy,
+            scale_down_select,
+        ),
+    ] {
+        if let Some(w) = window {
+            rules.stabilization_window_s = w;
+        }
+        if !policies.is_empty() {
+            rules.policies.clone_from(policies);
+        }
+        if let Some(s) = select {
+            rules.select = s.into();
+        }
+    }
+    Ok(Some(scaler))
 }
 
-fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
-    let input: LengthDist = a
-        .input_tokens
+fn traffic_spec(a: &SimTrafficArgs) -> anyhow::Result<TrafficSpec> {
+    let SimTrafficArgs {
+        ref input_tokens,
+        ref output_tokens,
+        rate_rps,
+        concurrency,
+        // The fleet's, not the traffic's: read by `run`.
+        warmup_s: _,
+        ref arrivals,
+        ref trace,
+        time_scale,
+        repeat,
+        requests,
+        max_sim_requests: _,
+        duration,
+    } = *a;
+    let input: LengthDist = input_tokens
         .parse()
         .map_err(|e| anyhow!("--input-tokens: {e}"))?;
-    let output: LengthDist = a
-        .output_tokens
+    let output: LengthDist = output_tokens
         .parse()
         .map_err(|e| anyhow!("--output-tokens: {e}"))?;
-    let arrivals = match (&a.trace, a.rate_rps) {
+    let arrivals = match (trace, rate_rps) {
         // A closed loop ignores arrival times; the rate only paces the generator.
-        (None, None) if a.concurrency.is_some() => Arrivals::Poisson { rate_rps: 1.0 },
+        (None, None) if concurrency.is_some() => Arrivals::Poisson { rate_rps: 1.0 },
         // A daily profile carries its own rates.
-        (None, None) if a.arrivals.starts_with("profile") => a
-            .arrivals
+        (None, None) if arrivals.starts_with("profile") => arrivals
             .parse::<Arrivals>()
             .map_err(|e| anyhow!("--arrivals: {e}"))?,
         (Some(path), None) => {
-            if !(a.time_scale > 0.0 && a.time_scale.is_finite()) || a.repeat == 0 {
+            if !(time_scale > 0.0 && time_scale.is_finite()) || repeat == 0 {
                 bail!("--time-scale must be positive and --repeat at least 1");
             }
             match Arrivals::read_trace(path)? {
                 Arrivals::Trace { trace, .. } => Arrivals::Trace {
                     trace,
-                    time_scale: a.time_scale,
-                    repeat: a.repeat,
+                    time_scale,
+                    repeat,
                     input_from_trace: true,
                     output_from_trace: true,
                 },
@@ -113,7 +151,7 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
             if !(rate > 0.0 && rate.is_finite()) {
                 bail!("--rate-rps: must be positive");
             }
-            match a.arrivals.parse::<Arrivals>() {
+            match arrivals.parse::<Arrivals>() {
                 Ok(Arrivals::Poisson { .. }) => Arrivals::Poisson { rate_rps: rate },
                 Ok(Arrivals::Gamma { cv, .. }) => Arrivals::Gamma { rate_rps: rate, cv },
                 Ok(_) => bail!("--arrivals: use poisson or gamma:cv=C with --rate-rps"),
@@ -122,12 +160,12 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
         }
         (None, None) => bail!("give --rate-rps, --concurrency or --trace"),
     };
-    let limit = match (a.requests, a.duration) {
+    let limit = match (requests, duration) {
         (Some(n), _) if n > 0 => Limit::Requests(n),
         (Some(_), _) => bail!("--requests: must be at least 1"),
         (None, Some(d)) if d > 0.0 && d.is_finite() => Limit::DurationUs((d * 1e6) as u64),
         (None, Some(_)) => bail!("--duration: must be positive"),
-        (None, None) if a.trace.is_some() => Limit::Requests(u64::MAX),
+        (None, None) if trace.is_some() => Limit::Requests(u64::MAX),
         (None, None) => Limit::Requests(10_000),
     };
     Ok(TrafficSpec {
@@ -140,15 +178,37 @@ fn traffic_spec(a: &SimulateArgs) -> anyhow::Result<TrafficSpec> {
 
 /// Runs `simulate`.
 pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
-    let region = catalog.region(&a.region)?.to_owned();
-    let model = deployment::model(&mut catalog, &a.dep)?;
-    let d = deployment::resolve(&catalog, model, &a.dep)?;
-    let engine: Engine = a.engine.parse().map_err(flag_error)?;
+    let SimulateArgs {
+        ref dep,
+        engine,
+        replicas,
+        ref traffic,
+        seed,
+        seeds,
+        router,
+        ref autoscale,
+        cold_start_s: cold_start_flag,
+        spot_rate_per_hour,
+        spot_notice_s,
+        timeout_s,
+        retries,
+        idempotency_keys,
+        ttft_ms,
+        tpot_ms,
+        e2e_ms,
+        region: RegionArg { ref region },
+        ref plot,
+        ref params,
+        format,
+    } = *a;
+    let region = catalog.region(region)?.to_owned();
+    let model = deployment::model(&mut catalog, dep)?;
+    let d = deployment::resolve(&catalog, model, dep)?;
     let t = &d.target;
     let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
-    let spec = traffic_spec(a)?;
+    let spec = traffic_spec(traffic)?;
     let context = longest(&spec);
-    if context > d.model.max_context && a.trace.is_none() {
+    if context > d.model.max_context && traffic.trace.is_none() {
         bail!(
             "--input-tokens/--output-tokens: the longest prompt plus output ({context} tokens) is \
              beyond the {} tokens of {}'s context window: the engine would refuse those requests",
@@ -165,47 +225,48 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     let replica =
         Replica::new(&dep, context.max(1), &MemoryParams::embedded()?).map_err(flag_error)?;
-    let table = params(a.params.as_deref())?;
+    let table = efficiency(params)?;
     let eff = table.lookup(t.gpu.arch, engine, d.weights).eff;
     let gpus = d.tp * d.pp;
-    let (usd_per_replica_hour, cold) = match t.instance {
+    let (usd_per_replica_hour, cold, per_node) = match t.instance {
         Some(inst) => {
             let price = inst.on_demand(&region).map_or(0.0, |p| {
                 p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
             });
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
-            let cold = cold_start_s(w / (1u64 << 30) as f64, "s3", inst).seconds;
-            (price, cold)
+            let gib = w / (1u64 << 30) as f64;
+            let cold = cold_start_s(gib, WeightsSource::S3.as_str(), inst).seconds;
+            (price, cold, inst.whole_gpus() / gpus.max(1))
         }
-        None => (0.0, 180.0),
+        None => (0.0, WITHOUT_INSTANCE_S, 1),
     };
     let cfg = FleetConfig {
         replica,
         efficiency: eff,
-        replicas: a.replicas,
-        router: parse_router(&a.router)?,
-        autoscaler: parse_autoscale(a)?,
-        spot: a.spot_rate_per_hour.map(|rate| Spot {
+        replicas,
+        router,
+        autoscaler: autoscaler(autoscale, per_node)?,
+        spot: spot_rate_per_hour.map(|rate| Spot {
             rate_per_hour: rate,
-            notice_s: a.spot_notice_s,
+            notice_s: spot_notice_s,
         }),
         client: Client {
-            timeout_s: a.timeout_s,
-            max_retries: a.retries,
-            idempotency_keys: a.idempotency_keys,
+            timeout_s,
+            max_retries: retries,
+            idempotency_keys,
         },
-        cold_start_s: a.cold_start_s.unwrap_or(cold),
+        cold_start_s: cold_start_flag.unwrap_or(cold),
         usd_per_replica_hour,
         slo: Slo {
-            ttft_ms: a.ttft_ms,
-            tpot_ms: a.tpot_ms,
-            e2e_ms: a.e2e_ms,
+            ttft_ms,
+            tpot_ms,
+            e2e_ms,
         },
         sample_s: 10.0,
-        closed_loop: a.concurrency,
-        warmup_s: a.warmup_s.unwrap_or(0.0),
+        closed_loop: traffic.concurrency,
+        warmup_s: traffic.warmup_s.unwrap_or(0.0),
     };
-    inferplan_sim::limits::check(&cfg, &spec, a.max_sim_requests).map_err(|e| {
+    inferplan_sim::limits::check(&cfg, &spec, traffic.max_sim_requests).map_err(|e| {
         let flag = match e.field {
             "requests" => "--requests/--duration",
             "duration" => "--requests/--duration/--rate-rps",
@@ -215,22 +276,22 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         };
         anyhow!("{flag}: {}", e.message)
     })?;
-    if a.seeds > 1 {
-        let seeds: Vec<u64> = (0..u64::from(a.seeds)).map(|k| a.seed + k).collect();
-        let bar = Progress::new("seeds", a.format != SimFormat::Json);
+    if seeds > 1 {
+        let seeds: Vec<u64> = (0..u64::from(seeds)).map(|k| seed + k).collect();
+        let bar = Progress::new("seeds", format != SimFormat::Json);
         let reports = sweep(&cfg, &spec, &seeds, &|d, t| bar.done(d, t))?;
         drop(bar);
-        if let Some(path) = &a.plot {
+        if let Some(path) = plot {
             let runs: Vec<(Option<u64>, &SimReport)> =
                 seeds.iter().map(|&s| Some(s)).zip(&reports).collect();
-            plot(path, &format!("{} on {}", d.model.name, t.label), &runs)?;
+            svg_plot(path, &format!("{} on {}", d.model.name, t.label), &runs)?;
         }
-        return emit_sweep(a, &seeds, &reports).map(|()| ExitCode::SUCCESS);
+        return emit_sweep(format, &seeds, &reports).map(|()| ExitCode::SUCCESS);
     }
-    let traffic = Traffic::new(spec, a.seed)?;
-    let report = simulate(&cfg, traffic, a.seed);
-    if let Some(path) = &a.plot {
-        plot(
+    let traffic = Traffic::new(spec, seed)?;
+    let report = simulate(&cfg, traffic, seed);
+    if let Some(path) = plot {
+        svg_plot(
             path,
             &format!("{} on {}", d.model.name, t.label),
             &[(None, &report)],
@@ -242,11 +303,12 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         engine,
         tp: d.tp,
         pp: d.pp,
-        replicas_initial: a.replicas,
-        seed: a.seed,
+        replicas_initial: replicas,
+        seed,
+        autoscaled: cfg.autoscaler.is_some(),
         report: &report,
     };
-    match a.format {
+    match format {
         SimFormat::Json => emit_json(&json)?,
         SimFormat::Csv => emit(&csv(&[(None, &report)]))?,
         SimFormat::Table => emit(&render(&json))?,
@@ -256,7 +318,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes the SVG of `runs`: TTFT p99 per 10 s window above the replicas over time, one line
 /// per run, labelled with its seed when there are several.
-fn plot(path: &Path, title: &str, runs: &[(Option<u64>, &SimReport)]) -> anyhow::Result<()> {
+fn svg_plot(path: &Path, title: &str, runs: &[(Option<u64>, &SimReport)]) -> anyhow::Result<()> {
     let lines = |single: &str, series: fn(&SimReport) -> &Vec<(f64, f64)>| -> Vec<Line> {
         runs.iter()
             .map(|(seed, r)| Line {
@@ -355,8 +417,10 @@ fn csv(runs: &[(Option<u64>, &SimReport)]) -> String {
             .map(|v| format!("{v:.3}")),
         );
         row.extend([
-            format!("{:.4}", r.goodput_rps),
-            format!("{:.4}", r.slo_attainment.all),
+            r.goodput_rps
+                .map_or_else(String::new, |g| format!("{g:.4}")),
+            r.slo_attainment
+                .map_or_else(String::new, |a| format!("{:.4}", a.all)),
             r.preemptions.to_string(),
             r.retries.to_string(),
             format!("{:.4}", r.cost_usd),
@@ -408,31 +472,49 @@ fn render(j: &SimJson<'_>) -> String {
     .collect();
     s += &crate::output::table(&["ms", "mean", "p50", "p90", "p99", "p99.9"], &rows, false);
     s += &format!(
-        "\noutput {:.0} tok/s, total {:.0} tok/s; goodput {:.2} req/s; SLO attainment {:.1} %",
-        r.output_tok_s,
-        r.total_tok_s,
-        r.goodput_rps,
-        r.slo_attainment.all * 100.0
+        "\noutput {:.0} tok/s, total {:.0} tok/s; ",
+        r.output_tok_s, r.total_tok_s
     );
-    for (name, v) in [
-        ("TTFT", r.slo_attainment.ttft),
-        ("TPOT", r.slo_attainment.tpot),
-        ("e2e", r.slo_attainment.e2e),
-    ] {
-        if let Some(v) = v {
-            s += &format!(", {name} {:.1} %", v * 100.0);
+    match (r.goodput_rps, r.slo_attainment) {
+        (Some(goodput), Some(a)) => {
+            s += &format!(
+                "goodput {goodput:.2} req/s; SLO attainment {:.1} %",
+                a.all * 100.0
+            );
+            for (name, v) in [("TTFT", a.ttft), ("TPOT", a.tpot), ("e2e", a.e2e)] {
+                if let Some(v) = v {
+                    s += &format!(", {name} {:.1} %", v * 100.0);
+                }
+            }
         }
+        _ => s += "no SLO given (--ttft-ms, --tpot-ms, --e2e-ms): no goodput or attainment",
     }
     s += &format!(
-        "\npreemptions {}, retries {} ({} duplicate), spot interruptions {}, replicas started {}, at most {} at once\ncost ${:.2} for the simulated period\n",
-        r.preemptions, r.retries, r.duplicates, r.interruptions, r.replicas_started, r.replicas_max, r.cost_usd
+        "\npreemptions {}, retries {} ({} duplicate), spot interruptions {}, replicas started {}, at most {} at once\n",
+        r.preemptions, r.retries, r.duplicates, r.interruptions, r.replicas_started, r.replicas_max
     );
+    if j.autoscaled {
+        s += &format!(
+            "autoscaler: {} scale events, {} reversals\n",
+            r.scale_events, r.scale_reversals
+        );
+    }
+    if let Some(f) = &r.flapping {
+        s += &format!(
+            "flapping: {:.1} scale reversals per hour (more than {}), because\n",
+            f.reversals_per_hour, FLAPPING_REVERSALS_PER_HOUR
+        );
+        for cause in &f.causes {
+            s += &format!("  - {cause}\n");
+        }
+    }
+    s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd);
     s
 }
 
 /// Several seeds: one row per seed and the spread of the main figures.
-fn emit_sweep(a: &SimulateArgs, seeds: &[u64], reports: &[SimReport]) -> anyhow::Result<()> {
-    match a.format {
+fn emit_sweep(format: SimFormat, seeds: &[u64], reports: &[SimReport]) -> anyhow::Result<()> {
+    match format {
         SimFormat::Json => {
             #[derive(Serialize)]
             struct Run<'a> {
@@ -451,7 +533,7 @@ fn emit_sweep(a: &SimulateArgs, seeds: &[u64], reports: &[SimReport]) -> anyhow:
             let runs: Vec<(Option<u64>, &SimReport)> =
                 seeds.iter().map(|&seed| Some(seed)).zip(reports).collect();
             let mut s = csv(&runs);
-            if a.format == SimFormat::Table {
+            if format == SimFormat::Table {
                 let p99: Vec<f64> = reports.iter().map(|r| r.ttft_ms.p99).collect();
                 let (lo, hi) = p99
                     .iter()

@@ -1,7 +1,7 @@
 //! `inferplan validate`: score predictions against measured rows.
 
-use crate::args::{Format, ValidateArgs};
-use crate::commands::estimate::params;
+use crate::args::{Format, FormatArg, ValidateArgs};
+use crate::commands::load::efficiency;
 use crate::output::{emit, emit_json, num, table, Progress};
 use anyhow::Context;
 use inferplan_catalog::table::Table;
@@ -184,23 +184,31 @@ struct ValidateJson<'a> {
 
 /// Runs `validate`.
 pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load(c, &a.files)?;
-    let table = params(a.params.as_deref())?;
+    let ValidateArgs {
+        files,
+        params,
+        worst,
+        simulate,
+        format: FormatArg { format },
+    } = a;
+    let (worst, format) = (*worst, *format);
+    let loaded = load(c, files)?;
+    let table = efficiency(params)?;
     let perf = if loaded.cases.is_empty() && loaded.skipped.is_empty() {
         None
     } else {
         let predicted = predict_all(&loaded.cases, &table);
         let scored = score(&loaded.cases, &predicted);
-        Some(report(&scored, &loaded.skipped, a.worst))
+        Some(report(&scored, &loaded.skipped, worst))
     };
-    let simulated = a.simulate.then(|| {
-        let bar = Progress::new("simulations", a.format != Format::Json);
+    let simulated = simulate.then(|| {
+        let bar = Progress::new("simulations", format != Format::Json);
         let sims = simulate_cases(&loaded.cases, &table, 1, &|d, t| bar.done(d, t));
         let cases: Vec<_> = sims.iter().map(|&(i, _)| loaded.cases[i].clone()).collect();
         let values: Vec<f64> = sims.iter().map(|&(_, v)| v).collect();
-        report(&score(&cases, &values), &[], a.worst)
+        report(&score(&cases, &values), &[], worst)
     });
-    match a.format {
+    match format {
         Format::Json => emit_json(&ValidateJson {
             performance: perf.as_ref(),
             simulated: simulated.as_ref(),

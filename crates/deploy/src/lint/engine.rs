@@ -5,11 +5,13 @@
 //! (`python -m sglang.launch_server --model-path ... --tp N`), Hugging Face TGI
 //! (`text-generation-launcher --model-id ... --num-shard N`, or its `MODEL_ID` / `NUM_SHARD`
 //! environment) and TensorRT-LLM (`trtllm-serve MODEL --tp_size N`). Flags are read as
-//! `--flag value` or `--flag=value`, with `_` and `-` equivalent; `$(VAR)` references are
-//! expanded from the container's literal `env` values, as Kubernetes does; `sh -c` scripts are
-//! split into words (and `$VAR` / `${VAR}` expanded) first.
+//! `--flag value` or `--flag=value`, with `_` and `-` equivalent, under the names that
+//! [`inferplan_serving::flags`] lists; `$(VAR)` references are expanded from the container's
+//! literal `env` values, as Kubernetes does; `sh -c` scripts are split into words (and `$VAR` /
+//! `${VAR}` expanded) first.
 
 use crate::yaml::Node;
+use inferplan_serving::flags;
 use serde::Serialize;
 use std::fmt;
 
@@ -57,20 +59,6 @@ pub struct Flag {
     /// 1-based line.
     pub line: usize,
 }
-
-/// Flags of the tensor-parallel degree.
-pub const TP_FLAGS: &[&str] = &["tensor-parallel-size", "tp", "tp-size", "num-shard"];
-/// Flags of the pipeline-parallel degree.
-pub const PP_FLAGS: &[&str] = &["pipeline-parallel-size", "pp", "pp-size"];
-/// Flags of the data-parallel degree.
-pub const DP_FLAGS: &[&str] = &["data-parallel-size", "dp", "dp-size"];
-/// Flags of the longest sequence.
-pub const MAX_MODEL_LEN_FLAGS: &[&str] = &[
-    "max-model-len",
-    "context-length",
-    "max-total-tokens",
-    "max-seq-len",
-];
 
 /// The engine a container runs and its arguments.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,22 +117,22 @@ impl EngineArgs {
 
     /// Tensor-parallel degree and its line, when set.
     pub fn tp(&self) -> Option<(u32, usize)> {
-        self.number(TP_FLAGS)
+        self.number(flags::TENSOR_PARALLEL.read)
     }
 
     /// Pipeline-parallel degree and its line, when set.
     pub fn pp(&self) -> Option<(u32, usize)> {
-        self.number(PP_FLAGS)
+        self.number(flags::PIPELINE_PARALLEL.read)
     }
 
     /// Data-parallel degree inside one server, when set.
     pub fn dp(&self) -> Option<(u32, usize)> {
-        self.number(DP_FLAGS)
+        self.number(flags::DATA_PARALLEL.read)
     }
 
     /// Nodes one server spans, when set (SGLang and TensorRT-LLM `--nnodes`).
     pub fn nnodes(&self) -> Option<(u32, usize)> {
-        self.number(&["nnodes", "num-nodes"])
+        self.number(flags::NODES.read)
     }
 
     /// The model: positional, `--model`, `--model-path` or `--model-id`.
@@ -152,7 +140,7 @@ impl EngineArgs {
         if let Some(w) = &self.positional_model {
             return Some(w.clone());
         }
-        let f = self.flag(&["model", "model-path", "model-id", "model-name-or-path"])?;
+        let f = self.flag(flags::MODEL.read)?;
         Some(Word {
             text: f.value.clone()?,
             line: f.line,
@@ -161,23 +149,23 @@ impl EngineArgs {
 
     /// `--quantization` / `-q` / `--quantize`.
     pub fn quantization(&self) -> Option<&Flag> {
-        self.flag(&["quantization", "q", "quantize"])
+        self.flag(flags::QUANTIZATION.read)
     }
 
     /// `--kv-cache-dtype`.
     pub fn kv_cache_dtype(&self) -> Option<&Flag> {
-        self.flag(&["kv-cache-dtype"])
+        self.flag(flags::KV_CACHE_DTYPE.read)
     }
 
     /// `--dtype`.
     pub fn dtype(&self) -> Option<&str> {
-        self.value(&["dtype"])
+        self.value(flags::DTYPE.read)
     }
 
     /// Longest sequence: `--max-model-len`, `--context-length`, `--max-total-tokens`,
     /// `--max-seq-len`.
     pub fn max_model_len(&self) -> Option<(u64, usize)> {
-        let f = self.flag(MAX_MODEL_LEN_FLAGS)?;
+        let f = self.flag(flags::MAX_MODEL_LEN.read)?;
         let v = f.value.as_deref()?.trim().to_ascii_lowercase();
         // vLLM accepts `32k` / `1m` suffixes.
         let n = if let Some(k) = v.strip_suffix('k') {
@@ -192,23 +180,22 @@ impl EngineArgs {
 
     /// `--max-num-seqs` (vLLM), `--max-running-requests` (SGLang).
     pub fn max_num_seqs(&self) -> Option<u64> {
-        self.number(&["max-num-seqs", "max-running-requests"])
-            .map(|x| x.0)
+        self.number(flags::MAX_NUM_SEQS.read).map(|x| x.0)
     }
 
     /// `--max-num-batched-tokens` (vLLM).
     pub fn max_num_batched_tokens(&self) -> Option<u64> {
-        self.number(&["max-num-batched-tokens"]).map(|x| x.0)
+        self.number(flags::MAX_NUM_BATCHED_TOKENS.read).map(|x| x.0)
     }
 
     /// `--gpu-memory-utilization` (vLLM), `--mem-fraction-static` (SGLang).
     pub fn gpu_memory_utilization(&self) -> Option<(f64, usize)> {
-        self.number(&["gpu-memory-utilization", "mem-fraction-static"])
+        self.number(flags::GPU_MEMORY_UTILIZATION.read)
     }
 
     /// `--download-dir` (vLLM).
     pub fn download_dir(&self) -> Option<&str> {
-        self.value(&["download-dir", "download-path"])
+        self.value(flags::DOWNLOAD_DIR.read)
     }
 }
 
@@ -377,7 +364,7 @@ fn build(
                 Some((n, v)) => (n, Some(v.to_owned())),
                 None => (raw, None),
             };
-            let name = name.to_ascii_lowercase().replace('_', "-");
+            let name = flags::normalise(name);
             let value = match inline {
                 Some(v) => Some(v),
                 None => match words.get(i + 1) {
@@ -417,21 +404,16 @@ fn takes_value(next: &str) -> bool {
 
 /// TGI reads its options from the environment too (`MODEL_ID`, `NUM_SHARD`, ...).
 fn tgi_env(e: &mut EngineArgs, env: &[(String, String)], line: usize) {
-    for (var, flag) in [
-        ("MODEL_ID", "model-id"),
-        ("NUM_SHARD", "num-shard"),
-        ("QUANTIZE", "quantize"),
-        ("MAX_TOTAL_TOKENS", "max-total-tokens"),
-        ("DTYPE", "dtype"),
-    ] {
-        if e.flag(&[flag]).is_some() {
+    for (var, flag) in flags::tgi::FROM_ENV {
+        let name = flags::normalise(flag.write);
+        if e.flag(&[name.as_str()]).is_some() {
             continue;
         }
         if let Some((_, v)) = env.iter().find(|(k, _)| k == var) {
             e.flags.insert(
                 0,
                 Flag {
-                    name: flag.to_owned(),
+                    name,
                     value: Some(v.clone()),
                     line,
                 },

@@ -1,39 +1,26 @@
 //! Lint Kubernetes manifests of GPU inference servers: rules with stable codes that find what
 //! breaks or risks a deployment (GPU counts against engine parallelism, KV cache against GPU
 //! memory, probes against model load time, autoscaling signals, disruption budgets, spot,
-//! image tags, ...). One rule per file under `rules/`; each explains itself in
-//! `docs/lint.md`.
-//!
-//! | code | name | severity |
-//! |---|---|---|
-//! | IL101 | `gpu-request-limit-mismatch` | error |
-//! | IL102 | `gpu-count-parallelism-mismatch` | error (warning when GPUs sit idle) |
-//! | IL103 | `missing-dev-shm` | warning |
-//! | IL104 | `probe-before-model-load` | warning |
-//! | IL105 | `autoscale-on-gpu-utilization` | warning |
-//! | IL106 | `missing-pod-disruption-budget` | warning |
-//! | IL107 | `weights-from-object-storage-at-start` | warning |
-//! | IL108 | `spot-for-stateful-inference` | warning |
-//! | IL109 | `kv-cache-cannot-fit` | error |
-//! | IL110 | `fp8-without-native-support` | error (warning on Ampere) |
-//! | IL111 | `tensor-parallel-not-dividing-heads` | error |
-//! | IL112 | `ephemeral-storage-below-weights` | error |
-//! | IL113 | `multi-node-without-placement` | warning |
-//! | IL114 | `mutable-image-tag` | warning |
-//! | IL115 | `single-gpu-pods-on-large-nodes` | info |
-//! | IL116 | `count-out-of-range` | error |
+//! image tags, ...). One rule per file under `rules/`; its doc comment is its section of
+//! `docs/lint.md`, and the table there lists them all ([`metas`]).
 //!
 //! Inputs are `(origin, text)` pairs ([`crate::yaml::collect`] reads paths). Every file is
 //! parsed first ([`crate::yaml::parse`]); a malformed file is an error naming the file and
 //! line. Objects of all files form one [`Context`], so a PodDisruptionBudget or autoscaler in
 //! another file of the same run counts. Unknown kinds and custom resources are skipped.
 //!
-//! To add a rule: a new file in `rules/` with a unit struct implementing [`Rule`] (the next
-//! free code, a kebab-case name, a `docs/lint.md#<code>-<name>` anchor, a doc comment with
-//! **What it checks**, **Why it matters**, **Example** and **Fix**), an entry at the end of
-//! [`all`], a section `## <CODE> <name>` in `docs/lint.md`, a fixture
+//! Findings are [`Diagnostic`]s at a [`Location`], with the severity, key names and rule
+//! metadata the planner's findings use ([`inferplan_plan::diagnostic`]).
+//!
+//! To add a rule: a new file in `rules/` with a rule declared by
+//! [`inferplan_plan::declare_rule!`] (the next free code, a kebab-case name, a
+//! `docs/lint.md#<code>-<name>` anchor, a one-line summary, a doc comment with **What it
+//! checks.**, **Why it matters.**, **Example.** and **Fix.**: it is the rule's section of
+//! `docs/lint.md`) and implementing [`Rule`], an entry at the end of [`all`], `UPDATE_DOCS=1
+//! cargo test -p inferplan-deploy --lib` to write its section and table row, a fixture
 //! `crates/deploy/tests/fixtures/lint/<name>.yaml` with its expected output
-//! `<name>.expected`. Codes are never reused or renumbered.
+//! `crates/deploy/tests/snapshots/lint/<name>.expected`.
+//! Codes are never reused or renumbered.
 
 pub mod context;
 pub mod engine;
@@ -46,61 +33,25 @@ pub use engine::{EngineArgs, EngineKind};
 pub use sarif::sarif;
 pub use text::text;
 
+pub use inferplan_plan::diagnostic::Severity;
+
 use crate::yaml::{self, YamlError};
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
+use inferplan_plan::diagnostic::{Diagnostic, Meta, RuleMeta};
 use serde::Serialize;
-use std::fmt;
 
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Advice.
-    Info,
-    /// A risk to handle.
-    Warning,
-    /// The deployment breaks (does not start, is rejected, or is evicted).
-    Error,
-}
-
-impl Severity {
-    /// `info`, `warning`, `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One problem found in a manifest. In JSON:
-/// `{"rule": "IL101", "name": "gpu-request-limit-mismatch", "severity": "error",
-/// "file": "deploy.yaml", "line": 23, "message": "...", "object": "Deployment/llm",
-/// "snippet": "nvidia.com/gpu: 2", "docs": "docs/lint.md#il101-..."}` (plus `template`
-/// for Helm output).
+/// Where a lint finding is. In JSON its fields are keys of the finding:
+/// `{"code": "IL101", "name": "gpu-request-limit-mismatch", "severity": "error",
+/// "file": "deploy.yaml", "line": 23, "object": "Deployment/llm",
+/// "snippet": "nvidia.com/gpu: 2", "message": "...", "docs": "docs/lint.md#il101-..."}`
+/// (plus `template` for Helm output).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// Stable code, e.g. `IL101`.
-    #[serde(rename = "rule")]
-    pub code: &'static str,
-    /// Stable kebab-case name.
-    pub name: &'static str,
-    /// How much it matters.
-    pub severity: Severity,
+pub struct Location {
     /// File the finding is in (`<stdin>` for standard input).
     pub file: String,
     /// 1-based line.
     pub line: usize,
-    /// What is wrong, with the numbers, and how to fix it.
-    pub message: String,
     /// The object, `Kind/name`.
     pub object: String,
     /// The text of that line, trimmed.
@@ -108,46 +59,32 @@ pub struct Finding {
     /// The Helm template the object was rendered from, when the file says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
-    /// Where the rule is explained (`docs/lint.md#...`).
-    pub docs: &'static str,
 }
 
-impl Finding {
-    /// A finding of `rule` about `object` at `line` (the object's line when 0).
-    pub fn new(
-        rule: &dyn Rule,
-        severity: Severity,
-        object: &Object<'_>,
-        line: usize,
-        message: String,
-    ) -> Finding {
-        Finding {
-            code: rule.code(),
-            name: rule.name(),
-            severity,
-            file: object.file.to_owned(),
-            line: if line == 0 { object.line } else { line },
-            message,
-            object: object.id(),
-            snippet: String::new(),
-            template: object.template.map(str::to_owned),
-            docs: rule.docs(),
-        }
-    }
+/// One problem found in a manifest: a [`Diagnostic`] at a [`Location`].
+pub type Finding = Diagnostic<Location>;
+
+/// A finding of `rule` about `object` at `line` (the object's line when 0).
+pub fn finding(
+    rule: &dyn Meta,
+    severity: Severity,
+    object: &Object<'_>,
+    line: usize,
+    message: String,
+) -> Finding {
+    let location = Location {
+        file: object.file.to_owned(),
+        line: if line == 0 { object.line } else { line },
+        object: object.id(),
+        snippet: String::new(),
+        template: object.template.map(str::to_owned),
+    };
+    rule.meta().diagnostic(severity, location, message)
 }
 
-/// A lint rule.
-pub trait Rule {
-    /// Stable code (`IL1xx`).
-    fn code(&self) -> &'static str;
-    /// Stable kebab-case name.
-    fn name(&self) -> &'static str;
-    /// Severity of its findings (some rules lower it for milder cases).
-    fn severity(&self) -> Severity;
-    /// One line saying what it finds.
-    fn summary(&self) -> &'static str;
-    /// Where it is explained: `docs/lint.md#<code in lower case>-<name>`.
-    fn docs(&self) -> &'static str;
+/// A lint rule: what it is ([`Meta`], from [`inferplan_plan::declare_rule!`]) and what it
+/// checks.
+pub trait Rule: Meta {
     /// Its findings.
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding>;
 }
@@ -172,7 +109,13 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(MutableImageTag),
         Box::new(SingleGpuPodsOnLargeNodes),
         Box::new(CountOutOfRange),
+        Box::new(AutoscalerWillFlap),
     ]
+}
+
+/// What every lint rule is, in code order.
+pub fn metas() -> Vec<&'static RuleMeta> {
+    all().iter().map(|r| r.meta()).collect()
 }
 
 /// Why linting could not run.
@@ -205,22 +148,29 @@ pub fn lint_with(
     let ctx = Context::new(&parsed, catalog, &params);
     let mut findings: Vec<Finding> = rules.iter().flat_map(|r| r.check(&ctx)).collect();
     for f in &mut findings {
-        if let Some((_, text)) = files.iter().find(|(o, _)| *o == f.file) {
-            f.snippet = text
+        let at = &mut f.location;
+        if let Some((_, text)) = files.iter().find(|(o, _)| *o == at.file) {
+            at.snippet = text
                 .lines()
-                .nth(f.line.saturating_sub(1))
+                .nth(at.line.saturating_sub(1))
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
         }
     }
     findings.sort_by(|a, b| {
-        (a.file.as_str(), a.line, a.code, &a.message).cmp(&(
-            b.file.as_str(),
-            b.line,
-            b.code,
-            &b.message,
-        ))
+        (
+            a.location.file.as_str(),
+            a.location.line,
+            a.code,
+            &a.message,
+        )
+            .cmp(&(
+                b.location.file.as_str(),
+                b.location.line,
+                b.code,
+                &b.message,
+            ))
     });
     findings.dedup();
     Ok(findings)
@@ -250,14 +200,28 @@ mod tests {
 
     #[test]
     fn anchors_follow_code_and_name() {
-        for (i, r) in all().iter().enumerate() {
-            assert_eq!(r.code(), format!("IL{}", 101 + i));
-            let want = format!(
-                "docs/lint.md#{}-{}",
-                r.code().to_ascii_lowercase(),
-                r.name()
+        for (i, m) in metas().iter().enumerate() {
+            assert_eq!(m.code, format!("IL{}", 101 + i));
+            assert_eq!(m.docs, m.anchor("lint"));
+        }
+    }
+
+    /// The table and the sections of `docs/lint.md` are the rules' summaries and doc comments.
+    #[test]
+    fn docs_show_the_rules() {
+        use inferplan_plan::diagnostic::docs::{sections, splice, table};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/lint.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let rules = metas();
+        let updated = splice(&doc, "rules table", &table(&rules)).unwrap();
+        let updated = splice(&updated, "rule sections", &sections(&rules)).unwrap();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            assert!(
+                doc == updated,
+                "docs/lint.md is stale: run UPDATE_DOCS=1 cargo test -p inferplan-deploy --lib"
             );
-            assert_eq!(r.docs(), want);
         }
     }
 

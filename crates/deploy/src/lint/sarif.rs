@@ -14,40 +14,42 @@ pub fn sarif(findings: &[Finding], rules: &[Box<dyn Rule>]) -> Value {
     let rule_list: Vec<Value> = rules
         .iter()
         .map(|r| {
+            let r = r.meta();
             json!({
-                "id": r.code(),
-                "name": r.name(),
-                "shortDescription": {"text": r.summary()},
-                "fullDescription": {"text": r.summary()},
-                "help": {"text": format!("See {}", r.docs())},
-                "defaultConfiguration": {"level": level(r.severity())},
-                "properties": {"docs": r.docs(), "tags": ["kubernetes", "gpu-inference"]},
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.summary},
+                "help": {"text": format!("See {}", r.docs)},
+                "defaultConfiguration": {"level": level(r.severity)},
+                "properties": {"docs": r.docs, "tags": ["kubernetes", "gpu-inference"]},
             })
         })
         .collect();
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let mut region = json!({"startLine": f.line.max(1)});
-            if !f.snippet.is_empty() {
-                region["snippet"] = json!({"text": f.snippet});
+            let at = &f.location;
+            let mut region = json!({"startLine": at.line.max(1)});
+            if !at.snippet.is_empty() {
+                region["snippet"] = json!({"text": at.snippet});
             }
             let mut result = json!({
                 "ruleId": f.code,
                 "level": level(f.severity),
-                "message": {"text": format!("{}: {}", f.object, f.message)},
+                "message": {"text": format!("{}: {}", at.object, f.message)},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.file)},
+                        "artifactLocation": {"uri": uri(&at.file)},
                         "region": region,
                     }
                 }],
-                "properties": {"name": f.name, "object": f.object},
+                "properties": {"name": f.name, "object": at.object},
             });
-            if let Some(i) = rules.iter().position(|r| r.code() == f.code) {
+            if let Some(i) = rules.iter().position(|r| r.meta().code == f.code) {
                 result["ruleIndex"] = json!(i);
             }
-            if let Some(t) = &f.template {
+            if let Some(t) = &at.template {
                 result["properties"]["template"] = json!(t);
             }
             result

@@ -20,12 +20,19 @@ pub fn text(findings: &[Finding]) -> String {
         let _ = writeln!(
             out,
             "{}:{}: {} {} {} ({}): {}",
-            f.file, f.line, f.severity, f.code, f.name, f.object, f.message
+            f.location.file,
+            f.location.line,
+            f.severity,
+            f.code,
+            f.name,
+            f.location.object,
+            f.message
         );
-        if !f.snippet.is_empty() {
-            let _ = writeln!(out, "{:>6} | {}", f.line, f.snippet);
+        let at = &f.location;
+        if !at.snippet.is_empty() {
+            let _ = writeln!(out, "{:>6} | {}", at.line, at.snippet);
         }
-        if let Some(t) = &f.template {
+        if let Some(t) = &at.template {
             let _ = writeln!(out, "{:>6} = from {t}", "");
         }
     }

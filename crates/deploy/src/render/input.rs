@@ -4,10 +4,12 @@ use super::error::RenderError;
 use super::k8s::MAX_REPLICAS;
 use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::Engine;
+use inferplan_plan::contract::{CandidateJson, PlanJson};
 use inferplan_plan::cost::Sizing;
-use inferplan_plan::findings::{cold_start_s, ColdStart};
-use inferplan_plan::workload::{Mode, Workload};
-use inferplan_plan::Candidate;
+use inferplan_plan::workload::Mode;
+use inferplan_plan::{PurchaseMix, Workload};
+use inferplan_serving::{cold_start_s, startup, ColdStart};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// Namespace the manifests are written for when none is given.
@@ -27,92 +29,8 @@ pub const DEFAULT_CLUSTER: &str = "inference";
 /// clock-event alert catches actual thermal slowdown whatever the threshold.
 pub const DEFAULT_THROTTLE_TEMP_C: f64 = 85.0;
 
-/// Extra engine start without warm `torch.compile` and CUDA-graph caches, seconds.
-///
-/// tensorfuse.io ("Reducing GPU cold start time when using vLLM", 2025-09-01) measured 200 s
-/// for vLLM's engine start without caches against 64 s with them
-/// ([`ENGINE_START_S`](inferplan_plan::findings::cold_start::ENGINE_START_S), which the
-/// cold-start estimate uses): 136 s more.
-pub const COLD_COMPILE_EXTRA_S: f64 = 136.0;
-
 /// `--max-model-len` is the p99 prompt plus the p99 output rounded up to this many tokens.
 pub const MODEL_LEN_STEP: u64 = 256;
-
-/// The purchase mix of a candidate: instances by how they are bought.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
-pub struct MixSpec {
-    /// Instances on a 1-year savings plan (on-demand capacity, billed at the plan's rate).
-    pub savings_plan_instances: u32,
-    /// Instances on demand.
-    pub on_demand_instances: u32,
-    /// Instances on spot.
-    pub spot_instances: u32,
-}
-
-/// The fields of one `candidates[]` entry of `inferplan plan --format json` that rendering
-/// reads (see `docs/plan.md`). Unknown fields are ignored.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct CandidateSpec {
-    /// Instance type.
-    pub instance: String,
-    /// Region of the price.
-    pub region: String,
-    /// GPU name.
-    pub gpu: String,
-    /// GPUs of one instance.
-    pub gpus_per_instance: u32,
-    /// GPUs of one replica (`tp × pp`).
-    pub gpus_per_replica: u32,
-    /// Tensor-parallel degree.
-    pub tp: u32,
-    /// Pipeline-parallel degree.
-    pub pp: u32,
-    /// Weight format (`fp8`, `bf16`, ...).
-    pub precision: String,
-    /// KV-cache format.
-    pub kv_dtype: String,
-    /// Serving engine (`vllm`, ...).
-    pub engine: String,
-    /// Replicas at the peak.
-    pub replicas: u32,
-    /// Replicas that share one instance.
-    pub replicas_per_instance: u32,
-    /// Highest request rate one replica sustains within the SLOs, requests/s.
-    pub max_rps_per_replica: f64,
-    /// End-to-end p99 at the peak load per replica, ms.
-    pub e2e_p99_ms: f64,
-    /// Weights of the whole model, GiB.
-    pub weights_gib: f64,
-    /// How the capacity is bought.
-    pub purchase_mix: MixSpec,
-}
-
-impl From<&Candidate> for CandidateSpec {
-    fn from(c: &Candidate) -> CandidateSpec {
-        CandidateSpec {
-            instance: c.instance.clone(),
-            region: c.region.clone(),
-            gpu: c.gpu.clone(),
-            gpus_per_instance: c.gpus_per_instance,
-            gpus_per_replica: c.gpus_per_replica,
-            tp: c.tp,
-            pp: c.pp,
-            precision: c.precision.as_str().to_owned(),
-            kv_dtype: c.kv_dtype.as_str().to_owned(),
-            engine: c.engine.as_str().to_owned(),
-            replicas: c.replicas,
-            replicas_per_instance: c.replicas_per_instance,
-            max_rps_per_replica: c.max_rps_per_replica,
-            e2e_p99_ms: c.e2e_p99_ms,
-            weights_gib: c.weights_gib,
-            purchase_mix: MixSpec {
-                savings_plan_instances: c.purchase_mix.savings_plan_instances,
-                on_demand_instances: c.purchase_mix.on_demand_instances,
-                spot_instances: c.purchase_mix.spot_instances,
-            },
-        }
-    }
-}
 
 /// The latency promises the alert rules check, from the workload's `[slo]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +48,7 @@ pub struct SloTargets {
 }
 
 /// Everything the manifests and rules are built from. Build it with [`RenderInput::new`]
-/// (a workload and a candidate) or [`from_plan`] (the JSON of `inferplan plan`); every field
+/// (a workload and a candidate) or [`from_plan`] (a plan, [`read_plan`] reads its JSON); every field
 /// is public so that a caller can adjust one (namespace, cluster, Prometheus address) before
 /// calling [`render`](super::render).
 #[derive(Debug, Clone, PartialEq)]
@@ -220,7 +138,7 @@ pub struct RenderInput {
     /// Hours (UTC) within 80 % of the busiest hour; all 24 without a daily profile.
     pub peak_hours_utc: Vec<u32>,
     /// How the instances are bought.
-    pub purchase: MixSpec,
+    pub purchase: PurchaseMix,
     /// Weights of the whole model, GiB.
     pub weights_gib: f64,
     /// Where a cold start reads weights from (`s3`, `nvme`, `fsx`).
@@ -235,29 +153,19 @@ impl RenderInput {
     /// Resolves candidate `number` (1-based, for messages) of a plan of `workload`.
     pub fn new(
         workload: &Workload,
-        c: &CandidateSpec,
+        c: &CandidateJson,
         catalog: &Catalog,
         number: usize,
     ) -> Result<RenderInput, RenderError> {
         let field = |f: &str| format!("candidates[{}].{f}", number.saturating_sub(1));
-        let engine: Engine = c.engine.parse().map_err(|e: inferplan_perf::PerfError| {
-            RenderError::plan(field("engine"), e.to_string())
-        })?;
-        if engine != Engine::Vllm {
+        if c.engine != Engine::Vllm {
             return Err(RenderError::UnsupportedEngine {
                 candidate: number,
-                engine: c.engine.clone(),
+                engine: c.engine.to_string(),
                 alternatives: Vec::new(),
             });
         }
-        let precision: Dtype = c
-            .precision
-            .parse()
-            .map_err(|e| RenderError::plan(field("precision"), e))?;
-        let kv_dtype: Dtype = c
-            .kv_dtype
-            .parse()
-            .map_err(|e| RenderError::plan(field("kv_dtype"), e))?;
+        let (precision, kv_dtype) = (c.precision, c.kv_dtype);
         for (v, f) in [
             (c.tp, "tp"),
             (c.pp, "pp"),
@@ -324,7 +232,7 @@ impl RenderInput {
             .ok_or_else(|| {
                 RenderError::invalid(field("gpu"), format!("memory of {} not known", gpu.name))
             })?;
-        let defaults = engine.defaults(gpu_memory_gib, gpu.arch);
+        let defaults = c.engine.defaults(gpu_memory_gib, gpu.arch);
         let sizing = Sizing::of(workload);
         let wanted = sizing.input_p99 + sizing.output_p99;
         let max_model_len = wanted
@@ -465,13 +373,9 @@ impl RenderInput {
         })
     }
 
-    /// Seconds the startup probe allows: the cold-start estimate plus the compile time of an
-    /// engine without its caches ([`COLD_COMPILE_EXTRA_S`]: the rendered pods keep none),
-    /// plus a quarter, so that a slower start does not restart a replica still loading.
+    /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start.
     pub fn startup_budget_s(&self) -> u32 {
-        ((self.cold_start.seconds + COLD_COMPILE_EXTRA_S) * 1.25)
-            .ceil()
-            .max(60.0) as u32
+        startup::probe_budget_s(&self.cold_start)
     }
 
     /// Capacity types the node pool may launch: `on-demand` for the savings-plan baseline
@@ -495,66 +399,82 @@ impl RenderInput {
     }
 }
 
-/// The input for candidate `candidate` (1-based, as `inferplan plan` numbers them) of a plan
-/// written by `inferplan plan --format json`: the workload from its `workload` object, the
-/// deployment from `candidates[candidate - 1]`, the model and hardware from the catalog.
-pub fn from_plan(
-    plan_json: &serde_json::Value,
-    candidate: usize,
-    catalog: &Catalog,
-) -> Result<RenderInput, RenderError> {
-    let workload_json = plan_json.get("workload").ok_or_else(|| {
+/// The plan written by `inferplan plan --format json`, read part by part so that an error
+/// names the field (`workload`, `candidates[2]`, ...).
+pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError> {
+    Ok(PlanJson {
+        workload: part(plan_json, "workload")?,
+        model: part(plan_json, "model")?,
+        considered: part(plan_json, "considered")?,
+        candidates: plan_json
+            .get("candidates")
+            .and_then(|c| c.as_array())
+            .ok_or_else(|| RenderError::plan("candidates", "missing or not a list"))?
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                CandidateJson::deserialize(c)
+                    .map_err(|e| RenderError::plan(format!("candidates[{i}]"), e.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
+        rejected: part(plan_json, "rejected")?,
+        nearest_misses: part(plan_json, "nearest_misses")?,
+        endpoint: part(plan_json, "endpoint")?,
+        verified: match plan_json.get("verified") {
+            Some(_) => part(plan_json, "verified")?,
+            None => None,
+        },
+    })
+}
+
+/// The value of `key` in the plan JSON.
+fn part<T: DeserializeOwned>(plan_json: &serde_json::Value, key: &str) -> Result<T, RenderError> {
+    let value = plan_json.get(key).ok_or_else(|| {
         RenderError::plan(
-            "workload",
+            key,
             "missing; expected the JSON of `inferplan plan --format json`",
         )
     })?;
-    let workload = Workload::deserialize(workload_json)
-        .map_err(|e| RenderError::plan("workload", e.to_string()))?;
-    let candidates = candidates(plan_json)?;
-    if candidate == 0 || candidate > candidates.len() {
+    T::deserialize(value).map_err(|e| RenderError::plan(key, e.to_string()))
+}
+
+/// The input for candidate `candidate` (1-based, as `inferplan plan` numbers them) of a plan:
+/// the workload from its `workload`, the deployment from `candidates[candidate - 1]`, the
+/// model and hardware from the catalog.
+pub fn from_plan(
+    plan: &PlanJson,
+    candidate: usize,
+    catalog: &Catalog,
+) -> Result<RenderInput, RenderError> {
+    let Some(spec) = candidate
+        .checked_sub(1)
+        .and_then(|i| plan.candidates.get(i))
+    else {
         return Err(RenderError::NoSuchCandidate {
             candidate,
-            count: candidates.len(),
+            count: plan.candidates.len(),
         });
-    }
-    let spec = CandidateSpec::deserialize(&candidates[candidate - 1])
-        .map_err(|e| RenderError::plan(format!("candidates[{}]", candidate - 1), e.to_string()))?;
-    RenderInput::new(&workload, &spec, catalog, candidate).map_err(|e| match e {
+    };
+    RenderInput::new(&plan.workload, spec, catalog, candidate).map_err(|e| match e {
         RenderError::UnsupportedEngine {
             candidate, engine, ..
         } => RenderError::UnsupportedEngine {
             candidate,
             engine,
-            alternatives: vllm_candidates(plan_json),
+            alternatives: vllm_candidates(plan),
         },
         other => other,
     })
 }
 
 /// The 1-based numbers of a plan's candidates that run vLLM (the ones [`from_plan`] renders).
-pub fn vllm_candidates(plan_json: &serde_json::Value) -> Vec<usize> {
-    candidates(plan_json)
-        .map(|cs| {
-            cs.iter()
-                .enumerate()
-                .filter(|(_, c)| {
-                    c.get("engine")
-                        .and_then(|e| e.as_str())
-                        .and_then(Engine::from_text)
-                        == Some(Engine::Vllm)
-                })
-                .map(|(i, _)| i + 1)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn candidates(plan_json: &serde_json::Value) -> Result<&Vec<serde_json::Value>, RenderError> {
-    plan_json
-        .get("candidates")
-        .and_then(|c| c.as_array())
-        .ok_or_else(|| RenderError::plan("candidates", "missing or not a list"))
+pub fn vllm_candidates(plan: &PlanJson) -> Vec<usize> {
+    plan.candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.engine == Engine::Vllm)
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 /// A DNS-1123 label from a free-form name: lower case, `[a-z0-9-]`, at most 40 characters

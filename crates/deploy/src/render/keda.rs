@@ -10,6 +10,7 @@ use super::input::RenderInput;
 use super::k8s::{Labels, ObjectMeta};
 use super::pod;
 use super::vllm;
+use inferplan_plan::autoscaling;
 use serde::Serialize;
 
 /// A ScaledObject.
@@ -176,29 +177,14 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
                 kind: kind.to_owned(),
                 name: input.name.clone(),
             },
-            polling_interval: 15,
+            polling_interval: autoscaling::POLLING_INTERVAL_S,
             min_replica_count: input.min_replicas,
             max_replica_count: input.replicas,
             advanced: Advanced {
                 horizontal_pod_autoscaler_config: HpaConfig {
-                    behavior: Behavior {
-                        scale_up: ScalingRules {
-                            stabilization_window_seconds: 0,
-                            policies: vec![ScalingPolicy {
-                                kind: "Pods".to_owned(),
-                                value: input.replicas_per_instance.max(1),
-                                period_seconds: 60,
-                            }],
-                        },
-                        scale_down: ScalingRules {
-                            stabilization_window_seconds: 600,
-                            policies: vec![ScalingPolicy {
-                                kind: "Pods".to_owned(),
-                                value: 1,
-                                period_seconds: 300,
-                            }],
-                        },
-                    },
+                    behavior: behavior(&autoscaling::Behavior::rendered(
+                        input.replicas_per_instance,
+                    )),
                 },
             },
             triggers: vec![
@@ -218,5 +204,26 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
                 ),
             ],
         },
+    }
+}
+
+/// The serialized form of a [`autoscaling::Behavior`] (`selectPolicy` left to its default,
+/// `Max`, which is what the rendered behavior uses).
+fn behavior(b: &autoscaling::Behavior) -> Behavior {
+    let rules = |r: &autoscaling::ScalingRules| ScalingRules {
+        stabilization_window_seconds: r.stabilization_window_s,
+        policies: r
+            .policies
+            .iter()
+            .map(|p| ScalingPolicy {
+                kind: p.kind.as_str().to_owned(),
+                value: p.value,
+                period_seconds: p.period_s,
+            })
+            .collect(),
+    };
+    Behavior {
+        scale_up: rules(&b.scale_up),
+        scale_down: rules(&b.scale_down),
     }
 }

@@ -1,7 +1,9 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan candidate.
 //!
-//! [`from_plan`] reads a candidate of `inferplan plan --format json` (or
-//! [`RenderInput::new`] takes a workload and a [`CandidateSpec`]); [`render`] turns it into
+//! [`read_plan`] reads the JSON of `inferplan plan --format json` into its contract type
+//! ([`PlanJson`](inferplan_plan::contract::PlanJson)), [`from_plan`] resolves one of its
+//! candidates (or [`RenderInput::new`] takes a workload and a
+//! [`CandidateJson`](inferplan_plan::contract::CandidateJson)); [`render`] turns it into
 //! files:
 //!
 //! | file | object |
@@ -35,7 +37,7 @@ pub mod workload;
 pub mod yaml;
 
 pub use error::RenderError;
-pub use input::{from_plan, vllm_candidates, CandidateSpec, MixSpec, RenderInput, SloTargets};
+pub use input::{from_plan, read_plan, vllm_candidates, RenderInput, SloTargets};
 
 /// The rendered files, as (file name relative to the output directory, content), in a fixed
 /// order with `README.md` last.

@@ -63,7 +63,7 @@ pub fn pod_monitor(input: &RenderInput) -> PodMonitor {
             pod_metrics_endpoints: vec![PodMetricsEndpoint {
                 port: "http".to_owned(),
                 path: vllm::METRICS_PATH.to_owned(),
-                interval: "15s".to_owned(),
+                interval: format!("{}s", inferplan_plan::autoscaling::SCRAPE_INTERVAL_S),
             }],
         },
     }

@@ -3,6 +3,8 @@
 
 use super::input::RenderInput;
 use super::{karpenter, keda, pod, rules, vllm};
+use inferplan_serving::checkpoint::{self, Quantization};
+use inferplan_serving::flags::vllm as flag;
 use std::fmt::Write as _;
 
 /// The README text; `files` are the other rendered files with a one-line description each.
@@ -62,21 +64,21 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         vllm::WEIGHTS_DIR
     );
     let _ = writeln!(s, "| argument | value | why |\n|---|---|---|");
-    let q = vllm::quantization(i.precision, i.native_weights);
+    let q = checkpoint::quantization(i.precision, i.native_weights);
     let mut rows: Vec<(String, String, String)> = vec![
         (
-            "--served-model-name".into(),
+            flag::SERVED_MODEL_NAME.write.into(),
             i.served_model_name.clone(),
             "clients and metrics keep the Hugging Face id while the weights are read locally"
                 .into(),
         ),
         (
-            "--tensor-parallel-size".into(),
+            flag::TENSOR_PARALLEL.write.into(),
             i.tp.to_string(),
             format!("the plan's layout: {} GPUs per replica", i.gpus_per_replica),
         ),
         (
-            "--pipeline-parallel-size".into(),
+            flag::PIPELINE_PARALLEL.write.into(),
             i.pp.to_string(),
             if i.pp > 1 {
                 format!("one stage per node over {} nodes", i.nodes_per_replica)
@@ -85,7 +87,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             },
         ),
         (
-            "--max-model-len".into(),
+            flag::MAX_MODEL_LEN.write.into(),
             i.max_model_len.to_string(),
             format!(
                 "p99 prompt + p99 output of the workload rounded up to {} tokens, at most the \
@@ -95,33 +97,33 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             ),
         ),
         (
-            "--max-num-seqs".into(),
+            flag::MAX_NUM_SEQS.write.into(),
             i.max_num_seqs.to_string(),
             "vLLM's default on this GPU, which the plan's capacity assumes".into(),
         ),
         (
-            "--max-num-batched-tokens".into(),
+            flag::MAX_NUM_BATCHED_TOKENS.write.into(),
             i.max_num_batched_tokens.to_string(),
             "vLLM's default on this GPU (the prefill chunk), which the plan assumes".into(),
         ),
         (
-            "--gpu-memory-utilization".into(),
+            flag::GPU_MEMORY_UTILIZATION.write.into(),
             vllm::format_fraction(i.gpu_memory_utilization),
             "the memory budget the plan's fit check used".into(),
         ),
     ];
     match q {
-        vllm::Quantization::Dtype(d) => rows.push((
-            "--dtype".into(),
+        Quantization::Dtype(d) => rows.push((
+            flag::DTYPE.write.into(),
             d.into(),
             format!("{} weights", i.precision),
         )),
-        vllm::Quantization::OnlineFp8 => rows.push((
-            "--quantization".into(),
-            "fp8".into(),
+        Quantization::OnlineFp8 => rows.push((
+            flag::QUANTIZATION.write.into(),
+            checkpoint::online_fp8().into(),
             "the checkpoint is 16-bit; vLLM quantizes the weights to FP8 when loading".into(),
         )),
-        vllm::Quantization::FromCheckpoint => rows.push((
+        Quantization::FromCheckpoint => rows.push((
             "(none)".into(),
             "-".into(),
             format!(
@@ -129,7 +131,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
                 i.precision
             ),
         )),
-        vllm::Quantization::NeedsCheckpoint => rows.push((
+        Quantization::NeedsCheckpoint => rows.push((
             "(none)".into(),
             "-".into(),
             format!(
@@ -140,15 +142,15 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     }
     if i.kv_dtype == inferplan_catalog::Dtype::Fp8 {
         rows.push((
-            "--kv-cache-dtype".into(),
-            "fp8".into(),
+            flag::KV_CACHE_DTYPE.write.into(),
+            checkpoint::KV_FP8.into(),
             "the plan's KV format: half the KV memory of 16 bit, twice the sequences".into(),
         ));
     }
     if i.nodes_per_replica > 1 {
         rows.push((
-            "--distributed-executor-backend".into(),
-            "ray".into(),
+            flag::DISTRIBUTED_EXECUTOR_BACKEND.write.into(),
+            vllm::RAY.into(),
             "a replica spans nodes; the leader pod runs the Ray head".into(),
         ));
     }

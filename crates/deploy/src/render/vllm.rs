@@ -13,6 +13,12 @@
 
 use super::input::RenderInput;
 use inferplan_catalog::Dtype;
+use inferplan_serving::checkpoint::{self, KV_FP8};
+use inferplan_serving::flags::{vllm as flag, Flag};
+
+// `render/input.rs` names these through this module; it is left as it is while issue 19's
+// plan contract rewrites it, and then imports them from `inferplan_serving::checkpoint`.
+pub(super) use inferplan_serving::checkpoint::{quantization, Quantization};
 
 /// The image, pinned by digest; the tag says which release the digest is.
 ///
@@ -35,6 +41,10 @@ pub const METRICS_PATH: &str = "/metrics";
 /// Where the init container writes the checkpoint (an `emptyDir` on the node's disk, the
 /// NVMe instance store when the node class puts ephemeral storage there).
 pub const WEIGHTS_DIR: &str = "/models/weights";
+
+/// `--distributed-executor-backend` of a replica that spans nodes: the Ray cluster the
+/// LeaderWorkerSet starts.
+pub const RAY: &str = "ray";
 
 /// Requests waiting for a slot in the running batch (gauge, per engine).
 pub const WAITING: &str = "vllm:num_requests_waiting";
@@ -66,83 +76,44 @@ pub const E2E_BUCKETS: &[f64] = &[
     480.0, 960.0, 1920.0, 7680.0,
 ];
 
-/// What `--quantization` does for a weight format, and whether a pre-quantized checkpoint is
-/// needed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Quantization {
-    /// 16-bit weights: `--dtype`.
-    Dtype(&'static str),
-    /// vLLM quantizes a 16-bit checkpoint to FP8 at load (`--quantization fp8`).
-    OnlineFp8,
-    /// The checkpoint is already in the format; vLLM reads its `quantization_config`.
-    FromCheckpoint,
-    /// A pre-quantized checkpoint (AWQ/GPTQ for INT4, compressed-tensors W8A8 for INT8,
-    /// ModelOpt NVFP4 for FP4, ...) is needed; the catalog's checkpoint is not one.
-    NeedsCheckpoint,
-}
-
-/// How the weights of `precision` are loaded from a checkpoint stored as `native`.
-pub fn quantization(precision: Dtype, native: Option<Dtype>) -> Quantization {
-    if native == Some(precision) && precision.is_quantized() {
-        return Quantization::FromCheckpoint;
-    }
-    match precision {
-        Dtype::Bf16 => Quantization::Dtype("bfloat16"),
-        Dtype::Fp16 => Quantization::Dtype("float16"),
-        Dtype::Fp32 => Quantization::Dtype("float32"),
-        Dtype::Fp8 => Quantization::OnlineFp8,
-        Dtype::Int8 | Dtype::Int4 | Dtype::Fp4 | Dtype::Mxfp4 => Quantization::NeedsCheckpoint,
-    }
-}
-
 /// The arguments after `vllm serve`.
 ///
 /// `--served-model-name` keeps the Hugging Face id as the API's model name (and the
 /// `model_name` label of every metric) although the weights are read from the local copy.
 pub fn serve_args(input: &RenderInput) -> Vec<String> {
-    let mut a: Vec<String> = vec![
-        WEIGHTS_DIR.to_owned(),
-        "--served-model-name".to_owned(),
-        input.served_model_name.clone(),
-        "--host".to_owned(),
-        "0.0.0.0".to_owned(),
-        "--port".to_owned(),
-        PORT.to_string(),
-        "--tensor-parallel-size".to_owned(),
-        input.tp.to_string(),
-        "--pipeline-parallel-size".to_owned(),
-        input.pp.to_string(),
-        "--max-model-len".to_owned(),
-        input.max_model_len.to_string(),
-        "--max-num-seqs".to_owned(),
-        input.max_num_seqs.to_string(),
-        "--max-num-batched-tokens".to_owned(),
-        input.max_num_batched_tokens.to_string(),
-        "--gpu-memory-utilization".to_owned(),
-        format_fraction(input.gpu_memory_utilization),
-    ];
+    let mut a = vec![WEIGHTS_DIR.to_owned()];
+    let mut arg = |f: Flag, value: &str| {
+        a.push(f.write.to_owned());
+        a.push(value.to_owned());
+    };
+    arg(flag::SERVED_MODEL_NAME, &input.served_model_name);
+    arg(flag::HOST, "0.0.0.0");
+    arg(flag::PORT, &PORT.to_string());
+    arg(flag::TENSOR_PARALLEL, &input.tp.to_string());
+    arg(flag::PIPELINE_PARALLEL, &input.pp.to_string());
+    arg(flag::MAX_MODEL_LEN, &input.max_model_len.to_string());
+    arg(flag::MAX_NUM_SEQS, &input.max_num_seqs.to_string());
+    arg(
+        flag::MAX_NUM_BATCHED_TOKENS,
+        &input.max_num_batched_tokens.to_string(),
+    );
+    arg(
+        flag::GPU_MEMORY_UTILIZATION,
+        &format_fraction(input.gpu_memory_utilization),
+    );
     match quantization(input.precision, input.native_weights) {
-        Quantization::Dtype(d) => {
-            a.push("--dtype".to_owned());
-            a.push(d.to_owned());
-        }
-        Quantization::OnlineFp8 => {
-            a.push("--quantization".to_owned());
-            a.push("fp8".to_owned());
-        }
+        Quantization::Dtype(d) => arg(flag::DTYPE, d),
+        Quantization::OnlineFp8 => arg(flag::QUANTIZATION, checkpoint::online_fp8()),
         Quantization::FromCheckpoint | Quantization::NeedsCheckpoint => {}
     }
     if input.kv_dtype == Dtype::Fp8 {
-        a.push("--kv-cache-dtype".to_owned());
-        a.push("fp8".to_owned());
+        arg(flag::KV_CACHE_DTYPE, KV_FP8);
     }
     if input.nodes_per_replica > 1 {
-        a.push("--distributed-executor-backend".to_owned());
-        a.push("ray".to_owned());
+        arg(flag::DISTRIBUTED_EXECUTOR_BACKEND, RAY);
     }
     a
 }
-
 /// `0.9`, `0.85`: a fraction with at most two decimals.
 pub fn format_fraction(x: f64) -> String {
     let s = format!("{x:.2}");
@@ -165,23 +136,6 @@ pub fn shell_word(w: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quantization_per_format() {
-        assert_eq!(
-            quantization(Dtype::Bf16, None),
-            Quantization::Dtype("bfloat16")
-        );
-        assert_eq!(quantization(Dtype::Fp8, None), Quantization::OnlineFp8);
-        assert_eq!(
-            quantization(Dtype::Fp8, Some(Dtype::Fp8)),
-            Quantization::FromCheckpoint
-        );
-        assert_eq!(
-            quantization(Dtype::Int4, Some(Dtype::Bf16)),
-            Quantization::NeedsCheckpoint
-        );
-    }
 
     #[test]
     fn words_and_fractions() {

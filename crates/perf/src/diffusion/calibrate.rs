@@ -16,7 +16,7 @@ use crate::calibrate::TooFewSources;
 use crate::efficiency::arch_name;
 use crate::parallel::{self, Progress};
 use inferplan_catalog::csv_writer;
-use inferplan_catalog::prices::median_sorted;
+use inferplan_catalog::stats::median_sorted;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Fewest rows for an architecture to get its own compute efficiency.

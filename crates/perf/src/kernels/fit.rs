@@ -8,7 +8,7 @@
 
 use super::{Curve, CurveSet, Entry, Multipliers, Op, Peaks};
 use crate::estimate::pcie_bytes_s;
-use crate::memory_validation::quantile;
+use inferplan_catalog::stats::quantile_sorted;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Catalog, Dtype, Gpu};
 use std::collections::BTreeMap;
@@ -285,8 +285,8 @@ pub fn fit(points: &BTreeMap<Group, Vec<Point>>, fitted_on: &str) -> CurveSet {
                 gpus: key.3,
                 curve,
                 rows: pts.len(),
-                median_ape: quantile(&apes, 0.5),
-                p90_ape: quantile(&apes, 0.9),
+                median_ape: quantile_sorted(&apes, 0.5).unwrap_or(0.0),
+                p90_ape: quantile_sorted(&apes, 0.9).unwrap_or(0.0),
                 fitted_on: fitted_on.to_owned(),
             }
         })

@@ -262,13 +262,12 @@ impl CurveSet {
             .find(&g.name, Op::DecodeAttention, kv, 1)
             .or_else(|| self.find(&g.name, Op::DecodeAttention, Dtype::Bf16, 1))?;
         let prefill = self.find(&g.name, Op::PrefillAttention, Dtype::Bf16, 1)?;
-        // The all-reduce tables were measured over the GPU's own fabric (NVLink, or PCIe for
-        // GPUs without it); another link keeps the roofline's all-reduce.
-        let same_link = match link {
-            Interconnect::NvLink | Interconnect::NvSwitch => g.nvlink_gbs.is_some(),
-            _ => g.nvlink_gbs.is_none(),
-        };
-        let all_reduce = if tp > 1 && same_link {
+        // The all-reduce tables were measured over NVLink, or for GPUs without it over the
+        // PCIe topology of one host, which says nothing of another host's: only an NVLink
+        // replica of an NVLink GPU uses them; any other keeps the roofline's all-reduce.
+        let nvlink =
+            matches!(link, Interconnect::NvLink | Interconnect::NvSwitch) && g.nvlink_gbs.is_some();
+        let all_reduce = if tp > 1 && nvlink {
             self.find(&g.name, Op::AllReduce, Dtype::Bf16, tp)
         } else {
             None
@@ -298,7 +297,7 @@ pub struct Kernels {
     pub prefill: Curve,
     /// Peak bf16 FLOP/s (attention math).
     pub attention_flops_s: f64,
-    /// All-reduce over the replica's TP group, when measured for that many GPUs and link.
+    /// All-reduce over the replica's TP group, when measured for that many GPUs over NVLink.
     pub all_reduce: Option<Curve>,
 }
 
@@ -355,6 +354,16 @@ mod tests {
         assert!(set
             .for_replica(mi300, Dtype::Bf16, Dtype::Bf16, 1, Interconnect::Single)
             .is_none());
+        // The PCIe all-reduce tables describe one host: a GPU without NVLink keeps the
+        // roofline's all-reduce, an NVLink GPU over NVLink uses its table.
+        let l40s = c.gpu("L40S").unwrap();
+        for link in [Interconnect::Pcie, Interconnect::NvSwitch] {
+            let k = set.for_replica(l40s, Dtype::Bf16, Dtype::Bf16, 4, link);
+            assert!(k.unwrap().all_reduce.is_none(), "{link:?}");
+        }
+        let h100 = c.gpu("H100 SXM").unwrap();
+        let k = set.for_replica(h100, Dtype::Bf16, Dtype::Bf16, 4, Interconnect::NvSwitch);
+        assert!(k.unwrap().all_reduce.is_some());
         let again = CurveSet::parse(&set.to_csv(), "round trip").unwrap();
         assert_eq!(again.entries.len(), set.entries.len());
     }

@@ -140,7 +140,7 @@ pub fn step_time(
             let bytes = 2.0 * (tp - 1.0) / tp * hidden_bytes;
             2.0 * layers * c.time(0.0, bytes, tokens, &link, &scale)
         }
-        (None, true) => step_comm(m, l, b, r, e),
+        (None, true) => step_comm(m, l, b, r, &Efficiency { comm: s.link, ..*e }),
         _ => 0.0,
     };
     let bound = if comm_s > split.memory_s.max(split.compute_s) {
@@ -151,11 +151,11 @@ pub fn step_time(
         Bound::MemoryBandwidth
     };
     StepTime {
-        total_s: split.memory_s + split.compute_s + comm_s + e.step_overhead_s,
+        total_s: split.memory_s + split.compute_s + comm_s + s.step_overhead_s,
         memory_s: split.memory_s,
         compute_s: split.compute_s,
         comm_s,
-        overhead_s: e.step_overhead_s,
+        overhead_s: s.step_overhead_s,
         bound,
     }
 }

@@ -9,8 +9,8 @@ use crate::cost::buy;
 use crate::endpoint::{advise_situation, EndpointAdvice, Situation};
 use crate::error::PlanError;
 use crate::findings::{
-    cold_start_s, cpu_offload_on_the_job_path, warm_pool_idle_cost, Finding,
-    IsolatedTenantWithoutMig, Shape, SingleGpuReplicasOnLargeInstances,
+    cpu_offload_on_the_job_path, warm_pool_idle_cost, Finding, IsolatedTenantWithoutMig, Shape,
+    SingleGpuReplicasOnLargeInstances,
 };
 use crate::search::{
     cheapest_region, instance_excluded, nearest_misses, record, Reject, Rejection,
@@ -21,6 +21,7 @@ use inferplan_perf::diffusion::{
     diffusion_model, fit, peak_tflops, time, DiffusionEfficiencies, DiffusionJob, DiffusionModel,
     Offload,
 };
+use inferplan_serving::cold_start_s;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

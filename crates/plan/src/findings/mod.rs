@@ -1,30 +1,16 @@
-//! Findings: rules with stable codes that flag risks of a deployment choice. One rule per file;
-//! each explains itself in `docs/findings.md`.
+//! Findings: rules with stable codes (`IP1xx`) that flag risks of a deployment choice, as
+//! [`Diagnostic`]s. One rule per file, declared with [`declare_rule!`](crate::declare_rule):
+//! its doc comment is its section of `docs/findings.md`, and the table there lists them all
+//! ([`metas`]). Diffusion plans apply IP101 and IP103 through [`Shape`], and the diffusion
+//! rules IP111 and IP112 through [`warm_pool_idle_cost`] and [`cpu_offload_on_the_job_path`].
 //!
-//! | code | name | severity |
-//! |---|---|---|
-//! | IP101 | [`isolated-tenant-without-mig`](IsolatedTenantWithoutMig) | warning |
-//! | IP102 | [`multi-node-needs-efa-and-one-az`](MultiNodeNeedsEfaAndOneAz) | warning (error without EFA) |
-//! | IP103 | [`single-gpu-replicas-on-large-instances`](SingleGpuReplicasOnLargeInstances) | warning |
-//! | IP104 | [`spot-for-stateful-chat`](SpotForStatefulChat) | warning |
-//! | IP105 | [`cold-start-over-budget`](ColdStartOverBudget) | warning |
-//! | IP106 | [`fp8-without-native-support`](Fp8WithoutNativeSupport) | warning (error when unsupported) |
-//! | IP107 | [`regulated-on-shared-hardware`](RegulatedOnSharedHardware) | error |
-//! | IP108 | [`scale-on-queue-not-gpu-utilization`](ScaleOnQueueNotGpuUtilization) | info |
-//! | IP109 | [`retries-need-idempotency-keys`](RetriesNeedIdempotencyKeys) | info |
-//! | IP110 | [`one-instance-holds-every-replica`](OneInstanceHoldsEveryReplica) | warning |
-//! | IP111 | [`warm-pool-idle-cost`](warm_pool_idle_cost()) (diffusion plans) | warning |
-//! | IP112 | [`cpu-offload-on-the-job-path`](cpu_offload_on_the_job_path()) (diffusion plans) | warning |
-//!
-//! Diffusion plans also apply IP101 and IP103 through [`Shape`].
-//!
-//! To add a rule: a new file with a unit struct implementing [`Rule`] (the next free code, a
-//! kebab-case name, a `docs/findings.md#<code>-<name>` anchor, a doc comment saying what it
-//! checks, why it matters and an example message), an entry at the end of [`all`], a section
-//! `## <CODE> <name>` in `docs/findings.md`, and a firing and a non-firing case in
-//! `crates/plan/tests/findings.rs`. Codes are never reused or renumbered.
+//! To add a rule: a new file with a rule declared by `declare_rule!` (the next free code, a
+//! kebab-case name, a `docs/findings.md#<code>-<name>` anchor, a one-line summary, a doc
+//! comment saying what it checks, why it matters, what to do and an example message) and
+//! implementing [`Rule`], an entry at the end of [`all`], `UPDATE_DOCS=1 cargo test -p
+//! inferplan-plan` to write its section, and a firing and a non-firing case in
+//! `crates/plan/tests/plan/findings.rs`. Codes are never reused or renumbered.
 
-pub mod cold_start;
 mod cold_start_over_budget;
 mod cpu_offload_on_the_job_path;
 mod fp8_without_native_support;
@@ -38,9 +24,8 @@ mod single_gpu_replicas_on_large_instances;
 mod spot_for_stateful_chat;
 mod warm_pool_idle_cost;
 
-pub use cold_start::{cold_start_s, ColdStart, WeightsSource};
 pub use cold_start_over_budget::ColdStartOverBudget;
-pub use cpu_offload_on_the_job_path::cpu_offload_on_the_job_path;
+pub use cpu_offload_on_the_job_path::{cpu_offload_on_the_job_path, CpuOffloadOnTheJobPath};
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
@@ -50,39 +35,18 @@ pub use retries_need_idempotency_keys::RetriesNeedIdempotencyKeys;
 pub use scale_on_queue_not_gpu_utilization::ScaleOnQueueNotGpuUtilization;
 pub use single_gpu_replicas_on_large_instances::SingleGpuReplicasOnLargeInstances;
 pub use spot_for_stateful_chat::SpotForStatefulChat;
-pub use warm_pool_idle_cost::{warm_pool_idle_cost, IDLE_SHARE_FLAGGED};
+pub use warm_pool_idle_cost::{warm_pool_idle_cost, WarmPoolIdleCost, IDLE_SHARE_FLAGGED};
+
+pub use crate::diagnostic::Severity;
 
 use crate::candidate::Candidate;
+use crate::diagnostic::{Diagnostic, Meta, RuleMeta};
 use crate::workload::Workload;
 use inferplan_catalog::{Gpu, Instance, ModelSpec};
-use serde::Serialize;
 
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Good practice to keep in mind.
-    Info,
-    /// A risk to handle.
-    Warning,
-    /// Breaks a constraint of the workload.
-    Error,
-}
-
-/// One finding about a candidate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    /// Stable code, e.g. `IP101`.
-    pub code: &'static str,
-    /// Stable kebab-case name, e.g. `isolated-tenant-without-mig`.
-    pub rule: &'static str,
-    /// How much it matters.
-    pub severity: Severity,
-    /// What was found, with the numbers, and what to do.
-    pub message: String,
-    /// Where the rule is explained (`docs/findings.md#...`).
-    pub docs: &'static str,
-}
+/// One finding about a candidate: a [`Diagnostic`] without location keys (it sits inside its
+/// candidate).
+pub type Finding = Diagnostic;
 
 /// What a rule looks at.
 pub struct Context<'a> {
@@ -146,14 +110,9 @@ impl<'a> Shape<'a> {
     }
 }
 
-/// A finding rule.
-pub trait Rule {
-    /// Stable code.
-    fn code(&self) -> &'static str;
-    /// Stable kebab-case name.
-    fn name(&self) -> &'static str;
-    /// Where the rule is explained: `docs/findings.md#<code in lower case>-<name>`.
-    fn docs(&self) -> &'static str;
+/// A finding rule: what it is ([`Meta`], from [`declare_rule!`](crate::declare_rule)) and what
+/// it checks.
+pub trait Rule: Meta {
     /// The finding, if the rule applies.
     fn check(&self, ctx: &Context<'_>) -> Option<Finding>;
 }
@@ -174,20 +133,22 @@ pub fn all() -> Vec<Box<dyn Rule>> {
     ]
 }
 
+/// What every finding rule is, in code order: the rules of [`all`], then the diffusion rules
+/// IP111 and IP112.
+pub fn metas() -> Vec<&'static RuleMeta> {
+    let mut out: Vec<&'static RuleMeta> = all().iter().map(|r| r.meta()).collect();
+    out.extend([&WarmPoolIdleCost::META, &CpuOffloadOnTheJobPath::META]);
+    out
+}
+
 /// The findings of every rule about one candidate, in rule order.
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     all().iter().filter_map(|r| r.check(ctx)).collect()
 }
 
 /// A finding of `rule`.
-fn finding(rule: &dyn Rule, severity: Severity, message: String) -> Finding {
-    Finding {
-        code: rule.code(),
-        rule: rule.name(),
-        severity,
-        message,
-        docs: rule.docs(),
-    }
+fn finding(rule: &dyn Meta, severity: Severity, message: String) -> Finding {
+    rule.meta().diagnostic(severity, (), message)
 }
 
 /// Instances one replica spans (1 unless tensor or pipeline parallelism crosses nodes).
@@ -248,13 +209,29 @@ mod tests {
 
     #[test]
     fn anchors_follow_code_and_name() {
-        for r in all() {
-            let want = format!(
-                "docs/findings.md#{}-{}",
-                r.code().to_ascii_lowercase(),
-                r.name()
+        for (i, m) in metas().iter().enumerate() {
+            assert_eq!(m.code, format!("IP{}", 101 + i), "codes in order");
+            assert_eq!(m.docs, m.anchor("findings"), "{}", m.code);
+        }
+    }
+
+    /// The table and the sections of `docs/findings.md` are the rules' summaries and doc
+    /// comments.
+    #[test]
+    fn docs_show_the_rules() {
+        use crate::diagnostic::docs::{sections, splice, table};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/findings.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let rules = metas();
+        let updated = splice(&doc, "rules table", &table(&rules)).unwrap();
+        let updated = splice(&updated, "rule sections", &sections(&rules)).unwrap();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            assert!(
+                doc == updated,
+                "docs/findings.md is stale: run UPDATE_DOCS=1 cargo test -p inferplan-plan"
             );
-            assert_eq!(r.docs(), want, "{}", r.code());
         }
     }
 }

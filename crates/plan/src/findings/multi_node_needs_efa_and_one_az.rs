@@ -2,41 +2,54 @@
 
 use super::{finding, nodes_per_replica, num, Context, Finding, Rule, Severity};
 
-/// IP102 `multi-node-needs-efa-and-one-az`: a replica that spans several instances.
-///
-/// **What it checks.** One replica needs more GPUs than one instance has (pipeline
-/// parallelism across nodes, or tensor parallelism wider than the instance), so the
-/// replica is spread over several instances.
-///
-/// **Why it matters.** The activations (PP) or all-reduces (TP) between those instances
-/// cross the network on every step. That is only fast enough with EFA (GPUDirect RDMA) and
-/// with the instances in one cluster placement group, which lives in a single Availability
-/// Zone: without a placement group all-reduce latency can grow tenfold. A multi-node replica
-/// therefore cannot span AZs and dies with its AZ. Stretching one cluster across AZs for high
-/// availability breaks the fast path; the resilient design is independent clusters, one per
-/// AZ, with failover at the load balancer. Without EFA the layout should not be used at all
-/// (error).
-///
-/// **Example.** `Each replica spans 2 × p5.48xlarge (TP 8 × PP 2 = 16 GPUs): the instances
-/// need EFA (here 3200 Gbps), one cluster placement group and therefore one AZ, so an AZ
-/// failure takes the replica down. Run each replica as an independent cluster inside one
-/// AZ and spread the 4 replicas over at least 2 AZs (2 per AZ), with failover at the load
-/// balancer; never stretch one cluster across AZs.`
-pub struct MultiNodeNeedsEfaAndOneAz;
+crate::declare_rule! {
+    /// **What it checks.** One replica needs more GPUs than one instance has (`tp × pp` greater than
+    /// the GPUs of the instance), so it is spread over several instances: pipeline stages on
+    /// different nodes, or tensor parallelism wider than a node.
+    ///
+    /// **Why it matters.** Every step then sends activations or all-reduces between instances. That
+    /// is fast enough only over EFA with GPUDirect RDMA and with the instances in one cluster
+    /// placement group. A cluster placement group lives in a single Availability Zone, so a multi-node
+    /// replica cannot span AZs and fails with its AZ. [A]: "you cannot distribute a multi-node
+    /// inference cluster across AZs without losing GPUDirect RDMA"; without a placement group
+    /// "all-reduce latency can increase 10x, making model sharding economically unviable"; and "the
+    /// correct design is independent clusters per AZ with failover routing at the load balancer, not
+    /// a single multi-AZ cluster". Without EFA at all, the inter-node traffic goes over TCP: the
+    /// finding is an error.
+    ///
+    /// **What to do.**
+    ///
+    /// - Put the instances of each replica in one cluster placement group, on an EFA instance type.
+    /// - Run each replica (or group of replicas) as an independent cluster inside one AZ, in at least
+    ///   two AZs, with failover at the load balancer. Keep enough replicas that losing one AZ leaves
+    ///   the capacity you need.
+    /// - Prefer a layout that fits one instance when one exists (a larger instance, or a smaller
+    ///   precision) ([A]: start on a single node before considering multi-node).
+    ///
+    /// **Example.**
+    ///
+    /// > Each replica spans 2 × p5.48xlarge (TP 8 × PP 2 = 16 GPUs): the instances need EFA (here
+    /// > 3200 Gbps), one cluster placement group and therefore one AZ, so an AZ failure takes the
+    /// > replica down. Run each replica as an independent cluster inside one AZ and spread the 4
+    /// > replicas over at least 3 AZs (2 per AZ), with failover at the load balancer; never stretch
+    /// > one cluster across AZs.
+    ///
+    /// Without EFA (error):
+    ///
+    /// > Each replica spans 2 × p3.16xlarge (TP 8 × PP 2 = 16 GPUs), but p3.16xlarge has no EFA: the
+    /// > inter-node traffic of every step would go over TCP without GPUDirect RDMA. Use an EFA
+    /// > instance type in one cluster placement group (one AZ), or a layout that fits one instance.
+    pub struct MultiNodeNeedsEfaAndOneAz {
+        code: "IP102",
+        name: "multi-node-needs-efa-and-one-az",
+        severity: Warning,
+        severity_note: "error without EFA",
+        summary: "a replica spans several instances",
+        docs: "docs/findings.md#ip102-multi-node-needs-efa-and-one-az",
+    }
+}
 
 impl Rule for MultiNodeNeedsEfaAndOneAz {
-    fn code(&self) -> &'static str {
-        "IP102"
-    }
-
-    fn name(&self) -> &'static str {
-        "multi-node-needs-efa-and-one-az"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/findings.md#ip102-multi-node-needs-efa-and-one-az"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Option<Finding> {
         let c = ctx.candidate;
         let nodes = nodes_per_replica(c);

@@ -3,38 +3,50 @@
 use super::{finding, num, Context, Finding, Rule, Severity};
 use crate::workload::Mode;
 
-/// IP108 `scale-on-queue-not-gpu-utilization`: what the autoscaler should watch.
-///
-/// **What it checks.** Always reported (info) for interactive and async workloads, which
-/// scale with traffic; batch work is sized by its deadline instead.
-///
-/// **Why it matters.** GPU utilization (`DCGM_FI_DEV_GPU_UTIL`, the share of time a kernel
-/// runs) is a presence metric, not a saturation metric: a decoding replica reports close to
-/// 100 % with one request or with a hundred, and a replica stalled on I/O reports 0 % while
-/// blocked. Scaling on it adds replicas too late or never. Requests in flight per replica
-/// (interactive) and queue depth or age of the oldest queued request (async) measure what
-/// the SLO depends on. The target comes from Little's law: in flight = rate × latency.
-///
-/// **Example.** `Scale on requests in flight per replica or on queue depth, not on GPU
-/// utilization (close to 100 % whether 1 or 100 requests are decoding): at its SLO limit a
-/// replica serves 2.1 req/s with a p99 end-to-end of 18.2 s, about 38 requests in flight
-/// (Little's law, an upper bound), so scale out above about 30 (80 % of that) in flight per
-/// replica, or as soon as requests queue.`
-pub struct ScaleOnQueueNotGpuUtilization;
+crate::declare_rule! {
+    /// **What it checks.** Reported (info) for every interactive and async workload: these scale with
+    /// traffic. Batch work is sized by its deadline instead and gets no finding.
+    ///
+    /// **Why it matters.** GPU utilization (`DCGM_FI_DEV_GPU_UTIL`, the share of time any kernel runs)
+    /// is a presence metric, not a saturation metric. A decoding replica reports close to 100 %
+    /// whether it holds one request or a hundred, and a replica stalled on I/O reports 0 % while
+    /// blocked, so an autoscaler that watches it adds capacity too late or never. [A]: "GPU util% is a
+    /// presence metric, not a saturation metric". [C] scales its self-managed LLM servers with KEDA on
+    /// a queue-depth metric and calls CPU-based HPA pointless for GPU inference. GPU utilization still
+    /// has uses: averaged over days it shows over-provisioning ([C]'s right-sizing), and a low value at
+    /// peak points at a bottleneck outside the GPU ([B]).
+    ///
+    /// What the SLO depends on is how many requests each replica holds. By Little's law, requests in
+    /// flight = arrival rate × time in the system. The finding computes it at the replica's limit: the
+    /// highest request rate that keeps the SLOs (`max_rps_per_replica`) times the end-to-end latency at
+    /// the SLO percentile. Using the percentile latency gives an upper bound.
+    ///
+    /// **What to do.**
+    ///
+    /// - Interactive: scale out on requests in flight (running + waiting) per replica, with a target
+    ///   below the computed limit (80 % in the message), or as soon as requests queue; vLLM exports
+    ///   `vllm:num_requests_running` and `vllm:num_requests_waiting`.
+    /// - Async: scale on queue depth per replica and on the age of the oldest queued request; a replica
+    ///   drains `max_rps_per_replica` requests per second, so a backlog above `rate × deadline` per
+    ///   replica cannot finish in time. Scale to zero only if a cold start (IP105) fits in the
+    ///   deadline.
+    ///
+    /// **Example.**
+    ///
+    /// > Scale on requests in flight per replica or on queue depth, not on GPU utilization (close to
+    /// > 100 % whether 1 or 100 requests are decoding): at its SLO limit a replica serves 2 req/s with
+    /// > a p99 end-to-end of 6.4 s, about 13 requests in flight (Little's law, an upper bound), so
+    /// > scale out above about 10 (80 % of that) in flight per replica, or as soon as requests queue.
+    pub struct ScaleOnQueueNotGpuUtilization {
+        code: "IP108",
+        name: "scale-on-queue-not-gpu-utilization",
+        severity: Info,
+        summary: "interactive and async workloads",
+        docs: "docs/findings.md#ip108-scale-on-queue-not-gpu-utilization",
+    }
+}
 
 impl Rule for ScaleOnQueueNotGpuUtilization {
-    fn code(&self) -> &'static str {
-        "IP108"
-    }
-
-    fn name(&self) -> &'static str {
-        "scale-on-queue-not-gpu-utilization"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/findings.md#ip108-scale-on-queue-not-gpu-utilization"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Option<Finding> {
         let c = ctx.candidate;
         let rate = c.max_rps_per_replica.max(0.0);

@@ -5,37 +5,41 @@ use super::{finding, num, Context, Finding, Rule, Severity, Shape};
 /// Fewest GPUs per instance for which packing one-GPU replicas is flagged.
 const LARGE_INSTANCE_GPUS: u32 = 4;
 
-/// IP103 `single-gpu-replicas-on-large-instances`: many one-GPU replicas share an instance.
-///
-/// **What it checks.** Each replica uses one GPU, the instance has at least 4 GPUs, and
-/// several replicas are packed onto each instance.
-///
-/// **Why it matters.** A replica that needs one GPU gains nothing from seven neighbours on
-/// the same host: no NVLink traffic, no shared memory. But one host failure, reboot, driver
-/// fault, spot interruption or node drain takes all of them down at once, so the blast
-/// radius of a node is `replicas per instance / replicas` of the capacity. One-GPU instance
-/// sizes (g6e.xlarge, g6.xlarge, p5.4xlarge, ...) keep the loss to one replica, schedule
-/// more flexibly and usually cost the same per GPU.
-///
-/// **Example.** `1-GPU replicas on p5.48xlarge (8 GPUs): losing the instance takes 8
-/// replicas (25 % of capacity) down at once. Prefer a 1-GPU size of the family where one
-/// exists, or keep enough spare replicas to absorb a whole instance (8 here), and set a
-/// PodDisruptionBudget so drains take one node at a time.`
-pub struct SingleGpuReplicasOnLargeInstances;
+crate::declare_rule! {
+    /// **What it checks.** Each replica uses one GPU, the instance has at least 4 GPUs, and more than
+    /// one replica is packed onto each instance.
+    ///
+    /// **Why it matters.** A one-GPU replica gets nothing from its neighbours: no NVLink traffic, no
+    /// shared memory. But a host failure, an uncorrectable ECC error, a driver fault, a spot
+    /// interruption or a node drain takes every replica on the instance down at once. The blast radius
+    /// of one instance is `replicas per instance / replicas` of the capacity. [B] lists this as an
+    /// anti-pattern: "8 GPUs on one node do not help if each job uses 1 GPU — you only increase the
+    /// blast radius of a node failure and reduce resilience".
+    ///
+    /// **What to do.**
+    ///
+    /// - Prefer a one-GPU size of the family where one exists (g6.xlarge, g6e.xlarge, g7e.2xlarge,
+    ///   p5.4xlarge, ...); the price per GPU is usually the same.
+    /// - If the large size is needed (price, capacity, local NVMe), keep enough spare replicas to
+    ///   absorb the loss of a whole instance, spread instances over AZs, and set a
+    ///   PodDisruptionBudget so that drains take one node at a time.
+    ///
+    /// **Example.**
+    ///
+    /// > 1-GPU replicas on p5.48xlarge (8 GPUs): losing the instance takes 8 replicas (25 % of
+    /// > capacity) down at once. Prefer a 1-GPU size of the family where one exists, or keep enough
+    /// > spare replicas to absorb a whole instance (8 here), and set a PodDisruptionBudget so drains
+    /// > take one node at a time.
+    pub struct SingleGpuReplicasOnLargeInstances {
+        code: "IP103",
+        name: "single-gpu-replicas-on-large-instances",
+        severity: Warning,
+        summary: "several 1-GPU replicas share a 4+ GPU instance",
+        docs: "docs/findings.md#ip103-single-gpu-replicas-on-large-instances",
+    }
+}
 
 impl Rule for SingleGpuReplicasOnLargeInstances {
-    fn code(&self) -> &'static str {
-        "IP103"
-    }
-
-    fn name(&self) -> &'static str {
-        "single-gpu-replicas-on-large-instances"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/findings.md#ip103-single-gpu-replicas-on-large-instances"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Option<Finding> {
         self.check_shape(&Shape::of(ctx))
     }

@@ -3,41 +3,45 @@
 use super::{finding, num, Context, Finding, Rule, Severity};
 use crate::workload::Mode;
 
-/// IP104 `spot-for-stateful-chat`: spot capacity serving interactive conversations.
-///
-/// **What it checks.** The workload is interactive (`slo.mode = "interactive"`: chat and
-/// other conversational, latency-bound serving) and the purchase mix puts some instances on
-/// spot.
-///
-/// **Why it matters.** A spot interruption gives two minutes' notice and then removes the
-/// instance with everything in GPU memory, including the KV cache of every conversation it
-/// holds. Without KV-cache checkpointing (offloading the cache to local NVMe, host memory
-/// or a peer, and restoring it), each of those conversations must re-prefill its whole
-/// history on another replica at the moment capacity has just shrunk, and streams in flight
-/// break. inferplan has no input saying that KV-cache checkpointing is in place, so it flags
-/// every interactive deployment with spot capacity.
-///
-/// **Example.** `3 of 10 instances (30 %) are spot for interactive serving: a spot
-/// interruption (2-minute notice) drops the in-memory KV cache of every conversation on the
-/// instance, so their next turn re-prefills the whole history and streams in flight fail.
-/// Keep interactive capacity on savings plan / on-demand, or checkpoint the KV cache (offload
-/// to NVMe or a peer) and drain on the interruption notice; use spot for async and batch
-/// work.`
-pub struct SpotForStatefulChat;
+crate::declare_rule! {
+    /// **What it checks.** The workload is interactive (`slo.mode = "interactive"`, which covers chat
+    /// and other conversational serving) and the purchase mix puts at least one instance on spot.
+    ///
+    /// **Why it matters.** EC2 reclaims a spot instance with a two-minute interruption notice, and the
+    /// GPU memory goes with it, including the KV cache of every conversation on that instance. Without
+    /// KV-cache checkpointing, each of those conversations re-prefills its whole history on another
+    /// replica, at the moment capacity has just shrunk, and streams in flight break. [A]: "Using Spot
+    /// Instances for stateful inference without KV cache checkpointing: ... interruptions destroy the
+    /// in-memory KV cache. For conversational inference with long history, either use On-Demand/Savings
+    /// Plans, or implement KV cache offload to local NVMe with fast serialization." The workload file
+    /// has no field saying that KV-cache checkpointing is in place, so the rule flags every
+    /// interactive deployment with spot capacity; the planner itself buys spot only for async and
+    /// batch work.
+    ///
+    /// **What to do.**
+    ///
+    /// - Keep interactive capacity on a savings plan and on demand; use spot for async and batch work.
+    /// - If spot must serve interactive traffic: checkpoint or offload the KV cache (local NVMe, host
+    ///   memory or a peer), watch the instance metadata for the interruption notice, stop routing new
+    ///   requests to the instance and drain or migrate its sessions within the two minutes.
+    ///
+    /// **Example.**
+    ///
+    /// > 3 of 10 instances (30 %) are spot for interactive serving: a spot interruption (2-minute
+    /// > notice) drops the in-memory KV cache of every conversation on the instance, so their next
+    /// > turn re-prefills the whole history and streams in flight fail. Keep interactive capacity on
+    /// > savings plan / on-demand, or checkpoint the KV cache (offload to NVMe or a peer) and drain on
+    /// > the interruption notice; use spot for async and batch work.
+    pub struct SpotForStatefulChat {
+        code: "IP104",
+        name: "spot-for-stateful-chat",
+        severity: Warning,
+        summary: "spot instances serve interactive traffic",
+        docs: "docs/findings.md#ip104-spot-for-stateful-chat",
+    }
+}
 
 impl Rule for SpotForStatefulChat {
-    fn code(&self) -> &'static str {
-        "IP104"
-    }
-
-    fn name(&self) -> &'static str {
-        "spot-for-stateful-chat"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/findings.md#ip104-spot-for-stateful-chat"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Option<Finding> {
         let mix = &ctx.candidate.purchase_mix;
         if ctx.workload.slo.mode != Mode::Interactive || mix.spot_instances == 0 {

@@ -1,59 +1,50 @@
 //! IL105 `autoscale-on-gpu-utilization`.
 
 use super::super::context::Signal;
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 
-/// IL105 `autoscale-on-gpu-utilization`: an inference server scaled on GPU or CPU
-/// utilisation.
-///
-/// **What it checks.** Each HorizontalPodAutoscaler (`autoscaling/v1` or `v2`) and KEDA
-/// ScaledObject. A metric or trigger on GPU utilisation (`DCGM_FI_DEV_GPU_UTIL`,
-/// `GPUUtilization`, duty cycle, graphics-engine activity) is flagged whatever it targets;
-/// one on CPU or memory utilisation (including an `autoscaling/v2` HPA without metrics, which
-/// defaults to 80 % CPU) is flagged when its target runs an inference server (a recognised
-/// engine or a GPU).
-///
-/// **Why it matters.** GPU utilisation says that a kernel ran during the sample, not how much
-/// work waits: a server with one active sequence reads near 100 %, so the autoscaler scales
-/// out at low load and never back in, while a server that waits on I/O reads 0 % while
-/// blocked (article A: "GPU util% is a presence metric, not a saturation metric"). CPU and
-/// memory of an inference server track tokenisation and HTTP handling, not the GPU queue:
-/// "standard HPA on CPU utilization does not make sense for GPU inference" (article C).
-/// Either way replicas do not follow the latency users see.
-///
-/// **Example.** `Scales Deployment/llm (vLLM) on cpu utilization 70 %: CPU and memory of an
-/// inference server track tokenisation and HTTP, not the GPU queue, so replicas do not follow
-/// the load. Scale on requests waiting (vllm:num_requests_waiting), KV-cache usage
-/// (vllm:kv_cache_usage_perc) or time to first token, for example with a KEDA prometheus
-/// trigger.`
-///
-/// **Fix.** Scale on queue depth (requests waiting per replica), KV-cache usage or a latency
-/// percentile, from the engine's own metrics (vLLM `vllm:num_requests_waiting`, SGLang
-/// `sglang:num_queue_reqs`, TGI `tgi_queue_size`) or a request queue (SQS, Kafka lag),
-/// with KEDA or an HPA on external metrics.
-pub struct AutoscaleOnGpuUtilization;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** Each HorizontalPodAutoscaler (`autoscaling/v1` or `v2`) and KEDA
+    /// ScaledObject. A metric or trigger on GPU utilisation (`DCGM_FI_DEV_GPU_UTIL`,
+    /// `GPUUtilization`, duty cycle, `DCGM_FI_PROF_GR_ENGINE_ACTIVE`) is flagged whatever it targets.
+    /// One on CPU or memory utilisation is flagged when its target runs an inference server; an
+    /// `autoscaling/v2` HPA without metrics counts as CPU, its default (80 %).
+    ///
+    /// **Why it matters.** GPU utilisation says a kernel ran during the sample, not how much work
+    /// waits. A server with one active sequence reads near 100 %, so the autoscaler scales out at low
+    /// load and never back in; a server blocked on I/O reads 0 %. [A]: "GPU util% is a presence
+    /// metric, not a saturation metric." CPU and memory of an inference server follow tokenisation
+    /// and HTTP handling, not the GPU queue; [C]: "Standard HPA on CPU utilization does not make sense
+    /// for GPU inference." Either way, replicas do not follow the latency users see.
+    ///
+    /// **Example.**
+    ///
+    /// > Scales Deployment/llm (vLLM) on cpu utilization 70 %: CPU and memory of an inference server
+    /// > track tokenisation and HTTP, not the GPU queue, so replicas do not follow the load. Scale on
+    /// > requests waiting (vllm:num_requests_waiting), KV-cache usage (vllm:kv_cache_usage_perc) or
+    /// > time to first token, for example with a KEDA prometheus trigger.
+    ///
+    /// **Fix.** Scale on the engine's queue (vLLM `vllm:num_requests_waiting`, SGLang
+    /// `sglang:num_queue_reqs`, TGI `tgi_queue_size`), KV-cache usage, a latency percentile, or the
+    /// depth of a request queue (SQS, Kafka lag), with KEDA or an HPA on external metrics:
+    ///
+    /// ```yaml
+    /// triggers:
+    ///   - type: prometheus
+    ///     metadata:
+    ///       query: sum(vllm:num_requests_waiting{model_name="llama"})
+    ///       threshold: "8"
+    /// ```
+    pub struct AutoscaleOnGpuUtilization {
+        code: "IL105",
+        name: "autoscale-on-gpu-utilization",
+        severity: Warning,
+        summary: "inference servers should scale on queue depth or latency, not GPU or CPU utilisation",
+        docs: "docs/lint.md#il105-autoscale-on-gpu-utilization",
+    }
+}
 
 impl Rule for AutoscaleOnGpuUtilization {
-    fn code(&self) -> &'static str {
-        "IL105"
-    }
-
-    fn name(&self) -> &'static str {
-        "autoscale-on-gpu-utilization"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "inference servers should scale on queue depth or latency, not GPU or CPU utilisation"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il105-autoscale-on-gpu-utilization"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for a in &ctx.autoscalers {
@@ -82,7 +73,7 @@ impl Rule for AutoscaleOnGpuUtilization {
                     }
                     _ => continue,
                 };
-                out.push(Finding::new(
+                out.push(finding(
                     self,
                     Severity::Warning,
                     &a.object,

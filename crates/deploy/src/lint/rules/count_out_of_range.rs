@@ -1,36 +1,54 @@
 //! IL116 `count-out-of-range`.
 
-use super::super::{Context, Finding, Object, Rule, Severity};
+use super::super::{finding, Context, Finding, Object, Rule, Severity};
 use super::{servers, DEGREE_FLAGS};
 use crate::render::k8s::MAX_REPLICAS;
 
-/// IL116 `count-out-of-range`: a replica count, GPU count or parallel degree that Kubernetes
-/// or the engine refuses.
-///
-/// **What it checks.** `spec.replicas` of every workload (Deployment, StatefulSet,
-/// LeaderWorkerSet, ...), `minReplicas`/`maxReplicas` of HorizontalPodAutoscalers and
-/// `minReplicaCount`/`maxReplicaCount` of KEDA ScaledObjects: each must be a whole number from
-/// 0 to 2147483647. A container running a recognised engine must not ask for 0 GPUs
-/// (`nvidia.com/gpu: 0`, `amd.com/gpu: 0`). The engine's parallel degrees
-/// (`--tensor-parallel-size`, `-tp`, `--pipeline-parallel-size`, `--data-parallel-size`; SGLang
-/// `--tp`/`--pp-size`/`--dp`; TGI `--num-shard`; TensorRT-LLM `--tp_size`/`--pp_size`) must be
-/// whole numbers of at least 1.
-///
-/// **Why it matters.** Replica fields are int32 in the Kubernetes API: a negative or larger
-/// value is refused by the API server, so the object is never created (or a template renders
-/// something no one meant). A serving container with a GPU count of 0 starts on a node without a
-/// GPU visible to it and the engine fails at start. A parallel degree of 0 is refused by the
-/// engine at start (vLLM: "tensor_parallel_size must be a positive integer"); the other rules
-/// cannot reason about it and stay silent on that server.
-///
-/// **Example.** `` `replicas: 3000000000` is above 2147483647, the largest replica count
-/// Kubernetes accepts (an int32): the API server rejects the object. Set the replicas you
-/// need. ``
-///
-/// **Fix.** Write replica counts between 0 and 2147483647 (autoscaler minimums usually 1 or
-/// more), give every serving container the GPUs its engine uses (TP × PP × DP), and set each
-/// parallel degree to a whole number of at least 1.
-pub struct CountOutOfRange;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** `spec.replicas` of every workload (Deployment, StatefulSet,
+    /// LeaderWorkerSet, ReplicaSet, ...), `minReplicas` and `maxReplicas` of HorizontalPodAutoscalers,
+    /// and `minReplicaCount` and `maxReplicaCount` of KEDA ScaledObjects: each must be a whole number
+    /// from 0 to 2147483647. A container running a recognised engine must not ask for 0 GPUs
+    /// (`nvidia.com/gpu: 0` or `amd.com/gpu: 0`, in limits or requests). Each parallel degree of the
+    /// engine (`--tensor-parallel-size`/`-tp`, `--pipeline-parallel-size`/`-pp`,
+    /// `--data-parallel-size`/`-dp`; SGLang `--tp`, `--pp-size`, `--dp`; TGI `--num-shard`;
+    /// TensorRT-LLM `--tp_size`, `--pp_size`) must be a whole number of at least 1.
+    ///
+    /// **Why it matters.** Replica fields are int32 in the Kubernetes API: the API server refuses a
+    /// negative count or one above 2147483647 (often a template or script that computed it), so the
+    /// object is never created. A serving container with 0 GPUs starts without a GPU visible to it and
+    /// the engine fails at start. vLLM, SGLang and the others refuse a parallel degree of 0 at start.
+    /// The other rules do not reason from such values: a replica count or autoscaler bound out of range
+    /// is treated as unknown, and a server with a degree below 1 is skipped (IL102 used to read TP 0 as
+    /// TP 1).
+    ///
+    /// **Example.**
+    ///
+    /// ```yaml
+    /// spec:
+    ///   replicas: 3000000000
+    ///   ...
+    ///           args: [--tensor-parallel-size, "0"]
+    /// ```
+    ///
+    /// > `replicas: 3000000000` is above 2147483647, the largest replica count Kubernetes accepts (an
+    /// > int32): the API server rejects the Deployment. Set the replicas you need (0 to 2147483647).
+    ///
+    /// > `--tensor-parallel-size 0` is not a tensor-parallel degree (a whole number of at least 1):
+    /// > vLLM refuses to start. Set it to 1 or more, and give the pod TP × PP × DP GPUs.
+    ///
+    /// **Fix.** Write replica counts between 0 and 2147483647 (autoscaler minimums usually 1 or more),
+    /// give each serving container the GPUs its engine uses (TP × PP × DP), and set each parallel
+    /// degree to a whole number of at least 1.
+    pub struct CountOutOfRange {
+        code: "IL116",
+        name: "count-out-of-range",
+        severity: Error,
+        summary: "replica counts must fit Kubernetes' int32, serving containers need GPUs, parallel \
+             degrees must be at least 1",
+        docs: "docs/lint.md#il116-count-out-of-range",
+    }
+}
 
 /// Replica fields by kind.
 const REPLICA_FIELDS: [(&str, &[&str]); 2] = [
@@ -39,27 +57,6 @@ const REPLICA_FIELDS: [(&str, &[&str]); 2] = [
 ];
 
 impl Rule for CountOutOfRange {
-    fn code(&self) -> &'static str {
-        "IL116"
-    }
-
-    fn name(&self) -> &'static str {
-        "count-out-of-range"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "replica counts must fit Kubernetes' int32, serving containers need GPUs, parallel \
-         degrees must be at least 1"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il116-count-out-of-range"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -76,7 +73,7 @@ impl Rule for CountOutOfRange {
             let c = s.container;
             for g in c.gpu_limit.iter().chain(c.gpu_request.iter()) {
                 if g.value.trim().parse::<f64>().is_ok_and(|n| n == 0.0) {
-                    out.push(Finding::new(
+                    out.push(finding(
                         self,
                         Severity::Error,
                         &s.workload.object,
@@ -92,7 +89,7 @@ impl Rule for CountOutOfRange {
             }
             for (what, names) in DEGREE_FLAGS {
                 if let Some(f) = s.engine.bad_degree(names) {
-                    out.push(Finding::new(
+                    out.push(finding(
                         self,
                         Severity::Error,
                         &s.workload.object,
@@ -135,7 +132,7 @@ impl CountOutOfRange {
             } else {
                 continue;
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Error,
                 object,

@@ -1,58 +1,46 @@
 //! IL112 `ephemeral-storage-below-weights`.
 
 use super::super::context::VolumeKind;
-use super::super::{num, Context, Finding, Rule, Severity, GIB};
+use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
 use super::{download_dir, gib, model_source, servers, weights_bytes, weights_dtype, ModelSource};
 
-/// IL112 `ephemeral-storage-below-weights`: the weights are written to node-local ephemeral
-/// storage that is limited to less than their size.
-///
-/// **What it checks.** For a server whose model is in the catalog, where the weights land:
-/// a hub or object-storage model is downloaded into its download directory (see IL107); a
-/// local path is read from the volume mounted there. When that place is an `emptyDir` on
-/// disk, its `sizeLimit` and the pod's ephemeral-storage limit (the sum of its containers'
-/// `limits.ephemeral-storage`, when every container sets one) apply; when it is the
-/// container's writable layer, the container's `limits.ephemeral-storage` applies. The rule
-/// fires when the smallest of those is below the size of the weights in the format served.
-/// Persistent volumes and weights baked into the image are not checked.
-///
-/// **Why it matters.** The kubelet evicts a pod whose emptyDir grows past its `sizeLimit`, or
-/// whose writable layers and emptyDirs grow past the ephemeral-storage limit. The download
-/// never completes: the pod is evicted, rescheduled, downloads again and is evicted again.
-/// The article C example mounts a 50 GiB emptyDir model cache, enough for an 8B model
-/// (16 GB) but not for a 70B one (141 GB).
-///
-/// **Example.** `Llama 3.3 70B in bf16 is 131.4 GiB of weights, stored in emptyDir `models`
-/// (sizeLimit), limited to 50 GiB: the kubelet evicts the pod before the weights are in place.
-/// Raise the limit to at least 145 GiB (weights + 10 %), or keep the weights on a persistent
-/// volume or local NVMe.`
-///
-/// **Fix.** Size `sizeLimit` and `ephemeral-storage` limits to the weights plus 10 % (and the
-/// node's disk accordingly), or keep the weights on a persistent volume (PVC, FSx for
-/// Lustre, hostPath on local NVMe).
-pub struct EphemeralStorageBelowWeights;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** For a server whose model is in the catalog, where its weights land: a Hub
+    /// or object-storage model is downloaded into its download directory (as in IL107); a local path
+    /// lives on the volume mounted there. When that is an `emptyDir` on disk, its `sizeLimit` and the
+    /// pod's ephemeral-storage limit (the sum of its containers' `limits.ephemeral-storage`, when every
+    /// container sets one) apply; when it is the container's writable layer, the container's
+    /// `limits.ephemeral-storage` applies. The rule fires when the smallest of these is below the
+    /// size of the weights in the format served. Persistent volumes and weights in the image are not
+    /// checked.
+    ///
+    /// **Why it matters.** The kubelet evicts a pod whose emptyDir grows past its `sizeLimit`, or whose
+    /// writable layers and emptyDirs grow past its ephemeral-storage limit. The download never
+    /// completes: the pod is evicted, rescheduled, downloads again and is evicted again. [C]'s example
+    /// mounts a 50 GiB emptyDir model cache: enough for an 8B model (16 GB), not for a 70B one
+    /// (141 GB).
+    ///
+    /// **Example.** An init container copies Llama 3.3 70B into a 50 GiB emptyDir:
+    ///
+    /// > Llama 3.3 70B in bf16 is 131.4 GiB of weights, stored in emptyDir `models` (sizeLimit),
+    /// > limited to 50 GiB: the kubelet evicts the pod before the weights are in place. Raise the
+    /// > limit to at least 145 GiB (weights + 10 %), or keep the weights on a persistent volume or
+    /// > local NVMe.
+    ///
+    /// **Fix.** Size `sizeLimit` and `ephemeral-storage` to the weights plus 10 % (and check the
+    /// node's disk holds them: on instances with NVMe instance store, put the kubelet's ephemeral
+    /// storage on it), or keep the weights on a persistent volume (PVC, FSx for Lustre, hostPath on
+    /// local NVMe).
+    pub struct EphemeralStorageBelowWeights {
+        code: "IL112",
+        name: "ephemeral-storage-below-weights",
+        severity: Error,
+        summary: "ephemeral storage that receives the weights must be larger than the weights",
+        docs: "docs/lint.md#il112-ephemeral-storage-below-weights",
+    }
+}
 
 impl Rule for EphemeralStorageBelowWeights {
-    fn code(&self) -> &'static str {
-        "IL112"
-    }
-
-    fn name(&self) -> &'static str {
-        "ephemeral-storage-below-weights"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "ephemeral storage that receives the weights must be larger than the weights"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il112-ephemeral-storage-below-weights"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in servers(ctx) {
@@ -127,7 +115,7 @@ impl Rule for EphemeralStorageBelowWeights {
             } else {
                 "stored in"
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Error,
                 &s.workload.object,

@@ -1,57 +1,51 @@
 //! IL110 `fp8-without-native-support`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{kv_dtype, servers, weights_dtype};
 use inferplan_catalog::{Dtype, Support};
+use inferplan_serving::flags;
 
-/// IL110 `fp8-without-native-support`: FP8 weights or KV cache on a GPU without FP8 tensor
-/// cores.
-///
-/// **What it checks.** A server's weights are FP8 (`--quantization fp8`, a checkpoint named
-/// `-FP8...`, or a model that ships FP8 such as DeepSeek-V3) or its KV cache is
-/// (`--kv-cache-dtype fp8*`), and every instance type its pod can land on has a GPU without
-/// native FP8 ([`Gpu::support`](inferplan_catalog::Gpu::support): FP8 needs Ada, Hopper or
-/// Blackwell; Ampere (A100, A10G) runs FP8 checkpoints only as weight-only kernels; Volta and
-/// Turing (V100, T4) cannot run them).
-///
-/// **Why it matters.** On Volta and Turing the FP8 checkpoint does not load at all: the pod
-/// crash-loops (error). On Ampere the weights are stored in 8 bits but converted to 16 bits
-/// for every matrix multiply: memory halves, but compute stays at the BF16 rate, large
-/// batches pay for the conversion, and speed and accuracy are not those measured on H100
-/// (warning). An FP8 KV cache without FP8 hardware is converted in software in attention,
-/// which costs speed and needs an engine version with such kernels (warning; error on Volta
-/// and Turing).
-///
-/// **Example.** `FP8 weights on g5.12xlarge (A10G, Ampere) run as weight-only kernels: memory
-/// halves but compute stays at the BF16 rate (no FP8 tensor cores). Use an instance with
-/// native FP8 (L4, L40S, H100, ...), or INT8 W8A8 / BF16 weights on this one.`
-///
-/// **Fix.** Move FP8 checkpoints to Ada, Hopper or Blackwell GPUs (g6, g6e, p5, p5e, g7e, p6);
-/// on Ampere prefer INT8 (W8A8) or AWQ/GPTQ INT4 checkpoints, or BF16; on Volta/Turing use
-/// FP16 or INT4 weight-only checkpoints and a 16-bit KV cache.
-pub struct Fp8WithoutNativeSupport;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A server's weights are FP8 (`--quantization fp8`, a checkpoint named
+    /// `...-FP8...`, or a model that ships in FP8 such as DeepSeek-V3) or its KV cache is
+    /// (`--kv-cache-dtype fp8*`), and every instance type its pod can land on has a GPU without
+    /// native FP8. FP8 needs Ada, Hopper or Blackwell tensor cores; Ampere (A100, A10G) runs FP8
+    /// checkpoints only as weight-only kernels; Volta and Turing (V100, T4) cannot run them
+    /// (`Gpu::support` in the catalog).
+    ///
+    /// **Why it matters.** On Volta and Turing the FP8 checkpoint does not load: the pod crash-loops
+    /// (error). On Ampere the weights are stored in 8 bits and converted to 16 bits for every matrix
+    /// multiply: memory halves, but compute stays at the BF16 rate, large batches pay for the
+    /// conversion, and speed and accuracy are not those measured on H100 (warning). An FP8 KV cache
+    /// without FP8 hardware is converted in software in attention, which costs speed and needs an
+    /// engine version with such kernels (warning; error on Volta and Turing). [A]: native FP8 is what
+    /// makes a single new-generation GPU outrun older multi-GPU setups. The planner's IP106 is the
+    /// same check on plans.
+    ///
+    /// **Example.**
+    ///
+    /// > FP8 weights on g5.xlarge (A10G, Ampere) run as weight-only kernels: memory halves but compute
+    /// > stays at the BF16 rate (no FP8 tensor cores). Use an instance with native FP8 (L4, L40S,
+    /// > H100, ...), or INT8 W8A8 / BF16 weights on this one.
+    ///
+    /// > FP8 weights on g4dn.xlarge (T4, Turing): this GPU cannot run FP8 checkpoints (no FP8 tensor
+    /// > cores, no weight-only FP8 kernels), so the engine fails to load them. Use FP16 or INT4
+    /// > weights here, or a GPU with native FP8 (Ada, Hopper, Blackwell).
+    ///
+    /// **Fix.** Move FP8 checkpoints to Ada, Hopper or Blackwell GPUs (g6, g6e, p5, p5e, p5en, g7,
+    /// g7e, p6); on Ampere prefer INT8 W8A8, AWQ/GPTQ INT4 or BF16; on Volta and Turing use FP16 or
+    /// INT4 weight-only checkpoints and a 16-bit KV cache.
+    pub struct Fp8WithoutNativeSupport {
+        code: "IL110",
+        name: "fp8-without-native-support",
+        severity: Error,
+        severity_note: "warning on Ampere",
+        summary: "FP8 weights or KV cache need a GPU with FP8 tensor cores (Ada, Hopper, Blackwell)",
+        docs: "docs/lint.md#il110-fp8-without-native-support",
+    }
+}
 
 impl Rule for Fp8WithoutNativeSupport {
-    fn code(&self) -> &'static str {
-        "IL110"
-    }
-
-    fn name(&self) -> &'static str {
-        "fp8-without-native-support"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "FP8 weights or KV cache need a GPU with FP8 tensor cores (Ada, Hopper, Blackwell)"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il110-fp8-without-native-support"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in servers(ctx) {
@@ -139,17 +133,12 @@ impl Rule for Fp8WithoutNativeSupport {
                     Severity::Error,
                     format!(
                         "An FP8 KV cache on {on}: this GPU has no FP8 support, so the engine \
-                         refuses it. Remove --kv-cache-dtype or set it to auto."
+                         refuses it. Remove {} or set it to auto.",
+                        flags::vllm::KV_CACHE_DTYPE.write
                     ),
                 ),
             };
-            out.push(Finding::new(
-                self,
-                severity,
-                &s.workload.object,
-                line,
-                message,
-            ));
+            out.push(finding(self, severity, &s.workload.object, line, message));
         }
         out
     }

@@ -1,50 +1,51 @@
 //! IL102 `gpu-count-parallelism-mismatch`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{gpus, parallelism, servers};
+use inferplan_serving::flags;
 
-/// IL102 `gpu-count-parallelism-mismatch`: the GPUs a pod gets differ from what the engine's
-/// parallelism uses.
-///
-/// **What it checks.** For each container running a recognised engine, TP × PP × DP from its
-/// arguments (`--tensor-parallel-size`, `--pipeline-parallel-size`, `--data-parallel-size`;
-/// SGLang `--tp`/`--pp-size`/`--dp`; TGI `--num-shard`; TensorRT-LLM `--tp_size`/`--pp_size`)
-/// against the GPUs of one replica: the pod's GPU limits, or for a LeaderWorkerSet the leader
-/// plus `size - 1` workers. Unset degrees are 1 (TGI shards over every visible GPU).
-///
-/// **Why it matters.** With fewer GPUs than TP × PP × DP the engine fails at start (vLLM:
-/// "requires N GPUs but only M are available"), so the pod crash-loops (error). With more, the
-/// extra GPUs sit idle while the node and its price are reserved for them (warning): on a
-/// p5.48xlarge each idle H100 costs about an eighth of the instance.
-///
-/// **Example.** `vLLM runs TP 4 × PP 1 = 4 GPUs but the pod gets 2 (nvidia.com/gpu limit): the
-/// engine fails at start. Set --tensor-parallel-size to fit 2, or the GPU limit to 4.`
-///
-/// **Fix.** Make the GPU limit equal TP × PP × DP (per LeaderWorkerSet group for multi-node
-/// servers), or change the parallel degrees to the GPUs the pod gets.
-pub struct GpuCountParallelismMismatch;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** For each container running a recognised engine: TP × PP × DP from its
+    /// arguments (`--tensor-parallel-size`, `--pipeline-parallel-size`, `--data-parallel-size`; SGLang
+    /// `--tp`, `--pp-size`, `--dp`; TGI `--num-shard`; TensorRT-LLM `--tp_size`, `--pp_size`) against
+    /// the GPUs of one replica: the pod's GPU limits, or for a LeaderWorkerSet the leader's plus
+    /// `size − 1` workers'. Unset degrees are 1; TGI shards over every visible GPU by default.
+    ///
+    /// **Why it matters.** With fewer GPUs than the engine needs it fails at start (vLLM: "requires N
+    /// GPUs but only M are available"), so the pod crash-loops: error. With more, the extra GPUs sit
+    /// idle while the node and its price are reserved for them: warning. On a p5.48xlarge each idle
+    /// H100 is an eighth of the instance's price.
+    ///
+    /// **Example.**
+    ///
+    /// ```yaml
+    /// args: [--tensor-parallel-size, "4", --max-model-len=32768]
+    /// resources:
+    ///   limits:
+    ///     nvidia.com/gpu: 2
+    /// ```
+    ///
+    /// > vLLM runs TP 4 × PP 1 = 4 GPUs but the pod gets 2 (nvidia.com/gpu limit): the engine fails
+    /// > at start. Set --tensor-parallel-size to fit 2, or the GPU limit to 4.
+    ///
+    /// > The pod gets 4 (nvidia.com/gpu limit) but vLLM runs TP 2 × PP 1 = 2 GPUs: 2 GPUs sit idle
+    /// > and are paid for. Set --tensor-parallel-size so that TP × PP × DP = 4, or lower the GPU limit
+    /// > to 2.
+    ///
+    /// **Fix.** Make the GPU limit equal TP × PP × DP (per LeaderWorkerSet group for multi-node
+    /// servers), or change the degrees to the GPUs the pod gets. `inferplan plan` chooses both
+    /// together.
+    pub struct GpuCountParallelismMismatch {
+        code: "IL102",
+        name: "gpu-count-parallelism-mismatch",
+        severity: Error,
+        severity_note: "warning when GPUs sit idle",
+        summary: "the GPUs of a replica must equal TP × PP × DP of the engine arguments",
+        docs: "docs/lint.md#il102-gpu-count-parallelism-mismatch",
+    }
+}
 
 impl Rule for GpuCountParallelismMismatch {
-    fn code(&self) -> &'static str {
-        "IL102"
-    }
-
-    fn name(&self) -> &'static str {
-        "gpu-count-parallelism-mismatch"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "the GPUs of a replica must equal TP × PP × DP of the engine arguments"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il102-gpu-count-parallelism-mismatch"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in servers(ctx) {
@@ -78,11 +79,12 @@ impl Rule for GpuCountParallelismMismatch {
             let line = if p.tp_line > 0 { p.tp_line } else { limit_line };
             let res = s.container.gpu_resource;
             let tp_flag = match s.engine.kind {
-                super::EngineKind::Vllm => "--tensor-parallel-size",
-                super::EngineKind::Sglang => "--tp",
-                super::EngineKind::Tgi => "--num-shard",
-                super::EngineKind::TrtLlm => "--tp_size",
-            };
+                super::EngineKind::Vllm => flags::vllm::TENSOR_PARALLEL,
+                super::EngineKind::Sglang => flags::sglang::TENSOR_PARALLEL,
+                super::EngineKind::Tgi => flags::tgi::TENSOR_PARALLEL,
+                super::EngineKind::TrtLlm => flags::trtllm::TENSOR_PARALLEL,
+            }
+            .write;
             let (severity, message) = if need > have {
                 (
                     Severity::Error,
@@ -108,13 +110,7 @@ impl Rule for GpuCountParallelismMismatch {
                     ),
                 )
             };
-            out.push(Finding::new(
-                self,
-                severity,
-                &s.workload.object,
-                line,
-                message,
-            ));
+            out.push(finding(self, severity, &s.workload.object, line, message));
         }
         out
     }

@@ -1,47 +1,43 @@
 //! IL101 `gpu-request-limit-mismatch`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 
-/// IL101 `gpu-request-limit-mismatch`: GPU requests and limits that Kubernetes rejects.
-///
-/// **What it checks.** Every container and init container of every workload: a GPU request
-/// (`nvidia.com/gpu`, `amd.com/gpu`) without a limit, a request that differs from the limit,
-/// or a GPU count that is not a positive whole number.
-///
-/// **Why it matters.** GPUs are extended resources: they cannot be overcommitted or shared
-/// through requests. Kubernetes uses the limit as the request, accepts both only when they
-/// are equal, and rejects a request without a limit. The API server refuses the pod (or the
-/// controller cannot create it), so the Deployment never gets a replica.
-///
-/// **Example.** `Container `vllm` requests 2 nvidia.com/gpu but limits 1: Kubernetes rejects
-/// the pod (GPUs cannot be overcommitted, so requests must equal limits). Set `limits` to the
-/// GPUs the engine uses and drop the request (it defaults to the limit), or make both equal.`
-///
-/// **Fix.** Put the GPU count in `resources.limits`; leave `requests` out (it defaults to
-/// the limit) or set it to the same whole number.
-pub struct GpuRequestLimitMismatch;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** Every container and init container of every workload: a GPU request
+    /// (`nvidia.com/gpu`, `amd.com/gpu`) without a limit, a request that differs from the limit, or a
+    /// GPU count that is not a whole number.
+    ///
+    /// **Why it matters.** GPUs are extended resources. Kubernetes cannot overcommit them: it uses
+    /// the limit as the request, accepts both only when they are equal, and rejects a request without
+    /// a limit. The API server refuses the pod, so the workload never gets a replica. [C]: "You cannot
+    /// set GPU requests lower than limits. Set them equal."
+    ///
+    /// **Example.**
+    ///
+    /// ```yaml
+    /// resources:
+    ///   limits:
+    ///     nvidia.com/gpu: 1
+    ///   requests:
+    ///     nvidia.com/gpu: 2
+    /// ```
+    ///
+    /// > Container `vllm` requests 2 nvidia.com/gpu but limits 1: Kubernetes rejects the pod (GPUs
+    /// > cannot be overcommitted, so requests must equal limits). Set `limits` to the GPUs the engine
+    /// > uses and drop the request (it defaults to the limit), or make both equal.
+    ///
+    /// **Fix.** Put the GPU count in `resources.limits` and leave `requests` out, or set both to the
+    /// same whole number. For fractions of a GPU use MIG or time-slicing resources.
+    pub struct GpuRequestLimitMismatch {
+        code: "IL101",
+        name: "gpu-request-limit-mismatch",
+        severity: Error,
+        summary: "GPU requests must equal GPU limits (or be left out), as whole numbers",
+        docs: "docs/lint.md#il101-gpu-request-limit-mismatch",
+    }
+}
 
 impl Rule for GpuRequestLimitMismatch {
-    fn code(&self) -> &'static str {
-        "IL101"
-    }
-
-    fn name(&self) -> &'static str {
-        "gpu-request-limit-mismatch"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "GPU requests must equal GPU limits (or be left out), as whole numbers"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il101-gpu-request-limit-mismatch"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -57,7 +53,7 @@ impl Rule for GpuRequestLimitMismatch {
                             .parse::<u64>()
                             .is_ok_and(|n| n > 0 || g.value.trim() == "0");
                         if !ok {
-                            out.push(Finding::new(
+                            out.push(finding(
                                 self,
                                 Severity::Error,
                                 &w.object,
@@ -72,7 +68,7 @@ impl Rule for GpuRequestLimitMismatch {
                         }
                     }
                     match (&c.gpu_request, &c.gpu_limit) {
-                        (Some(req), None) => out.push(Finding::new(
+                        (Some(req), None) => out.push(finding(
                             self,
                             Severity::Error,
                             &w.object,
@@ -88,7 +84,7 @@ impl Rule for GpuRequestLimitMismatch {
                                 && req.value.trim().parse::<f64>().ok()
                                     != lim.value.trim().parse::<f64>().ok() =>
                         {
-                            out.push(Finding::new(
+                            out.push(finding(
                                 self,
                                 Severity::Error,
                                 &w.object,

@@ -1,77 +1,70 @@
 //! IL109 `kv-cache-cannot-fit`.
 
-use super::super::engine::MAX_MODEL_LEN_FLAGS;
-use super::super::{num, Context, Finding, Rule, Severity, GIB};
+use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
 use super::{gib, kv_dtype, parallelism, servers, weights_dtype, EngineKind};
 use inferplan_catalog::{Gpu, Instance, Interconnect};
 use inferplan_perf::memory::{kv_bytes_per_sequence_per_gpu, weight_bytes};
 use inferplan_perf::{fit, EngineLimits, FitInput, Placement};
+use inferplan_serving::checkpoint::KV_FP8;
+use inferplan_serving::flags;
+
+/// The flags the messages name, as vLLM writes them.
+const MAX_MODEL_LEN: &str = flags::vllm::MAX_MODEL_LEN.write;
+const GPU_MEMORY_UTILIZATION: &str = flags::vllm::GPU_MEMORY_UTILIZATION.write;
+const KV_CACHE_DTYPE: &str = flags::vllm::KV_CACHE_DTYPE.write;
 
 /// vLLM's default `--gpu-memory-utilization`.
 const DEFAULT_GPU_MEMORY_UTILIZATION: f64 = 0.9;
 
-/// IL109 `kv-cache-cannot-fit`: the engine cannot start because one full-length sequence does
-/// not fit in the KV cache left on the selected GPUs.
-///
-/// **What it checks.** For a vLLM server whose model is in the catalog and whose pod selects
-/// an instance type the catalog knows (`node.kubernetes.io/instance-type`, a Karpenter
-/// instance family or GPU name, in the pod or its NodePool), `inferplan fit`'s engine view
-/// with the server's arguments: TP and PP, weight format (`--quantization`, the checkpoint
-/// name, the model's own format), `--kv-cache-dtype`, `--max-model-len` (default: the model's
-/// maximum context, as vLLM does), `--gpu-memory-utilization` (default 0.9), `--max-num-seqs`
-/// and `--max-num-batched-tokens`. vLLM reserves `memory × utilization − weights − activation
-/// peak − non-PyTorch memory` for the KV cache and refuses to start when one sequence of
-/// `--max-model-len` tokens does not fit. With several candidate instance types, the one with
-/// the most memory per GPU is used. For SGLang, TGI and TensorRT-LLM only the weights are
-/// checked against the GPU memory.
-///
-/// **Why it matters.** The pod crash-loops at start with "The model's max seq len (131072) is
-/// larger than the maximum number of tokens that can be stored in KV cache" or "No available
-/// memory for the cache blocks", or runs out of memory loading the weights. Nothing serves.
-///
-/// **Example.** `vLLM cannot start Llama 3.1 8B on g6.xlarge (L4, 22.4 GiB per GPU): one
-/// 131072-token sequence (the model's maximum; --max-model-len is not set) needs 16 GiB of
-/// bf16 KV cache per GPU, but only 4.4 GiB is left (20.1 GiB at --gpu-memory-utilization 0.9
-/// − 15 GiB of bf16 weights (TP 1 × PP 1) − 0.5 GiB of activations − 0.2 GiB outside
-/// PyTorch), which holds 36352 tokens. Set --max-model-len to 35840 or less, use an FP8 KV
-/// cache (--kv-cache-dtype fp8), more GPUs, or a GPU with more memory.`
-///
-/// **Fix.** Set `--max-model-len` to what the traffic needs (at most the figure in the
-/// message), use an FP8 KV cache (`--kv-cache-dtype fp8`) or FP8/INT4 weights, raise TP to
-/// spread the weights over more GPUs, raise `--gpu-memory-utilization` a little, or choose an
-/// instance type with more GPU memory. `inferplan fit` shows the whole budget.
-pub struct KvCacheCannotFit;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** For a vLLM server whose model is in the catalog and whose pod can only run
+    /// on instance types the catalog knows: `inferplan fit`'s engine view ([fit.md](fit.md)) with the
+    /// server's arguments: TP and PP, the weight format (`--quantization`, the checkpoint name, the
+    /// model's own format), `--kv-cache-dtype`, `--max-model-len` (default: the model's maximum
+    /// context, as in vLLM), `--gpu-memory-utilization` (default 0.9), `--max-num-seqs` and
+    /// `--max-num-batched-tokens` (defaults: vLLM's for the GPU). vLLM reserves `memory ×
+    /// utilization − weights − activation peak − non-PyTorch memory` per GPU for the KV cache and
+    /// refuses to start when one sequence of `--max-model-len` tokens does not fit. With several
+    /// candidate instance types, the one with the most memory per GPU is used. For SGLang, TGI and
+    /// TensorRT-LLM only the weights are checked against the GPU's memory.
+    ///
+    /// **Why it matters.** The pod crash-loops at start with "The model's max seq len (131072) is
+    /// larger than the maximum number of tokens that can be stored in KV cache", "No available memory
+    /// for the cache blocks", or an out-of-memory error while loading the weights. Nothing serves. A
+    /// model's maximum context is often far above what the traffic needs: Llama 3.1 8B supports
+    /// 131,072 tokens, which alone needs 16 GiB of BF16 KV cache.
+    ///
+    /// **Example.** Llama 3.1 8B on one L4 (g6.xlarge) without `--max-model-len`:
+    ///
+    /// > vLLM cannot start Llama 3.1 8B on g6.xlarge (L4, 22.4 GiB per GPU): one 131072-token
+    /// > sequence (the model's maximum; --max-model-len is not set) needs 16 GiB of bf16 KV cache per
+    /// > GPU, but only 4.4 GiB is left (20.1 GiB at --gpu-memory-utilization 0.9 − 15 GiB of bf16
+    /// > weights (TP 1 × PP 1) − 0.5 GiB of activations − 0.2 GiB outside PyTorch), which holds 36352
+    /// > tokens. Set --max-model-len to 35840 or less, use an FP8 KV cache (--kv-cache-dtype fp8),
+    /// > more GPUs, or a GPU with more memory.
+    ///
+    /// **Fix.** Set `--max-model-len` to what the traffic needs (at most the figure in the message),
+    /// use an FP8 KV cache or FP8/INT4 weights, raise TP to spread the weights, raise
+    /// `--gpu-memory-utilization` a little, or choose an instance type with more GPU memory.
+    /// `inferplan fit --model ... --instance ...` shows the whole budget.
+    pub struct KvCacheCannotFit {
+        code: "IL109",
+        name: "kv-cache-cannot-fit",
+        severity: Error,
+        summary: "one full-length sequence must fit in the KV cache the engine can allocate",
+        docs: "docs/lint.md#il109-kv-cache-cannot-fit",
+    }
+}
 
 impl Rule for KvCacheCannotFit {
-    fn code(&self) -> &'static str {
-        "IL109"
-    }
-
-    fn name(&self) -> &'static str {
-        "kv-cache-cannot-fit"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "one full-length sequence must fit in the KV cache the engine can allocate"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il109-kv-cache-cannot-fit"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in servers(ctx) {
             let Some((m, from_name)) = ctx.model(s.engine) else {
                 continue;
             };
-            let unreadable = s.engine.unreadable(MAX_MODEL_LEN_FLAGS)
-                || s.engine
-                    .unreadable(&["gpu-memory-utilization", "mem-fraction-static"]);
+            let unreadable = s.engine.unreadable(flags::MAX_MODEL_LEN.read)
+                || s.engine.unreadable(flags::GPU_MEMORY_UTILIZATION.read);
             if unreadable {
                 continue;
             }
@@ -98,7 +91,7 @@ impl Rule for KvCacheCannotFit {
             if s.engine.kind != EngineKind::Vllm {
                 let (_, per_gpu) = weight_bytes(m, weights, p.tp, p.pp);
                 if per_gpu > mem * GIB {
-                    out.push(Finding::new(
+                    out.push(finding(
                         self,
                         Severity::Error,
                         &s.workload.object,
@@ -117,22 +110,22 @@ impl Rule for KvCacheCannotFit {
                 continue;
             }
             let (context, context_line, context_label) = match s.engine.max_model_len() {
-                Some((c, l)) => (c, l, format!("{c}-token sequence (--max-model-len)")),
+                Some((c, l)) => (c, l, format!("{c}-token sequence ({MAX_MODEL_LEN})")),
                 None => (
                     m.max_context,
                     model_line,
                     format!(
-                        "{}-token sequence (the model's maximum; --max-model-len is not set)",
+                        "{}-token sequence (the model's maximum; {MAX_MODEL_LEN} is not set)",
                         m.max_context
                     ),
                 ),
             };
             let (gmu, gmu_label) = match s.engine.gpu_memory_utilization() {
-                Some((g, _)) => (g, format!("--gpu-memory-utilization {}", num(g, 2))),
+                Some((g, _)) => (g, format!("{GPU_MEMORY_UTILIZATION} {}", num(g, 2))),
                 None => (
                     DEFAULT_GPU_MEMORY_UTILIZATION,
                     format!(
-                        "the default --gpu-memory-utilization {}",
+                        "the default {GPU_MEMORY_UTILIZATION} {}",
                         num(DEFAULT_GPU_MEMORY_UTILIZATION, 2)
                     ),
                 ),
@@ -200,21 +193,21 @@ impl Rule for KvCacheCannotFit {
                 let need = kv_bytes_per_sequence_per_gpu(m, kv, p.tp, p.pp, context, block);
                 let tokens = r.engine_kv_blocks * block;
                 let suggest = if tokens >= 1024 {
-                    format!("Set --max-model-len to {} or less", tokens / 1024 * 1024)
+                    format!("Set {MAX_MODEL_LEN} to {} or less", tokens / 1024 * 1024)
                 } else {
-                    "Lower --max-model-len".to_owned()
+                    format!("Lower {MAX_MODEL_LEN}")
                 };
                 format!(
                     "vLLM cannot start {} on {where_}: one {context_label} \
                      needs {} GiB of {kv} KV cache per GPU, but only {} GiB is left ({terms}), \
                      which holds {tokens} tokens. {suggest}, use an FP8 KV cache \
-                     (--kv-cache-dtype fp8), more GPUs, or a GPU with more memory.",
+                     ({KV_CACHE_DTYPE} {KV_FP8}), more GPUs, or a GPU with more memory.",
                     m.name,
                     gib(need),
                     num(left, 1),
                 )
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Error,
                 &s.workload.object,

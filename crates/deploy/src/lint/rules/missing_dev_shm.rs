@@ -1,53 +1,52 @@
 //! IL103 `missing-dev-shm`.
 
 use super::super::context::VolumeKind;
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{parallelism, servers};
 
-/// IL103 `missing-dev-shm`: a multi-GPU server without a memory-backed `/dev/shm`.
-///
-/// **What it checks.** A container runs an engine with TP × PP > 1 (TGI: more than one GPU),
-/// and its pod has neither `hostIPC: true` nor an `emptyDir` with `medium: Memory` mounted
-/// at `/dev/shm` in that container. For a LeaderWorkerSet every pod with GPUs is checked.
-///
-/// **Why it matters.** Container runtimes give a container a 64 MiB `/dev/shm`. NCCL, which
-/// the engines use to all-reduce between GPUs of one node, and PyTorch's worker processes
-/// put their buffers there. With 64 MiB, NCCL fails at start or under load ("Bus error",
-/// "unhandled system error", `NCCL WARN Error: failed to extend /dev/shm`) or the engine
-/// crashes when the first large batch arrives. vLLM's documentation asks for `--ipc=host`
-/// or a large `--shm-size` in Docker for this reason.
-///
-/// **Example.** `vLLM runs TP 2 × PP 1 but in container `vllm` /dev/shm is the container
-/// runtime's 64 MiB default: NCCL fails with a bus error or "unhandled system error" at start
-/// or under load. Mount an emptyDir with medium: Memory at /dev/shm (sizeLimit 16Gi or more),
-/// or set hostIPC: true.`
-///
-/// **Fix.** Add a volume `{name: dshm, emptyDir: {medium: Memory, sizeLimit: 16Gi}}` and
-/// mount it at `/dev/shm` in the serving container (memory it uses counts against the
-/// container's memory limit), or set `hostIPC: true` where the security policy allows it.
-pub struct MissingDevShm;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A container runs an engine with TP × PP > 1 (TGI: more than one GPU), and
+    /// its pod has neither `hostIPC: true` nor an `emptyDir` with `medium: Memory` mounted at
+    /// `/dev/shm` in that container. For a LeaderWorkerSet every pod with GPUs is checked.
+    ///
+    /// **Why it matters.** Container runtimes give a container a 64 MiB `/dev/shm`. NCCL, which the
+    /// engines use to all-reduce between the GPUs of a node, and PyTorch's worker processes put
+    /// their buffers there. With 64 MiB, NCCL fails at start or under load ("Bus error", "unhandled
+    /// system error", `failed to extend /dev/shm`) and the engine crashes when the first large batch
+    /// arrives. vLLM's Docker instructions ask for `--ipc=host` or a large `--shm-size` for this
+    /// reason. [B]'s reference architecture also gives its inference pods a memory-backed `/dev/shm`.
+    ///
+    /// **Example.**
+    ///
+    /// > vLLM runs TP 2 × PP 1 but in container `vllm` /dev/shm is the container runtime's 64 MiB
+    /// > default: NCCL fails with a bus error or "unhandled system error" at start or under load.
+    /// > Mount an emptyDir with medium: Memory at /dev/shm (sizeLimit 16Gi or more), or set hostIPC:
+    /// > true.
+    ///
+    /// **Fix.**
+    ///
+    /// ```yaml
+    /// volumes:
+    ///   - name: dshm
+    ///     emptyDir: {medium: Memory, sizeLimit: 16Gi}
+    /// containers:
+    ///   - name: vllm
+    ///     volumeMounts:
+    ///       - {name: dshm, mountPath: /dev/shm}
+    /// ```
+    ///
+    /// Memory used there counts against the container's memory limit; size both accordingly. Or set
+    /// `hostIPC: true` where the security policy allows it.
+    pub struct MissingDevShm {
+        code: "IL103",
+        name: "missing-dev-shm",
+        severity: Warning,
+        summary: "tensor or pipeline parallelism needs a memory-backed /dev/shm for NCCL",
+        docs: "docs/lint.md#il103-missing-dev-shm",
+    }
+}
 
 impl Rule for MissingDevShm {
-    fn code(&self) -> &'static str {
-        "IL103"
-    }
-
-    fn name(&self) -> &'static str {
-        "missing-dev-shm"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "tensor or pipeline parallelism needs a memory-backed /dev/shm for NCCL"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il103-missing-dev-shm"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut seen = Vec::new();
@@ -85,7 +84,7 @@ impl Rule for MissingDevShm {
                         ),
                         None => "/dev/shm is the container runtime's 64 MiB default".to_owned(),
                     };
-                    out.push(Finding::new(
+                    out.push(finding(
                         self,
                         Severity::Warning,
                         &s.workload.object,

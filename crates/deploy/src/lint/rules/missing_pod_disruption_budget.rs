@@ -1,56 +1,52 @@
 //! IL106 `missing-pod-disruption-budget`.
 
 use super::super::context::Workload;
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 use crate::yaml::Node;
 
-/// IL106 `missing-pod-disruption-budget`: replicated inference servers without a
-/// PodDisruptionBudget.
-///
-/// **What it checks.** A Deployment, StatefulSet or LeaderWorkerSet that runs an inference
-/// server (a recognised engine or a GPU) with 2 or more replicas (`spec.replicas`, or the
-/// `maxReplicas` of its autoscaler), and no PodDisruptionBudget among the linted files in its
-/// namespace whose selector matches its pod labels. LeaderWorkerSet pods also carry the
-/// `leaderworkerset.sigs.k8s.io/name` label. Single-replica workloads are not flagged: a
-/// budget that forbids evicting the only replica blocks node drains instead.
-///
-/// **Why it matters.** Node upgrades, drains and Karpenter consolidation evict pods through
-/// the eviction API, which only a budget limits. Without one, every replica on the drained
-/// nodes goes at once, and each takes minutes to come back (node start, image pull, model
-/// load), so capacity drops to zero. Article B lists "not configuring PodDisruptionBudget"
-/// among the failure patterns: updates interrupt in-flight inference jobs, which are redone.
-///
-/// **Example.** `Runs 3 replicas of an inference server but no PodDisruptionBudget selects its
-/// pods: a node drain, upgrade or consolidation can evict them all at once, and each takes
-/// minutes to load the model again. Add a PodDisruptionBudget with maxUnavailable: 1 and
-/// selector app=llm.`
-///
-/// **Fix.** Add a `policy/v1` PodDisruptionBudget with `maxUnavailable: 1` (or a
-/// `minAvailable` that keeps the capacity the SLO needs) selecting the pods' labels. Lint it
-/// together with the workload (same run) so this rule sees it.
-pub struct MissingPodDisruptionBudget;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A Deployment, StatefulSet or LeaderWorkerSet that runs an inference server
+    /// with 2 or more replicas (`spec.replicas`, or the `maxReplicas` of an autoscaler that targets
+    /// it), and no PodDisruptionBudget among the linted files in its namespace whose selector matches
+    /// its pod labels (LeaderWorkerSet pods also carry `leaderworkerset.sigs.k8s.io/name`). A single
+    /// replica is not flagged: a budget that forbids evicting the only replica blocks node drains.
+    ///
+    /// **Why it matters.** Node upgrades, drains and Karpenter consolidation evict pods through the
+    /// eviction API, which only a budget limits. Without one, every replica on the drained nodes goes
+    /// at once, and each takes minutes to come back (node start, image pull, model load). [B] lists
+    /// "not configuring PodDisruptionBudget" among its failure patterns: node updates interrupt
+    /// in-progress inference jobs, which are then reprocessed.
+    ///
+    /// **Example.**
+    ///
+    /// > Runs 3 replicas of an inference server but no PodDisruptionBudget selects its pods: a node
+    /// > drain, upgrade or consolidation can evict them all at once, and each takes minutes to load
+    /// > the model again. Add a PodDisruptionBudget with maxUnavailable: 1 and selector app=llm.
+    ///
+    /// **Fix.**
+    ///
+    /// ```yaml
+    /// apiVersion: policy/v1
+    /// kind: PodDisruptionBudget
+    /// metadata: {name: llm}
+    /// spec:
+    ///   maxUnavailable: 1
+    ///   selector:
+    ///     matchLabels: {app: llm}
+    /// ```
+    ///
+    /// Or a `minAvailable` that keeps the capacity the SLO needs. Lint it in the same run as the
+    /// workload.
+    pub struct MissingPodDisruptionBudget {
+        code: "IL106",
+        name: "missing-pod-disruption-budget",
+        severity: Warning,
+        summary: "replicated inference servers need a PodDisruptionBudget",
+        docs: "docs/lint.md#il106-missing-pod-disruption-budget",
+    }
+}
 
 impl Rule for MissingPodDisruptionBudget {
-    fn code(&self) -> &'static str {
-        "IL106"
-    }
-
-    fn name(&self) -> &'static str {
-        "missing-pod-disruption-budget"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "replicated inference servers need a PodDisruptionBudget"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il106-missing-pod-disruption-budget"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -84,7 +80,7 @@ impl Rule for MissingPodDisruptionBudget {
             } else {
                 format!("up to {max} replicas")
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Warning,
                 &w.object,

@@ -5,6 +5,7 @@
 //! in `docs/lint.md`.
 
 mod autoscale_on_gpu_utilization;
+mod autoscaler_will_flap;
 mod count_out_of_range;
 mod ephemeral_storage_below_weights;
 mod fp8_without_native_support;
@@ -22,6 +23,7 @@ mod tensor_parallel_not_dividing_heads;
 mod weights_from_object_storage_at_start;
 
 pub use autoscale_on_gpu_utilization::AutoscaleOnGpuUtilization;
+pub use autoscaler_will_flap::AutoscalerWillFlap;
 pub use count_out_of_range::CountOutOfRange;
 pub use ephemeral_storage_below_weights::EphemeralStorageBelowWeights;
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
@@ -41,6 +43,8 @@ pub use weights_from_object_storage_at_start::WeightsFromObjectStorageAtStart;
 use super::context::{Container, Context, PodTemplate, Workload};
 use super::engine::{EngineArgs, EngineKind};
 use inferplan_catalog::{Dtype, ModelSpec};
+use inferplan_serving::checkpoint::{self, Served};
+use inferplan_serving::flags;
 
 /// A workload's serving container and its engine.
 pub(crate) struct Server<'w, 'a> {
@@ -76,9 +80,9 @@ pub(crate) fn servers<'w, 'a>(ctx: &'w Context<'a>) -> Vec<Server<'w, 'a>> {
 
 /// The flags of each parallel degree, with what the degree is called in messages.
 pub(crate) const DEGREE_FLAGS: [(&str, &[&str]); 3] = [
-    ("tensor-parallel", super::engine::TP_FLAGS),
-    ("pipeline-parallel", super::engine::PP_FLAGS),
-    ("data-parallel", super::engine::DP_FLAGS),
+    ("tensor-parallel", flags::TENSOR_PARALLEL.read),
+    ("pipeline-parallel", flags::PIPELINE_PARALLEL.read),
+    ("data-parallel", flags::DATA_PARALLEL.read),
 ];
 
 /// Parallel degrees of a server and the line of the TP flag (0 when it is not set).
@@ -136,64 +140,31 @@ pub(crate) fn parallelism(s: &Server<'_, '_>) -> Option<Parallelism> {
     })
 }
 
-/// The weight format a server runs: `--quantization`, the checkpoint's name (`-FP8`,
-/// `-AWQ`), the model's own format (DeepSeek-V3 ships FP8), `--dtype`, else BF16.
+/// The weight format a server runs ([`checkpoint::format_of`]): `--quantization`, the
+/// checkpoint's name (`-FP8`, `-AWQ`), the model's own format (DeepSeek-V3 ships FP8),
+/// `--dtype`, else BF16.
 pub(crate) fn weights_dtype(
     engine: &EngineArgs,
     model: Option<&ModelSpec>,
     from_name: Option<Dtype>,
 ) -> Dtype {
-    if let Some(q) = engine.quantization().and_then(|f| f.value.as_deref()) {
-        if let Some(d) = quantization_dtype(q) {
-            return d;
-        }
-    }
-    if let Some(d) = from_name {
-        return d;
-    }
-    if let Some(name) = engine.model() {
-        if let (_, Some(d)) = inferplan_catalog::names::split_quantized(&name.text) {
-            return d;
-        }
-    }
-    if let Some(d) = model.and_then(|m| m.native_weights) {
-        return d;
-    }
-    match engine.dtype().map(str::to_ascii_lowercase).as_deref() {
-        Some("float16" | "half" | "fp16") => Dtype::Fp16,
-        Some("float32" | "float" | "fp32") => Dtype::Fp32,
-        _ => Dtype::Bf16,
-    }
-}
-
-/// The weight format a `--quantization` / `--quantize` value means, when it says.
-pub(crate) fn quantization_dtype(q: &str) -> Option<Dtype> {
-    let q = q.trim().to_ascii_lowercase().replace('-', "_");
-    Some(match q.as_str() {
-        "fp8" | "fbgemm_fp8" | "modelopt" | "ptpc_fp8" | "fp8_e4m3" | "deepspeedfp" => Dtype::Fp8,
-        "awq" | "awq_marlin" | "gptq" | "gptq_marlin" | "marlin" | "bitsandbytes"
-        | "bitsandbytes_nf4" | "bitsandbytes_fp4" | "exl2" | "gguf" => Dtype::Int4,
-        "modelopt_fp4" | "nvfp4" | "fp4" => Dtype::Fp4,
-        "mxfp4" => Dtype::Mxfp4,
-        "int8" | "w8a8" | "smoothquant" | "experts_int8" | "eetq" | "bitsandbytes_8bit" => {
-            Dtype::Int8
-        }
-        _ => return None,
+    let name = engine.model();
+    checkpoint::format_of(&Served {
+        quantization: engine.quantization().and_then(|f| f.value.as_deref()),
+        named: from_name,
+        model: name.as_ref().map(|w| w.text.as_str()),
+        native: model.and_then(|m| m.native_weights),
+        dtype: engine.dtype(),
     })
 }
 
-/// The KV-cache format: `--kv-cache-dtype fp8*` is FP8; otherwise the activations' 16-bit
-/// format (`auto`).
+/// The KV-cache format ([`checkpoint::kv_format_of`]): `--kv-cache-dtype fp8*` is FP8;
+/// otherwise the activations' 16-bit format (`auto`).
 pub(crate) fn kv_dtype(engine: &EngineArgs, weights: Dtype) -> Dtype {
-    match engine
-        .kv_cache_dtype()
-        .and_then(|f| f.value.as_deref())
-        .map(str::to_ascii_lowercase)
-    {
-        Some(v) if v.starts_with("fp8") => Dtype::Fp8,
-        _ if matches!(weights, Dtype::Fp16 | Dtype::Fp32) => weights,
-        _ => Dtype::Bf16,
-    }
+    checkpoint::kv_format_of(
+        engine.kv_cache_dtype().and_then(|f| f.value.as_deref()),
+        weights,
+    )
 }
 
 /// Bytes of the whole model's weights in `dtype`.

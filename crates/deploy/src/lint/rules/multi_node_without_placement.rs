@@ -1,64 +1,51 @@
 //! IL113 `multi-node-without-placement`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{parallelism, servers};
 use crate::yaml::Node;
 
-/// IL113 `multi-node-without-placement`: one model replica spans several nodes, but nothing
-/// keeps those nodes close or gives them a fast network.
-///
-/// **What it checks.** A replica spans nodes when it is a LeaderWorkerSet group of more than
-/// one pod, or when the engine says so (`--nnodes` above 1). Such a workload needs
-///
-/// - placement: the LeaderWorkerSet annotation `leaderworkerset.sigs.k8s.io/exclusive-topology`
-///   (or `subgroup-exclusive-topology`), a required pod affinity with a `topologyKey`, or a
-///   node requirement that pins one zone (`topology.kubernetes.io/zone` with one value) or a
-///   placement group (a label key containing `placement-group`), in the pod or its NodePool;
-/// - and, when every candidate instance type has EFA, a `vpc.amazonaws.com/efa` resource in
-///   its containers.
-///
-/// **Why it matters.** Tensor and pipeline parallelism across nodes exchange activations on
-/// every layer or stage. Spread over racks or zones and over TCP instead of EFA with GPUDirect
-/// RDMA, that traffic dominates each step: article A warns that without a cluster placement
-/// group "all-reduce latency can increase 10x, making model sharding economically unviable",
-/// and that GPUDirect RDMA over EFA needs the nodes in one AZ. Cross-zone traffic is also
-/// billed.
-///
-/// **Example.** `Spans 2 nodes per replica (TP 8 × PP 2) but nothing keeps a group together
-/// (no exclusive-topology annotation, required pod affinity, zone or placement-group pin), and
-/// its containers request no EFA interfaces (vpc.amazonaws.com/efa) although p5.48xlarge has
-/// EFA: cross-node all-reduce over a spread placement or TCP can be 10× slower. Add
-/// leaderworkerset.sigs.k8s.io/exclusive-topology: topology.kubernetes.io/zone (or a
-/// placement-group label) and run the nodes in a cluster placement group in one AZ. Request
-/// vpc.amazonaws.com/efa in every pod of the group.`
-///
-/// **Fix.** Annotate the LeaderWorkerSet with `leaderworkerset.sigs.k8s.io/exclusive-topology:
-/// topology.kubernetes.io/zone` (or a placement-group label), launch the nodes in a cluster
-/// placement group in one AZ (a dedicated NodePool), and request `vpc.amazonaws.com/efa` in
-/// every pod of the group.
-pub struct MultiNodeWithoutPlacement;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A model replica spans nodes when it is a LeaderWorkerSet group of more than
+    /// one pod, or when the engine says so (`--nnodes` above 1). Such a workload needs
+    ///
+    /// - placement: the LeaderWorkerSet annotation `leaderworkerset.sigs.k8s.io/exclusive-topology`
+    ///   (or `subgroup-exclusive-topology`), a required pod affinity with a `topologyKey`, or a node
+    ///   requirement pinning one zone (`topology.kubernetes.io/zone` with one value) or a placement
+    ///   group (a label key containing `placement-group`), in the pod or its NodePool;
+    /// - EFA: when every candidate instance type has EFA, a `vpc.amazonaws.com/efa` resource in its
+    ///   containers.
+    ///
+    /// **Why it matters.** Tensor and pipeline parallelism across nodes exchange activations every
+    /// layer or stage. Spread over racks or zones, and over TCP instead of EFA with GPUDirect RDMA,
+    /// that traffic dominates each step. [A]: without a cluster placement group "all-reduce latency
+    /// can increase 10x, making model sharding economically unviable", and GPUDirect RDMA over EFA
+    /// needs the nodes in one AZ ("do not distribute a single multi-node cluster across AZs").
+    /// Cross-zone traffic is also billed. The planner's IP102 says the same about plans.
+    ///
+    /// **Example.**
+    ///
+    /// > Spans 2 nodes per replica (TP 8 × PP 2) but nothing keeps a group together (no
+    /// > exclusive-topology annotation, required pod affinity, zone or placement-group pin), and its
+    /// > containers request no EFA interfaces (vpc.amazonaws.com/efa) although p5.48xlarge has EFA:
+    /// > cross-node all-reduce over a spread placement or TCP can be 10× slower. Add
+    /// > leaderworkerset.sigs.k8s.io/exclusive-topology: topology.kubernetes.io/zone (or a
+    /// > placement-group label) and run the nodes in a cluster placement group in one AZ. Request
+    /// > vpc.amazonaws.com/efa in every pod of the group.
+    ///
+    /// **Fix.** As in `clean-multinode.yaml`: annotate the LeaderWorkerSet with
+    /// `leaderworkerset.sigs.k8s.io/exclusive-topology: topology.kubernetes.io/zone`, launch the
+    /// nodes from a dedicated NodePool in a cluster placement group in one AZ, and request
+    /// `vpc.amazonaws.com/efa` (all the instance's interfaces) in every pod of the group.
+    pub struct MultiNodeWithoutPlacement {
+        code: "IL113",
+        name: "multi-node-without-placement",
+        severity: Warning,
+        summary: "a replica spanning nodes needs one zone or placement group and EFA",
+        docs: "docs/lint.md#il113-multi-node-without-placement",
+    }
+}
 
 impl Rule for MultiNodeWithoutPlacement {
-    fn code(&self) -> &'static str {
-        "IL113"
-    }
-
-    fn name(&self) -> &'static str {
-        "multi-node-without-placement"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "a replica spanning nodes needs one zone or placement group and EFA"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il113-multi-node-without-placement"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut seen: Vec<String> = Vec::new();
@@ -156,7 +143,7 @@ impl Rule for MultiNodeWithoutPlacement {
                 .map(|e| e.line)
                 .or_else(|| s.engine.nnodes().map(|n| n.1))
                 .unwrap_or(w.object.line);
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Warning,
                 &w.object,

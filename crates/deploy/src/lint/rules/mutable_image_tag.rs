@@ -1,6 +1,6 @@
 //! IL114 `mutable-image-tag`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 
 /// Tags that are moved on purpose.
 const FLOATING: [&str; 12] = [
@@ -8,51 +8,37 @@ const FLOATING: [&str; 12] = [
     "release", "current",
 ];
 
-/// IL114 `mutable-image-tag`: a container image without a version: no tag, `latest`, or
-/// another tag that is moved on purpose.
-///
-/// **What it checks.** Every container and init container image of every workload. An image
-/// pinned by digest (`@sha256:...`) passes. Otherwise the tag must not be missing (which means
-/// `latest`), and must not be `latest`, `main`, `master`, `nightly`, `dev`, `develop`,
-/// `edge`, `stable`, `head`, `rolling`, `release`, `current`, or contain `latest` or
-/// `nightly` (`cuda12-latest`).
-///
-/// **Why it matters.** A node pulls whatever the tag points to when it starts the pod. Replicas
-/// started on different days run different engine versions; a restart or a new node picks up a
-/// release with changed defaults (memory use, scheduler limits, metrics names) or a bug; a
-/// rollback of the manifest does not roll back the image. Inference images are 8-20 GB
-/// (article C), so `imagePullPolicy: Always` with a floating tag also slows every start.
-///
-/// **Example.** `Image `busybox` of container `wait-for-store` has no tag, which means
-/// `latest`: replicas started on different days run different versions, and a restart can pick
-/// up a breaking release. Pin a version tag, better a digest (busybox:<version>@sha256:...).`
-///
-/// **Fix.** Use a version tag and, for reproducible deployments, the digest
-/// (`image: vllm/vllm-openai:v0.8.5@sha256:...`); let a tool (Renovate, Dependabot) propose
-/// upgrades.
-pub struct MutableImageTag;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** Every container and init container image of every workload. An image
+    /// pinned by digest (`@sha256:...`) passes. Otherwise the tag must be present (no tag means
+    /// `latest`) and must not be `latest`, `main`, `master`, `nightly`, `dev`, `develop`, `edge`,
+    /// `stable`, `head`, `rolling`, `release` or `current`, or contain `latest` or `nightly`.
+    ///
+    /// **Why it matters.** A node pulls whatever the tag points to when it starts the pod. Replicas
+    /// started on different days run different engine versions; a restart or a new node picks up a
+    /// release with other defaults (memory use, scheduler limits, metric names) or a bug; rolling the
+    /// manifest back does not roll the image back. Inference images are 8-20 GB ([C]), so
+    /// `imagePullPolicy: Always` with a floating tag also slows every start. [C] recommends tagging
+    /// images with the model and framework versions.
+    ///
+    /// **Example.**
+    ///
+    /// > Image `vllm/vllm-openai:latest` of container `vllm` uses the floating tag `latest`: replicas
+    /// > started on different days run different versions, and a restart can pick up a breaking
+    /// > release. Pin a version tag, better a digest (vllm/vllm-openai:<version>@sha256:...).
+    ///
+    /// **Fix.** Use a version tag and, for reproducible deployments, its digest
+    /// (`vllm/vllm-openai:v0.8.5@sha256:...`); let a bot (Renovate, Dependabot) propose upgrades.
+    pub struct MutableImageTag {
+        code: "IL114",
+        name: "mutable-image-tag",
+        severity: Warning,
+        summary: "container images need a version tag or digest, not latest or another floating tag",
+        docs: "docs/lint.md#il114-mutable-image-tag",
+    }
+}
 
 impl Rule for MutableImageTag {
-    fn code(&self) -> &'static str {
-        "IL114"
-    }
-
-    fn name(&self) -> &'static str {
-        "mutable-image-tag"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "container images need a version tag or digest, not latest or another floating tag"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il114-mutable-image-tag"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -80,7 +66,7 @@ impl Rule for MutableImageTag {
                             }
                         }
                     };
-                    out.push(Finding::new(
+                    out.push(finding(
                         self,
                         Severity::Warning,
                         &w.object,

@@ -1,62 +1,57 @@
 //! IL104 `probe-before-model-load`.
 
-use super::super::{num, Context, Finding, Rule, Severity};
+use super::super::{finding, num, Context, Finding, Rule, Severity};
 use super::{weights_bytes, weights_dtype};
 use crate::yaml::Node;
-use inferplan_plan::findings::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
+use inferplan_serving::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
+use inferplan_serving::startup::least_start_s;
 
-/// IL104 `probe-before-model-load`: the liveness probe can kill the server before the model
-/// has loaded.
-///
-/// **What it checks.** A serving container (a recognised engine, or any container with a
-/// GPU) has a `livenessProbe`. The time the probes allow before the first restart is the
-/// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is
-/// one, else the liveness probe's (defaults 0 + 3 × 10 s = 30 s). That is compared with a
-/// lower bound of the start time: the engine start without weights (64 s, measured with warm
-/// `torch.compile` caches; see `cold_start.rs` of the planner) plus the weights read at 1.9
-/// GB/s, one local NVMe device. When the model is not in the catalog, only the 64 s count.
-///
-/// **Why it matters.** The engine answers its health endpoint only after the weights are
-/// loaded, the KV cache is allocated and CUDA graphs are captured: one to several minutes
-/// for 8B to 70B models, 5-15 minutes when a 70B model is pulled from S3 at start
-/// (article A). A liveness probe that fails first makes the kubelet kill the container, which
-/// starts loading again and is killed again: a crash loop that never serves. The article
-/// C example (`initialDelaySeconds: 120`, no startup probe) works only while the model
-/// loads in under 3.5 minutes.
-///
-/// **Example.** `livenessProbe restarts container `vllm` after 30 s without an answer
-/// (initialDelaySeconds 0 + failureThreshold 3 × periodSeconds 10 s), but vLLM needs at least
-/// 138 s to load Llama 3.3 70B (64 s engine start + 141.1 GB of bf16 weights at 1.9 GB/s from
-/// local NVMe; more from the network): it is killed before it serves. Add a startupProbe on
-/// the health endpoint allowing 300 s or more (periodSeconds: 10, failureThreshold: 30) and
-/// keep the liveness probe for after start.`
-///
-/// **Fix.** Add a `startupProbe` on the same endpoint whose `failureThreshold ×
-/// periodSeconds` covers the worst load time (a cold node pulling the weights), and keep the
-/// liveness probe short for hangs after start.
-pub struct ProbeBeforeModelLoad;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A serving container (a recognised engine, or any container with a GPU)
+    /// has a `livenessProbe`. The time the probes allow before the first restart is the
+    /// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is one,
+    /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with a
+    /// lower bound of the start time (`least_start_s` in `crates/serving/src/startup.rs`): the engine
+    /// start without weights, 64 s (tensorfuse.io measured 64 s for vLLM with warm `torch.compile`
+    /// caches; the constant is `ENGINE_START_S` in `crates/serving/src/cold_start.rs`), plus the
+    /// weights read at 1.9 GB/s, one local NVMe device (`NVME_DEVICE_GBS`). When the model is not in
+    /// the catalog only the 64 s count.
+    ///
+    /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
+    /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
+    /// models, "5-15 minute cold starts" when a 70B model is pulled from S3 at start ([A]). A liveness
+    /// probe that fails first makes the kubelet kill the container, which loads again and is killed
+    /// again: a crash loop that never serves. [C]'s example (`initialDelaySeconds: 120`,
+    /// `periodSeconds: 30`, no startup probe) allows 210 s, which works only while the model loads
+    /// faster than that.
+    ///
+    /// **Example.**
+    ///
+    /// ```yaml
+    /// livenessProbe:
+    ///   httpGet: {path: /health, port: 8000}
+    /// ```
+    ///
+    /// > livenessProbe restarts container `vllm` after 30 s without an answer (initialDelaySeconds 0 +
+    /// > failureThreshold 3 × periodSeconds 10 s), but vLLM needs at least 72 s to load Llama 3.1 8B
+    /// > (64 s engine start + 16.1 GB of bf16 weights at 1.9 GB/s from local NVMe; more from the
+    /// > network): it is killed before it serves. Add a startupProbe on the health endpoint allowing
+    /// > 300 s or more (periodSeconds: 10, failureThreshold: 30) and keep the liveness probe for after
+    /// > start.
+    ///
+    /// **Fix.** Add a `startupProbe` on the same endpoint whose `failureThreshold × periodSeconds`
+    /// covers the worst start (a new node pulling the image and the weights); the liveness probe only
+    /// starts after it succeeds, so keep it short to catch hangs.
+    pub struct ProbeBeforeModelLoad {
+        code: "IL104",
+        name: "probe-before-model-load",
+        severity: Warning,
+        summary: "the liveness probe must not fire before the model can load (use a startup probe)",
+        docs: "docs/lint.md#il104-probe-before-model-load",
+    }
+}
 
 impl Rule for ProbeBeforeModelLoad {
-    fn code(&self) -> &'static str {
-        "IL104"
-    }
-
-    fn name(&self) -> &'static str {
-        "probe-before-model-load"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "the liveness probe must not fire before the model can load (use a startup probe)"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il104-probe-before-model-load"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -69,14 +64,14 @@ impl Rule for ProbeBeforeModelLoad {
                         continue;
                     };
                     // Lower bound of the start time.
-                    let mut needed = ENGINE_START_S;
+                    let mut needed = least_start_s(0.0);
                     let mut why = format!("{} s engine start", num(ENGINE_START_S, 0));
                     let mut model_name = String::new();
                     if let Some(e) = &c.engine {
                         if let Some((m, from_name)) = ctx.model(e) {
                             let dtype = weights_dtype(e, Some(m), from_name);
                             let gb = weights_bytes(m, dtype) / 1e9;
-                            needed += gb / NVME_DEVICE_GBS;
+                            needed = least_start_s(gb);
                             why = format!(
                                 "{} s engine start + {} GB of {dtype} weights at {} GB/s from \
                                  local NVMe; more from the network",
@@ -117,7 +112,7 @@ impl Rule for ProbeBeforeModelLoad {
                             num(suggest / 10.0, 0)
                         )
                     };
-                    out.push(Finding::new(
+                    out.push(finding(
                         self,
                         Severity::Warning,
                         &w.object,

@@ -1,58 +1,44 @@
 //! IL115 `single-gpu-pods-on-large-nodes`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 
 /// Fewest GPUs per node for which packing one-GPU pods is flagged.
 const LARGE_NODE_GPUS: u32 = 4;
 
-/// IL115 `single-gpu-pods-on-large-nodes`: replicas that need one GPU each are pinned to
-/// instance types with many GPUs.
-///
-/// **What it checks.** An inference workload with 2 or more replicas (or an autoscaler
-/// allowing 2 or more) whose pods use one GPU each, and whose node selection (pod or NodePool)
-/// allows only instance types with at least 4 GPUs.
-///
-/// **Why it matters.** A replica that uses one GPU gains nothing from neighbours on the same
-/// host (no NVLink traffic, no shared memory), but one node failure, reboot, drain or spot
-/// interruption takes several replicas down at once. When fewer replicas are needed, the
-/// node still runs (and bills) all its GPUs until every replica on it is gone, so scale-in
-/// saves nothing. One-GPU sizes of the same GPU (g6e.xlarge, g6.xlarge, g5.xlarge,
-/// p5.4xlarge, ...) keep the blast radius to one replica, schedule more flexibly and cost
-/// about the same per GPU. The planner's finding IP103 says the same about plans.
-///
-/// **Example.** `Each pod uses 1 GPU but can only run on g6e.12xlarge (4 GPUs): up to 4
-/// replicas share a node, so one node failure or drain takes them down together, and the
-/// node's GPUs stay billed until its last replica leaves. Prefer a 1-GPU size (g6e.xlarge,
-/// g6e.2xlarge, ...), or spread replicas with a topologySpreadConstraint on
-/// kubernetes.io/hostname.`
-///
-/// **Fix.** Select a one-GPU size of the family (or let Karpenter choose by
-/// `karpenter.k8s.aws/instance-gpu-count: 1`), or spread the replicas over nodes with a
-/// `topologySpreadConstraints` entry on `kubernetes.io/hostname` and keep spare capacity for a
-/// whole node.
-pub struct SingleGpuPodsOnLargeNodes;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** An inference workload with 2 or more replicas (or an autoscaler allowing 2
+    /// or more) whose pods use one GPU each, and whose node selection (pod or NodePool) allows only
+    /// instance types with 4 or more GPUs.
+    ///
+    /// **Why it matters.** A replica that uses one GPU gains nothing from neighbours on the same host
+    /// (no NVLink traffic, no shared memory), but one node failure, reboot, drain or spot interruption
+    /// takes several replicas down at once. When fewer replicas are needed, the node keeps running
+    /// (and billing) all its GPUs until its last replica leaves, so scale-in saves little. One-GPU
+    /// sizes of the same GPU (g6e.xlarge, g6.xlarge, g5.xlarge, p5.4xlarge, ...) keep the blast
+    /// radius to one replica, schedule more flexibly and cost about the same per GPU. The planner's
+    /// IP103 says the same about plans.
+    ///
+    /// **Example.**
+    ///
+    /// > Each pod uses 1 GPU but can only run on g6e.12xlarge (4 GPUs): up to 4 replicas share a node,
+    /// > so one node failure or drain takes them down together, and the node's GPUs stay billed until
+    /// > its last replica leaves. Prefer a 1-GPU size (g6e.xlarge, g6e.2xlarge, ...), or spread
+    /// > replicas with a topologySpreadConstraint on kubernetes.io/hostname.
+    ///
+    /// **Fix.** Select a one-GPU size (or let Karpenter choose with
+    /// `karpenter.k8s.aws/instance-gpu-count: 1`), or spread the replicas over nodes with a
+    /// `topologySpreadConstraints` entry on `kubernetes.io/hostname` and keep spare capacity for a
+    /// whole node.
+    pub struct SingleGpuPodsOnLargeNodes {
+        code: "IL115",
+        name: "single-gpu-pods-on-large-nodes",
+        severity: Info,
+        summary: "one-GPU replicas are better on one-GPU instance sizes than packed on large nodes",
+        docs: "docs/lint.md#il115-single-gpu-pods-on-large-nodes",
+    }
+}
 
 impl Rule for SingleGpuPodsOnLargeNodes {
-    fn code(&self) -> &'static str {
-        "IL115"
-    }
-
-    fn name(&self) -> &'static str {
-        "single-gpu-pods-on-large-nodes"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Info
-    }
-
-    fn summary(&self) -> &'static str {
-        "one-GPU replicas are better on one-GPU instance sizes than packed on large nodes"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il115-single-gpu-pods-on-large-nodes"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -102,7 +88,7 @@ impl Rule for SingleGpuPodsOnLargeNodes {
             } else {
                 format!("up to {most} GPUs")
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Info,
                 &w.object,

@@ -1,57 +1,47 @@
 //! IL108 `spot-for-stateful-inference`.
 
 use super::super::context::Capacity;
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 
-/// IL108 `spot-for-stateful-inference`: an inference server that runs on spot capacity.
-///
-/// **What it checks.** A Deployment, StatefulSet, LeaderWorkerSet or Pod that runs an
-/// inference server (a recognised engine or a GPU) and whose node selection, node affinity or
-/// Karpenter NodePool allows spot capacity (`karpenter.sh/capacity-type`,
-/// `eks.amazonaws.com/capacityType`, `cloud.google.com/gke-spot`, Azure's
-/// `kubernetes.azure.com/scalesetpriority`), or that tolerates a spot taint. Jobs and CronJobs
-/// (batch work) are not flagged.
-///
-/// **Why it matters.** A spot interruption gives two minutes' notice (AWS) or less. Every
-/// in-flight request on the node fails, and the KV cache (prompt caches, long conversations)
-/// is lost: article A lists "using Spot Instances for stateful inference without KV cache
-/// checkpointing" as an anti-pattern. The replacement takes minutes (node start, image pull,
-/// model load), and interruptions come in waves when a capacity pool is reclaimed, often
-/// when demand is high. When a NodePool allows both spot and on-demand, Karpenter launches
-/// spot first.
-///
-/// **Example.** `Runs an inference server on spot capacity
-/// (`karpenter.sh/capacity-type: spot`): an interruption ends every in-flight request and its
-/// KV cache, and a new replica takes minutes to load the model. Run interactive inference on
-/// on-demand or reserved capacity, and keep spot for batch work or for overflow replicas above
-/// an on-demand floor that meets the SLO.`
-///
-/// **Fix.** Use on-demand or reserved capacity (Savings Plans) for interactive serving; put
-/// spot in a separate NodePool for batch/async work or overflow replicas above an on-demand
-/// floor; handle the interruption notice (stop admitting, drain, retry elsewhere).
-pub struct SpotForStatefulInference;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A Deployment, StatefulSet, LeaderWorkerSet or Pod that runs an inference
+    /// server and can land on spot capacity: its node selection, node affinity or Karpenter NodePool
+    /// allows it (`karpenter.sh/capacity-type: spot`, `eks.amazonaws.com/capacityType: SPOT`,
+    /// `cloud.google.com/gke-spot`, `kubernetes.azure.com/scalesetpriority: spot`), or it tolerates a
+    /// spot taint. Jobs and CronJobs (batch work) are not flagged.
+    ///
+    /// **Why it matters.** A spot interruption gives two minutes' notice on AWS, less elsewhere.
+    /// Every in-flight request on the node fails and the KV cache (prompt caches, long conversations)
+    /// is lost; [A] lists "using Spot Instances for stateful inference without KV cache checkpointing"
+    /// as an anti-pattern. The replacement takes minutes (node, image, model), and interruptions come
+    /// in waves when a capacity pool is reclaimed, often when demand is high. When a NodePool allows
+    /// both spot and on-demand, Karpenter launches spot first. The planner's IP104
+    /// ([findings.md](findings.md#ip104-spot-for-stateful-chat)) says the same about plans.
+    ///
+    /// **Example.**
+    ///
+    /// > Runs an inference server on capacity that can be spot (NodePool gpu
+    /// > `karpenter.sh/capacity-type: spot, on-demand`; with spot and on-demand both allowed,
+    /// > Karpenter launches spot first): an interruption ends every in-flight request and its KV
+    /// > cache, and a new replica takes minutes to load the model. Run interactive inference on
+    /// > on-demand or reserved capacity, and keep spot for batch work or for overflow replicas above
+    /// > an on-demand floor that meets the SLO.
+    ///
+    /// **Fix.** On-demand or reserved capacity (Savings Plans) for interactive serving; spot in a
+    /// separate NodePool for async and batch work, or for overflow replicas above an on-demand floor;
+    /// handle the interruption notice (stop admitting requests, drain, retry elsewhere). Async and
+    /// batch servers on spot are a deliberate choice: the warning stays, as a reminder to make
+    /// requests retryable.
+    pub struct SpotForStatefulInference {
+        code: "IL108",
+        name: "spot-for-stateful-inference",
+        severity: Warning,
+        summary: "interactive inference on spot capacity loses in-flight requests and KV cache",
+        docs: "docs/lint.md#il108-spot-for-stateful-inference",
+    }
+}
 
 impl Rule for SpotForStatefulInference {
-    fn code(&self) -> &'static str {
-        "IL108"
-    }
-
-    fn name(&self) -> &'static str {
-        "spot-for-stateful-inference"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "interactive inference on spot capacity loses in-flight requests and KV cache"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il108-spot-for-stateful-inference"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
@@ -76,7 +66,7 @@ impl Rule for SpotForStatefulInference {
             } else {
                 pod.node_requirements.first().map_or(pod.line, |r| r.line)
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Warning,
                 &w.object,

@@ -1,49 +1,35 @@
 //! IL111 `tensor-parallel-not-dividing-heads`.
 
-use super::super::{Context, Finding, Rule, Severity};
+use super::super::{finding, Context, Finding, Rule, Severity};
 use super::{parallelism, servers};
 
-/// IL111 `tensor-parallel-not-dividing-heads`: a tensor-parallel degree that does not divide
-/// the model's attention heads.
-///
-/// **What it checks.** For a server whose model is in the catalog and whose TP is above 1:
-/// TP must divide the attention heads, and TP and the KV heads must divide one another (with
-/// fewer KV heads than ranks, each KV head is replicated). Models with multi-head latent
-/// attention (DeepSeek, Kimi) have no KV heads to split and are checked on the query heads
-/// only.
-///
-/// **Why it matters.** Tensor parallelism gives each GPU a whole number of heads. vLLM refuses
-/// to start ("Total number of attention heads (40) must be divisible by tensor parallel size
-/// (3)"), and so do the other engines, so the pod crash-loops.
-///
-/// **Example.** `TP 3 does not divide the 40 attention heads of Qwen2.5 14B: the engine refuses
-/// to start. Use TP 1, 2, 4 or 8, and give the pod that many GPUs.`
-///
-/// **Fix.** Choose a TP from the list in the message (divisors of the heads that fit the KV
-/// heads) and set the GPU limit to match; add pipeline parallelism for more GPUs.
-pub struct TensorParallelNotDividingHeads;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** For a server whose model is in the catalog and whose TP is above 1: TP must
+    /// divide the attention heads, and TP and the KV heads must divide one another (with fewer KV
+    /// heads than ranks, each KV head is replicated). Models with multi-head latent attention
+    /// (DeepSeek, Kimi) are checked on the query heads only.
+    ///
+    /// **Why it matters.** Tensor parallelism gives each GPU a whole number of heads. vLLM refuses to
+    /// start ("Total number of attention heads (40) must be divisible by tensor parallel size (3)"),
+    /// and so do the other engines: the pod crash-loops.
+    ///
+    /// **Example.**
+    ///
+    /// > TP 3 does not divide the 40 attention heads of Qwen2.5 14B: the engine refuses to start. Use
+    /// > TP 1, 2, 4 or 8, and give the pod that many GPUs.
+    ///
+    /// **Fix.** Choose a TP from the list in the message and set the GPU limit to match; add pipeline
+    /// parallelism to use more GPUs.
+    pub struct TensorParallelNotDividingHeads {
+        code: "IL111",
+        name: "tensor-parallel-not-dividing-heads",
+        severity: Error,
+        summary: "the tensor-parallel degree must divide the attention heads (and fit the KV heads)",
+        docs: "docs/lint.md#il111-tensor-parallel-not-dividing-heads",
+    }
+}
 
 impl Rule for TensorParallelNotDividingHeads {
-    fn code(&self) -> &'static str {
-        "IL111"
-    }
-
-    fn name(&self) -> &'static str {
-        "tensor-parallel-not-dividing-heads"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn summary(&self) -> &'static str {
-        "the tensor-parallel degree must divide the attention heads (and fit the KV heads)"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il111-tensor-parallel-not-dividing-heads"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in servers(ctx) {
@@ -93,7 +79,7 @@ impl Rule for TensorParallelNotDividingHeads {
             } else {
                 s.engine.line
             };
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Error,
                 &s.workload.object,

@@ -1,60 +1,45 @@
 //! IL107 `weights-from-object-storage-at-start`.
 
 use super::super::context::VolumeKind;
-use super::super::{num, Context, Finding, Rule, Severity};
+use super::super::{finding, num, Context, Finding, Rule, Severity};
 use super::{download_dir, model_source, servers, weights_bytes, weights_dtype, ModelSource};
 
-/// IL107 `weights-from-object-storage-at-start`: every start downloads the weights, with no
-/// cache that survives.
-///
-/// **What it checks.** A recognised engine serves a model given as a Hugging Face Hub id
-/// (`org/name`) or an object-storage URI (`s3://`, `gs://`, `az://`, `hf://`), and the
-/// directory it downloads into (`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`,
-/// `HF_HOME`, `TRANSFORMERS_CACHE`, else `/root/.cache/huggingface`, `/data` for TGI) is not on
-/// a persistent volume (PVC, hostPath, NFS, CSI, an ephemeral claim or a StatefulSet claim
-/// template), and no init container pre-fetches into that volume. `HF_HUB_OFFLINE=1` turns
-/// the rule off for the container. Object-storage URIs are always pulled at start.
-///
-/// **Why it matters.** Each restart, reschedule and scale-out then waits for the whole model
-/// to cross the network before serving: about 141 GB for a 70B model in BF16. Article A
-/// measures "5-15 minute cold starts" for 70B+ models loaded from S3 at pod start, which is
-/// also how long autoscaling lags a burst. The replica depends on the hub or bucket being
-/// reachable and not rate-limiting, and every node pays the egress again. An `emptyDir` cache
-/// is lost when the pod moves.
-///
-/// **Example.** `vLLM downloads meta-llama/Llama-3.1-70B-Instruct (141.1 GB in bf16) from the
-/// Hugging Face Hub at every start into the container's writable layer: every restart,
-/// reschedule and scale-out waits for it. Mount a persistent cache at
-/// /root/.cache/huggingface (a PVC, FSx for Lustre, or hostPath on local NVMe), or pre-fetch
-/// to local NVMe with an init container.`
-///
-/// **Fix.** Pre-fetch the weights to local NVMe with an init container (parallel `s5cmd`,
-/// as article A recommends) and point the engine at the local path, or mount a persistent
-/// cache (FSx for Lustre, an EFS/NFS or PVC model store, a hostPath on the node's NVMe) at
-/// the download directory; bake small models into the image.
-pub struct WeightsFromObjectStorageAtStart;
+inferplan_plan::declare_rule! {
+    /// **What it checks.** A recognised engine serves a model given as a Hugging Face Hub id
+    /// (`org/name`) or an object-storage URI (`s3://`, `gs://`, `az://`, `hf://`), and the directory
+    /// it downloads into (`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `HF_HOME`,
+    /// `TRANSFORMERS_CACHE`, else `/root/.cache/huggingface`, or `/data` for TGI) is not on a
+    /// persistent volume (PVC, hostPath, NFS, CSI, an ephemeral claim, a StatefulSet claim template),
+    /// and no init container pre-fetches into that volume. `HF_HUB_OFFLINE=1` turns the rule off for
+    /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted.
+    ///
+    /// **Why it matters.** Each restart, reschedule and scale-out waits for the whole model to cross
+    /// the network: 16 GB for an 8B model in BF16, 141 GB for a 70B one. [A] reports "5-15 minute cold
+    /// starts" for 70B+ models loaded from S3 at pod start, which is also how long autoscaling lags a
+    /// burst. The replica depends on the hub or bucket being reachable and not rate-limiting, and
+    /// every node pays the transfer again. An `emptyDir` cache is lost when the pod moves.
+    ///
+    /// **Example.**
+    ///
+    /// > vLLM downloads meta-llama/Llama-3.1-8B-Instruct (16.1 GB in bf16) from the Hugging Face Hub
+    /// > at every start into the container's writable layer: every restart, reschedule and scale-out
+    /// > waits for it. Mount a persistent cache at /root/.cache/huggingface (a PVC, FSx for Lustre, or
+    /// > hostPath on local NVMe), or pre-fetch to local NVMe with an init container.
+    ///
+    /// **Fix.** Pre-fetch the weights to the node's NVMe with an init container (parallel `s5cmd`,
+    /// as [A] recommends) and point the engine at the local path, as `clean-vllm.yaml` does; or mount
+    /// a persistent cache (FSx for Lustre, an EFS/NFS or PVC model store, a hostPath on local NVMe) at
+    /// the download directory. Small models can be baked into the image.
+    pub struct WeightsFromObjectStorageAtStart {
+        code: "IL107",
+        name: "weights-from-object-storage-at-start",
+        severity: Warning,
+        summary: "weights pulled from a hub or object storage at every start, with no persistent cache",
+        docs: "docs/lint.md#il107-weights-from-object-storage-at-start",
+    }
+}
 
 impl Rule for WeightsFromObjectStorageAtStart {
-    fn code(&self) -> &'static str {
-        "IL107"
-    }
-
-    fn name(&self) -> &'static str {
-        "weights-from-object-storage-at-start"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn summary(&self) -> &'static str {
-        "weights pulled from a hub or object storage at every start, with no persistent cache"
-    }
-
-    fn docs(&self) -> &'static str {
-        "docs/lint.md#il107-weights-from-object-storage-at-start"
-    }
-
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in servers(ctx) {
@@ -104,7 +89,7 @@ impl Rule for WeightsFromObjectStorageAtStart {
                     format!(" ({} GB in {d})", num(weights_bytes(m, d) / 1e9, 1))
                 })
                 .unwrap_or_default();
-            out.push(Finding::new(
+            out.push(finding(
                 self,
                 Severity::Warning,
                 &s.workload.object,

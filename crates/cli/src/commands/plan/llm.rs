@@ -1,0 +1,575 @@
+//! `inferplan plan` for LLM workloads.
+
+use super::overrides::{self, Shared};
+use super::text::{endpoint_text, explain_text, findings_text, rejected_text, severity};
+use super::WorkloadFile;
+use crate::args::{Format, FormatArg, PlanArgs, PlanDiffusionArgs, PlanLlmArgs, PlanSharedArgs};
+use crate::commands::kind::refuse_job_flags;
+use crate::commands::load::efficiency;
+use crate::output::{emit, emit_json, table, Progress};
+use anyhow::bail;
+use inferplan_catalog::Catalog;
+use inferplan_perf::MemoryParams;
+use inferplan_plan::contract::{PlanJson, Verified};
+use inferplan_plan::nothing::NothingQualified;
+use inferplan_plan::search::{plan, Inputs, Plan};
+use inferplan_plan::workload::{
+    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
+};
+use inferplan_plan::{Candidate, Severity};
+use inferplan_sim::verify::verify;
+use std::process::ExitCode;
+
+/// Runs `plan` on an LLM workload (`file`, if any, already read).
+pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Result<ExitCode> {
+    let PlanArgs {
+        workload: _,
+        model,
+        precision,
+        llm,
+        shared,
+        top,
+        explain,
+        format: FormatArg { format },
+        diffusion,
+    } = a;
+    let (top, format) = (*top, *format);
+    refuse_diffusion_flags(diffusion)?;
+    let w = workload(file, model.as_deref(), precision.as_deref(), llm, shared)?;
+    let PlanLlmArgs {
+        verify: verify_top,
+        max_sim_requests,
+        seed,
+        params,
+        ..
+    } = llm;
+    let efficiency = efficiency(params)?;
+    let memory = MemoryParams::embedded()?;
+    let inputs = Inputs {
+        catalog: c,
+        efficiency: &efficiency,
+        memory: &memory,
+    };
+    let p = plan(&inputs, &w)?;
+    let why = if p.candidates.is_empty() && format != Format::Json {
+        Some(inferplan_plan::nothing::explain(&inputs, &w, &p)?)
+    } else {
+        None
+    };
+    let verified = if *verify_top {
+        let bar = Progress::new("simulated candidates", format != Format::Json);
+        Some(verify(
+            &inputs,
+            &p,
+            top,
+            *seed,
+            *max_sim_requests,
+            &|d, t| bar.done(d, t),
+        )?)
+    } else {
+        None
+    };
+    match format {
+        Format::Json => emit_json(&PlanJson {
+            verified,
+            ..PlanJson::new(&p, top)
+        })?,
+        Format::Md => emit(&adr(&p, why.as_ref(), top))?,
+        Format::Table => {
+            let mut s = render(&p, why.as_ref(), top, *explain);
+            if let Some(v) = &verified {
+                s += &verified_text(&p, v);
+            }
+            emit(&s)?
+        }
+    }
+    Ok(if p.candidates.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Refuses the diffusion flags on an LLM workload.
+fn refuse_diffusion_flags(d: &PlanDiffusionArgs) -> anyhow::Result<()> {
+    if let Some(flag) = d.given() {
+        bail!(
+            "{flag}: only for diffusion workloads (`inferplan catalog diffusion` lists the models)"
+        );
+    }
+    refuse_job_flags(&d.job)
+}
+
+/// The workload from the file (if any) with the flags applied over it.
+fn workload(
+    file: Option<&WorkloadFile>,
+    model: Option<&str>,
+    precision: Option<&str>,
+    llm: &PlanLlmArgs,
+    shared: &PlanSharedArgs,
+) -> anyhow::Result<Workload> {
+    let PlanLlmArgs {
+        engine,
+        rate_rps,
+        peak_rps,
+        input_tokens,
+        output_tokens,
+        ttft_ms,
+        tpot_ms,
+        e2e_ms,
+        max_gpus_per_replica,
+        cold_start_budget_s,
+        // How the plan is checked, not the workload: read by `run`.
+        verify: _,
+        max_sim_requests: _,
+        seed: _,
+        params: _,
+    } = llm;
+    let mut w = match file {
+        Some(f) => {
+            let mut w = Workload::from_toml(&f.text, &f.origin)?;
+            let dir = f.path.parent().unwrap_or(std::path::Path::new("."));
+            w.resolve_lengths(dir)?;
+            w
+        }
+        None => {
+            let (Some(model), Some(rate)) = (model, *rate_rps) else {
+                bail!("give a workload file, or at least --model and --rate-rps");
+            };
+            Workload {
+                name: "command line".to_owned(),
+                model: ModelSpecIn {
+                    name: model.to_owned(),
+                    precision: "bf16".to_owned(),
+                    engines: vec!["vllm".to_owned()],
+                },
+                traffic: Traffic {
+                    rate_rps: rate,
+                    peak_rps: None,
+                    daily_profile: None,
+                    burstiness: 1.0,
+                    models: 1,
+                },
+                lengths: Lengths::default(),
+                slo: Slo::default(),
+                constraints: Constraints::default(),
+                pricing: Pricing::default(),
+            }
+        }
+    };
+    if let Some(m) = model {
+        w.model.name = m.to_owned();
+    }
+    if let Some(p) = precision {
+        w.model.precision = p.to_owned();
+    }
+    if !engine.is_empty() {
+        w.model.engines = engine.clone();
+    }
+    if let Some(r) = *rate_rps {
+        w.traffic.rate_rps = r;
+    }
+    if peak_rps.is_some() {
+        w.traffic.peak_rps = *peak_rps;
+    }
+    if let Some(n) = *input_tokens {
+        w.lengths.input_tokens = Length::Fixed(n);
+        w.lengths.trace = None;
+    }
+    if let Some(n) = *output_tokens {
+        w.lengths.output_tokens = Length::Fixed(n);
+        w.lengths.trace = None;
+    }
+    for (value, field) in [
+        (*ttft_ms, &mut w.slo.ttft_ms),
+        (*tpot_ms, &mut w.slo.tpot_ms),
+        (*e2e_ms, &mut w.slo.e2e_ms),
+        (*cold_start_budget_s, &mut w.constraints.cold_start_budget_s),
+    ] {
+        if value.is_some() {
+            *field = value;
+        }
+    }
+    overrides::apply(
+        shared,
+        Shared {
+            burstiness: &mut w.traffic.burstiness,
+            percentile: &mut w.slo.percentile,
+            mode: &mut w.slo.mode,
+            deadline_s: &mut w.slo.deadline_s,
+            constraints: &mut w.constraints,
+        },
+    );
+    if let Some(n) = *max_gpus_per_replica {
+        w.constraints.max_gpus_per_replica = n;
+    }
+    w.validate().map_err(|e| match file {
+        Some(f) => e.locate(&f.origin, &f.text),
+        None => e,
+    })?;
+    Ok(w)
+}
+
+fn slo_text(w: &Workload) -> String {
+    let s = &w.slo;
+    let pct = format!("{:?}", s.percentile).to_ascii_lowercase();
+    let mut parts = Vec::new();
+    for (name, v) in [("TTFT", s.ttft_ms), ("TPOT", s.tpot_ms), ("e2e", s.e2e_ms)] {
+        if let Some(v) = v {
+            parts.push(format!("{name} {pct} ≤ {v} ms"));
+        }
+    }
+    if let Some(d) = s.deadline_s {
+        parts.push(format!("done within {d} s"));
+    }
+    let mode = format!("{:?}", s.mode).to_ascii_lowercase();
+    if parts.is_empty() {
+        format!("no latency limit ({mode})")
+    } else {
+        format!("{} ({mode})", parts.join(", "))
+    }
+}
+
+fn header(p: &Plan) -> String {
+    let w = &p.workload;
+    format!(
+        "{}: {} · {:.2} req/s mean, {:.2} peak · {:.0} → {:.0} tokens · {}\n",
+        w.name,
+        p.model,
+        w.traffic.rate_rps,
+        w.peak_rps(),
+        w.lengths.input_tokens.mean(),
+        w.lengths.output_tokens.mean(),
+        slo_text(w)
+    )
+}
+
+fn layout(c: &Candidate) -> String {
+    if c.pp > 1 {
+        format!("TP{}×PP{}", c.tp, c.pp)
+    } else {
+        format!("TP{}", c.tp)
+    }
+}
+
+fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
+    p.options()
+        .into_iter()
+        .take(top)
+        .enumerate()
+        .map(|(i, c)| {
+            vec![
+                (i + 1).to_string(),
+                c.instance.clone(),
+                c.region.clone(),
+                layout(c),
+                c.precision.to_string(),
+                c.engine.to_string(),
+                c.replicas.to_string(),
+                c.instances.to_string(),
+                format!("{:.2}", c.usd_per_hour),
+                format!("{:.3}", c.usd_per_million_output_tokens),
+                format!("{:.0}", c.ttft_p99_ms),
+                format!("{:.1}", c.tpot_p99_ms),
+                format!("{:.2}", c.max_rps_per_replica),
+                format!("{:.0}%", c.utilization * 100.0),
+            ]
+        })
+        .collect()
+}
+
+const CANDIDATE_HEADER: [&str; 14] = [
+    "#",
+    "instance",
+    "region",
+    "layout",
+    "weights",
+    "engine",
+    "replicas",
+    "instances",
+    "$/hour",
+    "$/1M out",
+    "TTFT p99 ms",
+    "TPOT p99 ms",
+    "max rps/replica",
+    "util",
+];
+
+fn mix_text(c: &Candidate) -> String {
+    let m = &c.purchase_mix;
+    let mut parts = Vec::new();
+    if m.savings_plan_instances > 0 {
+        parts.push(format!(
+            "{} on a 1-year savings plan",
+            m.savings_plan_instances
+        ));
+    }
+    if m.on_demand_instances > 0 {
+        parts.push(format!(
+            "up to {} more on demand at the peak",
+            m.on_demand_instances
+        ));
+    }
+    if m.spot_instances > 0 {
+        parts.push(format!("up to {} on spot", m.spot_instances));
+    }
+    format!(
+        "{} × {}: {} = ${:.2}/h mean (all on demand ${:.2}/h, saving {:.0} %)",
+        c.instances,
+        c.instance,
+        parts.join(", "),
+        m.usd_per_hour,
+        m.all_on_demand_usd_per_hour,
+        m.saving_pct
+    )
+}
+
+fn misses_text(p: &Plan, why: Option<&NothingQualified>) -> String {
+    let mut s = String::from("\nNothing in the catalog meets these SLOs.\n");
+    if let Some(why) = why {
+        let causes: Vec<String> = why
+            .causes
+            .iter()
+            .map(|c| format!("{} {}", c.count, c.cause))
+            .collect();
+        s += &format!("Why: {}.\n", causes.join(", "));
+        match &why.change {
+            Some(c) => {
+                s += &format!(
+                    "Most useful change (planned again with it): {}; cheapest then: {} at ${:.2}/h.\n",
+                    c.change, c.cheapest, c.usd_per_hour
+                )
+            }
+            None => s += "No other region, family or SLO within 5 % of the nearest miss yields a candidate.\n",
+        }
+    }
+    if !p.nearest_misses.is_empty() {
+        s += "Nearest misses:\n";
+        for m in &p.nearest_misses {
+            s += &format!("  - {} {}: {}\n", m.instance, m.setup, m.detail);
+        }
+        s += "What would have to change: loosen the limits above to at least the values shown, allow more GPUs per replica (--max-gpus-per-replica), a smaller precision (--precision any), or shorter prompts.\n";
+    }
+    s
+}
+
+fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -> String {
+    let mut s = header(p);
+    s += &format!(
+        "{} configurations considered, {} meet the SLOs ({} distinct options); rejected: {}\n\n",
+        p.considered,
+        p.candidates.len(),
+        p.options().len(),
+        rejected_text(&p.rejected)
+    );
+    if p.candidates.is_empty() {
+        s += &misses_text(p, why);
+    } else {
+        s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        let best = &p.candidates[0];
+        s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
+        s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
+        for a in &best.purchase_mix.assumptions {
+            s += &format!("  assumption: {a}\n");
+        }
+        s += &findings_text(&best.findings);
+    }
+    if explain {
+        s += &explain_text(&p.rejections, &p.rejected);
+    }
+    s
+}
+
+/// An architecture decision record in Markdown.
+fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
+    let w = &p.workload;
+    let mut s = format!("# ADR: serving {} for {}\n\n", p.model, w.name);
+    s += "## Context and forces\n\n";
+    s += &format!(
+        "- Traffic: {:.2} requests/s on average, {:.2} at the peak (burstiness {:.1}); prompts of {:.0} tokens (p99 {:.0}), outputs of {:.0} (p99 {:.0}).\n",
+        w.traffic.rate_rps,
+        w.peak_rps(),
+        w.traffic.burstiness,
+        w.lengths.input_tokens.mean(),
+        w.lengths.input_tokens.p99(),
+        w.lengths.output_tokens.mean(),
+        w.lengths.output_tokens.p99()
+    );
+    s += &format!("- Latency promise: {}.\n", slo_text(w));
+    let k = &w.constraints;
+    s += &format!(
+        "- Constraints: regions {}; {} tenancy; {} data; at most {} GPUs per replica{}.\n",
+        k.regions.join(", "),
+        format!("{:?}", k.tenancy).to_ascii_lowercase(),
+        format!("{:?}", k.data_class).to_ascii_lowercase(),
+        k.max_gpus_per_replica,
+        if k.redundancy { "; N+1 redundancy" } else { "" }
+    );
+    s += &format!(
+        "- Search: {} configurations (instance × layout × precision × engine); {} meet the SLOs. Rejected: {}.\n\n",
+        p.considered,
+        p.candidates.len(),
+        rejected_text(&p.rejected)
+    );
+    if p.candidates.is_empty() {
+        s += "## Decision\n\nNo deployment in the catalog meets the SLOs.\n";
+        s += &misses_text(p, why);
+        return s;
+    }
+    s += "## Options considered\n\n";
+    s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), true);
+    s += "\n";
+    let best = &p.candidates[0];
+    for (i, c) in p.options().into_iter().take(top).enumerate() {
+        let mut pros = Vec::new();
+        let mut cons = Vec::new();
+        if i == 0 {
+            pros.push("cheapest that meets the SLOs".to_owned());
+        } else {
+            cons.push(format!(
+                "{:.0} % more per hour than #1",
+                (c.usd_per_hour / best.usd_per_hour - 1.0) * 100.0
+            ));
+        }
+        pros.push(format!("SLO headroom ×{:.2} at the peak", c.slo_headroom));
+        if c.gpus_per_replica == 1 {
+            pros.push("one GPU per replica: no tensor-parallel traffic".to_owned());
+        }
+        for f in c
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+        {
+            cons.push(format!("{} {}", f.code, f.name));
+        }
+        s += &format!(
+            "- **#{} {} {} {}**: pros: {}; cons: {}.\n",
+            i + 1,
+            c.instance,
+            layout(c),
+            c.precision,
+            pros.join(", "),
+            if cons.is_empty() {
+                "none found".to_owned()
+            } else {
+                cons.join(", ")
+            }
+        );
+    }
+    s += "\n## Decision\n\n";
+    s += &format!(
+        "Serve {} in {} weights with {} on {} × {} in {} ({} per replica, {} replicas at the peak).\n\n",
+        p.model,
+        best.precision,
+        best.engine,
+        best.instances,
+        best.instance,
+        best.region,
+        layout(best),
+        best.replicas
+    );
+    s += &format!("Buy it as: {}.\n", mix_text(best));
+    for a in &best.purchase_mix.assumptions {
+        s += &format!("- Assumption: {a}\n");
+    }
+    s += &format!("\nEndpoint pattern: {}\n", endpoint_text(&p.endpoint));
+    s += "\n## Consequences and risks\n\n";
+    if best.findings.is_empty() {
+        s += "- No findings.\n";
+    }
+    for f in &best.findings {
+        s += &format!(
+            "- **{} {}** ({}): {} See [{}]({}).\n",
+            f.code,
+            f.name,
+            severity(f.severity),
+            f.message,
+            f.docs,
+            f.docs
+        );
+    }
+    s += "\n## Numbers that matter\n\n";
+    s += &table(
+        &["quantity", "value"],
+        &[
+            vec![
+                "cost per hour (mix, mean over the day)".into(),
+                format!("${:.2}", best.usd_per_hour),
+            ],
+            vec![
+                "cost per hour all on demand".into(),
+                format!("${:.2}", best.purchase_mix.all_on_demand_usd_per_hour),
+            ],
+            vec![
+                "$ per 1M output tokens".into(),
+                format!("{:.3}", best.usd_per_million_output_tokens),
+            ],
+            vec![
+                "$ per 1M total tokens".into(),
+                format!("{:.3}", best.usd_per_million_total_tokens),
+            ],
+            vec![
+                "max requests/s per replica within the SLOs".into(),
+                format!("{:.2}", best.max_rps_per_replica),
+            ],
+            vec![
+                "TTFT p99 at the peak".into(),
+                format!("{:.0} ms", best.ttft_p99_ms),
+            ],
+            vec![
+                "TPOT p99 at the peak".into(),
+                format!("{:.1} ms", best.tpot_p99_ms),
+            ],
+            vec![
+                "utilisation at the mean rate".into(),
+                format!("{:.0} %", best.utilization * 100.0),
+            ],
+            vec!["weights".into(), format!("{:.1} GiB", best.weights_gib)],
+        ],
+        true,
+    );
+    s
+}
+
+fn verified_text(p: &Plan, v: &[Verified]) -> String {
+    let mut s =
+        String::from("\nverified by simulation at the peak (re-ranked on SLO attainment):\n\n");
+    let rows: Vec<Vec<String>> = v
+        .iter()
+        .enumerate()
+        .map(|(rank, x)| {
+            let c = &p.candidates[x.candidate];
+            vec![
+                (rank + 1).to_string(),
+                c.instance.clone(),
+                layout(c),
+                c.precision.to_string(),
+                c.engine.to_string(),
+                format!("{:.2}", c.usd_per_hour),
+                format!("{:.1}%", x.slo_attainment * 100.0),
+                format!("{:.0}", x.ttft_p99_ms),
+                format!("{:.1}", x.tpot_p99_ms),
+                if x.passes { "yes".into() } else { "no".into() },
+                x.requests.to_string(),
+            ]
+        })
+        .collect();
+    s += &table(
+        &[
+            "#",
+            "instance",
+            "layout",
+            "weights",
+            "engine",
+            "$/hour",
+            "attainment",
+            "TTFT p99 ms",
+            "TPOT p99 ms",
+            "passes",
+            "requests",
+        ],
+        &rows,
+        false,
+    );
+    s
+}

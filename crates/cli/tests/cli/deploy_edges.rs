@@ -1,0 +1,176 @@
+//! Hard edges of `render`, `rightsize` and `lint`: diffusion workloads, counts Kubernetes
+//! cannot hold, impossible metrics and malformed YAML are one-line errors with exit code 2
+//! (or findings with exit code 1), never a panic or a file written.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{inferplan, repo_file, stderr};
+
+/// A fresh directory of this test under the system's temporary directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("inferplan-edges-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Exit code 2 and one line on standard error containing every one of `want`.
+fn input_error(o: &Output, want: &[&str]) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "not one line: {e}");
+    for w in want {
+        assert!(e.contains(w), "missing `{w}` in: {e}");
+    }
+}
+
+const VIDEO: &str = "examples/video-720p-report-clips.toml";
+
+#[test]
+fn render_refuses_a_diffusion_workload_with_what_to_do() {
+    let dir = scratch("render-diffusion");
+    let out = dir.join("out");
+    let o = inferplan(&["render", &repo_file(VIDEO), "--out", out.to_str().unwrap()]);
+    input_error(
+        &o,
+        &[
+            "render supports LLM workloads",
+            "is a diffusion workload (model `Wan2.1 I2V 14B 720P`)",
+            "plan it with `inferplan plan ",
+            "rendering diffusion workers is not supported yet",
+        ],
+    );
+    assert!(!stderr(&o).contains("unknown field"), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing is written");
+    // A model the diffusion catalog does not know, but a `[job]` table: still a diffusion file.
+    let file = dir.join("custom.toml");
+    let text = std::fs::read_to_string(repo_file(VIDEO))
+        .unwrap()
+        .replace("Wan2.1 I2V 14B 720P", "My Video Model");
+    std::fs::write(&file, text).unwrap();
+    let o = inferplan(&[
+        "render",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    input_error(&o, &["is a diffusion workload (a `[job]` table)"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn rightsize_refuses_a_diffusion_workload_with_what_to_do() {
+    let o = inferplan(&[
+        "rightsize",
+        &repo_file("crates/deploy/tests/fixtures/rightsize/over_week.csv"),
+        "--instance",
+        "g6e.2xlarge",
+        "--workload",
+        &repo_file(VIDEO),
+    ]);
+    input_error(
+        &o,
+        &[
+            "rightsize --workload supports LLM workloads",
+            "(model `Wan2.1 I2V 14B 720P`)",
+            "plan it with `inferplan plan ",
+            "without --workload, the verdicts still apply",
+        ],
+    );
+}
+
+#[test]
+fn rightsize_documents_its_exit_codes_and_refuses_impossible_memory() {
+    let o = inferplan(&["rightsize", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("Exit codes: 0 when no action is needed, 1 when the fleet is over- or")
+            && help.contains("2 on bad input"),
+        "{help}"
+    );
+    let dir = scratch("rightsize");
+    let file = dir.join("m.csv");
+    std::fs::write(
+        &file,
+        "timestamp,instance,gpu,gpu_util,fb_used_mib,fb_total_mib\n0,h,0,50,90000,81920\n",
+    )
+    .unwrap();
+    let o = inferplan(&["rightsize", file.to_str().unwrap()]);
+    input_error(
+        &o,
+        &["m.csv:2: field `fb_used_mib`: 90000 MiB is above fb_total_mib 81920 MiB"],
+    );
+    std::fs::write(
+        &file,
+        "timestamp,instance,gpu,gpu_util,fb_used_mib,gpu\n0,h,0,50,9000,1\n",
+    )
+    .unwrap();
+    let o = inferplan(&["rightsize", file.to_str().unwrap()]);
+    input_error(&o, &["m.csv:1: column `gpu` appears twice in the header"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn lint_refuses_duplicate_keys_and_reports_counts_out_of_range() {
+    let dir = scratch("lint");
+    let file = dir.join("d.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: 1\n  replicas: 2\n",
+    )
+    .unwrap();
+    let o = inferplan(&["lint", file.to_str().unwrap()]);
+    input_error(
+        &o,
+        &["d.yaml:7: duplicate key `replicas` (first at line 6)"],
+    );
+    let o = inferplan(&[
+        "lint",
+        &repo_file("crates/deploy/tests/fixtures/lint/count-out-of-range.yaml"),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("IL116 count-out-of-range"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn render_refuses_a_replica_count_kubernetes_cannot_hold() {
+    let dir = scratch("render-replicas");
+    let o = inferplan(&[
+        "plan",
+        &repo_file("examples/single-gpu-13b-fp8.toml"),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = plan["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["engine"] == "vllm")
+        .expect("a vLLM candidate");
+    plan["candidates"][n]["replicas"] = serde_json::json!(3_000_000_000u64);
+    let file = dir.join("plan.json");
+    std::fs::write(&file, plan.to_string()).unwrap();
+    let out = dir.join("out");
+    let o = inferplan(&[
+        "render",
+        "--plan",
+        file.to_str().unwrap(),
+        "--candidate",
+        &(n + 1).to_string(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    input_error(
+        &o,
+        &[&format!(
+            "candidates[{n}].replicas: 3000000000 is above 2147483647, the largest replica count Kubernetes accepts"
+        )],
+    );
+    assert!(!Path::new(&out).exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(dir);
+}

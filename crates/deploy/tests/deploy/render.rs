@@ -1,0 +1,797 @@
+//! `render`: snapshots of every file rendered for one example, determinism, structural checks
+//! of the manifests and rules (requests equal limits, `/dev/shm`, startup budget, PDB, node
+//! pool, CRD shapes), YAML round trips, and the files of every example written for the
+//! validators of `.ci/run` (`promtool check rules`, `kubernetes-validate`).
+//!
+//! Snapshots live in `tests/snapshots/render/`; regenerate them with
+//! `UPDATE_SNAPSHOTS=1 cargo test -p inferplan-deploy --test deploy render::`.
+//! The per-example files go to `$INFERPLAN_RENDER_CHECK_DIR` (default
+//! `target/render-check`), one directory per example.
+
+use inferplan_deploy::render::{
+    self, from_plan, read_plan, vllm_candidates, RenderError, RenderInput,
+};
+use inferplan_plan::contract::PlanJson;
+use inferplan_plan::search::plan;
+use inferplan_plan::Workload;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::planner::inputs;
+use crate::support::{catalog, repo, snapshot_mismatch, updating};
+
+/// The plan of a workload as `inferplan plan --format json --top 5` writes it (`candidates`:
+/// one per hardware and layout, best first).
+fn plan_json(w: &Workload) -> Value {
+    let p = plan(&inputs(), w).unwrap();
+    serde_json::to_value(PlanJson::new(&p, 5)).unwrap()
+}
+
+/// Candidate `n` of a plan JSON, read as `inferplan render --plan` reads it.
+fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
+    from_plan(&read_plan(p)?, n, catalog())
+}
+
+/// The vLLM candidates of a plan JSON.
+fn vllm(p: &Value) -> Vec<usize> {
+    vllm_candidates(&read_plan(p).unwrap())
+}
+
+fn example(name: &str) -> Workload {
+    Workload::load(&crate::support::example(&format!("{name}.toml"))).unwrap()
+}
+
+/// The LLM examples (diffusion workloads are planned, not rendered: `render` writes vLLM
+/// manifests).
+fn examples() -> Vec<String> {
+    crate::support::examples()
+        .into_iter()
+        .filter_map(|p| {
+            let llm = !inferplan_plan::diffusion::is_diffusion(&std::fs::read_to_string(&p).ok()?);
+            llm.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// A replica of Llama 3.1 405B in BF16 (810 GB) does not fit one p5.48xlarge (8 × 80 GB):
+/// the planner spreads it over two nodes with pipeline parallelism.
+fn multi_node_workload() -> Workload {
+    let text = r#"
+name = "llama-405b-multinode"
+[model]
+name = "Llama 3.1 405B"
+precision = "bf16"
+engines = ["vllm"]
+[traffic]
+rate_rps = 0.5
+[lengths]
+input_tokens = 1000
+output_tokens = 200
+[slo]
+ttft_ms = 5000.0
+tpot_ms = 200.0
+[constraints]
+max_gpus_per_replica = 16
+instance_families = ["p5"]
+"#;
+    let w = Workload::from_toml(text, "multi-node").unwrap();
+    w.validate().unwrap();
+    w
+}
+
+/// The input for the first vLLM candidate of a plan.
+fn first_vllm(p: &Value) -> RenderInput {
+    let n = *vllm(p).first().expect("the plan has a vLLM candidate");
+    from_json(p, n).unwrap()
+}
+
+fn load(text: &str, file: &str) -> Vec<Yaml> {
+    YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{file} is not YAML: {e}"))
+}
+
+fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
+    files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.as_str())
+        .unwrap_or_else(|| panic!("{name} not rendered"))
+}
+
+fn doc(files: &[(String, String)], name: &str) -> Yaml {
+    load(file(files, name), name).remove(0)
+}
+
+fn s(y: &Yaml) -> &str {
+    y.as_str().unwrap_or_else(|| panic!("not a string: {y:?}"))
+}
+
+fn i(y: &Yaml) -> i64 {
+    y.as_i64()
+        .unwrap_or_else(|| panic!("not an integer: {y:?}"))
+}
+
+fn list(y: &Yaml) -> &Vec<Yaml> {
+    y.as_vec().unwrap_or_else(|| panic!("not a list: {y:?}"))
+}
+
+/// The pod templates of the workload object (one for a Deployment, two for an LWS).
+fn templates(files: &[(String, String)]) -> Vec<Yaml> {
+    if files.iter().any(|(n, _)| n == "leaderworkerset.yaml") {
+        let l = doc(files, "leaderworkerset.yaml");
+        let t = &l["spec"]["leaderWorkerTemplate"];
+        vec![t["leaderTemplate"].clone(), t["workerTemplate"].clone()]
+    } else {
+        vec![doc(files, "deployment.yaml")["spec"]["template"].clone()]
+    }
+}
+
+/// Every check that holds for any rendered deployment.
+fn check_structure(input: &RenderInput, files: &[(String, String)]) {
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.last(), Some(&"README.md"));
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(unique.len(), names.len(), "duplicate file names: {names:?}");
+
+    // Every YAML file loads, and writing what was loaded gives the same text back.
+    for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".yaml")) {
+        let docs = load(text, name);
+        assert_eq!(docs.len(), 1, "{name}");
+        assert_eq!(
+            &render::yaml::emit(&docs[0]),
+            text,
+            "{name} does not round-trip"
+        );
+        if name != "prometheus-rules.yaml" {
+            let d = &docs[0];
+            assert!(d["apiVersion"].as_str().is_some(), "{name}: apiVersion");
+            assert!(d["kind"].as_str().is_some(), "{name}: kind");
+            assert_eq!(s(&d["metadata"]["name"]), input.name, "{name}: name");
+            let cluster_scoped = matches!(s(&d["kind"]), "NodePool" | "EC2NodeClass");
+            assert_eq!(
+                d["metadata"]["namespace"].as_str().is_none(),
+                cluster_scoped,
+                "{name}: namespace"
+            );
+        }
+    }
+
+    // The pods: GPU requests equal limits, the GPU taint is tolerated, the node pool is
+    // selected, /dev/shm when TP > 1, the startup probe covers the cold start.
+    let shm = input.tp > 1 || input.nodes_per_replica > 1;
+    for t in templates(files) {
+        let spec = &t["spec"];
+        let tolerated = list(&spec["tolerations"])
+            .iter()
+            .any(|x| s(&x["key"]) == "nvidia.com/gpu" && s(&x["effect"]) == "NoSchedule");
+        assert!(tolerated, "pods must tolerate the GPU taint");
+        assert_eq!(
+            s(&spec["nodeSelector"]["karpenter.sh/nodepool"]),
+            input.name
+        );
+        assert_eq!(
+            s(&spec["nodeSelector"]["node.kubernetes.io/instance-type"]),
+            input.instance
+        );
+        let containers = list(&spec["containers"]);
+        let engine = &containers[0];
+        let gpu_req = s(&engine["resources"]["requests"]["nvidia.com/gpu"]);
+        let gpu_lim = s(&engine["resources"]["limits"]["nvidia.com/gpu"]);
+        assert_eq!(gpu_req, gpu_lim, "nvidia.com/gpu requests == limits");
+        assert_eq!(gpu_req, input.gpus_per_pod.to_string());
+        for c in list(&spec["initContainers"]) {
+            assert!(
+                c["resources"]["requests"]["nvidia.com/gpu"].is_badvalue(),
+                "init containers take no GPU"
+            );
+        }
+        let has_shm_volume = spec["volumes"].as_vec().is_some_and(|v| {
+            v.iter().any(|x| {
+                s(&x["name"]) == "dshm" && x["emptyDir"]["medium"].as_str() == Some("Memory")
+            })
+        });
+        let has_shm_mount = list(&engine["volumeMounts"])
+            .iter()
+            .any(|m| s(&m["mountPath"]) == "/dev/shm");
+        assert_eq!(has_shm_volume, shm, "/dev/shm volume iff TP > 1");
+        assert_eq!(has_shm_mount, shm, "/dev/shm mount iff TP > 1");
+        if !engine["startupProbe"].is_badvalue() {
+            let p = &engine["startupProbe"];
+            let budget = i(&p["failureThreshold"]) * i(&p["periodSeconds"]);
+            assert!(
+                budget as f64 >= input.cold_start.seconds,
+                "startup budget {budget} s < cold start {} s",
+                input.cold_start.seconds
+            );
+            assert_eq!(s(&p["httpGet"]["path"]), "/health");
+            assert!(!engine["readinessProbe"].is_badvalue());
+            assert!(!engine["livenessProbe"].is_badvalue());
+        }
+    }
+    let first = &templates(files)[0];
+    let args: Vec<String> = {
+        let c = &list(&first["spec"]["containers"])[0];
+        let mut v: Vec<String> = list(&c["args"]).iter().map(|a| s(a).to_owned()).collect();
+        v.extend(list(&c["command"]).iter().map(|a| s(a).to_owned()));
+        v
+    };
+    let joined = args.join(" ");
+    for flag in [
+        format!("--tensor-parallel-size {}", input.tp),
+        format!("--pipeline-parallel-size {}", input.pp),
+        format!("--max-model-len {}", input.max_model_len),
+        format!("--max-num-seqs {}", input.max_num_seqs),
+        "--gpu-memory-utilization 0.9".to_owned(),
+    ] {
+        assert!(joined.contains(&flag), "{flag} missing from {joined}");
+    }
+    assert_eq!(
+        joined.contains("--kv-cache-dtype fp8"),
+        input.kv_dtype == inferplan_catalog::Dtype::Fp8
+    );
+    assert!(input.max_model_len <= input.model_max_context);
+
+    // The PDB covers the engine pods.
+    let pdb = doc(files, "pdb.yaml");
+    assert_eq!(s(&pdb["kind"]), "PodDisruptionBudget");
+    assert_eq!(s(&pdb["apiVersion"]), "policy/v1");
+    let sel = &pdb["spec"]["selector"]["matchLabels"];
+    let pod_labels = &first["metadata"]["labels"];
+    for (k, v) in sel.as_hash().unwrap() {
+        assert_eq!(&pod_labels[s(k)], v, "PDB selector must match the pods");
+    }
+
+    // The Service selects the API pods on the named port.
+    let svc = doc(files, "service.yaml");
+    assert_eq!(s(&svc["spec"]["ports"][0]["targetPort"]), "http");
+    for (k, v) in svc["spec"]["selector"].as_hash().unwrap() {
+        assert_eq!(
+            &pod_labels[s(k)],
+            v,
+            "Service selector must match the API pods"
+        );
+    }
+
+    check_node_pool(input, files);
+    check_keda(input, files);
+    check_pod_monitor(input, files);
+    check_rules(input, files);
+    if input.nodes_per_replica > 1 {
+        check_lws(input, files);
+    }
+}
+
+/// Karpenter v1 NodePool and EC2NodeClass (a CRD: no schema in kubernetes-validate).
+fn check_node_pool(input: &RenderInput, files: &[(String, String)]) {
+    let np = doc(files, "nodepool.yaml");
+    assert_eq!(s(&np["apiVersion"]), "karpenter.sh/v1");
+    assert_eq!(s(&np["kind"]), "NodePool");
+    let spec = &np["spec"]["template"]["spec"];
+    let r = &spec["nodeClassRef"];
+    assert_eq!(s(&r["group"]), "karpenter.k8s.aws");
+    assert_eq!(s(&r["kind"]), "EC2NodeClass");
+    assert_eq!(s(&r["name"]), input.name);
+    let req = |key: &str| -> Vec<String> {
+        let r = list(&spec["requirements"])
+            .iter()
+            .find(|r| s(&r["key"]) == key)
+            .unwrap_or_else(|| panic!("requirement {key} missing"));
+        assert_eq!(s(&r["operator"]), "In");
+        list(&r["values"]).iter().map(|v| s(v).to_owned()).collect()
+    };
+    assert_eq!(
+        req("node.kubernetes.io/instance-type"),
+        vec![input.instance.clone()]
+    );
+    let mut want = Vec::new();
+    let m = &input.purchase;
+    if m.savings_plan_instances + m.on_demand_instances > 0 || m.spot_instances == 0 {
+        want.push("on-demand".to_owned());
+    }
+    if m.spot_instances > 0 {
+        want.push("spot".to_owned());
+    }
+    assert_eq!(req("karpenter.sh/capacity-type"), want);
+    let taints = list(&spec["taints"]);
+    assert!(taints
+        .iter()
+        .any(|t| s(&t["key"]) == "nvidia.com/gpu" && s(&t["effect"]) == "NoSchedule"));
+    assert!(spec["expireAfter"].as_str().is_some());
+    let d = &np["spec"]["disruption"];
+    assert!(["WhenEmpty", "WhenEmptyOrUnderutilized"].contains(&s(&d["consolidationPolicy"])));
+    assert!(s(&d["consolidateAfter"]).ends_with('m'));
+    for b in list(&d["budgets"]) {
+        assert!(b["nodes"].as_str().is_some(), "budget nodes is a string");
+    }
+    let limit: u32 = s(&np["spec"]["limits"]["nvidia.com/gpu"]).parse().unwrap();
+    assert!(limit >= input.instances * input.gpus_per_instance);
+
+    let nc = doc(files, "ec2nodeclass.yaml");
+    assert_eq!(s(&nc["apiVersion"]), "karpenter.k8s.aws/v1");
+    assert_eq!(s(&nc["kind"]), "EC2NodeClass");
+    let spec = &nc["spec"];
+    assert!(s(&spec["role"]).contains(&input.cluster));
+    assert!(!list(&spec["amiSelectorTerms"]).is_empty());
+    assert!(!list(&spec["subnetSelectorTerms"]).is_empty());
+    assert!(!list(&spec["securityGroupSelectorTerms"]).is_empty());
+    assert_eq!(
+        spec["instanceStorePolicy"].as_str(),
+        input.local_nvme_gb.map(|_| "RAID0")
+    );
+}
+
+/// KEDA ScaledObject (a CRD).
+fn check_keda(input: &RenderInput, files: &[(String, String)]) {
+    let so = doc(files, "keda-scaledobject.yaml");
+    assert_eq!(s(&so["apiVersion"]), "keda.sh/v1alpha1");
+    assert_eq!(s(&so["kind"]), "ScaledObject");
+    let spec = &so["spec"];
+    let target = &spec["scaleTargetRef"];
+    assert_eq!(s(&target["name"]), input.name);
+    let kind = if input.nodes_per_replica > 1 {
+        "LeaderWorkerSet"
+    } else {
+        "Deployment"
+    };
+    assert_eq!(s(&target["kind"]), kind);
+    let (min, max) = (i(&spec["minReplicaCount"]), i(&spec["maxReplicaCount"]));
+    assert!(1 <= min && min <= max, "{min} {max}");
+    assert_eq!(max, i64::from(input.replicas));
+    let triggers = list(&spec["triggers"]);
+    assert!(!triggers.is_empty());
+    for t in triggers {
+        assert_eq!(s(&t["type"]), "prometheus");
+        let m = &t["metadata"];
+        for key in ["serverAddress", "query", "threshold"] {
+            assert!(
+                m[key].as_str().is_some(),
+                "trigger metadata {key} is a string"
+            );
+        }
+        assert!(s(&m["threshold"]).parse::<u32>().unwrap() >= 1);
+        assert!(balanced(s(&m["query"])));
+    }
+    assert!(triggers
+        .iter()
+        .any(|t| s(&t["metadata"]["query"]).contains("vllm:num_requests_waiting")));
+    let b = &spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"];
+    assert!(!b["scaleUp"].is_badvalue() && !b["scaleDown"].is_badvalue());
+}
+
+/// Prometheus Operator PodMonitor (a CRD).
+fn check_pod_monitor(input: &RenderInput, files: &[(String, String)]) {
+    let pm = doc(files, "podmonitor.yaml");
+    assert_eq!(s(&pm["apiVersion"]), "monitoring.coreos.com/v1");
+    assert_eq!(s(&pm["kind"]), "PodMonitor");
+    assert_eq!(
+        s(&pm["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]),
+        input.name
+    );
+    let ep = &list(&pm["spec"]["podMetricsEndpoints"])[0];
+    assert_eq!(s(&ep["port"]), "http");
+    assert_eq!(s(&ep["path"]), "/metrics");
+}
+
+/// LeaderWorkerSet (a CRD).
+fn check_lws(input: &RenderInput, files: &[(String, String)]) {
+    let l = doc(files, "leaderworkerset.yaml");
+    assert_eq!(s(&l["apiVersion"]), "leaderworkerset.x-k8s.io/v1");
+    assert_eq!(s(&l["kind"]), "LeaderWorkerSet");
+    let t = &l["spec"]["leaderWorkerTemplate"];
+    assert_eq!(i(&t["size"]), i64::from(input.nodes_per_replica));
+    assert!(i(&t["size"]) >= 2);
+    assert!(["RecreateGroupOnPodRestart", "None"].contains(&s(&t["restartPolicy"])));
+    assert!(["LeaderCreated", "LeaderReady"].contains(&s(&l["spec"]["startupPolicy"])));
+    let leader = &list(&t["leaderTemplate"]["spec"]["containers"])[0];
+    let worker = &list(&t["workerTemplate"]["spec"]["containers"])[0];
+    assert!(s(&list(&leader["args"])[0]).contains("--ray_cluster_size=$(LWS_GROUP_SIZE)"));
+    assert!(s(&list(&worker["args"])[0]).contains("--ray_address=$(LWS_LEADER_ADDRESS)"));
+    assert!(worker["ports"].is_badvalue(), "workers serve no API");
+}
+
+/// The rule file: groups with unique names, each rule a record or an alert with a valid
+/// duration, balanced PromQL, severities on alerts, and the alerts the issue asks for.
+fn check_rules(input: &RenderInput, files: &[(String, String)]) {
+    let r = doc(files, "prometheus-rules.yaml");
+    let groups = list(&r["groups"]);
+    let mut names = BTreeSet::new();
+    let mut alerts = BTreeSet::new();
+    for g in groups {
+        assert!(names.insert(s(&g["name"]).to_owned()), "duplicate group");
+        for rule in list(&g["rules"]) {
+            let is_record = rule["record"].as_str().is_some();
+            let is_alert = rule["alert"].as_str().is_some();
+            assert!(
+                is_record != is_alert,
+                "a rule is a record or an alert: {rule:?}"
+            );
+            let expr = s(&rule["expr"]);
+            assert!(!expr.trim().is_empty());
+            assert!(balanced(expr), "unbalanced: {expr}");
+            if is_alert {
+                alerts.insert(s(&rule["alert"]).to_owned());
+                let sev = s(&rule["labels"]["severity"]);
+                assert!(["critical", "warning", "info"].contains(&sev), "{sev}");
+                assert!(rule["annotations"]["summary"].as_str().is_some());
+                assert!(rule["annotations"]["description"].as_str().is_some());
+                if let Some(f) = rule["for"].as_str() {
+                    assert!(
+                        f.trim_end_matches(['m', 'h', 's']).parse::<u32>().is_ok(),
+                        "duration {f}"
+                    );
+                }
+            } else {
+                let name = s(&rule["record"]);
+                assert!(
+                    name.split(':').count() == 3,
+                    "level:metric:operation: {name}"
+                );
+            }
+        }
+    }
+    for a in [
+        "GpuDoubleBitEccError",
+        "GpuXidError",
+        "GpuTemperatureHigh",
+        "GpuClockThrottled",
+        "GpuFramebufferNearlyFull",
+        "GpuUnderutilizedAtPeak",
+        "InferenceQueueBacklog",
+        "InferenceKvCacheNearlyFull",
+        "InferenceTtftTailSpread",
+        "InferenceTpotTailSpread",
+    ] {
+        assert!(alerts.contains(a), "{a} missing");
+    }
+    assert_eq!(
+        alerts.contains("GpuPowerNearTdp"),
+        input.gpu_tdp_w.is_some()
+    );
+    if input.slo.ttft_ms.is_some_and(|t| t >= 1.0) {
+        assert!(alerts.contains("InferenceTtftSloFastBurn"));
+        assert!(alerts.contains("InferenceTtftSloSlowBurn"));
+    }
+    if input.slo.tpot_ms.is_some_and(|t| t >= 10.0) {
+        assert!(alerts.contains("InferenceTpotSloFastBurn"));
+    }
+    let text = file(files, "prometheus-rules.yaml");
+    assert!(text.contains("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL"));
+    assert!(text.contains(&format!("model_name=\"{}\"", input.served_model_name)));
+}
+
+/// Parentheses, brackets and braces nest (outside string literals).
+fn balanced(expr: &str) -> bool {
+    let mut stack = Vec::new();
+    let mut quote: Option<char> = None;
+    for c in expr.chars() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '`' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => stack.push(c),
+            ')' | ']' | '}' => {
+                let open = stack.pop();
+                let want = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                if open != Some(want) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    stack.is_empty() && quote.is_none()
+}
+
+fn write_dir(dir: &Path, files: &[(String, String)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// The pod templates of a LeaderWorkerSet wrapped in `apps/v1` Deployments, so that
+/// kubernetes-validate checks them against the core schemas (it has none for the CRD).
+fn pod_templates(files: &[(String, String)]) -> Vec<(String, String)> {
+    if !files.iter().any(|(n, _)| n == "leaderworkerset.yaml") {
+        return Vec::new();
+    }
+    let lws = doc(files, "leaderworkerset.yaml");
+    ["leader", "worker"]
+        .iter()
+        .zip(templates(files))
+        .map(|(role, template)| {
+            let wrapper = json!({
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": format!("{}-{role}", s(&lws["metadata"]["name"]))},
+                "spec": {
+                    "selector": {"matchLabels": {"role": role}},
+                    "template": "TEMPLATE",
+                },
+            });
+            let mut y = render::yaml::to_yaml(&wrapper);
+            if let Yaml::Hash(h) = &mut y {
+                if let Some(Yaml::Hash(spec)) = h.get_mut(&Yaml::String("spec".into())) {
+                    spec.insert(Yaml::String("template".into()), template);
+                }
+            }
+            (format!("{role}.yaml"), render::yaml::emit(&y))
+        })
+        .collect()
+}
+
+fn check_dir() -> PathBuf {
+    std::env::var_os("INFERPLAN_RENDER_CHECK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target").join("render-check"))
+}
+
+/// Every example (and a multi-node replica) renders, passes the structural checks, and is
+/// written for `.ci/run`'s validators.
+#[test]
+fn every_example_renders_and_is_written_for_the_validators() {
+    let out = check_dir();
+    if out.exists() {
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    let mut cases: Vec<(String, Value)> = examples()
+        .into_iter()
+        .map(|e| {
+            let p = plan_json(&example(&e));
+            (e, p)
+        })
+        .collect();
+    cases.push((
+        "llama-405b-multinode".to_owned(),
+        plan_json(&multi_node_workload()),
+    ));
+    assert!(cases.len() >= 7, "{} cases", cases.len());
+    for (name, p) in &cases {
+        let input = first_vllm(p);
+        let files = render::render(&input);
+        check_structure(&input, &files);
+        write_dir(&out.join(name), &files);
+        write_dir(
+            &out.join(name).join("pod-templates"),
+            &pod_templates(&files),
+        );
+    }
+    let multi = first_vllm(&cases.last().unwrap().1);
+    assert!(multi.nodes_per_replica > 1, "the 405B case spans nodes");
+    assert!(out
+        .join("llama-405b-multinode/leaderworkerset.yaml")
+        .exists());
+}
+
+/// Rendering is a pure function of its input.
+#[test]
+fn rendering_is_deterministic() {
+    let p = plan_json(&example("chat-70b-fp8"));
+    let n = vllm(&p)[0];
+    let a = render::render(&from_json(&p, n).unwrap());
+    let b = render::render(&from_json(&p, n).unwrap());
+    assert_eq!(a, b);
+    let p2 = plan_json(&example("chat-70b-fp8"));
+    assert_eq!(p, p2, "the plan itself is deterministic");
+}
+
+/// Candidate numbers are 1-based; a candidate on another engine names the vLLM ones.
+#[test]
+fn candidate_errors_say_what_to_do() {
+    let p = plan_json(&example("chat-70b-fp8"));
+    let count = p["candidates"].as_array().unwrap().len();
+    assert!(matches!(
+        from_json(&p, 0),
+        Err(RenderError::NoSuchCandidate { candidate: 0, .. })
+    ));
+    assert!(matches!(
+        from_json(&p, count + 1),
+        Err(RenderError::NoSuchCandidate { .. })
+    ));
+    let sglang = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|x| x["engine"] == "sglang")
+        .map(|i| i + 1);
+    if let Some(n) = sglang {
+        let err = from_json(&p, n).unwrap_err();
+        let msg = err.to_string();
+        match err {
+            RenderError::UnsupportedEngine { alternatives, .. } => {
+                assert_eq!(alternatives, vllm(&p));
+                assert!(msg.contains("--candidate"), "{msg}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+    let err = from_json(&json!({"candidates": []}), 1).unwrap_err();
+    assert!(err.to_string().contains("workload"), "{err}");
+}
+
+/// Replica counts beyond Kubernetes' int32 and layouts whose GPU or instance counts overflow
+/// are one-line errors naming the field, never manifests (nor a panic on overflow).
+#[test]
+fn counts_kubernetes_cannot_hold_are_errors() {
+    let p = plan_json(&example("chat-70b-fp8"));
+    let n = *vllm(&p).first().unwrap();
+    let with = |key: &str, v: u64| {
+        let mut q = p.clone();
+        q["candidates"][n - 1][key] = json!(v);
+        from_json(&q, n)
+    };
+    let e = with("replicas", 3_000_000_000).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "candidates[{}].replicas: 3000000000 is above 2147483647, the largest replica count \
+             Kubernetes accepts (replica fields are int32); nothing was written",
+            n - 1
+        )
+    );
+    let e = with("replicas_per_instance", 2_147_483_648)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("replicas_per_instance: 2147483648 is above"),
+        "{e}"
+    );
+    // The largest count Kubernetes takes still renders.
+    let input = with("replicas", 2_147_483_647).unwrap();
+    let keda = render::render(&input)
+        .into_iter()
+        .find(|(name, _)| name == "keda-scaledobject.yaml")
+        .map(|(_, text)| text)
+        .unwrap();
+    assert!(keda.contains("maxReplicaCount: 2147483647"), "{keda}");
+    let mut q = p.clone();
+    q["candidates"][n - 1]["tp"] = json!(65_536);
+    q["candidates"][n - 1]["pp"] = json!(65_536);
+    let e = from_json(&q, n).unwrap_err().to_string();
+    assert!(
+        e.contains("].pp: TP 65536 × PP 65536 is too many GPUs"),
+        "{e}"
+    );
+    let mut q = p.clone();
+    q["candidates"][n - 1]["pp"] = json!(4_000_000_000u32);
+    let e = from_json(&q, n).unwrap_err().to_string();
+    assert!(e.contains("].pp: "), "{e}");
+}
+
+/// FP8 on a 16-bit checkpoint asks vLLM to quantize; INT4 asks for a quantized checkpoint.
+#[test]
+fn quantization_flags_follow_the_precision() {
+    let p = plan_json(&example("chat-70b-fp8"));
+    let input = first_vllm(&p);
+    let files = render::render(&input);
+    let d = doc(&files, "deployment.yaml");
+    let args: Vec<&str> = list(&d["spec"]["template"]["spec"]["containers"][0]["args"])
+        .iter()
+        .map(s)
+        .collect();
+    let at = args.iter().position(|a| *a == "--quantization").unwrap();
+    assert_eq!(args[at + 1], "fp8");
+
+    let p = plan_json(&example("async-documents"));
+    let int4 = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|x| x["precision"] == "int4");
+    if let Some(n) = int4 {
+        let input = from_json(&p, n + 1).unwrap();
+        assert!(input.notes.iter().any(|n| n.contains("pre-quantized")));
+        let files = render::render(&input);
+        assert!(!file(&files, "deployment.yaml").contains("--quantization"));
+        assert!(file(&files, "README.md").contains("## Before applying"));
+    }
+}
+
+const SNAPSHOT_EXAMPLE: &str = "chat-70b-fp8";
+
+fn snapshot_dir(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots/render")
+        .join(case)
+}
+
+/// Compares every rendered file with its snapshot, naming all that differ.
+fn assert_snapshots(case: &str, files: &[(String, String)]) {
+    let dir = snapshot_dir(case);
+    let mismatched: Vec<String> = files
+        .iter()
+        .filter_map(|(name, text)| snapshot_mismatch(&dir.join(name), text))
+        .collect();
+    assert!(
+        mismatched.is_empty(),
+        "rendered files differ from the snapshots:\n{}",
+        mismatched.join("\n")
+    );
+}
+
+/// The plan a snapshot is rendered from is stored beside it, so that the snapshots change
+/// when rendering changes, not when the planner's numbers move. `UPDATE_SNAPSHOTS=1` plans
+/// it again.
+fn stored_plan(case: &str, make: impl FnOnce() -> Value) -> Value {
+    let path = snapshot_dir(case).join("plan.json");
+    if updating() {
+        let p = make();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&p).unwrap() + "\n").unwrap();
+        return p;
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to write it",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every file rendered for the first vLLM candidate of `examples/chat-70b-fp8.toml`.
+#[test]
+fn snapshot_of_one_example() {
+    let p = stored_plan(SNAPSHOT_EXAMPLE, || plan_json(&example(SNAPSHOT_EXAMPLE)));
+    let input = first_vllm(&p);
+    let files = render::render(&input);
+    check_structure(&input, &files);
+    assert_snapshots(SNAPSHOT_EXAMPLE, &files);
+}
+
+/// The LeaderWorkerSet of a replica that spans two nodes.
+#[test]
+fn snapshot_of_a_multi_node_replica() {
+    let case = "llama-405b-multinode";
+    let p = stored_plan(case, || plan_json(&multi_node_workload()));
+    let input = first_vllm(&p);
+    assert!(input.nodes_per_replica > 1);
+    let files = render::render(&input);
+    check_structure(&input, &files);
+    let lws: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|(n, _)| n == "leaderworkerset.yaml" || n == "README.md")
+        .collect();
+    assert_snapshots(case, &lws);
+}
+
+/// The rendered manifests of every example pass `inferplan lint` without errors. (Warnings
+/// remain where the plan chose them: spot capacity for async and batch work, IL108; a
+/// multi-node replica without EFA requests, IL113, since the catalog has no interface count.)
+#[test]
+fn rendered_manifests_pass_lint() {
+    let mut cases: Vec<Value> = examples().iter().map(|e| plan_json(&example(e))).collect();
+    cases.push(plan_json(&multi_node_workload()));
+    for p in &cases {
+        let input = first_vllm(p);
+        let manifests: Vec<(String, String)> = render::render(&input)
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
+            .collect();
+        let findings = inferplan_deploy::lint::lint(&manifests, catalog()).unwrap();
+        let shown: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:?} {} {}:{} {}",
+                    f.severity, f.code, f.location.file, f.location.line, f.message
+                )
+            })
+            .collect();
+        assert!(
+            !inferplan_deploy::lint::has_errors(&findings),
+            "{}: lint errors:\n{}",
+            input.name,
+            shown.join("\n")
+        );
+    }
+}

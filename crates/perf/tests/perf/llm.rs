@@ -1,0 +1,745 @@
+//! Integration tests of the performance crate: the memory budget on known cases, hand-computed
+//! numbers, refusals, properties, and the comparison with measured vLLM startups.
+
+use inferplan_catalog::table::Table;
+use inferplan_catalog::{hf_config, Catalog, Dtype, Interconnect};
+use inferplan_perf::memory::{kv_bytes_per_sequence_per_gpu, weight_bytes};
+use inferplan_perf::memory_validation::validate_memory;
+use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams, PerfError, Placement};
+use proptest::prelude::*;
+
+use crate::support::catalog;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+struct Case<'a> {
+    model: &'a str,
+    weights: Dtype,
+    kv: Dtype,
+    instance: &'a str,
+    context: u64,
+    concurrency: u64,
+}
+
+fn run(c: &Catalog, k: &Case<'_>) -> Result<FitReport, PerfError> {
+    let inst = c.instance(k.instance).unwrap();
+    let gpu = c.instance_gpu(inst).unwrap();
+    let mem = inst.gpu_mem_gib().unwrap();
+    let input = FitInput {
+        placement: Placement {
+            model: c.model(k.model).unwrap(),
+            gpu,
+            gpu_mem_gib: mem,
+            gpus: inst.whole_gpus(),
+            interconnect: inst.interconnect,
+            tp: inst.whole_gpus(),
+            pp: 1,
+            weights: k.weights,
+            kv: k.kv,
+        },
+        context: k.context,
+        concurrency: k.concurrency,
+        gpu_memory_utilization: 0.9,
+        safety_margin: 1.2,
+        engine: EngineLimits::vllm_default(mem, gpu.arch),
+    };
+    fit(&input, &MemoryParams::embedded().unwrap())
+}
+
+#[test]
+fn known_cases() {
+    let c = catalog();
+    let l70 = |instance, concurrency| Case {
+        model: "llama-3.3-70b",
+        weights: Dtype::Fp8,
+        kv: Dtype::Fp8,
+        instance,
+        context: 8192,
+        concurrency,
+    };
+    let one = run(c, &l70("g6e.xlarge", 1)).unwrap();
+    assert!(!one.fits && !one.engine_fits);
+    assert!(
+        one.weights_gib > 65.0 && one.weights_gib < 70.0,
+        "{}",
+        one.weights_gib
+    );
+    for inst in ["g6e.12xlarge", "g7e.12xlarge"] {
+        let r = run(c, &l70(inst, 16)).unwrap();
+        assert!(r.fits && r.engine_fits, "{inst}: {r:?}");
+        assert!(r.max_concurrency >= 16 && r.max_context >= 8192, "{inst}");
+    }
+    let r = run(
+        c,
+        &Case {
+            model: "llama-3.1-8b",
+            weights: Dtype::Bf16,
+            kv: Dtype::Bf16,
+            instance: "g5.xlarge",
+            context: 4096,
+            concurrency: 1,
+        },
+    )
+    .unwrap();
+    assert!(r.fits && r.engine_fits, "{r:?}");
+    assert!((r.weights_gib - 14.96).abs() < 0.05, "{}", r.weights_gib);
+    let r = run(
+        c,
+        &Case {
+            model: "llama-3.1-405b",
+            weights: Dtype::Bf16,
+            kv: Dtype::Bf16,
+            instance: "p5.48xlarge",
+            context: 8192,
+            concurrency: 1,
+        },
+    )
+    .unwrap();
+    assert!(!r.fits && r.weights_gib_per_gpu > 80.0);
+}
+
+/// A tiny dense model computed by hand.
+#[test]
+fn hand_computed_budget() {
+    let m = hf_config::parse(
+        r#"{"model_type":"llama","num_hidden_layers":2,"hidden_size":1024,"intermediate_size":4096,
+            "num_attention_heads":8,"num_key_value_heads":2,"vocab_size":32000,"max_position_embeddings":4096}"#,
+        "tiny.json",
+        "tiny",
+    )
+    .unwrap();
+    // attention per layer: q 1024² + k,v 2·1024·256 + o 1024² = 2,621,440; mlp 3·1024·4096 =
+    // 12,582,912; norms 2·1024; embedding and head 2·32000·1024; final norm 1024.
+    let total = 2.0 * (2_621_440.0 + 12_582_912.0 + 2048.0) + 2.0 * 32_000.0 * 1024.0 + 1024.0;
+    assert_eq!(m.params().total, total);
+    let (w, per_gpu) = weight_bytes(&m, Dtype::Bf16, 1, 1);
+    assert_eq!(w, 2.0 * total);
+    assert_eq!(per_gpu, w);
+    // TP 2 halves everything but the norms.
+    let (_, half) = weight_bytes(&m, Dtype::Bf16, 2, 1);
+    assert!(
+        (half - (w - 2.0 * 5.0 * 1024.0) / 2.0 - 2.0 * 5.0 * 1024.0).abs() < 1.0,
+        "{half}"
+    );
+    // FP8 quantizes the block weights, not the embeddings.
+    let (w8, _) = weight_bytes(&m, Dtype::Fp8, 1, 1);
+    assert_eq!(
+        w8,
+        2.0 * (2_621_440.0 + 12_582_912.0) + 2.0 * (2.0 * 32_000.0 * 1024.0 + 5.0 * 1024.0)
+    );
+    // KV: 2 layers × 2 heads × (128 + 128) × 2 bytes per token; 100 tokens round up to 112.
+    assert_eq!(
+        kv_bytes_per_sequence_per_gpu(&m, Dtype::Bf16, 1, 1, 100, 16),
+        112.0 * 2048.0
+    );
+    // TP 4 > 2 KV heads: each rank keeps one head.
+    assert_eq!(
+        kv_bytes_per_sequence_per_gpu(&m, Dtype::Bf16, 4, 1, 16, 16),
+        16.0 * 1024.0
+    );
+}
+
+#[test]
+fn refusals_name_the_input() {
+    let c = catalog();
+    let m = c.model("llama-3.1-8b").unwrap();
+    let gpu = c.gpu("A10G").unwrap();
+    let base = FitInput {
+        placement: Placement {
+            model: m,
+            gpu,
+            gpu_mem_gib: 22.35,
+            gpus: 4,
+            interconnect: Interconnect::Pcie,
+            tp: 4,
+            pp: 1,
+            weights: Dtype::Bf16,
+            kv: Dtype::Bf16,
+        },
+        context: 4096,
+        concurrency: 1,
+        gpu_memory_utilization: 0.9,
+        safety_margin: 1.2,
+        engine: EngineLimits::vllm_default(22.35, gpu.arch),
+    };
+    let p = MemoryParams::embedded().unwrap();
+    let field = |i: &FitInput<'_>| match fit(i, &p) {
+        Err(PerfError::Refused { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    let placed = |f: &dyn Fn(&mut Placement<'static>)| {
+        let mut i = base.clone();
+        f(&mut i.placement);
+        i
+    };
+    assert_eq!(field(&placed(&|p| p.tp = 8)), "tp");
+    assert_eq!(
+        field(&placed(&|p| {
+            p.tp = 3;
+            p.gpus = 3;
+        })),
+        "tp"
+    );
+    assert_eq!(
+        field(&FitInput {
+            context: 1 << 20,
+            ..base.clone()
+        }),
+        "context"
+    );
+    assert_eq!(
+        field(&FitInput {
+            gpu_memory_utilization: 1.5,
+            ..base.clone()
+        }),
+        "gpu_memory_utilization"
+    );
+    let t4 = c.gpu("T4").unwrap();
+    assert_eq!(
+        field(&placed(&|p| {
+            p.gpu = t4;
+            p.weights = Dtype::Fp8;
+        })),
+        "precision"
+    );
+    // FP8 on Ampere runs weight-only: a warning, not a refusal.
+    let r = fit(&placed(&|p| p.weights = Dtype::Fp8), &p).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains("weight-only")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn measured_vllm_startups_meet_the_targets() {
+    let path = crate::support::shared().join("data/measured/vllm_memory.csv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        panic!(
+            "{} is needed: CI runs with ../shared beside the repository",
+            path.display()
+        );
+    };
+    let t = Table::parse(&text, "vllm_memory.csv").unwrap();
+    let v = validate_memory(&t, catalog(), &MemoryParams::embedded().unwrap()).unwrap();
+    assert!(v.rows_evaluated >= 45, "{}", v.rows_evaluated);
+    let w = &v.by_component["weights_gib"];
+    let kv = &v.by_component["kv_cache_gib"];
+    // Targets: weights within 2 %, KV cache within 1.5 GiB or 10 %, on nine rows in ten.
+    assert!(w.within_target * 10 >= w.n * 9, "{w:?}");
+    assert!(kv.within_target * 10 >= kv.n * 9, "{kv:?}");
+    assert!(w.median_ape < 1.0 && kv.median_abs < 0.5);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn more_memory_never_hurts(extra in 0.0f64..200.0, context in 1u64..32768, concurrency in 1u64..64) {
+        let c = catalog();
+        let m = c.model("qwen3-8b").unwrap();
+        let gpu = c.gpu("H100").unwrap();
+        let mk = |mem: f64| FitInput { placement: Placement { model: m, gpu, gpu_mem_gib: mem, gpus: 1, interconnect: Interconnect::Single, tp: 1, pp: 1, weights: Dtype::Bf16, kv: Dtype::Bf16 }, context, concurrency, gpu_memory_utilization: 0.9, safety_margin: 1.2, engine: EngineLimits::vllm_default(80.0, gpu.arch) };
+        let p = MemoryParams::embedded().unwrap();
+        let a = fit(&mk(40.0), &p).unwrap();
+        let b = fit(&mk(40.0 + extra), &p).unwrap();
+        prop_assert!(b.max_concurrency >= a.max_concurrency);
+        prop_assert!(b.max_context >= a.max_context);
+        prop_assert!(b.engine_max_concurrency >= a.engine_max_concurrency);
+        prop_assert!(!a.fits || b.fits);
+        prop_assert!((a.required_gib_per_gpu - b.required_gib_per_gpu).abs() < 1e-9);
+        // More sequences need more memory.
+        let more = fit(&FitInput { concurrency: concurrency + 1, ..mk(40.0) }, &p).unwrap();
+        prop_assert!(more.required_gib_per_gpu > a.required_gib_per_gpu);
+        prop_assert!(a.kv_cache_gib_per_gpu * GIB >= 0.0);
+    }
+
+    #[test]
+    fn wider_tp_holds_less_per_gpu(tp_pow in 0u32..4) {
+        let c = catalog();
+        let m = c.model("llama-3.1-70b").unwrap();
+        let tp = 1u32 << tp_pow;
+        let (_, a) = weight_bytes(m, Dtype::Bf16, tp, 1);
+        let (_, b) = weight_bytes(m, Dtype::Bf16, tp * 2, 1);
+        prop_assert!(b < a);
+        let sa = kv_bytes_per_sequence_per_gpu(m, Dtype::Bf16, tp, 1, 4096, 16);
+        let sb = kv_bytes_per_sequence_per_gpu(m, Dtype::Bf16, tp * 2, 1, 4096, 16);
+        prop_assert!(sb <= sa);
+    }
+}
+
+// ---- speed: estimate, measured rows, validation, calibration ----
+
+mod speed {
+    use super::catalog;
+    use inferplan_catalog::{Dtype, Gpu, Interconnect};
+    use inferplan_perf::calibrate::{cross_validate, fit as calibrate, Options, TooFewSources};
+    use inferplan_perf::efficiency::{EfficiencyTable, Key};
+    use inferplan_perf::measured::{read_measured, Lengths, Metric, SkipReason};
+    use inferplan_perf::parallel::QUIET;
+    use inferplan_perf::step::{Batch, Efficiency, KernelScale};
+    use inferplan_perf::validation::{predict_all, prepare, report, score};
+    use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
+    use proptest::prelude::*;
+
+    const NO_OVERHEAD: Efficiency = Efficiency {
+        bandwidth: 0.8,
+        compute: 0.5,
+        comm: 0.7,
+        step_overhead_s: 0.0,
+        request_overhead_s: 0.0,
+        kernel: KernelScale::ONE,
+    };
+
+    fn replica_on(gpu: &Gpu, model: &str, tp: u32, engine: Engine) -> Replica {
+        let c = catalog();
+        let mem = gpu.memory_gib().unwrap();
+        let d = engine.defaults(mem, gpu.arch);
+        Replica::new(
+            &Deployment {
+                placement: Placement {
+                    model: c.model(model).unwrap(),
+                    gpu,
+                    gpu_mem_gib: mem,
+                    gpus: tp,
+                    interconnect: if tp > 1 {
+                        Interconnect::NvSwitch
+                    } else {
+                        Interconnect::Single
+                    },
+                    tp,
+                    pp: 1,
+                    weights: Dtype::Bf16,
+                    kv: Dtype::Bf16,
+                },
+                engine,
+                limits: d.limits,
+                kv_memory_fraction: d.kv_memory_fraction,
+            },
+            4096,
+            &MemoryParams::embedded().unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn replica(model: &str, gpu: &str, tp: u32, engine: Engine) -> Replica {
+        replica_on(catalog().gpu(gpu).unwrap(), model, tp, engine)
+    }
+
+    #[test]
+    fn a_single_request_is_one_prefill_then_memory_bound_decodes() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        // H100 has kernel curves: the kernel path's request overhead applies.
+        let e = Efficiency {
+            kernel: KernelScale {
+                request_overhead_s: 0.010,
+                ..KernelScale::ONE
+            },
+            ..NO_OVERHEAD
+        };
+        let w = Workload {
+            input_tokens: 500,
+            output_tokens: 101,
+            load: Load::Burst { requests: 1 },
+        };
+        let est = r.run(&w, &e);
+        let prefill = r.stage(&Batch::prefill(500.0, 0.0), &e).total_s;
+        let decode = r.stage(&Batch::decode(1.0, 550.5), &e);
+        assert!((est.ttft_ms - (prefill + 0.010) * 1e3).abs() < 1e-9);
+        // A static batch is an offline benchmark: no API server, no request overhead.
+        let offline = r.run(
+            &Workload {
+                load: Load::Static { batch: 1 },
+                ..w
+            },
+            &e,
+        );
+        assert!((offline.ttft_ms - prefill * 1e3).abs() < 1e-9);
+        assert!((est.tpot_ms - decode.total_s * 1e3).abs() < 1e-9);
+        assert!((est.e2e_ms - est.ttft_ms - 100.0 * est.tpot_ms).abs() < 1e-9);
+        assert_eq!(format!("{:?}", est.decode_bound), "MemoryBandwidth");
+        // 8B parameters in BF16 at 80% of 3.35 TB/s: about 6 ms per token.
+        assert!(est.tpot_ms > 5.0 && est.tpot_ms < 7.0, "{}", est.tpot_ms);
+        // The request overhead (API, tokenization) overlaps with the GPU work of other requests,
+        // so it adds to latency but not to the time per request of the replica.
+        assert!((est.output_tok_s - 101.0 / (est.e2e_ms / 1e3 - 0.010)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_long_prompt_is_compute_bound() {
+        // The roofline (a GPU without kernel curves).
+        let r = replica("llama-3.1-8b", "H100 PCIe", 1, Engine::Vllm);
+        let w = Workload {
+            input_tokens: 8000,
+            output_tokens: 10,
+            load: Load::Closed { concurrency: 1 },
+        };
+        let est = r.run(&w, &NO_OVERHEAD);
+        assert_eq!(format!("{:?}", est.prefill_bound), "Compute");
+        // 2 × 7.5e9 FLOPs per token × 8000 tokens at 50% of 756 TFLOPS: at least 317 ms.
+        assert!(
+            est.ttft_ms > 317.0 && est.ttft_ms < 500.0,
+            "{}",
+            est.ttft_ms
+        );
+    }
+
+    #[test]
+    fn requests_beyond_the_batch_queue_or_share_the_kv_cache() {
+        let at = |r: &Replica, input, output, c| {
+            r.run(
+                &Workload {
+                    input_tokens: input,
+                    output_tokens: output,
+                    load: Load::Closed { concurrency: c },
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        // Outputs longer than prompts: vLLM admits requests while their prompts fit, then
+        // preempts as they grow: no queue, slower tokens, the same throughput.
+        let vllm = replica("llama-3.1-70b", "H100", 4, Engine::Vllm);
+        let fits = at(&vllm, 1000, 3000, 1);
+        assert!(fits.max_batch < 1024.0, "{}", fits.max_batch);
+        let kv_bound = at(&vllm, 1000, 3000, fits.max_batch as u64 + 50);
+        let at_limit = at(&vllm, 1000, 3000, fits.max_batch as u64);
+        assert_eq!(kv_bound.queue_ms, 0.0);
+        assert!(kv_bound.tpot_ms > at_limit.tpot_ms);
+        let change = (kv_bound.output_tok_s - at_limit.output_tok_s).abs() / at_limit.output_tok_s;
+        assert!(change < 0.05, "{change}");
+        // Prompts longer than outputs: admission is what the cache limits, the rest queue.
+        let long = at(&vllm, 3000, 1000, 1);
+        assert!(at(&vllm, 3000, 1000, long.max_batch as u64 + 50).queue_ms > 0.0);
+        // Beyond max_num_seqs, or on TensorRT-LLM (which reserves whole sequences), they queue.
+        let over = at(&vllm, 1000, 3000, 2000);
+        assert!(over.queue_ms > 0.0 && over.ttft_ms > fits.ttft_ms);
+        let trt = replica("llama-3.1-70b", "H100", 4, Engine::Trtllm);
+        let b = at(&trt, 1000, 3000, 1).max_batch as u64;
+        assert!(at(&trt, 1000, 3000, b + 10).queue_ms > 0.0);
+        assert_eq!(fits.queue_ms, 0.0);
+    }
+
+    #[test]
+    fn poisson_overload_is_flagged() {
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm);
+        let w = |rate_rps| Workload {
+            input_tokens: 1000,
+            output_tokens: 200,
+            load: Load::Poisson { rate_rps },
+        };
+        let light = r.run(&w(0.5), &NO_OVERHEAD);
+        assert!(!light.overloaded && (light.requests_s - 0.5).abs() < 1e-9);
+        assert!(r.run(&w(1e6), &NO_OVERHEAD).overloaded);
+    }
+
+    #[test]
+    fn cost_per_million_tokens() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let est = r.run(
+            &Workload {
+                input_tokens: 100,
+                output_tokens: 100,
+                load: Load::Saturated,
+            },
+            &NO_OVERHEAD,
+        );
+        let usd = est.usd_per_million_output_tokens(3.6).unwrap();
+        assert!((usd - 3.6 / (est.output_tok_s * 3600.0) * 1e6).abs() < 1e-9);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn more_bandwidth_never_slows_an_estimate(
+            extra in 1.0f64..4.0,
+            input in 1u64..6000,
+            output in 2u64..2000,
+            c in 1u64..300,
+        ) {
+            let base = catalog().gpu("H100").unwrap().clone();
+            let fast = Gpu { mem_bandwidth_gbs: base.mem_bandwidth_gbs.map(|b| b * extra), ..base.clone() };
+            let w = Workload { input_tokens: input, output_tokens: output, load: Load::Closed { concurrency: c } };
+            let slow = replica_on(&base, "llama-3.1-8b", 1, Engine::Vllm).run(&w, &NO_OVERHEAD);
+            let quick = replica_on(&fast, "llama-3.1-8b", 1, Engine::Vllm).run(&w, &NO_OVERHEAD);
+            prop_assert!(quick.tpot_ms <= slow.tpot_ms * (1.0 + 1e-9));
+            prop_assert!(quick.output_tok_s >= slow.output_tok_s * (1.0 - 1e-9));
+        }
+
+        #[test]
+        fn a_larger_batch_never_lowers_throughput_until_memory_runs_out(
+            input in 1u64..4000,
+            output in 2u64..2000,
+            c in 1u64..200,
+            engine in prop::sample::select(vec![Engine::Vllm, Engine::Sglang, Engine::Trtllm]),
+        ) {
+            let r = replica("llama-3.1-8b", "H100", 1, engine);
+            let at = |c| r.run(&Workload { input_tokens: input, output_tokens: output, load: Load::Closed { concurrency: c } }, &NO_OVERHEAD);
+            let (small, large) = (at(c), at(c + 1));
+            prop_assume!(((c + 1) as f64) <= small.max_batch);
+            // Within 0.1%: on the plateau where prompts fill the step token budget, one more
+            // decode takes a token of that budget from the prompts.
+            prop_assert!(large.output_tok_s >= small.output_tok_s * (1.0 - 1e-3),
+                "{} -> {}", small.output_tok_s, large.output_tok_s);
+        }
+
+        #[test]
+        fn measured_files_never_panic(text in "\\PC{0,400}") {
+            let _ = read_measured(&text, "fuzz.csv");
+            let header = "id,engine,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes\n";
+            let _ = read_measured(&format!("{header}{text}"), "fuzz.csv");
+        }
+    }
+
+    const THROUGHPUT_ROWS: &str = "\
+id,engine,engine_version,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes
+x-0001,TensorRT-LLM,0.9,GPT-J-6B,FP8,H200,2,2,1,128,128,1024,offline (static batch),tok_s_per_gpu,1000,output tokens/s/GPU,
+x-0002,LMDeploy (TurboMind),0.1,Llama-2-7B,FP16,A100-80GB,1,1,1,1,128,16,static batch (profile_generation),ttft_s_mean,0.5,s,
+x-0003,vLLM (ROCm fork),0.10,Llama-3.1-70B,FP8,MI300X-192GB,8,8,1,128,2048,,inf (offline),tok_s_unspecified,1,tokens/s,
+x-0004,TensorRT-LLM,x,Llama-2-70B-chat,not stated,H100-SXM-80GB,8,,,var (OpenOrca),var,,inf (Offline scenario),requests_s,1,samples/s,
+x-0005,vLLM,0.6,Llama-3.1-405B-Instruct,not stated,MI300X-192GB,8,8,1,80 (sonnet),var (sonnet; total generated tokens in notes),4,inf (all num_prompts sent at once),ttft_ms_p50,100,ms,num_prompts=4 sent at once; file totals: input tokens 320 generated tokens 402 duration 3 s.
+x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),ShareGPT (var),,4,itl_ms_p50,10,ms,
+";
+
+    #[test]
+    fn measured_rows_are_normalised_or_skipped_with_a_reason() {
+        let m = read_measured(THROUGHPUT_ROWS, "t.csv").unwrap();
+        let by_id = |id: &str| m.observations.iter().find(|o| o.id == id);
+        let per_gpu = by_id("x-0001").unwrap();
+        assert_eq!(per_gpu.metric, Metric::OutputTokS);
+        assert_eq!(per_gpu.value, 2000.0);
+        assert_eq!(per_gpu.load, Load::Static { batch: 1024 });
+        let ttft = by_id("x-0002").unwrap();
+        assert_eq!((ttft.metric, ttft.value), (Metric::TtftMs, 500.0));
+        let burst = by_id("x-0005").unwrap();
+        assert_eq!(burst.load, Load::Burst { requests: 4 });
+        assert_eq!(
+            burst.lengths,
+            Lengths::Fixed {
+                input: 80,
+                output: 101
+            }
+        );
+        let poisson = by_id("x-0006").unwrap();
+        assert_eq!(poisson.load, Load::Poisson { rate_rps: 4.0 });
+        assert_eq!((poisson.metric, poisson.stat), (Metric::TpotMs, "p50"));
+        let reason = |id: &str| m.skipped.iter().find(|s| s.id == id).map(|s| s.reason);
+        assert_eq!(reason("x-0003"), Some(SkipReason::AmbiguousUnit));
+        assert_eq!(reason("x-0004"), Some(SkipReason::LayoutNotStated));
+        let aic = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
+                   a,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,1024,8,2,1,1,fp8,fp8,100,10\n\
+                   b,trtllm,Qwen/Qwen3-32B,h200_sxm,disagg,1024,1024,,,,,fp8,fp8,100,10\n";
+        let m = read_measured(aic, "aic.csv").unwrap();
+        assert_eq!(m.observations.len(), 2);
+        assert_eq!(m.skipped.len(), 2);
+        assert!(m
+            .skipped
+            .iter()
+            .all(|s| s.reason == SkipReason::DisaggregatedServing));
+        assert!(read_measured("a,b\n1,2\n", "other.csv")
+            .unwrap_err()
+            .to_string()
+            .contains("other.csv"));
+    }
+
+    #[test]
+    fn efficiency_files_are_checked() {
+        let t = EfficiencyTable::embedded().unwrap();
+        assert!(t.entries.iter().any(|e| e.key == Key::ANY));
+        let reparsed = EfficiencyTable::parse(&t.to_csv(), "round trip").unwrap();
+        assert_eq!(reparsed.entries.len(), t.entries.len());
+        // Sources and provenance with quotes, commas and line breaks come back as written.
+        let mut odd = t.clone();
+        odd.entries[0].sources = "a,\"b\"".to_owned();
+        odd.entries[0].fitted_on = "fit \"by hand\", then\nchecked".to_owned();
+        let reparsed = EfficiencyTable::parse(&odd.to_csv(), "round trip").unwrap();
+        assert_eq!(reparsed.entries[0].sources, odd.entries[0].sources);
+        assert_eq!(reparsed.entries[0].fitted_on, odd.entries[0].fitted_on);
+        let head = "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms\n";
+        let e = EfficiencyTable::parse(
+            &format!("{head}hopper,vllm,*,0.5,0.5,0.5,1,1,1,0.5,1,1,10,1,10\n"),
+            "e.csv",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("*,*,*"), "{e}");
+        let e = EfficiencyTable::parse(
+            &format!("{head}*,*,*,1.7,0.5,0.5,1,1,1,0.5,1,1,10,1,10\n"),
+            "e.csv",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("bandwidth"),
+            "{e}"
+        );
+        let e = EfficiencyTable::parse(
+            &format!("{head}*,*,*,0.5,0.5,0.5,1,3,1,0.5,1,1,10,1,10\n"),
+            "e.csv",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("kernel_compute"),
+            "{e}"
+        );
+        let e = EfficiencyTable::parse(
+            &format!("{head}*,warp,*,0.5,0.5,0.5,1,1,1,0.5,1,1,10,1,10\n"),
+            "e.csv",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("warp"), "{e}");
+    }
+
+    #[test]
+    fn a_repeated_column_is_an_error_naming_file_line_and_column() {
+        let head = "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms,compute\n";
+        let e = EfficiencyTable::parse(&format!("{head}*,*,*,0.5,0.5,0.5,1,10,0.6\n"), "e.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("e.csv:1: column `compute` appears twice in the header (columns 5 and 9)"),
+            "{e}"
+        );
+        let e = read_measured("id,engine,id\nx,vllm,y\n", "m.csv")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "m.csv:1: column `id` appears twice in the header (columns 1 and 3); keep one"
+        );
+    }
+
+    fn shared(name: &str) -> Option<String> {
+        std::fs::read_to_string(crate::support::shared().join("data/measured").join(name)).ok()
+    }
+
+    #[test]
+    fn calibration_recovers_known_efficiencies() {
+        let Some(text) = shared("llm_throughput.csv") else {
+            return;
+        };
+        let params = MemoryParams::embedded().unwrap();
+        let (mut cases, _) = prepare(
+            read_measured(&text, "llm_throughput.csv").unwrap(),
+            catalog(),
+            &params,
+        );
+        cases.retain(|c| c.obs.source.starts_with("trtllm-v0.14") || c.obs.source == "lmdeploy");
+        let truth = Efficiency {
+            bandwidth: 0.6,
+            compute: 0.4,
+            comm: 0.5,
+            step_overhead_s: 0.002,
+            request_overhead_s: 0.02,
+            kernel: KernelScale {
+                bandwidth: 0.8,
+                compute: 0.7,
+                comm: 0.9,
+                link: 0.4,
+                floor: 1.0,
+                step_overhead_s: 0.003,
+                request_overhead_s: 0.03,
+            },
+        };
+        for c in &mut cases {
+            c.obs.value = c.predict(&truth);
+        }
+        let start = Efficiency {
+            bandwidth: 0.9,
+            compute: 0.9,
+            comm: 0.9,
+            step_overhead_s: 0.01,
+            request_overhead_s: 0.1,
+            kernel: KernelScale {
+                step_overhead_s: 0.01,
+                request_overhead_s: 0.1,
+                ..KernelScale::ONE
+            },
+        };
+        let all: Vec<usize> = (0..cases.len()).collect();
+        let opts = Options {
+            min_rows: usize::MAX,
+            ..Options::default()
+        };
+        let t = calibrate(&cases, &all, &start, &opts, "test");
+        let predicted = predict_all(&cases, &t);
+        let r = report(&score(&cases, &predicted), &[], 0);
+        assert!(
+            r.overall.median_ape < 2.0,
+            "{:?} {:?}",
+            r.overall,
+            t.entries[0].eff
+        );
+        // These GPUs have kernel curves: the multiplier on their bandwidth is what the rows
+        // identify (the roofline's fractions do not act on them).
+        assert!(
+            (t.entries[0].eff.kernel.bandwidth - 0.8).abs() < 0.08,
+            "{:?}",
+            t.entries[0].eff
+        );
+    }
+
+    #[test]
+    fn cross_validation_needs_two_sources_and_a_fit_on_no_rows_keeps_the_start() {
+        let Some(text) = shared("llm_throughput.csv") else {
+            return;
+        };
+        let params = MemoryParams::embedded().unwrap();
+        let (mut cases, _) = prepare(
+            read_measured(&text, "llm_throughput.csv").unwrap(),
+            catalog(),
+            &params,
+        );
+        let start = EfficiencyTable::embedded().unwrap().lookup_any().eff;
+        let opts = Options::default();
+        // No rows: the `*,*,*` fallback is still there (it was missing, and every lookup in
+        // a leave-one-out fold of a single source panicked).
+        let t = calibrate(&cases, &[], &start, &opts, "");
+        assert_eq!(t.entries.len(), 1);
+        assert_eq!(t.entries[0].key, Key::ANY);
+        assert_eq!(t.entries[0].rows, 0);
+        assert!((t.lookup_any().eff.compute - start.compute).abs() < 1e-9);
+        let first = cases[0].obs.source.clone();
+        cases.retain(|c| c.obs.source == first);
+        cases.truncate(5);
+        assert_eq!(
+            cross_validate(&cases, &start, &opts, QUIET),
+            Err(TooFewSources { sources: 1 })
+        );
+        assert_eq!(
+            cross_validate(&[], &start, &opts, QUIET)
+                .unwrap_err()
+                .to_string(),
+            "cross-validation needs at least two sources; 0 given"
+        );
+    }
+
+    #[test]
+    fn the_measured_files_are_mostly_evaluated_and_scored() {
+        let (Some(a), Some(b)) = (
+            shared("llm_throughput.csv"),
+            shared("aic_silicon_sample.csv"),
+        ) else {
+            return;
+        };
+        let mut m = read_measured(&a, "llm_throughput.csv").unwrap();
+        let m2 = read_measured(&b, "aic_silicon_sample.csv").unwrap();
+        m.observations.extend(m2.observations);
+        m.skipped.extend(m2.skipped);
+        let (cases, skipped) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        let predicted = predict_all(&cases, &EfficiencyTable::embedded().unwrap());
+        let r = report(&score(&cases, &predicted), &skipped, 5);
+        assert!(r.rows_evaluated > 7000, "{}", r.rows_evaluated);
+        assert!(
+            !r.skipped.contains_key("unknown_model"),
+            "{:?}",
+            r.skipped_details
+        );
+        assert!(predicted.iter().all(|p| p.is_finite() && *p > 0.0));
+        // Regression guard on the embedded calibration (in-sample figures of VALIDATION.md).
+        assert!(r.by_metric["tpot"].median_ape < 25.0, "{:?}", r.by_metric);
+        assert!(
+            r.by_metric["throughput"].median_ape < 30.0,
+            "{:?}",
+            r.by_metric
+        );
+    }
+}

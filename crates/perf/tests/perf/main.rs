@@ -1,0 +1,7 @@
+//! The test binary of `inferplan-perf`: one module per area.
+
+#[path = "../../../../tests/support.rs"]
+mod support;
+
+mod diffusion;
+mod llm;

@@ -1,0 +1,163 @@
+//! How the rendered deployment autoscales, written once for `render` (the KEDA ScaledObject
+//! and the PodMonitor) and `simulate` (its defaults), so the simulator runs what is deployed.
+//!
+//! The types follow the Kubernetes `autoscaling/v2` HorizontalPodAutoscaler `behavior`
+//! (kubernetes.io, "Horizontal Pod Autoscaling", "Configurable scaling behavior"): per
+//! direction a stabilization window, rate policies (`Pods` or `Percent` per period) and
+//! `selectPolicy`.
+
+use serde::Serialize;
+
+/// What a policy limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PolicyKind {
+    /// At most `value` pods per period.
+    Pods,
+    /// At most `value` % of the replicas at the start of the period.
+    Percent,
+}
+
+impl PolicyKind {
+    /// `Pods` or `Percent`, as Kubernetes writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Pods => "Pods",
+            PolicyKind::Percent => "Percent",
+        }
+    }
+}
+
+/// A rate limit of one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScalingPolicy {
+    /// Pods or percent.
+    pub kind: PolicyKind,
+    /// How many pods, or percent.
+    pub value: u32,
+    /// The period, seconds.
+    pub period_s: u32,
+}
+
+/// Which policy wins when there are several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectPolicy {
+    /// The one allowing the most change (Kubernetes' default).
+    Max,
+    /// The one allowing the least change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+/// The rules of one direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScalingRules {
+    /// Seconds of past recommendations considered: scaling up takes the lowest of them,
+    /// scaling down the highest.
+    pub stabilization_window_s: u32,
+    /// Rate limits.
+    pub policies: Vec<ScalingPolicy>,
+    /// Which policy wins.
+    pub select: SelectPolicy,
+}
+
+/// Scale-up and scale-down rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Behavior {
+    /// Adding replicas.
+    pub scale_up: ScalingRules,
+    /// Removing replicas.
+    pub scale_down: ScalingRules,
+}
+
+/// The HPA's tolerance: no scaling while every metric's ratio to its target is within 10 % of
+/// 1 (the controller's default).
+pub const TOLERANCE: f64 = 0.1;
+
+/// Seconds between the rendered ScaledObject's queries (`pollingInterval`), equal to the
+/// HPA's default sync period: the simulator's decision interval.
+pub const POLLING_INTERVAL_S: u32 = 15;
+
+/// Seconds between Prometheus scrapes of the engine (the rendered PodMonitor's `interval`):
+/// how old the metric the autoscaler reads can be.
+pub const SCRAPE_INTERVAL_S: u32 = 15;
+
+/// KEDA's `cooldownPeriod` default: seconds without an active trigger before a ScaledObject
+/// with `minReplicaCount: 0` scales to zero.
+pub const KEDA_COOLDOWN_PERIOD_S: u32 = 300;
+
+impl Behavior {
+    /// What the HPA does without a `behavior`: scale up by 100 % or 4 pods per 15 s (the
+    /// larger), no stabilization; scale down after a 300 s window by up to 100 % per 15 s.
+    pub fn kubernetes_default() -> Behavior {
+        Behavior {
+            scale_up: ScalingRules {
+                stabilization_window_s: 0,
+                policies: vec![
+                    ScalingPolicy {
+                        kind: PolicyKind::Percent,
+                        value: 100,
+                        period_s: 15,
+                    },
+                    ScalingPolicy {
+                        kind: PolicyKind::Pods,
+                        value: 4,
+                        period_s: 15,
+                    },
+                ],
+                select: SelectPolicy::Max,
+            },
+            scale_down: ScalingRules {
+                stabilization_window_s: 300,
+                policies: vec![ScalingPolicy {
+                    kind: PolicyKind::Percent,
+                    value: 100,
+                    period_s: 15,
+                }],
+                select: SelectPolicy::Max,
+            },
+        }
+    }
+
+    /// What `render` writes: scale up at once by one node's worth of replicas
+    /// (`replicas_per_node`, at least 1) per minute; scale down after a 10-minute window by
+    /// one replica per 5 minutes, since a replica removed too early costs a cold start.
+    pub fn rendered(replicas_per_node: u32) -> Behavior {
+        Behavior {
+            scale_up: ScalingRules {
+                stabilization_window_s: 0,
+                policies: vec![ScalingPolicy {
+                    kind: PolicyKind::Pods,
+                    value: replicas_per_node.max(1),
+                    period_s: 60,
+                }],
+                select: SelectPolicy::Max,
+            },
+            scale_down: ScalingRules {
+                stabilization_window_s: 600,
+                policies: vec![ScalingPolicy {
+                    kind: PolicyKind::Pods,
+                    value: 1,
+                    period_s: 300,
+                }],
+                select: SelectPolicy::Max,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendered_behavior_scales_down_slower_than_the_kubernetes_default() {
+        let r = Behavior::rendered(0);
+        let d = Behavior::kubernetes_default();
+        assert_eq!(r.scale_up.policies[0].value, 1);
+        assert!(r.scale_down.stabilization_window_s > d.scale_down.stabilization_window_s);
+        assert_eq!(r.scale_down.policies[0].kind.as_str(), "Pods");
+        assert_eq!(d.scale_up.policies.len(), 2);
+    }
+}

@@ -1,0 +1,357 @@
+//! The plan JSON: what `inferplan plan --format json` writes and `inferplan render --plan`
+//! reads, as one set of types that derive both `Serialize` and `Deserialize`, so writer and
+//! reader cannot drift apart.
+//!
+//! Type hierarchy:
+//!
+//! - [`PlanJson`]: the whole answer. [`PlanJson::new`] builds it from a [`Plan`] (its first
+//!   `top` options); `plan --verify` sets [`PlanJson::verified`].
+//!   - [`Workload`]: the workload planned, with defaults filled in (the planner's own type).
+//!   - [`CandidateJson`]: one option, the owned form of a [`Candidate`] (built by
+//!     destructuring it, so a new field of `Candidate` does not compile until it is here).
+//!     - [`PurchaseMix`]: how its capacity is bought (the planner's own type).
+//!     - [`FindingJson`]: one finding, the owned form of a [`Finding`].
+//!   - [`RejectionJson`]: a near miss, the owned form of a [`Rejection`].
+//!   - [`EndpointAdvice`]: the serving pattern (the planner's own type).
+//!   - [`Verified`]: a candidate simulated by `plan --verify` (`inferplan_sim::verify` makes
+//!     them).
+//!
+//! Every field is written, and read back; only `verified` is absent when nothing was
+//! simulated. `docs/plan.md` lists the keys.
+
+use crate::candidate::{Candidate, PurchaseMix};
+use crate::diagnostic::Severity;
+use crate::endpoint::EndpointAdvice;
+use crate::findings::Finding;
+use crate::search::{Plan, Rejection};
+use crate::workload::Workload;
+use inferplan_catalog::Dtype;
+use inferplan_perf::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The JSON answer of `inferplan plan` for an LLM workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanJson {
+    /// The workload, with defaults filled in.
+    pub workload: Workload,
+    /// Catalog model planned for.
+    pub model: String,
+    /// Configurations considered (instance × layout × precision × engine).
+    pub considered: usize,
+    /// The first options, cheapest first ([`Plan::options`]).
+    pub candidates: Vec<CandidateJson>,
+    /// Rejected configurations by reason.
+    pub rejected: BTreeMap<String, usize>,
+    /// The SLO misses closest to feasible (when nothing meets the SLOs), best first.
+    pub nearest_misses: Vec<RejectionJson>,
+    /// The serving pattern that fits the workload.
+    pub endpoint: EndpointAdvice,
+    /// The candidates simulated by `plan --verify`, best first; absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Vec<Verified>>,
+}
+
+impl PlanJson {
+    /// The first `top` options of a plan (at least one, when it has any), not verified.
+    pub fn new(p: &Plan, top: usize) -> PlanJson {
+        PlanJson {
+            workload: p.workload.clone(),
+            model: p.model.clone(),
+            considered: p.considered,
+            candidates: p
+                .options()
+                .into_iter()
+                .take(top.max(1))
+                .map(CandidateJson::from)
+                .collect(),
+            rejected: p
+                .rejected
+                .iter()
+                .map(|(reason, n)| ((*reason).to_owned(), *n))
+                .collect(),
+            nearest_misses: p.nearest_misses.iter().map(RejectionJson::from).collect(),
+            endpoint: p.endpoint.clone(),
+            verified: None,
+        }
+    }
+}
+
+/// One option of the plan: a [`Candidate`] with owned findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateJson {
+    /// Instance type.
+    pub instance: String,
+    /// Instance family (`g6e`, `p5`, ...).
+    pub family: String,
+    /// Region of the price.
+    pub region: String,
+    /// GPU of the instance.
+    pub gpu: String,
+    /// GPUs of one instance.
+    pub gpus_per_instance: u32,
+    /// GPUs of one replica (`tp × pp`).
+    pub gpus_per_replica: u32,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree (> 1 only across nodes).
+    pub pp: u32,
+    /// Weight format.
+    pub precision: Dtype,
+    /// KV-cache format.
+    pub kv_dtype: Dtype,
+    /// Serving engine.
+    pub engine: Engine,
+    /// Replicas needed at the peak (including the N+1 spare when asked).
+    pub replicas: u32,
+    /// Replicas that share one instance.
+    pub replicas_per_instance: u32,
+    /// Instances at the peak.
+    pub instances: u32,
+    /// Highest request rate one replica sustains within the SLOs, requests/s.
+    pub max_rps_per_replica: f64,
+    /// TTFT p99 at the peak load per replica, ms.
+    pub ttft_p99_ms: f64,
+    /// TPOT p99 at the peak load per replica, ms.
+    pub tpot_p99_ms: f64,
+    /// End-to-end p99 at the peak load per replica, ms.
+    pub e2e_p99_ms: f64,
+    /// Cost per hour at the purchase mix (mean over the day).
+    pub usd_per_hour: f64,
+    /// Cost of a million generated tokens at the mean rate.
+    pub usd_per_million_output_tokens: f64,
+    /// Cost of a million prompt + generated tokens at the mean rate.
+    pub usd_per_million_total_tokens: f64,
+    /// Mean rate over the capacity bought at the peak.
+    pub utilization: f64,
+    /// How to buy it.
+    pub purchase_mix: PurchaseMix,
+    /// Smallest ratio of an SLO limit to the predicted value (1 = at the limit).
+    pub slo_headroom: f64,
+    /// Weights of the whole model, GiB.
+    pub weights_gib: f64,
+    /// Things to know.
+    pub findings: Vec<FindingJson>,
+}
+
+impl From<&Candidate> for CandidateJson {
+    fn from(c: &Candidate) -> CandidateJson {
+        let Candidate {
+            instance,
+            family,
+            region,
+            gpu,
+            gpus_per_instance,
+            gpus_per_replica,
+            tp,
+            pp,
+            precision,
+            kv_dtype,
+            engine,
+            replicas,
+            replicas_per_instance,
+            instances,
+            max_rps_per_replica,
+            ttft_p99_ms,
+            tpot_p99_ms,
+            e2e_p99_ms,
+            usd_per_hour,
+            usd_per_million_output_tokens,
+            usd_per_million_total_tokens,
+            utilization,
+            purchase_mix,
+            slo_headroom,
+            weights_gib,
+            findings,
+        } = c;
+        CandidateJson {
+            instance: instance.clone(),
+            family: family.clone(),
+            region: region.clone(),
+            gpu: gpu.clone(),
+            gpus_per_instance: *gpus_per_instance,
+            gpus_per_replica: *gpus_per_replica,
+            tp: *tp,
+            pp: *pp,
+            precision: *precision,
+            kv_dtype: *kv_dtype,
+            engine: *engine,
+            replicas: *replicas,
+            replicas_per_instance: *replicas_per_instance,
+            instances: *instances,
+            max_rps_per_replica: *max_rps_per_replica,
+            ttft_p99_ms: *ttft_p99_ms,
+            tpot_p99_ms: *tpot_p99_ms,
+            e2e_p99_ms: *e2e_p99_ms,
+            usd_per_hour: *usd_per_hour,
+            usd_per_million_output_tokens: *usd_per_million_output_tokens,
+            usd_per_million_total_tokens: *usd_per_million_total_tokens,
+            utilization: *utilization,
+            purchase_mix: purchase_mix.clone(),
+            slo_headroom: *slo_headroom,
+            weights_gib: *weights_gib,
+            findings: findings.iter().map(FindingJson::from).collect(),
+        }
+    }
+}
+
+/// One finding of a candidate: a [`Finding`] with owned strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingJson {
+    /// Stable code, `IP105`.
+    pub code: String,
+    /// Stable kebab-case name, `cold-start-over-budget`.
+    pub name: String,
+    /// How much it matters.
+    pub severity: Severity,
+    /// What was found, with the numbers, and what to do.
+    pub message: String,
+    /// Where the rule is explained (`docs/findings.md#...`).
+    pub docs: String,
+}
+
+impl From<&Finding> for FindingJson {
+    fn from(f: &Finding) -> FindingJson {
+        let Finding {
+            code,
+            name,
+            severity,
+            location: (),
+            message,
+            docs,
+        } = f;
+        FindingJson {
+            code: (*code).to_owned(),
+            name: (*name).to_owned(),
+            severity: *severity,
+            message: message.clone(),
+            docs: (*docs).to_owned(),
+        }
+    }
+}
+
+/// A configuration that was not kept: a [`Rejection`] with an owned reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectionJson {
+    /// Instance type.
+    pub instance: String,
+    /// Tensor × pipeline layout, precision and engine, e.g. `tp4 fp8 vllm`.
+    pub setup: String,
+    /// Reason code (a key of [`PlanJson::rejected`]).
+    pub reason: String,
+    /// Details with numbers.
+    pub detail: String,
+    /// For SLO misses: the smallest ratio of predicted value to limit at the lightest load.
+    pub miss: Option<f64>,
+}
+
+impl From<&Rejection> for RejectionJson {
+    fn from(r: &Rejection) -> RejectionJson {
+        let Rejection {
+            instance,
+            setup,
+            reason,
+            detail,
+            miss,
+        } = r;
+        RejectionJson {
+            instance: instance.clone(),
+            setup: setup.clone(),
+            reason: (*reason).to_owned(),
+            detail: detail.clone(),
+            miss: *miss,
+        }
+    }
+}
+
+/// One candidate simulated by `plan --verify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verified {
+    /// Index of the candidate in the plan's candidates.
+    pub candidate: usize,
+    /// Share of requests within every SLO in the simulation.
+    pub slo_attainment: f64,
+    /// The share the SLO percentile asks for (0.99 for p99 limits).
+    pub required: f64,
+    /// Simulated TTFT p99, ms.
+    pub ttft_p99_ms: f64,
+    /// Simulated TPOT p99, ms.
+    pub tpot_p99_ms: f64,
+    /// Whether the simulation keeps the SLOs.
+    pub passes: bool,
+    /// Requests simulated.
+    pub requests: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{plan, Inputs};
+    use inferplan_catalog::Catalog;
+    use inferplan_perf::{EfficiencyTable, MemoryParams};
+
+    fn plan_of(toml: &str) -> Plan {
+        let w = Workload::from_toml(toml, "test").unwrap();
+        w.validate().unwrap();
+        plan(
+            &Inputs {
+                catalog: &Catalog::embedded().unwrap(),
+                efficiency: &EfficiencyTable::embedded().unwrap(),
+                memory: &MemoryParams::embedded().unwrap(),
+            },
+            &w,
+        )
+        .unwrap()
+    }
+
+    /// Written, read back and written again, a plan gives the same bytes: a plan with
+    /// candidates, findings and simulated candidates, and one with only near misses.
+    #[test]
+    fn the_plan_json_round_trips_byte_for_byte() {
+        let example = include_str!("../../../examples/chat-70b-fp8.toml");
+        let infeasible = example.replace("ttft_ms = 500.0", "ttft_ms = 1.0");
+        let verified = vec![Verified {
+            candidate: 1,
+            slo_attainment: 0.987_654_321,
+            required: 0.99,
+            ttft_p99_ms: 412.5,
+            tpot_p99_ms: 31.25,
+            passes: false,
+            requests: 3000,
+        }];
+        for (text, verified) in [(example, Some(verified)), (&infeasible, None)] {
+            let p = plan_of(text);
+            let json = PlanJson {
+                verified,
+                ..PlanJson::new(&p, 10)
+            };
+            let written = serde_json::to_string_pretty(&json).unwrap();
+            let read: PlanJson = serde_json::from_str(&written).unwrap();
+            assert_eq!(read, json);
+            assert_eq!(serde_json::to_string_pretty(&read).unwrap(), written);
+            if p.candidates.is_empty() {
+                assert!(read.nearest_misses.iter().any(|m| m.miss.is_some()));
+            } else {
+                assert!(read.candidates.iter().any(|c| !c.findings.is_empty()));
+                assert!(written.contains("\"verified\""));
+            }
+        }
+    }
+
+    /// The contract writes what the planner's own types write, key for key.
+    #[test]
+    fn a_candidate_is_written_as_the_planner_writes_it() {
+        let p = plan_of(include_str!("../../../examples/chat-70b-fp8.toml"));
+        let c = &p.candidates[0];
+        assert_eq!(
+            serde_json::to_string(&CandidateJson::from(c)).unwrap(),
+            serde_json::to_string(c).unwrap()
+        );
+        let json = PlanJson::new(&p, 1);
+        assert!(!json.rejected.is_empty());
+        assert_eq!(
+            serde_json::to_string(&json.rejected).unwrap(),
+            serde_json::to_string(&p.rejected).unwrap()
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! The test binary of `inferplan-plan`: one module per area.
+
+#[path = "../../../../tests/planner.rs"]
+mod planner;
+#[path = "../../../../tests/support.rs"]
+mod support;
+
+mod diffusion;
+mod findings;
+mod search;
+mod workload;

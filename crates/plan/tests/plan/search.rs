@@ -1,0 +1,324 @@
+//! The planner on the example workloads: pinned answers and the invariants every answer keeps.
+
+use inferplan_perf::{Deployment, Engine, Placement, Replica};
+use inferplan_plan::{plan, Plan, Workload};
+
+use crate::planner::inputs;
+
+fn run(w: &Workload) -> Plan {
+    plan(&inputs(), w).unwrap()
+}
+
+fn example(name: &str) -> Workload {
+    Workload::load(&crate::support::example(name)).unwrap()
+}
+
+fn best(p: &Plan) -> String {
+    let c = &p.candidates[0];
+    format!(
+        "{} tp{} pp{} {} {} ×{}",
+        c.instance, c.tp, c.pp, c.precision, c.engine, c.replicas
+    )
+}
+
+#[test]
+fn examples_have_pinned_answers() {
+    // The cheapest deployment of each example, as the current model and catalog see it. A
+    // change here is a change of the answer users get: check it is intended, and update
+    // docs/plan.md.
+    for (file, want) in [
+        ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×4"),
+        ("single-gpu-13b-fp8.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
+        (
+            "fraud-scoring-small.toml",
+            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
+        ),
+        ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
+        ("batch-summaries.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
+    ] {
+        let p = run(&example(file));
+        assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);
+        assert_eq!(best(&p), want, "{file}");
+    }
+}
+
+#[test]
+fn candidates_are_ranked_explained_and_feasible() {
+    let f = inputs();
+    for file in [
+        "chat-70b-fp8.toml",
+        "regulated-isolated.toml",
+        "single-gpu-13b-fp8.toml",
+    ] {
+        let w = example(file);
+        let p = run(&w);
+        assert!(p
+            .candidates
+            .windows(2)
+            .all(|c| c[0].usd_per_hour <= c[1].usd_per_hour));
+        let counted: usize = p.rejected.values().sum();
+        assert_eq!(counted + p.candidates.len(), p.considered, "{file}");
+        let model = f.catalog.model(&w.model.name).unwrap();
+        for c in &p.candidates {
+            // Every candidate shown fits in memory with its context.
+            let inst = f.catalog.instance(&c.instance).unwrap();
+            let gpu = f.catalog.instance_gpu(inst).unwrap();
+            let mem = inst.gpu_mem_gib().unwrap();
+            let engine: Engine = c.engine;
+            let d = engine.defaults(mem, gpu.arch);
+            let dep = Deployment {
+                placement: Placement {
+                    model,
+                    gpu,
+                    gpu_mem_gib: mem,
+                    gpus: c.gpus_per_replica.max(inst.whole_gpus()),
+                    interconnect: inst.interconnect,
+                    tp: c.tp,
+                    pp: c.pp,
+                    weights: c.precision,
+                    kv: c.kv_dtype,
+                },
+                engine,
+                limits: d.limits,
+                kv_memory_fraction: d.kv_memory_fraction,
+            };
+            let context = (w.lengths.input_tokens.p99() + w.lengths.output_tokens.p99()) as u64;
+            assert!(Replica::new(&dep, context.min(model.max_context), f.memory).is_ok());
+            // Within the SLOs at the peak (the examples' limits are p99), with enough
+            // replicas for it.
+            assert_eq!(w.slo.percentile, inferplan_plan::workload::Percentile::P99);
+            if let Some(l) = w.slo.ttft_ms {
+                assert!(
+                    c.ttft_p99_ms <= l * 1.001,
+                    "{file} {}: {}",
+                    c.instance,
+                    c.ttft_p99_ms
+                );
+            }
+            if let Some(l) = w.slo.tpot_ms {
+                assert!(
+                    c.tpot_p99_ms <= l * 1.001,
+                    "{file} {}: {}",
+                    c.instance,
+                    c.tpot_p99_ms
+                );
+            }
+            // N+1 redundancy keeps a whole instance of spare replicas.
+            let spare = if w.constraints.redundancy {
+                c.replicas_per_instance
+            } else {
+                0
+            };
+            assert!(!w.constraints.redundancy || c.instances >= 2 * c.pp);
+            assert!(f64::from(c.replicas - spare) * c.max_rps_per_replica >= w.peak_rps() * 0.999);
+            assert!(c.utilization > 0.0 && c.utilization <= 1.0);
+            assert!(
+                c.purchase_mix.usd_per_hour <= c.purchase_mix.all_on_demand_usd_per_hour + 1e-9
+            );
+        }
+    }
+}
+
+#[test]
+fn a_looser_slo_never_costs_more_and_more_traffic_never_less() {
+    for file in [
+        "chat-70b-fp8.toml",
+        "single-gpu-13b-fp8.toml",
+        "fraud-scoring-small.toml",
+    ] {
+        let base = example(file);
+        let cost = |w: &Workload| {
+            let p = run(w);
+            p.candidates
+                .first()
+                .map_or(f64::INFINITY, |c| c.usd_per_hour)
+        };
+        let c0 = cost(&base);
+        for k in [1.2, 1.5, 2.0, 4.0] {
+            let mut looser = base.clone();
+            looser.slo.ttft_ms = looser.slo.ttft_ms.map(|v| v * k);
+            looser.slo.tpot_ms = looser.slo.tpot_ms.map(|v| v * k);
+            looser.slo.e2e_ms = looser.slo.e2e_ms.map(|v| v * k);
+            assert!(cost(&looser) <= c0 + 1e-9, "{file}: ×{k} SLO costs more");
+            let mut busier = base.clone();
+            busier.traffic.rate_rps *= k;
+            busier.traffic.peak_rps = busier.traffic.peak_rps.map(|v| v * k);
+            assert!(
+                cost(&busier) >= c0 - 1e-9,
+                "{file}: ×{k} traffic costs less"
+            );
+        }
+    }
+}
+
+#[test]
+fn impossible_slos_give_nearest_misses() {
+    let mut w = example("chat-70b-fp8.toml");
+    w.slo.ttft_ms = Some(20.0);
+    let p = run(&w);
+    assert!(p.candidates.is_empty());
+    assert!(!p.nearest_misses.is_empty());
+    let m = &p.nearest_misses[0];
+    assert!(m.miss.unwrap() > 1.0 && m.detail.contains("TTFT"), "{m:?}");
+    assert!(p
+        .nearest_misses
+        .windows(2)
+        .all(|x| x[0].miss.unwrap() <= x[1].miss.unwrap()));
+}
+
+#[test]
+fn constraints_restrict_the_search() {
+    let mut w = example("chat-70b-fp8.toml");
+    w.constraints.instance_families = vec!["p5".into()];
+    let p = run(&w);
+    assert!(p.candidates.iter().all(|c| c.family == "p5"));
+    assert!(p.rejected["family_not_allowed"] > 0);
+    let mut w = example("single-gpu-13b-fp8.toml");
+    w.constraints.max_gpus_per_replica = 1;
+    assert!(run(&w).candidates.iter().all(|c| c.gpus_per_replica == 1));
+    let w = example("regulated-isolated.toml");
+    let p = run(&w);
+    assert!(p
+        .candidates
+        .iter()
+        .all(|c| ["us-east-2", "us-west-2"].contains(&c.region.as_str())));
+    assert!(p.rejected.contains_key("shared_gpu_for_isolated_tenant"));
+}
+
+#[test]
+fn the_endpoint_pattern_follows_the_routing_matrix() {
+    use inferplan_plan::endpoint::Pattern;
+    assert_eq!(
+        run(&example("chat-70b-fp8.toml")).endpoint.pattern,
+        Pattern::RealTime
+    );
+    assert_eq!(
+        run(&example("async-documents.toml")).endpoint.pattern,
+        Pattern::Async
+    );
+    assert_eq!(
+        run(&example("batch-summaries.toml")).endpoint.pattern,
+        Pattern::Batch
+    );
+    // Many customer-specific models with little traffic each: one shared endpoint.
+    let mut w = example("single-gpu-13b-fp8.toml");
+    w.traffic.models = 30;
+    w.traffic.rate_rps = 0.05;
+    w.traffic.peak_rps = None;
+    let p = run(&w);
+    assert_eq!(
+        p.endpoint.pattern,
+        Pattern::MultiModel,
+        "{}",
+        p.endpoint.reason
+    );
+    // No streaming (no TTFT limit) and minutes per request: asynchronous.
+    let mut w = example("single-gpu-13b-fp8.toml");
+    w.lengths.output_tokens = inferplan_plan::workload::Length::Fixed(3500);
+    w.slo.tpot_ms = None;
+    w.slo.e2e_ms = Some(600_000.0);
+    let p = run(&w);
+    assert_eq!(p.endpoint.pattern, Pattern::Async, "{}", p.endpoint.reason);
+}
+
+#[test]
+fn eu_west_1_and_g7_examples_have_candidates() {
+    let p = run(&example("gdpr-eu-west-1.toml"));
+    assert!(!p.candidates.is_empty(), "{:?}", p.rejected);
+    assert!(p.candidates.iter().all(|c| c.region == "eu-west-1"));
+    // The 13B article example ranks a G7 option with its cost per token.
+    for file in ["single-gpu-13b-fp8.toml", "g7-vs-g5-13b.toml"] {
+        let p = run(&example(file));
+        let g7 = p
+            .options()
+            .into_iter()
+            .find(|c| c.family == "g7")
+            .unwrap_or_else(|| panic!("{file}: no g7 option: {:?}", p.rejected));
+        assert!(g7.usd_per_million_output_tokens > 0.0, "{file}");
+    }
+}
+
+#[test]
+fn every_gpu_family_estimates() {
+    let f = inputs();
+    let model = f.catalog.model("Llama 3.2 1B").unwrap();
+    let mut families = std::collections::BTreeSet::new();
+    for inst in f.catalog.instances() {
+        let Some(gpu) = f.catalog.instance_gpu(inst) else {
+            continue;
+        };
+        if inst.gpu_count < 1.0 || !Engine::Vllm.runs_on(gpu.arch) {
+            continue;
+        }
+        if !families.insert(inst.family.clone()) {
+            continue;
+        }
+        let mem = inst.gpu_mem_gib().or(gpu.memory_gib()).unwrap();
+        let weights =
+            if gpu.support(inferplan_catalog::Dtype::Bf16) == inferplan_catalog::Support::Native {
+                inferplan_catalog::Dtype::Bf16
+            } else {
+                inferplan_catalog::Dtype::Fp16
+            };
+        let d = Engine::Vllm.defaults(mem, gpu.arch);
+        let dep = Deployment {
+            placement: Placement {
+                model,
+                gpu,
+                gpu_mem_gib: mem,
+                gpus: inst.whole_gpus(),
+                interconnect: inferplan_catalog::Interconnect::Single,
+                tp: 1,
+                pp: 1,
+                weights,
+                kv: weights,
+            },
+            engine: Engine::Vllm,
+            limits: d.limits,
+            kv_memory_fraction: d.kv_memory_fraction,
+        };
+        let r = Replica::new(&dep, 2048, f.memory)
+            .unwrap_or_else(|e| panic!("{} ({}): {e}", inst.name, gpu.name));
+        let eff = f.efficiency.lookup(gpu.arch, Engine::Vllm, weights).eff;
+        let e = r.run(
+            &inferplan_perf::Workload {
+                input_tokens: 512,
+                output_tokens: 64,
+                load: inferplan_perf::Load::Static { batch: 1 },
+            },
+            &eff,
+        );
+        assert!(
+            e.ttft_ms.is_finite() && e.ttft_ms > 0.0,
+            "{}: {e:?}",
+            inst.name
+        );
+    }
+    for fam in [
+        "g4dn", "g5", "g5g", "g6", "g6e", "g7", "g7e", "p3", "p4d", "p5",
+    ] {
+        assert!(families.contains(fam), "{fam} missing from {families:?}");
+    }
+}
+
+#[test]
+fn nothing_qualified_names_causes_in_order_and_a_checked_change() {
+    let inputs = inputs();
+    let mut w = example("gdpr-eu-west-1.toml");
+    w.constraints.regions = vec!["ap-east-1".to_owned()];
+    w.constraints.data_class = inferplan_plan::workload::DataClass::General;
+    w.model.precision = "bf16".to_owned();
+    let p = plan(&inputs, &w).unwrap();
+    assert!(p.candidates.is_empty(), "{:?}", p.candidates.len());
+    let why = inferplan_plan::nothing::explain(&inputs, &w, &p).unwrap();
+    assert_eq!(why.causes[0].cause, "no price in the allowed regions");
+    assert_eq!(why.causes[0].count, p.rejected["no_price_in_regions"]);
+    let change = why.change.expect("a region with candidates");
+    assert!(change.change.contains("--regions"), "{change:?}");
+    // Checked: planning in the suggested region finds that option.
+    let region = change.change.rsplit(' ').next().unwrap().to_owned();
+    w.constraints.regions = vec![region];
+    let q = plan(&inputs, &w).unwrap();
+    assert!((q.options()[0].usd_per_hour - change.usd_per_hour).abs() < 1e-9);
+}

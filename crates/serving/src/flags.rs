@@ -1,0 +1,403 @@
+//! Engine flags: one table per engine ([`vllm`], [`sglang`], [`tgi`], [`trtllm`]) saying how
+//! the engine writes each [`Setting`], and one list of names per setting that a manifest may
+//! use for it. The renderer writes `vllm serve` arguments through [`vllm`]; the linter reads
+//! any engine's arguments back through [`Setting::read`] after [`normalise`]. A flag that is
+//! renamed here is renamed for both.
+
+/// A setting of a serving engine, whatever the engine calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// What it sets.
+    pub meaning: &'static str,
+    /// Every name a manifest may give it, as [`normalise`] leaves a flag: each engine's
+    /// spelling and its aliases.
+    pub read: &'static [&'static str],
+}
+
+/// A flag as one engine writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag {
+    /// What it sets, and the names it is read back under.
+    pub setting: Setting,
+    /// How the engine spells it on a command line: `--tensor-parallel-size`.
+    pub write: &'static str,
+}
+
+impl Flag {
+    /// The names it is read back under ([`Setting::read`] of its setting).
+    pub fn read(&self) -> &'static [&'static str] {
+        self.setting.read
+    }
+}
+
+/// A flag's name as the linter compares it: no leading dashes, lower case, `_` read as `-`
+/// (`--tp_size` → `tp-size`).
+pub fn normalise(flag: &str) -> String {
+    flag.trim_start_matches('-')
+        .to_ascii_lowercase()
+        .replace('_', "-")
+}
+
+/// The model: a hub id or a local path.
+pub const MODEL: Setting = Setting {
+    meaning: "the model to serve",
+    read: &["model", "model-path", "model-id", "model-name-or-path"],
+};
+/// The model's name in the API and in metrics.
+pub const SERVED_MODEL_NAME: Setting = Setting {
+    meaning: "the model's name in the API",
+    read: &["served-model-name"],
+};
+/// The address the server listens on.
+pub const HOST: Setting = Setting {
+    meaning: "the address the server listens on",
+    read: &["host"],
+};
+/// The port the server listens on.
+pub const PORT: Setting = Setting {
+    meaning: "the port the server listens on",
+    read: &["port"],
+};
+/// Tensor-parallel degree.
+pub const TENSOR_PARALLEL: Setting = Setting {
+    meaning: "tensor-parallel degree",
+    read: &["tensor-parallel-size", "tp", "tp-size", "num-shard"],
+};
+/// Pipeline-parallel degree.
+pub const PIPELINE_PARALLEL: Setting = Setting {
+    meaning: "pipeline-parallel degree",
+    read: &["pipeline-parallel-size", "pp", "pp-size"],
+};
+/// Data-parallel degree inside one server.
+pub const DATA_PARALLEL: Setting = Setting {
+    meaning: "data-parallel degree inside one server",
+    read: &["data-parallel-size", "dp", "dp-size"],
+};
+/// Nodes one server spans.
+pub const NODES: Setting = Setting {
+    meaning: "nodes one server spans",
+    read: &["nnodes", "num-nodes"],
+};
+/// Longest sequence, prompt and output, in tokens.
+pub const MAX_MODEL_LEN: Setting = Setting {
+    meaning: "longest sequence in tokens",
+    read: &[
+        "max-model-len",
+        "context-length",
+        "max-total-tokens",
+        "max-seq-len",
+    ],
+};
+/// Most sequences in the running batch.
+pub const MAX_NUM_SEQS: Setting = Setting {
+    meaning: "most sequences in the running batch",
+    read: &["max-num-seqs", "max-running-requests"],
+};
+/// Most tokens in one engine step (the prefill chunk).
+pub const MAX_NUM_BATCHED_TOKENS: Setting = Setting {
+    meaning: "most tokens in one engine step",
+    read: &["max-num-batched-tokens"],
+};
+/// Fraction of GPU memory the engine takes (weights, activations and the KV cache).
+pub const GPU_MEMORY_UTILIZATION: Setting = Setting {
+    meaning: "fraction of GPU memory the engine takes",
+    read: &["gpu-memory-utilization", "mem-fraction-static"],
+};
+/// 16- or 32-bit weight format ([`checkpoint`](crate::checkpoint) has its values).
+pub const DTYPE: Setting = Setting {
+    meaning: "16- or 32-bit weight format",
+    read: &["dtype"],
+};
+/// Quantized weight format ([`checkpoint`](crate::checkpoint) has its values).
+pub const QUANTIZATION: Setting = Setting {
+    meaning: "quantized weight format",
+    read: &["quantization", "q", "quantize"],
+};
+/// KV-cache format ([`checkpoint::KV_FP8`](crate::checkpoint::KV_FP8)).
+pub const KV_CACHE_DTYPE: Setting = Setting {
+    meaning: "KV-cache format",
+    read: &["kv-cache-dtype"],
+};
+/// Directory hub weights are downloaded into.
+pub const DOWNLOAD_DIR: Setting = Setting {
+    meaning: "directory hub weights are downloaded into",
+    read: &["download-dir", "download-path"],
+};
+/// How one server's workers run (`ray` across nodes).
+pub const DISTRIBUTED_EXECUTOR_BACKEND: Setting = Setting {
+    meaning: "how one server's workers run",
+    read: &["distributed-executor-backend"],
+};
+
+/// vLLM (`vllm serve`), the engine the renderer writes.
+pub mod vllm {
+    use super::*;
+
+    /// `--model` (or the positional argument of `vllm serve`).
+    pub const MODEL: Flag = Flag {
+        setting: super::MODEL,
+        write: "--model",
+    };
+    /// `--served-model-name`.
+    pub const SERVED_MODEL_NAME: Flag = Flag {
+        setting: super::SERVED_MODEL_NAME,
+        write: "--served-model-name",
+    };
+    /// `--host`.
+    pub const HOST: Flag = Flag {
+        setting: super::HOST,
+        write: "--host",
+    };
+    /// `--port`.
+    pub const PORT: Flag = Flag {
+        setting: super::PORT,
+        write: "--port",
+    };
+    /// `--tensor-parallel-size` (`-tp`).
+    pub const TENSOR_PARALLEL: Flag = Flag {
+        setting: super::TENSOR_PARALLEL,
+        write: "--tensor-parallel-size",
+    };
+    /// `--pipeline-parallel-size` (`-pp`).
+    pub const PIPELINE_PARALLEL: Flag = Flag {
+        setting: super::PIPELINE_PARALLEL,
+        write: "--pipeline-parallel-size",
+    };
+    /// `--data-parallel-size` (`-dp`).
+    pub const DATA_PARALLEL: Flag = Flag {
+        setting: super::DATA_PARALLEL,
+        write: "--data-parallel-size",
+    };
+    /// `--max-model-len`.
+    pub const MAX_MODEL_LEN: Flag = Flag {
+        setting: super::MAX_MODEL_LEN,
+        write: "--max-model-len",
+    };
+    /// `--max-num-seqs`.
+    pub const MAX_NUM_SEQS: Flag = Flag {
+        setting: super::MAX_NUM_SEQS,
+        write: "--max-num-seqs",
+    };
+    /// `--max-num-batched-tokens`.
+    pub const MAX_NUM_BATCHED_TOKENS: Flag = Flag {
+        setting: super::MAX_NUM_BATCHED_TOKENS,
+        write: "--max-num-batched-tokens",
+    };
+    /// `--gpu-memory-utilization`.
+    pub const GPU_MEMORY_UTILIZATION: Flag = Flag {
+        setting: super::GPU_MEMORY_UTILIZATION,
+        write: "--gpu-memory-utilization",
+    };
+    /// `--dtype`.
+    pub const DTYPE: Flag = Flag {
+        setting: super::DTYPE,
+        write: "--dtype",
+    };
+    /// `--quantization` (`-q`).
+    pub const QUANTIZATION: Flag = Flag {
+        setting: super::QUANTIZATION,
+        write: "--quantization",
+    };
+    /// `--kv-cache-dtype`.
+    pub const KV_CACHE_DTYPE: Flag = Flag {
+        setting: super::KV_CACHE_DTYPE,
+        write: "--kv-cache-dtype",
+    };
+    /// `--download-dir`.
+    pub const DOWNLOAD_DIR: Flag = Flag {
+        setting: super::DOWNLOAD_DIR,
+        write: "--download-dir",
+    };
+    /// `--distributed-executor-backend`.
+    pub const DISTRIBUTED_EXECUTOR_BACKEND: Flag = Flag {
+        setting: super::DISTRIBUTED_EXECUTOR_BACKEND,
+        write: "--distributed-executor-backend",
+    };
+
+    /// Every flag of the table.
+    pub const ALL: &[Flag] = &[
+        MODEL,
+        SERVED_MODEL_NAME,
+        HOST,
+        PORT,
+        TENSOR_PARALLEL,
+        PIPELINE_PARALLEL,
+        DATA_PARALLEL,
+        MAX_MODEL_LEN,
+        MAX_NUM_SEQS,
+        MAX_NUM_BATCHED_TOKENS,
+        GPU_MEMORY_UTILIZATION,
+        DTYPE,
+        QUANTIZATION,
+        KV_CACHE_DTYPE,
+        DOWNLOAD_DIR,
+        DISTRIBUTED_EXECUTOR_BACKEND,
+    ];
+}
+
+/// SGLang (`python -m sglang.launch_server`).
+pub mod sglang {
+    use super::*;
+
+    /// `--model-path`.
+    pub const MODEL: Flag = Flag {
+        setting: super::MODEL,
+        write: "--model-path",
+    };
+    /// `--tp` (`--tp-size`).
+    pub const TENSOR_PARALLEL: Flag = Flag {
+        setting: super::TENSOR_PARALLEL,
+        write: "--tp",
+    };
+    /// `--nnodes`.
+    pub const NODES: Flag = Flag {
+        setting: super::NODES,
+        write: "--nnodes",
+    };
+    /// `--context-length`.
+    pub const MAX_MODEL_LEN: Flag = Flag {
+        setting: super::MAX_MODEL_LEN,
+        write: "--context-length",
+    };
+    /// `--max-running-requests`.
+    pub const MAX_NUM_SEQS: Flag = Flag {
+        setting: super::MAX_NUM_SEQS,
+        write: "--max-running-requests",
+    };
+    /// `--mem-fraction-static`.
+    pub const GPU_MEMORY_UTILIZATION: Flag = Flag {
+        setting: super::GPU_MEMORY_UTILIZATION,
+        write: "--mem-fraction-static",
+    };
+
+    /// Every flag of the table.
+    pub const ALL: &[Flag] = &[
+        MODEL,
+        TENSOR_PARALLEL,
+        NODES,
+        MAX_MODEL_LEN,
+        MAX_NUM_SEQS,
+        GPU_MEMORY_UTILIZATION,
+    ];
+}
+
+/// Hugging Face Text Generation Inference (`text-generation-launcher`), which also reads
+/// its options from the environment ([`tgi::FROM_ENV`]).
+pub mod tgi {
+    use super::*;
+
+    /// `--model-id`.
+    pub const MODEL: Flag = Flag {
+        setting: super::MODEL,
+        write: "--model-id",
+    };
+    /// `--num-shard`.
+    pub const TENSOR_PARALLEL: Flag = Flag {
+        setting: super::TENSOR_PARALLEL,
+        write: "--num-shard",
+    };
+    /// `--max-total-tokens`.
+    pub const MAX_MODEL_LEN: Flag = Flag {
+        setting: super::MAX_MODEL_LEN,
+        write: "--max-total-tokens",
+    };
+    /// `--quantize`.
+    pub const QUANTIZATION: Flag = Flag {
+        setting: super::QUANTIZATION,
+        write: "--quantize",
+    };
+    /// `--dtype`.
+    pub const DTYPE: Flag = Flag {
+        setting: super::DTYPE,
+        write: "--dtype",
+    };
+
+    /// Every flag of the table.
+    pub const ALL: &[Flag] = &[MODEL, TENSOR_PARALLEL, MAX_MODEL_LEN, QUANTIZATION, DTYPE];
+
+    /// The environment variables TGI reads when the flag is not given, and their flags.
+    pub const FROM_ENV: [(&str, Flag); 5] = [
+        ("MODEL_ID", MODEL),
+        ("NUM_SHARD", TENSOR_PARALLEL),
+        ("QUANTIZE", QUANTIZATION),
+        ("MAX_TOTAL_TOKENS", MAX_MODEL_LEN),
+        ("DTYPE", DTYPE),
+    ];
+}
+
+/// NVIDIA TensorRT-LLM (`trtllm-serve`).
+pub mod trtllm {
+    use super::*;
+
+    /// `--tp_size`.
+    pub const TENSOR_PARALLEL: Flag = Flag {
+        setting: super::TENSOR_PARALLEL,
+        write: "--tp_size",
+    };
+    /// `--pp_size`.
+    pub const PIPELINE_PARALLEL: Flag = Flag {
+        setting: super::PIPELINE_PARALLEL,
+        write: "--pp_size",
+    };
+    /// `--max_seq_len`.
+    pub const MAX_MODEL_LEN: Flag = Flag {
+        setting: super::MAX_MODEL_LEN,
+        write: "--max_seq_len",
+    };
+
+    /// Every flag of the table.
+    pub const ALL: &[Flag] = &[TENSOR_PARALLEL, PIPELINE_PARALLEL, MAX_MODEL_LEN];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_an_engine_writes_is_read_back_as_its_setting() {
+        for table in [vllm::ALL, sglang::ALL, tgi::ALL, trtllm::ALL] {
+            for f in table {
+                assert!(
+                    f.read().contains(&normalise(f.write).as_str()),
+                    "{} is not read back as {}",
+                    f.write,
+                    f.setting.meaning
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_name_means_two_settings() {
+        let all = [
+            MODEL,
+            SERVED_MODEL_NAME,
+            HOST,
+            PORT,
+            TENSOR_PARALLEL,
+            PIPELINE_PARALLEL,
+            DATA_PARALLEL,
+            NODES,
+            MAX_MODEL_LEN,
+            MAX_NUM_SEQS,
+            MAX_NUM_BATCHED_TOKENS,
+            GPU_MEMORY_UTILIZATION,
+            DTYPE,
+            QUANTIZATION,
+            KV_CACHE_DTYPE,
+            DOWNLOAD_DIR,
+            DISTRIBUTED_EXECUTOR_BACKEND,
+        ];
+        let mut names: Vec<&str> = all.iter().flat_map(|s| s.read.iter().copied()).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn names_are_normalised() {
+        assert_eq!(normalise("--tp_size"), "tp-size");
+        assert_eq!(normalise("-TP"), "tp");
+    }
+}

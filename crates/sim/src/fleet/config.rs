@@ -1,0 +1,150 @@
+//! What describes a fleet: replicas, router, autoscaler, spot interruptions, clients and SLOs.
+
+use inferplan_perf::step::Efficiency;
+use inferplan_perf::Replica;
+use inferplan_plan::autoscaling::{self, Behavior};
+use serde::Serialize;
+
+/// How the router picks a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Router {
+    /// In turn.
+    RoundRobin,
+    /// Fewest requests waiting or running.
+    LeastOutstanding,
+    /// Lowest KV-cache use.
+    LeastKv,
+}
+
+/// What an autoscaler trigger measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMetric {
+    /// Requests waiting for admission, summed over the replicas (vLLM
+    /// `vllm:num_requests_waiting`), with those the gateway holds while no replica is ready.
+    QueueDepth,
+    /// Requests waiting or running, summed the same way (`num_requests_running` + waiting).
+    InFlight,
+    /// Fraction of time the GPUs run steps, averaged over the ready replicas (shown to fail
+    /// for LLM serving).
+    GpuUtilization,
+}
+
+/// One trigger of a KEDA ScaledObject.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Trigger {
+    /// What it measures.
+    pub metric: ScaleMetric,
+    /// Target per replica (queue, in flight) or average (GPU busy fraction).
+    pub target: f64,
+    /// KEDA's `activationThreshold`: the trigger is active above it (scale from and to zero).
+    pub activation: f64,
+}
+
+/// A KEDA ScaledObject driving a HorizontalPodAutoscaler (the HPA v2 algorithm, see
+/// [`super::hpa`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Autoscaler {
+    /// Triggers; the HPA takes the largest of their desired replicas.
+    pub triggers: Vec<Trigger>,
+    /// Fewest replicas (`minReplicaCount`); 0 scales to zero when no trigger is active.
+    pub min: u32,
+    /// Most replicas.
+    pub max: u32,
+    /// Seconds between decisions (KEDA's `pollingInterval`, the HPA's sync period).
+    pub interval_s: f64,
+    /// Age of the metrics the autoscaler reads, seconds (the Prometheus scrape interval);
+    /// rounded up to whole intervals.
+    pub metric_lag_s: f64,
+    /// Scale-up and scale-down windows and policies.
+    pub behavior: Behavior,
+    /// No scaling while each metric is within this fraction of its target.
+    pub tolerance: f64,
+    /// KEDA's `cooldownPeriod`: seconds without an active trigger before scaling to zero
+    /// (with `min` 0).
+    pub scale_to_zero_after_s: f64,
+}
+
+impl Autoscaler {
+    /// An autoscaler with what `render` writes: the rendered behavior for
+    /// `replicas_per_node`, its polling interval, a lag of one scrape interval, the
+    /// Kubernetes tolerance and KEDA's cooldown.
+    pub fn rendered(triggers: Vec<Trigger>, min: u32, max: u32, replicas_per_node: u32) -> Self {
+        Autoscaler {
+            triggers,
+            min,
+            max,
+            interval_s: f64::from(autoscaling::POLLING_INTERVAL_S),
+            metric_lag_s: f64::from(autoscaling::SCRAPE_INTERVAL_S),
+            behavior: Behavior::rendered(replicas_per_node),
+            tolerance: autoscaling::TOLERANCE,
+            scale_to_zero_after_s: f64::from(autoscaling::KEDA_COOLDOWN_PERIOD_S),
+        }
+    }
+}
+
+/// Spot interruptions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spot {
+    /// Interruptions per replica-hour.
+    pub rate_per_hour: f64,
+    /// Warning before the replica is lost, seconds (AWS gives two minutes).
+    pub notice_s: f64,
+}
+
+/// Client behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Client {
+    /// Seconds without a first token after which a client retries (none: waits forever).
+    pub timeout_s: Option<f64>,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Requests carry idempotency keys: a retry attaches to the work already running instead of
+    /// adding a duplicate.
+    pub idempotency_keys: bool,
+}
+
+/// Latency promises for attainment and goodput.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Slo {
+    /// TTFT limit, ms.
+    pub ttft_ms: Option<f64>,
+    /// TPOT limit, ms.
+    pub tpot_ms: Option<f64>,
+    /// End-to-end limit, ms.
+    pub e2e_ms: Option<f64>,
+}
+
+/// Everything about the fleet.
+#[derive(Debug, Clone)]
+pub struct FleetConfig {
+    /// The deployment of one replica.
+    pub replica: Replica,
+    /// Its efficiencies.
+    pub efficiency: Efficiency,
+    /// Replicas at the start.
+    pub replicas: u32,
+    /// Router policy.
+    pub router: Router,
+    /// Autoscaling, if any.
+    pub autoscaler: Option<Autoscaler>,
+    /// Spot interruptions, if any.
+    pub spot: Option<Spot>,
+    /// Clients.
+    pub client: Client,
+    /// Cold start of a new replica (boot, engine start, weights), seconds.
+    pub cold_start_s: f64,
+    /// Price of one replica-hour (its share of the instance), USD.
+    pub usd_per_replica_hour: f64,
+    /// SLOs for attainment and goodput.
+    pub slo: Slo,
+    /// Keep one sample of replicas and latency per this many seconds for plots.
+    pub sample_s: f64,
+    /// Closed loop: this many clients, each sending its next request as soon as the previous
+    /// one is answered (the traffic's arrival times are ignored, its lengths used).
+    pub closed_loop: Option<u32>,
+    /// Warm-up, seconds: closed-loop clients start spread evenly over it (not all at once),
+    /// and requests that arrive during it are served but left out of the latency figures.
+    pub warmup_s: f64,
+}

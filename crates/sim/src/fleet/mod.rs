@@ -1,0 +1,18 @@
+//! The fleet: replicas behind a router, an autoscaler, spot interruptions and clients that
+//! retry, driven by one event queue in integer microseconds.
+
+mod autoscale;
+mod config;
+mod flapping;
+pub mod hpa;
+mod replicas;
+mod report;
+mod sim;
+mod state;
+mod sweep;
+
+pub use config::{Autoscaler, Client, FleetConfig, Router, ScaleMetric, Slo, Spot, Trigger};
+pub use flapping::{Flapping, FLAPPING_REVERSALS_PER_HOUR};
+pub use report::{Attainment, SimReport};
+pub use sim::simulate;
+pub use sweep::sweep;

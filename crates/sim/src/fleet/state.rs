@@ -1,0 +1,135 @@
+//! The pieces the event loop works on: events, replica slots, requests and their attempts.
+
+use crate::replica::ReplicaSim;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Ev {
+    Arrival,
+    ClientStart,
+    Dispatch(usize),
+    Step(usize),
+    Ready(usize),
+    Tick,
+    Sample,
+    SpotNotice(usize, u32),
+    SpotKill(usize, u32),
+    Timeout(usize, u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    Starting,
+    Ready,
+    Draining,
+    Dead,
+}
+
+pub(super) struct Slot {
+    pub(super) sim: ReplicaSim,
+    pub(super) state: State,
+    pub(super) since_us: u64,
+    pub(super) epoch: u32,
+    pub(super) stepping: bool,
+    pub(super) step_started_us: u64,
+    pub(super) busy_mark: u64,
+}
+
+/// One client request.
+pub(super) struct Req {
+    pub(super) arrival_us: u64,
+    pub(super) input: u32,
+    pub(super) output: u32,
+    pub(super) first_us: Option<u64>,
+    pub(super) admitted_us: Option<u64>,
+    pub(super) last_token_us: u64,
+    pub(super) attempts: u32,
+    pub(super) done: bool,
+    /// Live work items of this request.
+    pub(super) work: u32,
+}
+
+impl Req {
+    /// A request that has just arrived.
+    pub(super) fn new(arrival_us: u64, input: u32, output: u32) -> Req {
+        Req {
+            arrival_us,
+            input,
+            output,
+            first_us: None,
+            admitted_us: None,
+            last_token_us: 0,
+            attempts: 0,
+            done: false,
+            work: 0,
+        }
+    }
+}
+
+/// One attempt on a replica.
+pub(super) struct Work {
+    pub(super) req: usize,
+    pub(super) replica: usize,
+    pub(super) alive: bool,
+}
+
+/// A slab with reuse, so memory follows what is in flight.
+pub(super) struct Slab<T> {
+    items: Vec<Option<T>>,
+    free: Vec<usize>,
+}
+
+impl<T> Slab<T> {
+    pub(super) fn new() -> Self {
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+    pub(super) fn insert(&mut self, t: T) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.items[i] = Some(t);
+                i
+            }
+            None => {
+                self.items.push(Some(t));
+                self.items.len() - 1
+            }
+        }
+    }
+    pub(super) fn get(&self, i: usize) -> Option<&T> {
+        self.items.get(i).and_then(Option::as_ref)
+    }
+    pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i).and_then(Option::as_mut)
+    }
+    pub(super) fn remove(&mut self, i: usize) -> Option<T> {
+        let t = self.items.get_mut(i)?.take();
+        if t.is_some() {
+            self.free.push(i);
+        }
+        t
+    }
+}
+
+pub(super) const US: f64 = 1e6;
+
+pub(super) fn us(s: f64) -> u64 {
+    (s * US).round().max(0.0) as u64
+}
+
+/// Closed-loop client state.
+pub(super) struct Clients {
+    /// Clients waiting to send their next request.
+    pub(super) free: u32,
+    /// Clients started so far. Client k starts at `warm-up · k / clients`; its start event is
+    /// queued only when client k − 1 starts, so memory grows with the requests sent, never
+    /// with the number of clients.
+    pub(super) started: u32,
+    /// The event sequence number of client 0's start; client k's is this plus k, as if every
+    /// start had been queued at the beginning (ties with other events at the same
+    /// microsecond break the same way).
+    pub(super) seq0: u64,
+    /// The traffic has run out: clients not yet started would never send a request.
+    pub(super) traffic_out: bool,
+}

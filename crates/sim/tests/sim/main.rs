@@ -1,0 +1,11 @@
+//! The test binary of `inferplan-sim`: one module per area.
+//!
+//! Proptest keeps the failing cases it finds in `tests/proptest-regressions/<module>.txt`
+//! and replays them first; commit them.
+
+#[path = "../../../../tests/support.rs"]
+mod support;
+
+mod fleet;
+mod metrics;
+mod traffic;
