@@ -183,8 +183,8 @@ pub enum Command {
     /// Examples:
     ///   inferplan simulate --model llama-3.1-8b --gpu H100 --rate-rps 20 --requests 20000
     ///   inferplan simulate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 4 --replicas 2 --trace ../shared/data/traces/azure_llm_2023_conv.csv --time-scale 0.5
-    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 8 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
-    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 8 --duration 3600 --autoscale inflight:24 --autoscale queue:6 --max-replicas 10
+    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 7 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
+    ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 7 --duration 3600 --autoscale inflight:24 --autoscale queue:6 --max-replicas 10
     #[command(verbatim_doc_comment)]
     Simulate(Box<SimulateArgs>),
 
@@ -233,10 +233,13 @@ pub enum Command {
     ///
     /// Fits per engine, GPU architecture and precision (where enough rows exist) and reports
     /// the in-sample error next to leave-one-source-out cross-validation. Writes the parameter
-    /// file with --output (the embedded one is data/perf/efficiency.csv).
+    /// file with --output (the embedded one is data/perf/efficiency.csv). Given the measured
+    /// kernel timings instead (data/perf/kernels.csv), fits the per-GPU kernel curves
+    /// (data/perf/kernel_curves.csv).
     ///
-    /// Example:
+    /// Examples:
     ///   inferplan calibrate ../shared/data/measured/llm_throughput.csv ../shared/data/measured/aic_silicon_sample.csv --output data/perf/efficiency.csv
+    ///   inferplan calibrate data/perf/kernels.csv --output data/perf/kernel_curves.csv
     #[command(verbatim_doc_comment)]
     Calibrate(CalibrateArgs),
 

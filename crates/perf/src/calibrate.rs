@@ -6,9 +6,9 @@
 //! absolute log error `|ln(predicted / measured)|` (capped, so a few unmappable rows cannot
 //! dominate), minimised by a pattern search in log space.
 
-use crate::efficiency::{EfficiencyTable, Entry, Key};
+use crate::efficiency::{EfficiencyTable, Entry, Key, MAX_KERNEL_SCALE};
 use crate::parallel::{self, Progress};
-use crate::step::Efficiency;
+use crate::step::{Efficiency, KernelScale};
 use crate::validation::{efficiency_for, Case};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,18 +32,48 @@ impl Default for Options {
 
 /// Largest per-row loss: a row off by more than 4× counts as 4×.
 const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
-/// Bounds of the parameters: three efficiencies, then the step and request overheads in ms.
-const LO: [f64; N] = [0.02, 0.02, 0.02, 0.001, 0.01];
-const HI: [f64; N] = [1.0, 1.0, 1.0, 100.0, 2000.0];
-const N: usize = 5;
+/// Bounds of the parameters: three efficiencies, four multipliers on kernel curves, then the
+/// roofline's step and request overheads in ms, then the kernel path's, then the kernel path's
+/// link fraction where there is no all-reduce curve.
+const LO: [f64; N] = [
+    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02,
+];
+const HI: [f64; N] = [
+    1.0,
+    1.0,
+    1.0,
+    MAX_KERNEL_SCALE,
+    MAX_KERNEL_SCALE,
+    MAX_KERNEL_SCALE,
+    MAX_KERNEL_SCALE,
+    100.0,
+    2000.0,
+    100.0,
+    2000.0,
+    1.0,
+];
+const N: usize = 12;
+/// The parameters the roofline uses, fitted on every row predicted by the roofline (every
+/// measurement says something of datasheet fractions); the others belong to GPUs with kernel
+/// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
+/// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
+const ROOFLINE: [usize; 5] = [0, 1, 2, 7, 8];
+const KERNEL: [usize; 7] = [3, 4, 5, 6, 9, 10, 11];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
         e.bandwidth,
         e.compute,
         e.comm,
+        e.kernel.bandwidth,
+        e.kernel.compute,
+        e.kernel.comm,
+        e.kernel.floor,
         e.step_overhead_s * 1e3,
         e.request_overhead_s * 1e3,
+        e.kernel.step_overhead_s * 1e3,
+        e.kernel.request_overhead_s * 1e3,
+        e.kernel.link,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -54,8 +84,17 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         bandwidth: x(0),
         compute: x(1),
         comm: x(2),
-        step_overhead_s: x(3) / 1e3,
-        request_overhead_s: x(4) / 1e3,
+        kernel: KernelScale {
+            bandwidth: x(3),
+            compute: x(4),
+            comm: x(5),
+            floor: x(6),
+            step_overhead_s: x(9) / 1e3,
+            request_overhead_s: x(10) / 1e3,
+            link: x(11),
+        },
+        step_overhead_s: x(7) / 1e3,
+        request_overhead_s: x(8) / 1e3,
     }
 }
 
@@ -79,7 +118,14 @@ pub fn loss(cases: &[Case], rows: &[usize], e: &Efficiency) -> f64 {
     sum / rows.len() as f64
 }
 
-fn fit_group(cases: &[Case], rows: &[usize], start: &Efficiency, shrink: f64) -> Efficiency {
+/// Fits the parameters `free` (indices into the vector) to `rows`, the others kept at `start`.
+fn fit_group(
+    cases: &[Case],
+    rows: &[usize],
+    start: &Efficiency,
+    shrink: f64,
+    free: &[usize],
+) -> Efficiency {
     let anchor = to_vec(start);
     let objective = |v: &[f64; N]| {
         let pull: f64 = v.iter().zip(&anchor).map(|(a, b)| (a - b).powi(2)).sum();
@@ -90,7 +136,7 @@ fn fit_group(cases: &[Case], rows: &[usize], start: &Efficiency, shrink: f64) ->
     let mut step = 0.7;
     while step > 0.01 {
         let mut improved = false;
-        for d in 0..N {
+        for &d in free {
             for dir in [1.0, -1.0] {
                 let mut y = x;
                 y[d] = (y[d] + dir * step).clamp(LO[d].ln(), HI[d].ln());
@@ -124,6 +170,7 @@ pub fn fit(
             groups.entry(k).or_default().push(i);
         }
     }
+    let roofline: Vec<Case> = cases.iter().map(Case::on_roofline).collect();
     let mut fitted: BTreeMap<Key, Efficiency> = BTreeMap::new();
     let mut entries = Vec::new();
     // Parents come before children: the order of `keys()` reversed is general to specific.
@@ -156,7 +203,28 @@ pub fn fit(
             })
             .unwrap_or(*start);
         let shrink = if key == Key::ANY { 0.0 } else { opts.shrink };
-        let eff = fit_group(cases, rows, &parent, shrink);
+        // The roofline's parameters on every row of the group through the roofline; the
+        // kernel path's on the group's rows with curves, when it has enough of them (the
+        // `*,*,*` row always), else they are the parent's.
+        let kernel_rows: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| cases[i].replica().has_kernels())
+            .collect();
+        let mut eff = parent;
+        for (set, part, dims) in [
+            (&roofline[..], rows, &ROOFLINE[..]),
+            (cases, &kernel_rows, &KERNEL[..]),
+        ] {
+            if key == Key::ANY || part.len() >= opts.min_rows {
+                let fitted = fit_group(set, part, &eff, shrink, dims);
+                let (mut v, f) = (to_vec(&eff), to_vec(&fitted));
+                for &d in dims {
+                    v[d] = f[d];
+                }
+                eff = from_vec(&v);
+            }
+        }
         fitted.insert(key, eff);
         let sources: BTreeSet<&str> = rows.iter().map(|&i| cases[i].obs.source.as_str()).collect();
         entries.push(Entry {

@@ -4,7 +4,7 @@
 
 use crate::engine::Engine;
 use crate::error::PerfError;
-use crate::step::Efficiency;
+use crate::step::{Efficiency, KernelScale};
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Arch, Dtype};
@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,6 +88,9 @@ pub fn precision_class(d: Dtype) -> &'static str {
         Dtype::Fp4 | Dtype::Mxfp4 => "fp4",
     }
 }
+
+/// Largest multiplier on measured kernel curves.
+pub const MAX_KERNEL_SCALE: f64 = 2.0;
 
 const PRECISION_CLASSES: [&str; 5] = ["16bit", "fp8", "int8", "int4", "fp4"];
 
@@ -169,6 +172,18 @@ impl EfficiencyTable {
                     )))
                 }
             };
+            // Multipliers on measured kernels may exceed 1 (the engine beats the curve).
+            let multiplier = |name: &str| -> Result<f64, PerfError> {
+                let v = r.req_f64(name).map_err(fail)?;
+                if v > 0.0 && v <= MAX_KERNEL_SCALE {
+                    Ok(v)
+                } else {
+                    Err(err(format!(
+                        "line {}: field `{name}`: {v} is not a kernel multiplier in (0, {MAX_KERNEL_SCALE}]",
+                        r.line()
+                    )))
+                }
+            };
             let ms = |name: &str| -> Result<f64, PerfError> {
                 let v = r.req_f64(name).map_err(fail)?;
                 if (0.0..10_000.0).contains(&v) {
@@ -188,6 +203,15 @@ impl EfficiencyTable {
                     comm: frac("comm")?,
                     step_overhead_s: ms("step_overhead_ms")?,
                     request_overhead_s: ms("request_overhead_ms")?,
+                    kernel: KernelScale {
+                        bandwidth: multiplier("kernel_bandwidth")?,
+                        compute: multiplier("kernel_compute")?,
+                        comm: multiplier("kernel_comm")?,
+                        link: frac("kernel_link")?,
+                        floor: multiplier("kernel_floor")?,
+                        step_overhead_s: ms("kernel_step_overhead_ms")?,
+                        request_overhead_s: ms("kernel_request_overhead_ms")?,
+                    },
                 },
                 rows: r.u64("rows").map_err(fail)?.unwrap_or(0) as usize,
                 sources: r.get("sources").unwrap_or_default().to_owned(),
@@ -227,6 +251,13 @@ impl EfficiencyTable {
                 format!("{:.4}", e.eff.bandwidth),
                 format!("{:.4}", e.eff.compute),
                 format!("{:.4}", e.eff.comm),
+                format!("{:.4}", e.eff.kernel.bandwidth),
+                format!("{:.4}", e.eff.kernel.compute),
+                format!("{:.4}", e.eff.kernel.comm),
+                format!("{:.4}", e.eff.kernel.link),
+                format!("{:.4}", e.eff.kernel.floor),
+                format!("{:.4}", e.eff.kernel.step_overhead_s * 1e3),
+                format!("{:.4}", e.eff.kernel.request_overhead_s * 1e3),
                 format!("{:.4}", e.eff.step_overhead_s * 1e3),
                 format!("{:.4}", e.eff.request_overhead_s * 1e3),
                 e.rows.to_string(),

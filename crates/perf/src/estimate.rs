@@ -26,6 +26,7 @@
 
 use crate::engine::{Engine, KvBasis};
 use crate::error::PerfError;
+use crate::kernels::{self, CurveSet};
 use crate::memory::{fit, EngineLimits, FitInput, Placement};
 use crate::params::MemoryParams;
 use crate::portable;
@@ -312,9 +313,36 @@ impl Replica {
         self.gpus
     }
 
-    /// Time of one pipeline stage for `b`.
+    /// Whether steps are composed from kernel curves (else the roofline).
+    pub fn has_kernels(&self) -> bool {
+        self.rates.kernels.is_some()
+    }
+
+    /// The same replica with its steps by the roofline, kernel curves or not.
+    pub fn on_roofline(&self) -> Replica {
+        let mut r = self.clone();
+        r.rates.kernels = None;
+        r
+    }
+
+    /// Fixed time per request before its first token: the kernel path's or the roofline's,
+    /// each fitted on its own GPUs.
+    pub fn request_overhead_s(&self, e: &Efficiency) -> f64 {
+        if self.has_kernels() {
+            e.kernel.request_overhead_s
+        } else {
+            e.request_overhead_s
+        }
+    }
+
+    /// Time of one pipeline stage for `b`: composed from kernel curves where the GPU has them,
+    /// else the roofline.
     pub fn stage(&self, b: &Batch, e: &Efficiency) -> StepTime {
-        step_time(&self.model, &self.layout, b, &self.rates, e)
+        let (m, l, r) = (&self.model, &self.layout, &self.rates);
+        match &r.kernels {
+            Some(k) => kernels::step::step_time(m, l, b, r, k, e),
+            None => step_time(m, l, b, r, e),
+        }
     }
 
     /// Seconds for every sequence of `b` to advance one step: with PP the batch is split into
@@ -422,7 +450,7 @@ impl Replica {
         let api = if matches!(w.load, Load::Static { .. }) {
             0.0
         } else {
-            e.request_overhead_s
+            self.request_overhead_s(e)
         };
         out.ttft_s += out.queue_s + api;
         let gpus = f64::from(self.gpus.max(1));
@@ -623,11 +651,17 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
         }
         _ => (pcie, PCIE_LATENCY_S),
     };
+    // Kernel curves where the GPU has them for the math and KV formats and the embedded
+    // file parses (it is checked by the tests); the roofline otherwise.
+    let kernels = CurveSet::embedded()
+        .ok()
+        .and_then(|set| set.for_replica(g, math, d.kv, d.tp, d.interconnect));
     Ok(Rates {
         mem_bytes_s: mem * 1e9,
         flops_s: tflops * 1e12,
         link_bytes_s,
         link_latency_s,
+        kernels,
     })
 }
 

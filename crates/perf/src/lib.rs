@@ -8,6 +8,7 @@ pub mod efficiency;
 pub mod engine;
 pub mod error;
 pub mod estimate;
+pub mod kernels;
 pub mod measured;
 pub mod memory;
 pub mod memory_validation;

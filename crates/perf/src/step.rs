@@ -4,6 +4,7 @@
 //! fixed overhead`, per GPU of one replica. Efficiencies (achieved fractions of the datasheet
 //! peaks) are inputs here; fitting them to measured data is the job of calibration.
 
+use crate::kernels::Kernels;
 use crate::memory::{kv_bytes_per_token_per_gpu, weight_bytes};
 use crate::portable;
 use inferplan_catalog::{Dtype, ModelSpec};
@@ -32,6 +33,8 @@ pub struct Rates {
     pub link_bytes_s: f64,
     /// Latency of one collective step, seconds.
     pub link_latency_s: f64,
+    /// Kernel curves of the GPU, which replace the roofline when present.
+    pub kernels: Option<Kernels>,
 }
 
 /// Achieved fractions of the peaks, and the fixed cost of a step.
@@ -48,6 +51,44 @@ pub struct Efficiency {
     /// Fixed time per request before its first token (API server, tokenization, scheduling),
     /// seconds. Not part of a step; `estimate` adds it to TTFT.
     pub request_overhead_s: f64,
+    /// The engine's multipliers on measured kernel curves (on GPUs that have them): bandwidth
+    /// and compute fractions of GEMMs and attention, all-reduce bandwidth, per-call floors.
+    pub kernel: KernelScale,
+}
+
+/// Multipliers on the measured kernels' speed (1 = the kernel tables as measured).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KernelScale {
+    /// On bandwidth fractions.
+    pub bandwidth: f64,
+    /// On compute fractions.
+    pub compute: f64,
+    /// On all-reduce bandwidth.
+    pub comm: f64,
+    /// Fraction of link bandwidth achieved by all-reduces without a measured curve (GPUs
+    /// without NVLink, whose tables describe one host's PCIe; TP sizes not measured): the
+    /// roofline's all-reduce, at a fraction fitted on the kernel path's rows.
+    pub link: f64,
+    /// On the fixed time of each kernel call.
+    pub floor: f64,
+    /// Scheduler, launch and sampling time per step on the kernel path, seconds (the
+    /// roofline's [`Efficiency::step_overhead_s`] is fitted on roofline GPUs only).
+    pub step_overhead_s: f64,
+    /// Fixed time per request before its first token on the kernel path, seconds.
+    pub request_overhead_s: f64,
+}
+
+impl KernelScale {
+    /// The kernels as measured.
+    pub const ONE: KernelScale = KernelScale {
+        bandwidth: 1.0,
+        compute: 1.0,
+        comm: 1.0,
+        link: 1.0,
+        floor: 1.0,
+        step_overhead_s: 0.0,
+        request_overhead_s: 0.0,
+    };
 }
 
 /// One step's work for one replica. Counts are `f64` so that an analytic model can use
@@ -159,30 +200,64 @@ pub fn experts_touched(experts: u64, top_k: u64, tokens: f64) -> f64 {
 /// the KV cache attention reads (windowed layers at most their window) and writes, and the
 /// fixed state of linear-attention or Mamba layers.
 pub fn step_bytes(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
-    let tokens = b.tokens();
+    let w = weights_read(m, l, b.tokens());
+    let (decode, prefill) = kv_read(m, l, b);
+    (w.dense + w.experts).max(0.0) + decode + prefill + kv_write_and_state(m, l, b)
+}
+
+/// Weight bytes one GPU reads in a step, split into routed experts and everything else.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightsRead {
+    /// Dense weights (attention, dense FFN, shared experts, output head, norms), bytes.
+    pub dense: f64,
+    /// Routed experts the batch touches, bytes.
+    pub experts: f64,
+}
+
+/// The weights a step of `tokens` tokens reads: every dense weight but the input embedding
+/// (only its looked-up rows are read), and the routed experts those tokens touch.
+pub fn weights_read(m: &ModelSpec, l: &Layout, tokens: f64) -> WeightsRead {
     let (_, mut weights) = weight_bytes(m, l.weights, l.tp, l.pp);
     let p = m.params();
+    let mut experts = 0.0;
     if let Some(moe) = &m.moe {
         let per_expert_gpu =
             p.experts / (moe.moe_layers * moe.experts).max(1) as f64 / f64::from(l.tp.max(1))
                 * l.weights.bytes();
         let stage = (moe.moe_layers as f64 / f64::from(l.pp.max(1))).ceil();
+        let all = stage * moe.experts as f64 * per_expert_gpu;
         let untouched = moe.experts as f64 - experts_touched(moe.experts, moe.top_k, tokens);
         weights -= stage * untouched * per_expert_gpu;
+        experts = (all - stage * untouched * per_expert_gpu).max(0.0);
+        weights -= experts;
     }
     // Only the looked-up rows of the input embedding are read.
     let embed = p.embedding * 2.0 / f64::from(l.tp.max(1));
     if !m.tie_embeddings && l.pp <= 1 {
         weights -= embed;
     }
+    WeightsRead {
+        dense: weights,
+        experts,
+    }
+}
+
+/// KV-cache bytes one GPU reads in a step: (decoding sequences, prompt chunks over their
+/// cached part).
+pub fn kv_read(m: &ModelSpec, l: &Layout, b: &Batch) -> (f64, f64) {
     let kv_token = kv_bytes_per_token_per_gpu(m, l.kv, l.tp, l.pp);
-    let kv_read = kv_token
-        * (b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs))
-            + b.prefill_past * window_share(m, b.prefill_past));
-    let kv_write = kv_token * tokens;
-    // Linear-attention and Mamba layers read and write their fixed state once per sequence.
+    (
+        kv_token * b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs)),
+        kv_token * b.prefill_past * window_share(m, b.prefill_past),
+    )
+}
+
+/// Bytes one GPU writes to the KV cache, plus the fixed state linear-attention and Mamba
+/// layers read and write once per decoding sequence.
+pub fn kv_write_and_state(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
+    let kv_token = kv_bytes_per_token_per_gpu(m, l.kv, l.tp, l.pp);
     let state = 2.0 * m.recurrent_state_bytes(l.tp) / f64::from(l.pp.max(1)) * b.decode_seqs;
-    weights.max(0.0) + kv_read + kv_write + state
+    kv_token * b.tokens() + state
 }
 
 fn per_seq(total: f64, seqs: f64) -> f64 {
@@ -215,14 +290,43 @@ fn window_share(m: &ModelSpec, context: f64) -> f64 {
 /// lookup), plus attention scores and values (`4 × layers × heads × head_dim` per query-key
 /// pair; windowed layers stop at their window).
 pub fn step_flops(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
+    let f = flops(m, l, b);
+    f.linear + f.experts + f.prefill_attention + f.decode_attention
+}
+
+/// FLOPs one GPU does in a step, by kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flops {
+    /// Matrix multiplies of dense weights.
+    pub linear: f64,
+    /// Matrix multiplies of routed experts.
+    pub experts: f64,
+    /// Attention of prompt tokens.
+    pub prefill_attention: f64,
+    /// Attention of decoding sequences.
+    pub decode_attention: f64,
+}
+
+/// [`step_flops`] by kind.
+pub fn flops(m: &ModelSpec, l: &Layout, b: &Batch) -> Flops {
     let p = m.params();
-    let linear = 2.0 * (p.active - p.embedding) * b.tokens();
+    let gpus = f64::from(l.tp.max(1) * l.pp.max(1));
+    let experts_active = match &m.moe {
+        Some(moe) => p.experts / moe.experts.max(1) as f64 * moe.top_k as f64,
+        None => 0.0,
+    };
     let per_pair =
         4.0 * m.attention_layers as f64 * (m.heads * m.head_dim.max(m.v_head_dim)) as f64;
     let prefill_context = per_seq(b.prefill_pairs, b.prefill_tokens);
-    let pairs = b.prefill_pairs * window_share(m, prefill_context)
-        + b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs));
-    (linear + per_pair * pairs) / f64::from(l.tp.max(1) * l.pp.max(1))
+    Flops {
+        linear: 2.0 * (p.active - p.embedding - experts_active) * b.tokens() / gpus,
+        experts: 2.0 * experts_active * b.tokens() / gpus,
+        prefill_attention: per_pair * b.prefill_pairs * window_share(m, prefill_context) / gpus,
+        decode_attention: per_pair
+            * b.decode_seqs
+            * attended(m, per_seq(b.decode_context, b.decode_seqs))
+            / gpus,
+    }
 }
 
 /// Seconds of TP communication: two all-reduces of the activations per layer (each rank sends
@@ -241,7 +345,8 @@ pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency
     2.0 * layers * per_allreduce
 }
 
-/// Time of one step.
+/// Time of one step by the roofline: the larger of memory and math time at flat efficiencies.
+/// GPUs with kernel curves compose their step from them instead ([`crate::kernels::step`]).
 pub fn step_time(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency) -> StepTime {
     let memory_s = step_bytes(m, l, b) / (r.mem_bytes_s * e.bandwidth);
     let compute_s = step_flops(m, l, b) / (r.flops_s * e.compute);
@@ -283,6 +388,7 @@ mod tests {
         flops_s: 1e15,
         link_bytes_s: 1e11,
         link_latency_s: 0.0,
+        kernels: None,
     };
     const E: Efficiency = Efficiency {
         bandwidth: 1.0,
@@ -290,6 +396,7 @@ mod tests {
         comm: 1.0,
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
+        kernel: KernelScale::ONE,
     };
     const L: Layout = Layout {
         tp: 1,

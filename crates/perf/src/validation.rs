@@ -46,6 +46,14 @@ impl Case {
         &self.replica
     }
 
+    /// The same row predicted by the roofline, whether or not its GPU has kernel curves.
+    pub fn on_roofline(&self) -> Case {
+        Case {
+            replica: self.replica.on_roofline(),
+            ..self.clone()
+        }
+    }
+
     /// The parameter keys for this row, most specific first.
     pub fn keys(&self) -> [Key; 4] {
         Key::fallbacks(self.arch, self.obs.engine, self.weights)

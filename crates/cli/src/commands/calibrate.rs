@@ -13,6 +13,7 @@ use inferplan_perf::diffusion::{
     report_diffusion, report_predicted, to_csv, DiffusionEfficiencies, DiffusionReport,
     MIN_ARCH_ROWS, PRIOR_ROWS,
 };
+use inferplan_perf::kernels::fit::{fit as fit_kernels, read_points};
 use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
 use inferplan_perf::EfficiencyTable;
 use serde::Serialize;
@@ -41,6 +42,17 @@ pub fn run(c: &Catalog, a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             "{}: vLLM memory startups; calibrate fits performance parameters only (score memory with `inferplan validate`)",
             m.name
         );
+    }
+    if let Some(k) = of(Schema::Kernels) {
+        if let Some(other) = inputs.iter().find(|i| i.schema != Schema::Kernels) {
+            bail!(
+                "{}: kernel timings, {}: {}; calibrate fits one parameter file at a time, so give the kernel files in a run of their own",
+                k.name,
+                other.name,
+                other.schema.describe()
+            );
+        }
+        return kernels(c, a, &inputs);
     }
     match (of(Schema::Diffusion), of(Schema::Performance)) {
         (Some(d), Some(p)) => bail!(
@@ -165,6 +177,95 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
             match output {
                 Some(p) => s += &format!("\nwrote {}\n", p.display()),
                 None => s += "\n(give --output FILE to write the parameter file)\n",
+            }
+            emit(&s)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct KernelCalibrateJson {
+    files: Vec<FileUse>,
+    curves: usize,
+    parameters: String,
+}
+
+/// Fits the kernel curves (one per GPU, op, format and all-reduce size) to measured kernel
+/// timings.
+fn kernels(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result<ExitCode> {
+    let mut points = std::collections::BTreeMap::new();
+    let mut files = Vec::new();
+    for i in inputs {
+        let read = read_points(&i.text, &i.name, c)?;
+        let n: usize = read.values().map(Vec::len).sum();
+        files.push(FileUse {
+            file: i.name.clone(),
+            schema: i.schema,
+            values: n,
+            used: n,
+        });
+        for (k, v) in read {
+            points.entry(k).or_insert_with(Vec::new).extend(v);
+        }
+    }
+    let provenance = format!(
+        "inferplan calibrate {}: time = floor + max(FLOPs / (peak x compute x size / (size + half)), bytes / (peak x bandwidth)); mean |ln(predicted/measured)|; calls faster than the datasheet bandwidth (warm L2) left out",
+        file_names(&a.files)
+    );
+    let set = fit_kernels(&points, &provenance);
+    let csv = set.to_csv();
+    if let Some(path) = &a.output {
+        std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
+    }
+    match a.format.format {
+        Format::Json => emit_json(&KernelCalibrateJson {
+            files,
+            curves: set.entries.len(),
+            parameters: csv,
+        })?,
+        f => {
+            let mut s = files_text(&files);
+            s += &format!("{} curves fitted\n\n", set.entries.len());
+            let rows: Vec<Vec<String>> = set
+                .entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.gpu.clone(),
+                        e.op.as_str().to_owned(),
+                        e.dtype.as_str().to_owned(),
+                        e.gpus.to_string(),
+                        format!("{:.2}", e.curve.floor_s * 1e6),
+                        format!("{:.3}", e.curve.compute),
+                        format!("{:.1}", e.curve.half),
+                        format!("{:.3}", e.curve.bandwidth),
+                        e.rows.to_string(),
+                        format!("{:.1}%", e.median_ape),
+                        format!("{:.1}%", e.p90_ape),
+                    ]
+                })
+                .collect();
+            s += &crate::output::table(
+                &[
+                    "gpu",
+                    "op",
+                    "dtype",
+                    "gpus",
+                    "floor µs",
+                    "compute",
+                    "half",
+                    "bandwidth",
+                    "points",
+                    "median APE",
+                    "p90 APE",
+                ],
+                &rows,
+                f == Format::Md,
+            );
+            match &a.output {
+                Some(p) => s += &format!("\nwrote {}\n", p.display()),
+                None => s += "\n(give --output FILE to write the curve file)\n",
             }
             emit(&s)?;
         }

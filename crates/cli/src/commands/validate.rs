@@ -29,6 +29,8 @@ pub enum Schema {
     Diffusion,
     /// vLLM memory startups (`vllm_memory.csv`).
     Memory,
+    /// Measured kernel timings (`data/perf/kernels.csv`), for `calibrate` only.
+    Kernels,
 }
 
 impl Schema {
@@ -38,6 +40,7 @@ impl Schema {
             Schema::Performance => "LLM performance",
             Schema::Diffusion => "diffusion latency",
             Schema::Memory => "vLLM memory startups",
+            Schema::Kernels => "kernel timings",
         }
     }
 }
@@ -62,6 +65,8 @@ pub fn read_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             let t = Table::parse(&text, &name)?;
             let schema = if MEMORY_COLUMNS.iter().all(|col| t.has(col)) {
                 Schema::Memory
+            } else if t.has("op") && t.has("latency_ms") && t.has("message_elements") {
+                Schema::Kernels
             } else if t.has("resolution") && t.has("steps") {
                 Schema::Diffusion
             } else {
@@ -144,6 +149,9 @@ pub fn load_inputs(c: &Catalog, inputs: &[Input]) -> anyhow::Result<Loaded> {
                 loaded.diffusion.push(r);
                 counts
             }
+            Schema::Kernels => anyhow::bail!(
+                "{name}: kernel timings; they are fitted (`inferplan calibrate {name} --output data/perf/kernel_curves.csv`), not validated"
+            ),
             Schema::Performance => {
                 let (cases, skipped) = prepare(read_measured(text, name)?, c, &params);
                 let counts = (cases.len() + skipped.len(), cases.len());

@@ -1232,7 +1232,7 @@ fn simulate_reports_a_flapping_queue_only_autoscaler_with_its_cause() {
             "--instance",
             "g6e.xlarge",
             "--rate-rps",
-            "8",
+            "7",
             "--duration",
             "3600",
             "--max-replicas",

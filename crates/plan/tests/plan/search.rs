@@ -32,11 +32,11 @@ fn examples_have_pinned_answers() {
         ("single-gpu-13b-fp8.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
         (
             "fraud-scoring-small.toml",
-            "g6e.xlarge tp1 pp1 bf16 vllm ×20",
+            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×9"),
-        ("batch-summaries.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
+        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
     ] {
         let p = run(&example(file));
         assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);

@@ -200,7 +200,7 @@ impl Sim<'_> {
         }
         // The API server (tokenization, scheduling) takes the request overhead of the
         // efficiency table before the engine sees the request, as in `estimate`.
-        let overhead = us(self.cfg.efficiency.request_overhead_s);
+        let overhead = us(self.cfg.replica.request_overhead_s(&self.cfg.efficiency));
         if overhead == 0 {
             self.attempt(r);
         } else {

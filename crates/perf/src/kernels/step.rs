@@ -1,0 +1,161 @@
+//! One engine step composed from kernel curves, layer by layer: the GEMMs of the dense
+//! weights and of the routed experts, decode and prefill attention, the KV-cache writes, and
+//! two all-reduces per layer under TP. Kernels run one after another, so their times add
+//! (where the roofline takes the larger of memory and math time for the whole step). The
+//! engine's efficiencies multiply the curves' fractions ([`KernelScale`]).
+
+use super::{Curve, Kernels, Multipliers, Peaks};
+use crate::step::{
+    experts_touched, flops, kv_read, kv_write_and_state, step_comm, weights_read, Batch, Bound,
+    Efficiency, KernelScale, Layout, Rates, StepTime,
+};
+use inferplan_catalog::ModelSpec;
+
+/// GEMM calls per layer of dense weights: QKV, output projection, gate/up, down.
+const DENSE_GEMMS_PER_LAYER: f64 = 4.0;
+/// Grouped GEMM calls per MoE layer: gate/up, down.
+const EXPERT_GEMMS_PER_LAYER: f64 = 2.0;
+
+/// Time of the memory-bound and of the compute-bound calls.
+#[derive(Debug, Clone, Copy, Default)]
+struct Split {
+    memory_s: f64,
+    compute_s: f64,
+}
+
+impl Split {
+    /// Adds `calls` calls of one curve doing `work` = (FLOPs, bytes, size) in all.
+    fn add(&mut self, calls: f64, c: &Curve, work: (f64, f64, f64), p: &Peaks, m: &Multipliers) {
+        let (flops, bytes, size) = work;
+        if calls <= 0.0 || size <= 0.0 {
+            return;
+        }
+        let t = c.time(flops / calls, bytes / calls, size, p, m) * calls;
+        let math = flops * (size + c.half) / (size * p.flops_s * c.compute * m.compute);
+        if math > bytes / (p.bytes_s * c.bandwidth * m.bandwidth) {
+            self.compute_s += t;
+        } else {
+            self.memory_s += t;
+        }
+    }
+}
+
+/// Time of one step on a GPU with kernel curves.
+pub fn step_time(
+    m: &ModelSpec,
+    l: &Layout,
+    b: &Batch,
+    r: &Rates,
+    k: &Kernels,
+    e: &Efficiency,
+) -> StepTime {
+    let s: KernelScale = e.kernel;
+    let mult = Multipliers {
+        compute: s.compute,
+        bandwidth: s.bandwidth,
+        floor: s.floor,
+    };
+    let pp = f64::from(l.pp.max(1));
+    let tp = f64::from(l.tp.max(1));
+    let tokens = b.tokens();
+    let layers = (m.layers as f64 / pp).ceil();
+    let attn_layers = (m.attention_layers as f64 / pp).ceil().max(1.0);
+    let f = flops(m, l, b);
+    let w = weights_read(m, l, tokens);
+    let (kv_decode, kv_prefill) = kv_read(m, l, b);
+    let gemm = Peaks {
+        flops_s: k.gemm_flops_s,
+        bytes_s: r.mem_bytes_s,
+    };
+    let attention = Peaks {
+        flops_s: k.attention_flops_s,
+        bytes_s: r.mem_bytes_s,
+    };
+    let mut split = Split::default();
+    // Activations in and out of each GEMM (bf16), per call.
+    let hidden_bytes = tokens * m.hidden as f64 * 2.0;
+    let dense_calls = DENSE_GEMMS_PER_LAYER * layers + 1.0;
+    split.add(
+        dense_calls,
+        &k.gemm,
+        (
+            f.linear,
+            w.dense.max(0.0) + dense_calls * 2.0 * hidden_bytes,
+            tokens,
+        ),
+        &gemm,
+        &mult,
+    );
+    if let Some(moe) = &m.moe {
+        let moe_layers = (moe.moe_layers as f64 / pp).ceil();
+        let touched = experts_touched(moe.experts, moe.top_k, tokens).max(1.0);
+        let rows_per_expert = tokens * moe.top_k as f64 / touched;
+        let calls = EXPERT_GEMMS_PER_LAYER * moe_layers;
+        let act = calls * 2.0 * hidden_bytes * moe.top_k as f64;
+        split.add(
+            calls,
+            &k.gemm,
+            (f.experts, w.experts + act, rows_per_expert),
+            &gemm,
+            &mult,
+        );
+    }
+    // Queries in and outputs out of attention, per layer.
+    let q_bytes = |t: f64| t * 2.0 * (m.heads * m.head_dim) as f64 / tp * 2.0 * attn_layers;
+    split.add(
+        attn_layers,
+        &k.decode,
+        (
+            f.decode_attention,
+            kv_decode + q_bytes(b.decode_seqs),
+            b.decode_seqs,
+        ),
+        &attention,
+        &mult,
+    );
+    split.add(
+        attn_layers,
+        &k.prefill,
+        (
+            f.prefill_attention,
+            kv_prefill + q_bytes(b.prefill_tokens) * 2.0,
+            b.prefill_tokens,
+        ),
+        &attention,
+        &mult,
+    );
+    split.memory_s +=
+        kv_write_and_state(m, l, b) / (r.mem_bytes_s * k.decode.bandwidth * s.bandwidth);
+    let comm_s = match (&k.all_reduce, l.tp > 1) {
+        (Some(c), true) => {
+            let link = Peaks {
+                flops_s: 1.0,
+                bytes_s: r.link_bytes_s,
+            };
+            let scale = Multipliers {
+                compute: 1.0,
+                bandwidth: s.comm,
+                floor: s.floor,
+            };
+            let bytes = 2.0 * (tp - 1.0) / tp * hidden_bytes;
+            2.0 * layers * c.time(0.0, bytes, tokens, &link, &scale)
+        }
+        (None, true) => step_comm(m, l, b, r, &Efficiency { comm: s.link, ..*e }),
+        _ => 0.0,
+    };
+    let bound = if comm_s > split.memory_s.max(split.compute_s) {
+        Bound::Communication
+    } else if split.compute_s > split.memory_s {
+        Bound::Compute
+    } else {
+        Bound::MemoryBandwidth
+    };
+    StepTime {
+        total_s: split.memory_s + split.compute_s + comm_s + s.step_overhead_s,
+        memory_s: split.memory_s,
+        compute_s: split.compute_s,
+        comm_s,
+        overhead_s: s.step_overhead_s,
+        bound,
+    }
+}
