@@ -21,10 +21,10 @@ crate::declare_rule! {
     ///
     /// **Example message.**
     ///
-    /// > The peak's 20 instances run all day: how long spikes last
+    /// > The peak's 14 instances run all day: how long spikes last
     /// > is not given (`traffic.peak_minutes_per_day`), and a cold start takes about 2 min 13 s.
-    /// > If spikes lasted at least 3 min, scaling for them would cost $10.50/h instead of
-    /// > $26.05/h.
+    /// > If spikes lasted at least 3 min, scaling for them would cost $7.87/h instead of
+    /// > $18.24/h.
     pub struct PeakKeptWarm {
         code: "IP113",
         name: "peak-kept-warm",
