@@ -58,6 +58,27 @@ pub fn splice(doc: &str, key: &str, content: &str) -> Result<String, String> {
     Ok(format!("{}{content}{}", &doc[..head], &doc[tail..]))
 }
 
+/// The rule table and sections of the documentation page `page`, generated from `rules`:
+/// rewrites the page when `update` (tests pass `UPDATE_DOCS`), and otherwise says whether it is
+/// current (`Err` names the page and the command that refreshes it).
+pub fn keep_current(
+    page: &std::path::Path,
+    rules: &[&RuleMeta],
+    update: bool,
+    refresh: &str,
+) -> Result<(), String> {
+    let doc = std::fs::read_to_string(page).map_err(|e| format!("{}: {e}", page.display()))?;
+    let updated = splice(&doc, "rules table", &table(rules))?;
+    let updated = splice(&updated, "rule sections", &sections(rules))?;
+    if update {
+        std::fs::write(page, updated).map_err(|e| format!("{}: {e}", page.display()))
+    } else if doc == updated {
+        Ok(())
+    } else {
+        Err(format!("{} is stale: run {refresh}", page.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
