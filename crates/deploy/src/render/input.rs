@@ -29,7 +29,7 @@ pub const DEFAULT_CLUSTER: &str = "inference";
 /// clock-event alert catches actual thermal slowdown whatever the threshold.
 pub const DEFAULT_THROTTLE_TEMP_C: f64 = 85.0;
 
-/// `--max-model-len` is the p99 prompt plus the p99 output rounded up to this many tokens.
+/// `--max-model-len`, when the KV cache bounds it, is rounded down to this many tokens.
 pub const MODEL_LEN_STEP: u64 = 256;
 
 /// The latency promises the alert rules check, from the workload's `[slo]`.
@@ -119,8 +119,18 @@ pub struct RenderInput {
     pub precision: Dtype,
     /// KV-cache format.
     pub kv_dtype: Dtype,
-    /// `--max-model-len`.
+    /// `--max-model-len`: the longest request of the workload (fixed lengths), else the
+    /// model's context window, capped by what one sequence can hold in the KV cache.
     pub max_model_len: u64,
+    /// Share of requests longer than `max_model_len` (refused with HTTP 400), when it is
+    /// above zero.
+    pub refused_share: Option<f64>,
+    /// Why `max_model_len` is what it is, for the README.
+    pub max_model_len_basis: String,
+    /// The autoscaler's maximum: `replicas`, or one instance's worth of replicas more when
+    /// the quietest hour already needs the peak's replicas (so that the maximum is above the
+    /// minimum).
+    pub max_replicas: u32,
     /// `--max-num-seqs` (the engine default the plan assumed).
     pub max_num_seqs: u64,
     /// `--max-num-batched-tokens` (the engine default the plan assumed).
@@ -242,11 +252,16 @@ impl RenderInput {
             })?;
         let defaults = c.engine.defaults(gpu_memory_gib, gpu.arch);
         let sizing = Sizing::of(workload);
-        let wanted = sizing.input_p99 + sizing.output_p99;
-        let max_model_len = wanted
-            .div_ceil(MODEL_LEN_STEP)
-            .saturating_mul(MODEL_LEN_STEP)
-            .min(model.max_context.max(1));
+        let (max_model_len, refused_share, max_model_len_basis) = model_len(
+            workload,
+            &sizing,
+            model,
+            gpu,
+            inst,
+            c,
+            &defaults,
+            gpu_memory_gib,
+        );
         let nodes_per_replica = gpus_per_replica.div_ceil(c.gpus_per_instance);
         let gpus_per_pod = if nodes_per_replica > 1 {
             c.gpus_per_instance
@@ -266,6 +281,7 @@ impl RenderInput {
             .min()
             .unwrap_or(c.replicas)
             .clamp(1, c.replicas);
+        let (min_replicas, max_replicas) = scaler_bounds(min_replicas, c.replicas, rpi);
         let rates = workload.hourly_rates();
         let busiest = rates.iter().copied().fold(0.0, f64::max);
         let peak_hours_utc = (0..24u32)
@@ -391,6 +407,9 @@ impl RenderInput {
             precision,
             kv_dtype,
             max_model_len,
+            refused_share,
+            max_model_len_basis,
+            max_replicas,
             max_num_seqs: defaults.limits.max_num_seqs,
             max_num_batched_tokens: defaults.limits.max_num_batched_tokens,
             gpu_memory_utilization: defaults.kv_memory_fraction,
@@ -411,6 +430,16 @@ impl RenderInput {
             cold_start,
             notes,
         })
+    }
+
+    /// Instances at the autoscaler's maximum (`max_replicas`).
+    pub fn max_instances(&self) -> u64 {
+        u64::from(
+            self.max_replicas
+                .div_ceil(self.replicas_per_instance.max(1)),
+        )
+        .saturating_mul(u64::from(self.pp))
+        .max(u64::from(self.instances))
     }
 
     /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start.
@@ -437,6 +466,169 @@ impl RenderInput {
         }
         v
     }
+}
+
+/// The autoscaler's bounds from the quietest hour's replicas and the peak's: when they are
+/// equal the maximum is raised by one instance's worth of replicas (`per_instance`), so that
+/// the autoscaler can move (a burst above the plan's peak gets one more node); at the int32
+/// limit the minimum is lowered by one instead.
+pub fn scaler_bounds(min: u32, max: u32, per_instance: u32) -> (u32, u32) {
+    if min < max {
+        return (min, max);
+    }
+    let raised = max.saturating_add(per_instance.max(1)).min(MAX_REPLICAS);
+    if raised > max {
+        (min.min(max), raised)
+    } else {
+        (max.saturating_sub(1).max(1).min(min), max)
+    }
+}
+
+/// `--max-model-len` and the share of requests above it.
+///
+/// Fixed prompt and output lengths: their sum, every request fits. A length given as a
+/// distribution (mean and p99, a histogram) has no maximum, so the limit is the model's
+/// context window, lowered when one sequence of it does not fit in the KV cache vLLM
+/// allocates on the plan's GPUs (vLLM refuses to start then, lint IL109) to the tokens that
+/// cache holds, rounded down to [`MODEL_LEN_STEP`]. The plan sized the batch at p99 lengths;
+/// the few requests longer than that take KV blocks only for the tokens they use (paged
+/// attention), so admitting them does not change the memory fit. Never below the p99 prompt
+/// plus p99 output (the plan's own fit).
+#[allow(clippy::too_many_arguments)]
+fn model_len(
+    workload: &Workload,
+    sizing: &Sizing,
+    model: &inferplan_catalog::ModelSpec,
+    gpu: &inferplan_catalog::Gpu,
+    inst: &inferplan_catalog::Instance,
+    c: &CandidateJson,
+    defaults: &inferplan_perf::engine::EngineDefaults,
+    gpu_memory_gib: f64,
+) -> (u64, Option<f64>, String) {
+    use inferplan_plan::workload::Length;
+    let ctx = model.max_context.max(1);
+    let (input, output) = (
+        &workload.lengths.input_tokens,
+        &workload.lengths.output_tokens,
+    );
+    if let (Length::Fixed(i), Length::Fixed(o)) = (input, output) {
+        let sum = i.saturating_add(*o);
+        return if sum <= ctx {
+            (
+                sum.max(1),
+                None,
+                "the workload's fixed prompt + output: its longest request".to_owned(),
+            )
+        } else {
+            (
+                ctx,
+                Some(1.0),
+                format!("the model's context window ({ctx}), below the fixed prompt + output"),
+            )
+        };
+    }
+    let p99 = (sizing.input_p99 + sizing.output_p99).min(ctx);
+    let used = c.tp.saturating_mul(c.pp);
+    let kv_tokens = inferplan_perf::MemoryParams::embedded()
+        .ok()
+        .and_then(|params| {
+            let input = inferplan_perf::FitInput {
+                placement: inferplan_perf::Placement {
+                    model,
+                    gpu,
+                    gpu_mem_gib: gpu_memory_gib,
+                    gpus: inst.whole_gpus().max(used),
+                    interconnect: if used > 1 {
+                        inst.interconnect
+                    } else {
+                        inferplan_catalog::Interconnect::Single
+                    },
+                    tp: c.tp,
+                    pp: c.pp,
+                    weights: c.precision,
+                    kv: c.kv_dtype,
+                },
+                context: ctx,
+                concurrency: 1,
+                gpu_memory_utilization: defaults.kv_memory_fraction,
+                safety_margin: 1.0,
+                engine: defaults.limits,
+            };
+            inferplan_perf::fit(&input, &params).ok()
+        })
+        .map(|r| {
+            r.engine_kv_blocks
+                .saturating_mul(r.engine_limits.block_size)
+        });
+    let (limit, basis) = match kv_tokens {
+        Some(t) if t < ctx => (
+            (t / MODEL_LEN_STEP * MODEL_LEN_STEP).max(p99),
+            format!(
+                "the tokens one sequence can hold in the KV cache vLLM allocates here, rounded \
+                 down to {MODEL_LEN_STEP}: the model's {ctx}-token context window does not fit"
+            ),
+        ),
+        _ => (
+            ctx,
+            "the model's context window: the workload's lengths have no maximum, and one \
+             sequence of it fits in the KV cache"
+                .to_owned(),
+        ),
+    };
+    let refused = share_above(input, output, limit);
+    (limit, (refused > 0.0).then_some(refused), basis)
+}
+
+/// Share of requests whose prompt plus output is above `limit` tokens, each length
+/// log-normal from its mean and p99 ([`quantile_tokens`](inferplan_plan::lengths::quantile_tokens)),
+/// the two independent: the output's distribution in 2000 equal-probability slices, the
+/// prompt's tail above what each slice leaves.
+pub fn share_above(
+    input: &inferplan_plan::workload::Length,
+    output: &inferplan_plan::workload::Length,
+    limit: u64,
+) -> f64 {
+    const SLICES: u32 = 2000;
+    let limit = limit as f64;
+    let total: f64 = (0..SLICES)
+        .map(|k| {
+            let q = (f64::from(k) + 0.5) / f64::from(SLICES);
+            let o = quantile_at(output, q);
+            tail_above(input, limit - o)
+        })
+        .sum();
+    total / f64::from(SLICES)
+}
+
+/// Tokens of `l` at quantile `q` in (0, 1).
+fn quantile_at(l: &inferplan_plan::workload::Length, q: f64) -> f64 {
+    inferplan_plan::lengths::quantile_tokens(l, q)
+}
+
+/// Share of `l` above `x` tokens (bisection on the quantile function).
+fn tail_above(l: &inferplan_plan::workload::Length, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if let inferplan_plan::workload::Length::Fixed(n) = l {
+        return if (*n as f64) > x { 1.0 } else { 0.0 };
+    }
+    let (mut lo, mut hi) = (1e-12, 1.0 - 1e-12);
+    if quantile_at(l, hi) <= x {
+        return 0.0;
+    }
+    if quantile_at(l, lo) > x {
+        return 1.0;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if quantile_at(l, mid) > x {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    1.0 - 0.5 * (lo + hi)
 }
 
 /// The plan written by `inferplan plan --format json`, read part by part so that an error
@@ -554,5 +746,33 @@ mod tests {
         assert_eq!(dns_name("My Chat_Bot!"), "my-chat-bot");
         assert_eq!(dns_name("--"), "inferplan");
         assert!(dns_name(&"x".repeat(80)).len() <= 40);
+    }
+
+    #[test]
+    fn share_above_a_limit_and_scaler_bounds() {
+        use inferplan_plan::workload::Length;
+        let d = Length::Dist {
+            mean: 800.0,
+            p99: 6000.0,
+        };
+        let none = Length::Fixed(0);
+        // One length: the share above its p99 is 1 %.
+        let s = share_above(&d, &none, 6000);
+        assert!((s - 0.01).abs() < 1e-3, "{s}");
+        assert_eq!(
+            share_above(&Length::Fixed(100), &Length::Fixed(50), 150),
+            0.0
+        );
+        assert_eq!(
+            share_above(&Length::Fixed(100), &Length::Fixed(50), 149),
+            1.0
+        );
+        assert!(share_above(&d, &d, 1_000_000) < 1e-9);
+        assert_eq!(scaler_bounds(1, 3, 2), (1, 3));
+        assert_eq!(scaler_bounds(3, 3, 2), (3, 5));
+        assert_eq!(
+            scaler_bounds(MAX_REPLICAS, MAX_REPLICAS, 1),
+            (MAX_REPLICAS - 1, MAX_REPLICAS)
+        );
     }
 }

@@ -118,6 +118,31 @@ pub struct Container {
     /// Restarts the container when it fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
+    /// Hooks around the container's life (the drain before it stops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// A container's lifecycle hooks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lifecycle {
+    /// Runs before the container gets SIGTERM.
+    pub pre_stop: LifecycleHandler,
+}
+
+/// A lifecycle hook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LifecycleHandler {
+    /// A command run in the container.
+    pub exec: ExecAction,
+}
+
+/// A command run in the container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecAction {
+    /// The command and its arguments (no shell).
+    pub command: Vec<String>,
 }
 
 /// An environment variable.

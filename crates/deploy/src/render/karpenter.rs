@@ -199,10 +199,10 @@ pub const AMI_ALIAS: &str = "al2023@latest";
 /// Node lifetime: nodes are replaced after 30 days (Karpenter's default), picking up new AMIs.
 pub const EXPIRE_AFTER: &str = "720h";
 
-/// GPUs the NodePool may launch: the plan's instances at the peak plus one replica's nodes
-/// for the rolling update's surge.
+/// GPUs the NodePool may launch: the instances at the autoscaler's maximum plus one replica's
+/// nodes for the rolling update's surge.
 pub fn gpu_limit(input: &RenderInput) -> u64 {
-    (u64::from(input.instances) + u64::from(input.nodes_per_replica))
+    (input.max_instances() + u64::from(input.nodes_per_replica))
         .saturating_mul(u64::from(input.gpus_per_instance))
 }
 

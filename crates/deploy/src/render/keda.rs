@@ -179,7 +179,7 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
             },
             polling_interval: autoscaling::POLLING_INTERVAL_S,
             min_replica_count: input.min_replicas,
-            max_replica_count: input.replicas,
+            max_replica_count: input.max_replicas,
             advanced: Advanced {
                 horizontal_pod_autoscaler_config: HpaConfig {
                     behavior: behavior(&autoscaling::Behavior::rendered(

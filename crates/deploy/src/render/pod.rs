@@ -4,10 +4,10 @@
 
 use super::input::RenderInput;
 use super::k8s::{
-    labels, tolerate, Affinity, Container, ContainerPort, EmptyDir, EnvVar, ExpressionSelector,
-    HttpGetAction, LabelSelector, Labels, ObjectMeta, PodAffinity, PodAffinityTerm, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SelectorRequirement, TopologySpreadConstraint,
-    Volume, VolumeMount,
+    labels, tolerate, Affinity, Container, ContainerPort, EmptyDir, EnvVar, ExecAction,
+    ExpressionSelector, HttpGetAction, LabelSelector, Labels, Lifecycle, LifecycleHandler,
+    ObjectMeta, PodAffinity, PodAffinityTerm, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SelectorRequirement, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use super::vllm;
 
@@ -192,6 +192,19 @@ pub fn grace_period_s(input: &RenderInput) -> u32 {
     ((input.e2e_p99_ms / 1000.0).ceil() as u32 + 30).clamp(60, 600)
 }
 
+/// Seconds the `preStop` hook sleeps before the engine gets SIGTERM: the p99 end-to-end
+/// latency (rounded up), so that the requests in flight when the pod leaves the Service's
+/// endpoints finish; at most the grace period less 30 s for the engine's own shutdown.
+pub fn drain_s(input: &RenderInput) -> u32 {
+    let e2e = (input.e2e_p99_ms.max(0.0) / 1000.0).ceil();
+    let e2e = if e2e.is_finite() {
+        e2e.min(600.0) as u32
+    } else {
+        0
+    };
+    e2e.max(1).min(grace_period_s(input) - 30)
+}
+
 /// Startup-probe failures allowed: the startup budget over the probe period.
 pub fn startup_failure_threshold(input: &RenderInput) -> u32 {
     input.startup_budget_s().div_ceil(STARTUP_PERIOD_S)
@@ -283,6 +296,13 @@ fn engine(input: &RenderInput, role: Role) -> Container {
             .then(|| probe(STARTUP_PERIOD_S, 5, startup_failure_threshold(input))),
         readiness_probe: serves_http.then(|| probe(10, 5, 3)),
         liveness_probe: serves_http.then(|| probe(15, 10, 4)),
+        lifecycle: serves_http.then(|| Lifecycle {
+            pre_stop: LifecycleHandler {
+                exec: ExecAction {
+                    command: vec!["sleep".to_owned(), drain_s(input).to_string()],
+                },
+            },
+        }),
     }
 }
 
@@ -323,5 +343,6 @@ fn prewarm(input: &RenderInput) -> Container {
         startup_probe: None,
         readiness_probe: None,
         liveness_probe: None,
+        lifecycle: None,
     }
 }

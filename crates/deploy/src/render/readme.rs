@@ -104,12 +104,14 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         (
             flag::MAX_MODEL_LEN.write.into(),
             i.max_model_len.to_string(),
-            format!(
-                "p99 prompt + p99 output of the workload rounded up to {} tokens, at most the \
-                 model's {}",
-                super::input::MODEL_LEN_STEP,
-                i.model_max_context
-            ),
+            match i.refused_share {
+                Some(share) => format!(
+                    "{}; about {} of requests (prompt + output above it) are refused with HTTP 400",
+                    i.max_model_len_basis,
+                    percent(share)
+                ),
+                None => i.max_model_len_basis.clone(),
+            },
         ),
         (
             flag::MAX_NUM_SEQS.write.into(),
@@ -214,12 +216,30 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     );
     let _ = writeln!(
         s,
+        "- Drain: a stopping pod leaves the Service, then its `preStop` hook sleeps {} s (the \
+         p99 end-to-end latency) so that the requests it holds finish before vLLM gets \
+         SIGTERM, within the {} s termination grace period.",
+        pod::drain_s(i),
+        pod::grace_period_s(i)
+    );
+    let _ = writeln!(
+        s,
         "- KEDA scales between {} (the quietest hour of the daily profile) and {} replicas \
-         (the peak): out when running + waiting requests exceed {} per replica (80 % of the \
+         ({}): out when running + waiting requests exceed {} per replica (80 % of the \
          {:.1} a replica holds at its SLO capacity of {:.2} req/s by Little's law), or \
          waiting requests exceed {} per replica.",
         i.min_replicas,
-        i.replicas,
+        i.max_replicas,
+        if i.max_replicas > i.replicas {
+            format!(
+                "the peak's {} plus one instance's worth, since the quietest hour already \
+                 needs the peak's replicas and an autoscaler whose minimum equals its maximum \
+                 could not move",
+                i.replicas
+            )
+        } else {
+            "the peak".to_owned()
+        },
         i.target_in_flight,
         i.max_rps_per_replica * i.e2e_p99_ms / 1000.0,
         i.max_rps_per_replica,
@@ -325,4 +345,16 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
          `PrometheusRule` object for the Prometheus Operator."
     );
     s
+}
+
+/// A share as a percentage with enough digits to show a small one (`0.012 %`, `1.3 %`).
+fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p >= 1.0 {
+        format!("{p:.1} %")
+    } else if p >= 0.01 {
+        format!("{p:.2} %")
+    } else {
+        format!("{p:.1e} %")
+    }
 }

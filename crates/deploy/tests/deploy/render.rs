@@ -207,6 +207,20 @@ fn check_structure(input: &RenderInput, files: &[(String, String)]) {
             assert_eq!(s(&p["httpGet"]["path"]), "/health");
             assert!(!engine["readinessProbe"].is_badvalue());
             assert!(!engine["livenessProbe"].is_badvalue());
+            // The drain: a preStop sleep of the p99 end-to-end latency, within the grace period.
+            let hook = list(&engine["lifecycle"]["preStop"]["exec"]["command"]);
+            assert_eq!(s(&hook[0]), "sleep");
+            let sleep: i64 = s(&hook[1]).parse().unwrap();
+            let grace = i(&spec["terminationGracePeriodSeconds"]);
+            assert!(
+                1 <= sleep && sleep < grace,
+                "preStop {sleep} s, grace {grace} s"
+            );
+            assert!(
+                sleep as f64 >= (input.e2e_p99_ms / 1000.0).min((grace - 30) as f64),
+                "preStop {sleep} s shorter than the p99 e2e {} ms",
+                input.e2e_p99_ms
+            );
         }
     }
     let first = &templates(files)[0];
@@ -336,8 +350,12 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
     };
     assert_eq!(s(&target["kind"]), kind);
     let (min, max) = (i(&spec["minReplicaCount"]), i(&spec["maxReplicaCount"]));
-    assert!(1 <= min && min <= max, "{min} {max}");
-    assert_eq!(max, i64::from(input.replicas));
+    assert!(
+        1 <= min && min < max,
+        "the autoscaler must be able to move: {min} {max}"
+    );
+    assert_eq!(max, i64::from(input.max_replicas));
+    assert!(input.max_replicas >= input.replicas);
     let triggers = list(&spec["triggers"]);
     assert!(!triggers.is_empty());
     for t in triggers {
