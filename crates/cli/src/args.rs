@@ -154,9 +154,9 @@ pub enum Command {
     ///
     /// Searches every instance type, GPU count, TP/PP layout, precision and engine in the
     /// catalog: memory from `fit`, per-replica capacity at the SLO percentile from `estimate`
-    /// (queueing included), replicas for the peak (N+1 on request), cost at a purchase mix
-    /// (savings plan for the always-on baseline, on demand above it, spot for async/batch), and
-    /// findings with stable codes. Exit code 1 when nothing meets the SLOs.
+    /// (queueing included), replicas for the peak (N+1 on request), cost at a purchase mix (a
+    /// savings plan for every instance busy enough for it to pay, on demand for the rest, spot
+    /// for async/batch), and findings with stable codes. Exit code 1 when nothing meets the SLOs.
     ///
     /// With a diffusion model (images, video; `inferplan catalog diffusion`), sizes a pool of
     /// GPUs running one job each for a latency promise with queueing at the peak, and answers

@@ -90,7 +90,15 @@ impl Sizing {
         let base = self.hourly.map(instances);
         let busiest = base.iter().copied().max().unwrap_or(0);
         let peak = instances(w.peak_rps()).max(busiest);
-        if peak <= busiest {
+        // A stated peak above the busiest hour's rate is a spike, even when it rounds to the
+        // busiest hour's instances: otherwise a little more traffic could switch a warm peak
+        // to hourly billing and cost less.
+        let busiest_rate = self.hourly.iter().copied().fold(0.0, f64::max);
+        let spike = w
+            .traffic
+            .peak_rps
+            .is_some_and(|p| p > busiest_rate * (1.0 + 1e-9));
+        if !spike {
             return Fleet {
                 needed: base.map(f64::from),
                 billed: base.map(f64::from),
@@ -298,8 +306,7 @@ fn mix_of(w: &Workload, fleet: &Fleet, inst: &Instance, region: &str, price: f64
         inst,
         region,
         price,
-        fleet.billed_hours() / 24.0,
-        fleet.always_on,
+        &fleet.billed,
         fleet.peak,
     );
     mix.needed_instance_hours_per_day = fleet.needed_hours();
@@ -307,20 +314,20 @@ fn mix_of(w: &Workload, fleet: &Fleet, inst: &Instance, region: &str, price: f64
     mix
 }
 
-/// How to buy `mean` instances on average (`base` always on, up to `peak`) of `inst` at
+/// How to buy the instances `hourly` bills each hour of the day (up to `peak`) of `inst` at
 /// on-demand `price` in `region`: async and batch work all on spot when allowed and priced;
-/// otherwise the always-on baseline on a savings plan and the rest on demand.
-#[allow(clippy::too_many_arguments)]
+/// otherwise a savings plan for every instance that runs long enough for the commitment to pay
+/// (see [`commitment`]) and the rest on demand.
 pub fn buy(
     p: &Pricing,
     mode: Mode,
     inst: &Instance,
     region: &str,
     price: f64,
-    mean: f64,
-    base: u32,
+    hourly: &[f64; 24],
     peak: u32,
 ) -> PurchaseMix {
+    let mean = hourly.iter().sum::<f64>() / 24.0;
     let all_on_demand = mean * price;
     let spot = inst.price(region).and_then(|r| r.spot_usd_hr);
     let mut assumptions = Vec::new();
@@ -338,19 +345,19 @@ pub fn buy(
             )
         }
         _ => {
+            let (base, covered) = commitment(hourly, p.savings_plan_discount);
             if base > 0 {
                 assumptions.push(format!(
-                    "1-year compute savings plan at {:.0} % off on-demand for the always-on baseline (an assumption: the catalog has no savings-plan rates)",
+                    "1-year compute savings plan at {:.0} % off on-demand for every instance busy at least that share of the day short of 24 h (an assumption: the catalog has no savings-plan rates)",
                     p.savings_plan_discount * 100.0
                 ));
             }
-            let b = f64::from(base);
-            let base_cost = b * price * (1.0 - p.savings_plan_discount);
+            let base_cost = f64::from(base) * price * (1.0 - p.savings_plan_discount);
             (
                 base,
                 peak.saturating_sub(base),
                 0,
-                base_cost + (mean - b).max(0.0) * price,
+                base_cost + (mean - covered).max(0.0) * price,
             )
         }
     };
@@ -371,6 +378,26 @@ pub fn buy(
         peak_kept_warm: false,
         cold_start_s: 0.0,
         usd_per_hour_if_spikes_outlast_cold_start: None,
+    }
+}
+
+/// The instances worth a savings plan, and the mean instances they serve: the k-th instance
+/// (counting up from the always-on ones) runs `hours_k` = Σ_h clamp(hourly[h] − (k − 1), 0, 1)
+/// hours a day, and a commitment billed 24 h at `1 − discount` of the on-demand rate pays when
+/// `hours_k ≥ 24 × (1 − discount)`. Since `hours_k` falls with k, the instances bought are a
+/// prefix; the cost, `Σ_k min(24 (1 − discount), hours_k)` on-demand hours, never falls when any
+/// hour needs more instances.
+pub fn commitment(hourly: &[f64; 24], discount: f64) -> (u32, f64) {
+    let break_even = 24.0 * (1.0 - discount);
+    let (mut count, mut covered) = (0u32, 0.0);
+    loop {
+        let floor = f64::from(count);
+        let hours: f64 = hourly.iter().map(|b| (b - floor).clamp(0.0, 1.0)).sum();
+        if hours <= 0.0 || hours + 1e-9 < break_even {
+            return (count, covered / 24.0);
+        }
+        count += 1;
+        covered += hours;
     }
 }
 

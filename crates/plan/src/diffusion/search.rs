@@ -497,20 +497,28 @@ fn purchase(
 ) -> PurchaseMix {
     let g = f64::from(gpus_per_instance.max(1));
     // Instances each hour: whole instances for an always-on pool, a share of an instance's
-    // hour when workers come and go.
-    let inst_hours: Vec<f64> = hourly_gpus
-        .iter()
-        .map(|&n| if scale_to_zero { n / g } else { (n / g).ceil() })
-        .collect();
-    let mean = inst_hours.iter().sum::<f64>() / 24.0;
-    let peak = inst_hours.iter().copied().fold(0.0, f64::max).ceil() as u32;
-    let base = if scale_to_zero {
-        0
+    // hour when workers come and go; never below the warm pool.
+    let warm = if scale_to_zero {
+        0.0
     } else {
-        (f64::from(warm_gpus) / g).ceil() as u32
+        (f64::from(warm_gpus) / g).ceil()
     };
+    let inst_hours: [f64; 24] = hourly_gpus.map(|n| {
+        if scale_to_zero {
+            n / g
+        } else {
+            (n / g).ceil().max(warm)
+        }
+    });
+    let peak = inst_hours.iter().copied().fold(0.0, f64::max).ceil() as u32;
     buy(
-        &w.pricing, w.slo.mode, inst, region, price, mean, base, peak,
+        &w.pricing,
+        w.slo.mode,
+        inst,
+        region,
+        price,
+        &inst_hours,
+        peak,
     )
 }
 

@@ -110,8 +110,7 @@ fn usd_per_hour(w: &Workload, layout: &ReplicaLayout) -> (f64, f64, f64) {
         inst,
         "us-east-1",
         1.861,
-        fleet.billed_hours() / 24.0,
-        fleet.always_on,
+        &fleet.billed,
         fleet.peak,
     );
     (mix.usd_per_hour, fleet.billed_hours(), fleet.needed_hours())
