@@ -145,34 +145,22 @@ fn unbounded_work_is_refused_before_it_starts() {
 
 #[test]
 fn a_raised_ceiling_lets_the_work_through() {
-    let r = run(&[
-        "simulate",
-        "--model",
-        "llama-3.1-8b",
-        "--gpu",
-        "H100",
-        "--rate-rps",
-        "5",
-        "--requests",
-        "200",
-        "--max-sim-requests",
-        "100",
-    ]);
+    let with_ceiling = |ceiling: &str| {
+        let args = sim(&[
+            "--rate-rps",
+            "5",
+            "--requests",
+            "200",
+            "--max-sim-requests",
+            ceiling,
+        ]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args)
+    };
+    let r = with_ceiling("100");
     assert_eq!(r.code, 2, "{}", r.err);
     assert!(r.err.contains("ceiling of 100"), "{}", r.err);
-    let r = run(&[
-        "simulate",
-        "--model",
-        "llama-3.1-8b",
-        "--gpu",
-        "H100",
-        "--rate-rps",
-        "5",
-        "--requests",
-        "200",
-        "--max-sim-requests",
-        "200",
-    ]);
+    let r = with_ceiling("200");
     assert_eq!(r.code, 0, "{}", r.err);
 }
 
