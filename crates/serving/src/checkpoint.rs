@@ -250,15 +250,17 @@ pub fn download_size(c: &Checkpoint, model: &ModelSpec) -> (u64, String) {
     }
 }
 
-/// Parameters × bytes per parameter of `format` (block scales included), labelled derived.
+/// The weights of `model` stored in `format`, as the memory model counts them
+/// ([`inferplan_perf::memory::weight_bytes`]: block scales included, embeddings and output head
+/// kept 16-bit), labelled derived. The same bytes the cold start reads.
 pub fn derived_size(model: &ModelSpec, format: Dtype) -> (u64, String) {
-    let params = model.params().total;
+    let (bytes, _) = inferplan_perf::memory::weight_bytes(model, format, 1, 1);
     (
-        (params * format.bytes()).ceil() as u64,
+        bytes.ceil() as u64,
         format!(
-            "{DERIVED}: {:.2}B parameters (catalog) x {} bytes ({format}); no published size",
-            params / 1e9,
-            format.bytes()
+            "{DERIVED}: the {format} weights of {:.2}B parameters (embeddings and head 16-bit), \
+             as the memory model counts them; no published size",
+            model.params().total / 1e9
         ),
     )
 }
