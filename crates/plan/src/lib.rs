@@ -11,6 +11,7 @@ pub mod endpoint;
 pub mod error;
 pub mod findings;
 pub mod lengths;
+pub mod multimodel;
 pub mod nothing;
 pub mod search;
 mod toml_location;
