@@ -530,6 +530,44 @@ fn plan_answers_with_ranked_candidates_json_and_an_adr() {
     );
 }
 
+/// Many models: the JSON gains `multi_model` with the five patterns, the table and the decision
+/// record a "many models" part; one model's JSON has no such key.
+#[test]
+fn plan_prices_many_models_five_ways() {
+    let (code, v) = json(&["plan", &example("many-models.toml"), "--format", "json"]);
+    assert_eq!(code, 0, "{v}");
+    let m = &v["multi_model"];
+    let patterns: Vec<&str> = m["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            "dedicated",
+            "shared_pool",
+            "multi_lora",
+            "mig_slices",
+            "fractional_gpus"
+        ]
+    );
+    for p in m["patterns"].as_array().unwrap() {
+        assert!(p["usd_per_hour"].as_f64().unwrap() > 0.0, "{p}");
+        assert!(!p["reason"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(m["cheapest"], "multi_lora");
+    let (_, one) = json(&["plan", &example("chat-70b-fp8.toml"), "--format", "json"]);
+    assert!(one.get("multi_model").is_none());
+
+    let o = inferplan(&["plan", &example("many-models.toml")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("many models: the table above serves one of the models"));
+    let o = inferplan(&["plan", &example("many-models.toml"), "--format", "md"]);
+    assert!(stdout(&o).contains("## Many models"));
+}
+
 #[test]
 fn plan_from_flags_and_exit_codes() {
     let o = inferplan(&[

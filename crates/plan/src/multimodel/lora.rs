@@ -54,6 +54,8 @@ pub struct Measurement {
     pub engine_version: String,
     /// Accelerator measured on.
     pub accelerator: String,
+    /// LoRA rank measured, when published.
+    pub rank: Option<u32>,
     /// Throughput lost, %.
     pub slowdown_pct: f64,
     /// Where it is published.
@@ -78,6 +80,7 @@ pub fn measurements() -> Result<Vec<Measurement>, PlanError> {
             engine: r.req("engine")?.to_owned(),
             engine_version: r.req("engine_version")?.to_owned(),
             accelerator: r.req("accelerator")?.to_owned(),
+            rank: r.u64("rank")?.map(|v| v.min(u64::from(u32::MAX)) as u32),
             slowdown_pct: slowdown,
             source: r.req("source")?.to_owned(),
         });
@@ -99,12 +102,15 @@ pub struct Penalty {
     pub assumed: bool,
 }
 
-/// The largest slowdown published for the current version of `engine`, else of vLLM's.
-pub fn penalty(engine: Engine) -> Result<Penalty, PlanError> {
+/// The largest slowdown published for the current version of `engine` (else of vLLM) at
+/// `rank` or below (a measurement without a rank counts at every rank): a larger rank costs
+/// more kernel work, so measurements at higher ranks do not apply to smaller ones.
+pub fn penalty(engine: Engine, rank: u32) -> Result<Penalty, PlanError> {
     let rows = measurements()?;
+    let applies = |m: &Measurement| m.engine_version == CURRENT && m.rank.is_none_or(|r| r <= rank);
     let worst = |name: &str| {
         rows.iter()
-            .filter(|m| m.engine == name && m.engine_version == CURRENT)
+            .filter(|m| m.engine == name && applies(m))
             .max_by(|a, b| a.slowdown_pct.total_cmp(&b.slowdown_pct))
     };
     let own = engine.to_string();
@@ -122,12 +128,12 @@ pub fn penalty(engine: Engine) -> Result<Penalty, PlanError> {
     };
     let n = rows
         .iter()
-        .filter(|r| r.engine == m.engine && r.engine_version == CURRENT)
+        .filter(|r| r.engine == m.engine && applies(r))
         .count();
     Ok(Penalty {
         fraction: m.slowdown_pct / 100.0,
         basis: format!(
-            "{:.1} % throughput lost: the largest of {n} published {} {CURRENT} measurements ({}, {}){}",
+            "{:.1} % throughput lost: the largest of {n} published {} {CURRENT} measurements at rank {rank} or below ({}, {}){}",
             m.slowdown_pct,
             m.engine,
             m.accelerator,

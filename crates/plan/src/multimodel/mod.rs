@@ -98,6 +98,10 @@ pub struct MultiModel {
     pub assumptions: Vec<String>,
 }
 
+/// Share of the memory a replica has left after its weights that resident adapters may take
+/// (an assumption: the rest stays KV cache).
+pub const ADAPTER_SHARE_OF_FREE: f64 = 0.5;
+
 /// What kind of hardware an option of a per-model plan runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hardware {
@@ -318,7 +322,9 @@ pub fn compare(inputs: &Inputs<'_>, w: &Workload) -> Result<Option<MultiModel>, 
 
     // MIG slices: the per-model plans on slices, the slices packed into whole instances.
     patterns.push({
-        let mut by_slice: BTreeMap<String, (u32, f64, u32, String)> = BTreeMap::new();
+        // Per slice type: slices used, their cost at their share, slices per instance, the
+        // instance type, and the most slices one model uses.
+        let mut by_slice: BTreeMap<String, (u32, f64, u32, String, u32)> = BTreeMap::new();
         let mut missing = None;
         let mut parts = Vec::new();
         for (rate, count, _, p, kept) in &per_rate {
@@ -336,9 +342,11 @@ pub fn compare(inputs: &Inputs<'_>, w: &Workload) -> Result<Option<MultiModel>, 
                         0.0,
                         s.per_instance,
                         s.parent.clone(),
+                        0,
                     ));
                     e.0 += c.instances * *count as u32;
                     e.1 += c.usd_per_hour * *count as f64;
+                    e.4 = e.4.max(c.instances);
                     parts.push(format!(
                         "{count} model{} at {rate} req/s: {} slice{} each ({:.2} req/s per slice)",
                         if *count == 1 { "" } else { "s" },
@@ -372,8 +380,11 @@ pub fn compare(inputs: &Inputs<'_>, w: &Workload) -> Result<Option<MultiModel>, 
                 let mut cost = 0.0;
                 let mut instances = 0;
                 let mut bought = Vec::new();
-                for (name, (used, slice_cost, per_instance, parent)) in &by_slice {
-                    let whole = used.div_ceil(*per_instance);
+                for (name, (used, slice_cost, per_instance, parent, most)) in &by_slice {
+                    // With N+1, a model's slices sit on different instances, so that losing
+                    // one instance leaves every model a slice.
+                    let spread = if w.constraints.redundancy { *most } else { 1 };
+                    let whole = used.div_ceil(*per_instance).max(spread);
                     // The unused slices of the last instance are paid too.
                     cost += slice_cost * f64::from(whole * per_instance) / f64::from(*used);
                     instances += whole;
@@ -589,7 +600,7 @@ fn multi_lora(
         .map(|e| e.parse::<inferplan_perf::Engine>())
         .transpose()?
         .unwrap_or(inferplan_perf::Engine::Vllm);
-    let penalty = lora::penalty(engine)?;
+    let penalty = lora::penalty(engine, adapters.rank)?;
     if penalty.assumed {
         assumptions.push(penalty.basis.clone());
     }
@@ -604,7 +615,6 @@ fn multi_lora(
     };
     let model = inputs.catalog.model(&w.model.name)?;
     let one = lora::adapter_gib(model, adapters.rank, &adapters.targets);
-    let all = one * n as f64;
     let inst = inputs.catalog.instance(&c.instance)?;
     let gpu = inputs.catalog.instance_gpu(inst);
     let mem = inst
@@ -613,10 +623,43 @@ fn multi_lora(
         .unwrap_or(0.0);
     let fraction = gpu.map_or(0.9, |g| engine.defaults(mem, g.arch).kv_memory_fraction);
     let free = mem * f64::from(c.gpus_per_replica.max(1)) * fraction - c.weights_gib;
-    let share = if free > 0.0 {
-        all / free
+    // Adapters resident on the GPU take at most this share of the memory left after the
+    // weights (an assumption: the rest stays KV cache); the others wait in CPU memory
+    // (vLLM's `--max-cpu-loras`) and are copied in when asked for.
+    let on_gpu = if free > 0.0 {
+        ((ADAPTER_SHARE_OF_FREE * free / one).floor() as usize).min(n)
     } else {
-        f64::INFINITY
+        0
+    };
+    if on_gpu == 0 {
+        return Ok(none(format!(
+            "one rank-{} adapter ({:.0} MiB) exceeds {:.0} % of the {:.1} GiB the cheapest base deployment ({}) leaves after its weights",
+            adapters.rank,
+            one * 1024.0,
+            ADAPTER_SHARE_OF_FREE * 100.0,
+            free.max(0.0),
+            setup(&c)
+        )));
+    }
+    let held = one * on_gpu as f64;
+    let flags = if on_gpu < n {
+        format!(
+            "--enable-lora --max-loras {on_gpu} --max-cpu-loras {n} --max-lora-rank {}",
+            adapters.rank
+        )
+    } else {
+        format!(
+            "--enable-lora --max-loras {n} --max-lora-rank {}",
+            adapters.rank
+        )
+    };
+    let resident = if on_gpu < n {
+        format!(
+            "{on_gpu} of the {n} adapters fit in {:.0} % of the memory left after the weights; the others wait in CPU memory",
+            ADAPTER_SHARE_OF_FREE * 100.0
+        )
+    } else {
+        format!("all {n} stay on the GPU")
     };
     let moe = if model.moe.is_some() && adapters.targets == "all-linear" {
         " (attention only: per-expert adapters are not priced)"
@@ -626,15 +669,11 @@ fn multi_lora(
     Ok(PatternCost {
         pattern: MultiPattern::MultiLora,
         usd_per_hour: Some(c.usd_per_hour),
-        deployment: format!(
-            "{} + {n} adapters (--enable-lora --max-loras {n} --max-lora-rank {})",
-            setup(&c),
-            adapters.rank
-        ),
+        deployment: format!("{} + {n} adapters ({flags})", setup(&c)),
         instances: Some(c.instances),
         wins: false,
         reason: format!(
-            "one {} endpoint for the summed rate sized at {:.3} req/s ({} replica{}), the summed rate over (1 − {:.3}): {}; {n} rank-{} {} adapters{moe} of {:.0} MiB each hold {:.2} GiB on every replica, {:.0} % of the {:.1} GiB left after the weights, taken from the KV cache",
+            "one {} endpoint for the summed rate sized at {:.3} req/s ({} replica{}), the summed rate over (1 − {:.3}): {}; {n} rank-{} {} adapters{moe} of {:.0} MiB each, {resident}: {:.2} GiB on every replica, {:.0} % of the {:.1} GiB left after the weights, taken from the KV cache",
             w.model.name,
             agg.traffic.rate_rps,
             c.replicas,
@@ -644,9 +683,9 @@ fn multi_lora(
             adapters.rank,
             adapters.targets,
             one * 1024.0,
-            all,
-            share * 100.0,
-            free.max(0.0)
+            held,
+            held / free * 100.0,
+            free
         ),
     })
 }

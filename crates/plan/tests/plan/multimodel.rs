@@ -151,7 +151,7 @@ fn lora_wins_when_models_share_a_base_and_rates_are_low() {
 fn lora_is_the_summed_plan_with_the_penalty() {
     let w = workload(&with_adapters(MANY));
     let m = compare(&inputs(), &w).unwrap().unwrap();
-    let penalty = lora::penalty(inferplan_perf::Engine::Vllm).unwrap();
+    let penalty = lora::penalty(inferplan_perf::Engine::Vllm, 16).unwrap();
     assert!(
         penalty.fraction > 0.0 && penalty.fraction < 0.5,
         "{penalty:?}"
@@ -164,9 +164,18 @@ fn lora_is_the_summed_plan_with_the_penalty() {
         Some(summed.candidates[0].usd_per_hour)
     );
     // An engine without a measurement takes vLLM's, said to be an assumption.
-    let sglang = lora::penalty(inferplan_perf::Engine::Sglang).unwrap();
+    let sglang = lora::penalty(inferplan_perf::Engine::Sglang, 16).unwrap();
     assert!(sglang.assumed && sglang.basis.contains("assumption"));
     assert_eq!(sglang.fraction, penalty.fraction);
+    // A rank-256 measurement applies from rank 256 on: more throughput lost.
+    let big = lora::penalty(inferplan_perf::Engine::Vllm, 256).unwrap();
+    assert!(big.fraction > penalty.fraction, "{big:?} vs {penalty:?}");
+    assert!(
+        lora::penalty(inferplan_perf::Engine::Vllm, 255)
+            .unwrap()
+            .fraction
+            == penalty.fraction
+    );
 }
 
 /// Adapter size: `rank × Σ (in + out)` over the adapted projections, 16-bit.
@@ -243,6 +252,28 @@ fn mig_is_offered_only_on_mig_capable_gpus() {
     let p = pattern(&m, MultiPattern::MigSlices);
     assert!(p.usd_per_hour.is_some(), "{p:?}");
     assert!(p.instances.unwrap() >= 1);
+
+    // N+1 on slices: two models' four slices would fit one instance, but each model's two
+    // slices sit on different instances.
+    let two = MANY
+        .replace("models = 30", "models = 2")
+        .replace("[slo]", "[constraints]\nredundancy = true\n[slo]");
+    let m = compared(&two);
+    let p = pattern(&m, MultiPattern::MigSlices);
+    assert_eq!(p.instances, Some(2), "{p:?}");
+}
+
+/// Adapters beyond half the memory left after the weights wait in CPU memory.
+#[test]
+fn large_adapters_wait_in_cpu_memory() {
+    let text = with_adapters(MANY)
+        .replace("rank = 16", "rank = 128")
+        .replace("models = 30", "models = 200")
+        .replace("rate_rps = 0.05", "rate_rps = 0.005");
+    let m = compared(&text);
+    let l = pattern(&m, MultiPattern::MultiLora);
+    assert!(l.deployment.contains("--max-cpu-loras 200"), "{l:?}");
+    assert!(l.reason.contains("wait in CPU memory"), "{l:?}");
 }
 
 /// The pool keeps every model resident when a swap breaks the SLO at its percentile, and
@@ -328,4 +359,26 @@ fn bad_multi_model_fields_are_located_errors() {
     )
     .unwrap_err();
     assert!(e.line().is_some() && e.to_string().contains("alpha"), "{e}");
+}
+
+/// The plan JSON with the comparison reads back byte for byte; without it, no key is written.
+#[test]
+fn the_comparison_round_trips_in_the_plan_json() {
+    use inferplan_plan::contract::PlanJson;
+    let w = workload(&with_adapters(MANY));
+    let p = plan(&inputs(), &w).unwrap();
+    let json = PlanJson {
+        multi_model: compare(&inputs(), &w).unwrap(),
+        ..PlanJson::new(&p, 3)
+    };
+    let written = serde_json::to_string_pretty(&json).unwrap();
+    let read: PlanJson = serde_json::from_str(&written).unwrap();
+    assert_eq!(read, json);
+    assert_eq!(serde_json::to_string_pretty(&read).unwrap(), written);
+    let bare = serde_json::to_value(PlanJson::new(&p, 3)).unwrap();
+    assert!(bare.get("multi_model").is_none());
+    assert!(serde_json::to_value(&json)
+        .unwrap()
+        .get("multi_model")
+        .is_some());
 }
