@@ -471,6 +471,10 @@ pub fn compare(inputs: &Inputs<'_>, w: &Workload) -> Result<Option<MultiModel>, 
     assumptions.push(format!(
         "the {n} models' peaks are taken to coincide when one deployment serves them all (shared pool, multi-LoRA)"
     ));
+    assumptions.push(
+        "the shared pool's cost is the summed-rate plan's purchase mix scaled to the pool's instances; one model per replica (several models on one GPU are what MIG slices and fractional GPUs price)"
+            .to_owned(),
+    );
     Ok(Some(MultiModel {
         models: w.traffic.models,
         total_rate_rps: total,
