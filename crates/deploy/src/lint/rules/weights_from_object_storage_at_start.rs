@@ -9,8 +9,9 @@ inferplan_plan::declare_rule! {
     /// (`org/name`) or an object-storage URI (`s3://`, `gs://`, `az://`, `hf://`), and the directory
     /// it downloads into (`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `HF_HOME`,
     /// `TRANSFORMERS_CACHE`, else `/root/.cache/huggingface`, or `/data` for TGI) is not on a
-    /// persistent volume (PVC, hostPath, NFS, CSI, an ephemeral claim, a StatefulSet claim template),
-    /// and no init container pre-fetches into that volume. `HF_HUB_OFFLINE=1` turns the rule off for
+    /// persistent volume (PVC, hostPath, NFS, CSI, a StatefulSet claim template; a generic ephemeral
+    /// volume is deleted with its pod, so it is no cache), and no init container pre-fetches into
+    /// that volume. `HF_HUB_OFFLINE=1` turns the rule off for
     /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted.
     ///
     /// **Why it matters.** Each restart, reschedule and scale-out waits for the whole model to cross
@@ -74,6 +75,10 @@ impl Rule for WeightsFromObjectStorageAtStart {
                 _ if prefetched => continue,
                 Some(VolumeKind::EmptyDir { .. }) | Some(VolumeKind::Memory { .. }) => format!(
                     "into emptyDir `{}`, which is lost when the pod moves",
+                    mount.map_or("", |m| m.name.as_str())
+                ),
+                Some(VolumeKind::Ephemeral) => format!(
+                    "into generic ephemeral volume `{}`, which is deleted with the pod",
                     mount.map_or("", |m| m.name.as_str())
                 ),
                 _ => "into the container's writable layer".to_owned(),
