@@ -14,7 +14,7 @@ mod pod;
 mod workload;
 
 pub use autoscaler::{Autoscaler, Metric, Signal};
-pub use hardware::{Capacity, Hardware, INSTANCE_TYPE_KEYS};
+pub use hardware::{labelled_gpu, Capacity, Hardware, GKE_ACCELERATOR_KEY, INSTANCE_TYPE_KEYS};
 pub use node_pool::NodePool;
 pub use object::{Located, Object};
 pub use pod::{

@@ -2,7 +2,7 @@
 
 use super::super::context::VolumeKind;
 use super::super::{finding, num, Context, Finding, Rule, Severity};
-use super::{download_dir, model_source, servers, weights_bytes, weights_dtype, ModelSource};
+use super::{download, download_dir, model_source, servers, ModelSource};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A recognised engine serves a model given as a Hugging Face Hub id
@@ -90,8 +90,8 @@ impl Rule for WeightsFromObjectStorageAtStart {
             let size = ctx
                 .model(s.engine)
                 .map(|(m, from_name)| {
-                    let d = weights_dtype(s.engine, Some(m), from_name);
-                    format!(" ({} GB in {d})", num(weights_bytes(m, d) / 1e9, 1))
+                    let d = download(ctx, &s, m, from_name);
+                    format!(" ({} GB in {})", num(d.bytes / 1e9, 1), d.format)
                 })
                 .unwrap_or_default();
             out.push(finding(
