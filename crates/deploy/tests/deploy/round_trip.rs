@@ -83,7 +83,7 @@ fn matrix() -> Vec<(String, Workload)> {
                         // 144 points; every third keeps each axis covered. FP8 on g5 (A10G,
                         // Ampere) is left out: a workload that forces it gets FP8 run as
                         // weight-only kernels, which IL110 rightly warns about.
-                        if i % 3 != 0 || (f == "g5" && p == "fp8") {
+                        if !i.is_multiple_of(3) || (f == "g5" && p == "fp8") {
                             continue;
                         }
                         let text = generated(m, f, p, e, s);
