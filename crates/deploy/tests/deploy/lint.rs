@@ -618,6 +618,20 @@ spec:
 "#;
     let codes: Vec<&str> = lint_text(text).iter().map(|f| f.code).collect();
     assert_eq!(codes, ["IL110"]);
+    // Llama 3.3 70B in BF16 on one GKE L4: the weights alone exceed the GPU (IL109).
+    let l4 = text
+        .replace(
+            "node.kubernetes.io/instance-type: Standard_NC24ads_A100_v4",
+            "cloud.google.com/gke-accelerator: nvidia-l4",
+        )
+        .replace(
+            "/models/Llama-3.1-8B-Instruct-FP8",
+            "/models/Llama-3.3-70B-Instruct",
+        );
+    let found = lint_text(&l4);
+    let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["IL109"], "{}", lint::text(&found));
+    assert!(found[0].message.contains("L4"), "{}", found[0].message);
 }
 
 /// One malformed file does not hide the findings of the others: `lint_each` lints every file
