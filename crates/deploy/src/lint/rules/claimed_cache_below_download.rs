@@ -21,9 +21,9 @@ inferplan_plan::declare_rule! {
     /// **Example.**
     ///
     /// > Llama 3.1 8B: meta-llama/Llama-3.1-8B-Instruct (bf16, 16.1 GB) is 15 GiB, downloaded into
-    /// > PersistentVolumeClaim `model-cache` (claim.yaml), which asks for 10 GiB: the download fails
-    /// > with "No space left on device" and the server never starts. Ask for at least 17 GiB
-    /// > (download + 10 %).
+    /// > PersistentVolumeClaim `model-cache` (claim.yaml) of volume `hf`, which asks for 10 GiB: the
+    /// > download fails with "No space left on device" and the server never starts. Ask for at
+    /// > least 17 GiB (download + 10 %).
     ///
     /// **Fix.** Ask for the checkpoint's download plus 10 % (more when several models share the
     /// volume), or serve a smaller checkpoint.

@@ -19,14 +19,14 @@ inferplan_plan::declare_rule! {
     /// **Why it matters.** The FP8 weights would fit, so the manifest looks right, but the server
     /// runs out of memory before it quantizes: "we load the model at original precision before
     /// quantizing down to 8-bits, so you need enough memory to load the whole model" (vLLM's FP8
-    /// documentation, quoted in vllm-project/vllm#19967). Llama 2 13B in BF16 (26 GB) cannot load
-    /// on an L4 (22 GiB); the pod crash-loops with CUDA out of memory.
+    /// documentation, quoted in vllm-project/vllm#19967). Llama 2 13B in 16 bits (26 GB) cannot
+    /// load on an L4 (22.4 GiB); the pod crash-loops with CUDA out of memory.
     ///
     /// **Example.**
     ///
     /// > vLLM quantizes Llama 2 13B to FP8 while loading: it first holds meta-llama/Llama-2-13b-chat-hf
-    /// > (bf16, 26.0 GB) on 1 GPU, 24.3 GiB per GPU, above 19.9 GiB (90 % of the L4's 22.1 GiB):
-    /// > it runs out of memory before it serves. Serve a pre-quantized FP8 checkpoint, or spread the
+    /// > (fp16, 26 GB) on 1 GPU, 24.2 GiB per GPU, above 20.1 GiB (90 % of the L4's 22.4 GiB): it
+    /// > runs out of memory before it serves. Serve a pre-quantized FP8 checkpoint, or spread the
     /// > load over more GPUs (tensor parallel), or use a GPU with more memory.
     ///
     /// **Fix.** Serve a checkpoint stored in FP8 (`RedHatAI/...-FP8-dynamic`,
