@@ -244,14 +244,21 @@ pub(super) fn pod_with<'a>(
     let annotations = meta
         .map(|m| string_map(m.at("annotations")))
         .unwrap_or_default();
-    let containers = spec
+    let mut containers: Vec<Container<'a>> = spec
         .at("containers")
         .items()
         .iter()
-        .chain(extra.iter().copied())
         .filter(|c| c.is_map())
         .map(container)
         .collect();
+    // KServe names the container it builds from a predictor's `model` `kserve-container`.
+    for n in extra.iter().filter(|c| c.is_map()) {
+        let mut c = container(n);
+        if c.name.is_empty() {
+            c.name = "kserve-container".to_owned();
+        }
+        containers.push(c);
+    }
     let init_containers = spec
         .at("initContainers")
         .items()
