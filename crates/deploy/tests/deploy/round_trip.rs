@@ -1,4 +1,5 @@
-//! Round trip (issue 14, item 7): every LLM example and a generated matrix of workloads (models
+//! Round trip (issue 14, item 7): every LLM example, the 405B replica over two nodes of the
+//! render tests, and a generated matrix of workloads (models
 //! × GPU families × formats × engines × weights sources) is planned, its plan's first vLLM
 //! candidate rendered, and the rendered manifests are read back to check that the server would
 //! start:
@@ -321,6 +322,10 @@ fn all_problems() -> (Vec<String>, usize) {
     let mut generated = 0;
     let cases: Vec<(bool, String, Workload)> = examples()
         .into_iter()
+        .chain([(
+            "llama-405b-multinode".to_owned(),
+            crate::render::multi_node_workload(),
+        )])
         .map(|(n, w)| (false, n, w))
         .chain(matrix().into_iter().map(|(n, w)| (true, n, w)))
         .collect();
@@ -350,6 +355,13 @@ const KNOWN: &[(&str, &str)] = &[
     // A multi-node replica gets no EFA interfaces (item 5 of the issue: render requests
     // vpc.amazonaws.com/efa and a placement for multi-node replicas).
     ("gdpr-eu-west-1", "IL113"),
+    ("llama-405b-multinode", "IL113"),
+    // The rendered startup probe counts the weights at the S3 rate of the cold start
+    // (`cold_start_s` with the workload's source), but the engine reads them from the
+    // emptyDir its init container filled: 405 GB per node at the local NVMe rate (1.9 GB/s)
+    // plus the cold compile is 414 s, above the 410 s rendered (item 3 of the issue: one
+    // cold-start model of the source the pod really reads).
+    ("llama-405b-multinode", "IL104"),
 ];
 
 #[test]
