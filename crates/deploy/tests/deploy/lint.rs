@@ -701,3 +701,23 @@ proptest! {
         let _ = lint::lint_each(&[("stream.yaml".to_owned(), damaged)], catalog(), &lint::all());
     }
 }
+
+/// Kinds that count GPUs without running pods (a Node from `kubectl get nodes -o yaml`, a
+/// ResourceQuota) are not reported as GPU documents left unlinted.
+#[test]
+fn gpu_counts_outside_pods_are_not_servers() {
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: ip-10-0-0-1}
+status:
+  capacity: {nvidia.com/gpu: "8"}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: gpus}
+spec:
+  hard: {requests.nvidia.com/gpu: "16"}
+"#;
+    assert!(lint_text(text).is_empty());
+}

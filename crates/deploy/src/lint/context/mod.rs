@@ -181,8 +181,16 @@ impl<'a> Context<'a> {
             }
             ("Service", "") => self.services.push(object),
             _ => {
-                if mentions_gpu(node, 0) {
-                    let why = if group.is_empty() || group.ends_with("k8s.io") {
+                let core = group.is_empty() || group.ends_with("k8s.io");
+                // Core kinds that count GPUs without running pods (a Node's capacity, a
+                // ResourceQuota, a LimitRange) are not GPU servers.
+                let pods = !core
+                    || matches!(
+                        object.kind.as_str(),
+                        "ReplicationController" | "PodTemplate"
+                    );
+                if pods && mentions_gpu(node, 0) {
+                    let why = if core {
                         format!("kind {} is not one lint reads", object.kind)
                     } else {
                         format!(
