@@ -887,6 +887,28 @@ fn lint_reports_findings_with_exit_codes() {
     let o = inferplan(&["lint", &format!("{fixtures}malformed.yaml")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("malformed.yaml:"), "{}", stderr(&o));
+    // One malformed file and one missing path among good ones: the good files' findings are
+    // printed, each bad one is an error line, and the exit code is 2.
+    let o = inferplan(&[
+        "lint",
+        &format!("{fixtures}malformed.yaml"),
+        &format!("{fixtures}missing-dev-shm.yaml"),
+        &format!("{fixtures}no-such-file.yaml"),
+        &format!("{fixtures}mutable-image-tag.yaml"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("IL103 missing-dev-shm"), "{out}");
+    assert!(out.contains("IL114 mutable-image-tag"), "{out}");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines.iter().all(|l| l.starts_with("error: ")), "{err}");
+    assert!(err.contains("no-such-file.yaml"), "{err}");
+    assert!(
+        err.contains("malformed.yaml:") && err.contains("(2 of 4 files linted)"),
+        "{err}"
+    );
 }
 
 #[test]
