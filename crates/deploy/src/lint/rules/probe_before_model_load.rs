@@ -3,19 +3,20 @@
 use super::super::{finding, num, Context, Finding, Rule, Severity};
 use super::{weights_bytes, weights_dtype};
 use crate::yaml::Node;
-use inferplan_serving::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
-use inferplan_serving::startup::least_start_s;
+use inferplan_serving::cold_start::ENGINE_START_S;
+use inferplan_serving::startup::{least_start, least_start_s};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A serving container (a recognised engine, or any container with a GPU)
     /// has a `livenessProbe`. The time the probes allow before the first restart is the
     /// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is one,
     /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with a
-    /// lower bound of the start time (`least_start_s` in `crates/serving/src/startup.rs`): the engine
-    /// start without weights, 64 s (tensorfuse.io measured 64 s for vLLM with warm `torch.compile`
-    /// caches; the constant is `ENGINE_START_S` in `crates/serving/src/cold_start.rs`), plus the
-    /// weights read at 1.9 GB/s, one local NVMe device (`NVME_DEVICE_GBS`). When the model is not in
-    /// the catalog only the 64 s count.
+    /// lower bound of the start time (`least_start` in `crates/serving/src/startup.rs`, from the
+    /// cold-start model `cold_start_s` that the planner's IP105 and the renderer's probes use): a
+    /// running node, the engine start without weights with warm `torch.compile` caches, 64 s
+    /// (tensorfuse.io; `ENGINE_START_S` in `crates/serving/src/cold_start.rs`), plus the weights
+    /// read by the fastest delivery, a stream from S3 at the per-instance ceiling of 6.25 GB/s.
+    /// When the model is not in the catalog only the 64 s count.
     ///
     /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
     /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
@@ -33,9 +34,10 @@ inferplan_plan::declare_rule! {
     /// ```
     ///
     /// > livenessProbe restarts container `vllm` after 30 s without an answer (initialDelaySeconds 0 +
-    /// > failureThreshold 3 × periodSeconds 10 s), but vLLM needs at least 72 s to load Llama 3.1 8B
-    /// > (64 s engine start + 16.1 GB of bf16 weights at 1.9 GB/s from local NVMe; more from the
-    /// > network): it is killed before it serves. Add a startupProbe on the health endpoint allowing
+    /// > failureThreshold 3 × periodSeconds 10 s), but vLLM needs at least 67 s to load Llama 3.1 8B
+    /// > (64 s engine start with warm compile caches + 16.1 GB of bf16 weights at 6.25 GB/s, streamed
+    /// > from S3 into GPU memory (Run:ai Model Streamer), the fastest delivery; a new node takes
+    /// > longer): it is killed before it serves. Add a startupProbe on the health endpoint allowing
     /// > 300 s or more (periodSeconds: 10, failureThreshold: 30) and keep the liveness probe for after
     /// > start.
     ///
@@ -71,13 +73,16 @@ impl Rule for ProbeBeforeModelLoad {
                         if let Some((m, from_name)) = ctx.model(e) {
                             let dtype = weights_dtype(e, Some(m), from_name);
                             let gb = weights_bytes(m, dtype) / 1e9;
-                            needed = least_start_s(gb);
+                            let least = least_start(gb);
+                            needed = least.seconds;
                             why = format!(
-                                "{} s engine start + {} GB of {dtype} weights at {} GB/s from \
-                                 local NVMe; more from the network",
+                                "{} s engine start with warm compile caches + {} GB of {dtype} \
+                                 weights at {} GB/s, {}, the fastest delivery; a new node \
+                                 takes longer",
                                 num(ENGINE_START_S, 0),
                                 num(gb, 1),
-                                num(NVME_DEVICE_GBS, 1)
+                                num(least.read_gbs, 2),
+                                least.delivery.describe()
                             );
                             model_name = format!(" {}", m.name);
                         }
