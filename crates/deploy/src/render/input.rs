@@ -728,6 +728,19 @@ fn tail_above(l: &inferplan_plan::workload::Length, x: f64) -> f64 {
 /// The plan written by `inferplan plan --format json`, read part by part so that an error
 /// names the field (`workload`, `candidates[2]`, ...).
 pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError> {
+    // A diffusion plan (`inferplan plan` of an image or video workload) has a `job`.
+    if plan_json.get("job").is_some()
+        || plan_json
+            .get("workload")
+            .and_then(|w| w.get("job"))
+            .is_some()
+    {
+        return Err(RenderError::plan(
+            "job",
+            "this is the plan of a diffusion workload (image or video jobs): render writes \
+             LLM servers; rendering diffusion queue workers is not supported yet",
+        ));
+    }
     Ok(PlanJson {
         workload: part(plan_json, "workload")?,
         model: part(plan_json, "model")?,

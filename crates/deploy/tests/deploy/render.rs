@@ -824,6 +824,9 @@ fn candidate_errors_say_what_to_do() {
     }
     let err = from_json(&json!({"candidates": []}), 1).unwrap_err();
     assert!(err.to_string().contains("workload"), "{err}");
+    // A diffusion plan says what it is, not which field of an LLM workload it lacks.
+    let err = from_json(&json!({"workload": {"job": {}}, "job": {}}), 1).unwrap_err();
+    assert!(err.to_string().contains("diffusion"), "{err}");
 }
 
 /// Replica counts beyond Kubernetes' int32 and layouts whose GPU or instance counts overflow
