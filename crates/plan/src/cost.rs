@@ -4,7 +4,6 @@
 use crate::candidate::{Candidate, PurchaseMix};
 use crate::workload::{Mode, Pricing, Workload};
 use inferplan_catalog::Instance;
-use inferplan_serving::cold_start_s;
 
 /// Lengths and rates the search sizes for.
 #[derive(Debug, Clone, PartialEq)]
@@ -236,12 +235,7 @@ pub fn layout(w: &Workload, c: &Candidate, inst: &Instance) -> ReplicaLayout {
         spare: spare_replicas(w, c),
         replicas_per_instance: c.replicas_per_instance.max(1),
         pp,
-        cold_start_s: cold_start_s(
-            c.weights_gib / f64::from(pp),
-            &w.constraints.weights_source,
-            inst,
-        )
-        .seconds,
+        cold_start_s: c.cold_start(&w.constraints.weights_source, inst).seconds,
     }
 }
 

@@ -11,7 +11,7 @@ use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
 use inferplan_plan::autoscaling::Behavior;
-use inferplan_serving::cold_start::{cold_start_s, WeightsSource, WITHOUT_INSTANCE_S};
+use inferplan_serving::cold_start::{new_replica, WeightsSource, WITHOUT_INSTANCE_S};
 use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
 use inferplan_sim::fleet::{
     simulate, sweep, Autoscaler, Client, FleetConfig, SimReport, Slo, Spot,
@@ -234,8 +234,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
             });
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
-            let gib = w / (1u64 << 30) as f64;
-            let cold = cold_start_s(gib, WeightsSource::S3.as_str(), inst).seconds;
+            let cold = new_replica(WeightsSource::S3.as_str(), Some(engine), w, inst).seconds;
             (price, cold, inst.whole_gpus() / gpus.max(1))
         }
         None => (0.0, WITHOUT_INSTANCE_S, 1),

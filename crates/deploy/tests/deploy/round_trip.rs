@@ -16,7 +16,7 @@
 //! The checks read what was rendered (YAML), not the renderer's input, so a renderer that writes
 //! something other than what it computed fails here.
 
-use inferplan_deploy::render::{self, from_plan, read_plan, vllm_candidates, RenderInput};
+use inferplan_deploy::render::{self, from_plan, read_plan, renderable_candidates, RenderInput};
 use inferplan_deploy::yaml::{self, Node};
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::diagnostic::Severity;
@@ -26,7 +26,7 @@ use inferplan_plan::Workload;
 use inferplan_serving::checkpoint::{
     derived_size, download_size, online_fp8_load_peak_bytes, ONLINE_FP8_LOAD_FRACTION,
 };
-use inferplan_serving::cold_start_s;
+use inferplan_serving::new_replica;
 
 use crate::planner::inputs;
 use crate::support::catalog;
@@ -260,7 +260,12 @@ fn problems(name: &str, input: &RenderInput, w: &Workload) -> Vec<String> {
         // 3. max-model-len against the longest request.
         let model = c.model(&input.model).unwrap();
         let ctx = model.max_context.max(1);
-        match arg(server, "--max-model-len").and_then(|v| v.parse::<u64>().ok()) {
+        // Whatever the engine calls it (`--max-model-len`, SGLang's `--context-length`).
+        let max_len = inferplan_serving::flags::MAX_MODEL_LEN
+            .read
+            .iter()
+            .find_map(|f| arg(server, &format!("--{f}")));
+        match max_len.and_then(|v| v.parse::<u64>().ok()) {
             None if spec.at("containers").items().len() == 1 && specs.len() == 1 => {
                 say("no --max-model-len".to_owned())
             }
@@ -291,13 +296,20 @@ fn problems(name: &str, input: &RenderInput, w: &Workload) -> Vec<String> {
         if server.get("livenessProbe").is_none() {
             say("no livenessProbe".to_owned());
         }
-        let cs = cold_start_s(download / nodes / GIB, &input.weights_source, inst);
+        // The startup probe starts with the engine container: after the boot and any init
+        // container's copy, so it must allow what happens inside it.
+        let cs = new_replica(
+            &input.weights_source,
+            Some(input.engine),
+            download / nodes,
+            inst,
+        );
         match server.get("startupProbe") {
             None => say("no startupProbe".to_owned()),
-            Some(p) if budget(p) < cs.seconds => say(format!(
-                "startupProbe allows {} s, the cold start is {:.0} s",
+            Some(p) if budget(p) < cs.in_container_s() => say(format!(
+                "startupProbe allows {} s, the engine container needs {:.0} s",
                 budget(p),
-                cs.seconds
+                cs.in_container_s()
             )),
             _ => {}
         }
@@ -335,7 +347,7 @@ fn all_problems() -> (Vec<String>, usize) {
         };
         let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
         let plan_json = read_plan(&json).unwrap();
-        let Some(&n) = vllm_candidates(&plan_json).first() else {
+        let Some(&n) = renderable_candidates(&plan_json).first() else {
             continue;
         };
         let input = from_plan(&plan_json, n, catalog()).unwrap();
@@ -352,16 +364,6 @@ const KNOWN: &[(&str, &str)] = &[
     // manifests tells IL108 that the workload tolerates interruptions.
     ("async-documents", "IL108"),
     ("batch-summaries", "IL108"),
-    // A multi-node replica gets no EFA interfaces (item 5 of the issue: render requests
-    // vpc.amazonaws.com/efa and a placement for multi-node replicas).
-    ("gdpr-eu-west-1", "IL113"),
-    ("llama-405b-multinode", "IL113"),
-    // The rendered startup probe counts the weights at the S3 rate of the cold start
-    // (`cold_start_s` with the workload's source), but the engine reads them from the
-    // emptyDir its init container filled: 405 GB per node at the local NVMe rate (1.9 GB/s)
-    // plus the cold compile is 414 s, above the 410 s rendered (item 3 of the issue: one
-    // cold-start model of the source the pod really reads).
-    ("llama-405b-multinode", "IL104"),
 ];
 
 #[test]

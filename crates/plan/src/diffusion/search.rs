@@ -21,7 +21,7 @@ use inferplan_perf::diffusion::{
     diffusion_model, fit, peak_tflops, time, DiffusionEfficiencies, DiffusionJob, DiffusionModel,
     Offload,
 };
-use inferplan_serving::cold_start_s;
+use inferplan_serving::new_replica;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -284,7 +284,13 @@ fn evaluate(
         None,
     ))?;
     let job_s = t.e2e_s;
-    let cold = cold_start_s(mem.weights_gib, &w.constraints.weights_source, inst).seconds;
+    let cold = new_replica(
+        &w.constraints.weights_source,
+        None,
+        mem.weights_gib * (1u64 << 30) as f64,
+        inst,
+    )
+    .seconds;
     if let Some(limit) = w.limit_s() {
         if job_s > limit {
             return Err((

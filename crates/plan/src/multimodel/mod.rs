@@ -24,7 +24,6 @@ use crate::error::PlanError;
 use crate::search::{plan, Inputs, Plan};
 use crate::workload::{Mode, Workload};
 use inferplan_catalog::Catalog;
-use inferplan_serving::cold_start_s;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -493,12 +492,7 @@ fn shared_pool(
     c: &Candidate,
 ) -> Result<PatternCost, PlanError> {
     let inst = catalog.instance(&c.instance)?;
-    let nodes = c.nodes_per_replica().max(1);
-    let cold = cold_start_s(
-        c.weights_gib / f64::from(nodes),
-        &w.constraints.weights_source,
-        inst,
-    );
+    let cold = c.cold_start(&w.constraints.weights_source, inst);
     // The instance runs: a swap restarts the engine and reads the weights.
     let swap_s = cold.seconds - cold.boot_s;
     let q = w.slo.percentile.quantile();

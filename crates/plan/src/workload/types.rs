@@ -283,7 +283,8 @@ pub struct Constraints {
     /// Keep one instance of spare replicas (N+1 instances).
     #[serde(default)]
     pub redundancy: bool,
-    /// Where weights are loaded from on a cold start: `s3`, `nvme` or `fsx`.
+    /// Where weights are loaded from on a cold start: `hub`, `s3`, `nvme` or `fsx`
+    /// (`inferplan_serving::Delivery` says how each reaches the engine).
     #[serde(default = "default_weights_source")]
     pub weights_source: String,
 }
@@ -363,7 +364,7 @@ impl Default for Pricing {
 }
 
 /// Weight sources a cold start may load from.
-pub const WEIGHTS_SOURCES: [&str; 3] = ["s3", "nvme", "fsx"];
+pub const WEIGHTS_SOURCES: [&str; 4] = ["hub", "s3", "nvme", "fsx"];
 
 impl Workload {
     /// The peak request rate the deployment must serve: `traffic.peak_rps` when given, else

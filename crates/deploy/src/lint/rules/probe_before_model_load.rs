@@ -1,11 +1,10 @@
 //! IL104 `probe-before-model-load`.
 
 use super::super::context::{Container, PodTemplate, VolumeKind};
-use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
+use super::super::{finding, num, Context, Finding, Rule, Severity};
 use super::{download, download_dir, model_source, ModelSource, Server};
 use crate::yaml::Node;
-use inferplan_serving::cold_start::{cold_start_s, ENGINE_START_S, NVME_DEVICE_GBS};
-use inferplan_serving::startup::{least_start_s, COLD_COMPILE_EXTRA_S};
+use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as Start};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A serving container (a recognised engine, or any container with a GPU)
@@ -122,30 +121,28 @@ impl Rule for ProbeBeforeModelLoad {
 }
 
 /// Seconds a container needs to start on a running node, how that adds up, and the model's
-/// name (with a leading space) when it is known.
+/// name (with a leading space) when it is known. One cold-start model with the planner and the
+/// renderer (`cold_start_s`): the engine start (without a persistent compile cache, the cold
+/// figure), plus a download the container does itself, plus reading the weights from where
+/// they are.
 fn start(
     ctx: &Context<'_>,
     w: &super::super::context::Workload<'_>,
     pod: &PodTemplate<'_>,
     c: &Container<'_>,
 ) -> (f64, String, String) {
-    let cold_compile = !compile_cache(pod, c);
-    let extra = if cold_compile {
-        COLD_COMPILE_EXTRA_S
-    } else {
-        0.0
-    };
-    let compile = if cold_compile {
-        format!(
-            " + {} s compile without a persistent compile cache",
-            num(COLD_COMPILE_EXTRA_S, 0)
-        )
-    } else {
+    let warm = compile_cache(pod, c);
+    // Every recognised engine starts like vLLM in the cold-start model (the only published
+    // figures are vLLM's; `engine_start_s` says so).
+    let engine_s = engine_start_s(Some(inferplan_perf::Engine::Vllm), warm);
+    let compile = if warm {
         String::new()
+    } else {
+        " without a persistent compile cache".to_owned()
     };
     let engine_only = (
-        least_start_s(0.0) + extra,
-        format!("{} s engine start{compile}", num(ENGINE_START_S, 0)),
+        engine_s,
+        format!("{} s engine start{compile}", num(engine_s, 0)),
         String::new(),
     );
     let Some(e) = &c.engine else {
@@ -164,50 +161,54 @@ fn start(
     // What this pod reads: its share of a replica spread over several GPU pods.
     let pods = w.gpu_pods_per_replica().max(1);
     let bytes = d.bytes / f64::from(pods);
-    let gb = bytes / 1e9;
-    let source = weights_source(&s);
+    let (delivery, fetch_in_container) = delivery(&s);
     let hw = ctx.hardware(pod, pod.gpus());
-    let model_name = format!(" {}", m.name);
-    match hw.instances.first() {
-        Some(inst) => {
-            let cs = cold_start_s(bytes / GIB, source, inst);
-            (
-                cs.engine_start_s + cs.load_s + extra,
-                format!(
-                    "{} s engine start{compile} + {} GB of {} weights from {} at {} GB/s on {}",
-                    num(cs.engine_start_s, 0),
-                    num(gb, 1),
-                    d.format,
-                    cs.source,
-                    num(cs.read_gbs, 2),
-                    inst.name
-                ),
-                model_name,
-            )
-        }
-        None => (
-            least_start_s(gb) + extra,
-            format!(
-                "{} s engine start{compile} + {} GB of {} weights at {} GB/s from local NVMe; \
-                 more from the network",
-                num(ENGINE_START_S, 0),
-                num(gb, 1),
-                d.format,
-                num(NVME_DEVICE_GBS, 1)
-            ),
-            model_name,
+    let inst = hw.instances.first().copied();
+    // A new node pays the copy to the node; a download the container does itself is inside the
+    // probe's budget, one done by an init container or a DaemonSet is not.
+    let node = if fetch_in_container {
+        Start::New
+    } else {
+        Start::Running
+    };
+    let cs = cold_start_s(delivery, bytes, engine_s, inst, node);
+    let fetch = if fetch_in_container { cs.fetch_s } else { 0.0 };
+    let fetch_part = if fetch > 0.0 {
+        format!(
+            " + {} s downloading into the container's cache",
+            num(fetch, 0)
+        )
+    } else {
+        String::new()
+    };
+    (
+        cs.engine_start_s + fetch + cs.load_s,
+        format!(
+            "{} s engine start{compile}{fetch_part} + {} GB of {} weights {} at {} GB/s{}",
+            num(cs.engine_start_s, 0),
+            num(bytes / 1e9, 1),
+            d.format,
+            delivery.describe(),
+            num(cs.read_gbs, 2),
+            inst.map_or_else(String::new, |i| format!(" on {}", i.name)),
         ),
-    }
+        format!(" {}", m.name),
+    )
 }
 
-/// Where a server reads its weights at start, as `cold_start_s` names it: `s3` for a Hub id or
-/// an object-storage URI it downloads itself (unless a persistent cache or a pre-fetch holds
-/// them), `fsx` for a persistent claim, `nvme` for a volume on the node.
-fn weights_source(s: &Server<'_, '_>) -> &'static str {
+/// How a server gets its weights at start, as the cold-start model names it, and whether the
+/// container downloads them itself (no init container or DaemonSet filled its cache): a
+/// streamed `s3://` URI (`--load-format runai_streamer`), a Hub id or object-storage URI it
+/// downloads itself, a persistent claim (FSx), or a volume on the node filled beforehand.
+fn delivery(s: &Server<'_, '_>) -> (Delivery, bool) {
     let Some(model) = s.engine.model() else {
-        return "nvme";
+        return (Delivery::NvmePrepull, false);
     };
-    let remote = model_source(&model.text) != ModelSource::Local;
+    let source = model_source(&model.text);
+    if source == ModelSource::ObjectStorage && s.engine.load_format() == Some("runai_streamer") {
+        return (Delivery::S3Stream, false);
+    }
+    let remote = source != ModelSource::Local;
     let path = if remote {
         download_dir(s)
     } else {
@@ -221,26 +222,25 @@ fn weights_source(s: &Server<'_, '_>) -> &'static str {
             .iter()
             .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
     });
+    let on_node = volume.is_some_and(|v| {
+        s.pod
+            .spec
+            .at("volumes")
+            .items()
+            .iter()
+            .find(|n| n.get("name").and_then(Node::text).as_deref() == Some(&v.name))
+            .is_some_and(|n| n.get("hostPath").is_some() || n.get("local").is_some())
+    });
+    let remote_delivery = if source == ModelSource::ObjectStorage {
+        Delivery::S3ToNodeCache
+    } else {
+        Delivery::HubToNodeCache
+    };
     match volume.map(|v| &v.kind) {
-        _ if model_source(&model.text) == ModelSource::ObjectStorage => "s3",
-        Some(VolumeKind::Persistent) if s.pod.spec.path(&["volumes"]).is_some() => {
-            let host =
-                volume
-                    .and_then(|v| {
-                        s.pod.spec.at("volumes").items().iter().find(|n| {
-                            n.get("name").and_then(Node::text).as_deref() == Some(&v.name)
-                        })
-                    })
-                    .is_some_and(|n| n.get("hostPath").is_some() || n.get("local").is_some());
-            if host {
-                "nvme"
-            } else {
-                "fsx"
-            }
-        }
-        Some(VolumeKind::Persistent) => "fsx",
-        _ if prefetched || !remote => "nvme",
-        _ => "s3",
+        Some(VolumeKind::Persistent) if on_node => (Delivery::NvmePrepull, false),
+        Some(VolumeKind::Persistent) => (Delivery::FsxVolume, false),
+        _ if prefetched || !remote => (Delivery::NvmePrepull, false),
+        _ => (remote_delivery, true),
     }
 }
 

@@ -12,7 +12,9 @@ inferplan_plan::declare_rule! {
     /// persistent volume (PVC, hostPath, NFS, CSI, a StatefulSet claim template; a generic ephemeral
     /// volume is deleted with its pod, so it is no cache), and no init container pre-fetches into
     /// that volume. `HF_HUB_OFFLINE=1` turns the rule off for
-    /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted.
+    /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted, except when the
+    /// engine streams them into GPU memory (vLLM's `--load-format runai_streamer`, the `s3` delivery
+    /// `inferplan render` writes), which writes nothing to cache and reads at the network's rate.
     ///
     /// **Why it matters.** Each restart, reschedule and scale-out waits for the whole model to cross
     /// the network: 16 GB for an 8B model in BF16, 141 GB for a 70B one. [A] reports "5-15 minute cold
@@ -49,6 +51,16 @@ impl Rule for WeightsFromObjectStorageAtStart {
             };
             let source = model_source(&model.text);
             if source == ModelSource::Local {
+                continue;
+            }
+            // A stream from object storage into GPU memory (vLLM's Run:ai Model Streamer) is a
+            // deliberate delivery: it reads with concurrent requests at the network's rate and
+            // writes nothing to cache; its cold start is what IL104 checks the probes against.
+            if source == ModelSource::ObjectStorage
+                && s.engine
+                    .load_format()
+                    .is_some_and(|f| f.eq_ignore_ascii_case("runai_streamer"))
+            {
                 continue;
             }
             if s.container
