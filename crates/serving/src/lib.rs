@@ -14,6 +14,9 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
+//! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
+//!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
+//!
 //! How the weights reach a node (delivery) belongs here too, when it becomes code.
 //!
 //! The crate sits between `inferplan-perf` and `inferplan-plan`; it depends on the catalog
@@ -22,6 +25,7 @@
 pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
+pub mod quality;
 pub mod startup;
 
 pub use cold_start::{cold_start_s, ColdStart, WeightsSource};
