@@ -2,7 +2,7 @@
 //! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
 
 use crate::candidate::Candidate;
-use crate::cost::{purchase_mix, Sizing};
+use crate::cost::{job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
@@ -366,7 +366,31 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                         Ok(mut cand) => {
                             cand.checkpoint = checkpoint;
                             cand.region = region.to_owned();
-                            let mut mix = purchase_mix(w, &sizing, &cand, inst, region, price);
+                            let mut mix = if w.slo.mode == Mode::Batch {
+                                let job = llm_job(w, &cand, inst);
+                                match job_mix(&w.pricing, w.slo.mode, inst, region, price, job) {
+                                    Ok((m, _)) => m,
+                                    Err(e) => {
+                                        let (reason, detail) = e.reason(&job.window);
+                                        let r = (reason, detail, None);
+                                        record(
+                                            &mut out.rejected,
+                                            &mut out.rejections,
+                                            inst,
+                                            setup,
+                                            r,
+                                        );
+                                        continue;
+                                    }
+                                }
+                            } else {
+                                purchase_mix(w, &sizing, &cand, inst, region, price)
+                            };
+                            if let Some(job) = &mix.batch_job {
+                                // A batch job runs its replicas only in its window.
+                                cand.replicas = job.units;
+                                cand.instances = job.instances;
+                            }
                             if let Some(p) = inst.price(region).filter(|p| !p.note.is_empty()) {
                                 mix.assumptions.push(format!(
                                     "{} on-demand price in {region}: {}",
@@ -791,8 +815,14 @@ fn evaluate(
                     ));
                 }
             }
-            // Keep a tenth of headroom for bursts and restarts.
-            max_rate * 0.9
+            if slo.mode == Mode::Batch {
+                // A batch job keeps its replicas' queues full: full throughput; restarts and
+                // interruptions are in its finish time (`job::plan_job`).
+                max_rate
+            } else {
+                // Keep a tenth of headroom for bursts and restarts.
+                max_rate * 0.9
+            }
         }
     };
     if capacity <= 0.0 || !capacity.is_finite() {

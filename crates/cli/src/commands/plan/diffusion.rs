@@ -269,7 +269,9 @@ fn best_text(p: &DiffusionPlan, c: &DiffusionCandidate) -> String {
             format!(", {} CPU offload", c.offload.as_str())
         }
     );
-    s += &if c.scale_to_zero {
+    s += &if let Some(job) = &c.purchase_mix.batch_job {
+        format!("  batch job: {}.\n", job.summary("GPU"))
+    } else if c.scale_to_zero {
         format!(
             "  pool: scales to zero between jobs, up to {} GPU{} ({} instance{}) at the busiest hour; a first job waits a cold start of about {:.0} s.\n",
             c.gpus_peak,

@@ -264,7 +264,7 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
         .take(top)
         .enumerate()
         .map(|(i, c)| {
-            vec![
+            let mut row = vec![
                 (i + 1).to_string(),
                 c.instance.clone(),
                 c.region.clone(),
@@ -279,9 +279,27 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
                 format!("{:.1}", c.tpot_p99_ms),
                 format!("{:.2}", c.max_rps_per_replica),
                 format!("{:.0}%", c.utilization * 100.0),
-            ]
+            ];
+            if let Some(job) = &c.purchase_mix.batch_job {
+                row.extend([
+                    format!("{:.4}", c.usd_per_million_total_tokens),
+                    job.window_text(),
+                    inferplan_plan::cost::hours(job.finish_p99_hours),
+                ]);
+            }
+            row
         })
         .collect()
+}
+
+/// The table's columns; batch plans add what the job costs per token, its window and its
+/// finish at p99.
+fn candidate_header(p: &Plan) -> Vec<&'static str> {
+    let mut h = CANDIDATE_HEADER.to_vec();
+    if p.workload.slo.mode == inferplan_plan::workload::Mode::Batch {
+        h.extend(["$/1M tok", "window", "finish p99"]);
+    }
+    h
 }
 
 const CANDIDATE_HEADER: [&str; 14] = [
@@ -371,7 +389,7 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
     if p.candidates.is_empty() {
         s += &misses_text(p, why);
     } else {
-        s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        s += &table(&candidate_header(p), &candidate_rows(p, top), false);
         for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
             s += &format!(
                 "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
@@ -386,6 +404,14 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         }
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
+        if let Some(job) = &best.purchase_mix.batch_job {
+            s += &format!(
+                "batch job of #1: {}; ${:.4} per 1M tokens (prompt and output), ${:.3} per 1M output tokens\n",
+                job.summary("replica"),
+                best.usd_per_million_total_tokens,
+                best.usd_per_million_output_tokens
+            );
+        }
         s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
         for a in &best.purchase_mix.assumptions {
             s += &format!("  assumption: {a}\n");
@@ -435,7 +461,7 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
         return s;
     }
     s += "## Options considered\n\n";
-    s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), true);
+    s += &table(&candidate_header(p), &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
     for (i, c) in p.options().into_iter().take(top).enumerate() {
