@@ -2,7 +2,7 @@
 //! on a 1-year savings plan, the rest on demand, async and batch work on spot.
 
 use crate::candidate::{Candidate, PurchaseMix};
-use crate::job::{plan_job, JobError, JobSpec, Window};
+use crate::job::{hours, plan_job, JobError, JobSpec, Window};
 use crate::workload::{Mode, Pricing, Workload};
 use inferplan_catalog::Instance;
 use inferplan_serving::cold_start_s;
@@ -439,17 +439,6 @@ pub fn job_mix(
     ));
     mix.batch_job = Some(job);
     Ok((mix, billed))
-}
-
-/// `24 h`, `3.5 h`, `45 min`.
-pub fn hours(h: f64) -> String {
-    if h < 1.0 {
-        format!("{:.0} min", h * 60.0)
-    } else if (h - h.round()).abs() < 0.05 {
-        format!("{:.0} h", h)
-    } else {
-        format!("{h:.1} h")
-    }
 }
 
 /// The job of a batch LLM candidate: the day's requests (`traffic.rate_rps` × 86 400) at the

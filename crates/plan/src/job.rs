@@ -109,7 +109,7 @@ impl BatchJob {
         format!(
             "{:02}:00–{end} UTC ({})",
             self.window_start_utc,
-            crate::cost::hours(self.window_hours)
+            hours(self.window_hours)
         )
     }
 
@@ -130,7 +130,7 @@ impl BatchJob {
             } else {
                 format!("{unit}s")
             },
-            crate::cost::hours(self.run_hours),
+            hours(self.run_hours),
             if self.on_spot {
                 format!(
                     " on spot ({:.0} % interruption overhead included)",
@@ -139,7 +139,7 @@ impl BatchJob {
             } else {
                 String::new()
             },
-            crate::cost::hours(self.finish_p99_hours)
+            hours(self.finish_p99_hours)
         )
     }
 }
@@ -234,6 +234,17 @@ pub fn plan_job(s: &JobSpec) -> Result<(BatchJob, [f64; 24]), JobError> {
         },
         billed,
     ))
+}
+
+/// `24 h`, `3.5 h`, `45 min`.
+pub fn hours(h: f64) -> String {
+    if h < 1.0 {
+        format!("{:.0} min", h * 60.0)
+    } else if (h - h.round()).abs() < 0.05 {
+        format!("{:.0} h", h)
+    } else {
+        format!("{h:.1} h")
+    }
 }
 
 /// Adds `count` instances running `hours` from `start` (hours after 00:00 UTC, wrapping over

@@ -284,7 +284,7 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
                 row.extend([
                     format!("{:.4}", c.usd_per_million_total_tokens),
                     job.window_text(),
-                    inferplan_plan::cost::hours(job.finish_p99_hours),
+                    inferplan_plan::job::hours(job.finish_p99_hours),
                 ]);
             }
             row
