@@ -342,8 +342,8 @@ fn batch_jobs_use_the_shared_job_model() {
             );
         }
         // GPUs billed only inside the window (01:00 to 07:00 UTC).
-        for h in 0..24 {
-            let gpus = billed[h] * f64::from(c.gpus_per_instance);
+        for (h, instances) in billed.iter().enumerate() {
+            let gpus = instances * f64::from(c.gpus_per_instance);
             assert!(
                 (c.hourly_gpus[h] - gpus).abs() < 1e-6,
                 "{} hour {h}",
