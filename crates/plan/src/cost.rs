@@ -423,7 +423,7 @@ pub fn job_mix(
         "batch job: {} run{} a day of up to {} from {:02}:00 UTC on {} instance{}, billed only \
          while they run (about {} each, a cold start included), none between windows; finish \
          at p99 = (cold start + the work shared out) × (1 + interruption overhead) + the last \
-         request or job, which no second replica or GPU can share{}",
+         request or job (which no second replica or GPU can share){}",
         job.runs_per_day,
         if job.runs_per_day == 1 { "" } else { "s" },
         hours(job.window_hours),

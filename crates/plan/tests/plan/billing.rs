@@ -274,6 +274,9 @@ use inferplan_plan::job::{plan_job, JobError, JobSpec, Window};
 #[test]
 fn batch_work_bills_its_job_not_the_day() {
     let mut w = example("batch-summaries.toml");
+    // The whole day first (the example runs nightly, 22:00 to 06:00 UTC).
+    w.slo.window_hours = None;
+    w.slo.window_start_utc = None;
     let p = plan(&inputs(), &w).unwrap();
     for c in &p.candidates {
         let m = &c.purchase_mix;

@@ -37,7 +37,7 @@ fn examples_have_pinned_answers() {
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
         ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
-        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
+        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×5"),
     ] {
         let p = run(&example(file));
         assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);
