@@ -420,10 +420,15 @@ pub fn job_mix(
         per_instance * f64::from(job.instances) * f64::from(job.runs_per_day);
     mix.cold_start_s = spec.cold_start_s;
     mix.assumptions.push(format!(
-        "batch job: {} run{} a day of up to {} from {:02}:00 UTC on {} instance{}, billed only \
+        "{} job: {} run{} a day of up to {} from {:02}:00 UTC on {} instance{}, billed only \
          while they run (about {} each, a cold start included), none between windows; finish \
          at p99 = (cold start + the work shared out) × (1 + interruption overhead) + the last \
          request or job (which no second replica or GPU can share){}",
+        if job.runs_per_day == 1 {
+            "batch"
+        } else {
+            "deadline"
+        },
         job.runs_per_day,
         if job.runs_per_day == 1 { "" } else { "s" },
         hours(job.window_hours),
@@ -439,6 +444,27 @@ pub fn job_mix(
     ));
     mix.batch_job = Some(job);
     Ok((mix, billed))
+}
+
+/// Deadline work (`mode = "async"`) as jobs: what arrives in each half of the deadline runs in
+/// the next half ([`Window::for_deadline`]), at the candidate's capacity
+/// (`max_rps_per_replica`), its p99 request as the last piece of work. `None` for other work.
+pub fn deadline_job(w: &Workload, c: &Candidate, inst: &Instance) -> Option<JobSpec> {
+    if w.slo.mode != Mode::Async {
+        return None;
+    }
+    let window = Window::for_deadline(w.slo.deadline_s?)?;
+    let l = layout(w, c, inst);
+    Some(JobSpec {
+        work_unit_hours: w.traffic.rate_rps * window.period_hours
+            / c.max_rps_per_replica.max(1e-12),
+        units_per_instance: l.replicas_per_instance,
+        instances_per_unit: l.pp,
+        cold_start_s: l.cold_start_s,
+        tail_s: c.e2e_p99_ms / 1e3,
+        spot_overhead: None,
+        window,
+    })
 }
 
 /// The job of a batch LLM candidate: the day's requests (`traffic.rate_rps` × 86 400) at the

@@ -41,6 +41,22 @@ impl Window {
         }
     }
 
+    /// The windows of deadline work (`mode = "async"`): what arrives in a period of half the
+    /// deadline runs in the next half, so that nothing waits longer than the deadline; periods
+    /// and windows of at most a day. `None` when the deadline is shorter than two minutes.
+    pub fn for_deadline(deadline_s: f64) -> Option<Window> {
+        let half_h = deadline_s / 2.0 / 3600.0;
+        if half_h.is_nan() || half_h * 60.0 < 1.0 {
+            return None;
+        }
+        let period = half_h.min(24.0);
+        Some(Window {
+            start_utc: 0,
+            hours: (deadline_s / 3600.0 - period).min(24.0),
+            period_hours: period,
+        })
+    }
+
     /// Runs a day: one per period, the last one possibly shorter than a period.
     pub fn runs_per_day(&self) -> u32 {
         (24.0 / self.period_hours.clamp(1e-6, 24.0)).ceil().max(1.0) as u32
@@ -75,6 +91,9 @@ pub struct BatchJob {
     pub window_hours: f64,
     /// Runs a day (one per window).
     pub runs_per_day: u32,
+    /// Hours from one window's opening to the next (24 for daily batch work).
+    #[serde(default = "a_day")]
+    pub period_hours: f64,
     /// Replicas (LLM) or GPUs (diffusion) of a run.
     pub units: u32,
     /// Instances of a run.
@@ -93,8 +112,15 @@ pub struct BatchJob {
 }
 
 impl BatchJob {
-    /// The window as `22:00–06:00 UTC (8 h)`.
+    /// The window as `22:00–06:00 UTC (8 h)`, or `30 min every 30 min` for deadline work.
     pub fn window_text(&self) -> String {
+        if self.runs_per_day > 1 {
+            return format!(
+                "{} every {}",
+                hours(self.window_hours),
+                hours(self.period_hours)
+            );
+        }
         let end = (f64::from(self.window_start_utc) + self.window_hours).rem_euclid(24.0);
         let (h, m) = (
             end.floor() as u32,
@@ -142,6 +168,10 @@ impl BatchJob {
             hours(self.finish_p99_hours)
         )
     }
+}
+
+fn a_day() -> f64 {
+    24.0
 }
 
 /// Why a job cannot be planned.
@@ -224,6 +254,7 @@ pub fn plan_job(s: &JobSpec) -> Result<(BatchJob, [f64; 24]), JobError> {
             window_start_utc: s.window.start_utc,
             window_hours: s.window.hours,
             runs_per_day: runs,
+            period_hours: s.window.period_hours,
             units,
             instances,
             work_unit_hours: work,
@@ -298,6 +329,26 @@ mod tests {
         assert!(billed.iter().all(|&b| b <= 4.0 + 1e-9));
         let e = plan_job(&spec(1.0, 0.05)).unwrap_err();
         assert!(matches!(e, JobError::WindowTooShort { .. }));
+    }
+
+    #[test]
+    fn deadline_work_runs_in_the_half_after_its_half() {
+        let w = Window::for_deadline(7200.0).unwrap();
+        assert_eq!((w.period_hours, w.hours, w.runs_per_day()), (1.0, 1.0, 24));
+        // A two-day deadline: daily runs within a day.
+        let w = Window::for_deadline(2.0 * 86_400.0).unwrap();
+        assert_eq!((w.period_hours, w.hours, w.runs_per_day()), (24.0, 24.0, 1));
+        assert!(Window::for_deadline(60.0).is_none());
+        // Every run of a deadline job is billed inside its own period.
+        let spec = JobSpec {
+            window: Window::for_deadline(3.0 * 3600.0).unwrap(),
+            ..spec(3.0, 24.0)
+        };
+        let (job, billed) = plan_job(&spec).unwrap();
+        assert_eq!(job.runs_per_day, 16);
+        assert!(job.finish_p99_hours <= 1.5 + 1e-9);
+        let per_run = job.run_hours * f64::from(job.instances);
+        assert!((billed.iter().sum::<f64>() - per_run * 16.0).abs() < 1e-9);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
 
 use crate::candidate::Candidate;
-use crate::cost::{job_mix, llm_job, purchase_mix, Sizing};
+use crate::cost::{deadline_job, job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
@@ -384,7 +384,16 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                                     }
                                 }
                             } else {
-                                purchase_mix(w, &sizing, &cand, inst, region, price)
+                                let pool = purchase_mix(w, &sizing, &cand, inst, region, price);
+                                // Deadline work runs as jobs when that costs less than a pool.
+                                deadline_job(w, &cand, inst)
+                                    .and_then(|job| {
+                                        job_mix(&w.pricing, w.slo.mode, inst, region, price, job)
+                                            .ok()
+                                    })
+                                    .map(|(m, _)| m)
+                                    .filter(|m| m.usd_per_hour < pool.usd_per_hour)
+                                    .unwrap_or(pool)
                             };
                             if let Some(job) = &mix.batch_job {
                                 // A batch job runs its replicas only in its window.

@@ -329,6 +329,55 @@ fn batch_work_bills_its_job_not_the_day() {
     );
 }
 
+/// Deadline work runs as jobs (what arrives in one half of the deadline runs in the next)
+/// where that costs less than an always-on pool, and never waits longer than its deadline.
+#[test]
+fn deadline_work_runs_as_jobs_when_cheaper() {
+    let mut w = example("batch-summaries.toml");
+    w.slo.window_hours = None;
+    w.slo.window_start_utc = None;
+    w.slo.mode = inferplan_plan::workload::Mode::Async;
+    w.slo.deadline_s = Some(7200.0);
+    let p = plan(&inputs(), &w).unwrap();
+    let mut jobs = 0;
+    for c in &p.candidates {
+        let Some(job) = &c.purchase_mix.batch_job else {
+            continue;
+        };
+        jobs += 1;
+        // Waiting for the next window plus the run: within the deadline.
+        assert!(
+            job.period_hours + job.finish_p99_hours <= 2.0 + 1e-9,
+            "{job:?}"
+        );
+        assert_eq!(job.runs_per_day, 24);
+        assert!(job.run_hours <= job.window_hours + 1e-9);
+    }
+    assert!(
+        jobs > 0,
+        "a two-hour deadline lets the cheapest options run as jobs"
+    );
+    // The pool each job replaced was dearer: with jobs switched off (a deadline under two
+    // minutes leaves no window), no option is cheaper than the cheapest with jobs.
+    let best = p.candidates[0].usd_per_hour;
+    let pools = {
+        let mut v = w.clone();
+        v.slo.deadline_s = Some(100.0);
+        plan(&inputs(), &v).unwrap()
+    };
+    assert!(pools
+        .candidates
+        .iter()
+        .all(|c| c.purchase_mix.batch_job.is_none()));
+    if let Some(pool) = pools.candidates.first() {
+        assert!(
+            best <= pool.usd_per_hour + 1e-9,
+            "{best} > {}",
+            pool.usd_per_hour
+        );
+    }
+}
+
 #[test]
 fn a_window_is_for_batch_work_only() {
     let mut w = example("fraud-scoring-small.toml");

@@ -71,6 +71,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
             percentile: &mut w.slo.percentile,
             mode: &mut w.slo.mode,
             deadline_s: &mut w.slo.deadline_s,
+            window: (&mut w.slo.window_hours, &mut w.slo.window_start_utc),
             constraints: &mut w.constraints,
         },
     );

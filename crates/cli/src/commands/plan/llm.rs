@@ -203,6 +203,7 @@ fn workload(
             percentile: &mut w.slo.percentile,
             mode: &mut w.slo.mode,
             deadline_s: &mut w.slo.deadline_s,
+            window: (&mut w.slo.window_hours, &mut w.slo.window_start_utc),
             constraints: &mut w.constraints,
         },
     );
@@ -259,6 +260,7 @@ fn layout(c: &Candidate) -> String {
 }
 
 fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
+    let jobs = shows_jobs(p, top);
     p.options()
         .into_iter()
         .take(top)
@@ -280,23 +282,39 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
                 format!("{:.2}", c.max_rps_per_replica),
                 format!("{:.0}%", c.utilization * 100.0),
             ];
-            if let Some(job) = &c.purchase_mix.batch_job {
-                row.extend([
-                    format!("{:.4}", c.usd_per_million_total_tokens),
-                    job.window_text(),
-                    inferplan_plan::job::hours(job.finish_p99_hours),
-                ]);
+            if jobs {
+                row.extend(match &c.purchase_mix.batch_job {
+                    Some(job) => [
+                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        job.window_text(),
+                        inferplan_plan::job::hours(job.finish_p99_hours),
+                    ],
+                    None => [
+                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        "-".to_owned(),
+                        "-".to_owned(),
+                    ],
+                });
             }
             row
         })
         .collect()
 }
 
-/// The table's columns; batch plans add what the job costs per token, its window and its
-/// finish at p99.
-fn candidate_header(p: &Plan) -> Vec<&'static str> {
+/// Whether an option shown runs as a job (batch work, and deadline work where jobs cost
+/// less than a pool).
+fn shows_jobs(p: &Plan, top: usize) -> bool {
+    p.options()
+        .into_iter()
+        .take(top)
+        .any(|c| c.purchase_mix.batch_job.is_some())
+}
+
+/// The table's columns; when options run as jobs, what they cost per token, their window and
+/// their finish at p99.
+fn candidate_header(p: &Plan, top: usize) -> Vec<&'static str> {
     let mut h = CANDIDATE_HEADER.to_vec();
-    if p.workload.slo.mode == inferplan_plan::workload::Mode::Batch {
+    if shows_jobs(p, top) {
         h.extend(["$/1M tok", "window", "finish p99"]);
     }
     h
@@ -389,7 +407,7 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
     if p.candidates.is_empty() {
         s += &misses_text(p, why);
     } else {
-        s += &table(&candidate_header(p), &candidate_rows(p, top), false);
+        s += &table(&candidate_header(p, top), &candidate_rows(p, top), false);
         for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
             s += &format!(
                 "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
@@ -406,7 +424,8 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
         if let Some(job) = &best.purchase_mix.batch_job {
             s += &format!(
-                "batch job of #1: {}; ${:.4} per 1M tokens (prompt and output), ${:.3} per 1M output tokens\n",
+                "{} job of #1: {}; ${:.4} per 1M tokens (prompt and output), ${:.3} per 1M output tokens\n",
+                if job.runs_per_day == 1 { "batch" } else { "deadline" },
                 job.summary("replica"),
                 best.usd_per_million_total_tokens,
                 best.usd_per_million_output_tokens
@@ -461,7 +480,7 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
         return s;
     }
     s += "## Options considered\n\n";
-    s += &table(&candidate_header(p), &candidate_rows(p, top), true);
+    s += &table(&candidate_header(p, top), &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
     for (i, c) in p.options().into_iter().take(top).enumerate() {
