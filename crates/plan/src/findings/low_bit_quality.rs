@@ -58,12 +58,18 @@ impl Rule for LowBitQuality {
             Some(s) => (format!("`{}`", s.hf_id), s.hf_id.clone()),
             None => ("the workload's own checkpoint".to_owned(), String::new()),
         };
+        let online = c.checkpoint.as_ref().is_some_and(|s| s.online_fp8);
+        let subject = if online {
+            "FP8 quantized while loading this checkpoint"
+        } else {
+            "this checkpoint"
+        };
         let rows = published().map_or(&[][..], |r| r);
         let model = &ctx.model.name;
         let said = match evidence(rows, model, c.precision, &id) {
             Evidence::This(p) => format!("this checkpoint {}", figure(p)),
             Evidence::Other(p) => format!(
-                "no published evaluation of this checkpoint is known here; another {format} \
+                "no published evaluation of {subject} is known here; another {format} \
                  checkpoint of {model} (`{}`, {}) {}",
                 p.hf_id,
                 p.method,
