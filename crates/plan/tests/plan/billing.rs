@@ -483,3 +483,41 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// The whole search on batch work: the cheapest job never gets cheaper with more work or
+    /// a shorter window, and always finishes within its window.
+    #[test]
+    fn the_cheapest_batch_job_is_monotone_in_work_and_window(
+        rate in 1.0f64..40.0,
+        more in 1.0f64..3.0,
+        window in 2.0f64..24.0,
+    ) {
+        let mut w = example("batch-summaries.toml");
+        w.constraints.instance_families = vec!["g6e".to_owned(), "g6".to_owned()];
+        w.traffic.rate_rps = rate;
+        w.slo.window_hours = Some(window);
+        let cheapest = |w: &Workload| {
+            let p = plan(&inputs(), w).unwrap();
+            p.candidates.first().map(|c| {
+                let job = c.purchase_mix.batch_job.clone().unwrap();
+                assert!(job.finish_p99_hours <= w.slo.window_hours.unwrap() + 1e-9);
+                c.usd_per_hour
+            })
+        };
+        let base = cheapest(&w);
+        let mut busier = w.clone();
+        busier.traffic.rate_rps = rate * more;
+        let mut shorter = w.clone();
+        shorter.slo.window_hours = Some(window / more);
+        for (name, other) in [("work", cheapest(&busier)), ("window", cheapest(&shorter))] {
+            match (base, other) {
+                (Some(a), Some(b)) => prop_assert!(b + 1e-9 >= a, "{name}: {b} < {a}"),
+                (None, Some(_)) => prop_assert!(false, "{name}: feasible only when harder"),
+                _ => {}
+            }
+        }
+    }
+}
