@@ -12,6 +12,7 @@ pub mod error;
 pub mod findings;
 pub mod job;
 pub mod lengths;
+pub mod multimodel;
 pub mod nothing;
 pub mod search;
 mod toml_location;

@@ -660,6 +660,10 @@ pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError>
             Some(_) => part(plan_json, "verified")?,
             None => None,
         },
+        multi_model: match plan_json.get("multi_model") {
+            Some(_) => part(plan_json, "multi_model")?,
+            None => None,
+        },
     })
 }
 

@@ -10,3 +10,4 @@ mod support;
 mod lint;
 mod render;
 mod rightsize;
+mod round_trip;

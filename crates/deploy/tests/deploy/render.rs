@@ -57,7 +57,7 @@ fn examples() -> Vec<String> {
 
 /// A replica of Llama 3.1 405B in BF16 (810 GB) does not fit one p5.48xlarge (8 × 80 GB):
 /// the planner spreads it over two nodes with pipeline parallelism.
-fn multi_node_workload() -> Workload {
+pub(crate) fn multi_node_workload() -> Workload {
     let text = r#"
 name = "llama-405b-multinode"
 [model]

@@ -1,5 +1,6 @@
 //! `inferplan plan` for LLM workloads.
 
+use super::many::many_text;
 use super::overrides::{self, Shared};
 use super::text::{endpoint_text, explain_text, findings_text, rejected_text, severity};
 use super::WorkloadFile;
@@ -51,6 +52,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         memory: &memory,
     };
     let p = plan(&inputs, &w)?;
+    let multi = inferplan_plan::multimodel::compare(&inputs, &w)?;
     let why = if p.candidates.is_empty() && format != Format::Json {
         Some(inferplan_plan::nothing::explain(&inputs, &w, &p)?)
     } else {
@@ -72,13 +74,23 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     match format {
         Format::Json => emit_json(&PlanJson {
             verified,
+            multi_model: multi,
             ..PlanJson::new(&p, top)
         })?,
-        Format::Md => emit(&adr(&p, why.as_ref(), top))?,
+        Format::Md => {
+            let mut s = adr(&p, why.as_ref(), top);
+            if let Some(m) = &multi {
+                s += &many_text(m, true);
+            }
+            emit(&s)?
+        }
         Format::Table => {
             let mut s = render(&p, why.as_ref(), top, *explain);
             if let Some(v) = &verified {
                 s += &verified_text(&p, v);
+            }
+            if let Some(m) = &multi {
+                s += &many_text(m, false);
             }
             emit(&s)?
         }
@@ -144,6 +156,7 @@ fn workload(
                     precision: "bf16".to_owned(),
                     engines: vec!["vllm".to_owned()],
                     checkpoint: None,
+                    adapters: None,
                 },
                 traffic: Traffic {
                     rate_rps: rate,
@@ -152,6 +165,7 @@ fn workload(
                     daily_profile: None,
                     burstiness: 1.0,
                     models: 1,
+                    model_rates_rps: None,
                 },
                 lengths: Lengths::default(),
                 slo: Slo::default(),

@@ -1,21 +1,27 @@
 //! IL104 `probe-before-model-load`.
 
-use super::super::{finding, num, Context, Finding, Rule, Severity};
-use super::{weights_bytes, weights_dtype};
+use super::super::context::{Container, PodTemplate, VolumeKind};
+use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
+use super::{download, download_dir, model_source, ModelSource, Server};
 use crate::yaml::Node;
-use inferplan_serving::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
-use inferplan_serving::startup::least_start_s;
+use inferplan_serving::cold_start::{cold_start_s, ENGINE_START_S, NVME_DEVICE_GBS};
+use inferplan_serving::startup::{least_start_s, COLD_COMPILE_EXTRA_S};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A serving container (a recognised engine, or any container with a GPU)
     /// has a `livenessProbe`. The time the probes allow before the first restart is the
     /// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is one,
-    /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with a
-    /// lower bound of the start time (`least_start_s` in `crates/serving/src/startup.rs`): the engine
-    /// start without weights, 64 s (tensorfuse.io measured 64 s for vLLM with warm `torch.compile`
-    /// caches; the constant is `ENGINE_START_S` in `crates/serving/src/cold_start.rs`), plus the
-    /// weights read at 1.9 GB/s, one local NVMe device (`NVME_DEVICE_GBS`). When the model is not in
-    /// the catalog only the 64 s count.
+    /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with
+    /// the start of the container on a running node, from the cold-start model the planner (IP105)
+    /// and the renderer's startup probe use (`cold_start_s` in `crates/serving/src/cold_start.rs`,
+    /// without the instance boot): the engine start, 64 s with warm `torch.compile` and CUDA-graph
+    /// caches (`ENGINE_START_S`, tensorfuse.io), plus 136 s more when no compile cache survives the
+    /// container (`COLD_COMPILE_EXTRA_S` in `crates/serving/src/startup.rs`: no persistent volume at
+    /// `VLLM_CACHE_ROOT` or `~/.cache/vllm`), plus the checkpoint read from where it is: a Hub id or
+    /// `s3://` URI the engine downloads is read over the network (`s3`), a persistent claim as FSx
+    /// (`fsx`), a hostPath or emptyDir on the node (pre-fetched by an init container) from local NVMe
+    /// (`nvme`, 1.9 GB/s). When the node's instance type is unknown the weights are read at the NVMe
+    /// rate (`least_start_s`); when the model is not in the catalog only the engine start counts.
     ///
     /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
     /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
@@ -63,25 +69,7 @@ impl Rule for ProbeBeforeModelLoad {
                     let Some(live) = c.liveness else {
                         continue;
                     };
-                    // Lower bound of the start time.
-                    let mut needed = least_start_s(0.0);
-                    let mut why = format!("{} s engine start", num(ENGINE_START_S, 0));
-                    let mut model_name = String::new();
-                    if let Some(e) = &c.engine {
-                        if let Some((m, from_name)) = ctx.model(e) {
-                            let dtype = weights_dtype(e, Some(m), from_name);
-                            let gb = weights_bytes(m, dtype) / 1e9;
-                            needed = least_start_s(gb);
-                            why = format!(
-                                "{} s engine start + {} GB of {dtype} weights at {} GB/s from \
-                                 local NVMe; more from the network",
-                                num(ENGINE_START_S, 0),
-                                num(gb, 1),
-                                num(NVME_DEVICE_GBS, 1)
-                            );
-                            model_name = format!(" {}", m.name);
-                        }
-                    }
+                    let (needed, why, model_name) = start(ctx, w, pod, c);
                     let engine = c
                         .engine
                         .as_ref()
@@ -131,6 +119,140 @@ impl Rule for ProbeBeforeModelLoad {
         }
         out
     }
+}
+
+/// Seconds a container needs to start on a running node, how that adds up, and the model's
+/// name (with a leading space) when it is known.
+fn start(
+    ctx: &Context<'_>,
+    w: &super::super::context::Workload<'_>,
+    pod: &PodTemplate<'_>,
+    c: &Container<'_>,
+) -> (f64, String, String) {
+    let cold_compile = !compile_cache(pod, c);
+    let extra = if cold_compile {
+        COLD_COMPILE_EXTRA_S
+    } else {
+        0.0
+    };
+    let compile = if cold_compile {
+        format!(
+            " + {} s compile without a persistent compile cache",
+            num(COLD_COMPILE_EXTRA_S, 0)
+        )
+    } else {
+        String::new()
+    };
+    let engine_only = (
+        least_start_s(0.0) + extra,
+        format!("{} s engine start{compile}", num(ENGINE_START_S, 0)),
+        String::new(),
+    );
+    let Some(e) = &c.engine else {
+        return engine_only;
+    };
+    let Some((m, from_name)) = ctx.model(e) else {
+        return engine_only;
+    };
+    let s = Server {
+        workload: w,
+        pod,
+        container: c,
+        engine: e,
+    };
+    let d = download(ctx, &s, m, from_name);
+    // What this pod reads: its share of a replica spread over several GPU pods.
+    let pods = w.gpu_pods_per_replica().max(1);
+    let bytes = d.bytes / f64::from(pods);
+    let gb = bytes / 1e9;
+    let source = weights_source(&s);
+    let hw = ctx.hardware(pod, pod.gpus());
+    let model_name = format!(" {}", m.name);
+    match hw.instances.first() {
+        Some(inst) => {
+            let cs = cold_start_s(bytes / GIB, source, inst);
+            (
+                cs.engine_start_s + cs.load_s + extra,
+                format!(
+                    "{} s engine start{compile} + {} GB of {} weights from {} at {} GB/s on {}",
+                    num(cs.engine_start_s, 0),
+                    num(gb, 1),
+                    d.format,
+                    cs.source,
+                    num(cs.read_gbs, 2),
+                    inst.name
+                ),
+                model_name,
+            )
+        }
+        None => (
+            least_start_s(gb) + extra,
+            format!(
+                "{} s engine start{compile} + {} GB of {} weights at {} GB/s from local NVMe; \
+                 more from the network",
+                num(ENGINE_START_S, 0),
+                num(gb, 1),
+                d.format,
+                num(NVME_DEVICE_GBS, 1)
+            ),
+            model_name,
+        ),
+    }
+}
+
+/// Where a server reads its weights at start, as `cold_start_s` names it: `s3` for a Hub id or
+/// an object-storage URI it downloads itself (unless a persistent cache or a pre-fetch holds
+/// them), `fsx` for a persistent claim, `nvme` for a volume on the node.
+fn weights_source(s: &Server<'_, '_>) -> &'static str {
+    let Some(model) = s.engine.model() else {
+        return "nvme";
+    };
+    let remote = model_source(&model.text) != ModelSource::Local;
+    let path = if remote {
+        download_dir(s)
+    } else {
+        model.text.clone()
+    };
+    let mount = s.container.mount_for(&path);
+    let volume = mount.and_then(|m| s.pod.volume(&m.name));
+    let prefetched = mount.is_some_and(|m| {
+        s.pod
+            .init_containers
+            .iter()
+            .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
+    });
+    match volume.map(|v| &v.kind) {
+        _ if model_source(&model.text) == ModelSource::ObjectStorage => "s3",
+        Some(VolumeKind::Persistent) if s.pod.spec.path(&["volumes"]).is_some() => {
+            let host =
+                volume
+                    .and_then(|v| {
+                        s.pod.spec.at("volumes").items().iter().find(|n| {
+                            n.get("name").and_then(Node::text).as_deref() == Some(&v.name)
+                        })
+                    })
+                    .is_some_and(|n| n.get("hostPath").is_some() || n.get("local").is_some());
+            if host {
+                "nvme"
+            } else {
+                "fsx"
+            }
+        }
+        Some(VolumeKind::Persistent) => "fsx",
+        _ if prefetched || !remote => "nvme",
+        _ => "s3",
+    }
+}
+
+/// True when a persistent volume holds vLLM's compile cache (`VLLM_CACHE_ROOT`, else
+/// `~/.cache/vllm`), so a restarted container starts warm.
+fn compile_cache(pod: &PodTemplate<'_>, c: &Container<'_>) -> bool {
+    let dir = c
+        .env("VLLM_CACHE_ROOT")
+        .map_or_else(|| "/root/.cache/vllm".to_owned(), str::to_owned);
+    c.mount_for(&dir)
+        .and_then(|m| pod.volume(&m.name))
+        .is_some_and(|v| v.kind == VolumeKind::Persistent)
 }
 
 /// Seconds a probe allows before its first restart, and how that adds up.

@@ -2,15 +2,16 @@
 
 use super::super::context::VolumeKind;
 use super::super::{finding, num, Context, Finding, Rule, Severity};
-use super::{download_dir, model_source, servers, weights_bytes, weights_dtype, ModelSource};
+use super::{download, download_dir, model_source, servers, ModelSource};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A recognised engine serves a model given as a Hugging Face Hub id
     /// (`org/name`) or an object-storage URI (`s3://`, `gs://`, `az://`, `hf://`), and the directory
     /// it downloads into (`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `HF_HOME`,
     /// `TRANSFORMERS_CACHE`, else `/root/.cache/huggingface`, or `/data` for TGI) is not on a
-    /// persistent volume (PVC, hostPath, NFS, CSI, an ephemeral claim, a StatefulSet claim template),
-    /// and no init container pre-fetches into that volume. `HF_HUB_OFFLINE=1` turns the rule off for
+    /// persistent volume (PVC, hostPath, NFS, CSI, a StatefulSet claim template; a generic ephemeral
+    /// volume is deleted with its pod, so it is no cache), and no init container pre-fetches into
+    /// that volume. `HF_HUB_OFFLINE=1` turns the rule off for
     /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted.
     ///
     /// **Why it matters.** Each restart, reschedule and scale-out waits for the whole model to cross
@@ -76,6 +77,10 @@ impl Rule for WeightsFromObjectStorageAtStart {
                     "into emptyDir `{}`, which is lost when the pod moves",
                     mount.map_or("", |m| m.name.as_str())
                 ),
+                Some(VolumeKind::Ephemeral) => format!(
+                    "into generic ephemeral volume `{}`, which is deleted with the pod",
+                    mount.map_or("", |m| m.name.as_str())
+                ),
                 _ => "into the container's writable layer".to_owned(),
             };
             let from = match source {
@@ -85,8 +90,8 @@ impl Rule for WeightsFromObjectStorageAtStart {
             let size = ctx
                 .model(s.engine)
                 .map(|(m, from_name)| {
-                    let d = weights_dtype(s.engine, Some(m), from_name);
-                    format!(" ({} GB in {d})", num(weights_bytes(m, d) / 1e9, 1))
+                    let d = download(ctx, &s, m, from_name);
+                    format!(" ({} GB in {})", num(d.bytes / 1e9, 1), d.format)
                 })
                 .unwrap_or_default();
             out.push(finding(
