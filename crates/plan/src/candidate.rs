@@ -41,6 +41,10 @@ pub struct PurchaseMix {
     /// that an autoscaler could start the peak capacity for them.
     #[serde(default)]
     pub usd_per_hour_if_spikes_outlast_cold_start: Option<f64>,
+    /// Batch work: the job over its window (window, runs, instances, hours billed, finish at
+    /// p99), planned by `job::plan_job`; `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_job: Option<crate::job::BatchJob>,
 }
 
 /// One deployment that meets the SLOs.

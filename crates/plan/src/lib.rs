@@ -10,6 +10,7 @@ pub mod diffusion;
 pub mod endpoint;
 pub mod error;
 pub mod findings;
+pub mod job;
 pub mod lengths;
 pub mod multimodel;
 pub mod nothing;

@@ -17,12 +17,16 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
+//! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
+//!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
+//!
 //! The crate sits between `inferplan-perf` and `inferplan-plan`; it depends on the catalog
 //! only. It never prints.
 
 pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
+pub mod quality;
 pub mod startup;
 
 pub use cold_start::{cold_start_s, new_replica, ColdStart, Delivery, Node, WeightsSource};

@@ -18,4 +18,4 @@ pub use types::{
     Adapters, Constraints, DataClass, Lengths, Mode, ModelSpecIn, Percentile, Pricing, Slo,
     Tenancy, Traffic, Workload, ADAPTER_TARGETS, WEIGHTS_SOURCES,
 };
-pub(crate) use validate::{check_burstiness, check_profile, err, within};
+pub(crate) use validate::{check_burstiness, check_profile, check_window, err, within};

@@ -215,6 +215,14 @@ pub struct Slo {
     /// Required with `mode = "async"`, unused otherwise.
     #[serde(default)]
     pub deadline_s: Option<f64>,
+    /// For batch work: the hours of each day the day's requests run in, as one job sized to
+    /// finish within them at p99 and billed only while it runs (default 24: any time of the
+    /// day). Only with `mode = "batch"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<f64>,
+    /// For batch work: the hour (UTC, 0 to 23) the window opens (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start_utc: Option<u32>,
 }
 
 fn default_percentile() -> Percentile {
@@ -234,6 +242,8 @@ impl Default for Slo {
             percentile: default_percentile(),
             mode: default_mode(),
             deadline_s: None,
+            window_hours: None,
+            window_start_utc: None,
         }
     }
 }

@@ -106,6 +106,39 @@ pub(crate) fn check_profile(profile: &[f64], field: &str) -> Result<(), PlanErro
 }
 
 /// Checks a coefficient of variation of inter-arrival times.
+/// The batch window (`slo.window_hours`, `slo.window_start_utc`): within a day, and only for
+/// batch work.
+pub(crate) fn check_window(
+    mode: Mode,
+    hours: Option<f64>,
+    start: Option<u32>,
+) -> Result<(), PlanError> {
+    if let Some(h) = hours {
+        within(bounds::WINDOW_HOURS, h, "slo.window_hours")?;
+    }
+    if let Some(s) = start {
+        within(bounds::HOUR_OF_DAY, f64::from(s), "slo.window_start_utc")?;
+    }
+    if mode != Mode::Batch {
+        for (set, field) in [
+            (hours.is_some(), "slo.window_hours"),
+            (start.is_some(), "slo.window_start_utc"),
+        ] {
+            if set {
+                return Err(err(
+                    field,
+                    format!(
+                        "a window applies to mode = \"batch\" only (this workload is {}); async \
+                         work states `slo.deadline_s`",
+                        mode.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_burstiness(b: f64, field: &str) -> Result<(), PlanError> {
     within(bounds::BURSTINESS, b, field).map_err(|e| match e {
         PlanError::Workload { field, message, .. } => PlanError::input(
@@ -234,6 +267,7 @@ impl Workload {
                 within(bound, v, field)?;
             }
         }
+        check_window(slo.mode, slo.window_hours, slo.window_start_utc)?;
         if slo.mode == Mode::Async && slo.deadline_s.is_none() {
             return Err(err(
                 "slo.deadline_s",

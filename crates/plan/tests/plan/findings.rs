@@ -390,6 +390,72 @@ fn ip110_one_instance_holds_every_replica() {
 }
 
 #[test]
+fn ip114_low_bit_quality() {
+    let fx = Fixture::new();
+    let r = rule("IP114");
+    let mut any = workload("");
+    any.model.precision = "any".to_owned();
+    let served = |id: &str, format: Dtype| inferplan_serving::checkpoint::ServedCheckpoint {
+        hf_id: id.to_owned(),
+        format,
+        download_bytes: 1,
+        size_source: String::new(),
+        chat_template: "yes".to_owned(),
+        online_fp8: false,
+    };
+    let mut c = fx.plain("g6e.xlarge", 1, 1, 1);
+    // 16 bits: nothing to say.
+    assert!(fx.run(r.as_ref(), &any, &c).is_none());
+    // INT4 AWQ: no figure for this checkpoint, the published one of another INT4 checkpoint of
+    // the same model, with its source.
+    c.precision = Dtype::Int4;
+    c.checkpoint = Some(served(
+        "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+        Dtype::Int4,
+    ));
+    let f = fx
+        .run(r.as_ref(), &any, &c)
+        .expect("fires on int4 under any");
+    assert_eq!(f.severity, Severity::Info);
+    for part in [
+        "INT4 weights",
+        "no published evaluation of this checkpoint",
+        "neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w4a16",
+        "97.9 %",
+        "https://huggingface.co/",
+    ] {
+        assert!(f.message.contains(part), "{part}: {}", f.message);
+    }
+    // The evaluated checkpoint itself.
+    c.checkpoint = Some(served(
+        "neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w4a16",
+        Dtype::Int4,
+    ));
+    let f = fx.run(r.as_ref(), &any, &c).unwrap();
+    assert!(
+        f.message.contains("this checkpoint keeps 97.9 %"),
+        "{}",
+        f.message
+    );
+    // FP8 of Llama 3.1 8B: nothing published in the data file, and the finding says so.
+    c.precision = Dtype::Fp8;
+    c.checkpoint = Some(served(
+        "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8",
+        Dtype::Fp8,
+    ));
+    let f = fx.run(r.as_ref(), &any, &c).unwrap();
+    assert!(
+        f.message
+            .contains("no published evaluation of an FP8 checkpoint"),
+        "{}",
+        f.message
+    );
+    // A precision the workload chose itself: the planner offered nothing.
+    let fp8 = workload("");
+    assert!(fx.run(r.as_ref(), &fp8, &c).is_none());
+}
+
+#[test]
 fn check_runs_every_rule_in_order() {
     let fx = Fixture::new();
     let w = workload(
@@ -425,9 +491,9 @@ fn codes_names_and_anchors_are_unique_and_documented() {
         .collect();
     let mut codes = HashSet::new();
     let mut names = HashSet::new();
-    assert_eq!(findings::all().len(), 11);
+    assert_eq!(findings::all().len(), 12);
     let rules = findings::metas();
-    assert_eq!(rules.len(), 13);
+    assert_eq!(rules.len(), 14);
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.code, format!("IP{}", 101 + i), "codes in order");
         assert!(codes.insert(r.code), "duplicate code {}", r.code);

@@ -217,6 +217,7 @@ fn workload(
             percentile: &mut w.slo.percentile,
             mode: &mut w.slo.mode,
             deadline_s: &mut w.slo.deadline_s,
+            window: (&mut w.slo.window_hours, &mut w.slo.window_start_utc),
             constraints: &mut w.constraints,
         },
     );
@@ -273,12 +274,13 @@ fn layout(c: &Candidate) -> String {
 }
 
 fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
+    let jobs = shows_jobs(p, top);
     p.options()
         .into_iter()
         .take(top)
         .enumerate()
         .map(|(i, c)| {
-            vec![
+            let mut row = vec![
                 (i + 1).to_string(),
                 c.instance.clone(),
                 c.region.clone(),
@@ -293,9 +295,43 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
                 format!("{:.1}", c.tpot_p99_ms),
                 format!("{:.2}", c.max_rps_per_replica),
                 format!("{:.0}%", c.utilization * 100.0),
-            ]
+            ];
+            if jobs {
+                row.extend(match &c.purchase_mix.batch_job {
+                    Some(job) => [
+                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        job.window_text(),
+                        inferplan_plan::job::hours(job.finish_p99_hours),
+                    ],
+                    None => [
+                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        "-".to_owned(),
+                        "-".to_owned(),
+                    ],
+                });
+            }
+            row
         })
         .collect()
+}
+
+/// Whether an option shown runs as a job (batch work, and deadline work where jobs cost
+/// less than a pool).
+fn shows_jobs(p: &Plan, top: usize) -> bool {
+    p.options()
+        .into_iter()
+        .take(top)
+        .any(|c| c.purchase_mix.batch_job.is_some())
+}
+
+/// The table's columns; when options run as jobs, what they cost per token, their window and
+/// their finish at p99.
+fn candidate_header(p: &Plan, top: usize) -> Vec<&'static str> {
+    let mut h = CANDIDATE_HEADER.to_vec();
+    if shows_jobs(p, top) {
+        h.extend(["$/1M tok", "window", "finish p99"]);
+    }
+    h
 }
 
 const CANDIDATE_HEADER: [&str; 14] = [
@@ -385,7 +421,7 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
     if p.candidates.is_empty() {
         s += &misses_text(p, why);
     } else {
-        s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        s += &table(&candidate_header(p, top), &candidate_rows(p, top), false);
         for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
             s += &format!(
                 "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
@@ -400,6 +436,15 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         }
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
+        if let Some(job) = &best.purchase_mix.batch_job {
+            s += &format!(
+                "{} job of #1: {}; ${:.4} per 1M tokens (prompt and output), ${:.3} per 1M output tokens\n",
+                if job.runs_per_day == 1 { "batch" } else { "deadline" },
+                job.summary("replica"),
+                best.usd_per_million_total_tokens,
+                best.usd_per_million_output_tokens
+            );
+        }
         s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
         for a in &best.purchase_mix.assumptions {
             s += &format!("  assumption: {a}\n");
@@ -449,7 +494,7 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
         return s;
     }
     s += "## Options considered\n\n";
-    s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), true);
+    s += &table(&candidate_header(p, top), &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
     for (i, c) in p.options().into_iter().take(top).enumerate() {
