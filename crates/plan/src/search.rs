@@ -8,7 +8,7 @@ use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
 use crate::workload::{Constraints, DataClass, Mode, Tenancy, Workload};
 use inferplan_catalog::bounds;
-use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
+use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{
@@ -501,6 +501,12 @@ fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
         v.push((tp, 1));
         tp *= 2;
     }
+    // NxD Inference runs any TP degree (it pads heads; `inferplan_perf::neuron`), so a
+    // Neuron instance of 6 or 12 chips is also offered whole, as AWS's own tables run it.
+    if inst.interconnect == Interconnect::NeuronLink && !gpus.is_power_of_two() && gpus <= limit
+    {
+        v.push((gpus, 1));
+    }
     if gpus >= 2 && gpus.is_power_of_two() {
         let mut pp = 2;
         while gpus * pp <= limit && pp <= 4 {
@@ -549,6 +555,19 @@ fn prepare(
             format!(
                 "{engine} does not run on {} (or is not calibrated for it)",
                 gpu.name
+            ),
+            None,
+        ));
+    }
+    if gpu.arch == Arch::Neuron && !inferplan_perf::neuron::supports(model) {
+        return Err((
+            "engine_unsupported",
+            format!(
+                "NxD Inference (vLLM's Neuron backend) does not list {} models ({}): {} cannot serve {}",
+                model.family,
+                "data/perf/neuron_models.csv",
+                gpu.name,
+                model.name
             ),
             None,
         ));
