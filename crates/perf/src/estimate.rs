@@ -238,6 +238,8 @@ pub struct Replica {
     /// On a Neuron chip: whole prompts per step, padded to their sequence bucket, and every
     /// sequence's KV cache reserved at full length.
     neuron: bool,
+    /// The sequence length the replica is prepared for (the Neuron stack's last bucket).
+    max_model_len: u64,
 }
 
 impl Replica {
@@ -294,6 +296,7 @@ impl Replica {
             engine: d.engine,
             mixes: d.engine.mixes_prefill_and_decode(),
             neuron: p.gpu.arch == inferplan_catalog::Arch::Neuron,
+            max_model_len: context.max(1),
         })
     }
 
@@ -399,8 +402,7 @@ impl Replica {
         let (input, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
         // A Neuron graph runs the prompt padded to its context-encoding bucket.
         let i = if self.neuron {
-            let max_len = w.input_tokens.max(1) + w.output_tokens.max(1);
-            crate::neuron::bucket(w.input_tokens.max(1), max_len) as f64
+            crate::neuron::bucket(w.input_tokens.max(1), self.max_model_len) as f64
         } else {
             input
         };

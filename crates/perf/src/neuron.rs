@@ -105,6 +105,8 @@ mod tests {
     fn the_model_list_parses() {
         let families: Vec<&str> = supported().iter().map(|s| s.family.as_str()).collect();
         assert!(families.contains(&"llama") && families.contains(&"qwen3_moe"));
-        assert!(supported().iter().all(|s| s.source.contains("model-reference.rst")));
+        assert!(supported()
+            .iter()
+            .all(|s| s.source.contains("model-reference.rst")));
     }
 }

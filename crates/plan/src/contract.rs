@@ -23,6 +23,7 @@ use crate::candidate::{Candidate, PurchaseMix};
 use crate::diagnostic::Severity;
 use crate::endpoint::EndpointAdvice;
 use crate::findings::Finding;
+use crate::nothing::NothingQualified;
 use crate::search::{PassedOver, Plan, Rejection};
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
@@ -54,6 +55,10 @@ pub struct PlanJson {
     /// The candidates simulated by `plan --verify`, best first; absent without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<Vec<Verified>>,
+    /// Why nothing qualified (the causes by count, the change that yields candidates); only
+    /// when there are no candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_nothing: Option<NothingQualified>,
 }
 
 impl PlanJson {
@@ -78,6 +83,7 @@ impl PlanJson {
             endpoint: p.endpoint.clone(),
             passed_over: p.passed_over.clone(),
             verified: None,
+            why_nothing: None,
         }
     }
 }

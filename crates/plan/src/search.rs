@@ -503,8 +503,7 @@ fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
     }
     // NxD Inference runs any TP degree (it pads heads; `inferplan_perf::neuron`), so a
     // Neuron instance of 6 or 12 chips is also offered whole, as AWS's own tables run it.
-    if inst.interconnect == Interconnect::NeuronLink && !gpus.is_power_of_two() && gpus <= limit
-    {
+    if inst.interconnect == Interconnect::NeuronLink && !gpus.is_power_of_two() && gpus <= limit {
         v.push((gpus, 1));
     }
     if gpus >= 2 && gpus.is_power_of_two() {

@@ -57,8 +57,8 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     };
     let candidate = match *candidate {
         Some(n) => n,
-        None => *vllm_candidates(&plan_json).first().ok_or_else(|| {
-            anyhow!("no candidate of the plan runs vLLM, which is what render writes")
+        None => *vllm_candidates(&plan_json, c).first().ok_or_else(|| {
+            anyhow!("no candidate of the plan runs vLLM on GPUs, which is what render writes")
         })?,
     };
     let mut input = from_plan(&plan_json, candidate, c)?;

@@ -27,7 +27,7 @@ pub enum RenderError {
     },
     /// The candidate runs an engine the renderer has no manifests for.
     #[error(
-        "candidate {candidate} runs {engine}; render writes vLLM manifests only{}",
+        "candidate {candidate} runs {engine}; render writes vLLM manifests for GPUs only{}",
         suggest(alternatives)
     )]
     UnsupportedEngine {
@@ -54,9 +54,9 @@ pub enum RenderError {
 fn suggest(alternatives: &[usize]) -> String {
     match alternatives {
         [] => "; re-plan with `engines = [\"vllm\"]` in the workload's [model] table".to_owned(),
-        [one] => format!("; candidate {one} runs vLLM (`--candidate {one}`)"),
+        [one] => format!("; candidate {one} runs vLLM on GPUs (`--candidate {one}`)"),
         many => format!(
-            "; candidates {} run vLLM (`--candidate {}`)",
+            "; candidates {} run vLLM on GPUs (`--candidate {}`)",
             many.iter()
                 .map(|n| n.to_string())
                 .collect::<Vec<_>>()

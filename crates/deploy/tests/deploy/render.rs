@@ -26,7 +26,7 @@ use crate::support::{catalog, repo, snapshot_mismatch, updating};
 /// one per hardware and layout, best first).
 fn plan_json(w: &Workload) -> Value {
     let p = plan(&inputs(), w).unwrap();
-    serde_json::to_value(PlanJson::new(&p, 5)).unwrap()
+    serde_json::to_value(PlanJson::new(&p, usize::MAX)).unwrap()
 }
 
 /// Candidate `n` of a plan JSON, read as `inferplan render --plan` reads it.
@@ -36,7 +36,7 @@ fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
 
 /// The vLLM candidates of a plan JSON.
 fn vllm(p: &Value) -> Vec<usize> {
-    vllm_candidates(&read_plan(p).unwrap())
+    vllm_candidates(&read_plan(p).unwrap(), catalog())
 }
 
 fn example(name: &str) -> Workload {

@@ -16,6 +16,7 @@ mod cpu_offload_on_the_job_path;
 mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
 mod multi_node_needs_efa_and_one_az;
+mod neuron_compiles_ahead;
 mod one_instance_holds_every_replica;
 mod peak_kept_warm;
 mod regulated_on_shared_hardware;
@@ -30,6 +31,7 @@ pub use cpu_offload_on_the_job_path::{cpu_offload_on_the_job_path, CpuOffloadOnT
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
+pub use neuron_compiles_ahead::NeuronCompilesAhead;
 pub use one_instance_holds_every_replica::OneInstanceHoldsEveryReplica;
 pub use peak_kept_warm::PeakKeptWarm;
 pub use regulated_on_shared_hardware::RegulatedOnSharedHardware;
@@ -133,6 +135,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(RetriesNeedIdempotencyKeys),
         Box::new(OneInstanceHoldsEveryReplica),
         Box::new(PeakKeptWarm),
+        Box::new(NeuronCompilesAhead),
     ]
 }
 

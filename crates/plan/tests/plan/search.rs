@@ -258,9 +258,18 @@ fn every_gpu_family_estimates() {
         let Some(gpu) = f.catalog.instance_gpu(inst) else {
             continue;
         };
-        if inst.gpu_count < 1.0 || !Engine::Vllm.runs_on(gpu.arch) {
+        if inst.gpu_count < 1.0 {
             continue;
         }
+        // Every accelerator in gpus.csv is served: vLLM on GPUs, its Neuron backend on
+        // Inferentia2 and Trainium.
+        assert!(
+            Engine::Vllm.runs_on(gpu.arch),
+            "{} ({}): no engine runs on {:?}",
+            inst.name,
+            gpu.name,
+            gpu.arch
+        );
         if !families.insert(inst.family.clone()) {
             continue;
         }
@@ -306,7 +315,8 @@ fn every_gpu_family_estimates() {
         );
     }
     for fam in [
-        "g4dn", "g5", "g5g", "g6", "g6e", "g7", "g7e", "p3", "p4d", "p5",
+        "g4dn", "g5", "g5g", "g6", "g6e", "g7", "g7e", "p3", "p4d", "p5", "inf2", "trn1", "trn1n",
+        "trn2",
     ] {
         assert!(families.contains(fam), "{fam} missing from {families:?}");
     }

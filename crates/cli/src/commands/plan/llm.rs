@@ -51,7 +51,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         memory: &memory,
     };
     let p = plan(&inputs, &w)?;
-    let why = if p.candidates.is_empty() && format != Format::Json {
+    let why = if p.candidates.is_empty() {
         Some(inferplan_plan::nothing::explain(&inputs, &w, &p)?)
     } else {
         None
@@ -72,6 +72,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     match format {
         Format::Json => emit_json(&PlanJson {
             verified,
+            why_nothing: why,
             ..PlanJson::new(&p, top)
         })?,
         Format::Md => emit(&adr(&p, why.as_ref(), top))?,
