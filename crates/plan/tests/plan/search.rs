@@ -28,15 +28,16 @@ fn examples_have_pinned_answers() {
     // docs/plan.md.
     for (file, want) in [
         ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×4"),
-        // An L4 (g6) cannot hold the 26 GB 16-bit checkpoint vLLM quantizes to FP8 at load.
-        ("single-gpu-13b-fp8.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
+        // Inferentia2 (vLLM's Neuron backend, $0.76/h on demand) is the cheapest where NxD
+        // Inference serves the model and its format (not INT4: async-documents).
+        ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
         (
             "fraud-scoring-small.toml",
-            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
+            "inf2.xlarge tp1 pp1 bf16 vllm ×28",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
         ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
-        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
+        ("batch-summaries.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×3"),
     ] {
         let p = run(&example(file));
         assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);
@@ -74,7 +75,7 @@ fn candidates_are_ranked_explained_and_feasible() {
             // Every candidate shown fits in memory with its context.
             let inst = f.catalog.instance(&c.instance).unwrap();
             let gpu = f.catalog.instance_gpu(inst).unwrap();
-            let mem = inst.gpu_mem_gib().unwrap();
+            let mem = inst.gpu_mem_gib().or(gpu.memory_gib()).unwrap();
             let engine: Engine = c.engine;
             let d = engine.defaults(mem, gpu.arch);
             let dep = Deployment {
