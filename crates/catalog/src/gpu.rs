@@ -163,6 +163,14 @@ impl Gpu {
         self.memory_gib_reported.is_none() && self.memory_gb_nominal.is_some()
     }
 
+    /// Cores per chip of an AWS Neuron device (`NeuronCore-v2 (2 cores/chip)`), where TP
+    /// degrees are published in cores; `None` for GPUs.
+    pub fn cores_per_chip(&self) -> Option<u32> {
+        let (_, rest) = self.architecture.split_once('(')?;
+        let n = rest.strip_suffix(')').unwrap_or(rest).trim();
+        n.strip_suffix("cores/chip")?.trim().parse().ok()
+    }
+
     /// Dense tensor throughput for math in `dtype`, in TFLOPS, when published.
     pub fn tflops(&self, dtype: Dtype) -> Option<f64> {
         match dtype {

@@ -83,6 +83,15 @@ fn neuron_pads_heads_so_any_tp_runs_there_but_not_on_a_gpu() {
 }
 
 #[test]
+fn neuron_chips_say_their_cores() {
+    let c = catalog();
+    assert_eq!(c.gpu("Inferentia2").unwrap().cores_per_chip(), Some(2));
+    assert_eq!(c.gpu("Trainium").unwrap().cores_per_chip(), Some(2));
+    assert_eq!(c.gpu("Trainium2").unwrap().cores_per_chip(), Some(8));
+    assert_eq!(c.gpu("H100").unwrap().cores_per_chip(), None);
+}
+
+#[test]
 fn only_vllm_and_the_neuron_runtime_run_on_neuron_chips() {
     for e in [
         Engine::Sglang,
