@@ -251,6 +251,9 @@ impl Replica {
         params: &MemoryParams,
     ) -> Result<Replica, PerfError> {
         let p = &d.placement;
+        if let Some(why) = crate::neuron::refusal(d.engine, p.model, p.gpu) {
+            return Err(PerfError::refused("engine", why));
+        }
         let input = |utilization: f64| FitInput {
             placement: p.clone(),
             context: context.max(1),

@@ -18,6 +18,9 @@ use serde::Serialize;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
+/// The Neuron memory rule's caveat, printed with every fit on a Neuron chip.
+pub const NEURON_NOTE: &str = "Neuron: weights and a KV cache for max_num_seqs × max_model_len are allocated when the graphs are compiled (vLLM's Neuron backend: batch_size = max_num_seqs, seq_len = max_model_len); the Neuron runtime's own reserve is not published and is not counted";
+
 /// Engine settings that shape memory use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EngineLimits {
@@ -445,7 +448,7 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     let fits = required <= available;
 
     if neuron {
-        warnings.push(crate::neuron::MEMORY_NOTE.to_owned());
+        warnings.push(NEURON_NOTE.to_owned());
     } else if matches!(input.placement.gpu.arch, Arch::Cdna3 | Arch::Other) {
         warnings.push(format!(
             "{} is not an NVIDIA GPU: the activation and runtime figures are vLLM-on-CUDA measurements",

@@ -12,14 +12,12 @@
 //!   artifacts are reused through `NEURON_COMPILED_ARTIFACTS`, else the model is compiled when
 //!   it is loaded.
 
+use crate::engine::Engine;
 use inferplan_catalog::table::Table;
-use inferplan_catalog::ModelSpec;
+use inferplan_catalog::{Arch, Gpu, ModelSpec};
 use std::sync::OnceLock;
 
 const MODELS_CSV: &str = include_str!("../../../data/perf/neuron_models.csv");
-
-/// The memory rule's caveat, printed with every Neuron fit.
-pub const MEMORY_NOTE: &str = "Neuron: weights and a KV cache for max_num_seqs × max_model_len are allocated when the graphs are compiled (vLLM's Neuron backend: batch_size = max_num_seqs, seq_len = max_model_len); the Neuron runtime's own reserve is not published and is not counted";
 
 /// Smallest sequence bucket: buckets are powers of two from 128.
 pub const MIN_BUCKET: u64 = 128;
@@ -84,6 +82,27 @@ pub fn supported() -> &'static [Supported] {
 /// Whether NxD Inference (and so vLLM on a Neuron chip) serves `model`'s architecture.
 pub fn supports(model: &ModelSpec) -> bool {
     supported().iter().any(|s| s.family == model.family)
+}
+
+/// Why `engine` cannot serve `model` on `gpu` when it is a Neuron chip: an engine other than
+/// vLLM's Neuron backend or the Neuron runtime, or an architecture NxD Inference does not list.
+/// `None` on GPUs and for what the Neuron stack serves.
+pub fn refusal(engine: Engine, model: &ModelSpec, gpu: &Gpu) -> Option<String> {
+    if gpu.arch != Arch::Neuron {
+        return None;
+    }
+    if !engine.runs_on(gpu.arch) {
+        return Some(format!(
+            "{engine} does not run on {} (AWS Neuron: vLLM's Neuron backend or the Neuron runtime do)",
+            gpu.name
+        ));
+    }
+    (!supports(model)).then(|| {
+        format!(
+            "NxD Inference (vLLM's Neuron backend) does not list {} models (data/perf/neuron_models.csv): {} cannot serve {}",
+            model.family, gpu.name, model.name
+        )
+    })
 }
 
 #[cfg(test)]

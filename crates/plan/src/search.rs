@@ -8,7 +8,7 @@ use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
 use crate::workload::{Constraints, DataClass, Mode, Tenancy, Workload};
 use inferplan_catalog::bounds;
-use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
+use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{
@@ -558,18 +558,8 @@ fn prepare(
             None,
         ));
     }
-    if gpu.arch == Arch::Neuron && !inferplan_perf::neuron::supports(model) {
-        return Err((
-            "engine_unsupported",
-            format!(
-                "NxD Inference (vLLM's Neuron backend) does not list {} models ({}): {} cannot serve {}",
-                model.family,
-                "data/perf/neuron_models.csv",
-                gpu.name,
-                model.name
-            ),
-            None,
-        ));
+    if let Some(why) = inferplan_perf::neuron::refusal(engine, model, gpu) {
+        return Err(("engine_unsupported", why, None));
     }
     match gpu.support(weights) {
         Support::Native | Support::WeightOnly => {}

@@ -83,6 +83,42 @@ fn neuron_pads_heads_so_any_tp_runs_there_but_not_on_a_gpu() {
 }
 
 #[test]
+fn the_neuron_stack_serves_only_what_nxd_inference_lists() {
+    let replica = |model: &str, engine: Engine| {
+        let p = placement(model, "Inferentia2", 1, 1);
+        let d = engine.defaults(p.gpu_mem_gib, p.gpu.arch);
+        Replica::new(
+            &Deployment {
+                placement: p,
+                engine,
+                limits: d.limits,
+                kv_memory_fraction: d.kv_memory_fraction,
+            },
+            2048,
+            &MemoryParams::embedded().unwrap(),
+        )
+    };
+    assert!(replica("llama-3.1-8b", Engine::Vllm).is_ok());
+    assert!(replica("qwen3-8b", Engine::Neuron).is_ok());
+    for (model, engine) in [
+        ("gemma-2-9b", Engine::Vllm),
+        ("llama-3.1-8b", Engine::Sglang),
+    ] {
+        let e = replica(model, engine).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PerfError::Refused {
+                    field: "engine",
+                    ..
+                }
+            ),
+            "{model} {engine}: {e}"
+        );
+    }
+}
+
+#[test]
 fn neuron_chips_say_their_cores() {
     let c = catalog();
     assert_eq!(c.gpu("Inferentia2").unwrap().cores_per_chip(), Some(2));
