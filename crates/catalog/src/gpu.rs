@@ -163,6 +163,14 @@ impl Gpu {
         self.memory_gib_reported.is_none() && self.memory_gb_nominal.is_some()
     }
 
+    /// Cores per chip of an AWS Neuron device (`NeuronCore-v2 (2 cores/chip)`), where TP
+    /// degrees are published in cores; `None` for GPUs.
+    pub fn cores_per_chip(&self) -> Option<u32> {
+        let (_, rest) = self.architecture.split_once('(')?;
+        let n = rest.strip_suffix(')').unwrap_or(rest).trim();
+        n.strip_suffix("cores/chip")?.trim().parse().ok()
+    }
+
     /// Dense tensor throughput for math in `dtype`, in TFLOPS, when published.
     pub fn tflops(&self, dtype: Dtype) -> Option<f64> {
         match dtype {
@@ -181,7 +189,8 @@ impl Gpu {
     /// FP8 needs Ada, Hopper or Blackwell (or CDNA 3) tensor cores; Ampere runs FP8
     /// checkpoints only as weight-only (Marlin) kernels and anything older cannot. FP4 is
     /// native on Blackwell; elsewhere it is weight-only at best. INT4 (GPTQ/AWQ) is
-    /// weight-only everywhere. BF16 needs Ampere or newer; Volta and Turing fall back to FP16.
+    /// weight-only everywhere but on Neuron chips, where NxD Inference has no INT4 path. BF16
+    /// needs Ampere or newer; Volta and Turing fall back to FP16.
     pub fn support(&self, dtype: Dtype) -> Support {
         use Arch::*;
         let modern = matches!(
@@ -213,6 +222,10 @@ impl Gpu {
                     Support::WeightOnly
                 }
             }
+            // NxD Inference quantizes weights to INT8 or FP8 only (aws-neuron-sdk
+            // libraries/nxd-inference/developer_guides/feature-guide.rst @81ce03ae,
+            // "Model Weight Quantization"): no GPTQ/AWQ INT4 kernels on Neuron chips.
+            Dtype::Int4 if self.arch == Neuron => Support::Unsupported,
             Dtype::Int4 => Support::WeightOnly,
             Dtype::Fp4 | Dtype::Mxfp4 => {
                 if self.fp4_tflops.is_some() || self.arch == Blackwell {

@@ -392,7 +392,7 @@ pub struct EstimateArgs {
     #[command(flatten)]
     pub dep: DeploymentArgs,
 
-    /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
+    /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy, neuron.
     #[arg(long, default_value = "vllm", value_parser = engine)]
     pub engine: Engine,
 
@@ -761,7 +761,7 @@ pub struct SimulateArgs {
     #[command(flatten)]
     pub dep: DeploymentArgs,
 
-    /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy.
+    /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy, neuron.
     #[arg(long, default_value = "vllm", value_parser = engine)]
     pub engine: Engine,
 

@@ -25,6 +25,10 @@ pub enum Engine {
     Tgi,
     /// LMDeploy (TurboMind).
     Lmdeploy,
+    /// AWS Neuron's own runtime on Inferentia2 and Trainium: NxD Inference (Transformers
+    /// NeuronX before it), static graphs compiled per batch size and sequence bucket. vLLM on a
+    /// Neuron chip is [`Engine::Vllm`] through its Neuron backend, which runs the same graphs.
+    Neuron,
 }
 
 impl Engine {
@@ -36,6 +40,7 @@ impl Engine {
             Engine::Trtllm => "trtllm",
             Engine::Tgi => "tgi",
             Engine::Lmdeploy => "lmdeploy",
+            Engine::Neuron => "neuron",
         }
     }
 
@@ -43,7 +48,11 @@ impl Engine {
     /// `HF TGI (SageMaker LLM DLC)`.
     pub fn from_text(s: &str) -> Option<Engine> {
         let l = s.to_ascii_lowercase();
-        if l.contains("tensorrt") || l.contains("trtllm") || l.contains("trt-llm") {
+        // vLLM's Neuron backend is vLLM: the Neuron memory rule and efficiencies follow the
+        // chip, not the engine's name.
+        if (l.contains("neuron") || l.contains("nxd")) && !l.contains("vllm") {
+            Some(Engine::Neuron)
+        } else if l.contains("tensorrt") || l.contains("trtllm") || l.contains("trt-llm") {
             Some(Engine::Trtllm)
         } else if l.contains("sglang") {
             Some(Engine::Sglang)
@@ -67,13 +76,17 @@ impl Engine {
     }
 
     /// Whether the engine runs on a GPU generation and the performance model has measured data
-    /// for that pairing. AWS Neuron chips run their own stacks (NxD Inference, Optimum Neuron),
-    /// for which there are no measurements to calibrate on; TensorRT-LLM and LMDeploy need
-    /// NVIDIA GPUs.
+    /// for that pairing. AWS Neuron chips (Inferentia2, Trainium) run NxD Inference, directly
+    /// ([`Engine::Neuron`]) or under vLLM's Neuron backend, calibrated on AWS's published
+    /// Neuron tables (`data/measured/neuron_llm.csv`); SGLang, TGI (whose Neuron build,
+    /// Optimum Neuron, has no measurements here), TensorRT-LLM and LMDeploy do not run there.
+    /// TensorRT-LLM and LMDeploy need NVIDIA GPUs; the Neuron runtime needs a Neuron chip.
     pub fn runs_on(self, arch: Arch) -> bool {
-        match arch {
-            Arch::Neuron | Arch::Other => false,
-            Arch::Cdna3 => matches!(self, Engine::Vllm | Engine::Sglang | Engine::Tgi),
+        match (self, arch) {
+            (_, Arch::Other) => false,
+            (Engine::Neuron, a) => a == Arch::Neuron,
+            (e, Arch::Neuron) => e == Engine::Vllm,
+            (e, Arch::Cdna3) => matches!(e, Engine::Vllm | Engine::Sglang | Engine::Tgi),
             _ => true,
         }
     }
@@ -82,7 +95,7 @@ impl Engine {
     pub fn kv_basis(self) -> KvBasis {
         match self {
             Engine::Vllm | Engine::Sglang => KvBasis::WithWeights,
-            Engine::Trtllm | Engine::Tgi => KvBasis::OfFree,
+            Engine::Trtllm | Engine::Tgi | Engine::Neuron => KvBasis::OfFree,
             Engine::Lmdeploy => KvBasis::OfTotal,
         }
     }
@@ -119,9 +132,14 @@ impl Engine {
                 max_num_batched_tokens: tokens.max(1),
                 block_size: vllm.block_size,
             },
-            kv_memory_fraction: value("kv_memory_fraction")
-                .filter(|f| *f > 0.0 && *f <= 1.0)
-                .unwrap_or(0.9),
+            // NxD Inference has no memory fraction: it allocates what it compiles.
+            kv_memory_fraction: if arch == Arch::Neuron {
+                1.0
+            } else {
+                value("kv_memory_fraction")
+                    .filter(|f| *f > 0.0 && *f <= 1.0)
+                    .unwrap_or(0.9)
+            },
         }
     }
 }
@@ -164,7 +182,7 @@ impl FromStr for Engine {
             PerfError::refused(
                 "engine",
                 format!(
-                    "unknown engine `{s}`; expected one of vllm, sglang, trtllm, tgi, lmdeploy"
+                    "unknown engine `{s}`; expected one of vllm, sglang, trtllm, tgi, lmdeploy, neuron"
                 ),
             )
         })

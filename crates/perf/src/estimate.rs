@@ -235,6 +235,11 @@ pub struct Replica {
     gpus: u32,
     engine: Engine,
     mixes: bool,
+    /// On a Neuron chip: whole prompts per step, padded to their sequence bucket, and every
+    /// sequence's KV cache reserved at full length.
+    neuron: bool,
+    /// The sequence length the replica is prepared for (the Neuron stack's last bucket).
+    max_model_len: u64,
 }
 
 impl Replica {
@@ -246,6 +251,9 @@ impl Replica {
         params: &MemoryParams,
     ) -> Result<Replica, PerfError> {
         let p = &d.placement;
+        if let Some(why) = crate::neuron::refusal(d.engine, p.model, p.gpu) {
+            return Err(PerfError::refused("engine", why));
+        }
         let input = |utilization: f64| FitInput {
             placement: p.clone(),
             context: context.max(1),
@@ -290,6 +298,8 @@ impl Replica {
             gpus: p.tp * p.pp,
             engine: d.engine,
             mixes: d.engine.mixes_prefill_and_decode(),
+            neuron: p.gpu.arch == inferplan_catalog::Arch::Neuron,
+            max_model_len: context.max(1),
         })
     }
 
@@ -359,7 +369,7 @@ impl Replica {
     /// TensorRT-LLM, whose default scheduler admits a request only when its whole KV cache can
     /// be reserved (`guaranteed_no_evict`).
     pub fn max_batch(&self, input: u64, output: u64) -> f64 {
-        let context = if self.engine == Engine::Trtllm {
+        let context = if self.engine == Engine::Trtllm || self.neuron {
             (input + output) as f64
         } else {
             input as f64 + output as f64 / 2.0
@@ -383,12 +393,22 @@ impl Replica {
             }
             budget = budget.max(i + 1.0);
         }
+        // NxD Inference encodes one whole prompt per step (`ctx_batch_size = 1`).
+        if self.neuron {
+            budget = budget.max(i);
+        }
         (batch, budget)
     }
 
     /// The estimate for a workload.
     pub fn run(&self, w: &Workload, e: &Efficiency) -> Estimate {
-        let (i, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
+        let (input, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
+        // A Neuron graph runs the prompt padded to its context-encoding bucket.
+        let i = if self.neuron {
+            crate::neuron::bucket(w.input_tokens.max(1), self.max_model_len) as f64
+        } else {
+            input
+        };
         let (max_batch, budget) = self.limits_for(&w.load, i, o);
         let (_, prefill_bound) = self.iteration(&chunk(budget.min(i), i), e);
         let mut out = match w.load {
@@ -455,7 +475,7 @@ impl Replica {
         out.ttft_s += out.queue_s + api;
         let gpus = f64::from(self.gpus.max(1));
         let output_tok_s = out.requests_s * o;
-        let total_tok_s = out.requests_s * (i + o);
+        let total_tok_s = out.requests_s * (input + o);
         Estimate {
             ttft_ms: out.ttft_s * 1e3,
             tpot_ms: out.tpot_s * 1e3,
@@ -646,7 +666,7 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
         .ok_or_else(|| missing("tensor throughput"))?;
     let pcie = pcie_bytes_s(g);
     let (link_bytes_s, link_latency_s) = match (d.interconnect, g.nvlink_gbs) {
-        (Interconnect::NvLink | Interconnect::NvSwitch, Some(bw)) => {
+        (Interconnect::NvLink | Interconnect::NvSwitch | Interconnect::NeuronLink, Some(bw)) => {
             (bw / 2.0 * 1e9, LINK_LATENCY_S)
         }
         _ => (pcie, PCIE_LATENCY_S),

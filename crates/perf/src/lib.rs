@@ -12,6 +12,7 @@ pub mod kernels;
 pub mod measured;
 pub mod memory;
 pub mod memory_validation;
+pub mod neuron;
 pub mod parallel;
 pub mod params;
 pub mod portable;

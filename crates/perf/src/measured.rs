@@ -399,7 +399,7 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
     };
     let rate = r.get("request_rate").unwrap_or_default();
     let rate_l = rate.to_ascii_lowercase();
-    let static_engine = matches!(engine, Engine::Trtllm | Engine::Lmdeploy);
+    let static_engine = matches!(engine, Engine::Trtllm | Engine::Lmdeploy | Engine::Neuron);
     let mut max_num_seqs = None;
     let load = if rate_l.starts_with("inf") {
         if batch_text.starts_with("max_num_seqs") {

@@ -6,6 +6,10 @@
 //! * **Engine view** (what vLLM does at startup): `memory × gpu_memory_utilization − weights −
 //!   activation peak − non-torch memory` is reserved for the KV cache, and the concurrency it
 //!   allows is that KV cache divided by one full-length sequence.
+//!
+//! On an AWS Neuron chip (Inferentia2, Trainium) the rule is the Neuron stack's (see
+//! [`crate::neuron`]): weights and a KV cache allocated at compile time for the batch size and
+//! the sequence length, nothing for activations or a CUDA runtime.
 
 use crate::error::PerfError;
 use crate::params::MemoryParams;
@@ -13,6 +17,9 @@ use inferplan_catalog::{Arch, Dtype, Gpu, Interconnect, ModelSpec, Support};
 use serde::Serialize;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// The Neuron memory rule's caveat, printed with every fit on a Neuron chip.
+pub const NEURON_NOTE: &str = "Neuron: weights and a KV cache for max_num_seqs × max_model_len are allocated when the graphs are compiled (vLLM's Neuron backend: batch_size = max_num_seqs, seq_len = max_model_len); the Neuron runtime's own reserve is not published and is not counted";
 
 /// Engine settings that shape memory use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -290,7 +297,12 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
             ),
         ));
     }
-    if !m.heads.is_multiple_of(u64::from(input.placement.tp)) {
+    // NxD Inference pads the query heads and replicates the KV heads to the TP degree
+    // (`REPLICATE_TO_TP_DEGREE`, else `CONVERT_TO_MHA`: aws-neuron-sdk
+    // libraries/nxd-inference/developer_guides/feature-guide.rst @81ce03ae), so any TP runs
+    // on a Neuron chip.
+    let neuron = input.placement.gpu.arch == Arch::Neuron;
+    if !neuron && !m.heads.is_multiple_of(u64::from(input.placement.tp)) {
         return Err(PerfError::refused(
             "tp",
             format!(
@@ -299,7 +311,7 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
             ),
         ));
     }
-    if m.mla.is_none() {
+    if m.mla.is_none() && !neuron {
         let (kv, tp) = (m.kv_heads, u64::from(input.placement.tp));
         if kv % tp != 0 && tp % kv != 0 {
             return Err(PerfError::refused(
@@ -394,9 +406,16 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     let m = input.placement.model;
     let (tp, pp) = (input.placement.tp, input.placement.pp);
     let (w_total, w_gpu) = weight_bytes(m, input.placement.weights, tp, pp);
-    let act = activation_bytes(m, tp, &input.engine, params);
-    let non_torch = params.non_torch_gib(tp, input.placement.interconnect) * GIB;
-    let runtime = non_torch + params.cuda_graph_gib * GIB;
+    // On a Neuron chip the graphs are compiled ahead: no profiled activation peak, no CUDA
+    // context or graphs; the runtime's own reserve is not published (said in the warnings).
+    let neuron = input.placement.gpu.arch == Arch::Neuron;
+    let (act, non_torch, runtime) = if neuron {
+        (0.0, 0.0, 0.0)
+    } else {
+        let act = activation_bytes(m, tp, &input.engine, params);
+        let non_torch = params.non_torch_gib(tp, input.placement.interconnect) * GIB;
+        (act, non_torch, non_torch + params.cuda_graph_gib * GIB)
+    };
     let seq = |ctx: u64| {
         kv_bytes_per_sequence_per_gpu(m, input.placement.kv, tp, pp, ctx, input.engine.block_size)
     };
@@ -428,10 +447,9 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     let engine_fits = engine_tokens >= input.context as f64;
     let fits = required <= available;
 
-    if matches!(
-        input.placement.gpu.arch,
-        Arch::Neuron | Arch::Cdna3 | Arch::Other
-    ) {
+    if neuron {
+        warnings.push(NEURON_NOTE.to_owned());
+    } else if matches!(input.placement.gpu.arch, Arch::Cdna3 | Arch::Other) {
         warnings.push(format!(
             "{} is not an NVIDIA GPU: the activation and runtime figures are vLLM-on-CUDA measurements",
             input.placement.gpu.name

@@ -133,6 +133,8 @@ fn formats(
         Some(Dtype::Fp16)
     } else if p.starts_with("bf16") {
         Some(Dtype::Bf16)
+    } else if p.starts_with("int8") {
+        Some(Dtype::Int8)
     } else {
         return None;
     };
@@ -237,6 +239,7 @@ pub fn prepare(
                 gpus: per_replica,
                 interconnect: match (per_replica, linked) {
                     (1, _) => Interconnect::Single,
+                    _ if gpu.arch == Arch::Neuron => Interconnect::NeuronLink,
                     (_, true) => Interconnect::NvSwitch,
                     (_, false) => Interconnect::Pcie,
                 },

@@ -25,6 +25,7 @@ use crate::diagnostic::Severity;
 use crate::endpoint::EndpointAdvice;
 use crate::findings::Finding;
 use crate::multimodel::MultiModel;
+use crate::nothing::NothingQualified;
 use crate::search::{PassedOver, Plan, Rejection};
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
@@ -60,6 +61,10 @@ pub struct PlanJson {
     /// ([`crate::multimodel::compare`]); absent for one model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_model: Option<MultiModel>,
+    /// Why nothing qualified (the causes by count, the change that yields candidates); only
+    /// when there are no candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_nothing: Option<NothingQualified>,
 }
 
 impl PlanJson {
@@ -85,6 +90,7 @@ impl PlanJson {
             passed_over: p.passed_over.clone(),
             verified: None,
             multi_model: None,
+            why_nothing: None,
         }
     }
 }

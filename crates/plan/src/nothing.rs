@@ -4,7 +4,7 @@
 use crate::error::PlanError;
 use crate::search::{plan, Inputs, Plan};
 use crate::workload::Workload;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Causes in the order they are reported, each with the reason codes it groups.
@@ -27,7 +27,7 @@ const CAUSES: [(&str, &[&str]); 5] = [
 ];
 
 /// One cause and how many configurations it rejected.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cause {
     /// What went wrong, e.g. `no price in the allowed regions`.
     pub cause: String,
@@ -36,7 +36,7 @@ pub struct Cause {
 }
 
 /// A change to the workload that was planned again and yields candidates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// What to change, e.g. `--regions us-east-1`.
     pub change: String,
@@ -47,7 +47,7 @@ pub struct Change {
 }
 
 /// The explanation of an empty plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NothingQualified {
     /// Causes with a count, in the fixed order above, then the other reasons.
     pub causes: Vec<Cause>,

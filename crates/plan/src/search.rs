@@ -575,6 +575,11 @@ fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
         v.push((tp, 1));
         tp *= 2;
     }
+    // NxD Inference runs any TP degree (it pads heads; `inferplan_perf::neuron`), so a
+    // Neuron instance of 6 or 12 chips is also offered whole, as AWS's own tables run it.
+    if inst.interconnect == Interconnect::NeuronLink && !gpus.is_power_of_two() && gpus <= limit {
+        v.push((gpus, 1));
+    }
     if gpus >= 2 && gpus.is_power_of_two() {
         let mut pp = 2;
         while gpus * pp <= limit && pp <= 4 {
@@ -626,6 +631,9 @@ fn prepare(
             ),
             None,
         ));
+    }
+    if let Some(why) = inferplan_perf::neuron::refusal(engine, model, gpu) {
+        return Err(("engine_unsupported", why, None));
     }
     match gpu.support(weights) {
         Support::Native | Support::WeightOnly => {}

@@ -22,6 +22,9 @@ struct EstimateJson<'a> {
     kv_dtype: String,
     tp: u32,
     pp: u32,
+    /// On an AWS Neuron chip: the NeuronCores TP spans (`tp` counts chips).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    neuron_cores: Option<u32>,
     input_tokens: u64,
     output_tokens: u64,
     load: Load,
@@ -113,6 +116,7 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
         weights_dtype: d.weights.to_string(),
         kv_dtype: d.kv.to_string(),
         tp: d.tp,
+        neuron_cores: t.gpu.cores_per_chip().map(|c| c * d.tp * d.pp),
         pp: d.pp,
         input_tokens,
         output_tokens,
@@ -142,11 +146,14 @@ fn render(j: &EstimateJson<'_>, on_instance: bool, region: &str) -> String {
         Load::Burst { requests } => format!("burst of {requests}"),
         Load::Static { batch } => format!("static batch of {batch}"),
     };
-    let layout = if j.pp > 1 {
+    let mut layout = if j.pp > 1 {
         format!("TP {} × PP {}", j.tp, j.pp)
     } else {
         format!("TP {}", j.tp)
     };
+    if let Some(cores) = j.neuron_cores {
+        layout += &format!(" ({cores} NeuronCores)");
+    }
     let mut s = format!(
         "{} · {} weights, {} KV · {} · {layout} · {}\n{} prompt + {} output tokens · {load}\n\n",
         j.model, j.weights_dtype, j.kv_dtype, j.target, j.engine, j.input_tokens, j.output_tokens

@@ -4,7 +4,7 @@ use crate::args::{FitArgs, Format, FormatArg};
 use crate::commands::{deployment, kind};
 use crate::output::{emit, emit_json, num};
 use anyhow::bail;
-use inferplan_catalog::{Catalog, ModelSpec};
+use inferplan_catalog::{Arch, Catalog, ModelSpec};
 use inferplan_perf::{fit, EngineLimits, FitInput, FitReport, MemoryParams};
 use serde::Serialize;
 use std::process::ExitCode;
@@ -47,11 +47,13 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
     if engine.max_num_seqs == 0 || engine.max_num_batched_tokens == 0 || engine.block_size == 0 {
         bail!("--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1");
     }
+    let neuron = t.gpu.arch == Arch::Neuron;
     let input = FitInput {
         placement: d.placement(),
         context,
         concurrency: *concurrency,
-        gpu_memory_utilization: *gpu_memory_utilization,
+        // NxD Inference has no memory fraction: what is compiled is allocated.
+        gpu_memory_utilization: if neuron { 1.0 } else { *gpu_memory_utilization },
         safety_margin: *safety_margin,
         engine,
     };
@@ -63,7 +65,7 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
             gpu: &t.gpu.name,
             report: &report,
         })?,
-        Format::Table | Format::Md => emit(&render(model, &t.label, &report))?,
+        Format::Table | Format::Md => emit(&render(model, &t.label, &report, neuron))?,
     }
     Ok(if report.fits {
         ExitCode::SUCCESS
@@ -72,7 +74,7 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
+fn render(m: &ModelSpec, target: &str, r: &FitReport, neuron: bool) -> String {
     let mut s = String::new();
     let layout = if r.pp > 1 {
         format!("TP {} × PP {}", r.tp, r.pp)
@@ -103,10 +105,14 @@ fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
         (
             "activations".into(),
             r.activations_gib_per_gpu,
-            format!(
-                "peak step of {} tokens / {} seqs",
-                r.engine_limits.max_num_batched_tokens, r.engine_limits.max_num_seqs
-            ),
+            if neuron {
+                "none: the Neuron graphs are compiled ahead".to_owned()
+            } else {
+                format!(
+                    "peak step of {} tokens / {} seqs",
+                    r.engine_limits.max_num_batched_tokens, r.engine_limits.max_num_seqs
+                )
+            },
         ),
         (
             format!("× safety margin {}", r.safety_margin),
@@ -117,7 +123,11 @@ fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
         (
             "runtime overhead".into(),
             r.runtime_overhead_gib_per_gpu,
-            "CUDA context, NCCL, CUDA graphs".into(),
+            if neuron {
+                "Neuron runtime reserve: not published, not counted".into()
+            } else {
+                "CUDA context, NCCL, CUDA graphs".into()
+            },
         ),
         ("required".into(), r.required_gib_per_gpu, String::new()),
         ("available".into(), r.available_gib_per_gpu, String::new()),
@@ -141,8 +151,15 @@ fn render(m: &ModelSpec, target: &str, r: &FitReport) -> String {
         plural(r.concurrency)
     );
     s += &format!(
-        "vLLM view (gpu_memory_utilization {}): KV cache {:.2} GiB per GPU = {} blocks of {} tokens, {:.1}× concurrency at {} tokens{}.\n",
-        r.gpu_memory_utilization,
+        "{}: KV cache {:.2} GiB per GPU = {} blocks of {} tokens, {:.1}× concurrency at {} tokens{}.\n",
+        if neuron {
+            "Neuron view (no memory fraction: all HBM after the weights)".to_owned()
+        } else {
+            format!(
+                "vLLM view (gpu_memory_utilization {})",
+                r.gpu_memory_utilization
+            )
+        },
         r.engine_kv_cache_gib_per_gpu,
         r.engine_kv_blocks,
         r.engine_limits.block_size,

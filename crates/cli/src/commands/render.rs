@@ -61,11 +61,16 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     let (candidate, passed) = match *candidate {
         Some(n) => (n, None),
         None => {
-            let first = *renderable_candidates(&plan_json).first().ok_or_else(|| {
-                anyhow!("no candidate of the plan runs vLLM or SGLang, which is what render writes")
+            let first = *renderable_candidates(&plan_json, c).first().ok_or_else(|| {
+                anyhow!("no candidate of the plan runs vLLM or SGLang on GPUs, which is what render writes")
             })?;
             let passed = (first > 1)
-                .then(|| plan_json.candidates.first().map(|c| c.engine.to_string()))
+                .then(|| {
+                    plan_json
+                        .candidates
+                        .first()
+                        .map(|c| format!("{} on {}", c.engine, c.instance))
+                })
                 .flatten();
             (first, passed)
         }

@@ -378,6 +378,96 @@ fn estimate_answers_with_latency_throughput_and_cost() {
 }
 
 #[test]
+fn estimate_answers_for_every_accelerator_family() {
+    let catalog = inferplan_catalog::Catalog::embedded().expect("embedded catalog");
+    let mut families = std::collections::BTreeSet::new();
+    for inst in catalog.instances() {
+        // One instance per family whose accelerator is in gpus.csv (inf1, dl1, dl2q, g4ad
+        // carry none) and that holds a whole one (not a g6f fraction).
+        if catalog.instance_gpu(inst).is_none()
+            || inst.gpu_count < 1.0
+            || !families.insert(inst.family.clone())
+        {
+            continue;
+        }
+        let (code, v) = json(&[
+            "estimate",
+            "--model",
+            "llama-3.2-1b",
+            "--instance",
+            &inst.name,
+            "--input-tokens",
+            "512",
+            "--output-tokens",
+            "128",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{}: {v}", inst.name);
+        for field in ["ttft_ms", "tpot_ms", "output_tok_s"] {
+            let x = v[field].as_f64().unwrap_or(f64::NAN);
+            assert!(x.is_finite() && x > 0.0, "{} {field}: {v}", inst.name);
+        }
+    }
+    for fam in [
+        "g4dn", "g5", "g6", "g7", "p4d", "p5", "inf2", "trn1", "trn2",
+    ] {
+        assert!(families.contains(fam), "{fam} not estimated: {families:?}");
+    }
+}
+
+#[test]
+fn an_empty_plan_says_why_in_json_too() {
+    let args = [
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--rate-rps",
+        "10",
+        "--ttft-ms",
+        "800",
+        "--tpot-ms",
+        "50",
+        "--regions",
+        "ap-east-1",
+    ];
+    let (code, v) = json(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 1, "{v}");
+    assert!(v["candidates"].as_array().unwrap().is_empty());
+    let why = &v["why_nothing"];
+    let causes = why["causes"].as_array().expect("causes");
+    assert_eq!(
+        causes[0]["cause"], "no price in the allowed regions",
+        "{why}"
+    );
+    let total: u64 = causes.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    let rejected: u64 = v["rejected"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, rejected, "every rejection has a cause: {why}");
+    // The same change the text output names, checked by planning again.
+    let text = stdout(&inferplan(&args));
+    let change = why["change"]["change"].as_str().expect("a change");
+    assert!(text.contains(change), "{change} not in:\n{text}");
+    assert!(why["change"]["usd_per_hour"].as_f64().unwrap() > 0.0);
+    // A plan with candidates has no `why_nothing`.
+    let (code, v) = json(&[
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--rate-rps",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(v.get("why_nothing").is_none(), "{v}");
+}
+
+#[test]
 fn estimate_rejects_bad_input_with_exit_code_2() {
     for (args, want) in [
         (

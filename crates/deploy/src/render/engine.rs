@@ -93,7 +93,7 @@ pub fn server(engine: Engine) -> Option<&'static Server> {
     match engine {
         Engine::Vllm => Some(&VLLM),
         Engine::Sglang => Some(&SGLANG),
-        Engine::Trtllm | Engine::Tgi | Engine::Lmdeploy => None,
+        Engine::Trtllm | Engine::Tgi | Engine::Lmdeploy | Engine::Neuron => None,
     }
 }
 

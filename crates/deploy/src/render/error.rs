@@ -27,7 +27,7 @@ pub enum RenderError {
     },
     /// The candidate runs an engine the renderer has no manifests for.
     #[error(
-        "candidate {candidate} runs {engine}; render writes vLLM and SGLang manifests only{}",
+        "candidate {candidate} runs {engine}; render writes vLLM and SGLang manifests for GPUs only{}",
         suggest(alternatives)
     )]
     UnsupportedEngine {
@@ -55,9 +55,9 @@ fn suggest(alternatives: &[usize]) -> String {
     match alternatives {
         [] => "; re-plan with `engines = [\"vllm\", \"sglang\"]` in the workload's [model] table"
             .to_owned(),
-        [one] => format!("; candidate {one} runs one (`--candidate {one}`)"),
+        [one] => format!("; candidate {one} runs one on GPUs (`--candidate {one}`)"),
         many => format!(
-            "; candidates {} run them (`--candidate {}`)",
+            "; candidates {} run them on GPUs (`--candidate {}`)",
             many.iter()
                 .map(|n| n.to_string())
                 .collect::<Vec<_>>()

@@ -2,7 +2,7 @@
 
 use super::error::RenderError;
 use super::k8s::MAX_REPLICAS;
-use inferplan_catalog::{Catalog, Dtype};
+use inferplan_catalog::{Arch, Catalog, Dtype};
 use inferplan_perf::Engine;
 use inferplan_plan::contract::{CandidateJson, PlanJson};
 use inferplan_plan::cost::Sizing;
@@ -265,6 +265,17 @@ impl RenderInput {
                 format!("{} has no GPU in the catalog", inst.name),
             )
         })?;
+        if gpu.arch == Arch::Neuron {
+            return Err(RenderError::UnsupportedEngine {
+                candidate: number,
+                engine: format!(
+                    "vLLM's Neuron backend on {} (it needs the Neuron device plugin, a Neuron \
+                     vLLM image and compiled artifacts, which render does not write)",
+                    gpu.name
+                ),
+                alternatives: Vec::new(),
+            });
+        }
         let gpu_memory_gib = inst
             .gpu_mem_gib()
             .or_else(|| gpu.memory_gib())
@@ -771,6 +782,10 @@ pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError>
             Some(_) => part(plan_json, "multi_model")?,
             None => None,
         },
+        why_nothing: match plan_json.get("why_nothing") {
+            Some(_) => part(plan_json, "why_nothing")?,
+            None => None,
+        },
     })
 }
 
@@ -808,19 +823,26 @@ pub fn from_plan(
         } => RenderError::UnsupportedEngine {
             candidate,
             engine,
-            alternatives: renderable_candidates(plan),
+            alternatives: renderable_candidates(plan, catalog),
         },
         other => other,
     })
 }
 
-/// The 1-based numbers of a plan's candidates whose engine the renderer writes (vLLM,
-/// SGLang): the ones [`from_plan`] renders.
-pub fn renderable_candidates(plan: &PlanJson) -> Vec<usize> {
+/// The 1-based numbers of a plan's candidates the renderer writes: vLLM or SGLang on GPUs
+/// (the ones [`from_plan`] renders; not vLLM's Neuron backend on an AWS Neuron chip).
+pub fn renderable_candidates(plan: &PlanJson, catalog: &Catalog) -> Vec<usize> {
+    let neuron = |instance: &str| {
+        catalog
+            .instance(instance)
+            .ok()
+            .and_then(|i| catalog.instance_gpu(i))
+            .is_some_and(|g| g.arch == Arch::Neuron)
+    };
     plan.candidates
         .iter()
         .enumerate()
-        .filter(|(_, c)| super::engine::renders(c.engine))
+        .filter(|(_, c)| super::engine::renders(c.engine) && !neuron(&c.instance))
         .map(|(i, _)| i + 1)
         .collect()
 }

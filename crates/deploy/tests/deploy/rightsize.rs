@@ -875,7 +875,7 @@ fn over_provisioned_picks_the_cheapest_with_the_saving() {
     assert!(s.reason.contains("over-provisioned"), "{}", s.reason);
     assert!(s.reason.contains("saving $"), "{}", s.reason);
     // The cheapest runs close to the SLOs: the reason names the cheapest with headroom.
-    assert!(s.reason.contains("#2 g6e.xlarge"), "{}", s.reason);
+    assert!(s.reason.contains("#2 inf2.xlarge"), "{}", s.reason);
     assert_eq!(s.candidates, p.candidates.len());
 }
 
@@ -894,8 +894,9 @@ fn under_provisioned_picks_the_cheapest_with_headroom() {
     let p = &plan_with_tight_cheapest();
     let s = suggest_from_plan(&r, p, None);
     assert_eq!(s.action, Action::Safer);
-    // The cheapest (two g6.xlarge) has SLO headroom 1.04; one g6e.xlarge has more.
-    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
+    // The cheapest (two g6.xlarge) has SLO headroom 1.04; one inf2.xlarge (Inferentia2, the
+    // plan's cheapest) has more.
+    assert_eq!(label(&s), "inf2.xlarge tp1 fp8 vllm ×1");
     assert_eq!(s.rank, Some(2));
     assert!(p.candidates[0].slo_headroom < 1.3);
     assert!(s.candidate.as_ref().unwrap().slo_headroom >= 1.3);
@@ -913,12 +914,12 @@ fn under_provisioned_picks_the_cheapest_with_headroom() {
 #[test]
 fn memory_at_risk_picks_the_safer_deployment() {
     let r = report("memory.csv");
-    let s = suggest_from_plan(&r, example_plan(), Some(1.0));
+    let s = suggest_from_plan(&r, example_plan(), Some(0.4));
     assert_eq!(s.action, Action::Safer);
-    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
+    assert_eq!(label(&s), "inf2.xlarge tp1 fp8 vllm ×1");
     assert!(s.reason.contains("memory at risk"), "{}", s.reason);
     assert!(
-        s.reason.contains("more than the current $1.00/h"),
+        s.reason.contains("more than the current $0.40/h"),
         "{}",
         s.reason
     );

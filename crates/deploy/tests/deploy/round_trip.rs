@@ -347,7 +347,7 @@ fn all_problems() -> (Vec<String>, usize) {
         };
         let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
         let plan_json = read_plan(&json).unwrap();
-        let Some(&n) = renderable_candidates(&plan_json).first() else {
+        let Some(&n) = renderable_candidates(&plan_json, catalog()).first() else {
             continue;
         };
         let input = from_plan(&plan_json, n, catalog()).unwrap();

@@ -5,3 +5,4 @@ mod support;
 
 mod diffusion;
 mod llm;
+mod neuron;

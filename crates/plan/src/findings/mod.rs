@@ -17,6 +17,7 @@ mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
 mod low_bit_quality;
 mod multi_node_needs_efa_and_one_az;
+mod neuron_compiles_ahead;
 mod one_instance_holds_every_replica;
 mod peak_kept_warm;
 mod regulated_on_shared_hardware;
@@ -32,6 +33,7 @@ pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
 pub use low_bit_quality::LowBitQuality;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
+pub use neuron_compiles_ahead::NeuronCompilesAhead;
 pub use one_instance_holds_every_replica::OneInstanceHoldsEveryReplica;
 pub use peak_kept_warm::PeakKeptWarm;
 pub use regulated_on_shared_hardware::RegulatedOnSharedHardware;
@@ -136,6 +138,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(OneInstanceHoldsEveryReplica),
         Box::new(PeakKeptWarm),
         Box::new(LowBitQuality),
+        Box::new(NeuronCompilesAhead),
     ]
 }
 

@@ -184,7 +184,7 @@ impl Workload {
         if self.model.engines.is_empty() {
             return Err(err(
                 "model.engines",
-                "needs at least one engine (vllm, sglang, trtllm, tgi, lmdeploy)",
+                "needs at least one engine (vllm, sglang, trtllm, tgi, lmdeploy, neuron)",
             ));
         }
         for (i, engine) in self.model.engines.iter().enumerate() {

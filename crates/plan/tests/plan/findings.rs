@@ -456,6 +456,29 @@ fn ip114_low_bit_quality() {
 }
 
 #[test]
+fn ip115_neuron_compiles_ahead() {
+    let fx = Fixture::new();
+    let r = rule("IP115");
+    let w = workload("");
+    let f = fx
+        .run(&*r, &w, &fx.plain("inf2.xlarge", 1, 1, 1))
+        .expect("a Neuron replica");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.message.contains("NEURON_COMPILED_ARTIFACTS"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("compiled ahead for TP 1"),
+        "{}",
+        f.message
+    );
+    // GPUs compile nothing ahead: silent.
+    assert!(fx.run(&*r, &w, &fx.plain("g6e.xlarge", 1, 1, 1)).is_none());
+}
+
+#[test]
 fn check_runs_every_rule_in_order() {
     let fx = Fixture::new();
     let w = workload(
@@ -491,9 +514,9 @@ fn codes_names_and_anchors_are_unique_and_documented() {
         .collect();
     let mut codes = HashSet::new();
     let mut names = HashSet::new();
-    assert_eq!(findings::all().len(), 12);
+    assert_eq!(findings::all().len(), 13);
     let rules = findings::metas();
-    assert_eq!(rules.len(), 14);
+    assert_eq!(rules.len(), 15);
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.code, format!("IP{}", 101 + i), "codes in order");
         assert!(codes.insert(r.code), "duplicate code {}", r.code);

@@ -29,15 +29,16 @@ fn examples_have_pinned_answers() {
     // docs/plan.md.
     for (file, want) in [
         ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×4"),
-        // An L4 (g6) cannot hold the 26 GB 16-bit checkpoint vLLM quantizes to FP8 at load.
-        ("single-gpu-13b-fp8.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
+        // Inferentia2 (vLLM's Neuron backend, $0.76/h on demand) is the cheapest where NxD
+        // Inference serves the model and its format (not INT4: async-documents).
+        ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
         (
             "fraud-scoring-small.toml",
-            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
+            "inf2.xlarge tp1 pp1 bf16 vllm ×28",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
         ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
-        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×5"),
+        ("batch-summaries.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×8"),
     ] {
         let p = run(&example(file));
         assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);
@@ -75,7 +76,7 @@ fn candidates_are_ranked_explained_and_feasible() {
             // Every candidate shown fits in memory with its context.
             let inst = f.catalog.instance(&c.instance).unwrap();
             let gpu = f.catalog.instance_gpu(inst).unwrap();
-            let mem = inst.gpu_mem_gib().unwrap();
+            let mem = inst.gpu_mem_gib().or(gpu.memory_gib()).unwrap();
             let engine: Engine = c.engine;
             let d = engine.defaults(mem, gpu.arch);
             let dep = Deployment {
@@ -259,9 +260,18 @@ fn every_gpu_family_estimates() {
         let Some(gpu) = f.catalog.instance_gpu(inst) else {
             continue;
         };
-        if inst.gpu_count < 1.0 || !Engine::Vllm.runs_on(gpu.arch) {
+        if inst.gpu_count < 1.0 {
             continue;
         }
+        // Every accelerator in gpus.csv is served: vLLM on GPUs, its Neuron backend on
+        // Inferentia2 and Trainium.
+        assert!(
+            Engine::Vllm.runs_on(gpu.arch),
+            "{} ({}): no engine runs on {:?}",
+            inst.name,
+            gpu.name,
+            gpu.arch
+        );
         if !families.insert(inst.family.clone()) {
             continue;
         }
@@ -307,7 +317,8 @@ fn every_gpu_family_estimates() {
         );
     }
     for fam in [
-        "g4dn", "g5", "g5g", "g6", "g6e", "g7", "g7e", "p3", "p4d", "p5",
+        "g4dn", "g5", "g5g", "g6", "g6e", "g7", "g7e", "p3", "p4d", "p5", "inf2", "trn1", "trn1n",
+        "trn2",
     ] {
         assert!(families.contains(fam), "{fam} missing from {families:?}");
     }

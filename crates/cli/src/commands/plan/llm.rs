@@ -53,7 +53,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     };
     let p = plan(&inputs, &w)?;
     let multi = inferplan_plan::multimodel::compare(&inputs, &w)?;
-    let why = if p.candidates.is_empty() && format != Format::Json {
+    let why = if p.candidates.is_empty() {
         Some(inferplan_plan::nothing::explain(&inputs, &w, &p)?)
     } else {
         None
@@ -75,6 +75,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         Format::Json => emit_json(&PlanJson {
             verified,
             multi_model: multi,
+            why_nothing: why,
             ..PlanJson::new(&p, top)
         })?,
         Format::Md => {
