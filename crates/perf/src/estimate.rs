@@ -184,13 +184,31 @@ pub fn normal_quantile(q: f64) -> f64 {
     }
 }
 
+/// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
+/// absolute error below 1.5e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * portable::exp(-z * z);
+    if x >= 0.0 {
+        1.0 - erfc / 2.0
+    } else {
+        erfc / 2.0
+    }
+}
+
 impl Estimate {
     /// TTFT at quantile `q` (0.5, 0.9, 0.99, ...) for arrivals whose inter-arrival times have
-    /// coefficient of variation `arrival_cv` (1 = Poisson). The prompt wait scales as Kingman's
-    /// formula, `(cv² + 0) / 2 × ρ / (1 − ρ) × service`, and, given that a prompt waits (with
+    /// coefficient of variation `arrival_cv` (1 = Poisson) and prompts whose service times have
+    /// squared coefficient of variation `service_cv2` (0 = all alike). The prompt wait scales
+    /// as Kingman's formula, `(ca² + cs²) / 2 × ρ / (1 − ρ) × service` (the mean wait of the
+    /// estimate is the M/D/1 one, ca² = 1 and cs² = 0), and, given that a prompt waits (with
     /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
-    pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64) -> f64 {
-        let mean_wait = self.prompt_wait_ms * arrival_cv * arrival_cv;
+    pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> f64 {
+        let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
         let rho = self.prompt_utilization;
         let tail = if rho > 1.0 - q && rho > 0.0 {
             mean_wait / rho * portable::ln(rho / (1.0 - q))
@@ -212,10 +230,55 @@ impl Estimate {
         (self.tpot_ms + normal_quantile(q) * sd).min(worst)
     }
 
+    /// Mean TPOT of one request at quantile `q` over requests of many lengths. A request with
+    /// `m` gaps between tokens meets the prompts of the others that arrive during its life: a
+    /// Poisson count of mean `heavy_share × m`, each adding the extra time of a heavy
+    /// iteration scaled by its prompt's size (squared coefficient of variation `prompt_cv2`),
+    /// so its TPOT has the mean `tpot_ms` and the standard deviation
+    /// `(heavy − light) √(heavy_share (1 + prompt_cv2) / m)`. Short answers spread most. The
+    /// quantile is that of the mixture over `gaps` (equally likely gap counts, e.g. quantiles
+    /// of the output length minus one), each request's TPOT taken as normal.
+    pub fn tpot_quantile_over_ms(&self, q: f64, gaps: &[f64], prompt_cv2: f64) -> f64 {
+        let p = self.heavy_share.clamp(0.0, 1.0);
+        let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
+        let sds: Vec<f64> = gaps
+            .iter()
+            .filter(|&&m| m >= 1.0)
+            .map(|&m| extra * (p * (1.0 + prompt_cv2.max(0.0)) / m).sqrt())
+            .collect();
+        let mean = self.tpot_ms;
+        let widest = sds.iter().copied().fold(0.0, f64::max);
+        if widest <= 0.0 || q <= 0.5 {
+            return mean;
+        }
+        let want = 1.0 - q;
+        let tail = |x: f64| {
+            sds.iter()
+                .map(|&sd| 1.0 - normal_cdf((x - mean) / sd))
+                .sum::<f64>()
+                / sds.len() as f64
+        };
+        // The mixture's tail is below the widest request's: bisect between the mean and that
+        // request's quantile.
+        let (mut lo, mut hi) = (mean, mean + normal_quantile(q) * widest);
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if tail(mid) > want {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo < 1e-4 * mean.max(1e-9) {
+                break;
+            }
+        }
+        hi
+    }
+
     /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).
     pub fn e2e_quantile_ms(&self, q: f64, arrival_cv: f64, output_tokens: u64) -> f64 {
         let n = output_tokens.saturating_sub(1) as f64;
-        self.ttft_quantile_ms(q, arrival_cv) + n * self.tpot_quantile_ms(q, output_tokens)
+        self.ttft_quantile_ms(q, arrival_cv, 0.0) + n * self.tpot_quantile_ms(q, output_tokens)
     }
 
     /// Cost of a million generated tokens at `usd_per_hour` for the replica's machine share.
@@ -496,9 +559,19 @@ impl Replica {
         let room = room_for(decoding);
         let piece = i / chunks;
         let decode = Batch::decode(decoding, context);
-        let (t_heavy, _) = self.iteration(&decode.plus(chunk(piece, i)), e);
         let (t_light, decode_bound) = self.iteration(&decode, e);
-        let own = chunks * t_heavy;
+        // Engines that mix prompt chunks with decodes run both in one iteration: a prompt takes
+        // its chunks' heavy iterations. The others run a prompt step alone as soon as a prompt
+        // waits, pausing the decodes: the prompt waits for the decode step in progress (half
+        // of one on average), then takes its prompt steps; a decoding request sees a prompt
+        // step and then its decode step.
+        let (t_heavy, prompt_s, own) = if self.mixes {
+            let t = self.iteration(&decode.plus(chunk(piece, i)), e).0;
+            (t, chunks * t, chunks * t)
+        } else {
+            let t = self.iteration(&chunk(piece, i), e).0;
+            (t + t_light, chunks * t, chunks * t + t_light / 2.0)
+        };
         // Heavy iterations of the others per request lifetime, shared over its decode steps.
         let others = (b - 1.0).max(0.0) * chunks;
         let share = if decode_steps > 0.0 {
@@ -511,11 +584,11 @@ impl Replica {
         // Prompt-bound: all prompt tokens pass in full iterations of `room` tokens.
         let (t_full, _) = self.iteration(&decode.plus(chunk(room.max(piece), i)), e);
         let round = service.max(b * i / room.max(piece) * t_full);
-        let rho = (b - 1.0).max(0.0) * own / round;
+        let rho = (b - 1.0).max(0.0) * prompt_s / round;
         let wait = if rho < 0.95 {
-            own * rho / (2.0 * (1.0 - rho))
+            prompt_s * rho / (2.0 * (1.0 - rho))
         } else {
-            own * 0.95 / 0.1
+            prompt_s * 0.95 / 0.1
         };
         let wait = wait.max(round - service);
         Phase {
