@@ -184,6 +184,9 @@ pub fn normal_quantile(q: f64) -> f64 {
     }
 }
 
+/// Above this mean count of heavy iterations a request meets, its TPOT is taken as normal.
+const EXACT_POISSON_MEAN: f64 = 20.0;
+
 /// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
 /// absolute error below 1.5e-7).
 pub fn normal_cdf(x: f64) -> f64 {
@@ -191,7 +194,8 @@ pub fn normal_cdf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erfc = poly * portable::exp(-z * z);
     if x >= 0.0 {
         1.0 - erfc / 2.0
@@ -232,47 +236,67 @@ impl Estimate {
 
     /// Mean TPOT of one request at quantile `q` over requests of many lengths. A request with
     /// `m` gaps between tokens meets the prompts of the others that arrive during its life: a
-    /// Poisson count of mean `heavy_share × m`, each adding the extra time of a heavy
+    /// Poisson count `k` of mean `heavy_share × m`, each adding the extra time of a heavy
     /// iteration scaled by its prompt's size (squared coefficient of variation `prompt_cv2`),
-    /// so its TPOT has the mean `tpot_ms` and the standard deviation
-    /// `(heavy − light) √(heavy_share (1 + prompt_cv2) / m)`. Short answers spread most. The
-    /// quantile is that of the mixture over `gaps` (equally likely gap counts, e.g. quantiles
-    /// of the output length minus one), each request's TPOT taken as normal.
+    /// so its TPOT is `light + (k extras) / m`. Short answers that meet a long prompt spread
+    /// most. The quantile is that of the mixture over `gaps` (equally likely gap counts, e.g.
+    /// quantiles of the output length minus one): the Poisson terms summed exactly for a
+    /// small mean count, the sum of `k` extras taken as normal; a normal TPOT for a large one.
     pub fn tpot_quantile_over_ms(&self, q: f64, gaps: &[f64], prompt_cv2: f64) -> f64 {
         let p = self.heavy_share.clamp(0.0, 1.0);
         let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
-        let sds: Vec<f64> = gaps
-            .iter()
-            .filter(|&&m| m >= 1.0)
-            .map(|&m| extra * (p * (1.0 + prompt_cv2.max(0.0)) / m).sqrt())
-            .collect();
-        let mean = self.tpot_ms;
-        let widest = sds.iter().copied().fold(0.0, f64::max);
-        if widest <= 0.0 || q <= 0.5 {
-            return mean;
+        let light = self.tpot_light_ms.min(self.tpot_ms);
+        let cv2 = prompt_cv2.max(0.0);
+        let gaps: Vec<f64> = gaps.iter().copied().filter(|&m| m >= 1.0).collect();
+        if gaps.is_empty() || extra <= 0.0 || p <= 0.0 || q <= 0.5 {
+            return self.tpot_ms;
         }
         let want = 1.0 - q;
-        let tail = |x: f64| {
-            sds.iter()
-                .map(|&sd| 1.0 - normal_cdf((x - mean) / sd))
-                .sum::<f64>()
-                / sds.len() as f64
+        // P(TPOT > x) for a request of m gaps.
+        let above = |x: f64, m: f64| -> f64 {
+            let mean_k = p * m;
+            let d = (x - light) * m / extra;
+            if mean_k > EXACT_POISSON_MEAN {
+                let sd = (mean_k * (1.0 + cv2)).sqrt();
+                return 1.0 - normal_cdf((d - mean_k) / sd);
+            }
+            // Σ_k Pois(k) P(k extras > d), extras of mean 1 and variance cv2 each.
+            let mut pk = portable::exp(-mean_k);
+            let mut total = if d < 0.0 { pk } else { 0.0 };
+            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
+            for k in 1..=last {
+                pk *= mean_k / f64::from(k);
+                let kf = f64::from(k);
+                let beyond = if cv2 > 0.0 {
+                    1.0 - normal_cdf((d - kf) / (kf * cv2).sqrt())
+                } else if kf > d {
+                    1.0
+                } else {
+                    0.0
+                };
+                total += pk * beyond;
+            }
+            total
         };
-        // The mixture's tail is below the widest request's: bisect between the mean and that
-        // request's quantile.
-        let (mut lo, mut hi) = (mean, mean + normal_quantile(q) * widest);
-        for _ in 0..60 {
+        let tail = |x: f64| gaps.iter().map(|&m| above(x, m)).sum::<f64>() / gaps.len() as f64;
+        // Bracket: from the light iteration up until the tail is small enough.
+        let (mut lo, mut hi) = (light, light + extra);
+        while tail(hi) > want && hi < light + extra * 1e3 {
+            lo = hi;
+            hi = light + (hi - light) * 2.0;
+        }
+        for _ in 0..40 {
             let mid = (lo + hi) / 2.0;
             if tail(mid) > want {
                 lo = mid;
             } else {
                 hi = mid;
             }
-            if hi - lo < 1e-4 * mean.max(1e-9) {
+            if hi - lo < 1e-3 * light.max(1e-9) {
                 break;
             }
         }
-        hi
+        hi.max(self.tpot_ms)
     }
 
     /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).
@@ -492,7 +516,7 @@ impl Replica {
                 } else {
                     // Little's law: running = rate × lifetime, iterated to a fixed point.
                     let mut b = 1.0;
-                    let mut s = self.steady(b, i, o, budget, e);
+                    let mut s = self.steady_open(b, rate_rps, i, o, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
                         let next = (rate_rps * lifetime).clamp(1.0, max_batch);
@@ -500,7 +524,7 @@ impl Replica {
                             break;
                         }
                         b = next;
-                        s = self.steady(b, i, o, budget, e);
+                        s = self.steady_open(b, rate_rps, i, o, budget, e);
                     }
                     Phase {
                         requests_s: rate_rps,
@@ -551,6 +575,26 @@ impl Replica {
     /// ahead of it. When the prompts need more than every iteration's spare budget, the
     /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
     fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
+        self.steady_with(b, None, i, o, budget, e)
+    }
+
+    /// [`Replica::steady`] with arrivals at `rate` requests/s independent of the request
+    /// (open loop): the prompts a request meets while it decodes are those arriving in that
+    /// time, `rate × decode time`, not the `b − 1` others of a closed loop (with one request
+    /// running, a closed loop has none; an open loop still has arrivals).
+    fn steady_open(&self, b: f64, rate: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
+        self.steady_with(b, Some(rate), i, o, budget, e)
+    }
+
+    fn steady_with(
+        &self,
+        b: f64,
+        rate: Option<f64>,
+        i: f64,
+        o: f64,
+        budget: f64,
+        e: &Efficiency,
+    ) -> Phase {
         let decode_steps = o - 1.0;
         let context = i + o / 2.0;
         let room_for = |decoding: f64| (budget - decoding).max(budget / 2.0);
@@ -574,12 +618,20 @@ impl Replica {
         };
         // Heavy iterations of the others per request lifetime, shared over its decode steps.
         let others = (b - 1.0).max(0.0) * chunks;
-        let share = if decode_steps > 0.0 {
+        let mut share = if decode_steps > 0.0 {
             (others / decode_steps).min(1.0)
         } else {
             1.0
         };
-        let tpot_s = share * t_heavy + (1.0 - share) * t_light;
+        let mut tpot_s = share * t_heavy + (1.0 - share) * t_light;
+        if let (Some(rate), true) = (rate, decode_steps > 0.0) {
+            // Open loop: `rate × tpot × chunks` heavy iterations per decode step, to a fixed
+            // point of the TPOT they make.
+            for _ in 0..8 {
+                share = (rate * tpot_s * chunks).min(1.0);
+                tpot_s = share * t_heavy + (1.0 - share) * t_light;
+            }
+        }
         let service = own + decode_steps * tpot_s;
         // Prompt-bound: all prompt tokens pass in full iterations of `room` tokens.
         let (t_full, _) = self.iteration(&decode.plus(chunk(room.max(piece), i)), e);

@@ -10,7 +10,7 @@ use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Estimate, Load, Replica, Workload as Shape};
 
 /// Points of the output-length grid the TPOT quantile is taken over.
-const GRID: usize = 64;
+const GRID: usize = 24;
 
 /// What the SLOs ask for, at which quantile.
 struct Limits {
@@ -152,9 +152,7 @@ impl<'a> SloModel<'a> {
     /// the saturated rate (async and batch work); an error when no rate is.
     pub(crate) fn capacity(&self) -> Result<f64, Reject> {
         let slo = &self.w.slo;
-        let saturated = self
-            .replica
-            .run(&self.shape(Load::Saturated), self.eff);
+        let saturated = self.replica.run(&self.shape(Load::Saturated), self.eff);
         let max_rate = saturated.requests_s;
         let capacity = match slo.mode {
             Mode::Interactive => {

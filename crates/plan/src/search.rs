@@ -11,9 +11,7 @@ use inferplan_catalog::bounds;
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
-use inferplan_perf::{
-    Deployment, Engine, MemoryParams, Placement, Replica,
-};
+use inferplan_perf::{Deployment, Engine, MemoryParams, Placement, Replica};
 use inferplan_serving::checkpoint::{choose, Choice, ServedCheckpoint, Want};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -677,13 +675,21 @@ pub fn analytic_capacity(
     let cat = inputs.catalog;
     let model = cat.model(&w.model.name)?;
     let inst = cat.instance(&layout.instance)?;
-    let gpu = cat.instance_gpu(inst).ok_or_else(|| {
-        PlanError::input("layout", format!("{} has no catalog GPU", inst.name))
-    })?;
+    let gpu = cat
+        .instance_gpu(inst)
+        .ok_or_else(|| PlanError::input("layout", format!("{} has no catalog GPU", inst.name)))?;
     let sizing = Sizing::of(w);
     let l = layout;
     let (replica, eff, _) = prepare(
-        inputs, &sizing, model, inst, gpu, l.tp, l.pp, l.precision, l.engine,
+        inputs,
+        &sizing,
+        model,
+        inst,
+        gpu,
+        l.tp,
+        l.pp,
+        l.precision,
+        l.engine,
     )
     .map_err(|(_, detail, _)| PlanError::input("layout", detail))?;
     let capacity = SloModel::new(&replica, &eff, w, &sizing)

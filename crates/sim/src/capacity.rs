@@ -9,13 +9,13 @@
 
 use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use inferplan_catalog::Dtype;
 use inferplan_perf::parallel::{self, Progress};
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Engine, Replica};
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{analytic_capacity, Inputs, LayoutChoice};
 use inferplan_plan::workload::Workload;
-use inferplan_catalog::Dtype;
 use serde::Serialize;
 
 /// Share of the requests left out of the latency figures at the start (an empty replica
@@ -122,7 +122,10 @@ pub fn simulated(
     seed: u64,
 ) -> Result<f64, PlanError> {
     let passes = |rate: f64| -> Result<bool, PlanError> {
-        Ok(meets(&run(replica, eff, 1, w, rate, requests, seed, 0.0)?, w))
+        Ok(meets(
+            &run(replica, eff, 1, w, rate, requests, seed, 0.0)?,
+            w,
+        ))
     };
     let step = 1.25;
     let mut rate = hint.max(1e-6);
@@ -249,12 +252,20 @@ impl Case {
 
     /// `instance TPn precision engine`.
     pub fn deployment(&self) -> String {
-        format!("{} TP{} {} {}", self.instance, self.tp, self.precision, self.engine)
+        format!(
+            "{} TP{} {} {}",
+            self.instance, self.tp, self.precision, self.engine
+        )
     }
 
     /// Model, deployment and shape, to name the case.
     pub fn describe(&self) -> String {
-        format!("{} on {}, {}", self.model, self.deployment(), self.shape.name())
+        format!(
+            "{} on {}, {}",
+            self.model,
+            self.deployment(),
+            self.shape.name()
+        )
     }
 
     /// The layout of the case.
@@ -300,10 +311,8 @@ pub fn agreement(
 ) -> Result<Vec<Agreement>, PlanError> {
     parallel::map(cases, progress, |c| {
         let w = c.workload()?;
-        let (replica, eff, analytic) =
-            analytic_capacity(inputs, &w, &c.layout()).map_err(|e| {
-                PlanError::input("capacity matrix", format!("{}: {e}", c.describe()))
-            })?;
+        let (replica, eff, analytic) = analytic_capacity(inputs, &w, &c.layout())
+            .map_err(|e| PlanError::input("capacity matrix", format!("{}: {e}", c.describe())))?;
         let sim = simulated(&replica, &eff, &w, analytic, requests, seed)?;
         Ok(Agreement {
             model: c.model.to_owned(),
@@ -360,29 +369,248 @@ use Shape::{Chat, LongOutput, LongPrompt};
 /// long-output requests, vLLM and SGLang, Poisson and bursty (CV 1.5) arrivals, p99 and p90.
 pub const MATRIX: &[Case] = &[
     case("Llama 3.2 1B", Bf16, "g6.xlarge", 1, Vllm, Chat, 1.0, "p99"),
-    case("Llama 3.2 1B", Bf16, "g6.xlarge", 1, Sglang, LongOutput, 1.5, "p99"),
-    case("Llama 3.2 1B", Bf16, "g6.xlarge", 1, Vllm, LongPrompt, 1.5, "p90"),
-    ttft(1000.0, case("Llama 3.1 8B", Bf16, "g6e.xlarge", 1, Vllm, Chat, 1.5, "p99")),
-    ttft(1000.0, case("Llama 3.1 8B", Bf16, "g6e.xlarge", 1, Sglang, Chat, 1.0, "p99")),
-    case("Llama 3.1 8B", Bf16, "g6e.xlarge", 1, Vllm, LongOutput, 1.0, "p90"),
-    case("Qwen3 8B", Fp8, "g6e.xlarge", 1, Sglang, LongPrompt, 1.0, "p99"),
-    ttft(1500.0, case("Mistral 7B v0.3", Bf16, "g5.xlarge", 1, Vllm, Chat, 1.0, "p90")),
-    case("Qwen3 30B-A3B", Fp8, "g6e.xlarge", 1, Vllm, Chat, 1.0, "p99"),
-    case("Qwen3 30B-A3B", Fp8, "g6e.xlarge", 1, Sglang, LongOutput, 1.5, "p99"),
-    case("Qwen3 30B-A3B", Bf16, "p5.48xlarge", 1, Vllm, LongPrompt, 1.5, "p99"),
-    ttft(1500.0, case("Qwen3 32B", Fp8, "g6e.12xlarge", 2, Vllm, Chat, 1.5, "p99")),
-    case("Mixtral 8x7B", Bf16, "p4d.24xlarge", 4, Vllm, Chat, 1.0, "p99"),
-    case("Mixtral 8x7B", Bf16, "p4d.24xlarge", 4, Sglang, LongPrompt, 1.5, "p90"),
-    case("Llama 3.3 70B", Fp8, "p5.48xlarge", 8, Vllm, Chat, 1.5, "p99"),
-    case("Llama 3.3 70B", Fp8, "p5.48xlarge", 8, Sglang, Chat, 1.5, "p99"),
-    case("Llama 3.3 70B", Fp8, "p5.48xlarge", 4, Vllm, LongOutput, 1.0, "p99"),
-    case("Llama 3.3 70B", Fp8, "p5.48xlarge", 4, Sglang, LongPrompt, 1.0, "p99"),
-    ttft(1000.0, case("Llama 3.3 70B", Bf16, "p4d.24xlarge", 8, Vllm, Chat, 1.0, "p90")),
-    case("gpt-oss-120b", Fp8, "p5.48xlarge", 2, Vllm, LongOutput, 1.5, "p99"),
-    case("Qwen3 235B-A22B", Fp8, "p5.48xlarge", 8, Vllm, Chat, 1.0, "p99"),
-    case("Qwen3 235B-A22B", Fp8, "p5.48xlarge", 8, Sglang, LongOutput, 1.5, "p90"),
-    ttft(1500.0, case("Llama 3.1 405B", Fp8, "p5.48xlarge", 8, Vllm, Chat, 1.0, "p99")),
-    ttft(5000.0, case("Llama 3.1 405B", Fp8, "p5.48xlarge", 8, Sglang, LongPrompt, 1.5, "p99")),
+    case(
+        "Llama 3.2 1B",
+        Bf16,
+        "g6.xlarge",
+        1,
+        Sglang,
+        LongOutput,
+        1.5,
+        "p99",
+    ),
+    case(
+        "Llama 3.2 1B",
+        Bf16,
+        "g6.xlarge",
+        1,
+        Vllm,
+        LongPrompt,
+        1.5,
+        "p90",
+    ),
+    ttft(
+        1000.0,
+        case(
+            "Llama 3.1 8B",
+            Bf16,
+            "g6e.xlarge",
+            1,
+            Vllm,
+            Chat,
+            1.5,
+            "p99",
+        ),
+    ),
+    ttft(
+        1000.0,
+        case(
+            "Llama 3.1 8B",
+            Bf16,
+            "g6e.xlarge",
+            1,
+            Sglang,
+            Chat,
+            1.0,
+            "p99",
+        ),
+    ),
+    case(
+        "Llama 3.1 8B",
+        Bf16,
+        "g6e.xlarge",
+        1,
+        Vllm,
+        LongOutput,
+        1.0,
+        "p90",
+    ),
+    case(
+        "Qwen3 8B",
+        Fp8,
+        "g6e.xlarge",
+        1,
+        Sglang,
+        LongPrompt,
+        1.0,
+        "p99",
+    ),
+    ttft(
+        1500.0,
+        case(
+            "Mistral 7B v0.3",
+            Bf16,
+            "g5.xlarge",
+            1,
+            Vllm,
+            Chat,
+            1.0,
+            "p90",
+        ),
+    ),
+    case(
+        "Qwen3 30B-A3B",
+        Fp8,
+        "g6e.xlarge",
+        1,
+        Vllm,
+        Chat,
+        1.0,
+        "p99",
+    ),
+    case(
+        "Qwen3 30B-A3B",
+        Fp8,
+        "g6e.xlarge",
+        1,
+        Sglang,
+        LongOutput,
+        1.5,
+        "p99",
+    ),
+    case(
+        "Qwen3 30B-A3B",
+        Bf16,
+        "p5.48xlarge",
+        1,
+        Vllm,
+        LongPrompt,
+        1.5,
+        "p99",
+    ),
+    ttft(
+        1500.0,
+        case("Qwen3 32B", Fp8, "g6e.12xlarge", 2, Vllm, Chat, 1.5, "p99"),
+    ),
+    case(
+        "Mixtral 8x7B",
+        Bf16,
+        "p4d.24xlarge",
+        4,
+        Vllm,
+        Chat,
+        1.0,
+        "p99",
+    ),
+    case(
+        "Mixtral 8x7B",
+        Bf16,
+        "p4d.24xlarge",
+        4,
+        Sglang,
+        LongPrompt,
+        1.5,
+        "p90",
+    ),
+    case(
+        "Llama 3.3 70B",
+        Fp8,
+        "p5.48xlarge",
+        8,
+        Vllm,
+        Chat,
+        1.5,
+        "p99",
+    ),
+    case(
+        "Llama 3.3 70B",
+        Fp8,
+        "p5.48xlarge",
+        8,
+        Sglang,
+        Chat,
+        1.5,
+        "p99",
+    ),
+    case(
+        "Llama 3.3 70B",
+        Fp8,
+        "p5.48xlarge",
+        4,
+        Vllm,
+        LongOutput,
+        1.0,
+        "p99",
+    ),
+    case(
+        "Llama 3.3 70B",
+        Fp8,
+        "p5.48xlarge",
+        4,
+        Sglang,
+        LongPrompt,
+        1.0,
+        "p99",
+    ),
+    ttft(
+        1000.0,
+        case(
+            "Llama 3.3 70B",
+            Bf16,
+            "p4d.24xlarge",
+            8,
+            Vllm,
+            Chat,
+            1.0,
+            "p90",
+        ),
+    ),
+    case(
+        "gpt-oss-120b",
+        Fp8,
+        "p5.48xlarge",
+        2,
+        Vllm,
+        LongOutput,
+        1.5,
+        "p99",
+    ),
+    case(
+        "Qwen3 235B-A22B",
+        Fp8,
+        "p5.48xlarge",
+        8,
+        Vllm,
+        Chat,
+        1.0,
+        "p99",
+    ),
+    case(
+        "Qwen3 235B-A22B",
+        Fp8,
+        "p5.48xlarge",
+        8,
+        Sglang,
+        LongOutput,
+        1.5,
+        "p90",
+    ),
+    ttft(
+        1500.0,
+        case(
+            "Llama 3.1 405B",
+            Fp8,
+            "p5.48xlarge",
+            8,
+            Vllm,
+            Chat,
+            1.0,
+            "p99",
+        ),
+    ),
+    ttft(
+        5000.0,
+        case(
+            "Llama 3.1 405B",
+            Fp8,
+            "p5.48xlarge",
+            8,
+            Sglang,
+            LongPrompt,
+            1.5,
+            "p99",
+        ),
+    ),
 ];
 
 /// Requests of each simulation of the matrix (the first tenth are warm-up).

@@ -27,7 +27,14 @@ pub fn verify(
     let w = &plan.workload;
     let indices: Vec<usize> = plan.option_indices().into_iter().take(top).collect();
     let mut out = parallel::map(&indices, progress, |&index| {
-        resize(inputs, w, &plan.candidates[index], index, seed, max_requests)
+        resize(
+            inputs,
+            w,
+            &plan.candidates[index],
+            index,
+            seed,
+            max_requests,
+        )
     })
     .into_iter()
     .collect::<Result<Vec<_>, PlanError>>()?;

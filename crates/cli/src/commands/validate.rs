@@ -7,13 +7,13 @@ use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
 use inferplan_perf::diffusion::{validate_diffusion, DiffusionReport};
+use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::measured::{read_measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
 use inferplan_perf::validation::{
     predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
 };
 use inferplan_perf::{Load, MemoryParams};
-use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_plan::search::Inputs;
 use inferplan_sim::capacity::{
     agreement, summarize, Agreement, AgreementSummary, MATRIX, MATRIX_REQUESTS, MATRIX_SEED,

@@ -35,7 +35,7 @@ fn examples_have_pinned_answers() {
             "g6e.xlarge tp1 pp1 bf16 vllm ×14",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×16"),
         ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
     ] {
         let p = run(&example(file));
