@@ -4,10 +4,12 @@
 
 use crate::cost::Sizing;
 use crate::lengths::{length_cv2, length_grid, quantile_tokens};
-use crate::search::Reject;
 use crate::workload::{Mode, Workload};
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Estimate, Load, Replica, Workload as Shape};
+
+/// A rejected configuration: reason code, detail, and for SLO misses how far off.
+pub(crate) type Reject = (&'static str, String, Option<f64>);
 
 /// Points of the output-length grid the TPOT quantile is taken over.
 const GRID: usize = 24;

@@ -2,7 +2,7 @@
 //! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
 
 use crate::candidate::Candidate;
-use crate::capacity::{AtLoad, SloModel};
+use crate::capacity::{AtLoad, Reject, SloModel};
 use crate::cost::{purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
@@ -508,9 +508,6 @@ fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
     }
     v
 }
-
-/// A rejected configuration: reason code, detail, and for SLO misses how far off.
-pub(crate) type Reject = (&'static str, String, Option<f64>);
 
 /// The replica model of a configuration, its efficiencies and KV format.
 #[allow(clippy::too_many_arguments)]

@@ -91,19 +91,19 @@ pub fn meets(r: &SimReport, w: &Workload) -> bool {
         .all(|share| share * scale >= q)
 }
 
-/// One simulation of `replicas` replicas serving `w` at `rate_rps` for `requests` requests.
+/// One simulation of `fleet` serving `w` at `rate_rps` for `requests` requests, the first
+/// tenth of them left out of the figures as warm-up.
 pub fn run(
-    replica: &Replica,
-    eff: &Efficiency,
-    replicas: u32,
+    fleet: &FleetConfig,
     w: &Workload,
     rate_rps: f64,
     requests: u64,
     seed: u64,
-    usd_per_replica_hour: f64,
 ) -> Result<SimReport, PlanError> {
-    let mut cfg = fixed_fleet(replica.clone(), *eff, replicas, w, usd_per_replica_hour);
-    cfg.warmup_s = requests as f64 * WARMUP_SHARE / rate_rps;
+    let cfg = FleetConfig {
+        warmup_s: requests as f64 * WARMUP_SHARE / rate_rps,
+        ..fleet.clone()
+    };
     let spec = traffic_spec(w, rate_rps, requests);
     let traffic =
         Traffic::new(spec, seed).map_err(|e| PlanError::input("simulate", e.to_string()))?;
@@ -121,11 +121,9 @@ pub fn simulated(
     requests: u64,
     seed: u64,
 ) -> Result<f64, PlanError> {
+    let one = fixed_fleet(replica.clone(), *eff, 1, w, 0.0);
     let passes = |rate: f64| -> Result<bool, PlanError> {
-        Ok(meets(
-            &run(replica, eff, 1, w, rate, requests, seed, 0.0)?,
-            w,
-        ))
+        Ok(meets(&run(&one, w, rate, requests, seed)?, w))
     };
     let step = 1.25;
     let mut rate = hint.max(1e-6);
@@ -333,6 +331,8 @@ pub fn agreement(
     .collect()
 }
 
+// A row of the table, positionally, as the table reads.
+#[allow(clippy::too_many_arguments)]
 const fn case(
     model: &'static str,
     precision: Dtype,

@@ -86,16 +86,8 @@ pub fn resize(
     let requests = requests_at(rate, max_requests);
     let usd_per_replica = c.usd_per_hour / f64::from(c.replicas.max(1));
     let sim = |n: u32| {
-        run(
-            &replica,
-            &efficiency,
-            n,
-            w,
-            rate,
-            requests,
-            seed,
-            usd_per_replica,
-        )
+        let fleet = fixed_fleet(replica.clone(), efficiency, n, w, usd_per_replica);
+        run(&fleet, w, rate, requests, seed)
     };
     let ceiling = planned * 2 + 2;
     let widest = fixed_fleet(replica.clone(), efficiency, ceiling, w, usd_per_replica);

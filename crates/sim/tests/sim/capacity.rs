@@ -8,7 +8,8 @@ use inferplan_perf::MemoryParams;
 use inferplan_plan::search::{plan, replica_for, Inputs};
 use inferplan_plan::Workload;
 use inferplan_sim::capacity::{
-    agreement, meets, run, Case, Shape, MATRIX, MATRIX_REQUESTS, MATRIX_SEED, TOLERANCE_PCT,
+    agreement, fixed_fleet, meets, run, Case, Shape, MATRIX, MATRIX_REQUESTS, MATRIX_SEED,
+    TOLERANCE_PCT,
 };
 use inferplan_sim::verify::verify;
 
@@ -94,7 +95,8 @@ fn verify_resizes_to_the_fewest_replicas_that_keep_the_slos() {
             let (replica, eff) = replica_for(inputs, w, c).unwrap();
             let sim = |n: u32| {
                 let requests = ((w.peak_rps() * 600.0) as u64).clamp(2_000, 50_000);
-                run(&replica, &eff, n, w, w.peak_rps(), requests, 1, 0.0).unwrap()
+                let fleet = fixed_fleet(replica.clone(), eff, n, w, 0.0);
+                run(&fleet, w, w.peak_rps(), requests, 1).unwrap()
             };
             assert!(meets(&sim(n), w));
             if n > 1 {
