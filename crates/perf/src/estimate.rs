@@ -475,6 +475,16 @@ impl Replica {
 
     /// The estimate for a workload.
     pub fn run(&self, w: &Workload, e: &Efficiency) -> Estimate {
+        self.run_spread(w, e, 0.0)
+    }
+
+    /// The estimate for a workload whose output lengths vary around `w.output_tokens` with
+    /// squared coefficient of variation `output_cv2`. Under open-loop (Poisson) arrivals the
+    /// sequences running at any time are the long ones more often (each is there for as long
+    /// as it generates), so a decode step reads the KV cache of `prompt + E[o²] / 2E[o]` tokens
+    /// per sequence on average, `prompt + mean (1 + cv²) / 2`, not `prompt + mean / 2`.
+    pub fn run_spread(&self, w: &Workload, e: &Efficiency, output_cv2: f64) -> Estimate {
+        let spread = output_cv2.max(0.0);
         let (i, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
         let (max_batch, budget) = self.limits_for(&w.load, i, o);
         let (_, prefill_bound) = self.iteration(&chunk(budget.min(i), i), e);
@@ -516,7 +526,7 @@ impl Replica {
                 } else {
                     // Little's law: running = rate × lifetime, iterated to a fixed point.
                     let mut b = 1.0;
-                    let mut s = self.steady_open(b, rate_rps, i, o, budget, e);
+                    let mut s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
                         let next = (rate_rps * lifetime).clamp(1.0, max_batch);
@@ -524,7 +534,7 @@ impl Replica {
                             break;
                         }
                         b = next;
-                        s = self.steady_open(b, rate_rps, i, o, budget, e);
+                        s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
                     }
                     Phase {
                         requests_s: rate_rps,
@@ -575,28 +585,41 @@ impl Replica {
     /// ahead of it. When the prompts need more than every iteration's spare budget, the
     /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
     fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
-        self.steady_with(b, None, i, o, budget, e)
+        self.steady_with(b, None, 0.0, i, o, budget, e)
     }
 
     /// [`Replica::steady`] with arrivals at `rate` requests/s independent of the request
     /// (open loop): the prompts a request meets while it decodes are those arriving in that
     /// time, `rate × decode time`, not the `b − 1` others of a closed loop (with one request
     /// running, a closed loop has none; an open loop still has arrivals).
-    fn steady_open(&self, b: f64, rate: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
-        self.steady_with(b, Some(rate), i, o, budget, e)
+    #[allow(clippy::too_many_arguments)]
+    fn steady_open(
+        &self,
+        b: f64,
+        rate: f64,
+        output_cv2: f64,
+        i: f64,
+        o: f64,
+        budget: f64,
+        e: &Efficiency,
+    ) -> Phase {
+        self.steady_with(b, Some(rate), output_cv2, i, o, budget, e)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn steady_with(
         &self,
         b: f64,
         rate: Option<f64>,
+        output_cv2: f64,
         i: f64,
         o: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
         let decode_steps = o - 1.0;
-        let context = i + o / 2.0;
+        // The mean context a running sequence has: length-biased when outputs vary.
+        let context = i + o * (1.0 + output_cv2) / 2.0;
         let room_for = |decoding: f64| (budget - decoding).max(budget / 2.0);
         let chunks = (i / room_for(b)).ceil().max(1.0);
         let decoding = b * decode_steps / (decode_steps + chunks);

@@ -43,6 +43,8 @@ pub struct SloModel<'a> {
     gaps: Vec<f64>,
     /// Squared coefficient of variation of the prompt length.
     prompt_cv2: f64,
+    /// Squared coefficient of variation of the output length.
+    output_cv2: f64,
 }
 
 impl<'a> SloModel<'a> {
@@ -71,6 +73,7 @@ impl<'a> SloModel<'a> {
                 .map(|n| (n.round() - 1.0).max(0.0))
                 .collect(),
             prompt_cv2: length_cv2(&w.lengths.input_tokens),
+            output_cv2: length_cv2(&w.lengths.output_tokens),
         };
         m.mean_alone = m.alone(sizing.input_mean);
         m
@@ -101,9 +104,11 @@ impl<'a> SloModel<'a> {
     /// Latencies at quantile `q` and a rate per replica.
     pub(crate) fn at_q(&self, rate: f64, q: f64) -> AtLoad {
         let w = self.w;
-        let est = self
-            .replica
-            .run(&self.shape(Load::Poisson { rate_rps: rate }), self.eff);
+        let est = self.replica.run_spread(
+            &self.shape(Load::Poisson { rate_rps: rate }),
+            self.eff,
+            self.output_cv2,
+        );
         // The own prompt of a request at the SLO quantile is longer than the mean one.
         let long_prompt =
             (self.alone(quantile_tokens(&w.lengths.input_tokens, q)) - self.mean_alone).max(0.0);
