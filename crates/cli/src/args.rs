@@ -1251,7 +1251,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Measured-data CSV files (schema detected from the header).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "capacity")]
     pub files: Vec<PathBuf>,
 
     /// Efficiency parameters.
@@ -1266,6 +1266,11 @@ pub struct ValidateArgs {
     /// TPOT/ITL or e2e) with `inferplan simulate` and score the simulator.
     #[arg(long)]
     pub simulate: bool,
+
+    /// Also compare the planner's per-replica capacity at the SLO percentile with the
+    /// simulator's (bisection with `simulate`) on the agreement matrix of VALIDATION.md.
+    #[arg(long)]
+    pub capacity: bool,
 
     /// Output format.
     #[command(flatten)]

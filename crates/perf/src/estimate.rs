@@ -184,13 +184,35 @@ pub fn normal_quantile(q: f64) -> f64 {
     }
 }
 
+/// Above this mean count of heavy iterations a request meets, its TPOT is taken as normal.
+const EXACT_POISSON_MEAN: f64 = 20.0;
+
+/// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
+/// absolute error below 1.5e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * portable::exp(-z * z);
+    if x >= 0.0 {
+        1.0 - erfc / 2.0
+    } else {
+        erfc / 2.0
+    }
+}
+
 impl Estimate {
     /// TTFT at quantile `q` (0.5, 0.9, 0.99, ...) for arrivals whose inter-arrival times have
-    /// coefficient of variation `arrival_cv` (1 = Poisson). The prompt wait scales as Kingman's
-    /// formula, `(cv² + 0) / 2 × ρ / (1 − ρ) × service`, and, given that a prompt waits (with
+    /// coefficient of variation `arrival_cv` (1 = Poisson) and prompts whose service times have
+    /// squared coefficient of variation `service_cv2` (0 = all alike). The prompt wait scales
+    /// as Kingman's formula, `(ca² + cs²) / 2 × ρ / (1 − ρ) × service` (the mean wait of the
+    /// estimate is the M/D/1 one, ca² = 1 and cs² = 0), and, given that a prompt waits (with
     /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
-    pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64) -> f64 {
-        let mean_wait = self.prompt_wait_ms * arrival_cv * arrival_cv;
+    pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> f64 {
+        let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
         let rho = self.prompt_utilization;
         let tail = if rho > 1.0 - q && rho > 0.0 {
             mean_wait / rho * portable::ln(rho / (1.0 - q))
@@ -212,10 +234,75 @@ impl Estimate {
         (self.tpot_ms + normal_quantile(q) * sd).min(worst)
     }
 
+    /// Mean TPOT of one request at quantile `q` over requests of many lengths. A request with
+    /// `m` gaps between tokens meets the prompts of the others that arrive during its life: a
+    /// Poisson count `k` of mean `heavy_share × m`, each adding the extra time of a heavy
+    /// iteration scaled by its prompt's size (squared coefficient of variation `prompt_cv2`),
+    /// so its TPOT is `light + (k extras) / m`. Short answers that meet a long prompt spread
+    /// most. The quantile is that of the mixture over `gaps` (equally likely gap counts, e.g.
+    /// quantiles of the output length minus one): the Poisson terms summed exactly for a
+    /// small mean count, the sum of `k` extras taken as normal; a normal TPOT for a large one.
+    pub fn tpot_quantile_over_ms(&self, q: f64, gaps: &[f64], prompt_cv2: f64) -> f64 {
+        let p = self.heavy_share.clamp(0.0, 1.0);
+        let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
+        let light = self.tpot_light_ms.min(self.tpot_ms);
+        let cv2 = prompt_cv2.max(0.0);
+        let gaps: Vec<f64> = gaps.iter().copied().filter(|&m| m >= 1.0).collect();
+        if gaps.is_empty() || extra <= 0.0 || p <= 0.0 || q <= 0.5 {
+            return self.tpot_ms;
+        }
+        let want = 1.0 - q;
+        // P(TPOT > x) for a request of m gaps.
+        let above = |x: f64, m: f64| -> f64 {
+            let mean_k = p * m;
+            let d = (x - light) * m / extra;
+            if mean_k > EXACT_POISSON_MEAN {
+                let sd = (mean_k * (1.0 + cv2)).sqrt();
+                return 1.0 - normal_cdf((d - mean_k) / sd);
+            }
+            // Σ_k Pois(k) P(k extras > d), extras of mean 1 and variance cv2 each.
+            let mut pk = portable::exp(-mean_k);
+            let mut total = if d < 0.0 { pk } else { 0.0 };
+            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
+            for k in 1..=last {
+                pk *= mean_k / f64::from(k);
+                let kf = f64::from(k);
+                let beyond = if cv2 > 0.0 {
+                    1.0 - normal_cdf((d - kf) / (kf * cv2).sqrt())
+                } else if kf > d {
+                    1.0
+                } else {
+                    0.0
+                };
+                total += pk * beyond;
+            }
+            total
+        };
+        let tail = |x: f64| gaps.iter().map(|&m| above(x, m)).sum::<f64>() / gaps.len() as f64;
+        // Bracket: from the light iteration up until the tail is small enough.
+        let (mut lo, mut hi) = (light, light + extra);
+        while tail(hi) > want && hi < light + extra * 1e3 {
+            lo = hi;
+            hi = light + (hi - light) * 2.0;
+        }
+        for _ in 0..40 {
+            let mid = (lo + hi) / 2.0;
+            if tail(mid) > want {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo < 1e-3 * light.max(1e-9) {
+                break;
+            }
+        }
+        hi.max(self.tpot_ms)
+    }
+
     /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).
     pub fn e2e_quantile_ms(&self, q: f64, arrival_cv: f64, output_tokens: u64) -> f64 {
         let n = output_tokens.saturating_sub(1) as f64;
-        self.ttft_quantile_ms(q, arrival_cv) + n * self.tpot_quantile_ms(q, output_tokens)
+        self.ttft_quantile_ms(q, arrival_cv, 0.0) + n * self.tpot_quantile_ms(q, output_tokens)
     }
 
     /// Cost of a million generated tokens at `usd_per_hour` for the replica's machine share.
@@ -402,6 +489,16 @@ impl Replica {
 
     /// The estimate for a workload.
     pub fn run(&self, w: &Workload, e: &Efficiency) -> Estimate {
+        self.run_spread(w, e, 0.0)
+    }
+
+    /// The estimate for a workload whose output lengths vary around `w.output_tokens` with
+    /// squared coefficient of variation `output_cv2`. Under open-loop (Poisson) arrivals the
+    /// sequences running at any time are the long ones more often (each is there for as long
+    /// as it generates), so a decode step reads the KV cache of `prompt + E[o²] / 2E[o]` tokens
+    /// per sequence on average, `prompt + mean (1 + cv²) / 2`, not `prompt + mean / 2`.
+    pub fn run_spread(&self, w: &Workload, e: &Efficiency, output_cv2: f64) -> Estimate {
+        let spread = output_cv2.max(0.0);
         let (input, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
         // A Neuron graph runs the prompt padded to its context-encoding bucket.
         let i = if self.neuron {
@@ -449,7 +546,7 @@ impl Replica {
                 } else {
                     // Little's law: running = rate × lifetime, iterated to a fixed point.
                     let mut b = 1.0;
-                    let mut s = self.steady(b, i, o, budget, e);
+                    let mut s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
                         let next = (rate_rps * lifetime).clamp(1.0, max_batch);
@@ -457,7 +554,7 @@ impl Replica {
                             break;
                         }
                         b = next;
-                        s = self.steady(b, i, o, budget, e);
+                        s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
                     }
                     Phase {
                         requests_s: rate_rps,
@@ -508,34 +605,85 @@ impl Replica {
     /// ahead of it. When the prompts need more than every iteration's spare budget, the
     /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
     fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
+        self.steady_with(b, None, 0.0, i, o, budget, e)
+    }
+
+    /// [`Replica::steady`] with arrivals at `rate` requests/s independent of the request
+    /// (open loop): the prompts a request meets while it decodes are those arriving in that
+    /// time, `rate × decode time`, not the `b − 1` others of a closed loop (with one request
+    /// running, a closed loop has none; an open loop still has arrivals).
+    #[allow(clippy::too_many_arguments)]
+    fn steady_open(
+        &self,
+        b: f64,
+        rate: f64,
+        output_cv2: f64,
+        i: f64,
+        o: f64,
+        budget: f64,
+        e: &Efficiency,
+    ) -> Phase {
+        self.steady_with(b, Some(rate), output_cv2, i, o, budget, e)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn steady_with(
+        &self,
+        b: f64,
+        rate: Option<f64>,
+        output_cv2: f64,
+        i: f64,
+        o: f64,
+        budget: f64,
+        e: &Efficiency,
+    ) -> Phase {
         let decode_steps = o - 1.0;
-        let context = i + o / 2.0;
+        // The mean context a running sequence has: length-biased when outputs vary.
+        let context = i + o * (1.0 + output_cv2) / 2.0;
         let room_for = |decoding: f64| (budget - decoding).max(budget / 2.0);
         let chunks = (i / room_for(b)).ceil().max(1.0);
         let decoding = b * decode_steps / (decode_steps + chunks);
         let room = room_for(decoding);
         let piece = i / chunks;
         let decode = Batch::decode(decoding, context);
-        let (t_heavy, _) = self.iteration(&decode.plus(chunk(piece, i)), e);
         let (t_light, decode_bound) = self.iteration(&decode, e);
-        let own = chunks * t_heavy;
+        // Engines that mix prompt chunks with decodes run both in one iteration: a prompt takes
+        // its chunks' heavy iterations. The others run a prompt step alone as soon as a prompt
+        // waits, pausing the decodes: the prompt waits for the decode step in progress (half
+        // of one on average), then takes its prompt steps; a decoding request sees a prompt
+        // step and then its decode step.
+        let (t_heavy, prompt_s, own) = if self.mixes {
+            let t = self.iteration(&decode.plus(chunk(piece, i)), e).0;
+            (t, chunks * t, chunks * t)
+        } else {
+            let t = self.iteration(&chunk(piece, i), e).0;
+            (t + t_light, chunks * t, chunks * t + t_light / 2.0)
+        };
         // Heavy iterations of the others per request lifetime, shared over its decode steps.
         let others = (b - 1.0).max(0.0) * chunks;
-        let share = if decode_steps > 0.0 {
+        let mut share = if decode_steps > 0.0 {
             (others / decode_steps).min(1.0)
         } else {
             1.0
         };
-        let tpot_s = share * t_heavy + (1.0 - share) * t_light;
+        let mut tpot_s = share * t_heavy + (1.0 - share) * t_light;
+        if let (Some(rate), true) = (rate, decode_steps > 0.0) {
+            // Open loop: `rate × tpot × chunks` heavy iterations per decode step, to a fixed
+            // point of the TPOT they make.
+            for _ in 0..8 {
+                share = (rate * tpot_s * chunks).min(1.0);
+                tpot_s = share * t_heavy + (1.0 - share) * t_light;
+            }
+        }
         let service = own + decode_steps * tpot_s;
         // Prompt-bound: all prompt tokens pass in full iterations of `room` tokens.
         let (t_full, _) = self.iteration(&decode.plus(chunk(room.max(piece), i)), e);
         let round = service.max(b * i / room.max(piece) * t_full);
-        let rho = (b - 1.0).max(0.0) * own / round;
+        let rho = (b - 1.0).max(0.0) * prompt_s / round;
         let wait = if rho < 0.95 {
-            own * rho / (2.0 * (1.0 - rho))
+            prompt_s * rho / (2.0 * (1.0 - rho))
         } else {
-            own * 0.95 / 0.1
+            prompt_s * 0.95 / 0.1
         };
         let wait = wait.max(round - service);
         Phase {

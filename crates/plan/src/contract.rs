@@ -300,10 +300,29 @@ pub struct Verified {
     pub ttft_p99_ms: f64,
     /// Simulated TPOT p99, ms.
     pub tpot_p99_ms: f64,
-    /// Whether the simulation keeps the SLOs.
+    /// Whether the simulation keeps the SLOs at their percentile (every limit met by at
+    /// least that share of the requests) with the plan's replicas.
     pub passes: bool,
     /// Requests simulated.
     pub requests: u64,
+    /// Replicas serving the peak in the plan (the N+1 spares left out), as simulated above.
+    #[serde(default)]
+    pub analytic_replicas: u32,
+    /// The fewest serving replicas that keep the SLOs at their percentile in simulation,
+    /// searched down as well as up from the plan's; `None` when even twice the plan's
+    /// replicas (plus two) do not.
+    #[serde(default)]
+    pub simulated_replicas: Option<u32>,
+    /// Share of requests within every SLO with `simulated_replicas`.
+    #[serde(default)]
+    pub simulated_slo_attainment: Option<f64>,
+    /// The plan's cost, $/hour.
+    #[serde(default)]
+    pub analytic_usd_per_hour: f64,
+    /// The cost with `simulated_replicas` serving the peak (spares and purchase mix as the
+    /// plan's), $/hour.
+    #[serde(default)]
+    pub simulated_usd_per_hour: Option<f64>,
 }
 
 #[cfg(test)]
@@ -341,6 +360,11 @@ mod tests {
             tpot_p99_ms: 31.25,
             passes: false,
             requests: 3000,
+            analytic_replicas: 3,
+            simulated_replicas: Some(4),
+            simulated_slo_attainment: Some(0.995),
+            analytic_usd_per_hour: 118.34,
+            simulated_usd_per_hour: Some(141.25),
         }];
         for (text, verified) in [(example, Some(verified)), (&infeasible, None)] {
             let p = plan_of(text);

@@ -20,6 +20,43 @@ pub fn quantile_tokens(l: &Length, q: f64) -> f64 {
     exp(mu + normal_quantile(q) * sigma)
 }
 
+/// `k` equally likely token counts standing for a length: its quantiles at the midpoints
+/// `(j + ½) / k` (all equal for a fixed length).
+pub fn length_grid(l: &Length, k: usize) -> Vec<f64> {
+    let (mean, p99) = (l.mean(), l.p99());
+    if p99 <= mean || mean <= 0.0 {
+        return vec![mean.max(p99); k.max(1)];
+    }
+    let z99 = normal_quantile(0.99);
+    let disc = z99 * z99 - 2.0 * ln(p99 / mean);
+    let sigma = z99 - disc.max(0.0).sqrt();
+    let mu = ln(mean) - sigma * sigma / 2.0;
+    (0..k.max(1))
+        .map(|j| {
+            let u = (j as f64 + 0.5) / k.max(1) as f64;
+            let z = if u >= 0.5 {
+                normal_quantile(u)
+            } else {
+                -normal_quantile(1.0 - u)
+            };
+            exp(mu + z * sigma)
+        })
+        .collect()
+}
+
+/// Squared coefficient of variation of a length (0 for a fixed length): `e^{σ²} − 1` of its
+/// log-normal.
+pub fn length_cv2(l: &Length) -> f64 {
+    let (mean, p99) = (l.mean(), l.p99());
+    if p99 <= mean || mean <= 0.0 {
+        return 0.0;
+    }
+    let z99 = normal_quantile(0.99);
+    let disc = z99 * z99 - 2.0 * ln(p99 / mean);
+    let sigma = z99 - disc.max(0.0).sqrt();
+    exp(sigma * sigma) - 1.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

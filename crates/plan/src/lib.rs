@@ -3,6 +3,7 @@
 
 pub mod autoscaling;
 pub mod candidate;
+pub mod capacity;
 pub mod contract;
 pub mod cost;
 pub mod diagnostic;

@@ -2,18 +2,16 @@
 //! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
 
 use crate::candidate::Candidate;
+use crate::capacity::{AtLoad, Reject, SloModel};
 use crate::cost::{deadline_job, job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
-use crate::lengths::quantile_tokens;
 use crate::workload::{Constraints, DataClass, Mode, Tenancy, Workload};
 use inferplan_catalog::bounds;
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
-use inferplan_perf::{
-    Deployment, Engine, Estimate, Load, MemoryParams, Placement, Replica, Workload as Shape,
-};
+use inferplan_perf::{Deployment, Engine, MemoryParams, Placement, Replica};
 use inferplan_serving::checkpoint::{choose, Choice, ServedCheckpoint, Want};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -590,25 +588,6 @@ fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
     v
 }
 
-/// What the SLOs ask for, at which quantile.
-struct Limits {
-    q: f64,
-    ttft: Option<f64>,
-    tpot: Option<f64>,
-    e2e: Option<f64>,
-}
-
-/// Latencies of a replica at one load, at the SLO quantile.
-struct AtLoad {
-    est: Estimate,
-    ttft: f64,
-    tpot: f64,
-    e2e: f64,
-}
-
-/// A rejected configuration: reason code, detail, and for SLO misses how far off.
-pub(crate) type Reject = (&'static str, String, Option<f64>);
-
 /// The replica model of a configuration, its efficiencies and KV format.
 #[allow(clippy::too_many_arguments)]
 fn prepare(
@@ -720,6 +699,84 @@ pub fn replica_for(
     .map_err(|(_, detail, _)| PlanError::input("candidate", detail))
 }
 
+/// The cost of candidate `c` when one replica serves `capacity` requests/s (a capacity found
+/// by simulation rather than the analytic one), at its region's purchase mix, $/hour; with the
+/// replicas that serves at the peak, spares included.
+pub fn cost_at_capacity(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    c: &Candidate,
+    capacity: f64,
+) -> Result<(f64, u32), PlanError> {
+    let inst = inputs.catalog.instance(&c.instance)?;
+    let Some(price) = inst.on_demand(&c.region) else {
+        return Err(PlanError::input(
+            "candidate",
+            format!("{} has no on-demand price in {}", inst.name, c.region),
+        ));
+    };
+    let sizing = Sizing::of(w);
+    let mut sized = c.clone();
+    sized.max_rps_per_replica = capacity;
+    let spare = if w.constraints.redundancy {
+        c.replicas_per_instance
+    } else {
+        0
+    };
+    sized.replicas = (sizing.rate_to_serve / capacity).ceil().max(1.0) as u32 + spare;
+    let mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price);
+    Ok((mix.usd_per_hour, sized.replicas))
+}
+
+/// A replica layout of a workload, to size it outside the search: the instance type, its
+/// tensor × pipeline layout, weight format and engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayoutChoice {
+    /// Instance type.
+    pub instance: String,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+    /// Weight format.
+    pub precision: Dtype,
+    /// Serving engine.
+    pub engine: Engine,
+}
+
+/// The replica model and efficiencies of `layout` serving `w`, and the analytic capacity of
+/// one replica within the SLOs at the SLO percentile, requests/s (what the search sizes with).
+pub fn analytic_capacity(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    layout: &LayoutChoice,
+) -> Result<(Replica, Efficiency, f64), PlanError> {
+    let cat = inputs.catalog;
+    let model = cat.model(&w.model.name)?;
+    let inst = cat.instance(&layout.instance)?;
+    let gpu = cat
+        .instance_gpu(inst)
+        .ok_or_else(|| PlanError::input("layout", format!("{} has no catalog GPU", inst.name)))?;
+    let sizing = Sizing::of(w);
+    let l = layout;
+    let (replica, eff, _) = prepare(
+        inputs,
+        &sizing,
+        model,
+        inst,
+        gpu,
+        l.tp,
+        l.pp,
+        l.precision,
+        l.engine,
+    )
+    .map_err(|(_, detail, _)| PlanError::input("layout", detail))?;
+    let capacity = SloModel::new(&replica, &eff, w, &sizing)
+        .capacity()
+        .map_err(|(_, detail, _)| PlanError::input("layout", detail))?;
+    Ok((replica, eff, capacity))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
     inputs: &Inputs<'_>,
@@ -735,120 +792,11 @@ fn evaluate(
 ) -> Result<Candidate, Reject> {
     let (replica, eff, kv) = prepare(inputs, sizing, model, inst, gpu, tp, pp, weights, engine)?;
 
-    let slo = &w.slo;
-    let limits = Limits {
-        q: slo.percentile.quantile(),
-        ttft: slo.ttft_ms,
-        tpot: slo.tpot_ms,
-        e2e: slo.e2e_ms,
-    };
-    let shape = |load| Shape {
-        input_tokens: sizing.input_mean.round().max(1.0) as u64,
-        output_tokens: sizing.output_mean.round().max(1.0) as u64,
-        load,
-    };
-    // The own prompt of a request at the SLO quantile is longer than the mean one.
-    let alone = |tokens: f64| {
-        replica
-            .run(
-                &Shape {
-                    input_tokens: tokens.max(1.0) as u64,
-                    output_tokens: 2,
-                    load: Load::Static { batch: 1 },
-                },
-                &eff,
-            )
-            .ttft_ms
-    };
-    let mean_alone = alone(sizing.input_mean);
-    let out_tokens = sizing.output_mean.round().max(1.0) as u64;
-    // Latencies at quantile `q` and a Poisson rate per replica.
-    let at_q = |rate: f64, q: f64| -> AtLoad {
-        let est = replica.run(&shape(Load::Poisson { rate_rps: rate }), &eff);
-        let long_prompt =
-            (alone(quantile_tokens(&w.lengths.input_tokens, q)) - mean_alone).max(0.0);
-        let ttft = est.ttft_quantile_ms(q, w.traffic.burstiness) + long_prompt;
-        let tpot = est.tpot_quantile_ms(q, out_tokens);
-        let output_q = quantile_tokens(&w.lengths.output_tokens, q);
-        let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
-        AtLoad {
-            est,
-            ttft,
-            tpot,
-            e2e,
-        }
-    };
-    let at = |rate: f64| at_q(rate, limits.q);
-    // Worst ratio of predicted value to limit (≤ 1 is within the SLOs).
-    let ratio = |a: &AtLoad| -> f64 {
-        [
-            limits.ttft.map(|l| a.ttft / l),
-            limits.tpot.map(|l| a.tpot / l),
-            limits.e2e.map(|l| a.e2e / l),
-        ]
-        .into_iter()
-        .flatten()
-        .fold(0.0, f64::max)
-    };
-    let saturated = replica.run(&shape(Load::Saturated), &eff);
-    let max_rate = saturated.requests_s;
-    let capacity = match slo.mode {
-        Mode::Interactive => {
-            let light = at(max_rate * 1e-4);
-            if ratio(&light) > 1.0 {
-                return Err(slo_miss(&limits, &light, ratio(&light)));
-            }
-            // Bisection on the rate for the highest load within the SLOs.
-            let (mut lo, mut hi) = (max_rate * 1e-4, max_rate * 0.999);
-            if ratio(&at(hi)) <= 1.0 && !at(hi).est.overloaded {
-                lo = hi;
-            } else {
-                for _ in 0..40 {
-                    let mid = (lo * hi).sqrt();
-                    let a = at(mid);
-                    if ratio(&a) <= 1.0 && !a.est.overloaded {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                    if hi / lo < 1.001 {
-                        break;
-                    }
-                }
-            }
-            lo
-        }
-        Mode::Async | Mode::Batch => {
-            if let Some(deadline) = slo.deadline_s {
-                let e2e = saturated.e2e_ms - saturated.queue_ms;
-                if e2e > deadline * 1e3 {
-                    return Err((
-                        "slo_unreachable_deadline",
-                        format!(
-                            "one request takes {:.0} s at full load, over the {deadline} s deadline",
-                            e2e / 1e3
-                        ),
-                        Some(e2e / (deadline * 1e3)),
-                    ));
-                }
-            }
-            if slo.mode == Mode::Batch {
-                // A batch job keeps its replicas' queues full: full throughput; restarts and
-                // interruptions are in its finish time (`job::plan_job`).
-                max_rate
-            } else {
-                // Keep a tenth of headroom for bursts and restarts.
-                max_rate * 0.9
-            }
-        }
-    };
-    if capacity <= 0.0 || !capacity.is_finite() {
-        return Err((
-            "no_capacity",
-            "the replica serves no requests within the SLOs".to_owned(),
-            None,
-        ));
-    }
+    let model_at = SloModel::new(&replica, &eff, w, sizing);
+    let at_q = |rate: f64, q: f64| model_at.at_q(rate, q);
+    let at = |rate: f64| model_at.at(rate);
+    let ratio = |a: &AtLoad| model_at.ratio(a);
+    let capacity = model_at.capacity()?;
     let need = sizing.rate_to_serve / capacity;
     if need > bounds::REPLICAS.max {
         return Err((
@@ -912,30 +860,6 @@ fn evaluate(
         weights_gib: weights_gib / (1u64 << 30) as f64,
         findings: Vec::new(),
     })
-}
-
-fn slo_miss(limits: &Limits, a: &AtLoad, ratio: f64) -> Reject {
-    let mut parts = Vec::new();
-    let mut reason = "slo_unreachable";
-    for (name, value, limit, code) in [
-        ("TTFT", a.ttft, limits.ttft, "slo_unreachable_ttft"),
-        ("TPOT", a.tpot, limits.tpot, "slo_unreachable_tpot"),
-        ("e2e", a.e2e, limits.e2e, "slo_unreachable_e2e"),
-    ] {
-        if let Some(l) = limit {
-            if value > l {
-                parts.push(format!("{name} {value:.0} ms > {l:.0} ms"));
-                if reason == "slo_unreachable" {
-                    reason = code;
-                }
-            }
-        }
-    }
-    (
-        reason,
-        format!("even at the lightest load: {}", parts.join(", ")),
-        Some(ratio),
-    )
 }
 
 /// Cost per token and utilisation (served load over billed capacity) from the mix and the mean

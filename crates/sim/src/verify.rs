@@ -1,19 +1,21 @@
 //! `plan --verify`: the planner's top candidates simulated under the workload at its peak,
-//! and re-ranked on simulated SLO attainment.
+//! re-sized by simulation (the fewest replicas that keep the SLOs, searched down as well as
+//! up from the plan's) and re-ranked on the simulated cost.
 
-use crate::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
-use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use crate::capacity::{fixed_fleet, meets, run, traffic_spec};
 use inferplan_catalog::bounds::SIM_SECONDS;
 use inferplan_perf::parallel::{self, Progress};
 use inferplan_plan::contract::Verified;
 use inferplan_plan::error::PlanError;
-use inferplan_plan::search::{replica_for, Inputs, Plan};
-use inferplan_plan::workload::Percentile;
+use inferplan_plan::search::{cost_at_capacity, replica_for, Inputs, Plan};
+use inferplan_plan::workload::{Percentile, Workload};
+use inferplan_plan::Candidate;
 
 /// Simulates the first `top` options of `plan` at the workload's peak rate (gamma arrivals
 /// with the workload's burstiness, its length distributions, the candidate's replicas without
-/// the N+1 spares), in parallel across the cores with `progress` counting them, and returns
-/// them best first: passing candidates in cost order, then the others by attainment.
+/// the N+1 spares), re-sizes each by simulation ([`resize`]), in parallel across the cores
+/// with `progress` counting them, and returns them best first: those with a simulated size by
+/// simulated cost, then the others by attainment.
 pub fn verify(
     inputs: &Inputs<'_>,
     plan: &Plan,
@@ -23,91 +25,118 @@ pub fn verify(
     progress: Progress<'_>,
 ) -> Result<Vec<Verified>, PlanError> {
     let w = &plan.workload;
+    let indices: Vec<usize> = plan.option_indices().into_iter().take(top).collect();
+    let mut out = parallel::map(&indices, progress, |&index| {
+        resize(
+            inputs,
+            w,
+            &plan.candidates[index],
+            index,
+            seed,
+            max_requests,
+        )
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, PlanError>>()?;
+    out.sort_by(|a, b| {
+        let cost = |v: &Verified| v.simulated_usd_per_hour.unwrap_or(f64::INFINITY);
+        cost(a)
+            .total_cmp(&cost(b))
+            .then_with(|| b.slo_attainment.total_cmp(&a.slo_attainment))
+            .then_with(|| a.candidate.cmp(&b.candidate))
+    });
+    Ok(out)
+}
+
+/// Requests of one simulation of `plan --verify` at `rate` requests/s: ten minutes of the
+/// peak, at least 2,000 and at most 50,000, within the simulator's ceilings.
+fn requests_at(rate: f64, max_requests: u64) -> u64 {
+    ((rate * 600.0) as u64)
+        .clamp(2_000, 50_000)
+        .min(max_requests)
+        .min((rate * SIM_SECONDS.max) as u64)
+        .max(1)
+}
+
+/// Candidate `c` (the `index`th of the plan) simulated at the peak with the plan's serving
+/// replicas, then re-sized: the fewest replicas that keep every SLO at its percentile, found
+/// by simulating one fewer while the fleet passes, or one more while it fails (up to twice
+/// the plan's, plus two), and priced like the plan at the capacity per replica that implies.
+pub fn resize(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    c: &Candidate,
+    index: usize,
+    seed: u64,
+    max_requests: u64,
+) -> Result<Verified, PlanError> {
     let required = match w.slo.percentile {
         Percentile::P50 => 0.5,
         Percentile::P90 => 0.9,
         Percentile::P99 => 0.99,
     };
-    let indices: Vec<usize> = plan.option_indices().into_iter().take(top).collect();
-    let mut out = parallel::map(&indices, progress, |&index| {
-        let c = &plan.candidates[index];
-        let (replica, efficiency) = replica_for(inputs, w, c)?;
-        let spare = if w.constraints.redundancy {
-            c.replicas_per_instance
-        } else {
-            0
-        };
-        let replicas = c.replicas.saturating_sub(spare).max(1);
-        let rate = w.peak_rps();
-        // Ten minutes of the peak, at least 2,000 and at most 50,000 requests, within the
-        // simulator's ceilings on requests and simulated time.
-        let requests = ((rate * 600.0) as u64)
-            .clamp(2_000, 50_000)
-            .min(max_requests)
-            .min((rate * SIM_SECONDS.max) as u64)
-            .max(1);
-        let cfg = FleetConfig {
-            replica,
-            efficiency,
-            replicas,
-            router: Router::LeastOutstanding,
-            autoscaler: None,
-            spot: None,
-            client: Client {
-                timeout_s: None,
-                max_retries: 0,
-                idempotency_keys: true,
-            },
-            cold_start_s: 0.0,
-            usd_per_replica_hour: c.usd_per_hour / f64::from(c.replicas.max(1)),
-            slo: Slo {
-                ttft_ms: w.slo.ttft_ms,
-                tpot_ms: w.slo.tpot_ms,
-                e2e_ms: w.slo.e2e_ms,
-            },
-            sample_s: 60.0,
-            closed_loop: None,
-            warmup_s: 0.0,
-        };
-        let cv = w.traffic.burstiness;
-        let arrivals = if (cv - 1.0).abs() < 1e-9 {
-            Arrivals::Poisson { rate_rps: rate }
-        } else {
-            Arrivals::Gamma { rate_rps: rate, cv }
-        };
-        let spec = TrafficSpec {
-            arrivals,
-            input: LengthDist::from(w.lengths.input_tokens),
-            output: LengthDist::from(w.lengths.output_tokens),
-            limit: Limit::Requests(requests),
-        };
-        crate::limits::check(&cfg, &spec, max_requests)
-            .map_err(|e| PlanError::input("verify", e.to_string()))?;
-        let traffic =
-            Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
-        let r: SimReport = simulate(&cfg, traffic, seed);
-        // Without an SLO every request is within it.
-        let attained = r.slo_attainment.map_or(1.0, |a| a.all);
-        Ok(Verified {
-            candidate: index,
-            slo_attainment: attained,
-            required,
-            ttft_p99_ms: r.ttft_ms.p99,
-            tpot_p99_ms: r.tpot_ms.p99,
-            passes: attained >= required,
-            requests: r.requests_total,
-        })
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>, PlanError>>()?;
-    out.sort_by(|a, b| {
-        b.passes.cmp(&a.passes).then_with(|| {
-            if a.passes {
-                a.candidate.cmp(&b.candidate)
-            } else {
-                b.slo_attainment.total_cmp(&a.slo_attainment)
+    let (replica, efficiency) = replica_for(inputs, w, c)?;
+    let spare = if w.constraints.redundancy {
+        c.replicas_per_instance
+    } else {
+        0
+    };
+    let planned = c.replicas.saturating_sub(spare).max(1);
+    let rate = w.peak_rps();
+    let requests = requests_at(rate, max_requests);
+    let usd_per_replica = c.usd_per_hour / f64::from(c.replicas.max(1));
+    let sim = |n: u32| {
+        let fleet = fixed_fleet(replica.clone(), efficiency, n, w, usd_per_replica);
+        run(&fleet, w, rate, requests, seed)
+    };
+    let ceiling = planned * 2 + 2;
+    let widest = fixed_fleet(replica.clone(), efficiency, ceiling, w, usd_per_replica);
+    crate::limits::check(&widest, &traffic_spec(w, rate, requests), max_requests)
+        .map_err(|e| PlanError::input("verify", e.to_string()))?;
+    let first = sim(planned)?;
+    let attained = |r: &crate::fleet::SimReport| r.slo_attainment.map_or(1.0, |a| a.all);
+    let passes = meets(&first, w);
+    // Down while the fleet keeps the SLOs; up while it does not.
+    let mut found = None;
+    if passes {
+        found = Some((planned, attained(&first)));
+        let mut n = planned;
+        while n > 1 {
+            n -= 1;
+            let r = sim(n)?;
+            if !meets(&r, w) {
+                break;
             }
-        })
-    });
-    Ok(out)
+            found = Some((n, attained(&r)));
+        }
+    } else {
+        let mut n = planned;
+        while n < ceiling {
+            n += 1;
+            let r = sim(n)?;
+            if meets(&r, w) {
+                found = Some((n, attained(&r)));
+                break;
+            }
+        }
+    }
+    let simulated_usd = match found {
+        // A hair above rate / n, so that n replicas of it serve the rate.
+        Some((n, _)) => Some(cost_at_capacity(inputs, w, c, rate / f64::from(n) * (1.0 + 1e-9))?.0),
+        None => None,
+    };
+    Ok(Verified {
+        candidate: index,
+        slo_attainment: attained(&first),
+        required,
+        ttft_p99_ms: first.ttft_ms.p99,
+        tpot_p99_ms: first.tpot_ms.p99,
+        passes,
+        requests: first.requests_total,
+        analytic_replicas: planned,
+        simulated_replicas: found.map(|(n, _)| n),
+        simulated_slo_attainment: found.map(|(_, a)| a),
+        analytic_usd_per_hour: c.usd_per_hour,
+        simulated_usd_per_hour: simulated_usd,
+    })
 }

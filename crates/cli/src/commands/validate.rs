@@ -7,12 +7,18 @@ use anyhow::Context;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::Catalog;
 use inferplan_perf::diffusion::{validate_diffusion, DiffusionReport};
+use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::measured::{read_measured, Skipped};
 use inferplan_perf::memory_validation::{validate_memory, MemoryValidation, MEMORY_COLUMNS};
 use inferplan_perf::validation::{
     predict_all, prepare, report, score, Case, ErrorStats, PerfReport,
 };
 use inferplan_perf::{Load, MemoryParams};
+use inferplan_plan::search::Inputs;
+use inferplan_sim::capacity::{
+    agreement, summarize, Agreement, AgreementSummary, MATRIX, MATRIX_REQUESTS, MATRIX_SEED,
+    TOLERANCE_PCT,
+};
 use inferplan_sim::validate::simulate_cases;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -179,6 +185,8 @@ struct ValidateJson<'a> {
     simulated: Option<&'a PerfReport>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     diffusion: &'a [DiffusionReport],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capacity: Option<&'a CapacityMatrix>,
     memory: Vec<serde_json::Value>,
 }
 
@@ -189,6 +197,7 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         params,
         worst,
         simulate,
+        capacity,
         format: FormatArg { format },
     } = a;
     let (worst, format) = (*worst, *format);
@@ -208,11 +217,15 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
         let values: Vec<f64> = sims.iter().map(|&(_, v)| v).collect();
         report(&score(&cases, &values), &[], worst)
     });
+    let capacity = capacity
+        .then(|| capacity_matrix(c, &table, format != Format::Json))
+        .transpose()?;
     match format {
         Format::Json => emit_json(&ValidateJson {
             performance: perf.as_ref(),
             simulated: simulated.as_ref(),
             diffusion: &loaded.diffusion,
+            capacity: capacity.as_ref(),
             memory: loaded
                 .memory
                 .iter()
@@ -235,9 +248,93 @@ pub fn run(c: &Catalog, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
             for (file, r) in &loaded.memory {
                 emit(&render(file, r, f == Format::Md))?;
             }
+            if let Some(m) = &capacity {
+                emit(&render_capacity(m, f == Format::Md))?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The capacity agreement matrix and its figures.
+#[derive(Debug, Serialize)]
+pub struct CapacityMatrix {
+    /// Figures over the rows.
+    pub summary: AgreementSummary,
+    /// One row per workload.
+    pub rows: Vec<Agreement>,
+}
+
+/// The planner's per-replica capacity against the simulator's on [`MATRIX`].
+fn capacity_matrix(
+    c: &Catalog,
+    table: &EfficiencyTable,
+    bar: bool,
+) -> anyhow::Result<CapacityMatrix> {
+    let memory = MemoryParams::embedded()?;
+    let inputs = Inputs {
+        catalog: c,
+        efficiency: table,
+        memory: &memory,
+    };
+    let bar = Progress::new("capacity workloads", bar);
+    let rows = agreement(&inputs, MATRIX, MATRIX_REQUESTS, MATRIX_SEED, &|d, t| {
+        bar.done(d, t)
+    })?;
+    Ok(CapacityMatrix {
+        summary: summarize(&rows),
+        rows,
+    })
+}
+
+/// The matrix as a table with its figures.
+fn render_capacity(m: &CapacityMatrix, md: bool) -> String {
+    let rows: Vec<Vec<String>> = m
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.model.clone(),
+                r.deployment.clone(),
+                r.shape.to_owned(),
+                if (r.burstiness - 1.0).abs() < 1e-9 {
+                    "poisson".to_owned()
+                } else {
+                    format!("bursty cv {}", r.burstiness)
+                },
+                r.percentile.to_owned(),
+                format!("{:.3}", r.analytic_rps),
+                format!("{:.3}", r.simulated_rps),
+                format!("{:+.1}%", r.error_pct),
+            ]
+        })
+        .collect();
+    let s = &m.summary;
+    format!(
+        "\ncapacity of one replica at the SLO percentile, planner vs simulator \
+         ({MATRIX_REQUESTS} requests per simulation, seed {MATRIX_SEED}):\n{}\n\
+         {} workloads: median |error| {:.1} %, max {:.1} %, median signed {:+.1} %; \
+         {} within ±{TOLERANCE_PCT:.0} %\n",
+        table(
+            &[
+                "model",
+                "deployment",
+                "shape",
+                "arrivals",
+                "SLO at",
+                "planner rps",
+                "simulated rps",
+                "error"
+            ],
+            &rows,
+            md
+        ),
+        s.rows,
+        s.median_abs_error_pct,
+        s.max_abs_error_pct,
+        s.median_error_pct,
+        s.within_tolerance
+    )
 }
 
 /// Error table rows of a group map; a statistic that is not a number (no rows, or a

@@ -5,6 +5,7 @@
 use super::queue::{mean_wait, servers_for, wait_quantile};
 use super::workload::DiffusionWorkload;
 use crate::candidate::PurchaseMix;
+use crate::capacity::Reject;
 use crate::cost::{buy, job_mix};
 use crate::endpoint::{advise_situation, EndpointAdvice, Situation};
 use crate::error::PlanError;
@@ -13,9 +14,7 @@ use crate::findings::{
     SingleGpuReplicasOnLargeInstances,
 };
 use crate::job::{JobSpec, Window};
-use crate::search::{
-    cheapest_region, instance_excluded, nearest_misses, record, Reject, Rejection,
-};
+use crate::search::{cheapest_region, instance_excluded, nearest_misses, record, Rejection};
 use crate::workload::Mode;
 use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance};
 use inferplan_perf::diffusion::{

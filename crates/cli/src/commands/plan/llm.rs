@@ -7,7 +7,7 @@ use super::WorkloadFile;
 use crate::args::{Format, FormatArg, PlanArgs, PlanDiffusionArgs, PlanLlmArgs, PlanSharedArgs};
 use crate::commands::kind::refuse_job_flags;
 use crate::commands::load::efficiency;
-use crate::output::{emit, emit_json, table, Progress};
+use crate::output::{emit, emit_json, num, table, Progress};
 use anyhow::bail;
 use inferplan_catalog::Catalog;
 use inferplan_perf::MemoryParams;
@@ -610,44 +610,65 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
 }
 
 fn verified_text(p: &Plan, v: &[Verified]) -> String {
-    let mut s =
-        String::from("\nverified by simulation at the peak (re-ranked on SLO attainment):\n\n");
+    let mut s = String::from(
+        "\nverified by simulation at the peak: the plan's serving replicas (spares left out), \
+         then the fewest that keep the SLOs at their percentile, searched down and up \
+         (re-ranked on the simulated cost):\n\n",
+    );
+    let options = p.option_indices();
     let rows: Vec<Vec<String>> = v
         .iter()
         .enumerate()
         .map(|(rank, x)| {
             let c = &p.candidates[x.candidate];
+            let option = options
+                .iter()
+                .position(|&i| i == x.candidate)
+                .map_or_else(|| "-".to_owned(), |k| (k + 1).to_string());
             vec![
                 (rank + 1).to_string(),
+                option,
                 c.instance.clone(),
                 layout(c),
                 c.precision.to_string(),
                 c.engine.to_string(),
-                format!("{:.2}", c.usd_per_hour),
+                x.analytic_replicas.to_string(),
                 format!("{:.1}%", x.slo_attainment * 100.0),
                 format!("{:.0}", x.ttft_p99_ms),
                 format!("{:.1}", x.tpot_p99_ms),
-                if x.passes { "yes".into() } else { "no".into() },
-                x.requests.to_string(),
+                format!("{:.2}", x.analytic_usd_per_hour),
+                x.simulated_replicas
+                    .map_or_else(|| "none".to_owned(), |n| n.to_string()),
+                num(x.simulated_slo_attainment.map(|a| a * 100.0), 1),
+                num(x.simulated_usd_per_hour, 2),
             ]
         })
         .collect();
     s += &table(
         &[
             "#",
+            "plan #",
             "instance",
             "layout",
             "weights",
             "engine",
-            "$/hour",
+            "replicas",
             "attainment",
             "TTFT p99 ms",
             "TPOT p99 ms",
-            "passes",
-            "requests",
+            "$/hour",
+            "simulated replicas",
+            "attainment",
+            "$/hour",
         ],
         &rows,
         false,
+    );
+    s += &format!(
+        "replicas serve the peak ({:.2} req/s) without the N+1 spares; $/hour includes them. \
+         An option passes when every SLO is met by at least {:.0} % of the simulated requests.\n",
+        p.workload.peak_rps(),
+        v.first().map_or(0.0, |x| x.required * 100.0)
     );
     s
 }

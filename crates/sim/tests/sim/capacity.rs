@@ -1,0 +1,109 @@
+//! The planner's per-replica capacity against the simulator's (issue 13, part 2): a fast part
+//! of the agreement matrix (the whole one is `inferplan validate --capacity`, VALIDATION.md),
+//! what the matrix covers, and `plan --verify` re-sizing to the fewest replicas that pass.
+
+use inferplan_perf::efficiency::EfficiencyTable;
+use inferplan_perf::parallel::QUIET;
+use inferplan_perf::MemoryParams;
+use inferplan_plan::search::{plan, replica_for, Inputs};
+use inferplan_plan::Workload;
+use inferplan_sim::capacity::{
+    agreement, fixed_fleet, meets, run, Case, Shape, MATRIX, MATRIX_REQUESTS, MATRIX_SEED,
+    TOLERANCE_PCT,
+};
+use inferplan_sim::verify::verify;
+
+fn with_inputs<R>(f: impl FnOnce(&Inputs<'_>) -> R) -> R {
+    let efficiency = EfficiencyTable::embedded().unwrap();
+    let memory = MemoryParams::embedded().unwrap();
+    f(&Inputs {
+        catalog: crate::support::catalog(),
+        efficiency: &efficiency,
+        memory: &memory,
+    })
+}
+
+/// Rows of the matrix cheap enough to simulate in a debug build, one of each engine and of
+/// each arrival kind; the test asks what VALIDATION.md publishes for them.
+const FAST: &[usize] = &[3, 8, 21];
+
+#[test]
+fn a_fast_part_of_the_matrix_agrees_with_the_simulator() {
+    let cases: Vec<Case> = FAST.iter().map(|&i| MATRIX[i]).collect();
+    let rows = with_inputs(|inputs| {
+        agreement(inputs, &cases, MATRIX_REQUESTS, MATRIX_SEED, QUIET).unwrap()
+    });
+    for r in &rows {
+        assert!(
+            r.error_pct.abs() <= TOLERANCE_PCT,
+            "{} {} {}: planner {:.3} req/s, simulator {:.3} ({:+.1} %)",
+            r.model,
+            r.deployment,
+            r.shape,
+            r.analytic_rps,
+            r.simulated_rps,
+            r.error_pct
+        );
+    }
+}
+
+#[test]
+fn the_matrix_covers_what_the_issue_asks() {
+    assert!(MATRIX.len() >= 24);
+    let c = crate::support::catalog();
+    let params = |case: &Case| c.model(case.model).unwrap().params().total / 1e9;
+    let moe = |case: &Case| {
+        let p = c.model(case.model).unwrap().params();
+        p.active < p.total * 0.9
+    };
+    assert!(MATRIX.iter().any(moe) && MATRIX.iter().any(|m| !moe(m)));
+    assert!(MATRIX.iter().any(|m| params(m) < 1.5));
+    assert!(MATRIX.iter().any(|m| params(m) > 400.0));
+    for shape in [Shape::Chat, Shape::LongPrompt, Shape::LongOutput] {
+        assert!(MATRIX.iter().any(|m| m.shape == shape), "{shape:?}");
+    }
+    for engine in ["vllm", "sglang"] {
+        assert!(MATRIX.iter().any(|m| m.engine.to_string() == engine));
+    }
+    assert!(MATRIX.iter().any(|m| m.burstiness == 1.0));
+    assert!(MATRIX.iter().any(|m| m.burstiness > 1.0));
+    // Every case is a valid workload the planner can size.
+    with_inputs(|inputs| {
+        for case in MATRIX {
+            let w = case.workload().unwrap();
+            w.validate().unwrap();
+            inferplan_plan::search::analytic_capacity(inputs, &w, &case.layout())
+                .unwrap_or_else(|e| panic!("{}: {e}", case.describe()));
+        }
+    });
+}
+
+/// `plan --verify` on the issue's example: each shown option re-sized to the fewest serving
+/// replicas that keep the SLOs in simulation, so one fewer does not; the cost follows.
+#[test]
+fn verify_resizes_to_the_fewest_replicas_that_keep_the_slos() {
+    let text = std::fs::read_to_string(crate::support::example("chat-70b-fp8.toml")).unwrap();
+    let w = Workload::from_toml(&text, "chat-70b-fp8.toml").unwrap();
+    with_inputs(|inputs| {
+        let p = plan(inputs, &w).unwrap();
+        let verified = verify(inputs, &p, 2, 1, 50_000, QUIET).unwrap();
+        assert_eq!(verified.len(), 2);
+        let w = &p.workload;
+        for v in &verified {
+            let c = &p.candidates[v.candidate];
+            let n = v.simulated_replicas.expect("a size that passes");
+            let (replica, eff) = replica_for(inputs, w, c).unwrap();
+            let sim = |n: u32| {
+                let requests = ((w.peak_rps() * 600.0) as u64).clamp(2_000, 50_000);
+                let fleet = fixed_fleet(replica.clone(), eff, n, w, 0.0);
+                run(&fleet, w, w.peak_rps(), requests, 1).unwrap()
+            };
+            assert!(meets(&sim(n), w));
+            if n > 1 {
+                assert!(!meets(&sim(n - 1), w), "{n} - 1 replicas also pass");
+            }
+            let sized = v.simulated_usd_per_hour.unwrap();
+            assert!(sized > 0.0 && sized.is_finite(), "{sized}");
+        }
+    });
+}
