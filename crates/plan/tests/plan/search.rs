@@ -27,15 +27,15 @@ fn examples_have_pinned_answers() {
     // change here is a change of the answer users get: check it is intended, and update
     // docs/plan.md.
     for (file, want) in [
-        ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×4"),
+        ("chat-70b-fp8.toml", "p5.48xlarge tp8 pp1 fp8 sglang ×3"),
         // An L4 (g6) cannot hold the 26 GB 16-bit checkpoint vLLM quantizes to FP8 at load.
         ("single-gpu-13b-fp8.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×1"),
         (
             "fraud-scoring-small.toml",
-            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
+            "g6e.xlarge tp1 pp1 bf16 vllm ×9",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×9"),
         ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
     ] {
         let p = run(&example(file));
