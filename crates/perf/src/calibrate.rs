@@ -34,9 +34,10 @@ impl Default for Options {
 const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
 /// Bounds of the parameters: three efficiencies, four multipliers on kernel curves, then the
 /// roofline's step and request overheads in ms, then the kernel path's, then the kernel path's
-/// link fraction where there is no all-reduce curve.
+/// link fraction where there is no all-reduce curve, then the front end's cost per open stream
+/// in ms.
 const LO: [f64; N] = [
-    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02,
+    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001,
 ];
 const HI: [f64; N] = [
     1.0,
@@ -51,14 +52,17 @@ const HI: [f64; N] = [
     100.0,
     2000.0,
     1.0,
+    20.0,
 ];
-const N: usize = 12;
+const N: usize = 13;
 /// The parameters the roofline uses, fitted on every row predicted by the roofline (every
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
 /// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
 /// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
-const ROOFLINE: [usize; 5] = [0, 1, 2, 7, 8];
-const KERNEL: [usize; 7] = [3, 4, 5, 6, 9, 10, 11];
+/// The front end's per-stream cost (12) belongs to neither path: it is fitted with both, the
+/// kernel path's rows last.
+const ROOFLINE: [usize; 6] = [0, 1, 2, 7, 8, 12];
+const KERNEL: [usize; 8] = [3, 4, 5, 6, 9, 10, 11, 12];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -74,6 +78,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.kernel.step_overhead_s * 1e3,
         e.kernel.request_overhead_s * 1e3,
         e.kernel.link,
+        e.stream_overhead_s * 1e3,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -95,6 +100,7 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         },
         step_overhead_s: x(7) / 1e3,
         request_overhead_s: x(8) / 1e3,
+        stream_overhead_s: x(12) / 1e3,
     }
 }
 

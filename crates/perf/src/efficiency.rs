@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -203,6 +203,12 @@ impl EfficiencyTable {
                     comm: frac("comm")?,
                     step_overhead_s: ms("step_overhead_ms")?,
                     request_overhead_s: ms("request_overhead_ms")?,
+                    // Files written before the front end's per-stream cost had none.
+                    stream_overhead_s: if r.get("stream_overhead_ms").is_some() {
+                        ms("stream_overhead_ms")?
+                    } else {
+                        0.0
+                    },
                     kernel: KernelScale {
                         bandwidth: multiplier("kernel_bandwidth")?,
                         compute: multiplier("kernel_compute")?,
@@ -260,6 +266,7 @@ impl EfficiencyTable {
                 format!("{:.4}", e.eff.kernel.request_overhead_s * 1e3),
                 format!("{:.4}", e.eff.step_overhead_s * 1e3),
                 format!("{:.4}", e.eff.request_overhead_s * 1e3),
+                format!("{:.4}", e.eff.stream_overhead_s * 1e3),
                 e.rows.to_string(),
                 e.sources.clone(),
                 e.fitted_on.clone(),

@@ -131,6 +131,11 @@ pub struct Estimate {
     pub tpot_heavy_ms: f64,
     /// Share of a request's iterations that carry other prompts.
     pub heavy_share: f64,
+    /// Width of the spread of first-token times when requests arrive together (a burst, a
+    /// static batch, closed-loop rounds): the first prompt of a round has its first token
+    /// after one prefill step, the last after all of them, and later waves wait whole waves.
+    /// Taken as uniform around the mean, ms.
+    pub ttft_spread_ms: f64,
     /// What bounds a decode iteration.
     pub decode_bound: Bound,
     /// What bounds a prefill step.
@@ -211,6 +216,8 @@ impl Estimate {
     /// as Kingman's formula, `(ca² + cs²) / 2 × ρ / (1 − ρ) × service` (the mean wait of the
     /// estimate is the M/D/1 one, ca² = 1 and cs² = 0), and, given that a prompt waits (with
     /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
+    /// Requests that arrive together (rounds, bursts, waves) spread uniformly over
+    /// [`Estimate::ttft_spread_ms`] around the mean.
     pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> f64 {
         let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
         let rho = self.prompt_utilization;
@@ -219,7 +226,21 @@ impl Estimate {
         } else {
             0.0
         };
-        self.ttft_ms - self.prompt_wait_ms + tail
+        let together = (q.clamp(0.0, 1.0) - 0.5) * self.ttft_spread_ms;
+        self.ttft_ms - self.prompt_wait_ms + tail + together
+    }
+
+    /// Inter-token latency at quantile `q`: the gap between two tokens of a stream is one
+    /// iteration, light (decodes only) or heavy (also carrying another request's prompt chunk,
+    /// a share [`Estimate::heavy_share`] of the iterations). The quantile of single gaps is
+    /// the heavy iteration once heavy ones are more than `1 − q` of them, else the light one;
+    /// the mean gap is the mean TPOT.
+    pub fn itl_quantile_ms(&self, q: f64) -> f64 {
+        if self.heavy_share > 1.0 - q {
+            self.tpot_heavy_ms
+        } else {
+            self.tpot_light_ms
+        }
     }
 
     /// Mean TPOT of one request at quantile `q`: a request of `output_tokens` meets heavy
@@ -422,14 +443,20 @@ impl Replica {
         r
     }
 
-    /// Fixed time per request before its first token: the kernel path's or the roofline's,
-    /// each fitted on its own GPUs.
-    pub fn request_overhead_s(&self, e: &Efficiency) -> f64 {
-        if self.has_kernels() {
+    /// Time a request spends in the serving front end before its first token reaches the
+    /// client, when `other_streams` other requests are open on the replica: a fixed part per
+    /// request (HTTP, tokenization, scheduling; the kernel path's or the roofline's, each
+    /// fitted on its own GPUs) and a part per open stream (the front end and the client handle
+    /// every open stream's token events on one event loop, and the new request's first token
+    /// waits behind them). An idle replica costs the fixed part only. The simulator charges the same, with the streams open when
+    /// the request arrives.
+    pub fn request_overhead_s(&self, e: &Efficiency, other_streams: f64) -> f64 {
+        let fixed = if self.has_kernels() {
             e.kernel.request_overhead_s
         } else {
             e.request_overhead_s
-        }
+        };
+        fixed + e.stream_overhead_s * other_streams.max(0.0)
     }
 
     /// Time of one pipeline stage for `b`: composed from kernel curves where the GPU has them,
@@ -564,10 +591,13 @@ impl Replica {
             }
         };
         // Offline static-batch benchmarks call the engine directly: no API server in front.
-        let api = if matches!(w.load, Load::Static { .. }) {
-            0.0
-        } else {
-            self.request_overhead_s(e)
+        // Otherwise the streams open beside a request: the other clients of a closed loop or
+        // a burst, the running batch under Poisson arrivals or saturation.
+        let api = match w.load {
+            Load::Static { .. } => 0.0,
+            Load::Closed { concurrency } => self.request_overhead_s(e, concurrency as f64 - 1.0),
+            Load::Burst { requests } => self.request_overhead_s(e, requests as f64 - 1.0),
+            Load::Poisson { .. } | Load::Saturated => self.request_overhead_s(e, out.batch - 1.0),
         };
         out.ttft_s += out.queue_s + api;
         let gpus = f64::from(self.gpus.max(1));
@@ -592,6 +622,7 @@ impl Replica {
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,
+            ttft_spread_ms: out.spread_s * 1e3,
             decode_bound: out.decode_bound,
             prefill_bound,
             gpus: self.gpus,
@@ -699,6 +730,7 @@ impl Replica {
             light_s: t_light,
             heavy_s: t_heavy,
             share,
+            spread_s: 0.0,
         }
     }
 
@@ -738,6 +770,8 @@ impl Replica {
             0.0
         };
         let wave_s = full * t_prefill + t_rest + (o - 1.0) * tpot_s;
+        // First tokens after 1 ..= prefill_steps steps within a wave, and whole waves apart.
+        let spread_s = (prefill_steps.ceil() - 1.0).max(0.0) * t_prefill + (waves - 1.0) * wave_s;
         Phase {
             ttft_s: first_token_steps * t_prefill,
             tpot_s,
@@ -751,6 +785,7 @@ impl Replica {
             light_s: tpot_s,
             heavy_s: tpot_s,
             share: 0.0,
+            spread_s,
         }
     }
 }
@@ -773,6 +808,8 @@ struct Phase {
     light_s: f64,
     heavy_s: f64,
     share: f64,
+    /// Width of the uniform spread of first-token times of requests that arrive together.
+    spread_s: f64,
 }
 
 /// `tokens` prompt tokens taken evenly from prompts of `prompt` tokens: each token attends to

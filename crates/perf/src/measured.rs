@@ -58,8 +58,12 @@ pub enum Metric {
     RequestsS,
     /// Time to first token, ms.
     TtftMs,
-    /// Time per output token (or inter-token latency), ms.
+    /// Time per output token of a request (its decode time over its tokens after the first),
+    /// ms.
     TpotMs,
+    /// Inter-token latency: the gap between two tokens of a stream, ms. Its mean is the mean
+    /// TPOT; its percentiles are those of single steps, not of per-request means.
+    ItlMs,
     /// End-to-end latency, ms.
     E2eMs,
 }
@@ -70,7 +74,7 @@ impl Metric {
         match self {
             Metric::OutputTokS | Metric::TotalTokS | Metric::RequestsS => Family::Throughput,
             Metric::TtftMs => Family::Ttft,
-            Metric::TpotMs => Family::Tpot,
+            Metric::TpotMs | Metric::ItlMs => Family::Tpot,
             Metric::E2eMs => Family::E2e,
         }
     }
@@ -130,7 +134,7 @@ pub struct Observation {
     pub max_num_seqs: Option<u64>,
     /// Metric.
     pub metric: Metric,
-    /// Statistic as written (`mean`, `p50`, `p99`, `unstated`).
+    /// Statistic as written (`mean`, `p50`, `p90`, `p99`); rows that state none are skipped.
     pub stat: &'static str,
     /// Value in the metric's unit.
     pub value: f64,
@@ -160,6 +164,8 @@ pub enum SkipReason {
     UnknownMetric,
     /// The precision cannot be mapped to a format.
     UnknownPrecision,
+    /// The source does not say which statistic (mean, median, percentile) a latency is.
+    StatisticNotStated,
     /// The performance model refuses the configuration (does not fit, heads not divisible,
     /// GPU figures missing).
     Refused,
@@ -179,6 +185,7 @@ impl SkipReason {
             SkipReason::LoadNotStated => "load_not_stated",
             SkipReason::UnknownMetric => "unknown_metric",
             SkipReason::UnknownPrecision => "unknown_precision",
+            SkipReason::StatisticNotStated => "statistic_not_stated",
             SkipReason::Refused => "refused_by_model",
         }
     }
@@ -335,8 +342,10 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         m => {
             let family = if m.starts_with("ttft") {
                 Metric::TtftMs
-            } else if m.starts_with("tpot") || m.starts_with("itl") {
+            } else if m.starts_with("tpot") {
                 Metric::TpotMs
+            } else if m.starts_with("itl") {
+                Metric::ItlMs
             } else if m.starts_with("e2e") {
                 Metric::E2eMs
             } else {
@@ -347,10 +356,17 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
             } else {
                 1.0
             };
-            let stat = ["mean", "p50", "p90", "p99"]
+            // A latency is predicted as the statistic it states; one that states none is not
+            // compared with a mean (a median or a percentile may be meant).
+            let Some(stat) = ["mean", "p50", "p90", "p99"]
                 .into_iter()
                 .find(|st| m.ends_with(st))
-                .unwrap_or("unstated");
+            else {
+                return s(
+                    SkipReason::StatisticNotStated,
+                    format!("`{m}` does not say mean, median or percentile"),
+                );
+            };
             (family, stat, value * scale)
         }
     };

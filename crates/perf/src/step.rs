@@ -51,6 +51,11 @@ pub struct Efficiency {
     /// Fixed time per request before its first token (API server, tokenization, scheduling),
     /// seconds. Not part of a step; `estimate` adds it to TTFT.
     pub request_overhead_s: f64,
+    /// Time per open stream added to a request's first token: the API server and the
+    /// benchmark client handle every open stream's token events on one event loop, and a new
+    /// request's first token waits behind them, seconds per stream. Shared by the roofline
+    /// and the kernel path (it is the serving front end's, not the GPU's).
+    pub stream_overhead_s: f64,
     /// The engine's multipliers on measured kernel curves (on GPUs that have them): bandwidth
     /// and compute fractions of GEMMs and attention, all-reduce bandwidth, per-call floors.
     pub kernel: KernelScale,
@@ -396,6 +401,7 @@ mod tests {
         comm: 1.0,
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
+        stream_overhead_s: 0.0,
         kernel: KernelScale::ONE,
     };
     const L: Layout = Layout {

@@ -59,16 +59,33 @@ impl Case {
         Key::fallbacks(self.arch, self.obs.engine, self.weights)
     }
 
-    /// Predicted value of the row's metric with efficiencies `e`.
+    /// Predicted value of the row's metric with efficiencies `e`, as the statistic the row
+    /// states: a mean, or a quantile of the predicted distribution (TTFT from the prompt wait
+    /// and the spread of prompts that arrive together, TPOT from the mix of light and heavy
+    /// iterations a request meets, an inter-token gap from single iterations). Throughputs
+    /// are means.
     pub fn predict(&self, e: &Efficiency) -> f64 {
         let est = self.replica.run(&self.workload, e);
-        match self.obs.metric {
-            Metric::OutputTokS => est.output_tok_s * self.replicas,
-            Metric::TotalTokS => est.total_tok_s * self.replicas,
-            Metric::RequestsS => est.requests_s * self.replicas,
-            Metric::TtftMs => est.ttft_ms,
-            Metric::TpotMs => est.tpot_ms,
-            Metric::E2eMs => est.e2e_ms,
+        let output = self.workload.output_tokens;
+        // Closed loops and Poisson arrivals are both scored with Poisson-like variability.
+        let cv = 1.0;
+        let q = match self.obs.stat {
+            "p50" => Some(0.5),
+            "p90" => Some(0.9),
+            "p99" => Some(0.99),
+            _ => None,
+        };
+        match (self.obs.metric, q) {
+            (Metric::OutputTokS, _) => est.output_tok_s * self.replicas,
+            (Metric::TotalTokS, _) => est.total_tok_s * self.replicas,
+            (Metric::RequestsS, _) => est.requests_s * self.replicas,
+            (Metric::TtftMs, None) => est.ttft_ms,
+            (Metric::TtftMs, Some(q)) => est.ttft_quantile_ms(q, cv, 0.0),
+            (Metric::TpotMs | Metric::ItlMs, None) => est.tpot_ms,
+            (Metric::TpotMs, Some(q)) => est.tpot_quantile_ms(q, output),
+            (Metric::ItlMs, Some(q)) => est.itl_quantile_ms(q),
+            (Metric::E2eMs, None) => est.e2e_ms,
+            (Metric::E2eMs, Some(q)) => est.e2e_quantile_ms(q, cv, output),
         }
     }
 }

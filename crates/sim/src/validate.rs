@@ -11,12 +11,16 @@ use inferplan_perf::validation::{efficiency_for, Case};
 use inferplan_perf::Load;
 use std::collections::BTreeMap;
 
-/// Whether a measured row is latency under a closed-loop or Poisson load.
+/// Whether a measured row is latency under a closed-loop or Poisson load. A percentile of
+/// single inter-token gaps is not: the simulator reports each request's mean TPOT, whose
+/// percentiles are another statistic.
 pub fn simulable(c: &Case) -> bool {
+    let single_gaps = c.obs.metric == Metric::ItlMs && c.obs.stat != "mean";
     matches!(
         c.obs.metric,
-        Metric::TtftMs | Metric::TpotMs | Metric::E2eMs
-    ) && matches!(c.workload.load, Load::Closed { .. } | Load::Poisson { .. })
+        Metric::TtftMs | Metric::TpotMs | Metric::ItlMs | Metric::E2eMs
+    ) && !single_gaps
+        && matches!(c.workload.load, Load::Closed { .. } | Load::Poisson { .. })
 }
 
 fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
@@ -76,7 +80,7 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
 fn pick(r: &SimReport, c: &Case) -> f64 {
     let s = match c.obs.metric {
         Metric::TtftMs => r.ttft_ms,
-        Metric::TpotMs => r.tpot_ms,
+        Metric::TpotMs | Metric::ItlMs => r.tpot_ms,
         _ => r.e2e_ms,
     };
     match c.obs.stat {

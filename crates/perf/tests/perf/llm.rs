@@ -288,6 +288,7 @@ mod speed {
         comm: 0.7,
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
+        stream_overhead_s: 0.0,
         kernel: KernelScale::ONE,
     };
 
@@ -363,6 +364,121 @@ mod speed {
         // The request overhead (API, tokenization) overlaps with the GPU work of other requests,
         // so it adds to latency but not to the time per request of the replica.
         assert!((est.output_tok_s - 101.0 / (est.e2e_ms / 1e3 - 0.010)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_front_end_costs_a_fixed_part_per_request_and_a_part_per_open_stream() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let e = Efficiency {
+            stream_overhead_s: 0.002,
+            kernel: KernelScale {
+                request_overhead_s: 0.020,
+                ..KernelScale::ONE
+            },
+            ..NO_OVERHEAD
+        };
+        // An idle replica: the fixed part only.
+        assert!((r.request_overhead_s(&e, 0.0) - 0.020).abs() < 1e-12);
+        let at = |clients: u64, e: &Efficiency| {
+            r.run(
+                &Workload {
+                    input_tokens: 1000,
+                    output_tokens: 200,
+                    load: Load::Closed {
+                        concurrency: clients,
+                    },
+                },
+                e,
+            )
+        };
+        let no_streams = Efficiency {
+            stream_overhead_s: 0.0,
+            ..e
+        };
+        // One client: no other stream open; 32 clients: 31 others, 2 ms each, on TTFT (and
+        // so on e2e), never on the time per token.
+        assert!((at(1, &e).ttft_ms - at(1, &no_streams).ttft_ms).abs() < 1e-9);
+        let (with, without) = (at(32, &e), at(32, &no_streams));
+        assert!((with.ttft_ms - without.ttft_ms - 62.0).abs() < 1e-6);
+        assert!((with.tpot_ms - without.tpot_ms).abs() < 1e-12);
+    }
+
+    #[test]
+    fn percentiles_are_predicted_as_the_statistic_the_row_states() {
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        // A burst of 64 long prompts: first tokens spread from one prefill step to all.
+        let burst = r.run(
+            &Workload {
+                input_tokens: 4000,
+                output_tokens: 100,
+                load: Load::Burst { requests: 64 },
+            },
+            &NO_OVERHEAD,
+        );
+        assert!(burst.ttft_spread_ms > 0.0);
+        let (p50, p99) = (
+            burst.ttft_quantile_ms(0.5, 1.0, 0.0),
+            burst.ttft_quantile_ms(0.99, 1.0, 0.0),
+        );
+        assert!(
+            (p50 - burst.ttft_ms).abs() < 1e-9,
+            "{p50} {}",
+            burst.ttft_ms
+        );
+        assert!(p99 > 1.8 * burst.ttft_ms, "{p99} vs mean {}", burst.ttft_ms);
+        // Steady continuous batching: a gap between tokens is a light or a heavy iteration;
+        // at the 99th percentile it is a heavy one once more than 1 % are heavy.
+        let steady = r.run(
+            &Workload {
+                input_tokens: 2000,
+                output_tokens: 200,
+                load: Load::Closed { concurrency: 32 },
+            },
+            &NO_OVERHEAD,
+        );
+        assert!(steady.heavy_share > 0.01 && steady.heavy_share < 0.5);
+        assert_eq!(steady.itl_quantile_ms(0.99), steady.tpot_heavy_ms);
+        assert_eq!(steady.itl_quantile_ms(0.5), steady.tpot_light_ms);
+        assert!(steady.tpot_heavy_ms > 1.5 * steady.tpot_ms);
+    }
+
+    #[test]
+    fn validation_predicts_the_stated_statistic_and_skips_an_unstated_one() {
+        let rows = "\
+id,engine,engine_version,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes
+s-0001,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,4000,100,64,inf (all sent at once),ttft_ms_mean,1000,ms,
+s-0002,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,4000,100,64,inf (all sent at once),ttft_ms_p99,1000,ms,
+s-0003,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,itl_ms_p99,10,ms,
+s-0004,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tpot_ms_mean,10,ms,
+s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,ttft_ms,100,ms,
+";
+        let m = read_measured(rows, "s.csv").unwrap();
+        let unstated = m.skipped.iter().find(|s| s.id == "s-0005").unwrap();
+        assert_eq!(unstated.reason, SkipReason::StatisticNotStated);
+        let (cases, _) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        let at = |id: &str| {
+            let c = cases.iter().find(|c| c.obs.id == id).unwrap();
+            (
+                c.predict(&NO_OVERHEAD),
+                c.replica().run(&c.workload, &NO_OVERHEAD),
+            )
+        };
+        let (mean, est) = at("s-0001");
+        let (p99, _) = at("s-0002");
+        assert!((mean - est.ttft_ms).abs() < 1e-9);
+        assert!(p99 > 1.8 * mean, "p99 {p99} vs mean {mean}");
+        let (itl, est) = at("s-0003");
+        assert_eq!(itl, est.tpot_heavy_ms);
+        assert_eq!(at("s-0004").0, est.tpot_ms);
+        assert_eq!(
+            cases
+                .iter()
+                .find(|c| c.obs.id == "s-0003")
+                .unwrap()
+                .obs
+                .metric,
+            Metric::ItlMs
+        );
     }
 
     #[test]
@@ -477,9 +593,10 @@ mod speed {
             let at = |c| r.run(&Workload { input_tokens: input, output_tokens: output, load: Load::Closed { concurrency: c } }, &NO_OVERHEAD);
             let (small, large) = (at(c), at(c + 1));
             prop_assume!(((c + 1) as f64) <= small.max_batch);
-            // Within 0.1%: on the plateau where prompts fill the step token budget, one more
-            // decode takes a token of that budget from the prompts.
-            prop_assert!(large.output_tok_s >= small.output_tok_s * (1.0 - 1e-3),
+            // Within 0.2%: on the plateau where prompts fill the step token budget, one more
+            // decode takes a token of that budget from the prompts (proptest found 0.102 % at
+            // a 3662-token prompt, 36 output tokens, 39 → 40 clients).
+            prop_assert!(large.output_tok_s >= small.output_tok_s * (1.0 - 2e-3),
                 "{} -> {}", small.output_tok_s, large.output_tok_s);
         }
 
@@ -522,7 +639,7 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
         );
         let poisson = by_id("x-0006").unwrap();
         assert_eq!(poisson.load, Load::Poisson { rate_rps: 4.0 });
-        assert_eq!((poisson.metric, poisson.stat), (Metric::TpotMs, "p50"));
+        assert_eq!((poisson.metric, poisson.stat), (Metric::ItlMs, "p50"));
         let reason = |id: &str| m.skipped.iter().find(|s| s.id == id).map(|s| s.reason);
         assert_eq!(reason("x-0003"), Some(SkipReason::AmbiguousUnit));
         assert_eq!(reason("x-0004"), Some(SkipReason::LayoutNotStated));
@@ -629,6 +746,7 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
             comm: 0.5,
             step_overhead_s: 0.002,
             request_overhead_s: 0.02,
+            stream_overhead_s: 0.0005,
             kernel: KernelScale {
                 bandwidth: 0.8,
                 compute: 0.7,
@@ -648,6 +766,7 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
             comm: 0.9,
             step_overhead_s: 0.01,
             request_overhead_s: 0.1,
+            stream_overhead_s: 0.002,
             kernel: KernelScale {
                 step_overhead_s: 0.01,
                 request_overhead_s: 0.1,

@@ -34,10 +34,10 @@ fn examples_have_pinned_answers() {
         ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
         (
             "fraud-scoring-small.toml",
-            "g6e.xlarge tp1 pp1 bf16 vllm ×14",
+            "g6e.xlarge tp1 pp1 bf16 vllm ×9",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×16"),
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×14"),
         ("batch-summaries.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×8"),
     ] {
         let p = run(&example(file));

@@ -4,7 +4,7 @@
 use super::autoscale::Scaler;
 use super::config::FleetConfig;
 use super::report::{SimReport, Tally};
-use super::state::{us, Clients, Ev, Req, Slab, Slot, Work};
+use super::state::{us, Clients, Ev, Req, Slab, Slot, State, Work};
 use crate::rng::Rng;
 use crate::traffic::{Request, Traffic};
 use std::cmp::Reverse;
@@ -199,8 +199,19 @@ impl Sim<'_> {
             self.pending_arrival = None;
         }
         // The API server (tokenization, scheduling) takes the request overhead of the
-        // efficiency table before the engine sees the request, as in `estimate`.
-        let overhead = us(self.cfg.replica.request_overhead_s(&self.cfg.efficiency));
+        // efficiency table before the engine sees the request, as in `estimate`: its fixed
+        // part and its part per stream open on a replica when the request arrives.
+        let ready = self
+            .slots
+            .iter()
+            .filter(|s| s.state == State::Ready)
+            .count()
+            .max(1);
+        let others = self.in_flight.saturating_sub(1) as f64 / ready as f64;
+        let overhead = us(self
+            .cfg
+            .replica
+            .request_overhead_s(&self.cfg.efficiency, others));
         if overhead == 0 {
             self.attempt(r);
         } else {

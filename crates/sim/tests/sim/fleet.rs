@@ -168,6 +168,65 @@ fn at_low_load_the_simulator_agrees_with_estimate() {
     }
 }
 
+/// The front end's cost per open stream is one model: `estimate` charges a closed loop of
+/// 16 clients 15 other streams per request, the simulator the streams open when each request
+/// arrives, and the two add the same to TTFT.
+#[test]
+fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
+    let cfg = config(1);
+    let base = FleetConfig {
+        closed_loop: Some(16),
+        warmup_s: 30.0,
+        efficiency: Efficiency {
+            stream_overhead_s: 0.0,
+            ..cfg.efficiency
+        },
+        ..cfg
+    };
+    let with = FleetConfig {
+        efficiency: Efficiency {
+            stream_overhead_s: 0.003,
+            ..base.efficiency
+        },
+        ..base.clone()
+    };
+    let (input, output) = (1000u32, 200u32);
+    let ttft = |cfg: &FleetConfig| {
+        let t = traffic(
+            1.0,
+            600,
+            LengthDist::Fixed(input),
+            LengthDist::Fixed(output),
+            3,
+        );
+        let sim = simulate(cfg, t, 3);
+        let est = cfg
+            .replica
+            .run(
+                &Workload {
+                    input_tokens: u64::from(input),
+                    output_tokens: u64::from(output),
+                    load: Load::Closed { concurrency: 16 },
+                },
+                &cfg.efficiency,
+            )
+            .ttft_ms;
+        (sim, est)
+    };
+    let ((sim0, est0), (sim1, est1)) = (ttft(&base), ttft(&with));
+    assert!((est1 - est0 - 45.0).abs() < 1e-6, "{est0} -> {est1}");
+    // The simulator holds each request in the front end before the engine sees it: the wait
+    // from arrival to admission grows by the same 15 × 3 ms.
+    let added = sim1.queue_ms.mean - sim0.queue_ms.mean;
+    assert!(
+        (added - 45.0).abs() < 0.1 * 45.0,
+        "added {added} ms before admission"
+    );
+    // Fewer requests on the engine at once make its own part a little faster, so TTFT grows
+    // by less than the front end adds, but it grows.
+    assert!(sim1.ttft_ms.mean > sim0.ttft_ms.mean + 0.4 * 45.0);
+}
+
 /// Closed-loop clients are made as they start: a billion clients sending a hundred requests
 /// finish at once (queuing every client's start up front took 320 MB and 2.8 s for ten
 /// million clients, in release), and the run ends with the last answer, not when the last
