@@ -1096,6 +1096,24 @@ pub struct RenderArgs {
     /// Prometheus URL for the KEDA scaler.
     #[arg(long, default_value = "http://prometheus-operated.monitoring.svc:9090")]
     pub prometheus_url: String,
+
+    /// Where the model runs: `eks` writes Kubernetes manifests, Karpenter node pools and
+    /// Prometheus rules; `sagemaker` writes one CloudFormation template (sagemaker.yaml) with
+    /// the SageMaker model (LMI container running vLLM), endpoint config, endpoint,
+    /// Application Auto Scaling target and policies, and CloudWatch alarms from the SLOs. A
+    /// SageMaker endpoint runs one model copy per instance, so the default candidate is the
+    /// first that has one replica per instance. See docs/sagemaker.md.
+    #[arg(long, value_enum, default_value_t = Platform::Eks)]
+    pub platform: Platform,
+}
+
+/// Where `render` deploys to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Platform {
+    /// Amazon EKS: Deployment, Service, KEDA, Karpenter, Prometheus rules.
+    Eks,
+    /// Amazon SageMaker: a real-time or asynchronous endpoint as CloudFormation.
+    Sagemaker,
 }
 
 /// Arguments of `lint`.

@@ -1,11 +1,11 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan.
 
-use crate::args::RenderArgs;
+use crate::args::{Platform, RenderArgs};
 use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::render::{from_plan, read_plan, render, vllm_candidates};
+use inferplan_deploy::render::{from_plan, read_plan, render, sagemaker, vllm_candidates};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
@@ -21,6 +21,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         namespace,
         cluster,
         prometheus_url,
+        platform,
     } = a;
     let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
@@ -55,17 +56,28 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => bail!("give a workload file or --plan"),
     };
-    let candidate = match *candidate {
-        Some(n) => n,
-        None => *vllm_candidates(&plan_json).first().ok_or_else(|| {
+    let candidate = match (*candidate, platform) {
+        (Some(n), _) => n,
+        (None, Platform::Eks) => *vllm_candidates(&plan_json).first().ok_or_else(|| {
             anyhow!("no candidate of the plan runs vLLM, which is what render writes")
         })?,
+        (None, Platform::Sagemaker) => {
+            sagemaker::first_candidate(&plan_json, c).ok_or_else(|| {
+                anyhow!(
+                    "no candidate of the plan runs vLLM with one replica inside one instance, \
+                 which is what a SageMaker endpoint serves; render it for EKS"
+                )
+            })?
+        }
     };
     let mut input = from_plan(&plan_json, candidate, c)?;
     input.namespace = namespace.clone();
     input.cluster = cluster.clone();
     input.prometheus_url = prometheus_url.clone();
-    let files = render(&input);
+    let files = match platform {
+        Platform::Eks => render(&input),
+        Platform::Sagemaker => sagemaker::render(&input)?,
+    };
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let mut s = format!("candidate {candidate} rendered into {}:\n", out.display());
     for (name, text) in &files {

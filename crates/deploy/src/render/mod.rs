@@ -32,6 +32,7 @@ pub mod pod;
 pub mod pod_monitor;
 pub mod readme;
 pub mod rules;
+pub mod sagemaker;
 pub mod vllm;
 pub mod workload;
 pub mod yaml;
