@@ -205,8 +205,11 @@ pub enum Command {
     /// Audit Kubernetes manifests for GPU-inference mistakes.
     ///
     /// Reads YAML files, directories, multi-document streams or `-` (stdin), Helm output
-    /// included, and reports findings of rules with stable codes (see docs/lint.md). Exit code
-    /// 1 when a finding at error level exists, 2 on unreadable input.
+    /// included, and reports findings of rules with stable codes (see docs/lint.md). Also
+    /// reads CloudFormation templates (YAML with `!Ref`-style tags, or JSON files given by
+    /// name) for SageMaker endpoints: scaling policies, scale to zero, startup timeouts and
+    /// volumes against the model. Exit code 1 when a finding at error level exists, 2 on
+    /// unreadable input.
     ///
     /// Examples:
     ///   inferplan lint deploy/

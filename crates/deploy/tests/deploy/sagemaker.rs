@@ -271,3 +271,54 @@ fn sagemaker_render_is_deterministic() {
         sagemaker::render(&input).unwrap()
     );
 }
+
+/// The rendered templates pass the SageMaker lint rules (IL122-IL125) without a finding, also
+/// on an instance without an instance store (where the EBS volume is written and checked), and
+/// the lint reads the same template back in its short-form YAML and its JSON spelling alike.
+#[test]
+fn rendered_templates_pass_lint_silently() {
+    for (name, text) in templates_for_ci() {
+        let files = vec![(format!("{name}.yaml"), text.clone())];
+        let findings = inferplan_deploy::lint::lint(&files, catalog()).unwrap();
+        assert!(
+            findings.is_empty(),
+            "{name}:\n{}",
+            inferplan_deploy::lint::text(&findings)
+        );
+        // The lint sees the endpoint: without its scaling policy the rule fires.
+        let doc = YamlLoader::load_from_str(&text).unwrap().remove(0);
+        let mut json = yaml_to_json(&doc);
+        json["Resources"]
+            .as_object_mut()
+            .unwrap()
+            .remove("TargetTrackingPolicy");
+        json["Resources"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ScaleOutFromZeroPolicy");
+        let files = vec![(
+            format!("{name}.json"),
+            serde_json::to_string_pretty(&json).unwrap(),
+        )];
+        let findings = inferplan_deploy::lint::lint(&files, catalog()).unwrap();
+        let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, ["IL122"], "{name}");
+    }
+}
+
+/// A loaded YAML tree as JSON (the rendered templates hold maps, lists, strings and numbers).
+fn yaml_to_json(y: &Yaml) -> Value {
+    match y {
+        Yaml::Hash(h) => Value::Object(
+            h.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), yaml_to_json(v)))
+                .collect(),
+        ),
+        Yaml::Array(a) => Value::Array(a.iter().map(yaml_to_json).collect()),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(r) => Value::from(r.parse::<f64>().unwrap()),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        _ => Value::Null,
+    }
+}
