@@ -65,6 +65,12 @@ pub struct Parameter {
     /// A regular expression the value must match.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<&'static str>,
+    /// The value when none is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<&'static str>,
+    /// Hide the value in the console and API output.
+    #[serde(rename = "NoEcho", skip_serializing_if = "std::ops::Not::not")]
+    pub no_echo: bool,
 }
 
 /// `AWS::SageMaker::Model`.

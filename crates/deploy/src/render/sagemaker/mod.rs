@@ -35,6 +35,10 @@ use yaml_rust2::Yaml;
 /// The template's file name.
 pub const TEMPLATE: &str = "sagemaker.yaml";
 
+/// The parameter carrying a Hugging Face token, and the condition that it was given.
+const HF_TOKEN_PARAMETER: &str = "HuggingFaceToken";
+const HAS_HF_TOKEN: &str = "HasHuggingFaceToken";
+
 /// Logical ids, for the lint rules and tests.
 pub mod ids {
     /// The model.
@@ -320,6 +324,8 @@ pub fn template(input: &RenderInput, e: &Endpoint) -> String {
                           (AmazonSageMakerFullAccess or narrower)"
                 .to_owned(),
             allowed_pattern: Some("^arn:aws[a-z-]*:iam::\\d{12}:role/.+$"),
+            default: None,
+            no_echo: false,
         }),
     );
     if is_async {
@@ -331,16 +337,45 @@ pub fn template(input: &RenderInput, e: &Endpoint) -> String {
                               under <prefix>/failures)"
                     .to_owned(),
                 allowed_pattern: Some("^s3://.+$"),
+                default: None,
+                no_echo: false,
             }),
         );
     }
+    params.insert(
+        key(HF_TOKEN_PARAMETER),
+        to_yaml(&Parameter {
+            kind: "String",
+            description: "Hugging Face token for gated checkpoints (Llama, Gemma); empty for \
+                          open ones. It becomes the container's HF_TOKEN, which DescribeModel \
+                          shows to whoever may call it"
+                .to_owned(),
+            allowed_pattern: None,
+            default: Some(""),
+            no_echo: true,
+        }),
+    );
     root.insert(key("Parameters"), Yaml::Hash(params));
+    let mut conditions = Hash::new();
+    conditions.insert(
+        key(HAS_HF_TOKEN),
+        to_yaml(&serde_json::json!({
+            "Fn::Not": [{ "Fn::Equals": [reference(HF_TOKEN_PARAMETER), ""] }]
+        })),
+    );
+    root.insert(key("Conditions"), Yaml::Hash(conditions));
 
     let mut res = Hash::new();
-    let environment = lmi::environment(input)
+    let mut environment: serde_json::Map<String, serde_json::Value> = lmi::environment(input)
         .into_iter()
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
+    environment.insert(
+        "HF_TOKEN".to_owned(),
+        serde_json::json!({
+            "Fn::If": [HAS_HF_TOKEN, reference(HF_TOKEN_PARAMETER), reference("AWS::NoValue")]
+        }),
+    );
     res.insert(
         key(ids::MODEL),
         resource(

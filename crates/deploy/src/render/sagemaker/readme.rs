@@ -57,8 +57,9 @@ pub fn readme(input: &RenderInput, e: &Endpoint) -> String {
     );
     let _ = writeln!(
         s,
-        "- Gated checkpoints (Llama, Gemma) need `HF_TOKEN` in the container environment, or \
-         the weights copied to S3 and given as model data."
+        "- Gated checkpoints (Llama, Gemma) need a Hugging Face token: pass \
+         `HuggingFaceToken=<token>` (it becomes the container's `HF_TOKEN`), or copy the \
+         weights to S3 and give them as model data."
     );
     for n in notes {
         let _ = writeln!(s, "- {n}");
