@@ -11,7 +11,7 @@
 //! Pod templates inside the custom resources of KubeRay, KServe, KAITO and LeaderWorkerSet
 //! are read; a document with GPU pods that cannot be read is reported (IL121), other kinds
 //! are skipped. CloudFormation templates (YAML with short-form tags, or JSON) are read for
-//! their SageMaker endpoints (`context::cloudformation`; rules IL122-IL125); an intrinsic
+//! their SageMaker endpoints (`context::cloudformation`; rules IL122-IL126); an intrinsic
 //! function a rule needs but cannot evaluate is reported as such, at info level.
 //!
 //! Findings are [`Diagnostic`]s at a [`Location`], with the severity, key names and rule
@@ -123,6 +123,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(SageMakerAsyncCannotScaleToZero),
         Box::new(SageMakerStartupTimeoutBelowColdStart),
         Box::new(SageMakerVolumeBelowCheckpoint),
+        Box::new(SageMakerModelDoesNotFit),
     ]
 }
 

@@ -1,10 +1,10 @@
-//! What the SageMaker rules (IL122-IL125) share: the instance and checkpoint of a production
+//! What the SageMaker rules (IL122-IL126) share: the instance and checkpoint of a production
 //! variant, resolved against the catalog.
 
 use super::super::context::cloudformation::{Eval, SageMakerEndpoint};
 use super::super::Context;
 use crate::yaml::Node;
-use inferplan_catalog::{Dtype, Instance};
+use inferplan_catalog::{Dtype, Instance, ModelSpec};
 use inferplan_serving::checkpoint;
 
 /// The checkpoint a SageMaker model downloads (its container's `HF_MODEL_ID`) and its size.
@@ -20,14 +20,20 @@ pub(crate) struct VariantWeights<'c> {
     pub basis: String,
     /// Model data read from S3 (`ModelDataUrl` or `ModelDataSource`) rather than the Hub.
     pub s3_model_data: bool,
+    /// The catalog model.
+    pub model: &'c ModelSpec,
+    /// The format the checkpoint is stored in.
+    pub format: Dtype,
+    /// The container's environment.
+    pub env: &'c Node,
 }
 
 /// The instance and checkpoint of `variant`, when both are known to the catalog. `Err` says
 /// which value is not evaluable.
 pub(crate) fn variant_weights<'c>(
     ctx: &Context<'c>,
-    e: &SageMakerEndpoint<'_, '_>,
-    variant: &Node,
+    e: &SageMakerEndpoint<'_, 'c>,
+    variant: &'c Node,
 ) -> Result<Option<VariantWeights<'c>>, String> {
     let t = e.template;
     let instance = match t.string(variant.get("InstanceType")) {
@@ -69,6 +75,9 @@ pub(crate) fn variant_weights<'c>(
                 bytes,
                 basis,
                 s3_model_data,
+                model: m,
+                format: c.format,
+                env,
             }));
         }
     }
@@ -88,5 +97,8 @@ pub(crate) fn variant_weights<'c>(
         bytes,
         basis,
         s3_model_data,
+        model: m,
+        format,
+        env,
     }))
 }
