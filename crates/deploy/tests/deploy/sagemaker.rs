@@ -322,3 +322,65 @@ fn yaml_to_json(y: &Yaml) -> Value {
         _ => Value::Null,
     }
 }
+
+/// The ways a template names its endpoint in a scalable target's `ResourceId` (a literal,
+/// `!Sub` with the endpoint's attribute or its literal name, `!Join` of literals or of a
+/// `!GetAtt`) all count; a name lint cannot evaluate is said to be so, at info level.
+#[test]
+fn scalable_targets_are_found_however_the_endpoint_is_named() {
+    let template = |resource_id: &str| {
+        format!(
+            "AWSTemplateFormatVersion: \"2010-09-09\"
+Parameters:
+  Name: {{Type: String}}
+Resources:
+  Endpoint:
+    Type: AWS::SageMaker::Endpoint
+    Properties:
+      EndpointName: scoring
+      EndpointConfigName: cfg
+  Target:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      MinCapacity: 1
+      MaxCapacity: 2
+      ResourceId: {resource_id}
+      ScalableDimension: sagemaker:variant:DesiredInstanceCount
+      ServiceNamespace: sagemaker
+  Policy:
+    Type: AWS::ApplicationAutoScaling::ScalingPolicy
+    Properties:
+      PolicyName: p
+      PolicyType: TargetTrackingScaling
+      ScalingTargetId: !Ref Target
+"
+        )
+    };
+    let codes = |resource_id: &str| -> Vec<(&'static str, inferplan_deploy::lint::Severity)> {
+        let files = vec![("t.yaml".to_owned(), template(resource_id))];
+        inferplan_deploy::lint::lint(&files, catalog())
+            .unwrap()
+            .iter()
+            .map(|f| (f.code, f.severity))
+            .collect()
+    };
+    for found in [
+        "endpoint/scoring/variant/AllTraffic",
+        "!Sub endpoint/${Endpoint.EndpointName}/variant/AllTraffic",
+        "!Sub endpoint/scoring/variant/AllTraffic",
+        "!Join ['', [endpoint/, scoring, /variant/AllTraffic]]",
+        "!Join [/, [endpoint, scoring, variant, AllTraffic]]",
+        "!Join ['/', [endpoint, !GetAtt Endpoint.EndpointName, variant, AllTraffic]]",
+    ] {
+        assert_eq!(codes(found), [], "{found}");
+    }
+    use inferplan_deploy::lint::Severity;
+    assert_eq!(
+        codes("endpoint/other/variant/AllTraffic"),
+        [("IL122", Severity::Warning)]
+    );
+    assert_eq!(
+        codes("!Sub endpoint/${Name}/variant/AllTraffic"),
+        [("IL122", Severity::Info)]
+    );
+}

@@ -245,16 +245,17 @@ impl<'a> Template<'a> {
                 }
             }
             Some(("Fn::Join", arg)) => {
+                let delimiter = arg.items().first().and_then(Node::text).unwrap_or_default();
                 let parts = arg.items().get(1).map(Node::items).unwrap_or_default();
-                let mut text = String::new();
+                let mut words = Vec::new();
                 for p in parts {
                     match self.string(Some(p)) {
                         Eval::Resource(id) if id == endpoint.id => return Ok(true),
-                        Eval::Value(v) => text.push_str(&v),
+                        Eval::Value(v) => words.push(v),
                         _ => return Err(show("Join", arg)),
                     }
                 }
-                Ok(literal.is_some() && prefix(&text) == literal)
+                Ok(literal.is_some() && prefix(&words.join(&delimiter)) == literal)
             }
             Some((key, arg)) => Err(show(key, arg)),
         }
