@@ -205,8 +205,11 @@ pub enum Command {
     /// Audit Kubernetes manifests for GPU-inference mistakes.
     ///
     /// Reads YAML files, directories, multi-document streams or `-` (stdin), Helm output
-    /// included, and reports findings of rules with stable codes (see docs/lint.md). Exit code
-    /// 1 when a finding at error level exists, 2 on unreadable input.
+    /// included, and reports findings of rules with stable codes (see docs/lint.md). Also
+    /// reads CloudFormation templates (YAML with `!Ref`-style tags, or JSON files given by
+    /// name) for SageMaker endpoints: scaling policies, scale to zero, startup timeouts and
+    /// volumes against the model. Exit code 1 when a finding at error level exists, 2 on
+    /// unreadable input.
     ///
     /// Examples:
     ///   inferplan lint deploy/
@@ -1102,6 +1105,24 @@ pub struct RenderArgs {
     /// (default: s3://<cluster>-models/<checkpoint id>).
     #[arg(long, value_name = "S3_URI")]
     pub weights_uri: Option<String>,
+
+    /// Where the model runs: `eks` writes Kubernetes manifests, Karpenter node pools and
+    /// Prometheus rules; `sagemaker` writes one CloudFormation template (sagemaker.yaml) with
+    /// the SageMaker model (LMI container running vLLM), endpoint config, endpoint,
+    /// Application Auto Scaling target and policies, and CloudWatch alarms from the SLOs. A
+    /// SageMaker endpoint runs one model copy per instance, so the default candidate is the
+    /// first that has one replica per instance. See docs/sagemaker.md.
+    #[arg(long, value_enum, default_value_t = Platform::Eks)]
+    pub platform: Platform,
+}
+
+/// Where `render` deploys to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Platform {
+    /// Amazon EKS: Deployment, Service, KEDA, Karpenter, Prometheus rules.
+    Eks,
+    /// Amazon SageMaker: a real-time or asynchronous endpoint as CloudFormation.
+    Sagemaker,
 }
 
 /// Arguments of `lint`.

@@ -354,6 +354,7 @@ fn parse_strict(text: &str, origin: &str) -> Result<Vec<Doc>, YamlError> {
         index: 0,
         doc_line: 1,
         error: None,
+        tags: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     let loaded = parser.load(&mut b, true);
@@ -479,6 +480,8 @@ struct Builder<'o> {
     index: usize,
     doc_line: usize,
     error: Option<YamlError>,
+    /// The CloudFormation function of each open collection's short-form tag (`!Sub [...]`).
+    tags: Vec<Option<&'static str>>,
 }
 
 impl Builder<'_> {
@@ -595,41 +598,54 @@ impl MarkedEventReceiver for Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 if self.count(1, line) {
                     // Block scalars (`|`, `>`) are marked at their first content line.
+                    let function = intrinsic(tag.as_ref());
                     let value = resolve(text, style, tag.as_ref());
-                    self.complete(Node { line, value }, anchor);
+                    self.complete(long_form(Node { line, value }, function), anchor);
                 }
             }
-            Event::SequenceStart(anchor, _) => self.open(
-                Frame::Seq {
+            Event::SequenceStart(anchor, tag) => {
+                self.tags.push(intrinsic(tag.as_ref()));
+                self.open(
+                    Frame::Seq {
+                        line,
+                        anchor,
+                        items: Vec::new(),
+                    },
                     line,
-                    anchor,
-                    items: Vec::new(),
-                },
-                line,
-            ),
-            Event::MappingStart(anchor, _) => self.open(
-                Frame::Map {
+                )
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.tags.push(intrinsic(tag.as_ref()));
+                self.open(
+                    Frame::Map {
+                        line,
+                        anchor,
+                        entries: Vec::new(),
+                        merges: Vec::new(),
+                        key: None,
+                        seen: HashMap::new(),
+                    },
                     line,
-                    anchor,
-                    entries: Vec::new(),
-                    merges: Vec::new(),
-                    key: None,
-                    seen: HashMap::new(),
-                },
-                line,
-            ),
+                )
+            }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq {
                     line,
                     anchor,
                     items,
-                }) => self.complete(
-                    Node {
-                        line,
-                        value: Value::Seq(items),
-                    },
-                    anchor,
-                ),
+                }) => {
+                    let function = self.tags.pop().flatten();
+                    self.complete(
+                        long_form(
+                            Node {
+                                line,
+                                value: Value::Seq(items),
+                            },
+                            function,
+                        ),
+                        anchor,
+                    )
+                }
                 Some(Frame::Map {
                     line,
                     anchor,
@@ -650,11 +666,15 @@ impl MarkedEventReceiver for Builder<'_> {
                         });
                     }
                     merge(&mut entries, merges);
+                    let function = self.tags.pop().flatten();
                     self.complete(
-                        Node {
-                            line,
-                            value: Value::Map(entries),
-                        },
+                        long_form(
+                            Node {
+                                line,
+                                value: Value::Map(entries),
+                            },
+                            function,
+                        ),
                         anchor,
                     );
                 }
@@ -662,6 +682,60 @@ impl MarkedEventReceiver for Builder<'_> {
             },
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
+    }
+}
+
+/// CloudFormation's intrinsic functions, whose short forms are local tags (`!Ref`, `!Sub`,
+/// `!GetAtt`, ...), with the key of their long form (`Ref`, `Fn::Sub`, `Fn::GetAtt`).
+/// Source: "Intrinsic function reference", AWS CloudFormation User Guide.
+const INTRINSICS: &[(&str, &str)] = &[
+    ("Ref", "Ref"),
+    ("Condition", "Condition"),
+    ("Base64", "Fn::Base64"),
+    ("Cidr", "Fn::Cidr"),
+    ("FindInMap", "Fn::FindInMap"),
+    ("GetAtt", "Fn::GetAtt"),
+    ("GetAZs", "Fn::GetAZs"),
+    ("ImportValue", "Fn::ImportValue"),
+    ("Join", "Fn::Join"),
+    ("Select", "Fn::Select"),
+    ("Split", "Fn::Split"),
+    ("Sub", "Fn::Sub"),
+    ("Transform", "Fn::Transform"),
+    ("And", "Fn::And"),
+    ("Equals", "Fn::Equals"),
+    ("If", "Fn::If"),
+    ("Not", "Fn::Not"),
+    ("Or", "Fn::Or"),
+    ("Length", "Fn::Length"),
+    ("ToJsonString", "Fn::ToJsonString"),
+];
+
+/// The long-form key of a CloudFormation short-form tag.
+fn intrinsic(tag: Option<&Tag>) -> Option<&'static str> {
+    let t = tag?;
+    if t.handle != "!" {
+        return None;
+    }
+    INTRINSICS
+        .iter()
+        .find(|(short, _)| *short == t.suffix)
+        .map(|(_, long)| *long)
+}
+
+/// A node written with a CloudFormation short-form tag as its long form: `!Ref X` reads as
+/// `{Ref: X}`, `!Sub [...]` as `{"Fn::Sub": [...]}`, so YAML and JSON templates read alike.
+fn long_form(node: Node, function: Option<&'static str>) -> Node {
+    match function {
+        None => node,
+        Some(key) => Node {
+            line: node.line,
+            value: Value::Map(vec![Entry {
+                key: key.to_owned(),
+                line: node.line,
+                value: node,
+            }]),
+        },
     }
 }
 
@@ -1008,5 +1082,22 @@ lit: |
         assert_eq!(quantity("2"), Some(2.0));
         assert_eq!(quantity("lots"), None);
         assert_eq!(quantity("inf"), None);
+    }
+
+    #[test]
+    fn cloudformation_short_forms_read_as_long_forms() {
+        let text = "a: !Ref Role\nb: !GetAtt Model.ModelName\nc: !Sub [\"x-${N}\", {N: 1}]\nd: !If [c, 1, 2]\ne: !Join\n  - /\n  - [a, b]\nf: !!str 5\n";
+        let docs = parse(text, "t.yaml").unwrap();
+        let root = &docs[0].value;
+        assert_eq!(root.at("a").at("Ref").as_str(), Some("Role"));
+        assert_eq!(
+            root.at("b").at("Fn::GetAtt").as_str(),
+            Some("Model.ModelName")
+        );
+        assert_eq!(root.at("c").at("Fn::Sub").items().len(), 2);
+        assert_eq!(root.at("d").at("Fn::If").items().len(), 3);
+        assert_eq!(root.at("e").at("Fn::Join").items()[1].items().len(), 2);
+        assert_eq!(root.entry("e").map(|e| e.line), Some(5));
+        assert_eq!(root.at("f").as_str(), Some("5"));
     }
 }

@@ -1,12 +1,12 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan.
 
-use crate::args::RenderArgs;
+use crate::args::{Platform, RenderArgs};
 use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_deploy::render::input::default_weights_uri;
-use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates};
+use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates, sagemaker};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
@@ -23,6 +23,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         cluster,
         prometheus_url,
         weights_uri,
+        platform,
     } = a;
     let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
@@ -58,9 +59,9 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give a workload file or --plan"),
     };
     // The plan's #1 unless it runs an engine render does not write.
-    let (candidate, passed) = match *candidate {
-        Some(n) => (n, None),
-        None => {
+    let (candidate, passed) = match (*candidate, platform) {
+        (Some(n), _) => (n, None),
+        (None, Platform::Eks) => {
             let first = *renderable_candidates(&plan_json, c).first().ok_or_else(|| {
                 anyhow!("no candidate of the plan runs vLLM or SGLang on GPUs, which is what render writes")
             })?;
@@ -73,6 +74,15 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
                 })
                 .flatten();
             (first, passed)
+        }
+        (None, Platform::Sagemaker) => {
+            let first = sagemaker::first_candidate(&plan_json, c).ok_or_else(|| {
+                anyhow!(
+                    "no candidate of the plan runs vLLM on GPUs with one replica inside one \
+                     instance, which is what a SageMaker endpoint serves; render it for EKS"
+                )
+            })?;
+            (first, None)
         }
     };
     let mut input = from_plan(&plan_json, candidate, c)?;
@@ -88,7 +98,10 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         }
         None => default_weights_uri(cluster, &input.checkpoint),
     };
-    let files = render(&input);
+    let files = match platform {
+        Platform::Eks => render(&input),
+        Platform::Sagemaker => sagemaker::render(&input)?,
+    };
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let mut s = match passed {
         Some(engine) => format!(

@@ -174,3 +174,71 @@ fn render_refuses_a_replica_count_kubernetes_cannot_hold() {
     assert!(!Path::new(&out).exists(), "nothing is written");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `render --platform sagemaker`: the default candidate gives a template `lint` passes; a
+/// candidate that packs several replicas on one instance is a one-line error naming the
+/// field and `--candidate`, and nothing is written.
+#[test]
+fn render_for_sagemaker_lints_clean_and_refuses_packed_candidates() {
+    let dir = scratch("render-sagemaker");
+    let out = dir.join("out");
+    let o = inferplan(&[
+        "render",
+        &repo_file("examples/g7-vs-g5-13b.toml"),
+        "--platform",
+        "sagemaker",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let template = out.join("sagemaker.yaml");
+    assert!(template.exists() && out.join("README.md").exists());
+    let o = inferplan(&["lint", template.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    let plan = dir.join("plan.json");
+    let o = inferplan(&[
+        "plan",
+        &repo_file("examples/g7-vs-g5-13b.toml"),
+        "--format",
+        "json",
+        "--top",
+        "10",
+    ]);
+    std::fs::write(&plan, &o.stdout).unwrap();
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let packed = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["engine"] == "vllm" && c["replicas_per_instance"].as_u64() > Some(1))
+        .expect("a candidate with several replicas per instance")
+        + 1;
+    let other = dir.join("other");
+    let o = inferplan(&[
+        "render",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--candidate",
+        &packed.to_string(),
+        "--platform",
+        "sagemaker",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    input_error(
+        &o,
+        &[
+            &format!("candidates[{}].replicas_per_instance", packed - 1),
+            "one model copy per instance",
+            "--candidate",
+        ],
+    );
+    assert!(!other.exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(dir);
+}

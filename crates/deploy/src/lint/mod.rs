@@ -10,7 +10,9 @@
 //! [`Context`], so a PodDisruptionBudget or autoscaler in another file of the same run counts.
 //! Pod templates inside the custom resources of KubeRay, KServe, KAITO and LeaderWorkerSet
 //! are read; a document with GPU pods that cannot be read is reported (IL121), other kinds
-//! are skipped.
+//! are skipped. CloudFormation templates (YAML with short-form tags, or JSON) are read for
+//! their SageMaker endpoints (`context::cloudformation`; rules IL122-IL126); an intrinsic
+//! function a rule needs but cannot evaluate is reported as such, at info level.
 //!
 //! Findings are [`Diagnostic`]s at a [`Location`], with the severity, key names and rule
 //! metadata the planner's findings use ([`inferplan_plan::diagnostic`]).
@@ -117,6 +119,11 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(MissingReadinessProbe),
         Box::new(ClaimedCacheBelowDownload),
         Box::new(GpuDocumentNotLinted),
+        Box::new(SageMakerEndpointWithoutScaling),
+        Box::new(SageMakerAsyncCannotScaleToZero),
+        Box::new(SageMakerStartupTimeoutBelowColdStart),
+        Box::new(SageMakerVolumeBelowCheckpoint),
+        Box::new(SageMakerModelDoesNotFit),
     ]
 }
 

@@ -36,6 +36,7 @@ pub mod pod;
 pub mod pod_monitor;
 pub mod readme;
 pub mod rules;
+pub mod sagemaker;
 pub mod sglang;
 pub mod vllm;
 pub mod weights;

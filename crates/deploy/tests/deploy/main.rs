@@ -11,3 +11,4 @@ mod lint;
 mod render;
 mod rightsize;
 mod round_trip;
+mod sagemaker;

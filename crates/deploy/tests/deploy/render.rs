@@ -791,6 +791,12 @@ fn every_example_renders_and_is_written_for_the_validators() {
     assert!(out
         .join("llama-405b-multinode/leaderworkerset.yaml")
         .exists());
+    // The SageMaker templates (`.ci/run` checks `cloudformation/*.yaml` with cfn-lint).
+    let cfn = out.join(crate::sagemaker::CHECK_SUBDIR);
+    std::fs::create_dir_all(&cfn).unwrap();
+    for (name, text) in crate::sagemaker::templates_for_ci() {
+        std::fs::write(cfn.join(format!("{name}.yaml")), text).unwrap();
+    }
 }
 
 /// Rendering is a pure function of its input.
