@@ -60,6 +60,7 @@ pub fn verify(
             },
             cold_start_s: 0.0,
             usd_per_replica_hour: c.usd_per_hour / f64::from(c.replicas.max(1)),
+            nodes: None,
             slo: Slo {
                 ttft_ms: w.slo.ttft_ms,
                 tpot_ms: w.slo.tpot_ms,

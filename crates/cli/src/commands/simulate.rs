@@ -257,6 +257,7 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         },
         cold_start_s: cold_start_flag.unwrap_or(cold),
         usd_per_replica_hour,
+        nodes: None,
         slo: Slo {
             ttft_ms,
             tpot_ms,
