@@ -87,6 +87,30 @@ pub const SCRAPE_INTERVAL_S: u32 = 15;
 /// with `minReplicaCount: 0` scales to zero.
 pub const KEDA_COOLDOWN_PERIOD_S: u32 = 300;
 
+/// Seconds a node of the rendered NodePool stays empty before Karpenter removes it
+/// (`disruption.consolidateAfter`, with `consolidationPolicy: WhenEmpty`): as long as the
+/// rendered scale-down window, so a node emptied by a lull is still there if the load returns
+/// within it.
+pub const CONSOLIDATE_AFTER_S: u32 = 600;
+
+/// Karpenter's longest batching window before it launches nodes for pending pods, seconds
+/// (`BATCH_MAX_DURATION`, default 10 s; karpenter.sh, "Settings", retrieved 2026-12-07).
+pub const KARPENTER_BATCH_MAX_S: f64 = 10.0;
+
+/// From a pending pod to a node that can start it: Karpenter's batching window plus the
+/// instance's launch and boot ([`inferplan_serving::cold_start::INSTANCE_BOOT_S`], sourced
+/// there). The same for every instance family: no per-family launch times are published, so
+/// this is an assumption for GPU families whose driver load or image differ.
+pub fn node_start_s() -> f64 {
+    KARPENTER_BATCH_MAX_S + inferplan_serving::cold_start::INSTANCE_BOOT_S
+}
+
+/// A replica's start on a node that is already running: the cold start without the
+/// instance's boot (engine start and weights).
+pub fn pod_start_s(cold: &inferplan_serving::cold_start::ColdStart) -> f64 {
+    (cold.seconds - cold.boot_s).max(0.0)
+}
+
 impl Behavior {
     /// What the HPA does without a `behavior`: scale up by 100 % or 4 pods per 15 s (the
     /// larger), no stabilization; scale down after a 300 s window by up to 100 % per 15 s.

@@ -61,7 +61,10 @@ impl Sim<'_> {
             self.remove_node(i);
             return;
         }
-        let at = node.ready_us.max(now) + us(n.consolidate_after_s);
+        let at = node
+            .ready_us
+            .max(now)
+            .saturating_add(us(n.consolidate_after_s));
         let epoch = node.epoch;
         self.push(at, Ev::Consolidate(i, epoch));
     }
