@@ -610,7 +610,50 @@ fn render(j: &SimJson<'_>) -> String {
             s += &format!("  - {cause}\n");
         }
     }
-    s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd);
+    match r.node_hours {
+        Some(nh) => {
+            s += &format!(
+            "nodes: {} started, at most {} at once, {nh:.1} node-hours for {:.1} replica-hours\n\
+             cost ${:.2} for the simulated period (node-hours)\n",
+            r.nodes_started, r.nodes_max, r.replica_hours, r.cost_usd
+        )
+        }
+        None => s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd),
+    }
+    if r.hours.len() > 1 {
+        let rows: Vec<Vec<String>> = r
+            .hours
+            .iter()
+            .map(|h| {
+                vec![
+                    h.hour.to_string(),
+                    h.requests.to_string(),
+                    h.slo_attainment
+                        .map_or_else(|| "-".to_owned(), |a| format!("{:.2} %", a * 100.0)),
+                    h.replicas_max.to_string(),
+                    h.nodes_max.to_string(),
+                ]
+            })
+            .collect();
+        s += "\nper hour (by arrival):\n";
+        s += &crate::output::table(
+            &[
+                "hour",
+                "answered",
+                "SLO attainment",
+                "replicas (max)",
+                "nodes (max)",
+            ],
+            &rows,
+            false,
+        );
+    }
+    if !j.unmodelled.is_empty() {
+        s += "\nnot modelled:\n";
+        for u in j.unmodelled {
+            s += &format!("  - {u}\n");
+        }
+    }
     s
 }
 
