@@ -111,6 +111,78 @@ pub fn pod_start_s(cold: &inferplan_serving::cold_start::ColdStart) -> f64 {
     (cold.seconds - cold.boot_s).max(0.0)
 }
 
+/// What `render` writes into a candidate's ScaledObject, and what `plan --verify` simulates
+/// over the day: one computation for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Targets {
+    /// `minReplicaCount`: the replicas of the quietest hour of the daily profile.
+    pub min: u32,
+    /// `maxReplicaCount`: the peak's replicas (raised by one node's worth when equal to the
+    /// minimum, so the autoscaler can move).
+    pub max: u32,
+    /// Requests in flight (running + waiting) per replica the `in-flight` trigger aims at:
+    /// 80 % of what one replica holds at its SLO capacity by Little's law
+    /// (`max_rps_per_replica × e2e_p99`).
+    pub in_flight: u32,
+    /// Requests waiting per replica above which the `queue` trigger adds replicas: a
+    /// quarter of `in_flight`, at least 1.
+    pub queue: u32,
+    /// Replicas on one node: the scale-up policy adds this many per minute.
+    pub replicas_per_node: u32,
+}
+
+/// The targets of a deployment whose replicas each serve `max_rps_per_replica` within the
+/// SLOs with an end-to-end p99 of `e2e_p99_ms`, `replicas` at the peak, `replicas_per_node`
+/// on a node, `hourly` the replicas of each hour of the day; counts at most `max_count` (the
+/// largest Kubernetes accepts).
+pub fn targets(
+    hourly: &[u32],
+    replicas: u32,
+    replicas_per_node: u32,
+    max_rps_per_replica: f64,
+    e2e_p99_ms: f64,
+    max_count: u32,
+) -> Targets {
+    let min = hourly
+        .iter()
+        .copied()
+        .min()
+        .unwrap_or(replicas)
+        .clamp(1, replicas.max(1));
+    let (min, max) = bounds(min, replicas, replicas_per_node, max_count);
+    // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
+    let in_flight = max_rps_per_replica * e2e_p99_ms.max(0.0) / 1000.0;
+    let in_flight = ((0.8 * in_flight).floor() as u32).max(1);
+    Targets {
+        min,
+        max,
+        in_flight,
+        queue: queue_target(in_flight),
+        replicas_per_node: replicas_per_node.max(1),
+    }
+}
+
+/// The queue trigger's threshold for an in-flight target: a quarter of it, at least 1.
+pub fn queue_target(in_flight: u32) -> u32 {
+    (in_flight / 4).max(1)
+}
+
+/// The autoscaler's bounds from the quietest hour's replicas and the peak's: when they are
+/// equal the maximum is raised by one instance's worth of replicas (`per_instance`), so that
+/// the autoscaler can move (a burst above the plan's peak gets one more node); at
+/// `max_count` the minimum is lowered by one instead.
+pub fn bounds(min: u32, max: u32, per_instance: u32, max_count: u32) -> (u32, u32) {
+    if min < max {
+        return (min, max);
+    }
+    let raised = max.saturating_add(per_instance.max(1)).min(max_count);
+    if raised > max {
+        (min.min(max), raised)
+    } else {
+        (max.saturating_sub(1).max(1).min(min), max)
+    }
+}
+
 impl Behavior {
     /// What the HPA does without a `behavior`: scale up by 100 % or 4 pods per 15 s (the
     /// larger), no stabilization; scale down after a 300 s window by up to 100 % per 15 s.

@@ -2,6 +2,7 @@
 //! a continuous-batching scheduler on the perf crate's step-time model, a router, an
 //! autoscaler, spot interruptions and client retries.
 
+pub mod day;
 pub mod fleet;
 pub mod limits;
 pub mod metrics;

@@ -97,6 +97,7 @@ pub fn verify(
             tpot_p99_ms: r.tpot_ms.p99,
             passes: attained >= required,
             requests: r.requests_total,
+            day: Some(crate::day::day(inputs, w, c, required, seed, max_requests)?),
         })
     })
     .into_iter()

@@ -275,21 +275,21 @@ impl RenderInput {
             0
         };
         let hourly = sizing.hourly_replicas(c.max_rps_per_replica, spare, workload);
-        let min_replicas = hourly
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(c.replicas)
-            .clamp(1, c.replicas);
-        let (min_replicas, max_replicas) = scaler_bounds(min_replicas, c.replicas, rpi);
+        let targets = inferplan_plan::autoscaling::targets(
+            &hourly,
+            c.replicas,
+            rpi,
+            c.max_rps_per_replica,
+            c.e2e_p99_ms,
+            MAX_REPLICAS,
+        );
+        let (min_replicas, max_replicas) = (targets.min, targets.max);
         let rates = workload.hourly_rates();
         let busiest = rates.iter().copied().fold(0.0, f64::max);
         let peak_hours_utc = (0..24u32)
             .filter(|&h| rates[h as usize] >= 0.8 * busiest)
             .collect();
-        // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
-        let in_flight = c.max_rps_per_replica * c.e2e_p99_ms.max(0.0) / 1000.0;
-        let target_in_flight = ((0.8 * in_flight).floor() as u32).max(1);
+        let target_in_flight = targets.in_flight;
         let weights_per_node = c.weights_gib / f64::from(nodes_per_replica);
         let cold_start = cold_start_s(weights_per_node, &workload.constraints.weights_source, inst);
         let slo = &workload.slo;
@@ -468,20 +468,10 @@ impl RenderInput {
     }
 }
 
-/// The autoscaler's bounds from the quietest hour's replicas and the peak's: when they are
-/// equal the maximum is raised by one instance's worth of replicas (`per_instance`), so that
-/// the autoscaler can move (a burst above the plan's peak gets one more node); at the int32
-/// limit the minimum is lowered by one instead.
+/// The autoscaler's bounds ([`inferplan_plan::autoscaling::bounds`]) within the replica
+/// counts Kubernetes accepts.
 pub fn scaler_bounds(min: u32, max: u32, per_instance: u32) -> (u32, u32) {
-    if min < max {
-        return (min, max);
-    }
-    let raised = max.saturating_add(per_instance.max(1)).min(MAX_REPLICAS);
-    if raised > max {
-        (min.min(max), raised)
-    } else {
-        (max.saturating_sub(1).max(1).min(min), max)
-    }
+    inferplan_plan::autoscaling::bounds(min, max, per_instance, MAX_REPLICAS)
 }
 
 /// `--max-model-len` and the share of requests above it.
