@@ -131,28 +131,46 @@ pub struct Targets {
     pub replicas_per_node: u32,
 }
 
+/// Share of a replica's SLO capacity the in-flight target aims at: the autoscaler keeps
+/// `1 / TARGET_SHARE` (25 %) more capacity than the load needs.
+pub const TARGET_SHARE: f64 = 0.8;
+
 /// The targets of a deployment whose replicas each serve `max_rps_per_replica` within the
 /// SLOs with an end-to-end p99 of `e2e_p99_ms`, `replicas` at the peak, `replicas_per_node`
-/// on a node, `hourly` the replicas of each hour of the day; counts at most `max_count` (the
-/// largest Kubernetes accepts).
+/// on a node, `hourly` the replicas of each hour of the day for the mean rates `rates`;
+/// counts at most `max_count` (the largest Kubernetes accepts).
+///
+/// The minimum is the quietest hour's replicas, raised to cover the steepest rise of the
+/// profile: after a rise the new load is served by the replicas the previous hour kept
+/// (enough for its load at [`TARGET_SHARE`] of their capacity, and at least the minimum)
+/// until new ones have a node and a cold start behind them, so when those cannot carry the
+/// next hour's rate, the minimum is that hour's replicas.
 pub fn targets(
     hourly: &[u32],
+    rates: &[f64],
     replicas: u32,
     replicas_per_node: u32,
     max_rps_per_replica: f64,
     e2e_p99_ms: f64,
     max_count: u32,
 ) -> Targets {
-    let min = hourly
-        .iter()
-        .copied()
-        .min()
-        .unwrap_or(replicas)
-        .clamp(1, replicas.max(1));
+    let quietest = hourly.iter().copied().min().unwrap_or(replicas);
+    let n = hourly.len().min(rates.len());
+    let cap = max_rps_per_replica.max(1e-9);
+    // Replicas the in-flight target keeps for an hour's rate, at least the minimum.
+    let kept = |rate: f64, min: u32| ((rate / (TARGET_SHARE * cap)).ceil() as u32).max(min);
+    let mut min = quietest;
+    for h in 0..n {
+        let next = (h + 1) % n;
+        if f64::from(kept(rates[h], min)) * cap < rates[next] {
+            min = min.max(hourly[next]);
+        }
+    }
+    let min = min.clamp(1, replicas.max(1));
     let (min, max) = bounds(min, replicas, replicas_per_node, max_count);
     // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
     let in_flight = max_rps_per_replica * e2e_p99_ms.max(0.0) / 1000.0;
-    let in_flight = ((0.8 * in_flight).floor() as u32).max(1);
+    let in_flight = ((TARGET_SHARE * in_flight).floor() as u32).max(1);
     Targets {
         min,
         max,
@@ -246,6 +264,23 @@ impl Behavior {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rise the replicas kept for the previous hour cannot carry raises the minimum to the
+    /// replicas of the hour after it; rises within the headroom leave the quietest hour's.
+    #[test]
+    fn the_minimum_covers_the_steepest_rise() {
+        let gentle = [1.0, 1.2, 1.5, 1.8, 1.8, 1.5];
+        let hourly = [1, 2, 2, 2, 2, 2];
+        assert_eq!(targets(&hourly, &gentle, 2, 1, 1.0, 10_000.0, 100).min, 1);
+        // 1 → 4 req/s: the hour before keeps 2 replicas (1 req/s at 80 %), which carry 2.
+        let steep = [1.0, 1.0, 4.0, 4.0, 4.0, 1.0];
+        let hourly = [1, 1, 4, 4, 4, 1];
+        let t = targets(&hourly, &steep, 4, 1, 1.0, 10_000.0, 100);
+        assert_eq!(t.min, 4);
+        assert_eq!(t.max, 5, "raised above the minimum by one node's worth");
+        // In flight: 80 % of 1 req/s × 10 s.
+        assert_eq!((t.in_flight, t.queue), (8, 2));
+    }
 
     #[test]
     fn rendered_behavior_scales_down_slower_than_the_kubernetes_default() {

@@ -29,6 +29,7 @@ pub fn rendered_targets(w: &Workload, c: &Candidate) -> Targets {
     let hourly = Sizing::of(w).hourly_replicas(c.max_rps_per_replica, spare, w);
     autoscaling::targets(
         &hourly,
+        &w.hourly_rates(),
         c.replicas,
         rpi,
         c.max_rps_per_replica,

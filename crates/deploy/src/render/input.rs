@@ -109,7 +109,7 @@ pub struct RenderInput {
     pub gpus_per_pod: u32,
     /// Replicas at the peak (the autoscaler's maximum).
     pub replicas: u32,
-    /// Replicas in the quietest hour of the daily profile (the autoscaler's minimum).
+    /// The autoscaler's minimum: the quietest hour's replicas, or the replicas after the steepest rise ([`inferplan_plan::autoscaling::targets`]).
     pub min_replicas: u32,
     /// Replicas that share one instance.
     pub replicas_per_instance: u32,
@@ -277,6 +277,7 @@ impl RenderInput {
         let hourly = sizing.hourly_replicas(c.max_rps_per_replica, spare, workload);
         let targets = inferplan_plan::autoscaling::targets(
             &hourly,
+            &workload.hourly_rates(),
             c.replicas,
             rpi,
             c.max_rps_per_replica,

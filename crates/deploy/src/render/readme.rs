@@ -224,7 +224,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     );
     let _ = writeln!(
         s,
-        "- KEDA scales between {} (the quietest hour of the daily profile) and {} replicas \
+        "- KEDA scales between {} (the quietest hour of the daily profile, or more where the replicas kept for one hour could not carry the next until new ones start) and {} replicas \
          ({}): out when running + waiting requests exceed {} per replica (80 % of the \
          {:.1} a replica holds at its SLO capacity of {:.2} req/s by Little's law), or \
          waiting requests exceed {} per replica.",
