@@ -113,7 +113,7 @@ pub fn pod_start_s(cold: &inferplan_serving::cold_start::ColdStart) -> f64 {
 
 /// What `render` writes into a candidate's ScaledObject, and what `plan --verify` simulates
 /// over the day: one computation for both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Targets {
     /// `minReplicaCount`: the replicas of the quietest hour of the daily profile.
     pub min: u32,
@@ -121,9 +121,11 @@ pub struct Targets {
     /// minimum, so the autoscaler can move).
     pub max: u32,
     /// Requests in flight (running + waiting) per replica the `in-flight` trigger aims at:
-    /// 80 % of what one replica holds at its SLO capacity by Little's law
-    /// (`max_rps_per_replica × e2e_p99`).
+    /// [`TARGET_SHARE`] of `in_flight_at_capacity`.
     pub in_flight: u32,
+    /// Requests one replica holds at its SLO capacity by Little's law: its rate times the
+    /// mean end-to-end latency ([`mean_e2e_ms`]).
+    pub in_flight_at_capacity: f64,
     /// Requests waiting per replica above which the `queue` trigger adds replicas: a
     /// quarter of `in_flight`, at least 1.
     pub queue: u32,
@@ -135,8 +137,18 @@ pub struct Targets {
 /// `1 / TARGET_SHARE` (25 %) more capacity than the load needs.
 pub const TARGET_SHARE: f64 = 0.8;
 
+/// Mean end-to-end latency at a replica's SLO capacity, ms, as the in-flight target counts
+/// it: the p99 TTFT plus the p99 time per output token over the mean output, an upper bound
+/// of the mean. Little's law counts requests in flight with the mean latency; the p99
+/// end-to-end latency would overstate them by the tail of the output lengths (three times
+/// for chat-like log-normal outputs), and an autoscaler aiming at that many would not scale
+/// out before the replicas miss their SLO.
+pub fn mean_e2e_ms(ttft_p99_ms: f64, tpot_p99_ms: f64, output_mean: f64) -> f64 {
+    ttft_p99_ms.max(0.0) + tpot_p99_ms.max(0.0) * (output_mean - 1.0).max(0.0)
+}
+
 /// The targets of a deployment whose replicas each serve `max_rps_per_replica` within the
-/// SLOs with an end-to-end p99 of `e2e_p99_ms`, `replicas` at the peak, `replicas_per_node`
+/// SLOs with a mean end-to-end latency of `mean_e2e_ms` ([`mean_e2e_ms`]), `replicas` at the peak, `replicas_per_node`
 /// on a node, `hourly` the replicas of each hour of the day for the mean rates `rates`;
 /// counts at most `max_count` (the largest Kubernetes accepts).
 ///
@@ -151,7 +163,7 @@ pub fn targets(
     replicas: u32,
     replicas_per_node: u32,
     max_rps_per_replica: f64,
-    e2e_p99_ms: f64,
+    mean_e2e_ms: f64,
     max_count: u32,
 ) -> Targets {
     let quietest = hourly.iter().copied().min().unwrap_or(replicas);
@@ -169,12 +181,13 @@ pub fn targets(
     let min = min.clamp(1, replicas.max(1));
     let (min, max) = bounds(min, replicas, replicas_per_node, max_count);
     // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
-    let in_flight = max_rps_per_replica * e2e_p99_ms.max(0.0) / 1000.0;
-    let in_flight = ((TARGET_SHARE * in_flight).floor() as u32).max(1);
+    let at_capacity = max_rps_per_replica * mean_e2e_ms.max(0.0) / 1000.0;
+    let in_flight = ((TARGET_SHARE * at_capacity).floor() as u32).max(1);
     Targets {
         min,
         max,
         in_flight,
+        in_flight_at_capacity: at_capacity,
         queue: queue_target(in_flight),
         replicas_per_node: replicas_per_node.max(1),
     }

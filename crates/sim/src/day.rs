@@ -33,7 +33,7 @@ pub fn rendered_targets(w: &Workload, c: &Candidate) -> Targets {
         c.replicas,
         rpi,
         c.max_rps_per_replica,
-        c.e2e_p99_ms,
+        autoscaling::mean_e2e_ms(c.ttft_p99_ms, c.tpot_p99_ms, Sizing::of(w).output_mean),
         KUBERNETES_INT32_MAX,
     )
 }

@@ -143,6 +143,8 @@ pub struct RenderInput {
     pub e2e_p99_ms: f64,
     /// Requests in flight per replica the autoscaler aims at.
     pub target_in_flight: u32,
+    /// Requests one replica holds at its SLO capacity (Little's law with the mean latency).
+    pub in_flight_at_capacity: f64,
     /// The SLOs.
     pub slo: SloTargets,
     /// Hours (UTC) within 80 % of the busiest hour; all 24 without a daily profile.
@@ -281,7 +283,11 @@ impl RenderInput {
             c.replicas,
             rpi,
             c.max_rps_per_replica,
-            c.e2e_p99_ms,
+            inferplan_plan::autoscaling::mean_e2e_ms(
+                c.ttft_p99_ms,
+                c.tpot_p99_ms,
+                sizing.output_mean,
+            ),
             MAX_REPLICAS,
         );
         let (min_replicas, max_replicas) = (targets.min, targets.max);
@@ -291,6 +297,7 @@ impl RenderInput {
             .filter(|&h| rates[h as usize] >= 0.8 * busiest)
             .collect();
         let target_in_flight = targets.in_flight;
+        let in_flight_at_capacity = targets.in_flight_at_capacity;
         let weights_per_node = c.weights_gib / f64::from(nodes_per_replica);
         let cold_start = cold_start_s(weights_per_node, &workload.constraints.weights_source, inst);
         let slo = &workload.slo;
@@ -417,6 +424,7 @@ impl RenderInput {
             max_rps_per_replica: c.max_rps_per_replica,
             e2e_p99_ms: c.e2e_p99_ms,
             target_in_flight,
+            in_flight_at_capacity,
             slo: SloTargets {
                 ttft_ms: slo.ttft_ms,
                 tpot_ms: slo.tpot_ms,

@@ -6,6 +6,7 @@
 #[path = "../../../../tests/support.rs"]
 mod support;
 
+mod day;
 mod fleet;
 mod metrics;
 mod traffic;
