@@ -139,7 +139,7 @@ fn simulate_deploy_reads_the_container_and_lists_what_it_cannot_model() {
         "{}",
         v["unmodelled"]
     );
-    edit(&scaled, "threshold: \"20\"", "threshold: \"twenty\"");
+    edit(&scaled, "threshold: \"", "threshold: \"about ");
     let (code, _, err) = simulate(&dir, "chat-70b-fp8.toml", "900");
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
