@@ -42,7 +42,7 @@ fn the_day_reports_each_hour_and_what_would_fix_the_failing_ones() {
     let efficiency = EfficiencyTable::embedded().unwrap();
     let memory = MemoryParams::embedded().unwrap();
     let inputs = Inputs {
-        catalog: &catalog,
+        catalog,
         efficiency: &efficiency,
         memory: &memory,
     };
