@@ -212,6 +212,14 @@ pub const BATCH: Bound = Bound::count("outputs", 1, 1_024);
 pub const JOBS_PER_DAY: Bound = Bound::interval("jobs/day", 0.0, true, 100_000_000.0);
 /// Minutes of a day (how long the traffic peak lasts): above zero, at most 24 × 60.
 pub const MINUTES_PER_DAY: Bound = Bound::interval("min/day", 0.0, true, 1_440.0);
+/// Hours of a day a batch job may run in: above zero, at most 24.
+pub const WINDOW_HOURS: Bound = Bound::interval("h", 0.0, true, 24.0);
+/// An hour of the day, UTC.
+pub const HOUR_OF_DAY: Bound = Bound::count("hour (UTC)", 0, 23);
+/// Models one workload serves (`traffic.models`).
+pub const MODELS: Bound = Bound::count("models", 1, 1_000);
+/// LoRA rank of an adapter (`model.adapters.rank`).
+pub const LORA_RANK: Bound = Bound::count("", 1, 1_024);
 
 /// Every bound: what it is, the bound, and the inputs it covers, in the order of
 /// `docs/limits.md` (whose table `cargo test` checks against this one).
@@ -240,6 +248,16 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
         "duration that may be zero",
         SECONDS_OR_ZERO,
         "`--warmup-s`, `--cold-start-s`, `--spot-notice-s`, `--metric-lag-s`, `--scale-to-zero-after-s`",
+    ),
+    (
+        "batch window",
+        WINDOW_HOURS,
+        "`slo.window_hours`",
+    ),
+    (
+        "hour of the day",
+        HOUR_OF_DAY,
+        "`slo.window_start_utc`",
     ),
     (
         "burstiness",
@@ -420,6 +438,16 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
         "minutes of a day",
         MINUTES_PER_DAY,
         "`--peak-minutes-per-day`, `traffic.peak_minutes_per_day`",
+    ),
+    (
+        "models served",
+        MODELS,
+        "`traffic.models` (and the length of `traffic.model_rates_rps`)",
+    ),
+    (
+        "LoRA rank",
+        LORA_RANK,
+        "`model.adapters.rank`",
     ),
 ];
 

@@ -309,7 +309,8 @@ impl Catalog {
         Ok(&self.models[idx])
     }
 
-    fn upsert_gpu(&mut self, mut g: Gpu) {
+    /// Adds a GPU, or replaces the one of the same name (the planner adds MIG slices this way).
+    pub fn upsert_gpu(&mut self, mut g: Gpu) {
         match self.find_gpu(&g.name) {
             Some(i) => {
                 // Replacing through an alias keeps the catalog name that instances refer to.
@@ -320,7 +321,8 @@ impl Catalog {
         }
     }
 
-    fn upsert_instance(&mut self, mut inst: Instance) {
+    /// Adds an instance type, or replaces the one of the same name keeping prices it lacks.
+    pub fn upsert_instance(&mut self, mut inst: Instance) {
         match self.instance_index(&inst.name) {
             Some(i) => {
                 for p in std::mem::take(&mut self.instances[i].prices) {

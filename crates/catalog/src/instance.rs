@@ -97,6 +97,8 @@ pub struct Instance {
     pub network_gbps: Option<f64>,
     /// Elastic Fabric Adapter available.
     pub efa: bool,
+    /// Most EFA interfaces the instance takes (`efa_max_interfaces`), when the catalog has it.
+    pub efa_max_interfaces: Option<u32>,
     /// GPU-to-GPU link.
     pub interconnect: Interconnect,
     /// Regions where the type is known to be offered (may be non-exhaustive).
@@ -132,6 +134,10 @@ impl Instance {
             local_nvme_gb: r.f64("local_nvme_gb")?,
             network_gbps: r.f64("network_gbps")?,
             efa: r.bool("efa")?.unwrap_or(false),
+            efa_max_interfaces: r
+                .f64("efa_max_interfaces")?
+                .filter(|n| n.is_finite() && *n >= 1.0 && *n <= 64.0)
+                .map(|n| n as u32),
             interconnect: Interconnect::from_text(r.get("gpu_interconnect").unwrap_or_default()),
             regions_available: r
                 .get("regions_available")

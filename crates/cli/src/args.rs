@@ -1100,7 +1100,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "JSON")]
     pub plan: Option<PathBuf>,
 
-    /// Which candidate (1 = the cheapest). Default: the first that runs vLLM.
+    /// Which candidate (1 = the cheapest). Default: the plan's first; when it runs an engine
+    /// render does not write (only vLLM and SGLang are), the first that runs one.
     #[arg(long, value_parser = whole::<usize>(TOP))]
     pub candidate: Option<usize>,
 
@@ -1119,6 +1120,11 @@ pub struct RenderArgs {
     /// Prometheus URL for the KEDA scaler.
     #[arg(long, default_value = "http://prometheus-operated.monitoring.svc:9090")]
     pub prometheus_url: String,
+
+    /// S3 prefix holding the checkpoint's files, for `weights_source` `s3` and `nvme`
+    /// (default: s3://<cluster>-models/<checkpoint id>).
+    #[arg(long, value_name = "S3_URI")]
+    pub weights_uri: Option<String>,
 }
 
 /// Arguments of `lint`.

@@ -774,36 +774,66 @@ pub const STDIN: &str = "<stdin>";
 /// Returns `(origin, text)` pairs in the order given. A missing or unreadable path, a file
 /// that is not UTF-8, or a directory without YAML files is an error.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<(String, String)>, YamlError> {
+    let (files, errors) = collect_each(paths);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(files),
+    }
+}
+
+/// Like [`collect`], but reads every path it can: the files read, and an error for each path
+/// that could not be (missing, unreadable, not UTF-8, an empty directory).
+pub fn collect_each(paths: &[PathBuf]) -> (Vec<(String, String)>, Vec<YamlError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             let mut bytes = Vec::new();
-            std::io::stdin()
+            let read = std::io::stdin()
                 .read_to_end(&mut bytes)
-                .map_err(|e| io(STDIN, e.to_string()))?;
-            let text = String::from_utf8(bytes).map_err(|_| io(STDIN, "not UTF-8 text"))?;
-            out.push((STDIN.to_owned(), text));
+                .map_err(|e| io(STDIN, e.to_string()))
+                .and_then(|_| String::from_utf8(bytes).map_err(|_| io(STDIN, "not UTF-8 text")));
+            match read {
+                Ok(text) => out.push((STDIN.to_owned(), text)),
+                Err(e) => errors.push(e),
+            }
             continue;
         }
-        let meta = fs::metadata(p).map_err(|e| io(&p.display().to_string(), e.to_string()))?;
+        let meta = match fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(io(&p.display().to_string(), e.to_string()));
+                continue;
+            }
+        };
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(p, &mut files, 0)?;
+            if let Err(e) = walk(p, &mut files, 0) {
+                errors.push(e);
+                continue;
+            }
             if files.is_empty() {
-                return Err(io(
+                errors.push(io(
                     &p.display().to_string(),
                     "directory has no .yaml or .yml files",
                 ));
+                continue;
             }
             files.sort();
             for f in files {
-                out.push(read(&f)?);
+                match read(&f) {
+                    Ok(x) => out.push(x),
+                    Err(e) => errors.push(e),
+                }
             }
         } else {
-            out.push(read(p)?);
+            match read(p) {
+                Ok(x) => out.push(x),
+                Err(e) => errors.push(e),
+            }
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 fn io(origin: &str, message: impl Into<String>) -> YamlError {

@@ -41,6 +41,10 @@ pub struct PurchaseMix {
     /// that an autoscaler could start the peak capacity for them.
     #[serde(default)]
     pub usd_per_hour_if_spikes_outlast_cold_start: Option<f64>,
+    /// Batch work: the job over its window (window, runs, instances, hours billed, finish at
+    /// p99), planned by `job::plan_job`; `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_job: Option<crate::job::BatchJob>,
 }
 
 /// One deployment that meets the SLOs.
@@ -104,6 +108,34 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// Bytes one instance of a replica reads on a cold start: the served checkpoint's download
+    /// (the weights when the catalog lists no checkpoint), split over the nodes of a replica.
+    pub fn cold_start_bytes_per_node(&self) -> f64 {
+        let whole = self
+            .checkpoint
+            .as_ref()
+            .map_or(self.weights_gib * (1u64 << 30) as f64, |k| {
+                k.download_bytes as f64
+            });
+        whole / f64::from(self.nodes_per_replica().max(1))
+    }
+
+    /// Cold start of a replica on a new node of `instance` reading `weights_source`
+    /// ([`inferplan_serving::new_replica`]): what IP105 reports, what the billing of short
+    /// spikes counts and what the renderer's probes are built from.
+    pub fn cold_start(
+        &self,
+        weights_source: &str,
+        instance: &inferplan_catalog::Instance,
+    ) -> inferplan_serving::ColdStart {
+        inferplan_serving::new_replica(
+            weights_source,
+            Some(self.engine),
+            self.cold_start_bytes_per_node(),
+            instance,
+        )
+    }
+
     /// Nodes (instances) one replica spans: 1 unless pipeline stages run on several.
     pub fn nodes_per_replica(&self) -> u32 {
         self.gpus_per_replica

@@ -15,14 +15,16 @@
 //!   - [`EndpointAdvice`]: the serving pattern (the planner's own type).
 //!   - [`Verified`]: a candidate simulated by `plan --verify` (`inferplan_sim::verify` makes
 //!     them).
+//!   - [`MultiModel`]: the patterns for many models, priced (absent for one model).
 //!
 //! Every field is written, and read back; only `verified` is absent when nothing was
-//! simulated. `docs/plan.md` lists the keys.
+//! simulated, and `multi_model` for a single model. `docs/plan.md` lists the keys.
 
 use crate::candidate::{Candidate, PurchaseMix};
 use crate::diagnostic::Severity;
 use crate::endpoint::EndpointAdvice;
 use crate::findings::Finding;
+use crate::multimodel::MultiModel;
 use crate::search::{PassedOver, Plan, Rejection};
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
@@ -54,6 +56,10 @@ pub struct PlanJson {
     /// The candidates simulated by `plan --verify`, best first; absent without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<Vec<Verified>>,
+    /// For many models (`traffic.models` > 1): the five ways to serve them, priced
+    /// ([`crate::multimodel::compare`]); absent for one model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_model: Option<MultiModel>,
 }
 
 impl PlanJson {
@@ -78,6 +84,7 @@ impl PlanJson {
             endpoint: p.endpoint.clone(),
             passed_over: p.passed_over.clone(),
             verified: None,
+            multi_model: None,
         }
     }
 }

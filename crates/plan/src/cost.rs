@@ -2,9 +2,9 @@
 //! on a 1-year savings plan, the rest on demand, async and batch work on spot.
 
 use crate::candidate::{Candidate, PurchaseMix};
+use crate::job::{hours, plan_job, JobError, JobSpec, Window};
 use crate::workload::{Mode, Pricing, Workload};
 use inferplan_catalog::Instance;
-use inferplan_serving::cold_start_s;
 
 /// Lengths and rates the search sizes for.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,6 +224,7 @@ impl Default for PurchaseMix {
             peak_kept_warm: false,
             cold_start_s: 0.0,
             usd_per_hour_if_spikes_outlast_cold_start: None,
+            batch_job: None,
         }
     }
 }
@@ -236,12 +237,7 @@ pub fn layout(w: &Workload, c: &Candidate, inst: &Instance) -> ReplicaLayout {
         spare: spare_replicas(w, c),
         replicas_per_instance: c.replicas_per_instance.max(1),
         pp,
-        cold_start_s: cold_start_s(
-            c.weights_gib / f64::from(pp),
-            &w.constraints.weights_source,
-            inst,
-        )
-        .seconds,
+        cold_start_s: c.cold_start(&w.constraints.weights_source, inst).seconds,
     }
 }
 
@@ -329,14 +325,17 @@ pub fn buy(
 ) -> PurchaseMix {
     let mean = hourly.iter().sum::<f64>() / 24.0;
     let all_on_demand = mean * price;
-    let spot = inst.price(region).and_then(|r| r.spot_usd_hr);
+    let spot = spot_price(p, mode, inst, region);
     let mut assumptions = Vec::new();
-    let (sp, od, sport, cost) = match (mode, spot) {
-        (Mode::Async | Mode::Batch, Some(spot)) if p.allow_spot => {
+    let mut billed_hours = mean * 24.0;
+    let (sp, od, sport, cost) = match spot {
+        Some(spot) => {
             assumptions.push(format!(
                 "spot at ${spot:.2}/h (median of the {region} zones in the catalog) with {:.0} % extra work for interruptions",
                 p.spot_interruption_overhead * 100.0
             ));
+            // Interrupted work runs again: its hours are billed too.
+            billed_hours *= 1.0 + p.spot_interruption_overhead;
             (
                 0,
                 0,
@@ -374,10 +373,109 @@ pub fn buy(
         },
         assumptions,
         needed_instance_hours_per_day: mean * 24.0,
-        billed_instance_hours_per_day: mean * 24.0,
+        billed_instance_hours_per_day: billed_hours,
         peak_kept_warm: false,
         cold_start_s: 0.0,
         usd_per_hour_if_spikes_outlast_cold_start: None,
+        batch_job: None,
+    }
+}
+
+/// The spot price `inst` is bought at in `region`, when it is: async and batch work, spot
+/// allowed, and a spot price in the catalog.
+pub fn spot_price(p: &Pricing, mode: Mode, inst: &Instance, region: &str) -> Option<f64> {
+    match mode {
+        Mode::Async | Mode::Batch if p.allow_spot => inst.price(region).and_then(|r| r.spot_usd_hr),
+        _ => None,
+    }
+}
+
+/// What [`plan_job`] says of a job on `inst` in `region`, bought through [`buy`]: on spot
+/// when [`spot_price`] allows, the instances billed only while they run; with the instances
+/// each hour of the day runs (before the spot overhead). The mix's needed instance-hours are
+/// the job's busy hours (without cold starts).
+pub fn job_mix(
+    p: &Pricing,
+    mode: Mode,
+    inst: &Instance,
+    region: &str,
+    price: f64,
+    spec: JobSpec,
+) -> Result<(PurchaseMix, [f64; 24]), JobError> {
+    let spot = spot_price(p, mode, inst, region);
+    let spec = JobSpec {
+        spot_overhead: spot.map(|_| p.spot_interruption_overhead),
+        ..spec
+    };
+    let (job, billed) = plan_job(&spec)?;
+    let mut mix = buy(p, mode, inst, region, price, &billed, job.instances);
+    let per_instance = spec.work_unit_hours / f64::from(job.units.max(1));
+    mix.needed_instance_hours_per_day =
+        per_instance * f64::from(job.instances) * f64::from(job.runs_per_day);
+    mix.cold_start_s = spec.cold_start_s;
+    mix.assumptions.push(format!(
+        "{} job: {} run{} a day of up to {} from {:02}:00 UTC on {} instance{}, billed only \
+         while they run (about {} each, a cold start included), none between windows; finish \
+         at p99 = (cold start + the work shared out) × (1 + interruption overhead) + the last \
+         request or job (which no second replica or GPU can share){}",
+        if job.runs_per_day == 1 {
+            "batch"
+        } else {
+            "deadline"
+        },
+        job.runs_per_day,
+        if job.runs_per_day == 1 { "" } else { "s" },
+        hours(job.window_hours),
+        job.window_start_utc,
+        job.instances,
+        if job.instances == 1 { "" } else { "s" },
+        hours(job.run_hours),
+        if job.on_spot {
+            " + one replacement cold start after an interruption"
+        } else {
+            ""
+        }
+    ));
+    mix.batch_job = Some(job);
+    Ok((mix, billed))
+}
+
+/// Deadline work (`mode = "async"`) as jobs: what arrives in each half of the deadline runs in
+/// the next half ([`Window::for_deadline`]), at the candidate's capacity
+/// (`max_rps_per_replica`), its p99 request as the last piece of work. `None` for other work.
+pub fn deadline_job(w: &Workload, c: &Candidate, inst: &Instance) -> Option<JobSpec> {
+    if w.slo.mode != Mode::Async {
+        return None;
+    }
+    let window = Window::for_deadline(w.slo.deadline_s?)?;
+    let l = layout(w, c, inst);
+    Some(JobSpec {
+        work_unit_hours: w.traffic.rate_rps * window.period_hours
+            / c.max_rps_per_replica.max(1e-12),
+        units_per_instance: l.replicas_per_instance,
+        instances_per_unit: l.pp,
+        cold_start_s: l.cold_start_s,
+        tail_s: c.e2e_p99_ms / 1e3,
+        spot_overhead: None,
+        window,
+    })
+}
+
+/// The job of a batch LLM candidate: the day's requests (`traffic.rate_rps` × 86 400) at the
+/// replica's full throughput (`max_rps_per_replica`), its p99 request as the last piece of
+/// work, in the workload's window.
+pub fn llm_job(w: &Workload, c: &Candidate, inst: &Instance) -> JobSpec {
+    let l = layout(w, c, inst);
+    let window = Window::daily(w.slo.window_hours, w.slo.window_start_utc);
+    JobSpec {
+        work_unit_hours: w.traffic.rate_rps * window.period_hours
+            / c.max_rps_per_replica.max(1e-12),
+        units_per_instance: l.replicas_per_instance,
+        instances_per_unit: l.pp,
+        cold_start_s: l.cold_start_s,
+        tail_s: c.e2e_p99_ms / 1e3,
+        spot_overhead: None,
+        window,
     }
 }
 

@@ -80,7 +80,7 @@ pub fn advise_situation(s: &Situation) -> EndpointAdvice {
         return EndpointAdvice {
             pattern: Pattern::MultiModel,
             reason: format!(
-                "{models} models with {:.2} {unit}/s each would keep a dedicated endpoint per model at {:.0} % utilisation: host them on one multi-model endpoint with a shared container that loads models on demand and caches the busy ones.",
+                "{models} models with {:.2} {unit}/s each would keep a dedicated endpoint per model at {:.0} % utilisation: host them together. The many-models comparison (`multi_model`) prices a shared pool that loads models on demand (with its model-swap cold starts against the SLO), multi-LoRA on one base, MIG slices and fractional GPUs against dedicated endpoints.",
                 s.rate_per_model,
                 s.utilization.unwrap_or(0.0) * 100.0
             ),

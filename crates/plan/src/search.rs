@@ -2,7 +2,7 @@
 //! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
 
 use crate::candidate::Candidate;
-use crate::cost::{purchase_mix, Sizing};
+use crate::cost::{deadline_job, job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
 use crate::lengths::quantile_tokens;
@@ -207,8 +207,34 @@ pub struct Inputs<'a> {
     pub memory: &'a MemoryParams,
 }
 
-/// Formats `any` considers, in order of preference at equal cost.
+/// Formats `any` considers, in order of preference at equal cost: 16-bit (BF16, or FP16 on a
+/// GPU without BF16, see [`formats_on`]), FP8, FP4 and INT4.
 const ANY_PRECISIONS: [Dtype; 4] = [Dtype::Fp8, Dtype::Bf16, Dtype::Fp4, Dtype::Int4];
+
+/// The formats tried on `gpu`: with `any`, the 16-bit format is BF16 where the GPU runs it
+/// natively and FP16 where it does not (T4, V100: vLLM serves a BF16 checkpoint there as
+/// `--dtype half`), each format once; an explicit precision is tried as given.
+fn formats_on(precisions: &[Dtype], gpu: &Gpu, any: bool) -> Vec<Dtype> {
+    let mut out: Vec<Dtype> = Vec::new();
+    for &d in precisions {
+        let d = if any && d == Dtype::Bf16 && gpu.support(Dtype::Bf16) != Support::Native {
+            Dtype::Fp16
+        } else {
+            d
+        };
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Whether a format is below 16 bits (FP8, INT8, INT4, FP4): the planner offers it under
+/// `any` only with a catalogued checkpoint (or online FP8 from one), and IP114 states what
+/// published evaluations say of its quality.
+pub fn low_bit(d: Dtype) -> bool {
+    !matches!(d, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp32)
+}
 
 /// Plans `w` over the whole catalog.
 pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
@@ -227,7 +253,8 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         .filter(|(i, e)| !engines[..*i].contains(e))
         .map(|(_, &e)| e)
         .collect();
-    let precisions: Vec<Dtype> = if w.model.precision.eq_ignore_ascii_case("any") {
+    let any = w.model.precision.eq_ignore_ascii_case("any");
+    let precisions: Vec<Dtype> = if any {
         let mut v = ANY_PRECISIONS.to_vec();
         if let Some(native) = model.native_weights {
             if !v.contains(&native) {
@@ -313,7 +340,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             continue;
         };
         for (tp, pp) in layouts(w, inst) {
-            for &weights in &precisions {
+            for weights in formats_on(&precisions, gpu, any) {
                 for &engine in &engines {
                     out.considered += 1;
                     let setup = format!(
@@ -325,7 +352,8 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                         }
                     );
                     let checkpoint =
-                        match checkpoint_for(c, w, model, inst, gpu, tp * pp, weights, engine) {
+                        match checkpoint_for(c, w, model, inst, gpu, tp * pp, weights, engine, any)
+                        {
                             Ok(ck) => ck,
                             Err(r) => {
                                 record(&mut out.rejected, &mut out.rejections, inst, setup, r);
@@ -338,7 +366,40 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                         Ok(mut cand) => {
                             cand.checkpoint = checkpoint;
                             cand.region = region.to_owned();
-                            let mut mix = purchase_mix(w, &sizing, &cand, inst, region, price);
+                            let mut mix = if w.slo.mode == Mode::Batch {
+                                let job = llm_job(w, &cand, inst);
+                                match job_mix(&w.pricing, w.slo.mode, inst, region, price, job) {
+                                    Ok((m, _)) => m,
+                                    Err(e) => {
+                                        let (reason, detail) = e.reason(&job.window);
+                                        let r = (reason, detail, None);
+                                        record(
+                                            &mut out.rejected,
+                                            &mut out.rejections,
+                                            inst,
+                                            setup,
+                                            r,
+                                        );
+                                        continue;
+                                    }
+                                }
+                            } else {
+                                let pool = purchase_mix(w, &sizing, &cand, inst, region, price);
+                                // Deadline work runs as jobs when that costs less than a pool.
+                                deadline_job(w, &cand, inst)
+                                    .and_then(|job| {
+                                        job_mix(&w.pricing, w.slo.mode, inst, region, price, job)
+                                            .ok()
+                                    })
+                                    .map(|(m, _)| m)
+                                    .filter(|m| m.usd_per_hour < pool.usd_per_hour)
+                                    .unwrap_or(pool)
+                            };
+                            if let Some(job) = &mix.batch_job {
+                                // A batch job runs its replicas only in its window.
+                                cand.replicas = job.units;
+                                cand.instances = job.instances;
+                            }
                             if let Some(p) = inst.price(region).filter(|p| !p.note.is_empty()) {
                                 mix.assumptions.push(format!(
                                     "{} on-demand price in {region}: {}",
@@ -372,7 +433,9 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
 
 /// The checkpoint a configuration serves (`inferplan_serving::checkpoint::choose`), `None`
 /// when the catalog lists none for the model; rejected `no_checkpoint` when none serves the
-/// format. Chat (interactive) workloads take only checkpoints with a chat template.
+/// format. Chat (interactive) workloads take only checkpoints with a chat template. Under
+/// `any` (`offered`), a low-bit format is offered only with a checkpoint that exists: a model
+/// without catalogued checkpoints is searched in 16 bits only.
 #[allow(clippy::too_many_arguments)]
 fn checkpoint_for(
     c: &Catalog,
@@ -383,6 +446,7 @@ fn checkpoint_for(
     gpus: u32,
     weights: Dtype,
     engine: Engine,
+    offered: bool,
 ) -> Result<Option<ServedCheckpoint>, Reject> {
     let Some(mem) = inst.gpu_mem_gib().or_else(|| gpu.memory_gib()) else {
         // `evaluate` rejects it for the missing figure.
@@ -398,6 +462,16 @@ fn checkpoint_for(
     };
     match choose(&c.checkpoints(&model.name), model, &want) {
         Choice::Serve(s) => Ok(Some(s)),
+        Choice::Unknown if offered && low_bit(weights) => Err((
+            "no_checkpoint",
+            format!(
+                "`precision = \"any\"` offers {weights} only with a checkpoint that exists, and \
+                 data/models/checkpoints.csv lists none for {}; name one with \
+                 `model.checkpoint` to plan it",
+                model.name
+            ),
+            None,
+        )),
         Choice::Unknown => Ok(None),
         Choice::None(detail) => Err(("no_checkpoint", detail, None)),
     }
@@ -750,8 +824,14 @@ fn evaluate(
                     ));
                 }
             }
-            // Keep a tenth of headroom for bursts and restarts.
-            max_rate * 0.9
+            if slo.mode == Mode::Batch {
+                // A batch job keeps its replicas' queues full: full throughput; restarts and
+                // interruptions are in its finish time (`job::plan_job`).
+                max_rate
+            } else {
+                // Keep a tenth of headroom for bursts and restarts.
+                max_rate * 0.9
+            }
         }
     };
     if capacity <= 0.0 || !capacity.is_finite() {

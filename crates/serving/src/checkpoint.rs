@@ -219,7 +219,7 @@ pub enum Choice {
 
 /// Fraction of a GPU's memory the 16-bit weights may take while an engine quantizes them to
 /// FP8 at load: vLLM's `--gpu-memory-utilization` default, which the renderer writes.
-const ONLINE_FP8_LOAD_FRACTION: f64 = 0.9;
+pub const ONLINE_FP8_LOAD_FRACTION: f64 = 0.9;
 
 /// Peak memory per GPU, bytes, while `engine` loads a 16-bit checkpoint of `bytes16` and
 /// quantizes it to FP8, over `gpus` GPUs; `None` when the engine has no documented online

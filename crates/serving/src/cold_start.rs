@@ -1,17 +1,24 @@
-//! Cold start of a new replica: instance boot, engine start and reading the weights.
+//! Cold start of a replica and how its weights reach it: instance boot, the copy of the
+//! weights to the node (when the delivery has one), engine start and reading the weights.
 //!
-//! `seconds = boot + engine start + weights / read bandwidth`. The planner (rule IP105,
-//! `cold-start-over-budget`), the renderer (through [`startup`](crate::startup)) and the
-//! simulator's default `--cold-start-s` use the same function. Every constant below
-//! says where it comes from; those without a source say they are assumptions.
-//! `docs/findings.md#ip105-cold-start-over-budget` explains the model and its limits.
+//! ```text
+//! seconds = boot + fetch (to the node's cache) + engine start + weights / read bandwidth
+//! ```
+//!
+//! [`cold_start_s`] is the one function of (delivery, bytes, engine start, instance, node):
+//! the planner (rule IP105 `cold-start-over-budget`, the billing of short spikes, the
+//! diffusion search), the renderer (the startup probe and the README, through
+//! [`startup`](crate::startup)), the linter (IL104's least start, through
+//! [`startup::least_start`](crate::startup::least_start)) and the simulator's default
+//! `--cold-start-s` all call it. [`Delivery::of`] says how each `weights_source` reaches an
+//! engine; the renderer writes the objects of that delivery. Every constant below says where
+//! it comes from; those without a source say they are assumptions.
+//! `docs/findings.md#ip105-cold-start-over-budget` and `docs/render.md` explain the model.
 
 use inferplan_catalog::Instance;
+use inferplan_perf::Engine;
 use serde::Serialize;
 use std::fmt;
-
-/// Bytes in a GiB over bytes in a GB: weights are sized in GiB, bandwidths are in GB/s.
-const GB_PER_GIB: f64 = 1.073_741_824;
 
 /// Launch of a new instance until it can start a container, seconds.
 ///
@@ -30,6 +37,28 @@ pub const INSTANCE_BOOT_S: f64 = 60.0;
 /// on L40S) measured 10 s Dynamo transformation + 13 s graph compilation + 7 s graph
 /// capture + 34 s engine init and imports = 64 s with warm caches (200 s without).
 pub const ENGINE_START_S: f64 = 64.0;
+
+/// Engine start without warm `torch.compile` and CUDA-graph caches, seconds: what a new node
+/// pays, since its cache directory is empty.
+///
+/// tensorfuse.io (as for [`ENGINE_START_S`]) measured 200 s for vLLM without caches.
+pub const ENGINE_COLD_START_S: f64 = 200.0;
+
+/// Download rate from the Hugging Face Hub with `huggingface_hub`'s Python downloader, GB/s,
+/// however fast the instance's network.
+///
+/// huggingface/hf_transfer (README): the Rust transfer library exists "to go beyond ~500MB/s
+/// on very high bandwidth network, where Python cannot cap out the available bandwidth". The
+/// rendered init container uses the Python downloader, so 0.5 GB/s is its ceiling; the Hub's
+/// own rate limits and CDN are not modelled (an assumption).
+pub const HUB_CEILING_GBS: f64 = 0.5;
+
+/// Sequential read of the node's root EBS volume when the instance has no instance store,
+/// GB/s: a gp3 volume provisioned at 1,000 MiB/s (the rendered EC2NodeClass asks for it).
+///
+/// Amazon EBS User Guide, "General Purpose SSD volumes": gp3 throughput can be provisioned up
+/// to 1,000 MiB/s, at most 0.25 MiB/s per provisioned IOPS (so 4,000 IOPS for 1,000 MiB/s).
+pub const EBS_GP3_GBS: f64 = 1.048_576;
 
 /// Fraction of the instance's network bandwidth a parallel download reaches.
 ///
@@ -76,27 +105,34 @@ pub const DEFAULT_NETWORK_GBPS: f64 = 10.0;
 /// (an assumption).
 pub const WITHOUT_INSTANCE_S: f64 = 180.0;
 
-/// Where the weights of a new replica are read from.
+/// Where the weights of a new replica come from (`constraints.weights_source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightsSource {
+    /// The Hugging Face Hub, downloaded into a cache on the node.
+    Hub,
     /// Amazon S3 in the same region, over the instance network.
     S3,
-    /// The instance's own NVMe instance store (already staged there).
+    /// A node-local cache on the instance store, filled from S3 by a pre-pull DaemonSet.
     Nvme,
-    /// An FSx for Lustre file system.
+    /// An FSx for Lustre file system, mounted through a PersistentVolumeClaim.
     Fsx,
 }
 
 impl WeightsSource {
     /// Every source, in display order.
-    pub const ALL: [WeightsSource; 3] =
-        [WeightsSource::S3, WeightsSource::Nvme, WeightsSource::Fsx];
+    pub const ALL: [WeightsSource; 4] = [
+        WeightsSource::Hub,
+        WeightsSource::S3,
+        WeightsSource::Nvme,
+        WeightsSource::Fsx,
+    ];
 
-    /// Reads `s3`, `nvme` (or `local`, `instance-store`) and `fsx` (or `lustre`,
-    /// `fsx-lustre`), ignoring case.
+    /// Reads `hub` (or `huggingface`, `hf`), `s3`, `nvme` (or `local`, `instance-store`) and
+    /// `fsx` (or `lustre`, `fsx-lustre`), ignoring case.
     pub fn parse(s: &str) -> Option<WeightsSource> {
         match s.trim().to_ascii_lowercase().as_str() {
+            "hub" | "hf" | "huggingface" | "hugging-face" => Some(WeightsSource::Hub),
             "s3" => Some(WeightsSource::S3),
             "nvme" | "local" | "local-nvme" | "instance-store" => Some(WeightsSource::Nvme),
             "fsx" | "lustre" | "fsx-lustre" | "fsx_lustre" => Some(WeightsSource::Fsx),
@@ -104,9 +140,10 @@ impl WeightsSource {
         }
     }
 
-    /// The name used in workload files: `s3`, `nvme`, `fsx`.
+    /// The name used in workload files: `hub`, `s3`, `nvme`, `fsx`.
     pub fn as_str(self) -> &'static str {
         match self {
+            WeightsSource::Hub => "hub",
             WeightsSource::S3 => "s3",
             WeightsSource::Nvme => "nvme",
             WeightsSource::Fsx => "fsx",
@@ -120,120 +157,280 @@ impl fmt::Display for WeightsSource {
     }
 }
 
-/// How long a new replica takes to serve its first request, and why.
+/// How the weights reach the engine: what the renderer writes for a `weights_source`, and
+/// what the cold start counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Delivery {
+    /// `hub`: an init container downloads the checkpoint from the Hugging Face Hub into a
+    /// node-wide cache (a `hostPath` on the instance store), shared by the pods of the node;
+    /// the engine reads it locally.
+    HubToNodeCache,
+    /// `s3` with vLLM: the engine streams the safetensors from S3 straight into GPU memory
+    /// (`--load-format runai_streamer`); nothing is written to the node.
+    S3Stream,
+    /// `s3` with an engine without a streaming loader: an init container copies the
+    /// checkpoint from S3 with parallel requests into the node cache; the engine reads it
+    /// locally.
+    S3ToNodeCache,
+    /// `fsx`: the engine reads the checkpoint from an FSx for Lustre file system mounted
+    /// through a PersistentVolumeClaim.
+    FsxVolume,
+    /// `nvme`: a DaemonSet on every node of the pool copies the checkpoint from S3 into the
+    /// node cache when the node starts; the engine pod waits for it, then reads locally.
+    NvmePrepull,
+}
+
+impl Delivery {
+    /// The delivery of `source` for `engine` (`None`: a diffusion worker, which has no
+    /// streaming loader).
+    ///
+    /// vLLM streams from S3 with the Run:ai Model Streamer (vLLM docs, "Loading models with
+    /// Run:ai Model Streamer": `vllm serve s3://bucket/path --load-format runai_streamer`);
+    /// the others get a parallel copy.
+    pub fn of(source: WeightsSource, engine: Option<Engine>) -> Delivery {
+        match source {
+            WeightsSource::Hub => Delivery::HubToNodeCache,
+            WeightsSource::S3 if engine == Some(Engine::Vllm) => Delivery::S3Stream,
+            WeightsSource::S3 => Delivery::S3ToNodeCache,
+            WeightsSource::Fsx => Delivery::FsxVolume,
+            WeightsSource::Nvme => Delivery::NvmePrepull,
+        }
+    }
+
+    /// Every delivery.
+    pub const ALL: [Delivery; 5] = [
+        Delivery::HubToNodeCache,
+        Delivery::S3Stream,
+        Delivery::S3ToNodeCache,
+        Delivery::FsxVolume,
+        Delivery::NvmePrepull,
+    ];
+
+    /// Whether the weights are written to the node's cache before the engine reads them.
+    pub fn uses_node_cache(self) -> bool {
+        matches!(
+            self,
+            Delivery::HubToNodeCache | Delivery::S3ToNodeCache | Delivery::NvmePrepull
+        )
+    }
+
+    /// The source it reads from.
+    pub fn source(self) -> WeightsSource {
+        match self {
+            Delivery::HubToNodeCache => WeightsSource::Hub,
+            Delivery::S3Stream | Delivery::S3ToNodeCache => WeightsSource::S3,
+            Delivery::FsxVolume => WeightsSource::Fsx,
+            Delivery::NvmePrepull => WeightsSource::Nvme,
+        }
+    }
+
+    /// One line for messages and READMEs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Delivery::HubToNodeCache => "downloaded from the Hugging Face Hub into the node cache",
+            Delivery::S3Stream => "streamed from S3 into GPU memory (Run:ai Model Streamer)",
+            Delivery::S3ToNodeCache => "copied from S3 into the node cache",
+            Delivery::FsxVolume => "read from FSx for Lustre",
+            Delivery::NvmePrepull => "pre-pulled from S3 into the node cache by a DaemonSet",
+        }
+    }
+}
+
+/// The node a replica starts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Node {
+    /// A node launched for it: boot, then the delivery's copy to the node, if any.
+    New,
+    /// A running node whose cache already holds the weights (a restarted pod, a second
+    /// replica on the node, a warm pool).
+    Running,
+}
+
+/// Engine start without the weights, seconds: [`ENGINE_START_S`] with warm compile caches,
+/// [`ENGINE_COLD_START_S`] without. The figures are vLLM's; SGLang (CUDA-graph capture, no
+/// `torch.compile` by default) is given the same (an assumption: no published measurement),
+/// and a diffusion worker (`None`) the warm figure (an assumption: no graph compilation).
+pub fn engine_start_s(engine: Option<Engine>, compile_cache: bool) -> f64 {
+    match (engine, compile_cache) {
+        (None, _) | (Some(_), true) => ENGINE_START_S,
+        (Some(_), false) => ENGINE_COLD_START_S,
+    }
+}
+
+/// How long a replica takes to serve its first request, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColdStart {
-    /// Total: `boot_s + engine_start_s + load_s`.
+    /// Total: `boot_s + fetch_s + engine_start_s + load_s`.
     pub seconds: f64,
-    /// Instance launch to a running container (0 when the weights are already on the
-    /// instance's NVMe, which means the instance is running).
+    /// Instance launch to a running container (0 on a running node).
     pub boot_s: f64,
+    /// Copying the weights to the node's cache before the engine starts (an init container
+    /// or the pre-pull DaemonSet); 0 when the delivery has no copy or the cache is warm.
+    pub fetch_s: f64,
     /// Engine start without the weights.
     pub engine_start_s: f64,
-    /// Reading the weights: `weights / read_gbs`.
+    /// The engine reading the weights: `bytes / read_gbs`.
     pub load_s: f64,
-    /// Read bandwidth of the weights, GB/s (10^9 bytes per second).
+    /// Rate of the copy to the node, GB/s (10^9 bytes per second), when there is one.
+    pub fetch_gbs: Option<f64>,
+    /// Rate the engine reads the weights at, GB/s.
     pub read_gbs: f64,
-    /// The source the estimate uses (S3 when NVMe was asked for but is too small or absent,
-    /// or the source was not recognised).
+    /// The delivery.
+    pub delivery: Delivery,
+    /// The source it reads from.
     pub source: WeightsSource,
     /// How the figure was obtained, in one line.
     pub basis: String,
 }
 
-/// Cold start of a replica on `instance` that reads `weights_gib` GiB from `source` (`s3`,
-/// `nvme` or `fsx`; anything else is read as `s3` and said so in `basis`).
+impl ColdStart {
+    /// What happens inside the engine container, which is what a startup probe must allow:
+    /// engine start and reading the weights (the boot and an init container's copy come
+    /// before the container starts).
+    pub fn in_container_s(&self) -> f64 {
+        self.engine_start_s + self.load_s
+    }
+}
+
+/// Cold start of a replica whose `delivery` brings `bytes` bytes of weights to an engine that
+/// takes `engine_start_s` to start ([`engine_start_s`]), on `instance` (`None`: no instance
+/// known, the per-instance ceilings are used: a lower bound), on a new or a running `node`.
 ///
-/// - `s3`: boot + engine start + weights at min(network × [`NETWORK_EFFICIENCY`],
-///   [`S3_CEILING_GBS`]).
-/// - `nvme`: the weights are already on the instance store, so the instance is running
-///   (a restarted replica, or a node from a warm pool): engine start + weights at
-///   [`NVME_DEVICE_GBS`]. When the instance has no instance store, or less than the
-///   weights, the estimate falls back to `s3`.
-/// - `fsx`: boot + engine start + weights at min([`FSX_MBPS_PER_TIB`] ×
-///   [`FSX_REFERENCE_TIB`], network × [`NETWORK_EFFICIENCY`]).
+/// Rates (GB/s):
+/// - network: min(network × [`NETWORK_EFFICIENCY`], [`S3_CEILING_GBS`]) for S3,
+///   min(network × [`NETWORK_EFFICIENCY`], [`HUB_CEILING_GBS`]) for the Hub,
+///   min([`FSX_MBPS_PER_TIB`] × [`FSX_REFERENCE_TIB`], network × [`NETWORK_EFFICIENCY`])
+///   for FSx for Lustre;
+/// - the node cache: [`NVME_DEVICE_GBS`] on the instance store, [`EBS_GP3_GBS`] on the root
+///   EBS volume when the instance has no instance store or one smaller than the weights.
 ///
-/// `weights_gib` is what this instance reads: the whole model for a replica inside one
+/// A new node pays [`INSTANCE_BOOT_S`], then the copy of a node-cache delivery; a running
+/// node neither. Streams and FSx are read by the engine whatever the node.
+///
+/// `bytes` is what this instance reads: the whole checkpoint for a replica inside one
 /// instance, its share for a replica spread over several.
-pub fn cold_start_s(weights_gib: f64, source: &str, instance: &Instance) -> ColdStart {
-    let gib = if weights_gib.is_finite() {
-        weights_gib.max(0.0)
+pub fn cold_start_s(
+    delivery: Delivery,
+    bytes: f64,
+    engine_start_s: f64,
+    instance: Option<&Instance>,
+    node: Node,
+) -> ColdStart {
+    let gb = if bytes.is_finite() {
+        bytes.max(0.0) / 1e9
     } else {
         0.0
     };
-    let gb = gib * GB_PER_GIB;
+    let engine_start_s = if engine_start_s.is_finite() {
+        engine_start_s.max(0.0)
+    } else {
+        ENGINE_COLD_START_S
+    };
     let mut notes = Vec::new();
-    let asked = WeightsSource::parse(source).unwrap_or_else(|| {
-        notes.push(format!("unknown weights source `{source}`, read as s3"));
-        WeightsSource::S3
-    });
-    let (network_gbps, network_note) = match instance.network_gbps.filter(|g| *g > 0.0) {
-        Some(g) => (g, format!("{} Gbps", trim1(g))),
-        None => (
-            DEFAULT_NETWORK_GBPS,
-            format!(
-                "{} Gbps assumed (no network figure)",
-                trim(DEFAULT_NETWORK_GBPS)
+    // Network rate after efficiency; `None` without an instance (the ceilings apply).
+    let network: Option<(f64, String)> =
+        instance.map(|inst| match inst.network_gbps.filter(|g| *g > 0.0) {
+            Some(g) => (g / 8.0 * NETWORK_EFFICIENCY, format!("{} Gbps", trim1(g))),
+            None => (
+                DEFAULT_NETWORK_GBPS / 8.0 * NETWORK_EFFICIENCY,
+                format!(
+                    "{} Gbps assumed (no network figure)",
+                    trim(DEFAULT_NETWORK_GBPS)
+                ),
             ),
+        });
+    let capped = |ceiling: f64, what: &str| -> (f64, String) {
+        match &network {
+            Some((net, note)) if *net < ceiling => (*net, format!("{note} × {NETWORK_EFFICIENCY}")),
+            _ => (ceiling, format!("the {what} ceiling")),
+        }
+    };
+    let fsx_fs = FSX_MBPS_PER_TIB * FSX_REFERENCE_TIB / 1000.0;
+    // The node cache: the instance store when it holds the weights, else the root volume.
+    let nvme = (
+        NVME_DEVICE_GBS,
+        "one NVMe device of the node cache".to_owned(),
+    );
+    let ebs = (EBS_GP3_GBS, "the gp3 root volume at 1,000 MiB/s".to_owned());
+    let local = match instance.map(|i| i.local_nvme_gb.filter(|d| *d > 0.0)) {
+        None => nvme,
+        Some(Some(disk)) if disk >= gb => nvme,
+        Some(Some(disk)) => {
+            notes.push(format!(
+                "{} GB of instance store cannot hold {} GB: the node cache is the root EBS volume",
+                trim(disk),
+                trim1(gb)
+            ));
+            ebs
+        }
+        Some(None) => {
+            notes.push("no instance store: the node cache is the root EBS volume".to_owned());
+            ebs
+        }
+    };
+    let s3 = capped(S3_CEILING_GBS, "per-instance S3");
+    let (fetch, (read_gbs, read_how)) = match delivery {
+        Delivery::HubToNodeCache => (
+            Some(capped(HUB_CEILING_GBS, "Python Hub downloader")),
+            local,
+        ),
+        Delivery::S3ToNodeCache | Delivery::NvmePrepull => (Some(s3), local),
+        Delivery::S3Stream => (None, s3),
+        Delivery::FsxVolume => (
+            None,
+            match &network {
+                Some((net, note)) if *net < fsx_fs => {
+                    (*net, format!("{note} × {NETWORK_EFFICIENCY}"))
+                }
+                _ => (
+                    fsx_fs,
+                    format!(
+                        "a {FSX_REFERENCE_TIB} TiB FSx for Lustre at {FSX_MBPS_PER_TIB} MB/s/TiB"
+                    ),
+                ),
+            },
         ),
     };
-    let network_gbs = network_gbps / 8.0 * NETWORK_EFFICIENCY;
-    let source = match asked {
-        WeightsSource::Nvme => match instance.local_nvme_gb {
-            Some(disk) if disk >= gb => WeightsSource::Nvme,
-            Some(disk) if disk > 0.0 => {
-                notes.push(format!(
-                    "{} GB of instance store cannot hold {} GB of weights, read from s3",
-                    trim(disk),
-                    trim1(gb)
-                ));
-                WeightsSource::S3
-            }
-            _ => {
-                notes.push("no instance store, read from s3".to_owned());
-                WeightsSource::S3
-            }
-        },
-        other => other,
-    };
-    let (boot_s, read_gbs, how) = match source {
-        WeightsSource::S3 => {
-            let read = network_gbs.min(S3_CEILING_GBS);
-            let how = if read < network_gbs {
-                "the per-instance S3 ceiling".to_owned()
-            } else {
-                format!("{network_note} × {NETWORK_EFFICIENCY}")
-            };
-            (INSTANCE_BOOT_S, read, how)
+    let new = node == Node::New;
+    let boot_s = if new { INSTANCE_BOOT_S } else { 0.0 };
+    let (fetch_s, fetch_gbs, fetch_part) = match fetch {
+        Some((rate, how)) if new => {
+            let s = if gb > 0.0 { gb / rate } else { 0.0 };
+            (
+                s,
+                Some(rate),
+                format!(
+                    " + copy to the node {} s ({} GB from {} at {} GB/s, {how})",
+                    trim(s.round()),
+                    trim1(gb),
+                    match delivery {
+                        Delivery::HubToNodeCache => "the Hub",
+                        _ => "S3",
+                    },
+                    trim2(rate)
+                ),
+            )
         }
-        WeightsSource::Nvme => (
-            0.0,
-            NVME_DEVICE_GBS,
-            "one NVMe device of a running instance; RAID 0 over several reads faster".to_owned(),
-        ),
-        WeightsSource::Fsx => {
-            let fs = FSX_MBPS_PER_TIB * FSX_REFERENCE_TIB / 1000.0;
-            let read = fs.min(network_gbs);
-            let how = if fs <= network_gbs {
-                format!("a {FSX_REFERENCE_TIB} TiB FSx for Lustre at {FSX_MBPS_PER_TIB} MB/s/TiB")
-            } else {
-                format!("{network_note} × {NETWORK_EFFICIENCY}")
-            };
-            (INSTANCE_BOOT_S, read, how)
-        }
+        Some(_) => (0.0, None, " (the node cache is warm)".to_owned()),
+        None => (0.0, None, String::new()),
     };
     let load_s = if gb > 0.0 { gb / read_gbs } else { 0.0 };
-    let seconds = boot_s + ENGINE_START_S + load_s;
+    let seconds = boot_s + fetch_s + engine_start_s + load_s;
     let mut basis = format!(
-        "{}: boot {} s + engine start {} s + {} GiB from {} at {} GB/s ({}) = {} s",
-        instance.name,
+        "{}{}: boot {} s{fetch_part} + engine start {} s + {} GB read at {} GB/s ({read_how}) {} s = {} s",
+        instance.map_or("any instance", |i| i.name.as_str()),
+        match delivery {
+            Delivery::S3Stream | Delivery::FsxVolume => format!(", {}", delivery.describe()),
+            _ => format!(", weights {}", delivery.describe()),
+        },
         trim(boot_s),
-        trim(ENGINE_START_S),
-        trim1(gib),
-        source,
+        trim(engine_start_s),
+        trim1(gb),
         trim2(read_gbs),
-        how,
         trim(load_s.round()),
+        trim(seconds.round()),
     );
     for n in notes {
         basis.push_str("; ");
@@ -242,14 +439,41 @@ pub fn cold_start_s(weights_gib: f64, source: &str, instance: &Instance) -> Cold
     ColdStart {
         seconds,
         boot_s,
-        engine_start_s: ENGINE_START_S,
+        fetch_s,
+        engine_start_s,
         load_s,
+        fetch_gbs,
         read_gbs,
-        source,
+        delivery,
+        source: delivery.source(),
         basis,
     }
 }
 
+/// The cold start of a replica on a new node of `instance`, as the plan and the renderer
+/// count it: `source` (a workload's `weights_source`; anything unrecognised is read as `s3`)
+/// delivered to `engine` ([`Delivery::of`]), `bytes` per instance, the engine started without
+/// compile caches (a new node has none: [`ENGINE_COLD_START_S`]).
+pub fn new_replica(
+    source: &str,
+    engine: Option<Engine>,
+    bytes: f64,
+    instance: &Instance,
+) -> ColdStart {
+    let src = WeightsSource::parse(source).unwrap_or(WeightsSource::S3);
+    let mut c = cold_start_s(
+        Delivery::of(src, engine),
+        bytes,
+        engine_start_s(engine, false),
+        Some(instance),
+        Node::New,
+    );
+    if WeightsSource::parse(source).is_none() {
+        c.basis
+            .push_str(&format!("; unknown weights source `{source}`, read as s3"));
+    }
+    c
+}
 fn trim(x: f64) -> String {
     num(x, 0)
 }
@@ -290,6 +514,7 @@ mod tests {
             local_nvme_gb: nvme,
             network_gbps: net,
             efa: false,
+            efa_max_interfaces: None,
             interconnect: inferplan_catalog::Interconnect::Single,
             regions_available: Vec::new(),
             prices: Vec::new(),
@@ -298,46 +523,123 @@ mod tests {
         }
     }
 
-    #[test]
-    fn s3_is_network_bound_on_small_instances_and_capped_on_large_ones() {
-        let small = cold_start_s(10.0, "s3", &inst("x.small", Some(2.5), None));
-        assert!((small.read_gbs - 2.5 / 8.0 * 0.85).abs() < 1e-12);
-        assert_eq!(small.boot_s, INSTANCE_BOOT_S);
-        let big = cold_start_s(10.0, "S3", &inst("x.big", Some(3200.0), None));
-        assert_eq!(big.read_gbs, S3_CEILING_GBS);
-        assert!(big.basis.contains("ceiling"), "{}", big.basis);
-        let expect = INSTANCE_BOOT_S + ENGINE_START_S + 10.0 * GB_PER_GIB / S3_CEILING_GBS;
-        assert!((big.seconds - expect).abs() < 1e-9);
+    const GB: f64 = 1e9;
+
+    fn s3(gb: f64, inst: &Instance, node: Node) -> ColdStart {
+        cold_start_s(
+            Delivery::S3Stream,
+            gb * GB,
+            ENGINE_START_S,
+            Some(inst),
+            node,
+        )
     }
 
     #[test]
-    fn nvme_needs_room_and_skips_boot() {
-        let ok = cold_start_s(100.0, "nvme", &inst("x", Some(100.0), Some(3800.0)));
-        assert_eq!(ok.source, WeightsSource::Nvme);
-        assert_eq!(ok.boot_s, 0.0);
-        assert_eq!(ok.read_gbs, NVME_DEVICE_GBS);
-        let small = cold_start_s(100.0, "nvme", &inst("x", Some(100.0), Some(100.0)));
-        assert_eq!(small.source, WeightsSource::S3);
-        assert!(small.basis.contains("cannot hold"), "{}", small.basis);
-        let none = cold_start_s(1.0, "nvme", &inst("x", Some(100.0), None));
-        assert_eq!(none.source, WeightsSource::S3);
+    fn s3_is_network_bound_on_small_instances_and_capped_on_large_ones() {
+        let small = s3(10.0, &inst("x.small", Some(2.5), None), Node::New);
+        assert!((small.read_gbs - 2.5 / 8.0 * 0.85).abs() < 1e-12);
+        assert_eq!(small.boot_s, INSTANCE_BOOT_S);
+        assert_eq!(small.fetch_s, 0.0);
+        let big = s3(10.0, &inst("x.big", Some(3200.0), None), Node::New);
+        assert_eq!(big.read_gbs, S3_CEILING_GBS);
+        assert!(big.basis.contains("ceiling"), "{}", big.basis);
+        let expect = INSTANCE_BOOT_S + ENGINE_START_S + 10.0 / S3_CEILING_GBS;
+        assert!((big.seconds - expect).abs() < 1e-9);
+        // A stream reads from S3 on a running node too; only the boot goes.
+        let running = s3(10.0, &inst("x.big", Some(3200.0), None), Node::Running);
+        assert!((big.seconds - running.seconds - INSTANCE_BOOT_S).abs() < 1e-9);
+    }
+
+    #[test]
+    fn node_cache_deliveries_copy_first_then_read_locally() {
+        let i = inst("x", Some(100.0), Some(3800.0));
+        let hub = cold_start_s(
+            Delivery::HubToNodeCache,
+            100.0 * GB,
+            64.0,
+            Some(&i),
+            Node::New,
+        );
+        assert_eq!(hub.fetch_gbs, Some(HUB_CEILING_GBS));
+        assert!((hub.fetch_s - 200.0).abs() < 1e-9);
+        assert_eq!(hub.read_gbs, NVME_DEVICE_GBS);
+        assert!((hub.in_container_s() - (64.0 + 100.0 / NVME_DEVICE_GBS)).abs() < 1e-9);
+        let pre = cold_start_s(Delivery::NvmePrepull, 100.0 * GB, 64.0, Some(&i), Node::New);
+        assert!(pre.fetch_s < hub.fetch_s, "S3 copies faster than the Hub");
+        let warm = cold_start_s(
+            Delivery::NvmePrepull,
+            100.0 * GB,
+            64.0,
+            Some(&i),
+            Node::Running,
+        );
+        assert_eq!((warm.boot_s, warm.fetch_s), (0.0, 0.0));
+        assert!(warm.basis.contains("warm"), "{}", warm.basis);
+        // No instance store (or too small a one): the root EBS volume holds the cache.
+        for disk in [None, Some(50.0)] {
+            let c = cold_start_s(
+                Delivery::S3ToNodeCache,
+                100.0 * GB,
+                64.0,
+                Some(&inst("x", Some(100.0), disk)),
+                Node::New,
+            );
+            assert_eq!(c.read_gbs, EBS_GP3_GBS);
+            assert!(c.basis.contains("root EBS"), "{}", c.basis);
+        }
     }
 
     #[test]
     fn fsx_is_the_smaller_of_file_system_and_network() {
-        let fast = cold_start_s(50.0, "fsx", &inst("x", Some(400.0), None));
-        assert!((fast.read_gbs - 4.8).abs() < 1e-12);
-        let slow = cold_start_s(50.0, "fsx", &inst("x", Some(10.0), None));
-        assert!((slow.read_gbs - 10.0 / 8.0 * 0.85).abs() < 1e-12);
+        let fsx = |net| {
+            cold_start_s(
+                Delivery::FsxVolume,
+                50.0 * GB,
+                64.0,
+                Some(&inst("x", Some(net), None)),
+                Node::New,
+            )
+        };
+        assert!((fsx(400.0).read_gbs - 4.8).abs() < 1e-12);
+        assert!((fsx(10.0).read_gbs - 10.0 / 8.0 * 0.85).abs() < 1e-12);
+    }
+
+    #[test]
+    fn each_source_has_its_delivery() {
+        use WeightsSource::*;
+        assert_eq!(Delivery::of(S3, Some(Engine::Vllm)), Delivery::S3Stream);
+        assert_eq!(
+            Delivery::of(S3, Some(Engine::Sglang)),
+            Delivery::S3ToNodeCache
+        );
+        assert_eq!(Delivery::of(S3, None), Delivery::S3ToNodeCache);
+        for s in WeightsSource::ALL {
+            assert_eq!(WeightsSource::parse(s.as_str()), Some(s));
+            assert_eq!(Delivery::of(s, Some(Engine::Vllm)).source(), s);
+        }
+        assert_eq!(
+            engine_start_s(Some(Engine::Vllm), false),
+            ENGINE_COLD_START_S
+        );
+        assert_eq!(engine_start_s(Some(Engine::Vllm), true), ENGINE_START_S);
     }
 
     #[test]
     fn odd_inputs_do_not_panic() {
-        let c = cold_start_s(f64::NAN, "tape", &inst("x", None, None));
+        let c = new_replica("tape", Some(Engine::Vllm), f64::NAN, &inst("x", None, None));
         assert_eq!(c.load_s, 0.0);
         assert_eq!(c.source, WeightsSource::S3);
         assert!(c.basis.contains("unknown weights source"));
         assert!(c.basis.contains("assumed"));
+        assert!(c.seconds.is_finite());
+        let c = cold_start_s(
+            Delivery::HubToNodeCache,
+            -1.0,
+            f64::INFINITY,
+            None,
+            Node::New,
+        );
         assert!(c.seconds.is_finite());
     }
 }

@@ -1,6 +1,7 @@
 //! Engine flags: one table per engine ([`vllm`], [`sglang`], [`tgi`], [`trtllm`]) saying how
 //! the engine writes each [`Setting`], and one list of names per setting that a manifest may
-//! use for it. The renderer writes `vllm serve` arguments through [`vllm`]; the linter reads
+//! use for it. The renderer writes `vllm serve` arguments through [`vllm`] and
+//! `sglang.launch_server` arguments through [`sglang`]; the linter reads
 //! any engine's arguments back through [`Setting::read`] after [`normalise`]. A flag that is
 //! renamed here is renamed for both.
 
@@ -78,6 +79,16 @@ pub const NODES: Setting = Setting {
     meaning: "nodes one server spans",
     read: &["nnodes", "num-nodes"],
 };
+/// Which node of a multi-node server this process is.
+pub const NODE_RANK: Setting = Setting {
+    meaning: "rank of this node in a multi-node server",
+    read: &["node-rank"],
+};
+/// Address the nodes of a multi-node server meet at.
+pub const DIST_INIT_ADDR: Setting = Setting {
+    meaning: "rendezvous address of a multi-node server",
+    read: &["dist-init-addr", "master-addr"],
+};
 /// Longest sequence, prompt and output, in tokens.
 pub const MAX_MODEL_LEN: Setting = Setting {
     meaning: "longest sequence in tokens",
@@ -96,7 +107,7 @@ pub const MAX_NUM_SEQS: Setting = Setting {
 /// Most tokens in one engine step (the prefill chunk).
 pub const MAX_NUM_BATCHED_TOKENS: Setting = Setting {
     meaning: "most tokens in one engine step",
-    read: &["max-num-batched-tokens"],
+    read: &["max-num-batched-tokens", "chunked-prefill-size"],
 };
 /// Fraction of GPU memory the engine takes (weights, activations and the KV cache).
 pub const GPU_MEMORY_UTILIZATION: Setting = Setting {
@@ -122,6 +133,11 @@ pub const KV_CACHE_DTYPE: Setting = Setting {
 pub const DOWNLOAD_DIR: Setting = Setting {
     meaning: "directory hub weights are downloaded into",
     read: &["download-dir", "download-path"],
+};
+/// How the weights are read (`runai_streamer`: streamed from object storage).
+pub const LOAD_FORMAT: Setting = Setting {
+    meaning: "how the weights are read",
+    read: &["load-format"],
 };
 /// How one server's workers run (`ray` across nodes).
 pub const DISTRIBUTED_EXECUTOR_BACKEND: Setting = Setting {
@@ -208,6 +224,11 @@ pub mod vllm {
         setting: super::DOWNLOAD_DIR,
         write: "--download-dir",
     };
+    /// `--load-format`.
+    pub const LOAD_FORMAT: Flag = Flag {
+        setting: super::LOAD_FORMAT,
+        write: "--load-format",
+    };
     /// `--distributed-executor-backend`.
     pub const DISTRIBUTED_EXECUTOR_BACKEND: Flag = Flag {
         setting: super::DISTRIBUTED_EXECUTOR_BACKEND,
@@ -231,6 +252,7 @@ pub mod vllm {
         QUANTIZATION,
         KV_CACHE_DTYPE,
         DOWNLOAD_DIR,
+        LOAD_FORMAT,
         DISTRIBUTED_EXECUTOR_BACKEND,
     ];
 }
@@ -244,15 +266,45 @@ pub mod sglang {
         setting: super::MODEL,
         write: "--model-path",
     };
+    /// `--served-model-name`.
+    pub const SERVED_MODEL_NAME: Flag = Flag {
+        setting: super::SERVED_MODEL_NAME,
+        write: "--served-model-name",
+    };
+    /// `--host`.
+    pub const HOST: Flag = Flag {
+        setting: super::HOST,
+        write: "--host",
+    };
+    /// `--port`.
+    pub const PORT: Flag = Flag {
+        setting: super::PORT,
+        write: "--port",
+    };
     /// `--tp` (`--tp-size`).
     pub const TENSOR_PARALLEL: Flag = Flag {
         setting: super::TENSOR_PARALLEL,
         write: "--tp",
     };
+    /// `--pp-size`.
+    pub const PIPELINE_PARALLEL: Flag = Flag {
+        setting: super::PIPELINE_PARALLEL,
+        write: "--pp-size",
+    };
     /// `--nnodes`.
     pub const NODES: Flag = Flag {
         setting: super::NODES,
         write: "--nnodes",
+    };
+    /// `--node-rank`.
+    pub const NODE_RANK: Flag = Flag {
+        setting: super::NODE_RANK,
+        write: "--node-rank",
+    };
+    /// `--dist-init-addr`.
+    pub const DIST_INIT_ADDR: Flag = Flag {
+        setting: super::DIST_INIT_ADDR,
+        write: "--dist-init-addr",
     };
     /// `--context-length`.
     pub const MAX_MODEL_LEN: Flag = Flag {
@@ -264,20 +316,50 @@ pub mod sglang {
         setting: super::MAX_NUM_SEQS,
         write: "--max-running-requests",
     };
+    /// `--chunked-prefill-size`.
+    pub const MAX_NUM_BATCHED_TOKENS: Flag = Flag {
+        setting: super::MAX_NUM_BATCHED_TOKENS,
+        write: "--chunked-prefill-size",
+    };
     /// `--mem-fraction-static`.
     pub const GPU_MEMORY_UTILIZATION: Flag = Flag {
         setting: super::GPU_MEMORY_UTILIZATION,
         write: "--mem-fraction-static",
     };
+    /// `--dtype`.
+    pub const DTYPE: Flag = Flag {
+        setting: super::DTYPE,
+        write: "--dtype",
+    };
+    /// `--quantization`.
+    pub const QUANTIZATION: Flag = Flag {
+        setting: super::QUANTIZATION,
+        write: "--quantization",
+    };
+    /// `--kv-cache-dtype`.
+    pub const KV_CACHE_DTYPE: Flag = Flag {
+        setting: super::KV_CACHE_DTYPE,
+        write: "--kv-cache-dtype",
+    };
 
     /// Every flag of the table.
     pub const ALL: &[Flag] = &[
         MODEL,
+        SERVED_MODEL_NAME,
+        HOST,
+        PORT,
         TENSOR_PARALLEL,
+        PIPELINE_PARALLEL,
         NODES,
+        NODE_RANK,
+        DIST_INIT_ADDR,
         MAX_MODEL_LEN,
         MAX_NUM_SEQS,
+        MAX_NUM_BATCHED_TOKENS,
         GPU_MEMORY_UTILIZATION,
+        DTYPE,
+        QUANTIZATION,
+        KV_CACHE_DTYPE,
     ];
 }
 
@@ -378,6 +460,8 @@ mod tests {
             PIPELINE_PARALLEL,
             DATA_PARALLEL,
             NODES,
+            NODE_RANK,
+            DIST_INIT_ADDR,
             MAX_MODEL_LEN,
             MAX_NUM_SEQS,
             MAX_NUM_BATCHED_TOKENS,
@@ -386,6 +470,7 @@ mod tests {
             QUANTIZATION,
             KV_CACHE_DTYPE,
             DOWNLOAD_DIR,
+            LOAD_FORMAT,
             DISTRIBUTED_EXECUTOR_BACKEND,
         ];
         let mut names: Vec<&str> = all.iter().flat_map(|s| s.read.iter().copied()).collect();

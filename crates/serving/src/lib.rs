@@ -2,11 +2,14 @@
 //! defined once here so that the planner, the renderer, the linter and the simulator cannot
 //! drift apart:
 //!
-//! - [`cold_start`]: how long a new replica takes to serve ([`cold_start_s`]), from sourced
-//!   constants. The planner's finding IP105 and the simulator's default `--cold-start-s` read it.
+//! - [`cold_start`]: how the weights reach a replica ([`Delivery`], one per
+//!   `weights_source`: Hub download, S3 stream or copy, FSx volume, pre-pulled NVMe cache) and
+//!   how long a replica takes to serve ([`cold_start_s`]: delivery, bytes, engine start,
+//!   instance, node), from sourced constants. The planner's finding IP105, its billing, the
+//!   renderer and the simulator's default `--cold-start-s` read it.
 //! - [`startup`]: what a startup probe must allow: the budget the renderer gives
 //!   ([`startup::probe_budget_s`]) and the lower bound the linter's IL104 checks
-//!   ([`startup::least_start_s`]).
+//!   ([`startup::least_start`]), both from [`cold_start_s`].
 //! - [`checkpoint`]: the weight and KV-cache formats a server runs: how the renderer asks vLLM
 //!   for one and how the linter recognises one in a manifest; which catalogued checkpoint a
 //!   deployment serves ([`checkpoint::choose`]), its download size, and the load-time peak of
@@ -14,7 +17,8 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
-//! How the weights reach a node (delivery) belongs here too, when it becomes code.
+//! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
+//!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
 //!
 //! The crate sits between `inferplan-perf` and `inferplan-plan`; it depends on the catalog
 //! only. It never prints.
@@ -22,6 +26,7 @@
 pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
+pub mod quality;
 pub mod startup;
 
-pub use cold_start::{cold_start_s, ColdStart, WeightsSource};
+pub use cold_start::{cold_start_s, new_replica, ColdStart, Delivery, Node, WeightsSource};

@@ -1,21 +1,34 @@
 //! `inferplan lint`: GPU-inference mistakes in Kubernetes manifests.
 
 use crate::args::{LintArgs, LintFormat};
-use crate::output::{emit, emit_json};
+use crate::output::{emit, emit_json, error};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::lint::{all, has_errors, lint, sarif, text};
-use inferplan_deploy::yaml::collect;
+use inferplan_deploy::lint::{all, has_errors, lint_each, sarif, text, Linted};
+use inferplan_deploy::yaml::collect_each;
 use std::process::ExitCode;
 
-/// Runs `lint`.
+/// Runs `lint`. A file that cannot be read or parsed does not stop the others: their findings
+/// are printed, then one `error:` line per unreadable file, and the exit code is 2.
 pub fn run(c: &Catalog, a: &LintArgs) -> anyhow::Result<ExitCode> {
     let LintArgs { paths, format } = a;
-    let files = collect(paths)?;
-    let findings = lint(&files, c)?;
+    let (files, mut unreadable) = collect_each(paths);
+    let Linted {
+        findings,
+        malformed,
+    } = lint_each(&files, c, &all())?;
+    let linted = files.len() - malformed.len();
+    let total = files.len() + unreadable.len();
+    unreadable.extend(malformed);
     match format {
         LintFormat::Json => emit_json(&findings)?,
         LintFormat::Sarif => emit_json(&sarif(&findings, &all()))?,
         LintFormat::Text => emit(&text(&findings))?,
+    }
+    if let Some(last) = unreadable.pop() {
+        for e in &unreadable {
+            error(&format!("error: {e}\n"));
+        }
+        return Err(anyhow::anyhow!("{last} ({linted} of {total} files linted)"));
     }
     Ok(if has_errors(&findings) {
         ExitCode::from(1)

@@ -5,7 +5,8 @@ use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::render::{from_plan, read_plan, render, vllm_candidates};
+use inferplan_deploy::render::input::default_weights_uri;
+use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
@@ -21,6 +22,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         namespace,
         cluster,
         prometheus_url,
+        weights_uri,
     } = a;
     let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
@@ -55,19 +57,42 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => bail!("give a workload file or --plan"),
     };
-    let candidate = match *candidate {
-        Some(n) => n,
-        None => *vllm_candidates(&plan_json).first().ok_or_else(|| {
-            anyhow!("no candidate of the plan runs vLLM, which is what render writes")
-        })?,
+    // The plan's #1 unless it runs an engine render does not write.
+    let (candidate, passed) = match *candidate {
+        Some(n) => (n, None),
+        None => {
+            let first = *renderable_candidates(&plan_json).first().ok_or_else(|| {
+                anyhow!("no candidate of the plan runs vLLM or SGLang, which is what render writes")
+            })?;
+            let passed = (first > 1)
+                .then(|| plan_json.candidates.first().map(|c| c.engine.to_string()))
+                .flatten();
+            (first, passed)
+        }
     };
     let mut input = from_plan(&plan_json, candidate, c)?;
     input.namespace = namespace.clone();
     input.cluster = cluster.clone();
     input.prometheus_url = prometheus_url.clone();
+    input.weights_uri = match weights_uri {
+        Some(uri) => {
+            if !uri.starts_with("s3://") {
+                bail!("--weights-uri: `{uri}` is not an S3 URI (s3://bucket/prefix)");
+            }
+            uri.trim_end_matches('/').to_owned()
+        }
+        None => default_weights_uri(cluster, &input.checkpoint),
+    };
     let files = render(&input);
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let mut s = format!("candidate {candidate} rendered into {}:\n", out.display());
+    let mut s = match passed {
+        Some(engine) => format!(
+            "candidate {candidate} rendered into {} (the plan's #1 runs {engine}, which render \
+             does not write):\n",
+            out.display()
+        ),
+        None => format!("candidate {candidate} rendered into {}:\n", out.display()),
+    };
     for (name, text) in &files {
         let path = out.join(name);
         std::fs::write(&path, text).with_context(|| path.display().to_string())?;

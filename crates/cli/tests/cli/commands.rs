@@ -530,6 +530,44 @@ fn plan_answers_with_ranked_candidates_json_and_an_adr() {
     );
 }
 
+/// Many models: the JSON gains `multi_model` with the five patterns, the table and the decision
+/// record a "many models" part; one model's JSON has no such key.
+#[test]
+fn plan_prices_many_models_five_ways() {
+    let (code, v) = json(&["plan", &example("many-models.toml"), "--format", "json"]);
+    assert_eq!(code, 0, "{v}");
+    let m = &v["multi_model"];
+    let patterns: Vec<&str> = m["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            "dedicated",
+            "shared_pool",
+            "multi_lora",
+            "mig_slices",
+            "fractional_gpus"
+        ]
+    );
+    for p in m["patterns"].as_array().unwrap() {
+        assert!(p["usd_per_hour"].as_f64().unwrap() > 0.0, "{p}");
+        assert!(!p["reason"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(m["cheapest"], "multi_lora");
+    let (_, one) = json(&["plan", &example("chat-70b-fp8.toml"), "--format", "json"]);
+    assert!(one.get("multi_model").is_none());
+
+    let o = inferplan(&["plan", &example("many-models.toml")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("many models: the table above serves one of the models"));
+    let o = inferplan(&["plan", &example("many-models.toml"), "--format", "md"]);
+    assert!(stdout(&o).contains("## Many models"));
+}
+
 #[test]
 fn plan_from_flags_and_exit_codes() {
     let o = inferplan(&[
@@ -849,6 +887,28 @@ fn lint_reports_findings_with_exit_codes() {
     let o = inferplan(&["lint", &format!("{fixtures}malformed.yaml")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("malformed.yaml:"), "{}", stderr(&o));
+    // One malformed file and one missing path among good ones: the good files' findings are
+    // printed, each bad one is an error line, and the exit code is 2.
+    let o = inferplan(&[
+        "lint",
+        &format!("{fixtures}malformed.yaml"),
+        &format!("{fixtures}missing-dev-shm.yaml"),
+        &format!("{fixtures}no-such-file.yaml"),
+        &format!("{fixtures}mutable-image-tag.yaml"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("IL103 missing-dev-shm"), "{out}");
+    assert!(out.contains("IL114 mutable-image-tag"), "{out}");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines.iter().all(|l| l.starts_with("error: ")), "{err}");
+    assert!(err.contains("no-such-file.yaml"), "{err}");
+    assert!(
+        err.contains("malformed.yaml:") && err.contains("(2 of 4 files linted)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1237,6 +1297,11 @@ fn simulate_reports_a_flapping_queue_only_autoscaler_with_its_cause() {
             "3600",
             "--max-replicas",
             "10",
+            // A replica restarted on a node with warm compile caches (3 minutes), so that the
+            // comparison is about the autoscaler, not about a new node's 5-minute cold start
+            // (the default, from the cold-start model).
+            "--cold-start-s",
+            "185",
             "--format",
             "json",
         ];

@@ -488,6 +488,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// `lint` of a real multi-document file (a custom-resource fixture joined with another)
+    /// damaged at a random place, next to a good file: never a panic; the good file's findings
+    /// are printed whatever happens to the damaged one, which is an error line (exit 2) when it
+    /// no longer parses.
+    #[test]
+    fn lint_of_a_damaged_multi_document_file_beside_a_good_one(
+        which in 0usize..4,
+        cut in 0usize..3000,
+        len in 0usize..30,
+        insert in "[ :\\-\\n\\[{&*|>\"]{0,4}",
+    ) {
+        let fixtures = repo_file("crates/deploy/tests/fixtures/lint/");
+        let names = [
+            "cr-ray-service.yaml",
+            "cr-kserve-inferenceservice.yaml",
+            "cr-lws-triton-trtllm.yaml",
+            "gpu-document-not-linted.yaml",
+        ];
+        let read = |n: &str| std::fs::read_to_string(format!("{fixtures}{n}")).unwrap();
+        let stream = format!("{}\n---\n{}", read(names[which]), read("cr-llminferenceservice.yaml"));
+        let mut chars: Vec<char> = stream.chars().collect();
+        let at = cut.min(chars.len());
+        let end = (at + len).min(chars.len());
+        chars.splice(at..end, insert.chars());
+        let damaged: String = chars.into_iter().collect();
+        let file = scratch(&format!("damaged-{which}.yaml"), &damaged);
+        let good = format!("{fixtures}missing-dev-shm.yaml");
+        let args = vec!["lint".to_owned(), file, good];
+        let r = run_within(&args, Duration::from_secs(30));
+        check_invariant(&args, &r);
+        prop_assert!(r.out.contains("IL103 missing-dev-shm"), "{}{}", r.out, r.err);
+    }
+}
+
 #[test]
 fn a_search_beyond_its_ceiling_is_refused() {
     // 10,000 one-GPU instance types × 5 precisions × 5 engines = 250,000 configurations.

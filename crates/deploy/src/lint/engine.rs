@@ -197,6 +197,11 @@ impl EngineArgs {
     pub fn download_dir(&self) -> Option<&str> {
         self.value(flags::DOWNLOAD_DIR.read)
     }
+
+    /// `--load-format` (vLLM: `runai_streamer` streams from object storage).
+    pub fn load_format(&self) -> Option<&str> {
+        self.value(flags::LOAD_FORMAT.read)
+    }
 }
 
 /// Finds the engine of a container from its image, `command`, `args` and literal `env`.

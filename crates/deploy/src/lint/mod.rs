@@ -6,8 +6,11 @@
 //!
 //! Inputs are `(origin, text)` pairs ([`crate::yaml::collect`] reads paths). Every file is
 //! parsed first ([`crate::yaml::parse`]); a malformed file is an error naming the file and
-//! line. Objects of all files form one [`Context`], so a PodDisruptionBudget or autoscaler in
-//! another file of the same run counts. Unknown kinds and custom resources are skipped.
+//! line, and [`lint_each`] lints the other files all the same. Objects of all files form one
+//! [`Context`], so a PodDisruptionBudget or autoscaler in another file of the same run counts.
+//! Pod templates inside the custom resources of KubeRay, KServe, KAITO and LeaderWorkerSet
+//! are read; a document with GPU pods that cannot be read is reported (IL121), other kinds
+//! are skipped.
 //!
 //! Findings are [`Diagnostic`]s at a [`Location`], with the severity, key names and rule
 //! metadata the planner's findings use ([`inferplan_plan::diagnostic`]).
@@ -110,6 +113,10 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(SingleGpuPodsOnLargeNodes),
         Box::new(CountOutOfRange),
         Box::new(AutoscalerWillFlap),
+        Box::new(OnlineQuantizationCannotLoad),
+        Box::new(MissingReadinessProbe),
+        Box::new(ClaimedCacheBelowDownload),
+        Box::new(GpuDocumentNotLinted),
     ]
 }
 
@@ -134,16 +141,44 @@ pub fn lint(files: &[(String, String)], catalog: &Catalog) -> Result<Vec<Finding
     lint_with(files, catalog, &all())
 }
 
-/// Lints with the given rules only (for `--select` / `--ignore`).
+/// Lints with the given rules only (for `--select` / `--ignore`); the first malformed file is
+/// an error.
 pub fn lint_with(
     files: &[(String, String)],
     catalog: &Catalog,
     rules: &[Box<dyn Rule>],
 ) -> Result<Vec<Finding>, LintError> {
+    let linted = lint_each(files, catalog, rules)?;
+    match linted.malformed.into_iter().next() {
+        Some(e) => Err(e.into()),
+        None => Ok(linted.findings),
+    }
+}
+
+/// What [`lint_each`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linted {
+    /// Findings in the files that could be read, sorted by file, line and code.
+    pub findings: Vec<Finding>,
+    /// The files that could not be read, in input order (the CLI exits with 2).
+    pub malformed: Vec<YamlError>,
+}
+
+/// Lints every file that parses, and says which did not: one malformed file does not hide
+/// the findings of the others.
+pub fn lint_each(
+    files: &[(String, String)],
+    catalog: &Catalog,
+    rules: &[Box<dyn Rule>],
+) -> Result<Linted, LintError> {
     let params = MemoryParams::embedded().map_err(|e| LintError::Params(e.to_string()))?;
     let mut parsed = Vec::with_capacity(files.len());
+    let mut malformed = Vec::new();
     for (origin, text) in files {
-        parsed.push((origin.clone(), yaml::parse(text, origin)?));
+        match yaml::parse(text, origin) {
+            Ok(docs) => parsed.push((origin.clone(), docs)),
+            Err(e) => malformed.push(e),
+        }
     }
     let ctx = Context::new(&parsed, catalog, &params);
     let mut findings: Vec<Finding> = rules.iter().flat_map(|r| r.check(&ctx)).collect();
@@ -173,7 +208,10 @@ pub fn lint_with(
             ))
     });
     findings.dedup();
-    Ok(findings)
+    Ok(Linted {
+        findings,
+        malformed,
+    })
 }
 
 /// True when a finding is at error level (the CLI exits with 1).

@@ -27,7 +27,7 @@ pub enum RenderError {
     },
     /// The candidate runs an engine the renderer has no manifests for.
     #[error(
-        "candidate {candidate} runs {engine}; render writes vLLM manifests only{}",
+        "candidate {candidate} runs {engine}; render writes vLLM and SGLang manifests only{}",
         suggest(alternatives)
     )]
     UnsupportedEngine {
@@ -35,7 +35,7 @@ pub enum RenderError {
         candidate: usize,
         /// Its engine.
         engine: String,
-        /// 1-based numbers of the plan's vLLM candidates.
+        /// 1-based numbers of the plan's vLLM and SGLang candidates.
         alternatives: Vec<usize>,
     },
     /// A value that cannot be rendered (zero GPUs, a non-positive rate, ...).
@@ -53,10 +53,11 @@ pub enum RenderError {
 
 fn suggest(alternatives: &[usize]) -> String {
     match alternatives {
-        [] => "; re-plan with `engines = [\"vllm\"]` in the workload's [model] table".to_owned(),
-        [one] => format!("; candidate {one} runs vLLM (`--candidate {one}`)"),
+        [] => "; re-plan with `engines = [\"vllm\", \"sglang\"]` in the workload's [model] table"
+            .to_owned(),
+        [one] => format!("; candidate {one} runs one (`--candidate {one}`)"),
         many => format!(
-            "; candidates {} run vLLM (`--candidate {}`)",
+            "; candidates {} run them (`--candidate {}`)",
             many.iter()
                 .map(|n| n.to_string())
                 .collect::<Vec<_>>()

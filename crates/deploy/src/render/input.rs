@@ -8,7 +8,7 @@ use inferplan_plan::contract::{CandidateJson, PlanJson};
 use inferplan_plan::cost::Sizing;
 use inferplan_plan::workload::Mode;
 use inferplan_plan::{PurchaseMix, Workload};
-use inferplan_serving::{cold_start_s, startup, ColdStart};
+use inferplan_serving::{new_replica, startup, ColdStart, Delivery, WeightsSource};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -28,6 +28,15 @@ pub const DEFAULT_CLUSTER: &str = "inference";
 /// slowdown thresholds around 87-92 °C in `nvidia-smi -q`; 85 °C warns before clocks drop. The
 /// clock-event alert catches actual thermal slowdown whatever the threshold.
 pub const DEFAULT_THROTTLE_TEMP_C: f64 = 85.0;
+
+/// Where the weights volume (node cache or FSx) is mounted in the pods.
+pub const MODELS_MOUNT: &str = "/models";
+
+/// The S3 prefix the `s3` and `nvme` deliveries read when none is given:
+/// `s3://<cluster>-models/<hf id>` (a bucket to create, or replace with `--weights-uri`).
+pub fn default_weights_uri(cluster: &str, checkpoint: &str) -> String {
+    format!("s3://{cluster}-models/{checkpoint}")
+}
 
 /// `--max-model-len`, when the KV cache bounds it, is rounded down to this many tokens.
 pub const MODEL_LEN_STEP: u64 = 256;
@@ -61,6 +70,8 @@ pub struct RenderInput {
     pub cluster: String,
     /// Prometheus address the KEDA scaler queries.
     pub prometheus_url: String,
+    /// The engine.
+    pub engine: Engine,
     /// Container image of the engine (pinned).
     pub image: String,
     /// Which candidate of the plan (1-based), for the README.
@@ -161,10 +172,20 @@ pub struct RenderInput {
     /// Whether the checkpoint came from the catalog (`false`: checkpoint unknown, the model's
     /// own repository).
     pub checkpoint_catalogued: bool,
-    /// Where a cold start reads weights from (`s3`, `nvme`, `fsx`).
+    /// Where a cold start reads weights from (`hub`, `s3`, `nvme`, `fsx`).
     pub weights_source: String,
-    /// Cold start of a new replica.
+    /// How the weights reach the engine ([`Delivery::of`] the source and the engine).
+    pub delivery: Delivery,
+    /// Where the checkpoint is for the `s3` and `nvme` deliveries: an S3 prefix holding the
+    /// checkpoint's files (default `s3://<cluster>-models/<hf id>`, to be changed).
+    pub weights_uri: String,
+    /// Cold start of a replica on a new node: what the startup probe is built from.
     pub cold_start: ColdStart,
+    /// EFA interfaces each pod of a multi-node replica requests (`vpc.amazonaws.com/efa`):
+    /// every interface of the instance, when it has EFA and the catalog knows how many.
+    pub efa_interfaces: Option<u32>,
+    /// EC2 placement group the node class launches a multi-node replica's nodes into.
+    pub placement_group: Option<String>,
     /// Warnings for the README (an action needed before applying).
     pub notes: Vec<String>,
 }
@@ -178,13 +199,13 @@ impl RenderInput {
         number: usize,
     ) -> Result<RenderInput, RenderError> {
         let field = |f: &str| format!("candidates[{}].{f}", number.saturating_sub(1));
-        if c.engine != Engine::Vllm {
+        let Some(server) = super::engine::server(c.engine) else {
             return Err(RenderError::UnsupportedEngine {
                 candidate: number,
                 engine: c.engine.to_string(),
                 alternatives: Vec::new(),
             });
-        }
+        };
         let (precision, kv_dtype) = (c.precision, c.kv_dtype);
         for (v, f) in [
             (c.tp, "tp"),
@@ -298,8 +319,6 @@ impl RenderInput {
             .collect();
         let target_in_flight = targets.in_flight;
         let in_flight_at_capacity = targets.in_flight_at_capacity;
-        let weights_per_node = c.weights_gib / f64::from(nodes_per_replica);
-        let cold_start = cold_start_s(weights_per_node, &workload.constraints.weights_source, inst);
         let slo = &workload.slo;
         let e2e_ms = slo.e2e_ms.or(match slo.mode {
             Mode::Async => slo.deadline_s.map(|d| d * 1000.0),
@@ -327,6 +346,17 @@ impl RenderInput {
                 )
             }
         };
+        // The cold start of a new node, from the bytes each node of a replica reads.
+        let cold_start = new_replica(
+            &workload.constraints.weights_source,
+            Some(c.engine),
+            download_bytes as f64 / f64::from(nodes_per_replica.max(1)),
+            inst,
+        );
+        let source =
+            WeightsSource::parse(&workload.constraints.weights_source).unwrap_or(WeightsSource::S3);
+        let delivery = Delivery::of(source, Some(c.engine));
+        let weights_uri = default_weights_uri(DEFAULT_CLUSTER, &checkpoint);
         let mut notes = Vec::new();
         if c.checkpoint.is_none() {
             notes.push(format!(
@@ -368,12 +398,19 @@ impl RenderInput {
             ));
             if inst.efa {
                 notes.push(format!(
-                    "{} has EFA: install the EFA device plugin and add \
-                     `vpc.amazonaws.com/efa` (every interface of the instance) to the requests \
-                     and limits of both LeaderWorkerSet templates, so that NCCL between the \
-                     nodes runs over EFA instead of TCP (finding IP102). The catalog has no \
-                     interface count to render it.",
-                    inst.name
+                    "{} has EFA: install the EFA device plugin (Karpenter configures every \
+                     interface of a node launched for a pod that requests \
+                     `vpc.amazonaws.com/efa` as EFA){}",
+                    inst.name,
+                    match inst.efa_max_interfaces {
+                        Some(n) => format!(
+                            "; each pod requests its {n} interface(s), so that NCCL between the \
+                             nodes runs over EFA instead of TCP (finding IP102)."
+                        ),
+                        None => ". The catalog has no interface count for it, so none is \
+                                 requested: add `vpc.amazonaws.com/efa` to both templates."
+                            .to_owned(),
+                    }
                 ));
             }
         }
@@ -382,7 +419,8 @@ impl RenderInput {
             namespace: DEFAULT_NAMESPACE.to_owned(),
             cluster: DEFAULT_CLUSTER.to_owned(),
             prometheus_url: DEFAULT_PROMETHEUS_URL.to_owned(),
-            image: super::vllm::IMAGE.to_owned(),
+            engine: c.engine,
+            image: server.image.to_owned(),
             candidate: number,
             workload: workload.name.clone(),
             model: model.name.clone(),
@@ -435,8 +473,16 @@ impl RenderInput {
             peak_hours_utc,
             purchase: c.purchase_mix.clone(),
             weights_gib: c.weights_gib,
-            weights_source: workload.constraints.weights_source.clone(),
+            weights_source: source.as_str().to_owned(),
+            delivery,
+            weights_uri,
             cold_start,
+            efa_interfaces: if nodes_per_replica > 1 && inst.efa {
+                inst.efa_max_interfaces
+            } else {
+                None
+            },
+            placement_group: (nodes_per_replica > 1).then(|| dns_name(&workload.name)),
             notes,
         })
     }
@@ -454,6 +500,54 @@ impl RenderInput {
     /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start.
     pub fn startup_budget_s(&self) -> u32 {
         startup::probe_budget_s(&self.cold_start)
+    }
+
+    /// What must exist before applying for the weights to arrive, for the README.
+    pub fn delivery_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if matches!(
+            self.delivery,
+            Delivery::S3Stream | Delivery::S3ToNodeCache | Delivery::NvmePrepull
+        ) {
+            notes.push(format!(
+                "The weights are read from `{uri}` (`weights_source = \"{source}\"`): copy the \
+                 checkpoint's files there first (`hf download {ck} --local-dir ckpt && aws s3 \
+                 sync ckpt {uri}`), or render with `--weights-uri` naming where they are; and \
+                 give the `{name}-weights` service account read access to it (an EKS Pod \
+                 Identity association with a role allowing `s3:GetObject` and `s3:ListBucket`).",
+                uri = self.weights_uri,
+                source = self.weights_source,
+                ck = self.checkpoint,
+                name = self.name,
+            ));
+        }
+        if self.delivery == Delivery::FsxVolume {
+            notes.push(format!(
+                "The weights are read from FSx for Lustre (`weights_source = \"fsx\"`): create a \
+                 PersistentVolume named `{name}-weights` for the file system with the FSx for \
+                 Lustre CSI driver (static provisioning: its file system id and mount name), \
+                 holding the checkpoint under `{ck}/` (for example through a data repository \
+                 association with the S3 prefix it is stored in); the PersistentVolumeClaim \
+                 `{name}-weights` binds to it.",
+                name = self.name,
+                ck = self.checkpoint,
+            ));
+        }
+        notes
+    }
+
+    /// The engine's server (image, port, metrics).
+    pub fn server(&self) -> &'static super::engine::Server {
+        super::engine::server(self.engine).unwrap_or(&super::engine::VLLM)
+    }
+
+    /// Where the engine reads the model: the S3 prefix it streams, or the checkpoint's
+    /// directory in the node cache or on the FSx volume.
+    pub fn model_path(&self) -> String {
+        match self.delivery {
+            Delivery::S3Stream => self.weights_uri.clone(),
+            _ => format!("{}/{}", MODELS_MOUNT, self.checkpoint),
+        }
     }
 
     /// Capacity types the node pool may launch: `on-demand` for the savings-plan baseline
@@ -633,6 +727,19 @@ fn tail_above(l: &inferplan_plan::workload::Length, x: f64) -> f64 {
 /// The plan written by `inferplan plan --format json`, read part by part so that an error
 /// names the field (`workload`, `candidates[2]`, ...).
 pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError> {
+    // A diffusion plan (`inferplan plan` of an image or video workload) has a `job`.
+    if plan_json.get("job").is_some()
+        || plan_json
+            .get("workload")
+            .and_then(|w| w.get("job"))
+            .is_some()
+    {
+        return Err(RenderError::plan(
+            "job",
+            "this is the plan of a diffusion workload (image or video jobs): render writes \
+             LLM servers; rendering diffusion queue workers is not supported yet",
+        ));
+    }
     Ok(PlanJson {
         workload: part(plan_json, "workload")?,
         model: part(plan_json, "model")?,
@@ -657,6 +764,10 @@ pub fn read_plan(plan_json: &serde_json::Value) -> Result<PlanJson, RenderError>
         },
         verified: match plan_json.get("verified") {
             Some(_) => part(plan_json, "verified")?,
+            None => None,
+        },
+        multi_model: match plan_json.get("multi_model") {
+            Some(_) => part(plan_json, "multi_model")?,
             None => None,
         },
     })
@@ -696,18 +807,19 @@ pub fn from_plan(
         } => RenderError::UnsupportedEngine {
             candidate,
             engine,
-            alternatives: vllm_candidates(plan),
+            alternatives: renderable_candidates(plan),
         },
         other => other,
     })
 }
 
-/// The 1-based numbers of a plan's candidates that run vLLM (the ones [`from_plan`] renders).
-pub fn vllm_candidates(plan: &PlanJson) -> Vec<usize> {
+/// The 1-based numbers of a plan's candidates whose engine the renderer writes (vLLM,
+/// SGLang): the ones [`from_plan`] renders.
+pub fn renderable_candidates(plan: &PlanJson) -> Vec<usize> {
     plan.candidates
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.engine == Engine::Vllm)
+        .filter(|(_, c)| super::engine::renders(c.engine))
         .map(|(i, _)| i + 1)
         .collect()
 }

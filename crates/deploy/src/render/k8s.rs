@@ -1,5 +1,6 @@
 //! Typed Kubernetes core objects, as much of them as the renderer emits: pod templates,
-//! `apps/v1` Deployment, `v1` Service and `policy/v1` PodDisruptionBudget.
+//! `apps/v1` Deployment and DaemonSet, `v1` Service, ServiceAccount and
+//! PersistentVolumeClaim, and `policy/v1` PodDisruptionBudget.
 //!
 //! Field names and nesting follow the Kubernetes API reference (`k8s.io/api` types); fields
 //! serialize in the order declared, maps (labels, resources) in key order, and empty optional
@@ -56,6 +57,9 @@ pub struct PodTemplateSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
+    /// The service account whose identity the pod uses (S3 access through EKS Pod Identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
     /// Seconds between SIGTERM and SIGKILL (lets in-flight requests finish).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub termination_grace_period_seconds: Option<u32>,
@@ -235,6 +239,20 @@ pub struct VolumeMount {
     pub name: String,
     /// Path in the container.
     pub mount_path: String,
+    /// Mounted read-only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+impl VolumeMount {
+    /// A read-write mount.
+    pub fn new(name: &str, path: &str) -> VolumeMount {
+        VolumeMount {
+            name: name.to_owned(),
+            mount_path: path.to_owned(),
+            read_only: false,
+        }
+    }
 }
 
 /// A probe over HTTP.
@@ -267,7 +285,145 @@ pub struct Volume {
     /// Name.
     pub name: String,
     /// A scratch directory that lives as long as the pod.
-    pub empty_dir: EmptyDir,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDir>,
+    /// A directory of the node, shared by the pods on it and kept across pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_path: Option<HostPath>,
+    /// A PersistentVolumeClaim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_claim: Option<ClaimRef>,
+}
+
+impl Volume {
+    /// An `emptyDir` volume.
+    pub fn empty_dir(name: &str, medium: Option<&str>, size_limit: String) -> Volume {
+        Volume {
+            name: name.to_owned(),
+            empty_dir: Some(EmptyDir {
+                medium: medium.map(str::to_owned),
+                size_limit,
+            }),
+            host_path: None,
+            persistent_volume_claim: None,
+        }
+    }
+
+    /// A `hostPath` directory, created when missing.
+    pub fn host_path(name: &str, path: &str) -> Volume {
+        Volume {
+            name: name.to_owned(),
+            empty_dir: None,
+            host_path: Some(HostPath {
+                path: path.to_owned(),
+                kind: "DirectoryOrCreate".to_owned(),
+            }),
+            persistent_volume_claim: None,
+        }
+    }
+
+    /// A PersistentVolumeClaim, read-only.
+    pub fn claim(name: &str, claim: &str) -> Volume {
+        Volume {
+            name: name.to_owned(),
+            empty_dir: None,
+            host_path: None,
+            persistent_volume_claim: Some(ClaimRef {
+                claim_name: claim.to_owned(),
+                read_only: true,
+            }),
+        }
+    }
+}
+
+/// A directory of the node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostPath {
+    /// The path on the node.
+    pub path: String,
+    /// `DirectoryOrCreate`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A volume from a PersistentVolumeClaim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRef {
+    /// The claim's name.
+    pub claim_name: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+/// A `v1` ServiceAccount.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccount {
+    /// `v1`.
+    pub api_version: String,
+    /// `ServiceAccount`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+}
+
+/// A `v1` PersistentVolumeClaim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersistentVolumeClaim {
+    /// `v1`.
+    pub api_version: String,
+    /// `PersistentVolumeClaim`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ClaimSpec,
+}
+
+/// Spec of a PersistentVolumeClaim bound to a named PersistentVolume.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimSpec {
+    /// `ReadOnlyMany`.
+    pub access_modes: Vec<String>,
+    /// `""`: no dynamic provisioning, bind to `volume_name`.
+    pub storage_class_name: String,
+    /// The PersistentVolume it binds to.
+    pub volume_name: String,
+    /// Size asked for.
+    pub resources: ClaimResources,
+}
+
+/// Storage asked for by a claim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimResources {
+    /// `storage`.
+    pub requests: Labels,
+}
+
+/// An `apps/v1` DaemonSet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonSet {
+    /// `apps/v1`.
+    pub api_version: String,
+    /// `DaemonSet`.
+    pub kind: String,
+    /// Name, namespace, labels.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: DaemonSetSpec,
+}
+
+/// Spec of a DaemonSet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DaemonSetSpec {
+    /// Its pods.
+    pub selector: LabelSelector,
+    /// The pod.
+    pub template: PodTemplateSpec,
 }
 
 /// A scratch volume: on the node's disk, or in memory (`medium: Memory`).

@@ -150,8 +150,22 @@ pub struct Ec2NodeClassSpec {
     pub instance_store_policy: Option<String>,
     /// Root volume.
     pub block_device_mappings: Vec<BlockDeviceMapping>,
+    /// The EC2 placement group the nodes launch into (multi-node replicas: a cluster
+    /// placement group keeps a replica's nodes in one AZ, close on the network).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_group_selector: Option<PlacementGroupSelector>,
     /// Tags of the instances.
     pub tags: Labels,
+}
+
+/// A placement group, by name (`spec.placementGroupSelector` of the EC2NodeClass: `name` or
+/// `id` of an existing placement group; Karpenter does not create it). Added by
+/// aws/karpenter-provider-aws#9030 (merged 2026-03-23); older Karpenter releases reject the
+/// field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlacementGroupSelector {
+    /// The placement group's name.
+    pub name: String,
 }
 
 /// An AMI selector.
@@ -190,7 +204,20 @@ pub struct Ebs {
     pub encrypted: bool,
     /// Deleted with the instance.
     pub delete_on_termination: bool,
+    /// Provisioned IOPS (gp3), when the volume holds the node cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iops: Option<u32>,
+    /// Provisioned throughput, MiB/s (gp3), when the volume holds the node cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<u32>,
 }
+
+/// gp3 throughput the root volume gets when it holds the node cache, MiB/s (the gp3 maximum
+/// in the EBS User Guide; the cold start reads it at `EBS_GP3_GBS`).
+pub const CACHE_THROUGHPUT_MIBS: u32 = 1000;
+
+/// gp3 IOPS that go with [`CACHE_THROUGHPUT_MIBS`] (at most 0.25 MiB/s per IOPS).
+pub const CACHE_IOPS: u32 = 4000;
 
 /// The AMI alias. `@latest` follows new EKS AMI releases; pin a version
 /// (`al2023@v20250505`) to roll nodes only when you choose.
@@ -268,15 +295,20 @@ pub fn node_pool(input: &RenderInput) -> NodePool {
     }
 }
 
-/// Root volume, GiB: room for the images, plus the weights when there is no instance store
-/// to hold them.
+/// Root volume, GiB: room for the images, plus the node cache when the weights are cached on
+/// the node and the instance store cannot hold them (one copy per node, shared by its pods).
 pub fn root_volume_gib(input: &RenderInput) -> u64 {
     let base = 100;
-    if input.local_nvme_gb.is_some() {
-        base
+    if root_holds_cache(input) {
+        base + pod::models_volume_gib(input)
     } else {
-        base + pod::models_volume_gib(input) * u64::from(input.replicas_per_instance.max(1))
+        base
     }
+}
+
+/// Whether the root volume holds the node cache.
+pub fn root_holds_cache(input: &RenderInput) -> bool {
+    input.delivery.uses_node_cache() && !super::weights::cache_on_instance_store(input)
 }
 
 /// The EC2NodeClass the NodePool refers to.
@@ -308,8 +340,14 @@ pub fn ec2_node_class(input: &RenderInput) -> Ec2NodeClass {
                     volume_type: "gp3".to_owned(),
                     encrypted: true,
                     delete_on_termination: true,
+                    iops: root_holds_cache(input).then_some(CACHE_IOPS),
+                    throughput: root_holds_cache(input).then_some(CACHE_THROUGHPUT_MIBS),
                 },
             }],
+            placement_group_selector: input
+                .placement_group
+                .as_ref()
+                .map(|name| PlacementGroupSelector { name: name.clone() }),
             tags: labels([("inferplan.dev/deployment", input.name.as_str())]),
         },
     }

@@ -9,7 +9,6 @@
 use super::input::RenderInput;
 use super::k8s::{Labels, ObjectMeta};
 use super::pod;
-use super::vllm;
 use inferplan_plan::autoscaling;
 use serde::Serialize;
 
@@ -117,7 +116,8 @@ pub struct Trigger {
     pub metadata: Labels,
 }
 
-/// The PromQL selector of this deployment's vLLM series.
+/// The PromQL selector of this deployment's engine series (vLLM and SGLang both label them
+/// `model_name`).
 pub fn engine_selector(input: &RenderInput) -> String {
     format!(
         "namespace=\"{}\",model_name=\"{}\"",
@@ -137,7 +137,8 @@ pub fn waiting_threshold(input: &RenderInput) -> u32 {
 /// - `in-flight`: running + waiting requests over the target in flight per replica (80 % of
 ///   what a replica holds at its SLO capacity by Little's law: `max_rps_per_replica ×
 ///   e2e_p99`), the signal finding IP108 recommends;
-/// - `queue`: waiting requests (`vllm:num_requests_waiting`) over a quarter of that target,
+/// - `queue`: waiting requests (`vllm:num_requests_waiting`, `sglang:num_queue_reqs`) over a
+///   quarter of that target,
 ///   which reacts when requests queue because the batch or the KV cache is full.
 ///
 /// Scale-up is immediate (one node's worth of replicas per minute); scale-down waits ten
@@ -192,14 +193,14 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
                     "in-flight",
                     format!(
                         "sum({}{{{sel}}}) + sum({}{{{sel}}})",
-                        vllm::RUNNING,
-                        vllm::WAITING
+                        input.server().running,
+                        input.server().waiting
                     ),
                     input.target_in_flight,
                 ),
                 trigger(
                     "queue",
-                    format!("sum({}{{{sel}}})", vllm::WAITING),
+                    format!("sum({}{{{sel}}})", input.server().waiting),
                     waiting_threshold(input),
                 ),
             ],

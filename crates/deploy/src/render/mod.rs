@@ -8,7 +8,10 @@
 //!
 //! | file | object |
 //! |---|---|
-//! | `deployment.yaml` or `leaderworkerset.yaml` | the vLLM replicas (a LeaderWorkerSet when a replica spans nodes) |
+//! | `deployment.yaml` or `leaderworkerset.yaml` | the vLLM or SGLang replicas (a LeaderWorkerSet when a replica spans nodes) |
+//! | `serviceaccount.yaml` | the identity that reads S3 (`s3`, `nvme` weights) |
+//! | `weights-pvc.yaml` | the FSx for Lustre claim (`fsx` weights) |
+//! | `weights-prepull-daemonset.yaml` | the pre-pull of the node cache (`nvme` weights) |
 //! | `service.yaml` | ClusterIP Service of the API |
 //! | `pdb.yaml` | PodDisruptionBudget |
 //! | `keda-scaledobject.yaml` | KEDA ScaledObject on the engine's queue |
@@ -22,6 +25,7 @@
 //! input gives the same bytes. `docs/render.md` explains every value.
 
 pub mod dcgm;
+pub mod engine;
 pub mod error;
 pub mod input;
 pub mod k8s;
@@ -32,17 +36,40 @@ pub mod pod;
 pub mod pod_monitor;
 pub mod readme;
 pub mod rules;
+pub mod sglang;
 pub mod vllm;
+pub mod weights;
 pub mod workload;
 pub mod yaml;
 
 pub use error::RenderError;
-pub use input::{from_plan, read_plan, vllm_candidates, RenderInput, SloTargets};
+pub use input::{from_plan, read_plan, renderable_candidates, RenderInput, SloTargets};
 
 /// The rendered files, as (file name relative to the output directory, content), in a fixed
 /// order with `README.md` last.
 pub fn render(input: &RenderInput) -> Vec<(String, String)> {
     let mut files: Vec<(String, String, &str)> = Vec::new();
+    if let Some(sa) = weights::service_account(input) {
+        files.push((
+            "serviceaccount.yaml".to_owned(),
+            yaml::document(&sa),
+            "ServiceAccount that reads the weights from S3 (give it a role through EKS Pod Identity)",
+        ));
+    }
+    if let Some(pvc) = weights::claim(input) {
+        files.push((
+            "weights-pvc.yaml".to_owned(),
+            yaml::document(&pvc),
+            "PersistentVolumeClaim of the FSx for Lustre file system holding the weights",
+        ));
+    }
+    if let Some(ds) = weights::prepull_daemon_set(input) {
+        files.push((
+            "weights-prepull-daemonset.yaml".to_owned(),
+            yaml::document(&ds),
+            "DaemonSet that pre-pulls the weights from S3 into each node's NVMe cache",
+        ));
+    }
     if input.nodes_per_replica > 1 {
         files.push((
             "leaderworkerset.yaml".to_owned(),
@@ -53,13 +80,17 @@ pub fn render(input: &RenderInput) -> Vec<(String, String)> {
         files.push((
             "deployment.yaml".to_owned(),
             yaml::document(&workload::deployment(input)),
-            "Deployment of the vLLM replicas",
+            "Deployment of the engine replicas",
         ));
     }
+    let service_what = format!(
+        "ClusterIP Service of the OpenAI-compatible API (port {})",
+        input.server().port
+    );
     files.push((
         "service.yaml".to_owned(),
         yaml::document(&workload::service(input)),
-        "ClusterIP Service of the OpenAI-compatible API (port 8000)",
+        &service_what,
     ));
     files.push((
         "pdb.yaml".to_owned(),

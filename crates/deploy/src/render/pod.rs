@@ -1,15 +1,18 @@
-//! The engine's pods: the vLLM container with its probes and resources, the init container
-//! that copies the weights to the node's local disk, the volumes, and the scheduling onto
-//! the GPU node pool. Used by the Deployment and by both templates of a LeaderWorkerSet.
+//! The engine's pods: the engine container (vLLM or SGLang) with its probes and resources, the
+//! init container of the weights' delivery, the volumes, and the scheduling onto the GPU node
+//! pool. Used by the Deployment and by both templates of a LeaderWorkerSet.
 
-use super::input::RenderInput;
+use super::engine::Server;
+use super::input::{RenderInput, MODELS_MOUNT};
 use super::k8s::{
-    labels, tolerate, Affinity, Container, ContainerPort, EmptyDir, EnvVar, ExecAction,
-    ExpressionSelector, HttpGetAction, LabelSelector, Labels, Lifecycle, LifecycleHandler,
-    ObjectMeta, PodAffinity, PodAffinityTerm, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SelectorRequirement, TopologySpreadConstraint, Volume, VolumeMount,
+    labels, tolerate, Affinity, Container, ContainerPort, EnvVar, ExecAction, ExpressionSelector,
+    HttpGetAction, LabelSelector, Labels, Lifecycle, LifecycleHandler, ObjectMeta, PodAffinity,
+    PodAffinityTerm, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SelectorRequirement,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
-use super::vllm;
+use super::{sglang, vllm, weights};
+use inferplan_perf::Engine;
+use inferplan_serving::Delivery;
 
 /// Taint key of the GPU nodes (the NodePool sets it; the pods tolerate it).
 pub const GPU_TAINT: &str = "nvidia.com/gpu";
@@ -61,27 +64,23 @@ pub fn template(input: &RenderInput, role: Role) -> PodTemplateSpec {
     let mut annotations = Labels::new();
     if role != Role::Worker {
         annotations.insert("prometheus.io/scrape".to_owned(), "true".to_owned());
-        annotations.insert("prometheus.io/port".to_owned(), vllm::PORT.to_string());
+        let server = input.server();
+        annotations.insert("prometheus.io/port".to_owned(), server.port.to_string());
         annotations.insert(
             "prometheus.io/path".to_owned(),
-            vllm::METRICS_PATH.to_owned(),
+            server.metrics_path.to_owned(),
         );
     }
-    let mut volumes = vec![Volume {
-        name: "models".to_owned(),
-        empty_dir: EmptyDir {
-            medium: None,
-            size_limit: gib(models_volume_gib(input)),
-        },
-    }];
+    let mut volumes = Vec::new();
+    if let Some(v) = weights::models_volume(input) {
+        volumes.push(v);
+    }
     if needs_shm(input) {
-        volumes.push(Volume {
-            name: "dshm".to_owned(),
-            empty_dir: EmptyDir {
-                medium: Some("Memory".to_owned()),
-                size_limit: gib(shm_gib(input)),
-            },
-        });
+        volumes.push(Volume::empty_dir(
+            "dshm",
+            Some("Memory"),
+            gib(shm_gib(input)),
+        ));
     }
     PodTemplateSpec {
         metadata: ObjectMeta {
@@ -91,6 +90,7 @@ pub fn template(input: &RenderInput, role: Role) -> PodTemplateSpec {
             annotations,
         },
         spec: PodSpec {
+            service_account_name: weights::pod_service_account(input),
             termination_grace_period_seconds: Some(grace_period_s(input)),
             node_selector: labels([
                 ("karpenter.sh/nodepool", input.name.as_str()),
@@ -106,7 +106,7 @@ pub fn template(input: &RenderInput, role: Role) -> PodTemplateSpec {
                     match_labels: selector_labels(input),
                 },
             }],
-            init_containers: vec![prewarm(input)],
+            init_containers: weights::init_containers(input),
             containers: vec![engine(input, role)],
             volumes,
         },
@@ -150,9 +150,9 @@ pub fn shm_gib(input: &RenderInput) -> u64 {
     (memory_gib(input) / 8).clamp(1, 16)
 }
 
-/// Size of the weights volume, GiB: the checkpoint's download (16-bit when vLLM quantizes at
-/// load, not the planned format's size) plus a fifth for tokenizer files, compile caches and
-/// headroom, plus 5 GiB.
+/// Room the node cache needs for the checkpoint, GiB: its download (16-bit when the engine
+/// quantizes at load, not the planned format's size) plus a fifth for tokenizer files and
+/// headroom, plus 5 GiB. One copy per node, whatever the pods on it.
 pub fn models_volume_gib(input: &RenderInput) -> u64 {
     let download_gib = input.download_bytes as f64 / (1u64 << 30) as f64;
     (download_gib * 1.2).ceil() as u64 + 5
@@ -214,10 +214,10 @@ fn gib(n: u64) -> String {
     format!("{n}Gi")
 }
 
-fn probe(period: u32, timeout: u32, failures: u32) -> Probe {
+fn probe(server: &Server, period: u32, timeout: u32, failures: u32) -> Probe {
     Probe {
         http_get: HttpGetAction {
-            path: vllm::HEALTH_PATH.to_owned(),
+            path: server.health_path.to_owned(),
             port: "http".to_owned(),
         },
         period_seconds: period,
@@ -226,29 +226,88 @@ fn probe(period: u32, timeout: u32, failures: u32) -> Probe {
     }
 }
 
-/// The vLLM container.
+/// The engine container.
 fn engine(input: &RenderInput, role: Role) -> Container {
+    let server = input.server();
     let gpus = input.gpus_per_pod.to_string();
     let mem = gib(memory_gib(input));
-    let requests = labels([
+    let efa = input.efa_interfaces.map(|n| n.to_string());
+    let mut requests = labels([
         ("cpu", cpu(input).to_string().as_str()),
         ("memory", mem.as_str()),
-        ("ephemeral-storage", gib(models_volume_gib(input)).as_str()),
         (GPU_RESOURCE, gpus.as_str()),
     ]);
-    let limits = labels([("memory", mem.as_str()), (GPU_RESOURCE, gpus.as_str())]);
-    let mut mounts = vec![VolumeMount {
-        name: "models".to_owned(),
-        mount_path: "/models".to_owned(),
-    }];
-    if needs_shm(input) {
-        mounts.push(VolumeMount {
-            name: "dshm".to_owned(),
-            mount_path: "/dev/shm".to_owned(),
-        });
+    let mut limits = labels([("memory", mem.as_str()), (GPU_RESOURCE, gpus.as_str())]);
+    if let Some(n) = &efa {
+        requests.insert(EFA_RESOURCE.to_owned(), n.clone());
+        limits.insert(EFA_RESOURCE.to_owned(), n.clone());
     }
-    let serve = vllm::serve_args(input);
-    let (command, args) = match role {
+    let mut mounts = Vec::new();
+    if let Some(v) = weights::models_volume(input) {
+        let mut m = VolumeMount::new(&v.name, MODELS_MOUNT);
+        m.read_only = input.delivery == Delivery::FsxVolume;
+        mounts.push(m);
+    }
+    if needs_shm(input) {
+        mounts.push(VolumeMount::new("dshm", "/dev/shm"));
+    }
+    let (command, args) = match input.engine {
+        Engine::Sglang => sglang_command(input, role),
+        _ => vllm_command(input, role),
+    };
+    let serves_http = role != Role::Worker;
+    let mut env = vec![EnvVar::value("HF_HUB_OFFLINE", "1")];
+    if input.delivery == Delivery::S3Stream && !input.region.is_empty() {
+        env.push(EnvVar::value("AWS_REGION", &input.region));
+    }
+    Container {
+        name: server.name.to_owned(),
+        image: input.image.clone(),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        command,
+        args,
+        env,
+        ports: if serves_http {
+            vec![ContainerPort {
+                name: "http".to_owned(),
+                container_port: server.port,
+                protocol: "TCP".to_owned(),
+            }]
+        } else {
+            Vec::new()
+        },
+        resources: ResourceRequirements { requests, limits },
+        volume_mounts: mounts,
+        startup_probe: serves_http.then(|| {
+            probe(
+                server,
+                STARTUP_PERIOD_S,
+                5,
+                startup_failure_threshold(input),
+            )
+        }),
+        readiness_probe: serves_http.then(|| probe(server, 10, 5, 3)),
+        liveness_probe: serves_http.then(|| probe(server, 15, 10, 4)),
+        lifecycle: serves_http.then(|| Lifecycle {
+            pre_stop: LifecycleHandler {
+                exec: ExecAction {
+                    command: vec!["sleep".to_owned(), drain_s(input).to_string()],
+                },
+            },
+        }),
+    }
+}
+
+/// Extended resource of the EFA device plugin (Amazon EKS User Guide, "Manage EFA devices on
+/// Amazon EKS": the plugin advertises EFA interfaces as `vpc.amazonaws.com/efa`; Karpenter
+/// configures every interface of a node launched for a pod that requests it as EFA).
+pub const EFA_RESOURCE: &str = "vpc.amazonaws.com/efa";
+
+/// `vllm serve` (one pod), or the Ray leader and workers of a multi-node replica
+/// (`multi-node-serving.sh` of the vLLM image, `docs/deployment/frameworks/lws.md`).
+fn vllm_command(input: &RenderInput, role: Role) -> (Vec<String>, Vec<String>) {
+    let serve = vllm::serve_args(input, &input.model_path());
+    match role {
         Role::Single => (vec!["vllm".to_owned(), "serve".to_owned()], serve),
         Role::Leader => {
             let words: Vec<String> = serve.iter().map(|w| vllm::shell_word(w)).collect();
@@ -269,80 +328,22 @@ fn engine(input: &RenderInput, role: Role) -> Container {
                     .to_owned(),
             ],
         ),
-    };
-    let serves_http = role != Role::Worker;
-    Container {
-        name: "vllm".to_owned(),
-        image: input.image.clone(),
-        image_pull_policy: Some("IfNotPresent".to_owned()),
-        command,
-        args,
-        env: vec![
-            EnvVar::value("HF_HUB_OFFLINE", "1"),
-            EnvVar::value("HF_HOME", "/models/.hf"),
-        ],
-        ports: if serves_http {
-            vec![ContainerPort {
-                name: "http".to_owned(),
-                container_port: vllm::PORT,
-                protocol: "TCP".to_owned(),
-            }]
-        } else {
-            Vec::new()
-        },
-        resources: ResourceRequirements { requests, limits },
-        volume_mounts: mounts,
-        startup_probe: serves_http
-            .then(|| probe(STARTUP_PERIOD_S, 5, startup_failure_threshold(input))),
-        readiness_probe: serves_http.then(|| probe(10, 5, 3)),
-        liveness_probe: serves_http.then(|| probe(15, 10, 4)),
-        lifecycle: serves_http.then(|| Lifecycle {
-            pre_stop: LifecycleHandler {
-                exec: ExecAction {
-                    command: vec!["sleep".to_owned(), drain_s(input).to_string()],
-                },
-            },
-        }),
     }
 }
 
-/// The init container that downloads the checkpoint onto the pod's `models` volume (the
-/// node's local disk) before the engine starts, so that the engine reads local files.
-fn prewarm(input: &RenderInput) -> Container {
-    let script = [
-        "import os",
-        "from huggingface_hub import snapshot_download",
-        "snapshot_download(",
-        "    repo_id=os.environ[\"MODEL_ID\"],",
-        &format!("    local_dir=\"{}\",", vllm::WEIGHTS_DIR),
-        "    allow_patterns=[\"*.json\", \"*.safetensors\", \"*.model\", \"*.txt\", \"*.tiktoken\", \"*.jinja\"],",
-        ")",
-        "",
-    ]
-    .join("\n");
-    Container {
-        name: "prewarm-weights".to_owned(),
-        image: input.image.clone(),
-        image_pull_policy: Some("IfNotPresent".to_owned()),
-        command: vec!["python3".to_owned(), "-c".to_owned()],
-        args: vec![script],
-        env: vec![
-            EnvVar::value("MODEL_ID", &input.checkpoint),
-            EnvVar::value("HF_HOME", "/models/.hf"),
-            EnvVar::secret("HF_TOKEN", "hf-token", "token", true),
-        ],
-        ports: Vec::new(),
-        resources: ResourceRequirements {
-            requests: labels([("cpu", "2"), ("memory", "4Gi")]),
-            limits: labels([("memory", "4Gi")]),
-        },
-        volume_mounts: vec![VolumeMount {
-            name: "models".to_owned(),
-            mount_path: "/models".to_owned(),
-        }],
-        startup_probe: None,
-        readiness_probe: None,
-        liveness_probe: None,
-        lifecycle: None,
+/// `python3 -m sglang.launch_server`: every pod of a multi-node replica runs it with its
+/// node rank (the LeaderWorkerSet's worker index) and the leader's rendezvous address.
+fn sglang_command(input: &RenderInput, role: Role) -> (Vec<String>, Vec<String>) {
+    let mut args = sglang::serve_args(input, &input.model_path());
+    if role != Role::Single {
+        args.extend(sglang::multi_node_args(input));
     }
+    (
+        vec![
+            "python3".to_owned(),
+            "-m".to_owned(),
+            "sglang.launch_server".to_owned(),
+        ],
+        args,
+    )
 }

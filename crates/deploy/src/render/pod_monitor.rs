@@ -4,7 +4,6 @@
 use super::input::RenderInput;
 use super::k8s::{LabelSelector, ObjectMeta};
 use super::pod;
-use super::vllm;
 use serde::Serialize;
 
 /// A PodMonitor.
@@ -62,7 +61,7 @@ pub fn pod_monitor(input: &RenderInput) -> PodMonitor {
             selector: LabelSelector { match_labels },
             pod_metrics_endpoints: vec![PodMetricsEndpoint {
                 port: "http".to_owned(),
-                path: vllm::METRICS_PATH.to_owned(),
+                path: input.server().metrics_path.to_owned(),
                 interval: format!("{}s", inferplan_plan::autoscaling::SCRAPE_INTERVAL_S),
             }],
         },

@@ -2,10 +2,20 @@
 //! argument with its reason, the scaling and startup numbers, the alerts, and how to apply.
 
 use super::input::RenderInput;
-use super::{karpenter, keda, pod, rules, vllm};
+use super::{karpenter, keda, pod, rules, sglang, vllm, weights};
+use inferplan_perf::Engine;
 use inferplan_serving::checkpoint::{self, Quantization};
-use inferplan_serving::flags::vllm as flag;
+use inferplan_serving::flags::{self, Flag};
+use inferplan_serving::Delivery;
 use std::fmt::Write as _;
+
+/// How the engine writes a flag: its vLLM or SGLang spelling.
+fn write(i: &RenderInput, v: Flag, s: Flag) -> String {
+    match i.engine {
+        Engine::Sglang => s.write.to_owned(),
+        _ => v.write.to_owned(),
+    }
+}
 
 /// The README text; `files` are the other rendered files with a one-line description each.
 pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
@@ -20,12 +30,13 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     let _ = writeln!(
         s,
         "Rendered by `inferplan render` from candidate {} of the plan for workload `{}`: {} \
-         ({}) served by vLLM, {} weights and {} KV cache, {layout} on {} ({} × {} per \
+         ({}) served by {}, {} weights and {} KV cache, {layout} on {} ({} × {} per \
          instance), {}-{} replicas ({} per instance, {} instances at the peak), priced in {}.\n",
         i.candidate,
         i.workload,
         i.model,
         i.checkpoint,
+        i.server().display,
         i.precision,
         i.kv_dtype,
         i.instance,
@@ -37,9 +48,10 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         i.instances,
         if i.region.is_empty() { "-" } else { &i.region },
     );
-    if !i.notes.is_empty() {
+    let notes: Vec<String> = i.notes.iter().cloned().chain(i.delivery_notes()).collect();
+    if !notes.is_empty() {
         let _ = writeln!(s, "## Before applying\n");
-        for n in &i.notes {
+        for n in &notes {
             let _ = writeln!(s, "- {n}");
         }
         let _ = writeln!(s);
@@ -55,45 +67,124 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     let _ = writeln!(s, "## Engine\n");
     let _ = writeln!(
         s,
-        "Image `{}` (pinned by digest). The init container `prewarm-weights` downloads `{}` \
-         (safetensors, configs, tokenizer) to `{}` on the pod's `models` volume before the \
-         engine starts; the engine then reads local files with `HF_HUB_OFFLINE=1`. Set a \
-         `hf-token` secret (key `token`) for gated models.\n",
+        "Image `{}`{}. Set a `hf-token` secret (key `token`) for gated models when the weights \
+         come from the Hub.\n",
         i.image,
-        i.checkpoint,
-        vllm::WEIGHTS_DIR
+        if i.image.contains("@sha256:") {
+            " (pinned by digest)"
+        } else {
+            " (pin its digest before applying)"
+        }
     );
+    let gib = i.download_bytes as f64 / (1u64 << 30) as f64;
     let _ = writeln!(
         s,
-        "Checkpoint `{}`{}: {:.1} GiB to download ({}). The `models` volume is {} GiB (the \
-         download plus a fifth, plus 5 GiB), so the kubelet does not evict the pod while it \
-         downloads.\n",
+        "Checkpoint `{}`{}: {:.1} GiB ({}).\n",
         i.checkpoint,
         if i.checkpoint_catalogued {
             ""
         } else {
             " (checkpoint unknown: not in the catalog)"
         },
-        i.download_bytes as f64 / (1u64 << 30) as f64,
+        gib,
         i.download_source,
-        super::pod::models_volume_gib(i)
     );
+    let _ = writeln!(
+        s,
+        "### Weights (`weights_source = \"{}\"`)\n",
+        i.weights_source
+    );
+    let cache = format!(
+        "the node cache `{}` ({}), a `hostPath` shared by the pods of a node and kept across \
+         them, which needs {} GiB (the download plus a fifth, plus 5 GiB) once per node",
+        weights::node_cache_dir(i),
+        if weights::cache_on_instance_store(i) {
+            "the NVMe instance store, a RAID 0 through the EC2NodeClass's `instanceStorePolicy`"
+        } else {
+            "the gp3 root volume, sized and provisioned at 1,000 MiB/s for it"
+        },
+        pod::models_volume_gib(i)
+    );
+    let how = match i.delivery {
+        Delivery::HubToNodeCache => format!(
+            "The init container `fetch-weights` downloads `{}` from the Hugging Face Hub into {cache}; \
+             the first pod on a node downloads, the others wait for it, and the engine reads \
+             `{}` with `HF_HUB_OFFLINE=1`.",
+            i.checkpoint,
+            i.model_path()
+        ),
+        Delivery::S3Stream => format!(
+            "vLLM streams the safetensors from `{}` straight into GPU memory \
+             (`--load-format {}`, the Run:ai Model Streamer, with the credentials of the \
+             `{}` service account); nothing is written to the node.",
+            i.weights_uri,
+            vllm::RUNAI_STREAMER,
+            weights::service_account_name(i)
+        ),
+        Delivery::S3ToNodeCache => format!(
+            "The init container `fetch-weights` copies `{}` with {} parallel requests (`aws s3 \
+             sync`) into {cache}; the first pod on a node copies, the others wait, and the engine \
+             reads `{}`.",
+            i.weights_uri,
+            weights::S3_CONCURRENCY,
+            i.model_path()
+        ),
+        Delivery::FsxVolume => format!(
+            "The pods mount the FSx for Lustre claim `{}` read-only at `/models` and the engine \
+             reads `{}`.",
+            weights::claim_name(i),
+            i.model_path()
+        ),
+        Delivery::NvmePrepull => format!(
+            "The DaemonSet `{}-weights-prepull` runs on every node of the NodePool and copies `{}` \
+             with {} parallel requests into {cache} as the node starts; the engine pod's init \
+             container `wait-for-weights` waits for the copy, and the engine reads `{}`. A \
+             restarted pod, a second replica on the node or a rollout reads the cache at once.",
+            i.name,
+            i.weights_uri,
+            weights::S3_CONCURRENCY,
+            i.model_path()
+        ),
+    };
+    let _ = writeln!(s, "{how}\n");
+    let c = &i.cold_start;
+    let _ = writeln!(
+        s,
+        "Cold start of a replica on a new node: {} s = boot {} s + copy to the node {} s + \
+         engine start {} s (no compile caches on a new node) + reading the weights {} s ({}). \
+         The startup probe covers what happens in the engine container (engine start and \
+         reading), a quarter more: {} s.\n",
+        c.seconds.round(),
+        c.boot_s.round(),
+        c.fetch_s.round(),
+        c.engine_start_s.round(),
+        c.load_s.round(),
+        c.basis,
+        pod::startup_failure_threshold(i) * pod::STARTUP_PERIOD_S,
+    );
+    let _ = writeln!(s, "### Arguments\n");
     let _ = writeln!(s, "| argument | value | why |\n|---|---|---|");
     let q = checkpoint::quantization(i.precision, i.native_weights);
+    use flags::{sglang as sg, vllm as vl};
     let mut rows: Vec<(String, String, String)> = vec![
         (
-            flag::SERVED_MODEL_NAME.write.into(),
+            write(i, vl::MODEL, sg::MODEL),
+            i.model_path(),
+            "where the weights are (see Weights)".into(),
+        ),
+        (
+            write(i, vl::SERVED_MODEL_NAME, sg::SERVED_MODEL_NAME),
             i.served_model_name.clone(),
             "clients and metrics keep the Hugging Face id while the weights are read locally"
                 .into(),
         ),
         (
-            flag::TENSOR_PARALLEL.write.into(),
+            write(i, vl::TENSOR_PARALLEL, sg::TENSOR_PARALLEL),
             i.tp.to_string(),
             format!("the plan's layout: {} GPUs per replica", i.gpus_per_replica),
         ),
         (
-            flag::PIPELINE_PARALLEL.write.into(),
+            write(i, vl::PIPELINE_PARALLEL, sg::PIPELINE_PARALLEL),
             i.pp.to_string(),
             if i.pp > 1 {
                 format!("one stage per node over {} nodes", i.nodes_per_replica)
@@ -102,7 +193,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             },
         ),
         (
-            flag::MAX_MODEL_LEN.write.into(),
+            write(i, vl::MAX_MODEL_LEN, sg::MAX_MODEL_LEN),
             i.max_model_len.to_string(),
             match i.refused_share {
                 Some(share) => format!(
@@ -114,38 +205,48 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             },
         ),
         (
-            flag::MAX_NUM_SEQS.write.into(),
+            write(i, vl::MAX_NUM_SEQS, sg::MAX_NUM_SEQS),
             i.max_num_seqs.to_string(),
-            "vLLM's default on this GPU, which the plan's capacity assumes".into(),
+            format!(
+                "{}'s default on this GPU, which the plan's capacity assumes",
+                i.server().display
+            ),
         ),
         (
-            flag::MAX_NUM_BATCHED_TOKENS.write.into(),
+            write(i, vl::MAX_NUM_BATCHED_TOKENS, sg::MAX_NUM_BATCHED_TOKENS),
             i.max_num_batched_tokens.to_string(),
-            "vLLM's default on this GPU (the prefill chunk), which the plan assumes".into(),
+            format!(
+                "{}'s default on this GPU (the prefill chunk), which the plan assumes",
+                i.server().display
+            ),
         ),
         (
-            flag::GPU_MEMORY_UTILIZATION.write.into(),
+            write(i, vl::GPU_MEMORY_UTILIZATION, sg::GPU_MEMORY_UTILIZATION),
             vllm::format_fraction(i.gpu_memory_utilization),
             "the memory budget the plan's fit check used".into(),
         ),
     ];
     match q {
         Quantization::Dtype(d) => rows.push((
-            flag::DTYPE.write.into(),
+            write(i, vl::DTYPE, sg::DTYPE),
             d.into(),
             format!("{} weights", i.precision),
         )),
         Quantization::OnlineFp8 => rows.push((
-            flag::QUANTIZATION.write.into(),
+            write(i, vl::QUANTIZATION, sg::QUANTIZATION),
             checkpoint::online_fp8().into(),
-            "the checkpoint is 16-bit; vLLM quantizes the weights to FP8 when loading".into(),
+            format!(
+                "the checkpoint is 16-bit; {} quantizes the weights to FP8 when loading",
+                i.server().display
+            ),
         )),
         Quantization::FromCheckpoint => rows.push((
             "(none)".into(),
             "-".into(),
             format!(
-                "the checkpoint is already {}; vLLM reads its quantization config",
-                i.precision
+                "the checkpoint is already {}; {} reads its quantization config",
+                i.precision,
+                i.server().display
             ),
         )),
         Quantization::NeedsCheckpoint => rows.push((
@@ -159,16 +260,53 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     }
     if i.kv_dtype == inferplan_catalog::Dtype::Fp8 {
         rows.push((
-            flag::KV_CACHE_DTYPE.write.into(),
-            checkpoint::KV_FP8.into(),
+            write(i, vl::KV_CACHE_DTYPE, sg::KV_CACHE_DTYPE),
+            if i.engine == Engine::Sglang {
+                sglang::KV_CACHE_FP8.into()
+            } else {
+                checkpoint::KV_FP8.into()
+            },
             "the plan's KV format: half the KV memory of 16 bit, twice the sequences".into(),
         ));
     }
-    if i.nodes_per_replica > 1 {
+    if i.delivery == Delivery::S3Stream {
         rows.push((
-            flag::DISTRIBUTED_EXECUTOR_BACKEND.write.into(),
-            vllm::RAY.into(),
-            "a replica spans nodes; the leader pod runs the Ray head".into(),
+            vl::LOAD_FORMAT.write.into(),
+            vllm::RUNAI_STREAMER.into(),
+            "stream the weights from S3 into GPU memory (see Weights)".into(),
+        ));
+    }
+    if i.nodes_per_replica > 1 {
+        match i.engine {
+            Engine::Sglang => {
+                rows.push((
+                    sg::NODES.write.into(),
+                    i.nodes_per_replica.to_string(),
+                    "a replica spans nodes, one pod per node".into(),
+                ));
+                rows.push((
+                    sg::NODE_RANK.write.into(),
+                    "$(LWS_WORKER_INDEX)".into(),
+                    "the pod's index in its LeaderWorkerSet group".into(),
+                ));
+                rows.push((
+                    sg::DIST_INIT_ADDR.write.into(),
+                    format!("$(LWS_LEADER_ADDRESS):{}", sglang::DIST_INIT_PORT),
+                    "the nodes meet at the leader pod".into(),
+                ));
+            }
+            _ => rows.push((
+                vl::DISTRIBUTED_EXECUTOR_BACKEND.write.into(),
+                vllm::RAY.into(),
+                "a replica spans nodes; the leader pod runs the Ray head".into(),
+            )),
+        }
+    }
+    if i.engine == Engine::Sglang {
+        rows.push((
+            sglang::ENABLE_METRICS.into(),
+            "-".into(),
+            "SGLang serves `/metrics` (queue, batch, latency histograms) only with it".into(),
         ));
     }
     for (a, v, why) in rows {
@@ -206,18 +344,8 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     }
     let _ = writeln!(
         s,
-        "- Cold start estimate: {} s ({}). The startup probe allows {} s ({} × {} s) before \
-         the liveness probe takes over, so a replica that is still loading is not restarted.",
-        i.cold_start.seconds.round(),
-        i.cold_start.basis,
-        pod::startup_failure_threshold(i) * pod::STARTUP_PERIOD_S,
-        pod::startup_failure_threshold(i),
-        pod::STARTUP_PERIOD_S
-    );
-    let _ = writeln!(
-        s,
         "- Drain: a stopping pod leaves the Service, then its `preStop` hook sleeps {} s (the \
-         p99 end-to-end latency) so that the requests it holds finish before vLLM gets \
+         p99 end-to-end latency) so that the requests it holds finish before the engine gets \
          SIGTERM, within the {} s termination grace period.",
         pod::drain_s(i),
         pod::grace_period_s(i)
@@ -287,8 +415,19 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     let _ = writeln!(
         s,
         "- Engine: queue above {} waiting per replica for 5 m, KV cache above 90 % for 10 m, \
-         TTFT or TPOT p99 above twice p50 for 15 m, vLLM metrics missing.",
-        rules::queue_threshold(i)
+         TTFT or TPOT p99 above twice p50 for 15 m, {} metrics missing.{}",
+        rules::queue_threshold(i),
+        i.server().display,
+        if i.server().tpot_per_request {
+            String::new()
+        } else {
+            format!(
+                " The TPOT SLO is checked on `{}`, one sample per generated token: the share of \
+                 slow tokens, which is stricter than the plan's per-request mean (SGLang has no \
+                 per-request TPOT histogram).",
+                i.server().tpot
+            )
+        }
     );
     let _ = writeln!(
         s,
@@ -321,6 +460,28 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         },
         i.cluster
     );
+    if let Some(pg) = &i.placement_group {
+        let _ = writeln!(
+            s,
+            "A replica spans {} nodes: the EC2NodeClass launches them into the cluster placement \
+             group `{pg}` (`placementGroupSelector`, Karpenter releases with \
+             aws/karpenter-provider-aws#9030, March 2026), which keeps them in one availability \
+             zone close on the network. Create it first: `aws ec2 create-placement-group \
+             --group-name {pg} --strategy cluster`. With an older Karpenter, remove \
+             `placementGroupSelector` and keep the pods' zone affinity (one AZ, no placement \
+             group), or run the nodes in a managed node group whose launch template names the \
+             placement group.{}\n",
+            i.nodes_per_replica,
+            match i.efa_interfaces {
+                Some(n) => format!(
+                    " Each pod requests {n} × `vpc.amazonaws.com/efa` (install the EFA device \
+                     plugin; the nodes' security group must allow all traffic to and from \
+                     itself for EFA)."
+                ),
+                None => String::new(),
+            }
+        );
+    }
     let _ = writeln!(s, "```sh");
     let _ = writeln!(s, "kubectl apply -f ec2nodeclass.yaml -f nodepool.yaml");
     let _ = writeln!(

@@ -2,14 +2,14 @@
 //! `promtool check rules` reads and Prometheus loads with `rule_files` (wrap the groups in a
 //! `PrometheusRule` object's `spec` for the Prometheus Operator).
 //!
-//! Engine rules read vLLM's metrics (see [`vllm`](super::vllm)); GPU rules read
+//! Engine rules read the engine's metrics (vLLM's, see [`vllm`](super::vllm), or SGLang's,
+//! see [`sglang`](super::sglang), through [`Server`](super::engine::Server)); GPU rules read
 //! dcgm-exporter's (`etc/default-counters.csv` in NVIDIA/dcgm-exporter, field meanings in
 //! `dcgm_fields.h` of NVIDIA/DCGM). `docs/render.md` lists every rule with its threshold and
 //! source.
 
 use super::input::RenderInput;
 use super::k8s::Labels;
-use super::vllm;
 use serde::Serialize;
 
 /// A rule file.
@@ -99,7 +99,7 @@ pub struct SloCheck {
     /// The histogram bucket the rules count as "within the SLO", seconds: the largest bound
     /// at or below the limit (so the check is never looser than the SLO).
     pub bucket_s: f64,
-    /// The vLLM histogram.
+    /// The engine's histogram.
     pub metric: &'static str,
 }
 
@@ -109,10 +109,11 @@ pub fn slo_checks(input: &RenderInput) -> (Vec<SloCheck>, Vec<String>) {
     let mut checks = Vec::new();
     let mut notes = Vec::new();
     let s = &input.slo;
+    let sv = input.server();
     for (kind, title, limit, metric, buckets) in [
-        ("ttft", "Ttft", s.ttft_ms, vllm::TTFT, vllm::TTFT_BUCKETS),
-        ("tpot", "Tpot", s.tpot_ms, vllm::TPOT, vllm::TPOT_BUCKETS),
-        ("e2e", "E2e", s.e2e_ms, vllm::E2E, vllm::E2E_BUCKETS),
+        ("ttft", "Ttft", s.ttft_ms, sv.ttft, sv.ttft_buckets),
+        ("tpot", "Tpot", s.tpot_ms, sv.tpot, sv.tpot_buckets),
+        ("e2e", "E2e", s.e2e_ms, sv.e2e, sv.e2e_buckets),
     ] {
         let Some(limit_ms) = limit else { continue };
         let limit_s = limit_ms / 1000.0;
@@ -260,6 +261,7 @@ const BY: &str = "by (namespace, model_name)";
 
 fn engine_recording(input: &RenderInput) -> Vec<Rule> {
     let sel = super::keda::engine_selector(input);
+    let p = input.server().name;
     let mut rules = Vec::new();
     let (checks, _) = slo_checks(input);
     for c in &checks {
@@ -274,10 +276,10 @@ fn engine_recording(input: &RenderInput) -> Vec<Rule> {
             ));
         }
     }
-    for (short, metric) in [("ttft", vllm::TTFT), ("tpot", vllm::TPOT)] {
+    for (short, metric) in [("ttft", input.server().ttft), ("tpot", input.server().tpot)] {
         for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
             rules.push(record(
-                format!("inferplan:vllm_{short}_seconds:{label}_10m"),
+                format!("inferplan:{p}_{short}_seconds:{label}_10m"),
                 format!(
                     "histogram_quantile({q}, sum by (namespace, model_name, le) (rate({metric}_bucket{{{sel}}}[10m])))"
                 ),
@@ -285,24 +287,27 @@ fn engine_recording(input: &RenderInput) -> Vec<Rule> {
         }
     }
     rules.push(record(
-        "inferplan:vllm_requests:rate10m".to_owned(),
-        format!("sum {BY} (rate({}_count{{{sel}}}[10m]))", vllm::E2E),
+        format!("inferplan:{p}_requests:rate10m"),
+        format!(
+            "sum {BY} (rate({}_count{{{sel}}}[10m]))",
+            input.server().e2e
+        ),
     ));
     rules.push(record(
-        "inferplan:vllm_requests_waiting:sum".to_owned(),
-        format!("sum {BY} ({}{{{sel}}})", vllm::WAITING),
+        format!("inferplan:{p}_requests_waiting:sum"),
+        format!("sum {BY} ({}{{{sel}}})", input.server().waiting),
     ));
     rules.push(record(
-        "inferplan:vllm_requests_running:sum".to_owned(),
-        format!("sum {BY} ({}{{{sel}}})", vllm::RUNNING),
+        format!("inferplan:{p}_requests_running:sum"),
+        format!("sum {BY} ({}{{{sel}}})", input.server().running),
     ));
     rules.push(record(
-        "inferplan:vllm_engines:count".to_owned(),
-        format!("count {BY} ({}{{{sel}}})", vllm::RUNNING),
+        format!("inferplan:{p}_engines:count"),
+        format!("count {BY} ({}{{{sel}}})", input.server().running),
     ));
     rules.push(record(
-        "inferplan:vllm_kv_cache_usage:max".to_owned(),
-        format!("max {BY} ({}{{{sel}}})", vllm::KV_CACHE_USAGE),
+        format!("inferplan:{p}_kv_cache_usage:max"),
+        format!("max {BY} ({}{{{sel}}})", input.server().kv_usage),
     ));
     rules
 }
@@ -348,12 +353,13 @@ fn slo_alerts(input: &RenderInput) -> Vec<Rule> {
 
 fn engine_alerts(input: &RenderInput) -> Vec<Rule> {
     let sel = super::keda::engine_selector(input);
+    let p = input.server().name;
     let mut rules = vec![
         alert(
             input,
             "InferenceQueueBacklog",
             format!(
-                "inferplan:vllm_requests_waiting:sum{{{sel}}}\n  / inferplan:vllm_engines:count{{{sel}}}\n> {}",
+                "inferplan:{p}_requests_waiting:sum{{{sel}}}\n  / inferplan:{p}_engines:count{{{sel}}}\n> {}",
                 queue_threshold(input)
             ),
             "5m",
@@ -363,14 +369,14 @@ fn engine_alerts(input: &RenderInput) -> Vec<Rule> {
                 "{{{{ $value }}}} requests wait per replica (alert above {}, a quarter of the {} in flight the autoscaler aims at): the autoscaler is at its maximum or new replicas are still cold-starting. Source: {}.",
                 queue_threshold(input),
                 input.target_in_flight,
-                vllm::WAITING
+                input.server().waiting
             ),
         ),
         alert(
             input,
             "InferenceKvCacheNearlyFull",
             format!(
-                "inferplan:vllm_kv_cache_usage:max{{{sel}}} > {}",
+                "inferplan:{p}_kv_cache_usage:max{{{sel}}} > {}",
                 num(KV_CACHE_ALERT)
             ),
             "10m",
@@ -379,16 +385,19 @@ fn engine_alerts(input: &RenderInput) -> Vec<Rule> {
             format!(
                 "A replica uses {{{{ $value | humanizePercentage }}}} of its KV cache (alert above {}): the engine preempts requests when it runs out, which shows up as TPOT spikes. Source: {}.",
                 pct(KV_CACHE_ALERT),
-                vllm::KV_CACHE_USAGE
+                input.server().kv_usage
             ),
         ),
     ];
-    for (short, title, metric) in [("ttft", "Ttft", vllm::TTFT), ("tpot", "Tpot", vllm::TPOT)] {
+    for (short, title, metric) in [
+        ("ttft", "Ttft", input.server().ttft),
+        ("tpot", "Tpot", input.server().tpot),
+    ] {
         rules.push(alert(
             input,
             &format!("Inference{title}TailSpread"),
             format!(
-                "inferplan:vllm_{short}_seconds:p99_10m{{{sel}}}\n  > 2 * inferplan:vllm_{short}_seconds:p50_10m{{{sel}}}\nand\ninferplan:vllm_requests:rate10m{{{sel}}} > 0.1"
+                "inferplan:{p}_{short}_seconds:p99_10m{{{sel}}}\n  > 2 * inferplan:{p}_{short}_seconds:p50_10m{{{sel}}}\nand\ninferplan:{p}_requests:rate10m{{{sel}}} > 0.1"
             ),
             "15m",
             "warning",
@@ -406,32 +415,32 @@ fn engine_alerts(input: &RenderInput) -> Vec<Rule> {
     rules.push(alert(
         input,
         "InferenceMetricsMissing",
-        format!("absent({}{{{sel}}})", vllm::RUNNING),
+        format!("absent({}{{{sel}}})", input.server().running),
         "10m",
         "warning",
-        format!("No vLLM metrics from {}", input.name),
+        format!("No {} metrics from {}", input.server().display, input.name),
         format!(
             "Prometheus has no {} series for model {} in namespace {}: the SLO, queue and KV-cache alerts and the autoscaler cannot see the engine. Check the PodMonitor and the pods.",
-            vllm::RUNNING,
+            input.server().running,
             input.served_model_name,
             input.namespace
         ),
     ));
-    if input.slo.tpot_ms.is_some() {
+    if input.slo.tpot_ms.is_some() && input.engine == inferplan_perf::Engine::Vllm {
         rules.push(alert(
             input,
             "InferenceTpotHistogramMissing",
             format!(
                 "absent({}_count{{{sel}}})\nand on (namespace, model_name)\npresent_over_time({}{{{sel}}}[10m])",
-                vllm::TPOT,
-                vllm::RUNNING
+                input.server().tpot,
+                input.server().running
             ),
             "30m",
             "warning",
             format!("The TPOT SLO of {} cannot be checked", input.name),
             format!(
                 "The engine reports metrics but not {}: the vLLM image predates the per-request TPOT histogram (vllm-project/vllm#24015). Upgrade the image.",
-                vllm::TPOT
+                input.server().tpot
             ),
         ));
     }

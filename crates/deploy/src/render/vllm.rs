@@ -38,9 +38,13 @@ pub const HEALTH_PATH: &str = "/health";
 /// Prometheus endpoint of the same server.
 pub const METRICS_PATH: &str = "/metrics";
 
-/// Where the init container writes the checkpoint (an `emptyDir` on the node's disk, the
-/// NVMe instance store when the node class puts ephemeral storage there).
-pub const WEIGHTS_DIR: &str = "/models/weights";
+/// `--load-format` of a checkpoint streamed from S3: the Run:ai Model Streamer reads the
+/// safetensors with concurrent requests straight into GPU memory (vLLM docs, "Loading models
+/// with Run:ai Model Streamer": `vllm serve s3://bucket/path --load-format runai_streamer`;
+/// the `vllm-openai` image installs `runai-model-streamer[s3]`, `docker/Dockerfile` of
+/// vllm-project/vllm, stage `vllm-openai-base`). Credentials come from the AWS SDK's default
+/// chain (EKS Pod Identity on the pod's service account).
+pub const RUNAI_STREAMER: &str = "runai_streamer";
 
 /// `--distributed-executor-backend` of a replica that spans nodes: the Ray cluster the
 /// LeaderWorkerSet starts.
@@ -76,12 +80,13 @@ pub const E2E_BUCKETS: &[f64] = &[
     480.0, 960.0, 1920.0, 7680.0,
 ];
 
-/// The arguments after `vllm serve`.
+/// The arguments after `vllm serve`; `model_path` is where the weights are (a local
+/// directory, or the S3 prefix the Run:ai Model Streamer reads).
 ///
 /// `--served-model-name` keeps the Hugging Face id as the API's model name (and the
-/// `model_name` label of every metric) although the weights are read from the local copy.
-pub fn serve_args(input: &RenderInput) -> Vec<String> {
-    let mut a = vec![WEIGHTS_DIR.to_owned()];
+/// `model_name` label of every metric) although the weights are read from elsewhere.
+pub fn serve_args(input: &RenderInput, model_path: &str) -> Vec<String> {
+    let mut a = vec![model_path.to_owned()];
     let mut arg = |f: Flag, value: &str| {
         a.push(f.write.to_owned());
         a.push(value.to_owned());
@@ -108,6 +113,9 @@ pub fn serve_args(input: &RenderInput) -> Vec<String> {
     }
     if input.kv_dtype == Dtype::Fp8 {
         arg(flag::KV_CACHE_DTYPE, KV_FP8);
+    }
+    if input.delivery == inferplan_serving::Delivery::S3Stream {
+        arg(flag::LOAD_FORMAT, RUNAI_STREAMER);
     }
     if input.nodes_per_replica > 1 {
         arg(flag::DISTRIBUTED_EXECUTOR_BACKEND, RAY);

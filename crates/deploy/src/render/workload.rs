@@ -7,7 +7,6 @@ use super::k8s::{
     PodDisruptionBudget, RollingUpdate, Service, ServicePort, ServiceSpec,
 };
 use super::pod::{self, Role};
-use super::vllm;
 
 fn meta(input: &RenderInput) -> ObjectMeta {
     ObjectMeta {
@@ -23,7 +22,7 @@ fn meta(input: &RenderInput) -> ObjectMeta {
 /// It starts at the quietest hour's replica count (the autoscaler takes it from there). A
 /// rollout adds one new replica before removing an old one (`maxSurge: 1`,
 /// `maxUnavailable: 0`), so capacity never drops below the plan during an update; the
-/// progress deadline covers a cold start.
+/// progress deadline covers a cold start ([`progress_deadline_s`]).
 pub fn deployment(input: &RenderInput) -> Deployment {
     Deployment {
         api_version: "apps/v1".to_owned(),
@@ -31,7 +30,7 @@ pub fn deployment(input: &RenderInput) -> Deployment {
         metadata: meta(input),
         spec: DeploymentSpec {
             replicas: input.min_replicas,
-            progress_deadline_seconds: (input.startup_budget_s() + 300).max(600),
+            progress_deadline_seconds: progress_deadline_s(input),
             revision_history_limit: 3,
             selector: LabelSelector {
                 match_labels: pod::selector_labels(input),
@@ -46,6 +45,19 @@ pub fn deployment(input: &RenderInput) -> Deployment {
             template: pod::template(input, Role::Single),
         },
     }
+}
+
+/// Seconds a rollout may take before the Deployment reports it stalled: a whole cold start
+/// of a new node (boot, the copy of the weights, the engine) a quarter longer, plus 5 minutes
+/// for scheduling and the image pull, at least 10 minutes.
+pub fn progress_deadline_s(input: &RenderInput) -> u32 {
+    let cold = input.cold_start.seconds * inferplan_serving::startup::PROBE_MARGIN;
+    let cold = if cold.is_finite() {
+        cold.ceil().min(1e6) as u32
+    } else {
+        0
+    };
+    (cold.max(input.startup_budget_s()) + 300).max(600)
 }
 
 /// The ClusterIP Service of the OpenAI-compatible API (the leaders of a LeaderWorkerSet).
@@ -63,7 +75,7 @@ pub fn service(input: &RenderInput) -> Service {
             selector,
             ports: vec![ServicePort {
                 name: "http".to_owned(),
-                port: vllm::PORT,
+                port: input.server().port,
                 target_port: "http".to_owned(),
                 protocol: "TCP".to_owned(),
             }],

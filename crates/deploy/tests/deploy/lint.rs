@@ -541,3 +541,183 @@ fn a_parallel_degree_of_zero_is_reported_once_and_not_read_as_one() {
         assert_eq!(f[0].severity, Severity::Error);
     }
 }
+
+/// The pod templates inside the custom resources of serving operators are read, from fixtures
+/// written in the shapes their projects document (each fixture cites its source): each one is
+/// built to trip one rule that can only fire when its pods were read, and none is reported as
+/// not linted.
+#[test]
+fn custom_resources_are_read_from_their_documented_shapes() {
+    let cases: [(&str, &[&str]); 6] = [
+        ("cr-ray-service", &["IL101"]),
+        ("cr-kserve-inferenceservice", &["IL113"]),
+        ("cr-kserve-servingruntime", &["IL102"]),
+        ("cr-llminferenceservice", &["IL107", "IL118"]),
+        ("cr-lws-triton-trtllm", &["IL113"]),
+        ("cr-kaito-workspace-template", &["IL114"]),
+    ];
+    for (name, codes) in cases {
+        let findings = lint_fixture(name);
+        let got: Vec<&str> = findings.iter().map(|f| f.code).collect();
+        assert_eq!(got, codes, "{name}:\n{}", text(&findings));
+        expect(name, &text(&findings));
+    }
+    // The multi-node message names no engine when none is recognised (Triton's launcher).
+    let lws = lint_fixture("cr-lws-triton-trtllm");
+    assert!(
+        lws[0].message.contains("engine not recognised"),
+        "{}",
+        lws[0].message
+    );
+}
+
+/// GKE accelerator labels and AKS VM sizes resolve to catalog GPUs, as EC2 instance types do.
+#[test]
+fn gke_and_aks_labels_name_catalog_gpus() {
+    use inferplan_deploy::lint::context::labelled_gpu;
+    let c = catalog();
+    let gpu = |k: &str, v: &str| labelled_gpu(c, k, v).map(|g| g.name.clone());
+    let gke = "cloud.google.com/gke-accelerator";
+    let it = "node.kubernetes.io/instance-type";
+    assert_eq!(gpu(gke, "nvidia-l4").as_deref(), Some("L4"));
+    assert_eq!(gpu(gke, "nvidia-h100-80gb").as_deref(), Some("H100 SXM"));
+    assert_eq!(gpu(gke, "nvidia-tesla-t4").as_deref(), Some("T4"));
+    assert_eq!(
+        gpu(it, "Standard_NC24ads_A100_v4").as_deref(),
+        Some("A100 80GB PCIe")
+    );
+    assert_eq!(
+        gpu(it, "Standard_ND96isr_H100_v5").as_deref(),
+        Some("H100 SXM")
+    );
+    assert_eq!(gpu(it, "Standard_NC4as_T4_v3").as_deref(), Some("T4"));
+    assert_eq!(gpu(gke, "nvidia-unknown"), None);
+    assert_eq!(
+        gpu(it, "g6e.xlarge"),
+        None,
+        "EC2 types resolve through the catalog"
+    );
+    // An FP8 checkpoint on an AKS A100 node: Ampere runs FP8 weight-only (IL110), as on EC2.
+    let text = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: llm}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: llm}}
+  template:
+    metadata: {labels: {app: llm}}
+    spec:
+      nodeSelector:
+        node.kubernetes.io/instance-type: Standard_NC24ads_A100_v4
+      containers:
+        - name: vllm
+          image: vllm/vllm-openai:v0.11.0
+          command: [vllm, serve, /models/Llama-3.1-8B-Instruct-FP8]
+          resources: {limits: {nvidia.com/gpu: 1}}
+"#;
+    let codes: Vec<&str> = lint_text(text).iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["IL110"]);
+    // Llama 3.3 70B in BF16 on one GKE L4: the weights alone exceed the GPU (IL109).
+    let l4 = text
+        .replace(
+            "node.kubernetes.io/instance-type: Standard_NC24ads_A100_v4",
+            "cloud.google.com/gke-accelerator: nvidia-l4",
+        )
+        .replace(
+            "/models/Llama-3.1-8B-Instruct-FP8",
+            "/models/Llama-3.3-70B-Instruct",
+        );
+    let found = lint_text(&l4);
+    let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["IL109"], "{}", lint::text(&found));
+    assert!(found[0].message.contains("L4"), "{}", found[0].message);
+}
+
+/// One malformed file does not hide the findings of the others: `lint_each` lints every file
+/// that parses and names each that does not.
+#[test]
+fn a_malformed_file_does_not_hide_the_others() {
+    let files = vec![
+        fixture("missing-dev-shm"),
+        fixture("malformed"),
+        fixture("mutable-image-tag"),
+    ];
+    let linted = lint::lint_each(&files, catalog(), &lint::all()).unwrap();
+    assert_eq!(linted.malformed.len(), 1);
+    assert!(linted.malformed[0]
+        .to_string()
+        .starts_with("malformed.yaml:"));
+    let files_with_findings: std::collections::BTreeSet<&str> = linted
+        .findings
+        .iter()
+        .map(|f| f.location.file.as_str())
+        .collect();
+    assert_eq!(
+        files_with_findings.into_iter().collect::<Vec<_>>(),
+        ["missing-dev-shm.yaml", "mutable-image-tag.yaml"]
+    );
+    // `lint` keeps its contract: the malformed file is the error.
+    assert!(lint::lint(&files, catalog()).is_err());
+}
+
+/// Every fixture, joined into one multi-document stream in a random order and then damaged at
+/// a random place, or replaced by arbitrary bytes: reading and linting never panic.
+fn all_fixtures() -> Vec<(String, String)> {
+    collect(&[dir()]).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let _ = yaml::parse(&text, "bytes.yaml");
+        let _ = lint::lint_each(&[("bytes.yaml".to_owned(), text)], catalog(), &lint::all());
+    }
+
+    #[test]
+    fn real_multi_document_streams_never_panic(
+        order in proptest::collection::vec(0usize..1000, 1..8),
+        cut in 0usize..20_000,
+        len in 0usize..60,
+        insert in "[ :\\-\\n\\[{&*|>\"]{0,4}",
+    ) {
+        let fixtures = all_fixtures();
+        let mut stream = String::new();
+        for i in &order {
+            let (_, text) = &fixtures[i % fixtures.len()];
+            stream.push_str("---\n");
+            stream.push_str(text);
+            stream.push('\n');
+        }
+        let _ = lint::lint_each(&[("stream.yaml".to_owned(), stream.clone())], catalog(), &lint::all());
+        let mut chars: Vec<char> = stream.chars().collect();
+        let at = cut.min(chars.len());
+        let end = (at + len).min(chars.len());
+        chars.splice(at..end, insert.chars());
+        let damaged: String = chars.into_iter().collect();
+        let _ = lint::lint_each(&[("stream.yaml".to_owned(), damaged)], catalog(), &lint::all());
+    }
+}
+
+/// Kinds that count GPUs without running pods (a Node from `kubectl get nodes -o yaml`, a
+/// ResourceQuota) are not reported as GPU documents left unlinted.
+#[test]
+fn gpu_counts_outside_pods_are_not_servers() {
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: ip-10-0-0-1}
+status:
+  capacity: {nvidia.com/gpu: "8"}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: gpus}
+spec:
+  hard: {requests.nvidia.com/gpu: "16"}
+"#;
+    assert!(lint_text(text).is_empty());
+}

@@ -11,3 +11,4 @@ mod deployed;
 mod lint;
 mod render;
 mod rightsize;
+mod round_trip;

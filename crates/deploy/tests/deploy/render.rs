@@ -9,7 +9,7 @@
 //! `target/render-check`), one directory per example.
 
 use inferplan_deploy::render::{
-    self, from_plan, read_plan, vllm_candidates, RenderError, RenderInput,
+    self, from_plan, read_plan, renderable_candidates, RenderError, RenderInput,
 };
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::search::plan;
@@ -36,7 +36,19 @@ fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
 
 /// The vLLM candidates of a plan JSON.
 fn vllm(p: &Value) -> Vec<usize> {
-    vllm_candidates(&read_plan(p).unwrap())
+    read_plan(p)
+        .unwrap()
+        .candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.engine == inferplan_perf::Engine::Vllm)
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// The candidates render writes (vLLM and SGLang).
+fn renderable(p: &Value) -> Vec<usize> {
+    renderable_candidates(&read_plan(p).unwrap())
 }
 
 fn example(name: &str) -> Workload {
@@ -57,7 +69,7 @@ fn examples() -> Vec<String> {
 
 /// A replica of Llama 3.1 405B in BF16 (810 GB) does not fit one p5.48xlarge (8 × 80 GB):
 /// the planner spreads it over two nodes with pipeline parallelism.
-fn multi_node_workload() -> Workload {
+pub(crate) fn multi_node_workload() -> Workload {
     let text = r#"
 name = "llama-405b-multinode"
 [model]
@@ -85,6 +97,36 @@ instance_families = ["p5"]
 fn first_vllm(p: &Value) -> RenderInput {
     let n = *vllm(p).first().expect("the plan has a vLLM candidate");
     from_json(p, n).unwrap()
+}
+
+/// Issue 14 (3): each `weights_source` renders its delivery, for both engines, and the
+/// startup probe, the README and the plan's IP105 read the same cold start.
+#[test]
+fn every_weights_source_renders_its_delivery() {
+    use inferplan_serving::{Delivery, WeightsSource};
+    let base = example("chat-70b-fp8");
+    let mut seen = BTreeSet::new();
+    for source in WeightsSource::ALL {
+        let mut w = base.clone();
+        w.constraints.weights_source = source.as_str().to_owned();
+        let p = plan_json(&w);
+        let plan = read_plan(&p).unwrap();
+        for n in renderable(&p) {
+            let c = &plan.candidates[n - 1];
+            let input = from_json(&p, n).unwrap();
+            assert_eq!(input.delivery, Delivery::of(source, Some(c.engine)));
+            // One cold start: the candidate's, as IP105 and the billing count it.
+            let inst = catalog().instance(&c.instance).unwrap();
+            let bytes = input.download_bytes as f64 / f64::from(input.nodes_per_replica);
+            let cold = inferplan_serving::new_replica(source.as_str(), Some(c.engine), bytes, inst);
+            assert_eq!(cold, input.cold_start, "{source} #{n}");
+            let files = render::render(&input);
+            check_structure(&input, &files);
+            assert!(file(&files, "README.md").contains(&input.cold_start.basis));
+            seen.insert(format!("{:?}", input.delivery));
+        }
+    }
+    assert_eq!(seen.len(), 5, "every delivery rendered: {seen:?}");
 }
 
 fn load(text: &str, file: &str) -> Vec<Yaml> {
@@ -147,7 +189,10 @@ fn check_structure(input: &RenderInput, files: &[(String, String)]) {
             let d = &docs[0];
             assert!(d["apiVersion"].as_str().is_some(), "{name}: apiVersion");
             assert!(d["kind"].as_str().is_some(), "{name}: kind");
-            assert_eq!(s(&d["metadata"]["name"]), input.name, "{name}: name");
+            assert!(
+                s(&d["metadata"]["name"]).starts_with(&input.name),
+                "{name}: name"
+            );
             let cluster_scoped = matches!(s(&d["kind"]), "NodePool" | "EC2NodeClass");
             assert_eq!(
                 d["metadata"]["namespace"].as_str().is_none(),
@@ -180,7 +225,7 @@ fn check_structure(input: &RenderInput, files: &[(String, String)]) {
         let gpu_lim = s(&engine["resources"]["limits"]["nvidia.com/gpu"]);
         assert_eq!(gpu_req, gpu_lim, "nvidia.com/gpu requests == limits");
         assert_eq!(gpu_req, input.gpus_per_pod.to_string());
-        for c in list(&spec["initContainers"]) {
+        for c in spec["initContainers"].as_vec().into_iter().flatten() {
             assert!(
                 c["resources"]["requests"]["nvidia.com/gpu"].is_badvalue(),
                 "init containers take no GPU"
@@ -191,18 +236,29 @@ fn check_structure(input: &RenderInput, files: &[(String, String)]) {
                 s(&x["name"]) == "dshm" && x["emptyDir"]["medium"].as_str() == Some("Memory")
             })
         });
-        let has_shm_mount = list(&engine["volumeMounts"])
-            .iter()
+        let has_shm_mount = engine["volumeMounts"]
+            .as_vec()
+            .into_iter()
+            .flatten()
             .any(|m| s(&m["mountPath"]) == "/dev/shm");
         assert_eq!(has_shm_volume, shm, "/dev/shm volume iff TP > 1");
         assert_eq!(has_shm_mount, shm, "/dev/shm mount iff TP > 1");
         if !engine["startupProbe"].is_badvalue() {
+            // The startup probe starts with the engine container: it covers what happens in it
+            // (engine start without compile caches and reading the weights), and never less
+            // than the least start IL104 checks.
             let p = &engine["startupProbe"];
             let budget = i(&p["failureThreshold"]) * i(&p["periodSeconds"]);
+            let c = &input.cold_start;
             assert!(
-                budget as f64 >= input.cold_start.seconds,
-                "startup budget {budget} s < cold start {} s",
-                input.cold_start.seconds
+                budget as f64 >= c.in_container_s(),
+                "startup budget {budget} s < engine start + load {} s",
+                c.in_container_s()
+            );
+            let gb = input.download_bytes as f64 / 1e9 / f64::from(input.nodes_per_replica);
+            assert!(
+                budget as f64 >= inferplan_serving::startup::least_start_s(gb),
+                "startup budget {budget} s below IL104's least start"
             );
             assert_eq!(s(&p["httpGet"]["path"]), "/health");
             assert!(!engine["readinessProbe"].is_badvalue());
@@ -231,15 +287,30 @@ fn check_structure(input: &RenderInput, files: &[(String, String)]) {
         v
     };
     let joined = args.join(" ");
-    for flag in [
-        format!("--tensor-parallel-size {}", input.tp),
-        format!("--pipeline-parallel-size {}", input.pp),
-        format!("--max-model-len {}", input.max_model_len),
-        format!("--max-num-seqs {}", input.max_num_seqs),
-        "--gpu-memory-utilization 0.9".to_owned(),
-    ] {
+    let flags = if input.engine == inferplan_perf::Engine::Sglang {
+        vec![
+            format!("--tp {}", input.tp),
+            format!("--pp-size {}", input.pp),
+            format!("--context-length {}", input.max_model_len),
+            format!("--max-running-requests {}", input.max_num_seqs),
+            format!("--chunked-prefill-size {}", input.max_num_batched_tokens),
+            "--mem-fraction-static 0.".to_owned(),
+            "--enable-metrics".to_owned(),
+            "sglang.launch_server".to_owned(),
+        ]
+    } else {
+        vec![
+            format!("--tensor-parallel-size {}", input.tp),
+            format!("--pipeline-parallel-size {}", input.pp),
+            format!("--max-model-len {}", input.max_model_len),
+            format!("--max-num-seqs {}", input.max_num_seqs),
+            "--gpu-memory-utilization 0.9".to_owned(),
+        ]
+    };
+    for flag in flags {
         assert!(joined.contains(&flag), "{flag} missing from {joined}");
     }
+    check_weights(input, files, &joined);
     assert_eq!(
         joined.contains("--kv-cache-dtype fp8"),
         input.kv_dtype == inferplan_catalog::Dtype::Fp8
@@ -273,6 +344,81 @@ fn check_structure(input: &RenderInput, files: &[(String, String)]) {
     check_rules(input, files);
     if input.nodes_per_replica > 1 {
         check_lws(input, files);
+    }
+}
+
+/// The weights' delivery matches `weights_source`: the engine's model path, the volume, the
+/// init containers, the extra objects; the node cache holds the download; the Deployment's
+/// progress deadline covers the whole cold start.
+fn check_weights(input: &RenderInput, files: &[(String, String)], args: &str) {
+    use inferplan_serving::Delivery;
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let has = |n: &str| names.contains(&n);
+    let t = &templates(files)[0];
+    let spec = &t["spec"];
+    let init: Vec<String> = spec["initContainers"]
+        .as_vec()
+        .map(|v| v.iter().map(|c| s(&c["name"]).to_owned()).collect())
+        .unwrap_or_default();
+    let models = spec["volumes"]
+        .as_vec()
+        .and_then(|v| v.iter().find(|x| s(&x["name"]) == "models").cloned());
+    let cache_dir = input.model_path();
+    match input.delivery {
+        Delivery::S3Stream => {
+            assert!(args.contains(&format!("{} ", input.weights_uri)), "{args}");
+            assert!(args.contains("--load-format runai_streamer"), "{args}");
+            assert!(models.is_none() && init.is_empty());
+            assert!(has("serviceaccount.yaml"));
+            assert_eq!(
+                s(&spec["serviceAccountName"]),
+                format!("{}-weights", input.name)
+            );
+        }
+        Delivery::FsxVolume => {
+            let m = models.expect("models volume");
+            assert_eq!(
+                s(&m["persistentVolumeClaim"]["claimName"]),
+                format!("{}-weights", input.name)
+            );
+            assert!(has("weights-pvc.yaml") && init.is_empty());
+            assert!(args.contains(&cache_dir), "{args}");
+        }
+        Delivery::HubToNodeCache | Delivery::S3ToNodeCache | Delivery::NvmePrepull => {
+            let m = models.expect("models volume");
+            let path = s(&m["hostPath"]["path"]);
+            assert!(args.contains(&cache_dir), "{args}");
+            let want = if input.delivery == Delivery::NvmePrepull {
+                "wait-for-weights"
+            } else {
+                "fetch-weights"
+            };
+            assert_eq!(init, vec![want.to_owned()]);
+            assert_eq!(
+                has("weights-prepull-daemonset.yaml"),
+                input.delivery == Delivery::NvmePrepull
+            );
+            // The cache holds the download: on the instance store, or on a root volume sized
+            // for it.
+            let cache_bytes = inferplan_deploy::render::pod::models_volume_gib(input) as f64
+                * (1u64 << 30) as f64;
+            assert!(cache_bytes >= input.download_bytes as f64 * 1.1);
+            let nc = doc(files, "ec2nodeclass.yaml");
+            let root: f64 = s(&nc["spec"]["blockDeviceMappings"][0]["ebs"]["volumeSize"])
+                .trim_end_matches("Gi")
+                .parse()
+                .unwrap();
+            if path.starts_with("/mnt/k8s-disks/0") {
+                assert!(input.local_nvme_gb.unwrap() * 1e9 >= cache_bytes);
+                assert_eq!(s(&nc["spec"]["instanceStorePolicy"]), "RAID0");
+            } else {
+                assert!(root * (1u64 << 30) as f64 >= cache_bytes + 100.0 * (1u64 << 30) as f64);
+            }
+        }
+    }
+    if files.iter().any(|(n, _)| n == "deployment.yaml") {
+        let d = doc(files, "deployment.yaml");
+        assert!(i(&d["spec"]["progressDeadlineSeconds"]) as f64 >= input.cold_start.seconds);
     }
 }
 
@@ -370,9 +516,14 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
         assert!(s(&m["threshold"]).parse::<u32>().unwrap() >= 1);
         assert!(balanced(s(&m["query"])));
     }
+    let waiting = if input.engine == inferplan_perf::Engine::Sglang {
+        "sglang:num_queue_reqs"
+    } else {
+        "vllm:num_requests_waiting"
+    };
     assert!(triggers
         .iter()
-        .any(|t| s(&t["metadata"]["query"]).contains("vllm:num_requests_waiting")));
+        .any(|t| s(&t["metadata"]["query"]).contains(waiting)));
     let b = &spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"];
     assert!(!b["scaleUp"].is_badvalue() && !b["scaleDown"].is_badvalue());
 }
@@ -403,9 +554,41 @@ fn check_lws(input: &RenderInput, files: &[(String, String)]) {
     assert!(["LeaderCreated", "LeaderReady"].contains(&s(&l["spec"]["startupPolicy"])));
     let leader = &list(&t["leaderTemplate"]["spec"]["containers"])[0];
     let worker = &list(&t["workerTemplate"]["spec"]["containers"])[0];
-    assert!(s(&list(&leader["args"])[0]).contains("--ray_cluster_size=$(LWS_GROUP_SIZE)"));
-    assert!(s(&list(&worker["args"])[0]).contains("--ray_address=$(LWS_LEADER_ADDRESS)"));
+    let args = |c: &Yaml| -> String {
+        list(&c["args"])
+            .iter()
+            .map(|a| s(a).to_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if input.engine == inferplan_perf::Engine::Sglang {
+        for c in [leader, worker] {
+            assert!(args(c).contains("--node-rank $(LWS_WORKER_INDEX)"));
+            assert!(args(c).contains("--dist-init-addr $(LWS_LEADER_ADDRESS):"));
+        }
+    } else {
+        assert!(args(leader).contains("--ray_cluster_size=$(LWS_GROUP_SIZE)"));
+        assert!(args(worker).contains("--ray_address=$(LWS_LEADER_ADDRESS)"));
+    }
     assert!(worker["ports"].is_badvalue(), "workers serve no API");
+    // EFA: every pod asks for the instance's interfaces, requests equal limits; the node
+    // class launches the group into its placement group.
+    for c in [leader, worker] {
+        let r = &c["resources"];
+        match input.efa_interfaces {
+            Some(n) => {
+                assert_eq!(s(&r["requests"]["vpc.amazonaws.com/efa"]), n.to_string());
+                assert_eq!(s(&r["limits"]["vpc.amazonaws.com/efa"]), n.to_string());
+            }
+            None => assert!(r["requests"]["vpc.amazonaws.com/efa"].is_badvalue()),
+        }
+    }
+    let nc = doc(files, "ec2nodeclass.yaml");
+    assert_eq!(
+        nc["spec"]["placementGroupSelector"]["name"].as_str(),
+        input.placement_group.as_deref()
+    );
+    assert!(input.placement_group.is_some());
 }
 
 /// The rule file: groups with unique names, each rule a record or an alert with a valid
@@ -574,7 +757,9 @@ fn every_example_renders_and_is_written_for_the_validators() {
     ));
     assert!(cases.len() >= 7, "{} cases", cases.len());
     for (name, p) in &cases {
-        let input = first_vllm(p);
+        // The plan's #1, as `inferplan render` renders it by default.
+        assert_eq!(renderable(p).first(), Some(&1), "{name}: #1 renders");
+        let input = from_json(p, 1).unwrap();
         let files = render::render(&input);
         check_structure(&input, &files);
         write_dir(&out.join(name), &files);
@@ -582,8 +767,17 @@ fn every_example_renders_and_is_written_for_the_validators() {
             &out.join(name).join("pod-templates"),
             &pod_templates(&files),
         );
+        // And the first vLLM candidate when #1 runs another engine.
+        if let Some(&n) = vllm(p).first().filter(|n| **n != 1) {
+            let input = from_json(p, n).unwrap();
+            let files = render::render(&input);
+            check_structure(&input, &files);
+            let dir = out.join(format!("{name}-vllm"));
+            write_dir(&dir, &files);
+            write_dir(&dir.join("pod-templates"), &pod_templates(&files));
+        }
     }
-    let multi = first_vllm(&cases.last().unwrap().1);
+    let multi = from_json(&cases.last().unwrap().1, 1).unwrap();
     assert!(multi.nodes_per_replica > 1, "the 405B case spans nodes");
     assert!(out
         .join("llama-405b-multinode/leaderworkerset.yaml")
@@ -615,25 +809,24 @@ fn candidate_errors_say_what_to_do() {
         from_json(&p, count + 1),
         Err(RenderError::NoSuchCandidate { .. })
     ));
-    let sglang = p["candidates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|x| x["engine"] == "sglang")
-        .map(|i| i + 1);
-    if let Some(n) = sglang {
-        let err = from_json(&p, n).unwrap_err();
-        let msg = err.to_string();
-        match err {
-            RenderError::UnsupportedEngine { alternatives, .. } => {
-                assert_eq!(alternatives, vllm(&p));
-                assert!(msg.contains("--candidate"), "{msg}");
-            }
-            other => panic!("{other}"),
+    // A candidate on an engine render does not write names the ones it does.
+    let mut q = p.clone();
+    q["candidates"][0]["engine"] = json!("trtllm");
+    let err = from_json(&q, 1).unwrap_err();
+    let msg = err.to_string();
+    match err {
+        RenderError::UnsupportedEngine { alternatives, .. } => {
+            assert_eq!(alternatives, renderable(&q));
+            assert!(!alternatives.contains(&1));
+            assert!(msg.contains("--candidate"), "{msg}");
         }
+        other => panic!("{other}"),
     }
     let err = from_json(&json!({"candidates": []}), 1).unwrap_err();
     assert!(err.to_string().contains("workload"), "{err}");
+    // A diffusion plan says what it is, not which field of an LLM workload it lacks.
+    let err = from_json(&json!({"workload": {"job": {}}, "job": {}}), 1).unwrap_err();
+    assert!(err.to_string().contains("diffusion"), "{err}");
 }
 
 /// Replica counts beyond Kubernetes' int32 and layouts whose GPU or instance counts overflow
@@ -693,31 +886,31 @@ fn engine_args(files: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// The `MODEL_ID` the init container downloads.
+/// The checkpoint the engine serves: its `--served-model-name`, which is also the directory
+/// (or S3 prefix) it reads.
 fn model_id(files: &[(String, String)]) -> String {
     let t = &templates(files)[0];
-    let init = &list(&t["spec"]["initContainers"])[0];
-    list(&init["env"])
-        .iter()
-        .find(|e| s(&e["name"]) == "MODEL_ID")
-        .map(|e| s(&e["value"]).to_owned())
-        .expect("MODEL_ID")
+    let c = &list(&t["spec"]["containers"])[0];
+    let args: Vec<&str> = list(&c["args"]).iter().map(s).collect();
+    let joined = args.join(" ");
+    let at = joined
+        .find("--served-model-name ")
+        .expect("--served-model-name");
+    let id = joined[at + "--served-model-name ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        joined.contains(&format!("/{id} ")),
+        "the engine reads {id}: {joined}"
+    );
+    id
 }
 
-/// The `sizeLimit` of the `models` volume, bytes.
-fn models_volume_bytes(files: &[(String, String)]) -> f64 {
-    let t = &templates(files)[0];
-    let v = list(&t["spec"]["volumes"])
-        .iter()
-        .find(|v| s(&v["name"]) == "models")
-        .expect("models volume")
-        .clone();
-    let limit = s(&v["emptyDir"]["sizeLimit"]).to_owned();
-    let gib: f64 = limit
-        .strip_suffix("Gi")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("sizeLimit {limit}"));
-    gib * (1u64 << 30) as f64
+/// Room the node cache keeps for the checkpoint (or the FSx claim's size), bytes.
+fn models_volume_bytes(input: &RenderInput) -> f64 {
+    render::pod::models_volume_gib(input) as f64 * (1u64 << 30) as f64
 }
 
 /// A pre-quantized checkpoint is served as it is; FP8 from a 16-bit checkpoint asks vLLM to
@@ -742,7 +935,7 @@ fn quantization_flags_follow_the_precision() {
     assert_eq!(args[at + 1], "fp8");
     assert_eq!(model_id(&files), "meta-llama/Llama-2-13b-chat-hf");
     // The cache holds the 16-bit download, not the FP8 weights.
-    assert!(models_volume_bytes(&files) >= 2.0 * input.weights_gib * (1u64 << 30) as f64);
+    assert!(models_volume_bytes(&input) >= 2.0 * input.weights_gib * (1u64 << 30) as f64);
 
     let p = plan_json(&example("async-documents"));
     let int4 = p["candidates"]
@@ -759,9 +952,9 @@ fn quantization_flags_follow_the_precision() {
     }
 }
 
-/// Issue 14 (7): for every vLLM candidate of every example, the init container downloads the
-/// plan's checkpoint and the `models` volume holds its download with a margin, so the kubelet
-/// never evicts the pod mid-download. Chat workloads are served a checkpoint with a chat
+/// Issue 14 (7): for every vLLM and SGLang candidate of every example, the engine serves the
+/// plan's checkpoint and the node cache keeps room for its download with a margin (its
+/// location is checked by `check_weights`). Chat workloads are served a checkpoint with a chat
 /// template.
 #[test]
 fn every_example_caches_its_whole_download() {
@@ -779,7 +972,7 @@ fn every_example_caches_its_whole_download() {
     let mut checked = 0;
     for (name, p) in &cases {
         let chat = p["workload"]["slo"]["mode"] == "interactive";
-        for n in vllm(p) {
+        for n in renderable(p) {
             let input = from_json(p, n).unwrap();
             let files = render::render(&input);
             let ck = &p["candidates"][n - 1]["checkpoint"];
@@ -799,7 +992,7 @@ fn every_example_caches_its_whole_download() {
                     assert!(download >= 1.9 * input.weights_gib * (1u64 << 30) as f64);
                 }
             }
-            let cache = models_volume_bytes(&files);
+            let cache = models_volume_bytes(&input);
             let margin = 1.1 * download + 4.0 * (1u64 << 30) as f64;
             assert!(
                 cache >= margin,
@@ -853,11 +1046,17 @@ fn stored_plan(case: &str, make: impl FnOnce() -> Value) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Every file rendered for the first vLLM candidate of `examples/chat-70b-fp8.toml`.
+/// Every file rendered for the plan's #1 of `examples/chat-70b-fp8.toml` (SGLang, weights
+/// pre-pulled into the nodes' NVMe cache).
 #[test]
 fn snapshot_of_one_example() {
     let p = stored_plan(SNAPSHOT_EXAMPLE, || plan_json(&example(SNAPSHOT_EXAMPLE)));
-    let input = first_vllm(&p);
+    let input = from_json(&p, 1).unwrap();
+    assert_eq!(
+        input.engine,
+        inferplan_perf::Engine::Sglang,
+        "chat's #1 runs SGLang"
+    );
     let files = render::render(&input);
     check_structure(&input, &files);
     assert_snapshots(SNAPSHOT_EXAMPLE, &files);
@@ -874,7 +1073,9 @@ fn snapshot_of_a_multi_node_replica() {
     check_structure(&input, &files);
     let lws: Vec<(String, String)> = files
         .into_iter()
-        .filter(|(n, _)| n == "leaderworkerset.yaml" || n == "README.md")
+        .filter(|(n, _)| {
+            ["leaderworkerset.yaml", "ec2nodeclass.yaml", "README.md"].contains(&n.as_str())
+        })
         .collect();
     assert_snapshots(case, &lws);
 }
@@ -887,7 +1088,7 @@ fn rendered_manifests_pass_lint() {
     let mut cases: Vec<Value> = examples().iter().map(|e| plan_json(&example(e))).collect();
     cases.push(plan_json(&multi_node_workload()));
     for p in &cases {
-        let input = first_vllm(p);
+        let input = from_json(p, 1).unwrap();
         let manifests: Vec<(String, String)> = render::render(&input)
             .into_iter()
             .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")

@@ -5,13 +5,14 @@
 use super::queue::{mean_wait, servers_for, wait_quantile};
 use super::workload::DiffusionWorkload;
 use crate::candidate::PurchaseMix;
-use crate::cost::buy;
+use crate::cost::{buy, job_mix};
 use crate::endpoint::{advise_situation, EndpointAdvice, Situation};
 use crate::error::PlanError;
 use crate::findings::{
     cpu_offload_on_the_job_path, warm_pool_idle_cost, Finding, IsolatedTenantWithoutMig, Shape,
     SingleGpuReplicasOnLargeInstances,
 };
+use crate::job::{JobSpec, Window};
 use crate::search::{
     cheapest_region, instance_excluded, nearest_misses, record, Reject, Rejection,
 };
@@ -21,7 +22,7 @@ use inferplan_perf::diffusion::{
     diffusion_model, fit, peak_tflops, time, DiffusionEfficiencies, DiffusionJob, DiffusionModel,
     Offload,
 };
-use inferplan_serving::cold_start_s;
+use inferplan_serving::new_replica;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -284,7 +285,13 @@ fn evaluate(
         None,
     ))?;
     let job_s = t.e2e_s;
-    let cold = cold_start_s(mem.weights_gib, &w.constraints.weights_source, inst).seconds;
+    let cold = new_replica(
+        &w.constraints.weights_source,
+        None,
+        mem.weights_gib * (1u64 << 30) as f64,
+        inst,
+    )
+    .seconds;
     if let Some(limit) = w.limit_s() {
         if job_s > limit {
             return Err((
@@ -399,6 +406,18 @@ fn size(
     region: &str,
     price: f64,
 ) -> Result<Sized, Reject> {
+    if w.slo.mode == Mode::Batch {
+        return size_job(
+            w,
+            job_s,
+            cold_s,
+            gpus_per_instance,
+            rates,
+            inst,
+            region,
+            price,
+        );
+    }
     let (ca2, q) = (w.traffic.burstiness.powi(2), w.slo.percentile.quantile());
     let mean = rates.iter().sum::<f64>() / 24.0;
     let spare = if w.constraints.redundancy {
@@ -478,6 +497,49 @@ fn size(
         warm,
         scale_to_zero,
         busy_gpu_hours,
+        mix,
+    })
+}
+
+/// Batch work as a job over its window (`crate::job`, as for LLM batch work): the day's jobs
+/// shared by the fewest GPUs that finish them within the window at p99, billed only while they
+/// run.
+#[allow(clippy::too_many_arguments)]
+fn size_job(
+    w: &DiffusionWorkload,
+    job_s: f64,
+    cold_s: f64,
+    gpus_per_instance: u32,
+    rates: &[f64; 24],
+    inst: &Instance,
+    region: &str,
+    price: f64,
+) -> Result<Sized, Reject> {
+    let window = Window::daily(w.slo.window_hours, w.slo.window_start_utc);
+    // GPU-hours of the jobs of one period (jobs/s of each hour × 3600 s × job_s / 3600 s).
+    let per_day: f64 = rates.iter().map(|r| r * job_s).sum();
+    let spec = JobSpec {
+        work_unit_hours: per_day * window.period_hours / 24.0,
+        units_per_instance: gpus_per_instance.max(1),
+        instances_per_unit: 1,
+        cold_start_s: cold_s,
+        tail_s: job_s,
+        spot_overhead: None,
+        window,
+    };
+    let (mix, billed) =
+        job_mix(&w.pricing, w.slo.mode, inst, region, price, spec).map_err(|e| {
+            let (reason, detail) = e.reason(&window);
+            (reason, detail, None)
+        })?;
+    let g = f64::from(gpus_per_instance.max(1));
+    let units = mix.batch_job.as_ref().map_or(0, |j| j.units);
+    Ok(Sized {
+        hourly_gpus: billed.map(|i| i * g),
+        peak_gpus: units,
+        warm: 0,
+        scale_to_zero: true,
+        busy_gpu_hours: per_day,
         mix,
     })
 }

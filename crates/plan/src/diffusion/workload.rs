@@ -5,8 +5,8 @@
 
 use crate::error::PlanError;
 use crate::workload::{
-    check_burstiness, check_profile, err, parse_toml, within, Constraints, Mode, Percentile,
-    Pricing,
+    check_burstiness, check_profile, check_window, err, parse_toml, within, Constraints, Mode,
+    Percentile, Pricing,
 };
 use inferplan_catalog::bounds;
 use inferplan_perf::diffusion::JobSpec;
@@ -98,6 +98,13 @@ pub struct JobSlo {
     /// Async mode: every job done within this many seconds of its arrival.
     #[serde(default)]
     pub deadline_s: Option<f64>,
+    /// Batch mode: the hours of each day the day's jobs run in, as one job sized to finish
+    /// within them at p99 and billed only while it runs (default 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<f64>,
+    /// Batch mode: the hour (UTC, 0 to 23) the window opens (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start_utc: Option<u32>,
 }
 
 fn p99() -> Percentile {
@@ -115,6 +122,8 @@ impl Default for JobSlo {
             percentile: p99(),
             mode: interactive(),
             deadline_s: None,
+            window_hours: None,
+            window_start_utc: None,
         }
     }
 }
@@ -232,6 +241,7 @@ impl DiffusionWorkload {
                 within(bounds::SECONDS, v, field)?;
             }
         }
+        check_window(s.mode, s.window_hours, s.window_start_utc)?;
         match s.mode {
             Mode::Async if s.deadline_s.is_none() => {
                 return Err(err(

@@ -1,7 +1,7 @@
 //! IP105 `cold-start-over-budget`.
 
 use super::{duration, finding, nodes_per_replica, num, Context, Finding, Rule, Severity};
-use inferplan_serving::{cold_start_s, WeightsSource};
+use inferplan_serving::Delivery;
 
 crate::declare_rule! {
     /// **What it checks.** The workload sets `constraints.cold_start_budget_s`, and the estimated cold
@@ -15,33 +15,41 @@ crate::declare_rule! {
     /// as a cache; [B] keeps a warm pool of pre-loaded replicas because 30-90 s cold starts were
     /// unacceptable for its SLO.
     ///
-    /// **How the estimate is made.** `cold_start_s(weights_gib, source, instance)` in
-    /// `crates/serving/src/cold_start.rs` (the renderer and the simulator use the same function):
+    /// **How the estimate is made.** `Candidate::cold_start`, which calls `new_replica` and
+    /// `cold_start_s(delivery, bytes, engine start, instance, node)` in
+    /// `crates/serving/src/cold_start.rs`: the same function gives the renderer its startup probe
+    /// and the linter's IL104 its least start.
     ///
     /// ```text
-    /// cold start = boot + engine start + weights (GB) / read bandwidth (GB/s)
+    /// cold start = boot + copy to the node cache + engine start + bytes / read bandwidth
     /// ```
     ///
-    /// `weights` is what one instance reads: the whole model, or its share when a replica spans
-    /// several instances (they read in parallel). The source is `constraints.weights_source`:
+    /// `bytes` is the served checkpoint's download (`download_bytes`), or its share when a replica
+    /// spans several instances (they read in parallel). The engine start is the one without compile
+    /// caches, 200 s, since a new node has none. `constraints.weights_source` decides the delivery:
     ///
-    /// | source | boot | read bandwidth |
-    /// |---|---|---|
-    /// | `s3` | 60 s | min(network × 0.85, 6.25 GB/s) |
-    /// | `nvme` | 0 s: the weights are already on the instance store, so the instance is running (a restarted replica, or a node from a warm pool). Falls back to `s3` when the instance has no instance store or less than the weights. | 1.9 GB/s (one NVMe device) |
-    /// | `fsx` | 60 s | min(4.8 GB/s, network × 0.85) |
+    /// | source | delivery | copy to the node | engine reads at |
+    /// |---|---|---|---|
+    /// | `hub` | init container downloads into the node cache (instance store, shared by the node's pods) | min(network × 0.85, 0.5 GB/s) | 1.9 GB/s (one NVMe device) |
+    /// | `s3`, vLLM | streamed into GPU memory (`--load-format runai_streamer`) | none | min(network × 0.85, 6.25 GB/s) |
+    /// | `s3`, other engines | init container copies with parallel requests into the node cache | min(network × 0.85, 6.25 GB/s) | 1.9 GB/s |
+    /// | `fsx` | FSx for Lustre PersistentVolumeClaim | none | min(4.8 GB/s, network × 0.85) |
+    /// | `nvme` | DaemonSet pre-pulls from S3 into the node cache when the node starts | min(network × 0.85, 6.25 GB/s) | 1.9 GB/s |
     ///
-    /// Plus 64 s of engine start in every case. The network is the catalog's baseline
-    /// `network_gbps`; small instances can burst higher for a while, so their estimate is
+    /// Plus 60 s of boot for the new node. A node cache on an instance without instance store (or
+    /// one too small) is the gp3 root volume, read at 1,000 MiB/s. The network is the catalog's
+    /// baseline `network_gbps`; small instances can burst higher for a while, so their estimate is
     /// conservative.
     ///
     /// | figure | value | source |
     /// |---|---|---|
     /// | instance boot | 60 s | depot.dev, "Making EC2 boot time 8x faster" (2024): about 40 s from `RunInstances` to a usable instance with a stock AMI; brevdev/ec2-coldboot-research: 25.8 s on average to SSH. The 20 s added for the NVIDIA driver, cluster registration and the device plugin are an **assumption**, as is a cached or lazily pulled image (pulling a 10-20 GB inference image in full adds minutes). |
-    /// | engine start | 64 s | tensorfuse.io, "Reducing GPU cold start time when using vLLM" (2025-09-01), Llama 3.1 8B on L40S with warm caches: Dynamo 10 s + graph compilation 13 s + CUDA-graph capture 7 s + engine init and imports 34 s. Without the caches: 200 s. |
-    /// | network efficiency | 0.85 | dvassallo/s3-benchmark (2019, parallel byte-range GETs): 92 % of 10 Gbps on c5.4xlarge, 87 % of 25 Gbps on c5.18xlarge, 92 % of 50 Gbps on c5n.9xlarge. AWS's S3 performance guidelines: one concurrent request per 85-90 MB/s, about 15 to fill 10 Gb/s. Applied to FSx for Lustre too: an **assumption**. |
+    /// | engine start | 200 s (64 s with warm caches) | tensorfuse.io, "Reducing GPU cold start time when using vLLM" (2025-09-01), Llama 3.1 8B on L40S: 200 s without `torch.compile` and CUDA-graph caches; with them Dynamo 10 s + graph compilation 13 s + CUDA-graph capture 7 s + engine init and imports 34 s = 64 s. SGLang is given the same (an **assumption**). |
+    /// | network efficiency | 0.85 | dvassallo/s3-benchmark (2019, parallel byte-range GETs): 92 % of 10 Gbps on c5.4xlarge, 87 % of 25 Gbps on c5.18xlarge, 92 % of 50 Gbps on c5n.9xlarge. AWS's S3 performance guidelines: one concurrent request per 85-90 MB/s, about 15 to fill 10 Gb/s. Applied to FSx for Lustre and the Hub too: an **assumption**. |
     /// | S3 ceiling per instance | 6.25 GB/s | dvassallo/s3-benchmark: 6,269 MB/s on p3dn.24xlarge and 8,003 MB/s on c5n.18xlarge (both 100 Gbps); Anyscale, "Loading Llama-2 70b 20x faster" (2023): about 128 GiB from S3 into a p4de.24xlarge in about 20 s including engine start, with many parallel streams. 6.25 GB/s (50 Gbps) is the conservative end. |
+    /// | Hub download ceiling | 0.5 GB/s | huggingface/hf_transfer README: the Rust library exists "to go beyond ~500MB/s on very high bandwidth network, where Python cannot cap out the available bandwidth"; the rendered init container uses the Python downloader. |
     /// | NVMe read per device | 1.9 GB/s | cloudperf, "3 Million Storage IOPS on AWS Cloud Instance" (2017): 15 GB/s over the 8 NVMe devices of an i3.16xlarge. AWS publishes IOPS, not throughput, for GPU instance stores; newer Nitro SSDs may be faster. One device is assumed; a RAID 0 over the instance store (Karpenter `instanceStorePolicy: RAID0`) reads about N times faster. |
+    /// | gp3 root volume | 1,000 MiB/s | Amazon EBS User Guide, "General Purpose SSD volumes": gp3 throughput up to 1,000 MiB/s at 0.25 MiB/s per provisioned IOPS; the rendered EC2NodeClass provisions it. |
     /// | FSx for Lustre | 4.8 GB/s | FSx for Lustre User Guide, "Managing provisioned throughput capacity": Persistent_2 SSD tiers are 125, 250, 500 and 1000 MB/s per TiB, and file system throughput = storage (TiB) × throughput per TiB. The 4.8 TiB size at the 1000 MB/s/TiB tier is an **assumption**; a larger file system reads proportionally faster, up to the client's network. |
     /// | network when unknown | 10 Gbps | an **assumption**, said in the estimate's basis |
     ///
@@ -66,11 +74,11 @@ crate::declare_rule! {
     ///
     /// **Example.**
     ///
-    /// > Cold start ≈ 2 min 27 s, over the 120 s budget by 27 s (p5.48xlarge: boot 60 s + engine
-    /// > start 64 s + 131.4 GiB from s3 at 6.25 GB/s (the per-instance S3 ceiling) = 23 s). Keep a
-    /// > warm pool: pre-started instances with the weights pre-staged on local NVMe (init container
-    /// > with a parallel S3 copy), scaled ahead of demand; scale on queue depth so new capacity is
-    /// > asked for early.
+    /// > Cold start ≈ 5 min 8 s, over the 300 s budget by 8 s (p5.48xlarge, weights pre-pulled
+    /// > from S3 into the node cache by a DaemonSet: boot 60 s + copy to the node 11 s + engine start
+    /// > 200 s + 70.2 GB read at 1.9 GB/s 37 s = 308 s). Keep a warm pool: nodes already running with
+    /// > the weights in their cache (N+1 or more replicas) absorb the surge while new ones start;
+    /// > scale on queue depth so new capacity is asked for early.
     pub struct ColdStartOverBudget {
         code: "IP105",
         name: "cold-start-over-budget",
@@ -89,12 +97,7 @@ impl Rule for ColdStartOverBudget {
             .filter(|b| b.is_finite() && *b >= 0.0)?;
         let c = ctx.candidate;
         let nodes = nodes_per_replica(c);
-        let per_node_gib = c.weights_gib / f64::from(nodes);
-        let cs = cold_start_s(
-            per_node_gib,
-            &ctx.workload.constraints.weights_source,
-            ctx.instance,
-        );
+        let cs = c.cold_start(&ctx.workload.constraints.weights_source, ctx.instance);
         if cs.seconds <= budget {
             return None;
         }
@@ -103,14 +106,18 @@ impl Rule for ColdStartOverBudget {
         } else {
             String::new()
         };
-        let remedy = match cs.source {
-            WeightsSource::Nvme => {
-                "Keep a warm pool: replicas already running (N+1 or more) absorb the surge \
-                 while new ones start; scale on queue depth so new capacity is asked for early."
+        let remedy = match cs.delivery {
+            Delivery::NvmePrepull => {
+                "Keep a warm pool: nodes already running with the weights in their cache (N+1 \
+                 or more replicas) absorb the surge while new ones start; scale on queue depth \
+                 so new capacity is asked for early."
             }
-            WeightsSource::S3 | WeightsSource::Fsx => {
-                "Keep a warm pool: pre-started instances with the weights pre-staged on local \
-                 NVMe (init container with a parallel S3 copy), scaled ahead of demand; scale \
+            Delivery::HubToNodeCache
+            | Delivery::S3ToNodeCache
+            | Delivery::S3Stream
+            | Delivery::FsxVolume => {
+                "Keep a warm pool: pre-started nodes with the weights pre-pulled into their \
+                 local NVMe cache (`weights_source = \"nvme\"`), scaled ahead of demand; scale \
                  on queue depth so new capacity is asked for early."
             }
         };

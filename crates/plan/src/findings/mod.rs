@@ -15,6 +15,7 @@ mod cold_start_over_budget;
 mod cpu_offload_on_the_job_path;
 mod fp8_without_native_support;
 mod isolated_tenant_without_mig;
+mod low_bit_quality;
 mod multi_node_needs_efa_and_one_az;
 mod one_instance_holds_every_replica;
 mod peak_kept_warm;
@@ -29,6 +30,7 @@ pub use cold_start_over_budget::ColdStartOverBudget;
 pub use cpu_offload_on_the_job_path::{cpu_offload_on_the_job_path, CpuOffloadOnTheJobPath};
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use isolated_tenant_without_mig::IsolatedTenantWithoutMig;
+pub use low_bit_quality::LowBitQuality;
 pub use multi_node_needs_efa_and_one_az::MultiNodeNeedsEfaAndOneAz;
 pub use one_instance_holds_every_replica::OneInstanceHoldsEveryReplica;
 pub use peak_kept_warm::PeakKeptWarm;
@@ -133,6 +135,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(RetriesNeedIdempotencyKeys),
         Box::new(OneInstanceHoldsEveryReplica),
         Box::new(PeakKeptWarm),
+        Box::new(LowBitQuality),
     ]
 }
 

@@ -48,7 +48,31 @@ pub struct ModelSpecIn {
     /// planner picks one from the catalog (`data/models/checkpoints.csv`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// When the `traffic.models` models are LoRA adapters of this one base model: their rank
+    /// and the layers they adapt (priced as multi-LoRA serving among the multi-model patterns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapters: Option<Adapters>,
 }
+
+/// LoRA adapters of the base model, one per served model (`traffic.models` of them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adapters {
+    /// LoRA rank `r` (the largest among the adapters: vLLM sizes its buffers by
+    /// `--max-lora-rank`).
+    pub rank: u32,
+    /// Which projections carry an adapter: `all-linear` (attention q, k, v, o and the MLP) or
+    /// `attention` (q, k, v, o).
+    #[serde(default = "default_targets")]
+    pub targets: String,
+}
+
+fn default_targets() -> String {
+    "all-linear".to_owned()
+}
+
+/// Values of `model.adapters.targets`.
+pub const ADAPTER_TARGETS: [&str; 2] = ["all-linear", "attention"];
 
 fn default_precision() -> String {
     "bf16".to_owned()
@@ -84,6 +108,11 @@ pub struct Traffic {
     /// one with little traffic each points to a shared multi-model endpoint.
     #[serde(default = "one_model")]
     pub models: u32,
+    /// Mean request rate of each model, requests/s, when the models' traffic differs: one
+    /// value per model (`traffic.models` of them), whose mean is `rate_rps`. The peak and the
+    /// daily profile scale with each model's share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_rates_rps: Option<Vec<f64>>,
 }
 
 fn one_model() -> u32 {
@@ -186,6 +215,14 @@ pub struct Slo {
     /// Required with `mode = "async"`, unused otherwise.
     #[serde(default)]
     pub deadline_s: Option<f64>,
+    /// For batch work: the hours of each day the day's requests run in, as one job sized to
+    /// finish within them at p99 and billed only while it runs (default 24: any time of the
+    /// day). Only with `mode = "batch"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<f64>,
+    /// For batch work: the hour (UTC, 0 to 23) the window opens (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start_utc: Option<u32>,
 }
 
 fn default_percentile() -> Percentile {
@@ -205,6 +242,8 @@ impl Default for Slo {
             percentile: default_percentile(),
             mode: default_mode(),
             deadline_s: None,
+            window_hours: None,
+            window_start_utc: None,
         }
     }
 }
@@ -254,7 +293,8 @@ pub struct Constraints {
     /// Keep one instance of spare replicas (N+1 instances).
     #[serde(default)]
     pub redundancy: bool,
-    /// Where weights are loaded from on a cold start: `s3`, `nvme` or `fsx`.
+    /// Where weights are loaded from on a cold start: `hub`, `s3`, `nvme` or `fsx`
+    /// (`inferplan_serving::Delivery` says how each reaches the engine).
     #[serde(default = "default_weights_source")]
     pub weights_source: String,
 }
@@ -334,7 +374,7 @@ impl Default for Pricing {
 }
 
 /// Weight sources a cold start may load from.
-pub const WEIGHTS_SOURCES: [&str; 3] = ["s3", "nvme", "fsx"];
+pub const WEIGHTS_SOURCES: [&str; 4] = ["hub", "s3", "nvme", "fsx"];
 
 impl Workload {
     /// The peak request rate the deployment must serve: `traffic.peak_rps` when given, else
@@ -344,6 +384,15 @@ impl Workload {
             (Some(peak), _) => peak,
             (None, Some(_)) => self.hourly_rates().into_iter().fold(0.0, f64::max),
             (None, None) => self.traffic.rate_rps,
+        }
+    }
+
+    /// Mean request rate of each of the `traffic.models` models: `traffic.model_rates_rps`
+    /// when given, else `rate_rps` for every one.
+    pub fn model_rates(&self) -> Vec<f64> {
+        match &self.traffic.model_rates_rps {
+            Some(rates) => rates.clone(),
+            None => vec![self.traffic.rate_rps; self.traffic.models.max(1) as usize],
         }
     }
 

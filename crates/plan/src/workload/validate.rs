@@ -1,7 +1,7 @@
 //! Checking that the values of a workload make sense; errors name the dotted field path.
 
 use super::length::Length;
-use super::types::{Constraints, Mode, Pricing, Workload, WEIGHTS_SOURCES};
+use super::types::{Constraints, Mode, Pricing, Workload, ADAPTER_TARGETS, WEIGHTS_SOURCES};
 use crate::error::PlanError;
 use inferplan_catalog::bounds;
 
@@ -106,6 +106,39 @@ pub(crate) fn check_profile(profile: &[f64], field: &str) -> Result<(), PlanErro
 }
 
 /// Checks a coefficient of variation of inter-arrival times.
+/// The batch window (`slo.window_hours`, `slo.window_start_utc`): within a day, and only for
+/// batch work.
+pub(crate) fn check_window(
+    mode: Mode,
+    hours: Option<f64>,
+    start: Option<u32>,
+) -> Result<(), PlanError> {
+    if let Some(h) = hours {
+        within(bounds::WINDOW_HOURS, h, "slo.window_hours")?;
+    }
+    if let Some(s) = start {
+        within(bounds::HOUR_OF_DAY, f64::from(s), "slo.window_start_utc")?;
+    }
+    if mode != Mode::Batch {
+        for (set, field) in [
+            (hours.is_some(), "slo.window_hours"),
+            (start.is_some(), "slo.window_start_utc"),
+        ] {
+            if set {
+                return Err(err(
+                    field,
+                    format!(
+                        "a window applies to mode = \"batch\" only (this workload is {}); async \
+                         work states `slo.deadline_s`",
+                        mode.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_burstiness(b: f64, field: &str) -> Result<(), PlanError> {
     within(bounds::BURSTINESS, b, field).map_err(|e| match e {
         PlanError::Workload { field, message, .. } => PlanError::input(
@@ -211,6 +244,7 @@ impl Workload {
             }
         }
         check_burstiness(t.burstiness, "traffic.burstiness")?;
+        self.validate_models()?;
 
         // Lengths.
         check_length(&self.lengths.input_tokens, "lengths.input_tokens")?;
@@ -233,6 +267,7 @@ impl Workload {
                 within(bound, v, field)?;
             }
         }
+        check_window(slo.mode, slo.window_hours, slo.window_start_utc)?;
         if slo.mode == Mode::Async && slo.deadline_s.is_none() {
             return Err(err(
                 "slo.deadline_s",
@@ -243,6 +278,74 @@ impl Workload {
 
         self.constraints.validate()?;
         self.pricing.validate()
+    }
+}
+
+/// Distinct per-model rates a workload may give: each is planned on its own.
+pub const MAX_DISTINCT_MODEL_RATES: usize = 100;
+
+impl Workload {
+    /// Checks `traffic.models`, `traffic.model_rates_rps` and `model.adapters`.
+    fn validate_models(&self) -> Result<(), PlanError> {
+        let t = &self.traffic;
+        within(bounds::MODELS, f64::from(t.models), "traffic.models")?;
+        if let Some(rates) = &t.model_rates_rps {
+            if rates.len() != t.models as usize {
+                return Err(err(
+                    "traffic.model_rates_rps",
+                    format!(
+                        "gives {} rates for the {} models of `traffic.models`: one rate per model",
+                        rates.len(),
+                        t.models
+                    ),
+                ));
+            }
+            for (i, &r) in rates.iter().enumerate() {
+                within(
+                    bounds::RATE_RPS,
+                    r,
+                    &format!("traffic.model_rates_rps[{i}]"),
+                )?;
+            }
+            let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+            if (mean - t.rate_rps).abs() > 0.01 * t.rate_rps {
+                return Err(err(
+                    "traffic.model_rates_rps",
+                    format!(
+                        "the mean of the per-model rates ({mean:.6} requests/s) must be \
+                         `traffic.rate_rps` ({} requests/s, the mean rate per model), within 1 %",
+                        t.rate_rps
+                    ),
+                ));
+            }
+            let mut distinct: Vec<u64> = rates.iter().map(|r| r.to_bits()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() > MAX_DISTINCT_MODEL_RATES {
+                return Err(err(
+                    "traffic.model_rates_rps",
+                    format!(
+                        "{} distinct rates, more than the {MAX_DISTINCT_MODEL_RATES} a plan \
+                         sizes one by one: round them to fewer values",
+                        distinct.len()
+                    ),
+                ));
+            }
+        }
+        if let Some(a) = &self.model.adapters {
+            within(bounds::LORA_RANK, f64::from(a.rank), "model.adapters.rank")?;
+            if !ADAPTER_TARGETS.contains(&a.targets.as_str()) {
+                return Err(err(
+                    "model.adapters.targets",
+                    format!(
+                        "unknown target set `{}`; expected one of: {}",
+                        a.targets,
+                        ADAPTER_TARGETS.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

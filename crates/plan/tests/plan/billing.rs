@@ -265,3 +265,259 @@ fn a_cheaper_multi_node_option_passed_over_is_said() {
     let json = inferplan_plan::contract::PlanJson::new(&p, 20);
     assert_eq!(json.passed_over, p.passed_over);
 }
+
+// Batch work as a job over its window (issue 13, item 4).
+
+use inferplan_plan::cost::{job_mix, spot_price};
+use inferplan_plan::job::{plan_job, JobError, JobSpec, Window};
+
+#[test]
+fn batch_work_bills_its_job_not_the_day() {
+    let mut w = example("batch-summaries.toml");
+    // The whole day first (the example runs nightly, 22:00 to 06:00 UTC).
+    w.slo.window_hours = None;
+    w.slo.window_start_utc = None;
+    let p = plan(&inputs(), &w).unwrap();
+    for c in &p.candidates {
+        let m = &c.purchase_mix;
+        let job = m.batch_job.as_ref().expect("a batch candidate has its job");
+        assert_eq!((job.window_start_utc, job.window_hours), (0, 24.0));
+        assert!(job.finish_p99_hours <= 24.0 + 1e-9, "{}", c.instance);
+        assert_eq!((c.replicas, c.instances), (job.units, job.instances));
+        // Billed while it runs: the instances' run hours (interruption overhead included),
+        // never a whole day for work that takes less.
+        let billed = f64::from(job.instances) * job.run_hours;
+        assert!(
+            (m.billed_instance_hours_per_day - billed).abs() < 1e-6,
+            "{}",
+            c.instance
+        );
+        assert!(m.billed_instance_hours_per_day + 1e-9 >= m.needed_instance_hours_per_day);
+        assert!(m.billed_instance_hours_per_day < 24.0 * f64::from(c.instances));
+        assert!(c.usd_per_million_total_tokens > 0.0);
+    }
+    // The same work in a 4-hour window from 22:00 UTC: more instances, each for at most the
+    // window, and the same order of cost (only cold starts and whole instances differ).
+    let day = p.candidates[0].clone();
+    w.slo.window_hours = Some(4.0);
+    w.slo.window_start_utc = Some(22);
+    let night = plan(&inputs(), &w).unwrap();
+    let c = night
+        .candidates
+        .iter()
+        .find(|c| c.instance == day.instance && c.tp == day.tp)
+        .unwrap();
+    let job = c.purchase_mix.batch_job.as_ref().unwrap();
+    assert!(job.finish_p99_hours <= 4.0 + 1e-9);
+    assert!(job.run_hours <= 4.0);
+    assert!(c.instances > day.instances);
+    assert!(c.usd_per_hour >= day.usd_per_hour - 1e-9);
+    assert!(
+        c.usd_per_hour < day.usd_per_hour * 1.2,
+        "{} vs {}",
+        c.usd_per_hour,
+        day.usd_per_hour
+    );
+    // A window shorter than a cold start plus one request: refused with the reason.
+    w.slo.window_hours = Some(0.01);
+    let none = plan(&inputs(), &w).unwrap();
+    assert!(none.candidates.is_empty());
+    assert!(
+        none.rejected.contains_key("window_too_short"),
+        "{:?}",
+        none.rejected
+    );
+}
+
+/// Deadline work runs as jobs (what arrives in one half of the deadline runs in the next)
+/// where that costs less than an always-on pool, and never waits longer than its deadline.
+#[test]
+fn deadline_work_runs_as_jobs_when_cheaper() {
+    let mut w = example("batch-summaries.toml");
+    w.slo.window_hours = None;
+    w.slo.window_start_utc = None;
+    w.slo.mode = inferplan_plan::workload::Mode::Async;
+    w.slo.deadline_s = Some(7200.0);
+    let p = plan(&inputs(), &w).unwrap();
+    let mut jobs = 0;
+    for c in &p.candidates {
+        let Some(job) = &c.purchase_mix.batch_job else {
+            continue;
+        };
+        jobs += 1;
+        // Waiting for the next window plus the run: within the deadline.
+        assert!(
+            job.period_hours + job.finish_p99_hours <= 2.0 + 1e-9,
+            "{job:?}"
+        );
+        assert_eq!(job.runs_per_day, 24);
+        assert!(job.run_hours <= job.window_hours + 1e-9);
+    }
+    assert!(
+        jobs > 0,
+        "a two-hour deadline lets the cheapest options run as jobs"
+    );
+    // The pool each job replaced was dearer: with jobs switched off (a deadline under two
+    // minutes leaves no window), no option is cheaper than the cheapest with jobs.
+    let best = p.candidates[0].usd_per_hour;
+    let pools = {
+        let mut v = w.clone();
+        v.slo.deadline_s = Some(100.0);
+        plan(&inputs(), &v).unwrap()
+    };
+    assert!(pools
+        .candidates
+        .iter()
+        .all(|c| c.purchase_mix.batch_job.is_none()));
+    if let Some(pool) = pools.candidates.first() {
+        assert!(
+            best <= pool.usd_per_hour + 1e-9,
+            "{best} > {}",
+            pool.usd_per_hour
+        );
+    }
+}
+
+#[test]
+fn a_window_is_for_batch_work_only() {
+    let mut w = example("fraud-scoring-small.toml");
+    w.slo.window_hours = Some(6.0);
+    let e = w.validate().unwrap_err().to_string();
+    assert!(e.contains("slo.window_hours") && e.contains("batch"), "{e}");
+    let mut w = example("batch-summaries.toml");
+    w.slo.window_hours = Some(25.0);
+    assert!(w
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("slo.window_hours"));
+    w.slo.window_hours = Some(8.0);
+    w.slo.window_start_utc = Some(24);
+    assert!(w
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("slo.window_start_utc"));
+}
+
+fn job_spec(
+    work: f64,
+    window: f64,
+    start: u32,
+    upi: u32,
+    cold_start_s: f64,
+    tail_s: f64,
+) -> JobSpec {
+    JobSpec {
+        work_unit_hours: work,
+        units_per_instance: upi,
+        instances_per_unit: 1,
+        cold_start_s,
+        tail_s,
+        spot_overhead: None,
+        window: Window::daily(Some(window), Some(start)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A job finishes within its window at p99, no instance bills more hours than the window,
+    /// the billed hours cover the work, and more work never costs less (on demand and spot).
+    #[test]
+    fn a_job_fits_its_window_and_costs_more_with_more_work(
+        work in 0.001f64..2000.0,
+        window in 0.5f64..24.0,
+        start in 0u32..24,
+        upi in 1u32..8,
+        cold_start_s in 10.0f64..900.0,
+        tail_s in 0.1f64..600.0,
+        more in 1.0f64..4.0,
+        spot in any::<bool>(),
+    ) {
+        let catalog = inputs().catalog;
+        let inst = catalog.instance("g6e.xlarge").unwrap();
+        let mut w = example("batch-summaries.toml");
+        w.pricing.allow_spot = spot;
+        let spec = job_spec(work, window, start, upi, cold_start_s, tail_s);
+        let mix = |s: JobSpec| {
+            job_mix(&w.pricing, w.slo.mode, inst, "us-east-1", 1.861, s)
+        };
+        let overhead = spot_price(&w.pricing, w.slo.mode, inst, "us-east-1")
+            .map(|_| w.pricing.spot_interruption_overhead);
+        let Ok((m, billed)) = mix(spec) else {
+            // Refused only when a cold start and the last piece of work outlast the window,
+            // or the work needs more replicas than a plan proposes.
+            match plan_job(&JobSpec { spot_overhead: overhead, ..spec }) {
+                Err(JobError::WindowTooShort { least_hours }) => {
+                    prop_assert!(least_hours + 1e-9 >= window)
+                }
+                Err(JobError::TooManyUnits(n)) => prop_assert!(n > 10_000.0),
+                Ok(j) => prop_assert!(false, "job_mix refused what plan_job plans: {j:?}"),
+            }
+            return Ok(());
+        };
+        let job = m.batch_job.clone().unwrap();
+        prop_assert!(job.finish_p99_hours <= window + 1e-9, "{job:?}");
+        prop_assert!(job.run_hours <= window + 1e-9);
+        prop_assert!(m.billed_instance_hours_per_day <= f64::from(job.instances) * window + 1e-6);
+        prop_assert!(m.billed_instance_hours_per_day + 1e-9 >= m.needed_instance_hours_per_day);
+        // Busy instance-hours: the work's unit-hours over the units an instance holds.
+        let busy = work / f64::from(upi);
+        prop_assert!((m.needed_instance_hours_per_day - busy).abs() < 1e-6 * busy.max(1.0));
+        for (h, b) in billed.iter().enumerate() {
+            prop_assert!(*b <= f64::from(job.instances) + 1e-9, "hour {h}: {b}");
+        }
+        // One instance fewer would not have finished in time.
+        if job.instances > 1 {
+            let o = overhead.unwrap_or(0.0);
+            let units = f64::from((job.instances - 1) * upi);
+            let replacement = if overhead.is_some() { cold_start_s } else { 0.0 };
+            let finish = (cold_start_s / 3600.0 + work / units) * (1.0 + o)
+                + (tail_s + replacement) / 3600.0;
+            prop_assert!(finish > window - 1e-9, "{finish} h with one instance fewer");
+        }
+        if let Ok((bigger, _)) = mix(JobSpec { work_unit_hours: work * more, ..spec }) {
+            prop_assert!(bigger.usd_per_hour + 1e-9 >= m.usd_per_hour,
+                "{} < {}", bigger.usd_per_hour, m.usd_per_hour);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// The whole search on batch work: the cheapest job never gets cheaper with more work or
+    /// a shorter window, and always finishes within its window.
+    #[test]
+    fn the_cheapest_batch_job_is_monotone_in_work_and_window(
+        rate in 1.0f64..40.0,
+        more in 1.0f64..3.0,
+        window in 2.0f64..24.0,
+    ) {
+        let mut w = example("batch-summaries.toml");
+        w.constraints.instance_families = vec!["g6e".to_owned(), "g6".to_owned()];
+        w.traffic.rate_rps = rate;
+        w.slo.window_hours = Some(window);
+        let cheapest = |w: &Workload| {
+            let p = plan(&inputs(), w).unwrap();
+            p.candidates.first().map(|c| {
+                let job = c.purchase_mix.batch_job.clone().unwrap();
+                assert!(job.finish_p99_hours <= w.slo.window_hours.unwrap() + 1e-9);
+                c.usd_per_hour
+            })
+        };
+        let base = cheapest(&w);
+        let mut busier = w.clone();
+        busier.traffic.rate_rps = rate * more;
+        let mut shorter = w.clone();
+        shorter.slo.window_hours = Some(window / more);
+        for (name, other) in [("work", cheapest(&busier)), ("window", cheapest(&shorter))] {
+            match (base, other) {
+                (Some(a), Some(b)) => prop_assert!(b + 1e-9 >= a, "{name}: {b} < {a}"),
+                (None, Some(_)) => prop_assert!(false, "{name}: feasible only when harder"),
+                _ => {}
+            }
+        }
+    }
+}

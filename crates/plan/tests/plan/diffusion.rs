@@ -293,3 +293,65 @@ mod fuzz {
         }
     }
 }
+
+/// Batch diffusion work is planned by the same job model as LLM batch work
+/// (`inferplan_plan::job::plan_job`): the day's jobs as GPU-hours, one job as the last piece of
+/// work, in the window, billed only while the GPUs run.
+#[test]
+fn batch_jobs_use_the_shared_job_model() {
+    use inferplan_plan::job::{plan_job, JobSpec, Window};
+    let mut w = example("image-sdxl-product-shots.toml");
+    w.slo.mode = Mode::Batch;
+    w.slo.latency_s = None;
+    w.slo.deadline_s = None;
+    w.slo.window_hours = Some(6.0);
+    w.slo.window_start_utc = Some(1);
+    w.validate().unwrap();
+    let p = run(&w);
+    assert!(!p.candidates.is_empty(), "{:?}", p.rejected);
+    let jobs_per_day = w.mean_jobs_s() * 86_400.0;
+    for c in &p.candidates {
+        let job = c.purchase_mix.batch_job.as_ref().expect("batch job");
+        assert!(job.finish_p99_hours <= 6.0 + 1e-9, "{}", c.instance);
+        assert!(c.scale_to_zero && c.warm_pool_gpus == 0);
+        let spec = JobSpec {
+            work_unit_hours: jobs_per_day * c.job_s / 3600.0,
+            units_per_instance: c.gpus_per_instance,
+            instances_per_unit: 1,
+            cold_start_s: c.cold_start_s,
+            tail_s: c.job_s,
+            spot_overhead: job.on_spot.then_some(job.interruption_overhead),
+            window: Window::daily(Some(6.0), Some(1)),
+        };
+        let (same, billed) = plan_job(&spec).unwrap();
+        assert_eq!(
+            (same.units, same.instances, same.runs_per_day, same.on_spot),
+            (job.units, job.instances, job.runs_per_day, job.on_spot),
+            "{}",
+            c.instance
+        );
+        for (a, b) in [
+            (same.work_unit_hours, job.work_unit_hours),
+            (same.run_hours, job.run_hours),
+            (same.finish_p99_hours, job.finish_p99_hours),
+        ] {
+            assert!(
+                (a - b).abs() < 1e-9 * b.max(1.0),
+                "{}: {a} vs {b}",
+                c.instance
+            );
+        }
+        // GPUs billed only inside the window (01:00 to 07:00 UTC).
+        for (h, instances) in billed.iter().enumerate() {
+            let gpus = instances * f64::from(c.gpus_per_instance);
+            assert!(
+                (c.hourly_gpus[h] - gpus).abs() < 1e-6,
+                "{} hour {h}",
+                c.instance
+            );
+            if !(1..7).contains(&h) {
+                assert_eq!(c.hourly_gpus[h], 0.0, "{} hour {h}", c.instance);
+            }
+        }
+    }
+}

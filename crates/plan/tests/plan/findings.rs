@@ -5,7 +5,7 @@ use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, ModelSpec};
 use inferplan_perf::Engine;
 use inferplan_plan::findings::{self, Context, Rule};
 use inferplan_plan::{Candidate, Finding, PurchaseMix, Severity, Workload};
-use inferplan_serving::{cold_start_s, WeightsSource};
+use inferplan_serving::{new_replica, Delivery, WeightsSource};
 use std::collections::HashSet;
 
 /// A workload from TOML on top of a minimal one (model and traffic).
@@ -229,25 +229,31 @@ fn ip105_cold_start_over_budget() {
         .expect("boot + engine + 131 GiB > 120 s");
     assert_eq!(f.severity, Severity::Warning);
     assert!(f.message.contains("over the 120 s budget"), "{}", f.message);
+    // vLLM streams from S3 at the per-instance ceiling; a new node has no compile caches.
     assert!(
-        f.message.contains("131.4 GiB from s3 at 6.25 GB/s"),
+        f.message.contains("141.1 GB read at 6.25 GB/s"),
         "{}",
         f.message
     );
+    assert!(f.message.contains("engine start 200 s"), "{}", f.message);
     assert!(f.message.contains("warm pool"), "{}", f.message);
 
     // A generous budget, no budget, or weights already on the local NVMe: silent.
     let generous = workload("[constraints]\ncold_start_budget_s = 600");
     assert!(fx.run(&*r, &generous, &c).is_none());
     assert!(fx.run(&*r, &workload(""), &c).is_none());
+    // Pre-pulled to NVMe, a new node still boots, copies, compiles and reads: 357 s.
     let nvme = workload("[constraints]\ncold_start_budget_s = 150\nweights_source = \"nvme\"");
+    let f = fx.run(&*r, &nvme, &c).expect("357 s > 150 s");
+    assert!(f.message.contains("pre-pulled"), "{}", f.message);
+    let nvme = workload("[constraints]\ncold_start_budget_s = 400\nweights_source = \"nvme\"");
     assert!(fx.run(&*r, &nvme, &c).is_none());
 
     // A replica over two instances reads half the weights on each.
     let mut two = fx.plain("p5.48xlarge", 8, 2, 1);
     two.weights_gib = 700.0;
     let f = fx.run(&*r, &tight, &two).expect("350 GiB per instance");
-    assert!(f.message.contains("350 GiB"), "{}", f.message);
+    assert!(f.message.contains("375.8 GB read"), "{}", f.message);
 }
 
 #[test]
@@ -384,6 +390,72 @@ fn ip110_one_instance_holds_every_replica() {
 }
 
 #[test]
+fn ip114_low_bit_quality() {
+    let fx = Fixture::new();
+    let r = rule("IP114");
+    let mut any = workload("");
+    any.model.precision = "any".to_owned();
+    let served = |id: &str, format: Dtype| inferplan_serving::checkpoint::ServedCheckpoint {
+        hf_id: id.to_owned(),
+        format,
+        download_bytes: 1,
+        size_source: String::new(),
+        chat_template: "yes".to_owned(),
+        online_fp8: false,
+    };
+    let mut c = fx.plain("g6e.xlarge", 1, 1, 1);
+    // 16 bits: nothing to say.
+    assert!(fx.run(r.as_ref(), &any, &c).is_none());
+    // INT4 AWQ: no figure for this checkpoint, the published one of another INT4 checkpoint of
+    // the same model, with its source.
+    c.precision = Dtype::Int4;
+    c.checkpoint = Some(served(
+        "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+        Dtype::Int4,
+    ));
+    let f = fx
+        .run(r.as_ref(), &any, &c)
+        .expect("fires on int4 under any");
+    assert_eq!(f.severity, Severity::Info);
+    for part in [
+        "INT4 weights",
+        "no published evaluation of this checkpoint",
+        "neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w4a16",
+        "97.9 %",
+        "https://huggingface.co/",
+    ] {
+        assert!(f.message.contains(part), "{part}: {}", f.message);
+    }
+    // The evaluated checkpoint itself.
+    c.checkpoint = Some(served(
+        "neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w4a16",
+        Dtype::Int4,
+    ));
+    let f = fx.run(r.as_ref(), &any, &c).unwrap();
+    assert!(
+        f.message.contains("this checkpoint keeps 97.9 %"),
+        "{}",
+        f.message
+    );
+    // FP8 of Llama 3.1 8B: nothing published in the data file, and the finding says so.
+    c.precision = Dtype::Fp8;
+    c.checkpoint = Some(served(
+        "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8",
+        Dtype::Fp8,
+    ));
+    let f = fx.run(r.as_ref(), &any, &c).unwrap();
+    assert!(
+        f.message
+            .contains("no published evaluation of an FP8 checkpoint"),
+        "{}",
+        f.message
+    );
+    // A precision the workload chose itself: the planner offered nothing.
+    let fp8 = workload("");
+    assert!(fx.run(r.as_ref(), &fp8, &c).is_none());
+}
+
+#[test]
 fn check_runs_every_rule_in_order() {
     let fx = Fixture::new();
     let w = workload(
@@ -419,9 +491,9 @@ fn codes_names_and_anchors_are_unique_and_documented() {
         .collect();
     let mut codes = HashSet::new();
     let mut names = HashSet::new();
-    assert_eq!(findings::all().len(), 11);
+    assert_eq!(findings::all().len(), 12);
     let rules = findings::metas();
-    assert_eq!(rules.len(), 13);
+    assert_eq!(rules.len(), 14);
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.code, format!("IP{}", 101 + i), "codes in order");
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
@@ -463,17 +535,34 @@ fn github_anchor(heading: &str) -> String {
 fn cold_start_uses_the_catalog_network_and_disks() {
     let fx = Fixture::new();
     let g6e = fx.instance("g6e.xlarge");
-    let s3 = cold_start_s(15.0, "s3", g6e);
+    let gb = 15.0 * (1u64 << 30) as f64;
+    let s3 = new_replica("s3", Some(Engine::Vllm), gb, g6e);
     assert_eq!(s3.source, WeightsSource::S3);
+    assert_eq!(s3.delivery, Delivery::S3Stream);
     // 2.5 Gbps baseline × 0.85 / 8 = 0.27 GB/s: about a minute for 15 GiB.
     assert!((s3.read_gbs - 0.265_625).abs() < 1e-9, "{}", s3.basis);
     assert!(s3.load_s > 55.0 && s3.load_s < 65.0, "{}", s3.basis);
-    let nvme = cold_start_s(15.0, "nvme", g6e);
-    assert_eq!(nvme.source, WeightsSource::Nvme);
-    assert!(nvme.seconds < s3.seconds);
-    // g6f.large has 100 GB of instance store: too small for 131 GiB.
-    let small = cold_start_s(131.0, "nvme", fx.instance("g6f.large"));
-    assert_eq!(small.source, WeightsSource::S3);
-    let p5 = cold_start_s(131.0, "fsx", fx.instance("p5.48xlarge"));
+    // The same bytes copied to the node first with SGLang, or from the Hub.
+    let copy = new_replica("s3", Some(Engine::Sglang), gb, g6e);
+    assert_eq!(copy.delivery, Delivery::S3ToNodeCache);
+    assert!(copy.fetch_s > 55.0 && copy.load_s > 0.0, "{}", copy.basis);
+    let hub = new_replica("hub", Some(Engine::Vllm), gb, g6e);
+    assert!(hub.fetch_s >= copy.fetch_s, "{}", hub.basis);
+    // g6f.large has 100 GB of instance store: too small for 131 GiB, the cache is the root
+    // volume.
+    let small = new_replica(
+        "nvme",
+        Some(Engine::Vllm),
+        131.0 * (1u64 << 30) as f64,
+        fx.instance("g6f.large"),
+    );
+    assert_eq!(small.delivery, Delivery::NvmePrepull);
+    assert!(small.basis.contains("root EBS"), "{}", small.basis);
+    let p5 = new_replica(
+        "fsx",
+        Some(Engine::Vllm),
+        131.0 * (1u64 << 30) as f64,
+        fx.instance("p5.48xlarge"),
+    );
     assert!((p5.read_gbs - 4.8).abs() < 1e-9, "{}", p5.basis);
 }

@@ -8,5 +8,6 @@ mod support;
 mod billing;
 mod diffusion;
 mod findings;
+mod multimodel;
 mod search;
 mod workload;

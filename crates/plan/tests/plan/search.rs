@@ -1,5 +1,6 @@
 //! The planner on the example workloads: pinned answers and the invariants every answer keeps.
 
+use inferplan_catalog::Dtype;
 use inferplan_perf::{Deployment, Engine, Placement, Replica};
 use inferplan_plan::{plan, Plan, Workload};
 
@@ -36,7 +37,7 @@ fn examples_have_pinned_answers() {
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
         ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×10"),
-        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×2"),
+        ("batch-summaries.toml", "g6.xlarge tp1 pp1 fp8 vllm ×5"),
     ] {
         let p = run(&example(file));
         assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);
@@ -331,4 +332,77 @@ fn nothing_qualified_names_causes_in_order_and_a_checked_change() {
     w.constraints.regions = vec![region];
     let q = plan(&inputs, &w).unwrap();
     assert!((q.options()[0].usd_per_hour - change.usd_per_hour).abs() < 1e-9);
+}
+
+// `--precision any` (issue 13, item 3).
+
+/// `any` on a small model: 16-bit runs as FP16 on the T4 (no BF16 there), and every low-bit
+/// option serves a checkpoint that exists.
+#[test]
+fn any_offers_16_bit_on_t4_and_low_bit_only_with_a_checkpoint() {
+    let mut w = example("batch-summaries.toml");
+    w.model.name = "Llama 3.2 3B".to_owned();
+    w.model.precision = "any".to_owned();
+    let p = run(&w);
+    let t4: Vec<_> = p
+        .candidates
+        .iter()
+        .filter(|c| c.gpu == "T4" && c.instance.starts_with("g4dn"))
+        .collect();
+    assert!(!t4.is_empty(), "{:?}", p.rejected);
+    assert!(
+        t4.iter().any(|c| c.precision == Dtype::Fp16),
+        "16-bit on T4"
+    );
+    assert!(p
+        .candidates
+        .iter()
+        .all(|c| c.gpu != "T4" || c.precision != Dtype::Bf16));
+    // The 3B model has only 16-bit checkpoints: FP8 is quantized while loading one of them,
+    // INT4 and FP4 are never offered.
+    for c in &p.candidates {
+        let ck = c.checkpoint.as_ref().expect("a catalogued checkpoint");
+        match c.precision {
+            Dtype::Bf16 | Dtype::Fp16 => assert!(!ck.online_fp8),
+            Dtype::Fp8 => assert!(ck.online_fp8, "{}", ck.hf_id),
+            other => panic!("{other} offered without a checkpoint: {}", ck.hf_id),
+        }
+        let quality = c.findings.iter().any(|f| f.code == "IP114");
+        assert_eq!(
+            quality,
+            c.precision == Dtype::Fp8,
+            "{} {}",
+            c.instance,
+            c.precision
+        );
+    }
+    assert!(p.rejected.get("no_checkpoint").copied().unwrap_or(0) > 0);
+    // An explicit BF16 is not rewritten: the T4 cannot run it.
+    w.model.precision = "bf16".to_owned();
+    let p = run(&w);
+    assert!(p.candidates.iter().all(|c| c.gpu != "T4"));
+}
+
+/// A model without catalogued checkpoints is searched in 16 bits only under `any`.
+#[test]
+fn any_without_catalogued_checkpoints_stays_at_16_bits() {
+    let mut w = example("batch-summaries.toml");
+    w.model.name = "Llama 2 7B".to_owned();
+    w.model.precision = "any".to_owned();
+    let p = run(&w);
+    assert!(!p.candidates.is_empty(), "{:?}", p.rejected);
+    assert!(p
+        .candidates
+        .iter()
+        .all(|c| matches!(c.precision, Dtype::Bf16 | Dtype::Fp16)));
+    let refused = p
+        .rejections
+        .iter()
+        .find(|r| r.reason == "no_checkpoint")
+        .expect("low-bit formats refused");
+    assert!(
+        refused.detail.contains("model.checkpoint"),
+        "{}",
+        refused.detail
+    );
 }

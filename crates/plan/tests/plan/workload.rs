@@ -117,6 +117,11 @@ fn the_examples_ask_what_the_issue_asks() {
     assert!(docs.slo.deadline_s.is_some());
     assert!(docs.lengths.input_tokens.mean() >= 2000.0);
 
+    let many = load("many-models.toml");
+    assert_eq!(many.traffic.models, 30);
+    assert_eq!(many.traffic.rate_rps, 0.05);
+    assert_eq!(many.model.adapters.as_ref().map(|a| a.rank), Some(16));
+
     let regulated = load("regulated-isolated.toml");
     assert_eq!(regulated.constraints.tenancy, Tenancy::Isolated);
     assert_eq!(
@@ -652,6 +657,9 @@ fn the_documented_examples_parse_and_every_field_is_documented() {
         "daily_profile",
         "burstiness",
         "models",
+        "model_rates_rps",
+        "rank",
+        "targets",
         "input_tokens",
         "output_tokens",
         "trace",

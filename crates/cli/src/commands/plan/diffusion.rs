@@ -71,6 +71,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
             percentile: &mut w.slo.percentile,
             mode: &mut w.slo.mode,
             deadline_s: &mut w.slo.deadline_s,
+            window: (&mut w.slo.window_hours, &mut w.slo.window_start_utc),
             constraints: &mut w.constraints,
         },
     );
@@ -269,7 +270,9 @@ fn best_text(p: &DiffusionPlan, c: &DiffusionCandidate) -> String {
             format!(", {} CPU offload", c.offload.as_str())
         }
     );
-    s += &if c.scale_to_zero {
+    s += &if let Some(job) = &c.purchase_mix.batch_job {
+        format!("  batch job: {}.\n", job.summary("GPU"))
+    } else if c.scale_to_zero {
         format!(
             "  pool: scales to zero between jobs, up to {} GPU{} ({} instance{}) at the busiest hour; a first job waits a cold start of about {:.0} s.\n",
             c.gpus_peak,

@@ -1,5 +1,6 @@
 //! `inferplan plan` for LLM workloads.
 
+use super::many::many_text;
 use super::overrides::{self, Shared};
 use super::text::{endpoint_text, explain_text, findings_text, rejected_text, severity};
 use super::WorkloadFile;
@@ -51,6 +52,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         memory: &memory,
     };
     let p = plan(&inputs, &w)?;
+    let multi = inferplan_plan::multimodel::compare(&inputs, &w)?;
     let why = if p.candidates.is_empty() && format != Format::Json {
         Some(inferplan_plan::nothing::explain(&inputs, &w, &p)?)
     } else {
@@ -72,13 +74,23 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     match format {
         Format::Json => emit_json(&PlanJson {
             verified,
+            multi_model: multi,
             ..PlanJson::new(&p, top)
         })?,
-        Format::Md => emit(&adr(&p, why.as_ref(), top))?,
+        Format::Md => {
+            let mut s = adr(&p, why.as_ref(), top);
+            if let Some(m) = &multi {
+                s += &many_text(m, true);
+            }
+            emit(&s)?
+        }
         Format::Table => {
             let mut s = render(&p, why.as_ref(), top, *explain);
             if let Some(v) = &verified {
                 s += &verified_text(&p, v);
+            }
+            if let Some(m) = &multi {
+                s += &many_text(m, false);
             }
             emit(&s)?
         }
@@ -144,6 +156,7 @@ fn workload(
                     precision: "bf16".to_owned(),
                     engines: vec!["vllm".to_owned()],
                     checkpoint: None,
+                    adapters: None,
                 },
                 traffic: Traffic {
                     rate_rps: rate,
@@ -152,6 +165,7 @@ fn workload(
                     daily_profile: None,
                     burstiness: 1.0,
                     models: 1,
+                    model_rates_rps: None,
                 },
                 lengths: Lengths::default(),
                 slo: Slo::default(),
@@ -203,6 +217,7 @@ fn workload(
             percentile: &mut w.slo.percentile,
             mode: &mut w.slo.mode,
             deadline_s: &mut w.slo.deadline_s,
+            window: (&mut w.slo.window_hours, &mut w.slo.window_start_utc),
             constraints: &mut w.constraints,
         },
     );
@@ -259,12 +274,13 @@ fn layout(c: &Candidate) -> String {
 }
 
 fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
+    let jobs = shows_jobs(p, top);
     p.options()
         .into_iter()
         .take(top)
         .enumerate()
         .map(|(i, c)| {
-            vec![
+            let mut row = vec![
                 (i + 1).to_string(),
                 c.instance.clone(),
                 c.region.clone(),
@@ -279,9 +295,43 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
                 format!("{:.1}", c.tpot_p99_ms),
                 format!("{:.2}", c.max_rps_per_replica),
                 format!("{:.0}%", c.utilization * 100.0),
-            ]
+            ];
+            if jobs {
+                row.extend(match &c.purchase_mix.batch_job {
+                    Some(job) => [
+                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        job.window_text(),
+                        inferplan_plan::job::hours(job.finish_p99_hours),
+                    ],
+                    None => [
+                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        "-".to_owned(),
+                        "-".to_owned(),
+                    ],
+                });
+            }
+            row
         })
         .collect()
+}
+
+/// Whether an option shown runs as a job (batch work, and deadline work where jobs cost
+/// less than a pool).
+fn shows_jobs(p: &Plan, top: usize) -> bool {
+    p.options()
+        .into_iter()
+        .take(top)
+        .any(|c| c.purchase_mix.batch_job.is_some())
+}
+
+/// The table's columns; when options run as jobs, what they cost per token, their window and
+/// their finish at p99.
+fn candidate_header(p: &Plan, top: usize) -> Vec<&'static str> {
+    let mut h = CANDIDATE_HEADER.to_vec();
+    if shows_jobs(p, top) {
+        h.extend(["$/1M tok", "window", "finish p99"]);
+    }
+    h
 }
 
 const CANDIDATE_HEADER: [&str; 14] = [
@@ -371,7 +421,7 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
     if p.candidates.is_empty() {
         s += &misses_text(p, why);
     } else {
-        s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), false);
+        s += &table(&candidate_header(p, top), &candidate_rows(p, top), false);
         for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
             s += &format!(
                 "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
@@ -386,6 +436,15 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         }
         let best = &p.candidates[0];
         s += &format!("\npurchase mix of #1: {}\n", mix_text(best));
+        if let Some(job) = &best.purchase_mix.batch_job {
+            s += &format!(
+                "{} job of #1: {}; ${:.4} per 1M tokens (prompt and output), ${:.3} per 1M output tokens\n",
+                if job.runs_per_day == 1 { "batch" } else { "deadline" },
+                job.summary("replica"),
+                best.usd_per_million_total_tokens,
+                best.usd_per_million_output_tokens
+            );
+        }
         s += &format!("endpoint pattern: {}\n", endpoint_text(&p.endpoint));
         for a in &best.purchase_mix.assumptions {
             s += &format!("  assumption: {a}\n");
@@ -435,7 +494,7 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
         return s;
     }
     s += "## Options considered\n\n";
-    s += &table(&CANDIDATE_HEADER, &candidate_rows(p, top), true);
+    s += &table(&candidate_header(p, top), &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
     for (i, c) in p.options().into_iter().take(top).enumerate() {

@@ -5,6 +5,7 @@
 
 mod diffusion;
 mod llm;
+mod many;
 mod overrides;
 mod text;
 

@@ -13,6 +13,9 @@ pub struct Shared<'a> {
     pub mode: &'a mut Mode,
     /// `slo.deadline_s`.
     pub deadline_s: &'a mut Option<f64>,
+    /// `slo.window_hours` and `slo.window_start_utc`: a batch job's window, dropped when
+    /// `--mode` makes the work interactive or async.
+    pub window: (&'a mut Option<f64>, &'a mut Option<u32>),
     /// `[constraints]`.
     pub constraints: &'a mut Constraints,
 }
@@ -38,6 +41,10 @@ pub fn apply(a: &PlanSharedArgs, w: Shared<'_>) {
     }
     if let Some(m) = *mode {
         *w.mode = m;
+        if m != Mode::Batch {
+            *w.window.0 = None;
+            *w.window.1 = None;
+        }
     }
     if deadline_s.is_some() {
         *w.deadline_s = *deadline_s;

@@ -11,7 +11,7 @@ use inferplan_catalog::Catalog;
 use inferplan_deploy::deployed::{self, Signal};
 use inferplan_perf::{Deployment, MemoryParams, Replica};
 use inferplan_plan::autoscaling;
-use inferplan_serving::cold_start::cold_start_s;
+use inferplan_serving::cold_start::new_replica;
 use inferplan_sim::fleet::{
     Autoscaler, Client, FleetConfig, Nodes, ScaleMetric, Slo, Spot, Trigger,
 };
@@ -71,8 +71,8 @@ pub(super) fn setup(
         .eff;
     let node_price = inst.on_demand(&region).unwrap_or(0.0);
     let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
-    let gib = w / (1u64 << 30) as f64 / f64::from(d.nodes_per_replica);
-    let cold = cold_start_s(gib, d.weights_source.as_str(), inst);
+    let bytes = w / f64::from(d.nodes_per_replica);
+    let cold = new_replica(d.weights_source.as_str(), Some(d.engine), bytes, inst);
     let nodes = Nodes {
         replicas_per_node: d.replicas_per_node,
         nodes_per_replica: d.nodes_per_replica,

@@ -11,7 +11,7 @@ use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
 use inferplan_plan::autoscaling::{self, Behavior};
-use inferplan_serving::cold_start::{cold_start_s, WeightsSource, WITHOUT_INSTANCE_S};
+use inferplan_serving::cold_start::{new_replica, WeightsSource, WITHOUT_INSTANCE_S};
 use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
 use inferplan_sim::fleet::{
     simulate, sweep, Autoscaler, Client, FleetConfig, Nodes, SimReport, Slo, Spot,
@@ -365,8 +365,8 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
             let price = node_price * f64::from(gpus) / f64::from(inst.whole_gpus().max(1));
             let nodes_per_replica = gpus.div_ceil(inst.whole_gpus().max(1)).max(1);
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
-            let gib = w / (1u64 << 30) as f64 / f64::from(nodes_per_replica);
-            let cold = cold_start_s(gib, WeightsSource::S3.as_str(), inst);
+            let bytes = w / f64::from(nodes_per_replica);
+            let cold = new_replica(WeightsSource::S3.as_str(), Some(engine), bytes, inst);
             let per_node = (inst.whole_gpus() / gpus.max(1)).max(1);
             let nodes = Nodes {
                 replicas_per_node: per_node,

@@ -24,15 +24,38 @@ pub struct Hardware<'c> {
     pub capacity_line: usize,
     /// The pod's node requirements, completed by those of its NodePools.
     pub requirements: Vec<Requirement>,
+    /// The GPU a GKE accelerator label or an AKS VM size names, when no catalog instance type
+    /// is selected.
+    pub labelled_gpu: Option<&'c Gpu>,
 }
 
 impl<'c> Hardware<'c> {
-    /// The GPU of the candidates, when they all have the same catalog GPU.
+    /// The GPU of the candidates, when they all have the same catalog GPU (or the GPU a GKE or
+    /// AKS node label names).
     pub fn gpu(&self, catalog: &'c Catalog) -> Option<&'c Gpu> {
+        if self.instances.is_empty() {
+            return self.labelled_gpu;
+        }
         let mut gpus = self.instances.iter().map(|i| catalog.instance_gpu(i));
         let first = gpus.next()??;
         gpus.all(|g| g.is_some_and(|g| g.name == first.name))
             .then_some(first)
+    }
+
+    /// The largest GPU memory among the candidates, GiB, with the GPU's name (per instance as
+    /// EC2 reports it, else the GPU's).
+    pub fn gpu_memory(&self, catalog: &'c Catalog) -> Option<(String, f64)> {
+        if self.instances.is_empty() {
+            let g = self.labelled_gpu?;
+            return Some((g.name.clone(), g.memory_gib()?));
+        }
+        self.instances
+            .iter()
+            .filter_map(|i| {
+                let g = catalog.instance_gpu(i)?;
+                Some((g.name.clone(), i.gpu_mem_gib().or_else(|| g.memory_gib())?))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     /// Names of the candidate instance types, `a, b or c`.
@@ -70,6 +93,64 @@ const FAMILY_KEY: &str = "karpenter.k8s.aws/instance-family";
 const GPU_NAME_KEY: &str = "karpenter.k8s.aws/instance-gpu-name";
 const GPU_COUNT_KEY: &str = "karpenter.k8s.aws/instance-gpu-count";
 const NODEPOOL_KEYS: [&str; 2] = ["karpenter.sh/nodepool", "karpenter.sh/provisioner-name"];
+
+/// GKE's node label naming the accelerator.
+pub const GKE_ACCELERATOR_KEY: &str = "cloud.google.com/gke-accelerator";
+
+/// GKE accelerator label values and the catalog GPU each names. Source: Google Cloud, "About
+/// GPUs in GKE" and "GPU platforms" (cloud.google.com/kubernetes-engine/docs/concepts/gpus,
+/// cloud.google.com/compute/docs/gpus, retrieved 2026-12-07): A2 Standard runs A100 40GB, A2
+/// Ultra A100 80GB, A3 High/Mega H100 80GB SXM, A3 Ultra H200 141GB, A4 B200, A4X GB200.
+const GKE_ACCELERATORS: [(&str, &str); 11] = [
+    ("nvidia-tesla-t4", "T4"),
+    ("nvidia-l4", "L4"),
+    ("nvidia-tesla-a100", "A100 40GB SXM4"),
+    ("nvidia-a100-80gb", "A100 80GB SXM4"),
+    ("nvidia-h100-80gb", "H100 SXM"),
+    ("nvidia-h100-mega-80gb", "H100 SXM"),
+    ("nvidia-h200-141gb", "H200 SXM"),
+    ("nvidia-b200", "B200"),
+    ("nvidia-gb200", "GB200"),
+    ("nvidia-tesla-v100", "V100 SXM2 16GB"),
+    ("nvidia-rtx-pro-6000", "RTX PRO 6000"),
+];
+
+/// Azure VM sizes (the AKS node's `node.kubernetes.io/instance-type`, lower case) and the
+/// catalog GPU they carry: `(prefix, suffix, GPU)`. Source: Microsoft Learn, "Sizes for virtual
+/// machines in Azure", GPU accelerated families NCads A100 v4 (A100 80GB PCIe), ND A100 v4
+/// (ND96asr_v4, A100 40GB SXM4), NDm A100 v4 (A100 80GB SXM4), ND H100 v5 (H100 SXM), NCads H100
+/// v5 (H100 NVL), ND H200 v5 (H200 SXM), ND MI300X v5, NCasT4 v3 (T4), NCv3 (V100 16GB PCIe),
+/// ND GB200 v6 (retrieved 2026-12-07).
+const AKS_SIZES: [(&str, &str, &str); 10] = [
+    ("standard_nc", "ads_a100_v4", "A100 80GB PCIe"),
+    ("standard_nd96asr_v4", "", "A100 40GB SXM4"),
+    ("standard_nd96amsr_a100_v4", "", "A100 80GB SXM4"),
+    ("standard_nd", "_h100_v5", "H100 SXM"),
+    ("standard_nc", "ads_h100_v5", "H100 NVL"),
+    ("standard_nd", "_h200_v5", "H200 SXM"),
+    ("standard_nd", "_mi300x_v5", "MI300X"),
+    ("standard_nc", "as_t4_v3", "T4"),
+    ("standard_nc", "s_v3", "V100 PCIe 16GB"),
+    ("standard_nd", "_gb200_v6", "GB200"),
+];
+
+/// The catalog GPU a GKE accelerator value or an Azure VM size names.
+pub fn labelled_gpu<'c>(catalog: &'c Catalog, key: &str, value: &str) -> Option<&'c Gpu> {
+    let v = value.trim().to_ascii_lowercase();
+    let name = if key == GKE_ACCELERATOR_KEY {
+        GKE_ACCELERATORS.iter().find(|(k, _)| *k == v)?.1
+    } else if INSTANCE_TYPE_KEYS.contains(&key) && v.starts_with("standard_") {
+        AKS_SIZES
+            .iter()
+            .find(|(pre, suf, _)| {
+                v.starts_with(pre) && v.ends_with(suf) && v.len() >= pre.len() + suf.len()
+            })?
+            .2
+    } else {
+        return None;
+    };
+    catalog.gpu(name).ok()
+}
 
 impl<'a> Context<'a> {
     /// Where `pod` can run: its node selection, completed by the Karpenter NodePools it can
@@ -167,6 +248,23 @@ impl<'a> Context<'a> {
         instances.retain(|i| {
             !excluded(INSTANCE_TYPE_KEYS[0], &i.name) && !excluded(FAMILY_KEY, &i.family)
         });
+        // GKE and AKS: no catalog instance, but the label names the GPU.
+        let mut labelled = None;
+        if instances.is_empty() {
+            for key in [
+                GKE_ACCELERATOR_KEY,
+                INSTANCE_TYPE_KEYS[0],
+                INSTANCE_TYPE_KEYS[1],
+            ] {
+                if let Some((vals, r)) = values(key) {
+                    if let Some(g) = vals.iter().find_map(|v| labelled_gpu(self.catalog, key, v)) {
+                        labelled = Some(g);
+                        chosen = Some(r);
+                        break;
+                    }
+                }
+            }
+        }
         let (basis, line) = match chosen {
             Some(r) => describe(r),
             None => match pools.first() {
@@ -190,6 +288,7 @@ impl<'a> Context<'a> {
             capacity_basis,
             capacity_line,
             requirements: reqs,
+            labelled_gpu: labelled,
         }
     }
 

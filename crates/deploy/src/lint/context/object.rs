@@ -70,6 +70,31 @@ pub(super) fn object<'a>(
     })
 }
 
+/// A document without `kind`, named by its `metadata.name` (or `?`), for the note that it was
+/// not linted.
+pub(super) fn anonymous<'a>(
+    file: &'a str,
+    template: Option<&'a str>,
+    node: &'a Node,
+) -> Option<Object<'a>> {
+    if !node.is_map() {
+        return None;
+    }
+    Some(Object {
+        file,
+        template,
+        api_version: String::new(),
+        kind: "?".to_owned(),
+        name: node
+            .path(&["metadata", "name"])
+            .and_then(Node::text)
+            .unwrap_or_else(|| "?".to_owned()),
+        namespace: String::new(),
+        line: node.line,
+        node,
+    })
+}
+
 pub(super) fn string_map(n: &Node) -> Vec<(String, String)> {
     n.entries()
         .iter()

@@ -30,8 +30,11 @@ pub enum VolumeKind {
         size_limit: Option<f64>,
     },
     /// Survives pod restarts and rescheduling: `persistentVolumeClaim`, `hostPath`, `nfs`,
-    /// `csi`, `ephemeral` claims, a StatefulSet volume claim template, ...
+    /// `csi`, a StatefulSet volume claim template, ...
     Persistent,
+    /// A generic ephemeral volume (`ephemeral.volumeClaimTemplate`): a claim created with the
+    /// pod and deleted with it, so it holds nothing across restarts or reschedules.
+    Ephemeral,
     /// `configMap`, `secret`, `projected`, `downwardAPI`, or anything else.
     Other,
 }
@@ -47,6 +50,23 @@ pub struct Volume {
     pub line: usize,
     /// 1-based line of an `emptyDir`'s `sizeLimit` (the volume's line when there is none).
     pub size_limit_line: usize,
+    /// `persistentVolumeClaim.claimName`, to find the claim's size among the manifests.
+    pub claim: Option<String>,
+    /// Storage the claim asks for (`resources.requests.storage` of a generic ephemeral volume's
+    /// or a StatefulSet's claim template, or of the PersistentVolumeClaim named), bytes, and
+    /// the line (and file) where it is written.
+    pub claim_size: Option<ClaimSize>,
+}
+
+/// The storage a volume claim asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimSize {
+    /// `resources.requests.storage`, bytes.
+    pub bytes: f64,
+    /// 1-based line of that request.
+    pub line: usize,
+    /// Where it is: `volumeClaimTemplate`, `volumeClaimTemplates[name]`, `PersistentVolumeClaim/name`.
+    pub what: String,
 }
 
 /// A container of a pod template.
@@ -76,6 +96,8 @@ pub struct Container<'a> {
     pub engine: Option<EngineArgs>,
     /// `livenessProbe`.
     pub liveness: Option<&'a Node>,
+    /// `readinessProbe`.
+    pub readiness: Option<&'a Node>,
     /// `startupProbe`.
     pub startup: Option<&'a Node>,
 }
@@ -204,6 +226,17 @@ pub(super) fn pod<'a>(
     meta: Option<&'a Node>,
     spec: &'a Node,
 ) -> Option<PodTemplate<'a>> {
+    pod_with(role, meta, spec, &[])
+}
+
+/// A pod template whose containers are `spec.containers` plus `extra` (a KServe predictor's
+/// `model`, which KServe turns into the serving container).
+pub(super) fn pod_with<'a>(
+    role: &'static str,
+    meta: Option<&'a Node>,
+    spec: &'a Node,
+    extra: &[&'a Node],
+) -> Option<PodTemplate<'a>> {
     if !spec.is_map() {
         return None;
     }
@@ -211,12 +244,21 @@ pub(super) fn pod<'a>(
     let annotations = meta
         .map(|m| string_map(m.at("annotations")))
         .unwrap_or_default();
-    let containers = spec
+    let mut containers: Vec<Container<'a>> = spec
         .at("containers")
         .items()
         .iter()
+        .filter(|c| c.is_map())
         .map(container)
         .collect();
+    // KServe names the container it builds from a predictor's `model` `kserve-container`.
+    for n in extra.iter().filter(|c| c.is_map()) {
+        let mut c = container(n);
+        if c.name.is_empty() {
+            c.name = "kserve-container".to_owned();
+        }
+        containers.push(c);
+    }
     let init_containers = spec
         .at("initContainers")
         .items()
@@ -345,6 +387,7 @@ fn container(n: &Node) -> Container<'_> {
         mounts,
         engine,
         liveness: n.get("livenessProbe").filter(|p| p.is_map()),
+        readiness: n.get("readinessProbe").filter(|p| p.is_map()),
         startup: n.get("startupProbe").filter(|p| p.is_map()),
     }
 }
@@ -357,12 +400,13 @@ fn volume(n: &Node) -> Volume {
         } else {
             VolumeKind::EmptyDir { size_limit }
         }
+    } else if n.get("ephemeral").is_some() {
+        VolumeKind::Ephemeral
     } else if [
         "persistentVolumeClaim",
         "hostPath",
         "nfs",
         "csi",
-        "ephemeral",
         "awsElasticBlockStore",
         "gcePersistentDisk",
         "azureDisk",
@@ -389,5 +433,21 @@ fn volume(n: &Node) -> Volume {
             .at("emptyDir")
             .entry("sizeLimit")
             .map_or(n.line, |e| e.line),
+        claim: n
+            .path(&["persistentVolumeClaim", "claimName"])
+            .and_then(Node::text),
+        claim_size: n
+            .path(&["ephemeral", "volumeClaimTemplate", "spec"])
+            .and_then(|s| storage_request(s, "volumeClaimTemplate")),
     }
+}
+
+/// `resources.requests.storage` of a claim's `spec`.
+pub(super) fn storage_request(spec: &Node, what: &str) -> Option<ClaimSize> {
+    let e = spec.at("resources").at("requests").entry("storage")?;
+    Some(ClaimSize {
+        bytes: e.value.as_quantity()?,
+        line: e.line,
+        what: what.to_owned(),
+    })
 }

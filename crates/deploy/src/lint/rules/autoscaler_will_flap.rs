@@ -4,8 +4,8 @@ use super::super::context::{Autoscaler, Signal};
 use super::super::{finding, num, Context, Finding, Rule, Severity};
 use super::{weights_bytes, weights_dtype};
 use crate::yaml::Node;
-use inferplan_serving::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
-use inferplan_serving::startup::least_start_s;
+use inferplan_serving::cold_start::ENGINE_START_S;
+use inferplan_serving::startup::{least_start, least_start_s};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** Each HorizontalPodAutoscaler and KEDA ScaledObject whose target runs an
@@ -17,8 +17,8 @@ inferplan_plan::declare_rule! {
     ///   requests), with none on requests in flight or concurrency (`num_requests_running`);
     /// - its scale-down stabilization window (`behavior.scaleDown.stabilizationWindowSeconds`;
     ///   300 s when unset, the Kubernetes default) is shorter than a lower bound of the target's
-    ///   cold start: the engine start without weights, 64 s, plus the weights read at 1.9 GB/s
-    ///   from one local NVMe device (the bound of IL104; 64 s when the model is not in the
+    ///   cold start: the engine start without weights, 64 s, plus the weights read by the fastest
+    ///   delivery, a stream from S3 at 6.25 GB/s (the bound of IL104; 64 s when the model is not in the
     ///   catalog). The message quotes the scale-down policies, which say how many replicas one
     ///   lull removes.
     ///
@@ -182,12 +182,14 @@ impl Rule for AutoscalerWillFlap {
                 if let Some((m, from_name)) = ctx.model(e) {
                     let dtype = weights_dtype(e, Some(m), from_name);
                     let gb = weights_bytes(m, dtype) / 1e9;
-                    cold = least_start_s(gb);
+                    let least = least_start(gb);
+                    cold = least.seconds;
                     why = format!(
-                        "{why} + {} GB of {dtype} weights of {} at {} GB/s from local NVMe",
+                        "{why} + {} GB of {dtype} weights of {} at {} GB/s, {}",
                         num(gb, 1),
                         m.name,
-                        num(NVME_DEVICE_GBS, 1)
+                        num(least.read_gbs, 2),
+                        least.delivery.describe()
                     );
                 }
             }
@@ -308,10 +310,10 @@ spec:
         let both = format!("{IN_FLIGHT}{QUEUE}");
         let f = lint(&scaled_object(&both, FAST));
         assert_eq!(f.len(), 1, "{f:?}");
-        // 64 s engine start + 141 GB of bf16 weights at 1.9 GB/s: about 138 s.
-        assert!(f[0].contains("window of 60 s and policies Percent 100 per 15 s, shorter than the cold start of at least 138 s"), "{f:?}");
+        // 64 s engine start + 141 GB of bf16 weights at 6.25 GB/s: about 87 s.
+        assert!(f[0].contains("window of 60 s and policies Percent 100 per 15 s, shorter than the cold start of at least 87 s"), "{f:?}");
         assert!(
-            f[0].contains("Set stabilizationWindowSeconds to 300 s or more"),
+            f[0].contains("Set stabilizationWindowSeconds to 180 s or more"),
             "{f:?}"
         );
     }

@@ -2,7 +2,7 @@
 
 use super::super::context::VolumeKind;
 use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
-use super::{download_dir, gib, model_source, servers, weights_bytes, weights_dtype, ModelSource};
+use super::{download, download_dir, gib, model_source, servers, ModelSource};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** For a server whose model is in the catalog, where its weights land: a Hub
@@ -11,8 +11,10 @@ inferplan_plan::declare_rule! {
     /// pod's ephemeral-storage limit (the sum of its containers' `limits.ephemeral-storage`, when every
     /// container sets one) apply; when it is the container's writable layer, the container's
     /// `limits.ephemeral-storage` applies. The rule fires when the smallest of these is below the
-    /// size of the weights in the format served. Persistent volumes and weights in the image are not
-    /// checked.
+    /// checkpoint's download: the catalog's size of the checkpoint named (the engine's Hub id, or
+    /// the one an init container pre-fetches), else the model's weights in the format stored. FP8
+    /// served with `--quantization fp8` from a 16-bit checkpoint downloads the 16-bit weights,
+    /// twice the FP8 size. Claimed volumes are IL120's; weights in the image are not checked.
     ///
     /// **Why it matters.** The kubelet evicts a pod whose emptyDir grows past its `sizeLimit`, or whose
     /// writable layers and emptyDirs grow past its ephemeral-storage limit. The download never
@@ -22,10 +24,10 @@ inferplan_plan::declare_rule! {
     ///
     /// **Example.** An init container copies Llama 3.3 70B into a 50 GiB emptyDir:
     ///
-    /// > Llama 3.3 70B in bf16 is 131.4 GiB of weights, stored in emptyDir `models` (sizeLimit),
-    /// > limited to 50 GiB: the kubelet evicts the pod before the weights are in place. Raise the
-    /// > limit to at least 145 GiB (weights + 10 %), or keep the weights on a persistent volume or
-    /// > local NVMe.
+    /// > Llama 3.3 70B: the bf16 checkpoint (141.1 GB) is 131.4 GiB, stored in emptyDir `models`
+    /// > (sizeLimit), limited to 50 GiB: the kubelet evicts the pod before the weights are in place.
+    /// > Raise the limit to at least 145 GiB (download + 10 %), or keep the weights on a persistent
+    /// > volume or local NVMe.
     ///
     /// **Fix.** Size `sizeLimit` and `ephemeral-storage` to the weights plus 10 % (and check the
     /// node's disk holds them: on instances with NVMe instance store, put the kubelet's ephemeral
@@ -105,8 +107,8 @@ impl Rule for EphemeralStorageBelowWeights {
             else {
                 continue;
             };
-            let dtype = weights_dtype(s.engine, Some(m), from_name);
-            let bytes = weights_bytes(m, dtype);
+            let d = download(ctx, &s, m, from_name);
+            let bytes = d.bytes;
             if limit >= bytes {
                 continue;
             }
@@ -121,11 +123,12 @@ impl Rule for EphemeralStorageBelowWeights {
                 &s.workload.object,
                 line,
                 format!(
-                    "{} in {dtype} is {} GiB of weights, {verb} {what}, limited to {} GiB: the \
-                     kubelet evicts the pod before the weights are in place. Raise the limit to \
-                     at least {} GiB (weights + 10 %), or keep the weights on a persistent \
-                     volume or local NVMe.",
+                    "{}: {} is {} GiB, {verb} {what}, limited to {} GiB: the kubelet evicts the \
+                     pod before the weights are in place. Raise the limit to at least {} GiB \
+                     (download + 10 %), or keep the weights on a persistent volume or local \
+                     NVMe.",
                     m.name,
+                    d.describe(),
                     gib(bytes),
                     gib(limit),
                     num((bytes * 1.1 / GIB).ceil(), 0),

@@ -58,11 +58,13 @@ impl Rule for Fp8WithoutNativeSupport {
                 continue;
             }
             let hw = ctx.hardware(s.pod, s.pod.gpus());
-            let gpus: Vec<_> = hw
+            let mut gpus: Vec<_> = hw
                 .instances
                 .iter()
                 .filter_map(|i| ctx.catalog.instance_gpu(i))
                 .collect();
+            // GKE and AKS nodes: the GPU their label names.
+            gpus.extend(hw.labelled_gpu.filter(|_| hw.instances.is_empty()));
             if gpus.is_empty()
                 || gpus
                     .iter()

@@ -18,7 +18,8 @@ const DEFAULT_GPU_MEMORY_UTILIZATION: f64 = 0.9;
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** For a vLLM server whose model is in the catalog and whose pod can only run
-    /// on instance types the catalog knows: `inferplan fit`'s engine view ([fit.md](fit.md)) with the
+    /// on instance types the catalog knows (or on GKE or AKS nodes whose accelerator label or VM
+    /// size names a catalog GPU: the pod's GPUs over PCIe): `inferplan fit`'s engine view ([fit.md](fit.md)) with the
     /// server's arguments: TP and PP, the weight format (`--quantization`, the checkpoint name, the
     /// model's own format), `--kv-cache-dtype`, `--max-model-len` (default: the model's maximum
     /// context, as in vLLM), `--gpu-memory-utilization` (default 0.9), `--max-num-seqs` and
@@ -69,16 +70,23 @@ impl Rule for KvCacheCannotFit {
                 continue;
             }
             let hw = ctx.hardware(s.pod, s.pod.gpus());
-            let best: Option<(&Instance, &Gpu, f64)> = hw
+            // The instance type with the most GPU memory among the candidates; on GKE and AKS
+            // nodes, the GPU the node label names (its GPUs are the pod's, over PCIe).
+            let best: Option<(String, &Gpu, f64, u32, Interconnect)> = hw
                 .instances
                 .iter()
-                .filter_map(|i| {
+                .filter_map(|i: &&Instance| {
                     let g = ctx.catalog.instance_gpu(i)?;
                     let mem = i.gpu_mem_gib().or_else(|| g.memory_gib())?;
-                    Some((*i, g, mem))
+                    Some((i.name.clone(), g, mem, i.whole_gpus(), i.interconnect))
                 })
-                .max_by(|a, b| a.2.total_cmp(&b.2));
-            let Some((inst, gpu, mem)) = best else {
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .or_else(|| {
+                    let g = hw.labelled_gpu.filter(|_| hw.instances.is_empty())?;
+                    let where_ = hw.basis.trim_matches('`').to_owned();
+                    Some((where_, g, g.memory_gib()?, s.pod.gpus(), Interconnect::Pcie))
+                });
+            let Some((inst_name, gpu, mem, whole_gpus, interconnect)) = best else {
                 continue;
             };
             let Some(p) = parallelism(&s) else {
@@ -87,7 +95,7 @@ impl Rule for KvCacheCannotFit {
             let weights = weights_dtype(s.engine, Some(m), from_name);
             let kv = kv_dtype(s.engine, weights);
             let model_line = s.engine.model().map_or(s.engine.line, |w| w.line);
-            let where_ = format!("{} ({}, {} GiB per GPU)", inst.name, gpu.name, num(mem, 1));
+            let where_ = format!("{inst_name} ({}, {} GiB per GPU)", gpu.name, num(mem, 1));
             if s.engine.kind != EngineKind::Vllm {
                 let (_, per_gpu) = weight_bytes(m, weights, p.tp, p.pp);
                 if per_gpu > mem * GIB {
@@ -142,9 +150,9 @@ impl Rule for KvCacheCannotFit {
                 model: m,
                 gpu,
                 gpu_mem_gib: mem,
-                gpus: inst.whole_gpus().max(used),
+                gpus: whole_gpus.max(used),
                 interconnect: if used > 1 {
-                    inst.interconnect
+                    interconnect
                 } else {
                     Interconnect::Single
                 },

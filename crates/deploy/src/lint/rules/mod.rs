@@ -6,16 +6,20 @@
 
 mod autoscale_on_gpu_utilization;
 mod autoscaler_will_flap;
+mod claimed_cache_below_download;
 mod count_out_of_range;
 mod ephemeral_storage_below_weights;
 mod fp8_without_native_support;
 mod gpu_count_parallelism_mismatch;
+mod gpu_document_not_linted;
 mod gpu_request_limit_mismatch;
 mod kv_cache_cannot_fit;
 mod missing_dev_shm;
 mod missing_pod_disruption_budget;
+mod missing_readiness_probe;
 mod multi_node_without_placement;
 mod mutable_image_tag;
+mod online_quantization_cannot_load;
 mod probe_before_model_load;
 mod single_gpu_pods_on_large_nodes;
 mod spot_for_stateful_inference;
@@ -24,16 +28,20 @@ mod weights_from_object_storage_at_start;
 
 pub use autoscale_on_gpu_utilization::AutoscaleOnGpuUtilization;
 pub use autoscaler_will_flap::AutoscalerWillFlap;
+pub use claimed_cache_below_download::ClaimedCacheBelowDownload;
 pub use count_out_of_range::CountOutOfRange;
 pub use ephemeral_storage_below_weights::EphemeralStorageBelowWeights;
 pub use fp8_without_native_support::Fp8WithoutNativeSupport;
 pub use gpu_count_parallelism_mismatch::GpuCountParallelismMismatch;
+pub use gpu_document_not_linted::GpuDocumentNotLinted;
 pub use gpu_request_limit_mismatch::GpuRequestLimitMismatch;
 pub use kv_cache_cannot_fit::KvCacheCannotFit;
 pub use missing_dev_shm::MissingDevShm;
 pub use missing_pod_disruption_budget::MissingPodDisruptionBudget;
+pub use missing_readiness_probe::MissingReadinessProbe;
 pub use multi_node_without_placement::MultiNodeWithoutPlacement;
 pub use mutable_image_tag::MutableImageTag;
+pub use online_quantization_cannot_load::OnlineQuantizationCannotLoad;
 pub use probe_before_model_load::ProbeBeforeModelLoad;
 pub use single_gpu_pods_on_large_nodes::SingleGpuPodsOnLargeNodes;
 pub use spot_for_stateful_inference::SpotForStatefulInference;
@@ -208,27 +216,29 @@ pub(crate) fn model_source(model: &str) -> ModelSource {
     }
 }
 
-/// The directory a server downloads hub weights into: `--download-dir`, `HF_HUB_CACHE`,
-/// `HUGGINGFACE_HUB_CACHE`, `HF_HOME`, `TRANSFORMERS_CACHE`, else the engine's default
-/// (`/data` for TGI, `/root/.cache/huggingface` otherwise).
+/// The directory a server downloads hub weights into: `--download-dir`, then the engine's
+/// environment (`HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `$HF_HOME/hub`, `TRANSFORMERS_CACHE`),
+/// then the image's default: TGI's image sets `HF_HOME=/data`; the vLLM, SGLang and TensorRT-LLM
+/// images keep the Hugging Face default `~/.cache/huggingface/hub` of root.
 pub(crate) fn download_dir(s: &Server<'_, '_>) -> String {
     if let Some(d) = s.engine.download_dir() {
         return d.to_owned();
     }
-    for var in [
-        "HF_HUB_CACHE",
-        "HUGGINGFACE_HUB_CACHE",
-        "HF_HOME",
-        "TRANSFORMERS_CACHE",
-    ] {
+    for var in ["HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"] {
         if let Some(v) = s.container.env(var) {
             return v.to_owned();
         }
     }
+    if let Some(home) = s.container.env("HF_HOME") {
+        return format!("{}/hub", home.trim_end_matches('/'));
+    }
+    if let Some(v) = s.container.env("TRANSFORMERS_CACHE") {
+        return v.to_owned();
+    }
     if s.engine.kind == EngineKind::Tgi {
         "/data".to_owned()
     } else {
-        "/root/.cache/huggingface".to_owned()
+        "/root/.cache/huggingface/hub".to_owned()
     }
 }
 
@@ -240,4 +250,118 @@ pub(crate) fn gpus(n: u32) -> String {
 /// GiB with one decimal.
 pub(crate) fn gib(bytes: f64) -> String {
     super::num(bytes / super::GIB, 1)
+}
+
+/// What a server's weights cache must hold: the checkpoint it downloads.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Download {
+    /// Bytes of the checkpoint's weight files.
+    pub bytes: f64,
+    /// The Hugging Face id downloaded, when the manifest names one (the engine's model, or an
+    /// init container's).
+    pub hf_id: Option<String>,
+    /// The format it is stored in (16-bit when the engine quantizes at load).
+    pub format: Dtype,
+    /// The engine quantizes a 16-bit checkpoint to FP8 while loading (`--quantization fp8`).
+    pub online_fp8: bool,
+    /// Where the size comes from: the catalog's source, or derived.
+    pub basis: String,
+}
+
+impl Download {
+    /// `meta-llama/Llama-2-13b-chat-hf (bf16, 26.0 GB)`, or `the bf16 checkpoint (26.0 GB)`.
+    pub fn describe(&self) -> String {
+        let gb = super::num(self.bytes / 1e9, 1);
+        match &self.hf_id {
+            Some(id) => format!("{id} ({}, {gb} GB)", self.format),
+            None => format!("the {} checkpoint ({gb} GB)", self.format),
+        }
+    }
+}
+
+/// The Hugging Face id a server's weights come from: its model argument when that is a Hub id,
+/// else a Hub id in the env or arguments of an init container (a pre-fetch), preferring one the
+/// catalog lists for `m`.
+fn hub_id(s: &Server<'_, '_>, m: &ModelSpec, ctx: &Context<'_>) -> Option<String> {
+    if let Some(w) = s.engine.model() {
+        let t = w.text.trim().trim_start_matches("hf://").to_owned();
+        if model_source(&t) == ModelSource::Hub {
+            return Some(t);
+        }
+    }
+    let rows = ctx.catalog.checkpoints(&m.name);
+    let mut candidates: Vec<String> = Vec::new();
+    for ic in &s.pod.init_containers {
+        candidates.extend(ic.env.iter().map(|(_, v)| v.clone()));
+        for key in ["args", "command"] {
+            candidates.extend(ic.node.at(key).items().iter().filter_map(|n| n.text()));
+        }
+    }
+    let hub: Vec<String> = candidates
+        .into_iter()
+        .map(|c| c.trim().trim_start_matches("hf://").to_owned())
+        .filter(|c| model_source(c) == ModelSource::Hub)
+        .collect();
+    hub.iter()
+        .find(|c| rows.iter().any(|r| r.hf_id.eq_ignore_ascii_case(c)))
+        .or_else(|| {
+            hub.iter().find(|c| {
+                let last = c.rsplit('/').next().unwrap_or("");
+                let (base, _) = inferplan_catalog::names::split_quantized(last);
+                ctx.catalog.model(c).is_ok_and(|x| x.name == m.name)
+                    || ctx.catalog.model(&base).is_ok_and(|x| x.name == m.name)
+            })
+        })
+        .cloned()
+}
+
+/// The checkpoint a server downloads and its size ([`checkpoint::download_size`] for a catalog
+/// checkpoint, [`checkpoint::derived_size`] otherwise): FP8 served with `--quantization fp8`
+/// from a checkpoint not stored in FP8 is a 16-bit download.
+pub(crate) fn download(
+    ctx: &Context<'_>,
+    s: &Server<'_, '_>,
+    m: &ModelSpec,
+    from_name: Option<Dtype>,
+) -> Download {
+    let served = weights_dtype(s.engine, Some(m), from_name);
+    let hf_id = hub_id(s, m, ctx);
+    let id_format = hf_id
+        .as_deref()
+        .and_then(|id| inferplan_catalog::names::split_quantized(id).1);
+    let asks_fp8 = s
+        .engine
+        .quantization()
+        .and_then(|f| f.value.as_deref())
+        .and_then(checkpoint::quantization_format)
+        == Some(Dtype::Fp8);
+    let row = hf_id.as_deref().and_then(|id| {
+        ctx.catalog
+            .checkpoints(&m.name)
+            .into_iter()
+            .find(|r| r.hf_id.eq_ignore_ascii_case(id))
+    });
+    let stored = row
+        .map(|r| r.format)
+        .or(id_format)
+        .or(m.native_weights)
+        .unwrap_or(if asks_fp8 { Dtype::Bf16 } else { served });
+    let sixteen = matches!(stored, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp32);
+    let online_fp8 = asks_fp8 && sixteen && from_name != Some(Dtype::Fp8);
+    let format = if online_fp8 || row.is_some() || id_format.is_some() {
+        stored
+    } else {
+        served
+    };
+    let (bytes, basis) = match row {
+        Some(r) => checkpoint::download_size(r, m),
+        None => checkpoint::derived_size(m, format),
+    };
+    Download {
+        bytes: bytes as f64,
+        hf_id,
+        format,
+        online_fp8,
+        basis,
+    }
 }

@@ -5,8 +5,11 @@ use super::{parallelism, servers};
 use crate::yaml::Node;
 
 inferplan_plan::declare_rule! {
-    /// **What it checks.** A model replica spans nodes when it is a LeaderWorkerSet group of more than
-    /// one pod, or when the engine says so (`--nnodes` above 1). Such a workload needs
+    /// **What it checks.** A model replica spans nodes when more than one pod of a group holds GPUs (a
+    /// LeaderWorkerSet group, a KServe predictor with a `workerSpec`, an LLMInferenceService with a
+    /// `worker`), whatever the engine (vLLM, SGLang, TensorRT-LLM, Triton, or one lint does not
+    /// recognise), or when the engine says so (`--nnodes` above 1; for a Ray cluster only then, since
+    /// its worker groups are usually separate replicas). Such a workload needs
     ///
     /// - placement: the LeaderWorkerSet annotation `leaderworkerset.sigs.k8s.io/exclusive-topology`
     ///   (or `subgroup-exclusive-topology`), a required pod affinity with a `topologyKey`, or a node
@@ -48,18 +51,25 @@ inferplan_plan::declare_rule! {
 impl Rule for MultiNodeWithoutPlacement {
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
-        for s in servers(ctx) {
-            let w = s.workload;
-            let nodes = w.group_size.max(s.engine.nnodes().map_or(1, |n| n.0));
-            if nodes < 2 {
+        let all = servers(ctx);
+        for w in &ctx.workloads {
+            // The engine of the group, when one is recognised.
+            let s = all
+                .iter()
+                .find(|s| std::ptr::eq(s.workload, w) && s.pod.role != "worker")
+                .or_else(|| all.iter().find(|s| std::ptr::eq(s.workload, w)));
+            let nnodes = s.and_then(|s| s.engine.nnodes()).map_or(1, |n| n.0);
+            // Pods of one replica that hold GPUs; a Ray cluster's worker groups are separate
+            // replicas unless the engine says it spans nodes.
+            let pods = if w.operator == Some("KubeRay") {
+                1
+            } else {
+                w.gpu_pods_per_replica()
+            };
+            let nodes = pods.max(nnodes);
+            if nodes < 2 || w.gpu_pods_per_replica() == 0 {
                 continue;
             }
-            let key = format!("{}:{}", w.object.file, w.object.id());
-            if seen.contains(&key) {
-                continue;
-            }
-            seen.push(key);
             let annotations = w.object.node.path(&["metadata", "annotations"]);
             let exclusive = annotations.is_some_and(|a| {
                 a.entries().iter().any(|e| {
@@ -104,11 +114,18 @@ impl Rule for MultiNodeWithoutPlacement {
             if placed && !missing_efa {
                 continue;
             }
-            let layout = parallelism(&s).map_or_else(
-                || "parallel degrees not readable".to_owned(),
-                |p| p.describe(),
-            );
-            let hw = ctx.hardware(s.pod, s.pod.gpus());
+            let layout = match s {
+                Some(s) => parallelism(s).map_or_else(
+                    || "parallel degrees not readable".to_owned(),
+                    |p| format!("{} {}", s.engine.kind, p.describe()),
+                ),
+                None => "engine not recognised".to_owned(),
+            };
+            let main = w.main_pod().or(w.pods.first());
+            let hw = match main {
+                Some(p) => ctx.hardware(p, p.gpus()),
+                None => continue,
+            };
             let mut problems = Vec::new();
             if !placed {
                 problems.push(
@@ -141,7 +158,7 @@ impl Rule for MultiNodeWithoutPlacement {
                 .path(&["spec", "leaderWorkerTemplate"])
                 .and_then(|t| t.entry("size"))
                 .map(|e| e.line)
-                .or_else(|| s.engine.nnodes().map(|n| n.1))
+                .or_else(|| s.and_then(|s| s.engine.nnodes()).map(|n| n.1))
                 .unwrap_or(w.object.line);
             out.push(finding(
                 self,

@@ -48,7 +48,11 @@ impl Rule for MutableImageTag {
                         continue;
                     };
                     let img = image.value.trim();
-                    if img.is_empty() || img.contains("@sha256:") || img.contains("{{") {
+                    if img.is_empty()
+                        || img.contains("@sha256:")
+                        || img.contains("{{")
+                        || placeholder(img)
+                    {
                         continue;
                     }
                     let (repo, tag) = split(img);
@@ -84,6 +88,18 @@ impl Rule for MutableImageTag {
         }
         out
     }
+}
+
+/// A placeholder a tool or a person fills in before applying (`IMAGE_NAME`, `${IMAGE}`,
+/// `$(IMAGE)`, `<image>`, `__IMAGE__`): not an image, so not a `latest` one.
+fn placeholder(img: &str) -> bool {
+    img.contains('$')
+        || img.contains('<')
+        || img.starts_with("__")
+        || (img.chars().any(|c| c.is_ascii_uppercase())
+            && img
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
 }
 
 /// `(repository, tag)` of an image reference without digest.

@@ -1,21 +1,26 @@
 //! IL104 `probe-before-model-load`.
 
+use super::super::context::{Container, PodTemplate, VolumeKind};
 use super::super::{finding, num, Context, Finding, Rule, Severity};
-use super::{weights_bytes, weights_dtype};
+use super::{download, download_dir, model_source, ModelSource, Server};
 use crate::yaml::Node;
-use inferplan_serving::cold_start::{ENGINE_START_S, NVME_DEVICE_GBS};
-use inferplan_serving::startup::least_start_s;
+use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as Start};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A serving container (a recognised engine, or any container with a GPU)
     /// has a `livenessProbe`. The time the probes allow before the first restart is the
     /// `startupProbe`'s `initialDelaySeconds + failureThreshold × periodSeconds` when there is one,
-    /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with a
-    /// lower bound of the start time (`least_start_s` in `crates/serving/src/startup.rs`): the engine
-    /// start without weights, 64 s (tensorfuse.io measured 64 s for vLLM with warm `torch.compile`
-    /// caches; the constant is `ENGINE_START_S` in `crates/serving/src/cold_start.rs`), plus the
-    /// weights read at 1.9 GB/s, one local NVMe device (`NVME_DEVICE_GBS`). When the model is not in
-    /// the catalog only the 64 s count.
+    /// else the liveness probe's (Kubernetes defaults: 0 + 3 × 10 s = 30 s). That is compared with
+    /// the start of the container on a running node, from the cold-start model the planner (IP105)
+    /// and the renderer's startup probe use (`cold_start_s` in `crates/serving/src/cold_start.rs`,
+    /// without the instance boot): the engine start, 64 s with warm `torch.compile` and CUDA-graph
+    /// caches (`ENGINE_START_S`, tensorfuse.io), plus 136 s more when no compile cache survives the
+    /// container (`COLD_COMPILE_EXTRA_S` in `crates/serving/src/startup.rs`: no persistent volume at
+    /// `VLLM_CACHE_ROOT` or `~/.cache/vllm`), plus the checkpoint read from where it is: a Hub id or
+    /// `s3://` URI the engine downloads is read over the network (`s3`), a persistent claim as FSx
+    /// (`fsx`), a hostPath or emptyDir on the node (pre-fetched by an init container) from local NVMe
+    /// (`nvme`, 1.9 GB/s). When the node's instance type is unknown the weights are read at the NVMe
+    /// rate (`least_start_s`); when the model is not in the catalog only the engine start counts.
     ///
     /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
     /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
@@ -63,25 +68,7 @@ impl Rule for ProbeBeforeModelLoad {
                     let Some(live) = c.liveness else {
                         continue;
                     };
-                    // Lower bound of the start time.
-                    let mut needed = least_start_s(0.0);
-                    let mut why = format!("{} s engine start", num(ENGINE_START_S, 0));
-                    let mut model_name = String::new();
-                    if let Some(e) = &c.engine {
-                        if let Some((m, from_name)) = ctx.model(e) {
-                            let dtype = weights_dtype(e, Some(m), from_name);
-                            let gb = weights_bytes(m, dtype) / 1e9;
-                            needed = least_start_s(gb);
-                            why = format!(
-                                "{} s engine start + {} GB of {dtype} weights at {} GB/s from \
-                                 local NVMe; more from the network",
-                                num(ENGINE_START_S, 0),
-                                num(gb, 1),
-                                num(NVME_DEVICE_GBS, 1)
-                            );
-                            model_name = format!(" {}", m.name);
-                        }
-                    }
+                    let (needed, why, model_name) = start(ctx, w, pod, c);
                     let engine = c
                         .engine
                         .as_ref()
@@ -131,6 +118,141 @@ impl Rule for ProbeBeforeModelLoad {
         }
         out
     }
+}
+
+/// Seconds a container needs to start on a running node, how that adds up, and the model's
+/// name (with a leading space) when it is known. One cold-start model with the planner and the
+/// renderer (`cold_start_s`): the engine start (without a persistent compile cache, the cold
+/// figure), plus a download the container does itself, plus reading the weights from where
+/// they are.
+fn start(
+    ctx: &Context<'_>,
+    w: &super::super::context::Workload<'_>,
+    pod: &PodTemplate<'_>,
+    c: &Container<'_>,
+) -> (f64, String, String) {
+    let warm = compile_cache(pod, c);
+    // Every recognised engine starts like vLLM in the cold-start model (the only published
+    // figures are vLLM's; `engine_start_s` says so).
+    let engine_s = engine_start_s(Some(inferplan_perf::Engine::Vllm), warm);
+    let compile = if warm {
+        String::new()
+    } else {
+        " without a persistent compile cache".to_owned()
+    };
+    let engine_only = (
+        engine_s,
+        format!("{} s engine start{compile}", num(engine_s, 0)),
+        String::new(),
+    );
+    let Some(e) = &c.engine else {
+        return engine_only;
+    };
+    let Some((m, from_name)) = ctx.model(e) else {
+        return engine_only;
+    };
+    let s = Server {
+        workload: w,
+        pod,
+        container: c,
+        engine: e,
+    };
+    let d = download(ctx, &s, m, from_name);
+    // What this pod reads: its share of a replica spread over several GPU pods.
+    let pods = w.gpu_pods_per_replica().max(1);
+    let bytes = d.bytes / f64::from(pods);
+    let (delivery, fetch_in_container) = delivery(&s);
+    let hw = ctx.hardware(pod, pod.gpus());
+    let inst = hw.instances.first().copied();
+    // A new node pays the copy to the node; a download the container does itself is inside the
+    // probe's budget, one done by an init container or a DaemonSet is not.
+    let node = if fetch_in_container {
+        Start::New
+    } else {
+        Start::Running
+    };
+    let cs = cold_start_s(delivery, bytes, engine_s, inst, node);
+    let fetch = if fetch_in_container { cs.fetch_s } else { 0.0 };
+    let fetch_part = if fetch > 0.0 {
+        format!(
+            " + {} s downloading into the container's cache",
+            num(fetch, 0)
+        )
+    } else {
+        String::new()
+    };
+    (
+        cs.engine_start_s + fetch + cs.load_s,
+        format!(
+            "{} s engine start{compile}{fetch_part} + {} GB of {} weights {} at {} GB/s{}",
+            num(cs.engine_start_s, 0),
+            num(bytes / 1e9, 1),
+            d.format,
+            delivery.describe(),
+            num(cs.read_gbs, 2),
+            inst.map_or_else(String::new, |i| format!(" on {}", i.name)),
+        ),
+        format!(" {}", m.name),
+    )
+}
+
+/// How a server gets its weights at start, as the cold-start model names it, and whether the
+/// container downloads them itself (no init container or DaemonSet filled its cache): a
+/// streamed `s3://` URI (`--load-format runai_streamer`), a Hub id or object-storage URI it
+/// downloads itself, a persistent claim (FSx), or a volume on the node filled beforehand.
+fn delivery(s: &Server<'_, '_>) -> (Delivery, bool) {
+    let Some(model) = s.engine.model() else {
+        return (Delivery::NvmePrepull, false);
+    };
+    let source = model_source(&model.text);
+    if source == ModelSource::ObjectStorage && s.engine.load_format() == Some("runai_streamer") {
+        return (Delivery::S3Stream, false);
+    }
+    let remote = source != ModelSource::Local;
+    let path = if remote {
+        download_dir(s)
+    } else {
+        model.text.clone()
+    };
+    let mount = s.container.mount_for(&path);
+    let volume = mount.and_then(|m| s.pod.volume(&m.name));
+    let prefetched = mount.is_some_and(|m| {
+        s.pod
+            .init_containers
+            .iter()
+            .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
+    });
+    let on_node = volume.is_some_and(|v| {
+        s.pod
+            .spec
+            .at("volumes")
+            .items()
+            .iter()
+            .find(|n| n.get("name").and_then(Node::text).as_deref() == Some(&v.name))
+            .is_some_and(|n| n.get("hostPath").is_some() || n.get("local").is_some())
+    });
+    let remote_delivery = if source == ModelSource::ObjectStorage {
+        Delivery::S3ToNodeCache
+    } else {
+        Delivery::HubToNodeCache
+    };
+    match volume.map(|v| &v.kind) {
+        Some(VolumeKind::Persistent) if on_node => (Delivery::NvmePrepull, false),
+        Some(VolumeKind::Persistent) => (Delivery::FsxVolume, false),
+        _ if prefetched || !remote => (Delivery::NvmePrepull, false),
+        _ => (remote_delivery, true),
+    }
+}
+
+/// True when a persistent volume holds vLLM's compile cache (`VLLM_CACHE_ROOT`, else
+/// `~/.cache/vllm`), so a restarted container starts warm.
+fn compile_cache(pod: &PodTemplate<'_>, c: &Container<'_>) -> bool {
+    let dir = c
+        .env("VLLM_CACHE_ROOT")
+        .map_or_else(|| "/root/.cache/vllm".to_owned(), str::to_owned);
+    c.mount_for(&dir)
+        .and_then(|m| pod.volume(&m.name))
+        .is_some_and(|v| v.kind == VolumeKind::Persistent)
 }
 
 /// Seconds a probe allows before its first restart, and how that adds up.

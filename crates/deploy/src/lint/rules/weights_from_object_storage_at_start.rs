@@ -2,16 +2,19 @@
 
 use super::super::context::VolumeKind;
 use super::super::{finding, num, Context, Finding, Rule, Severity};
-use super::{download_dir, model_source, servers, weights_bytes, weights_dtype, ModelSource};
+use super::{download, download_dir, model_source, servers, ModelSource};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** A recognised engine serves a model given as a Hugging Face Hub id
     /// (`org/name`) or an object-storage URI (`s3://`, `gs://`, `az://`, `hf://`), and the directory
     /// it downloads into (`--download-dir`, `HF_HUB_CACHE`, `HUGGINGFACE_HUB_CACHE`, `HF_HOME`,
     /// `TRANSFORMERS_CACHE`, else `/root/.cache/huggingface`, or `/data` for TGI) is not on a
-    /// persistent volume (PVC, hostPath, NFS, CSI, an ephemeral claim, a StatefulSet claim template),
-    /// and no init container pre-fetches into that volume. `HF_HUB_OFFLINE=1` turns the rule off for
-    /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted.
+    /// persistent volume (PVC, hostPath, NFS, CSI, a StatefulSet claim template; a generic ephemeral
+    /// volume is deleted with its pod, so it is no cache), and no init container pre-fetches into
+    /// that volume. `HF_HUB_OFFLINE=1` turns the rule off for
+    /// Hub ids. Object-storage URIs are pulled at every start whatever is mounted, except when the
+    /// engine streams them into GPU memory (vLLM's `--load-format runai_streamer`, the `s3` delivery
+    /// `inferplan render` writes), which writes nothing to cache and reads at the network's rate.
     ///
     /// **Why it matters.** Each restart, reschedule and scale-out waits for the whole model to cross
     /// the network: 16 GB for an 8B model in BF16, 141 GB for a 70B one. [A] reports "5-15 minute cold
@@ -50,6 +53,16 @@ impl Rule for WeightsFromObjectStorageAtStart {
             if source == ModelSource::Local {
                 continue;
             }
+            // A stream from object storage into GPU memory (vLLM's Run:ai Model Streamer) is a
+            // deliberate delivery: it reads with concurrent requests at the network's rate and
+            // writes nothing to cache; its cold start is what IL104 checks the probes against.
+            if source == ModelSource::ObjectStorage
+                && s.engine
+                    .load_format()
+                    .is_some_and(|f| f.eq_ignore_ascii_case("runai_streamer"))
+            {
+                continue;
+            }
             if s.container
                 .env("HF_HUB_OFFLINE")
                 .is_some_and(|v| v == "1" || v == "true")
@@ -76,6 +89,10 @@ impl Rule for WeightsFromObjectStorageAtStart {
                     "into emptyDir `{}`, which is lost when the pod moves",
                     mount.map_or("", |m| m.name.as_str())
                 ),
+                Some(VolumeKind::Ephemeral) => format!(
+                    "into generic ephemeral volume `{}`, which is deleted with the pod",
+                    mount.map_or("", |m| m.name.as_str())
+                ),
                 _ => "into the container's writable layer".to_owned(),
             };
             let from = match source {
@@ -85,8 +102,8 @@ impl Rule for WeightsFromObjectStorageAtStart {
             let size = ctx
                 .model(s.engine)
                 .map(|(m, from_name)| {
-                    let d = weights_dtype(s.engine, Some(m), from_name);
-                    format!(" ({} GB in {d})", num(weights_bytes(m, d) / 1e9, 1))
+                    let d = download(ctx, &s, m, from_name);
+                    format!(" ({} GB in {})", num(d.bytes / 1e9, 1), d.format)
                 })
                 .unwrap_or_default();
             out.push(finding(
