@@ -456,7 +456,7 @@ fn scaler(object: &Object<'_>, unmodelled: &mut Vec<String>) -> Result<Scaler, D
                     ))
                 }
                 (None, _) => unmodelled.push(format!(
-                    "{file}:{}: trigger `{ty}`{} is not simulated: only vLLM's requests \
+                    "{file}:{}: trigger `{ty}`{} is not simulated: only the engine's requests (vLLM, SGLang) \
                      running/waiting and GPU utilisation are",
                     t.line,
                     if query.is_empty() {
@@ -491,7 +491,7 @@ fn scaler(object: &Object<'_>, unmodelled: &mut Vec<String>) -> Result<Scaler, D
                     activation: 0.0,
                 }),
                 _ => unmodelled.push(format!(
-                    "{file}:{}: metric `{ty}`{} is not simulated: only vLLM's requests \
+                    "{file}:{}: metric `{ty}`{} is not simulated: only the engine's requests (vLLM, SGLang) \
                      running/waiting and GPU utilisation are",
                     m.line,
                     if name.is_empty() {
@@ -532,7 +532,9 @@ fn signal_of(ty: &str, query: &str) -> Option<Signal> {
     if ty != "prometheus" {
         return None;
     }
-    let waiting = q.contains("num_requests_waiting") || q.contains("queue_size");
+    let waiting = q.contains("num_requests_waiting")
+        || q.contains("num_queue_reqs")
+        || q.contains("queue_size");
     let running = q.contains("num_requests_running") || q.contains("num_running_reqs");
     if q.contains("gpu_util") || q.contains("dcgm_fi_dev_gpu_util") {
         Some(Signal::GpuUtilization)

@@ -108,10 +108,17 @@ fn simulate_deploy_reads_the_container_and_lists_what_it_cannot_model() {
         "{unmodelled:?}"
     );
     let deployment = dir.join("deployment.yaml");
+    // The batch limit under the engine's own name (vLLM `--max-num-seqs`, SGLang
+    // `--max-running-requests`).
+    let text = std::fs::read_to_string(&deployment).unwrap();
+    let flag = ["--max-num-seqs", "--max-running-requests"]
+        .into_iter()
+        .find(|f| text.contains(&format!("- \"{f}\"\n            - \"1024\"")))
+        .expect("a batch limit of 1024");
     edit(
         &deployment,
-        "- \"--max-num-seqs\"\n            - \"1024\"",
-        "- \"--max-num-seqs\"\n            - \"2\"",
+        &format!("- \"{flag}\"\n            - \"1024\""),
+        &format!("- \"{flag}\"\n            - \"2\""),
     );
     let (code, narrow, err) = simulate(&dir, "chat-70b-fp8.toml", "900");
     assert_eq!(code, 0, "{err}");
