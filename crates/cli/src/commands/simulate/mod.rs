@@ -620,7 +620,8 @@ fn render(j: &SimJson<'_>) -> String {
         }
         None => s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd),
     }
-    if r.hours.len() > 1 {
+    // Per hour when the traffic spans more than one (not the drain after a one-hour run).
+    if r.hours.iter().filter(|h| h.requests > 0).count() > 1 {
         let rows: Vec<Vec<String>> = r
             .hours
             .iter()
