@@ -105,8 +105,11 @@ pub fn node_start_s() -> f64 {
     KARPENTER_BATCH_MAX_S + inferplan_serving::cold_start::INSTANCE_BOOT_S
 }
 
-/// A replica's start on a node that is already running: the cold start without the
-/// instance's boot (engine start and weights).
+/// A replica's start once its node can start pods: the new node's cold start
+/// ([`inferplan_serving::cold_start::new_replica`]) without the instance's boot, so the copy
+/// of the weights to the node (if the delivery has one), the engine start and the load. A
+/// second replica on a node whose cache already holds the weights would skip the copy; the
+/// simulator counts it each time (an upper bound).
 pub fn pod_start_s(cold: &inferplan_serving::cold_start::ColdStart) -> f64 {
     (cold.seconds - cold.boot_s).max(0.0)
 }
