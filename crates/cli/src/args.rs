@@ -185,7 +185,12 @@ pub enum Command {
     ///   inferplan simulate --model llama-3.3-70b --precision fp8 --instance p5.48xlarge --tp 4 --replicas 2 --trace ../shared/data/traces/azure_llm_2023_conv.csv --time-scale 0.5
     ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 7 --duration 3600 --autoscale queue:2 --max-replicas 10 --plot out.svg
     ///   inferplan simulate --model llama-3.1-8b --instance g6e.xlarge --rate-rps 7 --duration 3600 --autoscale inflight:24 --autoscale queue:6 --max-replicas 10
-    #[command(verbatim_doc_comment)]
+    ///   inferplan simulate --deploy d/ --workload examples/chat-70b-fp8.toml --duration 86400
+    #[command(
+        verbatim_doc_comment,
+        mut_arg("model", |a| a.required_unless_present_any(["model_config", "deploy"])),
+        mut_arg("instance", |a| a.required_unless_present_any(["gpu", "deploy"]))
+    )]
     Simulate(Box<SimulateArgs>),
 
     /// Write the Kubernetes manifests, Karpenter node pool and Prometheus rules of a plan.
@@ -763,6 +768,24 @@ pub struct SimulateArgs {
     /// Model, hardware and layout of one replica.
     #[command(flatten)]
     pub dep: DeploymentArgs,
+
+    /// Simulate the deployment in this directory of manifests (what `render` writes, or a
+    /// Deployment/LeaderWorkerSet with its ScaledObject or HorizontalPodAutoscaler and
+    /// NodePool): model, engine arguments, GPUs, replicas and autoscaling come from it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = [
+            "model", "model_config", "instance", "gpu", "tp", "pp", "precision", "kv_dtype",
+            "engine", "replicas", "autoscale", "min_replicas", "max_replicas"
+        ]
+    )]
+    pub deploy: Option<PathBuf>,
+
+    /// Traffic and SLOs from a workload file (rates, daily profile, burstiness, lengths,
+    /// SLOs) instead of the traffic flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["rate_rps", "trace", "concurrency"])]
+    pub workload: Option<PathBuf>,
 
     /// Serving engine: vllm, sglang, trtllm, tgi, lmdeploy, neuron.
     #[arg(long, default_value = "vllm", value_parser = engine)]

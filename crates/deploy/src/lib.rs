@@ -2,6 +2,7 @@
 //! ([`render`]), lint existing Kubernetes manifests for GPU-inference mistakes ([`lint`]),
 //! and rightsize deployments from GPU metrics ([`rightsize`]).
 
+pub mod deployed;
 pub mod lint;
 pub mod render;
 pub mod rightsize;

@@ -87,6 +87,136 @@ pub const SCRAPE_INTERVAL_S: u32 = 15;
 /// with `minReplicaCount: 0` scales to zero.
 pub const KEDA_COOLDOWN_PERIOD_S: u32 = 300;
 
+/// Seconds a node of the rendered NodePool stays empty before Karpenter removes it
+/// (`disruption.consolidateAfter`, with `consolidationPolicy: WhenEmpty`): as long as the
+/// rendered scale-down window, so a node emptied by a lull is still there if the load returns
+/// within it.
+pub const CONSOLIDATE_AFTER_S: u32 = 600;
+
+/// Karpenter's longest batching window before it launches nodes for pending pods, seconds
+/// (`BATCH_MAX_DURATION`, default 10 s; karpenter.sh, "Settings", retrieved 2026-12-07).
+pub const KARPENTER_BATCH_MAX_S: f64 = 10.0;
+
+/// From a pending pod to a node that can start it: Karpenter's batching window plus the
+/// instance's launch and boot ([`inferplan_serving::cold_start::INSTANCE_BOOT_S`], sourced
+/// there). The same for every instance family: no per-family launch times are published, so
+/// this is an assumption for GPU families whose driver load or image differ.
+pub fn node_start_s() -> f64 {
+    KARPENTER_BATCH_MAX_S + inferplan_serving::cold_start::INSTANCE_BOOT_S
+}
+
+/// A replica's start once its node can start pods: the new node's cold start
+/// ([`inferplan_serving::cold_start::new_replica`]) without the instance's boot, so the copy
+/// of the weights to the node (if the delivery has one), the engine start and the load. A
+/// second replica on a node whose cache already holds the weights would skip the copy; the
+/// simulator counts it each time (an upper bound).
+pub fn pod_start_s(cold: &inferplan_serving::cold_start::ColdStart) -> f64 {
+    (cold.seconds - cold.boot_s).max(0.0)
+}
+
+/// What `render` writes into a candidate's ScaledObject, and what `plan --verify` simulates
+/// over the day: one computation for both.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Targets {
+    /// `minReplicaCount`: the replicas of the quietest hour of the daily profile.
+    pub min: u32,
+    /// `maxReplicaCount`: the peak's replicas (raised by one node's worth when equal to the
+    /// minimum, so the autoscaler can move).
+    pub max: u32,
+    /// Requests in flight (running + waiting) per replica the `in-flight` trigger aims at:
+    /// [`TARGET_SHARE`] of `in_flight_at_capacity`.
+    pub in_flight: u32,
+    /// Requests one replica holds at its SLO capacity by Little's law: its rate times the
+    /// mean end-to-end latency ([`mean_e2e_ms`]).
+    pub in_flight_at_capacity: f64,
+    /// Requests waiting per replica above which the `queue` trigger adds replicas: a
+    /// quarter of `in_flight`, at least 1.
+    pub queue: u32,
+    /// Replicas on one node: the scale-up policy adds this many per minute.
+    pub replicas_per_node: u32,
+}
+
+/// Share of a replica's SLO capacity the in-flight target aims at: the autoscaler keeps
+/// `1 / TARGET_SHARE` (25 %) more capacity than the load needs.
+pub const TARGET_SHARE: f64 = 0.8;
+
+/// Mean end-to-end latency at a replica's SLO capacity, ms, as the in-flight target counts
+/// it: the p99 TTFT plus the p99 time per output token over the mean output, an upper bound
+/// of the mean. Little's law counts requests in flight with the mean latency; the p99
+/// end-to-end latency would overstate them by the tail of the output lengths (three times
+/// for chat-like log-normal outputs), and an autoscaler aiming at that many would not scale
+/// out before the replicas miss their SLO.
+pub fn mean_e2e_ms(ttft_p99_ms: f64, tpot_p99_ms: f64, output_mean: f64) -> f64 {
+    ttft_p99_ms.max(0.0) + tpot_p99_ms.max(0.0) * (output_mean - 1.0).max(0.0)
+}
+
+/// The targets of a deployment whose replicas each serve `max_rps_per_replica` within the
+/// SLOs with a mean end-to-end latency of `mean_e2e_ms` ([`mean_e2e_ms`]), `replicas` at the peak, `replicas_per_node`
+/// on a node, `hourly` the replicas of each hour of the day for the mean rates `rates`;
+/// counts at most `max_count` (the largest Kubernetes accepts).
+///
+/// The minimum is the quietest hour's replicas, raised to cover the steepest rise of the
+/// profile: after a rise the new load is served by the replicas the previous hour kept
+/// (enough for its load at [`TARGET_SHARE`] of their capacity, and at least the minimum)
+/// until new ones have a node and a cold start behind them, so when those cannot carry the
+/// next hour's rate, the minimum is that hour's replicas.
+pub fn targets(
+    hourly: &[u32],
+    rates: &[f64],
+    replicas: u32,
+    replicas_per_node: u32,
+    max_rps_per_replica: f64,
+    mean_e2e_ms: f64,
+    max_count: u32,
+) -> Targets {
+    let quietest = hourly.iter().copied().min().unwrap_or(replicas);
+    let n = hourly.len().min(rates.len());
+    let cap = max_rps_per_replica.max(1e-9);
+    // Replicas the in-flight target keeps for an hour's rate, at least the minimum.
+    let kept = |rate: f64, min: u32| ((rate / (TARGET_SHARE * cap)).ceil() as u32).max(min);
+    let mut min = quietest;
+    for h in 0..n {
+        let next = (h + 1) % n;
+        if f64::from(kept(rates[h], min)) * cap < rates[next] {
+            min = min.max(hourly[next]);
+        }
+    }
+    let min = min.clamp(1, replicas.max(1));
+    let (min, max) = bounds(min, replicas, replicas_per_node, max_count);
+    // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
+    let at_capacity = max_rps_per_replica * mean_e2e_ms.max(0.0) / 1000.0;
+    let in_flight = ((TARGET_SHARE * at_capacity).floor() as u32).max(1);
+    Targets {
+        min,
+        max,
+        in_flight,
+        in_flight_at_capacity: at_capacity,
+        queue: queue_target(in_flight),
+        replicas_per_node: replicas_per_node.max(1),
+    }
+}
+
+/// The queue trigger's threshold for an in-flight target: a quarter of it, at least 1.
+pub fn queue_target(in_flight: u32) -> u32 {
+    (in_flight / 4).max(1)
+}
+
+/// The autoscaler's bounds from the quietest hour's replicas and the peak's: when they are
+/// equal the maximum is raised by one instance's worth of replicas (`per_instance`), so that
+/// the autoscaler can move (a burst above the plan's peak gets one more node); at
+/// `max_count` the minimum is lowered by one instead.
+pub fn bounds(min: u32, max: u32, per_instance: u32, max_count: u32) -> (u32, u32) {
+    if min < max {
+        return (min, max);
+    }
+    let raised = max.saturating_add(per_instance.max(1)).min(max_count);
+    if raised > max {
+        (min.min(max), raised)
+    } else {
+        (max.saturating_sub(1).max(1).min(min), max)
+    }
+}
+
 impl Behavior {
     /// What the HPA does without a `behavior`: scale up by 100 % or 4 pods per 15 s (the
     /// larger), no stabilization; scale down after a 300 s window by up to 100 % per 15 s.
@@ -150,6 +280,23 @@ impl Behavior {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rise the replicas kept for the previous hour cannot carry raises the minimum to the
+    /// replicas of the hour after it; rises within the headroom leave the quietest hour's.
+    #[test]
+    fn the_minimum_covers_the_steepest_rise() {
+        let gentle = [1.0, 1.2, 1.5, 1.8, 1.8, 1.5];
+        let hourly = [1, 2, 2, 2, 2, 2];
+        assert_eq!(targets(&hourly, &gentle, 2, 1, 1.0, 10_000.0, 100).min, 1);
+        // 1 → 4 req/s: the hour before keeps 2 replicas (1 req/s at 80 %), which carry 2.
+        let steep = [1.0, 1.0, 4.0, 4.0, 4.0, 1.0];
+        let hourly = [1, 1, 4, 4, 4, 1];
+        let t = targets(&hourly, &steep, 4, 1, 1.0, 10_000.0, 100);
+        assert_eq!(t.min, 4);
+        assert_eq!(t.max, 5, "raised above the minimum by one node's worth");
+        // In flight: 80 % of 1 req/s × 10 s.
+        assert_eq!((t.in_flight, t.queue), (8, 2));
+    }
 
     #[test]
     fn rendered_behavior_scales_down_slower_than_the_kubernetes_default() {

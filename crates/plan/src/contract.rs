@@ -323,6 +323,65 @@ pub struct Verified {
     /// plan's), $/hour.
     #[serde(default)]
     pub simulated_usd_per_hour: Option<f64>,
+    /// The day: 24 hours of the workload's profile through the autoscaling `render` writes
+    /// for this option, on nodes as Karpenter provides them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<DayVerified>,
+}
+
+/// One hour of `plan --verify`'s day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayHour {
+    /// Hour of the day (UTC, the profile's hour).
+    pub hour: u32,
+    /// Requests that arrived in it and were answered.
+    pub requests: u64,
+    /// Share of them within every SLO (`None` without an SLO or requests).
+    pub slo_attainment: Option<f64>,
+    /// Most replicas at once.
+    pub replicas_max: u32,
+    /// Most nodes at once.
+    pub nodes_max: u32,
+    /// Replicas the analytic plan sizes for this hour.
+    pub planned_replicas: u32,
+}
+
+/// `plan --verify`'s day of one option.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayVerified {
+    /// The ScaledObject simulated: fewest and most replicas, in-flight and queue targets
+    /// per replica.
+    pub min_replicas: u32,
+    /// Most replicas.
+    pub max_replicas: u32,
+    /// In-flight target per replica.
+    pub target_in_flight: u32,
+    /// Queue target per replica.
+    pub target_queue: u32,
+    /// Seconds from a pending pod to a node that can start it, and from there to ready.
+    pub node_start_s: f64,
+    /// A replica's start on a running node (image, weights, engine), seconds.
+    pub pod_start_s: f64,
+    /// Requests simulated.
+    pub requests: u64,
+    /// Share of the day's requests within every SLO (`None` without an SLO).
+    pub slo_attainment: Option<f64>,
+    /// Per hour.
+    pub hours: Vec<DayHour>,
+    /// Hours whose attainment is below what the SLO percentile asks.
+    pub failing_hours: Vec<u32>,
+    /// Changes of the replica count.
+    pub scale_events: u64,
+    /// Of them, reversals of direction.
+    pub scale_reversals: u64,
+    /// Node-hours simulated.
+    pub node_hours: f64,
+    /// Instance-hours the analytic plan bills for the day.
+    pub planned_node_hours: f64,
+    /// Cost of the simulated node-hours at the on-demand price, USD.
+    pub cost_usd: f64,
+    /// What would make the failing hours pass, when some fail.
+    pub fix: Option<String>,
 }
 
 #[cfg(test)]
@@ -365,6 +424,31 @@ mod tests {
             simulated_slo_attainment: Some(0.995),
             analytic_usd_per_hour: 118.34,
             simulated_usd_per_hour: Some(141.25),
+            day: Some(DayVerified {
+                min_replicas: 2,
+                max_replicas: 4,
+                target_in_flight: 20,
+                target_queue: 5,
+                node_start_s: 70.0,
+                pod_start_s: 101.5,
+                requests: 431_852,
+                slo_attainment: Some(0.998),
+                hours: vec![DayHour {
+                    hour: 13,
+                    requests: 30_218,
+                    slo_attainment: Some(0.9975),
+                    replicas_max: 3,
+                    nodes_max: 3,
+                    planned_replicas: 3,
+                }],
+                failing_hours: vec![],
+                scale_events: 14,
+                scale_reversals: 13,
+                node_hours: 50.4,
+                planned_node_hours: 52.0,
+                cost_usd: 2775.49,
+                fix: None,
+            }),
         }];
         for (text, verified) in [(example, Some(verified)), (&infeasible, None)] {
             let p = plan_of(text);

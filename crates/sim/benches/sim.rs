@@ -53,6 +53,7 @@ fn config() -> FleetConfig {
         },
         cold_start_s: 120.0,
         usd_per_replica_hour: 6.88,
+        nodes: None,
         slo: Slo {
             ttft_ms: Some(500.0),
             tpot_ms: Some(50.0),

@@ -64,6 +64,7 @@ pub fn fixed_fleet(
         },
         cold_start_s: 0.0,
         usd_per_replica_hour,
+        nodes: None,
         slo: Slo {
             ttft_ms: w.slo.ttft_ms,
             tpot_ms: w.slo.tpot_ms,

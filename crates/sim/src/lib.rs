@@ -3,6 +3,7 @@
 //! autoscaler, spot interruptions and client retries.
 
 pub mod capacity;
+pub mod day;
 pub mod fleet;
 pub mod limits;
 pub mod metrics;

@@ -59,6 +59,7 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
         },
         cold_start_s: 0.0,
         usd_per_replica_hour: 0.0,
+        nodes: None,
         slo: Slo::default(),
         sample_s: 60.0,
         closed_loop: closed,

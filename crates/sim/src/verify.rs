@@ -27,14 +27,17 @@ pub fn verify(
     let w = &plan.workload;
     let indices: Vec<usize> = plan.option_indices().into_iter().take(top).collect();
     let mut out = parallel::map(&indices, progress, |&index| {
-        resize(
+        let c = &plan.candidates[index];
+        let mut v = resize(inputs, w, c, index, seed, max_requests)?;
+        v.day = Some(crate::day::day(
             inputs,
             w,
-            &plan.candidates[index],
-            index,
+            c,
+            v.required,
             seed,
             max_requests,
-        )
+        )?);
+        Ok(v)
     })
     .into_iter()
     .collect::<Result<Vec<_>, PlanError>>()?;
@@ -138,5 +141,6 @@ pub fn resize(
         simulated_slo_attainment: found.map(|(_, a)| a),
         analytic_usd_per_hour: c.usd_per_hour,
         simulated_usd_per_hour: simulated_usd,
+        day: None,
     })
 }

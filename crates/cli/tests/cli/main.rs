@@ -12,3 +12,4 @@ mod deploy_edges;
 mod docs;
 mod hard_edges;
 mod pinned;
+mod simulate_deploy;

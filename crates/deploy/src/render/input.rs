@@ -120,7 +120,7 @@ pub struct RenderInput {
     pub gpus_per_pod: u32,
     /// Replicas at the peak (the autoscaler's maximum).
     pub replicas: u32,
-    /// Replicas in the quietest hour of the daily profile (the autoscaler's minimum).
+    /// The autoscaler's minimum: the quietest hour's replicas, or the replicas after the steepest rise ([`inferplan_plan::autoscaling::targets`]).
     pub min_replicas: u32,
     /// Replicas that share one instance.
     pub replicas_per_instance: u32,
@@ -154,6 +154,8 @@ pub struct RenderInput {
     pub e2e_p99_ms: f64,
     /// Requests in flight per replica the autoscaler aims at.
     pub target_in_flight: u32,
+    /// Requests one replica holds at its SLO capacity (Little's law with the mean latency).
+    pub in_flight_at_capacity: f64,
     /// The SLOs.
     pub slo: SloTargets,
     /// Hours (UTC) within 80 % of the busiest hour; all 24 without a daily profile.
@@ -307,21 +309,27 @@ impl RenderInput {
             0
         };
         let hourly = sizing.hourly_replicas(c.max_rps_per_replica, spare, workload);
-        let min_replicas = hourly
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(c.replicas)
-            .clamp(1, c.replicas);
-        let (min_replicas, max_replicas) = scaler_bounds(min_replicas, c.replicas, rpi);
+        let targets = inferplan_plan::autoscaling::targets(
+            &hourly,
+            &workload.hourly_rates(),
+            c.replicas,
+            rpi,
+            c.max_rps_per_replica,
+            inferplan_plan::autoscaling::mean_e2e_ms(
+                c.ttft_p99_ms,
+                c.tpot_p99_ms,
+                sizing.output_mean,
+            ),
+            MAX_REPLICAS,
+        );
+        let (min_replicas, max_replicas) = (targets.min, targets.max);
         let rates = workload.hourly_rates();
         let busiest = rates.iter().copied().fold(0.0, f64::max);
         let peak_hours_utc = (0..24u32)
             .filter(|&h| rates[h as usize] >= 0.8 * busiest)
             .collect();
-        // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
-        let in_flight = c.max_rps_per_replica * c.e2e_p99_ms.max(0.0) / 1000.0;
-        let target_in_flight = ((0.8 * in_flight).floor() as u32).max(1);
+        let target_in_flight = targets.in_flight;
+        let in_flight_at_capacity = targets.in_flight_at_capacity;
         let slo = &workload.slo;
         let e2e_ms = slo.e2e_ms.or(match slo.mode {
             Mode::Async => slo.deadline_s.map(|d| d * 1000.0),
@@ -465,6 +473,7 @@ impl RenderInput {
             max_rps_per_replica: c.max_rps_per_replica,
             e2e_p99_ms: c.e2e_p99_ms,
             target_in_flight,
+            in_flight_at_capacity,
             slo: SloTargets {
                 ttft_ms: slo.ttft_ms,
                 tpot_ms: slo.tpot_ms,
@@ -573,20 +582,10 @@ impl RenderInput {
     }
 }
 
-/// The autoscaler's bounds from the quietest hour's replicas and the peak's: when they are
-/// equal the maximum is raised by one instance's worth of replicas (`per_instance`), so that
-/// the autoscaler can move (a burst above the plan's peak gets one more node); at the int32
-/// limit the minimum is lowered by one instead.
+/// The autoscaler's bounds ([`inferplan_plan::autoscaling::bounds`]) within the replica
+/// counts Kubernetes accepts.
 pub fn scaler_bounds(min: u32, max: u32, per_instance: u32) -> (u32, u32) {
-    if min < max {
-        return (min, max);
-    }
-    let raised = max.saturating_add(per_instance.max(1)).min(MAX_REPLICAS);
-    if raised > max {
-        (min.min(max), raised)
-    } else {
-        (max.saturating_sub(1).max(1).min(min), max)
-    }
+    inferplan_plan::autoscaling::bounds(min, max, per_instance, MAX_REPLICAS)
 }
 
 /// `--max-model-len` and the share of requests above it.

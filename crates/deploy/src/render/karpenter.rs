@@ -282,7 +282,10 @@ pub fn node_pool(input: &RenderInput) -> NodePool {
             },
             disruption: Disruption {
                 consolidation_policy: "WhenEmpty".to_owned(),
-                consolidate_after: "10m".to_owned(),
+                consolidate_after: format!(
+                    "{}m",
+                    inferplan_plan::autoscaling::CONSOLIDATE_AFTER_S / 60
+                ),
                 budgets: vec![Budget {
                     nodes: "1".to_owned(),
                 }],

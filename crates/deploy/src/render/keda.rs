@@ -128,7 +128,7 @@ pub fn engine_selector(input: &RenderInput) -> String {
 /// Waiting requests per replica above which the queue trigger adds replicas: a quarter of
 /// the in-flight target, at least 1.
 pub fn waiting_threshold(input: &RenderInput) -> u32 {
-    (input.target_in_flight / 4).max(1)
+    autoscaling::queue_target(input.target_in_flight)
 }
 
 /// The ScaledObject of the engine.

@@ -352,9 +352,9 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
     );
     let _ = writeln!(
         s,
-        "- KEDA scales between {} (the quietest hour of the daily profile) and {} replicas \
+        "- KEDA scales between {} (the quietest hour of the daily profile, or more where the replicas kept for one hour could not carry the next until new ones start) and {} replicas \
          ({}): out when running + waiting requests exceed {} per replica (80 % of the \
-         {:.1} a replica holds at its SLO capacity of {:.2} req/s by Little's law), or \
+         {:.1} a replica holds at its SLO capacity of {:.2} req/s by Little's law with its mean latency), or \
          waiting requests exceed {} per replica.",
         i.min_replicas,
         i.max_replicas,
@@ -369,7 +369,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             "the peak".to_owned()
         },
         i.target_in_flight,
-        i.max_rps_per_replica * i.e2e_p99_ms / 1000.0,
+        i.in_flight_at_capacity,
         i.max_rps_per_replica,
         keda::waiting_threshold(i)
     );

@@ -1,6 +1,7 @@
 //! IP108 `scale-on-queue-not-gpu-utilization`.
 
 use super::{finding, num, Context, Finding, Rule, Severity};
+use crate::autoscaling;
 use crate::workload::Mode;
 
 crate::declare_rule! {
@@ -17,9 +18,12 @@ crate::declare_rule! {
     /// peak points at a bottleneck outside the GPU ([B]).
     ///
     /// What the SLO depends on is how many requests each replica holds. By Little's law, requests in
-    /// flight = arrival rate × time in the system. The finding computes it at the replica's limit: the
-    /// highest request rate that keeps the SLOs (`max_rps_per_replica`) times the end-to-end latency at
-    /// the SLO percentile. Using the percentile latency gives an upper bound.
+    /// flight = arrival rate × mean time in the system. The finding computes it at the replica's
+    /// limit: the highest request rate that keeps the SLOs (`max_rps_per_replica`) times the mean
+    /// end-to-end latency, taken as the p99 TTFT plus the p99 time per output token over the mean
+    /// output (an upper bound of the mean; the p99 end-to-end latency would overstate the requests
+    /// in flight by the tail of the output lengths). The target is the one `render` writes
+    /// (`inferplan_plan::autoscaling::targets`).
     ///
     /// **What to do.**
     ///
@@ -35,8 +39,8 @@ crate::declare_rule! {
     ///
     /// > Scale on requests in flight per replica or on queue depth, not on GPU utilization (close to
     /// > 100 % whether 1 or 100 requests are decoding): at its SLO limit a replica serves 2 req/s with
-    /// > a p99 end-to-end of 6.4 s, about 13 requests in flight (Little's law, an upper bound), so
-    /// > scale out above about 10 (80 % of that) in flight per replica, or as soon as requests queue.
+    /// > a mean end-to-end of about 6.4 s, about 13 requests in flight (Little's law), so scale out
+    /// > above 10 (80 % of that) in flight per replica, or as soon as requests queue.
     pub struct ScaleOnQueueNotGpuUtilization {
         code: "IP108",
         name: "scale-on-queue-not-gpu-utilization",
@@ -55,18 +59,23 @@ impl Rule for ScaleOnQueueNotGpuUtilization {
         let message = match ctx.workload.slo.mode {
             Mode::Batch => return None,
             Mode::Interactive => {
-                let e2e_s = c.e2e_p99_ms.max(0.0) / 1000.0;
-                let in_flight = rate * e2e_s;
+                let e2e_ms = autoscaling::mean_e2e_ms(
+                    c.ttft_p99_ms,
+                    c.tpot_p99_ms,
+                    ctx.workload.lengths.output_tokens.mean(),
+                );
+                let in_flight = rate * e2e_ms / 1000.0;
                 if in_flight > 0.0 && in_flight.is_finite() {
+                    let target = ((autoscaling::TARGET_SHARE * in_flight).floor()).max(1.0);
                     format!(
-                        "{head}: at its SLO limit a replica serves {} req/s with a p99 \
-                         end-to-end of {} s, about {} requests in flight (Little's law, an \
-                         upper bound), so scale out above about {} (80 % of that) in flight \
-                         per replica, or as soon as requests queue.",
+                        "{head}: at its SLO limit a replica serves {} req/s with a mean \
+                         end-to-end of about {} s, about {} requests in flight (Little's law), \
+                         so scale out above {} (80 % of that) in flight per replica, or as soon \
+                         as requests queue.",
                         num(rate, 2),
-                        num(e2e_s, 1),
+                        num(e2e_ms / 1000.0, 1),
                         num(in_flight, 0),
-                        num((0.8 * in_flight).max(1.0), 0),
+                        num(target, 0),
                     )
                 } else {
                     format!("{head}: scale out as soon as requests queue.")

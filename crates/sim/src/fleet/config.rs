@@ -116,6 +116,26 @@ pub struct Slo {
     pub e2e_ms: Option<f64>,
 }
 
+/// The nodes the replicas run on, as Karpenter provides them: a replica that finds no room on
+/// a running or starting node waits for a new one; a node left empty is removed after
+/// `consolidate_after_s` (a NodePool's `consolidationPolicy: WhenEmpty` and
+/// `consolidateAfter`). With nodes, the cost counts node-hours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Nodes {
+    /// Replicas one node holds (what `render` places on it); at least 1.
+    pub replicas_per_node: u32,
+    /// Nodes one replica spans (a LeaderWorkerSet group); at least 1. Such a replica gets
+    /// its own group of nodes (`replicas_per_node` is then 1).
+    pub nodes_per_replica: u32,
+    /// From the pending pod to a node that can start it: Karpenter's batching and the
+    /// instance launch and boot, seconds.
+    pub start_s: f64,
+    /// Seconds an empty node stays before Karpenter removes it.
+    pub consolidate_after_s: f64,
+    /// Price of one node-hour, USD.
+    pub usd_per_node_hour: f64,
+}
+
 /// Everything about the fleet.
 #[derive(Debug, Clone)]
 pub struct FleetConfig {
@@ -133,10 +153,15 @@ pub struct FleetConfig {
     pub spot: Option<Spot>,
     /// Clients.
     pub client: Client,
-    /// Cold start of a new replica (boot, engine start, weights), seconds.
+    /// Cold start of a new replica, seconds: with [`Nodes`], from its placement on a running
+    /// node to ready (image, weights, engine start; the node's own start is
+    /// [`Nodes::start_s`]); without, everything (boot, engine start, weights).
     pub cold_start_s: f64,
-    /// Price of one replica-hour (its share of the instance), USD.
+    /// Price of one replica-hour (its share of the instance), USD; the cost without
+    /// [`Nodes`].
     pub usd_per_replica_hour: f64,
+    /// The nodes, when they are modelled (the cost is then node-hours).
+    pub nodes: Option<Nodes>,
     /// SLOs for attainment and goodput.
     pub slo: Slo,
     /// Keep one sample of replicas and latency per this many seconds for plots.

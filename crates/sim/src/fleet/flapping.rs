@@ -44,13 +44,15 @@ pub fn diagnose(cfg: &FleetConfig, reversals: u64, simulated_s: f64) -> Option<F
         );
     }
     let window = f64::from(a.behavior.scale_down.stabilization_window_s);
-    if window < cfg.cold_start_s {
+    // A replica on a new node waits for the node first.
+    let cold_start_s = cfg.cold_start_s + cfg.nodes.map_or(0.0, |n| n.start_s);
+    if window < cold_start_s {
         causes.push(format!(
             "the scale-down stabilization window ({window:.0} s) is shorter than a replica's \
              cold start ({:.0} s): a lull that short removes replicas the next rise needs \
              before they could be back; use a window of at least the cold start \
              (`--scale-down-stabilization-s`)",
-            cfg.cold_start_s
+            cold_start_s
         ));
     }
     if causes.is_empty() {

@@ -5,14 +5,15 @@ mod autoscale;
 mod config;
 mod flapping;
 pub mod hpa;
+mod nodes;
 mod replicas;
 mod report;
 mod sim;
 mod state;
 mod sweep;
 
-pub use config::{Autoscaler, Client, FleetConfig, Router, ScaleMetric, Slo, Spot, Trigger};
+pub use config::{Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, Slo, Spot, Trigger};
 pub use flapping::{Flapping, FLAPPING_REVERSALS_PER_HOUR};
-pub use report::{Attainment, SimReport};
+pub use report::{Attainment, Hour, SimReport};
 pub use sim::simulate;
 pub use sweep::sweep;

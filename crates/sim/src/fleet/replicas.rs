@@ -17,11 +17,16 @@ impl Sim<'_> {
     pub(super) fn account_cost(&mut self) {
         let dt = self.now - self.last_cost_mark;
         self.tally.replica_us += u128::from(dt) * u128::from(self.live_replicas());
+        let per_group = self.cfg.nodes.map_or(0, |n| n.nodes_per_replica.max(1));
+        self.tally.node_us += u128::from(dt) * u128::from(self.nodes_alive * per_group);
         self.last_cost_mark = self.now;
     }
 
     pub(super) fn add_replica(&mut self, warm: bool) {
         self.account_cost();
+        // Without nodes a replica starts now; with them, when its node can start it.
+        let placed = self.place(warm);
+        let start = placed.map_or(self.now, |(_, at)| at);
         let sim = ReplicaSim::new(&self.cfg.replica, self.cfg.efficiency);
         self.slots.push(Slot {
             sim,
@@ -31,13 +36,14 @@ impl Sim<'_> {
             stepping: false,
             step_started_us: 0,
             busy_mark: 0,
+            node: placed.map(|(n, _)| n),
         });
         let idx = self.slots.len() - 1;
         let delay = if warm { 0 } else { us(self.cfg.cold_start_s) };
         if !warm {
             self.tally.started += 1;
         }
-        self.push(self.now + delay, Ev::Ready(idx));
+        self.push(start + delay, Ev::Ready(idx));
         self.tally.replicas_max = self.tally.replicas_max.max(self.live_replicas());
     }
 
@@ -189,7 +195,7 @@ impl Sim<'_> {
             return;
         }
         self.tally
-            .record(self.cfg.slo, ttft, tpot, e2e, input, output);
+            .record(self.cfg.slo, arrival, ttft, tpot, e2e, input, output);
     }
 
     pub(super) fn on_ready(&mut self, i: usize) {
@@ -230,7 +236,7 @@ impl Sim<'_> {
             return;
         }
         let lost = self.slots[i].sim.evict_all();
-        self.retire(i);
+        self.retire_from(i, true);
         for w in lost {
             // The client sees an error and retries on another replica.
             let Some(work) = self.works.remove(w) else {
@@ -252,6 +258,18 @@ impl Sim<'_> {
     }
 
     pub(super) fn retire(&mut self, i: usize) {
+        self.retire_from(i, false);
+    }
+
+    /// Retires replica `i`; its node is `lost` with it (a spot interruption) or left to
+    /// consolidation.
+    fn retire_from(&mut self, i: usize, lost: bool) {
+        if self.slots[i].state == State::Dead {
+            return;
+        }
+        if let Some(n) = self.slots[i].node {
+            self.vacate(n, lost);
+        }
         self.account_cost();
         self.slots[i].state = State::Dead;
         self.slots[i].stepping = false;

@@ -19,6 +19,21 @@ pub struct Attainment {
     pub all: f64,
 }
 
+/// One hour of a simulation (by the requests' arrival).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Hour {
+    /// Hour since the start, from 0.
+    pub hour: u32,
+    /// Requests that arrived in it and were answered (after the warm-up).
+    pub requests: u64,
+    /// Share of them within every SLO; `None` without an SLO or without requests.
+    pub slo_attainment: Option<f64>,
+    /// Most replicas running or starting at a sample in it.
+    pub replicas_max: u32,
+    /// Most nodes at a sample in it (0 when nodes are not modelled).
+    pub nodes_max: u32,
+}
+
 /// The answer of a simulation.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimReport {
@@ -64,8 +79,20 @@ pub struct SimReport {
     pub scale_reversals: u64,
     /// The autoscaler flapped (more than four reversals per hour), with the causes.
     pub flapping: Option<Flapping>,
-    /// Cost of the replicas over the simulated period, USD.
+    /// Cost over the simulated period, USD: node-hours × the node price when nodes are
+    /// modelled, else replica-hours × the replica's share of its instance.
     pub cost_usd: f64,
+    /// Hours of nodes running (each node of a multi-node replica counted); `None` when nodes
+    /// are not modelled.
+    pub node_hours: Option<f64>,
+    /// Hours of replicas running, starting or draining.
+    pub replica_hours: f64,
+    /// Nodes launched after the start.
+    pub nodes_started: u64,
+    /// Most nodes (or node groups) at once.
+    pub nodes_max: u32,
+    /// Per hour: answered requests, SLO attainment, most replicas and nodes.
+    pub hours: Vec<Hour>,
     /// Simulated time, seconds.
     pub simulated_s: f64,
     /// Replicas over time: (seconds, replicas running or starting).
@@ -113,7 +140,15 @@ pub(super) struct Tally {
     pub(super) tokens_computed: u64,
     /// Completed requests in the latency figures (after the warm-up).
     pub(super) measured: u64,
+    /// ∫ nodes dt, node·µs.
+    pub(super) node_us: u128,
+    pub(super) nodes_started: u64,
+    pub(super) nodes_max: u32,
+    /// Per hour of arrival: (answered, within every SLO, most replicas, most nodes).
+    pub(super) hours: Vec<(u64, u64, u32, u32)>,
 }
+
+const US_PER_HOUR: u64 = 3_600_000_000;
 
 impl Tally {
     /// Nothing counted yet.
@@ -146,14 +181,28 @@ impl Tally {
             in_flight_area: 0,
             tokens_computed: 0,
             measured: 0,
+            node_us: 0,
+            nodes_started: 0,
+            nodes_max: 0,
+            hours: Vec::new(),
         }
     }
 
+    fn hour(&mut self, at_us: u64) -> &mut (u64, u64, u32, u32) {
+        let h = (at_us / US_PER_HOUR) as usize;
+        if self.hours.len() <= h {
+            self.hours.resize(h + 1, (0, 0, 0, 0));
+        }
+        &mut self.hours[h]
+    }
+
     /// Records the latencies (µs), tokens and SLO checks of an answered request that arrived
-    /// after the warm-up.
+    /// (at `arrival_us`) after the warm-up.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn record(
         &mut self,
         slo: Slo,
+        arrival_us: u64,
         ttft: u64,
         tpot: u64,
         e2e: u64,
@@ -180,13 +229,21 @@ impl Tally {
                 self.within[k] += 1;
             }
         }
-        if checks.iter().all(|c| *c) {
+        let good = checks.iter().all(|c| *c);
+        if good {
             self.good += 1;
         }
+        let hour = self.hour(arrival_us);
+        hour.0 += 1;
+        hour.1 += u64::from(good);
     }
 
-    /// Keeps one point of the replica and TTFT p99 series at `now_us`, with `live` replicas.
-    pub(super) fn sample(&mut self, now_us: u64, live: u32) {
+    /// Keeps one point of the replica and TTFT p99 series at `now_us`, with `live` replicas
+    /// on `nodes` nodes.
+    pub(super) fn sample(&mut self, now_us: u64, live: u32, nodes: u32) {
+        let hour = self.hour(now_us.saturating_sub(1));
+        hour.2 = hour.2.max(live);
+        hour.3 = hour.3.max(nodes);
         self.replicas_series.push(now_us, f64::from(live));
         if self.window_ttft.count() > 0 {
             self.ttft_series
@@ -238,7 +295,27 @@ impl Tally {
             scale_events: self.scale_events,
             scale_reversals: self.scale_reversals,
             flapping: diagnose(cfg, self.scale_reversals, secs),
-            cost_usd: self.replica_us as f64 / US / 3600.0 * cfg.usd_per_replica_hour,
+            cost_usd: match cfg.nodes {
+                Some(n) => self.node_us as f64 / US / 3600.0 * n.usd_per_node_hour,
+                None => self.replica_us as f64 / US / 3600.0 * cfg.usd_per_replica_hour,
+            },
+            node_hours: cfg.nodes.map(|_| self.node_us as f64 / US / 3600.0),
+            replica_hours: self.replica_us as f64 / US / 3600.0,
+            nodes_started: self.nodes_started,
+            nodes_max: self.nodes_max,
+            hours: self
+                .hours
+                .iter()
+                .enumerate()
+                .map(|(h, &(requests, good, replicas_max, nodes_max))| Hour {
+                    hour: h as u32,
+                    requests,
+                    slo_attainment: (any_slo && requests > 0)
+                        .then(|| good as f64 / requests as f64),
+                    replicas_max,
+                    nodes_max,
+                })
+                .collect(),
             simulated_s: secs,
             replicas_series: pts(&self.replicas_series),
             ttft_p99_series: pts(&self.ttft_series),

@@ -4,7 +4,7 @@
 use super::autoscale::Scaler;
 use super::config::FleetConfig;
 use super::report::{SimReport, Tally};
-use super::state::{us, Clients, Ev, Req, Slab, Slot, State, Work};
+use super::state::{us, Clients, Ev, Node, Req, Slab, Slot, State, Work};
 use crate::rng::Rng;
 use crate::traffic::{Request, Traffic};
 use std::cmp::Reverse;
@@ -19,6 +19,10 @@ pub(super) struct Sim<'a> {
     pub(super) seq: u64,
     pub(super) events: BinaryHeap<Reverse<(u64, u64, Ev)>>,
     pub(super) slots: Vec<Slot>,
+    /// Nodes ever started, when they are modelled.
+    pub(super) nodes: Vec<Node>,
+    /// Nodes not yet removed.
+    pub(super) nodes_alive: u32,
     pub(super) pending: VecDeque<usize>,
     pub(super) reqs: Slab<Req>,
     pub(super) works: Slab<Work>,
@@ -48,6 +52,8 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         seq: 0,
         events: BinaryHeap::new(),
         slots: Vec::new(),
+        nodes: Vec::new(),
+        nodes_alive: 0,
         pending: VecDeque::new(),
         reqs: Slab::new(),
         works: Slab::new(),
@@ -146,6 +152,7 @@ impl Sim<'_> {
                 Ev::SpotNotice(i, e) => self.on_notice(i, e),
                 Ev::SpotKill(i, e) => self.on_kill(i, e),
                 Ev::Timeout(r, a) => self.on_timeout(r, a),
+                Ev::Consolidate(n, e) => self.on_consolidate(n, e),
             }
             if self.finished() {
                 break;
@@ -272,7 +279,7 @@ impl Sim<'_> {
 
     pub(super) fn on_sample(&mut self) {
         let live = self.live_replicas();
-        self.tally.sample(self.now, live);
+        self.tally.sample(self.now, live, self.nodes_alive);
         if !self.finished() {
             self.push(self.now + us(self.cfg.sample_s.max(0.001)), Ev::Sample);
         }

@@ -14,6 +14,8 @@ pub(super) enum Ev {
     SpotNotice(usize, u32),
     SpotKill(usize, u32),
     Timeout(usize, u32),
+    /// Node `n`, empty since its epoch `e`, may be consolidated.
+    Consolidate(usize, u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,20 @@ pub(super) struct Slot {
     pub(super) stepping: bool,
     pub(super) step_started_us: u64,
     pub(super) busy_mark: u64,
+    /// The node it was placed on, when nodes are modelled.
+    pub(super) node: Option<usize>,
+}
+
+/// One node (or, for a replica spanning several, one group of nodes).
+pub(super) struct Node {
+    /// When it can start pods, µs.
+    pub(super) ready_us: u64,
+    /// Replicas placed on it.
+    pub(super) replicas: u32,
+    /// Not yet removed.
+    pub(super) alive: bool,
+    /// Changes with every placement and removal, so a stale consolidation does nothing.
+    pub(super) epoch: u32,
 }
 
 /// One client request.

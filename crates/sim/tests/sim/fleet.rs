@@ -6,7 +6,8 @@ use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
 use inferplan_sim::fleet::{
-    simulate, Autoscaler, Client, FleetConfig, Router, ScaleMetric, SimReport, Slo, Spot, Trigger,
+    simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, SimReport, Slo, Spot,
+    Trigger,
 };
 use inferplan_sim::replica::{ReplicaSim, Seq};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -61,6 +62,7 @@ fn config(replicas: u32) -> FleetConfig {
         },
         cold_start_s: 120.0,
         usd_per_replica_hour: 6.88,
+        nodes: None,
         slo: Slo {
             ttft_ms: Some(500.0),
             tpot_ms: Some(50.0),
@@ -446,4 +448,116 @@ fn no_slo_means_no_attainment_and_no_goodput() {
     let r = run(&cfg, 2.0, 200, 3);
     assert_eq!(r.slo_attainment.map(|a| a.all), Some(1.0));
     assert!(r.goodput_rps.is_some_and(|g| g > 0.0));
+}
+
+/// Twenty requests in the first minute, then one at 30 minutes, through a KEDA autoscaler
+/// that scales to zero after 5 minutes without traffic; nodes of `per_node` replicas that
+/// Karpenter removes after `consolidate_after_s` empty.
+fn lull(per_node: u32, consolidate_after_s: f64) -> SimReport {
+    let mut csv = String::from("arrival_s,input_tokens,output_tokens\n");
+    for k in 0..20 {
+        csv += &format!("{},500,50\n", k * 3);
+    }
+    csv += "1800,500,50\n";
+    let trace = inferplan_plan::Trace::parse(csv.as_bytes(), "test").unwrap();
+    let spec = TrafficSpec {
+        arrivals: Arrivals::Trace {
+            trace: trace.into(),
+            time_scale: 1.0,
+            repeat: 1,
+            input_from_trace: true,
+            output_from_trace: true,
+        },
+        input: LengthDist::Fixed(500),
+        output: LengthDist::Fixed(50),
+        limit: Limit::Requests(u64::MAX),
+    };
+    let mut cfg = config(1);
+    cfg.cold_start_s = 90.0;
+    cfg.nodes = Some(Nodes {
+        replicas_per_node: per_node,
+        nodes_per_replica: 1,
+        start_s: 70.0,
+        consolidate_after_s,
+        usd_per_node_hour: 10.0,
+    });
+    let mut a = Autoscaler::rendered(
+        vec![Trigger {
+            metric: ScaleMetric::InFlight,
+            target: 8.0,
+            activation: 0.0,
+        }],
+        0,
+        4,
+        1,
+    );
+    a.scale_to_zero_after_s = 300.0;
+    cfg.autoscaler = Some(a);
+    simulate(&cfg, Traffic::new(spec, 1).unwrap(), 1)
+}
+
+/// A replica waits for a node only when no node has room: after the scale to zero, the empty
+/// node is still there when Karpenter waits an hour to consolidate, and gone when it waits
+/// five minutes, so the last request waits the node's start on top of the cold start.
+#[test]
+fn a_new_node_delays_a_replica_only_when_no_node_has_room() {
+    let kept = lull(1, 3600.0);
+    let removed = lull(1, 300.0);
+    assert_eq!(kept.requests_completed, 21);
+    assert_eq!(removed.requests_completed, 21);
+    assert_eq!((kept.nodes_started, removed.nodes_started), (0, 1));
+    // Poll (≤ 15 s) + lag (15 s) + cold start 90 s [+ node 70 s] + serving.
+    let slow = |r: &SimReport| r.ttft_ms.max;
+    assert!(
+        slow(&kept) >= 90_000.0 && slow(&kept) < 90_000.0 + 33_000.0,
+        "{kept:?}"
+    );
+    assert!(
+        slow(&removed) >= 160_000.0 && slow(&removed) < 160_000.0 + 33_000.0,
+        "{removed:?}"
+    );
+}
+
+/// Karpenter removes a node after `consolidateAfter` empty, and the cost counts the
+/// node-hours: the node kept an hour costs more than the one removed after five minutes.
+#[test]
+fn consolidation_removes_empty_nodes_after_consolidate_after() {
+    let kept = lull(1, 3600.0);
+    let removed = lull(1, 300.0);
+    let (k, r) = (kept.node_hours.unwrap(), removed.node_hours.unwrap());
+    // Kept: one node the whole run (about 1,800 s + the last request). Removed: the replica
+    // leaves ~ 10 min after the burst (KEDA's 5 min cooldown, plus the lag), the node 5 min
+    // later; back for the last request.
+    assert!(k > 0.49 && k < 0.56, "{k}");
+    assert!(r < k - 0.15, "{r} vs {k}");
+    assert!((kept.cost_usd - 10.0 * k).abs() < 1e-9);
+    assert_eq!(kept.nodes_max, 1);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+    /// However the autoscaler moves, the nodes hold the replicas: node-hours are at least
+    /// replica-hours over the replicas per node, and the hourly node counts at least the
+    /// hourly replica counts over it.
+    #[test]
+    fn nodes_hold_the_replicas(per_node in 1u32..4, rate in 20.0f64..70.0, seed in 0u64..50) {
+        let mut cfg = config(1);
+        cfg.cold_start_s = 60.0;
+        cfg.nodes = Some(Nodes {
+            replicas_per_node: per_node,
+            nodes_per_replica: 1,
+            start_s: 70.0,
+            consolidate_after_s: 120.0,
+            usd_per_node_hour: 10.0,
+        });
+        let mut a = Autoscaler::rendered(vec![queue(2.0)], 1, 8, per_node);
+        a.interval_s = 10.0;
+        cfg.autoscaler = Some(a);
+        let r = run(&cfg, rate, 8_000, seed);
+        let nodes = r.node_hours.unwrap();
+        prop_assert!(nodes + 1e-9 >= r.replica_hours / f64::from(per_node), "{nodes} {}", r.replica_hours);
+        for h in &r.hours {
+            prop_assert!(h.nodes_max * per_node >= h.replicas_max, "{h:?}");
+        }
+    }
 }

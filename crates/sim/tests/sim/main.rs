@@ -7,6 +7,7 @@
 mod support;
 
 mod capacity;
+mod day;
 mod fleet;
 mod metrics;
 mod traffic;

@@ -670,5 +670,54 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
         p.workload.peak_rps(),
         v.first().map_or(0.0, |x| x.required * 100.0)
     );
+    if v.iter().any(|x| x.day.is_some()) {
+        s += "\nthe day: 24 hours of the profile through the autoscaling `render` writes, nodes \
+              from Karpenter, the cold start of plan and render:\n";
+    }
+    for (rank, x) in v.iter().enumerate() {
+        let Some(d) = &x.day else { continue };
+        let c = &p.candidates[x.candidate];
+        let attained = d
+            .slo_attainment
+            .map_or_else(|| "no SLO".to_owned(), |a| format!("{:.2} %", a * 100.0));
+        s += &format!(
+            "\n{}. {} · KEDA min {} max {}, in-flight {} and queue {} per replica · node start \
+             {:.0} s + replica start {:.0} s\n   attainment {attained}; {} scale events \
+             ({} reversals); {:.1} node-hours (plan bills {:.1}); ${:.0} at on-demand prices\n",
+            rank + 1,
+            c.instance,
+            d.min_replicas,
+            d.max_replicas,
+            d.target_in_flight,
+            d.target_queue,
+            d.node_start_s,
+            d.pod_start_s,
+            d.scale_events,
+            d.scale_reversals,
+            d.node_hours,
+            d.planned_node_hours,
+            d.cost_usd,
+        );
+        let hours: Vec<String> = d
+            .hours
+            .iter()
+            .map(|h| match h.slo_attainment {
+                Some(a) => format!("{:02}h {:.1}", h.hour, a * 100.0),
+                None => format!("{:02}h -", h.hour),
+            })
+            .collect();
+        for chunk in hours.chunks(8) {
+            s += &format!("   {}\n", chunk.join("  "));
+        }
+        if d.failing_hours.is_empty() {
+            s += "   every hour meets the SLO\n";
+        } else {
+            let list: Vec<String> = d.failing_hours.iter().map(|h| format!("{h:02}h")).collect();
+            s += &format!("   below the SLO in {}\n", list.join(", "));
+        }
+        if let Some(f) = &d.fix {
+            s += &format!("   fix: {f}\n");
+        }
+    }
     s
 }

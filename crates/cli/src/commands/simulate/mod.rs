@@ -4,23 +4,25 @@ use crate::args::{
     AutoscaleArgs, BehaviorBase, RegionArg, SimFormat, SimTrafficArgs, SimulateArgs,
 };
 use crate::commands::deployment::{self, flag_error};
-use crate::commands::load::efficiency;
+use crate::commands::load::{self, efficiency};
 use crate::output::{emit, emit_json, Progress};
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::Catalog;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
-use inferplan_plan::autoscaling::Behavior;
+use inferplan_plan::autoscaling::{self, Behavior};
 use inferplan_serving::cold_start::{new_replica, WeightsSource, WITHOUT_INSTANCE_S};
 use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
 use inferplan_sim::fleet::{
-    simulate, sweep, Autoscaler, Client, FleetConfig, SimReport, Slo, Spot,
+    simulate, sweep, Autoscaler, Client, FleetConfig, Nodes, SimReport, Slo, Spot,
 };
 use inferplan_sim::plot::{svg, Line, Panel};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;
+
+mod deploy;
 
 /// The JSON answer: the report and what was simulated.
 #[derive(Serialize)]
@@ -34,6 +36,9 @@ struct SimJson<'a> {
     seed: u64,
     #[serde(skip)]
     autoscaled: bool,
+    /// Fields of the manifests not modelled (`--deploy`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unmodelled: &'a [String],
     #[serde(flatten)]
     report: &'a SimReport,
 }
@@ -176,15 +181,146 @@ fn traffic_spec(a: &SimTrafficArgs) -> anyhow::Result<TrafficSpec> {
     })
 }
 
+/// What is simulated: the fleet, its traffic, and how to name it.
+pub(super) struct Setup {
+    /// The model's name.
+    pub model: String,
+    /// Where it runs, for the title.
+    pub target: String,
+    /// The engine.
+    pub engine: Engine,
+    /// Parallel degrees.
+    pub tp: u32,
+    pub pp: u32,
+    /// The fleet.
+    pub cfg: FleetConfig,
+    /// Fields of the manifests the simulation does not model (`--deploy`).
+    pub unmodelled: Vec<String>,
+}
+
+/// The traffic of the flags, or of `--workload FILE` (its daily profile, burstiness,
+/// lengths; a day unless `--duration`/`--requests` say otherwise), with the SLOs of the flags
+/// or else of the workload.
+fn traffic_and_slo(a: &SimulateArgs) -> anyhow::Result<(TrafficSpec, Slo)> {
+    let flags = Slo {
+        ttft_ms: a.ttft_ms,
+        tpot_ms: a.tpot_ms,
+        e2e_ms: a.e2e_ms,
+    };
+    let Some(path) = &a.workload else {
+        return Ok((traffic_spec(&a.traffic)?, flags));
+    };
+    let w = load::llm_workload(
+        path,
+        "simulate --workload",
+        "simulate it with the diffusion flags of `plan`",
+    )?;
+    let limit = match (a.traffic.requests, a.traffic.duration) {
+        (Some(n), _) if n > 0 => Limit::Requests(n),
+        (Some(_), _) => bail!("--requests: must be at least 1"),
+        (None, Some(d)) if d > 0.0 && d.is_finite() => Limit::DurationUs((d * 1e6) as u64),
+        (None, Some(_)) => bail!("--duration: must be positive"),
+        (None, None) => Limit::DurationUs(86_400_000_000),
+    };
+    let spec = TrafficSpec {
+        arrivals: Arrivals::Profile {
+            hourly_rps: w.hourly_rates(),
+            cv: w.traffic.burstiness,
+        },
+        input: LengthDist::from(w.lengths.input_tokens),
+        output: LengthDist::from(w.lengths.output_tokens),
+        limit,
+    };
+    let any = flags.ttft_ms.is_some() || flags.tpot_ms.is_some() || flags.e2e_ms.is_some();
+    let slo = if any {
+        flags
+    } else {
+        Slo {
+            ttft_ms: w.slo.ttft_ms,
+            tpot_ms: w.slo.tpot_ms,
+            e2e_ms: w.slo.e2e_ms,
+        }
+    };
+    Ok((spec, slo))
+}
+
 /// Runs `simulate`.
-pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let (spec, slo) = traffic_and_slo(a)?;
+    let mut setup = match &a.deploy {
+        Some(dir) => deploy::setup(&catalog, a, dir, &spec)?,
+        None => from_flags(catalog, a, &spec)?,
+    };
+    setup.cfg.slo = slo;
+    let SimulateArgs {
+        replicas,
+        ref traffic,
+        seed,
+        seeds,
+        ref plot,
+        format,
+        ..
+    } = *a;
+    let cfg = &setup.cfg;
+    inferplan_sim::limits::check(cfg, &spec, traffic.max_sim_requests).map_err(|e| {
+        let flag = match e.field {
+            "requests" => "--requests/--duration",
+            "duration" => "--requests/--duration/--rate-rps",
+            "autoscaler" => "--max-replicas",
+            "clients" => "--concurrency",
+            other => other,
+        };
+        anyhow!("{flag}: {}", e.message)
+    })?;
+    let title = format!("{} on {}", setup.model, setup.target);
+    if seeds > 1 {
+        let seeds: Vec<u64> = (0..u64::from(seeds)).map(|k| seed + k).collect();
+        let bar = Progress::new("seeds", format != SimFormat::Json);
+        let reports = sweep(cfg, &spec, &seeds, &|d, t| bar.done(d, t))?;
+        drop(bar);
+        if let Some(path) = plot {
+            let runs: Vec<(Option<u64>, &SimReport)> =
+                seeds.iter().map(|&s| Some(s)).zip(&reports).collect();
+            svg_plot(path, &title, &runs)?;
+        }
+        return emit_sweep(format, &seeds, &reports).map(|()| ExitCode::SUCCESS);
+    }
+    let traffic = Traffic::new(spec, seed)?;
+    let report = simulate(cfg, traffic, seed);
+    if let Some(path) = plot {
+        svg_plot(path, &title, &[(None, &report)])?;
+    }
+    let json = SimJson {
+        model: &setup.model,
+        target: &setup.target,
+        engine: setup.engine,
+        tp: setup.tp,
+        pp: setup.pp,
+        replicas_initial: if a.deploy.is_some() {
+            cfg.replicas
+        } else {
+            replicas
+        },
+        seed,
+        autoscaled: cfg.autoscaler.is_some(),
+        unmodelled: &setup.unmodelled,
+        report: &report,
+    };
+    match format {
+        SimFormat::Json => emit_json(&json)?,
+        SimFormat::Csv => emit(&csv(&[(None, &report)]))?,
+        SimFormat::Table => emit(&render(&json))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The fleet of the model, hardware and autoscaling flags.
+fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> anyhow::Result<Setup> {
     let SimulateArgs {
         ref dep,
         engine,
         replicas,
         ref traffic,
-        seed,
-        seeds,
         router,
         ref autoscale,
         cold_start_s: cold_start_flag,
@@ -193,21 +329,16 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         timeout_s,
         retries,
         idempotency_keys,
-        ttft_ms,
-        tpot_ms,
-        e2e_ms,
         region: RegionArg { ref region },
-        ref plot,
         ref params,
-        format,
+        ..
     } = *a;
     let region = catalog.region(region)?.to_owned();
     let model = deployment::model(&mut catalog, dep)?;
     let d = deployment::resolve(&catalog, model, dep)?;
     let t = &d.target;
     let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
-    let spec = traffic_spec(traffic)?;
-    let context = longest(&spec);
+    let context = longest(spec);
     if context > d.model.max_context && traffic.trace.is_none() {
         bail!(
             "--input-tokens/--output-tokens: the longest prompt plus output ({context} tokens) is \
@@ -228,16 +359,30 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let table = efficiency(params)?;
     let eff = table.lookup(t.gpu.arch, engine, d.weights).eff;
     let gpus = d.tp * d.pp;
-    let (usd_per_replica_hour, cold, per_node) = match t.instance {
+    let (usd_per_replica_hour, cold, per_node, nodes) = match t.instance {
         Some(inst) => {
-            let price = inst.on_demand(&region).map_or(0.0, |p| {
-                p * f64::from(gpus) / f64::from(inst.whole_gpus().max(1))
-            });
+            let node_price = inst.on_demand(&region).unwrap_or(0.0);
+            let price = node_price * f64::from(gpus) / f64::from(inst.whole_gpus().max(1));
+            let nodes_per_replica = gpus.div_ceil(inst.whole_gpus().max(1)).max(1);
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
-            let cold = new_replica(WeightsSource::S3.as_str(), Some(engine), w, inst).seconds;
-            (price, cold, inst.whole_gpus() / gpus.max(1))
+            let bytes = w / f64::from(nodes_per_replica);
+            let cold = new_replica(WeightsSource::S3.as_str(), Some(engine), bytes, inst);
+            let per_node = (inst.whole_gpus() / gpus.max(1)).max(1);
+            let nodes = Nodes {
+                replicas_per_node: per_node,
+                nodes_per_replica,
+                start_s: autoscaling::node_start_s(),
+                consolidate_after_s: f64::from(autoscaling::CONSOLIDATE_AFTER_S),
+                usd_per_node_hour: node_price,
+            };
+            (
+                price,
+                autoscaling::pod_start_s(&cold),
+                per_node,
+                Some(nodes),
+            )
         }
-        None => (0.0, WITHOUT_INSTANCE_S, 1),
+        None => (0.0, WITHOUT_INSTANCE_S, 1, None),
     };
     let cfg = FleetConfig {
         replica,
@@ -256,63 +401,21 @@ pub fn run(mut catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         },
         cold_start_s: cold_start_flag.unwrap_or(cold),
         usd_per_replica_hour,
-        slo: Slo {
-            ttft_ms,
-            tpot_ms,
-            e2e_ms,
-        },
+        nodes,
+        slo: Slo::default(),
         sample_s: 10.0,
         closed_loop: traffic.concurrency,
         warmup_s: traffic.warmup_s.unwrap_or(0.0),
     };
-    inferplan_sim::limits::check(&cfg, &spec, traffic.max_sim_requests).map_err(|e| {
-        let flag = match e.field {
-            "requests" => "--requests/--duration",
-            "duration" => "--requests/--duration/--rate-rps",
-            "autoscaler" => "--max-replicas",
-            "clients" => "--concurrency",
-            other => other,
-        };
-        anyhow!("{flag}: {}", e.message)
-    })?;
-    if seeds > 1 {
-        let seeds: Vec<u64> = (0..u64::from(seeds)).map(|k| seed + k).collect();
-        let bar = Progress::new("seeds", format != SimFormat::Json);
-        let reports = sweep(&cfg, &spec, &seeds, &|d, t| bar.done(d, t))?;
-        drop(bar);
-        if let Some(path) = plot {
-            let runs: Vec<(Option<u64>, &SimReport)> =
-                seeds.iter().map(|&s| Some(s)).zip(&reports).collect();
-            svg_plot(path, &format!("{} on {}", d.model.name, t.label), &runs)?;
-        }
-        return emit_sweep(format, &seeds, &reports).map(|()| ExitCode::SUCCESS);
-    }
-    let traffic = Traffic::new(spec, seed)?;
-    let report = simulate(&cfg, traffic, seed);
-    if let Some(path) = plot {
-        svg_plot(
-            path,
-            &format!("{} on {}", d.model.name, t.label),
-            &[(None, &report)],
-        )?;
-    }
-    let json = SimJson {
-        model: &d.model.name,
-        target: &t.label,
+    Ok(Setup {
+        model: d.model.name.clone(),
+        target: t.label.clone(),
         engine,
         tp: d.tp,
         pp: d.pp,
-        replicas_initial: replicas,
-        seed,
-        autoscaled: cfg.autoscaler.is_some(),
-        report: &report,
-    };
-    match format {
-        SimFormat::Json => emit_json(&json)?,
-        SimFormat::Csv => emit(&csv(&[(None, &report)]))?,
-        SimFormat::Table => emit(&render(&json))?,
-    }
-    Ok(ExitCode::SUCCESS)
+        cfg,
+        unmodelled: Vec::new(),
+    })
 }
 
 /// Writes the SVG of `runs`: TTFT p99 per 10 s window above the replicas over time, one line
@@ -507,7 +610,51 @@ fn render(j: &SimJson<'_>) -> String {
             s += &format!("  - {cause}\n");
         }
     }
-    s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd);
+    match r.node_hours {
+        Some(nh) => {
+            s += &format!(
+            "nodes: {} started, at most {} at once, {nh:.1} node-hours for {:.1} replica-hours\n\
+             cost ${:.2} for the simulated period (node-hours)\n",
+            r.nodes_started, r.nodes_max, r.replica_hours, r.cost_usd
+        )
+        }
+        None => s += &format!("cost ${:.2} for the simulated period\n", r.cost_usd),
+    }
+    // Per hour when the traffic spans more than one (not the drain after a one-hour run).
+    if r.hours.iter().filter(|h| h.requests > 0).count() > 1 {
+        let rows: Vec<Vec<String>> = r
+            .hours
+            .iter()
+            .map(|h| {
+                vec![
+                    h.hour.to_string(),
+                    h.requests.to_string(),
+                    h.slo_attainment
+                        .map_or_else(|| "-".to_owned(), |a| format!("{:.2} %", a * 100.0)),
+                    h.replicas_max.to_string(),
+                    h.nodes_max.to_string(),
+                ]
+            })
+            .collect();
+        s += "\nper hour (by arrival):\n";
+        s += &crate::output::table(
+            &[
+                "hour",
+                "answered",
+                "SLO attainment",
+                "replicas (max)",
+                "nodes (max)",
+            ],
+            &rows,
+            false,
+        );
+    }
+    if !j.unmodelled.is_empty() {
+        s += "\nnot modelled:\n";
+        for u in j.unmodelled {
+            s += &format!("  - {u}\n");
+        }
+    }
     s
 }
 

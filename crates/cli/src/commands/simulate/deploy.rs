@@ -1,0 +1,148 @@
+//! `simulate --deploy DIR`: the fleet a directory of manifests configures (read by
+//! [`inferplan_deploy::deployed`]): the model and engine arguments of its container, the
+//! instance type of its node selection, its replicas, its autoscaler and its NodePool.
+
+use super::{longest, Setup};
+use crate::args::{DeploymentArgs, SimulateArgs};
+use crate::commands::deployment;
+use crate::commands::load::efficiency;
+use anyhow::anyhow;
+use inferplan_catalog::Catalog;
+use inferplan_deploy::deployed::{self, Signal};
+use inferplan_perf::{Deployment, MemoryParams, Replica};
+use inferplan_plan::autoscaling;
+use inferplan_serving::cold_start::new_replica;
+use inferplan_sim::fleet::{
+    Autoscaler, Client, FleetConfig, Nodes, ScaleMetric, Slo, Spot, Trigger,
+};
+use inferplan_sim::traffic::TrafficSpec;
+use std::path::Path;
+
+/// The fleet of the manifests under `dir`, serving `spec`.
+pub(super) fn setup(
+    catalog: &Catalog,
+    a: &SimulateArgs,
+    dir: &Path,
+    spec: &TrafficSpec,
+) -> anyhow::Result<Setup> {
+    let params = MemoryParams::embedded()?;
+    let d = deployed::read_dir(dir, catalog, &params).map_err(|e| anyhow!(e.0))?;
+    let region = catalog.region(&a.region.region)?.to_owned();
+    let inst = &d.instance;
+    // The replica's placement, resolved as the model and hardware flags would be.
+    let dep_args = DeploymentArgs {
+        model: Some(d.model.name.clone()),
+        model_config: None,
+        precision: d.weights,
+        kv_dtype: Some(d.kv),
+        instance: Some(inst.name.clone()),
+        gpu: None,
+        gpus: 1,
+        tp: Some(d.tp),
+        pp: d.pp,
+    };
+    let r = deployment::resolve(catalog, d.model.clone(), &dep_args)?;
+    let t = &r.target;
+    let defaults = d.engine.defaults(t.mem_gib, t.gpu.arch);
+    let mut limits = defaults.limits;
+    if let Some(n) = d.max_num_seqs {
+        limits.max_num_seqs = n;
+    }
+    if let Some(n) = d.max_num_batched_tokens {
+        limits.max_num_batched_tokens = n;
+    }
+    let context = d
+        .max_model_len
+        .unwrap_or_else(|| longest(spec))
+        .min(d.model.max_context)
+        .max(1);
+    let dep = Deployment {
+        placement: r.placement(),
+        engine: d.engine,
+        limits,
+        kv_memory_fraction: d
+            .gpu_memory_utilization
+            .unwrap_or(defaults.kv_memory_fraction),
+    };
+    let replica =
+        Replica::new(&dep, context, &params).map_err(|e| anyhow!("{}: {e}", d.workload))?;
+    let eff = efficiency(&a.params)?
+        .lookup(t.gpu.arch, d.engine, d.weights)
+        .eff;
+    let node_price = inst.on_demand(&region).unwrap_or(0.0);
+    let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
+    let bytes = w / f64::from(d.nodes_per_replica);
+    let cold = new_replica(d.weights_source.as_str(), Some(d.engine), bytes, inst);
+    let nodes = Nodes {
+        replicas_per_node: d.replicas_per_node,
+        nodes_per_replica: d.nodes_per_replica,
+        start_s: autoscaling::node_start_s(),
+        consolidate_after_s: d.consolidate_after_s.unwrap_or(f64::INFINITY),
+        usd_per_node_hour: node_price,
+    };
+    let autoscaler = d.autoscaler.as_ref().map(|s| Autoscaler {
+        triggers: s
+            .triggers
+            .iter()
+            .map(|t| Trigger {
+                metric: match t.signal {
+                    Signal::InFlight => ScaleMetric::InFlight,
+                    Signal::Queue => ScaleMetric::QueueDepth,
+                    Signal::GpuUtilization => ScaleMetric::GpuUtilization,
+                },
+                target: t.threshold,
+                activation: t.activation,
+            })
+            .collect(),
+        min: s.min,
+        max: s.max,
+        interval_s: f64::from(s.polling_s),
+        metric_lag_s: f64::from(autoscaling::SCRAPE_INTERVAL_S),
+        behavior: s.behavior.clone(),
+        tolerance: autoscaling::TOLERANCE,
+        scale_to_zero_after_s: f64::from(s.cooldown_s),
+    });
+    let replicas = match &d.autoscaler {
+        Some(s) => s.min.max(1),
+        None => d.replicas.max(1),
+    };
+    let mut unmodelled = d.unmodelled.clone();
+    unmodelled.push(format!(
+        "the metric pipeline's lag is taken as one scrape interval ({} s, what `render`'s \
+         PodMonitor writes); readiness probes add no delay after the engine is up",
+        autoscaling::SCRAPE_INTERVAL_S
+    ));
+    let gpus = d.tp * d.pp;
+    let cfg = FleetConfig {
+        replica,
+        efficiency: eff,
+        replicas,
+        router: a.router,
+        autoscaler,
+        spot: a.spot_rate_per_hour.map(|rate| Spot {
+            rate_per_hour: rate,
+            notice_s: a.spot_notice_s,
+        }),
+        client: Client {
+            timeout_s: a.timeout_s,
+            max_retries: a.retries,
+            idempotency_keys: a.idempotency_keys,
+        },
+        cold_start_s: a.cold_start_s.unwrap_or(autoscaling::pod_start_s(&cold)),
+        usd_per_replica_hour: node_price * f64::from(gpus) / f64::from(inst.whole_gpus().max(1)),
+        nodes: Some(nodes),
+        slo: Slo::default(),
+        sample_s: 60.0,
+        closed_loop: a.traffic.concurrency,
+        warmup_s: a.traffic.warmup_s.unwrap_or(0.0),
+    };
+    Ok(Setup {
+        model: d.model.name.clone(),
+        target: format!("{} ({})", t.label, d.workload),
+        engine: d.engine,
+        tp: d.tp,
+        pp: d.pp,
+        cfg,
+        unmodelled,
+    })
+}

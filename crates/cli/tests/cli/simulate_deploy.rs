@@ -1,0 +1,158 @@
+//! `simulate --deploy DIR`: the fleet of rendered (or hand-written) manifests, simulated with
+//! the workload's day.
+
+use crate::common::{example, inferplan, stderr, stdout};
+use std::path::{Path, PathBuf};
+
+/// The manifests `render` writes for `examples/<name>`, in a fresh directory.
+fn rendered(name: &str, tag: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("inferplan-simdeploy-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = inferplan(&["render", &example(name), "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    dir
+}
+
+fn simulate(dir: &Path, workload: &str, duration: &str) -> (i32, serde_json::Value, String) {
+    let o = inferplan(&[
+        "simulate",
+        "--deploy",
+        dir.to_str().unwrap(),
+        "--workload",
+        &example(workload),
+        "--duration",
+        duration,
+        "--format",
+        "json",
+    ]);
+    let v = serde_json::from_str(&stdout(&o)).unwrap_or(serde_json::Value::Null);
+    (o.status.code().unwrap_or(-1), v, stderr(&o))
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "`{from}` not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The done-when: render the 70B chat example and simulate its manifests over the
+/// workload's day (six hours in a debug build; docs/simulate.md reports the whole day): the
+/// SLO is met with few scale events, and the nodes hold the replicas.
+#[test]
+fn the_rendered_chat_70b_meets_its_slo_through_the_day() {
+    let dir = rendered("chat-70b-fp8.toml", "day");
+    let duration = if cfg!(debug_assertions) {
+        "21600"
+    } else {
+        "86400"
+    };
+    let (code, v, err) = simulate(&dir, "chat-70b-fp8.toml", duration);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["tp"], 8);
+    assert!(
+        v["target"].as_str().unwrap().starts_with("p5.48xlarge"),
+        "{}",
+        v["target"]
+    );
+    let attained = v["slo_attainment"]["all"].as_f64().unwrap();
+    assert!(attained >= 0.99, "p99 SLO: {attained}");
+    for h in v["hours"].as_array().unwrap() {
+        assert!(h["slo_attainment"].as_f64().unwrap() >= 0.99, "{h}");
+    }
+    // A few dozen a day at most: no more than 2.5 an hour, and no flapping.
+    let hours = duration.parse::<f64>().unwrap() / 3600.0;
+    let events = v["scale_events"].as_f64().unwrap();
+    assert!(events <= 2.5 * hours, "{events} scale events in {hours} h");
+    assert!(v["flapping"].is_null(), "{}", v["flapping"]);
+    for k in [
+        "replicas_started",
+        "replicas_max",
+        "cost_usd",
+        "node_hours",
+        "scale_events",
+    ] {
+        assert!(!v[k].is_null(), "{k}");
+    }
+    // p5.48xlarge holds one TP-8 replica: node-hours at least the replica-hours.
+    let (nodes, replicas) = (
+        v["node_hours"].as_f64().unwrap(),
+        v["replica_hours"].as_f64().unwrap(),
+    );
+    assert!(
+        nodes + 1e-9 >= replicas && nodes > 0.0,
+        "{nodes} {replicas}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The engine arguments and the ScaledObject are read from the manifests: a lower
+/// `--max-num-seqs` queues requests, a trigger the simulator cannot follow is listed, and a
+/// threshold that is not a number is a one-line error at its line.
+#[test]
+fn simulate_deploy_reads_the_container_and_lists_what_it_cannot_model() {
+    let dir = rendered("chat-70b-fp8.toml", "args");
+    let (code, base, err) = simulate(&dir, "chat-70b-fp8.toml", "900");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(base["replicas_initial"], 2, "the ScaledObject's minimum");
+    let unmodelled: Vec<String> = base["unmodelled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        unmodelled
+            .iter()
+            .any(|u| u.contains("nodepool.yaml") && u.contains("limits")),
+        "{unmodelled:?}"
+    );
+    let deployment = dir.join("deployment.yaml");
+    // The batch limit under the engine's own name (vLLM `--max-num-seqs`, SGLang
+    // `--max-running-requests`).
+    let text = std::fs::read_to_string(&deployment).unwrap();
+    let flag = ["--max-num-seqs", "--max-running-requests"]
+        .into_iter()
+        .find(|f| text.contains(&format!("- \"{f}\"\n            - \"1024\"")))
+        .expect("a batch limit of 1024");
+    edit(
+        &deployment,
+        &format!("- \"{flag}\"\n            - \"1024\""),
+        &format!("- \"{flag}\"\n            - \"2\""),
+    );
+    let (code, narrow, err) = simulate(&dir, "chat-70b-fp8.toml", "900");
+    assert_eq!(code, 0, "{err}");
+    let queue = |v: &serde_json::Value| v["queue_ms"]["p99"].as_f64().unwrap();
+    assert!(
+        queue(&narrow) > 10.0 * queue(&base),
+        "{} vs {}",
+        queue(&narrow),
+        queue(&base)
+    );
+    let scaled = dir.join("keda-scaledobject.yaml");
+    edit(
+        &scaled,
+        "  triggers:\n",
+        "  triggers:\n    - type: cpu\n      metadata:\n        value: \"70\"\n",
+    );
+    let (code, v, err) = simulate(&dir, "chat-70b-fp8.toml", "900");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        v["unmodelled"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u.as_str().unwrap().contains("trigger `cpu`")),
+        "{}",
+        v["unmodelled"]
+    );
+    edit(&scaled, "threshold: \"", "threshold: \"about ");
+    let (code, _, err) = simulate(&dir, "chat-70b-fp8.toml", "900");
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("keda-scaledobject.yaml:") && err.contains("field `threshold`"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

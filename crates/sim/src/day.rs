@@ -1,0 +1,192 @@
+//! `plan --verify`'s day: an option run for 24 hours of the workload's daily profile with the
+//! autoscaling `render` writes for it ([`inferplan_plan::autoscaling::targets`]: the KEDA
+//! ScaledObject's in-flight and queue triggers, bounds and behavior), on nodes as Karpenter
+//! provides them, with the cold start plan and render use. Reports each hour's SLO
+//! attainment next to the replicas the analytic plan sized for it, the scale events, the
+//! node-hours and their cost, and for hours that fail, what would fix them.
+
+use crate::fleet::{
+    simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, Slo, Trigger,
+};
+use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
+use inferplan_plan::autoscaling::{self, Targets};
+use inferplan_plan::candidate::Candidate;
+use inferplan_plan::contract::{DayHour, DayVerified};
+use inferplan_plan::cost::Sizing;
+use inferplan_plan::error::PlanError;
+use inferplan_plan::search::{replica_for, Inputs};
+use inferplan_plan::workload::Workload;
+use inferplan_serving::cold_start::new_replica;
+
+/// Seconds in the simulated day.
+const DAY_S: u64 = 86_400;
+
+/// The ScaledObject `render` writes for candidate `c` of workload `w`.
+pub fn rendered_targets(w: &Workload, c: &Candidate) -> Targets {
+    let rpi = c.replicas_per_instance.max(1);
+    let spare = if w.constraints.redundancy { rpi } else { 0 };
+    let hourly = Sizing::of(w).hourly_replicas(c.max_rps_per_replica, spare, w);
+    autoscaling::targets(
+        &hourly,
+        &w.hourly_rates(),
+        c.replicas,
+        rpi,
+        c.max_rps_per_replica,
+        autoscaling::mean_e2e_ms(c.ttft_p99_ms, c.tpot_p99_ms, Sizing::of(w).output_mean),
+        KUBERNETES_INT32_MAX,
+    )
+}
+
+/// Simulates the day of candidate `c`, with `required` the share of requests the SLO
+/// percentile asks for (0.99 for p99), at most `max_requests` requests.
+pub fn day(
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    c: &Candidate,
+    required: f64,
+    seed: u64,
+    max_requests: u64,
+) -> Result<DayVerified, PlanError> {
+    let (replica, efficiency) = replica_for(inputs, w, c)?;
+    let inst = inputs.catalog.instance(&c.instance)?;
+    let t = rendered_targets(w, c);
+    let nodes_per_replica = c.nodes_per_replica().max(1);
+    // The bytes each node of a replica reads.
+    let bytes = c.weights_gib * f64::from(1u32 << 30) / f64::from(nodes_per_replica);
+    let cold = new_replica(&w.constraints.weights_source, Some(c.engine), bytes, inst);
+    let pod_start = autoscaling::pod_start_s(&cold);
+    let node_price = inst.on_demand(&c.region).unwrap_or(0.0);
+    let trigger = |metric, target: u32| Trigger {
+        metric,
+        target: f64::from(target),
+        activation: 0.0,
+    };
+    let cfg = FleetConfig {
+        replica,
+        efficiency,
+        replicas: t.min,
+        router: Router::LeastOutstanding,
+        autoscaler: Some(Autoscaler::rendered(
+            vec![
+                trigger(ScaleMetric::InFlight, t.in_flight),
+                trigger(ScaleMetric::QueueDepth, t.queue),
+            ],
+            t.min,
+            t.max,
+            t.replicas_per_node,
+        )),
+        spot: None,
+        client: Client {
+            timeout_s: None,
+            max_retries: 0,
+            idempotency_keys: true,
+        },
+        cold_start_s: pod_start,
+        usd_per_replica_hour: 0.0,
+        nodes: Some(Nodes {
+            replicas_per_node: c.replicas_per_instance.max(1),
+            nodes_per_replica,
+            start_s: autoscaling::node_start_s(),
+            consolidate_after_s: f64::from(autoscaling::CONSOLIDATE_AFTER_S),
+            usd_per_node_hour: node_price,
+        }),
+        slo: Slo {
+            ttft_ms: w.slo.ttft_ms,
+            tpot_ms: w.slo.tpot_ms,
+            e2e_ms: w.slo.e2e_ms,
+        },
+        sample_s: 60.0,
+        closed_loop: None,
+        warmup_s: 0.0,
+    };
+    let spec = TrafficSpec {
+        arrivals: Arrivals::Profile {
+            hourly_rps: w.hourly_rates(),
+            cv: w.traffic.burstiness,
+        },
+        input: LengthDist::from(w.lengths.input_tokens),
+        output: LengthDist::from(w.lengths.output_tokens),
+        limit: Limit::DurationUs(DAY_S * 1_000_000),
+    };
+    crate::limits::check(&cfg, &spec, max_requests)
+        .map_err(|e| PlanError::input("verify", format!("the day's simulation: {e}")))?;
+    let traffic =
+        Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
+    let r = simulate(&cfg, traffic, seed);
+    let spare = if w.constraints.redundancy {
+        c.replicas_per_instance.max(1)
+    } else {
+        0
+    };
+    let planned = Sizing::of(w).hourly_replicas(c.max_rps_per_replica, spare, w);
+    let hours: Vec<DayHour> = r
+        .hours
+        .iter()
+        .take(24)
+        .map(|h| DayHour {
+            hour: h.hour,
+            requests: h.requests,
+            slo_attainment: h.slo_attainment,
+            replicas_max: h.replicas_max,
+            nodes_max: h.nodes_max,
+            planned_replicas: planned[h.hour as usize % 24],
+        })
+        .collect();
+    let failing: Vec<u32> = hours
+        .iter()
+        .filter(|h| h.slo_attainment.is_some_and(|a| a < required))
+        .map(|h| h.hour)
+        .collect();
+    let fix = (!failing.is_empty()).then(|| fix(&t, &hours, &failing, &cold));
+    Ok(DayVerified {
+        min_replicas: t.min,
+        max_replicas: t.max,
+        target_in_flight: t.in_flight,
+        target_queue: t.queue,
+        node_start_s: autoscaling::node_start_s(),
+        pod_start_s: pod_start,
+        requests: r.requests_total,
+        slo_attainment: r.slo_attainment.map(|a| a.all),
+        hours,
+        failing_hours: failing,
+        scale_events: r.scale_events,
+        scale_reversals: r.scale_reversals,
+        node_hours: r.node_hours.unwrap_or(0.0),
+        planned_node_hours: c.purchase_mix.billed_instance_hours_per_day,
+        cost_usd: r.cost_usd,
+        fix,
+    })
+}
+
+/// What would make the failing hours pass: warm replicas for them (a higher minimum, or a
+/// minimum that covers the hour when the autoscaler fell behind the plan), and, when the
+/// cold start is long, a faster weights source.
+fn fix(
+    t: &Targets,
+    hours: &[DayHour],
+    failing: &[u32],
+    cold: &inferplan_serving::cold_start::ColdStart,
+) -> String {
+    let want = failing
+        .iter()
+        .filter_map(|&h| hours.iter().find(|x| x.hour == h))
+        .map(|h| h.planned_replicas.max(h.replicas_max + 1))
+        .max()
+        .unwrap_or(t.min + 1)
+        .min(t.max);
+    let mut s = format!(
+        "keep more replicas warm: minReplicaCount {want} (now {}) covers the failing hours \
+         without waiting for nodes and cold starts",
+        t.min
+    );
+    let start = autoscaling::node_start_s() + autoscaling::pod_start_s(cold);
+    if cold.load_s > 30.0 {
+        s += &format!(
+            "; or a faster weights source than {} ({:.0} s of weights in a {start:.0} s start: \
+             nvme or fsx, `constraints.weights_source`)",
+            cold.source, cold.load_s
+        );
+    }
+    s
+}
