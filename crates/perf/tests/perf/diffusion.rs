@@ -254,7 +254,8 @@ fn more_frames_or_steps_never_cost_less() {
 fn memory_by_hand_wan14b_720p() {
     // Wan2.1 T2V 14B, 1280x720, 81 frames, CFG, BF16: 21 latent frames x 80 x 45 = 75,600
     // tokens; activations 24 B x 5120 x 75,600 x 2 passes; VAE decode 768 B x 1280 x 720 x
-    // 5 frames (1 + temporal compression 4); weights (14e9 + 5.681e9 + 126.893e6) x 2 B.
+    // 4 frames (diffusers decodes one latent frame, 4 output frames, per call); weights
+    // (14e9 + 5.681e9 + 126.893e6) x 2 B.
     let m = diffusion_model("Wan2.1 T2V 14B").unwrap();
     let job = DiffusionJob::default_for(m);
     let gib = 1024f64.powi(3);
@@ -262,7 +263,7 @@ fn memory_by_hand_wan14b_720p() {
     let text = 5.681e9 * 2.0;
     let vae = 126.893e6 * 2.0;
     let act = 24.0 * 5120.0 * 75_600.0 * 2.0;
-    let decode = 768.0 * 1280.0 * 720.0 * 5.0;
+    let decode = 768.0 * 1280.0 * 720.0 * 4.0;
     let none = memory(m, &job, Dtype::Bf16, Offload::None);
     assert!(close(none.weights_gib, (den + text + vae) / gib, 1e-12));
     assert!(close(none.activations_gib, act / gib, 1e-12));
@@ -454,4 +455,92 @@ fn cross_validation_leaves_each_source_out_and_needs_two() {
         cross_validate(&cases, bandwidth, QUIET),
         Err(TooFewSources { sources: 1 })
     );
+}
+
+#[test]
+fn svd_attention_is_spatial_per_frame_plus_temporal() {
+    // SVD-XT, 1024x576, 25 frames: 128 x 72 = 9,216 positions per frame. Spatial attention
+    // within each frame (22.8 x 320 x 9,216^2 x 25), temporal attention across the 25 frames at
+    // each position (35.25 x 320 x 9,216 x 25^2), params over the SD 1.5 layout's token share.
+    let m = diffusion_model("SVD-XT").unwrap();
+    let job = DiffusionJob::default_for(m);
+    assert_eq!((job.width, job.height, job.frames), (1024, 576, 25));
+    let w = work(m, &job);
+    let positions = 9_216.0;
+    let linear = 2.0 * 1.525e9 * positions * 25.0 * 0.0947;
+    let spatial = 22.8 * 320.0 * positions * positions * 25.0;
+    let temporal = 35.25 * 320.0 * positions * 625.0;
+    assert!(close(w.tokens, positions * 25.0, 1e-12));
+    assert!(
+        close(w.flops_per_eval, linear + spatial + temporal, 1e-12),
+        "{w:?}"
+    );
+    // Charging spatial attention over all frames' tokens at once (full 3D attention) would
+    // cost more than 4x as much: what made SVD-XT predictions 4-8x too slow.
+    let full_3d = linear + 22.8 * 320.0 * (positions * 25.0) * (positions * 25.0);
+    assert!(full_3d / w.flops_per_eval > 4.0);
+    // A 25-frame evaluation costs about 25 single-frame evaluations, not 25^2.
+    let one = work(m, &DiffusionJob { frames: 1, ..job });
+    let ratio = w.flops_per_eval / one.flops_per_eval;
+    assert!((25.0..26.0).contains(&ratio), "{ratio}");
+    // Full 3D attention stays quadratic for video DiTs: doubling the frames of a Wan pass
+    // more than doubles its attention FLOPs.
+    let wan = diffusion_model("Wan2.1 T2V 14B").unwrap();
+    let wjob = DiffusionJob::default_for(wan);
+    let short = work(wan, &DiffusionJob { frames: 41, ..wjob });
+    let long = work(wan, &wjob);
+    let attn =
+        |w: &inferplan_perf::diffusion::DiffusionWork| w.flops_per_eval - 2.0 * 14e9 * w.tokens;
+    let r = attn(&long) / attn(&short);
+    let t = long.tokens / short.tokens;
+    assert!(close(r, t * t, 1e-9), "{r} vs {t}^2");
+}
+
+#[test]
+fn vae_decodes_in_the_pipelines_chunks() {
+    let gib = 1024f64.powi(3);
+    // SVD-XT: diffusers decodes all frames of a call at once (decode_chunk_size defaults to
+    // num_frames); a clip longer than the 25 frames of one pass is made and decoded pass by
+    // pass, so the decode peak is 768 B x 1024 x 576 x 25 frames whatever the clip's length.
+    let svd = diffusion_model("SVD-XT").unwrap();
+    let base = DiffusionJob::default_for(svd);
+    let per_pass = 768.0 * 1024.0 * 576.0 * 25.0 / gib;
+    for frames in [25, 98, 250] {
+        let job = DiffusionJob { frames, ..base };
+        let mem = memory(svd, &job, Dtype::Fp16, Offload::None);
+        assert!(close(mem.vae_decode_gib, per_pass, 1e-12), "{frames}");
+        // Weights 1.62 B params x 2 B + runtime + the decode peak: about 14.6 GiB, where
+        // decoding 250 frames at once would need over 100 GiB.
+        assert!(mem.total_gib < 15.0, "{frames}: {mem:?}");
+        let w = work(svd, &job);
+        assert_eq!(w.vae_calls, frames.div_ceil(25));
+        assert!(close(
+            w.vae_flops,
+            2.0 * 97.743e6 * 1024.0 * 576.0 * frames as f64 / 16.0,
+            1e-9
+        ));
+    }
+    // HunyuanVideo: frame-wise decoding of 17-frame tiles every 12 frames (diffusers
+    // AutoencoderKLHunyuanVideo defaults): 17 frames live, 129 x 17 / 12 frames decoded.
+    let hy = diffusion_model("HunyuanVideo").unwrap();
+    let job = DiffusionJob::default_for(hy);
+    assert_eq!(job.frames, 129);
+    let w = work(hy, &job);
+    assert_eq!((w.vae_live_frames, w.vae_calls), (17, 11));
+    let px = 1280.0 * 720.0;
+    assert!(close(
+        w.vae_flops,
+        2.0 * 246.479e6 * px * 129.0 * 17.0 / 12.0 / 16.0,
+        1e-9
+    ));
+    let mem = memory(hy, &job, Dtype::Bf16, Offload::None);
+    assert!(close(mem.vae_decode_gib, 768.0 * px * 17.0 / gib, 1e-12));
+    // Images decode the whole batch in one call.
+    let sd = diffusion_model("SD 1.5").unwrap();
+    let sd_job = DiffusionJob {
+        batch: 4,
+        ..DiffusionJob::default_for(sd)
+    };
+    let w = work(sd, &sd_job);
+    assert_eq!((w.vae_live_frames, w.vae_calls), (1, 1));
 }
