@@ -90,6 +90,9 @@ pub struct DiffusionModel {
     /// Factorised video UNets: temporal attention FLOPs = this × base channels × positions ×
     /// frames².
     pub unet_temporal_attn_coeff: Option<f64>,
+    /// UNets: activation traffic of one evaluation = this × base channels × tokens (units of
+    /// [`super::DiffusionEfficiency::activation_bytes`]).
+    pub unet_activation_coeff: Option<f64>,
     /// Output frames one VAE decoder call holds (`None`: all frames of a pass).
     pub vae_decode_chunk_frames: Option<u64>,
     /// New output frames each decoder call adds when calls overlap (`None`: the chunk).
@@ -166,6 +169,7 @@ impl DiffusionModel {
             unet_token_fraction: f("unet_token_fraction")?,
             unet_attn_coeff: f("unet_attn_coeff")?,
             unet_temporal_attn_coeff: f("unet_temporal_attn_coeff")?,
+            unet_activation_coeff: f("unet_activation_coeff")?,
             vae_decode_chunk_frames: whole("vae_decode_chunk_frames")?,
             vae_decode_stride_frames: whole("vae_decode_stride_frames")?,
         };
@@ -174,6 +178,7 @@ impl DiffusionModel {
             let mut needed = vec![
                 ("unet_token_fraction", m.unet_token_fraction),
                 ("unet_attn_coeff", m.unet_attn_coeff),
+                ("unet_activation_coeff", m.unet_activation_coeff),
             ];
             if m.attention == Attention::SpatialTemporal {
                 needed.push(("unet_temporal_attn_coeff", m.unet_temporal_attn_coeff));

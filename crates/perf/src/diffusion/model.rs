@@ -245,6 +245,9 @@ pub struct DiffusionWork {
     pub flops_per_eval: f64,
     /// FLOPs of one denoising step (every pass × CFG × batch).
     pub flops_per_step: f64,
+    /// Activation traffic of one denoising step in units of width × tokens (every pass × CFG
+    /// × batch); bytes = this × [`DiffusionEfficiency::activation_bytes`].
+    pub activation_units_per_step: f64,
     /// Text encoder FLOPs (whole batch).
     pub text_flops: f64,
     /// VAE decode FLOPs (whole batch; overlapping decoder calls count twice).
@@ -291,6 +294,19 @@ fn attention_flops(m: &DiffusionModel, positions: f64, frames: f64) -> f64 {
             spatial * positions * positions * frames + temporal * positions * frames * frames
         }
     }
+}
+
+/// Activation traffic of one evaluation over `tokens` tokens, in units of width × tokens
+/// (bytes = units × [`DiffusionEfficiency::activation_bytes`]): every block reads and writes
+/// its activations (norms, residual adds, activation functions, attention inputs and outputs)
+/// once or a few times, about in proportion to its width and tokens. UNets: the catalog's
+/// `unet_activation_coeff` × base channels × tokens; DiTs: layers × hidden × tokens.
+fn activation_units(m: &DiffusionModel, tokens: f64) -> f64 {
+    let per_token = match m.denoiser {
+        Denoiser::Unet => m.unet_activation_coeff.unwrap_or(0.0),
+        Denoiser::Dit | Denoiser::Mmdit => m.layers,
+    };
+    per_token * m.hidden * tokens
 }
 
 /// Tokens and FLOPs of one denoiser evaluation of a pass of `frames` frames.
@@ -355,6 +371,17 @@ pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
     let batch = job.batch.max(1) as f64;
     let evals = if job.cfg { 2.0 } else { 1.0 };
     let flops_per_step = flops_all_passes * evals * batch;
+    let tokens_all_passes = if full > 0 {
+        full as f64 * tokens
+            + if rest > 0 {
+                pass_work(m, job.width, job.height, rest).1
+            } else {
+                0.0
+            }
+    } else {
+        tokens
+    };
+    let activation_units_per_step = activation_units(m, tokens_all_passes) * evals * batch;
     let text_flops = 2.0 * m.text_encoder_params * m.text_tokens() * batch;
     let (vae_live_frames, vae_calls, decoded) = vae_decode(m, job.frames);
     let vae_flops = 2.0 * m.vae_params * (job.width * job.height) as f64 * decoded / 16.0 * batch;
@@ -364,6 +391,7 @@ pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
         tokens,
         flops_per_eval,
         flops_per_step,
+        activation_units_per_step,
         text_flops,
         vae_flops,
         vae_live_frames,
@@ -375,12 +403,17 @@ pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
 /// Fitted efficiencies of the diffusion model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DiffusionEfficiency {
-    /// Share of the dense tensor peak reached.
+    /// Share of the measured large-GEMM rate ([`gemm_ceiling`] × the dense tensor peak)
+    /// reached.
     pub compute: f64,
     /// Share of the memory bandwidth reached (weight streaming floor).
     pub bandwidth: f64,
     /// Fixed time per denoising step, ms.
     pub step_overhead_ms: f64,
+    /// Bytes of activation traffic per unit of width × tokens (see `activation_units`), read
+    /// and written at the memory bandwidth besides the math: what makes small-width,
+    /// high-resolution UNet levels slow on GPUs with little bandwidth per FLOP.
+    pub activation_bytes: f64,
 }
 
 /// The fitted efficiencies: a global row (`arch = *`) and rows for GPU architectures with
@@ -418,6 +451,7 @@ impl DiffusionEfficiencies {
                 compute: f("compute_efficiency")?,
                 bandwidth: f("bandwidth_efficiency")?,
                 step_overhead_ms: f("step_overhead_ms")?,
+                activation_bytes: f("activation_bytes")?,
             };
             match r.get("arch").unwrap_or("*") {
                 "*" => global = Some(e),
@@ -514,6 +548,53 @@ pub fn peak_tflops(gpu: &Gpu, dtype: Dtype) -> Option<f64> {
     }
 }
 
+/// The share of the dense peak that large GEMMs reach on `gpu` in `dtype`'s math format, from
+/// the kernel curves fitted to measured GEMMs (`data/perf/kernel_curves.csv`, the `compute` of
+/// its `gemm` curve: 0.856 on an A100, 0.806 on an H100 in BF16). A denoiser's math runs at
+/// most this fast; the fitted diffusion compute efficiency is a share of it. GPUs without a
+/// curve for the format take the median over the GPUs that have one.
+pub fn gemm_ceiling(gpu: &Gpu, dtype: Dtype) -> f64 {
+    static MEDIANS: std::sync::OnceLock<BTreeMap<String, f64>> = std::sync::OnceLock::new();
+    let math = match dtype {
+        Dtype::Fp8 => Dtype::Fp8,
+        _ => Dtype::Bf16,
+    };
+    let Ok(curves) = crate::kernels::CurveSet::embedded() else {
+        return 1.0;
+    };
+    let gemm = |e: &&crate::kernels::Entry| e.op == crate::kernels::Op::Gemm && e.gpus == 1;
+    if let Some(e) = curves
+        .entries
+        .iter()
+        .filter(gemm)
+        .find(|e| e.gpu == gpu.name && e.dtype == math)
+    {
+        return e.curve.compute;
+    }
+    let medians = MEDIANS.get_or_init(|| {
+        let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for e in curves.entries.iter().filter(gemm) {
+            by.entry(format!("{:?}", e.dtype))
+                .or_default()
+                .push(e.curve.compute);
+        }
+        by.into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(f64::total_cmp);
+                (
+                    k,
+                    inferplan_catalog::stats::median_sorted(&v).unwrap_or(1.0),
+                )
+            })
+            .collect()
+    });
+    medians
+        .get(&format!("{math:?}"))
+        .or_else(|| medians.get(&format!("{:?}", Dtype::Bf16)))
+        .copied()
+        .unwrap_or(1.0)
+}
+
 /// Time of `job` on one `gpu` with the denoiser in `dtype` and weights placed as `offload`
 /// says; `None` when the GPU's peak or bandwidth is not published.
 ///
@@ -529,8 +610,21 @@ pub fn time(
     offload: Offload,
     e: &DiffusionEfficiency,
 ) -> Option<DiffusionTime> {
-    let w = work(m, job);
-    let flops_s = peak_tflops(gpu, dtype)? * 1e12 * e.compute;
+    time_of(m, job, &work(m, job), gpu, dtype, offload, e)
+}
+
+/// [`time`] of a job whose [`work`] is already counted (the fit predicts the same rows many
+/// times).
+pub fn time_of(
+    m: &DiffusionModel,
+    job: &DiffusionJob,
+    w: &DiffusionWork,
+    gpu: &Gpu,
+    dtype: Dtype,
+    offload: Offload,
+    e: &DiffusionEfficiency,
+) -> Option<DiffusionTime> {
+    let flops_s = peak_tflops(gpu, dtype)? * 1e12 * gemm_ceiling(gpu, dtype) * e.compute;
     let bytes_s = gpu.mem_bandwidth_gbs? * 1e9 * e.bandwidth;
     let pcie_s = pcie_bytes_s(gpu) * PCIE_COPY_EFFICIENCY;
     let (den, text, vae) = component_bytes(m, dtype);
@@ -540,7 +634,10 @@ pub fn time(
         Offload::Sequential => den * evals * passes / pcie_s,
         _ => 0.0,
     };
-    let (compute_s, read_s) = (w.flops_per_step / flops_s, den * evals * passes / bytes_s);
+    let (compute_s, read_s) = (
+        w.flops_per_step / flops_s + w.activation_units_per_step * e.activation_bytes / bytes_s,
+        den * evals * passes / bytes_s,
+    );
     let step_s = compute_s.max(read_s) + e.step_overhead_ms / 1e3 * passes + stream;
     let text_s = (w.text_flops / flops_s).max(text / bytes_s);
     let vae_s = (w.vae_flops / flops_s).max(w.vae_calls as f64 * vae / bytes_s);
