@@ -350,7 +350,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
     let refs: Vec<&_> = cases.iter().collect();
     let (fitted, rows) = fit_efficiencies(&refs, bandwidth);
     let provenance = format!(
-        "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.25) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
+        "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.5, activation bytes per width x token 0-600 by 20) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
         file_names(paths)
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
@@ -394,6 +394,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
                 "*".to_owned(),
                 format!("{:.3}", fitted.global.compute),
                 format!("{:.2}", fitted.global.step_overhead_ms),
+                format!("{:.0}", fitted.global.activation_bytes),
                 rows.get("*").copied().unwrap_or(0).to_string(),
             ]];
             for (arch, e) in &fitted.by_arch {
@@ -401,10 +402,15 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
                     arch.clone(),
                     format!("{:.3}", e.compute),
                     format!("{:.2}", e.step_overhead_ms),
+                    format!("{:.0}", e.activation_bytes),
                     rows.get(arch).copied().unwrap_or(0).to_string(),
                 ]);
             }
-            s += &table(&["arch", "compute", "step ms", "rows"], &rows_out, md);
+            s += &table(
+                &["arch", "compute", "step ms", "activation B", "rows"],
+                &rows_out,
+                md,
+            );
             match output {
                 Some(p) => s += &format!("\nwrote {}\n", p.display()),
                 None => s += "\n(give --output FILE to write the parameter file)\n",

@@ -1,12 +1,15 @@
 //! Fitting the diffusion efficiencies to measured rows, and cross-validating the fit.
 //!
-//! The global row: compute efficiency (0.05–1.00 by 0.01) and per-step overhead (0–40 ms by
-//! 0.25) by grid search over every row, minimising the median |ln(predicted / measured)|. An
-//! architecture with at least [`MIN_ARCH_ROWS`] rows gets its own compute efficiency (same
-//! grid, the global overhead kept: it is software, not silicon), pulled towards the global one
-//! as if the global value were [`PRIOR_ROWS`] more rows: `c = g + (c_arch − g) × n / (n +
-//! PRIOR_ROWS)`. Only rows that state their number format count for an architecture: the
-//! format sets the peak the efficiency multiplies, and an unstated one (MLPerf summaries)
+//! The global row: compute efficiency (0.05–1.00 by 0.01), per-step overhead (0–40 ms by 0.5)
+//! and activation bytes per unit of width × tokens (0–600 by 20) by grid search over every
+//! row, minimising the median |ln(predicted / measured)|. The activation term is what separates
+//! GPUs with little memory bandwidth per FLOP (T4, GeForce) from the rest with one global
+//! number instead of an efficiency per architecture. An architecture with at least
+//! [`MIN_ARCH_ROWS`] rows gets its own compute efficiency (same grid, the global overhead and
+//! activation bytes kept: they are software and model structure, not silicon), pulled towards
+//! the global one as if the global value were [`PRIOR_ROWS`] more rows: `c = g + (c_arch − g) ×
+//! n / (n + PRIOR_ROWS)`. Only rows that state their number format count for an architecture:
+//! the format sets the peak the efficiency multiplies, and an unstated one (MLPerf summaries)
 //! would fold a quantized run into the architecture's 16-bit efficiency. The bandwidth
 //! efficiency is held (no row is weight-streaming bound).
 
@@ -22,6 +25,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Fewest rows for an architecture to get its own compute efficiency.
 pub const MIN_ARCH_ROWS: usize = 8;
 
+/// Activation bytes per unit on the grid: 0 to `ACTIVATION_GRID_STEPS × ACTIVATION_GRID_BYTES`.
+pub const ACTIVATION_GRID_BYTES: f64 = 20.0;
+/// Steps of the activation-bytes grid.
+pub const ACTIVATION_GRID_STEPS: u32 = 30;
+
 /// Weight of the global compute efficiency in an architecture's, in rows.
 pub const PRIOR_ROWS: f64 = 10.0;
 
@@ -36,30 +44,36 @@ pub fn median_abs_log_error(cases: &[&DiffusionCase], e: &DiffusionEfficiency) -
     median_sorted(&v).unwrap_or(f64::NAN)
 }
 
-/// The best compute efficiency on the grid for the given overheads; ties keep the lowest.
+/// The best compute efficiency on the grid for the given overheads and activation bytes; ties
+/// keep the lowest.
 fn best_on_grid(
     cases: &[&DiffusionCase],
     bandwidth: f64,
     overheads: &[f64],
+    activation: &[f64],
 ) -> (DiffusionEfficiency, f64) {
     let mut best = (
         DiffusionEfficiency {
             compute: 0.5,
             bandwidth,
             step_overhead_ms: 0.0,
+            activation_bytes: 0.0,
         },
         f64::INFINITY,
     );
     for ci in 5..=100 {
         for &o in overheads {
-            let e = DiffusionEfficiency {
-                compute: f64::from(ci) / 100.0,
-                bandwidth,
-                step_overhead_ms: o,
-            };
-            let err = median_abs_log_error(cases, &e);
-            if err < best.1 {
-                best = (e, err);
+            for &a in activation {
+                let e = DiffusionEfficiency {
+                    compute: f64::from(ci) / 100.0,
+                    bandwidth,
+                    step_overhead_ms: o,
+                    activation_bytes: a,
+                };
+                let err = median_abs_log_error(cases, &e);
+                if err < best.1 {
+                    best = (e, err);
+                }
             }
         }
     }
@@ -68,8 +82,11 @@ fn best_on_grid(
 
 /// The global efficiency alone (see the module comment) and its median |log error|.
 pub fn fit_efficiency(cases: &[&DiffusionCase], bandwidth: f64) -> (DiffusionEfficiency, f64) {
-    let overheads: Vec<f64> = (0..=160).map(|i| f64::from(i) * 0.25).collect();
-    best_on_grid(cases, bandwidth, &overheads)
+    let overheads: Vec<f64> = (0..=80).map(|i| f64::from(i) * 0.5).collect();
+    let activation: Vec<f64> = (0..=ACTIVATION_GRID_STEPS)
+        .map(|i| f64::from(i) * ACTIVATION_GRID_BYTES)
+        .collect();
+    best_on_grid(cases, bandwidth, &overheads, &activation)
 }
 
 /// The global row and the architecture rows (see the module comment), with the rows each was
@@ -89,7 +106,12 @@ pub fn fit_efficiencies(
         if group.len() < MIN_ARCH_ROWS {
             continue;
         }
-        let (own, _) = best_on_grid(&group, bandwidth, &[global.step_overhead_ms]);
+        let (own, _) = best_on_grid(
+            &group,
+            bandwidth,
+            &[global.step_overhead_ms],
+            &[global.activation_bytes],
+        );
         let n = group.len() as f64;
         let compute = global.compute + (own.compute - global.compute) * n / (n + PRIOR_ROWS);
         by_arch.insert(
@@ -145,6 +167,7 @@ pub fn to_csv(
         "compute_efficiency",
         "bandwidth_efficiency",
         "step_overhead_ms",
+        "activation_bytes",
         "rows",
         "source",
     ]
@@ -155,6 +178,7 @@ pub fn to_csv(
             e.compute.to_string(),
             e.bandwidth.to_string(),
             e.step_overhead_ms.to_string(),
+            e.activation_bytes.to_string(),
             rows.get(arch).copied().unwrap_or(0).to_string(),
             provenance.to_owned(),
         ]

@@ -26,6 +26,18 @@ pub enum Denoiser {
     Mmdit,
 }
 
+/// How a denoiser's self-attention spans a video's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attention {
+    /// Over every latent token of a pass at once (images; video DiTs with full 3D attention):
+    /// FLOPs quadratic in the pass's tokens.
+    Full,
+    /// Factorised (SVD): spatial attention over each frame's positions, temporal attention over
+    /// the frames at each position.
+    SpatialTemporal,
+}
+
 /// One diffusion model of `data/models/diffusion/diffusion_models.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiffusionModel {
@@ -69,6 +81,22 @@ pub struct DiffusionModel {
     pub default_fps: Option<f64>,
     /// Classifier-free guidance with a separate unconditional evaluation.
     pub cfg: bool,
+    /// How self-attention spans the tokens of a pass.
+    pub attention: Attention,
+    /// UNets: parameter-weighted share of the full-resolution tokens a parameter sees.
+    pub unet_token_fraction: Option<f64>,
+    /// UNets: spatial self-attention FLOPs = this × base channels × positions².
+    pub unet_attn_coeff: Option<f64>,
+    /// Factorised video UNets: temporal attention FLOPs = this × base channels × positions ×
+    /// frames².
+    pub unet_temporal_attn_coeff: Option<f64>,
+    /// UNets: activation traffic of one evaluation = this × base channels × tokens (units of
+    /// [`super::DiffusionEfficiency::activation_bytes`]).
+    pub unet_activation_coeff: Option<f64>,
+    /// Output frames one VAE decoder call holds (`None`: all frames of a pass).
+    pub vae_decode_chunk_frames: Option<u64>,
+    /// New output frames each decoder call adds when calls overlap (`None`: the chunk).
+    pub vae_decode_stride_frames: Option<u64>,
 }
 
 pub(crate) fn parse_resolution(s: &str) -> Option<(u64, u64)> {
@@ -93,13 +121,18 @@ impl DiffusionModel {
         let origin = r.origin().to_owned();
         let e = |c: &str| perr(&origin, format!("line {}: column `{c}`", r.line()));
         let f = |c: &str| r.f64(c).map_err(|_| e(c));
+        let whole = |c: &str| match f(c)? {
+            Some(v) if v >= 1.0 && v.fract() == 0.0 => Ok(Some(v as u64)),
+            Some(_) => Err(e(c)),
+            None => Ok(None),
+        };
         let denoiser = match r.get("denoiser_type").unwrap_or_default() {
             "unet" => Denoiser::Unet,
             "dit" => Denoiser::Dit,
             "mmdit" => Denoiser::Mmdit,
             _ => return Err(e("denoiser_type")),
         };
-        Ok(DiffusionModel {
+        let m = DiffusionModel {
             name: r.req("name").map_err(|_| e("name"))?.to_owned(),
             hf_id: r.get("hf_id").unwrap_or_default().to_owned(),
             aliases: r
@@ -128,7 +161,33 @@ impl DiffusionModel {
             default_frames: f("default_frames")?.map(|v| v as u64),
             default_fps: f("default_fps")?,
             cfg: r.get("cfg") == Some("yes"),
-        })
+            attention: match r.get("attention").unwrap_or("full") {
+                "" | "full" => Attention::Full,
+                "spatial_temporal" => Attention::SpatialTemporal,
+                _ => return Err(e("attention")),
+            },
+            unet_token_fraction: f("unet_token_fraction")?,
+            unet_attn_coeff: f("unet_attn_coeff")?,
+            unet_temporal_attn_coeff: f("unet_temporal_attn_coeff")?,
+            unet_activation_coeff: f("unet_activation_coeff")?,
+            vae_decode_chunk_frames: whole("vae_decode_chunk_frames")?,
+            vae_decode_stride_frames: whole("vae_decode_stride_frames")?,
+        };
+        if m.denoiser == Denoiser::Unet {
+            // A UNet's FLOPs need its layout's constants; nothing stands in for them.
+            let mut needed = vec![
+                ("unet_token_fraction", m.unet_token_fraction),
+                ("unet_attn_coeff", m.unet_attn_coeff),
+                ("unet_activation_coeff", m.unet_activation_coeff),
+            ];
+            if m.attention == Attention::SpatialTemporal {
+                needed.push(("unet_temporal_attn_coeff", m.unet_temporal_attn_coeff));
+            }
+            if let Some((c, _)) = needed.into_iter().find(|(_, v)| v.is_none()) {
+                return Err(e(c));
+            }
+        }
+        Ok(m)
     }
 
     /// Weight bytes of denoiser, text encoders and VAE at `bytes_per_param`.

@@ -1,13 +1,12 @@
 //! Work, time and memory of one diffusion job.
 
-use super::catalog::{Denoiser, DiffusionModel};
+use super::catalog::{Attention, Denoiser, DiffusionModel};
 use super::{perr, GIB};
 use crate::efficiency::arch_name;
 use crate::error::PerfError;
 use crate::estimate::pcie_bytes_s;
 use crate::step::Bound;
 use inferplan_catalog::bounds;
-use inferplan_catalog::names::key;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Arch, Dtype, Gpu};
 use serde::{Deserialize, Serialize};
@@ -23,29 +22,16 @@ pub const ACTIVATION_BYTES_PER_TOKEN_HIDDEN: f64 = 24.0;
 /// feature map at full resolution, about three live copies (128 × 2 × 3).
 pub const VAE_BYTES_PER_PIXEL: f64 = 768.0;
 
-/// Parameter-weighted token share and attention coefficient of a UNet, from its published
-/// layout (channel_mult, transformer depth, 2 res blocks down / 3 up per level).
-///
-/// Each res block or transformer block counts as about 18 c² parameters at its level's width
-/// c; a level at depth l sees tokens / 4^l. `token_fraction` = Σ params_l / 4^l / Σ params_l.
-/// `attn_coeff` = Σ 4 × blocks_l × mult_l / 16^l (self-attention QKᵀ and PV at width
-/// 320 × mult_l over tokens / 4^l). SD 1.5 (mult 1,2,4,4, one transformer block per res block
-/// on the first three levels) gives 0.0947 and 22.8; SDXL (mult 1,2,4, transformer depth
-/// 0,2,10 plus a 10-deep mid block) gives 0.0765 and 8.75. Unknown UNets use the SD 1.5
-/// share and no attention term (params only).
-pub fn unet_shape(m: &DiffusionModel) -> (f64, f64) {
-    let k = key(&m.name);
-    if k.contains("xl") {
-        (0.0765, 8.75)
-    } else if k.contains("stablediffusion15") || k.contains("sd15") {
-        (0.0947, 22.8)
-    } else if k.contains("videodiffusion") {
-        // SVD: SD 1.5 layout with a temporal block next to every spatial one; temporal
-        // attention is over frames only, so its cost is left out.
-        (0.0947, 22.8)
-    } else {
-        (0.0947, 0.0)
-    }
+/// Parameter-weighted token share and spatial and temporal attention coefficients of a UNet,
+/// from the catalog (derived from the published layouts: see `unet_token_fraction` in
+/// data/models/diffusion/SOURCES.md). SD 1.5: 0.0947, 22.8; SDXL: 0.0765, 8.75; SVD: the SD 1.5
+/// layout plus temporal attention, 35.25. The catalog refuses a UNet row without them.
+pub fn unet_shape(m: &DiffusionModel) -> (f64, f64, f64) {
+    (
+        m.unet_token_fraction.unwrap_or(0.0),
+        m.unet_attn_coeff.unwrap_or(0.0),
+        m.unet_temporal_attn_coeff.unwrap_or(0.0),
+    )
 }
 
 /// One generation job.
@@ -259,10 +245,17 @@ pub struct DiffusionWork {
     pub flops_per_eval: f64,
     /// FLOPs of one denoising step (every pass × CFG × batch).
     pub flops_per_step: f64,
+    /// Activation traffic of one denoising step in units of width × tokens (every pass × CFG
+    /// × batch); bytes = this × [`DiffusionEfficiency::activation_bytes`].
+    pub activation_units_per_step: f64,
     /// Text encoder FLOPs (whole batch).
     pub text_flops: f64,
-    /// VAE decode FLOPs (whole batch).
+    /// VAE decode FLOPs (whole batch; overlapping decoder calls count twice).
     pub vae_flops: f64,
+    /// Output frames one VAE decoder call holds ([`vae_decode`]).
+    pub vae_live_frames: u64,
+    /// VAE decoder calls per sample (each reads the VAE weights).
+    pub vae_calls: u64,
     /// All FLOPs.
     pub total_flops: f64,
 }
@@ -276,23 +269,92 @@ pub fn latent_frames(m: &DiffusionModel, frames: u64) -> f64 {
     }
 }
 
+/// Self-attention FLOPs of one evaluation over `positions` latent positions per frame and
+/// `frames` latent frames, per unit of width (× hidden for the model's FLOPs).
+///
+/// `Full`: one attention over all `positions × frames` tokens, quadratic in them. Factorised
+/// (`SpatialTemporal`): spatial attention within each frame (`positions² × frames`) plus
+/// temporal attention across the frames at each position (`positions × frames²`).
+fn attention_flops(m: &DiffusionModel, positions: f64, frames: f64) -> f64 {
+    let (spatial, temporal) = match m.denoiser {
+        // `hidden` is the base channel count; the coefficients already count the blocks.
+        Denoiser::Unet => {
+            let (_, attn, attn_t) = unet_shape(m);
+            (attn, attn_t)
+        }
+        // QKᵀ and PV (2 × 2 × hidden FLOPs per token pair) in every block.
+        Denoiser::Dit | Denoiser::Mmdit => (4.0 * m.layers, 4.0 * m.layers),
+    };
+    match m.attention {
+        Attention::Full => {
+            let tokens = positions * frames;
+            spatial * tokens * tokens
+        }
+        Attention::SpatialTemporal => {
+            spatial * positions * positions * frames + temporal * positions * frames * frames
+        }
+    }
+}
+
+/// Activation traffic of one evaluation over `tokens` tokens, in units of width × tokens
+/// (bytes = units × [`DiffusionEfficiency::activation_bytes`]): every block reads and writes
+/// its activations (norms, residual adds, activation functions, attention inputs and outputs)
+/// once or a few times, about in proportion to its width and tokens. UNets: the catalog's
+/// `unet_activation_coeff` × base channels × tokens; DiTs: layers × hidden × tokens.
+fn activation_units(m: &DiffusionModel, tokens: f64) -> f64 {
+    let per_token = match m.denoiser {
+        Denoiser::Unet => m.unet_activation_coeff.unwrap_or(0.0),
+        Denoiser::Dit | Denoiser::Mmdit => m.layers,
+    };
+    per_token * m.hidden * tokens
+}
+
 /// Tokens and FLOPs of one denoiser evaluation of a pass of `frames` frames.
 fn pass_work(m: &DiffusionModel, width: u64, height: u64, frames: u64) -> (f64, f64, f64) {
     let lf = latent_frames(m, frames);
     let lw = (width as f64 / m.vae_spatial).floor();
     let lh = (height as f64 / m.vae_spatial).floor();
-    let tokens = lw * lh * lf / (m.patch * m.patch * m.patch_t);
-    let flops = match m.denoiser {
-        Denoiser::Unet => {
-            let (share, attn) = unet_shape(m);
-            // For UNets `hidden` is the base channel count; `attn` already counts the blocks.
-            2.0 * m.denoiser_params * tokens * share + attn * m.hidden * tokens * tokens
-        }
-        Denoiser::Dit | Denoiser::Mmdit => {
-            2.0 * m.denoiser_params * tokens + 4.0 * m.layers * m.hidden * tokens * tokens
+    let positions = lw * lh / (m.patch * m.patch);
+    let token_frames = lf / m.patch_t;
+    let tokens = positions * token_frames;
+    let share = match m.denoiser {
+        Denoiser::Unet => unet_shape(m).0,
+        Denoiser::Dit | Denoiser::Mmdit => 1.0,
+    };
+    let flops = 2.0 * m.denoiser_params * tokens * share
+        + attention_flops(m, positions, token_frames) * m.hidden;
+    (lf, tokens, flops)
+}
+
+/// How the VAE decodes a clip: output frames live in one decoder call, decoder calls, and
+/// frames decoded (more than the clip's when calls overlap).
+///
+/// The catalog's `vae_decode_chunk_frames` is what the pipeline decodes at once by default
+/// (diffusers' `decode_chunk_size` and its VAEs' frame-wise decoding); without it, all frames
+/// of one pass ([`max_frames_per_pass`]) at once. Each pass is decoded on its own. Images: one
+/// call per batch.
+pub fn vae_decode(m: &DiffusionModel, frames: u64) -> (u64, u64, f64) {
+    if !m.video {
+        return (1, 1, 1.0);
+    }
+    let (full, per, rest) = passes(m, frames);
+    let chunk = m.vae_decode_chunk_frames.unwrap_or(per).clamp(1, per);
+    let stride = m.vae_decode_stride_frames.unwrap_or(chunk).clamp(1, chunk);
+    let one = |f: u64| -> (u64, f64) {
+        if f <= chunk {
+            (1, f as f64)
+        } else {
+            (f.div_ceil(stride), f as f64 * chunk as f64 / stride as f64)
         }
     };
-    (lf, tokens, flops)
+    let (calls_full, decoded_full) = one(per);
+    let (calls_rest, decoded_rest) = if rest > 0 { one(rest) } else { (0, 0.0) };
+    let longest = if full > 0 { per } else { rest };
+    (
+        chunk.min(longest),
+        full * calls_full + calls_rest,
+        full as f64 * decoded_full + decoded_rest,
+    )
 }
 
 /// Token and FLOP counts of `job` on `m`.
@@ -309,17 +371,31 @@ pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
     let batch = job.batch.max(1) as f64;
     let evals = if job.cfg { 2.0 } else { 1.0 };
     let flops_per_step = flops_all_passes * evals * batch;
+    let tokens_all_passes = if full > 0 {
+        full as f64 * tokens
+            + if rest > 0 {
+                pass_work(m, job.width, job.height, rest).1
+            } else {
+                0.0
+            }
+    } else {
+        tokens
+    };
+    let activation_units_per_step = activation_units(m, tokens_all_passes) * evals * batch;
     let text_flops = 2.0 * m.text_encoder_params * m.text_tokens() * batch;
-    let pixels = (job.width * job.height) as f64 * job.frames.max(1) as f64;
-    let vae_flops = 2.0 * m.vae_params * pixels / 16.0 * batch;
+    let (vae_live_frames, vae_calls, decoded) = vae_decode(m, job.frames);
+    let vae_flops = 2.0 * m.vae_params * (job.width * job.height) as f64 * decoded / 16.0 * batch;
     DiffusionWork {
         passes: full + u64::from(rest > 0),
         latent_frames: lf,
         tokens,
         flops_per_eval,
         flops_per_step,
+        activation_units_per_step,
         text_flops,
         vae_flops,
+        vae_live_frames,
+        vae_calls,
         total_flops: job.steps as f64 * flops_per_step + text_flops + vae_flops,
     }
 }
@@ -327,12 +403,17 @@ pub fn work(m: &DiffusionModel, job: &DiffusionJob) -> DiffusionWork {
 /// Fitted efficiencies of the diffusion model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DiffusionEfficiency {
-    /// Share of the dense tensor peak reached.
+    /// Share of the measured large-GEMM rate ([`gemm_ceiling`] × the dense tensor peak)
+    /// reached.
     pub compute: f64,
     /// Share of the memory bandwidth reached (weight streaming floor).
     pub bandwidth: f64,
     /// Fixed time per denoising step, ms.
     pub step_overhead_ms: f64,
+    /// Bytes of activation traffic per unit of width × tokens (see `activation_units`), read
+    /// and written at the memory bandwidth besides the math: what makes small-width,
+    /// high-resolution UNet levels slow on GPUs with little bandwidth per FLOP.
+    pub activation_bytes: f64,
 }
 
 /// The fitted efficiencies: a global row (`arch = *`) and rows for GPU architectures with
@@ -370,6 +451,7 @@ impl DiffusionEfficiencies {
                 compute: f("compute_efficiency")?,
                 bandwidth: f("bandwidth_efficiency")?,
                 step_overhead_ms: f("step_overhead_ms")?,
+                activation_bytes: f("activation_bytes")?,
             };
             match r.get("arch").unwrap_or("*") {
                 "*" => global = Some(e),
@@ -466,6 +548,53 @@ pub fn peak_tflops(gpu: &Gpu, dtype: Dtype) -> Option<f64> {
     }
 }
 
+/// The share of the dense peak that large GEMMs reach on `gpu` in `dtype`'s math format, from
+/// the kernel curves fitted to measured GEMMs (`data/perf/kernel_curves.csv`, the `compute` of
+/// its `gemm` curve: 0.856 on an A100, 0.806 on an H100 in BF16). A denoiser's math runs at
+/// most this fast; the fitted diffusion compute efficiency is a share of it. GPUs without a
+/// curve for the format take the median over the GPUs that have one.
+pub fn gemm_ceiling(gpu: &Gpu, dtype: Dtype) -> f64 {
+    static MEDIANS: std::sync::OnceLock<BTreeMap<String, f64>> = std::sync::OnceLock::new();
+    let math = match dtype {
+        Dtype::Fp8 => Dtype::Fp8,
+        _ => Dtype::Bf16,
+    };
+    let Ok(curves) = crate::kernels::CurveSet::embedded() else {
+        return 1.0;
+    };
+    let gemm = |e: &&crate::kernels::Entry| e.op == crate::kernels::Op::Gemm && e.gpus == 1;
+    if let Some(e) = curves
+        .entries
+        .iter()
+        .filter(gemm)
+        .find(|e| e.gpu == gpu.name && e.dtype == math)
+    {
+        return e.curve.compute;
+    }
+    let medians = MEDIANS.get_or_init(|| {
+        let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for e in curves.entries.iter().filter(gemm) {
+            by.entry(format!("{:?}", e.dtype))
+                .or_default()
+                .push(e.curve.compute);
+        }
+        by.into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(f64::total_cmp);
+                (
+                    k,
+                    inferplan_catalog::stats::median_sorted(&v).unwrap_or(1.0),
+                )
+            })
+            .collect()
+    });
+    medians
+        .get(&format!("{math:?}"))
+        .or_else(|| medians.get(&format!("{:?}", Dtype::Bf16)))
+        .copied()
+        .unwrap_or(1.0)
+}
+
 /// Time of `job` on one `gpu` with the denoiser in `dtype` and weights placed as `offload`
 /// says; `None` when the GPU's peak or bandwidth is not published.
 ///
@@ -481,8 +610,21 @@ pub fn time(
     offload: Offload,
     e: &DiffusionEfficiency,
 ) -> Option<DiffusionTime> {
-    let w = work(m, job);
-    let flops_s = peak_tflops(gpu, dtype)? * 1e12 * e.compute;
+    time_of(m, job, &work(m, job), gpu, dtype, offload, e)
+}
+
+/// [`time`] of a job whose [`work`] is already counted (the fit predicts the same rows many
+/// times).
+pub fn time_of(
+    m: &DiffusionModel,
+    job: &DiffusionJob,
+    w: &DiffusionWork,
+    gpu: &Gpu,
+    dtype: Dtype,
+    offload: Offload,
+    e: &DiffusionEfficiency,
+) -> Option<DiffusionTime> {
+    let flops_s = peak_tflops(gpu, dtype)? * 1e12 * gemm_ceiling(gpu, dtype) * e.compute;
     let bytes_s = gpu.mem_bandwidth_gbs? * 1e9 * e.bandwidth;
     let pcie_s = pcie_bytes_s(gpu) * PCIE_COPY_EFFICIENCY;
     let (den, text, vae) = component_bytes(m, dtype);
@@ -492,10 +634,13 @@ pub fn time(
         Offload::Sequential => den * evals * passes / pcie_s,
         _ => 0.0,
     };
-    let (compute_s, read_s) = (w.flops_per_step / flops_s, den * evals * passes / bytes_s);
+    let (compute_s, read_s) = (
+        w.flops_per_step / flops_s + w.activation_units_per_step * e.activation_bytes / bytes_s,
+        den * evals * passes / bytes_s,
+    );
     let step_s = compute_s.max(read_s) + e.step_overhead_ms / 1e3 * passes + stream;
     let text_s = (w.text_flops / flops_s).max(text / bytes_s);
-    let vae_s = (w.vae_flops / flops_s).max(vae / bytes_s);
+    let vae_s = (w.vae_flops / flops_s).max(w.vae_calls as f64 * vae / bytes_s);
     let moves = match offload {
         Offload::None => 0.0,
         Offload::Model => (den + text + vae) / pcie_s,
@@ -550,8 +695,8 @@ pub const RUNTIME_GIB: f64 = 1.0;
 ///
 /// Activations: [`ACTIVATION_BYTES_PER_TOKEN_HIDDEN`] × hidden × tokens × batch × CFG passes
 /// (UNets: at base width over the full-resolution tokens). VAE decode: [`VAE_BYTES_PER_PIXEL`]
-/// × pixels × frames decoded at once × batch; video VAEs decode causally in chunks, so at most
-/// 1 + vae_temporal frames are live. Denoising and decoding do not overlap. Peak over the
+/// × pixels × frames one decoder call holds ([`vae_decode`]: the pipeline's default chunk, at
+/// most one pass's frames) × batch. Denoising and decoding do not overlap. Peak over the
 /// phases (text encoding, denoising, decoding) of the weights resident in that phase plus its
 /// transient: without offloading all weights stay; `Model` keeps one component; `Sequential`
 /// one denoiser block (denoiser / layers).
@@ -565,12 +710,8 @@ pub fn memory(
     let batch = job.batch.max(1) as f64;
     let evals = if job.cfg { 2.0 } else { 1.0 };
     let act = ACTIVATION_BYTES_PER_TOKEN_HIDDEN * m.hidden * w.tokens * batch * evals;
-    let live_frames = match m.vae_temporal {
-        Some(t) if m.video && t > 1.0 => job.frames.max(1).min(1 + t as u64),
-        _ => job.frames.max(1),
-    };
     let vae_peak =
-        VAE_BYTES_PER_PIXEL * (job.width * job.height) as f64 * live_frames as f64 * batch;
+        VAE_BYTES_PER_PIXEL * (job.width * job.height) as f64 * w.vae_live_frames as f64 * batch;
     let (den, text, vae) = component_bytes(m, dtype);
     let (resident, phase_peak) = match offload {
         Offload::None => {

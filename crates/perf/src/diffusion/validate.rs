@@ -2,7 +2,8 @@
 
 use super::catalog::{parse_resolution, DiffusionCatalog, DiffusionModel};
 use super::model::{
-    fit, peak_tflops, time, DiffusionEfficiencies, DiffusionEfficiency, DiffusionJob, Offload,
+    fit, peak_tflops, time_of, work, DiffusionEfficiencies, DiffusionEfficiency, DiffusionJob,
+    DiffusionWork, Offload,
 };
 use super::perr;
 use crate::error::PerfError;
@@ -119,6 +120,8 @@ pub struct DiffusionCase {
     pub precision_stated: bool,
     /// The job.
     pub job: DiffusionJob,
+    /// Its work (counted once; the fit predicts each row many times).
+    pub work: DiffusionWork,
     /// Metric.
     pub metric: DiffusionMetric,
     /// Measured value.
@@ -133,9 +136,10 @@ impl DiffusionCase {
 
     /// Predicted value of the row's metric.
     pub fn predict(&self, e: &DiffusionEfficiency) -> f64 {
-        let Some(t) = time(
+        let Some(t) = time_of(
             self.model,
             &self.job,
+            &self.work,
             &self.gpu,
             self.dtype,
             self.offload,
@@ -322,6 +326,7 @@ pub fn prepare_diffusion(
             dtype,
             offload: mem.offload,
             precision_stated,
+            work: work(model, &job),
             job,
             metric,
             value,
