@@ -571,17 +571,23 @@ impl Replica {
                         ..full
                     }
                 } else {
-                    // Little's law: running = rate × lifetime, iterated to a fixed point.
-                    let mut b = 1.0;
-                    let mut s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
+                    // Little's law: running = rate × lifetime, iterated to a fixed point (at
+                    // least one sequence runs while the replica is busy).
+                    let mut open = Open {
+                        rate: rate_rps,
+                        output_cv2: spread,
+                        running: 0.0,
+                        max_batch,
+                    };
+                    let mut s = self.steady_open(1.0, open, i, o, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
-                        let next = (rate_rps * lifetime).clamp(1.0, max_batch);
-                        if (next - b).abs() < 1e-3 {
+                        let next = (rate_rps * lifetime).min(max_batch);
+                        if (next - open.running).abs() < 1e-3 {
                             break;
                         }
-                        b = next;
-                        s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
+                        open.running = next;
+                        s = self.steady_open(next.max(1.0), open, i, o, budget, e);
                     }
                     Phase {
                         requests_s: rate_rps,
@@ -597,6 +603,19 @@ impl Replica {
             Load::Static { .. } => 0.0,
             Load::Closed { concurrency } => self.request_overhead_s(e, concurrency as f64 - 1.0),
             Load::Burst { requests } => self.request_overhead_s(e, requests as f64 - 1.0),
+            // A request arriving at random finds the time-average count open (all of them
+            // others): by Little's law, the rate times the time a request is open, its
+            // lifetime plus this overhead, which grows with the count: `n = rate (life +
+            // fixed + per_stream n)`.
+            Load::Poisson { rate_rps } if !out.overloaded => {
+                let life = out.ttft_s + out.queue_s + (o - 1.0) * out.tpot_s;
+                let (fixed, per_stream) = (
+                    self.request_overhead_s(e, 0.0),
+                    self.request_overhead_s(e, 1.0) - self.request_overhead_s(e, 0.0),
+                );
+                let n = rate_rps * (life + fixed) / (1.0 - rate_rps * per_stream).max(0.5);
+                self.request_overhead_s(e, n)
+            }
             Load::Poisson { .. } | Load::Saturated => self.request_overhead_s(e, out.batch - 1.0),
         };
         out.ttft_s += out.queue_s + api;
@@ -636,38 +655,39 @@ impl Replica {
     /// ahead of it. When the prompts need more than every iteration's spare budget, the
     /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
     fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
-        self.steady_with(b, None, 0.0, i, o, budget, e)
+        self.steady_with(b, None, i, o, budget, e)
     }
 
     /// [`Replica::steady`] with arrivals at `rate` requests/s independent of the request
     /// (open loop): the prompts a request meets while it decodes are those arriving in that
     /// time, `rate × decode time`, not the `b − 1` others of a closed loop (with one request
-    /// running, a closed loop has none; an open loop still has arrivals).
-    #[allow(clippy::too_many_arguments)]
+    /// running, a closed loop has none; an open loop still has arrivals). The batch also
+    /// fluctuates: the others running beside a request are a Poisson count of mean `b` (the
+    /// time average, which an arriving request sees), so while it decodes a request is in a
+    /// batch of one more than the time average (itself and the others), the length-biased
+    /// batch; its decode iterations are priced there, its own prompt beside the time average.
     fn steady_open(
         &self,
         b: f64,
-        rate: f64,
-        output_cv2: f64,
+        open: Open,
         i: f64,
         o: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
-        self.steady_with(b, Some(rate), output_cv2, i, o, budget, e)
+        self.steady_with(b, Some(open), i, o, budget, e)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn steady_with(
         &self,
         b: f64,
-        rate: Option<f64>,
-        output_cv2: f64,
+        open: Option<Open>,
         i: f64,
         o: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
+        let output_cv2 = open.map_or(0.0, |o| o.output_cv2);
         let decode_steps = o - 1.0;
         // The mean context a running sequence has: length-biased when outputs vary.
         let context = i + o * (1.0 + output_cv2) / 2.0;
@@ -677,18 +697,32 @@ impl Replica {
         let room = room_for(decoding);
         let piece = i / chunks;
         let decode = Batch::decode(decoding, context);
-        let (t_light, decode_bound) = self.iteration(&decode, e);
+        // The decode batch a request is in while it decodes: the time average in a closed
+        // loop (its `b − 1` others and itself); one more in an open loop, whose others are a
+        // Poisson count of mean `b` (see `steady_open`), within the engine's limit.
+        let seen = match open {
+            Some(open) => {
+                let others = open.running * decode_steps / (decode_steps + chunks);
+                (others + 1.0).min(open.max_batch.max(decoding))
+            }
+            None => decoding,
+        };
+        let gaps = Batch::decode(seen, context);
+        let (t_light, decode_bound) = self.iteration(&gaps, e);
         // Engines that mix prompt chunks with decodes run both in one iteration: a prompt takes
-        // its chunks' heavy iterations. The others run a prompt step alone as soon as a prompt
-        // waits, pausing the decodes: the prompt waits for the decode step in progress (half
-        // of one on average), then takes its prompt steps; a decoding request sees a prompt
-        // step and then its decode step.
+        // its chunks' heavy iterations (beside the time-average batch, which it arrives to).
+        // The others run a prompt step alone as soon as a prompt waits, pausing the decodes:
+        // the prompt waits for the decode step in progress (half of one on average), then
+        // takes its prompt steps; a decoding request sees a prompt step and then its decode
+        // step.
         let (t_heavy, prompt_s, own) = if self.mixes {
-            let t = self.iteration(&decode.plus(chunk(piece, i)), e).0;
-            (t, chunks * t, chunks * t)
+            let t = self.iteration(&gaps.plus(chunk(piece, i)), e).0;
+            let p = self.iteration(&decode.plus(chunk(piece, i)), e).0;
+            (t, chunks * p, chunks * p)
         } else {
             let t = self.iteration(&chunk(piece, i), e).0;
-            (t + t_light, chunks * t, chunks * t + t_light / 2.0)
+            let in_progress = self.iteration(&decode, e).0;
+            (t + t_light, chunks * t, chunks * t + in_progress / 2.0)
         };
         // Heavy iterations of the others per request lifetime, shared over its decode steps.
         let others = (b - 1.0).max(0.0) * chunks;
@@ -698,7 +732,7 @@ impl Replica {
             1.0
         };
         let mut tpot_s = share * t_heavy + (1.0 - share) * t_light;
-        if let (Some(rate), true) = (rate, decode_steps > 0.0) {
+        if let (Some(Open { rate, .. }), true) = (open, decode_steps > 0.0) {
             // Open loop: `rate × tpot × chunks` heavy iterations per decode step, to a fixed
             // point of the TPOT they make.
             for _ in 0..8 {
@@ -788,6 +822,19 @@ impl Replica {
             spread_s,
         }
     }
+}
+
+/// Open-loop arrivals at a replica.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// Requests/s.
+    rate: f64,
+    /// Squared coefficient of variation of the output length.
+    output_cv2: f64,
+    /// Sequences running (time average, by Little's law; below one at light load).
+    running: f64,
+    /// The most sequences the replica runs at once.
+    max_batch: f64,
 }
 
 /// A share of the model's work for one load: times in seconds.
