@@ -131,6 +131,13 @@ pub struct Estimate {
     pub tpot_heavy_ms: f64,
     /// Share of a request's iterations that carry other prompts.
     pub heavy_share: f64,
+    /// How much a decode-only iteration lengthens per sequence added to the batch a request
+    /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
+    pub decode_slope_ms: f64,
+    /// Variance of the count of sequences decoding beside a request: under Poisson arrivals
+    /// that count is Poisson, its variance its mean; a closed loop or a full replica holds it
+    /// fixed (0).
+    pub batch_variance: f64,
     /// Width of the spread of first-token times when requests arrive together (a burst, a
     /// static batch, closed-loop rounds): the first prompt of a round has its first token
     /// after one prefill step, the last after all of them, and later waves wait whole waves.
@@ -273,29 +280,53 @@ impl Estimate {
             return self.tpot_ms;
         }
         let want = 1.0 - q;
+        // Variance, in units of one extra, of the light iterations' sum over m gaps: the
+        // decode batch's count of others varies (`batch_variance`), and a request's life of
+        // m gaps averages it over time; taking the others' time in the replica as exponential
+        // of the mean request lifetime L, the variance of the average over a life d is
+        // `var × 2 (x − 1 + e^−x) / x²` with x = d / L (the whole variance for a short life,
+        // about 2 L / d of it for a long one).
+        let life = self.e2e_ms.max(self.tpot_ms);
+        let batch_var = |m: f64| -> f64 {
+            if self.batch_variance <= 0.0 || self.decode_slope_ms <= 0.0 {
+                return 0.0;
+            }
+            let x = (m * self.tpot_ms / life).max(1e-6);
+            let averaged = if x < 1e-3 {
+                1.0
+            } else {
+                2.0 * (x - 1.0 + portable::exp(-x)) / (x * x)
+            };
+            let per_gap = m * self.decode_slope_ms / extra;
+            per_gap * per_gap * self.batch_variance * averaged
+        };
         // P(TPOT > x) for a request of m gaps.
         let above = |x: f64, m: f64| -> f64 {
             let mean_k = p * m;
             let d = (x - light) * m / extra;
+            let vb = batch_var(m);
             if mean_k > EXACT_POISSON_MEAN {
-                let sd = (mean_k * (1.0 + cv2)).sqrt();
+                let sd = (mean_k * (1.0 + cv2) + vb).sqrt();
                 return 1.0 - normal_cdf((d - mean_k) / sd);
             }
-            // Σ_k Pois(k) P(k extras > d), extras of mean 1 and variance cv2 each.
-            let mut pk = portable::exp(-mean_k);
-            let mut total = if d < 0.0 { pk } else { 0.0 };
-            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
-            for k in 1..=last {
-                pk *= mean_k / f64::from(k);
-                let kf = f64::from(k);
-                let beyond = if cv2 > 0.0 {
-                    1.0 - normal_cdf((d - kf) / (kf * cv2).sqrt())
-                } else if kf > d {
+            // Σ_k Pois(k) P(k extras + the batch's share > d), extras of mean 1 and
+            // variance cv2 each.
+            let beyond = |k: f64| -> f64 {
+                let var = k * cv2 + vb;
+                if var > 0.0 {
+                    1.0 - normal_cdf((d - k) / var.sqrt())
+                } else if k > d {
                     1.0
                 } else {
                     0.0
-                };
-                total += pk * beyond;
+                }
+            };
+            let mut pk = portable::exp(-mean_k);
+            let mut total = pk * beyond(0.0);
+            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
+            for k in 1..=last {
+                pk *= mean_k / f64::from(k);
+                total += pk * beyond(f64::from(k));
             }
             total
         };
@@ -641,6 +672,8 @@ impl Replica {
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,
+            decode_slope_ms: out.slope_s * 1e3,
+            batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
             decode_bound: out.decode_bound,
             prefill_bound,
@@ -709,6 +742,15 @@ impl Replica {
         };
         let gaps = Batch::decode(seen, context);
         let (t_light, decode_bound) = self.iteration(&gaps, e);
+        // The light iteration's slope around that batch, and the spread of the batch.
+        let (slope_s, batch_var) = match open {
+            Some(_) => {
+                let (lo, hi) = ((seen - 1.0).max(1.0), seen + 1.0);
+                let t = |n: f64| self.iteration(&Batch::decode(n, context), e).0;
+                ((t(hi) - t(lo)) / (hi - lo), seen - 1.0)
+            }
+            None => (0.0, 0.0),
+        };
         // Engines that mix prompt chunks with decodes run both in one iteration: a prompt takes
         // its chunks' heavy iterations (beside the time-average batch, which it arrives to).
         // The others run a prompt step alone as soon as a prompt waits, pausing the decodes:
@@ -764,6 +806,8 @@ impl Replica {
             light_s: t_light,
             heavy_s: t_heavy,
             share,
+            slope_s,
+            batch_var,
             spread_s: 0.0,
         }
     }
@@ -819,6 +863,8 @@ impl Replica {
             light_s: tpot_s,
             heavy_s: tpot_s,
             share: 0.0,
+            slope_s: 0.0,
+            batch_var: 0.0,
             spread_s,
         }
     }
@@ -855,6 +901,9 @@ struct Phase {
     light_s: f64,
     heavy_s: f64,
     share: f64,
+    /// Growth of the light iteration per sequence, and the variance of the decode batch.
+    slope_s: f64,
+    batch_var: f64,
     /// Width of the uniform spread of first-token times of requests that arrive together.
     spread_s: f64,
 }
