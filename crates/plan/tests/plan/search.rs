@@ -34,7 +34,7 @@ fn examples_have_pinned_answers() {
         ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
         // A request arriving at random finds the Little's-law count of streams open, those
         // still in the front end included, as the simulator charges it (was: the running
-        // batch less one): +15 ms at 68 req/s per g6e.xlarge, so g6e.xlarge ×10 ($13.03/h)
+        // batch less one): +14 ms of TTFT at 68 req/s per g6e.xlarge, so g6e.xlarge ×10 ($13.03/h)
         // falls behind g6f.2xlarge ×38 ($12.63/h). `plan --verify` finds both planned sizes
         // too many (the prompt wait of bursty arrivals is over-counted, VALIDATION.md).
         (
