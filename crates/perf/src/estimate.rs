@@ -131,6 +131,13 @@ pub struct Estimate {
     pub tpot_heavy_ms: f64,
     /// Share of a request's iterations that carry other prompts.
     pub heavy_share: f64,
+    /// How much a decode-only iteration lengthens per sequence added to the batch a request
+    /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
+    pub decode_slope_ms: f64,
+    /// Variance of the count of sequences decoding beside a request: under Poisson arrivals
+    /// that count is Poisson, its variance its mean; a closed loop or a full replica holds it
+    /// fixed (0).
+    pub batch_variance: f64,
     /// Width of the spread of first-token times when requests arrive together (a burst, a
     /// static batch, closed-loop rounds): the first prompt of a round has its first token
     /// after one prefill step, the last after all of them, and later waves wait whole waves.
@@ -273,29 +280,53 @@ impl Estimate {
             return self.tpot_ms;
         }
         let want = 1.0 - q;
+        // Variance, in units of one extra, of the light iterations' sum over m gaps: the
+        // decode batch's count of others varies (`batch_variance`), and a request's life of
+        // m gaps averages it over time; taking the others' time in the replica as exponential
+        // of the mean request lifetime L, the variance of the average over a life d is
+        // `var × 2 (x − 1 + e^−x) / x²` with x = d / L (the whole variance for a short life,
+        // about 2 L / d of it for a long one).
+        let life = self.e2e_ms.max(self.tpot_ms);
+        let batch_var = |m: f64| -> f64 {
+            if self.batch_variance <= 0.0 || self.decode_slope_ms <= 0.0 {
+                return 0.0;
+            }
+            let x = (m * self.tpot_ms / life).max(1e-6);
+            let averaged = if x < 1e-3 {
+                1.0
+            } else {
+                2.0 * (x - 1.0 + portable::exp(-x)) / (x * x)
+            };
+            let per_gap = m * self.decode_slope_ms / extra;
+            per_gap * per_gap * self.batch_variance * averaged
+        };
         // P(TPOT > x) for a request of m gaps.
         let above = |x: f64, m: f64| -> f64 {
             let mean_k = p * m;
             let d = (x - light) * m / extra;
+            let vb = batch_var(m);
             if mean_k > EXACT_POISSON_MEAN {
-                let sd = (mean_k * (1.0 + cv2)).sqrt();
+                let sd = (mean_k * (1.0 + cv2) + vb).sqrt();
                 return 1.0 - normal_cdf((d - mean_k) / sd);
             }
-            // Σ_k Pois(k) P(k extras > d), extras of mean 1 and variance cv2 each.
-            let mut pk = portable::exp(-mean_k);
-            let mut total = if d < 0.0 { pk } else { 0.0 };
-            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
-            for k in 1..=last {
-                pk *= mean_k / f64::from(k);
-                let kf = f64::from(k);
-                let beyond = if cv2 > 0.0 {
-                    1.0 - normal_cdf((d - kf) / (kf * cv2).sqrt())
-                } else if kf > d {
+            // Σ_k Pois(k) P(k extras + the batch's share > d), extras of mean 1 and
+            // variance cv2 each.
+            let beyond = |k: f64| -> f64 {
+                let var = k * cv2 + vb;
+                if var > 0.0 {
+                    1.0 - normal_cdf((d - k) / var.sqrt())
+                } else if k > d {
                     1.0
                 } else {
                     0.0
-                };
-                total += pk * beyond;
+                }
+            };
+            let mut pk = portable::exp(-mean_k);
+            let mut total = pk * beyond(0.0);
+            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
+            for k in 1..=last {
+                pk *= mean_k / f64::from(k);
+                total += pk * beyond(f64::from(k));
             }
             total
         };
@@ -571,17 +602,23 @@ impl Replica {
                         ..full
                     }
                 } else {
-                    // Little's law: running = rate × lifetime, iterated to a fixed point.
-                    let mut b = 1.0;
-                    let mut s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
+                    // Little's law: running = rate × lifetime, iterated to a fixed point (at
+                    // least one sequence runs while the replica is busy).
+                    let mut open = Open {
+                        rate: rate_rps,
+                        output_cv2: spread,
+                        running: 0.0,
+                        max_batch,
+                    };
+                    let mut s = self.steady_open(1.0, open, i, o, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
-                        let next = (rate_rps * lifetime).clamp(1.0, max_batch);
-                        if (next - b).abs() < 1e-3 {
+                        let next = (rate_rps * lifetime).min(max_batch);
+                        if (next - open.running).abs() < 1e-3 {
                             break;
                         }
-                        b = next;
-                        s = self.steady_open(b, rate_rps, spread, i, o, budget, e);
+                        open.running = next;
+                        s = self.steady_open(next.max(1.0), open, i, o, budget, e);
                     }
                     Phase {
                         requests_s: rate_rps,
@@ -597,6 +634,19 @@ impl Replica {
             Load::Static { .. } => 0.0,
             Load::Closed { concurrency } => self.request_overhead_s(e, concurrency as f64 - 1.0),
             Load::Burst { requests } => self.request_overhead_s(e, requests as f64 - 1.0),
+            // A request arriving at random finds the time-average count open (all of them
+            // others): by Little's law, the rate times the time a request is open, its
+            // lifetime plus this overhead, which grows with the count: `n = rate (life +
+            // fixed + per_stream n)`.
+            Load::Poisson { rate_rps } if !out.overloaded => {
+                let life = out.ttft_s + out.queue_s + (o - 1.0) * out.tpot_s;
+                let (fixed, per_stream) = (
+                    self.request_overhead_s(e, 0.0),
+                    self.request_overhead_s(e, 1.0) - self.request_overhead_s(e, 0.0),
+                );
+                let n = rate_rps * (life + fixed) / (1.0 - rate_rps * per_stream).max(0.5);
+                self.request_overhead_s(e, n)
+            }
             Load::Poisson { .. } | Load::Saturated => self.request_overhead_s(e, out.batch - 1.0),
         };
         out.ttft_s += out.queue_s + api;
@@ -622,6 +672,8 @@ impl Replica {
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,
+            decode_slope_ms: out.slope_s * 1e3,
+            batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
             decode_bound: out.decode_bound,
             prefill_bound,
@@ -636,38 +688,39 @@ impl Replica {
     /// ahead of it. When the prompts need more than every iteration's spare budget, the
     /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
     fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
-        self.steady_with(b, None, 0.0, i, o, budget, e)
+        self.steady_with(b, None, i, o, budget, e)
     }
 
     /// [`Replica::steady`] with arrivals at `rate` requests/s independent of the request
     /// (open loop): the prompts a request meets while it decodes are those arriving in that
     /// time, `rate × decode time`, not the `b − 1` others of a closed loop (with one request
-    /// running, a closed loop has none; an open loop still has arrivals).
-    #[allow(clippy::too_many_arguments)]
+    /// running, a closed loop has none; an open loop still has arrivals). The batch also
+    /// fluctuates: the others running beside a request are a Poisson count of mean `b` (the
+    /// time average, which an arriving request sees), so while it decodes a request is in a
+    /// batch of one more than the time average (itself and the others), the length-biased
+    /// batch; its decode iterations are priced there, its own prompt beside the time average.
     fn steady_open(
         &self,
         b: f64,
-        rate: f64,
-        output_cv2: f64,
+        open: Open,
         i: f64,
         o: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
-        self.steady_with(b, Some(rate), output_cv2, i, o, budget, e)
+        self.steady_with(b, Some(open), i, o, budget, e)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn steady_with(
         &self,
         b: f64,
-        rate: Option<f64>,
-        output_cv2: f64,
+        open: Option<Open>,
         i: f64,
         o: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
+        let output_cv2 = open.map_or(0.0, |o| o.output_cv2);
         let decode_steps = o - 1.0;
         // The mean context a running sequence has: length-biased when outputs vary.
         let context = i + o * (1.0 + output_cv2) / 2.0;
@@ -677,18 +730,41 @@ impl Replica {
         let room = room_for(decoding);
         let piece = i / chunks;
         let decode = Batch::decode(decoding, context);
-        let (t_light, decode_bound) = self.iteration(&decode, e);
+        // The decode batch a request is in while it decodes: the time average in a closed
+        // loop (its `b − 1` others and itself); one more in an open loop, whose others are a
+        // Poisson count of mean `b` (see `steady_open`), within the engine's limit.
+        let seen = match open {
+            Some(open) => {
+                let others = open.running * decode_steps / (decode_steps + chunks);
+                (others + 1.0).min(open.max_batch.max(decoding))
+            }
+            None => decoding,
+        };
+        let gaps = Batch::decode(seen, context);
+        let (t_light, decode_bound) = self.iteration(&gaps, e);
+        // The light iteration's slope around that batch, and the spread of the batch.
+        let (slope_s, batch_var) = match open {
+            Some(_) => {
+                let (lo, hi) = ((seen - 1.0).max(1.0), seen + 1.0);
+                let t = |n: f64| self.iteration(&Batch::decode(n, context), e).0;
+                ((t(hi) - t(lo)) / (hi - lo), seen - 1.0)
+            }
+            None => (0.0, 0.0),
+        };
         // Engines that mix prompt chunks with decodes run both in one iteration: a prompt takes
-        // its chunks' heavy iterations. The others run a prompt step alone as soon as a prompt
-        // waits, pausing the decodes: the prompt waits for the decode step in progress (half
-        // of one on average), then takes its prompt steps; a decoding request sees a prompt
-        // step and then its decode step.
+        // its chunks' heavy iterations (beside the time-average batch, which it arrives to).
+        // The others run a prompt step alone as soon as a prompt waits, pausing the decodes:
+        // the prompt waits for the decode step in progress (half of one on average), then
+        // takes its prompt steps; a decoding request sees a prompt step and then its decode
+        // step.
         let (t_heavy, prompt_s, own) = if self.mixes {
-            let t = self.iteration(&decode.plus(chunk(piece, i)), e).0;
-            (t, chunks * t, chunks * t)
+            let t = self.iteration(&gaps.plus(chunk(piece, i)), e).0;
+            let p = self.iteration(&decode.plus(chunk(piece, i)), e).0;
+            (t, chunks * p, chunks * p)
         } else {
             let t = self.iteration(&chunk(piece, i), e).0;
-            (t + t_light, chunks * t, chunks * t + t_light / 2.0)
+            let in_progress = self.iteration(&decode, e).0;
+            (t + t_light, chunks * t, chunks * t + in_progress / 2.0)
         };
         // Heavy iterations of the others per request lifetime, shared over its decode steps.
         let others = (b - 1.0).max(0.0) * chunks;
@@ -698,7 +774,7 @@ impl Replica {
             1.0
         };
         let mut tpot_s = share * t_heavy + (1.0 - share) * t_light;
-        if let (Some(rate), true) = (rate, decode_steps > 0.0) {
+        if let (Some(Open { rate, .. }), true) = (open, decode_steps > 0.0) {
             // Open loop: `rate × tpot × chunks` heavy iterations per decode step, to a fixed
             // point of the TPOT they make.
             for _ in 0..8 {
@@ -730,6 +806,8 @@ impl Replica {
             light_s: t_light,
             heavy_s: t_heavy,
             share,
+            slope_s,
+            batch_var,
             spread_s: 0.0,
         }
     }
@@ -785,9 +863,24 @@ impl Replica {
             light_s: tpot_s,
             heavy_s: tpot_s,
             share: 0.0,
+            slope_s: 0.0,
+            batch_var: 0.0,
             spread_s,
         }
     }
+}
+
+/// Open-loop arrivals at a replica.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// Requests/s.
+    rate: f64,
+    /// Squared coefficient of variation of the output length.
+    output_cv2: f64,
+    /// Sequences running (time average, by Little's law; below one at light load).
+    running: f64,
+    /// The most sequences the replica runs at once.
+    max_batch: f64,
 }
 
 /// A share of the model's work for one load: times in seconds.
@@ -808,6 +901,9 @@ struct Phase {
     light_s: f64,
     heavy_s: f64,
     share: f64,
+    /// Growth of the light iteration per sequence, and the variance of the decode batch.
+    slope_s: f64,
+    batch_var: f64,
     /// Width of the uniform spread of first-token times of requests that arrive together.
     spread_s: f64,
 }

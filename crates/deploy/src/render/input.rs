@@ -679,8 +679,9 @@ fn model_len(
                 .to_owned(),
         ),
     };
-    let refused = share_above(input, output, limit);
-    (limit, (refused > 0.0).then_some(refused), basis)
+    // Below the context window the share refused is stated, even when it is none.
+    let refused = (limit < ctx).then(|| share_above(input, output, limit));
+    (limit, refused, basis)
 }
 
 /// Share of requests whose prompt plus output is above `limit` tokens, each length

@@ -196,6 +196,10 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             write(i, vl::MAX_MODEL_LEN, sg::MAX_MODEL_LEN),
             i.max_model_len.to_string(),
             match i.refused_share {
+                Some(share) if share < 1e-9 => format!(
+                    "{}; no request of the workload's lengths is above it",
+                    i.max_model_len_basis
+                ),
                 Some(share) => format!(
                     "{}; about {} of requests (prompt + output above it) are refused with HTTP 400",
                     i.max_model_len_basis,

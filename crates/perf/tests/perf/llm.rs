@@ -548,6 +548,62 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         assert!(r.run(&w(1e6), &NO_OVERHEAD).overloaded);
     }
 
+    /// Under Poisson arrivals a decoding request is in the length-biased batch: itself and a
+    /// Poisson count of others of mean the time-average batch, so its decode iteration is
+    /// that of one more sequence than the others' average, and the count's variance widens
+    /// the TPOT tail (dense and MoE, whose larger batches also touch more experts). A closed
+    /// loop or a saturated replica holds the batch fixed.
+    #[test]
+    fn an_open_loop_request_decodes_in_the_length_biased_batch() {
+        let (i, o) = (1000u64, 200u64);
+        let at = |r: &Replica, load| {
+            r.run(
+                &Workload {
+                    input_tokens: i,
+                    output_tokens: o,
+                    load,
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let gaps: Vec<f64> = [20.0, 100.0, 199.0, 600.0].to_vec();
+        for model in ["llama-3.1-8b", "qwen3-30b-a3b"] {
+            let r = replica(model, "H100", 1, Engine::Vllm);
+            let full = at(&r, Load::Saturated);
+            let est = at(
+                &r,
+                Load::Poisson {
+                    rate_rps: full.requests_s * 0.6,
+                },
+            );
+            assert!(!est.overloaded && est.batch > 3.0, "{model}: {}", est.batch);
+            // The others decoding are a share of the time-average batch; the request adds one.
+            let seen = est.batch_variance + 1.0;
+            assert!(seen > 1.0 && seen <= est.batch + 1.0, "{model}: {seen}");
+            let context = i as f64 + o as f64 / 2.0;
+            let light = r.iteration(&Batch::decode(seen, context), &NO_OVERHEAD).0 * 1e3;
+            assert!((est.tpot_light_ms - light).abs() < 1e-9, "{model}");
+            let step = |n: f64| r.iteration(&Batch::decode(n, context), &NO_OVERHEAD).0 * 1e3;
+            assert!(est.decode_slope_ms > 0.0 && est.tpot_light_ms > step(seen - 1.0));
+            // The batch's spread widens the TPOT tail.
+            let fixed = inferplan_perf::Estimate {
+                batch_variance: 0.0,
+                ..est
+            };
+            let p99 = est.tpot_quantile_over_ms(0.99, &gaps, 0.5);
+            let p99_fixed = fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5);
+            assert!(p99 > p99_fixed, "{model}: {p99} vs {p99_fixed}");
+            for load in [Load::Saturated, Load::Closed { concurrency: 8 }] {
+                let e = at(&r, load);
+                assert_eq!(
+                    (e.batch_variance, e.decode_slope_ms),
+                    (0.0, 0.0),
+                    "{load:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn cost_per_million_tokens() {
         let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
