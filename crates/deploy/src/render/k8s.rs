@@ -15,6 +15,15 @@ use std::collections::BTreeMap;
 /// larger one and `lint` reports it (IL116).
 pub const MAX_REPLICAS: u32 = inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
 
+/// Annotation on a workload whose pods tolerate interruption (`"true"`): `render` writes it
+/// when the plan buys spot instances for async or batch work (requests queued and retried,
+/// the re-run work counted in the plan's cost), and IL108 does not warn about spot capacity
+/// for a workload that carries it.
+pub const INTERRUPTION_TOLERANT: &str = "inferplan.io/interruption-tolerant";
+
+/// Annotation beside [`INTERRUPTION_TOLERANT`] saying why the pods tolerate interruption.
+pub const INTERRUPTION_TOLERANT_REASON: &str = "inferplan.io/interruption-tolerant-reason";
+
 /// String-to-string map in key order (labels, annotations, node selectors).
 pub type Labels = BTreeMap<String, String>;
 

@@ -61,7 +61,7 @@ pub fn leader_worker_set(input: &RenderInput) -> LeaderWorkerSet {
             name: Some(input.name.clone()),
             namespace: Some(input.namespace.clone()),
             labels: pod::common_labels(input),
-            annotations: Default::default(),
+            annotations: super::workload::interruption_annotations(input),
         },
         spec: LwsSpec {
             replicas: input.min_replicas,

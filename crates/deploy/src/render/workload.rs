@@ -3,18 +3,43 @@
 
 use super::input::RenderInput;
 use super::k8s::{
-    Deployment, DeploymentSpec, DeploymentStrategy, LabelSelector, ObjectMeta, PdbSpec,
-    PodDisruptionBudget, RollingUpdate, Service, ServicePort, ServiceSpec,
+    Deployment, DeploymentSpec, DeploymentStrategy, LabelSelector, Labels, ObjectMeta, PdbSpec,
+    PodDisruptionBudget, RollingUpdate, Service, ServicePort, ServiceSpec, INTERRUPTION_TOLERANT,
+    INTERRUPTION_TOLERANT_REASON,
 };
 use super::pod::{self, Role};
+use inferplan_plan::workload::Mode;
 
 fn meta(input: &RenderInput) -> ObjectMeta {
     ObjectMeta {
         name: Some(input.name.clone()),
         namespace: Some(input.namespace.clone()),
         labels: pod::common_labels(input),
-        annotations: Default::default(),
+        annotations: interruption_annotations(input),
     }
+}
+
+/// [`INTERRUPTION_TOLERANT`] and its reason when the plan runs the workload on spot (async
+/// or batch work only: the plan never buys spot for interactive serving), else nothing.
+pub fn interruption_annotations(input: &RenderInput) -> Labels {
+    let mut a = Labels::new();
+    if !input.capacity_types().contains(&"spot") {
+        return a;
+    }
+    let mode = match input.slo.mode {
+        Mode::Async => "async",
+        Mode::Batch => "batch",
+        Mode::Interactive => return a,
+    };
+    a.insert(INTERRUPTION_TOLERANT.to_owned(), "true".to_owned());
+    a.insert(
+        INTERRUPTION_TOLERANT_REASON.to_owned(),
+        format!(
+            "the plan buys spot for this {mode} work: requests are queued and retried, \
+             interrupted work runs again and its hours are in the plan's cost"
+        ),
+    );
+    a
 }
 
 /// The Deployment of single-node replicas.

@@ -1095,9 +1095,51 @@ fn snapshot_of_a_multi_node_replica() {
     assert_snapshots(case, &lws);
 }
 
-/// The rendered manifests of every example pass `inferplan lint` without errors. (Warnings
-/// remain where the plan chose them: spot capacity for async and batch work, IL108; a
-/// multi-node replica without EFA requests, IL113, since the catalog has no interface count.)
+/// A workload the plan puts on spot (async and batch work) says that its pods tolerate
+/// interruption, with a reason, and IL108 does not fire on it; the others do not say so.
+#[test]
+fn spot_workloads_say_they_tolerate_interruption() {
+    let key = inferplan_deploy::render::k8s::INTERRUPTION_TOLERANT;
+    let mut spot = 0;
+    for e in examples() {
+        let p = plan_json(&example(&e));
+        let input = from_json(&p, renderable(&p)[0]).unwrap();
+        let files = render::render(&input);
+        let workload = if input.nodes_per_replica > 1 {
+            "leaderworkerset.yaml"
+        } else {
+            "deployment.yaml"
+        };
+        let d = doc(&files, workload);
+        let on_spot = input.capacity_types().contains(&"spot");
+        assert_eq!(
+            d["metadata"]["annotations"][key].as_str() == Some("true"),
+            on_spot,
+            "{e}"
+        );
+        if !on_spot {
+            continue;
+        }
+        spot += 1;
+        assert_ne!(
+            input.slo.mode,
+            inferplan_plan::workload::Mode::Interactive,
+            "{e}"
+        );
+        let reason = &d["metadata"]["annotations"]
+            [inferplan_deploy::render::k8s::INTERRUPTION_TOLERANT_REASON];
+        assert!(s(reason).contains("retried"), "{e}");
+        let manifests: Vec<(String, String)> = files
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
+            .collect();
+        let findings = inferplan_deploy::lint::lint(&manifests, catalog()).unwrap();
+        assert!(findings.iter().all(|f| f.code != "IL108"), "{e}");
+    }
+    assert!(spot >= 2, "async-documents and batch-summaries run on spot");
+}
+
+/// The rendered manifests of every example pass `inferplan lint` without errors.
 #[test]
 fn rendered_manifests_pass_lint() {
     let mut cases: Vec<Value> = examples().iter().map(|e| plan_json(&example(e))).collect();

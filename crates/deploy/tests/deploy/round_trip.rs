@@ -359,12 +359,7 @@ fn all_problems() -> (Vec<String>, usize) {
 
 /// What the renderer does not yet get right, each with the issue item that fixes it. The test
 /// fails when one of these no longer happens (remove it) or when anything else does.
-const KNOWN: &[(&str, &str)] = &[
-    // The plan runs async and batch work on spot on purpose; nothing in the rendered
-    // manifests tells IL108 that the workload tolerates interruptions.
-    ("async-documents", "IL108"),
-    ("batch-summaries", "IL108"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 #[test]
 fn every_rendered_plan_would_start() {

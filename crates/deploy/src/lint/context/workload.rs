@@ -5,9 +5,9 @@
 //! ClusterServingRuntime, LLMInferenceService (`template`, `worker`, `prefill`), and KAITO's
 //! Workspace (`inference.template`).
 
-use super::object::{Located, Object};
+use super::object::{string_map, Located, Object};
 use super::pod::{pod, pod_with, storage_request, PodTemplate, Volume, VolumeKind};
-use crate::render::k8s::MAX_REPLICAS;
+use crate::render::k8s::{INTERRUPTION_TOLERANT, INTERRUPTION_TOLERANT_REASON, MAX_REPLICAS};
 use crate::yaml::Node;
 
 /// A workload that runs pods: Deployment, StatefulSet, LeaderWorkerSet, Pod, Job, CronJob,
@@ -68,6 +68,21 @@ impl Workload<'_> {
             .zip(&self.counts)
             .filter(|(p, _)| p.gpus() > 0)
             .fold(0u32, |sum, (_, n)| sum.saturating_add(*n))
+    }
+
+    /// Why the workload tolerates interruption, when it says so: the annotation
+    /// [`INTERRUPTION_TOLERANT`] set to `"true"` on the object or on its main pod template,
+    /// with its reason ([`INTERRUPTION_TOLERANT_REASON`], empty when missing).
+    pub fn interruption_tolerant(&self) -> Option<String> {
+        let object = self.object.node.at("metadata").at("annotations");
+        let object = string_map(object);
+        let pod = self.main_pod().map(|p| p.annotations.clone());
+        [Some(object), pod].into_iter().flatten().find_map(|a| {
+            let get = |k: &str| a.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+            get(INTERRUPTION_TOLERANT)
+                .filter(|v| v.trim().eq_ignore_ascii_case("true"))
+                .map(|_| get(INTERRUPTION_TOLERANT_REASON).unwrap_or_default())
+        })
     }
 
     /// `spec.replicas`, defaulting to 1.

@@ -8,7 +8,10 @@ inferplan_plan::declare_rule! {
     /// server and can land on spot capacity: its node selection, node affinity or Karpenter NodePool
     /// allows it (`karpenter.sh/capacity-type: spot`, `eks.amazonaws.com/capacityType: SPOT`,
     /// `cloud.google.com/gke-spot`, `kubernetes.azure.com/scalesetpriority: spot`), or it tolerates a
-    /// spot taint. Jobs and CronJobs (batch work) are not flagged.
+    /// spot taint. Jobs and CronJobs (batch work) are not flagged, nor a workload that declares its
+    /// pods tolerate interruption: the annotation `inferplan.io/interruption-tolerant: "true"` on
+    /// the object or its pod template, with the reason in `inferplan.io/interruption-tolerant-reason`
+    /// (`render` writes both when the plan buys spot for async or batch work).
     ///
     /// **Why it matters.** A spot interruption gives two minutes' notice on AWS, less elsewhere.
     /// Every in-flight request on the node fails and the KV cache (prompt caches, long conversations)
@@ -30,8 +33,10 @@ inferplan_plan::declare_rule! {
     /// **Fix.** On-demand or reserved capacity (Savings Plans) for interactive serving; spot in a
     /// separate NodePool for async and batch work, or for overflow replicas above an on-demand floor;
     /// handle the interruption notice (stop admitting requests, drain, retry elsewhere). Async and
-    /// batch servers on spot are a deliberate choice: the warning stays, as a reminder to make
-    /// requests retryable.
+    /// batch servers on spot are a deliberate choice: once their requests are retryable (queued
+    /// and re-sent when a pod is interrupted), say so with the annotation
+    /// `inferplan.io/interruption-tolerant: "true"` and a reason in
+    /// `inferplan.io/interruption-tolerant-reason`, and the warning no longer fires.
     pub struct SpotForStatefulInference {
         code: "IL108",
         name: "spot-for-stateful-inference",
@@ -45,7 +50,10 @@ impl Rule for SpotForStatefulInference {
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for w in &ctx.workloads {
-            if matches!(w.object.kind.as_str(), "Job" | "CronJob") || !w.is_inference() {
+            if matches!(w.object.kind.as_str(), "Job" | "CronJob")
+                || !w.is_inference()
+                || w.interruption_tolerant().is_some()
+            {
                 continue;
             }
             let Some(pod) = w.main_pod() else {
