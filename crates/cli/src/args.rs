@@ -1137,6 +1137,27 @@ pub struct RenderArgs {
     /// first that has one replica per instance. See docs/sagemaker.md.
     #[arg(long, value_enum, default_value_t = Platform::Eks)]
     pub platform: Platform,
+
+    /// Where alerts and autoscaling read metrics (EKS): `prometheus` writes Prometheus rules,
+    /// a PodMonitor and a KEDA ScaledObject on Prometheus queries; `cloudwatch` writes
+    /// cloudwatch-alarms.yaml (a CloudFormation stack of CloudWatch alarms on Container
+    /// Insights GPU metrics and the engine's queue, same thresholds as the rules) and a KEDA
+    /// ScaledObject with `aws-cloudwatch` triggers, and no Prometheus object; `both` writes
+    /// both alarm sets, KEDA reading Prometheus. CloudWatch needs the CloudWatch
+    /// Observability add-on; the README says what the agent must publish. See docs/render.md.
+    #[arg(long, value_enum, default_value_t = MonitoringArg::Prometheus)]
+    pub monitoring: MonitoringArg,
+}
+
+/// Where `render` points alerts and autoscaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MonitoringArg {
+    /// Prometheus rules, PodMonitor, KEDA on Prometheus.
+    Prometheus,
+    /// CloudWatch alarms (CloudFormation), KEDA aws-cloudwatch; no Prometheus object.
+    Cloudwatch,
+    /// Prometheus rules and CloudWatch alarms; KEDA on Prometheus.
+    Both,
 }
 
 /// Where `render` deploys to.

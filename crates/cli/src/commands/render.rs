@@ -1,10 +1,11 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan.
 
-use crate::args::{Platform, RenderArgs};
+use crate::args::{MonitoringArg, Platform, RenderArgs};
 use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
+use inferplan_deploy::render::cloudwatch::Monitoring;
 use inferplan_deploy::render::input::default_weights_uri;
 use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates, sagemaker};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
@@ -24,7 +25,14 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         prometheus_url,
         weights_uri,
         platform,
+        monitoring,
     } = a;
+    if *platform == Platform::Sagemaker && *monitoring != MonitoringArg::Prometheus {
+        bail!(
+            "--monitoring applies to --platform eks; the SageMaker template always has its \
+             CloudWatch alarms"
+        );
+    }
     let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
@@ -89,6 +97,11 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     input.namespace = namespace.clone();
     input.cluster = cluster.clone();
     input.prometheus_url = prometheus_url.clone();
+    input.monitoring = match monitoring {
+        MonitoringArg::Prometheus => Monitoring::Prometheus,
+        MonitoringArg::Cloudwatch => Monitoring::Cloudwatch,
+        MonitoringArg::Both => Monitoring::Both,
+    };
     input.weights_uri = match weights_uri {
         Some(uri) => {
             if !uri.starts_with("s3://") {

@@ -242,3 +242,68 @@ fn render_for_sagemaker_lints_clean_and_refuses_packed_candidates() {
     assert!(!other.exists(), "nothing is written");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `render --monitoring`: `cloudwatch` writes the alarm template and no Prometheus object, and
+/// `lint` finds nothing in what it wrote; `--help` lists the three values; an unknown value
+/// and `--monitoring` with `--platform sagemaker` are errors that write nothing.
+#[test]
+fn render_monitoring_flag_parses_and_its_output_lints_clean() {
+    let dir = scratch("render-monitoring");
+    let out = dir.join("out");
+    let o = inferplan(&[
+        "render",
+        &repo_file("examples/single-gpu-13b-fp8.toml"),
+        "--monitoring",
+        "cloudwatch",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("cloudwatch-alarms.yaml").exists());
+    assert!(!out.join("prometheus-rules.yaml").exists());
+    assert!(!out.join("podmonitor.yaml").exists());
+    let keda = std::fs::read_to_string(out.join("keda-scaledobject.yaml")).unwrap();
+    assert!(keda.contains("type: aws-cloudwatch") && !keda.contains("type: prometheus"));
+    let o = inferplan(&["lint", out.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    let o = inferplan(&["render", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        help.contains("--monitoring")
+            && help.contains("prometheus")
+            && help.contains("cloudwatch")
+            && help.contains("both"),
+        "{help}"
+    );
+
+    let other = dir.join("other");
+    let o = inferplan(&[
+        "render",
+        &repo_file("examples/single-gpu-13b-fp8.toml"),
+        "--monitoring",
+        "datadog",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("datadog"), "{}", stderr(&o));
+    let o = inferplan(&[
+        "render",
+        &repo_file("examples/g7-vs-g5-13b.toml"),
+        "--platform",
+        "sagemaker",
+        "--monitoring",
+        "cloudwatch",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    input_error(&o, &["--monitoring", "--platform eks"]);
+    assert!(!other.exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -188,6 +188,8 @@ pub struct RenderInput {
     pub placement_group: Option<String>,
     /// Warnings for the README (an action needed before applying).
     pub notes: Vec<String>,
+    /// Where alerts and autoscaling read metrics from (`render --monitoring`).
+    pub monitoring: super::cloudwatch::Monitoring,
 }
 
 impl RenderInput {
@@ -495,6 +497,7 @@ impl RenderInput {
             },
             placement_group: (nodes_per_replica > 1).then(|| dns_name(&workload.name)),
             notes,
+            monitoring: super::cloudwatch::Monitoring::Prometheus,
         })
     }
 

@@ -208,6 +208,56 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
     }
 }
 
+/// The ScaledObject of the engine on CloudWatch metrics (`render --monitoring cloudwatch`),
+/// for clusters without Prometheus.
+///
+/// KEDA's `aws-cloudwatch` scaler (keda.sh docs, "Scalers: AWS CloudWatch", checked
+/// 2026-12-07) reads `namespace`, `metricName`, `dimensionName` and `dimensionValue` (`;`
+/// separated lists), `targetMetricValue`, `minMetricValue`, `metricStat`,
+/// `metricStatPeriod`, `awsRegion` and `identityOwner` from the trigger's metadata; like the
+/// Prometheus scaler it drives an `AverageValue` HPA metric, so desired replicas =
+/// ⌈value / target⌉. The metrics are the engine's, published by the CloudWatch agent to
+/// [`ENGINE_NAMESPACE`](super::cloudwatch::ENGINE_NAMESPACE) (see
+/// [`cloudwatch`](super::cloudwatch)), summed over a minute (one scrape per pod):
+/// - `queue`: waiting requests over [`waiting_threshold`], as in [`scaled_object`];
+/// - `running`: running requests over the target in flight. CloudWatch cannot add two
+///   metrics in one trigger, so this reads running requests alone where the Prometheus
+///   trigger reads running + waiting; the queue trigger covers the waiting ones.
+///
+/// `identityOwner: operator`: the KEDA operator's own role (EKS Pod Identity) needs
+/// `cloudwatch:GetMetricData`.
+pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
+    use super::cloudwatch::{
+        engine_dimension_values, ENGINE_DIMENSIONS, ENGINE_NAMESPACE, PERIOD_S,
+    };
+    let mut so = scaled_object(input);
+    let values = engine_dimension_values(input).join(";");
+    let trigger = |name: &str, metric: &str, target: u32| Trigger {
+        kind: "aws-cloudwatch".to_owned(),
+        name: name.to_owned(),
+        metadata: [
+            ("namespace", ENGINE_NAMESPACE.to_owned()),
+            ("metricName", metric.to_owned()),
+            ("dimensionName", ENGINE_DIMENSIONS.join(";")),
+            ("dimensionValue", values.clone()),
+            ("metricStat", "Sum".to_owned()),
+            ("metricStatPeriod", PERIOD_S.to_string()),
+            ("targetMetricValue", target.to_string()),
+            ("minMetricValue", "0".to_owned()),
+            ("awsRegion", input.region.clone()),
+            ("identityOwner", "operator".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    };
+    so.spec.triggers = vec![
+        trigger("running", input.server().running, input.target_in_flight),
+        trigger("queue", input.server().waiting, waiting_threshold(input)),
+    ];
+    so
+}
+
 /// The serialized form of a [`autoscaling::Behavior`] (`selectPolicy` left to its default,
 /// `Max`, which is what the rendered behavior uses).
 fn behavior(b: &autoscaling::Behavior) -> Behavior {

@@ -14,8 +14,9 @@
 //! | `weights-prepull-daemonset.yaml` | the pre-pull of the node cache (`nvme` weights) |
 //! | `service.yaml` | ClusterIP Service of the API |
 //! | `pdb.yaml` | PodDisruptionBudget |
-//! | `keda-scaledobject.yaml` | KEDA ScaledObject on the engine's queue |
+//! | `keda-scaledobject.yaml` | KEDA ScaledObject on the engine's queue (Prometheus, or CloudWatch with `--monitoring cloudwatch`) |
 //! | `podmonitor.yaml` | Prometheus Operator PodMonitor of the engine |
+//! | `cloudwatch-alarms.yaml` | CloudFormation template of CloudWatch alarms (`--monitoring cloudwatch` or `both`) |
 //! | `nodepool.yaml`, `ec2nodeclass.yaml` | Karpenter v1 NodePool and EC2NodeClass |
 //! | `prometheus-rules.yaml` | recording and alerting rules (`promtool check rules`) |
 //! | `dcgm-exporter-counters.csv` | the dcgm-exporter counters the GPU rules read |
@@ -24,6 +25,7 @@
 //! Every object is a typed struct serialized by [`yaml`] (no text templates), so the same
 //! input gives the same bytes. `docs/render.md` explains every value.
 
+pub mod cloudwatch;
 pub mod dcgm;
 pub mod engine;
 pub mod error;
@@ -98,16 +100,25 @@ pub fn render(input: &RenderInput) -> Vec<(String, String)> {
         yaml::document(&workload::pdb(input)),
         "PodDisruptionBudget: one pod at a time",
     ));
-    files.push((
-        "keda-scaledobject.yaml".to_owned(),
-        yaml::document(&keda::scaled_object(input)),
-        "KEDA ScaledObject: replicas from requests in flight and waiting",
-    ));
-    files.push((
-        "podmonitor.yaml".to_owned(),
-        yaml::document(&pod_monitor::pod_monitor(input)),
-        "PodMonitor: Prometheus scrapes the engine's /metrics",
-    ));
+    let prometheus = input.monitoring.prometheus();
+    if prometheus {
+        files.push((
+            "keda-scaledobject.yaml".to_owned(),
+            yaml::document(&keda::scaled_object(input)),
+            "KEDA ScaledObject: replicas from requests in flight and waiting",
+        ));
+        files.push((
+            "podmonitor.yaml".to_owned(),
+            yaml::document(&pod_monitor::pod_monitor(input)),
+            "PodMonitor: Prometheus scrapes the engine's /metrics",
+        ));
+    } else {
+        files.push((
+            "keda-scaledobject.yaml".to_owned(),
+            yaml::document(&keda::scaled_object_cloudwatch(input)),
+            "KEDA ScaledObject (aws-cloudwatch triggers): replicas from requests running and waiting",
+        ));
+    }
     files.push((
         "nodepool.yaml".to_owned(),
         yaml::document(&karpenter::node_pool(input)),
@@ -118,16 +129,25 @@ pub fn render(input: &RenderInput) -> Vec<(String, String)> {
         yaml::document(&karpenter::ec2_node_class(input)),
         "Karpenter EC2NodeClass: AMI, subnets, NVMe instance store as ephemeral storage",
     ));
-    files.push((
-        "prometheus-rules.yaml".to_owned(),
-        yaml::document(&rules::rule_file(input)),
-        "Prometheus recording and alerting rules: SLO burn rates, engine, GPU health",
-    ));
-    files.push((
-        "dcgm-exporter-counters.csv".to_owned(),
-        dcgm::counters_csv(),
-        "dcgm-exporter collectors the GPU rules need",
-    ));
+    if prometheus {
+        files.push((
+            "prometheus-rules.yaml".to_owned(),
+            yaml::document(&rules::rule_file(input)),
+            "Prometheus recording and alerting rules: SLO burn rates, engine, GPU health",
+        ));
+        files.push((
+            "dcgm-exporter-counters.csv".to_owned(),
+            dcgm::counters_csv(),
+            "dcgm-exporter collectors the GPU rules need",
+        ));
+    }
+    if input.monitoring.cloudwatch() {
+        files.push((
+            cloudwatch::TEMPLATE.to_owned(),
+            cloudwatch::template(input),
+            "CloudFormation template: CloudWatch alarms on Container Insights GPU metrics and the engine's queue",
+        ));
+    }
     let listing: Vec<(String, &str)> = files
         .iter()
         .map(|(name, _, what)| (name.clone(), *what))

@@ -394,6 +394,17 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         "- The PodDisruptionBudget lets drains and consolidation take one pod at a time.\n"
     );
 
+    if i.monitoring.prometheus() {
+        alerts(i, &mut s);
+    }
+    if i.monitoring.cloudwatch() {
+        s += &super::cloudwatch::readme_section(i);
+    }
+    apply(i, files, &mut s);
+    s
+}
+
+fn alerts(i: &RenderInput, s: &mut String) {
     let _ = writeln!(s, "## Alerts\n");
     let (checks, skipped) = rules::slo_checks(i);
     let budget = rules::error_budget(i);
@@ -449,14 +460,21 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         },
         rules::num(rules::framebuffer_threshold(i) * 100.0)
     );
+}
 
+fn apply(i: &RenderInput, files: &[(String, &str)], s: &mut String) {
     let _ = writeln!(s, "## Apply\n");
     let _ = writeln!(
         s,
         "Needs: Karpenter v1 (AWS provider), the NVIDIA device plugin (or GPU Operator), KEDA \
-         2.x, a Prometheus Operator, dcgm-exporter with pod labels (the GPU Operator's \
-         default) and the counters in `dcgm-exporter-counters.csv`{}. Set the cluster name \
-         (`{}` here) in `ec2nodeclass.yaml` if it differs.\n",
+         2.x, {}{}. Set the cluster name (`{}` here) in `ec2nodeclass.yaml` if it differs.\n",
+        if i.monitoring.prometheus() {
+            "a Prometheus Operator, dcgm-exporter with pod labels (the GPU Operator's \
+             default) and the counters in `dcgm-exporter-counters.csv`"
+        } else {
+            "the Amazon CloudWatch Observability add-on (see CloudWatch above), a KEDA operator \
+             role allowed `cloudwatch:GetMetricData`"
+        },
         if i.nodes_per_replica > 1 {
             ", and the LeaderWorkerSet controller"
         } else {
@@ -498,18 +516,31 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
             && f != "ec2nodeclass.yaml"
             && f != "nodepool.yaml"
             && f != "prometheus-rules.yaml"
+            && f != super::cloudwatch::TEMPLATE
         {
             let _ = writeln!(s, "kubectl apply -f {f}");
         }
     }
-    let _ = writeln!(s, "promtool check rules prometheus-rules.yaml");
+    if i.monitoring.cloudwatch() {
+        let _ = writeln!(
+            s,
+            "aws cloudformation deploy --region {} --stack-name {}-alarms --template-file {}",
+            i.region,
+            i.name,
+            super::cloudwatch::TEMPLATE
+        );
+    }
+    if i.monitoring.prometheus() {
+        let _ = writeln!(s, "promtool check rules prometheus-rules.yaml");
+    }
     let _ = writeln!(s, "```\n");
-    let _ = writeln!(
-        s,
-        "Load `prometheus-rules.yaml` through Prometheus's `rule_files`, or as the `spec` of a \
-         `PrometheusRule` object for the Prometheus Operator."
-    );
-    s
+    if i.monitoring.prometheus() {
+        let _ = writeln!(
+            s,
+            "Load `prometheus-rules.yaml` through Prometheus's `rule_files`, or as the `spec` of a \
+             `PrometheusRule` object for the Prometheus Operator."
+        );
+    }
 }
 
 /// A share as a percentage with enough digits to show a small one (`0.012 %`, `1.3 %`).

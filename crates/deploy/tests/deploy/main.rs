@@ -7,6 +7,7 @@ mod planner;
 #[path = "../../../../tests/support.rs"]
 mod support;
 
+mod cloudwatch;
 mod deployed;
 mod lint;
 mod render;

@@ -776,6 +776,14 @@ fn every_example_renders_and_is_written_for_the_validators() {
             &out.join(name).join("pod-templates"),
             &pod_templates(&files),
         );
+        // The ScaledObject variant on CloudWatch (`--monitoring cloudwatch`), for its CRD.
+        write_dir(
+            &out.join(name),
+            &[(
+                "keda-scaledobject-cloudwatch.yaml".to_owned(),
+                render::yaml::document(&render::keda::scaled_object_cloudwatch(&input)),
+            )],
+        );
         // And the first vLLM candidate when #1 runs another engine.
         if let Some(&n) = vllm(p).first().filter(|n| **n != 1) {
             let input = from_json(p, n).unwrap();
@@ -794,7 +802,10 @@ fn every_example_renders_and_is_written_for_the_validators() {
     // The SageMaker templates (`.ci/run` checks `cloudformation/*.yaml` with cfn-lint).
     let cfn = out.join(crate::sagemaker::CHECK_SUBDIR);
     std::fs::create_dir_all(&cfn).unwrap();
-    for (name, text) in crate::sagemaker::templates_for_ci() {
+    for (name, text) in crate::sagemaker::templates_for_ci()
+        .into_iter()
+        .chain(crate::cloudwatch::templates_for_ci())
+    {
         std::fs::write(cfn.join(format!("{name}.yaml")), text).unwrap();
     }
 }
