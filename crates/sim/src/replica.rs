@@ -80,17 +80,59 @@ pub struct ReplicaSim {
     blocks_free: u32,
     waiting: VecDeque<Seq>,
     running: Vec<Seq>,
-    /// The batch of the step in progress (indices into `running`) and its prompt tokens.
-    step: Option<Step>,
+    /// The batch of the step in progress (indices into `running`) and its prompt tokens, when
+    /// `stepping`; its buffers are reused from step to step.
+    step: Step,
+    stepping: bool,
     /// Prompt steps pause decoding (prefill-first engines).
     prefill_first: bool,
     /// Sequences preempted so far.
     pub preemptions: u64,
     /// Microseconds spent in steps.
     pub busy_us: u64,
+    /// Step durations already computed, by exact batch ([`StepKey`]).
+    memo: StepMemo,
 }
 
+/// A batch in whole numbers: prompt tokens, their cached past, their causal query-key pairs,
+/// decoding sequences and the sum of their contexts. Every field of the perf crate's
+/// [`Batch`] the scheduler builds is a sum of such integers (below 2^53, so exact in `f64`
+/// in any order), so two steps with the same key take the same time to the bit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct StepKey([u64; 5]);
+
+/// Durations of recent steps (µs), direct-mapped by a hash of the exact batch: a hit needs
+/// the whole key equal, so this changes no result, only how often the step-time model (a pure
+/// function of the batch) is evaluated. Small enough to stay in the CPU's cache.
 #[derive(Debug, Clone)]
+struct StepMemo(Vec<(StepKey, u64)>);
+
+/// Entries of the memo (a power of two; 40 bytes each).
+const MEMO_SLOTS: usize = 1 << 14;
+
+impl Default for StepMemo {
+    fn default() -> Self {
+        // Duration 0 marks an empty slot (a step takes at least 1 µs).
+        StepMemo(vec![(StepKey::default(), 0); MEMO_SLOTS])
+    }
+}
+
+impl StepKey {
+    /// Slot of the key: a multiply-rotate hash of its integers, finished by MurmurHash3's
+    /// mixer.
+    fn slot(&self) -> usize {
+        let mut h = 0u64;
+        for &v in &self.0 {
+            h = (h.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        (h as usize) & (MEMO_SLOTS - 1)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 struct Step {
     /// (index in `running`, prompt tokens this step) for prefill chunks.
     chunks: Vec<(usize, u32)>,
@@ -118,10 +160,12 @@ impl ReplicaSim {
             blocks_free: blocks_total,
             waiting: VecDeque::new(),
             running: Vec::new(),
-            step: None,
+            step: Step::default(),
+            stepping: false,
             prefill_first: !model.engine().mixes_prefill_and_decode(),
             preemptions: 0,
             busy_us: 0,
+            memo: StepMemo::default(),
         }
     }
 
@@ -152,12 +196,12 @@ impl ReplicaSim {
 
     /// True while a step runs.
     pub fn busy(&self) -> bool {
-        self.step.is_some()
+        self.stepping
     }
 
     /// Takes every sequence off the replica (it is lost), returning their work handles.
     pub fn evict_all(&mut self) -> Vec<usize> {
-        self.step = None;
+        self.stepping = false;
         self.blocks_free = self.blocks_total;
         let mut out: Vec<usize> = self.running.drain(..).map(|s| s.work).collect();
         out.extend(self.waiting.drain(..).map(|s| s.work));
@@ -181,7 +225,7 @@ impl ReplicaSim {
 
     /// Plans the next step; returns its duration in µs, or `None` when there is nothing to do.
     pub fn start_step(&mut self) -> Option<u64> {
-        debug_assert!(self.step.is_none());
+        debug_assert!(!self.stepping);
         // Decodes first: every running sequence past its prompt needs room for one token
         // (unless a prefill-first engine has a prompt to admit: then this step is prompts only).
         let admit = self.waiting.front().is_some_and(|s| {
@@ -190,7 +234,8 @@ impl ReplicaSim {
                     <= self.blocks_free
         });
         let prompts_only = self.prefill_first && admit;
-        let mut decodes = Vec::new();
+        let mut decodes = std::mem::take(&mut self.step.decodes);
+        decodes.clear();
         let mut i = 0;
         while i < self.running.len() && !prompts_only {
             let s = self.running[i];
@@ -215,8 +260,10 @@ impl ReplicaSim {
         }
         let mut room = self.budget.saturating_sub(decodes.len() as u32);
         // Prompt chunks: partly prefilled running sequences, then waiting ones.
-        let mut chunks = Vec::new();
-        let mut admitted = Vec::new();
+        let mut chunks = std::mem::take(&mut self.step.chunks);
+        chunks.clear();
+        let mut admitted = std::mem::take(&mut self.step.admitted);
+        admitted.clear();
         for (idx, s) in self.running.iter_mut().enumerate() {
             if room == 0 {
                 break;
@@ -253,25 +300,50 @@ impl ReplicaSim {
             room -= take;
         }
         if decodes.is_empty() && chunks.is_empty() {
+            self.step = Step {
+                chunks,
+                decodes,
+                admitted,
+            };
             return None;
         }
-        let mut b = Batch::default();
+        // The batch in integers (see [`StepKey`]).
+        let mut key = StepKey::default();
+        let k = &mut key.0;
         for &(idx, take) in &chunks {
-            let past = f64::from(self.running[idx].computed);
-            b = b.plus(Batch::prefill(f64::from(take), past));
+            let (take, past) = (u64::from(take), u64::from(self.running[idx].computed));
+            k[0] += take;
+            k[1] += past;
+            k[2] += take * past + take * (take + 1) / 2;
         }
+        k[3] = decodes.len() as u64;
         for &idx in &decodes {
-            let s = &self.running[idx];
-            b = b.plus(Batch::decode(1.0, f64::from(s.tokens())));
+            k[4] += u64::from(self.running[idx].tokens());
         }
-        let (secs, _) = self.model.iteration(&b, &self.eff);
-        let us = (secs * 1e6).ceil().max(1.0) as u64;
+        let slot = key.slot();
+        let us = match self.memo.0[slot] {
+            (k, us) if us > 0 && k == key => us,
+            _ => {
+                let b = Batch {
+                    prefill_tokens: key.0[0] as f64,
+                    prefill_past: key.0[1] as f64,
+                    prefill_pairs: key.0[2] as f64,
+                    decode_seqs: key.0[3] as f64,
+                    decode_context: key.0[4] as f64,
+                };
+                let (secs, _) = self.model.iteration(&b, &self.eff);
+                let us = (secs * 1e6).ceil().max(1.0) as u64;
+                self.memo.0[slot] = (key, us);
+                us
+            }
+        };
         self.busy_us += us;
-        self.step = Some(Step {
+        self.step = Step {
             chunks,
             decodes,
             admitted,
-        });
+        };
+        self.stepping = true;
         Some(us)
     }
 
@@ -300,10 +372,23 @@ impl ReplicaSim {
     /// Applies the step in progress.
     pub fn finish_step(&mut self) -> StepOutcome {
         let mut out = StepOutcome::default();
-        let Some(step) = self.step.take() else {
-            return out;
-        };
-        out.admitted = step.admitted;
+        self.finish_step_into(&mut out);
+        out
+    }
+
+    /// [`ReplicaSim::finish_step`] into `out` (cleared first), reusing its buffers.
+    pub fn finish_step_into(&mut self, out: &mut StepOutcome) {
+        out.first_tokens.clear();
+        out.next_tokens.clear();
+        out.finished.clear();
+        out.admitted.clear();
+        out.prefill_tokens = 0;
+        if !self.stepping {
+            return;
+        }
+        self.stepping = false;
+        let step = &self.step;
+        out.admitted.extend_from_slice(&step.admitted);
         for &(idx, take) in &step.chunks {
             let s = &mut self.running[idx];
             s.computed += take;
@@ -325,17 +410,14 @@ impl ReplicaSim {
             s.generated += 1;
             out.next_tokens.push(s.work);
         }
-        let mut k = 0;
-        while k < self.running.len() {
-            let s = self.running[k];
-            if s.computed >= s.prompt && s.generated >= s.output {
-                self.blocks_free += s.blocks;
+        let blocks_free = &mut self.blocks_free;
+        self.running.retain(|s| {
+            let done = s.computed >= s.prompt && s.generated >= s.output;
+            if done {
+                *blocks_free += s.blocks;
                 out.finished.push(s.work);
-                self.running.remove(k);
-            } else {
-                k += 1;
             }
-        }
-        out
+            !done
+        });
     }
 }

@@ -110,7 +110,8 @@ impl Sim<'_> {
             return;
         }
         self.slots[i].stepping = false;
-        let out = self.slots[i].sim.finish_step();
+        let mut out = std::mem::take(&mut self.outcome);
+        self.slots[i].sim.finish_step_into(&mut out);
         let now = self.now;
         let started = self.slots[i].step_started_us;
         self.tally.tokens_computed += out.prefill_tokens + out.next_tokens.len() as u64;
@@ -152,6 +153,7 @@ impl Sim<'_> {
         for &w in &out.finished {
             self.finish_work(w);
         }
+        self.outcome = out;
         if self.slots[i].state == State::Draining && self.slots[i].sim.outstanding() == 0 {
             self.retire(i);
         } else {

@@ -5,6 +5,7 @@ use super::autoscale::Scaler;
 use super::config::FleetConfig;
 use super::report::{SimReport, Tally};
 use super::state::{us, Clients, Ev, Node, Req, Slab, Slot, State, Work};
+use crate::replica::StepOutcome;
 use crate::rng::Rng;
 use crate::traffic::{Request, Traffic};
 use std::cmp::Reverse;
@@ -40,6 +41,8 @@ pub(super) struct Sim<'a> {
     pub(super) clients: Clients,
     /// Requests arriving before this are left out of the latency figures.
     pub(super) warmup_end_us: u64,
+    /// The buffers of the last finished engine step, reused by the next.
+    pub(super) outcome: StepOutcome,
 }
 
 /// Simulates `traffic` through the fleet. Deterministic for a seed.
@@ -73,6 +76,7 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
             traffic_out: false,
         },
         warmup_end_us: us(cfg.warmup_s),
+        outcome: StepOutcome::default(),
     };
     for _ in 0..cfg.replicas.max(1) {
         sim.add_replica(true);
