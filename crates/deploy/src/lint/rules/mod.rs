@@ -59,7 +59,7 @@ pub use spot_for_stateful_inference::SpotForStatefulInference;
 pub use tensor_parallel_not_dividing_heads::TensorParallelNotDividingHeads;
 pub use weights_from_object_storage_at_start::WeightsFromObjectStorageAtStart;
 
-use super::context::{Container, Context, PodTemplate, Workload};
+use super::context::{Container, Context, PodTemplate, Volume, Workload};
 use super::engine::{EngineArgs, EngineKind};
 use inferplan_catalog::{Dtype, ModelSpec};
 use inferplan_serving::checkpoint::{self, Served};
@@ -75,6 +75,22 @@ pub(crate) struct Server<'w, 'a> {
     pub container: &'w Container<'a>,
     /// Its engine.
     pub engine: &'w EngineArgs,
+}
+
+impl<'w, 'a> Server<'w, 'a> {
+    /// The volume mounted at `path` in the server's container, and whether an init container
+    /// of the pod writes into it (a pre-fetch).
+    pub(crate) fn volume_at(&self, path: &str) -> (Option<&'w Volume>, bool) {
+        let mount = self.container.mount_for(path);
+        let volume = mount.and_then(|m| self.pod.volume(&m.name));
+        let prefetched = mount.is_some_and(|m| {
+            self.pod
+                .init_containers
+                .iter()
+                .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
+        });
+        (volume, prefetched)
+    }
 }
 
 /// Every container that runs a recognised engine, in workload order.

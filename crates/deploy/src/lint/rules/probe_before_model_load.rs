@@ -214,14 +214,7 @@ fn delivery(s: &Server<'_, '_>) -> (Delivery, bool) {
     } else {
         model.text.clone()
     };
-    let mount = s.container.mount_for(&path);
-    let volume = mount.and_then(|m| s.pod.volume(&m.name));
-    let prefetched = mount.is_some_and(|m| {
-        s.pod
-            .init_containers
-            .iter()
-            .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
-    });
+    let (volume, prefetched) = s.volume_at(&path);
     let on_node = volume.is_some_and(|v| {
         s.pod
             .spec

@@ -71,14 +71,7 @@ impl Rule for WeightsFromObjectStorageAtStart {
                 continue;
             }
             let dir = download_dir(&s);
-            let mount = s.container.mount_for(&dir);
-            let volume = mount.and_then(|m| s.pod.volume(&m.name));
-            let prefetched = mount.is_some_and(|m| {
-                s.pod
-                    .init_containers
-                    .iter()
-                    .any(|ic| ic.mounts.iter().any(|im| im.name == m.name))
-            });
+            let (volume, prefetched) = s.volume_at(&dir);
             let into = match volume.map(|v| &v.kind) {
                 _ if source == ModelSource::ObjectStorage => "straight into GPU memory or a \
                                                              scratch directory"
@@ -87,11 +80,11 @@ impl Rule for WeightsFromObjectStorageAtStart {
                 _ if prefetched => continue,
                 Some(VolumeKind::EmptyDir { .. }) | Some(VolumeKind::Memory { .. }) => format!(
                     "into emptyDir `{}`, which is lost when the pod moves",
-                    mount.map_or("", |m| m.name.as_str())
+                    volume.map_or("", |v| v.name.as_str())
                 ),
                 Some(VolumeKind::Ephemeral) => format!(
                     "into generic ephemeral volume `{}`, which is deleted with the pod",
-                    mount.map_or("", |m| m.name.as_str())
+                    volume.map_or("", |v| v.name.as_str())
                 ),
                 _ => "into the container's writable layer".to_owned(),
             };
