@@ -2,7 +2,7 @@
 
 use super::super::context::VolumeKind;
 use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
-use super::{download, download_dir, gib, model_source, servers, ModelSource};
+use super::{download, gib, model_source, servers, ModelSource};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** Where a server's weights land (the download directory of a Hub or
@@ -47,16 +47,8 @@ impl Rule for ClaimedCacheBelowDownload {
                 continue;
             };
             let remote = model_source(&model.text) != ModelSource::Local;
-            let path = if remote {
-                download_dir(&s)
-            } else {
-                model.text.clone()
-            };
-            let Some(v) = s
-                .container
-                .mount_for(&path)
-                .and_then(|mt| s.pod.volume(&mt.name))
-            else {
+            let path = s.weights_dir(&model.text);
+            let Some(v) = s.volume_at(&path).0 else {
                 continue;
             };
             if !matches!(v.kind, VolumeKind::Persistent | VolumeKind::Ephemeral) {

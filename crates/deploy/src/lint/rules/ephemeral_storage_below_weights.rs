@@ -2,7 +2,7 @@
 
 use super::super::context::VolumeKind;
 use super::super::{finding, num, Context, Finding, Rule, Severity, GIB};
-use super::{download, download_dir, gib, model_source, servers, ModelSource};
+use super::{download, gib, model_source, servers, ModelSource};
 
 inferplan_plan::declare_rule! {
     /// **What it checks.** For a server whose model is in the catalog, where its weights land: a Hub
@@ -53,13 +53,8 @@ impl Rule for EphemeralStorageBelowWeights {
                 continue;
             };
             let remote = model_source(&model.text) != ModelSource::Local;
-            let path = if remote {
-                download_dir(&s)
-            } else {
-                model.text.clone()
-            };
-            let mount = s.container.mount_for(&path);
-            let volume = mount.and_then(|mt| s.pod.volume(&mt.name));
+            let path = s.weights_dir(&model.text);
+            let volume = s.volume_at(&path).0;
             // Every limit that applies: (bytes, line, what).
             let mut limits: Vec<(f64, usize, String)> = Vec::new();
             match volume.map(|v| (&v.kind, v)) {

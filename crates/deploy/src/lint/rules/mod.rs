@@ -78,6 +78,17 @@ pub(crate) struct Server<'w, 'a> {
 }
 
 impl<'w, 'a> Server<'w, 'a> {
+    /// Where the weights of model argument `model` are on disk: the directory the engine
+    /// downloads into ([`download_dir`]) for a Hub id or an object-storage URI, else the local
+    /// path itself.
+    pub(crate) fn weights_dir(&self, model: &str) -> String {
+        if model_source(model) == ModelSource::Local {
+            model.to_owned()
+        } else {
+            download_dir(self)
+        }
+    }
+
     /// The volume mounted at `path` in the server's container, and whether an init container
     /// of the pod writes into it (a pre-fetch).
     pub(crate) fn volume_at(&self, path: &str) -> (Option<&'w Volume>, bool) {

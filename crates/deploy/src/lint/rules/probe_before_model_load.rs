@@ -2,7 +2,7 @@
 
 use super::super::context::{Container, PodTemplate, VolumeKind};
 use super::super::{finding, num, Context, Finding, Rule, Severity};
-use super::{download, download_dir, model_source, ModelSource, Server};
+use super::{download, model_source, ModelSource, Server};
 use crate::yaml::Node;
 use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as Start};
 
@@ -209,11 +209,7 @@ fn delivery(s: &Server<'_, '_>) -> (Delivery, bool) {
         return (Delivery::S3Stream, false);
     }
     let remote = source != ModelSource::Local;
-    let path = if remote {
-        download_dir(s)
-    } else {
-        model.text.clone()
-    };
+    let path = s.weights_dir(&model.text);
     let (volume, prefetched) = s.volume_at(&path);
     let on_node = volume.is_some_and(|v| {
         s.pod
