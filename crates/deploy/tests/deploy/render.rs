@@ -34,19 +34,12 @@ fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError> {
     from_plan(&read_plan(p)?, n, catalog())
 }
 
-/// The vLLM candidates of a plan JSON on GPUs (not vLLM's Neuron backend on inf/trn).
+/// The vLLM candidates of a plan JSON that render writes (on GPUs, not vLLM's Neuron backend).
 fn vllm(p: &Value) -> Vec<usize> {
-    read_plan(p)
-        .unwrap()
-        .candidates
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            c.engine == inferplan_perf::Engine::Vllm
-                && !c.instance.starts_with("inf")
-                && !c.instance.starts_with("trn")
-        })
-        .map(|(i, _)| i + 1)
+    let plan = read_plan(p).unwrap();
+    renderable_candidates(&plan, catalog())
+        .into_iter()
+        .filter(|&n| plan.candidates[n - 1].engine == inferplan_perf::Engine::Vllm)
         .collect()
 }
 
@@ -764,9 +757,12 @@ fn every_example_renders_and_is_written_for_the_validators() {
         // What `inferplan render` renders by default: the plan's #1, unless #1 runs on an AWS
         // Neuron chip (render writes GPU manifests only), then the first candidate it writes.
         let first = *renderable(p).first().expect("a renderable candidate");
-        let neuron_first = p["candidates"][0]["instance"]
-            .as_str()
-            .is_some_and(|i| i.starts_with("inf") || i.starts_with("trn"));
+        let neuron_first = p["candidates"][0]["instance"].as_str().is_some_and(|i| {
+            let inst = catalog().instance(i).unwrap();
+            catalog()
+                .instance_gpu(inst)
+                .is_some_and(|g| g.arch == inferplan_catalog::Arch::Neuron)
+        });
         assert!(first == 1 || neuron_first, "{name}: #1 renders");
         let input = from_json(p, first).unwrap();
         let files = render::render(&input);
