@@ -187,6 +187,24 @@ fn lint_counts_neuron_cores() {
     assert!(found[0].contains("NeuronCores"), "{}", found[0]);
 }
 
+/// `simulate --deploy` reads a rendered Neuron deployment as the plan's replica: the degree in
+/// chips (the engine's NeuronCores ÷ the chip's cores), on the plan's instance.
+#[test]
+fn a_rendered_neuron_deployment_is_read_as_the_plan_s_replica() {
+    let input: RenderInput = from_json(&plan_json(&example("inf2-vs-gpu-8b")), 1).unwrap();
+    let files: Vec<(String, String)> = render::render(&input)
+        .into_iter()
+        .filter(|(n, _)| n.ends_with(".yaml"))
+        .collect();
+    let params = inferplan_perf::MemoryParams::embedded().unwrap();
+    let d = inferplan_deploy::deployed::read(&files, catalog(), &params).unwrap();
+    assert_eq!(d.tp, input.tp, "chips, not NeuronCores");
+    assert_eq!(d.pp, 1);
+    assert_eq!(d.instance.name, input.instance);
+    assert_eq!(d.max_num_seqs, Some(input.max_num_seqs));
+    assert_eq!(d.max_model_len, Some(input.max_model_len));
+}
+
 /// Every file rendered for the plan's #1 of `examples/inf2-vs-gpu-8b.toml` (vLLM's Neuron
 /// backend on inf2.xlarge).
 #[test]
