@@ -205,6 +205,22 @@ fn a_rendered_neuron_deployment_is_read_as_the_plan_s_replica() {
     assert_eq!(d.max_model_len, Some(input.max_model_len));
 }
 
+/// `--platform sagemaker` writes the CUDA LMI container: it skips a Neuron #1 for the first GPU
+/// candidate, and refuses a Neuron candidate asked for by number.
+#[test]
+fn sagemaker_does_not_put_a_cuda_container_on_a_neuron_instance() {
+    use inferplan_deploy::render::{from_plan, read_plan, sagemaker};
+    let p = read_plan(&plan_json(&example("inf2-vs-gpu-8b"))).unwrap();
+    let n = sagemaker::first_candidate(&p, catalog()).expect("a GPU candidate");
+    assert!(
+        from_plan(&p, n, catalog()).unwrap().neuron.is_none(),
+        "#{n}"
+    );
+    let neuron = from_plan(&p, 1, catalog()).unwrap();
+    let e = sagemaker::Endpoint::of(&neuron).unwrap_err().to_string();
+    assert!(e.contains("Neuron"), "{e}");
+}
+
 /// Every file rendered for the plan's #1 of `examples/inf2-vs-gpu-8b.toml` (vLLM's Neuron
 /// backend on inf2.xlarge).
 #[test]

@@ -130,6 +130,19 @@ impl Endpoint {
     /// endpoint.
     pub fn of(input: &RenderInput) -> Result<Endpoint, RenderError> {
         let field = |f: &str| format!("candidates[{}].{f}", input.candidate.saturating_sub(1));
+        // The LMI image written here is the CUDA one; a Neuron chip needs LMI's Neuron image,
+        // which this render does not write.
+        if input.neuron.is_some() {
+            return Err(RenderError::invalid(
+                field("instance"),
+                format!(
+                    "{} is an AWS Neuron instance; the SageMaker render writes the CUDA LMI \
+                     container only, so render this candidate for EKS (vLLM's Neuron backend) \
+                     or choose a GPU candidate (`--candidate`)",
+                    input.instance
+                ),
+            ));
+        }
         if input.nodes_per_replica > 1 {
             return Err(RenderError::invalid(
                 field("pp"),
