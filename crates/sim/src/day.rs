@@ -76,6 +76,7 @@ pub fn day(
             t.max,
             t.replicas_per_node,
         )),
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

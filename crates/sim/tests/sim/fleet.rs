@@ -54,6 +54,7 @@ fn config(replicas: u32) -> FleetConfig {
         replicas,
         router: Router::LeastOutstanding,
         autoscaler: None,
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

@@ -119,6 +119,7 @@ pub(super) fn setup(
         replicas,
         router: a.router,
         autoscaler,
+        managed: None,
         spot: a.spot_rate_per_hour.map(|rate| Spot {
             rate_per_hour: rate,
             notice_s: a.spot_notice_s,

@@ -390,6 +390,7 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
         replicas,
         router,
         autoscaler: autoscaler(autoscale, per_node)?,
+        managed: None,
         spot: spot_rate_per_hour.map(|rate| Spot {
             rate_per_hour: rate,
             notice_s: spot_notice_s,
