@@ -94,7 +94,10 @@ mod tests {
         let big = instance_start(16.4e9, Some(Engine::Vllm));
         // 13.9 GB more, downloaded at the Hub's 0.5 GB/s and read from the node cache.
         let more = big.seconds - small.seconds;
-        assert!(more > 13.9 / 0.5 && more < 13.9 / 0.5 + 13.9 / 1.0, "{more}");
+        assert!(
+            more > 13.9 / 0.5 && more < 13.9 / 0.5 + 13.9 / 1.0,
+            "{more}"
+        );
         assert!(big.basis.contains("provisioning 134 s"), "{}", big.basis);
     }
 }

@@ -9,7 +9,11 @@
 //!   target tracking reads its one-minute `Sum` ("Define a scaling policy",
 //!   <https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-add-code-define.html>:
 //!   "invocations per instance per minute"). The asynchronous policy the renderer writes
-//!   tracks the `Average` of `ApproximateBacklogSizePerInstance`.
+//!   tracks the `Average` of `ApproximateBacklogSizePerInstance`, the backlog ("items in the
+//!   queue for an endpoint that are currently being processed or yet to be processed")
+//!   divided by the instances ("Monitor Asynchronous Endpoint",
+//!   `doc_source/async-inference-monitor.md` in awsdocs/amazon-sagemaker-developer-guide,
+//!   commit 4ac846c8fab6053ddc6b4eb8a250709dc454f2bf).
 //! - **Alarms.** Target tracking creates two alarms ("Target tracking scaling policies for
 //!   Application Auto Scaling", Application Auto Scaling User Guide,
 //!   `doc_source/application-auto-scaling-target-tracking.md` in
@@ -24,8 +28,10 @@
 //!   lower)").
 //! - **Adjustment.** "scales out proportionally to the metric as fast as it can, but scales
 //!   in more gradually", rounding so as "to prevent adding insufficient capacity or removing
-//!   too much" (same guide): `desired = ceil(capacity × metric / target)` on the latest
-//!   datapoint, rounded up both ways. The capacity is the scalable dimension,
+//!   too much" (same guide): `desired = ceil(capacity × metric / target)`, rounded up both
+//!   ways, with the latest datapoint when scaling out and the highest of the scale-in alarm's
+//!   datapoints when scaling in (our reading of "more gradually": AWS does not say which
+//!   datapoint it uses). The capacity is the scalable dimension,
 //!   `sagemaker:variant:DesiredInstanceCount`, so instances still launching count.
 //! - **Alarm actions.** "Except for Auto Scaling actions, the actions happen only on state
 //!   transitions" (CloudWatch User Guide, "Alarm actions",
@@ -140,10 +146,6 @@ pub struct Managed {
     pub from_zero: Option<StepOut>,
     /// [`METRIC_DELAY_S`] unless told.
     pub metric_delay_s: f64,
-    /// Asynchronous: requests SageMaker hands one instance at once
-    /// (`MaxConcurrentInvocationsPerInstance`); the others are the backlog. `None`: every
-    /// request waiting in an engine's queue counts.
-    pub max_concurrent_per_instance: Option<u32>,
 }
 
 /// One minute of published metrics.
@@ -207,10 +209,8 @@ impl Policies {
         // Scale out: any policy, the largest capacity.
         let mut out_tracking = None;
         if let Some(t) = self.cfg.tracking {
-            let high = last(published, SCALE_OUT_DATAPOINTS).filter(|d| {
-                d.iter()
-                    .all(|p| p.tracked.is_some_and(|v| v > t.target))
-            });
+            let high = last(published, SCALE_OUT_DATAPOINTS)
+                .filter(|d| d.iter().all(|p| p.tracked.is_some_and(|v| v > t.target)));
             if let Some(d) = high {
                 let latest = d[d.len() - 1].tracked.unwrap_or(0.0);
                 let base = in_cooldown(self.tracking_out).map_or(c, |cd| cd.base);
@@ -267,8 +267,8 @@ impl Policies {
                 .all(|p| p.tracked.is_some_and(|v| v < SCALE_IN_RATIO * t.target))
         });
         if let Some(d) = low {
-            let latest = d[d.len() - 1].tracked.unwrap_or(0.0);
-            let want = proportional(c, latest, t.target).clamp(min, max);
+            let highest = d.iter().filter_map(|p| p.tracked).fold(0.0, f64::max);
+            let want = proportional(c, highest, t.target).clamp(min, max);
             if want < c {
                 self.scale_in_until_us = now_us + us(t.scale_in_cooldown_s);
                 self.desired = want;
@@ -313,7 +313,6 @@ mod tests {
             }),
             from_zero: None,
             metric_delay_s: METRIC_DELAY_S,
-            max_concurrent_per_instance: None,
         }
     }
 
@@ -389,6 +388,11 @@ mod tests {
         let mut q = Policies::new(tracking(100.0, 300.0, 0.0), 10);
         assert_eq!(q.evaluate(MIN, &points(&[90.0; 15])), 10);
         assert_eq!(q.evaluate(2 * MIN, &points(&[89.0; 15])), 9);
+        // The highest of the fifteen sizes the scale-in: 10 × 60 / 100.
+        let mut varied = points(&[10.0; 15]);
+        varied[7].tracked = Some(60.0);
+        let mut v = Policies::new(tracking(100.0, 300.0, 0.0), 10);
+        assert_eq!(v.evaluate(MIN, &varied), 6);
         // One datapoint at the target in the fifteen keeps the alarm OK.
         let mut mixed = points(&[50.0; 15]);
         mixed[3].tracked = Some(95.0);
@@ -442,7 +446,6 @@ mod tests {
                 cooldown_s: 300.0,
             }),
             metric_delay_s: METRIC_DELAY_S,
-            max_concurrent_per_instance: Some(4),
         };
         let mut p = Policies::new(cfg, 0);
         let waiting = |n: usize| {

@@ -59,18 +59,14 @@ impl Sim<'_> {
         }
     }
 
-    /// Requests queued at the endpoint: those no instance holds, and on each instance those
-    /// beyond what SageMaker hands it at once (without that limit, those waiting in the
-    /// engine's queue).
-    fn backlog(&self, per_instance: Option<u32>) -> usize {
+    /// The endpoint's backlog: requests being processed or yet to be processed (those no
+    /// instance holds, and every request an instance in service holds).
+    fn backlog(&self) -> usize {
         let held: usize = self
             .slots
             .iter()
             .filter(|s| s.state == State::Ready)
-            .map(|s| match per_instance {
-                Some(n) => s.sim.outstanding().saturating_sub(n as usize),
-                None => s.sim.queued(),
-            })
+            .map(|s| s.sim.outstanding())
             .sum();
         held + self.pending.len()
     }
@@ -84,7 +80,7 @@ impl Sim<'_> {
         let now = self.now;
         self.push(now + us(SAMPLE_S), Ev::Tick);
         let in_service = self.ready_replicas().len();
-        let backlog = self.backlog(m.max_concurrent_per_instance) as f64;
+        let backlog = self.backlog() as f64;
         let period = u64::from(PERIOD_S) * 1_000_000;
         let delay = us(m.metric_delay_s);
         let Some(st) = self.managed.as_mut() else {
@@ -96,8 +92,9 @@ impl Sim<'_> {
                 Some(Metric::InvocationsPerInstance) => {
                     (st.invocations > 0.0).then_some(st.invocations)
                 }
-                Some(Metric::BacklogPerInstance) => (st.backlog_samples > 0)
-                    .then(|| st.backlog_sum / f64::from(st.backlog_samples)),
+                Some(Metric::BacklogPerInstance) => {
+                    (st.backlog_samples > 0).then(|| st.backlog_sum / f64::from(st.backlog_samples))
+                }
                 None => None,
             };
             let dp = Datapoint {

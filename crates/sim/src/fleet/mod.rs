@@ -14,10 +14,10 @@ mod sim;
 mod state;
 mod sweep;
 
-pub use config::{Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, Slo, Spot, Trigger};
 pub use aas::Managed;
+pub use config::{Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, Slo, Spot, Trigger};
 pub use flapping::{Flapping, FLAPPING_REVERSALS_PER_HOUR};
-pub use report::{Attainment, Hour, SimReport};
 pub use managed::SAMPLE_S as MANAGED_SAMPLE_S;
+pub use report::{Attainment, Hour, SimReport};
 pub use sim::simulate;
 pub use sweep::sweep;

@@ -23,6 +23,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 mod deploy;
+mod endpoint;
 
 /// The JSON answer: the report and what was simulated.
 #[derive(Serialize)]
