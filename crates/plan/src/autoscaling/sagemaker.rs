@@ -9,6 +9,41 @@
 
 use serde::Serialize;
 
+// Application Auto Scaling's figures (the simulator's `fleet::aas` documents how they are
+// used, and where the rest of its behaviour is described).
+
+/// Length of one datapoint, seconds: SageMaker publishes its endpoint metrics at one-minute
+/// resolution ("Amazon SageMaker AI metrics in Amazon CloudWatch",
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html>), and the
+/// alarms evaluate one period each minute.
+pub const PERIOD_S: u32 = 60;
+
+/// Datapoints above the target the scale-out alarm needs, out of as many (re:Post, "Sagemaker autoscaling delay",
+/// <https://repost.aws/questions/QUf450Wsd9RROGGOIwaolN9w/sagemaker-autoscaling-delay>: the
+/// alarms of a SageMaker endpoint's policy read "InvocationsPerInstance > 1500 for 3
+/// datapoints within 3 minutes" and "< 1350 for 15 datapoints within 15 minutes").
+pub const SCALE_OUT_DATAPOINTS: usize = 3;
+
+/// Datapoints below [`SCALE_IN_RATIO`] of the target the scale-in alarm needs, out of as
+/// many (the same alarms: 1350 for a target of 1500).
+pub const SCALE_IN_DATAPOINTS: usize = 15;
+
+/// The scale-in alarm's threshold as a share of the target (the same alarms: 1350 / 1500; the Application Auto Scaling User Guide: "usually more than 10%
+/// lower").
+pub const SCALE_IN_RATIO: f64 = 0.9;
+
+/// Cooldown of a SageMaker variant's policy when the template sets none, seconds (AWS CDK
+/// reference, `BaseTargetTrackingProps.scaleInCooldown`/`scaleOutCooldown`: "Default:
+/// Duration.seconds(300) for ... Amazon SageMaker endpoint variants",
+/// <https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_applicationautoscaling.TargetTrackingScalingPolicyProps.html>).
+pub const DEFAULT_COOLDOWN_S: f64 = 300.0;
+
+/// From the end of a minute to the moment an alarm can evaluate its datapoint, seconds. An
+/// assumption: AWS publishes no figure. The re:Post thread saw more than 5 minutes from
+/// a load step to the scale-out of a 3-datapoint alarm, which a delay of one to two minutes
+/// after the three minutes explains.
+pub const METRIC_DELAY_S: f64 = 60.0;
+
 /// Seconds between scale-ins: ten minutes, the longest scale-in cooldown of the examples in
 /// "Define a scaling policy" (SageMaker developer guide); an assumption, not a measurement.
 pub const SCALE_IN_COOLDOWN_S: u32 = 600;
@@ -43,8 +78,11 @@ pub struct Scaling {
     pub backlog_per_instance: u32,
     /// Async: concurrent requests SageMaker hands one instance.
     pub max_concurrent_per_instance: u32,
-    /// Seconds between scale-outs: the start of a new instance (capacity added is invisible
-    /// to the metric until the instance serves, so an earlier second step would double it).
+    /// Seconds between scale-outs: the start of a new instance, then the scale-out alarm's
+    /// datapoints published after it serves ([`SCALE_OUT_DATAPOINTS`] minutes and
+    /// [`METRIC_DELAY_S`]). Capacity added is invisible to the metric until the instance
+    /// serves and the alarm's minutes postdate it, and outside a cooldown the proportional
+    /// step multiplies it again.
     pub scale_out_cooldown_s: u32,
     /// Seconds between scale-ins ([`SCALE_IN_COOLDOWN_S`]).
     pub scale_in_cooldown_s: u32,
@@ -77,8 +115,9 @@ pub fn scaling(
     let start = if instance_start_s.is_finite() {
         instance_start_s
     } else {
-        MIN_SCALE_OUT_COOLDOWN_S
-    };
+        0.0
+    } + (SCALE_OUT_DATAPOINTS as f64) * f64::from(PERIOD_S)
+        + METRIC_DELAY_S;
     Scaling {
         is_async,
         min,
@@ -102,10 +141,11 @@ mod tests {
         let s = scaling(false, 2, 6, 8, 250.0, 40.0, 312.4);
         assert_eq!(s.invocations_per_instance_per_minute, 1920.0);
         assert_eq!((s.min, s.initial, s.max), (2, 2, 6));
-        assert_eq!(s.scale_out_cooldown_s, 313);
+        // 312.4 s of start, three published minutes and the delay.
+        assert_eq!(s.scale_out_cooldown_s, 553);
         assert_eq!(s.max_concurrent_per_instance, 10);
         let a = scaling(true, 2, 6, 8, 250.0, 40.0, 20.0);
         assert_eq!((a.min, a.initial, a.backlog_per_instance), (0, 1, 8));
-        assert_eq!(a.scale_out_cooldown_s, 60);
+        assert_eq!(a.scale_out_cooldown_s, 260);
     }
 }

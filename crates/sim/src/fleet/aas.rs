@@ -65,30 +65,10 @@ use serde::Serialize;
 
 const US_PER_S: f64 = 1e6;
 
-/// Length of one datapoint, seconds: SageMaker publishes its endpoint metrics at one-minute
-/// resolution ("Amazon SageMaker AI metrics in Amazon CloudWatch",
-/// <https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html>), and the
-/// alarms evaluate one period each minute.
-pub const PERIOD_S: u32 = 60;
-
-/// Datapoints above the target the scale-out alarm needs, out of as many (re:Post above).
-pub const SCALE_OUT_DATAPOINTS: usize = 3;
-
-/// Datapoints below [`SCALE_IN_RATIO`] of the target the scale-in alarm needs, out of as
-/// many (re:Post above: 1350 for a target of 1500).
-pub const SCALE_IN_DATAPOINTS: usize = 15;
-
-/// The scale-in alarm's threshold as a share of the target (re:Post above: 1350 / 1500).
-pub const SCALE_IN_RATIO: f64 = 0.9;
-
-/// Cooldown of a SageMaker variant's policy when the template sets none, seconds.
-pub const DEFAULT_COOLDOWN_S: f64 = 300.0;
-
-/// From the end of a minute to the moment an alarm can evaluate its datapoint, seconds. An
-/// assumption: AWS publishes no figure. The re:Post thread above saw more than 5 minutes from
-/// a load step to the scale-out of a 3-datapoint alarm, which a delay of one to two minutes
-/// after the three minutes explains.
-pub const METRIC_DELAY_S: f64 = 60.0;
+pub use inferplan_plan::autoscaling::sagemaker::{
+    DEFAULT_COOLDOWN_S, METRIC_DELAY_S, PERIOD_S, SCALE_IN_DATAPOINTS, SCALE_IN_RATIO,
+    SCALE_OUT_DATAPOINTS,
+};
 
 /// What a target-tracking policy tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

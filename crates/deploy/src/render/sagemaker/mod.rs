@@ -112,8 +112,8 @@ pub struct Endpoint {
     /// Async: concurrent requests SageMaker hands one instance.
     pub max_concurrent_per_instance: u32,
     /// Seconds between scale-outs: the start of a new instance
-    /// ([`inferplan_serving::sagemaker::instance_start`]; capacity added is invisible to the
-    /// metric until the new instance serves, so an earlier second step would double it).
+    /// ([`inferplan_serving::sagemaker::instance_start`]) and the scale-out alarm's minutes
+    /// after it ([`inferplan_plan::autoscaling::sagemaker::Scaling::scale_out_cooldown_s`]).
     pub scale_out_cooldown_s: u32,
     /// Seconds between scale-ins.
     pub scale_in_cooldown_s: u32,
