@@ -303,7 +303,7 @@ pub fn run(catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             replicas
         },
         seed,
-        autoscaled: cfg.autoscaler.is_some(),
+        autoscaled: cfg.autoscaler.is_some() || cfg.managed.is_some(),
         unmodelled: &setup.unmodelled,
         report: &report,
     };
