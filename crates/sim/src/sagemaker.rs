@@ -58,28 +58,33 @@ pub fn managed(s: &Scaling) -> Managed {
     }
 }
 
-/// The fleet of an endpoint of `initial` instances of `replica`, scaled by `managed` (none:
-/// a fixed count), whose new instances start as `start` says, at `usd_per_instance_hour`
-/// (0 when no price is known), requests spread by `router`. Each instance is a node of its own: `node_hours` are the
+/// An endpoint's variant as the simulator runs it.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Instances at the start (`InitialInstanceCount` within the scalable target's bounds).
+    pub initial: u32,
+    /// Application Auto Scaling; `None`: a fixed count.
+    pub managed: Option<Managed>,
+    /// How a new instance starts.
+    pub start: InstanceStart,
+    /// Price of an instance-hour, USD (0 when no price is known).
+    pub usd_per_instance_hour: f64,
+    /// How requests are spread ([`ROUTER`] for SageMaker's default).
+    pub router: Router,
+}
+
+/// The fleet of endpoint `e` running `replica` on each instance. Each instance is a node of its own: `node_hours` are the
 /// instance-hours billed, counted from the launch (an assumption: AWS bills the instance
 /// while it is provisioned for the endpoint).
-pub fn fleet(
-    replica: Replica,
-    efficiency: Efficiency,
-    initial: u32,
-    managed: Option<Managed>,
-    start: &InstanceStart,
-    usd_per_instance_hour: f64,
-    router: Router,
-    slo: Slo,
-) -> FleetConfig {
+pub fn fleet(replica: Replica, efficiency: Efficiency, e: &Endpoint, slo: Slo) -> FleetConfig {
+    let (start, usd_per_instance_hour) = (&e.start, e.usd_per_instance_hour);
     FleetConfig {
         replica,
         efficiency,
-        replicas: initial.max(1),
-        router,
+        replicas: e.initial.max(1),
+        router: e.router,
         autoscaler: None,
-        managed,
+        managed: e.managed.clone(),
         spot: None,
         client: Client {
             timeout_s: None,
@@ -144,14 +149,17 @@ pub fn day(
         c.max_rps_per_replica,
         start.seconds,
     );
+    let endpoint = Endpoint {
+        initial: s.initial,
+        managed: Some(managed(&s)),
+        start: start.clone(),
+        usd_per_instance_hour: usd_per_instance_hour.unwrap_or(0.0),
+        router: ROUTER,
+    };
     let cfg = fleet(
         replica,
         efficiency,
-        s.initial,
-        Some(managed(&s)),
-        &start,
-        usd_per_instance_hour.unwrap_or(0.0),
-        ROUTER,
+        &endpoint,
         Slo {
             ttft_ms: w.slo.ttft_ms,
             tpot_ms: w.slo.tpot_ms,

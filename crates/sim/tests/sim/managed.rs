@@ -5,7 +5,7 @@ use crate::fleet::replica;
 use inferplan_serving::sagemaker::InstanceStart;
 use inferplan_sim::fleet::aas::{Managed, Metric, TargetTracking, METRIC_DELAY_S};
 use inferplan_sim::fleet::{simulate, SimReport, Slo};
-use inferplan_sim::sagemaker::{fleet, ROUTER};
+use inferplan_sim::sagemaker::{fleet, Endpoint, ROUTER};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 
 /// An instance that serves 200 s after the decision: 100 s of provisioning, 100 s of
@@ -35,16 +35,14 @@ fn step(high: f64, target: f64, scale_out_cooldown_s: f64) -> SimReport {
         from_zero: None,
         metric_delay_s: METRIC_DELAY_S,
     };
-    let cfg = fleet(
-        r,
-        eff,
-        2,
-        Some(managed),
-        &start(),
-        10.0,
-        ROUTER,
-        Slo::default(),
-    );
+    let endpoint = Endpoint {
+        initial: 2,
+        managed: Some(managed),
+        start: start(),
+        usd_per_instance_hour: 10.0,
+        router: ROUTER,
+    };
+    let cfg = fleet(r, eff, &endpoint, Slo::default());
     let mut hourly = [1.0; 24];
     hourly[1] = high;
     let t = Traffic::new(

@@ -105,16 +105,14 @@ pub(super) fn setup(
         "no {} price in the catalog: the cost is 0; node_hours are the instance-hours billed",
         e.instance_type
     ));
-    let mut cfg = inferplan_sim::sagemaker::fleet(
-        replica,
-        eff,
+    let endpoint = inferplan_sim::sagemaker::Endpoint {
         initial,
         managed,
-        &start,
-        0.0,
-        inferplan_sim::sagemaker::ROUTER,
-        Slo::default(),
-    );
+        start,
+        usd_per_instance_hour: 0.0,
+        router: inferplan_sim::sagemaker::ROUTER,
+    };
+    let mut cfg = inferplan_sim::sagemaker::fleet(replica, eff, &endpoint, Slo::default());
     cfg.client = Client {
         timeout_s: a.timeout_s,
         max_retries: a.retries,
