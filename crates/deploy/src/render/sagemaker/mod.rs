@@ -29,6 +29,7 @@ use super::yaml::{emit, to_yaml};
 use cfn::*;
 use inferplan_plan::autoscaling::sagemaker as sagemaker_scaling;
 use inferplan_plan::workload::Mode;
+use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as StartNode};
 use inferplan_serving::startup;
 use serde::Serialize;
 use yaml_rust2::yaml::Hash;
@@ -162,13 +163,14 @@ impl Endpoint {
         // without compile caches and the read: the cold start without the instance boot, at
         // the Hub's rate (no instance figures here: the per-instance ceilings), with the EKS
         // probe's margin.
-        // The same container start the simulator waits for after provisioning.
-        let start = inferplan_serving::sagemaker::instance_start(
+        let cold = cold_start_s(
+            Delivery::HubToNodeCache,
             input.download_bytes as f64 / f64::from(input.nodes_per_replica.max(1)),
-            Some(input.engine),
+            engine_start_s(Some(input.engine), false),
+            None,
+            StartNode::New,
         );
-        let cold = &start.cold;
-        let in_container = start.container_s;
+        let in_container = cold.seconds - cold.boot_s;
         let budget = (in_container * startup::PROBE_MARGIN)
             .ceil()
             .max(startup::MIN_PROBE_BUDGET_S) as u32;
@@ -231,6 +233,10 @@ impl Endpoint {
         }
         // The scaling the simulator runs too: targets by Little's law, the scale-out cooldown
         // the start of a new instance.
+        let start = inferplan_serving::sagemaker::instance_start(
+            input.download_bytes as f64 / f64::from(input.nodes_per_replica.max(1)),
+            Some(input.engine),
+        );
         let scaling = sagemaker_scaling::scaling(
             kind == EndpointKind::Async,
             input.min_replicas,
