@@ -240,3 +240,41 @@ fn the_rendered_async_endpoint_scales_out_with_the_morning() {
     assert_eq!(hours[2]["replicas_max"], 1, "{}", hours[2]);
     assert_eq!(hours[8]["replicas_max"], 3, "{}", hours[8]);
 }
+
+/// A template the simulation cannot run fails in one line naming the file, line and field
+/// (exit code 2); one it can run in part says what it leaves out.
+#[test]
+fn sagemaker_template_edits_are_refused_or_reported() {
+    let dir = rendered_sagemaker("fraud-scoring-small.toml", "edits");
+    let template = dir.join("sagemaker.yaml");
+    edit(
+        &template,
+        "        TargetValue: 633.35",
+        "        TargetValue:\n          Ref: Target",
+    );
+    let (code, _, err) = simulate(&dir, "fraud-scoring-small.toml", "60");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("sagemaker.yaml:") && err.contains("TargetValue"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    edit(
+        &template,
+        "        TargetValue:\n          Ref: Target",
+        "        TargetValue: 633.35",
+    );
+    edit(
+        &template,
+        "PredefinedMetricType: SageMakerVariantInvocationsPerInstance",
+        "PredefinedMetricType: SageMakerVariantProvisionedConcurrencyUtilization",
+    );
+    let (code, v, err) = simulate(&dir, "fraud-scoring-small.toml", "60");
+    assert_eq!(code, 0, "{err}");
+    let notes = v["unmodelled"].to_string();
+    assert!(
+        notes.contains("SageMakerVariantProvisionedConcurrencyUtilization"),
+        "{notes}"
+    );
+    assert_eq!(v["scale_events"], 0);
+}
