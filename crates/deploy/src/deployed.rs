@@ -19,6 +19,8 @@ use inferplan_serving::cold_start::WeightsSource;
 use inferplan_serving::flags;
 use std::path::Path;
 
+pub mod sagemaker;
+
 /// A manifest the simulation cannot run: `file:line: field `f`: message`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
