@@ -16,8 +16,9 @@ mod kind;
 mod lint;
 mod load;
 mod plan;
-mod render;
+pub(crate) mod render;
 mod rightsize;
+mod serve;
 mod simulate;
 mod validate;
 
@@ -45,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rightsize(a) => rightsize::run(&catalog, &a),
         Command::Lint(a) => lint::run(&catalog, &a),
         Command::Validate(a) => validate::run(&catalog, &a),
+        Command::Serve(a) => serve::run(cli.catalog_dir, &a),
     }
 }
