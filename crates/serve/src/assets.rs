@@ -11,6 +11,27 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/index.html"),
     ),
     (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/app.js"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/style.css"),
+    ),
+    // The rule documents the findings link to (`docs/findings.md#...`, `docs/lint.md#...`).
+    (
+        "docs/findings.md",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../../docs/findings.md"),
+    ),
+    (
+        "docs/lint.md",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../../docs/lint.md"),
+    ),
+    (
         "openapi.json",
         "application/json",
         include_bytes!("../assets/openapi.json"),

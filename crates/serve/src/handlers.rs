@@ -218,10 +218,7 @@ fn json_answer(outcome: Outcome) -> Answer {
 }
 
 /// The flags of the query string, without the names in `reserved` (returned apart).
-fn query(
-    raw: Option<&str>,
-    reserved: &[&str],
-) -> Result<(Vec<String>, Pairs), ApiError> {
+fn query(raw: Option<&str>, reserved: &[&str]) -> Result<(Vec<String>, Pairs), ApiError> {
     let pairs = query_pairs(raw.unwrap_or_default())?;
     let (special, flags): (Vec<_>, Vec<_>) = pairs
         .into_iter()
@@ -258,9 +255,20 @@ async fn estimate(S(state): S<State>, RawQuery(q): RawQuery, req: Request) -> An
     flags_command(state, "estimate", q, req).await
 }
 
-/// `plan`: a workload (TOML, or its fields as JSON) in the body, flags in the query string.
+/// `plan`: a workload (TOML, or its fields as JSON) in the body, flags in the query string;
+/// `?format=md` answers with the architecture decision record (`plan --format md`) instead.
 async fn plan(S(state): S<State>, RawQuery(q): RawQuery, req: Request) -> Answer {
-    let (mut flags, _) = query(q.as_deref(), &[])?;
+    let (mut flags, special) = query(q.as_deref(), &["format"])?;
+    let markdown = match special.last().map(|(_, v)| v.as_str()) {
+        None | Some("json") => false,
+        Some("md") => true,
+        Some(other) => {
+            return Err(ApiError::bad_field(
+                "format",
+                format!("format: `{other}` is not json or md"),
+            ))
+        }
+    };
     cap_simulation(
         &mut flags,
         state.limits.sim_requests,
@@ -268,7 +276,12 @@ async fn plan(S(state): S<State>, RawQuery(q): RawQuery, req: Request) -> Answer
     )?;
     let body = body(&state, req).await?;
     let body = text(&body)?;
-    let mut args = vec!["plan".to_owned(), "--format=json".to_owned()];
+    let format = if markdown {
+        "--format=md"
+    } else {
+        "--format=json"
+    };
+    let mut args = vec!["plan".to_owned(), format.to_owned()];
     args.extend(flags);
     let mut files = vec![];
     let json = looks_like_json(body);
@@ -276,7 +289,21 @@ async fn plan(S(state): S<State>, RawQuery(q): RawQuery, req: Request) -> Answer
         files.push((WORKLOAD.to_owned(), workload_toml(body)?));
         args.push(WORKLOAD.to_owned());
     }
-    json_answer(execute(&state, Call { args, files }).await?).map_err(|e| from_json(e, json))
+    let outcome = execute(&state, Call { args, files }).await?;
+    match outcome {
+        Outcome::Json { body, .. } if markdown => Ok((
+            [
+                (header::CONTENT_TYPE, "text/markdown; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"inferplan-plan.md\"",
+                ),
+            ],
+            body,
+        )
+            .into_response()),
+        other => json_answer(other).map_err(|e| from_json(e, json)),
+    }
 }
 
 /// An error about a workload sent as JSON: its line is of the TOML written from it, so it
@@ -421,11 +448,7 @@ fn file_name(name: &str) -> Result<String, ApiError> {
 
 /// The files of a body: `{"files": {"name": "text", ...}}` (and `extra` fields beside it), or
 /// the body itself as one file named `name`.
-fn body_files(
-    body: &str,
-    name: String,
-    extra: &[&str],
-) -> Result<Envelope, ApiError> {
+fn body_files(body: &str, name: String, extra: &[&str]) -> Result<Envelope, ApiError> {
     if looks_like_json(body) {
         if let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(body) {
             let envelope = map.contains_key("files")

@@ -36,7 +36,7 @@ impl Default for Limits {
             concurrency: cores,
             queue: 2048,
             queue_wait: Duration::from_secs(20),
-            sim_requests: 200_000,
+            sim_requests: 1_000_000,
             sim_seeds: 8,
             sim_duration_s: 86_400.0,
         }
