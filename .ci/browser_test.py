@@ -192,6 +192,19 @@ def main():
         findings = drv.find_elements(By.CSS_SELECTOR, "#findings li")
         check(len(findings) == len(expected["findings"]), f"the option's {len(expected['findings'])} findings are listed")
         shot(drv, args.screenshots, "serve-plan.png")
+        # The downloads behind the two buttons: the ADR and the rendered manifests.
+        drv.set_script_timeout(args.timeout)
+        adr, tar = drv.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const post = (url) => fetch(url, {method: 'POST', headers: {'content-type': 'application/toml'}, body: state.toml});
+            Promise.all([
+              post('/api/plan?format=md').then(async (r) => [r.status, r.headers.get('content-type'), await r.text()]),
+              post('/api/render?archive=tar.gz&candidate=1').then(async (r) => [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength]),
+            ]).then(done, (e) => done([[0, String(e), ''], [0, '', 0]]));""")
+        check(adr[0] == 200 and adr[1].startswith("text/markdown") and expected["instance"] in adr[2],
+              f"the ADR download is the plan's Markdown naming {expected['instance']} ({adr[0]}, {adr[1]})")
+        check(tar[0] == 200 and tar[1] == "application/gzip" and tar[2] > 1000,
+              f"the manifests download is a tar.gz of the rendered files ({tar[0]}, {tar[1]}, {tar[2]} bytes)")
         share = drv.find_element(By.ID, "share-link").get_attribute("href")
 
         # 2. One option: memory and latency.
