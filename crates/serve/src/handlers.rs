@@ -218,10 +218,7 @@ fn json_answer(outcome: Outcome) -> Answer {
 }
 
 /// The flags of the query string, without the names in `reserved` (returned apart).
-fn query(
-    raw: Option<&str>,
-    reserved: &[&str],
-) -> Result<(Vec<String>, Pairs), ApiError> {
+fn query(raw: Option<&str>, reserved: &[&str]) -> Result<(Vec<String>, Pairs), ApiError> {
     let pairs = query_pairs(raw.unwrap_or_default())?;
     let (special, flags): (Vec<_>, Vec<_>) = pairs
         .into_iter()
@@ -421,11 +418,7 @@ fn file_name(name: &str) -> Result<String, ApiError> {
 
 /// The files of a body: `{"files": {"name": "text", ...}}` (and `extra` fields beside it), or
 /// the body itself as one file named `name`.
-fn body_files(
-    body: &str,
-    name: String,
-    extra: &[&str],
-) -> Result<Envelope, ApiError> {
+fn body_files(body: &str, name: String, extra: &[&str]) -> Result<Envelope, ApiError> {
     if looks_like_json(body) {
         if let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(body) {
             let envelope = map.contains_key("files")

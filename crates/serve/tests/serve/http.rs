@@ -22,7 +22,8 @@ pub fn start_with(backend: Arc<dyn Backend>, limits: Limits) -> SocketAddr {
         })
         .expect("the server runs");
     });
-    rx.recv_timeout(Duration::from_secs(30)).expect("the server starts")
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the server starts")
 }
 
 /// The server every test shares that needs the default limits.
@@ -74,7 +75,8 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Reply
 /// Sends raw bytes and reads the whole answer.
 pub fn raw(addr: SocketAddr, bytes: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(120))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("timeout");
     s.write_all(bytes).expect("send");
     read_reply(&mut s)
 }
