@@ -209,6 +209,29 @@ fn a_slow_body_is_cut_off_with_a_408() {
 }
 
 #[test]
+fn a_slow_request_head_is_cut_off() {
+    let addr = start(Limits {
+        body_read: Duration::from_millis(500),
+        ..Limits::default()
+    });
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    s.write_all(b"GET /api/catalog/gpus HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // The head never ends: the server closes the connection (with a 408 or without a word).
+    let mut got = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut got);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(400) && elapsed < Duration::from_secs(10),
+        "{elapsed:?}"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(got.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+}
+
+#[test]
 fn path_traversal_on_assets_finds_nothing() {
     for path in [
         "/assets/../../../../etc/passwd",
@@ -290,6 +313,31 @@ fn unknown_routes_and_methods_are_named() {
     );
     let v = request(shared(), "GET", "/api/openapi.json", b"").json();
     assert!(v["openapi"].as_str().unwrap().starts_with("3."));
+}
+
+#[test]
+fn every_path_of_the_openapi_document_is_routed() {
+    let v = request(shared(), "GET", "/api/openapi.json", b"").json();
+    let paths = v["paths"].as_object().unwrap();
+    assert!(paths.len() >= 12);
+    for (path, methods) in paths {
+        let concrete = path.replace("{list}", "gpus").replace(
+            "{name}",
+            if path.starts_with("/assets") {
+                "index.html"
+            } else {
+                "H100"
+            },
+        );
+        for method in methods.as_object().unwrap().keys() {
+            let method = method.to_ascii_uppercase();
+            // An empty body: every route answers, with its answer or its own refusal.
+            let reply = request(shared(), &method, &concrete, b"");
+            let text = String::from_utf8_lossy(&reply.body);
+            let unrouted = text.contains("no route") || text.contains("does not take");
+            assert!(!unrouted, "{method} {concrete}: {} {text}", reply.status);
+        }
+    }
 }
 
 /// A backend that takes `delay` per call and answers `{}`.

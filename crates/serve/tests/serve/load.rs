@@ -9,7 +9,7 @@ use inferplan_serve::Limits;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The plan the clients post: one model, one precision, one engine, one instance family.
 pub const WORKLOAD: &str =
@@ -28,14 +28,16 @@ struct Figures {
     max_ms: f64,
 }
 
-/// `total` requests from `clients` threads at once, each a new connection.
-fn load(addr: SocketAddr, clients: usize, total: usize) -> Figures {
+/// `total` requests from `clients` threads at once, each a new connection; a 200 whose body
+/// is not `expected` counts as an undesigned answer.
+fn load(addr: SocketAddr, clients: usize, total: usize, expected: &str) -> Figures {
+    let expected: Arc<str> = Arc::from(expected);
     let next = Arc::new(AtomicUsize::new(0));
     let seen = Arc::new(Mutex::new((Vec::new(), 0usize, 0usize, Vec::new())));
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (next, seen) = (next.clone(), seen.clone());
+            let (next, seen, expected) = (next.clone(), seen.clone(), expected.clone());
             std::thread::Builder::new()
                 .stack_size(256 << 10)
                 .spawn(move || {
@@ -46,7 +48,8 @@ fn load(addr: SocketAddr, clients: usize, total: usize) -> Figures {
                         let mut s = seen.lock().unwrap();
                         s.0.push(ms);
                         match reply.status {
-                            200 => s.1 += 1,
+                            200 if reply.body == expected.as_bytes() => s.1 += 1,
+                            200 => s.3.push((200, "a different answer".to_owned())),
                             503 => s.2 += 1,
                             other => s.3.push((other, reply.text())),
                         }
@@ -96,13 +99,13 @@ fn rss_kib() -> u64 {
 #[test]
 fn a_thousand_clients_at_once_get_answers_or_the_designed_503() {
     let clients = env("SERVE_LOAD_CLIENTS", 1000);
-    let total = env("SERVE_LOAD_TOTAL", 2000);
+    let total = env("SERVE_LOAD_TOTAL", 1000);
     let addr = start(Limits::default());
     // The answer every client must get, byte for byte.
     let expected = request(addr, "POST", "/api/plan", WORKLOAD.as_bytes());
     assert_eq!(expected.status, 200, "{}", expected.text());
     let before = rss_kib();
-    let f = load(addr, clients, total);
+    let f = load(addr, clients, total, &expected.text());
     let grown_mib = rss_kib().saturating_sub(before) / 1024;
     eprintln!(
         "load: {clients} clients, {total} requests: {} ok, {} busy (503) in {:.1} s = {:.0} \
@@ -127,9 +130,16 @@ fn a_thousand_clients_at_once_get_answers_or_the_designed_503() {
 
 #[test]
 fn a_hundred_clients_are_all_served() {
-    let total = env("SERVE_BUDGET_TOTAL", 300);
-    let addr = start(Limits::default());
-    let f = load(addr, 100, total);
+    let total = env("SERVE_BUDGET_TOTAL", 200);
+    // Waits long enough that a slow (debug, shared) machine queues rather than turns away: 100
+    // clients are far below the queue's 2,048, so every one of them must be answered.
+    let addr = start(Limits {
+        queue_wait: std::time::Duration::from_secs(300),
+        compute: std::time::Duration::from_secs(300),
+        ..Limits::default()
+    });
+    let expected = request(addr, "POST", "/api/plan", WORKLOAD.as_bytes()).text();
+    let f = load(addr, 100, total, &expected);
     eprintln!(
         "budget: 100 clients, {total} requests in {:.1} s = {:.0} answers/s; latency p50 {:.1} \
          ms, p99 {:.1} ms (budget: p99 < 100 ms in a release build)",
@@ -158,5 +168,4 @@ fn the_load_workload_is_the_clis_plan() {
         WORKLOAD.as_bytes(),
     );
     assert_eq!(reply.text(), out);
-    let _ = Duration::ZERO;
 }
