@@ -4,30 +4,45 @@
 //! line's `--format json` output byte for byte, and an error its `error:` message.
 
 use crate::{args, commands, input, output};
+use inferplan_catalog::Catalog;
 use inferplan_serve::{Backend, Call, Outcome};
-use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Runs calls with an optional catalog override directory (`--catalog-dir` of `serve`).
-#[derive(Debug, Clone, Default)]
+/// Runs calls over a catalog loaded once (the embedded one with `serve`'s `--catalog-dir`
+/// overrides).
+#[derive(Debug, Clone)]
 pub struct Api {
-    catalog_dir: Option<PathBuf>,
+    catalog: Arc<Catalog>,
+}
+
+impl Default for Api {
+    /// Over the embedded catalog.
+    fn default() -> Api {
+        Api {
+            catalog: Arc::new(Catalog::embedded().expect("the embedded catalog reads")),
+        }
+    }
 }
 
 impl Api {
-    /// Runs calls over the embedded catalog with `catalog_dir`'s overrides, if any.
-    pub fn new(catalog_dir: Option<PathBuf>) -> Api {
-        Api { catalog_dir }
+    /// Runs calls over `catalog`.
+    pub fn new(catalog: Catalog) -> Api {
+        Api {
+            catalog: Arc::new(catalog),
+        }
     }
 }
 
 impl Backend for Api {
     fn run(&self, call: &Call) -> Outcome {
         let mut argv = vec!["inferplan".to_owned()];
-        if let Some(dir) = &self.catalog_dir {
-            argv.push(format!("--catalog-dir={}", dir.display()));
-        }
         argv.extend(call.args.iter().cloned());
-        let (result, out, err) = output::capture(|| input::sandbox(&call.files, || run(argv)));
+        if call.args.first().is_some_and(|c| c == "render") {
+            // Required by the command line; `rendered` writes nothing, so it is never read.
+            argv.push("--out=.".to_owned());
+        }
+        let (result, out, err) =
+            output::capture(|| input::sandbox(&call.files, || run(&self.catalog, argv)));
         match result {
             Ran::Code(code @ (0 | 1)) => Outcome::Json { code, body: out },
             Ran::Files(r) => Outcome::Files {
@@ -47,43 +62,48 @@ enum Ran {
     Files(commands::render::Rendered),
 }
 
-/// Parses and runs `argv` as [`crate::main_with`] does, but `render` answers with its files.
-fn run(argv: Vec<String>) -> Ran {
+/// Parses and runs `argv` over `catalog` as [`crate::main_with`] does, but `render` answers
+/// with its files.
+fn run(catalog: &Catalog, argv: Vec<String>) -> Ran {
     let cli = match crate::parse(argv) {
         Ok(cli) => cli,
         Err(code) => return Ran::Code(code),
     };
-    if let args::Command::Render(a) = &cli.command {
-        let rendered = inferplan_catalog::Catalog::load(cli.catalog_dir.as_deref())
-            .map_err(anyhow::Error::from)
-            .and_then(|c| commands::render::rendered(&c, a));
-        return match rendered {
+    match &cli.command {
+        args::Command::Render(a) => match commands::render::rendered(catalog, a) {
             Ok(r) => Ran::Files(r),
             Err(e) => Ran::Code(crate::exit_code(Err(e))),
-        };
+        },
+        _ => Ran::Code(crate::exit_code(commands::run_with(catalog, cli))),
     }
-    if let args::Command::Serve(_) = &cli.command {
-        return Ran::Code(crate::exit_code(Err(anyhow::anyhow!(
-            "serve is not an API command"
-        ))));
-    }
-    Ran::Code(crate::exit_code(commands::run(cli)))
 }
 
-/// The message of a failed command: its `error:` lines without the prefix (clap's usage text
-/// after the first line left out).
+/// The message of a failed command: its `error:` lines without the prefix, each with the
+/// indented lines under it (clap's list of missing arguments), joined by `; ` (clap's tips and
+/// usage text after a blank line left out).
 fn message(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("error: "))
-        .collect();
-    if lines.is_empty() {
+    let mut messages: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in stderr.lines() {
+        if let Some(m) = line.strip_prefix("error: ") {
+            messages.push(m.trim().to_owned());
+            open = true;
+        } else if line.trim().is_empty() {
+            open = false;
+        } else if open && line.starts_with(' ') {
+            if let Some(last) = messages.last_mut() {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+        }
+    }
+    if messages.is_empty() {
         stderr
             .lines()
             .next()
             .unwrap_or("the command failed")
             .to_owned()
     } else {
-        lines.join("; ")
+        messages.join("; ")
     }
 }

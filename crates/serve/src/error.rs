@@ -74,12 +74,19 @@ impl IntoResponse for ApiError {
 /// Whether a command's message says a name is not in the catalog (the catalog's "unknown
 /// model `x`" and "did you mean" forms).
 fn is_unknown_name(message: &str) -> bool {
-    // The catalog's `CatalogError::Unknown`: "unknown {kind} `{name}`[; did you mean ...]".
-    message.match_indices("unknown ").any(|(i, _)| {
-        let rest = &message[i + 8..];
-        rest.split_once(' ')
-            .is_some_and(|(kind, after)| !kind.is_empty() && after.starts_with('`'))
-    })
+    // The catalog's `CatalogError::Unknown`: "unknown {kind} `{name}`[; did you mean ...]", with
+    // the kinds the catalog names things by (a precision or an engine is a bad value: 400).
+    const KINDS: [&str; 6] = [
+        "gpu",
+        "instance",
+        "model",
+        "region",
+        "diffusion model",
+        "gpu, instance or model",
+    ];
+    KINDS
+        .iter()
+        .any(|k| message.contains(&format!("unknown {k} `")))
 }
 
 /// The field a message names: `field `name`` (the workload and catalog readers) or a flag
@@ -117,5 +124,12 @@ mod tests {
         let e = ApiError::from_command("invalid value 'x' for '--top <TOP>': not a whole number");
         assert_eq!(e.field.as_deref(), Some("top"));
         assert_eq!(e.line, None);
+        let e =
+            ApiError::from_command("unknown gpu, instance or model `h1000`; did you mean `H100`?");
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        let e = ApiError::from_command("--model: unknown model `x`");
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        let e = ApiError::from_command("unknown field `foo`, expected one of `a`");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }
 }

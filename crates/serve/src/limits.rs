@@ -8,7 +8,8 @@ use std::time::Duration;
 pub struct Limits {
     /// Largest request body, bytes (413 above).
     pub body_bytes: usize,
-    /// Time to receive a whole request body (408 past it: a slow client holds no thread).
+    /// Time to receive a request's head (the connection is closed past it) and, apart, its
+    /// whole body (408 past it): a slow client holds no thread.
     pub body_read: Duration,
     /// Time a command may compute (503 past it).
     pub compute: Duration,

@@ -1,16 +1,17 @@
 //! `inferplan serve`: the JSON API and the web page of `inferplan_serve`, each request run by
-//! [`crate::api::Api`] over this crate's commands.
+//! [`crate::api::Api`] over this crate's commands and the catalog loaded once at start
+//! (with `--catalog-dir`'s overrides).
 
 use crate::args::ServeArgs;
 use crate::output::{emit, error};
+use inferplan_catalog::Catalog;
 use inferplan_serve::{is_loopback, Limits};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Runs `serve` until SIGINT or SIGTERM.
-pub fn run(catalog_dir: Option<PathBuf>, a: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(catalog: Catalog, a: &ServeArgs) -> anyhow::Result<ExitCode> {
     let ServeArgs {
         bind,
         max_body_bytes,
@@ -31,7 +32,7 @@ pub fn run(catalog_dir: Option<PathBuf>, a: &ServeArgs) -> anyhow::Result<ExitCo
              authentication; anyone who reaches it can run plans and simulations\n"
         ));
     }
-    let backend = Arc::new(crate::api::Api::new(catalog_dir));
+    let backend = Arc::new(crate::api::Api::new(catalog));
     let mut shown = Ok(());
     inferplan_serve::run(*bind, backend, limits, |addr| {
         shown = emit(&format!(
