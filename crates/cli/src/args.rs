@@ -268,6 +268,39 @@ pub enum Command {
     ///   inferplan validate ../shared/data/measured/vllm_memory.csv --format md
     #[command(verbatim_doc_comment)]
     Validate(ValidateArgs),
+
+    /// Serve the JSON API (one endpoint per command) and the web page.
+    ///
+    /// Answers with the same JSON as `--format json` of each command, computed by the same
+    /// code. Binds to loopback unless --bind says otherwise; there is no authentication, so
+    /// bind elsewhere only on a network you trust. Stops on Ctrl-C or SIGTERM after the
+    /// requests in flight. See docs/serve.md.
+    ///
+    /// Examples:
+    ///   inferplan serve
+    ///   inferplan serve --bind 127.0.0.1:9000 --catalog-dir examples/catalog-dir
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+
+    /// Largest request body, bytes (413 above).
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1024..=(1 << 30)))]
+    pub max_body_bytes: u64,
+
+    /// Longest a request may compute, seconds (503 past it).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout_s: u64,
+
+    /// Requests computing at once (default: the cores); more wait in a queue.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: Option<u64>,
 }
 
 /// Output formats.

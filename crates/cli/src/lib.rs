@@ -3,8 +3,10 @@
 //! `main.rs` calls it with the process's arguments; tests call it in-process with
 //! [`output::capture`] to drive every entry point with arbitrary input.
 
+pub mod api;
 mod args;
 mod commands;
+mod input;
 pub mod output;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -19,16 +21,29 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    match parse(args) {
+        Ok(cli) => exit_code(commands::run(cli)),
+        Err(code) => code,
+    }
+}
+
+/// The parsed arguments, or clap's exit code with its message written.
+fn parse<I, T>(args: I) -> Result<args::Cli, u8>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     // A negative number is a value (`--rate-rps -1` is out of range), not an unknown flag.
     let command = args::Cli::command().mut_subcommands(|c| c.allow_negative_numbers(true));
-    let cli = match command
+    command
         .try_get_matches_from(args)
         .and_then(|m| args::Cli::from_arg_matches(&m))
-    {
-        Ok(cli) => cli,
-        Err(e) => return output::clap_message(&e),
-    };
-    match commands::run(cli) {
+        .map_err(|e| output::clap_message(&e))
+}
+
+/// The exit code of a command's outcome, its error written as one line.
+fn exit_code(outcome: anyhow::Result<ExitCode>) -> u8 {
+    match outcome {
         Ok(code) if code == ExitCode::SUCCESS => 0,
         Ok(_) => 1,
         Err(e) => {

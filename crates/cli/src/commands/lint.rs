@@ -11,14 +11,24 @@ use std::process::ExitCode;
 /// are printed, then one `error:` line per unreadable file, and the exit code is 2.
 pub fn run(c: &Catalog, a: &LintArgs) -> anyhow::Result<ExitCode> {
     let LintArgs { paths, format } = a;
-    let (files, mut unreadable) = collect_each(paths);
+    let (files, mut unreadable): (_, Vec<anyhow::Error>) = match crate::input::request_files(paths)
+    {
+        Some((files, missing)) => (files, missing.into_iter().map(anyhow::Error::msg).collect()),
+        None => {
+            let (files, unreadable) = collect_each(paths);
+            (
+                files,
+                unreadable.into_iter().map(anyhow::Error::from).collect(),
+            )
+        }
+    };
     let Linted {
         findings,
         malformed,
     } = lint_each(&files, c, &all())?;
     let linted = files.len() - malformed.len();
     let total = files.len() + unreadable.len();
-    unreadable.extend(malformed);
+    unreadable.extend(malformed.into_iter().map(anyhow::Error::from));
     match format {
         LintFormat::Json => emit_json(&findings)?,
         LintFormat::Sarif => emit_json(&sarif(&findings, &all()))?,

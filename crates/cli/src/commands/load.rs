@@ -13,7 +13,7 @@ pub fn efficiency(a: &ParamsArg) -> anyhow::Result<EfficiencyTable> {
     let ParamsArg { params } = a;
     Ok(match params {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            let text = crate::input::read_to_string(p).with_context(|| p.display().to_string())?;
             EfficiencyTable::parse(&text, &p.display().to_string())?
         }
         None => EfficiencyTable::embedded()?,
@@ -24,8 +24,9 @@ pub fn efficiency(a: &ParamsArg) -> anyhow::Result<EfficiencyTable> {
 /// --workload`). A diffusion workload is an error that says what it is, to plan it instead,
 /// and `instead` (what is not supported); the LLM reader would only say "unknown field `job`".
 pub fn llm_workload(path: &Path, who: &str, instead: &str) -> anyhow::Result<Workload> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        if let Some(sign) = diffusion_sign(&text) {
+    let read = crate::input::read_to_string(path);
+    if let Ok(text) = &read {
+        if let Some(sign) = diffusion_sign(text) {
             let file = path.display();
             bail!(
                 "{who} supports LLM workloads; `{file}` is a diffusion workload ({sign}): plan it \
@@ -33,5 +34,10 @@ pub fn llm_workload(path: &Path, who: &str, instead: &str) -> anyhow::Result<Wor
             );
         }
     }
-    Ok(Workload::load(path)?)
+    match read {
+        Ok(text) => Ok(Workload::from_file_text(path, &text)?),
+        // The reader's own error, naming the file.
+        Err(_) if !crate::input::in_sandbox() => Ok(Workload::load(path)?),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+    }
 }

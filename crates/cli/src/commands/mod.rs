@@ -16,8 +16,9 @@ mod kind;
 mod lint;
 mod load;
 mod plan;
-mod render;
+pub(crate) mod render;
 mod rightsize;
+mod serve;
 mod simulate;
 mod validate;
 
@@ -28,22 +29,32 @@ use std::process::ExitCode;
 /// Runs the parsed command and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(cli.catalog_dir.as_deref())?;
+    if let Command::Serve(a) = &cli.command {
+        return serve::run(catalog, a);
+    }
+    run_with(&catalog, cli)
+}
+
+/// Runs the parsed command over `catalog` (already loaded with `cli.catalog_dir`'s overrides;
+/// `inferplan serve` loads it once). `fit`, `estimate` and `simulate` take a copy of it.
+pub fn run_with(catalog: &Catalog, cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fit(a) => match kind::diffusion(a.dep.model.as_deref()) {
-            Some(m) => diffusion::run_fit(&catalog, m, &a),
-            None => fit::run(catalog, &a),
+            Some(m) => diffusion::run_fit(catalog, m, &a),
+            None => fit::run(catalog.clone(), &a),
         },
         Command::Estimate(a) => match kind::diffusion(a.dep.model.as_deref()) {
-            Some(m) => diffusion::run_estimate(&catalog, m, &a),
-            None => estimate::run(catalog, &a),
+            Some(m) => diffusion::run_estimate(catalog, m, &a),
+            None => estimate::run(catalog.clone(), &a),
         },
-        Command::Catalog(c) => catalog::run(&catalog, &c),
-        Command::Calibrate(a) => calibrate::run(&catalog, &a),
-        Command::Plan(a) => plan::run(&catalog, &a),
-        Command::Simulate(a) => simulate::run(catalog, &a),
-        Command::Render(a) => render::run(&catalog, &a),
-        Command::Rightsize(a) => rightsize::run(&catalog, &a),
-        Command::Lint(a) => lint::run(&catalog, &a),
-        Command::Validate(a) => validate::run(&catalog, &a),
+        Command::Catalog(c) => catalog::run(catalog, &c),
+        Command::Calibrate(a) => calibrate::run(catalog, &a),
+        Command::Plan(a) => plan::run(catalog, &a),
+        Command::Simulate(a) => simulate::run(catalog.clone(), &a),
+        Command::Render(a) => render::run(catalog, &a),
+        Command::Rightsize(a) => rightsize::run(catalog, &a),
+        Command::Lint(a) => lint::run(catalog, &a),
+        Command::Validate(a) => validate::run(catalog, &a),
+        Command::Serve(_) => anyhow::bail!("serve runs only from the command line"),
     }
 }

@@ -13,13 +13,51 @@ use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
 use std::process::ExitCode;
 
-/// Runs `render`.
+/// What `render` writes: the candidate, the engine of the plan's #1 when render passed it
+/// over, and the files `(name, text)` in the order written.
+pub struct Rendered {
+    /// The candidate rendered (1 = the plan's first).
+    pub candidate: usize,
+    /// `engine on instance` of the plan's #1 when it runs an engine render does not write.
+    pub passed: Option<String>,
+    /// The files.
+    pub files: Vec<(String, String)>,
+}
+
+/// Runs `render`: [`rendered`], written into `--out`.
 pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
+    let Rendered {
+        candidate,
+        passed,
+        files,
+    } = rendered(c, a)?;
+    let out = &a.out;
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let mut s = match passed {
+        Some(engine) => format!(
+            "candidate {candidate} rendered into {} (the plan's #1 runs {engine}, which render \
+             does not write):\n",
+            out.display()
+        ),
+        None => format!("candidate {candidate} rendered into {}:\n", out.display()),
+    };
+    for (name, text) in &files {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| path.display().to_string())?;
+        s += &format!("  {name}\n");
+    }
+    emit(&s)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The files `render` writes for its arguments (`--out` is not read): the command line
+/// writes them into a directory, `inferplan serve` answers with them.
+pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
     let RenderArgs {
         workload,
         plan: plan_file,
         candidate,
-        out,
+        out: _,
         namespace,
         cluster,
         prometheus_url,
@@ -35,7 +73,8 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     }
     let plan_json = match (plan_file, workload) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+            let text =
+                crate::input::read_to_string(path).with_context(|| path.display().to_string())?;
             let value =
                 serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             read_plan(&value)?
@@ -121,20 +160,9 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
         Platform::Eks => render(&input),
         Platform::Sagemaker => sagemaker::render(&input)?,
     };
-    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let mut s = match passed {
-        Some(engine) => format!(
-            "candidate {candidate} rendered into {} (the plan's #1 runs {engine}, which render \
-             does not write):\n",
-            out.display()
-        ),
-        None => format!("candidate {candidate} rendered into {}:\n", out.display()),
-    };
-    for (name, text) in &files {
-        let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| path.display().to_string())?;
-        s += &format!("  {name}\n");
-    }
-    emit(&s)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Rendered {
+        candidate,
+        passed,
+        files,
+    })
 }

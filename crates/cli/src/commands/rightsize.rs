@@ -5,7 +5,9 @@ use crate::args::{Format, FormatArg, RightsizeArgs};
 use crate::commands::load::llm_workload;
 use crate::output::{emit, emit_json, table};
 use inferplan_catalog::Catalog;
-use inferplan_deploy::rightsize::{catalog_fb_total_mib, read_files, suggest, Current, Options};
+use inferplan_deploy::rightsize::{
+    catalog_fb_total_mib, parse_files, read_files, suggest, Current, Options,
+};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::Inputs;
 use serde::Serialize;
@@ -22,7 +24,13 @@ pub fn run(c: &Catalog, a: &RightsizeArgs) -> anyhow::Result<ExitCode> {
         current_usd_per_hour,
         format: FormatArg { format },
     } = a;
-    let metrics = read_files(files, *util_unit)?;
+    let metrics = match crate::input::request_files(files) {
+        Some((texts, missing)) => match missing.first() {
+            Some(m) => anyhow::bail!("{m}"),
+            None => parse_files(&texts, *util_unit)?,
+        },
+        None => read_files(files, *util_unit)?,
+    };
     let fb = catalog_fb_total_mib(c, instance.as_deref(), gpu.as_deref())?;
     let given = match (instance, gpu) {
         (Some(i), _) => format!("--instance {i}"),

@@ -48,7 +48,23 @@ const NOT_RUN: &[(&str, &str)] = &[
     ),
     ("helm template ", "needs helm and the reader's chart"),
     ("kubectl ", "needs a Kubernetes cluster"),
-    ("curl ", "needs a Prometheus server"),
+    (
+        "curl ",
+        "needs a server: Prometheus (rightsize.md), or `inferplan serve` (serve.md, whose curl \
+         examples crates/serve/tests/serve/docs.rs runs against one)",
+    ),
+    (
+        "cargo run --release -p inferplan -- serve",
+        "README's setup; a server runs until stopped (crates/cli/tests/cli/serve.rs runs one)",
+    ),
+    (
+        "inferplan serve",
+        "serve.md's start; a server runs until stopped (crates/cli/tests/cli/serve.rs runs one)",
+    ),
+    (
+        "printf ",
+        "serve.md's bad workload piped to curl; crates/serve/tests/serve/docs.rs runs it",
+    ),
 ];
 
 use crate::support::repo;

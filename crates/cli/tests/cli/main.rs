@@ -12,4 +12,5 @@ mod deploy_edges;
 mod docs;
 mod hard_edges;
 mod pinned;
+mod serve;
 mod simulate_deploy;

@@ -71,9 +71,27 @@ pub fn read_file(path: &Path, unit: UtilUnit) -> Result<Metrics, RightsizeError>
 /// Reads several metrics files and joins them (a CSV per host, or one Prometheus export per
 /// metric). At least one path is needed.
 pub fn read_files<P: AsRef<Path>>(paths: &[P], unit: UtilUnit) -> Result<Metrics, RightsizeError> {
+    let parts = paths
+        .iter()
+        .map(|p| read_file(p.as_ref(), unit))
+        .collect::<Result<Vec<_>, _>>()?;
+    join(parts)
+}
+
+/// [`read_files`] of files already read: `(origin, text)` each.
+pub fn parse_files(files: &[(String, String)], unit: UtilUnit) -> Result<Metrics, RightsizeError> {
+    let parts = files
+        .iter()
+        .map(|(origin, text)| parse(origin, text, unit))
+        .collect::<Result<Vec<_>, _>>()?;
+    join(parts)
+}
+
+/// The metrics of several files joined, checked across files.
+fn join(parts: Vec<Metrics>) -> Result<Metrics, RightsizeError> {
     let mut out = Metrics::default();
-    for p in paths {
-        out.merge(read_file(p.as_ref(), unit)?);
+    for m in parts {
+        out.merge(m);
     }
     // Each file is checked on its own; this catches a total and a use from different files.
     for s in &out.samples {

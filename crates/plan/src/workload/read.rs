@@ -67,10 +67,15 @@ impl Workload {
             path: path.to_owned(),
             source,
         })?;
+        Workload::from_file_text(path, &text)
+    }
+
+    /// [`Workload::load`] of a file already read: `text` is the content of `path`.
+    pub fn from_file_text(path: &Path, text: &str) -> Result<Workload, PlanError> {
         let origin = path.display().to_string();
-        let mut workload = Workload::from_toml(&text, &origin)?;
+        let mut workload = Workload::from_toml(text, &origin)?;
         workload.resolve_lengths(path.parent().unwrap_or(Path::new(".")))?;
-        workload.validate().map_err(|e| e.locate(&origin, &text))?;
+        workload.validate().map_err(|e| e.locate(&origin, text))?;
         Ok(workload)
     }
 

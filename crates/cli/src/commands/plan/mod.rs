@@ -30,7 +30,7 @@ pub fn run(c: &Catalog, a: &PlanArgs) -> anyhow::Result<ExitCode> {
     let file = match &a.workload {
         Some(path) => {
             let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path).with_context(|| origin.clone())?;
+            let text = crate::input::read_to_string(path).with_context(|| origin.clone())?;
             Some(WorkloadFile {
                 path: path.clone(),
                 origin,
