@@ -101,3 +101,52 @@ fn serve_refuses_a_bad_bind_and_limits() {
     assert_eq!(out.status.code(), Some(2));
     assert!(crate::common::stderr(&out).contains("--max-body-bytes"));
 }
+
+#[test]
+fn serve_answers_from_the_catalog_dir_loaded_at_start() {
+    let dir = crate::support::repo().join("examples/catalog-dir");
+    let (child, addr, _) = start(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--catalog-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let reply = get(&addr, "/api/catalog/show/dc1-ada4");
+    let status = stop(child, "-TERM");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("rack 12 in dc-1"), "{reply}");
+    assert!(status.success());
+    // Without it, the name is unknown: a 404 with the catalog's message.
+    let (child, addr, _) = start(&["--bind", "127.0.0.1:0"]);
+    let reply = get(&addr, "/api/catalog/show/dc1-ada4");
+    stop(child, "-TERM");
+    assert!(reply.starts_with("HTTP/1.1 404"), "{reply}");
+    assert!(
+        reply.contains("unknown gpu, instance or model `dc1-ada4`"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn a_request_in_flight_is_answered_after_sigterm() {
+    let (child, addr, _) = start(&["--bind", "127.0.0.1:0"]);
+    let body = std::fs::read(crate::support::repo().join("examples/chat-70b-fp8.toml")).unwrap();
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST /api/plan HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(&body).unwrap();
+    // The plan computes for a while in a debug build; stop the server meanwhile.
+    std::thread::sleep(Duration::from_millis(30));
+    let pid = child.id();
+    let stopping = std::thread::spawn(move || stop(child, "-TERM"));
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{pid}: {reply}");
+    assert!(reply.contains("\"candidates\""));
+    assert!(stopping.join().unwrap().success());
+}

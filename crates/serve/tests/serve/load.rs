@@ -28,9 +28,26 @@ struct Figures {
     max_ms: f64,
 }
 
-/// `total` requests from `clients` threads at once, each a new connection; a 200 whose body
-/// is not `expected` counts as an undesigned answer.
+/// `total` plan requests from `clients` threads at once (see [`load_on`]).
 fn load(addr: SocketAddr, clients: usize, total: usize, expected: &str) -> Figures {
+    load_on(
+        addr,
+        ("POST", "/api/plan", WORKLOAD),
+        clients,
+        total,
+        expected,
+    )
+}
+
+/// `total` requests `(method, path, body)` from `clients` threads at once, each a new
+/// connection; a 200 whose body is not `expected` counts as an undesigned answer.
+fn load_on(
+    addr: SocketAddr,
+    (method, path, body): (&'static str, &'static str, &'static str),
+    clients: usize,
+    total: usize,
+    expected: &str,
+) -> Figures {
     let expected: Arc<str> = Arc::from(expected);
     let next = Arc::new(AtomicUsize::new(0));
     let seen = Arc::new(Mutex::new((Vec::new(), 0usize, 0usize, Vec::new())));
@@ -43,7 +60,7 @@ fn load(addr: SocketAddr, clients: usize, total: usize, expected: &str) -> Figur
                 .spawn(move || {
                     while next.fetch_add(1, Ordering::SeqCst) < total {
                         let t = Instant::now();
-                        let reply = request(addr, "POST", "/api/plan", WORKLOAD.as_bytes());
+                        let reply = request(addr, method, path, body.as_bytes());
                         let ms = t.elapsed().as_secs_f64() * 1e3;
                         let mut s = seen.lock().unwrap();
                         s.0.push(ms);
@@ -152,6 +169,27 @@ fn a_hundred_clients_are_all_served() {
     if std::env::var("SERVE_BUDGET_CHECK").is_ok() {
         assert!(f.p99_ms < 100.0, "p99 {:.1} ms", f.p99_ms);
     }
+}
+
+#[test]
+fn a_hundred_clients_of_a_cheap_command_show_what_the_server_adds() {
+    let total = env("SERVE_BUDGET_TOTAL", 200);
+    let addr = start(Limits {
+        queue_wait: std::time::Duration::from_secs(300),
+        ..Limits::default()
+    });
+    let call = ("GET", "/api/catalog/show/H100", "");
+    let expected = request(addr, call.0, call.1, b"").text();
+    let f = load_on(addr, call, 100, total, &expected);
+    eprintln!(
+        "overhead: 100 clients, {total} GET /api/catalog/show/H100 in {:.1} s = {:.0} answers/s; \
+         latency p50 {:.1} ms, p99 {:.1} ms",
+        f.seconds,
+        total as f64 / f.seconds,
+        f.p50_ms,
+        f.p99_ms
+    );
+    assert_eq!((f.ok, f.busy), (total, 0), "{:?}", f.other.first());
 }
 
 #[test]
