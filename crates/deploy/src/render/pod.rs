@@ -216,10 +216,11 @@ fn gib(n: u64) -> String {
 
 fn probe(server: &Server, period: u32, timeout: u32, failures: u32) -> Probe {
     Probe {
-        http_get: HttpGetAction {
+        http_get: Some(HttpGetAction {
             path: server.health_path.to_owned(),
             port: "http".to_owned(),
-        },
+        }),
+        exec: None,
         period_seconds: period,
         timeout_seconds: timeout,
         failure_threshold: failures,

@@ -146,6 +146,16 @@ fn start(
         String::new(),
     );
     let Some(e) = &c.engine else {
+        // A diffusion worker starts its pipeline without graph compilation (the cold-start
+        // model's figure for it); reading its weights is not counted (a lower bound).
+        if let Some(m) = c.diffusion_model() {
+            let s = engine_start_s(None, warm);
+            return (
+                s,
+                format!("{} s pipeline start of a diffusion worker", num(s, 0)),
+                format!(" {}", m.name),
+            );
+        }
         return engine_only;
     };
     let Some((m, from_name)) = ctx.model(e) else {
