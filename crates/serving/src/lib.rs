@@ -17,6 +17,9 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
+//! - [`host`]: the share of an instance's memory a GPU pod gets ([`host::pod_memory_gib`]),
+//!   which the renderer requests and the diffusion planner checks offloaded weights against.
+//!
 //! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
 //!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
 //!
@@ -26,6 +29,7 @@
 pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
+pub mod host;
 pub mod quality;
 pub mod startup;
 
