@@ -242,7 +242,11 @@ fn run_diffusion(c: &Catalog, a: &RenderArgs, source: DiffusionSource) -> anyhow
             (w, Some(json))
         }
     };
-    let p = plan_diffusion(c, DiffusionEfficiencies::embedded(), &w)?;
+    let p =
+        plan_diffusion(c, DiffusionEfficiencies::embedded(), &w).map_err(|e| match &source {
+            DiffusionSource::File { origin, text } => anyhow!(e.locate(origin, text)),
+            DiffusionSource::Plan { origin, .. } => anyhow!("{origin}: {e}"),
+        })?;
     if p.candidates.is_empty() {
         bail!("{origin}: nothing in the catalog keeps the promise (see `inferplan plan {origin}`)");
     }
