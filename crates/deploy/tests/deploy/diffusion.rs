@@ -42,8 +42,11 @@ pub fn examples() -> Vec<(String, DiffusionWorkload, DiffusionPlan)> {
         .collect()
 }
 
+/// One rendered example: its name, plan, worker input and files.
+pub type Rendered = (String, DiffusionPlan, WorkerInput, Vec<(String, String)>);
+
 /// The worker of each example's #1 (what `inferplan render` writes by default).
-pub fn rendered() -> Vec<(String, DiffusionPlan, WorkerInput, Vec<(String, String)>)> {
+pub fn rendered() -> Vec<Rendered> {
     examples()
         .into_iter()
         .map(|(name, _, plan)| {
@@ -155,14 +158,14 @@ fn the_plan_is_what_is_rendered() {
                 h = (h + 1) % 24;
             }
         }
-        for h in 0..24 {
+        for (h, got) in asked.iter().enumerate() {
             let want = if c.scale_to_zero {
                 0
             } else {
                 (c.hourly_gpus[h].ceil() as u32).min(max)
             };
             assert_eq!(
-                asked[h],
+                *got,
                 want.max(min),
                 "{name}: hour {h}: cron asks for the plan's pool"
             );

@@ -153,6 +153,16 @@ pub fn readme(input: &WorkerInput, files: &[(String, String)]) -> String {
             weights::checkpoint_dir(b)
         );
     }
+    if i.mode == Mode::Interactive {
+        let _ = writeln!(
+            s,
+            "- Callers wait for their {unit} (interactive, p99 within {:.0} s): put a front end \
+             before the queue that sends the message and waits for `output_uri` (the SQS round \
+             trip is milliseconds against the promise); the warm pool and the scheduled pool keep \
+             the cold start ({:.0} s) off the callers' path.",
+            i.limit_s, b.cold_start.seconds
+        );
+    }
     if i.queue_region != i.plan_region {
         let _ = writeln!(
             s,
