@@ -305,6 +305,27 @@ spec:
         assert!(lint(&scaled_object(&both, SLOW)).is_empty());
     }
 
+    /// KEDA's SQS scaler counts the messages being worked on unless `scaleOnInFlight` is
+    /// false: by default it is running + waiting, not the queue alone.
+    #[test]
+    fn an_sqs_trigger_is_queue_only_when_it_leaves_in_flight_messages_out() {
+        let sqs = |extra: &str| {
+            format!(
+                "    - type: aws-sqs-queue
+      metadata: {{queueURLFromEnv: QUEUE_URL, queueLength: '1', awsRegion: us-east-1{extra}}}
+"
+            )
+        };
+        assert!(lint(&scaled_object(&sqs(""), SLOW)).is_empty());
+        assert!(lint(&scaled_object(&sqs(", scaleOnInFlight: 'true'"), SLOW)).is_empty());
+        let f = lint(&scaled_object(&sqs(", scaleOnInFlight: 'false'"), SLOW));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].contains("on the queue only (aws-sqs-queue trigger: messages waiting only"),
+            "{f:?}"
+        );
+    }
+
     #[test]
     fn a_scale_down_window_shorter_than_the_cold_start_is_flagged() {
         let both = format!("{IN_FLIGHT}{QUEUE}");

@@ -276,3 +276,65 @@ fn budget(probe: &Node) -> (f64, String) {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{lint_with, Rule};
+    use inferplan_catalog::Catalog;
+
+    /// A GPU container with an exec startup probe allowing `budget_s`, and `env`.
+    fn pod(env: &str, budget_s: u32) -> Vec<String> {
+        let yaml = format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: w}}
+spec:
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: registry.example/worker:1.0
+          env: [{env}]
+          resources:
+            limits: {{nvidia.com/gpu: 1}}
+          startupProbe:
+            exec: {{command: [sh, -c, test -f /tmp/ready]}}
+            periodSeconds: 10
+            failureThreshold: {}
+          livenessProbe:
+            exec: {{command: [sh, -c, test -f /tmp/alive]}}
+",
+            budget_s / 10
+        );
+        let rules: Vec<Box<dyn Rule>> = vec![Box::new(super::ProbeBeforeModelLoad)];
+        lint_with(
+            &[("a.yaml".to_owned(), yaml)],
+            &Catalog::embedded().unwrap(),
+            &rules,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|f| f.message)
+        .collect()
+    }
+
+    /// A diffusion worker (its environment names a diffusion catalog model) starts its
+    /// pipeline in the cold-start model's 64 s, not an LLM engine's 200 s without compile
+    /// caches; an unknown GPU container keeps the LLM figure.
+    #[test]
+    fn a_diffusion_worker_starts_like_one() {
+        let sdxl = "{name: MODEL_ID, value: stabilityai/stable-diffusion-xl-base-1.0}";
+        assert!(pod(sdxl, 90).is_empty());
+        let f = pod(sdxl, 30);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].contains("64 s pipeline start of a diffusion worker")
+                && f[0].contains("Stable Diffusion XL 1.0 base"),
+            "{f:?}"
+        );
+        let other = "{name: MODEL_ID, value: my-org/my-model}";
+        let f = pod(other, 90);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].contains("200 s engine start"), "{f:?}");
+    }
+}
