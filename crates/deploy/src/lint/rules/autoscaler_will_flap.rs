@@ -14,7 +14,9 @@ inferplan_plan::declare_rule! {
     ///
     /// - its load triggers watch only the queue (`vllm:num_requests_waiting`,
     ///   `sglang:num_queue_reqs`, `tgi_queue_size`, or any metric named for waiting or queued
-    ///   requests), with none on requests in flight or concurrency (`num_requests_running`);
+    ///   requests), with none on requests in flight or concurrency (`num_requests_running`).
+    ///   KEDA's `aws-sqs-queue` trigger counts the messages being worked on too (running plus
+    ///   waiting) unless it sets `scaleOnInFlight: "false"`, which makes it queue-only;
     /// - its scale-down stabilization window (`behavior.scaleDown.stabilizationWindowSeconds`;
     ///   300 s when unset, the Kubernetes default) is shorter than a lower bound of the target's
     ///   cold start: the engine start without weights, 64 s, plus the weights read by the fastest

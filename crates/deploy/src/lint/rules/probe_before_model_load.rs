@@ -21,6 +21,11 @@ inferplan_plan::declare_rule! {
     /// (`fsx`), a hostPath or emptyDir on the node (pre-fetched by an init container) from local NVMe
     /// (`nvme`, 1.9 GB/s). When the node's instance type is unknown the weights are read at the NVMe
     /// rate (`least_start_s`); when the model is not in the catalog only the engine start counts.
+    /// A container without a recognised LLM engine whose environment names a model of the
+    /// diffusion catalog (`MODEL_ID=stabilityai/stable-diffusion-xl-base-1.0`, as the queue
+    /// workers `render` writes for diffusion workloads) is a diffusion worker: its pipeline starts
+    /// without graph compilation, the 64 s the cold-start model gives it (`engine_start_s(None,
+    /// ..)`), and its weights' read is not counted.
     ///
     /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
     /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
