@@ -20,6 +20,9 @@
 //! - [`host`]: the share of an instance's memory a GPU pod gets ([`host::pod_memory_gib`]),
 //!   which the renderer requests and the diffusion planner checks offloaded weights against.
 //!
+//! - [`sagemaker`]: how long a new SageMaker instance takes to serve (provisioning, then the
+//!   container's part of [`cold_start_s`]), for the simulator and the SageMaker render.
+//!
 //! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
 //!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
 //!
@@ -31,6 +34,7 @@ pub mod cold_start;
 pub mod flags;
 pub mod host;
 pub mod quality;
+pub mod sagemaker;
 pub mod startup;
 
 pub use cold_start::{cold_start_s, new_replica, ColdStart, Delivery, Node, WeightsSource};

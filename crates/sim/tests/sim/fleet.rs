@@ -13,7 +13,7 @@ use inferplan_sim::replica::{ReplicaSim, Seq};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use proptest::prelude::*;
 
-fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
+pub(crate) fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
     let c = crate::support::catalog();
     let gpu = c.gpu(gpu).unwrap();
     let mem = gpu.memory_gib().unwrap();
@@ -54,6 +54,7 @@ fn config(replicas: u32) -> FleetConfig {
         replicas,
         router: Router::LeastOutstanding,
         autoscaler: None,
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

@@ -288,6 +288,8 @@ impl WorkerInput {
             placement_group: None,
             notes: Vec::new(),
             monitoring: super::cloudwatch::Monitoring::Prometheus,
+            // The planner runs diffusion on NVIDIA GPUs only (`not_calibrated` elsewhere).
+            neuron: None,
         };
         let mut input = WorkerInput {
             base,
