@@ -1182,6 +1182,19 @@ pub struct RenderArgs {
     /// Observability add-on; the README says what the agent must publish. See docs/render.md.
     #[arg(long, value_enum, default_value_t = MonitoringArg::Prometheus)]
     pub monitoring: MonitoringArg,
+
+    /// Diffusion workloads (required for them): the container image of the queue worker.
+    /// There is no standard diffusion server, so the image is yours; it must implement the
+    /// worker contract of docs/render.md#diffusion-workers (one job at a time from the SQS
+    /// queue, a per-clip timeout, two files for the exec probes). Pin it by digest.
+    #[arg(long, value_name = "IMAGE")]
+    pub worker_image: Option<String>,
+
+    /// Diffusion workloads (required for them): the SQS queue the jobs arrive on,
+    /// https://sqs.<region>.amazonaws.com/<account id>/<queue name>. The workers receive from
+    /// it and KEDA scales them on its depth.
+    #[arg(long, value_name = "URL")]
+    pub queue_url: Option<String>,
 }
 
 /// Where `render` points alerts and autoscaling.

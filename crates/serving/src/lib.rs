@@ -17,6 +17,9 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
+//! - [`host`]: the share of an instance's memory a GPU pod gets ([`host::pod_memory_gib`]),
+//!   which the renderer requests and the diffusion planner checks offloaded weights against.
+//!
 //! - [`sagemaker`]: how long a new SageMaker instance takes to serve (provisioning, then the
 //!   container's part of [`cold_start_s`]), for the simulator and the SageMaker render.
 //!
@@ -29,6 +32,7 @@
 pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
+pub mod host;
 pub mod quality;
 pub mod sagemaker;
 pub mod startup;

@@ -6,11 +6,15 @@ use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_deploy::render::cloudwatch::Monitoring;
+use inferplan_deploy::render::diffusion::{self as worker, WorkerOptions};
 use inferplan_deploy::render::input::default_weights_uri;
 use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates, sagemaker};
+use inferplan_perf::diffusion::DiffusionEfficiencies;
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
+use inferplan_plan::diffusion::{diffusion_sign, plan_diffusion, DiffusionWorkload};
 use inferplan_plan::{plan, Inputs};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// What `render` writes: the candidate, the engine of the plan's #1 when render passed it
@@ -64,7 +68,18 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
         weights_uri,
         platform,
         monitoring,
+        worker_image,
+        queue_url,
     } = a;
+    if let Some(source) = diffusion_source(plan_file.as_deref(), workload.as_deref())? {
+        return run_diffusion(c, a, source);
+    }
+    if worker_image.is_some() || queue_url.is_some() {
+        bail!(
+            "--worker-image and --queue-url are for diffusion workloads (their queue workers); \
+             an LLM plan renders its engine's server"
+        );
+    }
     if *platform == Platform::Sagemaker && *monitoring != MonitoringArg::Prometheus {
         bail!(
             "--monitoring applies to --platform eks; the SageMaker template always has its \
@@ -83,7 +98,7 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
             let w = llm_workload(
                 path,
                 "render",
-                "rendering diffusion workers is not supported yet",
+                "diffusion workloads render their queue workers (--worker-image, --queue-url)",
             )?;
             let efficiency = EfficiencyTable::embedded()?;
             let memory = MemoryParams::embedded()?;
@@ -165,4 +180,163 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
         passed,
         files,
     })
+}
+
+/// Where a diffusion workload comes from: its TOML file, or the JSON of `plan --format json`
+/// on one (which holds the workload; the candidate is re-planned from it and checked).
+enum DiffusionSource {
+    File {
+        origin: String,
+        text: String,
+    },
+    Plan {
+        origin: String,
+        json: serde_json::Value,
+    },
+}
+
+/// The diffusion workload `render` was given, if it was given one.
+fn diffusion_source(
+    plan: Option<&Path>,
+    workload: Option<&Path>,
+) -> anyhow::Result<Option<DiffusionSource>> {
+    if let Some(path) = plan {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| origin.clone())?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| anyhow!("{origin}: {e}"))?;
+        let diffusion = json
+            .pointer("/workload/model/name")
+            .and_then(|v| v.as_str())
+            .is_some_and(|n| inferplan_perf::diffusion::diffusion_model(n).is_some())
+            && json.get("job").is_some();
+        return Ok(diffusion.then_some(DiffusionSource::Plan { origin, json }));
+    }
+    let Some(path) = workload else {
+        return Ok(None);
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    Ok(diffusion_sign(&text).map(|_| DiffusionSource::File {
+        origin: path.display().to_string(),
+        text,
+    }))
+}
+
+/// `render` on a diffusion workload: the queue workers of the plan's candidate.
+fn run_diffusion(c: &Catalog, a: &RenderArgs, source: DiffusionSource) -> anyhow::Result<ExitCode> {
+    let RenderArgs {
+        workload: _,
+        plan: _,
+        candidate,
+        out,
+        namespace,
+        cluster,
+        prometheus_url: _,
+        weights_uri,
+        platform,
+        monitoring,
+        worker_image,
+        queue_url,
+    } = a;
+    let origin = match &source {
+        DiffusionSource::File { origin, .. } | DiffusionSource::Plan { origin, .. } => {
+            origin.clone()
+        }
+    };
+    if *platform != Platform::Eks {
+        bail!("{origin} is a diffusion workload: render writes its queue workers for EKS only (--platform eks)");
+    }
+    if *monitoring != MonitoringArg::Prometheus {
+        bail!("{origin} is a diffusion workload: --monitoring applies to LLM servers (the workers are scaled on their SQS queue)");
+    }
+    let (Some(image), Some(queue)) = (worker_image, queue_url) else {
+        let missing = match (worker_image, queue_url) {
+            (None, None) => "--worker-image IMAGE and --queue-url URL",
+            (None, Some(_)) => "--worker-image IMAGE",
+            _ => "--queue-url URL",
+        };
+        bail!(
+            "{origin} is a diffusion workload: its queue workers run your image on an SQS queue; \
+             give {missing} (https://sqs.<region>.amazonaws.com/<account id>/<queue name>; the \
+             image implements the worker contract of docs/render.md#diffusion-workers)"
+        );
+    };
+    let (w, asked) = match &source {
+        DiffusionSource::File { origin, text } => {
+            let w = DiffusionWorkload::from_toml(text, origin)?;
+            w.validate().map_err(|e| e.locate(origin, text))?;
+            (w, None)
+        }
+        DiffusionSource::Plan { origin, json } => {
+            let w: DiffusionWorkload = serde_json::from_value(json["workload"].clone())
+                .map_err(|e| anyhow!("{origin}: field `workload`: {e}"))?;
+            w.validate().map_err(|e| anyhow!("{origin}: {e}"))?;
+            (w, Some(json))
+        }
+    };
+    let p =
+        plan_diffusion(c, DiffusionEfficiencies::embedded(), &w).map_err(|e| match &source {
+            DiffusionSource::File { origin, text } => anyhow!(e.locate(origin, text)),
+            DiffusionSource::Plan { origin, .. } => anyhow!("{origin}: {e}"),
+        })?;
+    if p.candidates.is_empty() {
+        bail!("{origin}: nothing in the catalog keeps the promise (see `inferplan plan {origin}`)");
+    }
+    let number = candidate.unwrap_or(1);
+    if let Some(json) = asked {
+        // The plan file's candidate must be the one planned now (same catalog and model).
+        let field = |k: &str| {
+            json.pointer(&format!("/candidates/{}/{k}", number.saturating_sub(1)))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        if let (Some(inst), Some(prec)) = (field("instance"), field("precision")) {
+            let now = p
+                .options()
+                .get(number.saturating_sub(1))
+                .map(|c| (c.instance.clone(), c.precision.to_string()));
+            if now.as_ref() != Some(&(inst.clone(), prec.clone())) {
+                bail!(
+                    "{origin}: candidate {number} ({inst}, {prec}) is not what this inferplan plans for its workload ({}); re-plan with this version",
+                    now.map_or("no such candidate".to_owned(), |(i, p)| format!("{i}, {p}"))
+                );
+            }
+        }
+    }
+    let mut input = worker::from_plan(
+        &p,
+        number,
+        c,
+        &WorkerOptions {
+            image: image.clone(),
+            queue_url: queue.clone(),
+        },
+    )
+    .map_err(|e| anyhow!("{origin}: {e}"))?;
+    input.base.namespace = namespace.clone();
+    input.base.cluster = cluster.clone();
+    input.base.weights_uri = match weights_uri {
+        Some(uri) => {
+            if !uri.starts_with("s3://") {
+                bail!("--weights-uri: `{uri}` is not an S3 URI (s3://bucket/prefix)");
+            }
+            uri.trim_end_matches('/').to_owned()
+        }
+        None => default_weights_uri(cluster, &input.base.checkpoint),
+    };
+    let files = worker::render(&input);
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let mut s = format!(
+        "candidate {number} rendered into {} (queue workers of a diffusion workload):\n",
+        out.display()
+    );
+    for (name, text) in &files {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| path.display().to_string())?;
+        s += &format!("  {name}\n");
+    }
+    emit(&s)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -27,23 +27,116 @@ fn input_error(o: &Output, want: &[&str]) {
 
 const VIDEO: &str = "examples/video-720p-report-clips.toml";
 
+const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/wan-worker:1.4.2";
+const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/report-clips";
+
+/// A diffusion workload renders its queue workers, given the two values only the user knows
+/// (the worker image and the SQS queue); without them, or with a malformed one, nothing is
+/// written and the one-line error names what to pass.
 #[test]
-fn render_refuses_a_diffusion_workload_with_what_to_do() {
+fn render_of_a_diffusion_workload_needs_the_worker_image_and_queue() {
     let dir = scratch("render-diffusion");
     let out = dir.join("out");
-    let o = inferplan(&["render", &repo_file(VIDEO), "--out", out.to_str().unwrap()]);
+    let o_ = out.to_str().unwrap();
+    let video = repo_file(VIDEO);
+    let o = inferplan(&["render", &video, "--out", o_]);
     input_error(
         &o,
         &[
-            "render supports LLM workloads",
-            "is a diffusion workload (model `Wan2.1 I2V 14B 720P`)",
-            "plan it with `inferplan plan ",
-            "rendering diffusion workers is not supported yet",
+            "is a diffusion workload",
+            "give --worker-image IMAGE and --queue-url URL",
+            "docs/render.md#diffusion-workers",
         ],
     );
     assert!(!stderr(&o).contains("unknown field"), "{}", stderr(&o));
     assert!(!out.exists(), "nothing is written");
-    // A model the diffusion catalog does not know, but a `[job]` table: still a diffusion file.
+    let o = inferplan(&["render", &video, "--out", o_, "--worker-image", IMAGE]);
+    input_error(&o, &["give --queue-url URL"]);
+    let o = inferplan(&["render", &video, "--out", o_, "--queue-url", QUEUE]);
+    input_error(&o, &["give --worker-image IMAGE"]);
+    let o = inferplan(&[
+        "render",
+        &video,
+        "--out",
+        o_,
+        "--worker-image",
+        IMAGE,
+        "--queue-url",
+        "https://sqs.us-east-1.amazonaws.com/report-clips",
+    ]);
+    input_error(&o, &["--queue-url:", "12-digit account id"]);
+    let o = inferplan(&[
+        "render",
+        &video,
+        "--out",
+        o_,
+        "--worker-image",
+        IMAGE,
+        "--queue-url",
+        QUEUE,
+        "--platform",
+        "sagemaker",
+    ]);
+    input_error(&o, &["diffusion workload", "--platform eks"]);
+    assert!(!out.exists(), "nothing is written");
+    // Rendered, and lint has nothing to say about it.
+    let o = inferplan(&[
+        "render",
+        &video,
+        "--out",
+        o_,
+        "--worker-image",
+        IMAGE,
+        "--queue-url",
+        QUEUE,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in [
+        "deployment.yaml",
+        "keda-scaledobject.yaml",
+        "keda-triggerauthentication.yaml",
+        "README.md",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let l = inferplan(&["lint", o_]);
+    assert_eq!(l.status.code(), Some(0), "{}", crate::common::stdout(&l));
+    // The same from the plan's JSON.
+    let plan = dir.join("plan.json");
+    let p = inferplan(&["plan", &video, "--format", "json"]);
+    std::fs::write(&plan, &p.stdout).unwrap();
+    let out2 = dir.join("out2");
+    let o = inferplan(&[
+        "render",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+        "--worker-image",
+        IMAGE,
+        "--queue-url",
+        QUEUE,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("deployment.yaml")).unwrap(),
+        std::fs::read_to_string(out2.join("deployment.yaml")).unwrap()
+    );
+    // The worker flags mean nothing to an LLM workload.
+    let o = inferplan(&[
+        "render",
+        &repo_file("examples/chat-70b-fp8.toml"),
+        "--out",
+        dir.join("llm").to_str().unwrap(),
+        "--worker-image",
+        IMAGE,
+    ]);
+    input_error(
+        &o,
+        &["--worker-image and --queue-url are for diffusion workloads"],
+    );
+    // A model the diffusion catalog does not know, but a `[job]` table: still a diffusion
+    // file, and the error names the field.
     let file = dir.join("custom.toml");
     let text = std::fs::read_to_string(repo_file(VIDEO))
         .unwrap()
@@ -53,9 +146,20 @@ fn render_refuses_a_diffusion_workload_with_what_to_do() {
         "render",
         file.to_str().unwrap(),
         "--out",
-        out.to_str().unwrap(),
+        dir.join("custom").to_str().unwrap(),
+        "--worker-image",
+        IMAGE,
+        "--queue-url",
+        QUEUE,
     ]);
-    input_error(&o, &["is a diffusion workload (a `[job]` table)"]);
+    input_error(
+        &o,
+        &[
+            "model.name",
+            "My Video Model",
+            "not in the diffusion catalog",
+        ],
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -264,12 +264,16 @@ impl VolumeMount {
     }
 }
 
-/// A probe over HTTP.
+/// A probe: an HTTP GET (servers) or a command (queue workers, which serve no HTTP).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
     /// The request.
-    pub http_get: HttpGetAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_get: Option<HttpGetAction>,
+    /// The command (exit 0: success).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecAction>,
     /// Seconds between probes.
     pub period_seconds: u32,
     /// Seconds before a probe times out.

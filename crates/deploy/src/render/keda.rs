@@ -260,7 +260,7 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
 
 /// The serialized form of a [`autoscaling::Behavior`] (`selectPolicy` left to its default,
 /// `Max`, which is what the rendered behavior uses).
-fn behavior(b: &autoscaling::Behavior) -> Behavior {
+pub fn behavior(b: &autoscaling::Behavior) -> Behavior {
     let rules = |r: &autoscaling::ScalingRules| ScalingRules {
         stabilization_window_seconds: r.stabilization_window_s,
         policies: r

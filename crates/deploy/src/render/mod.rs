@@ -27,6 +27,7 @@
 
 pub mod cloudwatch;
 pub mod dcgm;
+pub mod diffusion;
 pub mod engine;
 pub mod error;
 pub mod input;

@@ -20,10 +20,9 @@ pub const GPU_TAINT: &str = "nvidia.com/gpu";
 pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 /// Seconds between startup-probe attempts.
 pub const STARTUP_PERIOD_S: u32 = 10;
-/// Fraction of the instance's vCPUs and memory the engine pods request (the rest is left
-/// for the kubelet, system daemons and DaemonSets such as the device plugin and
-/// dcgm-exporter).
-pub const NODE_SHARE: f64 = 0.8;
+/// Fraction of the instance's vCPUs and memory the engine pods request
+/// ([`inferplan_serving::host::NODE_SHARE`]).
+pub const NODE_SHARE: f64 = inferplan_serving::host::NODE_SHARE;
 
 /// Which pod of a replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,12 +176,7 @@ pub fn cpu(input: &RenderInput) -> u64 {
 
 /// Memory one engine pod requests (and is limited to), GiB.
 pub fn memory_gib(input: &RenderInput) -> u64 {
-    let pods = pods_per_node(input);
-    match input.ram_gib {
-        Some(r) if r > 0.0 => ((r * NODE_SHARE / pods).floor() as u64).max(4),
-        // An assumption when the catalog has no memory size: 32 GiB per GPU.
-        _ => u64::from(input.gpus_per_pod) * 32,
-    }
+    inferplan_serving::host::pod_memory_gib(input.ram_gib, pods_per_node(input), input.gpus_per_pod)
 }
 
 fn pods_per_node(input: &RenderInput) -> f64 {
@@ -223,10 +217,11 @@ fn gib(n: u64) -> String {
 
 fn probe(server: &Server, period: u32, timeout: u32, failures: u32) -> Probe {
     Probe {
-        http_get: HttpGetAction {
+        http_get: Some(HttpGetAction {
             path: server.health_path.to_owned(),
             port: "http".to_owned(),
-        },
+        }),
+        exec: None,
         period_seconds: period,
         timeout_seconds: timeout,
         failure_threshold: failures,

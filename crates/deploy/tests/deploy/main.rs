@@ -9,6 +9,7 @@ mod support;
 
 mod cloudwatch;
 mod deployed;
+mod diffusion;
 mod lint;
 mod neuron;
 mod render;

@@ -820,6 +820,8 @@ fn every_example_renders_and_is_written_for_the_validators() {
     assert!(out
         .join("llama-405b-multinode/leaderworkerset.yaml")
         .exists());
+    // The diffusion examples' queue workers (`.ci/run` checks `diffusion/*/`).
+    crate::diffusion::write_for_validators(&out);
     // The SageMaker templates (`.ci/run` checks `cloudformation/*.yaml` with cfn-lint).
     let cfn = out.join(crate::sagemaker::CHECK_SUBDIR);
     std::fs::create_dir_all(&cfn).unwrap();

@@ -392,3 +392,251 @@ fn every_rendered_plan_would_start() {
         );
     }
 }
+
+/// Diffusion workers (issue 14, item 5): every diffusion example and a generated set of
+/// diffusion workloads (image and video models × weights sources × interactive and async) is
+/// planned, its #1 rendered as a queue worker, and the manifests read back:
+///
+/// - the node cache (instance store or root volume) or the FSx claim holds the pipeline's
+///   weights with a margin: the bytes `inferplan_perf::diffusion::memory` counts for the
+///   model, job, format and offload written in the worker's environment;
+/// - the GPU of the instance the pods select holds the job's peak, and the pod's memory limit
+///   holds the weights offloaded to host memory and the process;
+/// - the startup probe allows what happens in the container on a cold start
+///   (`new_replica`, no engine: a diffusion worker), the liveness probe does not fire before
+///   the per-clip timeout, and the grace period lets a worker finish its clip;
+/// - `lint` reports no warning and no error.
+fn diffusion_problems(
+    name: &str,
+    input: &inferplan_deploy::render::diffusion::WorkerInput,
+) -> Vec<String> {
+    use inferplan_perf::diffusion::{diffusion_model, memory, DiffusionJob, Offload};
+    let files = inferplan_deploy::render::diffusion::render(input);
+    let docs = docs(&files);
+    let mut out = Vec::new();
+    let mut say = |s: String| out.push(format!("{name}: {s}"));
+    let c = catalog();
+    let kind = |k: &str| {
+        docs.iter()
+            .find(|d| d.value.get("kind").and_then(Node::text).as_deref() == Some(k))
+            .map(|d| &d.value)
+    };
+    let Some(spec) = kind("Deployment").and_then(|d| d.path(&["spec", "template", "spec"])) else {
+        return vec![format!("{name}: no Deployment")];
+    };
+    let Some(worker) = spec.at("containers").items().first() else {
+        return vec![format!("{name}: no container")];
+    };
+    let env = |k: &str| -> Option<String> {
+        worker
+            .at("env")
+            .items()
+            .iter()
+            .find(|e| e.get("name").and_then(Node::text).as_deref() == Some(k))
+            .and_then(|e| e.get("value"))
+            .and_then(Node::text)
+    };
+    let num = |k: &str| env(k).and_then(|v| v.parse::<f64>().ok());
+    // What the worker runs, as written.
+    let Some(m) = env("MODEL_ID").and_then(|id| diffusion_model(&id)) else {
+        return vec![format!("{name}: MODEL_ID is not a diffusion catalog model")];
+    };
+    let precision = env("PRECISION").and_then(|p| p.parse::<inferplan_catalog::Dtype>().ok());
+    let offload = match env("OFFLOAD").as_deref() {
+        Some("none") => Some(Offload::None),
+        Some("model") => Some(Offload::Model),
+        Some("sequential") => Some(Offload::Sequential),
+        _ => None,
+    };
+    let (Some(precision), Some(offload)) = (precision, offload) else {
+        return vec![format!("{name}: PRECISION or OFFLOAD missing")];
+    };
+    let job = DiffusionJob {
+        width: num("JOB_WIDTH").unwrap_or(0.0) as u64,
+        height: num("JOB_HEIGHT").unwrap_or(0.0) as u64,
+        frames: num("JOB_FRAMES").unwrap_or(0.0) as u64,
+        fps: num("JOB_FPS"),
+        steps: num("JOB_STEPS").unwrap_or(0.0) as u64,
+        batch: num("JOB_BATCH").unwrap_or(0.0) as u64,
+        cfg: env("JOB_CFG").as_deref() == Some("true"),
+    };
+    let mem = memory(m, &job, precision, offload);
+    let download = mem.weights_gib * GIB;
+    let Some(inst) = spec
+        .path(&["nodeSelector", "node.kubernetes.io/instance-type"])
+        .and_then(Node::text)
+        .and_then(|i| c.instance(&i).ok())
+    else {
+        return vec![format!("{name}: no instance type selected")];
+    };
+    // 1. The weights' room.
+    let volume = spec.at("volumes").items().first().cloned();
+    match volume.as_ref() {
+        Some(v) if v.get("hostPath").is_some() => {
+            let path = v
+                .path(&["hostPath", "path"])
+                .and_then(Node::text)
+                .unwrap_or_default();
+            let room = if path.starts_with("/mnt/k8s-disks/") {
+                inst.local_nvme_gb.unwrap_or(0.0) * 1e9
+            } else {
+                let root = kind("EC2NodeClass")
+                    .and_then(|n| n.path(&["spec", "blockDeviceMappings"]))
+                    .and_then(|b| b.items().first().cloned())
+                    .and_then(|b| b.path(&["ebs", "volumeSize"]).and_then(Node::as_quantity))
+                    .unwrap_or(0.0);
+                // 100 GiB of the root volume are the images'.
+                root - 100.0 * GIB
+            };
+            if room < 1.05 * download {
+                say(format!(
+                    "node cache `{path}` has {:.1} GiB, the weights {:.1} GiB (+5 %)",
+                    room / GIB,
+                    download / GIB
+                ));
+            }
+        }
+        Some(v) if v.get("persistentVolumeClaim").is_some() => {
+            let size = kind("PersistentVolumeClaim")
+                .and_then(|p| p.path(&["spec", "resources", "requests", "storage"]))
+                .and_then(Node::as_quantity)
+                .unwrap_or(0.0);
+            if size < 1.05 * download {
+                say(format!("FSx claim {:.0} GiB < weights", size / GIB));
+            }
+        }
+        _ => say("no weights volume".to_owned()),
+    }
+    // 2. GPU memory at load and during a job; host memory of an offloading worker.
+    let gpu_gib = c
+        .instance_gpu(inst)
+        .and_then(|g| inst.gpu_mem_gib().or_else(|| g.memory_gib()))
+        .unwrap_or(0.0);
+    if mem.total_gib > gpu_gib {
+        say(format!(
+            "a job peaks at {:.1} GiB on a {gpu_gib:.1} GiB GPU",
+            mem.total_gib
+        ));
+    }
+    let limit = worker
+        .path(&["resources", "limits", "memory"])
+        .and_then(Node::as_quantity)
+        .unwrap_or(0.0);
+    if mem.host_gib() * GIB > limit {
+        say(format!(
+            "the worker needs {:.1} GiB of host memory ({:.1} GiB offloaded), its limit is {:.1} GiB",
+            mem.host_gib(),
+            mem.offloaded_gib(),
+            limit / GIB
+        ));
+    }
+    // 3. Probes, timeout and grace period.
+    let cs = new_replica(&input.base.weights_source, None, download, inst);
+    match worker.get("startupProbe") {
+        None => say("no startupProbe".to_owned()),
+        Some(p) if budget(p) < cs.in_container_s() => say(format!(
+            "startupProbe allows {} s, the worker needs {:.0} s",
+            budget(p),
+            cs.in_container_s()
+        )),
+        _ => {}
+    }
+    if (cs.seconds - input.base.cold_start.seconds).abs() > 1e-6 {
+        say(format!(
+            "cold start {:.0} s read back, {:.0} s rendered",
+            cs.seconds, input.base.cold_start.seconds
+        ));
+    }
+    for p in ["readinessProbe", "livenessProbe"] {
+        if worker.get(p).is_none() {
+            say(format!("no {p}"));
+        }
+    }
+    let timeout = num("JOB_TIMEOUT_S").unwrap_or(0.0);
+    if timeout < input.job_s {
+        say(format!(
+            "per-clip timeout {timeout} s < the job {:.0} s",
+            input.job_s
+        ));
+    }
+    let grace = spec
+        .get("terminationGracePeriodSeconds")
+        .and_then(Node::as_f64)
+        .unwrap_or(30.0);
+    if grace < timeout {
+        say(format!(
+            "grace period {grace} s < per-clip timeout {timeout} s"
+        ));
+    }
+    // 4. Lint.
+    let manifests: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|(n, _)| n.ends_with(".yaml"))
+        .collect();
+    for f in inferplan_deploy::lint::lint(&manifests, c).unwrap() {
+        if f.severity >= Severity::Warning {
+            say(format!("lint {} {}: {}", f.code, f.name, f.message));
+        }
+    }
+    out
+}
+
+/// A generated diffusion workload.
+fn generated_diffusion(model: &str, mode: &str, source: &str) -> String {
+    let slo = match mode {
+        "async" => "mode = \"async\"\ndeadline_s = 7200",
+        _ => "mode = \"interactive\"\nlatency_s = 600",
+    };
+    format!(
+        "name = \"rt-{slug}\"\n[model]\nname = \"{model}\"\nprecision = \"any\"\n\
+         [traffic]\njobs_per_day = 500\n[slo]\n{slo}\n[constraints]\nweights_source = \"{source}\"\n",
+        slug = format!("{model}-{mode}-{source}")
+            .to_ascii_lowercase()
+            .replace([' ', '.'], "-"),
+    )
+}
+
+#[test]
+fn every_rendered_diffusion_worker_would_start() {
+    use inferplan_deploy::render::diffusion::from_plan;
+    use inferplan_perf::diffusion::DiffusionEfficiencies;
+    use inferplan_plan::diffusion::{plan_diffusion, DiffusionWorkload};
+    let mut cases: Vec<(String, DiffusionWorkload)> = crate::diffusion::examples()
+        .into_iter()
+        .map(|(n, w, _)| (n, w))
+        .collect();
+    assert_eq!(cases.len(), 3, "the three diffusion examples");
+    let models = [
+        "Stable Diffusion XL 1.0 base",
+        "Stable Diffusion 3 Medium",
+        "Wan2.1 T2V 1.3B",
+    ];
+    for (i, m) in models.iter().enumerate() {
+        for (k, mode) in ["interactive", "async"].iter().enumerate() {
+            let source = ["s3", "nvme", "fsx"][(i + k) % 3];
+            let text = generated_diffusion(m, mode, source);
+            let w = DiffusionWorkload::from_toml(&text, "round-trip").unwrap();
+            w.validate().unwrap();
+            cases.push((format!("{m}, {mode}, {source}"), w));
+        }
+    }
+    let mut problems = Vec::new();
+    let mut rendered = 0;
+    for (name, w) in &cases {
+        let p = plan_diffusion(catalog(), DiffusionEfficiencies::embedded(), w).unwrap();
+        if p.candidates.is_empty() {
+            problems.push(format!("{name}: nothing keeps the promise"));
+            continue;
+        }
+        let input = from_plan(&p, 1, catalog(), &crate::diffusion::options(&w.name)).unwrap();
+        problems.extend(diffusion_problems(name, &input));
+        rendered += 1;
+    }
+    assert_eq!(rendered, cases.len());
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

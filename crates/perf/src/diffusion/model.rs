@@ -685,7 +685,24 @@ impl DiffusionMemory {
     pub fn fits(&self, gpu_mem_gib: f64) -> bool {
         self.total_gib <= gpu_mem_gib
     }
+
+    /// Weights kept in host memory while a job runs (offloaded), GiB.
+    pub fn offloaded_gib(&self) -> f64 {
+        (self.weights_gib - self.resident_weights_gib).max(0.0)
+    }
+
+    /// Host memory of the worker process while a job runs, GiB: the offloaded weights plus
+    /// [`HOST_RUNTIME_GIB`].
+    pub fn host_gib(&self) -> f64 {
+        self.offloaded_gib() + HOST_RUNTIME_GIB
+    }
 }
+
+/// Host memory of a diffusion worker process besides offloaded weights, GiB: the Python
+/// interpreter, the PyTorch and CUDA libraries and the pinned staging buffers of offloading.
+/// An assumption (a CUDA PyTorch process holds a few GiB before any weights; no measurement
+/// in the data).
+pub const HOST_RUNTIME_GIB: f64 = 4.0;
 
 /// CUDA context, cuBLAS/cuDNN workspaces and allocator slack of a PyTorch pipeline, GiB. An
 /// assumption (no measurement in the data separates it).

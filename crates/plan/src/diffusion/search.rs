@@ -21,6 +21,7 @@ use inferplan_perf::diffusion::{
     diffusion_model, fit, peak_tflops, time, DiffusionEfficiencies, DiffusionJob, DiffusionModel,
     Offload,
 };
+use inferplan_serving::host::pod_memory_gib;
 use inferplan_serving::new_replica;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -271,6 +272,26 @@ fn evaluate(
             None,
         )
     })?;
+    // One worker per GPU, each with its share of the instance's memory: the weights it
+    // offloads live there while it runs.
+    if mem.offload != Offload::None {
+        let pods = f64::from(inst.whole_gpus().max(1));
+        let pod_gib = pod_memory_gib(inst.ram_gib, pods, 1) as f64;
+        let need = mem.host_gib();
+        if need > pod_gib {
+            return Err((
+                "host_memory_too_small",
+                format!(
+                    "{} CPU offload keeps {:.1} GiB of weights in host memory, {need:.1} GiB \
+                     with the worker process; a worker gets {pod_gib:.0} GiB of {}'s memory",
+                    mem.offload.as_str(),
+                    mem.offloaded_gib(),
+                    inst.name
+                ),
+                Some(need / pod_gib.max(1.0)),
+            ));
+        }
+    }
     if peak_tflops(gpu, dtype).is_none() {
         return Err((
             "no_gpu_figures",

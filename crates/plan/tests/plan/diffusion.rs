@@ -50,7 +50,7 @@ fn examples_pinned() {
         ),
         (
             "video-1080p-async.toml",
-            "g6e.xlarge",
+            "g6e.2xlarge",
             Dtype::Fp8,
             Offload::Sequential,
         ),
@@ -356,4 +356,35 @@ fn batch_jobs_use_the_shared_job_model() {
             }
         }
     }
+}
+
+/// A worker that offloads weights to host memory gets its share of the instance's memory
+/// (`inferplan_serving::host::pod_memory_gib`, what `render` requests): every candidate's
+/// offloaded weights fit in it, and an instance whose share is too small is rejected with the
+/// reason. The 1080p clip on a g6e.xlarge (32 GiB, 25 GiB for the worker) keeps 23.5 GiB of
+/// weights in host memory plus the process: it would be killed for memory.
+#[test]
+fn offloaded_weights_fit_in_the_workers_host_memory() {
+    use inferplan_perf::diffusion::{diffusion_model, memory};
+    use inferplan_serving::host::pod_memory_gib;
+    for name in EXAMPLES {
+        let w = example(name);
+        let p = run(&w);
+        let m = diffusion_model(&p.model).unwrap();
+        for c in &p.candidates {
+            let inst = catalog().instance(&c.instance).unwrap();
+            let mem = memory(m, &p.job, c.precision, c.offload);
+            let pod = pod_memory_gib(inst.ram_gib, f64::from(c.gpus_per_instance), 1) as f64;
+            if c.offload != Offload::None {
+                assert!(mem.host_gib() <= pod, "{name} {}", c.instance);
+            }
+        }
+    }
+    let p = run(&example("video-1080p-async.toml"));
+    let r = p
+        .rejections
+        .iter()
+        .find(|r| r.instance == "g6e.xlarge" && r.setup == "fp8")
+        .expect("g6e.xlarge fp8 is rejected");
+    assert_eq!(r.reason, "host_memory_too_small", "{}", r.detail);
 }

@@ -168,6 +168,23 @@ pub(super) fn keda(object: Object<'_>) -> Autoscaler<'_> {
                     .map(|v| format!(" at {v} %"))
                     .unwrap_or_default()
             ),
+            // KEDA's SQS scaler counts the messages being worked on too unless
+            // `scaleOnInFlight` is false (kedacore/keda `aws_sqs_queue_scaler.go`): running
+            // plus waiting, not the queue alone.
+            _ if ty == "aws-sqs-queue" => {
+                let in_flight = meta
+                    .get("scaleOnInFlight")
+                    .and_then(Node::text)
+                    .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+                if in_flight {
+                    "aws-sqs-queue trigger: messages waiting and running (in flight, \
+                     `scaleOnInFlight`)"
+                        .to_owned()
+                } else {
+                    "aws-sqs-queue trigger: messages waiting only (`scaleOnInFlight: false`)"
+                        .to_owned()
+                }
+            }
             _ => {
                 let detail = ["query", "metricName", "metricSelector"]
                     .iter()

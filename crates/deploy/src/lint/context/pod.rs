@@ -113,6 +113,19 @@ impl Container<'_> {
             .map_or(0, |g| g.ceil().min(1e6) as u32)
     }
 
+    /// The diffusion pipeline a container without a recognised LLM engine runs, when one of
+    /// its literal environment values names a model of the diffusion catalog (a queue worker
+    /// such as `render` writes: `MODEL_ID=stabilityai/stable-diffusion-xl-base-1.0`).
+    pub fn diffusion_model(&self) -> Option<&'static inferplan_perf::diffusion::DiffusionModel> {
+        if self.engine.is_some() {
+            return None;
+        }
+        self.env
+            .iter()
+            .filter(|(_, v)| v.contains('/') || v.contains(' '))
+            .find_map(|(_, v)| inferplan_perf::diffusion::diffusion_model(v.trim()))
+    }
+
     /// The value of an environment variable.
     pub fn env(&self, name: &str) -> Option<&str> {
         self.env

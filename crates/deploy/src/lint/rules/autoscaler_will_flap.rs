@@ -14,7 +14,9 @@ inferplan_plan::declare_rule! {
     ///
     /// - its load triggers watch only the queue (`vllm:num_requests_waiting`,
     ///   `sglang:num_queue_reqs`, `tgi_queue_size`, or any metric named for waiting or queued
-    ///   requests), with none on requests in flight or concurrency (`num_requests_running`);
+    ///   requests), with none on requests in flight or concurrency (`num_requests_running`).
+    ///   KEDA's `aws-sqs-queue` trigger counts the messages being worked on too (running plus
+    ///   waiting) unless it sets `scaleOnInFlight: "false"`, which makes it queue-only;
     /// - its scale-down stabilization window (`behavior.scaleDown.stabilizationWindowSeconds`;
     ///   300 s when unset, the Kubernetes default) is shorter than a lower bound of the target's
     ///   cold start: the engine start without weights, 64 s, plus the weights read by the fastest
@@ -303,6 +305,27 @@ spec:
         );
         let both = format!("{IN_FLIGHT}{QUEUE}");
         assert!(lint(&scaled_object(&both, SLOW)).is_empty());
+    }
+
+    /// KEDA's SQS scaler counts the messages being worked on unless `scaleOnInFlight` is
+    /// false: by default it is running + waiting, not the queue alone.
+    #[test]
+    fn an_sqs_trigger_is_queue_only_when_it_leaves_in_flight_messages_out() {
+        let sqs = |extra: &str| {
+            format!(
+                "    - type: aws-sqs-queue
+      metadata: {{queueURLFromEnv: QUEUE_URL, queueLength: '1', awsRegion: us-east-1{extra}}}
+"
+            )
+        };
+        assert!(lint(&scaled_object(&sqs(""), SLOW)).is_empty());
+        assert!(lint(&scaled_object(&sqs(", scaleOnInFlight: 'true'"), SLOW)).is_empty());
+        let f = lint(&scaled_object(&sqs(", scaleOnInFlight: 'false'"), SLOW));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].contains("on the queue only (aws-sqs-queue trigger: messages waiting only"),
+            "{f:?}"
+        );
     }
 
     #[test]

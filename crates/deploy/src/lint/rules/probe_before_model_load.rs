@@ -21,6 +21,11 @@ inferplan_plan::declare_rule! {
     /// (`fsx`), a hostPath or emptyDir on the node (pre-fetched by an init container) from local NVMe
     /// (`nvme`, 1.9 GB/s). When the node's instance type is unknown the weights are read at the NVMe
     /// rate (`least_start_s`); when the model is not in the catalog only the engine start counts.
+    /// A container without a recognised LLM engine whose environment names a model of the
+    /// diffusion catalog (`MODEL_ID=stabilityai/stable-diffusion-xl-base-1.0`, as the queue
+    /// workers `render` writes for diffusion workloads) is a diffusion worker: its pipeline starts
+    /// without graph compilation, the 64 s the cold-start model gives it (`engine_start_s(None,
+    /// ..)`), and its weights' read is not counted.
     ///
     /// **Why it matters.** The engine answers its health endpoint only after the weights are loaded,
     /// the KV cache is allocated and CUDA graphs are captured: one to several minutes for 8B to 70B
@@ -146,6 +151,16 @@ fn start(
         String::new(),
     );
     let Some(e) = &c.engine else {
+        // A diffusion worker starts its pipeline without graph compilation (the cold-start
+        // model's figure for it); reading its weights is not counted (a lower bound).
+        if let Some(m) = c.diffusion_model() {
+            let s = engine_start_s(None, warm);
+            return (
+                s,
+                format!("{} s pipeline start of a diffusion worker", num(s, 0)),
+                format!(" {}", m.name),
+            );
+        }
         return engine_only;
     };
     let Some((m, from_name)) = ctx.model(e) else {
@@ -265,4 +280,66 @@ fn budget(probe: &Node) -> (f64, String) {
             num(period, 0)
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{lint_with, Rule};
+    use inferplan_catalog::Catalog;
+
+    /// A GPU container with an exec startup probe allowing `budget_s`, and `env`.
+    fn pod(env: &str, budget_s: u32) -> Vec<String> {
+        let yaml = format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: w}}
+spec:
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: registry.example/worker:1.0
+          env: [{env}]
+          resources:
+            limits: {{nvidia.com/gpu: 1}}
+          startupProbe:
+            exec: {{command: [sh, -c, test -f /tmp/ready]}}
+            periodSeconds: 10
+            failureThreshold: {}
+          livenessProbe:
+            exec: {{command: [sh, -c, test -f /tmp/alive]}}
+",
+            budget_s / 10
+        );
+        let rules: Vec<Box<dyn Rule>> = vec![Box::new(super::ProbeBeforeModelLoad)];
+        lint_with(
+            &[("a.yaml".to_owned(), yaml)],
+            &Catalog::embedded().unwrap(),
+            &rules,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|f| f.message)
+        .collect()
+    }
+
+    /// A diffusion worker (its environment names a diffusion catalog model) starts its
+    /// pipeline in the cold-start model's 64 s, not an LLM engine's 200 s without compile
+    /// caches; an unknown GPU container keeps the LLM figure.
+    #[test]
+    fn a_diffusion_worker_starts_like_one() {
+        let sdxl = "{name: MODEL_ID, value: stabilityai/stable-diffusion-xl-base-1.0}";
+        assert!(pod(sdxl, 90).is_empty());
+        let f = pod(sdxl, 30);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].contains("64 s pipeline start of a diffusion worker")
+                && f[0].contains("Stable Diffusion XL 1.0 base"),
+            "{f:?}"
+        );
+        let other = "{name: MODEL_ID, value: my-org/my-model}";
+        let f = pod(other, 90);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].contains("200 s engine start"), "{f:?}");
+    }
 }
