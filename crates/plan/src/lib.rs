@@ -15,6 +15,7 @@ pub mod job;
 pub mod lengths;
 pub mod multimodel;
 pub mod nothing;
+pub mod sagemaker;
 pub mod search;
 mod toml_location;
 pub mod trace;

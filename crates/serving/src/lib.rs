@@ -17,6 +17,10 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
+//! - [`sagemaker`]: SageMaker hosting's limits (payload, timeouts, volume) and the
+//!   containers that exist for an engine (LMI with vLLM, the TGI container), with sources:
+//!   the planner's SageMaker candidates and `render --platform sagemaker` read them.
+//!
 //! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
 //!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
 //!
@@ -27,6 +31,7 @@ pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
 pub mod quality;
+pub mod sagemaker;
 pub mod startup;
 
 pub use cold_start::{cold_start_s, new_replica, ColdStart, Delivery, Node, WeightsSource};

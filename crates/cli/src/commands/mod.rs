@@ -27,7 +27,10 @@ use std::process::ExitCode;
 
 /// Runs the parsed command and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let catalog = Catalog::load(cli.catalog_dir.as_deref())?;
+    let mut catalog = Catalog::load(cli.catalog_dir.as_deref())?;
+    if let Some(prices) = &cli.prices {
+        catalog.add_prices_file(prices)?;
+    }
     match cli.command {
         Command::Fit(a) => match kind::diffusion(a.dep.model.as_deref()) {
             Some(m) => diffusion::run_fit(&catalog, m, &a),

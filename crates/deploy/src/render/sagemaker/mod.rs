@@ -28,8 +28,6 @@ use super::rules::{framebuffer_threshold, WASTE_UTIL_PCT};
 use super::yaml::{emit, to_yaml};
 use cfn::*;
 use inferplan_plan::workload::Mode;
-use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as StartNode};
-use inferplan_serving::startup;
 use serde::Serialize;
 use yaml_rust2::yaml::Hash;
 use yaml_rust2::Yaml;
@@ -158,21 +156,12 @@ impl Endpoint {
         let mut notes = Vec::new();
         let (lo, hi) = limits::STARTUP_TIMEOUT_RANGE_S;
         // The LMI container downloads the checkpoint from the Hub itself (`HF_MODEL_ID`, no
-        // `ModelDataUrl`), so its health check waits for the download, the engine start
-        // without compile caches and the read: the cold start without the instance boot, at
-        // the Hub's rate (no instance figures here: the per-instance ceilings), with the EKS
-        // probe's margin.
-        let cold = cold_start_s(
-            Delivery::HubToNodeCache,
+        // `ModelDataUrl`): the shared SageMaker cold start, the planner's too.
+        let cold = inferplan_serving::sagemaker::cold_start(
             input.download_bytes as f64 / f64::from(input.nodes_per_replica.max(1)),
-            engine_start_s(Some(input.engine), false),
-            None,
-            StartNode::New,
+            input.engine,
         );
-        let in_container = cold.seconds - cold.boot_s;
-        let budget = (in_container * startup::PROBE_MARGIN)
-            .ceil()
-            .max(startup::MIN_PROBE_BUDGET_S) as u32;
+        let budget = inferplan_serving::sagemaker::startup_budget_s(&cold);
         if budget > hi {
             notes.push(format!(
                 "The container needs {budget} s to pass the health check (download from the \
