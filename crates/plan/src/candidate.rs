@@ -77,6 +77,10 @@ pub mod no_price_null {
 /// One deployment that meets the SLOs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
+    /// Its place among the plan's options, cheapest first (1-based; 0 for a candidate that is
+    /// not an option: a bigger size of an option's hardware). The table's `#` and
+    /// `render --candidate` use it; it does not change with `--top`.
+    pub rank: usize,
     /// Where it runs: `eks` or `sagemaker`.
     pub platform: Platform,
     /// Instance type whose hardware runs it (EC2 name; a SageMaker candidate's `ml.*` type is

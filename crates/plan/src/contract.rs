@@ -95,6 +95,11 @@ impl PlanJson {
 /// One option of the plan: a [`Candidate`] with owned findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateJson {
+    /// Its place among the plan's options, cheapest first (1-based): the table's `#`, what
+    /// `render --candidate` asks for. 0 (absent) in plans written before it: then the
+    /// candidate's position in `candidates` is its number.
+    #[serde(default)]
+    pub rank: usize,
     /// Where it runs: `eks` or `sagemaker` (plans written before there was a choice read as
     /// `eks`).
     #[serde(default)]
@@ -167,6 +172,7 @@ pub struct CandidateJson {
 impl From<&Candidate> for CandidateJson {
     fn from(c: &Candidate) -> CandidateJson {
         let Candidate {
+            rank,
             platform,
             instance,
             family,
@@ -198,6 +204,7 @@ impl From<&Candidate> for CandidateJson {
             sagemaker,
         } = c;
         CandidateJson {
+            rank: *rank,
             platform: *platform,
             instance: instance.clone(),
             family: family.clone(),

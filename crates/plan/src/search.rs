@@ -229,8 +229,8 @@ impl Plan {
 
 impl Plan {
     /// What the table and the JSON show: the first `top` options of each platform (at least
-    /// one), in rank order, as indices into `candidates`. `render --candidate N` and the
-    /// table's `#` number these.
+    /// one), in rank order, as indices into `candidates`. Each keeps its place among all the
+    /// options (`Candidate::rank`), which the table's `#` and `render --candidate N` use.
     pub fn shown_indices(&self, top: usize) -> Vec<usize> {
         let mut per: BTreeMap<Platform, usize> = BTreeMap::new();
         self.option_indices()
@@ -251,26 +251,14 @@ impl Plan {
             .collect()
     }
 
-    /// The options passed over ([`Plan::passed_over`]) among those shown, their ranks
-    /// renumbered as the shown list numbers them.
+    /// The options passed over ([`Plan::passed_over`]) whose option and preferred option are
+    /// both shown ([`Plan::shown`]).
     pub fn passed_over_shown(&self, top: usize) -> Vec<PassedOver> {
-        let options = self.option_indices();
-        let shown = self.shown_indices(top);
-        let place = |rank: usize| {
-            options
-                .get(rank.wrapping_sub(1))
-                .and_then(|i| shown.iter().position(|s| s == i))
-                .map(|k| k + 1)
-        };
+        let shown: Vec<usize> = self.shown(top).iter().map(|c| c.rank).collect();
         self.passed_over
             .iter()
-            .filter_map(|o| {
-                Some(PassedOver {
-                    rank: place(o.rank)?,
-                    preferred_rank: place(o.preferred_rank)?,
-                    ..o.clone()
-                })
-            })
+            .filter(|o| shown.contains(&o.rank) && shown.contains(&o.preferred_rank))
+            .cloned()
             .collect()
     }
 }
@@ -574,6 +562,9 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         }
     }
     rank(&mut out.candidates);
+    for (k, i) in out.option_indices().into_iter().enumerate() {
+        out.candidates[i].rank = k + 1;
+    }
     out.passed_over = out.passed_over_options();
     out.nearest_misses = nearest_misses(&out.rejections);
     out.endpoint = crate::endpoint::advise(w, out.candidates.first());
@@ -993,6 +984,7 @@ fn evaluate(
     };
     let (weights_gib, _) = inferplan_perf::memory::weight_bytes(model, weights, tp, pp);
     Ok(Candidate {
+        rank: 0,
         platform: Platform::Eks,
         instance: inst.name.clone(),
         family: inst.family.clone(),

@@ -1,13 +1,16 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan.
 
 use crate::args::{MonitoringArg, Platform, RenderArgs};
+use inferplan_plan::workload::Platform as PlanPlatform;
 use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
 use inferplan_catalog::Catalog;
 use inferplan_deploy::render::cloudwatch::Monitoring;
 use inferplan_deploy::render::input::default_weights_uri;
-use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates, sagemaker};
+use inferplan_deploy::render::{
+    candidate_of, from_plan, number_of, read_plan, render, renderable_candidates, sagemaker,
+};
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::{plan, Inputs};
@@ -70,17 +73,22 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     let (candidate, passed) = match (*candidate, platform) {
         (Some(n), _) => (n, None),
         (None, Platform::Eks) => {
-            let first = *renderable_candidates(&plan_json, c).first().ok_or_else(|| {
-                anyhow!("no candidate of the plan runs vLLM or SGLang on GPUs, which is what render writes")
-            })?;
-            let passed = (first > 1)
-                .then(|| {
-                    plan_json
-                        .candidates
-                        .first()
-                        .map(|c| format!("{} on {}", c.engine, c.instance))
+            let first = renderable_candidates(&plan_json, c)
+                .into_iter()
+                .find(|&n| {
+                    candidate_of(&plan_json, n).is_some_and(|c| c.platform == PlanPlatform::Eks)
                 })
-                .flatten();
+                .ok_or_else(|| {
+                    anyhow!("no EKS candidate of the plan runs vLLM or SGLang on GPUs, which is what render writes")
+                })?;
+            // The plan's first EKS option, when render passes over it for its engine.
+            let passed = (0..plan_json.candidates.len())
+                .find(|&i| plan_json.candidates[i].platform == PlanPlatform::Eks)
+                .filter(|&i| number_of(&plan_json, i) != first)
+                .map(|i| {
+                    let c = &plan_json.candidates[i];
+                    format!("{} on {}", c.engine, c.instance)
+                });
             (first, passed)
         }
         (None, Platform::Sagemaker) => {
@@ -93,6 +101,20 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
             (first, None)
         }
     };
+    match (platform, candidate_of(&plan_json, candidate)) {
+        (Platform::Eks, Some(chosen)) if chosen.platform == PlanPlatform::Sagemaker => bail!(
+            "candidate {candidate} is a SageMaker option ({}): render it with --platform \
+             sagemaker, or choose an EKS candidate",
+            chosen
+                .sagemaker
+                .as_ref()
+                .map_or(chosen.instance.as_str(), |m| m.instance_type.as_str())
+        ),
+        (Platform::Sagemaker, Some(_)) => {
+            sagemaker::hosting_type(&plan_json, candidate, c)?;
+        }
+        _ => {}
+    }
     let mut input = from_plan(&plan_json, candidate, c)?;
     input.namespace = namespace.clone();
     input.cluster = cluster.clone();
@@ -118,7 +140,7 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let mut s = match passed {
         Some(engine) => format!(
-            "candidate {candidate} rendered into {} (the plan's #1 runs {engine}, which render \
+            "candidate {candidate} rendered into {} (the plan's first EKS option runs {engine}, which render \
              does not write):\n",
             out.display()
         ),

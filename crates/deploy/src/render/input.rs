@@ -811,10 +811,7 @@ pub fn from_plan(
     candidate: usize,
     catalog: &Catalog,
 ) -> Result<RenderInput, RenderError> {
-    let Some(spec) = candidate
-        .checked_sub(1)
-        .and_then(|i| plan.candidates.get(i))
-    else {
+    let Some(spec) = candidate_of(plan, candidate) else {
         return Err(RenderError::NoSuchCandidate {
             candidate,
             count: plan.candidates.len(),
@@ -832,8 +829,24 @@ pub fn from_plan(
     })
 }
 
-/// The 1-based numbers of a plan's candidates the renderer writes: vLLM or SGLang on GPUs
-/// (the ones [`from_plan`] renders; not vLLM's Neuron backend on an AWS Neuron chip).
+/// The number of `plan.candidates[index]`: its rank among the plan's options (the table's
+/// `#`), or its 1-based position in a plan written before ranks were.
+pub fn number_of(plan: &PlanJson, index: usize) -> usize {
+    match plan.candidates.get(index) {
+        Some(c) if c.rank > 0 => c.rank,
+        _ => index + 1,
+    }
+}
+
+/// The candidate numbered `n` ([`number_of`]).
+pub fn candidate_of(plan: &PlanJson, n: usize) -> Option<&CandidateJson> {
+    (0..plan.candidates.len())
+        .find(|&i| number_of(plan, i) == n)
+        .map(|i| &plan.candidates[i])
+}
+
+/// The numbers ([`number_of`]) of a plan's candidates the renderer writes: vLLM or SGLang on
+/// GPUs (the ones [`from_plan`] renders; not vLLM's Neuron backend on an AWS Neuron chip).
 pub fn renderable_candidates(plan: &PlanJson, catalog: &Catalog) -> Vec<usize> {
     let neuron = |instance: &str| {
         catalog
@@ -846,7 +859,7 @@ pub fn renderable_candidates(plan: &PlanJson, catalog: &Catalog) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, c)| super::engine::renders(c.engine) && !neuron(&c.instance))
-        .map(|(i, _)| i + 1)
+        .map(|(i, _)| number_of(plan, i))
         .collect()
 }
 

@@ -28,6 +28,7 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
     let instances = replicas.div_ceil(rpi) * nodes;
     let od = inst.on_demand("us-east-1").unwrap_or(1.0);
     Candidate {
+        rank: 0,
         platform: inferplan_plan::workload::Platform::Eks,
         instance: inst.name.clone(),
         family: inst.family.clone(),

@@ -95,7 +95,7 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         Format::Table => {
             let mut s = render(&p, why.as_ref(), top, *explain);
             if let Some(v) = &verified {
-                s += &verified_text(&p, v, top);
+                s += &verified_text(&p, v);
             }
             if let Some(m) = &multi {
                 s += &many_text(m, false);
@@ -327,10 +327,9 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
     let jobs = shows_jobs(p, top);
     p.shown(top)
         .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
+        .map(|c| {
             let mut row = vec![
-                (i + 1).to_string(),
+                c.rank.to_string(),
                 platform_name(c),
                 instance_name(c),
                 c.region.clone(),
@@ -369,17 +368,14 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
 /// or why there is none.
 fn sagemaker_text(p: &Plan, top: usize) -> String {
     let mut s = String::new();
-    for (i, c) in p.shown(top).into_iter().enumerate() {
+    for c in p.shown(top) {
         let Some(m) = &c.sagemaker else { continue };
         if s.is_empty() {
-            s += "
-SageMaker options (the same replica on the `ml.*` twin of its instance):
-";
+            s += "\nSageMaker options (the same replica on the `ml.*` twin of its instance):\n";
         }
         s += &format!(
-            "  #{} {} ({}): {} {} endpoint; cold start {:.0} s; startup timeouts need {} s
-",
-            i + 1,
+            "  #{} {} ({}): {} {} endpoint; cold start {:.0} s; startup timeouts need {} s\n",
+            c.rank,
             m.instance_type,
             m.hardware,
             m.container,
@@ -390,8 +386,7 @@ SageMaker options (the same replica on the `ml.*` twin of its instance):
         match (&m.price, &m.no_price) {
             (Some(pr), _) => {
                 s += &format!(
-                    "     price: ${:.4}/h {} in {} ({}{})
-",
+                    "     price: ${:.4}/h {} in {} ({}{})\n",
                     pr.usd_per_hour,
                     pr.usage.as_str(),
                     pr.region,
@@ -401,13 +396,11 @@ SageMaker options (the same replica on the `ml.*` twin of its instance):
                         .map_or_else(String::new, |d| format!(", {d}"))
                 );
             }
-            (None, Some(why)) => s += &format!("     no price: {why}
-"),
+            (None, Some(why)) => s += &format!("     no price: {why}\n"),
             (None, None) => {}
         }
         for l in &m.limits {
-            s += &format!("     limit: {} {} (plan: {})
-", l.limit, l.value, l.planned);
+            s += &format!("     limit: {} {} (plan: {})\n", l.limit, l.value, l.planned);
         }
     }
     s
@@ -605,10 +598,10 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
     s += &table(&candidate_header(p, top), &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
-    for (i, c) in p.shown(top).into_iter().enumerate() {
+    for c in p.shown(top) {
         let mut pros = Vec::new();
         let mut cons = Vec::new();
-        if i == 0 {
+        if c.rank == 1 {
             pros.push("cheapest that meets the SLOs".to_owned());
         } else if !c.priced() {
             cons.push(
@@ -636,7 +629,7 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
         }
         s += &format!(
             "- **#{} {} {} {} {}**: pros: {}; cons: {}.\n",
-            i + 1,
+            c.rank,
             platform_name(c),
             instance_name(c),
             layout(c),
@@ -725,22 +718,22 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
     s
 }
 
-fn verified_text(p: &Plan, v: &[Verified], top: usize) -> String {
+fn verified_text(p: &Plan, v: &[Verified]) -> String {
     let mut s = String::from(
         "\nverified by simulation at the peak: the plan's serving replicas (spares left out), \
          then the fewest that keep the SLOs at their percentile, searched down and up \
          (re-ranked on the simulated cost):\n\n",
     );
-    let options = p.shown_indices(top);
     let rows: Vec<Vec<String>> = v
         .iter()
         .enumerate()
         .map(|(rank, x)| {
             let c = &p.candidates[x.candidate];
-            let option = options
-                .iter()
-                .position(|&i| i == x.candidate)
-                .map_or_else(|| "-".to_owned(), |k| (k + 1).to_string());
+            let option = if c.rank > 0 {
+                c.rank.to_string()
+            } else {
+                "-".to_owned()
+            };
             vec![
                 (rank + 1).to_string(),
                 option,

@@ -27,7 +27,7 @@ use super::input::RenderInput;
 use super::rules::{framebuffer_threshold, WASTE_UTIL_PCT};
 use super::yaml::{emit, to_yaml};
 use cfn::*;
-use inferplan_plan::workload::Mode;
+use inferplan_plan::workload::{Mode, Platform};
 use serde::Serialize;
 use yaml_rust2::yaml::Hash;
 use yaml_rust2::Yaml;
@@ -697,18 +697,59 @@ fn alarms(input: &RenderInput, e: &Endpoint) -> Vec<(&'static str, Alarm)> {
     v
 }
 
-/// The first candidate of a plan that runs vLLM and fits a SageMaker endpoint (one replica
-/// per instance, inside one instance), best first.
+/// The SageMaker instance type of candidate `n` (1-based) of a plan: its own
+/// (`sagemaker.instance_type`) for a SageMaker candidate, else the `ml.*` twin of its EC2
+/// instance when SageMaker hosts endpoints on one (`data/catalog/sagemaker_instance_types.csv`);
+/// an error saying so otherwise.
+pub fn hosting_type(
+    plan: &inferplan_plan::contract::PlanJson,
+    n: usize,
+    catalog: &inferplan_catalog::Catalog,
+) -> Result<String, RenderError> {
+    let Some(c) = super::input::candidate_of(plan, n) else {
+        return Err(RenderError::NoSuchCandidate {
+            candidate: n,
+            count: plan.candidates.len(),
+        });
+    };
+    if let Some(m) = &c.sagemaker {
+        return Ok(m.instance_type.clone());
+    }
+    match catalog.sagemaker_type(&c.instance) {
+        Some(t) if t.hosting => Ok(t.instance_type.clone()),
+        _ => Err(RenderError::invalid(
+            format!("candidates[#{n}].instance"),
+            format!(
+                "SageMaker hosts no endpoint on ml.{} (the SageMaker API's instance types, \
+                 data/catalog/sagemaker_instance_types.csv): choose a candidate whose platform \
+                 is sagemaker (`inferplan plan` lists them), or render this one for EKS",
+                c.instance
+            ),
+        )),
+    }
+}
+
+/// The candidate `render --platform sagemaker` writes by default: the plan's first SageMaker
+/// candidate that runs vLLM and fits an endpoint; without one (a plan of EKS candidates only),
+/// the first EKS candidate that runs vLLM, fits an endpoint and has an `ml.*` twin.
 pub fn first_candidate(
     plan: &inferplan_plan::contract::PlanJson,
     catalog: &inferplan_catalog::Catalog,
 ) -> Option<usize> {
-    super::renderable_candidates(plan, catalog)
-        .into_iter()
-        .filter(|&n| plan.candidates[n - 1].engine == inferplan_perf::Engine::Vllm)
-        .find(|&n| {
-            super::from_plan(plan, n, catalog)
+    let of = |n: usize| super::input::candidate_of(plan, n);
+    let fits = |n: usize| {
+        of(n).is_some_and(|c| c.engine == inferplan_perf::Engine::Vllm)
+            && hosting_type(plan, n, catalog).is_ok()
+            && super::from_plan(plan, n, catalog)
                 .ok()
                 .is_some_and(|input| Endpoint::of(&input).is_ok())
-        })
+    };
+    let renderable = super::renderable_candidates(plan, catalog);
+    let managed = |n: &usize| of(*n).is_some_and(|c| c.platform == Platform::Sagemaker);
+    renderable
+        .iter()
+        .copied()
+        .filter(managed)
+        .find(|&n| fits(n))
+        .or_else(|| renderable.iter().copied().find(|&n| fits(n)))
 }
