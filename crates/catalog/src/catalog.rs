@@ -21,7 +21,8 @@ const REGION_PRICES_CSV: &str = include_str!("../../../data/catalog/aws_gpu_pric
 const MODELS_CSV: &str = include_str!("../../../data/catalog/models.csv");
 const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
 const CHECKPOINTS_CSV: &str = include_str!("../../../data/models/checkpoints.csv");
-const SAGEMAKER_TYPES_CSV: &str = include_str!("../../../data/catalog/sagemaker_instance_types.csv");
+const SAGEMAKER_TYPES_CSV: &str =
+    include_str!("../../../data/catalog/sagemaker_instance_types.csv");
 
 /// Environment variable naming a directory of catalog overrides.
 pub const CATALOG_DIR_ENV: &str = "INFERPLAN_CATALOG_DIR";

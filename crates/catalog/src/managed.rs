@@ -67,7 +67,9 @@ impl SageMakerType {
         if !instance_type.starts_with("ml.") {
             return Err(r.error(
                 "instance_type",
-                format!("`{instance_type}` is not a SageMaker instance type (they start with `ml.`)"),
+                format!(
+                    "`{instance_type}` is not a SageMaker instance type (they start with `ml.`)"
+                ),
             ));
         }
         Ok(SageMakerType {
@@ -147,15 +149,15 @@ pub fn read_managed_row(table: &Table, r: &Row<'_>) -> Result<ManagedPrice> {
     }
     for spot in ["spot_usd_hr", "spot_usd_hr_min", "spot_usd_hr_median"] {
         if r.get(spot).is_some() {
-            return Err(r.error(
-                spot,
-                "SageMaker hosting has no spot price; leave it empty",
-            ));
+            return Err(r.error(spot, "SageMaker hosting has no spot price; leave it empty"));
         }
     }
-    let price = r
-        .get("on_demand_usd_hr")
-        .ok_or_else(|| r.error("on_demand_usd_hr", "a SageMaker row needs its on-demand price"))?;
+    let price = r.get("on_demand_usd_hr").ok_or_else(|| {
+        r.error(
+            "on_demand_usd_hr",
+            "a SageMaker row needs its on-demand price",
+        )
+    })?;
     let usd_per_hour = price
         .trim()
         .parse::<f64>()
@@ -242,7 +244,10 @@ mod tests {
             ("gke,g6.xlarge,us-east-1,1.5,", "platform"),
             ("sagemaker,g6.xlarge,us-east-1,1.5,", "instance_type"),
             ("sagemaker,ml.g6.xlarge,us-east-1,0,", "on_demand_usd_hr"),
-            ("sagemaker,ml.g6.xlarge,us-east-1,cheap,", "on_demand_usd_hr"),
+            (
+                "sagemaker,ml.g6.xlarge,us-east-1,cheap,",
+                "on_demand_usd_hr",
+            ),
             ("sagemaker,ml.g6.xlarge,us-east-1,,", "on_demand_usd_hr"),
             ("sagemaker,ml.g6.xlarge,us-east-1,1.5,spot", "usage"),
         ] {

@@ -1,7 +1,7 @@
 //! A deployment the planner considered: what it is, what it costs, how it performs.
 
 use crate::diagnostic::Diagnostic;
-use crate::sagemaker::SageMakerOption;
+use crate::managed::SageMakerOption;
 use crate::workload::Platform;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;

@@ -21,14 +21,14 @@
 //! simulated, and `multi_model` for a single model. `docs/plan.md` lists the keys.
 
 use crate::candidate::{no_price_null, Candidate, PurchaseMix};
-use crate::sagemaker::SageMakerOption;
-use crate::workload::Platform;
 use crate::diagnostic::Severity;
 use crate::endpoint::EndpointAdvice;
 use crate::findings::Finding;
+use crate::managed::SageMakerOption;
 use crate::multimodel::MultiModel;
 use crate::nothing::NothingQualified;
 use crate::search::{PassedOver, Plan, Rejection};
+use crate::workload::Platform;
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod findings;
 pub mod job;
 pub mod lengths;
+pub mod managed;
 pub mod multimodel;
 pub mod nothing;
 pub mod sagemaker;

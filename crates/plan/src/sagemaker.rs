@@ -16,57 +16,8 @@ use crate::job::{plan_job, BatchJob, JobSpec, Window};
 use crate::workload::{Mode, Platform, Workload};
 use inferplan_catalog::{Arch, Catalog, Gpu, Instance, ManagedPrice, Usage};
 use inferplan_serving::sagemaker::{self as sm, limits, EndpointType};
-use serde::{Deserialize, Serialize};
 
-/// One of SageMaker's limits as it applies to a candidate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LimitCheck {
-    /// What is limited.
-    pub limit: String,
-    /// SageMaker's limit.
-    pub value: String,
-    /// What the plan needs, or why it is not checked.
-    pub planned: String,
-    /// Where the limit is documented.
-    pub source: String,
-}
-
-/// The SageMaker side of a candidate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SageMakerOption {
-    /// The SageMaker instance type (`ml.g6e.xlarge`).
-    pub instance_type: String,
-    /// The EC2 type whose hardware it is: the same GPUs, memory and network.
-    pub hardware: String,
-    /// Real-time, async (scale to zero) or Batch Transform.
-    pub endpoint: EndpointType,
-    /// Why that endpoint type (the endpoint advice).
-    pub endpoint_reason: String,
-    /// The container (`LMI V18 (vLLM)`).
-    pub container: String,
-    /// Its image in the candidate's region.
-    pub image: String,
-    /// Where the image and its release are published.
-    pub container_source: String,
-    /// Whether `render --platform sagemaker` writes a template for this container.
-    pub rendered: bool,
-    /// Which managed price applies: hosting (real-time and async) or Batch Transform.
-    pub usage: Usage,
-    /// The managed price used, with its source and date; `None` when none was supplied.
-    pub price: Option<ManagedPrice>,
-    /// Why there is no price, when there is none.
-    pub no_price: Option<String>,
-    /// Seconds from asking for an instance to its first answer: launch, download from the
-    /// Hub, engine start, reading the weights (`inferplan_serving::sagemaker::cold_start`).
-    pub cold_start_s: f64,
-    /// How the cold start adds up.
-    pub cold_start: String,
-    /// What the container's health check and the model download must be allowed, seconds
-    /// (the render's `ContainerStartupHealthCheckTimeoutInSeconds`, before clamping).
-    pub startup_budget_s: u32,
-    /// SageMaker's limits that apply, against the plan.
-    pub limits: Vec<LimitCheck>,
-}
+pub use crate::managed::{LimitCheck, SageMakerOption};
 
 /// Why no managed price applies: the catalog ships none.
 pub const NO_EMBEDDED_PRICES: &str = "the catalog ships no SageMaker prices (no dated copy of AWS's price list for SageMaker hosting could be found; data/catalog/SOURCES.md); supply one in a prices.csv (`--prices FILE`, docs/catalog.md), never the EC2 price of the same hardware";
@@ -91,7 +42,8 @@ fn endpoint_of(w: &Workload, eks: &Candidate) -> (EndpointType, String) {
 }
 
 /// The SageMaker candidate of `eks` (an EKS candidate before its pricing: checkpoint set, no
-/// region or cost), or why there is none.
+/// region or cost), or why there is none. Its region is the one of its managed price, else
+/// `offered_in` (an allowed region where the hardware is offered), else the first allowed.
 pub fn derive(
     catalog: &Catalog,
     w: &Workload,
@@ -99,6 +51,7 @@ pub fn derive(
     eks: &Candidate,
     inst: &Instance,
     gpu: &Gpu,
+    offered_in: Option<&str>,
 ) -> Result<Candidate, Reject> {
     let Some(t) = catalog.sagemaker_type(&inst.name) else {
         return Err((
@@ -245,9 +198,11 @@ pub fn derive(
                 .then_with(|| a.region.cmp(&b.region))
         })
         .cloned();
-    let region = price
-        .as_ref()
-        .map_or_else(|| regions[0].clone(), |p| p.region.clone());
+    let region = match (&price, offered_in) {
+        (Some(p), _) => p.region.clone(),
+        (None, Some(r)) => r.to_owned(),
+        (None, None) => regions[0].clone(),
+    };
     let no_price = price.is_none().then(|| {
         format!(
             "no {} price for {} in {}: {NO_EMBEDDED_PRICES}",
@@ -259,7 +214,17 @@ pub fn derive(
     let mut c = eks.clone();
     c.platform = Platform::Sagemaker;
     c.region = region.clone();
-    let mix = mix(w, sizing, &c, inst, &cold, endpoint, price.as_ref(), no_price.as_deref());
+    let mix = mix(
+        w,
+        sizing,
+        &c,
+        inst,
+        &cold,
+        endpoint,
+        price
+            .as_ref()
+            .ok_or(no_price.as_deref().unwrap_or_default()),
+    );
     if let Some(job) = &mix.batch_job {
         c.replicas = job.units;
         c.instances = job.instances;
@@ -298,8 +263,7 @@ fn mix(
     inst: &Instance,
     cold: &inferplan_serving::ColdStart,
     endpoint: EndpointType,
-    price: Option<&ManagedPrice>,
-    no_price: Option<&str>,
+    price: Result<&ManagedPrice, &str>,
 ) -> PurchaseMix {
     let layout = ReplicaLayout {
         capacity: c.max_rps_per_replica,
@@ -328,11 +292,9 @@ fn mix(
             cold_start_s: cold.seconds,
             ..llm_job(w, c, inst)
         }),
-        EndpointType::Async if w.slo.mode == Mode::Async => w
-            .slo
-            .deadline_s
-            .and_then(Window::for_deadline)
-            .map(spec),
+        EndpointType::Async if w.slo.mode == Mode::Async => {
+            w.slo.deadline_s.and_then(Window::for_deadline).map(spec)
+        }
         _ => None,
     };
     if let Some(s) = as_job {
@@ -352,8 +314,8 @@ fn mix(
     let mean = hours / 24.0;
     let cost = price.map_or(f64::INFINITY, |p| mean * p.usd_per_hour);
     let mut assumptions = Vec::new();
-    match (price, no_price) {
-        (Some(p), _) => assumptions.push(format!(
+    match price {
+        Ok(p) => assumptions.push(format!(
             "SageMaker {} on demand at ${:.4}/h per {} in {} ({}{}); SageMaker Savings Plans not applied (the catalog has no rates)",
             p.usage.as_str(),
             p.usd_per_hour,
@@ -362,8 +324,7 @@ fn mix(
             p.source,
             p.as_of.as_deref().map_or_else(String::new, |d| format!(", {d}"))
         )),
-        (None, Some(why)) => assumptions.push(format!("no price: {why}")),
-        (None, None) => {}
+        Err(why) => assumptions.push(format!("no price: {why}")),
     }
     assumptions.push(format!(
         "SageMaker cold start of a new instance: {}",

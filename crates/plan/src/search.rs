@@ -139,8 +139,9 @@ fn unpriced_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     if a.priced() || b.priced() {
         return std::cmp::Ordering::Equal;
     }
-    let gpu_hours =
-        |c: &Candidate| c.purchase_mix.billed_instance_hours_per_day * f64::from(c.gpus_per_instance);
+    let gpu_hours = |c: &Candidate| {
+        c.purchase_mix.billed_instance_hours_per_day * f64::from(c.gpus_per_instance)
+    };
     gpu_hours(a)
         .total_cmp(&gpu_hours(b))
         .then(size_units(&a.instance).total_cmp(&size_units(&b.instance)))
@@ -416,9 +417,20 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             continue;
         }
         let want_eks = w.constraints.platforms.contains(&Platform::Eks);
-        let want_sagemaker = w.constraints.platforms.contains(&Platform::Sagemaker)
-            && c.sagemaker_type(&inst.name).is_some();
         let ec2 = cheapest_region(&w.constraints.regions, inst);
+        // A SageMaker candidate needs its `ml.*` twin, and the hardware known in an allowed
+        // region: a managed price there, or the EC2 type priced there (for availability only,
+        // never for its price).
+        let want_sagemaker = w.constraints.platforms.contains(&Platform::Sagemaker)
+            && c.sagemaker_type(&inst.name).is_some_and(|t| {
+                ec2.is_some()
+                    || w.constraints.regions.iter().any(|r| {
+                        c.managed_prices().iter().any(|p| {
+                            p.instance_type.eq_ignore_ascii_case(&t.instance_type)
+                                && p.region.eq_ignore_ascii_case(r)
+                        })
+                    })
+            });
         if ec2.is_none() && !want_sagemaker {
             reject_all(
                 &mut out,
@@ -465,7 +477,9 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                         Ok(mut cand) => {
                             cand.checkpoint = checkpoint;
                             if want_sagemaker {
-                                match crate::sagemaker::derive(c, w, &sizing, &cand, inst, gpu) {
+                                let at = ec2.map(|(r, _)| r);
+                                match crate::sagemaker::derive(c, w, &sizing, &cand, inst, gpu, at)
+                                {
                                     Ok(mut managed) => {
                                         finish(w, &sizing, &mut managed);
                                         managed.findings = findings::check(&Context {

@@ -1,7 +1,6 @@
 //! `inferplan render`: the manifests, node pool and alert rules of a plan.
 
 use crate::args::{MonitoringArg, Platform, RenderArgs};
-use inferplan_plan::workload::Platform as PlanPlatform;
 use crate::commands::load::llm_workload;
 use crate::output::emit;
 use anyhow::{anyhow, bail, Context as _};
@@ -13,6 +12,7 @@ use inferplan_deploy::render::{
 };
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
+use inferplan_plan::workload::Platform as PlanPlatform;
 use inferplan_plan::{plan, Inputs};
 use std::process::ExitCode;
 

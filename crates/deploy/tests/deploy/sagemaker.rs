@@ -429,6 +429,11 @@ fn the_rendered_endpoint_is_the_plans_sagemaker_candidate() {
     let p = read_plan(&plan_json("fraud-scoring-small")).unwrap();
     let first = inferplan_deploy::render::candidate_of(&p, 1).unwrap();
     assert!(first.instance.starts_with("g6f"), "{}", first.instance);
-    let e = sagemaker::hosting_type(&p, 1, catalog()).unwrap_err().to_string();
-    assert!(e.contains("ml.g6f") && e.contains("sagemaker_instance_types.csv"), "{e}");
+    let e = sagemaker::hosting_type(&p, 1, catalog())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ml.g6f") && e.contains("sagemaker_instance_types.csv"),
+        "{e}"
+    );
 }

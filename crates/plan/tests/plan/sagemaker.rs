@@ -59,7 +59,10 @@ fn the_json_says_the_platform_of_every_candidate() {
         .iter()
         .map(|c| c["platform"].as_str().expect("platform is written"))
         .collect();
-    assert!(platforms.contains(&"eks") && platforms.contains(&"sagemaker"), "{platforms:?}");
+    assert!(
+        platforms.contains(&"eks") && platforms.contains(&"sagemaker"),
+        "{platforms:?}"
+    );
     for c in candidates {
         match c["platform"].as_str().unwrap() {
             "eks" => assert!(c["sagemaker"].is_null()),
@@ -92,10 +95,18 @@ fn without_a_managed_price_a_sagemaker_candidate_says_why_and_ranks_last() {
     assert!(!sm.is_empty());
     for c in &sm {
         // The EC2 twin has a price; the SageMaker candidate never takes it.
-        assert!(inputs().catalog.instance(&c.instance).unwrap().on_demand("us-east-1").is_some());
+        assert!(inputs()
+            .catalog
+            .instance(&c.instance)
+            .unwrap()
+            .on_demand("us-east-1")
+            .is_some());
         assert!(!c.priced() && c.usd_per_hour.is_infinite());
         let why = managed(c).no_price.as_deref().expect("a reason");
-        assert!(why.contains("no hosting price") && why.contains("--prices"), "{why}");
+        assert!(
+            why.contains("no hosting price") && why.contains("--prices"),
+            "{why}"
+        );
         assert!(managed(c).price.is_none());
         let json = serde_json::to_value(c).unwrap();
         assert!(json["usd_per_hour"].is_null() && json["purchase_mix"]["usd_per_hour"].is_null());
@@ -120,10 +131,18 @@ fn a_managed_price_prices_the_sagemaker_candidate_and_nothing_else() {
     let hours = c.purchase_mix.billed_instance_hours_per_day;
     assert!((c.usd_per_hour - hours / 24.0 * 3.0).abs() < 1e-9);
     // All on demand, no spot and no savings plan on SageMaker.
-    assert_eq!(c.purchase_mix.savings_plan_instances + c.purchase_mix.spot_instances, 0);
+    assert_eq!(
+        c.purchase_mix.savings_plan_instances + c.purchase_mix.spot_instances,
+        0
+    );
     // Changing the EC2 price of the same hardware changes the EKS twin, not this.
     let mut dearer = catalog.clone();
-    let mut ec2 = dearer.instance("g6e.xlarge").unwrap().price("us-east-1").unwrap().clone();
+    let mut ec2 = dearer
+        .instance("g6e.xlarge")
+        .unwrap()
+        .price("us-east-1")
+        .unwrap()
+        .clone();
     ec2.on_demand_usd_hr = ec2.on_demand_usd_hr.map(|p| p * 3.0);
     dearer.merge_user_prices(vec![inferplan_catalog::prices::PriceRow {
         instance_type: "g6e.xlarge".to_owned(),
@@ -161,7 +180,10 @@ fn sagemaker_candidates_follow_the_endpoint_advice_and_the_limits() {
         assert_eq!((c.replicas_per_instance, c.pp), (1, 1));
         assert!(m.startup_budget_s <= 3600);
         assert!(m.cold_start_s > m.startup_budget_s as f64 / 1.25);
-        assert!(m.limits.iter().any(|l| l.limit.contains("asynchronous processing")));
+        assert!(m
+            .limits
+            .iter()
+            .any(|l| l.limit.contains("asynchronous processing")));
     }
     // A batch workload becomes Batch Transform, only on types it runs on (no ml.p5).
     let mut b = example("fraud-scoring-small.toml");
@@ -178,8 +200,10 @@ fn sagemaker_candidates_follow_the_endpoint_advice_and_the_limits() {
         assert!(c.purchase_mix.batch_job.is_some());
         assert_eq!(c.family, "g6e");
     }
-    assert!(p.rejections.iter().any(|r| r.instance.starts_with("p5")
-        && r.reason == "sagemaker_no_instance_type"));
+    assert!(p
+        .rejections
+        .iter()
+        .any(|r| r.instance.starts_with("p5") && r.reason == "sagemaker_no_instance_type"));
 }
 
 #[test]
@@ -188,25 +212,44 @@ fn eks_operations_cost_is_added_to_eks_options_only() {
     let mut w = fraud();
     w.constraints.eks_operations_usd_per_hour = 5.0;
     let ops = plan_with(inputs().catalog, &w);
-    for c in ops.candidates.iter().filter(|c| c.platform == Platform::Eks) {
+    for c in ops
+        .candidates
+        .iter()
+        .filter(|c| c.platform == Platform::Eks)
+    {
         let b = base
             .candidates
             .iter()
             .find(|b| b.platform == Platform::Eks && b.instance == c.instance && b.tp == c.tp)
             .unwrap();
         assert!((c.usd_per_hour - b.usd_per_hour - 5.0).abs() < 1e-9);
-        assert!(c.purchase_mix.assumptions.iter().any(|a| a.contains("EKS operations")));
+        assert!(c
+            .purchase_mix
+            .assumptions
+            .iter()
+            .any(|a| a.contains("EKS operations")));
     }
     w.constraints.eks_operations_usd_per_hour = -1.0;
-    assert!(w.validate().unwrap_err().to_string().contains("eks_operations_usd_per_hour"));
+    assert!(w
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("eks_operations_usd_per_hour"));
     w.constraints.eks_operations_usd_per_hour = 0.0;
     w.constraints.platforms.clear();
-    assert!(w.validate().unwrap_err().to_string().contains("constraints.platforms"));
+    assert!(w
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("constraints.platforms"));
 }
 
 /// The key of a candidate, to compare plans.
 fn key(c: &Candidate) -> String {
-    format!("{} {} tp{} pp{} {} {}", c.platform, c.instance, c.tp, c.pp, c.precision, c.engine)
+    format!(
+        "{} {} tp{} pp{} {} {}",
+        c.platform, c.instance, c.tp, c.pp, c.precision, c.engine
+    )
 }
 
 proptest! {

@@ -63,14 +63,9 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
         // The simulator models EKS (KEDA, Karpenter): it verifies the EKS options, their
         // indices mapped back to the whole plan's.
         let (eks, index) = eks_only(&p);
-        let mut v = verify(
-            &inputs,
-            &eks,
-            top,
-            *seed,
-            *max_sim_requests,
-            &|d, t| bar.done(d, t),
-        )?;
+        let mut v = verify(&inputs, &eks, top, *seed, *max_sim_requests, &|d, t| {
+            bar.done(d, t)
+        })?;
         for x in &mut v {
             x.candidate = index[x.candidate];
         }
@@ -400,7 +395,10 @@ fn sagemaker_text(p: &Plan, top: usize) -> String {
             (None, None) => {}
         }
         for l in &m.limits {
-            s += &format!("     limit: {} {} (plan: {})\n", l.limit, l.value, l.planned);
+            s += &format!(
+                "     limit: {} {} (plan: {})\n",
+                l.limit, l.value, l.planned
+            );
         }
     }
     s
