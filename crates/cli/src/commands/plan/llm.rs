@@ -359,47 +359,62 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The SageMaker options shown: container, endpoint type, cold start, limits, and the price
-/// or why there is none.
+/// The SageMaker options shown: container, endpoint type, cold start and price of each; why
+/// the unpriced ones have none and SageMaker's limits, once.
 fn sagemaker_text(p: &Plan, top: usize) -> String {
-    let mut s = String::new();
-    for c in p.shown(top) {
+    let shown: Vec<&Candidate> = p
+        .shown(top)
+        .into_iter()
+        .filter(|c| c.sagemaker.is_some())
+        .collect();
+    let Some(first) = shown.first().and_then(|c| c.sagemaker.as_ref()) else {
+        return String::new();
+    };
+    let mut s = String::from(
+        "\nSageMaker options (the same replica on the `ml.*` twin of its instance):\n",
+    );
+    let mut unpriced = Vec::new();
+    for c in &shown {
         let Some(m) = &c.sagemaker else { continue };
-        if s.is_empty() {
-            s += "\nSageMaker options (the same replica on the `ml.*` twin of its instance):\n";
-        }
+        let price = match &m.price {
+            Some(pr) => format!(
+                "${:.4}/h {} in {} ({}{})",
+                pr.usd_per_hour,
+                pr.usage.as_str(),
+                pr.region,
+                pr.source,
+                pr.as_of
+                    .as_deref()
+                    .map_or_else(String::new, |d| format!(", {d}"))
+            ),
+            None => {
+                unpriced.push(format!("#{} {}", c.rank, m.instance_type));
+                "no price".to_owned()
+            }
+        };
         s += &format!(
-            "  #{} {} ({}): {} {} endpoint; cold start {:.0} s; startup timeouts need {} s\n",
+            "  #{} {}: {}, {} endpoint; cold start {:.0} s, startup timeouts {} s; {price}\n",
             c.rank,
             m.instance_type,
-            m.hardware,
             m.container,
             m.endpoint.as_str(),
             m.cold_start_s,
             m.startup_budget_s
         );
-        match (&m.price, &m.no_price) {
-            (Some(pr), _) => {
-                s += &format!(
-                    "     price: ${:.4}/h {} in {} ({}{})\n",
-                    pr.usd_per_hour,
-                    pr.usage.as_str(),
-                    pr.region,
-                    pr.source,
-                    pr.as_of
-                        .as_deref()
-                        .map_or_else(String::new, |d| format!(", {d}"))
-                );
-            }
-            (None, Some(why)) => s += &format!("     no price: {why}\n"),
-            (None, None) => {}
-        }
-        for l in &m.limits {
-            s += &format!(
-                "     limit: {} {} (plan: {})\n",
-                l.limit, l.value, l.planned
-            );
-        }
+    }
+    if !unpriced.is_empty() {
+        s += &format!(
+            "  no price for {}: {}\n",
+            unpriced.join(", "),
+            inferplan_plan::sagemaker::NO_EMBEDDED_PRICES
+        );
+    }
+    s += &format!(
+        "  SageMaker's limits (as planned for #{}):\n",
+        shown[0].rank
+    );
+    for l in &first.limits {
+        s += &format!("    {}: {} (plan: {})\n", l.limit, l.value, l.planned);
     }
     s
 }
