@@ -224,7 +224,7 @@ pub fn derive(
         price
             .as_ref()
             .ok_or(no_price.as_deref().unwrap_or_default()),
-    );
+    )?;
     if let Some(job) = &mix.batch_job {
         c.replicas = job.units;
         c.instances = job.instances;
@@ -264,7 +264,7 @@ fn mix(
     cold: &inferplan_serving::ColdStart,
     endpoint: EndpointType,
     price: Result<&ManagedPrice, &str>,
-) -> PurchaseMix {
+) -> Result<PurchaseMix, Reject> {
     let layout = ReplicaLayout {
         capacity: c.max_rps_per_replica,
         spare: spare_replicas(w, c),
@@ -298,16 +298,24 @@ fn mix(
         _ => None,
     };
     if let Some(s) = as_job {
-        if let Ok((j, b)) = plan_job(&s) {
-            let cheaper = b.iter().sum::<f64>() < billed.iter().sum::<f64>();
-            if endpoint == EndpointType::BatchTransform || cheaper {
-                needed = s.work_unit_hours / f64::from(j.units.max(1))
-                    * f64::from(j.instances)
-                    * f64::from(j.runs_per_day);
-                billed = b;
-                peak = j.instances;
-                job = Some(j);
+        match plan_job(&s) {
+            Ok((j, b)) => {
+                let cheaper = b.iter().sum::<f64>() < billed.iter().sum::<f64>();
+                if endpoint == EndpointType::BatchTransform || cheaper {
+                    needed = s.work_unit_hours / f64::from(j.units.max(1))
+                        * f64::from(j.instances)
+                        * f64::from(j.runs_per_day);
+                    billed = b;
+                    peak = j.instances;
+                    job = Some(j);
+                }
             }
+            // Batch Transform is a job or nothing; an async endpoint stays a pool.
+            Err(e) if endpoint == EndpointType::BatchTransform => {
+                let (reason, detail) = e.reason(&s.window);
+                return Err((reason, detail, None));
+            }
+            Err(_) => {}
         }
     }
     let hours: f64 = billed.iter().sum();
@@ -344,7 +352,7 @@ fn mix(
             crate::job::hours(j.run_hours)
         ));
     }
-    PurchaseMix {
+    Ok(PurchaseMix {
         savings_plan_instances: 0,
         on_demand_instances: peak,
         spot_instances: 0,
@@ -358,5 +366,5 @@ fn mix(
         cold_start_s: cold.seconds,
         usd_per_hour_if_spikes_outlast_cold_start: None,
         batch_job: job,
-    }
+    })
 }

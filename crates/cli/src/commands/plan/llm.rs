@@ -458,13 +458,19 @@ const CANDIDATE_HEADER: [&str; 15] = [
 fn mix_text(c: &Candidate) -> String {
     let m = &c.purchase_mix;
     let mut parts = Vec::new();
+    if c.sagemaker.is_some() {
+        parts.push(format!(
+            "up to {} SageMaker instances, all on demand",
+            m.on_demand_instances
+        ));
+    }
     if m.savings_plan_instances > 0 {
         parts.push(format!(
             "{} on a 1-year savings plan",
             m.savings_plan_instances
         ));
     }
-    if m.on_demand_instances > 0 {
+    if m.on_demand_instances > 0 && c.sagemaker.is_none() {
         parts.push(format!(
             "up to {} more on demand at the peak",
             m.on_demand_instances
