@@ -277,7 +277,7 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
     (
         "price",
         USD,
-        "`--current-usd-per-hour`, `--managed-usd-per-clip`, `managed.usd_per_output`",
+        "`--current-usd-per-hour`, `--managed-usd-per-clip`, `managed.usd_per_output`, `--eks-operations-usd-per-hour` and `constraints.eks_operations_usd_per_hour` (0 allowed), `on_demand_usd_hr` of a SageMaker row of `prices.csv` (above 0)",
     ),
     (
         "replicas",

@@ -5,6 +5,7 @@ use crate::error::{CatalogError, Result};
 use crate::gpu::Gpu;
 use crate::hf_config;
 use crate::instance::{Instance, DEFAULT_REGION};
+use crate::managed::{ManagedPrice, SageMakerType, Usage};
 use crate::model::ModelSpec;
 use crate::names;
 use crate::prices::{self, PriceRow};
@@ -20,6 +21,8 @@ const REGION_PRICES_CSV: &str = include_str!("../../../data/catalog/aws_gpu_pric
 const MODELS_CSV: &str = include_str!("../../../data/catalog/models.csv");
 const ALIASES_CSV: &str = include_str!("../../../data/catalog/aliases.csv");
 const CHECKPOINTS_CSV: &str = include_str!("../../../data/models/checkpoints.csv");
+const SAGEMAKER_TYPES_CSV: &str =
+    include_str!("../../../data/catalog/sagemaker_instance_types.csv");
 
 /// Environment variable naming a directory of catalog overrides.
 pub const CATALOG_DIR_ENV: &str = "INFERPLAN_CATALOG_DIR";
@@ -43,6 +46,10 @@ pub struct Catalog {
     checkpoints: Vec<Checkpoint>,
     /// (kind, alias key) -> catalog name.
     aliases: BTreeMap<(String, String), String>,
+    /// SageMaker instance types and their EC2 hardware.
+    sagemaker_types: Vec<SageMakerType>,
+    /// Managed prices (`ml.*` instance-hours), from user price files only.
+    managed_prices: Vec<ManagedPrice>,
     notes: Vec<String>,
 }
 
@@ -77,7 +84,88 @@ impl Catalog {
         }
         c.add_embedded_configs()?;
         c.add_checkpoints(CHECKPOINTS_CSV, "data/models/checkpoints.csv")?;
+        let types = Table::parse(
+            SAGEMAKER_TYPES_CSV,
+            "data/catalog/sagemaker_instance_types.csv",
+        )?;
+        for r in types.rows() {
+            c.sagemaker_types.push(SageMakerType::from_row(&r)?);
+        }
         Ok(c)
+    }
+
+    /// The SageMaker instance type (`ml.*`) that runs on the hardware of EC2 type `ec2`, when
+    /// SageMaker offers one.
+    pub fn sagemaker_type(&self, ec2: &str) -> Option<&SageMakerType> {
+        self.sagemaker_types
+            .iter()
+            .find(|t| t.ec2_instance_type.eq_ignore_ascii_case(ec2))
+    }
+
+    /// Every SageMaker instance type the catalog knows.
+    pub fn sagemaker_types(&self) -> &[SageMakerType] {
+        &self.sagemaker_types
+    }
+
+    /// The managed price of `instance_type` (`ml.*`) in `region` for `usage`, when one was
+    /// supplied. Never the EC2 price of the same hardware.
+    pub fn managed_price(
+        &self,
+        instance_type: &str,
+        region: &str,
+        usage: Usage,
+    ) -> Option<&ManagedPrice> {
+        self.managed_prices.iter().find(|p| {
+            p.instance_type.eq_ignore_ascii_case(instance_type)
+                && p.region.eq_ignore_ascii_case(region)
+                && p.usage == usage
+        })
+    }
+
+    /// Every managed price supplied.
+    pub fn managed_prices(&self) -> &[ManagedPrice] {
+        &self.managed_prices
+    }
+
+    /// Adds managed prices; a later row for the same type, region and usage replaces an
+    /// earlier one. Rows naming an `ml.` type the catalog does not know are kept (SageMaker may
+    /// offer types newer than the list) and counted in [`Catalog::notes`].
+    pub fn merge_managed_prices(&mut self, rows: Vec<ManagedPrice>) {
+        let mut unknown = 0usize;
+        for row in rows {
+            if !self
+                .sagemaker_types
+                .iter()
+                .any(|t| t.instance_type.eq_ignore_ascii_case(&row.instance_type))
+            {
+                unknown += 1;
+            }
+            self.managed_prices.retain(|p| {
+                !(p.instance_type.eq_ignore_ascii_case(&row.instance_type)
+                    && p.region.eq_ignore_ascii_case(&row.region)
+                    && p.usage == row.usage)
+            });
+            self.managed_prices.push(row);
+        }
+        if unknown > 0 {
+            self.notes.push(format!(
+                "{unknown} managed price rows name SageMaker instance types that are not in data/catalog/sagemaker_instance_types.csv; kept, but no candidate runs on them"
+            ));
+        }
+    }
+
+    /// Reads a user price file (`--prices FILE`): EC2 rows and managed (`ml.*`) rows, in the
+    /// `prices.csv` format (docs/catalog.md).
+    pub fn add_prices_file(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(path).map_err(|error| CatalogError::Io {
+            path: path.to_owned(),
+            error,
+        })?;
+        let table = Table::parse(&text, &path.display().to_string())?;
+        let (ec2, managed) = prices::read_prices(&table)?;
+        self.merge_user_prices(ec2);
+        self.merge_managed_prices(managed);
+        Ok(())
     }
 
     /// The embedded catalog, then the overrides of `dir` when given.
@@ -255,7 +343,11 @@ impl Catalog {
                         self.upsert_model(ModelSpec::from_row(&r)?);
                     }
                 }
-                "prices.csv" => self.merge_user_prices(prices::read_region_prices(&table)?),
+                "prices.csv" => {
+                    let (ec2, managed) = prices::read_prices(&table)?;
+                    self.merge_user_prices(ec2);
+                    self.merge_managed_prices(managed);
+                }
                 "vms.csv" => self.merge_user_prices(prices::read_vms_csv(&table)?),
                 other => {
                     return Err(CatalogError::invalid(

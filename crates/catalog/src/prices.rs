@@ -2,6 +2,7 @@
 
 use crate::error::{CatalogError, Result};
 use crate::instance::{date_in, RegionPrice};
+use crate::managed::{self, ManagedPrice};
 use crate::stats::median_sorted;
 use crate::table::Table;
 use std::collections::BTreeMap;
@@ -18,7 +19,8 @@ pub struct PriceRow {
 /// Reads a per-region price file: the columns of `aws_gpu_prices_by_region.csv`
 /// (`instance_type,region,on_demand_usd_hr,spot_usd_hr_min,spot_usd_hr_median,source`), or the
 /// short user form `instance_type,region,on_demand_usd_hr[,spot_usd_hr][,source][,date]`.
-/// `date` (`YYYY-MM-DD`) is the date of the price; without it the price is undated.
+/// `date` (`YYYY-MM-DD`) is the date of the price; without it the price is undated. Managed
+/// rows (`platform = sagemaker`, or an `ml.` instance type) are left to [`read_prices`].
 pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
     table.require(&["instance_type", "region"])?;
     if !table.has("on_demand_usd_hr")
@@ -34,6 +36,9 @@ pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
     }
     let mut out = Vec::with_capacity(table.len());
     for r in table.rows() {
+        if managed::is_managed_row(&r)? {
+            continue;
+        }
         let source = r.get("source").unwrap_or(table.origin()).to_owned();
         let as_of = match r.get("date") {
             Some(d) => Some(
@@ -62,6 +67,19 @@ pub fn read_region_prices(table: &Table) -> Result<Vec<PriceRow>> {
         });
     }
     Ok(out)
+}
+
+/// Reads a user's `prices.csv`: its EC2 rows ([`read_region_prices`]) and its managed rows
+/// (`platform = sagemaker` or an `ml.` instance type, [`managed::read_managed_row`]).
+pub fn read_prices(table: &Table) -> Result<(Vec<PriceRow>, Vec<ManagedPrice>)> {
+    let ec2 = read_region_prices(table)?;
+    let mut managed = Vec::new();
+    for r in table.rows() {
+        if managed::is_managed_row(&r)? {
+            managed.push(managed::read_managed_row(table, &r)?);
+        }
+    }
+    Ok((ec2, managed))
 }
 
 /// Reads a SkyPilot-style `vms.csv` (one row per instance type and availability zone, columns

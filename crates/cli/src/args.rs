@@ -6,7 +6,7 @@ use inferplan_catalog::Dtype;
 use inferplan_deploy::rightsize::UtilUnit;
 use inferplan_perf::{Engine, PerfError};
 use inferplan_plan::autoscaling::{self, PolicyKind, ScalingPolicy, SelectPolicy};
-use inferplan_plan::workload::{DataClass, Mode, Percentile, Tenancy};
+use inferplan_plan::workload::{DataClass, Mode, Percentile, Platform as PlanPlatform, Tenancy};
 use inferplan_sim::fleet::{Router, ScaleMetric, Trigger};
 use serde::de::{value::StrDeserializer, DeserializeOwned, IntoDeserializer};
 use std::path::PathBuf;
@@ -111,6 +111,12 @@ pub struct Cli {
     /// SkyPilot vms.csv and *.json Hugging Face model configs (see docs/catalog.md).
     #[arg(long, global = true, env = "INFERPLAN_CATALOG_DIR", value_name = "DIR")]
     pub catalog_dir: Option<PathBuf>,
+
+    /// A price file read after the catalog and `--catalog-dir`: EC2 rows and managed rows
+    /// (`platform,instance_type,region,on_demand_usd_hr,usage,source,date` with `sagemaker` and
+    /// an `ml.*` type), in the `prices.csv` format of docs/catalog.md.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 
     /// The command.
     #[command(subcommand)]
@@ -648,6 +654,16 @@ pub struct PlanLlmArgs {
     #[arg(long, value_parser = real(SECONDS))]
     pub cold_start_budget_s: Option<f64>,
 
+    /// Platforms compared, comma-separated: eks, sagemaker (`constraints.platforms`; default
+    /// both).
+    #[arg(long, value_delimiter = ',', value_parser = named::<PlanPlatform>)]
+    pub platforms: Vec<PlanPlatform>,
+
+    /// What the EKS cluster costs besides its GPU instances, $/hour, added to every EKS option
+    /// (`constraints.eks_operations_usd_per_hour`; default 0).
+    #[arg(long, value_parser = real(USD))]
+    pub eks_operations_usd_per_hour: Option<f64>,
+
     /// Simulate the top options at the peak (`inferplan simulate`) and re-rank them on
     /// simulated SLO attainment.
     #[arg(long)]
@@ -682,6 +698,8 @@ impl PlanLlmArgs {
             e2e_ms,
             max_gpus_per_replica,
             cold_start_budget_s,
+            platforms,
+            eks_operations_usd_per_hour,
             verify,
             // With defaults, so never "given"; only --verify reads them.
             max_sim_requests: _,
@@ -700,6 +718,11 @@ impl PlanLlmArgs {
             ("--e2e-ms", e2e_ms.is_some()),
             ("--max-gpus-per-replica", max_gpus_per_replica.is_some()),
             ("--cold-start-budget-s", cold_start_budget_s.is_some()),
+            ("--platforms", !platforms.is_empty()),
+            (
+                "--eks-operations-usd-per-hour",
+                eks_operations_usd_per_hour.is_some(),
+            ),
             ("--verify", *verify),
             ("--params", params.is_some()),
         ]

@@ -1,6 +1,8 @@
 //! A deployment the planner considered: what it is, what it costs, how it performs.
 
 use crate::diagnostic::Diagnostic;
+use crate::managed::SageMakerOption;
+use crate::workload::Platform;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
 use inferplan_serving::checkpoint::ServedCheckpoint;
@@ -15,9 +17,12 @@ pub struct PurchaseMix {
     pub on_demand_instances: u32,
     /// Instances on spot (async and batch work).
     pub spot_instances: u32,
-    /// Mean cost per hour of this mix over the day.
+    /// Mean cost per hour of this mix over the day; `null` in JSON (infinite in the library)
+    /// when the candidate has no price.
+    #[serde(with = "no_price_null")]
     pub usd_per_hour: f64,
-    /// The same capacity all on demand, for comparison.
+    /// The same capacity all on demand, for comparison (`null` without a price).
+    #[serde(with = "no_price_null")]
     pub all_on_demand_usd_per_hour: f64,
     /// `1 − usd_per_hour / all_on_demand_usd_per_hour`, %.
     pub saving_pct: f64,
@@ -47,10 +52,39 @@ pub struct PurchaseMix {
     pub batch_job: Option<crate::job::BatchJob>,
 }
 
+/// A cost that may be missing: a candidate without a price (a SageMaker candidate for which
+/// no managed price was supplied) costs `f64::INFINITY` in the library, so that it ranks after
+/// every priced one and is never taken for free, and `null` in JSON; `null` reads back as
+/// infinity.
+pub mod no_price_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes a finite cost as a number, a missing one as `null`.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Reads `null` as a missing cost (infinity).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
+}
+
 /// One deployment that meets the SLOs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
-    /// Instance type.
+    /// Its place among the plan's options, cheapest first (1-based; 0 for a candidate that is
+    /// not an option: a bigger size of an option's hardware). The table's `#` and
+    /// `render --candidate` use it; it does not change with `--top`.
+    pub rank: usize,
+    /// Where it runs: `eks` or `sagemaker`.
+    pub platform: Platform,
+    /// Instance type whose hardware runs it (EC2 name; a SageMaker candidate's `ml.*` type is
+    /// `sagemaker.instance_type`, on the same hardware).
     pub instance: String,
     /// Instance family (`g6e`, `p5`, ...).
     pub family: String,
@@ -86,11 +120,15 @@ pub struct Candidate {
     pub tpot_p99_ms: f64,
     /// End-to-end p99 at the peak load per replica, ms.
     pub e2e_p99_ms: f64,
-    /// Cost per hour at the purchase mix (mean over the day).
+    /// Cost per hour at the purchase mix (mean over the day); infinite (`null` in JSON) when
+    /// the candidate has no price (`sagemaker.no_price` says why).
+    #[serde(with = "no_price_null")]
     pub usd_per_hour: f64,
-    /// Cost of a million generated tokens at the mean rate.
+    /// Cost of a million generated tokens at the mean rate (`null` without a price).
+    #[serde(with = "no_price_null")]
     pub usd_per_million_output_tokens: f64,
-    /// Cost of a million prompt + generated tokens at the mean rate.
+    /// Cost of a million prompt + generated tokens at the mean rate (`null` without a price).
+    #[serde(with = "no_price_null")]
     pub usd_per_million_total_tokens: f64,
     /// Mean rate over the capacity bought at the peak.
     pub utilization: f64,
@@ -105,9 +143,18 @@ pub struct Candidate {
     pub weights_gib: f64,
     /// Things to know.
     pub findings: Vec<Diagnostic>,
+    /// A SageMaker candidate's endpoint: `ml.*` instance, container, endpoint type, price (or
+    /// why none), limits and cold start; `None` on EKS.
+    pub sagemaker: Option<SageMakerOption>,
 }
 
 impl Candidate {
+    /// Whether the candidate has a price (every EKS candidate; a SageMaker one with a
+    /// managed price).
+    pub fn priced(&self) -> bool {
+        self.usd_per_hour.is_finite()
+    }
+
     /// Bytes one instance of a replica reads on a cold start: the served checkpoint's download
     /// (the weights when the catalog lists no checkpoint), split over the nodes of a replica.
     pub fn cold_start_bytes_per_node(&self) -> f64 {

@@ -20,13 +20,15 @@
 //! Every field is written, and read back; only `verified` is absent when nothing was
 //! simulated, and `multi_model` for a single model. `docs/plan.md` lists the keys.
 
-use crate::candidate::{Candidate, PurchaseMix};
+use crate::candidate::{no_price_null, Candidate, PurchaseMix};
 use crate::diagnostic::Severity;
 use crate::endpoint::EndpointAdvice;
 use crate::findings::Finding;
+use crate::managed::SageMakerOption;
 use crate::multimodel::MultiModel;
 use crate::nothing::NothingQualified;
 use crate::search::{PassedOver, Plan, Rejection};
+use crate::workload::Platform;
 use crate::workload::Workload;
 use inferplan_catalog::Dtype;
 use inferplan_perf::Engine;
@@ -74,12 +76,7 @@ impl PlanJson {
             workload: p.workload.clone(),
             model: p.model.clone(),
             considered: p.considered,
-            candidates: p
-                .options()
-                .into_iter()
-                .take(top.max(1))
-                .map(CandidateJson::from)
-                .collect(),
+            candidates: p.shown(top).into_iter().map(CandidateJson::from).collect(),
             rejected: p
                 .rejected
                 .iter()
@@ -87,7 +84,7 @@ impl PlanJson {
                 .collect(),
             nearest_misses: p.nearest_misses.iter().map(RejectionJson::from).collect(),
             endpoint: p.endpoint.clone(),
-            passed_over: p.passed_over.clone(),
+            passed_over: p.passed_over_shown(top),
             verified: None,
             multi_model: None,
             why_nothing: None,
@@ -98,7 +95,17 @@ impl PlanJson {
 /// One option of the plan: a [`Candidate`] with owned findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateJson {
-    /// Instance type.
+    /// Its place among the plan's options, cheapest first (1-based): the table's `#`, what
+    /// `render --candidate` asks for. 0 (absent) in plans written before it: then the
+    /// candidate's position in `candidates` is its number.
+    #[serde(default)]
+    pub rank: usize,
+    /// Where it runs: `eks` or `sagemaker` (plans written before there was a choice read as
+    /// `eks`).
+    #[serde(default)]
+    pub platform: Platform,
+    /// Instance type whose hardware runs it (a SageMaker candidate's `ml.*` type is
+    /// `sagemaker.instance_type`).
     pub instance: String,
     /// Instance family (`g6e`, `p5`, ...).
     pub family: String,
@@ -134,11 +141,15 @@ pub struct CandidateJson {
     pub tpot_p99_ms: f64,
     /// End-to-end p99 at the peak load per replica, ms.
     pub e2e_p99_ms: f64,
-    /// Cost per hour at the purchase mix (mean over the day).
+    /// Cost per hour at the purchase mix (mean over the day); `null` when the candidate has
+    /// no price (`sagemaker.no_price` says why).
+    #[serde(with = "no_price_null")]
     pub usd_per_hour: f64,
-    /// Cost of a million generated tokens at the mean rate.
+    /// Cost of a million generated tokens at the mean rate (`null` without a price).
+    #[serde(with = "no_price_null")]
     pub usd_per_million_output_tokens: f64,
-    /// Cost of a million prompt + generated tokens at the mean rate.
+    /// Cost of a million prompt + generated tokens at the mean rate (`null` without a price).
+    #[serde(with = "no_price_null")]
     pub usd_per_million_total_tokens: f64,
     /// Mean rate over the capacity bought at the peak.
     pub utilization: f64,
@@ -153,11 +164,16 @@ pub struct CandidateJson {
     pub weights_gib: f64,
     /// Things to know.
     pub findings: Vec<FindingJson>,
+    /// A SageMaker candidate's endpoint ([`SageMakerOption`]); `null` on EKS.
+    #[serde(default)]
+    pub sagemaker: Option<SageMakerOption>,
 }
 
 impl From<&Candidate> for CandidateJson {
     fn from(c: &Candidate) -> CandidateJson {
         let Candidate {
+            rank,
+            platform,
             instance,
             family,
             region,
@@ -185,8 +201,11 @@ impl From<&Candidate> for CandidateJson {
             checkpoint,
             weights_gib,
             findings,
+            sagemaker,
         } = c;
         CandidateJson {
+            rank: *rank,
+            platform: *platform,
             instance: instance.clone(),
             family: family.clone(),
             region: region.clone(),
@@ -214,6 +233,7 @@ impl From<&Candidate> for CandidateJson {
             checkpoint: checkpoint.clone(),
             weights_gib: *weights_gib,
             findings: findings.iter().map(FindingJson::from).collect(),
+            sagemaker: sagemaker.clone(),
         }
     }
 }

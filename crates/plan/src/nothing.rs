@@ -87,7 +87,7 @@ pub fn explain(inputs: &Inputs<'_>, w: &Workload, p: &Plan) -> Result<NothingQua
     let mut change = None;
     for (label, candidate) in alternatives(inputs, w, p) {
         let q = plan(inputs, &candidate)?;
-        if let Some(best) = q.options().first() {
+        if let Some(best) = q.options().into_iter().find(|c| c.priced()) {
             change = Some(Change {
                 change: label(best),
                 cheapest: format!(

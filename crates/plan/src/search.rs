@@ -6,7 +6,7 @@ use crate::capacity::{AtLoad, Reject, SloModel};
 use crate::cost::{deadline_job, job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
-use crate::workload::{Constraints, DataClass, Mode, Tenancy, Workload};
+use crate::workload::{Constraints, DataClass, Mode, Platform, Tenancy, Workload};
 use inferplan_catalog::bounds;
 use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, Interconnect, ModelSpec, Support};
 use inferplan_perf::efficiency::EfficiencyTable;
@@ -101,13 +101,15 @@ pub fn rank(candidates: &mut [Candidate]) {
     candidates.sort_by(|a, b| {
         a.usd_per_hour
             .total_cmp(&b.usd_per_hour)
+            .then_with(|| unpriced_order(a, b))
             .then(b.slo_headroom.total_cmp(&a.slo_headroom))
             .then_with(|| a.instance.cmp(&b.instance))
             .then(a.tp.cmp(&b.tp))
             .then(a.pp.cmp(&b.pp))
+            .then(a.platform.cmp(&b.platform))
     });
     let mut start = 0;
-    while start < candidates.len() {
+    while start < candidates.len() && candidates[start].priced() {
         let limit = candidates[start].usd_per_hour * (1.0 + NEAR_TIE_PCT / 100.0);
         let end = start
             + candidates[start..]
@@ -124,8 +126,38 @@ pub fn rank(candidates: &mut [Candidate]) {
                 .then_with(|| a.instance.cmp(&b.instance))
                 .then(a.tp.cmp(&b.tp))
                 .then(a.pp.cmp(&b.pp))
+                .then(a.platform.cmp(&b.platform))
         });
         start = end;
+    }
+}
+
+/// The order of candidates without a price (after every priced one): fewest GPU-hours billed
+/// a day first, then the smallest instance size (the same GPUs with fewer vCPUs), without
+/// reading any price.
+fn unpriced_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    if a.priced() || b.priced() {
+        return std::cmp::Ordering::Equal;
+    }
+    let gpu_hours = |c: &Candidate| {
+        c.purchase_mix.billed_instance_hours_per_day * f64::from(c.gpus_per_instance)
+    };
+    gpu_hours(a)
+        .total_cmp(&gpu_hours(b))
+        .then(size_units(&a.instance).total_cmp(&size_units(&b.instance)))
+}
+
+/// The size of an instance type within its family, from its name: `large` 0.5, `xlarge` 1,
+/// `12xlarge` 12, `metal` (and anything else) last.
+fn size_units(instance: &str) -> f64 {
+    let size = instance.rsplit('.').next().unwrap_or(instance);
+    match size {
+        "large" => 0.5,
+        "xlarge" => 1.0,
+        s => s
+            .strip_suffix("xlarge")
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(f64::MAX),
     }
 }
 
@@ -183,6 +215,7 @@ impl Plan {
             .filter(|&i| {
                 let c = &self.candidates[i];
                 seen.insert((
+                    c.platform,
                     c.gpu.clone(),
                     c.gpus_per_instance,
                     c.tp,
@@ -192,6 +225,60 @@ impl Plan {
                 ))
             })
             .collect()
+    }
+}
+
+impl Plan {
+    /// What the table and the JSON show: the first `top` options of each platform (at least
+    /// one), in rank order, as indices into `candidates`. Each keeps its place among all the
+    /// options (`Candidate::rank`), which the table's `#` and `render --candidate N` use.
+    pub fn shown_indices(&self, top: usize) -> Vec<usize> {
+        let mut per: BTreeMap<Platform, usize> = BTreeMap::new();
+        self.option_indices()
+            .into_iter()
+            .filter(|&i| {
+                let n = per.entry(self.candidates[i].platform).or_default();
+                *n += 1;
+                *n <= top.max(1)
+            })
+            .collect()
+    }
+
+    /// The candidates [`Plan::shown_indices`] picks.
+    pub fn shown(&self, top: usize) -> Vec<&Candidate> {
+        self.shown_indices(top)
+            .into_iter()
+            .map(|i| &self.candidates[i])
+            .collect()
+    }
+
+    /// The options passed over ([`Plan::passed_over`]) whose option and preferred option are
+    /// both shown ([`Plan::shown`]).
+    pub fn passed_over_shown(&self, top: usize) -> Vec<PassedOver> {
+        let shown: Vec<usize> = self.shown(top).iter().map(|c| c.rank).collect();
+        self.passed_over
+            .iter()
+            .filter(|o| shown.contains(&o.rank) && shown.contains(&o.preferred_rank))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Adds the EKS operations cost (`constraints.eks_operations_usd_per_hour`) to an EKS
+/// candidate's mix, with an assumption saying so.
+pub(crate) fn add_eks_operations(w: &Workload, mix: &mut crate::candidate::PurchaseMix) {
+    let ops = w.constraints.eks_operations_usd_per_hour;
+    if ops > 0.0 {
+        mix.usd_per_hour += ops;
+        mix.all_on_demand_usd_per_hour += ops;
+        mix.saving_pct = if mix.all_on_demand_usd_per_hour > 0.0 {
+            (1.0 - mix.usd_per_hour / mix.all_on_demand_usd_per_hour) * 100.0
+        } else {
+            0.0
+        };
+        mix.assumptions.push(format!(
+            "EKS operations ${ops:.2}/h added (`constraints.eks_operations_usd_per_hour`: the cluster, its system nodes and upkeep, which SageMaker's instance price includes)"
+        ));
     }
 }
 
@@ -329,14 +416,40 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
             reject_all(&mut out, reason.0, reason.1);
             continue;
         }
-        let Some((region, price)) = cheapest_region(&w.constraints.regions, inst) else {
+        let want_eks = w.constraints.platforms.contains(&Platform::Eks);
+        let ec2 = cheapest_region(&w.constraints.regions, inst);
+        // A SageMaker candidate needs its `ml.*` twin, and the hardware known in an allowed
+        // region: a managed price there, or the EC2 type priced there (for availability only,
+        // never for its price).
+        let want_sagemaker = w.constraints.platforms.contains(&Platform::Sagemaker)
+            && c.sagemaker_type(&inst.name).is_some_and(|t| {
+                ec2.is_some()
+                    || w.constraints.regions.iter().any(|r| {
+                        c.managed_prices().iter().any(|p| {
+                            p.instance_type.eq_ignore_ascii_case(&t.instance_type)
+                                && p.region.eq_ignore_ascii_case(r)
+                        })
+                    })
+            });
+        if ec2.is_none() && !want_sagemaker {
             reject_all(
                 &mut out,
                 "no_price_in_regions",
                 format!("no on-demand price in {}", w.constraints.regions.join(", ")),
             );
             continue;
-        };
+        }
+        if !want_eks && !want_sagemaker {
+            reject_all(
+                &mut out,
+                "sagemaker_no_instance_type",
+                format!(
+                    "SageMaker offers no ml.{} (data/catalog/sagemaker_instance_types.csv)",
+                    inst.name
+                ),
+            );
+            continue;
+        }
         for (tp, pp) in layouts(w, inst) {
             for weights in formats_on(&precisions, gpu, any) {
                 for &engine in &engines {
@@ -363,6 +476,45 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                     ) {
                         Ok(mut cand) => {
                             cand.checkpoint = checkpoint;
+                            if want_sagemaker {
+                                let at = ec2.map(|(r, _)| r);
+                                match crate::sagemaker::derive(c, w, &sizing, &cand, inst, gpu, at)
+                                {
+                                    Ok(mut managed) => {
+                                        finish(w, &sizing, &mut managed);
+                                        managed.findings = findings::check(&Context {
+                                            workload: w,
+                                            candidate: &managed,
+                                            instance: inst,
+                                            gpu,
+                                            model,
+                                        });
+                                        out.candidates.push(managed);
+                                    }
+                                    Err(r) => record(
+                                        &mut out.rejected,
+                                        &mut out.rejections,
+                                        inst,
+                                        setup.clone(),
+                                        r,
+                                    ),
+                                }
+                            }
+                            if !want_eks {
+                                continue;
+                            }
+                            let Some((region, price)) = ec2 else {
+                                let r = (
+                                    "no_price_in_regions",
+                                    format!(
+                                        "EKS: no on-demand price in {}",
+                                        w.constraints.regions.join(", ")
+                                    ),
+                                    None,
+                                );
+                                record(&mut out.rejected, &mut out.rejections, inst, setup, r);
+                                continue;
+                            };
                             cand.region = region.to_owned();
                             let mut mix = if w.slo.mode == Mode::Batch {
                                 let job = llm_job(w, &cand, inst);
@@ -404,6 +556,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                                     inst.name, p.note
                                 ));
                             }
+                            add_eks_operations(w, &mut mix);
                             cand.usd_per_hour = mix.usd_per_hour;
                             cand.purchase_mix = mix;
                             finish(w, &sizing, &mut cand);
@@ -423,6 +576,9 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         }
     }
     rank(&mut out.candidates);
+    for (k, i) in out.option_indices().into_iter().enumerate() {
+        out.candidates[i].rank = k + 1;
+    }
     out.passed_over = out.passed_over_options();
     out.nearest_misses = nearest_misses(&out.rejections);
     out.endpoint = crate::endpoint::advise(w, out.candidates.first());
@@ -708,6 +864,15 @@ pub fn cost_at_capacity(
     c: &Candidate,
     capacity: f64,
 ) -> Result<(f64, u32), PlanError> {
+    if c.platform != Platform::Eks {
+        return Err(PlanError::input(
+            "candidate",
+            format!(
+                "{} runs on {}: only EKS candidates are re-priced from EC2 prices",
+                c.instance, c.platform
+            ),
+        ));
+    }
     let inst = inputs.catalog.instance(&c.instance)?;
     let Some(price) = inst.on_demand(&c.region) else {
         return Err(PlanError::input(
@@ -724,7 +889,8 @@ pub fn cost_at_capacity(
         0
     };
     sized.replicas = (sizing.rate_to_serve / capacity).ceil().max(1.0) as u32 + spare;
-    let mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price);
+    let mut mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price);
+    add_eks_operations(w, &mut mix);
     Ok((mix.usd_per_hour, sized.replicas))
 }
 
@@ -832,6 +998,8 @@ fn evaluate(
     };
     let (weights_gib, _) = inferplan_perf::memory::weight_bytes(model, weights, tp, pp);
     Ok(Candidate {
+        rank: 0,
+        platform: Platform::Eks,
         instance: inst.name.clone(),
         family: inst.family.clone(),
         region: String::new(),
@@ -859,6 +1027,7 @@ fn evaluate(
         checkpoint: None,
         weights_gib: weights_gib / (1u64 << 30) as f64,
         findings: Vec::new(),
+        sagemaker: None,
     })
 }
 

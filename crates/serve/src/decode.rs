@@ -6,11 +6,12 @@ use crate::ApiError;
 use axum::http::StatusCode;
 
 /// Flags the API never takes from a request: they name files or directories on the server
-/// (`--catalog-dir`, `--params`, `--model-config`, `--out`, `--plot`, `--deploy`, `--trace`,
+/// (`--catalog-dir`, `--prices`, `--params`, `--model-config`, `--out`, `--plot`, `--deploy`, `--trace`,
 /// `--output`), files the request sends in its body instead (`--workload`, `--plan`), the
 /// output format (the endpoint's), or help text.
 pub const DENIED: &[&str] = &[
     "catalog-dir",
+    "prices",
     "params",
     "model-config",
     "out",

@@ -20,8 +20,11 @@
 //! - [`host`]: the share of an instance's memory a GPU pod gets ([`host::pod_memory_gib`]),
 //!   which the renderer requests and the diffusion planner checks offloaded weights against.
 //!
-//! - [`sagemaker`]: how long a new SageMaker instance takes to serve (provisioning, then the
-//!   container's part of [`cold_start_s`]), for the simulator and the SageMaker render.
+//! - [`sagemaker`]: SageMaker hosting's limits (payload, timeouts, volume), the containers
+//!   that exist for an engine (LMI with vLLM, the TGI container), with sources, and how long a
+//!   new instance takes to serve (provisioning, then the container's part of
+//!   [`cold_start_s`]): the planner's SageMaker candidates, `render --platform sagemaker` and
+//!   the simulator read them.
 //!
 //! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
 //!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.

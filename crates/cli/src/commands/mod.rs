@@ -28,15 +28,19 @@ use std::process::ExitCode;
 
 /// Runs the parsed command and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let catalog = Catalog::load(cli.catalog_dir.as_deref())?;
+    let mut catalog = Catalog::load(cli.catalog_dir.as_deref())?;
+    if let Some(prices) = &cli.prices {
+        catalog.add_prices_file(prices)?;
+    }
     if let Command::Serve(a) = &cli.command {
         return serve::run(catalog, a);
     }
     run_with(&catalog, cli)
 }
 
-/// Runs the parsed command over `catalog` (already loaded with `cli.catalog_dir`'s overrides;
-/// `inferplan serve` loads it once). `fit`, `estimate` and `simulate` take a copy of it.
+/// Runs the parsed command over `catalog` (already loaded with `cli.catalog_dir`'s overrides
+/// and `--prices`; `inferplan serve` loads it once). `fit`, `estimate` and `simulate` take a
+/// copy of it.
 pub fn run_with(catalog: &Catalog, cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fit(a) => match kind::diffusion(a.dep.model.as_deref()) {

@@ -8,11 +8,14 @@ use inferplan_catalog::Catalog;
 use inferplan_deploy::render::cloudwatch::Monitoring;
 use inferplan_deploy::render::diffusion::{self as worker, WorkerOptions};
 use inferplan_deploy::render::input::default_weights_uri;
-use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates, sagemaker};
+use inferplan_deploy::render::{
+    candidate_of, from_plan, number_of, read_plan, render, renderable_candidates, sagemaker,
+};
 use inferplan_perf::diffusion::DiffusionEfficiencies;
 use inferplan_perf::{EfficiencyTable, MemoryParams};
 use inferplan_plan::contract::PlanJson;
 use inferplan_plan::diffusion::{diffusion_sign, plan_diffusion, DiffusionWorkload};
+use inferplan_plan::workload::Platform as PlanPlatform;
 use inferplan_plan::{plan, Inputs};
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,8 +25,11 @@ use std::process::ExitCode;
 pub struct Rendered {
     /// The candidate rendered (1 = the plan's first).
     pub candidate: usize,
-    /// `engine on instance` of the plan's #1 when it runs an engine render does not write.
+    /// `engine on instance` of the plan's first EKS option when it runs an engine render
+    /// does not write.
     pub passed: Option<String>,
+    /// Whether these are the queue workers of a diffusion workload.
+    pub diffusion: bool,
     /// The files.
     pub files: Vec<(String, String)>,
 }
@@ -33,14 +39,19 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     let Rendered {
         candidate,
         passed,
+        diffusion,
         files,
     } = rendered(c, a)?;
     let out = &a.out;
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let mut s = match passed {
+        None if diffusion => format!(
+            "candidate {candidate} rendered into {} (queue workers of a diffusion workload):\n",
+            out.display()
+        ),
         Some(engine) => format!(
-            "candidate {candidate} rendered into {} (the plan's #1 runs {engine}, which render \
-             does not write):\n",
+            "candidate {candidate} rendered into {} (the plan's first EKS option runs {engine}, \
+             which render does not write):\n",
             out.display()
         ),
         None => format!("candidate {candidate} rendered into {}:\n", out.display()),
@@ -124,23 +135,26 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
     let (candidate, passed) = match (*candidate, platform) {
         (Some(n), _) => (n, None),
         (None, Platform::Eks) => {
-            let first = *renderable_candidates(&plan_json, c)
-                .first()
+            let first = renderable_candidates(&plan_json, c)
+                .into_iter()
+                .find(|&n| {
+                    candidate_of(&plan_json, n).is_some_and(|c| c.platform == PlanPlatform::Eks)
+                })
                 .ok_or_else(|| {
                     anyhow!(
-                        "no candidate of the plan runs vLLM or SGLang on GPUs or vLLM's Neuron \
-                     backend inside one Inferentia2 or Trainium instance, which is what render \
-                     writes"
+                        "no EKS candidate of the plan runs vLLM or SGLang on GPUs or vLLM's Neuron \
+                         backend inside one Inferentia2 or Trainium instance, which is what \
+                         render writes"
                     )
                 })?;
-            let passed = (first > 1)
-                .then(|| {
-                    plan_json
-                        .candidates
-                        .first()
-                        .map(|c| format!("{} on {}", c.engine, c.instance))
-                })
-                .flatten();
+            // The plan's first EKS option, when render passes over it for its engine.
+            let passed = (0..plan_json.candidates.len())
+                .find(|&i| plan_json.candidates[i].platform == PlanPlatform::Eks)
+                .filter(|&i| number_of(&plan_json, i) != first)
+                .map(|i| {
+                    let c = &plan_json.candidates[i];
+                    format!("{} on {}", c.engine, c.instance)
+                });
             (first, passed)
         }
         (None, Platform::Sagemaker) => {
@@ -153,6 +167,20 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
             (first, None)
         }
     };
+    match (platform, candidate_of(&plan_json, candidate)) {
+        (Platform::Eks, Some(chosen)) if chosen.platform == PlanPlatform::Sagemaker => bail!(
+            "candidate {candidate} is a SageMaker option ({}): render it with --platform \
+             sagemaker, or choose an EKS candidate",
+            chosen
+                .sagemaker
+                .as_ref()
+                .map_or(chosen.instance.as_str(), |m| m.instance_type.as_str())
+        ),
+        (Platform::Sagemaker, Some(_)) => {
+            sagemaker::hosting_type(&plan_json, candidate, c)?;
+        }
+        _ => {}
+    }
     let mut input = from_plan(&plan_json, candidate, c)?;
     input.namespace = namespace.clone();
     input.cluster = cluster.clone();
@@ -178,6 +206,7 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
     Ok(Rendered {
         candidate,
         passed,
+        diffusion: false,
         files,
     })
 }
@@ -202,7 +231,7 @@ fn diffusion_source(
 ) -> anyhow::Result<Option<DiffusionSource>> {
     if let Some(path) = plan {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).with_context(|| origin.clone())?;
+        let text = crate::input::read_to_string(path).with_context(|| origin.clone())?;
         let json: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| anyhow!("{origin}: {e}"))?;
         let diffusion = json
@@ -215,7 +244,7 @@ fn diffusion_source(
     let Some(path) = workload else {
         return Ok(None);
     };
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::input::read_to_string(path) else {
         return Ok(None);
     };
     Ok(diffusion_sign(&text).map(|_| DiffusionSource::File {
@@ -225,12 +254,12 @@ fn diffusion_source(
 }
 
 /// `render` on a diffusion workload: the queue workers of the plan's candidate.
-fn run_diffusion(c: &Catalog, a: &RenderArgs, source: DiffusionSource) -> anyhow::Result<ExitCode> {
+fn run_diffusion(c: &Catalog, a: &RenderArgs, source: DiffusionSource) -> anyhow::Result<Rendered> {
     let RenderArgs {
         workload: _,
         plan: _,
         candidate,
-        out,
+        out: _,
         namespace,
         cluster,
         prometheus_url: _,
@@ -326,17 +355,10 @@ fn run_diffusion(c: &Catalog, a: &RenderArgs, source: DiffusionSource) -> anyhow
         }
         None => default_weights_uri(cluster, &input.base.checkpoint),
     };
-    let files = worker::render(&input);
-    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let mut s = format!(
-        "candidate {number} rendered into {} (queue workers of a diffusion workload):\n",
-        out.display()
-    );
-    for (name, text) in &files {
-        let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| path.display().to_string())?;
-        s += &format!("  {name}\n");
-    }
-    emit(&s)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Rendered {
+        candidate: number,
+        passed: None,
+        diffusion: true,
+        files: worker::render(&input),
+    })
 }

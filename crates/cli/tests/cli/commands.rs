@@ -1463,3 +1463,100 @@ fn simulate_autoscaler_flags_are_checked_and_name_the_flag() {
         assert!(e.contains(says), "{flag} {value}: {e}");
     }
 }
+
+/// A user price file with SageMaker rows: a bad row is one line naming the file, the line and
+/// the field, exit code 2; a good one prices the SageMaker option of its `ml.*` type only, and
+/// `--platforms` keeps one platform.
+#[test]
+fn managed_prices_file_and_platforms() {
+    let dir = std::env::temp_dir().join(format!("inferplan-prices-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fraud = example("fraud-scoring-small.toml");
+    let header = "platform,instance_type,region,on_demand_usd_hr,usage,source,date\n";
+    for (row, field) in [
+        (
+            "sagemaker,g6e.xlarge,us-east-1,2.5,hosting,t,",
+            "instance_type",
+        ),
+        ("eks,ml.g6e.xlarge,us-east-1,2.5,hosting,t,", "platform"),
+        (
+            "sagemaker,ml.g6e.xlarge,us-east-1,0,hosting,t,",
+            "on_demand_usd_hr",
+        ),
+        ("sagemaker,ml.g6e.xlarge,us-east-1,2.5,spot,t,", "usage"),
+        (
+            "sagemaker,ml.g6e.xlarge,us-east-1,2.5,hosting,t,12/2026",
+            "date",
+        ),
+    ] {
+        let path = dir.join("bad.csv");
+        std::fs::write(&path, format!("{header}{row}\n")).unwrap();
+        let o = inferplan(&["--prices", path.to_str().unwrap(), "plan", &fraud]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{row}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{}:2: field `{field}`", path.display())),
+            "{row}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let path = dir.join("prices.csv");
+    std::fs::write(
+        &path,
+        format!("{header}sagemaker,ml.g6e.xlarge,us-east-1,2.5,hosting,my price list,2026-12-01\n"),
+    )
+    .unwrap();
+    let (code, v) = json(&[
+        "--prices",
+        path.to_str().unwrap(),
+        "plan",
+        &fraud,
+        "--top",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let cands = v["candidates"].as_array().unwrap();
+    let sm: Vec<&serde_json::Value> = cands
+        .iter()
+        .filter(|c| c["platform"] == "sagemaker")
+        .collect();
+    assert_eq!(sm.len(), 3);
+    let priced = sm
+        .iter()
+        .find(|c| c["sagemaker"]["instance_type"] == "ml.g6e.xlarge")
+        .unwrap();
+    assert_eq!(priced["sagemaker"]["price"]["source"], "my price list");
+    let hours = priced["purchase_mix"]["billed_instance_hours_per_day"]
+        .as_f64()
+        .unwrap();
+    let usd = priced["usd_per_hour"].as_f64().unwrap();
+    assert!((usd - hours / 24.0 * 2.5).abs() < 1e-6, "{usd} {hours}");
+    for c in sm
+        .iter()
+        .filter(|c| c["sagemaker"]["instance_type"] != "ml.g6e.xlarge")
+    {
+        assert!(c["usd_per_hour"].is_null(), "{c}");
+        assert!(c["sagemaker"]["no_price"]
+            .as_str()
+            .unwrap()
+            .contains("no hosting price"));
+    }
+    // Ranks are the table's numbers, increasing down the list.
+    let ranks: Vec<u64> = cands.iter().map(|c| c["rank"].as_u64().unwrap()).collect();
+    assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{ranks:?}");
+    // One platform only.
+    let (code, v) = json(&["plan", &fraud, "--platforms", "eks", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert!(v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["platform"] == "eks"));
+    let o = inferplan(&["plan", &fraud, "--platforms", "gke"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--platforms"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -919,10 +919,7 @@ pub fn from_plan(
     candidate: usize,
     catalog: &Catalog,
 ) -> Result<RenderInput, RenderError> {
-    let Some(spec) = candidate
-        .checked_sub(1)
-        .and_then(|i| plan.candidates.get(i))
-    else {
+    let Some(spec) = candidate_of(plan, candidate) else {
         return Err(RenderError::NoSuchCandidate {
             candidate,
             count: plan.candidates.len(),
@@ -940,15 +937,31 @@ pub fn from_plan(
     })
 }
 
-/// The 1-based numbers of a plan's candidates the renderer writes: vLLM or SGLang on GPUs,
-/// vLLM's Neuron backend on one Inferentia2 or Trainium instance (the ones [`from_plan`]
-/// renders).
+/// The number of `plan.candidates[index]`: its rank among the plan's options (the table's
+/// `#`), or its 1-based position in a plan written before ranks were.
+pub fn number_of(plan: &PlanJson, index: usize) -> usize {
+    match plan.candidates.get(index) {
+        Some(c) if c.rank > 0 => c.rank,
+        _ => index + 1,
+    }
+}
+
+/// The candidate numbered `n` ([`number_of`]).
+pub fn candidate_of(plan: &PlanJson, n: usize) -> Option<&CandidateJson> {
+    (0..plan.candidates.len())
+        .find(|&i| number_of(plan, i) == n)
+        .map(|i| &plan.candidates[i])
+}
+
+/// The numbers ([`number_of`]) of a plan's candidates the renderer writes: vLLM or SGLang on
+/// GPUs, vLLM's Neuron backend on one Inferentia2 or Trainium instance (the ones
+/// [`from_plan`] renders).
 pub fn renderable_candidates(plan: &PlanJson, catalog: &Catalog) -> Vec<usize> {
     plan.candidates
         .iter()
         .enumerate()
         .filter(|(_, c)| from_plan_engine(c, catalog).is_some_and(super::engine::renders))
-        .map(|(i, _)| i + 1)
+        .map(|(i, _)| number_of(plan, i))
         .collect()
 }
 

@@ -48,7 +48,9 @@ pub mod workload;
 pub mod yaml;
 
 pub use error::RenderError;
-pub use input::{from_plan, read_plan, renderable_candidates, RenderInput, SloTargets};
+pub use input::{
+    candidate_of, from_plan, number_of, read_plan, renderable_candidates, RenderInput, SloTargets,
+};
 
 /// The rendered files, as (file name relative to the output directory, content), in a fixed
 /// order with `README.md` last.

@@ -111,6 +111,13 @@ pub fn suggest(
     inputs: &Inputs<'_>,
     current: &Current,
 ) -> Result<Suggestion, RightsizeError> {
+    // The metrics are of an EKS fleet (DCGM): its suggestions are EKS options.
+    let eks = {
+        let mut w = workload.clone();
+        w.constraints.platforms = vec![inferplan_plan::workload::Platform::Eks];
+        w
+    };
+    let workload = &eks;
     let p = plan(inputs, workload)?;
     let resize = report.has(VerdictCode::UnderProvisioned)
         || (report.has(VerdictCode::OverProvisioned) && !report.has(VerdictCode::MemoryAtRisk));

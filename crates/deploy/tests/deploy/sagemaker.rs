@@ -478,3 +478,44 @@ fn the_simulator_reads_back_the_rendered_scaling() {
         }
     }
 }
+
+/// The plan's SageMaker candidate is the one rendered, with its own numbers: the `ml.*` type,
+/// the engine, the startup timeouts from the same SageMaker cold start; and a type SageMaker
+/// does not host (`ml.g6f`) is refused with the reason.
+#[test]
+fn the_rendered_endpoint_is_the_plans_sagemaker_candidate() {
+    use inferplan_plan::workload::Platform;
+    for name in EXAMPLES {
+        let p = read_plan(&plan_json(name)).unwrap();
+        let n = sagemaker::first_candidate(&p, catalog()).unwrap();
+        let c = inferplan_deploy::render::candidate_of(&p, n).unwrap();
+        assert_eq!(c.platform, Platform::Sagemaker, "{name}");
+        assert_eq!(c.rank, n, "{name}");
+        let m = c.sagemaker.as_ref().unwrap();
+        let input = from_plan(&p, n, catalog()).unwrap();
+        assert_eq!(input.engine, c.engine);
+        let t = template(&input);
+        let v = &t["Resources"]["EndpointConfig"]["Properties"]["ProductionVariants"][0];
+        assert_eq!(v["InstanceType"].as_str(), Some(m.instance_type.as_str()));
+        assert_eq!(
+            int(&v["ContainerStartupHealthCheckTimeoutInSeconds"]),
+            i64::from(m.startup_budget_s.clamp(60, 3600)),
+            "{name}"
+        );
+        assert_eq!(
+            Endpoint::of(&input).unwrap().startup_budget_s,
+            m.startup_budget_s
+        );
+    }
+    // The fraud plan's #1 on EKS is a g6f slice: SageMaker hosts no ml.g6f.
+    let p = read_plan(&plan_json("fraud-scoring-small")).unwrap();
+    let first = inferplan_deploy::render::candidate_of(&p, 1).unwrap();
+    assert!(first.instance.starts_with("g6f"), "{}", first.instance);
+    let e = sagemaker::hosting_type(&p, 1, catalog())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ml.g6f") && e.contains("sagemaker_instance_types.csv"),
+        "{e}"
+    );
+}

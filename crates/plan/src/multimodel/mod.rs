@@ -185,6 +185,13 @@ pub fn compare(inputs: &Inputs<'_>, w: &Workload) -> Result<Option<MultiModel>, 
     if w.traffic.models <= 1 {
         return Ok(None);
     }
+    // The five patterns are priced as EKS pools (the EC2 prices of the catalog).
+    let eks = {
+        let mut x = w.clone();
+        x.constraints.platforms = vec![crate::workload::Platform::Eks];
+        x
+    };
+    let w = &eks;
     let rates = w.model_rates();
     let n = rates.len();
     let total: f64 = rates.iter().sum();

@@ -15,7 +15,7 @@ mod validate;
 pub use length::Length;
 pub(crate) use read::parse_toml;
 pub use types::{
-    Adapters, Constraints, DataClass, Lengths, Mode, ModelSpecIn, Percentile, Pricing, Slo,
-    Tenancy, Traffic, Workload, ADAPTER_TARGETS, WEIGHTS_SOURCES,
+    Adapters, Constraints, DataClass, Lengths, Mode, ModelSpecIn, Percentile, Platform, Pricing,
+    Slo, Tenancy, Traffic, Workload, ADAPTER_TARGETS, WEIGHTS_SOURCES,
 };
 pub(crate) use validate::{check_burstiness, check_profile, check_window, err, within};

@@ -268,6 +268,58 @@ pub enum DataClass {
     Regulated,
 }
 
+/// Where a candidate runs: self-managed on EKS (the manifests `render` writes), or on a
+/// SageMaker endpoint (`render --platform sagemaker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Amazon EKS: EC2 instances priced from the catalog, Karpenter, KEDA.
+    Eks,
+    /// Amazon SageMaker endpoints (or Batch Transform) on `ml.*` instances, priced only from
+    /// managed prices (never from EC2's).
+    Sagemaker,
+}
+
+impl Platform {
+    /// Every platform, in the order the planner lists them.
+    pub const ALL: [Platform; 2] = [Platform::Eks, Platform::Sagemaker];
+
+    /// `eks` or `sagemaker`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Eks => "eks",
+            Platform::Sagemaker => "sagemaker",
+        }
+    }
+}
+
+impl Default for Platform {
+    /// EKS: what a plan meant before there was a choice.
+    fn default() -> Platform {
+        Platform::Eks
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Platform, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "eks" => Ok(Platform::Eks),
+            "sagemaker" => Ok(Platform::Sagemaker),
+            other => Err(format!(
+                "unknown platform `{other}`; expected one of: eks, sagemaker"
+            )),
+        }
+    }
+}
+
 /// What the deployment may use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -297,6 +349,18 @@ pub struct Constraints {
     /// (`inferplan_serving::Delivery` says how each reaches the engine).
     #[serde(default = "default_weights_source")]
     pub weights_source: String,
+    /// The platforms compared: `eks` (self-managed) and `sagemaker` (managed endpoints).
+    #[serde(default = "default_platforms")]
+    pub platforms: Vec<Platform>,
+    /// What running the EKS cluster costs besides its GPU instances (the control plane, the
+    /// system nodes, the people), USD per hour, added to every EKS candidate's cost so that it
+    /// compares with SageMaker's all-in instance price. An input, default 0.
+    #[serde(default)]
+    pub eks_operations_usd_per_hour: f64,
+}
+
+fn default_platforms() -> Vec<Platform> {
+    Platform::ALL.to_vec()
 }
 
 fn default_regions() -> Vec<String> {
@@ -330,6 +394,8 @@ impl Default for Constraints {
             cold_start_budget_s: None,
             redundancy: false,
             weights_source: default_weights_source(),
+            platforms: default_platforms(),
+            eks_operations_usd_per_hour: 0.0,
         }
     }
 }

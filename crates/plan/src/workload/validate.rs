@@ -36,6 +36,19 @@ impl Constraints {
         if let Some(budget) = c.cold_start_budget_s {
             within(bounds::SECONDS, budget, "constraints.cold_start_budget_s")?;
         }
+        if c.platforms.is_empty() {
+            return Err(err(
+                "constraints.platforms",
+                "needs at least one platform (eks, sagemaker)",
+            ));
+        }
+        if c.eks_operations_usd_per_hour != 0.0 {
+            within(
+                bounds::USD,
+                c.eks_operations_usd_per_hour,
+                "constraints.eks_operations_usd_per_hour",
+            )?;
+        }
         if !WEIGHTS_SOURCES.contains(&c.weights_source.as_str()) {
             return Err(err(
                 "constraints.weights_source",

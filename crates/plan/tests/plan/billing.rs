@@ -305,7 +305,7 @@ fn batch_work_bills_its_job_not_the_day() {
     let c = night
         .candidates
         .iter()
-        .find(|c| c.instance == day.instance && c.tp == day.tp)
+        .find(|c| c.instance == day.instance && c.tp == day.tp && c.platform == day.platform)
         .unwrap();
     let job = c.purchase_mix.batch_job.as_ref().unwrap();
     assert!(job.finish_p99_hours <= 4.0 + 1e-9);

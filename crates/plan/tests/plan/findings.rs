@@ -28,6 +28,8 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
     let instances = replicas.div_ceil(rpi) * nodes;
     let od = inst.on_demand("us-east-1").unwrap_or(1.0);
     Candidate {
+        rank: 0,
+        platform: inferplan_plan::workload::Platform::Eks,
         instance: inst.name.clone(),
         family: inst.family.clone(),
         region: "us-east-1".to_owned(),
@@ -64,6 +66,7 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
         checkpoint: None,
         weights_gib: 15.0,
         findings: Vec::new(),
+        sagemaker: None,
     }
 }
 

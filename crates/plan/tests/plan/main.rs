@@ -9,5 +9,6 @@ mod billing;
 mod diffusion;
 mod findings;
 mod multimodel;
+mod sagemaker;
 mod search;
 mod workload;

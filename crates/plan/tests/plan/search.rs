@@ -2,6 +2,7 @@
 
 use inferplan_catalog::Dtype;
 use inferplan_perf::{Deployment, Engine, Placement, Replica};
+use inferplan_plan::workload::Platform;
 use inferplan_plan::{plan, Plan, Workload};
 
 use crate::planner::inputs;
@@ -74,8 +75,20 @@ fn candidates_are_ranked_explained_and_feasible() {
                 );
             }
         }
-        let counted: usize = p.rejected.values().sum();
-        assert_eq!(counted + p.candidates.len(), p.considered, "{file}");
+        // Each configuration is one EKS outcome (a candidate or a rejection); a SageMaker
+        // candidate or a `sagemaker_*` rejection is added for every configuration that runs.
+        let counted: usize = p
+            .rejected
+            .iter()
+            .filter(|(r, _)| !r.starts_with("sagemaker_"))
+            .map(|(_, n)| n)
+            .sum();
+        let eks = p
+            .candidates
+            .iter()
+            .filter(|c| c.platform == Platform::Eks)
+            .count();
+        assert_eq!(counted + eks, p.considered, "{file}");
         let model = f.catalog.model(&w.model.name).unwrap();
         for c in &p.candidates {
             // Every candidate shown fits in memory with its context.
@@ -334,6 +347,8 @@ fn nothing_qualified_names_causes_in_order_and_a_checked_change() {
     let inputs = inputs();
     let mut w = example("gdpr-eu-west-1.toml");
     w.constraints.regions = vec!["ap-east-1".to_owned()];
+    // EKS only: a SageMaker candidate needs no EC2 price (it is shown without a price).
+    w.constraints.platforms = vec![Platform::Eks];
     w.constraints.data_class = inferplan_plan::workload::DataClass::General;
     w.model.precision = "bf16".to_owned();
     let p = plan(&inputs, &w).unwrap();

@@ -15,7 +15,7 @@ use inferplan_plan::contract::{PlanJson, Verified};
 use inferplan_plan::nothing::NothingQualified;
 use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::workload::{
-    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
+    Constraints, Length, Lengths, ModelSpecIn, Platform, Pricing, Slo, Traffic, Workload,
 };
 use inferplan_plan::{Candidate, Severity};
 use inferplan_sim::verify::verify;
@@ -60,14 +60,16 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     };
     let verified = if *verify_top {
         let bar = Progress::new("simulated candidates", format != Format::Json);
-        Some(verify(
-            &inputs,
-            &p,
-            top,
-            *seed,
-            *max_sim_requests,
-            &|d, t| bar.done(d, t),
-        )?)
+        // The simulator models EKS (KEDA, Karpenter): it verifies the EKS options, their
+        // indices mapped back to the whole plan's.
+        let (eks, index) = eks_only(&p);
+        let mut v = verify(&inputs, &eks, top, *seed, *max_sim_requests, &|d, t| {
+            bar.done(d, t)
+        })?;
+        for x in &mut v {
+            x.candidate = index[x.candidate];
+        }
+        Some(v)
     } else {
         None
     };
@@ -103,6 +105,16 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     })
 }
 
+/// The plan with its EKS candidates only, and where each stands in the whole plan.
+fn eks_only(p: &Plan) -> (Plan, Vec<usize>) {
+    let index: Vec<usize> = (0..p.candidates.len())
+        .filter(|&i| p.candidates[i].platform == Platform::Eks)
+        .collect();
+    let mut eks = p.clone();
+    eks.candidates = index.iter().map(|&i| p.candidates[i].clone()).collect();
+    (eks, index)
+}
+
 /// Refuses the diffusion flags on an LLM workload.
 fn refuse_diffusion_flags(d: &PlanDiffusionArgs) -> anyhow::Result<()> {
     if let Some(flag) = d.given() {
@@ -133,6 +145,8 @@ fn workload(
         e2e_ms,
         max_gpus_per_replica,
         cold_start_budget_s,
+        platforms,
+        eks_operations_usd_per_hour,
         // How the plan is checked, not the workload: read by `run`.
         verify: _,
         max_sim_requests: _,
@@ -225,6 +239,12 @@ fn workload(
     if let Some(n) = *max_gpus_per_replica {
         w.constraints.max_gpus_per_replica = n;
     }
+    if !platforms.is_empty() {
+        w.constraints.platforms = platforms.clone();
+    }
+    if let Some(usd) = *eks_operations_usd_per_hour {
+        w.constraints.eks_operations_usd_per_hour = usd;
+    }
     w.validate().map_err(|e| match file {
         Some(f) => e.locate(&f.origin, &f.text),
         None => e,
@@ -274,24 +294,47 @@ fn layout(c: &Candidate) -> String {
     }
 }
 
+/// The instance as the option names it: the `ml.*` type of a SageMaker option.
+fn instance_name(c: &Candidate) -> String {
+    c.sagemaker
+        .as_ref()
+        .map_or_else(|| c.instance.clone(), |s| s.instance_type.clone())
+}
+
+/// The platform column: `eks`, or `sagemaker` with its endpoint type.
+fn platform_name(c: &Candidate) -> String {
+    match &c.sagemaker {
+        Some(s) => format!("sagemaker {}", s.endpoint.as_str()),
+        None => c.platform.to_string(),
+    }
+}
+
+/// A cost, or `no price` (never $0).
+fn cost(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "no price".to_owned()
+    }
+}
+
 fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
     let jobs = shows_jobs(p, top);
-    p.options()
+    p.shown(top)
         .into_iter()
-        .take(top)
-        .enumerate()
-        .map(|(i, c)| {
+        .map(|c| {
             let mut row = vec![
-                (i + 1).to_string(),
-                c.instance.clone(),
+                c.rank.to_string(),
+                platform_name(c),
+                instance_name(c),
                 c.region.clone(),
                 layout(c),
                 c.precision.to_string(),
                 c.engine.to_string(),
                 c.replicas.to_string(),
                 c.instances.to_string(),
-                format!("{:.2}", c.usd_per_hour),
-                format!("{:.3}", c.usd_per_million_output_tokens),
+                cost(c.usd_per_hour, 2),
+                cost(c.usd_per_million_output_tokens, 3),
                 format!("{:.0}", c.ttft_p99_ms),
                 format!("{:.1}", c.tpot_p99_ms),
                 format!("{:.2}", c.max_rps_per_replica),
@@ -300,12 +343,12 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
             if jobs {
                 row.extend(match &c.purchase_mix.batch_job {
                     Some(job) => [
-                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        cost(c.usd_per_million_total_tokens, 4),
                         job.window_text(),
                         inferplan_plan::job::hours(job.finish_p99_hours),
                     ],
                     None => [
-                        format!("{:.4}", c.usd_per_million_total_tokens),
+                        cost(c.usd_per_million_total_tokens, 4),
                         "-".to_owned(),
                         "-".to_owned(),
                     ],
@@ -316,12 +359,71 @@ fn candidate_rows(p: &Plan, top: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The SageMaker options shown: container, endpoint type, cold start and price of each; why
+/// the unpriced ones have none and SageMaker's limits, once.
+fn sagemaker_text(p: &Plan, top: usize) -> String {
+    let shown: Vec<&Candidate> = p
+        .shown(top)
+        .into_iter()
+        .filter(|c| c.sagemaker.is_some())
+        .collect();
+    let Some(first) = shown.first().and_then(|c| c.sagemaker.as_ref()) else {
+        return String::new();
+    };
+    let mut s = String::from(
+        "\nSageMaker options (the same replica on the `ml.*` twin of its instance):\n",
+    );
+    let mut unpriced = Vec::new();
+    for c in &shown {
+        let Some(m) = &c.sagemaker else { continue };
+        let price = match &m.price {
+            Some(pr) => format!(
+                "${:.4}/h {} in {} ({}{})",
+                pr.usd_per_hour,
+                pr.usage.as_str(),
+                pr.region,
+                pr.source,
+                pr.as_of
+                    .as_deref()
+                    .map_or_else(String::new, |d| format!(", {d}"))
+            ),
+            None => {
+                unpriced.push(format!("#{} {}", c.rank, m.instance_type));
+                "no price".to_owned()
+            }
+        };
+        s += &format!(
+            "  #{} {}: {}, {} endpoint; cold start {:.0} s, startup timeouts {} s; {price}\n",
+            c.rank,
+            m.instance_type,
+            m.container,
+            m.endpoint.as_str(),
+            m.cold_start_s,
+            m.startup_budget_s
+        );
+    }
+    if !unpriced.is_empty() {
+        s += &format!(
+            "  no price for {}: {}\n",
+            unpriced.join(", "),
+            inferplan_plan::sagemaker::NO_EMBEDDED_PRICES
+        );
+    }
+    s += &format!(
+        "  SageMaker's limits (as planned for #{}):\n",
+        shown[0].rank
+    );
+    for l in &first.limits {
+        s += &format!("    {}: {} (plan: {})\n", l.limit, l.value, l.planned);
+    }
+    s
+}
+
 /// Whether an option shown runs as a job (batch work, and deadline work where jobs cost
 /// less than a pool).
 fn shows_jobs(p: &Plan, top: usize) -> bool {
-    p.options()
+    p.shown(top)
         .into_iter()
-        .take(top)
         .any(|c| c.purchase_mix.batch_job.is_some())
 }
 
@@ -335,8 +437,9 @@ fn candidate_header(p: &Plan, top: usize) -> Vec<&'static str> {
     h
 }
 
-const CANDIDATE_HEADER: [&str; 14] = [
+const CANDIDATE_HEADER: [&str; 15] = [
     "#",
+    "platform",
     "instance",
     "region",
     "layout",
@@ -355,13 +458,19 @@ const CANDIDATE_HEADER: [&str; 14] = [
 fn mix_text(c: &Candidate) -> String {
     let m = &c.purchase_mix;
     let mut parts = Vec::new();
+    if c.sagemaker.is_some() {
+        parts.push(format!(
+            "up to {} SageMaker instances, all on demand",
+            m.on_demand_instances
+        ));
+    }
     if m.savings_plan_instances > 0 {
         parts.push(format!(
             "{} on a 1-year savings plan",
             m.savings_plan_instances
         ));
     }
-    if m.on_demand_instances > 0 {
+    if m.on_demand_instances > 0 && c.sagemaker.is_none() {
         parts.push(format!(
             "up to {} more on demand at the peak",
             m.on_demand_instances
@@ -370,10 +479,19 @@ fn mix_text(c: &Candidate) -> String {
     if m.spot_instances > 0 {
         parts.push(format!("up to {} on spot", m.spot_instances));
     }
+    if !m.usd_per_hour.is_finite() {
+        return format!(
+            "{} × {}: {}, {:.1} instance-hours a day; no price",
+            c.instances,
+            instance_name(c),
+            parts.join(", "),
+            m.billed_instance_hours_per_day
+        );
+    }
     format!(
         "{} × {}: {} = ${:.2}/h mean (all on demand ${:.2}/h, saving {:.0} %)",
         c.instances,
-        c.instance,
+        instance_name(c),
         parts.join(", "),
         m.usd_per_hour,
         m.all_on_demand_usd_per_hour,
@@ -423,7 +541,7 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
         s += &misses_text(p, why);
     } else {
         s += &table(&candidate_header(p, top), &candidate_rows(p, top), false);
-        for o in p.passed_over.iter().filter(|o| o.rank <= top.max(1)) {
+        for o in &p.passed_over_shown(top) {
             s += &format!(
                 "passed over: #{} {} at ${:.2}/h, ranked below #{} {} at ${:.2}/h: {}\n",
                 o.rank,
@@ -451,6 +569,7 @@ fn render(p: &Plan, why: Option<&NothingQualified>, top: usize, explain: bool) -
             s += &format!("  assumption: {a}\n");
         }
         s += &findings_text(&best.findings);
+        s += &sagemaker_text(p, top);
     }
     if explain {
         s += &explain_text(&p.rejections, &p.rejected);
@@ -498,11 +617,18 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
     s += &table(&candidate_header(p, top), &candidate_rows(p, top), true);
     s += "\n";
     let best = &p.candidates[0];
-    for (i, c) in p.options().into_iter().take(top).enumerate() {
+    for c in p.shown(top) {
         let mut pros = Vec::new();
         let mut cons = Vec::new();
-        if i == 0 {
+        if c.rank == 1 {
             pros.push("cheapest that meets the SLOs".to_owned());
+        } else if !c.priced() {
+            cons.push(
+                c.sagemaker
+                    .as_ref()
+                    .and_then(|m| m.no_price.clone())
+                    .map_or_else(|| "no price".to_owned(), |w| format!("no price: {w}")),
+            );
         } else {
             cons.push(format!(
                 "{:.0} % more per hour than #1",
@@ -521,9 +647,10 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
             cons.push(format!("{} {}", f.code, f.name));
         }
         s += &format!(
-            "- **#{} {} {} {}**: pros: {}; cons: {}.\n",
-            i + 1,
-            c.instance,
+            "- **#{} {} {} {} {}**: pros: {}; cons: {}.\n",
+            c.rank,
+            platform_name(c),
+            instance_name(c),
             layout(c),
             c.precision,
             pros.join(", "),
@@ -551,6 +678,7 @@ fn adr(p: &Plan, why: Option<&NothingQualified>, top: usize) -> String {
         s += &format!("- Assumption: {a}\n");
     }
     s += &format!("\nEndpoint pattern: {}\n", endpoint_text(&p.endpoint));
+    s += &sagemaker_text(p, top);
     s += "\n## Consequences and risks\n\n";
     if best.findings.is_empty() {
         s += "- No findings.\n";
@@ -615,16 +743,16 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
          then the fewest that keep the SLOs at their percentile, searched down and up \
          (re-ranked on the simulated cost):\n\n",
     );
-    let options = p.option_indices();
     let rows: Vec<Vec<String>> = v
         .iter()
         .enumerate()
         .map(|(rank, x)| {
             let c = &p.candidates[x.candidate];
-            let option = options
-                .iter()
-                .position(|&i| i == x.candidate)
-                .map_or_else(|| "-".to_owned(), |k| (k + 1).to_string());
+            let option = if c.rank > 0 {
+                c.rank.to_string()
+            } else {
+                "-".to_owned()
+            };
             vec![
                 (rank + 1).to_string(),
                 option,

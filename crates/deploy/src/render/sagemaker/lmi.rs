@@ -4,11 +4,8 @@
 //! configuration.
 //!
 //! Sources (read 2026-12-07):
-//! - image: "LMI V18 (DJL-Serving 0.36.0)", LMI (vLLM) image of 2025-12-15 with vLLM 0.12.0,
-//!   `serving/docs/lmi/release_notes.md` in deepjavalibrary/djl-serving (commit
-//!   171b75750892d7e097460db0526b1a66540610e2); the registry account `763104351884` is the
-//!   one AWS publishes its Deep Learning Containers from in most regions
-//!   (`available_images.md` in aws/deep-learning-containers).
+//! - image: `inferplan_serving::sagemaker::LMI_VLLM` (LMI V18, with its source), the same
+//!   container the planner's SageMaker candidates name.
 //! - environment: the vLLM user guide of LMI (`serving/docs/lmi/user_guides/vllm_user_guide.md`
 //!   in deepjavalibrary/djl-serving): `HF_MODEL_ID`, `OPTION_ROLLING_BATCH=vllm`,
 //!   `OPTION_MAX_ROLLING_BATCH_SIZE` (vLLM's `max_num_seqs`),
@@ -22,17 +19,11 @@ use super::super::vllm::serve_args;
 use inferplan_serving::flags::vllm as flag;
 
 /// LMI release, for the README.
-pub const LMI_RELEASE: &str = "LMI V18 (DJL-Serving 0.36.0, vLLM 0.12.0), released 2025-12-15";
+pub const LMI_RELEASE: &str = inferplan_serving::sagemaker::LMI_VLLM.release;
 
-/// Registry account of the AWS Deep Learning Containers.
-pub const REGISTRY_ACCOUNT: &str = "763104351884";
-
-/// Repository and tag of the LMI (vLLM) image.
-pub const IMAGE_TAG: &str = "djl-inference:0.36.0-lmi18.0.0-cu128";
-
-/// The image URI in `region`.
+/// The image URI in `region` (the one LMI (vLLM) release, `inferplan_serving::sagemaker`).
 pub fn image(region: &str) -> String {
-    format!("{REGISTRY_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{IMAGE_TAG}")
+    inferplan_serving::sagemaker::LMI_VLLM.image(region)
 }
 
 /// The vLLM flags the container environment carries, and the LMI variable each becomes. The
@@ -80,17 +71,4 @@ pub fn environment(input: &RenderInput) -> Vec<(String, String)> {
         i += 2;
     }
     env
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_is_regional_and_pinned() {
-        assert_eq!(
-            image("eu-west-1"),
-            "763104351884.dkr.ecr.eu-west-1.amazonaws.com/djl-inference:0.36.0-lmi18.0.0-cu128"
-        );
-    }
 }

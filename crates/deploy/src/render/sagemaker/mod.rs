@@ -28,9 +28,7 @@ use super::rules::{framebuffer_threshold, WASTE_UTIL_PCT};
 use super::yaml::{emit, to_yaml};
 use cfn::*;
 use inferplan_plan::autoscaling::sagemaker as sagemaker_scaling;
-use inferplan_plan::workload::Mode;
-use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as StartNode};
-use inferplan_serving::startup;
+use inferplan_plan::workload::{Mode, Platform};
 use serde::Serialize;
 use yaml_rust2::yaml::Hash;
 use yaml_rust2::Yaml;
@@ -172,21 +170,12 @@ impl Endpoint {
         let mut notes = Vec::new();
         let (lo, hi) = limits::STARTUP_TIMEOUT_RANGE_S;
         // The LMI container downloads the checkpoint from the Hub itself (`HF_MODEL_ID`, no
-        // `ModelDataUrl`), so its health check waits for the download, the engine start
-        // without compile caches and the read: the cold start without the instance boot, at
-        // the Hub's rate (no instance figures here: the per-instance ceilings), with the EKS
-        // probe's margin.
-        let cold = cold_start_s(
-            Delivery::HubToNodeCache,
+        // `ModelDataUrl`): the shared SageMaker cold start, the planner's too.
+        let cold = inferplan_serving::sagemaker::cold_start(
             input.download_bytes as f64 / f64::from(input.nodes_per_replica.max(1)),
-            engine_start_s(Some(input.engine), false),
-            None,
-            StartNode::New,
+            input.engine,
         );
-        let in_container = cold.seconds - cold.boot_s;
-        let budget = (in_container * startup::PROBE_MARGIN)
-            .ceil()
-            .max(startup::MIN_PROBE_BUDGET_S) as u32;
+        let budget = inferplan_serving::sagemaker::startup_budget_s(&cold);
         if budget > hi {
             notes.push(format!(
                 "The container needs {budget} s to pass the health check (download from the \
@@ -727,18 +716,59 @@ fn alarms(input: &RenderInput, e: &Endpoint) -> Vec<(&'static str, Alarm)> {
     v
 }
 
-/// The first candidate of a plan that runs vLLM and fits a SageMaker endpoint (one replica
-/// per instance, inside one instance), best first.
+/// The SageMaker instance type of candidate `n` (1-based) of a plan: its own
+/// (`sagemaker.instance_type`) for a SageMaker candidate, else the `ml.*` twin of its EC2
+/// instance when SageMaker hosts endpoints on one (`data/catalog/sagemaker_instance_types.csv`);
+/// an error saying so otherwise.
+pub fn hosting_type(
+    plan: &inferplan_plan::contract::PlanJson,
+    n: usize,
+    catalog: &inferplan_catalog::Catalog,
+) -> Result<String, RenderError> {
+    let Some(c) = super::input::candidate_of(plan, n) else {
+        return Err(RenderError::NoSuchCandidate {
+            candidate: n,
+            count: plan.candidates.len(),
+        });
+    };
+    if let Some(m) = &c.sagemaker {
+        return Ok(m.instance_type.clone());
+    }
+    match catalog.sagemaker_type(&c.instance) {
+        Some(t) if t.hosting => Ok(t.instance_type.clone()),
+        _ => Err(RenderError::invalid(
+            format!("candidates[#{n}].instance"),
+            format!(
+                "SageMaker hosts no endpoint on ml.{} (the SageMaker API's instance types, \
+                 data/catalog/sagemaker_instance_types.csv): choose a candidate whose platform \
+                 is sagemaker (`inferplan plan` lists them), or render this one for EKS",
+                c.instance
+            ),
+        )),
+    }
+}
+
+/// The candidate `render --platform sagemaker` writes by default: the plan's first SageMaker
+/// candidate that runs vLLM and fits an endpoint; without one (a plan of EKS candidates only),
+/// the first EKS candidate that runs vLLM, fits an endpoint and has an `ml.*` twin.
 pub fn first_candidate(
     plan: &inferplan_plan::contract::PlanJson,
     catalog: &inferplan_catalog::Catalog,
 ) -> Option<usize> {
-    super::renderable_candidates(plan, catalog)
-        .into_iter()
-        .filter(|&n| plan.candidates[n - 1].engine == inferplan_perf::Engine::Vllm)
-        .find(|&n| {
-            super::from_plan(plan, n, catalog)
+    let of = |n: usize| super::input::candidate_of(plan, n);
+    let fits = |n: usize| {
+        of(n).is_some_and(|c| c.engine == inferplan_perf::Engine::Vllm)
+            && hosting_type(plan, n, catalog).is_ok()
+            && super::from_plan(plan, n, catalog)
                 .ok()
                 .is_some_and(|input| Endpoint::of(&input).is_ok())
-        })
+    };
+    let renderable = super::renderable_candidates(plan, catalog);
+    let managed = |n: &usize| of(*n).is_some_and(|c| c.platform == Platform::Sagemaker);
+    renderable
+        .iter()
+        .copied()
+        .filter(managed)
+        .find(|&n| fits(n))
+        .or_else(|| renderable.iter().copied().find(|&n| fits(n)))
 }
