@@ -8,8 +8,9 @@ use inferplan_perf::parallel::{self, Progress};
 use inferplan_plan::contract::Verified;
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{cost_at_capacity, replica_for, Inputs, Plan};
-use inferplan_plan::workload::{Percentile, Workload};
+use inferplan_plan::workload::{Percentile, Platform, Workload};
 use inferplan_plan::Candidate;
+use inferplan_serving::sagemaker::EndpointType;
 
 /// Simulates the first `top` options of `plan` at the workload's peak rate (gamma arrivals
 /// with the workload's burstiness, its length distributions, the candidate's replicas without
@@ -29,14 +30,30 @@ pub fn verify(
     let mut out = parallel::map(&indices, progress, |&index| {
         let c = &plan.candidates[index];
         let mut v = resize(inputs, w, c, index, seed, max_requests)?;
-        v.day = Some(crate::day::day(
-            inputs,
-            w,
-            c,
-            v.required,
-            seed,
-            max_requests,
-        )?);
+        // A SageMaker option's day runs the Application Auto Scaling `render --platform
+        // sagemaker` writes; Batch Transform has no endpoint to scale.
+        v.day = match (c.platform, &c.sagemaker) {
+            (Platform::Sagemaker, Some(sm)) if sm.endpoint == EndpointType::BatchTransform => None,
+            (Platform::Sagemaker, sm) => Some(crate::sagemaker::day(
+                inputs,
+                w,
+                c,
+                v.required,
+                seed,
+                max_requests,
+                sm.as_ref()
+                    .and_then(|s| s.price.as_ref())
+                    .map(|p| p.usd_per_hour),
+            )?),
+            (Platform::Eks, _) => Some(crate::day::day(
+                inputs,
+                w,
+                c,
+                v.required,
+                seed,
+                max_requests,
+            )?),
+        };
         Ok(v)
     })
     .into_iter()
@@ -125,6 +142,10 @@ pub fn resize(
     }
     let simulated_usd = match found {
         // A hair above rate / n, so that n replicas of it serve the rate.
+        // A SageMaker endpoint: n instances at the option's price per instance.
+        Some((n, _)) if c.platform == Platform::Sagemaker => {
+            Some(c.usd_per_hour / f64::from(c.replicas.max(1)) * f64::from(n))
+        }
         Some((n, _)) => Some(cost_at_capacity(inputs, w, c, rate / f64::from(n) * (1.0 + 1e-9))?.0),
         None => None,
     };

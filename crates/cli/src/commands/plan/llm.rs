@@ -15,7 +15,7 @@ use inferplan_plan::contract::{PlanJson, Verified};
 use inferplan_plan::nothing::NothingQualified;
 use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::workload::{
-    Constraints, Length, Lengths, ModelSpecIn, Platform, Pricing, Slo, Traffic, Workload,
+    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
 };
 use inferplan_plan::{Candidate, Severity};
 use inferplan_sim::verify::verify;
@@ -60,15 +60,11 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     };
     let verified = if *verify_top {
         let bar = Progress::new("simulated candidates", format != Format::Json);
-        // The simulator models EKS (KEDA, Karpenter): it verifies the EKS options, their
-        // indices mapped back to the whole plan's.
-        let (eks, index) = eks_only(&p);
-        let mut v = verify(&inputs, &eks, top, *seed, *max_sim_requests, &|d, t| {
+        // The top options by rank, EKS (KEDA on Karpenter nodes) and SageMaker (Application
+        // Auto Scaling) alike; unpriced SageMaker options rank last.
+        let v = verify(&inputs, &p, top, *seed, *max_sim_requests, &|d, t| {
             bar.done(d, t)
         })?;
-        for x in &mut v {
-            x.candidate = index[x.candidate];
-        }
         Some(v)
     } else {
         None
@@ -103,16 +99,6 @@ pub fn run(c: &Catalog, a: &PlanArgs, file: Option<&WorkloadFile>) -> anyhow::Re
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The plan with its EKS candidates only, and where each stands in the whole plan.
-fn eks_only(p: &Plan) -> (Plan, Vec<usize>) {
-    let index: Vec<usize> = (0..p.candidates.len())
-        .filter(|&i| p.candidates[i].platform == Platform::Eks)
-        .collect();
-    let mut eks = p.clone();
-    eks.candidates = index.iter().map(|&i| p.candidates[i].clone()).collect();
-    (eks, index)
 }
 
 /// Refuses the diffusion flags on an LLM workload.
