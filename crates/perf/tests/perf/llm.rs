@@ -590,8 +590,8 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
                 batch_variance: 0.0,
                 ..est
             };
-            let p99 = est.tpot_quantile_over_ms(0.99, &gaps, 0.5);
-            let p99_fixed = fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5);
+            let p99 = est.tpot_quantile_over_ms(0.99, &gaps, 0.5, 1.0);
+            let p99_fixed = fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5, 1.0);
             assert!(p99 > p99_fixed, "{model}: {p99} vs {p99_fixed}");
             for load in [Load::Saturated, Load::Closed { concurrency: 8 }] {
                 let e = at(&r, load);
