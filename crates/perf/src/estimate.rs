@@ -131,6 +131,16 @@ pub struct Estimate {
     pub tpot_heavy_ms: f64,
     /// Share of a request's iterations that carry other prompts.
     pub heavy_share: f64,
+    /// Prompt-carrying iterations of the others a request meets besides its decode
+    /// iterations' share: under open-loop arrivals the prompts that arrive while its own waits
+    /// and prefills are prefilled after it, in its first gaps (a count, on top of
+    /// `heavy_share` per gap; 0 in a closed loop or a full replica).
+    pub heavy_before: f64,
+    /// Prompt-carrying iterations of the others that arrive during one (open-loop rate ×
+    /// prompt steps per request × the time a heavy iteration adds): each heavy iteration a
+    /// request meets stretches its decode, and more prompts arrive in the stretch, so the
+    /// count it meets is a busy period's, wider than a Poisson count (0 in a closed loop).
+    pub heavy_growth: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
     pub decode_slope_ms: f64,
@@ -199,6 +209,14 @@ pub fn normal_quantile(q: f64) -> f64 {
 /// Above this mean count of heavy iterations a request meets, its TPOT is taken as normal.
 const EXACT_POISSON_MEAN: f64 = 20.0;
 
+/// The most heavy iterations one heavy iteration's extra time brings (the busy period of the
+/// TPOT tail is taken as finite below 1).
+const MAX_GROWTH: f64 = 0.9;
+
+/// The smallest clump of arrivals the TPOT tail counts in (arrivals smoother than Poisson
+/// narrow the count's spread, down to this share of a Poisson one).
+const MIN_CLUMP: f64 = 0.1;
+
 /// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
 /// absolute error below 1.5e-7).
 pub fn normal_cdf(x: f64) -> f64 {
@@ -263,23 +281,38 @@ impl Estimate {
     }
 
     /// Mean TPOT of one request at quantile `q` over requests of many lengths. A request with
-    /// `m` gaps between tokens meets the prompts of the others that arrive during its life: a
-    /// Poisson count `k` of mean `heavy_share × m`, each adding the extra time of a heavy
-    /// iteration scaled by its prompt's size (squared coefficient of variation `prompt_cv2`),
-    /// so its TPOT is `light + (k extras) / m`. Short answers that meet a long prompt spread
-    /// most. The quantile is that of the mixture over `gaps` (equally likely gap counts, e.g.
-    /// quantiles of the output length minus one): the Poisson terms summed exactly for a
-    /// small mean count, the sum of `k` extras taken as normal; a normal TPOT for a large one.
-    pub fn tpot_quantile_over_ms(&self, q: f64, gaps: &[f64], prompt_cv2: f64) -> f64 {
+    /// `m` gaps between tokens meets the prompts of the others that arrive during its life,
+    /// each adding the extra time of a heavy iteration scaled by its prompt's size (squared
+    /// coefficient of variation `prompt_cv2`), so its TPOT is `light + (k extras) / m`. The
+    /// count `k` starts from the prompts arriving in the light part of its decode (`heavy_share
+    /// × m × (1 − r)`) and while its own prompt waits and prefills (`heavy_before`: they are
+    /// prefilled after it, in its first gaps), and each heavy iteration lets `r =
+    /// heavy_growth` more arrive (a busy period: Consul's generalised Poisson count, mean
+    /// `a / (1 − r)`, variance `a / (1 − r)³`). Arrivals whose inter-arrival times have
+    /// coefficient of variation `arrival_cv` come in clumps of `arrival_cv²` (1 for Poisson):
+    /// the count's variance grows by that factor, its mean does not. Short answers that meet
+    /// long prompts spread most. The quantile is that of the mixture over `gaps` (equally likely
+    /// gap counts, e.g. quantiles of the output length minus one): the count's terms summed
+    /// exactly for a small mean count, the sum of `k` extras taken as normal; a normal TPOT for
+    /// a large one.
+    pub fn tpot_quantile_over_ms(
+        &self,
+        q: f64,
+        gaps: &[f64],
+        prompt_cv2: f64,
+        arrival_cv: f64,
+    ) -> f64 {
         let p = self.heavy_share.clamp(0.0, 1.0);
         let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
         let light = self.tpot_light_ms.min(self.tpot_ms);
         let cv2 = prompt_cv2.max(0.0);
+        let clump = (arrival_cv * arrival_cv).max(MIN_CLUMP);
         let gaps: Vec<f64> = gaps.iter().copied().filter(|&m| m >= 1.0).collect();
         if gaps.is_empty() || extra <= 0.0 || p <= 0.0 || q <= 0.5 {
             return self.tpot_ms;
         }
         let want = 1.0 - q;
+        let r = self.heavy_growth.clamp(0.0, MAX_GROWTH);
         // Variance, in units of one extra, of the light iterations' sum over m gaps: the
         // decode batch's count of others varies (`batch_variance`), and a request's life of
         // m gaps averages it over time; taking the others' time in the replica as exponential
@@ -302,15 +335,18 @@ impl Estimate {
         };
         // P(TPOT > x) for a request of m gaps.
         let above = |x: f64, m: f64| -> f64 {
-            let mean_k = p * m;
+            // The first generation, in clumps.
+            let a = (p * m * (1.0 - r) + self.heavy_before.max(0.0)) / clump;
+            let mean_j = a / (1.0 - r);
             let d = (x - light) * m / extra;
             let vb = batch_var(m);
-            if mean_k > EXACT_POISSON_MEAN {
-                let sd = (mean_k * (1.0 + cv2) + vb).sqrt();
+            if mean_j > EXACT_POISSON_MEAN {
+                let mean_k = clump * mean_j;
+                let sd = (mean_k * (clump + cv2) / ((1.0 - r) * (1.0 - r)) + vb).sqrt();
                 return 1.0 - normal_cdf((d - mean_k) / sd);
             }
-            // Σ_k Pois(k) P(k extras + the batch's share > d), extras of mean 1 and
-            // variance cv2 each.
+            // Σ_j P(j clumps) P(k = clump × j extras + the batch's share > d), extras of mean
+            // 1 and variance cv2 each.
             let beyond = |k: f64| -> f64 {
                 let var = k * cv2 + vb;
                 if var > 0.0 {
@@ -321,12 +357,19 @@ impl Estimate {
                     0.0
                 }
             };
-            let mut pk = portable::exp(-mean_k);
-            let mut total = pk * beyond(0.0);
-            let last = (mean_k + 8.0 * mean_k.sqrt() + 8.0).ceil() as u32;
-            for k in 1..=last {
-                pk *= mean_k / f64::from(k);
-                total += pk * beyond(f64::from(k));
+            if a <= 0.0 {
+                return beyond(0.0);
+            }
+            let mut total = portable::exp(-a) * beyond(0.0);
+            let last = (mean_j + 8.0 * mean_j.sqrt() / (1.0 - r) + 8.0).ceil() as u32;
+            let ln_a = portable::ln(a);
+            let mut ln_factorial = 0.0;
+            for j in 1..=last {
+                let jf = f64::from(j);
+                ln_factorial += portable::ln(jf);
+                let ln_pj =
+                    ln_a + (jf - 1.0) * portable::ln(a + jf * r) - a - jf * r - ln_factorial;
+                total += portable::exp(ln_pj) * beyond(clump * jf);
             }
             total
         };
@@ -672,6 +715,8 @@ impl Replica {
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,
+            heavy_before: out.before,
+            heavy_growth: out.growth,
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
@@ -793,6 +838,21 @@ impl Replica {
             prompt_s * 0.95 / 0.1
         };
         let wait = wait.max(round - service);
+        // Open loop: the prompts arriving while a request's own prompt waits and prefills are
+        // prefilled after it (first come, first served), in its first gaps; a time average of
+        // the heavy iterations over its decode time misses them, since its own prompt keeps
+        // the others' out of that time.
+        let (before, growth) = match open {
+            Some(Open { rate, .. }) if decode_steps > 0.0 => (
+                rate * (own + wait) * chunks,
+                (rate * chunks * (t_heavy - t_light).max(0.0)).min(MAX_GROWTH),
+            ),
+            _ => (0.0, 0.0),
+        };
+        if decode_steps > 0.0 {
+            // Each of those stretches the decode in turn (see `Estimate::heavy_growth`).
+            tpot_s += before / (1.0 - growth) * (t_heavy - t_light).max(0.0) / decode_steps;
+        }
         Phase {
             ttft_s: own + wait,
             tpot_s,
@@ -806,6 +866,8 @@ impl Replica {
             light_s: t_light,
             heavy_s: t_heavy,
             share,
+            before,
+            growth,
             slope_s,
             batch_var,
             spread_s: 0.0,
@@ -863,6 +925,8 @@ impl Replica {
             light_s: tpot_s,
             heavy_s: tpot_s,
             share: 0.0,
+            before: 0.0,
+            growth: 0.0,
             slope_s: 0.0,
             batch_var: 0.0,
             spread_s,
@@ -901,6 +965,11 @@ struct Phase {
     light_s: f64,
     heavy_s: f64,
     share: f64,
+    /// Heavy iterations a request meets for the prompts that arrive while its own waits and
+    /// prefills.
+    before: f64,
+    /// Heavy iterations arriving during one heavy iteration's extra time.
+    growth: f64,
     /// Growth of the light iteration per sequence, and the variance of the decode batch.
     slope_s: f64,
     batch_var: f64,

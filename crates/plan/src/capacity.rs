@@ -113,7 +113,7 @@ impl<'a> SloModel<'a> {
         let long_prompt =
             (self.alone(quantile_tokens(&w.lengths.input_tokens, q)) - self.mean_alone).max(0.0);
         let ttft = est.ttft_quantile_ms(q, w.traffic.burstiness, self.prompt_cv2) + long_prompt;
-        let tpot = est.tpot_quantile_over_ms(q, &self.gaps, self.prompt_cv2);
+        let tpot = est.tpot_quantile_over_ms(q, &self.gaps, self.prompt_cv2, w.traffic.burstiness);
         let output_q = quantile_tokens(&w.lengths.output_tokens, q);
         let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
         AtLoad {

@@ -874,8 +874,10 @@ fn over_provisioned_picks_the_cheapest_with_the_saving() {
     assert!((s.saving_pct.unwrap() - saving / current * 100.0).abs() < 1e-9);
     assert!(s.reason.contains("over-provisioned"), "{}", s.reason);
     assert!(s.reason.contains("saving $"), "{}", s.reason);
-    // The cheapest runs close to the SLOs: the reason names the cheapest with headroom.
-    assert!(s.reason.contains("#2 inf2.xlarge"), "{}", s.reason);
+    // The cheapest runs close to the SLOs: the reason names the cheapest with headroom (not
+    // inf2.xlarge, whose TPOT p99 at 2 req/s is 64.6 ms of the 80 ms limit: headroom 1.24
+    // once the prompts a request meets are counted as a busy period, VALIDATION.md item 7).
+    assert!(s.reason.contains("#4 g6e.xlarge"), "{}", s.reason);
     assert_eq!(s.candidates, p.candidates.len());
 }
 
@@ -895,9 +897,9 @@ fn under_provisioned_picks_the_cheapest_with_headroom() {
     let s = suggest_from_plan(&r, p, None);
     assert_eq!(s.action, Action::Safer);
     // The cheapest (two g6.xlarge) has SLO headroom 1.04; one inf2.xlarge (Inferentia2, the
-    // plan's cheapest) has more.
-    assert_eq!(label(&s), "inf2.xlarge tp1 fp8 vllm ×1");
-    assert_eq!(s.rank, Some(2));
+    // plan's cheapest) 1.24, below 1.3 too; one g6e.xlarge 2.9.
+    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
+    assert_eq!(s.rank, Some(4));
     assert!(p.candidates[0].slo_headroom < 1.3);
     assert!(s.candidate.as_ref().unwrap().slo_headroom >= 1.3);
     assert_eq!(s.saving_usd_per_hour, None);
@@ -916,7 +918,8 @@ fn memory_at_risk_picks_the_safer_deployment() {
     let r = report("memory.csv");
     let s = suggest_from_plan(&r, example_plan(), Some(0.4));
     assert_eq!(s.action, Action::Safer);
-    assert_eq!(label(&s), "inf2.xlarge tp1 fp8 vllm ×1");
+    // The cheapest with SLO headroom ≥ 1.3 (inf2.xlarge's is 1.24).
+    assert_eq!(label(&s), "g6e.xlarge tp1 fp8 vllm ×1");
     assert!(s.reason.contains("memory at risk"), "{}", s.reason);
     assert!(
         s.reason.contains("more than the current $0.40/h"),

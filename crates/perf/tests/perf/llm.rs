@@ -548,6 +548,46 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         assert!(r.run(&w(1e6), &NO_OVERHEAD).overloaded);
     }
 
+    /// Under open-loop arrivals the prompts a request meets while it decodes are a busy
+    /// period's count: those that arrive while its own prompt waits and prefills land in its
+    /// first gaps (`heavy_before`), and each heavy iteration lets more arrive
+    /// (`heavy_growth`); each widens the TPOT tail, as do bursty arrivals. A closed loop holds
+    /// both at zero.
+    #[test]
+    fn an_open_loop_request_meets_a_busy_period_of_prompts() {
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Sglang);
+        let (i, o) = (6000u64, 150u64);
+        let at = |load| {
+            r.run(
+                &Workload {
+                    input_tokens: i,
+                    output_tokens: o,
+                    load,
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let est = at(Load::Poisson { rate_rps: 0.5 });
+        assert!(!est.overloaded);
+        assert!(est.heavy_before > 0.0 && est.heavy_growth > 0.0 && est.heavy_growth < 1.0);
+        let gaps = [20.0, 60.0, 149.0, 300.0];
+        let p99 = |e: &inferplan_perf::Estimate, cv| e.tpot_quantile_over_ms(0.99, &gaps, 0.2, cv);
+        let poisson = inferplan_perf::Estimate {
+            heavy_before: 0.0,
+            heavy_growth: 0.0,
+            ..est
+        };
+        let before_only = inferplan_perf::Estimate {
+            heavy_growth: 0.0,
+            ..est
+        };
+        assert!(p99(&poisson, 1.0) < p99(&before_only, 1.0));
+        assert!(p99(&before_only, 1.0) < p99(&est, 1.0));
+        assert!(p99(&est, 1.0) < p99(&est, 1.5));
+        let closed = at(Load::Closed { concurrency: 4 });
+        assert_eq!((closed.heavy_before, closed.heavy_growth), (0.0, 0.0));
+    }
+
     /// Under Poisson arrivals a decoding request is in the length-biased batch: itself and a
     /// Poisson count of others of mean the time-average batch, so its decode iteration is
     /// that of one more sequence than the others' average, and the count's variance widens
@@ -590,8 +630,8 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
                 batch_variance: 0.0,
                 ..est
             };
-            let p99 = est.tpot_quantile_over_ms(0.99, &gaps, 0.5);
-            let p99_fixed = fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5);
+            let p99 = est.tpot_quantile_over_ms(0.99, &gaps, 0.5, 1.0);
+            let p99_fixed = fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5, 1.0);
             assert!(p99 > p99_fixed, "{model}: {p99} vs {p99_fixed}");
             for load in [Load::Saturated, Load::Closed { concurrency: 8 }] {
                 let e = at(&r, load);
