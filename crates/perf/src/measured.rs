@@ -372,6 +372,8 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
     };
     let (tp, pp) = match (r.u64("tp")?, r.u64("pp")?) {
         (Some(tp), pp) => (tp.max(1) as u32, pp.unwrap_or(1).max(1) as u32),
+        // A one-GPU system (MLPerf `..._x1` systems) has one layout.
+        (None, _) if gpus == 1 => (1, 1),
         (None, _) => {
             return s(
                 SkipReason::LayoutNotStated,

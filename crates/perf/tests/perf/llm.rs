@@ -672,6 +672,7 @@ x-0003,vLLM (ROCm fork),0.10,Llama-3.1-70B,FP8,MI300X-192GB,8,8,1,128,2048,,inf 
 x-0004,TensorRT-LLM,x,Llama-2-70B-chat,not stated,H100-SXM-80GB,8,,,var (OpenOrca),var,,inf (Offline scenario),requests_s,1,samples/s,
 x-0005,vLLM,0.6,Llama-3.1-405B-Instruct,not stated,MI300X-192GB,8,8,1,80 (sonnet),var (sonnet; total generated tokens in notes),4,inf (all num_prompts sent at once),ttft_ms_p50,100,ms,num_prompts=4 sent at once; file totals: input tokens 320 generated tokens 402 duration 3 s.
 x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),ShareGPT (var),,4,itl_ms_p50,10,ms,
+x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,closed-loop,tpot_ms_mean,20,ms,
 ";
 
     #[test]
@@ -699,6 +700,9 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
         let reason = |id: &str| m.skipped.iter().find(|s| s.id == id).map(|s| s.reason);
         assert_eq!(reason("x-0003"), Some(SkipReason::AmbiguousUnit));
         assert_eq!(reason("x-0004"), Some(SkipReason::LayoutNotStated));
+        // A one-GPU system has one layout, stated or not.
+        let single = by_id("x-0007").unwrap();
+        assert_eq!((single.tp, single.pp), (1, 1));
         let aic = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
                    a,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,1024,8,2,1,1,fp8,fp8,100,10\n\
                    b,trtllm,Qwen/Qwen3-32B,h200_sxm,disagg,1024,1024,,,,,fp8,fp8,100,10\n";
