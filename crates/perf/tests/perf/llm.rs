@@ -892,6 +892,31 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
     }
 
     #[test]
+    fn inferencex_rows_run_random_lengths_of_nine_tenths_the_nominal() {
+        // InferenceX draws each length uniformly from [int(0.8 L), L]; other AIConfigurator
+        // rows (and InferenceX at other lengths) ran the stated lengths.
+        let aic = "id,silicon_data_source,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
+                   w,db-dump/2026-04-27; config_id=1; workflow_run_id=7,vllm,Qwen/Qwen3-32B,h200_sxm,agg,8192,1024,8,2,1,1,fp8,fp8,100,10\n\
+                   d,source_file=2026-04-06.csv; model=Qwen3-32B,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,8192,8,2,1,1,fp8,fp8,100,10\n\
+                   g,source_file=/x/aic-auto-gap-analysis/data/h200_sxm/vllm,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,1024,8,2,1,1,fp8,fp8,100,10\n\
+                   o,db-dump/2026-04-27; workflow_run_id=7,vllm,Qwen/Qwen3-32B,h200_sxm,agg,4000,1000,8,2,1,1,fp8,fp8,100,10\n";
+        let m = read_measured(aic, "aic.csv").unwrap();
+        let lengths = |id: &str| {
+            m.observations
+                .iter()
+                .find(|o| o.id == format!("{id}_ttft"))
+                .unwrap()
+                .lengths
+                .clone()
+        };
+        let fixed = |input, output| Lengths::Fixed { input, output };
+        assert_eq!(lengths("w"), fixed(7373, 922));
+        assert_eq!(lengths("d"), fixed(922, 7373));
+        assert_eq!(lengths("g"), fixed(1024, 1024));
+        assert_eq!(lengths("o"), fixed(4000, 1000));
+    }
+
+    #[test]
     fn vllm_serves_nvfp4_checkpoints_with_the_fp8_cache_they_state() {
         // vLLM's `--kv-cache-dtype auto` takes a ModelOpt checkpoint's `kv_cache_quant_algo`
         // (vllm-project/vllm#29980): an NVFP4 re-quantization runs an FP8 cache; gpt-oss,
@@ -928,7 +953,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
                     && c.weights == Dtype::Fp4
                     && c.kv == Dtype::Fp8
                     && c.obs.metric == Metric::TtftMs
-                    && c.workload.input_tokens >= 8192
+                    && c.workload.input_tokens > 4096
             })
             .collect();
         assert!(nvfp4.len() >= 20, "{}", nvfp4.len());
