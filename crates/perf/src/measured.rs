@@ -372,6 +372,8 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
     };
     let (tp, pp) = match (r.u64("tp")?, r.u64("pp")?) {
         (Some(tp), pp) => (tp.max(1) as u32, pp.unwrap_or(1).max(1) as u32),
+        // A one-GPU system (MLPerf `..._x1` systems) has one layout.
+        (None, _) if gpus == 1 => (1, 1),
         (None, _) => {
             return s(
                 SkipReason::LayoutNotStated,
@@ -479,6 +481,28 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
     }))
 }
 
+/// Share of the nominal length InferenceX's random prompts and outputs have on average: its
+/// client draws each length uniformly from `[int(L × 0.8), L]` (`--random-range-ratio 0.8`,
+/// `sample_uniform` in SemiAnalysisAI/InferenceX `utils/bench_serving/benchmark_serving.py`
+/// @086eabbe; `RANDOM_RANGE_RATIO` 0.8 in its benchmark configuration).
+pub const INFERENCEX_MEAN_LENGTH: f64 = 0.9;
+
+/// The mean lengths of an AIConfigurator silicon row: InferenceX runs (the sample's
+/// `workflow_run_id=` rows and its dated `source_file=20..` exports, at InferenceX's
+/// 1024/1024, 1024/8192 and 8192/1024) ran random lengths of mean 0.9 × the nominal; other
+/// rows ran the stated lengths.
+fn inferencex_mean_lengths(source: Option<&str>, isl: u64, osl: u64) -> (u64, u64) {
+    let source = source.unwrap_or_default();
+    let inferencex = source.contains("workflow_run_id=") || source.starts_with("source_file=20");
+    let nominal = matches!((isl, osl), (1024, 1024) | (1024, 8192) | (8192, 1024));
+    if inferencex && nominal {
+        let mean = |l: u64| ((l as f64) * INFERENCEX_MEAN_LENGTH).round() as u64;
+        (mean(isl), mean(osl))
+    } else {
+        (isl, osl)
+    }
+}
+
 fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
     let id = r.req("id")?;
     let backend = r.req("backend")?;
@@ -505,6 +529,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         return Ok(());
     };
     let disaggregated = r.get("mode") == Some("disagg");
+    let (mean_input, mean_output) = inferencex_mean_lengths(r.get("silicon_data_source"), isl, osl);
     // Aggregated: one layout serves both phases to `batch_size` clients. Disaggregated: the
     // prompt runs on a prefill worker (`prefill_batch_size` prompts at once), the decode on a
     // decode worker (its share of the clients, at most `decode_batch_size`).
@@ -580,8 +605,8 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             tp,
             pp,
             lengths: Lengths::Fixed {
-                input: isl,
-                output: osl,
+                input: mean_input,
+                output: mean_output,
             },
             load,
             max_num_seqs: None,

@@ -157,10 +157,17 @@ fn formats(
     };
     let weights = stated.or(quant).or(m.native_weights).unwrap_or(Dtype::Bf16);
     let small = weights.bytes() <= 1.0;
+    // An FP4 row of a model not published in FP4 serves a ModelOpt NVFP4 checkpoint, whose
+    // `hf_quant_config.json` states `kv_cache_quant_algo: FP8`; vLLM's `--kv-cache-dtype auto`
+    // takes it from there since vllm-project/vllm#29980 (merged 2025-12, vLLM 0.13). A model
+    // published in MXFP4 (gpt-oss) states no KV format: its cache stays 16 bit.
+    let nvfp4_checkpoint =
+        weights == Dtype::Fp4 && !matches!(m.native_weights, Some(Dtype::Mxfp4 | Dtype::Fp4));
     let kv = if p.contains("kv cache fp8")
         || p.contains("weights+kv")
         || obs.model.to_ascii_lowercase().contains("fp8-kv")
         || (small && gpu_fp8 && matches!(obs.engine, Engine::Trtllm | Engine::Sglang))
+        || (nvfp4_checkpoint && gpu_fp8 && obs.engine == Engine::Vllm)
     {
         Dtype::Fp8
     } else if weights == Dtype::Fp16 {

@@ -712,6 +712,7 @@ x-0003,vLLM (ROCm fork),0.10,Llama-3.1-70B,FP8,MI300X-192GB,8,8,1,128,2048,,inf 
 x-0004,TensorRT-LLM,x,Llama-2-70B-chat,not stated,H100-SXM-80GB,8,,,var (OpenOrca),var,,inf (Offline scenario),requests_s,1,samples/s,
 x-0005,vLLM,0.6,Llama-3.1-405B-Instruct,not stated,MI300X-192GB,8,8,1,80 (sonnet),var (sonnet; total generated tokens in notes),4,inf (all num_prompts sent at once),ttft_ms_p50,100,ms,num_prompts=4 sent at once; file totals: input tokens 320 generated tokens 402 duration 3 s.
 x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),ShareGPT (var),,4,itl_ms_p50,10,ms,
+x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,closed-loop,tpot_ms_mean,20,ms,
 ";
 
     #[test]
@@ -739,6 +740,9 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
         let reason = |id: &str| m.skipped.iter().find(|s| s.id == id).map(|s| s.reason);
         assert_eq!(reason("x-0003"), Some(SkipReason::AmbiguousUnit));
         assert_eq!(reason("x-0004"), Some(SkipReason::LayoutNotStated));
+        // A one-GPU system has one layout, stated or not.
+        let single = by_id("x-0007").unwrap();
+        assert_eq!((single.tp, single.pp), (1, 1));
         let aic = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
                    a,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,1024,8,2,1,1,fp8,fp8,100,10\n\
                    b,trtllm,Qwen/Qwen3-32B,h200_sxm,disagg,1024,1024,,,,,fp8,fp8,100,10\n";
@@ -925,6 +929,83 @@ x-0006,SGLang,0.3,Llama-3.1-8B-Instruct,BF16,A100-80GB,1,1,1,ShareGPT (var),Shar
                 .to_string(),
             "cross-validation needs at least two sources; 0 given"
         );
+    }
+
+    #[test]
+    fn inferencex_rows_run_random_lengths_of_nine_tenths_the_nominal() {
+        // InferenceX draws each length uniformly from [int(0.8 L), L]; other AIConfigurator
+        // rows (and InferenceX at other lengths) ran the stated lengths.
+        let aic = "id,silicon_data_source,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
+                   w,db-dump/2026-04-27; config_id=1; workflow_run_id=7,vllm,Qwen/Qwen3-32B,h200_sxm,agg,8192,1024,8,2,1,1,fp8,fp8,100,10\n\
+                   d,source_file=2026-04-06.csv; model=Qwen3-32B,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,8192,8,2,1,1,fp8,fp8,100,10\n\
+                   g,source_file=/x/aic-auto-gap-analysis/data/h200_sxm/vllm,vllm,Qwen/Qwen3-32B,h200_sxm,agg,1024,1024,8,2,1,1,fp8,fp8,100,10\n\
+                   o,db-dump/2026-04-27; workflow_run_id=7,vllm,Qwen/Qwen3-32B,h200_sxm,agg,4000,1000,8,2,1,1,fp8,fp8,100,10\n";
+        let m = read_measured(aic, "aic.csv").unwrap();
+        let lengths = |id: &str| {
+            m.observations
+                .iter()
+                .find(|o| o.id == format!("{id}_ttft"))
+                .unwrap()
+                .lengths
+                .clone()
+        };
+        let fixed = |input, output| Lengths::Fixed { input, output };
+        assert_eq!(lengths("w"), fixed(7373, 922));
+        assert_eq!(lengths("d"), fixed(922, 7373));
+        assert_eq!(lengths("g"), fixed(1024, 1024));
+        assert_eq!(lengths("o"), fixed(4000, 1000));
+    }
+
+    #[test]
+    fn vllm_serves_nvfp4_checkpoints_with_the_fp8_cache_they_state() {
+        // vLLM's `--kv-cache-dtype auto` takes a ModelOpt checkpoint's `kv_cache_quant_algo`
+        // (vllm-project/vllm#29980): an NVFP4 re-quantization runs an FP8 cache; gpt-oss,
+        // published in MXFP4, and a native FP8 checkpoint state none and keep 16 bit.
+        let aic = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
+                   n,vllm,MiniMaxAI/MiniMax-M2.5,b200_sxm,agg,8192,1024,32,1,1,1,fp4,nvfp4,500,22\n\
+                   g,vllm,openai/gpt-oss-120b,b200_sxm,agg,8192,1024,32,1,1,1,fp4,nvfp4,500,22\n\
+                   f,vllm,MiniMaxAI/MiniMax-M2.5,b200_sxm,agg,8192,1024,32,2,1,1,fp8,fp8,500,22\n";
+        let m = read_measured(aic, "aic.csv").unwrap();
+        let (cases, skipped) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let kv = |id: &str| {
+            cases
+                .iter()
+                .find(|c| c.obs.id == format!("{id}_ttft"))
+                .unwrap()
+                .kv
+        };
+        assert_eq!(kv("n"), Dtype::Fp8);
+        assert_eq!(kv("g"), Dtype::Bf16);
+        assert_eq!(kv("f"), Dtype::Bf16);
+        // On the development data: vLLM's NVFP4 closed loops whose clients a 16-bit cache
+        // could not hold were predicted to queue for seconds (21 s for 0.5 s measured at 32
+        // clients of 8192/1024 on one B200); with the FP8 cache their TTFTs are within 2x.
+        let Some(b) = shared("aic_silicon_sample.csv") else {
+            return;
+        };
+        let m = read_measured(&b, "aic_silicon_sample.csv").unwrap();
+        let (cases, _) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        let nvfp4: Vec<_> = cases
+            .into_iter()
+            .filter(|c| {
+                c.obs.engine == Engine::Vllm
+                    && c.weights == Dtype::Fp4
+                    && c.kv == Dtype::Fp8
+                    && c.obs.metric == Metric::TtftMs
+                    && c.workload.input_tokens > 4096
+            })
+            .collect();
+        assert!(nvfp4.len() >= 20, "{}", nvfp4.len());
+        let predicted = predict_all(&nvfp4, &EfficiencyTable::embedded().unwrap());
+        let mut ratio: Vec<f64> = nvfp4
+            .iter()
+            .zip(&predicted)
+            .map(|(c, p)| p / c.obs.value)
+            .collect();
+        ratio.sort_by(f64::total_cmp);
+        let median = ratio[ratio.len() / 2];
+        assert!((0.5..2.0).contains(&median), "median {median} of {ratio:?}");
     }
 
     #[test]
