@@ -108,6 +108,11 @@ fn a_trtllm_first_candidate_renders_with_trtllm_serve() {
         readme.contains("`--max_seq_len`"),
         "the argument table is trtllm-serve's"
     );
+    // A quantized checkpoint must be a Model Optimizer export: the README says to check.
+    assert_eq!(
+        readme.contains("hf_quant_config.json"),
+        input.precision != inferplan_catalog::Dtype::Bf16
+    );
     // Lint reads `trtllm-serve` inside the `bash -c` script and finds nothing to warn about.
     let manifests: Vec<(String, String)> = files
         .iter()
