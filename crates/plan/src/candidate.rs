@@ -92,6 +92,10 @@ pub struct Candidate {
     pub region: String,
     /// GPU of the instance.
     pub gpu: String,
+    /// Architecture of that GPU (the catalog's `Gpu::arch`): on a Neuron chip the server is
+    /// vLLM's Neuron backend, whose cold start [`Candidate::cold_start`] counts.
+    #[serde(skip)]
+    pub accelerator: inferplan_catalog::Arch,
     /// GPUs of one instance.
     pub gpus_per_instance: u32,
     /// GPUs of one replica (`tp × pp`).
@@ -168,8 +172,10 @@ impl Candidate {
     }
 
     /// Cold start of a replica on a new node of `instance` reading `weights_source`
-    /// ([`inferplan_serving::new_replica`]): what IP105 reports, what the billing of short
-    /// spikes counts and what the renderer's probes are built from.
+    /// ([`inferplan_serving::new_replica`], with the engine that serves on the candidate's
+    /// accelerator: the Neuron server on a Neuron chip): what IP105 reports, what the billing
+    /// of short spikes counts, what `plan --verify` simulates and what the renderer's probes
+    /// are built from.
     pub fn cold_start(
         &self,
         weights_source: &str,
@@ -178,6 +184,7 @@ impl Candidate {
         inferplan_serving::new_replica(
             weights_source,
             Some(self.engine),
+            self.accelerator,
             self.cold_start_bytes_per_node(),
             instance,
         )

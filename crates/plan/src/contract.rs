@@ -178,6 +178,7 @@ impl From<&Candidate> for CandidateJson {
             family,
             region,
             gpu,
+            accelerator: _,
             gpus_per_instance,
             gpus_per_replica,
             tp,

@@ -1004,6 +1004,7 @@ fn evaluate(
         family: inst.family.clone(),
         region: String::new(),
         gpu: gpu.name.clone(),
+        accelerator: gpu.arch,
         gpus_per_instance: inst.whole_gpus(),
         gpus_per_replica: tp * pp,
         tp,

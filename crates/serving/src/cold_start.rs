@@ -15,7 +15,7 @@
 //! it comes from; those without a source say they are assumptions.
 //! `docs/findings.md#ip105-cold-start-over-budget` and `docs/render.md` explain the model.
 
-use inferplan_catalog::Instance;
+use inferplan_catalog::{Arch, Instance};
 use inferplan_perf::Engine;
 use serde::Serialize;
 use std::fmt;
@@ -104,6 +104,41 @@ pub const DEFAULT_NETWORK_GBPS: f64 = 10.0;
 /// Cold start assumed when no instance is known (the simulator given only a GPU), seconds
 /// (an assumption).
 pub const WITHOUT_INSTANCE_S: f64 = 180.0;
+
+/// Compile time assumed per GB (10^9 bytes) of weights on a Neuron chip, seconds: AWS's guide
+/// says "a small-ish model of 15GB might take around 15min to compile" (one minute per GB). An
+/// assumption: no table of compile times is published; graphs and buckets change it.
+pub const NEURON_COMPILE_S_PER_GB: f64 = 60.0;
+
+/// The least Neuron compile allowance, seconds (an assumption: even a small model compiles two
+/// graphs per bucket).
+pub const NEURON_MIN_COMPILE_S: f64 = 600.0;
+
+/// Seconds a Neuron replica spends compiling its graphs on a node without them (a new node:
+/// the compiled-artifacts cache is on the node): [`NEURON_COMPILE_S_PER_GB`] per GB of
+/// weights, at least [`NEURON_MIN_COMPILE_S`].
+pub fn neuron_compile_s(bytes: f64) -> f64 {
+    let gb = if bytes.is_finite() {
+        bytes.max(0.0) / 1e9
+    } else {
+        0.0
+    };
+    (gb * NEURON_COMPILE_S_PER_GB).max(NEURON_MIN_COMPILE_S)
+}
+
+/// The engine that really serves `engine` on an accelerator of `arch`: on a Neuron chip vLLM
+/// runs through its Neuron backend (NxD Inference), which the renderer writes as
+/// [`Engine::Neuron`] whatever engine name the plan wrote; elsewhere the engine itself. Plan,
+/// render and simulation all pass the engine through this before [`new_replica`], so a Neuron
+/// candidate's cold start is the Neuron server's (S3 copied to the node, graphs compiled), not
+/// vLLM's stream.
+pub fn served_engine(engine: Engine, arch: Arch) -> Engine {
+    if arch == Arch::Neuron {
+        Engine::Neuron
+    } else {
+        engine
+    }
+}
 
 /// Where the weights of a new replica come from (`constraints.weights_source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -450,24 +485,39 @@ pub fn cold_start_s(
     }
 }
 
-/// The cold start of a replica on a new node of `instance`, as the plan and the renderer
-/// count it: `source` (a workload's `weights_source`; anything unrecognised is read as `s3`)
-/// delivered to `engine` ([`Delivery::of`]), `bytes` per instance, the engine started without
-/// compile caches (a new node has none: [`ENGINE_COLD_START_S`]).
+/// The cold start of a replica on a new node of `instance` (whose accelerator is of `arch`),
+/// as the plan, the renderer and the simulator count it: `source` (a workload's
+/// `weights_source`; anything unrecognised is read as `s3`) delivered to the engine that
+/// serves `engine` on `arch` ([`served_engine`], [`Delivery::of`]), `bytes` per instance, the
+/// engine started without compile caches (a new node has none: [`ENGINE_COLD_START_S`], and
+/// on a Neuron chip the graphs' compilation, [`neuron_compile_s`]).
 pub fn new_replica(
     source: &str,
     engine: Option<Engine>,
+    arch: Arch,
     bytes: f64,
     instance: &Instance,
 ) -> ColdStart {
+    let engine = engine.map(|e| served_engine(e, arch));
     let src = WeightsSource::parse(source).unwrap_or(WeightsSource::S3);
+    let compile_s = if engine == Some(Engine::Neuron) {
+        neuron_compile_s(bytes)
+    } else {
+        0.0
+    };
     let mut c = cold_start_s(
         Delivery::of(src, engine),
         bytes,
-        engine_start_s(engine, false),
+        engine_start_s(engine, false) + compile_s,
         Some(instance),
         Node::New,
     );
+    if compile_s > 0.0 {
+        c.basis.push_str(&format!(
+            "; the engine start includes {} s compiling the Neuron graphs (none on a new node)",
+            trim(compile_s)
+        ));
+    }
     if WeightsSource::parse(source).is_none() {
         c.basis
             .push_str(&format!("; unknown weights source `{source}`, read as s3"));
@@ -626,8 +676,37 @@ mod tests {
     }
 
     #[test]
+    fn a_neuron_chip_runs_the_neuron_server_whatever_the_plan_named() {
+        let i = inst("inf2.x", Some(30.0), None);
+        let gb = 16.0 * GB;
+        let neuron = new_replica("s3", Some(Engine::Vllm), Arch::Neuron, gb, &i);
+        assert_eq!(neuron.delivery, Delivery::S3ToNodeCache);
+        assert_eq!(
+            neuron.engine_start_s,
+            ENGINE_COLD_START_S + neuron_compile_s(gb)
+        );
+        assert_eq!(neuron_compile_s(gb), 960.0);
+        assert_eq!(neuron_compile_s(1.0 * GB), NEURON_MIN_COMPILE_S);
+        assert!(neuron.basis.contains("Neuron graphs"), "{}", neuron.basis);
+        assert_eq!(
+            new_replica("s3", Some(Engine::Neuron), Arch::Neuron, gb, &i),
+            neuron
+        );
+        let gpu = new_replica("s3", Some(Engine::Vllm), Arch::Ada, gb, &i);
+        assert_eq!(gpu.delivery, Delivery::S3Stream);
+        assert_eq!(gpu.engine_start_s, ENGINE_COLD_START_S);
+        assert_eq!(served_engine(Engine::Sglang, Arch::Hopper), Engine::Sglang);
+    }
+
+    #[test]
     fn odd_inputs_do_not_panic() {
-        let c = new_replica("tape", Some(Engine::Vllm), f64::NAN, &inst("x", None, None));
+        let c = new_replica(
+            "tape",
+            Some(Engine::Vllm),
+            Arch::Hopper,
+            f64::NAN,
+            &inst("x", None, None),
+        );
         assert_eq!(c.load_s, 0.0);
         assert_eq!(c.source, WeightsSource::S3);
         assert!(c.basis.contains("unknown weights source"));

@@ -102,17 +102,40 @@ pub const MAX_MODEL_LEN: Setting = Setting {
 /// Most sequences in the running batch.
 pub const MAX_NUM_SEQS: Setting = Setting {
     meaning: "most sequences in the running batch",
-    read: &["max-num-seqs", "max-running-requests"],
+    read: &["max-num-seqs", "max-running-requests", "max-batch-size"],
 };
 /// Most tokens in one engine step (the prefill chunk).
 pub const MAX_NUM_BATCHED_TOKENS: Setting = Setting {
     meaning: "most tokens in one engine step",
-    read: &["max-num-batched-tokens", "chunked-prefill-size"],
+    read: &[
+        "max-num-batched-tokens",
+        "chunked-prefill-size",
+        "max-num-tokens",
+    ],
 };
 /// Fraction of GPU memory the engine takes (weights, activations and the KV cache).
 pub const GPU_MEMORY_UTILIZATION: Setting = Setting {
     meaning: "fraction of GPU memory the engine takes",
     read: &["gpu-memory-utilization", "mem-fraction-static"],
+};
+/// Fraction of the GPU memory left free after the weights and activations that the KV cache
+/// takes (TensorRT-LLM's meaning; not [`GPU_MEMORY_UTILIZATION`], a share of the whole GPU).
+pub const KV_FREE_MEMORY_FRACTION: Setting = Setting {
+    meaning: "fraction of the free GPU memory the KV cache takes",
+    read: &[
+        "kv-cache-free-gpu-memory-fraction",
+        "kv-cache-free-gpu-mem-fraction",
+    ],
+};
+/// Which runtime serves (TensorRT-LLM `--backend pytorch`).
+pub const BACKEND: Setting = Setting {
+    meaning: "which runtime of the engine serves",
+    read: &["backend"],
+};
+/// A file of further engine options (TensorRT-LLM's LLM-API options YAML).
+pub const EXTRA_OPTIONS: Setting = Setting {
+    meaning: "file of further engine options",
+    read: &["extra-llm-api-options", "config"],
 };
 /// 16- or 32-bit weight format ([`checkpoint`](crate::checkpoint) has its values).
 pub const DTYPE: Setting = Setting {
@@ -426,9 +449,55 @@ pub mod trtllm {
         setting: super::MAX_MODEL_LEN,
         write: "--max_seq_len",
     };
+    /// `--max_batch_size`: most requests scheduled together.
+    pub const MAX_NUM_SEQS: Flag = Flag {
+        setting: super::MAX_NUM_SEQS,
+        write: "--max_batch_size",
+    };
+    /// `--max_num_tokens`: most tokens in one step.
+    pub const MAX_NUM_BATCHED_TOKENS: Flag = Flag {
+        setting: super::MAX_NUM_BATCHED_TOKENS,
+        write: "--max_num_tokens",
+    };
+    /// `--kv_cache_free_gpu_memory_fraction`.
+    pub const KV_FREE_MEMORY_FRACTION: Flag = Flag {
+        setting: super::KV_FREE_MEMORY_FRACTION,
+        write: "--kv_cache_free_gpu_memory_fraction",
+    };
+    /// `--backend` (`pytorch`).
+    pub const BACKEND: Flag = Flag {
+        setting: super::BACKEND,
+        write: "--backend",
+    };
+    /// `--host`.
+    pub const HOST: Flag = Flag {
+        setting: super::HOST,
+        write: "--host",
+    };
+    /// `--port`.
+    pub const PORT: Flag = Flag {
+        setting: super::PORT,
+        write: "--port",
+    };
+    /// `--extra_llm_api_options`.
+    pub const EXTRA_OPTIONS: Flag = Flag {
+        setting: super::EXTRA_OPTIONS,
+        write: "--extra_llm_api_options",
+    };
 
     /// Every flag of the table.
-    pub const ALL: &[Flag] = &[TENSOR_PARALLEL, PIPELINE_PARALLEL, MAX_MODEL_LEN];
+    pub const ALL: &[Flag] = &[
+        TENSOR_PARALLEL,
+        PIPELINE_PARALLEL,
+        MAX_MODEL_LEN,
+        MAX_NUM_SEQS,
+        MAX_NUM_BATCHED_TOKENS,
+        KV_FREE_MEMORY_FRACTION,
+        BACKEND,
+        HOST,
+        PORT,
+        EXTRA_OPTIONS,
+    ];
 }
 
 #[cfg(test)]
@@ -472,6 +541,9 @@ mod tests {
             DOWNLOAD_DIR,
             LOAD_FORMAT,
             DISTRIBUTED_EXECUTOR_BACKEND,
+            KV_FREE_MEMORY_FRACTION,
+            BACKEND,
+            EXTRA_OPTIONS,
         ];
         let mut names: Vec<&str> = all.iter().flat_map(|s| s.read.iter().copied()).collect();
         let n = names.len();

@@ -40,4 +40,6 @@ pub mod quality;
 pub mod sagemaker;
 pub mod startup;
 
-pub use cold_start::{cold_start_s, new_replica, ColdStart, Delivery, Node, WeightsSource};
+pub use cold_start::{
+    cold_start_s, new_replica, served_engine, ColdStart, Delivery, Node, WeightsSource,
+};

@@ -17,7 +17,6 @@ use inferplan_plan::cost::Sizing;
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{replica_for, Inputs};
 use inferplan_plan::workload::Workload;
-use inferplan_serving::cold_start::new_replica;
 
 /// Seconds in the simulated day.
 const DAY_S: u64 = 86_400;
@@ -52,9 +51,8 @@ pub fn day(
     let inst = inputs.catalog.instance(&c.instance)?;
     let t = rendered_targets(w, c);
     let nodes_per_replica = c.nodes_per_replica().max(1);
-    // The bytes each node of a replica reads.
-    let bytes = c.weights_gib * f64::from(1u32 << 30) / f64::from(nodes_per_replica);
-    let cold = new_replica(&w.constraints.weights_source, Some(c.engine), bytes, inst);
+    // The plan's cold start (IP105's), which the render's startup probe is built from.
+    let cold = c.cold_start(&w.constraints.weights_source, inst);
     let pod_start = autoscaling::pod_start_s(&cold);
     let node_price = inst.on_demand(&c.region).unwrap_or(0.0);
     let trigger = |metric, target: u32| Trigger {

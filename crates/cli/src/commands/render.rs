@@ -190,6 +190,14 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
         MonitoringArg::Cloudwatch => Monitoring::Cloudwatch,
         MonitoringArg::Both => Monitoring::Both,
     };
+    if input.engine == inferplan_perf::Engine::Trtllm && input.monitoring != Monitoring::Prometheus
+    {
+        bail!(
+            "--monitoring: candidate {candidate} runs TensorRT-LLM, which has no queue or batch \
+             gauge to publish to CloudWatch (its load is read by Little's law from Prometheus \
+             histograms, docs/render.md#tensorrt-llm-trtllm-serve); use --monitoring prometheus"
+        );
+    }
     input.weights_uri = match weights_uri {
         Some(uri) => {
             if !uri.starts_with("s3://") {

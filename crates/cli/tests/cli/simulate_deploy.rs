@@ -278,3 +278,64 @@ fn sagemaker_template_edits_are_refused_or_reported() {
     );
     assert_eq!(v["scale_events"], 0);
 }
+
+/// One cold start for a Neuron candidate: the plan's #1 of `examples/inf2-vs-gpu-8b.toml`
+/// (vLLM on inf2, weights from S3) counts the Neuron server's cold start (S3 copied to the
+/// node, graphs compiled on a new node) in IP105 and the short-spike billing; the render's
+/// startup probe is built from the same figure; `plan --verify`'s day starts replicas with
+/// it.
+#[test]
+fn a_neuron_candidate_has_one_cold_start_in_plan_render_and_simulation() {
+    use inferplan_perf::{EfficiencyTable, Engine, MemoryParams};
+    use inferplan_plan::contract::PlanJson;
+    use inferplan_plan::search::{plan, Inputs};
+    use inferplan_plan::Workload;
+    use inferplan_serving::{startup, Delivery};
+
+    let text = std::fs::read_to_string(example("inf2-vs-gpu-8b.toml")).unwrap();
+    // A budget below any cold start, so that IP105 reports its figure.
+    let text = text.replace(
+        "[constraints]\n",
+        "[constraints]\nweights_source = \"s3\"\ncold_start_budget_s = 60\n",
+    );
+    let w = Workload::from_toml(&text, "inf2-vs-gpu-8b.toml").unwrap();
+    w.validate().unwrap();
+    let catalog = inferplan_catalog::Catalog::embedded().unwrap();
+    let efficiency = EfficiencyTable::embedded().unwrap();
+    let memory = MemoryParams::embedded().unwrap();
+    let inputs = Inputs {
+        catalog: &catalog,
+        efficiency: &efficiency,
+        memory: &memory,
+    };
+    let p = plan(&inputs, &w).unwrap();
+    let c = &p.candidates[p.option_indices()[0]];
+    assert!(c.instance.starts_with("inf2"), "{}", c.instance);
+    assert_eq!(c.accelerator, inferplan_catalog::Arch::Neuron);
+    assert_eq!(c.engine, Engine::Vllm, "the plan names vLLM");
+    let inst = catalog.instance(&c.instance).unwrap();
+    let cold = c.cold_start("s3", inst);
+    // The Neuron server's delivery and compile, not vLLM's S3 stream.
+    assert_eq!(cold.delivery, Delivery::S3ToNodeCache);
+    assert!(cold.basis.contains("Neuron graphs"), "{}", cold.basis);
+    assert!(cold.fetch_s > 0.0);
+    // Plan: the billing and IP105 count it.
+    assert_eq!(c.purchase_mix.cold_start_s, cold.seconds);
+    let ip105 = c
+        .findings
+        .iter()
+        .find(|f| f.code == "IP105")
+        .expect("IP105 fires with a 60 s budget");
+    assert!(ip105.message.contains(&cold.basis), "{}", ip105.message);
+    // Render: the same cold start, and the startup probe built from it.
+    let pj = serde_json::to_value(PlanJson::new(&p, usize::MAX)).unwrap();
+    let pj = inferplan_deploy::render::read_plan(&pj).unwrap();
+    let input = inferplan_deploy::render::from_plan(&pj, 1, &catalog).unwrap();
+    assert_eq!(input.engine, Engine::Neuron);
+    assert_eq!(input.cold_start, cold);
+    assert_eq!(input.startup_budget_s(), startup::probe_budget_s(&cold));
+    assert!(f64::from(input.startup_budget_s()) >= cold.in_container_s());
+    // Simulation: `plan --verify`'s day starts a pod in the cold start less the boot.
+    let d = inferplan_sim::day::day(&inputs, &w, c, 0.99, 1, 5_000_000).unwrap();
+    assert_eq!(d.pod_start_s, cold.seconds - cold.boot_s);
+}

@@ -1,7 +1,7 @@
 //! The engine a rendered deployment runs, as the manifests, the autoscaler and the alert
 //! rules see it: image, port, health and metrics endpoints, and the Prometheus series of its
 //! queue, batch, KV cache and latencies. One [`Server`] per engine the renderer writes
-//! ([`VLLM`], [`SGLANG`]); [`server`] picks it.
+//! ([`VLLM`], [`SGLANG`], [`NEURON`], [`TRTLLM`]); [`server`] picks it.
 
 use super::vllm;
 use inferplan_perf::Engine;
@@ -44,6 +44,72 @@ pub struct Server {
     pub e2e: &'static str,
     /// Its bucket bounds.
     pub e2e_buckets: &'static [f64],
+    /// How the autoscaler and the rules read the requests waiting and in flight.
+    pub load: Load,
+}
+
+/// How the requests waiting and in flight are read from an engine's metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    /// Gauges: [`Server::waiting`] and [`Server::running`] count requests now.
+    Gauges,
+    /// No gauge: [`Server::waiting`] and [`Server::running`] are histograms of the seconds a
+    /// request waited and the seconds it took end to end. By Little's law the mean number of
+    /// requests in a state is the rate they leave it times the mean time in it, which is
+    /// `rate(<histogram>_sum[w])` (seconds spent in the state per second). It counts requests
+    /// once they finish, so it lags the load by about one request's latency and the window.
+    LittlesLaw,
+}
+
+/// The window of the rates Little's law reads: two minutes, eight scrapes at 15 s.
+pub const LITTLES_LAW_WINDOW: &str = "2m";
+
+impl Server {
+    /// `sum <by> (...)` of the requests waiting, over the series `sel` selects.
+    pub fn waiting_sum(&self, by: &str, sel: &str) -> String {
+        self.sum(by, self.waiting, sel)
+    }
+
+    /// `sum <by> (...)` of the requests in the running batch.
+    pub fn running_sum(&self, by: &str, sel: &str) -> String {
+        self.sum(by, self.running, sel)
+    }
+
+    /// The requests in flight (running and waiting), summed: what the autoscaler's in-flight
+    /// trigger reads. With [`Load::LittlesLaw`] the end-to-end histogram already counts the
+    /// wait.
+    pub fn in_flight_sum(&self, sel: &str) -> String {
+        match self.load {
+            Load::Gauges => format!(
+                "{} + {}",
+                self.running_sum("", sel),
+                self.waiting_sum("", sel)
+            ),
+            Load::LittlesLaw => self.running_sum("", sel),
+        }
+    }
+
+    /// `count <by> (...)` of the engines reporting.
+    pub fn engines_count(&self, by: &str, sel: &str) -> String {
+        match self.load {
+            Load::Gauges => format!("count {by} ({}{{{sel}}})", self.running),
+            Load::LittlesLaw => format!("count {by} ({}_count{{{sel}}})", self.running),
+        }
+    }
+
+    fn sum(&self, by: &str, metric: &str, sel: &str) -> String {
+        let sum = if by.is_empty() {
+            "sum".to_owned()
+        } else {
+            format!("sum {by} ")
+        };
+        match self.load {
+            Load::Gauges => format!("{sum}({metric}{{{sel}}})"),
+            Load::LittlesLaw => {
+                format!("{sum}(rate({metric}_sum{{{sel}}}[{LITTLES_LAW_WINDOW}]))")
+            }
+        }
+    }
 }
 
 /// vLLM: see [`vllm`] for the sources of every name and bucket.
@@ -65,6 +131,7 @@ pub const VLLM: Server = Server {
     tpot_per_request: true,
     e2e: vllm::E2E,
     e2e_buckets: vllm::E2E_BUCKETS,
+    load: Load::Gauges,
 };
 
 /// SGLang: see [`sglang`](super::sglang) for the sources of every name and bucket.
@@ -86,6 +153,31 @@ pub const SGLANG: Server = Server {
     tpot_per_request: false,
     e2e: super::sglang::E2E,
     e2e_buckets: super::sglang::E2E_BUCKETS,
+    load: Load::Gauges,
+};
+
+/// TensorRT-LLM's `trtllm-serve`: see [`trtllm`](super::trtllm) for the sources of every name
+/// and bucket. It has no queue or batch gauge, so [`Server::waiting`] is the queue-time
+/// histogram and [`Server::running`] the end-to-end histogram, read by Little's law.
+pub const TRTLLM: Server = Server {
+    engine: Engine::Trtllm,
+    display: "TensorRT-LLM",
+    name: "trtllm",
+    image: super::trtllm::IMAGE,
+    port: super::trtllm::PORT,
+    health_path: super::trtllm::HEALTH_PATH,
+    metrics_path: super::trtllm::METRICS_PATH,
+    waiting: super::trtllm::QUEUE_TIME,
+    running: super::trtllm::E2E,
+    kv_usage: super::trtllm::KV_CACHE_UTILIZATION,
+    ttft: super::trtllm::TTFT,
+    ttft_buckets: super::trtllm::TTFT_BUCKETS,
+    tpot: super::trtllm::TPOT,
+    tpot_buckets: super::trtllm::TPOT_BUCKETS,
+    tpot_per_request: true,
+    e2e: super::trtllm::E2E,
+    e2e_buckets: super::trtllm::E2E_BUCKETS,
+    load: Load::LittlesLaw,
 };
 
 /// vLLM's Neuron backend on Inferentia2 and Trainium ([`Engine::Neuron`] as the renderer
@@ -104,7 +196,8 @@ pub fn server(engine: Engine) -> Option<&'static Server> {
         Engine::Vllm => Some(&VLLM),
         Engine::Sglang => Some(&SGLANG),
         Engine::Neuron => Some(&NEURON),
-        Engine::Trtllm | Engine::Tgi | Engine::Lmdeploy => None,
+        Engine::Trtllm => Some(&TRTLLM),
+        Engine::Tgi | Engine::Lmdeploy => None,
     }
 }
 

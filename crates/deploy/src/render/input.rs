@@ -290,6 +290,16 @@ impl RenderInput {
                 gpu.name
             )));
         }
+        if c.engine == Engine::Trtllm && (c.pp > 1 || c.tp > c.gpus_per_instance) {
+            return Err(unsupported(format!(
+                "TensorRT-LLM over {} nodes of {} (TP {} × PP {}): render writes `trtllm-serve` \
+                 inside one instance (several nodes start under MPI, `trtllm-llmapi-launch`)",
+                gpus_per_replica.div_ceil(c.gpus_per_instance),
+                inst.name,
+                c.tp,
+                c.pp
+            )));
+        }
         if neuron_chip && (c.pp > 1 || c.tp > c.gpus_per_instance) {
             return Err(unsupported(format!(
                 "vLLM's Neuron backend over {} nodes of {} (TP {} × PP {}): render writes \
@@ -405,6 +415,7 @@ impl RenderInput {
         let cold_start = new_replica(
             &workload.constraints.weights_source,
             Some(engine),
+            gpu.arch,
             download_bytes as f64 / f64::from(nodes_per_replica.max(1)),
             inst,
         );
@@ -577,18 +588,11 @@ impl RenderInput {
         .max(u64::from(self.instances))
     }
 
-    /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start, and on
-    /// a Neuron chip the compile allowance with the same margin (the graphs are compiled when
-    /// the node has none).
+    /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start (on a
+    /// Neuron chip its engine start includes compiling the graphs, which a new node has none
+    /// of: [`inferplan_serving::cold_start::neuron_compile_s`]).
     pub fn startup_budget_s(&self) -> u32 {
-        let base = startup::probe_budget_s(&self.cold_start);
-        match &self.neuron {
-            Some(n) => {
-                let extra = (n.compile_allowance_s * startup::PROBE_MARGIN).ceil();
-                base.saturating_add(extra.min(f64::from(u32::MAX)) as u32)
-            }
-            None => base,
-        }
+        startup::probe_budget_s(&self.cold_start)
     }
 
     /// The accelerator resource each pod requests and the taint of its node pool:
@@ -976,6 +980,9 @@ fn from_plan_engine(c: &CandidateJson, catalog: &Catalog) -> Option<Engine> {
         (true, _) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
         (true, _) => Some(Engine::Neuron),
         (false, Engine::Neuron) => None,
+        // `trtllm-serve` over several nodes starts under MPI (`trtllm-llmapi-launch`), which
+        // the renderer does not write.
+        (false, Engine::Trtllm) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
         (false, e) => Some(e),
     }
 }

@@ -191,16 +191,12 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
             triggers: vec![
                 trigger(
                     "in-flight",
-                    format!(
-                        "sum({}{{{sel}}}) + sum({}{{{sel}}})",
-                        input.server().running,
-                        input.server().waiting
-                    ),
+                    input.server().in_flight_sum(&sel),
                     input.target_in_flight,
                 ),
                 trigger(
                     "queue",
-                    format!("sum({}{{{sel}}})", input.server().waiting),
+                    input.server().waiting_sum("", &sel),
                     waiting_threshold(input),
                 ),
             ],

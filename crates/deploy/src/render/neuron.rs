@@ -80,14 +80,11 @@ pub const NUM_BLOCKS_OVERRIDE: &str = "--num-gpu-blocks-override";
 /// NxD Inference settings that vLLM passes through (`override_neuron_config`).
 pub const ADDITIONAL_CONFIG: &str = "--additional-config";
 
-/// Compile time assumed per GB (10^9 bytes) of weights, seconds: AWS's guide says "a
-/// small-ish model of 15GB might take around 15min to compile" (one minute per GB). An
-/// assumption: no table of compile times is published; graphs and buckets change it.
-pub const COMPILE_S_PER_GB: f64 = 60.0;
-
-/// The least compile allowance, seconds (an assumption: even a small model compiles two graphs
-/// per bucket).
-pub const MIN_COMPILE_S: f64 = 600.0;
+/// The compile allowance's figures live with the cold start they are part of
+/// ([`inferplan_serving::cold_start::neuron_compile_s`]).
+pub use inferplan_serving::cold_start::{
+    NEURON_COMPILE_S_PER_GB as COMPILE_S_PER_GB, NEURON_MIN_COMPILE_S as MIN_COMPILE_S,
+};
 
 /// How a replica uses its Neuron chips.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,9 +106,10 @@ pub struct Setup {
 pub use inferplan_perf::neuron::logical_cores_per_chip;
 
 /// The compile allowance for `download_bytes` of weights: [`COMPILE_S_PER_GB`] per GB, at least
-/// [`MIN_COMPILE_S`].
+/// [`MIN_COMPILE_S`] ([`inferplan_serving::cold_start::neuron_compile_s`], which the cold start
+/// of every Neuron replica counts in its engine start).
 pub fn compile_allowance_s(download_bytes: u64) -> f64 {
-    (download_bytes as f64 / 1e9 * COMPILE_S_PER_GB).max(MIN_COMPILE_S)
+    inferplan_serving::cold_start::neuron_compile_s(download_bytes as f64)
 }
 
 /// The directory of one compiled configuration: graphs depend on the checkpoint, the cores,

@@ -266,6 +266,7 @@ fn engine(input: &RenderInput, role: Role) -> Container {
             super::neuron::serve_args(input, setup, &input.model_path()),
         ),
         (None, Engine::Sglang) => sglang_command(input, role),
+        (None, Engine::Trtllm) => super::trtllm::command(input),
         (None, _) => vllm_command(input, role),
     };
     let serves_http = role != Role::Worker;

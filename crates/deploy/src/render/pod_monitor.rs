@@ -32,6 +32,7 @@ pub struct PodMonitorSpec {
 
 /// One scraped endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PodMetricsEndpoint {
     /// Container port name.
     pub port: String,
@@ -39,6 +40,35 @@ pub struct PodMetricsEndpoint {
     pub path: String,
     /// Scrape interval.
     pub interval: String,
+    /// Rewrites of the scraped series' labels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metric_relabelings: Vec<Relabeling>,
+}
+
+/// A `RelabelConfig` of the Prometheus Operator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relabeling {
+    /// `replace`.
+    pub action: String,
+    /// Label written.
+    pub target_label: String,
+    /// Value written.
+    pub replacement: String,
+}
+
+/// TensorRT-LLM labels every series `model_name="undefined"` (`openai_server.py`, see
+/// [`super::trtllm`]): the PodMonitor writes the served name there, so that the rules and
+/// the autoscaler select the engine's series as they do vLLM's and SGLang's.
+fn relabelings(input: &RenderInput) -> Vec<Relabeling> {
+    if input.engine != inferplan_perf::Engine::Trtllm {
+        return Vec::new();
+    }
+    vec![Relabeling {
+        action: "replace".to_owned(),
+        target_label: "model_name".to_owned(),
+        replacement: input.served_model_name.clone(),
+    }]
 }
 
 /// The PodMonitor of the engine pods (leaders only for a LeaderWorkerSet: workers serve no
@@ -63,6 +93,7 @@ pub fn pod_monitor(input: &RenderInput) -> PodMonitor {
                 port: "http".to_owned(),
                 path: input.server().metrics_path.to_owned(),
                 interval: format!("{}s", inferplan_plan::autoscaling::SCRAPE_INTERVAL_S),
+                metric_relabelings: relabelings(input),
             }],
         },
     }

@@ -175,6 +175,8 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         }
         let _ = writeln!(s);
         neuron_section(i, setup, &mut s);
+    } else if i.engine == Engine::Trtllm {
+        s.push_str(&super::trtllm::readme_section(i));
     } else {
         gpu_arguments(i, &mut s);
     }

@@ -300,15 +300,15 @@ fn engine_recording(input: &RenderInput) -> Vec<Rule> {
     ));
     rules.push(record(
         format!("inferplan:{p}_requests_waiting:sum"),
-        format!("sum {BY} ({}{{{sel}}})", input.server().waiting),
+        input.server().waiting_sum(BY, &sel),
     ));
     rules.push(record(
         format!("inferplan:{p}_requests_running:sum"),
-        format!("sum {BY} ({}{{{sel}}})", input.server().running),
+        input.server().running_sum(BY, &sel),
     ));
     rules.push(record(
         format!("inferplan:{p}_engines:count"),
-        format!("count {BY} ({}{{{sel}}})", input.server().running),
+        input.server().engines_count(BY, &sel),
     ));
     rules.push(record(
         format!("inferplan:{p}_kv_cache_usage:max"),

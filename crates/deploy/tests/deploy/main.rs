@@ -16,3 +16,4 @@ mod render;
 mod rightsize;
 mod round_trip;
 mod sagemaker;
+mod trtllm;

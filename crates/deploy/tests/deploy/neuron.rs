@@ -115,12 +115,18 @@ fn neuron_candidates_render_with_the_neuron_backend() {
                 Some("1")
             );
         }
-        // The startup probe allows the cold start plus compiling.
+        // The cold start counts compiling on a new node (as the plan's IP105 does), and the
+        // startup probe allows it.
+        assert_eq!(
+            input.cold_start.engine_start_s,
+            inferplan_serving::cold_start::ENGINE_COLD_START_S + setup.compile_allowance_s,
+            "{name}"
+        );
         let probe = &c["startupProbe"];
         let budget =
             probe["periodSeconds"].as_i64().unwrap() * probe["failureThreshold"].as_i64().unwrap();
         assert!(
-            budget as f64 >= input.cold_start.in_container_s() + setup.compile_allowance_s,
+            budget as f64 >= input.cold_start.in_container_s(),
             "{name}: {budget} s"
         );
         // No NVIDIA pieces: no dcgm counters, no GPU rules, the Neuron taint.

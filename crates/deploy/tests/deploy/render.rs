@@ -115,18 +115,22 @@ fn every_weights_source_renders_its_delivery() {
             let c = &plan.candidates[n - 1];
             let input = from_json(&p, n).unwrap();
             // On a Neuron chip the server is vLLM's Neuron backend (`Engine::Neuron`), which
-            // reads a local checkpoint: S3 is copied to the node, not streamed. The plan's IP105
-            // still counts the candidate's engine there (a known difference, see docs/render.md).
-            let engine = if input.neuron.is_some() {
-                inferplan_perf::Engine::Neuron
-            } else {
-                c.engine
-            };
+            // reads a local checkpoint: S3 is copied to the node, not streamed, and the graphs
+            // are compiled on a new node. The plan counts the same
+            // (`inferplan_serving::served_engine`), so the candidate's engine and accelerator
+            // give the render's delivery and cold start.
+            let inst = catalog().instance(&c.instance).unwrap();
+            let arch = catalog().instance_gpu(inst).unwrap().arch;
+            let engine = inferplan_serving::served_engine(c.engine, arch);
+            assert_eq!(
+                engine == inferplan_perf::Engine::Neuron,
+                input.neuron.is_some()
+            );
             assert_eq!(input.delivery, Delivery::of(source, Some(engine)));
             // One cold start: the candidate's, as IP105 and the billing count it.
-            let inst = catalog().instance(&c.instance).unwrap();
             let bytes = input.download_bytes as f64 / f64::from(input.nodes_per_replica);
-            let cold = inferplan_serving::new_replica(source.as_str(), Some(engine), bytes, inst);
+            let cold =
+                inferplan_serving::new_replica(source.as_str(), Some(c.engine), arch, bytes, inst);
             assert_eq!(cold, input.cold_start, "{source} #{n}");
             let files = render::render(&input);
             check_structure(&input, &files);
@@ -314,6 +318,16 @@ pub(crate) fn check_structure(input: &RenderInput, files: &[(String, String)]) {
             "--enable-metrics".to_owned(),
             "sglang.launch_server".to_owned(),
         ]
+    } else if input.engine == inferplan_perf::Engine::Trtllm {
+        vec![
+            format!("--tp_size {}", input.tp),
+            format!("--pp_size {}", input.pp),
+            format!("--max_seq_len {}", input.max_model_len),
+            format!("--max_batch_size {}", input.max_num_seqs),
+            format!("--max_num_tokens {}", input.max_num_batched_tokens),
+            "--kv_cache_free_gpu_memory_fraction 0.9".to_owned(),
+            "return_perf_metrics: true".to_owned(),
+        ]
     } else {
         vec![
             format!("--tensor-parallel-size {}", input.tp),
@@ -330,6 +344,8 @@ pub(crate) fn check_structure(input: &RenderInput, files: &[(String, String)]) {
     // On Neuron an FP8 KV cache is NxD Inference's `kv_cache_quant`.
     let fp8_kv = if input.neuron.is_some() {
         "\"kv_cache_quant\": true"
+    } else if input.engine == inferplan_perf::Engine::Trtllm {
+        "dtype: fp8"
     } else {
         "--kv-cache-dtype fp8"
     };
@@ -540,10 +556,10 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
         assert!(s(&m["threshold"]).parse::<u32>().unwrap() >= 1);
         assert!(balanced(s(&m["query"])));
     }
-    let waiting = if input.engine == inferplan_perf::Engine::Sglang {
-        "sglang:num_queue_reqs"
-    } else {
-        "vllm:num_requests_waiting"
+    let waiting = match input.engine {
+        inferplan_perf::Engine::Sglang => "sglang:num_queue_reqs",
+        inferplan_perf::Engine::Trtllm => "rate(trtllm_request_queue_time_seconds_sum{",
+        _ => "vllm:num_requests_waiting",
     };
     assert!(triggers
         .iter()
@@ -563,7 +579,7 @@ fn check_pod_monitor(input: &RenderInput, files: &[(String, String)]) {
     );
     let ep = &list(&pm["spec"]["podMetricsEndpoints"])[0];
     assert_eq!(s(&ep["port"]), "http");
-    assert_eq!(s(&ep["path"]), "/metrics");
+    assert_eq!(s(&ep["path"]), input.server().metrics_path);
 }
 
 /// LeaderWorkerSet (a CRD).
@@ -781,6 +797,10 @@ fn every_example_renders_and_is_written_for_the_validators() {
         })
         .collect();
     cases.push((
+        crate::trtllm::CASE.to_owned(),
+        plan_json(&crate::trtllm::chat_trtllm()),
+    ));
+    cases.push((
         "llama-405b-multinode".to_owned(),
         plan_json(&multi_node_workload()),
     ));
@@ -860,7 +880,7 @@ fn candidate_errors_say_what_to_do() {
     ));
     // A candidate on an engine render does not write names the ones it does.
     let mut q = p.clone();
-    q["candidates"][0]["engine"] = json!("trtllm");
+    q["candidates"][0]["engine"] = json!("tgi");
     let err = from_json(&q, 1).unwrap_err();
     let msg = err.to_string();
     match err {

@@ -16,6 +16,7 @@
 //! The checks read what was rendered (YAML), not the renderer's input, so a renderer that writes
 //! something other than what it computed fails here.
 
+use inferplan_catalog::Arch;
 use inferplan_deploy::render::{self, from_plan, read_plan, renderable_candidates, RenderInput};
 use inferplan_deploy::yaml::{self, Node};
 use inferplan_plan::contract::PlanJson;
@@ -58,6 +59,55 @@ weights_source = "{source}"
             .to_ascii_lowercase()
             .replace([' ', '.'], "-"),
     )
+}
+
+/// TensorRT-LLM plans (`trtllm-serve`): one per weights source, over models, GPU families and
+/// formats.
+fn trtllm_cases() -> Vec<(String, Workload)> {
+    [
+        ("Llama 3.1 8B", "g6e", "fp8", "s3"),
+        ("Qwen2.5 14B", "g6e", "bf16", "fsx"),
+        ("Llama 3.3 70B", "p5", "fp8", "nvme"),
+        ("Mistral 7B v0.3", "g5", "bf16", "hub"),
+    ]
+    .into_iter()
+    .map(|(m, f, p, s)| {
+        let w = Workload::from_toml(&generated(m, f, p, "\"trtllm\"", s), "round-trip").unwrap();
+        w.validate().unwrap();
+        (format!("{m} on {f}, {p}, [trtllm], {s}"), w)
+    })
+    .collect()
+}
+
+/// Every TensorRT-LLM case plans a TensorRT-LLM #1 and renders it with `trtllm-serve`.
+#[test]
+fn trtllm_plans_render_their_first_candidate_with_trtllm_serve() {
+    for (name, w) in trtllm_cases() {
+        let p = plan(&inputs(), &w).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
+        let plan_json = read_plan(&json).unwrap();
+        assert_eq!(
+            renderable_candidates(&plan_json, catalog()).first(),
+            Some(&1),
+            "{name}"
+        );
+        let input = from_plan(&plan_json, 1, catalog()).unwrap();
+        assert_eq!(input.engine, inferplan_perf::Engine::Trtllm, "{name}");
+        let files = render::render(&input);
+        let d = docs(&files);
+        let specs = pod_specs(&d);
+        let server = &specs[0].at("containers").items()[0];
+        assert_eq!(
+            arg(server, "--max_seq_len"),
+            Some(input.max_model_len.to_string()),
+            "{name}"
+        );
+        assert_eq!(arg(server, "--tp_size"), Some(input.tp.to_string()));
+        assert_eq!(
+            arg(server, "--extra_llm_api_options").as_deref(),
+            Some(render::trtllm::OPTIONS_PATH)
+        );
+    }
 }
 
 /// The matrix: 4 models × 3 GPU families × 2 formats × 2 engine sets × 3 weights sources, taken
@@ -141,17 +191,26 @@ fn pod_specs(docs: &[yaml::Doc]) -> Vec<&Node> {
     out
 }
 
-/// `--flag value` or `--flag=value` among a container's args.
+/// `--flag value` or `--flag=value` among a container's args (also inside a `bash -c`
+/// script, as TensorRT-LLM's container runs), with `_` and `-` alike (`--max_seq_len`).
 fn arg(container: &Node, flag: &str) -> Option<String> {
     let words: Vec<String> = ["command", "args"]
         .iter()
         .flat_map(|k| container.at(k).items().iter().filter_map(Node::text))
+        .flat_map(|t| {
+            t.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<String>>()
+        })
         .collect();
+    let norm = inferplan_serving::flags::normalise;
     words.iter().enumerate().find_map(|(i, w)| {
-        if w == flag {
+        if w.starts_with('-') && norm(w) == norm(flag) {
             words.get(i + 1).cloned()
         } else {
-            w.strip_prefix(&format!("{flag}=")).map(str::to_owned)
+            w.split_once('=')
+                .filter(|(f, _)| f.starts_with('-') && norm(f) == norm(flag))
+                .map(|(_, v)| v.to_owned())
         }
     })
 }
@@ -301,6 +360,7 @@ fn problems(name: &str, input: &RenderInput, w: &Workload) -> Vec<String> {
         let cs = new_replica(
             &input.weights_source,
             Some(input.engine),
+            c.instance_gpu(inst).map_or(Arch::Other, |g| g.arch),
             download / nodes,
             inst,
         );
@@ -334,6 +394,7 @@ fn all_problems() -> (Vec<String>, usize) {
     let mut generated = 0;
     let cases: Vec<(bool, String, Workload)> = examples()
         .into_iter()
+        .chain(trtllm_cases())
         .chain([(
             "llama-405b-multinode".to_owned(),
             crate::render::multi_node_workload(),
@@ -531,7 +592,8 @@ fn diffusion_problems(
         ));
     }
     // 3. Probes, timeout and grace period.
-    let cs = new_replica(&input.base.weights_source, None, download, inst);
+    let arch = c.instance_gpu(inst).map_or(Arch::Other, |g| g.arch);
+    let cs = new_replica(&input.base.weights_source, None, arch, download, inst);
     match worker.get("startupProbe") {
         None => say("no startupProbe".to_owned()),
         Some(p) if budget(p) < cs.in_container_s() => say(format!(

@@ -308,6 +308,7 @@ fn evaluate(
     let cold = new_replica(
         &w.constraints.weights_source,
         None,
+        gpu.arch,
         mem.weights_gib * (1u64 << 30) as f64,
         inst,
     )

@@ -33,8 +33,9 @@ crate::declare_rule! {
     /// > TP 1, batch size = max_num_seqs and max_model_len, 2 graphs per sequence bucket (128 up to
     /// > max_model_len: up to 22 graphs at the model's 131072-token context). Compile once, store
     /// > the artifacts and set NEURON_COMPILED_ARTIFACTS, or each new replica compiles before
-    /// > serving (compile time is not published and not in the cold start). NxD Inference serves
-    /// > llama models (data/perf/neuron_models.csv).
+    /// > serving (compile time is not published: the cold start counts an assumed 964 s, 60 s per
+    /// > GB of weights, at least 600 s). NxD Inference serves llama models
+    /// > (data/perf/neuron_models.csv).
     pub struct NeuronCompilesAhead {
         code: "IP115",
         name: "neuron-compiles-ahead",
@@ -67,12 +68,16 @@ impl Rule for NeuronCompilesAhead {
                  batch size = max_num_seqs and max_model_len, 2 graphs per sequence bucket (128 up \
                  to max_model_len: up to {} graphs at the model's {max_len}-token context). Compile \
                  once, store the artifacts and set NEURON_COMPILED_ARTIFACTS, or each new replica \
-                 compiles before serving (compile time is not published and not in the cold \
-                 start). NxD Inference serves {} models (data/perf/neuron_models.csv).",
+                 compiles before serving (compile time is not published: the cold start \
+                 counts an assumed {:.0} s, {:.0} s per GB of weights, at least {:.0} s). NxD \
+                 Inference serves {} models (data/perf/neuron_models.csv).",
                 ctx.model.name,
                 c.instance,
                 c.tp,
                 neuron::graphs(max_len),
+                inferplan_serving::cold_start::neuron_compile_s(c.cold_start_bytes_per_node()),
+                inferplan_serving::cold_start::NEURON_COMPILE_S_PER_GB,
+                inferplan_serving::cold_start::NEURON_MIN_COMPILE_S,
                 ctx.model.family,
             ),
         ))

@@ -1,7 +1,7 @@
 //! Findings: each rule fires on a deployment built to trip it and stays silent on one that
 //! does not; codes, names and docs anchors are unique and documented.
 
-use inferplan_catalog::{Catalog, Dtype, Gpu, Instance, ModelSpec};
+use inferplan_catalog::{Arch, Catalog, Dtype, Gpu, Instance, ModelSpec};
 use inferplan_perf::Engine;
 use inferplan_plan::findings::{self, Context, Rule};
 use inferplan_plan::{Candidate, Finding, PurchaseMix, Severity, Workload};
@@ -34,6 +34,7 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
         family: inst.family.clone(),
         region: "us-east-1".to_owned(),
         gpu: gpu.name.clone(),
+        accelerator: gpu.arch,
         gpus_per_instance: per_instance,
         gpus_per_replica: gpus,
         tp,
@@ -562,23 +563,24 @@ fn cold_start_uses_the_catalog_network_and_disks() {
     let fx = Fixture::new();
     let g6e = fx.instance("g6e.xlarge");
     let gb = 15.0 * (1u64 << 30) as f64;
-    let s3 = new_replica("s3", Some(Engine::Vllm), gb, g6e);
+    let s3 = new_replica("s3", Some(Engine::Vllm), Arch::Ada, gb, g6e);
     assert_eq!(s3.source, WeightsSource::S3);
     assert_eq!(s3.delivery, Delivery::S3Stream);
     // 2.5 Gbps baseline × 0.85 / 8 = 0.27 GB/s: about a minute for 15 GiB.
     assert!((s3.read_gbs - 0.265_625).abs() < 1e-9, "{}", s3.basis);
     assert!(s3.load_s > 55.0 && s3.load_s < 65.0, "{}", s3.basis);
     // The same bytes copied to the node first with SGLang, or from the Hub.
-    let copy = new_replica("s3", Some(Engine::Sglang), gb, g6e);
+    let copy = new_replica("s3", Some(Engine::Sglang), Arch::Ada, gb, g6e);
     assert_eq!(copy.delivery, Delivery::S3ToNodeCache);
     assert!(copy.fetch_s > 55.0 && copy.load_s > 0.0, "{}", copy.basis);
-    let hub = new_replica("hub", Some(Engine::Vllm), gb, g6e);
+    let hub = new_replica("hub", Some(Engine::Vllm), Arch::Ada, gb, g6e);
     assert!(hub.fetch_s >= copy.fetch_s, "{}", hub.basis);
     // g6f.large has 100 GB of instance store: too small for 131 GiB, the cache is the root
     // volume.
     let small = new_replica(
         "nvme",
         Some(Engine::Vllm),
+        Arch::Ada,
         131.0 * (1u64 << 30) as f64,
         fx.instance("g6f.large"),
     );
@@ -587,6 +589,7 @@ fn cold_start_uses_the_catalog_network_and_disks() {
     let p5 = new_replica(
         "fsx",
         Some(Engine::Vllm),
+        Arch::Hopper,
         131.0 * (1u64 << 30) as f64,
         fx.instance("p5.48xlarge"),
     );

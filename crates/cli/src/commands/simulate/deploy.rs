@@ -59,7 +59,11 @@ pub(super) fn setup(
     let node_price = inst.on_demand(&region).unwrap_or(0.0);
     let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
     let bytes = w / f64::from(d.nodes_per_replica);
-    let cold = new_replica(d.weights_source.as_str(), Some(d.engine), bytes, inst);
+    let arch = catalog
+        .instance_gpu(inst)
+        .map(|g| g.arch)
+        .ok_or_else(|| anyhow!("{}: the catalog has no accelerator for it", inst.name))?;
+    let cold = new_replica(d.weights_source.as_str(), Some(d.engine), arch, bytes, inst);
     let nodes = Nodes {
         replicas_per_node: d.replicas_per_node,
         nodes_per_replica: d.nodes_per_replica,

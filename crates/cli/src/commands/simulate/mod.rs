@@ -367,7 +367,13 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
             let nodes_per_replica = gpus.div_ceil(inst.whole_gpus().max(1)).max(1);
             let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
             let bytes = w / f64::from(nodes_per_replica);
-            let cold = new_replica(WeightsSource::S3.as_str(), Some(engine), bytes, inst);
+            let cold = new_replica(
+                WeightsSource::S3.as_str(),
+                Some(engine),
+                t.gpu.arch,
+                bytes,
+                inst,
+            );
             let per_node = (inst.whole_gpus() / gpus.max(1)).max(1);
             let nodes = Nodes {
                 replicas_per_node: per_node,

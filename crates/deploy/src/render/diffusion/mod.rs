@@ -179,6 +179,7 @@ impl WorkerInput {
         let cold_start = new_replica(
             &w.constraints.weights_source,
             None,
+            gpu.arch,
             download_bytes as f64,
             inst,
         );
