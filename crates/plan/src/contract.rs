@@ -348,6 +348,10 @@ pub struct Verified {
     /// for this option, on nodes as Karpenter provides them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<DayVerified>,
+    /// Why the day was not simulated (it would serve more requests than
+    /// `--max-sim-requests`), when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_skipped: Option<String>,
 }
 
 /// One hour of `plan --verify`'s day.
@@ -470,6 +474,7 @@ mod tests {
                 cost_usd: 2775.49,
                 fix: None,
             }),
+            day_skipped: None,
         }];
         for (text, verified) in [(example, Some(verified)), (&infeasible, None)] {
             let p = plan_of(text);

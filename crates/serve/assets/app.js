@@ -372,7 +372,12 @@ function renderDay(plan) {
 
 function drawDay(v) {
   const d = v.day;
-  if (!d) { $("day-summary").textContent = "No day simulated for this option."; $("day-chart").replaceChildren(); return; }
+  if (!d) {
+    $("day-summary").textContent = v.day_skipped || "No day simulated for this option (a Batch Transform job has no endpoint to scale).";
+    $("day-chart").replaceChildren();
+    $("day-table").replaceChildren();
+    return;
+  }
   $("day-summary").textContent = `Autoscaling between ${d.min_replicas} and ${d.max_replicas} replicas (in flight ${d.target_in_flight}, queue ${d.target_queue} per replica); `
     + `${d.requests.toLocaleString("en-US")} requests, SLO attainment ${d.slo_attainment === null ? "not measured (no SLO)" : fmt(100 * d.slo_attainment, 2) + " %"}, `
     + `${d.scale_events} scale events, ${fmt(d.node_hours, 1)} node-hours (plan: ${fmt(d.planned_node_hours, 1)}), $${fmt(d.cost_usd, 2)}.`

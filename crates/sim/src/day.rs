@@ -125,6 +125,28 @@ pub fn day(
     })
 }
 
+/// The traffic of `w`'s day: 24 hours of its daily profile, its burstiness and lengths.
+fn spec(w: &Workload) -> TrafficSpec {
+    TrafficSpec {
+        arrivals: Arrivals::Profile {
+            hourly_rps: w.hourly_rates(),
+            cv: w.traffic.burstiness,
+        },
+        input: LengthDist::from(w.lengths.input_tokens),
+        output: LengthDist::from(w.lengths.output_tokens),
+        limit: Limit::DurationUs(DAY_S * 1_000_000),
+    }
+}
+
+/// Why `w`'s day is too large to simulate within `max_requests`, or `None` when it is not
+/// (the ceiling's own message: [`crate::limits::over_ceiling`]).
+pub fn too_large(w: &Workload, max_requests: u64) -> Option<String> {
+    crate::limits::over_ceiling(
+        crate::limits::expected(&spec(w), false).requests,
+        max_requests,
+    )
+}
+
 /// A day's simulation: the report, each hour next to the plan's replicas, the failing hours.
 pub(crate) struct DayRun {
     pub(crate) report: SimReport,
@@ -142,15 +164,7 @@ pub(crate) fn run(
     seed: u64,
     max_requests: u64,
 ) -> Result<DayRun, PlanError> {
-    let spec = TrafficSpec {
-        arrivals: Arrivals::Profile {
-            hourly_rps: w.hourly_rates(),
-            cv: w.traffic.burstiness,
-        },
-        input: LengthDist::from(w.lengths.input_tokens),
-        output: LengthDist::from(w.lengths.output_tokens),
-        limit: Limit::DurationUs(DAY_S * 1_000_000),
-    };
+    let spec = spec(w);
     crate::limits::check(cfg, &spec, max_requests)
         .map_err(|e| PlanError::input("verify", format!("the day's simulation: {e}")))?;
     let traffic =

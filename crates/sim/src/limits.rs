@@ -125,16 +125,10 @@ pub fn check(cfg: &FleetConfig, spec: &TrafficSpec, max_requests: u64) -> Result
         )?;
     }
     let work = expected(spec, cfg.closed_loop.is_some());
-    if work.requests > max_requests as f64 {
+    if let Some(message) = over_ceiling(work.requests, max_requests) {
         return Err(WorkError {
             field: "requests",
-            message: format!(
-                "the run would serve about {:.0} requests, above the ceiling of {max_requests} \
-                 (about {:.0} s of one core): give fewer requests or a shorter duration, or \
-                 raise --max-sim-requests",
-                work.requests,
-                work.requests / 180_000.0
-            ),
+            message,
         });
     }
     if work.horizon_s > bounds::SIM_SECONDS.max {
@@ -149,4 +143,17 @@ pub fn check(cfg: &FleetConfig, spec: &TrafficSpec, max_requests: u64) -> Result
         });
     }
     Ok(work)
+}
+
+/// Why `requests` (expected) are too many for a ceiling of `max_requests`, with what to do;
+/// `None` within it.
+pub fn over_ceiling(requests: f64, max_requests: u64) -> Option<String> {
+    (requests > max_requests as f64).then(|| {
+        format!(
+            "the run would serve about {requests:.0} requests, above the ceiling of \
+             {max_requests} (about {:.0} s of one core): give fewer requests or a shorter \
+             duration, or raise --max-sim-requests",
+            requests / 180_000.0
+        )
+    })
 }

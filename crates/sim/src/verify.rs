@@ -32,6 +32,12 @@ pub fn verify(
         let mut v = resize(inputs, w, c, index, seed, max_requests)?;
         // A SageMaker option's day runs the Application Auto Scaling `render --platform
         // sagemaker` writes; Batch Transform has no endpoint to scale.
+        // A day beyond the simulation ceiling is not simulated, and the answer says why;
+        // the peak above is.
+        if let Some(why) = crate::day::too_large(w, max_requests) {
+            v.day_skipped = Some(format!("the day was not simulated: {why}"));
+            return Ok(v);
+        }
         v.day = match (c.platform, &c.sagemaker) {
             (Platform::Sagemaker, Some(sm)) if sm.endpoint == EndpointType::BatchTransform => None,
             (Platform::Sagemaker, sm) => Some(crate::sagemaker::day(
@@ -163,5 +169,6 @@ pub fn resize(
         analytic_usd_per_hour: c.usd_per_hour,
         simulated_usd_per_hour: simulated_usd,
         day: None,
+        day_skipped: None,
     })
 }

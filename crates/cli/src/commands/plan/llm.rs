@@ -789,8 +789,11 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
               from Karpenter, the cold start of plan and render:\n";
     }
     for (rank, x) in v.iter().enumerate() {
-        let Some(d) = &x.day else { continue };
         let c = &p.candidates[x.candidate];
+        if let Some(why) = &x.day_skipped {
+            s += &format!("\n{}. {}: {why}\n", rank + 1, c.instance);
+        }
+        let Some(d) = &x.day else { continue };
         let attained = d
             .slo_attainment
             .map_or_else(|| "no SLO".to_owned(), |a| format!("{:.2} %", a * 100.0));
