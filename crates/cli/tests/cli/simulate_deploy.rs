@@ -30,6 +30,15 @@ fn simulate(dir: &Path, workload: &str, duration: &str) -> (i32, serde_json::Val
     (o.status.code().unwrap_or(-1), v, stderr(&o))
 }
 
+/// The value after `key: ` on the first line of the rendered template in `dir` that has it.
+fn template_value(dir: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(dir.join("sagemaker.yaml")).unwrap();
+    let prefix = format!("{key}: ");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(&prefix).map(str::to_owned))
+        .unwrap_or_else(|| panic!("no `{key}` in the template"))
+}
+
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "`{from}` not in {}", path.display());
@@ -177,21 +186,26 @@ fn rendered_sagemaker(name: &str, tag: &str) -> PathBuf {
     dir
 }
 
-/// The rendered fraud-scoring endpoint (real time, 38 to 39 ml.g6f.2xlarge instances):
-/// simulated with Application Auto Scaling, billed per instance-hour, with the same JSON
-/// fields as a Kubernetes deployment, and what is not modelled said.
+/// The rendered fraud-scoring endpoint (real time, the plan's SageMaker option): simulated
+/// with Application Auto Scaling, billed per instance-hour, with the same JSON fields as a
+/// Kubernetes deployment, and what is not modelled said. The instance type and counts are
+/// the template's.
 #[test]
 fn the_rendered_fraud_endpoint_is_simulated_with_its_autoscaling() {
     let dir = rendered_sagemaker("fraud-scoring-small.toml", "fraud");
+    let instance_type = template_value(&dir, "InstanceType");
+    let initial: u64 = template_value(&dir, "InitialInstanceCount")
+        .parse()
+        .unwrap();
     let (code, v, err) = simulate(&dir, "fraud-scoring-small.toml", "900");
     assert_eq!(code, 0, "{err}");
     let target = v["target"].as_str().unwrap();
-    assert!(target.starts_with("ml.g6f.2xlarge"), "{target}");
+    assert!(target.starts_with(&instance_type), "{target}");
     assert!(
         target.contains("AWS::SageMaker::Endpoint/Endpoint"),
         "{target}"
     );
-    assert_eq!(v["replicas_initial"], 38);
+    assert_eq!(v["replicas_initial"], initial);
     for field in [
         "slo_attainment",
         "scale_events",
@@ -201,10 +215,11 @@ fn the_rendered_fraud_endpoint_is_simulated_with_its_autoscaling() {
     ] {
         assert!(!v[field].is_null(), "{field} missing");
     }
-    // One instance per node: the instance-hours are the replica-hours, 38 for 15 minutes.
+    // One instance per node: the instance-hours are the replica-hours, the initial
+    // instances for 15 minutes.
     let nh = v["node_hours"].as_f64().unwrap();
     assert!((nh - v["replica_hours"].as_f64().unwrap()).abs() < 1e-9);
-    assert!((nh - 38.0 * 0.25).abs() < 0.1, "{nh}");
+    assert!((nh - initial as f64 * 0.25).abs() < 0.1, "{nh}");
     let attained = v["slo_attainment"]["all"].as_f64().unwrap();
     assert!(attained >= 0.99, "{attained}");
     let notes: Vec<&str> = v["unmodelled"]
@@ -213,32 +228,39 @@ fn the_rendered_fraud_endpoint_is_simulated_with_its_autoscaling() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    for want in [
-        "provisioning 134 s",
-        "no ml.g6f.2xlarge price",
-        "routing is random",
-    ] {
+    let no_price = format!("no {instance_type} price");
+    for want in ["provisioning 134 s", no_price.as_str(), "routing is random"] {
         assert!(notes.iter().any(|n| n.contains(want)), "{want}: {notes:?}");
     }
 }
 
-/// The rendered asynchronous endpoint (0 to 3 instances, backlog tracking) through the
-/// workload's morning: one instance at night, three by the ramp at 07:00.
+/// The rendered asynchronous endpoint (0 to MaxCapacity instances, backlog tracking) through
+/// the workload's morning, with a backlog target low enough that the ramp needs more than
+/// one instance: one instance at night, MaxCapacity by the ramp at 08:00.
 #[test]
 fn the_rendered_async_endpoint_scales_out_with_the_morning() {
     let dir = rendered_sagemaker("async-documents.toml", "async");
+    let target = template_value(&dir, "TargetValue");
+    edit(
+        &dir.join("sagemaker.yaml"),
+        &format!("TargetValue: {target}"),
+        "TargetValue: 20.0",
+    );
+    let most: u64 = template_value(&dir, "MaxCapacity").parse().unwrap();
+    assert!(most >= 2, "{most}");
     let (code, v, err) = simulate(&dir, "async-documents.toml", "32400");
     assert_eq!(code, 0, "{err}");
-    assert!(v["target"].as_str().unwrap().starts_with("ml.g6e.xlarge"));
+    let instance_type = template_value(&dir, "InstanceType");
+    assert!(v["target"].as_str().unwrap().starts_with(&instance_type));
     assert!(
         v["scale_events"].as_u64().unwrap() >= 1,
         "{}",
         v["scale_events"]
     );
-    assert_eq!(v["nodes_max"], 3, "the scalable target's MaxCapacity");
+    assert_eq!(v["nodes_max"], most, "the scalable target's MaxCapacity");
     let hours = v["hours"].as_array().unwrap();
     assert_eq!(hours[2]["replicas_max"], 1, "{}", hours[2]);
-    assert_eq!(hours[8]["replicas_max"], 3, "{}", hours[8]);
+    assert_eq!(hours[8]["replicas_max"], most, "{}", hours[8]);
 }
 
 /// A template the simulation cannot run fails in one line naming the file, line and field
@@ -247,9 +269,10 @@ fn the_rendered_async_endpoint_scales_out_with_the_morning() {
 fn sagemaker_template_edits_are_refused_or_reported() {
     let dir = rendered_sagemaker("fraud-scoring-small.toml", "edits");
     let template = dir.join("sagemaker.yaml");
+    let target = template_value(&dir, "TargetValue");
     edit(
         &template,
-        "        TargetValue: 633.35",
+        &format!("        TargetValue: {target}"),
         "        TargetValue:\n          Ref: Target",
     );
     let (code, _, err) = simulate(&dir, "fraud-scoring-small.toml", "60");
@@ -262,7 +285,7 @@ fn sagemaker_template_edits_are_refused_or_reported() {
     edit(
         &template,
         "        TargetValue:\n          Ref: Target",
-        "        TargetValue: 633.35",
+        &format!("        TargetValue: {target}"),
     );
     edit(
         &template,
