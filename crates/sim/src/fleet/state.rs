@@ -18,6 +18,67 @@ pub(super) enum Ev {
     Consolidate(usize, u32),
 }
 
+/// The events to come, earliest first; events at the same microsecond in the order they were
+/// queued (by their sequence number, unique). A binary min-heap on one 128-bit key per event
+/// (time, then sequence number), so that ordering two events is one comparison.
+pub(super) struct Events {
+    heap: Vec<(u128, Ev)>,
+}
+
+impl Events {
+    pub(super) fn new() -> Events {
+        Events { heap: Vec::new() }
+    }
+
+    /// Queues `ev` at `at` µs with sequence number `seq`.
+    pub(super) fn push(&mut self, at: u64, seq: u64, ev: Ev) {
+        let key = (u128::from(at) << 64) | u128::from(seq);
+        let mut i = self.heap.len();
+        self.heap.push((key, ev));
+        // Sift up: move parents down until the new key's place is found.
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.heap[parent].0 <= key {
+                break;
+            }
+            self.heap[i] = self.heap[parent];
+            i = parent;
+        }
+        self.heap[i] = (key, ev);
+    }
+
+    /// Takes the earliest event and its time.
+    pub(super) fn pop(&mut self) -> Option<(u64, Ev)> {
+        let last = self.heap.pop()?;
+        let n = self.heap.len();
+        if n == 0 {
+            return Some(((last.0 >> 64) as u64, last.1));
+        }
+        let top = self.heap[0];
+        // Sift the last entry down from the root.
+        let mut i = 0;
+        loop {
+            let left = 2 * i + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.heap[right].0 < self.heap[left].0 {
+                right
+            } else {
+                left
+            };
+            if last.0 <= self.heap[child].0 {
+                break;
+            }
+            self.heap[i] = self.heap[child];
+            i = child;
+        }
+        self.heap[i] = last;
+        Some(((top.0 >> 64) as u64, top.1))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum State {
     Starting,
