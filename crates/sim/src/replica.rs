@@ -212,11 +212,14 @@ impl ReplicaSim {
                 continue;
             }
             // A new block only when the held ones are full (no division otherwise).
-            let t = s.tokens() + 1;
-            let need = if u64::from(s.blocks) * u64::from(self.block) >= u64::from(t) {
+            let t = u64::from(s.tokens() + 1);
+            let held = u64::from(s.blocks) * u64::from(self.block);
+            let need = if held >= t {
                 0
+            } else if held + u64::from(self.block) >= t {
+                1
             } else {
-                self.blocks_for(t).saturating_sub(s.blocks)
+                self.blocks_for(s.tokens() + 1).saturating_sub(s.blocks)
             };
             if need <= self.blocks_free {
                 self.blocks_free -= need;
@@ -280,7 +283,11 @@ impl ReplicaSim {
             key.prefill_past += past;
             key.prefill_pairs += take * past + take * (take + 1) / 2;
         }
-        let us = times.us(&key);
+        let us = if self.step.chunks.is_empty() {
+            times.decode_us(key.decode_seqs, key.decode_context)
+        } else {
+            times.us(&key)
+        };
         self.busy_us += us;
         self.stepping = true;
         Some(us)

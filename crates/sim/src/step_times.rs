@@ -95,15 +95,36 @@ impl StepTimes {
     /// Microseconds of a step of batch `key`: the model's seconds, rounded up, at least 1.
     pub(crate) fn us(&mut self, key: &StepKey) -> u64 {
         if key.decode_only() {
-            if let Some(entry) = self.decode.entry(key.decode_seqs, key.decode_context) {
-                if *entry == 0 {
-                    let us = compute(&self.model, &self.eff, key);
-                    *entry = u32::try_from(us).unwrap_or(0);
-                    return us;
-                }
-                return u64::from(*entry);
-            }
+            return self.decode_us(key.decode_seqs, key.decode_context);
         }
+        self.mixed_us(key)
+    }
+
+    /// [`StepTimes::us`] of a step of `n` decoding sequences whose contexts sum to `context`
+    /// (and no prompt tokens).
+    pub(crate) fn decode_us(&mut self, n: u64, context: u64) -> u64 {
+        if let Some(entry) = self.decode.entry(n, context) {
+            if *entry == 0 {
+                let key = StepKey {
+                    decode_seqs: n,
+                    decode_context: context,
+                    ..StepKey::default()
+                };
+                let us = compute(&self.model, &self.eff, &key);
+                *entry = u32::try_from(us).unwrap_or(0);
+                return us;
+            }
+            return u64::from(*entry);
+        }
+        self.mixed_us(&StepKey {
+            decode_seqs: n,
+            decode_context: context,
+            ..StepKey::default()
+        })
+    }
+
+    /// [`StepTimes::us`] from the direct-mapped memo.
+    fn mixed_us(&mut self, key: &StepKey) -> u64 {
         if self.mixed.is_empty() {
             self.mixed = vec![(StepKey::default(), 0); MEMO_SLOTS];
         }
