@@ -190,3 +190,104 @@ fn compute(model: &Replica, eff: &Efficiency, key: &StepKey) -> u64 {
     let (secs, _) = model.iteration(&key.batch(), eff);
     (secs * 1e6).ceil().max(1.0) as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inferplan_catalog::{Catalog, Dtype, Interconnect};
+    use inferplan_perf::efficiency::EfficiencyTable;
+    use inferplan_perf::{Deployment, Engine, MemoryParams, Placement};
+    use proptest::prelude::*;
+
+    fn times() -> StepTimes {
+        let c = Catalog::embedded().unwrap();
+        let gpu = c.gpu("H100").unwrap();
+        let mem = gpu.memory_gib().unwrap();
+        let d = Engine::Vllm.defaults(mem, gpu.arch);
+        let replica = Replica::new(
+            &Deployment {
+                placement: Placement {
+                    model: c.model("llama-3.1-8b").unwrap(),
+                    gpu,
+                    gpu_mem_gib: mem,
+                    gpus: 1,
+                    interconnect: Interconnect::Single,
+                    tp: 1,
+                    pp: 1,
+                    weights: Dtype::Bf16,
+                    kv: Dtype::Bf16,
+                },
+                engine: Engine::Vllm,
+                limits: d.limits,
+                kv_memory_fraction: d.kv_memory_fraction,
+            },
+            8192,
+            &MemoryParams::embedded().unwrap(),
+        )
+        .unwrap();
+        let eff = EfficiencyTable::embedded()
+            .unwrap()
+            .lookup(gpu.arch, Engine::Vllm, Dtype::Bf16)
+            .eff;
+        StepTimes::new(&replica, eff)
+    }
+
+    fn key(prefill: (u64, u64), decode: (u64, u64)) -> StepKey {
+        let (take, past) = prefill;
+        StepKey {
+            prefill_tokens: take,
+            prefill_past: if take > 0 { past } else { 0 },
+            prefill_pairs: take * past + take * (take + 1) / 2,
+            decode_seqs: decode.0,
+            decode_context: decode.0 * decode.1,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Every lookup, first or repeated, decode-only or mixed, answers what the model
+        /// computes for the batch.
+        #[test]
+        fn the_memo_answers_what_the_model_computes(
+            batches in proptest::collection::vec(
+                ((0u64..3, 0u64..4096), (0u64..300, 0u64..20_000)),
+                1..60,
+            ),
+        ) {
+            let mut t = times();
+            let fresh = times();
+            for _ in 0..2 {
+                for &((chunks, past), decode) in &batches {
+                    let k = key((chunks * 512, past), decode);
+                    let want = compute(&fresh.model, &fresh.eff, &k);
+                    prop_assert_eq!(t.us(&k), want);
+                    if k.decode_only() {
+                        prop_assert_eq!(t.decode_us(k.decode_seqs, k.decode_context), want);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_decode_memo_still_answers() {
+        let mut t = times();
+        // Far context sums, each on a page of its own, until the pages are spent.
+        let pages = MAX_BYTES / (PAGE * 4) + 16;
+        let fresh = times();
+        for p in 0..pages as u64 {
+            let (n, context) = (1 + p % 7, p * PAGE as u64 * 3);
+            let k = key((0, 0), (n, 0));
+            let k = StepKey {
+                decode_context: context,
+                ..k
+            };
+            assert_eq!(
+                t.decode_us(n, context),
+                compute(&fresh.model, &fresh.eff, &k)
+            );
+        }
+        assert!(t.decode.bytes <= MAX_BYTES);
+    }
+}

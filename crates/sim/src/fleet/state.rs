@@ -233,3 +233,42 @@ pub(super) struct Clients {
     /// The traffic has run out: clients not yet started would never send a request.
     pub(super) traffic_out: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    proptest! {
+        /// Events come out in the order of a binary heap of (time, sequence number), however
+        /// pushes and pops interleave.
+        #[test]
+        fn events_come_out_by_time_then_sequence(
+            ops in proptest::collection::vec((any::<bool>(), 0u64..50), 1..400),
+        ) {
+            let mut events = Events::new();
+            let mut reference = BinaryHeap::new();
+            let (mut now, mut seq) = (0u64, 0u64);
+            for (push, dt) in ops {
+                if push {
+                    seq += 1;
+                    events.push(now + dt, seq, Ev::Step(seq as usize));
+                    reference.push(Reverse((now + dt, seq)));
+                } else {
+                    let got = events.pop();
+                    let want = reference.pop().map(|Reverse(x)| x);
+                    prop_assert_eq!(got, want.map(|(at, s)| (at, Ev::Step(s as usize))));
+                    if let Some((at, _)) = want {
+                        now = at;
+                    }
+                }
+            }
+            while let Some(Reverse((at, s))) = reference.pop() {
+                prop_assert_eq!(events.pop(), Some((at, Ev::Step(s as usize))));
+            }
+            prop_assert_eq!(events.pop(), None);
+        }
+    }
+}
