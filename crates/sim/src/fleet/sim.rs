@@ -170,10 +170,10 @@ impl Sim<'_> {
 
     /// True when no traffic is left and nothing is in flight.
     pub(super) fn finished(&self) -> bool {
-        let clients_left = self.clients.started < self.cfg.closed_loop.unwrap_or(0);
         self.pending_arrival.is_none()
             && self.in_flight == 0
-            && (self.clients.traffic_out || !clients_left)
+            && (self.clients.traffic_out
+                || self.clients.started >= self.cfg.closed_loop.unwrap_or(0))
     }
 
     /// Closed loop: every free client sends its next request now.
