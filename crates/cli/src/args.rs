@@ -196,8 +196,9 @@ pub enum Command {
     /// Write the Kubernetes manifests, Karpenter node pool and Prometheus rules of a plan.
     ///
     /// From a workload file (planned first) or the JSON of `inferplan plan --format json`,
-    /// for one candidate (default: the first that runs vLLM): a Deployment (or LeaderWorkerSet
-    /// across nodes) running vLLM with arguments from the plan, Service, PodDisruptionBudget,
+    /// for one candidate (default: the plan's #1, else the first render writes): a Deployment
+    /// (or LeaderWorkerSet across nodes) running vLLM or SGLang on GPUs, or vLLM's Neuron
+    /// backend on Inferentia2 and Trainium, with arguments from the plan, Service, PodDisruptionBudget,
     /// KEDA ScaledObject on queue depth, Karpenter NodePool and EC2NodeClass, PodMonitor, and
     /// alerting and recording rules for GPU health (DCGM) and the SLOs. See docs/render.md.
     ///
@@ -1104,7 +1105,8 @@ pub struct RenderArgs {
     pub plan: Option<PathBuf>,
 
     /// Which candidate (1 = the cheapest). Default: the plan's first; when it runs an engine
-    /// render does not write (only vLLM and SGLang are), the first that runs one.
+    /// render does not write (vLLM and SGLang on GPUs, vLLM's Neuron backend on Inferentia2 and
+    /// Trainium are written), the first that runs one.
     #[arg(long, value_parser = whole::<usize>(TOP))]
     pub candidate: Option<usize>,
 

@@ -19,6 +19,8 @@ use inferplan_serving::cold_start::WeightsSource;
 use inferplan_serving::flags;
 use std::path::Path;
 
+pub mod sagemaker;
+
 /// A manifest the simulation cannot run: `file:line: field `f`: message`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
@@ -223,9 +225,22 @@ pub fn read(
             ));
         }
     }
-    let gpus = w.gpus_per_replica().max(par.gpus()).max(1);
     let pod_gpus = s.pod.gpus().max(1);
     let hw = ctx.hardware(s.pod, pod_gpus);
+    // On AWS Neuron devices (`aws.amazon.com/neuron`) the engine's degree counts NeuronCores;
+    // the simulation, like the plan, counts chips.
+    let tp = match hw
+        .gpu(ctx.catalog)
+        .filter(|_| s.container.is_neuron())
+        .and_then(inferplan_perf::neuron::logical_cores_per_chip)
+    {
+        Some(per_chip) => par.tp.div_ceil(per_chip).max(1),
+        None => par.tp,
+    };
+    let gpus = w
+        .gpus_per_replica()
+        .max(tp.saturating_mul(par.pp).saturating_mul(par.dp))
+        .max(1);
     let instance = match hw.instances.as_slice() {
         [one] => (*one).clone(),
         [] => {
@@ -302,7 +317,7 @@ pub fn read(
         weights,
         kv,
         engine,
-        tp: par.tp,
+        tp,
         pp: par.pp,
         max_num_seqs: s.engine.max_num_seqs(),
         max_num_batched_tokens: s.engine.max_num_batched_tokens(),

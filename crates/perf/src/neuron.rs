@@ -48,6 +48,21 @@ pub fn graphs(max_model_len: u64) -> usize {
     2 * buckets(max_model_len).len()
 }
 
+/// Logical NeuronCores per chip of `gpu`, the unit of vLLM's `--tensor-parallel-size` on
+/// Neuron: the physical cores of `data/catalog/gpus.csv`, halved on NeuronCore-v3
+/// (Trainium2), whose default Logical NeuronCore configuration is 2 (aws-neuron-sdk at commit
+/// 81ce03ae, `about-neuron/arch/neuron-features/logical-neuroncore-config.rst`: "On Trn2, each
+/// chip has 8 physical NeuronCores. With LNC=2 (default), these are grouped into 4 Logical
+/// NeuronCores"). `None` for GPUs.
+pub fn logical_cores_per_chip(gpu: &Gpu) -> Option<u32> {
+    let physical = gpu.cores_per_chip()?;
+    Some(if gpu.architecture.starts_with("NeuronCore-v3") {
+        (physical / 2).max(1)
+    } else {
+        physical
+    })
+}
+
 /// A model architecture NxD Inference supports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Supported {

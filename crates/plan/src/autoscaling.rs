@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+pub mod sagemaker;
+
 /// What a policy limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum PolicyKind {

@@ -17,6 +17,9 @@
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!
+//! - [`sagemaker`]: how long a new SageMaker instance takes to serve (provisioning, then the
+//!   container's part of [`cold_start_s`]), for the simulator and the SageMaker render.
+//!
 //! - [`quality`]: what published evaluations say about the quality of low-bit checkpoints
 //!   (`data/models/quantization_quality.csv`), for the planner's finding IP114.
 //!
@@ -27,6 +30,7 @@ pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
 pub mod quality;
+pub mod sagemaker;
 pub mod startup;
 
 pub use cold_start::{cold_start_s, new_replica, ColdStart, Delivery, Node, WeightsSource};

@@ -50,6 +50,7 @@ fn config() -> FleetConfig {
         replicas: 8,
         router: Router::LeastOutstanding,
         autoscaler: None,
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

@@ -56,6 +56,7 @@ pub fn fixed_fleet(
         replicas,
         router: Router::LeastOutstanding,
         autoscaler: None,
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

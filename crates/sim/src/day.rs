@@ -6,7 +6,7 @@
 //! node-hours and their cost, and for hours that fail, what would fix them.
 
 use crate::fleet::{
-    simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, Slo, Trigger,
+    simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, SimReport, Slo, Trigger,
 };
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
@@ -76,6 +76,7 @@ pub fn day(
             t.max,
             t.replicas_per_node,
         )),
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,
@@ -100,6 +101,49 @@ pub fn day(
         closed_loop: None,
         warmup_s: 0.0,
     };
+    let DayRun {
+        report: r,
+        hours,
+        failing,
+    } = run(w, c, &cfg, required, seed, max_requests)?;
+    let fix = (!failing.is_empty()).then(|| fix(&t, &hours, &failing, &cold));
+    Ok(DayVerified {
+        min_replicas: t.min,
+        max_replicas: t.max,
+        target_in_flight: t.in_flight,
+        target_queue: t.queue,
+        node_start_s: autoscaling::node_start_s(),
+        pod_start_s: pod_start,
+        requests: r.requests_total,
+        slo_attainment: r.slo_attainment.map(|a| a.all),
+        hours,
+        failing_hours: failing,
+        scale_events: r.scale_events,
+        scale_reversals: r.scale_reversals,
+        node_hours: r.node_hours.unwrap_or(0.0),
+        planned_node_hours: c.purchase_mix.billed_instance_hours_per_day,
+        cost_usd: r.cost_usd,
+        fix,
+    })
+}
+
+/// A day's simulation: the report, each hour next to the plan's replicas, the failing hours.
+pub(crate) struct DayRun {
+    pub(crate) report: SimReport,
+    pub(crate) hours: Vec<DayHour>,
+    pub(crate) failing: Vec<u32>,
+}
+
+/// Runs `cfg` (the fleet of candidate `c`) through 24 hours of `w`'s daily profile, within
+/// the simulator's ceilings, and reads each hour's attainment against `required`.
+pub(crate) fn run(
+    w: &Workload,
+    c: &Candidate,
+    cfg: &FleetConfig,
+    required: f64,
+    seed: u64,
+    max_requests: u64,
+) -> Result<DayRun, PlanError> {
     let spec = TrafficSpec {
         arrivals: Arrivals::Profile {
             hourly_rps: w.hourly_rates(),
@@ -109,11 +153,11 @@ pub fn day(
         output: LengthDist::from(w.lengths.output_tokens),
         limit: Limit::DurationUs(DAY_S * 1_000_000),
     };
-    crate::limits::check(&cfg, &spec, max_requests)
+    crate::limits::check(cfg, &spec, max_requests)
         .map_err(|e| PlanError::input("verify", format!("the day's simulation: {e}")))?;
     let traffic =
         Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
-    let r = simulate(&cfg, traffic, seed);
+    let r = simulate(cfg, traffic, seed);
     let spare = if w.constraints.redundancy {
         c.replicas_per_instance.max(1)
     } else {
@@ -138,24 +182,10 @@ pub fn day(
         .filter(|h| h.slo_attainment.is_some_and(|a| a < required))
         .map(|h| h.hour)
         .collect();
-    let fix = (!failing.is_empty()).then(|| fix(&t, &hours, &failing, &cold));
-    Ok(DayVerified {
-        min_replicas: t.min,
-        max_replicas: t.max,
-        target_in_flight: t.in_flight,
-        target_queue: t.queue,
-        node_start_s: autoscaling::node_start_s(),
-        pod_start_s: pod_start,
-        requests: r.requests_total,
-        slo_attainment: r.slo_attainment.map(|a| a.all),
+    Ok(DayRun {
+        report: r,
         hours,
-        failing_hours: failing,
-        scale_events: r.scale_events,
-        scale_reversals: r.scale_reversals,
-        node_hours: r.node_hours.unwrap_or(0.0),
-        planned_node_hours: c.purchase_mix.billed_instance_hours_per_day,
-        cost_usd: r.cost_usd,
-        fix,
+        failing,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod plot;
 pub mod replica;
 pub mod rng;
+pub mod sagemaker;
 pub mod step_times;
 pub mod traffic;
 pub mod validate;

@@ -108,6 +108,14 @@ pub fn check(cfg: &FleetConfig, spec: &TrafficSpec, max_requests: u64) -> Result
                 message: format!("the interval between decisions {m}"),
             })?;
     }
+    if let Some(m) = &cfg.managed {
+        too_many(
+            "autoscaler",
+            "the most instances",
+            u64::from(m.max),
+            bounds::REPLICAS,
+        )?;
+    }
     if let Some(clients) = cfg.closed_loop {
         too_many(
             "clients",

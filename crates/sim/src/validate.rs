@@ -51,6 +51,7 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
         replicas: 1,
         router: Router::LeastOutstanding,
         autoscaler: None,
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

@@ -70,9 +70,15 @@ pub fn run(c: &Catalog, a: &RenderArgs) -> anyhow::Result<ExitCode> {
     let (candidate, passed) = match (*candidate, platform) {
         (Some(n), _) => (n, None),
         (None, Platform::Eks) => {
-            let first = *renderable_candidates(&plan_json, c).first().ok_or_else(|| {
-                anyhow!("no candidate of the plan runs vLLM or SGLang on GPUs, which is what render writes")
-            })?;
+            let first = *renderable_candidates(&plan_json, c)
+                .first()
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no candidate of the plan runs vLLM or SGLang on GPUs or vLLM's Neuron \
+                     backend inside one Inferentia2 or Trainium instance, which is what render \
+                     writes"
+                    )
+                })?;
             let passed = (first > 1)
                 .then(|| {
                     plan_json

@@ -156,3 +156,125 @@ fn simulate_deploy_reads_the_container_and_lists_what_it_cannot_model() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The template `render --platform sagemaker` writes for `examples/<name>`, in a fresh
+/// directory.
+fn rendered_sagemaker(name: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "inferplan-simdeploy-sm-{tag}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = inferplan(&[
+        "render",
+        &example(name),
+        "--platform",
+        "sagemaker",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    dir
+}
+
+/// The rendered fraud-scoring endpoint (real time, 38 to 39 ml.g6f.2xlarge instances):
+/// simulated with Application Auto Scaling, billed per instance-hour, with the same JSON
+/// fields as a Kubernetes deployment, and what is not modelled said.
+#[test]
+fn the_rendered_fraud_endpoint_is_simulated_with_its_autoscaling() {
+    let dir = rendered_sagemaker("fraud-scoring-small.toml", "fraud");
+    let (code, v, err) = simulate(&dir, "fraud-scoring-small.toml", "900");
+    assert_eq!(code, 0, "{err}");
+    let target = v["target"].as_str().unwrap();
+    assert!(target.starts_with("ml.g6f.2xlarge"), "{target}");
+    assert!(
+        target.contains("AWS::SageMaker::Endpoint/Endpoint"),
+        "{target}"
+    );
+    assert_eq!(v["replicas_initial"], 38);
+    for field in [
+        "slo_attainment",
+        "scale_events",
+        "node_hours",
+        "hours",
+        "cost_usd",
+    ] {
+        assert!(!v[field].is_null(), "{field} missing");
+    }
+    // One instance per node: the instance-hours are the replica-hours, 38 for 15 minutes.
+    let nh = v["node_hours"].as_f64().unwrap();
+    assert!((nh - v["replica_hours"].as_f64().unwrap()).abs() < 1e-9);
+    assert!((nh - 38.0 * 0.25).abs() < 0.1, "{nh}");
+    let attained = v["slo_attainment"]["all"].as_f64().unwrap();
+    assert!(attained >= 0.99, "{attained}");
+    let notes: Vec<&str> = v["unmodelled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for want in [
+        "provisioning 134 s",
+        "no ml.g6f.2xlarge price",
+        "routing is random",
+    ] {
+        assert!(notes.iter().any(|n| n.contains(want)), "{want}: {notes:?}");
+    }
+}
+
+/// The rendered asynchronous endpoint (0 to 3 instances, backlog tracking) through the
+/// workload's morning: one instance at night, three by the ramp at 07:00.
+#[test]
+fn the_rendered_async_endpoint_scales_out_with_the_morning() {
+    let dir = rendered_sagemaker("async-documents.toml", "async");
+    let (code, v, err) = simulate(&dir, "async-documents.toml", "32400");
+    assert_eq!(code, 0, "{err}");
+    assert!(v["target"].as_str().unwrap().starts_with("ml.g6e.xlarge"));
+    assert!(
+        v["scale_events"].as_u64().unwrap() >= 1,
+        "{}",
+        v["scale_events"]
+    );
+    assert_eq!(v["nodes_max"], 3, "the scalable target's MaxCapacity");
+    let hours = v["hours"].as_array().unwrap();
+    assert_eq!(hours[2]["replicas_max"], 1, "{}", hours[2]);
+    assert_eq!(hours[8]["replicas_max"], 3, "{}", hours[8]);
+}
+
+/// A template the simulation cannot run fails in one line naming the file, line and field
+/// (exit code 2); one it can run in part says what it leaves out.
+#[test]
+fn sagemaker_template_edits_are_refused_or_reported() {
+    let dir = rendered_sagemaker("fraud-scoring-small.toml", "edits");
+    let template = dir.join("sagemaker.yaml");
+    edit(
+        &template,
+        "        TargetValue: 633.35",
+        "        TargetValue:\n          Ref: Target",
+    );
+    let (code, _, err) = simulate(&dir, "fraud-scoring-small.toml", "60");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("sagemaker.yaml:") && err.contains("TargetValue"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    edit(
+        &template,
+        "        TargetValue:\n          Ref: Target",
+        "        TargetValue: 633.35",
+    );
+    edit(
+        &template,
+        "PredefinedMetricType: SageMakerVariantInvocationsPerInstance",
+        "PredefinedMetricType: SageMakerVariantProvisionedConcurrencyUtilization",
+    );
+    let (code, v, err) = simulate(&dir, "fraud-scoring-small.toml", "60");
+    assert_eq!(code, 0, "{err}");
+    let notes = v["unmodelled"].to_string();
+    assert!(
+        notes.contains("SageMakerVariantProvisionedConcurrencyUtilization"),
+        "{notes}"
+    );
+    assert_eq!(v["scale_events"], 0);
+}

@@ -271,6 +271,11 @@ pub fn alarms(input: &RenderInput) -> Vec<(&'static str, Alarm)> {
             "LessThanThreshold",
         ),
     ));
+    // Container Insights' GPU metrics come from NVIDIA GPUs: a Neuron deployment keeps the
+    // engine's alarms only.
+    if input.neuron.is_some() {
+        v.retain(|(id, _)| id.starts_with("Inference"));
+    }
     v
 }
 

@@ -88,12 +88,23 @@ pub const SGLANG: Server = Server {
     e2e_buckets: super::sglang::E2E_BUCKETS,
 };
 
+/// vLLM's Neuron backend on Inferentia2 and Trainium ([`Engine::Neuron`] as the renderer
+/// names it): the Neuron Deep Learning Container ([`super::neuron::IMAGE`]) running vLLM with
+/// the `vllm-neuron` plugin, which keeps vLLM's server, health endpoint and metrics.
+pub const NEURON: Server = Server {
+    engine: Engine::Neuron,
+    display: "vLLM (Neuron backend)",
+    image: super::neuron::IMAGE,
+    ..VLLM
+};
+
 /// The server of `engine`, when the renderer writes it.
 pub fn server(engine: Engine) -> Option<&'static Server> {
     match engine {
         Engine::Vllm => Some(&VLLM),
         Engine::Sglang => Some(&SGLANG),
-        Engine::Trtllm | Engine::Tgi | Engine::Lmdeploy | Engine::Neuron => None,
+        Engine::Neuron => Some(&NEURON),
+        Engine::Trtllm | Engine::Tgi | Engine::Lmdeploy => None,
     }
 }
 

@@ -27,7 +27,7 @@ pub enum RenderError {
     },
     /// The candidate runs an engine the renderer has no manifests for.
     #[error(
-        "candidate {candidate} runs {engine}; render writes vLLM and SGLang manifests for GPUs only{}",
+        "candidate {candidate} runs {engine}; render writes vLLM and SGLang on GPUs and vLLM's Neuron backend inside one Inferentia2 or Trainium instance{}",
         suggest(alternatives)
     )]
     UnsupportedEngine {
@@ -35,7 +35,7 @@ pub enum RenderError {
         candidate: usize,
         /// Its engine.
         engine: String,
-        /// 1-based numbers of the plan's vLLM and SGLang candidates.
+        /// 1-based numbers of the plan's candidates the renderer writes.
         alternatives: Vec<usize>,
     },
     /// A value that cannot be rendered (zero GPUs, a non-positive rate, ...).
@@ -55,9 +55,9 @@ fn suggest(alternatives: &[usize]) -> String {
     match alternatives {
         [] => "; re-plan with `engines = [\"vllm\", \"sglang\"]` in the workload's [model] table"
             .to_owned(),
-        [one] => format!("; candidate {one} runs one on GPUs (`--candidate {one}`)"),
+        [one] => format!("; candidate {one} renders (`--candidate {one}`)"),
         many => format!(
-            "; candidates {} run them on GPUs (`--candidate {}`)",
+            "; candidates {} render (`--candidate {}`)",
             many.iter()
                 .map(|n| n.to_string())
                 .collect::<Vec<_>>()

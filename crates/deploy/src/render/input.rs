@@ -190,6 +190,8 @@ pub struct RenderInput {
     pub notes: Vec<String>,
     /// Where alerts and autoscaling read metrics from (`render --monitoring`).
     pub monitoring: super::cloudwatch::Monitoring,
+    /// How the replica uses its Neuron chips, on Inferentia2 and Trainium.
+    pub neuron: Option<super::neuron::Setup>,
 }
 
 impl RenderInput {
@@ -269,17 +271,36 @@ impl RenderInput {
                 format!("{} has no GPU in the catalog", inst.name),
             )
         })?;
-        if gpu.arch == Arch::Neuron {
-            return Err(RenderError::UnsupportedEngine {
-                candidate: number,
-                engine: format!(
-                    "vLLM's Neuron backend on {} (it needs the Neuron device plugin, a Neuron \
-                     vLLM image and compiled artifacts, which render does not write)",
-                    gpu.name
-                ),
-                alternatives: Vec::new(),
-            });
+        // On a Neuron chip vLLM runs through its Neuron backend (NxD Inference): the renderer
+        // names that server `Engine::Neuron`, whatever engine name the plan wrote.
+        let neuron_chip = gpu.arch == Arch::Neuron;
+        let engine = if neuron_chip {
+            Engine::Neuron
+        } else {
+            c.engine
+        };
+        let unsupported = |why: String| RenderError::UnsupportedEngine {
+            candidate: number,
+            engine: why,
+            alternatives: Vec::new(),
+        };
+        if c.engine == Engine::Neuron && !neuron_chip {
+            return Err(unsupported(format!(
+                "neuron on {} (not a Neuron chip)",
+                gpu.name
+            )));
         }
+        if neuron_chip && (c.pp > 1 || c.tp > c.gpus_per_instance) {
+            return Err(unsupported(format!(
+                "vLLM's Neuron backend over {} nodes of {} (TP {} × PP {}): render writes \
+                 Neuron replicas inside one instance",
+                gpus_per_replica.div_ceil(c.gpus_per_instance),
+                inst.name,
+                c.tp,
+                c.pp
+            )));
+        }
+        let server = super::engine::server(engine).unwrap_or(server);
         let gpu_memory_gib = inst
             .gpu_mem_gib()
             .or_else(|| gpu.memory_gib())
@@ -288,16 +309,37 @@ impl RenderInput {
             })?;
         let defaults = c.engine.defaults(gpu_memory_gib, gpu.arch);
         let sizing = Sizing::of(workload);
-        let (max_model_len, refused_share, max_model_len_basis) = model_len(
-            workload,
-            &sizing,
-            model,
-            gpu,
-            inst,
-            c,
-            &defaults,
-            gpu_memory_gib,
-        );
+        let (max_model_len, refused_share, max_model_len_basis) = if neuron_chip {
+            neuron_len(workload, &sizing, model)
+        } else {
+            model_len(
+                workload,
+                &sizing,
+                model,
+                gpu,
+                inst,
+                c,
+                &defaults,
+                gpu_memory_gib,
+            )
+        };
+        // On Neuron the batch is compiled: the sequences of `max_model_len` the chips hold after
+        // the weights (what the plan's replica batches), at most the engine's default.
+        let max_num_seqs = if neuron_chip {
+            kv_tokens(
+                model,
+                gpu,
+                inst,
+                c,
+                &defaults,
+                gpu_memory_gib,
+                max_model_len,
+            )
+            .map_or(1, |t| t / max_model_len.max(1))
+            .clamp(1, defaults.limits.max_num_seqs)
+        } else {
+            defaults.limits.max_num_seqs
+        };
         let nodes_per_replica = gpus_per_replica.div_ceil(c.gpus_per_instance);
         let gpus_per_pod = if nodes_per_replica > 1 {
             c.gpus_per_instance
@@ -362,13 +404,13 @@ impl RenderInput {
         // The cold start of a new node, from the bytes each node of a replica reads.
         let cold_start = new_replica(
             &workload.constraints.weights_source,
-            Some(c.engine),
+            Some(engine),
             download_bytes as f64 / f64::from(nodes_per_replica.max(1)),
             inst,
         );
         let source =
             WeightsSource::parse(&workload.constraints.weights_source).unwrap_or(WeightsSource::S3);
-        let delivery = Delivery::of(source, Some(c.engine));
+        let delivery = Delivery::of(source, Some(engine));
         let weights_uri = default_weights_uri(DEFAULT_CLUSTER, &checkpoint);
         let mut notes = Vec::new();
         if c.checkpoint.is_none() {
@@ -393,7 +435,8 @@ impl RenderInput {
                 }
             )),
             super::vllm::Quantization::OnlineFp8
-                if gpu.support(Dtype::Fp8) != inferplan_catalog::Support::Native =>
+                if !neuron_chip
+                    && gpu.support(Dtype::Fp8) != inferplan_catalog::Support::Native =>
             {
                 notes.push(format!(
                     "{} has no FP8 tensor cores: vLLM runs FP8 weights there as weight-only \
@@ -427,12 +470,34 @@ impl RenderInput {
                 ));
             }
         }
+        let neuron = if neuron_chip {
+            let cores_per_chip = super::neuron::logical_cores_per_chip(gpu).unwrap_or(1);
+            let cores = c.tp.saturating_mul(cores_per_chip);
+            let setup = super::neuron::Setup {
+                devices: c.tp,
+                cores_per_chip,
+                cores,
+                artifacts: super::neuron::artifacts_dir(
+                    &checkpoint,
+                    cores,
+                    max_num_seqs,
+                    max_model_len,
+                    precision,
+                    kv_dtype,
+                ),
+                compile_allowance_s: super::neuron::compile_allowance_s(download_bytes),
+            };
+            notes.extend(neuron_notes(&setup, inst, gpu, precision, download_bytes));
+            Some(setup)
+        } else {
+            None
+        };
         Ok(RenderInput {
             name: dns_name(&workload.name),
             namespace: DEFAULT_NAMESPACE.to_owned(),
             cluster: DEFAULT_CLUSTER.to_owned(),
             prometheus_url: DEFAULT_PROMETHEUS_URL.to_owned(),
-            engine: c.engine,
+            engine,
             image: server.image.to_owned(),
             candidate: number,
             workload: workload.name.clone(),
@@ -469,7 +534,7 @@ impl RenderInput {
             refused_share,
             max_model_len_basis,
             max_replicas,
-            max_num_seqs: defaults.limits.max_num_seqs,
+            max_num_seqs,
             max_num_batched_tokens: defaults.limits.max_num_batched_tokens,
             gpu_memory_utilization: defaults.kv_memory_fraction,
             max_rps_per_replica: c.max_rps_per_replica,
@@ -498,6 +563,7 @@ impl RenderInput {
             placement_group: (nodes_per_replica > 1).then(|| dns_name(&workload.name)),
             notes,
             monitoring: super::cloudwatch::Monitoring::Prometheus,
+            neuron,
         })
     }
 
@@ -511,9 +577,37 @@ impl RenderInput {
         .max(u64::from(self.instances))
     }
 
-    /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start.
+    /// Seconds the startup probe allows: [`startup::probe_budget_s`] of the cold start, and on
+    /// a Neuron chip the compile allowance with the same margin (the graphs are compiled when
+    /// the node has none).
     pub fn startup_budget_s(&self) -> u32 {
-        startup::probe_budget_s(&self.cold_start)
+        let base = startup::probe_budget_s(&self.cold_start);
+        match &self.neuron {
+            Some(n) => {
+                let extra = (n.compile_allowance_s * startup::PROBE_MARGIN).ceil();
+                base.saturating_add(extra.min(f64::from(u32::MAX)) as u32)
+            }
+            None => base,
+        }
+    }
+
+    /// The accelerator resource each pod requests and the taint of its node pool:
+    /// `nvidia.com/gpu`, or the Neuron device plugin's `aws.amazon.com/neuron`.
+    pub fn accelerator_resource(&self) -> &'static str {
+        if self.neuron.is_some() {
+            super::neuron::RESOURCE
+        } else {
+            super::pod::GPU_RESOURCE
+        }
+    }
+
+    /// The taint of the node pool, which the pods tolerate.
+    pub fn accelerator_taint(&self) -> &'static str {
+        if self.neuron.is_some() {
+            super::neuron::TAINT
+        } else {
+            super::pod::GPU_TAINT
+        }
     }
 
     /// What must exist before applying for the weights to arrive, for the README.
@@ -635,38 +729,7 @@ fn model_len(
         };
     }
     let p99 = (sizing.input_p99 + sizing.output_p99).min(ctx);
-    let used = c.tp.saturating_mul(c.pp);
-    let kv_tokens = inferplan_perf::MemoryParams::embedded()
-        .ok()
-        .and_then(|params| {
-            let input = inferplan_perf::FitInput {
-                placement: inferplan_perf::Placement {
-                    model,
-                    gpu,
-                    gpu_mem_gib: gpu_memory_gib,
-                    gpus: inst.whole_gpus().max(used),
-                    interconnect: if used > 1 {
-                        inst.interconnect
-                    } else {
-                        inferplan_catalog::Interconnect::Single
-                    },
-                    tp: c.tp,
-                    pp: c.pp,
-                    weights: c.precision,
-                    kv: c.kv_dtype,
-                },
-                context: ctx,
-                concurrency: 1,
-                gpu_memory_utilization: defaults.kv_memory_fraction,
-                safety_margin: 1.0,
-                engine: defaults.limits,
-            };
-            inferplan_perf::fit(&input, &params).ok()
-        })
-        .map(|r| {
-            r.engine_kv_blocks
-                .saturating_mul(r.engine_limits.block_size)
-        });
+    let kv_tokens = kv_tokens(model, gpu, inst, c, defaults, gpu_memory_gib, ctx);
     let (limit, basis) = match kv_tokens {
         Some(t) if t < ctx => (
             (t / MODEL_LEN_STEP * MODEL_LEN_STEP).max(p99),
@@ -685,6 +748,51 @@ fn model_len(
     // Below the context window the share refused is stated, even when it is none.
     let refused = (limit < ctx).then(|| share_above(input, output, limit));
     (limit, refused, basis)
+}
+
+/// Tokens of KV cache the engine allocates on the candidate's GPUs for sequences of `context`
+/// tokens (the memory model's engine view), when the fit runs.
+fn kv_tokens(
+    model: &inferplan_catalog::ModelSpec,
+    gpu: &inferplan_catalog::Gpu,
+    inst: &inferplan_catalog::Instance,
+    c: &CandidateJson,
+    defaults: &inferplan_perf::engine::EngineDefaults,
+    gpu_memory_gib: f64,
+    context: u64,
+) -> Option<u64> {
+    let used = c.tp.saturating_mul(c.pp);
+    inferplan_perf::MemoryParams::embedded()
+        .ok()
+        .and_then(|params| {
+            let input = inferplan_perf::FitInput {
+                placement: inferplan_perf::Placement {
+                    model,
+                    gpu,
+                    gpu_mem_gib: gpu_memory_gib,
+                    gpus: inst.whole_gpus().max(used),
+                    interconnect: if used > 1 {
+                        inst.interconnect
+                    } else {
+                        inferplan_catalog::Interconnect::Single
+                    },
+                    tp: c.tp,
+                    pp: c.pp,
+                    weights: c.precision,
+                    kv: c.kv_dtype,
+                },
+                context,
+                concurrency: 1,
+                gpu_memory_utilization: defaults.kv_memory_fraction,
+                safety_margin: 1.0,
+                engine: defaults.limits,
+            };
+            inferplan_perf::fit(&input, &params).ok()
+        })
+        .map(|r| {
+            r.engine_kv_blocks
+                .saturating_mul(r.engine_limits.block_size)
+        })
 }
 
 /// Share of requests whose prompt plus output is above `limit` tokens, each length
@@ -832,22 +940,127 @@ pub fn from_plan(
     })
 }
 
-/// The 1-based numbers of a plan's candidates the renderer writes: vLLM or SGLang on GPUs
-/// (the ones [`from_plan`] renders; not vLLM's Neuron backend on an AWS Neuron chip).
+/// The 1-based numbers of a plan's candidates the renderer writes: vLLM or SGLang on GPUs,
+/// vLLM's Neuron backend on one Inferentia2 or Trainium instance (the ones [`from_plan`]
+/// renders).
 pub fn renderable_candidates(plan: &PlanJson, catalog: &Catalog) -> Vec<usize> {
-    let neuron = |instance: &str| {
-        catalog
-            .instance(instance)
-            .ok()
-            .and_then(|i| catalog.instance_gpu(i))
-            .is_some_and(|g| g.arch == Arch::Neuron)
-    };
     plan.candidates
         .iter()
         .enumerate()
-        .filter(|(_, c)| super::engine::renders(c.engine) && !neuron(&c.instance))
+        .filter(|(_, c)| from_plan_engine(c, catalog).is_some_and(super::engine::renders))
         .map(|(i, _)| i + 1)
         .collect()
+}
+
+/// The engine the renderer writes for a candidate: [`Engine::Neuron`] (vLLM's Neuron backend)
+/// on a Neuron chip inside one instance, the plan's engine on a GPU; `None` when neither holds.
+fn from_plan_engine(c: &CandidateJson, catalog: &Catalog) -> Option<Engine> {
+    let gpu = catalog
+        .instance(&c.instance)
+        .ok()
+        .and_then(|i| catalog.instance_gpu(i))?;
+    match (gpu.arch == Arch::Neuron, c.engine) {
+        (true, _) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
+        (true, _) => Some(Engine::Neuron),
+        (false, Engine::Neuron) => None,
+        (false, e) => Some(e),
+    }
+}
+
+/// `--max-model-len` on a Neuron chip: the sequence length the plan's graphs are compiled for
+/// (the workload's fixed prompt + output, else p99 prompt + p99 output, within the model's
+/// context), and the share of requests above it. NxD Inference compiles `seq_len =
+/// max_model_len` with buckets in powers of two from 128 up to it
+/// ([`inferplan_perf::neuron::buckets`]), so longer requests cannot run.
+fn neuron_len(
+    workload: &Workload,
+    sizing: &Sizing,
+    model: &inferplan_catalog::ModelSpec,
+) -> (u64, Option<f64>, String) {
+    use inferplan_plan::workload::Length;
+    let ctx = model.max_context.max(1);
+    let (input, output) = (
+        &workload.lengths.input_tokens,
+        &workload.lengths.output_tokens,
+    );
+    let (len, what) = match (input, output) {
+        (Length::Fixed(i), Length::Fixed(o)) => {
+            (i.saturating_add(*o), "the workload's fixed prompt + output")
+        }
+        _ => (
+            sizing.input_p99 + sizing.output_p99,
+            "the workload's p99 prompt + p99 output",
+        ),
+    };
+    let len = len.clamp(1, ctx);
+    let buckets = inferplan_perf::neuron::buckets(len);
+    let basis = format!(
+        "the sequence length the plan's Neuron graphs are compiled for ({what}, at most the \
+         model's {ctx}-token context): NxD Inference compiles seq_len = max_model_len with \
+         sequence buckets {}; a longer request cannot run",
+        buckets
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let refused = (len < ctx).then(|| share_above(input, output, len));
+    (len, refused, basis)
+}
+
+/// What a Neuron replica needs before applying, for the README.
+fn neuron_notes(
+    setup: &super::neuron::Setup,
+    inst: &inferplan_catalog::Instance,
+    gpu: &inferplan_catalog::Gpu,
+    precision: Dtype,
+    download_bytes: u64,
+) -> Vec<String> {
+    let mut notes =
+        vec![format!(
+        "{} ({}): install the Neuron device plugin (it registers `{}`) and the Neuron scheduler \
+         extension, e.g. `helm upgrade --install neuron-helm-chart \
+         oci://public.ecr.aws/neuron/neuron-helm-chart` (AWS Neuron docs, \
+         \"Neuron Device Plugin\"). Karpenter's `al2023` alias picks the EKS-optimized \
+         accelerated AL2023 AMI with the Neuron driver for these instances.",
+        inst.name, gpu.name, super::neuron::RESOURCE
+    )];
+    notes.push(format!(
+        "Compile ahead (finding IP115): the graphs for this configuration are looked up in \
+         `{}` (`{}`, on the node's `{}`); a node without them compiles before serving, which \
+         AWS puts at \"around 15min\" for a 15 GB model and does not publish otherwise. The \
+         startup probe allows {:.0} s for it (an assumption: {} s per GB of weights, at least \
+         {} s). Compile once (the same `vllm serve` on one node, or NxD Inference's compile \
+         script) and copy the directory to every node's cache, or to S3 and pre-pull it.",
+        setup.artifacts,
+        super::neuron::COMPILED_ARTIFACTS_ENV,
+        super::neuron::COMPILED_HOST_DIR,
+        setup.compile_allowance_s,
+        super::neuron::COMPILE_S_PER_GB,
+        super::neuron::MIN_COMPILE_S,
+    ));
+    if precision == Dtype::Fp8 {
+        let ram = inst.ram_gib.unwrap_or(0.0) * (1u64 << 30) as f64;
+        notes.push(format!(
+            "FP8 weights on Neuron are NxD Inference's own quantization of the 16-bit \
+             checkpoint, done on the host's CPU before compiling (`quantized`, `f8e4m3`, \
+             saved to `{}/quantized`){}.",
+            setup.artifacts,
+            if ram > 0.0 && (download_bytes as f64) > ram * 0.8 {
+                format!(
+                    ": it holds the {:.1} GiB of 16-bit weights in host memory, more than the \
+                     pod gets on {} ({:.0} GiB), so quantize and compile on a larger instance \
+                     and ship the artifacts",
+                    download_bytes as f64 / (1u64 << 30) as f64,
+                    inst.name,
+                    inst.ram_gib.unwrap_or(0.0)
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    notes
 }
 
 /// A DNS-1123 label from a free-form name: lower case, `[a-z0-9-]`, at most 40 characters

@@ -273,7 +273,7 @@ pub fn node_pool(input: &RenderInput) -> NodePool {
                         },
                     ],
                     taints: vec![Taint {
-                        key: pod::GPU_TAINT.to_owned(),
+                        key: input.accelerator_taint().to_owned(),
                         value: "true".to_owned(),
                         effect: "NoSchedule".to_owned(),
                     }],
@@ -290,7 +290,10 @@ pub fn node_pool(input: &RenderInput) -> NodePool {
                     nodes: "1".to_owned(),
                 }],
             },
-            limits: labels([(pod::GPU_RESOURCE, gpu_limit(input).to_string().as_str())]),
+            limits: labels([(
+                input.accelerator_resource(),
+                gpu_limit(input).to_string().as_str(),
+            )]),
         },
     }
 }

@@ -34,6 +34,7 @@ pub mod k8s;
 pub mod karpenter;
 pub mod keda;
 pub mod lws;
+pub mod neuron;
 pub mod pod;
 pub mod pod_monitor;
 pub mod readme;
@@ -135,11 +136,13 @@ pub fn render(input: &RenderInput) -> Vec<(String, String)> {
             yaml::document(&rules::rule_file(input)),
             "Prometheus recording and alerting rules: SLO burn rates, engine, GPU health",
         ));
-        files.push((
-            "dcgm-exporter-counters.csv".to_owned(),
-            dcgm::counters_csv(),
-            "dcgm-exporter collectors the GPU rules need",
-        ));
+        if input.neuron.is_none() {
+            files.push((
+                "dcgm-exporter-counters.csv".to_owned(),
+                dcgm::counters_csv(),
+                "dcgm-exporter collectors the GPU rules need",
+            ));
+        }
     }
     if input.monitoring.cloudwatch() {
         files.push((

@@ -75,6 +75,12 @@ pub fn template(input: &RenderInput, role: Role) -> PodTemplateSpec {
     if let Some(v) = weights::models_volume(input) {
         volumes.push(v);
     }
+    if input.neuron.is_some() {
+        volumes.push(Volume::host_path(
+            NEURON_COMPILED_VOLUME,
+            super::neuron::COMPILED_HOST_DIR,
+        ));
+    }
     if needs_shm(input) {
         volumes.push(Volume::empty_dir(
             "dshm",
@@ -96,7 +102,7 @@ pub fn template(input: &RenderInput, role: Role) -> PodTemplateSpec {
                 ("karpenter.sh/nodepool", input.name.as_str()),
                 ("node.kubernetes.io/instance-type", input.instance.as_str()),
             ]),
-            tolerations: vec![tolerate(GPU_TAINT)],
+            tolerations: vec![tolerate(input.accelerator_taint())],
             affinity: (role != Role::Single).then(same_zone_as_group),
             topology_spread_constraints: vec![TopologySpreadConstraint {
                 max_skew: 1,
@@ -141,7 +147,8 @@ fn same_zone_as_group() -> Affinity {
 /// TP > 1 (NCCL between the GPUs of a pod) and multi-node replicas (Ray's object store)
 /// need a `/dev/shm` larger than the container runtime's 64 MiB default.
 pub fn needs_shm(input: &RenderInput) -> bool {
-    input.tp > 1 || input.nodes_per_replica > 1
+    // NCCL's; the Neuron runtime runs its collectives between the cores of the chips.
+    input.neuron.is_none() && (input.tp > 1 || input.nodes_per_replica > 1)
 }
 
 /// Size of `/dev/shm`, GiB: an eighth of the pod's memory, between 1 and 16 GiB (it counts
@@ -230,14 +237,15 @@ fn probe(server: &Server, period: u32, timeout: u32, failures: u32) -> Probe {
 fn engine(input: &RenderInput, role: Role) -> Container {
     let server = input.server();
     let gpus = input.gpus_per_pod.to_string();
+    let accelerator = input.accelerator_resource();
     let mem = gib(memory_gib(input));
     let efa = input.efa_interfaces.map(|n| n.to_string());
     let mut requests = labels([
         ("cpu", cpu(input).to_string().as_str()),
         ("memory", mem.as_str()),
-        (GPU_RESOURCE, gpus.as_str()),
+        (accelerator, gpus.as_str()),
     ]);
-    let mut limits = labels([("memory", mem.as_str()), (GPU_RESOURCE, gpus.as_str())]);
+    let mut limits = labels([("memory", mem.as_str()), (accelerator, gpus.as_str())]);
     if let Some(n) = &efa {
         requests.insert(EFA_RESOURCE.to_owned(), n.clone());
         limits.insert(EFA_RESOURCE.to_owned(), n.clone());
@@ -248,15 +256,34 @@ fn engine(input: &RenderInput, role: Role) -> Container {
         m.read_only = input.delivery == Delivery::FsxVolume;
         mounts.push(m);
     }
+    if input.neuron.is_some() {
+        mounts.push(VolumeMount::new(
+            NEURON_COMPILED_VOLUME,
+            super::neuron::COMPILED_MOUNT,
+        ));
+    }
     if needs_shm(input) {
         mounts.push(VolumeMount::new("dshm", "/dev/shm"));
     }
-    let (command, args) = match input.engine {
-        Engine::Sglang => sglang_command(input, role),
-        _ => vllm_command(input, role),
+    let (command, args) = match (&input.neuron, input.engine) {
+        (Some(setup), _) => (
+            vec!["vllm".to_owned(), "serve".to_owned()],
+            super::neuron::serve_args(input, setup, &input.model_path()),
+        ),
+        (None, Engine::Sglang) => sglang_command(input, role),
+        (None, _) => vllm_command(input, role),
     };
     let serves_http = role != Role::Worker;
     let mut env = vec![EnvVar::value("HF_HUB_OFFLINE", "1")];
+    if let Some(setup) = &input.neuron {
+        env.push(EnvVar::value(
+            super::neuron::COMPILED_ARTIFACTS_ENV,
+            &setup.artifacts,
+        ));
+        if super::neuron::needs_special_scalar(input) {
+            env.push(EnvVar::value(super::neuron::SPECIAL_SCALAR_ENV, "1"));
+        }
+    }
     if input.delivery == Delivery::S3Stream && !input.region.is_empty() {
         env.push(EnvVar::value("AWS_REGION", &input.region));
     }
@@ -302,6 +329,9 @@ fn engine(input: &RenderInput, role: Role) -> Container {
 /// Amazon EKS": the plugin advertises EFA interfaces as `vpc.amazonaws.com/efa`; Karpenter
 /// configures every interface of a node launched for a pod that requests it as EFA).
 pub const EFA_RESOURCE: &str = "vpc.amazonaws.com/efa";
+
+/// The volume of the Neuron compiled-artifacts cache on the node.
+pub const NEURON_COMPILED_VOLUME: &str = "neuron-compiled";
 
 /// `vllm serve` (one pod), or the Ray leader and workers of a multi-node replica
 /// (`multi-node-serving.sh` of the vLLM image, `docs/deployment/frameworks/lws.md`).

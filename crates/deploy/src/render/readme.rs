@@ -153,17 +153,84 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         "Cold start of a replica on a new node: {} s = boot {} s + copy to the node {} s + \
          engine start {} s (no compile caches on a new node) + reading the weights {} s ({}). \
          The startup probe covers what happens in the engine container (engine start and \
-         reading), a quarter more: {} s.\n",
+         reading{}), a quarter more: {} s.\n",
         c.seconds.round(),
         c.boot_s.round(),
         c.fetch_s.round(),
         c.engine_start_s.round(),
         c.load_s.round(),
         c.basis,
+        if i.neuron.is_some() {
+            ", and compiling the Neuron graphs: see Neuron"
+        } else {
+            ""
+        },
         pod::startup_failure_threshold(i) * pod::STARTUP_PERIOD_S,
     );
     let _ = writeln!(s, "### Arguments\n");
     let _ = writeln!(s, "| argument | value | why |\n|---|---|---|");
+    if let Some(setup) = &i.neuron {
+        for (a, v, why) in super::neuron::argument_rows(i, setup) {
+            let _ = writeln!(s, "| `{a}` | `{v}` | {why} |");
+        }
+        let _ = writeln!(s);
+        neuron_section(i, setup, &mut s);
+    } else {
+        gpu_arguments(i, &mut s);
+    }
+    scheduling(i, files, s)
+}
+
+/// What runs differently on a Neuron chip.
+fn neuron_section(i: &RenderInput, setup: &super::neuron::Setup, s: &mut String) {
+    let _ = writeln!(s, "### Neuron\n");
+    let _ = writeln!(
+        s,
+        "- vLLM runs NxD Inference through its Neuron plugin: each pod gets {} Neuron device(s) \
+         (`{}`, {} logical NeuronCores each: `--tensor-parallel-size {}`). The graphs are \
+         compiled for batch size {} and sequence length {} (a context-encoding and a \
+         token-generation graph per bucket: {} graphs); chunked prefill is off on Neuron.",
+        setup.devices,
+        super::neuron::RESOURCE,
+        setup.cores_per_chip,
+        setup.cores,
+        i.max_num_seqs,
+        i.max_model_len,
+        inferplan_perf::neuron::graphs(i.max_model_len),
+    );
+    let _ = writeln!(
+        s,
+        "- Compiled graphs: `{}={}` on the node's `{}` (mounted at `{}`). vLLM loads them from \
+         there, or compiles and saves them there when they are missing.",
+        super::neuron::COMPILED_ARTIFACTS_ENV,
+        setup.artifacts,
+        super::neuron::COMPILED_HOST_DIR,
+        super::neuron::COMPILED_MOUNT,
+    );
+    let _ = writeln!(
+        s,
+        "- Startup probe: the cold start's engine part, a quarter more, plus {:.0} s of \
+         compiling × 1.25. Compile time is not published: the allowance is an assumption of {} \
+         s per GB of weights (AWS: \"a small-ish model of 15GB might take around 15min to \
+         compile\"), at least {} s. With the artifacts on the node, the engine starts in the \
+         cold start's time.",
+        setup.compile_allowance_s,
+        super::neuron::COMPILE_S_PER_GB,
+        super::neuron::MIN_COMPILE_S,
+    );
+    let _ = writeln!(
+        s,
+        "- Metrics: vLLM's own (`{}`, `{}`, `{}`); the plugin replaces the model runner only. \
+         No GPU alerts: dcgm-exporter reads NVIDIA GPUs; neuron-monitor's Prometheus exporter \
+         is the Neuron counterpart (not rendered).\n",
+        i.server().waiting,
+        i.server().running,
+        i.server().kv_usage,
+    );
+}
+
+/// The argument table of vLLM and SGLang on GPUs.
+fn gpu_arguments(i: &RenderInput, s: &mut String) {
     let q = checkpoint::quantization(i.precision, i.native_weights);
     use flags::{sglang as sg, vllm as vl};
     let mut rows: Vec<(String, String, String)> = vec![
@@ -317,14 +384,18 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         let _ = writeln!(s, "| `{a}` | `{v}` | {why} |");
     }
     let _ = writeln!(s);
+}
 
+/// Scheduling, startup, scaling, alerts and how to apply.
+fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> String {
     let _ = writeln!(s, "## Scheduling, startup and scaling\n");
     let _ = writeln!(
         s,
-        "- Each pod requests {} × `nvidia.com/gpu` (requests equal limits), {} vCPU and {} GiB \
+        "- Each pod requests {} × `{}` (requests equal limits), {} vCPU and {} GiB \
          of memory ({} % of the instance shared by {} pod(s)), tolerates the `{}` taint and \
          runs only on the `{}` NodePool's {} nodes.",
         i.gpus_per_pod,
+        i.accelerator_resource(),
         pod::cpu(i),
         pod::memory_gib(i),
         (pod::NODE_SHARE * 100.0).round(),
@@ -333,7 +404,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         } else {
             i.replicas_per_instance
         },
-        pod::GPU_TAINT,
+        i.accelerator_taint(),
         i.name,
         i.instance
     );
@@ -381,13 +452,18 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         s,
         "- The NodePool launches only `{}` as {} capacity ({} savings-plan, {} on-demand, {} \
          spot instances in the plan; a savings plan discounts on-demand usage), at most {} \
-         GPUs, and removes nodes only when empty.",
+         {}, and removes nodes only when empty.",
         i.instance,
         i.capacity_types().join(" and "),
         i.purchase.savings_plan_instances,
         i.purchase.on_demand_instances,
         i.purchase.spot_instances,
-        karpenter::gpu_limit(i)
+        karpenter::gpu_limit(i),
+        if i.neuron.is_some() {
+            "Neuron devices"
+        } else {
+            "GPUs"
+        }
     );
     let _ = writeln!(
         s,
@@ -444,6 +520,10 @@ fn alerts(i: &RenderInput, s: &mut String) {
             )
         }
     );
+    if i.neuron.is_some() {
+        let _ = writeln!(s);
+        return;
+    }
     let _ = writeln!(
         s,
         "- GPU (dcgm-exporter): double-bit ECC errors > 0 and fatal XIDs (critical), any XID, \
@@ -466,9 +546,16 @@ fn apply(i: &RenderInput, files: &[(String, &str)], s: &mut String) {
     let _ = writeln!(s, "## Apply\n");
     let _ = writeln!(
         s,
-        "Needs: Karpenter v1 (AWS provider), the NVIDIA device plugin (or GPU Operator), KEDA \
+        "Needs: Karpenter v1 (AWS provider), {}, KEDA \
          2.x, {}{}. Set the cluster name (`{}` here) in `ec2nodeclass.yaml` if it differs.\n",
-        if i.monitoring.prometheus() {
+        if i.neuron.is_some() {
+            "the Neuron device plugin and scheduler extension (`neuron-helm-chart`)"
+        } else {
+            "the NVIDIA device plugin (or GPU Operator)"
+        },
+        if i.neuron.is_some() && i.monitoring.prometheus() {
+            "a Prometheus Operator"
+        } else if i.monitoring.prometheus() {
             "a Prometheus Operator, dcgm-exporter with pod labels (the GPU Operator's \
              default) and the counters in `dcgm-exporter-counters.csv`"
         } else {

@@ -197,6 +197,11 @@ pub fn rule_file(input: &RenderInput) -> RuleFile {
             rules: gpu_rules(input),
         },
     ];
+    // dcgm-exporter reads NVIDIA GPUs only: a Neuron deployment gets no GPU rules (the README
+    // says so; neuron-monitor is the Neuron analogue, not rendered).
+    if input.neuron.is_some() {
+        groups.retain(|g| !g.name.ends_with("-gpu"));
+    }
     groups.retain(|g| !g.rules.is_empty());
     RuleFile { groups }
 }

@@ -19,7 +19,7 @@ use super::k8s::{
     ObjectMeta, PersistentVolumeClaim, PodSpec, PodTemplateSpec, ResourceRequirements,
     ServiceAccount, Volume, VolumeMount,
 };
-use super::pod::{self, GPU_TAINT};
+use super::pod;
 use inferplan_serving::Delivery;
 
 /// The AWS CLI image that copies from S3, pinned to a release (pin its digest too before
@@ -308,7 +308,7 @@ pub fn prepull_daemon_set(input: &RenderInput) -> Option<DaemonSet> {
                     service_account_name: Some(service_account_name(input)),
                     termination_grace_period_seconds: Some(5),
                     node_selector: labels([("karpenter.sh/nodepool", input.name.as_str())]),
-                    tolerations: vec![tolerate(GPU_TAINT)],
+                    tolerations: vec![tolerate(input.accelerator_taint())],
                     affinity: None,
                     topology_spread_constraints: Vec::new(),
                     init_containers: vec![fetcher(input, "prepull-weights")],

@@ -10,6 +10,7 @@ mod support;
 mod cloudwatch;
 mod deployed;
 mod lint;
+mod neuron;
 mod render;
 mod rightsize;
 mod round_trip;

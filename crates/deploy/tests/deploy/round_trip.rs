@@ -1,7 +1,7 @@
 //! Round trip (issue 14, item 7): every LLM example, the 405B replica over two nodes of the
 //! render tests, and a generated matrix of workloads (models
-//! × GPU families × formats × engines × weights sources) is planned, its plan's first vLLM
-//! candidate rendered, and the rendered manifests are read back to check that the server would
+//! × GPU families × formats × engines × weights sources) is planned, its plan's first candidate
+//! render writes (vLLM or SGLang on GPUs, vLLM's Neuron backend on inf2 and trn) rendered, and the rendered manifests are read back to check that the server would
 //! start:
 //!
 //! - the weights cache holds the checkpoint's download with a margin (the download as

@@ -396,3 +396,85 @@ Resources:
         [("IL122", Severity::Info)]
     );
 }
+
+/// `simulate --deploy` reads back what the render writes: the endpoint's instance type and
+/// count, its scaling bounds, target and cooldowns, the step policy of an asynchronous
+/// endpoint, and the checkpoint; nothing of the rendered template is left unmodelled. The
+/// scale-out cooldown is a new instance's start in the shared model plus the scale-out
+/// alarm's three published minutes.
+#[test]
+fn the_simulator_reads_back_the_rendered_scaling() {
+    use inferplan_deploy::deployed::sagemaker::{read, Tracked};
+    use inferplan_plan::autoscaling::sagemaker as aas;
+    let params = inferplan_perf::MemoryParams::embedded().unwrap();
+    for name in EXAMPLES {
+        let input = input_of(&stored_plan(name));
+        let e = Endpoint::of(&input).unwrap();
+        let files = sagemaker::render(&input).unwrap();
+        let texts: Vec<(String, String)> = files
+            .into_iter()
+            .filter(|(n, _)| n == sagemaker::TEMPLATE)
+            .collect();
+        let d = read(&texts, catalog(), &params)
+            .unwrap()
+            .expect("the template has an endpoint");
+        assert!(d.unmodelled.is_empty(), "{name}: {:?}", d.unmodelled);
+        assert_eq!(d.instance_type, e.instance_type, "{name}");
+        assert_eq!(d.initial_instances, e.initial_instances, "{name}");
+        assert_eq!(
+            d.capacity,
+            Some((e.min_instances, e.max_instances)),
+            "{name}"
+        );
+        assert_eq!(d.tp, input.tp, "{name}");
+        assert_eq!(d.download_bytes, input.download_bytes, "{name}");
+        let t = d.tracking.expect("a target-tracking policy");
+        assert_eq!(
+            t.scale_out_cooldown_s,
+            Some(f64::from(e.scale_out_cooldown_s))
+        );
+        assert_eq!(
+            t.scale_in_cooldown_s,
+            Some(f64::from(e.scale_in_cooldown_s))
+        );
+        let start = inferplan_serving::sagemaker::instance_start(
+            input.download_bytes as f64,
+            Some(input.engine),
+        );
+        let alarm =
+            aas::SCALE_OUT_DATAPOINTS as f64 * f64::from(aas::PERIOD_S) + aas::METRIC_DELAY_S;
+        assert_eq!(
+            f64::from(e.scale_out_cooldown_s),
+            (start.seconds + alarm).ceil(),
+            "{name}"
+        );
+        match e.kind {
+            EndpointKind::RealTime => {
+                assert!(!d.is_async);
+                assert_eq!(t.metric, Tracked::InvocationsPerInstance);
+                assert_eq!(t.target, e.invocations_per_instance_per_minute);
+                assert!(d.from_zero.is_none());
+            }
+            EndpointKind::Async => {
+                assert!(d.is_async);
+                assert_eq!(t.metric, Tracked::BacklogPerInstance);
+                assert_eq!(t.target, f64::from(e.backlog_per_instance));
+                let s = d.from_zero.expect("a step policy out of zero");
+                assert_eq!(
+                    (s.datapoints, s.evaluation_periods, s.adjustment),
+                    (
+                        aas::FROM_ZERO_DATAPOINTS,
+                        aas::FROM_ZERO_DATAPOINTS,
+                        aas::FROM_ZERO_ADJUSTMENT
+                    )
+                );
+                assert_eq!(s.threshold, aas::FROM_ZERO_THRESHOLD);
+                assert_eq!(s.cooldown_s, Some(f64::from(e.scale_out_cooldown_s)));
+                assert_eq!(
+                    d.max_concurrent_per_instance,
+                    Some(e.max_concurrent_per_instance)
+                );
+            }
+        }
+    }
+}

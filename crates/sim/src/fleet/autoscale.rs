@@ -37,7 +37,7 @@ impl Scaler {
 
 impl Sim<'_> {
     /// Replicas the Deployment counts: starting or ready (not those terminating).
-    fn scaled_replicas(&self) -> u32 {
+    pub(super) fn scaled_replicas(&self) -> u32 {
         self.slots
             .iter()
             .filter(|s| matches!(s.state, State::Starting | State::Ready))
@@ -76,6 +76,10 @@ impl Sim<'_> {
 
     /// One decision: observe, read the metrics as old as the lag, decide, scale.
     pub(super) fn on_tick(&mut self) {
+        if self.cfg.managed.is_some() {
+            self.on_managed_tick();
+            return;
+        }
         let cfg = self.cfg;
         let Some(a) = cfg.autoscaler.as_ref() else {
             return;
@@ -146,7 +150,7 @@ impl Sim<'_> {
 
     /// Removes `n` replicas as a ReplicaSet picks them: starting ones first, then the most
     /// recently ready; a ready one stops taking requests and finishes those it holds.
-    fn remove_replicas(&mut self, n: u32) {
+    pub(super) fn remove_replicas(&mut self, n: u32) {
         let mut order: Vec<usize> = (0..self.slots.len())
             .filter(|&i| matches!(self.slots[i].state, State::Starting | State::Ready))
             .collect();

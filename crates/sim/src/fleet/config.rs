@@ -149,6 +149,9 @@ pub struct FleetConfig {
     pub router: Router,
     /// Autoscaling, if any.
     pub autoscaler: Option<Autoscaler>,
+    /// Application Auto Scaling of a SageMaker variant ([`super::aas`]), instead of
+    /// `autoscaler`: the replicas are the variant's instances, each on its own node.
+    pub managed: Option<super::aas::Managed>,
     /// Spot interruptions, if any.
     pub spot: Option<Spot>,
     /// Clients.

@@ -3,6 +3,7 @@
 
 use super::autoscale::Scaler;
 use super::config::FleetConfig;
+use super::managed::{ManagedState, SAMPLE_S};
 use super::report::{SimReport, Tally};
 use super::state::{us, Clients, Ev, Events, Node, Req, Slab, Slot, State, Work};
 use crate::replica::StepOutcome;
@@ -30,6 +31,8 @@ pub(super) struct Sim<'a> {
     pub(super) rr: usize,
     /// The autoscaler's memory, when there is one.
     pub(super) scaler: Option<Scaler>,
+    /// The managed autoscaler's memory, when there is one.
+    pub(super) managed: Option<ManagedState>,
     pub(super) last_cost_mark: u64,
     /// What is counted and measured for the report.
     pub(super) tally: Tally,
@@ -67,6 +70,10 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
             .autoscaler
             .as_ref()
             .map(|a| Scaler::new(a, cfg.replicas.max(1))),
+        managed: cfg
+            .managed
+            .as_ref()
+            .map(|m| ManagedState::new(m, cfg.replicas.max(1))),
         last_cost_mark: 0,
         tally: Tally::new(),
         pending_arrival: None,
@@ -91,7 +98,9 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
     } else {
         sim.next_arrival();
     }
-    if let Some(a) = &cfg.autoscaler {
+    if cfg.managed.is_some() {
+        sim.push(us(SAMPLE_S), Ev::Tick);
+    } else if let Some(a) = &cfg.autoscaler {
         sim.push(us(a.interval_s.max(0.001)), Ev::Tick);
     }
     sim.push(us(cfg.sample_s.max(0.001)), Ev::Sample);
@@ -221,6 +230,7 @@ impl Sim<'_> {
             .filter(|s| s.state == State::Ready)
             .count()
             .max(1);
+        self.count_invocation(ready);
         let others = self.in_flight.saturating_sub(1) as f64 / ready as f64;
         let overhead = us(self
             .cfg

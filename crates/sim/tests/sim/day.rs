@@ -72,3 +72,50 @@ fn the_day_reports_each_hour_and_what_would_fix_the_failing_ones() {
     }
     assert!(d.node_hours >= 24.0 && d.cost_usd > 0.0, "{d:?}");
 }
+
+/// The same option as a SageMaker endpoint (`inferplan_sim::sagemaker::day`, what
+/// `plan --verify` runs for a SageMaker option): the scaling render writes, Application Auto
+/// Scaling over the day, instances that start after SageMaker's provisioning, billed per
+/// instance-hour at the price given.
+#[test]
+fn the_sagemaker_day_runs_the_rendered_scaling() {
+    use inferplan_plan::autoscaling::sagemaker::scaling;
+    use inferplan_serving::sagemaker::{instance_start, INSTANCE_START_S};
+    let w = Workload::from_toml(STEEP, "steep.toml").unwrap();
+    let catalog = crate::support::catalog();
+    let efficiency = EfficiencyTable::embedded().unwrap();
+    let memory = MemoryParams::embedded().unwrap();
+    let inputs = Inputs {
+        catalog,
+        efficiency: &efficiency,
+        memory: &memory,
+    };
+    let p = plan(&inputs, &w).unwrap();
+    let c = &p.candidates[p.option_indices()[0]];
+    let t = rendered_targets(&w, c);
+    let start = instance_start(c.cold_start_bytes_per_node(), Some(c.engine));
+    let s = scaling(
+        false,
+        t.min,
+        t.max,
+        t.in_flight,
+        c.e2e_p99_ms,
+        c.max_rps_per_replica,
+        start.seconds,
+    );
+    let d = inferplan_sim::sagemaker::day(&inputs, &w, c, 0.99, 1, 5_000_000, Some(2.0)).unwrap();
+    assert_eq!((d.min_replicas, d.max_replicas), (s.min, s.max));
+    assert_eq!(d.node_start_s, INSTANCE_START_S);
+    assert!((d.pod_start_s - start.container_s).abs() < 1e-9);
+    assert_eq!(d.hours.len(), 24);
+    // The quiet morning at the minimum; noon's tenfold rise scales out within the maximum.
+    assert!(d.hours[..12].iter().all(|h| h.replicas_max == s.min));
+    assert!(d.scale_events >= 1);
+    let most = d.hours.iter().map(|h| h.replicas_max).max().unwrap();
+    assert!(most > s.min && most <= s.max, "{most}");
+    assert!((d.cost_usd - d.node_hours * 2.0).abs() < 1e-6);
+    // A failing hour comes with the minimum that would cover it.
+    if !d.failing_hours.is_empty() {
+        assert!(d.fix.as_deref().unwrap().contains("MinCapacity"));
+    }
+}

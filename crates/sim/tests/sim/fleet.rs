@@ -14,7 +14,7 @@ use inferplan_sim::step_times::StepTimes;
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use proptest::prelude::*;
 
-fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
+pub(crate) fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
     let c = crate::support::catalog();
     let gpu = c.gpu(gpu).unwrap();
     let mem = gpu.memory_gib().unwrap();
@@ -55,6 +55,7 @@ fn config(replicas: u32) -> FleetConfig {
         replicas,
         router: Router::LeastOutstanding,
         autoscaler: None,
+        managed: None,
         spot: None,
         client: Client {
             timeout_s: None,

@@ -9,5 +9,6 @@ mod support;
 mod capacity;
 mod day;
 mod fleet;
+mod managed;
 mod metrics;
 mod traffic;

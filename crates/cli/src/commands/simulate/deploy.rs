@@ -7,9 +7,10 @@ use crate::args::{DeploymentArgs, SimulateArgs};
 use crate::commands::deployment;
 use crate::commands::load::efficiency;
 use anyhow::anyhow;
-use inferplan_catalog::Catalog;
+use inferplan_catalog::{Catalog, Dtype, Instance, ModelSpec};
 use inferplan_deploy::deployed::{self, Signal};
-use inferplan_perf::{Deployment, MemoryParams, Replica};
+use inferplan_perf::step::Efficiency;
+use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
 use inferplan_plan::autoscaling;
 use inferplan_serving::cold_start::new_replica;
 use inferplan_sim::fleet::{
@@ -26,49 +27,35 @@ pub(super) fn setup(
     spec: &TrafficSpec,
 ) -> anyhow::Result<Setup> {
     let params = MemoryParams::embedded()?;
-    let d = deployed::read_dir(dir, catalog, &params).map_err(|e| anyhow!(e.0))?;
+    let texts =
+        inferplan_deploy::yaml::collect(&[dir.to_path_buf()]).map_err(|e| anyhow!("{e}"))?;
+    if let Some(e) =
+        deployed::sagemaker::read(&texts, catalog, &params).map_err(|e| anyhow!(e.0))?
+    {
+        return super::endpoint::setup(catalog, a, e, spec);
+    }
+    let d = deployed::read(&texts, catalog, &params).map_err(|e| anyhow!(e.0))?;
     let region = catalog.region(&a.region.region)?.to_owned();
     let inst = &d.instance;
-    // The replica's placement, resolved as the model and hardware flags would be.
-    let dep_args = DeploymentArgs {
-        model: Some(d.model.name.clone()),
-        model_config: None,
-        precision: d.weights,
-        kv_dtype: Some(d.kv),
-        instance: Some(inst.name.clone()),
-        gpu: None,
-        gpus: 1,
-        tp: Some(d.tp),
-        pp: d.pp,
-    };
-    let r = deployment::resolve(catalog, d.model.clone(), &dep_args)?;
-    let t = &r.target;
-    let defaults = d.engine.defaults(t.mem_gib, t.gpu.arch);
-    let mut limits = defaults.limits;
-    if let Some(n) = d.max_num_seqs {
-        limits.max_num_seqs = n;
-    }
-    if let Some(n) = d.max_num_batched_tokens {
-        limits.max_num_batched_tokens = n;
-    }
-    let context = d
-        .max_model_len
-        .unwrap_or_else(|| longest(spec))
-        .min(d.model.max_context)
-        .max(1);
-    let dep = Deployment {
-        placement: r.placement(),
-        engine: d.engine,
-        limits,
-        kv_memory_fraction: d
-            .gpu_memory_utilization
-            .unwrap_or(defaults.kv_memory_fraction),
-    };
-    let replica =
-        Replica::new(&dep, context, &params).map_err(|e| anyhow!("{}: {e}", d.workload))?;
-    let eff = efficiency(&a.params)?
-        .lookup(t.gpu.arch, d.engine, d.weights)
-        .eff;
+    let (replica, eff, label) = replica(
+        catalog,
+        a,
+        spec,
+        &Server {
+            model: &d.model,
+            weights: d.weights,
+            kv: d.kv,
+            engine: d.engine,
+            tp: d.tp,
+            pp: d.pp,
+            instance: inst,
+            max_num_seqs: d.max_num_seqs,
+            max_num_batched_tokens: d.max_num_batched_tokens,
+            max_model_len: d.max_model_len,
+            gpu_memory_utilization: d.gpu_memory_utilization,
+            name: &d.workload,
+        },
+    )?;
     let node_price = inst.on_demand(&region).unwrap_or(0.0);
     let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
     let bytes = w / f64::from(d.nodes_per_replica);
@@ -119,6 +106,7 @@ pub(super) fn setup(
         replicas,
         router: a.router,
         autoscaler,
+        managed: None,
         spot: a.spot_rate_per_hour.map(|rate| Spot {
             rate_per_hour: rate,
             notice_s: a.spot_notice_s,
@@ -138,11 +126,78 @@ pub(super) fn setup(
     };
     Ok(Setup {
         model: d.model.name.clone(),
-        target: format!("{} ({})", t.label, d.workload),
+        target: format!("{label} ({})", d.workload),
         engine: d.engine,
         tp: d.tp,
         pp: d.pp,
         cfg,
         unmodelled,
     })
+}
+
+/// The engine settings of a deployed server, as the simulator needs them.
+pub(super) struct Server<'a> {
+    pub model: &'a ModelSpec,
+    pub weights: Dtype,
+    pub kv: Dtype,
+    pub engine: Engine,
+    pub tp: u32,
+    pub pp: u32,
+    pub instance: &'a Instance,
+    pub max_num_seqs: Option<u64>,
+    pub max_num_batched_tokens: Option<u64>,
+    pub max_model_len: Option<u64>,
+    pub gpu_memory_utilization: Option<f64>,
+    /// What runs it, for errors.
+    pub name: &'a str,
+}
+
+/// The replica of `s` (placement resolved as the model and hardware flags would be, the
+/// engine's defaults where `s` sets nothing), its efficiencies, and the label of its hardware.
+pub(super) fn replica(
+    catalog: &Catalog,
+    a: &SimulateArgs,
+    spec: &TrafficSpec,
+    s: &Server<'_>,
+) -> anyhow::Result<(Replica, Efficiency, String)> {
+    let params = MemoryParams::embedded()?;
+    let dep_args = DeploymentArgs {
+        model: Some(s.model.name.clone()),
+        model_config: None,
+        precision: s.weights,
+        kv_dtype: Some(s.kv),
+        instance: Some(s.instance.name.clone()),
+        gpu: None,
+        gpus: 1,
+        tp: Some(s.tp),
+        pp: s.pp,
+    };
+    let r = deployment::resolve(catalog, s.model.clone(), &dep_args)?;
+    let t = &r.target;
+    let defaults = s.engine.defaults(t.mem_gib, t.gpu.arch);
+    let mut limits = defaults.limits;
+    if let Some(n) = s.max_num_seqs {
+        limits.max_num_seqs = n;
+    }
+    if let Some(n) = s.max_num_batched_tokens {
+        limits.max_num_batched_tokens = n;
+    }
+    let context = s
+        .max_model_len
+        .unwrap_or_else(|| longest(spec))
+        .min(s.model.max_context)
+        .max(1);
+    let dep = Deployment {
+        placement: r.placement(),
+        engine: s.engine,
+        limits,
+        kv_memory_fraction: s
+            .gpu_memory_utilization
+            .unwrap_or(defaults.kv_memory_fraction),
+    };
+    let replica = Replica::new(&dep, context, &params).map_err(|e| anyhow!("{}: {e}", s.name))?;
+    let eff = efficiency(&a.params)?
+        .lookup(t.gpu.arch, s.engine, s.weights)
+        .eff;
+    Ok((replica, eff, t.label.clone()))
 }

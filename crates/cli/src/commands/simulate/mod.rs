@@ -23,6 +23,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 mod deploy;
+mod endpoint;
 
 /// The JSON answer: the report and what was simulated.
 #[derive(Serialize)]
@@ -302,7 +303,7 @@ pub fn run(catalog: Catalog, a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             replicas
         },
         seed,
-        autoscaled: cfg.autoscaler.is_some(),
+        autoscaled: cfg.autoscaler.is_some() || cfg.managed.is_some(),
         unmodelled: &setup.unmodelled,
         report: &report,
     };
@@ -390,6 +391,7 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
         replicas,
         router,
         autoscaler: autoscaler(autoscale, per_node)?,
+        managed: None,
         spot: spot_rate_per_hour.map(|rate| Spot {
             rate_per_hour: rate,
             notice_s: spot_notice_s,

@@ -20,6 +20,7 @@ pub use node_pool::NodePool;
 pub use object::{Located, Object};
 pub use pod::{
     ClaimSize, Container, Mount, PodTemplate, Requirement, Toleration, Volume, VolumeKind,
+    NEURON_RESOURCE,
 };
 pub use workload::Workload;
 

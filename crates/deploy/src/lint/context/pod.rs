@@ -133,6 +133,12 @@ impl Container<'_> {
             .max_by_key(|m| m.path.len())
     }
 
+    /// True when its accelerator is an AWS Neuron device (`aws.amazon.com/neuron`): the engine
+    /// counts NeuronCores and runs no NCCL.
+    pub fn is_neuron(&self) -> bool {
+        self.gpu_resource == NEURON_RESOURCE && self.gpus() > 0
+    }
+
     /// True when the container serves a model: an engine or a GPU.
     pub fn is_inference(&self) -> bool {
         self.engine.is_some() || self.gpus() > 0
@@ -330,7 +336,14 @@ pub(super) fn requirements(list: &Node) -> Vec<Requirement> {
         .collect()
 }
 
-pub(super) const GPU_RESOURCES: [&str; 2] = ["nvidia.com/gpu", "amd.com/gpu"];
+/// The accelerator resources a pod's GPUs are counted in: NVIDIA's and AMD's device plugins,
+/// and the Neuron device plugin's whole devices (a Neuron chip, the catalog's unit for inf2
+/// and trn instances; `aws.amazon.com/neuroncore`, single cores, is not read).
+pub(crate) const GPU_RESOURCES: [&str; 3] = ["nvidia.com/gpu", "amd.com/gpu", NEURON_RESOURCE];
+
+/// The Neuron device plugin's resource of whole Neuron devices (AWS Neuron docs, "Neuron
+/// Device Plugin": `aws.amazon.com/neuron`, all cores of a device).
+pub const NEURON_RESOURCE: &str = "aws.amazon.com/neuron";
 
 fn gpu_of(resources: &Node, key: &str) -> Option<Located<String>> {
     let e = resources.entry(key)?;

@@ -9,7 +9,9 @@ inferplan_plan::declare_rule! {
     /// arguments (`--tensor-parallel-size`, `--pipeline-parallel-size`, `--data-parallel-size`; SGLang
     /// `--tp`, `--pp-size`, `--dp`; TGI `--num-shard`; TensorRT-LLM `--tp_size`, `--pp_size`) against
     /// the GPUs of one replica: the pod's GPU limits, or for a LeaderWorkerSet the leader's plus
-    /// `size − 1` workers'. Unset degrees are 1; TGI shards over every visible GPU by default.
+    /// `size − 1` workers'. Unset degrees are 1; TGI shards over every visible GPU by default. On
+    /// AWS Neuron devices (`aws.amazon.com/neuron`) the degrees count NeuronCores: the devices
+    /// times the chip's logical cores (2 on Inferentia2 and Trainium, 4 on Trainium2).
     ///
     /// **Why it matters.** With fewer GPUs than the engine needs it fails at start (vLLM: "requires N
     /// GPUs but only M are available"), so the pod crash-loops: error. With more, the extra GPUs sit
@@ -57,6 +59,47 @@ impl Rule for GpuCountParallelismMismatch {
                 continue;
             };
             let need = p.gpus();
+            // On an AWS Neuron device the degrees count NeuronCores: the devices' cores.
+            if s.container.is_neuron() {
+                let Some(per_chip) = ctx
+                    .hardware(s.pod, s.pod.gpus())
+                    .gpu(ctx.catalog)
+                    .and_then(inferplan_perf::neuron::logical_cores_per_chip)
+                else {
+                    continue;
+                };
+                let cores = have.saturating_mul(per_chip);
+                if need != cores {
+                    let line = if p.tp_line > 0 {
+                        p.tp_line
+                    } else {
+                        s.container.line
+                    };
+                    let (severity, what) = if need > cores {
+                        (Severity::Error, "the engine fails at start")
+                    } else {
+                        (
+                            Severity::Warning,
+                            "the other cores sit idle and are paid for",
+                        )
+                    };
+                    out.push(finding(
+                        self,
+                        severity,
+                        &s.workload.object,
+                        line,
+                        format!(
+                            "{} runs {} = {need} NeuronCores but the pod gets {have} Neuron \
+                             device(s) ({} limit) of {per_chip} cores = {cores}: {what}. Set \
+                             --tensor-parallel-size to {cores}, or the device limit to match.",
+                            s.engine.kind,
+                            p.describe(),
+                            super::super::context::NEURON_RESOURCE,
+                        ),
+                    ));
+                }
+                continue;
+            }
             if need == have {
                 continue;
             }

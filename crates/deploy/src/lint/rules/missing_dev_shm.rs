@@ -68,7 +68,8 @@ impl Rule for MissingDevShm {
                 }
                 for c in &pod.containers {
                     let is_server = std::ptr::eq(c, s.container) || c.gpus() > 0;
-                    if !is_server {
+                    // A Neuron device's collectives run between its cores, not through NCCL.
+                    if !is_server || c.is_neuron() {
                         continue;
                     }
                     let shm = c

@@ -21,7 +21,7 @@ mod multi_node_without_placement;
 mod mutable_image_tag;
 mod online_quantization_cannot_load;
 mod probe_before_model_load;
-mod sagemaker;
+pub(crate) mod sagemaker;
 mod sagemaker_async_cannot_scale_to_zero;
 mod sagemaker_endpoint_without_scaling;
 mod sagemaker_model_does_not_fit;

@@ -27,6 +27,7 @@ use super::input::RenderInput;
 use super::rules::{framebuffer_threshold, WASTE_UTIL_PCT};
 use super::yaml::{emit, to_yaml};
 use cfn::*;
+use inferplan_plan::autoscaling::sagemaker as sagemaker_scaling;
 use inferplan_plan::workload::Mode;
 use inferplan_serving::cold_start::{cold_start_s, engine_start_s, Delivery, Node as StartNode};
 use inferplan_serving::startup;
@@ -110,8 +111,9 @@ pub struct Endpoint {
     pub backlog_per_instance: u32,
     /// Async: concurrent requests SageMaker hands one instance.
     pub max_concurrent_per_instance: u32,
-    /// Seconds between scale-outs: the cold start (capacity added is invisible to the
-    /// metric until the new instance serves, so an earlier second step would double it).
+    /// Seconds between scale-outs: the start of a new instance
+    /// ([`inferplan_serving::sagemaker::instance_start`]) and the scale-out alarm's minutes
+    /// after it ([`inferplan_plan::autoscaling::sagemaker::Scaling::scale_out_cooldown_s`]).
     pub scale_out_cooldown_s: u32,
     /// Seconds between scale-ins.
     pub scale_in_cooldown_s: u32,
@@ -121,15 +123,27 @@ pub struct Endpoint {
     pub notes: Vec<String>,
 }
 
-/// Seconds between scale-ins: ten minutes, the longest scale-in cooldown of the examples in
-/// "Define a scaling policy" (SageMaker developer guide); an assumption, not a measurement.
-pub const SCALE_IN_COOLDOWN_S: u32 = 600;
+/// Seconds between scale-ins ([`inferplan_plan::autoscaling::sagemaker::SCALE_IN_COOLDOWN_S`]).
+pub const SCALE_IN_COOLDOWN_S: u32 = inferplan_plan::autoscaling::sagemaker::SCALE_IN_COOLDOWN_S;
 
 impl Endpoint {
     /// Resolves the endpoint of `input`, or says why the candidate cannot be a SageMaker
     /// endpoint.
     pub fn of(input: &RenderInput) -> Result<Endpoint, RenderError> {
         let field = |f: &str| format!("candidates[{}].{f}", input.candidate.saturating_sub(1));
+        // The LMI image written here is the CUDA one; a Neuron chip needs LMI's Neuron image,
+        // which this render does not write.
+        if input.neuron.is_some() {
+            return Err(RenderError::invalid(
+                field("instance"),
+                format!(
+                    "{} is an AWS Neuron instance; the SageMaker render writes the CUDA LMI \
+                     container only, so render this candidate for EKS (vLLM's Neuron backend) \
+                     or choose a GPU candidate (`--candidate`)",
+                    input.instance
+                ),
+            ));
+        }
         if input.nodes_per_replica > 1 {
             return Err(RenderError::invalid(
                 field("pp"),
@@ -230,16 +244,21 @@ impl Endpoint {
                 limits::ASYNC_TIMEOUT_S
             ));
         }
-        // Little's law: the request rate at which KEDA's in-flight target is reached.
-        let target_rps = f64::from(input.target_in_flight) / e2e_s;
-        let invocations_per_instance_per_minute = (target_rps * 60.0 * 100.0).round() / 100.0;
-        let max_concurrent_per_instance = (input.max_rps_per_replica * e2e_s).ceil().max(1.0);
-        let max_concurrent_per_instance =
-            max_concurrent_per_instance.min(f64::from(u32::MAX)) as u32;
-        let (min_instances, initial_instances) = match kind {
-            EndpointKind::RealTime => (input.min_replicas.max(1), input.min_replicas.max(1)),
-            EndpointKind::Async => (0, 1),
-        };
+        // The scaling the simulator runs too: targets by Little's law, the scale-out cooldown
+        // the start of a new instance.
+        let start = inferplan_serving::sagemaker::instance_start(
+            input.download_bytes as f64 / f64::from(input.nodes_per_replica.max(1)),
+            Some(input.engine),
+        );
+        let scaling = sagemaker_scaling::scaling(
+            kind == EndpointKind::Async,
+            input.min_replicas,
+            input.max_replicas,
+            input.target_in_flight,
+            input.e2e_p99_ms,
+            input.max_rps_per_replica,
+            start.seconds,
+        );
         let quantile = input.slo.quantile;
         let statistic = format!("p{}", crate::lint::num(quantile * 100.0, 1));
         let latency_alarm = match input.slo.e2e_ms {
@@ -265,18 +284,18 @@ impl Endpoint {
             kind,
             name,
             instance_type: format!("ml.{}", input.instance),
-            initial_instances,
-            min_instances,
-            max_instances: input.max_replicas.max(1),
+            initial_instances: scaling.initial,
+            min_instances: scaling.min,
+            max_instances: scaling.max,
             volume_gb,
             startup_timeout_s,
             startup_budget_s: budget,
             startup_basis: cold.basis.clone(),
-            invocations_per_instance_per_minute,
-            backlog_per_instance: input.target_in_flight.max(1),
-            max_concurrent_per_instance,
-            scale_out_cooldown_s: input.cold_start.seconds.ceil().max(60.0) as u32,
-            scale_in_cooldown_s: SCALE_IN_COOLDOWN_S,
+            invocations_per_instance_per_minute: scaling.invocations_per_instance_per_minute,
+            backlog_per_instance: scaling.backlog_per_instance,
+            max_concurrent_per_instance: scaling.max_concurrent_per_instance,
+            scale_out_cooldown_s: scaling.scale_out_cooldown_s,
+            scale_in_cooldown_s: scaling.scale_in_cooldown_s,
             latency_alarm,
             notes,
         })
@@ -534,7 +553,7 @@ pub fn template(input: &RenderInput, e: &Endpoint) -> String {
                         metric_aggregation_type: "Average",
                         step_adjustments: vec![StepAdjustment {
                             metric_interval_lower_bound: 0.0,
-                            scaling_adjustment: 1,
+                            scaling_adjustment: sagemaker_scaling::FROM_ZERO_ADJUSTMENT as i32,
                         }],
                     }),
                 },
@@ -696,9 +715,9 @@ fn alarms(input: &RenderInput, e: &Endpoint) -> Vec<(&'static str, Alarm)> {
                 statistic: Some("Average"),
                 extended_statistic: None,
                 period: limits::METRIC_PERIOD_S,
-                evaluation_periods: 2,
-                datapoints_to_alarm: 2,
-                threshold: 1.0,
+                evaluation_periods: sagemaker_scaling::FROM_ZERO_DATAPOINTS,
+                datapoints_to_alarm: sagemaker_scaling::FROM_ZERO_DATAPOINTS,
+                threshold: sagemaker_scaling::FROM_ZERO_THRESHOLD,
                 comparison_operator: "GreaterThanOrEqualToThreshold",
                 treat_missing_data: "missing",
                 alarm_actions: vec![reference(ids::SCALE_FROM_ZERO)],

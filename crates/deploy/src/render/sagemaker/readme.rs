@@ -146,7 +146,7 @@ pub fn readme(input: &RenderInput, e: &Endpoint) -> String {
                  at which an instance has {} requests in flight (the KEDA target of the EKS \
                  render, 80 % of the plan's capacity of {:.2} requests/s per replica) by \
                  Little's law at the plan's end-to-end p99 of {:.0} ms. {}-{} instances; \
-                 scale-out cooldown {} s (the cold start), scale-in cooldown {} s.\n",
+                 scale-out cooldown {} s (a new instance's start, provisioning and container, and the scale-out alarm's 3 minutes and 60 s delay after it), scale-in cooldown {} s.\n",
                 limits::INVOCATIONS_PER_INSTANCE,
                 crate::lint::num(e.invocations_per_instance_per_minute, 2),
                 i.target_in_flight,
@@ -166,7 +166,7 @@ pub fn readme(input: &RenderInput, e: &Endpoint) -> String {
                  step policy adding one instance when `HasBacklogWithoutCapacity` is 1 (target \
                  tracking cannot scale out of zero). SageMaker hands each instance at most {} \
                  requests at a time (the plan's concurrency at its SLO capacity). Scale-out \
-                 cooldown {} s (the cold start), scale-in cooldown {} s.\n",
+                 cooldown {} s (a new instance's start, provisioning and container, and the scale-out alarm's 3 minutes and 60 s delay after it), scale-in cooldown {} s.\n",
                 e.backlog_per_instance,
                 e.max_instances,
                 e.max_concurrent_per_instance,
