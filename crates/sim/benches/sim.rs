@@ -1,11 +1,16 @@
-//! Criterion benchmark of the simulator (budget: 1,000,000 requests in < 10 s on one core).
+//! Criterion benchmarks of the simulator (budgets, DESIGN.md: 1,000,000 requests in < 10 s
+//! on one core; `plan --verify` in < 5 s).
 
 use criterion::Criterion;
+use inferplan_catalog::bounds::DEFAULT_MAX_SIM_REQUESTS;
 use inferplan_catalog::{Catalog, Dtype, Interconnect};
 use inferplan_perf::efficiency::EfficiencyTable;
+use inferplan_perf::parallel::QUIET;
 use inferplan_perf::{Deployment, Engine, MemoryParams, Placement, Replica};
+use inferplan_plan::{plan, Inputs, Workload};
 use inferplan_sim::fleet::{simulate, Client, FleetConfig, Router, Slo};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
+use inferplan_sim::verify::verify;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -96,6 +101,41 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("100k_requests_8_replicas", |b| {
         b.iter(|| simulate(black_box(&cfg), traffic(100_000), 1))
+    });
+    g.finish();
+    verify_bench(c);
+}
+
+/// `plan examples/chat-70b-fp8.toml --verify` with its defaults (the 5 shown options, seed 1):
+/// each option's ten minutes at the peak, re-sized, and its day through the rendered
+/// autoscaling, across the cores as the CLI runs it. The plan itself (about 2 ms) is made
+/// once, outside the timing.
+fn verify_bench(c: &mut Criterion) {
+    let catalog = Catalog::embedded().unwrap();
+    let efficiency = EfficiencyTable::embedded().unwrap();
+    let memory = MemoryParams::embedded().unwrap();
+    let inputs = Inputs {
+        catalog: &catalog,
+        efficiency: &efficiency,
+        memory: &memory,
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let chat = Workload::load(&dir.join("chat-70b-fp8.toml")).unwrap();
+    let p = plan(&inputs, &chat).unwrap();
+    let mut g = c.benchmark_group("verify");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    g.bench_function("chat_70b_fp8_top5", |b| {
+        b.iter(|| {
+            verify(
+                black_box(&inputs),
+                black_box(&p),
+                5,
+                1,
+                DEFAULT_MAX_SIM_REQUESTS,
+                QUIET,
+            )
+            .unwrap()
+        })
     });
     g.finish();
 }

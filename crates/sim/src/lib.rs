@@ -11,6 +11,7 @@ pub mod plot;
 pub mod replica;
 pub mod rng;
 pub mod sagemaker;
+pub mod step_times;
 pub mod traffic;
 pub mod validate;
 pub mod verify;

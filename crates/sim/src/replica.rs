@@ -11,7 +11,7 @@
 //! `Engine::mixes_prefill_and_decode`) run a step of prompt chunks alone whenever a waiting
 //! request can be admitted, pausing the decodes for that step.
 
-use inferplan_perf::step::{Batch, Efficiency};
+use crate::step_times::{StepKey, StepTimes};
 use inferplan_perf::Replica;
 use std::collections::VecDeque;
 
@@ -51,6 +51,11 @@ impl Seq {
     fn tokens(&self) -> u32 {
         self.computed + self.generated
     }
+
+    /// Its prompt is in the KV cache and every token is generated.
+    fn done(&self) -> bool {
+        self.computed >= self.prompt && self.generated >= self.output
+    }
 }
 
 /// What a finished step did, for the fleet to record.
@@ -71,8 +76,6 @@ pub struct StepOutcome {
 /// A replica's scheduler state.
 #[derive(Debug, Clone)]
 pub struct ReplicaSim {
-    model: Replica,
-    eff: Efficiency,
     block: u32,
     max_seqs: usize,
     budget: u32,
@@ -90,46 +93,6 @@ pub struct ReplicaSim {
     pub preemptions: u64,
     /// Microseconds spent in steps.
     pub busy_us: u64,
-    /// Step durations already computed, by exact batch ([`StepKey`]).
-    memo: StepMemo,
-}
-
-/// A batch in whole numbers: prompt tokens, their cached past, their causal query-key pairs,
-/// decoding sequences and the sum of their contexts. Every field of the perf crate's
-/// [`Batch`] the scheduler builds is a sum of such integers (below 2^53, so exact in `f64`
-/// in any order), so two steps with the same key take the same time to the bit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct StepKey([u64; 5]);
-
-/// Durations of recent steps (µs), direct-mapped by a hash of the exact batch: a hit needs
-/// the whole key equal, so this changes no result, only how often the step-time model (a pure
-/// function of the batch) is evaluated. Small enough to stay in the CPU's cache.
-#[derive(Debug, Clone)]
-struct StepMemo(Vec<(StepKey, u64)>);
-
-/// Entries of the memo (a power of two; 40 bytes each).
-const MEMO_SLOTS: usize = 1 << 14;
-
-impl Default for StepMemo {
-    fn default() -> Self {
-        // Duration 0 marks an empty slot (a step takes at least 1 µs).
-        StepMemo(vec![(StepKey::default(), 0); MEMO_SLOTS])
-    }
-}
-
-impl StepKey {
-    /// Slot of the key: a multiply-rotate hash of its integers, finished by MurmurHash3's
-    /// mixer.
-    fn slot(&self) -> usize {
-        let mut h = 0u64;
-        for &v in &self.0 {
-            h = (h.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        (h as usize) & (MEMO_SLOTS - 1)
-    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -143,16 +106,15 @@ struct Step {
 }
 
 impl ReplicaSim {
-    /// A replica of a prepared deployment with efficiencies `eff`.
-    pub fn new(model: &Replica, eff: Efficiency) -> ReplicaSim {
+    /// A replica of a prepared deployment; its steps take the times of a [`StepTimes`] of
+    /// the same deployment.
+    pub fn new(model: &Replica) -> ReplicaSim {
         let limits = model.limits();
         let block = limits.block_size.max(1) as u32;
         let blocks_total = (model.kv_cache_tokens() / f64::from(block))
             .floor()
             .max(1.0) as u32;
         ReplicaSim {
-            model: model.clone(),
-            eff,
             block,
             max_seqs: limits.max_num_seqs.max(1) as usize,
             budget: limits.max_num_batched_tokens.max(1) as u32,
@@ -165,7 +127,6 @@ impl ReplicaSim {
             prefill_first: !model.engine().mixes_prefill_and_decode(),
             preemptions: 0,
             busy_us: 0,
-            memo: StepMemo::default(),
         }
     }
 
@@ -223,8 +184,9 @@ impl ReplicaSim {
         tokens.div_ceil(self.block)
     }
 
-    /// Plans the next step; returns its duration in µs, or `None` when there is nothing to do.
-    pub fn start_step(&mut self) -> Option<u64> {
+    /// Plans the next step; returns its duration in µs (from `times`, the step times of this
+    /// replica's deployment), or `None` when there is nothing to do.
+    pub fn start_step(&mut self, times: &mut StepTimes) -> Option<u64> {
         debug_assert!(!self.stepping);
         // Decodes first: every running sequence past its prompt needs room for one token
         // (unless a prefill-first engine has a prompt to admit: then this step is prompts only).
@@ -234,20 +196,36 @@ impl ReplicaSim {
                     <= self.blocks_free
         });
         let prompts_only = self.prefill_first && admit;
-        let mut decodes = std::mem::take(&mut self.step.decodes);
-        decodes.clear();
+        self.step.decodes.clear();
+        self.step.chunks.clear();
+        self.step.admitted.clear();
+        // The batch in integers (see [`StepKey`]).
+        let mut key = StepKey::default();
         let mut i = 0;
+        // Whether a running sequence is still in its prompt (when the decodes were planned).
+        let mut prompting = prompts_only;
         while i < self.running.len() && !prompts_only {
             let s = self.running[i];
             if s.computed < s.prompt {
+                prompting = true;
                 i += 1;
                 continue;
             }
-            let need = self.blocks_for(s.tokens() + 1).saturating_sub(s.blocks);
+            // A new block only when the held ones are full (no division otherwise).
+            let t = u64::from(s.tokens() + 1);
+            let held = u64::from(s.blocks) * u64::from(self.block);
+            let need = if held >= t {
+                0
+            } else if held + u64::from(self.block) >= t {
+                1
+            } else {
+                self.blocks_for(s.tokens() + 1).saturating_sub(s.blocks)
+            };
             if need <= self.blocks_free {
                 self.blocks_free -= need;
                 self.running[i].blocks += need;
-                decodes.push(i);
+                self.step.decodes.push(i);
+                key.decode_context += u64::from(s.tokens());
                 i += 1;
             } else if let Some(victim) = self.preempt_one(i) {
                 // The victim was after `i`, or was `i` itself.
@@ -258,14 +236,11 @@ impl ReplicaSim {
                 i += 1;
             }
         }
-        let mut room = self.budget.saturating_sub(decodes.len() as u32);
+        key.decode_seqs = self.step.decodes.len() as u64;
+        let mut room = self.budget.saturating_sub(self.step.decodes.len() as u32);
         // Prompt chunks: partly prefilled running sequences, then waiting ones.
-        let mut chunks = std::mem::take(&mut self.step.chunks);
-        chunks.clear();
-        let mut admitted = std::mem::take(&mut self.step.admitted);
-        admitted.clear();
         for (idx, s) in self.running.iter_mut().enumerate() {
-            if room == 0 {
+            if room == 0 || !prompting {
                 break;
             }
             if s.computed < s.prompt {
@@ -278,7 +253,7 @@ impl ReplicaSim {
                 }
                 self.blocks_free -= need;
                 s.blocks += need;
-                chunks.push((idx, take));
+                self.step.chunks.push((idx, take));
                 room -= take;
             }
         }
@@ -294,55 +269,26 @@ impl ReplicaSim {
             };
             self.blocks_free -= need;
             s.blocks = need;
-            admitted.push(s.work);
+            self.step.admitted.push(s.work);
             self.running.push(s);
-            chunks.push((self.running.len() - 1, take));
+            self.step.chunks.push((self.running.len() - 1, take));
             room -= take;
         }
-        if decodes.is_empty() && chunks.is_empty() {
-            self.step = Step {
-                chunks,
-                decodes,
-                admitted,
-            };
+        if self.step.decodes.is_empty() && self.step.chunks.is_empty() {
             return None;
         }
-        // The batch in integers (see [`StepKey`]).
-        let mut key = StepKey::default();
-        let k = &mut key.0;
-        for &(idx, take) in &chunks {
+        for &(idx, take) in &self.step.chunks {
             let (take, past) = (u64::from(take), u64::from(self.running[idx].computed));
-            k[0] += take;
-            k[1] += past;
-            k[2] += take * past + take * (take + 1) / 2;
+            key.prefill_tokens += take;
+            key.prefill_past += past;
+            key.prefill_pairs += take * past + take * (take + 1) / 2;
         }
-        k[3] = decodes.len() as u64;
-        for &idx in &decodes {
-            k[4] += u64::from(self.running[idx].tokens());
-        }
-        let slot = key.slot();
-        let us = match self.memo.0[slot] {
-            (k, us) if us > 0 && k == key => us,
-            _ => {
-                let b = Batch {
-                    prefill_tokens: key.0[0] as f64,
-                    prefill_past: key.0[1] as f64,
-                    prefill_pairs: key.0[2] as f64,
-                    decode_seqs: key.0[3] as f64,
-                    decode_context: key.0[4] as f64,
-                };
-                let (secs, _) = self.model.iteration(&b, &self.eff);
-                let us = (secs * 1e6).ceil().max(1.0) as u64;
-                self.memo.0[slot] = (key, us);
-                us
-            }
+        let us = if self.step.chunks.is_empty() {
+            times.decode_us(key.decode_seqs, key.decode_context)
+        } else {
+            times.us(&key)
         };
         self.busy_us += us;
-        self.step = Step {
-            chunks,
-            decodes,
-            admitted,
-        };
         self.stepping = true;
         Some(us)
     }
@@ -389,6 +335,8 @@ impl ReplicaSim {
         self.stepping = false;
         let step = &self.step;
         out.admitted.extend_from_slice(&step.admitted);
+        // Only the sequences of this step change, so only they can have finished.
+        let mut any_done = false;
         for &(idx, take) in &step.chunks {
             let s = &mut self.running[idx];
             s.computed += take;
@@ -404,15 +352,20 @@ impl ReplicaSim {
                     out.first_tokens.push(s.work);
                 }
             }
+            any_done |= s.done();
         }
         for &idx in &step.decodes {
             let s = &mut self.running[idx];
             s.generated += 1;
             out.next_tokens.push(s.work);
+            any_done |= s.done();
+        }
+        if !any_done {
+            return;
         }
         let blocks_free = &mut self.blocks_free;
         self.running.retain(|s| {
-            let done = s.computed >= s.prompt && s.generated >= s.output;
+            let done = s.done();
             if done {
                 *blocks_free += s.blocks;
                 out.finished.push(s.work);

@@ -27,7 +27,7 @@ impl Sim<'_> {
         // Without nodes a replica starts now; with them, when its node can start it.
         let placed = self.place(warm);
         let start = placed.map_or(self.now, |(_, at)| at);
-        let sim = ReplicaSim::new(&self.cfg.replica, self.cfg.efficiency);
+        let sim = ReplicaSim::new(&self.cfg.replica);
         self.slots.push(Slot {
             sim,
             state: State::Starting,
@@ -96,7 +96,7 @@ impl Sim<'_> {
         if slot.stepping || !matches!(slot.state, State::Ready | State::Draining) {
             return;
         }
-        if let Some(d) = slot.sim.start_step() {
+        if let Some(d) = slot.sim.start_step(&mut self.times) {
             slot.stepping = true;
             slot.step_started_us = self.now;
             self.tally.steps += 1;
@@ -110,10 +110,10 @@ impl Sim<'_> {
             return;
         }
         self.slots[i].stepping = false;
-        let mut out = std::mem::take(&mut self.outcome);
-        self.slots[i].sim.finish_step_into(&mut out);
+        self.slots[i].sim.finish_step_into(&mut self.outcome);
         let now = self.now;
         let started = self.slots[i].step_started_us;
+        let out = &self.outcome;
         self.tally.tokens_computed += out.prefill_tokens + out.next_tokens.len() as u64;
         for &w in &out.admitted {
             let Some(r) = self.works.get(w).map(|x| x.req) else {
@@ -139,21 +139,31 @@ impl Sim<'_> {
                 }
             }
         }
+        // Most tokens of a step follow their previous one by the same time: each run of
+        // equal gaps is recorded at once (the histogram is the same as one record each).
+        let mut gap = (0u64, 0u64);
         for &w in &out.next_tokens {
             let Some(r) = self.works.get(w).map(|x| x.req) else {
                 continue;
             };
             if let Some(req) = self.reqs.get_mut(r) {
                 if req.first_us.is_some() && !req.done {
-                    self.tally.itl.record(now.saturating_sub(req.last_token_us));
+                    let v = now.saturating_sub(req.last_token_us);
+                    if v == gap.0 {
+                        gap.1 += 1;
+                    } else {
+                        self.tally.itl.record_n(gap.0, gap.1);
+                        gap = (v, 1);
+                    }
                     req.last_token_us = now;
                 }
             }
         }
-        for &w in &out.finished {
+        self.tally.itl.record_n(gap.0, gap.1);
+        for k in 0..self.outcome.finished.len() {
+            let w = self.outcome.finished[k];
             self.finish_work(w);
         }
-        self.outcome = out;
         if self.slots[i].state == State::Draining && self.slots[i].sim.outstanding() == 0 {
             self.retire(i);
         } else {

@@ -5,12 +5,12 @@ use super::autoscale::Scaler;
 use super::config::FleetConfig;
 use super::managed::{ManagedState, SAMPLE_S};
 use super::report::{SimReport, Tally};
-use super::state::{us, Clients, Ev, Node, Req, Slab, Slot, State, Work};
+use super::state::{us, Clients, Ev, Events, Node, Req, Slab, Slot, State, Work};
 use crate::replica::StepOutcome;
 use crate::rng::Rng;
+use crate::step_times::StepTimes;
 use crate::traffic::{Request, Traffic};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// The simulation state.
 pub(super) struct Sim<'a> {
@@ -19,7 +19,7 @@ pub(super) struct Sim<'a> {
     pub(super) rng: Rng,
     pub(super) now: u64,
     pub(super) seq: u64,
-    pub(super) events: BinaryHeap<Reverse<(u64, u64, Ev)>>,
+    pub(super) events: Events,
     pub(super) slots: Vec<Slot>,
     /// Nodes ever started, when they are modelled.
     pub(super) nodes: Vec<Node>,
@@ -46,6 +46,8 @@ pub(super) struct Sim<'a> {
     pub(super) warmup_end_us: u64,
     /// The buffers of the last finished engine step, reused by the next.
     pub(super) outcome: StepOutcome,
+    /// The step times of the replicas' deployment.
+    pub(super) times: StepTimes,
 }
 
 /// Simulates `traffic` through the fleet. Deterministic for a seed.
@@ -56,7 +58,7 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         rng: Rng::new(seed ^ 0x5eed_f1ee_7000_0001),
         now: 0,
         seq: 0,
-        events: BinaryHeap::new(),
+        events: Events::new(),
         slots: Vec::new(),
         nodes: Vec::new(),
         nodes_alive: 0,
@@ -84,6 +86,7 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         },
         warmup_end_us: us(cfg.warmup_s),
         outcome: StepOutcome::default(),
+        times: StepTimes::new(&cfg.replica, cfg.efficiency),
     };
     for _ in 0..cfg.replicas.max(1) {
         sim.add_replica(true);
@@ -109,7 +112,7 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
 impl Sim<'_> {
     pub(super) fn push(&mut self, at: u64, ev: Ev) {
         self.seq += 1;
-        self.events.push(Reverse((at, self.seq, ev)));
+        self.events.push(at, self.seq, ev);
     }
 
     /// Closed loop: queues the start of the next client, if there is one and the traffic has
@@ -124,7 +127,7 @@ impl Sim<'_> {
         // At most the warm-up, so it fits in u64.
         let at = (ramp * u128::from(k) / u128::from(clients)) as u64;
         let seq = self.clients.seq0 + u64::from(k);
-        self.events.push(Reverse((at, seq, Ev::ClientStart)));
+        self.events.push(at, seq, Ev::ClientStart);
     }
 
     pub(super) fn next_arrival(&mut self) {
@@ -146,7 +149,7 @@ impl Sim<'_> {
     }
 
     pub(super) fn run(&mut self) {
-        while let Some(Reverse((at, _, ev))) = self.events.pop() {
+        while let Some((at, ev)) = self.events.pop() {
             self.tally.in_flight_area += u128::from(at - self.now) * u128::from(self.in_flight);
             self.now = at;
             match ev {
@@ -176,10 +179,10 @@ impl Sim<'_> {
 
     /// True when no traffic is left and nothing is in flight.
     pub(super) fn finished(&self) -> bool {
-        let clients_left = self.clients.started < self.cfg.closed_loop.unwrap_or(0);
         self.pending_arrival.is_none()
             && self.in_flight == 0
-            && (self.clients.traffic_out || !clients_left)
+            && (self.clients.traffic_out
+                || self.clients.started >= self.cfg.closed_loop.unwrap_or(0))
     }
 
     /// Closed loop: every free client sends its next request now.

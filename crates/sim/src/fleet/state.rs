@@ -18,6 +18,90 @@ pub(super) enum Ev {
     Consolidate(usize, u32),
 }
 
+/// The events to come, earliest first; events at the same microsecond in the order they were
+/// queued (by their sequence number, unique). A binary min-heap on one 128-bit key per event
+/// (time, then sequence number), so that ordering two events is one comparison.
+///
+/// The event [`Events::pop`] returns stays at the root until the next push or pop: most
+/// events queue one more (a replica's step, the next), which then takes the root's place
+/// with one sift down instead of a removal and an insertion. The order is the same, the heap
+/// holding the same events.
+pub(super) struct Events {
+    heap: Vec<(u128, Ev)>,
+    /// The root was returned by `pop` and is no longer queued.
+    taken: bool,
+}
+
+impl Events {
+    pub(super) fn new() -> Events {
+        Events {
+            heap: Vec::new(),
+            taken: false,
+        }
+    }
+
+    /// Queues `ev` at `at` µs with sequence number `seq`.
+    pub(super) fn push(&mut self, at: u64, seq: u64, ev: Ev) {
+        let key = (u128::from(at) << 64) | u128::from(seq);
+        if self.taken {
+            self.taken = false;
+            self.sift_down((key, ev));
+            return;
+        }
+        let mut i = self.heap.len();
+        self.heap.push((key, ev));
+        // Sift up: move parents down until the new key's place is found.
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.heap[parent].0 <= key {
+                break;
+            }
+            self.heap[i] = self.heap[parent];
+            i = parent;
+        }
+        self.heap[i] = (key, ev);
+    }
+
+    /// The earliest event and its time, taken off the queue.
+    pub(super) fn pop(&mut self) -> Option<(u64, Ev)> {
+        if self.taken {
+            self.taken = false;
+            if let Some(last) = self.heap.pop() {
+                if !self.heap.is_empty() {
+                    self.sift_down(last);
+                }
+            }
+        }
+        let &(key, ev) = self.heap.first()?;
+        self.taken = true;
+        Some(((key >> 64) as u64, ev))
+    }
+
+    /// Puts `entry` in the root's place (the root is dropped) and sifts it down.
+    fn sift_down(&mut self, entry: (u128, Ev)) {
+        let n = self.heap.len();
+        let mut i = 0;
+        loop {
+            let left = 2 * i + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.heap[right].0 < self.heap[left].0 {
+                right
+            } else {
+                left
+            };
+            if entry.0 <= self.heap[child].0 {
+                break;
+            }
+            self.heap[i] = self.heap[child];
+            i = child;
+        }
+        self.heap[i] = entry;
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum State {
     Starting,
@@ -148,4 +232,43 @@ pub(super) struct Clients {
     pub(super) seq0: u64,
     /// The traffic has run out: clients not yet started would never send a request.
     pub(super) traffic_out: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    proptest! {
+        /// Events come out in the order of a binary heap of (time, sequence number), however
+        /// pushes and pops interleave.
+        #[test]
+        fn events_come_out_by_time_then_sequence(
+            ops in proptest::collection::vec((any::<bool>(), 0u64..50), 1..400),
+        ) {
+            let mut events = Events::new();
+            let mut reference = BinaryHeap::new();
+            let (mut now, mut seq) = (0u64, 0u64);
+            for (push, dt) in ops {
+                if push {
+                    seq += 1;
+                    events.push(now + dt, seq, Ev::Step(seq as usize));
+                    reference.push(Reverse((now + dt, seq)));
+                } else {
+                    let got = events.pop();
+                    let want = reference.pop().map(|Reverse(x)| x);
+                    prop_assert_eq!(got, want.map(|(at, s)| (at, Ev::Step(s as usize))));
+                    if let Some((at, _)) = want {
+                        now = at;
+                    }
+                }
+            }
+            while let Some(Reverse((at, s))) = reference.pop() {
+                prop_assert_eq!(events.pop(), Some((at, Ev::Step(s as usize))));
+            }
+            prop_assert_eq!(events.pop(), None);
+        }
+    }
 }

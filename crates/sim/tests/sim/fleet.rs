@@ -10,6 +10,7 @@ use inferplan_sim::fleet::{
     Trigger,
 };
 use inferplan_sim::replica::{ReplicaSim, Seq};
+use inferplan_sim::step_times::StepTimes;
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use proptest::prelude::*;
 
@@ -323,13 +324,14 @@ proptest! {
         jobs in proptest::collection::vec((1u32..6000, 1u32..600), 1..200),
     ) {
         let (r, eff) = replica("llama-3.1-8b", "L4");
-        let mut sim = ReplicaSim::new(&r, eff);
+        let mut sim = ReplicaSim::new(&r);
+        let mut times = StepTimes::new(&r, eff);
         for (i, (p, o)) in jobs.iter().enumerate() {
             sim.enqueue(seq(i, *p, *o));
         }
         let mut done = std::collections::BTreeSet::new();
         let mut steps = 0u64;
-        while let Some(_us) = sim.start_step() {
+        while let Some(_us) = sim.start_step(&mut times) {
             let (used, total) = sim.kv_blocks();
             prop_assert!(used <= total);
             let out = sim.finish_step();
