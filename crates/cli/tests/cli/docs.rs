@@ -54,6 +54,14 @@ const NOT_RUN: &[(&str, &str)] = &[
          examples crates/serve/tests/serve/docs.rs runs against one)",
     ),
     (
+        "cargo build -p inferplan",
+        "serve.md's browser test: building the binary it drives",
+    ),
+    (
+        "python3 .ci/browser_test.py",
+        "serve.md's browser test: it needs Chromium and ChromeDriver; .ci/run runs it",
+    ),
+    (
         "cargo run --release -p inferplan -- serve",
         "README's setup; a server runs until stopped (crates/cli/tests/cli/serve.rs runs one)",
     ),
