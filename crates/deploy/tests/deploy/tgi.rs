@@ -148,3 +148,33 @@ fn lint_reads_the_rendered_launcher_arguments() {
             .collect::<Vec<_>>()
     );
 }
+
+/// The weight format follows the plan: FP8 from a 16-bit checkpoint is `--quantize fp8`
+/// (TGI quantizes at load), an FP8 checkpoint needs no flag (TGI reads its config), 16-bit
+/// weights are `--dtype`; lint reads the written format back.
+#[test]
+fn the_launcher_writes_the_plans_weight_format() {
+    use inferplan_catalog::Dtype;
+    let p = stored_plan(CASE, || plan_json(&chat_tgi()));
+    let base = from_json(&p, 1).unwrap();
+    let has =
+        |a: &[String], pair: [&str; 2]| a.windows(2).any(|w| w[0] == pair[0] && w[1] == pair[1]);
+    let flags = |native: Option<Dtype>, precision: Dtype| {
+        let mut i = base.clone();
+        i.native_weights = native;
+        i.precision = precision;
+        tgi::launcher_args(&i, "/models/m")
+    };
+    let online = flags(None, Dtype::Fp8);
+    assert!(has(&online, ["--quantize", "fp8"]), "{online:?}");
+    assert!(!online.iter().any(|a| a == "--dtype"));
+    let stored = flags(Some(Dtype::Fp8), Dtype::Fp8);
+    assert!(!stored.iter().any(|a| a == "--quantize" || a == "--dtype"));
+    let bf16 = flags(None, Dtype::Bf16);
+    assert!(has(&bf16, ["--dtype", "bfloat16"]), "{bf16:?}");
+    // `--quantize fp8` is a format lint's flag table reads as FP8.
+    assert_eq!(
+        inferplan_serving::checkpoint::quantization_format("fp8"),
+        Some(Dtype::Fp8)
+    );
+}
