@@ -52,7 +52,7 @@ pub const SERVED_MODEL_NAME: Setting = Setting {
 /// The address the server listens on.
 pub const HOST: Setting = Setting {
     meaning: "the address the server listens on",
-    read: &["host"],
+    read: &["host", "hostname"],
 };
 /// The port the server listens on.
 pub const PORT: Setting = Setting {
@@ -111,12 +111,28 @@ pub const MAX_NUM_BATCHED_TOKENS: Setting = Setting {
         "max-num-batched-tokens",
         "chunked-prefill-size",
         "max-num-tokens",
+        "max-batch-prefill-tokens",
     ],
 };
 /// Fraction of GPU memory the engine takes (weights, activations and the KV cache).
 pub const GPU_MEMORY_UTILIZATION: Setting = Setting {
     meaning: "fraction of GPU memory the engine takes",
-    read: &["gpu-memory-utilization", "mem-fraction-static"],
+    read: &[
+        "gpu-memory-utilization",
+        "mem-fraction-static",
+        "cuda-memory-fraction",
+    ],
+};
+/// Longest prompt in tokens (TGI's `--max-input-tokens`; the rest of
+/// [`MAX_MODEL_LEN`] is left for the output).
+pub const MAX_INPUT_TOKENS: Setting = Setting {
+    meaning: "longest prompt in tokens",
+    read: &["max-input-tokens", "max-input-length"],
+};
+/// Most requests admitted at once, running and waiting (TGI refuses the next with HTTP 429).
+pub const MAX_CONCURRENT_REQUESTS: Setting = Setting {
+    meaning: "most requests admitted at once, running and waiting",
+    read: &["max-concurrent-requests"],
 };
 /// Fraction of the GPU memory left free after the weights and activations that the KV cache
 /// takes (TensorRT-LLM's meaning; not [`GPU_MEMORY_UTILIZATION`], a share of the whole GPU).
@@ -417,8 +433,57 @@ pub mod tgi {
         write: "--dtype",
     };
 
+    /// `--max-input-tokens`.
+    pub const MAX_INPUT_TOKENS: Flag = Flag {
+        setting: super::MAX_INPUT_TOKENS,
+        write: "--max-input-tokens",
+    };
+    /// `--max-batch-prefill-tokens`: most prompt tokens in one prefill step.
+    pub const MAX_NUM_BATCHED_TOKENS: Flag = Flag {
+        setting: super::MAX_NUM_BATCHED_TOKENS,
+        write: "--max-batch-prefill-tokens",
+    };
+    /// `--max-concurrent-requests`.
+    pub const MAX_CONCURRENT_REQUESTS: Flag = Flag {
+        setting: super::MAX_CONCURRENT_REQUESTS,
+        write: "--max-concurrent-requests",
+    };
+    /// `--cuda-memory-fraction`: share of the GPU's memory the server may take.
+    pub const GPU_MEMORY_UTILIZATION: Flag = Flag {
+        setting: super::GPU_MEMORY_UTILIZATION,
+        write: "--cuda-memory-fraction",
+    };
+    /// `--kv-cache-dtype` (`fp8_e4m3fn`, `fp8_e5m2`).
+    pub const KV_CACHE_DTYPE: Flag = Flag {
+        setting: super::KV_CACHE_DTYPE,
+        write: "--kv-cache-dtype",
+    };
+    /// `--hostname`.
+    pub const HOST: Flag = Flag {
+        setting: super::HOST,
+        write: "--hostname",
+    };
+    /// `--port`.
+    pub const PORT: Flag = Flag {
+        setting: super::PORT,
+        write: "--port",
+    };
+
     /// Every flag of the table.
-    pub const ALL: &[Flag] = &[MODEL, TENSOR_PARALLEL, MAX_MODEL_LEN, QUANTIZATION, DTYPE];
+    pub const ALL: &[Flag] = &[
+        MODEL,
+        TENSOR_PARALLEL,
+        MAX_MODEL_LEN,
+        QUANTIZATION,
+        DTYPE,
+        MAX_INPUT_TOKENS,
+        MAX_NUM_BATCHED_TOKENS,
+        MAX_CONCURRENT_REQUESTS,
+        GPU_MEMORY_UTILIZATION,
+        KV_CACHE_DTYPE,
+        HOST,
+        PORT,
+    ];
 
     /// The environment variables TGI reads when the flag is not given, and their flags.
     pub const FROM_ENV: [(&str, Flag); 5] = [
@@ -544,6 +609,8 @@ mod tests {
             KV_FREE_MEMORY_FRACTION,
             BACKEND,
             EXTRA_OPTIONS,
+            MAX_INPUT_TOKENS,
+            MAX_CONCURRENT_REQUESTS,
         ];
         let mut names: Vec<&str> = all.iter().flat_map(|s| s.read.iter().copied()).collect();
         let n = names.len();

@@ -198,6 +198,14 @@ pub fn rendered(c: &Catalog, a: &RenderArgs) -> anyhow::Result<Rendered> {
              histograms, docs/render.md#tensorrt-llm-trtllm-serve); use --monitoring prometheus"
         );
     }
+    if input.engine == inferplan_perf::Engine::Tgi && input.monitoring != Monitoring::Prometheus {
+        bail!(
+            "--monitoring: candidate {candidate} runs TGI, whose series carry no model label \
+             for the CloudWatch dimensions (the PodMonitor adds it; the CloudWatch agent scrapes \
+             the pods directly) and no KV-cache gauge, docs/render.md#tgi-text-generation-launcher; \
+             use --monitoring prometheus"
+        );
+    }
     input.weights_uri = match weights_uri {
         Some(uri) => {
             if !uri.starts_with("s3://") {

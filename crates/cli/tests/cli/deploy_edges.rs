@@ -412,41 +412,44 @@ fn render_monitoring_flag_parses_and_its_output_lints_clean() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A TensorRT-LLM candidate has no queue gauge to publish to CloudWatch: `--monitoring
-/// cloudwatch` is a one-line error that writes nothing; with Prometheus it renders.
+/// A TensorRT-LLM candidate has no queue gauge to publish to CloudWatch, and TGI's series
+/// carry no model label for its dimensions: `--monitoring cloudwatch` is a one-line error that
+/// writes nothing; with Prometheus it renders.
 #[test]
-fn render_refuses_cloudwatch_monitoring_for_trtllm() {
-    let dir = scratch("render-trtllm-cw");
-    let plan = dir.join("plan.json");
-    let o = inferplan(&[
-        "plan",
-        &repo_file("examples/chat-70b-fp8.toml"),
-        "--engine",
-        "trtllm",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    std::fs::write(&plan, &o.stdout).unwrap();
-    let out = dir.join("out");
-    let o = inferplan(&[
-        "render",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--monitoring",
-        "cloudwatch",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    input_error(&o, &["TensorRT-LLM", "--monitoring prometheus"]);
-    assert!(!out.exists());
-    let o = inferplan(&[
-        "render",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(out.join("podmonitor.yaml").exists());
+fn render_refuses_cloudwatch_monitoring_for_trtllm_and_tgi() {
+    for (engine, name) in [("trtllm", "TensorRT-LLM"), ("tgi", "TGI")] {
+        let dir = scratch(&format!("render-{engine}-cw"));
+        let plan = dir.join("plan.json");
+        let o = inferplan(&[
+            "plan",
+            &repo_file("examples/chat-70b-fp8.toml"),
+            "--engine",
+            engine,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::write(&plan, &o.stdout).unwrap();
+        let out = dir.join("out");
+        let o = inferplan(&[
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--monitoring",
+            "cloudwatch",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        input_error(&o, &[name, "--monitoring prometheus"]);
+        assert!(!out.exists());
+        let o = inferplan(&[
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(out.join("podmonitor.yaml").exists());
+    }
 }

@@ -170,25 +170,6 @@ pub fn alarms(input: &RenderInput) -> Vec<(&'static str, Alarm)> {
             ),
         ),
         (
-            "InferenceKvCacheNearlyFullAlarm",
-            alarm(
-                format!(
-                    "{} above {} for 10 minutes on some engine (Prometheus alert \
-                     InferenceKvCacheNearlyFull): the engine is about to preempt requests.",
-                    sv.kv_usage,
-                    num(KV_CACHE_ALERT)
-                ),
-                ENGINE_NAMESPACE,
-                sv.kv_usage,
-                e(),
-                "Maximum",
-                PERIOD_S,
-                10,
-                KV_CACHE_ALERT,
-                "GreaterThanThreshold",
-            ),
-        ),
-        (
             "GpuTemperatureHighAlarm",
             alarm(
                 format!(
@@ -228,6 +209,30 @@ pub fn alarms(input: &RenderInput) -> Vec<(&'static str, Alarm)> {
             ),
         ),
     ];
+    if let Some(kv) = sv.kv_usage {
+        v.insert(
+            1,
+            (
+                "InferenceKvCacheNearlyFullAlarm",
+                alarm(
+                    format!(
+                        "{} above {} for 10 minutes on some engine (Prometheus alert \
+                     InferenceKvCacheNearlyFull): the engine is about to preempt requests.",
+                        kv,
+                        num(KV_CACHE_ALERT)
+                    ),
+                    ENGINE_NAMESPACE,
+                    kv,
+                    e(),
+                    "Maximum",
+                    PERIOD_S,
+                    10,
+                    KV_CACHE_ALERT,
+                    "GreaterThanThreshold",
+                ),
+            ),
+        );
+    }
     if let Some(tdp) = input.gpu_tdp_w {
         v.push((
             "GpuPowerNearTdpAlarm",
@@ -361,7 +366,13 @@ pub fn readme_section(input: &RenderInput) -> String {
          `:{}{}` (Container Insights Prometheus metrics) once a minute, with the pod's \
          namespace relabelled to `Namespace` (as the agent's sample scrape jobs do), publishing \
          `{}`, `{}` and `{}` to `{ENGINE_NAMESPACE}` with this metric declaration:\n",
-        input.cluster, sv.port, sv.metrics_path, sv.waiting, sv.running, sv.kv_usage
+        input.cluster,
+        sv.port,
+        sv.metrics_path,
+        sv.waiting,
+        sv.running,
+        sv.kv_usage
+            .unwrap_or("(none: the engine exports no KV-cache gauge)")
     );
     let _ = writeln!(s, "```yaml");
     let _ = writeln!(s, "metric_declaration:");
@@ -371,7 +382,10 @@ pub fn readme_section(input: &RenderInput) -> String {
         input.namespace,
         ENGINE_DIMENSIONS.join(", ")
     );
-    for m in [sv.waiting, sv.running, sv.kv_usage] {
+    for m in [Some(sv.waiting), Some(sv.running), sv.kv_usage]
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(s, "      - \"^{}$\"", m);
     }
     let _ = writeln!(s, "```\n");

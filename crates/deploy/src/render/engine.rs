@@ -1,7 +1,7 @@
 //! The engine a rendered deployment runs, as the manifests, the autoscaler and the alert
 //! rules see it: image, port, health and metrics endpoints, and the Prometheus series of its
 //! queue, batch, KV cache and latencies. One [`Server`] per engine the renderer writes
-//! ([`VLLM`], [`SGLANG`], [`NEURON`], [`TRTLLM`]); [`server`] picks it.
+//! ([`VLLM`], [`SGLANG`], [`NEURON`], [`TRTLLM`], [`TGI`]); [`server`] picks it.
 
 use super::vllm;
 use inferplan_perf::Engine;
@@ -27,10 +27,12 @@ pub struct Server {
     pub waiting: &'static str,
     /// Requests in the running batch (gauge).
     pub running: &'static str,
-    /// Fraction of the KV cache in use, 0-1 (gauge).
-    pub kv_usage: &'static str,
-    /// Time to first token, seconds (histogram).
-    pub ttft: &'static str,
+    /// Fraction of the KV cache in use, 0-1 (gauge); `None` when the engine does not export
+    /// it (TGI), and no KV-cache rule is written.
+    pub kv_usage: Option<&'static str>,
+    /// Time to first token, seconds (histogram); `None` when the engine does not export it
+    /// (TGI), and no TTFT rule is written.
+    pub ttft: Option<&'static str>,
     /// Its bucket bounds.
     pub ttft_buckets: &'static [f64],
     /// The histogram the TPOT SLO is checked on.
@@ -123,8 +125,8 @@ pub const VLLM: Server = Server {
     metrics_path: vllm::METRICS_PATH,
     waiting: vllm::WAITING,
     running: vllm::RUNNING,
-    kv_usage: vllm::KV_CACHE_USAGE,
-    ttft: vllm::TTFT,
+    kv_usage: Some(vllm::KV_CACHE_USAGE),
+    ttft: Some(vllm::TTFT),
     ttft_buckets: vllm::TTFT_BUCKETS,
     tpot: vllm::TPOT,
     tpot_buckets: vllm::TPOT_BUCKETS,
@@ -145,8 +147,8 @@ pub const SGLANG: Server = Server {
     metrics_path: super::sglang::METRICS_PATH,
     waiting: super::sglang::WAITING,
     running: super::sglang::RUNNING,
-    kv_usage: super::sglang::TOKEN_USAGE,
-    ttft: super::sglang::TTFT,
+    kv_usage: Some(super::sglang::TOKEN_USAGE),
+    ttft: Some(super::sglang::TTFT),
     ttft_buckets: super::sglang::TTFT_BUCKETS,
     tpot: super::sglang::INTER_TOKEN,
     tpot_buckets: super::sglang::INTER_TOKEN_BUCKETS,
@@ -169,8 +171,8 @@ pub const TRTLLM: Server = Server {
     metrics_path: super::trtllm::METRICS_PATH,
     waiting: super::trtllm::QUEUE_TIME,
     running: super::trtllm::E2E,
-    kv_usage: super::trtllm::KV_CACHE_UTILIZATION,
-    ttft: super::trtllm::TTFT,
+    kv_usage: Some(super::trtllm::KV_CACHE_UTILIZATION),
+    ttft: Some(super::trtllm::TTFT),
     ttft_buckets: super::trtllm::TTFT_BUCKETS,
     tpot: super::trtllm::TPOT,
     tpot_buckets: super::trtllm::TPOT_BUCKETS,
@@ -178,6 +180,29 @@ pub const TRTLLM: Server = Server {
     e2e: super::trtllm::E2E,
     e2e_buckets: super::trtllm::E2E_BUCKETS,
     load: Load::LittlesLaw,
+};
+
+/// Hugging Face TGI: see [`tgi`](super::tgi) for the sources of every name and bucket. It
+/// has queue and batch gauges but no TTFT histogram and no KV-cache gauge.
+pub const TGI: Server = Server {
+    engine: Engine::Tgi,
+    display: "TGI",
+    name: "tgi",
+    image: super::tgi::IMAGE,
+    port: super::tgi::PORT,
+    health_path: super::tgi::HEALTH_PATH,
+    metrics_path: super::tgi::METRICS_PATH,
+    waiting: super::tgi::QUEUE_SIZE,
+    running: super::tgi::BATCH_SIZE,
+    kv_usage: None,
+    ttft: None,
+    ttft_buckets: &[],
+    tpot: super::tgi::TPOT,
+    tpot_buckets: super::tgi::DURATION_BUCKETS,
+    tpot_per_request: true,
+    e2e: super::tgi::E2E,
+    e2e_buckets: super::tgi::DURATION_BUCKETS,
+    load: Load::Gauges,
 };
 
 /// vLLM's Neuron backend on Inferentia2 and Trainium ([`Engine::Neuron`] as the renderer
@@ -197,7 +222,8 @@ pub fn server(engine: Engine) -> Option<&'static Server> {
         Engine::Sglang => Some(&SGLANG),
         Engine::Neuron => Some(&NEURON),
         Engine::Trtllm => Some(&TRTLLM),
-        Engine::Tgi | Engine::Lmdeploy => None,
+        Engine::Tgi => Some(&TGI),
+        Engine::Lmdeploy => None,
     }
 }
 

@@ -300,6 +300,15 @@ impl RenderInput {
                 c.pp
             )));
         }
+        if c.engine == Engine::Tgi && (c.pp > 1 || c.tp > c.gpus_per_instance) {
+            return Err(unsupported(format!(
+                "TGI over {} nodes of {} (TP {} × PP {}): TGI shards a model over the GPUs of                  one machine only (`--num-shard`, no pipeline parallelism)",
+                gpus_per_replica.div_ceil(c.gpus_per_instance),
+                inst.name,
+                c.tp,
+                c.pp
+            )));
+        }
         if neuron_chip && (c.pp > 1 || c.tp > c.gpus_per_instance) {
             return Err(unsupported(format!(
                 "vLLM's Neuron backend over {} nodes of {} (TP {} × PP {}): render writes \
@@ -983,6 +992,8 @@ fn from_plan_engine(c: &CandidateJson, catalog: &Catalog) -> Option<Engine> {
         // `trtllm-serve` over several nodes starts under MPI (`trtllm-llmapi-launch`), which
         // the renderer does not write.
         (false, Engine::Trtllm) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
+        // TGI shards over the GPUs of one machine only.
+        (false, Engine::Tgi) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
         (false, e) => Some(e),
     }
 }

@@ -42,6 +42,7 @@ pub mod readme;
 pub mod rules;
 pub mod sagemaker;
 pub mod sglang;
+pub mod tgi;
 pub mod trtllm;
 pub mod vllm;
 pub mod weights;

@@ -267,6 +267,7 @@ fn engine(input: &RenderInput, role: Role) -> Container {
         ),
         (None, Engine::Sglang) => sglang_command(input, role),
         (None, Engine::Trtllm) => super::trtllm::command(input),
+        (None, Engine::Tgi) => super::tgi::command(input),
         (None, _) => vllm_command(input, role),
     };
     let serves_http = role != Role::Worker;

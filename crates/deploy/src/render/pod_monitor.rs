@@ -58,10 +58,12 @@ pub struct Relabeling {
 }
 
 /// TensorRT-LLM labels every series `model_name="undefined"` (`openai_server.py`, see
-/// [`super::trtllm`]): the PodMonitor writes the served name there, so that the rules and
-/// the autoscaler select the engine's series as they do vLLM's and SGLang's.
+/// [`super::trtllm`]) and TGI labels none with the model ([`super::tgi`]): the PodMonitor
+/// writes the served name there, so that the rules and the autoscaler select the engine's
+/// series as they do vLLM's and SGLang's.
 fn relabelings(input: &RenderInput) -> Vec<Relabeling> {
-    if input.engine != inferplan_perf::Engine::Trtllm {
+    use inferplan_perf::Engine;
+    if !matches!(input.engine, Engine::Trtllm | Engine::Tgi) {
         return Vec::new();
     }
     vec![Relabeling {

@@ -177,6 +177,8 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         neuron_section(i, setup, &mut s);
     } else if i.engine == Engine::Trtllm {
         s.push_str(&super::trtllm::readme_section(i));
+    } else if i.engine == Engine::Tgi {
+        s.push_str(&super::tgi::readme_section(i));
     } else {
         gpu_arguments(i, &mut s);
     }
@@ -227,7 +229,7 @@ fn neuron_section(i: &RenderInput, setup: &super::neuron::Setup, s: &mut String)
          is the Neuron counterpart (not rendered).\n",
         i.server().waiting,
         i.server().running,
-        i.server().kv_usage,
+        super::vllm::KV_CACHE_USAGE,
     );
 }
 
@@ -507,9 +509,19 @@ fn alerts(i: &RenderInput, s: &mut String) {
     }
     let _ = writeln!(
         s,
-        "- Engine: queue above {} waiting per replica for 5 m, KV cache above 90 % for 10 m, \
-         TTFT or TPOT p99 above twice p50 for 15 m, {} metrics missing.{}",
+        "- Engine: queue above {} waiting per replica for 5 m, {}{} p99 above twice p50 for \
+         15 m, {} metrics missing.{}",
         rules::queue_threshold(i),
+        if i.server().kv_usage.is_some() {
+            "KV cache above 90 % for 10 m, "
+        } else {
+            ""
+        },
+        if i.server().ttft.is_some() {
+            "TTFT or TPOT"
+        } else {
+            "TPOT"
+        },
         i.server().display,
         if i.server().tpot_per_request {
             String::new()

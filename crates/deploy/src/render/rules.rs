@@ -112,10 +112,20 @@ pub fn slo_checks(input: &RenderInput) -> (Vec<SloCheck>, Vec<String>) {
     let sv = input.server();
     for (kind, title, limit, metric, buckets) in [
         ("ttft", "Ttft", s.ttft_ms, sv.ttft, sv.ttft_buckets),
-        ("tpot", "Tpot", s.tpot_ms, sv.tpot, sv.tpot_buckets),
-        ("e2e", "E2e", s.e2e_ms, sv.e2e, sv.e2e_buckets),
+        ("tpot", "Tpot", s.tpot_ms, Some(sv.tpot), sv.tpot_buckets),
+        ("e2e", "E2e", s.e2e_ms, Some(sv.e2e), sv.e2e_buckets),
     ] {
         let Some(limit_ms) = limit else { continue };
+        let Some(metric) = metric else {
+            notes.push(format!(
+                "No burn-rate alert for the {} SLO ({} ms): {} exports no {} histogram.",
+                kind.to_uppercase(),
+                num(limit_ms),
+                sv.display,
+                kind.to_uppercase()
+            ));
+            continue;
+        };
         let limit_s = limit_ms / 1000.0;
         match buckets.iter().rev().find(|b| **b <= limit_s * (1.0 + 1e-9)) {
             Some(&bucket_s) => checks.push(SloCheck {
@@ -281,7 +291,11 @@ fn engine_recording(input: &RenderInput) -> Vec<Rule> {
             ));
         }
     }
-    for (short, metric) in [("ttft", input.server().ttft), ("tpot", input.server().tpot)] {
+    for (short, metric) in [
+        ("ttft", input.server().ttft),
+        ("tpot", Some(input.server().tpot)),
+    ] {
+        let Some(metric) = metric else { continue };
         for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
             rules.push(record(
                 format!("inferplan:{p}_{short}_seconds:{label}_10m"),
@@ -310,10 +324,12 @@ fn engine_recording(input: &RenderInput) -> Vec<Rule> {
         format!("inferplan:{p}_engines:count"),
         input.server().engines_count(BY, &sel),
     ));
-    rules.push(record(
-        format!("inferplan:{p}_kv_cache_usage:max"),
-        format!("max {BY} ({}{{{sel}}})", input.server().kv_usage),
-    ));
+    if let Some(kv) = input.server().kv_usage {
+        rules.push(record(
+            format!("inferplan:{p}_kv_cache_usage:max"),
+            format!("max {BY} ({kv}{{{sel}}})"),
+        ));
+    }
     rules
 }
 
@@ -377,7 +393,9 @@ fn engine_alerts(input: &RenderInput) -> Vec<Rule> {
                 input.server().waiting
             ),
         ),
-        alert(
+    ];
+    if let Some(kv) = input.server().kv_usage {
+        rules.push(alert(
             input,
             "InferenceKvCacheNearlyFull",
             format!(
@@ -390,14 +408,15 @@ fn engine_alerts(input: &RenderInput) -> Vec<Rule> {
             format!(
                 "A replica uses {{{{ $value | humanizePercentage }}}} of its KV cache (alert above {}): the engine preempts requests when it runs out, which shows up as TPOT spikes. Source: {}.",
                 pct(KV_CACHE_ALERT),
-                input.server().kv_usage
+                kv
             ),
-        ),
-    ];
+        ));
+    }
     for (short, title, metric) in [
         ("ttft", "Ttft", input.server().ttft),
-        ("tpot", "Tpot", input.server().tpot),
+        ("tpot", "Tpot", Some(input.server().tpot)),
     ] {
+        let Some(metric) = metric else { continue };
         rules.push(alert(
             input,
             &format!("Inference{title}TailSpread"),

@@ -16,4 +16,5 @@ mod render;
 mod rightsize;
 mod round_trip;
 mod sagemaker;
+mod tgi;
 mod trtllm;

@@ -328,6 +328,22 @@ pub(crate) fn check_structure(input: &RenderInput, files: &[(String, String)]) {
             "--kv_cache_free_gpu_memory_fraction 0.9".to_owned(),
             "return_perf_metrics: true".to_owned(),
         ]
+    } else if input.engine == inferplan_perf::Engine::Tgi {
+        vec![
+            "text-generation-launcher".to_owned(),
+            format!("--num-shard {}", input.tp),
+            format!("--max-total-tokens {}", input.max_model_len),
+            format!("--max-input-tokens {}", input.max_model_len - 1),
+            format!(
+                "--max-batch-prefill-tokens {}",
+                input.max_num_batched_tokens.max(input.max_model_len - 1)
+            ),
+            format!("--max-concurrent-requests {}", 2 * input.max_num_seqs),
+            format!(
+                "--cuda-memory-fraction {}",
+                inferplan_deploy::render::vllm::format_fraction(input.gpu_memory_utilization)
+            ),
+        ]
     } else {
         vec![
             format!("--tensor-parallel-size {}", input.tp),
@@ -346,6 +362,8 @@ pub(crate) fn check_structure(input: &RenderInput, files: &[(String, String)]) {
         "\"kv_cache_quant\": true"
     } else if input.engine == inferplan_perf::Engine::Trtllm {
         "dtype: fp8"
+    } else if input.engine == inferplan_perf::Engine::Tgi {
+        "--kv-cache-dtype fp8_e4m3fn"
     } else {
         "--kv-cache-dtype fp8"
     };
@@ -559,6 +577,7 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
     let waiting = match input.engine {
         inferplan_perf::Engine::Sglang => "sglang:num_queue_reqs",
         inferplan_perf::Engine::Trtllm => "rate(trtllm_request_queue_time_seconds_sum{",
+        inferplan_perf::Engine::Tgi => "sum(tgi_queue_size{",
         _ => "vllm:num_requests_waiting",
     };
     assert!(triggers
@@ -683,15 +702,21 @@ fn check_rules(input: &RenderInput, files: &[(String, String)]) {
         "InferenceTtftTailSpread",
         "InferenceTpotTailSpread",
     ] {
-        // dcgm-exporter reads NVIDIA GPUs: no GPU alerts on a Neuron chip.
-        let expected = input.neuron.is_none() || !a.starts_with("Gpu");
+        // dcgm-exporter reads NVIDIA GPUs: no GPU alerts on a Neuron chip. No rule reads a
+        // series the engine does not export (TGI has no TTFT histogram and no KV gauge).
+        let exported = match a {
+            "InferenceKvCacheNearlyFull" => input.server().kv_usage.is_some(),
+            "InferenceTtftTailSpread" => input.server().ttft.is_some(),
+            _ => true,
+        };
+        let expected = (input.neuron.is_none() || !a.starts_with("Gpu")) && exported;
         assert_eq!(alerts.contains(a), expected, "{a}");
     }
     assert_eq!(
         alerts.contains("GpuPowerNearTdp"),
         input.gpu_tdp_w.is_some() && input.neuron.is_none()
     );
-    if input.slo.ttft_ms.is_some_and(|t| t >= 1.0) {
+    if input.slo.ttft_ms.is_some_and(|t| t >= 1.0) && input.server().ttft.is_some() {
         assert!(alerts.contains("InferenceTtftSloFastBurn"));
         assert!(alerts.contains("InferenceTtftSloSlowBurn"));
     }
@@ -801,6 +826,10 @@ fn every_example_renders_and_is_written_for_the_validators() {
         plan_json(&crate::trtllm::chat_trtllm()),
     ));
     cases.push((
+        crate::tgi::CASE.to_owned(),
+        plan_json(&crate::tgi::chat_tgi()),
+    ));
+    cases.push((
         "llama-405b-multinode".to_owned(),
         plan_json(&multi_node_workload()),
     ));
@@ -880,7 +909,7 @@ fn candidate_errors_say_what_to_do() {
     ));
     // A candidate on an engine render does not write names the ones it does.
     let mut q = p.clone();
-    q["candidates"][0]["engine"] = json!("tgi");
+    q["candidates"][0]["engine"] = json!("lmdeploy");
     let err = from_json(&q, 1).unwrap_err();
     let msg = err.to_string();
     match err {

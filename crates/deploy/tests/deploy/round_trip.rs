@@ -110,6 +110,62 @@ fn trtllm_plans_render_their_first_candidate_with_trtllm_serve() {
     }
 }
 
+/// TGI plans (`text-generation-launcher`): one per weights source, over models, GPU families
+/// and formats (FP8 from a 16-bit checkpoint where the catalog has no FP8 one).
+fn tgi_cases() -> Vec<(String, Workload)> {
+    [
+        ("Llama 3.1 8B", "g6e", "fp8", "hub"),
+        ("Qwen2.5 14B", "g6e", "bf16", "s3"),
+        ("Llama 3.3 70B", "p5", "fp8", "fsx"),
+        ("Mistral 7B v0.3", "g5", "bf16", "nvme"),
+    ]
+    .into_iter()
+    .map(|(m, f, p, s)| {
+        let w = Workload::from_toml(&generated(m, f, p, "\"tgi\"", s), "round-trip").unwrap();
+        w.validate().unwrap();
+        (format!("{m} on {f}, {p}, [tgi], {s}"), w)
+    })
+    .collect()
+}
+
+/// Every TGI case plans a TGI #1 and renders it with `text-generation-launcher`, with limits
+/// TGI's router accepts (prompt < total, prefill budget ≥ prompt).
+#[test]
+fn tgi_plans_render_their_first_candidate_with_text_generation_launcher() {
+    for (name, w) in tgi_cases() {
+        let p = plan(&inputs(), &w).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
+        let plan_json = read_plan(&json).unwrap();
+        assert_eq!(
+            renderable_candidates(&plan_json, catalog()).first(),
+            Some(&1),
+            "{name}"
+        );
+        let input = from_plan(&plan_json, 1, catalog()).unwrap();
+        assert_eq!(input.engine, inferplan_perf::Engine::Tgi, "{name}");
+        let files = render::render(&input);
+        let d = docs(&files);
+        let specs = pod_specs(&d);
+        let server = &specs[0].at("containers").items()[0];
+        let num = |f: &str| -> u64 {
+            arg(server, f)
+                .unwrap_or_else(|| panic!("{name}: {f}"))
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(num("--max-total-tokens"), input.max_model_len, "{name}");
+        assert_eq!(num("--num-shard"), u64::from(input.tp), "{name}");
+        assert!(
+            num("--max-input-tokens") < num("--max-total-tokens"),
+            "{name}"
+        );
+        assert!(
+            num("--max-batch-prefill-tokens") >= num("--max-input-tokens"),
+            "{name}"
+        );
+    }
+}
+
 /// The matrix: 4 models × 3 GPU families × 2 formats × 2 engine sets × 3 weights sources, taken
 /// with a stride so that every value of every axis appears (deterministic).
 fn matrix() -> Vec<(String, Workload)> {
@@ -395,6 +451,7 @@ fn all_problems() -> (Vec<String>, usize) {
     let cases: Vec<(bool, String, Workload)> = examples()
         .into_iter()
         .chain(trtllm_cases())
+        .chain(tgi_cases())
         .chain([(
             "llama-405b-multinode".to_owned(),
             crate::render::multi_node_workload(),

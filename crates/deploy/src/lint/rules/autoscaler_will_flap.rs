@@ -74,9 +74,11 @@ const QUEUE: [&str; 5] = [
     "queue",
 ];
 
-/// Metric text of requests in flight or concurrency (lower case).
-const IN_FLIGHT: [&str; 4] = [
+/// Metric text of requests in flight or concurrency (lower case); `batch_current_size` is
+/// TGI's gauge of the requests in the running batch (`tgi_batch_current_size`).
+const IN_FLIGHT: [&str; 5] = [
     "num_requests_running",
+    "batch_current_size",
     "running",
     "in_flight",
     "concurrency",
@@ -305,6 +307,16 @@ spec:
         );
         let both = format!("{IN_FLIGHT}{QUEUE}");
         assert!(lint(&scaled_object(&both, SLOW)).is_empty());
+        // TGI's running batch is a gauge of requests in flight; its queue alone is not.
+        let tgi = |q: &str| {
+            format!("    - type: prometheus\n      metadata: {{query: '{q}', threshold: '24'}}\n")
+        };
+        let in_flight = tgi("sum(tgi_batch_current_size) + sum(tgi_queue_size)");
+        assert!(lint(&scaled_object(&in_flight, SLOW)).is_empty());
+        assert_eq!(
+            lint(&scaled_object(&tgi("sum(tgi_queue_size)"), SLOW)).len(),
+            1
+        );
     }
 
     /// KEDA's SQS scaler counts the messages being worked on unless `scaleOnInFlight` is
