@@ -219,6 +219,7 @@ const MIN_CLUMP: f64 = 0.1;
 
 /// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
 /// absolute error below 1.5e-7).
+#[inline]
 pub fn normal_cdf(x: f64) -> f64 {
     let z = x.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * z);

@@ -23,6 +23,7 @@ struct Limits {
 }
 
 /// Latencies of a replica at one load, at the SLO quantile.
+#[derive(Clone)]
 pub(crate) struct AtLoad {
     pub(crate) ttft: f64,
     pub(crate) tpot: f64,
@@ -129,6 +130,18 @@ impl<'a> SloModel<'a> {
         let output_q = quantile_tokens(&w.lengths.output_tokens, q);
         let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
         AtLoad { ttft, tpot, e2e }
+    }
+
+    /// Latencies at the SLO quantile and at the 99th percentile for one rate per replica
+    /// (computed once when the SLO quantile is the 99th).
+    pub(crate) fn at_and_p99(&self, rate: f64) -> (AtLoad, AtLoad) {
+        let served = self.at(rate);
+        let p99 = if self.limits.q == 0.99 {
+            served.clone()
+        } else {
+            self.at_q(rate, 0.99)
+        };
+        (served, p99)
     }
 
     /// Latencies at the SLO quantile and a rate per replica.
