@@ -219,6 +219,7 @@ const MIN_CLUMP: f64 = 0.1;
 
 /// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
 /// absolute error below 1.5e-7).
+#[inline]
 pub fn normal_cdf(x: f64) -> f64 {
     let z = x.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
@@ -231,6 +232,91 @@ pub fn normal_cdf(x: f64) -> f64 {
         1.0 - erfc / 2.0
     } else {
         erfc / 2.0
+    }
+}
+
+/// P(TPOT > x) of a request of one gap count, in the form that does not depend on x
+/// (see [`Estimate::tpot_quantile_over_ms`]): the tail is a function of `d = (x − light) ×
+/// m / extra`, the time above the light iterations in units of one extra.
+enum TailTerms {
+    /// A large mean count: one normal tail of the count's mean and spread.
+    Normal { mean: f64, sd: f64 },
+    /// A small mean count: Σ_j P(j clumps) × P(clump × j extras + the batch's share > d),
+    /// the terms in order of j, each with its weight, its count of extras and the spread of
+    /// their sum (`None`: no spread).
+    Exact(Vec<(f64, f64, Option<f64>)>),
+}
+
+impl TailTerms {
+    /// `first` is the count's mean in the light part of the decode plus the prompts before
+    /// (not yet in clumps), `r` the busy period's growth, `vb` the batch's variance.
+    fn new(first: f64, r: f64, clump: f64, cv2: f64, vb: f64) -> TailTerms {
+        // The first generation, in clumps.
+        let a = first / clump;
+        let mean_j = a / (1.0 - r);
+        if mean_j > EXACT_POISSON_MEAN {
+            let mean_k = clump * mean_j;
+            let sd = (mean_k * (clump + cv2) / ((1.0 - r) * (1.0 - r)) + vb).sqrt();
+            return TailTerms::Normal { mean: mean_k, sd };
+        }
+        // Extras of mean 1 and variance cv2 each.
+        let term = |weight: f64, k: f64| {
+            let var = k * cv2 + vb;
+            (weight, k, (var > 0.0).then(|| var.sqrt()))
+        };
+        if a <= 0.0 {
+            // Weight 1: the product below is the tail itself, bit for bit.
+            return TailTerms::Exact(vec![term(1.0, 0.0)]);
+        }
+        let last = (mean_j + 8.0 * mean_j.sqrt() / (1.0 - r) + 8.0).ceil() as u32;
+        let mut terms = Vec::with_capacity(last as usize + 1);
+        terms.push(term(portable::exp(-a), 0.0));
+        let ln_a = portable::ln(a);
+        let mut ln_factorial = 0.0;
+        for j in 1..=last {
+            let jf = f64::from(j);
+            ln_factorial += portable::ln(jf);
+            let ln_pj = ln_a + (jf - 1.0) * portable::ln(a + jf * r) - a - jf * r - ln_factorial;
+            terms.push(term(portable::exp(ln_pj), clump * jf));
+        }
+        TailTerms::Exact(terms)
+    }
+
+    /// P(TPOT > x) with `d` the time above the light iterations in extras.
+    fn above(&self, d: f64) -> f64 {
+        let beyond = |k: f64, sd: Option<f64>| match sd {
+            Some(sd) => normal_above((d - k) / sd),
+            None if k > d => 1.0,
+            None => 0.0,
+        };
+        match self {
+            TailTerms::Normal { mean, sd } => normal_above((d - mean) / sd),
+            TailTerms::Exact(terms) => {
+                let mut total = 0.0;
+                for (i, &(weight, k, sd)) in terms.iter().enumerate() {
+                    let term = weight * beyond(k, sd);
+                    total = if i == 0 { term } else { total + term };
+                }
+                total
+            }
+        }
+    }
+}
+
+/// Beyond this many standard deviations, `1 − Φ(x)` is exactly 0 (above) or 1 (below) in
+/// `f64`: erfc of `|x| / √2` is below `e^−40.5 ≈ 2.6e−18`, under half an ulp of 1 (`2⁻⁵⁴ ≈
+/// 5.6e−17`), so `1 − erfc / 2` rounds to 1.
+const SURE_TAIL_SD: f64 = 9.0;
+
+/// `1 − Φ(x)`, bit for bit `1.0 - normal_cdf(x)`, without the exponential where the answer is
+/// exactly 0 or 1 (the TPOT tail's far terms).
+fn normal_above(x: f64) -> f64 {
+    if x > SURE_TAIL_SD {
+        0.0
+    } else if x < -SURE_TAIL_SD {
+        1.0
+    } else {
+        1.0 - normal_cdf(x)
     }
 }
 
@@ -333,47 +419,22 @@ impl Estimate {
             let per_gap = m * self.decode_slope_ms / extra;
             per_gap * per_gap * self.batch_variance * averaged
         };
-        // P(TPOT > x) for a request of m gaps.
-        let above = |x: f64, m: f64| -> f64 {
-            // The first generation, in clumps.
-            let a = (p * m * (1.0 - r) + self.heavy_before.max(0.0)) / clump;
-            let mean_j = a / (1.0 - r);
-            let d = (x - light) * m / extra;
-            let vb = batch_var(m);
-            if mean_j > EXACT_POISSON_MEAN {
-                let mean_k = clump * mean_j;
-                let sd = (mean_k * (clump + cv2) / ((1.0 - r) * (1.0 - r)) + vb).sqrt();
-                return 1.0 - normal_cdf((d - mean_k) / sd);
-            }
-            // Σ_j P(j clumps) P(k = clump × j extras + the batch's share > d), extras of mean
-            // 1 and variance cv2 each.
-            let beyond = |k: f64| -> f64 {
-                let var = k * cv2 + vb;
-                if var > 0.0 {
-                    1.0 - normal_cdf((d - k) / var.sqrt())
-                } else if k > d {
-                    1.0
-                } else {
-                    0.0
-                }
-            };
-            if a <= 0.0 {
-                return beyond(0.0);
-            }
-            let mut total = portable::exp(-a) * beyond(0.0);
-            let last = (mean_j + 8.0 * mean_j.sqrt() / (1.0 - r) + 8.0).ceil() as u32;
-            let ln_a = portable::ln(a);
-            let mut ln_factorial = 0.0;
-            for j in 1..=last {
-                let jf = f64::from(j);
-                ln_factorial += portable::ln(jf);
-                let ln_pj =
-                    ln_a + (jf - 1.0) * portable::ln(a + jf * r) - a - jf * r - ln_factorial;
-                total += portable::exp(ln_pj) * beyond(clump * jf);
-            }
-            total
+        // P(TPOT > x) for a request of m gaps is a sum of normal tails whose weights and
+        // spreads do not depend on x: they are computed once per gap count here, so the search
+        // for x below only evaluates the tails (the same operations in the same order as
+        // computing everything at each x, so the same bits).
+        let before = self.heavy_before.max(0.0);
+        let terms: Vec<TailTerms> = gaps
+            .iter()
+            .map(|&m| TailTerms::new(p * m * (1.0 - r) + before, r, clump, cv2, batch_var(m)))
+            .collect();
+        let tail = |x: f64| {
+            gaps.iter()
+                .zip(&terms)
+                .map(|(&m, gap)| gap.above((x - light) * m / extra))
+                .sum::<f64>()
+                / gaps.len() as f64
         };
-        let tail = |x: f64| gaps.iter().map(|&m| above(x, m)).sum::<f64>() / gaps.len() as f64;
         // Bracket: from the light iteration up until the tail is small enough.
         let (mut lo, mut hi) = (light, light + extra);
         while tail(hi) > want && hi < light + extra * 1e3 {
@@ -1055,6 +1116,38 @@ mod tests {
             (0.999, 3.090_232_3),
         ] {
             assert!((z(q) - want).abs() < 1e-6, "{q}: {}", z(q));
+        }
+    }
+
+    /// The shortcut of the far tails gives the bits of the full formula, at the threshold
+    /// and far beyond it.
+    #[test]
+    fn normal_above_is_one_minus_normal_cdf_bit_for_bit() {
+        use super::{normal_above, normal_cdf, SURE_TAIL_SD};
+        let mut x = 0.0f64;
+        while x < 60.0 {
+            for v in [x, -x, SURE_TAIL_SD + x * 1e-9, -SURE_TAIL_SD - x * 1e-9] {
+                assert_eq!(
+                    normal_above(v).to_bits(),
+                    (1.0 - normal_cdf(v)).to_bits(),
+                    "{v}"
+                );
+            }
+            x += 0.001;
+        }
+        for v in [
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN,
+            1e300,
+            -1e300,
+        ] {
+            assert_eq!(
+                normal_above(v).to_bits(),
+                (1.0 - normal_cdf(v)).to_bits(),
+                "{v}"
+            );
         }
     }
 }

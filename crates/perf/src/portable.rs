@@ -101,6 +101,7 @@ const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
 
 /// e^x, computed the same way on every platform (within 1 ulp). Overflows to +∞ above
 /// about 709.78, underflows to 0 below about −745.13; NaN stays NaN.
+#[inline]
 pub fn exp(x: f64) -> f64 {
     let high = (x.to_bits() >> 32) as u32;
     let negative = high >> 31 == 1;

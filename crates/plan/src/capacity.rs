@@ -23,8 +23,8 @@ struct Limits {
 }
 
 /// Latencies of a replica at one load, at the SLO quantile.
+#[derive(Clone)]
 pub(crate) struct AtLoad {
-    pub(crate) est: Estimate,
     pub(crate) ttft: f64,
     pub(crate) tpot: f64,
     pub(crate) e2e: f64,
@@ -103,6 +103,13 @@ impl<'a> SloModel<'a> {
 
     /// Latencies at quantile `q` and a rate per replica.
     pub(crate) fn at_q(&self, rate: f64, q: f64) -> AtLoad {
+        let (est, ttft) = self.ttft_at_q(rate, q);
+        self.finish_at_q(&est, ttft, q)
+    }
+
+    /// The estimate at a rate per replica and the TTFT at quantile `q` (the cheap half of
+    /// [`Self::at_q`]).
+    fn ttft_at_q(&self, rate: f64, q: f64) -> (Estimate, f64) {
         let w = self.w;
         let est = self.replica.run_spread(
             &self.shape(Load::Poisson { rate_rps: rate }),
@@ -113,15 +120,28 @@ impl<'a> SloModel<'a> {
         let long_prompt =
             (self.alone(quantile_tokens(&w.lengths.input_tokens, q)) - self.mean_alone).max(0.0);
         let ttft = est.ttft_quantile_ms(q, w.traffic.burstiness, self.prompt_cv2) + long_prompt;
+        (est, ttft)
+    }
+
+    /// The rest of [`Self::at_q`]: TPOT (the costly half) and e2e.
+    fn finish_at_q(&self, est: &Estimate, ttft: f64, q: f64) -> AtLoad {
+        let w = self.w;
         let tpot = est.tpot_quantile_over_ms(q, &self.gaps, self.prompt_cv2, w.traffic.burstiness);
         let output_q = quantile_tokens(&w.lengths.output_tokens, q);
         let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
-        AtLoad {
-            est,
-            ttft,
-            tpot,
-            e2e,
-        }
+        AtLoad { ttft, tpot, e2e }
+    }
+
+    /// Latencies at the SLO quantile and at the 99th percentile for one rate per replica
+    /// (computed once when the SLO quantile is the 99th).
+    pub(crate) fn at_and_p99(&self, rate: f64) -> (AtLoad, AtLoad) {
+        let served = self.at(rate);
+        let p99 = if self.limits.q == 0.99 {
+            served.clone()
+        } else {
+            self.at_q(rate, 0.99)
+        };
+        (served, p99)
     }
 
     /// Latencies at the SLO quantile and a rate per replica.
@@ -140,6 +160,19 @@ impl<'a> SloModel<'a> {
         .into_iter()
         .flatten()
         .fold(0.0, f64::max)
+    }
+
+    /// Whether `rate` requests/s per replica is within the SLOs and not overloaded: the same
+    /// answer as `ratio(&at(rate)) <= 1.0 && !overloaded` (a ratio is within unless it is
+    /// above 1; the worst of them ignores NaN), without the TPOT quantile when the load or the
+    /// TTFT alone already decides.
+    fn within(&self, rate: f64) -> bool {
+        let q = self.limits.q;
+        let (est, ttft) = self.ttft_at_q(rate, q);
+        if est.overloaded || self.limits.ttft.is_some_and(|l| ttft / l > 1.0) {
+            return false;
+        }
+        self.ratio(&self.finish_at_q(&est, ttft, q)) <= 1.0
     }
 
     /// TTFT, TPOT and e2e at the SLO quantile at `rate` requests/s per replica, ms.
@@ -168,14 +201,13 @@ impl<'a> SloModel<'a> {
                     return Err(self.slo_miss(&light));
                 }
                 // Bisection on the rate for the highest load within the SLOs.
-                let within = |a: &AtLoad| self.ratio(a) <= 1.0 && !a.est.overloaded;
                 let (mut lo, mut hi) = (max_rate * 1e-4, max_rate * 0.999);
-                if within(&self.at(hi)) {
+                if self.within(hi) {
                     lo = hi;
                 } else {
                     for _ in 0..40 {
                         let mid = (lo * hi).sqrt();
-                        if within(&self.at(mid)) {
+                        if self.within(mid) {
                             lo = mid;
                         } else {
                             hi = mid;

@@ -959,8 +959,6 @@ fn evaluate(
     let (replica, eff, kv) = prepare(inputs, sizing, model, inst, gpu, tp, pp, weights, engine)?;
 
     let model_at = SloModel::new(&replica, &eff, w, sizing);
-    let at_q = |rate: f64, q: f64| model_at.at_q(rate, q);
-    let at = |rate: f64| model_at.at(rate);
     let ratio = |a: &AtLoad| model_at.ratio(a);
     let capacity = model_at.capacity()?;
     let need = sizing.rate_to_serve / capacity;
@@ -986,8 +984,7 @@ fn evaluate(
     let replicas = (need.ceil().max(1.0) as u32) + spare;
     let instances = replicas.div_ceil(rpi) * pp;
     let per_replica = (sizing.rate_to_serve / f64::from(replicas - spare).max(1.0)).min(capacity);
-    let served = at(per_replica.max(capacity * 1e-4));
-    let p99 = at_q(per_replica.max(capacity * 1e-4), 0.99);
+    let (served, p99) = model_at.at_and_p99(per_replica.max(capacity * 1e-4));
     let headroom = {
         let r = ratio(&served);
         if r > 0.0 {
