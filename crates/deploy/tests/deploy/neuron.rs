@@ -7,8 +7,8 @@ use inferplan_deploy::render::{self, neuron, RenderInput};
 use inferplan_plan::workload::Length;
 
 use crate::render::{
-    assert_snapshots, check_structure, doc, engine_args, example, from_json, list, plan_json, s,
-    stored_plan,
+    assert_snapshots, check_structure, doc, engine_args, example, from_json, lint_warnings, list,
+    plan_json, s, stored_plan,
 };
 use crate::support::catalog;
 
@@ -140,19 +140,8 @@ fn neuron_candidates_render_with_the_neuron_backend() {
         let readme = &files.iter().find(|(n, _)| n == "README.md").unwrap().1;
         assert!(readme.contains("Neuron device plugin") && readme.contains("IP115"));
         // Lint reads it as vLLM on Neuron devices and finds nothing to warn about.
-        let manifests: Vec<(String, String)> = files
-            .iter()
-            .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
-            .cloned()
-            .collect();
-        let findings = inferplan_deploy::lint::lint(&manifests, catalog()).unwrap();
-        assert!(
-            findings
-                .iter()
-                .all(|f| f.severity < inferplan_plan::diagnostic::Severity::Warning),
-            "{name}: {:?}",
-            findings.iter().map(|f| &f.message).collect::<Vec<_>>()
-        );
+        let warnings = lint_warnings(&files);
+        assert!(warnings.is_empty(), "{name}: {warnings:?}");
         checked += 1;
     }
     assert_eq!(checked, 4);

@@ -1110,6 +1110,22 @@ fn snapshot_dir(case: &str) -> PathBuf {
         .join(case)
 }
 
+/// The messages of the warnings and errors `lint` finds in the rendered manifests (the YAML
+/// files but the alert rules, which are not Kubernetes objects).
+pub(crate) fn lint_warnings(files: &[(String, String)]) -> Vec<String> {
+    let manifests: Vec<(String, String)> = files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
+        .cloned()
+        .collect();
+    inferplan_deploy::lint::lint(&manifests, catalog())
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.severity >= inferplan_plan::diagnostic::Severity::Warning)
+        .map(|f| f.message)
+        .collect()
+}
+
 /// Compares every rendered file with its snapshot, naming all that differ.
 pub(crate) fn assert_snapshots(case: &str, files: &[(String, String)]) {
     let dir = snapshot_dir(case);

@@ -7,7 +7,8 @@ use inferplan_deploy::render::{self, tgi};
 use inferplan_plan::Workload;
 
 use crate::render::{
-    assert_snapshots, check_structure, doc, from_json, list, plan_json, s, stored_plan,
+    assert_snapshots, check_structure, doc, from_json, lint_warnings, list, plan_json, s,
+    stored_plan,
 };
 use crate::support::catalog;
 
@@ -109,19 +110,8 @@ fn a_tgi_first_candidate_renders_with_text_generation_launcher() {
         assert!(readme.contains("exports no TTFT histogram"), "{readme}");
     }
     // Lint reads `text-generation-launcher` and finds nothing to warn about.
-    let manifests: Vec<(String, String)> = files
-        .iter()
-        .filter(|(n, _)| n.ends_with(".yaml") && n != "prometheus-rules.yaml")
-        .cloned()
-        .collect();
-    let findings = inferplan_deploy::lint::lint(&manifests, catalog()).unwrap();
-    assert!(
-        findings
-            .iter()
-            .all(|f| f.severity < inferplan_plan::diagnostic::Severity::Warning),
-        "{:?}",
-        findings.iter().map(|f| &f.message).collect::<Vec<_>>()
-    );
+    let warnings = lint_warnings(&files);
+    assert!(warnings.is_empty(), "{warnings:?}");
     assert_snapshots(CASE, &files);
 }
 
