@@ -76,11 +76,10 @@ pub struct Scaler {
     pub behavior: Behavior,
 }
 
-/// What the manifests run.
+/// The server a deployment runs, as the simulator needs it: the same fields whether a
+/// Kubernetes workload or a SageMaker endpoint runs it.
 #[derive(Debug, Clone)]
-pub struct Deployed {
-    /// The workload, `Kind/name (file:line)`.
-    pub workload: String,
+pub struct Served {
     /// The model served.
     pub model: ModelSpec,
     /// Its weight format.
@@ -93,16 +92,25 @@ pub struct Deployed {
     pub tp: u32,
     /// Pipeline-parallel degree.
     pub pp: u32,
-    /// `--max-num-seqs`, when set.
+    /// The engine's most running sequences (`--max-num-seqs` and its kin), when set.
     pub max_num_seqs: Option<u64>,
-    /// `--max-num-batched-tokens`, when set.
+    /// The engine's token budget per step (`--max-num-batched-tokens`), when set.
     pub max_num_batched_tokens: Option<u64>,
-    /// `--max-model-len`, when set.
+    /// The engine's context limit (`--max-model-len`), when set.
     pub max_model_len: Option<u64>,
-    /// `--gpu-memory-utilization`, when set.
+    /// The engine's memory share (`--gpu-memory-utilization`), when set.
     pub gpu_memory_utilization: Option<f64>,
-    /// The instance type the pods run on.
+    /// The instance type it runs on.
     pub instance: Instance,
+}
+
+/// What the manifests run.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    /// The workload, `Kind/name (file:line)`.
+    pub workload: String,
+    /// The server the pods run.
+    pub served: Served,
     /// Replicas without an autoscaler (`spec.replicas`, 1 when unset).
     pub replicas: u32,
     /// Nodes one replica spans (a LeaderWorkerSet group).
@@ -313,17 +321,19 @@ pub fn read(
     let (consolidate_after_s, weights_source) = nodes(&ctx, &files, s.pod, &mut unmodelled)?;
     Ok(Deployed {
         workload: format!("{} ({file}:{})", w.object.id(), w.object.line),
-        model: model.clone(),
-        weights,
-        kv,
-        engine,
-        tp,
-        pp: par.pp,
-        max_num_seqs: s.engine.max_num_seqs(),
-        max_num_batched_tokens: s.engine.max_num_batched_tokens(),
-        max_model_len: s.engine.max_model_len().map(|m| m.0),
-        gpu_memory_utilization: s.engine.gpu_memory_utilization().map(|g| g.0),
-        instance,
+        served: Served {
+            model: model.clone(),
+            weights,
+            kv,
+            engine,
+            tp,
+            pp: par.pp,
+            max_num_seqs: s.engine.max_num_seqs(),
+            max_num_batched_tokens: s.engine.max_num_batched_tokens(),
+            max_model_len: s.engine.max_model_len().map(|m| m.0),
+            gpu_memory_utilization: s.engine.gpu_memory_utilization().map(|g| g.0),
+            instance,
+        },
         replicas,
         nodes_per_replica,
         replicas_per_node,

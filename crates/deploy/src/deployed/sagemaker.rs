@@ -6,12 +6,12 @@
 //! ([`crate::lint::context::cloudformation`]). Whatever the simulator cannot model is listed
 //! in [`Endpoint::unmodelled`], one line each with its file and line.
 
-use super::{err, DeployedError};
+use super::{err, DeployedError, Served};
 use crate::lint::context::cloudformation::{Eval, Resource, SageMakerEndpoint, Template};
 use crate::lint::rules::sagemaker::variant_weights;
 use crate::lint::Context;
 use crate::yaml::{self, Doc, Node};
-use inferplan_catalog::{Catalog, Dtype, Instance, ModelSpec};
+use inferplan_catalog::{Catalog, Dtype};
 use inferplan_perf::{Engine, MemoryParams};
 
 /// What a target-tracking policy tracks, as far as the simulator follows it.
@@ -58,28 +58,11 @@ pub struct StepOut {
 pub struct Endpoint {
     /// `AWS::SageMaker::Endpoint/Id (file:line)`.
     pub endpoint: String,
-    /// The model served.
-    pub model: ModelSpec,
-    /// Its weight format.
-    pub weights: Dtype,
-    /// Its KV-cache format.
-    pub kv: Dtype,
-    /// The engine of the LMI container.
-    pub engine: Engine,
-    /// `OPTION_TENSOR_PARALLEL_DEGREE`.
-    pub tp: u32,
-    /// `OPTION_PIPELINE_PARALLEL_DEGREE`.
-    pub pp: u32,
-    /// `OPTION_MAX_ROLLING_BATCH_SIZE`.
-    pub max_num_seqs: Option<u64>,
-    /// `OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS`.
-    pub max_num_batched_tokens: Option<u64>,
-    /// `OPTION_MAX_MODEL_LEN`.
-    pub max_model_len: Option<u64>,
-    /// `OPTION_GPU_MEMORY_UTILIZATION`.
-    pub gpu_memory_utilization: Option<f64>,
-    /// The catalog instance of the `ml.` type.
-    pub instance: Instance,
+    /// The LMI container's server: `OPTION_TENSOR_PARALLEL_DEGREE`,
+    /// `OPTION_PIPELINE_PARALLEL_DEGREE`, `OPTION_MAX_ROLLING_BATCH_SIZE`,
+    /// `OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS`, `OPTION_MAX_MODEL_LEN`,
+    /// `OPTION_GPU_MEMORY_UTILIZATION`, on the catalog instance of the `ml.` type.
+    pub served: Served,
     /// The `ml.` type as written.
     pub instance_type: String,
     /// Bytes the container downloads.
@@ -458,17 +441,19 @@ fn endpoint(
     }
     Ok(Endpoint {
         endpoint: format!("{} ({file}:{})", e.endpoint.object().id(), e.endpoint.line),
-        model: w.model.clone(),
-        weights,
-        kv,
-        engine,
-        tp,
-        pp,
-        max_num_seqs: int(env_num("OPTION_MAX_ROLLING_BATCH_SIZE")?),
-        max_num_batched_tokens: int(env_num("OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS")?),
-        max_model_len: int(env_num("OPTION_MAX_MODEL_LEN")?),
-        gpu_memory_utilization: env_num("OPTION_GPU_MEMORY_UTILIZATION")?,
-        instance: w.instance.clone(),
+        served: Served {
+            model: w.model.clone(),
+            weights,
+            kv,
+            engine,
+            tp,
+            pp,
+            max_num_seqs: int(env_num("OPTION_MAX_ROLLING_BATCH_SIZE")?),
+            max_num_batched_tokens: int(env_num("OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS")?),
+            max_model_len: int(env_num("OPTION_MAX_MODEL_LEN")?),
+            gpu_memory_utilization: env_num("OPTION_GPU_MEMORY_UTILIZATION")?,
+            instance: w.instance.clone(),
+        },
         instance_type: format!("ml.{}", w.instance.name),
         download_bytes: w.bytes,
         initial_instances,

@@ -83,12 +83,12 @@ fn a_hand_written_deployment_hpa_and_node_pool_are_read_as_simulated() {
     let catalog = Catalog::embedded().unwrap();
     let params = MemoryParams::embedded().unwrap();
     let d = read(&manifests(MANIFESTS), &catalog, &params).unwrap();
-    assert_eq!(d.model.name, "Llama 3.1 8B");
-    assert_eq!(d.engine, Engine::Vllm);
-    assert_eq!((d.tp, d.pp), (2, 1));
-    assert_eq!(d.max_num_seqs, Some(64));
-    assert_eq!(d.max_model_len, Some(16384));
-    assert_eq!(d.instance.name, "g6e.12xlarge");
+    assert_eq!(d.served.model.name, "Llama 3.1 8B");
+    assert_eq!(d.served.engine, Engine::Vllm);
+    assert_eq!((d.served.tp, d.served.pp), (2, 1));
+    assert_eq!(d.served.max_num_seqs, Some(64));
+    assert_eq!(d.served.max_model_len, Some(16384));
+    assert_eq!(d.served.instance.name, "g6e.12xlarge");
     // Four L40S per node, two per replica.
     assert_eq!((d.replicas_per_node, d.nodes_per_replica), (2, 1));
     assert_eq!(d.replicas, 3);

@@ -193,11 +193,11 @@ fn a_rendered_neuron_deployment_is_read_as_the_plan_s_replica() {
         .collect();
     let params = inferplan_perf::MemoryParams::embedded().unwrap();
     let d = inferplan_deploy::deployed::read(&files, catalog(), &params).unwrap();
-    assert_eq!(d.tp, input.tp, "chips, not NeuronCores");
-    assert_eq!(d.pp, 1);
-    assert_eq!(d.instance.name, input.instance);
-    assert_eq!(d.max_num_seqs, Some(input.max_num_seqs));
-    assert_eq!(d.max_model_len, Some(input.max_model_len));
+    assert_eq!(d.served.tp, input.tp, "chips, not NeuronCores");
+    assert_eq!(d.served.pp, 1);
+    assert_eq!(d.served.instance.name, input.instance);
+    assert_eq!(d.served.max_num_seqs, Some(input.max_num_seqs));
+    assert_eq!(d.served.max_model_len, Some(input.max_model_len));
 }
 
 /// `--platform sagemaker` writes the CUDA LMI container: it skips a Neuron #1 for the first GPU

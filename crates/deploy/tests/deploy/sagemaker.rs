@@ -426,7 +426,7 @@ fn the_simulator_reads_back_the_rendered_scaling() {
             Some((e.min_instances, e.max_instances)),
             "{name}"
         );
-        assert_eq!(d.tp, input.tp, "{name}");
+        assert_eq!(d.served.tp, input.tp, "{name}");
         assert_eq!(d.download_bytes, input.download_bytes, "{name}");
         let t = d.tracking.expect("a target-tracking policy");
         assert_eq!(

@@ -7,10 +7,10 @@ use crate::args::{DeploymentArgs, SimulateArgs};
 use crate::commands::deployment;
 use crate::commands::load::efficiency;
 use anyhow::anyhow;
-use inferplan_catalog::{Catalog, Dtype, Instance, ModelSpec};
-use inferplan_deploy::deployed::{self, Signal};
+use inferplan_catalog::Catalog;
+use inferplan_deploy::deployed::{self, Served, Signal};
 use inferplan_perf::step::Efficiency;
-use inferplan_perf::{Deployment, Engine, MemoryParams, Replica};
+use inferplan_perf::{Deployment, MemoryParams, Replica};
 use inferplan_plan::autoscaling;
 use inferplan_serving::cold_start::new_replica;
 use inferplan_sim::fleet::{
@@ -36,34 +36,27 @@ pub(super) fn setup(
     }
     let d = deployed::read(&texts, catalog, &params).map_err(|e| anyhow!(e.0))?;
     let region = catalog.region(&a.region.region)?.to_owned();
-    let inst = &d.instance;
-    let (replica, eff, label) = replica(
-        catalog,
-        a,
-        spec,
-        &Server {
-            model: &d.model,
-            weights: d.weights,
-            kv: d.kv,
-            engine: d.engine,
-            tp: d.tp,
-            pp: d.pp,
-            instance: inst,
-            max_num_seqs: d.max_num_seqs,
-            max_num_batched_tokens: d.max_num_batched_tokens,
-            max_model_len: d.max_model_len,
-            gpu_memory_utilization: d.gpu_memory_utilization,
-            name: &d.workload,
-        },
-    )?;
+    let inst = &d.served.instance;
+    let (replica, eff, label) = replica(catalog, a, spec, &d.served, &d.workload)?;
     let node_price = inst.on_demand(&region).unwrap_or(0.0);
-    let (w, _) = inferplan_perf::memory::weight_bytes(&d.model, d.weights, d.tp, d.pp);
+    let (w, _) = inferplan_perf::memory::weight_bytes(
+        &d.served.model,
+        d.served.weights,
+        d.served.tp,
+        d.served.pp,
+    );
     let bytes = w / f64::from(d.nodes_per_replica);
     let arch = catalog
         .instance_gpu(inst)
         .map(|g| g.arch)
         .ok_or_else(|| anyhow!("{}: the catalog has no accelerator for it", inst.name))?;
-    let cold = new_replica(d.weights_source.as_str(), Some(d.engine), arch, bytes, inst);
+    let cold = new_replica(
+        d.weights_source.as_str(),
+        Some(d.served.engine),
+        arch,
+        bytes,
+        inst,
+    );
     let nodes = Nodes {
         replicas_per_node: d.replicas_per_node,
         nodes_per_replica: d.nodes_per_replica,
@@ -103,7 +96,7 @@ pub(super) fn setup(
          PodMonitor writes); readiness probes add no delay after the engine is up",
         autoscaling::SCRAPE_INTERVAL_S
     ));
-    let gpus = d.tp * d.pp;
+    let gpus = d.served.tp * d.served.pp;
     let cfg = FleetConfig {
         replica,
         efficiency: eff,
@@ -129,40 +122,24 @@ pub(super) fn setup(
         warmup_s: a.traffic.warmup_s.unwrap_or(0.0),
     };
     Ok(Setup {
-        model: d.model.name.clone(),
+        model: d.served.model.name.clone(),
         target: format!("{label} ({})", d.workload),
-        engine: d.engine,
-        tp: d.tp,
-        pp: d.pp,
+        engine: d.served.engine,
+        tp: d.served.tp,
+        pp: d.served.pp,
         cfg,
         unmodelled,
     })
 }
 
-/// The engine settings of a deployed server, as the simulator needs them.
-pub(super) struct Server<'a> {
-    pub model: &'a ModelSpec,
-    pub weights: Dtype,
-    pub kv: Dtype,
-    pub engine: Engine,
-    pub tp: u32,
-    pub pp: u32,
-    pub instance: &'a Instance,
-    pub max_num_seqs: Option<u64>,
-    pub max_num_batched_tokens: Option<u64>,
-    pub max_model_len: Option<u64>,
-    pub gpu_memory_utilization: Option<f64>,
-    /// What runs it, for errors.
-    pub name: &'a str,
-}
-
-/// The replica of `s` (placement resolved as the model and hardware flags would be, the
+/// The replica of `s`, which `name` runs (placement resolved as the model and hardware flags would be, the
 /// engine's defaults where `s` sets nothing), its efficiencies, and the label of its hardware.
 pub(super) fn replica(
     catalog: &Catalog,
     a: &SimulateArgs,
     spec: &TrafficSpec,
-    s: &Server<'_>,
+    s: &Served,
+    name: &str,
 ) -> anyhow::Result<(Replica, Efficiency, String)> {
     let params = MemoryParams::embedded()?;
     let dep_args = DeploymentArgs {
@@ -199,7 +176,7 @@ pub(super) fn replica(
             .gpu_memory_utilization
             .unwrap_or(defaults.kv_memory_fraction),
     };
-    let replica = Replica::new(&dep, context, &params).map_err(|e| anyhow!("{}: {e}", s.name))?;
+    let replica = Replica::new(&dep, context, &params).map_err(|e| anyhow!("{name}: {e}"))?;
     let eff = efficiency(&a.params)?
         .lookup(t.gpu.arch, s.engine, s.weights)
         .eff;

@@ -3,7 +3,7 @@
 //! Application Auto Scaling (read by [`inferplan_deploy::deployed::sagemaker`]), run by the
 //! simulator's managed autoscaler ([`inferplan_sim::fleet::aas`]).
 
-use super::deploy::{replica, Server};
+use super::deploy::replica;
 use super::Setup;
 use crate::args::SimulateArgs;
 use inferplan_catalog::Catalog;
@@ -20,26 +20,8 @@ pub(super) fn setup(
     e: Endpoint,
     spec: &TrafficSpec,
 ) -> anyhow::Result<Setup> {
-    let (replica, eff, label) = replica(
-        catalog,
-        a,
-        spec,
-        &Server {
-            model: &e.model,
-            weights: e.weights,
-            kv: e.kv,
-            engine: e.engine,
-            tp: e.tp,
-            pp: e.pp,
-            instance: &e.instance,
-            max_num_seqs: e.max_num_seqs,
-            max_num_batched_tokens: e.max_num_batched_tokens,
-            max_model_len: e.max_model_len,
-            gpu_memory_utilization: e.gpu_memory_utilization,
-            name: &e.endpoint,
-        },
-    )?;
-    let mut start = instance_start(e.download_bytes as f64, Some(e.engine));
+    let (replica, eff, label) = replica(catalog, a, spec, &e.served, &e.endpoint)?;
+    let mut start = instance_start(e.download_bytes as f64, Some(e.served.engine));
     if let Some(s) = a.cold_start_s {
         start.container_s = s;
         start.seconds = start.provision_s + s;
@@ -125,11 +107,11 @@ pub(super) fn setup(
     cfg.closed_loop = a.traffic.concurrency;
     cfg.warmup_s = a.traffic.warmup_s.unwrap_or(0.0);
     Ok(Setup {
-        model: e.model.name.clone(),
+        model: e.served.model.name.clone(),
         target: format!("ml.{label} ({})", e.endpoint),
-        engine: e.engine,
-        tp: e.tp,
-        pp: e.pp,
+        engine: e.served.engine,
+        tp: e.served.tp,
+        pp: e.served.pp,
         cfg,
         unmodelled,
     })
