@@ -840,7 +840,8 @@ pub struct SimulateArgs {
     pub deploy: Option<PathBuf>,
 
     /// Traffic and SLOs from a workload file (rates, daily profile, burstiness, lengths,
-    /// SLOs) instead of the traffic flags.
+    /// SLOs; an async workload's `deadline_s` is its end-to-end limit) instead of the
+    /// traffic flags.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["rate_rps", "trace", "concurrency"])]
     pub workload: Option<PathBuf>,
 

@@ -90,11 +90,7 @@ pub fn day(
             consolidate_after_s: f64::from(autoscaling::CONSOLIDATE_AFTER_S),
             usd_per_node_hour: node_price,
         }),
-        slo: Slo {
-            ttft_ms: w.slo.ttft_ms,
-            tpot_ms: w.slo.tpot_ms,
-            e2e_ms: w.slo.e2e_ms,
-        },
+        slo: Slo::of(&w.slo),
         sample_s: 60.0,
         closed_loop: None,
         warmup_s: 0.0,

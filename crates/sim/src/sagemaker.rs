@@ -156,16 +156,7 @@ pub fn day(
         usd_per_instance_hour: usd_per_instance_hour.unwrap_or(0.0),
         router: ROUTER,
     };
-    let cfg = fleet(
-        replica,
-        efficiency,
-        &endpoint,
-        Slo {
-            ttft_ms: w.slo.ttft_ms,
-            tpot_ms: w.slo.tpot_ms,
-            e2e_ms: w.slo.e2e_ms,
-        },
-    );
+    let cfg = fleet(replica, efficiency, &endpoint, Slo::of(&w.slo));
     let DayRun {
         report: r,
         hours,

@@ -1560,3 +1560,47 @@ fn managed_prices_file_and_platforms() {
     assert!(stderr(&o).contains("--platforms"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn simulate_holds_an_async_workload_to_its_deadline() {
+    // `async-documents` states no latency limit but a 600 s deadline: the simulation scores
+    // every request's end-to-end time against it, as the plan sized it.
+    let run = |workload: &str| {
+        json(&[
+            "simulate",
+            "--workload",
+            workload,
+            "--model",
+            "Qwen2.5 32B",
+            "--instance",
+            "g6e.12xlarge",
+            "--tp",
+            "4",
+            "--replicas",
+            "1",
+            "--requests",
+            "1500",
+            "--format",
+            "json",
+        ])
+        .1
+    };
+    let v = run(&example("async-documents.toml"));
+    let e2e = &v["slo_attainment"]["e2e"];
+    assert!(e2e.as_f64().is_some_and(|a| a > 0.9), "{v}");
+    assert!(v["slo_attainment"]["ttft"].is_null(), "{v}");
+    // The same traffic with a deadline below the simulated p50: attainment falls with it.
+    let p50_s = v["e2e_ms"]["p50"].as_f64().unwrap() / 1000.0;
+    let text = std::fs::read_to_string(example("async-documents.toml")).unwrap();
+    let tight = text.replace(
+        "deadline_s = 600.0",
+        &format!("deadline_s = {:.3}", p50_s * 0.5),
+    );
+    assert_ne!(tight, text);
+    let path = std::env::temp_dir().join(format!("inferplan-deadline-{}.toml", std::process::id()));
+    std::fs::write(&path, tight).unwrap();
+    let t = run(path.to_str().unwrap());
+    let _ = std::fs::remove_file(&path);
+    let a = t["slo_attainment"]["e2e"].as_f64().unwrap();
+    assert!(a < 0.5, "{t}");
+}

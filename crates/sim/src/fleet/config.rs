@@ -116,6 +116,23 @@ pub struct Slo {
     pub e2e_ms: Option<f64>,
 }
 
+impl Slo {
+    /// The limits a workload states. An asynchronous workload without its own end-to-end
+    /// limit is held to its deadline: every request finished within `deadline_s` of its
+    /// arrival, the promise its plan is sized for.
+    pub fn of(slo: &inferplan_plan::workload::Slo) -> Slo {
+        let deadline = (slo.mode == inferplan_plan::workload::Mode::Async)
+            .then_some(slo.deadline_s)
+            .flatten()
+            .map(|s| s * 1000.0);
+        Slo {
+            ttft_ms: slo.ttft_ms,
+            tpot_ms: slo.tpot_ms,
+            e2e_ms: slo.e2e_ms.or(deadline),
+        }
+    }
+}
+
 /// The nodes the replicas run on, as Karpenter provides them: a replica that finds no room on
 /// a running or starting node waits for a new one; a node left empty is removed after
 /// `consolidate_after_s` (a NodePool's `consolidationPolicy: WhenEmpty` and

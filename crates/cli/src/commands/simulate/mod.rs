@@ -233,15 +233,7 @@ fn traffic_and_slo(a: &SimulateArgs) -> anyhow::Result<(TrafficSpec, Slo)> {
         limit,
     };
     let any = flags.ttft_ms.is_some() || flags.tpot_ms.is_some() || flags.e2e_ms.is_some();
-    let slo = if any {
-        flags
-    } else {
-        Slo {
-            ttft_ms: w.slo.ttft_ms,
-            tpot_ms: w.slo.tpot_ms,
-            e2e_ms: w.slo.e2e_ms,
-        }
-    };
+    let slo = if any { flags } else { Slo::of(&w.slo) };
     Ok((spec, slo))
 }
 
