@@ -14,6 +14,8 @@ pub enum Signal {
     Memory,
     /// GPU utilisation (DCGM `GPU_UTIL`, `GPUUtilization`, duty cycle).
     GpuUtilization,
+    /// A schedule (KEDA's `cron` trigger): replicas by the clock, not by any load.
+    Schedule,
     /// Anything else (queue depth, requests waiting, KV-cache usage, ...).
     Other,
 }
@@ -151,6 +153,7 @@ pub(super) fn keda(object: Object<'_>) -> Autoscaler<'_> {
         let signal = match ty.as_str() {
             "cpu" => Signal::Cpu,
             "memory" => Signal::Memory,
+            "cron" => Signal::Schedule,
             _ => {
                 let all: Vec<String> = meta
                     .entries()
@@ -168,6 +171,15 @@ pub(super) fn keda(object: Object<'_>) -> Autoscaler<'_> {
                     .map(|v| format!(" at {v} %"))
                     .unwrap_or_default()
             ),
+            Signal::Schedule => {
+                let field = |k: &str| meta.get(k).and_then(Node::text).unwrap_or_default();
+                format!(
+                    "cron trigger `{}` to `{}`, {} replicas",
+                    field("start"),
+                    field("end"),
+                    field("desiredReplicas")
+                )
+            }
             // KEDA's SQS scaler counts the messages being worked on too unless
             // `scaleOnInFlight` is false (kedacore/keda `aws_sqs_queue_scaler.go`): running
             // plus waiting, not the queue alone.

@@ -16,7 +16,8 @@ inferplan_plan::declare_rule! {
     ///   `sglang:num_queue_reqs`, `tgi_queue_size`, or any metric named for waiting or queued
     ///   requests), with none on requests in flight or concurrency (`num_requests_running`).
     ///   KEDA's `aws-sqs-queue` trigger counts the messages being worked on too (running plus
-    ///   waiting) unless it sets `scaleOnInFlight: "false"`, which makes it queue-only;
+    ///   waiting) unless it sets `scaleOnInFlight: "false"`, which makes it queue-only. A
+    ///   `cron` trigger sets replicas by the clock and is not a load signal either way;
     /// - its scale-down stabilization window (`behavior.scaleDown.stabilizationWindowSeconds`;
     ///   300 s when unset, the Kubernetes default) is shorter than a lower bound of the target's
     ///   cold start: the engine start without weights, 64 s, plus the weights read by the fastest
@@ -338,6 +339,24 @@ spec:
             f[0].contains("on the queue only (aws-sqs-queue trigger: messages waiting only"),
             "{f:?}"
         );
+    }
+
+    /// A `cron` trigger sets replicas by the clock, not by load: beside a queue-only trigger
+    /// the queue is still the only load signal.
+    #[test]
+    fn a_cron_trigger_is_not_a_load_signal() {
+        let cron = "    - type: cron
+      metadata: {timezone: Etc/UTC, start: 0 8 * * *, end: 0 18 * * *, desiredReplicas: '2'}
+";
+        let f = lint(&scaled_object(&format!("{QUEUE}{cron}"), SLOW));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].contains("on the queue only (prometheus trigger"),
+            "{f:?}"
+        );
+        assert!(!f[0].contains("cron"), "{f:?}");
+        let both = format!("{IN_FLIGHT}{QUEUE}{cron}");
+        assert!(lint(&scaled_object(&both, SLOW)).is_empty());
     }
 
     #[test]
