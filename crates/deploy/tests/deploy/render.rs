@@ -576,7 +576,7 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
     }
     let waiting = match input.engine {
         inferplan_perf::Engine::Sglang => "sglang:num_queue_reqs",
-        inferplan_perf::Engine::Trtllm => "rate(trtllm_request_queue_time_seconds_sum{",
+        inferplan_perf::Engine::Trtllm => "rate(request_queue_time_seconds_sum{",
         inferplan_perf::Engine::Tgi => "sum(tgi_queue_size{",
         _ => "vllm:num_requests_waiting",
     };
