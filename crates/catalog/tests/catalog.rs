@@ -39,7 +39,7 @@ fn embedded_catalog_has_every_source_row() {
 fn checkpoints_are_catalog_facts() {
     let c = catalog();
     let all = c.all_checkpoints();
-    assert_eq!(all.len(), 66);
+    assert_eq!(all.len(), 69);
     for k in all {
         assert!(c.model(&k.model).is_ok(), "{}", k.hf_id);
         assert!(

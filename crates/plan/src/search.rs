@@ -610,7 +610,8 @@ fn checkpoint_for(
         precision: weights,
         chat: w.slo.mode == Mode::Interactive,
         named: w.model.checkpoint.as_deref(),
-        engine: engine.as_str(),
+        // The engine that loads the weights: vLLM on a Neuron chip is NxD Inference's loader.
+        engine: inferplan_serving::served_engine(engine, gpu.arch).as_str(),
         gpus,
         gpu_mem_gib: mem,
     };

@@ -12,8 +12,9 @@
 //!   ([`startup::least_start`]), both from [`cold_start_s`].
 //! - [`checkpoint`]: the weight and KV-cache formats a server runs: how the renderer asks vLLM
 //!   for one and how the linter recognises one in a manifest; which catalogued checkpoint a
-//!   deployment serves ([`checkpoint::choose`]), its download size, and the load-time peak of
-//!   quantizing a 16-bit checkpoint to FP8 per engine.
+//!   deployment serves ([`checkpoint::choose`]) among those the rendered engine release loads
+//!   ([`checkpoint::LOADERS`]), its download size, and the load-time peak of quantizing a
+//!   16-bit checkpoint to FP8 per engine.
 //! - [`flags`]: engine flags, one table per engine: the renderer writes arguments through it
 //!   and the linter reads them back through it.
 //!

@@ -159,8 +159,9 @@ pub const SGLANG: Server = Server {
 };
 
 /// TensorRT-LLM's `trtllm-serve`: see [`trtllm`](super::trtllm) for the sources of every name
-/// and bucket. It has no queue or batch gauge, so [`Server::waiting`] is the queue-time
-/// histogram and [`Server::running`] the end-to-end histogram, read by Little's law.
+/// and bucket. Its 1.2 releases have no queue, batch or KV gauge, so [`Server::waiting`] is
+/// the queue-time histogram and [`Server::running`] the end-to-end histogram, read by
+/// Little's law, and there is no KV alert.
 pub const TRTLLM: Server = Server {
     engine: Engine::Trtllm,
     display: "TensorRT-LLM",
@@ -171,7 +172,7 @@ pub const TRTLLM: Server = Server {
     metrics_path: super::trtllm::METRICS_PATH,
     waiting: super::trtllm::QUEUE_TIME,
     running: super::trtllm::E2E,
-    kv_usage: Some(super::trtllm::KV_CACHE_UTILIZATION),
+    kv_usage: None,
     ttft: Some(super::trtllm::TTFT),
     ttft_buckets: super::trtllm::TTFT_BUCKETS,
     tpot: super::trtllm::TPOT,

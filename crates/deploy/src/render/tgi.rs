@@ -18,9 +18,23 @@
 //!   (e2e latency), `tgi_request_mean_time_per_token_duration` (one sample per request) and
 //!   `tgi_request_queue_duration`. No time-to-first-token histogram and no KV-cache usage
 //!   gauge, and no `model_name` label (the PodMonitor adds it).
-//! - buckets: the router's `server.rs` sets every histogram whose name ends in `duration` to
-//!   35 buckets, `0.0001 × 1.5^k` for k = 1..=35 ("geometric sequence"), computed by repeated
-//!   multiplication ([`DURATION_BUCKETS`] repeats that arithmetic, so the `le` labels match).
+//! - buckets, checked against the code at the `v3.3.7` tag (commit
+//!   dfb3fbe78e0d1d69251bd33065591c61bafdfaa8): `router/src/server.rs` sets every histogram
+//!   whose name ends in `duration` (`Matcher::Suffix("duration")`) to 35 buckets, starting from
+//!   `value = 0.0001` and multiplying by 1.5 before each push ("geometric sequence"), so
+//!   `0.0001 × 1.5^k` for k = 1..=35, computed by repeated multiplication; the same file records
+//!   `tgi_request_duration`, `tgi_request_queue_duration` and
+//!   `tgi_request_mean_time_per_token_duration`, and `backends/v3/src/queue.rs` and
+//!   `backends/v3/src/backend.rs` set the gauges `tgi_queue_size` and `tgi_batch_current_size`.
+//!   The exporter is `metrics-exporter-prometheus` 0.15.3 (the tag's `Cargo.lock`); at its tag
+//!   (metrics-rs/metrics, commit ca453d31009e1809161a0644943bbf5a8b3eb2e6)
+//!   `metrics-exporter-prometheus/src/recorder.rs` writes each bucket's `le` from the `f64`
+//!   bound with `Display` (`formatting.rs`, `write_metric_line`: `value.to_string()`), the
+//!   shortest decimal that reads back as the same `f64`. [`DURATION_BUCKETS`] repeats the
+//!   arithmetic in `f64` and `rules::le_matcher` writes its bounds with the same `Display`,
+//!   so the `le` labels match byte for byte (`0.00015000000000000001` for the first bound, not
+//!   `0.00015`). `/metrics` is routed on the API port (`server.rs`, `.route("/metrics", ...)`),
+//!   besides the exporter's own listener on `--prometheus-port`.
 //! - image: `ghcr.io/huggingface/text-generation-inference:3.3.7`, the newest tag public
 //!   deployment files pin (e.g. a README's docker run, `--model-id ... --max-total-tokens
 //!   8192`); no file pins a later one. Its Dockerfile sets `PORT=80`, so `--port` is written.
@@ -265,5 +279,22 @@ mod tests {
         assert!(DURATION_BUCKETS.windows(2).all(|w| w[0] < w[1]));
         assert!((DURATION_BUCKETS[0] - 0.00015).abs() < 1e-12);
         assert!((DURATION_BUCKETS[34] - 0.0001 * 1.5f64.powi(35)).abs() < 1e-6);
+    }
+
+    /// The `le` labels TGI 3.3.7's exporter writes (the shortest decimal of each `f64` bound,
+    /// as Python's `repr` of the same repeated multiplication prints it), and the matchers
+    /// the rules select them with.
+    #[test]
+    fn the_le_matchers_are_the_exporters_labels() {
+        use super::super::rules::le_matcher;
+        for (k, label) in [
+            (0, "0.00015000000000000001"),
+            (1, "0.00022500000000000002"),
+            (9, "0.00576650390625"),
+            (20, "0.49878850951194753"),
+            (34, "145.61096060497135"),
+        ] {
+            assert_eq!(le_matcher(DURATION_BUCKETS[k]), format!("le=\"{label}\""));
+        }
     }
 }

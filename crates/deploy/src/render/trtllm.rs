@@ -10,20 +10,29 @@
 //!   `/health`, `/metrics` (JSON iteration statistics, not Prometheus) and `/version`.
 //! - Prometheus: `tensorrt_llm/serve/openai_server.py` (commit 00057725): the server mounts
 //!   `/prometheus/metrics` only when the LLM arguments set `return_perf_metrics` ("register
-//!   /prometheus/metrics"), and labels every series `model_name="undefined"`;
-//!   `tensorrt_llm/metrics/collector.py` (commit 050f80de, and an earlier stored version of
-//!   the same file) names the series with the prefix `trtllm_`: the counter
-//!   `trtllm_request_success_total` and the histograms `trtllm_e2e_request_latency_seconds`,
-//!   `trtllm_time_to_first_token_seconds`, `trtllm_time_per_output_token_seconds` (one sample
-//!   per request) and `trtllm_request_queue_time_seconds`, with the bucket bounds below; the
-//!   KV gauge `trtllm_kv_cache_utilization` needs `enable_iter_perf_stats`. NVIDIA's Dynamo
-//!   docs ("TensorRT-LLM Prometheus Metrics", docs.nvidia.com/dynamo) list the same five
-//!   per-request series for 1.1.0rc5, where Dynamo added the prefix: a release that old
-//!   serves them unprefixed. The index could not show the file at the `v1.2.1` tag itself;
-//!   check `curl :8000/prometheus/metrics | grep ^trtllm_` on the pinned image.
-//! - no queue-depth gauge in those releases: the five per-request series are all there is
-//!   (`trtllm_num_requests_waiting` appears only in later main-branch collectors), so the
-//!   autoscaler reads the load by Little's law ([`engine::Load::LittlesLaw`]).
+//!   /prometheus/metrics"), and labels every series `model_name="undefined"` (and
+//!   `engine_type="undefined"`). The series of the 1.2 releases are those of the collector
+//!   NVIDIA/TensorRT-LLM#5785 added (merged 2025-08, "Core Metrics Implementation"), in
+//!   `tensorrt_llm/metrics/collector.py` as the index stores it before the 1.3 changes (the
+//!   version with `log_metrics_dict`, read 2026-12-07): no prefix, the counter
+//!   `request_success_total` (label `finished_reason`) and the histograms
+//!   `e2e_request_latency_seconds`, `time_to_first_token_seconds`,
+//!   `time_per_output_token_seconds` (one sample per request) and `request_queue_time_seconds`,
+//!   with the bucket bounds below, and no gauge. The `trtllm_` prefix and the KV gauges
+//!   (`trtllm_kv_cache_utilization`, NVIDIA/TensorRT-LLM#11243, opened 2026-02-03) came on
+//!   main for 1.3: the collector at commit 050f80def8df236e326949c8bd9dee10fd896a83 sets
+//!   `self.metric_prefix = "trtllm_"`; NVIDIA/TensorRT-LLM#11768 (2026-02-27) lists the
+//!   prefixed names as main's; ai-dynamo/dynamo#6469 (2026-02-21) dates the renamed
+//!   `log_request_metrics_dict` to 1.3.0rc5; kubernetes-sigs/gateway-api-inference-extension
+//!   #2596 (2026-03-16) calls the prefixed metrics "to be added to TensorRT-LLM 1.3.0"; and a
+//!   1.2 server's scrape in vllm-project/aibrix#2004 (2026-03-13) shows
+//!   `e2e_request_latency_seconds_bucket{engine_type="undefined",le="0.3",model_name="undefined"}`.
+//!   The index has no copy of the repository at the `v1.2.1` tag (its snapshot is above the
+//!   fetch limit), so these are the release line's names, not the tag's file.
+//! - no queue-depth or KV gauge in the 1.2 releases: the five per-request series are all there
+//!   is (`trtllm_num_requests_waiting` and `trtllm_kv_cache_utilization` are 1.3's), so the
+//!   autoscaler reads the load by Little's law ([`engine::Load::LittlesLaw`]) and no KV alert
+//!   is written.
 //!
 //! [`engine::Load::LittlesLaw`]: super::engine::Load::LittlesLaw
 
@@ -47,17 +56,15 @@ pub const HEALTH_PATH: &str = "/health";
 pub const METRICS_PATH: &str = "/prometheus/metrics";
 
 /// Requests completed (counter, label `finished_reason`).
-pub const REQUESTS: &str = "trtllm_request_success_total";
+pub const REQUESTS: &str = "request_success_total";
 /// Time a request waited before it was scheduled, seconds (histogram).
-pub const QUEUE_TIME: &str = "trtllm_request_queue_time_seconds";
+pub const QUEUE_TIME: &str = "request_queue_time_seconds";
 /// End-to-end request latency, seconds (histogram).
-pub const E2E: &str = "trtllm_e2e_request_latency_seconds";
+pub const E2E: &str = "e2e_request_latency_seconds";
 /// Time to first token, seconds (histogram).
-pub const TTFT: &str = "trtllm_time_to_first_token_seconds";
+pub const TTFT: &str = "time_to_first_token_seconds";
 /// Mean time per output token of a request, seconds (histogram, one sample per request).
-pub const TPOT: &str = "trtllm_time_per_output_token_seconds";
-/// Fraction of KV-cache blocks in use, 0-1 (gauge; with `enable_iter_perf_stats`).
-pub const KV_CACHE_UTILIZATION: &str = "trtllm_kv_cache_utilization";
+pub const TPOT: &str = "time_per_output_token_seconds";
 
 /// Bucket bounds of [`E2E`] and [`QUEUE_TIME`], seconds.
 pub const E2E_BUCKETS: &[f64] = &[
@@ -79,10 +86,11 @@ pub const TPOT_BUCKETS: &[f64] = &[
 pub const OPTIONS_PATH: &str = "/tmp/extra-llm-api-options.yaml";
 
 /// The LLM-API options `trtllm-serve` reads from [`OPTIONS_PATH`]: the Prometheus series
-/// (`return_perf_metrics`), the KV gauge (`enable_iter_perf_stats`), and an FP8 KV cache
-/// (`kv_cache_config.dtype`) when the plan sized one.
+/// (`return_perf_metrics`) and an FP8 KV cache (`kv_cache_config.dtype`) when the plan sized
+/// one. No `enable_iter_perf_stats`: in the 1.2 releases it fills only the JSON `/metrics`,
+/// which nothing here reads, at a cost per iteration.
 pub fn options_yaml(input: &RenderInput) -> String {
-    let mut y = String::from("return_perf_metrics: true\nenable_iter_perf_stats: true\n");
+    let mut y = String::from("return_perf_metrics: true\n");
     if input.kv_dtype == Dtype::Fp8 {
         y.push_str("kv_cache_config:\n  dtype: fp8\n");
     }
@@ -216,28 +224,17 @@ pub fn readme_section(i: &RenderInput) -> String {
     let _ = writeln!(
         s,
         "- `return_perf_metrics: true` mounts Prometheus metrics at `{METRICS_PATH}` (the \
-         server's `/metrics` is JSON iteration statistics, which Prometheus cannot read); \
-         `enable_iter_perf_stats: true` fills `{KV_CACHE_UTILIZATION}`{}. The PodMonitor \
-         scrapes `{METRICS_PATH}` and writes the served name into `model_name` (the server \
-         labels every series `model_name=\"undefined\"`).",
+         server's `/metrics` is JSON iteration statistics, which Prometheus cannot read){}. \
+         The PodMonitor scrapes `{METRICS_PATH}` and writes the served name into `model_name` \
+         (the server labels every series `model_name=\"undefined\"`). This release's series \
+         have no `trtllm_` prefix (it came with 1.3) and there is no KV-cache gauge, so no KV \
+         alert is written.",
         if i.kv_dtype == Dtype::Fp8 {
             "; `kv_cache_config.dtype: fp8` is the plan's FP8 KV cache"
         } else {
             ""
         }
     );
-    if !matches!(i.precision, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp32) {
-        let _ = writeln!(
-            s,
-            "- Check the checkpoint's format before applying: the PyTorch backend loads {} \
-             weights from checkpoints exported by TensorRT Model Optimizer, which carry an \
-             `hf_quant_config.json` (NVIDIA/TensorRT-LLM#3701, #5716: \"quantized models in HF \
-             model hub, which are generated by TensorRT Model Optimizer\"). If `{}` has none \
-             (an llm-compressor or compressed-tensors export), serve a Model Optimizer export of \
-             the model in the same format instead.",
-            i.precision, i.checkpoint
-        );
-    }
     let _ = writeln!(
         s,
         "- No queue gauge: this release counts requests only when they finish (`{REQUESTS}` \

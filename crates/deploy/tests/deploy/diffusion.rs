@@ -4,7 +4,7 @@
 //! through [`write_for_validators`]).
 
 use inferplan_deploy::render::diffusion::{
-    self, from_plan, queue, worker, WorkerInput, WorkerOptions,
+    self, from_plan, queue, sqs, worker, WorkerInput, WorkerOptions,
 };
 use inferplan_deploy::render::RenderError;
 use inferplan_deploy::yaml::{self, Node};
@@ -203,6 +203,119 @@ fn the_plan_is_what_is_rendered() {
 /// it, the liveness probe does not fire before the timeout the worker enforces, the
 /// message's visibility is kept by a heartbeat under SQS's limit, and the queue target lets a
 /// worker's share of the queue finish within the limit.
+/// The queue the template creates is the one the workers and KEDA are given, and its
+/// visibility timeout is the workers' per-clip timeout plus the shutdown allowance (the
+/// Deployment's grace period): one number, read back from both files.
+#[test]
+fn the_queue_template_holds_the_workers_timeout() {
+    for (name, _, input, files) in rendered() {
+        let text = &files
+            .iter()
+            .find(|(n, _)| n == sqs::TEMPLATE)
+            .unwrap_or_else(|| panic!("{name}: {}", sqs::TEMPLATE))
+            .1;
+        let t = &yaml::parse(text, sqs::TEMPLATE).unwrap()[0].value;
+        assert_eq!(
+            t.get("AWSTemplateFormatVersion")
+                .and_then(Node::text)
+                .as_deref(),
+            Some("2010-09-09")
+        );
+        let res = t.at("Resources");
+        let q = res.at(sqs::ids::QUEUE).at("Properties");
+        let dlq = res.at(sqs::ids::DEAD_LETTER_QUEUE).at("Properties");
+        let docs = parse(
+            &files
+                .iter()
+                .filter(|(n, _)| n != sqs::TEMPLATE)
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        let dep = doc(&docs, "Deployment");
+        let spec = dep.path(&["spec", "template", "spec"]).unwrap();
+        let env = spec.at("containers").items()[0].at("env");
+        let var = |k: &str| -> String {
+            env.items()
+                .iter()
+                .find(|e| e.get("name").and_then(Node::text).as_deref() == Some(k))
+                .and_then(|e| e.get("value"))
+                .and_then(Node::text)
+                .unwrap_or_else(|| panic!("{name}: env {k}"))
+        };
+        let timeout: f64 = var("JOB_TIMEOUT_S").parse().unwrap();
+        let grace = num(spec, &["terminationGracePeriodSeconds"]);
+        let visibility = num(q, &["VisibilityTimeout"]);
+        assert!(
+            visibility >= timeout,
+            "{name}: queue visibility {visibility} s < per-clip timeout {timeout} s"
+        );
+        assert_eq!(visibility, grace, "{name}: one number, the grace period");
+        assert!(visibility <= f64::from(worker::SQS_MAX_VISIBILITY_S));
+        // The queue is the one of --queue-url, which the workers and KEDA read.
+        let url = var("QUEUE_URL");
+        assert_eq!(
+            q.get("QueueName").and_then(Node::text).as_deref(),
+            url.rsplit('/').next(),
+            "{name}"
+        );
+        assert_eq!(url, input.queue_url);
+        // Dead-letter queue, retention over the deadline, encryption.
+        assert_eq!(
+            num(q, &["RedrivePolicy", "maxReceiveCount"]) as u32,
+            sqs::MAX_RECEIVE_COUNT
+        );
+        assert_eq!(
+            q.path(&["RedrivePolicy", "deadLetterTargetArn", "Fn::GetAtt"])
+                .map(|n| n.items()[0].text())
+                .unwrap(),
+            Some(sqs::ids::DEAD_LETTER_QUEUE.to_owned())
+        );
+        let retention = num(q, &["MessageRetentionPeriod"]);
+        assert!(
+            retention >= input.limit_s + f64::from(sqs::MAX_RECEIVE_COUNT) * visibility
+                || retention == f64::from(sqs::SQS_MAX_RETENTION_S),
+            "{name}: retention {retention} s"
+        );
+        assert!(num(dlq, &["MessageRetentionPeriod"]) >= retention);
+        for p in [q, dlq] {
+            assert_eq!(
+                p.get("SqsManagedSseEnabled").and_then(Node::as_bool),
+                Some(true)
+            );
+        }
+        // The workers' policy: receive, delete, keep invisible, on this queue.
+        let stmt = &res
+            .at(sqs::ids::WORKER_POLICY)
+            .path(&["Properties", "PolicyDocument", "Statement"])
+            .unwrap()
+            .items()[0];
+        let actions: Vec<String> = stmt
+            .at("Action")
+            .items()
+            .iter()
+            .filter_map(Node::text)
+            .collect();
+        for a in [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+        ] {
+            assert!(actions.iter().any(|x| x == a), "{name}: {a}");
+        }
+        assert_eq!(
+            res.at(sqs::ids::KEDA_POLICY)
+                .path(&["Properties", "PolicyDocument", "Version"])
+                .and_then(Node::text)
+                .as_deref(),
+            Some("2012-10-17"),
+            "{name}: the policy language version is a string, not a date"
+        );
+        // The README says the same numbers.
+        let readme = &files.iter().find(|(n, _)| n == "README.md").unwrap().1;
+        assert!(readme.contains(&format!("visibility timeout {visibility} s")));
+    }
+}
+
 #[test]
 fn timeouts_hold_together() {
     for (name, _, input, files) in rendered() {

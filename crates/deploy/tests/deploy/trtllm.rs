@@ -109,11 +109,29 @@ fn a_trtllm_first_candidate_renders_with_trtllm_serve() {
         readme.contains("`--max_seq_len`"),
         "the argument table is trtllm-serve's"
     );
-    // A quantized checkpoint must be a Model Optimizer export: the README says to check.
-    assert_eq!(
-        readme.contains("hf_quant_config.json"),
-        input.precision != inferplan_catalog::Dtype::Bf16
-    );
+    // The plan serves a checkpoint TensorRT-LLM 1.2.1 loads (a Model Optimizer export for
+    // FP8), so the README has nothing to warn about.
+    if input.precision != inferplan_catalog::Dtype::Bf16 {
+        let c = inferplan_catalog::Catalog::embedded().unwrap();
+        let row = c
+            .all_checkpoints()
+            .iter()
+            .find(|k| k.hf_id == input.checkpoint)
+            .expect("a catalogued checkpoint");
+        let container = inferplan_serving::checkpoint::Container::of(row);
+        assert!(
+            inferplan_serving::checkpoint::loads("trtllm", container),
+            "{} is {container:?}",
+            input.checkpoint
+        );
+        if input.precision == inferplan_catalog::Dtype::Fp8 {
+            assert_eq!(
+                container,
+                inferplan_serving::checkpoint::Container::ModelOpt
+            );
+        }
+    }
+    assert!(!readme.contains("Check the checkpoint's format"));
     // Lint reads `trtllm-serve` inside the `bash -c` script and finds nothing to warn about.
     let warnings = lint_warnings(&files);
     assert!(warnings.is_empty(), "{warnings:?}");

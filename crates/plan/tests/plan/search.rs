@@ -440,3 +440,46 @@ fn any_without_catalogued_checkpoints_stays_at_16_bits() {
         refused.detail
     );
 }
+
+/// The checkpoint follows the engine: TensorRT-LLM's FP8 candidates serve NVIDIA's ModelOpt
+/// export (it does not load the compressed-tensors repository vLLM and SGLang serve), and a
+/// format whose only checkpoint it cannot load (Llama 3.3 70B's INT4 is compressed-tensors)
+/// is rejected `no_checkpoint`, naming the release.
+#[test]
+fn the_checkpoint_is_one_the_engine_loads() {
+    let mut w = example("chat-70b-fp8.toml");
+    w.model.engines = vec!["trtllm".to_owned()];
+    let p = run(&w);
+    assert!(!p.candidates.is_empty(), "{:?}", p.rejected);
+    for c in &p.candidates {
+        let ck = c.checkpoint.as_ref().expect("a catalogued checkpoint");
+        assert_eq!(
+            ck.hf_id, "nvidia/Llama-3.3-70B-Instruct-FP8",
+            "{}",
+            c.instance
+        );
+    }
+    w.model.precision = "int4".to_owned();
+    let p = run(&w);
+    assert!(p.candidates.is_empty());
+    let refused = p
+        .rejections
+        .iter()
+        .find(|r| r.reason == "no_checkpoint")
+        .expect("INT4 refused for TensorRT-LLM");
+    assert!(
+        refused.detail.contains("TensorRT-LLM 1.2.1")
+            && refused
+                .detail
+                .contains("RedHatAI/Llama-3.3-70B-Instruct-quantized.w4a16"),
+        "{}",
+        refused.detail
+    );
+    // vLLM loads that checkpoint.
+    w.model.engines = vec!["vllm".to_owned()];
+    let p = run(&w);
+    assert!(p.candidates.iter().any(|c| c
+        .checkpoint
+        .as_ref()
+        .is_some_and(|k| k.hf_id == "RedHatAI/Llama-3.3-70B-Instruct-quantized.w4a16")));
+}

@@ -15,6 +15,7 @@
 //! | `pdb.yaml` | one worker at a time through voluntary disruptions |
 //! | `keda-scaledobject.yaml` | KEDA on the queue's depth (`aws-sqs-queue`) and the plan's hourly pool (`cron`) ([`queue`]) |
 //! | `keda-triggerauthentication.yaml` | how KEDA reads the queue (AWS pod identity of the operator) |
+//! | `queue.cfn.yaml` | the SQS queue, its dead-letter queue and the IAM policies of the workers and KEDA, as CloudFormation ([`sqs`]) |
 //! | `nodepool.yaml`, `ec2nodeclass.yaml` | Karpenter v1, as for LLM servers ([`super::karpenter`]) |
 //! | `README.md` | what was rendered, the message contract and the figures behind every value |
 //!
@@ -25,6 +26,7 @@
 
 pub mod queue;
 pub mod readme;
+pub mod sqs;
 pub mod worker;
 
 use super::error::RenderError;
@@ -432,6 +434,20 @@ pub fn render(input: &WorkerInput) -> Vec<(String, String)> {
         "keda-triggerauthentication.yaml".to_owned(),
         yaml::document(&queue::trigger_authentication(input)),
         "KEDA TriggerAuthentication: the operator's AWS identity reads the queue".to_owned(),
+    ));
+    files.push((
+        sqs::TEMPLATE.to_owned(),
+        sqs::template(input),
+        format!(
+            "CloudFormation: the SQS queue `{}` (visibility {} s = the per-{} timeout + {} s, \
+             dead-letter queue after {} receives, SSE) and the IAM policies of the workers and \
+             KEDA",
+            sqs::queue_name(&input.queue_url),
+            sqs::queue_visibility_s(input),
+            input.unit(),
+            worker::SHUTDOWN_S,
+            sqs::MAX_RECEIVE_COUNT
+        ),
     ));
     files.push((
         "nodepool.yaml".to_owned(),

@@ -7,7 +7,7 @@ use super::worker::{
     self, alive_limit_s, grace_period_s, JOB_TIMEOUT_FACTOR, MIN_JOB_TIMEOUT_S, READY_FILE,
     SHUTDOWN_S, SQS_MAX_VISIBILITY_S, VISIBILITY_TIMEOUT_S,
 };
-use super::WorkerInput;
+use super::{sqs, WorkerInput};
 use crate::render::{karpenter, pod, weights};
 use inferplan_perf::diffusion::Offload;
 use inferplan_plan::workload::Mode;
@@ -87,23 +87,43 @@ pub fn readme(input: &WorkerInput, files: &[(String, String)]) -> String {
     );
     let _ = writeln!(
         s,
-        "- The queue `{}`: a standard SQS queue with a dead-letter queue (redrive policy, \
-         `maxReceiveCount` 3, so that a {unit} that kills its worker is not retried forever) and \
-         a message retention period above the {promise_limit}; the workers keep each message \
-         invisible themselves (below).",
-        i.queue_url,
+        "- The queue `{url}`: create it with `{tmpl}` in account {account}, region {region} \
+         (`aws cloudformation deploy --template-file {tmpl} --stack-name {name}-queue --region \
+         {region} --capabilities CAPABILITY_IAM`); its output `QueueUrl` is this URL. The queue \
+         `{qname}`: visibility timeout {vis} s (the per-{unit} timeout {timeout} s + {shutdown} \
+         s, the same number as the workers' grace period, so no second worker receives a \
+         {unit} the first may still run), dead-letter queue `{dlq}` after {receives} receives \
+         (a {unit} that kills its worker is not retried forever; kept 14 days), messages kept \
+         {retention} s ({promise_limit} plus {receives} receives, at least SQS's 4 days), \
+         long polling {wait} s, SSE with SQS-owned keys. The workers still keep their message \
+         invisible themselves (below), so a {unit} lost with its node returns within \
+         {VISIBILITY_TIMEOUT_S} s.",
+        url = i.queue_url,
+        tmpl = sqs::TEMPLATE,
+        account = sqs::queue_account(&i.queue_url),
+        region = i.queue_region,
+        name = b.name,
+        qname = sqs::queue_name(&i.queue_url),
+        vis = sqs::queue_visibility_s(i),
+        timeout = i.job_timeout_s,
+        shutdown = SHUTDOWN_S,
+        dlq = sqs::dead_letter_name(&i.queue_url),
+        receives = sqs::MAX_RECEIVE_COUNT,
+        retention = sqs::retention_s(i),
+        wait = sqs::RECEIVE_WAIT_S,
         promise_limit = match i.mode {
-            Mode::Batch => "batch window".to_owned(),
-            _ => format!("limit ({:.0} s)", i.limit_s),
+            Mode::Batch => "the batch window".to_owned(),
+            _ => format!("the limit ({:.0} s)", i.limit_s),
         }
     );
     let _ = writeln!(
         s,
-        "- IAM: give the `{sa}` service account a role (EKS Pod Identity association) allowing \
-         `sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:ChangeMessageVisibility` and \
-         `sqs:GetQueueAttributes` on the queue, `s3:PutObject` where the messages' results go{}; \
-         give the KEDA operator's role `sqs:GetQueueAttributes` on the queue (the \
-         TriggerAuthentication `{auth}` uses the operator's identity).",
+        "- IAM: give the `{sa}` service account a role (EKS Pod Identity association) with the \
+         stack's `WorkerPolicyArn` (`sqs:ReceiveMessage`, `sqs:DeleteMessage`, \
+         `sqs:ChangeMessageVisibility` and `sqs:GetQueueAttributes` on the queue) and \
+         `s3:PutObject` where the messages' results go{}; attach `KedaPolicyArn` \
+         (`sqs:GetQueueAttributes`) to the KEDA operator's role (the TriggerAuthentication \
+         `{auth}` uses the operator's identity).",
         if matches!(b.delivery, Delivery::S3ToNodeCache) {
             format!(
                 ", and `s3:GetObject`/`s3:ListBucket` on `{}` (the init container copies the \
@@ -274,8 +294,11 @@ pub fn readme(input: &WorkerInput, files: &[(String, String)]) -> String {
          {unit} (spot interruption, node failure) stops extending, and the message is visible \
          to another worker within {VISIBILITY_TIMEOUT_S} s instead of after the whole per-{unit} \
          timeout ({} s); each extension stays below SQS's {SQS_MAX_VISIBILITY_S} s limit \
-         whatever the timeout.\n",
-        i.job_timeout_s
+         whatever the timeout. The queue's own visibility timeout ({} s, `{}`) is the bound \
+         for a receive that sets none.\n",
+        i.job_timeout_s,
+        sqs::queue_visibility_s(i),
+        sqs::TEMPLATE
     );
 
     let _ = writeln!(s, "## Probes\n");
