@@ -156,9 +156,14 @@ pub fn format_of(s: &Served<'_>) -> Dtype {
 }
 
 /// The KV-cache format of a server running `weights` with `--kv-cache-dtype` `value`:
-/// FP8 when the value starts with [`KV_FP8`]; otherwise the activations' 16-bit format
+/// FP8 when the value starts with [`KV_FP8`]; LMDeploy's `--quant-policy` values as
+/// [`lmdeploy::policy_format`](crate::lmdeploy::policy_format) reads them; otherwise the activations' 16-bit format
 /// (`auto`): FP16 or FP32 weights keep theirs, anything else is BF16.
 pub fn kv_format_of(value: Option<&str>, weights: Dtype) -> Dtype {
+    // LMDeploy's `--quant-policy` (`int8`, `8`, `fp8`, ...).
+    if let Some(d) = value.and_then(crate::lmdeploy::policy_format) {
+        return d;
+    }
     match value.map(str::to_ascii_lowercase) {
         Some(v) if v.starts_with(KV_FP8) => Dtype::Fp8,
         _ if matches!(weights, Dtype::Fp16 | Dtype::Fp32) => weights,
@@ -312,6 +317,9 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
         |c: &Checkpoint| c.format == w.precision || (sixteen(c.format) && sixteen(w.precision));
     if let Some(name) = w.named {
         let found = rows.iter().find(|c| c.hf_id.eq_ignore_ascii_case(name));
+        if let Some(Err(why)) = found.map(|c| engine_reads(w.engine, model, c)) {
+            return Choice::None(format!("the named checkpoint `{name}`: {why}"));
+        }
         let (c, format) = match found {
             Some(c) => (served(c, model, false), c.format),
             None => {
@@ -354,9 +362,19 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
     if rows.is_empty() {
         return Choice::Unknown;
     }
+    let mut unreadable = Vec::new();
     let usable: Vec<&&Checkpoint> = rows
         .iter()
         .filter(|c| !w.chat || c.chat_template == ChatTemplate::Yes)
+        .filter(|c| match engine_reads(w.engine, model, c) {
+            Ok(()) => true,
+            Err(why) => {
+                if stored_as(c) {
+                    unreadable.push(format!("`{}`: {why}", c.hf_id));
+                }
+                false
+            }
+        })
         .collect();
     // Instruct checkpoints first where both would do.
     let mut ordered: Vec<&&Checkpoint> = usable
@@ -386,11 +404,34 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
             };
         }
     }
+    if !unreadable.is_empty() {
+        return Choice::None(format!(
+            "no {} checkpoint {what}of {} that {} loads in the catalog ({})",
+            w.precision,
+            model.name,
+            w.engine,
+            unreadable.join("; ")
+        ));
+    }
     Choice::None(format!(
         "no {} checkpoint {what}of {} in the catalog (data/models/checkpoints.csv); name one \
          with model.checkpoint",
         w.precision, model.name
     ))
+}
+
+/// Whether `engine` loads checkpoint `c` of `model`; `Err` says why not. Only LMDeploy is
+/// restricted here ([`crate::lmdeploy::model_format`]: each backend reads some quantization
+/// methods only); the catalog's checkpoints are ones the other engines read.
+pub fn engine_reads(engine: &str, model: &ModelSpec, c: &Checkpoint) -> Result<(), String> {
+    if engine != "lmdeploy" {
+        return Ok(());
+    }
+    match crate::lmdeploy::backend(model) {
+        Some(b) => crate::lmdeploy::model_format(b, c.format, &c.method).map(|_| ()),
+        // The renderer refuses the model itself, with its reason.
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
