@@ -154,7 +154,7 @@ pub fn read(
             0,
             "",
             "no Deployment, StatefulSet or LeaderWorkerSet runs a recognised inference engine \
-             (vLLM, SGLang, TGI, TensorRT-LLM)",
+             (vLLM, SGLang, TGI, TensorRT-LLM, LMDeploy, Triton)",
         ));
     };
     let w = s.workload;
@@ -207,7 +207,9 @@ pub fn read(
         EngineKind::Vllm => Engine::Vllm,
         EngineKind::Sglang => Engine::Sglang,
         EngineKind::Tgi => Engine::Tgi,
-        EngineKind::TrtLlm => Engine::Trtllm,
+        // Triton runs LLMs through its TensorRT-LLM backend.
+        EngineKind::TrtLlm | EngineKind::Triton => Engine::Trtllm,
+        EngineKind::Lmdeploy => Engine::Lmdeploy,
     };
     for names in [
         flags::MAX_NUM_SEQS.read,

@@ -391,6 +391,17 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
         return Choice::Serve(served(c, model, false));
     }
     let what = if w.chat { "with a chat template " } else { "" };
+    // The catalog's checkpoints of the format that the engine cannot load, and why.
+    let skipped = if unreadable.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} cannot load the catalog's {} ones: {}",
+            w.engine,
+            w.precision,
+            unreadable.join("; ")
+        )
+    };
     if w.precision == Dtype::Fp8 {
         if let Some(c) = ordered.iter().find(|c| sixteen(c.format)) {
             let s = served(c, model, true);
@@ -398,24 +409,15 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
                 Ok(()) => Choice::Serve(s),
                 Err(why) => Choice::None(format!(
                     "no FP8 checkpoint {what}of {} in the catalog, and online FP8 from `{}` does \
-                     not fit: {why}",
+                     not fit: {why}{skipped}",
                     model.name, c.hf_id
                 )),
             };
         }
     }
-    if !unreadable.is_empty() {
-        return Choice::None(format!(
-            "no {} checkpoint {what}of {} that {} loads in the catalog ({})",
-            w.precision,
-            model.name,
-            w.engine,
-            unreadable.join("; ")
-        ));
-    }
     Choice::None(format!(
         "no {} checkpoint {what}of {} in the catalog (data/models/checkpoints.csv); name one \
-         with model.checkpoint",
+         with model.checkpoint{skipped}",
         w.precision, model.name
     ))
 }
