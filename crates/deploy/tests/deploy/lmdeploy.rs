@@ -5,6 +5,7 @@
 //! `simulate --deploy` read the rendered Deployment back.
 
 use inferplan_catalog::Dtype;
+use inferplan_deploy::deployed::Signal;
 use inferplan_deploy::render::{self, lmdeploy};
 use inferplan_plan::Workload;
 use inferplan_serving::lmdeploy::Backend;
@@ -186,7 +187,16 @@ fn the_simulator_reads_back_the_rendered_lmdeploy_deployment() {
     assert_eq!(d.max_num_seqs, Some(input.max_num_seqs));
     assert_eq!(d.max_num_batched_tokens, Some(input.max_num_batched_tokens));
     assert_eq!(d.instance.name, input.instance);
-    assert!(d.autoscaler.is_some(), "the KEDA ScaledObject is read");
+    // The KEDA triggers on LMDeploy's gauges are followed as in-flight and queue triggers.
+    let scaler = d.autoscaler.expect("the KEDA ScaledObject is read");
+    let signals: Vec<Signal> = scaler.triggers.iter().map(|t| t.signal).collect();
+    assert_eq!(signals, [Signal::InFlight, Signal::Queue]);
+    assert_eq!(scaler.min, input.min_replicas);
+    assert_eq!(scaler.max, input.max_replicas);
+    assert_eq!(
+        scaler.triggers[0].threshold,
+        f64::from(input.target_in_flight)
+    );
 }
 
 /// The backend and format flags follow the model and the checkpoint: a Mistral model runs on

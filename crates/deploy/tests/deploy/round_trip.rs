@@ -1,8 +1,9 @@
 //! Round trip (issue 14, item 7): every LLM example, the 405B replica over two nodes of the
-//! render tests, and a generated matrix of workloads (models
-//! × GPU families × formats × engines × weights sources) is planned, its plan's first candidate
-//! render writes (vLLM or SGLang on GPUs, vLLM's Neuron backend on inf2 and trn) rendered, and the rendered manifests are read back to check that the server would
-//! start:
+//! render tests, the TensorRT-LLM, TGI and LMDeploy plans below, and a generated matrix of
+//! workloads (models × GPU families × formats × engines × weights sources) is planned, its plan's
+//! first candidate render writes (vLLM or SGLang on GPUs; TensorRT-LLM, TGI or LMDeploy inside
+//! one instance; vLLM's Neuron backend on inf2 and trn) rendered, and the rendered manifests are
+//! read back to check that the server would start:
 //!
 //! - the weights cache holds the checkpoint's download with a margin (the download as
 //!   `inferplan_serving::checkpoint::download_size` / `derived_size` count it);
