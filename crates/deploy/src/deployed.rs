@@ -202,7 +202,18 @@ pub fn read(
         ));
     }
     let weights = weights_dtype(s.engine, Some(model), from_name);
-    let kv = kv_dtype(s.engine, weights);
+    let kv = match kv_dtype(s.engine, weights) {
+        // LMDeploy's INT8 KV cache (`--quant-policy int8`, what render writes for a one-byte
+        // cache on TurboMind): one byte per element, which the memory model counts as FP8's.
+        Dtype::Int8 => {
+            unmodelled.push(format!(
+                "{file}:{}: the INT8 KV cache is simulated as an FP8 one (one byte per element)",
+                s.engine.kv_cache_dtype().map_or(s.engine.line, |f| f.line)
+            ));
+            Dtype::Fp8
+        }
+        other => other,
+    };
     let engine = match s.engine.kind {
         EngineKind::Vllm => Engine::Vllm,
         EngineKind::Sglang => Engine::Sglang,

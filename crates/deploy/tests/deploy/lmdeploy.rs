@@ -182,7 +182,10 @@ fn the_simulator_reads_back_the_rendered_lmdeploy_deployment() {
     assert_eq!(d.model.name, input.model);
     assert_eq!((d.tp, d.pp), (input.tp, input.pp));
     assert_eq!(d.weights, input.precision);
-    assert_eq!(d.kv.bytes(), input.kv_dtype.bytes(), "the KV cache's size");
+    assert_eq!(
+        d.kv, input.kv_dtype,
+        "an INT8 KV cache is simulated as the plan's FP8 one"
+    );
     assert_eq!(d.max_model_len, Some(input.max_model_len));
     assert_eq!(d.max_num_seqs, Some(input.max_num_seqs));
     assert_eq!(d.max_num_batched_tokens, Some(input.max_num_batched_tokens));
