@@ -162,7 +162,7 @@ pub fn read(
             0,
             "",
             "no Deployment, StatefulSet or LeaderWorkerSet runs a recognised inference engine \
-             (vLLM, SGLang, TGI, TensorRT-LLM)",
+             (vLLM, SGLang, TGI, TensorRT-LLM, LMDeploy, Triton)",
         ));
     };
     let w = s.workload;
@@ -210,12 +210,25 @@ pub fn read(
         ));
     }
     let weights = weights_dtype(s.engine, Some(model), from_name);
-    let kv = kv_dtype(s.engine, weights);
+    let kv = match kv_dtype(s.engine, weights) {
+        // LMDeploy's INT8 KV cache (`--quant-policy int8`, what render writes for a one-byte
+        // cache on TurboMind): one byte per element, which the memory model counts as FP8's.
+        Dtype::Int8 => {
+            unmodelled.push(format!(
+                "{file}:{}: the INT8 KV cache is simulated as an FP8 one (one byte per element)",
+                s.engine.kv_cache_dtype().map_or(s.engine.line, |f| f.line)
+            ));
+            Dtype::Fp8
+        }
+        other => other,
+    };
     let engine = match s.engine.kind {
         EngineKind::Vllm => Engine::Vllm,
         EngineKind::Sglang => Engine::Sglang,
         EngineKind::Tgi => Engine::Tgi,
-        EngineKind::TrtLlm => Engine::Trtllm,
+        // Triton runs LLMs through its TensorRT-LLM backend.
+        EngineKind::TrtLlm | EngineKind::Triton => Engine::Trtllm,
+        EngineKind::Lmdeploy => Engine::Lmdeploy,
     };
     for names in [
         flags::MAX_NUM_SEQS.read,

@@ -156,9 +156,14 @@ pub fn format_of(s: &Served<'_>) -> Dtype {
 }
 
 /// The KV-cache format of a server running `weights` with `--kv-cache-dtype` `value`:
-/// FP8 when the value starts with [`KV_FP8`]; otherwise the activations' 16-bit format
+/// FP8 when the value starts with [`KV_FP8`]; LMDeploy's `--quant-policy` values as
+/// [`lmdeploy::policy_format`](crate::lmdeploy::policy_format) reads them; otherwise the activations' 16-bit format
 /// (`auto`): FP16 or FP32 weights keep theirs, anything else is BF16.
 pub fn kv_format_of(value: Option<&str>, weights: Dtype) -> Dtype {
+    // LMDeploy's `--quant-policy` (`int8`, `8`, `fp8`, ...).
+    if let Some(d) = value.and_then(crate::lmdeploy::policy_format) {
+        return d;
+    }
     match value.map(str::to_ascii_lowercase) {
         Some(v) if v.starts_with(KV_FP8) => Dtype::Fp8,
         _ if matches!(weights, Dtype::Fp16 | Dtype::Fp32) => weights,
@@ -326,8 +331,8 @@ pub const LOADERS: [Loader; 5] = [
     },
 ];
 
-/// The loader table of `engine`; `None` for an engine the renderer does not run (LMDeploy),
-/// whose checkpoints are then not filtered.
+/// The loader table of `engine`; `None` for LMDeploy, whose loaders depend on the backend
+/// that serves the model ([`engine_reads`]).
 pub fn loader(engine: &str) -> Option<&'static Loader> {
     LOADERS.iter().find(|l| l.engine == engine)
 }
@@ -481,23 +486,18 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// (preferred first): the workload's named one; else one stored in the planned format (a
 /// pre-quantized checkpoint before online quantization); else, for FP8, a 16-bit one that the
 /// engine quantizes at load when the load-time peak fits ([`online_fp8_load_peak_bytes`]).
-/// Only checkpoints the engine release the renderer pins can load count ([`loads`],
-/// [`LOADERS`]): a TensorRT-LLM FP8 deployment serves a ModelOpt export, not a
+/// Only checkpoints the engine release the renderer pins can load count ([`engine_reads`]):
+/// a TensorRT-LLM FP8 deployment serves a ModelOpt export, not a
 /// compressed-tensors one. Chat traffic takes only checkpoints with a chat template. 16-bit
 /// formats take either 16-bit checkpoint (the engine casts).
 pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
     let sixteen = |d: Dtype| matches!(d, Dtype::Bf16 | Dtype::Fp16 | Dtype::Fp32);
     let stored_as =
         |c: &Checkpoint| c.format == w.precision || (sixteen(c.format) && sixteen(w.precision));
-    let loadable = |c: &Checkpoint| loads(w.engine, Container::of(c));
-    let release = loader(w.engine).map_or(w.engine, |l| l.release);
     if let Some(name) = w.named {
         let found = rows.iter().find(|c| c.hf_id.eq_ignore_ascii_case(name));
-        if let Some(c) = found.filter(|c| !loadable(c)) {
-            return Choice::None(format!(
-                "the named checkpoint `{name}` is a {} checkpoint, which {release} does not load",
-                Container::of(c).as_str()
-            ));
+        if let Some(Err(why)) = found.map(|c| engine_reads(w.engine, model, c)) {
+            return Choice::None(format!("the named checkpoint `{name}`: {why}"));
         }
         let (c, format) = match found {
             Some(c) => (served(c, model, false), c.format),
@@ -541,9 +541,19 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
     if rows.is_empty() {
         return Choice::Unknown;
     }
+    let mut unreadable = Vec::new();
     let usable: Vec<&&Checkpoint> = rows
         .iter()
         .filter(|c| !w.chat || c.chat_template == ChatTemplate::Yes)
+        .filter(|c| match engine_reads(w.engine, model, c) {
+            Ok(()) => true,
+            Err(why) => {
+                if stored_as(c) {
+                    unreadable.push(format!("`{}`: {why}", c.hf_id));
+                }
+                false
+            }
+        })
         .collect();
     // Instruct checkpoints first where both would do.
     let mut ordered: Vec<&&Checkpoint> = usable
@@ -556,39 +566,61 @@ pub fn choose(rows: &[&Checkpoint], model: &ModelSpec, w: &Want<'_>) -> Choice {
             .iter()
             .filter(|c| c.chat_template != ChatTemplate::Yes),
     );
-    if let Some(c) = ordered.iter().find(|c| stored_as(c) && loadable(c)) {
+    if let Some(c) = ordered.iter().find(|c| stored_as(c)) {
         return Choice::Serve(served(c, model, false));
     }
     let what = if w.chat { "with a chat template " } else { "" };
-    // Checkpoints of the format that exist but the engine cannot load, for the reason.
-    let unloadable: Vec<String> = ordered
-        .iter()
-        .filter(|c| stored_as(c))
-        .map(|c| format!("`{}` ({})", c.hf_id, Container::of(c).as_str()))
-        .collect();
-    let not_loaded = if unloadable.is_empty() {
+    // The catalog's checkpoints of the format that the engine cannot load, and why.
+    let skipped = if unreadable.is_empty() {
         String::new()
     } else {
-        format!("; {release} does not load {}", unloadable.join(", "))
+        format!(
+            "; {} cannot load the catalog's {} ones: {}",
+            w.engine,
+            w.precision,
+            unreadable.join("; ")
+        )
     };
     if w.precision == Dtype::Fp8 {
-        if let Some(c) = ordered.iter().find(|c| sixteen(c.format) && loadable(c)) {
+        if let Some(c) = ordered.iter().find(|c| sixteen(c.format)) {
             let s = served(c, model, true);
             return match online_fits(w, s.download_bytes) {
                 Ok(()) => Choice::Serve(s),
                 Err(why) => Choice::None(format!(
-                    "no FP8 checkpoint {what}of {} that {release} loads in the catalog{not_loaded}, \
-                     and online FP8 from `{}` does not fit: {why}",
+                    "no FP8 checkpoint {what}of {} in the catalog, and online FP8 from `{}` does \
+                     not fit: {why}{skipped}",
                     model.name, c.hf_id
                 )),
             };
         }
     }
     Choice::None(format!(
-        "no {} checkpoint {what}of {} that {release} loads in the catalog \
-         (data/models/checkpoints.csv){not_loaded}; name one with model.checkpoint",
+        "no {} checkpoint {what}of {} in the catalog (data/models/checkpoints.csv); name one \
+         with model.checkpoint{skipped}",
         w.precision, model.name
     ))
+}
+
+/// Whether `engine` loads checkpoint `c` of `model`; `Err` says why not. LMDeploy's loaders
+/// depend on the backend that serves the model ([`crate::lmdeploy::model_format`]); the other
+/// engines' on the release the renderer pins ([`LOADERS`]).
+pub fn engine_reads(engine: &str, model: &ModelSpec, c: &Checkpoint) -> Result<(), String> {
+    if engine == "lmdeploy" {
+        return match crate::lmdeploy::backend(model) {
+            Some(b) => crate::lmdeploy::model_format(b, c.format, &c.method).map(|_| ()),
+            // The renderer refuses the model itself, with its reason.
+            None => Ok(()),
+        };
+    }
+    let container = Container::of(c);
+    match loader(engine) {
+        Some(l) if !l.reads.contains(&container) => Err(format!(
+            "{} does not load {} checkpoints",
+            l.release,
+            container.as_str()
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

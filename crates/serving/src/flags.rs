@@ -1,4 +1,5 @@
-//! Engine flags: one table per engine ([`vllm`], [`sglang`], [`tgi`], [`trtllm`]) saying how
+//! Engine flags: one table per engine ([`vllm`], [`sglang`], [`tgi`], [`trtllm`],
+//! [`lmdeploy`]) saying how
 //! the engine writes each [`Setting`], and one list of names per setting that a manifest may
 //! use for it. The renderer writes `vllm serve` arguments through [`vllm`] and
 //! `sglang.launch_server` arguments through [`sglang`]; the linter reads
@@ -47,17 +48,17 @@ pub const MODEL: Setting = Setting {
 /// The model's name in the API and in metrics.
 pub const SERVED_MODEL_NAME: Setting = Setting {
     meaning: "the model's name in the API",
-    read: &["served-model-name"],
+    read: &["served-model-name", "model-name"],
 };
 /// The address the server listens on.
 pub const HOST: Setting = Setting {
     meaning: "the address the server listens on",
-    read: &["host", "hostname"],
+    read: &["host", "hostname", "server-name"],
 };
 /// The port the server listens on.
 pub const PORT: Setting = Setting {
     meaning: "the port the server listens on",
-    read: &["port"],
+    read: &["port", "server-port"],
 };
 /// Tensor-parallel degree.
 pub const TENSOR_PARALLEL: Setting = Setting {
@@ -97,6 +98,7 @@ pub const MAX_MODEL_LEN: Setting = Setting {
         "context-length",
         "max-total-tokens",
         "max-seq-len",
+        "session-len",
     ],
 };
 /// Most sequences in the running batch.
@@ -112,6 +114,7 @@ pub const MAX_NUM_BATCHED_TOKENS: Setting = Setting {
         "chunked-prefill-size",
         "max-num-tokens",
         "max-batch-prefill-tokens",
+        "max-prefill-token-num",
     ],
 };
 /// Fraction of GPU memory the engine takes (weights, activations and the KV cache).
@@ -141,6 +144,7 @@ pub const KV_FREE_MEMORY_FRACTION: Setting = Setting {
     read: &[
         "kv-cache-free-gpu-memory-fraction",
         "kv-cache-free-gpu-mem-fraction",
+        "cache-max-entry-count",
     ],
 };
 /// Which runtime serves (TensorRT-LLM `--backend pytorch`).
@@ -161,12 +165,13 @@ pub const DTYPE: Setting = Setting {
 /// Quantized weight format ([`checkpoint`](crate::checkpoint) has its values).
 pub const QUANTIZATION: Setting = Setting {
     meaning: "quantized weight format",
-    read: &["quantization", "q", "quantize"],
+    read: &["quantization", "q", "quantize", "model-format"],
 };
-/// KV-cache format ([`checkpoint::KV_FP8`](crate::checkpoint::KV_FP8)).
+/// KV-cache format ([`checkpoint::KV_FP8`](crate::checkpoint::KV_FP8); LMDeploy's
+/// `--quant-policy` values are read by [`checkpoint::kv_format_of`](crate::checkpoint::kv_format_of)).
 pub const KV_CACHE_DTYPE: Setting = Setting {
     meaning: "KV-cache format",
-    read: &["kv-cache-dtype"],
+    read: &["kv-cache-dtype", "quant-policy"],
 };
 /// Directory hub weights are downloaded into.
 pub const DOWNLOAD_DIR: Setting = Setting {
@@ -565,13 +570,124 @@ pub mod trtllm {
     ];
 }
 
+/// LMDeploy (`lmdeploy serve api_server MODEL`), TurboMind or PyTorch backend.
+///
+/// Source: `lmdeploy/cli/serve.py` and `lmdeploy/cli/utils.py` in InternLM/lmdeploy at tag
+/// `v0.16.0` (commit 1208bf006bbac69f1f012ceafeeeb70f623b632c): the model is positional
+/// (`model_path`); `--server-name` (default `0.0.0.0`), `--server-port` (default 23333),
+/// `--backend turbomind|pytorch` (default `turbomind`), `--model-name`, `--tp`, `--nnodes`,
+/// `--session-len` (default: the model's context), `--max-batch-size` (default by GPU),
+/// `--max-prefill-token-num` (default 8192), `--cache-max-entry-count` (default 0.8: "the
+/// percentage of free gpu memory occupied by the k/v cache, excluding weights"),
+/// `--quant-policy` (KV cache: `none/int4/int8/fp8/fp8_e5m2/turbo_quant` or `0/4/8/16/17/42`),
+/// `--model-format` (`hf`, `awq`, `gptq`, `compressed-tensors`, `fp8`, `mxfp4`), `--dtype`
+/// (`auto`, `float16`, `bfloat16`), `--download-dir`, `--max-concurrent-requests`.
+pub mod lmdeploy {
+    use super::*;
+
+    /// `--model-name`: the name in the API and the `model_name` label of the metrics.
+    pub const SERVED_MODEL_NAME: Flag = Flag {
+        setting: super::SERVED_MODEL_NAME,
+        write: "--model-name",
+    };
+    /// `--server-name`.
+    pub const HOST: Flag = Flag {
+        setting: super::HOST,
+        write: "--server-name",
+    };
+    /// `--server-port`.
+    pub const PORT: Flag = Flag {
+        setting: super::PORT,
+        write: "--server-port",
+    };
+    /// `--backend` (`turbomind`, `pytorch`).
+    pub const BACKEND: Flag = Flag {
+        setting: super::BACKEND,
+        write: "--backend",
+    };
+    /// `--tp`.
+    pub const TENSOR_PARALLEL: Flag = Flag {
+        setting: super::TENSOR_PARALLEL,
+        write: "--tp",
+    };
+    /// `--nnodes`.
+    pub const NODES: Flag = Flag {
+        setting: super::NODES,
+        write: "--nnodes",
+    };
+    /// `--session-len`: the longest sequence, prompt and output.
+    pub const MAX_MODEL_LEN: Flag = Flag {
+        setting: super::MAX_MODEL_LEN,
+        write: "--session-len",
+    };
+    /// `--max-batch-size`: most requests in the running batch.
+    pub const MAX_NUM_SEQS: Flag = Flag {
+        setting: super::MAX_NUM_SEQS,
+        write: "--max-batch-size",
+    };
+    /// `--max-prefill-token-num`: most prompt tokens in one step.
+    pub const MAX_NUM_BATCHED_TOKENS: Flag = Flag {
+        setting: super::MAX_NUM_BATCHED_TOKENS,
+        write: "--max-prefill-token-num",
+    };
+    /// `--cache-max-entry-count`: share of the free memory after the weights for the KV cache.
+    pub const KV_FREE_MEMORY_FRACTION: Flag = Flag {
+        setting: super::KV_FREE_MEMORY_FRACTION,
+        write: "--cache-max-entry-count",
+    };
+    /// `--quant-policy`: the KV-cache format.
+    pub const KV_CACHE_DTYPE: Flag = Flag {
+        setting: super::KV_CACHE_DTYPE,
+        write: "--quant-policy",
+    };
+    /// `--model-format`: the checkpoint's quantized format.
+    pub const QUANTIZATION: Flag = Flag {
+        setting: super::QUANTIZATION,
+        write: "--model-format",
+    };
+    /// `--dtype`.
+    pub const DTYPE: Flag = Flag {
+        setting: super::DTYPE,
+        write: "--dtype",
+    };
+    /// `--download-dir`.
+    pub const DOWNLOAD_DIR: Flag = Flag {
+        setting: super::DOWNLOAD_DIR,
+        write: "--download-dir",
+    };
+    /// `--max-concurrent-requests`.
+    pub const MAX_CONCURRENT_REQUESTS: Flag = Flag {
+        setting: super::MAX_CONCURRENT_REQUESTS,
+        write: "--max-concurrent-requests",
+    };
+
+    /// Every flag of the table.
+    pub const ALL: &[Flag] = &[
+        SERVED_MODEL_NAME,
+        HOST,
+        PORT,
+        BACKEND,
+        TENSOR_PARALLEL,
+        NODES,
+        MAX_MODEL_LEN,
+        MAX_NUM_SEQS,
+        MAX_NUM_BATCHED_TOKENS,
+        KV_FREE_MEMORY_FRACTION,
+        KV_CACHE_DTYPE,
+        QUANTIZATION,
+        DTYPE,
+        DOWNLOAD_DIR,
+        MAX_CONCURRENT_REQUESTS,
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_flag_an_engine_writes_is_read_back_as_its_setting() {
-        for table in [vllm::ALL, sglang::ALL, tgi::ALL, trtllm::ALL] {
+        for table in [vllm::ALL, sglang::ALL, tgi::ALL, trtllm::ALL, lmdeploy::ALL] {
             for f in table {
                 assert!(
                     f.read().contains(&normalise(f.write).as_str()),

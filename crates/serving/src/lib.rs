@@ -37,6 +37,7 @@ pub mod checkpoint;
 pub mod cold_start;
 pub mod flags;
 pub mod host;
+pub mod lmdeploy;
 pub mod quality;
 pub mod sagemaker;
 pub mod startup;

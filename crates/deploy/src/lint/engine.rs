@@ -4,7 +4,12 @@
 //! --model MODEL ...`, or the `vllm/vllm-openai` image with only `args`), SGLang
 //! (`python -m sglang.launch_server --model-path ... --tp N`), Hugging Face TGI
 //! (`text-generation-launcher --model-id ... --num-shard N`, or its `MODEL_ID` / `NUM_SHARD`
-//! environment) and TensorRT-LLM (`trtllm-serve MODEL --tp_size N`). Flags are read as
+//! environment), TensorRT-LLM (`trtllm-serve MODEL --tp_size N`), LMDeploy (`lmdeploy serve
+//! api_server MODEL --tp N`) and NVIDIA Triton Inference Server (`tritonserver
+//! --model-repository DIR`, `launch_triton_server.py`, or the leader of a launcher script that
+//! takes `--triton_model_repo_dir`, as LWS's and NVIDIA's multi-node TensorRT-LLM examples run
+//! it; the TensorRT-LLM engine's degrees are built in, so by default it takes the pod's GPUs).
+//! Flags are read as
 //! `--flag value` or `--flag=value`, with `_` and `-` equivalent, under the names that
 //! [`inferplan_serving::flags`] lists; `$(VAR)` references are expanded from the container's
 //! literal `env` values, as Kubernetes does; `sh -c` scripts are split into words (and `$VAR` /
@@ -27,6 +32,10 @@ pub enum EngineKind {
     Tgi,
     /// NVIDIA TensorRT-LLM (`trtllm-serve`).
     TrtLlm,
+    /// LMDeploy (`lmdeploy serve api_server`).
+    Lmdeploy,
+    /// NVIDIA Triton Inference Server (`tritonserver`), e.g. with its TensorRT-LLM backend.
+    Triton,
 }
 
 impl fmt::Display for EngineKind {
@@ -36,6 +45,8 @@ impl fmt::Display for EngineKind {
             EngineKind::Sglang => "SGLang",
             EngineKind::Tgi => "TGI",
             EngineKind::TrtLlm => "TensorRT-LLM",
+            EngineKind::Lmdeploy => "LMDeploy",
+            EngineKind::Triton => "Triton",
         })
     }
 }
@@ -285,6 +296,27 @@ fn detect_words(
             tgi_env(&mut e, env, words[i].line);
             return Some(e);
         }
+        // lmdeploy serve api_server MODEL
+        if b == "lmdeploy" && t(i + 1) == "serve" && t(i + 2) == "api_server" {
+            let (model, start) = positional(words, i + 3);
+            return Some(build(
+                EngineKind::Lmdeploy,
+                model,
+                words,
+                start,
+                words[i].line,
+            ));
+        }
+        // tritonserver --model-repository=DIR; the TensorRT-LLM backend's MPI launcher.
+        if b == "tritonserver" || b == "launch_triton_server.py" {
+            return Some(build(EngineKind::Triton, None, words, i + 1, words[i].line));
+        }
+        // A launcher script that starts Triton on a LeaderWorkerSet's leader (`python3
+        // ./server.py leader --triton_model_repo_dir=... --tp=8 --pp=2`); its workers only
+        // join the MPI world and serve nothing.
+        if b.ends_with(".py") && t(i + 1) != "worker" && triton_launcher(&words[i + 1..]) {
+            return Some(build(EngineKind::Triton, None, words, i + 1, words[i].line));
+        }
         if b == "trtllm-serve" {
             let mut j = i + 1;
             if t(j) == "serve" {
@@ -331,6 +363,18 @@ fn detect_words(
         tgi_env(&mut e, env, at);
     }
     Some(e)
+}
+
+/// True when the words up to the next shell separator pass a Triton model repository to a
+/// launcher script (`--triton_model_repo_dir`).
+fn triton_launcher(words: &[Word]) -> bool {
+    words
+        .iter()
+        .take_while(|w| !is_separator(&w.text))
+        .any(|w| {
+            let n = flags::normalise(w.text.split('=').next().unwrap_or(""));
+            w.text.starts_with('-') && n == "triton-model-repo-dir"
+        })
 }
 
 /// A positional argument at `i` (not a flag, not a shell operator), and where flags start.
@@ -707,5 +751,33 @@ mod tests {
         .unwrap();
         assert_eq!((e.tp().unwrap().0, e.pp().unwrap().0), (8, 2));
         assert!(engine("command: [nginx]", "nginx:1.27", &[]).is_none());
+        let e = engine(
+            "command: [/bin/sh, -c]\nargs: [\"lmdeploy serve api_server internlm/internlm2-chat-7b --server-port 23333 --tp 2 --session-len 8192 --quant-policy 8\"]",
+            "openmmlab/lmdeploy:latest",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(e.kind, EngineKind::Lmdeploy);
+        assert_eq!(e.model().unwrap().text, "internlm/internlm2-chat-7b");
+        assert_eq!(e.tp().unwrap().0, 2);
+        assert_eq!(e.max_model_len().unwrap().0, 8192);
+        assert_eq!(e.kv_cache_dtype().unwrap().value.as_deref(), Some("8"));
+        let e = engine(
+            "command: [tritonserver, --model-repository=/models, --http-port=8000]",
+            "nvcr.io/nvidia/tritonserver:24.08-trtllm-python-py3",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(e.kind, EngineKind::Triton);
+        let leader = "command: [sh, -c, \"python3 ./server.py leader --pp=2 --tp=8 --triton_model_repo_dir=/data/all_models/inflight_batcher_llm/\"]";
+        let e = engine(leader, "<image>", &[]).unwrap();
+        assert_eq!(
+            (e.kind, e.tp().unwrap().0, e.pp().unwrap().0),
+            (EngineKind::Triton, 8, 2)
+        );
+        let worker =
+            "command: [sh, -c, \"python3 ./server.py worker --triton_model_repo_dir=/data/x\"]";
+        assert!(engine(worker, "<image>", &[]).is_none());
+        assert!(engine("command: [python3, app.py, --port, \"80\"]", "x", &[]).is_none());
     }
 }

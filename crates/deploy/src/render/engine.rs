@@ -1,7 +1,7 @@
 //! The engine a rendered deployment runs, as the manifests, the autoscaler and the alert
 //! rules see it: image, port, health and metrics endpoints, and the Prometheus series of its
 //! queue, batch, KV cache and latencies. One [`Server`] per engine the renderer writes
-//! ([`VLLM`], [`SGLANG`], [`NEURON`], [`TRTLLM`], [`TGI`]); [`server`] picks it.
+//! ([`VLLM`], [`SGLANG`], [`NEURON`], [`TRTLLM`], [`TGI`], [`LMDEPLOY`]); [`server`] picks it.
 
 use super::vllm;
 use inferplan_perf::Engine;
@@ -206,6 +206,30 @@ pub const TGI: Server = Server {
     load: Load::Gauges,
 };
 
+/// LMDeploy's `api_server`: see [`lmdeploy`](super::lmdeploy) for the sources of every name
+/// and bucket. Queue and batch gauges, a KV-cache gauge, TTFT, per-step TPOT and end-to-end
+/// histograms, all labelled `model_name` by `--model-name`.
+pub const LMDEPLOY: Server = Server {
+    engine: Engine::Lmdeploy,
+    display: "LMDeploy",
+    name: "lmdeploy",
+    image: super::lmdeploy::IMAGE,
+    port: super::lmdeploy::PORT,
+    health_path: super::lmdeploy::HEALTH_PATH,
+    metrics_path: super::lmdeploy::METRICS_PATH,
+    waiting: super::lmdeploy::WAITING,
+    running: super::lmdeploy::RUNNING,
+    kv_usage: Some(super::lmdeploy::KV_CACHE_USAGE),
+    ttft: Some(super::lmdeploy::TTFT),
+    ttft_buckets: super::lmdeploy::TTFT_BUCKETS,
+    tpot: super::lmdeploy::TPOT,
+    tpot_buckets: super::lmdeploy::TPOT_BUCKETS,
+    tpot_per_request: false,
+    e2e: super::lmdeploy::E2E,
+    e2e_buckets: super::lmdeploy::E2E_BUCKETS,
+    load: Load::Gauges,
+};
+
 /// vLLM's Neuron backend on Inferentia2 and Trainium ([`Engine::Neuron`] as the renderer
 /// names it): the Neuron Deep Learning Container ([`super::neuron::IMAGE`]) running vLLM with
 /// the `vllm-neuron` plugin, which keeps vLLM's server, health endpoint and metrics.
@@ -224,7 +248,7 @@ pub fn server(engine: Engine) -> Option<&'static Server> {
         Engine::Neuron => Some(&NEURON),
         Engine::Trtllm => Some(&TRTLLM),
         Engine::Tgi => Some(&TGI),
-        Engine::Lmdeploy => None,
+        Engine::Lmdeploy => Some(&LMDEPLOY),
     }
 }
 

@@ -27,7 +27,7 @@ pub enum RenderError {
     },
     /// The candidate runs an engine the renderer has no manifests for.
     #[error(
-        "candidate {candidate} runs {engine}; render writes vLLM and SGLang on GPUs, TensorRT-LLM and TGI inside one GPU instance, and vLLM's Neuron backend inside one Inferentia2 or Trainium instance{}",
+        "candidate {candidate} runs {engine}; render writes vLLM and SGLang on GPUs, TensorRT-LLM, TGI and LMDeploy inside one GPU instance, and vLLM's Neuron backend inside one Inferentia2 or Trainium instance{}",
         suggest(alternatives)
     )]
     UnsupportedEngine {

@@ -192,6 +192,8 @@ pub struct RenderInput {
     pub monitoring: super::cloudwatch::Monitoring,
     /// How the replica uses its Neuron chips, on Inferentia2 and Trainium.
     pub neuron: Option<super::neuron::Setup>,
+    /// LMDeploy's backend and format flags, for an LMDeploy candidate.
+    pub lmdeploy: Option<super::lmdeploy::Setup>,
 }
 
 impl RenderInput {
@@ -302,7 +304,19 @@ impl RenderInput {
         }
         if c.engine == Engine::Tgi && (c.pp > 1 || c.tp > c.gpus_per_instance) {
             return Err(unsupported(format!(
-                "TGI over {} nodes of {} (TP {} × PP {}): TGI shards a model over the GPUs of                  one machine only (`--num-shard`, no pipeline parallelism)",
+                "TGI over {} nodes of {} (TP {} × PP {}): TGI shards a model over the GPUs of \
+                 one machine only (`--num-shard`, no pipeline parallelism)",
+                gpus_per_replica.div_ceil(c.gpus_per_instance),
+                inst.name,
+                c.tp,
+                c.pp
+            )));
+        }
+        if c.engine == Engine::Lmdeploy && (c.pp > 1 || c.tp > c.gpus_per_instance) {
+            return Err(unsupported(format!(
+                "LMDeploy over {} nodes of {} (TP {} × PP {}): render writes `lmdeploy serve \
+                 api_server` inside one instance (several nodes need its Ray or `--nnodes` \
+                 launch, and TurboMind has no pipeline parallelism)",
                 gpus_per_replica.div_ceil(c.gpus_per_instance),
                 inst.name,
                 c.tp,
@@ -490,6 +504,37 @@ impl RenderInput {
                 ));
             }
         }
+        let lmdeploy = if engine == Engine::Lmdeploy {
+            let report = fit_report(
+                model,
+                gpu,
+                inst,
+                c,
+                &defaults,
+                gpu_memory_gib,
+                max_model_len,
+            )
+            .ok_or_else(|| {
+                RenderError::invalid(
+                    field("instance"),
+                    format!("{} does not fit on {}", model.name, inst.name),
+                )
+            })?;
+            let mut setup = lmdeploy_setup(
+                catalog,
+                model,
+                &checkpoint,
+                precision,
+                native_weights,
+                kv_dtype,
+            )
+            .map_err(unsupported)?;
+            setup.cache_max_entry_count =
+                lmdeploy_cache_fraction(&report, gpu_memory_gib, defaults.kv_memory_fraction);
+            Some(setup)
+        } else {
+            None
+        };
         let neuron = if neuron_chip {
             let cores_per_chip = super::neuron::logical_cores_per_chip(gpu).unwrap_or(1);
             let cores = c.tp.saturating_mul(cores_per_chip);
@@ -584,6 +629,7 @@ impl RenderInput {
             notes,
             monitoring: super::cloudwatch::Monitoring::Prometheus,
             neuron,
+            lmdeploy,
         })
     }
 
@@ -774,6 +820,40 @@ fn kv_tokens(
     gpu_memory_gib: f64,
     context: u64,
 ) -> Option<u64> {
+    fit_report(model, gpu, inst, c, defaults, gpu_memory_gib, context).map(|r| {
+        r.engine_kv_blocks
+            .saturating_mul(r.engine_limits.block_size)
+    })
+}
+
+/// `--cache-max-entry-count` for LMDeploy: the share of the memory free after the weights
+/// (LMDeploy 0.2.2 and later: "the percentage of free gpu memory occupied by the k/v cache,
+/// excluding weights") that holds the KV cache the plan counted. The performance model sizes
+/// LMDeploy's cache as its fraction × the whole GPU, within what the weights and activations
+/// leave (`inferplan_perf::engine::KvBasis::OfTotal`, `Replica::new`); this is that cache over
+/// the free memory, rounded down to a hundredth and at most 0.95 (the rest for the engine's
+/// own buffers).
+fn lmdeploy_cache_fraction(
+    report: &inferplan_perf::FitReport,
+    gpu_memory_gib: f64,
+    fraction: f64,
+) -> f64 {
+    let fixed = gpu_memory_gib * fraction - report.engine_kv_cache_gib_per_gpu;
+    let free = (gpu_memory_gib - fixed).max(1e-9);
+    let kv = (gpu_memory_gib * fraction).min(free);
+    ((kv / free * 100.0).floor() / 100.0).clamp(0.01, 0.95)
+}
+
+/// The memory fit of the candidate's replica at `context` tokens, with the engine's defaults.
+fn fit_report(
+    model: &inferplan_catalog::ModelSpec,
+    gpu: &inferplan_catalog::Gpu,
+    inst: &inferplan_catalog::Instance,
+    c: &CandidateJson,
+    defaults: &inferplan_perf::engine::EngineDefaults,
+    gpu_memory_gib: f64,
+    context: u64,
+) -> Option<inferplan_perf::FitReport> {
     let used = c.tp.saturating_mul(c.pp);
     inferplan_perf::MemoryParams::embedded()
         .ok()
@@ -801,10 +881,6 @@ fn kv_tokens(
                 engine: defaults.limits,
             };
             inferplan_perf::fit(&input, &params).ok()
-        })
-        .map(|r| {
-            r.engine_kv_blocks
-                .saturating_mul(r.engine_limits.block_size)
         })
 }
 
@@ -994,8 +1070,62 @@ fn from_plan_engine(c: &CandidateJson, catalog: &Catalog) -> Option<Engine> {
         (false, Engine::Trtllm) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
         // TGI shards over the GPUs of one machine only.
         (false, Engine::Tgi) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
+        // `lmdeploy serve api_server` is rendered inside one instance.
+        (false, Engine::Lmdeploy) if c.pp > 1 || c.tp > c.gpus_per_instance => None,
         (false, e) => Some(e),
     }
+}
+
+/// How LMDeploy serves `model` from `checkpoint` (stored as `native`, 16-bit when `None`) with
+/// a `kv` cache: the backend, `--model-format` and `--quant-policy`
+/// ([`inferplan_serving::lmdeploy`]); `Err` says why LMDeploy cannot.
+fn lmdeploy_setup(
+    catalog: &Catalog,
+    model: &inferplan_catalog::ModelSpec,
+    checkpoint: &str,
+    precision: Dtype,
+    native: Option<Dtype>,
+    kv: Dtype,
+) -> Result<super::lmdeploy::Setup, String> {
+    use inferplan_serving::lmdeploy as lm;
+    let backend = lm::backend(model).ok_or_else(|| {
+        format!(
+            "LMDeploy with {} (`{}`): LMDeploy {} serves this architecture with neither TurboMind \
+             nor its PyTorch engine",
+            model.name,
+            model.family,
+            lm::VERSION
+        )
+    })?;
+    let why = |e: String| format!("LMDeploy with `{checkpoint}`: {e}");
+    let model_format = match native {
+        None if precision.is_quantized() => {
+            return Err(why(format!(
+                "the plan runs {precision} weights from a 16-bit checkpoint, and LMDeploy \
+                 quantizes no weights while loading"
+            )))
+        }
+        None => None,
+        Some(stored) => {
+            let method = catalog
+                .checkpoints(&model.name)
+                .into_iter()
+                .find(|c| c.hf_id.eq_ignore_ascii_case(checkpoint))
+                .map(|c| c.method.clone());
+            match method {
+                Some(m) => lm::model_format(backend, stored, &m).map_err(why)?,
+                // Not catalogued: the engine reads the checkpoint's `quantization_config`.
+                None => None,
+            }
+        }
+    };
+    let quant_policy = lm::quant_policy(backend, kv, model.head_dim).map_err(why)?;
+    Ok(super::lmdeploy::Setup {
+        backend,
+        model_format,
+        quant_policy,
+        cache_max_entry_count: 0.8,
+    })
 }
 
 /// `--max-model-len` on a Neuron chip: the sequence length the plan's graphs are compiled for

@@ -34,6 +34,7 @@ pub mod input;
 pub mod k8s;
 pub mod karpenter;
 pub mod keda;
+pub mod lmdeploy;
 pub mod lws;
 pub mod neuron;
 pub mod pod;

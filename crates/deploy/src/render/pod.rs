@@ -268,6 +268,10 @@ fn engine(input: &RenderInput, role: Role) -> Container {
         (None, Engine::Sglang) => sglang_command(input, role),
         (None, Engine::Trtllm) => super::trtllm::command(input),
         (None, Engine::Tgi) => super::tgi::command(input),
+        (None, Engine::Lmdeploy) => match &input.lmdeploy {
+            Some(setup) => super::lmdeploy::command(input, setup),
+            None => vllm_command(input, role),
+        },
         (None, _) => vllm_command(input, role),
     };
     let serves_http = role != Role::Worker;

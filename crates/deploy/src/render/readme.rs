@@ -179,6 +179,8 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         s.push_str(&super::trtllm::readme_section(i));
     } else if i.engine == Engine::Tgi {
         s.push_str(&super::tgi::readme_section(i));
+    } else if let (Engine::Lmdeploy, Some(setup)) = (i.engine, &i.lmdeploy) {
+        s.push_str(&super::lmdeploy::readme_section(i, setup));
     } else {
         gpu_arguments(i, &mut s);
     }
@@ -528,9 +530,10 @@ fn alerts(i: &RenderInput, s: &mut String) {
         } else {
             format!(
                 " The TPOT SLO is checked on `{}`, one sample per generated token: the share of \
-                 slow tokens, which is stricter than the plan's per-request mean (SGLang has no \
+                 slow tokens, which is stricter than the plan's per-request mean ({} has no \
                  per-request TPOT histogram).",
-                i.server().tpot
+                i.server().tpot,
+                i.server().display
             )
         }
     );

@@ -548,12 +548,13 @@ fn a_parallel_degree_of_zero_is_reported_once_and_not_read_as_one() {
 /// not linted.
 #[test]
 fn custom_resources_are_read_from_their_documented_shapes() {
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         ("cr-ray-service", &["IL101"]),
         ("cr-kserve-inferenceservice", &["IL113"]),
         ("cr-kserve-servingruntime", &["IL102"]),
         ("cr-llminferenceservice", &["IL107", "IL118"]),
         ("cr-lws-triton-trtllm", &["IL113"]),
+        ("cr-lws-triton-eks", &["IL113"]),
         ("cr-kaito-workspace-template", &["IL114"]),
     ];
     for (name, codes) in cases {
@@ -562,13 +563,70 @@ fn custom_resources_are_read_from_their_documented_shapes() {
         assert_eq!(got, codes, "{name}:\n{}", text(&findings));
         expect(name, &text(&findings));
     }
-    // The multi-node message names no engine when none is recognised (Triton's launcher).
-    let lws = lint_fixture("cr-lws-triton-trtllm");
+    // Triton's launcher on the leader is read as the engine, with its degrees (LWS's example
+    // and NVIDIA's EKS chart).
+    for name in ["cr-lws-triton-trtllm", "cr-lws-triton-eks"] {
+        let lws = lint_fixture(name);
+        assert!(
+            lws[0].message.contains("Triton TP 8 × PP 2"),
+            "{name}: {}",
+            lws[0].message
+        );
+    }
+}
+
+/// Triton and LMDeploy are engines lint reads: LMDeploy's own Kubernetes example (with a TP
+/// degree its one GPU cannot hold) trips the parallelism rule with LMDeploy's flag, and a
+/// `tritonserver` Deployment behind a Service without a readiness probe is told Triton's health
+/// endpoint.
+#[test]
+fn lmdeploy_and_triton_servers_are_linted() {
+    let f = lint_fixture("lmdeploy-k8s-deployment");
+    let codes: Vec<&str> = f.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["IL114", "IL102"], "{}", text(&f));
+    assert!(f[1].message.contains("LMDeploy") && f[1].message.contains("--tp"));
+    expect("lmdeploy-k8s-deployment", &text(&f));
+    let triton = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: triton
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: triton
+  template:
+    metadata:
+      labels:
+        app: triton
+    spec:
+      containers:
+        - name: triton
+          image: nvcr.io/nvidia/tritonserver:24.08-trtllm-python-py3
+          command: [tritonserver, --model-repository=/models, --http-port=8000]
+          resources:
+            limits:
+              nvidia.com/gpu: "1"
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: triton
+spec:
+  selector:
+    app: triton
+  ports:
+    - port: 8000
+"#;
+    let f = lint_text(triton);
+    let il119: Vec<_> = f.iter().filter(|f| f.code == "IL119").collect();
+    assert_eq!(il119.len(), 1, "{}", text(&f));
     assert!(
-        lws[0].message.contains("engine not recognised"),
+        il119[0].message.contains("serves Triton") && il119[0].message.contains("/v2/health/ready"),
         "{}",
-        lws[0].message
+        il119[0].message
     );
+    assert!(f.iter().all(|f| f.code != "IL121"), "{}", text(&f));
 }
 
 /// GKE accelerator labels and AKS VM sizes resolve to catalog GPUs, as EC2 instance types do.

@@ -11,6 +11,7 @@ mod cloudwatch;
 mod deployed;
 mod diffusion;
 mod lint;
+mod lmdeploy;
 mod neuron;
 mod render;
 mod rightsize;

@@ -344,6 +344,22 @@ pub(crate) fn check_structure(input: &RenderInput, files: &[(String, String)]) {
                 inferplan_deploy::render::vllm::format_fraction(input.gpu_memory_utilization)
             ),
         ]
+    } else if input.engine == inferplan_perf::Engine::Lmdeploy {
+        vec![
+            "lmdeploy serve api_server".to_owned(),
+            format!("--tp {}", input.tp),
+            format!("--session-len {}", input.max_model_len),
+            format!("--max-batch-size {}", input.max_num_seqs),
+            format!("--max-prefill-token-num {}", input.max_num_batched_tokens),
+            format!(
+                "--cache-max-entry-count {}",
+                inferplan_deploy::render::vllm::format_fraction(
+                    input.lmdeploy.as_ref().unwrap().cache_max_entry_count
+                )
+            ),
+            format!("--model-name {}", input.served_model_name),
+            "--server-port 23333".to_owned(),
+        ]
     } else {
         vec![
             format!("--tensor-parallel-size {}", input.tp),
@@ -364,6 +380,12 @@ pub(crate) fn check_structure(input: &RenderInput, files: &[(String, String)]) {
         "dtype: fp8"
     } else if input.engine == inferplan_perf::Engine::Tgi {
         "--kv-cache-dtype fp8_e4m3fn"
+    } else if input.engine == inferplan_perf::Engine::Lmdeploy {
+        // TurboMind holds a one-byte KV cache as INT8; the PyTorch engine has FP8.
+        match input.lmdeploy.as_ref().map(|l| l.backend) {
+            Some(inferplan_serving::lmdeploy::Backend::PyTorch) => "--quant-policy fp8",
+            _ => "--quant-policy int8",
+        }
     } else {
         "--kv-cache-dtype fp8"
     };
@@ -578,6 +600,7 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
         inferplan_perf::Engine::Sglang => "sglang:num_queue_reqs",
         inferplan_perf::Engine::Trtllm => "rate(request_queue_time_seconds_sum{",
         inferplan_perf::Engine::Tgi => "sum(tgi_queue_size{",
+        inferplan_perf::Engine::Lmdeploy => "sum(lmdeploy:num_requests_waiting{",
         _ => "vllm:num_requests_waiting",
     };
     assert!(triggers
@@ -830,6 +853,10 @@ fn every_example_renders_and_is_written_for_the_validators() {
         plan_json(&crate::tgi::chat_tgi()),
     ));
     cases.push((
+        crate::lmdeploy::CASE.to_owned(),
+        plan_json(&crate::lmdeploy::chat_lmdeploy()),
+    ));
+    cases.push((
         "llama-405b-multinode".to_owned(),
         plan_json(&multi_node_workload()),
     ));
@@ -909,7 +936,7 @@ fn candidate_errors_say_what_to_do() {
     ));
     // A candidate on an engine render does not write names the ones it does.
     let mut q = p.clone();
-    q["candidates"][0]["engine"] = json!("lmdeploy");
+    q["candidates"][0]["engine"] = json!("neuron");
     let err = from_json(&q, 1).unwrap_err();
     let msg = err.to_string();
     match err {

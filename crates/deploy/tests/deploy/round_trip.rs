@@ -1,8 +1,9 @@
 //! Round trip (issue 14, item 7): every LLM example, the 405B replica over two nodes of the
-//! render tests, and a generated matrix of workloads (models
-//! × GPU families × formats × engines × weights sources) is planned, its plan's first candidate
-//! render writes (vLLM or SGLang on GPUs, vLLM's Neuron backend on inf2 and trn) rendered, and the rendered manifests are read back to check that the server would
-//! start:
+//! render tests, the TensorRT-LLM, TGI and LMDeploy plans below, and a generated matrix of
+//! workloads (models × GPU families × formats × engines × weights sources) is planned, its plan's
+//! first candidate render writes (vLLM or SGLang on GPUs; TensorRT-LLM, TGI or LMDeploy inside
+//! one instance; vLLM's Neuron backend on inf2 and trn) rendered, and the rendered manifests are
+//! read back to check that the server would start:
 //!
 //! - the weights cache holds the checkpoint's download with a margin (the download as
 //!   `inferplan_serving::checkpoint::download_size` / `derived_size` count it);
@@ -163,6 +164,65 @@ fn tgi_plans_render_their_first_candidate_with_text_generation_launcher() {
             num("--max-batch-prefill-tokens") >= num("--max-input-tokens"),
             "{name}"
         );
+    }
+}
+
+/// LMDeploy plans (`lmdeploy serve api_server`): one per weights source, over models, GPU
+/// families, both backends (Mistral runs on the PyTorch engine) and the formats TurboMind
+/// loads (AWQ INT4, block-128 FP8, 16-bit).
+fn lmdeploy_cases() -> Vec<(String, Workload)> {
+    [
+        ("Llama 3.1 8B", "g6e", "int4", "hub"),
+        ("Qwen2.5 14B", "g6e", "bf16", "s3"),
+        ("Qwen3 8B", "p5", "fp8", "fsx"),
+        ("Mistral 7B v0.3", "g5", "bf16", "nvme"),
+    ]
+    .into_iter()
+    .map(|(m, f, p, s)| {
+        let w = Workload::from_toml(&generated(m, f, p, "\"lmdeploy\"", s), "round-trip").unwrap();
+        w.validate().unwrap();
+        (format!("{m} on {f}, {p}, [lmdeploy], {s}"), w)
+    })
+    .collect()
+}
+
+/// Every LMDeploy case plans an LMDeploy #1 and renders it with `lmdeploy serve api_server`
+/// on the backend that serves the model, with the checkpoint's format and the plan's limits.
+#[test]
+fn lmdeploy_plans_render_their_first_candidate_with_lmdeploy_serve() {
+    for (name, w) in lmdeploy_cases() {
+        let p = plan(&inputs(), &w).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
+        let plan_json = read_plan(&json).unwrap();
+        assert_eq!(
+            renderable_candidates(&plan_json, catalog()).first(),
+            Some(&1),
+            "{name}"
+        );
+        let input = from_plan(&plan_json, 1, catalog()).unwrap();
+        assert_eq!(input.engine, inferplan_perf::Engine::Lmdeploy, "{name}");
+        let files = render::render(&input);
+        let d = docs(&files);
+        let specs = pod_specs(&d);
+        let server = &specs[0].at("containers").items()[0];
+        let backend = if name.starts_with("Mistral") {
+            "pytorch"
+        } else {
+            "turbomind"
+        };
+        assert_eq!(arg(server, "--backend").as_deref(), Some(backend), "{name}");
+        assert_eq!(
+            arg(server, "--session-len"),
+            Some(input.max_model_len.to_string()),
+            "{name}"
+        );
+        assert_eq!(arg(server, "--tp"), Some(input.tp.to_string()), "{name}");
+        let format = match input.precision {
+            inferplan_catalog::Dtype::Int4 => Some("awq"),
+            inferplan_catalog::Dtype::Fp8 => Some("fp8"),
+            _ => None,
+        };
+        assert_eq!(arg(server, "--model-format").as_deref(), format, "{name}");
     }
 }
 
@@ -452,6 +512,7 @@ fn all_problems() -> (Vec<String>, usize) {
         .into_iter()
         .chain(trtllm_cases())
         .chain(tgi_cases())
+        .chain(lmdeploy_cases())
         .chain([(
             "llama-405b-multinode".to_owned(),
             crate::render::multi_node_workload(),

@@ -125,7 +125,12 @@ impl Rule for GpuCountParallelismMismatch {
                 super::EngineKind::Vllm => flags::vllm::TENSOR_PARALLEL,
                 super::EngineKind::Sglang => flags::sglang::TENSOR_PARALLEL,
                 super::EngineKind::Tgi => flags::tgi::TENSOR_PARALLEL,
-                super::EngineKind::TrtLlm => flags::trtllm::TENSOR_PARALLEL,
+                // Triton's TensorRT-LLM engines carry their degree from the build
+                // (`--tp_size`), as `trtllm-serve` takes it.
+                super::EngineKind::TrtLlm | super::EngineKind::Triton => {
+                    flags::trtllm::TENSOR_PARALLEL
+                }
+                super::EngineKind::Lmdeploy => flags::lmdeploy::TENSOR_PARALLEL,
             }
             .write;
             let (severity, message) = if need > have {

@@ -23,7 +23,8 @@ inferplan_plan::declare_rule! {
     /// > Add a readinessProbe on the engine's health endpoint (vLLM: `GET /health` on port 8000).
     ///
     /// **Fix.** Add a `readinessProbe` on the engine's health endpoint (vLLM and SGLang `/health`,
-    /// TGI `/health`, TensorRT-LLM `trtllm-serve` `/health`, Triton `/v2/health/ready`), with a
+    /// TGI `/health`, TensorRT-LLM `trtllm-serve` `/health`, LMDeploy `/health`, Triton
+    /// `/v2/health/ready`), with a
     /// short period (5-10 s); keep a startup probe for the load time.
     pub struct MissingReadinessProbe {
         code: "IL119",
@@ -74,6 +75,10 @@ impl Rule for MissingReadinessProbe {
                 Some(super::EngineKind::Sglang) => " (SGLang: `GET /health` on port 30000)",
                 Some(super::EngineKind::Tgi) => " (TGI: `GET /health`)",
                 Some(super::EngineKind::TrtLlm) => " (trtllm-serve: `GET /health` on port 8000)",
+                Some(super::EngineKind::Lmdeploy) => " (LMDeploy: `GET /health` on port 23333)",
+                Some(super::EngineKind::Triton) => {
+                    " (Triton: `GET /v2/health/ready` on its HTTP port, 8000 by default)"
+                }
                 None => "",
             };
             out.push(finding(

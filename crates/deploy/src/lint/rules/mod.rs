@@ -173,7 +173,9 @@ pub(crate) fn parallelism(s: &Server<'_, '_>) -> Option<Parallelism> {
     let tp = s.engine.tp();
     let pp = s.engine.pp();
     let dp = s.engine.dp();
-    let default_tp = if s.engine.kind == EngineKind::Tgi {
+    // TGI shards over every GPU of the pod by default; Triton's TensorRT-LLM engines are built
+    // for the GPUs they are given.
+    let default_tp = if matches!(s.engine.kind, EngineKind::Tgi | EngineKind::Triton) {
         s.pod.gpus().max(1)
     } else {
         1

@@ -293,6 +293,7 @@ impl WorkerInput {
             monitoring: super::cloudwatch::Monitoring::Prometheus,
             // The planner runs diffusion on NVIDIA GPUs only (`not_calibrated` elsewhere).
             neuron: None,
+            lmdeploy: None,
         };
         let mut input = WorkerInput {
             base,
