@@ -178,18 +178,18 @@ fn the_simulator_reads_back_the_rendered_lmdeploy_deployment() {
         .collect();
     let params = inferplan_perf::MemoryParams::embedded().unwrap();
     let d = inferplan_deploy::deployed::read(&yaml, catalog(), &params).unwrap();
-    assert_eq!(d.engine, inferplan_perf::Engine::Lmdeploy);
-    assert_eq!(d.model.name, input.model);
-    assert_eq!((d.tp, d.pp), (input.tp, input.pp));
-    assert_eq!(d.weights, input.precision);
+    assert_eq!(d.served.engine, inferplan_perf::Engine::Lmdeploy);
+    assert_eq!(d.served.model.name, input.model);
+    assert_eq!((d.served.tp, d.served.pp), (input.tp, input.pp));
+    assert_eq!(d.served.weights, input.precision);
     assert_eq!(
-        d.kv, input.kv_dtype,
+        d.served.kv, input.kv_dtype,
         "an INT8 KV cache is simulated as the plan's FP8 one"
     );
-    assert_eq!(d.max_model_len, Some(input.max_model_len));
-    assert_eq!(d.max_num_seqs, Some(input.max_num_seqs));
-    assert_eq!(d.max_num_batched_tokens, Some(input.max_num_batched_tokens));
-    assert_eq!(d.instance.name, input.instance);
+    assert_eq!(d.served.max_model_len, Some(input.max_model_len));
+    assert_eq!(d.served.max_num_seqs, Some(input.max_num_seqs));
+    assert_eq!(d.served.max_num_batched_tokens, Some(input.max_num_batched_tokens));
+    assert_eq!(d.served.instance.name, input.instance);
     // The KEDA triggers on LMDeploy's gauges are followed as in-flight and queue triggers.
     let scaler = d.autoscaler.expect("the KEDA ScaledObject is read");
     let signals: Vec<Signal> = scaler.triggers.iter().map(|t| t.signal).collect();
