@@ -745,6 +745,21 @@ fn layouts(w: &Workload, inst: &Instance) -> Vec<(u32, u32)> {
     v
 }
 
+/// Whether LMDeploy serves `model` with a `kv` cache, as `render` writes it: a backend for
+/// the architecture and a `--quant-policy` for the cache ([`inferplan_serving::lmdeploy`]).
+fn lmdeploy_serves(model: &ModelSpec, kv: Dtype) -> Result<(), String> {
+    use inferplan_serving::lmdeploy as lm;
+    let backend = lm::backend(model).ok_or_else(|| {
+        format!(
+            "LMDeploy {} serves {} (`{}`) with neither TurboMind nor its PyTorch engine",
+            lm::VERSION,
+            model.name,
+            model.family
+        )
+    })?;
+    lm::quant_policy(backend, kv, model.head_dim).map(|_| ())
+}
+
 /// The replica model of a configuration, its efficiencies and KV format.
 #[allow(clippy::too_many_arguments)]
 fn prepare(
@@ -787,6 +802,9 @@ fn prepare(
         None,
     ))?;
     let kv = inferplan_perf::memory::default_kv_dtype(weights, gpu);
+    if engine == Engine::Lmdeploy {
+        lmdeploy_serves(model, kv).map_err(|why| ("engine_unsupported", why, None))?;
+    }
     let gpus = tp * pp;
     let interconnect = match (gpus, inst.interconnect) {
         (1, _) => Interconnect::Single,

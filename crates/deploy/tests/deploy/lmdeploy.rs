@@ -188,7 +188,10 @@ fn the_simulator_reads_back_the_rendered_lmdeploy_deployment() {
     );
     assert_eq!(d.served.max_model_len, Some(input.max_model_len));
     assert_eq!(d.served.max_num_seqs, Some(input.max_num_seqs));
-    assert_eq!(d.served.max_num_batched_tokens, Some(input.max_num_batched_tokens));
+    assert_eq!(
+        d.served.max_num_batched_tokens,
+        Some(input.max_num_batched_tokens)
+    );
     assert_eq!(d.served.instance.name, input.instance);
     // The KEDA triggers on LMDeploy's gauges are followed as in-flight and queue triggers.
     let scaler = d.autoscaler.expect("the KEDA ScaledObject is read");

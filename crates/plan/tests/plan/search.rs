@@ -483,3 +483,39 @@ fn the_checkpoint_is_one_the_engine_loads() {
         .as_ref()
         .is_some_and(|k| k.hf_id == "RedHatAI/Llama-3.3-70B-Instruct-quantized.w4a16")));
 }
+
+/// What `render` refuses for LMDeploy the planner does not offer: TurboMind quantizes the KV
+/// cache only for 128-wide heads (Llama 3.2 1B's are 64), so its one-byte KV cache is
+/// rejected `engine_unsupported` with LMDeploy's reason rather than planned and then refused.
+#[test]
+fn lmdeploy_candidates_are_ones_render_writes() {
+    let mut w = example("chat-70b-fp8.toml");
+    w.model.name = "Llama 3.2 1B".to_owned();
+    w.model.engines = vec!["lmdeploy".to_owned()];
+    w.model.precision = "fp8".to_owned();
+    w.model.checkpoint = Some("meta-llama/Llama-3.2-1B-Instruct-FP8".to_owned());
+    let p = run(&w);
+    // GPUs without FP8 keep a 16-bit cache, which LMDeploy holds; none keeps a one-byte one.
+    for c in &p.candidates {
+        assert!(
+            matches!(c.kv_dtype, Dtype::Bf16 | Dtype::Fp16),
+            "{}",
+            c.instance
+        );
+    }
+    let refused = p
+        .rejections
+        .iter()
+        .find(|r| r.reason == "engine_unsupported" && r.detail.contains("LMDeploy"))
+        .unwrap_or_else(|| panic!("{:?}", p.rejected));
+    assert!(
+        refused.detail.contains("128-wide heads"),
+        "{}",
+        refused.detail
+    );
+    // 16-bit weights with a 16-bit cache are served.
+    w.model.precision = "bf16".to_owned();
+    w.model.checkpoint = None;
+    let p = run(&w);
+    assert!(!p.candidates.is_empty(), "{:?}", p.rejected);
+}
