@@ -579,10 +579,13 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             let (reason, detail) = if disaggregated {
                 (
                     SkipReason::DisaggregatedServing,
-                    "disaggregated, worker layout not stated",
+                    disaggregated_gap(r, prefix)?,
                 )
             } else {
-                (SkipReason::LoadNotStated, "tp_size or batch_size missing")
+                (
+                    SkipReason::LoadNotStated,
+                    "tp_size or batch_size missing".to_owned(),
+                )
             };
             out.skipped.push(skip(
                 &format!("{id}_{suffix}"),
@@ -616,4 +619,47 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         });
     }
     Ok(())
+}
+
+/// What a disaggregated row leaves out, precisely: the worker counts and batch sizes that are
+/// empty, with the layout and clients it does state. AIConfigurator's own predictor refuses
+/// the same rows (`REQUIRED_DISAGG_FIELDS = prefill_batch_size, prefill_num_workers,
+/// decode_batch_size, decode_num_workers` in ai-dynamo/aiconfigurator
+/// `tools/accuracy_regression_testing/predict_silicon_sample.py` @095f58a5): with `C` clients
+/// over an unknown number of decode workers neither the decode batch (`C / workers`) nor the
+/// prefill queue is determined.
+fn disaggregated_gap(r: &Row<'_>, prefix: &str) -> Result<String, CatalogError> {
+    let mut missing: Vec<String> = Vec::new();
+    for col in [
+        "prefill_num_workers".to_owned(),
+        "prefill_batch_size".to_owned(),
+        "decode_num_workers".to_owned(),
+        "decode_batch_size".to_owned(),
+        format!("{prefix}tp_size"),
+    ] {
+        if r.get(&col).is_none() && !missing.contains(&col) {
+            missing.push(col);
+        }
+    }
+    let stated = |p: &str| -> Result<String, CatalogError> {
+        let v = |c: &str| r.u64(&format!("{p}{c}"));
+        Ok(match (v("tp_size")?, v("moe_ep_size")?) {
+            (Some(tp), Some(ep)) => format!("TP {tp} EP {ep}"),
+            (Some(tp), None) => format!("TP {tp}"),
+            _ => "layout empty".to_owned(),
+        })
+    };
+    let clients = r
+        .get("silicon_data_source")
+        .and_then(|s| number_after(s, "silicon_concurrency"))
+        .map_or_else(
+            || "clients not stated".to_owned(),
+            |c| format!("{c} clients"),
+        );
+    Ok(format!(
+        "disaggregated, {} empty (prefill {}, decode {}, {clients}): decode batch and prefill queue undetermined",
+        missing.join(", "),
+        stated("prefill_")?,
+        stated("decode_")?,
+    ))
 }

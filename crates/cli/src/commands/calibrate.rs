@@ -350,7 +350,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
     let refs: Vec<&_> = cases.iter().collect();
     let (fitted, rows) = fit_efficiencies(&refs, bandwidth);
     let provenance = format!(
-        "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.5, activation bytes per width x token 0-600 by 20) minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
+        "inferplan calibrate {}: global grid (compute 0.05-1.00 by 0.01, step overhead 0-40 ms by 0.5, activation bytes per width x token 0-600 by 20) and execution terms (compiled and TensorRT engines' share of the activation traffic 0-1 by 0.05, eager dispatch per step 0-80 ms by 1, each on the rows of its engines) fitted in turn twice, minimising the median |ln(predicted/measured)| over every mappable row; architectures with >= {MIN_ARCH_ROWS} rows get their own compute efficiency, pulled towards the global one as {PRIOR_ROWS} rows; bandwidth efficiency held (no weight-streaming-bound rows)",
         file_names(paths)
     );
     let in_sample = report_diffusion(origin, &cases, &skipped, &fitted);
@@ -390,24 +390,33 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
             if let Some(why) = &cv_skipped {
                 s += &format!("{why}\n\n");
             }
-            let mut rows_out = vec![vec![
-                "*".to_owned(),
-                format!("{:.3}", fitted.global.compute),
-                format!("{:.2}", fitted.global.step_overhead_ms),
-                format!("{:.0}", fitted.global.activation_bytes),
-                rows.get("*").copied().unwrap_or(0).to_string(),
-            ]];
-            for (arch, e) in &fitted.by_arch {
-                rows_out.push(vec![
-                    arch.clone(),
+            let line = |arch: &str, e: &inferplan_perf::diffusion::DiffusionEfficiency| {
+                vec![
+                    arch.to_owned(),
                     format!("{:.3}", e.compute),
                     format!("{:.2}", e.step_overhead_ms),
                     format!("{:.0}", e.activation_bytes),
+                    format!("{:.2}", e.compiled_activation_share),
+                    format!("{:.2}", e.tensorrt_activation_share),
+                    format!("{:.0}", e.eager_dispatch_ms),
                     rows.get(arch).copied().unwrap_or(0).to_string(),
-                ]);
+                ]
+            };
+            let mut rows_out = vec![line("*", &fitted.global)];
+            for (arch, e) in &fitted.by_arch {
+                rows_out.push(line(arch, e));
             }
             s += &table(
-                &["arch", "compute", "step ms", "activation B", "rows"],
+                &[
+                    "arch",
+                    "compute",
+                    "step ms",
+                    "activation B",
+                    "compiled share",
+                    "TensorRT share",
+                    "eager dispatch ms",
+                    "rows",
+                ],
                 &rows_out,
                 md,
             );

@@ -368,10 +368,11 @@ fn render_estimate(s: &Setup<'_>, j: &EstimateJson<'_>, region: &str) -> String 
         out += &format!("  {k:<24}{v}\n");
     }
     out += &format!(
-        "\nOne job at a time per GPU, no queueing. Efficiencies from data/perf/diffusion_efficiency.csv (compute {:.2} of the measured GEMM rate, {} activation bytes per width x token, {} ms per step); their error against measured rows is in VALIDATION.md.\n",
+        "\nOne job at a time per GPU, no queueing. Efficiencies from data/perf/diffusion_efficiency.csv (compute {:.2} of the measured GEMM rate, {} activation bytes per width x token, {} ms per step, an eager diffusers pipeline: at least {} ms of dispatch per step); their error against measured rows is in VALIDATION.md.\n",
         j.efficiency.compute,
         num(Some(j.efficiency.activation_bytes), 0),
         num(Some(j.efficiency.step_overhead_ms), 2),
+        num(Some(j.efficiency.eager_dispatch_ms), 0),
     );
     out
 }

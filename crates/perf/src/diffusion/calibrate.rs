@@ -13,7 +13,7 @@
 //! would fold a quantized run into the architecture's 16-bit efficiency. The bandwidth
 //! efficiency is held (no row is weight-streaming bound).
 
-use super::model::{DiffusionEfficiencies, DiffusionEfficiency};
+use super::model::{DiffusionEfficiencies, DiffusionEfficiency, Execution};
 use super::validate::DiffusionCase;
 use crate::calibrate::TooFewSources;
 use crate::efficiency::arch_name;
@@ -44,20 +44,20 @@ pub fn median_abs_log_error(cases: &[&DiffusionCase], e: &DiffusionEfficiency) -
     median_sorted(&v).unwrap_or(f64::NAN)
 }
 
-/// The best compute efficiency on the grid for the given overheads and activation bytes; ties
-/// keep the lowest.
+/// The best compute efficiency on the grid for the given overheads and activation bytes, the
+/// execution terms of `base` kept; ties keep the lowest.
 fn best_on_grid(
     cases: &[&DiffusionCase],
-    bandwidth: f64,
+    base: DiffusionEfficiency,
     overheads: &[f64],
     activation: &[f64],
 ) -> (DiffusionEfficiency, f64) {
     let mut best = (
         DiffusionEfficiency {
             compute: 0.5,
-            bandwidth,
             step_overhead_ms: 0.0,
             activation_bytes: 0.0,
+            ..base
         },
         f64::INFINITY,
     );
@@ -66,9 +66,9 @@ fn best_on_grid(
             for &a in activation {
                 let e = DiffusionEfficiency {
                     compute: f64::from(ci) / 100.0,
-                    bandwidth,
                     step_overhead_ms: o,
                     activation_bytes: a,
+                    ..base
                 };
                 let err = median_abs_log_error(cases, &e);
                 if err < best.1 {
@@ -80,13 +80,86 @@ fn best_on_grid(
     best
 }
 
-/// The global efficiency alone (see the module comment) and its median |log error|.
+/// The execution terms with the other figures of `e` kept, each fitted on the rows it applies
+/// to (its own evidence, as an architecture's compute efficiency): the compiled and TensorRT
+/// activation shares (0–1 by 0.05) on those engines' rows, the eager dispatch (0–80 ms by 1)
+/// on the eager rows; ties keep the lowest. A term without rows keeps its value.
+fn best_execution(cases: &[&DiffusionCase], e: DiffusionEfficiency) -> DiffusionEfficiency {
+    let of = |x: Execution| -> Vec<&DiffusionCase> {
+        cases.iter().copied().filter(|c| c.execution == x).collect()
+    };
+    let best = |rows: &[&DiffusionCase], grid: &mut dyn Iterator<Item = DiffusionEfficiency>| {
+        let mut best = (e, f64::INFINITY);
+        if rows.is_empty() {
+            return e;
+        }
+        for t in grid {
+            let err = median_abs_log_error(rows, &t);
+            if err < best.1 {
+                best = (t, err);
+            }
+        }
+        best.0
+    };
+    let compiled = best(
+        &of(Execution::Compiled),
+        &mut (0..=20).map(|i| DiffusionEfficiency {
+            compiled_activation_share: f64::from(i) / 20.0,
+            ..e
+        }),
+    )
+    .compiled_activation_share;
+    let tensorrt = best(
+        &of(Execution::TensorRt),
+        &mut (0..=20).map(|i| DiffusionEfficiency {
+            tensorrt_activation_share: f64::from(i) / 20.0,
+            ..e
+        }),
+    )
+    .tensorrt_activation_share;
+    let dispatch = best(
+        &of(Execution::Eager),
+        &mut (0..=80).map(|d| DiffusionEfficiency {
+            eager_dispatch_ms: f64::from(d),
+            ..e
+        }),
+    )
+    .eager_dispatch_ms;
+    DiffusionEfficiency {
+        compiled_activation_share: compiled,
+        tensorrt_activation_share: tensorrt,
+        eager_dispatch_ms: dispatch,
+        ..e
+    }
+}
+
+/// Rounds of the alternating fit of the GPU terms and the execution terms.
+pub const EXECUTION_ROUNDS: usize = 2;
+
+/// The global efficiency alone (see the module comment) and its median |log error|: the GPU
+/// terms (compute, overhead, activation bytes) and the execution terms (fused activation share,
+/// eager dispatch) fitted in turn, [`EXECUTION_ROUNDS`] times, from the neutral execution
+/// terms (every engine eager without a dispatch bound).
 pub fn fit_efficiency(cases: &[&DiffusionCase], bandwidth: f64) -> (DiffusionEfficiency, f64) {
     let overheads: Vec<f64> = (0..=80).map(|i| f64::from(i) * 0.5).collect();
     let activation: Vec<f64> = (0..=ACTIVATION_GRID_STEPS)
         .map(|i| f64::from(i) * ACTIVATION_GRID_BYTES)
         .collect();
-    best_on_grid(cases, bandwidth, &overheads, &activation)
+    let mut e = DiffusionEfficiency {
+        compute: 0.5,
+        bandwidth,
+        step_overhead_ms: 0.0,
+        activation_bytes: 0.0,
+        compiled_activation_share: 1.0,
+        tensorrt_activation_share: 1.0,
+        eager_dispatch_ms: 0.0,
+    };
+    for _ in 0..EXECUTION_ROUNDS {
+        (e, _) = best_on_grid(cases, e, &overheads, &activation);
+        e = best_execution(cases, e);
+    }
+    let err = median_abs_log_error(cases, &e);
+    (e, err)
 }
 
 /// The global row and the architecture rows (see the module comment), with the rows each was
@@ -108,7 +181,7 @@ pub fn fit_efficiencies(
         }
         let (own, _) = best_on_grid(
             &group,
-            bandwidth,
+            global,
             &[global.step_overhead_ms],
             &[global.activation_bytes],
         );
@@ -168,6 +241,9 @@ pub fn to_csv(
         "bandwidth_efficiency",
         "step_overhead_ms",
         "activation_bytes",
+        "compiled_activation_share",
+        "tensorrt_activation_share",
+        "eager_dispatch_ms",
         "rows",
         "source",
     ]
@@ -179,6 +255,9 @@ pub fn to_csv(
             e.bandwidth.to_string(),
             e.step_overhead_ms.to_string(),
             e.activation_bytes.to_string(),
+            e.compiled_activation_share.to_string(),
+            e.tensorrt_activation_share.to_string(),
+            e.eager_dispatch_ms.to_string(),
             rows.get(arch).copied().unwrap_or(0).to_string(),
             provenance.to_owned(),
         ]

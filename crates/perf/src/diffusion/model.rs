@@ -414,6 +414,53 @@ pub struct DiffusionEfficiency {
     /// and written at the memory bandwidth besides the math: what makes small-width,
     /// high-resolution UNet levels slow on GPUs with little bandwidth per FLOP.
     pub activation_bytes: f64,
+    /// Share of [`Self::activation_bytes`] a compiling engine still moves
+    /// ([`Execution::Compiled`]: `torch.compile`, ONNX Runtime, OneFlow, stable-fast fuse
+    /// elementwise ops (norms, activation functions, residual adds) into neighbouring kernels,
+    /// so fewer intermediate tensors reach memory).
+    pub compiled_activation_share: f64,
+    /// Share of [`Self::activation_bytes`] a TensorRT engine still moves
+    /// ([`Execution::TensorRt`]: built ahead of time for static shapes, with fused
+    /// convolution + bias + activation, GroupNorm and attention kernels).
+    pub tensorrt_activation_share: f64,
+    /// CPU time to dispatch one denoising step of an eager pipeline
+    /// ([`Execution::Eager`]), ms: PyTorch launches each of a UNet's ~2,000 kernels from
+    /// Python, so a small step cannot run faster than its launches however fast the GPU is.
+    pub eager_dispatch_ms: f64,
+}
+
+/// How a pipeline runs its kernels: the software half of a step's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Execution {
+    /// Eager PyTorch (diffusers, ComfyUI, LightX2V): every op is its own kernel, launched
+    /// from Python; intermediates go through memory and a step is bounded by its dispatch.
+    Eager,
+    /// A compiler or graph runtime over PyTorch-style kernels (`torch.compile`, ONNX Runtime,
+    /// OneFlow, stable-fast): elementwise ops fused, launches from C++ or CUDA graphs.
+    Compiled,
+    /// A TensorRT engine (alone, under ONNX Runtime's TensorRT provider, or NVIDIA's MLPerf
+    /// harness).
+    TensorRt,
+}
+
+impl Execution {
+    /// The execution an engine name describes: TensorRT when it names it, compiled for the
+    /// other compilers and graph runtimes (`no compile` stays eager), eager otherwise.
+    pub fn of_engine(engine: &str) -> Execution {
+        let e = engine.to_ascii_lowercase();
+        if e.contains("tensorrt") {
+            Execution::TensorRt
+        } else if (e.contains("compile") && !e.contains("no compile"))
+            || ["onnxruntime", "oneflow", "stable fast", "stable-fast"]
+                .iter()
+                .any(|k| e.contains(k))
+        {
+            Execution::Compiled
+        } else {
+            Execution::Eager
+        }
+    }
 }
 
 /// The fitted efficiencies: a global row (`arch = *`) and rows for GPU architectures with
@@ -447,11 +494,21 @@ impl DiffusionEfficiencies {
                 r.req_f64(c)
                     .map_err(|e| perr(origin, format!("line {}: column `{c}`: {e}", r.line())))
             };
+            let opt = |c: &str, default: f64| {
+                r.f64(c)
+                    .map(|v| v.unwrap_or(default))
+                    .map_err(|e| perr(origin, format!("line {}: column `{c}`: {e}", r.line())))
+            };
             let e = DiffusionEfficiency {
                 compute: f("compute_efficiency")?,
                 bandwidth: f("bandwidth_efficiency")?,
                 step_overhead_ms: f("step_overhead_ms")?,
                 activation_bytes: f("activation_bytes")?,
+                // Files written before the execution terms: neutral (every engine eager
+                // without a dispatch bound, fused engines moving all activations).
+                compiled_activation_share: opt("compiled_activation_share", 1.0)?,
+                tensorrt_activation_share: opt("tensorrt_activation_share", 1.0)?,
+                eager_dispatch_ms: opt("eager_dispatch_ms", 0.0)?,
             };
             match r.get("arch").unwrap_or("*") {
                 "*" => global = Some(e),
@@ -610,11 +667,22 @@ pub fn time(
     offload: Offload,
     e: &DiffusionEfficiency,
 ) -> Option<DiffusionTime> {
-    time_of(m, job, &work(m, job), gpu, dtype, offload, e)
+    time_of(
+        m,
+        job,
+        &work(m, job),
+        gpu,
+        dtype,
+        offload,
+        Execution::Eager,
+        e,
+    )
 }
 
 /// [`time`] of a job whose [`work`] is already counted (the fit predicts the same rows many
-/// times).
+/// times), run as `execution` says: an eager step takes at least its dispatch time, a
+/// compiled or TensorRT one moves its share of the activation traffic.
+#[allow(clippy::too_many_arguments)]
 pub fn time_of(
     m: &DiffusionModel,
     job: &DiffusionJob,
@@ -622,6 +690,7 @@ pub fn time_of(
     gpu: &Gpu,
     dtype: Dtype,
     offload: Offload,
+    execution: Execution,
     e: &DiffusionEfficiency,
 ) -> Option<DiffusionTime> {
     let flops_s = peak_tflops(gpu, dtype)? * 1e12 * gemm_ceiling(gpu, dtype) * e.compute;
@@ -634,11 +703,17 @@ pub fn time_of(
         Offload::Sequential => den * evals * passes / pcie_s,
         _ => 0.0,
     };
+    let (activation_bytes, dispatch_s) = match execution {
+        Execution::Eager => (e.activation_bytes, e.eager_dispatch_ms / 1e3 * passes),
+        Execution::Compiled => (e.activation_bytes * e.compiled_activation_share, 0.0),
+        Execution::TensorRt => (e.activation_bytes * e.tensorrt_activation_share, 0.0),
+    };
     let (compute_s, read_s) = (
-        w.flops_per_step / flops_s + w.activation_units_per_step * e.activation_bytes / bytes_s,
+        w.flops_per_step / flops_s + w.activation_units_per_step * activation_bytes / bytes_s,
         den * evals * passes / bytes_s,
     );
-    let step_s = compute_s.max(read_s) + e.step_overhead_ms / 1e3 * passes + stream;
+    let gpu_step_s = compute_s.max(read_s) + e.step_overhead_ms / 1e3 * passes;
+    let step_s = gpu_step_s.max(dispatch_s) + stream;
     let text_s = (w.text_flops / flops_s).max(text / bytes_s);
     let vae_s = (w.vae_flops / flops_s).max(w.vae_calls as f64 * vae / bytes_s);
     let moves = match offload {

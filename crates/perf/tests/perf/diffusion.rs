@@ -8,8 +8,8 @@ use inferplan_catalog::Dtype;
 use inferplan_perf::calibrate::TooFewSources;
 use inferplan_perf::diffusion::{
     cross_validate, diffusion_model, fit, fit_efficiencies, gemm_ceiling, memory,
-    prepare_diffusion, time, to_csv, validate_diffusion, work, DiffusionEfficiencies, DiffusionJob,
-    JobSpec, Offload, MIN_ARCH_ROWS, PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
+    prepare_diffusion, time, time_of, to_csv, validate_diffusion, work, DiffusionEfficiencies,
+    DiffusionJob, Execution, JobSpec, Offload, MIN_ARCH_ROWS, PCIE_COPY_EFFICIENCY, RUNTIME_GIB,
 };
 use inferplan_perf::parallel::QUIET;
 use inferplan_perf::PerfError;
@@ -368,10 +368,9 @@ fn embedded_efficiency_is_the_fit() {
     );
     // Architectures fit only on rows that state their format, and never on too few.
     assert!(rows.iter().all(|(a, &n)| a == "*" || n >= MIN_ARCH_ROWS));
-    assert!(
-        !fit.by_arch.contains_key("hopper"),
-        "MLPerf rows state no format"
-    );
+    // The MLPerf SDXL rows run NVIDIA's harness, whose UNet is FP8: with the format known
+    // they count for Hopper.
+    assert!(fit.by_arch.contains_key("hopper"), "{:?}", fit.by_arch);
 }
 
 #[test]
@@ -548,7 +547,8 @@ fn vae_decodes_in_the_pipelines_chunks() {
 #[test]
 fn leave_one_source_out_beats_the_issue_7_model() {
     // Issue 16: the issue 7 model scored 39.8 % median APE cross-validated by source; the
-    // activation traffic and the measured GEMM ceiling bring it to 25.8 %.
+    // activation traffic and the measured GEMM ceiling brought it to 25.8 %, the engines'
+    // execution (eager dispatch, compiled and TensorRT fusion) to 21.5 %. Target: 25 %.
     let Some(text) = measured() else {
         eprintln!("skipped: diffusion_latency.csv absent");
         return;
@@ -563,7 +563,7 @@ fn leave_one_source_out_beats_the_issue_7_model() {
         .collect();
     apes.sort_by(f64::total_cmp);
     let median = apes[apes.len() / 2];
-    assert!(median < 27.0, "cross-validated median APE {median:.1} %");
+    assert!(median <= 25.0, "cross-validated median APE {median:.1} %");
 }
 
 #[test]
@@ -620,4 +620,82 @@ fn activation_traffic_and_gemm_ceiling() {
             .step_s
     };
     assert!(step(t4) / step(a100) > step0(t4) / step0(a100));
+}
+
+#[test]
+fn engines_run_eager_compiled_or_tensorrt() {
+    // The engine names of the measured rows, as written.
+    for (engine, x) in [
+        (
+            "diffusers 0.17.0.dev0 (torch 2.0 - no compile)",
+            Execution::Eager,
+        ),
+        (
+            "diffusers 0.17.0.dev0 (torch 2.0 - compile)",
+            Execution::Compiled,
+        ),
+        ("Diffusers (torch 2.1, SDPA, compiled)", Execution::Compiled),
+        ("onnxruntime (CUDA)", Execution::Compiled),
+        ("OneFlow", Execution::Compiled),
+        ("Stable Fast (torch 2.1)", Execution::Compiled),
+        ("onnxruntime (Tensorrt (cuda graph))", Execution::TensorRt),
+        ("TensorRT (NVIDIA MLPerf harness)", Execution::TensorRt),
+        ("Comfy (torch 2.1, xformers)", Execution::Eager),
+        ("LightX2V_2 (BF16)", Execution::Eager),
+    ] {
+        assert_eq!(Execution::of_engine(engine), x, "{engine}");
+    }
+    // One SD 1.5 step at batch 1 on an H100: eager is bound by its dispatch, TensorRT moves a
+    // share of the activations and is faster than compiled, which is faster than eager.
+    let c = catalog();
+    let h100 = c.gpu("H100 SXM").unwrap();
+    let sd = diffusion_model("sd15").unwrap();
+    let job = DiffusionJob::default_for(sd);
+    let w = work(sd, &job);
+    let e = DiffusionEfficiencies::embedded().lookup(h100.arch);
+    let step = |x| {
+        time_of(sd, &job, &w, h100, Dtype::Fp16, Offload::None, x, &e)
+            .unwrap()
+            .step_s
+    };
+    assert!(e.eager_dispatch_ms > 0.0);
+    assert!(step(Execution::Eager) >= e.eager_dispatch_ms / 1e3);
+    assert!(step(Execution::TensorRt) < step(Execution::Compiled));
+    assert!(step(Execution::Compiled) < step(Execution::Eager));
+    assert_eq!(
+        time(sd, &job, h100, Dtype::Fp16, Offload::None, &e)
+            .unwrap()
+            .step_s,
+        step(Execution::Eager),
+        "`time` is the diffusers (eager) pipeline"
+    );
+}
+
+#[test]
+fn mlperf_sdxl_runs_an_fp8_tensorrt_unet() {
+    // NVIDIA's MLPerf v4.1 SDXL harness quantizes the UNet to FP8 and runs TensorRT; modelled
+    // as BF16 eager the rows were predicted at 0.47x the measured throughput.
+    let Some(text) = measured() else {
+        eprintln!("skipped: diffusion_latency.csv absent");
+        return;
+    };
+    let (cases, _) = prepare_diffusion(&text, "diffusion_latency.csv", catalog()).unwrap();
+    let t = DiffusionEfficiencies::embedded();
+    let mut ratios: Vec<f64> = cases
+        .iter()
+        .filter(|c| c.source == "mlperf-v4.1-sdxl")
+        .inspect(|c| {
+            assert_eq!(c.dtype, Dtype::Fp8, "{}", c.id);
+            assert_eq!(c.execution, Execution::TensorRt, "{}", c.id);
+            assert!(c.precision_stated, "{}", c.id);
+        })
+        .map(|c| c.predict_with(t) / c.value)
+        .collect();
+    assert_eq!(ratios.len(), 11);
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    assert!(
+        (0.8..1.25).contains(&median),
+        "median pred/meas {median:.2}"
+    );
 }

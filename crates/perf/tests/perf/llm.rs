@@ -753,6 +753,24 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             .skipped
             .iter()
             .all(|s| s.reason == SkipReason::DisaggregatedServing));
+        // A disaggregated row that states its pools' TP/EP but not their worker counts and
+        // batches says exactly what is missing.
+        let gap = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,silicon_data_source,prefill_tp_size,prefill_moe_ep_size,prefill_num_workers,prefill_batch_size,decode_tp_size,decode_moe_ep_size,decode_num_workers,decode_batch_size,silicon_ttft_ms,silicon_tpot_ms\n\
+                   c,trtllm,deepseek-ai/DeepSeek-R1,gb200,disagg,1024,1024,,,,source_file=2026-03-25.csv; silicon_concurrency=72; wip=False,8,8,,,32,8,,,900,16\n";
+        let m = read_measured(gap, "aic.csv").unwrap();
+        assert_eq!(m.skipped.len(), 2);
+        let detail = &m.skipped[1].detail;
+        for part in [
+            "prefill_num_workers",
+            "decode_num_workers",
+            "decode_batch_size",
+            "prefill TP 8 EP 8",
+            "decode TP 32 EP 8",
+            "72 clients",
+        ] {
+            assert!(detail.contains(part), "{part} not in `{detail}`");
+        }
+        assert!(!detail.contains("decode_tp_size"), "{detail}");
         assert!(read_measured("a,b\n1,2\n", "other.csv")
             .unwrap_err()
             .to_string()
