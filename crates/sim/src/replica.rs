@@ -60,7 +60,9 @@ pub enum Admission {
     OnDemand,
     /// SGLang: each running request reserves `new_token_ratio` × its remaining output (up to
     /// 4096 tokens); a waiting request is admitted only when its prompt and whole remaining
-    /// output fit in what is free beyond those reservations. The ratio starts at 0.7 and falls
+    /// output fit in what is free beyond those reservations, and after a refusal none is tried
+    /// again until a running request finishes or is retracted (`batch_is_full`). The ratio
+    /// starts at 0.7 and falls
     /// by 1/600 of the way to 0.098 with each decode step; when a decode step finds no room,
     /// the requests that generated least (the longest prompt first among equals) are retracted
     /// to the back of the queue until the rest fit, and the ratio is re-estimated from the
@@ -174,6 +176,9 @@ pub struct ReplicaSim {
     ratio_ppm: u64,
     /// Share of each prompt found in the prefix cache, parts per million.
     prefix_hit_ppm: u64,
+    /// SGLang's `batch_is_full`: an admission was refused, and none is tried again until a
+    /// running request finishes or is retracted.
+    full: bool,
     /// Sequences preempted (or retracted) so far.
     pub preemptions: u64,
     /// Microseconds spent in steps.
@@ -224,6 +229,7 @@ impl ReplicaSim {
             admission: Admission::of(model.engine()),
             ratio_ppm: sglang::INIT_RATIO_PPM,
             prefix_hit_ppm: 0,
+            full: false,
             preemptions: 0,
             busy_us: 0,
         }
@@ -285,6 +291,7 @@ impl ReplicaSim {
     /// Takes every sequence off the replica (it is lost), returning their work handles.
     pub fn evict_all(&mut self) -> Vec<usize> {
         self.stepping = false;
+        self.full = false;
         self.blocks_free = self.blocks_total;
         let mut out: Vec<usize> = self.running.drain(..).map(|s| s.work).collect();
         out.extend(self.waiting.drain(..).map(|s| s.work));
@@ -390,10 +397,14 @@ impl ReplicaSim {
         } else {
             self.reserved_tokens()
         };
-        let admit = self
-            .waiting
-            .front()
-            .is_some_and(|s| self.admissible(s, reserve));
+        let admit = !self.full
+            && self
+                .waiting
+                .front()
+                .is_some_and(|s| self.admissible(s, reserve));
+        if !admit && !self.waiting.is_empty() && self.admission == Admission::Reserve {
+            self.full = true;
+        }
         if admit || self.running.iter().any(|s| s.computed < s.prompt) {
             if let Some(us) = self.plan(times, Mode::Prompts) {
                 return Some(us);
@@ -496,7 +507,11 @@ impl ReplicaSim {
         let whole_prompt = self.admission == Admission::WholeSequence;
         while *room > 0 && self.running.len() < self.max_seqs {
             let Some(s) = self.waiting.front() else { break };
+            if self.admission == Admission::Reserve && self.full {
+                break;
+            }
             if self.admission != Admission::OnDemand && !self.admissible(s, promised) {
+                self.full = self.admission == Admission::Reserve;
                 break;
             }
             let start = self.cached(s);
@@ -582,6 +597,7 @@ impl ReplicaSim {
             kept -= 1;
             victims.push(i);
         }
+        self.full = false;
         let retracted: Vec<Seq> = victims.iter().map(|&i| self.running[i]).collect();
         victims.sort_unstable_by(|a, b| b.cmp(a));
         for i in victims {
@@ -678,6 +694,7 @@ impl ReplicaSim {
         if !any_done {
             return;
         }
+        self.full = false;
         let blocks_free = &mut self.blocks_free;
         self.running.retain(|s| {
             let done = s.done();
