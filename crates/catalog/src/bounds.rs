@@ -182,6 +182,8 @@ pub const SEEDS: Bound = Bound::count("seeds", 1, 1_024);
 pub const RETRIES: Bound = Bound::count("retries", 0, 100);
 /// Spot interruptions per replica-hour.
 pub const SPOT_RATE: Bound = Bound::interval("per hour", 0.0, false, 60.0);
+/// A share of prompt tokens found in the prefix cache (`simulate --prefix-hit-rate`).
+pub const HIT_RATE: Bound = Bound::interval("", 0.0, false, 1.0);
 /// A factor on a replayed trace's speed (`--time-scale`).
 pub const TIME_SCALE: Bound = Bound::interval("", 0.0, true, 1_000_000.0);
 /// Passes over a replayed trace (`--repeat`).
@@ -368,6 +370,11 @@ pub const TABLE: &[(&str, Bound, &str)] = &[
         "trace time scale",
         TIME_SCALE,
         "`--time-scale`",
+    ),
+    (
+        "prefix-cache hit rate",
+        HIT_RATE,
+        "`simulate --prefix-hit-rate`",
     ),
     (
         "trace repeats",

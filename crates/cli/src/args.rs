@@ -983,6 +983,12 @@ pub struct SimTrafficArgs {
     /// Stop arrivals after this many simulated seconds.
     #[arg(long, value_parser = real(SIM_SECONDS))]
     pub duration: Option<f64>,
+
+    /// Share of each prompt's tokens found in the engine's prefix cache, 0 to 1 (vLLM's
+    /// automatic prefix caching, SGLang's radix cache, TensorRT-LLM's KV block reuse): that
+    /// share of the prefill is skipped, the KV blocks are still held.
+    #[arg(long, default_value_t = 0.0, value_parser = real(HIT_RATE))]
+    pub prefix_hit_rate: f64,
 }
 
 /// The autoscaler of `simulate`: a KEDA ScaledObject driving the HPA, with `render`'s values

@@ -68,6 +68,7 @@ fn config() -> FleetConfig {
         sample_s: 10.0,
         closed_loop: None,
         warmup_s: 0.0,
+        prefix_hit_rate: 0.0,
     }
 }
 

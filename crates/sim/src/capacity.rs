@@ -74,6 +74,7 @@ pub fn fixed_fleet(
         sample_s: 60.0,
         closed_loop: None,
         warmup_s: 0.0,
+        prefix_hit_rate: 0.0,
     }
 }
 
@@ -104,6 +105,7 @@ pub fn run(
 ) -> Result<SimReport, PlanError> {
     let cfg = FleetConfig {
         warmup_s: requests as f64 * WARMUP_SHARE / rate_rps,
+        prefix_hit_rate: 0.0,
         ..fleet.clone()
     };
     let spec = traffic_spec(w, rate_rps, requests);

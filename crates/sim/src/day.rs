@@ -94,6 +94,7 @@ pub fn day(
         sample_s: 60.0,
         closed_loop: None,
         warmup_s: 0.0,
+        prefix_hit_rate: 0.0,
     };
     let DayRun {
         report: r,

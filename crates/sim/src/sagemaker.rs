@@ -104,6 +104,7 @@ pub fn fleet(replica: Replica, efficiency: Efficiency, e: &Endpoint, slo: Slo) -
         sample_s: 60.0,
         closed_loop: None,
         warmup_s: 0.0,
+        prefix_hit_rate: 0.0,
     }
 }
 

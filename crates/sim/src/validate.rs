@@ -8,7 +8,7 @@ use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::measured::Metric;
 use inferplan_perf::parallel::{self, Progress};
 use inferplan_perf::validation::{efficiency_for, Case};
-use inferplan_perf::Load;
+use inferplan_perf::{Engine, Load};
 use std::collections::BTreeMap;
 
 /// Whether a measured row is latency under a closed-loop or Poisson load. A percentile of
@@ -38,9 +38,17 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
         _ => return None,
     };
     let efficiency = efficiency_for(table, c);
-    // Closed-loop clients start spread over one request lifetime (as benchmark clients ramp
-    // up), and the first lifetime is left out of the figures.
-    let warmup_s = if closed.is_some() {
+    // A benchmark's closed-loop clients start together (`--max-concurrency C` sends the
+    // first C requests at once). An engine that mixes prompt chunks into decode steps spreads
+    // them over its steps and the clients drift apart: they start spread over one request
+    // lifetime, which is left out of the figures. SGLang runs prompts alone, so clients that
+    // start together with the same lengths stay in step (a round of prompts, then a round of
+    // decodes, and all come back together): they start together, and every round counts. The
+    // TGI rows keep the ramp: their ShareGPT prompts vary in length (simulated at the mean),
+    // which drifts clients apart, and TGI 1.0 admits waiting prompts only every
+    // `max_waiting_tokens` decode steps.
+    let in_step = c.replica().engine() == Engine::Sglang;
+    let warmup_s = if closed.is_some() && !in_step {
         c.replica().run(w, &efficiency).e2e_ms / 1e3
     } else {
         0.0
@@ -65,6 +73,7 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
         sample_s: 60.0,
         closed_loop: closed,
         warmup_s,
+        prefix_hit_rate: 0.0,
     };
     let traffic = Traffic::new(
         TrafficSpec {

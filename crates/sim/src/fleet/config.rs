@@ -192,4 +192,8 @@ pub struct FleetConfig {
     /// Warm-up, seconds: closed-loop clients start spread evenly over it (not all at once),
     /// and requests that arrive during it are served but left out of the latency figures.
     pub warmup_s: f64,
+    /// Share of each prompt's tokens found in the engine's prefix cache (vLLM's automatic
+    /// prefix caching, SGLang's radix cache, TensorRT-LLM's KV block reuse), 0 to 1: their
+    /// prefill is skipped, their KV blocks are still held ([`crate::replica::ReplicaSim::with_prefix_hit_rate`]).
+    pub prefix_hit_rate: f64,
 }

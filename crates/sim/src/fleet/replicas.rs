@@ -27,7 +27,7 @@ impl Sim<'_> {
         // Without nodes a replica starts now; with them, when its node can start it.
         let placed = self.place(warm);
         let start = placed.map_or(self.now, |(_, at)| at);
-        let sim = ReplicaSim::new(&self.cfg.replica);
+        let sim = ReplicaSim::new(&self.cfg.replica).with_prefix_hit_rate(self.cfg.prefix_hit_rate);
         self.slots.push(Slot {
             sim,
             state: State::Starting,

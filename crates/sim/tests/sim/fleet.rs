@@ -73,6 +73,7 @@ fn config(replicas: u32) -> FleetConfig {
         sample_s: 10.0,
         closed_loop: None,
         warmup_s: 0.0,
+        prefix_hit_rate: 0.0,
     }
 }
 
@@ -181,6 +182,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
     let base = FleetConfig {
         closed_loop: Some(16),
         warmup_s: 30.0,
+        prefix_hit_rate: 0.0,
         efficiency: Efficiency {
             stream_overhead_s: 0.0,
             ..cfg.efficiency

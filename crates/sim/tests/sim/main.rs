@@ -11,4 +11,5 @@ mod day;
 mod fleet;
 mod managed;
 mod metrics;
+mod scheduler;
 mod traffic;

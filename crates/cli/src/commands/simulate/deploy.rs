@@ -120,6 +120,7 @@ pub(super) fn setup(
         sample_s: 60.0,
         closed_loop: a.traffic.concurrency,
         warmup_s: a.traffic.warmup_s.unwrap_or(0.0),
+        prefix_hit_rate: a.traffic.prefix_hit_rate,
     };
     Ok(Setup {
         model: d.served.model.name.clone(),

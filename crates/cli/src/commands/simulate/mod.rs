@@ -116,6 +116,7 @@ fn traffic_spec(a: &SimTrafficArgs) -> anyhow::Result<TrafficSpec> {
         concurrency,
         // The fleet's, not the traffic's: read by `run`.
         warmup_s: _,
+        prefix_hit_rate: _,
         ref arrivals,
         ref trace,
         time_scale,
@@ -406,6 +407,7 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
         sample_s: 10.0,
         closed_loop: traffic.concurrency,
         warmup_s: traffic.warmup_s.unwrap_or(0.0),
+        prefix_hit_rate: traffic.prefix_hit_rate,
     };
     Ok(Setup {
         model: d.model.name.clone(),
