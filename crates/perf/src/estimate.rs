@@ -125,6 +125,14 @@ pub struct Estimate {
     pub prompt_wait_ms: f64,
     /// Fraction of time the replica is busy with prompts (the M/D/1 utilisation).
     pub prompt_utilization: f64,
+    /// Under open-loop arrivals, the sequences holding KV cache on average: each holds it from
+    /// admission to its last token, `rate × lifetime` of them (Little's law; 0 in a closed loop
+    /// or a full replica). At most [`Estimate::max_batch`] fit (the KV cache at the mean
+    /// context, or `max_num_seqs`), and an arrival that finds them full waits for a departure:
+    /// see [`Estimate::kv_wait`].
+    pub kv_held: f64,
+    /// Mean time a sequence holds its KV cache (admission to last token), ms.
+    pub kv_hold_ms: f64,
     /// A decode-only iteration, ms.
     pub tpot_light_ms: f64,
     /// An iteration that also carries a prompt chunk, ms.
@@ -320,7 +328,56 @@ fn normal_above(x: f64) -> f64 {
     }
 }
 
+/// Erlang's C formula: the probability that an arrival waits in an M/M/c system of `c`
+/// servers (rounded down, at least one) offered `a` erlangs (`a < c`), through the stable
+/// recursion of Erlang's B formula.
+pub fn erlang_c(c: f64, a: f64) -> f64 {
+    let servers = c.floor().max(1.0);
+    if a <= 0.0 {
+        return 0.0;
+    }
+    if a >= servers {
+        return 1.0;
+    }
+    let mut b = 1.0;
+    let mut k = 1.0;
+    while k <= servers {
+        b = a * b / (k + a * b);
+        k += 1.0;
+    }
+    b / (1.0 - a / servers * (1.0 - b))
+}
+
+/// Probability of waiting for room and the mean wait of those that wait, seconds (or in the
+/// unit of `hold`), of sequences held for `hold` each, `held` of them on average, at most
+/// `slots` at once, for traffic of peakedness `z` (1: Poisson arrivals of equal sizes). An
+/// M/M/c system, Erlang's C formula, with Hayward's approximation for peaked traffic: `z`
+/// times fewer slots at the same utilisation (`held < slots`).
+fn kv_wait(slots: f64, held: f64, hold: f64, z: f64) -> (f64, f64) {
+    if held <= 0.0 || slots <= 0.0 || held >= slots {
+        return (0.0, 0.0);
+    }
+    let servers = (slots / z.max(1.0)).floor().max(1.0);
+    let offered = held / slots * servers;
+    (erlang_c(servers, offered), hold / (servers - offered))
+}
+
 impl Estimate {
+    /// The wait for room to be admitted under open-loop arrivals whose inter-arrival times
+    /// have coefficient of variation `arrival_cv` and sequences whose KV sizes (their prompts)
+    /// have squared coefficient of variation `size_cv2`: the probability that an arrival
+    /// waits and the mean wait of those that do, ms. The count of sequences holding KV beside
+    /// an arrival is Poisson around [`Estimate::kv_held`] for Poisson arrivals of equal
+    /// sizes: an M/M/c system of [`Estimate::max_batch`] slots, Erlang's C formula. Bursty
+    /// arrivals and unequal sizes make the occupancy peaked, its variance `z` times its mean,
+    /// `z = (1 + ca²) / 2 × (1 + cs²)` (the peakedness of renewal arrivals at many slots
+    /// times the size's second moment over its mean squared), and the system is taken as one
+    /// of `z` times fewer slots at the same utilisation (Hayward's approximation).
+    pub fn kv_wait(&self, arrival_cv: f64, size_cv2: f64) -> (f64, f64) {
+        let z = (1.0 + arrival_cv * arrival_cv) / 2.0 * (1.0 + size_cv2.max(0.0));
+        kv_wait(self.max_batch, self.kv_held, self.kv_hold_ms, z)
+    }
+
     /// TTFT at quantile `q` (0.5, 0.9, 0.99, ...) for arrivals whose inter-arrival times have
     /// coefficient of variation `arrival_cv` (1 = Poisson) and prompts whose service times have
     /// squared coefficient of variation `service_cv2` (0 = all alike). The prompt wait scales
@@ -328,7 +385,9 @@ impl Estimate {
     /// estimate is the M/D/1 one, ca² = 1 and cs² = 0), and, given that a prompt waits (with
     /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
     /// Requests that arrive together (rounds, bursts, waves) spread uniformly over
-    /// [`Estimate::ttft_spread_ms`] around the mean.
+    /// [`Estimate::ttft_spread_ms`] around the mean. Under open-loop arrivals the wait for
+    /// room to be admitted ([`Estimate::kv_wait`]: with its probability, exponential) adds its
+    /// own quantile.
     pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> f64 {
         let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
         let rho = self.prompt_utilization;
@@ -338,7 +397,17 @@ impl Estimate {
             0.0
         };
         let together = (q.clamp(0.0, 1.0) - 0.5) * self.ttft_spread_ms;
-        self.ttft_ms - self.prompt_wait_ms + tail + together
+        // The wait for room to be admitted: the mean (Poisson arrivals, equal sizes) is in
+        // `ttft_ms`; the quantile is that of peaked traffic (see `Estimate::kv_wait`).
+        let (p, given) = self.kv_wait(1.0, 0.0);
+        let room_mean = p * given;
+        let (p, given) = self.kv_wait(arrival_cv, service_cv2);
+        let room = if p > 1.0 - q && p > 0.0 {
+            given * portable::ln(p / (1.0 - q))
+        } else {
+            0.0
+        };
+        self.ttft_ms - self.prompt_wait_ms - room_mean + tail + room + together
     }
 
     /// Inter-token latency at quantile `q`: the gap between two tokens of a stream is one
@@ -724,9 +793,27 @@ impl Replica {
                         open.running = next;
                         s = self.steady_open(next.max(1.0), open, i, o, budget, e);
                     }
-                    Phase {
-                        requests_s: rate_rps,
-                        ..s
+                    // Room to be admitted: a sequence holds its KV cache from admission to
+                    // its last token; `rate × lifetime` are in the replica on average and at
+                    // most `max_batch` fit. With that many or more on offer the replica
+                    // cannot keep up whatever its step times; below, an arrival may wait for a
+                    // departure (`Estimate::kv_wait`; its mean is in the queue time).
+                    let hold = s.ttft_s + (o - 1.0) * s.tpot_s;
+                    let held = rate_rps * hold;
+                    if held >= max_batch {
+                        Phase {
+                            overloaded: true,
+                            ..full
+                        }
+                    } else {
+                        let (p, given) = kv_wait(max_batch, held, hold, 1.0);
+                        Phase {
+                            requests_s: rate_rps,
+                            queue_s: s.queue_s + p * given,
+                            kv_held: held,
+                            kv_hold_s: hold,
+                            ..s
+                        }
                     }
                 }
             }
@@ -773,6 +860,8 @@ impl Replica {
             overloaded: out.overloaded,
             prompt_wait_ms: out.wait_s * 1e3,
             prompt_utilization: out.rho,
+            kv_held: out.kv_held,
+            kv_hold_ms: out.kv_hold_s * 1e3,
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,
@@ -923,6 +1012,8 @@ impl Replica {
             overloaded: false,
             decode_bound,
             wait_s: wait,
+            kv_held: 0.0,
+            kv_hold_s: 0.0,
             rho: rho.min(0.95),
             light_s: t_light,
             heavy_s: t_heavy,
@@ -982,6 +1073,8 @@ impl Replica {
             overloaded: false,
             decode_bound,
             wait_s: 0.0,
+            kv_held: 0.0,
+            kv_hold_s: 0.0,
             rho: 0.0,
             light_s: tpot_s,
             heavy_s: tpot_s,
@@ -1020,6 +1113,9 @@ struct Phase {
     decode_bound: Bound,
     /// Mean wait of a prompt behind other prompts (part of `ttft_s`).
     wait_s: f64,
+    /// Sequences holding KV cache on average, and for how long.
+    kv_held: f64,
+    kv_hold_s: f64,
     /// Fraction of time the engine is busy with prompts.
     rho: f64,
     /// Decode-only and prompt-carrying iterations, and the share of the latter.
