@@ -561,6 +561,55 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         assert_eq!(erlang_c(8.0, 8.0), 1.0);
     }
 
+    /// The regularised incomplete gamma function against its closed forms.
+    #[test]
+    fn gamma_p_matches_its_closed_forms() {
+        use inferplan_perf::estimate::{gamma_p, normal_cdf};
+        for x in [0.001f64, 0.05, 0.3, 1.0, 2.5] {
+            let e = (-x).exp();
+            assert!((gamma_p(1.0, x) - (1.0 - e)).abs() < 1e-9, "{x}");
+            assert!(
+                (gamma_p(2.0, x) - (1.0 - e * (1.0 + x))).abs() < 1e-9,
+                "{x}"
+            );
+            // P(1/2, x) = erf(√x) = 2 Φ(√(2x)) − 1.
+            let erf = 2.0 * normal_cdf((2.0 * x).sqrt()) - 1.0;
+            assert!((gamma_p(0.5, x) - erf).abs() < 1e-6, "{x}");
+        }
+        assert_eq!(gamma_p(0.44, 0.0), 0.0);
+    }
+
+    /// The first token of a mixing engine under open-loop arrivals waits for the steps ahead
+    /// of it: later at a higher rate, with bursty arrivals (more neighbours in its step), with
+    /// longer prompts, and at the higher quantile; never before the front end and one step.
+    #[test]
+    fn a_first_token_waits_for_the_steps_ahead() {
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm);
+        let at = |rate_rps| {
+            r.run(
+                &Workload {
+                    input_tokens: 1000,
+                    output_tokens: 200,
+                    load: Load::Poisson { rate_rps },
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let prompts: Vec<f64> = (0..24).map(|i| 400.0 + 50.0 * f64::from(i)).collect();
+        let longer: Vec<f64> = prompts.iter().map(|l| l * 2.0).collect();
+        let budget = r.limits().max_num_batched_tokens as f64;
+        let q = |e: &inferplan_perf::Estimate, q, p: &[f64], cv| {
+            e.ttft_quantile_steps_ms(q, p, 975.0, 0.1, cv, budget)
+        };
+        let (light, busy) = (at(0.5), at(2.0));
+        assert!(!busy.overloaded);
+        assert!(q(&light, 0.99, &prompts, 1.0) >= light.request_overhead_ms + light.tpot_light_ms);
+        assert!(q(&busy, 0.99, &prompts, 1.0) > q(&light, 0.99, &prompts, 1.0));
+        assert!(q(&busy, 0.99, &prompts, 1.5) > q(&busy, 0.99, &prompts, 1.0));
+        assert!(q(&busy, 0.99, &longer, 1.0) > q(&busy, 0.99, &prompts, 1.0));
+        assert!(q(&busy, 0.99, &prompts, 1.0) > q(&busy, 0.9, &prompts, 1.0));
+    }
+
     /// Under open-loop arrivals a request waits for KV room when the sequences the replica
     /// holds (`rate × lifetime`, Poisson around it) fill its `max_batch` slots: the waiting
     /// probability grows with the rate and with the traffic's peakedness (bursty arrivals,
