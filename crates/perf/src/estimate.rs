@@ -125,6 +125,16 @@ pub struct Estimate {
     pub prompt_wait_ms: f64,
     /// Fraction of time the replica is busy with prompts (the M/D/1 utilisation).
     pub prompt_utilization: f64,
+    /// Under open-loop arrivals, the sequences holding KV cache on average: each holds it from
+    /// admission to its last token, `rate × lifetime` of them (Little's law; 0 in a closed loop
+    /// or a full replica). At most [`Estimate::max_batch`] fit (the KV cache at the mean
+    /// context, or `max_num_seqs`), and an arrival that finds them full waits for a departure:
+    /// see [`Estimate::kv_wait`].
+    pub kv_held: f64,
+    /// Mean time a sequence holds its KV cache (admission to last token), ms.
+    pub kv_hold_ms: f64,
+    /// The front end's time before the replica sees a request (part of `ttft_ms`), ms.
+    pub request_overhead_ms: f64,
     /// A decode-only iteration, ms.
     pub tpot_light_ms: f64,
     /// An iteration that also carries a prompt chunk, ms.
@@ -320,7 +330,238 @@ fn normal_above(x: f64) -> f64 {
     }
 }
 
+/// Erlang's C formula: the probability that an arrival waits in an M/M/c system of `c`
+/// servers (rounded down, at least one) offered `a` erlangs (`a < c`), through the stable
+/// recursion of Erlang's B formula.
+pub fn erlang_c(c: f64, a: f64) -> f64 {
+    let servers = c.floor().max(1.0);
+    if a <= 0.0 {
+        return 0.0;
+    }
+    if a >= servers {
+        return 1.0;
+    }
+    let mut b = 1.0;
+    let mut k = 1.0;
+    while k <= servers {
+        b = a * b / (k + a * b);
+        k += 1.0;
+    }
+    b / (1.0 - a / servers * (1.0 - b))
+}
+
+/// Probability of waiting for room and the mean wait of those that wait, seconds (or in the
+/// unit of `hold`), of sequences held for `hold` each, `held` of them on average, at most
+/// `slots` at once, for traffic of peakedness `z` (1: Poisson arrivals of equal sizes). An
+/// M/M/c system, Erlang's C formula, with Hayward's approximation for peaked traffic: `z`
+/// times fewer slots at the same utilisation (`held < slots`).
+fn kv_wait(slots: f64, held: f64, hold: f64, z: f64) -> (f64, f64) {
+    if held <= 0.0 || slots <= 0.0 || held >= slots {
+        return (0.0, 0.0);
+    }
+    let servers = (slots / z.max(1.0)).floor().max(1.0);
+    let offered = held / slots * servers;
+    (erlang_c(servers, offered), hold / (servers - offered))
+}
+
+/// The regularised lower incomplete gamma function `P(a, x)` (its series).
+pub fn gamma_p(a: f64, x: f64) -> f64 {
+    if x <= 0.0 || a <= 0.0 {
+        return 0.0;
+    }
+    let mut term = 1.0 / a;
+    let mut sum = term;
+    let mut n = 1.0;
+    while n < 1e4 {
+        term *= x / (a + n);
+        sum += term;
+        if term < sum * 1e-14 {
+            break;
+        }
+        n += 1.0;
+    }
+    (sum * portable::exp(-x + a * portable::ln(x) - ln_gamma(a))).min(1.0)
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, nine terms).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return portable::ln(pi / (pi * x).sin()) - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * portable::ln(2.0 * std::f64::consts::PI) + (x + 0.5) * portable::ln(t) - t
+        + portable::ln(a)
+}
+
 impl Estimate {
+    /// TTFT at quantile `q` of an engine that mixes prompt chunks into its decode steps (vLLM,
+    /// TensorRT-LLM), under open-loop arrivals whose inter-arrival times are gamma with
+    /// coefficient of variation `arrival_cv` (1 = Poisson), prompts of the equally likely
+    /// lengths `prompts` (mean `mean`, squared coefficient of variation `cv2`, log-normal) and
+    /// steps of `budget` tokens. The scheduler takes the waiting prompts, first come first
+    /// served, into each step up to the budget, so a request's first token is:
+    ///
+    /// * the front end's time ([`Estimate::request_overhead_ms`]);
+    /// * the rest of the step in progress, half of the length-biased step (light or heavy in
+    ///   the shares of [`Estimate::heavy_share`]);
+    /// * the backlog: prompt tokens of earlier steps still to go, a queue of tokens served
+    ///   `room` per full step (`light / room + c` per token, `c` the prefill time per token,
+    ///   from the heavy iteration's extra), its wait Kingman's with an exponential tail given
+    ///   that it waits, as in [`Estimate::ttft_quantile_ms`];
+    /// * its own step: its prompt and those of the others that arrive within a step of it,
+    ///   each with its full work (`light + c × tokens` within one step, `(light / room + c) ×
+    ///   tokens` beyond). An arrival sees its neighbours at the Palm rate: for gamma arrivals of
+    ///   shape `k = 1 / cv²` and scale `θ`, `P(N ≥ n) = P(n k, step / θ)` (the regularised
+    ///   incomplete gamma; Poisson for `k = 1`), a third of the time one more within 34 ms at
+    ///   CV 1.5 and 3.3 req/s, where `rate × step` is 0.11. The count's prompts are summed as a
+    ///   log-normal of their mean and variance (Fenton-Wilkinson), and the quantile is taken
+    ///   over the mixture of own lengths and counts;
+    /// * the wait for KV room ([`Estimate::kv_wait`]).
+    ///
+    /// The backlog's, the own step's and KV room's quantiles are added (an upper bound).
+    pub fn ttft_quantile_steps_ms(
+        &self,
+        q: f64,
+        prompts: &[f64],
+        mean: f64,
+        cv2: f64,
+        arrival_cv: f64,
+        budget: f64,
+    ) -> f64 {
+        let t0 = self.tpot_light_ms;
+        let th = self.tpot_heavy_ms.max(t0);
+        // The budget less the decodes; a heavy iteration carries a chunk of the mean prompt.
+        let room = (budget - self.batch).max(budget / 2.0);
+        let c = (th - t0) / mean.min(room).max(1.0);
+        // The step in progress, length-biased.
+        let f = self.heavy_share.clamp(0.0, 1.0);
+        let step = ((1.0 - f) * t0 * t0 + f * th * th) / ((1.0 - f) * t0 + f * th).max(1e-9);
+        let rate = self.requests_s / 1e3;
+        let ca2 = (arrival_cv * arrival_cv).max(MIN_CLUMP);
+        let (k, theta) = (1.0 / ca2, ca2 / rate.max(1e-12));
+        // P(N = n) others within a step of the arrival, n = 0, 1, ... (the last term: more).
+        let mut pn = Vec::new();
+        let mut above = 1.0;
+        let mut n = 1.0;
+        loop {
+            let next = gamma_p(n * k, step / theta);
+            pn.push(above - next);
+            above = next;
+            if above < 1e-7 || n > 200.0 {
+                pn.push(above);
+                break;
+            }
+            n += 1.0;
+        }
+        // P(n prompts' tokens > y), their sum log-normal of its mean and variance.
+        let s2 = portable::ln(1.0 + cv2.max(1e-9));
+        let beyond = |n: usize, y: f64| -> f64 {
+            if n == 0 {
+                return if y < 0.0 { 1.0 } else { 0.0 };
+            }
+            if y <= 0.0 {
+                return 1.0;
+            }
+            let nf = n as f64;
+            let m = nf * mean;
+            let var = nf * mean * mean * cv2.max(1e-9);
+            let sn2 = portable::ln(1.0 + var / (m * m)).max(s2 / nf);
+            let mu = portable::ln(m) - sn2 / 2.0;
+            normal_above((portable::ln(y) - mu) / sn2.sqrt())
+        };
+        // The tokens through in `x` ms of steps.
+        let tokens = |x: f64| -> f64 {
+            if x <= t0 + c * room {
+                (x - t0) / c.max(1e-12)
+            } else {
+                x / (t0 / room + c)
+            }
+        };
+        // P(own step > x) over the own lengths and the counts.
+        let tail = |x: f64| -> f64 {
+            let y = tokens(x);
+            prompts
+                .iter()
+                .map(|&l| {
+                    pn.iter()
+                        .enumerate()
+                        .map(|(n, p)| p * beyond(n, y - l))
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                / prompts.len().max(1) as f64
+        };
+        let want = 1.0 - q;
+        let (mut lo, mut hi) = (t0, t0 + c * mean * 4.0 + step);
+        while tail(hi) > want && hi < 1e7 {
+            lo = hi;
+            hi *= 2.0;
+        }
+        for _ in 0..50 {
+            let mid = (lo + hi) / 2.0;
+            if tail(mid) > want {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo < 1e-4 * hi {
+                break;
+            }
+        }
+        // The backlog: prompt tokens of earlier steps, served `room` per full step.
+        let per_token = t0 / room + c;
+        let service = mean * per_token;
+        let rho = rate * service;
+        let backlog = if rho >= 0.95 {
+            // Past what the steps carry: the wait grows without bound.
+            service * 0.95 / 0.1 * portable::ln(95.0)
+        } else if rho > 1.0 - q {
+            let w = rho / (1.0 - rho) * (ca2 + cv2.max(0.0)) / 2.0 * service;
+            w / rho * portable::ln(rho / (1.0 - q))
+        } else {
+            0.0
+        };
+        let (p, given) = self.kv_wait(arrival_cv, cv2);
+        let room_q = if p > 1.0 - q && p > 0.0 {
+            given * portable::ln(p / (1.0 - q))
+        } else {
+            0.0
+        };
+        self.request_overhead_ms + step / 2.0 + hi + backlog + room_q
+    }
+
+    /// The wait for room to be admitted under open-loop arrivals whose inter-arrival times
+    /// have coefficient of variation `arrival_cv` and sequences whose KV sizes (their prompts)
+    /// have squared coefficient of variation `size_cv2`: the probability that an arrival
+    /// waits and the mean wait of those that do, ms. The count of sequences holding KV beside
+    /// an arrival is Poisson around [`Estimate::kv_held`] for Poisson arrivals of equal
+    /// sizes: an M/M/c system of [`Estimate::max_batch`] slots, Erlang's C formula. Bursty
+    /// arrivals and unequal sizes make the occupancy peaked, its variance `z` times its mean,
+    /// `z = (1 + ca²) / 2 × (1 + cs²)` (the peakedness of renewal arrivals at many slots
+    /// times the size's second moment over its mean squared), and the system is taken as one
+    /// of `z` times fewer slots at the same utilisation (Hayward's approximation).
+    pub fn kv_wait(&self, arrival_cv: f64, size_cv2: f64) -> (f64, f64) {
+        let z = (1.0 + arrival_cv * arrival_cv) / 2.0 * (1.0 + size_cv2.max(0.0));
+        kv_wait(self.max_batch, self.kv_held, self.kv_hold_ms, z)
+    }
+
     /// TTFT at quantile `q` (0.5, 0.9, 0.99, ...) for arrivals whose inter-arrival times have
     /// coefficient of variation `arrival_cv` (1 = Poisson) and prompts whose service times have
     /// squared coefficient of variation `service_cv2` (0 = all alike). The prompt wait scales
@@ -328,7 +569,9 @@ impl Estimate {
     /// estimate is the M/D/1 one, ca² = 1 and cs² = 0), and, given that a prompt waits (with
     /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
     /// Requests that arrive together (rounds, bursts, waves) spread uniformly over
-    /// [`Estimate::ttft_spread_ms`] around the mean.
+    /// [`Estimate::ttft_spread_ms`] around the mean. Under open-loop arrivals the wait for
+    /// room to be admitted ([`Estimate::kv_wait`]: with its probability, exponential) adds its
+    /// own quantile.
     pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> f64 {
         let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
         let rho = self.prompt_utilization;
@@ -338,7 +581,17 @@ impl Estimate {
             0.0
         };
         let together = (q.clamp(0.0, 1.0) - 0.5) * self.ttft_spread_ms;
-        self.ttft_ms - self.prompt_wait_ms + tail + together
+        // The wait for room to be admitted: the mean (Poisson arrivals, equal sizes) is in
+        // `ttft_ms`; the quantile is that of peaked traffic (see `Estimate::kv_wait`).
+        let (p, given) = self.kv_wait(1.0, 0.0);
+        let room_mean = p * given;
+        let (p, given) = self.kv_wait(arrival_cv, service_cv2);
+        let room = if p > 1.0 - q && p > 0.0 {
+            given * portable::ln(p / (1.0 - q))
+        } else {
+            0.0
+        };
+        self.ttft_ms - self.prompt_wait_ms - room_mean + tail + room + together
     }
 
     /// Inter-token latency at quantile `q`: the gap between two tokens of a stream is one
@@ -724,9 +977,27 @@ impl Replica {
                         open.running = next;
                         s = self.steady_open(next.max(1.0), open, i, o, budget, e);
                     }
-                    Phase {
-                        requests_s: rate_rps,
-                        ..s
+                    // Room to be admitted: a sequence holds its KV cache from admission to
+                    // its last token; `rate × lifetime` are in the replica on average and at
+                    // most `max_batch` fit. With that many or more on offer the replica
+                    // cannot keep up whatever its step times; below, an arrival may wait for a
+                    // departure (`Estimate::kv_wait`; its mean is in the queue time).
+                    let hold = s.ttft_s + (o - 1.0) * s.tpot_s;
+                    let held = rate_rps * hold;
+                    if held >= max_batch {
+                        Phase {
+                            overloaded: true,
+                            ..full
+                        }
+                    } else {
+                        let (p, given) = kv_wait(max_batch, held, hold, 1.0);
+                        Phase {
+                            requests_s: rate_rps,
+                            queue_s: s.queue_s + p * given,
+                            kv_held: held,
+                            kv_hold_s: hold,
+                            ..s
+                        }
                     }
                 }
             }
@@ -773,6 +1044,8 @@ impl Replica {
             overloaded: out.overloaded,
             prompt_wait_ms: out.wait_s * 1e3,
             prompt_utilization: out.rho,
+            kv_held: out.kv_held,
+            kv_hold_ms: out.kv_hold_s * 1e3,
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,
@@ -781,6 +1054,7 @@ impl Replica {
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
+            request_overhead_ms: api * 1e3,
             decode_bound: out.decode_bound,
             prefill_bound,
             gpus: self.gpus,
@@ -923,6 +1197,8 @@ impl Replica {
             overloaded: false,
             decode_bound,
             wait_s: wait,
+            kv_held: 0.0,
+            kv_hold_s: 0.0,
             rho: rho.min(0.95),
             light_s: t_light,
             heavy_s: t_heavy,
@@ -982,6 +1258,8 @@ impl Replica {
             overloaded: false,
             decode_bound,
             wait_s: 0.0,
+            kv_held: 0.0,
+            kv_hold_s: 0.0,
             rho: 0.0,
             light_s: tpot_s,
             heavy_s: tpot_s,
@@ -1020,6 +1298,9 @@ struct Phase {
     decode_bound: Bound,
     /// Mean wait of a prompt behind other prompts (part of `ttft_s`).
     wait_s: f64,
+    /// Sequences holding KV cache on average, and for how long.
+    kv_held: f64,
+    kv_hold_s: f64,
     /// Fraction of time the engine is busy with prompts.
     rho: f64,
     /// Decode-only and prompt-carrying iterations, and the share of the latter.

@@ -43,6 +43,8 @@ pub struct SloModel<'a> {
     gaps: Vec<f64>,
     /// Squared coefficient of variation of the prompt length.
     prompt_cv2: f64,
+    /// Equally likely prompt lengths (the prompt length's grid).
+    prompts: Vec<f64>,
     /// Squared coefficient of variation of the output length.
     output_cv2: f64,
 }
@@ -73,6 +75,7 @@ impl<'a> SloModel<'a> {
                 .map(|n| (n.round() - 1.0).max(0.0))
                 .collect(),
             prompt_cv2: length_cv2(&w.lengths.input_tokens),
+            prompts: length_grid(&w.lengths.input_tokens, GRID),
             output_cv2: length_cv2(&w.lengths.output_tokens),
         };
         m.mean_alone = m.alone(sizing.input_mean);
@@ -116,7 +119,22 @@ impl<'a> SloModel<'a> {
             self.eff,
             self.output_cv2,
         );
-        // The own prompt of a request at the SLO quantile is longer than the mean one.
+        // Engines that mix prompt chunks into their steps: the steps a first token waits for
+        // (the backlog, then its own step with its neighbours' prompts; its own prompt over
+        // the length distribution).
+        if self.replica.engine().mixes_prefill_and_decode() {
+            let ttft = est.ttft_quantile_steps_ms(
+                q,
+                &self.prompts,
+                self.sizing.input_mean,
+                self.prompt_cv2,
+                w.traffic.burstiness,
+                self.replica.limits().max_num_batched_tokens as f64,
+            );
+            return (est, ttft);
+        }
+        // The others: the own prompt of a request at the SLO quantile is longer than the mean
+        // one, added to the wait's quantile.
         let long_prompt =
             (self.alone(quantile_tokens(&w.lengths.input_tokens, q)) - self.mean_alone).max(0.0);
         let ttft = est.ttft_quantile_ms(q, w.traffic.burstiness, self.prompt_cv2) + long_prompt;

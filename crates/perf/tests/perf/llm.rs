@@ -548,6 +548,126 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         assert!(r.run(&w(1e6), &NO_OVERHEAD).overloaded);
     }
 
+    /// Erlang's C formula: an M/M/1 arrival waits with probability ρ, more servers at the same
+    /// load per server wait less, and an offered load at or above the servers always waits.
+    #[test]
+    fn erlang_c_is_the_m_m_c_waiting_probability() {
+        use inferplan_perf::estimate::erlang_c;
+        assert!((erlang_c(1.0, 0.3) - 0.3).abs() < 1e-12);
+        // M/M/2 at 1.6 erlangs: 2 × 0.8² / (1 + 0.8) = 0.7111.
+        assert!((erlang_c(2.0, 1.6) - 1.28 / 1.8).abs() < 1e-12);
+        assert!(erlang_c(20.0, 16.0) < erlang_c(2.0, 1.6));
+        assert_eq!(erlang_c(8.0, 0.0), 0.0);
+        assert_eq!(erlang_c(8.0, 8.0), 1.0);
+    }
+
+    /// The regularised incomplete gamma function against its closed forms.
+    #[test]
+    fn gamma_p_matches_its_closed_forms() {
+        use inferplan_perf::estimate::{gamma_p, normal_cdf};
+        for x in [0.001f64, 0.05, 0.3, 1.0, 2.5] {
+            let e = (-x).exp();
+            assert!((gamma_p(1.0, x) - (1.0 - e)).abs() < 1e-9, "{x}");
+            assert!(
+                (gamma_p(2.0, x) - (1.0 - e * (1.0 + x))).abs() < 1e-9,
+                "{x}"
+            );
+            // P(1/2, x) = erf(√x) = 2 Φ(√(2x)) − 1.
+            let erf = 2.0 * normal_cdf((2.0 * x).sqrt()) - 1.0;
+            assert!((gamma_p(0.5, x) - erf).abs() < 1e-6, "{x}");
+        }
+        assert_eq!(gamma_p(0.44, 0.0), 0.0);
+    }
+
+    /// The first token of a mixing engine under open-loop arrivals waits for the steps ahead
+    /// of it: later at a higher rate, with bursty arrivals (more neighbours in its step), with
+    /// longer prompts, and at the higher quantile; never before the front end and one step.
+    #[test]
+    fn a_first_token_waits_for_the_steps_ahead() {
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm);
+        let at = |rate_rps| {
+            r.run(
+                &Workload {
+                    input_tokens: 1000,
+                    output_tokens: 200,
+                    load: Load::Poisson { rate_rps },
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let prompts: Vec<f64> = (0..24).map(|i| 400.0 + 50.0 * f64::from(i)).collect();
+        let longer: Vec<f64> = prompts.iter().map(|l| l * 2.0).collect();
+        let budget = r.limits().max_num_batched_tokens as f64;
+        let q = |e: &inferplan_perf::Estimate, q, p: &[f64], cv| {
+            e.ttft_quantile_steps_ms(q, p, 975.0, 0.1, cv, budget)
+        };
+        let (light, busy) = (at(0.5), at(2.0));
+        assert!(!busy.overloaded);
+        assert!(q(&light, 0.99, &prompts, 1.0) >= light.request_overhead_ms + light.tpot_light_ms);
+        assert!(q(&busy, 0.99, &prompts, 1.0) > q(&light, 0.99, &prompts, 1.0));
+        assert!(q(&busy, 0.99, &prompts, 1.5) > q(&busy, 0.99, &prompts, 1.0));
+        assert!(q(&busy, 0.99, &longer, 1.0) > q(&busy, 0.99, &prompts, 1.0));
+        assert!(q(&busy, 0.99, &prompts, 1.0) > q(&busy, 0.9, &prompts, 1.0));
+    }
+
+    /// Under open-loop arrivals a request waits for KV room when the sequences the replica
+    /// holds (`rate × lifetime`, Poisson around it) fill its `max_batch` slots: the waiting
+    /// probability grows with the rate and with the traffic's peakedness (bursty arrivals,
+    /// unequal sizes), the TTFT quantile carries the wait, and a rate whose sequences would
+    /// not fit on average is an overload.
+    #[test]
+    fn an_open_loop_request_waits_for_kv_room() {
+        let r = replica("llama-3.1-70b", "H100", 2, Engine::Vllm);
+        let at = |rate_rps| {
+            r.run(
+                &Workload {
+                    input_tokens: 3000,
+                    output_tokens: 100,
+                    load: Load::Poisson { rate_rps },
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let slots = at(0.01).max_batch;
+        assert!(slots < 64.0, "{slots}");
+        let mut last = 0.0;
+        let mut waited = false;
+        let mut rate = 0.01;
+        loop {
+            let e = at(rate);
+            if e.overloaded {
+                break;
+            }
+            let (p, _) = e.kv_wait(1.0, 0.0);
+            assert!((last..1.0).contains(&p), "{rate}: {p} after {last}");
+            if p > 0.05 {
+                waited = true;
+                let no_wait = inferplan_perf::Estimate {
+                    kv_held: 0.0,
+                    queue_ms: 0.0,
+                    ttft_ms: e.ttft_ms - e.queue_ms,
+                    ..e
+                };
+                let p99 = |e: &inferplan_perf::Estimate, cv, cv2| e.ttft_quantile_ms(0.99, cv, cv2);
+                assert!(p99(&e, 1.0, 0.0) > p99(&no_wait, 1.0, 0.0));
+                // Bursty arrivals and unequal sizes crowd the cache more.
+                assert!(e.kv_wait(1.5, 0.0).0 > p && e.kv_wait(1.0, 0.5).0 > p);
+                assert!(p99(&e, 1.5, 0.0) > p99(&e, 1.0, 0.0));
+                assert!(p99(&e, 1.0, 0.5) > p99(&e, 1.0, 0.0));
+            }
+            last = p;
+            rate *= 1.05;
+        }
+        assert!(waited);
+        // Overloaded where the cache holds fewer sequences than arrive in a lifetime.
+        let e = at(rate / 1.05);
+        let life_s = (e.ttft_ms + 99.0 * e.tpot_ms) / 1e3;
+        assert!(
+            rate * life_s > slots * 0.9,
+            "{rate} × {life_s} s against {slots}"
+        );
+    }
+
     /// Under open-loop arrivals the prompts a request meets while it decodes are a busy
     /// period's count: those that arrive while its own prompt waits and prefills land in its
     /// first gaps (`heavy_before`), and each heavy iteration lets more arrive

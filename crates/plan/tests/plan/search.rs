@@ -33,17 +33,17 @@ fn examples_have_pinned_answers() {
         // Inferentia2 (vLLM's Neuron backend, $0.76/h on demand) is the cheapest where NxD
         // Inference serves the model and its format (not INT4: async-documents).
         ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
-        // A request arriving at random finds the Little's-law count of streams open, those
-        // still in the front end included, as the simulator charges it (was: the running
-        // batch less one): +14 ms of TTFT at 68 req/s per g6e.xlarge, so g6e.xlarge ×10 ($13.03/h)
-        // falls behind g6f.2xlarge ×38 ($12.63/h). `plan --verify` finds both planned sizes
-        // too many (the prompt wait of bursty arrivals is over-counted, VALIDATION.md).
+        // The first token waits for the steps ahead of it, its 300-token prompt sharing an
+        // 8,192-token step with its neighbours' (VALIDATION.md, capacity item 9), not for a
+        // queue of whole steps: g6e.xlarge ×7 (was g6f.2xlarge ×38; `plan --verify` passed
+        // g6e.xlarge replicas at 120 req/s each when 68 were planned).
         (
             "fraud-scoring-small.toml",
-            "g6f.2xlarge tp1 pp1 bf16 vllm ×38",
+            "g6e.xlarge tp1 pp1 bf16 vllm ×7",
         ),
         ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×3"),
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×14"),
+        // ×14 before capacity item 9.
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×12"),
         // A new inf2 node copies the weights from S3 and compiles the Neuron graphs (the
         // render's cold start, now the plan's too): the longer start of each job run takes
         // one more instance than vLLM's S3 stream did (was ×8).
