@@ -1,10 +1,11 @@
 //! One engine step composed from kernel curves, layer by layer: the GEMMs of the dense
-//! weights and of the routed experts, decode and prefill attention, the KV-cache writes, and
+//! weights, the routed experts (one fused MoE call per layer where the GPU has a MoE table for
+//! the weight format, else two grouped GEMMs on the dense curve), decode and prefill attention, the KV-cache writes, and
 //! two all-reduces per layer under TP. Kernels run one after another, so their times add
 //! (where the roofline takes the larger of memory and math time for the whole step). The
 //! engine's efficiencies multiply the curves' fractions ([`KernelScale`]).
 
-use super::{Curve, Kernels, Multipliers, Peaks};
+use super::{moe_activation_bytes, Curve, Kernels, Multipliers, Peaks};
 use crate::step::{
     experts_touched, flops, kv_read, kv_write_and_state, step_comm, weights_read, Batch, Bound,
     Efficiency, KernelScale, Layout, Rates, StepTime,
@@ -90,15 +91,34 @@ pub fn step_time(
         let moe_layers = (moe.moe_layers as f64 / pp).ceil();
         let touched = experts_touched(moe.experts, moe.top_k, tokens).max(1.0);
         let rows_per_expert = tokens * moe.top_k as f64 / touched;
-        let calls = EXPERT_GEMMS_PER_LAYER * moe_layers;
-        let act = calls * 2.0 * hidden_bytes * moe.top_k as f64;
-        split.add(
-            calls,
-            &k.gemm,
-            (f.experts, w.experts + act, rows_per_expert),
-            &gemm,
-            &mult,
-        );
+        match &k.moe {
+            // One fused MoE call per layer, measured as a whole.
+            Some(c) => {
+                let act = moe_layers * moe_activation_bytes(tokens, moe.top_k, m.hidden as f64);
+                let peaks = Peaks {
+                    flops_s: c.flops_s,
+                    bytes_s: r.mem_bytes_s,
+                };
+                split.add(
+                    moe_layers,
+                    &c.curve,
+                    (f.experts, w.experts + act, rows_per_expert),
+                    &peaks,
+                    &mult,
+                );
+            }
+            None => {
+                let calls = EXPERT_GEMMS_PER_LAYER * moe_layers;
+                let act = calls * 2.0 * hidden_bytes * moe.top_k as f64;
+                split.add(
+                    calls,
+                    &k.gemm,
+                    (f.experts, w.experts + act, rows_per_expert),
+                    &gemm,
+                    &mult,
+                );
+            }
+        }
     }
     // Queries in and outputs out of attention, per layer.
     let q_bytes = |t: f64| t * 2.0 * (m.heads * m.head_dim) as f64 / tp * 2.0 * attn_layers;
