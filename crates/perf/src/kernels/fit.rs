@@ -6,7 +6,8 @@
 //! memory's peak was measured with its working set in a warm L2 cache (small shapes on L40S
 //! and RTX PRO), which a serving step of a whole model does not see.
 
-use super::{moe_math, moe_work, Curve, CurveSet, Entry, Multipliers, Op, Peaks};
+use super::step::moe_work;
+use super::{moe_math, Curve, CurveSet, Entry, Multipliers, Op, Peaks};
 use crate::estimate::pcie_bytes_s;
 use inferplan_catalog::stats::quantile_sorted;
 use inferplan_catalog::table::Table;

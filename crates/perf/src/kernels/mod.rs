@@ -15,7 +15,6 @@ pub mod fit;
 pub mod step;
 
 use crate::error::PerfError;
-use crate::step::experts_touched;
 use inferplan_catalog::csv_writer::to_csv;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Dtype, Gpu, Interconnect};
@@ -39,7 +38,7 @@ pub enum Op {
     /// All-reduce of a bf16 buffer over `gpus` GPUs; no math.
     AllReduce,
     /// One fused MoE layer (routing, the gated expert GEMMs, the weighted sum) on one GPU, in
-    /// its weight format; size = rows per expert the tokens touch ([`moe_work`]).
+    /// its weight format; size = rows per expert the tokens touch (`moe_work` in `step.rs`).
     Moe,
 }
 
@@ -123,33 +122,6 @@ impl Multipliers {
         bandwidth: 1.0,
         floor: 1.0,
     };
-}
-
-/// The work of one MoE layer on one GPU: `tokens` tokens each routed to `top_k` of `experts`
-/// experts (uniformly, [`experts_touched`]), whose gated FFNs (gate, up and down projections,
-/// `3 × hidden × inter` weights each) hold `inter` columns on this GPU in a format of
-/// `weight_bytes` per value. Returns (FLOPs, bytes, rows per touched expert); the bytes are the
-/// touched experts' weights plus the bf16 activations in and out of both grouped GEMMs. The
-/// step ([`step::step_time`]) computes the same quantities from the model's parameter counts.
-pub fn moe_work(
-    tokens: f64,
-    experts: u64,
-    top_k: u64,
-    hidden: f64,
-    inter: f64,
-    weight_bytes: f64,
-) -> (f64, f64, f64) {
-    let touched = experts_touched(experts, top_k, tokens).max(1.0);
-    let routed = tokens * top_k as f64;
-    let flops = 2.0 * routed * 3.0 * hidden * inter;
-    let bytes =
-        touched * 3.0 * hidden * inter * weight_bytes + moe_activation_bytes(tokens, top_k, hidden);
-    (flops, bytes, routed / touched)
-}
-
-/// Bf16 activations in and out of the two grouped GEMMs of one MoE layer.
-pub fn moe_activation_bytes(tokens: f64, top_k: u64, hidden: f64) -> f64 {
-    4.0 * tokens * hidden * 2.0 * top_k as f64
 }
 
 /// The math format of a fused MoE layer whose weights are in `weights` on `g`: MXFP4 runs with
@@ -287,7 +259,8 @@ impl CurveSet {
     /// the weight format when the GPU's tensor cores take it, else in bf16) and its KV format;
     /// `None` keeps the roofline.
     /// The fused MoE curve is looked up in the weight format (`weights`; FP4 and MXFP4 stand
-    /// in for each other, FP16 for BF16), and is `None` where the GPU has no table for it.
+    /// in for each other, FP16 for BF16, INT8 for FP8), and is `None` where the GPU has no table
+    /// for it.
     pub fn for_replica(
         &self,
         g: &Gpu,
@@ -509,52 +482,6 @@ mod tests {
         // curve.
         assert!(moe(b200, Dtype::Int4).is_none());
         assert!(moe("L40S", Dtype::Fp4).is_none());
-    }
-
-    #[test]
-    fn the_moe_work_fitted_is_the_work_a_step_does() {
-        // The fit turns a table row into (FLOPs, bytes, rows per expert) with `moe_work`; the
-        // step derives the same from the model's parameter counts. One layer of Qwen3
-        // 30B-A3B at TP 2 must agree on both.
-        use crate::step::{flops, weights_read, Batch, Layout};
-        let c = Catalog::embedded().unwrap();
-        let m = c.model("Qwen3 30B-A3B").unwrap();
-        let moe = m.moe.as_ref().unwrap();
-        let l = Layout {
-            tp: 2,
-            pp: 1,
-            weights: Dtype::Fp8,
-            kv: Dtype::Fp8,
-        };
-        let b = Batch {
-            decode_seqs: 48.0,
-            decode_context: 48.0 * 1000.0,
-            ..Batch::default()
-        };
-        let tokens = b.tokens();
-        let (work_flops, work_bytes, rows) = moe_work(
-            tokens,
-            moe.experts,
-            moe.top_k,
-            m.hidden as f64,
-            moe.expert_intermediate as f64 / 2.0,
-            Dtype::Fp8.bytes(),
-        );
-        let layers = moe.moe_layers as f64;
-        let step_flops = flops(m, &l, &b).experts / layers;
-        let step_bytes = weights_read(m, &l, tokens).experts / layers
-            + moe_activation_bytes(tokens, moe.top_k, m.hidden as f64);
-        // Expert biases and the router are the only parameters the table's shape leaves out.
-        assert!(
-            (step_flops / work_flops - 1.0).abs() < 0.01,
-            "{step_flops} {work_flops}"
-        );
-        assert!(
-            (step_bytes / work_bytes - 1.0).abs() < 0.01,
-            "{step_bytes} {work_bytes}"
-        );
-        let touched = experts_touched(moe.experts, moe.top_k, tokens);
-        assert!((rows - tokens * moe.top_k as f64 / touched).abs() < 1e-9);
     }
 
     #[test]
