@@ -1365,9 +1365,16 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
     };
     // Kernel curves where the GPU has them for the math and KV formats and the embedded
     // file parses (it is checked by the tests); the roofline otherwise.
+    // An MXFP4 MoE checkpoint quantizes only its experts (`memory::weight_bytes`): its dense
+    // GEMMs run in 16 bit.
+    let dense_math = if d.weights == Dtype::Mxfp4 && d.model.moe.is_some() {
+        Dtype::Bf16
+    } else {
+        math
+    };
     let kernels = CurveSet::embedded()
         .ok()
-        .and_then(|set| set.for_replica(g, math, d.kv, d.tp, d.interconnect));
+        .and_then(|set| set.for_replica(g, dense_math, d.weights, d.kv, d.tp, d.interconnect));
     Ok(Rates {
         mem_bytes_s: mem * 1e9,
         flops_s: tflops * 1e12,

@@ -155,7 +155,13 @@ fn formats(
     } else {
         return None;
     };
-    let weights = stated.or(quant).or(m.native_weights).unwrap_or(Dtype::Bf16);
+    let weights = match (stated.or(quant), m.native_weights) {
+        // An FP4 row of a model published in MXFP4 (gpt-oss) serves that checkpoint: MXFP4
+        // experts, 16-bit attention. AIConfigurator's rows label it `nvfp4` on every GPU,
+        // Hopper included, where NVFP4 does not run.
+        (Some(Dtype::Fp4), Some(Dtype::Mxfp4)) => Dtype::Mxfp4,
+        (given, native) => given.or(native).unwrap_or(Dtype::Bf16),
+    };
     let small = weights.bytes() <= 1.0;
     // An FP4 row of a model not published in FP4 serves a ModelOpt NVFP4 checkpoint, whose
     // `hf_quant_config.json` states `kv_cache_quant_algo: FP8`; vLLM's `--kv-cache-dtype auto`

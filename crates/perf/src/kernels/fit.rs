@@ -6,7 +6,8 @@
 //! memory's peak was measured with its working set in a warm L2 cache (small shapes on L40S
 //! and RTX PRO), which a serving step of a whole model does not see.
 
-use super::{Curve, CurveSet, Entry, Multipliers, Op, Peaks};
+use super::step::moe_work;
+use super::{moe_math, Curve, CurveSet, Entry, Multipliers, Op, Peaks};
 use crate::estimate::pcie_bytes_s;
 use inferplan_catalog::stats::quantile_sorted;
 use inferplan_catalog::table::Table;
@@ -14,7 +15,7 @@ use inferplan_catalog::{Catalog, Dtype, Gpu};
 use std::collections::BTreeMap;
 
 /// The columns a kernel file has.
-pub const KERNEL_COLUMNS: [&str; 14] = [
+pub const KERNEL_COLUMNS: [&str; 16] = [
     "gpu",
     "op",
     "dtype",
@@ -28,6 +29,8 @@ pub const KERNEL_COLUMNS: [&str; 14] = [
     "head_dim",
     "gpus",
     "message_elements",
+    "experts",
+    "top_k",
     "latency_ms",
 ];
 
@@ -147,6 +150,36 @@ pub fn read_points(
                         peaks,
                         seconds,
                     }
+                };
+                (point, 1)
+            }
+            Op::Moe => {
+                let (tokens, inter, hidden) = (num("m")?, num("n")?, num("k")?);
+                let whole = |c: &str| -> Result<u64, KernelFileError> {
+                    match r.u64(c).map_err(fail)? {
+                        Some(v) if v > 0 => Ok(v),
+                        _ => Err(err(format!(
+                            "line {line}: field `{c}`: must be a positive whole number"
+                        ))),
+                    }
+                };
+                let (experts, top_k) = (whole("experts")?, whole("top_k")?);
+                if top_k > experts {
+                    return Err(err(format!(
+                        "line {line}: field `top_k`: {top_k} is more than the {experts} experts"
+                    )));
+                }
+                let (flops, bytes, size) =
+                    moe_work(tokens, experts, top_k, hidden, inter, dtype.bytes());
+                let point = Point {
+                    flops,
+                    bytes,
+                    size,
+                    peaks: Peaks {
+                        flops_s: tflops(moe_math(gpu, dtype))?,
+                        bytes_s: mem,
+                    },
+                    seconds,
                 };
                 (point, 1)
             }
@@ -337,7 +370,7 @@ mod tests {
         let c = Catalog::embedded().unwrap();
         let head = KERNEL_COLUMNS.join(",");
         let e = read_points(
-            &format!("{head}\nNo Such GPU,gemm,bf16,1,1,1,,,,,,,,0.1\n"),
+            &format!("{head}\nNo Such GPU,gemm,bf16,1,1,1,,,,,,,,,,0.1\n"),
             "k.csv",
             &c,
         )
@@ -348,7 +381,7 @@ mod tests {
             "{e}"
         );
         let e = read_points(
-            &format!("{head}\nL40S,gemm,bf16,1,1,1,,,,,,,,-1\n"),
+            &format!("{head}\nL40S,gemm,bf16,1,1,1,,,,,,,,,,-1\n"),
             "k.csv",
             &c,
         )
@@ -356,7 +389,7 @@ mod tests {
         .to_string();
         assert!(e.contains("k.csv:2") && e.contains("latency_ms"), "{e}");
         let ok = read_points(
-            &format!("{head}\nL40S,all_reduce,bf16,,,,,,,,,2,1024,0.01\n"),
+            &format!("{head}\nL40S,all_reduce,bf16,,,,,,,,,2,1024,,,0.01\n"),
             "k.csv",
             &c,
         )

@@ -1,10 +1,11 @@
 //! Kernel curves: per-GPU fits of silicon-measured kernel times (GEMMs, decode and prefill
-//! attention, all-reduce), which replace the flat roofline efficiencies on GPUs that have them.
+//! attention, all-reduce, fused MoE layers), which replace the flat roofline efficiencies on
+//! GPUs that have them.
 //!
 //! Every curve has one form, `time = floor + max(FLOPs / (peak · compute · x / (x + half)),
 //! bytes / (bandwidth peak · bandwidth))`: a fixed cost per call, compute efficiency that
 //! saturates with the op's size `x` (tokens of a GEMM, sequences of a decode-attention batch,
-//! tokens of a prefill), and a bandwidth fraction. The peaks are the catalog's datasheet
+//! tokens of a prefill, rows per touched expert of a MoE layer), and a bandwidth fraction. The peaks are the catalog's datasheet
 //! figures, so a fitted curve holds fractions, not seconds. The measured points are
 //! `data/perf/kernels.csv` (extracted from AIConfigurator by `scripts/extract_aic_kernels.py`);
 //! `inferplan calibrate data/perf/kernels.csv` fits `data/perf/kernel_curves.csv`, which is
@@ -36,6 +37,9 @@ pub enum Op {
     PrefillAttention,
     /// All-reduce of a bf16 buffer over `gpus` GPUs; no math.
     AllReduce,
+    /// One fused MoE layer (routing, the gated expert GEMMs, the weighted sum) on one GPU, in
+    /// its weight format; size = rows per expert the tokens touch (`moe_work` in `step.rs`).
+    Moe,
 }
 
 impl Op {
@@ -46,6 +50,7 @@ impl Op {
             Op::DecodeAttention => "decode_attention",
             Op::PrefillAttention => "prefill_attention",
             Op::AllReduce => "all_reduce",
+            Op::Moe => "moe",
         }
     }
 
@@ -56,6 +61,7 @@ impl Op {
             Op::DecodeAttention,
             Op::PrefillAttention,
             Op::AllReduce,
+            Op::Moe,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)
@@ -116,6 +122,18 @@ impl Multipliers {
         bandwidth: 1.0,
         floor: 1.0,
     };
+}
+
+/// The math format of a fused MoE layer whose weights are in `weights` on `g`: MXFP4 runs with
+/// FP8 activations (W4A8) where the GPU has FP4 tensor cores and with 16-bit ones (W4A16)
+/// elsewhere, as AIConfigurator's tables name them; other formats run in their own.
+pub fn moe_math(g: &Gpu, weights: Dtype) -> Dtype {
+    match weights {
+        Dtype::Mxfp4 if g.fp4_tflops.is_some() => Dtype::Fp8,
+        Dtype::Mxfp4 => Dtype::Bf16,
+        Dtype::Fp16 => Dtype::Bf16,
+        other => other,
+    }
 }
 
 /// One curve with what it applies to and how well it fits its points.
@@ -240,10 +258,14 @@ impl CurveSet {
     /// The curves one replica uses, when the GPU has curves for its math format (GEMMs run in
     /// the weight format when the GPU's tensor cores take it, else in bf16) and its KV format;
     /// `None` keeps the roofline.
+    /// The fused MoE curve is looked up in the weight format (`weights`; FP4 and MXFP4 stand
+    /// in for each other, FP16 for BF16, INT8 for FP8), and is `None` where the GPU has no table
+    /// for it.
     pub fn for_replica(
         &self,
         g: &Gpu,
         math: Dtype,
+        weights: Dtype,
         kv: Dtype,
         tp: u32,
         link: Interconnect,
@@ -273,6 +295,26 @@ impl CurveSet {
             None
         };
         let tflops = |d: Dtype| g.tflops(d).map(|t| t * 1e12);
+        let moe_format = match weights {
+            Dtype::Fp16 => Dtype::Bf16,
+            Dtype::Int8 => Dtype::Fp8,
+            other => other,
+        };
+        let stand_in = match moe_format {
+            Dtype::Fp4 => Some(Dtype::Mxfp4),
+            Dtype::Mxfp4 => Some(Dtype::Fp4),
+            _ => None,
+        };
+        let moe = [Some(moe_format), stand_in]
+            .into_iter()
+            .flatten()
+            .find_map(|d| {
+                let c = self.find(&g.name, Op::Moe, d, 1)?;
+                Some(MoeCurve {
+                    curve: c,
+                    flops_s: tflops(moe_math(g, d))?,
+                })
+            });
         Some(Kernels {
             gemm,
             gemm_flops_s: tflops(math)?,
@@ -280,8 +322,18 @@ impl CurveSet {
             prefill,
             attention_flops_s: tflops(Dtype::Bf16).or_else(|| tflops(Dtype::Fp16))?,
             all_reduce,
+            moe,
         })
     }
+}
+
+/// The fused MoE curve of a replica with the peak FLOP/s of its math format.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MoeCurve {
+    /// The curve.
+    pub curve: Curve,
+    /// Peak FLOP/s of [`moe_math`] of its format.
+    pub flops_s: f64,
 }
 
 /// The curves of one replica, resolved once so that a step evaluates them without lookups.
@@ -299,6 +351,9 @@ pub struct Kernels {
     pub attention_flops_s: f64,
     /// All-reduce over the replica's TP group, when measured for that many GPUs over NVLink.
     pub all_reduce: Option<Curve>,
+    /// Fused MoE layers in the weight format, when the GPU has a table for it (else routed
+    /// experts run as grouped GEMMs on the dense GEMM curve).
+    pub moe: Option<MoeCurve>,
 }
 
 #[cfg(test)]
@@ -346,26 +401,87 @@ mod tests {
             "A100 80GB SXM4",
         ] {
             let g = c.gpu(name).unwrap();
-            let k = set.for_replica(g, Dtype::Bf16, Dtype::Bf16, 2, Interconnect::NvSwitch);
+            let k = set.for_replica(
+                g,
+                Dtype::Bf16,
+                Dtype::Bf16,
+                Dtype::Bf16,
+                2,
+                Interconnect::NvSwitch,
+            );
             assert!(k.is_some(), "{name}");
         }
         // No tables: the roofline.
         let mi300 = c.gpu("MI300X").unwrap();
         assert!(set
-            .for_replica(mi300, Dtype::Bf16, Dtype::Bf16, 1, Interconnect::Single)
+            .for_replica(
+                mi300,
+                Dtype::Bf16,
+                Dtype::Bf16,
+                Dtype::Bf16,
+                1,
+                Interconnect::Single
+            )
             .is_none());
         // The PCIe all-reduce tables describe one host: a GPU without NVLink keeps the
         // roofline's all-reduce, an NVLink GPU over NVLink uses its table.
         let l40s = c.gpu("L40S").unwrap();
         for link in [Interconnect::Pcie, Interconnect::NvSwitch] {
-            let k = set.for_replica(l40s, Dtype::Bf16, Dtype::Bf16, 4, link);
+            let k = set.for_replica(l40s, Dtype::Bf16, Dtype::Bf16, Dtype::Bf16, 4, link);
             assert!(k.unwrap().all_reduce.is_none(), "{link:?}");
         }
         let h100 = c.gpu("H100 SXM").unwrap();
-        let k = set.for_replica(h100, Dtype::Bf16, Dtype::Bf16, 4, Interconnect::NvSwitch);
+        let k = set.for_replica(
+            h100,
+            Dtype::Bf16,
+            Dtype::Bf16,
+            Dtype::Bf16,
+            4,
+            Interconnect::NvSwitch,
+        );
         assert!(k.unwrap().all_reduce.is_some());
         let again = CurveSet::parse(&set.to_csv(), "round trip").unwrap();
         assert_eq!(again.entries.len(), set.entries.len());
+    }
+
+    #[test]
+    fn moe_layers_use_the_fused_moe_curve_of_their_weight_format() {
+        let set = CurveSet::embedded().unwrap();
+        let c = Catalog::embedded().unwrap();
+        let moe = |gpu: &str, weights: Dtype| {
+            let g = c.gpu(gpu).unwrap();
+            // The dense GEMMs' format, as `estimate` picks it.
+            let math = match weights {
+                Dtype::Fp4 | Dtype::Fp8 if g.tflops(weights).is_some() => weights,
+                _ => Dtype::Bf16,
+            };
+            set.for_replica(g, math, weights, Dtype::Fp8, 1, Interconnect::Single)
+                .unwrap()
+                .moe
+        };
+        let b200 = "B200 (HGX/DGX B200, per GPU)";
+        // Each format its own table; NVFP4 and MXFP4 stand in for each other: B200 has no
+        // NVFP4 table (data/perf/KERNELS.md), the RTX PRO 6000 has both.
+        let fp4 = moe(b200, Dtype::Fp4).unwrap();
+        let mxfp4 = moe(b200, Dtype::Mxfp4).unwrap();
+        assert_eq!(fp4, mxfp4);
+        let rtx = "RTX PRO 6000 Blackwell Server Edition";
+        assert_ne!(moe(rtx, Dtype::Fp4), moe(rtx, Dtype::Mxfp4));
+        // MXFP4 computes with FP8 activations on Blackwell, 16-bit ones on Hopper.
+        let g = c.gpu(b200).unwrap();
+        assert_eq!(mxfp4.flops_s, g.tflops(Dtype::Fp8).unwrap() * 1e12);
+        let h200 = moe("H200 SXM", Dtype::Mxfp4).unwrap();
+        assert_eq!(
+            h200.flops_s,
+            c.gpu("H200 SXM").unwrap().tflops(Dtype::Bf16).unwrap() * 1e12
+        );
+        assert!(moe("H200 SXM", Dtype::Fp8).is_some());
+        // 4-bit weights on Hopper run weight-only, as the W4A16 MXFP4 table measured.
+        assert_eq!(moe("H200 SXM", Dtype::Fp4), Some(h200));
+        // No table (INT4 experts; no 4-bit MoE table on L40S): grouped GEMMs on the dense
+        // curve.
+        assert!(moe(b200, Dtype::Int4).is_none());
+        assert!(moe("L40S", Dtype::Fp4).is_none());
     }
 
     #[test]

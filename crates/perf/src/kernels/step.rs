@@ -1,5 +1,6 @@
 //! One engine step composed from kernel curves, layer by layer: the GEMMs of the dense
-//! weights and of the routed experts, decode and prefill attention, the KV-cache writes, and
+//! weights, the routed experts (one fused MoE call per layer where the GPU has a MoE table for
+//! the weight format, else two grouped GEMMs on the dense curve), decode and prefill attention, the KV-cache writes, and
 //! two all-reduces per layer under TP. Kernels run one after another, so their times add
 //! (where the roofline takes the larger of memory and math time for the whole step). The
 //! engine's efficiencies multiply the curves' fractions ([`KernelScale`]).
@@ -15,6 +16,33 @@ use inferplan_catalog::ModelSpec;
 const DENSE_GEMMS_PER_LAYER: f64 = 4.0;
 /// Grouped GEMM calls per MoE layer: gate/up, down.
 const EXPERT_GEMMS_PER_LAYER: f64 = 2.0;
+
+/// The work of one MoE layer on one GPU: `tokens` tokens each routed to `top_k` of `experts`
+/// experts (uniformly, [`experts_touched`]), whose gated FFNs (gate, up and down projections,
+/// `3 × hidden × inter` weights each) hold `inter` columns on this GPU in a format of
+/// `weight_bytes` per value. Returns (FLOPs, bytes, rows per touched expert); the bytes are the
+/// touched experts' weights plus the bf16 activations in and out of both grouped GEMMs. The
+/// step ([`step_time`]) computes the same quantities from the model's parameter counts.
+pub fn moe_work(
+    tokens: f64,
+    experts: u64,
+    top_k: u64,
+    hidden: f64,
+    inter: f64,
+    weight_bytes: f64,
+) -> (f64, f64, f64) {
+    let touched = experts_touched(experts, top_k, tokens).max(1.0);
+    let routed = tokens * top_k as f64;
+    let flops = 2.0 * routed * 3.0 * hidden * inter;
+    let bytes =
+        touched * 3.0 * hidden * inter * weight_bytes + moe_activation_bytes(tokens, top_k, hidden);
+    (flops, bytes, routed / touched)
+}
+
+/// Bf16 activations in and out of the two grouped GEMMs of one MoE layer.
+pub fn moe_activation_bytes(tokens: f64, top_k: u64, hidden: f64) -> f64 {
+    4.0 * tokens * hidden * 2.0 * top_k as f64
+}
 
 /// Time of the memory-bound and of the compute-bound calls.
 #[derive(Debug, Clone, Copy, Default)]
@@ -90,15 +118,34 @@ pub fn step_time(
         let moe_layers = (moe.moe_layers as f64 / pp).ceil();
         let touched = experts_touched(moe.experts, moe.top_k, tokens).max(1.0);
         let rows_per_expert = tokens * moe.top_k as f64 / touched;
-        let calls = EXPERT_GEMMS_PER_LAYER * moe_layers;
-        let act = calls * 2.0 * hidden_bytes * moe.top_k as f64;
-        split.add(
-            calls,
-            &k.gemm,
-            (f.experts, w.experts + act, rows_per_expert),
-            &gemm,
-            &mult,
-        );
+        match &k.moe {
+            // One fused MoE call per layer, measured as a whole.
+            Some(c) => {
+                let act = moe_layers * moe_activation_bytes(tokens, moe.top_k, m.hidden as f64);
+                let peaks = Peaks {
+                    flops_s: c.flops_s,
+                    bytes_s: r.mem_bytes_s,
+                };
+                split.add(
+                    moe_layers,
+                    &c.curve,
+                    (f.experts, w.experts + act, rows_per_expert),
+                    &peaks,
+                    &mult,
+                );
+            }
+            None => {
+                let calls = EXPERT_GEMMS_PER_LAYER * moe_layers;
+                let act = calls * 2.0 * hidden_bytes * moe.top_k as f64;
+                split.add(
+                    calls,
+                    &k.gemm,
+                    (f.experts, w.experts + act, rows_per_expert),
+                    &gemm,
+                    &mult,
+                );
+            }
+        }
     }
     // Queries in and outputs out of attention, per layer.
     let q_bytes = |t: f64| t * 2.0 * (m.heads * m.head_dim) as f64 / tp * 2.0 * attn_layers;
@@ -157,5 +204,57 @@ pub fn step_time(
         comm_s,
         overhead_s: s.step_overhead_s,
         bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_moe_work_fitted_is_the_work_a_step_does() {
+        // The fit turns a table row into (FLOPs, bytes, rows per expert) with `moe_work`; the
+        // step derives the same from the model's parameter counts. One layer of Qwen3
+        // 30B-A3B at TP 2 must agree on both.
+        use crate::step::{flops, weights_read};
+        use inferplan_catalog::{Catalog, Dtype};
+        let c = Catalog::embedded().unwrap();
+        let m = c.model("Qwen3 30B-A3B").unwrap();
+        let moe = m.moe.as_ref().unwrap();
+        let l = Layout {
+            tp: 2,
+            pp: 1,
+            weights: Dtype::Fp8,
+            kv: Dtype::Fp8,
+        };
+        let b = Batch {
+            decode_seqs: 48.0,
+            decode_context: 48.0 * 1000.0,
+            ..Batch::default()
+        };
+        let tokens = b.tokens();
+        let (work_flops, work_bytes, rows) = moe_work(
+            tokens,
+            moe.experts,
+            moe.top_k,
+            m.hidden as f64,
+            moe.expert_intermediate as f64 / 2.0,
+            Dtype::Fp8.bytes(),
+        );
+        let layers = moe.moe_layers as f64;
+        let step_flops = flops(m, &l, &b).experts / layers;
+        let step_bytes = weights_read(m, &l, tokens).experts / layers
+            + moe_activation_bytes(tokens, moe.top_k, m.hidden as f64);
+        // Expert biases and the router are the only parameters the table's shape leaves out.
+        assert!(
+            (step_flops / work_flops - 1.0).abs() < 0.01,
+            "{step_flops} {work_flops}"
+        );
+        assert!(
+            (step_bytes / work_bytes - 1.0).abs() < 0.01,
+            "{step_bytes} {work_bytes}"
+        );
+        let touched = experts_touched(moe.experts, moe.top_k, tokens);
+        assert!((rows - tokens * moe.top_k as f64 / touched).abs() < 1e-9);
     }
 }
