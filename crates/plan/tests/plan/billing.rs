@@ -336,7 +336,9 @@ fn batch_work_bills_its_job_not_the_day() {
 }
 
 /// Deadline work runs as jobs (what arrives in one half of the deadline runs in the next)
-/// where that costs less than an always-on pool, and never waits longer than its deadline.
+/// on SageMaker asynchronous endpoints, whose queue holds requests while no instance runs,
+/// where that costs less than an always-on pool, and never waits longer than its deadline. On
+/// EKS it is the pool `render` writes: the engine holds the queue, so it never scales to zero.
 #[test]
 fn deadline_work_runs_as_jobs_when_cheaper() {
     let mut w = example("batch-summaries.toml");
@@ -350,6 +352,12 @@ fn deadline_work_runs_as_jobs_when_cheaper() {
         let Some(job) = &c.purchase_mix.batch_job else {
             continue;
         };
+        assert_eq!(
+            c.platform,
+            inferplan_plan::workload::Platform::Sagemaker,
+            "{}",
+            c.instance
+        );
         jobs += 1;
         // Waiting for the next window plus the run: within the deadline.
         assert!(
