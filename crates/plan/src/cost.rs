@@ -196,8 +196,9 @@ pub struct ReplicaLayout {
     /// Seconds from asking for a replica to its first answer.
     pub cold_start_s: f64,
     /// The fewest replicas the rendered autoscaler keeps (`minReplicaCount`,
-    /// [`crate::autoscaling::of_candidate`]): every hour bills at least their instances, since
-    /// they run all day whatever the load. 0 where no such floor is rendered.
+    /// `autoscaling::of_candidate`): every hour bills at least their instances, since they run
+    /// all day whatever the load. 0 where no such floor is rendered ([`layout`] leaves it to
+    /// [`purchase_mix`]'s caller).
     pub min_replicas: u32,
 }
 
@@ -261,12 +262,13 @@ pub fn layout(w: &Workload, c: &Candidate, inst: &Instance) -> ReplicaLayout {
         replicas_per_instance: c.replicas_per_instance.max(1),
         pp,
         cold_start_s: c.cold_start(&w.constraints.weights_source, inst).seconds,
-        min_replicas: crate::autoscaling::of_candidate(w, c).min,
+        min_replicas: 0,
     }
 }
 
 /// The purchase mix of a candidate in `region` at on-demand `price` per instance-hour: every
-/// hour billed for at least what it needs.
+/// hour billed for at least what it needs, and at least the instances of `min_replicas`, the
+/// minimum the rendered autoscaler keeps all day (`autoscaling::of_candidate`).
 pub fn purchase_mix(
     w: &Workload,
     sizing: &Sizing,
@@ -274,8 +276,12 @@ pub fn purchase_mix(
     inst: &Instance,
     region: &str,
     price: f64,
+    min_replicas: u32,
 ) -> PurchaseMix {
-    let layout = layout(w, c, inst);
+    let layout = ReplicaLayout {
+        min_replicas,
+        ..layout(w, c, inst)
+    };
     let fleet = sizing.fleet(w, &layout);
     let mut mix = mix_of(w, &fleet, inst, region, price);
     mix.cold_start_s = layout.cold_start_s;

@@ -538,7 +538,8 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                                 // queue, so it cannot scale to zero between runs of a job
                                 // (docs/render.md, "Async work"); a SageMaker async endpoint can
                                 // (`sagemaker::derive`).
-                                purchase_mix(w, &sizing, &cand, inst, region, price)
+                                let min = crate::autoscaling::of_candidate(w, &cand).min;
+                                purchase_mix(w, &sizing, &cand, inst, region, price, min)
                             };
                             if let Some(job) = &mix.batch_job {
                                 // A batch job runs its replicas only in its window.
@@ -884,7 +885,8 @@ pub fn cost_at_capacity(
         0
     };
     sized.replicas = (sizing.rate_to_serve / capacity).ceil().max(1.0) as u32 + spare;
-    let mut mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price);
+    let min = crate::autoscaling::of_candidate(w, &sized).min;
+    let mut mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price, min);
     add_eks_operations(w, &mut mix);
     Ok((mix.usd_per_hour, sized.replicas))
 }
