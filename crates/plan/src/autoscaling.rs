@@ -6,6 +6,10 @@
 //! direction a stabilization window, rate policies (`Pods` or `Percent` per period) and
 //! `selectPolicy`.
 
+use crate::candidate::Candidate;
+use crate::cost::Sizing;
+use crate::workload::{Mode, Workload};
+use inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
 use serde::Serialize;
 
 pub mod sagemaker;
@@ -136,6 +140,36 @@ pub struct Targets {
     pub queue: u32,
     /// Replicas on one node: the scale-up policy adds this many per minute.
     pub replicas_per_node: u32,
+    /// The scale-up stabilization window, seconds: 0 (scale up at once), or for deadline work
+    /// the time a request may wait in the queue and still finish by its deadline
+    /// ([`queue_slack_s`]): a burst shorter than that is held by the queue, not served by a
+    /// new replica, which would start after the burst and then be removed (a reversal).
+    pub scale_up_window_s: u32,
+}
+
+impl Targets {
+    /// The rendered behavior ([`Behavior::rendered`]) with this scale-up window.
+    pub fn behavior(&self) -> Behavior {
+        Behavior::rendered_with_window(self.replicas_per_node, self.scale_up_window_s)
+    }
+}
+
+/// The longest stabilization window Kubernetes accepts, seconds (`autoscaling/v2`
+/// `HPAScalingRules.stabilizationWindowSeconds`: "must be greater than or equal to zero and
+/// less than or equal to 3600 (one hour)", kubernetes.io API reference).
+pub const MAX_STABILIZATION_WINDOW_S: u32 = 3600;
+
+/// Seconds a request of deadline work (`slo.mode = "async"` with `deadline_s`) may wait in
+/// the queue and still finish within the deadline: the deadline less the p99 end-to-end
+/// latency of a replica at its capacity (`e2e_p99_ms`), at most
+/// [`MAX_STABILIZATION_WINDOW_S`]; 0 for other work.
+pub fn queue_slack_s(w: &Workload, e2e_p99_ms: f64) -> u32 {
+    match (w.slo.mode, w.slo.deadline_s) {
+        (Mode::Async, Some(d)) => (d - e2e_p99_ms.max(0.0) / 1e3)
+            .clamp(0.0, f64::from(MAX_STABILIZATION_WINDOW_S))
+            .floor() as u32,
+        _ => 0,
+    }
 }
 
 /// Share of a replica's SLO capacity the in-flight target aims at: the autoscaler keeps
@@ -183,8 +217,20 @@ pub fn targets(
             min = min.max(hourly[next]);
         }
     }
-    let min = min.clamp(1, replicas.max(1));
-    let (min, max) = bounds(min, replicas, replicas_per_node, max_count);
+    // Whole instances: the replicas an instance the minimum keeps has room for cost nothing
+    // more and need no cold start when the load rises.
+    let per_node = replicas_per_node.max(1);
+    let min = min
+        .clamp(1, replicas.max(1))
+        .div_ceil(per_node)
+        .saturating_mul(per_node)
+        .min(max_count);
+    let (min, max) = bounds(
+        min,
+        replicas.max(min).min(max_count),
+        replicas_per_node,
+        max_count,
+    );
     // Little's law: requests in flight per replica at its SLO capacity; scale out at 80 %.
     let at_capacity = max_rps_per_replica * mean_e2e_ms.max(0.0) / 1000.0;
     let in_flight = ((TARGET_SHARE * at_capacity).floor() as u32).max(1);
@@ -194,8 +240,70 @@ pub fn targets(
         in_flight,
         in_flight_at_capacity: at_capacity,
         queue: queue_target(in_flight),
+        scale_up_window_s: 0,
         replicas_per_node: replicas_per_node.max(1),
     }
+}
+
+/// What the targets of a deployment depend on: its replicas and what one serves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Replicas {
+    /// Replicas at the peak, N+1 spares included.
+    pub peak: u32,
+    /// Replicas on one instance.
+    pub per_instance: u32,
+    /// Requests/s one replica serves within the SLOs.
+    pub max_rps: f64,
+    /// p99 TTFT at that rate, ms.
+    pub ttft_p99_ms: f64,
+    /// p99 time per output token at that rate, ms.
+    pub tpot_p99_ms: f64,
+    /// p99 end-to-end latency at that rate, ms.
+    pub e2e_p99_ms: f64,
+}
+
+impl Replicas {
+    /// A plan's candidate.
+    pub fn of(c: &Candidate) -> Replicas {
+        Replicas {
+            peak: c.replicas,
+            per_instance: c.replicas_per_instance,
+            max_rps: c.max_rps_per_replica,
+            ttft_p99_ms: c.ttft_p99_ms,
+            tpot_p99_ms: c.tpot_p99_ms,
+            e2e_p99_ms: c.e2e_p99_ms,
+        }
+    }
+}
+
+/// The targets of replicas `r` serving workload `w`: what `render` writes into the
+/// ScaledObject, what `plan --verify`'s day simulates, and what the plan bills at least every
+/// hour (the minimum, [`crate::cost::Sizing::fleet`]): one computation for the three. The
+/// hourly replicas are the plan's ([`crate::cost::Sizing::hourly_replicas`], N+1 spares
+/// included), counts at most Kubernetes' largest.
+pub fn of(w: &Workload, r: &Replicas) -> Targets {
+    let sizing = Sizing::of(w);
+    let rpi = r.per_instance.max(1);
+    let spare = if w.constraints.redundancy { rpi } else { 0 };
+    let hourly = sizing.hourly_replicas(r.max_rps, spare, w);
+    let t = targets(
+        &hourly,
+        &w.hourly_rates(),
+        r.peak,
+        rpi,
+        r.max_rps,
+        mean_e2e_ms(r.ttft_p99_ms, r.tpot_p99_ms, sizing.output_mean),
+        KUBERNETES_INT32_MAX,
+    );
+    Targets {
+        scale_up_window_s: queue_slack_s(w, r.e2e_p99_ms),
+        ..t
+    }
+}
+
+/// [`of`] a plan's candidate.
+pub fn of_candidate(w: &Workload, c: &Candidate) -> Targets {
+    of(w, &Replicas::of(c))
 }
 
 /// The queue trigger's threshold for an in-flight target: a quarter of it, at least 1.
@@ -256,9 +364,15 @@ impl Behavior {
     /// (`replicas_per_node`, at least 1) per minute; scale down after a 10-minute window by
     /// one replica per 5 minutes, since a replica removed too early costs a cold start.
     pub fn rendered(replicas_per_node: u32) -> Behavior {
+        Behavior::rendered_with_window(replicas_per_node, 0)
+    }
+
+    /// [`Behavior::rendered`] with a scale-up stabilization window of `scale_up_window_s`
+    /// (deadline work, [`Targets::scale_up_window_s`]).
+    pub fn rendered_with_window(replicas_per_node: u32, scale_up_window_s: u32) -> Behavior {
         Behavior {
             scale_up: ScalingRules {
-                stabilization_window_s: 0,
+                stabilization_window_s: scale_up_window_s.min(MAX_STABILIZATION_WINDOW_S),
                 policies: vec![ScalingPolicy {
                     kind: PolicyKind::Pods,
                     value: replicas_per_node.max(1),
@@ -298,6 +412,19 @@ mod tests {
         assert_eq!(t.max, 5, "raised above the minimum by one node's worth");
         // In flight: 80 % of 1 req/s × 10 s.
         assert_eq!((t.in_flight, t.queue), (8, 2));
+    }
+
+    /// The minimum fills the instances it keeps: their free room costs nothing and holds
+    /// warm replicas for a rise.
+    #[test]
+    fn the_minimum_is_whole_instances() {
+        let rates = [1.0, 1.0, 1.5, 1.5];
+        let hourly = [2, 2, 3, 3];
+        let t = targets(&hourly, &rates, 3, 3, 1.0, 10_000.0, 100);
+        assert_eq!((t.min, t.max), (3, 6));
+        // Never above what Kubernetes accepts.
+        let t = targets(&hourly, &rates, 3, 3, 1.0, 10_000.0, 2);
+        assert!(t.min <= 2 && t.max <= 2, "{t:?}");
     }
 
     #[test]

@@ -68,8 +68,27 @@ impl Sizing {
         self.rate_to_serve < w.peak_rps()
     }
 
-    /// Instances hour by hour for one replica layout: what each hour needs and what is billed.
+    /// Instances hour by hour for one replica layout: what each hour needs and what is billed,
+    /// every hour at least the instances of the autoscaler's minimum
+    /// (`layout.min_replicas`), which run whatever the load.
     pub fn fleet(&self, w: &Workload, layout: &ReplicaLayout) -> Fleet {
+        let mut f = self.fleet_for_load(w, layout);
+        let floor = layout
+            .min_replicas
+            .div_ceil(layout.replicas_per_instance.max(1))
+            * layout.pp.max(1);
+        if floor > f.always_on {
+            for b in &mut f.billed {
+                *b = b.max(f64::from(floor));
+            }
+            f.always_on = floor;
+            f.peak = f.peak.max(floor);
+        }
+        f
+    }
+
+    /// [`Sizing::fleet`] before the autoscaler's minimum: what the load needs and bills.
+    fn fleet_for_load(&self, w: &Workload, layout: &ReplicaLayout) -> Fleet {
         let cap = layout.capacity;
         let instances = |rate: f64| {
             ((rate / cap).ceil().max(1.0) as u32 + layout.spare)
@@ -176,6 +195,11 @@ pub struct ReplicaLayout {
     pub pp: u32,
     /// Seconds from asking for a replica to its first answer.
     pub cold_start_s: f64,
+    /// The fewest replicas the rendered autoscaler keeps (`minReplicaCount`,
+    /// `autoscaling::of_candidate`): every hour bills at least their instances, since they run
+    /// all day whatever the load. 0 where no such floor is rendered ([`layout`] leaves it to
+    /// [`purchase_mix`]'s caller).
+    pub min_replicas: u32,
 }
 
 /// Instances hour by hour (UTC).
@@ -238,11 +262,13 @@ pub fn layout(w: &Workload, c: &Candidate, inst: &Instance) -> ReplicaLayout {
         replicas_per_instance: c.replicas_per_instance.max(1),
         pp,
         cold_start_s: c.cold_start(&w.constraints.weights_source, inst).seconds,
+        min_replicas: 0,
     }
 }
 
 /// The purchase mix of a candidate in `region` at on-demand `price` per instance-hour: every
-/// hour billed for at least what it needs.
+/// hour billed for at least what it needs, and at least the instances of `min_replicas`, the
+/// minimum the rendered autoscaler keeps all day (`autoscaling::of_candidate`).
 pub fn purchase_mix(
     w: &Workload,
     sizing: &Sizing,
@@ -250,8 +276,12 @@ pub fn purchase_mix(
     inst: &Instance,
     region: &str,
     price: f64,
+    min_replicas: u32,
 ) -> PurchaseMix {
-    let layout = layout(w, c, inst);
+    let layout = ReplicaLayout {
+        min_replicas,
+        ..layout(w, c, inst)
+    };
     let fleet = sizing.fleet(w, &layout);
     let mut mix = mix_of(w, &fleet, inst, region, price);
     mix.cold_start_s = layout.cold_start_s;
@@ -438,27 +468,6 @@ pub fn job_mix(
     ));
     mix.batch_job = Some(job);
     Ok((mix, billed))
-}
-
-/// Deadline work (`mode = "async"`) as jobs: what arrives in each half of the deadline runs in
-/// the next half ([`Window::for_deadline`]), at the candidate's capacity
-/// (`max_rps_per_replica`), its p99 request as the last piece of work. `None` for other work.
-pub fn deadline_job(w: &Workload, c: &Candidate, inst: &Instance) -> Option<JobSpec> {
-    if w.slo.mode != Mode::Async {
-        return None;
-    }
-    let window = Window::for_deadline(w.slo.deadline_s?)?;
-    let l = layout(w, c, inst);
-    Some(JobSpec {
-        work_unit_hours: w.traffic.rate_rps * window.period_hours
-            / c.max_rps_per_replica.max(1e-12),
-        units_per_instance: l.replicas_per_instance,
-        instances_per_unit: l.pp,
-        cold_start_s: l.cold_start_s,
-        tail_s: c.e2e_p99_ms / 1e3,
-        spot_overhead: None,
-        window,
-    })
 }
 
 /// The job of a batch LLM candidate: the day's requests (`traffic.rate_rps` × 86 400) at the

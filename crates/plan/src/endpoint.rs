@@ -94,7 +94,7 @@ pub fn advise_situation(s: &Situation) -> EndpointAdvice {
         Mode::Async => EndpointAdvice {
             pattern: Pattern::Async,
             reason: format!(
-                "results may wait{}: an async endpoint with a queue absorbs bursts, scales on queue depth and down to zero when the queue is empty.",
+                "results may wait{}: a queue absorbs bursts and the replicas scale on its depth, down to zero when it is empty only where the queue is outside the servers (SQS, a SageMaker async endpoint); the LLM deployment `render` writes on EKS queues in the engine and keeps its minimum warm.",
                 s.deadline_s
                     .map_or_else(String::new, |d| format!(" up to {d:.0} s"))
             ),

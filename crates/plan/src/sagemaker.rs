@@ -271,6 +271,8 @@ fn mix(
         replicas_per_instance: 1,
         pp: 1,
         cold_start_s: cold.seconds,
+        // The endpoint's own scaling (`autoscaling::sagemaker`) follows the hourly need.
+        min_replicas: 0,
     };
     let fleet = sizing.fleet(w, &layout);
     let mut billed = fleet.billed;

@@ -3,7 +3,7 @@
 
 use crate::candidate::Candidate;
 use crate::capacity::{AtLoad, Reject, SloModel};
-use crate::cost::{deadline_job, job_mix, llm_job, purchase_mix, Sizing};
+use crate::cost::{job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
 use crate::workload::{Constraints, DataClass, Mode, Platform, Tenancy, Workload};
@@ -534,16 +534,12 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                                     }
                                 }
                             } else {
-                                let pool = purchase_mix(w, &sizing, &cand, inst, region, price);
-                                // Deadline work runs as jobs when that costs less than a pool.
-                                deadline_job(w, &cand, inst)
-                                    .and_then(|job| {
-                                        job_mix(&w.pricing, w.slo.mode, inst, region, price, job)
-                                            .ok()
-                                    })
-                                    .map(|(m, _)| m)
-                                    .filter(|m| m.usd_per_hour < pool.usd_per_hour)
-                                    .unwrap_or(pool)
+                                // Deadline work on EKS is a pool: the rendered engine holds the
+                                // queue, so it cannot scale to zero between runs of a job
+                                // (docs/render.md, "Async work"); a SageMaker async endpoint can
+                                // (`sagemaker::derive`).
+                                let min = crate::autoscaling::of_candidate(w, &cand).min;
+                                purchase_mix(w, &sizing, &cand, inst, region, price, min)
                             };
                             if let Some(job) = &mix.batch_job {
                                 // A batch job runs its replicas only in its window.
@@ -908,7 +904,8 @@ pub fn cost_at_capacity(
         0
     };
     sized.replicas = (sizing.rate_to_serve / capacity).ceil().max(1.0) as u32 + spare;
-    let mut mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price);
+    let min = crate::autoscaling::of_candidate(w, &sized).min;
+    let mut mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price, min);
     add_eks_operations(w, &mut mix);
     Ok((mix.usd_per_hour, sized.replicas))
 }

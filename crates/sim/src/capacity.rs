@@ -66,11 +66,8 @@ pub fn fixed_fleet(
         cold_start_s: 0.0,
         usd_per_replica_hour,
         nodes: None,
-        slo: Slo {
-            ttft_ms: w.slo.ttft_ms,
-            tpot_ms: w.slo.tpot_ms,
-            e2e_ms: w.slo.e2e_ms,
-        },
+        // An async workload is held to its deadline, as in `simulate --workload` and the day.
+        slo: Slo::of(&w.slo),
         sample_s: 60.0,
         closed_loop: None,
         warmup_s: 0.0,

@@ -9,7 +9,6 @@ use crate::fleet::{
     simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, SimReport, Slo, Trigger,
 };
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
-use inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
 use inferplan_plan::autoscaling::{self, Targets};
 use inferplan_plan::candidate::Candidate;
 use inferplan_plan::contract::{DayHour, DayVerified};
@@ -21,20 +20,10 @@ use inferplan_plan::workload::Workload;
 /// Seconds in the simulated day.
 const DAY_S: u64 = 86_400;
 
-/// The ScaledObject `render` writes for candidate `c` of workload `w`.
+/// The ScaledObject `render` writes for candidate `c` of workload `w`
+/// ([`autoscaling::of_candidate`], which the plan bills).
 pub fn rendered_targets(w: &Workload, c: &Candidate) -> Targets {
-    let rpi = c.replicas_per_instance.max(1);
-    let spare = if w.constraints.redundancy { rpi } else { 0 };
-    let hourly = Sizing::of(w).hourly_replicas(c.max_rps_per_replica, spare, w);
-    autoscaling::targets(
-        &hourly,
-        &w.hourly_rates(),
-        c.replicas,
-        rpi,
-        c.max_rps_per_replica,
-        autoscaling::mean_e2e_ms(c.ttft_p99_ms, c.tpot_p99_ms, Sizing::of(w).output_mean),
-        KUBERNETES_INT32_MAX,
-    )
+    autoscaling::of_candidate(w, c)
 }
 
 /// Simulates the day of candidate `c`, with `required` the share of requests the SLO
@@ -65,15 +54,18 @@ pub fn day(
         efficiency,
         replicas: t.min,
         router: Router::LeastOutstanding,
-        autoscaler: Some(Autoscaler::rendered(
-            vec![
-                trigger(ScaleMetric::InFlight, t.in_flight),
-                trigger(ScaleMetric::QueueDepth, t.queue),
-            ],
-            t.min,
-            t.max,
-            t.replicas_per_node,
-        )),
+        autoscaler: Some(Autoscaler {
+            behavior: t.behavior(),
+            ..Autoscaler::rendered(
+                vec![
+                    trigger(ScaleMetric::InFlight, t.in_flight),
+                    trigger(ScaleMetric::QueueDepth, t.queue),
+                ],
+                t.min,
+                t.max,
+                t.replicas_per_node,
+            )
+        }),
         managed: None,
         spot: None,
         client: Client {

@@ -8,7 +8,7 @@ use inferplan_perf::parallel::{self, Progress};
 use inferplan_plan::contract::Verified;
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{cost_at_capacity, replica_for, Inputs, Plan};
-use inferplan_plan::workload::{Percentile, Platform, Workload};
+use inferplan_plan::workload::{Mode, Percentile, Platform, Workload};
 use inferplan_plan::Candidate;
 use inferplan_serving::sagemaker::EndpointType;
 
@@ -74,10 +74,22 @@ pub fn verify(
     Ok(out)
 }
 
-/// Requests of one simulation of `plan --verify` at `rate` requests/s: ten minutes of the
-/// peak, at least 2,000 and at most 50,000, within the simulator's ceilings.
-fn requests_at(rate: f64, max_requests: u64) -> u64 {
-    ((rate * 600.0) as u64)
+/// Seconds of the peak one simulation of `plan --verify` covers: ten minutes; for deadline
+/// work (`slo.mode = "async"` with `deadline_s`) an hour, the length of the profile's busiest
+/// hour the plan sizes for. Within a window not much longer than the deadline a queue can hold
+/// what a fleet below the rate leaves, and every request still meets the deadline: ten minutes
+/// of a 10-minute deadline passed one replica where three serve the rate.
+fn peak_seconds(w: &Workload) -> f64 {
+    match (w.slo.mode, w.slo.deadline_s) {
+        (Mode::Async, Some(_)) => 3600.0,
+        _ => 600.0,
+    }
+}
+
+/// Requests of one simulation of `plan --verify` at `rate` requests/s: `seconds` of the peak
+/// ([`peak_seconds`]), at least 2,000 and at most 50,000, within the simulator's ceilings.
+fn requests_at(rate: f64, seconds: f64, max_requests: u64) -> u64 {
+    ((rate * seconds) as u64)
         .clamp(2_000, 50_000)
         .min(max_requests)
         .min((rate * SIM_SECONDS.max) as u64)
@@ -109,7 +121,7 @@ pub fn resize(
     };
     let planned = c.replicas.saturating_sub(spare).max(1);
     let rate = w.peak_rps();
-    let requests = requests_at(rate, max_requests);
+    let requests = requests_at(rate, peak_seconds(w), max_requests);
     let usd_per_replica = c.usd_per_hour / f64::from(c.replicas.max(1));
     let sim = |n: u32| {
         let fleet = fixed_fleet(replica.clone(), efficiency, n, w, usd_per_replica);

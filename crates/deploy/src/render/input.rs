@@ -120,8 +120,13 @@ pub struct RenderInput {
     pub gpus_per_pod: u32,
     /// Replicas at the peak (the autoscaler's maximum).
     pub replicas: u32,
-    /// The autoscaler's minimum: the quietest hour's replicas, or the replicas after the steepest rise ([`inferplan_plan::autoscaling::targets`]).
+    /// The autoscaler's minimum: the quietest hour's replicas, or the replicas after the
+    /// steepest rise, in whole instances ([`inferplan_plan::autoscaling::targets`]); the plan
+    /// bills it every hour.
     pub min_replicas: u32,
+    /// The scale-up stabilization window, seconds ([`inferplan_plan::autoscaling::Targets`]:
+    /// for deadline work the time a request may wait in the queue, else 0).
+    pub scale_up_window_s: u32,
     /// Replicas that share one instance.
     pub replicas_per_instance: u32,
     /// Instances at the peak.
@@ -379,25 +384,17 @@ impl RenderInput {
         } else {
             c.tp
         };
-        let rpi = c.replicas_per_instance;
-        let spare = if workload.constraints.redundancy {
-            rpi
-        } else {
-            0
-        };
-        let hourly = sizing.hourly_replicas(c.max_rps_per_replica, spare, workload);
-        let targets = inferplan_plan::autoscaling::targets(
-            &hourly,
-            &workload.hourly_rates(),
-            c.replicas,
-            rpi,
-            c.max_rps_per_replica,
-            inferplan_plan::autoscaling::mean_e2e_ms(
-                c.ttft_p99_ms,
-                c.tpot_p99_ms,
-                sizing.output_mean,
-            ),
-            MAX_REPLICAS,
+        // The ScaledObject's targets, as the plan bills them and `plan --verify` simulates them.
+        let targets = inferplan_plan::autoscaling::of(
+            workload,
+            &inferplan_plan::autoscaling::Replicas {
+                peak: c.replicas,
+                per_instance: c.replicas_per_instance,
+                max_rps: c.max_rps_per_replica,
+                ttft_p99_ms: c.ttft_p99_ms,
+                tpot_p99_ms: c.tpot_p99_ms,
+                e2e_p99_ms: c.e2e_p99_ms,
+            },
         );
         let (min_replicas, max_replicas) = (targets.min, targets.max);
         let rates = workload.hourly_rates();
@@ -591,7 +588,8 @@ impl RenderInput {
             gpus_per_pod,
             replicas: c.replicas,
             min_replicas,
-            replicas_per_instance: rpi,
+            scale_up_window_s: targets.scale_up_window_s,
+            replicas_per_instance: c.replicas_per_instance,
             instances,
             precision,
             kv_dtype,

@@ -183,9 +183,7 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
             max_replica_count: input.max_replicas,
             advanced: Advanced {
                 horizontal_pod_autoscaler_config: HpaConfig {
-                    behavior: behavior(&autoscaling::Behavior::rendered(
-                        input.replicas_per_instance,
-                    )),
+                    behavior: behavior(&rendered_behavior(input)),
                 },
             },
             triggers: vec![
@@ -252,6 +250,16 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
         trigger("queue", input.server().waiting, waiting_threshold(input)),
     ];
     so
+}
+
+/// The behavior of the engine's ScaledObject: [`autoscaling::Behavior::rendered`] with the
+/// plan's scale-up window ([`autoscaling::Targets::behavior`], which `plan --verify`'s day
+/// simulates).
+pub fn rendered_behavior(input: &RenderInput) -> autoscaling::Behavior {
+    autoscaling::Behavior::rendered_with_window(
+        input.replicas_per_instance,
+        input.scale_up_window_s,
+    )
 }
 
 /// The serialized form of a [`autoscaling::Behavior`] (`selectPolicy` left to its default,

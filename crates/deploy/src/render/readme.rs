@@ -454,6 +454,13 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
         i.max_rps_per_replica,
         keda::waiting_threshold(i)
     );
+    if i.scale_up_window_s > 0 {
+        let _ = writeln!(
+            s,
+            "- Scale-up waits {} s (`scaleUp.stabilizationWindowSeconds`): the deadline less a              request's p99 end-to-end latency, the time a request may wait in the engine's              queue. A shorter burst waits there and still meets the deadline; a replica started              for it would serve after it and be removed again. The engine's queue exists only              while a replica runs, so the minimum stays warm (no scale to zero).",
+            i.scale_up_window_s
+        );
+    }
     let _ = writeln!(
         s,
         "- The NodePool launches only `{}` as {} capacity ({} savings-plan, {} on-demand, {} \

@@ -1304,3 +1304,52 @@ fn rendered_manifests_pass_lint() {
         );
     }
 }
+
+/// The ScaledObject `render` writes for deadline work carries the targets the plan bills and
+/// `plan --verify`'s day simulates (`autoscaling::of_candidate`): the same minimum (billed
+/// every hour), maximum, thresholds and the scale-up window of a request's queue slack; the
+/// plan bills the minimum's instances all day.
+#[test]
+fn the_async_scaled_object_is_what_the_plan_bills() {
+    use inferplan_deploy::render::keda;
+    use inferplan_plan::autoscaling::of_candidate;
+    let w = Workload::load(&crate::support::example("async-documents.toml")).unwrap();
+    let p = plan(&inputs(), &w).unwrap();
+    let value = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
+    let json = read_plan(&value).unwrap();
+    let mut checked = 0;
+    for n in renderable_candidates(&json, catalog()) {
+        // `n` is the option's number, as `inferplan plan` shows it.
+        let j = json.candidates.iter().find(|j| j.rank == n).unwrap();
+        let c = p
+            .candidates
+            .iter()
+            .find(|c| {
+                (c.platform, &c.instance, c.tp, c.pp, c.precision, c.engine)
+                    == (j.platform, &j.instance, j.tp, j.pp, j.precision, j.engine)
+                    && c.usd_per_hour.to_bits() == j.usd_per_hour.to_bits()
+            })
+            .unwrap();
+        let input = from_plan(&json, n, catalog()).unwrap();
+        let so = keda::scaled_object(&input);
+        let t = of_candidate(&w, c);
+        assert_eq!(
+            (so.spec.min_replica_count, so.spec.max_replica_count),
+            (t.min, t.max),
+            "{}",
+            c.instance
+        );
+        let up = &so
+            .spec
+            .advanced
+            .horizontal_pod_autoscaler_config
+            .behavior
+            .scale_up;
+        assert_eq!(up.stabilization_window_seconds, t.scale_up_window_s);
+        assert!(t.scale_up_window_s > 0 && t.scale_up_window_s <= 600);
+        let instances = t.min.div_ceil(c.replicas_per_instance.max(1)) * c.pp.max(1);
+        assert!(f64::from(instances) * 24.0 <= c.purchase_mix.billed_instance_hours_per_day + 1e-6);
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked}");
+}

@@ -248,6 +248,7 @@ impl WorkerInput {
             gpus_per_pod: 1,
             replicas: max,
             min_replicas: min,
+            scale_up_window_s: 0,
             replicas_per_instance: gpus_per_instance,
             instances,
             precision: c.precision,
