@@ -425,12 +425,22 @@ fn problems(name: &str, input: &RenderInput, w: &Workload) -> Vec<String> {
                     input.gpu_memory_gib
                 ));
             }
-        } else if download / shards > mem * util {
-            say(format!(
-                "the weights take {:.1} GiB per GPU, above {util} of {:.1} GiB",
-                download / shards / GIB,
-                input.gpu_memory_gib
-            ));
+        } else {
+            // What the devices load: the download, except on Neuron, where NxD Inference
+            // quantizes a 16-bit checkpoint on the host before it compiles (the plan's
+            // weights reach the NeuronCores).
+            let loaded = if input.engine == inferplan_perf::Engine::Neuron {
+                input.weights_gib * GIB
+            } else {
+                download
+            };
+            if loaded / shards > mem * util {
+                say(format!(
+                    "the weights take {:.1} GiB per GPU, above {util} of {:.1} GiB",
+                    loaded / shards / GIB,
+                    input.gpu_memory_gib
+                ));
+            }
         }
         // 3. max-model-len against the longest request.
         let model = c.model(&input.model).unwrap();
