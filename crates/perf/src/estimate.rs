@@ -151,6 +151,8 @@ pub struct Estimate {
     /// request meets stretches its decode, and more prompts arrive in the stretch, so the
     /// count it meets is a busy period's, wider than a Poisson count (0 in a closed loop).
     pub heavy_growth: f64,
+    /// Prompt-carrying iterations per prompt (its chunks of the step budget).
+    pub prompt_steps: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
     pub decode_slope_ms: f64,
@@ -628,8 +630,9 @@ impl Estimate {
     /// prefilled after it, in its first gaps), and each heavy iteration lets `r =
     /// heavy_growth` more arrive (a busy period: Consul's generalised Poisson count, mean
     /// `a / (1 − r)`, variance `a / (1 − r)³`). Arrivals whose inter-arrival times have
-    /// coefficient of variation `arrival_cv` come in clumps of `arrival_cv²` (1 for Poisson):
-    /// the count's variance grows by that factor, its mean does not. Short answers that meet
+    /// coefficient of variation `arrival_cv` (gamma) are counted as an arrival sees them: the
+    /// renewal function over the window from its arrival, in clumps of up to `arrival_cv²`
+    /// (Poisson arrivals: `a` in clumps of 1). Short answers that meet
     /// long prompts spread most. The quantile is that of the mixture over `gaps` (equally likely
     /// gap counts, e.g. quantiles of the output length minus one): the count's terms summed
     /// exactly for a small mean count, the sum of `k` extras taken as normal; a normal TPOT for
@@ -677,9 +680,46 @@ impl Estimate {
         // for x below only evaluates the tails (the same operations in the same order as
         // computing everything at each x, so the same bits).
         let before = self.heavy_before.max(0.0);
+        // The others a request meets arrive within a window that starts at its own arrival
+        // (its wait, its prompt, its decode). Seen from an arrival, gamma arrivals are not a
+        // time average: their clumps put its neighbours close to it, so the count in the
+        // window is the renewal function `H(s) = Σ_n P(n k, s / θ)` (the Palm count, as for
+        // the TTFT step, [`Self::ttft_quantile_steps_ms`]; `rate × s` for Poisson arrivals),
+        // taken as a clumped Poisson count with that mean and the renewal's chance of at
+        // least one, `P(k, s / θ)`: clumps of `H / −ln(1 − P(k, s / θ))` arrivals, between 1
+        // (a short window: one neighbour at most) and `arrival_cv²` (a long one).
+        let palm = |first: f64| -> (f64, f64) {
+            let rate = self.requests_s / 1e3;
+            if (arrival_cv - 1.0).abs() < 1e-9 || first <= 0.0 || rate <= 0.0 {
+                return (first, clump);
+            }
+            let chunks = self.prompt_steps.max(1.0);
+            let (k, theta) = (1.0 / clump, clump / rate);
+            let x = first / (chunks * rate) / theta;
+            let at_least_one = gamma_p(k, x);
+            let mut h = 0.0;
+            let mut n = 1.0;
+            loop {
+                let term = gamma_p(n * k, x);
+                h += term;
+                if term < 1e-9 || n > 1e4 {
+                    break;
+                }
+                n += 1.0;
+            }
+            let size = if at_least_one < 1.0 - 1e-12 {
+                (h / -portable::ln(1.0 - at_least_one)).clamp(clump.min(1.0), clump.max(1.0))
+            } else {
+                clump
+            };
+            (chunks * h, size)
+        };
         let terms: Vec<TailTerms> = gaps
             .iter()
-            .map(|&m| TailTerms::new(p * m * (1.0 - r) + before, r, clump, cv2, batch_var(m)))
+            .map(|&m| {
+                let (first, c) = palm(p * m * (1.0 - r) + before);
+                TailTerms::new(first, r, c, cv2, batch_var(m))
+            })
             .collect();
         let tail = |x: f64| {
             gaps.iter()
@@ -1051,6 +1091,7 @@ impl Replica {
             heavy_share: out.share,
             heavy_before: out.before,
             heavy_growth: out.growth,
+            prompt_steps: out.chunks,
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
@@ -1205,6 +1246,7 @@ impl Replica {
             share,
             before,
             growth,
+            chunks,
             slope_s,
             batch_var,
             spread_s: 0.0,
@@ -1266,6 +1308,7 @@ impl Replica {
             share: 0.0,
             before: 0.0,
             growth: 0.0,
+            chunks: 1.0,
             slope_s: 0.0,
             batch_var: 0.0,
             spread_s,
@@ -1312,6 +1355,8 @@ struct Phase {
     before: f64,
     /// Heavy iterations arriving during one heavy iteration's extra time.
     growth: f64,
+    /// Prompt-carrying iterations per prompt (its chunks).
+    chunks: f64,
     /// Growth of the light iteration per sequence, and the variance of the decode batch.
     slope_s: f64,
     batch_var: f64,

@@ -706,6 +706,18 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         assert!(p99(&est, 1.0) < p99(&est, 1.5));
         let closed = at(Load::Closed { concurrency: 4 });
         assert_eq!((closed.heavy_before, closed.heavy_growth), (0.0, 0.0));
+        // Seen from an arrival, gamma arrivals put a neighbour within its life far more often
+        // than their time-average rate does (the renewal function, about `rate^(1/cv²)` at
+        // light load against `rate`): at a light rate the bursty tail is several times the
+        // Poisson one, where a time-average count in clumps would give about the same.
+        let light = at(Load::Poisson { rate_rps: 0.01 });
+        let above = |cv| p99(&light, cv) - light.tpot_ms;
+        assert!(
+            above(1.5) > 3.0 * above(1.0),
+            "{} vs {} ms above the mean",
+            above(1.5),
+            above(1.0)
+        );
     }
 
     /// Under Poisson arrivals a decoding request is in the length-biased batch: itself and a
