@@ -297,36 +297,35 @@ impl RenderInput {
                 gpu.name
             )));
         }
-        if c.engine == Engine::Trtllm && (c.pp > 1 || c.tp > c.gpus_per_instance) {
-            return Err(unsupported(format!(
-                "TensorRT-LLM over {} nodes of {} (TP {} × PP {}): render writes `trtllm-serve` \
-                 inside one instance (several nodes start under MPI, `trtllm-llmapi-launch`)",
-                gpus_per_replica.div_ceil(c.gpus_per_instance),
-                inst.name,
-                c.tp,
-                c.pp
-            )));
-        }
-        if c.engine == Engine::Tgi && (c.pp > 1 || c.tp > c.gpus_per_instance) {
-            return Err(unsupported(format!(
-                "TGI over {} nodes of {} (TP {} × PP {}): TGI shards a model over the GPUs of \
-                 one machine only (`--num-shard`, no pipeline parallelism)",
-                gpus_per_replica.div_ceil(c.gpus_per_instance),
-                inst.name,
-                c.tp,
-                c.pp
-            )));
-        }
-        if c.engine == Engine::Lmdeploy && (c.pp > 1 || c.tp > c.gpus_per_instance) {
-            return Err(unsupported(format!(
-                "LMDeploy over {} nodes of {} (TP {} × PP {}): render writes `lmdeploy serve \
-                 api_server` inside one instance (several nodes need its Ray or `--nnodes` \
-                 launch, and TurboMind has no pipeline parallelism)",
-                gpus_per_replica.div_ceil(c.gpus_per_instance),
-                inst.name,
-                c.tp,
-                c.pp
-            )));
+        // Engines render writes inside one instance, and why.
+        let one_instance = match c.engine {
+            Engine::Trtllm => Some((
+                "TensorRT-LLM",
+                "render writes `trtllm-serve` inside one instance (several nodes start under \
+                 MPI, `trtllm-llmapi-launch`)",
+            )),
+            Engine::Tgi => Some((
+                "TGI",
+                "TGI shards a model over the GPUs of one machine only (`--num-shard`, no \
+                 pipeline parallelism)",
+            )),
+            Engine::Lmdeploy => Some((
+                "LMDeploy",
+                "render writes `lmdeploy serve api_server` inside one instance (several nodes \
+                 need its Ray or `--nnodes` launch, and TurboMind has no pipeline parallelism)",
+            )),
+            _ => None,
+        };
+        if let Some((name, why)) = one_instance {
+            if c.pp > 1 || c.tp > c.gpus_per_instance {
+                return Err(unsupported(format!(
+                    "{name} over {} nodes of {} (TP {} × PP {}): {why}",
+                    gpus_per_replica.div_ceil(c.gpus_per_instance),
+                    inst.name,
+                    c.tp,
+                    c.pp
+                )));
+            }
         }
         if neuron_chip && (c.pp > 1 || c.tp > c.gpus_per_instance) {
             return Err(unsupported(format!(
