@@ -121,12 +121,39 @@ fn tgi_cases() -> Vec<(String, Workload)> {
         ("Mistral 7B v0.3", "g5", "bf16", "nvme"),
     ]
     .into_iter()
-    .map(|(m, f, p, s)| {
-        let w = Workload::from_toml(&generated(m, f, p, "\"tgi\"", s), "round-trip").unwrap();
-        w.validate().unwrap();
-        (format!("{m} on {f}, {p}, [tgi], {s}"), w)
-    })
+    .map(|case| engine_case("tgi", case))
     .collect()
+}
+
+/// A generated workload of one engine: `(model, GPU family, format, weights source)`, named.
+fn engine_case(engine: &str, (m, f, p, s): (&str, &str, &str, &str)) -> (String, Workload) {
+    let w = Workload::from_toml(
+        &generated(m, f, p, &format!("\"{engine}\""), s),
+        "round-trip",
+    )
+    .unwrap();
+    w.validate().unwrap();
+    (format!("{m} on {f}, {p}, [{engine}], {s}"), w)
+}
+
+/// The plan of `w`, which must rank a candidate of `engine` first and render it: its input
+/// and the first container of its server pod, as YAML.
+fn first_rendered(name: &str, w: &Workload, engine: inferplan_perf::Engine) -> (RenderInput, Node) {
+    let p = plan(&inputs(), w).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
+    let plan_json = read_plan(&json).unwrap();
+    assert_eq!(
+        renderable_candidates(&plan_json, catalog()).first(),
+        Some(&1),
+        "{name}"
+    );
+    let input = from_plan(&plan_json, 1, catalog()).unwrap();
+    assert_eq!(input.engine, engine, "{name}");
+    let files = render::render(&input);
+    let d = docs(&files);
+    let specs = pod_specs(&d);
+    let server = specs[0].at("containers").items()[0].clone();
+    (input, server)
 }
 
 /// Every TGI case plans a TGI #1 and renders it with `text-generation-launcher`, with limits
@@ -134,20 +161,8 @@ fn tgi_cases() -> Vec<(String, Workload)> {
 #[test]
 fn tgi_plans_render_their_first_candidate_with_text_generation_launcher() {
     for (name, w) in tgi_cases() {
-        let p = plan(&inputs(), &w).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
-        let plan_json = read_plan(&json).unwrap();
-        assert_eq!(
-            renderable_candidates(&plan_json, catalog()).first(),
-            Some(&1),
-            "{name}"
-        );
-        let input = from_plan(&plan_json, 1, catalog()).unwrap();
-        assert_eq!(input.engine, inferplan_perf::Engine::Tgi, "{name}");
-        let files = render::render(&input);
-        let d = docs(&files);
-        let specs = pod_specs(&d);
-        let server = &specs[0].at("containers").items()[0];
+        let (input, server) = first_rendered(&name, &w, inferplan_perf::Engine::Tgi);
+        let server = &server;
         let num = |f: &str| -> u64 {
             arg(server, f)
                 .unwrap_or_else(|| panic!("{name}: {f}"))
@@ -178,11 +193,7 @@ fn lmdeploy_cases() -> Vec<(String, Workload)> {
         ("Mistral 7B v0.3", "g5", "bf16", "nvme"),
     ]
     .into_iter()
-    .map(|(m, f, p, s)| {
-        let w = Workload::from_toml(&generated(m, f, p, "\"lmdeploy\"", s), "round-trip").unwrap();
-        w.validate().unwrap();
-        (format!("{m} on {f}, {p}, [lmdeploy], {s}"), w)
-    })
+    .map(|case| engine_case("lmdeploy", case))
     .collect()
 }
 
@@ -191,20 +202,8 @@ fn lmdeploy_cases() -> Vec<(String, Workload)> {
 #[test]
 fn lmdeploy_plans_render_their_first_candidate_with_lmdeploy_serve() {
     for (name, w) in lmdeploy_cases() {
-        let p = plan(&inputs(), &w).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let json = serde_json::to_value(PlanJson::new(&p, 5)).unwrap();
-        let plan_json = read_plan(&json).unwrap();
-        assert_eq!(
-            renderable_candidates(&plan_json, catalog()).first(),
-            Some(&1),
-            "{name}"
-        );
-        let input = from_plan(&plan_json, 1, catalog()).unwrap();
-        assert_eq!(input.engine, inferplan_perf::Engine::Lmdeploy, "{name}");
-        let files = render::render(&input);
-        let d = docs(&files);
-        let specs = pod_specs(&d);
-        let server = &specs[0].at("containers").items()[0];
+        let (input, server) = first_rendered(&name, &w, inferplan_perf::Engine::Lmdeploy);
+        let server = &server;
         let backend = if name.starts_with("Mistral") {
             "pytorch"
         } else {
