@@ -15,6 +15,12 @@ use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use proptest::prelude::*;
 
 pub(crate) fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
+    scheduled_by(Engine::Vllm, model, gpu)
+}
+
+/// One GPU of `model` on `gpu` with vLLM's efficiencies, limits and memory fraction, scheduled
+/// by `engine`: only the scheduler differs from [`replica`].
+pub(crate) fn scheduled_by(engine: Engine, model: &str, gpu: &str) -> (Replica, Efficiency) {
     let c = crate::support::catalog();
     let gpu = c.gpu(gpu).unwrap();
     let mem = gpu.memory_gib().unwrap();
@@ -32,7 +38,7 @@ pub(crate) fn replica(model: &str, gpu: &str) -> (Replica, Efficiency) {
                 weights: Dtype::Bf16,
                 kv: Dtype::Bf16,
             },
-            engine: Engine::Vllm,
+            engine,
             limits: d.limits,
             kv_memory_fraction: d.kv_memory_fraction,
         },

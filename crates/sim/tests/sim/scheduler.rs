@@ -1,47 +1,14 @@
 //! The replica scheduler per engine: SGLang's prefill-first steps and its reservation of
 //! future tokens, TensorRT-LLM's `GUARANTEED_NO_EVICT` admission, and the prefix cache.
 
-use crate::fleet::replica;
-use inferplan_catalog::{Dtype, Interconnect};
+use crate::fleet::scheduled_by;
 use inferplan_perf::step::Efficiency;
-use inferplan_perf::{Deployment, Engine, MemoryParams, Placement, Replica};
+use inferplan_perf::{Engine, Replica};
 use inferplan_sim::fleet::{simulate, Client, FleetConfig, Router, SimReport, Slo};
 use inferplan_sim::replica::{Admission, ReplicaSim, Seq};
 use inferplan_sim::step_times::StepTimes;
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use proptest::prelude::*;
-
-/// One GPU of `model` on `gpu` served by `engine` with vLLM's efficiencies, limits and memory
-/// fraction, so that only the scheduler differs between engines.
-fn on(engine: Engine, model: &str, gpu: &str) -> (Replica, Efficiency) {
-    let (_, eff) = replica(model, gpu);
-    let c = crate::support::catalog();
-    let gpu = c.gpu(gpu).unwrap();
-    let mem = gpu.memory_gib().unwrap();
-    let d = Engine::Vllm.defaults(mem, gpu.arch);
-    let r = Replica::new(
-        &Deployment {
-            placement: Placement {
-                model: c.model(model).unwrap(),
-                gpu,
-                gpu_mem_gib: mem,
-                gpus: 1,
-                interconnect: Interconnect::Single,
-                tp: 1,
-                pp: 1,
-                weights: Dtype::Bf16,
-                kv: Dtype::Bf16,
-            },
-            engine,
-            limits: d.limits,
-            kv_memory_fraction: d.kv_memory_fraction,
-        },
-        8192,
-        &MemoryParams::embedded().unwrap(),
-    )
-    .unwrap();
-    (r, eff)
-}
 
 /// 1500 requests of 2000 prompt and 200 output tokens from `clients` closed-loop clients, or
 /// Poisson arrivals at `rate` requests/s when `clients` is 0.
@@ -87,8 +54,8 @@ fn load(r: Replica, eff: Efficiency, clients: u32, rate: f64, hit: f64) -> SimRe
 /// prefill-first engine's clients fall into rounds, which can reverse the TTFT order.)
 #[test]
 fn sglang_prefill_first_trades_tpot_for_ttft_against_vllm_mixed_steps() {
-    let (v, eff) = on(Engine::Vllm, "llama-3.1-8b", "H100");
-    let (s, _) = on(Engine::Sglang, "llama-3.1-8b", "H100");
+    let (v, eff) = scheduled_by(Engine::Vllm, "llama-3.1-8b", "H100");
+    let (s, _) = scheduled_by(Engine::Sglang, "llama-3.1-8b", "H100");
     let vllm = load(v, eff, 0, 6.0, 0.0);
     let sglang = load(s, eff, 0, 6.0, 0.0);
     assert!(
@@ -110,7 +77,7 @@ fn sglang_prefill_first_trades_tpot_for_ttft_against_vllm_mixed_steps() {
 #[test]
 fn sglang_steps_are_prompts_or_decodes_and_continue_chunked_prompts_alone() {
     for (engine, mixes) in [(Engine::Sglang, false), (Engine::Vllm, true)] {
-        let (r, eff) = on(engine, "llama-3.1-8b", "H100");
+        let (r, eff) = scheduled_by(engine, "llama-3.1-8b", "H100");
         let mut sim = ReplicaSim::new(&r);
         let mut times = StepTimes::new(&r, eff);
         // Eight requests decoding, then a prompt of three budgets' worth.
@@ -142,8 +109,8 @@ fn sglang_steps_are_prompts_or_decodes_and_continue_chunked_prompts_alone() {
 /// starts no more than fit whole, while vLLM admits while the prompts fit.
 #[test]
 fn sglang_reserves_future_tokens_of_running_requests() {
-    let (v, eff) = on(Engine::Vllm, "llama-3.1-8b", "L4");
-    let (s, _) = on(Engine::Sglang, "llama-3.1-8b", "L4");
+    let (v, eff) = scheduled_by(Engine::Vllm, "llama-3.1-8b", "L4");
+    let (s, _) = scheduled_by(Engine::Sglang, "llama-3.1-8b", "L4");
     assert_eq!(ReplicaSim::new(&s).admission(), Admission::Reserve);
     let per_seq = 2000 + 2000;
     let fits = (s.kv_cache_tokens() / f64::from(per_seq)) as usize;
@@ -174,7 +141,7 @@ fn trtllm_guaranteed_no_evict_never_preempts_where_vllm_does() {
     let jobs: Vec<(u32, u32)> = (0..300).map(|k| (500 + 37 * (k % 50), 2000)).collect();
     let mut preempted = Vec::new();
     for engine in [Engine::Trtllm, Engine::Vllm] {
-        let (r, eff) = on(engine, "llama-3.1-8b", "L4");
+        let (r, eff) = scheduled_by(engine, "llama-3.1-8b", "L4");
         let mut sim = ReplicaSim::new(&r);
         let mut times = StepTimes::new(&r, eff);
         for (w, &(p, o)) in jobs.iter().enumerate() {
@@ -199,7 +166,7 @@ fn trtllm_guaranteed_no_evict_never_preempts_where_vllm_does() {
 #[test]
 fn a_prefix_hit_rate_lowers_ttft_and_raises_capacity() {
     for engine in [Engine::Vllm, Engine::Sglang, Engine::Trtllm] {
-        let (r, eff) = on(engine, "llama-3.1-8b", "H100");
+        let (r, eff) = scheduled_by(engine, "llama-3.1-8b", "H100");
         let cold = load(r.clone(), eff, 64, 1.0, 0.0);
         let warm = load(r.clone(), eff, 64, 1.0, 0.5);
         assert!(
@@ -242,7 +209,7 @@ proptest! {
         engine in prop_oneof![Just(Engine::Vllm), Just(Engine::Sglang), Just(Engine::Trtllm), Just(Engine::Tgi)],
         hit in prop_oneof![Just(0.0), 0.0f64..1.0],
     ) {
-        let (r, eff) = on(engine, "llama-3.1-8b", "L4");
+        let (r, eff) = scheduled_by(engine, "llama-3.1-8b", "L4");
         let mut sim = ReplicaSim::new(&r).with_prefix_hit_rate(hit);
         let mut times = StepTimes::new(&r, eff);
         for (i, (p, o)) in jobs.iter().enumerate() {
