@@ -8,6 +8,7 @@
 
 use crate::candidate::Candidate;
 use crate::cost::Sizing;
+use crate::job::BatchJob;
 use crate::workload::{Mode, Workload};
 use inferplan_catalog::bounds::KUBERNETES_INT32_MAX;
 use serde::Serialize;
@@ -145,12 +146,81 @@ pub struct Targets {
     /// ([`queue_slack_s`]): a burst shorter than that is held by the queue, not served by a
     /// new replica, which would start after the burst and then be removed (a reversal).
     pub scale_up_window_s: u32,
+    /// A batch job's run (`mode = "batch"`): the `cron` trigger that holds the job's replicas
+    /// from the window's opening for the hours the plan bills; `min` is then 0 (none between
+    /// runs).
+    pub run: Option<Run>,
 }
 
 impl Targets {
-    /// The rendered behavior ([`Behavior::rendered`]) with this scale-up window.
+    /// The rendered behavior ([`Behavior::rendered`]) with this scale-up window. A batch
+    /// run's replicas are all asked for at its opening (one step of the run's replicas), since
+    /// the plan's finish time counts one cold start for all of them.
     pub fn behavior(&self) -> Behavior {
-        Behavior::rendered_with_window(self.replicas_per_node, self.scale_up_window_s)
+        Behavior::rendered_for(self.replicas_per_node, self.scale_up_window_s, self.run)
+    }
+}
+
+/// Minutes in a day.
+pub const MINUTES_PER_DAY: u32 = 1440;
+
+/// A batch job's run as the rendered ScaledObject holds it: a KEDA `cron` trigger asking for
+/// `replicas` from `start_minute` (UTC minute of the day: the window's opening) for `minutes`
+/// (the hours each instance runs and is billed, [`BatchJob::run_hours`], rounded up to the
+/// minute, within the window). The replicas are asked for at the opening, so the plan's cold
+/// start falls inside the run, as the plan counts it; work in flight when the run ends keeps
+/// them through the load triggers, and KEDA scales to zero
+/// [`KEDA_COOLDOWN_PERIOD_S`] after the last active trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Run {
+    /// UTC minute of the day the run opens (the window's opening).
+    pub start_minute: u32,
+    /// Minutes the run's replicas are held, at least 1, less than a day.
+    pub minutes: u32,
+    /// Replicas of the run (the plan's job units).
+    pub replicas: u32,
+    /// Seconds from the opening to the first replica serving: the plan's cold start.
+    pub cold_start_s: f64,
+}
+
+impl Run {
+    /// The run of a daily batch job; `None` for deadline work (several runs a day) and for a
+    /// job that runs all day (its replicas never scale to zero: `min` holds them).
+    pub fn of(job: &BatchJob, cold_start_s: f64) -> Option<Run> {
+        if job.runs_per_day != 1 {
+            return None;
+        }
+        let window = (job.window_hours * 60.0).floor().max(1.0);
+        let minutes = (job.run_hours * 60.0 - 1e-6).ceil().clamp(1.0, window);
+        if minutes >= f64::from(MINUTES_PER_DAY) {
+            return None;
+        }
+        Some(Run {
+            start_minute: (job.window_start_utc % 24) * 60,
+            minutes: minutes as u32,
+            replicas: job.units.max(1),
+            cold_start_s: cold_start_s.max(0.0),
+        })
+    }
+
+    /// UTC minute of the day the run ends (wrapping over midnight).
+    pub fn end_minute(&self) -> u32 {
+        (self.start_minute + self.minutes) % MINUTES_PER_DAY
+    }
+
+    /// Whether second `s` of the day (UTC) is inside the run.
+    pub fn holds(&self, s: u64) -> bool {
+        let m = (s / 60) % u64::from(MINUTES_PER_DAY);
+        let from = u64::from(self.start_minute);
+        (m + u64::from(MINUTES_PER_DAY) - from) % u64::from(MINUTES_PER_DAY)
+            < u64::from(self.minutes)
+    }
+
+    /// A five-field cron expression (KEDA's `start` and `end`) at a minute of the day, every
+    /// day.
+    pub fn cron_at(minute_of_day: u32) -> String {
+        let m = minute_of_day % MINUTES_PER_DAY;
+        format!("{} {} * * *", m % 60, m / 60)
     }
 }
 
@@ -242,6 +312,7 @@ pub fn targets(
         queue: queue_target(in_flight),
         scale_up_window_s: 0,
         replicas_per_node: replicas_per_node.max(1),
+        run: None,
     }
 }
 
@@ -260,6 +331,8 @@ pub struct Replicas {
     pub tpot_p99_ms: f64,
     /// p99 end-to-end latency at that rate, ms.
     pub e2e_p99_ms: f64,
+    /// A batch job's run, when the plan made the work a job ([`Run::of`]).
+    pub run: Option<Run>,
 }
 
 impl Replicas {
@@ -272,6 +345,11 @@ impl Replicas {
             ttft_p99_ms: c.ttft_p99_ms,
             tpot_p99_ms: c.tpot_p99_ms,
             e2e_p99_ms: c.e2e_p99_ms,
+            run: c
+                .purchase_mix
+                .batch_job
+                .as_ref()
+                .and_then(|j| Run::of(j, c.purchase_mix.cold_start_s)),
         }
     }
 }
@@ -281,8 +359,28 @@ impl Replicas {
 /// hour (the minimum, [`crate::cost::Sizing::fleet`]): one computation for the three. The
 /// hourly replicas are the plan's ([`crate::cost::Sizing::hourly_replicas`], N+1 spares
 /// included), counts at most Kubernetes' largest.
+///
+/// A batch job's run ([`Replicas::run`]) is held by a `cron` trigger: no replica outside it
+/// (`min` 0), the run's replicas inside it (`max`), the load triggers as for any work.
 pub fn of(w: &Workload, r: &Replicas) -> Targets {
     let sizing = Sizing::of(w);
+    if let Some(run) = r.run {
+        let t = targets(
+            &[run.replicas],
+            &[w.traffic.rate_rps],
+            run.replicas,
+            r.per_instance.max(1),
+            r.max_rps,
+            mean_e2e_ms(r.ttft_p99_ms, r.tpot_p99_ms, sizing.output_mean),
+            KUBERNETES_INT32_MAX,
+        );
+        return Targets {
+            min: 0,
+            max: run.replicas.min(KUBERNETES_INT32_MAX),
+            run: Some(run),
+            ..t
+        };
+    }
     let rpi = r.per_instance.max(1);
     let spare = if w.constraints.redundancy { rpi } else { 0 };
     let hourly = sizing.hourly_replicas(r.max_rps, spare, w);
@@ -365,6 +463,23 @@ impl Behavior {
     /// one replica per 5 minutes, since a replica removed too early costs a cold start.
     pub fn rendered(replicas_per_node: u32) -> Behavior {
         Behavior::rendered_with_window(replicas_per_node, 0)
+    }
+
+    /// What `render` writes for replicas `replicas_per_node` to a node, a scale-up window
+    /// of `scale_up_window_s` and a batch job's `run`: [`Behavior::rendered_with_window`],
+    /// whose scale-up step is the run's replicas for a batch job, so the `cron` trigger's
+    /// replicas are all asked for at the opening (the plan's finish counts one cold start for
+    /// all of them).
+    pub fn rendered_for(
+        replicas_per_node: u32,
+        scale_up_window_s: u32,
+        run: Option<Run>,
+    ) -> Behavior {
+        let step = match run {
+            Some(r) => r.replicas.max(replicas_per_node),
+            None => replicas_per_node,
+        };
+        Behavior::rendered_with_window(step, scale_up_window_s)
     }
 
     /// [`Behavior::rendered`] with a scale-up stabilization window of `scale_up_window_s`

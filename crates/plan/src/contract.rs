@@ -407,6 +407,29 @@ pub struct DayVerified {
     pub cost_usd: f64,
     /// What would make the failing hours pass, when some fail.
     pub fix: Option<String>,
+    /// A batch job's run, simulated from its opening; absent for other work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchDay>,
+}
+
+/// A batch job's run in `plan --verify`'s day: the rendered `cron` trigger's hours and
+/// replicas, when the last request was answered, and the share answered within the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchDay {
+    /// The `cron` trigger's start, UTC (`22:00`): the window's opening.
+    pub run_start_utc: String,
+    /// Its end, UTC: the opening plus the hours the plan bills each instance.
+    pub run_end_utc: String,
+    /// Replicas it asks for.
+    pub replicas: u32,
+    /// Hours from the opening to the last answer, simulated.
+    pub finish_hours: f64,
+    /// The plan's finish at p99, hours from the opening.
+    pub planned_finish_p99_hours: f64,
+    /// The window, hours from the opening.
+    pub window_hours: f64,
+    /// Share of the day's requests answered within the window.
+    pub answered_in_window: f64,
 }
 
 #[cfg(test)]
@@ -473,6 +496,7 @@ mod tests {
                 planned_node_hours: 52.0,
                 cost_usd: 2775.49,
                 fix: None,
+                batch: None,
             }),
             day_skipped: None,
         }];

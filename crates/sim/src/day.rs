@@ -9,11 +9,12 @@ use crate::fleet::{
     simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, SimReport, Slo, Trigger,
 };
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
-use inferplan_plan::autoscaling::{self, Targets};
+use inferplan_plan::autoscaling::{self, Run, Targets};
 use inferplan_plan::candidate::Candidate;
-use inferplan_plan::contract::{DayHour, DayVerified};
+use inferplan_plan::contract::{BatchDay, DayHour, DayVerified};
 use inferplan_plan::cost::Sizing;
 use inferplan_plan::error::PlanError;
+use inferplan_plan::job::BatchJob;
 use inferplan_plan::search::{replica_for, Inputs};
 use inferplan_plan::workload::Workload;
 
@@ -49,6 +50,17 @@ pub fn day(
         target: f64::from(target),
         activation: 0.0,
     };
+    // A batch run's `cron` trigger first, as `render` writes it: the day then starts at the
+    // run's opening with no replica (`min` 0).
+    let schedule = t.run.map(|run| Trigger {
+        metric: ScaleMetric::Schedule {
+            from_s: 0,
+            seconds: run.minutes * 60,
+            replicas: run.replicas,
+        },
+        target: 1.0,
+        activation: 0.0,
+    });
     let cfg = FleetConfig {
         replica,
         efficiency,
@@ -57,10 +69,13 @@ pub fn day(
         autoscaler: Some(Autoscaler {
             behavior: t.behavior(),
             ..Autoscaler::rendered(
-                vec![
-                    trigger(ScaleMetric::InFlight, t.in_flight),
-                    trigger(ScaleMetric::QueueDepth, t.queue),
-                ],
+                schedule
+                    .into_iter()
+                    .chain([
+                        trigger(ScaleMetric::InFlight, t.in_flight),
+                        trigger(ScaleMetric::QueueDepth, t.queue),
+                    ])
+                    .collect(),
                 t.min,
                 t.max,
                 t.replicas_per_node,
@@ -88,12 +103,26 @@ pub fn day(
         warmup_s: 0.0,
         prefix_hit_rate: 0.0,
     };
-    let DayRun {
-        report: r,
-        hours,
-        failing,
-    } = run(w, c, &cfg, required, seed, max_requests)?;
-    let fix = (!failing.is_empty()).then(|| fix(&t, &hours, &failing, &cold));
+    let (r, hours, failing, batch) = match (t.run, &c.purchase_mix.batch_job) {
+        (Some(run), Some(job)) => {
+            let (r, hours, batch) = batch_run(w, &cfg, &run, job, seed, max_requests)?;
+            let failing = if batch.answered_in_window < required {
+                hours.iter().map(|h| h.hour).collect()
+            } else {
+                Vec::new()
+            };
+            (r, hours, failing, Some(batch))
+        }
+        _ => {
+            let DayRun {
+                report,
+                hours,
+                failing,
+            } = run(w, c, &cfg, required, seed, max_requests)?;
+            (report, hours, failing, None)
+        }
+    };
+    let fix = (!failing.is_empty() && batch.is_none()).then(|| fix(&t, &hours, &failing, &cold));
     Ok(DayVerified {
         min_replicas: t.min,
         max_replicas: t.max,
@@ -111,7 +140,90 @@ pub fn day(
         planned_node_hours: c.purchase_mix.billed_instance_hours_per_day,
         cost_usd: r.cost_usd,
         fix,
+        batch,
     })
+}
+
+/// The traffic of a batch run, from its opening (second 0): the day's requests
+/// (`traffic.rate_rps` × 24 h, the job's work) sent at the pace the plan's replicas take
+/// them, from the plan's cold start after the opening to the end of the work shared out
+/// (`cold start + work / units`, [`inferplan_plan::job::plan_job`]), as a batch client
+/// submits its backlog once the replicas are up.
+pub fn batch_spec(w: &Workload, job: &BatchJob, cold_start_s: f64) -> TrafficSpec {
+    let from = cold_start_s.max(0.0) / 3600.0;
+    let to = from + job.work_unit_hours / f64::from(job.units.max(1));
+    let requests = w.traffic.rate_rps * 86_400.0;
+    let per_hour = requests / (to - from).max(1e-9);
+    let mut hourly_rps = [0.0; 24];
+    for (k, r) in hourly_rps.iter_mut().enumerate() {
+        let (a, b) = (k as f64, k as f64 + 1.0);
+        let overlap = (b.min(to) - a.max(from)).max(0.0);
+        *r = per_hour * overlap / 3600.0;
+    }
+    TrafficSpec {
+        arrivals: Arrivals::Profile {
+            hourly_rps,
+            cv: w.traffic.burstiness,
+        },
+        input: LengthDist::from(w.lengths.input_tokens),
+        output: LengthDist::from(w.lengths.output_tokens),
+        limit: Limit::DurationUs(DAY_S * 1_000_000),
+    }
+}
+
+/// A batch run simulated from its opening: the report, each hour (UTC) of the run, and what
+/// it finished within its window.
+fn batch_run(
+    w: &Workload,
+    cfg: &FleetConfig,
+    run: &Run,
+    job: &BatchJob,
+    seed: u64,
+    max_requests: u64,
+) -> Result<(SimReport, Vec<DayHour>, BatchDay), PlanError> {
+    let spec = batch_spec(w, job, run.cold_start_s);
+    crate::limits::check(cfg, &spec, max_requests)
+        .map_err(|e| PlanError::input("verify", format!("the batch run's simulation: {e}")))?;
+    let traffic =
+        Traffic::new(spec, seed).map_err(|e| PlanError::input("verify", e.to_string()))?;
+    let r = simulate(cfg, traffic, seed);
+    let open_h = run.start_minute / 60;
+    let run_hours = run.minutes.div_ceil(60);
+    let hours: Vec<DayHour> = r
+        .hours
+        .iter()
+        .map(|h| DayHour {
+            hour: (open_h + h.hour) % 24,
+            requests: h.requests,
+            slo_attainment: h.slo_attainment,
+            replicas_max: h.replicas_max,
+            nodes_max: h.nodes_max,
+            planned_replicas: if h.hour < run_hours { run.replicas } else { 0 },
+        })
+        .collect();
+    let window_min = (job.window_hours * 60.0).floor() as usize;
+    let in_window: u64 = r.answered_per_minute.iter().take(window_min).sum();
+    let last = r
+        .answered_per_minute
+        .iter()
+        .rposition(|&n| n > 0)
+        .map_or(0.0, |m| (m + 1) as f64 / 60.0);
+    let batch = BatchDay {
+        run_start_utc: clock(run.start_minute),
+        run_end_utc: clock(run.end_minute()),
+        replicas: run.replicas,
+        finish_hours: last,
+        planned_finish_p99_hours: job.finish_p99_hours,
+        window_hours: job.window_hours,
+        answered_in_window: in_window as f64 / r.requests_total.max(1) as f64,
+    };
+    Ok((r, hours, batch))
+}
+
+/// `22:00` for minute 1320 of the day.
+fn clock(minute_of_day: u32) -> String {
+    let m = minute_of_day % autoscaling::MINUTES_PER_DAY;
+    format!("{:02}:{:02}", m / 60, m % 60)
 }
 
 /// The traffic of `w`'s day: 24 hours of its daily profile, its burstiness and lengths.

@@ -88,12 +88,16 @@ pub fn check(cfg: &FleetConfig, spec: &TrafficSpec, max_requests: u64) -> Result
             message: format!("{what} {m}"),
         })
     };
-    too_many(
-        "replicas",
-        "the initial replicas",
-        u64::from(cfg.replicas),
-        bounds::REPLICAS,
-    )?;
+    // A fleet that scales to zero may start with none (a batch run before its opening).
+    let from_zero = cfg.replicas == 0 && cfg.autoscaler.as_ref().is_some_and(|a| a.min == 0);
+    if !from_zero {
+        too_many(
+            "replicas",
+            "the initial replicas",
+            u64::from(cfg.replicas),
+            bounds::REPLICAS,
+        )?;
+    }
     if let Some(a) = &cfg.autoscaler {
         too_many(
             "autoscaler",

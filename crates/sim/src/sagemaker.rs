@@ -194,5 +194,6 @@ pub fn day(
         planned_node_hours: c.purchase_mix.billed_instance_hours_per_day,
         cost_usd: r.cost_usd,
         fix,
+        batch: None,
     })
 }

@@ -127,6 +127,9 @@ pub struct RenderInput {
     /// The scale-up stabilization window, seconds ([`inferplan_plan::autoscaling::Targets`]:
     /// for deadline work the time a request may wait in the queue, else 0).
     pub scale_up_window_s: u32,
+    /// A batch job's run: the `cron` trigger holding its replicas from the window's opening
+    /// ([`inferplan_plan::autoscaling::Run`]); `min_replicas` is then 0.
+    pub run: Option<inferplan_plan::autoscaling::Run>,
     /// Replicas that share one instance.
     pub replicas_per_instance: u32,
     /// Instances at the peak.
@@ -393,6 +396,9 @@ impl RenderInput {
                 ttft_p99_ms: c.ttft_p99_ms,
                 tpot_p99_ms: c.tpot_p99_ms,
                 e2e_p99_ms: c.e2e_p99_ms,
+                run: c.purchase_mix.batch_job.as_ref().and_then(|j| {
+                    inferplan_plan::autoscaling::Run::of(j, c.purchase_mix.cold_start_s)
+                }),
             },
         );
         let (min_replicas, max_replicas) = (targets.min, targets.max);
@@ -588,6 +594,7 @@ impl RenderInput {
             replicas: c.replicas,
             min_replicas,
             scale_up_window_s: targets.scale_up_window_s,
+            run: targets.run,
             replicas_per_instance: c.replicas_per_instance,
             instances,
             precision,

@@ -186,18 +186,23 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
                     behavior: behavior(&rendered_behavior(input)),
                 },
             },
-            triggers: vec![
-                trigger(
-                    "in-flight",
-                    input.server().in_flight_sum(&sel),
-                    input.target_in_flight,
-                ),
-                trigger(
-                    "queue",
-                    input.server().waiting_sum("", &sel),
-                    waiting_threshold(input),
-                ),
-            ],
+            triggers: input
+                .run
+                .iter()
+                .map(run_trigger)
+                .chain([
+                    trigger(
+                        "in-flight",
+                        input.server().in_flight_sum(&sel),
+                        input.target_in_flight,
+                    ),
+                    trigger(
+                        "queue",
+                        input.server().waiting_sum("", &sel),
+                        waiting_threshold(input),
+                    ),
+                ])
+                .collect(),
         },
     }
 }
@@ -226,6 +231,7 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
     };
     let mut so = scaled_object(input);
     let values = engine_dimension_values(input).join(";");
+    let run = input.run.as_ref().map(run_trigger);
     let trigger = |name: &str, metric: &str, target: u32| Trigger {
         kind: "aws-cloudwatch".to_owned(),
         name: name.to_owned(),
@@ -245,10 +251,13 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
         .map(|(k, v)| (k.to_owned(), v))
         .collect(),
     };
-    so.spec.triggers = vec![
-        trigger("running", input.server().running, input.target_in_flight),
-        trigger("queue", input.server().waiting, waiting_threshold(input)),
-    ];
+    so.spec.triggers = run
+        .into_iter()
+        .chain([
+            trigger("running", input.server().running, input.target_in_flight),
+            trigger("queue", input.server().waiting, waiting_threshold(input)),
+        ])
+        .collect();
     so
 }
 
@@ -256,10 +265,32 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
 /// plan's scale-up window ([`autoscaling::Targets::behavior`], which `plan --verify`'s day
 /// simulates).
 pub fn rendered_behavior(input: &RenderInput) -> autoscaling::Behavior {
-    autoscaling::Behavior::rendered_with_window(
+    autoscaling::Behavior::rendered_for(
         input.replicas_per_instance,
         input.scale_up_window_s,
+        input.run,
     )
+}
+
+/// The `cron` trigger of a batch job's run (KEDA's cron scaler, keda.sh docs "Scalers: Cron",
+/// `pkg/scalers/cron_scaler.go`: `timezone`, `start` and `end` five-field cron expressions,
+/// `desiredReplicas` asked for from start to end, the trigger active only then): the run's
+/// replicas from the window's opening for the hours the plan bills (`end` is the minute the
+/// run ends, wrapping over midnight).
+pub fn run_trigger(run: &autoscaling::Run) -> Trigger {
+    Trigger {
+        kind: "cron".to_owned(),
+        name: "batch-run".to_owned(),
+        metadata: [
+            ("timezone", "Etc/UTC".to_owned()),
+            ("start", autoscaling::Run::cron_at(run.start_minute)),
+            ("end", autoscaling::Run::cron_at(run.end_minute())),
+            ("desiredReplicas", run.replicas.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    }
 }
 
 /// The serialized form of a [`autoscaling::Behavior`] (`selectPolicy` left to its default,

@@ -431,15 +431,49 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
         pod::drain_s(i),
         pod::grace_period_s(i)
     );
+    if let (Some(run), Some(job)) = (&i.run, &i.purchase.batch_job) {
+        let clock = |m: u32| format!("{:02}:{:02}", (m / 60) % 24, m % 60);
+        let ready = run.start_minute + (run.cold_start_s / 60.0).ceil() as u32;
+        let window_end = run.start_minute + (job.window_hours * 60.0).round() as u32;
+        let _ = writeln!(
+            s,
+            "- Batch run (`cron` trigger `batch-run`, UTC): KEDA asks for {} replicas from {} \
+             (the window's opening) to {} (the {} each instance runs and the plan bills), and \
+             none outside it (`minReplicaCount: 0`). The replicas start together at the \
+             opening and serve after the cold start, about {} ({:.0} s); submit the day's \
+             work from then on, at the pace they take it: the plan finishes it {:.1} h after \
+             the opening at p99, before the window closes at {}. Work still in flight when the \
+             run ends keeps its replicas through the load triggers below; KEDA scales to zero \
+             {} s after the last active trigger. Outside the run no replica answers (no queue \
+             holds requests).",
+            run.replicas,
+            clock(run.start_minute),
+            clock(run.end_minute()),
+            inferplan_plan::job::hours(f64::from(run.minutes) / 60.0),
+            clock(ready),
+            run.cold_start_s,
+            job.finish_p99_hours,
+            clock(window_end),
+            inferplan_plan::autoscaling::KEDA_COOLDOWN_PERIOD_S,
+        );
+    }
     let _ = writeln!(
         s,
-        "- KEDA scales between {} (the quietest hour of the daily profile, or more where the replicas kept for one hour could not carry the next until new ones start) and {} replicas \
+        "- KEDA scales between {} ({}) and {} replicas \
          ({}): out when running + waiting requests exceed {} per replica (80 % of the \
          {:.1} a replica holds at its SLO capacity of {:.2} req/s by Little's law with its mean latency), or \
          waiting requests exceed {} per replica.",
         i.min_replicas,
+        if i.run.is_some() {
+            "none outside the batch run"
+        } else {
+            "the quietest hour of the daily profile, or more where the replicas kept for one \
+             hour could not carry the next until new ones start"
+        },
         i.max_replicas,
-        if i.max_replicas > i.replicas {
+        if i.run.is_some() {
+            "the batch run's".to_owned()
+        } else if i.max_replicas > i.replicas {
             format!(
                 "the peak's {} plus one instance's worth, since the quietest hour already \
                  needs the peak's replicas and an autoscaler whose minimum equals its maximum \

@@ -576,15 +576,19 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
     };
     assert_eq!(s(&target["kind"]), kind);
     let (min, max) = (i(&spec["minReplicaCount"]), i(&spec["maxReplicaCount"]));
+    // A batch job's run scales to zero outside its `cron` window; other work keeps a replica.
+    let least = if input.run.is_some() { 0 } else { 1 };
     assert!(
-        1 <= min && min < max,
+        least <= min && min < max,
         "the autoscaler must be able to move: {min} {max}"
     );
     assert_eq!(max, i64::from(input.max_replicas));
     assert!(input.max_replicas >= input.replicas);
     let triggers = list(&spec["triggers"]);
     assert!(!triggers.is_empty());
-    for t in triggers {
+    let cron = triggers.iter().filter(|t| s(&t["type"]) == "cron").count();
+    assert_eq!(cron, usize::from(input.run.is_some()));
+    for t in triggers.iter().filter(|t| s(&t["type"]) != "cron") {
         assert_eq!(s(&t["type"]), "prometheus");
         let m = &t["metadata"];
         for key in ["serverAddress", "query", "threshold"] {
@@ -603,9 +607,9 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
         inferplan_perf::Engine::Lmdeploy => "sum(lmdeploy:num_requests_waiting{",
         _ => "vllm:num_requests_waiting",
     };
-    assert!(triggers
-        .iter()
-        .any(|t| s(&t["metadata"]["query"]).contains(waiting)));
+    assert!(triggers.iter().any(|t| t["metadata"]["query"]
+        .as_str()
+        .is_some_and(|q| q.contains(waiting))));
     let b = &spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"];
     assert!(!b["scaleUp"].is_badvalue() && !b["scaleDown"].is_badvalue());
 }
@@ -1352,4 +1356,75 @@ fn the_async_scaled_object_is_what_the_plan_bills() {
         checked += 1;
     }
     assert!(checked >= 2, "{checked}");
+}
+
+/// Every batch example's ScaledObject holds the job the plan bills: a `cron` trigger from the
+/// window's opening (UTC) for the hours each instance is billed, rounded up to the minute and
+/// within the window, asking for the job's replicas; none outside it (`minReplicaCount: 0`);
+/// the load triggers beside it; the scale-up step asks for all of them at once; and lint finds
+/// nothing to warn of. Checked for every option render writes, from the plan JSON as `render
+/// --plan` reads it.
+#[test]
+fn the_batch_cron_window_is_the_planned_window() {
+    use inferplan_deploy::render::keda;
+    let mut checked = 0;
+    for name in examples() {
+        let w = example(&name);
+        if w.slo.mode != inferplan_plan::workload::Mode::Batch {
+            continue;
+        }
+        let value = plan_json(&w);
+        let json = read_plan(&value).unwrap();
+        for n in renderable_candidates(&json, catalog()).into_iter().take(3) {
+            let j = json.candidates.iter().find(|j| j.rank == n).unwrap();
+            let job = j.purchase_mix.batch_job.as_ref().unwrap();
+            let input = from_plan(&json, n, catalog()).unwrap();
+            let so = keda::scaled_object(&input);
+            assert_eq!(so.spec.min_replica_count, 0, "{name} #{n}");
+            assert_eq!(so.spec.max_replica_count, job.units, "{name} #{n}");
+            let cron: Vec<_> = so
+                .spec
+                .triggers
+                .iter()
+                .filter(|t| t.kind == "cron")
+                .collect();
+            assert_eq!(cron.len(), 1, "{name} #{n}");
+            let m = |k: &str| cron[0].metadata[k].clone();
+            assert_eq!(m("timezone"), "Etc/UTC");
+            assert_eq!(m("desiredReplicas"), job.units.to_string());
+            // `M H * * *` → minute of the day.
+            let minute = |expr: String| {
+                let f: Vec<u32> = expr
+                    .split(' ')
+                    .take(2)
+                    .map(|x| x.parse().unwrap())
+                    .collect();
+                assert!(expr.ends_with(" * * *"), "{expr}");
+                f[1] * 60 + f[0]
+            };
+            let (start, end) = (minute(m("start")), minute(m("end")));
+            assert_eq!(start, job.window_start_utc * 60, "{name} #{n}");
+            let minutes = (end + 1440 - start) % 1440;
+            assert_eq!(
+                f64::from(minutes),
+                (job.run_hours * 60.0 - 1e-6).ceil(),
+                "{name} #{n}: the hours billed"
+            );
+            assert!(f64::from(minutes) <= job.window_hours * 60.0);
+            assert!(job.finish_p99_hours <= job.window_hours + 1e-9);
+            assert!(so.spec.triggers.iter().any(|t| t.name == "in-flight"));
+            let up = &so
+                .spec
+                .advanced
+                .horizontal_pod_autoscaler_config
+                .behavior
+                .scale_up;
+            assert!(up.policies[0].value >= job.units, "{up:?}");
+            let files = render::render(&input);
+            let warnings = lint_warnings(&files);
+            assert!(warnings.is_empty(), "{name} #{n}: {warnings:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "{checked}");
 }

@@ -25,7 +25,7 @@ impl Scaler {
     /// with them.
     pub(super) fn new(a: &Autoscaler, replicas: u32) -> Scaler {
         let mut hpa = Hpa::new(a.behavior.clone(), a.min.max(1), a.max, a.tolerance);
-        hpa.assume(0, replicas);
+        hpa.assume(0, replicas.max(1));
         Scaler {
             hpa,
             observations: VecDeque::new(),
@@ -70,6 +70,7 @@ impl Sim<'_> {
                 ScaleMetric::QueueDepth => queued,
                 ScaleMetric::InFlight => in_flight,
                 ScaleMetric::GpuUtilization => gpu,
+                ScaleMetric::Schedule { .. } => 0.0,
             })
             .collect()
     }
@@ -104,6 +105,14 @@ impl Sim<'_> {
             // The pipeline has nothing that old yet.
             return;
         }
+        // Schedules are read now, not through the metric pipeline.
+        let seen: Vec<f64> = a
+            .triggers
+            .iter()
+            .zip(seen)
+            .map(|(t, &v)| t.metric.scheduled(now).unwrap_or(v))
+            .collect();
+        let seen = &seen;
         let active = a.triggers.iter().zip(seen).any(|(t, &v)| v > t.activation);
         if active {
             s.last_active_us = now;

@@ -29,6 +29,37 @@ pub enum ScaleMetric {
     /// Fraction of time the GPUs run steps, averaged over the ready replicas (shown to fail
     /// for LLM serving).
     GpuUtilization,
+    /// A schedule (KEDA's `cron` trigger): `replicas` from second `from_s` of each simulated
+    /// day (the simulation's start is second 0) for `seconds`, wrapping over the day's end;
+    /// active only then. Read at the decision's time (KEDA evaluates it, no metric lag);
+    /// with a target of 1 the HPA asks for `replicas`.
+    Schedule {
+        /// Second of the simulated day the schedule starts.
+        from_s: u32,
+        /// Seconds it lasts (less than a day).
+        seconds: u32,
+        /// Replicas asked for while it lasts.
+        replicas: u32,
+    },
+}
+
+impl ScaleMetric {
+    /// A schedule's value at `now_us`: its replicas inside it, 0 outside; `None` for the
+    /// metrics the pipeline measures.
+    pub fn scheduled(&self, now_us: u64) -> Option<f64> {
+        let ScaleMetric::Schedule {
+            from_s,
+            seconds,
+            replicas,
+        } = *self
+        else {
+            return None;
+        };
+        const DAY: u64 = 86_400;
+        let t = (now_us / 1_000_000) % DAY;
+        let inside = (t + DAY - u64::from(from_s) % DAY) % DAY < u64::from(seconds);
+        Some(if inside { f64::from(replicas) } else { 0.0 })
+    }
 }
 
 /// One trigger of a KEDA ScaledObject.

@@ -201,6 +201,7 @@ impl Sim<'_> {
             self.reqs.remove(r);
         }
         self.tally.completed += 1;
+        self.tally.answered(now);
         self.in_flight = self.in_flight.saturating_sub(1);
         self.client_done();
         if arrival < self.warmup_end_us {

@@ -107,6 +107,10 @@ pub struct SimReport {
     /// Time-average of requests in the system (sent, not yet answered or given up); with
     /// the arrival rate and mean latency it checks Little's law.
     pub mean_in_flight: f64,
+    /// Requests answered in each minute since the start (a batch run's finish and what it
+    /// answered within its window); not in the JSON.
+    #[serde(skip)]
+    pub answered_per_minute: Vec<u64>,
 }
 
 /// The counts, latency histograms and time series a simulation collects.
@@ -146,6 +150,8 @@ pub(super) struct Tally {
     pub(super) nodes_max: u32,
     /// Per hour of arrival: (answered, within every SLO, most replicas, most nodes).
     pub(super) hours: Vec<(u64, u64, u32, u32)>,
+    /// Requests answered per minute since the start.
+    pub(super) answered_per_minute: Vec<u64>,
 }
 
 const US_PER_HOUR: u64 = 3_600_000_000;
@@ -185,7 +191,17 @@ impl Tally {
             nodes_started: 0,
             nodes_max: 0,
             hours: Vec::new(),
+            answered_per_minute: Vec::new(),
         }
+    }
+
+    /// One more request answered at `at_us`.
+    pub(super) fn answered(&mut self, at_us: u64) {
+        let m = (at_us / 60_000_000) as usize;
+        if self.answered_per_minute.len() <= m {
+            self.answered_per_minute.resize(m + 1, 0);
+        }
+        self.answered_per_minute[m] += 1;
     }
 
     fn hour(&mut self, at_us: u64) -> &mut (u64, u64, u32, u32) {
@@ -322,6 +338,7 @@ impl Tally {
             steps: self.steps,
             tokens_computed: self.tokens_computed,
             mean_in_flight: self.in_flight_area as f64 / now_us.max(1) as f64,
+            answered_per_minute: self.answered_per_minute.clone(),
         }
     }
 }

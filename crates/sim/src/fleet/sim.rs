@@ -69,7 +69,7 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         scaler: cfg
             .autoscaler
             .as_ref()
-            .map(|a| Scaler::new(a, cfg.replicas.max(1))),
+            .map(|a| Scaler::new(a, cfg.replicas)),
         managed: cfg
             .managed
             .as_ref()
@@ -88,7 +88,13 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         outcome: StepOutcome::default(),
         times: StepTimes::new(&cfg.replica, cfg.efficiency),
     };
-    for _ in 0..cfg.replicas.max(1) {
+    // A fleet scaled to zero (an autoscaler with `min` 0 and no initial replica, a batch
+    // job before its run) starts with none; any other with at least one.
+    let initial = match &cfg.autoscaler {
+        Some(a) if a.min == 0 && cfg.managed.is_none() => cfg.replicas,
+        _ => cfg.replicas.max(1),
+    };
+    for _ in 0..initial {
         sim.add_replica(true);
     }
     if let Some(clients) = cfg.closed_loop {
@@ -177,12 +183,24 @@ impl Sim<'_> {
         self.account_cost();
     }
 
-    /// True when no traffic is left and nothing is in flight.
+    /// True when no traffic is left and nothing is in flight; a fleet on a schedule (a
+    /// batch run's `cron` trigger) runs on until it has scaled to zero and its nodes are
+    /// gone, so their hours after the last answer are counted.
     pub(super) fn finished(&self) -> bool {
         self.pending_arrival.is_none()
             && self.in_flight == 0
             && (self.clients.traffic_out
                 || self.clients.started >= self.cfg.closed_loop.unwrap_or(0))
+            && (!self.scheduled() || (self.live_replicas() == 0 && self.nodes_alive == 0))
+    }
+
+    /// Whether the autoscaler follows a schedule.
+    fn scheduled(&self) -> bool {
+        self.cfg.autoscaler.as_ref().is_some_and(|a| {
+            a.triggers
+                .iter()
+                .any(|t| matches!(t.metric, super::config::ScaleMetric::Schedule { .. }))
+        })
     }
 
     /// Closed loop: every free client sends its next request now.

@@ -172,3 +172,64 @@ fn the_async_day_runs_what_is_billed_without_flapping() {
         assert!(d.slo_attainment.unwrap() >= 0.99, "{d:?}");
     }
 }
+
+/// Every batch example's day runs the rendered `cron` run (`rendered_targets`, what `render`
+/// writes): no replica before the opening, the job's replicas from it for the hours billed,
+/// none once the work is done. Its node-hours are within 15 % of the plan's bill, every
+/// request is answered within the window, and the last one no later than the plan's finish
+/// at p99.
+#[test]
+fn a_batch_day_runs_the_job_the_plan_bills() {
+    use inferplan_plan::workload::{Mode, Platform};
+    let catalog = crate::support::catalog();
+    let efficiency = EfficiencyTable::embedded().unwrap();
+    let memory = MemoryParams::embedded().unwrap();
+    let inputs = Inputs {
+        catalog,
+        efficiency: &efficiency,
+        memory: &memory,
+    };
+    let mut seen = 0;
+    for path in crate::support::examples() {
+        // Diffusion workloads are another kind (their workers render through SQS).
+        let Ok(w) = Workload::load(&path) else {
+            continue;
+        };
+        if w.slo.mode != Mode::Batch {
+            continue;
+        }
+        seen += 1;
+        let p = plan(&inputs, &w).unwrap();
+        let c = p
+            .options()
+            .into_iter()
+            .find(|c| c.platform == Platform::Eks)
+            .unwrap();
+        let job = c.purchase_mix.batch_job.as_ref().unwrap();
+        let t = rendered_targets(&w, c);
+        let run = t
+            .run
+            .unwrap_or_else(|| panic!("{}: no batch run", path.display()));
+        assert_eq!(t.min, 0, "none between runs");
+        assert_eq!((run.replicas, t.max), (job.units, job.units));
+        assert_eq!(run.start_minute, job.window_start_utc * 60);
+        assert!(f64::from(run.minutes) >= job.run_hours * 60.0 - 1e-6);
+        assert!(f64::from(run.minutes) <= job.window_hours * 60.0);
+        let d = day(&inputs, &w, c, 0.99, 1, 5_000_000).unwrap();
+        let b = d.batch.as_ref().unwrap();
+        let billed = c.purchase_mix.billed_instance_hours_per_day;
+        assert!(
+            (d.node_hours - billed).abs() <= 0.15 * billed,
+            "{}: {:.1} node-hours simulated, {billed:.1} billed",
+            path.display(),
+            d.node_hours
+        );
+        assert!(b.answered_in_window >= 0.99, "{b:?}");
+        assert!(b.finish_hours <= job.finish_p99_hours, "{b:?}");
+        assert!(d.failing_hours.is_empty(), "{d:?}");
+        // The hours of the day are the run's, from its opening, with the job's replicas.
+        assert_eq!(d.hours[0].hour, job.window_start_utc);
+        assert!(d.hours.iter().all(|h| h.replicas_max <= job.units));
+    }
+    assert!(seen >= 1, "no batch example");
+}

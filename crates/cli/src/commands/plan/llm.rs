@@ -815,6 +815,20 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
             d.planned_node_hours,
             d.cost_usd,
         );
+        if let Some(b) = &d.batch {
+            s += &format!(
+                "   batch run: cron {}–{} UTC, {} replicas, none outside it; last answer {:.1} h \
+                 after the opening (plan: {:.1} h at p99); {:.2} % answered within the {:.0} h \
+                 window\n",
+                b.run_start_utc,
+                b.run_end_utc,
+                b.replicas,
+                b.finish_hours,
+                b.planned_finish_p99_hours,
+                b.answered_in_window * 100.0,
+                b.window_hours,
+            );
+        }
         let hours: Vec<String> = d
             .hours
             .iter()
