@@ -542,6 +542,53 @@ mod tests {
         assert!(t.min <= 2 && t.max <= 2, "{t:?}");
     }
 
+    fn job(start: u32, window: f64, run_hours: f64, runs: u32) -> BatchJob {
+        BatchJob {
+            window_start_utc: start,
+            window_hours: window,
+            runs_per_day: runs,
+            period_hours: 24.0 / f64::from(runs),
+            units: 9,
+            instances: 9,
+            work_unit_hours: 50.0,
+            run_hours,
+            finish_p99_hours: run_hours + 0.3,
+            on_spot: true,
+            interruption_overhead: 0.1,
+        }
+    }
+
+    /// A batch run opens with its window, lasts the billed hours rounded up to the minute
+    /// (never past the window), wraps over midnight, and is written as daily cron expressions;
+    /// deadline work and an all-day job have none.
+    #[test]
+    fn a_batch_run_is_the_billed_hours_from_the_opening() {
+        let r = Run::of(&job(22, 8.0, 7.2168, 1), 1311.5).unwrap();
+        assert_eq!((r.start_minute, r.minutes, r.replicas), (1320, 434, 9));
+        assert_eq!(r.end_minute(), 5 * 60 + 14);
+        assert_eq!(Run::cron_at(r.start_minute), "0 22 * * *");
+        assert_eq!(Run::cron_at(r.end_minute()), "14 5 * * *");
+        assert!(r.holds(23 * 3600) && r.holds(5 * 3600 + 13 * 60) && !r.holds(6 * 3600));
+        assert!(!r.holds(21 * 3600 + 59 * 60));
+        // Exactly 2 h bills 120 minutes, not 121; never longer than the window.
+        assert_eq!(Run::of(&job(0, 4.0, 2.0, 1), 0.0).unwrap().minutes, 120);
+        assert_eq!(Run::of(&job(0, 4.0, 4.2, 1), 0.0).unwrap().minutes, 240);
+        assert!(Run::of(&job(0, 24.0, 24.0, 1), 0.0).is_none());
+        assert!(Run::of(&job(0, 1.0, 0.5, 24), 0.0).is_none());
+        // The targets: none outside the run, the run's replicas at most, all asked at once.
+        let t = Targets {
+            min: 0,
+            max: 9,
+            in_flight: 79,
+            in_flight_at_capacity: 99.0,
+            queue: 19,
+            replicas_per_node: 1,
+            scale_up_window_s: 0,
+            run: Some(r),
+        };
+        assert_eq!(t.behavior().scale_up.policies[0].value, 9);
+    }
+
     #[test]
     fn rendered_behavior_scales_down_slower_than_the_kubernetes_default() {
         let r = Behavior::rendered(0);

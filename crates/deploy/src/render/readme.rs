@@ -445,7 +445,9 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
              the opening at p99, before the window closes at {}. Work still in flight when the \
              run ends keeps its replicas through the load triggers below; KEDA scales to zero \
              {} s after the last active trigger. Outside the run no replica answers (no queue \
-             holds requests).",
+             holds requests). `deployment.yaml` says `replicas: 0`: apply it outside the run, \
+             since applied during it, it scales the running replicas down until KEDA's next \
+             poll, and each one removed costs a cold start.",
             run.replicas,
             clock(run.start_minute),
             clock(run.end_minute()),

@@ -1235,6 +1235,27 @@ fn snapshot_of_a_multi_node_replica() {
     assert_snapshots(case, &lws);
 }
 
+/// The batch job of `examples/batch-summaries.toml` as rendered (#1, vLLM's Neuron backend on
+/// inf2.xlarge): the ScaledObject with its `cron` run, the Deployment it scales from zero, the
+/// README that tells the batch client when to submit.
+#[test]
+fn snapshot_of_a_batch_job() {
+    let case = "batch-summaries";
+    let p = stored_plan(case, || plan_json(&example(case)));
+    let input = from_json(&p, 1).unwrap();
+    assert!(input.run.is_some());
+    let files = render::render(&input);
+    check_structure(&input, &files);
+    let shown: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|(n, _)| {
+            ["keda-scaledobject.yaml", "deployment.yaml", "README.md"].contains(&n.as_str())
+        })
+        .collect();
+    assert_eq!(shown.len(), 3);
+    assert_snapshots(case, &shown);
+}
+
 /// A workload the plan puts on spot (async and batch work) says that its pods tolerate
 /// interruption, with a reason, and IL108 does not fire on it; the others do not say so.
 #[test]
