@@ -132,6 +132,12 @@ pub struct Observation {
     pub load: Load,
     /// `max_num_seqs` when the row states it.
     pub max_num_seqs: Option<u64>,
+    /// The run's recipe set an FP8 KV cache (`--kv-cache-dtype fp8`) where its checkpoint
+    /// alone would not say so (InferenceX recipes, `data/perf/inferencex_recipes.csv`).
+    pub kv_fp8: bool,
+    /// The engine's memory fraction the run's recipe set (`--gpu-memory-utilization`), where a
+    /// source states it; the engine's default otherwise.
+    pub memory_fraction: Option<f64>,
     /// Metric.
     pub metric: Metric,
     /// Statistic as written (`mean`, `p50`, `p90`, `p99`); rows that state none are skipped.
@@ -475,6 +481,8 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         lengths,
         load,
         max_num_seqs,
+        kv_fp8: false,
+        memory_fraction: None,
         metric,
         stat,
         value,
@@ -492,8 +500,7 @@ pub const INFERENCEX_MEAN_LENGTH: f64 = 0.9;
 /// 1024/1024, 1024/8192 and 8192/1024) ran random lengths of mean 0.9 × the nominal; other
 /// rows ran the stated lengths.
 fn inferencex_mean_lengths(source: Option<&str>, isl: u64, osl: u64) -> (u64, u64) {
-    let source = source.unwrap_or_default();
-    let inferencex = source.contains("workflow_run_id=") || source.starts_with("source_file=20");
+    let inferencex = is_inferencex(source);
     let nominal = matches!((isl, osl), (1024, 1024) | (1024, 8192) | (8192, 1024));
     if inferencex && nominal {
         let mean = |l: u64| ((l as f64) * INFERENCEX_MEAN_LENGTH).round() as u64;
@@ -501,6 +508,73 @@ fn inferencex_mean_lengths(source: Option<&str>, isl: u64, osl: u64) -> (u64, u6
     } else {
         (isl, osl)
     }
+}
+
+/// Whether an AIConfigurator row is an InferenceX run: the sample's `workflow_run_id=` rows
+/// and its dated `source_file=20..` exports.
+fn is_inferencex(source: Option<&str>) -> bool {
+    let source = source.unwrap_or_default();
+    source.contains("workflow_run_id=") || source.starts_with("source_file=20")
+}
+
+const INFERENCEX_RECIPES_CSV: &str = include_str!("../../../data/perf/inferencex_recipes.csv");
+
+/// What an InferenceX recipe set beyond the engine's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Recipe {
+    kv_fp8: bool,
+    memory_fraction: Option<f64>,
+}
+
+/// The container image an AIConfigurator row names in `silicon_data_source`
+/// (`image=vllm/vllm-openai:v0.18.0` or, in the database dumps, a bare
+/// `vllm/vllm-openai:v0.19.0-cu130` field); empty when it names none.
+fn stated_image(source: &str) -> &str {
+    source
+        .split(';')
+        .map(str::trim)
+        .find_map(|f| {
+            f.strip_prefix("image=")
+                .or_else(|| (!f.contains('=') && f.contains('/') && f.contains(':')).then_some(f))
+        })
+        .unwrap_or("")
+}
+
+/// The InferenceX recipe that ran a row, from `data/perf/inferencex_recipes.csv`: the
+/// benchmark script of the row's engine, model, GPU and precision at the revision that used the
+/// row's container image (rows without an image: the only revision of their recipe). Other
+/// rows keep the engine's defaults.
+fn inferencex_recipe(r: &Row<'_>) -> Recipe {
+    static TABLE: std::sync::OnceLock<Option<Table>> = std::sync::OnceLock::new();
+    let source = r.get("silicon_data_source");
+    if !is_inferencex(source) {
+        return Recipe::default();
+    }
+    let table = TABLE.get_or_init(|| {
+        Table::parse(INFERENCEX_RECIPES_CSV, "data/perf/inferencex_recipes.csv").ok()
+    });
+    let Some(table) = table else {
+        return Recipe::default();
+    };
+    let image = stated_image(source.unwrap_or_default());
+    let field = |name: &str| r.get(name).unwrap_or_default();
+    table
+        .rows()
+        .find(|t| {
+            ["backend", "model_path", "system", "precision"]
+                .iter()
+                .all(|c| t.get(c).unwrap_or_default() == field(c))
+                && t.get("image").unwrap_or_default() == image
+        })
+        .map(|t| Recipe {
+            kv_fp8: t.get("kv_cache_dtype") == Some("fp8"),
+            memory_fraction: t
+                .f64("gpu_memory_utilization")
+                .ok()
+                .flatten()
+                .filter(|f| *f > 0.0 && *f <= 1.0),
+        })
+        .unwrap_or_default()
 }
 
 fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
@@ -529,6 +603,53 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         return Ok(());
     };
     let disaggregated = r.get("mode") == Some("disagg");
+    // InferenceX ran GB200 (NVL72) only as Dynamo disaggregated deployments: its launcher
+    // (SemiAnalysisAI/InferenceX `runners/launch_gb200-nv.sh` @0ba7aa3f, the revision of the
+    // sample's 2025-11-17 GB200 runs) calls `submit_disagg.sh` with context workers of one
+    // 4-GPU node each and one generation worker (TRT-LLM: attention DP over its TP; SGLang:
+    // 6+12 or 12+6 nodes), and the rows exported as `agg` carry their GPU total as `tp_size`
+    // (TRT-LLM 8192/1024 `dep` 4 ctx + TP32 gen = 48 GPUs at 256/538 clients, 5 + TP8 = 28 at
+    // 2150; SGLang 18 nodes = 72). Scored as aggregated TP over all GPUs they are not what ran.
+    if !disaggregated
+        && is_inferencex(r.get("silicon_data_source"))
+        && matches!(gpu, "gb200" | "gb300")
+    {
+        out.skipped.extend(skipped(
+            SkipReason::DisaggregatedServing,
+            format!(
+                "InferenceX ran {gpu} only disaggregated (launch_gb200-nv.sh: context workers + \
+                 one generation worker); `tp_size` {} is their GPU total, worker counts and \
+                 batches not stated",
+                r.get("tp_size").unwrap_or("?")
+            ),
+        ));
+        return Ok(());
+    }
+    // From 2025-11-21 (d22bf9ca) to 2025-12-08 (4e135fd3, "fix h100 docker error") InferenceX's
+    // H100 launcher (`benchmarks/gptoss_fp4_h100_docker.sh`, the only script with it) passed the
+    // client a fixed `--max-concurrency 512` while the server kept the sweep's
+    // `--max-num-seqs $CONC` (4 to 64) and `--num-prompts $CONC × 10`: a row at 512 clients of
+    // that window ran a burst of an unstated size into a server holding an unstated number of
+    // sequences (its TPOT matches the same layout's 8- to 64-client rows).
+    let measured = r
+        .get("silicon_data_source")
+        .and_then(|s| s.split("measured=").nth(1))
+        .map(|d| d.get(..10).unwrap_or(d))
+        .unwrap_or("");
+    if is_inferencex(r.get("silicon_data_source"))
+        && gpu == "h100_sxm"
+        && r.u64("batch_size")? == Some(512)
+        && ("2025-11-21"..="2025-12-08").contains(&measured)
+    {
+        out.skipped.extend(skipped(
+            SkipReason::LoadNotStated,
+            "InferenceX's H100 script of 2025-11-21..12-08 capped the client at 512 and the \
+             server at the sweep's unstated concurrency (`--max-num-seqs $CONC`)"
+                .to_owned(),
+        ));
+        return Ok(());
+    }
+    let recipe = inferencex_recipe(r);
     let (mean_input, mean_output) = inferencex_mean_lengths(r.get("silicon_data_source"), isl, osl);
     // Aggregated: one layout serves both phases to `batch_size` clients. Disaggregated: the
     // prompt runs on a prefill worker (`prefill_batch_size` prompts at once), the decode on a
@@ -613,6 +734,8 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             },
             load,
             max_num_seqs: None,
+            kv_fp8: recipe.kv_fp8,
+            memory_fraction: recipe.memory_fraction,
             metric,
             stat: "mean",
             value,

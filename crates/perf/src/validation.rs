@@ -169,7 +169,8 @@ fn formats(
     // published in MXFP4 (gpt-oss) states no KV format: its cache stays 16 bit.
     let nvfp4_checkpoint =
         weights == Dtype::Fp4 && !matches!(m.native_weights, Some(Dtype::Mxfp4 | Dtype::Fp4));
-    let kv = if p.contains("kv cache fp8")
+    let kv = if obs.kv_fp8
+        || p.contains("kv cache fp8")
         || p.contains("weights+kv")
         || obs.model.to_ascii_lowercase().contains("fp8-kv")
         || (small && gpu_fp8 && matches!(obs.engine, Engine::Trtllm | Engine::Sglang))
@@ -280,7 +281,7 @@ pub fn prepare(
             },
             engine: obs.engine,
             limits,
-            kv_memory_fraction: defaults.kv_memory_fraction,
+            kv_memory_fraction: obs.memory_fraction.unwrap_or(defaults.kv_memory_fraction),
         };
         let replica = match Replica::new(&d, input + output, params) {
             Ok(r) => r,
