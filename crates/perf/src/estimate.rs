@@ -988,6 +988,7 @@ impl Replica {
                 } else if c > max_batch {
                     s.queue_s = (c - max_batch) / s.requests_s;
                 }
+                self.clumped(&mut s, c.min(max_batch), i, budget, e);
                 s
             }
             Load::Saturated => self.steady(max_batch, i, o, budget, e),
@@ -1251,6 +1252,30 @@ impl Replica {
             batch_var,
             spread_s: 0.0,
         }
+    }
+
+    /// A closed loop of `running` clients with equal lengths does not spread its arrivals out
+    /// as Poisson arrivals would: requests prefilled together decode together and finish
+    /// together, so their next prompts arrive together again, and the clients drift apart
+    /// only slowly. Prompts arrive in clumps of `running^α` ([`Efficiency::clump_exponent`],
+    /// fitted per engine: 0 spread out, 1 lockstep rounds), and a prompt waits on average for
+    /// half of the others of its clump, each its prompt's own prefill (its chunks alone); the
+    /// first tokens of a clump spread over the whole clump. The wait is a prompt's, so it is
+    /// part of TTFT only: the same prompts are prefilled either way, and throughput and TPOT
+    /// are unchanged. Measured on the closed loops of vLLM and TensorRT-LLM, the TTFT left after
+    /// the step model grows with the prompt's prefill time in proportion to about `(√c − 1) /
+    /// 2` (VALIDATION.md, "Request overhead").
+    fn clumped(&self, s: &mut Phase, running: f64, i: f64, budget: f64, e: &Efficiency) {
+        let clump = portable::pow(running.max(1.0), e.clump_exponent.clamp(0.0, 1.0));
+        if clump <= 1.0 {
+            return;
+        }
+        let piece = budget.min(i).max(1.0);
+        let chunks = (i / piece).ceil().max(1.0);
+        let prompt = chunks * self.iteration(&chunk(piece, i), e).0;
+        let ahead = (clump - 1.0) / 2.0 * prompt;
+        s.ttft_s += ahead;
+        s.spread_s = s.spread_s.max((clump - 1.0) * prompt);
     }
 
     /// `n` requests at once, in waves of what fits; prompts prefilled in chunks of `budget`

@@ -56,6 +56,12 @@ pub struct Efficiency {
     /// request's first token waits behind them, seconds per stream. Shared by the roofline
     /// and the kernel path (it is the serving front end's, not the GPU's).
     pub stream_overhead_s: f64,
+    /// Exponent `α` of the prompts that arrive together in a closed loop of `c` clients on an
+    /// engine that mixes prompts into decode steps: `c^α` of them (0: the clients are spread
+    /// out, each prompt alone; 1: they move in lockstep rounds). Fixed lengths keep the
+    /// clients of a benchmark partly in step (requests prefilled together finish together),
+    /// so a prompt waits for half of the others of its clump. Fitted per engine.
+    pub clump_exponent: f64,
     /// The engine's multipliers on measured kernel curves (on GPUs that have them): bandwidth
     /// and compute fractions of GEMMs and attention, all-reduce bandwidth, per-call floors.
     pub kernel: KernelScale,
@@ -402,6 +408,7 @@ mod tests {
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
         stream_overhead_s: 0.0,
+        clump_exponent: 0.0,
         kernel: KernelScale::ONE,
     };
     const L: Layout = Layout {

@@ -289,6 +289,7 @@ mod speed {
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
         stream_overhead_s: 0.0,
+        clump_exponent: 0.0,
         kernel: KernelScale::ONE,
     };
 
@@ -371,6 +372,7 @@ mod speed {
         let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
         let e = Efficiency {
             stream_overhead_s: 0.002,
+            clump_exponent: 0.0,
             kernel: KernelScale {
                 request_overhead_s: 0.020,
                 ..KernelScale::ONE
@@ -393,6 +395,7 @@ mod speed {
         };
         let no_streams = Efficiency {
             stream_overhead_s: 0.0,
+            clump_exponent: 0.0,
             ..e
         };
         // One client: no other stream open; 32 clients: 31 others, 2 ms each, on TTFT (and
@@ -401,6 +404,76 @@ mod speed {
         let (with, without) = (at(32, &e), at(32, &no_streams));
         assert!((with.ttft_ms - without.ttft_ms - 62.0).abs() < 1e-6);
         assert!((with.tpot_ms - without.tpot_ms).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_closed_loop_prompt_waits_for_half_of_its_clump() {
+        // Clients with equal lengths stay partly in step: prompts arrive in clumps of c^α
+        // and wait for half of the others of their clump, each its own prefill. TTFT only.
+        let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let spread = Efficiency {
+            clump_exponent: 0.0,
+            ..NO_OVERHEAD
+        };
+        let clumped = Efficiency {
+            clump_exponent: 0.5,
+            ..NO_OVERHEAD
+        };
+        let at = |clients: u64, input: u64, e: &Efficiency| {
+            r.run(
+                &Workload {
+                    input_tokens: input,
+                    output_tokens: 500,
+                    load: Load::Closed {
+                        concurrency: clients,
+                    },
+                },
+                e,
+            )
+        };
+        // One client has no clump.
+        assert!((at(1, 1000, &clumped).ttft_ms - at(1, 1000, &spread).ttft_ms).abs() < 1e-9);
+        // 16 clients: clumps of 4, a prompt waits for 1.5 others.
+        let budget = r.limits().max_num_batched_tokens as f64;
+        for input in [1000u64, 6000] {
+            let (with, without) = (at(16, input, &clumped), at(16, input, &spread));
+            let i = input as f64;
+            let piece = budget.min(i);
+            let prompt_ms = (i / piece).ceil()
+                * r.iteration(
+                    &Batch {
+                        prefill_tokens: piece,
+                        prefill_past: ((i - piece) / 2.0).max(0.0),
+                        prefill_pairs: piece * (i + 1.0) / 2.0,
+                        ..Batch::default()
+                    },
+                    &clumped,
+                )
+                .0
+                * 1e3;
+            let extra = with.ttft_ms - without.ttft_ms;
+            assert!(
+                (extra - 1.5 * prompt_ms).abs() < 1e-6,
+                "{extra} vs {prompt_ms}"
+            );
+            assert!((with.tpot_ms - without.tpot_ms).abs() < 1e-12);
+            assert!((with.output_tok_s - without.output_tok_s).abs() < 1e-9);
+            // The first tokens of a clump spread over the whole clump.
+            assert!((with.ttft_spread_ms - 3.0 * prompt_ms).abs() < 1e-6);
+        }
+        // Engines that prefill in rounds (SGLang) already move their clients in lockstep.
+        let s = replica("llama-3.1-8b", "H100", 1, Engine::Sglang);
+        let run = |e: &Efficiency| {
+            s.run(
+                &Workload {
+                    input_tokens: 1000,
+                    output_tokens: 500,
+                    load: Load::Closed { concurrency: 16 },
+                },
+                e,
+            )
+        };
+        assert_eq!(run(&clumped).ttft_ms, run(&spread).ttft_ms);
     }
 
     #[test]
@@ -997,6 +1070,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             step_overhead_s: 0.002,
             request_overhead_s: 0.02,
             stream_overhead_s: 0.0005,
+            clump_exponent: 0.0,
             kernel: KernelScale {
                 bandwidth: 0.8,
                 compute: 0.7,
@@ -1017,6 +1091,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             step_overhead_s: 0.01,
             request_overhead_s: 0.1,
             stream_overhead_s: 0.002,
+            clump_exponent: 0.0,
             kernel: KernelScale {
                 step_overhead_s: 0.01,
                 request_overhead_s: 0.1,

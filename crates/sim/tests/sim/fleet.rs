@@ -191,6 +191,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
         prefix_hit_rate: 0.0,
         efficiency: Efficiency {
             stream_overhead_s: 0.0,
+            clump_exponent: 0.0,
             ..cfg.efficiency
         },
         ..cfg
@@ -198,6 +199,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
     let with = FleetConfig {
         efficiency: Efficiency {
             stream_overhead_s: 0.003,
+            clump_exponent: 0.0,
             ..base.efficiency
         },
         ..base.clone()
