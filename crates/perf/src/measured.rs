@@ -132,6 +132,9 @@ pub struct Observation {
     pub load: Load,
     /// `max_num_seqs` when the row states it.
     pub max_num_seqs: Option<u64>,
+    /// The engine's release as the row writes it (`0.5.8.post1`, `v0.1.0a1`); empty when not
+    /// stated. The engine's defaults of that release apply (`Engine::defaults_for`).
+    pub engine_version: String,
     /// Metric.
     pub metric: Metric,
     /// Statistic as written (`mean`, `p50`, `p90`, `p99`); rows that state none are skipped.
@@ -475,6 +478,7 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         lengths,
         load,
         max_num_seqs,
+        engine_version: r.get("engine_version").unwrap_or_default().to_owned(),
         metric,
         stat,
         value,
@@ -613,6 +617,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             },
             load,
             max_num_seqs: None,
+            engine_version: r.get("backend_version").unwrap_or_default().to_owned(),
             metric,
             stat: "mean",
             value,
