@@ -2,8 +2,9 @@
 
 use crate::error::PerfError;
 use crate::memory::EngineLimits;
+pub use crate::memory::KvBasis;
 use inferplan_catalog::table::Table;
-use inferplan_catalog::Arch;
+use inferplan_catalog::{Arch, Gpu};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -91,34 +92,55 @@ impl Engine {
         }
     }
 
-    /// What the engine's KV memory fraction is a fraction of.
-    pub fn kv_basis(self) -> KvBasis {
-        match self {
-            Engine::Vllm | Engine::Sglang => KvBasis::WithWeights,
-            Engine::Trtllm | Engine::Tgi | Engine::Neuron => KvBasis::OfFree,
-            Engine::Lmdeploy => KvBasis::OfTotal,
-        }
+    /// The engine's default scheduler limits and KV-cache memory rule on a GPU of `gpu_mem_gib`
+    /// and generation `arch`, for one GPU of the release inferplan renders; see
+    /// [`Engine::defaults_for`] for a given GPU name, layout and release.
+    pub fn defaults(self, gpu_mem_gib: f64, arch: Arch) -> EngineDefaults {
+        self.defaults_for(&Setup {
+            version: None,
+            gpu_name: None,
+            gpu_mem_gib,
+            arch,
+            tp: 1,
+            pp: 1,
+        })
     }
 
-    /// The engine's default scheduler limits and KV-cache memory fraction on a GPU.
+    /// The defaults of the release inferplan renders on `gpu` (by its name and memory) with a
+    /// layout: what plan, estimate, simulate and render use.
+    pub fn defaults_on(self, gpu: &Gpu, gpu_mem_gib: f64, tp: u32, pp: u32) -> EngineDefaults {
+        self.defaults_for(&Setup {
+            version: None,
+            gpu_name: Some(&gpu.name),
+            gpu_mem_gib,
+            arch: gpu.arch,
+            tp,
+            pp,
+        })
+    }
+
+    /// The engine's default scheduler limits and KV-cache memory rule for a setup, from the
+    /// documented defaults of its release in `data/perf/engines.csv` (the release inferplan
+    /// renders when none is given or it is not read there):
     ///
-    /// vLLM's limits depend on the GPU (see [`EngineLimits::vllm_default`]); the other engines'
-    /// documented defaults come from `data/perf/engines.csv`, falling back to vLLM's where a
-    /// value is not published.
-    pub fn defaults(self, gpu_mem_gib: f64, arch: Arch) -> EngineDefaults {
-        let vllm = EngineLimits::vllm_default(gpu_mem_gib, arch);
-        static TABLE: OnceLock<Option<Table>> = OnceLock::new();
-        let table = TABLE.get_or_init(|| Table::parse(ENGINES_CSV, "data/perf/engines.csv").ok());
-        let value = |param: &str| -> Option<f64> {
-            let table = table.as_ref()?;
-            let row = table.rows().find(|r| {
-                r.get("engine") == Some(self.as_str())
-                    && r.get("param") == Some(param)
-                    && r.get("value").is_some_and(|v| !v.is_empty())
-            })?;
-            row.get("value")?.parse().ok()
-        };
-        let (seqs, tokens) = if self == Engine::Vllm {
+    /// * vLLM: [`EngineLimits::vllm_default`], `gpu_memory_utilization` 0.9 of the whole GPU.
+    /// * SGLang: `mem_fraction_static` derived from the GPU's memory and the layout as its
+    ///   release does ([`sglang_mem_fraction_static`]), of the memory free at start, holding
+    ///   weights and the KV pool; `chunked_prefill_size` by GPU memory; running requests
+    ///   derived from the KV pool ([`sglang_max_running_requests`], applied by
+    ///   [`crate::Replica::new`]; 4096 here is its ceiling).
+    /// * LMDeploy: `cache_max_entry_count` of the whole GPU (0.1) or of the memory free after
+    ///   the weights (0.2.2 and later); `max_batch_size` by release and GPU name.
+    /// * TensorRT-LLM, TGI: the rows' values, falling back to vLLM's where none is published.
+    pub fn defaults_for(self, s: &Setup<'_>) -> EngineDefaults {
+        let vllm = EngineLimits::vllm_default(s.gpu_mem_gib, s.arch);
+        let version = s
+            .version
+            .and_then(Version::parse)
+            .or_else(|| self.rendered().and_then(Version::parse));
+        let text = |param: &str| row_value(self, param, version);
+        let value = |param: &str| text(param).and_then(|v| v.parse::<f64>().ok());
+        let (mut seqs, mut tokens) = if self == Engine::Vllm {
             (vllm.max_num_seqs, vllm.max_num_batched_tokens)
         } else {
             (
@@ -126,36 +148,310 @@ impl Engine {
                 value("max_num_batched_tokens").map_or(vllm.max_num_batched_tokens, |v| v as u64),
             )
         };
+        let mut fraction = value("kv_memory_fraction")
+            .filter(|f| *f > 0.0 && *f <= 1.0)
+            .unwrap_or(0.9);
+        let gpu_mib = s.gpu_mem_gib * 1024.0;
+        match self {
+            Engine::Sglang => {
+                let v = version.unwrap_or(Version::SGLANG_RENDERED);
+                let (chunk, _) = sglang_chunk_and_graph_bs(v, gpu_mib, s.tp);
+                tokens = chunk;
+                seqs = SGLANG_MAX_REQ_POOL;
+                fraction = sglang_mem_fraction_static(v, gpu_mib, s.tp, s.pp);
+            }
+            Engine::Lmdeploy => {
+                if let Some(map) = lmdeploy_batch_map(version) {
+                    let name = s.gpu_name.unwrap_or("").to_ascii_lowercase();
+                    seqs = map
+                        .iter()
+                        .find(|(key, _)| name.contains(key))
+                        .map_or(LMDEPLOY_OTHER_GPUS, |&(_, n)| n);
+                }
+            }
+            _ => {}
+        }
+        let kv_basis = match (s.arch, self) {
+            // NxD Inference has no memory fraction: it allocates what it compiles.
+            (Arch::Neuron, _) => KvBasis::WithWeights,
+            _ => text("kv_basis")
+                .and_then(KvBasis::from_name)
+                .unwrap_or(KvBasis::WithWeights),
+        };
         EngineDefaults {
             limits: EngineLimits {
                 max_num_seqs: seqs.max(1),
                 max_num_batched_tokens: tokens.max(1),
                 block_size: vllm.block_size,
+                kv_basis,
             },
-            // NxD Inference has no memory fraction: it allocates what it compiles.
-            kv_memory_fraction: if arch == Arch::Neuron {
+            kv_memory_fraction: if s.arch == Arch::Neuron {
                 1.0
             } else {
-                value("kv_memory_fraction")
-                    .filter(|f| *f > 0.0 && *f <= 1.0)
-                    .unwrap_or(0.9)
+                fraction
             },
+        }
+    }
+
+    /// The release inferplan renders (`render`'s image), whose defaults apply when a setup
+    /// names none.
+    fn rendered(self) -> Option<&'static str> {
+        match self {
+            Engine::Sglang => Some("0.5.3"),
+            Engine::Lmdeploy => Some("0.16.0"),
+            Engine::Tgi => Some("3.0.0"),
+            _ => None,
         }
     }
 }
 
-/// How an engine turns its memory fraction into a KV cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KvBasis {
-    /// `memory × fraction` holds weights, activations and KV cache (vLLM's
-    /// `gpu_memory_utilization`, SGLang's `mem_fraction_static`).
-    WithWeights,
-    /// The KV cache is `fraction ×` the memory left after weights and activations
-    /// (TensorRT-LLM's `kv_cache_free_gpu_mem_fraction`, TGI).
-    OfFree,
-    /// The KV cache is `fraction ×` the whole memory (LMDeploy 0.1's `cache_max_entry_count`).
-    OfTotal,
+/// What an engine's defaults depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    /// The engine's release as written (`0.5.8.post1`, `v0.16.0`); `None` or a text that
+    /// names no release: the release inferplan renders.
+    pub version: Option<&'a str>,
+    /// The GPU's name as the driver reports it or the catalog writes it (LMDeploy picks its
+    /// batch size by a part of it); `None`: not known.
+    pub gpu_name: Option<&'a str>,
+    /// Memory of one GPU, GiB.
+    pub gpu_mem_gib: f64,
+    /// GPU generation.
+    pub arch: Arch,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline-parallel degree.
+    pub pp: u32,
+}
+
+/// A release number: major, minor, patch and post-release (`0.4.7.post1` is after `0.4.7`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32, pub u32);
+
+impl Version {
+    const SGLANG_RENDERED: Version = Version(0, 5, 3, 0);
+
+    /// Reads `0.5.8.post1`, `v0.1.0a1`, `0.5.1-rc0.pre1`; `None` for text with no release
+    /// number at its start (`nightly-dev`, `not stated`).
+    pub fn parse(text: &str) -> Option<Version> {
+        let t = text.trim();
+        let t = t.strip_prefix('v').unwrap_or(t);
+        let mut parts = t.split('.');
+        let number = |p: Option<&str>| -> Option<u32> {
+            let p = p?;
+            let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        };
+        let major = number(parts.next())?;
+        let minor = number(parts.next())?;
+        let patch = number(parts.next()).unwrap_or(0);
+        let post = parts
+            .next()
+            .and_then(|p| p.strip_prefix("post"))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        Some(Version(major, minor, patch, post))
+    }
+
+    /// Whether `range` (`0.4.7.post1-0.5.2`, `v0.2.2-v0.16.0`, `0.3.6.post3`) holds this
+    /// release; `None` when the range is not a release range.
+    fn within(self, range: &str) -> Option<bool> {
+        let split = range
+            .char_indices()
+            .filter(|&(i, c)| c == '-' && i > 0)
+            .map(|(i, _)| i)
+            .find(|&i| {
+                let rest = range[i + 1..].strip_prefix('v').unwrap_or(&range[i + 1..]);
+                rest.starts_with(|c: char| c.is_ascii_digit())
+            });
+        let (lo, hi) = match split {
+            Some(i) => (&range[..i], &range[i + 1..]),
+            None => (range, range),
+        };
+        let (lo, hi) = (Version::parse(lo)?, Version::parse(hi)?);
+        Some(lo <= self && self <= hi)
+    }
+}
+
+const ENGINES_ORIGIN: &str = "data/perf/engines.csv";
+
+/// The value of `param` for `engine` in `data/perf/engines.csv`: the first row whose release
+/// range holds `version`, else the first row with a value (the earliest release read).
+fn row_value(engine: Engine, param: &str, version: Option<Version>) -> Option<&'static str> {
+    static TABLE: OnceLock<Option<Table>> = OnceLock::new();
+    let table = TABLE
+        .get_or_init(|| Table::parse(ENGINES_CSV, ENGINES_ORIGIN).ok())
+        .as_ref()?;
+    let rows = || {
+        table.rows().filter(move |r| {
+            r.get("engine") == Some(engine.as_str())
+                && r.get("param") == Some(param)
+                && r.get("value").is_some_and(|v| !v.is_empty())
+        })
+    };
+    let matching = version.and_then(|v| {
+        rows().find(|r| {
+            r.get("version_range")
+                .and_then(|range| v.within(range))
+                .unwrap_or(false)
+        })
+    });
+    let row = matching.or_else(|| rows().next())?;
+    // The table lives as long as the program; its cells are borrowed from it.
+    row.get("value")
+}
+
+/// SGLang's request-pool ceiling: `req_to_token_pool` holds `min(max(KV tokens /
+/// context_len × 512, 2048), 4096)` requests (sgl-project/sglang
+/// `python/sglang/srt/model_executor/model_runner.py`, `init_memory_pool`, 0.3.6.post3–0.5.10;
+/// `data/perf/engines.csv` row `sglang,0.3.0-0.5.10,max_num_seqs`).
+pub const SGLANG_MAX_REQ_POOL: u64 = 4096;
+
+/// SGLang's running requests when `--max-running-requests` is not given: `min(KV tokens / 2,
+/// req_to_token_pool size)`, the pool `min(max(KV tokens / context_len × 512, 2048), 4096)`
+/// (`tp_worker.py` and `model_runner.py`, see `data/perf/engines.csv`).
+pub fn sglang_max_running_requests(kv_tokens: u64, context_len: u64) -> u64 {
+    let pool = (kv_tokens as f64 / context_len.max(1) as f64 * 512.0) as u64;
+    let pool = pool.clamp(2048, SGLANG_MAX_REQ_POOL);
+    (kv_tokens / 2).min(pool).max(1)
+}
+
+/// SGLang's `chunked_prefill_size` and CUDA-graph `cuda_graph_max_bs` defaults by GPU memory
+/// (MiB) and TP degree (`server_args.py`, `_handle_gpu_memory_settings` from 0.5.3; the
+/// `max_num_batched_tokens` and `cuda_graph_max_bs` rows of `data/perf/engines.csv`).
+pub fn sglang_chunk_and_graph_bs(v: Version, gpu_mib: f64, tp: u32) -> (u64, u64) {
+    let small_tp = tp < 4;
+    if v >= Version(0, 5, 3, 0) {
+        let (chunk, graph) = if gpu_mib < 20.0 * 1024.0 {
+            (2048, 8)
+        } else if gpu_mib < 35.0 * 1024.0 {
+            let small = if v >= Version(0, 5, 5, 0) { 24 } else { 16 };
+            (2048, if small_tp { small } else { 80 })
+        } else if gpu_mib < 60.0 * 1024.0 {
+            (4096, if small_tp { 32 } else { 160 })
+        } else if gpu_mib < 160.0 * 1024.0 {
+            (8192, if small_tp { 256 } else { 512 })
+        } else {
+            (16384, 512)
+        };
+        (chunk, graph)
+    } else if v >= Version(0, 4, 7, 1) {
+        let graph = if gpu_mib < 35.0 * 1024.0 {
+            if small_tp {
+                8
+            } else {
+                80
+            }
+        } else if gpu_mib > 160.0 * 1000.0 {
+            512
+        } else if gpu_mib > 90.0 * 1024.0 {
+            256
+        } else {
+            160
+        };
+        let chunk = if gpu_mib < 35.0 * 1024.0 {
+            2048
+        } else if gpu_mib < 160.0 * 1024.0 {
+            8192
+        } else {
+            16384
+        };
+        (chunk, graph)
+    } else if v >= Version(0, 3, 6, 0) && gpu_mib < 25000.0 {
+        (2048, 8)
+    } else {
+        (8192, 160)
+    }
+}
+
+/// SGLang's default `mem_fraction_static`: the share of the memory free at start that holds
+/// weights and the KV pool, the rest left for activations, CUDA graphs and metadata, as each
+/// release derives it (`server_args.py`; the `kv_memory_fraction` rows of
+/// `data/perf/engines.csv` give the sources):
+///
+/// * 0.5.3 and later: `reserved = 512 + max(chunked_prefill_size, 2048) × 1.5 +
+///   cuda_graph_max_bs × 2 + tp × pp / 8 × 1024` MiB, at least 10 GiB on GPUs above 60 GiB,
+///   and `round((memory − reserved) / memory, 3)`.
+/// * 0.4.7.post1–0.5.2: `reserved` by memory tier (`(2.8 + P/10)` GiB below 35 GiB, `(9.5 +
+///   P/2)` GiB below 90 GiB, `(12 + P/2)` GiB below 160 GiB, 32 GiB above, P = tp × pp).
+/// * earlier: by TP degree (0.88, 0.87, 0.85, 0.81–0.83, 0.79 at 1, 2, 4, 8, 16 GPUs).
+pub fn sglang_mem_fraction_static(v: Version, gpu_mib: f64, tp: u32, pp: u32) -> f64 {
+    let p = f64::from(tp.max(1) * pp.max(1));
+    let round3 = |f: f64| (f * 1000.0).round() / 1000.0;
+    if v >= Version(0, 5, 3, 0) {
+        let (chunk, graph) = sglang_chunk_and_graph_bs(v, gpu_mib, tp);
+        let mut reserved =
+            512.0 + chunk.max(2048) as f64 * 1.5 + graph as f64 * 2.0 + p / 8.0 * 1024.0;
+        if gpu_mib > 60.0 * 1024.0 {
+            reserved = reserved.max(10.0 * 1024.0);
+        }
+        round3((gpu_mib - reserved) / gpu_mib)
+    } else if v >= Version(0, 4, 7, 1) {
+        let reserved_gib = if gpu_mib < 35.0 * 1024.0 {
+            2.8 + p / 10.0
+        } else if gpu_mib < 90.0 * 1024.0 {
+            9.5 + p / 2.0
+        } else if gpu_mib < 160.0 * 1024.0 {
+            12.0 + p / 2.0
+        } else {
+            32.0
+        };
+        round3((gpu_mib - reserved_gib * 1024.0) / gpu_mib)
+    } else {
+        let eight = if v >= Version(0, 4, 0, 0) {
+            0.81
+        } else if v >= Version(0, 3, 6, 0) {
+            0.82
+        } else {
+            0.83
+        };
+        match tp.max(1) * pp.max(1) {
+            16.. => 0.79,
+            8..=15 => eight,
+            4..=7 => 0.85,
+            2..=3 => 0.87,
+            _ => 0.88,
+        }
+    }
+}
+
+/// Batch size of LMDeploy's CUDA devices not in its map.
+const LMDEPLOY_OTHER_GPUS: u64 = 128;
+
+/// LMDeploy's `max_batch_size` by a part of the device name, when the release derives it
+/// (`get_max_batch_size` in `lmdeploy/utils.py`; `data/perf/engines.csv` rows `lmdeploy,
+/// v0.6.0-v0.9.2.post1` and `v0.10.0-v0.16.0`, `max_num_seqs`); `None` for releases with a
+/// fixed default.
+fn lmdeploy_batch_map(v: Option<Version>) -> Option<&'static [(&'static str, u64)]> {
+    let v = v?;
+    if v >= Version(0, 10, 0, 0) {
+        Some(&[
+            ("a100", 384),
+            ("a800", 384),
+            ("h100", 1024),
+            ("h800", 1024),
+            ("l20y", 1024),
+            ("h200", 1024),
+        ])
+    } else if v >= Version(0, 6, 0, 0) {
+        Some(&[("a100", 256), ("a800", 256), ("h100", 512), ("h800", 512)])
+    } else {
+        None
+    }
+}
+
+impl KvBasis {
+    /// Reads a `kv_basis` value of `data/perf/engines.csv`.
+    pub fn from_name(s: &str) -> Option<KvBasis> {
+        Some(match s {
+            "with_weights" => KvBasis::WithWeights,
+            "static_pool" => KvBasis::StaticPool,
+            "of_free" => KvBasis::OfFree,
+            "of_free_after_weights" => KvBasis::OfFreeAfterWeights,
+            "of_total" => KvBasis::OfTotal,
+            _ => return None,
+        })
+    }
 }
 
 /// Defaults of an engine on one GPU.
@@ -163,8 +459,9 @@ pub enum KvBasis {
 pub struct EngineDefaults {
     /// Batch limits.
     pub limits: EngineLimits,
-    /// Fraction of GPU memory the engine budgets for weights, activations and KV cache
-    /// (vLLM's `--gpu-memory-utilization`).
+    /// The engine's memory fraction (vLLM's `--gpu-memory-utilization`, SGLang's
+    /// `--mem-fraction-static`, LMDeploy's `--cache-max-entry-count`, ...), a fraction of what
+    /// `limits.kv_basis` says.
     pub kv_memory_fraction: f64,
 }
 

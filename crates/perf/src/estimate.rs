@@ -24,7 +24,7 @@
 //! Which variant applies to which engine was chosen by validation against the measured
 //! closed-loop rows (see VALIDATION.md).
 
-use crate::engine::{Engine, KvBasis};
+use crate::engine::Engine;
 use crate::error::PerfError;
 use crate::kernels::{self, CurveSet};
 use crate::memory::{fit, EngineLimits, FitInput, Placement};
@@ -790,26 +790,16 @@ impl Replica {
         if let Some(why) = crate::neuron::refusal(d.engine, p.model, p.gpu) {
             return Err(PerfError::refused("engine", why));
         }
-        let input = |utilization: f64| FitInput {
+        // The engine's own memory rule (`limits.kv_basis`) sizes the KV cache inside `fit`.
+        let input = FitInput {
             placement: p.clone(),
             context: context.max(1),
             concurrency: 1,
-            gpu_memory_utilization: utilization,
+            gpu_memory_utilization: d.kv_memory_fraction,
             safety_margin: 1.0,
             engine: d.limits,
         };
-        let mut report = fit(&input(d.kv_memory_fraction), params)?;
-        // Engines that size the KV cache from another base: the utilisation that gives it.
-        let fixed = p.gpu_mem_gib * d.kv_memory_fraction - report.engine_kv_cache_gib_per_gpu;
-        let kv_gib = match d.engine.kv_basis() {
-            KvBasis::WithWeights => None,
-            KvBasis::OfFree => Some((p.gpu_mem_gib - fixed) * d.kv_memory_fraction),
-            KvBasis::OfTotal => Some(p.gpu_mem_gib * d.kv_memory_fraction),
-        };
-        if let Some(kv) = kv_gib {
-            let utilization = ((fixed + kv) / p.gpu_mem_gib).clamp(1e-3, 1.0);
-            report = fit(&input(utilization), params)?;
-        }
+        let report = fit(&input, params)?;
         if !report.engine_fits {
             return Err(PerfError::refused(
                 "memory",
@@ -820,6 +810,17 @@ impl Replica {
             ));
         }
         let rates = rates(p)?;
+        let kv_tokens = report.engine_kv_blocks * d.limits.block_size;
+        let mut limits = d.limits;
+        if d.engine == Engine::Sglang {
+            limits.max_num_seqs =
+                limits
+                    .max_num_seqs
+                    .min(crate::engine::sglang_max_running_requests(
+                        kv_tokens,
+                        p.model.max_context,
+                    ));
+        }
         Ok(Replica {
             model: p.model.clone(),
             layout: Layout {
@@ -829,8 +830,8 @@ impl Replica {
                 kv: p.kv,
             },
             rates,
-            limits: d.limits,
-            kv_tokens: (report.engine_kv_blocks * d.limits.block_size) as f64,
+            limits,
+            kv_tokens: kv_tokens as f64,
             gpus: p.tp * p.pp,
             engine: d.engine,
             mixes: d.engine.mixes_prefill_and_decode(),

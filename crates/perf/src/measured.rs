@@ -138,6 +138,9 @@ pub struct Observation {
     /// The engine's memory fraction the run's recipe set (`--gpu-memory-utilization`), where a
     /// source states it; the engine's default otherwise.
     pub memory_fraction: Option<f64>,
+    /// The engine's release as the row writes it (`0.5.8.post1`, `v0.1.0a1`); empty when not
+    /// stated. The engine's defaults of that release apply (`Engine::defaults_for`).
+    pub engine_version: String,
     /// Metric.
     pub metric: Metric,
     /// Statistic as written (`mean`, `p50`, `p90`, `p99`); rows that state none are skipped.
@@ -483,6 +486,7 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         max_num_seqs,
         kv_fp8: false,
         memory_fraction: None,
+        engine_version: r.get("engine_version").unwrap_or_default().to_owned(),
         metric,
         stat,
         value,
@@ -736,6 +740,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             max_num_seqs: None,
             kv_fp8: recipe.kv_fp8,
             memory_fraction: recipe.memory_fraction,
+            engine_version: r.get("backend_version").unwrap_or_default().to_owned(),
             metric,
             stat: "mean",
             value,

@@ -3,9 +3,10 @@
 //!
 //! * **Safety-margin view** (the practitioners' rule): `(weights + KV cache + activations) ×
 //!   safety_margin + runtime overhead` must fit in the GPU's memory.
-//! * **Engine view** (what vLLM does at startup): `memory × gpu_memory_utilization − weights −
-//!   activation peak − non-torch memory` is reserved for the KV cache, and the concurrency it
-//!   allows is that KV cache divided by one full-length sequence.
+//! * **Engine view** (what the engine does at startup): for vLLM `memory ×
+//!   gpu_memory_utilization − weights − activation peak − non-torch memory` is reserved for the
+//!   KV cache, other engines by their own rule ([`KvBasis`]), and the concurrency it allows is
+//!   that KV cache divided by one full-length sequence.
 //!
 //! On an AWS Neuron chip (Inferentia2, Trainium) the rule is the Neuron stack's (see
 //! [`crate::neuron`]): weights and a KV cache allocated at compile time for the batch size and
@@ -30,6 +31,60 @@ pub struct EngineLimits {
     pub max_num_seqs: u64,
     /// Tokens per KV-cache block (paged attention).
     pub block_size: u64,
+    /// What the engine's memory fraction is a fraction of, and what it holds besides the KV
+    /// cache (per engine and version, `data/perf/engines.csv` rows `kv_basis`).
+    #[serde(skip)]
+    pub kv_basis: KvBasis,
+}
+
+/// How an engine turns its memory fraction into a KV cache, and so what it reserves beyond
+/// weights and KV cache. `memory` is the GPU's, `non-torch` the CUDA context and the
+/// communicators' buffers (allocated before the weights), `activations` the profiled peak of
+/// one step (see [`activation_bytes`]). The one rule `fit`'s engine view applies
+/// ([`engine_kv_bytes`]); each engine's own reading is in `data/perf/engines.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvBasis {
+    /// `memory × fraction` holds weights, the profiled activation peak, non-torch memory and
+    /// the KV cache; CUDA graphs are captured outside it (vLLM's `gpu_memory_utilization`,
+    /// "a per-instance limit" of the total memory).
+    #[default]
+    WithWeights,
+    /// `(memory − non-torch) × fraction` holds weights and the KV pool; activations, CUDA
+    /// graphs and sampler buffers live in the rest (SGLang's `mem_fraction_static`: KV =
+    /// free after the weights − free at start × (1 − fraction), `profile_max_num_token`).
+    StaticPool,
+    /// The KV cache is `fraction ×` the memory free after weights, activations and runtime
+    /// (TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` after its profiling forward, TGI's
+    /// wiggle room after its warmup prefill).
+    OfFree,
+    /// The KV cache is `fraction ×` the memory free after the weights and the communicators,
+    /// measured before the engine allocates its step workspace, which lives in the rest
+    /// (LMDeploy 0.2.2 and later, TurboMind's `cache_max_entry_count`).
+    OfFreeAfterWeights,
+    /// The KV cache is `fraction ×` the whole memory (LMDeploy 0.1–0.2.1's
+    /// `cache_max_entry_count`), within what weights and activations leave.
+    OfTotal,
+}
+
+/// KV-cache bytes per GPU an engine allocates under its memory rule: `memory` of the GPU,
+/// its `fraction`, the `weights`, `activations` and `non_torch` bytes of one GPU.
+pub fn engine_kv_bytes(
+    basis: KvBasis,
+    memory: f64,
+    fraction: f64,
+    weights: f64,
+    activations: f64,
+    non_torch: f64,
+) -> f64 {
+    let after_all = memory - weights - activations - non_torch;
+    match basis {
+        KvBasis::WithWeights => memory * fraction - weights - activations - non_torch,
+        KvBasis::StaticPool => (memory - non_torch) * fraction - weights,
+        KvBasis::OfFree => after_all * fraction,
+        KvBasis::OfFreeAfterWeights => (memory - weights - non_torch) * fraction,
+        KvBasis::OfTotal => (memory * fraction).min(after_all),
+    }
 }
 
 impl EngineLimits {
@@ -41,6 +96,7 @@ impl EngineLimits {
             max_num_batched_tokens: if big { 8192 } else { 2048 },
             max_num_seqs: if big { 1024 } else { 256 },
             block_size: 16,
+            kv_basis: KvBasis::WithWeights,
         }
     }
 }
@@ -77,7 +133,8 @@ pub struct FitInput<'a> {
     pub context: u64,
     /// Sequences in flight.
     pub concurrency: u64,
-    /// vLLM's `--gpu-memory-utilization`.
+    /// The engine's memory fraction (vLLM's `--gpu-memory-utilization`), read by the rule of
+    /// `engine.kv_basis`.
     pub gpu_memory_utilization: f64,
     /// Multiplier of the safety-margin view.
     pub safety_margin: f64,
@@ -131,7 +188,7 @@ pub struct FitReport {
     pub gpu_memory_utilization: f64,
     /// KV-cache bytes one token adds on one GPU (full-attention layers).
     pub kv_bytes_per_token_per_gpu: f64,
-    /// Engine view: KV cache vLLM would allocate per GPU.
+    /// Engine view: KV cache the engine (by default vLLM) would allocate per GPU.
     pub engine_kv_cache_gib_per_gpu: f64,
     /// Engine view: KV-cache blocks.
     pub engine_kv_blocks: u64,
@@ -434,8 +491,14 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     });
 
     let per_token = kv_bytes_per_token_per_gpu(m, input.placement.kv, tp, pp);
-    let engine_kv =
-        input.placement.gpu_mem_gib * input.gpu_memory_utilization * GIB - w_gpu - act - non_torch;
+    let engine_kv = engine_kv_bytes(
+        input.engine.kv_basis,
+        available,
+        input.gpu_memory_utilization,
+        w_gpu,
+        act,
+        non_torch,
+    );
     let block_bytes = per_token * input.engine.block_size as f64;
     let engine_kv_blocks = if engine_kv > 0.0 {
         (engine_kv / block_bytes).floor() as u64

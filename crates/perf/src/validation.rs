@@ -3,7 +3,7 @@
 //! GPU, engine and source, with every row it cannot map counted under a reason.
 
 use crate::efficiency::{EfficiencyTable, Key};
-use crate::engine::Engine;
+use crate::engine::{Engine, Setup};
 use crate::estimate::{Deployment, Load, Replica, Workload};
 use crate::measured::{Lengths, Measured, Metric, Observation, SkipReason, Skipped};
 use crate::memory::Placement;
@@ -256,7 +256,14 @@ pub fn prepare(
         };
         let per_replica = obs.tp * obs.pp;
         let replicas = (obs.gpus / per_replica.max(1)).max(1);
-        let defaults = obs.engine.defaults(mem, gpu.arch);
+        let defaults = obs.engine.defaults_for(&Setup {
+            version: Some(&obs.engine_version),
+            gpu_name: Some(&gpu.name),
+            gpu_mem_gib: mem,
+            arch: gpu.arch,
+            tp: obs.tp,
+            pp: obs.pp,
+        });
         let mut limits = defaults.limits;
         if let Some(n) = obs.max_num_seqs {
             limits.max_num_seqs = n;

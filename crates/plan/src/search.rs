@@ -807,7 +807,7 @@ fn prepare(
         (_, Interconnect::Single) => Interconnect::Pcie,
         (_, link) => link,
     };
-    let defaults = engine.defaults(mem, gpu.arch);
+    let defaults = engine.defaults_on(gpu, mem, tp, pp);
     let d = Deployment {
         placement: Placement {
             model,

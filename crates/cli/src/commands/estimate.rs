@@ -59,7 +59,7 @@ pub fn run(mut catalog: Catalog, a: &EstimateArgs) -> anyhow::Result<ExitCode> {
     let model = deployment::model(&mut catalog, dep)?;
     let d = deployment::resolve(&catalog, model, dep)?;
     let t = &d.target;
-    let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
+    let defaults = engine.defaults_on(t.gpu, t.mem_gib, d.tp, d.pp);
     let mut limits = defaults.limits;
     if let Some(n) = *max_num_seqs {
         limits.max_num_seqs = n;

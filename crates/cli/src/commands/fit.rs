@@ -43,6 +43,8 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
         max_num_seqs: max_num_seqs.unwrap_or(defaults.max_num_seqs),
         max_num_batched_tokens: max_num_batched_tokens.unwrap_or(defaults.max_num_batched_tokens),
         block_size: *block_size,
+        // `fit` answers for vLLM (`--gpu-memory-utilization`).
+        kv_basis: defaults.kv_basis,
     };
     if engine.max_num_seqs == 0 || engine.max_num_batched_tokens == 0 || engine.block_size == 0 {
         bail!("--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1");

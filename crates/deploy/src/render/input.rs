@@ -347,7 +347,7 @@ impl RenderInput {
             .ok_or_else(|| {
                 RenderError::invalid(field("gpu"), format!("memory of {} not known", gpu.name))
             })?;
-        let defaults = c.engine.defaults(gpu_memory_gib, gpu.arch);
+        let defaults = c.engine.defaults_on(gpu, gpu_memory_gib, c.tp, c.pp);
         let sizing = Sizing::of(workload);
         let (max_model_len, refused_share, max_model_len_basis) = if neuron_chip {
             neuron_len(workload, &sizing, model)
@@ -377,6 +377,22 @@ impl RenderInput {
             )
             .map_or(1, |t| t / max_model_len.max(1))
             .clamp(1, defaults.limits.max_num_seqs)
+        } else if engine == Engine::Sglang {
+            // SGLang derives its running requests from the KV pool, as the plan's replica does
+            // (`inferplan_perf::engine::sglang_max_running_requests`).
+            kv_tokens(
+                model,
+                gpu,
+                inst,
+                c,
+                &defaults,
+                gpu_memory_gib,
+                max_model_len,
+            )
+            .map_or(defaults.limits.max_num_seqs, |t| {
+                inferplan_perf::engine::sglang_max_running_requests(t, model.max_context)
+            })
+            .min(defaults.limits.max_num_seqs)
         } else {
             defaults.limits.max_num_seqs
         };
@@ -507,7 +523,7 @@ impl RenderInput {
             }
         }
         let lmdeploy = if engine == Engine::Lmdeploy {
-            let report = fit_report(
+            fit_report(
                 model,
                 gpu,
                 inst,
@@ -531,8 +547,9 @@ impl RenderInput {
                 kv_dtype,
             )
             .map_err(unsupported)?;
-            setup.cache_max_entry_count =
-                lmdeploy_cache_fraction(&report, gpu_memory_gib, defaults.kv_memory_fraction);
+            // The share of the memory free after the weights that holds the KV cache: the
+            // plan's replica sizes LMDeploy's cache by that rule (`KvBasis::OfFreeAfterWeights`).
+            setup.cache_max_entry_count = defaults.kv_memory_fraction;
             Some(setup)
         } else {
             None
@@ -828,24 +845,6 @@ fn kv_tokens(
         r.engine_kv_blocks
             .saturating_mul(r.engine_limits.block_size)
     })
-}
-
-/// `--cache-max-entry-count` for LMDeploy: the share of the memory free after the weights
-/// (LMDeploy 0.2.2 and later: "the percentage of free gpu memory occupied by the k/v cache,
-/// excluding weights") that holds the KV cache the plan counted. The performance model sizes
-/// LMDeploy's cache as its fraction × the whole GPU, within what the weights and activations
-/// leave (`inferplan_perf::engine::KvBasis::OfTotal`, `Replica::new`); this is that cache over
-/// the free memory, rounded down to a hundredth and at most 0.95 (the rest for the engine's
-/// own buffers).
-fn lmdeploy_cache_fraction(
-    report: &inferplan_perf::FitReport,
-    gpu_memory_gib: f64,
-    fraction: f64,
-) -> f64 {
-    let fixed = gpu_memory_gib * fraction - report.engine_kv_cache_gib_per_gpu;
-    let free = (gpu_memory_gib - fixed).max(1e-9);
-    let kv = (gpu_memory_gib * fraction).min(free);
-    ((kv / free * 100.0).floor() / 100.0).clamp(0.01, 0.95)
 }
 
 /// The memory fit of the candidate's replica at `context` tokens, with the engine's defaults.

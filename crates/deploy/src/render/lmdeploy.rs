@@ -86,7 +86,7 @@ pub struct Setup {
     /// `--quant-policy` of a quantized KV cache.
     pub quant_policy: Option<&'static str>,
     /// `--cache-max-entry-count`: the share of the memory free after the weights that holds
-    /// the KV cache the plan counted (the plan's fraction is of the whole GPU).
+    /// the KV cache the plan counted (`inferplan_perf::engine::KvBasis::OfFreeAfterWeights`).
     pub cache_max_entry_count: f64,
 }
 
@@ -214,13 +214,10 @@ pub fn readme_section(i: &RenderInput, setup: &Setup) -> String {
         (
             flag::KV_FREE_MEMORY_FRACTION.write.into(),
             super::vllm::format_fraction(setup.cache_max_entry_count),
-            format!(
-                "the share of the memory left after the weights that the KV cache takes: the \
-                 plan counted {} of each GPU's memory for it (its performance model reads the \
-                 fraction as LMDeploy 0.1 did, of the whole GPU; since 0.2.2 it is of the free \
-                 memory), and this share of the free memory holds that cache",
-                super::vllm::format_fraction(i.gpu_memory_utilization)
-            ),
+            "the share of the memory left after the weights (and the communicators) that the \
+             KV cache takes, LMDeploy's default since 0.2.2 and what the plan counted; the \
+             step workspace lives in the rest"
+                .into(),
         ),
     ];
     if let Some(f) = value(flag::QUANTIZATION) {

@@ -59,14 +59,10 @@ fn an_lmdeploy_first_candidate_renders_with_its_api_server() {
     assert_eq!(input.precision, Dtype::Int4);
     let setup = input.lmdeploy.clone().expect("an LMDeploy setup");
     assert_eq!(setup.backend, Backend::TurboMind, "Llama runs on TurboMind");
-    // The plan's cache is its fraction of the whole GPU; LMDeploy's flag is a share of the
-    // memory left after the weights, so it is the larger share.
-    assert!(
-        setup.cache_max_entry_count > input.gpu_memory_utilization
-            && setup.cache_max_entry_count <= 0.95,
-        "{}",
-        setup.cache_max_entry_count
-    );
+    // The plan sizes LMDeploy's cache as the engine does, a share of the memory left after the
+    // weights (`KvBasis::OfFreeAfterWeights`): the flag is the plan's fraction, 0.8 by default.
+    assert_eq!(setup.cache_max_entry_count, input.gpu_memory_utilization);
+    assert_eq!(setup.cache_max_entry_count, 0.8);
     let files = render::render(&input);
     check_structure(&input, &files);
     let d = doc(&files, "deployment.yaml");

@@ -156,7 +156,7 @@ pub(super) fn replica(
     };
     let r = deployment::resolve(catalog, s.model.clone(), &dep_args)?;
     let t = &r.target;
-    let defaults = s.engine.defaults(t.mem_gib, t.gpu.arch);
+    let defaults = s.engine.defaults_on(t.gpu, t.mem_gib, r.tp, r.pp);
     let mut limits = defaults.limits;
     if let Some(n) = s.max_num_seqs {
         limits.max_num_seqs = n;

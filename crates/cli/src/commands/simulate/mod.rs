@@ -331,7 +331,7 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
     let model = deployment::model(&mut catalog, dep)?;
     let d = deployment::resolve(&catalog, model, dep)?;
     let t = &d.target;
-    let defaults = engine.defaults(t.mem_gib, t.gpu.arch);
+    let defaults = engine.defaults_on(t.gpu, t.mem_gib, d.tp, d.pp);
     let context = longest(spec);
     if context > d.model.max_context && traffic.trace.is_none() {
         bail!(
