@@ -24,6 +24,7 @@
 //! Which variant applies to which engine was chosen by validation against the measured
 //! closed-loop rows (see VALIDATION.md).
 
+use crate::bisect::{self, Bracket, Found};
 use crate::engine::Engine;
 use crate::error::PerfError;
 use crate::kernels::{self, CurveSet};
@@ -262,7 +263,7 @@ enum TailTerms {
 impl TailTerms {
     /// `first` is the count's mean in the light part of the decode plus the prompts before
     /// (not yet in clumps), `r` the busy period's growth, `vb` the batch's variance.
-    fn new(first: f64, r: f64, clump: f64, cv2: f64, vb: f64) -> TailTerms {
+    fn new(first: f64, r: f64, clump: f64, cv2: f64, vb: f64, ln: &mut LnTables) -> TailTerms {
         // The first generation, in clumps.
         let a = first / clump;
         let mean_j = a / (1.0 - r);
@@ -284,10 +285,9 @@ impl TailTerms {
         let mut terms = Vec::with_capacity(last as usize + 1);
         terms.push(term(portable::exp(-a), 0.0));
         let ln_a = portable::ln(a);
-        let mut ln_factorial = 0.0;
         for j in 1..=last {
             let jf = f64::from(j);
-            ln_factorial += portable::ln(jf);
+            let ln_factorial = ln.factorial(j as usize);
             let ln_pj = ln_a + (jf - 1.0) * portable::ln(a + jf * r) - a - jf * r - ln_factorial;
             terms.push(term(portable::exp(ln_pj), clump * jf));
         }
@@ -371,6 +371,11 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
     if x <= 0.0 || a <= 0.0 {
         return 0.0;
     }
+    gamma_p_series(a, x, portable::ln(x), ln_gamma(a))
+}
+
+/// [`gamma_p`] for x > 0 and a > 0, given ln x and ln Γ(a).
+fn gamma_p_series(a: f64, x: f64, ln_x: f64, ln_gamma_a: f64) -> f64 {
     let mut term = 1.0 / a;
     let mut sum = term;
     let mut n = 1.0;
@@ -382,7 +387,44 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
         }
         n += 1.0;
     }
-    (sum * portable::exp(-x + a * portable::ln(x) - ln_gamma(a))).min(1.0)
+    (sum * portable::exp(-x + a * ln_x - ln_gamma_a)).min(1.0)
+}
+
+/// ln Γ(n k) for n = 1, 2, … and ln j! for j = 0, 1, …, each computed once for all the gap
+/// counts of one TPOT quantile (the same values as computing them for each).
+struct LnTables {
+    k: f64,
+    gamma: Vec<f64>,
+    factorial: Vec<f64>,
+}
+
+impl LnTables {
+    fn new(k: f64) -> LnTables {
+        LnTables {
+            k,
+            gamma: Vec::new(),
+            factorial: vec![0.0],
+        }
+    }
+
+    /// ln Γ(n k), n ≥ 1.
+    fn gamma(&mut self, n: usize) -> f64 {
+        while self.gamma.len() < n {
+            let next = (self.gamma.len() + 1) as f64;
+            self.gamma.push(ln_gamma(next * self.k));
+        }
+        self.gamma[n - 1]
+    }
+
+    /// ln j!, summed as ln 1 + ln 2 + … + ln j.
+    fn factorial(&mut self, j: usize) -> f64 {
+        while self.factorial.len() <= j {
+            let last = self.factorial[self.factorial.len() - 1];
+            self.factorial
+                .push(last + portable::ln(self.factorial.len() as f64));
+        }
+        self.factorial[j]
+    }
 }
 
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, nine terms).
@@ -447,6 +489,45 @@ impl Estimate {
         arrival_cv: f64,
         budget: f64,
     ) -> f64 {
+        match self.ttft_steps(q, prompts, mean, cv2, arrival_cv, budget, None) {
+            (hi, Found::Hi(own)) => hi(own),
+            (_, Found::Passes(_)) => unreachable!("a search without a test finds its quantile"),
+        }
+    }
+
+    /// Whether `ok` holds for [`Self::ttft_quantile_steps_ms`], for an `ok` that holds up to
+    /// some TTFT and not beyond: the same answer, from a search that stops as soon as its
+    /// bracket decides it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ttft_quantile_steps_within(
+        &self,
+        q: f64,
+        prompts: &[f64],
+        mean: f64,
+        cv2: f64,
+        arrival_cv: f64,
+        budget: f64,
+        ok: &dyn Fn(f64) -> bool,
+    ) -> bool {
+        match self.ttft_steps(q, prompts, mean, cv2, arrival_cv, budget, Some(ok)) {
+            (_, Found::Passes(passes)) => passes,
+            (hi, Found::Hi(own)) => ok(hi(own)),
+        }
+    }
+
+    /// The search of [`Self::ttft_quantile_steps_ms`], and the TTFT as a function of the own
+    /// step's quantile.
+    #[allow(clippy::too_many_arguments)]
+    fn ttft_steps(
+        &self,
+        q: f64,
+        prompts: &[f64],
+        mean: f64,
+        cv2: f64,
+        arrival_cv: f64,
+        budget: f64,
+        test: Option<&dyn Fn(f64) -> bool>,
+    ) -> (impl Fn(f64) -> f64, Found) {
         let t0 = self.tpot_light_ms;
         let th = self.tpot_heavy_ms.max(t0);
         // The budget less the decodes; a heavy iteration carries a chunk of the mean prompt.
@@ -472,21 +553,28 @@ impl Estimate {
             }
             n += 1.0;
         }
-        // P(n prompts' tokens > y), their sum log-normal of its mean and variance.
+        // P(n prompts' tokens > y), their sum log-normal of its mean and variance: the log
+        // mean and spread of each count n >= 1 (at n - 1), which do not depend on y.
         let s2 = portable::ln(1.0 + cv2.max(1e-9));
-        let beyond = |n: usize, y: f64| -> f64 {
+        let sums: Vec<(f64, f64)> = (1..pn.len())
+            .map(|n| {
+                let nf = n as f64;
+                let m = nf * mean;
+                let var = nf * mean * mean * cv2.max(1e-9);
+                let sn2 = portable::ln(1.0 + var / (m * m)).max(s2 / nf);
+                (portable::ln(m) - sn2 / 2.0, sn2.sqrt())
+            })
+            .collect();
+        // `ln_y` is ln(y), computed once for every count.
+        let beyond = |n: usize, y: f64, ln_y: f64| -> f64 {
             if n == 0 {
                 return if y < 0.0 { 1.0 } else { 0.0 };
             }
             if y <= 0.0 {
                 return 1.0;
             }
-            let nf = n as f64;
-            let m = nf * mean;
-            let var = nf * mean * mean * cv2.max(1e-9);
-            let sn2 = portable::ln(1.0 + var / (m * m)).max(s2 / nf);
-            let mu = portable::ln(m) - sn2 / 2.0;
-            normal_above((portable::ln(y) - mu) / sn2.sqrt())
+            let (mu, sd) = sums[n - 1];
+            normal_above((ln_y - mu) / sd)
         };
         // The tokens through in `x` ms of steps.
         let tokens = |x: f64| -> f64 {
@@ -502,31 +590,16 @@ impl Estimate {
             prompts
                 .iter()
                 .map(|&l| {
+                    let y = y - l;
+                    let ln_y = if y <= 0.0 { 0.0 } else { portable::ln(y) };
                     pn.iter()
                         .enumerate()
-                        .map(|(n, p)| p * beyond(n, y - l))
+                        .map(|(n, p)| p * beyond(n, y, ln_y))
                         .sum::<f64>()
                 })
                 .sum::<f64>()
                 / prompts.len().max(1) as f64
         };
-        let want = 1.0 - q;
-        let (mut lo, mut hi) = (t0, t0 + c * mean * 4.0 + step);
-        while tail(hi) > want && hi < 1e7 {
-            lo = hi;
-            hi *= 2.0;
-        }
-        for _ in 0..50 {
-            let mid = (lo + hi) / 2.0;
-            if tail(mid) > want {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-            if hi - lo < 1e-4 * hi {
-                break;
-            }
-        }
         // The backlog: prompt tokens of earlier steps, served `room` per full step.
         let per_token = t0 / room + c;
         let service = mean * per_token;
@@ -546,7 +619,18 @@ impl Estimate {
         } else {
             0.0
         };
-        self.request_overhead_ms + step / 2.0 + hi + backlog + room_q
+        let overhead = self.request_overhead_ms;
+        let ttft = move |own: f64| overhead + step / 2.0 + own + backlog + room_q;
+        // The own step's quantile.
+        let want = 1.0 - q;
+        let bracket = Bracket {
+            start: (t0, t0 + c * mean * 4.0 + step),
+            widen: |hi: f64| (hi < 1e7).then_some(hi * 2.0),
+            halvings: 50,
+            close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi,
+        };
+        let found = bisect::search(bracket, |x| tail(x) > want, ttft, test);
+        (ttft, found)
     }
 
     /// The wait for room to be admitted under open-loop arrivals whose inter-arrival times
@@ -644,6 +728,39 @@ impl Estimate {
         prompt_cv2: f64,
         arrival_cv: f64,
     ) -> f64 {
+        match self.tpot_over(q, gaps, prompt_cv2, arrival_cv, None) {
+            Found::Hi(hi) => hi.max(self.tpot_ms),
+            Found::Passes(_) => unreachable!("a search without a test finds its quantile"),
+        }
+    }
+
+    /// Whether `ok` holds for [`Self::tpot_quantile_over_ms`], for an `ok` that holds up to
+    /// some TPOT and not beyond: the same answer, from a search that stops as soon as its
+    /// bracket decides it.
+    pub fn tpot_quantile_over_within(
+        &self,
+        q: f64,
+        gaps: &[f64],
+        prompt_cv2: f64,
+        arrival_cv: f64,
+        ok: &dyn Fn(f64) -> bool,
+    ) -> bool {
+        match self.tpot_over(q, gaps, prompt_cv2, arrival_cv, Some(ok)) {
+            Found::Hi(hi) => ok(hi.max(self.tpot_ms)),
+            Found::Passes(passes) => passes,
+        }
+    }
+
+    /// The search of [`Self::tpot_quantile_over_ms`], whose quantile is the highest end found
+    /// or the mean TPOT, whichever is higher.
+    fn tpot_over(
+        &self,
+        q: f64,
+        gaps: &[f64],
+        prompt_cv2: f64,
+        arrival_cv: f64,
+        test: Option<&dyn Fn(f64) -> bool>,
+    ) -> Found {
         let p = self.heavy_share.clamp(0.0, 1.0);
         let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
         let light = self.tpot_light_ms.min(self.tpot_ms);
@@ -651,7 +768,8 @@ impl Estimate {
         let clump = (arrival_cv * arrival_cv).max(MIN_CLUMP);
         let gaps: Vec<f64> = gaps.iter().copied().filter(|&m| m >= 1.0).collect();
         if gaps.is_empty() || extra <= 0.0 || p <= 0.0 || q <= 0.5 {
-            return self.tpot_ms;
+            // The mean TPOT.
+            return Found::Hi(self.tpot_ms);
         }
         let want = 1.0 - q;
         let r = self.heavy_growth.clamp(0.0, MAX_GROWTH);
@@ -688,7 +806,8 @@ impl Estimate {
         // taken as a clumped Poisson count with that mean and the renewal's chance of at
         // least one, `P(k, s / θ)`: clumps of `H / −ln(1 − P(k, s / θ))` arrivals, between 1
         // (a short window: one neighbour at most) and `arrival_cv²` (a long one).
-        let palm = |first: f64| -> (f64, f64) {
+        let mut ln = LnTables::new(1.0 / clump);
+        let palm = |first: f64, ln: &mut LnTables| -> (f64, f64) {
             let rate = self.requests_s / 1e3;
             if (arrival_cv - 1.0).abs() < 1e-9 || first <= 0.0 || rate <= 0.0 {
                 return (first, clump);
@@ -696,16 +815,26 @@ impl Estimate {
             let chunks = self.prompt_steps.max(1.0);
             let (k, theta) = (1.0 / clump, clump / rate);
             let x = first / (chunks * rate) / theta;
-            let at_least_one = gamma_p(k, x);
+            // gamma_p(n k, x), with ln x and ln Γ(n k) computed once.
+            let ln_x = portable::ln(x);
+            let mut p_nk = |n: usize| {
+                let a = n as f64 * k;
+                if x <= 0.0 || a <= 0.0 {
+                    0.0
+                } else {
+                    gamma_p_series(a, x, ln_x, ln.gamma(n))
+                }
+            };
+            let at_least_one = p_nk(1);
             let mut h = 0.0;
-            let mut n = 1.0;
+            let mut n = 1;
             loop {
-                let term = gamma_p(n * k, x);
+                let term = if n == 1 { at_least_one } else { p_nk(n) };
                 h += term;
-                if term < 1e-9 || n > 1e4 {
+                if term < 1e-9 || n > 10_000 {
                     break;
                 }
-                n += 1.0;
+                n += 1;
             }
             let size = if at_least_one < 1.0 - 1e-12 {
                 (h / -portable::ln(1.0 - at_least_one)).clamp(clump.min(1.0), clump.max(1.0))
@@ -717,8 +846,8 @@ impl Estimate {
         let terms: Vec<TailTerms> = gaps
             .iter()
             .map(|&m| {
-                let (first, c) = palm(p * m * (1.0 - r) + before);
-                TailTerms::new(first, r, c, cv2, batch_var(m))
+                let (first, c) = palm(p * m * (1.0 - r) + before, &mut ln);
+                TailTerms::new(first, r, c, cv2, batch_var(m), &mut ln)
             })
             .collect();
         let tail = |x: f64| {
@@ -729,23 +858,13 @@ impl Estimate {
                 / gaps.len() as f64
         };
         // Bracket: from the light iteration up until the tail is small enough.
-        let (mut lo, mut hi) = (light, light + extra);
-        while tail(hi) > want && hi < light + extra * 1e3 {
-            lo = hi;
-            hi = light + (hi - light) * 2.0;
-        }
-        for _ in 0..40 {
-            let mid = (lo + hi) / 2.0;
-            if tail(mid) > want {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-            if hi - lo < 1e-3 * light.max(1e-9) {
-                break;
-            }
-        }
-        hi.max(self.tpot_ms)
+        let bracket = Bracket {
+            start: (light, light + extra),
+            widen: |hi: f64| (hi < light + extra * 1e3).then_some(light + (hi - light) * 2.0),
+            halvings: 40,
+            close: |lo: f64, hi: f64| hi - lo < 1e-3 * light.max(1e-9),
+        };
+        bisect::search(bracket, |x| tail(x) > want, |hi| hi.max(self.tpot_ms), test)
     }
 
     /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).

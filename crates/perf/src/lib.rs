@@ -2,6 +2,7 @@
 //! one engine step takes ([`step`]), and what that means for latency and throughput under a
 //! load ([`estimate`]), with efficiencies fitted to measured data ([`efficiency`]).
 
+mod bisect;
 pub mod calibrate;
 pub mod diffusion;
 pub mod efficiency;

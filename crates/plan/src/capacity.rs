@@ -47,6 +47,10 @@ pub struct SloModel<'a> {
     prompts: Vec<f64>,
     /// Squared coefficient of variation of the output length.
     output_cv2: f64,
+    /// [`Self::long_prompt`] at the SLO quantile (it does not depend on the rate).
+    slo_long_prompt: f64,
+    /// [`Self::output_gaps`] at the SLO quantile.
+    slo_output_gaps: f64,
 }
 
 impl<'a> SloModel<'a> {
@@ -77,8 +81,12 @@ impl<'a> SloModel<'a> {
             prompt_cv2: length_cv2(&w.lengths.input_tokens),
             prompts: length_grid(&w.lengths.input_tokens, GRID),
             output_cv2: length_cv2(&w.lengths.output_tokens),
+            slo_long_prompt: 0.0,
+            slo_output_gaps: 0.0,
         };
         m.mean_alone = m.alone(sizing.input_mean);
+        m.slo_long_prompt = m.long_prompt(m.limits.q);
+        m.slo_output_gaps = m.output_gaps(m.limits.q);
         m
     }
 
@@ -106,48 +114,85 @@ impl<'a> SloModel<'a> {
 
     /// Latencies at quantile `q` and a rate per replica.
     pub(crate) fn at_q(&self, rate: f64, q: f64) -> AtLoad {
-        let (est, ttft) = self.ttft_at_q(rate, q);
-        self.finish_at_q(&est, ttft, q)
+        self.latencies(&self.estimate(rate), q)
     }
 
-    /// The estimate at a rate per replica and the TTFT at quantile `q` (the cheap half of
-    /// [`Self::at_q`]).
-    fn ttft_at_q(&self, rate: f64, q: f64) -> (Estimate, f64) {
-        let w = self.w;
-        let est = self.replica.run_spread(
+    /// Latencies of `est` at quantile `q`.
+    fn latencies(&self, est: &Estimate, q: f64) -> AtLoad {
+        let ttft = self.ttft_of(est, q);
+        let tpot = est.tpot_quantile_over_ms(q, &self.gaps, self.prompt_cv2, self.burstiness());
+        let e2e = ttft + self.output_gaps(q) * tpot;
+        AtLoad { ttft, tpot, e2e }
+    }
+
+    /// The estimate at a rate per replica.
+    fn estimate(&self, rate: f64) -> Estimate {
+        self.replica.run_spread(
             &self.shape(Load::Poisson { rate_rps: rate }),
             self.eff,
             self.output_cv2,
-        );
+        )
+    }
+
+    fn burstiness(&self) -> f64 {
+        self.w.traffic.burstiness
+    }
+
+    /// Gaps between the tokens of an output of the length at quantile `q`.
+    fn output_gaps(&self, q: f64) -> f64 {
+        (quantile_tokens(&self.w.lengths.output_tokens, q) - 1.0).max(0.0)
+    }
+
+    /// The TTFT at quantile `q` of `est`.
+    fn ttft_of(&self, est: &Estimate, q: f64) -> f64 {
         // Engines that mix prompt chunks into their steps: the steps a first token waits for
         // (the backlog, then its own step with its neighbours' prompts; its own prompt over
         // the length distribution).
         if self.replica.engine().mixes_prefill_and_decode() {
-            let ttft = est.ttft_quantile_steps_ms(
+            return est.ttft_quantile_steps_ms(
                 q,
                 &self.prompts,
                 self.sizing.input_mean,
                 self.prompt_cv2,
-                w.traffic.burstiness,
-                self.replica.limits().max_num_batched_tokens as f64,
+                self.burstiness(),
+                self.budget(),
             );
-            return (est, ttft);
         }
         // The others: the own prompt of a request at the SLO quantile is longer than the mean
         // one, added to the wait's quantile.
-        let long_prompt =
-            (self.alone(quantile_tokens(&w.lengths.input_tokens, q)) - self.mean_alone).max(0.0);
-        let ttft = est.ttft_quantile_ms(q, w.traffic.burstiness, self.prompt_cv2) + long_prompt;
-        (est, ttft)
+        let long_prompt = if q == self.limits.q {
+            self.slo_long_prompt
+        } else {
+            self.long_prompt(q)
+        };
+        est.ttft_quantile_ms(q, self.burstiness(), self.prompt_cv2) + long_prompt
     }
 
-    /// The rest of [`Self::at_q`]: TPOT (the costly half) and e2e.
-    fn finish_at_q(&self, est: &Estimate, ttft: f64, q: f64) -> AtLoad {
-        let w = self.w;
-        let tpot = est.tpot_quantile_over_ms(q, &self.gaps, self.prompt_cv2, w.traffic.burstiness);
-        let output_q = quantile_tokens(&w.lengths.output_tokens, q);
-        let e2e = ttft + (output_q - 1.0).max(0.0) * tpot;
-        AtLoad { ttft, tpot, e2e }
+    /// Whether `ok` holds for [`Self::ttft_of`], for an `ok` that holds up to some TTFT and
+    /// not beyond (the TTFT searched only as far as `ok` needs).
+    fn ttft_passes(&self, est: &Estimate, q: f64, ok: &dyn Fn(f64) -> bool) -> bool {
+        if !self.replica.engine().mixes_prefill_and_decode() {
+            return ok(self.ttft_of(est, q));
+        }
+        est.ttft_quantile_steps_within(
+            q,
+            &self.prompts,
+            self.sizing.input_mean,
+            self.prompt_cv2,
+            self.burstiness(),
+            self.budget(),
+            ok,
+        )
+    }
+
+    /// Prompt tokens per step.
+    fn budget(&self) -> f64 {
+        self.replica.limits().max_num_batched_tokens as f64
+    }
+
+    /// How much longer than the mean one the prompt at quantile `q` takes alone, ms.
+    fn long_prompt(&self, q: f64) -> f64 {
+        (self.alone(quantile_tokens(&self.w.lengths.input_tokens, q)) - self.mean_alone).max(0.0)
     }
 
     /// Latencies at the SLO quantile and at the 99th percentile for one rate per replica
@@ -180,17 +225,49 @@ impl<'a> SloModel<'a> {
         .fold(0.0, f64::max)
     }
 
-    /// Whether `rate` requests/s per replica is within the SLOs and not overloaded: the same
-    /// answer as `ratio(&at(rate)) <= 1.0 && !overloaded` (a ratio is within unless it is
-    /// above 1; the worst of them ignores NaN), without the TPOT quantile when the load or the
-    /// TTFT alone already decides.
+    /// Whether `rate` requests/s per replica is within the SLOs and not overloaded.
     fn within(&self, rate: f64) -> bool {
-        let q = self.limits.q;
-        let (est, ttft) = self.ttft_at_q(rate, q);
-        if est.overloaded || self.limits.ttft.is_some_and(|l| ttft / l > 1.0) {
-            return false;
+        let est = self.estimate(rate);
+        !est.overloaded && self.meets(&est)
+    }
+
+    /// Whether the latencies of `est` are within the SLOs: the same answer as
+    /// `ratio(&latencies(est, q)) <= 1.0` (a ratio is within unless it is above 1; the worst
+    /// of them ignores NaN), without the quantiles the SLOs do not ask for, and with each
+    /// searched only until its limit decides (each test holds up to some value and not
+    /// beyond: a limit is not negative, and e2e grows with TPOT).
+    fn meets(&self, est: &Estimate) -> bool {
+        let (q, l) = (self.limits.q, &self.limits);
+        let fits = |value: f64, limit: Option<f64>| {
+            limit.is_none_or(|l| value / l <= 1.0 || (value / l).is_nan())
+        };
+        if [l.ttft, l.tpot, l.e2e].iter().flatten().any(|&l| l < 0.0) {
+            // No such test: the latencies in full.
+            let a = self.latencies(est, q);
+            return fits(a.ttft, l.ttft) && fits(a.tpot, l.tpot) && fits(a.e2e, l.e2e);
         }
-        self.ratio(&self.finish_at_q(&est, ttft, q)) <= 1.0
+        // The TTFT in full only where the e2e limit adds the TPOT to it.
+        let ttft = match l.e2e {
+            Some(_) => {
+                let ttft = self.ttft_of(est, q);
+                if !fits(ttft, l.ttft) {
+                    return false;
+                }
+                ttft
+            }
+            None => {
+                if l.ttft.is_some() && !self.ttft_passes(est, q, &|t| fits(t, l.ttft)) {
+                    return false;
+                }
+                f64::NAN
+            }
+        };
+        if l.tpot.is_none() && l.e2e.is_none() {
+            return true;
+        }
+        let gaps = self.slo_output_gaps;
+        let ok = |tpot: f64| fits(tpot, l.tpot) && fits(ttft + gaps * tpot, l.e2e);
+        est.tpot_quantile_over_within(q, &self.gaps, self.prompt_cv2, self.burstiness(), &ok)
     }
 
     /// TTFT, TPOT and e2e at the SLO quantile at `rate` requests/s per replica, ms.
@@ -214,9 +291,9 @@ impl<'a> SloModel<'a> {
         let max_rate = saturated.requests_s;
         let capacity = match slo.mode {
             Mode::Interactive => {
-                let light = self.at(max_rate * 1e-4);
-                if self.ratio(&light) > 1.0 {
-                    return Err(self.slo_miss(&light));
+                let light = self.estimate(max_rate * 1e-4);
+                if !self.meets(&light) {
+                    return Err(self.slo_miss(&self.latencies(&light, self.limits.q)));
                 }
                 // Bisection on the rate for the highest load within the SLOs.
                 let (mut lo, mut hi) = (max_rate * 1e-4, max_rate * 0.999);
@@ -294,5 +371,69 @@ impl<'a> SloModel<'a> {
             format!("even at the lightest load: {}", parts.join(", ")),
             Some(self.ratio(a)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SloModel;
+    use crate::cost::Sizing;
+    use crate::search::{analytic_capacity, Inputs, LayoutChoice};
+    use crate::workload::{Percentile, Workload};
+    use inferplan_catalog::{Catalog, Dtype};
+    use inferplan_perf::efficiency::EfficiencyTable;
+    use inferplan_perf::{Engine, MemoryParams};
+
+    /// The capacity search's test of a rate (quantiles searched only until their limits
+    /// decide, none the SLOs do not ask for) gives the answer of the latencies in full, at
+    /// rates from idle to overloaded, for TTFT and TPOT limits, an e2e limit, all three at
+    /// p90, and mixing and non-mixing engines.
+    #[test]
+    fn within_is_the_full_latencies_compared() {
+        let catalog = Catalog::embedded().unwrap();
+        let efficiency = EfficiencyTable::embedded().unwrap();
+        let memory = MemoryParams::embedded().unwrap();
+        let inputs = Inputs {
+            catalog: &catalog,
+            efficiency: &efficiency,
+            memory: &memory,
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let chat = Workload::load(&dir.join("chat-70b-fp8.toml")).unwrap();
+        let fraud = Workload::load(&dir.join("fraud-scoring-small.toml")).unwrap();
+        let mut all_three = chat.clone();
+        all_three.slo.e2e_ms = Some(9000.0);
+        all_three.slo.percentile = Percentile::P90;
+        let layout = |instance: &str, tp, precision, engine| LayoutChoice {
+            instance: instance.to_owned(),
+            tp,
+            pp: 1,
+            precision,
+            engine,
+        };
+        let mut decided = [0, 0];
+        for (w, instance, tp, precision) in [
+            (&chat, "p5.48xlarge", 8, Dtype::Fp8),
+            (&all_three, "p5.48xlarge", 8, Dtype::Fp8),
+            (&fraud, "g6e.xlarge", 1, Dtype::Bf16),
+        ] {
+            for engine in [Engine::Vllm, Engine::Sglang, Engine::Trtllm] {
+                let l = layout(instance, tp, precision, engine);
+                let Ok((replica, eff, _)) = analytic_capacity(&inputs, w, &l) else {
+                    continue;
+                };
+                let sizing = Sizing::of(w);
+                let m = SloModel::new(&replica, &eff, w, &sizing);
+                let saturated = m.saturated_rps();
+                for i in 0..=80 {
+                    let rate = saturated * 1e-4 * (1.1e4f64).powf(f64::from(i) / 80.0);
+                    let full = !m.estimate(rate).overloaded && m.ratio(&m.at(rate)) <= 1.0;
+                    assert_eq!(m.within(rate), full, "{engine} on {instance} at {rate}");
+                    decided[usize::from(full)] += 1;
+                }
+            }
+        }
+        // Both answers were met, many times each.
+        assert!(decided.iter().all(|&n| n > 50), "{decided:?}");
     }
 }

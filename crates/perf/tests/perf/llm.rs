@@ -1440,6 +1440,50 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             r.by_metric
         );
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The capacity search asks whether the TTFT and TPOT quantiles are within a limit and
+        /// stops searching once it knows: the same answer as the quantile in full, at limits
+        /// far off, close and exactly at the quantile (and one ulp on either side of it).
+        #[test]
+        fn a_quantile_within_a_limit_is_the_full_quantile_compared(
+            load in 0.02f64..1.05,
+            engine in prop::sample::select(vec![Engine::Vllm, Engine::Trtllm, Engine::Sglang]),
+            arrival_cv in prop::sample::select(vec![0.5, 1.0, 1.5, 3.0]),
+            q in prop::sample::select(vec![0.9, 0.99, 0.999]),
+            cv2 in 0.0f64..1.5,
+        ) {
+            let r = replica("llama-3.1-8b", "L40S", 1, engine);
+            let w = |load| Workload { input_tokens: 1000, output_tokens: 200, load };
+            let full = r.run(&w(Load::Saturated), &NO_OVERHEAD).requests_s;
+            let est = r.run_spread(&w(Load::Poisson { rate_rps: full * load }), &NO_OVERHEAD, 0.6);
+            let prompts: Vec<f64> = (0..24).map(|i| 300.0 + 60.0 * f64::from(i)).collect();
+            let gaps: Vec<f64> = (0..24).map(|i| 20.0 + 15.0 * f64::from(i)).collect();
+            let budget = r.limits().max_num_batched_tokens as f64;
+            let ttft = est.ttft_quantile_steps_ms(q, &prompts, 975.0, cv2, arrival_cv, budget);
+            let tpot = est.tpot_quantile_over_ms(q, &gaps, cv2, arrival_cv);
+            for (value, name) in [(ttft, "ttft"), (tpot, "tpot")] {
+                for limit in [
+                    value * 0.5,
+                    value * 0.999,
+                    value.next_down(),
+                    value,
+                    value.next_up(),
+                    value * 1.001,
+                    value * 2.0,
+                ] {
+                    let ok = |x: f64| x / limit <= 1.0 || (x / limit).is_nan();
+                    let within = match name {
+                        "ttft" => est.ttft_quantile_steps_within(q, &prompts, 975.0, cv2, arrival_cv, budget, &ok),
+                        _ => est.tpot_quantile_over_within(q, &gaps, cv2, arrival_cv, &ok),
+                    };
+                    prop_assert_eq!(within, ok(value), "{} {} against {}", name, value, limit);
+                }
+            }
+        }
+    }
 }
 
 /// Issue 16, part 3, pattern 5: each engine reserves memory beyond weights and KV cache by its
