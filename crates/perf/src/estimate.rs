@@ -272,7 +272,11 @@ impl TailTerms {
             let sd = (mean_k * (clump + cv2) / ((1.0 - r) * (1.0 - r)) + vb).sqrt();
             return TailTerms::Normal { mean: mean_k, sd };
         }
-        // Extras of mean 1 and variance cv2 each.
+        // Extras of mean 1 and variance cv2 each; a larger prompt also lets more arrive
+        // while it runs (its offspring are Poisson of `r × size`), which the count's terms
+        // miss: the variance per extra `cv2 / (1 − r)²` gives the sum the busy period's
+        // variance `a (1 + cv2) / (1 − r)³`, as the normal branch above has it.
+        let cv2 = cv2 / ((1.0 - r) * (1.0 - r));
         let term = |weight: f64, k: f64| {
             let var = k * cv2 + vb;
             (weight, k, (var > 0.0).then(|| var.sqrt()))
@@ -716,8 +720,9 @@ impl Estimate {
     /// `a / (1 − r)`, variance `a / (1 − r)³`). Arrivals whose inter-arrival times have
     /// coefficient of variation `arrival_cv` (gamma) are counted as an arrival sees them: the
     /// renewal function over the window from its arrival, in clumps of up to `arrival_cv²`
-    /// (Poisson arrivals: `a` in clumps of 1). Short answers that meet
-    /// long prompts spread most. The quantile is that of the mixture over `gaps` (equally likely
+    /// (Poisson arrivals: `a` in clumps of 1); the same arrivals make the batch a request
+    /// decodes in peaked (its variance and its length-biased excess grow by Whitt's
+    /// peakedness, see below). Short answers that meet long prompts spread most. The quantile is that of the mixture over `gaps` (equally likely
     /// gap counts, e.g. quantiles of the output length minus one): the count's terms summed
     /// exactly for a small mean count, the sum of `k` extras taken as normal; a normal TPOT for
     /// a large one.
@@ -763,7 +768,6 @@ impl Estimate {
     ) -> Found {
         let p = self.heavy_share.clamp(0.0, 1.0);
         let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
-        let light = self.tpot_light_ms.min(self.tpot_ms);
         let cv2 = prompt_cv2.max(0.0);
         let clump = (arrival_cv * arrival_cv).max(MIN_CLUMP);
         let gaps: Vec<f64> = gaps.iter().copied().filter(|&m| m >= 1.0).collect();
@@ -771,6 +775,38 @@ impl Estimate {
             // The mean TPOT.
             return Found::Hi(self.tpot_ms);
         }
+        // Peakedness of the count of others in the replica. Gamma arrivals of coefficient of
+        // variation `cv` into a replica whose requests stay long beside the gaps between
+        // arrivals are a G/G/∞ queue: its count's variance is `z = 1 + (cv² − 1) η` times its
+        // mean, `η = E[min(S₁, S₂)] / E[S]` over two lifetimes (Whitt's heavy-traffic
+        // peakedness; ½ for exponential lifetimes, 1 for equal ones; `z = 1` for Poisson
+        // arrivals), the lifetimes `ttft + gaps × tpot` over the equally likely gap counts. A
+        // running request is in the length-biased batch, `E[N²] / E[N] = b + z` with itself:
+        // `z − 1` more than beside a Poisson count.
+        let z = if self.batch_variance > 0.0 {
+            let lives: Vec<f64> = gaps
+                .iter()
+                .map(|&m| self.ttft_ms + m * self.tpot_ms)
+                .collect();
+            let n = lives.len() as f64;
+            let mean = lives.iter().sum::<f64>() / n;
+            let mut shorter = 0.0;
+            for a in &lives {
+                for b in &lives {
+                    shorter += a.min(*b);
+                }
+            }
+            let eta = if mean > 0.0 {
+                shorter / (n * n) / mean
+            } else {
+                1.0
+            };
+            1.0 + (arrival_cv * arrival_cv - 1.0) * eta
+        } else {
+            1.0
+        };
+        let light =
+            self.tpot_light_ms.min(self.tpot_ms) + (z - 1.0) * self.decode_slope_ms.max(0.0);
         let want = 1.0 - q;
         let r = self.heavy_growth.clamp(0.0, MAX_GROWTH);
         // Variance, in units of one extra, of the light iterations' sum over m gaps: the
@@ -791,7 +827,7 @@ impl Estimate {
                 2.0 * (x - 1.0 + portable::exp(-x)) / (x * x)
             };
             let per_gap = m * self.decode_slope_ms / extra;
-            per_gap * per_gap * self.batch_variance * averaged
+            per_gap * per_gap * self.batch_variance * z * averaged
         };
         // P(TPOT > x) for a request of m gaps is a sum of normal tails whose weights and
         // spreads do not depend on x: they are computed once per gap count here, so the search

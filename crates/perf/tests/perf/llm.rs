@@ -838,6 +838,18 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
             let p99 = est.tpot_quantile_over_ms(0.99, &gaps, 0.5, 1.0);
             let p99_fixed = fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5, 1.0);
             assert!(p99 > p99_fixed, "{model}: {p99} vs {p99_fixed}");
+            // Bursty arrivals make the count peaked (Whitt's `1 + (cv² − 1) η`): the batch's
+            // share of the tail grows beyond what the arrivals' own clumps add.
+            let batch_part = |cv: f64| {
+                est.tpot_quantile_over_ms(0.99, &gaps, 0.5, cv)
+                    - fixed.tpot_quantile_over_ms(0.99, &gaps, 0.5, cv)
+            };
+            assert!(
+                batch_part(1.5) > batch_part(1.0),
+                "{model}: {} vs {}",
+                batch_part(1.5),
+                batch_part(1.0)
+            );
             for load in [Load::Saturated, Load::Closed { concurrency: 8 }] {
                 let e = at(&r, load);
                 assert_eq!(
