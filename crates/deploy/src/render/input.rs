@@ -125,8 +125,11 @@ pub struct RenderInput {
     /// bills it every hour.
     pub min_replicas: u32,
     /// The scale-up stabilization window, seconds ([`inferplan_plan::autoscaling::Targets`]:
-    /// for deadline work the time a request may wait in the queue, else 0).
+    /// for deadline work the time a request may wait in the queue, else a minute of load).
     pub scale_up_window_s: u32,
+    /// The scale-down stabilization window, seconds
+    /// ([`inferplan_plan::autoscaling::scale_down_window_s`]: at least a replica's start).
+    pub scale_down_window_s: u32,
     /// Replicas that share one instance.
     pub replicas_per_instance: u32,
     /// Instances at the peak.
@@ -263,7 +266,9 @@ impl RenderInput {
                         c.replicas, c.pp
                     ),
                 )
-            })?;
+            })?
+            // The plan's instances at the peak, which its autoscaler headroom may raise.
+            .max(c.instances);
         if !(c.max_rps_per_replica.is_finite() && c.max_rps_per_replica > 0.0) {
             return Err(RenderError::invalid(
                 field("max_rps_per_replica"),
@@ -393,6 +398,7 @@ impl RenderInput {
                 ttft_p99_ms: c.ttft_p99_ms,
                 tpot_p99_ms: c.tpot_p99_ms,
                 e2e_p99_ms: c.e2e_p99_ms,
+                start_s: inferplan_plan::autoscaling::replica_start_s(c.purchase_mix.cold_start_s),
             },
         );
         let (min_replicas, max_replicas) = (targets.min, targets.max);
@@ -588,6 +594,7 @@ impl RenderInput {
             replicas: c.replicas,
             min_replicas,
             scale_up_window_s: targets.scale_up_window_s,
+            scale_down_window_s: targets.scale_down_window_s,
             replicas_per_instance: c.replicas_per_instance,
             instances,
             precision,

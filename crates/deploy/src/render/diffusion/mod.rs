@@ -249,6 +249,7 @@ impl WorkerInput {
             replicas: max,
             min_replicas: min,
             scale_up_window_s: 0,
+            scale_down_window_s: inferplan_plan::autoscaling::SCALE_DOWN_WINDOW_S,
             replicas_per_instance: gpus_per_instance,
             instances,
             precision: c.precision,
