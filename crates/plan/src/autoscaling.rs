@@ -121,6 +121,17 @@ pub fn pod_start_s(cold: &inferplan_serving::cold_start::ColdStart) -> f64 {
     (cold.seconds - cold.boot_s).max(0.0)
 }
 
+/// Seconds from asking for a replica to its serving on a new node, for a plan's cold start
+/// `cold_start_s` (a purchase mix's, boot included): Karpenter's batching window first; 0
+/// when the cold start is unknown (0).
+pub fn replica_start_s(cold_start_s: f64) -> f64 {
+    if cold_start_s > 0.0 {
+        KARPENTER_BATCH_MAX_S + cold_start_s
+    } else {
+        0.0
+    }
+}
+
 /// What `render` writes into a candidate's ScaledObject, and what `plan --verify` simulates
 /// over the day: one computation for both.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -141,11 +152,15 @@ pub struct Targets {
     pub queue: u32,
     /// Replicas on one node: the scale-up policy adds this many per minute.
     pub replicas_per_node: u32,
-    /// The scale-up stabilization window, seconds: 0 (scale up at once), or for deadline work
-    /// the time a request may wait in the queue and still finish by its deadline
-    /// ([`queue_slack_s`]): a burst shorter than that is held by the queue, not served by a
-    /// new replica, which would start after the burst and then be removed (a reversal).
+    /// The scale-up stabilization window, seconds: [`SCALE_UP_SUSTAINED_S`] (a load above the
+    /// target for one reading is noise), or for deadline work the time a request may wait in
+    /// the queue and still finish by its deadline ([`queue_slack_s`]) when longer: a burst
+    /// shorter than that is held by the queue, not served by a new replica, which would start
+    /// after the burst and then be removed (a reversal).
     pub scale_up_window_s: u32,
+    /// The scale-down stabilization window, seconds ([`scale_down_window_s`]): at least a
+    /// replica's start on a new node, so a replica is not removed before one could be back.
+    pub scale_down_window_s: u32,
     /// A batch job's run (`mode = "batch"`): the `cron` trigger that holds the job's replicas
     /// from the window's opening for the hours the plan bills; `min` is then 0 (none between
     /// runs).
@@ -153,11 +168,14 @@ pub struct Targets {
 }
 
 impl Targets {
-    /// The rendered behavior ([`Behavior::rendered`]) with this scale-up window. A batch
-    /// run's replicas are all asked for at its opening (one step of the run's replicas), since
-    /// the plan's finish time counts one cold start for all of them.
+    /// The rendered behavior ([`Behavior::rendered_for`]) with these windows and run.
     pub fn behavior(&self) -> Behavior {
-        Behavior::rendered_for(self.replicas_per_node, self.scale_up_window_s, self.run)
+        Behavior::rendered_for(
+            self.replicas_per_node,
+            self.scale_up_window_s,
+            self.scale_down_window_s,
+            self.run,
+        )
     }
 }
 
@@ -224,6 +242,34 @@ impl Run {
     }
 }
 
+/// The scale-up stabilization window of interactive work, seconds: four readings of the
+/// rendered `pollingInterval`. The in-flight count the autoscaler reads is a count of
+/// requests, with the noise of one: about `√n` around a mean of `n` (Poisson arrivals), so
+/// 15 to 25 % for the 20 to 50 requests a replica holds, above the HPA's 10 % tolerance. With
+/// no window one high reading scaled out; the new replica was removed after the scale-down
+/// window and the next high reading scaled out again: the interactive examples' days
+/// reversed 32 to 94 times with a flat or slowly moving rate. Scaling on the lowest of four
+/// readings needs a load that lasts a minute, which a cold start of minutes hardly delays.
+pub const SCALE_UP_SUSTAINED_S: u32 = 60;
+
+/// The shortest scale-down stabilization window, seconds (ten minutes).
+pub const SCALE_DOWN_WINDOW_S: u32 = 600;
+
+/// The scale-down stabilization window for replicas that take `start_s` seconds from being
+/// asked for to serving on a new node: [`SCALE_DOWN_WINDOW_S`], or the start when longer (a
+/// Neuron replica that compiles takes over half an hour), at most
+/// [`MAX_STABILIZATION_WINDOW_S`]. A shorter window removes a replica before one asked for
+/// again could serve, which the simulator diagnoses as flapping
+/// (`inferplan_sim::fleet::flapping`).
+pub fn scale_down_window_s(start_s: f64) -> u32 {
+    let start = if start_s.is_finite() {
+        start_s.max(0.0).ceil().min(f64::from(u32::MAX)) as u32
+    } else {
+        0
+    };
+    start.clamp(SCALE_DOWN_WINDOW_S, MAX_STABILIZATION_WINDOW_S)
+}
+
 /// The longest stabilization window Kubernetes accepts, seconds (`autoscaling/v2`
 /// `HPAScalingRules.stabilizationWindowSeconds`: "must be greater than or equal to zero and
 /// less than or equal to 3600 (one hour)", kubernetes.io API reference).
@@ -243,8 +289,9 @@ pub fn queue_slack_s(w: &Workload, e2e_p99_ms: f64) -> u32 {
 }
 
 /// Share of a replica's SLO capacity the in-flight target aims at: the autoscaler keeps
-/// `1 / TARGET_SHARE` (25 %) more capacity than the load needs.
-pub const TARGET_SHARE: f64 = 0.8;
+/// `1 / TARGET_SHARE` (25 %) more capacity than the load needs, and the plan bills the
+/// replicas it keeps (defined beside the bill, [`crate::cost::TARGET_SHARE`]).
+pub use crate::cost::TARGET_SHARE;
 
 /// Mean end-to-end latency at a replica's SLO capacity, ms, as the in-flight target counts
 /// it: the p99 TTFT plus the p99 time per output token over the mean output, an upper bound
@@ -276,6 +323,8 @@ pub fn targets(
     max_count: u32,
 ) -> Targets {
     let quietest = hourly.iter().copied().min().unwrap_or(replicas);
+    // The busiest hour's replicas at the target share may exceed the peak's at capacity.
+    let replicas = hourly.iter().copied().max().unwrap_or(0).max(replicas);
     let n = hourly.len().min(rates.len());
     let cap = max_rps_per_replica.max(1e-9);
     // Replicas the in-flight target keeps for an hour's rate, at least the minimum.
@@ -310,7 +359,8 @@ pub fn targets(
         in_flight,
         in_flight_at_capacity: at_capacity,
         queue: queue_target(in_flight),
-        scale_up_window_s: 0,
+        scale_up_window_s: SCALE_UP_SUSTAINED_S,
+        scale_down_window_s: SCALE_DOWN_WINDOW_S,
         replicas_per_node: replicas_per_node.max(1),
         run: None,
     }
@@ -333,6 +383,9 @@ pub struct Replicas {
     pub e2e_p99_ms: f64,
     /// A batch job's run, when the plan made the work a job ([`Run::of`]).
     pub run: Option<Run>,
+    /// Seconds from asking for a replica to its serving on a new node: Karpenter's batching
+    /// and the plan's cold start (the candidate's `purchase_mix.cold_start_s`); 0 when unknown.
+    pub start_s: f64,
 }
 
 impl Replicas {
@@ -350,6 +403,7 @@ impl Replicas {
                 .batch_job
                 .as_ref()
                 .and_then(|j| Run::of(j, c.purchase_mix.cold_start_s)),
+            start_s: replica_start_s(c.purchase_mix.cold_start_s),
         }
     }
 }
@@ -394,7 +448,8 @@ pub fn of(w: &Workload, r: &Replicas) -> Targets {
         KUBERNETES_INT32_MAX,
     );
     Targets {
-        scale_up_window_s: queue_slack_s(w, r.e2e_p99_ms),
+        scale_up_window_s: queue_slack_s(w, r.e2e_p99_ms).max(SCALE_UP_SUSTAINED_S),
+        scale_down_window_s: scale_down_window_s(r.start_s),
         ..t
     }
 }
@@ -458,33 +513,44 @@ impl Behavior {
         }
     }
 
-    /// What `render` writes: scale up at once by one node's worth of replicas
-    /// (`replicas_per_node`, at least 1) per minute; scale down after a 10-minute window by
-    /// one replica per 5 minutes, since a replica removed too early costs a cold start.
+    /// What `render` writes: scale up by one node's worth of replicas (`replicas_per_node`,
+    /// at least 1) per minute once the load has lasted [`SCALE_UP_SUSTAINED_S`]; scale down
+    /// after a 10-minute window by one replica per 5 minutes, since a replica removed too
+    /// early costs a cold start.
     pub fn rendered(replicas_per_node: u32) -> Behavior {
-        Behavior::rendered_with_window(replicas_per_node, 0)
+        Behavior::rendered_with_windows(
+            replicas_per_node,
+            SCALE_UP_SUSTAINED_S,
+            SCALE_DOWN_WINDOW_S,
+        )
     }
 
-    /// What `render` writes for replicas `replicas_per_node` to a node, a scale-up window
-    /// of `scale_up_window_s` and a batch job's `run`: [`Behavior::rendered_with_window`],
+    /// What `render` writes for replicas `replicas_per_node` to a node, the stabilization
+    /// windows and a batch job's `run`: [`Behavior::rendered_with_windows`],
     /// whose scale-up step is the run's replicas for a batch job, so the `cron` trigger's
     /// replicas are all asked for at the opening (the plan's finish counts one cold start for
     /// all of them).
     pub fn rendered_for(
         replicas_per_node: u32,
         scale_up_window_s: u32,
+        scale_down_window_s: u32,
         run: Option<Run>,
     ) -> Behavior {
         let step = match run {
             Some(r) => r.replicas.max(replicas_per_node),
             None => replicas_per_node,
         };
-        Behavior::rendered_with_window(step, scale_up_window_s)
+        Behavior::rendered_with_windows(step, scale_up_window_s, scale_down_window_s)
     }
 
     /// [`Behavior::rendered`] with a scale-up stabilization window of `scale_up_window_s`
-    /// (deadline work, [`Targets::scale_up_window_s`]).
-    pub fn rendered_with_window(replicas_per_node: u32, scale_up_window_s: u32) -> Behavior {
+    /// and a scale-down one of `scale_down_window_s` ([`Targets::scale_up_window_s`],
+    /// [`Targets::scale_down_window_s`]).
+    pub fn rendered_with_windows(
+        replicas_per_node: u32,
+        scale_up_window_s: u32,
+        scale_down_window_s: u32,
+    ) -> Behavior {
         Behavior {
             scale_up: ScalingRules {
                 stabilization_window_s: scale_up_window_s.min(MAX_STABILIZATION_WINDOW_S),
@@ -496,7 +562,7 @@ impl Behavior {
                 select: SelectPolicy::Max,
             },
             scale_down: ScalingRules {
-                stabilization_window_s: 600,
+                stabilization_window_s: scale_down_window_s.min(MAX_STABILIZATION_WINDOW_S),
                 policies: vec![ScalingPolicy {
                     kind: PolicyKind::Pods,
                     value: 1,
@@ -584,6 +650,7 @@ mod tests {
             queue: 19,
             replicas_per_node: 1,
             scale_up_window_s: 0,
+            scale_down_window_s: SCALE_DOWN_WINDOW_S,
             run: Some(r),
         };
         assert_eq!(t.behavior().scale_up.policies[0].value, 9);

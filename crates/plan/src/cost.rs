@@ -6,6 +6,12 @@ use crate::job::{hours, plan_job, JobError, JobSpec, Window};
 use crate::workload::{Mode, Pricing, Workload};
 use inferplan_catalog::Instance;
 
+/// Share of a replica's SLO capacity the rendered autoscaler's in-flight target aims at
+/// (`autoscaling::targets`): it keeps `1 / TARGET_SHARE` (25 %) more capacity than the load
+/// needs, and [`Sizing::hourly_replicas`] bills the replicas it keeps: one capacity and one
+/// target utilisation for the bill, the render and the simulated day.
+pub const TARGET_SHARE: f64 = 0.8;
+
 /// Lengths and rates the search sizes for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizing {
@@ -47,11 +53,19 @@ impl Sizing {
         }
     }
 
-    /// Replicas each hour for a per-replica capacity, with `spare` extra replicas. A peak
+    /// Replicas each hour for a per-replica capacity, with `spare` extra replicas: those the
+    /// SLO needs (the rate at `capacity`, and the N+1 spares), or those the rendered
+    /// autoscaler keeps when more (the rate at [`TARGET_SHARE`] of the
+    /// capacity, whose headroom also holds the spares where it is a replica or more; batch
+    /// work and long deadlines, served at the mean rate all day, at their capacity). A peak
     /// above the busiest hour whose length is not given (`traffic.peak_minutes_per_day`) may
     /// come in any hour, so every hour holds the peak's replicas.
     pub fn hourly_replicas(&self, capacity: f64, spare: u32, w: &Workload) -> [u32; 24] {
-        let replicas = |rate: f64| (rate / capacity).ceil().max(1.0) as u32 + spare;
+        let kept = self.kept_capacity(capacity, w);
+        let replicas = |rate: f64| {
+            let at = |cap: f64| (rate / cap).ceil().max(1.0) as u32;
+            (at(capacity) + spare).max(at(kept))
+        };
         if self.smooth(w) {
             return [replicas(self.rate_to_serve); 24];
         }
@@ -61,6 +75,17 @@ impl Sizing {
             return [peak; 24];
         }
         self.hourly.map(replicas)
+    }
+
+    /// The load one replica is sized for: [`TARGET_SHARE`] of its
+    /// `capacity`, the share the rendered autoscaler aims at; all of it for work served at
+    /// the mean rate all day, which no autoscaler follows.
+    pub fn kept_capacity(&self, capacity: f64, w: &Workload) -> f64 {
+        if self.smooth(w) {
+            capacity
+        } else {
+            capacity * TARGET_SHARE
+        }
     }
 
     /// Whether the replicas serve the mean rate all day (batch work, long deadlines).
@@ -89,9 +114,13 @@ impl Sizing {
 
     /// [`Sizing::fleet`] before the autoscaler's minimum: what the load needs and bills.
     fn fleet_for_load(&self, w: &Workload, layout: &ReplicaLayout) -> Fleet {
-        let cap = layout.capacity;
+        let kept = self.kept_capacity(layout.capacity, w);
+        // The SLO's replicas with their spares, or the autoscaler's when more
+        // ([`Sizing::hourly_replicas`]).
         let instances = |rate: f64| {
-            ((rate / cap).ceil().max(1.0) as u32 + layout.spare)
+            let at = |cap: f64| (rate / cap).ceil().max(1.0) as u32;
+            (at(layout.capacity) + layout.spare)
+                .max(at(kept))
                 .div_ceil(layout.replicas_per_instance.max(1))
                 * layout.pp.max(1)
         };
@@ -205,7 +234,9 @@ pub struct ReplicaLayout {
 /// Instances hour by hour (UTC).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fleet {
-    /// Instances each hour needs to serve it at the SLOs, N+1 spares and the peak included.
+    /// Instances each hour needs to serve it at the SLOs, N+1 spares and the peak included, or
+    /// those the rendered autoscaler keeps at its target share when more
+    /// ([`Sizing::hourly_replicas`]).
     pub needed: [f64; 24],
     /// Instances billed each hour (fractional: instances that run part of the hour).
     pub billed: [f64; 24],

@@ -228,6 +228,11 @@ pub fn derive(
     if let Some(job) = &mix.batch_job {
         c.replicas = job.units;
         c.instances = job.instances;
+    } else {
+        // The peak's instances as bought (the EKS candidate's rule, `search::plan`).
+        c.instances = c
+            .instances
+            .max(mix.savings_plan_instances + mix.on_demand_instances + mix.spot_instances);
     }
     c.usd_per_hour = mix.usd_per_hour;
     c.purchase_mix = mix;

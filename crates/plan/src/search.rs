@@ -545,6 +545,15 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                                 // A batch job runs its replicas only in its window.
                                 cand.replicas = job.units;
                                 cand.instances = job.instances;
+                            } else {
+                                // The peak's instances as bought: the autoscaler's headroom
+                                // (`autoscaling::TARGET_SHARE`) may keep more than the SLO's
+                                // replicas need.
+                                cand.instances = cand.instances.max(
+                                    mix.savings_plan_instances
+                                        + mix.on_demand_instances
+                                        + mix.spot_instances,
+                                );
                             }
                             if let Some(p) = inst.price(region).filter(|p| !p.note.is_empty()) {
                                 mix.assumptions.push(format!(

@@ -125,11 +125,14 @@ pub struct RenderInput {
     /// bills it every hour.
     pub min_replicas: u32,
     /// The scale-up stabilization window, seconds ([`inferplan_plan::autoscaling::Targets`]:
-    /// for deadline work the time a request may wait in the queue, else 0).
+    /// for deadline work the time a request may wait in the queue, else a minute of load).
     pub scale_up_window_s: u32,
     /// A batch job's run: the `cron` trigger holding its replicas from the window's opening
     /// ([`inferplan_plan::autoscaling::Run`]); `min_replicas` is then 0.
     pub run: Option<inferplan_plan::autoscaling::Run>,
+    /// The scale-down stabilization window, seconds
+    /// ([`inferplan_plan::autoscaling::scale_down_window_s`]: at least a replica's start).
+    pub scale_down_window_s: u32,
     /// Replicas that share one instance.
     pub replicas_per_instance: u32,
     /// Instances at the peak.
@@ -266,7 +269,9 @@ impl RenderInput {
                         c.replicas, c.pp
                     ),
                 )
-            })?;
+            })?
+            // The plan's instances at the peak, which its autoscaler headroom may raise.
+            .max(c.instances);
         if !(c.max_rps_per_replica.is_finite() && c.max_rps_per_replica > 0.0) {
             return Err(RenderError::invalid(
                 field("max_rps_per_replica"),
@@ -415,6 +420,7 @@ impl RenderInput {
                 run: c.purchase_mix.batch_job.as_ref().and_then(|j| {
                     inferplan_plan::autoscaling::Run::of(j, c.purchase_mix.cold_start_s)
                 }),
+                start_s: inferplan_plan::autoscaling::replica_start_s(c.purchase_mix.cold_start_s),
             },
         );
         let (min_replicas, max_replicas) = (targets.min, targets.max);
@@ -612,6 +618,7 @@ impl RenderInput {
             min_replicas,
             scale_up_window_s: targets.scale_up_window_s,
             run: targets.run,
+            scale_down_window_s: targets.scale_down_window_s,
             replicas_per_instance: c.replicas_per_instance,
             instances,
             precision,

@@ -141,9 +141,10 @@ pub fn waiting_threshold(input: &RenderInput) -> u32 {
 ///   quarter of that target,
 ///   which reacts when requests queue because the batch or the KV cache is full.
 ///
-/// Scale-up is immediate (one node's worth of replicas per minute); scale-down waits ten
-/// minutes and removes one replica per five, since a replica removed too early costs a cold
-/// start to bring back.
+/// Scale-up follows a minute of load (one node's worth of replicas per minute); scale-down
+/// waits ten minutes, or a replica's start when longer, and removes one replica per five,
+/// since a replica removed too early costs a cold start to bring back
+/// ([`autoscaling::Targets::behavior`]).
 pub fn scaled_object(input: &RenderInput) -> ScaledObject {
     let (api_version, kind) = if input.nodes_per_replica > 1 {
         ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet")
@@ -268,6 +269,7 @@ pub fn rendered_behavior(input: &RenderInput) -> autoscaling::Behavior {
     autoscaling::Behavior::rendered_for(
         input.replicas_per_instance,
         input.scale_up_window_s,
+        input.scale_down_window_s,
         input.run,
     )
 }

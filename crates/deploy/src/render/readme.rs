@@ -43,7 +43,7 @@ pub fn readme(input: &RenderInput, files: &[(String, &str)]) -> String {
         i.gpus_per_instance,
         i.gpu,
         i.min_replicas,
-        i.replicas,
+        i.max_replicas,
         i.replicas_per_instance,
         i.instances,
         if i.region.is_empty() { "-" } else { &i.region },
@@ -477,9 +477,10 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
             "the batch run's".to_owned()
         } else if i.max_replicas > i.replicas {
             format!(
-                "the peak's {} plus one instance's worth, since the quietest hour already \
-                 needs the peak's replicas and an autoscaler whose minimum equals its maximum \
-                 could not move",
+                "the peak's {} at their SLO capacity, more at the 80 % of it the autoscaler \
+                 aims at, or one instance's worth more where the quietest hour already needs \
+                 the peak's replicas and an autoscaler whose minimum equals its maximum could \
+                 not move",
                 i.replicas
             )
         } else {
@@ -490,13 +491,33 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
         i.max_rps_per_replica,
         keda::waiting_threshold(i)
     );
-    if i.scale_up_window_s > 0 {
+    if i.scale_up_window_s > inferplan_plan::autoscaling::SCALE_UP_SUSTAINED_S {
         let _ = writeln!(
             s,
-            "- Scale-up waits {} s (`scaleUp.stabilizationWindowSeconds`): the deadline less a              request's p99 end-to-end latency, the time a request may wait in the engine's              queue. A shorter burst waits there and still meets the deadline; a replica started              for it would serve after it and be removed again. The engine's queue exists only              while a replica runs, so the minimum stays warm (no scale to zero).",
+            "- Scale-up waits {} s (`scaleUp.stabilizationWindowSeconds`): the deadline less a \
+             request's p99 end-to-end latency, the time a request may wait in the engine's \
+             queue. A shorter burst waits there and still meets the deadline; a replica started \
+             for it would serve after it and be removed again. The engine's queue exists only \
+             while a replica runs, so the minimum stays warm (no scale to zero).",
+            i.scale_up_window_s
+        );
+    } else if i.scale_up_window_s > 0 {
+        let _ = writeln!(
+            s,
+            "- Scale-up waits for {} s of load (`scaleUp.stabilizationWindowSeconds`, the lowest \
+             of the readings in that window): requests in flight are a count with the noise of \
+             one (about its square root), above the HPA's 10 % tolerance, and a single high \
+             reading would start a replica the next minutes remove again.",
             i.scale_up_window_s
         );
     }
+    let _ = writeln!(
+        s,
+        "- Scale-down waits {} s (`scaleDown.stabilizationWindowSeconds`, at least a replica's \
+         start on a new node) and removes one replica per 5 minutes: a replica removed sooner \
+         could not be back in time for the next rise.",
+        i.scale_down_window_s
+    );
     let _ = writeln!(
         s,
         "- The NodePool launches only `{}` as {} capacity ({} savings-plan, {} on-demand, {} \

@@ -438,6 +438,8 @@ fn metric_lag_delays_the_first_scale_out() {
         let mut cfg = config(1);
         cfg.cold_start_s = 60.0;
         let mut a = Autoscaler::rendered(vec![queue(2.0)], 1, 8, 4);
+        // Scale-up at the first reading above the target, to see the lag alone.
+        a.behavior = inferplan_plan::autoscaling::Behavior::rendered_with_windows(4, 0, 600);
         a.metric_lag_s = lag_s;
         cfg.autoscaler = Some(a);
         let r = run(&cfg, 60.0, 6_000, 2);
