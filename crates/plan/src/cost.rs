@@ -77,11 +77,13 @@ impl Sizing {
         self.hourly.map(replicas)
     }
 
-    /// The load one replica is sized for: [`TARGET_SHARE`] of its
-    /// `capacity`, the share the rendered autoscaler aims at; all of it for work served at
-    /// the mean rate all day, which no autoscaler follows.
+    /// The load one replica is sized for: [`TARGET_SHARE`] of its `capacity` for interactive
+    /// work, the share the rendered autoscaler aims at; all of it for work served at the mean
+    /// rate all day, which no autoscaler follows, and for async work, whose queue holds a
+    /// burst until the replicas scale (the EKS scale-up window is the queue's slack, SageMaker
+    /// scales on its backlog).
     pub fn kept_capacity(&self, capacity: f64, w: &Workload) -> f64 {
-        if self.smooth(w) {
+        if self.smooth(w) || w.slo.mode != Mode::Interactive {
             capacity
         } else {
             capacity * TARGET_SHARE
