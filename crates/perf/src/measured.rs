@@ -147,6 +147,26 @@ pub struct Observation {
     pub stat: &'static str,
     /// Value in the metric's unit.
     pub value: f64,
+    /// The prefill pool of a disaggregated row's TTFT (`None` for every other row).
+    pub disaggregated: Option<PrefillPool>,
+}
+
+/// Where a disaggregated run's prompts queue: `clients` closed-loop clients share
+/// `prefill_workers` prefill workers (the row's `tp`/`pp` and load are one such worker's, a
+/// prompt at a time), and each client comes back for its next prompt after its decode on a
+/// decode worker of `decode_tp` × `decode_pp` GPUs running `decode_batch` sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PrefillPool {
+    /// Prefill workers (`prefill_num_workers`).
+    pub prefill_workers: u64,
+    /// Clients of the whole system (`silicon_concurrency`, else decode batch × workers × DP).
+    pub clients: u64,
+    /// GPUs one decode worker spreads its layers over (as `tp` of the TPOT value).
+    pub decode_tp: u32,
+    /// Pipeline stages of a decode worker.
+    pub decode_pp: u32,
+    /// Sequences a decode worker runs (the TPOT value's static batch).
+    pub decode_batch: u64,
 }
 
 /// Why a row is not scored.
@@ -490,6 +510,7 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         metric,
         stat,
         value,
+        disaggregated: None,
     }))
 }
 
@@ -692,6 +713,34 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         .find(|s| !s.is_empty())
         .unwrap_or("")
         .to_owned();
+    // A disaggregated TTFT waits in the prefill pool: every client's next prompt arrives
+    // when its decode ends, and `prefill_num_workers` workers serve them.
+    let pool = if disaggregated {
+        let decode = phase("decode_", Metric::TpotMs)?;
+        let workers = r.u64("prefill_num_workers")?;
+        let decode_workers = r.u64("decode_num_workers")?.unwrap_or(1).max(1);
+        let decode_dp = r.u64("decode_attention_dp_size")?.unwrap_or(1).max(1);
+        let stated_clients = r
+            .get("silicon_data_source")
+            .and_then(|s| number_after(s, "silicon_concurrency"))
+            .map(|c| c as u64);
+        match (decode, workers, r.u64("decode_batch_size")?) {
+            (Some((decode_tp, decode_pp, Load::Static { batch })), Some(w), Some(db)) => {
+                Some(PrefillPool {
+                    prefill_workers: w.max(1),
+                    clients: stated_clients
+                        .unwrap_or(db * decode_workers * decode_dp)
+                        .max(1),
+                    decode_tp,
+                    decode_pp,
+                    decode_batch: batch,
+                })
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
     for (suffix, metric, column, prefix) in [
         ("ttft", Metric::TtftMs, "silicon_ttft_ms", "prefill_"),
         ("tpot", Metric::TpotMs, "silicon_tpot_ms", "decode_"),
@@ -744,6 +793,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             metric,
             stat: "mean",
             value,
+            disaggregated: if metric == Metric::TtftMs { pool } else { None },
         });
     }
     Ok(())

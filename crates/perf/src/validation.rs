@@ -5,7 +5,7 @@
 use crate::efficiency::{EfficiencyTable, Key};
 use crate::engine::{Engine, Setup};
 use crate::estimate::{Deployment, Load, Replica, Workload};
-use crate::measured::{Lengths, Measured, Metric, Observation, SkipReason, Skipped};
+use crate::measured::{Lengths, Measured, Metric, Observation, PrefillPool, SkipReason, Skipped};
 use crate::memory::Placement;
 use crate::params::MemoryParams;
 use crate::step::Efficiency;
@@ -38,6 +38,8 @@ pub struct Case {
     /// The workload of one replica.
     pub workload: Workload,
     replica: Replica,
+    /// A disaggregated TTFT's decode worker and the pool it feeds (see [`PrefillPool`]).
+    decode: Option<(Replica, PrefillPool)>,
 }
 
 impl Case {
@@ -65,6 +67,9 @@ impl Case {
     /// iterations a request meets, an inter-token gap from single iterations). Throughputs
     /// are means.
     pub fn predict(&self, e: &Efficiency) -> f64 {
+        if let Some((decode, pool)) = &self.decode {
+            return self.prefill_pool_ttft_ms(decode, pool, e);
+        }
         let est = self.replica.run(&self.workload, e);
         let output = self.workload.output_tokens;
         // Closed loops and Poisson arrivals are both scored with Poisson-like variability.
@@ -87,6 +92,69 @@ impl Case {
             (Metric::E2eMs, None) => est.e2e_ms,
             (Metric::E2eMs, Some(q)) => est.e2e_quantile_ms(q, cv, output),
         }
+    }
+}
+
+impl Case {
+    /// Mean TTFT of a disaggregated run: each prefill worker is a queue that a closed loop of
+    /// `clients / prefill_workers` clients feeds, each coming back one decode later
+    /// (`(output - 1) × TPOT` of its decode worker, at that worker's batch). The arrivals are
+    /// taken as Poisson at the loop's rate, `n / (TTFT + decode)`, solved for TTFT by fixed
+    /// point (the rate falls as TTFT grows); when the worker cannot keep up the loop
+    /// saturates it, and a prompt waits for the `n` prompts ahead of it less the decode.
+    fn prefill_pool_ttft_ms(&self, decode: &Replica, pool: &PrefillPool, e: &Efficiency) -> f64 {
+        let (input, output) = (self.workload.input_tokens, self.workload.output_tokens);
+        let tpot_s = decode
+            .run(
+                &Workload {
+                    input_tokens: input,
+                    output_tokens: output,
+                    load: Load::Static {
+                        batch: pool.decode_batch,
+                    },
+                },
+                e,
+            )
+            .tpot_ms
+            / 1e3;
+        let away_s = output.saturating_sub(1) as f64 * tpot_s;
+        let n = pool.clients as f64 / pool.prefill_workers.max(1) as f64;
+        let prompt = |rate_rps: f64| {
+            self.replica.run(
+                &Workload {
+                    input_tokens: input,
+                    output_tokens: 1,
+                    load: Load::Poisson { rate_rps },
+                },
+                e,
+            )
+        };
+        let full = self.replica.run(
+            &Workload {
+                input_tokens: input,
+                output_tokens: 1,
+                load: Load::Saturated,
+            },
+            e,
+        );
+        let saturated_s = n / full.requests_s.max(1e-9) - away_s;
+        let mut ttft_s = prompt(1e-9).ttft_ms / 1e3;
+        // The damped iteration converges in a few steps on light pools; eight bound the cost
+        // (calibration predicts every row many times).
+        for _ in 0..8 {
+            let est = prompt(n / (ttft_s + away_s).max(1e-9));
+            let next = if est.overloaded {
+                saturated_s.max(ttft_s)
+            } else {
+                est.ttft_ms / 1e3
+            };
+            if (next - ttft_s).abs() <= 1e-3 * ttft_s.max(1e-3) {
+                ttft_s = next;
+                break;
+            }
+            ttft_s = 0.5 * (ttft_s + next);
+        }
+        ttft_s * 1e3
     }
 }
 
@@ -269,33 +337,47 @@ pub fn prepare(
             limits.max_num_seqs = n;
         }
         let linked = gpu.nvlink || gpu.nvlink_gbs.is_some();
-        let d = Deployment {
-            placement: Placement {
-                model,
-                gpu,
-                gpu_mem_gib: mem,
-                gpus: per_replica,
-                interconnect: match (per_replica, linked) {
-                    (1, _) => Interconnect::Single,
-                    _ if gpu.arch == Arch::Neuron => Interconnect::NeuronLink,
-                    (_, true) => Interconnect::NvSwitch,
-                    (_, false) => Interconnect::Pcie,
+        let replica_of = |tp: u32, pp: u32| {
+            let gpus = tp * pp;
+            let d = Deployment {
+                placement: Placement {
+                    model,
+                    gpu,
+                    gpu_mem_gib: mem,
+                    gpus,
+                    interconnect: match (gpus, linked) {
+                        (1, _) => Interconnect::Single,
+                        _ if gpu.arch == Arch::Neuron => Interconnect::NeuronLink,
+                        (_, true) => Interconnect::NvSwitch,
+                        (_, false) => Interconnect::Pcie,
+                    },
+                    tp,
+                    pp,
+                    weights,
+                    kv,
                 },
-                tp: obs.tp,
-                pp: obs.pp,
-                weights,
-                kv,
-            },
-            engine: obs.engine,
-            limits,
-            kv_memory_fraction: obs.memory_fraction.unwrap_or(defaults.kv_memory_fraction),
+                engine: obs.engine,
+                limits,
+                kv_memory_fraction: obs.memory_fraction.unwrap_or(defaults.kv_memory_fraction),
+            };
+            Replica::new(&d, input + output, params)
         };
-        let replica = match Replica::new(&d, input + output, params) {
+        let replica = match replica_of(obs.tp, obs.pp) {
             Ok(r) => r,
             Err(e) => {
                 skipped.push(skip(SkipReason::Refused, e.to_string()));
                 continue;
             }
+        };
+        let decode = match obs.disaggregated {
+            Some(pool) => match replica_of(pool.decode_tp, pool.decode_pp) {
+                Ok(r) => Some((r, pool)),
+                Err(e) => {
+                    skipped.push(skip(SkipReason::Refused, format!("decode worker: {e}")));
+                    continue;
+                }
+            },
+            None => None,
         };
         let r = f64::from(replicas);
         let load = match obs.load {
@@ -323,6 +405,7 @@ pub fn prepare(
                 load,
             },
             replica,
+            decode,
             obs,
         });
     }
