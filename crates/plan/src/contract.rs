@@ -326,6 +326,11 @@ pub struct Verified {
     pub passes: bool,
     /// Requests simulated.
     pub requests: u64,
+    /// The rate simulated, requests/s: the peak; for a batch job the requests of one run over
+    /// its window after the cold start, which its replicas must keep up with (a batch job
+    /// passes when they answer the simulated requests as fast as they arrive).
+    #[serde(default)]
+    pub rate_rps: f64,
     /// Replicas serving the peak in the plan (the N+1 spares left out), as simulated above.
     #[serde(default)]
     pub analytic_replicas: u32,
@@ -467,6 +472,7 @@ mod tests {
             tpot_p99_ms: 31.25,
             passes: false,
             requests: 3000,
+            rate_rps: 12.5,
             analytic_replicas: 3,
             simulated_replicas: Some(4),
             simulated_slo_attainment: Some(0.995),

@@ -516,30 +516,13 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                                 continue;
                             };
                             cand.region = region.to_owned();
-                            let mut mix = if w.slo.mode == Mode::Batch {
-                                let job = llm_job(w, &cand, inst);
-                                match job_mix(&w.pricing, w.slo.mode, inst, region, price, job) {
-                                    Ok((m, _)) => m,
-                                    Err(e) => {
-                                        let (reason, detail) = e.reason(&job.window);
-                                        let r = (reason, detail, None);
-                                        record(
-                                            &mut out.rejected,
-                                            &mut out.rejections,
-                                            inst,
-                                            setup,
-                                            r,
-                                        );
-                                        continue;
-                                    }
+                            let mut mix = match eks_mix(w, &sizing, &cand, inst, region, price) {
+                                Ok(m) => m,
+                                Err(r) => {
+                                    let r = (r.0, r.1, None);
+                                    record(&mut out.rejected, &mut out.rejections, inst, setup, r);
+                                    continue;
                                 }
-                            } else {
-                                // Deadline work on EKS is a pool: the rendered engine holds the
-                                // queue, so it cannot scale to zero between runs of a job
-                                // (docs/render.md, "Async work"); a SageMaker async endpoint can
-                                // (`sagemaker::derive`).
-                                let min = crate::autoscaling::of_candidate(w, &cand).min;
-                                purchase_mix(w, &sizing, &cand, inst, region, price, min)
                             };
                             if let Some(job) = &mix.batch_job {
                                 // A batch job runs its replicas only in its window.
@@ -913,10 +896,37 @@ pub fn cost_at_capacity(
         0
     };
     sized.replicas = (sizing.rate_to_serve / capacity).ceil().max(1.0) as u32 + spare;
-    let min = crate::autoscaling::of_candidate(w, &sized).min;
-    let mut mix = purchase_mix(w, &sizing, &sized, inst, &c.region, price, min);
+    let mut mix = eks_mix(w, &sizing, &sized, inst, &c.region, price)
+        .map_err(|(_, detail)| PlanError::input("candidate", detail))?;
+    if let Some(job) = &mix.batch_job {
+        sized.replicas = job.units;
+    }
     add_eks_operations(w, &mut mix);
     Ok((mix.usd_per_hour, sized.replicas))
+}
+
+/// The purchase mix of EKS candidate `c` on `inst` in `region` at on-demand `price`, the same
+/// for the search and for a capacity found by simulation ([`cost_at_capacity`]): batch work as
+/// a job over its window; other work as a pool billed hour by hour, at least the rendered
+/// autoscaler's minimum (deadline work on EKS is a pool: the rendered engine holds the queue,
+/// so it cannot scale to zero between runs of a job, docs/render.md "Async work"; a SageMaker
+/// async endpoint can, `sagemaker::derive`). A job that cannot run gives its rejection.
+fn eks_mix(
+    w: &Workload,
+    sizing: &Sizing,
+    c: &Candidate,
+    inst: &Instance,
+    region: &str,
+    price: f64,
+) -> Result<crate::candidate::PurchaseMix, (&'static str, String)> {
+    if w.slo.mode == Mode::Batch {
+        let job = llm_job(w, c, inst);
+        return job_mix(&w.pricing, w.slo.mode, inst, region, price, job)
+            .map(|(m, _)| m)
+            .map_err(|e| e.reason(&job.window));
+    }
+    let min = crate::autoscaling::of_candidate(w, c).min;
+    Ok(purchase_mix(w, sizing, c, inst, region, price, min))
 }
 
 /// A replica layout of a workload, to size it outside the search: the instance type, its

@@ -86,6 +86,39 @@ fn peak_seconds(w: &Workload) -> f64 {
     }
 }
 
+/// The rate `plan --verify` simulates: the peak; for a batch job the requests of one run
+/// spread over its window after the cold start, the rate its replicas must keep up with to
+/// answer everything within the window (the plan sizes the job's replicas for the same
+/// work, [`inferplan_plan::job`]).
+fn verify_rate(w: &Workload, c: &Candidate) -> f64 {
+    match &c.purchase_mix.batch_job {
+        Some(job) if w.slo.mode == Mode::Batch => {
+            let per_run = w.traffic.rate_rps * job.period_hours * 3600.0;
+            let seconds = (job.window_hours * 3600.0 - c.purchase_mix.cold_start_s).max(60.0);
+            per_run / seconds
+        }
+        _ => w.peak_rps(),
+    }
+}
+
+/// The capacity per replica that `n` replicas passing at `rate`, and `n − 1` failing, imply:
+/// a hair above `rate / n` (so that `n` of them serve the rate), which sets a pool's cost. A
+/// batch job's cost follows its replicas' throughput (the hours they run), so there the
+/// plan's capacity is kept where the simulation agrees with it (between `rate / n` and
+/// `rate / (n − 1)`), else the nearer end.
+fn simulated_capacity(w: &Workload, c: &Candidate, rate: f64, n: u32) -> f64 {
+    let lo = rate / f64::from(n) * (1.0 + 1e-9);
+    if w.slo.mode != Mode::Batch || c.purchase_mix.batch_job.is_none() {
+        return lo;
+    }
+    let hi = if n > 1 {
+        (rate / f64::from(n - 1)).max(lo)
+    } else {
+        f64::INFINITY
+    };
+    c.max_rps_per_replica.clamp(lo, hi)
+}
+
 /// Requests of one simulation of `plan --verify` at `rate` requests/s: `seconds` of the peak
 /// ([`peak_seconds`]), at least 2,000 and at most 50,000, within the simulator's ceilings.
 fn requests_at(rate: f64, seconds: f64, max_requests: u64) -> u64 {
@@ -120,8 +153,18 @@ pub fn resize(
         0
     };
     let planned = c.replicas.saturating_sub(spare).max(1);
-    let rate = w.peak_rps();
+    let rate = verify_rate(w, c);
     let requests = requests_at(rate, peak_seconds(w), max_requests);
+    // A batch job has no latency SLO: it passes when its replicas keep up with the run's
+    // rate, answering the simulated requests within their arrival span (2 % slack) and one
+    // of the plan's p99 end-to-end latencies to drain; a fleet below the rate leaves a queue
+    // that grows until the window closes.
+    let keeps_up = |r: &crate::fleet::SimReport| {
+        c.purchase_mix.batch_job.is_none()
+            || w.slo.mode != Mode::Batch
+            || r.simulated_s <= requests as f64 / rate * 1.02 + c.e2e_p99_ms / 1e3
+    };
+    let meets = |r: &crate::fleet::SimReport, w: &Workload| meets(r, w) && keeps_up(r);
     let usd_per_replica = c.usd_per_hour / f64::from(c.replicas.max(1));
     let sim = |n: u32| {
         let fleet = fixed_fleet(replica.clone(), efficiency, n, w, usd_per_replica);
@@ -159,12 +202,11 @@ pub fn resize(
         }
     }
     let simulated_usd = match found {
-        // A hair above rate / n, so that n replicas of it serve the rate.
         // A SageMaker endpoint: n instances at the option's price per instance.
         Some((n, _)) if c.platform == Platform::Sagemaker => {
             Some(c.usd_per_hour / f64::from(c.replicas.max(1)) * f64::from(n))
         }
-        Some((n, _)) => Some(cost_at_capacity(inputs, w, c, rate / f64::from(n) * (1.0 + 1e-9))?.0),
+        Some((n, _)) => Some(cost_at_capacity(inputs, w, c, simulated_capacity(w, c, rate, n))?.0),
         None => None,
     };
     Ok(Verified {
@@ -175,6 +217,7 @@ pub fn resize(
         tpot_p99_ms: first.tpot_ms.p99,
         passes,
         requests: first.requests_total,
+        rate_rps: rate,
         analytic_replicas: planned,
         simulated_replicas: found.map(|(n, _)| n),
         simulated_slo_attainment: found.map(|(_, a)| a),

@@ -1328,7 +1328,6 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
         assert!((0.3..1.5).contains(&median), "median {median}");
     }
 
-
     #[test]
     fn inferencex_recipes_set_the_kv_cache_and_memory_fraction_they_ran_with() {
         // Issue 16, part 4: InferenceX's MiniMax M2.5 FP8 recipe on B200 passed

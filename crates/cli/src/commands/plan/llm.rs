@@ -15,7 +15,7 @@ use inferplan_plan::contract::{PlanJson, Verified};
 use inferplan_plan::nothing::NothingQualified;
 use inferplan_plan::search::{plan, Inputs, Plan};
 use inferplan_plan::workload::{
-    Constraints, Length, Lengths, ModelSpecIn, Pricing, Slo, Traffic, Workload,
+    Constraints, Length, Lengths, Mode, ModelSpecIn, Pricing, Slo, Traffic, Workload,
 };
 use inferplan_plan::{Candidate, Severity};
 use inferplan_sim::verify::verify;
@@ -778,12 +778,26 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
         &rows,
         false,
     );
-    s += &format!(
-        "replicas serve the peak ({:.2} req/s) without the N+1 spares; $/hour includes them. \
-         An option passes when every SLO is met by at least {:.0} % of the simulated requests.\n",
-        p.workload.peak_rps(),
-        v.first().map_or(0.0, |x| x.required * 100.0)
-    );
+    s += &if p.workload.slo.mode == Mode::Batch {
+        format!(
+            "replicas serve the run's rate ({}) without the N+1 spares: the day's requests over \
+             the window after the cold start; $/hour includes them. A batch job has no latency \
+             SLO: an option passes when its replicas answer the simulated requests as fast as \
+             they arrive (2 % slack and one p99 end-to-end to drain).\n",
+            v.iter()
+                .map(|x| format!("#{} {:.2} req/s", x.candidate + 1, x.rate_rps))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!(
+            "replicas serve the peak ({:.2} req/s) without the N+1 spares; $/hour includes them. \
+             An option passes when every SLO is met by at least {:.0} % of the simulated \
+             requests.\n",
+            p.workload.peak_rps(),
+            v.first().map_or(0.0, |x| x.required * 100.0)
+        )
+    };
     if v.iter().any(|x| x.day.is_some()) {
         s += "\nthe day: 24 hours of the profile through the autoscaling `render` writes, nodes \
               from Karpenter, the cold start of plan and render:\n";
