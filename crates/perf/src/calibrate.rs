@@ -7,6 +7,7 @@
 //! dominate), minimised by a pattern search in log space.
 
 use crate::efficiency::{EfficiencyTable, Entry, Key, MAX_KERNEL_SCALE};
+use crate::estimate::Load;
 use crate::measured::Metric;
 use crate::parallel::{self, Progress};
 use crate::step::{Efficiency, KernelScale};
@@ -243,14 +244,15 @@ pub fn fit(
             (cases, &kernel_rows, &KERNEL[..]),
         ] {
             if key == Key::ANY || part.len() >= opts.min_rows {
-                // The step's parameters on the rows that time steps (throughput, TPOT, e2e);
-                // then the front end's and the closed loops' on the TTFT rows, which they
-                // alone move. Fitted together, the TTFT rows bent the step's efficiencies to
-                // stand in for the time a prompt waits (compute +25 %, throughput 1.7 points
-                // worse).
-                let (ttft, steps): (Vec<usize>, Vec<usize>) = part
-                    .iter()
-                    .partition(|&&i| cases[i].obs.metric == Metric::TtftMs);
+                // The step's parameters on the rows that time steps (throughput, TPOT, e2e,
+                // and the TTFT of offline static batches, which call the engine directly: a
+                // prefill step and nothing else, the only measure of prefill compute some
+                // accelerators have, e.g. AWS's Neuron tables); then the front end's and the
+                // closed loops' on the other TTFT rows, which they alone move. Fitted
+                // together, those TTFT rows bent the step's efficiencies to stand in for the
+                // time a prompt waits (compute +25 %, throughput 1.7 points worse).
+                let (ttft, steps): (Vec<usize>, Vec<usize>) =
+                    part.iter().partition(|&&i| fronted_ttft(&cases[i]));
                 let (front, step): (Vec<usize>, Vec<usize>) =
                     dims.iter().partition(|d| FRONT_END.contains(d));
                 for (on, free) in [(&steps, &step), (&ttft, &front)] {
@@ -277,6 +279,14 @@ pub fn fit(
         });
     }
     EfficiencyTable { entries }
+}
+
+/// Whether case `c` is a TTFT that passes through a serving front end: every TTFT but an
+/// offline static batch's (no API server, `Load::Static`), a disaggregated run's excepted (its
+/// prefill pool queues).
+fn fronted_ttft(c: &Case) -> bool {
+    c.obs.metric == Metric::TtftMs
+        && (!matches!(c.workload.load, Load::Static { .. }) || c.obs.disaggregated.is_some())
 }
 
 /// Leave-one-source-out cross-validation needs a source to leave out and another to fit on.

@@ -37,12 +37,15 @@ pub(crate) fn from_json(p: &Value, n: usize) -> Result<RenderInput, RenderError>
 /// The vLLM candidates of a plan JSON that render writes on GPUs (not vLLM's Neuron backend,
 /// which renders as `Engine::Neuron`).
 fn vllm(p: &Value) -> Vec<usize> {
+    of_engine(p, inferplan_perf::Engine::Vllm)
+}
+
+/// The candidates of a plan JSON that render writes with `engine`.
+fn of_engine(p: &Value, engine: inferplan_perf::Engine) -> Vec<usize> {
     let plan = read_plan(p).unwrap();
     renderable_candidates(&plan, catalog())
         .into_iter()
-        .filter(|&n| {
-            from_plan(&plan, n, catalog()).is_ok_and(|i| i.engine == inferplan_perf::Engine::Vllm)
-        })
+        .filter(|&n| from_plan(&plan, n, catalog()).is_ok_and(|i| i.engine == engine))
         .collect()
 }
 
@@ -1201,17 +1204,16 @@ pub(crate) fn stored_plan(case: &str, make: impl FnOnce() -> Value) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Every file rendered for the plan's #1 of `examples/chat-70b-fp8.toml` (SGLang, weights
-/// pre-pulled into the nodes' NVMe cache).
+/// Every file rendered for the first SGLang option of `examples/chat-70b-fp8.toml` (weights
+/// pre-pulled into the nodes' NVMe cache); the other snapshots render vLLM, TensorRT-LLM, TGI,
+/// LMDeploy and the Neuron backend.
 #[test]
 fn snapshot_of_one_example() {
     let p = stored_plan(SNAPSHOT_EXAMPLE, || plan_json(&example(SNAPSHOT_EXAMPLE)));
-    let input = from_json(&p, 1).unwrap();
-    assert_eq!(
-        input.engine,
-        inferplan_perf::Engine::Sglang,
-        "chat's #1 runs SGLang"
-    );
+    let n = *of_engine(&p, inferplan_perf::Engine::Sglang)
+        .first()
+        .expect("chat has an SGLang option");
+    let input = from_json(&p, n).unwrap();
     let files = render::render(&input);
     check_structure(&input, &files);
     assert_snapshots(SNAPSHOT_EXAMPLE, &files);
