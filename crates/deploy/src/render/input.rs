@@ -368,33 +368,27 @@ impl RenderInput {
                 gpu_memory_gib,
             )
         };
+        // The KV cache's tokens at `max_model_len`, as the plan's replica holds them.
+        let kv = || {
+            kv_tokens(
+                model,
+                gpu,
+                inst,
+                c,
+                &defaults,
+                gpu_memory_gib,
+                max_model_len,
+            )
+        };
         // On Neuron the batch is compiled: the sequences of `max_model_len` the chips hold after
         // the weights (what the plan's replica batches), at most the engine's default.
         let max_num_seqs = if neuron_chip {
-            kv_tokens(
-                model,
-                gpu,
-                inst,
-                c,
-                &defaults,
-                gpu_memory_gib,
-                max_model_len,
-            )
-            .map_or(1, |t| t / max_model_len.max(1))
-            .clamp(1, defaults.limits.max_num_seqs)
+            kv().map_or(1, |t| t / max_model_len.max(1))
+                .clamp(1, defaults.limits.max_num_seqs)
         } else if engine == Engine::Sglang {
             // SGLang derives its running requests from the KV pool, as the plan's replica does
             // (`inferplan_perf::engine::sglang_max_running_requests`).
-            kv_tokens(
-                model,
-                gpu,
-                inst,
-                c,
-                &defaults,
-                gpu_memory_gib,
-                max_model_len,
-            )
-            .map_or(defaults.limits.max_num_seqs, |t| {
+            kv().map_or(defaults.limits.max_num_seqs, |t| {
                 inferplan_perf::engine::sglang_max_running_requests(t, model.max_context)
             })
             .min(defaults.limits.max_num_seqs)
