@@ -888,14 +888,19 @@ fn every_example_renders_and_is_written_for_the_validators() {
                 render::yaml::document(&render::keda::scaled_object_cloudwatch(&input)),
             )],
         );
-        // And the first vLLM candidate when #1 runs another engine.
-        if let Some(&n) = vllm(p).first().filter(|n| **n != 1) {
-            let input = from_json(p, n).unwrap();
-            let files = render::render(&input);
-            check_structure(&input, &files);
-            let dir = out.join(format!("{name}-vllm"));
-            write_dir(&dir, &files);
-            write_dir(&dir.join("pod-templates"), &pod_templates(&files));
+        // And the first vLLM and SGLang candidates when #1 runs another engine.
+        for (engine, suffix) in [
+            (inferplan_perf::Engine::Vllm, "vllm"),
+            (inferplan_perf::Engine::Sglang, "sglang"),
+        ] {
+            if let Some(&n) = of_engine(p, engine).first().filter(|n| **n != 1) {
+                let input = from_json(p, n).unwrap();
+                let files = render::render(&input);
+                check_structure(&input, &files);
+                let dir = out.join(format!("{name}-{suffix}"));
+                write_dir(&dir, &files);
+                write_dir(&dir.join("pod-templates"), &pod_templates(&files));
+            }
         }
     }
     let multi = from_json(&cases.last().unwrap().1, 1).unwrap();
