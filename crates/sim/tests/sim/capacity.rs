@@ -2,9 +2,7 @@
 //! of the agreement matrix (the whole one is `inferplan validate --capacity`, VALIDATION.md),
 //! what the matrix covers, and `plan --verify` re-sizing to the fewest replicas that pass.
 
-use inferplan_perf::efficiency::EfficiencyTable;
 use inferplan_perf::parallel::QUIET;
-use inferplan_perf::MemoryParams;
 use inferplan_plan::search::{plan, replica_for, Inputs};
 use inferplan_plan::Workload;
 use inferplan_sim::capacity::{
@@ -14,13 +12,7 @@ use inferplan_sim::capacity::{
 use inferplan_sim::verify::resize;
 
 fn with_inputs<R>(f: impl FnOnce(&Inputs<'_>) -> R) -> R {
-    let efficiency = EfficiencyTable::embedded().unwrap();
-    let memory = MemoryParams::embedded().unwrap();
-    f(&Inputs {
-        catalog: crate::support::catalog(),
-        efficiency: &efficiency,
-        memory: &memory,
-    })
+    f(&crate::planner::inputs())
 }
 
 /// Rows of the matrix cheap enough to simulate in a debug build, one of each engine and of

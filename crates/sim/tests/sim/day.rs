@@ -1,7 +1,6 @@
 //! `plan --verify`'s day: the rendered autoscaling through a workload's daily profile.
 
-use inferplan_perf::{EfficiencyTable, MemoryParams};
-use inferplan_plan::search::{plan, Inputs};
+use inferplan_plan::search::plan;
 use inferplan_plan::workload::Workload;
 use inferplan_sim::day::{day, rendered_targets};
 
@@ -38,14 +37,7 @@ regions = ["us-east-1"]
 fn the_day_reports_each_hour_and_what_would_fix_the_failing_ones() {
     let w = Workload::from_toml(STEEP, "steep.toml").unwrap();
     w.validate().unwrap();
-    let catalog = crate::support::catalog();
-    let efficiency = EfficiencyTable::embedded().unwrap();
-    let memory = MemoryParams::embedded().unwrap();
-    let inputs = Inputs {
-        catalog,
-        efficiency: &efficiency,
-        memory: &memory,
-    };
+    let inputs = crate::planner::inputs();
     let p = plan(&inputs, &w).unwrap();
     let c = &p.candidates[p.option_indices()[0]];
     let t = rendered_targets(&w, c);
@@ -82,14 +74,7 @@ fn the_sagemaker_day_runs_the_rendered_scaling() {
     use inferplan_plan::autoscaling::sagemaker::scaling;
     use inferplan_serving::sagemaker::{instance_start, INSTANCE_START_S};
     let w = Workload::from_toml(STEEP, "steep.toml").unwrap();
-    let catalog = crate::support::catalog();
-    let efficiency = EfficiencyTable::embedded().unwrap();
-    let memory = MemoryParams::embedded().unwrap();
-    let inputs = Inputs {
-        catalog,
-        efficiency: &efficiency,
-        memory: &memory,
-    };
+    let inputs = crate::planner::inputs();
     let p = plan(&inputs, &w).unwrap();
     let c = &p.candidates[p.option_indices()[0]];
     let t = rendered_targets(&w, c);
@@ -132,14 +117,7 @@ fn the_sagemaker_day_runs_the_rendered_scaling() {
 fn the_async_day_runs_what_is_billed_without_flapping() {
     use inferplan_plan::workload::Platform;
     let w = Workload::load(&crate::support::example("async-documents.toml")).unwrap();
-    let catalog = crate::support::catalog();
-    let efficiency = EfficiencyTable::embedded().unwrap();
-    let memory = MemoryParams::embedded().unwrap();
-    let inputs = Inputs {
-        catalog,
-        efficiency: &efficiency,
-        memory: &memory,
-    };
+    let inputs = crate::planner::inputs();
     let p = plan(&inputs, &w).unwrap();
     let options: Vec<_> = p
         .options()
@@ -181,14 +159,7 @@ fn the_async_day_runs_what_is_billed_without_flapping() {
 #[test]
 fn a_batch_day_runs_the_job_the_plan_bills() {
     use inferplan_plan::workload::{Mode, Platform};
-    let catalog = crate::support::catalog();
-    let efficiency = EfficiencyTable::embedded().unwrap();
-    let memory = MemoryParams::embedded().unwrap();
-    let inputs = Inputs {
-        catalog,
-        efficiency: &efficiency,
-        memory: &memory,
-    };
+    let inputs = crate::planner::inputs();
     let mut seen = 0;
     for path in crate::support::examples() {
         // Diffusion workloads are another kind (their workers render through SQS).
@@ -247,14 +218,7 @@ fn a_batch_day_runs_the_job_the_plan_bills() {
 fn every_interactive_day_runs_what_is_billed_without_flapping() {
     use inferplan_plan::workload::{Mode, Platform};
     use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
-    let catalog = crate::support::catalog();
-    let efficiency = EfficiencyTable::embedded().unwrap();
-    let memory = MemoryParams::embedded().unwrap();
-    let inputs = Inputs {
-        catalog,
-        efficiency: &efficiency,
-        memory: &memory,
-    };
+    let inputs = crate::planner::inputs();
     let mut checked = Vec::new();
     for path in crate::support::examples() {
         // Diffusion workloads are not LLM workloads (their day is the queue worker's).

@@ -3,6 +3,8 @@
 //! Proptest keeps the failing cases it finds in `tests/proptest-regressions/<module>.txt`
 //! and replays them first; commit them.
 
+#[path = "../../../../tests/planner.rs"]
+mod planner;
 #[path = "../../../../tests/support.rs"]
 mod support;
 
