@@ -7,6 +7,7 @@ use inferplan_catalog::bounds::SIM_SECONDS;
 use inferplan_perf::parallel::{self, Progress};
 use inferplan_plan::contract::Verified;
 use inferplan_plan::error::PlanError;
+use inferplan_plan::job::BatchJob;
 use inferplan_plan::search::{cost_at_capacity, replica_for, Inputs, Plan};
 use inferplan_plan::workload::{Mode, Percentile, Platform, Workload};
 use inferplan_plan::Candidate;
@@ -86,13 +87,23 @@ fn peak_seconds(w: &Workload) -> f64 {
     }
 }
 
+/// The job of batch work (`slo.mode = "batch"`) the plan made of candidate `c`; `None` for
+/// other work, deadline jobs included.
+fn batch_job<'a>(w: &Workload, c: &'a Candidate) -> Option<&'a BatchJob> {
+    if w.slo.mode == Mode::Batch {
+        c.purchase_mix.batch_job.as_ref()
+    } else {
+        None
+    }
+}
+
 /// The rate `plan --verify` simulates: the peak; for a batch job the requests of one run
 /// spread over its window after the cold start, the rate its replicas must keep up with to
 /// answer everything within the window (the plan sizes the job's replicas for the same
 /// work, [`inferplan_plan::job`]).
 fn verify_rate(w: &Workload, c: &Candidate) -> f64 {
-    match &c.purchase_mix.batch_job {
-        Some(job) if w.slo.mode == Mode::Batch => {
+    match batch_job(w, c) {
+        Some(job) => {
             let per_run = w.traffic.rate_rps * job.period_hours * 3600.0;
             let seconds = (job.window_hours * 3600.0 - c.purchase_mix.cold_start_s).max(60.0);
             per_run / seconds
@@ -108,7 +119,7 @@ fn verify_rate(w: &Workload, c: &Candidate) -> f64 {
 /// `rate / (n − 1)`), else the nearer end.
 fn simulated_capacity(w: &Workload, c: &Candidate, rate: f64, n: u32) -> f64 {
     let lo = rate / f64::from(n) * (1.0 + 1e-9);
-    if w.slo.mode != Mode::Batch || c.purchase_mix.batch_job.is_none() {
+    if batch_job(w, c).is_none() {
         return lo;
     }
     let hi = if n > 1 {
@@ -160,8 +171,7 @@ pub fn resize(
     // of the plan's p99 end-to-end latencies to drain; a fleet below the rate leaves a queue
     // that grows until the window closes.
     let keeps_up = |r: &crate::fleet::SimReport| {
-        c.purchase_mix.batch_job.is_none()
-            || w.slo.mode != Mode::Batch
+        batch_job(w, c).is_none()
             || r.simulated_s <= requests as f64 / rate * 1.02 + c.e2e_p99_ms / 1e3
     };
     let meets = |r: &crate::fleet::SimReport, w: &Workload| meets(r, w) && keeps_up(r);
