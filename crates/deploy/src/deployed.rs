@@ -44,6 +44,17 @@ pub enum Signal {
     Queue,
     /// GPU utilisation (DCGM).
     GpuUtilization,
+    /// A KEDA `cron` trigger on a daily schedule in UTC: `replicas` from minute `start_minute`
+    /// of the day for `minutes` (wrapping over midnight); the simulation's second 0 is 00:00
+    /// UTC.
+    Schedule {
+        /// UTC minute of the day it starts.
+        start_minute: u32,
+        /// Minutes it lasts (1 to 1439).
+        minutes: u32,
+        /// `desiredReplicas`.
+        replicas: u32,
+    },
 }
 
 /// One trigger the simulator runs.
@@ -471,6 +482,20 @@ fn scaler(object: &Object<'_>, unmodelled: &mut Vec<String>) -> Result<Scaler, D
                         .ok_or_else(|| err(file, n.line, key, "not a number")),
                 }
             };
+            if ty == "cron" {
+                match cron_schedule(file, t)? {
+                    Ok(signal) => triggers.push(Trigger {
+                        signal,
+                        threshold: 1.0,
+                        activation: 0.0,
+                    }),
+                    Err(why) => unmodelled.push(format!(
+                        "{file}:{}: trigger `cron` is not simulated: {why}",
+                        t.line
+                    )),
+                }
+                continue;
+            }
             let signal = signal_of(&ty, &query);
             match (signal, number("threshold")?) {
                 (Some(signal), Some(threshold)) if threshold > 0.0 => {
@@ -562,6 +587,65 @@ fn scaler(object: &Object<'_>, unmodelled: &mut Vec<String>) -> Result<Scaler, D
         cooldown_s,
         behavior,
     })
+}
+
+/// The timezones a `cron` trigger may name for the simulator to follow it: UTC under its
+/// IANA names (the simulated day has no other clock).
+const UTC_NAMES: [&str; 4] = ["Etc/UTC", "UTC", "Etc/UCT", "Etc/Zulu"];
+
+/// A KEDA `cron` trigger (keda.sh docs, "Scalers: Cron": `timezone`, `start` and `end`
+/// five-field cron expressions, `desiredReplicas`; start and end must differ) as a daily
+/// schedule; `Ok(Err(why))` for a valid trigger the simulator cannot follow (another
+/// timezone, a schedule other than a minute and hour every day).
+fn cron_schedule(file: &str, t: &Node) -> Result<Result<Signal, String>, DeployedError> {
+    let meta = t.at("metadata");
+    let text = |key: &str| -> Result<(String, usize), DeployedError> {
+        meta.get(key)
+            .and_then(|n| n.text().map(|v| (v.trim().to_owned(), n.line)))
+            .ok_or_else(|| err(file, t.line, key, "a `cron` trigger needs it"))
+    };
+    let (timezone, _) = text("timezone")?;
+    let (start, start_line) = text("start")?;
+    let (end, end_line) = text("end")?;
+    let (desired, desired_line) = text("desiredReplicas")?;
+    let replicas = desired
+        .parse::<u32>()
+        .ok()
+        .filter(|&n| n <= 10_000)
+        .ok_or_else(|| err(file, desired_line, "desiredReplicas", "not a replica count"))?;
+    if !UTC_NAMES.contains(&timezone.as_str()) {
+        return Ok(Err(format!(
+            "timezone `{timezone}`: the simulated day runs in UTC only"
+        )));
+    }
+    let daily = |expr: &str| -> Option<u32> {
+        let f: Vec<&str> = expr.split_whitespace().collect();
+        if f.len() != 5 || f[2..] != ["*", "*", "*"] {
+            return None;
+        }
+        let m: u32 = f[0].parse().ok().filter(|&m| m < 60)?;
+        let h: u32 = f[1].parse().ok().filter(|&h| h < 24)?;
+        Some(h * 60 + m)
+    };
+    let (Some(from), Some(to)) = (daily(&start), daily(&end)) else {
+        return Ok(Err(format!(
+            "`{start}` to `{end}`: only a minute and an hour every day (`M H * * *`) are \
+             simulated"
+        )));
+    };
+    if from == to {
+        return Err(err(
+            file,
+            end_line.max(start_line),
+            "end",
+            "start and end must differ (KEDA rejects the trigger)",
+        ));
+    }
+    Ok(Ok(Signal::Schedule {
+        start_minute: from,
+        minutes: (to + 1440 - from) % 1440,
+        replicas,
+    }))
 }
 
 /// What a trigger's query or metric name measures.

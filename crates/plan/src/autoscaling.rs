@@ -134,7 +134,7 @@ pub fn replica_start_s(cold_start_s: f64) -> f64 {
 
 /// What `render` writes into a candidate's ScaledObject, and what `plan --verify` simulates
 /// over the day: one computation for both.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Targets {
     /// `minReplicaCount`: the replicas of the quietest hour of the daily profile.
     pub min: u32,
@@ -165,9 +165,25 @@ pub struct Targets {
     /// from the window's opening for the hours the plan bills; `min` is then 0 (none between
     /// runs).
     pub run: Option<Run>,
+    /// The plan's hourly floor above `min`: a `cron` trigger per block of hours billed for
+    /// the same replicas ([`Floor::schedule`]), so the replicas the plan bills each hour (the
+    /// SLO's and the N+1 spares, or those the in-flight target keeps at [`TARGET_SHARE`]) run
+    /// whatever the load triggers read. Empty for a batch run and where every hour bills the
+    /// minimum.
+    pub floors: Vec<Floor>,
 }
 
 impl Targets {
+    /// Replicas the autoscaler keeps at least in hour `h` (UTC) of the day: the minimum, or
+    /// the floor of the block that holds `h` when more.
+    pub fn floor_at(&self, h: u32) -> u32 {
+        self.floors
+            .iter()
+            .filter(|f| f.holds_hour(h))
+            .map(|f| f.replicas)
+            .fold(self.min, u32::max)
+    }
+
     /// The rendered behavior ([`Behavior::rendered_for`]) with these windows and run.
     pub fn behavior(&self) -> Behavior {
         Behavior::rendered_for(
@@ -239,6 +255,92 @@ impl Run {
     pub fn cron_at(minute_of_day: u32) -> String {
         let m = minute_of_day % MINUTES_PER_DAY;
         format!("{} {} * * *", m % 60, m / 60)
+    }
+}
+
+/// A block of hours the plan bills for more replicas than the autoscaler's minimum, as the
+/// rendered ScaledObject holds it: a KEDA `cron` trigger asking for `replicas` from the
+/// block's first hour (UTC) to its end. The trigger opens at the hour, as the bill counts it:
+/// the replicas kept before a rise carry it until the new ones serve (the minimum covers the
+/// steepest rise, [`targets`]), and the load triggers scale out earlier when it comes sooner.
+/// When the block ends the load triggers and the scale-down behavior take the replicas down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Floor {
+    /// First hour of the day (UTC, 0-23).
+    pub start_hour: u32,
+    /// Hours it lasts (1-23; it may wrap over midnight).
+    pub hours: u32,
+    /// Replicas held: the block's billed replicas, whole instances' worth, at most the
+    /// autoscaler's maximum.
+    pub replicas: u32,
+}
+
+impl Floor {
+    /// The blocks of equal replicas above `min` of the hourly replicas `hourly` (the plan's,
+    /// [`crate::cost::Sizing::hourly_replicas`]), each rounded up to whole instances of
+    /// `per_instance` replicas (their room costs nothing more) and at most `max`; a block
+    /// across midnight is one block. One derivation for the render's `cron` triggers, the
+    /// bill's floor and the simulated day.
+    pub fn schedule(hourly: &[u32; 24], min: u32, max: u32, per_instance: u32) -> Vec<Floor> {
+        let per = per_instance.max(1);
+        let want = |h: usize| hourly[h].div_ceil(per).saturating_mul(per).min(max);
+        let mut out: Vec<Floor> = Vec::new();
+        for h in 0..24u32 {
+            let n = want(h as usize);
+            if n <= min {
+                continue;
+            }
+            match out.last_mut() {
+                Some(f) if f.replicas == n && f.start_hour + f.hours == h => f.hours += 1,
+                _ => out.push(Floor {
+                    start_hour: h,
+                    hours: 1,
+                    replicas: n,
+                }),
+            }
+        }
+        // A block ending at midnight and one starting at midnight with the same replicas are
+        // one block over midnight.
+        if out.len() > 1 {
+            let (first, last) = (out[0], out[out.len() - 1]);
+            if first.start_hour == 0
+                && last.start_hour + last.hours == 24
+                && first.replicas == last.replicas
+            {
+                out.pop();
+                out[0] = Floor {
+                    start_hour: last.start_hour,
+                    hours: last.hours + first.hours,
+                    replicas: first.replicas,
+                };
+                out.sort_by_key(|f| f.start_hour);
+            }
+        }
+        out
+    }
+
+    /// Whether hour `h` of the day (UTC) is inside the block.
+    pub fn holds_hour(&self, h: u32) -> bool {
+        (h % 24 + 24 - self.start_hour) % 24 < self.hours
+    }
+
+    /// UTC minute of the day the block opens.
+    pub fn start_minute(&self) -> u32 {
+        self.start_hour * 60
+    }
+
+    /// UTC minute of the day the block ends (wrapping over midnight).
+    pub fn end_minute(&self) -> u32 {
+        ((self.start_hour + self.hours) % 24) * 60
+    }
+
+    /// The `cron` trigger's name: `floor-08h-18h` for 08:00 to 18:00 UTC.
+    pub fn name(&self) -> String {
+        format!(
+            "floor-{:02}h-{:02}h",
+            self.start_hour,
+            (self.start_hour + self.hours) % 24
+        )
     }
 }
 
@@ -363,6 +465,7 @@ pub fn targets(
         scale_down_window_s: SCALE_DOWN_WINDOW_S,
         replicas_per_node: replicas_per_node.max(1),
         run: None,
+        floors: Vec::new(),
     }
 }
 
@@ -448,6 +551,7 @@ pub fn of(w: &Workload, r: &Replicas) -> Targets {
         KUBERNETES_INT32_MAX,
     );
     Targets {
+        floors: Floor::schedule(&hourly, t.min, t.max, rpi),
         scale_up_window_s: queue_slack_s(w, r.e2e_p99_ms).max(SCALE_UP_SUSTAINED_S),
         scale_down_window_s: scale_down_window_s(r.start_s),
         ..t
@@ -652,6 +756,7 @@ mod tests {
             scale_up_window_s: 0,
             scale_down_window_s: SCALE_DOWN_WINDOW_S,
             run: Some(r),
+            floors: Vec::new(),
         };
         assert_eq!(t.behavior().scale_up.policies[0].value, 9);
     }

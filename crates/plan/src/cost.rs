@@ -96,21 +96,19 @@ impl Sizing {
     }
 
     /// Instances hour by hour for one replica layout: what each hour needs and what is billed,
-    /// every hour at least the instances of the autoscaler's minimum
-    /// (`layout.min_replicas`), which run whatever the load.
+    /// every hour at least the instances of the replicas the rendered autoscaler keeps in it
+    /// (`layout.floor`: its minimum, or the `cron` floor of the hour,
+    /// `autoscaling::Targets::floor_at`), which run whatever the load.
     pub fn fleet(&self, w: &Workload, layout: &ReplicaLayout) -> Fleet {
         let mut f = self.fleet_for_load(w, layout);
-        let floor = layout
-            .min_replicas
-            .div_ceil(layout.replicas_per_instance.max(1))
-            * layout.pp.max(1);
-        if floor > f.always_on {
-            for b in &mut f.billed {
-                *b = b.max(f64::from(floor));
-            }
-            f.always_on = floor;
-            f.peak = f.peak.max(floor);
+        let per = layout.replicas_per_instance.max(1);
+        let floor = layout.floor.map(|r| r.div_ceil(per) * layout.pp.max(1));
+        for (b, &n) in f.billed.iter_mut().zip(&floor) {
+            *b = b.max(f64::from(n));
         }
+        let lowest = floor.iter().copied().min().unwrap_or(0);
+        f.always_on = f.always_on.max(lowest);
+        f.peak = f.peak.max(floor.iter().copied().max().unwrap_or(0));
         f
     }
 
@@ -226,11 +224,12 @@ pub struct ReplicaLayout {
     pub pp: u32,
     /// Seconds from asking for a replica to its first answer.
     pub cold_start_s: f64,
-    /// The fewest replicas the rendered autoscaler keeps (`minReplicaCount`,
-    /// `autoscaling::of_candidate`): every hour bills at least their instances, since they run
-    /// all day whatever the load. 0 where no such floor is rendered ([`layout`] leaves it to
-    /// [`purchase_mix`]'s caller).
-    pub min_replicas: u32,
+    /// The fewest replicas the rendered autoscaler keeps each hour (UTC): its
+    /// `minReplicaCount`, or the hour's `cron` floor when more
+    /// (`autoscaling::Targets::floor_at`, `autoscaling::of_candidate`): every hour bills at
+    /// least their instances, since they run whatever the load. 0 where no such floor is
+    /// rendered ([`layout`] leaves it to [`purchase_mix`]'s caller).
+    pub floor: [u32; 24],
 }
 
 /// Instances hour by hour (UTC).
@@ -295,13 +294,13 @@ pub fn layout(w: &Workload, c: &Candidate, inst: &Instance) -> ReplicaLayout {
         replicas_per_instance: c.replicas_per_instance.max(1),
         pp,
         cold_start_s: c.cold_start(&w.constraints.weights_source, inst).seconds,
-        min_replicas: 0,
+        floor: [0; 24],
     }
 }
 
 /// The purchase mix of a candidate in `region` at on-demand `price` per instance-hour: every
-/// hour billed for at least what it needs, and at least the instances of `min_replicas`, the
-/// minimum the rendered autoscaler keeps all day (`autoscaling::of_candidate`).
+/// hour billed for at least what it needs, and at least the instances of `floor`, the
+/// replicas the rendered autoscaler keeps each hour (`autoscaling::Targets::floor_at`).
 pub fn purchase_mix(
     w: &Workload,
     sizing: &Sizing,
@@ -309,10 +308,10 @@ pub fn purchase_mix(
     inst: &Instance,
     region: &str,
     price: f64,
-    min_replicas: u32,
+    floor: [u32; 24],
 ) -> PurchaseMix {
     let layout = ReplicaLayout {
-        min_replicas,
+        floor,
         ..layout(w, c, inst)
     };
     let fleet = sizing.fleet(w, &layout);

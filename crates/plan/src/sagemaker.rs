@@ -277,7 +277,7 @@ fn mix(
         pp: 1,
         cold_start_s: cold.seconds,
         // The endpoint's own scaling (`autoscaling::sagemaker`) follows the hourly need.
-        min_replicas: 0,
+        floor: [0; 24],
     };
     let fleet = sizing.fleet(w, &layout);
     let mut billed = fleet.billed;

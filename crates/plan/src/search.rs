@@ -925,8 +925,9 @@ fn eks_mix(
             .map(|(m, _)| m)
             .map_err(|e| e.reason(&job.window));
     }
-    let min = crate::autoscaling::of_candidate(w, c).min;
-    Ok(purchase_mix(w, sizing, c, inst, region, price, min))
+    let t = crate::autoscaling::of_candidate(w, c);
+    let floor = std::array::from_fn(|h| t.floor_at(h as u32));
+    Ok(purchase_mix(w, sizing, c, inst, region, price, floor))
 }
 
 /// A replica layout of a workload, to size it outside the search: the instance type, its

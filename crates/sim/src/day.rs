@@ -52,19 +52,31 @@ pub fn day(
     };
     // A batch run's `cron` trigger first, as `render` writes it: the day then starts at the
     // run's opening with no replica (`min` 0).
-    let schedule = t.run.map(|run| Trigger {
-        metric: ScaleMetric::Schedule {
-            from_s: 0,
-            seconds: run.minutes * 60,
-            replicas: run.replicas,
-        },
-        target: 1.0,
-        activation: 0.0,
-    });
+    // The plan's hourly floor (`cron` triggers `floor-*`): the day starts at 00:00 UTC, so
+    // second 0 is the opening of hour 0.
+    let schedule: Vec<Trigger> = t
+        .run
+        .map(|run| Trigger {
+            metric: ScaleMetric::Schedule {
+                from_s: 0,
+                seconds: run.minutes * 60,
+                replicas: run.replicas,
+            },
+            target: 1.0,
+            activation: 0.0,
+        })
+        .into_iter()
+        .chain(t.floors.iter().map(floor_trigger))
+        .collect();
     let cfg = FleetConfig {
         replica,
         efficiency,
-        replicas: t.min,
+        // As if the fleet had run the day before: hour 0's floor is up at second 0.
+        replicas: if t.run.is_some() {
+            t.min
+        } else {
+            t.floor_at(0)
+        },
         router: Router::LeastOutstanding,
         autoscaler: Some(Autoscaler {
             behavior: t.behavior(),
@@ -142,6 +154,21 @@ pub fn day(
         fix,
         batch,
     })
+}
+
+/// The `cron` trigger of a block of the plan's hourly floor
+/// ([`inferplan_plan::autoscaling::Floor`], as `render` writes it) on the simulated day,
+/// whose second 0 is 00:00 UTC.
+pub fn floor_trigger(f: &autoscaling::Floor) -> Trigger {
+    Trigger {
+        metric: ScaleMetric::Schedule {
+            from_s: f.start_minute() * 60,
+            seconds: f.hours * 3600,
+            replicas: f.replicas,
+        },
+        target: 1.0,
+        activation: 0.0,
+    }
 }
 
 /// The traffic of a batch run, from its opening (second 0): the day's requests

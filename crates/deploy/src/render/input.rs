@@ -130,6 +130,9 @@ pub struct RenderInput {
     /// A batch job's run: the `cron` trigger holding its replicas from the window's opening
     /// ([`inferplan_plan::autoscaling::Run`]); `min_replicas` is then 0.
     pub run: Option<inferplan_plan::autoscaling::Run>,
+    /// The plan's hourly floor above `min_replicas`: one `cron` trigger per block of hours
+    /// billed for the same replicas ([`inferplan_plan::autoscaling::Floor::schedule`]).
+    pub floors: Vec<inferplan_plan::autoscaling::Floor>,
     /// The scale-down stabilization window, seconds
     /// ([`inferplan_plan::autoscaling::scale_down_window_s`]: at least a replica's start).
     pub scale_down_window_s: u32,
@@ -612,6 +615,7 @@ impl RenderInput {
             min_replicas,
             scale_up_window_s: targets.scale_up_window_s,
             run: targets.run,
+            floors: targets.floors.clone(),
             scale_down_window_s: targets.scale_down_window_s,
             replicas_per_instance: c.replicas_per_instance,
             instances,

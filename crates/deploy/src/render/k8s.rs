@@ -493,8 +493,11 @@ pub struct Deployment {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentSpec {
-    /// Replicas at creation; the autoscaler owns it afterwards.
-    pub replicas: u32,
+    /// Replicas; left out (`None`) when an autoscaler owns the count, so that re-applying the
+    /// manifest does not reset it (kubernetes.io, "Horizontal Pod Autoscaling", "Migrating
+    /// Deployments and StatefulSets to horizontal autoscaling", checked 2026-12-07).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
     /// Seconds a rollout may take before it is reported as failed.
     pub progress_deadline_seconds: u32,
     /// Old ReplicaSets kept for rollback.

@@ -133,7 +133,9 @@ pub fn waiting_threshold(input: &RenderInput) -> u32 {
 
 /// The ScaledObject of the engine.
 ///
-/// Two triggers, the higher wins:
+/// The triggers, the highest wins: a batch job's run (`cron`, [`run_trigger`]), the plan's
+/// hourly floor (`cron`, one per block of hours billed above the minimum, [`floor_trigger`]),
+/// and two on the load:
 /// - `in-flight`: running + waiting requests over the target in flight per replica (80 % of
 ///   what a replica holds at its SLO capacity by Little's law: `max_rps_per_replica ×
 ///   e2e_p99`), the signal finding IP108 recommends;
@@ -191,6 +193,7 @@ pub fn scaled_object(input: &RenderInput) -> ScaledObject {
                 .run
                 .iter()
                 .map(run_trigger)
+                .chain(input.floors.iter().map(floor_trigger))
                 .chain([
                     trigger(
                         "in-flight",
@@ -232,7 +235,12 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
     };
     let mut so = scaled_object(input);
     let values = engine_dimension_values(input).join(";");
-    let run = input.run.as_ref().map(run_trigger);
+    let schedule: Vec<Trigger> = input
+        .run
+        .iter()
+        .map(run_trigger)
+        .chain(input.floors.iter().map(floor_trigger))
+        .collect();
     let trigger = |name: &str, metric: &str, target: u32| Trigger {
         kind: "aws-cloudwatch".to_owned(),
         name: name.to_owned(),
@@ -252,7 +260,7 @@ pub fn scaled_object_cloudwatch(input: &RenderInput) -> ScaledObject {
         .map(|(k, v)| (k.to_owned(), v))
         .collect(),
     };
-    so.spec.triggers = run
+    so.spec.triggers = schedule
         .into_iter()
         .chain([
             trigger("running", input.server().running, input.target_in_flight),
@@ -288,6 +296,26 @@ pub fn run_trigger(run: &autoscaling::Run) -> Trigger {
             ("start", autoscaling::Run::cron_at(run.start_minute)),
             ("end", autoscaling::Run::cron_at(run.end_minute())),
             ("desiredReplicas", run.replicas.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    }
+}
+
+/// The `cron` trigger of a block of the plan's hourly floor ([`autoscaling::Floor`], the
+/// same scaler as [`run_trigger`]): the block's billed replicas from its first hour to its
+/// end, UTC, named `floor-08h-18h`. The HPA takes the highest trigger, so the load triggers
+/// still scale above it.
+pub fn floor_trigger(floor: &autoscaling::Floor) -> Trigger {
+    Trigger {
+        kind: "cron".to_owned(),
+        name: floor.name(),
+        metadata: [
+            ("timezone", "Etc/UTC".to_owned()),
+            ("start", autoscaling::Run::cron_at(floor.start_minute())),
+            ("end", autoscaling::Run::cron_at(floor.end_minute())),
+            ("desiredReplicas", floor.replicas.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

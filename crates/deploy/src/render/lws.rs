@@ -29,8 +29,10 @@ pub struct LeaderWorkerSet {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LwsSpec {
-    /// Groups (replicas) at creation; the autoscaler owns it afterwards.
-    pub replicas: u32,
+    /// Groups (replicas); left out, since the ScaledObject owns the count (a re-applied
+    /// `replicas` would reset it, as for a Deployment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
     /// `LeaderCreated`: workers start with the leader, so that the Ray cluster forms.
     pub startup_policy: String,
     /// The group.
@@ -64,7 +66,7 @@ pub fn leader_worker_set(input: &RenderInput) -> LeaderWorkerSet {
             annotations: super::workload::interruption_annotations(input),
         },
         spec: LwsSpec {
-            replicas: input.min_replicas,
+            replicas: None,
             startup_policy: "LeaderCreated".to_owned(),
             leader_worker_template: LeaderWorkerTemplate {
                 size: input.nodes_per_replica,

@@ -445,9 +445,7 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
              the opening at p99, before the window closes at {}. Work still in flight when the \
              run ends keeps its replicas through the load triggers below; KEDA scales to zero \
              {} s after the last active trigger. Outside the run no replica answers (no queue \
-             holds requests). `deployment.yaml` says `replicas: 0`: apply it outside the run, \
-             since applied during it, it scales the running replicas down until KEDA's next \
-             poll, and each one removed costs a cold start.",
+             holds requests).",
             run.replicas,
             clock(run.start_minute),
             clock(run.end_minute()),
@@ -457,6 +455,31 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
             job.finish_p99_hours,
             clock(window_end),
             inferplan_plan::autoscaling::KEDA_COOLDOWN_PERIOD_S,
+        );
+    }
+    if !i.floors.is_empty() {
+        let blocks: Vec<String> = i
+            .floors
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} replicas from {:02}:00 to {:02}:00",
+                    f.replicas,
+                    f.start_hour,
+                    (f.start_hour + f.hours) % 24
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "- Hourly floor (`cron` triggers `floor-*`, UTC): KEDA keeps at least the replicas \
+             the plan bills for those hours ({}; the SLO's with the N+1 spares, or \
+             those the in-flight target keeps at 80 % of a replica's capacity when more, in \
+             whole instances), whatever the load triggers read; the HPA takes the highest \
+             trigger, so the load still scales above the floor. A floor opens at its hour, as \
+             the plan bills it: the replicas kept before carry the rise until the new ones \
+             serve. Outside the floors the minimum below holds.",
+            blocks.join(", ")
         );
     }
     let _ = writeln!(
@@ -490,6 +513,29 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
         i.in_flight_at_capacity,
         i.max_rps_per_replica,
         keda::waiting_threshold(i)
+    );
+    let _ = writeln!(
+        s,
+        "- The {} has no `replicas`: the ScaledObject owns the count, so re-applying the \
+         manifest leaves the running replicas alone (a written count would reset them until \
+         KEDA's next poll, each one removed costing a cold start). Created, it starts with one \
+         replica, Kubernetes' default, which KEDA raises to {}. Replacing a copy applied with a \
+         `replicas:` field drops that field once, so Kubernetes' default of 1 applies until \
+         KEDA's next poll: do it in a quiet hour (kubernetes.io, \"Horizontal Pod \
+         Autoscaling\", \"Migrating Deployments and StatefulSets to horizontal \
+         autoscaling\").",
+        if i.nodes_per_replica > 1 {
+            "LeaderWorkerSet"
+        } else {
+            "Deployment"
+        },
+        if i.run.is_some() {
+            "the run's replicas at the run's opening, or removes once no trigger has been \
+             active for the cooldown outside it"
+                .to_owned()
+        } else {
+            format!("the minimum ({})", i.min_replicas)
+        }
     );
     if i.scale_up_window_s > inferplan_plan::autoscaling::SCALE_UP_SUSTAINED_S {
         let _ = writeln!(

@@ -44,8 +44,11 @@ pub fn interruption_annotations(input: &RenderInput) -> Labels {
 
 /// The Deployment of single-node replicas.
 ///
-/// It starts at the quietest hour's replica count (the autoscaler takes it from there). A
-/// rollout adds one new replica before removing an old one (`maxSurge: 1`,
+/// It has no `spec.replicas`: the ScaledObject owns the count, and a written one would reset
+/// it on every `kubectl apply` (kubernetes.io, "Horizontal Pod Autoscaling", "Migrating
+/// Deployments and StatefulSets to horizontal autoscaling"). Created, it starts with one
+/// replica (the API's default) and KEDA raises it to the minimum, or to none for a batch
+/// job outside its run. A rollout adds one new replica before removing an old one (`maxSurge: 1`,
 /// `maxUnavailable: 0`), so capacity never drops below the plan during an update; the
 /// progress deadline covers a cold start ([`progress_deadline_s`]).
 pub fn deployment(input: &RenderInput) -> Deployment {
@@ -54,7 +57,7 @@ pub fn deployment(input: &RenderInput) -> Deployment {
         kind: "Deployment".to_owned(),
         metadata: meta(input),
         spec: DeploymentSpec {
-            replicas: input.min_replicas,
+            replicas: None,
             progress_deadline_seconds: progress_deadline_s(input),
             revision_history_limit: 3,
             selector: LabelSelector {

@@ -139,3 +139,104 @@ fn a_manifest_the_simulation_cannot_run_is_a_located_error() {
     );
     assert_eq!(e.lines().count(), 1);
 }
+
+/// The ScaledObject `render` writes for `examples/chat-70b-fp8.toml` is read with its `cron`
+/// floors as daily schedules in UTC (what `simulate --deploy` runs), the replicas and hours
+/// the plan's floors ([`inferplan_plan::autoscaling::Floor`]) hold; a `cron` in another
+/// timezone or on a weekly schedule is listed as not simulated, and equal start and end is a
+/// located error.
+#[test]
+fn the_rendered_hourly_floor_is_read_as_schedules() {
+    use inferplan_deploy::render::{from_plan, read_plan, render, renderable_candidates};
+    let catalog = Catalog::embedded().unwrap();
+    let params = MemoryParams::embedded().unwrap();
+    let w = crate::render::example("chat-70b-fp8");
+    let value = crate::render::plan_json(&w);
+    let json = read_plan(&value).unwrap();
+    let n = renderable_candidates(&json, &catalog)[0];
+    let input = from_plan(&json, n, &catalog).unwrap();
+    assert!(!input.floors.is_empty(), "chat-70b-fp8 has an hourly floor");
+    let files: Vec<(String, String)> = render(&input)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".yaml"))
+        .collect();
+    let d = read(&files, &catalog, &params).unwrap();
+    let a = d.autoscaler.as_ref().unwrap();
+    let schedules: Vec<Signal> = a
+        .triggers
+        .iter()
+        .map(|t| t.signal)
+        .filter(|s| matches!(s, Signal::Schedule { .. }))
+        .collect();
+    let want: Vec<Signal> = input
+        .floors
+        .iter()
+        .map(|f| Signal::Schedule {
+            start_minute: f.start_minute(),
+            minutes: f.hours * 60,
+            replicas: f.replicas,
+        })
+        .collect();
+    assert_eq!(schedules, want);
+    assert!(
+        !d.unmodelled.iter().any(|u| u.contains("`cron`")),
+        "{:?}",
+        d.unmodelled
+    );
+    let so = files
+        .iter()
+        .find(|(name, _)| name == "keda-scaledobject.yaml")
+        .unwrap()
+        .1
+        .clone();
+    let elsewhere = so.replacen("timezone: Etc/UTC", "timezone: Europe/Paris", 1);
+    let files_tz: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t)| {
+            let t = if n == "keda-scaledobject.yaml" {
+                elsewhere.clone()
+            } else {
+                t.clone()
+            };
+            (n.clone(), t)
+        })
+        .collect();
+    let d = read(&files_tz, &catalog, &params).unwrap();
+    assert!(
+        d.unmodelled
+            .iter()
+            .any(|u| u.contains("trigger `cron` is not simulated") && u.contains("Europe/Paris")),
+        "{:?}",
+        d.unmodelled
+    );
+    let f = input.floors[0];
+    let same = so.replacen(
+        &format!(
+            "end: {}",
+            inferplan_plan::autoscaling::Run::cron_at(f.end_minute())
+        ),
+        &format!(
+            "end: {}",
+            inferplan_plan::autoscaling::Run::cron_at(f.start_minute())
+        ),
+        1,
+    );
+    let files_same: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t)| {
+            let t = if n == "keda-scaledobject.yaml" {
+                same.clone()
+            } else {
+                t.clone()
+            };
+            (n.clone(), t)
+        })
+        .collect();
+    let e = read(&files_same, &catalog, &params)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("keda-scaledobject.yaml:") && e.contains("field `end`"),
+        "{e}"
+    );
+}

@@ -590,7 +590,17 @@ fn check_keda(input: &RenderInput, files: &[(String, String)]) {
     let triggers = list(&spec["triggers"]);
     assert!(!triggers.is_empty());
     let cron = triggers.iter().filter(|t| s(&t["type"]) == "cron").count();
-    assert_eq!(cron, usize::from(input.run.is_some()));
+    assert_eq!(cron, usize::from(input.run.is_some()) + input.floors.len());
+    // The autoscaler owns the count: no `spec.replicas` a re-apply would reset it to.
+    let workload = if input.nodes_per_replica > 1 {
+        doc(files, "leaderworkerset.yaml")
+    } else {
+        doc(files, "deployment.yaml")
+    };
+    assert!(
+        workload["spec"]["replicas"].is_badvalue(),
+        "spec.replicas written"
+    );
     for t in triggers.iter().filter(|t| s(&t["type"]) != "cron") {
         assert_eq!(s(&t["type"]), "prometheus");
         let m = &t["metadata"];
@@ -1455,4 +1465,76 @@ fn the_batch_cron_window_is_the_planned_window() {
         }
     }
     assert!(checked >= 1, "{checked}");
+}
+
+/// Every interactive example's ScaledObject keeps, hour by hour, the replicas the plan bills:
+/// its `cron` floors (UTC, `M H * * *`, one per block of hours with the same replicas, none
+/// at or below `minReplicaCount`) give each hour the plan's hourly replicas (the SLO's with
+/// the N+1 spares, or the in-flight target's at 80 % when more) in whole instances, at least
+/// the minimum and at most the maximum; the instances they keep all day are at most the
+/// instance-hours the plan bills. Checked on the options render writes from the plan JSON.
+#[test]
+fn the_hourly_floor_is_the_billed_replicas() {
+    use inferplan_deploy::render::keda;
+    use inferplan_plan::cost::Sizing;
+    let mut with_floors = 0;
+    for name in examples() {
+        let w = example(&name);
+        if w.slo.mode != inferplan_plan::workload::Mode::Interactive {
+            continue;
+        }
+        let value = plan_json(&w);
+        let json = read_plan(&value).unwrap();
+        for n in renderable_candidates(&json, catalog()).into_iter().take(3) {
+            let j = json.candidates.iter().find(|j| j.rank == n).unwrap();
+            let input = from_plan(&json, n, catalog()).unwrap();
+            let so = keda::scaled_object(&input);
+            let (min, max) = (so.spec.min_replica_count, so.spec.max_replica_count);
+            let minute = |expr: &str| {
+                let f: Vec<u32> = expr
+                    .split(' ')
+                    .take(2)
+                    .map(|x| x.parse().unwrap())
+                    .collect();
+                assert!(expr.ends_with(" * * *"), "{expr}");
+                f[1] * 60 + f[0]
+            };
+            let mut floor = [min; 24];
+            for t in so.spec.triggers.iter().filter(|t| t.kind == "cron") {
+                assert_eq!(t.metadata["timezone"], "Etc/UTC");
+                let (start, end) = (minute(&t.metadata["start"]), minute(&t.metadata["end"]));
+                assert_eq!((start % 60, end % 60), (0, 0), "{name} #{n}: on the hour");
+                assert_ne!(start, end);
+                let replicas: u32 = t.metadata["desiredReplicas"].parse().unwrap();
+                assert!(replicas > min && replicas <= max, "{name} #{n}: {t:?}");
+                let mut h = start / 60;
+                while h != end / 60 {
+                    assert_eq!(floor[h as usize], min, "{name} #{n}: hour {h} twice");
+                    floor[h as usize] = replicas;
+                    h = (h + 1) % 24;
+                }
+            }
+            let per = input.replicas_per_instance.max(1);
+            let spare = if w.constraints.redundancy { per } else { 0 };
+            let hourly = Sizing::of(&w).hourly_replicas(j.max_rps_per_replica, spare, &w);
+            for h in 0..24 {
+                let billed = hourly[h].div_ceil(per).saturating_mul(per).min(max);
+                assert_eq!(floor[h], billed.max(min), "{name} #{n}: hour {h}");
+            }
+            let kept: f64 = floor
+                .iter()
+                .map(|&r| f64::from(r.div_ceil(per) * input.nodes_per_replica.max(1)))
+                .sum();
+            let billed = j.purchase_mix.billed_instance_hours_per_day;
+            assert!(
+                kept <= billed + 1e-6,
+                "{name} #{n}: {kept} kept, {billed} billed"
+            );
+            with_floors += usize::from(!input.floors.is_empty());
+        }
+    }
+    assert!(
+        with_floors >= 1,
+        "no interactive example has an hourly floor"
+    );
 }

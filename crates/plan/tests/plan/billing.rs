@@ -132,7 +132,7 @@ proptest! {
         pp in 1u32..3,
         cold_start_s in 10.0f64..1800.0,
         more in 1.0f64..3.0,
-        min_replicas in 0u32..6,
+        floors in proptest::collection::vec(0u32..6, 24),
     ) {
         let w = workload(rate, peak_factor, minutes, profile.clone(), mode, redundancy);
         let layout = ReplicaLayout {
@@ -141,15 +141,16 @@ proptest! {
             replicas_per_instance: rpi,
             pp,
             cold_start_s,
-            min_replicas,
+            floor: std::array::from_fn(|h| floors[h]),
         };
         let fleet = Sizing::of(&w).fleet(&w, &layout);
-        for h in 0..24 {
+        for (h, &kept) in floors.iter().enumerate() {
             prop_assert!(fleet.billed[h] + 1e-9 >= fleet.needed[h], "hour {h}: {fleet:?}");
             prop_assert!(fleet.billed[h] + 1e-9 >= f64::from(fleet.always_on));
             prop_assert!(fleet.billed[h] <= f64::from(fleet.peak) + 1e-9);
-            // The autoscaler's minimum runs all day: billed every hour.
-            let floor = min_replicas.div_ceil(rpi) * pp;
+            // The replicas the autoscaler keeps in an hour (its minimum or the hour's `cron`
+            // floor) run whatever the load: billed that hour.
+            let floor = kept.div_ceil(rpi) * pp;
             prop_assert!(fleet.billed[h] + 1e-9 >= f64::from(floor), "hour {h}: {fleet:?}");
         }
         prop_assert!(fleet.billed_hours() + 1e-9 >= fleet.needed_hours());

@@ -183,9 +183,11 @@ impl Sim<'_> {
         self.account_cost();
     }
 
-    /// True when no traffic is left and nothing is in flight; a fleet on a schedule (a
-    /// batch run's `cron` trigger) runs on until it has scaled to zero and its nodes are
-    /// gone, so their hours after the last answer are counted.
+    /// True when no traffic is left and nothing is in flight; a fleet on a schedule that
+    /// scales to zero (a batch run's `cron` trigger, `min` 0) runs on until it has scaled to
+    /// zero and its nodes are gone, so their hours after the last answer are counted. A
+    /// schedule above a minimum of one or more (the plan's hourly floor) never reaches zero:
+    /// its day ends with the traffic.
     pub(super) fn finished(&self) -> bool {
         self.pending_arrival.is_none()
             && self.in_flight == 0
@@ -194,12 +196,13 @@ impl Sim<'_> {
             && (!self.scheduled() || (self.live_replicas() == 0 && self.nodes_alive == 0))
     }
 
-    /// Whether the autoscaler follows a schedule.
+    /// Whether the autoscaler follows a schedule and may scale to zero.
     fn scheduled(&self) -> bool {
         self.cfg.autoscaler.as_ref().is_some_and(|a| {
-            a.triggers
-                .iter()
-                .any(|t| matches!(t.metric, super::config::ScaleMetric::Schedule { .. }))
+            a.min == 0
+                && a.triggers
+                    .iter()
+                    .any(|t| matches!(t.metric, super::config::ScaleMetric::Schedule { .. }))
         })
     }
 

@@ -854,7 +854,14 @@ fn verified_text(p: &Plan, v: &[Verified]) -> String {
         for chunk in hours.chunks(8) {
             s += &format!("   {}\n", chunk.join("  "));
         }
-        if d.failing_hours.is_empty() {
+        if d.batch.is_some() {
+            // A batch run is judged by its window (the line above), not hour by hour.
+            s += if d.failing_hours.is_empty() {
+                "   the day's work is answered within its window\n"
+            } else {
+                "   the run misses its window\n"
+            };
+        } else if d.failing_hours.is_empty() {
             s += "   every hour meets the SLO\n";
         } else {
             let list: Vec<String> = d.failing_hours.iter().map(|h| format!("{h:02}h")).collect();

@@ -73,6 +73,15 @@ pub(super) fn setup(
                     Signal::InFlight => ScaleMetric::InFlight,
                     Signal::Queue => ScaleMetric::QueueDepth,
                     Signal::GpuUtilization => ScaleMetric::GpuUtilization,
+                    Signal::Schedule {
+                        start_minute,
+                        minutes,
+                        replicas,
+                    } => ScaleMetric::Schedule {
+                        from_s: start_minute * 60,
+                        seconds: minutes * 60,
+                        replicas,
+                    },
                 },
                 target: t.threshold,
                 activation: t.activation,
@@ -86,11 +95,27 @@ pub(super) fn setup(
         tolerance: autoscaling::TOLERANCE,
         scale_to_zero_after_s: f64::from(s.cooldown_s),
     });
-    let replicas = match &d.autoscaler {
-        Some(s) => s.min.max(1),
+    // With an autoscaler, as if it had run before: its minimum, or what a `cron` trigger asks
+    // for at the start (00:00 UTC) when more.
+    let replicas = match &autoscaler {
+        Some(a) => a
+            .triggers
+            .iter()
+            .filter_map(|t| t.metric.scheduled(0))
+            .fold(f64::from(a.min), f64::max)
+            .max(1.0) as u32,
         None => d.replicas.max(1),
     };
     let mut unmodelled = d.unmodelled.clone();
+    if autoscaler.as_ref().is_some_and(|a| {
+        a.triggers
+            .iter()
+            .any(|t| matches!(t.metric, ScaleMetric::Schedule { .. }))
+    }) {
+        unmodelled.push(
+            "the simulation starts at 00:00 UTC, the clock the `cron` triggers follow".to_owned(),
+        );
+    }
     unmodelled.push(format!(
         "the metric pipeline's lag is taken as one scrape interval ({} s, what `render`'s \
          PodMonitor writes); readiness probes add no delay after the engine is up",

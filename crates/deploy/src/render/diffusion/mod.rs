@@ -250,6 +250,7 @@ impl WorkerInput {
             min_replicas: min,
             scale_up_window_s: 0,
             run: None,
+            floors: Vec::new(),
             scale_down_window_s: inferplan_plan::autoscaling::SCALE_DOWN_WINDOW_S,
             replicas_per_instance: gpus_per_instance,
             instances,

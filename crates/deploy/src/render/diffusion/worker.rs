@@ -221,7 +221,8 @@ pub fn deployment(input: &WorkerInput) -> Deployment {
             annotations: workload::interruption_annotations(base),
         },
         spec: DeploymentSpec {
-            replicas: base.min_replicas,
+            // The ScaledObject owns the count (see `render::workload::deployment`).
+            replicas: None,
             progress_deadline_seconds: workload::progress_deadline_s(base),
             revision_history_limit: 3,
             selector: LabelSelector {
