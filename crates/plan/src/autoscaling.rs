@@ -761,6 +761,53 @@ mod tests {
         assert_eq!(t.behavior().scale_up.policies[0].value, 9);
     }
 
+    /// The hourly floor: one block per run of hours with the same replicas above the minimum,
+    /// rounded up to whole instances and at most the maximum; a run across midnight is one
+    /// block; `floor_at` gives every hour its floor.
+    #[test]
+    fn the_hourly_floor_is_the_billed_replicas_in_blocks() {
+        let mut hourly = [2u32; 24];
+        for h in [22, 23, 0, 1] {
+            hourly[h] = 5;
+        }
+        for h in 9..13 {
+            hourly[h] = 3;
+        }
+        hourly[13] = 9;
+        let floors = Floor::schedule(&hourly, 2, 8, 2);
+        let blocks: Vec<(u32, u32, u32)> = floors
+            .iter()
+            .map(|f| (f.start_hour, f.hours, f.replicas))
+            .collect();
+        // 3 → 4 (two per instance), 9 → 8 (the maximum), 5 → 6 over midnight.
+        assert_eq!(blocks, vec![(9, 4, 4), (13, 1, 8), (22, 4, 6)]);
+        assert_eq!(floors[2].name(), "floor-22h-02h");
+        assert_eq!(
+            (floors[2].start_minute(), floors[2].end_minute()),
+            (1320, 120)
+        );
+        let t = Targets {
+            min: 2,
+            max: 8,
+            in_flight: 8,
+            in_flight_at_capacity: 10.0,
+            queue: 2,
+            replicas_per_node: 2,
+            scale_up_window_s: SCALE_UP_SUSTAINED_S,
+            scale_down_window_s: SCALE_DOWN_WINDOW_S,
+            run: None,
+            floors,
+        };
+        let at: Vec<u32> = (0..24).map(|h| t.floor_at(h)).collect();
+        assert_eq!(&at[..3], &[6, 6, 2]);
+        assert_eq!(
+            (at[8], at[9], at[12], at[13], at[14], at[21], at[22]),
+            (2, 4, 4, 8, 2, 2, 6)
+        );
+        // Every hour at the minimum: no block.
+        assert!(Floor::schedule(&[2; 24], 2, 8, 1).is_empty());
+    }
+
     #[test]
     fn rendered_behavior_scales_down_slower_than_the_kubernetes_default() {
         let r = Behavior::rendered(0);
