@@ -519,22 +519,31 @@ fn scheduling(i: &RenderInput, files: &[(String, &str)], mut s: String) -> Strin
         "- The {} has no `replicas`: the ScaledObject owns the count, so re-applying the \
          manifest leaves the running replicas alone (a written count would reset them until \
          KEDA's next poll, each one removed costing a cold start). Created, it starts with one \
-         replica, Kubernetes' default, which KEDA raises to {}. Replacing a copy applied with a \
-         `replicas:` field drops that field once, so Kubernetes' default of 1 applies until \
-         KEDA's next poll: do it in a quiet hour (kubernetes.io, \"Horizontal Pod \
-         Autoscaling\", \"Migrating Deployments and StatefulSets to horizontal \
-         autoscaling\").",
+         replica, Kubernetes' default: {}. Replacing a copy applied with a `replicas:` field \
+         drops that field once, so Kubernetes' default of 1 applies until KEDA's next poll: do \
+         it {} (kubernetes.io, \"Horizontal Pod Autoscaling\", \"Migrating Deployments and \
+         StatefulSets to horizontal autoscaling\").",
         if i.nodes_per_replica > 1 {
             "LeaderWorkerSet"
         } else {
             "Deployment"
         },
         if i.run.is_some() {
-            "the run's replicas at the run's opening, or removes once no trigger has been \
-             active for the cooldown outside it"
-                .to_owned()
+            format!(
+                "during the run KEDA raises it to the run's replicas; outside it KEDA removes \
+                 it once no trigger has been active for {} s",
+                inferplan_plan::autoscaling::KEDA_COOLDOWN_PERIOD_S
+            )
         } else {
-            format!("the minimum ({})", i.min_replicas)
+            format!(
+                "KEDA raises it to the minimum ({}), or the hour's floor, at its next poll",
+                i.min_replicas
+            )
+        },
+        if i.run.is_some() {
+            "outside the run"
+        } else {
+            "in a quiet hour"
         }
     );
     if i.scale_up_window_s > inferplan_plan::autoscaling::SCALE_UP_SUSTAINED_S {
