@@ -770,9 +770,7 @@ mod tests {
         for h in [22, 23, 0, 1] {
             hourly[h] = 5;
         }
-        for h in 9..13 {
-            hourly[h] = 3;
-        }
+        hourly[9..13].fill(3);
         hourly[13] = 9;
         let floors = Floor::schedule(&hourly, 2, 8, 2);
         let blocks: Vec<(u32, u32, u32)> = floors
