@@ -38,9 +38,10 @@ const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
 /// roofline's step and request overheads in ms, then the kernel path's, then the kernel path's
 /// link fraction where there is no all-reduce curve, then the front end's cost per open stream
 /// in ms, then the exponent of a closed loop's clumps of prompts (searched in log space, so its
-/// floor stands for 0).
+/// floor stands for 0), then the engine's host-side time per decoding sequence and step in ms
+/// (its floor, 0.1 µs, stands for 0).
 const LO: [f64; N] = [
-    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01,
+    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01, 0.0001,
 ];
 const HI: [f64; N] = [
     1.0,
@@ -57,21 +58,26 @@ const HI: [f64; N] = [
     1.0,
     20.0,
     1.0,
+    1.0,
 ];
-const N: usize = 14;
+const N: usize = 15;
 /// The parameters only a request's first token depends on: the request overheads (roofline,
 /// kernel path), the per-stream cost and the clump exponent.
 const FRONT_END: [usize; 4] = [8, 10, 12, 13];
 /// Where the clump exponent starts when the starting table has none.
 const CLUMP_SEED: f64 = 0.5;
+/// Where the per-sequence step cost starts when the starting table has none, ms (10 µs per
+/// sequence: at the floor the pattern search's steps would have to climb four decades).
+const SEQ_SEED_MS: f64 = 0.01;
 /// The parameters the roofline uses, fitted on every row predicted by the roofline (every
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
 /// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
 /// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
-/// The front end's per-stream cost (12) and the clump exponent (13) belong to neither path:
-/// they are fitted with both, the kernel path's rows last.
-const ROOFLINE: [usize; 7] = [0, 1, 2, 7, 8, 12, 13];
-const KERNEL: [usize; 9] = [3, 4, 5, 6, 9, 10, 11, 12, 13];
+/// The front end's per-stream cost (12), the clump exponent (13) and the engine's host-side
+/// cost per decoding sequence (14) belong to neither path: they are fitted with both, the
+/// kernel path's rows last.
+const ROOFLINE: [usize; 8] = [0, 1, 2, 7, 8, 12, 13, 14];
+const KERNEL: [usize; 10] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -89,6 +95,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.kernel.link,
         e.stream_overhead_s * 1e3,
         e.clump_exponent,
+        e.seq_overhead_s * 1e3,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -112,6 +119,7 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         request_overhead_s: x(8) / 1e3,
         stream_overhead_s: x(12) / 1e3,
         clump_exponent: x(13),
+        seq_overhead_s: x(14) / 1e3,
     }
 }
 
@@ -190,11 +198,17 @@ pub fn fit(
     let roofline: Vec<Case> = cases.iter().map(Case::on_roofline).collect();
     // A table written before the clump exponent had none (0, the floor, where the search
     // cannot tell a direction): it starts from clumps of `√c`.
+    // Likewise a table written before the per-sequence step cost.
     let start = &Efficiency {
         clump_exponent: if start.clump_exponent < LO[13] {
             CLUMP_SEED
         } else {
             start.clump_exponent
+        },
+        seq_overhead_s: if start.seq_overhead_s * 1e3 < LO[14] {
+            SEQ_SEED_MS / 1e3
+        } else {
+            start.seq_overhead_s
         },
         ..*start
     };

@@ -158,6 +158,7 @@ fn a_neuron_prompt_runs_padded_to_its_bucket() {
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
         stream_overhead_s: 0.0,
+        seq_overhead_s: 0.0,
         clump_exponent: 0.0,
         kernel: KernelScale::ONE,
     };
