@@ -2,9 +2,10 @@
 //!
 //! Parameters are fitted level by level, each level starting from and pulled towards its
 //! parent: one set for everything, then per engine, per GPU architecture and engine, and per
-//! architecture, engine and precision, wherever a group has enough rows. The loss is the mean
-//! absolute log error `|ln(predicted / measured)|` (capped, so a few unmappable rows cannot
-//! dominate), minimised by a pattern search in log space.
+//! architecture, engine and precision, wherever a group has enough rows (a Neuron
+//! architecture's step parameters are a root of their own, not pulled towards the GPUs'). The
+//! loss is the mean absolute log error `|ln(predicted / measured)|` (capped, so a few
+//! unmappable rows cannot dominate), minimised by a pattern search in log space.
 
 use crate::efficiency::{EfficiencyTable, Entry, Key, MAX_KERNEL_SCALE};
 use crate::estimate::Load;
@@ -12,6 +13,7 @@ use crate::measured::Metric;
 use crate::parallel::{self, Progress};
 use crate::step::{Efficiency, KernelScale};
 use crate::validation::{efficiency_for, Case};
+use inferplan_catalog::Arch;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Calibration settings.
@@ -64,6 +66,12 @@ const N: usize = 15;
 /// The parameters only a request's first token depends on: the request overheads (roofline,
 /// kernel path), the per-stream cost and the clump exponent.
 const FRONT_END: [usize; 4] = [8, 10, 12, 13];
+/// The Neuron architecture's row, a root of its own (see [`fit`]).
+const NEURON_ROOT: Key = Key {
+    arch: Some(Arch::Neuron),
+    engine: None,
+    precision: None,
+};
 /// Where the clump exponent starts when the starting table has none.
 const CLUMP_SEED: f64 = 0.5;
 /// Where the per-sequence step cost starts when the starting table has none, ms (10 µs per
@@ -243,7 +251,19 @@ pub fn fit(
                     .find_map(|k| fitted.get(&k).copied())
             })
             .unwrap_or(*start);
-        let shrink = if key == Key::ANY { 0.0 } else { opts.shrink };
+        // The `*,*,*` row is the root. A Neuron architecture's row starts from the root but
+        // its step's parameters are not pulled towards it: NeuronCores' achieved fractions and
+        // step costs (graphs compiled by the Neuron compiler, collectives over NeuronLink, the
+        // Neuron runtime) owe nothing to the GPUs' that dominate the root, while its front end
+        // (vLLM's API server) is the GPUs' and stays pulled. Its engine and precision rows are
+        // pulled towards it as usual.
+        let shrink_of = |front: bool| {
+            if key == Key::ANY || (key == NEURON_ROOT && !front) {
+                0.0
+            } else {
+                opts.shrink
+            }
+        };
         // The roofline's parameters on every row of the group through the roofline; the
         // kernel path's on the group's rows with curves, when it has enough of them (the
         // `*,*,*` row always), else they are the parent's.
@@ -269,7 +289,10 @@ pub fn fit(
                     part.iter().partition(|&&i| fronted_ttft(&cases[i]));
                 let (front, step): (Vec<usize>, Vec<usize>) =
                     dims.iter().partition(|d| FRONT_END.contains(d));
-                for (on, free) in [(&steps, &step), (&ttft, &front)] {
+                for (on, free, shrink) in [
+                    (&steps, &step, shrink_of(false)),
+                    (&ttft, &front, shrink_of(true)),
+                ] {
                     if on.is_empty() {
                         continue;
                     }
