@@ -74,8 +74,9 @@ const NEURON_ROOT: Key = Key {
 };
 /// Where the clump exponent starts when the starting table has none.
 const CLUMP_SEED: f64 = 0.5;
-/// Where the per-sequence step cost starts when the starting table has none, ms (10 µs per
-/// sequence: at the floor the pattern search's steps would have to climb four decades).
+/// Where the per-sequence step cost starts when the starting table has none, ms: 10 µs per
+/// sequence, where a step of the search changes large batches' steps by a visible amount (at
+/// the floor, 0.1 µs, no step of the search moves any prediction, as with the clump exponent).
 const SEQ_SEED_MS: f64 = 0.01;
 /// The parameters the roofline uses, fitted on every row predicted by the roofline (every
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
