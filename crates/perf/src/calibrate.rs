@@ -2,9 +2,10 @@
 //!
 //! Parameters are fitted level by level, each level starting from and pulled towards its
 //! parent: one set for everything, then per engine, per GPU architecture and engine, and per
-//! architecture, engine and precision, wherever a group has enough rows. The loss is the mean
-//! absolute log error `|ln(predicted / measured)|` (capped, so a few unmappable rows cannot
-//! dominate), minimised by a pattern search in log space.
+//! architecture, engine and precision, wherever a group has enough rows (a Neuron
+//! architecture's step parameters are a root of their own, not pulled towards the GPUs'). The
+//! loss is the mean absolute log error `|ln(predicted / measured)|` (capped, so a few
+//! unmappable rows cannot dominate), minimised by a pattern search in log space.
 
 use crate::efficiency::{EfficiencyTable, Entry, Key, MAX_KERNEL_SCALE};
 use crate::estimate::Load;
@@ -12,6 +13,7 @@ use crate::measured::Metric;
 use crate::parallel::{self, Progress};
 use crate::step::{Efficiency, KernelScale};
 use crate::validation::{efficiency_for, Case};
+use inferplan_catalog::Arch;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Calibration settings.
@@ -38,9 +40,10 @@ const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
 /// roofline's step and request overheads in ms, then the kernel path's, then the kernel path's
 /// link fraction where there is no all-reduce curve, then the front end's cost per open stream
 /// in ms, then the exponent of a closed loop's clumps of prompts (searched in log space, so its
-/// floor stands for 0).
+/// floor stands for 0), then the engine's host-side time per decoding sequence and step in ms
+/// (its floor, 0.1 µs, stands for 0).
 const LO: [f64; N] = [
-    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01,
+    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01, 0.0001,
 ];
 const HI: [f64; N] = [
     1.0,
@@ -57,21 +60,33 @@ const HI: [f64; N] = [
     1.0,
     20.0,
     1.0,
+    1.0,
 ];
-const N: usize = 14;
+const N: usize = 15;
 /// The parameters only a request's first token depends on: the request overheads (roofline,
 /// kernel path), the per-stream cost and the clump exponent.
 const FRONT_END: [usize; 4] = [8, 10, 12, 13];
+/// The Neuron architecture's row, a root of its own (see [`fit`]).
+const NEURON_ROOT: Key = Key {
+    arch: Some(Arch::Neuron),
+    engine: None,
+    precision: None,
+};
 /// Where the clump exponent starts when the starting table has none.
 const CLUMP_SEED: f64 = 0.5;
+/// Where the per-sequence step cost starts when the starting table has none, ms: 10 µs per
+/// sequence, where a step of the search changes large batches' steps by a visible amount (at
+/// the floor, 0.1 µs, no step of the search moves any prediction, as with the clump exponent).
+const SEQ_SEED_MS: f64 = 0.01;
 /// The parameters the roofline uses, fitted on every row predicted by the roofline (every
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
 /// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
 /// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
-/// The front end's per-stream cost (12) and the clump exponent (13) belong to neither path:
-/// they are fitted with both, the kernel path's rows last.
-const ROOFLINE: [usize; 7] = [0, 1, 2, 7, 8, 12, 13];
-const KERNEL: [usize; 9] = [3, 4, 5, 6, 9, 10, 11, 12, 13];
+/// The front end's per-stream cost (12), the clump exponent (13) and the engine's host-side
+/// cost per decoding sequence (14) belong to neither path: they are fitted with both, the
+/// kernel path's rows last.
+const ROOFLINE: [usize; 8] = [0, 1, 2, 7, 8, 12, 13, 14];
+const KERNEL: [usize; 10] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -89,6 +104,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.kernel.link,
         e.stream_overhead_s * 1e3,
         e.clump_exponent,
+        e.seq_overhead_s * 1e3,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -112,6 +128,7 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         request_overhead_s: x(8) / 1e3,
         stream_overhead_s: x(12) / 1e3,
         clump_exponent: x(13),
+        seq_overhead_s: x(14) / 1e3,
     }
 }
 
@@ -190,11 +207,17 @@ pub fn fit(
     let roofline: Vec<Case> = cases.iter().map(Case::on_roofline).collect();
     // A table written before the clump exponent had none (0, the floor, where the search
     // cannot tell a direction): it starts from clumps of `√c`.
+    // Likewise a table written before the per-sequence step cost.
     let start = &Efficiency {
         clump_exponent: if start.clump_exponent < LO[13] {
             CLUMP_SEED
         } else {
             start.clump_exponent
+        },
+        seq_overhead_s: if start.seq_overhead_s * 1e3 < LO[14] {
+            SEQ_SEED_MS / 1e3
+        } else {
+            start.seq_overhead_s
         },
         ..*start
     };
@@ -229,7 +252,19 @@ pub fn fit(
                     .find_map(|k| fitted.get(&k).copied())
             })
             .unwrap_or(*start);
-        let shrink = if key == Key::ANY { 0.0 } else { opts.shrink };
+        // The `*,*,*` row is the root. A Neuron architecture's row starts from the root but
+        // its step's parameters are not pulled towards it: NeuronCores' achieved fractions and
+        // step costs (graphs compiled by the Neuron compiler, collectives over NeuronLink, the
+        // Neuron runtime) owe nothing to the GPUs' that dominate the root, while its front end
+        // (vLLM's API server) is the GPUs' and stays pulled. Its engine and precision rows are
+        // pulled towards it as usual.
+        let shrink_of = |front: bool| {
+            if key == Key::ANY || (key == NEURON_ROOT && !front) {
+                0.0
+            } else {
+                opts.shrink
+            }
+        };
         // The roofline's parameters on every row of the group through the roofline; the
         // kernel path's on the group's rows with curves, when it has enough of them (the
         // `*,*,*` row always), else they are the parent's.
@@ -255,7 +290,10 @@ pub fn fit(
                     part.iter().partition(|&&i| fronted_ttft(&cases[i]));
                 let (front, step): (Vec<usize>, Vec<usize>) =
                     dims.iter().partition(|d| FRONT_END.contains(d));
-                for (on, free) in [(&steps, &step), (&ttft, &front)] {
+                for (on, free, shrink) in [
+                    (&steps, &step, shrink_of(false)),
+                    (&ttft, &front, shrink_of(true)),
+                ] {
                     if on.is_empty() {
                         continue;
                     }

@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,clump_exponent,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,seq_overhead_ms,clump_exponent,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -209,6 +209,12 @@ impl EfficiencyTable {
                     } else {
                         0.0
                     },
+                    // Files written before the per-sequence step cost had none.
+                    seq_overhead_s: if r.get("seq_overhead_ms").is_some() {
+                        ms("seq_overhead_ms")?
+                    } else {
+                        0.0
+                    },
                     // Files written before the closed loops' clumps had none: clients spread
                     // out.
                     clump_exponent: if r.get("clump_exponent").is_some() {
@@ -282,6 +288,7 @@ impl EfficiencyTable {
                 format!("{:.4}", e.eff.step_overhead_s * 1e3),
                 format!("{:.4}", e.eff.request_overhead_s * 1e3),
                 format!("{:.4}", e.eff.stream_overhead_s * 1e3),
+                format!("{:.5}", e.eff.seq_overhead_s * 1e3),
                 format!("{:.4}", e.eff.clump_exponent),
                 e.rows.to_string(),
                 e.sources.clone(),

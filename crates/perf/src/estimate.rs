@@ -1044,13 +1044,18 @@ impl Replica {
     }
 
     /// Time of one pipeline stage for `b`: composed from kernel curves where the GPU has them,
-    /// else the roofline.
+    /// else the roofline, plus the engine's host-side time per decoding sequence.
     pub fn stage(&self, b: &Batch, e: &Efficiency) -> StepTime {
         let (m, l, r) = (&self.model, &self.layout, &self.rates);
-        match &r.kernels {
+        let mut t = match &r.kernels {
             Some(k) => kernels::step::step_time(m, l, b, r, k, e),
             None => step_time(m, l, b, r, e),
-        }
+        };
+        // The engine's host-side work per decoding sequence (`Efficiency::seq_overhead_s`).
+        let per_seq = e.seq_overhead_s * b.decode_seqs.max(0.0);
+        t.total_s += per_seq;
+        t.overhead_s += per_seq;
+        t
     }
 
     /// Seconds for every sequence of `b` to advance one step: with PP the batch is split into

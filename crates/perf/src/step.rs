@@ -56,6 +56,13 @@ pub struct Efficiency {
     /// request's first token waits behind them, seconds per stream. Shared by the roofline
     /// and the kernel path (it is the serving front end's, not the GPU's).
     pub stream_overhead_s: f64,
+    /// Time per decoding sequence added to every step, seconds: the engine's host-side work
+    /// that grows with the batch (building each sequence's inputs and block table, sampling,
+    /// detokenising and streaming its token), which a fixed step overhead cannot hold: at a
+    /// few sequences it is nothing, at hundreds it is milliseconds. Shared by the roofline and
+    /// the kernel path (it is the engine's CPU side, not the GPU's); added by
+    /// [`crate::estimate::Replica::stage`], so the estimate and the simulator charge the same.
+    pub seq_overhead_s: f64,
     /// Exponent `α` of the prompts that arrive together in a closed loop of `c` clients on an
     /// engine that mixes prompts into decode steps: `c^α` of them (0: the clients are spread
     /// out, each prompt alone; 1: they move in lockstep rounds). Fixed lengths keep the
@@ -408,6 +415,7 @@ mod tests {
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
         stream_overhead_s: 0.0,
+        seq_overhead_s: 0.0,
         clump_exponent: 0.0,
         kernel: KernelScale::ONE,
     };

@@ -289,6 +289,7 @@ mod speed {
         step_overhead_s: 0.0,
         request_overhead_s: 0.0,
         stream_overhead_s: 0.0,
+        seq_overhead_s: 0.0,
         clump_exponent: 0.0,
         kernel: KernelScale::ONE,
     };
@@ -365,6 +366,46 @@ mod speed {
         // The request overhead (API, tokenization) overlaps with the GPU work of other requests,
         // so it adds to latency but not to the time per request of the replica.
         assert!((est.output_tok_s - 101.0 / (est.e2e_ms / 1e3 - 0.010)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_engine_pays_a_host_side_cost_per_decoding_sequence_on_both_paths() {
+        // H100 composes its steps from kernel curves; A100 40GB by the roofline.
+        for gpu in ["H100", "A100 40GB SXM4"] {
+            let r = replica("llama-3.1-8b", gpu, 1, Engine::Sglang);
+            let per_seq = Efficiency {
+                seq_overhead_s: 20e-6,
+                ..NO_OVERHEAD
+            };
+            for seqs in [1.0, 64.0, 256.0] {
+                let b = Batch::decode(seqs, 1500.0);
+                let (with, _) = r.iteration(&b, &per_seq);
+                let (without, _) = r.iteration(&b, &NO_OVERHEAD);
+                assert!(
+                    (with - without - seqs * 20e-6).abs() < 1e-12,
+                    "{gpu} {seqs}: {with} vs {without}"
+                );
+                // It is part of the step's overhead, and a prompt alone pays none of it.
+                let t = r.stage(&b, &per_seq);
+                assert!((t.overhead_s - seqs * 20e-6).abs() < 1e-12);
+                let prompt = Batch::prefill(1000.0, 0.0);
+                assert_eq!(r.stage(&prompt, &per_seq), r.stage(&prompt, &NO_OVERHEAD));
+            }
+            // A closed loop: one client's TPOT barely moves, 256 clients' by milliseconds
+            // (as many of them as the KV cache runs at once, 20 µs each).
+            let w = |concurrency| Workload {
+                input_tokens: 1000,
+                output_tokens: 200,
+                load: Load::Closed { concurrency },
+            };
+            let grow = |c| r.run(&w(c), &per_seq).tpot_ms - r.run(&w(c), &NO_OVERHEAD).tpot_ms;
+            assert!(grow(1) < 0.05, "{gpu}: {}", grow(1));
+            assert!(
+                grow(256) > 2.0 && grow(256) > 50.0 * grow(1),
+                "{gpu}: {}",
+                grow(256)
+            );
+        }
     }
 
     #[test]
@@ -1082,6 +1123,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             step_overhead_s: 0.002,
             request_overhead_s: 0.02,
             stream_overhead_s: 0.0005,
+            seq_overhead_s: 0.000_02,
             clump_exponent: 0.0,
             kernel: KernelScale {
                 bandwidth: 0.8,
@@ -1103,6 +1145,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             step_overhead_s: 0.01,
             request_overhead_s: 0.1,
             stream_overhead_s: 0.002,
+            seq_overhead_s: 0.0,
             clump_exponent: 0.0,
             kernel: KernelScale {
                 step_overhead_s: 0.01,
