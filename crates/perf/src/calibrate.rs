@@ -37,10 +37,10 @@ const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
 /// Bounds of the parameters: three efficiencies, four multipliers on kernel curves, then the
 /// roofline's step and request overheads in ms, then the kernel path's, then the kernel path's
 /// link fraction where there is no all-reduce curve, then the front end's cost per open stream
-/// in ms, then the exponent of a closed loop's clumps of prompts (searched in log space, so its
-/// floor stands for 0).
+/// in ms, then the exponent of a closed loop's clumps of prompts, then the eager prompt step's
+/// host time per layer in ms (both searched in log space, so their floors stand for 0).
 const LO: [f64; N] = [
-    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01,
+    0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01, 0.001,
 ];
 const HI: [f64; N] = [
     1.0,
@@ -57,21 +57,27 @@ const HI: [f64; N] = [
     1.0,
     20.0,
     1.0,
+    20.0,
 ];
-const N: usize = 14;
+const N: usize = 15;
 /// The parameters only a request's first token depends on: the request overheads (roofline,
-/// kernel path), the per-stream cost and the clump exponent.
-const FRONT_END: [usize; 4] = [8, 10, 12, 13];
+/// kernel path), the per-stream cost, the clump exponent and the eager prompt step's host time
+/// per layer.
+const FRONT_END: [usize; 5] = [8, 10, 12, 13, 14];
 /// Where the clump exponent starts when the starting table has none.
 const CLUMP_SEED: f64 = 0.5;
+/// Where the eager prompt step's host time per layer starts when the starting table has none,
+/// ms (about what the closed loops of at most four clients show, VALIDATION.md).
+const EAGER_SEED_MS: f64 = 0.5;
 /// The parameters the roofline uses, fitted on every row predicted by the roofline (every
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
 /// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
 /// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
-/// The front end's per-stream cost (12) and the clump exponent (13) belong to neither path:
-/// they are fitted with both, the kernel path's rows last.
-const ROOFLINE: [usize; 7] = [0, 1, 2, 7, 8, 12, 13];
-const KERNEL: [usize; 9] = [3, 4, 5, 6, 9, 10, 11, 12, 13];
+/// The front end's per-stream cost (12), the clump exponent (13) and the eager prompt step
+/// (14, the host's) belong to neither path: they are fitted with both, the kernel path's rows
+/// last.
+const ROOFLINE: [usize; 8] = [0, 1, 2, 7, 8, 12, 13, 14];
+const KERNEL: [usize; 10] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -89,6 +95,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.kernel.link,
         e.stream_overhead_s * 1e3,
         e.clump_exponent,
+        e.eager_layer_s * 1e3,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -112,6 +119,7 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         request_overhead_s: x(8) / 1e3,
         stream_overhead_s: x(12) / 1e3,
         clump_exponent: x(13),
+        eager_layer_s: x(14) / 1e3,
     }
 }
 
@@ -195,6 +203,11 @@ pub fn fit(
             CLUMP_SEED
         } else {
             start.clump_exponent
+        },
+        eager_layer_s: if start.eager_layer_s * 1e3 < LO[14] {
+            EAGER_SEED_MS / 1e3
+        } else {
+            start.eager_layer_s
         },
         ..*start
     };

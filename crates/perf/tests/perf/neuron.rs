@@ -159,6 +159,7 @@ fn a_neuron_prompt_runs_padded_to_its_bucket() {
         request_overhead_s: 0.0,
         stream_overhead_s: 0.0,
         clump_exponent: 0.0,
+        eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };
     let ttft = |gpu: &str, input: u64| {
