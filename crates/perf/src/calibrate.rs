@@ -39,11 +39,13 @@ const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
 /// Bounds of the parameters: three efficiencies, four multipliers on kernel curves, then the
 /// roofline's step and request overheads in ms, then the kernel path's, then the kernel path's
 /// link fraction where there is no all-reduce curve, then the front end's cost per open stream
-/// in ms, then the exponent of a closed loop's clumps of prompts (searched in log space, so its
-/// floor stands for 0), then the engine's host-side time per decoding sequence and step in ms
-/// (its floor, 0.1 µs, stands for 0).
+/// in ms, then the exponent of a closed loop's clumps of prompts, then the engine's host-side
+/// time per decoding sequence and step in ms, then the eager prompt step's host time per layer in
+/// ms (all three searched in log space, so their floors stand for 0; the per-sequence cost's,
+/// 0.1 µs, is below anything a step of the search would move).
 const LO: [f64; N] = [
     0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01, 0.0001,
+    0.001,
 ];
 const HI: [f64; N] = [
     1.0,
@@ -61,11 +63,13 @@ const HI: [f64; N] = [
     20.0,
     1.0,
     1.0,
+    20.0,
 ];
-const N: usize = 15;
+const N: usize = 16;
 /// The parameters only a request's first token depends on: the request overheads (roofline,
-/// kernel path), the per-stream cost and the clump exponent.
-const FRONT_END: [usize; 4] = [8, 10, 12, 13];
+/// kernel path), the per-stream cost, the clump exponent and the eager prompt step's host time
+/// per layer.
+const FRONT_END: [usize; 5] = [8, 10, 12, 13, 15];
 /// The Neuron architecture's row, a root of its own (see [`fit`]).
 const NEURON_ROOT: Key = Key {
     arch: Some(Arch::Neuron),
@@ -78,15 +82,18 @@ const CLUMP_SEED: f64 = 0.5;
 /// sequence, where a step of the search changes large batches' steps by a visible amount (at
 /// the floor, 0.1 µs, no step of the search moves any prediction, as with the clump exponent).
 const SEQ_SEED_MS: f64 = 0.01;
+/// Where the eager prompt step's host time per layer starts when the starting table has none,
+/// ms (about what the closed loops of at most four clients show, VALIDATION.md).
+const EAGER_SEED_MS: f64 = 0.5;
 /// The parameters the roofline uses, fitted on every row predicted by the roofline (every
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
 /// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
 /// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
-/// The front end's per-stream cost (12), the clump exponent (13) and the engine's host-side
-/// cost per decoding sequence (14) belong to neither path: they are fitted with both, the
-/// kernel path's rows last.
-const ROOFLINE: [usize; 8] = [0, 1, 2, 7, 8, 12, 13, 14];
-const KERNEL: [usize; 10] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14];
+/// The front end's per-stream cost (12), the clump exponent (13), the engine's host-side cost
+/// per decoding sequence (14) and the eager prompt step (15, the host's) belong to neither path:
+/// they are fitted with both, the kernel path's rows last.
+const ROOFLINE: [usize; 9] = [0, 1, 2, 7, 8, 12, 13, 14, 15];
+const KERNEL: [usize; 11] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -105,6 +112,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.stream_overhead_s * 1e3,
         e.clump_exponent,
         e.seq_overhead_s * 1e3,
+        e.eager_layer_s * 1e3,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -129,6 +137,7 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         stream_overhead_s: x(12) / 1e3,
         clump_exponent: x(13),
         seq_overhead_s: x(14) / 1e3,
+        eager_layer_s: x(15) / 1e3,
     }
 }
 
@@ -218,6 +227,11 @@ pub fn fit(
             SEQ_SEED_MS / 1e3
         } else {
             start.seq_overhead_s
+        },
+        eager_layer_s: if start.eager_layer_s * 1e3 < LO[15] {
+            EAGER_SEED_MS / 1e3
+        } else {
+            start.eager_layer_s
         },
         ..*start
     };

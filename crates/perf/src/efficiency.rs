@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,seq_overhead_ms,clump_exponent,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,seq_overhead_ms,clump_exponent,eager_layer_ms,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -230,6 +230,12 @@ impl EfficiencyTable {
                     } else {
                         0.0
                     },
+                    // Files written before the eager prompt step had none.
+                    eager_layer_s: if r.get("eager_layer_ms").is_some() {
+                        ms("eager_layer_ms")?
+                    } else {
+                        0.0
+                    },
                     kernel: KernelScale {
                         bandwidth: multiplier("kernel_bandwidth")?,
                         compute: multiplier("kernel_compute")?,
@@ -290,6 +296,7 @@ impl EfficiencyTable {
                 format!("{:.4}", e.eff.stream_overhead_s * 1e3),
                 format!("{:.5}", e.eff.seq_overhead_s * 1e3),
                 format!("{:.4}", e.eff.clump_exponent),
+                format!("{:.4}", e.eff.eager_layer_s * 1e3),
                 e.rows.to_string(),
                 e.sources.clone(),
                 e.fitted_on.clone(),

@@ -1027,20 +1027,35 @@ impl Replica {
         r
     }
 
-    /// Time a request spends in the serving front end before its first token reaches the
-    /// client, when `other_streams` other requests are open on the replica: a fixed part per
-    /// request (HTTP, tokenization, scheduling; the kernel path's or the roofline's, each
-    /// fitted on its own GPUs) and a part per open stream (the front end and the client handle
-    /// every open stream's token events on one event loop, and the new request's first token
-    /// waits behind them). An idle replica costs the fixed part only. The simulator charges the same, with the streams open when
-    /// the request arrives.
+    /// Time a request spends before its first token beyond the GPU work of its prompt, when
+    /// `other_streams` other requests are open on the replica: a fixed part per request (HTTP,
+    /// tokenization, scheduling; the kernel path's or the roofline's, each fitted on its own
+    /// GPUs), the host's dispatch of its eager prompt step ([`Replica::eager_prompt_s`]) and a
+    /// part per open stream (the front end and the client handle every open stream's token
+    /// events on one event loop, and the new request's first token waits behind them). An idle
+    /// replica costs the fixed part and the dispatch only. The simulator charges the same, with
+    /// the streams open when the request arrives.
     pub fn request_overhead_s(&self, e: &Efficiency, other_streams: f64) -> f64 {
         let fixed = if self.has_kernels() {
             e.kernel.request_overhead_s
         } else {
             e.request_overhead_s
         };
-        fixed + e.stream_overhead_s * other_streams.max(0.0)
+        fixed + self.eager_prompt_s(e) + e.stream_overhead_s * other_streams.max(0.0)
+    }
+
+    /// Host time of a prompt step run eagerly (no CUDA graph): `eager_layer_s` per layer, a
+    /// MoE layer twice ([`Efficiency::eager_layer_s`]). Measured on the AIConfigurator closed
+    /// loops of at most four clients, the TTFT left after the prompt's GPU time grows with the
+    /// layers, MoE layers about twice as much as dense ones (0.6 / 1.5 ms per dense / MoE
+    /// layer on TensorRT-LLM, 0.6 / 0.9 ms on vLLM; VALIDATION.md). A Neuron graph is compiled
+    /// ahead of time: nothing is dispatched per layer.
+    pub fn eager_prompt_s(&self, e: &Efficiency) -> f64 {
+        if self.neuron {
+            return 0.0;
+        }
+        let moe = self.model.moe.as_ref().map_or(0, |m| m.moe_layers);
+        e.eager_layer_s * (self.model.layers + moe) as f64
     }
 
     /// Time of one pipeline stage for `b`: composed from kernel curves where the GPU has them,

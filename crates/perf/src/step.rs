@@ -69,6 +69,14 @@ pub struct Efficiency {
     /// clients of a benchmark partly in step (requests prefilled together finish together),
     /// so a prompt waits for half of the others of its clump. Fitted per engine.
     pub clump_exponent: f64,
+    /// Host time per layer of a request's prompt step, seconds: engines capture decode steps
+    /// in CUDA graphs but run a step that carries a prompt eagerly (vLLM, SGLang, TensorRT-LLM's
+    /// PyTorch backend), each layer's kernels dispatched one by one from Python, so a prompt's
+    /// step has a host floor that grows with the layers whatever the GPU. A MoE layer counts
+    /// twice (router, top-k, token permutation, expert GEMMs and combine beside the attention).
+    /// Charged once per request with the front end ([`crate::Replica::request_overhead_s`]);
+    /// fitted per engine on TTFT rows (VALIDATION.md, "TTFT: the eager prompt step").
+    pub eager_layer_s: f64,
     /// The engine's multipliers on measured kernel curves (on GPUs that have them): bandwidth
     /// and compute fractions of GEMMs and attention, all-reduce bandwidth, per-call floors.
     pub kernel: KernelScale,
@@ -417,6 +425,7 @@ mod tests {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.0,
+        eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };
     const L: Layout = Layout {

@@ -291,6 +291,7 @@ mod speed {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.0,
+        eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };
 
@@ -414,6 +415,7 @@ mod speed {
         let e = Efficiency {
             stream_overhead_s: 0.002,
             clump_exponent: 0.0,
+            eager_layer_s: 0.0,
             kernel: KernelScale {
                 request_overhead_s: 0.020,
                 ..KernelScale::ONE
@@ -437,6 +439,7 @@ mod speed {
         let no_streams = Efficiency {
             stream_overhead_s: 0.0,
             clump_exponent: 0.0,
+            eager_layer_s: 0.0,
             ..e
         };
         // One client: no other stream open; 32 clients: 31 others, 2 ms each, on TTFT (and
@@ -448,16 +451,62 @@ mod speed {
     }
 
     #[test]
+    fn a_prompt_step_pays_the_hosts_dispatch_per_layer_a_moe_layer_twice() {
+        let e = Efficiency {
+            eager_layer_s: 0.001,
+            kernel: KernelScale {
+                request_overhead_s: 0.020,
+                ..KernelScale::ONE
+            },
+            ..NO_OVERHEAD
+        };
+        let no_dispatch = Efficiency {
+            eager_layer_s: 0.0,
+            ..e
+        };
+        // Llama 3.1 8B: 32 dense layers; Qwen3 30B-A3B: 48 MoE layers, each counted twice.
+        let dense = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
+        let moe = replica("qwen3-30b-a3b", "H100", 1, Engine::Vllm);
+        assert!((dense.eager_prompt_s(&e) - 0.032).abs() < 1e-12);
+        assert!((moe.eager_prompt_s(&e) - 0.096).abs() < 1e-12);
+        assert!((dense.request_overhead_s(&e, 0.0) - 0.052).abs() < 1e-12);
+        for (r, added_ms) in [(&dense, 32.0), (&moe, 96.0)] {
+            let at = |load: Load, e: &Efficiency| {
+                r.run(
+                    &Workload {
+                        input_tokens: 1000,
+                        output_tokens: 200,
+                        load,
+                    },
+                    e,
+                )
+            };
+            // Once per request, on TTFT only: the decode steps are CUDA graphs.
+            for load in [Load::Burst { requests: 1 }, Load::Closed { concurrency: 8 }] {
+                let (with, without) = (at(load, &e), at(load, &no_dispatch));
+                assert!((with.ttft_ms - without.ttft_ms - added_ms).abs() < 1e-6);
+                assert!((with.tpot_ms - without.tpot_ms).abs() < 1e-12);
+            }
+            // An offline static batch calls the engine directly: no front end, no request's
+            // dispatch beyond its steps.
+            let offline = Load::Static { batch: 1 };
+            assert_eq!(at(offline, &e).ttft_ms, at(offline, &no_dispatch).ttft_ms);
+        }
+    }
+
+    #[test]
     fn a_closed_loop_prompt_waits_for_half_of_its_clump() {
         // Clients with equal lengths stay partly in step: prompts arrive in clumps of c^α
         // and wait for half of the others of their clump, each its own prefill. TTFT only.
         let r = replica("llama-3.1-8b", "H100", 1, Engine::Vllm);
         let spread = Efficiency {
             clump_exponent: 0.0,
+            eager_layer_s: 0.0,
             ..NO_OVERHEAD
         };
         let clumped = Efficiency {
             clump_exponent: 0.5,
+            eager_layer_s: 0.0,
             ..NO_OVERHEAD
         };
         let at = |clients: u64, input: u64, e: &Efficiency| {
@@ -1125,6 +1174,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             stream_overhead_s: 0.0005,
             seq_overhead_s: 0.000_02,
             clump_exponent: 0.0,
+            eager_layer_s: 0.0,
             kernel: KernelScale {
                 bandwidth: 0.8,
                 compute: 0.7,
@@ -1147,6 +1197,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             stream_overhead_s: 0.002,
             seq_overhead_s: 0.0,
             clump_exponent: 0.0,
+            eager_layer_s: 0.0,
             kernel: KernelScale {
                 step_overhead_s: 0.01,
                 request_overhead_s: 0.1,

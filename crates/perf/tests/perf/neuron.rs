@@ -160,6 +160,7 @@ fn a_neuron_prompt_runs_padded_to_its_bucket() {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.0,
+        eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };
     let ttft = |gpu: &str, input: u64| {
@@ -261,6 +262,7 @@ fn the_neuron_row_fits_its_own_fractions_not_the_gpus() {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.5,
+        eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };
     let on_gpus = Efficiency {
