@@ -45,6 +45,7 @@ fn estimate(c: &mut Criterion) {
             gpus: 4,
             interconnect: Interconnect::NvSwitch,
             tp: 4,
+            attention_dp: 1,
             pp: 1,
             weights: Dtype::Fp8,
             kv: Dtype::Fp8,

@@ -980,6 +980,7 @@ impl Replica {
             model: p.model.clone(),
             layout: Layout {
                 tp: p.tp,
+                attention_dp: p.attention_dp,
                 pp: p.pp,
                 weights: p.weights,
                 kv: p.kv,

@@ -122,8 +122,11 @@ pub struct Observation {
     pub gpu: String,
     /// GPUs of the measured system.
     pub gpus: u32,
-    /// Tensor-parallel degree.
+    /// GPUs each layer spreads over: the tensor-parallel degree, or with attention data
+    /// parallelism its ranks × their attention TP (experts over all of them).
     pub tp: u32,
+    /// Attention data-parallel ranks among the `tp` GPUs (1 without attention DP).
+    pub attention_dp: u32,
     /// Pipeline-parallel degree.
     pub pp: u32,
     /// Request lengths.
@@ -163,9 +166,12 @@ pub struct PrefillPool {
     pub clients: u64,
     /// GPUs one decode worker spreads its layers over (as `tp` of the TPOT value).
     pub decode_tp: u32,
+    /// Attention data-parallel ranks of a decode worker.
+    pub decode_attention_dp: u32,
     /// Pipeline stages of a decode worker.
     pub decode_pp: u32,
-    /// Sequences a decode worker runs (the TPOT value's static batch).
+    /// Sequences a decode worker runs, over all its attention ranks (the TPOT value's static
+    /// batch).
     pub decode_batch: u64,
 }
 
@@ -500,6 +506,7 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         gpu: gpu.to_owned(),
         gpus,
         tp,
+        attention_dp: 1,
         pp,
         lengths,
         load,
@@ -676,36 +683,64 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
     }
     let recipe = inferencex_recipe(r);
     let (mean_input, mean_output) = inferencex_mean_lengths(r.get("silicon_data_source"), isl, osl);
-    // Aggregated: one layout serves both phases to `batch_size` clients. Disaggregated: the
-    // prompt runs on a prefill worker (`prefill_batch_size` prompts at once), the decode on a
-    // decode worker (its share of the clients, at most `decode_batch_size`).
-    let phase = |prefix: &str, metric: Metric| -> Result<Option<(u32, u32, Load)>, CatalogError> {
+    // Aggregated: one layout serves both phases to `batch_size` clients per attention rank.
+    // Disaggregated: the prompt runs on a prefill worker (`prefill_batch_size` prompts at
+    // once), the decode on a decode worker (its share of the clients, at most
+    // `decode_batch_size` per attention rank). A `batch_size` is per attention-DP rank: the
+    // row's clients (`silicon_concurrency`) are `batch_size × attention_dp_size` on 168 of the
+    // 169 aggregated attention-DP rows and `decode_batch_size × decode_num_workers ×
+    // decode_attention_dp_size` on 105 of the 106 disaggregated ones.
+    let phase = |prefix: &str,
+                 metric: Metric|
+     -> Result<Option<(u32, u32, u32, Load)>, CatalogError> {
         let col = |name: &str| format!("{prefix}{name}");
         let (Some(tp), Some(batch)) = (r.u64(&col("tp_size"))?, r.u64(&col("batch_size"))?) else {
             return Ok(None);
         };
         let pp = r.u64(&col("pp_size"))?.unwrap_or(1).max(1);
-        let dp = r.u64(&col("attention_dp_size"))?.unwrap_or(1).max(1);
-        let moe = r.u64(&col("moe_tp_size"))?.unwrap_or(1).max(1)
-            * r.u64(&col("moe_ep_size"))?.unwrap_or(1).max(1);
-        // With attention data parallelism or expert parallelism the layers spread over
-        // max(tp × dp, moe_tp × moe_ep) GPUs; it is modelled as tensor parallelism over all
-        // of them.
-        let tp = (tp.max(1) * dp).max(moe) as u32;
+        let (mut tp, mut dp) = (
+            tp.max(1),
+            r.u64(&col("attention_dp_size"))?.unwrap_or(1).max(1),
+        );
+        let moe_tp = r.u64(&col("moe_tp_size"))?.unwrap_or(1).max(1);
+        let moe_ep = r.u64(&col("moe_ep_size"))?.unwrap_or(1).max(1);
+        // Sequences of the whole worker: `batch` per attention rank as exported.
+        let batch = batch.max(1) * dp;
+        let mut moe = moe_tp * moe_ep;
+        // InferenceX states a layout as `tp`, `ep` and `dp-attn` over the same GPUs (its
+        // benchmark configuration's search space: `{ tp, ep, dp-attn, conc-start, conc-end }`;
+        // ep ≤ tp). The sample's export of those runs writes `moe_tp = tp`, `moe_ep = ep`
+        // and then `tp_size × attention_dp_size = moe_tp × moe_ep`: an 8-GPU `tp8_ep8` run
+        // (its id) on one H200 node reads `tp_size 64`. Such a row ran on `moe_ep` GPUs: TP
+        // (or attention DP) `moe_tp`, the experts over the same GPUs.
+        if is_inferencex(r.get("silicon_data_source"))
+            && moe_tp == moe_ep
+            && moe_tp > 1
+            && tp * dp == moe
+        {
+            if dp > 1 {
+                dp /= moe_tp;
+            } else {
+                tp /= moe_tp;
+            }
+            moe = moe_ep;
+        }
+        // The layers spread over max(tp × dp, moe_tp × moe_ep) GPUs: `dp` attention ranks
+        // of `tp` GPUs each (their own sequences and KV cache), the experts over all of them.
+        let gpus = (tp * dp).max(moe);
+        let dp = if gpus.is_multiple_of(dp) { dp } else { 1 };
         let load = if !disaggregated {
             Load::Closed { concurrency: batch }
         } else if metric == Metric::TtftMs {
-            Load::Static {
-                batch: batch.max(1),
-            }
+            Load::Static { batch }
         } else {
             let workers = r.u64("decode_num_workers")?.unwrap_or(1).max(1);
             let clients = r.u64("batch_size")?.map_or(batch, |c| c.div_ceil(workers));
             Load::Static {
-                batch: clients.clamp(1, batch.max(1)),
+                batch: clients.clamp(1, batch),
             }
         };
-        Ok(Some((tp, pp as u32, load)))
+        Ok(Some((gpus as u32, dp as u32, pp as u32, load)))
     };
     let precision = [r.get("precision"), r.get("gemm_quant_mode")]
         .into_iter()
@@ -719,19 +754,17 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         let decode = phase("decode_", Metric::TpotMs)?;
         let workers = r.u64("prefill_num_workers")?;
         let decode_workers = r.u64("decode_num_workers")?.unwrap_or(1).max(1);
-        let decode_dp = r.u64("decode_attention_dp_size")?.unwrap_or(1).max(1);
         let stated_clients = r
             .get("silicon_data_source")
             .and_then(|s| number_after(s, "silicon_concurrency"))
             .map(|c| c as u64);
         match (decode, workers, r.u64("decode_batch_size")?) {
-            (Some((decode_tp, decode_pp, Load::Static { batch })), Some(w), Some(db)) => {
+            (Some((decode_tp, decode_dp, decode_pp, Load::Static { batch })), Some(w), Some(_)) => {
                 Some(PrefillPool {
                     prefill_workers: w.max(1),
-                    clients: stated_clients
-                        .unwrap_or(db * decode_workers * decode_dp)
-                        .max(1),
+                    clients: stated_clients.unwrap_or(batch * decode_workers).max(1),
                     decode_tp,
+                    decode_attention_dp: decode_dp,
                     decode_pp,
                     decode_batch: batch,
                 })
@@ -749,7 +782,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             continue;
         };
         let layout = phase(if disaggregated { prefix } else { "" }, metric)?;
-        let Some((tp, pp, load)) = layout else {
+        let Some((tp, attention_dp, pp, load)) = layout else {
             let (reason, detail) = if disaggregated {
                 (
                     SkipReason::DisaggregatedServing,
@@ -780,6 +813,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
             gpu: gpu.to_owned(),
             gpus: tp * pp,
             tp,
+            attention_dp,
             pp,
             lengths: Lengths::Fixed {
                 input: mean_input,

@@ -114,14 +114,28 @@ pub struct Placement<'a> {
     pub gpus: u32,
     /// Link between the GPUs.
     pub interconnect: Interconnect,
-    /// Tensor-parallel degree.
+    /// GPUs each layer spreads over (tensor parallelism, or attention data parallelism ×
+    /// its attention TP with the experts over all of them).
     pub tp: u32,
+    /// Attention data-parallel ranks among the `tp` GPUs (1: plain tensor parallelism). Each
+    /// rank holds the attention weights of `tp / attention_dp` GPUs' share, its own
+    /// sequences and their KV cache; dense and expert layers still spread over all `tp`.
+    pub attention_dp: u32,
     /// Pipeline-parallel degree.
     pub pp: u32,
     /// Weight format.
     pub weights: Dtype,
     /// KV-cache format.
     pub kv: Dtype,
+}
+
+/// Attention tensor parallelism and data-parallel ranks of `tp` GPUs with `attention_dp`
+/// ranks: (`tp / dp` GPUs per rank, `dp`). A `dp` that does not divide `tp` is refused by
+/// `fit`; here it is clamped so the arithmetic stays finite.
+pub fn attention_split(tp: u32, attention_dp: u32) -> (u32, u32) {
+    let tp = tp.max(1);
+    let dp = attention_dp.clamp(1, tp);
+    ((tp / dp).max(1), dp)
 }
 
 /// What to fit where.
@@ -217,6 +231,21 @@ pub fn default_kv_dtype(weights: Dtype, gpu: &Gpu) -> Dtype {
 
 /// Bytes of weights: (whole model, one GPU).
 pub fn weight_bytes(m: &ModelSpec, weights: Dtype, tp: u32, pp: u32) -> (f64, f64) {
+    weight_bytes_dp(m, weights, tp, 1, pp)
+}
+
+/// [`weight_bytes`] with `attention_dp` attention data-parallel ranks among the `tp` GPUs:
+/// each rank holds attention split over its own `tp / attention_dp` GPUs (replicated across
+/// ranks); dense FFN, experts and the embeddings still split over all `tp`.
+pub fn weight_bytes_dp(
+    m: &ModelSpec,
+    weights: Dtype,
+    tp: u32,
+    attention_dp: u32,
+    pp: u32,
+) -> (f64, f64) {
+    let (attn_tp, _) = attention_split(tp, attention_dp);
+    let attn_tp = f64::from(attn_tp);
     let p = m.params();
     let hi = if weights == Dtype::Fp32 { 4.0 } else { 2.0 };
     let q = weights.bytes();
@@ -251,9 +280,9 @@ pub fn weight_bytes(m: &ModelSpec, weights: Dtype, tp: u32, pp: u32) -> (f64, f6
     } else {
         0.0
     };
-    let kv_share = (1.0 / tp).max(1.0 / m.kv_heads as f64);
+    let kv_share = (1.0 / attn_tp).max(1.0 / m.kv_heads as f64);
     let attn_gpu =
-        (p.attention - replicated_attn - kv_proj) / tp + replicated_attn + kv_proj * kv_share;
+        (p.attention - replicated_attn - kv_proj) / attn_tp + replicated_attn + kv_proj * kv_share;
     let embed_gpu = if pp > 1 {
         p.embedding.max(p.lm_head) / tp
     } else {
@@ -273,7 +302,29 @@ pub fn weight_bytes(m: &ModelSpec, weights: Dtype, tp: u32, pp: u32) -> (f64, f6
 /// when there are fewer KV heads than ranks; MLA latents replicated on every rank).
 /// Linear-attention and Mamba layers hold no KV cache and add nothing.
 pub fn kv_bytes_per_token_per_gpu(m: &ModelSpec, kv: Dtype, tp: u32, pp: u32) -> f64 {
-    per_layer_kv_bytes(m, kv, tp) * stage_layers(m.attention_layers, pp) as f64
+    kv_bytes_per_token_per_gpu_dp(m, kv, tp, 1, pp)
+}
+
+/// [`kv_bytes_per_token_per_gpu`] with `attention_dp` attention data-parallel ranks among the
+/// `tp` GPUs, per token of the whole replica's sequences: a token lives on one rank only, in
+/// that rank's share (KV heads over its `tp / attention_dp` GPUs, an MLA latent on each of
+/// them), so a GPU holds `1 / attention_dp` of what one rank's GPU holds per token of its own.
+pub fn kv_bytes_per_token_per_gpu_dp(
+    m: &ModelSpec,
+    kv: Dtype,
+    tp: u32,
+    attention_dp: u32,
+    pp: u32,
+) -> f64 {
+    let (attn_tp, dp) = attention_split(tp, attention_dp);
+    per_layer_kv_bytes(m, kv, attn_tp) * stage_layers(m.attention_layers, pp) as f64 / f64::from(dp)
+}
+
+/// Recurrent (linear-attention, Mamba) state bytes of one sequence on one GPU, averaged over
+/// the replica's GPUs as [`kv_bytes_per_token_per_gpu_dp`] averages the KV cache.
+pub fn recurrent_state_bytes_dp(m: &ModelSpec, tp: u32, attention_dp: u32) -> f64 {
+    let (attn_tp, dp) = attention_split(tp, attention_dp);
+    m.recurrent_state_bytes(attn_tp) / f64::from(dp)
 }
 
 fn per_layer_kv_bytes(m: &ModelSpec, kv: Dtype, tp: u32) -> f64 {
@@ -359,17 +410,29 @@ fn refuse(input: &FitInput<'_>) -> Result<Vec<String>, PerfError> {
     // libraries/nxd-inference/developer_guides/feature-guide.rst @81ce03ae), so any TP runs
     // on a Neuron chip.
     let neuron = input.placement.gpu.arch == Arch::Neuron;
-    if !neuron && !m.heads.is_multiple_of(u64::from(input.placement.tp)) {
+    let dp = input.placement.attention_dp.max(1);
+    if !input.placement.tp.is_multiple_of(dp) {
+        return Err(PerfError::refused(
+            "attention_dp",
+            format!(
+                "{dp} attention data-parallel ranks do not divide the {} GPUs of the layout",
+                input.placement.tp
+            ),
+        ));
+    }
+    // Attention heads split over one attention rank's GPUs (all `tp` without attention DP).
+    let (attn_tp, _) = attention_split(input.placement.tp, dp);
+    if !neuron && !m.heads.is_multiple_of(u64::from(attn_tp)) {
         return Err(PerfError::refused(
             "tp",
             format!(
-                "TP {} does not divide the {} attention heads of {}",
-                input.placement.tp, m.heads, m.name
+                "TP {attn_tp} does not divide the {} attention heads of {}",
+                m.heads, m.name
             ),
         ));
     }
     if m.mla.is_none() && !neuron {
-        let (kv, tp) = (m.kv_heads, u64::from(input.placement.tp));
+        let (kv, tp) = (m.kv_heads, u64::from(attn_tp));
         if kv % tp != 0 && tp % kv != 0 {
             return Err(PerfError::refused(
                 "tp",
@@ -462,19 +525,35 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     let mut warnings = refuse(input)?;
     let m = input.placement.model;
     let (tp, pp) = (input.placement.tp, input.placement.pp);
-    let (w_total, w_gpu) = weight_bytes(m, input.placement.weights, tp, pp);
+    let dp_in = input.placement.attention_dp;
+    let (attn_tp, dp) = attention_split(tp, dp_in);
+    let (w_total, w_gpu) = weight_bytes_dp(m, input.placement.weights, tp, dp_in, pp);
     // On a Neuron chip the graphs are compiled ahead: no profiled activation peak, no CUDA
     // context or graphs; the runtime's own reserve is not published (said in the warnings).
     let neuron = input.placement.gpu.arch == Arch::Neuron;
     let (act, non_torch, runtime) = if neuron {
         (0.0, 0.0, 0.0)
     } else {
-        let act = activation_bytes(m, tp, &input.engine, params);
+        // Each attention rank schedules its own share of the limits: its step's peak is one
+        // rank's.
+        let mut rank = input.engine;
+        rank.max_num_seqs = (rank.max_num_seqs / u64::from(dp)).max(1);
+        rank.max_num_batched_tokens = (rank.max_num_batched_tokens / u64::from(dp)).max(1);
+        let act = activation_bytes(m, tp, &rank, params);
         let non_torch = params.non_torch_gib(tp, input.placement.interconnect) * GIB;
         (act, non_torch, non_torch + params.cuda_graph_gib * GIB)
     };
+    // With attention data parallelism a sequence lives on one rank: averaged over the
+    // replica's GPUs it costs `1 / dp` of what it costs each GPU of its rank.
     let seq = |ctx: u64| {
-        kv_bytes_per_sequence_per_gpu(m, input.placement.kv, tp, pp, ctx, input.engine.block_size)
+        kv_bytes_per_sequence_per_gpu(
+            m,
+            input.placement.kv,
+            attn_tp,
+            pp,
+            ctx,
+            input.engine.block_size,
+        ) / f64::from(dp)
     };
     let kv = seq(input.context) * input.concurrency as f64;
     let available = input.placement.gpu_mem_gib * GIB;
@@ -490,7 +569,7 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
         seq(c) * input.concurrency as f64 <= budget
     });
 
-    let per_token = kv_bytes_per_token_per_gpu(m, input.placement.kv, tp, pp);
+    let per_token = kv_bytes_per_token_per_gpu_dp(m, input.placement.kv, tp, dp_in, pp);
     let engine_kv = engine_kv_bytes(
         input.engine.kv_basis,
         available,
@@ -507,7 +586,8 @@ pub fn fit(input: &FitInput<'_>, params: &MemoryParams) -> Result<FitReport, Per
     };
     let engine_tokens = (engine_kv_blocks * input.engine.block_size) as f64;
     let engine_max_concurrency = engine_tokens / input.context as f64;
-    let engine_fits = engine_tokens >= input.context as f64;
+    // One sequence must fit on one attention rank (its share of the cache).
+    let engine_fits = engine_tokens / f64::from(dp) >= input.context as f64;
     let fits = required <= available;
 
     if neuron {

@@ -170,6 +170,7 @@ pub fn validate_memory(
                     (_, false) => Interconnect::Pcie,
                 },
                 tp,
+                attention_dp: 1,
                 pp,
                 weights,
                 kv,

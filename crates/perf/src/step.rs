@@ -5,7 +5,9 @@
 //! peaks) are inputs here; fitting them to measured data is the job of calibration.
 
 use crate::kernels::Kernels;
-use crate::memory::{kv_bytes_per_token_per_gpu, weight_bytes};
+use crate::memory::{
+    attention_split, kv_bytes_per_token_per_gpu_dp, recurrent_state_bytes_dp, weight_bytes_dp,
+};
 use crate::portable;
 use inferplan_catalog::{Dtype, ModelSpec};
 use serde::Serialize;
@@ -184,8 +186,12 @@ impl Batch {
 /// Layout and formats of the replica.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Layout {
-    /// Tensor-parallel degree.
+    /// GPUs each layer spreads over (see [`crate::memory::Placement::tp`]).
     pub tp: u32,
+    /// Attention data-parallel ranks among the `tp` GPUs (1: plain tensor parallelism): the
+    /// batch's sequences split over the ranks, each reading only its own KV cache and its
+    /// attention weights whole over `tp / attention_dp` GPUs.
+    pub attention_dp: u32,
     /// Pipeline-parallel degree.
     pub pp: u32,
     /// Weight format.
@@ -243,7 +249,7 @@ pub struct WeightsRead {
 /// The weights a step of `tokens` tokens reads: every dense weight but the input embedding
 /// (only its looked-up rows are read), and the routed experts those tokens touch.
 pub fn weights_read(m: &ModelSpec, l: &Layout, tokens: f64) -> WeightsRead {
-    let (_, mut weights) = weight_bytes(m, l.weights, l.tp, l.pp);
+    let (_, mut weights) = weight_bytes_dp(m, l.weights, l.tp, l.attention_dp, l.pp);
     let p = m.params();
     let mut experts = 0.0;
     if let Some(moe) = &m.moe {
@@ -271,9 +277,12 @@ pub fn weights_read(m: &ModelSpec, l: &Layout, tokens: f64) -> WeightsRead {
 /// KV-cache bytes one GPU reads in a step: (decoding sequences, prompt chunks over their
 /// cached part).
 pub fn kv_read(m: &ModelSpec, l: &Layout, b: &Batch) -> (f64, f64) {
-    let kv_token = kv_bytes_per_token_per_gpu(m, l.kv, l.tp, l.pp);
+    let kv_token = kv_bytes_per_token_per_gpu_dp(m, l.kv, l.tp, l.attention_dp, l.pp);
     (
-        kv_token * b.decode_seqs * attended(m, per_seq(b.decode_context, b.decode_seqs)),
+        kv_token
+            * b.decode_seqs
+            * rank_imbalance(l, b.decode_seqs)
+            * attended(m, per_seq(b.decode_context, b.decode_seqs)),
         kv_token * b.prefill_past * window_share(m, b.prefill_past),
     )
 }
@@ -281,9 +290,22 @@ pub fn kv_read(m: &ModelSpec, l: &Layout, b: &Batch) -> (f64, f64) {
 /// Bytes one GPU writes to the KV cache, plus the fixed state linear-attention and Mamba
 /// layers read and write once per decoding sequence.
 pub fn kv_write_and_state(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
-    let kv_token = kv_bytes_per_token_per_gpu(m, l.kv, l.tp, l.pp);
-    let state = 2.0 * m.recurrent_state_bytes(l.tp) / f64::from(l.pp.max(1)) * b.decode_seqs;
+    let kv_token = kv_bytes_per_token_per_gpu_dp(m, l.kv, l.tp, l.attention_dp, l.pp);
+    let state = 2.0 * recurrent_state_bytes_dp(m, l.tp, l.attention_dp) / f64::from(l.pp.max(1))
+        * b.decode_seqs;
     kv_token * b.tokens() + state
+}
+
+/// The busiest attention rank's decoding sequences over an even split's: each sequence lives
+/// on one rank, so with fewer sequences than ranks, or a remainder, one rank carries
+/// `ceil(seqs / dp)` and the step waits for it. 1 without attention data parallelism.
+pub fn rank_imbalance(l: &Layout, seqs: f64) -> f64 {
+    let (_, dp) = attention_split(l.tp, l.attention_dp);
+    if dp <= 1 || seqs <= 0.0 {
+        return 1.0;
+    }
+    let dp = f64::from(dp);
+    (seqs / dp).ceil() * dp / seqs
 }
 
 fn per_seq(total: f64, seqs: f64) -> f64 {
@@ -350,6 +372,7 @@ pub fn flops(m: &ModelSpec, l: &Layout, b: &Batch) -> Flops {
         prefill_attention: per_pair * b.prefill_pairs * window_share(m, prefill_context) / gpus,
         decode_attention: per_pair
             * b.decode_seqs
+            * rank_imbalance(l, b.decode_seqs)
             * attended(m, per_seq(b.decode_context, b.decode_seqs))
             / gpus,
     }
@@ -368,7 +391,38 @@ pub fn step_comm(m: &ModelSpec, l: &Layout, b: &Batch, r: &Rates, e: &Efficiency
     let per_allreduce =
         2.0 * (tp - 1.0) / tp * buffer / (r.link_bytes_s * e.comm) + tree_steps * r.link_latency_s;
     let layers = (m.layers as f64 / f64::from(l.pp.max(1))).ceil();
-    2.0 * layers * per_allreduce
+    2.0 * layers * per_allreduce * comm_share(m, l, b)
+}
+
+/// Bytes a GPU sends per step with attention data parallelism, as a share of what TP's two
+/// all-reduces of the whole batch per layer send (1 without attention DP). Each rank
+/// all-reduces its own tokens over its `tp / dp` GPUs after attention; a MoE layer sends each
+/// token to the GPUs of its `top_k` experts and back (dispatch and combine, an all-to-all of
+/// the GPU's `tokens / tp`); a dense layer's FFN gathers and scatters the whole batch over all
+/// GPUs (one all-reduce's worth).
+pub fn comm_share(m: &ModelSpec, l: &Layout, b: &Batch) -> f64 {
+    let (attn_tp, dp) = attention_split(l.tp, l.attention_dp);
+    if dp <= 1 || l.tp <= 1 {
+        return 1.0;
+    }
+    let tokens = b.tokens();
+    if tokens <= 0.0 {
+        return 1.0;
+    }
+    let all_reduce = |gpus: u32, t: f64| {
+        let g = f64::from(gpus.max(1));
+        2.0 * (g - 1.0) / g * t
+    };
+    let tp = f64::from(l.tp);
+    let layers = m.layers as f64;
+    let (moe_layers, top_k) = m
+        .moe
+        .as_ref()
+        .map_or((0.0, 1.0), |x| (x.moe_layers as f64, x.top_k as f64));
+    let attention = layers * all_reduce(attn_tp, tokens / f64::from(dp));
+    let dispatch = moe_layers * 2.0 * tokens / tp * top_k.min(tp) * (tp - 1.0) / tp;
+    let dense = (layers - moe_layers).max(0.0) * all_reduce(l.tp, tokens);
+    (attention + dispatch + dense) / (2.0 * layers * all_reduce(l.tp, tokens))
 }
 
 /// Time of one step by the roofline: the larger of memory and math time at flat efficiencies.
@@ -430,6 +484,7 @@ mod tests {
     };
     const L: Layout = Layout {
         tp: 1,
+        attention_dp: 1,
         pp: 1,
         weights: Dtype::Bf16,
         kv: Dtype::Bf16,

@@ -337,8 +337,19 @@ pub fn prepare(
             limits.max_num_seqs = n;
         }
         let linked = gpu.nvlink || gpu.nvlink_gbs.is_some();
-        let replica_of = |tp: u32, pp: u32| {
+        // With attention data parallelism each rank runs its own scheduler. TensorRT-LLM's
+        // and vLLM's batch and step-token limits hold per rank, `dp` times over the worker;
+        // SGLang divides its `chunked_prefill_size` and `max_running_requests` among the ranks
+        // (sgl-project/sglang `server_args.py` `_handle_data_parallelism`:
+        // `chunked_prefill_size // dp_size`; `max_running_requests // dp_size` per rank), so
+        // its limits stay the worker's.
+        let replica_of = |tp: u32, dp: u32, pp: u32| {
             let gpus = tp * pp;
+            let mut limits = limits;
+            if obs.engine != Engine::Sglang {
+                limits.max_num_seqs *= u64::from(dp.max(1));
+                limits.max_num_batched_tokens *= u64::from(dp.max(1));
+            }
             let d = Deployment {
                 placement: Placement {
                     model,
@@ -352,6 +363,7 @@ pub fn prepare(
                         (_, false) => Interconnect::Pcie,
                     },
                     tp,
+                    attention_dp: dp,
                     pp,
                     weights,
                     kv,
@@ -362,7 +374,7 @@ pub fn prepare(
             };
             Replica::new(&d, input + output, params)
         };
-        let replica = match replica_of(obs.tp, obs.pp) {
+        let replica = match replica_of(obs.tp, obs.attention_dp, obs.pp) {
             Ok(r) => r,
             Err(e) => {
                 skipped.push(skip(SkipReason::Refused, e.to_string()));
@@ -370,13 +382,15 @@ pub fn prepare(
             }
         };
         let decode = match obs.disaggregated {
-            Some(pool) => match replica_of(pool.decode_tp, pool.decode_pp) {
-                Ok(r) => Some((r, pool)),
-                Err(e) => {
-                    skipped.push(skip(SkipReason::Refused, format!("decode worker: {e}")));
-                    continue;
+            Some(pool) => {
+                match replica_of(pool.decode_tp, pool.decode_attention_dp, pool.decode_pp) {
+                    Ok(r) => Some((r, pool)),
+                    Err(e) => {
+                        skipped.push(skip(SkipReason::Refused, format!("decode worker: {e}")));
+                        continue;
+                    }
                 }
-            },
+            }
             None => None,
         };
         let r = f64::from(replicas);

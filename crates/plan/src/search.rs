@@ -808,6 +808,7 @@ fn prepare(
             gpus: gpus.max(inst.whole_gpus()),
             interconnect,
             tp,
+            attention_dp: 1,
             pp,
             weights,
             kv,

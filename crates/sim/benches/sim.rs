@@ -28,6 +28,7 @@ fn config() -> FleetConfig {
                 gpus: 1,
                 interconnect: Interconnect::Single,
                 tp: 1,
+                attention_dp: 1,
                 pp: 1,
                 weights: Dtype::Bf16,
                 kv: Dtype::Bf16,

@@ -35,6 +35,7 @@ impl Resolved<'_> {
             gpus: self.target.gpus,
             interconnect: self.link,
             tp: self.tp,
+            attention_dp: 1,
             pp: self.pp,
             weights: self.weights,
             kv: self.kv,

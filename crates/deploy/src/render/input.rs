@@ -878,6 +878,7 @@ fn fit_report(
                         inferplan_catalog::Interconnect::Single
                     },
                     tp: c.tp,
+                    attention_dp: 1,
                     pp: c.pp,
                     weights: c.precision,
                     kv: c.kv_dtype,

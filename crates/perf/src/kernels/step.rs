@@ -6,9 +6,10 @@
 //! engine's efficiencies multiply the curves' fractions ([`KernelScale`]).
 
 use super::{Curve, Kernels, Multipliers, Peaks};
+use crate::memory::attention_split;
 use crate::step::{
-    experts_touched, flops, kv_read, kv_write_and_state, step_comm, weights_read, Batch, Bound,
-    Efficiency, KernelScale, Layout, Rates, StepTime,
+    comm_share, experts_touched, flops, kv_read, kv_write_and_state, step_comm, weights_read,
+    Batch, Bound, Efficiency, KernelScale, Layout, Rates, StepTime,
 };
 use inferplan_catalog::ModelSpec;
 
@@ -86,6 +87,13 @@ pub fn step_time(
     let pp = f64::from(l.pp.max(1));
     let tp = f64::from(l.tp.max(1));
     let tokens = b.tokens();
+    // With attention data parallelism a GPU's kernels run its rank's share of the batch
+    // (`1 / dp` of the tokens and sequences) over whole heads, and the experts are spread over
+    // the GPUs: each receives `tokens × top_k / tp` routed rows. Without it every GPU runs the
+    // whole batch over its slice of every weight.
+    let (_, dp) = attention_split(l.tp, l.attention_dp);
+    let dp = f64::from(dp);
+    let local = tokens / dp;
     let layers = (m.layers as f64 / pp).ceil();
     let attn_layers = (m.attention_layers as f64 / pp).ceil().max(1.0);
     let f = flops(m, l, b);
@@ -102,14 +110,15 @@ pub fn step_time(
     let mut split = Split::default();
     // Activations in and out of each GEMM (bf16), per call.
     let hidden_bytes = tokens * m.hidden as f64 * 2.0;
+    let local_hidden_bytes = local * m.hidden as f64 * 2.0;
     let dense_calls = DENSE_GEMMS_PER_LAYER * layers + 1.0;
     split.add(
         dense_calls,
         &k.gemm,
         (
             f.linear,
-            w.dense.max(0.0) + dense_calls * 2.0 * hidden_bytes,
-            tokens,
+            w.dense.max(0.0) + dense_calls * 2.0 * local_hidden_bytes,
+            local,
         ),
         &gemm,
         &mult,
@@ -118,10 +127,13 @@ pub fn step_time(
         let moe_layers = (moe.moe_layers as f64 / pp).ceil();
         let touched = experts_touched(moe.experts, moe.top_k, tokens).max(1.0);
         let rows_per_expert = tokens * moe.top_k as f64 / touched;
+        // Tokens whose activations pass through this GPU's experts: all of them when the
+        // experts' columns are split (TP), `1 / tp` when the experts are (attention DP + EP).
+        let through = if dp > 1.0 { tokens / tp } else { tokens };
         match &k.moe {
             // One fused MoE call per layer, measured as a whole.
             Some(c) => {
-                let act = moe_layers * moe_activation_bytes(tokens, moe.top_k, m.hidden as f64);
+                let act = moe_layers * moe_activation_bytes(through, moe.top_k, m.hidden as f64);
                 let peaks = Peaks {
                     flops_s: c.flops_s,
                     bytes_s: r.mem_bytes_s,
@@ -136,7 +148,7 @@ pub fn step_time(
             }
             None => {
                 let calls = EXPERT_GEMMS_PER_LAYER * moe_layers;
-                let act = calls * 2.0 * hidden_bytes * moe.top_k as f64;
+                let act = calls * 2.0 * (through * m.hidden as f64 * 2.0) * moe.top_k as f64;
                 split.add(
                     calls,
                     &k.gemm,
@@ -155,7 +167,7 @@ pub fn step_time(
         (
             f.decode_attention,
             kv_decode + q_bytes(b.decode_seqs),
-            b.decode_seqs,
+            b.decode_seqs / dp,
         ),
         &attention,
         &mult,
@@ -166,7 +178,7 @@ pub fn step_time(
         (
             f.prefill_attention,
             kv_prefill + q_bytes(b.prefill_tokens) * 2.0,
-            b.prefill_tokens,
+            b.prefill_tokens / dp,
         ),
         &attention,
         &mult,
@@ -185,7 +197,7 @@ pub fn step_time(
                 floor: s.floor,
             };
             let bytes = 2.0 * (tp - 1.0) / tp * hidden_bytes;
-            2.0 * layers * c.time(0.0, bytes, tokens, &link, &scale)
+            2.0 * layers * c.time(0.0, bytes, tokens, &link, &scale) * comm_share(m, l, b)
         }
         (None, true) => step_comm(m, l, b, r, &Efficiency { comm: s.link, ..*e }),
         _ => 0.0,
@@ -223,6 +235,7 @@ mod tests {
         let moe = m.moe.as_ref().unwrap();
         let l = Layout {
             tp: 2,
+            attention_dp: 1,
             pp: 1,
             weights: Dtype::Fp8,
             kv: Dtype::Fp8,

@@ -33,6 +33,7 @@ fn run(c: &Catalog, k: &Case<'_>) -> Result<FitReport, PerfError> {
             gpus: inst.whole_gpus(),
             interconnect: inst.interconnect,
             tp: inst.whole_gpus(),
+            attention_dp: 1,
             pp: 1,
             weights: k.weights,
             kv: k.kv,
@@ -152,6 +153,7 @@ fn refusals_name_the_input() {
             gpus: 4,
             interconnect: Interconnect::Pcie,
             tp: 4,
+            attention_dp: 1,
             pp: 1,
             weights: Dtype::Bf16,
             kv: Dtype::Bf16,
@@ -239,7 +241,7 @@ proptest! {
         let c = catalog();
         let m = c.model("qwen3-8b").unwrap();
         let gpu = c.gpu("H100").unwrap();
-        let mk = |mem: f64| FitInput { placement: Placement { model: m, gpu, gpu_mem_gib: mem, gpus: 1, interconnect: Interconnect::Single, tp: 1, pp: 1, weights: Dtype::Bf16, kv: Dtype::Bf16 }, context, concurrency, gpu_memory_utilization: 0.9, safety_margin: 1.2, engine: EngineLimits::vllm_default(80.0, gpu.arch) };
+        let mk = |mem: f64| FitInput { placement: Placement { model: m, gpu, gpu_mem_gib: mem, gpus: 1, interconnect: Interconnect::Single, tp: 1, attention_dp: 1, pp: 1, weights: Dtype::Bf16, kv: Dtype::Bf16 }, context, concurrency, gpu_memory_utilization: 0.9, safety_margin: 1.2, engine: EngineLimits::vllm_default(80.0, gpu.arch) };
         let p = MemoryParams::embedded().unwrap();
         let a = fit(&mk(40.0), &p).unwrap();
         let b = fit(&mk(40.0 + extra), &p).unwrap();
@@ -276,8 +278,13 @@ mod speed {
     use inferplan_perf::calibrate::{cross_validate, fit as calibrate, Options, TooFewSources};
     use inferplan_perf::efficiency::{EfficiencyTable, Key};
     use inferplan_perf::measured::{read_measured, Lengths, Metric, SkipReason};
+    use inferplan_perf::memory::{
+        kv_bytes_per_token_per_gpu, kv_bytes_per_token_per_gpu_dp, weight_bytes, weight_bytes_dp,
+    };
     use inferplan_perf::parallel::QUIET;
-    use inferplan_perf::step::{Batch, Efficiency, KernelScale};
+    use inferplan_perf::step::{
+        comm_share, rank_imbalance, Batch, Efficiency, KernelScale, Layout,
+    };
     use inferplan_perf::validation::{efficiency_for, predict_all, prepare, report, score};
     use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
     use proptest::prelude::*;
@@ -312,6 +319,7 @@ mod speed {
                         Interconnect::Single
                     },
                     tp,
+                    attention_dp: 1,
                     pp: 1,
                     weights: Dtype::Bf16,
                     kv: Dtype::Bf16,
@@ -328,6 +336,137 @@ mod speed {
 
     fn replica(model: &str, gpu: &str, tp: u32, engine: Engine) -> Replica {
         replica_on(catalog().gpu(gpu).unwrap(), model, tp, engine)
+    }
+
+    #[test]
+    fn attention_data_parallel_ranks_hold_their_own_sequences_and_whole_heads() {
+        // Attention DP: `dp` ranks of `tp / dp` GPUs, each with its own sequences and their
+        // KV cache and the attention heads split over its own GPUs only; the experts over
+        // all `tp`. It was modelled as TP over every GPU, which refused 32-head models at 64
+        // GPUs and kept MLA's latent on every GPU (one rank's sequences for the whole group).
+        let c = catalog();
+        let gpu = c.gpu("B200").unwrap();
+        let mem = gpu.memory_gib().unwrap();
+        let params = MemoryParams::embedded().unwrap();
+        let deployment = |model: &str, tp: u32, dp: u32, weights: Dtype| {
+            let d = Engine::Trtllm.defaults(mem, gpu.arch);
+            Deployment {
+                placement: Placement {
+                    model: c.model(model).unwrap(),
+                    gpu,
+                    gpu_mem_gib: mem,
+                    gpus: tp,
+                    interconnect: Interconnect::NvSwitch,
+                    tp,
+                    attention_dp: dp,
+                    pp: 1,
+                    weights,
+                    kv: Dtype::Fp8,
+                },
+                engine: Engine::Trtllm,
+                limits: d.limits,
+                kv_memory_fraction: d.kv_memory_fraction,
+            }
+        };
+        let qwen = "Qwen3.5 397B-A17B";
+        let refused = Replica::new(&deployment(qwen, 64, 1, Dtype::Fp4), 2048, &params);
+        assert!(
+            refused.unwrap_err().to_string().contains("does not divide"),
+            "TP 64 over 32 heads"
+        );
+        assert!(Replica::new(&deployment(qwen, 64, 64, Dtype::Fp4), 2048, &params).is_ok());
+        // A rank count that does not divide the GPUs is refused, not rounded.
+        let odd = Replica::new(&deployment(qwen, 64, 3, Dtype::Fp4), 2048, &params);
+        assert!(odd
+            .unwrap_err()
+            .to_string()
+            .contains("attention data-parallel"));
+        // DeepSeek-V3 FP8 on 8 B200: TP 8 keeps the MLA latent of every sequence on every GPU;
+        // 8 ranks keep each sequence on one GPU: about 8x the sequences, less the attention
+        // weights each rank now holds whole.
+        let v3 = "DeepSeek-V3";
+        let tp = Replica::new(&deployment(v3, 8, 1, Dtype::Fp8), 2048, &params).unwrap();
+        let dp = Replica::new(&deployment(v3, 8, 8, Dtype::Fp8), 2048, &params).unwrap();
+        let room = dp.kv_cache_tokens() / tp.kv_cache_tokens();
+        assert!((5.0..8.0).contains(&room), "{room}");
+        let m = c.model(v3).unwrap();
+        let (_, tp_weights) = weight_bytes(m, Dtype::Fp8, 8, 1);
+        let (_, dp_weights) = weight_bytes_dp(m, Dtype::Fp8, 8, 8, 1);
+        assert!(dp_weights > tp_weights);
+        assert_eq!(weight_bytes_dp(m, Dtype::Fp8, 8, 1, 1).1, tp_weights);
+        assert_eq!(
+            kv_bytes_per_token_per_gpu_dp(m, Dtype::Fp8, 8, 8, 1) * 8.0,
+            kv_bytes_per_token_per_gpu(m, Dtype::Fp8, 8, 1)
+        );
+        // A decode step of 512 sequences reads each latent once across the group, not once
+        // per GPU: the step is shorter, and the same FLOPs per GPU keep it from being 8x so.
+        let e = NO_OVERHEAD;
+        let step = |r: &Replica| {
+            r.iteration(
+                &Batch {
+                    decode_seqs: 512.0,
+                    decode_context: 512.0 * 2048.0,
+                    ..Batch::default()
+                },
+                &e,
+            )
+            .0
+        };
+        let (t_tp, t_dp) = (step(&tp), step(&dp));
+        assert!(t_dp < 0.8 * t_tp && t_dp > t_tp / 8.0, "{t_dp} vs {t_tp}");
+        // Without attention DP nothing changes.
+        let same = Replica::new(&deployment(v3, 8, 1, Dtype::Fp8), 2048, &params).unwrap();
+        assert_eq!(same.kv_cache_tokens(), tp.kv_cache_tokens());
+        // The link carries each rank's tokens to their experts and back (an all-to-all of
+        // `tokens / tp` per GPU and MoE layer), not two all-reduces of the whole batch.
+        let layout = |dp| Layout {
+            tp: 32,
+            attention_dp: dp,
+            pp: 1,
+            weights: Dtype::Fp4,
+            kv: Dtype::Fp8,
+        };
+        let b = Batch::decode(8192.0, 1400.0);
+        assert_eq!(comm_share(m, &layout(1), &b), 1.0);
+        let share = comm_share(m, &layout(32), &b);
+        assert!((0.05..0.3).contains(&share), "{share}");
+        // Eight sequences on 32 ranks: the busiest rank has one, four times an even share.
+        assert_eq!(rank_imbalance(&layout(32), 8.0), 4.0);
+        assert_eq!(rank_imbalance(&layout(32), 64.0), 1.0);
+        assert_eq!(rank_imbalance(&layout(1), 3.0), 1.0);
+    }
+
+    #[test]
+    fn inferencex_layouts_run_on_the_gpus_of_their_tp_and_ep() {
+        // InferenceX states `tp`, `ep` and `dp-attn` over one set of GPUs; the sample's export
+        // writes `moe_tp = tp`, `moe_ep = ep` and `tp_size × attention_dp_size` as their
+        // product: a `tp8_ep8` run on one 8-GPU H200 node reads `tp_size 64`. Its clients are
+        // `batch_size × attention_dp_size` as exported. Other collectors' layouts are as stated.
+        let aic = "id,silicon_data_source,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,precision,gemm_quant_mode,silicon_ttft_ms,silicon_tpot_ms\n\
+                   sq,source_file=2026-04-06.csv; model=Qwen3.5-397B; silicon_concurrency=64,sglang,Qwen/Qwen3.5-397B-A17B,h200_sxm,agg,8192,1024,64,64,1,1,8,8,fp8,fp8,1224,38\n\
+                   dp,db-dump/2026-04-27; config_id=1; silicon_concurrency=256; workflow_run_id=7,trtllm,deepseek-ai/DeepSeek-R1,h200_sxm,agg,8192,1024,4,1,1,64,8,8,fp8,fp8,1000,30\n\
+                   other,source_file=/x/aic-auto-gap-analysis/data/h200_sxm/trtllm,trtllm,deepseek-ai/DeepSeek-R1,h200_sxm,agg,1024,1024,8,4,1,1,2,2,fp8,fp8,100,10\n";
+        let m = read_measured(aic, "aic.csv").unwrap();
+        let layout = |id: &str| {
+            let o = m
+                .observations
+                .iter()
+                .find(|o| o.id == format!("{id}_tpot"))
+                .unwrap();
+            (o.tp, o.attention_dp, o.load)
+        };
+        let clients = |concurrency| Load::Closed { concurrency };
+        assert_eq!(layout("sq"), (8, 1, clients(64)));
+        assert_eq!(layout("dp"), (8, 8, clients(256)));
+        assert_eq!(layout("other"), (4, 1, clients(8)));
+        // Qwen3.5's 32 heads over the 64 GPUs of the export were refused; over 8 they run.
+        // (`other`, DeepSeek-R1 FP8 on 4 H200, does not fit: only the layouts are checked.)
+        let (cases, skipped) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        assert!(
+            skipped.iter().all(|s| s.id.starts_with("other")),
+            "{skipped:?}"
+        );
+        assert_eq!(cases.len(), 4);
     }
 
     #[test]
@@ -1367,14 +1506,16 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             .find(|o| o.id == "many_ttft")
             .and_then(|o| o.disaggregated)
             .unwrap();
+        // `decode_batch_size` is per attention rank: 256 on each of 32 ranks.
         assert_eq!(
             (
                 pool.prefill_workers,
                 pool.clients,
                 pool.decode_tp,
+                pool.decode_attention_dp,
                 pool.decode_batch
             ),
-            (1, 8192, 32, 256)
+            (1, 8192, 32, 32, 8192)
         );
         assert!(m
             .observations
@@ -1400,7 +1541,11 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
         assert!(many > 10.0 * few, "{many} vs {few}");
         assert!(spread < many / 4.0, "{spread} vs {many}");
         // On the development data the GB200/GB300 disaggregated TTFTs were 0.04-0.07x
-        // measured (median 0.05); queued in their prefill pools they are within 0.3-1.5x.
+        // measured (median 0.05); queued in their prefill pools they were within 0.3-1.5x,
+        // but partly because the decode workers' attention-DP batches were one rank's share
+        // (TPOT too low, prefill saturated). With attention DP modelled the median is 0.26:
+        // an attention-DP prefill rank's lone prompt is still spread over every GPU
+        // (VALIDATION.md, "Attention data parallelism"). The bound keeps the pool's 5x gain.
         let Some(b) = shared("aic_silicon_sample.csv") else {
             return;
         };
@@ -1419,7 +1564,7 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             .collect();
         ratio.sort_by(f64::total_cmp);
         let median = ratio[ratio.len() / 2];
-        assert!((0.3..1.5).contains(&median), "median {median}");
+        assert!((0.2..1.5).contains(&median), "median {median}");
     }
 
     #[test]
@@ -1796,6 +1941,7 @@ mod engine_memory {
                         gpus: 1,
                         interconnect: Interconnect::Single,
                         tp: 1,
+                        attention_dp: 1,
                         pp: 1,
                         weights: Dtype::Bf16,
                         kv: Dtype::Bf16,

@@ -25,6 +25,7 @@ fn placement<'a>(model: &str, gpu: &str, tp: u32, gpus: u32) -> Placement<'a> {
             Interconnect::Single
         },
         tp,
+        attention_dp: 1,
         pp: 1,
         weights: Dtype::Bf16,
         kv: Dtype::Bf16,

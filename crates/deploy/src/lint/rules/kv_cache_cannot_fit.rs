@@ -157,6 +157,7 @@ impl Rule for KvCacheCannotFit {
                     Interconnect::Single
                 },
                 tp: p.tp,
+                attention_dp: 1,
                 pp: p.pp,
                 weights,
                 kv,
