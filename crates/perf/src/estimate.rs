@@ -1130,6 +1130,20 @@ impl Replica {
     /// as it generates), so a decode step reads the KV cache of `prompt + E[o²] / 2E[o]` tokens
     /// per sequence on average, `prompt + mean (1 + cv²) / 2`, not `prompt + mean / 2`.
     pub fn run_spread(&self, w: &Workload, e: &Efficiency, output_cv2: f64) -> Estimate {
+        self.run_lengths(w, e, output_cv2, 0.0)
+    }
+
+    /// [`Replica::run_spread`] with prompts whose lengths have squared coefficient of
+    /// variation `prompt_cv2` (log-normal): under open-loop arrivals a step carries the
+    /// prompt tokens waiting when it starts, a varying amount, and its time is not linear in
+    /// them (the extra time of its prompt tokens is convex: `ExtraCurve`).
+    pub fn run_lengths(
+        &self,
+        w: &Workload,
+        e: &Efficiency,
+        output_cv2: f64,
+        prompt_cv2: f64,
+    ) -> Estimate {
         let spread = output_cv2.max(0.0);
         let (input, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
         // A Neuron graph runs the prompt padded to its context-encoding bucket.
@@ -1182,6 +1196,7 @@ impl Replica {
                     let mut open = Open {
                         rate: rate_rps,
                         output_cv2: spread,
+                        prompt_cv2: prompt_cv2.max(0.0),
                         running: 0.0,
                         max_batch,
                     };
@@ -1372,11 +1387,26 @@ impl Replica {
         } else {
             1.0
         };
+        let mut t_heavy = t_heavy;
         let mut tpot_s = share * t_heavy + (1.0 - share) * t_light;
-        if let (Some(Open { rate, .. }), true) = (open, decode_steps > 0.0) {
+        let curve = (self.mixes && open.is_some() && decode_steps > 0.0)
+            .then(|| ExtraCurve::new(self, &gaps, room, i, e));
+        if let (
+            Some(Open {
+                rate, prompt_cv2, ..
+            }),
+            true,
+        ) = (open, decode_steps > 0.0)
+        {
             // Open loop: `rate × tpot × chunks` heavy iterations per decode step, to a fixed
-            // point of the TPOT they make.
+            // point of the TPOT they make. A step carries the prompt tokens waiting when it
+            // starts, not one mean chunk: the heavy iteration is one chunk's worth of the mean
+            // extra time per prompt token over what the steps carry (mixing engines).
             for _ in 0..8 {
+                if let Some(curve) = &curve {
+                    let per_token = curve.per_token(i, prompt_cv2, rate * tpot_s);
+                    t_heavy = t_light + piece.min(room) * per_token;
+                }
                 share = (rate * tpot_s * chunks).min(1.0);
                 tpot_s = share * t_heavy + (1.0 - share) * t_light;
             }
@@ -1518,6 +1548,81 @@ impl Replica {
     }
 }
 
+/// Points of [`ExtraCurve`] across a step's prompt room (beside 0).
+const EXTRA_POINTS: usize = 4;
+
+/// The time prompt tokens add to a decode iteration, as a function of how many the step
+/// carries: a decode step of a large batch is bound by reading weights and KV cache, and the
+/// compute of a small prompt chunk hides under it; a full chunk is bound by its compute. The
+/// extra is convex in the tokens (nothing, then linear), so the mean extra of steps that
+/// carry a varying amount is above the extra of the mean amount. Taken piecewise linear
+/// through the step model at `EXTRA_POINTS` evenly spaced amounts up to the room.
+struct ExtraCurve {
+    room: f64,
+    /// Extra time, s, at `room × k / EXTRA_POINTS` tokens, k = 1 ..= EXTRA_POINTS.
+    extra: [f64; EXTRA_POINTS],
+}
+
+impl ExtraCurve {
+    fn new(r: &Replica, gaps: &Batch, room: f64, prompt: f64, e: &Efficiency) -> ExtraCurve {
+        let room = room.max(1.0);
+        let base = r.iteration(gaps, e).0;
+        let mut extra = [0.0; EXTRA_POINTS];
+        for (k, x) in extra.iter_mut().enumerate() {
+            let tokens = room * (k + 1) as f64 / EXTRA_POINTS as f64;
+            *x = (r.iteration(&gaps.plus(chunk(tokens, prompt)), e).0 - base).max(0.0);
+        }
+        ExtraCurve { room, extra }
+    }
+
+    /// Extra time of a step carrying `tokens` prompt tokens (at most the room), s.
+    fn at(&self, tokens: f64) -> f64 {
+        let width = self.room / EXTRA_POINTS as f64;
+        let x = (tokens / width).clamp(0.0, EXTRA_POINTS as f64);
+        let k = (x.floor() as usize).min(EXTRA_POINTS - 1);
+        let lo = if k == 0 { 0.0 } else { self.extra[k - 1] };
+        lo + (self.extra[k] - lo) * (x - k as f64)
+    }
+
+    /// Mean extra time per prompt token, s, over the steps that carry prompts of mean `mean`
+    /// tokens (log-normal, squared coefficient of variation `cv2`) arriving `per_step` per
+    /// iteration on average. A token's step carries its own prompt's chunk (a prompt longer
+    /// than the room runs in full steps and a last chunk) and the prompts of the others that
+    /// arrive within the same iteration (a Poisson count of `per_step`, each of the mean
+    /// length), up to the room; the steps' extra over the tokens they carry, weighted by
+    /// tokens (a token is more likely in a long prompt: the length-biased log-normal, over
+    /// the four quartiles' midpoints).
+    fn per_token(&self, mean: f64, cv2: f64, per_step: f64) -> f64 {
+        const Z: [f64; 2] = [0.318_639_363_964_375, 1.150_349_380_376_008];
+        let s2 = portable::ln(1.0 + cv2.max(0.0));
+        let s = s2.sqrt();
+        let biased = mean * (1.0 + cv2.max(0.0));
+        let per_step = per_step.max(0.0);
+        let p0 = portable::exp(-per_step);
+        let mut total = 0.0;
+        for z in [-Z[1], -Z[0], Z[0], Z[1]] {
+            let l = (biased * portable::exp(s * z - s2 / 2.0)).max(1.0);
+            let full = (l / self.room).floor();
+            let last = l - full * self.room;
+            let mut cost = full * self.at(self.room);
+            if last > 0.0 {
+                // Others in the step of the last chunk: k = 0, 1, 2, 3 and more.
+                let (mut pk, mut left, mut shared) = (p0, 1.0, 0.0);
+                for k in 0..4 {
+                    let weight = if k == 3 { left } else { pk };
+                    let p = (last + k as f64 * mean).min(self.room);
+                    shared += weight * self.at(p) * last / p;
+                    left -= pk;
+                    pk *= per_step / (k + 1) as f64;
+                }
+                cost += shared;
+            }
+            total += cost / l;
+        }
+        total / 4.0
+    }
+}
+
 /// Open-loop arrivals at a replica.
 #[derive(Debug, Clone, Copy)]
 struct Open {
@@ -1525,6 +1630,8 @@ struct Open {
     rate: f64,
     /// Squared coefficient of variation of the output length.
     output_cv2: f64,
+    /// Squared coefficient of variation of the prompt length.
+    prompt_cv2: f64,
     /// Sequences running (time average, by Little's law; below one at light load).
     running: f64,
     /// The most sequences the replica runs at once.

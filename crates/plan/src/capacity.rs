@@ -127,10 +127,11 @@ impl<'a> SloModel<'a> {
 
     /// The estimate at a rate per replica.
     fn estimate(&self, rate: f64) -> Estimate {
-        self.replica.run_spread(
+        self.replica.run_lengths(
             &self.shape(Load::Poisson { rate_rps: rate }),
             self.eff,
             self.output_cv2,
+            self.prompt_cv2,
         )
     }
 

@@ -286,7 +286,9 @@ mod speed {
         comm_share, rank_imbalance, Batch, Efficiency, KernelScale, Layout,
     };
     use inferplan_perf::validation::{efficiency_for, predict_all, prepare, report, score};
-    use inferplan_perf::{Deployment, Engine, Load, MemoryParams, Placement, Replica, Workload};
+    use inferplan_perf::{
+        Deployment, Engine, Estimate, Load, MemoryParams, Placement, Replica, Workload,
+    };
     use proptest::prelude::*;
 
     const NO_OVERHEAD: Efficiency = Efficiency {
@@ -1773,6 +1775,64 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             "{:?}",
             r.by_metric
         );
+    }
+
+    /// Capacity item 13 (VALIDATION.md): under open-loop arrivals a vLLM step carries the
+    /// prompt tokens waiting when it starts, not one mean chunk. A large decode batch of a small
+    /// model hides a small chunk's compute and not a full budget's (the extra time is convex
+    /// in the tokens), so the heavy iteration (one mean chunk's worth of the mean extra per
+    /// token) grows with the prompts' spread, and the mean TPOT with it. SGLang runs its prompt steps alone: no decode to hide under,
+    /// nothing moves.
+    #[test]
+    fn open_loop_steps_carry_what_waits() {
+        let r = replica("Llama 3.2 1B", "L4", 1, Engine::Vllm);
+        let w = |load| Workload {
+            input_tokens: 1155,
+            output_tokens: 211,
+            load,
+        };
+        let full = r.run(&w(Load::Saturated), &NO_OVERHEAD).requests_s;
+        let at = |load: f64, cv2: f64| {
+            r.run_lengths(
+                &w(Load::Poisson {
+                    rate_rps: full * load,
+                }),
+                &NO_OVERHEAD,
+                0.6,
+                cv2,
+            )
+        };
+        let (equal, spread) = (at(0.7, 0.0), at(0.7, 0.5));
+        assert!(
+            spread.tpot_heavy_ms > equal.tpot_heavy_ms && spread.tpot_ms > equal.tpot_ms,
+            "{spread:?} {equal:?}"
+        );
+        // The extra per prompt token: at most about a full budget's beside the same batch.
+        let extra = |e: &Estimate| (e.tpot_heavy_ms - e.tpot_light_ms) / 1155.0;
+        let budget = r.limits().max_num_batched_tokens as f64;
+        let decode = Batch::decode(spread.batch + 1.0, 1155.0 + 211.0 * 1.6 / 2.0);
+        let light = r.iteration(&decode, &NO_OVERHEAD).0 * 1e3;
+        let full_step = r
+            .iteration(&decode.plus(Batch::prefill(budget, 0.0)), &NO_OVERHEAD)
+            .0
+            * 1e3;
+        assert!(
+            extra(&spread) <= (full_step - light) / budget * 1.5,
+            "{spread:?}"
+        );
+        let g = replica("Llama 3.2 1B", "L4", 1, Engine::Sglang);
+        let g_full = g.run(&w(Load::Saturated), &NO_OVERHEAD).requests_s;
+        let sg = |cv2| {
+            g.run_lengths(
+                &w(Load::Poisson {
+                    rate_rps: g_full * 0.5,
+                }),
+                &NO_OVERHEAD,
+                0.6,
+                cv2,
+            )
+        };
+        assert_eq!(sg(0.0), sg(0.5));
     }
 
     proptest! {
