@@ -1321,6 +1321,8 @@ impl Replica {
     /// time average, which an arriving request sees), so while it decodes a request is in a
     /// batch of one more than the time average (itself and the others), the length-biased
     /// batch; its decode iterations are priced there, its own prompt beside the time average.
+    // The step's lengths positionally: padded prompt, output, whole mean sequence.
+    #[allow(clippy::too_many_arguments)]
     fn steady_open(
         &self,
         b: f64,
@@ -1334,6 +1336,8 @@ impl Replica {
         self.steady_with(b, Some(open), i, o, len, budget, e)
     }
 
+    // The step's lengths positionally: padded prompt, output, whole mean sequence.
+    #[allow(clippy::too_many_arguments)]
     fn steady_with(
         &self,
         b: f64,
