@@ -926,11 +926,10 @@ pub struct Replica {
     gpus: u32,
     engine: Engine,
     mixes: bool,
-    /// On a Neuron chip: whole prompts per step, padded to their sequence bucket, and every
-    /// sequence's KV cache reserved at full length.
-    neuron: bool,
-    /// The sequence length the replica is prepared for (the Neuron stack's last bucket).
-    max_model_len: u64,
+    /// On a Neuron chip, the compiled graphs' shapes: one whole prompt per context-encoding
+    /// step, padded to its sequence bucket; token-generation steps at the longest sequence's
+    /// bucket; every sequence's KV cache reserved at full length (`crate::neuron`).
+    neuron: Option<crate::neuron::Shapes>,
 }
 
 impl Replica {
@@ -967,6 +966,15 @@ impl Replica {
         let rates = rates(p)?;
         let kv_tokens = report.engine_kv_blocks * d.limits.block_size;
         let mut limits = d.limits;
+        let neuron = (p.gpu.arch == inferplan_catalog::Arch::Neuron).then(|| {
+            // The batch compiled for `context`-token sequences, as render writes it.
+            limits.max_num_seqs =
+                crate::neuron::max_num_seqs(kv_tokens, context.max(1), limits.max_num_seqs);
+            crate::neuron::Shapes {
+                max_num_seqs: limits.max_num_seqs,
+                max_model_len: context.max(1),
+            }
+        });
         if d.engine == Engine::Sglang {
             limits.max_num_seqs =
                 limits
@@ -990,9 +998,9 @@ impl Replica {
             kv_tokens: kv_tokens as f64,
             gpus: p.tp * p.pp,
             engine: d.engine,
-            mixes: d.engine.mixes_prefill_and_decode(),
-            neuron: p.gpu.arch == inferplan_catalog::Arch::Neuron,
-            max_model_len: context.max(1),
+            // NxD Inference runs context encoding and token generation as separate graphs.
+            mixes: d.engine.mixes_prefill_and_decode() && neuron.is_none(),
+            neuron,
         })
     }
 
@@ -1009,6 +1017,38 @@ impl Replica {
     /// The serving engine.
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// On a Neuron chip, the shapes of the compiled graphs every step runs as (the simulator
+    /// schedules and prices its steps with them); `None` on GPUs.
+    pub fn neuron_shapes(&self) -> Option<crate::neuron::Shapes> {
+        self.neuron
+    }
+
+    /// Whether prompts run in steps of their own, pausing the decodes: the engines that do not
+    /// mix them ([`Engine::mixes_prefill_and_decode`]) and NxD Inference on a Neuron chip.
+    pub fn prefill_first(&self) -> bool {
+        !self.mixes
+    }
+
+    /// A decode step of `seqs` sequences of `context` tokens on average, whole sequences of
+    /// `len` tokens on average: on a Neuron chip, every sequence at the bucket of the longest
+    /// ([`crate::neuron::Shapes::decode`]). The longest of `n` is taken as the expected
+    /// maximum of `n` lengths whose excess over the mean is exponential with its 99th
+    /// percentile at `max_model_len` (the planner's p99 prompt + p99 output): the mean plus
+    /// `(max_model_len − len) × H(n) / ln 100`, `H(n) ≈ ln n + γ`, within `max_model_len`;
+    /// with fixed lengths `len` is `max_model_len` and so the longest.
+    fn decode_batch(&self, seqs: f64, context: f64, len: f64) -> Batch {
+        match self.neuron {
+            Some(shapes) => {
+                let cap = shapes.max_model_len as f64;
+                let h = portable::ln(seqs.max(1.0)) + 0.577_215_664_9;
+                let longest = (len + (cap - len).max(0.0) * h / portable::ln(100.0)).min(cap);
+                let (_, bucket) = shapes.decode(1, longest.ceil() as u64);
+                Batch::decode(seqs.min(shapes.max_num_seqs as f64), bucket as f64)
+            }
+            None => Batch::decode(seqs, context),
+        }
     }
 
     /// GPUs of the replica.
@@ -1052,7 +1092,7 @@ impl Replica {
     /// layer on TensorRT-LLM, 0.6 / 0.9 ms on vLLM; VALIDATION.md). A Neuron graph is compiled
     /// ahead of time: nothing is dispatched per layer.
     pub fn eager_prompt_s(&self, e: &Efficiency) -> f64 {
-        if self.neuron {
+        if self.neuron.is_some() {
             return 0.0;
         }
         let moe = self.model.moe.as_ref().map_or(0, |m| m.moe_layers);
@@ -1088,7 +1128,7 @@ impl Replica {
     /// TensorRT-LLM, whose default scheduler admits a request only when its whole KV cache can
     /// be reserved (`guaranteed_no_evict`).
     pub fn max_batch(&self, input: u64, output: u64) -> f64 {
-        let context = if self.engine == Engine::Trtllm || self.neuron {
+        let context = if self.engine == Engine::Trtllm || self.neuron.is_some() {
             (input + output) as f64
         } else {
             input as f64 + output as f64 / 2.0
@@ -1112,9 +1152,10 @@ impl Replica {
             }
             budget = budget.max(i + 1.0);
         }
-        // NxD Inference encodes one whole prompt per step (`ctx_batch_size = 1`).
-        if self.neuron {
-            budget = budget.max(i);
+        // NxD Inference encodes one whole prompt per step (`ctx_batch_size = 1`), in a step of
+        // its own.
+        if self.neuron.is_some() {
+            budget = i + batch;
         }
         (batch, budget)
     }
@@ -1147,12 +1188,15 @@ impl Replica {
         let spread = output_cv2.max(0.0);
         let (input, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
         // A Neuron graph runs the prompt padded to its context-encoding bucket.
-        let i = if self.neuron {
-            crate::neuron::bucket(w.input_tokens.max(1), self.max_model_len) as f64
+        let i = if let Some(shapes) = self.neuron {
+            shapes.prompt(w.input_tokens.max(1)) as f64
         } else {
             input
         };
         let (max_batch, budget) = self.limits_for(&w.load, i, o);
+        // A whole sequence's mean length, prompt and output (a Neuron decode step runs at the
+        // bucket of the longest running one).
+        let len = input + o;
         let (_, prefill_bound) = self.iteration(&chunk(budget.min(i), i), e);
         let mut out = match w.load {
             Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
@@ -1164,7 +1208,7 @@ impl Replica {
             }
             Load::Closed { concurrency } => {
                 let c = concurrency.max(1) as f64;
-                let mut s = self.steady(c.min(max_batch), i, o, budget, e);
+                let mut s = self.steady(c.min(max_batch), i, o, len, budget, e);
                 let seqs = self.limits.max_num_seqs as f64;
                 // When outputs outgrow prompts, requests are admitted while their prompts fit
                 // and preempted as they grow: all progress, at the pace the cache allows.
@@ -1182,9 +1226,9 @@ impl Replica {
                 self.clumped(&mut s, c.min(max_batch), i, budget, e);
                 s
             }
-            Load::Saturated => self.steady(max_batch, i, o, budget, e),
+            Load::Saturated => self.steady(max_batch, i, o, len, budget, e),
             Load::Poisson { rate_rps } => {
-                let full = self.steady(max_batch, i, o, budget, e);
+                let full = self.steady(max_batch, i, o, len, budget, e);
                 if rate_rps >= full.requests_s {
                     Phase {
                         overloaded: true,
@@ -1200,7 +1244,7 @@ impl Replica {
                         running: 0.0,
                         max_batch,
                     };
-                    let mut s = self.steady_open(1.0, open, i, o, budget, e);
+                    let mut s = self.steady_open(1.0, open, i, o, len, budget, e);
                     for _ in 0..20 {
                         let lifetime = s.ttft_s + (o - 1.0) * s.tpot_s;
                         let next = (rate_rps * lifetime).min(max_batch);
@@ -1208,7 +1252,7 @@ impl Replica {
                             break;
                         }
                         open.running = next;
-                        s = self.steady_open(next.max(1.0), open, i, o, budget, e);
+                        s = self.steady_open(next.max(1.0), open, i, o, len, budget, e);
                     }
                     // Room to be admitted: a sequence holds its KV cache from admission to
                     // its last token; `rate × lifetime` are in the replica on average and at
@@ -1301,8 +1345,8 @@ impl Replica {
     /// own prompt takes its chunks' heavy iterations, plus an M/D/1 wait behind the prompts
     /// ahead of it. When the prompts need more than every iteration's spare budget, the
     /// replica is prompt-bound: every iteration is full, and requests wait for their turn.
-    fn steady(&self, b: f64, i: f64, o: f64, budget: f64, e: &Efficiency) -> Phase {
-        self.steady_with(b, None, i, o, budget, e)
+    fn steady(&self, b: f64, i: f64, o: f64, len: f64, budget: f64, e: &Efficiency) -> Phase {
+        self.steady_with(b, None, i, o, len, budget, e)
     }
 
     /// [`Replica::steady`] with arrivals at `rate` requests/s independent of the request
@@ -1313,24 +1357,30 @@ impl Replica {
     /// time average, which an arriving request sees), so while it decodes a request is in a
     /// batch of one more than the time average (itself and the others), the length-biased
     /// batch; its decode iterations are priced there, its own prompt beside the time average.
+    // The step's lengths positionally: padded prompt, output, whole mean sequence.
+    #[allow(clippy::too_many_arguments)]
     fn steady_open(
         &self,
         b: f64,
         open: Open,
         i: f64,
         o: f64,
+        len: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
-        self.steady_with(b, Some(open), i, o, budget, e)
+        self.steady_with(b, Some(open), i, o, len, budget, e)
     }
 
+    // The step's lengths positionally: padded prompt, output, whole mean sequence.
+    #[allow(clippy::too_many_arguments)]
     fn steady_with(
         &self,
         b: f64,
         open: Option<Open>,
         i: f64,
         o: f64,
+        len: f64,
         budget: f64,
         e: &Efficiency,
     ) -> Phase {
@@ -1343,7 +1393,7 @@ impl Replica {
         let decoding = b * decode_steps / (decode_steps + chunks);
         let room = room_for(decoding);
         let piece = i / chunks;
-        let decode = Batch::decode(decoding, context);
+        let decode = self.decode_batch(decoding, context, len);
         // The decode batch a request is in while it decodes: the time average in a closed
         // loop (its `b − 1` others and itself); one more in an open loop, whose others are a
         // Poisson count of mean `b` (see `steady_open`), within the engine's limit.
@@ -1354,13 +1404,13 @@ impl Replica {
             }
             None => decoding,
         };
-        let gaps = Batch::decode(seen, context);
+        let gaps = self.decode_batch(seen, context, len);
         let (t_light, decode_bound) = self.iteration(&gaps, e);
         // The light iteration's slope around that batch, and the spread of the batch.
         let (slope_s, batch_var) = match open {
             Some(_) => {
                 let (lo, hi) = ((seen - 1.0).max(1.0), seen + 1.0);
-                let t = |n: f64| self.iteration(&Batch::decode(n, context), e).0;
+                let t = |n: f64| self.iteration(&self.decode_batch(n, context, len), e).0;
                 ((t(hi) - t(lo)) / (hi - lo), seen - 1.0)
             }
             None => (0.0, 0.0),

@@ -6,6 +6,9 @@
 //!   Inference with `batch_size = max_num_seqs`, `seq_len = max_model_len`, `ctx_batch_size = 1`
 //!   and `enable_bucketing`, which "creates context encoding and token generation buckets with
 //!   powers of two from 128 and `max-model-len`".
+//!   The same guide's configuration sets `ctx_batch_size = 1` (one prompt per context-encoding
+//!   call) and `tkg_batch_size = batch_size` (the token-generation graph is compiled for the
+//!   batch of `max_num_seqs` sequences).
 //! - `libraries/nxd-inference/developer_guides/model-reference.rst`: the supported model
 //!   architectures (`data/perf/neuron_models.csv`).
 //! - `libraries/nxd-inference/developer_guides/migrate-from-tnx-to-nxdi.rst`: compiled
@@ -40,6 +43,46 @@ pub fn buckets(max_model_len: u64) -> Vec<u64> {
     }
     out.push(max_model_len.max(1));
     out
+}
+
+/// The batch NxD Inference compiles (vLLM's `max_num_seqs`): the sequences of `max_model_len`
+/// tokens the KV cache holds after the weights (the cache is allocated for `max_num_seqs ×
+/// max_model_len` when the graphs are compiled), at least one, at most the engine's
+/// `engine_max`. The one home of the figure: the replica the planner and the simulator run
+/// ([`crate::Replica`]) and the `--max-num-seqs` render writes read it here.
+pub fn max_num_seqs(kv_tokens: u64, max_model_len: u64, engine_max: u64) -> u64 {
+    (kv_tokens / max_model_len.max(1)).clamp(1, engine_max.max(1))
+}
+
+/// What one Neuron engine step computes, the padded shapes of its compiled graphs: a prompt
+/// encoded alone (`ctx_batch_size = 1`) runs as its context-encoding bucket; a
+/// token-generation step runs its sequences at the bucket of the longest one. The compiled
+/// batch also pads a partly full decode step to `max_num_seqs` rows (`tkg_batch_size =
+/// batch_size`); that padding is not modelled: its cost depends on the compiled batch, which
+/// the planner takes as large as the KV cache allows ([`max_num_seqs`]) rather than choosing it
+/// for the SLO (VALIDATION.md, "AWS Neuron", not covered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shapes {
+    /// Compiled batch: most sequences running.
+    pub max_num_seqs: u64,
+    /// Compiled sequence length (the last bucket).
+    pub max_model_len: u64,
+}
+
+impl Shapes {
+    /// Tokens a context-encoding step of a `prompt`-token prompt computes: its bucket.
+    pub fn prompt(&self, prompt: u64) -> u64 {
+        bucket(prompt.max(1), self.max_model_len)
+    }
+
+    /// Rows and context per row of a token-generation step of `running` sequences whose
+    /// longest holds `longest` tokens: each at the longest one's bucket.
+    pub fn decode(&self, running: u64, longest: u64) -> (u64, u64) {
+        (
+            running.clamp(1, self.max_num_seqs.max(1)),
+            bucket(longest.max(1), self.max_model_len),
+        )
+    }
 }
 
 /// Graphs compiled for one deployment: a context-encoding and a token-generation graph per
@@ -133,6 +176,20 @@ mod tests {
         assert_eq!(bucket(3968, 8192), 4096);
         assert_eq!(bucket(4097, 6000), 6000);
         assert_eq!(bucket(9000, 8192), 9000);
+    }
+
+    #[test]
+    fn the_compiled_batch_is_what_the_cache_holds_at_full_length() {
+        assert_eq!(max_num_seqs(100_000, 768, 256), 130);
+        assert_eq!(max_num_seqs(100_000, 768, 64), 64);
+        assert_eq!(max_num_seqs(500, 768, 256), 1);
+        let s = Shapes {
+            max_num_seqs: 8,
+            max_model_len: 4743,
+        };
+        assert_eq!(s.prompt(800), 1024);
+        assert_eq!(s.decode(3, 1), (3, 128));
+        assert_eq!(s.decode(12, 4200), (8, 4743));
     }
 
     #[test]

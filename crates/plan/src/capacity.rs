@@ -148,8 +148,9 @@ impl<'a> SloModel<'a> {
     fn ttft_of(&self, est: &Estimate, q: f64) -> f64 {
         // Engines that mix prompt chunks into their steps: the steps a first token waits for
         // (the backlog, then its own step with its neighbours' prompts; its own prompt over
-        // the length distribution).
-        if self.replica.engine().mixes_prefill_and_decode() {
+        // the length distribution). Not NxD Inference on a Neuron chip, whatever the engine's
+        // name: its prompts run alone (`Replica::prefill_first`).
+        if !self.replica.prefill_first() {
             return est.ttft_quantile_steps_ms(
                 q,
                 &self.prompts,
@@ -172,7 +173,7 @@ impl<'a> SloModel<'a> {
     /// Whether `ok` holds for [`Self::ttft_of`], for an `ok` that holds up to some TTFT and
     /// not beyond (the TTFT searched only as far as `ok` needs).
     fn ttft_passes(&self, est: &Estimate, q: f64, ok: &dyn Fn(f64) -> bool) -> bool {
-        if !self.replica.engine().mixes_prefill_and_decode() {
+        if self.replica.prefill_first() {
             return ok(self.ttft_of(est, q));
         }
         est.ttft_quantile_steps_within(

@@ -367,7 +367,8 @@ use Engine::{Sglang, Vllm};
 use Shape::{Chat, LongOutput, LongPrompt};
 
 /// The agreement matrix: dense and MoE models from 1B to 405B, chat, long-prompt and
-/// long-output requests, vLLM and SGLang, Poisson and bursty (CV 1.5) arrivals, p99 and p90.
+/// long-output requests, vLLM and SGLang, Poisson and bursty (CV 1.5) arrivals, p99 and p90,
+/// on GPUs and (the last row) on an AWS Inferentia2 chip.
 pub const MATRIX: &[Case] = &[
     case("Llama 3.2 1B", Bf16, "g6.xlarge", 1, Vllm, Chat, 1.0, "p99"),
     case(
@@ -609,6 +610,22 @@ pub const MATRIX: &[Case] = &[
             Sglang,
             LongPrompt,
             1.5,
+            "p99",
+        ),
+    ),
+    // AWS Neuron: vLLM's Neuron backend (NxD Inference's compiled graphs) on one Inferentia2
+    // chip; a prompt step of the chat shape's 2048-token bucket takes about a third of a
+    // second, so the TTFT limit is 1.5 s.
+    ttft(
+        1500.0,
+        case(
+            "Llama 3.1 8B",
+            Fp8,
+            "inf2.xlarge",
+            1,
+            Vllm,
+            Chat,
+            1.0,
             "p99",
         ),
     ),

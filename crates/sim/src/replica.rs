@@ -19,11 +19,18 @@
 //! request's whole sequence at admission and never evicts (and, without chunked context, its
 //! whole prompt in one step).
 //!
+//! On an AWS Neuron chip ([`Replica::neuron_shapes`]) the replica runs NxD Inference's
+//! compiled graphs, as vLLM's Neuron backend drives them: at most the compiled `max_num_seqs`
+//! sequences, a prompt step encodes one whole prompt alone (`ctx_batch_size = 1`) and costs its
+//! sequence bucket, and a decode step runs every sequence at the bucket of the longest one
+//! (`inferplan_perf::neuron::Shapes`, the shapes the planner's estimate prices too).
+//!
 //! A prefix-cache hit rate ([`ReplicaSim::with_prefix_hit_rate`]) marks that share of each
 //! prompt (whole blocks, at least one token left to compute) as already in the cache when the
 //! request is admitted: its prefill compute is skipped, its KV blocks are still held.
 
 use crate::step_times::{StepKey, StepTimes};
+use inferplan_perf::neuron::Shapes;
 use inferplan_perf::{Engine, Replica};
 use std::collections::VecDeque;
 
@@ -170,6 +177,9 @@ pub struct ReplicaSim {
     stepping: bool,
     /// Prompt steps pause decoding (prefill-first engines).
     prefill_first: bool,
+    /// On a Neuron chip, the compiled graphs' shapes: one whole prompt per prompt step, every
+    /// step priced as its padded shape.
+    neuron: Option<Shapes>,
     /// How requests are admitted and room is made.
     admission: Admission,
     /// SGLang's `new_token_ratio`, parts per million ([`Admission::Reserve`]).
@@ -215,17 +225,24 @@ impl ReplicaSim {
         let blocks_total = (model.kv_cache_tokens() / f64::from(block))
             .floor()
             .max(1.0) as u32;
+        let neuron = model.neuron_shapes();
         ReplicaSim {
             block,
             max_seqs: limits.max_num_seqs.max(1) as usize,
-            budget: limits.max_num_batched_tokens.max(1) as u32,
+            // A Neuron prompt step takes one whole prompt, however long.
+            budget: if neuron.is_some() {
+                u32::MAX
+            } else {
+                limits.max_num_batched_tokens.max(1) as u32
+            },
             blocks_total,
             blocks_free: blocks_total,
             waiting: VecDeque::new(),
             running: Vec::new(),
             step: Step::default(),
             stepping: false,
-            prefill_first: !model.engine().mixes_prefill_and_decode(),
+            prefill_first: model.prefill_first(),
+            neuron,
             admission: Admission::of(model.engine()),
             ratio_ppm: sglang::INIT_RATIO_PPM,
             prefix_hit_ppm: 0,
@@ -481,10 +498,27 @@ impl ReplicaSim {
             return None;
         }
         for &(idx, take) in &self.step.chunks {
-            let (take, past) = (u64::from(take), u64::from(self.running[idx].computed));
+            let (mut take, past) = (u64::from(take), u64::from(self.running[idx].computed));
+            if let Some(shapes) = self.neuron {
+                // The prompt's context-encoding bucket.
+                take = shapes.prompt(past + take) - past.min(shapes.prompt(past + take));
+            }
             key.prefill_tokens += take;
             key.prefill_past += past;
             key.prefill_pairs += take * past + take * (take + 1) / 2;
+        }
+        if let (Some(shapes), false) = (self.neuron, self.step.decodes.is_empty()) {
+            // Every sequence at the longest one's bucket.
+            let longest = self
+                .step
+                .decodes
+                .iter()
+                .map(|&i| u64::from(self.running[i].tokens()) + 1)
+                .max()
+                .unwrap_or(1);
+            let (rows, len) = shapes.decode(key.decode_seqs, longest);
+            key.decode_seqs = rows;
+            key.decode_context = rows * len;
         }
         let us = if self.step.chunks.is_empty() {
             times.decode_us(key.decode_seqs, key.decode_context)
@@ -550,6 +584,10 @@ impl ReplicaSim {
             self.running.push(s);
             self.step.chunks.push((self.running.len() - 1, take));
             *room = room.saturating_sub(take);
+            // NxD Inference encodes one prompt per step (`ctx_batch_size = 1`).
+            if self.neuron.is_some() {
+                break;
+            }
         }
     }
 

@@ -386,8 +386,9 @@ impl RenderInput {
         // On Neuron the batch is compiled: the sequences of `max_model_len` the chips hold after
         // the weights (what the plan's replica batches), at most the engine's default.
         let max_num_seqs = if neuron_chip {
-            kv().map_or(1, |t| t / max_model_len.max(1))
-                .clamp(1, defaults.limits.max_num_seqs)
+            kv().map_or(1, |t| {
+                inferplan_perf::neuron::max_num_seqs(t, max_model_len, defaults.limits.max_num_seqs)
+            })
         } else if engine == Engine::Sglang {
             // SGLang derives its running requests from the KV pool, as the plan's replica does
             // (`inferplan_perf::engine::sglang_max_running_requests`).

@@ -54,8 +54,10 @@ fn examples_have_pinned_answers() {
         // Each hour bills at least the autoscaler's minimum, which runs all day: g6e.xlarge
         // ×3 keeps 2 warm ($1.87/h, was $1.46/h billing 1 in quiet hours); inf2.24xlarge
         // holds its 3 replicas on one instance ($1.70/h).
-        // ×2 after the fifth session's refit.
-        ("async-documents.toml", "inf2.24xlarge tp2 pp1 fp8 vllm ×2"),
+        // ×2 after the fifth session's refit. g6e.xlarge INT4 ×2 since a Neuron replica's
+        // prompts run alone, one per step at their bucket (issue 13, NxD Inference's steps in
+        // plan and simulation alike): inf2.24xlarge TP2 ×2 serves less per replica.
+        ("async-documents.toml", "g6e.xlarge tp1 pp1 int4 vllm ×2"),
         // ×14 before capacity item 9; ×12 before items 11-12 (VALIDATION.md): the wider
         // bursty TPOT tail (CV 1.2) moves it away from the simulator, whose `plan --verify`
         // passed 10 replicas at item 10; ×12 again after the fifth session's refit (its
@@ -64,8 +66,10 @@ fn examples_have_pinned_answers() {
         // A new inf2 node copies the weights from S3 and compiles the Neuron graphs (the
         // render's cold start, now the plan's too): the longer start of each job run takes
         // one more instance than vLLM's S3 stream did (was ×8); ×8 again after the fifth
-        // session's refit.
-        ("batch-summaries.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×8"),
+        // session's refit; ×10 since the plan runs NxD Inference's steps (one bucketed prompt
+        // per step of its own, decodes at the longest sequence's bucket) as the simulator
+        // does: `plan --verify` passes 9 (was 5 of 8 planned).
+        ("batch-summaries.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×10"),
     ] {
         let p = run(&example(file));
         assert!(!p.candidates.is_empty(), "{file}: {:?}", p.rejected);

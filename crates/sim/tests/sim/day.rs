@@ -274,16 +274,11 @@ fn every_interactive_day_runs_what_is_billed_without_flapping() {
                 h.nodes_max
             );
         }
-        // inf2-vs-gpu-8b's Neuron replica: the plan's capacity (3.87 req/s since the fifth
-        // session's refit) sizes one replica for 3 req/s at the peak, the simulated day scales to
-        // two for part of it (32.6 node-hours); the simulator runs a Neuron replica as vLLM
-        // on a GPU (prompt chunks mixed into decode steps, no bucket padding), the plan as
-        // NxD Inference: issue 13, item 2, open. Its gap must not grow.
-        let over = if name == "inf2-vs-gpu-8b.toml" {
-            1.4
-        } else {
-            1.1
-        };
+        // inf2-vs-gpu-8b's Neuron replica simulated 32.6 node-hours against 24 billed while
+        // the simulator ran it as vLLM on a GPU and the plan as NxD Inference; both now run
+        // NxD Inference's prefill-first, bucketed steps (issue 13), and it is held to the same
+        // band as every other example.
+        let over = 1.1;
         assert!(d.node_hours <= over * billed, "{what}");
         assert!(d.node_hours >= 0.9 * billed, "{what}");
         assert!(d.slo_attainment.unwrap() >= 0.99, "{what}");

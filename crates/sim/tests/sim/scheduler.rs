@@ -234,3 +234,58 @@ proptest! {
         }
     }
 }
+
+/// A replica on an AWS Neuron chip runs NxD Inference's compiled graphs (issue 13, item 3):
+/// one whole prompt per step of its own (`ctx_batch_size = 1`), priced at its sequence bucket
+/// (a 600- and a 1000-token prompt take the same time, 1100 tokens longer), and at most the
+/// compiled batch of what the KV cache holds at `max_model_len`, which the planner's replica
+/// states (`inferplan_perf::neuron::max_num_seqs`).
+#[test]
+fn a_neuron_replica_encodes_one_bucketed_prompt_per_step_within_the_compiled_batch() {
+    let (r, eff) = scheduled_by(Engine::Vllm, "llama-3.1-8b", "Inferentia2");
+    let shapes = r.neuron_shapes().expect("a Neuron replica");
+    assert!(r.prefill_first());
+    let compiled = r.limits().max_num_seqs;
+    assert_eq!(shapes.max_num_seqs, compiled);
+    assert_eq!(
+        compiled,
+        inferplan_perf::neuron::max_num_seqs(
+            r.kv_cache_tokens() as u64,
+            8192,
+            Engine::Vllm
+                .defaults(32.0, inferplan_catalog::Arch::Neuron)
+                .limits
+                .max_num_seqs
+        )
+    );
+    assert!((2..64).contains(&compiled), "{compiled}");
+    // One prompt alone per step, priced at its bucket.
+    let alone = |prompt: u32| {
+        let mut sim = ReplicaSim::new(&r);
+        let mut times = StepTimes::new(&r, eff);
+        sim.enqueue(Seq::new(0, prompt, 10));
+        sim.enqueue(Seq::new(1, prompt, 10));
+        let us = sim.start_step(&mut times).unwrap();
+        let out = sim.finish_step();
+        assert_eq!(out.first_tokens, vec![0], "one prompt per step");
+        assert_eq!(out.prefill_tokens, u64::from(prompt));
+        us
+    };
+    assert_eq!(alone(600), alone(1000));
+    assert!(alone(1100) > alone(1000));
+    // Never more running than compiled, and prompts never share a step with decodes.
+    let mut sim = ReplicaSim::new(&r);
+    let mut times = StepTimes::new(&r, eff);
+    for w in 0..(3 * compiled as usize) {
+        sim.enqueue(Seq::new(w, 700, 300));
+    }
+    for _ in 0..2000 {
+        let Some(_) = sim.start_step(&mut times) else {
+            break;
+        };
+        let out = sim.finish_step();
+        assert!(sim.running() as u64 <= compiled);
+        assert!(out.prefill_tokens == 0 || out.next_tokens.is_empty());
+    }
+    assert_eq!(sim.preemptions, 0);
+}
