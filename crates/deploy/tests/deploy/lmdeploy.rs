@@ -192,9 +192,15 @@ fn the_simulator_reads_back_the_rendered_lmdeploy_deployment() {
         Some(input.max_num_batched_tokens)
     );
     assert_eq!(d.served.instance.name, input.instance);
-    // The KEDA triggers on LMDeploy's gauges are followed as in-flight and queue triggers.
+    // The KEDA triggers on LMDeploy's gauges are followed as in-flight and queue triggers (the
+    // hourly floors, `cron` triggers, are read as schedules beside them when the plan bills any).
     let scaler = d.autoscaler.expect("the KEDA ScaledObject is read");
-    let signals: Vec<Signal> = scaler.triggers.iter().map(|t| t.signal).collect();
+    let signals: Vec<Signal> = scaler
+        .triggers
+        .iter()
+        .map(|t| t.signal)
+        .filter(|s| !matches!(s, Signal::Schedule { .. }))
+        .collect();
     assert_eq!(signals, [Signal::InFlight, Signal::Queue]);
     assert_eq!(scaler.min, input.min_replicas);
     assert_eq!(scaler.max, input.max_replicas);
