@@ -148,12 +148,25 @@ pub struct Estimate {
     /// `heavy_share` per gap; 0 in a closed loop or a full replica).
     pub heavy_before: f64,
     /// Prompt-carrying iterations of the others that arrive during one (open-loop rate ×
-    /// prompt steps per request × the time a heavy iteration adds): each heavy iteration a
+    /// prompt steps per request × the time a heavy iteration adds; on a prefill-first engine
+    /// also the time the met prompt adds to the request's decode steps by decoding beside
+    /// it, [`Estimate::prompt_drag_ms`] over half the mean output): each heavy iteration a
     /// request meets stretches its decode, and more prompts arrive in the stretch, so the
     /// count it meets is a busy period's, wider than a Poisson count (0 in a closed loop).
     pub heavy_growth: f64,
     /// Prompt-carrying iterations per prompt (its chunks of the step budget).
     pub prompt_steps: f64,
+    /// Prompt-carrying iterations a decoding request meets together, as one: a prefill-first
+    /// engine runs a chunked prompt's steps back to back (SGLang's `chunked_req` continues
+    /// in the next prefill batch while the decodes wait), so a request that meets one meets
+    /// all [`Estimate::prompt_steps`] of them, and the count it meets comes in clumps of that
+    /// many, each clump one prompt's work (1: counted one by one).
+    pub prompt_clump: f64,
+    /// On a prefill-first engine under open-loop arrivals, how much a prompt a request meets
+    /// lengthens its decode per gap it then decodes beside it, ms (the decode slope: the
+    /// prompt's sequence joins the batch), for the TPOT tail: a request that meets many
+    /// prompts also decodes in a larger batch (0: not counted).
+    pub prompt_drag_ms: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
     pub decode_slope_ms: f64,
@@ -823,6 +836,11 @@ impl Estimate {
             let x = (m * self.tpot_ms / life).max(1e-6);
             let averaged = if x < 1e-3 {
                 1.0
+            } else if self.prompt_drag_ms > 0.0 {
+                // Only the others there when it arrives (each stays min(T, d) of its life d):
+                // those arriving later are the prompts it meets, whose drag the count below
+                // carries.
+                2.0 * (1.0 - portable::exp(-x) * (1.0 + x)) / (x * x)
             } else {
                 2.0 * (x - 1.0 + portable::exp(-x)) / (x * x)
             };
@@ -879,17 +897,38 @@ impl Estimate {
             };
             (chunks * h, size)
         };
-        let terms: Vec<TailTerms> = gaps
+        // A prefill-first engine's prompt steps come in clumps of a prompt's chunks, one
+        // prompt's work each: its size's spread is that of the whole clump (`together² cv2`
+        // per prompt, `together × cv2` per extra).
+        let together = self.prompt_clump.max(1.0);
+        // A prompt met on a prefill-first engine then decodes beside the request for the rest
+        // of its life (about half of it, or of the mean output when that is shorter), each
+        // gap slower by the decode slope: each heavy iteration met carries its share of that
+        // drag, and the light iterations lose its mean (the met prompts' part of the mean
+        // batch). Per gap count: the light iteration and the extra of one heavy iteration.
+        let mean_gaps = ((self.e2e_ms - self.ttft_ms) / self.tpot_ms.max(1e-9)).max(1.0);
+        let units: Vec<(f64, f64)> = gaps
             .iter()
             .map(|&m| {
+                let drag = self.prompt_drag_ms.max(0.0) * m.min(mean_gaps) / 2.0 / together;
+                (light - p * drag, extra + drag)
+            })
+            .collect();
+        let terms: Vec<TailTerms> = gaps
+            .iter()
+            .zip(&units)
+            .map(|(&m, &(_, unit))| {
                 let (first, c) = palm(p * m * (1.0 - r) + before, &mut ln);
-                TailTerms::new(first, r, c, cv2, batch_var(m), &mut ln)
+                let scale = extra / unit;
+                let vb = batch_var(m) * scale * scale;
+                TailTerms::new(first, r, c * together, cv2 * together, vb, &mut ln)
             })
             .collect();
         let tail = |x: f64| {
             gaps.iter()
                 .zip(&terms)
-                .map(|(&m, gap)| gap.above((x - light) * m / extra))
+                .zip(&units)
+                .map(|((&m, gap), &(light, unit))| gap.above((x - light) * m / unit))
                 .sum::<f64>()
                 / gaps.len() as f64
         };
@@ -1302,6 +1341,9 @@ impl Replica {
             Load::Poisson { .. } | Load::Saturated => self.request_overhead_s(e, out.batch - 1.0),
         };
         out.ttft_s += out.queue_s + api;
+        // A prefill-first engine under open-loop arrivals: the prompts a decoding request
+        // meets come whole, their chunks back to back.
+        let together = matches!(w.load, Load::Poisson { .. }) && !self.mixes && !out.overloaded;
         let gpus = f64::from(self.gpus.max(1));
         let output_tok_s = out.requests_s * o;
         let total_tok_s = out.requests_s * (input + o);
@@ -1329,6 +1371,8 @@ impl Replica {
             heavy_before: out.before,
             heavy_growth: out.growth,
             prompt_steps: out.chunks,
+            prompt_clump: if together { out.chunks.max(1.0) } else { 1.0 },
+            prompt_drag_ms: if together { out.slope_s * 1e3 } else { 0.0 },
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
@@ -1477,10 +1521,20 @@ impl Replica {
         // the heavy iterations over its decode time misses them, since its own prompt keeps
         // the others' out of that time.
         let (before, growth) = match open {
-            Some(Open { rate, .. }) if decode_steps > 0.0 => (
-                rate * (own + wait) * chunks,
-                (rate * chunks * (t_heavy - t_light).max(0.0)).min(MAX_GROWTH),
-            ),
+            Some(Open { rate, .. }) if decode_steps > 0.0 => {
+                // A prompt met on a prefill-first engine then decodes beside the request,
+                // slowing each of its decode steps by the slope for about half the mean
+                // output: that stretch lets more arrive too.
+                let drag = if self.mixes {
+                    0.0
+                } else {
+                    slope_s * decode_steps / 2.0
+                };
+                (
+                    rate * (own + wait) * chunks,
+                    (rate * (chunks * (t_heavy - t_light).max(0.0) + drag)).min(MAX_GROWTH),
+                )
+            }
             _ => (0.0, 0.0),
         };
         if decode_steps > 0.0 {

@@ -1024,6 +1024,54 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         );
     }
 
+    /// A prefill-first engine runs a chunked prompt's steps back to back while the decodes
+    /// wait, so under open-loop arrivals a decoding request meets a prompt's chunks together
+    /// (`prompt_clump`, its `prompt_steps`), and the prompt then decodes beside it
+    /// (`prompt_drag_ms`, the decode slope): each widens the TPOT tail. A mixing engine and a
+    /// closed loop count neither (the tail as before).
+    #[test]
+    fn a_prefill_first_request_meets_whole_prompts_that_then_decode_beside_it() {
+        let est_of = |engine, load| {
+            replica("llama-3.1-8b", "L40S", 1, engine).run(
+                &Workload {
+                    input_tokens: 6000,
+                    output_tokens: 150,
+                    load,
+                },
+                &NO_OVERHEAD,
+            )
+        };
+        let est = est_of(Engine::Sglang, Load::Poisson { rate_rps: 0.5 });
+        assert!(!est.overloaded && est.prompt_steps > 1.0);
+        assert_eq!(est.prompt_clump, est.prompt_steps);
+        assert_eq!(est.prompt_drag_ms, est.decode_slope_ms);
+        assert!(est.prompt_drag_ms > 0.0);
+        let gaps = [20.0, 60.0, 149.0, 300.0];
+        let p99 = |e: &inferplan_perf::Estimate| e.tpot_quantile_over_ms(0.99, &gaps, 0.2, 1.0);
+        let single = inferplan_perf::Estimate {
+            prompt_clump: 1.0,
+            prompt_drag_ms: 0.0,
+            ..est
+        };
+        let clumped = inferplan_perf::Estimate {
+            prompt_drag_ms: 0.0,
+            ..est
+        };
+        assert!(
+            p99(&single) < p99(&clumped),
+            "{} {}",
+            p99(&single),
+            p99(&clumped)
+        );
+        assert!(p99(&clumped) < p99(&est), "{} {}", p99(&clumped), p99(&est));
+        for e in [
+            est_of(Engine::Vllm, Load::Poisson { rate_rps: 0.5 }),
+            est_of(Engine::Sglang, Load::Closed { concurrency: 4 }),
+        ] {
+            assert_eq!((e.prompt_clump, e.prompt_drag_ms), (1.0, 0.0));
+        }
+    }
+
     /// Under Poisson arrivals a decoding request is in the length-biased batch: itself and a
     /// Poisson count of others of mean the time-average batch, so its decode iteration is
     /// that of one more sequence than the others' average, and the count's variance widens
