@@ -1214,10 +1214,9 @@ impl Replica {
     ) -> Estimate {
         let spread = output_cv2.max(0.0);
         let (input, o) = (w.input_tokens.max(1) as f64, w.output_tokens.max(1) as f64);
-        // A Neuron graph runs each prompt padded to its own context-encoding bucket: the mean
-        // of the padded prompts, over the prompt lengths (not the mean prompt's bucket).
+        // A Neuron graph runs the prompt padded to its context-encoding bucket.
         let i = if let Some(shapes) = self.neuron {
-            crate::neuron::mean_bucket(input, prompt_cv2, shapes.max_model_len)
+            shapes.prompt(w.input_tokens.max(1)) as f64
         } else {
             input
         };

@@ -16,8 +16,6 @@
 //!   it is loaded.
 
 use crate::engine::Engine;
-use crate::estimate::normal_cdf;
-use crate::portable;
 use inferplan_catalog::table::Table;
 use inferplan_catalog::{Arch, Gpu, ModelSpec};
 use std::sync::OnceLock;
@@ -32,29 +30,6 @@ pub const MIN_BUCKET: u64 = 128;
 pub fn bucket(tokens: u64, max_model_len: u64) -> u64 {
     let b = tokens.max(MIN_BUCKET).next_power_of_two();
     b.min(max_model_len.max(tokens))
-}
-
-/// The mean bucket of prompts whose lengths are log-normal with mean `mean` and squared
-/// coefficient of variation `cv2` (each prompt padded to its own bucket, [`bucket`]): `Σ b ×
-/// P(previous bucket < length ≤ b)` over [`buckets`]. A prompt of the mean length alone when
-/// `cv2` is zero.
-pub fn mean_bucket(mean: f64, cv2: f64, max_model_len: u64) -> f64 {
-    let mean = mean.max(1.0);
-    if cv2 <= 0.0 {
-        return bucket(mean.round() as u64, max_model_len) as f64;
-    }
-    let s2 = portable::ln(1.0 + cv2);
-    let (mu, s) = (portable::ln(mean) - s2 / 2.0, s2.sqrt());
-    let (mut below, mut total) = (0.0, 0.0);
-    for b in buckets(max_model_len) {
-        let p = normal_cdf((portable::ln(b as f64) - mu) / s);
-        total += b as f64 * (p - below);
-        below = p;
-    }
-    // Beyond the last bucket a prompt runs at its own length: the log-normal's partial
-    // expectation above it, `mean × Φ((mu + s² − ln L) / s)`.
-    let last = max_model_len.max(1) as f64;
-    total + mean * normal_cdf((mu + s2 - portable::ln(last)) / s)
 }
 
 /// The sequence buckets compiled for `max_model_len`: powers of two from 128 below it, and
@@ -201,18 +176,6 @@ mod tests {
         assert_eq!(bucket(3968, 8192), 4096);
         assert_eq!(bucket(4097, 6000), 6000);
         assert_eq!(bucket(9000, 8192), 9000);
-    }
-
-    #[test]
-    fn prompts_of_varying_length_pad_each_to_its_own_bucket() {
-        // Fixed lengths: the mean's bucket.
-        assert_eq!(mean_bucket(1155.0, 0.0, 4743), 2048.0);
-        // The chat shape (mean 1155, cv² 0.5, p99 4142): most prompts fit 1024 or less, so
-        // the mean bucket is well below the mean's 2048, and above the mean itself.
-        let m = mean_bucket(1155.0, 0.5, 4743);
-        assert!((1600.0..1660.0).contains(&m), "{m}");
-        // Narrow spreads approach the mean's bucket.
-        assert!((mean_bucket(1500.0, 0.001, 4743) - 2048.0).abs() < 1.0);
     }
 
     #[test]

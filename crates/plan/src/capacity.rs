@@ -37,7 +37,7 @@ pub struct SloModel<'a> {
     w: &'a Workload,
     sizing: &'a Sizing,
     limits: Limits,
-    /// TTFT of a lone prompt of the mean padded length (the mean length on GPUs), ms.
+    /// TTFT of a lone mean-length prompt, ms.
     mean_alone: f64,
     /// Gaps between tokens of equally likely requests (the output length's grid, less one).
     gaps: Vec<f64>,
@@ -84,10 +84,7 @@ impl<'a> SloModel<'a> {
             slo_long_prompt: 0.0,
             slo_output_gaps: 0.0,
         };
-        // The lone prompt the estimate prices as the mean one: on a Neuron chip each prompt
-        // is padded to its own bucket, so the mean of the padded prompts
-        // (`neuron::mean_bucket`), not the mean prompt's bucket.
-        m.mean_alone = m.alone_over_lengths(sizing.input_mean);
+        m.mean_alone = m.alone(sizing.input_mean);
         m.slo_long_prompt = m.long_prompt(m.limits.q);
         m.slo_output_gaps = m.output_gaps(m.limits.q);
         m
@@ -112,20 +109,6 @@ impl<'a> SloModel<'a> {
                 },
                 self.eff,
             )
-            .ttft_ms
-    }
-
-    /// TTFT of one prompt on an idle replica, ms, its length over the prompt-length
-    /// distribution of mean `mean` ([`Replica::run_lengths`]; [`Self::alone`] of the mean on
-    /// GPUs).
-    fn alone_over_lengths(&self, mean: f64) -> f64 {
-        let shape = Shape {
-            input_tokens: mean.max(1.0) as u64,
-            output_tokens: 2,
-            load: Load::Static { batch: 1 },
-        };
-        self.replica
-            .run_lengths(&shape, self.eff, 0.0, self.prompt_cv2)
             .ttft_ms
     }
 
