@@ -261,6 +261,30 @@ pub fn normal_cdf(x: f64) -> f64 {
     }
 }
 
+/// The busy period's growth `r` as a request of `m` gaps sees it. The prompts that arrive
+/// during a step are carried by the next one, together: a step's extra time is the prompt work
+/// that arrived during the step before, `T_n = light + extra × N(rate × T_(n−1))`, so a step's
+/// length is an AR(1) series of coefficient `r` whose noise has the Poisson count's variance.
+/// The count's mean over the request's m steps is the busy period's, `a / (1 − r)`; its
+/// variance is the series' over a window of m steps, `a / (1 − r) × V(m) / m` with `V(m) =
+/// (m + 2 Σ_(k<m) (m − k) r^k) / (1 − r²)`: `a / (1 − r)³` for a long window (every prompt
+/// that arrives in a stretch lands in the request's own later steps: Consul's busy period),
+/// `a / ((1 − r)(1 − r²))` for one step (those arriving in its stretch go to the next
+/// request's step). The tail keeps Consul's count, with the growth `r_m` that gives its
+/// variance over its mean, `1 / (1 − r_m)² = V(m) / m`, and the mean of `r` (the caller
+/// scales the first generation by `(1 − r_m) / (1 − r)`). Prompts that share a step count once
+/// per step, not once per prompt.
+fn window_growth(r: f64, m: f64) -> f64 {
+    if r <= 0.0 {
+        return 0.0;
+    }
+    let m = m.max(1.0);
+    let one = 1.0 - r;
+    let pairs = (m * r * one - r * (1.0 - portable::pow(r, m))) / (one * one);
+    let v = (m + 2.0 * pairs) / (1.0 - r * r);
+    (1.0 - (m / v).sqrt()).clamp(0.0, r)
+}
+
 /// P(TPOT > x) of a request of one gap count, in the form that does not depend on x
 /// (see [`Estimate::tpot_quantile_over_ms`]): the tail is a function of `d = (x − light) ×
 /// m / extra`, the time above the light iterations in units of one extra.
@@ -921,7 +945,10 @@ impl Estimate {
                 let (first, c) = palm(p * m * (1.0 - r) + before, &mut ln);
                 let scale = extra / unit;
                 let vb = batch_var(m) * scale * scale;
-                TailTerms::new(first, r, c * together, cv2 * together, vb, &mut ln)
+                // The busy period's growth over a window of m steps (its mean kept).
+                let r_m = window_growth(r, m);
+                let first = first * (1.0 - r_m) / (1.0 - r);
+                TailTerms::new(first, r_m, c * together, cv2 * together, vb, &mut ln)
             })
             .collect();
         let tail = |x: f64| {
@@ -1516,6 +1543,32 @@ impl Replica {
             prompt_s * 0.95 / 0.1
         };
         let wait = wait.max(round - service);
+        // Open loop, engines that mix prompt chunks into their steps: a prompt does not wait
+        // for a whole heavy step per other request open (the closed loop's rounds above), but
+        // for the step in progress (half of one, when one is: a Poisson count of `running`
+        // sequences is not zero) and the prompt tokens ahead of it, a queue served `room`
+        // tokens per step (Kingman's mean wait, as the TTFT quantile's backlog,
+        // `Estimate::ttft_quantile_steps_ms`): the prompts arriving meanwhile share steps.
+        let wait = match open {
+            Some(Open {
+                rate,
+                prompt_cv2,
+                running,
+                ..
+            }) if self.mixes && decode_steps > 0.0 => {
+                let per_token = t_light / room.max(piece) + (t_heavy - t_light).max(0.0) / piece;
+                let service = i * per_token;
+                let rho = rate * service;
+                let backlog = if rho < 0.95 {
+                    rho / (1.0 - rho) * (1.0 + prompt_cv2) / 2.0 * service
+                } else {
+                    service * 0.95 / 0.1
+                };
+                let busy = 1.0 - portable::exp(-running.max(0.0));
+                busy * tpot_s / 2.0 + backlog
+            }
+            _ => wait,
+        };
         // Open loop: the prompts arriving while a request's own prompt waits and prefills are
         // prefilled after it (first come, first served), in its first gaps; a time average of
         // the heavy iterations over its decode time misses them, since its own prompt keeps
