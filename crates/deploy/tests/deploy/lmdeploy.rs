@@ -204,10 +204,12 @@ fn the_simulator_reads_back_the_rendered_lmdeploy_deployment() {
     assert_eq!(signals, [Signal::InFlight, Signal::Queue]);
     assert_eq!(scaler.min, input.min_replicas);
     assert_eq!(scaler.max, input.max_replicas);
-    assert_eq!(
-        scaler.triggers[0].threshold,
-        f64::from(input.target_in_flight)
-    );
+    let in_flight = scaler
+        .triggers
+        .iter()
+        .find(|t| t.signal == Signal::InFlight)
+        .expect("an in-flight trigger");
+    assert_eq!(in_flight.threshold, f64::from(input.target_in_flight));
 }
 
 /// The backend and format flags follow the model and the checkpoint: a Mistral model runs on

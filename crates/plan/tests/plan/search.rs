@@ -33,8 +33,10 @@ fn examples_have_pinned_answers() {
         // autoscaler's headroom billed hour by hour: TP4 vLLM, two replicas to a p5.48xlarge
         // (was TP8 SGLang ×4). ×8 after capacity item 13 (VALIDATION.md: a step's prompt
         // tokens priced over what the steps carry; its TTFT-bound bursty twin in the matrix,
-        // Llama 3.3 70B TP8 vLLM chat, moved −20.0 → −23.3 %, away from the simulator).
-        ("chat-70b-fp8.toml", "p5.48xlarge tp4 pp1 fp8 vllm ×8"),
+        // Llama 3.3 70B TP8 vLLM chat, moved −20.0 → −23.3 %, away from the simulator); ×7
+        // again after the sixth session's refit (the eager prompt step per layer, the
+        // per-sequence step cost).
+        ("chat-70b-fp8.toml", "p5.48xlarge tp4 pp1 fp8 vllm ×7"),
         // Inferentia2 (vLLM's Neuron backend, $0.76/h on demand) is the cheapest where NxD
         // Inference serves the model and its format (not INT4: async-documents).
         ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
