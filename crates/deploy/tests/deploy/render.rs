@@ -1396,6 +1396,17 @@ fn the_async_scaled_object_is_what_the_plan_bills() {
     assert!(checked >= 2, "{checked}");
 }
 
+/// The minute of the day of a daily KEDA `cron` expression, `M H * * *`.
+fn cron_minute(expr: &str) -> u32 {
+    let f: Vec<u32> = expr
+        .split(' ')
+        .take(2)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(expr.ends_with(" * * *"), "{expr}");
+    f[1] * 60 + f[0]
+}
+
 /// Every batch example's ScaledObject holds the job the plan bills: a `cron` trigger from the
 /// window's opening (UTC) for the hours each instance is billed, rounded up to the minute and
 /// within the window, asking for the job's replicas; none outside it (`minReplicaCount: 0`);
@@ -1430,17 +1441,7 @@ fn the_batch_cron_window_is_the_planned_window() {
             let m = |k: &str| cron[0].metadata[k].clone();
             assert_eq!(m("timezone"), "Etc/UTC");
             assert_eq!(m("desiredReplicas"), job.units.to_string());
-            // `M H * * *` → minute of the day.
-            let minute = |expr: String| {
-                let f: Vec<u32> = expr
-                    .split(' ')
-                    .take(2)
-                    .map(|x| x.parse().unwrap())
-                    .collect();
-                assert!(expr.ends_with(" * * *"), "{expr}");
-                f[1] * 60 + f[0]
-            };
-            let (start, end) = (minute(m("start")), minute(m("end")));
+            let (start, end) = (cron_minute(&m("start")), cron_minute(&m("end")));
             assert_eq!(start, job.window_start_utc * 60, "{name} #{n}");
             let minutes = (end + 1440 - start) % 1440;
             assert_eq!(
@@ -1490,19 +1491,13 @@ fn the_hourly_floor_is_the_billed_replicas() {
             let input = from_plan(&json, n, catalog()).unwrap();
             let so = keda::scaled_object(&input);
             let (min, max) = (so.spec.min_replica_count, so.spec.max_replica_count);
-            let minute = |expr: &str| {
-                let f: Vec<u32> = expr
-                    .split(' ')
-                    .take(2)
-                    .map(|x| x.parse().unwrap())
-                    .collect();
-                assert!(expr.ends_with(" * * *"), "{expr}");
-                f[1] * 60 + f[0]
-            };
             let mut floor = [min; 24];
             for t in so.spec.triggers.iter().filter(|t| t.kind == "cron") {
                 assert_eq!(t.metadata["timezone"], "Etc/UTC");
-                let (start, end) = (minute(&t.metadata["start"]), minute(&t.metadata["end"]));
+                let (start, end) = (
+                    cron_minute(&t.metadata["start"]),
+                    cron_minute(&t.metadata["end"]),
+                );
                 assert_eq!((start % 60, end % 60), (0, 0), "{name} #{n}: on the hour");
                 assert_ne!(start, end);
                 let replicas: u32 = t.metadata["desiredReplicas"].parse().unwrap();
