@@ -195,6 +195,11 @@ impl EfficiencyTable {
                     )))
                 }
             };
+            // A column added after files were written: 0 where a file has none.
+            let optional_ms = |name: &str| match r.get(name) {
+                Some(_) => ms(name),
+                None => Ok(0.0),
+            };
             entries.push(Entry {
                 key,
                 eff: Efficiency {
@@ -204,17 +209,9 @@ impl EfficiencyTable {
                     step_overhead_s: ms("step_overhead_ms")?,
                     request_overhead_s: ms("request_overhead_ms")?,
                     // Files written before the front end's per-stream cost had none.
-                    stream_overhead_s: if r.get("stream_overhead_ms").is_some() {
-                        ms("stream_overhead_ms")?
-                    } else {
-                        0.0
-                    },
+                    stream_overhead_s: optional_ms("stream_overhead_ms")?,
                     // Files written before the per-sequence step cost had none.
-                    seq_overhead_s: if r.get("seq_overhead_ms").is_some() {
-                        ms("seq_overhead_ms")?
-                    } else {
-                        0.0
-                    },
+                    seq_overhead_s: optional_ms("seq_overhead_ms")?,
                     // Files written before the closed loops' clumps had none: clients spread
                     // out.
                     clump_exponent: if r.get("clump_exponent").is_some() {
@@ -231,11 +228,7 @@ impl EfficiencyTable {
                         0.0
                     },
                     // Files written before the eager prompt step had none.
-                    eager_layer_s: if r.get("eager_layer_ms").is_some() {
-                        ms("eager_layer_ms")?
-                    } else {
-                        0.0
-                    },
+                    eager_layer_s: optional_ms("eager_layer_ms")?,
                     kernel: KernelScale {
                         bandwidth: multiplier("kernel_bandwidth")?,
                         compute: multiplier("kernel_compute")?,

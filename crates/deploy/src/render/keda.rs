@@ -288,19 +288,12 @@ pub fn rendered_behavior(input: &RenderInput) -> autoscaling::Behavior {
 /// replicas from the window's opening for the hours the plan bills (`end` is the minute the
 /// run ends, wrapping over midnight).
 pub fn run_trigger(run: &autoscaling::Run) -> Trigger {
-    Trigger {
-        kind: "cron".to_owned(),
-        name: "batch-run".to_owned(),
-        metadata: [
-            ("timezone", "Etc/UTC".to_owned()),
-            ("start", autoscaling::Run::cron_at(run.start_minute)),
-            ("end", autoscaling::Run::cron_at(run.end_minute())),
-            ("desiredReplicas", run.replicas.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect(),
-    }
+    cron_trigger(
+        "batch-run".to_owned(),
+        run.start_minute,
+        run.end_minute(),
+        run.replicas,
+    )
 }
 
 /// The `cron` trigger of a block of the plan's hourly floor ([`autoscaling::Floor`], the
@@ -308,14 +301,25 @@ pub fn run_trigger(run: &autoscaling::Run) -> Trigger {
 /// end, UTC, named `floor-08h-18h`. The HPA takes the highest trigger, so the load triggers
 /// still scale above it.
 pub fn floor_trigger(floor: &autoscaling::Floor) -> Trigger {
+    cron_trigger(
+        floor.name(),
+        floor.start_minute(),
+        floor.end_minute(),
+        floor.replicas,
+    )
+}
+
+/// A daily KEDA `cron` trigger in UTC asking for `replicas` from minute `start` of the day
+/// to minute `end`.
+fn cron_trigger(name: String, start: u32, end: u32, replicas: u32) -> Trigger {
     Trigger {
         kind: "cron".to_owned(),
-        name: floor.name(),
+        name,
         metadata: [
             ("timezone", "Etc/UTC".to_owned()),
-            ("start", autoscaling::Run::cron_at(floor.start_minute())),
-            ("end", autoscaling::Run::cron_at(floor.end_minute())),
-            ("desiredReplicas", floor.replicas.to_string()),
+            ("start", autoscaling::Run::cron_at(start)),
+            ("end", autoscaling::Run::cron_at(end)),
+            ("desiredReplicas", replicas.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -278,8 +278,7 @@ fn every_interactive_day_runs_what_is_billed_without_flapping() {
         // the simulator ran it as vLLM on a GPU and the plan as NxD Inference; both now run
         // NxD Inference's prefill-first, bucketed steps (issue 13), and it is held to the same
         // band as every other example.
-        let over = 1.1;
-        assert!(d.node_hours <= over * billed, "{what}");
+        assert!(d.node_hours <= 1.1 * billed, "{what}");
         assert!(d.node_hours >= 0.9 * billed, "{what}");
         assert!(d.slo_attainment.unwrap() >= 0.99, "{what}");
         checked.push(name);
