@@ -1,0 +1,193 @@
+//! Latency and throughput of one replica serving a workload, from the step-time model.
+//!
+//! A [`Replica`] is prepared once per deployment (layout, peak rates, engine limits and the KV
+//! cache the memory budget leaves); [`Replica::run`] then answers for a workload and a set of
+//! efficiencies in microseconds, which is what lets calibration evaluate thousands of rows
+//! many times.
+//!
+//! Serving is modelled in steady state, not simulated:
+//! * **Continuous batching with spread-out arrivals** (`Saturated`, `Poisson`, and `Closed` on
+//!   engines that mix prompt chunks with decodes: vLLM, TensorRT-LLM): `b` sequences run at
+//!   once (at most the engine's `max_num_seqs` and what the KV cache holds). An iteration
+//!   decodes every running sequence and is light, or also carries a prompt chunk and is heavy;
+//!   a request meets heavy iterations in proportion to the other requests' prompt work, so its
+//!   TPOT is the mix. Its TTFT is its own prompt's chunks plus an M/D/1 wait behind the prompts
+//!   ahead of it. When prompts need more than the spare step budget, every iteration is full
+//!   and throughput is bound by the prompts.
+//! * **Rounds** (`Burst`: `n` requests sent at once; `Closed` on engines that run a prefill
+//!   batch on its own and pause decoding: SGLang, TGI, LMDeploy): all prompts are prefilled in
+//!   budget-sized chunks (a request's TTFT is the mean position of its chunk), then the batch
+//!   decodes together; more requests than fit run in waves.
+//! * **Static batches** (`Static`: the batch is prefilled in one step, then decoded to the end,
+//!   as TensorRT-LLM's and LMDeploy's static benchmarks do).
+//!
+//! Which variant applies to which engine was chosen by validation against the measured
+//! closed-loop rows (see VALIDATION.md).
+
+mod percentiles;
+mod replica;
+mod stats;
+mod steady;
+
+pub use replica::{pcie_bytes_s, Replica};
+use stats::*;
+pub use stats::{erlang_c, gamma_p, normal_cdf, normal_quantile};
+use steady::*;
+
+use crate::bisect::{self, Bracket, Found};
+use crate::engine::Engine;
+use crate::error::PerfError;
+use crate::kernels::{self, CurveSet};
+use crate::memory::{fit, EngineLimits, FitInput, Placement};
+use crate::params::MemoryParams;
+use crate::portable;
+use crate::step::{step_time, Batch, Bound, Efficiency, Layout, Rates, StepTime};
+use inferplan_catalog::{Dtype, Gpu, Interconnect, ModelSpec, Support};
+use serde::Serialize;
+
+/// A serving deployment: where the model runs, and the engine that serves it.
+#[derive(Debug, Clone)]
+pub struct Deployment<'a> {
+    /// Model, GPUs, layout and formats.
+    pub placement: Placement<'a>,
+    /// Serving engine.
+    pub engine: Engine,
+    /// Scheduler limits.
+    pub limits: EngineLimits,
+    /// Fraction of GPU memory the engine budgets (vLLM's `--gpu-memory-utilization`).
+    pub kv_memory_fraction: f64,
+}
+
+/// How requests arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Load {
+    /// Closed loop: `concurrency` requests always in flight (a new one as one finishes).
+    Closed {
+        /// Requests in flight.
+        concurrency: u64,
+    },
+    /// Every request queued at once, many more than fit (offline throughput benchmarks).
+    Saturated,
+    /// `requests` sent at once to a continuous-batching engine, measured until all finish.
+    Burst {
+        /// Requests in the burst.
+        requests: u64,
+    },
+    /// A static batch: prefilled in one step, decoded together to the end.
+    Static {
+        /// Batch size.
+        batch: u64,
+    },
+    /// Open loop: Poisson arrivals.
+    Poisson {
+        /// Mean arrival rate, requests/s.
+        rate_rps: f64,
+    },
+}
+
+/// Request shape and arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Workload {
+    /// Prompt tokens per request.
+    pub input_tokens: u64,
+    /// Generated tokens per request.
+    pub output_tokens: u64,
+    /// Arrivals.
+    pub load: Load,
+}
+
+/// The answer for one replica.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Time to first token (mean), ms, including queueing.
+    pub ttft_ms: f64,
+    /// Time per output token after the first (mean), ms.
+    pub tpot_ms: f64,
+    /// End-to-end latency of a request (mean), ms.
+    pub e2e_ms: f64,
+    /// Time spent waiting for a batch slot (mean), ms.
+    pub queue_ms: f64,
+    /// Generated tokens/s of the replica.
+    pub output_tok_s: f64,
+    /// Prompt plus generated tokens/s of the replica.
+    pub total_tok_s: f64,
+    /// `output_tok_s` per GPU.
+    pub output_tok_s_per_gpu: f64,
+    /// `total_tok_s` per GPU.
+    pub total_tok_s_per_gpu: f64,
+    /// Completed requests/s.
+    pub requests_s: f64,
+    /// Sequences running in one batch (mean).
+    pub batch: f64,
+    /// Most sequences that can run at once (engine limit and KV cache at the mean context).
+    pub max_batch: f64,
+    /// KV-cache capacity of the replica, tokens.
+    pub kv_cache_tokens: f64,
+    /// The arrival rate exceeds what the replica serves: latencies grow without bound and the
+    /// figures are those of a saturated replica.
+    pub overloaded: bool,
+    /// Mean wait of a prompt behind the prompts ahead of it (part of `ttft_ms`), ms.
+    pub prompt_wait_ms: f64,
+    /// Fraction of time the replica is busy with prompts (the M/D/1 utilisation).
+    pub prompt_utilization: f64,
+    /// Under open-loop arrivals, the sequences holding KV cache on average: each holds it from
+    /// admission to its last token, `rate × lifetime` of them (Little's law; 0 in a closed loop
+    /// or a full replica). At most [`Estimate::max_batch`] fit (the KV cache at the mean
+    /// context, or `max_num_seqs`), and an arrival that finds them full waits for a departure:
+    /// see [`Estimate::kv_wait`].
+    pub kv_held: f64,
+    /// Mean time a sequence holds its KV cache (admission to last token), ms.
+    pub kv_hold_ms: f64,
+    /// The front end's time before the replica sees a request (part of `ttft_ms`), ms.
+    pub request_overhead_ms: f64,
+    /// A decode-only iteration, ms.
+    pub tpot_light_ms: f64,
+    /// An iteration that also carries a prompt chunk, ms.
+    pub tpot_heavy_ms: f64,
+    /// Share of a request's iterations that carry other prompts.
+    pub heavy_share: f64,
+    /// Prompt-carrying iterations of the others a request meets besides its decode
+    /// iterations' share: under open-loop arrivals the prompts that arrive while its own waits
+    /// and prefills are prefilled after it, in its first gaps (a count, on top of
+    /// `heavy_share` per gap; 0 in a closed loop or a full replica).
+    pub heavy_before: f64,
+    /// Prompt-carrying iterations of the others that arrive during one (open-loop rate ×
+    /// prompt steps per request × the time a heavy iteration adds; on a prefill-first engine
+    /// also the time the met prompt adds to the request's decode steps by decoding beside
+    /// it, [`Estimate::prompt_drag_ms`] over half the mean output): each heavy iteration a
+    /// request meets stretches its decode, and more prompts arrive in the stretch, so the
+    /// count it meets is a busy period's, wider than a Poisson count (0 in a closed loop).
+    pub heavy_growth: f64,
+    /// Prompt-carrying iterations per prompt (its chunks of the step budget).
+    pub prompt_steps: f64,
+    /// Prompt-carrying iterations a decoding request meets together, as one: a prefill-first
+    /// engine runs a chunked prompt's steps back to back (SGLang's `chunked_req` continues
+    /// in the next prefill batch while the decodes wait), so a request that meets one meets
+    /// all [`Estimate::prompt_steps`] of them, and the count it meets comes in clumps of that
+    /// many, each clump one prompt's work (1: counted one by one).
+    pub prompt_clump: f64,
+    /// On a prefill-first engine under open-loop arrivals, how much a prompt a request meets
+    /// lengthens its decode per gap it then decodes beside it, ms (the decode slope: the
+    /// prompt's sequence joins the batch), for the TPOT tail: a request that meets many
+    /// prompts also decodes in a larger batch (0: not counted).
+    pub prompt_drag_ms: f64,
+    /// How much a decode-only iteration lengthens per sequence added to the batch a request
+    /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
+    pub decode_slope_ms: f64,
+    /// Variance of the count of sequences decoding beside a request: under Poisson arrivals
+    /// that count is Poisson, its variance its mean; a closed loop or a full replica holds it
+    /// fixed (0).
+    pub batch_variance: f64,
+    /// Width of the spread of first-token times when requests arrive together (a burst, a
+    /// static batch, closed-loop rounds): the first prompt of a round has its first token
+    /// after one prefill step, the last after all of them, and later waves wait whole waves.
+    /// Taken as uniform around the mean, ms.
+    pub ttft_spread_ms: f64,
+    /// What bounds a decode iteration.
+    pub decode_bound: Bound,
+    /// What bounds a prefill step.
+    pub prefill_bound: Bound,
+    /// GPUs of the replica.
+    pub gpus: u32,
+}

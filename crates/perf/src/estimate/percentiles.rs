@@ -1,0 +1,490 @@
+//! Percentiles of an [`Estimate`]: TTFT, TPOT, ITL and end-to-end latency at a quantile,
+//! from the steady-state means and the tail terms of `stats`.
+
+use super::*;
+
+impl Estimate {
+    /// TTFT at quantile `q` of an engine that mixes prompt chunks into its decode steps (vLLM,
+    /// TensorRT-LLM), under open-loop arrivals whose inter-arrival times are gamma with
+    /// coefficient of variation `arrival_cv` (1 = Poisson), prompts of the equally likely
+    /// lengths `prompts` (mean `mean`, squared coefficient of variation `cv2`, log-normal) and
+    /// steps of `budget` tokens. The scheduler takes the waiting prompts, first come first
+    /// served, into each step up to the budget, so a request's first token is:
+    ///
+    /// * the front end's time ([`Estimate::request_overhead_ms`]);
+    /// * the rest of the step in progress, half of the length-biased step (light or heavy in
+    ///   the shares of [`Estimate::heavy_share`]);
+    /// * the backlog: prompt tokens of earlier steps still to go, a queue of tokens served
+    ///   `room` per full step (`light / room + c` per token, `c` the prefill time per token,
+    ///   from the heavy iteration's extra), its wait Kingman's with an exponential tail given
+    ///   that it waits, as in [`Estimate::ttft_quantile_ms`];
+    /// * its own step: its prompt and those of the others that arrive within a step of it,
+    ///   each with its full work (`light + c × tokens` within one step, `(light / room + c) ×
+    ///   tokens` beyond). An arrival sees its neighbours at the Palm rate: for gamma arrivals of
+    ///   shape `k = 1 / cv²` and scale `θ`, `P(N ≥ n) = P(n k, step / θ)` (the regularised
+    ///   incomplete gamma; Poisson for `k = 1`), a third of the time one more within 34 ms at
+    ///   CV 1.5 and 3.3 req/s, where `rate × step` is 0.11. The count's prompts are summed as a
+    ///   log-normal of their mean and variance (Fenton-Wilkinson), and the quantile is taken
+    ///   over the mixture of own lengths and counts;
+    /// * the wait for KV room ([`Estimate::kv_wait`]).
+    ///
+    /// The backlog's, the own step's and KV room's quantiles are added (an upper bound).
+    pub fn ttft_quantile_steps_ms(
+        &self,
+        q: f64,
+        prompts: &[f64],
+        mean: f64,
+        cv2: f64,
+        arrival_cv: f64,
+        budget: f64,
+    ) -> f64 {
+        match self.ttft_steps(q, prompts, mean, cv2, arrival_cv, budget, None) {
+            (hi, Found::Hi(own)) => hi(own),
+            (_, Found::Passes(_)) => unreachable!("a search without a test finds its quantile"),
+        }
+    }
+
+    /// Whether `ok` holds for [`Self::ttft_quantile_steps_ms`], for an `ok` that holds up to
+    /// some TTFT and not beyond: the same answer, from a search that stops as soon as its
+    /// bracket decides it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ttft_quantile_steps_within(
+        &self,
+        q: f64,
+        prompts: &[f64],
+        mean: f64,
+        cv2: f64,
+        arrival_cv: f64,
+        budget: f64,
+        ok: &dyn Fn(f64) -> bool,
+    ) -> bool {
+        match self.ttft_steps(q, prompts, mean, cv2, arrival_cv, budget, Some(ok)) {
+            (_, Found::Passes(passes)) => passes,
+            (hi, Found::Hi(own)) => ok(hi(own)),
+        }
+    }
+
+    /// The search of [`Self::ttft_quantile_steps_ms`], and the TTFT as a function of the own
+    /// step's quantile.
+    #[allow(clippy::too_many_arguments)]
+    fn ttft_steps(
+        &self,
+        q: f64,
+        prompts: &[f64],
+        mean: f64,
+        cv2: f64,
+        arrival_cv: f64,
+        budget: f64,
+        test: Option<&dyn Fn(f64) -> bool>,
+    ) -> (impl Fn(f64) -> f64, Found) {
+        let t0 = self.tpot_light_ms;
+        let th = self.tpot_heavy_ms.max(t0);
+        // The budget less the decodes; a heavy iteration carries a chunk of the mean prompt.
+        let room = (budget - self.batch).max(budget / 2.0);
+        let c = (th - t0) / mean.min(room).max(1.0);
+        // The step in progress, length-biased.
+        let f = self.heavy_share.clamp(0.0, 1.0);
+        let step = ((1.0 - f) * t0 * t0 + f * th * th) / ((1.0 - f) * t0 + f * th).max(1e-9);
+        let rate = self.requests_s / 1e3;
+        let ca2 = (arrival_cv * arrival_cv).max(MIN_CLUMP);
+        let (k, theta) = (1.0 / ca2, ca2 / rate.max(1e-12));
+        // P(N = n) others within a step of the arrival, n = 0, 1, ... (the last term: more).
+        let mut pn = Vec::new();
+        let mut above = 1.0;
+        let mut n = 1.0;
+        loop {
+            let next = gamma_p(n * k, step / theta);
+            pn.push(above - next);
+            above = next;
+            if above < 1e-7 || n > 200.0 {
+                pn.push(above);
+                break;
+            }
+            n += 1.0;
+        }
+        // P(n prompts' tokens > y), their sum log-normal of its mean and variance: the log
+        // mean and spread of each count n >= 1 (at n - 1), which do not depend on y.
+        let s2 = portable::ln(1.0 + cv2.max(1e-9));
+        let sums: Vec<(f64, f64)> = (1..pn.len())
+            .map(|n| {
+                let nf = n as f64;
+                let m = nf * mean;
+                let var = nf * mean * mean * cv2.max(1e-9);
+                let sn2 = portable::ln(1.0 + var / (m * m)).max(s2 / nf);
+                (portable::ln(m) - sn2 / 2.0, sn2.sqrt())
+            })
+            .collect();
+        // `ln_y` is ln(y), computed once for every count.
+        let beyond = |n: usize, y: f64, ln_y: f64| -> f64 {
+            if n == 0 {
+                return if y < 0.0 { 1.0 } else { 0.0 };
+            }
+            if y <= 0.0 {
+                return 1.0;
+            }
+            let (mu, sd) = sums[n - 1];
+            normal_above((ln_y - mu) / sd)
+        };
+        // The tokens through in `x` ms of steps.
+        let tokens = |x: f64| -> f64 {
+            if x <= t0 + c * room {
+                (x - t0) / c.max(1e-12)
+            } else {
+                x / (t0 / room + c)
+            }
+        };
+        // P(own step > x) over the own lengths and the counts.
+        let tail = |x: f64| -> f64 {
+            let y = tokens(x);
+            prompts
+                .iter()
+                .map(|&l| {
+                    let y = y - l;
+                    let ln_y = if y <= 0.0 { 0.0 } else { portable::ln(y) };
+                    pn.iter()
+                        .enumerate()
+                        .map(|(n, p)| p * beyond(n, y, ln_y))
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                / prompts.len().max(1) as f64
+        };
+        // The backlog: prompt tokens of earlier steps, served `room` per full step.
+        let per_token = t0 / room + c;
+        let service = mean * per_token;
+        let rho = rate * service;
+        let backlog = if rho >= 0.95 {
+            // Past what the steps carry: the wait grows without bound.
+            service * 0.95 / 0.1 * portable::ln(95.0)
+        } else if rho > 1.0 - q {
+            let w = rho / (1.0 - rho) * (ca2 + cv2.max(0.0)) / 2.0 * service;
+            w / rho * portable::ln(rho / (1.0 - q))
+        } else {
+            0.0
+        };
+        let (p, given) = self.kv_wait(arrival_cv, cv2);
+        let room_q = if p > 1.0 - q && p > 0.0 {
+            given * portable::ln(p / (1.0 - q))
+        } else {
+            0.0
+        };
+        let overhead = self.request_overhead_ms;
+        let ttft = move |own: f64| overhead + step / 2.0 + own + backlog + room_q;
+        // The own step's quantile.
+        let want = 1.0 - q;
+        let bracket = Bracket {
+            start: (t0, t0 + c * mean * 4.0 + step),
+            widen: |hi: f64| (hi < 1e7).then_some(hi * 2.0),
+            halvings: 50,
+            close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi,
+        };
+        let found = bisect::search(bracket, |x| tail(x) > want, ttft, test);
+        (ttft, found)
+    }
+
+    /// The wait for room to be admitted under open-loop arrivals whose inter-arrival times
+    /// have coefficient of variation `arrival_cv` and sequences whose KV sizes (their prompts)
+    /// have squared coefficient of variation `size_cv2`: the probability that an arrival
+    /// waits and the mean wait of those that do, ms. The count of sequences holding KV beside
+    /// an arrival is Poisson around [`Estimate::kv_held`] for Poisson arrivals of equal
+    /// sizes: an M/M/c system of [`Estimate::max_batch`] slots, Erlang's C formula. Bursty
+    /// arrivals and unequal sizes make the occupancy peaked, its variance `z` times its mean,
+    /// `z = (1 + ca²) / 2 × (1 + cs²)` (the peakedness of renewal arrivals at many slots
+    /// times the size's second moment over its mean squared), and the system is taken as one
+    /// of `z` times fewer slots at the same utilisation (Hayward's approximation).
+    pub fn kv_wait(&self, arrival_cv: f64, size_cv2: f64) -> (f64, f64) {
+        let z = (1.0 + arrival_cv * arrival_cv) / 2.0 * (1.0 + size_cv2.max(0.0));
+        kv_wait(self.max_batch, self.kv_held, self.kv_hold_ms, z)
+    }
+
+    /// TTFT at quantile `q` (0.5, 0.9, 0.99, ...) for arrivals whose inter-arrival times have
+    /// coefficient of variation `arrival_cv` (1 = Poisson) and prompts whose service times have
+    /// squared coefficient of variation `service_cv2` (0 = all alike). The prompt wait scales
+    /// as Kingman's formula, `(ca² + cs²) / 2 × ρ / (1 − ρ) × service` (the mean wait of the
+    /// estimate is the M/D/1 one, ca² = 1 and cs² = 0), and, given that a prompt waits (with
+    /// probability ρ), is exponential: `W_q = (W̄ / ρ) ln(ρ / (1 − q))` for `ρ > 1 − q`.
+    /// Requests that arrive together (rounds, bursts, waves) spread uniformly over
+    /// [`Estimate::ttft_spread_ms`] around the mean. Under open-loop arrivals the wait for
+    /// room to be admitted ([`Estimate::kv_wait`]: with its probability, exponential) adds its
+    /// own quantile.
+    pub fn ttft_quantile_ms(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> f64 {
+        let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
+        let rho = self.prompt_utilization;
+        let tail = if rho > 1.0 - q && rho > 0.0 {
+            mean_wait / rho * portable::ln(rho / (1.0 - q))
+        } else {
+            0.0
+        };
+        let together = (q.clamp(0.0, 1.0) - 0.5) * self.ttft_spread_ms;
+        // The wait for room to be admitted: the mean (Poisson arrivals, equal sizes) is in
+        // `ttft_ms`; the quantile is that of peaked traffic (see `Estimate::kv_wait`).
+        let (p, given) = self.kv_wait(1.0, 0.0);
+        let room_mean = p * given;
+        let (p, given) = self.kv_wait(arrival_cv, service_cv2);
+        let room = if p > 1.0 - q && p > 0.0 {
+            given * portable::ln(p / (1.0 - q))
+        } else {
+            0.0
+        };
+        self.ttft_ms - self.prompt_wait_ms - room_mean + tail + room + together
+    }
+
+    /// Inter-token latency at quantile `q`: the gap between two tokens of a stream is one
+    /// iteration, light (decodes only) or heavy (also carrying another request's prompt chunk,
+    /// a share [`Estimate::heavy_share`] of the iterations). The quantile of single gaps is
+    /// the heavy iteration once heavy ones are more than `1 − q` of them, else the light one;
+    /// the mean gap is the mean TPOT.
+    pub fn itl_quantile_ms(&self, q: f64) -> f64 {
+        if self.heavy_share > 1.0 - q {
+            self.tpot_heavy_ms
+        } else {
+            self.tpot_light_ms
+        }
+    }
+
+    /// Mean TPOT of one request at quantile `q`: a request of `output_tokens` meets heavy
+    /// iterations with probability `heavy_share` each (normal approximation of the binomial
+    /// mean), never beyond every iteration being heavy.
+    pub fn tpot_quantile_ms(&self, q: f64, output_tokens: u64) -> f64 {
+        let n = output_tokens.saturating_sub(1).max(1) as f64;
+        let p = self.heavy_share.clamp(0.0, 1.0);
+        let spread = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
+        let sd = spread * (p * (1.0 - p) / n).sqrt();
+        let worst = self.tpot_ms.max(self.tpot_heavy_ms);
+        (self.tpot_ms + normal_quantile(q) * sd).min(worst)
+    }
+
+    /// Mean TPOT of one request at quantile `q` over requests of many lengths. A request with
+    /// `m` gaps between tokens meets the prompts of the others that arrive during its life,
+    /// each adding the extra time of a heavy iteration scaled by its prompt's size (squared
+    /// coefficient of variation `prompt_cv2`), so its TPOT is `light + (k extras) / m`. The
+    /// count `k` starts from the prompts arriving in the light part of its decode (`heavy_share
+    /// × m × (1 − r)`) and while its own prompt waits and prefills (`heavy_before`: they are
+    /// prefilled after it, in its first gaps), and each heavy iteration lets `r =
+    /// heavy_growth` more arrive (a busy period: Consul's generalised Poisson count, mean
+    /// `a / (1 − r)`, variance `a / (1 − r)³`). Arrivals whose inter-arrival times have
+    /// coefficient of variation `arrival_cv` (gamma) are counted as an arrival sees them: the
+    /// renewal function over the window from its arrival, in clumps of up to `arrival_cv²`
+    /// (Poisson arrivals: `a` in clumps of 1); the same arrivals make the batch a request
+    /// decodes in peaked (its variance and its length-biased excess grow by Whitt's
+    /// peakedness, see below). Short answers that meet long prompts spread most. The quantile is that of the mixture over `gaps` (equally likely
+    /// gap counts, e.g. quantiles of the output length minus one): the count's terms summed
+    /// exactly for a small mean count, the sum of `k` extras taken as normal; a normal TPOT for
+    /// a large one.
+    pub fn tpot_quantile_over_ms(
+        &self,
+        q: f64,
+        gaps: &[f64],
+        prompt_cv2: f64,
+        arrival_cv: f64,
+    ) -> f64 {
+        match self.tpot_over(q, gaps, prompt_cv2, arrival_cv, None) {
+            Found::Hi(hi) => hi.max(self.tpot_ms),
+            Found::Passes(_) => unreachable!("a search without a test finds its quantile"),
+        }
+    }
+
+    /// Whether `ok` holds for [`Self::tpot_quantile_over_ms`], for an `ok` that holds up to
+    /// some TPOT and not beyond: the same answer, from a search that stops as soon as its
+    /// bracket decides it.
+    pub fn tpot_quantile_over_within(
+        &self,
+        q: f64,
+        gaps: &[f64],
+        prompt_cv2: f64,
+        arrival_cv: f64,
+        ok: &dyn Fn(f64) -> bool,
+    ) -> bool {
+        match self.tpot_over(q, gaps, prompt_cv2, arrival_cv, Some(ok)) {
+            Found::Hi(hi) => ok(hi.max(self.tpot_ms)),
+            Found::Passes(passes) => passes,
+        }
+    }
+
+    /// The search of [`Self::tpot_quantile_over_ms`], whose quantile is the highest end found
+    /// or the mean TPOT, whichever is higher.
+    fn tpot_over(
+        &self,
+        q: f64,
+        gaps: &[f64],
+        prompt_cv2: f64,
+        arrival_cv: f64,
+        test: Option<&dyn Fn(f64) -> bool>,
+    ) -> Found {
+        let p = self.heavy_share.clamp(0.0, 1.0);
+        let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
+        let cv2 = prompt_cv2.max(0.0);
+        let clump = (arrival_cv * arrival_cv).max(MIN_CLUMP);
+        let gaps: Vec<f64> = gaps.iter().copied().filter(|&m| m >= 1.0).collect();
+        if gaps.is_empty() || extra <= 0.0 || p <= 0.0 || q <= 0.5 {
+            // The mean TPOT.
+            return Found::Hi(self.tpot_ms);
+        }
+        // Peakedness of the count of others in the replica. Gamma arrivals of coefficient of
+        // variation `cv` into a replica whose requests stay long beside the gaps between
+        // arrivals are a G/G/∞ queue: its count's variance is `z = 1 + (cv² − 1) η` times its
+        // mean, `η = E[min(S₁, S₂)] / E[S]` over two lifetimes (Whitt's heavy-traffic
+        // peakedness; ½ for exponential lifetimes, 1 for equal ones; `z = 1` for Poisson
+        // arrivals), the lifetimes `ttft + gaps × tpot` over the equally likely gap counts. A
+        // running request is in the length-biased batch, `E[N²] / E[N] = b + z` with itself:
+        // `z − 1` more than beside a Poisson count.
+        let z = if self.batch_variance > 0.0 {
+            let lives: Vec<f64> = gaps
+                .iter()
+                .map(|&m| self.ttft_ms + m * self.tpot_ms)
+                .collect();
+            let n = lives.len() as f64;
+            let mean = lives.iter().sum::<f64>() / n;
+            let mut shorter = 0.0;
+            for a in &lives {
+                for b in &lives {
+                    shorter += a.min(*b);
+                }
+            }
+            let eta = if mean > 0.0 {
+                shorter / (n * n) / mean
+            } else {
+                1.0
+            };
+            1.0 + (arrival_cv * arrival_cv - 1.0) * eta
+        } else {
+            1.0
+        };
+        let light =
+            self.tpot_light_ms.min(self.tpot_ms) + (z - 1.0) * self.decode_slope_ms.max(0.0);
+        let want = 1.0 - q;
+        let r = self.heavy_growth.clamp(0.0, MAX_GROWTH);
+        // Variance, in units of one extra, of the light iterations' sum over m gaps: the
+        // decode batch's count of others varies (`batch_variance`), and a request's life of
+        // m gaps averages it over time; taking the others' time in the replica as exponential
+        // of the mean request lifetime L, the variance of the average over a life d is
+        // `var × 2 (x − 1 + e^−x) / x²` with x = d / L (the whole variance for a short life,
+        // about 2 L / d of it for a long one).
+        let life = self.e2e_ms.max(self.tpot_ms);
+        let batch_var = |m: f64| -> f64 {
+            if self.batch_variance <= 0.0 || self.decode_slope_ms <= 0.0 {
+                return 0.0;
+            }
+            let x = (m * self.tpot_ms / life).max(1e-6);
+            let averaged = if x < 1e-3 {
+                1.0
+            } else if self.prompt_drag_ms > 0.0 {
+                // Only the others there when it arrives (each stays min(T, d) of its life d):
+                // those arriving later are the prompts it meets, whose drag the count below
+                // carries.
+                2.0 * (1.0 - portable::exp(-x) * (1.0 + x)) / (x * x)
+            } else {
+                2.0 * (x - 1.0 + portable::exp(-x)) / (x * x)
+            };
+            let per_gap = m * self.decode_slope_ms / extra;
+            per_gap * per_gap * self.batch_variance * z * averaged
+        };
+        // P(TPOT > x) for a request of m gaps is a sum of normal tails whose weights and
+        // spreads do not depend on x: they are computed once per gap count here, so the search
+        // for x below only evaluates the tails (the same operations in the same order as
+        // computing everything at each x, so the same bits).
+        let before = self.heavy_before.max(0.0);
+        // The others a request meets arrive within a window that starts at its own arrival
+        // (its wait, its prompt, its decode). Seen from an arrival, gamma arrivals are not a
+        // time average: their clumps put its neighbours close to it, so the count in the
+        // window is the renewal function `H(s) = Σ_n P(n k, s / θ)` (the Palm count, as for
+        // the TTFT step, [`Self::ttft_quantile_steps_ms`]; `rate × s` for Poisson arrivals),
+        // taken as a clumped Poisson count with that mean and the renewal's chance of at
+        // least one, `P(k, s / θ)`: clumps of `H / −ln(1 − P(k, s / θ))` arrivals, between 1
+        // (a short window: one neighbour at most) and `arrival_cv²` (a long one).
+        let mut ln = LnTables::new(1.0 / clump);
+        let palm = |first: f64, ln: &mut LnTables| -> (f64, f64) {
+            let rate = self.requests_s / 1e3;
+            if (arrival_cv - 1.0).abs() < 1e-9 || first <= 0.0 || rate <= 0.0 {
+                return (first, clump);
+            }
+            let chunks = self.prompt_steps.max(1.0);
+            let (k, theta) = (1.0 / clump, clump / rate);
+            let x = first / (chunks * rate) / theta;
+            // gamma_p(n k, x), with ln x and ln Γ(n k) computed once.
+            let ln_x = portable::ln(x);
+            let mut p_nk = |n: usize| {
+                let a = n as f64 * k;
+                if x <= 0.0 || a <= 0.0 {
+                    0.0
+                } else {
+                    gamma_p_series(a, x, ln_x, ln.gamma(n))
+                }
+            };
+            let at_least_one = p_nk(1);
+            let mut h = 0.0;
+            let mut n = 1;
+            loop {
+                let term = if n == 1 { at_least_one } else { p_nk(n) };
+                h += term;
+                if term < 1e-9 || n > 10_000 {
+                    break;
+                }
+                n += 1;
+            }
+            let size = if at_least_one < 1.0 - 1e-12 {
+                (h / -portable::ln(1.0 - at_least_one)).clamp(clump.min(1.0), clump.max(1.0))
+            } else {
+                clump
+            };
+            (chunks * h, size)
+        };
+        // A prefill-first engine's prompt steps come in clumps of a prompt's chunks, one
+        // prompt's work each: its size's spread is that of the whole clump (`together² cv2`
+        // per prompt, `together × cv2` per extra).
+        let together = self.prompt_clump.max(1.0);
+        // A prompt met on a prefill-first engine then decodes beside the request for the rest
+        // of its life (about half of it, or of the mean output when that is shorter), each
+        // gap slower by the decode slope: each heavy iteration met carries its share of that
+        // drag, and the light iterations lose its mean (the met prompts' part of the mean
+        // batch). Per gap count: the light iteration and the extra of one heavy iteration.
+        let mean_gaps = ((self.e2e_ms - self.ttft_ms) / self.tpot_ms.max(1e-9)).max(1.0);
+        let units: Vec<(f64, f64)> = gaps
+            .iter()
+            .map(|&m| {
+                let drag = self.prompt_drag_ms.max(0.0) * m.min(mean_gaps) / 2.0 / together;
+                (light - p * drag, extra + drag)
+            })
+            .collect();
+        let terms: Vec<TailTerms> = gaps
+            .iter()
+            .zip(&units)
+            .map(|(&m, &(_, unit))| {
+                let (first, c) = palm(p * m * (1.0 - r) + before, &mut ln);
+                let scale = extra / unit;
+                let vb = batch_var(m) * scale * scale;
+                // The busy period's growth over a window of m steps (its mean kept).
+                let r_m = window_growth(r, m);
+                let first = first * (1.0 - r_m) / (1.0 - r);
+                TailTerms::new(first, r_m, c * together, cv2 * together, vb, &mut ln)
+            })
+            .collect();
+        let tail = |x: f64| {
+            gaps.iter()
+                .zip(&terms)
+                .zip(&units)
+                .map(|((&m, gap), &(light, unit))| gap.above((x - light) * m / unit))
+                .sum::<f64>()
+                / gaps.len() as f64
+        };
+        // Bracket: from the light iteration up until the tail is small enough.
+        let bracket = Bracket {
+            start: (light, light + extra),
+            widen: |hi: f64| (hi < light + extra * 1e3).then_some(light + (hi - light) * 2.0),
+            halvings: 40,
+            close: |lo: f64, hi: f64| hi - lo < 1e-3 * light.max(1e-9),
+        };
+        bisect::search(bracket, |x| tail(x) > want, |hi| hi.max(self.tpot_ms), test)
+    }
+
+    /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).
+    pub fn e2e_quantile_ms(&self, q: f64, arrival_cv: f64, output_tokens: u64) -> f64 {
+        let n = output_tokens.saturating_sub(1) as f64;
+        self.ttft_quantile_ms(q, arrival_cv, 0.0) + n * self.tpot_quantile_ms(q, output_tokens)
+    }
+
+    /// Cost of a million generated tokens at `usd_per_hour` for the replica's machine share.
+    pub fn usd_per_million_output_tokens(&self, usd_per_hour: f64) -> Option<f64> {
+        (self.output_tok_s > 0.0).then(|| usd_per_hour / (self.output_tok_s * 3600.0) * 1e6)
+    }
+}

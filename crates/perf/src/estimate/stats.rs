@@ -1,0 +1,367 @@
+//! Distributions and queueing formulas the estimate's percentiles are built from.
+
+use super::*;
+
+/// Standard normal quantile for `q` in [0.5, 1) (P. J. Acklam's rational approximation,
+/// relative error below 1.2e-9).
+pub fn normal_quantile(q: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let q = q.clamp(0.5, 1.0 - 1e-12);
+    if q <= 0.975_75 {
+        let x = q - 0.5;
+        let r = x * x;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * x
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        let t = (-2.0 * portable::ln(1.0 - q)).sqrt();
+        -(((((C[0] * t + C[1]) * t + C[2]) * t + C[3]) * t + C[4]) * t + C[5])
+            / ((((D[0] * t + D[1]) * t + D[2]) * t + D[3]) * t + 1.0)
+    }
+}
+
+/// Above this mean count of heavy iterations a request meets, its TPOT is taken as normal.
+pub(super) const EXACT_POISSON_MEAN: f64 = 20.0;
+
+/// The most heavy iterations one heavy iteration's extra time brings (the busy period of the
+/// TPOT tail is taken as finite below 1).
+pub(super) const MAX_GROWTH: f64 = 0.9;
+
+/// The smallest clump of arrivals the TPOT tail counts in (arrivals smoother than Poisson
+/// narrow the count's spread, down to this share of a Poisson one).
+pub(super) const MIN_CLUMP: f64 = 0.1;
+
+/// Standard normal distribution function Φ(x) (Abramowitz and Stegun 7.1.26 for erfc,
+/// absolute error below 1.5e-7).
+#[inline]
+pub fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * portable::exp(-z * z);
+    if x >= 0.0 {
+        1.0 - erfc / 2.0
+    } else {
+        erfc / 2.0
+    }
+}
+
+/// The busy period's growth `r` as a request of `m` gaps sees it. The prompts that arrive
+/// during a step are carried by the next one, together: a step's extra time is the prompt work
+/// that arrived during the step before, `T_n = light + extra × N(rate × T_(n−1))`, so a step's
+/// length is an AR(1) series of coefficient `r` whose noise has the Poisson count's variance.
+/// The count's mean over the request's m steps is the busy period's, `a / (1 − r)`; its
+/// variance is the series' over a window of m steps, `a / (1 − r) × V(m) / m` with `V(m) =
+/// (m + 2 Σ_(k<m) (m − k) r^k) / (1 − r²)`: `a / (1 − r)³` for a long window (every prompt
+/// that arrives in a stretch lands in the request's own later steps: Consul's busy period),
+/// `a / ((1 − r)(1 − r²))` for one step (those arriving in its stretch go to the next
+/// request's step). The tail keeps Consul's count, with the growth `r_m` that gives its
+/// variance over its mean, `1 / (1 − r_m)² = V(m) / m`, and the mean of `r` (the caller
+/// scales the first generation by `(1 − r_m) / (1 − r)`). Prompts that share a step count once
+/// per step, not once per prompt.
+pub(super) fn window_growth(r: f64, m: f64) -> f64 {
+    if r <= 0.0 {
+        return 0.0;
+    }
+    let m = m.max(1.0);
+    let one = 1.0 - r;
+    let pairs = (m * r * one - r * (1.0 - portable::pow(r, m))) / (one * one);
+    let v = (m + 2.0 * pairs) / (1.0 - r * r);
+    (1.0 - (m / v).sqrt()).clamp(0.0, r)
+}
+
+/// P(TPOT > x) of a request of one gap count, in the form that does not depend on x
+/// (see [`Estimate::tpot_quantile_over_ms`]): the tail is a function of `d = (x − light) ×
+/// m / extra`, the time above the light iterations in units of one extra.
+pub(super) enum TailTerms {
+    /// A large mean count: one normal tail of the count's mean and spread.
+    Normal { mean: f64, sd: f64 },
+    /// A small mean count: Σ_j P(j clumps) × P(clump × j extras + the batch's share > d),
+    /// the terms in order of j, each with its weight, its count of extras and the spread of
+    /// their sum (`None`: no spread).
+    Exact(Vec<(f64, f64, Option<f64>)>),
+}
+
+impl TailTerms {
+    /// `first` is the count's mean in the light part of the decode plus the prompts before
+    /// (not yet in clumps), `r` the busy period's growth, `vb` the batch's variance.
+    pub(super) fn new(
+        first: f64,
+        r: f64,
+        clump: f64,
+        cv2: f64,
+        vb: f64,
+        ln: &mut LnTables,
+    ) -> TailTerms {
+        // The first generation, in clumps.
+        let a = first / clump;
+        let mean_j = a / (1.0 - r);
+        if mean_j > EXACT_POISSON_MEAN {
+            let mean_k = clump * mean_j;
+            let sd = (mean_k * (clump + cv2) / ((1.0 - r) * (1.0 - r)) + vb).sqrt();
+            return TailTerms::Normal { mean: mean_k, sd };
+        }
+        // Extras of mean 1 and variance cv2 each; a larger prompt also lets more arrive
+        // while it runs (its offspring are Poisson of `r × size`), which the count's terms
+        // miss: the variance per extra `cv2 / (1 − r)²` gives the sum the busy period's
+        // variance `a (1 + cv2) / (1 − r)³`, as the normal branch above has it.
+        let cv2 = cv2 / ((1.0 - r) * (1.0 - r));
+        let term = |weight: f64, k: f64| {
+            let var = k * cv2 + vb;
+            (weight, k, (var > 0.0).then(|| var.sqrt()))
+        };
+        if a <= 0.0 {
+            // Weight 1: the product below is the tail itself, bit for bit.
+            return TailTerms::Exact(vec![term(1.0, 0.0)]);
+        }
+        let last = (mean_j + 8.0 * mean_j.sqrt() / (1.0 - r) + 8.0).ceil() as u32;
+        let mut terms = Vec::with_capacity(last as usize + 1);
+        terms.push(term(portable::exp(-a), 0.0));
+        let ln_a = portable::ln(a);
+        for j in 1..=last {
+            let jf = f64::from(j);
+            let ln_factorial = ln.factorial(j as usize);
+            let ln_pj = ln_a + (jf - 1.0) * portable::ln(a + jf * r) - a - jf * r - ln_factorial;
+            terms.push(term(portable::exp(ln_pj), clump * jf));
+        }
+        TailTerms::Exact(terms)
+    }
+
+    /// P(TPOT > x) with `d` the time above the light iterations in extras.
+    pub(super) fn above(&self, d: f64) -> f64 {
+        let beyond = |k: f64, sd: Option<f64>| match sd {
+            Some(sd) => normal_above((d - k) / sd),
+            None if k > d => 1.0,
+            None => 0.0,
+        };
+        match self {
+            TailTerms::Normal { mean, sd } => normal_above((d - mean) / sd),
+            TailTerms::Exact(terms) => {
+                let mut total = 0.0;
+                for (i, &(weight, k, sd)) in terms.iter().enumerate() {
+                    let term = weight * beyond(k, sd);
+                    total = if i == 0 { term } else { total + term };
+                }
+                total
+            }
+        }
+    }
+}
+
+/// Beyond this many standard deviations, `1 − Φ(x)` is exactly 0 (above) or 1 (below) in
+/// `f64`: erfc of `|x| / √2` is below `e^−40.5 ≈ 2.6e−18`, under half an ulp of 1 (`2⁻⁵⁴ ≈
+/// 5.6e−17`), so `1 − erfc / 2` rounds to 1.
+pub(super) const SURE_TAIL_SD: f64 = 9.0;
+
+/// `1 − Φ(x)`, bit for bit `1.0 - normal_cdf(x)`, without the exponential where the answer is
+/// exactly 0 or 1 (the TPOT tail's far terms).
+pub(super) fn normal_above(x: f64) -> f64 {
+    if x > SURE_TAIL_SD {
+        0.0
+    } else if x < -SURE_TAIL_SD {
+        1.0
+    } else {
+        1.0 - normal_cdf(x)
+    }
+}
+
+/// Erlang's C formula: the probability that an arrival waits in an M/M/c system of `c`
+/// servers (rounded down, at least one) offered `a` erlangs (`a < c`), through the stable
+/// recursion of Erlang's B formula.
+pub fn erlang_c(c: f64, a: f64) -> f64 {
+    let servers = c.floor().max(1.0);
+    if a <= 0.0 {
+        return 0.0;
+    }
+    if a >= servers {
+        return 1.0;
+    }
+    let mut b = 1.0;
+    let mut k = 1.0;
+    while k <= servers {
+        b = a * b / (k + a * b);
+        k += 1.0;
+    }
+    b / (1.0 - a / servers * (1.0 - b))
+}
+
+/// Probability of waiting for room and the mean wait of those that wait, seconds (or in the
+/// unit of `hold`), of sequences held for `hold` each, `held` of them on average, at most
+/// `slots` at once, for traffic of peakedness `z` (1: Poisson arrivals of equal sizes). An
+/// M/M/c system, Erlang's C formula, with Hayward's approximation for peaked traffic: `z`
+/// times fewer slots at the same utilisation (`held < slots`).
+pub(super) fn kv_wait(slots: f64, held: f64, hold: f64, z: f64) -> (f64, f64) {
+    if held <= 0.0 || slots <= 0.0 || held >= slots {
+        return (0.0, 0.0);
+    }
+    let servers = (slots / z.max(1.0)).floor().max(1.0);
+    let offered = held / slots * servers;
+    (erlang_c(servers, offered), hold / (servers - offered))
+}
+
+/// The regularised lower incomplete gamma function `P(a, x)` (its series).
+pub fn gamma_p(a: f64, x: f64) -> f64 {
+    if x <= 0.0 || a <= 0.0 {
+        return 0.0;
+    }
+    gamma_p_series(a, x, portable::ln(x), ln_gamma(a))
+}
+
+/// [`gamma_p`] for x > 0 and a > 0, given ln x and ln Γ(a).
+pub(super) fn gamma_p_series(a: f64, x: f64, ln_x: f64, ln_gamma_a: f64) -> f64 {
+    let mut term = 1.0 / a;
+    let mut sum = term;
+    let mut n = 1.0;
+    while n < 1e4 {
+        term *= x / (a + n);
+        sum += term;
+        if term < sum * 1e-14 {
+            break;
+        }
+        n += 1.0;
+    }
+    (sum * portable::exp(-x + a * ln_x - ln_gamma_a)).min(1.0)
+}
+
+/// ln Γ(n k) for n = 1, 2, … and ln j! for j = 0, 1, …, each computed once for all the gap
+/// counts of one TPOT quantile (the same values as computing them for each).
+pub(super) struct LnTables {
+    k: f64,
+    gamma: Vec<f64>,
+    factorial: Vec<f64>,
+}
+
+impl LnTables {
+    pub(super) fn new(k: f64) -> LnTables {
+        LnTables {
+            k,
+            gamma: Vec::new(),
+            factorial: vec![0.0],
+        }
+    }
+
+    /// ln Γ(n k), n ≥ 1.
+    pub(super) fn gamma(&mut self, n: usize) -> f64 {
+        while self.gamma.len() < n {
+            let next = (self.gamma.len() + 1) as f64;
+            self.gamma.push(ln_gamma(next * self.k));
+        }
+        self.gamma[n - 1]
+    }
+
+    /// ln j!, summed as ln 1 + ln 2 + … + ln j.
+    fn factorial(&mut self, j: usize) -> f64 {
+        while self.factorial.len() <= j {
+            let last = self.factorial[self.factorial.len() - 1];
+            self.factorial
+                .push(last + portable::ln(self.factorial.len() as f64));
+        }
+        self.factorial[j]
+    }
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, nine terms).
+pub(super) fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return portable::ln(pi / (pi * x).sin()) - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * portable::ln(2.0 * std::f64::consts::PI) + (x + 0.5) * portable::ln(t) - t
+        + portable::ln(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normal_quantile as z;
+
+    #[test]
+    fn normal_quantiles() {
+        for (q, want) in [
+            (0.5, 0.0),
+            (0.9, 1.281_551_6),
+            (0.99, 2.326_347_9),
+            (0.999, 3.090_232_3),
+        ] {
+            assert!((z(q) - want).abs() < 1e-6, "{q}: {}", z(q));
+        }
+    }
+
+    /// The shortcut of the far tails gives the bits of the full formula, at the threshold
+    /// and far beyond it.
+    #[test]
+    fn normal_above_is_one_minus_normal_cdf_bit_for_bit() {
+        use super::{normal_above, normal_cdf, SURE_TAIL_SD};
+        let mut x = 0.0f64;
+        while x < 60.0 {
+            for v in [x, -x, SURE_TAIL_SD + x * 1e-9, -SURE_TAIL_SD - x * 1e-9] {
+                assert_eq!(
+                    normal_above(v).to_bits(),
+                    (1.0 - normal_cdf(v)).to_bits(),
+                    "{v}"
+                );
+            }
+            x += 0.001;
+        }
+        for v in [
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN,
+            1e300,
+            -1e300,
+        ] {
+            assert_eq!(
+                normal_above(v).to_bits(),
+                (1.0 - normal_cdf(v)).to_bits(),
+                "{v}"
+            );
+        }
+    }
+}
