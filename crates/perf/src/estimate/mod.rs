@@ -153,9 +153,9 @@ pub struct Estimate {
     /// `heavy_share` per gap; 0 in a closed loop or a full replica).
     pub heavy_before: f64,
     /// Prompt-carrying iterations of the others that arrive during one (open-loop rate ×
-    /// prompt steps per request × the time a heavy iteration adds; on a prefill-first engine
-    /// also the time the met prompt adds to the request's decode steps by decoding beside
-    /// it, [`Estimate::prompt_drag_ms`] over half the mean output): each heavy iteration a
+    /// prompt steps per request × the time a heavy iteration adds, and the time the met prompt
+    /// adds to the request's decode steps by decoding beside it, [`Estimate::prompt_drag_ms`]
+    /// over half the mean output): each heavy iteration a
     /// request meets stretches its decode, and more prompts arrive in the stretch, so the
     /// count it meets is a busy period's, wider than a Poisson count (0 in a closed loop).
     pub heavy_growth: f64,
@@ -167,10 +167,13 @@ pub struct Estimate {
     /// all [`Estimate::prompt_steps`] of them, and the count it meets comes in clumps of that
     /// many, each clump one prompt's work (1: counted one by one).
     pub prompt_clump: f64,
-    /// On a prefill-first engine under open-loop arrivals, how much a prompt a request meets
-    /// lengthens its decode per gap it then decodes beside it, ms (the decode slope: the
-    /// prompt's sequence joins the batch), for the TPOT tail: a request that meets many
-    /// prompts also decodes in a larger batch (0: not counted).
+    /// Under open-loop arrivals, how much a prompt a request meets lengthens its decode per
+    /// gap it then decodes beside it, ms (the decode slope: the prompt's sequence joins the
+    /// batch), for the TPOT tail: a request that meets many prompts also decodes in a larger
+    /// batch, the same events, so the batch's growth rides on the count of prompts met
+    /// rather than beside it as an independent spread (0 in a closed loop or a full
+    /// replica). On every engine: vLLM's mixed step carries the prompt, then its decodes
+    /// join the batch, as after SGLang's prefill batch.
     pub prompt_drag_ms: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).

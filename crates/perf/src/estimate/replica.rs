@@ -394,9 +394,11 @@ impl Replica {
             Load::Poisson { .. } | Load::Saturated => self.request_overhead_s(e, out.batch - 1.0),
         };
         out.ttft_s += out.queue_s + api;
-        // A prefill-first engine under open-loop arrivals: the prompts a decoding request
-        // meets come whole, their chunks back to back.
-        let together = matches!(w.load, Load::Poisson { .. }) && !self.mixes && !out.overloaded;
+        // Under open-loop arrivals a prompt a decoding request meets then decodes beside it,
+        // on every engine (`Estimate::prompt_drag_ms`); on a prefill-first engine the prompts
+        // it meets also come whole, their chunks back to back.
+        let open = matches!(w.load, Load::Poisson { .. }) && !out.overloaded;
+        let together = open && !self.mixes;
         let gpus = f64::from(self.gpus.max(1));
         let output_tok_s = out.requests_s * o;
         let total_tok_s = out.requests_s * (input + o);
@@ -425,7 +427,7 @@ impl Replica {
             heavy_growth: out.growth,
             prompt_steps: out.chunks,
             prompt_clump: if together { out.chunks.max(1.0) } else { 1.0 },
-            prompt_drag_ms: if together { out.slope_s * 1e3 } else { 0.0 },
+            prompt_drag_ms: if open { out.slope_s * 1e3 } else { 0.0 },
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,

@@ -177,14 +177,11 @@ impl Replica {
         // the others' out of that time.
         let (before, growth) = match open {
             Some(Open { rate, .. }) if decode_steps > 0.0 => {
-                // A prompt met on a prefill-first engine then decodes beside the request,
+                // A prompt met then decodes beside the request (on every engine: vLLM's
+                // mixed step that carries it is followed by its decodes in the same batch),
                 // slowing each of its decode steps by the slope for about half the mean
                 // output: that stretch lets more arrive too.
-                let drag = if self.mixes {
-                    0.0
-                } else {
-                    slope_s * decode_steps / 2.0
-                };
+                let drag = slope_s * decode_steps / 2.0;
                 (
                     rate * (own + wait) * chunks,
                     (rate * (chunks * (t_heavy - t_light).max(0.0) + drag)).min(MAX_GROWTH),

@@ -22,11 +22,12 @@ fn with_inputs<R>(f: impl FnOnce(&Inputs<'_>) -> R) -> R {
 /// what VALIDATION.md publishes for them.
 const FAST: &[usize] = &[3, 8, 10, 21, 24];
 
-/// Fast rows outside ±15 % and their published error, which must not grow: Llama 3.1 8B vLLM
-/// chat under bursty arrivals has been +26.8 % since the fifth session's refit (VALIDATION.md,
-/// "After the fifth session's refit"; issue 13, item 2, is open). The Neuron row (Llama 3.1 8B
-/// on inf2.xlarge) is within since the sixth session's refit (+2.8 %; VALIDATION.md item 14).
-const OUTSIDE: &[(usize, f64)] = &[(3, 26.8)];
+/// Fast rows outside ±15 % and their published error, which must not grow: none. Llama 3.1
+/// 8B vLLM chat under bursty arrivals, +26.8 % since the fifth session's refit, is within
+/// since VALIDATION.md's capacity item 16 (+11.8 %: a prompt met decodes beside the request
+/// on vLLM too). The Neuron row (Llama 3.1 8B on inf2.xlarge) is within since the sixth
+/// session's refit (+2.8 %; VALIDATION.md item 14).
+const OUTSIDE: &[(usize, f64)] = &[];
 
 #[test]
 fn a_fast_part_of_the_matrix_agrees_with_the_simulator() {
