@@ -155,9 +155,9 @@ pub struct Estimate {
     /// Prompt-carrying iterations of the others that arrive during one (open-loop rate ×
     /// prompt steps per request × the time a heavy iteration adds, and the time the met prompt
     /// adds to the request's decode steps by decoding beside it, [`Estimate::prompt_drag_ms`]
-    /// over half the mean output): each heavy iteration a
-    /// request meets stretches its decode, and more prompts arrive in the stretch, so the
-    /// count it meets is a busy period's, wider than a Poisson count (0 in a closed loop).
+    /// over half the mean output): each heavy iteration a request meets stretches its
+    /// decode, and more prompts arrive in the stretch, so the count it meets is a busy
+    /// period's, wider than a Poisson count (0 in a closed loop).
     pub heavy_growth: f64,
     /// Prompt-carrying iterations per prompt (its chunks of the step budget).
     pub prompt_steps: f64,

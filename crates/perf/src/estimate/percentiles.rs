@@ -433,11 +433,11 @@ impl Estimate {
         // prompt's work each: its size's spread is that of the whole clump (`together² cv2`
         // per prompt, `together × cv2` per extra).
         let together = self.prompt_clump.max(1.0);
-        // A prompt met then decodes beside the request for the rest
-        // of its life (about half of it, or of the mean output when that is shorter), each
-        // gap slower by the decode slope: each heavy iteration met carries its share of that
-        // drag, and the light iterations lose its mean (the met prompts' part of the mean
-        // batch). Per gap count: the light iteration and the extra of one heavy iteration.
+        // A prompt met then decodes beside the request for the rest of its life (about half
+        // of it, or of the mean output when that is shorter), each gap slower by the decode
+        // slope: each heavy iteration met carries its share of that drag, and the light
+        // iterations lose its mean (the met prompts' part of the mean batch). Per gap count:
+        // the light iteration and the extra of one heavy iteration.
         let mean_gaps = ((self.e2e_ms - self.ttft_ms) / self.tpot_ms.max(1e-9)).max(1.0);
         let units: Vec<(f64, f64)> = gaps
             .iter()
