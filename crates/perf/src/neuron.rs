@@ -9,6 +9,12 @@
 //!   The same guide's configuration sets `ctx_batch_size = 1` (one prompt per context-encoding
 //!   call) and `tkg_batch_size = batch_size` (the token-generation graph is compiled for the
 //!   batch of `max_num_seqs` sequences).
+//! - aws-neuron/neuronx-distributed-inference at commit 0d0a638f,
+//!   `src/neuronx_distributed_inference/models/model_wrapper.py`, `ModelWrapper.forward`: a
+//!   call with fewer sequences than the compiled `batch_size` is padded up to it
+//!   (`_forward_with_pad`: "pad the inputs up to the compiled batch size"); the only buckets
+//!   are sequence lengths (`get_target_bucket` over `neuron_config.buckets`), none of batch
+//!   size. So a token-generation step costs the compiled batch whatever runs.
 //! - `libraries/nxd-inference/developer_guides/model-reference.rst`: the supported model
 //!   architectures (`data/perf/neuron_models.csv`).
 //! - `libraries/nxd-inference/developer_guides/migrate-from-tnx-to-nxdi.rst`: compiled
@@ -45,25 +51,43 @@ pub fn buckets(max_model_len: u64) -> Vec<u64> {
     out
 }
 
-/// The batch NxD Inference compiles (vLLM's `max_num_seqs`): the sequences of `max_model_len`
-/// tokens the KV cache holds after the weights (the cache is allocated for `max_num_seqs ×
-/// max_model_len` when the graphs are compiled), at least one, at most the engine's
-/// `engine_max`. The one home of the figure: the replica the planner and the simulator run
-/// ([`crate::Replica`]) and the `--max-num-seqs` render writes read it here.
+/// The most sequences NxD Inference can compile the batch for (vLLM's `max_num_seqs`): the
+/// sequences of `max_model_len` tokens the KV cache holds after the weights (the cache is
+/// allocated for `max_num_seqs × max_model_len` when the graphs are compiled), at least one, at
+/// most `engine_max` (the engine's default, or the batch the planner chose,
+/// [`batch_choices`]). The one home of the figure: the replica the planner and the simulator
+/// run ([`crate::Replica`]) and the `--max-num-seqs` render writes read it here.
 pub fn max_num_seqs(kv_tokens: u64, max_model_len: u64, engine_max: u64) -> u64 {
     (kv_tokens / max_model_len.max(1)).clamp(1, engine_max.max(1))
 }
 
+/// The compiled batches worth comparing when the cache holds `most` sequences: 1, 2, then
+/// powers of two and their midpoints (3 × 2^k) below it, and `most` itself. Every decode step
+/// costs the compiled batch ([`Shapes::decode`]), so a smaller batch decodes faster and serves
+/// fewer at once; the planner keeps the one with the most capacity within the SLOs (the
+/// capacity falls steeply once the padded step nears the TPOT limit, so the grid is finer than
+/// powers of two).
+pub fn batch_choices(most: u64) -> Vec<u64> {
+    let most = most.max(1);
+    let mut out: Vec<u64> = std::iter::successors(Some(2u64), |b| Some(b * 2))
+        .flat_map(|b| [b, b + b / 2])
+        .take_while(|&b| b < most)
+        .collect();
+    out.insert(0, 1);
+    out.retain(|&b| b < most);
+    out.push(most);
+    out
+}
+
 /// What one Neuron engine step computes, the padded shapes of its compiled graphs: a prompt
 /// encoded alone (`ctx_batch_size = 1`) runs as its context-encoding bucket; a
-/// token-generation step runs its sequences at the bucket of the longest one. The compiled
-/// batch also pads a partly full decode step to `max_num_seqs` rows (`tkg_batch_size =
-/// batch_size`); that padding is not modelled: its cost depends on the compiled batch, which
-/// the planner takes as large as the KV cache allows ([`max_num_seqs`]) rather than choosing it
-/// for the SLO (VALIDATION.md, "AWS Neuron", not covered).
+/// token-generation step runs the compiled batch, `max_num_seqs` rows however many sequences
+/// are running (NxD Inference pads a smaller batch up to it, `tkg_batch_size = batch_size`), at
+/// the bucket of the longest one. The estimate and the simulator both price decode steps by
+/// [`Shapes::decode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shapes {
-    /// Compiled batch: most sequences running.
+    /// Compiled batch: most sequences running, and the rows of every decode step.
     pub max_num_seqs: u64,
     /// Compiled sequence length (the last bucket).
     pub max_model_len: u64,
@@ -75,11 +99,12 @@ impl Shapes {
         bucket(prompt.max(1), self.max_model_len)
     }
 
-    /// Rows and context per row of a token-generation step of `running` sequences whose
-    /// longest holds `longest` tokens: each at the longest one's bucket.
-    pub fn decode(&self, running: u64, longest: u64) -> (u64, u64) {
+    /// Rows and context per row of a token-generation step whose longest sequence holds
+    /// `longest` tokens: the compiled batch (a partly full step is padded to it), each row at
+    /// the longest one's bucket.
+    pub fn decode(&self, longest: u64) -> (u64, u64) {
         (
-            running.clamp(1, self.max_num_seqs.max(1)),
+            self.max_num_seqs.max(1),
             bucket(longest.max(1), self.max_model_len),
         )
     }
@@ -188,8 +213,23 @@ mod tests {
             max_model_len: 4743,
         };
         assert_eq!(s.prompt(800), 1024);
-        assert_eq!(s.decode(3, 1), (3, 128));
-        assert_eq!(s.decode(12, 4200), (8, 4743));
+        // Every decode step runs the compiled batch, padded.
+        assert_eq!(s.decode(1), (8, 128));
+        assert_eq!(s.decode(4200), (8, 4743));
+    }
+
+    #[test]
+    fn the_batches_compared_are_powers_of_two_up_to_what_the_cache_holds() {
+        assert_eq!(
+            batch_choices(130),
+            vec![1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 130]
+        );
+        assert_eq!(
+            batch_choices(64),
+            vec![1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+        );
+        assert_eq!(batch_choices(2), vec![1, 2]);
+        assert_eq!(batch_choices(0), vec![1]);
     }
 
     #[test]

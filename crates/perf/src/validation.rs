@@ -335,6 +335,16 @@ pub fn prepare(
         let mut limits = defaults.limits;
         if let Some(n) = obs.max_num_seqs {
             limits.max_num_seqs = n;
+        } else if gpu.arch == Arch::Neuron {
+            // The batch a Neuron row's graphs were compiled for: its static batch or its
+            // clients (`data/measured/README.md`: the Inf2/Trn1 tables run "a static batch
+            // compiled for the sequence length", the Trn2 tutorial "batch size 1"); every
+            // decode step runs that many rows (`neuron::Shapes::decode`).
+            match obs.load {
+                Load::Static { batch } => limits.max_num_seqs = batch.max(1),
+                Load::Closed { concurrency } => limits.max_num_seqs = concurrency.max(1),
+                _ => {}
+            }
         }
         let linked = gpu.nvlink || gpu.nvlink_gbs.is_some();
         // With attention data parallelism each rank runs its own scheduler. TensorRT-LLM's

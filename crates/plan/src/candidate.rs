@@ -150,6 +150,11 @@ pub struct Candidate {
     /// A SageMaker candidate's endpoint: `ml.*` instance, container, endpoint type, price (or
     /// why none), limits and cold start; `None` on EKS.
     pub sagemaker: Option<SageMakerOption>,
+    /// On a Neuron chip, the batch the graphs are compiled for (vLLM's `--max-num-seqs`),
+    /// chosen for the SLOs: every decode step runs that many rows
+    /// (`inferplan_perf::neuron::Shapes`); `None` on GPUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_num_seqs: Option<u64>,
 }
 
 impl Candidate {

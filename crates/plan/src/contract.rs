@@ -167,6 +167,11 @@ pub struct CandidateJson {
     /// A SageMaker candidate's endpoint ([`SageMakerOption`]); `null` on EKS.
     #[serde(default)]
     pub sagemaker: Option<SageMakerOption>,
+    /// On a Neuron chip, the batch the graphs are compiled for, chosen for the SLOs (render's
+    /// `--max-num-seqs`); absent on GPUs and in plans written before it (render then compiles
+    /// the batch the KV cache holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_num_seqs: Option<u64>,
 }
 
 impl From<&Candidate> for CandidateJson {
@@ -203,6 +208,7 @@ impl From<&Candidate> for CandidateJson {
             weights_gib,
             findings,
             sagemaker,
+            max_num_seqs,
         } = c;
         CandidateJson {
             rank: *rank,
@@ -235,6 +241,7 @@ impl From<&Candidate> for CandidateJson {
             weights_gib: *weights_gib,
             findings: findings.iter().map(FindingJson::from).collect(),
             sagemaker: sagemaker.clone(),
+            max_num_seqs: *max_num_seqs,
         }
     }
 }

@@ -748,10 +748,12 @@ fn lmdeploy_serves(model: &ModelSpec, kv: Dtype) -> Result<(), String> {
     lm::quant_policy(backend, kv, model.head_dim).map(|_| ())
 }
 
-/// The replica model of a configuration, its efficiencies and KV format.
+/// The replica model of a configuration, its efficiencies and KV format. On a Neuron chip the
+/// replica is compiled for the batch chosen for the SLOs ([`compiled_for_slo`]).
 #[allow(clippy::too_many_arguments)]
 fn prepare(
     inputs: &Inputs<'_>,
+    w: &Workload,
     sizing: &Sizing,
     model: &ModelSpec,
     inst: &Instance,
@@ -832,7 +834,57 @@ fn prepare(
         (reason, e.to_string(), None)
     })?;
     let eff = inputs.efficiency.lookup(gpu.arch, engine, weights).eff;
+    let replica = match replica.neuron_shapes() {
+        Some(shapes) => compiled_for_slo(&d, context, inputs, w, sizing, &eff, shapes, replica),
+        None => replica,
+    };
     Ok((replica, eff, kv))
+}
+
+/// On a Neuron chip, the replica compiled for the batch that serves the most within the SLOs.
+/// NxD Inference pads every token-generation step to the compiled batch
+/// ([`inferplan_perf::neuron::Shapes::decode`]), so the batch the KV cache holds (`full`, what
+/// the engine would be compiled for without a choice) decodes slowly even when few sequences
+/// run: each batch of [`inferplan_perf::neuron::batch_choices`] is priced by the same SLO model
+/// as the search, and the one of highest capacity is kept (the smaller on a tie). When none
+/// meets the SLOs, a batch of one, the fastest decode step: the search then rejects it for what
+/// no compiled batch fixes. The plan writes the batch (`Candidate::max_num_seqs`), render
+/// compiles it (`--max-num-seqs`) and `plan --verify` simulates it (the same replica).
+#[allow(clippy::too_many_arguments)]
+fn compiled_for_slo(
+    d: &Deployment<'_>,
+    context: u64,
+    inputs: &Inputs<'_>,
+    w: &Workload,
+    sizing: &Sizing,
+    eff: &Efficiency,
+    full_shapes: inferplan_perf::neuron::Shapes,
+    full: Replica,
+) -> Replica {
+    let full_batch = full_shapes.max_num_seqs;
+    let mut best: Option<(f64, Replica)> = None;
+    let mut smallest: Option<Replica> = None;
+    for batch in inferplan_perf::neuron::batch_choices(full_batch) {
+        let replica = if batch == full_batch {
+            full.clone()
+        } else {
+            let mut d = d.clone();
+            d.limits.max_num_seqs = batch;
+            match Replica::new(&d, context, inputs.memory) {
+                Ok(r) => r,
+                Err(_) => continue,
+            }
+        };
+        if let Ok(capacity) = SloModel::new(&replica, eff, w, sizing).capacity() {
+            if best.as_ref().is_none_or(|(c, _)| capacity > *c) {
+                best = Some((capacity, replica.clone()));
+            }
+        }
+        if smallest.is_none() {
+            smallest = Some(replica);
+        }
+    }
+    best.map(|(_, r)| r).or(smallest).unwrap_or(full)
 }
 
 /// The replica model and efficiencies of a candidate the planner proposed, to simulate it.
@@ -850,6 +902,7 @@ pub fn replica_for(
     let sizing = Sizing::of(w);
     prepare(
         inputs,
+        w,
         &sizing,
         model,
         inst,
@@ -964,6 +1017,7 @@ pub fn analytic_capacity(
     let l = layout;
     let (replica, eff, _) = prepare(
         inputs,
+        w,
         &sizing,
         model,
         inst,
@@ -993,7 +1047,7 @@ fn evaluate(
     weights: Dtype,
     engine: Engine,
 ) -> Result<Candidate, Reject> {
-    let (replica, eff, kv) = prepare(inputs, sizing, model, inst, gpu, tp, pp, weights, engine)?;
+    let (replica, eff, kv) = prepare(inputs, w, sizing, model, inst, gpu, tp, pp, weights, engine)?;
 
     let model_at = SloModel::new(&replica, &eff, w, sizing);
     let ratio = |a: &AtLoad| model_at.ratio(a);
@@ -1063,6 +1117,7 @@ fn evaluate(
         weights_gib: weights_gib / (1u64 << 30) as f64,
         findings: Vec::new(),
         sagemaker: None,
+        max_num_seqs: replica.neuron_shapes().map(|s| s.max_num_seqs),
     })
 }
 

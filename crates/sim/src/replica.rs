@@ -22,7 +22,8 @@
 //! On an AWS Neuron chip ([`Replica::neuron_shapes`]) the replica runs NxD Inference's
 //! compiled graphs, as vLLM's Neuron backend drives them: at most the compiled `max_num_seqs`
 //! sequences, a prompt step encodes one whole prompt alone (`ctx_batch_size = 1`) and costs its
-//! sequence bucket, and a decode step runs every sequence at the bucket of the longest one
+//! sequence bucket, and a decode step runs the compiled batch, `max_num_seqs` rows however
+//! many sequences run (NxD Inference pads the rest), at the bucket of the longest one
 //! (`inferplan_perf::neuron::Shapes`, the shapes the planner's estimate prices too).
 //!
 //! A prefix-cache hit rate ([`ReplicaSim::with_prefix_hit_rate`]) marks that share of each
@@ -508,7 +509,8 @@ impl ReplicaSim {
             key.prefill_pairs += take * past + take * (take + 1) / 2;
         }
         if let (Some(shapes), false) = (self.neuron, self.step.decodes.is_empty()) {
-            // Every sequence at the longest one's bucket.
+            // The compiled batch (a partly full step is padded to it), every row at the
+            // longest sequence's bucket.
             let longest = self
                 .step
                 .decodes
@@ -516,7 +518,7 @@ impl ReplicaSim {
                 .map(|&i| u64::from(self.running[i].tokens()) + 1)
                 .max()
                 .unwrap_or(1);
-            let (rows, len) = shapes.decode(key.decode_seqs, longest);
+            let (rows, len) = shapes.decode(longest);
             key.decode_seqs = rows;
             key.decode_context = rows * len;
         }

@@ -383,11 +383,14 @@ impl RenderInput {
                 max_model_len,
             )
         };
-        // On Neuron the batch is compiled: the sequences of `max_model_len` the chips hold after
-        // the weights (what the plan's replica batches), at most the engine's default.
+        // On Neuron the batch is compiled: the one the plan chose for the SLOs (every decode
+        // step runs that many rows, `inferplan_perf::neuron::Shapes`), within the sequences of
+        // `max_model_len` the chips hold after the weights; a plan written before the choice
+        // gets what they hold, at most the engine's default.
         let max_num_seqs = if neuron_chip {
+            let chosen = c.max_num_seqs.unwrap_or(defaults.limits.max_num_seqs);
             kv().map_or(1, |t| {
-                inferplan_perf::neuron::max_num_seqs(t, max_model_len, defaults.limits.max_num_seqs)
+                inferplan_perf::neuron::max_num_seqs(t, max_model_len, chosen)
             })
         } else if engine == Engine::Sglang {
             // SGLang derives its running requests from the KV pool, as the plan's replica does

@@ -211,8 +211,9 @@ pub fn argument_rows(input: &RenderInput, setup: &Setup) -> Vec<(String, String,
         (
             flag::MAX_NUM_SEQS.write.to_owned(),
             input.max_num_seqs.to_string(),
-            "the batch size the graphs are compiled for: the sequences of max-model-len the \
-             chips' memory holds after the weights, as the plan's capacity assumes"
+            "the batch size the graphs are compiled for, chosen by the plan for the SLOs: \
+             NxD Inference pads every decode step to it, so a larger batch serves more at once \
+             and decodes slower; within the sequences of max-model-len the chips hold"
                 .to_owned(),
         ),
         (

@@ -40,7 +40,12 @@ fn neuron_candidates_render_with_the_neuron_backend() {
         "gdpr-eu-west-1",
     ] {
         let w = example(name);
-        let p = plan_json(&w);
+        let planned = inferplan_plan::search::plan(&crate::planner::inputs(), &w).unwrap();
+        let p = serde_json::to_value(inferplan_plan::contract::PlanJson::new(
+            &planned,
+            usize::MAX,
+        ))
+        .unwrap();
         let input = from_json(&p, 1).unwrap();
         let setup = input
             .neuron
@@ -65,6 +70,22 @@ fn neuron_candidates_render_with_the_neuron_backend() {
             Some((devices * per_chip).to_string()),
             "{name}"
         );
+        // One compiled batch end to end: the plan chose it for the SLOs and wrote it, render
+        // compiles it, and the replica `plan --verify` simulates pads every decode step to it
+        // (`inferplan_perf::neuron::Shapes::decode`).
+        let seqs = value(&args, "--max-num-seqs").unwrap();
+        let best = &planned.candidates[0];
+        assert_eq!(
+            best.max_num_seqs.map(|n| n.to_string()),
+            Some(seqs.clone()),
+            "{name}"
+        );
+        let (replica, _) =
+            inferplan_plan::search::replica_for(&crate::planner::inputs(), &w, best).unwrap();
+        let shapes = replica.neuron_shapes().expect("a Neuron replica");
+        assert_eq!(shapes.max_num_seqs.to_string(), seqs, "{name}");
+        assert_eq!(shapes.decode(1).0.to_string(), seqs, "{name}: padded");
+        assert_eq!(replica.limits().max_num_seqs.to_string(), seqs, "{name}");
         // One contiguous KV block per compiled sequence.
         let seqs = value(&args, "--max-num-seqs").unwrap();
         assert_eq!(

@@ -139,6 +139,12 @@ pub struct Estimate {
     pub kv_held: f64,
     /// Mean time a sequence holds its KV cache (admission to last token), ms.
     pub kv_hold_ms: f64,
+    /// Every sequence holds one equal slot of the cache whatever its length: on a Neuron chip,
+    /// one of the compiled batch's `max_num_seqs` cache lines of `max_model_len` tokens
+    /// (`crate::neuron`), so unequal prompts do not make the occupancy peaked
+    /// ([`Estimate::kv_wait`]).
+    #[serde(skip)]
+    pub equal_slots: bool,
     /// The front end's time before the replica sees a request (part of `ttft_ms`), ms.
     pub request_overhead_ms: f64,
     /// A decode-only iteration, ms.

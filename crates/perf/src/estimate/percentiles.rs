@@ -191,8 +191,10 @@ impl Estimate {
     /// arrivals and unequal sizes make the occupancy peaked, its variance `z` times its mean,
     /// `z = (1 + ca²) / 2 × (1 + cs²)` (the peakedness of renewal arrivals at many slots
     /// times the size's second moment over its mean squared), and the system is taken as one
-    /// of `z` times fewer slots at the same utilisation (Hayward's approximation).
+    /// of `z` times fewer slots at the same utilisation (Hayward's approximation). Equal
+    /// slots ([`Estimate::equal_slots`], a Neuron chip's) leave the arrivals' peakedness only.
     pub fn kv_wait(&self, arrival_cv: f64, size_cv2: f64) -> (f64, f64) {
+        let size_cv2 = if self.equal_slots { 0.0 } else { size_cv2 };
         let z = (1.0 + arrival_cv * arrival_cv) / 2.0 * (1.0 + size_cv2.max(0.0));
         kv_wait(self.max_batch, self.kv_held, self.kv_hold_ms, z)
     }

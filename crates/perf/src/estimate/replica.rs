@@ -124,8 +124,9 @@ impl Replica {
     }
 
     /// A decode step of `seqs` sequences of `context` tokens on average, whole sequences of
-    /// `len` tokens on average: on a Neuron chip, every sequence at the bucket of the longest
-    /// ([`crate::neuron::Shapes::decode`]). The longest of `n` is taken as the expected
+    /// `len` tokens on average: on a Neuron chip, the compiled batch (NxD Inference pads a
+    /// partly full step to it), every row at the bucket of the longest
+    /// ([`crate::neuron::Shapes::decode`], which the simulator prices its steps by too). The longest of `n` is taken as the expected
     /// maximum of `n` lengths whose excess over the mean is exponential with its 99th
     /// percentile at `max_model_len` (the planner's p99 prompt + p99 output): the mean plus
     /// `(max_model_len − len) × H(n) / ln 100`, `H(n) ≈ ln n + γ`, within `max_model_len`;
@@ -136,8 +137,8 @@ impl Replica {
                 let cap = shapes.max_model_len as f64;
                 let h = portable::ln(seqs.max(1.0)) + 0.577_215_664_9;
                 let longest = (len + (cap - len).max(0.0) * h / portable::ln(100.0)).min(cap);
-                let (_, bucket) = shapes.decode(1, longest.ceil() as u64);
-                Batch::decode(seqs.min(shapes.max_num_seqs as f64), bucket as f64)
+                let (rows, bucket) = shapes.decode(longest.ceil() as u64);
+                Batch::decode(rows as f64, bucket as f64)
             }
             None => Batch::decode(seqs, context),
         }
@@ -420,6 +421,7 @@ impl Replica {
             prompt_utilization: out.rho,
             kv_held: out.kv_held,
             kv_hold_ms: out.kv_hold_s * 1e3,
+            equal_slots: self.neuron.is_some(),
             tpot_light_ms: out.light_s * 1e3,
             tpot_heavy_ms: out.heavy_s * 1e3,
             heavy_share: out.share,

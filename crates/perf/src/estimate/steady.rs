@@ -263,8 +263,12 @@ impl Replica {
         } else {
             (prefill_steps + 1.0) / 2.0
         };
+        // On a Neuron chip the decode step runs the compiled batch, however full.
+        let rows = self
+            .neuron
+            .map_or(wave, |s| s.decode((i + o) as u64).0 as f64);
         let (tpot_s, decode_bound) = if o > 1.0 {
-            self.iteration(&Batch::decode(wave, i + o / 2.0), e)
+            self.iteration(&Batch::decode(rows, i + o / 2.0), e)
         } else {
             (0.0, Bound::MemoryBandwidth)
         };

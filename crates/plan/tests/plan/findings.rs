@@ -68,6 +68,7 @@ fn candidate(inst: &Instance, gpu: &Gpu, tp: u32, pp: u32, replicas: u32) -> Can
         weights_gib: 15.0,
         findings: Vec::new(),
         sagemaker: None,
+        max_num_seqs: None,
     }
 }
 

@@ -237,9 +237,9 @@ proptest! {
 
 /// A replica on an AWS Neuron chip runs NxD Inference's compiled graphs (issue 13, item 3):
 /// one whole prompt per step of its own (`ctx_batch_size = 1`), priced at its sequence bucket
-/// (a 600- and a 1000-token prompt take the same time, 1100 tokens longer), and at most the
+/// (a 600- and a 1000-token prompt take the same time, 1100 tokens longer), at most the
 /// compiled batch of what the KV cache holds at `max_model_len`, which the planner's replica
-/// states (`inferplan_perf::neuron::max_num_seqs`).
+/// states (`inferplan_perf::neuron::max_num_seqs`), and every decode step padded to it.
 #[test]
 fn a_neuron_replica_encodes_one_bucketed_prompt_per_step_within_the_compiled_batch() {
     let (r, eff) = scheduled_by(Engine::Vllm, "llama-3.1-8b", "Inferentia2");
@@ -273,6 +273,22 @@ fn a_neuron_replica_encodes_one_bucketed_prompt_per_step_within_the_compiled_bat
     };
     assert_eq!(alone(600), alone(1000));
     assert!(alone(1100) > alone(1000));
+    // Every decode step runs the compiled batch (NxD Inference pads a partly full one): one
+    // running sequence decodes as slowly as the whole batch.
+    let first_decode_us = |n: usize| {
+        let mut sim = ReplicaSim::new(&r);
+        let mut times = StepTimes::new(&r, eff);
+        for w in 0..n {
+            sim.enqueue(Seq::new(w, 700, 300));
+        }
+        loop {
+            let us = sim.start_step(&mut times).unwrap();
+            if sim.finish_step().prefill_tokens == 0 {
+                return us;
+            }
+        }
+    };
+    assert_eq!(first_decode_us(1), first_decode_us(compiled as usize));
     // Never more running than compiled, and prompts never share a step with decodes.
     let mut sim = ReplicaSim::new(&r);
     let mut times = StepTimes::new(&r, eff);
