@@ -79,12 +79,13 @@ fn named<T: DeserializeOwned>(s: &str) -> Result<T, String> {
 /// `--router`: the simulator's routers.
 fn router(s: &str) -> Result<Router, String> {
     Ok(match s {
+        "random" => Router::Random,
         "round-robin" | "rr" => Router::RoundRobin,
         "least-outstanding" | "lor" => Router::LeastOutstanding,
         "least-kv" => Router::LeastKv,
         other => {
             return Err(format!(
-                "unknown `{other}`; use round-robin, least-outstanding or least-kv"
+                "unknown `{other}`; use random, round-robin, least-outstanding or least-kv"
             ))
         }
     })
@@ -865,7 +866,8 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 1, value_parser = whole::<u32>(SEEDS))]
     pub seeds: u32,
 
-    /// Router: round-robin, least-outstanding, least-kv.
+    /// Router: random (a Kubernetes Service's kube-proxy: what `render` writes), round-robin,
+    /// least-outstanding (a gateway that tracks requests in flight), least-kv.
     #[arg(long, default_value = "least-outstanding", value_parser = router)]
     pub router: Router,
 

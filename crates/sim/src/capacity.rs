@@ -41,8 +41,9 @@ pub fn traffic_spec(w: &Workload, rate_rps: f64, requests: u64) -> TrafficSpec {
     }
 }
 
-/// A fixed fleet of `replicas` replicas serving `w` behind a least-outstanding router, with
-/// no autoscaler, spot, timeouts or cold starts: what sizing is checked on.
+/// A fixed fleet of `replicas` replicas serving `w` behind a random router (a Kubernetes
+/// Service, which `render` writes; SageMaker's default routing is random too), with no
+/// autoscaler, spot, timeouts or cold starts: what sizing is checked on.
 pub fn fixed_fleet(
     replica: Replica,
     efficiency: Efficiency,
@@ -54,7 +55,7 @@ pub fn fixed_fleet(
         replica,
         efficiency,
         replicas,
-        router: Router::LeastOutstanding,
+        router: Router::Random,
         autoscaler: None,
         managed: None,
         spot: None,

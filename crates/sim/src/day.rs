@@ -77,7 +77,7 @@ pub fn day(
         } else {
             t.floor_at(0)
         },
-        router: Router::LeastOutstanding,
+        router: Router::Random, // the rendered Service (kube-proxy picks a pod at random)
         autoscaler: Some(Autoscaler {
             behavior: t.behavior(),
             ..Autoscaler::rendered(

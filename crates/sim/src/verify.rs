@@ -113,17 +113,16 @@ fn verify_rate(w: &Workload, c: &Candidate) -> f64 {
 }
 
 /// The capacity per replica that `n` replicas passing at `rate`, and `n − 1` failing, imply:
-/// a hair above `rate / n` (so that `n` of them serve the rate), which sets a pool's cost. A
-/// batch job's cost follows its replicas' throughput (the hours they run), so there the
-/// plan's capacity is kept where the simulation agrees with it (between `rate / n` and
-/// `rate / (n − 1)`), else the nearer end.
-fn simulated_capacity(w: &Workload, c: &Candidate, rate: f64, n: u32) -> f64 {
+/// somewhere from a hair above `rate / n` (so that `n` of them serve the rate) to a hair below
+/// `rate / (n − 1)` (so that `n − 1` do not; unbounded for one replica). The plan's capacity is
+/// kept where the simulation agrees with it, else the nearer end, so that the simulated cost
+/// prices the pool as the plan does (the in-flight target's headroom, a job's hours) and differs
+/// only where the simulation moved the sizing: pricing at `rate / n` would bill a replica the
+/// simulation just showed to be enough as if it ran at 100 % of its capacity.
+fn simulated_capacity(c: &Candidate, rate: f64, n: u32) -> f64 {
     let lo = rate / f64::from(n) * (1.0 + 1e-9);
-    if batch_job(w, c).is_none() {
-        return lo;
-    }
     let hi = if n > 1 {
-        (rate / f64::from(n - 1)).max(lo)
+        (rate / f64::from(n - 1) * (1.0 - 1e-9)).max(lo)
     } else {
         f64::INFINITY
     };
@@ -216,7 +215,7 @@ pub fn resize(
         Some((n, _)) if c.platform == Platform::Sagemaker => {
             Some(c.usd_per_hour / f64::from(c.replicas.max(1)) * f64::from(n))
         }
-        Some((n, _)) => Some(cost_at_capacity(inputs, w, c, simulated_capacity(w, c, rate, n))?.0),
+        Some((n, _)) => Some(cost_at_capacity(inputs, w, c, simulated_capacity(c, rate, n))?.0),
         None => None,
     };
     Ok(Verified {

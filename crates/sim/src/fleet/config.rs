@@ -9,6 +9,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Router {
+    /// Each request to a replica drawn at random, as a Kubernetes ClusterIP Service forwards
+    /// it: kube-proxy in iptables (EKS's default) and nftables mode picks a backend at random
+    /// per connection ("Virtual IPs and Service Proxies", kubernetes.io, read 2026-12-07), and
+    /// in IPVS mode each node's round robin is independent of the others'.
+    Random,
     /// In turn.
     RoundRobin,
     /// Fewest requests waiting or running.

@@ -60,6 +60,7 @@ impl Sim<'_> {
             return;
         }
         let pick = match self.cfg.router {
+            Router::Random => ready[self.router_rng.below(ready.len() as u64) as usize],
             Router::RoundRobin => {
                 self.rr = self.rr.wrapping_add(1);
                 ready[self.rr % ready.len()]

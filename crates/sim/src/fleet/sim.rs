@@ -29,6 +29,8 @@ pub(super) struct Sim<'a> {
     pub(super) reqs: Slab<Req>,
     pub(super) works: Slab<Work>,
     pub(super) rr: usize,
+    /// The random router's own stream (the arrivals' draws do not depend on the router).
+    pub(super) router_rng: Rng,
     /// The autoscaler's memory, when there is one.
     pub(super) scaler: Option<Scaler>,
     /// The managed autoscaler's memory, when there is one.
@@ -66,6 +68,7 @@ pub fn simulate(cfg: &FleetConfig, traffic: Traffic, seed: u64) -> SimReport {
         reqs: Slab::new(),
         works: Slab::new(),
         rr: 0,
+        router_rng: Rng::new(seed ^ 0x7a11_d0e5_0b0e_7e55),
         scaler: cfg
             .autoscaler
             .as_ref()

@@ -623,3 +623,24 @@ proptest! {
         }
     }
 }
+
+/// A Kubernetes Service sends each request to a replica drawn at random, blind to how busy it
+/// is: the same fleet queues more than behind a router that picks the least-loaded replica,
+/// and every request is still answered exactly once.
+#[test]
+fn a_random_router_queues_more_than_a_least_outstanding_one() {
+    let lor = config(4);
+    let random = FleetConfig {
+        router: Router::Random,
+        ..config(4)
+    };
+    let (a, b) = (run(&lor, 60.0, 6000, 5), run(&random, 60.0, 6000, 5));
+    assert_eq!((a.requests_completed, b.requests_completed), (6000, 6000));
+    assert!(
+        b.ttft_ms.p99 > 1.2 * a.ttft_ms.p99,
+        "random {} ms, least-outstanding {} ms",
+        b.ttft_ms.p99,
+        a.ttft_ms.p99
+    );
+    assert_eq!(format!("{b:?}"), format!("{:?}", run(&random, 60.0, 6000, 5)));
+}
