@@ -1899,8 +1899,10 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
     /// prompt tokens waiting when it starts, not one mean chunk. A large decode batch of a small
     /// model hides a small chunk's compute and not a full budget's (the extra time is convex
     /// in the tokens), so the heavy iteration (one mean chunk's worth of the mean extra per
-    /// token) grows with the prompts' spread, and the mean TPOT with it. SGLang runs its prompt steps alone: no decode to hide under,
-    /// nothing moves.
+    /// token) grows with the prompts' spread, and the mean TPOT with it. SGLang runs its prompt
+    /// steps alone: no decode to hide under, but since capacity item 16 the prompts it meets
+    /// are priced over their lengths, whose mean time is above the mean prompt's (attention
+    /// pairs), so its heavy iteration grows with the spread too.
     #[test]
     fn open_loop_steps_carry_what_waits() {
         let r = replica("Llama 3.2 1B", "L4", 1, Engine::Vllm);
@@ -1950,7 +1952,10 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
                 cv2,
             )
         };
-        assert_eq!(sg(0.0), sg(0.5));
+        let (g_equal, g_spread) = (sg(0.0), sg(0.5));
+        assert!(g_spread.tpot_heavy_ms > g_equal.tpot_heavy_ms);
+        assert_eq!(g_equal.prompt_work_cv2, 0.0);
+        assert!(g_spread.prompt_work_cv2 > 0.0);
     }
 
     proptest! {
