@@ -1074,7 +1074,11 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
             cv2,
         );
         let per_prompt = (est.tpot_heavy_ms - est.tpot_light_ms) * est.prompt_steps;
-        assert!(over_lengths > alone(mean) * 1.02, "{over_lengths} {}", alone(mean));
+        assert!(
+            over_lengths > alone(mean) * 1.02,
+            "{over_lengths} {}",
+            alone(mean)
+        );
         assert!(
             (per_prompt / over_lengths - 1.0).abs() < 0.015,
             "{per_prompt:.1} ms per prompt met, {over_lengths:.1} over the lengths"
