@@ -181,6 +181,13 @@ pub struct Estimate {
     /// replica). On every engine: vLLM's mixed step carries the prompt, then its decodes
     /// join the batch, as after SGLang's prefill batch.
     pub prompt_drag_ms: f64,
+    /// On a prefill-first engine under open-loop arrivals, the squared coefficient of
+    /// variation of the time a met prompt's steps take over the prompt lengths (a step's time
+    /// grows faster than its tokens, and a longer prompt takes more steps:
+    /// `Replica::prompt_work`), for the TPOT tail's spread of each prompt met, whose sum is
+    /// then taken as log-normal; 0: the caller's spread of the prompt length, a normal sum.
+    #[serde(skip)]
+    pub prompt_work_cv2: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
     pub decode_slope_ms: f64,

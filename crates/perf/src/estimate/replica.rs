@@ -291,6 +291,14 @@ impl Replica {
         // bucket of the longest running one).
         let len = input + o;
         let (_, prefill_bound) = self.iteration(&chunk(budget.min(i), i), e);
+        // A prefill-first engine runs the others' prompts alone, each in its own steps: their
+        // mean time and its spread over the prompt lengths (open loop; not a Neuron graph,
+        // whose prompt is padded to its bucket).
+        let prompt_work = (matches!(w.load, Load::Poisson { .. })
+            && !self.mixes
+            && self.neuron.is_none()
+            && prompt_cv2 > 0.0)
+            .then(|| self.prompt_work(input, prompt_cv2, budget, e));
         let mut out = match w.load {
             Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
             Load::Burst { requests } => self.waves(requests as f64, i, o, budget, e),
@@ -336,6 +344,7 @@ impl Replica {
                         prompt_cv2: prompt_cv2.max(0.0),
                         running: 0.0,
                         max_batch,
+                        prompt_work,
                     };
                     let mut s = self.steady_open(1.0, open, i, o, len, budget, e);
                     for _ in 0..20 {
@@ -430,6 +439,10 @@ impl Replica {
             prompt_steps: out.chunks,
             prompt_clump: if together { out.chunks.max(1.0) } else { 1.0 },
             prompt_drag_ms: if open { out.slope_s * 1e3 } else { 0.0 },
+            prompt_work_cv2: match prompt_work {
+                Some((_, cv2)) if together => cv2,
+                _ => 0.0,
+            },
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,

@@ -108,19 +108,27 @@ pub(super) enum TailTerms {
     Normal { mean: f64, sd: f64 },
     /// A small mean count: Σ_j P(j clumps) × P(clump × j extras + the batch's share > d),
     /// the terms in order of j, each with its weight, its count of extras and the spread of
-    /// their sum (`None`: no spread).
-    Exact(Vec<(f64, f64, Option<f64>)>),
+    /// their sum (`None`: no spread); the sum normal, or, when `skewed` holds the extras'
+    /// variance per extra and the batch's variance, the extras' sum log-normal beside the
+    /// batch's normal share.
+    Exact {
+        terms: Vec<(f64, f64, Option<f64>)>,
+        skewed: Option<(f64, f64)>,
+    },
 }
 
 impl TailTerms {
     /// `first` is the count's mean in the light part of the decode plus the prompts before
     /// (not yet in clumps), `r` the busy period's growth, `vb` the batch's variance.
+    /// `skewed`: the sum of a few extras is log-normal (Fenton-Wilkinson: the mean and
+    /// variance of the sum), not normal; the batch's share stays normal.
     pub(super) fn new(
         first: f64,
         r: f64,
         clump: f64,
         cv2: f64,
         vb: f64,
+        skewed: bool,
         ln: &mut LnTables,
     ) -> TailTerms {
         // The first generation, in clumps.
@@ -136,13 +144,17 @@ impl TailTerms {
         // miss: the variance per extra `cv2 / (1 − r)²` gives the sum the busy period's
         // variance `a (1 + cv2) / (1 − r)³`, as the normal branch above has it.
         let cv2 = cv2 / ((1.0 - r) * (1.0 - r));
+        let skewed = skewed.then_some((cv2, vb));
         let term = |weight: f64, k: f64| {
             let var = k * cv2 + vb;
             (weight, k, (var > 0.0).then(|| var.sqrt()))
         };
         if a <= 0.0 {
             // Weight 1: the product below is the tail itself, bit for bit.
-            return TailTerms::Exact(vec![term(1.0, 0.0)]);
+            return TailTerms::Exact {
+                terms: vec![term(1.0, 0.0)],
+                skewed,
+            };
         }
         let last = (mean_j + 8.0 * mean_j.sqrt() / (1.0 - r) + 8.0).ceil() as u32;
         let mut terms = Vec::with_capacity(last as usize + 1);
@@ -154,22 +166,63 @@ impl TailTerms {
             let ln_pj = ln_a + (jf - 1.0) * portable::ln(a + jf * r) - a - jf * r - ln_factorial;
             terms.push(term(portable::exp(ln_pj), clump * jf));
         }
-        TailTerms::Exact(terms)
+        TailTerms::Exact { terms, skewed }
+    }
+
+    /// Exact terms of a count of arrivals with `P(N ≥ n) = at_least[n − 1]`, each bringing
+    /// `per` extras (its prompt's steps and, on average, those arriving in their stretch) of
+    /// variance `cv2` per extra; their sum log-normal beside the batch's normal share of
+    /// variance `vb`.
+    pub(super) fn renewal(at_least: &[f64], per: f64, cv2: f64, vb: f64) -> TailTerms {
+        let term = |weight: f64, k: f64| {
+            let var = k * cv2 + vb;
+            (weight, k, (var > 0.0).then(|| var.sqrt()))
+        };
+        let mut terms = Vec::with_capacity(at_least.len() + 1);
+        let mut above = 1.0;
+        for (j, &p) in at_least.iter().enumerate() {
+            terms.push(term((above - p).max(0.0), j as f64 * per));
+            above = p;
+        }
+        terms.push(term(above, at_least.len() as f64 * per));
+        TailTerms::Exact {
+            terms,
+            skewed: Some((cv2, vb)),
+        }
     }
 
     /// P(TPOT > x) with `d` the time above the light iterations in extras.
     pub(super) fn above(&self, d: f64) -> f64 {
-        let beyond = |k: f64, sd: Option<f64>| match sd {
-            Some(sd) => normal_above((d - k) / sd),
-            None if k > d => 1.0,
-            None => 0.0,
+        let beyond = |k: f64, sd: Option<f64>, skewed: Option<(f64, f64)>| match (sd, skewed) {
+            (Some(_), Some((cv2, vb))) if k > 0.0 && cv2 > 0.0 => {
+                // The extras' sum log-normal of mean k and variance k cv2, the batch's share
+                // normal of variance vb: over three Gauss-Hermite points of the latter.
+                let s2 = portable::ln(1.0 + cv2 / k);
+                let s = s2.sqrt();
+                let above_ln = |x: f64| {
+                    if x <= 0.0 {
+                        1.0
+                    } else {
+                        normal_above((portable::ln(x / k) + s2 / 2.0) / s)
+                    }
+                };
+                if vb > 0.0 {
+                    let h = (3.0 * vb).sqrt();
+                    (4.0 * above_ln(d) + above_ln(d - h) + above_ln(d + h)) / 6.0
+                } else {
+                    above_ln(d)
+                }
+            }
+            (Some(sd), _) => normal_above((d - k) / sd),
+            (None, _) if k > d => 1.0,
+            (None, _) => 0.0,
         };
         match self {
             TailTerms::Normal { mean, sd } => normal_above((d - mean) / sd),
-            TailTerms::Exact(terms) => {
+            TailTerms::Exact { terms, skewed } => {
                 let mut total = 0.0;
                 for (i, &(weight, k, sd)) in terms.iter().enumerate() {
-                    let term = weight * beyond(k, sd);
+                    let term = weight * beyond(k, sd, *skewed);
                     total = if i == 0 { term } else { total + term };
                 }
                 total

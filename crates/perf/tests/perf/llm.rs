@@ -1024,6 +1024,80 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         );
     }
 
+    /// The prompts a decoding request meets on a prefill-first engine are of every length,
+    /// each run alone in steps of the budget (SGLang continues a chunked prompt in the next
+    /// prompt step): their mean time is the mean of that time over the lengths, above the mean
+    /// prompt's (attention makes a step's time grow faster than its tokens), and its spread
+    /// is wider than the length's (VALIDATION.md, capacity item 16). Before, the estimate
+    /// priced the mean prompt's time (364 ms here against 378 ms over the lengths).
+    #[test]
+    fn a_prefill_first_replica_meets_prompts_of_every_length() {
+        use inferplan_perf::estimate::normal_quantile;
+        use inferplan_perf::step::Batch;
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Sglang);
+        let budget = r.limits().max_num_batched_tokens as f64;
+        // Log-normal prompts of mean 6,000 tokens, p99 14,000 (the long-prompt shape).
+        let (mean, cv2) = (6000.0_f64, 0.155_f64);
+        let s2 = (1.0 + cv2).ln();
+        // A prompt alone as the simulator runs it: full steps of the budget, then the rest.
+        let alone = |l: f64| {
+            let mut past = 0.0;
+            let mut t = 0.0;
+            while past < l {
+                let take = (l - past).min(budget);
+                t += r.iteration(&Batch::prefill(take, past), &NO_OVERHEAD).0;
+                past += take;
+            }
+            t * 1e3
+        };
+        let n = 4000;
+        let over_lengths = (0..n)
+            .map(|k| {
+                let u = (k as f64 + 0.5) / n as f64;
+                let z = if u < 0.5 {
+                    -normal_quantile(1.0 - u)
+                } else {
+                    normal_quantile(u)
+                };
+                alone((mean * (s2.sqrt() * z - s2 / 2.0).exp()).round().max(1.0))
+            })
+            .sum::<f64>()
+            / n as f64;
+        let est = r.run_lengths(
+            &Workload {
+                input_tokens: 6000,
+                output_tokens: 150,
+                load: Load::Poisson { rate_rps: 0.5 },
+            },
+            &NO_OVERHEAD,
+            0.2,
+            cv2,
+        );
+        let per_prompt = (est.tpot_heavy_ms - est.tpot_light_ms) * est.prompt_steps;
+        assert!(
+            over_lengths > alone(mean) * 1.02,
+            "{over_lengths} {}",
+            alone(mean)
+        );
+        assert!(
+            (per_prompt / over_lengths - 1.0).abs() < 0.015,
+            "{per_prompt:.1} ms per prompt met, {over_lengths:.1} over the lengths"
+        );
+        assert!(est.prompt_work_cv2 > cv2, "{}", est.prompt_work_cv2);
+        // A mixing engine and a closed loop keep the length's spread.
+        let vllm = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm).run_lengths(
+            &Workload {
+                input_tokens: 6000,
+                output_tokens: 150,
+                load: Load::Poisson { rate_rps: 0.5 },
+            },
+            &NO_OVERHEAD,
+            0.2,
+            cv2,
+        );
+        assert_eq!(vllm.prompt_work_cv2, 0.0);
+    }
+
     /// A prefill-first engine runs a chunked prompt's steps back to back while the decodes
     /// wait, so under open-loop arrivals a decoding request meets a prompt's chunks together
     /// (`prompt_clump`, its `prompt_steps`), and the prompt then decodes beside it
@@ -1874,8 +1948,10 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
     /// prompt tokens waiting when it starts, not one mean chunk. A large decode batch of a small
     /// model hides a small chunk's compute and not a full budget's (the extra time is convex
     /// in the tokens), so the heavy iteration (one mean chunk's worth of the mean extra per
-    /// token) grows with the prompts' spread, and the mean TPOT with it. SGLang runs its prompt steps alone: no decode to hide under,
-    /// nothing moves.
+    /// token) grows with the prompts' spread, and the mean TPOT with it. SGLang runs its prompt
+    /// steps alone: no decode to hide under, but since capacity item 16 the prompts it meets
+    /// are priced over their lengths, whose mean time is above the mean prompt's (attention
+    /// pairs), so its heavy iteration grows with the spread too.
     #[test]
     fn open_loop_steps_carry_what_waits() {
         let r = replica("Llama 3.2 1B", "L4", 1, Engine::Vllm);
@@ -1925,7 +2001,10 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
                 cv2,
             )
         };
-        assert_eq!(sg(0.0), sg(0.5));
+        let (g_equal, g_spread) = (sg(0.0), sg(0.5));
+        assert!(g_spread.tpot_heavy_ms > g_equal.tpot_heavy_ms);
+        assert_eq!(g_equal.prompt_work_cv2, 0.0);
+        assert!(g_spread.prompt_work_cv2 > 0.0);
     }
 
     proptest! {
