@@ -1328,6 +1328,11 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub no_cv: bool,
 
+    /// Write every scored value here as CSV, with its in-sample and (unless --no-cv)
+    /// cross-validated prediction, to break the error down by any column.
+    #[arg(long, value_name = "CSV")]
+    pub predictions: Option<PathBuf>,
+
     /// Output format.
     #[command(flatten)]
     pub format: FormatArg,

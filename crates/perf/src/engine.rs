@@ -184,6 +184,10 @@ impl Engine {
                 max_num_batched_tokens: tokens.max(1),
                 block_size: vllm.block_size,
                 kv_basis,
+                // Only a release the row's range names; others keep the model's window.
+                full_context_windows: version.is_some_and(|v| {
+                    release_row_value(self, "attention_window", v) == Some("full_context")
+                }),
             },
             kv_memory_fraction: if s.arch == Arch::Neuron {
                 1.0
@@ -299,6 +303,25 @@ fn row_value(engine: Engine, param: &str, version: Option<Version>) -> Option<&'
     let row = matching.or_else(|| rows().next())?;
     // The table lives as long as the program; its cells are borrowed from it.
     row.get("value")
+}
+
+/// The value of `param` for `engine` in the row whose release range holds `version`, with no
+/// fallback to another release's row.
+fn release_row_value(engine: Engine, param: &str, version: Version) -> Option<&'static str> {
+    static TABLE: OnceLock<Option<Table>> = OnceLock::new();
+    let table = TABLE
+        .get_or_init(|| Table::parse(ENGINES_CSV, ENGINES_ORIGIN).ok())
+        .as_ref()?;
+    table
+        .rows()
+        .find(|r| {
+            r.get("engine") == Some(engine.as_str())
+                && r.get("param") == Some(param)
+                && r.get("version_range")
+                    .and_then(|range| version.within(range))
+                    .unwrap_or(false)
+        })?
+        .get("value")
 }
 
 /// SGLang's request-pool ceiling: `req_to_token_pool` holds `min(max(KV tokens /

@@ -506,7 +506,7 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         gpu: gpu.to_owned(),
         gpus,
         tp,
-        attention_dp: 1,
+        attention_dp: trtllm_moe_attention_dp(engine, tp, notes),
         pp,
         lengths,
         load,
@@ -519,6 +519,23 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         value,
         disaggregated: None,
     }))
+}
+
+/// Attention data-parallel ranks of a TensorRT-LLM `trtllm-bench` row whose notes say the
+/// documentation ran MoE models with attention DP. The v1.0 revision of TensorRT-LLM's
+/// `docs/source/performance/perf-overview.md` (NVIDIA/TensorRT-LLM @00f37686aa85, the
+/// `trtllm-v1.0` rows) gives MoE models their own command, `trtllm-bench --tp $tp_size --pp
+/// $pp_size --ep $ep_size ...`, with `enable_attention_dp: true` in its `llm_options.yml`
+/// (dense models: no such option); the v0.20 revision runs every model with one file without
+/// it. With attention DP each of the `tp` GPUs of a pipeline stage is an attention rank of its
+/// own (own sequences, own KV cache, no all-reduce after attention), the experts spread over
+/// all of them. A one-GPU row has no ranks to split.
+fn trtllm_moe_attention_dp(engine: Engine, tp: u32, notes: &str) -> u32 {
+    if engine == Engine::Trtllm && tp > 1 && notes.contains("attention-DP options for MoE runs") {
+        tp
+    } else {
+        1
+    }
 }
 
 /// Share of the nominal length InferenceX's random prompts and outputs have on average: its

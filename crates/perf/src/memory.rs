@@ -35,6 +35,11 @@ pub struct EngineLimits {
     /// cache (per engine and version, `data/perf/engines.csv` rows `kv_basis`).
     #[serde(skip)]
     pub kv_basis: KvBasis,
+    /// Whether the engine ignores a model's sliding window unless told to use it: windowed
+    /// layers then attend over, and keep in the KV cache, the whole context
+    /// (`data/perf/engines.csv` rows `attention_window`).
+    #[serde(skip)]
+    pub full_context_windows: bool,
 }
 
 /// How an engine turns its memory fraction into a KV cache, and so what it reserves beyond
@@ -97,6 +102,7 @@ impl EngineLimits {
             max_num_seqs: if big { 1024 } else { 256 },
             block_size: 16,
             kv_basis: KvBasis::WithWeights,
+            full_context_windows: false,
         }
     }
 }

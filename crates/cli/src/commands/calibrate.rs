@@ -14,8 +14,9 @@ use inferplan_perf::diffusion::{
     MIN_ARCH_ROWS, PRIOR_ROWS,
 };
 use inferplan_perf::kernels::fit::{fit as fit_kernels, read_points};
-use inferplan_perf::validation::{efficiency_for, report, score, PerfReport};
+use inferplan_perf::validation::{efficiency_for, report, score, PerfReport, Scored};
 use inferplan_perf::EfficiencyTable;
+use inferplan_perf::Load;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +74,7 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         min_rows,
         shrink,
         no_cv,
+        predictions,
         format: FormatArg { format },
     } = a;
     let format = *format;
@@ -104,15 +106,21 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         .iter()
         .map(|k| k.predict(&efficiency_for(&fitted_table, k)))
         .collect();
-    let in_sample = report(&score(&loaded.cases, &fitted), &loaded.skipped, 10);
-    let (cv, cv_skipped) = split_cv((!no_cv).then(|| {
+    let in_sample_scored = score(&loaded.cases, &fitted);
+    let in_sample = report(&in_sample_scored, &loaded.skipped, 10);
+    let (cv_predicted, cv_skipped) = split_cv((!no_cv).then(|| {
         let bar = Progress::new("cross-validation folds", format != Format::Json);
         cross_validate(&loaded.cases, &start, &opts, &|d, t| bar.done(d, t))
-            .map(|predicted| report(&score(&loaded.cases, &predicted), &loaded.skipped, 10))
     }));
+    let cv_scored = cv_predicted.map(|p| score(&loaded.cases, &p));
+    let cv = cv_scored.as_ref().map(|s| report(s, &loaded.skipped, 10));
     let csv = fitted_table.to_csv();
     if let Some(path) = output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
+    }
+    if let Some(path) = predictions {
+        let text = predictions_csv(&in_sample_scored, cv_scored.as_deref());
+        std::fs::write(path, text).with_context(|| path.display().to_string())?;
     }
     match format {
         Format::Json => emit_json(&CalibrateJson {
@@ -296,6 +304,42 @@ fn split_cv<R>(cv: Option<Result<R, TooFewSources>>) -> (Option<R>, Option<Strin
     }
 }
 
+/// Every scored value with its in-sample and (when run) cross-validated prediction, one CSV
+/// row each, in the order the files list them.
+fn predictions_csv(in_sample: &[Scored], cv: Option<&[Scored]>) -> String {
+    let mut s = String::from(
+        "id,source,model,gpu,engine,metric,stat,setup,input_tokens,output_tokens,load,measured,in_sample,cross_validated\n",
+    );
+    for (i, r) in in_sample.iter().enumerate() {
+        let load = match r.load {
+            Load::Closed { concurrency } => format!("closed {concurrency}"),
+            Load::Saturated => "saturated".to_owned(),
+            Load::Burst { requests } => format!("burst {requests}"),
+            Load::Static { batch } => format!("static {batch}"),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        let cv = cv.map_or(String::new(), |c| c[i].predicted.to_string());
+        s += &format!(
+            "{},{},\"{}\",\"{}\",{},{:?},{},{},{},{},{},{},{},{}\n",
+            r.id,
+            r.source,
+            r.model,
+            r.gpu,
+            r.engine,
+            r.metric,
+            r.stat,
+            r.setup,
+            r.lengths.0,
+            r.lengths.1,
+            load,
+            r.measured,
+            r.predicted,
+            cv
+        );
+    }
+    s
+}
+
 fn table_of(header: &[&str; 5], r: &PerfReport, md: bool) -> String {
     let mut m = r.by_metric.clone();
     m.insert("all".to_owned(), r.overall.clone());
@@ -323,6 +367,7 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
         min_rows: _,
         shrink: _,
         no_cv,
+        predictions: _,
         format: FormatArg { format },
     } = a;
     let format = *format;

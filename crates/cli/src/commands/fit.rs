@@ -45,6 +45,7 @@ pub fn run(mut catalog: Catalog, a: &FitArgs) -> anyhow::Result<ExitCode> {
         block_size: *block_size,
         // `fit` answers for vLLM (`--gpu-memory-utilization`).
         kv_basis: defaults.kv_basis,
+        full_context_windows: defaults.full_context_windows,
     };
     if engine.max_num_seqs == 0 || engine.max_num_batched_tokens == 0 || engine.block_size == 0 {
         bail!("--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1");

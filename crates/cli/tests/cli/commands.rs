@@ -544,9 +544,36 @@ fn calibrate_writes_a_parameter_file_that_estimate_reads() {
     }
     let out = std::env::temp_dir().join(format!("inferplan-eff-{}.csv", std::process::id()));
     let out_s = out.display().to_string();
-    let o = inferplan(&["calibrate", path, "--no-cv", "--output", &out_s]);
+    let rows = std::env::temp_dir().join(format!("inferplan-pred-{}.csv", std::process::id()));
+    let o = inferplan(&[
+        "calibrate",
+        path,
+        "--no-cv",
+        "--output",
+        &out_s,
+        "--predictions",
+        rows.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("in-sample"));
+    // One line per scored value: its in-sample prediction, no cross-validated one (--no-cv).
+    let predictions = std::fs::read_to_string(&rows).unwrap();
+    let _ = std::fs::remove_file(&rows);
+    let fitted: usize = stdout(&o)
+        .lines()
+        .find(|l| l.contains("measured values fitted"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let mut lines = predictions.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",measured,in_sample,cross_validated"));
+    let body: Vec<&str> = lines.collect();
+    assert_eq!(body.len(), fitted);
+    assert!(body
+        .iter()
+        .all(|l| l.ends_with(',') && l.rsplit(',').nth(1).unwrap().parse::<f64>().unwrap() > 0.0));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with("arch,engine,precision,") && text.contains("*,*,*"));
     let (code, v) = json(&[

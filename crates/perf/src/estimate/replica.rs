@@ -32,10 +32,21 @@ impl Replica {
         context: u64,
         params: &MemoryParams,
     ) -> Result<Replica, PerfError> {
-        let p = &d.placement;
-        if let Some(why) = crate::neuron::refusal(d.engine, p.model, p.gpu) {
+        if let Some(why) = crate::neuron::refusal(d.engine, d.placement.model, d.placement.gpu) {
             return Err(PerfError::refused("engine", why));
         }
+        // An engine that ignores the model's sliding window unless told to attends over, and
+        // caches, the whole context on every layer.
+        let unwindowed;
+        let mut placement = d.placement.clone();
+        if d.limits.full_context_windows && placement.model.window.is_some() {
+            unwindowed = ModelSpec {
+                window: None,
+                ..placement.model.clone()
+            };
+            placement.model = &unwindowed;
+        }
+        let p = &placement;
         // The engine's own memory rule (`limits.kv_basis`) sizes the KV cache inside `fit`.
         let input = FitInput {
             placement: p.clone(),

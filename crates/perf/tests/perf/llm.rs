@@ -2262,6 +2262,101 @@ mod engine_memory {
         assert!((0.67..1.7).contains(&median), "TPOT pred/meas {ratios:?}");
     }
 
+    /// Median predicted/measured of the development rows `keep` selects, with the embedded
+    /// table; `None` without the shared data.
+    fn median_ratio(keep: impl Fn(&inferplan_perf::validation::Case) -> bool) -> Option<f64> {
+        let text = shared("llm_throughput.csv")?;
+        let m = read_measured(&text, "llm_throughput.csv").unwrap();
+        let (cases, _) = prepare(m, catalog(), &MemoryParams::embedded().unwrap());
+        let chosen: Vec<_> = cases.into_iter().filter(keep).collect();
+        assert!(!chosen.is_empty());
+        let predicted = predict_all(&chosen, &EfficiencyTable::embedded().unwrap());
+        let mut r: Vec<f64> = chosen
+            .iter()
+            .zip(&predicted)
+            .map(|(c, p)| p / c.obs.value)
+            .collect();
+        r.sort_by(f64::total_cmp);
+        Some(r[r.len() / 2])
+    }
+
+    #[test]
+    fn trtllm_engines_of_0_14_attend_over_the_whole_context_of_windowed_layers() {
+        // Issue 16 (throughput under CV): TensorRT-LLM's engine workflow applies a model's
+        // sliding window only when the runtime is told to (`--max_attention_window_size`),
+        // and trtllm-bench of 0.14 passes only the memory fraction (engines.csv row
+        // `attention_window`). Mistral 7B v0.1's 4096-token window then covers nothing of a
+        // 20000-token prompt: every layer reads and caches the whole context.
+        let trtllm = |v: &str| {
+            Engine::Trtllm
+                .defaults_for(&setup(v, "H100 SXM", 80.0, 1))
+                .limits
+                .full_context_windows
+        };
+        assert!(trtllm("0.14.0"));
+        assert!(!trtllm("1.0"));
+        assert!(
+            !Engine::Trtllm
+                .defaults_on(catalog().gpu("H100 SXM").unwrap(), 80.0, 1, 1)
+                .limits
+                .full_context_windows
+        );
+        let rows = "\
+id,engine,engine_version,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes
+w-0001,TensorRT-LLM,0.14.0,Mistral-7B,FP16,H100-SXM-80GB,1,1,1,20000,2000,,inf (offline trtllm-bench),output_tok_s,570,tokens/s,
+w-0002,TensorRT-LLM,1.0,Mistral-7B,FP16,H100-SXM-80GB,1,1,1,20000,2000,,inf (offline trtllm-bench),output_tok_s,570,tokens/s,
+w-0003,TensorRT-LLM,0.14.0,Mistral-7B,FP16,H100-SXM-80GB,1,1,1,2048,2048,,inf (offline trtllm-bench),output_tok_s,570,tokens/s,
+w-0004,TensorRT-LLM,1.0,Mistral-7B,FP16,H100-SXM-80GB,1,1,1,2048,2048,,inf (offline trtllm-bench),output_tok_s,570,tokens/s,
+";
+        let (cases, skipped) = prepare(
+            read_measured(rows, "w.csv").unwrap(),
+            catalog(),
+            &MemoryParams::embedded().unwrap(),
+        );
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let p = predict_all(&cases, &EfficiencyTable::embedded().unwrap());
+        // Past the window every step reads the whole context: slower.
+        assert!(p[0] < 0.6 * p[1], "{p:?}");
+        // Within the window nothing changes.
+        assert!((p[2] / p[3] - 1.0).abs() < 1e-9, "{p:?}");
+        // On the development data: the four 20000/2000 Mistral rows of trtllm-v0.14 were
+        // predicted at 1.9-2.4x their throughput; now within 0.7-1.3x.
+        if let Some(r) = median_ratio(|c| {
+            c.obs.source == "trtllm-v0.14"
+                && c.model.starts_with("Mistral")
+                && c.workload.input_tokens == 20000
+        }) {
+            assert!((0.7..1.3).contains(&r), "median {r}");
+        }
+    }
+
+    #[test]
+    fn trtllm_v1_0_moe_runs_use_attention_data_parallelism() {
+        // Issue 16 (throughput under CV): the v1.0 revision of TensorRT-LLM's perf-overview.md
+        // (@00f37686) runs MoE models with `--ep` and `enable_attention_dp: true`; the rows
+        // say so in their notes. Each of the TP GPUs is then an attention rank of its own.
+        let rows = "\
+id,engine,engine_version,model,precision,gpu,gpu_count,tp,pp,input_len,output_len,concurrency_or_batch,request_rate,metric,value,unit,notes
+d-0001,TensorRT-LLM (PyTorch backend),1.0,Qwen3-30B-A3B,FP4,RTX-PRO-6000-Blackwell-Server,8,8,1,128,128,,inf (offline trtllm-bench),output_tok_s,39490,tokens/s,\"MoE model: doc uses --ep and attention-DP options for MoE runs (EP size not listed per cell).\"
+d-0002,TensorRT-LLM (PyTorch backend),1.0,Qwen3-30B-A3B,FP4,RTX-PRO-6000-Blackwell-Server,1,1,1,128,128,,inf (offline trtllm-bench),output_tok_s,28011,tokens/s,\"MoE model: doc uses --ep and attention-DP options for MoE runs (EP size not listed per cell).\"
+d-0003,TensorRT-LLM (PyTorch backend),0.20,Qwen3-30B-A3B,FP4,RTX-PRO-6000-Blackwell-Server,8,8,1,128,128,,inf (offline trtllm-bench),output_tok_s,39490,tokens/s,
+";
+        let m = read_measured(rows, "d.csv").unwrap();
+        let dp: Vec<u32> = m.observations.iter().map(|o| o.attention_dp).collect();
+        assert_eq!(dp, [8, 1, 1]);
+        // On the development data: Qwen3 30B-A3B on 4 and 8 RTX PRO 6000 (PCIe) was predicted
+        // at 0.46-0.62x its throughput with every GPU in one TP group; as attention ranks
+        // within 0.8-1.25x.
+        if let Some(r) = median_ratio(|c| {
+            c.obs.source == "trtllm-v1.0"
+                && c.model.starts_with("Qwen3 30B")
+                && c.gpu.starts_with("RTX PRO 6000")
+                && c.obs.tp >= 4
+        }) {
+            assert!((0.8..1.25).contains(&r), "median {r}");
+        }
+    }
+
     fn shared(name: &str) -> Option<String> {
         std::fs::read_to_string(crate::support::shared().join("data/measured").join(name)).ok()
     }
