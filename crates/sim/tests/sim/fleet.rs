@@ -193,6 +193,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
         efficiency: Efficiency {
             stream_overhead_s: 0.0,
             clump_exponent: 0.0,
+            prefill_clump_exponent: 1.0,
             eager_layer_s: 0.0,
             ..cfg.efficiency
         },
@@ -202,6 +203,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
         efficiency: Efficiency {
             stream_overhead_s: 0.003,
             clump_exponent: 0.0,
+            prefill_clump_exponent: 1.0,
             eager_layer_s: 0.0,
             ..base.efficiency
         },
