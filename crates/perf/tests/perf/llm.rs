@@ -1582,9 +1582,10 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
             r.sort_by(f64::total_cmp);
             r[r.len() / 2]
         };
-        const ALPHA: f64 = 0.8;
-        // Lockstep (α = 1) is about the rounds; the candidate refit's α (ALPHA, VALIDATION.md
-        // "Prefill-first closed loops") brings the random-length loops near the measurement.
+        const ALPHA: f64 = 0.84;
+        // Lockstep (α = 1) is about the rounds; the candidate refit's `*,*,*` α (VALIDATION.md,
+        // "Prefill-first closed loops: lockstep only with fixed lengths") brings the
+        // random-length loops near the measurement, with the embedded table's other parameters.
         let (lockstep, fitted) = (median_ratio(true, 1.0), median_ratio(true, ALPHA));
         assert!(lockstep > 1.25, "{lockstep}");
         assert!(
