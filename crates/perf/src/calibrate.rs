@@ -42,10 +42,11 @@ const LOSS_CAP: f64 = 1.386_294_361_119_890_6; // ln 4
 /// in ms, then the exponent of a closed loop's clumps of prompts, then the engine's host-side
 /// time per decoding sequence and step in ms, then the eager prompt step's host time per layer in
 /// ms (all three searched in log space, so their floors stand for 0; the per-sequence cost's,
-/// 0.1 µs, is below anything a step of the search would move).
+/// 0.1 µs, is below anything a step of the search would move), then the clump exponent of a
+/// prefill-first engine's closed loop with varying lengths (1: lockstep rounds).
 const LO: [f64; N] = [
     0.02, 0.02, 0.02, 0.1, 0.1, 0.1, 0.05, 0.001, 0.01, 0.001, 0.01, 0.02, 0.001, 0.01, 0.0001,
-    0.001,
+    0.001, 0.01,
 ];
 const HI: [f64; N] = [
     1.0,
@@ -64,12 +65,13 @@ const HI: [f64; N] = [
     1.0,
     1.0,
     20.0,
+    1.0,
 ];
-const N: usize = 16;
+const N: usize = 17;
 /// The parameters only a request's first token depends on: the request overheads (roofline,
 /// kernel path), the per-stream cost, the clump exponent and the eager prompt step's host time
-/// per layer.
-const FRONT_END: [usize; 5] = [8, 10, 12, 13, 15];
+/// per layer, and the prefill-first engines' clump exponent.
+const FRONT_END: [usize; 6] = [8, 10, 12, 13, 15, 16];
 /// The Neuron architecture's row, a root of its own (see [`fit`]).
 const NEURON_ROOT: Key = Key {
     arch: Some(Arch::Neuron),
@@ -89,11 +91,12 @@ const EAGER_SEED_MS: f64 = 0.5;
 /// measurement says something of datasheet fractions); the others belong to GPUs with kernel
 /// curves and are fitted on their rows only. A GPU without curves is predicted by parameters
 /// fitted as if no GPU had curves, a GPU with curves by parameters fitted on curve GPUs.
-/// The front end's per-stream cost (12), the clump exponent (13), the engine's host-side cost
-/// per decoding sequence (14) and the eager prompt step (15, the host's) belong to neither path:
+/// The front end's per-stream cost (12), the clump exponents (13 for engines that mix prompts
+/// into decode steps, 16 for those that do not), the engine's host-side cost per decoding
+/// sequence (14) and the eager prompt step (15, the host's) belong to neither path:
 /// they are fitted with both, the kernel path's rows last.
-const ROOFLINE: [usize; 9] = [0, 1, 2, 7, 8, 12, 13, 14, 15];
-const KERNEL: [usize; 11] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15];
+const ROOFLINE: [usize; 10] = [0, 1, 2, 7, 8, 12, 13, 14, 15, 16];
+const KERNEL: [usize; 12] = [3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16];
 
 fn to_vec(e: &Efficiency) -> [f64; N] {
     [
@@ -113,6 +116,7 @@ fn to_vec(e: &Efficiency) -> [f64; N] {
         e.clump_exponent,
         e.seq_overhead_s * 1e3,
         e.eager_layer_s * 1e3,
+        e.prefill_clump_exponent,
     ]
     .map(|v| v.max(1e-6).ln())
 }
@@ -138,6 +142,7 @@ fn from_vec(v: &[f64; N]) -> Efficiency {
         clump_exponent: x(13),
         seq_overhead_s: x(14) / 1e3,
         eager_layer_s: x(15) / 1e3,
+        prefill_clump_exponent: x(16),
     }
 }
 

@@ -13,7 +13,7 @@ const EFFICIENCY_CSV: &str = include_str!("../../../data/perf/efficiency.csv");
 
 /// Header of the parameter file.
 pub const EFFICIENCY_COLUMNS: &str =
-    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,seq_overhead_ms,clump_exponent,eager_layer_ms,rows,sources,fitted_on";
+    "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms,stream_overhead_ms,seq_overhead_ms,clump_exponent,eager_layer_ms,prefill_clump_exponent,rows,sources,fitted_on";
 
 /// What a parameter row applies to; `None` matches anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -195,6 +195,17 @@ impl EfficiencyTable {
                     )))
                 }
             };
+            let exponent = |name: &str| -> Result<f64, PerfError> {
+                let v = r.req_f64(name).map_err(fail)?;
+                if (0.0..=1.0).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(err(format!(
+                        "line {}: field `{name}`: {v} is not an exponent in [0, 1]",
+                        r.line()
+                    )))
+                }
+            };
             // A column added after files were written: 0 where a file has none.
             let optional_ms = |name: &str| match r.get(name) {
                 Some(_) => ms(name),
@@ -215,20 +226,18 @@ impl EfficiencyTable {
                     // Files written before the closed loops' clumps had none: clients spread
                     // out.
                     clump_exponent: if r.get("clump_exponent").is_some() {
-                        let v = r.req_f64("clump_exponent").map_err(fail)?;
-                        if (0.0..=1.0).contains(&v) {
-                            v
-                        } else {
-                            return Err(err(format!(
-                                "line {}: field `clump_exponent`: {v} is not an exponent in [0, 1]",
-                                r.line()
-                            )));
-                        }
+                        exponent("clump_exponent")?
                     } else {
                         0.0
                     },
                     // Files written before the eager prompt step had none.
                     eager_layer_s: optional_ms("eager_layer_ms")?,
+                    // Files written before it had none: a prefill-first engine's clients
+                    // stayed in lockstep rounds.
+                    prefill_clump_exponent: match r.get("prefill_clump_exponent") {
+                        Some(_) => exponent("prefill_clump_exponent")?,
+                        None => 1.0,
+                    },
                     kernel: KernelScale {
                         bandwidth: multiplier("kernel_bandwidth")?,
                         compute: multiplier("kernel_compute")?,
@@ -290,6 +299,7 @@ impl EfficiencyTable {
                 format!("{:.5}", e.eff.seq_overhead_s * 1e3),
                 format!("{:.4}", e.eff.clump_exponent),
                 format!("{:.4}", e.eff.eager_layer_s * 1e3),
+                format!("{:.4}", e.eff.prefill_clump_exponent),
                 e.rows.to_string(),
                 e.sources.clone(),
                 e.fitted_on.clone(),

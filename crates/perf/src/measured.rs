@@ -131,6 +131,11 @@ pub struct Observation {
     pub pp: u32,
     /// Request lengths.
     pub lengths: Lengths,
+    /// Squared coefficient of variation of the output lengths the benchmark drew: 0 when every
+    /// request generates the same count (fixed lengths, `ignore_eos`), [`INFERENCEX_OUTPUT_CV2`]
+    /// for InferenceX's random lengths. A prefill-first engine's closed loop stays in lockstep
+    /// rounds only when every request of a round ends at the same step.
+    pub output_cv2: f64,
     /// Load.
     pub load: Load,
     /// `max_num_seqs` when the row states it.
@@ -509,6 +514,9 @@ fn throughput_row(r: &Row<'_>) -> Result<Result<Observation, Skipped>, CatalogEr
         attention_dp: trtllm_moe_attention_dp(engine, tp, notes),
         pp,
         lengths,
+        // Not stated by these sources: counted as fixed (no prefill-first closed loop among
+        // them is scored on its TTFT).
+        output_cv2: 0.0,
         load,
         max_num_seqs,
         kv_fp8: false,
@@ -544,18 +552,23 @@ fn trtllm_moe_attention_dp(engine: Engine, tp: u32, notes: &str) -> u32 {
 /// @086eabbe; `RANDOM_RANGE_RATIO` 0.8 in its benchmark configuration).
 pub const INFERENCEX_MEAN_LENGTH: f64 = 0.9;
 
+/// Squared coefficient of variation of InferenceX's random lengths: uniform on `[0.8 L, L]`,
+/// standard deviation `0.2 L / √12` about the mean `0.9 L`, so `0.2² / 12 / 0.9²`.
+pub const INFERENCEX_OUTPUT_CV2: f64 =
+    0.04 / 12.0 / (INFERENCEX_MEAN_LENGTH * INFERENCEX_MEAN_LENGTH);
+
 /// The mean lengths of an AIConfigurator silicon row: InferenceX runs (the sample's
 /// `workflow_run_id=` rows and its dated `source_file=20..` exports, at InferenceX's
 /// 1024/1024, 1024/8192 and 8192/1024) ran random lengths of mean 0.9 × the nominal; other
-/// rows ran the stated lengths.
-fn inferencex_mean_lengths(source: Option<&str>, isl: u64, osl: u64) -> (u64, u64) {
+/// rows ran the stated lengths; with the output lengths' squared coefficient of variation.
+fn inferencex_mean_lengths(source: Option<&str>, isl: u64, osl: u64) -> (u64, u64, f64) {
     let inferencex = is_inferencex(source);
     let nominal = matches!((isl, osl), (1024, 1024) | (1024, 8192) | (8192, 1024));
     if inferencex && nominal {
         let mean = |l: u64| ((l as f64) * INFERENCEX_MEAN_LENGTH).round() as u64;
-        (mean(isl), mean(osl))
+        (mean(isl), mean(osl), INFERENCEX_OUTPUT_CV2)
     } else {
-        (isl, osl)
+        (isl, osl, 0.0)
     }
 }
 
@@ -699,7 +712,8 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
         return Ok(());
     }
     let recipe = inferencex_recipe(r);
-    let (mean_input, mean_output) = inferencex_mean_lengths(r.get("silicon_data_source"), isl, osl);
+    let (mean_input, mean_output, output_cv2) =
+        inferencex_mean_lengths(r.get("silicon_data_source"), isl, osl);
     // Aggregated: one layout serves both phases to `batch_size` clients per attention rank.
     // Disaggregated: the prompt runs on a prefill worker (`prefill_batch_size` prompts at
     // once), the decode on a decode worker (its share of the clients, at most
@@ -836,6 +850,7 @@ fn aic_row(r: &Row<'_>, out: &mut Measured) -> Result<(), CatalogError> {
                 input: mean_input,
                 output: mean_output,
             },
+            output_cv2,
             load,
             max_num_seqs: None,
             kv_fp8: recipe.kv_fp8,

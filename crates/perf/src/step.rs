@@ -71,6 +71,14 @@ pub struct Efficiency {
     /// clients of a benchmark partly in step (requests prefilled together finish together),
     /// so a prompt waits for half of the others of its clump. Fitted per engine.
     pub clump_exponent: f64,
+    /// The same exponent on an engine that runs a prompt step on its own and pauses decoding
+    /// (SGLang, TGI, LMDeploy), in a closed loop whose output lengths vary: requests of a
+    /// round end at different steps, so the clients fall out of step, by how much the engine's
+    /// own runs say (1: they stay in lockstep rounds). Kept apart from the mixing engines'
+    /// (a prompt step pausing every decode holds the clients together far more than a mixed
+    /// step does), so neither kind of engine falls back on the other's. With fixed lengths
+    /// such a loop runs in rounds whatever this is.
+    pub prefill_clump_exponent: f64,
     /// Host time per layer of a request's prompt step, seconds: engines capture decode steps
     /// in CUDA graphs but run a step that carries a prompt eagerly (vLLM, SGLang, TensorRT-LLM's
     /// PyTorch backend), each layer's kernels dispatched one by one from Python, so a prompt's
@@ -479,6 +487,7 @@ mod tests {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.0,
+        prefill_clump_exponent: 1.0,
         eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };

@@ -70,7 +70,11 @@ impl Case {
         if let Some((decode, pool)) = &self.decode {
             return self.prefill_pool_ttft_ms(decode, pool, e);
         }
-        let est = self.replica.run(&self.workload, e);
+        // The output lengths' spread decides whether a prefill-first engine's closed loop
+        // stays in lockstep rounds (`Replica::run_spread`).
+        let est = self
+            .replica
+            .run_spread(&self.workload, e, self.obs.output_cv2);
         let output = self.workload.output_tokens;
         // Closed loops and Poisson arrivals are both scored with Poisson-like variability.
         let cv = 1.0;

@@ -47,6 +47,8 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
     // TGI rows keep the ramp: their ShareGPT prompts vary in length (simulated at the mean),
     // which drifts clients apart, and TGI 1.0 admits waiting prompts only every
     // `max_waiting_tokens` decode steps.
+    // Random output lengths (InferenceX's) end a round's requests at different steps: the
+    // clients start together and fall out of step by themselves.
     let in_step = c.replica().engine() == Engine::Sglang;
     let warmup_s = if closed.is_some() && !in_step {
         c.replica().run(w, &efficiency).e2e_ms / 1e3
@@ -79,13 +81,30 @@ fn run(c: &Case, table: &EfficiencyTable, seed: u64) -> Option<SimReport> {
         TrafficSpec {
             arrivals,
             input: LengthDist::Fixed(w.input_tokens.clamp(1, u64::from(u32::MAX)) as u32),
-            output: LengthDist::Fixed(w.output_tokens.clamp(1, u64::from(u32::MAX)) as u32),
+            output: output_lengths(w.output_tokens, c.obs.output_cv2),
             limit: Limit::Requests(requests),
         },
         seed,
     )
     .ok()?;
     Some(simulate(&cfg, traffic, seed))
+}
+
+/// The output lengths a row's benchmark drew: fixed, or uniform about the mean `m` with the
+/// row's squared coefficient of variation `cv2` (a uniform on `m (1 ± h)` has `cv² = h² / 3`;
+/// InferenceX's `[0.8 L, L]` is `0.9 L (1 ± 1/9)`).
+fn output_lengths(mean: u64, cv2: f64) -> LengthDist {
+    let m = mean.clamp(1, u64::from(u32::MAX)) as f64;
+    let h = (3.0 * cv2.max(0.0)).sqrt().min(1.0);
+    let (lo, hi) = ((m * (1.0 - h)).round().max(1.0), (m * (1.0 + h)).round());
+    if hi <= lo {
+        LengthDist::Fixed(m as u32)
+    } else {
+        LengthDist::Uniform {
+            lo: lo as u32,
+            hi: hi.min(f64::from(u32::MAX)) as u32,
+        }
+    }
 }
 
 fn pick(r: &SimReport, c: &Case) -> f64 {

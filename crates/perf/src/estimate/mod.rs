@@ -14,10 +14,15 @@
 //!   TPOT is the mix. Its TTFT is its own prompt's chunks plus an M/D/1 wait behind the prompts
 //!   ahead of it. When prompts need more than the spare step budget, every iteration is full
 //!   and throughput is bound by the prompts.
-//! * **Rounds** (`Burst`: `n` requests sent at once; `Closed` on engines that run a prefill
-//!   batch on its own and pause decoding: SGLang, TGI, LMDeploy): all prompts are prefilled in
+//!   Engines that run a prompt step on its own and pause decoding (SGLang, TGI, LMDeploy) reach
+//!   the same steady state, with prompt-only steps, in a closed loop whose output lengths vary
+//!   ([`Replica::run_spread`]). A closed loop's clients stay partly in step on every engine:
+//!   its prompts arrive in clumps (`Replica::clumped`), with an exponent per kind of engine.
+//! * **Rounds** (`Burst`: `n` requests sent at once; `Closed` of fixed lengths on engines that
+//!   run a prefill batch on its own and pause decoding): all prompts are prefilled in
 //!   budget-sized chunks (a request's TTFT is the mean position of its chunk), then the batch
-//!   decodes together; more requests than fit run in waves.
+//!   decodes together, finishes together and comes back together; more requests than fit run
+//!   in waves.
 //! * **Static batches** (`Static`: the batch is prefilled in one step, then decoded to the end,
 //!   as TensorRT-LLM's and LMDeploy's static benchmarks do).
 //!

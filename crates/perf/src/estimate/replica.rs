@@ -273,7 +273,9 @@ impl Replica {
     /// squared coefficient of variation `output_cv2`. Under open-loop (Poisson) arrivals the
     /// sequences running at any time are the long ones more often (each is there for as long
     /// as it generates), so a decode step reads the KV cache of `prompt + E[o²] / 2E[o]` tokens
-    /// per sequence on average, `prompt + mean (1 + cv²) / 2`, not `prompt + mean / 2`.
+    /// per sequence on average, `prompt + mean (1 + cv²) / 2`, not `prompt + mean / 2`. In a
+    /// closed loop on an engine that pauses decoding for prompt steps, varying outputs break
+    /// the lockstep rounds that fixed ones keep.
     pub fn run_spread(&self, w: &Workload, e: &Efficiency, output_cv2: f64) -> Estimate {
         self.run_lengths(w, e, output_cv2, 0.0)
     }
@@ -313,9 +315,11 @@ impl Replica {
         let mut out = match w.load {
             Load::Static { batch } => self.waves(batch as f64, i, o, f64::INFINITY, e),
             Load::Burst { requests } => self.waves(requests as f64, i, o, budget, e),
-            // A prefill batch runs on its own and pauses decoding: clients move in rounds, each
-            // prefilling every prompt, then decoding the batch to the end.
-            Load::Closed { concurrency } if !self.mixes => {
+            // A prefill batch runs on its own and pauses decoding: clients whose requests all
+            // end at the same step move in rounds, each prefilling every prompt, then decoding
+            // the batch to the end. Varying outputs end a round's requests at different steps
+            // and the clients fall out of step: the steady state below, in clumps.
+            Load::Closed { concurrency } if !self.mixes && spread <= 0.0 => {
                 self.waves(concurrency as f64, i, o, budget, e)
             }
             Load::Closed { concurrency } => {

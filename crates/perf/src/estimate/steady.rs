@@ -269,8 +269,11 @@ impl Replica {
     /// A closed loop of `running` clients with equal lengths does not spread its arrivals out
     /// as Poisson arrivals would: requests prefilled together decode together and finish
     /// together, so their next prompts arrive together again, and the clients drift apart
-    /// only slowly. Prompts arrive in clumps of `running^α` ([`Efficiency::clump_exponent`],
-    /// fitted per engine: 0 spread out, 1 lockstep rounds), and a prompt waits on average for
+    /// only slowly. Prompts arrive in clumps of `running^α` ([`Efficiency::clump_exponent`] on
+    /// an engine that mixes prompts into decode steps, [`Efficiency::prefill_clump_exponent`] on
+    /// one that pauses decoding for them, whose clients fall out of step only as far as their
+    /// varying lengths take them; each fitted on its own kind of engine: 0 spread out, 1
+    /// lockstep rounds), and a prompt waits on average for
     /// half of the others of its clump, each its prompt's own prefill (its chunks alone); the
     /// first tokens of a clump spread over the whole clump. The wait is a prompt's, so it is
     /// part of TTFT only: the same prompts are prefilled either way, and throughput and TPOT
@@ -278,7 +281,12 @@ impl Replica {
     /// the step model grows with the prompt's prefill time in proportion to about `(√c − 1) /
     /// 2` (VALIDATION.md, "Request overhead").
     pub(super) fn clumped(&self, s: &mut Phase, running: f64, i: f64, budget: f64, e: &Efficiency) {
-        let clump = portable::pow(running.max(1.0), e.clump_exponent.clamp(0.0, 1.0));
+        let alpha = if self.mixes {
+            e.clump_exponent
+        } else {
+            e.prefill_clump_exponent
+        };
+        let clump = portable::pow(running.max(1.0), alpha.clamp(0.0, 1.0));
         if clump <= 1.0 {
             return;
         }

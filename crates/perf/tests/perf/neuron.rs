@@ -161,6 +161,7 @@ fn a_neuron_prompt_runs_padded_to_its_bucket() {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.0,
+        prefill_clump_exponent: 1.0,
         eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };
@@ -263,6 +264,7 @@ fn the_neuron_row_fits_its_own_fractions_not_the_gpus() {
         stream_overhead_s: 0.0,
         seq_overhead_s: 0.0,
         clump_exponent: 0.5,
+        prefill_clump_exponent: 1.0,
         eager_layer_s: 0.0,
         kernel: KernelScale::ONE,
     };

@@ -193,6 +193,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
         efficiency: Efficiency {
             stream_overhead_s: 0.0,
             clump_exponent: 0.0,
+            prefill_clump_exponent: 1.0,
             eager_layer_s: 0.0,
             ..cfg.efficiency
         },
@@ -202,6 +203,7 @@ fn the_simulator_charges_the_front_end_per_open_stream_as_estimate_does() {
         efficiency: Efficiency {
             stream_overhead_s: 0.003,
             clump_exponent: 0.0,
+            prefill_clump_exponent: 1.0,
             eager_layer_s: 0.0,
             ..base.efficiency
         },
@@ -643,4 +645,72 @@ fn a_random_router_queues_more_than_a_least_outstanding_one() {
         a.ttft_ms.p99
     );
     assert_eq!(format!("{b:?}"), format!("{:?}", run(&random, 60.0, 6000, 5)));
+/// A prefill-first engine's closed loop is one model in `estimate` and the simulator: clients
+/// that start together with fixed lengths stay in lockstep rounds in both; with varying
+/// outputs (InferenceX's uniform `[0.8 L, L]`) the simulated clients fall out of step by
+/// themselves and `estimate` leaves its rounds for the steady state in clumps of `c^α`
+/// (`prefill_clump_exponent`), the simulated TTFT between the spread-out (α = 0) and the
+/// lockstep (α = 1) estimates, and TPOT higher than the rounds' in both (other clients' prompt
+/// steps pause the decodes).
+#[test]
+fn sglang_clients_fall_out_of_step_when_outputs_vary_in_simulate_as_in_estimate() {
+    let (replica, efficiency) = scheduled_by(Engine::Sglang, "llama-3.1-8b", "H100");
+    let base = config(1);
+    let (clients, input, output) = (32u64, 2000u32, 450u32);
+    let cfg = FleetConfig {
+        replica,
+        efficiency,
+        closed_loop: Some(clients as u32),
+        warmup_s: 0.0,
+        ..base
+    };
+    let (lo, hi) = (400u32, 500u32);
+    let sim = |out: LengthDist| {
+        simulate(
+            &cfg,
+            traffic(1.0, 10 * clients, LengthDist::Fixed(input), out, 5),
+            5,
+        )
+    };
+    let est = |cv2: f64, alpha: f64| {
+        cfg.replica.run_spread(
+            &Workload {
+                input_tokens: u64::from(input),
+                output_tokens: u64::from(output),
+                load: Load::Closed {
+                    concurrency: clients,
+                },
+            },
+            &Efficiency {
+                prefill_clump_exponent: alpha,
+                ..cfg.efficiency
+            },
+            cv2,
+        )
+    };
+    // Uniform on [lo, hi]: cv² = (hi − lo)² / 12 / mean².
+    let cv2 = f64::from(hi - lo).powi(2) / 12.0 / f64::from(output).powi(2);
+    let (fixed, varied) = (
+        sim(LengthDist::Fixed(output)),
+        sim(LengthDist::Uniform { lo, hi }),
+    );
+    let rounds = est(0.0, 1.0);
+    // Fixed lengths: lockstep in both (838 vs 827 ms when written).
+    let ratio = fixed.ttft_ms.mean / rounds.ttft_ms;
+    assert!((0.85..1.15).contains(&ratio), "{ratio}");
+    // Varied outputs: the simulated clients fall apart (159 ms), between the estimate spread
+    // out (82 ms) and in lockstep (812 ms).
+    let (apart, lockstep) = (est(cv2, 0.0), est(cv2, 1.0));
+    assert!(fixed.ttft_ms.mean > 3.0 * varied.ttft_ms.mean);
+    assert!(
+        apart.ttft_ms < varied.ttft_ms.mean && varied.ttft_ms.mean < lockstep.ttft_ms,
+        "{} < {} < {}",
+        apart.ttft_ms,
+        varied.ttft_ms.mean,
+        lockstep.ttft_ms
+    );
+    // The decodes pause for other clients' prompt steps in both (14.8 vs 15.1 ms; rounds 11.8).
+    let tpot = varied.tpot_ms.mean / apart.tpot_ms;
+    assert!((0.9..1.1).contains(&tpot), "{tpot}");
+    assert!(apart.tpot_ms > 1.1 * rounds.tpot_ms);
 }
