@@ -13,6 +13,9 @@ pub(crate) type Reject = (&'static str, String, Option<f64>);
 
 /// Points of the output-length grid the TPOT quantile is taken over.
 const GRID: usize = 24;
+/// Points of the prompt-length grid a prefill-first engine's TTFT quantile is taken over
+/// (fine enough that its top point, the 99.5th percentile, is beyond a p99 SLO's).
+const EXTRA_GRID: usize = 100;
 
 /// What the SLOs ask for, at which quantile.
 struct Limits {
@@ -47,8 +50,9 @@ pub struct SloModel<'a> {
     prompts: Vec<f64>,
     /// Squared coefficient of variation of the output length.
     output_cv2: f64,
-    /// [`Self::long_prompt`] at the SLO quantile (it does not depend on the rate).
-    slo_long_prompt: f64,
+    /// How much longer than the mean prompt each of [`EXTRA_GRID`] equally likely prompts
+    /// takes alone, ms (shorter where negative; it does not depend on the rate).
+    prompt_extras: Vec<f64>,
     /// [`Self::output_gaps`] at the SLO quantile.
     slo_output_gaps: f64,
 }
@@ -81,11 +85,18 @@ impl<'a> SloModel<'a> {
             prompt_cv2: length_cv2(&w.lengths.input_tokens),
             prompts: length_grid(&w.lengths.input_tokens, GRID),
             output_cv2: length_cv2(&w.lengths.output_tokens),
-            slo_long_prompt: 0.0,
+            prompt_extras: Vec::new(),
             slo_output_gaps: 0.0,
         };
         m.mean_alone = m.alone(sizing.input_mean);
-        m.slo_long_prompt = m.long_prompt(m.limits.q);
+        m.prompt_extras = if replica.prefill_first() {
+            length_grid(&w.lengths.input_tokens, EXTRA_GRID)
+                .into_iter()
+                .map(|l| m.alone(l) - m.mean_alone)
+                .collect()
+        } else {
+            Vec::new()
+        };
         m.slo_output_gaps = m.output_gaps(m.limits.q);
         m
     }
@@ -160,14 +171,9 @@ impl<'a> SloModel<'a> {
                 self.budget(),
             );
         }
-        // The others: the own prompt of a request at the SLO quantile is longer than the mean
-        // one, added to the wait's quantile.
-        let long_prompt = if q == self.limits.q {
-            self.slo_long_prompt
-        } else {
-            self.long_prompt(q)
-        };
-        est.ttft_quantile_ms(q, self.burstiness(), self.prompt_cv2) + long_prompt
+        // The others (their prompts run alone): the own prompt over the length distribution,
+        // longer or shorter than the mean one, together with the prompt wait.
+        est.ttft_quantile_over_ms(q, self.burstiness(), self.prompt_cv2, &self.prompt_extras)
     }
 
     /// Whether `ok` holds for [`Self::ttft_of`], for an `ok` that holds up to some TTFT and
@@ -190,11 +196,6 @@ impl<'a> SloModel<'a> {
     /// Prompt tokens per step.
     fn budget(&self) -> f64 {
         self.replica.limits().max_num_batched_tokens as f64
-    }
-
-    /// How much longer than the mean one the prompt at quantile `q` takes alone, ms.
-    fn long_prompt(&self, q: f64) -> f64 {
-        (self.alone(quantile_tokens(&self.w.lengths.input_tokens, q)) - self.mean_alone).max(0.0)
     }
 
     /// Latencies at the SLO quantile and at the 99th percentile for one rate per replica

@@ -138,13 +138,21 @@ fn simulate_deploy_reads_the_container_and_lists_what_it_cannot_model() {
     // The batch limit under the engine's own name (vLLM `--max-num-seqs`, SGLang
     // `--max-running-requests`).
     let text = std::fs::read_to_string(&deployment).unwrap();
-    let flag = ["--max-num-seqs", "--max-running-requests"]
+    // Whichever engine the plan picks (SGLang since capacity item 16, VALIDATION.md; vLLM
+    // before), and its value (1024 for vLLM, 4096 for SGLang).
+    let (flag, value) = ["--max-num-seqs", "--max-running-requests"]
         .into_iter()
-        .find(|f| text.contains(&format!("- \"{f}\"\n            - \"1024\"")))
-        .expect("a batch limit of 1024");
+        .find_map(|f| {
+            let key = format!("- \"{f}\"\n            - \"");
+            let at = text.find(&key)? + key.len();
+            let end = text[at..].find('"')? + at;
+            Some((f, text[at..end].to_owned()))
+        })
+        .expect("a batch limit");
+    assert!(value.parse::<u32>().unwrap() > 2, "{flag} {value}");
     edit(
         &deployment,
-        &format!("- \"{flag}\"\n            - \"1024\""),
+        &format!("- \"{flag}\"\n            - \"{value}\""),
         &format!("- \"{flag}\"\n            - \"2\""),
     );
     let (code, narrow, err) = simulate(&dir, "chat-70b-fp8.toml", "900");

@@ -18,8 +18,8 @@ impl Estimate {
     ///   `room` per full step (`light / room + c` per token, `c` the prefill time per token,
     ///   from the heavy iteration's extra), its wait Kingman's with an exponential tail given
     ///   that it waits, as in [`Estimate::ttft_quantile_ms`];
-    /// * its own step: its prompt and those of the others that arrive within a step of it,
-    ///   each with its full work (`light + c × tokens` within one step, `(light / room + c) ×
+    /// * its own step: its prompt and those of the others that arrive within a step of it (or
+    ///   of a step and its wait for the backlog, when it waits), each with its full work (`light + c × tokens` within one step, `(light / room + c) ×
     ///   tokens` beyond). An arrival sees its neighbours at the Palm rate: for gamma arrivals of
     ///   shape `k = 1 / cv²` and scale `θ`, `P(N ≥ n) = P(n k, step / θ)` (the regularised
     ///   incomplete gamma; Poisson for `k = 1`), a third of the time one more within 34 ms at
@@ -28,7 +28,11 @@ impl Estimate {
     ///   over the mixture of own lengths and counts;
     /// * the wait for KV room ([`Estimate::kv_wait`]).
     ///
-    /// The backlog's, the own step's and KV room's quantiles are added (an upper bound).
+    /// The TTFT is at the quantile of the backlog's wait and the own step together (the wait's
+    /// exponential law cut into cells, [`WAIT_EDGES`]), not at the sum of their quantiles, an
+    /// upper bound well above the simulated tail under bursty arrivals; the own step after a
+    /// wait also carries the others that arrive while it waits (the Palm count over the step
+    /// and the wait), which ties the two together. KV room's quantile is added.
     pub fn ttft_quantile_steps_ms(
         &self,
         q: f64,
@@ -88,24 +92,51 @@ impl Estimate {
         let rate = self.requests_s / 1e3;
         let ca2 = (arrival_cv * arrival_cv).max(MIN_CLUMP);
         let (k, theta) = (1.0 / ca2, ca2 / rate.max(1e-12));
-        // P(N = n) others within a step of the arrival, n = 0, 1, ... (the last term: more).
-        let mut pn = Vec::new();
-        let mut above = 1.0;
-        let mut n = 1.0;
-        loop {
-            let next = gamma_p(n * k, step / theta);
-            pn.push(above - next);
-            above = next;
-            if above < 1e-7 || n > 200.0 {
-                pn.push(above);
-                break;
+        // The backlog: prompt tokens of earlier steps, served `room` per full step; a prompt
+        // waits for it with probability `rho`, then exponentially (Kingman's mean).
+        let per_token = t0 / room + c;
+        let service = mean * per_token;
+        let rho = rate * service;
+        let (backlog, wait) = if rho >= 0.95 {
+            // Past what the steps carry: the wait grows without bound.
+            let w = service * 0.95 / 0.1 * portable::ln(95.0);
+            (w, ExpWait::NONE)
+        } else {
+            let w = rho / (1.0 - rho) * (ca2 + cv2.max(0.0)) / 2.0 * service;
+            (0.0, ExpWait::new(rho, w))
+        };
+        // P(N = n) others within `window` of the arrival, n = 0, 1, ... (the last term: more).
+        let palm = |window: f64| -> Vec<f64> {
+            let mut pn = Vec::new();
+            let mut above = 1.0;
+            let mut n = 1.0;
+            loop {
+                let next = gamma_p(n * k, window / theta);
+                pn.push(above - next);
+                above = next;
+                if above < 1e-7 || n > 200.0 {
+                    pn.push(above);
+                    break;
+                }
+                n += 1.0;
             }
-            n += 1.0;
-        }
+            pn
+        };
+        // The others in its step: those within a step of its arrival, and those that arrive
+        // while it waits for the backlog (at each edge of the wait's cells).
+        let pns: Vec<Vec<f64>> = if wait.p > 0.0 {
+            WAIT_EDGES
+                .iter()
+                .map(|b| palm(step + b * wait.given))
+                .collect()
+        } else {
+            vec![palm(step)]
+        };
+        let most = pns.iter().map(Vec::len).max().unwrap_or(1);
         // P(n prompts' tokens > y), their sum log-normal of its mean and variance: the log
         // mean and spread of each count n >= 1 (at n - 1), which do not depend on y.
         let s2 = portable::ln(1.0 + cv2.max(1e-9));
-        let sums: Vec<(f64, f64)> = (1..pn.len())
+        let sums: Vec<(f64, f64)> = (1..most)
             .map(|n| {
                 let nf = n as f64;
                 let m = nf * mean;
@@ -133,8 +164,9 @@ impl Estimate {
                 x / (t0 / room + c)
             }
         };
-        // P(own step > x) over the own lengths and the counts.
-        let tail = |x: f64| -> f64 {
+        // P(own step > x) over the own lengths and the counts, after a wait at edge `i`.
+        let tail = |i: usize, x: f64| -> f64 {
+            let pn = &pns[i.min(pns.len() - 1)];
             let y = tokens(x);
             prompts
                 .iter()
@@ -149,19 +181,6 @@ impl Estimate {
                 .sum::<f64>()
                 / prompts.len().max(1) as f64
         };
-        // The backlog: prompt tokens of earlier steps, served `room` per full step.
-        let per_token = t0 / room + c;
-        let service = mean * per_token;
-        let rho = rate * service;
-        let backlog = if rho >= 0.95 {
-            // Past what the steps carry: the wait grows without bound.
-            service * 0.95 / 0.1 * portable::ln(95.0)
-        } else if rho > 1.0 - q {
-            let w = rho / (1.0 - rho) * (ca2 + cv2.max(0.0)) / 2.0 * service;
-            w / rho * portable::ln(rho / (1.0 - q))
-        } else {
-            0.0
-        };
         let (p, given) = self.kv_wait(arrival_cv, cv2);
         let room_q = if p > 1.0 - q && p > 0.0 {
             given * portable::ln(p / (1.0 - q))
@@ -169,8 +188,9 @@ impl Estimate {
             0.0
         };
         let overhead = self.request_overhead_ms;
-        let ttft = move |own: f64| overhead + step / 2.0 + own + backlog + room_q;
-        // The own step's quantile.
+        let ttft = move |x: f64| overhead + step / 2.0 + x + backlog + room_q;
+        // The quantile of the backlog's wait and the own step together, not the sum of their
+        // quantiles.
         let want = 1.0 - q;
         let bracket = Bracket {
             start: (t0, t0 + c * mean * 4.0 + step),
@@ -178,7 +198,7 @@ impl Estimate {
             halvings: 50,
             close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi,
         };
-        let found = bisect::search(bracket, |x| tail(x) > want, ttft, test);
+        let found = bisect::search(bracket, |x| wait.tail_with(x, &tail) > want, ttft, test);
         (ttft, found)
     }
 
@@ -217,6 +237,57 @@ impl Estimate {
         } else {
             0.0
         };
+        let (rest, room, together) = self.ttft_besides_wait(q, arrival_cv, service_cv2);
+        rest + tail + room + together
+    }
+
+    /// TTFT at quantile `q` as [`Self::ttft_quantile_ms`], of a request whose own prompt takes
+    /// one of the equally likely `extras` (ms) longer than the mean prompt (shorter where
+    /// negative): the quantile of the prompt wait and the own prompt's extra together
+    /// (independent), not the sum of their quantiles. Prefill-first engines under open-loop
+    /// arrivals, whose prompts run alone.
+    pub fn ttft_quantile_over_ms(
+        &self,
+        q: f64,
+        arrival_cv: f64,
+        service_cv2: f64,
+        extras: &[f64],
+    ) -> f64 {
+        let wait = self.prompt_wait(arrival_cv, service_cv2);
+        let want = 1.0 - q;
+        let lo = extras
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .min(0.0);
+        let hi = extras.iter().copied().fold(0.0, f64::max)
+            + wait.given * portable::ln(wait.p.max(want) / want).max(0.0);
+        let bracket = Bracket {
+            start: (lo, hi + 1.0),
+            widen: |hi: f64| (hi < 1e7).then_some(hi * 2.0),
+            halvings: 60,
+            close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi.abs().max(1.0),
+        };
+        let both = |x: f64| x;
+        let x = match bisect::search(bracket, |x| wait.tail_over(x, extras) > want, both, None) {
+            Found::Hi(x) => x,
+            Found::Passes(_) => unreachable!("a search without a test finds its quantile"),
+        };
+        let (rest, room, together) = self.ttft_besides_wait(q, arrival_cv, service_cv2);
+        rest + x + room + together
+    }
+
+    /// The prompt wait of [`Self::ttft_quantile_ms`]: with probability ρ, exponential of
+    /// Kingman's mean given ρ.
+    fn prompt_wait(&self, arrival_cv: f64, service_cv2: f64) -> ExpWait {
+        let mean_wait = self.prompt_wait_ms * (arrival_cv * arrival_cv + service_cv2.max(0.0));
+        ExpWait::new(self.prompt_utilization, mean_wait)
+    }
+
+    /// The parts of [`Self::ttft_quantile_ms`] besides the prompt wait's quantile: the mean
+    /// TTFT less the mean waits, the quantile of the wait for KV room, and the spread of
+    /// requests that arrive together.
+    fn ttft_besides_wait(&self, q: f64, arrival_cv: f64, service_cv2: f64) -> (f64, f64, f64) {
         let together = (q.clamp(0.0, 1.0) - 0.5) * self.ttft_spread_ms;
         // The wait for room to be admitted: the mean (Poisson arrivals, equal sizes) is in
         // `ttft_ms`; the quantile is that of peaked traffic (see `Estimate::kv_wait`).
@@ -228,7 +299,11 @@ impl Estimate {
         } else {
             0.0
         };
-        self.ttft_ms - self.prompt_wait_ms - room_mean + tail + room + together
+        (
+            self.ttft_ms - self.prompt_wait_ms - room_mean,
+            room,
+            together,
+        )
     }
 
     /// Inter-token latency at quantile `q`: the gap between two tokens of a stream is one

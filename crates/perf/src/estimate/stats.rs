@@ -2,6 +2,69 @@
 
 use super::*;
 
+/// A wait that happens with probability `p` and, given that it happens, is exponential of
+/// mean `given` ms: the prompt wait of Kingman's formula with its exponential tail.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExpWait {
+    pub(super) p: f64,
+    pub(super) given: f64,
+}
+
+/// Edges of the cells the exponential wait is cut into, in its means: the trapezoid rule over
+/// each cell's probability (the last cell reaches to infinity).
+pub(super) const WAIT_EDGES: [f64; 11] = [0.0, 0.3, 0.7, 1.2, 1.8, 2.5, 3.3, 4.2, 5.3, 7.0, 9.0];
+
+impl ExpWait {
+    /// No wait.
+    pub(super) const NONE: ExpWait = ExpWait { p: 0.0, given: 0.0 };
+
+    /// The wait of mean `mean` ms that happens with probability `p`.
+    pub(super) fn new(p: f64, mean: f64) -> ExpWait {
+        if p > 0.0 && mean > 0.0 {
+            let p = p.min(1.0);
+            ExpWait { p, given: mean / p }
+        } else {
+            ExpWait::NONE
+        }
+    }
+
+    /// `P(S + W > x)` for a time `S` whose tail given a wait at the edge `i` of
+    /// [`WAIT_EDGES`] is `s(i, y)` (`P(S > y)`, non-increasing in `y`, 1 for `y < 0`; edge 0 is
+    /// no wait).
+    pub(super) fn tail_with(&self, x: f64, s: &dyn Fn(usize, f64) -> f64) -> f64 {
+        let own = s(0, x);
+        if self.p <= 0.0 {
+            return own;
+        }
+        let (mut prev_s, mut prev_surv, mut sum) = (own, 1.0, 0.0);
+        for (i, &b) in WAIT_EDGES.iter().enumerate().skip(1) {
+            let sb = s(i, x - b * self.given);
+            let surv = portable::exp(-b);
+            sum += (prev_surv - surv) * (prev_s + sb) / 2.0;
+            (prev_s, prev_surv) = (sb, surv);
+        }
+        sum += prev_surv * (prev_s + 1.0) / 2.0;
+        (1.0 - self.p) * own + self.p * sum
+    }
+
+    /// `P(E + W > x)` for an `E` of the equally likely values `extras` (ms).
+    pub(super) fn tail_over(&self, x: f64, extras: &[f64]) -> f64 {
+        extras
+            .iter()
+            .map(|&e| {
+                if x < e {
+                    1.0
+                } else if self.p > 0.0 {
+                    self.p * portable::exp(-(x - e) / self.given)
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            / extras.len().max(1) as f64
+    }
+}
+
 /// Standard normal quantile for `q` in [0.5, 1) (P. J. Acklam's rational approximation,
 /// relative error below 1.2e-9).
 pub fn normal_quantile(q: f64) -> f64 {

@@ -35,8 +35,11 @@ fn examples_have_pinned_answers() {
         // tokens priced over what the steps carry; its TTFT-bound bursty twin in the matrix,
         // Llama 3.3 70B TP8 vLLM chat, moved −20.0 → −23.3 %, away from the simulator); ×7
         // again after the sixth session's refit (the eager prompt step per layer, the
-        // per-sequence step cost).
-        ("chat-70b-fp8.toml", "p5.48xlarge tp4 pp1 fp8 vllm ×7"),
+        // per-sequence step cost). TP4 SGLang ×5 after capacity item 16 (VALIDATION.md: the
+        // TTFT quantile of the prompt wait and the own prompt together, not the sum of their
+        // quantiles; its TTFT-bound bursty twin in the matrix, Llama 3.3 70B TP8 SGLang chat,
+        // went −33.3 → +13.4 % against 30,000 simulated requests).
+        ("chat-70b-fp8.toml", "p5.48xlarge tp4 pp1 fp8 sglang ×5"),
         // Inferentia2 (vLLM's Neuron backend, $0.76/h on demand) is the cheapest where NxD
         // Inference serves the model and its format (not INT4: async-documents).
         ("single-gpu-13b-fp8.toml", "inf2.xlarge tp1 pp1 fp8 vllm ×1"),
