@@ -633,7 +633,7 @@ pub const MATRIX: &[Case] = &[
 ];
 
 /// Requests of each simulation of the matrix (the first tenth are warm-up).
-pub const MATRIX_REQUESTS: u64 = 3_000;
+pub const MATRIX_REQUESTS: u64 = 30_000;
 /// Seed of the matrix's simulations.
 pub const MATRIX_SEED: u64 = 1;
 /// The agreement the matrix must hold: |analytic − simulated| / simulated, %.
