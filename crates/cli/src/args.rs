@@ -867,9 +867,10 @@ pub struct SimulateArgs {
     pub seeds: u32,
 
     /// Router: random (a Kubernetes Service's kube-proxy: what `render` writes), round-robin,
-    /// least-outstanding (a gateway that tracks requests in flight), least-kv.
-    #[arg(long, default_value = "least-outstanding", value_parser = router)]
-    pub router: Router,
+    /// least-outstanding (a gateway that tracks requests in flight), least-kv. Default:
+    /// least-outstanding; random with --deploy (the rendered Service).
+    #[arg(long, value_parser = router)]
+    pub router: Option<Router>,
 
     /// Autoscaling.
     #[command(flatten)]

@@ -15,7 +15,7 @@ use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Engine, Replica};
 use inferplan_plan::error::PlanError;
 use inferplan_plan::search::{analytic_capacity, Inputs, LayoutChoice};
-use inferplan_plan::workload::Workload;
+use inferplan_plan::workload::{Mode, Workload};
 use serde::Serialize;
 
 /// Share of the requests left out of the latency figures at the start (an empty replica
@@ -41,8 +41,20 @@ pub fn traffic_spec(w: &Workload, rate_rps: f64, requests: u64) -> TrafficSpec {
     }
 }
 
-/// A fixed fleet of `replicas` replicas serving `w` behind a random router (a Kubernetes
-/// Service, which `render` writes; SageMaker's default routing is random too), with no
+/// The router in front of a rendered fleet serving `w`: requests that arrive on their own go
+/// through the Kubernetes Service `render` writes, whose kube-proxy sends each connection to a
+/// pod drawn at random (SageMaker's default routing is random too); a batch job's requests
+/// are its client's backlog, handed to the replicas as they free a slot, which pools the
+/// queue as a least-outstanding router does.
+pub fn rendered_router(w: &Workload) -> Router {
+    if w.slo.mode == Mode::Batch {
+        Router::LeastOutstanding
+    } else {
+        Router::Random
+    }
+}
+
+/// A fixed fleet of `replicas` replicas serving `w` behind its [`rendered_router`], with no
 /// autoscaler, spot, timeouts or cold starts: what sizing is checked on.
 pub fn fixed_fleet(
     replica: Replica,
@@ -55,7 +67,7 @@ pub fn fixed_fleet(
         replica,
         efficiency,
         replicas,
-        router: Router::Random,
+        router: rendered_router(w),
         autoscaler: None,
         managed: None,
         spot: None,

@@ -6,7 +6,7 @@
 //! node-hours and their cost, and for hours that fail, what would fix them.
 
 use crate::fleet::{
-    simulate, Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, SimReport, Slo, Trigger,
+    simulate, Autoscaler, Client, FleetConfig, Nodes, ScaleMetric, SimReport, Slo, Trigger,
 };
 use crate::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
 use inferplan_plan::autoscaling::{self, Run, Targets};
@@ -77,7 +77,7 @@ pub fn day(
         } else {
             t.floor_at(0)
         },
-        router: Router::Random, // the rendered Service (kube-proxy picks a pod at random)
+        router: crate::capacity::rendered_router(w),
         autoscaler: Some(Autoscaler {
             behavior: t.behavior(),
             ..Autoscaler::rendered(

@@ -219,8 +219,9 @@ fn neuron_rows_validate_with_the_stated_median_error() {
     ] {
         assert!(r.by_gpu.contains_key(gpu), "{gpu}: {:?}", r.by_gpu.keys());
     }
-    // VALIDATION.md: 6.5 % median, 32.5 % p90 over 243 values (the sixth session's refit).
-    assert!((r.overall.median_ape - 6.5).abs() < 0.1, "{:?}", r.overall);
+    // VALIDATION.md: 6.7 % median, 32.7 % p90 over 243 values (the seventh session's refit;
+    // 6.5 % after the sixth's).
+    assert!((r.overall.median_ape - 6.7).abs() < 0.1, "{:?}", r.overall);
     assert!(r.by_metric["tpot"].median_ape < 6.0, "{:?}", r.by_metric);
 }
 

@@ -14,7 +14,7 @@ use inferplan_perf::{Deployment, MemoryParams, Replica};
 use inferplan_plan::autoscaling;
 use inferplan_serving::cold_start::new_replica;
 use inferplan_sim::fleet::{
-    Autoscaler, Client, FleetConfig, Nodes, ScaleMetric, Slo, Spot, Trigger,
+    Autoscaler, Client, FleetConfig, Nodes, Router, ScaleMetric, Slo, Spot, Trigger,
 };
 use inferplan_sim::traffic::TrafficSpec;
 use std::path::Path;
@@ -126,7 +126,8 @@ pub(super) fn setup(
         replica,
         efficiency: eff,
         replicas,
-        router: a.router,
+        // The rendered Service: kube-proxy sends each connection to a pod drawn at random.
+        router: a.router.unwrap_or(Router::Random),
         autoscaler,
         managed: None,
         spot: a.spot_rate_per_hour.map(|rate| Spot {

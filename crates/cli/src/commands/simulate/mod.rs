@@ -14,7 +14,7 @@ use inferplan_plan::autoscaling::{self, Behavior};
 use inferplan_serving::cold_start::{new_replica, WeightsSource, WITHOUT_INSTANCE_S};
 use inferplan_sim::fleet::FLAPPING_REVERSALS_PER_HOUR;
 use inferplan_sim::fleet::{
-    simulate, sweep, Autoscaler, Client, FleetConfig, Nodes, SimReport, Slo, Spot,
+    simulate, sweep, Autoscaler, Client, FleetConfig, Nodes, Router, SimReport, Slo, Spot,
 };
 use inferplan_sim::plot::{svg, Line, Panel};
 use inferplan_sim::traffic::{Arrivals, LengthDist, Limit, Traffic, TrafficSpec};
@@ -388,7 +388,7 @@ fn from_flags(mut catalog: Catalog, a: &SimulateArgs, spec: &TrafficSpec) -> any
         replica,
         efficiency: eff,
         replicas,
-        router,
+        router: router.unwrap_or(Router::LeastOutstanding),
         autoscaler: autoscaler(autoscale, per_node)?,
         managed: None,
         spot: spot_rate_per_hour.map(|rate| Spot {
