@@ -172,11 +172,13 @@ pub struct Estimate {
     pub heavy_growth: f64,
     /// Prompt-carrying iterations per prompt (its chunks of the step budget).
     pub prompt_steps: f64,
-    /// Prompt-carrying iterations a decoding request meets together, as one: a prefill-first
-    /// engine runs a chunked prompt's steps back to back (SGLang's `chunked_req` continues
-    /// in the next prefill batch while the decodes wait), so a request that meets one meets
-    /// all [`Estimate::prompt_steps`] of them, and the count it meets comes in clumps of that
-    /// many, each clump one prompt's work (1: counted one by one).
+    /// Prompt-carrying iterations a decoding request meets together, as one, under open-loop
+    /// arrivals: a prefill-first engine runs a chunked prompt's steps back to back (SGLang's
+    /// `chunked_req` continues in the next prefill batch while the decodes wait), and an
+    /// engine that mixes chunks into its steps carries them in consecutive steps (vLLM's
+    /// scheduler continues a partly prefilled request first), so a request that meets one
+    /// meets all [`Estimate::prompt_steps`] of them, and the count it meets comes in clumps of
+    /// that many, each clump one prompt's work (1: counted one by one; a closed loop).
     pub prompt_clump: f64,
     /// Under open-loop arrivals, how much a prompt a request meets lengthens its decode per
     /// gap it then decodes beside it, ms (the decode slope: the prompt's sequence joins the
@@ -186,13 +188,33 @@ pub struct Estimate {
     /// replica). On every engine: vLLM's mixed step carries the prompt, then its decodes
     /// join the batch, as after SGLang's prefill batch.
     pub prompt_drag_ms: f64,
-    /// On a prefill-first engine under open-loop arrivals, the squared coefficient of
-    /// variation of the time a met prompt's steps take over the prompt lengths (a step's time
-    /// grows faster than its tokens, and a longer prompt takes more steps:
-    /// `Replica::prompt_work`), for the TPOT tail's spread of each prompt met, whose sum is
-    /// then taken as log-normal; 0: the caller's spread of the prompt length, a normal sum.
+    /// Under open-loop arrivals, the squared coefficient of variation of the time a met
+    /// prompt's steps take (a prefill-first engine's, `Replica::prompt_work`) or add to the
+    /// decodes they carry (a mixing engine's, `ExtraCurve::work_cv2`) over the prompt
+    /// lengths (a step's time grows faster than its tokens, a longer prompt takes more steps,
+    /// and its attention grows with its length), for the TPOT tail's spread of each prompt
+    /// met, whose sum is then taken as log-normal; 0: the caller's spread of the prompt
+    /// length, a normal sum.
     #[serde(skip)]
     pub prompt_work_cv2: f64,
+    /// Under open-loop arrivals on an engine that mixes prompt chunks into its steps, the
+    /// time a prompt's attention adds per causal query-key pair, ms: a prompt of `l` tokens
+    /// has `l (l + 1) / 2` pairs however it is chunked (each chunk attends to the KV cache of
+    /// the chunks before it), so its time grows faster than its tokens. The heavy iteration's
+    /// extra per prompt token ([`Estimate::tpot_heavy_ms`]) holds the attention of a prompt of
+    /// [`Estimate::prompt_priced_tokens`]; a prompt of `l` tokens takes `prompt_pair_ms × l (l
+    /// − prompt_priced_tokens) / 2` more (less when shorter) than its tokens at that extra
+    /// (0 elsewhere: the mean prompt's own pairs).
+    pub prompt_pair_ms: f64,
+    /// The prompt length whose attention the heavy iteration's extra per token holds: the
+    /// token-weighted mean length (a token is more likely in a long prompt), tokens.
+    pub prompt_priced_tokens: f64,
+    /// Under open-loop arrivals on an engine that mixes prompt chunks into its steps, a step
+    /// whose prompt room is full beside the decodes, ms: a prompt longer than the room runs in
+    /// such steps and a last chunk, each full step at its own time (the extra of prompt tokens
+    /// grows faster than linearly towards a full step: `tpot_heavy_ms` prices the mean chunk),
+    /// and one whole step more for the last chunk, however small (0 elsewhere).
+    pub prompt_full_step_ms: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
     pub decode_slope_ms: f64,

@@ -164,14 +164,29 @@ impl Estimate {
                 x / (t0 / room + c)
             }
         };
+        // A prompt of `l` tokens attends over its own length (each chunk over the chunks
+        // before it): its time beyond its tokens at `c`, whose extra holds the attention of a
+        // prompt of `prompt_priced_tokens`.
+        let (pair, priced) = (self.prompt_pair_ms, self.prompt_priced_tokens);
+        let attention = move |l: f64| pair * l * (l - priced) / 2.0;
+        // A prompt longer than the room runs in full steps first, then its last chunk shares
+        // a step with the others (where the full step is priced).
+        let full_step = self.prompt_full_step_ms;
+        let split = move |l: f64| -> (f64, f64) {
+            if full_step <= 0.0 || l <= room {
+                return (attention(l), l);
+            }
+            let full = ((l / room).ceil() - 1.0).max(0.0);
+            (full * full_step + attention(l), l - full * room)
+        };
         // P(own step > x) over the own lengths and the counts, after a wait at edge `i`.
         let tail = |i: usize, x: f64| -> f64 {
             let pn = &pns[i.min(pns.len() - 1)];
-            let y = tokens(x);
             prompts
                 .iter()
                 .map(|&l| {
-                    let y = y - l;
+                    let (before, last) = split(l);
+                    let y = tokens(x - before) - last;
                     let ln_y = if y <= 0.0 { 0.0 } else { portable::ln(y) };
                     pn.iter()
                         .enumerate()
@@ -390,7 +405,7 @@ impl Estimate {
     ) -> Found {
         let p = self.heavy_share.clamp(0.0, 1.0);
         let extra = (self.tpot_heavy_ms - self.tpot_light_ms).max(0.0);
-        // Each met prompt's work varies with its size: on a prefill-first engine, its time's
+        // Each met prompt's work varies with its size: under open-loop arrivals, its time's
         // spread over the lengths (`prompt_work_cv2`), and the sum of the few met is skewed as
         // each one is (a long prompt's steps), not normal; else its length's spread.
         let skewed = self.prompt_work_cv2 > 0.0;
@@ -514,7 +529,7 @@ impl Estimate {
             };
             (chunks * h, size)
         };
-        // On a prefill-first engine under gamma arrivals, the count of arrivals in the window
+        // Under gamma arrivals where met prompts are skewed, the count of arrivals in the window
         // itself rather than a clumped Poisson count of its mean and its chance of at least
         // one: `P(N ≥ n) = P(n k, s / θ)` (n gaps within s), n = 1, 2, … until negligible.
         // Two neighbours are likelier than clumps of that mean and chance make them (Llama
@@ -539,8 +554,9 @@ impl Estimate {
             }
             Some(at_least)
         };
-        // A prefill-first engine's prompt steps come in clumps of a prompt's chunks, one
-        // prompt's work each: its size's spread is that of the whole clump (`together² cv2`
+        // Under open-loop arrivals a prompt's steps come in clumps of its chunks (back to back
+        // on a prefill-first engine, consecutive mixed steps on the others), one prompt's work
+        // each: its size's spread is that of the whole clump (`together² cv2`
         // per prompt, `together × cv2` per extra).
         let together = self.prompt_clump.max(1.0);
         // A prompt met then decodes beside the request for the rest of its life (about half

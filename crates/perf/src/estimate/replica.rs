@@ -424,6 +424,18 @@ impl Replica {
         // it meets also come whole, their chunks back to back.
         let open = matches!(w.load, Load::Poisson { .. }) && !out.overloaded;
         let together = open && !self.mixes;
+        // On an engine that mixes prompt chunks into its steps: a prompt's attention over its
+        // own length beyond what the heavy iteration prices, its full steps, and the spread
+        // of a met prompt's time over the lengths (above its length's).
+        let mixed = match out.curve {
+            Some(curve) if open && self.mixes => Some(Mixed {
+                pair_s: curve.pair_s,
+                priced_length: ExtraCurve::priced_length(i, prompt_cv2),
+                full_s: out.light_s + curve.at(curve.room),
+                work_cv2: curve.work_cv2(i, prompt_cv2),
+            }),
+            _ => None,
+        };
         let gpus = f64::from(self.gpus.max(1));
         let output_tok_s = out.requests_s * o;
         let total_tok_s = out.requests_s * (input + o);
@@ -452,12 +464,16 @@ impl Replica {
             heavy_before: out.before,
             heavy_growth: out.growth,
             prompt_steps: out.chunks,
-            prompt_clump: if together { out.chunks.max(1.0) } else { 1.0 },
+            prompt_clump: if open { out.chunks.max(1.0) } else { 1.0 },
             prompt_drag_ms: if open { out.slope_s * 1e3 } else { 0.0 },
-            prompt_work_cv2: match prompt_work {
-                Some((_, cv2)) if together => cv2,
+            prompt_work_cv2: match (prompt_work, mixed) {
+                (Some((_, cv2)), _) if together => cv2,
+                (_, Some(m)) => m.work_cv2,
                 _ => 0.0,
             },
+            prompt_pair_ms: mixed.map_or(0.0, |m| m.pair_s * 1e3),
+            prompt_priced_tokens: mixed.map_or(i, |m| m.priced_length),
+            prompt_full_step_ms: mixed.map_or(0.0, |m| m.full_s * 1e3),
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,
@@ -524,4 +540,15 @@ fn rates(d: &Placement<'_>) -> Result<Rates, PerfError> {
 pub fn pcie_bytes_s(g: &Gpu) -> f64 {
     g.pcie_gen
         .map_or(32e9, |gen| 2f64.powi(gen as i32 + 1) * 1e9)
+}
+
+/// What an engine that mixes prompt chunks into its steps exports of its prompts' pricing
+/// under open-loop arrivals (`Estimate::prompt_pair_ms`, `prompt_priced_tokens`,
+/// `prompt_full_step_ms`, `prompt_work_cv2`).
+#[derive(Clone, Copy)]
+struct Mixed {
+    pair_s: f64,
+    priced_length: f64,
+    full_s: f64,
+    work_cv2: f64,
 }

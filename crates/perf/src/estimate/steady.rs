@@ -221,6 +221,10 @@ impl Replica {
             slope_s,
             batch_var,
             spread_s: 0.0,
+            // The attention of a prompt beyond what the heavy iteration's extra per token
+            // prices, its full steps and its spread (for the TTFT of a prompt of a given
+            // length and the TPOT tail: `Replica::run_lengths`).
+            curve: curve.filter(|_| open.is_some()),
         }
     }
 
@@ -250,13 +254,7 @@ impl Replica {
         let s = s2.sqrt();
         let n = PROMPT_WORK_POINTS as f64;
         let (mut sum, mut sq) = (0.0, 0.0);
-        for k in 0..PROMPT_WORK_POINTS {
-            let u = (k as f64 + 0.5) / n;
-            let z = if u < 0.5 {
-                -normal_quantile(1.0 - u)
-            } else {
-                normal_quantile(u)
-            };
+        for &z in prompt_work_z() {
             let t = alone((mean * portable::exp(s * z - s2 / 2.0)).max(1.0));
             sum += t;
             sq += t * t;
@@ -361,6 +359,7 @@ impl Replica {
             slope_s: 0.0,
             batch_var: 0.0,
             spread_s,
+            curve: None,
         }
     }
 }
@@ -368,8 +367,34 @@ impl Replica {
 /// Equally likely prompt lengths over which [`Replica::prompt_work`] takes a prompt's time.
 pub(super) const PROMPT_WORK_POINTS: usize = 48;
 
+/// The standard normal quantiles at the midpoints `(k + ½) / PROMPT_WORK_POINTS`, computed
+/// once (the same bits as computing them at each call).
+fn prompt_work_z() -> &'static [f64; PROMPT_WORK_POINTS] {
+    static Z: std::sync::OnceLock<[f64; PROMPT_WORK_POINTS]> = std::sync::OnceLock::new();
+    Z.get_or_init(|| {
+        let n = PROMPT_WORK_POINTS as f64;
+        std::array::from_fn(|k| {
+            let u = (k as f64 + 0.5) / n;
+            if u < 0.5 {
+                -normal_quantile(1.0 - u)
+            } else {
+                normal_quantile(u)
+            }
+        })
+    })
+}
+
 /// Points of [`ExtraCurve`] across a step's prompt room (beside 0).
 pub(super) const EXTRA_POINTS: usize = 4;
+
+/// The standard normal quantiles at the quartiles' midpoints (1/8, 3/8, 5/8, 7/8), at which
+/// [`ExtraCurve::per_token`] takes the length-biased prompt lengths.
+const LENGTH_Z: [f64; 4] = [
+    -1.150_349_380_376_008,
+    -0.318_639_363_964_375,
+    0.318_639_363_964_375,
+    1.150_349_380_376_008,
+];
 
 /// The time prompt tokens add to a decode iteration, as a function of how many the step
 /// carries: a decode step of a large batch is bound by reading weights and KV cache, and the
@@ -377,10 +402,18 @@ pub(super) const EXTRA_POINTS: usize = 4;
 /// extra is convex in the tokens (nothing, then linear), so the mean extra of steps that
 /// carry a varying amount is above the extra of the mean amount. Taken piecewise linear
 /// through the step model at `EXTRA_POINTS` evenly spaced amounts up to the room.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct ExtraCurve {
     pub(super) room: f64,
     /// Extra time, s, at `room × k / EXTRA_POINTS` tokens, k = 1 ..= EXTRA_POINTS.
     pub(super) extra: [f64; EXTRA_POINTS],
+    /// The prompt length whose tokens the curve prices: each attends to `(prompt + 1) / 2`
+    /// earlier tokens on average.
+    pub(super) prompt: f64,
+    /// Extra time per causal query-key pair beyond those, s: a prompt of `l` tokens has
+    /// `l (l + 1) / 2` pairs however it is chunked (a later chunk attends to the earlier
+    /// chunks' KV cache), `l (l − prompt) / 2` more than the curve prices for its tokens.
+    pub(super) pair_s: f64,
 }
 
 impl ExtraCurve {
@@ -398,7 +431,75 @@ impl ExtraCurve {
             let tokens = room * (k + 1) as f64 / EXTRA_POINTS as f64;
             *x = (r.iteration(&gaps.plus(chunk(tokens, prompt)), e).0 - base).max(0.0);
         }
-        ExtraCurve { room, extra }
+        // The time of a pair: a full step's chunk after a full step of its prompt (the
+        // second chunk of a long prompt, as the simulator builds it) against the full step
+        // at the curve's prompt.
+        let later = Batch {
+            prefill_tokens: room,
+            prefill_past: room,
+            prefill_pairs: room * room + room * (room + 1.0) / 2.0,
+            ..Batch::default()
+        };
+        let pairs = later.prefill_pairs - chunk(room, prompt).prefill_pairs;
+        let pair_s = if pairs > 0.0 {
+            let t = r.iteration(&gaps.plus(later), e).0 - base;
+            ((t - extra[EXTRA_POINTS - 1]) / pairs).max(0.0)
+        } else {
+            0.0
+        };
+        ExtraCurve {
+            room,
+            extra,
+            prompt,
+            pair_s,
+        }
+    }
+
+    /// The extra time of a prompt of `l` tokens's attention beyond what the curve prices for
+    /// its tokens, s (negative for a prompt shorter than the curve's).
+    pub(super) fn attention(&self, l: f64) -> f64 {
+        self.pair_s * l * (l - self.prompt) / 2.0
+    }
+
+    /// The squared coefficient of variation of the time a prompt adds to the steps that
+    /// carry it, over log-normal prompt lengths of mean `mean` tokens and squared coefficient
+    /// of variation `cv2` (`PROMPT_WORK_POINTS` equally likely lengths): its full chunks, its
+    /// last chunk and its attention over its own length. Above the length's: a step's extra
+    /// grows faster than its tokens, and so does a prompt's attention.
+    pub(super) fn work_cv2(&self, mean: f64, cv2: f64) -> f64 {
+        let s2 = portable::ln(1.0 + cv2.max(0.0));
+        let s = s2.sqrt();
+        let n = PROMPT_WORK_POINTS as f64;
+        let (mut sum, mut sq) = (0.0, 0.0);
+        for &z in prompt_work_z() {
+            let l = (mean * portable::exp(s * z - s2 / 2.0)).max(1.0);
+            let full = (l / self.room).floor();
+            let t = (full * self.at(self.room) + self.at(l - full * self.room) + self.attention(l))
+                .max(0.0);
+            sum += t;
+            sq += t * t;
+        }
+        let m = sum / n;
+        let var = (sq / n - m * m).max(0.0);
+        if m > 0.0 {
+            var / (m * m)
+        } else {
+            0.0
+        }
+    }
+
+    /// The token-weighted mean prompt length over which [`ExtraCurve::per_token`] prices
+    /// prompts of mean `mean` tokens (squared coefficient of variation `cv2`): its extra per
+    /// token holds the attention of a prompt of that length.
+    pub(super) fn priced_length(mean: f64, cv2: f64) -> f64 {
+        let s2 = portable::ln(1.0 + cv2.max(0.0));
+        let s = s2.sqrt();
+        let biased = mean * (1.0 + cv2.max(0.0));
+        LENGTH_Z
+            .iter()
+            .map(|&z| (biased * portable::exp(s * z - s2 / 2.0)).max(1.0))
+            .sum::<f64>()
+            / LENGTH_Z.len() as f64
     }
 
     /// Extra time of a step carrying `tokens` prompt tokens (at most the room), s.
@@ -419,18 +520,19 @@ impl ExtraCurve {
     /// tokens (a token is more likely in a long prompt: the length-biased log-normal, over
     /// the four quartiles' midpoints).
     pub(super) fn per_token(&self, mean: f64, cv2: f64, per_step: f64) -> f64 {
-        const Z: [f64; 2] = [0.318_639_363_964_375, 1.150_349_380_376_008];
         let s2 = portable::ln(1.0 + cv2.max(0.0));
         let s = s2.sqrt();
         let biased = mean * (1.0 + cv2.max(0.0));
         let per_step = per_step.max(0.0);
         let p0 = portable::exp(-per_step);
         let mut total = 0.0;
-        for z in [-Z[1], -Z[0], Z[0], Z[1]] {
+        for z in LENGTH_Z {
             let l = (biased * portable::exp(s * z - s2 / 2.0)).max(1.0);
             let full = (l / self.room).floor();
             let last = l - full * self.room;
-            let mut cost = full * self.at(self.room);
+            // Its tokens, then its attention over its own length (each chunk over the chunks
+            // before it).
+            let mut cost = full * self.at(self.room) + self.attention(l);
             if last > 0.0 {
                 // Others in the step of the last chunk: k = 0, 1, 2, 3 and more.
                 let (mut pk, mut left, mut shared) = (p0, 1.0, 0.0);
@@ -500,6 +602,9 @@ pub(super) struct Phase {
     pub(super) batch_var: f64,
     /// Width of the uniform spread of first-token times of requests that arrive together.
     pub(super) spread_s: f64,
+    /// Under open-loop arrivals on an engine that mixes prompt chunks into its steps, the
+    /// extra time prompt tokens add to a step (`ExtraCurve`).
+    pub(super) curve: Option<ExtraCurve>,
 }
 
 /// `tokens` prompt tokens taken evenly from prompts of `prompt` tokens: each token attends to

@@ -1198,6 +1198,73 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         assert_eq!(closed.prompt_drag_ms, 0.0);
     }
 
+    /// A prompt attends over its own length: the simulator (as vLLM) runs a long prompt in
+    /// chunks of the step budget, each attending to the KV cache of the chunks before it, so
+    /// its time grows faster than its tokens; the estimate priced every prompt's tokens at the
+    /// mean prompt's extra per token (Qwen3 32B on 2× L40S, chat prompts of 1,155 tokens on
+    /// average: a 4,142-token prompt's own steps 769 ms planned against 889 ms stepped). Its
+    /// TTFT step now takes the prompt's attention over its own length, its full steps at a
+    /// full step's time, and one step for its last chunk; and a prompt met while decoding
+    /// varies more than its length (`prompt_work_cv2`), its chunks met together.
+    #[test]
+    fn a_long_prompt_pays_attention_over_its_own_length() {
+        let r = replica("qwen3-32b", "L40S", 2, Engine::Vllm);
+        let (mean, output, cv2) = (1155.0, 211.0, 0.5);
+        let est = r.run_lengths(
+            &Workload {
+                input_tokens: mean as u64,
+                output_tokens: output as u64,
+                load: Load::Poisson { rate_rps: 0.01 },
+            },
+            &NO_OVERHEAD,
+            0.29,
+            cv2,
+        );
+        assert!(!est.overloaded);
+        let budget = r.limits().max_num_batched_tokens as f64;
+        let ttft = |l: f64| est.ttft_quantile_steps_ms(0.99, &[l], mean, cv2, 1.0, budget);
+        // The step model as the simulator builds the steps: chunks of the room beside the
+        // decodes, each over the chunks before it.
+        let b = est.batch.max(1.0).round();
+        let context = mean + output * 1.29 / 2.0;
+        let stepped = |l: f64| {
+            let (mut done, mut t) = (0.0, 0.0);
+            while done < l {
+                let take = (l - done).min(budget - b);
+                let step = Batch {
+                    prefill_tokens: take,
+                    prefill_past: done,
+                    prefill_pairs: take * done + take * (take + 1.0) / 2.0,
+                    decode_seqs: b,
+                    decode_context: b * context,
+                };
+                t += r.iteration(&step, &NO_OVERHEAD).0 * 1e3;
+                done += take;
+            }
+            t
+        };
+        for l in [3000.0, 4142.0, 6000.0, 8000.0] {
+            let planned = ttft(l) - ttft(mean);
+            let steps = stepped(l) - stepped(mean);
+            assert!(
+                (planned / steps - 1.0).abs() < 0.05,
+                "{l} tokens: {planned:.0} ms planned beyond the mean prompt, {steps:.0} stepped"
+            );
+        }
+        assert!(est.prompt_work_cv2 > cv2, "{}", est.prompt_work_cv2);
+        // A closed loop keeps the mean prompt's pricing.
+        let closed = r.run(
+            &Workload {
+                input_tokens: mean as u64,
+                output_tokens: output as u64,
+                load: Load::Closed { concurrency: 4 },
+            },
+            &NO_OVERHEAD,
+        );
+        assert_eq!(closed.prompt_pair_ms, 0.0);
+        assert_eq!(closed.prompt_work_cv2, 0.0);
+    }
+
     /// Under Poisson arrivals a decoding request is in the length-biased batch: itself and a
     /// Poisson count of others of mean the time-average batch, so its decode iteration is
     /// that of one more sequence than the others' average, and the count's variance widens
