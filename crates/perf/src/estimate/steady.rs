@@ -467,6 +467,10 @@ impl ExtraCurve {
     /// last chunk and its attention over its own length. Above the length's: a step's extra
     /// grows faster than its tokens, and so does a prompt's attention.
     pub(super) fn work_cv2(&self, mean: f64, cv2: f64) -> f64 {
+        if cv2 <= 0.0 {
+            // Prompts all alike: no spread (not the rounding of one).
+            return 0.0;
+        }
         let s2 = portable::ln(1.0 + cv2.max(0.0));
         let s = s2.sqrt();
         let n = PROMPT_WORK_POINTS as f64;

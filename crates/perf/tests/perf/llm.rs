@@ -1091,7 +1091,9 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
             "{per_prompt:.1} ms per prompt met, {over_lengths:.1} over the lengths"
         );
         assert!(est.prompt_work_cv2 > cv2, "{}", est.prompt_work_cv2);
-        // A mixing engine and a closed loop keep the length's spread.
+        // A mixing engine's met prompt varies more than its length too (its chunks' extra
+        // and its attention over its length: capacity item 19); a closed loop keeps the
+        // length's spread.
         let vllm = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm).run_lengths(
             &Workload {
                 input_tokens: 6000,
@@ -1102,14 +1104,15 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
             0.2,
             cv2,
         );
-        assert_eq!(vllm.prompt_work_cv2, 0.0);
+        assert!(vllm.prompt_work_cv2 > cv2, "{}", vllm.prompt_work_cv2);
     }
 
     /// A prefill-first engine runs a chunked prompt's steps back to back while the decodes
     /// wait, so under open-loop arrivals a decoding request meets a prompt's chunks together
     /// (`prompt_clump`, its `prompt_steps`), and the prompt then decodes beside it
     /// (`prompt_drag_ms`, the decode slope): each widens the TPOT tail. A mixing engine meets
-    /// its prompts chunk by chunk, and a closed loop counts neither (the tail as before).
+    /// a prompt's chunks in consecutive steps, together too (capacity item 19), and a closed
+    /// loop counts neither (the tail as before).
     #[test]
     fn a_prefill_first_request_meets_whole_prompts_that_then_decode_beside_it() {
         let est_of = |engine, load| {
@@ -1146,7 +1149,8 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         );
         assert!(p99(&clumped) < p99(&est), "{} {}", p99(&clumped), p99(&est));
         let mixed = est_of(Engine::Vllm, Load::Poisson { rate_rps: 0.5 });
-        assert_eq!(mixed.prompt_clump, 1.0);
+        assert!(mixed.prompt_steps > 1.0);
+        assert_eq!(mixed.prompt_clump, mixed.prompt_steps);
         let closed = est_of(Engine::Sglang, Load::Closed { concurrency: 4 });
         assert_eq!((closed.prompt_clump, closed.prompt_drag_ms), (1.0, 0.0));
     }
