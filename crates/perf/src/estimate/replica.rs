@@ -458,6 +458,11 @@ impl Replica {
                 Some((_, cv2)) if together => cv2,
                 _ => 0.0,
             },
+            crowded_extra_ms: if open && self.mixes {
+                out.crowd_s * 1e3
+            } else {
+                0.0
+            },
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,

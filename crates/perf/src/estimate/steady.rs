@@ -141,6 +141,13 @@ impl Replica {
                 tpot_s = share * t_heavy + (1.0 - share) * t_light;
             }
         }
+        // The extra of a heavy iteration when prompts crowd the steps: the mean prompt's chunk
+        // at the per-token extra of a full step (`Estimate::crowded_extra_ms`); the mean's
+        // extra where no curve is drawn.
+        let crowd_s = match &curve {
+            Some(curve) => (piece.min(room) * curve.at(room) / room).max(t_heavy - t_light),
+            None => (t_heavy - t_light).max(0.0),
+        };
         let service = own + decode_steps * tpot_s;
         // Prompt-bound: all prompt tokens pass in full iterations of `room` tokens.
         let (t_full, _) = self.iteration(&decode.plus(chunk(room.max(piece), i)), e);
@@ -221,6 +228,7 @@ impl Replica {
             slope_s,
             batch_var,
             spread_s: 0.0,
+            crowd_s,
         }
     }
 
@@ -361,6 +369,7 @@ impl Replica {
             slope_s: 0.0,
             batch_var: 0.0,
             spread_s,
+            crowd_s: 0.0,
         }
     }
 }
@@ -500,6 +509,9 @@ pub(super) struct Phase {
     pub(super) batch_var: f64,
     /// Width of the uniform spread of first-token times of requests that arrive together.
     pub(super) spread_s: f64,
+    /// The extra time of one heavy iteration at the per-token extra of a full step (mixing
+    /// engines under open-loop arrivals; see `Estimate::crowded_extra_ms`).
+    pub(super) crowd_s: f64,
 }
 
 /// `tokens` prompt tokens taken evenly from prompts of `prompt` tokens: each token attends to
