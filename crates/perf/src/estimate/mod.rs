@@ -215,6 +215,17 @@ pub struct Estimate {
     /// grows faster than linearly towards a full step: `tpot_heavy_ms` prices the mean chunk),
     /// and one whole step more for the last chunk, however small (0 elsewhere).
     pub prompt_full_step_ms: f64,
+    /// On an engine that mixes prompt chunks into its decode steps, under open-loop arrivals,
+    /// the extra time of one heavy iteration when prompts crowd the steps, ms: the mean
+    /// prompt's chunk at the per-token extra of a full step. A step's extra is convex in the
+    /// prompt tokens it carries (a small chunk hides under the decode's reads, a full one is
+    /// bound by its compute), so the mean extra ([`Estimate::tpot_heavy_ms`] less the light
+    /// iteration) is that of steps carrying a varying amount, many of them lightly; a
+    /// request that meets many prompts meets them where they queue and share full steps,
+    /// and each one more it meets costs the full step's rate. The TPOT tail counts the
+    /// prompts met at this extra around their mean work (0: the heavy iteration's extra).
+    #[serde(skip)]
+    pub crowded_extra_ms: f64,
     /// How much a decode-only iteration lengthens per sequence added to the batch a request
     /// decodes in, ms (steep for MoE models, whose larger batches touch more experts).
     pub decode_slope_ms: f64,

@@ -565,11 +565,15 @@ impl Estimate {
         // iterations lose its mean (the met prompts' part of the mean batch). Per gap count:
         // the light iteration and the extra of one heavy iteration.
         let mean_gaps = ((self.e2e_ms - self.ttft_ms) / self.tpot_ms.max(1e-9)).max(1.0);
+        // Each prompt met beyond the mean count costs the extra of crowded steps
+        // (`crowded_extra_ms`), the mean work staying the mean's: the light iterations lose
+        // the difference over the mean count, as for the drag.
+        let crowd = self.crowded_extra_ms.max(extra);
         let units: Vec<(f64, f64)> = gaps
             .iter()
             .map(|&m| {
                 let drag = self.prompt_drag_ms.max(0.0) * m.min(mean_gaps) / 2.0 / together;
-                (light - p * drag, extra + drag)
+                (light - p * drag - p * (crowd - extra), crowd + drag)
             })
             .collect();
         let terms: Vec<TailTerms> = gaps
@@ -581,7 +585,7 @@ impl Estimate {
                 // The busy period's growth over a window of m steps (its mean kept).
                 let r_m = window_growth(r, m);
                 // The size spread is the prompt's, not the drag's (1 where there is none).
-                let size = scale * scale;
+                let size = (crowd / unit) * (crowd / unit);
                 if skewed {
                     if let Some(at_least) = renewal(p * m * (1.0 - r) + before, &mut ln) {
                         return TailTerms::renewal(

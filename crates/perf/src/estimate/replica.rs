@@ -474,6 +474,11 @@ impl Replica {
             prompt_pair_ms: mixed.map_or(0.0, |m| m.pair_s * 1e3),
             prompt_priced_tokens: mixed.map_or(i, |m| m.priced_length),
             prompt_full_step_ms: mixed.map_or(0.0, |m| m.full_s * 1e3),
+            crowded_extra_ms: if open && self.mixes {
+                out.crowd_s * 1e3
+            } else {
+                0.0
+            },
             decode_slope_ms: out.slope_s * 1e3,
             batch_variance: out.batch_var,
             ttft_spread_ms: out.spread_s * 1e3,

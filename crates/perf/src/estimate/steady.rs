@@ -141,6 +141,13 @@ impl Replica {
                 tpot_s = share * t_heavy + (1.0 - share) * t_light;
             }
         }
+        // The extra of a heavy iteration when prompts crowd the steps: the mean prompt's chunk
+        // at the per-token extra of a full step (`Estimate::crowded_extra_ms`); the mean's
+        // extra where no curve is drawn.
+        let crowd_s = match &curve {
+            Some(curve) => (piece.min(room) * curve.at(room) / room).max(t_heavy - t_light),
+            None => (t_heavy - t_light).max(0.0),
+        };
         let service = own + decode_steps * tpot_s;
         // Prompt-bound: all prompt tokens pass in full iterations of `room` tokens.
         let (t_full, _) = self.iteration(&decode.plus(chunk(room.max(piece), i)), e);
@@ -225,6 +232,7 @@ impl Replica {
             // prices, its full steps and its spread (for the TTFT of a prompt of a given
             // length and the TPOT tail: `Replica::run_lengths`).
             curve: curve.filter(|_| open.is_some()),
+            crowd_s,
         }
     }
 
@@ -360,6 +368,7 @@ impl Replica {
             batch_var: 0.0,
             spread_s,
             curve: None,
+            crowd_s: 0.0,
         }
     }
 }
@@ -609,6 +618,9 @@ pub(super) struct Phase {
     /// Under open-loop arrivals on an engine that mixes prompt chunks into its steps, the
     /// extra time prompt tokens add to a step (`ExtraCurve`).
     pub(super) curve: Option<ExtraCurve>,
+    /// The extra time of one heavy iteration at the per-token extra of a full step (mixing
+    /// engines under open-loop arrivals; see `Estimate::crowded_extra_ms`).
+    pub(super) crowd_s: f64,
 }
 
 /// `tokens` prompt tokens taken evenly from prompts of `prompt` tokens: each token attends to

@@ -1092,7 +1092,7 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         );
         assert!(est.prompt_work_cv2 > cv2, "{}", est.prompt_work_cv2);
         // A mixing engine's met prompt varies more than its length too (its chunks' extra
-        // and its attention over its length: capacity item 19); a closed loop keeps the
+        // and its attention over its length: capacity item 20); a closed loop keeps the
         // length's spread.
         let vllm = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm).run_lengths(
             &Workload {
@@ -1111,7 +1111,7 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
     /// wait, so under open-loop arrivals a decoding request meets a prompt's chunks together
     /// (`prompt_clump`, its `prompt_steps`), and the prompt then decodes beside it
     /// (`prompt_drag_ms`, the decode slope): each widens the TPOT tail. A mixing engine meets
-    /// a prompt's chunks in consecutive steps, together too (capacity item 19), and a closed
+    /// a prompt's chunks in consecutive steps, together too (capacity item 20), and a closed
     /// loop counts neither (the tail as before).
     #[test]
     fn a_prefill_first_request_meets_whole_prompts_that_then_decode_beside_it() {
@@ -1267,6 +1267,60 @@ s-0005,vLLM,0.6,Llama-3.1-8B,BF16,H100-SXM-80GB,1,1,1,2000,200,32,closed-loop,tt
         );
         assert_eq!(closed.prompt_pair_ms, 0.0);
         assert_eq!(closed.prompt_work_cv2, 0.0);
+    }
+
+    /// A mixed step's prompt extra is convex in the tokens it carries (a small chunk hides under
+    /// the decode's reads of weights and KV cache, a full one is bound by its compute), so the
+    /// mean heavy iteration's extra is that of steps many of which carry little; a request that
+    /// meets many prompts meets them where they queue and share full steps, and each one more
+    /// costs the full step's rate per token. In the simulator (Llama 3.1 8B on g6e.xlarge,
+    /// vLLM, chat, 2.34 req/s) a request's decode grows by 70 ms per prompt it meets beyond
+    /// the mean, whose prompts cost 61 ms each on average (VALIDATION.md, capacity item 19).
+    /// `crowded_extra_ms` prices the count's excess so: the TPOT tail widens, its middle
+    /// stays. Closed loops and prefill-first engines keep the mean's extra.
+    #[test]
+    fn a_vllm_request_meets_crowded_prompts_at_a_full_steps_rate() {
+        let r = replica("llama-3.1-8b", "L40S", 1, Engine::Vllm);
+        let at = |r: &Replica, load| {
+            r.run_lengths(
+                &Workload {
+                    input_tokens: 1155,
+                    output_tokens: 211,
+                    load,
+                },
+                &NO_OVERHEAD,
+                0.29,
+                0.5,
+            )
+        };
+        let est = at(&r, Load::Poisson { rate_rps: 2.3 });
+        let extra = est.tpot_heavy_ms - est.tpot_light_ms;
+        assert!(!est.overloaded && extra > 0.0);
+        assert!(
+            est.crowded_extra_ms > extra * 1.08,
+            "{} vs {extra}",
+            est.crowded_extra_ms
+        );
+        let gaps = [20.0, 60.0, 149.0, 300.0, 600.0];
+        let q = |e: &inferplan_perf::Estimate, q: f64| e.tpot_quantile_over_ms(q, &gaps, 0.5, 1.5);
+        let mean_only = inferplan_perf::Estimate {
+            crowded_extra_ms: 0.0,
+            ..est
+        };
+        let (wider, before) = (q(&est, 0.99), q(&mean_only, 0.99));
+        assert!(wider > before + 0.5, "{wider} vs {before}");
+        let (middle, was) = (q(&est, 0.55), q(&mean_only, 0.55));
+        assert!(
+            (middle - was).abs() < (wider - before) / 4.0,
+            "{middle} vs {was}"
+        );
+        let closed = at(&r, Load::Closed { concurrency: 8 });
+        assert_eq!(closed.crowded_extra_ms, 0.0);
+        let sglang = replica("llama-3.1-8b", "L40S", 1, Engine::Sglang);
+        assert_eq!(
+            at(&sglang, Load::Poisson { rate_rps: 2.3 }).crowded_extra_ms,
+            0.0
+        );
     }
 
     /// Under Poisson arrivals a decoding request is in the length-biased batch: itself and a
