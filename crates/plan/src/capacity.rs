@@ -7,6 +7,8 @@ use crate::lengths::{length_cv2, length_grid, quantile_tokens};
 use crate::workload::{Mode, Workload};
 use inferplan_perf::step::Efficiency;
 use inferplan_perf::{Estimate, Load, Replica, Workload as Shape};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 /// A rejected configuration: reason code, detail, and for SLO misses how far off.
 pub(crate) type Reject = (&'static str, String, Option<f64>);
@@ -23,6 +25,58 @@ struct Limits {
     ttft: Option<f64>,
     tpot: Option<f64>,
     e2e: Option<f64>,
+}
+
+/// What one search already found for a replica model: its capacity and its latencies at the
+/// rates asked, by the replica's content (model, layout, rates, engine limits, KV cache) and
+/// efficiencies, for one workload. Instance types that differ only in what the replica does not
+/// see (the host's vCPUs and memory, its price, its name) share a replica model, and the answer
+/// is the same computation's: e.g. the sizes of a single-GPU family, or a Neuron batch priced
+/// once while choosing the compiled batch and again as the candidate.
+#[derive(Default)]
+pub(crate) struct Memo {
+    capacity: RefCell<HashMap<String, Result<f64, Reject>>>,
+    at: RefCell<HashMap<(String, u64), (AtLoad, AtLoad)>>,
+}
+
+impl Memo {
+    /// The key of `replica` with `eff`: every field, `f64`s written to round trip (equal text,
+    /// equal bits).
+    pub(crate) fn key(replica: &Replica, eff: &Efficiency) -> String {
+        format!("{replica:?} {eff:?}")
+    }
+
+    /// [`SloModel::capacity`] of the replica of `key`, from `find` the first time.
+    pub(crate) fn capacity(
+        &self,
+        key: &str,
+        find: impl FnOnce() -> Result<f64, Reject>,
+    ) -> Result<f64, Reject> {
+        if let Some(found) = self.capacity.borrow().get(key) {
+            return found.clone();
+        }
+        let found = find();
+        self.capacity
+            .borrow_mut()
+            .insert(key.to_owned(), found.clone());
+        found
+    }
+
+    /// [`SloModel::at_and_p99`] of the replica of `key` at `rate`, from `find` the first time.
+    pub(crate) fn at_and_p99(
+        &self,
+        key: &str,
+        rate: f64,
+        find: impl FnOnce() -> (AtLoad, AtLoad),
+    ) -> (AtLoad, AtLoad) {
+        let k = (key.to_owned(), rate.to_bits());
+        if let Some(found) = self.at.borrow().get(&k) {
+            return found.clone();
+        }
+        let found = find();
+        self.at.borrow_mut().insert(k, found.clone());
+        found
+    }
 }
 
 /// Latencies of a replica at one load, at the SLO quantile.
@@ -55,6 +109,10 @@ pub struct SloModel<'a> {
     prompt_extras: Vec<f64>,
     /// [`Self::output_gaps`] at the SLO quantile.
     slo_output_gaps: f64,
+    /// Whether the last rate [`Self::meets`] refused failed the TPOT test (then tried first:
+    /// the two tests are independent without an e2e limit, and near the capacity the same
+    /// one fails, so the other's search is saved).
+    tpot_failed: Cell<bool>,
 }
 
 impl<'a> SloModel<'a> {
@@ -87,6 +145,7 @@ impl<'a> SloModel<'a> {
             output_cv2: length_cv2(&w.lengths.output_tokens),
             prompt_extras: Vec::new(),
             slo_output_gaps: 0.0,
+            tpot_failed: Cell::new(false),
         };
         m.mean_alone = m.alone(sizing.input_mean);
         m.prompt_extras = if replica.prefill_first() {
@@ -249,6 +308,37 @@ impl<'a> SloModel<'a> {
             let a = self.latencies(est, q);
             return fits(a.ttft, l.ttft) && fits(a.tpot, l.tpot) && fits(a.e2e, l.e2e);
         }
+        let gaps = self.slo_output_gaps;
+        if l.e2e.is_none() && l.tpot.is_some() {
+            // The TTFT and TPOT tests apart, the one that failed last first.
+            let tpot_ok = || {
+                let ok = |tpot: f64| fits(tpot, l.tpot);
+                let passes = est.tpot_quantile_over_within(
+                    q,
+                    &self.gaps,
+                    self.prompt_cv2,
+                    self.burstiness(),
+                    &ok,
+                );
+                if !passes {
+                    self.tpot_failed.set(true);
+                }
+                passes
+            };
+            let ttft_ok = || {
+                let passes = l.ttft.is_none() || self.ttft_passes(est, q, &|t| fits(t, l.ttft));
+                if !passes {
+                    self.tpot_failed.set(false);
+                }
+                passes
+            };
+            let tests: [&dyn Fn() -> bool; 2] = if self.tpot_failed.get() {
+                [&tpot_ok, &ttft_ok]
+            } else {
+                [&ttft_ok, &tpot_ok]
+            };
+            return tests.iter().all(|passes| passes());
+        }
         // The TTFT in full only where the e2e limit adds the TPOT to it.
         let ttft = match l.e2e {
             Some(_) => {
@@ -268,7 +358,6 @@ impl<'a> SloModel<'a> {
         if l.tpot.is_none() && l.e2e.is_none() {
             return true;
         }
-        let gaps = self.slo_output_gaps;
         let ok = |tpot: f64| fits(tpot, l.tpot) && fits(ttft + gaps * tpot, l.e2e);
         est.tpot_quantile_over_within(q, &self.gaps, self.prompt_cv2, self.burstiness(), &ok)
     }

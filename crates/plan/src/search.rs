@@ -2,7 +2,7 @@
 //! for memory, sized for the SLOs at the peak, priced at the purchase mix, and ranked.
 
 use crate::candidate::Candidate;
-use crate::capacity::{AtLoad, Reject, SloModel};
+use crate::capacity::{AtLoad, Memo, Reject, SloModel};
 use crate::cost::{job_mix, llm_job, purchase_mix, Sizing};
 use crate::error::PlanError;
 use crate::findings::{self, Context};
@@ -385,6 +385,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
         c.region(region)?;
     }
     let sizing = Sizing::of(w);
+    let memo = Memo::default();
     let longest = sizing.input_p99 + sizing.output_p99;
     if longest > model.max_context {
         return Err(PlanError::input(
@@ -472,7 +473,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
                             }
                         };
                     match evaluate(
-                        inputs, w, &sizing, model, inst, gpu, tp, pp, weights, engine,
+                        inputs, w, &sizing, &memo, model, inst, gpu, tp, pp, weights, engine,
                     ) {
                         Ok(mut cand) => {
                             cand.checkpoint = checkpoint;
@@ -755,6 +756,7 @@ fn prepare(
     inputs: &Inputs<'_>,
     w: &Workload,
     sizing: &Sizing,
+    memo: &Memo,
     model: &ModelSpec,
     inst: &Instance,
     gpu: &Gpu,
@@ -835,7 +837,9 @@ fn prepare(
     })?;
     let eff = inputs.efficiency.lookup(gpu.arch, engine, weights).eff;
     let replica = match replica.neuron_shapes() {
-        Some(shapes) => compiled_for_slo(&d, context, inputs, w, sizing, &eff, shapes, replica),
+        Some(shapes) => {
+            compiled_for_slo(&d, context, inputs, w, sizing, memo, &eff, shapes, replica)
+        }
         None => replica,
     };
     Ok((replica, eff, kv))
@@ -857,6 +861,7 @@ fn compiled_for_slo(
     inputs: &Inputs<'_>,
     w: &Workload,
     sizing: &Sizing,
+    memo: &Memo,
     eff: &Efficiency,
     full_shapes: inferplan_perf::neuron::Shapes,
     full: Replica,
@@ -875,7 +880,9 @@ fn compiled_for_slo(
                 Err(_) => continue,
             }
         };
-        if let Ok(capacity) = SloModel::new(&replica, eff, w, sizing).capacity() {
+        let key = Memo::key(&replica, eff);
+        let found = memo.capacity(&key, || SloModel::new(&replica, eff, w, sizing).capacity());
+        if let Ok(capacity) = found {
             if best.as_ref().is_none_or(|(c, _)| capacity > *c) {
                 best = Some((capacity, replica.clone()));
             }
@@ -904,6 +911,7 @@ pub fn replica_for(
         inputs,
         w,
         &sizing,
+        &Memo::default(),
         model,
         inst,
         gpu,
@@ -1019,6 +1027,7 @@ pub fn analytic_capacity(
         inputs,
         w,
         &sizing,
+        &Memo::default(),
         model,
         inst,
         gpu,
@@ -1039,6 +1048,7 @@ fn evaluate(
     inputs: &Inputs<'_>,
     w: &Workload,
     sizing: &Sizing,
+    memo: &Memo,
     model: &ModelSpec,
     inst: &Instance,
     gpu: &Gpu,
@@ -1047,11 +1057,16 @@ fn evaluate(
     weights: Dtype,
     engine: Engine,
 ) -> Result<Candidate, Reject> {
-    let (replica, eff, kv) = prepare(inputs, w, sizing, model, inst, gpu, tp, pp, weights, engine)?;
+    let (replica, eff, kv) = prepare(
+        inputs, w, sizing, memo, model, inst, gpu, tp, pp, weights, engine,
+    )?;
 
-    let model_at = SloModel::new(&replica, &eff, w, sizing);
-    let ratio = |a: &AtLoad| model_at.ratio(a);
-    let capacity = model_at.capacity()?;
+    // The model is built only when the memo has not seen this replica.
+    let model_at = std::cell::OnceCell::new();
+    let model_at = || model_at.get_or_init(|| SloModel::new(&replica, &eff, w, sizing));
+    let ratio = |a: &AtLoad| model_at().ratio(a);
+    let key = Memo::key(&replica, &eff);
+    let capacity = memo.capacity(&key, || model_at().capacity())?;
     let need = sizing.rate_to_serve / capacity;
     if need > bounds::REPLICAS.max {
         return Err((
@@ -1075,7 +1090,8 @@ fn evaluate(
     let replicas = (need.ceil().max(1.0) as u32) + spare;
     let instances = replicas.div_ceil(rpi) * pp;
     let per_replica = (sizing.rate_to_serve / f64::from(replicas - spare).max(1.0)).min(capacity);
-    let (served, p99) = model_at.at_and_p99(per_replica.max(capacity * 1e-4));
+    let rate = per_replica.max(capacity * 1e-4);
+    let (served, p99) = memo.at_and_p99(&key, rate, || model_at().at_and_p99(rate));
     let headroom = {
         let r = ratio(&served);
         if r > 0.0 {

@@ -179,22 +179,17 @@ impl Estimate {
             let full = ((l / room).ceil() - 1.0).max(0.0);
             (full * full_step + attention(l), l - full * room)
         };
-        // P(own step > x) over the own lengths and the counts, after a wait at edge `i`.
-        let tail = |i: usize, x: f64| -> f64 {
+        // P(own step > x) of own length `prompts[j]` over the counts, after a wait at edge `i`
+        // (their mean over the own lengths is the own step's tail).
+        let one = |i: usize, j: usize, x: f64| -> f64 {
             let pn = &pns[i.min(pns.len() - 1)];
-            prompts
-                .iter()
-                .map(|&l| {
-                    let (before, last) = split(l);
-                    let y = tokens(x - before) - last;
-                    let ln_y = if y <= 0.0 { 0.0 } else { portable::ln(y) };
-                    pn.iter()
-                        .enumerate()
-                        .map(|(n, p)| p * beyond(n, y, ln_y))
-                        .sum::<f64>()
-                })
+            let (before, last) = split(prompts[j]);
+            let y = tokens(x - before) - last;
+            let ln_y = if y <= 0.0 { 0.0 } else { portable::ln(y) };
+            pn.iter()
+                .enumerate()
+                .map(|(n, p)| p * beyond(n, y, ln_y))
                 .sum::<f64>()
-                / prompts.len().max(1) as f64
         };
         let (p, given) = self.kv_wait(arrival_cv, cv2);
         let room_q = if p > 1.0 - q && p > 0.0 {
@@ -213,7 +208,8 @@ impl Estimate {
             halvings: 50,
             close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi,
         };
-        let found = bisect::search(bracket, |x| wait.tail_with(x, &tail) > want, ttft, test);
+        let above = |x| wait.mean_tail_above(x, prompts, &one, want);
+        let found = bisect::search(bracket, above, ttft, test);
         (ttft, found)
     }
 
@@ -609,14 +605,13 @@ impl Estimate {
                 )
             })
             .collect();
-        let tail = |x: f64| {
-            gaps.iter()
-                .zip(&terms)
-                .zip(&units)
-                .map(|((&m, gap), &(light, unit))| gap.above((x - light) * m / unit))
-                .sum::<f64>()
-                / gaps.len() as f64
+        // Whether the tail at `x` is above `want`: the mean of the gap counts' tails.
+        let tails = MeanTails::default();
+        let gap_tail = |k: usize, x: f64| {
+            let (light, unit) = units[k];
+            terms[k].above((x - light) * gaps[k] / unit)
         };
+        let above = |x: f64| tails.above(x, gaps.len(), &gap_tail, want);
         // Bracket: from the light iteration up until the tail is small enough.
         let bracket = Bracket {
             start: (light, light + extra),
@@ -624,7 +619,7 @@ impl Estimate {
             halvings: 40,
             close: |lo: f64, hi: f64| hi - lo < 1e-3 * light.max(1e-9),
         };
-        bisect::search(bracket, |x| tail(x) > want, |hi| hi.max(self.tpot_ms), test)
+        bisect::search(bracket, above, |hi| hi.max(self.tpot_ms), test)
     }
 
     /// End-to-end latency at quantile `q` (the two quantiles added: an upper bound).

@@ -10,6 +10,11 @@ pub(super) struct ExpWait {
     pub(super) given: f64,
 }
 
+/// How far from the wanted probability a bound of a tail must be to decide a comparison
+/// without the rest of its sum ([`ExpWait::tail_with_above`]): far beyond the rounding of a
+/// sum of a few thousand probabilities (about 1e-13).
+pub(super) const DECIDED: f64 = 1e-9;
+
 /// Edges of the cells the exponential wait is cut into, in its means: the trapezoid rule over
 /// each cell's probability (the last cell reaches to infinity).
 pub(super) const WAIT_EDGES: [f64; 11] = [0.0, 0.3, 0.7, 1.2, 1.8, 2.5, 3.3, 4.2, 5.3, 7.0, 9.0];
@@ -47,6 +52,118 @@ impl ExpWait {
         (1.0 - self.p) * own + self.p * sum
     }
 
+    /// Whether [`Self::tail_with`] is above `want` for the tail `s(i, y) = Σ_j one(i, j, y) /
+    /// n`, the mean over `n = sizes.len()` equally likely terms, each between 0 and 1 and not
+    /// decreasing with its size (a longer own prompt: a later first token). The same answer
+    /// as comparing the full sum (the same operations in the same order when every term is
+    /// needed), found by computing terms only until bounds settle it: the sum is a combination
+    /// of the edges' tails with weights of at least 0, and a term not yet computed lies
+    /// between those of the nearest smaller and larger sizes computed (0 and 1 beyond them).
+    /// Each edge's terms are computed largest size first, then smallest, then halving the
+    /// gaps between; each step refines the edge whose bounds leave the widest part of the
+    /// sum open. Bounds within [`DECIDED`] of `want` (beyond the rounding of a tail summed to
+    /// 1) decide nothing.
+    pub(super) fn mean_tail_above(
+        &self,
+        x: f64,
+        sizes: &[f64],
+        one: &dyn Fn(usize, usize, f64) -> f64,
+        want: f64,
+    ) -> bool {
+        const EDGES: usize = WAIT_EDGES.len();
+        let n = sizes.len();
+        let edges = if self.p > 0.0 { EDGES } else { 1 };
+        let at = |i: usize| {
+            if i == 0 {
+                x
+            } else {
+                x - WAIT_EDGES[i] * self.given
+            }
+        };
+        // The sum's weight of each edge's tail, and its constant part (see `tail_with`).
+        let mut weight = [0.0; EDGES];
+        let mut constant = 0.0;
+        if self.p > 0.0 {
+            let surv = WAIT_EDGES.map(|b| portable::exp(-b));
+            let p = self.p;
+            weight[0] = (1.0 - p) + p * (1.0 - surv[1]) / 2.0;
+            for i in 1..EDGES - 1 {
+                weight[i] = p * (surv[i - 1] - surv[i + 1]) / 2.0;
+            }
+            weight[EDGES - 1] = p * surv[EDGES - 2] / 2.0;
+            constant = p * surv[EDGES - 1] / 2.0;
+        } else {
+            weight[0] = 1.0;
+        }
+        // Terms by size: `order[k]` is the k-th smallest. The steps: the rank computed and the
+        // ranks of its computed neighbours then (-1 and n: none, bounds 0 and 1).
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| sizes[a].total_cmp(&sizes[b]));
+        let ni = n as isize;
+        let mut steps: Vec<(isize, isize, isize)> = Vec::with_capacity(n);
+        if n > 0 {
+            steps.push((ni - 1, -1, ni));
+        }
+        if n > 1 {
+            steps.push((0, -1, ni - 1));
+        }
+        let mut k = 0;
+        while k < steps.len() {
+            // Halve the gaps the steps so far leave, in the order they were made.
+            let (r, a, b) = steps[k];
+            for (lo, hi) in [(a, r), (r, b)] {
+                if lo >= 0 && hi < ni && hi - lo > 1 {
+                    steps.push(((lo + hi) / 2, lo, hi));
+                }
+            }
+            k += 1;
+        }
+        let slack = DECIDED * (1.0 + want.abs());
+        // Per edge: the terms by rank, the bounds of their sum, the steps taken.
+        let mut value = vec![0.0; edges * n];
+        let (mut low_sum, mut high_sum) = ([0.0; EDGES], [n as f64; EDGES]);
+        let mut taken = [0usize; EDGES];
+        let nf = n.max(1) as f64;
+        loop {
+            let (mut low, mut high) = (constant, constant);
+            let (mut widest, mut open) = (None, 0.0);
+            for i in 0..edges {
+                low += weight[i] * (low_sum[i] / nf);
+                high += weight[i] * (high_sum[i] / nf);
+                let gap = weight[i] * (high_sum[i] - low_sum[i]);
+                if taken[i] < n && (widest.is_none() || gap > open) {
+                    (widest, open) = (Some(i), gap);
+                }
+            }
+            if low > want + slack {
+                return true;
+            }
+            if high < want - slack {
+                return false;
+            }
+            let Some(i) = widest else { break };
+            let (r, a, b) = steps[taken[i]];
+            let row = &mut value[i * n..(i + 1) * n];
+            let v = one(i, order[r as usize], at(i));
+            row[r as usize] = v;
+            let below = if a < 0 { 0.0 } else { row[a as usize] };
+            let above = if b >= ni { 1.0 } else { row[b as usize] };
+            let (left, right, both) = ((r - a - 1) as f64, (b - r - 1) as f64, (b - a - 1) as f64);
+            low_sum[i] += left * below + right * v + v - both * below;
+            high_sum[i] += left * v + right * above + v - both * above;
+            taken[i] += 1;
+        }
+        // Every term: the sum itself, each edge's terms added in the order of `sizes`.
+        let mut found = vec![0.0; edges * n];
+        for i in 0..edges {
+            for (r, &j) in order.iter().enumerate() {
+                found[i * n + j] = value[i * n + r];
+            }
+        }
+        let s = |i: usize, _: f64| found[i * n..(i + 1) * n].iter().sum::<f64>() / nf;
+        self.tail_with(x, &s) > want
+    }
+
     /// `P(E + W > x)` for an `E` of the equally likely values `extras` (ms).
     pub(super) fn tail_over(&self, x: f64, extras: &[f64]) -> f64 {
         extras
@@ -62,6 +179,68 @@ impl ExpWait {
             })
             .sum::<f64>()
             / extras.len().max(1) as f64
+    }
+}
+
+/// Tails found by a search over `x` of the mean of `n` equally likely tails, each between 0
+/// and 1 and not increasing in `x` (a bisection's tries): a tail found at one `x` bounds it
+/// at every other, from above for a larger `x` and from below for a smaller one.
+#[derive(Default)]
+pub(super) struct MeanTails {
+    seen: std::cell::RefCell<Vec<(f64, Vec<Option<f64>>)>>,
+}
+
+impl MeanTails {
+    /// Whether the mean of the `n` tails `tail(k, x)` is above `want` at `x`: the same answer
+    /// as comparing the full mean (summed in the order of `k`), found by computing tails,
+    /// those left most open by the tails found at other `x` first, only until the bounds
+    /// settle it (bounds within [`DECIDED`] of `want` decide nothing).
+    pub(super) fn above(
+        &self,
+        x: f64,
+        n: usize,
+        tail: &dyn Fn(usize, f64) -> f64,
+        want: f64,
+    ) -> bool {
+        let mut seen = self.seen.borrow_mut();
+        let (mut low, mut high) = (vec![0.0f64; n], vec![1.0f64; n]);
+        for (at, found) in seen.iter() {
+            for (k, v) in found.iter().enumerate() {
+                if let Some(v) = *v {
+                    if *at <= x {
+                        high[k] = high[k].min(v);
+                    }
+                    if *at >= x {
+                        low[k] = low[k].max(v);
+                    }
+                }
+            }
+        }
+        let mut found = vec![None; n];
+        let slack = DECIDED * (1.0 + want.abs());
+        let nf = n as f64;
+        let decided = loop {
+            let (lo, hi) = (low.iter().sum::<f64>() / nf, high.iter().sum::<f64>() / nf);
+            if lo > want + slack {
+                break Some(true);
+            }
+            if hi < want - slack {
+                break Some(false);
+            }
+            let open = (0..n).filter(|&k| found[k].is_none()).max_by(|&a, &b| {
+                (high[a] - low[a])
+                    .total_cmp(&(high[b] - low[b]))
+                    .then(b.cmp(&a))
+            });
+            let Some(k) = open else { break None };
+            let v = tail(k, x);
+            found[k] = Some(v);
+            (low[k], high[k]) = (v, v);
+        };
+        let answer = decided
+            .unwrap_or_else(|| found.iter().map(|v| v.unwrap_or(0.0)).sum::<f64>() / nf > want);
+        seen.push((x, found));
+        answer
     }
 }
 
@@ -436,6 +615,102 @@ pub(super) fn ln_gamma(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::normal_quantile as z;
+
+    /// `MeanTails::above` answers as the full mean compared, over the tries of bisections
+    /// (each remembering the tails found before), for wants from 1e-4 to 0.5 and wants met to
+    /// the last bit, and computes fewer tails than the tries times the count (a fifth fewer
+    /// over 60 halvings, most of which end near the want, where every tail is needed).
+    #[test]
+    fn mean_tails_above_is_the_full_mean_compared() {
+        use super::{normal_above, MeanTails};
+        use std::cell::Cell;
+        let calls = Cell::new(0usize);
+        let tail = |k: usize, x: f64| {
+            calls.set(calls.get() + 1);
+            let k = k as f64;
+            0.7 * normal_above((x - 10.0 * k) / (1.0 + k)) + 0.3 * normal_above((x - 50.0) / 20.0)
+        };
+        let full = |x: f64| (0..24).map(|k| tail(k, x)).sum::<f64>() / 24.0;
+        let mut tries = 0;
+        calls.set(0);
+        for want in [1e-4, 0.01, 0.1, 0.5] {
+            let tails = MeanTails::default();
+            let (mut lo, mut hi) = (0.0f64, 1000.0f64);
+            for _ in 0..60 {
+                let mid = (lo + hi) / 2.0;
+                let above = tails.above(mid, 24, &tail, want);
+                let before = calls.get();
+                assert_eq!(above, full(mid) > want, "{want} at {mid}");
+                calls.set(before);
+                if above {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+                tries += 1;
+            }
+            let exact = full(hi);
+            let tails = MeanTails::default();
+            assert!(!tails.above(hi, 24, &tail, exact));
+            assert!(tails.above(hi, 24, &tail, exact - exact * 1e-15) || exact == 0.0);
+        }
+        assert!(
+            calls.get() < tries * 24 * 4 / 5,
+            "{} tails for {tries} tries",
+            calls.get()
+        );
+    }
+
+    /// The bounded search of `mean_tail_above` answers as the full sum compared: tails of
+    /// terms that grow with their size (normal tails of the own size, shifted by the wait's
+    /// edge), at waits from none to certain, wants from 1e-4 to 0.5 and points across the
+    /// whole tail, including wants met to the last bit; and it computes fewer terms where the
+    /// answer is clear.
+    #[test]
+    fn mean_tail_above_is_the_full_sum_compared() {
+        use super::{normal_above, ExpWait};
+        use std::cell::Cell;
+        let sizes: Vec<f64> = (0..24)
+            .map(|j| 100.0 + 37.0 * f64::from(j % 7) + f64::from(j))
+            .collect();
+        let mut asked = [0usize; 2];
+        for (p, given) in [(0.0, 0.0), (0.05, 40.0), (0.4, 120.0), (1.0, 300.0)] {
+            let wait = ExpWait::new(p, p * given);
+            for spread in [5.0, 60.0] {
+                let calls = Cell::new(0usize);
+                let one = |i: usize, j: usize, y: f64| {
+                    calls.set(calls.get() + 1);
+                    normal_above((y - sizes[j] - 3.0 * i as f64) / spread)
+                };
+                let full = |i: usize, y: f64| {
+                    sizes
+                        .iter()
+                        .enumerate()
+                        .map(|(j, _)| one(i, j, y))
+                        .sum::<f64>()
+                        / 24.0
+                };
+                for want in [1e-4, 0.01, 0.1, 0.5] {
+                    for step in 0..400 {
+                        let x = f64::from(step) * 4.0;
+                        let tail = wait.tail_with(x, &full);
+                        calls.set(0);
+                        let above = wait.mean_tail_above(x, &sizes, &one, want);
+                        assert_eq!(above, tail > want, "p {p} x {x} want {want}");
+                        asked[usize::from(calls.get() < if p > 0.0 { 24 * 11 } else { 24 })] += 1;
+                        // A want met exactly: the full sum decides.
+                        assert!(!wait.mean_tail_above(x, &sizes, &one, tail));
+                        assert_eq!(
+                            wait.mean_tail_above(x, &sizes, &one, tail - tail * 1e-15),
+                            tail > tail - tail * 1e-15
+                        );
+                    }
+                }
+            }
+        }
+        // Most answers are found from part of the terms.
+        assert!(asked[1] > asked[0], "{asked:?}");
+    }
 
     #[test]
     fn normal_quantiles() {
