@@ -190,7 +190,8 @@ impl Replica {
     }
 
     /// Host time of a prompt step run eagerly (no CUDA graph): `eager_layer_s` per layer, a
-    /// MoE layer twice ([`Efficiency::eager_layer_s`]). Measured on the AIConfigurator closed
+    /// MoE layer twice ([`Efficiency::eager_layer_s`]), and an MLA or linear-attention layer
+    /// once more ([`Replica::heavy_attention_layers`]). Measured on the AIConfigurator closed
     /// loops of at most four clients, the TTFT left after the prompt's GPU time grows with the
     /// layers, MoE layers about twice as much as dense ones (0.6 / 1.5 ms per dense / MoE
     /// layer on TensorRT-LLM, 0.6 / 0.9 ms on vLLM; VALIDATION.md). A Neuron graph is compiled
@@ -200,7 +201,29 @@ impl Replica {
             return 0.0;
         }
         let moe = self.model.moe.as_ref().map_or(0, |m| m.moe_layers);
-        e.eager_layer_s * (self.model.layers + moe) as f64
+        e.eager_layer_s * (self.model.layers + moe + self.heavy_attention_layers()) as f64
+    }
+
+    /// Layers whose token mixing dispatches about twice a GQA layer's kernels in a prompt step,
+    /// counted once more by [`Replica::eager_prompt_s`]: multi-head latent attention (vLLM's
+    /// `MultiHeadLatentAttentionWrapper.forward`, vllm-project/vllm
+    /// `vllm/model_executor/layers/mla.py` @00b9b7ad: fused q/kv down-projection, two norms,
+    /// q up-projection, rotary, the prompt's kv up-projection `kv_b_proj` inside the attention
+    /// and the output projection, against a GQA layer's qkv projection, rotary, attention and
+    /// output projection), and linear-attention or state-space layers (a Gated DeltaNet layer's
+    /// projections, causal convolution, gating, the chunked delta rule's several kernels and a
+    /// gated norm). Measured, the TTFT left after the step model on the AIConfigurator loops of
+    /// at most eight clients is 1.3–2.3 ms per layer and MoE layer on MLA and hybrid models
+    /// (DeepSeek-R1/V3, GLM-5, Kimi K2.5, Qwen3.5) against 0.4–0.9 ms on GQA models (MiniMax
+    /// M2.5, gpt-oss, Llama 3.1 70B), whichever engine serves them (VALIDATION.md, "TTFT under
+    /// cross-validation").
+    pub fn heavy_attention_layers(&self) -> u64 {
+        let mla = if self.model.mla.is_some() {
+            self.model.attention_layers
+        } else {
+            0
+        };
+        mla + self.model.recurrent.as_ref().map_or(0, |r| r.layers)
     }
 
     /// Time of one pipeline stage for `b`: composed from kernel curves where the GPU has them,

@@ -1841,6 +1841,30 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
     }
 
     #[test]
+    fn an_mla_or_linear_attention_layer_dispatches_once_more_in_a_prompt_step() {
+        // Issue 16 (TTFT under cross-validation): the eager prompt step's host time counts a
+        // layer, a MoE layer once more, and an MLA or linear-attention layer once more (their
+        // token mixing launches about twice a GQA layer's kernels).
+        let e = Efficiency {
+            eager_layer_s: 1e-3,
+            ..NO_OVERHEAD
+        };
+        let eager_ms = |r: &Replica| r.eager_prompt_s(&e) * 1e3;
+        // GQA, dense: its layers.
+        let llama = replica("llama-3.1-70b", "H100", 2, Engine::Vllm);
+        assert_eq!(llama.heavy_attention_layers(), 0);
+        assert!((eager_ms(&llama) - 80.0).abs() < 1e-9);
+        // MLA, 61 layers of which 58 MoE.
+        let deepseek = replica("DeepSeek-V3", "B300", 8, Engine::Sglang);
+        assert_eq!(deepseek.heavy_attention_layers(), 61);
+        assert!((eager_ms(&deepseek) - (61.0 + 58.0 + 61.0)).abs() < 1e-9);
+        // Hybrid: 45 Gated DeltaNet layers of 60, all MoE.
+        let qwen = replica("Qwen3.5-397B-A17B", "B200", 8, Engine::Sglang);
+        assert_eq!(qwen.heavy_attention_layers(), 45);
+        assert!((eager_ms(&qwen) - (60.0 + 60.0 + 45.0)).abs() < 1e-9);
+    }
+
+    #[test]
     fn vllm_serves_nvfp4_checkpoints_with_the_fp8_cache_they_state() {
         // vLLM's `--kv-cache-dtype auto` takes a ModelOpt checkpoint's `kv_cache_quant_algo`
         // (vllm-project/vllm#29980): an NVFP4 re-quantization runs an FP8 cache; gpt-oss,
