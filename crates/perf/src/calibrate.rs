@@ -1,18 +1,21 @@
 //! Fits the efficiency table to measured rows, and cross-validates the fit by source.
 //!
 //! Parameters are fitted level by level, each level starting from and pulled towards its
-//! parent: one set for everything, then per engine, per GPU architecture and engine, and per
-//! architecture, engine and precision, wherever a group has enough rows (a Neuron
-//! architecture's step parameters are a root of their own, not pulled towards the GPUs'). The
-//! loss is the mean absolute log error `|ln(predicted / measured)|` (capped, so a few
-//! unmappable rows cannot dominate), minimised by a pattern search in log space.
+//! parent ([`Key::parent`]): one set for everything, then per GPU architecture, per
+//! architecture and engine, and per architecture, engine and precision; beside that chain, per
+//! engine and per engine and precision on any architecture; wherever a group has enough rows (a
+//! Neuron architecture's step parameters are a root of their own, not pulled towards the
+//! GPUs'). The loss is the mean absolute log error `|ln(predicted / measured)|` (capped, so a
+//! few unmappable rows cannot dominate), minimised by a pattern search in log space. Every fit
+//! starts from [`SEED`], so a leave-one-source-out fold ([`cross_validate`]) sees nothing of
+//! the source it leaves out.
 
 use crate::efficiency::{EfficiencyTable, Entry, Key, MAX_KERNEL_SCALE};
 use crate::estimate::Load;
 use crate::measured::Metric;
 use crate::parallel::{self, Progress};
 use crate::step::{Efficiency, KernelScale};
-use crate::validation::{efficiency_for, Case};
+use crate::validation::Case;
 use inferplan_catalog::Arch;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -77,6 +80,32 @@ const NEURON_ROOT: Key = Key {
     arch: Some(Arch::Neuron),
     engine: None,
     precision: None,
+};
+/// Where every fit starts, the in-sample one and each cross-validation fold's alike: round
+/// figures of no data set (half of each datasheet peak, the kernel tables as measured, a
+/// millisecond per step, ten per request, a clump of `c^0.5`), so a fold starts from nothing
+/// fitted on the source it leaves out and `calibrate`'s table depends on its input files only,
+/// not on the table embedded when it ran (which was fitted on every source).
+pub const SEED: Efficiency = Efficiency {
+    bandwidth: 0.5,
+    compute: 0.5,
+    comm: 0.5,
+    step_overhead_s: 1e-3,
+    request_overhead_s: 1e-2,
+    stream_overhead_s: 1e-4,
+    seq_overhead_s: SEQ_SEED_MS / 1e3,
+    clump_exponent: CLUMP_SEED,
+    prefill_clump_exponent: CLUMP_SEED,
+    eager_layer_s: EAGER_SEED_MS / 1e3,
+    kernel: KernelScale {
+        bandwidth: 1.0,
+        compute: 1.0,
+        comm: 1.0,
+        link: 0.5,
+        floor: 1.0,
+        step_overhead_s: 1e-3,
+        request_overhead_s: 1e-2,
+    },
 };
 /// Where the clump exponent starts when the starting table has none.
 const CLUMP_SEED: f64 = 0.5;
@@ -214,7 +243,8 @@ pub fn fit(
     // The `*,*,*` row always: it is every deployment's fallback, and with no rows it is `start`.
     let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::from([(Key::ANY, Vec::new())]);
     for &i in train {
-        for k in cases[i].keys() {
+        let c = &cases[i];
+        for k in Key::groups(c.arch, c.obs.engine, c.weights) {
             groups.entry(k).or_default().push(i);
         }
     }
@@ -260,16 +290,10 @@ pub fn fit(
         if key != Key::ANY && rows.len() < opts.min_rows {
             continue;
         }
-        let parent = rows
-            .first()
-            .and_then(|&r| {
-                cases[r]
-                    .keys()
-                    .into_iter()
-                    .skip_while(|k| *k != key)
-                    .skip(1)
-                    .find_map(|k| fitted.get(&k).copied())
-            })
+        // The nearest fitted group up the key's chain (precision, engine, architecture
+        // dropped in turn), else the start.
+        let parent = std::iter::successors(key.parent(), Key::parent)
+            .find_map(|k| fitted.get(&k).copied())
             .unwrap_or(*start);
         // The `*,*,*` row is the root. A Neuron architecture's row starts from the root but
         // its step's parameters are not pulled towards it: NeuronCores' achieved fractions and
@@ -354,36 +378,74 @@ pub struct TooFewSources {
     pub sources: usize,
 }
 
-/// Out-of-fold predictions: for every source, the table fitted without that source's rows
-/// predicts them. The folds run in parallel across the cores, `progress` counting them.
+/// A held-out row's out-of-fold prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutOfFold {
+    /// Predicted by the fold's table through [`EfficiencyTable::lookup`].
+    pub predicted: f64,
+    /// The key of the row that lookup used.
+    pub key: Key,
+    /// The prediction with each row of the fold's table the case could fall back on
+    /// ([`Key::groups`], most specific first; only those the fold fitted), to compare fallback
+    /// orders by their cross-validated error.
+    pub by_key: Vec<(Key, f64)>,
+}
+
+/// The table a leave-one-source-out fold fits: the rows of every source but `held_out`, from
+/// [`SEED`]; nothing fitted on `held_out`'s rows reaches it.
+pub fn fold_table(cases: &[Case], held_out: &str, opts: &Options) -> EfficiencyTable {
+    let train: Vec<usize> = (0..cases.len())
+        .filter(|&i| cases[i].obs.source != held_out)
+        .collect();
+    fit(cases, &train, &SEED, opts, "")
+}
+
+/// Out-of-fold predictions: for every source (or only those of `only`, when given), the
+/// table fitted without that source's rows, from the neutral [`SEED`], predicts them; the
+/// other rows are `None`. The folds run in parallel across the cores, `progress` counting
+/// them.
 pub fn cross_validate(
     cases: &[Case],
-    start: &Efficiency,
     opts: &Options,
+    only: Option<&BTreeSet<String>>,
     progress: Progress<'_>,
-) -> Result<Vec<f64>, TooFewSources> {
+) -> Result<Vec<Option<OutOfFold>>, TooFewSources> {
     let sources: BTreeSet<&str> = cases.iter().map(|c| c.obs.source.as_str()).collect();
     if sources.len() < 2 {
         return Err(TooFewSources {
             sources: sources.len(),
         });
     }
-    let folds: Vec<&str> = sources.into_iter().collect();
+    let folds: Vec<&str> = sources
+        .into_iter()
+        .filter(|s| only.is_none_or(|o| o.contains(*s)))
+        .collect();
     let out = parallel::map(&folds, progress, |fold| {
-        let train: Vec<usize> = (0..cases.len())
-            .filter(|&i| cases[i].obs.source != *fold)
-            .collect();
-        let table = fit(cases, &train, start, opts, "");
+        let table = fold_table(cases, fold, opts);
         cases
             .iter()
             .enumerate()
             .filter(|(_, c)| c.obs.source == *fold)
-            .map(|(i, c)| (i, c.predict(&efficiency_for(&table, c))))
+            .map(|(i, c)| {
+                let entry = table.lookup(c.arch, c.obs.engine, c.weights);
+                let by_key = Key::groups(c.arch, c.obs.engine, c.weights)
+                    .filter_map(|k| table.entries.iter().find(|e| e.key == k))
+                    .map(|e| (e.key, c.predict(&e.eff)))
+                    .collect();
+                (
+                    i,
+                    OutOfFold {
+                        predicted: c.predict(&entry.eff),
+                        key: entry.key,
+                        by_key,
+                    },
+                )
+            })
             .collect::<Vec<_>>()
     });
-    let mut predicted = vec![f64::NAN; cases.len()];
+    let mut predicted = vec![None; cases.len()];
     for (i, p) in out.into_iter().flatten() {
-        predicted[i] = p;
+        predicted[i] = Some(p);
     }
     Ok(predicted)
 }

@@ -34,29 +34,81 @@ impl Key {
         precision: None,
     };
 
-    /// The keys to try for a deployment, most specific first: architecture, engine and
-    /// precision; architecture and engine; architecture; anything.
-    pub fn fallbacks(arch: Arch, engine: Engine, weights: Dtype) -> [Key; 4] {
+    /// The keys to try for a deployment, in the order [`EfficiencyTable::lookup`] tries them
+    /// (see [`FALLBACK`]); a Neuron chip has no engine chain (its engines' rows on GPUs say
+    /// nothing of NeuronCores).
+    pub fn fallbacks(arch: Arch, engine: Engine, weights: Dtype) -> impl Iterator<Item = Key> {
+        let keys = Key::all_levels(arch, engine, weights);
+        FALLBACK
+            .into_iter()
+            .filter(move |l| arch != Arch::Neuron || !l.engine_chain())
+            .map(move |l| keys[l as usize])
+    }
+
+    /// Every key a deployment's measured rows are fitted under: the architecture chain
+    /// (architecture, engine and precision; architecture and engine; architecture), on a GPU
+    /// the engine chain (engine and precision; engine, on any GPU architecture), and anything.
+    pub fn groups(arch: Arch, engine: Engine, weights: Dtype) -> impl Iterator<Item = Key> {
+        let keys = Key::all_levels(arch, engine, weights);
+        Level::ALL
+            .into_iter()
+            .filter(move |l| arch != Arch::Neuron || !l.engine_chain())
+            .map(move |l| keys[l as usize])
+    }
+
+    /// The key of each [`Level`], in [`Level::ALL`]'s order.
+    fn all_levels(arch: Arch, engine: Engine, weights: Dtype) -> [Key; 6] {
         let p = Some(precision_class(weights));
         let (a, e) = (Some(arch), Some(engine));
+        let key = |arch, engine, precision| Key {
+            arch,
+            engine,
+            precision,
+        };
         [
-            Key {
-                arch: a,
-                engine: e,
-                precision: p,
-            },
-            Key {
-                arch: a,
-                engine: e,
-                precision: None,
-            },
-            Key {
-                arch: a,
-                engine: None,
-                precision: None,
-            },
+            key(a, e, p),
+            key(a, e, None),
+            key(a, None, None),
+            key(None, e, p),
+            key(None, e, None),
             Key::ANY,
         ]
+    }
+
+    /// Which level of the table the key is.
+    pub fn level(&self) -> Level {
+        match (
+            self.arch.is_some(),
+            self.engine.is_some(),
+            self.precision.is_some(),
+        ) {
+            (true, true, true) => Level::ArchEnginePrecision,
+            (true, true, false) => Level::ArchEngine,
+            (true, false, _) => Level::Arch,
+            (false, true, true) => Level::EnginePrecision,
+            (false, true, false) => Level::Engine,
+            (false, false, _) => Level::Any,
+        }
+    }
+
+    /// The group a key's fit starts from and is pulled towards: the same key less its most
+    /// specific field (precision, then engine, then architecture); `None` for `*,*,*`.
+    pub fn parent(&self) -> Option<Key> {
+        if self.precision.is_some() {
+            Some(Key {
+                precision: None,
+                ..*self
+            })
+        } else if self.engine.is_some() && self.arch.is_some() {
+            Some(Key {
+                engine: None,
+                ..*self
+            })
+        } else if *self == Key::ANY {
+            None
+        } else {
+            Some(Key::ANY)
+        }
     }
 
     fn field<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
@@ -77,6 +129,57 @@ impl Key {
         ]
     }
 }
+
+/// The levels of the parameter table, from the most specific.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// `arch,engine,precision`.
+    ArchEnginePrecision,
+    /// `arch,engine,*`.
+    ArchEngine,
+    /// `arch,*,*`.
+    Arch,
+    /// `*,engine,precision`: the engine on any GPU architecture, one precision class.
+    EnginePrecision,
+    /// `*,engine,*`: the engine on any GPU architecture.
+    Engine,
+    /// `*,*,*`.
+    Any,
+}
+
+impl Level {
+    /// Every level, most specific first.
+    pub const ALL: [Level; 6] = [
+        Level::ArchEnginePrecision,
+        Level::ArchEngine,
+        Level::Arch,
+        Level::EnginePrecision,
+        Level::Engine,
+        Level::Any,
+    ];
+
+    /// Whether the level is the engine's on any architecture.
+    fn engine_chain(self) -> bool {
+        matches!(self, Level::EnginePrecision | Level::Engine)
+    }
+}
+
+/// The order in which a deployment's parameters are looked up, by level. A level the table
+/// has no row for is passed over; `*,*,*` is always there. Where the table has no row for the
+/// engine on the deployment's architecture, the engine's rows on other GPU architectures come
+/// before the architecture's row of other engines: chosen by leave-one-source-out error
+/// (VALIDATION.md, "Fallback levels under cross-validation"), where a source's rows fall back
+/// because it alone ran that engine on that architecture (vLLM on Hopper and Blackwell, TGI on
+/// A10G and MI300X): the engine's rows elsewhere predict them better than other engines' rows on
+/// the same GPUs (TTFT 41.8 → 39.7 %, throughput p90 142 → 111 %).
+pub const FALLBACK: [Level; 6] = [
+    Level::ArchEnginePrecision,
+    Level::ArchEngine,
+    Level::EnginePrecision,
+    Level::Engine,
+    Level::Arch,
+    Level::Any,
+];
 
 /// Precision classes that share kernels: `16bit`, `fp8`, `int8`, `int4`, `fp4`.
 pub fn precision_class(d: Dtype) -> &'static str {
@@ -264,8 +367,7 @@ impl EfficiencyTable {
     /// The most specific entry for a deployment.
     pub fn lookup(&self, arch: Arch, engine: Engine, weights: Dtype) -> &Entry {
         Key::fallbacks(arch, engine, weights)
-            .iter()
-            .find_map(|k| self.entries.iter().find(|e| e.key == *k))
+            .find_map(|k| self.entries.iter().find(|e| e.key == k))
             .unwrap_or(&self.entries[0])
     }
 

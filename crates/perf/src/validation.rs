@@ -56,8 +56,8 @@ impl Case {
         }
     }
 
-    /// The parameter keys for this row, most specific first.
-    pub fn keys(&self) -> [Key; 4] {
+    /// The parameter keys for this row, in the order a lookup tries them.
+    pub fn keys(&self) -> impl Iterator<Item = Key> {
         Key::fallbacks(self.arch, self.obs.engine, self.weights)
     }
 

@@ -7,15 +7,15 @@ use crate::commands::validate::{
 use crate::output::{emit, emit_json, table, Progress};
 use anyhow::{bail, Context};
 use inferplan_catalog::Catalog;
-use inferplan_perf::calibrate::{cross_validate, fit, Options, TooFewSources};
+use inferplan_perf::calibrate::{cross_validate, fit, Options, OutOfFold, TooFewSources, SEED};
 use inferplan_perf::diffusion::{
     cross_validate as cross_validate_diffusion, fit_efficiencies, prepare_diffusion,
     report_diffusion, report_predicted, to_csv, DiffusionEfficiencies, DiffusionReport,
     MIN_ARCH_ROWS, PRIOR_ROWS,
 };
+use inferplan_perf::efficiency::Key;
 use inferplan_perf::kernels::fit::{fit as fit_kernels, read_points};
 use inferplan_perf::validation::{efficiency_for, report, score, PerfReport, Scored};
-use inferplan_perf::EfficiencyTable;
 use inferplan_perf::Load;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -74,6 +74,7 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         min_rows,
         shrink,
         no_cv,
+        cv_sources,
         predictions,
         format: FormatArg { format },
     } = a;
@@ -92,7 +93,21 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         min_rows: (*min_rows).max(1),
         shrink: *shrink,
     };
-    let start = EfficiencyTable::embedded()?.lookup_any().eff;
+    // Every fit starts from the neutral seed, never from the embedded table: that table was
+    // fitted on every source, so a cross-validation fold starting from it would start from
+    // the source it leaves out.
+    let only: Option<std::collections::BTreeSet<String>> =
+        (!cv_sources.is_empty()).then(|| cv_sources.iter().cloned().collect());
+    if let Some(only) = &only {
+        let known: std::collections::BTreeSet<&str> =
+            loaded.cases.iter().map(|k| k.obs.source.as_str()).collect();
+        if let Some(s) = only.iter().find(|s| !known.contains(s.as_str())) {
+            bail!(
+                "--cv-sources: no scored row of source `{s}` (sources: {})",
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     let provenance = format!(
         "inferplan calibrate {} (min_rows {}, shrink {})",
         file_names(paths),
@@ -100,7 +115,19 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         opts.shrink
     );
     let all: Vec<usize> = (0..loaded.cases.len()).collect();
-    let fitted_table = fit(&loaded.cases, &all, &start, &opts, &provenance);
+    // The in-sample fit runs beside the folds (the same fits, one more thread): its single
+    // thread no longer comes first on a run's critical path.
+    let (fitted_table, (out_of_fold, cv_skipped)) = std::thread::scope(|scope| {
+        let in_sample = scope.spawn(|| fit(&loaded.cases, &all, &SEED, &opts, &provenance));
+        let cv = split_cv((!no_cv).then(|| {
+            let bar = Progress::new("cross-validation folds", format != Format::Json);
+            cross_validate(&loaded.cases, &opts, only.as_ref(), &|d, t| bar.done(d, t))
+        }));
+        let table = in_sample
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (table, cv)
+    });
     let fitted: Vec<f64> = loaded
         .cases
         .iter()
@@ -108,18 +135,23 @@ fn performance(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Resu
         .collect();
     let in_sample_scored = score(&loaded.cases, &fitted);
     let in_sample = report(&in_sample_scored, &loaded.skipped, 10);
-    let (cv_predicted, cv_skipped) = split_cv((!no_cv).then(|| {
-        let bar = Progress::new("cross-validation folds", format != Format::Json);
-        cross_validate(&loaded.cases, &start, &opts, &|d, t| bar.done(d, t))
-    }));
-    let cv_scored = cv_predicted.map(|p| score(&loaded.cases, &p));
+    // With --cv-sources the figures cover the rows of the folds that ran.
+    let cv_scored = out_of_fold.as_ref().map(|o| {
+        let (cases, predicted): (Vec<_>, Vec<f64>) = loaded
+            .cases
+            .iter()
+            .zip(o)
+            .filter_map(|(k, p)| Some((k.clone(), p.as_ref()?.predicted)))
+            .unzip();
+        score(&cases, &predicted)
+    });
     let cv = cv_scored.as_ref().map(|s| report(s, &loaded.skipped, 10));
     let csv = fitted_table.to_csv();
     if let Some(path) = output {
         std::fs::write(path, &csv).with_context(|| path.display().to_string())?;
     }
     if let Some(path) = predictions {
-        let text = predictions_csv(&in_sample_scored, cv_scored.as_deref());
+        let text = predictions_csv(&in_sample_scored, out_of_fold.as_deref());
         std::fs::write(path, text).with_context(|| path.display().to_string())?;
     }
     match format {
@@ -305,11 +337,15 @@ fn split_cv<R>(cv: Option<Result<R, TooFewSources>>) -> (Option<R>, Option<Strin
 }
 
 /// Every scored value with its in-sample and (when run) cross-validated prediction, one CSV
-/// row each, in the order the files list them.
-fn predictions_csv(in_sample: &[Scored], cv: Option<&[Scored]>) -> String {
+/// row each, in the order the files list them; with the cross-validated prediction, the
+/// parameter row its fold's table gave it (`cv_key`, `arch/engine/precision`) and its
+/// prediction with each row of that table it could fall back on (`cv_by_key`,
+/// `key=value` pairs, most specific first).
+fn predictions_csv(in_sample: &[Scored], cv: Option<&[Option<OutOfFold>]>) -> String {
     let mut s = String::from(
-        "id,source,model,gpu,engine,metric,stat,setup,input_tokens,output_tokens,load,measured,in_sample,cross_validated\n",
+        "id,source,model,gpu,engine,metric,stat,setup,input_tokens,output_tokens,load,measured,in_sample,cross_validated,cv_key,cv_by_key\n",
     );
+    let key = |k: &Key| k.columns().replace(',', "/");
     for (i, r) in in_sample.iter().enumerate() {
         let load = match r.load {
             Load::Closed { concurrency } => format!("closed {concurrency}"),
@@ -318,9 +354,20 @@ fn predictions_csv(in_sample: &[Scored], cv: Option<&[Scored]>) -> String {
             Load::Static { batch } => format!("static {batch}"),
             other => format!("{other:?}").to_lowercase(),
         };
-        let cv = cv.map_or(String::new(), |c| c[i].predicted.to_string());
+        let (cv, cv_key, by_key) = match cv.and_then(|c| c[i].as_ref()) {
+            Some(o) => (
+                o.predicted.to_string(),
+                key(&o.key),
+                o.by_key
+                    .iter()
+                    .map(|(k, p)| format!("{}={p}", key(k)))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
+            None => Default::default(),
+        };
         s += &format!(
-            "{},{},\"{}\",\"{}\",{},{:?},{},{},{},{},{},{},{},{}\n",
+            "{},{},\"{}\",\"{}\",{},{:?},{},{},{},{},{},{},{},{},{},{}\n",
             r.id,
             r.source,
             r.model,
@@ -334,7 +381,9 @@ fn predictions_csv(in_sample: &[Scored], cv: Option<&[Scored]>) -> String {
             load,
             r.measured,
             r.predicted,
-            cv
+            cv,
+            cv_key,
+            by_key
         );
     }
     s
@@ -367,9 +416,13 @@ fn diffusion(c: &Catalog, a: &CalibrateArgs, inputs: &[Input]) -> anyhow::Result
         min_rows: _,
         shrink: _,
         no_cv,
+        cv_sources,
         predictions: _,
         format: FormatArg { format },
     } = a;
+    if !cv_sources.is_empty() {
+        bail!("--cv-sources: the LLM fit's folds; a diffusion calibration runs every fold");
+    }
     let format = *format;
     let (mut cases, mut skipped, mut files) = (Vec::new(), Vec::new(), Vec::new());
     for i in inputs {

@@ -568,12 +568,14 @@ fn calibrate_writes_a_parameter_file_that_estimate_reads() {
     assert!(lines
         .next()
         .unwrap()
-        .ends_with(",measured,in_sample,cross_validated"));
+        .ends_with(",measured,in_sample,cross_validated,cv_key,cv_by_key"));
     let body: Vec<&str> = lines.collect();
     assert_eq!(body.len(), fitted);
-    assert!(body
-        .iter()
-        .all(|l| l.ends_with(',') && l.rsplit(',').nth(1).unwrap().parse::<f64>().unwrap() > 0.0));
+    assert!(
+        body.iter()
+            .all(|l| l.ends_with(",,,")
+                && l.rsplit(',').nth(3).unwrap().parse::<f64>().unwrap() > 0.0)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with("arch,engine,precision,") && text.contains("*,*,*"));
     let (code, v) = json(&[
@@ -1360,6 +1362,75 @@ fn calibrate_and_validate_read_a_pipe_and_calibrate_names_each_file() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["rows_total"], 60, "{v}");
+}
+
+/// `--cv-sources` runs the named folds only: their rows are predicted by tables fitted on the
+/// other sources, the report and the predictions file cover them alone, and a source the input
+/// does not have is refused.
+#[test]
+fn calibrate_cross_validates_only_the_sources_asked_for() {
+    let Ok(text) = std::fs::read_to_string(measured("llm_throughput.csv")) else {
+        return;
+    };
+    let mut lines = text.lines();
+    let mut kept = vec![lines.next().unwrap()];
+    kept.extend(lines.filter(|l| l.starts_with("trtllm-v0.9-") || l.starts_with("lmdeploy-")));
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("inferplan-cvsources-{}.csv", std::process::id()));
+    let rows = dir.join(format!(
+        "inferplan-cvsources-pred-{}.csv",
+        std::process::id()
+    ));
+    std::fs::write(&file, kept.join("\n") + "\n").unwrap();
+    let (f, r) = (file.to_str().unwrap(), rows.to_str().unwrap());
+    let o = inferplan(&[
+        "calibrate",
+        f,
+        "--cv-sources",
+        "lmdeploy",
+        "--predictions",
+        r,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let by_source = &out[out.find("cross-validated, by source").unwrap()..];
+    let by_source = &by_source[..by_source.find("parameters").unwrap()];
+    assert!(by_source.contains("lmdeploy"), "{out}");
+    assert!(!by_source.contains("trtllm-v0.9"), "{out}");
+    let predictions = std::fs::read_to_string(&rows).unwrap();
+    let mut lines = predictions.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",in_sample,cross_validated,cv_key,cv_by_key"));
+    for line in lines {
+        let fields: Vec<&str> = line.rsplitn(4, ',').collect();
+        let (by_key, key, cv) = (fields[0], fields[1], fields[2]);
+        if line.starts_with("lmdeploy-") {
+            // Its fold has no LMDeploy rows: the row falls back past its engine.
+            assert!(cv.parse::<f64>().unwrap() > 0.0, "{line}");
+            assert!(key.ends_with("/*/*"), "{line}");
+            assert!(by_key.contains(&format!("{key}=")), "{line}");
+        } else {
+            assert!(
+                cv.is_empty() && key.is_empty() && by_key.is_empty(),
+                "{line}"
+            );
+        }
+    }
+    let o = inferplan(&["calibrate", f, "--cv-sources", "lmdeploy,nowhere"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--cv-sources") && err.contains("`nowhere`"),
+        "{err}"
+    );
+    let o = inferplan(&["calibrate", f, "--cv-sources", "lmdeploy", "--no-cv"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    for p in [file, rows] {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 #[test]

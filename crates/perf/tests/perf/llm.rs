@@ -274,9 +274,11 @@ proptest! {
 
 mod speed {
     use super::catalog;
-    use inferplan_catalog::{Dtype, Gpu, Interconnect};
-    use inferplan_perf::calibrate::{cross_validate, fit as calibrate, Options, TooFewSources};
-    use inferplan_perf::efficiency::{EfficiencyTable, Key};
+    use inferplan_catalog::{Arch, Dtype, Gpu, Interconnect};
+    use inferplan_perf::calibrate::{
+        cross_validate, fit as calibrate, fold_table, Options, TooFewSources, SEED,
+    };
+    use inferplan_perf::efficiency::{EfficiencyTable, Key, Level, FALLBACK};
     use inferplan_perf::measured::{
         read_measured, Lengths, Metric, SkipReason, INFERENCEX_OUTPUT_CV2,
     };
@@ -1570,6 +1572,62 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
         assert!(e.to_string().contains("warp"), "{e}");
     }
 
+    /// A deployment takes the first level of [`FALLBACK`] the table has a row for; the engine's
+    /// rows on GPUs are never a Neuron chip's.
+    #[test]
+    fn lookup_falls_back_level_by_level_and_neuron_keeps_its_own_rows() {
+        let head = "arch,engine,precision,bandwidth,compute,comm,kernel_bandwidth,kernel_compute,kernel_comm,kernel_link,kernel_floor,kernel_step_overhead_ms,kernel_request_overhead_ms,step_overhead_ms,request_overhead_ms\n";
+        let rows = [
+            ("blackwell,vllm,fp8", 0.11),
+            ("blackwell,vllm,*", 0.12),
+            ("blackwell,*,*", 0.13),
+            ("*,vllm,fp8", 0.14),
+            ("*,vllm,*", 0.15),
+            ("*,*,*", 0.16),
+            ("neuron,*,*", 0.17),
+        ];
+        let line = |k: &str, c: f64| format!("{k},0.5,{c},0.5,1,1,1,0.5,1,1,10,1,10\n");
+        let level_of = |c: f64| {
+            rows[..6]
+                .iter()
+                .position(|r| (r.1 - c).abs() < 1e-9)
+                .map(|i| Level::ALL[i])
+        };
+        // Remove the rows one level at a time, in the lookup's order: each time the next
+        // level answers.
+        let mut kept: Vec<(&str, f64)> = rows.to_vec();
+        for (i, want) in FALLBACK.iter().enumerate() {
+            let text: String = kept.iter().map(|(k, c)| line(k, *c)).collect();
+            let t = EfficiencyTable::parse(&format!("{head}{text}"), "e.csv").unwrap();
+            let e = t.lookup(Arch::Blackwell, Engine::Vllm, Dtype::Fp8);
+            assert_eq!(e.key.level(), *want, "step {i}: {:?}", e.key);
+            assert_eq!(level_of(e.eff.compute), Some(*want));
+            if *want != Level::Any {
+                kept.retain(|(k, _)| {
+                    let key = t
+                        .entries
+                        .iter()
+                        .find(|e| e.key.columns() == *k)
+                        .unwrap()
+                        .key;
+                    key.level() != *want
+                });
+            }
+        }
+        // vLLM on a Neuron chip: no `neuron,vllm` row, and the GPUs' `*,vllm` rows are passed
+        // over for the architecture's own.
+        let text: String = rows.iter().map(|(k, c)| line(k, *c)).collect();
+        let t = EfficiencyTable::parse(&format!("{head}{text}"), "e.csv").unwrap();
+        let e = t.lookup(Arch::Neuron, Engine::Vllm, Dtype::Bf16);
+        assert_eq!(e.key.columns(), "neuron,*,*");
+        assert!(Key::groups(Arch::Neuron, Engine::Vllm, Dtype::Bf16)
+            .all(|k| k.arch.is_some() || k == Key::ANY));
+        assert_eq!(
+            Key::groups(Arch::Hopper, Engine::Vllm, Dtype::Bf16).count(),
+            6
+        );
+    }
+
     #[test]
     fn a_repeated_column_is_an_error_naming_file_line_and_column() {
         let head = "arch,engine,precision,bandwidth,compute,comm,step_overhead_ms,request_overhead_ms,compute\n";
@@ -1693,14 +1751,87 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
         cases.retain(|c| c.obs.source == first);
         cases.truncate(5);
         assert_eq!(
-            cross_validate(&cases, &start, &opts, QUIET),
+            cross_validate(&cases, &opts, None, QUIET),
             Err(TooFewSources { sources: 1 })
         );
         assert_eq!(
-            cross_validate(&[], &start, &opts, QUIET)
+            cross_validate(&[], &opts, None, QUIET)
                 .unwrap_err()
                 .to_string(),
             "cross-validation needs at least two sources; 0 given"
+        );
+    }
+
+    /// A fold knows nothing of the source it leaves out. The folds used to start from the
+    /// embedded table's `*,*,*` row, fitted on every source: a parameter the fold's rows do not
+    /// move kept the held-out source's fit, and the local search started at the all-source
+    /// optimum. A fold now is the fit of the other sources' rows from the neutral seed: the same
+    /// table when the held-out rows are removed from the input, and the same predictions when
+    /// their measured values change.
+    #[test]
+    fn a_fold_is_fitted_on_the_other_sources_only() {
+        let Some(text) = shared("llm_throughput.csv") else {
+            return;
+        };
+        let params = MemoryParams::embedded().unwrap();
+        let (mut cases, _) = prepare(
+            read_measured(&text, "llm_throughput.csv").unwrap(),
+            catalog(),
+            &params,
+        );
+        let sources = ["lmdeploy", "hf-tgi-sagemaker", "vllm-blog-fp8kv"];
+        cases.retain(|c| sources.contains(&c.obs.source.as_str()));
+        // A few rows of each source keep the test quick; enough for groups of their own.
+        let mut seen = std::collections::BTreeMap::<String, usize>::new();
+        cases.retain(|c| {
+            let n = seen.entry(c.obs.source.clone()).or_default();
+            *n += 1;
+            *n <= 40
+        });
+        let opts = Options {
+            min_rows: 10,
+            ..Options::default()
+        };
+        let held_out = "hf-tgi-sagemaker";
+        let cv = cross_validate(&cases, &opts, None, QUIET).unwrap();
+        let rest: Vec<_> = cases
+            .iter()
+            .filter(|c| c.obs.source != held_out)
+            .cloned()
+            .collect();
+        let all: Vec<usize> = (0..rest.len()).collect();
+        let without = calibrate(&rest, &all, &SEED, &opts, "");
+        assert_eq!(fold_table(&cases, held_out, &opts), without);
+        for (c, o) in cases.iter().zip(&cv) {
+            let o = o.as_ref().unwrap();
+            if c.obs.source == held_out {
+                let p = c.predict(&efficiency_for(&without, c));
+                assert_eq!(o.predicted.to_bits(), p.to_bits(), "{}", c.obs.id);
+                // The row it used is the table's lookup, and among those it could use.
+                let used = without.lookup(c.arch, c.obs.engine, c.weights).key;
+                assert_eq!(o.key, used, "{}", c.obs.id);
+                assert!(o.by_key.iter().any(|(k, _)| *k == used), "{}", c.obs.id);
+            }
+        }
+        // The held-out rows' values reach no fold of their own.
+        let mut moved = cases.clone();
+        for c in moved.iter_mut().filter(|c| c.obs.source == held_out) {
+            c.obs.value *= 3.0;
+        }
+        let only = [held_out.to_owned()].into_iter().collect();
+        let again = cross_validate(&moved, &opts, Some(&only), QUIET).unwrap();
+        for (i, c) in cases.iter().enumerate() {
+            if c.obs.source == held_out {
+                assert_eq!(again[i], cv[i], "{}", c.obs.id);
+            } else {
+                assert!(again[i].is_none(), "only the folds asked for run");
+            }
+        }
+        // Not a vacuous check: the held-out rows do move the full fit.
+        let all: Vec<usize> = (0..cases.len()).collect();
+        assert_ne!(
+            calibrate(&cases, &all, &SEED, &opts, ""),
+            calibrate(&moved, &all, &SEED, &opts, "")
         );
     }
 
