@@ -107,6 +107,10 @@ pub struct SloModel<'a> {
     /// How much longer than the mean prompt each of [`EXTRA_GRID`] equally likely prompts
     /// takes alone, ms (shorter where negative; it does not depend on the rate).
     prompt_extras: Vec<f64>,
+    /// How long each of them takes alone, ms.
+    prompt_alone: Vec<f64>,
+    /// A prompt step of its own: its fixed time and its time per prompt token, ms.
+    prompt_step: (f64, f64),
     /// [`Self::output_gaps`] at the SLO quantile.
     slo_output_gaps: f64,
     /// Whether the last rate [`Self::meets`] refused failed the TPOT test (then tried first:
@@ -144,18 +148,25 @@ impl<'a> SloModel<'a> {
             prompts: length_grid(&w.lengths.input_tokens, GRID),
             output_cv2: length_cv2(&w.lengths.output_tokens),
             prompt_extras: Vec::new(),
+            prompt_alone: Vec::new(),
+            prompt_step: (0.0, 0.0),
             slo_output_gaps: 0.0,
             tpot_failed: Cell::new(false),
         };
         m.mean_alone = m.alone(sizing.input_mean);
-        m.prompt_extras = if replica.prefill_first() {
-            length_grid(&w.lengths.input_tokens, EXTRA_GRID)
+        if replica.prefill_first() {
+            m.prompt_alone = length_grid(&w.lengths.input_tokens, EXTRA_GRID)
                 .into_iter()
-                .map(|l| m.alone(l) - m.mean_alone)
-                .collect()
-        } else {
-            Vec::new()
-        };
+                .map(|l| m.alone(l))
+                .collect();
+            m.prompt_extras = m.prompt_alone.iter().map(|a| a - m.mean_alone).collect();
+            // A prefill batch of prompts of the mean length: linear through one and two
+            // prompts' tokens.
+            let mean = sizing.input_mean.max(1.0);
+            let one = replica.prompt_step_ms(mean, mean, eff);
+            let per_token = (replica.prompt_step_ms(2.0 * mean, mean, eff) - one) / mean;
+            m.prompt_step = ((one - per_token * mean).max(0.0), per_token.max(0.0));
+        }
         m.slo_output_gaps = m.output_gaps(m.limits.q);
         m
     }
@@ -230,9 +241,29 @@ impl<'a> SloModel<'a> {
                 self.budget(),
             );
         }
-        // The others (their prompts run alone): the own prompt over the length distribution,
-        // longer or shorter than the mean one, together with the prompt wait.
-        est.ttft_quantile_over_ms(q, self.burstiness(), self.prompt_cv2, &self.prompt_extras)
+        // NxD Inference on a Neuron chip runs one prompt per step: the own prompt over the
+        // length distribution, together with the prompt wait.
+        if self.replica.neuron_shapes().is_some() {
+            return est.ttft_quantile_over_ms(
+                q,
+                self.burstiness(),
+                self.prompt_cv2,
+                &self.prompt_extras,
+            );
+        }
+        // The others: a prefill batch takes every prompt waiting when it starts; the own
+        // prompt over the length distribution.
+        let (fixed, per_token) = self.prompt_step;
+        est.ttft_quantile_batched_ms(
+            q,
+            self.burstiness(),
+            self.prompt_cv2,
+            self.sizing.input_mean,
+            &self.prompt_alone,
+            fixed,
+            per_token,
+            self.budget(),
+        )
     }
 
     /// Whether `ok` holds for [`Self::ttft_of`], for an `ok` that holds up to some TTFT and

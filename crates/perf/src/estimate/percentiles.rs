@@ -12,27 +12,25 @@ impl Estimate {
     /// served, into each step up to the budget, so a request's first token is:
     ///
     /// * the front end's time ([`Estimate::request_overhead_ms`]);
-    /// * the rest of the step in progress, half of the length-biased step (light or heavy in
-    ///   the shares of [`Estimate::heavy_share`]);
-    /// * the backlog: prompt tokens of earlier steps still to go, a queue of tokens served
-    ///   `room` per full step (`light / room + c` per token, `c` the prefill time per token,
-    ///   from the heavy iteration's extra), its wait Kingman's with an exponential tail given
-    ///   that it waits, as in [`Estimate::ttft_quantile_ms`];
-    /// * its own step: its prompt and those of the others that arrive within a step of it (or
-    ///   of a step and its wait for the backlog, when it waits), each with its full work (`light + c × tokens` within one step, `(light / room + c) ×
-    ///   tokens` beyond). An arrival sees its neighbours at the Palm rate: for gamma arrivals of
-    ///   shape `k = 1 / cv²` and scale `θ`, `P(N ≥ n) = P(n k, step / θ)` (the regularised
-    ///   incomplete gamma; Poisson for `k = 1`), a third of the time one more within 34 ms at
-    ///   CV 1.5 and 3.3 req/s, where `rate × step` is 0.11. The count's prompts are summed as a
-    ///   log-normal of their mean and variance (Fenton-Wilkinson), and the quantile is taken
-    ///   over the mixture of own lengths and counts;
+    /// * the rest of the step in progress ([`StepInProgress`]: a light one, or one carrying
+    ///   the prompts of others that arrived before; the step of `y` prompt tokens takes
+    ///   `light + c × y` within the room, `(light / room + c) × y` beyond, `c` the prefill
+    ///   time per token from the heavy iteration's extra);
+    /// * its own step: its prompt and those of the others that arrived since the step in
+    ///   progress started and until it ends, counted as an arrival sees them (for gamma
+    ///   arrivals of shape `k = 1 / cv²` and scale `θ`, `P(N ≥ n) = P(n k, window / θ)`, the
+    ///   regularised incomplete gamma; Poisson for `k = 1`), their tokens and its own summed
+    ///   as a log-normal (Fenton-Wilkinson), its own alone over `prompts`;
+    /// * past what the steps carry (prompt tokens at 95 % of the room), a backlog that grows
+    ///   without bound;
     /// * the wait for KV room ([`Estimate::kv_wait`]).
     ///
-    /// The TTFT is at the quantile of the backlog's wait and the own step together (the wait's
-    /// exponential law cut into cells, [`WAIT_EDGES`]), not at the sum of their quantiles, an
-    /// upper bound well above the simulated tail under bursty arrivals; the own step after a
-    /// wait also carries the others that arrive while it waits (the Palm count over the step
-    /// and the wait), which ties the two together. KV room's quantile is added.
+    /// The TTFT is at the quantile of the rest of the step in progress and the own step
+    /// together. The step in progress was a prompt queue's wait before (Kingman's mean with an
+    /// exponential tail, and half a mean step): its tail was too long, since a step that
+    /// takes every waiting prompt leaves no queue beyond itself (Llama 3.3 70B TP8 vLLM chat
+    /// at 4.1 req/s, CV 1.5: p99 of the wait 270 ms planned, 194 ms simulated); KV room's
+    /// quantile is added.
     pub fn ttft_quantile_steps_ms(
         &self,
         q: f64,
@@ -86,110 +84,61 @@ impl Estimate {
         // The budget less the decodes; a heavy iteration carries a chunk of the mean prompt.
         let room = (budget - self.batch).max(budget / 2.0);
         let c = (th - t0) / mean.min(room).max(1.0);
-        // The step in progress, length-biased.
-        let f = self.heavy_share.clamp(0.0, 1.0);
-        let step = ((1.0 - f) * t0 * t0 + f * th * th) / ((1.0 - f) * t0 + f * th).max(1e-9);
         let rate = self.requests_s / 1e3;
         let ca2 = (arrival_cv * arrival_cv).max(MIN_CLUMP);
-        let (k, theta) = (1.0 / ca2, ca2 / rate.max(1e-12));
-        // The backlog: prompt tokens of earlier steps, served `room` per full step; a prompt
-        // waits for it with probability `rho`, then exponentially (Kingman's mean).
+        // Past what the steps carry (prompt tokens per step at least 95 % of the room): the
+        // wait grows without bound.
         let per_token = t0 / room + c;
         let service = mean * per_token;
-        let rho = rate * service;
-        let (backlog, wait) = if rho >= 0.95 {
-            // Past what the steps carry: the wait grows without bound.
-            let w = service * 0.95 / 0.1 * portable::ln(95.0);
-            (w, ExpWait::NONE)
+        let backlog = if rate * service >= 0.95 {
+            service * 0.95 / 0.1 * portable::ln(95.0)
         } else {
-            let w = rho / (1.0 - rho) * (ca2 + cv2.max(0.0)) / 2.0 * service;
-            (0.0, ExpWait::new(rho, w))
+            0.0
         };
-        // P(N = n) others within `window` of the arrival, n = 0, 1, ... (the last term: more).
-        let palm = |window: f64| -> Vec<f64> {
-            let mut pn = Vec::new();
-            let mut above = 1.0;
-            let mut n = 1.0;
-            loop {
-                let next = gamma_p(n * k, window / theta);
-                pn.push(above - next);
-                above = next;
-                if above < 1e-7 || n > 200.0 {
-                    pn.push(above);
-                    break;
-                }
-                n += 1.0;
+        // The time `y` prompt tokens take to pass: one step within the room, full steps
+        // beyond; and its inverse, the tokens through in `x` ms of steps.
+        let step_of = move |y: f64| -> f64 {
+            if y <= room {
+                t0 + c * y
+            } else {
+                y * per_token
             }
-            pn
         };
-        // The others in its step: those within a step of its arrival, and those that arrive
-        // while it waits for the backlog (at each edge of the wait's cells).
-        let pns: Vec<Vec<f64>> = if wait.p > 0.0 {
-            WAIT_EDGES
-                .iter()
-                .map(|b| palm(step + b * wait.given))
-                .collect()
-        } else {
-            vec![palm(step)]
-        };
-        let most = pns.iter().map(Vec::len).max().unwrap_or(1);
-        // P(n prompts' tokens > y), their sum log-normal of its mean and variance: the log
-        // mean and spread of each count n >= 1 (at n - 1), which do not depend on y.
-        let s2 = portable::ln(1.0 + cv2.max(1e-9));
-        let sums: Vec<(f64, f64)> = (1..most)
-            .map(|n| {
-                let nf = n as f64;
-                let m = nf * mean;
-                let var = nf * mean * mean * cv2.max(1e-9);
-                let sn2 = portable::ln(1.0 + var / (m * m)).max(s2 / nf);
-                (portable::ln(m) - sn2 / 2.0, sn2.sqrt())
-            })
-            .collect();
-        // `ln_y` is ln(y), computed once for every count.
-        let beyond = |n: usize, y: f64, ln_y: f64| -> f64 {
-            if n == 0 {
-                return if y < 0.0 { 1.0 } else { 0.0 };
-            }
-            if y <= 0.0 {
-                return 1.0;
-            }
-            let (mu, sd) = sums[n - 1];
-            normal_above((ln_y - mu) / sd)
-        };
-        // The tokens through in `x` ms of steps.
-        let tokens = |x: f64| -> f64 {
+        let tokens = move |x: f64| -> f64 {
             if x <= t0 + c * room {
                 (x - t0) / c.max(1e-12)
             } else {
-                x / (t0 / room + c)
+                x / per_token
             }
         };
+        let in_progress = StepInProgress::new(rate, ca2, t0, mean, cv2, &step_of);
+        let own = OwnStep::new(in_progress.most(), mean, cv2);
         // A prompt of `l` tokens attends over its own length (each chunk over the chunks
-        // before it): its time beyond its tokens at `c`, whose extra holds the attention of a
-        // prompt of `prompt_priced_tokens`.
-        let (pair, priced) = (self.prompt_pair_ms, self.prompt_priced_tokens);
-        let attention = move |l: f64| pair * l * (l - priced) / 2.0;
-        // A prompt longer than the room runs in full steps first, then its last chunk shares
-        // a step with the others (where the full step is priced).
-        let full_step = self.prompt_full_step_ms;
-        let split = move |l: f64| -> (f64, f64) {
-            if full_step <= 0.0 || l <= room {
-                return (attention(l), l);
-            }
-            let full = ((l / room).ceil() - 1.0).max(0.0);
-            (full * full_step + attention(l), l - full * room)
+        // before it), beyond its tokens at `c`, whose extra holds the attention of a prompt of
+        // `prompt_priced_tokens`; one longer than the room runs in full steps first, then its
+        // last chunk shares a step with the others. Its own step is taken as that last chunk
+        // plus the full steps and the attention in tokens at the full steps' rate.
+        let (pair, priced, full_step) = (
+            self.prompt_pair_ms,
+            self.prompt_priced_tokens,
+            self.prompt_full_step_ms,
+        );
+        let effective = |l: f64| -> f64 {
+            let attention = pair * l * (l - priced) / 2.0;
+            let full = if full_step > 0.0 && l > room {
+                ((l / room).ceil() - 1.0).max(0.0)
+            } else {
+                0.0
+            };
+            (l - full * room + (full * full_step + attention) / per_token).max(0.0)
         };
-        // P(own step > x) of own length `prompts[j]` over the counts, after a wait at edge `i`
-        // (their mean over the own lengths is the own step's tail).
-        let one = |i: usize, j: usize, x: f64| -> f64 {
-            let pn = &pns[i.min(pns.len() - 1)];
-            let (before, last) = split(prompts[j]);
-            let y = tokens(x - before) - last;
-            let ln_y = if y <= 0.0 { 0.0 } else { portable::ln(y) };
-            pn.iter()
-                .enumerate()
-                .map(|(n, p)| p * beyond(n, y, ln_y))
-                .sum::<f64>()
+        let mut sorted: Vec<f64> = prompts.iter().map(|&l| effective(l)).collect();
+        sorted.sort_by(f64::total_cmp);
+        // P(own step > x): the own prompt over its equally likely lengths when it is alone,
+        // the sum of its and the others' tokens when it is not.
+        let tail = |counts: &[f64], x: f64| -> f64 {
+            let y = tokens(x);
+            own.tail(counts, share_above(&sorted, y), y)
         };
         let (p, given) = self.kv_wait(arrival_cv, cv2);
         let room_q = if p > 1.0 - q && p > 0.0 {
@@ -198,18 +147,21 @@ impl Estimate {
             0.0
         };
         let overhead = self.request_overhead_ms;
-        let ttft = move |x: f64| overhead + step / 2.0 + x + backlog + room_q;
-        // The quantile of the backlog's wait and the own step together, not the sum of their
-        // quantiles.
+        let ttft = move |x: f64| overhead + x + backlog + room_q;
+        // The quantile of the rest of the step in progress and the own step together.
         let want = 1.0 - q;
         let bracket = Bracket {
-            start: (t0, t0 + c * mean * 4.0 + step),
+            start: (t0, t0 + c * mean * 4.0 + t0),
             widen: |hi: f64| (hi < 1e7).then_some(hi * 2.0),
             halvings: 50,
             close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi,
         };
-        let above = |x| wait.mean_tail_above(x, prompts, &one, want);
-        let found = bisect::search(bracket, above, ttft, test);
+        let found = bisect::search(
+            bracket,
+            |x| in_progress.tail_above(x, &tail, want),
+            ttft,
+            test,
+        );
         (ttft, found)
     }
 
@@ -252,11 +204,82 @@ impl Estimate {
         rest + tail + room + together
     }
 
+    /// TTFT at quantile `q` on a prefill-first engine (SGLang) under open-loop arrivals whose
+    /// inter-arrival times have coefficient of variation `arrival_cv`, prompts of `mean`
+    /// tokens (log-normal, squared coefficient of variation `cv2`) whose own prompt takes one
+    /// of the equally likely `alone` (ms, a prompt step of it alone), prompt steps of `fixed`
+    /// ms and `per_token` ms a token, at most `budget` tokens. Its scheduler runs every
+    /// prompt waiting when a step ends in one prefill batch, which pauses the decodes; a
+    /// prompt's first token comes when that batch ends. So a first token waits for the step
+    /// in progress ([`StepInProgress`]: a decode step, or a prompt step carrying the others
+    /// that arrived before), then its own prompt step, which also carries the prompts of the
+    /// others that arrived since the step in progress started and until it ends, at
+    /// `per_token` each. The front end's time and the quantile of the wait for KV room
+    /// ([`Estimate::kv_wait`]) are added.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ttft_quantile_batched_ms(
+        &self,
+        q: f64,
+        arrival_cv: f64,
+        cv2: f64,
+        mean: f64,
+        alone: &[f64],
+        fixed: f64,
+        per_token: f64,
+        budget: f64,
+    ) -> f64 {
+        let rate = self.requests_s / 1e3;
+        let ca2 = arrival_cv * arrival_cv;
+        let (fixed, per_token, budget) = (fixed.max(0.0), per_token.max(1e-12), budget.max(1.0));
+        // The prompts of a step: one prefill batch within the budget, full ones beyond.
+        let step_of = move |y: f64| -> f64 {
+            if y <= budget {
+                fixed + per_token * y
+            } else {
+                y / budget * (fixed + per_token * budget)
+            }
+        };
+        let in_progress = StepInProgress::new(rate, ca2, self.tpot_light_ms, mean, cv2, &step_of);
+        let own = OwnStep::new(in_progress.most(), mean, cv2);
+        let mut sorted = alone.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        // P(own step > x): the own prompt over its equally likely times alone when no other
+        // shares its step, the batch's tokens at `per_token` each when others do.
+        let tail = |counts: &[f64], x: f64| -> f64 {
+            own.tail(counts, share_above(&sorted, x), (x - fixed) / per_token)
+        };
+        let want = 1.0 - q;
+        let lo = alone.iter().copied().fold(f64::INFINITY, f64::min).max(0.0);
+        let bracket = Bracket {
+            start: (lo.min(1.0), lo + 1.0),
+            widen: |hi: f64| (hi < 1e7).then_some(hi * 2.0),
+            halvings: 60,
+            close: |lo: f64, hi: f64| hi - lo < 1e-4 * hi.abs().max(1.0),
+        };
+        let both = |x: f64| x;
+        let x = match bisect::search(
+            bracket,
+            |x| in_progress.tail_above(x, &tail, want),
+            both,
+            None,
+        ) {
+            Found::Hi(x) => x,
+            Found::Passes(_) => unreachable!("a search without a test finds its quantile"),
+        };
+        let (p, given) = self.kv_wait(arrival_cv, cv2);
+        let room = if p > 1.0 - q && p > 0.0 {
+            given * portable::ln(p / (1.0 - q))
+        } else {
+            0.0
+        };
+        self.request_overhead_ms + x + room
+    }
+
     /// TTFT at quantile `q` as [`Self::ttft_quantile_ms`], of a request whose own prompt takes
     /// one of the equally likely `extras` (ms) longer than the mean prompt (shorter where
     /// negative): the quantile of the prompt wait and the own prompt's extra together
     /// (independent), not the sum of their quantiles. Prefill-first engines under open-loop
-    /// arrivals, whose prompts run alone.
+    /// arrivals, whose prompts run alone, one per step (NxD Inference on a Neuron chip).
     pub fn ttft_quantile_over_ms(
         &self,
         q: f64,

@@ -241,6 +241,12 @@ impl Replica {
         t
     }
 
+    /// A prompt step of its own (a prefill-first engine's prefill batch) carrying `tokens`
+    /// prompt tokens of prompts of `prompt` tokens each, ms.
+    pub fn prompt_step_ms(&self, tokens: f64, prompt: f64, e: &Efficiency) -> f64 {
+        self.iteration(&chunk(tokens, prompt), e).0 * 1e3
+    }
+
     /// Seconds for every sequence of `b` to advance one step: with PP the batch is split into
     /// one micro-batch per stage, and each micro-batch passes every stage.
     pub fn iteration(&self, b: &Batch, e: &Efficiency) -> (f64, Bound) {

@@ -131,9 +131,13 @@ fn verify_resizes_to_the_fewest_replicas_that_keep_the_slos() {
 /// runs them first), planned against simulated at 5 req/s (30,000 requests, so that the
 /// simulated p99 is not the noise of a few slow requests). The planner took the sum of the
 /// prompt wait's and the own prompt's quantiles, an upper bound: +20 % on both (VALIDATION.md,
-/// capacity item 16); the quantile of their sum is within 12 %.
+/// capacity item 16); the quantile of their sum was within 15 % (+13.7 % vLLM, −7.1 % SGLang
+/// at 4.9 req/s: a prompt queue's exponential wait on vLLM, on SGLang no others sharing the
+/// prefill batch). Both engines' next step takes every waiting prompt: a first token waits for
+/// the rest of the step in progress, and its own step carries the others that arrived since
+/// that step started (VALIDATION.md, capacity item 19): within 6 %.
 #[test]
-fn bursty_ttft_p99_is_the_quantile_of_the_wait_and_the_own_prompt_together() {
+fn bursty_ttft_p99_waits_for_the_step_in_progress_and_shares_its_own() {
     use inferplan_plan::capacity::SloModel;
     use inferplan_plan::cost::Sizing;
     let rate = 5.0;
@@ -156,10 +160,9 @@ fn bursty_ttft_p99_is_the_quantile_of_the_wait_and_the_own_prompt_together() {
             .ttft_ms
             .p99;
         let error = (planned - simulated) / simulated;
-        // +11.3 % (vLLM) and −6.6 % (SGLang) on the sixth session's efficiency table, +14.2 %
-        // for vLLM after the seventh session's refit: held to the matrix's tolerance.
+        // −2.7 % (vLLM) and −1.3 % (SGLang) at 4.9 req/s on the seventh session's table.
         assert!(
-            error.abs() <= TOLERANCE_PCT / 100.0,
+            error.abs() <= 0.06,
             "{}: TTFT p99 planned {planned:.1} ms, simulated {simulated:.1} ms ({:+.1} %)",
             case.describe(),
             error * 100.0
