@@ -41,7 +41,7 @@ fn examples_have_pinned_answers() {
         // went −33.3 → +13.4 % against 30,000 simulated requests).
         // TP4 vLLM ×6 after the seventh session's refit (tied with TP4 SGLang ×5 at $99.99/h,
         // ahead on SLO headroom); its `plan --verify` passes 3 serving replicas of the 4
-        // planned, behind the random router the rendered Service is. ×5 after capacity item 19
+        // planned, behind the random router the rendered Service is. ×5 after capacity item 21
         // (a first token waits for the step in progress, not a queue's exponential tail; its
         // TTFT-bound bursty twin, Llama 3.3 70B TP8 vLLM chat, went −17.7 → +8.7 %): towards
         // that `plan --verify`.

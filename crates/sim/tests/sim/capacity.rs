@@ -135,7 +135,7 @@ fn verify_resizes_to_the_fewest_replicas_that_keep_the_slos() {
 /// at 4.9 req/s: a prompt queue's exponential wait on vLLM, on SGLang no others sharing the
 /// prefill batch). Both engines' next step takes every waiting prompt: a first token waits for
 /// the rest of the step in progress, and its own step carries the others that arrived since
-/// that step started (VALIDATION.md, capacity item 19): within 6 %.
+/// that step started (VALIDATION.md, capacity item 21): within 6 %.
 #[test]
 fn bursty_ttft_p99_waits_for_the_step_in_progress_and_shares_its_own() {
     use inferplan_plan::capacity::SloModel;
