@@ -161,44 +161,43 @@ fn size_units(instance: &str) -> f64 {
     }
 }
 
-impl Plan {
-    /// The cheaper multi-node options (among [`Plan::options`]) that a near-tie on fewer nodes
-    /// per replica ranks above.
-    fn passed_over_options(&self) -> Vec<PassedOver> {
-        let options = self.options();
-        let mut out = Vec::new();
-        for (k, c) in options.iter().enumerate() {
-            let nodes = c.nodes_per_replica();
-            if nodes <= 1 {
-                continue;
-            }
-            let Some((j, p)) = options[..k]
-                .iter()
-                .enumerate()
-                .find(|(_, p)| p.usd_per_hour > c.usd_per_hour && p.nodes_per_replica() < nodes)
-            else {
-                continue;
-            };
-            let pct = (p.usd_per_hour / c.usd_per_hour - 1.0) * 100.0;
-            out.push(PassedOver {
-                rank: k + 1,
-                preferred_rank: j + 1,
-                option: option_label(c),
-                usd_per_hour: c.usd_per_hour,
-                preferred: option_label(p),
-                preferred_usd_per_hour: p.usd_per_hour,
-                reason: format!(
-                    "{pct:.1} % cheaper, within the {NEAR_TIE_PCT:.0} % of a near-tie, but each \
-                     replica spans {nodes} nodes (EFA, one AZ, a replica lost with any of its \
-                     nodes: IP102) against {} for {}; article 000: start on a single node",
-                    p.nodes_per_replica(),
-                    option_label(p)
-                ),
-            });
+/// The cheaper multi-node options among `options` (ranked, as [`Plan::options`]) that a
+/// near-tie on fewer nodes per replica ranks above.
+pub fn passed_over(options: &[&Candidate]) -> Vec<PassedOver> {
+    let mut out = Vec::new();
+    for (k, c) in options.iter().enumerate() {
+        let nodes = c.nodes_per_replica();
+        if nodes <= 1 {
+            continue;
         }
-        out
+        let Some((j, p)) = options[..k]
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.usd_per_hour > c.usd_per_hour && p.nodes_per_replica() < nodes)
+        else {
+            continue;
+        };
+        let pct = (p.usd_per_hour / c.usd_per_hour - 1.0) * 100.0;
+        out.push(PassedOver {
+            rank: k + 1,
+            preferred_rank: j + 1,
+            option: option_label(c),
+            usd_per_hour: c.usd_per_hour,
+            preferred: option_label(p),
+            preferred_usd_per_hour: p.usd_per_hour,
+            reason: format!(
+                "{pct:.1} % cheaper, within the {NEAR_TIE_PCT:.0} % of a near-tie, but each \
+                 replica spans {nodes} nodes (EFA, one AZ, a replica lost with any of its \
+                 nodes: IP102) against {} for {}; article 000: start on a single node",
+                p.nodes_per_replica(),
+                option_label(p)
+            ),
+        });
     }
+    out
+}
 
+impl Plan {
     /// The candidates, cheapest first, keeping only the cheapest instance size of each
     /// hardware and layout (a g6.2xlarge is a g6.xlarge with more CPU: the same option).
     pub fn options(&self) -> Vec<&Candidate> {
@@ -568,7 +567,7 @@ pub fn plan(inputs: &Inputs<'_>, w: &Workload) -> Result<Plan, PlanError> {
     for (k, i) in out.option_indices().into_iter().enumerate() {
         out.candidates[i].rank = k + 1;
     }
-    out.passed_over = out.passed_over_options();
+    out.passed_over = passed_over(&out.options());
     out.nearest_misses = nearest_misses(&out.rejections);
     out.endpoint = crate::endpoint::advise(w, out.candidates.first());
     Ok(out)

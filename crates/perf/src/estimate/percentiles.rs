@@ -116,8 +116,8 @@ impl Estimate {
         // A prompt of `l` tokens attends over its own length (each chunk over the chunks
         // before it), beyond its tokens at `c`, whose extra holds the attention of a prompt of
         // `prompt_priced_tokens`; one longer than the room runs in full steps first, then its
-        // last chunk shares a step with the others. Its own step is taken as that last chunk
-        // plus the full steps and the attention in tokens at the full steps' rate.
+        // last chunk shares a step with the others. Alone, its own step is taken as the tokens
+        // of a step as long as the full steps, the attention and the last chunk's step.
         let (pair, priced, full_step) = (
             self.prompt_pair_ms,
             self.prompt_priced_tokens,
@@ -130,7 +130,8 @@ impl Estimate {
             } else {
                 0.0
             };
-            (l - full * room + (full * full_step + attention) / per_token).max(0.0)
+            let last = l - full * room;
+            tokens(full * full_step + attention + step_of(last)).max(0.0)
         };
         let mut sorted: Vec<f64> = prompts.iter().map(|&l| effective(l)).collect();
         sorted.sort_by(f64::total_cmp);

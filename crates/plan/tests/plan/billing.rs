@@ -255,22 +255,46 @@ fn near_ties_prefer_one_node_then_fewer_gpus_then_headroom() {
 
 #[test]
 fn a_cheaper_multi_node_option_passed_over_is_said() {
-    let w = example("async-documents.toml");
-    let p = plan(&inputs(), &w).unwrap();
-    assert!(!p.passed_over.is_empty());
-    let options = p.options();
-    for o in &p.passed_over {
-        let c = options[o.rank - 1];
-        let q = options[o.preferred_rank - 1];
-        assert!(o.preferred_rank < o.rank);
-        assert!(c.usd_per_hour < q.usd_per_hour);
-        assert!(q.usd_per_hour <= c.usd_per_hour * 1.02 + 1e-9);
-        assert!(c.nodes_per_replica() > q.nodes_per_replica());
-        assert!(o.reason.contains("start on a single node"), "{}", o.reason);
+    use inferplan_plan::search::{passed_over, rank};
+    // gdpr-eu-west-1 plans both layouts; the multi-node one made 1.5 % cheaper than the
+    // single-node one: a near-tie, ranked below it and said to be passed over.
+    let p = plan(&inputs(), &example("gdpr-eu-west-1.toml")).unwrap();
+    let find = |multi: bool| {
+        p.candidates
+            .iter()
+            .find(|c| (c.nodes_per_replica() > 1) == multi)
+            .unwrap()
+            .clone()
+    };
+    let (mut multi, mut single) = (find(true), find(false));
+    (multi.usd_per_hour, single.usd_per_hour) = (100.0, 101.5);
+    let mut v = vec![multi.clone(), single.clone()];
+    rank(&mut v);
+    let options: Vec<_> = v.iter().collect();
+    let said = passed_over(&options);
+    assert_eq!(said.len(), 1);
+    let o = &said[0];
+    let (c, q) = (options[o.rank - 1], options[o.preferred_rank - 1]);
+    assert!(o.preferred_rank < o.rank);
+    assert!(c.usd_per_hour < q.usd_per_hour);
+    assert!(q.usd_per_hour <= c.usd_per_hour * 1.02 + 1e-9);
+    assert!(c.nodes_per_replica() > q.nodes_per_replica());
+    assert!(o.reason.contains("start on a single node"), "{}", o.reason);
+    // 3 % dearer: not a tie, the multi-node option ranks first and nothing is passed over.
+    single.usd_per_hour = 103.0;
+    let mut v = vec![single, multi];
+    rank(&mut v);
+    assert!(passed_over(&v.iter().collect::<Vec<_>>()).is_empty());
+    // Every example's JSON carries what its plan passed over among the options shown.
+    for name in [
+        "async-documents.toml",
+        "gdpr-eu-west-1.toml",
+        "chat-70b-fp8.toml",
+    ] {
+        let p = plan(&inputs(), &example(name)).unwrap();
+        let json = inferplan_plan::contract::PlanJson::new(&p, 5);
+        assert_eq!(json.passed_over, p.passed_over_shown(5), "{name}");
     }
-    let shown = p.passed_over.iter().map(|o| o.rank).max().unwrap_or(1);
-    let json = inferplan_plan::contract::PlanJson::new(&p, shown);
-    assert_eq!(json.passed_over, p.passed_over);
 }
 
 // Batch work as a job over its window (issue 13, item 4).
