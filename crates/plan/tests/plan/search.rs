@@ -82,8 +82,9 @@ fn examples_have_pinned_answers() {
         // item 16 (a prompt met decodes beside the request on vLLM too: TPOT p99 79.6 ms
         // planned at 0.42 req/s per replica): away from the simulator, whose `plan --verify`
         // finds 73.2 ms at the 12 serving replicas planned and passes 10.
-        // ×12 again after the seventh session's refit.
-        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×12"),
+        // ×12 again after the seventh session's refit; ×11 after capacity items 19-21 and the
+        // eighth session's refit (towards the simulator's 10 serving replicas).
+        ("regulated-isolated.toml", "g6e.xlarge tp1 pp1 fp8 vllm ×11"),
         // A new inf2 node copies the weights from S3 and compiles the Neuron graphs (the
         // render's cold start, now the plan's too): the longer start of each job run takes
         // one more instance than vLLM's S3 stream did (was ×8); ×8 again after the fifth
