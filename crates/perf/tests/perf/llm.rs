@@ -1651,17 +1651,18 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
         std::fs::read_to_string(crate::support::shared().join("data/measured").join(name)).ok()
     }
 
+    /// The cases of the measured file `name` beside the repository, if it is there.
+    fn shared_cases(name: &str) -> Option<Vec<inferplan_perf::validation::Case>> {
+        let text = shared(name)?;
+        let params = MemoryParams::embedded().unwrap();
+        Some(prepare(read_measured(&text, name).unwrap(), catalog(), &params).0)
+    }
+
     #[test]
     fn calibration_recovers_known_efficiencies() {
-        let Some(text) = shared("llm_throughput.csv") else {
+        let Some(mut cases) = shared_cases("llm_throughput.csv") else {
             return;
         };
-        let params = MemoryParams::embedded().unwrap();
-        let (mut cases, _) = prepare(
-            read_measured(&text, "llm_throughput.csv").unwrap(),
-            catalog(),
-            &params,
-        );
         cases.retain(|c| c.obs.source.starts_with("trtllm-v0.14") || c.obs.source == "lmdeploy");
         let truth = Efficiency {
             bandwidth: 0.6,
@@ -1729,15 +1730,9 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
 
     #[test]
     fn cross_validation_needs_two_sources_and_a_fit_on_no_rows_keeps_the_start() {
-        let Some(text) = shared("llm_throughput.csv") else {
+        let Some(mut cases) = shared_cases("llm_throughput.csv") else {
             return;
         };
-        let params = MemoryParams::embedded().unwrap();
-        let (mut cases, _) = prepare(
-            read_measured(&text, "llm_throughput.csv").unwrap(),
-            catalog(),
-            &params,
-        );
         let start = EfficiencyTable::embedded().unwrap().lookup_any().eff;
         let opts = Options::default();
         // No rows: the `*,*,*` fallback is still there (it was missing, and every lookup in
@@ -1770,15 +1765,9 @@ x-0007,TensorRT-LLM,x,Llama-2-70B-chat,not stated,B200-180GB,1,,,1024,256,8,clos
     /// their measured values change.
     #[test]
     fn a_fold_is_fitted_on_the_other_sources_only() {
-        let Some(text) = shared("llm_throughput.csv") else {
+        let Some(mut cases) = shared_cases("llm_throughput.csv") else {
             return;
         };
-        let params = MemoryParams::embedded().unwrap();
-        let (mut cases, _) = prepare(
-            read_measured(&text, "llm_throughput.csv").unwrap(),
-            catalog(),
-            &params,
-        );
         let sources = ["lmdeploy", "hf-tgi-sagemaker", "vllm-blog-fp8kv"];
         cases.retain(|c| sources.contains(&c.obs.source.as_str()));
         // A few rows of each source keep the test quick; enough for groups of their own.
